@@ -1,0 +1,104 @@
+# darkrt build. The targets below are the interface; everything else is detail.
+#   make            build/darkrt, build/libdarkrt.a, build/libdarkrt.so
+#   make demo       install what is missing, build, run the main job on yolo-fastest-1.1 + dog.jpg
+#   make test       install what is missing, build with ASan+UBSan, run the whole test suite
+#   make bench-cpu  the CPU benchmark against ONNX Runtime, PyTorch and Darknet (bench/)
+# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), CUDA=0 (skip nvcc), OPT=-O2.
+
+BUILD ?= build
+SAN ?= 0
+OPT ?= -O2
+CC ?= cc
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA ?= $(if $(NVCC),1,0)
+CUDA_HOME ?= /usr/local/cuda
+
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_FLAGS := $(if $(filter 1,$(SAN)),$(SANITIZE),)
+CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(if $(filter 1,$(CUDA)),-DDRT_HAVE_CUDA -I$(CUDA_HOME)/include,)
+CFLAGS ?= $(OPT) -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS) -pthread
+LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lm
+ifeq ($(CUDA),1)
+LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
+endif
+NVCCFLAGS ?= -O3 -std=c++17 -Xcompiler -fPIC,-Wall -Iinclude -Isrc \
+  -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_90,code=compute_90
+
+# Per-ISA kernels get their own flags; the rest of the build stays portable.
+ISA_avx2 := -mavx2 -mfma -mf16c
+ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
+
+SRCS := $(shell find src -name '*.c' | sort)
+CU_SRCS := $(if $(filter 1,$(CUDA)),$(shell find src -name '*.cu' | sort),)
+SRCS := $(if $(filter 1,$(CUDA)),$(filter-out %-nocuda.c,$(SRCS)),$(SRCS))
+CLI_SRCS := $(shell find cli -name '*.c' | sort)
+PROTO_C := $(BUILD)/gen/onnx/onnx.pb-c.c
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o) $(BUILD)/obj/gen/onnx.pb-c.o
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SRCS := $(shell find tests/unit tests/golden -name '*.c' 2>/dev/null | sort)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+DARKNET_DIR := /usr/lib/darknet
+
+.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean
+all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so
+
+$(PROTO_C): /usr/include/onnx/onnx.proto
+	@mkdir -p $(BUILD)/gen/onnx
+	cd /usr/include && protoc-c --c_out=$(CURDIR)/$(BUILD)/gen onnx/onnx.proto
+
+$(BUILD)/obj/gen/onnx.pb-c.o: $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | $(PROTO_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(findstring /avx512/,$<),$(ISA_avx512),$(if $(findstring /avx2/,$<),$(ISA_avx2),)) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -DDRT_HAVE_CUDA -MMD -MP -c $< -o $@
+
+$(BUILD)/libdarkrt.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libdarkrt.so: $(OBJS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS)
+
+# Test programs: one per file; tests/golden/darknet-* also link Debian's libdarknet.
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(if $(findstring darknet-,$*),-I$(DARKNET_DIR)/include,) -o $@ $< \
+	  $(BUILD)/libdarkrt.a $(LDFLAGS) $(if $(findstring darknet-,$*),-L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet,) $(LDLIBS)
+
+tests: $(TEST_BINS)
+
+deps:
+	@bash scripts/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh $(BUILD)
+
+TEST_BUILD ?= build-asan
+test: deps
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SAN=1 all tests
+	@bash tests/run.sh $(TEST_BUILD)
+
+# The suite without installing anything (TEST_BUILD=dir to keep builds apart, TESTS=pattern to filter).
+test-fast:
+	@$(MAKE) --no-print-directory BUILD=$(TEST_BUILD) SAN=1 all tests
+	@bash tests/run.sh $(TEST_BUILD)
+
+bench-cpu: deps all
+	@bash bench/cpu.sh $(BUILD)
+
+clean:
+	rm -rf build build-*
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,90 @@
+/* Shared helpers of the CLI commands. */
+#include "cli-util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "darkrt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+int cli_fail(drt_status status)
+{
+    const char *detail = drt_last_error();
+    fprintf(stderr, "darkrt: %s: %s\n", drt_status_str(status), detail[0] ? detail : "(no detail)");
+    return 1;
+}
+
+int cli_parse_int(const char *cmd, const char *flag, const char *text, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : 0;
+    if (!text || !*text || *end || errno || v < lo || v > hi)
+        return cli_usage_error(cmd, "%s %s: must be an integer in %ld..%ld", flag, text ? text : "(missing)", lo, hi);
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_float(const char *cmd, const char *flag, const char *text, double lo, double hi, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text || !*text || *end || errno || !isfinite(v) || v < lo || v > hi)
+        return cli_usage_error(cmd, "%s %s: must be a number in [%g, %g]", flag, text ? text : "(missing)", lo, hi);
+    *out = (float)v;
+    return 0;
+}
+
+int cli_parse_size(const char *cmd, const char *flag, const char *text, int *w, int *h)
+{
+    char *end, *end2;
+    long a = text ? strtol(text, &end, 10) : 0, b = 0;
+    if (text && *text && (*end == 'x' || *end == 'X')) b = strtol(end + 1, &end2, 10);
+    if (!text || !*text || (*end != 'x' && *end != 'X') || *end2 || a < 1 || b < 1 || a > 65536 || b > 65536)
+        return cli_usage_error(cmd, "%s %s: must be WxH, e.g. 416x416", flag, text ? text : "(missing)");
+    *w = (int)a;
+    *h = (int)b;
+    return 0;
+}
+
+int cli_has_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    return n >= k && strcasecmp(path + n - k, suffix) == 0;
+}
+
+drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
+                          const char *names_path, drt_model **model_out)
+{
+    drt_status s = drt_model_load(path, weights, opts, model_out);
+    if (s == DRT_OK && names_path) {
+        s = drt_model_set_names_file(*model_out, names_path);
+        if (s != DRT_OK) {
+            drt_model_free(*model_out);
+            *model_out = NULL;
+        }
+    }
+    return s;
+}
+
+double cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}

@@ -1,0 +1,57 @@
+/* darkrt detection: YOLO decode, NMS, drawing and JSON for images. */
+#ifndef DARKRT_DETECT_H
+#define DARKRT_DETECT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "darkrt/status.h"
+#include "darkrt/engine.h"
+#include "darkrt/image.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A box in image pixels. */
+typedef struct drt_detection {
+    int class_id;
+    float score; /* objectness x class probability */
+    float x1, y1, x2, y2;
+} drt_detection;
+
+typedef struct drt_detections {
+    int count;
+    drt_detection *items; /* sorted by score, highest first */
+} drt_detections;
+
+typedef struct drt_detect_opts {
+    size_t size;       /* sizeof(drt_detect_opts) */
+    float thresh;      /* score threshold, Darknet's 0.25 by default */
+    float nms;         /* IoU threshold of per-class NMS, Darknet's 0.45 by default */
+    drt_resize resize; /* from the model's metadata when it has one; else letterbox */
+} drt_detect_opts;
+
+drt_detect_opts drt_detect_opts_default(void);
+
+typedef struct drt_stage_times {
+    double preprocess_ms, inference_ms, postprocess_ms;
+} drt_stage_times;
+
+/* Runs preprocessing, the engine and postprocessing on one image. times may be NULL. */
+drt_status drt_detect_image(drt_engine *engine, const drt_image *image, const drt_detect_opts *opts,
+                            drt_detections **dets_out, drt_stage_times *times);
+
+/* Decodes the engine's last heads for batch item `item` of an image of size img_w x img_h
+ * that was preprocessed with `resize`; applies threshold and NMS. */
+drt_status drt_detect_decode(const drt_engine *engine, int item, int img_w, int img_h,
+                             const drt_detect_opts *opts, drt_detections **dets_out);
+
+void drt_detections_free(drt_detections *dets);
+
+/* Draws labelled boxes onto the image (in place). names may be NULL (class ids are shown). */
+void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

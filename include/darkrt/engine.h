@@ -1,0 +1,105 @@
+/* darkrt engines: a model compiled for one device and precision, and run on batches. */
+#ifndef DARKRT_ENGINE_H
+#define DARKRT_ENGINE_H
+
+#include <stddef.h>
+#include "darkrt/status.h"
+#include "darkrt/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct drt_engine drt_engine;
+
+/* Append-only. */
+typedef enum drt_device {
+    DRT_DEVICE_REF = 0,  /* the portable reference forward pass: the oracle */
+    DRT_DEVICE_CPU = 1,  /* the optimized CPU engine */
+    DRT_DEVICE_CUDA = 2, /* NVIDIA GPUs */
+    DRT_DEVICE_COUNT
+} drt_device;
+
+typedef enum drt_precision {
+    DRT_PREC_FP32 = 0,
+    DRT_PREC_FP16 = 1,
+    DRT_PREC_BF16 = 2,
+    DRT_PREC_INT8 = 3,
+    DRT_PREC_COUNT
+} drt_precision;
+
+/* Graph passes an engine builder may run; bits for drt_engine_opts.passes_off. */
+enum drt_pass {
+    DRT_PASS_FOLD_BN = 1u << 0,    /* fold batchnorm into the conv weights */
+    DRT_PASS_FUSE_ACT = 1u << 1,   /* activation in the conv epilogue */
+    DRT_PASS_FUSE_ADD = 1u << 2,   /* residual add in the conv epilogue */
+    DRT_PASS_CONCAT_INPLACE = 1u << 3, /* producers write into the concatenation */
+    DRT_PASS_DCE = 1u << 4,        /* drop layers no head depends on */
+    DRT_PASS_MEMPLAN = 1u << 5     /* reuse activation memory by lifetime */
+};
+
+typedef struct drt_engine_opts {
+    size_t size;             /* sizeof(drt_engine_opts) */
+    drt_device device;       /* DRT_DEVICE_CPU by default */
+    int device_index;        /* cuda:N */
+    drt_precision precision; /* DRT_PREC_FP32 by default */
+    int max_batch;           /* largest batch run() accepts (default 1) */
+    int threads;             /* CPU threads; 0: all cores */
+    unsigned passes_off;     /* drt_pass bits to switch off (tests) */
+    const char *calib_dir;   /* int8: directory of calibration images */
+    int verbose;             /* print what each pass and layer choice did */
+} drt_engine_opts;
+
+drt_engine_opts drt_engine_opts_default(void);
+
+/* "ref", "cpu", "cuda"; "fp32", "fp16", "bf16", "int8". Parsers return -1 for an unknown name. */
+const char *drt_device_name(drt_device device);
+const char *drt_precision_name(drt_precision precision);
+int drt_device_parse(const char *name, int *device_index_out);
+int drt_precision_parse(const char *name);
+
+/* Builds an engine for the model. The engine keeps no pointer into the model: the model
+ * may be freed afterwards. */
+drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts,
+                             drt_engine **engine_out);
+
+/* Serialized engines ("plans"): versioned and checksummed; a plan for another darkrt
+ * version, CPU feature set or GPU is refused with a message that says so. */
+drt_status drt_engine_save_plan(const drt_engine *engine, const char *plan_path);
+drt_status drt_engine_load_plan(const char *plan_path, const drt_engine_opts *opts,
+                                drt_engine **engine_out);
+
+/* Runs the network on `batch` images: input is float32 NCHW, RGB in [0,1], at the model's
+ * input size (preprocessed already). */
+drt_status drt_engine_run(drt_engine *engine, const float *input, int batch);
+
+/* The raw head tensors (what enters each [yolo] layer), float32 NCHW, of the last run.
+ * data stays valid until the next run or free. */
+typedef struct drt_tensor_desc {
+    int n, c, h, w;
+} drt_tensor_desc;
+
+int drt_engine_num_heads(const drt_engine *engine);
+drt_status drt_engine_head(const drt_engine *engine, int head, const float **data_out,
+                           drt_tensor_desc *desc_out);
+
+/* The model the engine was built from (for plans: the copy inside the plan). Borrowed:
+ * valid until the engine is freed. */
+const drt_model *drt_engine_model(const drt_engine *engine);
+
+drt_device drt_engine_device(const drt_engine *engine);
+drt_precision drt_engine_precision(const drt_engine *engine);
+
+/* Bytes the engine holds: weights and planned activations, on the host and on the device. */
+typedef struct drt_engine_memory {
+    size_t host_weights, host_activations, device_weights, device_activations, device_workspace;
+    size_t naive_activations; /* what one buffer per layer would take */
+} drt_engine_memory;
+void drt_engine_memory_usage(const drt_engine *engine, drt_engine_memory *out);
+
+void drt_engine_free(drt_engine *engine);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,44 @@
+/* darkrt images: decoding, Darknet's letterbox and stretch, drawing and PNG output. */
+#ifndef DARKRT_IMAGE_H
+#define DARKRT_IMAGE_H
+
+#include <stddef.h>
+#include "darkrt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A float image as Darknet keeps one: planar (CHW), channels RGB (or grey), values in [0,1]. */
+typedef struct drt_image {
+    int w, h, c;
+    float *data; /* c * h * w floats, owned by the image */
+} drt_image;
+
+/* Largest image darkrt decodes (pixels); larger ones are refused before any allocation. */
+#define DRT_IMAGE_MAX_PIXELS (16384L * 16384L)
+
+/* Decodes JPEG (baseline and progressive, EXIF orientation applied), PNG (8/16-bit, grey,
+ * alpha), BMP or PPM into 3-channel RGB. */
+drt_status drt_image_load(const char *path, drt_image **image_out);
+drt_status drt_image_create(int w, int h, int c, drt_image **image_out);
+void drt_image_free(drt_image *image);
+
+typedef enum drt_resize {
+    DRT_RESIZE_LETTERBOX = 0, /* keep aspect, pad with 0.5, as pjreddie's Darknet does */
+    DRT_RESIZE_STRETCH = 1,
+    DRT_RESIZE_COUNT
+} drt_resize;
+
+/* Writes the network input for `image` into out (c * h * w floats), exactly as Darknet
+ * computes it (its bilinear resize). */
+drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h,
+                                float *out);
+
+/* Writes an 8-bit PNG (through a temporary file renamed into place). */
+drt_status drt_image_save_png(const drt_image *image, const char *png_path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

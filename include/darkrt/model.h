@@ -1,0 +1,94 @@
+/* darkrt models: Darknet cfg + weights, ONNX files, synthesised weights, export. */
+#ifndef DARKRT_MODEL_H
+#define DARKRT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "darkrt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loaded model: the layer graph, its weights and the YOLO head metadata. Not thread-safe
+ * to modify; safe to read from many threads (engines only read it). */
+typedef struct drt_model drt_model;
+
+/* How batchnorm divides at inference. Darknet forks differ: AlexeyAB's (where Yolo-Fastest,
+ * YOLOv4 and most current models are trained, and ONNX's BatchNormalization) divides by
+ * sqrt(var + 1e-5); pjreddie's (2018, Debian's package) by sqrt(var) + 1e-6. */
+typedef enum drt_bn_formula {
+    DRT_BN_ALEXEYAB = 0, /* default */
+    DRT_BN_PJREDDIE = 1,
+    DRT_BN_COUNT
+} drt_bn_formula;
+
+typedef struct drt_load_opts {
+    size_t size;            /* sizeof(drt_load_opts), for forward compatibility */
+    drt_bn_formula bn;      /* batchnorm formula, DRT_BN_ALEXEYAB by default */
+    int warn;               /* print warnings (unknown cfg keys...) to stderr: 1 (default) or 0 */
+    int width, height;      /* override the network input size; 0 keeps the file's */
+} drt_load_opts;
+
+/* Defaults for drt_load_opts. */
+drt_load_opts drt_load_opts_default(void);
+
+/* Reads a Darknet .cfg and, when weights_path is not NULL, its .weights. Without weights the
+ * model has zero weights (see drt_model_synth_weights). opts may be NULL. */
+drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path,
+                                  const drt_load_opts *opts, drt_model **model_out);
+
+/* Reads an ONNX file (from darkrt's exporter or another producer) into darkrt's graph. */
+drt_status drt_model_load_onnx(const char *onnx_path, const drt_load_opts *opts,
+                               drt_model **model_out);
+
+/* Picks the loader by file type: .cfg (weights_path optional), .onnx, or an engine plan. */
+drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts,
+                          drt_model **model_out);
+
+void drt_model_free(drt_model *model);
+
+/* Fills every weight deterministically from seed: He-scaled kernels, batchnorm statistics in
+ * ranges that keep activations bounded through yolov3's 106 layers (the conv that ends each
+ * residual branch is scaled by 0.25, so heads stay near 100 and within fp16's range). */
+drt_status drt_model_synth_weights(drt_model *model, uint64_t seed);
+
+/* Writes the weights in Darknet's format (header 0.2.0, 64-bit seen). */
+drt_status drt_model_save_weights(const drt_model *model, const char *weights_path);
+
+/* Network input geometry. */
+int drt_model_width(const drt_model *model);
+int drt_model_height(const drt_model *model);
+int drt_model_channels(const drt_model *model);
+int drt_model_num_layers(const drt_model *model);
+drt_bn_formula drt_model_bn_formula(const drt_model *model);
+
+/* Class names: NULL where the model has none. Valid until the model is freed. */
+const char *drt_model_class_name(const drt_model *model, int class_id);
+/* Reads class names, one a line (coco.names), into the model. */
+drt_status drt_model_set_names_file(drt_model *model, const char *names_path);
+
+/* Operations and parameters of one forward pass at batch 1. */
+double drt_model_flops(const drt_model *model);
+size_t drt_model_num_params(const drt_model *model);
+
+/* The table `darkrt inspect` prints: one row a layer and the totals. */
+drt_status drt_model_print(const drt_model *model, FILE *out);
+
+/* ONNX export. */
+typedef struct drt_onnx_opts {
+    size_t size;     /* sizeof(drt_onnx_opts) */
+    int opset;       /* 11 or 13 (default 13); below 10 writes Upsample */
+    int batch;       /* fixed batch (default 1); 0 or negative: dynamic batch dimension */
+    int fold_bn;     /* fold batchnorm into the conv weights */
+} drt_onnx_opts;
+
+drt_onnx_opts drt_onnx_opts_default(void);
+drt_status drt_model_export_onnx(const drt_model *model, const char *onnx_path,
+                                 const drt_onnx_opts *opts);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

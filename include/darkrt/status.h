@@ -1,0 +1,37 @@
+/* darkrt status codes and per-thread error detail. */
+#ifndef DARKRT_STATUS_H
+#define DARKRT_STATUS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Append-only: values are stable across versions. */
+typedef enum drt_status {
+    DRT_OK = 0,
+    DRT_STATUS_INVALID_ARG = 1, /* a bad argument or flag */
+    DRT_STATUS_IO = 2,          /* a file could not be opened, read or written */
+    DRT_STATUS_PARSE = 3,       /* a text file (cfg, names) breaks a rule */
+    DRT_STATUS_FORMAT = 4,      /* a binary file (weights, ONNX, plan, image) breaks a rule */
+    DRT_STATUS_UNSUPPORTED = 5, /* valid, but darkrt does not do it (op, layer, device) */
+    DRT_STATUS_OOM = 6,         /* an allocation failed or a size limit was exceeded */
+    DRT_STATUS_CUDA = 7,        /* a CUDA, cuDNN or cuBLAS call failed */
+    DRT_STATUS_INTERNAL = 8,    /* a bug in darkrt */
+    DRT_STATUS_NO_DEVICE = 9,   /* the requested device is not present */
+    DRT_STATUS_COUNT
+} drt_status;
+
+/* A short name for a status code ("parse error"); never NULL. */
+const char *drt_status_str(drt_status status);
+
+/* Detail text of the last failure on this thread ("" if none). Valid until the next
+ * darkrt call on this thread that fails. */
+const char *drt_last_error(void);
+
+/* darkrt's version string, e.g. "0.1.0". */
+const char *drt_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

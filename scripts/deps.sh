@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what darkrt needs on a Debian machine, skipping what is already there.
+# As root it runs apt-get and pip; otherwise it lists what is missing and fails.
+set -euo pipefail
+
+APT_PKGS=(gcc make clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev libstb-dev
+          libpng-dev libjpeg62-turbo-dev darknet python3-torch python3-numpy chromium)
+# PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
+PY=${PYTHON:-python3}
+PIP_PKGS=(numpy onnx onnxruntime)
+
+missing_apt=()
+for p in "${APT_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing_apt+=("$p")
+done
+missing_pip=()
+for p in "${PIP_PKGS[@]}"; do
+    "$PY" -c "import ${p}" 2>/dev/null || missing_pip+=("$p")
+done
+
+if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "darkrt: missing dependencies (run 'make deps' as root, or install them yourself):" >&2
+    [ ${#missing_apt[@]} -gt 0 ] && echo "  apt-get install ${missing_apt[*]}" >&2
+    [ ${#missing_pip[@]} -gt 0 ] && echo "  $PY -m pip install ${missing_pip[*]}" >&2
+    exit 1
+fi
+if [ ${#missing_apt[@]} -gt 0 ]; then
+    echo "darkrt: installing ${missing_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+fi
+if [ ${#missing_pip[@]} -gt 0 ]; then
+    echo "darkrt: installing ${missing_pip[*]} for $PY"
+    "$PY" -m pip install -q "${missing_pip[@]}"
+fi

@@ -1,0 +1,83 @@
+/* Per-thread error text and status names. */
+#include "core/error.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local char last_error[1024];
+
+static const char *const status_names[DRT_STATUS_COUNT] = {
+    [DRT_OK] = "ok",
+    [DRT_STATUS_INVALID_ARG] = "invalid argument",
+    [DRT_STATUS_IO] = "I/O error",
+    [DRT_STATUS_PARSE] = "parse error",
+    [DRT_STATUS_FORMAT] = "format error",
+    [DRT_STATUS_UNSUPPORTED] = "unsupported",
+    [DRT_STATUS_OOM] = "out of memory",
+    [DRT_STATUS_CUDA] = "CUDA error",
+    [DRT_STATUS_INTERNAL] = "internal error",
+    [DRT_STATUS_NO_DEVICE] = "no such device",
+};
+
+const char *drt_status_str(drt_status status)
+{
+    if ((int)status < 0 || status >= DRT_STATUS_COUNT) return "unknown status";
+    return status_names[status];
+}
+
+const char *drt_last_error(void) { return last_error; }
+
+const char *drt_version(void) { return "0.1.0"; }
+
+drt_status drt_error(drt_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+drt_status drt_error_errno(drt_status status, const char *fmt, ...)
+{
+    int saved = errno;
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(last_error, sizeof last_error, "%s: %s", msg, strerror(saved));
+    return status;
+}
+
+void drt_error_prefix(const char *fmt, ...)
+{
+    char prefix[512], old[sizeof last_error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_error, sizeof old);
+    snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+}
+
+void drt_error_clear(void) { last_error[0] = '\0'; }
+
+void drt_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("darkrt: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void drt_assert_fail(const char *cond, const char *file, int line)
+{
+    fprintf(stderr, "darkrt: internal error: %s:%d: assertion failed: %s\n", file, line, cond);
+    abort();
+}

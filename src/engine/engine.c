@@ -1,0 +1,155 @@
+/* Engine objects: pick the backend for a device, own a model copy and the head buffers. */
+#include "engine/engine.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const device_names[DRT_DEVICE_COUNT] = {"ref", "cpu", "cuda"};
+static const char *const precision_names[DRT_PREC_COUNT] = {"fp32", "fp16", "bf16", "int8"};
+
+const char *drt_device_name(drt_device d) { return (unsigned)d < DRT_DEVICE_COUNT ? device_names[d] : "?"; }
+const char *drt_precision_name(drt_precision p) { return (unsigned)p < DRT_PREC_COUNT ? precision_names[p] : "?"; }
+
+int drt_device_parse(const char *name, int *index_out)
+{
+    if (index_out) *index_out = 0;
+    for (int i = 0; i < DRT_DEVICE_COUNT; i++) {
+        size_t n = strlen(device_names[i]);
+        if (strncasecmp(name, device_names[i], n) != 0) continue;
+        if (name[n] == '\0') return i;
+        if (name[n] == ':' && i == DRT_DEVICE_CUDA) {
+            char *end;
+            long k = strtol(name + n + 1, &end, 10);
+            if (name[n + 1] && !*end && k >= 0 && k < 64) {
+                if (index_out) *index_out = (int)k;
+                return i;
+            }
+        }
+    }
+    return -1;
+}
+
+int drt_precision_parse(const char *name)
+{
+    for (int i = 0; i < DRT_PREC_COUNT; i++)
+        if (strcasecmp(name, precision_names[i]) == 0) return i;
+    return -1;
+}
+
+drt_engine_opts drt_engine_opts_default(void)
+{
+    return (drt_engine_opts){.size = sizeof(drt_engine_opts), .device = DRT_DEVICE_CPU,
+                             .precision = DRT_PREC_FP32, .max_batch = 1};
+}
+
+const drt_backend *drt_backend_for(drt_device device)
+{
+    switch (device) {
+    case DRT_DEVICE_REF: return &drt_backend_ref;
+    case DRT_DEVICE_CPU: return &drt_backend_cpu;
+    case DRT_DEVICE_CUDA: return &drt_backend_cuda;
+    default: return NULL;
+    }
+}
+
+drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob,
+                                   size_t blob_size, drt_engine **out)
+{
+    *out = NULL;
+    drt_engine_opts o = opts ? *opts : drt_engine_opts_default();
+    o.size = sizeof o;
+    if (o.max_batch <= 0) o.max_batch = 1;
+    if (o.max_batch > 4096) {
+        drt_model_free(model);
+        return drt_error(DRT_STATUS_INVALID_ARG, "engine: batch %d: must be 1..4096", o.max_batch);
+    }
+    const drt_backend *b = drt_backend_for(o.device);
+    if (!b || (unsigned)o.precision >= DRT_PREC_COUNT) {
+        drt_model_free(model);
+        return drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown device %d or precision %d", (int)o.device, (int)o.precision);
+    }
+    drt_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        drt_model_free(model);
+        return drt_error(DRT_STATUS_OOM, "engine: out of memory");
+    }
+    e->backend = b;
+    e->model = model;
+    e->opts = o;
+    e->opts.calib_dir = NULL;
+    e->n_heads = drt_model_heads(model, e->head_layers, DRT_MAX_HEADS);
+    drt_status s = DRT_OK;
+    if (e->n_heads > DRT_MAX_HEADS)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d [yolo] layers: darkrt supports up to %d",
+                      model->source ? model->source : "model", e->n_heads, DRT_MAX_HEADS);
+    for (int i = 0; s == DRT_OK && i < e->n_heads; i++) {
+        drt_shape sh = drt_model_input_shape(model, e->head_layers[i]);
+        e->head_desc[i] = (drt_tensor_desc){o.max_batch, sh.c, sh.h, sh.w};
+        e->heads[i] = calloc(drt_shape_size(sh) * (size_t)o.max_batch, sizeof(float));
+        if (!e->heads[i]) s = drt_error(DRT_STATUS_OOM, "engine: out of memory for head %d", i);
+    }
+    if (s == DRT_OK) {
+        e->opts.calib_dir = opts ? opts->calib_dir : NULL; /* visible to create() only */
+        s = b->create(e, blob, blob_size);
+        e->opts.calib_dir = NULL;
+    }
+    if (s != DRT_OK) {
+        e->impl = NULL;
+        drt_engine_free(e);
+        return s;
+    }
+    *out = e;
+    return DRT_OK;
+}
+
+drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts, drt_engine **out)
+{
+    *out = NULL;
+    if (!model) return drt_error(DRT_STATUS_INVALID_ARG, "engine: no model");
+    drt_model *copy;
+    DRT_TRY(drt_model_clone(model, &copy));
+    return drt_engine_create_owned(copy, opts, NULL, 0, out);
+}
+
+drt_status drt_engine_run(drt_engine *e, const float *input, int batch)
+{
+    if (!e || !input) return drt_error(DRT_STATUS_INVALID_ARG, "engine run: no engine or input");
+    if (batch < 1 || batch > e->opts.max_batch)
+        return drt_error(DRT_STATUS_INVALID_ARG, "engine run: batch %d: must be 1..%d (the engine's max batch)",
+                         batch, e->opts.max_batch);
+    for (int i = 0; i < e->n_heads; i++) e->head_desc[i].n = batch;
+    return e->backend->run(e, input, batch);
+}
+
+int drt_engine_num_heads(const drt_engine *e) { return e->n_heads; }
+
+drt_status drt_engine_head(const drt_engine *e, int head, const float **data_out, drt_tensor_desc *desc_out)
+{
+    if (data_out) *data_out = NULL;
+    if (head < 0 || head >= e->n_heads)
+        return drt_error(DRT_STATUS_INVALID_ARG, "engine: head %d: must be 0..%d", head, e->n_heads - 1);
+    if (data_out) *data_out = e->heads[head];
+    if (desc_out) *desc_out = e->head_desc[head];
+    return DRT_OK;
+}
+
+const drt_model *drt_engine_model(const drt_engine *e) { return e->model; }
+drt_device drt_engine_device(const drt_engine *e) { return e->opts.device; }
+drt_precision drt_engine_precision(const drt_engine *e) { return e->opts.precision; }
+
+void drt_engine_memory_usage(const drt_engine *e, drt_engine_memory *out)
+{
+    memset(out, 0, sizeof *out);
+    if (e->backend->memory) e->backend->memory(e, out);
+}
+
+void drt_engine_free(drt_engine *e)
+{
+    if (!e) return;
+    if (e->impl && e->backend->destroy) e->backend->destroy(e);
+    for (int i = 0; i < DRT_MAX_HEADS; i++) free(e->heads[i]);
+    drt_model_free(e->model);
+    free(e);
+}

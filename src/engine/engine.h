@@ -1,0 +1,51 @@
+/* Engine internals: the backend interface every device implements, and the engine object. */
+#ifndef DRT_ENGINE_ENGINE_H
+#define DRT_ENGINE_ENGINE_H
+
+#include "darkrt.h"
+#include "graph/model.h"
+
+#define DRT_MAX_HEADS 16
+
+typedef struct drt_backend drt_backend;
+
+struct drt_engine {
+    const drt_backend *backend;
+    void *impl;           /* the backend's state */
+    drt_model *model;     /* the engine's own copy (graph, weights, metadata) */
+    drt_engine_opts opts; /* as built (calib_dir is not kept) */
+    int n_heads;
+    int head_layers[DRT_MAX_HEADS]; /* the [yolo] layer of each head */
+    drt_tensor_desc head_desc[DRT_MAX_HEADS]; /* n = batch of the last run */
+    float *heads[DRT_MAX_HEADS]; /* host float32 NCHW, room for opts.max_batch; backends fill them */
+};
+
+/* A device's engine. Optional slots may be NULL. */
+struct drt_backend {
+    const char *name;
+    drt_device device;
+    /* Builds e->impl from e->model and e->opts. plan_blob/plan_size: the backend's own section
+     * of a plan being loaded (NULL when building from a model). */
+    drt_status (*create)(drt_engine *e, const void *plan_blob, size_t plan_size);
+    /* Runs `batch` images (1..opts.max_batch) and fills e->heads. */
+    drt_status (*run)(drt_engine *e, const float *input, int batch);
+    void (*destroy)(drt_engine *e);
+    /* Optional: the backend's section of a plan (malloc'd; caller frees). */
+    drt_status (*serialize)(const drt_engine *e, void **blob_out, size_t *size_out);
+    /* Optional: refuses a plan built for another machine (CPU features, GPU, library versions). */
+    drt_status (*check_plan)(const void *plan_blob, size_t plan_size, const char *plan_path);
+    /* Optional: memory held. */
+    void (*memory)(const drt_engine *e, drt_engine_memory *out);
+};
+
+extern const drt_backend drt_backend_ref;
+extern const drt_backend drt_backend_cpu;
+extern const drt_backend drt_backend_cuda;
+
+const drt_backend *drt_backend_for(drt_device device);
+
+/* Creates an engine around an owned model copy (used by drt_engine_create and plan loading). */
+drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts *opts,
+                                   const void *plan_blob, size_t plan_size, drt_engine **engine_out);
+
+#endif

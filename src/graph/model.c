@@ -1,0 +1,345 @@
+/* The internal model: allocation, shape inference with Darknet's rules, small helpers. */
+#define _POSIX_C_SOURCE 200809L
+#include "graph/model.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const layer_names[DRT_LAYER_COUNT] = {
+    "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout",
+};
+static const char *const act_names[DRT_ACT_COUNT] = {
+    "linear", "leaky", "relu", "logistic", "mish", "swish",
+};
+
+const char *drt_layer_type_name(drt_layer_type t)
+{
+    return (unsigned)t < DRT_LAYER_COUNT ? layer_names[t] : "?";
+}
+
+const char *drt_act_name(drt_act a) { return (unsigned)a < DRT_ACT_COUNT ? act_names[a] : "?"; }
+
+int drt_act_parse(const char *name)
+{
+    for (int i = 0; i < DRT_ACT_COUNT; i++)
+        if (strcmp(name, act_names[i]) == 0) return i;
+    return -1;
+}
+
+drt_status drt_model_alloc(int n_layers, drt_model **model_out)
+{
+    *model_out = NULL;
+    if (n_layers < 0 || n_layers > 100000)
+        return drt_error(DRT_STATUS_INVALID_ARG, "model: %d layers: must be 0..100000", n_layers);
+    drt_model *m = calloc(1, sizeof *m);
+    if (!m) return drt_error(DRT_STATUS_OOM, "model: out of memory");
+    m->layers = calloc(n_layers ? (size_t)n_layers : 1, sizeof *m->layers);
+    if (!m->layers) {
+        free(m);
+        return drt_error(DRT_STATUS_OOM, "model: out of memory for %d layers", n_layers);
+    }
+    m->n_layers = n_layers;
+    m->channels = 3;
+    m->batch = 1;
+    m->bn = DRT_BN_ALEXEYAB;
+    m->resize = DRT_RESIZE_LETTERBOX;
+    *model_out = m;
+    return DRT_OK;
+}
+
+void drt_model_free(drt_model *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_names; i++) free(m->names[i]);
+    free(m->names);
+    free(m->layers);
+    free(m->params);
+    free(m->source);
+    free(m);
+}
+
+drt_shape drt_model_input_shape(const drt_model *m, int i)
+{
+    const drt_layer *l = &m->layers[i];
+    int src = l->n_inputs > 0 ? l->inputs[0] : i - 1;
+    if (src < 0) return (drt_shape){m->channels, m->height, m->width};
+    return m->layers[src].out;
+}
+
+size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
+{
+    if (l->type != DRT_LAYER_CONV) return 0;
+    int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
+    size_t n = (size_t)l->filters * (l->batch_normalize ? 4 : 1);
+    return n + (size_t)l->filters * (size_t)(c / l->groups) * (size_t)l->size * (size_t)l->size;
+}
+
+#define FAIL(m, l, ...) layer_error(m, l, __VA_ARGS__)
+
+static drt_status layer_error(const drt_model *m, const drt_layer *l, const char *fmt, ...)
+    DRT_PRINTF(3, 4);
+static drt_status layer_error(const drt_model *m, const drt_layer *l, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int idx = (int)(l - m->layers);
+    const char *src = m->source ? m->source : "model";
+    if (l->line > 0)
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s] (layer %d) %s", src, l->line,
+                         drt_layer_type_name(l->type), idx, msg);
+    return drt_error(DRT_STATUS_PARSE, "%s: layer %d (%s) %s", src, idx, drt_layer_type_name(l->type), msg);
+}
+
+/* Dimensions past which products could overflow or memory explode. */
+#define MAX_DIM 65536
+#define MAX_ELEMS (1LL << 31)
+
+static drt_status check_inputs(const drt_model *m, const drt_layer *l, int i)
+{
+    if (l->n_inputs < 1 || l->n_inputs > DRT_MAX_INPUTS)
+        return FAIL(m, l, "has %d inputs: must be 1..%d", l->n_inputs, DRT_MAX_INPUTS);
+    for (int k = 0; k < l->n_inputs; k++) {
+        int s = l->inputs[k];
+        if (s < -1 || s >= i)
+            return FAIL(m, l, "input %d refers to layer %d: must be an earlier layer (0..%d)", k, s, i - 1);
+        if (s >= 0 && m->layers[s].type == DRT_LAYER_YOLO && l->type != DRT_LAYER_ROUTE)
+            return FAIL(m, l, "input %d is a [yolo] layer", k);
+    }
+    return DRT_OK;
+}
+
+static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
+{
+    if (l->filters <= 0 || l->filters > MAX_DIM) return FAIL(m, l, "filters=%d: must be 1..%d", l->filters, MAX_DIM);
+    if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
+    if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+    if (l->pad < 0 || l->pad > 64) return FAIL(m, l, "padding=%d: must be 0..64", l->pad);
+    if (l->groups <= 0) return FAIL(m, l, "groups=%d: must be > 0", l->groups);
+    if (in.c % l->groups) return FAIL(m, l, "groups=%d: must divide the %d input channels", l->groups, in.c);
+    if (l->filters % l->groups) return FAIL(m, l, "groups=%d: must divide filters=%d", l->groups, l->filters);
+    int oh = (in.h + 2 * l->pad - l->size) / l->stride + 1;
+    int ow = (in.w + 2 * l->pad - l->size) / l->stride + 1;
+    if (in.h + 2 * l->pad < l->size || in.w + 2 * l->pad < l->size)
+        return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
+    l->out = (drt_shape){l->filters, oh, ow};
+    return DRT_OK;
+}
+
+static drt_status infer_maxpool(const drt_model *m, drt_layer *l, drt_shape in)
+{
+    if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
+    if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+    if (l->padding < 0 || l->padding > 128) return FAIL(m, l, "padding=%d: must be 0..128", l->padding);
+    if (in.h + l->padding < l->size || in.w + l->padding < l->size)
+        return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
+    l->out = (drt_shape){in.c, (in.h + l->padding - l->size) / l->stride + 1,
+                         (in.w + l->padding - l->size) / l->stride + 1};
+    return DRT_OK;
+}
+
+static drt_status infer_route(const drt_model *m, drt_layer *l)
+{
+    if (l->route_groups <= 0) return FAIL(m, l, "groups=%d: must be > 0", l->route_groups);
+    if (l->route_group_id < 0 || l->route_group_id >= l->route_groups)
+        return FAIL(m, l, "group_id=%d: must be 0..groups-1 (%d)", l->route_group_id, l->route_groups - 1);
+    drt_shape out = {0, 0, 0};
+    for (int k = 0; k < l->n_inputs; k++) {
+        drt_shape s = l->inputs[k] < 0 ? (drt_shape){m->channels, m->height, m->width}
+                                       : m->layers[l->inputs[k]].out;
+        if (s.c % l->route_groups)
+            return FAIL(m, l, "groups=%d: must divide the %d channels of layer %d", l->route_groups, s.c, l->inputs[k]);
+        if (k == 0) { out.h = s.h; out.w = s.w; }
+        else if (s.h != out.h || s.w != out.w)
+            return FAIL(m, l, "layer %d is %dx%d but layer %d is %dx%d: route inputs must have the same size",
+                        l->inputs[k], s.w, s.h, l->inputs[0], out.w, out.h);
+        out.c += s.c / l->route_groups;
+    }
+    l->out = out;
+    return DRT_OK;
+}
+
+static drt_status infer_shortcut(const drt_model *m, drt_layer *l)
+{
+    if (l->n_inputs != 2) return FAIL(m, l, "needs 2 inputs (previous and from), has %d", l->n_inputs);
+    if (l->inputs[1] < 0) return FAIL(m, l, "from: must name an earlier layer");
+    drt_shape a = l->inputs[0] < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[l->inputs[0]].out;
+    drt_shape b = m->layers[l->inputs[1]].out;
+    /* Darknet's shortcut_cpu: integer stride or sample ratio, the same in both axes. */
+    int ok_w = (a.w >= b.w) ? (a.w % b.w == 0) : (b.w % a.w == 0);
+    int ok_h = (a.h >= b.h) ? (a.h % b.h == 0) : (b.h % a.h == 0);
+    if (!ok_w || !ok_h || (a.w >= b.w) != (a.h >= b.h) ||
+        (a.w >= b.w ? a.w / b.w != a.h / b.h : b.w / a.w != b.h / a.h))
+        return FAIL(m, l, "from=%d is %dx%d, previous is %dx%d: sizes must differ by one integer factor",
+                    l->inputs[1], b.w, b.h, a.w, a.h);
+    l->out = a;
+    return DRT_OK;
+}
+
+static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
+{
+    if (l->classes <= 0 || l->classes > 100000) return FAIL(m, l, "classes=%d: must be 1..100000", l->classes);
+    if (l->num <= 0 || l->num > DRT_MAX_ANCHORS) return FAIL(m, l, "num=%d: must be 1..%d", l->num, DRT_MAX_ANCHORS);
+    if (l->n_mask <= 0 || l->n_mask > l->num) return FAIL(m, l, "mask has %d entries: must be 1..num (%d)", l->n_mask, l->num);
+    for (int k = 0; k < l->n_mask; k++)
+        if (l->mask[k] < 0 || l->mask[k] >= l->num)
+            return FAIL(m, l, "mask=%d: must be 0..num-1 (%d)", l->mask[k], l->num - 1);
+    int want = l->n_mask * (l->classes + 5);
+    if (in.c != want)
+        return FAIL(m, l, "input has %d channels: must be masks x (classes + 5) = %d x %d = %d (check the filters= of the conv before it)",
+                    in.c, l->n_mask, l->classes + 5, want);
+    l->out = in;
+    return DRT_OK;
+}
+
+drt_status drt_model_infer_shapes(drt_model *m)
+{
+    if (m->width <= 0 || m->height <= 0 || m->width > MAX_DIM || m->height > MAX_DIM)
+        return drt_error(DRT_STATUS_PARSE, "%s: [net] width=%d height=%d: must be 1..%d",
+                         m->source ? m->source : "model", m->width, m->height, MAX_DIM);
+    if (m->channels <= 0 || m->channels > 64)
+        return drt_error(DRT_STATUS_PARSE, "%s: [net] channels=%d: must be 1..64", m->source ? m->source : "model", m->channels);
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer *l = &m->layers[i];
+        DRT_TRY(check_inputs(m, l, i));
+        drt_shape in = drt_model_input_shape(m, i);
+        drt_status s = DRT_OK;
+        switch (l->type) {
+        case DRT_LAYER_CONV: s = infer_conv(m, l, in); break;
+        case DRT_LAYER_MAXPOOL: s = infer_maxpool(m, l, in); break;
+        case DRT_LAYER_ROUTE: s = infer_route(m, l); break;
+        case DRT_LAYER_SHORTCUT: s = infer_shortcut(m, l); break;
+        case DRT_LAYER_UPSAMPLE:
+            if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+            l->out = (drt_shape){in.c, in.h * l->stride, in.w * l->stride};
+            break;
+        case DRT_LAYER_YOLO: s = infer_yolo(m, l, in); break;
+        case DRT_LAYER_DROPOUT: l->out = in; break;
+        default: return FAIL(m, l, "unknown layer type %d", (int)l->type);
+        }
+        if (s != DRT_OK) return s;
+        if (l->out.c <= 0 || l->out.h <= 0 || l->out.w <= 0 || l->out.h > MAX_DIM || l->out.w > MAX_DIM ||
+            (long long)l->out.c * l->out.h * l->out.w > MAX_ELEMS)
+            return FAIL(m, l, "output %dx%dx%d: out of range", l->out.c, l->out.h, l->out.w);
+    }
+    return DRT_OK;
+}
+
+drt_status drt_model_alloc_params(drt_model *m)
+{
+    size_t total = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        size_t n = drt_layer_param_count(m, &m->layers[i]);
+        if (n > ((size_t)1 << 34) || total > ((size_t)1 << 34))
+            return layer_error(m, &m->layers[i], "has too many parameters (%zu)", n);
+        total += n;
+    }
+    free(m->params);
+    m->params = calloc(total ? total : 1, sizeof(float));
+    if (!m->params) return drt_error(DRT_STATUS_OOM, "%s: cannot allocate %zu parameters", m->source ? m->source : "model", total);
+    m->n_params = total;
+    float *p = m->params;
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_CONV) continue;
+        int f = l->filters;
+        l->biases = p; p += f;
+        if (l->batch_normalize) {
+            l->scales = p; p += f;
+            l->rolling_mean = p; p += f;
+            l->rolling_var = p; p += f;
+        } else {
+            l->scales = l->rolling_mean = l->rolling_var = NULL;
+        }
+        l->weights = p;
+        l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
+        p += l->n_weights;
+    }
+    return DRT_OK;
+}
+
+int drt_model_heads(const drt_model *m, int *idx, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_YOLO) {
+            if (n < max) idx[n] = i;
+            n++;
+        }
+    return n;
+}
+
+void drt_bn_coeffs(drt_bn_formula bn, float scale, float mean, float var, float bias, float *mul, float *add)
+{
+    float denom = bn == DRT_BN_PJREDDIE ? sqrtf(var) + .000001f : sqrtf(var + .00001f);
+    *mul = scale / denom;
+    *add = bias - mean * *mul;
+}
+
+float drt_act_apply(drt_act a, float x)
+{
+    switch (a) {
+    case DRT_ACT_LEAKY: return x > 0 ? x : .1f * x;
+    case DRT_ACT_RELU: return x > 0 ? x : 0;
+    case DRT_ACT_LOGISTIC: return 1.f / (1.f + expf(-x));
+    case DRT_ACT_MISH: {
+        /* AlexeyAB's softplus with threshold 20 */
+        float sp = x > 20 ? x : (x < -20 ? expf(x) : log1pf(expf(x)));
+        return x * tanhf(sp);
+    }
+    case DRT_ACT_SWISH: return x / (1.f + expf(-x));
+    case DRT_ACT_LINEAR:
+    default: return x;
+    }
+}
+
+drt_status drt_model_clone(const drt_model *src, drt_model **out)
+{
+    drt_model *m;
+    DRT_TRY(drt_model_alloc(src->n_layers, &m));
+    drt_layer *layers = m->layers;
+    *m = *src;
+    m->layers = layers;
+    m->source = NULL;
+    m->names = NULL;
+    m->n_names = 0;
+    m->params = NULL;
+    memcpy(m->layers, src->layers, sizeof *layers * (size_t)src->n_layers);
+    if ((src->source && !(m->source = strdup(src->source))) || drt_model_alloc_params(m) != DRT_OK) {
+        drt_model_free(m);
+        return drt_error(DRT_STATUS_OOM, "model: out of memory while copying");
+    }
+    memcpy(m->params, src->params, sizeof(float) * src->n_params);
+    if (src->n_names) {
+        m->names = calloc((size_t)src->n_names, sizeof *m->names);
+        if (!m->names) { drt_model_free(m); return drt_error(DRT_STATUS_OOM, "model: out of memory"); }
+        m->n_names = src->n_names;
+        for (int i = 0; i < src->n_names; i++)
+            if (!(m->names[i] = strdup(src->names[i]))) { drt_model_free(m); return drt_error(DRT_STATUS_OOM, "model: out of memory"); }
+    }
+    *out = m;
+    return DRT_OK;
+}
+
+int drt_model_width(const drt_model *m) { return m->width; }
+int drt_model_height(const drt_model *m) { return m->height; }
+int drt_model_channels(const drt_model *m) { return m->channels; }
+int drt_model_num_layers(const drt_model *m) { return m->n_layers; }
+drt_bn_formula drt_model_bn_formula(const drt_model *m) { return m->bn; }
+size_t drt_model_num_params(const drt_model *m) { return m->n_params; }
+
+const char *drt_model_class_name(const drt_model *m, int id)
+{
+    return (m->names && id >= 0 && id < m->n_names) ? m->names[id] : NULL;
+}
+
+drt_load_opts drt_load_opts_default(void)
+{
+    return (drt_load_opts){.size = sizeof(drt_load_opts), .bn = DRT_BN_ALEXEYAB, .warn = 1};
+}

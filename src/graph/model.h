@@ -1,0 +1,121 @@
+/* darkrt's internal model: a Darknet-shaped list of layers in topological order, one weight
+ * blob, and the YOLO head metadata. Every front end (cfg, ONNX, plan) produces this; every
+ * engine consumes it. */
+#ifndef DRT_GRAPH_MODEL_H
+#define DRT_GRAPH_MODEL_H
+
+#include <stddef.h>
+#include "darkrt.h"
+
+/* Append-only (plans store these values). */
+typedef enum drt_layer_type {
+    DRT_LAYER_CONV = 0,     /* conv (+ batchnorm) (+ activation) */
+    DRT_LAYER_MAXPOOL = 1,  /* Darknet maxpool: padding = size-1 by default, offset -padding/2 */
+    DRT_LAYER_ROUTE = 2,    /* channel concat of inputs, each sliced to group group_id of groups */
+    DRT_LAYER_SHORTCUT = 3, /* out = act(inputs[0] + inputs[1]) with Darknet's channel/stride rules */
+    DRT_LAYER_UPSAMPLE = 4, /* nearest, by stride */
+    DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
+    DRT_LAYER_DROPOUT = 6,  /* identity at inference */
+    DRT_LAYER_COUNT
+} drt_layer_type;
+
+/* Append-only. */
+typedef enum drt_act {
+    DRT_ACT_LINEAR = 0,
+    DRT_ACT_LEAKY = 1, /* x > 0 ? x : 0.1 x */
+    DRT_ACT_RELU = 2,
+    DRT_ACT_LOGISTIC = 3,
+    DRT_ACT_MISH = 4,  /* x * tanh(softplus(x)) */
+    DRT_ACT_SWISH = 5, /* x * logistic(x) */
+    DRT_ACT_COUNT
+} drt_act;
+
+#define DRT_MAX_INPUTS 8   /* route layers= entries */
+#define DRT_MAX_ANCHORS 32 /* yolo num= */
+
+typedef struct drt_shape {
+    int c, h, w;
+} drt_shape;
+
+static inline size_t drt_shape_size(drt_shape s) { return (size_t)s.c * (size_t)s.h * (size_t)s.w; }
+
+typedef struct drt_layer {
+    drt_layer_type type;
+    int line; /* cfg line of the section header (0 when not from a cfg), for messages */
+    drt_shape out;
+    /* Inputs as layer indices, -1 for the network input. conv, maxpool, upsample, yolo,
+     * dropout: one input. route: the listed layers, in order. shortcut: {previous, from}. */
+    int n_inputs;
+    int inputs[DRT_MAX_INPUTS];
+    drt_act act; /* conv and shortcut */
+
+    /* conv */
+    int filters, size, stride, pad, groups; /* pad: pixels on each side (cfg pad=1 means size/2) */
+    int batch_normalize;
+    /* maxpool: size, stride as above; padding is Darknet's total (default size-1) */
+    int padding;
+    /* route */
+    int route_groups, route_group_id;
+    /* yolo */
+    int classes, num, n_mask;
+    int mask[DRT_MAX_ANCHORS];
+    float anchors[2 * DRT_MAX_ANCHORS];
+    float scale_x_y;
+    int new_coords;
+
+    /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
+     * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]). */
+    float *biases, *scales, *rolling_mean, *rolling_var, *weights;
+    size_t n_weights;
+} drt_layer;
+
+struct drt_model {
+    char *source;        /* the file it came from, for messages */
+    int width, height, channels;
+    int batch;           /* the file's batch (informational) */
+    drt_bn_formula bn;
+    int n_layers;
+    drt_layer *layers;
+    float *params;       /* one blob: every conv's parameters in Darknet's file order */
+    size_t n_params;
+    int has_weights;     /* 0 when built from a cfg without weights (all zero) */
+    int n_names;
+    char **names;        /* class names, may be NULL */
+    drt_resize resize;   /* preprocessing contract (letterbox by default) */
+};
+
+/* Allocates an empty model with n_layers zeroed layers. */
+drt_status drt_model_alloc(int n_layers, drt_model **model_out);
+
+/* Computes every layer's output shape from its inputs and checks Darknet's rules (sizes,
+ * route and shortcut compatibility, yolo filters = n_mask * (classes + 5)). Messages name
+ * model->source and the layer's line. */
+drt_status drt_model_infer_shapes(drt_model *model);
+
+/* Number of floats conv layer l has in the weight blob. */
+size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);
+
+/* Allocates model->params for every conv (zeroed) and points the layer views into it. */
+drt_status drt_model_alloc_params(drt_model *model);
+
+/* Input shape of layer i's first input. */
+drt_shape drt_model_input_shape(const drt_model *model, int i);
+
+/* The indices of the [yolo] layers, in order; returns their count. */
+int drt_model_heads(const drt_model *model, int *idx, int max);
+
+const char *drt_layer_type_name(drt_layer_type t);
+const char *drt_act_name(drt_act a);
+int drt_act_parse(const char *name); /* -1 if unknown */
+
+/* Batchnorm at inference, per the model's formula: y = x * mul + add. */
+void drt_bn_coeffs(drt_bn_formula bn, float scale, float mean, float var, float bias,
+                   float *mul, float *add);
+
+/* Applies an activation to one value (reference semantics, Darknet's formulas). */
+float drt_act_apply(drt_act a, float x);
+
+/* Deep copy (plans keep their own model). */
+drt_status drt_model_clone(const drt_model *src, drt_model **model_out);
+
+#endif

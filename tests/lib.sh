@@ -1,0 +1,30 @@
+# Sourced by shell tests: paths and small assertions. Exit 77 to skip.
+set -u
+: "${DRT_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${DRT_BUILD:=$DRT_ROOT/build-asan}"
+: "${DRT_DATA:=$DRT_BUILD/testdata}"
+DARKRT="$DRT_BUILD/darkrt"
+SHARED=${DRT_SHARED:-$DRT_ROOT/../shared}
+FASTEST_CFG="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"
+FASTEST_WEIGHTS="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.weights"
+COCO_NAMES="$SHARED/models/yolo-fastest-1.1/coco.names"
+DN_CFG=/usr/share/darknet/cfg
+DN_DATA=/usr/share/darknet/data
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+skip() { echo "skipped: $*"; exit 77; }
+# expect_error NAME PATTERN CMD...: the command must exit non-zero with one line on stderr matching PATTERN.
+expect_error() {
+    local name=$1 pattern=$2; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq 0 ]; then fail "$name: exited 0"; return; fi
+    if [ $rc -ge 128 ]; then fail "$name: crashed (rc=$rc): $err"; return; fi
+    if ! grep -qE "$pattern" <<<"$err"; then fail "$name: message does not match /$pattern/: $err"; return; fi
+    if [ "$(grep -vc 'SUMMARY\|^$' <<<"$err")" -gt 3 ]; then fail "$name: more than a one-line error: $err"; return; fi
+    ok "$name: $err"
+}
+finish() { [ $failures -eq 0 ] && echo "all checks passed" || echo "$failures check(s) failed"; [ $failures -eq 0 ]; }
