@@ -40,6 +40,7 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests/unit tests/golden -name '*.c' 2>/dev/null | sort)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 DARKNET_DIR := /usr/lib/darknet
+DARKNET_LINK := -L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet
 
 .PHONY: all deps demo test test-fast bench-cpu bench-gpu clean
 all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so
@@ -74,7 +75,7 @@ $(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(if $(findstring darknet-,$*),-I$(DARKNET_DIR)/include,) -o $@ $< \
-	  $(BUILD)/libdarkrt.a $(LDFLAGS) $(if $(findstring darknet-,$*),-L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet,) $(LDLIBS)
+	  $(BUILD)/libdarkrt.a $(LDFLAGS) $(if $(findstring darknet-,$*),$(DARKNET_LINK),) $(LDLIBS)
 
 tests: $(TEST_BINS)
 
@@ -100,5 +101,26 @@ bench-cpu: deps all
 
 clean:
 	rm -rf build build-*
+
+# Out-of-memory tests (tests/unit/oom-*.c): malloc and friends are wrapped so they can fail on demand.
+OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign,--wrap=aligned_alloc
+$(BUILD)/tests/unit/oom-%: tests/unit/oom-%.c $(BUILD)/libdarkrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libdarkrt.a $(LDFLAGS) $(OOM_WRAP) $(LDLIBS)
+# The corpus replay (tests/unit/fuzz-replay.c) compiles the fuzz targets in.
+$(BUILD)/tests/unit/fuzz-replay: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+
+# libFuzzer targets (tests/fuzz/fuzz-*.c), built with clang apart from the default build:
+#   make fuzz [FUZZ_BUILD=build-fuzz]   then scripts/fuzz.sh runs them (tests/fuzz/README.md).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+.PHONY: fuzz fuzz-targets
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) FUZZ_BUILD=$(FUZZ_BUILD) CC=clang CUDA=0 SAN=1 OPT=-O1 \
+	  SANITIZE="-fsanitize=fuzzer-no-link $(FUZZ_SAN) -Wno-error -Wno-unknown-warning-option" fuzz-targets
+fuzz-targets: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz-*.c))
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/libdarkrt.a
+	$(CC) $(CPPFLAGS) -Itests -std=c11 -O1 -g -Wall -Wextra -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	  $(FUZZ_BUILD)/libdarkrt.a -pthread $(LDLIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

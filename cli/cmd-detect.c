@@ -1,4 +1,422 @@
-/* PENDING: darkrt detect. */
+/* darkrt detect: images -> boxes, drawn PNGs, JSON and a short summary, in batches. */
+#include <dirent.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli-util.h"
 #include "commands.h"
-int drt_cmd_detect(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "darkrt detect: not built yet\n"); return 1; }
+#include "core/error.h"
+#include "core/fileio.h"
+
+typedef struct detect_args {
+    const char *model, *weights, *names, *out, *json;
+    drt_detect_opts dopts;
+    int resize_set;
+    drt_engine_opts eopts;
+    int batch_set;
+    drt_load_opts lopts;
+    char **inputs; /* images after expanding directories (malloc'd strings) */
+    int n_inputs;
+} detect_args;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: darkrt detect MODEL IMAGE|DIR... [options]\n"
+            "  MODEL                 a Darknet .cfg (with --weights), an .onnx or an engine plan\n"
+            "  IMAGE|DIR             JPEG, PNG, BMP or PPM files, or directories of them\n"
+            "  -w, --weights W       Darknet .weights for a .cfg\n"
+            "  -n, --names FILE      class names, one a line (default: the model's, else coco.names\n"
+            "                        next to the cfg, else class ids)\n"
+            "  -o, --output OUT      drawn PNG (one image) or directory (default bboxes.png for one image)\n"
+            "  -j, --json FILE|-     detections as JSON (an array for several images)\n"
+            "  -t, --thresh X        score threshold (default 0.25)\n"
+            "      --nms X           IoU threshold of per-class NMS (default 0.45)\n"
+            "      --resize MODE     letterbox (default, as Darknet) or stretch\n"
+            "  -d, --device D        cpu (default), cuda[:N] or ref\n"
+            "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
+            "  -b, --batch N         images per engine run (default: up to 8)\n"
+            "      --bn FORMULA      batchnorm: alexeyab (default) or pjreddie\n"
+            "  -h, --help            this text\n");
+}
+
+static int parse_choice(const char *flag, const char *text, int value, int *out)
+{
+    if (value < 0) return cli_usage_error("detect", "%s %s: unknown value (darkrt detect --help)", flag, text);
+    *out = value;
+    return 0;
+}
+
+static int parse_option(detect_args *a, int c, const char *arg)
+{
+    int v = 0;
+    switch (c) {
+    case 'w': a->weights = arg; return 0;
+    case 'n': a->names = arg; return 0;
+    case 'o': a->out = arg; return 0;
+    case 'j': a->json = arg; return 0;
+    case 't': return cli_parse_float("detect", "--thresh", arg, 0, 1, &a->dopts.thresh);
+    case 'N': return cli_parse_float("detect", "--nms", arg, 0, 1, &a->dopts.nms);
+    case 'r':
+        a->resize_set = 1;
+        v = !strcasecmp(arg, "letterbox") ? DRT_RESIZE_LETTERBOX : !strcasecmp(arg, "stretch") ? DRT_RESIZE_STRETCH : -1;
+        if (parse_choice("--resize", arg, v, &v)) return 2;
+        a->dopts.resize = (drt_resize)v;
+        return 0;
+    case 'd':
+        if (parse_choice("--device", arg, drt_device_parse(arg, &a->eopts.device_index), &v)) return 2;
+        a->eopts.device = (drt_device)v;
+        return 0;
+    case 'p':
+        if (parse_choice("--precision", arg, drt_precision_parse(arg), &v)) return 2;
+        a->eopts.precision = (drt_precision)v;
+        return 0;
+    case 'b':
+        a->batch_set = 1;
+        return cli_parse_int("detect", "--batch", arg, 1, 256, &a->eopts.max_batch);
+    case 'B':
+        v = !strcasecmp(arg, "alexeyab") ? DRT_BN_ALEXEYAB : !strcasecmp(arg, "pjreddie") ? DRT_BN_PJREDDIE : -1;
+        if (parse_choice("--bn", arg, v, &v)) return 2;
+        a->lopts.bn = (drt_bn_formula)v;
+        return 0;
+    }
+    return 2;
+}
+
+static int is_image_name(const char *name)
+{
+    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".pnm"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+        if (cli_has_suffix(name, ext[i])) return 1;
+    return 0;
+}
+
+static int add_input(detect_args *a, const char *path)
+{
+    char **grown = realloc(a->inputs, (size_t)(a->n_inputs + 1) * sizeof *grown);
+    char *copy = strdup(path);
+    if (grown) a->inputs = grown;
+    if (!grown || !copy) {
+        free(copy);
+        fprintf(stderr, "darkrt detect: out of memory\n");
+        return 1;
+    }
+    a->inputs[a->n_inputs++] = copy;
+    return 0;
+}
+
+static int by_name(const struct dirent **x, const struct dirent **y) { return strcmp((*x)->d_name, (*y)->d_name); }
+
+static int only_images(const struct dirent *d) { return d->d_name[0] != '.' && is_image_name(d->d_name); }
+
+/* A directory's image files, sorted by name. */
+static int add_directory(detect_args *a, const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, only_images, by_name), rc = 0;
+    if (n < 0) {
+        fprintf(stderr, "darkrt detect: %s: cannot read the directory\n", dir);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", list[i]->d_name);
+        if (!rc) rc = add_input(a, path);
+        free(list[i]);
+    }
+    free(list);
+    if (n == 0) fprintf(stderr, "darkrt detect: note: %s: no image files (.jpg .png .bmp .ppm)\n", dir);
+    return rc;
+}
+
+static int expand_inputs(detect_args *a, char **paths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        int rc = (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) ? add_directory(a, paths[i]) : add_input(a, paths[i]);
+        if (rc) return rc;
+    }
+    if (a->n_inputs == 0) return cli_usage_error("detect", "no images to read");
+    return 0;
+}
+
+static int parse_args(detect_args *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"weights", required_argument, 0, 'w'}, {"names", required_argument, 0, 'n'},
+        {"output", required_argument, 0, 'o'},  {"json", required_argument, 0, 'j'},
+        {"thresh", required_argument, 0, 't'},  {"nms", required_argument, 0, 'N'},
+        {"resize", required_argument, 0, 'r'},  {"device", required_argument, 0, 'd'},
+        {"precision", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
+        {"bn", required_argument, 0, 'B'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:n:o:j:t:d:p:b:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            return -1;
+        }
+        if (c == ':') return cli_usage_error("detect", "%s: needs a value", argv[optind - 1]);
+        if (c == '?') return cli_usage_error("detect", "%s: unknown option (darkrt detect --help)", argv[optind - 1]);
+        if (parse_option(a, c, optarg)) return 2;
+    }
+    if (argc - optind < 2)
+        return cli_usage_error("detect", "needs a model and at least one image (darkrt detect --help)");
+    a->model = argv[optind];
+    return expand_inputs(a, argv + optind + 1, argc - optind - 1) ? 2 : 0;
+}
+
+/* coco.names next to a .cfg, when the model brings no names. */
+static void default_names(detect_args *a, drt_model *m)
+{
+    if (a->names || drt_model_class_name(m, 0) || !cli_has_suffix(a->model, ".cfg")) return;
+    char path[4096];
+    const char *slash = strrchr(a->model, '/');
+    int dir_len = slash ? (int)(slash - a->model) + 1 : 0;
+    snprintf(path, sizeof path, "%.*scoco.names", dir_len, a->model);
+    if (access(path, R_OK) == 0 && drt_model_set_names_file(m, path) != DRT_OK)
+        fprintf(stderr, "darkrt detect: note: %s: %s (class ids are shown)\n", path, drt_last_error());
+}
+
+/* The engine for the model; the optimized CPU engine falls back to ref while it is not built. */
+static drt_status open_engine(detect_args *a, const drt_model *m, drt_engine **e)
+{
+    drt_status s = cli_has_suffix(a->model, ".plan") ? drt_engine_load_plan(a->model, &a->eopts, e)
+                                                    : drt_engine_create(m, &a->eopts, e);
+    const char *why = drt_last_error();
+    if (s == DRT_STATUS_UNSUPPORTED && a->eopts.device == DRT_DEVICE_CPU && !cli_has_suffix(a->model, ".plan") &&
+        (strstr(why, "pending") || strstr(why, "not built"))) {
+        fprintf(stderr, "darkrt detect: note: the optimized CPU engine is not built; using the reference engine\n");
+        a->eopts.device = DRT_DEVICE_REF;
+        s = drt_engine_create(m, &a->eopts, e);
+    }
+    return s;
+}
+
+/* Where image `path` is drawn: -o as a file for one image, else -o/<name>.png; NULL: not drawn. */
+static int output_path(const detect_args *a, const char *path, char *buf, size_t n)
+{
+    if (!a->out) {
+        if (a->n_inputs != 1) return 0;
+        snprintf(buf, n, "bboxes.png");
+        return 1;
+    }
+    struct stat st;
+    int is_dir = a->n_inputs > 1 || (stat(a->out, &st) == 0 && S_ISDIR(st.st_mode)) ||
+                 a->out[strlen(a->out) - 1] == '/';
+    if (!is_dir) {
+        snprintf(buf, n, "%s", a->out);
+        return 1;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    int stem = dot ? (int)(dot - base) : (int)strlen(base);
+    snprintf(buf, n, "%s%s%.*s.png", a->out, a->out[strlen(a->out) - 1] == '/' ? "" : "/", stem, base);
+    return 1;
+}
+
+typedef struct run_state {
+    detect_args *a;
+    drt_model *model;
+    drt_engine *engine;
+    FILE *json, *summary;
+    int json_items, failures, done;
+    float *input;
+    size_t input_size;
+} run_state;
+
+static void print_summary(run_state *r, const char *path, const drt_detections *d, const drt_stage_times *t)
+{
+    fprintf(r->summary, "%s: %d object%s in %.1f ms (preprocess %.1f, inference %.1f, postprocess %.2f)\n", path,
+            d->count, d->count == 1 ? "" : "s", t->preprocess_ms + t->inference_ms + t->postprocess_ms,
+            t->preprocess_ms, t->inference_ms, t->postprocess_ms);
+    for (int i = 0; i < d->count; i++) {
+        const drt_detection *x = &d->items[i];
+        const char *name = drt_model_class_name(r->model, x->class_id);
+        char id[24];
+        snprintf(id, sizeof id, "class %d", x->class_id);
+        fprintf(r->summary, "  %s: %.0f%%  (%.0f, %.0f)-(%.0f, %.0f)\n", name ? name : id, x->score * 100, x->x1,
+                x->y1, x->x2, x->y2);
+    }
+}
+
+/* Summary, drawing and JSON of one decoded image. Returns 0 or 1 (a failure, reported). */
+static int finish_image(run_state *r, const char *path, drt_image *im, const drt_detections *d,
+                        const drt_stage_times *t)
+{
+    char out[4096];
+    int rc = 0;
+    print_summary(r, path, d, t);
+    if (output_path(r->a, path, out, sizeof out)) {
+        drt_detections_draw(im, d, r->model);
+        drt_status s = drt_image_save_png(im, out);
+        if (s != DRT_OK) rc = cli_fail(s);
+    }
+    if (r->json) {
+        int many = r->a->n_inputs > 1;
+        if (many) fputs(r->json_items ? ",\n" : "[\n", r->json);
+        drt_detections_write_json(r->json, path, im->w, im->h, d, r->model, t, many ? "  " : "");
+        r->json_items++;
+    }
+    return rc;
+}
+
+static int shows_progress(const run_state *r)
+{
+    return r->a->n_inputs > 1 && isatty(STDERR_FILENO) && r->summary == stdout && !isatty(STDOUT_FILENO);
+}
+
+/* "[k/n] file" on a terminal's stderr, when the per-image summary is not already on screen. */
+static void progress(run_state *r, const char *path)
+{
+    if (!shows_progress(r)) return;
+    const char *base = strrchr(path, '/');
+    fprintf(stderr, "\r\033[K[%d/%d] %.60s%s", r->done, r->a->n_inputs, base ? base + 1 : path,
+            r->done == r->a->n_inputs ? "\n" : "");
+}
+
+/* Loads and preprocesses images[0..n) into r->input; runs the engine once; finishes each. */
+static void run_batch(run_state *r, char **paths, int n)
+{
+    const drt_model *m = drt_engine_model(r->engine);
+    int w = drt_model_width(m), h = drt_model_height(m), ch = drt_model_channels(m);
+    drt_image *ims[256] = {0};
+    char *ok_paths[256];
+    drt_stage_times t[256];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        drt_status s = drt_image_load(paths[i], &ims[k]);
+        double t0 = cli_now_ms(); /* preprocess: letterbox/stretch, as in drt_detect_image */
+        if (s == DRT_OK && ims[k]->c != ch)
+            s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d channels: the model takes %d", paths[i], ims[k]->c, ch);
+        else if (s == DRT_OK)
+            s = drt_image_preprocess(ims[k], r->a->dopts.resize, w, h, r->input + (size_t)k * r->input_size);
+        if (s != DRT_OK) {
+            if (shows_progress(r)) fputs("\r\033[K", stderr); /* the error gets a line of its own */
+            cli_fail(s);
+            drt_image_free(ims[k]);
+            ims[k] = NULL;
+            r->failures++;
+            r->done++;
+            progress(r, paths[i]);
+            continue;
+        }
+        t[k].preprocess_ms = cli_now_ms() - t0;
+        ok_paths[k++] = paths[i];
+    }
+    if (k == 0) return;
+    double t0 = cli_now_ms();
+    drt_status s = drt_engine_run(r->engine, r->input, k);
+    double per_image = (cli_now_ms() - t0) / k;
+    for (int i = 0; i < k; i++) {
+        drt_detections *d = NULL;
+        double t1 = cli_now_ms();
+        if (s == DRT_OK) s = drt_detect_decode(r->engine, i, ims[i]->w, ims[i]->h, &r->a->dopts, &d);
+        t[i].inference_ms = per_image;
+        t[i].postprocess_ms = cli_now_ms() - t1;
+        if (s != DRT_OK) {
+            cli_fail(s);
+            r->failures++;
+        } else {
+            r->failures += finish_image(r, ok_paths[i], ims[i], d, &t[i]);
+        }
+        drt_detections_free(d);
+        drt_image_free(ims[i]);
+        r->done++;
+        progress(r, ok_paths[i]);
+    }
+}
+
+static drt_status open_json(run_state *r, drt_atomic_file *af)
+{
+    if (!r->a->json) return DRT_OK;
+    if (!strcmp(r->a->json, "-")) {
+        r->json = stdout;
+        r->summary = stderr; /* stdout carries the JSON */
+        return DRT_OK;
+    }
+    DRT_TRY(drt_atomic_open(af, r->a->json));
+    r->json = af->fp;
+    return DRT_OK;
+}
+
+static int close_json(run_state *r, drt_atomic_file *af)
+{
+    if (!r->json) return 0;
+    fputs(r->a->n_inputs > 1 ? (r->json_items ? "\n]\n" : "[]\n") : (r->json_items ? "\n" : "null\n"), r->json);
+    if (r->json == stdout) return fflush(stdout) != 0;
+    drt_status s = drt_atomic_commit(af);
+    return s == DRT_OK ? 0 : cli_fail(s);
+}
+
+static int make_output_dir(const detect_args *a)
+{
+    struct stat st;
+    if (a->out && a->n_inputs < 2 && a->out[strlen(a->out) - 1] != '/' &&
+        !(stat(a->out, &st) == 0 && S_ISDIR(st.st_mode)) && !cli_has_suffix(a->out, ".png"))
+        return cli_usage_error("detect", "-o %s: darkrt draws PNG files: give a .png name or a directory", a->out);
+    if (!a->out || (a->n_inputs < 2 && a->out[strlen(a->out) - 1] != '/')) return 0;
+    if (stat(a->out, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        return cli_usage_error("detect", "-o %s: several images need an output directory", a->out);
+    }
+    if (mkdir(a->out, 0777) != 0) return cli_usage_error("detect", "-o %s: cannot create the directory", a->out);
+    return 0;
+}
+
+static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
+{
+    run_state r = {.a = a, .model = model, .engine = engine, .summary = stdout};
+    const drt_model *em = drt_engine_model(engine);
+    r.input_size = (size_t)drt_model_width(em) * drt_model_height(em) * drt_model_channels(em);
+    r.input = malloc(r.input_size * (size_t)a->eopts.max_batch * sizeof(float));
+    if (!r.input) return fprintf(stderr, "darkrt detect: out of memory for the input batch\n"), 1;
+    drt_atomic_file af = {0};
+    drt_status s = open_json(&r, &af);
+    int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a);
+    for (int i = 0; rc == 0 && i < a->n_inputs; i += a->eopts.max_batch) {
+        int n = a->n_inputs - i < a->eopts.max_batch ? a->n_inputs - i : a->eopts.max_batch;
+        run_batch(&r, a->inputs + i, n);
+    }
+    if (rc == 0) rc = close_json(&r, &af);
+    else if (r.json && r.json != stdout) drt_atomic_abort(&af);
+    free(r.input);
+    if (rc == 0 && r.failures) {
+        if (a->n_inputs > 1) /* one image: its own error line says it all */
+            fprintf(stderr, "darkrt detect: %d of %d image%s failed\n", r.failures, a->n_inputs, a->n_inputs == 1 ? "" : "s");
+        rc = 1;
+    }
+    return rc;
+}
+
+int drt_cmd_detect(int argc, char **argv)
+{
+    detect_args a = {.dopts = drt_detect_opts_default(), .eopts = drt_engine_opts_default(),
+                     .lopts = drt_load_opts_default()};
+    int rc = parse_args(&a, argc, argv);
+    drt_model *model = NULL;
+    drt_engine *engine = NULL;
+    if (rc == 0) {
+        drt_status s = cli_load_model(a.model, a.weights, &a.lopts, a.names, &model);
+        if (s == DRT_OK) {
+            default_names(&a, model);
+            if (!a.resize_set) a.dopts.resize = drt_detect_model_resize(model);
+            if (!a.batch_set) a.eopts.max_batch = a.n_inputs < 8 ? a.n_inputs : 8;
+            s = open_engine(&a, model, &engine);
+        }
+        rc = s == DRT_OK ? detect_all(&a, model, engine) : cli_fail(s);
+    }
+    drt_engine_free(engine);
+    drt_model_free(model);
+    for (int i = 0; i < a.n_inputs; i++) free(a.inputs[i]);
+    free(a.inputs);
+    return rc < 0 ? 0 : rc;
+}

@@ -1,4 +1,68 @@
-/* PENDING: darkrt synth. */
+/* darkrt synth: deterministic weights for a Darknet cfg (tests and benchmarks of models whose
+ * trained weights are not at hand). */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "cli-util.h"
 #include "commands.h"
-int drt_cmd_synth(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "darkrt synth: not built yet\n"); return 1; }
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: darkrt synth CFG -o FILE.weights [--seed N]\n"
+                 "  CFG                a Darknet .cfg\n"
+                 "  -o, --output FILE  the .weights to write (Darknet format, header 0.2.0)\n"
+                 "  -s, --seed N       PRNG seed, 0..2^64-1 (default 1): the same seed gives the same bytes\n"
+                 "  -q, --quiet        no warnings (unknown cfg keys)\n"
+                 "  -h, --help         this text\n");
+}
+
+static int parse_seed(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (!*text || *end || errno || *text == '-')
+        return cli_usage_error("synth", "--seed %s: must be an integer 0..18446744073709551615", text);
+    *out = v;
+    return 0;
+}
+
+int drt_cmd_synth(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    drt_load_opts lo = drt_load_opts_default();
+    const char *output = NULL;
+    unsigned long long seed = 1;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:s:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case 's':
+            if (parse_seed(optarg, &seed)) return 2;
+            break;
+        case 'q': lo.warn = 0; break;
+        case 'h': usage(stdout); return 0;
+        case ':': return cli_usage_error("synth", "%s: needs a value", argv[optind - 1]);
+        default: return cli_usage_error("synth", "%s: unknown option (darkrt synth --help)", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("synth", optind >= argc ? "no cfg given (darkrt synth --help)"
+                                                       : "exactly one cfg expected (darkrt synth --help)");
+    if (!output) return cli_usage_error("synth", "-o FILE.weights is required");
+    drt_model *m;
+    drt_status s = drt_model_load_darknet(argv[optind], NULL, &lo, &m);
+    if (s == DRT_OK) s = drt_model_synth_weights(m, seed);
+    if (s == DRT_OK) s = drt_model_save_weights(m, output);
+    if (s == DRT_OK)
+        printf("%s: %zu parameters, seed %llu\n", output, drt_model_num_params(m), seed);
+    drt_model_free(m);
+    return s == DRT_OK ? 0 : cli_fail(s);
+}

@@ -19,5 +19,6 @@
 #include "darkrt/engine.h"
 #include "darkrt/image.h"
 #include "darkrt/detect.h"
+#include "darkrt/eval.h"
 
 #endif

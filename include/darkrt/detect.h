@@ -51,6 +51,18 @@ void drt_detections_free(drt_detections *dets);
 /* Draws labelled boxes onto the image (in place). names may be NULL (class ids are shown). */
 void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt_model *model);
 
+/* The preprocessing the model asks for (its metadata; letterbox when it says nothing). */
+drt_resize drt_detect_model_resize(const drt_model *model);
+
+/* Writes one image's result as a JSON object (no trailing newline), each line after the first
+ * prefixed by indent (may be NULL):
+ * {"image", "width", "height", "detections": [{"class_id", "label", "score",
+ *  "box": {"x1", "y1", "x2", "y2"}}], "timing_ms": {"preprocess", "inference", "postprocess"}}.
+ * Labels come from the model's names, else the class id as text. times may be NULL. */
+void drt_detections_write_json(FILE *out, const char *image_name, int width, int height,
+                               const drt_detections *dets, const drt_model *model,
+                               const drt_stage_times *times, const char *indent);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,7 +48,13 @@ typedef struct drt_engine_opts {
     unsigned passes_off;     /* drt_pass bits to switch off (tests) */
     const char *calib_dir;   /* int8: directory of calibration images */
     int verbose;             /* print what each pass and layer choice did */
+    int calib_method;        /* int8 calibration: enum drt_calib_method (DRT_CALIB_MAX by default) */
 } drt_engine_opts;
+
+/* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration
+ * images (default: measured best for YOLO heads), the 99.999th percentile of |x|, or the
+ * KL-divergence search of TensorRT's entropy calibration. */
+enum drt_calib_method { DRT_CALIB_MAX = 0, DRT_CALIB_ENTROPY = 1, DRT_CALIB_PERCENTILE = 2 };
 
 drt_engine_opts drt_engine_opts_default(void);
 

@@ -19,7 +19,11 @@ typedef struct drt_image {
 #define DRT_IMAGE_MAX_PIXELS (16384L * 16384L)
 
 /* Decodes JPEG (baseline and progressive, EXIF orientation applied), PNG (8/16-bit, grey,
- * alpha), BMP or PPM into 3-channel RGB. */
+ * alpha, palette, interlaced), BMP or binary PPM/PGM into 3-channel RGB, values v/255 as
+ * Darknet computes them (16-bit samples keep their high byte; alpha is dropped, not blended).
+ * The format comes from the file's first bytes. Refuses, with a message naming the file and
+ * the rule, unreadable, truncated or corrupt files and sizes above DRT_IMAGE_MAX_PIXELS
+ * (checked from the header, before any pixel memory is allocated). */
 drt_status drt_image_load(const char *path, drt_image **image_out);
 drt_status drt_image_create(int w, int h, int c, drt_image **image_out);
 void drt_image_free(drt_image *image);

@@ -69,6 +69,16 @@ const char *drt_model_class_name(const drt_model *model, int class_id);
 /* Reads class names, one a line (coco.names), into the model. */
 drt_status drt_model_set_names_file(drt_model *model, const char *names_path);
 
+/* YOLO head parameters for a model whose file has none (a third-party ONNX: its heads come
+ * without anchors). From a Darknet cfg: its [yolo] sections in order, one per head (anchors,
+ * mask, classes, num, scale_x_y, new_coords). Or from text: anchors "w,h, w,h, ..." (all of
+ * them) and masks "6,7,8;3,4,5;0,1,2" (one group per head, in head order); classes follow from
+ * each head's channels. Both check the channels (masks x (classes + 5)). */
+drt_status drt_model_set_yolo_heads_from_cfg(drt_model *model, const char *cfg_path);
+drt_status drt_model_set_yolo_heads(drt_model *model, const char *anchors, const char *masks);
+/* 1 when every head has anchors (from the file, a cfg or drt_model_set_yolo_heads), else 0. */
+int drt_model_has_yolo_anchors(const drt_model *model);
+
 /* Operations and parameters of one forward pass at batch 1. */
 double drt_model_flops(const drt_model *model);
 size_t drt_model_num_params(const drt_model *model);

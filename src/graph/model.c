@@ -100,6 +100,7 @@ static drt_status layer_error(const drt_model *m, const drt_layer *l, const char
 /* Dimensions past which products could overflow or memory explode. */
 #define MAX_DIM 65536
 #define MAX_ELEMS (1LL << 31)
+#define DRT_MAX_PARAMS ((size_t)1 << 28)
 
 static drt_status check_inputs(const drt_model *m, const drt_layer *l, int i)
 {
@@ -150,6 +151,7 @@ static drt_status infer_route(const drt_model *m, drt_layer *l)
     if (l->route_group_id < 0 || l->route_group_id >= l->route_groups)
         return FAIL(m, l, "group_id=%d: must be 0..groups-1 (%d)", l->route_group_id, l->route_groups - 1);
     drt_shape out = {0, 0, 0};
+    long long c = 0;
     for (int k = 0; k < l->n_inputs; k++) {
         drt_shape s = l->inputs[k] < 0 ? (drt_shape){m->channels, m->height, m->width}
                                        : m->layers[l->inputs[k]].out;
@@ -159,8 +161,11 @@ static drt_status infer_route(const drt_model *m, drt_layer *l)
         else if (s.h != out.h || s.w != out.w)
             return FAIL(m, l, "layer %d is %dx%d but layer %d is %dx%d: route inputs must have the same size",
                         l->inputs[k], s.w, s.h, l->inputs[0], out.w, out.h);
-        out.c += s.c / l->route_groups;
+        c += s.c / l->route_groups; /* 64-bit: 8 inputs of 2^31 values would overflow an int */
+        if (c * out.h * out.w > MAX_ELEMS || c > 0x7fffffffLL)
+            return FAIL(m, l, "output of %lld values: out of range", c * out.h * out.w);
     }
+    out.c = (int)c;
     l->out = out;
     return DRT_OK;
 }
@@ -236,8 +241,10 @@ drt_status drt_model_alloc_params(drt_model *m)
     size_t total = 0;
     for (int i = 0; i < m->n_layers; i++) {
         size_t n = drt_layer_param_count(m, &m->layers[i]);
-        if (n > ((size_t)1 << 34) || total > ((size_t)1 << 34))
-            return layer_error(m, &m->layers[i], "has too many parameters (%zu)", n);
+        /* 2^28 floats (1 GiB): 4x the largest Darknet models; hostile cfgs stop here, not in calloc */
+        if (n > DRT_MAX_PARAMS || total + n > DRT_MAX_PARAMS)
+            return layer_error(m, &m->layers[i], "has too many parameters (%zu, %zu in all so far): the limit is %zu",
+                               n, total + n, DRT_MAX_PARAMS);
         total += n;
     }
     free(m->params);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs darkrt's libFuzzer targets one at a time (nice 19, one process, one core), each seeded with
+# tests/fuzz/corpus/<target> plus real files read in place, and reports executions and crashes.
+# usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [TARGET...]     targets: cfg weights onnx plan image
+#   FUZZ_BUILD=dir     where `make fuzz` builds the targets (default build-fuzz)
+#   FUZZ_WORK=dir      working corpora, logs and crash artifacts (default /tmp/darkrt-fuzz)
+#   FUZZ_NO_BUILD=1    use the binaries as they are;  FUZZ_ARGS="..." more libFuzzer flags
+# Exit status: 0 when no target crashed, 1 otherwise (the artifact paths are printed).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+limit=(-max_total_time=60)
+while getopts "t:n:" opt; do
+    case $opt in
+        t) limit=(-max_total_time="$OPTARG") ;;
+        n) limit=(-runs="$OPTARG") ;;
+        *) sed -n '2,8p' "$0"; exit 2 ;;
+    esac
+done
+shift $((OPTIND - 1))
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(cfg weights onnx plan image)
+FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
+FUZZ_WORK=${FUZZ_WORK:-/tmp/darkrt-fuzz}
+SHARED=${DRT_SHARED:-$ROOT/../shared}
+
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+    nice -n 19 make --no-print-directory -s fuzz FUZZ_BUILD="$FUZZ_BUILD" -j2 >"$FUZZ_WORK.build.log" 2>&1 ||
+        { echo "fuzz.sh: make fuzz failed (log: $FUZZ_WORK.build.log)"; tail -n 20 "$FUZZ_WORK.build.log"; exit 1; }
+fi
+
+# Real files, read in place (never copied into the repository): small ones only, fuzzing wants speed.
+extra_seeds() {
+    case $1 in
+        cfg) ls "$SHARED"/models/yolo-fastest-1.1/*.cfg /usr/share/darknet/cfg/{yolov3-tiny,yolov2-tiny,tiny}.cfg 2>/dev/null ;;
+    esac
+}
+
+max_len() {
+    case $1 in
+        cfg) echo 16384 ;; weights) echo 8192 ;; image) echo 8192 ;; *) echo 65536 ;;
+    esac
+}
+
+crashed=0
+for t in "${targets[@]}"; do
+    bin="$FUZZ_BUILD/fuzz-$t"
+    [ -x "$bin" ] || { echo "fuzz.sh: no $bin (make fuzz FUZZ_BUILD=$FUZZ_BUILD)"; exit 2; }
+    work="$FUZZ_WORK/$t"
+    mkdir -p "$work/corpus" "$work/seeds" "$work/artifacts"
+    for f in $(extra_seeds "$t"); do cp -f "$f" "$work/seeds/"; done
+    dict=()
+    [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+    log="$work/fuzz.log"
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    nice -n 19 "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
+        ${FUZZ_ARGS:-} "$work/corpus" "tests/fuzz/corpus/$t" "$work/seeds" >"$log" 2>&1
+    rc=$?
+    secs=$(($(date +%s) - start))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    corpus=$(find "$work/corpus" -type f | wc -l)
+    if [ $rc -eq 0 ]; then
+        printf 'fuzz-%-8s %10s executions in %5ss, working corpus %5s files, no crash\n' "$t" "${execs:-?}" "$secs" "$corpus"
+    else
+        crashed=1
+        printf 'fuzz-%-8s CRASH after %s executions (rc=%d); log %s\n' "$t" "${execs:-?}" "$rc" "$log"
+        grep -E 'ERROR:|SUMMARY:|runtime error|contract broken|Test unit written' "$log" | head -n 6 | sed 's/^/    /'
+        ls "$work"/artifacts/* 2>/dev/null | sed 's/^/    artifact: /'
+    fi
+done
+exit $crashed

@@ -1,0 +1,94 @@
+/* The optimized CPU engine ("cpu"): the backend interface over the compiled state. */
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu-features.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static drt_status check_model(const drt_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        for (int k = 0; k < l->n_inputs; k++)
+            if (l->type != DRT_LAYER_YOLO && l->inputs[k] >= 0 && m->layers[l->inputs[k]].type == DRT_LAYER_YOLO)
+                return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d reads the [yolo] layer %d: the cpu engine does not support that",
+                                 m->source ? m->source : "model", i, l->inputs[k]);
+        if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
+            return drt_error(DRT_STATUS_FORMAT, "%s: layer %d: unknown type or activation", m->source ? m->source : "model", i);
+    }
+    return DRT_OK;
+}
+
+static void log_summary(const cpu_state *st)
+{
+    char f[128], g[128];
+    int n[DRT_PREC_COUNT] = {0};
+    for (int i = 0; i < st->g->n; i++)
+        if (st->conv[i]) n[st->conv[i]->prec]++;
+    fprintf(st->log, "cpu engine: %s, convs fp32 %d / bf16 %d / int8 %d, threads %d, CPU features %s (implementations need %s)\n",
+            drt_precision_name(st->opts.precision), n[DRT_PREC_FP32], n[DRT_PREC_BF16], n[DRT_PREC_INT8], st->opts.threads,
+            drt_cpu_features_str(drt_cpu_features(), f, sizeof f), drt_cpu_features_str(st->features, g, sizeof g));
+    fprintf(st->log, "cpu engine: own kernels: %s variant (run-time dispatch on cpuid + XCR0)\n", drt_cpu_kernels_name());
+    fprintf(st->log, "cpu engine: activations %.2f MiB per image planned (naive %.2f MiB), scratchpad %.2f MiB\n",
+            st->arena_bytes / 1048576.0, st->g->naive_bytes / 1048576.0, st->scratch_bytes / 1048576.0);
+}
+
+static drt_status create(drt_engine *e, const void *blob, size_t size)
+{
+    const drt_model *m = e->model;
+    FILE *log = e->opts.verbose ? stderr : NULL;
+    if (e->opts.precision == DRT_PREC_FP16)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: the cpu engine does not compute fp16 (use bf16, int8 or fp32)",
+                         m->source ? m->source : "model");
+    DRT_TRY(check_model(m));
+    cpu_choice *choices = NULL;
+    float *steps = NULL;
+    drt_status s = DRT_OK;
+    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, NULL);
+    else if (e->opts.precision == DRT_PREC_INT8) s = drt_cpu_calibrate(m, &e->opts, e->opts.calib_dir, log, &steps);
+    cpu_state *st = NULL;
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, log, &st);
+    free(choices);
+    free(steps);
+    if (s != DRT_OK) return s;
+    if (log) log_summary(st);
+    e->impl = st;
+    return DRT_OK;
+}
+
+static drt_status run(drt_engine *e, const float *input, int batch)
+{
+    cpu_state *st = e->impl;
+    drt_cpu_set_threads(e->opts.threads);
+    size_t per = (size_t)e->model->channels * e->model->width * e->model->height;
+    for (int b = 0; b < batch; b++) DRT_TRY(drt_cpu_run_image(st, e, input + per * b, b));
+    return DRT_OK;
+}
+
+static void destroy(drt_engine *e) { drt_cpu_state_free(e->impl); }
+
+static drt_status serialize(const drt_engine *e, void **blob_out, size_t *size_out)
+{
+    return drt_cpu_serialize(e->impl, blob_out, size_out);
+}
+
+static void memory(const drt_engine *e, drt_engine_memory *out)
+{
+    const cpu_state *st = e->impl;
+    for (int i = 0; i < st->g->n; i++)
+        if (st->conv[i]) out->host_weights += st->conv[i]->weight_bytes + sizeof(float) * (size_t)st->m->layers[i].filters;
+    out->host_activations = st->arena_bytes + st->scratch_bytes + st->wino_v_bytes + st->wino_m_bytes;
+    out->naive_activations = st->g->naive_bytes;
+}
+
+const drt_backend drt_backend_cpu = {
+    .name = "cpu",
+    .device = DRT_DEVICE_CPU,
+    .create = create,
+    .run = run,
+    .destroy = destroy,
+    .serialize = serialize,
+    .check_plan = drt_cpu_check_plan,
+    .memory = memory,
+};

@@ -1,0 +1,251 @@
+/* int8 post-training calibration: runs the fp32 CPU engine over calibration images, gathers
+ * |x| histograms of every stored tensor, and picks each clipping threshold by entropy (the
+ * KL-divergence search TensorRT uses), the 99.999th percentile, or the maximum (default). Without a directory, a
+ * documented fallback of 8 synthetic letterboxed images is used (and said so). */
+#include "backend/cpu/cpu.h"
+#include "core/error.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BINS 2048
+#define QBINS 128
+#define MAX_IMAGES_DEFAULT 16
+
+typedef struct calib {
+    int pass; /* 0: max |x|; 1: histograms */
+    float *amax;
+    uint32_t *hist; /* nt x BINS */
+} calib;
+
+static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
+{
+    (void)st;
+    calib *c = ctx;
+    const float *p = (const float *)v->p;
+    size_t hw = (size_t)v->h * v->w;
+    if (c->pass == 0) {
+        float m = c->amax[t];
+        for (size_t px = 0; px < hw; px++)
+            for (int k = 0; k < v->c; k++) m = fmaxf(m, fabsf(p[px * v->cs + k]));
+        c->amax[t] = m;
+        return;
+    }
+    if (c->amax[t] <= 0) return;
+    uint32_t *h = c->hist + (size_t)t * BINS;
+    float scale = BINS / c->amax[t];
+    for (size_t px = 0; px < hw; px++)
+        for (int k = 0; k < v->c; k++) {
+            int b = (int)(fabsf(p[px * v->cs + k]) * scale);
+            h[b >= BINS ? BINS - 1 : b]++;
+        }
+}
+
+/* KL(P || Q) of the clipped distribution and its 128-level quantization, for threshold bin i. */
+static double kl_at(const uint32_t *h, int i, double *p, double *q)
+{
+    double outliers = 0;
+    for (int j = i; j < BINS; j++) outliers += h[j];
+    for (int j = 0; j < i; j++) p[j] = h[j];
+    p[i - 1] += outliers;
+    double per = (double)i / QBINS;
+    for (int g = 0; g < QBINS; g++) {
+        int lo = (int)(g * per), hi = g == QBINS - 1 ? i : (int)((g + 1) * per);
+        double sum = 0;
+        int nz = 0;
+        for (int j = lo; j < hi; j++) { sum += h[j]; nz += h[j] != 0; }
+        for (int j = lo; j < hi; j++) q[j] = h[j] && nz ? sum / nz : 0;
+    }
+    double ps = 0, qs = 0, kl = 0;
+    for (int j = 0; j < i; j++) { ps += p[j]; qs += q[j]; }
+    if (ps <= 0 || qs <= 0) return INFINITY;
+    for (int j = 0; j < i; j++) {
+        if (p[j] <= 0) continue;
+        double pj = p[j] / ps, qj = q[j] / qs;
+        kl += qj > 0 ? pj * log(pj / qj) : pj * 20; /* an emptied bin: a large finite penalty */
+    }
+    return kl;
+}
+
+static float threshold(const uint32_t *h, float amax, int method, double *p, double *q)
+{
+    double total = 0;
+    for (int j = 0; j < BINS; j++) total += h[j];
+    if (total <= 0) return amax;
+    float width = amax / BINS;
+    if (method == DRT_CALIB_MAX) return amax;
+    if (method == DRT_CALIB_PERCENTILE) {
+        double cum = 0, pct = 0.99999;
+        for (int j = 0; j < BINS; j++) {
+            cum += h[j];
+            if (cum >= pct * total) return (j + 1) * width;
+        }
+        return amax;
+    }
+    int best = BINS;
+    double best_kl = INFINITY;
+    for (int i = QBINS; i <= BINS; i += 8) {
+        double kl = kl_at(h, i, p, q);
+        if (kl < best_kl) { best_kl = kl; best = i; }
+    }
+    return (best + 0.5f) * width;
+}
+
+static int image_name(const char *n)
+{
+    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".bmp", ".ppm"};
+    size_t len = strlen(n);
+    for (int i = 0; i < 5; i++) {
+        size_t k = strlen(ext[i]);
+        if (len > k && !strcasecmp(n + len - k, ext[i])) return 1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Up to max image paths from dir, sorted. */
+static drt_status list_images(const char *dir, int max, char ***paths_out, int *n_out)
+{
+    *paths_out = NULL;
+    *n_out = 0;
+    DIR *d = opendir(dir);
+    if (!d) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open the calibration directory", dir);
+    char **paths = NULL;
+    int n = 0, cap = 0;
+    drt_status s = DRT_OK;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (!image_name(de->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **np = realloc(paths, sizeof *np * (size_t)cap);
+            if (!np) { s = drt_error(DRT_STATUS_OOM, "calibration: out of memory"); break; }
+            paths = np;
+        }
+        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+        if (!(paths[n] = malloc(len))) { s = drt_error(DRT_STATUS_OOM, "calibration: out of memory"); break; }
+        snprintf(paths[n++], len, "%s/%s", dir, de->d_name);
+    }
+    closedir(d);
+    if (s == DRT_OK && n == 0) s = drt_error(DRT_STATUS_INVALID_ARG, "%s: no calibration images (.jpg .jpeg .png .bmp .ppm)", dir);
+    if (s != DRT_OK) {
+        for (int i = 0; i < n; i++) free(paths[i]);
+        free(paths);
+        return s;
+    }
+    qsort(paths, (size_t)n, sizeof *paths, cmp_str);
+    for (int i = max; i < n; i++) free(paths[i]);
+    *paths_out = paths;
+    *n_out = n < max ? n : max;
+    return DRT_OK;
+}
+
+/* The fallback: deterministic synthetic scenes (gradients, boxes, noise) of varied aspect,
+ * preprocessed like real images (letterbox bars included). */
+static drt_status synth_input(const drt_model *m, int k, float *out)
+{
+    static const int dims[8][2] = {{640, 480}, {480, 640}, {768, 576}, {500, 375}, {416, 416}, {1024, 576}, {576, 768}, {800, 600}};
+    drt_image *img;
+    DRT_TRY(drt_image_create(dims[k % 8][0], dims[k % 8][1], 3, &img));
+    uint64_t r = 0x9e3779b97f4a7c15ull * (uint64_t)(k + 1);
+#define RND() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, (float)(r >> 40) / 16777216.f)
+    size_t hw = (size_t)img->w * img->h;
+    float g[3][3];
+    for (int c = 0; c < 3; c++) for (int j = 0; j < 3; j++) g[c][j] = RND();
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < img->h; y++)
+            for (int x = 0; x < img->w; x++)
+                img->data[c * hw + (size_t)y * img->w + x] = g[c][0] * 0.5f + g[c][1] * 0.5f * x / img->w + g[c][2] * 0.3f * y / img->h;
+    for (int b = 0; b < 12; b++) {
+        int x0 = (int)(RND() * img->w), y0 = (int)(RND() * img->h), bw = (int)(RND() * img->w / 2), bh = (int)(RND() * img->h / 2);
+        float col[3] = {RND(), RND(), RND()};
+        for (int c = 0; c < 3; c++)
+            for (int y = y0; y < y0 + bh && y < img->h; y++)
+                for (int x = x0; x < x0 + bw && x < img->w; x++) img->data[c * hw + (size_t)y * img->w + x] = col[c];
+    }
+    for (size_t i = 0; i < 3 * hw; i++) img->data[i] = fminf(1.f, fmaxf(0.f, img->data[i] + (RND() - 0.5f) * 0.1f));
+#undef RND
+    drt_status s = drt_image_preprocess(img, m->resize, m->width, m->height, out);
+    drt_image_free(img);
+    return s;
+}
+
+static drt_status load_inputs(const drt_model *m, const char *dir, FILE *log, float **inputs_out, int *n_out)
+{
+    const char *mx = getenv("DRT_CALIB_MAX");
+    int max = mx && atoi(mx) > 0 ? atoi(mx) : MAX_IMAGES_DEFAULT, n = 8;
+    char **paths = NULL;
+    if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
+    else drt_warn("int8 without --calib: calibrating on 8 synthetic letterboxed images (the documented fallback); "
+                  "give --calib DIR of real images for accuracy");
+    size_t per = (size_t)m->channels * m->width * m->height;
+    float *in = malloc(sizeof(float) * per * (size_t)n);
+    drt_status s = in ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    for (int k = 0; s == DRT_OK && k < n; k++) {
+        if (!paths) { s = synth_input(m, k, in + per * k); continue; }
+        drt_image *img;
+        s = drt_image_load(paths[k], &img);
+        if (s == DRT_OK) {
+            s = drt_image_preprocess(img, m->resize, m->width, m->height, in + per * k);
+            drt_image_free(img);
+        }
+        if (s == DRT_OK && log) fprintf(log, "calibration image %d: %s\n", k, paths[k]);
+    }
+    for (int k = 0; paths && k < n; k++) free(paths[k]);
+    free(paths);
+    if (s != DRT_OK) { free(in); return s; }
+    *inputs_out = in;
+    *n_out = n;
+    return DRT_OK;
+}
+
+drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                             float **steps_out)
+{
+    *steps_out = NULL;
+    if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
+    drt_engine_opts o = *opts;
+    o.precision = DRT_PREC_FP32;
+    o.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    cpu_state *st = NULL;
+    float *inputs = NULL, *steps = NULL;
+    calib c = {0};
+    int n = 0;
+    double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
+    drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    if (s == DRT_OK) s = load_inputs(m, calib_dir, log, &inputs, &n);
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &o, NULL, NULL, NULL, &st);
+    if (s == DRT_OK) {
+        c.amax = calloc((size_t)st->g->nt, sizeof *c.amax);
+        c.hist = calloc((size_t)st->g->nt * BINS, sizeof *c.hist);
+        steps = calloc((size_t)st->g->nt, sizeof *steps);
+        if (!c.amax || !c.hist || !steps) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        st->observe = observe;
+        st->observe_ctx = &c;
+    }
+    size_t per = (size_t)m->channels * m->width * m->height;
+    int passes = o.calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
+    for (c.pass = 0; s == DRT_OK && c.pass < passes; c.pass++)
+        for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image(st, NULL, inputs + per * k, 0);
+    for (int t = 0; s == DRT_OK && t < st->g->nt; t++) {
+        float thr = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
+        steps[t] = thr > 0 ? thr / 127.f : 1.f;
+        if (log && c.amax[t] > 0)
+            fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr,
+                    o.calib_method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : o.calib_method == DRT_CALIB_ENTROPY ? "entropy" : "max");
+    }
+    drt_cpu_state_free(st);
+    free(inputs);
+    free(c.amax);
+    free(c.hist);
+    free(p);
+    free(q);
+    if (s != DRT_OK) { free(steps); return s; }
+    *steps_out = steps;
+    return DRT_OK;
+}

@@ -1,0 +1,297 @@
+/* Builds the CPU engine state: graph passes, precisions and dtypes per tensor, memory plan,
+ * one arena, oneDNN convolutions. */
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu-features.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXR 64
+
+int drt_cpu_stored_tensor(const cpu_state *st, int i);
+
+cpu_view drt_cpu_view(const cpu_state *st, int t)
+{
+    int r = st->g->root[t];
+    drt_shape s = drt_xgraph_shape(st->g, t), rs = drt_xgraph_shape(st->g, r);
+    cpu_view v = {st->arena + st->g->offset[r] + (size_t)st->g->coff[t] * cpu_dtype_size(st->dt[t]),
+                  s.c, s.h, s.w, rs.c, st->dt[t], st->step[t]};
+    return v;
+}
+
+/* Every reader of every tensor in root r satisfies ok(reader). */
+static int root_readers_all(const cpu_state *st, int r, int (*ok)(const cpu_state *, int))
+{
+    int readers[MAXR];
+    for (int t = 0; t < st->g->nt; t++) {
+        if (st->g->root[t] != r) continue;
+        int n = drt_xgraph_readers(st->g, t, readers, MAXR);
+        if (n > MAXR) return 0;
+        for (int k = 0; k < n; k++)
+            if (!ok(st, readers[k])) return 0;
+    }
+    return 1;
+}
+
+static int is_yolo(const cpu_state *st, int i) { return st->m->layers[i].type == DRT_LAYER_YOLO; }
+/* int8 engines keep a buffer in fp32 only when something needs fp32 from it (an fp32 conv, a
+ * head) and no int8 conv reads it; darkrt's own kernels take any dtype. */
+static int is_int8_conv(const cpu_state *st, int i)
+{
+    return st->m->layers[i].type == DRT_LAYER_CONV && st->choice[i].prec == DRT_PREC_INT8;
+}
+static int not_int8_conv(const cpu_state *st, int i) { return !is_int8_conv(st, i); }
+static int wants_f32(const cpu_state *st, int i)
+{
+    return is_yolo(st, i) || (st->m->layers[i].type == DRT_LAYER_CONV && st->choice[i].prec == DRT_PREC_FP32);
+}
+static int root_readers_any(const cpu_state *st, int r, int (*pred)(const cpu_state *, int))
+{
+    int readers[MAXR];
+    for (int t = 0; t < st->g->nt; t++) {
+        if (st->g->root[t] != r) continue;
+        int n = drt_xgraph_readers(st->g, t, readers, MAXR);
+        for (int k = 0; k < n && k < MAXR; k++)
+            if (pred(st, readers[k])) return 1;
+    }
+    return 0;
+}
+
+static void assign_dtypes(cpu_state *st)
+{
+    drt_precision p = st->opts.precision;
+    for (int r = 0; r < st->g->nt; r++) {
+        if (st->g->root[r] != r) continue;
+        cpu_dtype d = CPU_F32;
+        if (p == DRT_PREC_BF16) d = root_readers_all(st, r, is_yolo) ? CPU_F32 : CPU_BF16;
+        if (p == DRT_PREC_INT8)
+            d = root_readers_all(st, r, not_int8_conv) && root_readers_any(st, r, wants_f32) ? CPU_F32 : r == 0 ? CPU_U8 : CPU_S8;
+        st->dt[r] = d;
+    }
+    for (int t = 0; t < st->g->nt; t++) st->dt[t] = st->dt[st->g->root[t]];
+}
+
+/* Which convs int8 keeps in fp32 (DRT_INT8_KEEP: a comma list of heads, first, dw, adds, none;
+ * default "heads,dw"): the convs producing heads, the first conv, depthwise convs, convs that
+ * add a residual in place. Measured on yolo-fastest-1.1 (tests/unit/cpu-int8-map.c): heads and
+ * depthwise in fp32 lift mAP@0.5 vs fp32 from 0.83 to 0.96-0.99 (max calibration). */
+static int keep_fp32(const cpu_state *st, int i, const char *keep)
+{
+    const drt_layer *l = &st->m->layers[i];
+    if (strstr(keep, "none")) return 0;
+    if (strstr(keep, "heads") && root_readers_all(st, st->g->root[drt_cpu_stored_tensor(st, i)], is_yolo)) return 1;
+    if (strstr(keep, "first") && l->inputs[0] == -1) return 1;
+    if (strstr(keep, "dw") && l->groups > 1) return 1;
+    if (strstr(keep, "adds") && st->g->node[i].sum_from >= 0) return 1;
+    return 0;
+}
+
+/* Precision per conv: the engine's, except the convs int8 keeps in fp32 (keep_fp32). */
+static void assign_precisions(cpu_state *st, int have_choices)
+{
+    drt_precision p = st->opts.precision;
+    const char *keep = getenv("DRT_INT8_KEEP");
+    if (!keep) keep = "heads,dw";
+    for (int i = 0; i < st->g->n && !have_choices; i++) {
+        if (st->m->layers[i].type != DRT_LAYER_CONV) continue;
+        st->choice[i].prec = p == DRT_PREC_FP16 ? DRT_PREC_FP32 : (int32_t)p;
+        if (p == DRT_PREC_INT8 && keep_fp32(st, i, keep)) st->choice[i].prec = DRT_PREC_FP32;
+    }
+    assign_dtypes(st);
+}
+
+/* Quantization steps: identities and concat pieces share their source's or route's step. */
+static void assign_steps(cpu_state *st, const float *steps)
+{
+    for (int t = 0; t < st->g->nt; t++) st->step[t] = steps && steps[t] > 0 ? steps[t] : 1.f;
+    if (st->opts.precision != DRT_PREC_INT8) return;
+    if (st->dt[0] == CPU_U8) st->step[0] = 1.f / 255.f;
+    for (int t = 1; t < st->g->nt; t++) {
+        const drt_layer *l = &st->m->layers[t - 1];
+        int r = st->g->root[t];
+        int src = DRT_XT(l->n_inputs > 0 ? l->inputs[0] : t - 2);
+        if (st->g->node[t - 1].identity) st->step[t] = st->step[src];
+        else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) st->step[t] = st->step[r];
+        else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE) st->step[t] = st->step[src]; /* max and copy keep the range */
+    }
+}
+
+static size_t root_bytes(const drt_xgraph *g, int t, void *ctx)
+{
+    const cpu_state *st = ctx;
+    return drt_shape_size(drt_xgraph_shape(g, t)) * cpu_dtype_size(st->dt[t]);
+}
+
+static unsigned effective_passes_off(const drt_engine_opts *o)
+{
+    /* int8 quantizes what the conv epilogue produces: batchnorm and activation must be in it */
+    if (o->precision == DRT_PREC_INT8) return o->passes_off & ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    return o->passes_off;
+}
+
+static void log_conv(const cpu_state *st, int i)
+{
+    const drt_layer *l = &st->m->layers[i];
+    const cpu_conv *c = st->conv[i];
+    const drt_xnode *x = &st->g->node[i];
+    int ts = DRT_XT(l->inputs[0]), td = drt_cpu_stored_tensor(st, i);
+    char tm[64] = "";
+    if (c->ms > 0) snprintf(tm, sizeof tm, " %.3f ms", c->ms);
+    if (st->opts.precision == DRT_PREC_INT8 && c->prec == DRT_PREC_FP32)
+        snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [kept fp32: %s]",
+                 l->groups > 1 ? "depthwise" : root_readers_all(st, st->g->root[td], is_yolo) ? "head"
+                 : st->g->node[i].sum_from >= 0 ? "residual add" : "first");
+    fprintf(st->log, "layer %3d conv %dx%d/%d %4d->%-4d %3dx%-3d %-4s %s%s->%s%s %-28s%s%s%s%s\n", i, l->size, l->size, l->stride,
+            drt_xgraph_shape(st->g, ts).c, l->filters, l->out.w, l->out.h, drt_precision_name(c->prec),
+            cpu_dtype_name(st->dt[ts]), c->in_temp ? "(converted)" : "", cpu_dtype_name(st->dt[td]),
+            c->out_temp ? "(converted)" : "", c->impl, tm,
+            x->act_fused ? " +act" : "", x->sum_from >= 0 ? " +add" : "", l->groups > 1 ? " grouped" : "");
+}
+
+/* Conversion buffers for convs whose input or output buffer holds another dtype. */
+static drt_status alloc_temps(cpu_state *st)
+{
+    size_t in_bytes = 0, out_bytes = 0;
+    for (int i = 0; i < st->g->n; i++) {
+        const drt_layer *l = &st->m->layers[i];
+        if (!st->g->node[i].live || l->type != DRT_LAYER_CONV) continue;
+        cpu_dtype in, out;
+        int it, ot;
+        drt_cpu_conv_dtypes(st, i, &in, &out, &it, &ot);
+        size_t ib = drt_shape_size(drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]))) * cpu_dtype_size(in);
+        size_t ob = drt_shape_size(l->out) * cpu_dtype_size(out);
+        if (it && ib > in_bytes) in_bytes = ib;
+        if (ot && ob > out_bytes) out_bytes = ob;
+    }
+    const char *wmode = getenv("DRT_CPU_WINOGRAD");
+    for (int i = 0; i < st->g->n && !(wmode && !strcmp(wmode, "off")) && drt_cpu_wino_allowed(); i++) {
+        if (!st->g->node[i].live || st->m->layers[i].type != DRT_LAYER_CONV || !drt_cpu_wino_eligible(st, i)) continue;
+        size_t vb, mb;
+        drt_cpu_wino_sizes(st, i, &vb, &mb);
+        if (vb > st->wino_v_bytes) st->wino_v_bytes = vb;
+        if (mb > st->wino_m_bytes) st->wino_m_bytes = mb;
+    }
+    if (st->wino_v_bytes && (!(st->wino_v = aligned_alloc(64, (st->wino_v_bytes + 63) / 64 * 64)) ||
+                             !(st->wino_m = aligned_alloc(64, (st->wino_m_bytes + 63) / 64 * 64))))
+        return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory for Winograd buffers");
+    if (in_bytes && !(st->tmp_in = aligned_alloc(64, (in_bytes + 63) / 64 * 64)))
+        return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    if (out_bytes && !(st->tmp_out = aligned_alloc(64, (out_bytes + 63) / 64 * 64)))
+        return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    return DRT_OK;
+}
+
+static drt_status build_convs(cpu_state *st)
+{
+    DRT_TRY(alloc_temps(st));
+    for (int i = 0; i < st->g->n; i++) {
+        if (!st->g->node[i].live || st->m->layers[i].type != DRT_LAYER_CONV) continue;
+        DRT_TRY(drt_cpu_conv_create(st, i, &st->conv[i]));
+        if (st->log) log_conv(st, i);
+    }
+    int wino = 0;
+    for (int i = 0; i < st->g->n; i++) wino |= st->conv[i] && st->conv[i]->wino;
+    if (!wino) { /* no layer chose Winograd: give its buffers back */
+        free(st->wino_v);
+        free(st->wino_m);
+        st->wino_v = st->wino_m = NULL;
+        st->wino_v_bytes = st->wino_m_bytes = 0;
+    }
+    dnnl_memory_desc_t md;
+    dnnl_dims_t d = {(dnnl_dim_t)(st->scratch_bytes ? st->scratch_bytes : 1)};
+    dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);
+    if (dnnl_memory_create(&st->scratch, &md, st->eng, DNNL_MEMORY_ALLOCATE) != dnnl_success)
+        return drt_error(DRT_STATUS_OOM, "cpu engine: cannot allocate %zu bytes of scratchpad", st->scratch_bytes);
+    return DRT_OK;
+}
+
+static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, FILE *log, cpu_state **out)
+{
+    cpu_state *st = calloc(1, sizeof *st);
+    if (!st) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    *out = st;
+    st->m = m;
+    st->opts = *opts;
+    st->log = log;
+    const char *tune = getenv("DRT_CPU_TUNE");
+    st->tune = !(tune && !strcmp(tune, "0"));
+    const char *prof = getenv("DRT_CPU_PROFILE");
+    if (prof && !strcmp(prof, "1") && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
+        return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    drt_cpu_apply_isa_cap();
+    drt_cpu_set_threads(opts->threads);
+    if (dnnl_engine_create(&st->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&st->stream, st->eng, dnnl_stream_default_flags) != dnnl_success)
+        return drt_error(DRT_STATUS_INTERNAL, "cpu engine: oneDNN engine creation failed");
+    drt_xcaps caps = {.conv_strided = 0, .elem_size = 4};
+    DRT_TRY(drt_xgraph_create(m, effective_passes_off(opts), caps, log, &st->g));
+    size_t nt = (size_t)st->g->nt, n = (size_t)st->g->n + 1;
+    st->dt = calloc(nt, sizeof *st->dt);
+    st->step = calloc(nt, sizeof *st->step);
+    st->choice = calloc(n, sizeof *st->choice);
+    st->conv = calloc(n, sizeof *st->conv);
+    if (!st->dt || !st->step || !st->choice || !st->conv) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    return DRT_OK;
+}
+
+drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
+                                const float *steps, FILE *log, cpu_state **st_out)
+{
+    *st_out = NULL;
+    cpu_state *st = NULL;
+    drt_status s = alloc_state(m, opts, log, &st);
+    if (s == DRT_OK) s = drt_xgraph_run_passes(st->g);
+    if (s == DRT_OK) {
+        if (choices) memcpy(st->choice, choices, sizeof *choices * (size_t)m->n_layers);
+        assign_precisions(st, choices != NULL);
+        assign_steps(st, steps);
+        s = drt_pass_memplan(st->g, root_bytes, st);
+    }
+    if (s == DRT_OK) {
+        st->arena_bytes = st->g->arena_bytes ? st->g->arena_bytes : 64;
+        st->arena = aligned_alloc(64, st->arena_bytes);
+        if (!st->arena) s = drt_error(DRT_STATUS_OOM, "cpu engine: cannot allocate %zu bytes of activations", st->arena_bytes);
+        else memset(st->arena, 0, st->arena_bytes);
+    }
+    if (s == DRT_OK) s = build_convs(st);
+    if (s != DRT_OK) {
+        drt_cpu_state_free(st);
+        return s;
+    }
+    *st_out = st;
+    return DRT_OK;
+}
+
+static void print_profile(const cpu_state *st)
+{
+    double total = 0;
+    for (int i = 0; i < st->g->n; i++) total += st->prof_ms[i];
+    fprintf(stderr, "cpu profile: %d runs, %.2f ms per image\n", st->prof_runs, total / st->prof_runs);
+    for (int i = 0; i < st->g->n; i++)
+        if (st->prof_ms[i] > 0.005 * total)
+            fprintf(stderr, "cpu profile: layer %3d %-13s %8.3f ms %5.1f%%\n", i, drt_layer_type_name(st->m->layers[i].type),
+                    st->prof_ms[i] / st->prof_runs, 100 * st->prof_ms[i] / total);
+}
+
+void drt_cpu_state_free(cpu_state *st)
+{
+    if (!st) return;
+    if (st->prof_ms && st->prof_runs) print_profile(st);
+    free(st->prof_ms);
+    for (int i = 0; st->conv && st->g && i < st->g->n; i++) drt_cpu_conv_free(st->conv[i]);
+    if (st->scratch) dnnl_memory_destroy(st->scratch);
+    if (st->stream) dnnl_stream_destroy(st->stream);
+    if (st->eng) dnnl_engine_destroy(st->eng);
+    drt_xgraph_free(st->g);
+    free(st->conv);
+    free(st->choice);
+    free(st->dt);
+    free(st->step);
+    free(st->arena);
+    free(st->tmp_in);
+    free(st->tmp_out);
+    free(st->wino_v);
+    free(st->wino_m);
+    free(st);
+}

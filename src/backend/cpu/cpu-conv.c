@@ -1,0 +1,422 @@
+/* Convolutions through oneDNN: NHWC activations, weights reordered once into the layout the
+ * chosen implementation wants, batchnorm folded in the bias, activation and residual add in
+ * the epilogue (post-ops). Among oneDNN's implementations for a layer, the fastest measured
+ * one is kept; plans cache the choice. */
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu-features.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DNNL_TRY(call, what)                                                                         \
+    do {                                                                                             \
+        dnnl_status_t ds_ = (call);                                                                  \
+        if (ds_ != dnnl_success) {                                                                   \
+            s = drt_error(DRT_STATUS_INTERNAL, "cpu engine: layer %d: %s failed (oneDNN status %d)", i, what, (int)ds_); \
+            goto done;                                                                               \
+        }                                                                                            \
+    } while (0)
+
+static dnnl_data_type_t dnnl_dt(cpu_dtype d)
+{
+    return d == CPU_F32 ? dnnl_f32 : d == CPU_BF16 ? dnnl_bf16 : d == CPU_S8 ? dnnl_s8 : dnnl_u8;
+}
+
+/* Darknet activation as an oneDNN eltwise; 0 when it has none. */
+static int act_alg(drt_act a, dnnl_alg_kind_t *alg, float *alpha)
+{
+    *alpha = 0;
+    switch (a) {
+    case DRT_ACT_LEAKY: *alg = dnnl_eltwise_relu; *alpha = 0.1f; return 1;
+    case DRT_ACT_RELU: *alg = dnnl_eltwise_relu; return 1;
+    case DRT_ACT_LOGISTIC: *alg = dnnl_eltwise_logistic; return 1;
+    case DRT_ACT_MISH: *alg = dnnl_eltwise_mish; return 1;
+    case DRT_ACT_SWISH: *alg = dnnl_eltwise_swish; *alpha = 1; return 1;
+    default: return 0;
+    }
+}
+
+static int homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* What the primitive reads and writes for layer i's precision, and whether it needs a
+ * conversion buffer on either side (the neighbouring buffers hold another dtype). */
+void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *out, int *in_temp, int *out_temp)
+{
+    int prec = st->choice[i].prec;
+    cpu_dtype sd = st->dt[DRT_XT(st->m->layers[i].inputs[0])], dd = st->dt[drt_cpu_stored_tensor(st, i)];
+    if (prec == DRT_PREC_INT8) {
+        *in = sd == CPU_S8 || sd == CPU_U8 ? sd : CPU_S8;
+        *out = dd == CPU_BF16 ? CPU_F32 : dd;
+    } else if (prec == DRT_PREC_BF16) {
+        *in = CPU_BF16;
+        *out = dd == CPU_F32 ? CPU_F32 : CPU_BF16;
+    } else {
+        *in = CPU_F32;
+        *out = CPU_F32;
+    }
+    *in_temp = *in != sd;
+    *out_temp = *out != dd;
+}
+
+/* The tensor a conv stores: its own, or the shortcut it absorbed. */
+int drt_cpu_stored_tensor(const cpu_state *st, int i);
+int drt_cpu_stored_tensor(const cpu_state *st, int i)
+{
+    if (st->g->node[i].sum_from < 0) return DRT_XT(i);
+    for (int s = i + 1; s < st->g->n; s++)
+        if (st->g->node[s].absorbed_by == i) return DRT_XT(s);
+    return DRT_XT(i);
+}
+
+typedef struct conv_io {
+    cpu_dtype in_dt, out_dt; /* what the primitive reads and writes */
+    int in_temp, out_temp;
+    dnnl_memory_desc_t src, wei_user, bias, dst;
+    float *oscale; /* per output channel, int8 */
+    float *bias_data;
+    void *wei_data; /* f32 or s8 in (g)oihw */
+    int n_oscale;
+} conv_io;
+
+static drt_status make_attr(cpu_state *st, int i, const conv_io *io, float sum_scale, float dst_inv,
+                            dnnl_primitive_attr_t *attr_out)
+{
+    const drt_layer *l = &st->m->layers[i];
+    const drt_xnode *x = &st->g->node[i];
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    drt_status s = DRT_OK;
+    DNNL_TRY(dnnl_primitive_attr_create(&attr), "attr");
+    DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+    DNNL_TRY(dnnl_post_ops_create(&po), "post-ops");
+    dnnl_alg_kind_t alg;
+    float alpha;
+    if (x->act_fused && act_alg(l->act, &alg, &alpha)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise");
+    if (dst_inv != 1.f) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_linear, dst_inv, 0.f), "linear");
+    if (x->sum_from >= 0 && !io->out_temp) {
+        DNNL_TRY(dnnl_post_ops_append_sum(po, sum_scale), "sum");
+        if (act_alg(x->sum_act, &alg, &alpha)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise");
+    }
+    DNNL_TRY(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
+    if (io->oscale) DNNL_TRY(dnnl_primitive_attr_set_output_scales(attr, io->n_oscale, 1 << 1, io->oscale), "output scales");
+done:
+    if (po) dnnl_post_ops_destroy(po);
+    if (s != DRT_OK && attr) dnnl_primitive_attr_destroy(attr), attr = NULL;
+    *attr_out = attr;
+    return s;
+}
+
+/* Descriptors and host data for layer i in its precision: weights (f32 or quantized s8),
+ * bias (scaled into the accumulator's units for int8), output scales. */
+static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale, float *dst_inv)
+{
+    const drt_layer *l = &st->m->layers[i];
+    const drt_xnode *x = &st->g->node[i];
+    int prec = st->choice[i].prec, ts = DRT_XT(l->inputs[0]), td = drt_cpu_stored_tensor(st, i);
+    drt_shape in = drt_xgraph_shape(st->g, ts);
+    dnnl_dims_t sd = {1, in.c, in.h, in.w}, dd = {1, l->out.c, l->out.h, l->out.w}, bd = {l->filters};
+    dnnl_memory_desc_init_by_tag(&io->src, 4, sd, dnnl_dt(io->in_dt), dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&io->dst, 4, dd, dnnl_dt(io->out_dt), dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&io->bias, 1, bd, dnnl_f32, dnnl_x);
+    int g = l->groups, per_oc = (in.c / g) * l->size * l->size;
+    dnnl_data_type_t wdt = prec == DRT_PREC_INT8 ? dnnl_s8 : dnnl_f32;
+    if (g == 1) {
+        dnnl_dims_t wd = {l->filters, in.c, l->size, l->size};
+        dnnl_memory_desc_init_by_tag(&io->wei_user, 4, wd, wdt, dnnl_oihw);
+    } else {
+        dnnl_dims_t wd = {g, l->filters / g, in.c / g, l->size, l->size};
+        dnnl_memory_desc_init_by_tag(&io->wei_user, 5, wd, wdt, dnnl_goihw);
+    }
+    io->bias_data = calloc((size_t)l->filters, sizeof(float));
+    if (!io->bias_data) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    if (x->bn_folded) memcpy(io->bias_data, x->bn_add, sizeof(float) * (size_t)l->filters);
+    else if (!x->bn_mul) memcpy(io->bias_data, l->biases, sizeof(float) * (size_t)l->filters);
+    *sum_scale = 1.f;
+    *dst_inv = 1.f;
+    size_t nw = (size_t)l->filters * per_oc;
+    float *w = malloc(sizeof(float) * (nw ? nw : 1)); /* this layer's (folded) weights, freed after layout */
+    if (!w) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    for (int f = 0; f < l->filters; f++) {
+        float mul = x->bn_folded ? x->bn_mul[f] : 1.f;
+        for (int k = 0; k < per_oc; k++) w[(size_t)f * per_oc + k] = l->weights[(size_t)f * per_oc + k] * mul;
+    }
+    io->wei_data = w;
+    if (prec != DRT_PREC_INT8) return DRT_OK;
+    float s_in = io->in_dt == CPU_U8 && st->dt[ts] != CPU_U8 ? 1.f / 255 : st->step[ts];
+    float s_out = io->out_dt == CPU_F32 ? 1.f : st->step[td];
+    int8_t *q = malloc(nw ? nw : 1);
+    io->oscale = malloc(sizeof(float) * (size_t)l->filters);
+    if (!q || !io->oscale) {
+        free(q);
+        return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    }
+    io->wei_data = q;
+    io->n_oscale = l->filters;
+    int split = x->act_fused && !homogeneous(l->act) && io->out_dt != CPU_F32;
+    for (int f = 0; f < l->filters; f++) {
+        const float *wf = w + (size_t)f * per_oc;
+        float amax = 0;
+        for (int k = 0; k < per_oc; k++) amax = fmaxf(amax, fabsf(wf[k]));
+        float sw = amax > 0 ? amax / 127.f : 1.f;
+        for (int k = 0; k < per_oc; k++) q[(size_t)f * per_oc + k] = (int8_t)nearbyintf(wf[k] / sw);
+        io->oscale[f] = split ? s_in * sw : s_in * sw / s_out;
+        io->bias_data[f] /= s_in * sw; /* oneDNN 2.x adds the bias to the s32 accumulator before scaling */
+    }
+    free(w);
+    if (split) *dst_inv = 1.f / s_out;
+    if (x->sum_from >= 0) *sum_scale = io->out_dt == CPU_F32 ? 1.f : st->step[x->sum_from] / s_out;
+    if (x->sum_from >= 0 && !homogeneous(x->sum_act) && io->out_dt != CPU_F32)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: int8 with a %s shortcut activation fused: build with fp32",
+                         st->m->source ? st->m->source : "model", i, drt_act_name(x->sum_act));
+    return DRT_OK;
+}
+
+/* Creates the primitive and its reordered weights for one implementation. */
+static drt_status instantiate(cpu_state *st, int i, const conv_io *io, const_dnnl_primitive_desc_t pd, cpu_conv *c)
+{
+    drt_status s = DRT_OK;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_memory_t user_w = NULL;
+    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    DNNL_TRY(dnnl_primitive_create(&c->prim, pd), "primitive");
+    DNNL_TRY(dnnl_memory_create(&c->wei, wmd, st->eng, DNNL_MEMORY_ALLOCATE), "weights memory");
+    DNNL_TRY(dnnl_memory_create(&user_w, &io->wei_user, st->eng, io->wei_data), "user weights");
+    DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, &io->wei_user, st->eng, wmd, st->eng, NULL), "weights reorder");
+    DNNL_TRY(dnnl_primitive_create(&reorder, rpd), "weights reorder");
+    dnnl_exec_arg_t rargs[] = {{DNNL_ARG_FROM, user_w}, {DNNL_ARG_TO, c->wei}};
+    DNNL_TRY(dnnl_primitive_execute(reorder, st->stream, 2, rargs), "weights reorder");
+    dnnl_stream_wait(st->stream);
+    c->weight_bytes = dnnl_memory_desc_get_size(wmd);
+    DNNL_TRY(dnnl_memory_create(&c->bias, &io->bias, st->eng, DNNL_MEMORY_ALLOCATE), "bias memory");
+    void *bp;
+    dnnl_memory_get_data_handle(c->bias, &bp);
+    memcpy(bp, io->bias_data, sizeof(float) * (size_t)io->bias.dims[0]);
+    size_t scratch = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
+    if (scratch > st->scratch_bytes) st->scratch_bytes = scratch;
+    const char *impl = "?";
+    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+    snprintf(c->impl, sizeof c->impl, "%s", impl);
+done:
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (user_w) dnnl_memory_destroy(user_w);
+    return s;
+}
+
+void drt_cpu_conv_free(cpu_conv *c)
+{
+    if (!c) return;
+    drt_cpu_wino_free(c->wino);
+    if (c->prim) dnnl_primitive_destroy(c->prim);
+    if (c->src) dnnl_memory_destroy(c->src);
+    if (c->wei) dnnl_memory_destroy(c->wei);
+    if (c->bias) dnnl_memory_destroy(c->bias);
+    if (c->dst) dnnl_memory_destroy(c->dst);
+    free(c);
+}
+
+static double time_conv(cpu_state *st, cpu_conv *c, const_dnnl_primitive_desc_t pd)
+{
+    dnnl_memory_t scratch = NULL;
+    if (dnnl_memory_create(&scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
+                           DNNL_MEMORY_ALLOCATE) != dnnl_success)
+        return 1e30;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias},
+                              {DNNL_ARG_DST, c->dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
+    double best = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_ms();
+        if (dnnl_primitive_execute(c->prim, st->stream, 5, args) != dnnl_success) break;
+        dnnl_stream_wait(st->stream);
+        double t = now_ms() - t0;
+        if (r > 0 && t < best) best = t; /* the first run warms caches and JIT */
+    }
+    dnnl_memory_destroy(scratch);
+    return best;
+}
+
+static drt_status io_memories(cpu_state *st, int i, const conv_io *io, cpu_conv *c)
+{
+    drt_status s = DRT_OK;
+    int ts = DRT_XT(st->m->layers[i].inputs[0]), td = drt_cpu_stored_tensor(st, i);
+    if ((!io->in_temp && !drt_xgraph_dense(st->g, ts)) || (!io->out_temp && !drt_xgraph_dense(st->g, td)))
+        return drt_error(DRT_STATUS_INTERNAL, "cpu engine: layer %d: conv input or output is a channel slice", i);
+    DNNL_TRY(dnnl_memory_create(&c->src, &io->src, st->eng, io->in_temp ? st->tmp_in : drt_cpu_view(st, ts).p), "src memory");
+    DNNL_TRY(dnnl_memory_create(&c->dst, &io->dst, st->eng, io->out_temp ? st->tmp_out : drt_cpu_view(st, td).p), "dst memory");
+    c->in_temp = io->in_temp;
+    c->out_temp = io->out_temp;
+    c->in_dt = io->in_dt;
+    c->out_dt = io->out_dt;
+done:
+    return s;
+}
+
+/* Walks oneDNN's implementations for the layer (best first), skipping reference ones; keeps
+ * the cached one, or the fastest measured one when tuning, or the first. */
+static drt_status pick(cpu_state *st, int i, const conv_io *io, const_dnnl_op_desc_t cd, dnnl_primitive_attr_t attr,
+                       cpu_conv **out)
+{
+    drt_status s = DRT_OK;
+    dnnl_primitive_desc_iterator_t it = NULL;
+    cpu_conv *best = NULL;
+    const cpu_choice *want = st->choice[i].impl[0] ? &st->choice[i] : NULL;
+    const drt_layer *l = &st->m->layers[i];
+    double flops = 2.0 * l->out.c * l->out.h * l->out.w * (double)l->n_weights / l->filters;
+    int tune = st->tune && !want && flops > 2e7, tried = 0;
+    unsigned top_isa = 0;
+    DNNL_TRY(dnnl_primitive_desc_iterator_create(&it, cd, attr, st->eng, NULL), "convolution (no implementation)");
+    for (int idx = 0;; idx++) {
+        if (idx > 0 && dnnl_primitive_desc_iterator_next(it) != dnnl_success) break;
+        dnnl_primitive_desc_t pd = dnnl_primitive_desc_iterator_fetch(it); /* a copy we own */
+        if (!pd) break;
+        const char *impl = "?";
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        int is_ref = !strncmp(impl, "ref", 3);
+        unsigned isa = drt_cpu_features_of_impl(impl);
+        if (idx == 0) top_isa = isa;
+        int skip = want ? strcmp(impl, want->impl) != 0 /* by name: oneDNN's iteration order is not stable */
+                        : (best && (isa != top_isa || is_ref)); /* same ISA tier as oneDNN's first choice only */
+        cpu_conv *c = skip ? NULL : calloc(1, sizeof *c);
+        if (!skip && !c) s = drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+        if (c) {
+            c->impl_index = idx;
+            if ((s = instantiate(st, i, io, pd, c)) == DRT_OK) s = io_memories(st, i, io, c);
+            if (s == DRT_OK && tune) c->ms = time_conv(st, c, pd);
+        }
+        dnnl_primitive_desc_destroy(pd);
+        if (skip) continue;
+        if (s != DRT_OK) {
+            drt_cpu_conv_free(c);
+            goto done;
+        }
+        if (!best || (tune && c->ms < best->ms)) {
+            drt_cpu_conv_free(best);
+            best = c;
+        } else drt_cpu_conv_free(c);
+        if (want || !tune || ++tried >= 4 || is_ref) break;
+    }
+    if (!best && want) {
+        drt_warn("layer %d: the plan's implementation %s is not available here; using oneDNN's first choice", i, want->impl);
+        st->choice[i].impl[0] = '\0';
+        dnnl_primitive_desc_iterator_destroy(it);
+        return pick(st, i, io, cd, attr, out);
+    }
+    if (!best) s = drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: layer %d: no convolution implementation", i);
+done:
+    if (it) dnnl_primitive_desc_iterator_destroy(it);
+    if (s != DRT_OK) { drt_cpu_conv_free(best); best = NULL; }
+    *out = best;
+    return s;
+}
+
+#define WINO_NAME "darkrt:winograd_f2x3"
+
+/* The Winograd code is built for AVX-512 only; elsewhere oneDNN's direct convolution runs. */
+int drt_cpu_wino_allowed(void) { return (drt_cpu_apply_isa_cap() & DRT_CPU_AVX512) != 0; }
+
+static double time_wino(cpu_state *st, int i, const cpu_wino *wg)
+{
+    const drt_layer *l = &st->m->layers[i];
+    float *src = (float *)drt_cpu_view(st, DRT_XT(l->inputs[0])).p, *dst = (float *)drt_cpu_view(st, drt_cpu_stored_tensor(st, i)).p;
+    double best = 1e30;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_ms();
+        if (drt_cpu_wino_run(st, wg, src, dst, l->out.h, l->out.w) != DRT_OK) return 1e30;
+        double t = now_ms() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    return best;
+}
+
+/* A conv computed by Winograd alone (a plan that chose it). */
+static drt_status wino_only(cpu_state *st, int i, cpu_conv **out)
+{
+    cpu_conv *c = calloc(1, sizeof *c);
+    if (!c) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    drt_status s = drt_cpu_wino_create(st, i, &c->wino);
+    if (s != DRT_OK) { free(c); return s; }
+    c->impl_index = -1;
+    snprintf(c->impl, sizeof c->impl, "%s", WINO_NAME);
+    c->weight_bytes = drt_cpu_wino_weight_bytes(c->wino);
+    c->in_dt = c->out_dt = CPU_F32;
+    *out = c;
+    return DRT_OK;
+}
+
+/* DRT_CPU_WINOGRAD=auto (default: when tuning measures it faster than the direct conv),
+ * force (every eligible layer) or off. */
+static drt_status maybe_winograd(cpu_state *st, int i, cpu_conv *c)
+{
+    const char *mode = getenv("DRT_CPU_WINOGRAD");
+    int force = mode && !strcmp(mode, "force"), off = mode && !strcmp(mode, "off");
+    if (off || !st->wino_v || !drt_cpu_wino_allowed() || !drt_cpu_wino_eligible(st, i) || st->choice[i].impl[0]) return DRT_OK;
+    if (!force && (!st->tune || c->ms <= 0)) return DRT_OK; /* auto needs the direct conv's measured time */
+    cpu_wino *wg;
+    if (drt_cpu_wino_create(st, i, &wg) != DRT_OK) return DRT_OK; /* keep the direct conv */
+    double tw = force ? 0 : time_wino(st, i, wg);
+    if (!force && tw >= c->ms) { drt_cpu_wino_free(wg); return DRT_OK; }
+    if (c->prim) dnnl_primitive_destroy(c->prim);
+    if (c->wei) dnnl_memory_destroy(c->wei);
+    c->prim = NULL;
+    c->wei = NULL;
+    c->wino = wg;
+    c->ms = tw;
+    c->impl_index = -1;
+    snprintf(c->impl, sizeof c->impl, "%s", WINO_NAME);
+    c->weight_bytes = drt_cpu_wino_weight_bytes(wg);
+    return DRT_OK;
+}
+
+drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
+{
+    *out = NULL;
+    const drt_layer *l = &st->m->layers[i];
+    conv_io io = {0};
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_convolution_desc_t cd;
+    float sum_scale = 1.f, dst_inv = 1.f;
+    drt_cpu_conv_dtypes(st, i, &io.in_dt, &io.out_dt, &io.in_temp, &io.out_temp);
+    drt_status s = prepare_io(st, i, &io, &sum_scale, &dst_inv);
+    if (s == DRT_OK) s = make_attr(st, i, &io, sum_scale, dst_inv, &attr);
+    if (s == DRT_OK) {
+        dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
+        drt_shape in = drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]));
+        dnnl_dims_t pad_r = {(l->out.h - 1) * l->stride + l->size - in.h - l->pad,
+                             (l->out.w - 1) * l->stride + l->size - in.w - l->pad};
+        dnnl_memory_desc_t wany;
+        dnnl_memory_desc_init_by_tag(&wany, io.wei_user.ndims, io.wei_user.dims,
+                                     st->choice[i].prec == DRT_PREC_BF16 ? dnnl_bf16 : io.wei_user.data_type,
+                                     dnnl_format_tag_any);
+        dnnl_status_t ds = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                              &io.src, &wany, &io.bias, &io.dst, strides, pad, pad_r);
+        if (ds != dnnl_success)
+            s = drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: layer %d: oneDNN refuses this convolution (status %d)", i, (int)ds);
+    }
+    if (s == DRT_OK && !strcmp(st->choice[i].impl, WINO_NAME) && drt_cpu_wino_allowed() && drt_cpu_wino_eligible(st, i))
+        s = wino_only(st, i, out);
+    else if (s == DRT_OK) s = pick(st, i, &io, &cd, attr, out);
+    if (s == DRT_OK && !(*out)->wino) s = maybe_winograd(st, i, *out);
+    if (s == DRT_OK) {
+        (*out)->prec = st->choice[i].prec;
+        st->choice[i].impl_index = (*out)->impl_index;
+        snprintf(st->choice[i].impl, sizeof st->choice[i].impl, "%s", (*out)->impl);
+        st->features |= drt_cpu_features_of_impl((*out)->impl);
+    }
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    free(io.oscale);
+    free(io.bias_data);
+    free(io.wei_data);
+    return s;
+}

@@ -1,0 +1,30 @@
+/* CPU feature detection (cpuid + XCR0, once) and the oneDNN run-time knobs (ISA cap, threads). */
+#ifndef DRT_BACKEND_CPU_FEATURES_H
+#define DRT_BACKEND_CPU_FEATURES_H
+
+enum drt_cpu_feature {
+    DRT_CPU_AVX2 = 1u << 0,       /* AVX2 + FMA, OS saves YMM */
+    DRT_CPU_AVX512 = 1u << 1,     /* AVX-512 F/BW/VL/DQ, OS saves ZMM */
+    DRT_CPU_AVX512_VNNI = 1u << 2,
+    DRT_CPU_AVX512_BF16 = 1u << 3,
+    DRT_CPU_AVX_VNNI = 1u << 4
+};
+
+/* The features this CPU and OS support, detected once (thread-safe). */
+unsigned drt_cpu_features(void);
+/* "avx2 avx512 avx512_vnni ..." for the bits set (static buffer per call site: pass one). */
+const char *drt_cpu_features_str(unsigned bits, char *buf, int size);
+/* Features an oneDNN implementation name ("brgconv:avx512_core_vnni") relies on. */
+unsigned drt_cpu_features_of_impl(const char *impl);
+
+/* Applies DRT_CPU_ISA (sse41|avx2|avx512|avx512_vnni|avx512_bf16|all) once per process through
+ * dnnl_set_max_cpu_isa, before any primitive exists. Returns the cap's features mask. */
+unsigned drt_cpu_apply_isa_cap(void);
+
+/* Calls fn(ctx, tid, nt) on each thread of oneDNN's OpenMP team (serially as (0, 1) without it). */
+void drt_cpu_parallel(void (*fn)(void *ctx, int tid, int nt), void *ctx);
+
+/* Sets the OpenMP thread count oneDNN uses on this thread (0: leave the default). */
+void drt_cpu_set_threads(int threads);
+
+#endif

@@ -1,0 +1,255 @@
+/* darkrt's own CPU kernels on NHWC views (input conversion, maxpool, upsample, channel copies,
+ * unfused shortcut / batchnorm / activation, head output), written once and compiled per ISA:
+ * cpu-kernels.c (portable) and avx512/cpu-kernels-avx512.c include this file with DRT_K naming
+ * the variant. Channels are innermost, so inner loops are contiguous and vectorize; any dtype
+ * converts through float. Not a translation unit of its own. */
+#include "backend/cpu/cpu.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+static inline float bf16_to_f(uint16_t v)
+{
+    uint32_t u = (uint32_t)v << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline uint16_t f_to_bf16(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return (uint16_t)((u >> 16) | 0x40); /* NaN stays NaN */
+    u += 0x7fff + ((u >> 16) & 1); /* round to nearest even */
+    return (uint16_t)(u >> 16);
+}
+
+static inline float ld(const cpu_view *v, size_t i)
+{
+    switch (v->dt) {
+    case CPU_F32: return ((const float *)v->p)[i];
+    case CPU_BF16: return bf16_to_f(((const uint16_t *)v->p)[i]);
+    case CPU_S8: return ((const int8_t *)v->p)[i] * v->step;
+    default: return ((const uint8_t *)v->p)[i] * v->step;
+    }
+}
+
+static inline void st(const cpu_view *v, size_t i, float x)
+{
+    switch (v->dt) {
+    case CPU_F32: ((float *)v->p)[i] = x; break;
+    case CPU_BF16: ((uint16_t *)v->p)[i] = f_to_bf16(x); break;
+    case CPU_S8: {
+        float q = nearbyintf(x / v->step);
+        ((int8_t *)v->p)[i] = (int8_t)(q > 127 ? 127 : q < -128 ? -128 : q);
+        break;
+    }
+    default: {
+        float q = nearbyintf(x / v->step);
+        ((uint8_t *)v->p)[i] = (uint8_t)(q > 255 ? 255 : q < 0 ? 0 : q);
+        break;
+    }
+    }
+}
+
+
+/* One run of n values from in (index ii) to out (index oi), converting; the common pairs get
+ * loops the compiler vectorizes. */
+static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size_t oi, int n)
+{
+    if (in->dt == CPU_F32 && out->dt == CPU_S8) {
+        const float *s = (const float *)in->p + ii;
+        int8_t *d = (int8_t *)out->p + oi;
+        float inv = 1.f / out->step;
+        for (int k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] * inv);
+            d[k] = (int8_t)(q > 127.f ? 127.f : q < -128.f ? -128.f : q);
+        }
+    } else if (in->dt == CPU_S8 && out->dt == CPU_F32) {
+        const int8_t *s = (const int8_t *)in->p + ii;
+        float *d = (float *)out->p + oi, step = in->step;
+        for (int k = 0; k < n; k++) d[k] = s[k] * step;
+    } else if (in->dt == CPU_S8 && out->dt == CPU_S8) {
+        const int8_t *s = (const int8_t *)in->p + ii;
+        int8_t *d = (int8_t *)out->p + oi;
+        float r = in->step / out->step;
+        for (int k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] * r);
+            d[k] = (int8_t)(q > 127.f ? 127.f : q < -128.f ? -128.f : q);
+        }
+    } else {
+        for (int k = 0; k < n; k++) st(out, oi + k, ld(in, ii + k));
+    }
+}
+
+static int same_code(const cpu_view *a, const cpu_view *b)
+{
+    return a->dt == b->dt && (a->dt == CPU_F32 || a->dt == CPU_BF16 || a->step == b->step);
+}
+
+static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
+{
+    size_t hw = (size_t)out->h * out->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, nchw[(size_t)c * hw + px]);
+}
+
+static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
+{
+    size_t hw = (size_t)in->h * in->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < in->c; c++) nchw[(size_t)c * hw + px] = ld(in, px * in->cs + c);
+}
+
+/* Same-code maxpool rows: the max over the window per channel, in the stored code. */
+#define MAXPOOL_SAME(T, cmp_t)                                                                     \
+    static void maxpool_##T(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1) \
+    {                                                                                              \
+        int off = -l->padding / 2;                                                                 \
+        for (int oy = y0; oy < y1; oy++)                                                           \
+            for (int ox = 0; ox < out->w; ox++) {                                                  \
+                cmp_t *o = (cmp_t *)out->p + ((size_t)oy * out->w + ox) * out->cs;                 \
+                int first = 1;                                                                     \
+                for (int ky = 0; ky < l->size; ky++) {                                             \
+                    int y = oy * l->stride + off + ky;                                             \
+                    if (y < 0 || y >= in->h) continue;                                             \
+                    for (int kx = 0; kx < l->size; kx++) {                                         \
+                        int x = ox * l->stride + off + kx;                                         \
+                        if (x < 0 || x >= in->w) continue;                                         \
+                        const cmp_t *s = (const cmp_t *)in->p + ((size_t)y * in->w + x) * in->cs;  \
+                        if (first) memcpy(o, s, sizeof(cmp_t) * (size_t)out->c);                   \
+                        else for (int c = 0; c < out->c; c++) o[c] = s[c] > o[c] ? s[c] : o[c];    \
+                        first = 0;                                                                 \
+                    }                                                                              \
+                }                                                                                  \
+                if (first) for (int c = 0; c < out->c; c++) o[c] = 0;                              \
+            }                                                                                      \
+    }
+MAXPOOL_SAME(f32, float)
+MAXPOOL_SAME(s8, int8_t)
+MAXPOOL_SAME(u8, uint8_t)
+
+static void maxpool_any(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1)
+{
+    int off = -l->padding / 2;
+    for (int oy = y0; oy < y1; oy++)
+        for (int ox = 0; ox < out->w; ox++)
+            for (int c = 0; c < out->c; c++) {
+                float m = -FLT_MAX;
+                for (int ky = 0; ky < l->size; ky++) {
+                    int y = oy * l->stride + off + ky;
+                    if (y < 0 || y >= in->h) continue;
+                    for (int kx = 0; kx < l->size; kx++) {
+                        int x = ox * l->stride + off + kx;
+                        if (x < 0 || x >= in->w) continue;
+                        float v = ld(in, ((size_t)y * in->w + x) * in->cs + c);
+                        m = v > m ? v : m;
+                    }
+                }
+                st(out, ((size_t)oy * out->w + ox) * out->cs + c, m == -FLT_MAX ? 0 : m);
+            }
+}
+
+/* Output rows y0..y1-1 (callers split rows over threads). */
+static void DRT_K(drt_cpu_maxpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1)
+{
+    if (same_code(in, out) && in->dt == CPU_F32) maxpool_f32(l, in, out, y0, y1);
+    else if (same_code(in, out) && in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
+    else if (same_code(in, out) && in->dt == CPU_U8) maxpool_u8(l, in, out, y0, y1);
+    else maxpool_any(l, in, out, y0, y1);
+}
+
+static void DRT_K(drt_cpu_upsample)(int stride, const cpu_view *in, const cpu_view *out)
+{
+    size_t es = cpu_dtype_size(out->dt);
+    int same = same_code(in, out);
+    for (int y = 0; y < in->h; y++) {
+        /* expand one input row into the first output row, then replicate that row */
+        char *row0 = out->p + (size_t)y * stride * out->w * out->cs * es;
+        for (int x = 0; x < in->w; x++) {
+            size_t si = ((size_t)y * in->w + x) * in->cs;
+            for (int k = 0; k < stride; k++) {
+                size_t di = ((size_t)x * stride + k) * out->cs;
+                if (same) memcpy(row0 + di * es, in->p + si * es, es * (size_t)in->c);
+                else {
+                    cpu_view o = *out;
+                    o.p = row0;
+                    for (int c = 0; c < in->c; c++) st(&o, di + c, ld(in, si + c));
+                }
+            }
+        }
+        size_t row_bytes = (size_t)out->w * out->cs * es;
+        for (int k = 1; k < stride; k++) {
+            if (out->cs == out->c) memcpy(row0 + k * row_bytes, row0, row_bytes);
+            else for (int x = 0; x < out->w; x++)
+                memcpy(row0 + k * row_bytes + (size_t)x * out->cs * es, row0 + (size_t)x * out->cs * es, (size_t)out->c * es);
+        }
+    }
+}
+
+static void DRT_K(drt_cpu_copy_channels)(const cpu_view *in, int c0, const cpu_view *out)
+{
+    size_t hw = (size_t)out->h * out->w, es = cpu_dtype_size(out->dt);
+    int same = same_code(in, out);
+    for (size_t px = 0; px < hw; px++) {
+        if (same) memcpy(out->p + px * out->cs * es, in->p + (px * in->cs + c0) * es, (size_t)out->c * es);
+        else convert_run(in, px * in->cs + c0, out, px * out->cs, out->c);
+    }
+}
+
+/* Darknet's shortcut_cpu: out = act(a + b) over the common channels, b sampled by stride. */
+static void DRT_K(drt_cpu_shortcut)(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out)
+{
+    int stride = b->w / a->w > 0 ? b->w / a->w : 1, sample = a->w / b->w > 0 ? a->w / b->w : 1;
+    int mc = a->c < b->c ? a->c : b->c;
+    size_t hw = (size_t)a->h * a->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < a->c; c++) st(out, px * out->cs + c, ld(a, px * a->cs + c));
+    int mh = a->h < b->h ? a->h : b->h, mw = a->w < b->w ? a->w : b->w;
+    for (int y = 0; y < mh; y++)
+        for (int x = 0; x < mw; x++)
+            for (int c = 0; c < mc; c++) {
+                size_t oi = ((size_t)(y * sample) * a->w + x * sample) * out->cs + c;
+                size_t bi = ((size_t)(y * stride) * b->w + x * stride) * b->cs + c;
+                st(out, oi, ld(out, oi) + ld(b, bi));
+            }
+    if (act != DRT_ACT_LINEAR)
+        for (size_t px = 0; px < hw; px++)
+            for (int c = 0; c < a->c; c++) st(out, px * out->cs + c, drt_act_apply(act, ld(out, px * out->cs + c)));
+}
+
+static void DRT_K(drt_cpu_bn_act)(const float *mul, const float *add, drt_act act, const cpu_view *v)
+{
+    size_t hw = (size_t)v->h * v->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < v->c; c++) {
+            size_t i = px * v->cs + c;
+            float x = ld(v, i);
+            if (mul) x = x * mul[c] + add[c];
+            st(v, i, drt_act_apply(act, x));
+        }
+}
+
+/* out = act(in + old) or out = act(in) (old NULL): a conv result converted into its place; old
+ * is the tensor being added in place (same buffer as out, possibly another quantization step). */
+static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act)
+{
+    size_t hw = (size_t)out->h * out->w;
+    if (!old && act == DRT_ACT_LINEAR) {
+        for (size_t px = 0; px < hw; px++) convert_run(in, px * in->cs, out, px * out->cs, out->c);
+        return;
+    }
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < out->c; c++) {
+            size_t o = px * out->cs + c;
+            float v = ld(in, px * in->cs + c) + (old ? ld(old, px * old->cs + c) : 0.f);
+            st(out, o, act == DRT_ACT_LINEAR ? v : drt_act_apply(act, v));
+        }
+}
+
+const cpu_kernels DRT_K(drt_cpu_kernels) = {
+    DRT_K(drt_cpu_input), DRT_K(drt_cpu_maxpool), DRT_K(drt_cpu_upsample), DRT_K(drt_cpu_copy_channels),
+    DRT_K(drt_cpu_shortcut), DRT_K(drt_cpu_add_into), DRT_K(drt_cpu_bn_act), DRT_K(drt_cpu_head),
+};

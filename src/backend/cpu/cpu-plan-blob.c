@@ -1,0 +1,105 @@
+/* The CPU engine's section of a plan: the oneDNN version, the CPU features the chosen
+ * implementations need, each conv's implementation and precision, each tensor's int8 step.
+ * Weights are not stored twice: they are re-laid out from the plan's model at load. */
+#include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu-features.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOB_MAGIC "DRTCPU01"
+
+typedef struct blob_header {
+    char magic[8];
+    uint32_t dnnl_major, dnnl_minor, dnnl_patch;
+    uint32_t features;
+    uint32_t precision;
+    uint32_t n_layers, n_tensors;
+    uint32_t reserved;
+} blob_header;
+
+drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out)
+{
+    size_t nl = (size_t)st->g->n, nt = (size_t)st->g->nt;
+    size_t size = sizeof(blob_header) + sizeof(cpu_choice) * nl + sizeof(float) * nt;
+    char *b = calloc(1, size);
+    if (!b) return drt_error(DRT_STATUS_OOM, "cpu plan: out of memory");
+    blob_header h = {.features = st->features, .precision = (uint32_t)st->opts.precision,
+                     .n_layers = (uint32_t)nl, .n_tensors = (uint32_t)nt};
+    memcpy(h.magic, BLOB_MAGIC, 8);
+    const dnnl_version_t *v = dnnl_version();
+    h.dnnl_major = (uint32_t)v->major;
+    h.dnnl_minor = (uint32_t)v->minor;
+    h.dnnl_patch = (uint32_t)v->patch;
+    memcpy(b, &h, sizeof h);
+    memcpy(b + sizeof h, st->choice, sizeof(cpu_choice) * nl);
+    memcpy(b + sizeof h + sizeof(cpu_choice) * nl, st->step, sizeof(float) * nt);
+    *blob_out = b;
+    *size_out = size;
+    return DRT_OK;
+}
+
+static drt_status header_of(const void *blob, size_t size, const char *where, blob_header *h)
+{
+    if (!blob || size < sizeof *h) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes: too short", where, size);
+    memcpy(h, blob, sizeof *h);
+    if (memcmp(h->magic, BLOB_MAGIC, 8)) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section: bad magic (not a darkrt CPU plan)", where);
+    return DRT_OK;
+}
+
+drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path)
+{
+    blob_header h;
+    DRT_TRY(header_of(blob, size, plan_path, &h));
+    const dnnl_version_t *v = dnnl_version();
+    if (h.dnnl_major != (uint32_t)v->major || h.dnnl_minor != (uint32_t)v->minor || h.dnnl_patch != (uint32_t)v->patch)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built with oneDNN %u.%u.%u, this darkrt uses %d.%d.%d: rebuild the plan",
+                         plan_path, h.dnnl_major, h.dnnl_minor, h.dnnl_patch, v->major, v->minor, v->patch);
+    unsigned missing = h.features & ~drt_cpu_apply_isa_cap();
+    if (missing) {
+        char a[128], b[128];
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built for a CPU with %s; this CPU (or DRT_CPU_ISA) lacks %s: rebuild the plan on this machine",
+                         plan_path, drt_cpu_features_str(h.features, a, sizeof a), drt_cpu_features_str(missing, b, sizeof b));
+    }
+    return DRT_OK;
+}
+
+drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
+                              float **steps_out, unsigned *features_out)
+{
+    *choices_out = NULL;
+    *steps_out = NULL;
+    blob_header h;
+    DRT_TRY(header_of(blob, size, "plan", &h));
+    size_t nl = h.n_layers, nt = h.n_tensors;
+    if (nl != (size_t)m->n_layers || nt != nl + 1 || size != sizeof h + sizeof(cpu_choice) * nl + sizeof(float) * nt)
+        return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: %zu layers / %zu bytes do not match the model's %d layers",
+                         nl, size, m->n_layers);
+    cpu_choice *c = malloc(sizeof *c * (nl ? nl : 1));
+    float *s = malloc(sizeof *s * nt);
+    if (!c || !s) {
+        free(c);
+        free(s);
+        return drt_error(DRT_STATUS_OOM, "plan: out of memory");
+    }
+    memcpy(c, (const char *)blob + sizeof h, sizeof *c * nl);
+    memcpy(s, (const char *)blob + sizeof h + sizeof *c * nl, sizeof *s * nt);
+    for (size_t i = 0; i < nl; i++) {
+        c[i].impl[sizeof c[i].impl - 1] = '\0';
+        if (c[i].prec != DRT_PREC_FP32 && c[i].prec != DRT_PREC_BF16 && c[i].prec != DRT_PREC_INT8) c[i].prec = DRT_PREC_FP32;
+        if (c[i].impl_index < 0 || c[i].impl_index > 64) c[i].impl[0] = '\0';
+    }
+    for (size_t t = 0; t < nt; t++)
+        if (!isfinite(s[t]) || s[t] <= 0 || s[t] > 1e30f) {
+            double bad = s[t];
+            free(c);
+            free(s);
+            return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: tensor %zu has quantization step %g: must be finite and > 0", t, bad);
+        }
+    *choices_out = c;
+    *steps_out = s;
+    if (features_out) *features_out = h.features;
+    return DRT_OK;
+}

@@ -1,0 +1,136 @@
+/* The optimized CPU engine's internals: NHWC activations in one planned arena, oneDNN
+ * convolutions with fused epilogues, darkrt's own kernels for the rest. */
+#ifndef DRT_BACKEND_CPU_H
+#define DRT_BACKEND_CPU_H
+
+#include <dnnl.h>
+#include <stdint.h>
+#include "engine/engine.h"
+#include "graph/passes/passes.h"
+
+typedef enum cpu_dtype { CPU_F32 = 0, CPU_BF16 = 1, CPU_S8 = 2, CPU_U8 = 3 } cpu_dtype;
+
+static inline size_t cpu_dtype_size(cpu_dtype d) { return d == CPU_F32 ? 4 : d == CPU_BF16 ? 2 : 1; }
+const char *cpu_dtype_name(cpu_dtype d);
+
+/* A view of one tensor of one image: NHWC, pixel stride `cs` values (its root's channels). */
+typedef struct cpu_view {
+    char *p;
+    int c, h, w, cs;
+    cpu_dtype dt;
+    float step; /* s8/u8: value = q * step */
+} cpu_view;
+
+typedef struct cpu_wino cpu_wino;
+
+typedef struct cpu_conv {
+    cpu_wino *wino;     /* darkrt's Winograd F(2x2,3x3) instead of the oneDNN primitive, or NULL */
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, wei, bias, dst;
+    size_t weight_bytes;
+    int impl_index;     /* which oneDNN implementation (the iterator's position), chosen by timing */
+    char impl[64];
+    int prec;           /* DRT_PREC_FP32, _BF16 or _INT8 */
+    double ms;          /* measured time when tuned, else 0 */
+    int in_temp;        /* the input is converted into st->tmp_in first (another dtype) */
+    int out_temp;       /* the output goes through st->tmp_out, converted (and added) into place */
+    cpu_dtype in_dt, out_dt;
+} cpu_conv;
+
+/* Per-layer choices a plan caches. */
+typedef struct cpu_choice {
+    int32_t impl_index;
+    int32_t prec;
+    char impl[48];
+} cpu_choice;
+
+typedef struct cpu_state cpu_state;
+/* Called after each layer's step with the tensor it stored (calibration statistics). */
+typedef void (*cpu_observer)(cpu_state *st, int t, const cpu_view *v, void *ctx);
+
+struct cpu_state {
+    const drt_model *m;
+    drt_engine_opts opts;
+    drt_xgraph *g;
+    cpu_dtype *dt;       /* per tensor (its root's dtype) */
+    float *step;         /* per tensor: quantization step (s8/u8) */
+    cpu_choice *choice;  /* per layer */
+    cpu_conv **conv;     /* per layer, NULL for non-convs */
+    char *arena;
+    size_t arena_bytes;
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    dnnl_memory_t scratch;
+    char *tmp_in, *tmp_out; /* conversion buffers for convs whose neighbours use another dtype */
+    char *wino_v, *wino_m;  /* Winograd transformed input and GEMM output (shared by layers) */
+    size_t wino_v_bytes, wino_m_bytes;
+    size_t scratch_bytes;
+    unsigned features;   /* features the chosen implementations need */
+    int tune;            /* time implementations per layer */
+    cpu_observer observe;
+    void *observe_ctx;
+    FILE *log;
+    double *prof_ms;     /* DRT_CPU_PROFILE=1: time per layer, summed over runs, printed at free */
+    int prof_runs;
+};
+
+/* cpu-compile.c: the whole build from model + choices (choices NULL: choose and tune). */
+drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
+                                const float *steps, FILE *log, cpu_state **st_out);
+void drt_cpu_state_free(cpu_state *st);
+cpu_view drt_cpu_view(const cpu_state *st, int t);
+
+/* cpu-conv.c */
+drt_status drt_cpu_conv_create(cpu_state *st, int layer, cpu_conv **conv_out);
+void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *out, int *in_temp, int *out_temp);
+/* The tensor conv i stores: its own, or the shortcut it absorbed. */
+int drt_cpu_stored_tensor(const cpu_state *st, int i);
+void drt_cpu_conv_free(cpu_conv *c);
+
+/* avx512/cpu-winograd-avx512.c; call only when drt_cpu_wino_allowed() (cpu-conv.c) says so. */
+int drt_cpu_wino_allowed(void);
+int drt_cpu_wino_eligible(const cpu_state *st, int i);
+void drt_cpu_wino_sizes(const cpu_state *st, int i, size_t *v_bytes, size_t *m_bytes);
+drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out);
+drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int oh, int ow);
+size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg);
+void drt_cpu_wino_free(cpu_wino *wg);
+
+/* cpu-exec.c: one image; heads written at batch item b. */
+drt_status drt_cpu_run_image(cpu_state *st, drt_engine *e, const float *input, int b);
+
+/* cpu-kernels.c: dispatched to the best variant (portable or AVX-512) for this CPU. */
+typedef struct cpu_kernels {
+    void (*input)(const float *nchw, const cpu_view *out);
+    void (*maxpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1);
+    void (*upsample)(int stride, const cpu_view *in, const cpu_view *out);
+    void (*copy_channels)(const cpu_view *in, int c0, const cpu_view *out);
+    void (*shortcut)(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out);
+    void (*add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act);
+    void (*bn_act)(const float *mul, const float *add, drt_act act, const cpu_view *v);
+    void (*head)(const cpu_view *in, float *nchw);
+} cpu_kernels;
+extern const cpu_kernels drt_cpu_kernels_generic, drt_cpu_kernels_avx512;
+const cpu_kernels *drt_cpu_kernels(void);
+const char *drt_cpu_kernels_name(void);
+
+void drt_cpu_input(const float *nchw, const cpu_view *out);
+void drt_cpu_maxpool(const drt_layer *l, const cpu_view *in, const cpu_view *out);
+void drt_cpu_upsample(int stride, const cpu_view *in, const cpu_view *out);
+void drt_cpu_copy_channels(const cpu_view *in, int c0, const cpu_view *out);
+void drt_cpu_shortcut(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out);
+void drt_cpu_add_into(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act);
+void drt_cpu_bn_act(const float *mul, const float *add, drt_act act, const cpu_view *v);
+void drt_cpu_head(const cpu_view *in, float *nchw);
+
+/* cpu-calib.c: int8 steps per tensor from calibration images (or the documented fallback). */
+drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
+                             FILE *log, float **steps_out);
+
+/* cpu-plan-blob.c */
+drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out);
+drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
+                              float **steps_out, unsigned *features_out);
+drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path);
+
+#endif

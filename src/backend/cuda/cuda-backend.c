@@ -1,0 +1,200 @@
+/* The CUDA backend: builds the engine (compile, weights, memory, algorithms, graph) and runs it. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+drt_status drt_cuda_fail_rt(cudaError_t e, const char *stmt, const char *file, int line)
+{
+    return drt_error(DRT_STATUS_CUDA, "cuda: %s failed: %s (%s) at %s:%d", stmt, cudaGetErrorString(e),
+                     cudaGetErrorName(e), file, line);
+}
+
+drt_status drt_cuda_fail_dnn(cudnnStatus_t e, const char *stmt, const char *file, int line)
+{
+    return drt_error(DRT_STATUS_CUDA, "cuda: %s failed: %s at %s:%d", stmt, cudnnGetErrorString(e), file, line);
+}
+
+drt_status drt_cuda_identify(cu_engine *g, int device_index)
+{
+    int count = 0;
+    cudaError_t ce = cudaGetDeviceCount(&count);
+    if (ce != cudaSuccess || count == 0)
+        return drt_error(DRT_STATUS_NO_DEVICE, "cuda: no CUDA device found (%s)",
+                         ce != cudaSuccess ? cudaGetErrorString(ce) : "the driver reports 0 devices");
+    if (device_index < 0 || device_index >= count)
+        return drt_error(DRT_STATUS_NO_DEVICE, "cuda:%d: no such device (this machine has %d CUDA device%s: 0..%d)",
+                         device_index, count, count == 1 ? "" : "s", count - 1);
+    struct cudaDeviceProp prop;
+    DRT_CUDA_TRY(cudaGetDeviceProperties(&prop, device_index));
+    g->dev = device_index;
+    snprintf(g->gpu_name, sizeof g->gpu_name, "%s", prop.name);
+    g->cc_major = prop.major;
+    g->cc_minor = prop.minor;
+    g->sm_count = prop.multiProcessorCount;
+    g->cudnn_version = cudnnGetVersion();
+    DRT_CUDA_TRY(cudaRuntimeGetVersion(&g->cudart_version));
+    return DRT_OK;
+}
+
+static void destroy_impl(drt_engine *e, cu_engine *g)
+{
+    if (!g) return;
+    if (g->stream) cudaStreamSynchronize(g->stream);
+    for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
+    for (int i = 0; g->convs && i < g->n_convs; i++) {
+        if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
+        if (g->convs[i].cdesc) cudnnDestroyConvolutionDescriptor(g->convs[i].cdesc);
+    }
+    if (g->heads_registered)
+        for (int h = 0; h < e->n_heads; h++) cudaHostUnregister(e->heads[h]);
+    for (int h = 0; h < DRT_MAX_HEADS; h++) cudaFree(g->d_heads[h]);
+    cudaFree(g->d_in);
+    cudaFree(g->arena);
+    cudaFree(g->weights);
+    cudaFree(g->ws);
+    if (g->h_in) cudaFreeHost(g->h_in);
+    if (g->dnn) cudnnDestroy(g->dnn);
+    if (g->stream) cudaStreamDestroy(g->stream);
+    free(g->ops);
+    free(g->bufs);
+    free(g->convs);
+    free(g);
+}
+
+static drt_status alloc_io(drt_engine *e, cu_engine *g)
+{
+    const drt_model *m = e->model;
+    size_t in_bytes = (size_t)g->max_batch * m->channels * m->height * m->width * sizeof(float);
+    DRT_CUDA_TRY(cudaMalloc(&g->arena, g->arena_bytes ? g->arena_bytes : 256));
+    /* measured on data, never on zeros: algorithm search reads the arena */
+    DRT_CUDA_TRY(cudaMemset(g->arena, 0x3c, g->arena_bytes ? g->arena_bytes : 256));
+    DRT_CUDA_TRY(cudaMalloc((void **)&g->d_in, in_bytes));
+    DRT_CUDA_TRY(cudaHostAlloc((void **)&g->h_in, in_bytes, cudaHostAllocDefault));
+    memset(g->h_in, 0, in_bytes);
+    g->heads_registered = 1;
+    for (int h = 0; h < e->n_heads; h++) {
+        drt_tensor_desc d = e->head_desc[h];
+        g->head_item[h] = (size_t)d.c * d.h * d.w;
+        DRT_CUDA_TRY(cudaMalloc((void **)&g->d_heads[h], g->head_item[h] * g->max_batch * sizeof(float)));
+    }
+    for (int h = 0; h < e->n_heads; h++) /* page-locked heads: the graph copies straight into them */
+        if (cudaHostRegister(e->heads[h], g->head_item[h] * g->max_batch * sizeof(float), cudaHostRegisterDefault) != cudaSuccess) {
+            cudaGetLastError();
+            for (int k = 0; k < h; k++) cudaHostUnregister(e->heads[k]);
+            g->heads_registered = 0;
+            break;
+        }
+    return DRT_OK;
+}
+
+static void print_ops(const cu_engine *g)
+{
+    fprintf(stderr, "cuda: %s, %d ops, %d buffers, activations %.1f MiB planned (%.1f MiB one buffer each), "
+            "weights %.1f MiB, input channels %d\n", g->half ? "fp16" : "fp32", g->n_ops, g->n_bufs,
+            g->arena_bytes / 1048576.0, g->naive_bytes / 1048576.0, g->weight_bytes / 1048576.0, g->in_cs);
+    for (int i = 0; i < g->n_ops; i++) {
+        const cu_op *o = &g->ops[i];
+        fprintf(stderr, "  %-28s out buf %d [%d+%d of %d] %dx%d%s%s\n", o->label, o->out.buf, o->out.coff, o->out.c,
+                o->out.cs, o->out.w, o->out.h, o->scratch >= 0 ? " (via scratch)" : "",
+                o->res.buf >= 0 ? " (+residual)" : "");
+    }
+}
+
+static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t blob_size)
+{
+    drt_precision p = e->opts.precision;
+    if (p == DRT_PREC_INT8 || p == DRT_PREC_BF16)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: %s plans are not implemented in the CUDA backend yet (use fp16 or fp32)",
+                         drt_precision_name(p));
+    if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
+    DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    g->half = p == DRT_PREC_FP16;
+    g->esize = g->half ? 2 : 4;
+    g->max_batch = e->opts.max_batch;
+    const char *venv = getenv("DRT_CUDA_VERBOSE");
+    g->verbose = e->opts.verbose || (venv && *venv == '1');
+    const char *env = getenv("DRT_CUDA_GRAPH");
+    g->use_graph = !(env && strcmp(env, "0") == 0);
+    DRT_CUDA_TRY(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
+    DRT_CUDNN_TRY(cudnnCreate(&g->dnn));
+    DRT_CUDNN_TRY(cudnnSetStream(g->dnn, g->stream));
+    DRT_TRY(drt_cuda_compile(e, g));
+    if (g->verbose) print_ops(g);
+    DRT_TRY(alloc_io(e, g));
+    DRT_TRY(drt_cuda_conv_setup(e, g));
+    if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size));
+    cu_ctx *c;
+    DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &c));
+    for (int i = 0; i < g->n_convs; i++) { /* what the plan stores */
+        g->convs[i].algo_max = c->algo[i];
+        g->convs[i].math_max = c->math[i];
+    }
+    return DRT_OK;
+}
+
+static drt_status create(drt_engine *e, const void *blob, size_t blob_size)
+{
+    cu_engine *g = calloc(1, sizeof *g);
+    if (!g) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    drt_status s = build(e, g, blob, blob_size);
+    if (s != DRT_OK) {
+        destroy_impl(e, g);
+        return s;
+    }
+    e->impl = g;
+    return DRT_OK;
+}
+
+static drt_status run(drt_engine *e, const float *input, int batch)
+{
+    cu_engine *g = e->impl;
+    const drt_model *m = e->model;
+    cu_ctx *c;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
+    memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
+    if (c->exec) DRT_CUDA_TRY(cudaGraphLaunch(c->exec, g->stream));
+    else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, 1));
+    if (!g->heads_registered)
+        for (int h = 0; h < e->n_heads; h++)
+            DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)batch * g->head_item[h] * sizeof(float),
+                                         cudaMemcpyDeviceToHost, g->stream));
+    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+    return DRT_OK;
+}
+
+static void destroy(drt_engine *e)
+{
+    destroy_impl(e, e->impl);
+    e->impl = NULL;
+}
+
+static void memory(const drt_engine *e, drt_engine_memory *out)
+{
+    const cu_engine *g = e->impl;
+    const drt_model *m = e->model;
+    size_t in_bytes = (size_t)g->max_batch * m->channels * m->height * m->width * sizeof(float), heads = 0;
+    for (int h = 0; h < e->n_heads; h++) heads += g->head_item[h] * g->max_batch * sizeof(float);
+    out->device_weights = g->weight_bytes;
+    out->device_activations = g->arena_bytes + in_bytes + heads;
+    out->device_workspace = g->ws_bytes;
+    out->naive_activations = g->naive_bytes;
+    out->host_activations = in_bytes;
+}
+
+const drt_backend drt_backend_cuda = {
+    .name = "cuda",
+    .device = DRT_DEVICE_CUDA,
+    .create = create,
+    .run = run,
+    .destroy = destroy,
+    .serialize = drt_cuda_serialize,
+    .check_plan = drt_cuda_check_plan,
+    .memory = memory,
+};
+#else
+typedef int drt_cuda_backend_unused;
+#endif

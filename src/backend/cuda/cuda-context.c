@@ -1,0 +1,220 @@
+/* One context per batch size: tensor descriptors, convolution algorithms chosen by measuring
+ * (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan, and the captured CUDA graph. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FIND_WS_MAX ((size_t)512 << 20)
+
+void drt_cuda_ctx_free(cu_ctx *c, int n_convs)
+{
+    if (c->exec) cudaGraphExecDestroy(c->exec);
+    if (c->exec_compute) cudaGraphExecDestroy(c->exec_compute);
+    for (int i = 0; c->plan && i < n_convs; i++) {
+        if (c->vpack[i]) cudnnBackendDestroyDescriptor(c->vpack[i]);
+        if (c->plan[i]) cudnnBackendDestroyDescriptor(c->plan[i]);
+    }
+    free(c->plan);
+    free(c->vpack);
+    free(c->sig);
+    for (int i = 0; c->xdesc && i < n_convs; i++) {
+        if (c->xdesc[i]) cudnnDestroyTensorDescriptor(c->xdesc[i]);
+        if (c->ydesc && c->ydesc[i]) cudnnDestroyTensorDescriptor(c->ydesc[i]);
+    }
+    free(c->xdesc);
+    free(c->ydesc);
+    free(c->algo);
+    free(c->math);
+    memset(c, 0, sizeof *c);
+}
+
+cu_op *drt_cuda_conv_op(cu_engine *g, int conv)
+{
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == CU_OP_CONV && g->ops[i].conv == conv) return &g->ops[i];
+    return NULL;
+}
+
+/* Fastest successful result; among those within 3% of it, the one needing least workspace.
+ * fp32 plans keep to FMA kernels (no TF32) so they match the reference. */
+static int pick(const cu_engine *g, const cudnnConvolutionFwdAlgoPerf_t *p, int n)
+{
+    int best = -1;
+    for (int pass = 0; pass < 2 && best < 0; pass++)
+        for (int i = 0; i < n; i++) {
+            if (p[i].status != CUDNN_STATUS_SUCCESS) continue;
+            if (!g->half && pass == 0 && p[i].mathType != CUDNN_FMA_MATH) continue;
+            if (best < 0 || p[i].time < p[best].time) best = i;
+        }
+    if (best < 0) return -1;
+    int choice = best;
+    for (int i = 0; i < n; i++)
+        if (p[i].status == CUDNN_STATUS_SUCCESS && p[i].mathType == p[best].mathType &&
+            p[i].time <= p[best].time * 1.03f && p[i].memory < p[choice].memory)
+            choice = i;
+    return choice;
+}
+
+static drt_status find_algo(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_bytes)
+{
+    cu_conv *cv = &g->convs[i];
+    cu_op *op = drt_cuda_conv_op(g, i);
+    if (!op) return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d has no op", i);
+    void *x = drt_cuda_view_ptr(g, &op->in);
+    void *y = op->scratch >= 0 ? (unsigned char *)g->arena + g->bufs[op->scratch].offset : drt_cuda_view_ptr(g, &op->out);
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int n = 0;
+    DRT_CUDNN_TRY(cudnnSetConvolutionMathType(cv->cdesc, g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    DRT_CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(g->dnn, c->xdesc[i], x, cv->wdesc, cv->w, cv->cdesc,
+                                                         c->ydesc[i], y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf,
+                                                         ws, ws_bytes));
+    int k = pick(g, perf, n);
+    if (k < 0)
+        return drt_error(DRT_STATUS_CUDA, "cuda: layer %d: cuDNN has no convolution algorithm for this shape", cv->layer);
+    c->algo[i] = perf[k].algo;
+    c->math[i] = perf[k].mathType;
+    if (perf[k].memory > c->ws_needed) c->ws_needed = perf[k].memory;
+    if (g->verbose)
+        fprintf(stderr, "cuda: conv %d batch %d: algo %d math %d %.3f ms ws %zu\n", cv->layer, c->batch,
+                (int)perf[k].algo, (int)perf[k].mathType, perf[k].time, perf[k].memory);
+    return DRT_OK;
+}
+
+/* A plan's algorithm, if cuDNN still accepts it for this shape. */
+static int use_stored(cu_engine *g, cu_ctx *c, int i)
+{
+    cu_conv *cv = &g->convs[i];
+    if (cv->algo_max < 0 || cv->algo_max >= CU_ALGO_FUSED) return 0;
+    size_t ws = 0;
+    cudnnSetConvolutionMathType(cv->cdesc, (cudnnMathType_t)cv->math_max);
+    if (cudnnGetConvolutionForwardWorkspaceSize(g->dnn, c->xdesc[i], cv->wdesc, cv->cdesc, c->ydesc[i],
+                                                (cudnnConvolutionFwdAlgo_t)cv->algo_max, &ws) != CUDNN_STATUS_SUCCESS)
+        return 0;
+    if (g->ws && ws > g->ws_bytes) return 0;
+    c->algo[i] = cv->algo_max;
+    c->math[i] = cv->math_max;
+    if (ws > c->ws_needed) c->ws_needed = ws;
+    return 1;
+}
+
+static drt_status make_descs(cu_engine *g, cu_ctx *c)
+{
+    cudnnDataType_t dt = g->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    for (int i = 0; i < g->n_convs; i++) {
+        cu_op *op = drt_cuda_conv_op(g, i);
+        if (!op) return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d has no op", i);
+        cu_conv *cv = &g->convs[i];
+        DRT_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->xdesc[i]));
+        DRT_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->xdesc[i], CUDNN_TENSOR_NHWC, dt, c->batch, cv->cin, op->in.h, op->in.w));
+        DRT_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->ydesc[i]));
+        DRT_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->ydesc[i], CUDNN_TENSOR_NHWC, dt, c->batch, cv->k, op->out.h, op->out.w));
+        int on, oc, oh, ow;
+        DRT_CUDNN_TRY(cudnnGetConvolution2dForwardOutputDim(cv->cdesc, c->xdesc[i], cv->wdesc, &on, &oc, &oh, &ow));
+        if (oc != cv->k || oh != op->out.h || ow != op->out.w)
+            return drt_error(DRT_STATUS_INTERNAL, "cuda: layer %d: cuDNN output %dx%dx%d, model says %dx%dx%d", cv->layer,
+                             oc, oh, ow, cv->k, op->out.h, op->out.w);
+    }
+    return DRT_OK;
+}
+
+static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
+{
+    void *ws = g->ws;
+    size_t ws_bytes = g->ws_bytes;
+    if (primary) { /* the first context sizes the workspace: search with a large temporary one */
+        size_t free_b = 0, total_b = 0;
+        DRT_CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
+        ws_bytes = FIND_WS_MAX < free_b / 4 ? FIND_WS_MAX : free_b / 4;
+        DRT_CUDA_TRY(cudaMalloc(&ws, ws_bytes));
+    }
+    drt_status s = DRT_OK;
+    const char *legacy = getenv("DRT_CUDA_LEGACY"); /* 1: cuDNN's legacy API only (comparisons) */
+    for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
+        int stored = c->batch == g->max_batch ? g->convs[i].algo_max : -1;
+        if (g->half && !(legacy && *legacy == '1')) {
+            if (stored >= CU_ALGO_FUSED && drt_cuda_fused_choose(g, c, i, ws, ws_bytes, stored - CU_ALGO_FUSED) == DRT_OK)
+                continue;
+            if (drt_cuda_fused_choose(g, c, i, ws, ws_bytes, -1) == DRT_OK) continue;
+        }
+        if (!(c->batch == g->max_batch && use_stored(g, c, i))) s = find_algo(g, c, i, ws, ws_bytes);
+        else if (g->verbose)
+            fprintf(stderr, "cuda: conv %d batch %d: legacy algo %d math %d (from the plan)\n", g->convs[i].layer,
+                    c->batch, c->algo[i], c->math[i]);
+    }
+    if (primary) {
+        cudaFree(ws);
+        if (s == DRT_OK && c->ws_needed) {
+            DRT_CUDA_TRY(cudaMalloc(&g->ws, c->ws_needed));
+            g->ws_bytes = c->ws_needed;
+        }
+    }
+    for (int i = 0; s == DRT_OK && i < g->n_convs; i++)
+        if (c->plan[i]) s = drt_cuda_fused_bind(g, c, i);
+    return s;
+}
+
+drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int with_copies, cudaGraphExec_t *exec_out)
+{
+    cudaGraph_t graph = NULL;
+    DRT_CUDA_TRY(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
+    drt_status s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, with_copies);
+    cudaError_t ce = cudaStreamEndCapture(g->stream, &graph);
+    if (s != DRT_OK) {
+        if (graph) cudaGraphDestroy(graph);
+        return s;
+    }
+    if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaStreamEndCapture(forward)", __FILE__, __LINE__);
+    ce = cudaGraphInstantiate(exec_out, graph, 0);
+    cudaGraphDestroy(graph);
+    if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaGraphInstantiate(forward)", __FILE__, __LINE__);
+    return DRT_OK;
+}
+
+static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
+{
+    int n = g->n_convs ? g->n_convs : 1;
+    c->batch = batch;
+    c->xdesc = calloc((size_t)n, sizeof *c->xdesc);
+    c->ydesc = calloc((size_t)n, sizeof *c->ydesc);
+    c->algo = calloc((size_t)n, sizeof(int));
+    c->math = calloc((size_t)n, sizeof(int));
+    c->plan = calloc((size_t)n, sizeof *c->plan);
+    c->vpack = calloc((size_t)n, sizeof *c->vpack);
+    c->sig = calloc((size_t)n * CU_SIG_LEN, sizeof(int));
+    if (!c->xdesc || !c->ydesc || !c->algo || !c->math || !c->plan || !c->vpack || !c->sig)
+        return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    DRT_TRY(make_descs(g, c));
+    DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));
+    if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, 1, &c->exec));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **out)
+{
+    *out = NULL;
+    for (int i = 0; i < g->n_ctx; i++)
+        if (g->ctx[i].batch == batch) {
+            *out = &g->ctx[i];
+            return DRT_OK;
+        }
+    if (g->n_ctx == CU_MAX_CTX) { /* drop the oldest non-primary context */
+        drt_cuda_ctx_free(&g->ctx[1], g->n_convs);
+        memmove(&g->ctx[1], &g->ctx[2], sizeof(cu_ctx) * (CU_MAX_CTX - 2));
+        memset(&g->ctx[CU_MAX_CTX - 1], 0, sizeof(cu_ctx));
+        g->n_ctx--;
+    }
+    cu_ctx *c = &g->ctx[g->n_ctx];
+    drt_status s = build_ctx(e, g, c, batch);
+    if (s != DRT_OK) {
+        drt_cuda_ctx_free(c, g->n_convs);
+        return s;
+    }
+    g->n_ctx++;
+    *out = c;
+    return DRT_OK;
+}
+#else
+typedef int drt_cuda_context_unused;
+#endif

@@ -1,0 +1,159 @@
+/* CUDA backend internals: the compiled op list, buffers, per-batch contexts and checked calls. */
+#ifndef DRT_BACKEND_CUDA_INTERNAL_H
+#define DRT_BACKEND_CUDA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cuda_runtime_api.h>
+#include <cudnn.h>
+
+#include "engine/engine.h"
+#include "core/error.h"
+#include "backend/cuda/cuda-kernels.h"
+
+/* Every CUDA runtime / cuDNN call is checked: on failure the function returns DRT_STATUS_CUDA
+ * with the library's error text and the statement that failed. */
+#define DRT_CUDA_TRY(stmt) \
+    do { cudaError_t drt_ce_ = (stmt); \
+         if (drt_ce_ != cudaSuccess) return drt_cuda_fail_rt(drt_ce_, #stmt, __FILE__, __LINE__); } while (0)
+#define DRT_CUDNN_TRY(stmt) \
+    do { cudnnStatus_t drt_cs_ = (stmt); \
+         if (drt_cs_ != CUDNN_STATUS_SUCCESS) return drt_cuda_fail_dnn(drt_cs_, #stmt, __FILE__, __LINE__); } while (0)
+drt_status drt_cuda_fail_rt(cudaError_t e, const char *stmt, const char *file, int line);
+drt_status drt_cuda_fail_dnn(cudnnStatus_t e, const char *stmt, const char *file, int line);
+
+/* A tensor as stored on the device: NHWC, `cs` channels per pixel in buffer `buf`, of which this
+ * view covers channels [coff, coff + c). */
+typedef struct cu_view {
+    int buf;
+    int cs, coff, c, h, w;
+} cu_view;
+
+/* An activation buffer: sized for max_batch items; placed in the arena by the memory planner. */
+typedef struct cu_buf {
+    size_t bytes;      /* for max_batch items */
+    size_t offset;     /* in the arena */
+    int first, last;   /* op indices: defined, last read (inclusive) */
+    int zero_padded;   /* channels past the producer's real channels hold zeros */
+} cu_buf;
+
+typedef enum cu_op_kind {
+    CU_OP_INPUT,    /* host float32 NCHW (staged on the device) -> NHWC out */
+    CU_OP_CONV,     /* cuDNN conv, then epilogue: act(y + bias) (+ residual, act2) -> out */
+    CU_OP_MAXPOOL,
+    CU_OP_UPSAMPLE,
+    CU_OP_COPY,     /* channel slice copy (route pieces that cannot be written in place) */
+    CU_OP_SHORTCUT, /* Darknet's shortcut with its size and channel rules (unfused) */
+    CU_OP_HEAD      /* NHWC view -> float32 NCHW head on the device, then to the host */
+} cu_op_kind;
+
+typedef struct cu_conv {
+    int layer;
+    int cin, k, r, s, stride, pad, groups; /* cin: the input view's stored channels */
+    void *w;        /* device weights, KRSC (NHWC filter), plan precision */
+    float *bias;    /* device, k floats (BN folded) */
+    void *bias_io;  /* the same in the plan precision (fused fp16 graphs) */
+    int algo_max;   /* algorithm for max_batch (-1: find it) */
+    int math_max;
+    cudnnFilterDescriptor_t wdesc;
+    cudnnConvolutionDescriptor_t cdesc;
+} cu_conv;
+
+typedef struct cu_op {
+    cu_op_kind kind;
+    int layer;
+    cu_view in, out, res; /* res.buf < 0: no residual */
+    int scratch;          /* conv: buffer cuDNN writes before the epilogue (-1: into out directly) */
+    int conv;             /* index into conv list */
+    drt_act act, act2;
+    int size, stride, padding; /* maxpool; upsample stride */
+    int head;             /* head index */
+    char label[48];
+} cu_op;
+
+/* Per batch size: descriptors, chosen algorithms and the captured CUDA graph. */
+typedef struct cu_ctx {
+    int batch;
+    cudnnTensorDescriptor_t *xdesc, *ydesc; /* per conv */
+    int *algo, *math;                        /* per conv: legacy algorithm, or CU_ALGO_FUSED + rank */
+    cudnnBackendDescriptor_t *plan, *vpack;  /* per conv: fused graph's execution plan (NULL: legacy) */
+    int *sig;                                /* per conv: CU_SIG_LEN ints, the fused problem */
+    size_t ws_needed;
+    cudaGraphExec_t exec;         /* the forward with copies in and out */
+    cudaGraphExec_t exec_compute; /* without the copies (benchmarks), made on demand */
+} cu_ctx;
+
+#define CU_MAX_CTX 8
+#define CU_ALGO_FUSED 1000
+#define CU_SIG_LEN 19
+
+typedef struct cu_engine {
+    int dev;
+    char gpu_name[256];
+    int cc_major, cc_minor, sm_count;
+    size_t cudnn_version;
+    int cudart_version;
+    int half;               /* fp16 storage (else fp32) */
+    int max_batch;
+    int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
+    size_t esize;
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    /* compiled graph */
+    int n_ops, n_bufs, n_convs;
+    cu_op *ops;
+    cu_buf *bufs;
+    cu_conv *convs;
+    int in_cs;              /* stored channels of the network input */
+    /* device memory */
+    void *arena;
+    size_t arena_bytes, naive_bytes;
+    void *weights;          /* one allocation for all weights and biases */
+    size_t weight_bytes;
+    void *ws;
+    size_t ws_bytes;
+    float *d_in;            /* float32 NCHW input staging on the device */
+    float *d_heads[DRT_MAX_HEADS];
+    size_t head_item[DRT_MAX_HEADS]; /* floats per batch item */
+    float *h_in;            /* pinned host input staging */
+    int heads_registered;   /* e->heads are page-locked (cudaHostRegister) */
+    cu_ctx ctx[CU_MAX_CTX];
+    int n_ctx;
+    int verbose;
+} cu_engine;
+
+/* cuda-compile.c: layers -> ops, views, fusions and buffers. */
+drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
+/* cuda-memplan.c: places buffers in one arena by lifetime; returns the arena size. */
+size_t drt_cuda_memplan(cu_buf *bufs, int n, size_t *naive_out);
+/* cuda-conv.c: weights (BN folded, KRSC, precision) and cuDNN descriptors. */
+drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
+/* cuda-context.c: descriptors and algorithms for one batch size, then the captured graph. */
+drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **ctx_out);
+void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
+drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int with_copies, cudaGraphExec_t *exec_out);
+/* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
+drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
+drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
+/* The op that runs conv `conv`. */
+cu_op *drt_cuda_conv_op(cu_engine *g, int conv);
+/* cuda-exec.c: enqueues ops [from, to) for c->batch on the stream; with_copies adds the input
+ * upload and the head downloads. */
+drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int with_copies);
+/* Device address of a view's first element. */
+void *drt_cuda_view_ptr(const cu_engine *g, const cu_view *v);
+/* cuda-plan-blob.c */
+drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out);
+drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *plan_path);
+/* Reads the algorithms stored in a plan section into g->convs (after compile). */
+drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size);
+/* Device identity (name, versions) into g. */
+drt_status drt_cuda_identify(cu_engine *g, int device_index);
+
+/* Benchmark and profile hooks (bench/gpu-bench.c): replays the forward graph of `batch` `iters`
+ * times, each timed with device events (ms_out[iters]); prints a per-op profile to `out`. */
+drt_status drt_cuda_time_forward(drt_engine *e, int batch, int iters, float *ms_out);
+drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out);
+
+#endif

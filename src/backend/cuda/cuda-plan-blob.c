@@ -1,0 +1,119 @@
+/* The CUDA section of a plan: the device and library versions it was built for, and the
+ * convolution algorithm chosen for every conv. A plan for another GPU, cuDNN or CUDA runtime is
+ * refused: algorithm choices and timings do not carry over. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOB_MAGIC "DRTCUDA1"
+#define BLOB_GPU_NAME 256
+
+typedef struct blob_header {
+    char magic[8];
+    int32_t precision, max_batch;
+    char gpu[BLOB_GPU_NAME];
+    int32_t cc_major, cc_minor;
+    uint64_t cudnn_version;
+    int32_t cudart_version;
+    int32_t n_convs;
+} blob_header;
+
+typedef struct blob_conv {
+    int32_t layer, algo, math;
+} blob_conv;
+
+drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out)
+{
+    const cu_engine *g = e->impl;
+    *blob_out = NULL;
+    *size_out = 0;
+    size_t size = sizeof(blob_header) + sizeof(blob_conv) * (size_t)g->n_convs;
+    unsigned char *b = calloc(1, size);
+    if (!b) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
+    blob_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, BLOB_MAGIC, 8);
+    h.precision = (int32_t)e->opts.precision;
+    h.max_batch = e->opts.max_batch;
+    snprintf(h.gpu, sizeof h.gpu, "%s", g->gpu_name);
+    h.cc_major = g->cc_major;
+    h.cc_minor = g->cc_minor;
+    h.cudnn_version = g->cudnn_version;
+    h.cudart_version = g->cudart_version;
+    h.n_convs = g->n_convs;
+    memcpy(b, &h, sizeof h);
+    for (int i = 0; i < g->n_convs; i++) {
+        blob_conv c = {g->convs[i].layer, g->convs[i].algo_max, g->convs[i].math_max};
+        memcpy(b + sizeof h + sizeof c * (size_t)i, &c, sizeof c);
+    }
+    *blob_out = b;
+    *size_out = size;
+    return DRT_OK;
+}
+
+static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h)
+{
+    if (!blob || size < sizeof *h)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %zu bytes, shorter than its %zu-byte header", path, size,
+                         sizeof *h);
+    memcpy(h, blob, sizeof *h);
+    if (memcmp(h->magic, BLOB_MAGIC, 8) != 0)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 1)", path);
+    h->gpu[BLOB_GPU_NAME - 1] = '\0';
+    if (h->n_convs < 0 || (size - sizeof *h) / sizeof(blob_conv) < (size_t)h->n_convs)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %d convolutions do not fit in %zu bytes", path, h->n_convs, size);
+    return DRT_OK;
+}
+
+drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
+{
+    blob_header h;
+    DRT_TRY(read_header(blob, size, path, &h));
+    cu_engine me;
+    memset(&me, 0, sizeof me);
+    drt_status s = drt_cuda_identify(&me, 0);
+    if (s != DRT_OK) {
+        drt_error_prefix("%s: this plan needs the GPU it was built for (%s)", path, h.gpu);
+        return s;
+    }
+    /* the device index comes from the caller's options; every device of this machine is compared by
+     * its name at create time, here against device 0 when checked alone */
+    if (strcmp(h.gpu, me.gpu_name) != 0 || h.cc_major != me.cc_major || h.cc_minor != me.cc_minor ||
+        h.cudnn_version != me.cudnn_version || h.cudart_version != me.cudart_version)
+        return drt_error(DRT_STATUS_UNSUPPORTED,
+                         "%s: plan built for GPU '%s' (sm_%d%d) with cuDNN %llu and CUDA runtime %d; this machine has '%s' "
+                         "(sm_%d%d) with cuDNN %llu and CUDA runtime %d: rebuild the plan here (darkrt build)",
+                         path, h.gpu, h.cc_major, h.cc_minor, (unsigned long long)h.cudnn_version, h.cudart_version,
+                         me.gpu_name, me.cc_major, me.cc_minor, (unsigned long long)me.cudnn_version, me.cudart_version);
+    return DRT_OK;
+}
+
+drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
+{
+    blob_header h;
+    DRT_TRY(read_header(blob, size, "plan", &h));
+    if (strcmp(h.gpu, g->gpu_name) != 0)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "plan: built for GPU '%s', device %d is '%s': rebuild the plan", h.gpu,
+                         g->dev, g->gpu_name);
+    if ((h.precision == DRT_PREC_FP16) != (g->half != 0) || h.max_batch != g->max_batch)
+        return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section is for %s batch %d, the engine is %s batch %d",
+                         drt_precision_name((drt_precision)h.precision), h.max_batch, g->half ? "fp16" : "fp32",
+                         g->max_batch);
+    const unsigned char *p = (const unsigned char *)blob + sizeof h;
+    for (int i = 0; i < h.n_convs; i++) {
+        blob_conv c;
+        memcpy(&c, p + sizeof c * (size_t)i, sizeof c);
+        for (int j = 0; j < g->n_convs; j++)
+            if (g->convs[j].layer == c.layer && ((c.algo >= 0 && c.algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT) ||
+                                                 (c.algo >= CU_ALGO_FUSED && c.algo < CU_ALGO_FUSED + 64))) {
+                g->convs[j].algo_max = c.algo;
+                g->convs[j].math_max = c.math;
+            }
+    }
+    return DRT_OK;
+}
+#else
+typedef int drt_cuda_plan_blob_unused;
+#endif

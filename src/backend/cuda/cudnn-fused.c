@@ -1,0 +1,287 @@
+/* fp16 convolutions through cuDNN's graph (backend) API: conv -> + bias -> activation (-> + residual
+ * -> activation) in one runtime-fused kernel that writes the (possibly strided) output view. Engine
+ * configurations come from cuDNN's heuristics (mode A); the first few are timed and the fastest kept
+ * (its rank is what a plan stores). Layers no fused engine supports fall back to the legacy path. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TRIED 4
+
+typedef cudnnBackendDescriptor_t bd;
+
+enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_VIRT = 100 };
+
+typedef struct builder {
+    bd made[32]; /* every descriptor created, destroyed at the end */
+    int n_made;
+    cudnnStatus_t err;
+} builder;
+
+static bd make(builder *b, cudnnBackendDescriptorType_t t)
+{
+    bd d = NULL;
+    if (b->err == CUDNN_STATUS_SUCCESS && b->n_made < 32) b->err = cudnnBackendCreateDescriptor(t, &d);
+    else if (b->err == CUDNN_STATUS_SUCCESS) b->err = CUDNN_STATUS_INTERNAL_ERROR;
+    if (d) b->made[b->n_made++] = d;
+    return d;
+}
+
+static void set(builder *b, bd d, cudnnBackendAttributeName_t a, cudnnBackendAttributeType_t t, int64_t n, const void *v)
+{
+    if (b->err == CUDNN_STATUS_SUCCESS) b->err = cudnnBackendSetAttribute(d, a, t, n, v);
+}
+
+static void fin(builder *b, bd d)
+{
+    if (b->err == CUDNN_STATUS_SUCCESS) b->err = cudnnBackendFinalize(d);
+}
+
+/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
+static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
+                 int virt, int64_t align)
+{
+    bd t = make(b, CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
+    bool v = virt != 0;
+    set(b, t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
+    set(b, t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
+    set(b, t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides);
+    set(b, t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+    set(b, t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &align);
+    set(b, t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
+    fin(b, t);
+    return t;
+}
+
+/* A pointwise op y = f(x[, b]). */
+static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double slope, bd x, bd x2, bd y)
+{
+    bd pw = make(b, CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
+    cudnnDataType_t prec = CUDNN_DATA_FLOAT;
+    set(b, pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+    set(b, pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
+    if (mode == CUDNN_POINTWISE_RELU_FWD) set(b, pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &slope);
+    if (mode == CUDNN_POINTWISE_SWISH_FWD) {
+        double beta = 1.0;
+        set(b, pw, CUDNN_ATTR_POINTWISE_SWISH_BETA, CUDNN_TYPE_DOUBLE, 1, &beta);
+    }
+    fin(b, pw);
+    bd op = make(b, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
+    set(b, op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
+    set(b, op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    if (x2) set(b, op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x2);
+    set(b, op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+    fin(b, op);
+    return op;
+}
+
+/* Activation as a pointwise mode; 0 when cuDNN has none (mish) or none is needed (linear). */
+static int act_mode(drt_act a, cudnnPointwiseMode_t *mode, double *slope)
+{
+    *slope = 0;
+    switch (a) {
+    case DRT_ACT_LEAKY: *mode = CUDNN_POINTWISE_RELU_FWD; *slope = 0.1; return 1;
+    case DRT_ACT_RELU: *mode = CUDNN_POINTWISE_RELU_FWD; return 1;
+    case DRT_ACT_LOGISTIC: *mode = CUDNN_POINTWISE_SIGMOID_FWD; return 1;
+    case DRT_ACT_SWISH: *mode = CUDNN_POINTWISE_SWISH_FWD; return 1;
+    default: return 0;
+    }
+}
+
+static int64_t align_of(const void *p, int cs)
+{
+    return ((uintptr_t)p % 16 == 0 && cs % 8 == 0) ? 16 : 2;
+}
+
+/* The operation graph of one conv op at one batch size (NULL if cuDNN refuses it). */
+static bd op_graph(cu_engine *g, const cu_op *op, int batch, builder *b)
+{
+    const cu_conv *cv = &g->convs[op->conv];
+    cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT;
+    cudnnPointwiseMode_t m1 = CUDNN_POINTWISE_ADD, m2 = CUDNN_POINTWISE_ADD;
+    double s1, s2;
+    int has_act = act_mode(op->act, &m1, &s1), has_act2 = act_mode(op->act2, &m2, &s2);
+    if ((op->act != DRT_ACT_LINEAR && !has_act) || (op->act2 != DRT_ACT_LINEAR && !has_act2)) return NULL;
+    int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
+    bd x = tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs));
+    bd w = tensor(b, UID_W, io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
+    bd bias = tensor(b, UID_B, io, 1, k, 1, 1, k, 0, 16);
+    bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs));
+    bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
+    cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+    int64_t dims = 2, dil[2] = {1, 1}, str[2] = {cv->stride, cv->stride}, pad[2] = {cv->pad, cv->pad};
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &f32);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
+    fin(b, conv);
+    bd ops[5];
+    int n_ops = 0, vid = UID_VIRT;
+    int n_rest = 1 + has_act + (op->res.buf >= 0) + (op->res.buf >= 0 && has_act2); /* ops after the conv */
+    bd cur = tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
+    bd cop = make(b, CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
+    float alpha = 1.f, beta = 0.f;
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &w);
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cur);
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &conv);
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+    set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+    fin(b, cop);
+    ops[n_ops++] = cop;
+    for (int step = 0; step < n_rest; step++) { /* bias, act, residual, act2: the last writes y */
+        bd next = step == n_rest - 1 ? y : tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
+        if (step == 0) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, bias, next);
+        else if (step == 1 && has_act) ops[n_ops++] = pointwise(b, m1, s1, cur, NULL, next);
+        else if (step == 1 + has_act) {
+            bd r = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
+            ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, r, next);
+        } else ops[n_ops++] = pointwise(b, m2, s2, cur, NULL, next);
+        cur = next;
+    }
+    bd graph = make(b, CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+    set(b, graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n_ops, ops);
+    set(b, graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn);
+    fin(b, graph);
+    return b->err == CUDNN_STATUS_SUCCESS ? graph : NULL;
+}
+
+static bd variant_pack(cu_engine *g, const cu_op *op, void *ws)
+{
+    const cu_conv *cv = &g->convs[op->conv];
+    int64_t uids[5] = {UID_X, UID_W, UID_B, UID_Y, UID_R};
+    void *ptrs[5] = {drt_cuda_view_ptr(g, &op->in), cv->w, cv->bias_io, drt_cuda_view_ptr(g, &op->out),
+                     op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL};
+    int64_t n = op->res.buf >= 0 ? 5 : 4;
+    bd vp = NULL;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp) != CUDNN_STATUS_SUCCESS) return NULL;
+    if (cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids) ||
+        cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, n, ptrs) ||
+        cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws) ||
+        cudnnBackendFinalize(vp)) {
+        cudnnBackendDestroyDescriptor(vp);
+        return NULL;
+    }
+    return vp;
+}
+
+/* Median-free quick timing: the best of 3 runs after one warm-up (module loading stays out). */
+static float time_plan(cu_engine *g, bd plan, bd vp)
+{
+    cudaEvent_t a, e;
+    float best = 1e30f;
+    if (cudaEventCreate(&a) != cudaSuccess) return best;
+    if (cudaEventCreate(&e) != cudaSuccess) { cudaEventDestroy(a); return best; }
+    for (int i = 0; i < 4; i++) {
+        cudaEventRecord(a, g->stream);
+        if (cudnnBackendExecute(g->dnn, plan, vp) != CUDNN_STATUS_SUCCESS) { best = 1e30f; break; }
+        cudaEventRecord(e, g->stream);
+        float ms = 0;
+        if (cudaEventSynchronize(e) != cudaSuccess || cudaEventElapsedTime(&ms, a, e) != cudaSuccess) { best = 1e30f; break; }
+        if (i > 0 && ms < best) best = ms;
+    }
+    cudaEventDestroy(a);
+    cudaEventDestroy(e);
+    cudaGetLastError();
+    return best;
+}
+
+/* What makes two convs the same problem for cuDNN: same graph, same alignments. */
+static void signature(cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
+{
+    const cu_conv *cv = &g->convs[op->conv];
+    int v[CU_SIG_LEN] = {cv->cin, op->in.cs, op->in.h, op->in.w, cv->k, cv->r, cv->stride, cv->pad, cv->groups,
+                         op->out.cs, op->out.h, op->out.w, op->res.buf >= 0, op->res.buf >= 0 ? op->res.cs : 0,
+                         (int)op->act, (int)op->act2,
+                         (int)align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs),
+                         (int)align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs),
+                         op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs) : 0};
+    memcpy(sig, v, sizeof v);
+}
+
+/* Tries the fused graph for conv i at c->batch. want >= 0: that heuristic rank only (from a plan).
+ * On success c->plan[i] holds the execution plan, c->algo[i] = CU_ALGO_FUSED + rank. */
+drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_bytes, int want)
+{
+    const cu_op *op = drt_cuda_conv_op(g, i);
+    int sig[CU_SIG_LEN];
+    signature(g, op, sig);
+    for (int j = 0; want < 0 && j < i; j++) /* an identical conv already timed: take its choice */
+        if (c->plan[j] && memcmp(c->sig + (size_t)j * CU_SIG_LEN, sig, sizeof sig) == 0) want = c->algo[j] - CU_ALGO_FUSED;
+    memcpy(c->sig + (size_t)i * CU_SIG_LEN, sig, sizeof sig);
+    builder b = {.err = CUDNN_STATUS_SUCCESS};
+    bd graph = op_graph(g, op, c->batch, &b);
+    bd heur = graph ? make(&b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
+    const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
+    cudnnBackendHeurMode_t hm = henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A;
+    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+    fin(&b, heur);
+    bd cfgs[MAX_TRIED] = {0};
+    int64_t n_cfg = 0;
+    if (b.err == CUDNN_STATUS_SUCCESS) {
+        for (int k = 0; k < MAX_TRIED; k++) cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[k]);
+        if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, MAX_TRIED, &n_cfg,
+                                     cfgs) != CUDNN_STATUS_SUCCESS)
+            n_cfg = 0;
+    }
+    float best_ms = 1e30f;
+    int best_rank = -1;
+    bd best_plan = NULL;
+    int64_t best_ws = 0;
+    for (int k = 0; k < n_cfg && k < MAX_TRIED; k++) {
+        if (want >= 0 && k != want) continue;
+        bd plan = NULL;
+        int64_t need = 0;
+        if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) continue;
+        if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
+            cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[k]) ||
+            cudnnBackendFinalize(plan) ||
+            cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, &need) ||
+            (size_t)need > ws_bytes) {
+            cudnnBackendDestroyDescriptor(plan);
+            continue;
+        }
+        float ms = 0;
+        if (want < 0) {
+            bd vp = variant_pack(g, op, ws);
+            ms = vp ? time_plan(g, plan, vp) : 1e30f;
+            if (vp) cudnnBackendDestroyDescriptor(vp);
+        }
+        if (ms < best_ms) {
+            if (best_plan) cudnnBackendDestroyDescriptor(best_plan);
+            best_plan = plan, best_ms = ms, best_rank = k, best_ws = need;
+        } else {
+            cudnnBackendDestroyDescriptor(plan);
+        }
+    }
+    for (int k = 0; k < MAX_TRIED; k++) if (cfgs[k]) cudnnBackendDestroyDescriptor(cfgs[k]);
+    for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
+    if (!best_plan) return DRT_STATUS_UNSUPPORTED; /* no error text: the caller falls back */
+    c->plan[i] = best_plan;
+    c->algo[i] = CU_ALGO_FUSED + best_rank;
+    c->math[i] = 0;
+    if ((size_t)best_ws > c->ws_needed) c->ws_needed = (size_t)best_ws;
+    if (g->verbose)
+        fprintf(stderr, "cuda: conv %d batch %d: fused graph, engine config %d of %lld, %.4f ms, ws %lld\n", g->convs[i].layer,
+                c->batch, best_rank, (long long)n_cfg, best_ms, (long long)best_ws);
+    return DRT_OK;
+}
+
+/* The variant pack of a chosen plan, with the engine's final workspace. */
+drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int i)
+{
+    c->vpack[i] = variant_pack(g, drt_cuda_conv_op(g, i), g->ws);
+    if (!c->vpack[i]) return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN refused the variant pack", g->convs[i].layer);
+    return DRT_OK;
+}
+#else
+typedef int drt_cuda_fused_unused;
+#endif

@@ -1,0 +1,69 @@
+/* Reference kernels of the layers other than conv: maxpool, upsample, route, shortcut,
+ * written after Darknet's forward_*_layer functions. */
+#include "backend/ref/ref.h"
+
+#include <float.h>
+#include <string.h>
+
+void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    int off = -l->padding / 2;
+    int oh = l->out.h, ow = l->out.w;
+    for (int c = 0; c < in.c; c++) {
+        const float *xc = x + (size_t)c * in.h * in.w;
+        for (int i = 0; i < oh; i++) {
+            for (int j = 0; j < ow; j++) {
+                float best = -FLT_MAX;
+                for (int n = 0; n < l->size; n++) {
+                    for (int m = 0; m < l->size; m++) {
+                        int cy = off + i * l->stride + n, cx = off + j * l->stride + m;
+                        int valid = cy >= 0 && cy < in.h && cx >= 0 && cx < in.w;
+                        float v = valid ? xc[(size_t)cy * in.w + cx] : -FLT_MAX;
+                        best = v > best ? v : best;
+                    }
+                }
+                y[((size_t)c * oh + i) * ow + j] = best;
+            }
+        }
+    }
+}
+
+void drt_ref_upsample(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    int s = l->stride, oh = l->out.h, ow = l->out.w;
+    for (int c = 0; c < in.c; c++)
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++)
+                y[((size_t)c * oh + i) * ow + j] = x[((size_t)c * in.h + i / s) * in.w + j / s];
+}
+
+void drt_ref_route(const drt_layer *l, const drt_shape *in_shapes, const float *const *xs, float *y)
+{
+    for (int k = 0; k < l->n_inputs; k++) {
+        size_t part = drt_shape_size(in_shapes[k]) / (size_t)l->route_groups;
+        memcpy(y, xs[k] + part * (size_t)l->route_group_id, part * sizeof(float));
+        y += part;
+    }
+}
+
+void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *prev, drt_shape from_shape,
+                      const float *from, float *y)
+{
+    /* shortcut_cpu(w1,h1,c1 = from; w2,h2,c2 = the output, which starts as prev) */
+    int w1 = from_shape.w, h1 = from_shape.h, c1 = from_shape.c;
+    int w2 = prev_shape.w, h2 = prev_shape.h, c2 = prev_shape.c;
+    int stride = w1 / w2, sample = w2 / w1;
+    if (stride < 1) stride = 1;
+    if (sample < 1) sample = 1;
+    int minw = w1 < w2 ? w1 : w2, minh = h1 < h2 ? h1 : h2, minc = c1 < c2 ? c1 : c2;
+    size_t n = drt_shape_size(prev_shape);
+    memcpy(y, prev, n * sizeof(float));
+    for (int k = 0; k < minc; k++)
+        for (int j = 0; j < minh; j++)
+            for (int i = 0; i < minw; i++) {
+                size_t out_index = (size_t)i * sample + (size_t)w2 * ((size_t)j * sample + (size_t)h2 * k);
+                size_t add_index = (size_t)i * stride + (size_t)w1 * ((size_t)j * stride + (size_t)h1 * k);
+                y[out_index] = y[out_index] + from[add_index];
+            }
+    for (size_t i = 0; i < n; i++) y[i] = drt_act_apply(l->act, y[i]);
+}

@@ -1,0 +1,42 @@
+/* The reference forward pass (the oracle): per-layer kernels with Darknet's exact inference
+ * semantics, and a whole-network pass that can keep every layer's output for debugging. */
+#ifndef DRT_BACKEND_REF_REF_H
+#define DRT_BACKEND_REF_REF_H
+
+#include <stddef.h>
+#include "graph/model.h"
+
+/* Runs the model on ONE image (input: channels x height x width floats, NCHW).
+ * outs: an array of model->n_layers pointers, all NULL on entry. On return outs[i] is layer
+ * i's output (drt_shape_size(layers[i].out) floats, malloc'd) when keep_all is set; otherwise
+ * only the outputs that feed a [yolo] layer (the heads) are kept. A [yolo] layer itself
+ * computes nothing (its outs[] stays NULL): its input is the head tensor.
+ * Free with drt_ref_free_outputs, also after a failure. */
+drt_status drt_ref_forward(const drt_model *model, const float *input, float **outs, int keep_all);
+void drt_ref_free_outputs(const drt_model *model, float **outs);
+
+/* Bytes of layer outputs alive at once in drt_ref_forward (peak), and with every layer kept. */
+void drt_ref_activation_bytes(const drt_model *model, size_t *peak_out, size_t *naive_out);
+
+/* Refuses what the reference pass does not compute (e.g. a route reading a [yolo] layer). */
+drt_status drt_ref_check_model(const drt_model *model);
+
+/* Layer kernels. `in` is the layer's input shape; outputs have l->out's shape. */
+
+/* Floats of scratch space drt_ref_conv needs for this layer. */
+size_t drt_ref_conv_work_floats(const drt_layer *l, drt_shape in);
+/* Convolution (groups), then batchnorm per `bn` or the bias, then the activation. */
+void drt_ref_conv(const drt_layer *l, drt_bn_formula bn, drt_shape in, const float *x, float *y,
+                  float *work);
+/* Darknet's maxpool: window offset -padding/2, positions outside the input count as -FLT_MAX. */
+void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y);
+/* Nearest-neighbour upsample by l->stride. */
+void drt_ref_upsample(const drt_layer *l, drt_shape in, const float *x, float *y);
+/* Channel concat of the inputs, each sliced to group route_group_id of route_groups. */
+void drt_ref_route(const drt_layer *l, const drt_shape *in_shapes, const float *const *xs, float *y);
+/* Darknet's shortcut_cpu: y = act(prev + from) over the smaller channel count, with the
+ * integer stride/sample ratio between the two spatial sizes. */
+void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *prev,
+                      drt_shape from_shape, const float *from, float *y);
+
+#endif

@@ -1,0 +1,395 @@
+/* Darknet .cfg sections → darkrt layers, with Darknet's defaults and strict value checks. */
+#define _POSIX_C_SOURCE 200809L
+#include "darknet/cfg.h"
+#include "graph/model.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ctx {
+    const drt_cfg *cfg;
+    drt_cfg_section *sec;
+    int index; /* layer index of this section (-1 for [net]) */
+} ctx;
+
+/* Keys Darknet reads for training only: accepted without a warning. */
+static const char *const net_training[] = {
+    "batch", "subdivisions", "momentum", "decay", "angle", "saturation", "exposure", "hue",
+    "learning_rate", "burn_in", "max_batches", "policy", "steps", "scales", "step", "gamma",
+    "power", "inputs", "max_crop", "min_crop", "aspect", "flip", "mosaic", "mixup", "cutmix",
+    "blur", "letter_box", "time_steps", "notruth", "random", "adam", "B1", "B2", "eps",
+    "jitter", "resize", "label_smooth_eps", "track", "augment_speed", "sequential_subdivisions",
+    "try_fix_nan", "loss_scale", "dynamic_minibatch", "optimized_memory", "workspace_size_limit_MB",
+    "ema_alpha", "gaussian_noise", "contrastive", "unsupervised", "mosaic_bound", "max_chart_loss",
+    "rotate", "center", "num_sigmas_reject_badlabels", "adversarial_lr", "attention", "batches_per_cycle",
+    NULL};
+static const char *const conv_training[] = {"flipped", "dot", "stopbackward", "train", "dontload",
+                                            "dontloadscales", "learning_rate", "numload", NULL};
+static const char *const yolo_training[] = {
+    "jitter", "ignore_thresh", "truth_thresh", "random", "iou_normalizer", "cls_normalizer",
+    "obj_normalizer", "iou_loss", "iou_thresh_kind", "nms_kind", "beta_nms", "iou_thresh",
+    "max_delta", "max", "counters_per_class", "label_smooth_eps", "objectness_smooth", "resize",
+    "focal_loss", "track_history_size", "sim_thresh", "dets_for_track", "dets_for_show",
+    "track_ciou_norm", "embedding_layer", "map", "uc_normalizer", "delta_normalizer",
+    "bbox_loss", "stopbackward", "show_details", NULL};
+static const char *const dropout_training[] = {"dropblock", "dropblock_size_rel", "dropblock_size_abs", NULL};
+static const char *const none[] = {NULL};
+
+static drt_cfg_entry *find(ctx *c, const char *key)
+{
+    for (int i = 0; i < c->sec->n_entries; i++)
+        if (strcmp(c->sec->entries[i].key, key) == 0) {
+            c->sec->entries[i].used = 1;
+            return &c->sec->entries[i];
+        }
+    return NULL;
+}
+
+static drt_status bad(ctx *c, const drt_cfg_entry *e, const char *rule)
+{
+    return drt_error(DRT_STATUS_PARSE, "%s:%d [%s] %s=%s: %s", c->cfg->path, e->line, c->sec->name,
+                     e->key, e->value, rule);
+}
+
+static int parse_long(const char *s, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return *s && !*end && !errno && *v >= INT_MIN && *v <= INT_MAX;
+}
+
+static int parse_float(const char *s, float *v)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(d) || fabs(d) > 3.0e38) return 0;
+    *v = (float)d;
+    return 1;
+}
+
+/* An integer key in [lo, hi], or def when absent. */
+static drt_status get_int(ctx *c, const char *key, int def, long lo, long hi, int *out)
+{
+    drt_cfg_entry *e = find(c, key);
+    *out = def;
+    if (!e) return DRT_OK;
+    long v;
+    if (!parse_long(e->value, &v)) return bad(c, e, "must be an integer");
+    if (v < lo || v > hi) {
+        char rule[96];
+        if (hi == INT_MAX) snprintf(rule, sizeof rule, "must be >= %ld", lo);
+        else snprintf(rule, sizeof rule, "must be %ld..%ld", lo, hi);
+        if (lo == 1 && hi == INT_MAX) snprintf(rule, sizeof rule, "must be > 0");
+        return bad(c, e, rule);
+    }
+    *out = (int)v;
+    return DRT_OK;
+}
+
+static drt_status get_float(ctx *c, const char *key, float def, float lo, float hi, float *out)
+{
+    drt_cfg_entry *e = find(c, key);
+    *out = def;
+    if (!e) return DRT_OK;
+    float v;
+    if (!parse_float(e->value, &v)) return bad(c, e, "must be a number");
+    if (v < lo || v > hi) {
+        char rule[96];
+        snprintf(rule, sizeof rule, "must be in [%g, %g]", lo, hi);
+        return bad(c, e, rule);
+    }
+    *out = v;
+    return DRT_OK;
+}
+
+/* A comma-separated list of integers (or floats when f is not NULL). */
+static drt_status get_list(ctx *c, const drt_cfg_entry *e, int *iv, float *fv, int max, int *n_out)
+{
+    char item[64];
+    int n = 0;
+    const char *p = e->value;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) { p++; len--; }
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+        if (len == 0 && !comma && n > 0) break; /* a trailing comma, as Darknet allows */
+        if (n >= max) {
+            char rule[64];
+            snprintf(rule, sizeof rule, "more than %d entries", max);
+            return bad(c, e, rule);
+        }
+        if (len == 0 || len >= sizeof item) return bad(c, e, fv ? "must be a list of numbers" : "must be a list of integers");
+        memcpy(item, p, len);
+        item[len] = 0;
+        long v;
+        if (fv ? !parse_float(item, &fv[n]) : !parse_long(item, &v))
+            return bad(c, e, fv ? "must be a list of numbers" : "must be a list of integers");
+        if (!fv) iv[n] = (int)v;
+        n++;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    *n_out = n;
+    return DRT_OK;
+}
+
+/* Keys darkrt knows but does not implement: only their neutral value is accepted. */
+static drt_status require_default(ctx *c, const char *key, const char *neutral)
+{
+    drt_cfg_entry *e = find(c, key);
+    if (!e || strcmp(e->value, neutral) == 0) return DRT_OK;
+    return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] %s=%s: not supported by darkrt (only %s)",
+                     c->cfg->path, e->line, c->sec->name, key, e->value, neutral);
+}
+
+static drt_status get_act(ctx *c, const char *def, drt_act *out)
+{
+    drt_cfg_entry *e = find(c, "activation");
+    int a = drt_act_parse(e ? e->value : def);
+    if (a < 0) return bad(c, e, "unknown activation (darkrt has linear, leaky, relu, logistic, mish, swish)");
+    *out = (drt_act)a;
+    return DRT_OK;
+}
+
+/* A layer reference (relative when negative) resolved to an earlier layer index. */
+static drt_status resolve(ctx *c, const drt_cfg_entry *e, int ref, int *out)
+{
+    int idx = ref < 0 ? c->index + ref : ref;
+    char rule[128];
+    if (idx < 0) {
+        snprintf(rule, sizeof rule, "layer %d refers to layer %d, before the first layer", ref, idx);
+        return bad(c, e, rule);
+    }
+    if (idx >= c->index) {
+        snprintf(rule, sizeof rule, "layer %d is not before this layer (%d): only earlier layers can be used",
+                 ref, c->index);
+        return bad(c, e, rule);
+    }
+    *out = idx;
+    return DRT_OK;
+}
+
+static drt_status parse_net(ctx *c, drt_model *m)
+{
+    DRT_TRY(get_int(c, "width", 0, 1, 65536, &m->width));
+    DRT_TRY(get_int(c, "height", 0, 1, 65536, &m->height));
+    DRT_TRY(get_int(c, "channels", 0, 1, 64, &m->channels));
+    if (!m->width || !m->height || !m->channels)
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: width, height and channels must all be set", c->cfg->path,
+                         c->sec->line, c->sec->name);
+    drt_cfg_entry *b = find(c, "batch");
+    long v;
+    m->batch = (b && parse_long(b->value, &v) && v > 0) ? (int)v : 1;
+    return DRT_OK;
+}
+
+static drt_status parse_conv(ctx *c, drt_layer *l)
+{
+    int pad;
+    DRT_TRY(get_int(c, "filters", 1, 1, INT_MAX, &l->filters));
+    DRT_TRY(get_int(c, "size", 1, 1, INT_MAX, &l->size));
+    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
+    DRT_TRY(get_int(c, "pad", 0, 0, INT_MAX, &pad)); /* Darknet: any non-zero value means size/2 */
+    DRT_TRY(get_int(c, "padding", 0, 0, INT_MAX, &l->pad));
+    DRT_TRY(get_int(c, "groups", 1, 1, INT_MAX, &l->groups));
+    DRT_TRY(get_int(c, "batch_normalize", 0, 0, 1, &l->batch_normalize));
+    DRT_TRY(get_act(c, "logistic", &l->act));
+    if (pad) l->pad = l->size / 2; /* Darknet: pad=1 overrides padding */
+    char stride[16];
+    snprintf(stride, sizeof stride, "%d", l->stride);
+    DRT_TRY(require_default(c, "stride_x", stride));
+    DRT_TRY(require_default(c, "stride_y", stride));
+    DRT_TRY(require_default(c, "dilation", "1"));
+    DRT_TRY(require_default(c, "binary", "0"));
+    DRT_TRY(require_default(c, "xnor", "0"));
+    DRT_TRY(require_default(c, "antialiasing", "0"));
+    DRT_TRY(require_default(c, "deform", "0"));
+    DRT_TRY(require_default(c, "share_index", "-1000000000"));
+    return DRT_OK;
+}
+
+static drt_status parse_maxpool(ctx *c, drt_layer *l)
+{
+    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
+    DRT_TRY(get_int(c, "size", l->stride, 1, INT_MAX, &l->size));
+    DRT_TRY(get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding));
+    char stride[16];
+    snprintf(stride, sizeof stride, "%d", l->stride);
+    DRT_TRY(require_default(c, "stride_x", stride));
+    DRT_TRY(require_default(c, "stride_y", stride));
+    DRT_TRY(require_default(c, "maxpool_depth", "0"));
+    DRT_TRY(require_default(c, "antialiasing", "0"));
+    return DRT_OK;
+}
+
+static drt_status parse_route(ctx *c, drt_layer *l)
+{
+    drt_cfg_entry *e = find(c, "layers");
+    if (!e)
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [route]: layers= is required", c->cfg->path, c->sec->line);
+    int refs[DRT_MAX_INPUTS];
+    DRT_TRY(get_list(c, e, refs, NULL, DRT_MAX_INPUTS, &l->n_inputs));
+    for (int k = 0; k < l->n_inputs; k++) DRT_TRY(resolve(c, e, refs[k], &l->inputs[k]));
+    DRT_TRY(get_int(c, "groups", 1, 1, INT_MAX, &l->route_groups));
+    DRT_TRY(get_int(c, "group_id", 0, 0, l->route_groups - 1, &l->route_group_id));
+    return DRT_OK;
+}
+
+static drt_status parse_shortcut(ctx *c, drt_layer *l)
+{
+    drt_cfg_entry *e = find(c, "from");
+    if (!e)
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [shortcut]: from= is required", c->cfg->path, c->sec->line);
+    long ref;
+    if (!parse_long(e->value, &ref)) return bad(c, e, "must be one integer (darkrt adds one layer)");
+    l->n_inputs = 2;
+    l->inputs[0] = c->index - 1;
+    DRT_TRY(resolve(c, e, (int)ref, &l->inputs[1]));
+    DRT_TRY(get_act(c, "linear", &l->act));
+    DRT_TRY(require_default(c, "weights_type", "none"));
+    DRT_TRY(require_default(c, "weights_normalization", "none"));
+    return DRT_OK;
+}
+
+static drt_status parse_yolo(ctx *c, drt_layer *l)
+{
+    DRT_TRY(get_int(c, "classes", 20, 1, 100000, &l->classes));
+    DRT_TRY(get_int(c, "num", 1, 1, DRT_MAX_ANCHORS, &l->num));
+    DRT_TRY(get_float(c, "scale_x_y", 1.f, 0.f, 100.f, &l->scale_x_y));
+    DRT_TRY(get_int(c, "new_coords", 0, 0, 1, &l->new_coords));
+    drt_cfg_entry *e = find(c, "mask");
+    if (e) {
+        DRT_TRY(get_list(c, e, l->mask, NULL, DRT_MAX_ANCHORS, &l->n_mask));
+        for (int k = 0; k < l->n_mask; k++)
+            if (l->mask[k] < 0 || l->mask[k] >= l->num) return bad(c, e, "each mask entry must be 0..num-1");
+    } else {
+        l->n_mask = l->num;
+        for (int k = 0; k < l->num; k++) l->mask[k] = k;
+    }
+    e = find(c, "anchors");
+    if (e) {
+        int n;
+        DRT_TRY(get_list(c, e, NULL, l->anchors, 2 * DRT_MAX_ANCHORS, &n));
+        if (n != 2 * l->num) {
+            char rule[96];
+            snprintf(rule, sizeof rule, "has %d numbers: must be 2 x num = %d", n, 2 * l->num);
+            return bad(c, e, rule);
+        }
+        for (int k = 0; k < n; k++)
+            if (!(l->anchors[k] > 0)) return bad(c, e, "anchors must be > 0");
+    } else {
+        for (int k = 0; k < 2 * l->num; k++) l->anchors[k] = .5f; /* Darknet's default */
+    }
+    return DRT_OK;
+}
+
+static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
+{
+    const char *n = c->sec->name;
+    float prob;
+    l->line = c->sec->line;
+    l->n_inputs = 1;
+    l->inputs[0] = c->index - 1;
+    l->groups = l->route_groups = 1;
+    l->scale_x_y = 1.f;
+    *quiet = none;
+    if (!strcmp(n, "convolutional") || !strcmp(n, "conv")) {
+        l->type = DRT_LAYER_CONV;
+        *quiet = conv_training;
+        return parse_conv(c, l);
+    }
+    if (!strcmp(n, "maxpool") || !strcmp(n, "max")) {
+        l->type = DRT_LAYER_MAXPOOL;
+        return parse_maxpool(c, l);
+    }
+    if (!strcmp(n, "route")) {
+        l->type = DRT_LAYER_ROUTE;
+        return parse_route(c, l);
+    }
+    if (!strcmp(n, "shortcut")) {
+        l->type = DRT_LAYER_SHORTCUT;
+        return parse_shortcut(c, l);
+    }
+    if (!strcmp(n, "upsample")) {
+        l->type = DRT_LAYER_UPSAMPLE;
+        DRT_TRY(get_int(c, "stride", 2, 1, INT_MAX, &l->stride));
+        return require_default(c, "scale", "1");
+    }
+    if (!strcmp(n, "dropout")) {
+        l->type = DRT_LAYER_DROPOUT;
+        *quiet = dropout_training;
+        return get_float(c, "probability", .5f, 0.f, 1.f, &prob);
+    }
+    if (!strcmp(n, "yolo")) {
+        l->type = DRT_LAYER_YOLO;
+        *quiet = yolo_training;
+        return parse_yolo(c, l);
+    }
+    if (!strcmp(n, "net") || !strcmp(n, "network"))
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
+    return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
+                     "shortcut, upsample, dropout, yolo)", c->cfg->path, c->sec->line, n);
+}
+
+static int in_list(const char *const *list, const char *key)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, key)) return 1;
+    return 0;
+}
+
+/* Warns about keys nobody read, like Darknet's option_unused, and repeated keys. */
+static void warn_unused(ctx *c, const char *const *quiet, int warn)
+{
+    for (int i = 0; i < c->sec->n_entries; i++) {
+        drt_cfg_entry *e = &c->sec->entries[i];
+        if (e->used || in_list(quiet, e->key)) continue;
+        int first = 0;
+        for (int k = 0; k < i && !first; k++)
+            if (!strcmp(c->sec->entries[k].key, e->key)) first = c->sec->entries[k].line;
+        if (!warn) continue;
+        if (first)
+            drt_warn("%s:%d [%s] %s: repeated key ignored (the first, at line %d, is used as in Darknet)",
+                     c->cfg->path, e->line, c->sec->name, e->key, first);
+        else
+            drt_warn("%s:%d [%s] %s=%s: unknown key ignored", c->cfg->path, e->line, c->sec->name, e->key, e->value);
+    }
+}
+
+drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
+{
+    *model_out = NULL;
+    drt_cfg_section *net = &cfg->sections[0];
+    if (strcmp(net->name, "net") && strcmp(net->name, "network"))
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: the first section must be [net]", cfg->path, net->line, net->name);
+    if (cfg->n_sections < 2)
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: no layers follow", cfg->path, net->line, net->name);
+    drt_model *m;
+    DRT_TRY(drt_model_alloc(cfg->n_sections - 1, &m));
+    drt_status s = DRT_OK;
+    if (!(m->source = strdup(cfg->path))) {
+        s = drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
+        goto fail;
+    }
+    ctx c = {.cfg = cfg, .sec = net, .index = -1};
+    if ((s = parse_net(&c, m)) != DRT_OK) goto fail;
+    warn_unused(&c, net_training, warn);
+    for (int i = 0; i < m->n_layers; i++) {
+        const char *const *quiet;
+        c = (ctx){.cfg = cfg, .sec = &cfg->sections[i + 1], .index = i};
+        if ((s = parse_layer(&c, &m->layers[i], &quiet)) != DRT_OK) goto fail;
+        warn_unused(&c, quiet, warn);
+    }
+    *model_out = m;
+    return DRT_OK;
+fail:
+    drt_model_free(m);
+    return s;
+}

@@ -1,0 +1,14 @@
+/* Internals shared by the Darknet front end's files. */
+#ifndef DRT_DARKNET_DARKNET_H
+#define DRT_DARKNET_DARKNET_H
+
+#include "graph/model.h"
+
+/* Reads a .weights file into the model (shapes inferred, params not yet allocated): checks the
+ * header and that the size matches the cfg exactly before allocating, then one read. */
+drt_status drt_darknet_read_weights(drt_model *model, const char *weights_path);
+
+/* FLOPs of one layer as Darknet counts them (2 x multiply-adds of a conv; 0 for others). */
+double drt_layer_flops(const drt_model *model, int i);
+
+#endif

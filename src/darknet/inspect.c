@@ -1,0 +1,96 @@
+/* FLOPs as Darknet counts them, and the layer table of `darkrt inspect`. */
+#include "darknet/darknet.h"
+#include "core/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+double drt_layer_flops(const drt_model *m, int i)
+{
+    const drt_layer *l = &m->layers[i];
+    if (l->type != DRT_LAYER_CONV) return 0;
+    drt_shape in = drt_model_input_shape(m, i);
+    /* Darknet's l.bflops: 2 * n * size^2 * c/groups * out_h * out_w */
+    return 2.0 * l->filters * l->size * l->size * (double)(in.c / l->groups) * l->out.h * l->out.w;
+}
+
+double drt_model_flops(const drt_model *m)
+{
+    double total = 0;
+    for (int i = 0; m && i < m->n_layers; i++) total += drt_layer_flops(m, i);
+    return total;
+}
+
+static void list_ints(char *buf, size_t cap, const int *v, int n)
+{
+    size_t len = strlen(buf);
+    for (int k = 0; k < n && len < cap; k++) len += (size_t)snprintf(buf + len, cap - len, "%s%d", k ? "," : "", v[k]);
+}
+
+static void detail(const drt_layer *l, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    switch (l->type) {
+    case DRT_LAYER_CONV:
+        snprintf(buf, cap, "%d %dx%d/%d%s%s %s", l->filters, l->size, l->size, l->stride,
+                 l->groups > 1 ? (l->groups == l->filters ? " dw" : " grouped") : "", l->batch_normalize ? " bn" : "",
+                 drt_act_name(l->act));
+        break;
+    case DRT_LAYER_MAXPOOL: snprintf(buf, cap, "%dx%d/%d pad %d", l->size, l->size, l->stride, l->padding); break;
+    case DRT_LAYER_ROUTE:
+        list_ints(buf, cap, l->inputs, l->n_inputs);
+        if (l->route_groups > 1) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, " group %d/%d", l->route_group_id, l->route_groups);
+        }
+        break;
+    case DRT_LAYER_SHORTCUT: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
+    case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
+    case DRT_LAYER_YOLO: snprintf(buf, cap, "classes %d, %d anchors", l->classes, l->n_mask); break;
+    case DRT_LAYER_DROPOUT: snprintf(buf, cap, "identity"); break;
+    default: break;
+    }
+}
+
+static void print_heads(const drt_model *m, FILE *out)
+{
+    for (int i = 0, h = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_YOLO) continue;
+        fprintf(out, "head %d: layer %d, %dx%dx%d, classes %d, scale_x_y %g%s, anchors", h++, i, l->out.w,
+                l->out.h, l->out.c, l->classes, l->scale_x_y, l->new_coords ? ", new_coords" : "");
+        for (int k = 0; k < l->n_mask; k++)
+            fprintf(out, " %gx%g", l->anchors[2 * l->mask[k]], l->anchors[2 * l->mask[k] + 1]);
+        fputc('\n', out);
+    }
+}
+
+drt_status drt_model_print(const drt_model *m, FILE *out)
+{
+    if (!m || !out) return drt_error(DRT_STATUS_INVALID_ARG, "print: model and stream are required");
+    fprintf(out, "model: %s\n", m->source ? m->source : "(unnamed)");
+    fprintf(out, "input: %dx%dx%d (batch in file %d), resize %s, batchnorm %s\n", m->width, m->height, m->channels,
+            m->batch, m->resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox",
+            m->bn == DRT_BN_PJREDDIE ? "pjreddie: sqrt(var) + 1e-6" : "alexeyab: sqrt(var + 1e-5)");
+    fprintf(out, "weights: %s; class names: %d\n", m->has_weights ? "loaded" : "none (all zero)", m->n_names);
+    print_heads(m, out);
+    fprintf(out, "\n%5s  %-13s %-26s %16s    %-16s %10s %10s\n", "layer", "type", "detail", "input", "output",
+            "params", "BFLOPs");
+    size_t params = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        char det[96], in[32], o[32];
+        drt_shape s = drt_model_input_shape(m, i);
+        detail(l, det, sizeof det);
+        snprintf(in, sizeof in, "%dx%dx%d", s.w, s.h, s.c);
+        snprintf(o, sizeof o, "%dx%dx%d", l->out.w, l->out.h, l->out.c);
+        size_t p = drt_layer_param_count(m, l);
+        params += p;
+        fprintf(out, "%5d  %-13s %-26s %16s -> %-16s %10zu %10.3f\n", i, drt_layer_type_name(l->type), det, in, o, p,
+                drt_layer_flops(m, i) / 1e9);
+    }
+    double flops = drt_model_flops(m);
+    fprintf(out, "\ntotal: %d layers, %zu parameters (%.2f MB), %.0f FLOPs = %.3f BFLOPs\n", m->n_layers, params,
+            params * 4.0 / 1e6, flops, flops / 1e9);
+    return ferror(out) ? drt_error(DRT_STATUS_IO, "print: write failed") : DRT_OK;
+}

@@ -1,0 +1,71 @@
+/* Loading models: Darknet cfg (+ weights), and the dispatcher by file type. */
+#include "darknet/cfg.h"
+#include "darknet/darknet.h"
+#include "core/error.h"
+
+#include <string.h>
+#include <strings.h>
+
+drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path, const drt_load_opts *opts,
+                                  drt_model **model_out)
+{
+    if (!model_out) return drt_error(DRT_STATUS_INVALID_ARG, "load: model_out is NULL");
+    *model_out = NULL;
+    if (!cfg_path) return drt_error(DRT_STATUS_INVALID_ARG, "load: no cfg path");
+    drt_load_opts o = drt_load_opts_default();
+    if (opts) {
+        if (opts->size < sizeof o)
+            return drt_error(DRT_STATUS_INVALID_ARG, "load: drt_load_opts.size %zu: expected %zu", opts->size, sizeof o);
+        o = *opts;
+    }
+    if ((unsigned)o.bn >= DRT_BN_COUNT) return drt_error(DRT_STATUS_INVALID_ARG, "load: bn formula %d: unknown", (int)o.bn);
+    if (o.width < 0 || o.height < 0 || o.width > 65536 || o.height > 65536)
+        return drt_error(DRT_STATUS_INVALID_ARG, "load: size override %dx%d: must be 0..65536", o.width, o.height);
+    drt_cfg cfg;
+    DRT_TRY(drt_cfg_read(cfg_path, &cfg));
+    drt_model *m = NULL;
+    drt_status s = drt_cfg_to_model(&cfg, o.warn, &m);
+    drt_cfg_release(&cfg);
+    if (s != DRT_OK) return s;
+    m->bn = o.bn;
+    if (o.width) m->width = o.width;
+    if (o.height) m->height = o.height;
+    if ((s = drt_model_infer_shapes(m)) != DRT_OK) goto fail;
+    s = weights_path ? drt_darknet_read_weights(m, weights_path) : drt_model_alloc_params(m);
+    if (s != DRT_OK) goto fail;
+    *model_out = m;
+    return DRT_OK;
+fail:
+    drt_model_free(m);
+    return s;
+}
+
+static int has_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    return n >= k && strcasecmp(path + n - k, suffix) == 0;
+}
+
+static drt_status load_plan(const char *path, drt_model **model_out)
+{
+    drt_engine_opts eo = drt_engine_opts_default();
+    drt_engine *e;
+    DRT_TRY(drt_engine_load_plan(path, &eo, &e));
+    drt_status s = drt_model_clone(drt_engine_model(e), model_out);
+    drt_engine_free(e);
+    return s;
+}
+
+drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts, drt_model **model_out)
+{
+    if (!model_out) return drt_error(DRT_STATUS_INVALID_ARG, "load: model_out is NULL");
+    *model_out = NULL;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load: no model path");
+    int onnx = has_suffix(path, ".onnx"), plan = has_suffix(path, ".plan");
+    if ((onnx || plan) && weights_path)
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: weights %s: only a Darknet cfg takes a separate weights file",
+                         path, weights_path);
+    if (onnx) return drt_model_load_onnx(path, opts, model_out);
+    if (plan) return load_plan(path, model_out);
+    return drt_model_load_darknet(path, weights_path, opts, model_out);
+}

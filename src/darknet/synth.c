@@ -1,0 +1,66 @@
+/* Deterministic synthetic weights: the same seed gives the same bytes on every machine
+ * (integer PRNG, uniform draws, no libm beyond correctly rounded sqrt). */
+#include "graph/model.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct rng {
+    uint64_t state;
+} rng;
+
+/* splitmix64 (Steele, Lea, Flood 2014). */
+static uint64_t next_u64(rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi): 24 random bits, exact in double, one rounding to float. */
+static float uniform(rng *r, double lo, double hi)
+{
+    double u = (double)(next_u64(r) >> 40) * (1.0 / 16777216.0);
+    return (float)(lo + (hi - lo) * u);
+}
+
+static void fill(rng *r, float *p, size_t n, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++) p[i] = uniform(r, lo, hi);
+}
+
+/* The conv whose output a [shortcut] adds as its previous layer: the end of a residual branch. */
+static int ends_residual_branch(const drt_model *m, int i)
+{
+    for (int j = i + 1; j < m->n_layers; j++)
+        if (m->layers[j].type == DRT_LAYER_SHORTCUT && m->layers[j].inputs[0] == i) return 1;
+    return 0;
+}
+
+drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
+{
+    if (!m) return drt_error(DRT_STATUS_INVALID_ARG, "synth: no model");
+    if (!m->params) DRT_TRY(drt_model_alloc_params(m));
+    rng r = {seed};
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_CONV) continue;
+        size_t f = (size_t)l->filters;
+        fill(&r, l->biases, f, -0.1, 0.1);
+        if (l->batch_normalize) {
+            fill(&r, l->scales, f, 0.5, 1.5);
+            fill(&r, l->rolling_mean, f, -0.1, 0.1);
+            fill(&r, l->rolling_var, f, 0.5, 1.5); /* positive, never tiny */
+        }
+        /* He: std sqrt(2 / fan_in); a uniform of that std spans +-sqrt(6 / fan_in). */
+        size_t fan_in = l->n_weights / f;
+        double a = sqrt(6.0 / (double)(fan_in ? fan_in : 1));
+        if (ends_residual_branch(m, i)) a *= 0.25;
+        fill(&r, l->weights, l->n_weights, -a, a);
+    }
+    m->has_weights = 1;
+    return DRT_OK;
+}

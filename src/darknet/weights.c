@@ -1,0 +1,94 @@
+/* Darknet .weights files: header (major, minor, revision, seen), then every conv's floats in
+ * layer order (biases, [scales, rolling mean, rolling variance], kernel), read in one go. */
+#include "darknet/darknet.h"
+#include "core/error.h"
+#include "core/fileio.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Darknet's rule (parser.c load_weights): 64-bit `seen` from version 0.2 on. */
+static int seen_bytes(int32_t major, int32_t minor)
+{
+    return (major * 10 + minor) >= 2 && major < 1000 && minor < 1000 ? 8 : 4;
+}
+
+static drt_status check_values(const drt_model *m, const char *path)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_CONV) continue;
+        size_t n = drt_layer_param_count(m, l);
+        for (size_t k = 0; k < n; k++)
+            if (!isfinite(l->biases[k]))
+                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (cfg line %d) float %zu of %zu is %g: weights must be finite",
+                                 path, i, l->line, k, n, l->biases[k]);
+        for (int f = 0; l->batch_normalize && f < l->filters; f++)
+            if (l->rolling_var[f] < 0)
+                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (cfg line %d) rolling variance %g of filter %d: must be >= 0",
+                                 path, i, l->line, l->rolling_var[f], f);
+    }
+    return DRT_OK;
+}
+
+drt_status drt_darknet_read_weights(drt_model *m, const char *path)
+{
+    drt_status s = DRT_OK;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open", path);
+    struct stat st;
+    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
+        goto done;
+    }
+    int32_t ver[3];
+    if (fread(ver, sizeof ver, 1, fp) != 1) {
+        s = drt_error(DRT_STATUS_FORMAT, "%s: %lld bytes: too short for the 12-byte Darknet header (major, minor, revision)",
+                      path, (long long)st.st_size);
+        goto done;
+    }
+    if (ver[0] < 0 || ver[1] < 0 || ver[2] < 0 || ver[0] >= 1000 || ver[1] >= 1000) {
+        s = drt_error(DRT_STATUS_FORMAT, "%s: header version %d.%d.%d: not a Darknet weights file (major and minor must be 0..999)",
+                      path, ver[0], ver[1], ver[2]);
+        goto done;
+    }
+    size_t header = 12 + (size_t)seen_bytes(ver[0], ver[1]), n = 0;
+    for (int i = 0; i < m->n_layers; i++) n += drt_layer_param_count(m, &m->layers[i]);
+    unsigned long long want = header + 4ull * n, have = (unsigned long long)st.st_size;
+    if (have != want) {
+        s = drt_error(DRT_STATUS_FORMAT, "%s: %llu bytes, but %s needs %llu (version %d.%d header of %zu bytes + %zu floats): %s by %llu bytes",
+                      path, have, m->source ? m->source : "the cfg", want, ver[0], ver[1], header, n,
+                      have < want ? "too short" : "too long", have < want ? want - have : have - want);
+        goto done;
+    }
+    if ((s = drt_model_alloc_params(m)) != DRT_OK) goto done;
+    if (fseek(fp, (long)header, SEEK_SET) != 0 || fread(m->params, sizeof(float), n, fp) != n) {
+        s = drt_error_errno(DRT_STATUS_IO, "%s: read failed", path);
+        goto done;
+    }
+    if ((s = check_values(m, path)) != DRT_OK) goto done;
+    m->has_weights = 1;
+done:
+    fclose(fp);
+    return s;
+}
+
+drt_status drt_model_save_weights(const drt_model *m, const char *path)
+{
+    if (!m || !path) return drt_error(DRT_STATUS_INVALID_ARG, "save weights: model and path are required");
+    drt_atomic_file af;
+    DRT_TRY(drt_atomic_open(&af, path));
+    const int32_t ver[3] = {0, 2, 0};
+    const uint64_t seen = 0;
+    if (fwrite(ver, sizeof ver, 1, af.fp) != 1 || fwrite(&seen, sizeof seen, 1, af.fp) != 1 ||
+        (m->n_params && fwrite(m->params, sizeof(float), m->n_params, af.fp) != m->n_params)) {
+        drt_status s = drt_error_errno(DRT_STATUS_IO, "%s: write failed", path);
+        drt_atomic_abort(&af);
+        return s;
+    }
+    return drt_atomic_commit(&af);
+}

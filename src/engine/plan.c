@@ -1,0 +1,315 @@
+/* Plans: an engine serialized to one file. Layout (little endian):
+ *   header (plan_header): magic, format version, darkrt version, device, precision, batch,
+ *   section offsets and sizes, and a 64-bit checksum (xxh64) of the whole file with the
+ *   checksum field read as zero;
+ *   the model section (layers, parameters, names, metadata: everything to rebuild the model);
+ *   the backend's own section (backend->serialize), 64-byte aligned.
+ * Loading maps the file (mmap), checks everything before use, and asks the backend to refuse
+ * a plan made for another machine; a bad plan gives one error, never a crash. */
+#include "engine/engine.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "engine/plan.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PLAN_MAGIC "DRTPLAN1"
+#define PLAN_FORMAT 1u
+
+typedef struct plan_header {
+    char magic[8];
+    uint32_t format, header_size;
+    char version[16];
+    uint32_t device, device_index, precision, max_batch, threads, passes_off;
+    uint32_t layer_size, reserved;
+    uint64_t model_off, model_size, backend_off, backend_size, file_size;
+    uint64_t checksum;
+} plan_header;
+
+/* xxh64 (Yann Collet's XXH64), with an optional zeroed window (the checksum field). */
+static const uint64_t P1 = 11400714785074694791ull, P2 = 14029467366897019727ull, P3 = 1609587929392839161ull,
+                      P4 = 9650029242287828579ull, P5 = 2870177450012600261ull;
+static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+static inline uint64_t round1(uint64_t acc, uint64_t in) { return rotl(acc + in * P2, 31) * P1; }
+static inline uint64_t merge(uint64_t acc, uint64_t v) { return (acc ^ round1(0, v)) * P1 + P4; }
+static inline uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static uint64_t xxh64(const unsigned char *p, size_t n, uint64_t seed)
+{
+    const unsigned char *end = p + n;
+    uint64_t h;
+    if (n >= 32) {
+        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
+        for (; p + 32 <= end; p += 32) {
+            v1 = round1(v1, rd64(p)); v2 = round1(v2, rd64(p + 8));
+            v3 = round1(v3, rd64(p + 16)); v4 = round1(v4, rd64(p + 24));
+        }
+        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+        h = merge(merge(merge(merge(h, v1), v2), v3), v4);
+    } else h = seed + P5;
+    h += n;
+    for (; p + 8 <= end; p += 8) h = rotl(h ^ round1(0, rd64(p)), 27) * P1 + P4;
+    if (p + 4 <= end) { h = rotl(h ^ (rd32(p) * P1), 23) * P2 + P3; p += 4; }
+    for (; p < end; p++) h = rotl(h ^ (*p * P5), 11) * P1;
+    h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32;
+    return h;
+}
+
+/* Drops already-read pages of the mapping so a large plan never stays resident twice. */
+static void release(const unsigned char *base, const unsigned char *from, const unsigned char *to)
+{
+    uintptr_t a = ((uintptr_t)from + 4095) & ~(uintptr_t)4095, b = (uintptr_t)to & ~(uintptr_t)4095;
+    if (b > a && a >= (uintptr_t)base) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+#define CHUNK ((size_t)16 << 20)
+
+static uint64_t plan_checksum(const unsigned char *file, size_t size, int mapped)
+{
+    size_t ck = offsetof(plan_header, checksum);
+    uint64_t h = xxh64(file, ck, 0);
+    /* chained per 16 MiB chunk, releasing each after hashing */
+    for (size_t off = ck + 8; off < size; off += CHUNK) {
+        size_t n = size - off < CHUNK ? size - off : CHUNK;
+        h = xxh64(file + off, n, h);
+        if (mapped) release(file, file + off, file + off + n);
+    }
+    return h;
+}
+
+uint64_t drt_plan_checksum(const void *file, size_t size) { return plan_checksum(file, size, 0); }
+size_t drt_plan_checksum_offset(void) { return offsetof(plan_header, checksum); }
+
+typedef struct wbuf { unsigned char *p; size_t n, cap; int oom; } wbuf;
+
+static void put(wbuf *w, const void *d, size_t n)
+{
+    if (w->oom) return;
+    if (w->n + n > w->cap) {
+        size_t cap = (w->cap ? w->cap * 2 : 4096);
+        while (cap < w->n + n) cap *= 2;
+        unsigned char *p = realloc(w->p, cap);
+        if (!p) { w->oom = 1; return; }
+        w->p = p;
+        w->cap = cap;
+    }
+    if (n) memcpy(w->p + w->n, d, n);
+    w->n += n;
+}
+static void put_u32(wbuf *w, uint32_t v) { put(w, &v, 4); }
+static void put_str(wbuf *w, const char *s)
+{
+    uint32_t n = s ? (uint32_t)strlen(s) : 0xffffffffu;
+    put_u32(w, n);
+    if (s) put(w, s, n);
+}
+
+static void write_model(wbuf *w, const drt_model *m)
+{
+    uint32_t f[] = {(uint32_t)m->n_layers, (uint32_t)m->width, (uint32_t)m->height, (uint32_t)m->channels,
+                    (uint32_t)m->batch, (uint32_t)m->bn, (uint32_t)m->resize, (uint32_t)m->has_weights, (uint32_t)m->n_names};
+    put(w, f, sizeof f);
+    uint64_t np = m->n_params;
+    put(w, &np, 8);
+    put_str(w, m->source);
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer l = m->layers[i];
+        l.biases = l.scales = l.rolling_mean = l.rolling_var = l.weights = NULL;
+        put(w, &l, sizeof l);
+    }
+    put(w, m->params, sizeof(float) * m->n_params);
+    for (int i = 0; i < m->n_names; i++) put_str(w, m->names[i]);
+}
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+drt_status drt_engine_save_plan(const drt_engine *e, const char *path)
+{
+    if (!e || !path) return drt_error(DRT_STATUS_INVALID_ARG, "save plan: no engine or path");
+    void *blob = NULL;
+    size_t blob_size = 0;
+    if (e->backend->serialize) DRT_TRY(e->backend->serialize(e, &blob, &blob_size));
+    wbuf w = {0};
+    plan_header h = {.format = PLAN_FORMAT, .header_size = sizeof h, .device = (uint32_t)e->opts.device,
+                     .device_index = (uint32_t)e->opts.device_index, .precision = (uint32_t)e->opts.precision,
+                     .max_batch = (uint32_t)e->opts.max_batch, .threads = (uint32_t)e->opts.threads,
+                     .passes_off = e->opts.passes_off, .layer_size = sizeof(drt_layer)};
+    memcpy(h.magic, PLAN_MAGIC, 8);
+    snprintf(h.version, sizeof h.version, "%s", drt_version());
+    put(&w, &h, sizeof h);
+    h.model_off = w.n;
+    write_model(&w, e->model);
+    h.model_size = w.n - h.model_off;
+    static const unsigned char zeros[64];
+    put(&w, zeros, align64(w.n) - w.n);
+    h.backend_off = w.n;
+    h.backend_size = blob_size;
+    put(&w, blob, blob_size);
+    free(blob);
+    h.file_size = w.n;
+    if (w.oom) {
+        free(w.p);
+        return drt_error(DRT_STATUS_OOM, "%s: out of memory while writing the plan", path);
+    }
+    memcpy(w.p, &h, sizeof h);
+    h.checksum = plan_checksum(w.p, w.n, 0);
+    memcpy(w.p, &h, sizeof h);
+    drt_status s = drt_write_file_atomic(path, w.p, w.n);
+    free(w.p);
+    return s;
+}
+
+typedef struct rbuf { const unsigned char *p; size_t n, off; int bad; } rbuf;
+
+static void get_big(rbuf *r, void *d, size_t n)
+{
+    if (r->bad || n > r->n - r->off) { r->bad = 1; return; }
+    for (size_t k = 0; k < n; k += CHUNK) {
+        size_t c = n - k < CHUNK ? n - k : CHUNK;
+        memcpy((char *)d + k, r->p + r->off + k, c);
+        release(r->p, r->p + r->off + k, r->p + r->off + k + c);
+    }
+    r->off += n;
+}
+
+static void get(rbuf *r, void *d, size_t n)
+{
+    if (r->bad || n > r->n - r->off) { r->bad = 1; memset(d, 0, n); return; }
+    memcpy(d, r->p + r->off, n);
+    r->off += n;
+}
+
+static char *get_str(rbuf *r)
+{
+    uint32_t n;
+    get(r, &n, 4);
+    if (r->bad || n == 0xffffffffu) return NULL;
+    if (n > r->n - r->off) { r->bad = 1; return NULL; }
+    char *s = malloc((size_t)n + 1);
+    if (!s) { r->bad = 1; return NULL; }
+    memcpy(s, r->p + r->off, n);
+    s[n] = '\0';
+    r->off += n;
+    return s;
+}
+
+#define BAD(...) do { s = drt_error(DRT_STATUS_FORMAT, __VA_ARGS__); goto done; } while (0)
+
+static drt_status read_model(const char *path, const unsigned char *p, size_t n, drt_model **out)
+{
+    rbuf r = {p, n, 0, 0};
+    uint32_t f[9];
+    uint64_t np;
+    drt_model *m = NULL;
+    drt_status s = DRT_OK;
+    get(&r, f, sizeof f);
+    get(&r, &np, 8);
+    if (r.bad || f[0] > 100000 || f[5] >= DRT_BN_COUNT || f[6] >= DRT_RESIZE_COUNT || f[8] > 100000)
+        BAD("%s: model section: header out of range", path);
+    if ((s = drt_model_alloc((int)f[0], &m)) != DRT_OK) goto done;
+    m->width = (int)f[1]; m->height = (int)f[2]; m->channels = (int)f[3]; m->batch = (int)f[4];
+    m->bn = (drt_bn_formula)f[5]; m->resize = (drt_resize)f[6]; m->has_weights = (int)f[7];
+    m->source = get_str(&r);
+    for (int i = 0; i < m->n_layers && !r.bad; i++) {
+        get(&r, &m->layers[i], sizeof(drt_layer));
+        drt_layer *l = &m->layers[i];
+        l->biases = l->scales = l->rolling_mean = l->rolling_var = l->weights = NULL;
+        if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
+            BAD("%s: model section: layer %d has an unknown type or activation", path, i);
+    }
+    if (r.bad) BAD("%s: model section: truncated in the layers", path);
+    if ((s = drt_model_infer_shapes(m)) != DRT_OK || (s = drt_model_alloc_params(m)) != DRT_OK) {
+        drt_error_prefix("%s: model section", path);
+        goto done;
+    }
+    if (m->n_params != np) BAD("%s: model section: %llu parameters stored, the layers need %zu", path, (unsigned long long)np, m->n_params);
+    get_big(&r, m->params, sizeof(float) * m->n_params);
+    if (f[8]) {
+        if (!(m->names = calloc(f[8], sizeof *m->names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
+        for (uint32_t i = 0; i < f[8] && !r.bad; i++) {
+            m->names[i] = get_str(&r);
+            m->n_names = (int)i + 1;
+            if (!m->names[i]) r.bad = 1;
+        }
+    }
+    if (r.bad || r.off != n) BAD("%s: model section: %zu bytes do not hold the model they describe", path, n);
+done:
+    if (s != DRT_OK) { drt_model_free(m); m = NULL; }
+    *out = m;
+    return s;
+}
+
+static drt_status check_header(const char *path, const plan_header *h, size_t size)
+{
+    if (memcmp(h->magic, PLAN_MAGIC, 8)) return drt_error(DRT_STATUS_FORMAT, "%s: not a darkrt plan (bad magic)", path);
+    if (h->format != PLAN_FORMAT)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: plan format %u: this darkrt reads format %u: rebuild the plan", path, h->format, PLAN_FORMAT);
+    if (strncmp(h->version, drt_version(), sizeof h->version))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built by darkrt %.16s, this is darkrt %s: rebuild the plan", path, h->version, drt_version());
+    if (h->header_size != sizeof *h || h->layer_size != sizeof(drt_layer))
+        return drt_error(DRT_STATUS_FORMAT, "%s: header or layer record size differs from this darkrt's: rebuild the plan", path);
+    if (h->file_size != size)
+        return drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes but the header says %llu: truncated or padded", path, size, (unsigned long long)h->file_size);
+    if (h->model_off < sizeof *h || h->model_off > size || h->model_size > size - h->model_off || h->backend_off > size ||
+        h->backend_size > size - h->backend_off || h->backend_off < h->model_off + h->model_size)
+        return drt_error(DRT_STATUS_FORMAT, "%s: section offsets out of range", path);
+    if (h->device >= DRT_DEVICE_COUNT || h->precision >= DRT_PREC_COUNT || h->max_batch < 1 || h->max_batch > 4096)
+        return drt_error(DRT_STATUS_FORMAT, "%s: device %u, precision %u or batch %u out of range", path, h->device, h->precision, h->max_batch);
+    return DRT_OK;
+}
+
+drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, drt_engine **out)
+{
+    *out = NULL;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load plan: no path");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open the plan", path);
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
+    }
+    size_t size = (size_t)sb.st_size;
+    if (size < sizeof(plan_header)) {
+        close(fd);
+        return drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes: too short for a darkrt plan (truncated?)", path, size);
+    }
+    unsigned char *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
+    plan_header h;
+    memcpy(&h, p, sizeof h);
+    drt_model *m = NULL;
+    drt_status s = check_header(path, &h, size);
+    if (s == DRT_OK && plan_checksum(p, size, 1) != h.checksum)
+        s = drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
+    const drt_backend *b = s == DRT_OK ? drt_backend_for((drt_device)h.device) : NULL;
+    const void *blob = s == DRT_OK ? p + h.backend_off : NULL; /* offsets are checked by now */
+    if (s == DRT_OK && b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
+    if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, &m);
+    if (s == DRT_OK) {
+        drt_engine_opts o = opts ? *opts : drt_engine_opts_default();
+        o.size = sizeof o;
+        o.device = (drt_device)h.device;
+        if (!opts) o.device_index = (int)h.device_index;
+        o.precision = (drt_precision)h.precision;
+        o.passes_off = h.passes_off;
+        o.calib_dir = NULL;
+        int want = opts ? opts->max_batch : 1;
+        o.max_batch = (int)h.max_batch;
+        if (o.device != DRT_DEVICE_CUDA && want > o.max_batch) o.max_batch = want; /* per-image loop: any batch */
+        if (!opts || opts->threads <= 0) o.threads = (int)h.threads;
+        s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
+        if (s != DRT_OK) drt_error_prefix("%s", path);
+    }
+    munmap(p, size);
+    return s;
+}

@@ -1,0 +1,78 @@
+/* Pass concat-inplace: a route of one whole input becomes an alias of it; for a route of
+ * several inputs, each producer that can write a channel slice writes straight into the
+ * route's buffer, so the route copies only what is left. */
+#include "graph/passes/passes.h"
+
+#define MAXR 64
+
+static int alone_in_buffer(const drt_xgraph *g, int t)
+{
+    for (int u = 0; u < g->nt; u++)
+        if (u != t && g->root[u] == t) return 0;
+    return g->root[t] == t;
+}
+
+/* Producer p may be placed at a channel offset of another buffer. */
+static const char *why_not(const drt_xgraph *g, int p)
+{
+    if (p < 0) return "the network input";
+    const drt_layer *l = &g->m->layers[p];
+    int strided_writer = l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || g->caps.conv_strided;
+    if (l->type == DRT_LAYER_CONV && g->node[p].sum_from >= 0) return "a conv adding in place";
+    if (!strided_writer || l->type == DRT_LAYER_ROUTE || l->type == DRT_LAYER_SHORTCUT || l->type == DRT_LAYER_DROPOUT)
+        return "its producer cannot write a channel slice";
+    if (!alone_in_buffer(g, DRT_XT(p))) return "its buffer is shared";
+    int readers[MAXR], n = drt_xgraph_readers(g, DRT_XT(p), readers, MAXR);
+    if (n > MAXR) return "too many readers";
+    for (int k = 0; k < n; k++)
+        if (g->m->layers[readers[k]].type == DRT_LAYER_CONV && !g->caps.conv_strided)
+            return "a conv reads it";
+    return NULL;
+}
+
+static void alias_routes(drt_xgraph *g, int *aliased)
+{
+    for (int i = 0; i < g->n; i++) {
+        const drt_layer *l = &g->m->layers[i];
+        if (!g->node[i].live || l->type != DRT_LAYER_ROUTE || l->n_inputs != 1 || l->route_groups != 1) continue;
+        int s = DRT_XT(l->inputs[0]);
+        g->node[i].identity = 1;
+        g->root[DRT_XT(i)] = g->root[s];
+        g->coff[DRT_XT(i)] = g->coff[s];
+        (*aliased)++;
+    }
+}
+
+drt_status drt_pass_concat_inplace(drt_xgraph *g)
+{
+    if (!drt_xgraph_pass_on(g, DRT_PASS_CONCAT_INPLACE)) {
+        drt_xgraph_logf(g, "pass concat-inplace: off");
+        return DRT_OK;
+    }
+    int aliased = 0, placed = 0, copied = 0;
+    alias_routes(g, &aliased);
+    for (int i = 0; i < g->n; i++) {
+        const drt_layer *l = &g->m->layers[i];
+        if (!g->node[i].live || l->type != DRT_LAYER_ROUTE || l->n_inputs < 2 || l->route_groups != 1) continue;
+        int c = 0, rt = DRT_XT(i);
+        for (int k = 0; k < l->n_inputs; k++) {
+            int p = l->inputs[k];
+            int dup = 0;
+            for (int j = 0; j < k; j++) dup |= l->inputs[j] == p;
+            const char *why = dup ? "listed twice" : why_not(g, p);
+            if (!why) {
+                g->root[DRT_XT(p)] = g->root[rt];
+                g->coff[DRT_XT(p)] = g->coff[rt] + c;
+                placed++;
+                drt_xgraph_logf(g, "pass concat-inplace: route %d: layer %d writes channels %d.. in place", i, p, c);
+            } else {
+                copied++;
+                drt_xgraph_logf(g, "pass concat-inplace: route %d: layer %d copied (%s)", i, p, why);
+            }
+            c += drt_xgraph_shape(g, DRT_XT(p)).c;
+        }
+    }
+    drt_xgraph_logf(g, "pass concat-inplace: %d single-input route(s) made aliases, %d concat input(s) written in place, %d copied",
+                    aliased, placed, copied);
+    return DRT_OK;
+}

@@ -1,0 +1,73 @@
+/* Graph passes: rewrite a model's layer list into an execution graph with fusion, aliasing
+ * and memory-placement decisions that an engine backend then compiles. */
+#ifndef DRT_GRAPH_PASSES_H
+#define DRT_GRAPH_PASSES_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "graph/model.h"
+
+/* Tensors are numbered t = layer + 1; tensor 0 is the network input. */
+#define DRT_XT(layer) ((layer) + 1)
+
+typedef struct drt_xnode {
+    int live;          /* dce: some head depends on it */
+    int bn_folded;     /* conv: batchnorm folded into w, b */
+    int act_fused;     /* conv: activation in the conv epilogue */
+    int sum_from;      /* conv: tensor added in place by the epilogue (fused shortcut), -1 none */
+    drt_act sum_act;   /* conv: activation after the fused add */
+    int absorbed_by;   /* shortcut: the conv whose epilogue does the add, -1 none */
+    int identity;      /* dropout or single-input route: output is its input (no work) */
+    float *bn_mul, *bn_add; /* conv with batchnorm: y = conv(x) * mul + add per channel (owned). Folded:
+                             * the backend scales each output channel's weights by mul and uses add as bias. */
+} drt_xnode;
+
+/* What the backend's kernels can do; passes only choose placements the backend can run. */
+typedef struct drt_xcaps {
+    int conv_strided;  /* convs read and write a channel slice of a wider buffer */
+    size_t elem_size;  /* bytes per activation value (memory planning) */
+} drt_xcaps;
+
+typedef struct drt_xgraph {
+    const drt_model *m;
+    int n;              /* layers */
+    drt_xnode *node;    /* n */
+    int nt;             /* tensors: n + 1 */
+    int *root;          /* nt: tensor whose buffer holds this one (itself when it owns one) */
+    int *coff;          /* nt: channel offset inside the root's buffer */
+    int *first, *last;  /* nt: first write and last read, in steps (step = layer + 1; input = 0) */
+    size_t *offset;     /* nt: byte offset of each root buffer in the arena (per image) */
+    size_t arena_bytes, naive_bytes;
+    unsigned passes_off;
+    drt_xcaps caps;
+    FILE *log;          /* verbose output, or NULL */
+} drt_xgraph;
+
+drt_status drt_xgraph_create(const drt_model *m, unsigned passes_off, drt_xcaps caps, FILE *log,
+                             drt_xgraph **g_out);
+void drt_xgraph_free(drt_xgraph *g);
+
+/* The standard pipeline: dce, fold-bn, fuse-act, fuse-add, concat-inplace, cheap upsample
+ * (reported), then memory planning (drt_pass_memplan) once the backend knows element sizes. */
+drt_status drt_xgraph_run_passes(drt_xgraph *g);
+
+drt_status drt_pass_dce(drt_xgraph *g);
+drt_status drt_pass_fold_bn(drt_xgraph *g);
+drt_status drt_pass_fuse_act(drt_xgraph *g);
+drt_status drt_pass_fuse_add(drt_xgraph *g);
+drt_status drt_pass_concat_inplace(drt_xgraph *g);
+drt_status drt_pass_upsample(drt_xgraph *g);
+/* Lifetimes and arena offsets; bytes_of(root) gives each root buffer's size per image. */
+drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *g, int t, void *ctx), void *ctx);
+
+/* Shape of tensor t (t = 0: the network input). */
+drt_shape drt_xgraph_shape(const drt_xgraph *g, int t);
+/* Calls fn(reader layer, ctx) for every live layer reading tensor t. Returns the count. */
+int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max);
+/* Tensor t is the whole of its root buffer (not a channel slice of a wider one). */
+int drt_xgraph_dense(const drt_xgraph *g, int t);
+/* 1 when pass bit is on. */
+int drt_xgraph_pass_on(const drt_xgraph *g, unsigned bit);
+void drt_xgraph_logf(const drt_xgraph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,110 @@
+/* The execution graph the passes rewrite: creation, tensor queries, the pass pipeline. */
+#include "graph/passes/passes.h"
+#include "core/error.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+drt_status drt_xgraph_create(const drt_model *m, unsigned passes_off, drt_xcaps caps, FILE *log,
+                             drt_xgraph **g_out)
+{
+    *g_out = NULL;
+    drt_xgraph *g = calloc(1, sizeof *g);
+    if (!g) return drt_error(DRT_STATUS_OOM, "graph passes: out of memory");
+    g->m = m;
+    g->n = m->n_layers;
+    g->nt = m->n_layers + 1;
+    g->passes_off = passes_off;
+    g->caps = caps;
+    g->log = log;
+    g->node = calloc((size_t)g->n + 1, sizeof *g->node);
+    g->root = calloc((size_t)g->nt, sizeof *g->root);
+    g->coff = calloc((size_t)g->nt, sizeof *g->coff);
+    g->first = calloc((size_t)g->nt, sizeof *g->first);
+    g->last = calloc((size_t)g->nt, sizeof *g->last);
+    g->offset = calloc((size_t)g->nt, sizeof *g->offset);
+    if (!g->node || !g->root || !g->coff || !g->first || !g->last || !g->offset) {
+        drt_xgraph_free(g);
+        return drt_error(DRT_STATUS_OOM, "graph passes: out of memory");
+    }
+    for (int t = 0; t < g->nt; t++) g->root[t] = t;
+    for (int i = 0; i < g->n; i++) {
+        drt_xnode *x = &g->node[i];
+        x->live = 1;
+        x->sum_from = -1;
+        x->absorbed_by = -1;
+    }
+    *g_out = g;
+    return DRT_OK;
+}
+
+void drt_xgraph_free(drt_xgraph *g)
+{
+    if (!g) return;
+    for (int i = 0; i < g->n; i++) {
+        free(g->node[i].bn_mul);
+        free(g->node[i].bn_add);
+    }
+    free(g->node);
+    free(g->root);
+    free(g->coff);
+    free(g->first);
+    free(g->last);
+    free(g->offset);
+    free(g);
+}
+
+drt_shape drt_xgraph_shape(const drt_xgraph *g, int t)
+{
+    if (t == 0) return (drt_shape){g->m->channels, g->m->height, g->m->width};
+    return g->m->layers[t - 1].out;
+}
+
+int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max)
+{
+    int n = 0;
+    for (int i = 0; i < g->n; i++) {
+        if (!g->node[i].live) continue;
+        const drt_layer *l = &g->m->layers[i];
+        int nin = l->n_inputs > 0 ? l->n_inputs : 1;
+        for (int k = 0; k < nin; k++) {
+            int src = l->n_inputs > 0 ? l->inputs[k] : i - 1;
+            if (DRT_XT(src) == t) {
+                if (n < max) readers[n] = i;
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+int drt_xgraph_dense(const drt_xgraph *g, int t)
+{
+    int r = g->root[t];
+    return g->coff[t] == 0 && drt_xgraph_shape(g, t).c == drt_xgraph_shape(g, r).c;
+}
+
+int drt_xgraph_pass_on(const drt_xgraph *g, unsigned bit) { return !(g->passes_off & bit); }
+
+void drt_xgraph_logf(const drt_xgraph *g, const char *fmt, ...)
+{
+    if (!g->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(g->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', g->log);
+}
+
+drt_status drt_xgraph_run_passes(drt_xgraph *g)
+{
+    DRT_TRY(drt_pass_dce(g));
+    DRT_TRY(drt_pass_fold_bn(g));
+    DRT_TRY(drt_pass_fuse_act(g));
+    DRT_TRY(drt_pass_fuse_add(g));
+    DRT_TRY(drt_pass_concat_inplace(g));
+    DRT_TRY(drt_pass_upsample(g));
+    return DRT_OK;
+}

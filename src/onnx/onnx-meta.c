@@ -1,0 +1,174 @@
+/* Writing and reading the YOLO decode metadata darkrt keeps in ONNX metadata_props. */
+#include "onnx/onnx-meta.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void meta_int(ox_graph *g, const char *key, int v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", v);
+    ox_meta(g, key, buf);
+}
+
+static char *join_floats(ox_graph *g, const float *v, int n)
+{
+    size_t cap = (size_t)n * 24 + 1;
+    char *s = ox_alloc(g, cap);
+    if (!s) return NULL;
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(s + len, cap - len, "%s%.9g", i ? "," : "", v[i]);
+    return s;
+}
+
+static char *join_ints(ox_graph *g, const int *v, int n)
+{
+    size_t cap = (size_t)n * 12 + 1;
+    char *s = ox_alloc(g, cap);
+    if (!s) return NULL;
+    size_t len = 0;
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(s + len, cap - len, "%s%d", i ? "," : "", v[i]);
+    return s;
+}
+
+static void write_head(ox_graph *g, const drt_model *m, int k, const drt_layer *l)
+{
+    char key[64];
+#define KEY(name) (snprintf(key, sizeof key, "yolo.head%d." name, k), key)
+    meta_int(g, KEY("layer"), (int)(l - m->layers));
+    meta_int(g, KEY("classes"), l->classes);
+    meta_int(g, KEY("num"), l->num);
+    char *mask = join_ints(g, l->mask, l->n_mask), *anchors = join_floats(g, l->anchors, 2 * l->num);
+    if (mask) ox_meta(g, KEY("mask"), mask);
+    if (anchors) ox_meta(g, KEY("anchors"), anchors);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", l->scale_x_y);
+    ox_meta(g, KEY("scale_x_y"), buf);
+    meta_int(g, KEY("new_coords"), l->new_coords);
+    drt_shape in = drt_model_input_shape(m, (int)(l - m->layers));
+    meta_int(g, KEY("stride"), in.w > 0 ? m->width / in.w : 0);
+#undef KEY
+}
+
+void drt_onnx_meta_write(ox_graph *g, const drt_model *m, const int *head_layers, int n_heads, int folded)
+{
+    ox_meta(g, "darkrt.version", drt_version());
+    ox_meta(g, "input.name", DRT_ONNX_INPUT_NAME);
+    meta_int(g, "input.width", m->width);
+    meta_int(g, "input.height", m->height);
+    meta_int(g, "input.channels", m->channels);
+    ox_meta(g, "input.layout", "NCHW");
+    ox_meta(g, "input.color", "RGB");
+    ox_meta(g, "input.scale", "0.00392156862745098");
+    ox_meta(g, "input.resize", m->resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox");
+    ox_meta(g, "input.pad_value", "0.5");
+    ox_meta(g, "bn.formula", m->bn == DRT_BN_PJREDDIE ? "pjreddie" : "alexeyab");
+    ox_meta(g, "bn.folded", folded ? "1" : "0");
+    size_t cap = (size_t)n_heads * 12 + 1;
+    char *heads = ox_alloc(g, cap);
+    for (int k = 0; heads && k < n_heads; k++)
+        snprintf(heads + strlen(heads), cap - strlen(heads), "%shead%d", k ? "," : "", k);
+    if (heads) ox_meta(g, "yolo.heads", heads);
+    for (int k = 0; k < n_heads; k++) write_head(g, m, k, &m->layers[head_layers[k]]);
+    if (m->n_names > 0) {
+        size_t len = 1;
+        for (int i = 0; i < m->n_names; i++) len += strlen(m->names[i]) + 1;
+        char *names = ox_alloc(g, len);
+        for (int i = 0; names && i < m->n_names; i++) {
+            strcat(names, m->names[i]);
+            if (i + 1 < m->n_names) strcat(names, "\n");
+        }
+        if (names) ox_meta(g, "class_names", names);
+    }
+}
+
+const char *drt_onnx_meta_get(const Onnx__ModelProto *mp, const char *key)
+{
+    for (size_t i = 0; i < mp->n_metadata_props; i++) {
+        const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        if (e && e->key && e->value && strcmp(e->key, key) == 0) return e->value;
+    }
+    return NULL;
+}
+
+int drt_parse_float_list(const char *text, float *out, int max)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno || !isfinite(v) || n >= max) return -1;
+        out[n++] = (float)v;
+        while (*end == ' ') end++;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+        while (*p == ' ') p++;
+    }
+    return n;
+}
+
+int drt_parse_int_list(const char *text, int *out, int max)
+{
+    int n = 0;
+    const char *p = text;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < -1000000 || v > 1000000 || n >= max) return -1;
+        out[n++] = (int)v;
+        while (*end == ' ') end++;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        p = end;
+        while (*p == ' ') p++;
+    }
+    return n;
+}
+
+static drt_status need(const Onnx__ModelProto *mp, const char *path, const char *head, const char *field,
+                       const char **out)
+{
+    char key[128];
+    snprintf(key, sizeof key, "yolo.%s.%s", head, field);
+    *out = drt_onnx_meta_get(mp, key);
+    if (!*out) return drt_error(DRT_STATUS_FORMAT, "%s: metadata_props lacks %s (yolo.heads lists %s)", path, key, head);
+    return DRT_OK;
+}
+
+drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path, const char *head, drt_layer *l)
+{
+    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL;
+    DRT_TRY(need(mp, path, head, "classes", &classes));
+    DRT_TRY(need(mp, path, head, "num", &num));
+    DRT_TRY(need(mp, path, head, "mask", &mask));
+    DRT_TRY(need(mp, path, head, "anchors", &anchors));
+    (void)need(mp, path, head, "scale_x_y", &sxy);
+    (void)need(mp, path, head, "new_coords", &nc);
+    drt_error_clear();
+    l->type = DRT_LAYER_YOLO;
+    l->scale_x_y = 1;
+    int v;
+    if (drt_parse_int_list(classes, &l->classes, 1) != 1)
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.classes=%s: must be an integer", path, head, classes);
+    if (drt_parse_int_list(num, &l->num, 1) != 1 || l->num < 1 || l->num > DRT_MAX_ANCHORS)
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.num=%s: must be 1..%d", path, head, num, DRT_MAX_ANCHORS);
+    l->n_mask = drt_parse_int_list(mask, l->mask, DRT_MAX_ANCHORS);
+    if (l->n_mask < 1)
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.mask=%s: must be 1..%d integers", path, head, mask, DRT_MAX_ANCHORS);
+    if (drt_parse_float_list(anchors, l->anchors, 2 * DRT_MAX_ANCHORS) != 2 * l->num)
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.anchors: must be %d numbers (num=%d pairs)", path, head, 2 * l->num, l->num);
+    if (sxy && (drt_parse_float_list(sxy, &l->scale_x_y, 1) != 1 || l->scale_x_y <= 0 || l->scale_x_y > 100))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.scale_x_y=%s: must be a number in (0, 100]", path, head, sxy);
+    if (nc && (drt_parse_int_list(nc, &v, 1) != 1 || (v != 0 && v != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.new_coords=%s: must be 0 or 1", path, head, nc);
+    l->new_coords = nc ? v : 0;
+    return DRT_OK;
+}

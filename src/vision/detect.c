@@ -1,0 +1,124 @@
+/* Detection on an engine: preprocess, run, decode every head, NMS; stage times. */
+#include "vision/vision.h"
+#include "core/error.h"
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+drt_detect_opts drt_detect_opts_default(void)
+{
+    return (drt_detect_opts){.size = sizeof(drt_detect_opts), .thresh = .25f, .nms = .45f,
+                             .resize = DRT_RESIZE_LETTERBOX};
+}
+
+drt_resize drt_detect_model_resize(const drt_model *model)
+{
+    return model && (unsigned)model->resize < DRT_RESIZE_COUNT ? model->resize : DRT_RESIZE_LETTERBOX;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+void drt_detections_free(drt_detections *dets)
+{
+    if (!dets) return;
+    free(dets->items);
+    free(dets);
+}
+
+static float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h, drt_detections **out)
+{
+    *out = NULL;
+    drt_detections *d = calloc(1, sizeof *d);
+    if (d && c->count) d->items = malloc(c->count * sizeof *d->items);
+    if (!d || (c->count && !d->items)) {
+        drt_detections_free(d);
+        return drt_error(DRT_STATUS_OOM, "detect: out of memory");
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        const drt_candidate *k = &c->items[i];
+        d->items[i] = (drt_detection){k->class_id, k->score, clampf(k->x1, 0, img_w), clampf(k->y1, 0, img_h),
+                                      clampf(k->x2, 0, img_w), clampf(k->y2, 0, img_h)};
+    }
+    d->count = (int)c->count;
+    *out = d;
+    return DRT_OK;
+}
+
+/* The head of engine output `h` for batch item `item`, with its [yolo] parameters. */
+static drt_status engine_head(const drt_engine *e, int h, int item, drt_yolo_head *hd)
+{
+    const drt_layer *l = &e->model->layers[e->head_layers[h]];
+    const drt_tensor_desc *d = &e->head_desc[h];
+    if (l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + 5))
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: [yolo] line %d: %d channels for %d anchors of %d classes",
+                         e->model->source ? e->model->source : "model", l->line, d->c, l->n_mask, l->classes);
+    *hd = (drt_yolo_head){.w = d->w, .h = d->h, .n = l->n_mask, .classes = l->classes,
+                          .scale_x_y = l->scale_x_y > 0 ? l->scale_x_y : 1.f, .new_coords = l->new_coords};
+    hd->data = e->heads[h] + (size_t)item * (size_t)d->c * (size_t)d->h * (size_t)d->w;
+    for (int a = 0; a < l->n_mask; a++) {
+        int m = l->mask[a];
+        if (m < 0 || m >= l->num || m >= DRT_MAX_ANCHORS)
+            return drt_error(DRT_STATUS_INVALID_ARG, "[yolo] line %d: mask %d: must be 0..%d", l->line, m, l->num - 1);
+        hd->anchors[2 * a] = l->anchors[2 * m];
+        hd->anchors[2 * a + 1] = l->anchors[2 * m + 1];
+    }
+    return DRT_OK;
+}
+
+drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h, const drt_detect_opts *opts,
+                             drt_detections **dets_out)
+{
+    *dets_out = NULL;
+    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
+    if (!e || img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= e->head_desc[0].n))
+        return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine, image %dx%d or batch item %d out of range",
+                         img_w, img_h, item);
+    drt_candidates c = {0};
+    drt_status s = DRT_OK;
+    for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
+        drt_yolo_head hd;
+        s = engine_head(e, h, item, &hd);
+        if (s == DRT_OK)
+            s = drt_yolo_decode_head(&hd, e->model->width, e->model->height, img_w, img_h, o.resize, o.thresh, &c);
+    }
+    if (s == DRT_OK) {
+        drt_nms_per_class(&c, o.nms);
+        s = drt_detections_from_candidates(&c, img_w, img_h, dets_out);
+    }
+    free(c.items);
+    return s;
+}
+
+drt_status drt_detect_image(drt_engine *e, const drt_image *image, const drt_detect_opts *opts,
+                            drt_detections **dets_out, drt_stage_times *times)
+{
+    *dets_out = NULL;
+    if (times) memset(times, 0, sizeof *times);
+    if (!e || !image) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine or image");
+    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
+    const drt_model *m = e->model;
+    if (image->c != m->channels)
+        return drt_error(DRT_STATUS_INVALID_ARG, "detect: image has %d channels, the model takes %d",
+                         image->c, m->channels);
+    double t0 = now_ms();
+    float *input = malloc((size_t)m->width * (size_t)m->height * (size_t)m->channels * sizeof(float));
+    if (!input) return drt_error(DRT_STATUS_OOM, "detect: out of memory for the input");
+    drt_status s = drt_image_preprocess(image, o.resize, m->width, m->height, input);
+    double t1 = now_ms();
+    if (s == DRT_OK) s = drt_engine_run(e, input, 1);
+    double t2 = now_ms();
+    free(input);
+    if (s == DRT_OK) s = drt_detect_decode(e, 0, image->w, image->h, &o, dets_out);
+    double t3 = now_ms();
+    if (times) *times = (drt_stage_times){t1 - t0, t2 - t1, t3 - t2};
+    return s;
+}

@@ -1,0 +1,102 @@
+/* JPEG decoding with libjpeg(-turbo): baseline and progressive, grey or colour (CMYK refused),
+ * EXIF orientation applied, truncated files refused, size checked before decompressing. */
+#include "vision/vision.h"
+#include "core/error.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <jpeglib.h>
+#include <jerror.h>
+
+typedef struct jpeg_guard {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jump;
+    int truncated;
+} jpeg_guard;
+
+static void on_error(j_common_ptr cinfo)
+{
+    jpeg_guard *g = (jpeg_guard *)cinfo->err;
+    longjmp(g->jump, 1);
+}
+
+/* Warnings are dropped, except a premature end of data: that image is incomplete. */
+static void on_message(j_common_ptr cinfo, int level)
+{
+    jpeg_guard *g = (jpeg_guard *)cinfo->err;
+    if (level < 0 && g->mgr.msg_code == JWRN_JPEG_EOF) g->truncated = 1;
+}
+
+static int find_orientation(struct jpeg_decompress_struct *cinfo)
+{
+    for (jpeg_saved_marker_ptr m = cinfo->marker_list; m; m = m->next)
+        if (m->marker == JPEG_APP0 + 1) {
+            int o = drt_exif_orientation(m->data, m->data_length);
+            if (o != 1) return o;
+        }
+    return 1;
+}
+
+/* Decodes after jpeg_read_header; returns the pixels (malloc'd) or NULL with the error set. */
+static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinfo, drt_status *s)
+{
+    cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(cinfo);
+    int n = cinfo->output_components;
+    size_t row = (size_t)cinfo->output_width * (size_t)n;
+    uint8_t *pixels = malloc(row * cinfo->output_height);
+    if (!pixels) {
+        *s = drt_error(DRT_STATUS_OOM, "%s: JPEG: out of memory for %ux%u pixels", path,
+                       cinfo->output_width, cinfo->output_height);
+        return NULL;
+    }
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JSAMPROW r = pixels + row * cinfo->output_scanline;
+        jpeg_read_scanlines(cinfo, &r, 1);
+    }
+    jpeg_finish_decompress(cinfo);
+    return pixels;
+}
+
+drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out)
+{
+    *out = NULL;
+    struct jpeg_decompress_struct cinfo;
+    jpeg_guard guard = {0};
+    uint8_t *volatile pixels = NULL;
+    drt_status s = DRT_OK;
+    cinfo.err = jpeg_std_error(&guard.mgr);
+    guard.mgr.error_exit = on_error;
+    guard.mgr.emit_message = on_message;
+    if (setjmp(guard.jump)) {
+        char msg[JMSG_LENGTH_MAX];
+        guard.mgr.format_message((j_common_ptr)&cinfo, msg);
+        s = drt_error(DRT_STATUS_FORMAT, "%s: JPEG: %s", path, msg);
+        goto done;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&cinfo, TRUE);
+    s = drt_image_check_size(path, "JPEG", cinfo.image_width, cinfo.image_height);
+    if (s != DRT_OK) goto done;
+    if (cinfo.num_components != 1 && cinfo.num_components != 3) {
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: JPEG: %d components (CMYK?): darkrt reads grey and "
+                      "colour JPEGs", path, cinfo.num_components);
+        goto done;
+    }
+    int orientation = find_orientation(&cinfo); /* saved markers are freed by finish_decompress */
+    pixels = decompress(path, &cinfo, &s);
+    if (!pixels) goto done;
+    if (guard.truncated) {
+        s = drt_error(DRT_STATUS_FORMAT, "%s: JPEG: the data ends early: the file is truncated", path);
+        goto done;
+    }
+    s = drt_image_from_u8(path, pixels, (int)cinfo.output_width, (int)cinfo.output_height,
+                          cinfo.output_components, orientation, out);
+done:
+    jpeg_destroy_decompress(&cinfo);
+    free(pixels);
+    return s;
+}

@@ -1,0 +1,89 @@
+/* BMP and binary PPM/PGM decoding with stb_image (Debian's libstb-dev), size checked first. */
+#include "vision/vision.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_BMP
+#define STBI_ONLY_PNM
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_FAILURE_USERMSG
+/* static stb functions this file does not call are "declared but never defined" at the end of
+ * the file, so -Wunused-function stays off for all of it. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+/* The next header number of a PNM (after whitespace and # comments); -1 when malformed. */
+static long pnm_number(const uint8_t *d, size_t n, size_t *pos)
+{
+    size_t i = *pos;
+    for (;;) {
+        while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n')) i++;
+        if (i < n && d[i] == '#')
+            while (i < n && d[i] != '\n') i++;
+        else break;
+    }
+    long v = 0;
+    int digits = 0;
+    for (; i < n && d[i] >= '0' && d[i] <= '9'; i++, digits++)
+        if (digits < 9) v = v * 10 + (d[i] - '0');
+    *pos = i + 1; /* one whitespace byte ends the header's last number */
+    return digits == 0 || digits > 9 ? -1 : v;
+}
+
+/* Checks a binary PNM header before stb sees it (stb's parser overflows on long numbers and
+ * reads short files as zeros): sizes, maxval and that the pixel data is all there. */
+static drt_status check_pnm(const char *path, const uint8_t *d, size_t n)
+{
+    size_t pos = 2;
+    long w = pnm_number(d, n, &pos), h = pnm_number(d, n, &pos), maxval = pnm_number(d, n, &pos);
+    if (w < 0 || h < 0 || maxval < 0)
+        return drt_error(DRT_STATUS_FORMAT, "%s: PNM header: width, height and maxval must be decimal numbers "
+                         "of at most 9 digits", path);
+    DRT_TRY(drt_image_check_size(path, "PNM", w, h));
+    if (maxval < 1 || maxval > 65535)
+        return drt_error(DRT_STATUS_FORMAT, "%s: PNM header: maxval %ld: must be 1..65535", path, maxval);
+    size_t need = (size_t)w * (size_t)h * (d[1] == '6' ? 3u : 1u) * (maxval > 255 ? 2u : 1u);
+    if (pos > n || n - pos < need)
+        return drt_error(DRT_STATUS_FORMAT, "%s: PNM: %zu bytes of pixels for %ldx%ld, %zu expected: the file is truncated",
+                         path, pos > n ? 0 : n - pos, w, h, need);
+    return DRT_OK;
+}
+
+/* stb reads past a BMP's end as zeros: the header's file size and pixel offset must fit. */
+static drt_status check_bmp(const char *path, const uint8_t *d, size_t n)
+{
+    if (n < 14) return drt_error(DRT_STATUS_FORMAT, "%s: BMP: %zu bytes: shorter than its 14-byte header", path, n);
+    unsigned long file_size = d[2] | d[3] << 8 | (unsigned long)d[4] << 16 | (unsigned long)d[5] << 24;
+    unsigned long offset = d[10] | d[11] << 8 | (unsigned long)d[12] << 16 | (unsigned long)d[13] << 24;
+    if ((file_size && file_size > n) || offset >= n)
+        return drt_error(DRT_STATUS_FORMAT, "%s: BMP: header says %lu bytes with pixels at %lu, the file has %zu: "
+                         "the file is truncated", path, file_size, offset, n);
+    return DRT_OK;
+}
+
+drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t size, drt_image **out)
+{
+    *out = NULL;
+    const char *format = data[0] == 'B' ? "BMP" : "PNM";
+    DRT_TRY(data[0] == 'P' ? check_pnm(path, data, size) : check_bmp(path, data, size));
+    if (size > 0x7fffffff) return drt_error(DRT_STATUS_FORMAT, "%s: %s: larger than 2 GB", path, format);
+    int w, h, n;
+    if (!stbi_info_from_memory(data, (int)size, &w, &h, &n))
+        return drt_error(DRT_STATUS_FORMAT, "%s: %s header: %s", path, format, stbi_failure_reason());
+    DRT_TRY(drt_image_check_size(path, format, w, h));
+    uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 3);
+    if (!pixels)
+        return drt_error(DRT_STATUS_FORMAT, "%s: %s: %s", path, format, stbi_failure_reason());
+    drt_status s = drt_image_from_u8(path, pixels, w, h, 3, 1, out);
+    stbi_image_free(pixels);
+    return s;
+}

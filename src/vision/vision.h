@@ -1,0 +1,73 @@
+/* Internals of src/vision: decoders, Darknet's resize, YOLO decode and NMS on raw head arrays. */
+#ifndef DRT_VISION_VISION_H
+#define DRT_VISION_VISION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "darkrt.h"
+
+/* Refuses dimensions that are zero or exceed DRT_IMAGE_MAX_PIXELS (before any allocation). */
+drt_status drt_image_check_size(const char *path, const char *format, long long w, long long h);
+
+/* Converts interleaved 8-bit pixels (n_in = 1 grey, 3 RGB, or more: extra channels ignored)
+ * to a 3-channel planar float image in [0,1], applying EXIF orientation 1..8. */
+drt_status drt_image_from_u8(const char *path, const uint8_t *pixels, int w, int h, int n_in,
+                             int orientation, drt_image **image_out);
+
+/* Decoders of one in-memory file; path only names it in messages. */
+drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out);
+drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t size, drt_image **out);
+drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t size, drt_image **out);
+
+/* EXIF orientation (1..8) from an APP1 "Exif" payload; 1 when absent or malformed. */
+int drt_exif_orientation(const uint8_t *app1, size_t size);
+
+/* Darknet's resize_image (two-pass bilinear, its exact float arithmetic) of planar src into
+ * planar dst of dst_w x dst_h, row stride dst_stride and plane stride dst_plane (floats).
+ * scratch holds dst_w * src->h floats. */
+void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, size_t dst_stride,
+                        size_t dst_plane, float *scratch);
+
+/* Darknet's letterbox geometry: the resized size inside net_w x net_h. */
+void drt_letterbox_size(int img_w, int img_h, int net_w, int net_h, int *new_w, int *new_h);
+
+/* One YOLO head of one batch item, as the [yolo] layer sees its input. */
+typedef struct drt_yolo_head {
+    const float *data;     /* n * (5 + classes) planes of w * h floats */
+    int w, h, n, classes;
+    float anchors[64];     /* w, h of each of the n anchors (masked), in network pixels */
+    float scale_x_y;       /* 1 when absent */
+    int new_coords;        /* Scaled-YOLOv4: already logistic, w = (2 t)^2 anchor */
+} drt_yolo_head;
+
+/* A candidate box: one class of one cell-anchor. */
+typedef struct drt_candidate {
+    float x1, y1, x2, y2; /* image pixels, not clamped */
+    float score;
+    int class_id;
+} drt_candidate;
+
+/* A growable array of candidates (one allocation, reused). */
+typedef struct drt_candidates {
+    drt_candidate *items;
+    size_t count, cap;
+} drt_candidates;
+
+/* Appends the candidates of one head above thresh (Darknet's get_yolo_detections with
+ * correct_yolo_boxes), in image pixels. */
+drt_status drt_yolo_decode_head(const drt_yolo_head *head, int net_w, int net_h, int img_w,
+                                int img_h, drt_resize resize, float thresh, drt_candidates *out);
+
+/* Per-class greedy NMS with Darknet's do_nms_sort semantics (sort by score, drop a box whose
+ * IoU with a kept higher one exceeds nms); keeps survivors in c, sorted by score. */
+void drt_nms_per_class(drt_candidates *c, float nms);
+
+float drt_box_iou(float ax1, float ay1, float ax2, float ay2, float bx1, float by1, float bx2,
+                  float by2);
+
+/* Turns candidates into detections clamped to the image (caller frees with drt_detections_free). */
+drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h,
+                                          drt_detections **dets_out);
+
+#endif

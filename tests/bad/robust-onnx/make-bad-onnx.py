@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Makes the hostile ONNX files of tests/bad/robust-onnx from the fuzz seed tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx
+(darkrt's export of tests/fuzz/corpus/cfg/tiny-yolo.cfg), and a small NVIDIA-sample-style seed
+(Resize with roi/scales initializers, initializers listed as graph inputs, Constant, Identity) for the fuzzer.
+Run from the repository root: python3 tests/bad/robust-onnx/make-bad-onnx.py (writes the files; they are committed)."""
+import copy
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+BASE = "tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx"
+OUT = "tests/bad/robust-onnx/"
+expect = {}
+
+
+def save(model, name, pattern, check=False):
+    if check:
+        onnx.checker.check_model(model)
+    with open(OUT + name, "wb") as f:
+        f.write(model.SerializeToString())
+    expect[name] = pattern
+
+
+base = onnx.load(BASE)
+conv_w = next(i for i in base.graph.initializer if len(i.dims) == 4)
+
+m = copy.deepcopy(base)  # a Conv weight named by a node but present nowhere
+keep = [i for i in m.graph.initializer if i.name != conv_w.name]
+del m.graph.initializer[:]
+m.graph.initializer.extend(keep)
+save(m, "missing-initializer.onnx", "missing-initializer.onnx.*" + conv_w.name)
+
+m = copy.deepcopy(base)  # dims promise more floats than raw_data holds
+t = next(i for i in m.graph.initializer if i.name == conv_w.name)
+t.dims[0] = t.dims[0] * 4
+save(m, "dims-vs-data.onnx", "dims-vs-data.onnx.*" + conv_w.name)
+
+m = copy.deepcopy(base)  # a Conv kernel whose input channels disagree with its input (3)
+t = next(i for i in m.graph.initializer if i.name == conv_w.name)
+w = numpy_helper.to_array(t)
+t.CopyFrom(numpy_helper.from_array(np.zeros((w.shape[0], 5) + w.shape[2:], np.float32), t.name))
+save(m, "conv-channels-disagree.onnx", "conv-channels-disagree.onnx")
+
+m = copy.deepcopy(base)  # an absurd tensor: 2^60 floats claimed, none present
+t = next(i for i in m.graph.initializer if i.name == conv_w.name)
+del t.dims[:]
+t.dims.extend([1 << 20, 1 << 20, 1 << 20, 1])
+t.raw_data = b""
+save(m, "absurd-dims.onnx", "absurd-dims.onnx")
+
+m = copy.deepcopy(base)  # negative dims
+t = next(i for i in m.graph.initializer if i.name == conv_w.name)
+t.dims[1] = -3
+save(m, "negative-dims.onnx", "negative-dims.onnx")
+
+m = copy.deepcopy(base)  # a float tensor stored as int64
+t = next(i for i in m.graph.initializer if i.name == conv_w.name)
+t.data_type = TensorProto.INT64
+save(m, "wrong-type.onnx", "wrong-type.onnx")
+
+m = copy.deepcopy(base)  # an op darkrt does not know
+m.graph.node[1].op_type = "FancyNorm"
+save(m, "unknown-op.onnx", "unknown-op.onnx.*FancyNorm")
+
+m = copy.deepcopy(base)  # a node reading a value that nothing produces
+m.graph.node[2].input[0] = "nowhere"
+save(m, "dangling-input.onnx", "dangling-input.onnx.*nowhere")
+
+m = copy.deepcopy(base)  # a cycle: the first node reads the last node's output
+m.graph.node[0].input[0] = m.graph.node[len(m.graph.node) - 1].output[0]
+save(m, "cycle.onnx", "cycle.onnx")
+
+data = base.SerializeToString()
+with open(OUT + "truncated.onnx", "wb") as f:
+    f.write(data[: len(data) // 2])
+expect["truncated.onnx"] = "truncated.onnx"
+with open(OUT + "garbage.onnx", "wb") as f:
+    f.write(bytes((i * 37 + 11) & 0xFF for i in range(700)))
+expect["garbage.onnx"] = "garbage.onnx"
+with open(OUT + "empty.onnx", "wb") as f:
+    pass
+expect["empty.onnx"] = "empty.onnx"
+
+with open(OUT + "expect.txt", "w") as f:
+    f.write("# file: regex its one-line error must match (robust-bad-inputs.sh); made by make-bad-onnx.py\n")
+    for k in sorted(expect):
+        f.write("%s: %s\n" % (k, expect[k]))
+
+# A third-party-style seed (not from darkrt's exporter) for tests/fuzz/corpus/onnx.
+W = numpy_helper.from_array(np.full((18, 3, 3, 3), 0.01, np.float32), "conv.W")
+B = numpy_helper.from_array(np.zeros(18, np.float32), "conv.B")
+roi = numpy_helper.from_array(np.zeros(0, np.float32), "roi")
+scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+nodes = [
+    helper.make_node("Conv", ["images", "conv.W", "conv.B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
+    helper.make_node("LeakyRelu", ["c"], ["a"], alpha=0.1),
+    helper.make_node("Identity", ["a"], ["i"]),
+    helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.array([1, 1, 1, 1], np.float32))),
+    helper.make_node("Resize", ["i", "roi", "scales"], ["r"], mode="nearest"),
+    helper.make_node("Conv", ["r", "conv2.W"], ["out"], kernel_shape=[1, 1]),
+]
+W2 = numpy_helper.from_array(np.full((18, 18, 1, 1), 0.02, np.float32), "conv2.W")
+inits = [W, B, roi, scales, W2]
+g = helper.make_graph(
+    nodes, "nvidia-style",
+    [helper.make_tensor_value_info("images", TensorProto.FLOAT, [64, 3, 16, 16])]
+    + [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in inits],
+    [helper.make_tensor_value_info("out", TensorProto.FLOAT, [64, 18, 16, 16])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], producer_name="onnx-helper")
+m.ir_version = 6
+onnx.checker.check_model(m)
+onnx.save(m, "tests/fuzz/corpus/onnx/nvidia-style-op11.onnx")

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# darkrt build: plans round-trip (same heads as the in-memory engine, close to the reference),
+# int8 and bf16 plans run, and bad plans (truncated, flipped byte, other version, foreign
+# CPU features, not a plan) are refused with one line, never run, never crash.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "darkrt not built"
+[ -r "$FASTEST_CFG" ] && [ -r "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 missing"
+export DRT_CPU_TUNE=0
+P=$TMP/f.plan
+"$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$P" --threads 2 --verbose 2>"$TMP/build.log" >"$TMP/build.out" \
+    && ok "build fp32 plan: $(cat "$TMP/build.out")" || fail "build fp32: $(tail -3 "$TMP/build.log")"
+for pass in "pass dce" "pass fold-bn" "pass fuse-act" "pass fuse-add" "pass concat-inplace" "pass memplan" "layer   0 conv"; do
+    grep -q "$pass" "$TMP/build.log" && ok "--verbose shows '$pass'" || fail "--verbose lacks '$pass'"
+done
+"$DARKRT" run "$P" --random 7 -o "$TMP/plan.f32" >/dev/null 2>"$TMP/e1" || fail "run plan: $(cat "$TMP/e1")"
+"$DARKRT" run "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" --device cpu --random 7 -o "$TMP/mem.f32" >/dev/null 2>"$TMP/e2" || fail "run cpu: $(cat "$TMP/e2")"
+"$DARKRT" run "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" --device ref --random 7 -o "$TMP/ref.f32" >/dev/null 2>"$TMP/e3" || fail "run ref: $(cat "$TMP/e3")"
+cmp -s "$TMP/plan.f32" "$TMP/mem.f32" && ok "plan heads identical to the in-memory cpu engine's" || fail "plan heads differ from the in-memory engine's"
+python3 - "$TMP/plan.f32" "$TMP/ref.f32" <<'PY' && ok "plan heads within 1e-4 x max|ref| of the reference" || fail "plan heads far from the reference"
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
+d = np.abs(a - b).max(); m = np.abs(b).max()
+print(f"max|diff| {d:.3g} max|ref| {m:.3g}")
+sys.exit(0 if a.shape == b.shape and m > 0 and d <= 1e-4 * m else 1)
+PY
+# the portable paths: oneDNN capped below AVX-512 (and darkrt's own kernels portable)
+for isa in avx2 sse41; do
+    DRT_CPU_ISA=$isa "$DARKRT" run "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" --device cpu --random 7 -o "$TMP/$isa.f32" >/dev/null 2>"$TMP/e5" \
+        && python3 - "$TMP/$isa.f32" "$TMP/ref.f32" <<'PY' && ok "DRT_CPU_ISA=$isa: heads within 1e-4 x max|ref|" || fail "DRT_CPU_ISA=$isa: $(cat "$TMP/e5")"
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
+sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() <= 1e-4 * np.abs(b).max() else 1)
+PY
+done
+for prec in int8 bf16; do
+    "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/$prec.plan" --precision $prec --calib "$DN_DATA" >/dev/null 2>"$TMP/e4" \
+        && "$DARKRT" run "$TMP/$prec.plan" --random 7 -o "$TMP/$prec.f32" >/dev/null 2>>"$TMP/e4" \
+        && python3 - "$TMP/$prec.f32" "$TMP/ref.f32" <<'PY' && ok "$prec plan runs; heads near the reference" || fail "$prec plan: $(cat "$TMP/e4")"
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
+r = np.abs(a - b).max() / np.abs(b).max()
+print(f"relative max diff {r:.3g}")
+sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
+PY
+done
+# bad plans
+size=$(stat -c %s "$P")
+head -c $((size / 2)) "$P" >"$TMP/trunc.plan"
+expect_error "truncated plan" "trunc.plan.*(truncated|short)" "$DARKRT" run "$TMP/trunc.plan" --random 1 -o "$TMP/x.f32"
+head -c 100 "$P" >"$TMP/tiny.plan"
+expect_error "plan cut inside the header" "tiny.plan" "$DARKRT" run "$TMP/tiny.plan" --random 1 -o "$TMP/x.f32"
+cp "$P" "$TMP/flip.plan"
+printf '\x5a' | dd of="$TMP/flip.plan" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
+expect_error "flipped byte" "flip.plan.*checksum" "$DARKRT" run "$TMP/flip.plan" --random 1 -o "$TMP/x.f32"
+cp "$P" "$TMP/version.plan"
+printf '9.9.9\0\0\0' | dd of="$TMP/version.plan" bs=1 seek=16 conv=notrunc 2>/dev/null
+expect_error "other darkrt version" "version.plan.*darkrt 9.9.9.*rebuild" "$DARKRT" run "$TMP/version.plan" --random 1 -o "$TMP/x.f32"
+head -c 4096 /dev/urandom >"$TMP/random.plan"
+expect_error "not a plan" "random.plan.*not a darkrt plan" "$DARKRT" run "$TMP/random.plan" --random 1 -o "$TMP/x.f32"
+: >"$TMP/empty.plan"
+expect_error "empty plan" "empty.plan" "$DARKRT" bench "$TMP/empty.plan" --runs 1
+if grep -q avx512 /proc/cpuinfo; then
+    expect_error "plan for a CPU with AVX-512 under DRT_CPU_ISA=avx2" "f.plan.*lacks avx512" \
+        env DRT_CPU_ISA=avx2 "$DARKRT" run "$P" --random 1 -o "$TMP/x.f32"
+fi
+expect_error "fp16 on the cpu" "fp16.*bf16" "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/h.plan" --precision fp16
+expect_error "build without -o" "output plan is required" "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS"
+expect_error "bad --passes-off" "unknown pass" "$DARKRT" build "$FASTEST_CFG" -o "$TMP/y.plan" --passes-off nope
+[ ! -e "$TMP/y.plan" ] && ok "no plan written after an error" || fail "a plan was written after an error"
+finish

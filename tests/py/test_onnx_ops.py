@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Every layer form the exporter and importer handle, on small models:
+ - a cfg with mish, swish, logistic, relu, leaky, depthwise conv, route groups, maxpool stride 1
+   and 2 with Darknet's padding, dropout, upsample: export (opset 11, 13, 18), onnxruntime vs
+   darkrt's reference pass, and the round trip through the importer;
+ - a cfg with channel-mismatched shortcuts (Darknet adds min(c) channels): export + onnxruntime;
+   its Pad cannot come back through the importer, which must say so by name;
+ - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
+   (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
+   with sizes: darkrt's import vs onnxruntime."""
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+import onnxtest as t
+
+CONV = "[convolutional]\nbatch_normalize={bn}\nfilters={f}\nsize={k}\nstride={s}\npad=1\nactivation={a}\n{extra}\n"
+ANCHORS = "anchors=10,14, 23,27, 37,58, 81,82, 135,169, 344,319\n"
+
+
+def conv(f, k=3, s=1, a="leaky", bn=1, extra=""):
+    return CONV.format(f=f, k=k, s=s, a=a, bn=bn, extra=extra)
+
+
+def yolo(mask):
+    return "[yolo]\nmask=%s\n%sclasses=2\nnum=6\n\n" % (mask, ANCHORS)
+
+
+OPS_CFG = ("[net]\nwidth=64\nheight=64\nchannels=3\n\n"
+           + conv(16, a="mish")                                   # 0
+           + "[maxpool]\nsize=3\nstride=2\n\n"                     # 1: padding 2 -> 32x32
+           + conv(32, a="swish")                                  # 2
+           + "[route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n"        # 3: channels 16..31
+           + conv(16, a="logistic", extra="groups=16")            # 4: depthwise
+           + "[shortcut]\nfrom=-2\nactivation=leaky\n\n"          # 5
+           + conv(32, k=1, a="relu", bn=0)                        # 6
+           + "[dropout]\nprobability=0.1\n\n"                     # 7
+           + "[maxpool]\nsize=2\nstride=1\n\n"                     # 8: padding 1, bottom/right
+           + "[maxpool]\nsize=5\nstride=1\n\n"                     # 9
+           + "[route]\nlayers=-1,-3\n\n"                           # 10
+           + conv(21, k=1, a="linear", bn=0)                      # 11
+           + yolo("3,4,5")                                        # 12
+           + "[route]\nlayers=-4\n\n"                              # 13
+           + "[upsample]\nstride=2\n\n"                            # 14
+           + "[route]\nlayers=-1,0\n\n"                            # 15
+           + conv(21, k=1, a="linear", bn=0)                      # 16
+           + yolo("0,1,2"))
+
+SHORTCUT_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
+                + conv(16)                                        # 0
+                + conv(8)                                         # 1
+                + "[shortcut]\nfrom=-2\nactivation=linear\n\n"    # 2: from has more channels (16 > 8)
+                + conv(32)                                        # 3
+                + "[shortcut]\nfrom=-2\nactivation=leaky\n\n"     # 4: from has fewer channels (8 < 32)
+                + conv(21, k=1, a="linear", bn=0)
+                + yolo("0,1,2"))
+
+
+def write_model(d, name, text):
+    cfg, w = os.path.join(d, name + ".cfg"), os.path.join(d, name + ".weights")
+    open(cfg, "w").write(text)
+    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    return cfg, w
+
+
+def cfg_models():
+    d = t.tmpdir()
+    cfg, w = write_model(d, "ops", OPS_CFG)
+    x = t.inputs(2, 3, 64, 64, seed=5)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for flags in (["--opset", "13"], ["--opset", "11", "--batch", "dynamic"], ["--opset", "18", "--fold-bn", "--batch", "2"]):
+        path = os.path.join(d, "ops.onnx")
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        what = "ops cfg %s" % " ".join(flags)
+        n = 1 if "--batch" not in flags else 2
+        t.compare(what + ": onnxruntime vs darkrt ref", t.ort_run(path, x[:n]), [r[:n] for r in ref])
+        t.compare(what + ": round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+
+    cfg, w = write_model(d, "shortcut", SHORTCUT_CFG)
+    x = t.inputs(1, 3, 32, 32, seed=6)
+    path = os.path.join(d, "shortcut.onnx")
+    t.darkrt("convert", cfg, w, "-o", path)
+    t.check_model(path)
+    t.compare("channel-mismatched shortcuts: onnxruntime vs darkrt ref", t.ort_run(path, x), t.ref_run(cfg, x, "--weights", w))
+    r = t.darkrt("convert", path, "-o", os.path.join(d, "again.onnx"), check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode == 1 and "'l4.from.pad' (Pad, opset 13)" in msg and "supported:" in msg and len(msg.splitlines()) == 1,
+            "importing a Pad must fail with one line naming the node, op and opset: rc %d %s" % (r.returncode, msg))
+    print("Pad import refused: " + msg)
+
+
+def third_party_graph(path):
+    rs = np.random.RandomState(9)
+
+    def init(name, shape, scale=0.3):
+        a = (rs.randn(*shape) * scale).astype(np.float32)
+        return helper.make_tensor(name, TensorProto.FLOAT, a.shape, a.tobytes(), raw=True)
+
+    def ints(name, v):
+        return helper.make_tensor(name, TensorProto.INT64, [len(v)], v)
+
+    inits = [init("w1", [8, 3, 3, 3]), init("b1", [8]), init("w2", [8, 4, 1, 1]),
+             init("bn_s", [8], 1), init("bn_b", [8]), init("bn_m", [8]),
+             helper.make_tensor("bn_v", TensorProto.FLOAT, [8], (np.abs(rs.randn(8)) + 0.1).astype(np.float32).tolist()),
+             init("bn2_s", [8], 1), init("bn2_b", [8]), init("bn2_m", [8]),
+             helper.make_tensor("bn2_v", TensorProto.FLOAT, [8], (np.abs(rs.randn(8)) + 0.1).astype(np.float32).tolist()),
+             init("w3", [21, 8, 1, 1]), init("b3", [21]), init("w4", [21, 8, 1, 1]), init("b4", [21]),
+             ints("split", [4, 4]), ints("st", [4]), ints("en", [8]), ints("ax", [1]), ints("sizes", [1, 8, 32, 32])]
+    N = helper.make_node
+    nodes = [N("Conv", ["images", "w1", "b1"], ["c1"], name="conv1", auto_pad="SAME_UPPER", kernel_shape=[3, 3]),
+             N("Mish", ["c1"], ["m1"], name="mish1"),
+             N("Split", ["m1", "split"], ["s0", "s1"], name="split", axis=1),
+             N("Conv", ["s1", "w2"], ["c2"], name="conv2"),
+             N("BatchNormalization", ["c2", "bn_s", "bn_b", "bn_m", "bn_v"], ["bn"], name="bn", epsilon=1e-4),
+             N("Sigmoid", ["bn"], ["sig"], name="sig"),
+             N("Mul", ["bn", "sig"], ["sw"], name="swish"),
+             N("Slice", ["sw", "st", "en", "ax"], ["sl"], name="slice"),
+             N("Concat", ["s0", "sl"], ["cat"], name="cat", axis=1),
+             N("BatchNormalization", ["cat", "bn2_s", "bn2_b", "bn2_m", "bn2_v"], ["bn2"], name="bn2"),
+             N("LeakyRelu", ["bn2"], ["lr"], name="leaky", alpha=0.1),
+             N("MaxPool", ["lr"], ["mp"], name="pool", kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_UPPER"),
+             N("Relu", ["mp"], ["re"], name="relu"),
+             N("Dropout", ["re"], ["dr"], name="drop"),
+             N("Conv", ["dr", "w3", "b3"], ["head_a"], name="conv3"),
+             N("Resize", ["dr", "", "", "sizes"], ["up"], name="resize", mode="nearest"),
+             N("Conv", ["up", "w4", "b4"], ["c4"], name="conv4"),
+             N("Softplus", ["c4"], ["sp"], name="softplus"),
+             N("Tanh", ["sp"], ["th"], name="tanh"),
+             N("Mul", ["c4", "th"], ["head_b"], name="mish4")]
+    g = helper.make_graph(nodes, "ops", [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 32, 32])],
+                          [helper.make_tensor_value_info("head_a", TensorProto.FLOAT, [1, 21, 16, 16]),
+                           helper.make_tensor_value_info("head_b", TensorProto.FLOAT, [1, 21, 32, 32])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
+    m.ir_version = 8
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, path)
+
+
+def third_party():
+    path = os.path.join(t.tmpdir(), "ops3.onnx")
+    third_party_graph(path)
+    x = t.inputs(1, 3, 32, 32, seed=8)
+    t.compare("onnx.helper graph (Mish, Split, Slice, BN, swish, mish, SAME_UPPER, Resize sizes): darkrt(import) vs onnxruntime",
+              t.ref_run(path, x), t.ort_run(path, x))
+
+
+if __name__ == "__main__":
+    if not os.path.exists(t.DARKRT):
+        t.skip("no darkrt binary in " + t.BUILD)
+    cfg_models()
+    third_party()
+    t.finish()

@@ -1,0 +1,106 @@
+/* Graph passes on real models: the memory plan never lets two buffers whose lifetimes overlap
+ * share bytes, every read happens inside its buffer's lifetime, and the passes do what yolov3's
+ * structure implies (23 residual adds fused, 2 single-input routes aliased, planned memory well
+ * under the naive sum); dropout becomes an identity in yolo-fastest. */
+#include "darkrt.h"
+#include "graph/passes/passes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static size_t bytes4(const drt_xgraph *g, int t, void *ctx)
+{
+    (void)ctx;
+    return drt_shape_size(drt_xgraph_shape(g, t)) * 4;
+}
+
+static int check_plan(const drt_xgraph *g, const char *name)
+{
+    int fails = 0;
+    for (int a = 0; a < g->nt; a++) {
+        if (g->root[a] != a || g->last[a] < 0) continue;
+        size_t a0 = g->offset[a], a1 = a0 + bytes4(g, a, NULL);
+        if (a1 > g->arena_bytes) { printf("FAIL %s: buffer %d ends past the arena\n", name, a); fails++; }
+        for (int b = a + 1; b < g->nt; b++) {
+            if (g->root[b] != b || g->last[b] < 0) continue;
+            size_t b0 = g->offset[b], b1 = b0 + bytes4(g, b, NULL);
+            int live_overlap = g->first[a] <= g->last[b] && g->first[b] <= g->last[a];
+            if (live_overlap && a0 < b1 && b0 < a1) {
+                printf("FAIL %s: buffers %d [%d,%d] and %d [%d,%d] overlap in memory\n", name, a, g->first[a], g->last[a], b,
+                       g->first[b], g->last[b]);
+                fails++;
+            }
+        }
+    }
+    /* every reader of a tensor runs inside its buffer's lifetime */
+    int readers[64];
+    for (int t = 0; t < g->nt; t++) {
+        if (t > 0 && !g->node[t - 1].live) continue;
+        int r = g->root[t], n = drt_xgraph_readers(g, t, readers, 64);
+        for (int k = 0; k < n && k < 64; k++)
+            if (readers[k] + 1 > g->last[r] || readers[k] + 1 < g->first[r]) {
+                printf("FAIL %s: layer %d reads tensor %d outside buffer %d's lifetime\n", name, readers[k], t, r);
+                fails++;
+            }
+    }
+    return fails;
+}
+
+static int run(const char *name, const char *cfg, unsigned off, int want_fused, int want_alias, int want_identity, int ratio)
+{
+    if (access(cfg, R_OK)) { printf("skipped %s: %s missing\n", name, cfg); return 0; }
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL %s: %s\n", name, drt_last_error()); return 1; }
+    drt_xgraph *g;
+    drt_xcaps caps = {0, 4};
+    int fails = 0;
+    if (drt_xgraph_create(m, off, caps, NULL, &g) != DRT_OK || drt_xgraph_run_passes(g) != DRT_OK ||
+        drt_pass_memplan(g, bytes4, NULL) != DRT_OK) {
+        printf("FAIL %s: %s\n", name, drt_last_error());
+        drt_model_free(m);
+        return 1;
+    }
+    int fused = 0, alias = 0, ident = 0;
+    for (int i = 0; i < g->n; i++) {
+        fused += g->node[i].absorbed_by >= 0;
+        ident += g->node[i].identity && m->layers[i].type == DRT_LAYER_DROPOUT;
+        alias += g->node[i].identity && m->layers[i].type == DRT_LAYER_ROUTE;
+    }
+    fails += check_plan(g, name);
+    if (want_fused >= 0 && fused != want_fused) { printf("FAIL %s: %d adds fused, expected %d\n", name, fused, want_fused); fails++; }
+    if (want_alias >= 0 && alias != want_alias) { printf("FAIL %s: %d routes aliased, expected %d\n", name, alias, want_alias); fails++; }
+    if (want_identity >= 0 && ident != want_identity) { printf("FAIL %s: %d dropouts made identities, expected %d\n", name, ident, want_identity); fails++; }
+    int on = !(off & DRT_PASS_MEMPLAN);
+    if (on && g->arena_bytes * ratio > g->naive_bytes) {
+        printf("FAIL %s: planned %zu bytes, not under 1/%d of the naive %zu\n", name, g->arena_bytes, ratio, g->naive_bytes);
+        fails++;
+    }
+    printf("%s %s (passes_off 0x%x): %d adds fused, %d routes aliased, %d dropouts identities, planned %.1f MiB vs naive %.1f MiB\n",
+           fails ? "FAIL" : "ok", name, off, fused, alias, ident, g->arena_bytes / 1048576.0, g->naive_bytes / 1048576.0);
+    drt_xgraph_free(g);
+    drt_model_free(m);
+    return fails;
+}
+
+int main(void)
+{
+    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
+    char sh[1024], fcfg[1100];
+    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
+    snprintf(fcfg, sizeof fcfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared ? shared : sh);
+    int fails = 0;
+    fails += run("yolov3", "/usr/share/darknet/cfg/yolov3.cfg", 0, 23, 2, 0, 5);
+    fails += run("yolov3", "/usr/share/darknet/cfg/yolov3.cfg", DRT_PASS_FUSE_ADD | DRT_PASS_CONCAT_INPLACE, 0, 0, 0, 5);
+    fails += run("yolov3", "/usr/share/darknet/cfg/yolov3.cfg", DRT_PASS_MEMPLAN, 23, 2, 0, 1);
+    fails += run("yolov3-spp", "/usr/share/darknet/cfg/yolov3-spp.cfg", 0, 23, 4, 0, 5);
+    fails += run("yolov3-tiny", "/usr/share/darknet/cfg/yolov3-tiny.cfg", 0, 0, 1, 0, 2);
+    /* yolo-fastest: 18 shortcuts, each after a linear conv and a dropout; 18 dropouts */
+    fails += run("yolo-fastest-1.1", fcfg, 0, 18, -1, 18, 5);
+    fails += run("yolo-fastest-1.1", fcfg, DRT_PASS_FOLD_BN, 0, -1, 18, 5); /* the add would precede batchnorm */
+    fails += run("yolo-fastest-1.1", fcfg, DRT_PASS_DCE, 0, -1, 0, 5);
+    printf("%s\n", fails ? "FAILED" : "all checks passed");
+    return fails ? 1 : 0;
+}
