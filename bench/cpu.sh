@@ -70,6 +70,8 @@ for spec in "${MODELS[@]}"; do
     else
       NOTES+=("$name darkrt $prec: build failed: $(tail -1 "$d/build-$prec.log")")
     fi
+    [ -n "${KEEP_PLANS:-}" ] && mkdir -p "$KEEP_PLANS" && cp "$d/$prec.plan" "$d/build-$prec.log" "$KEEP_PLANS/" 2>/dev/null
+    [ -n "${KEEP_PLANS:-}" ] && mv "$KEEP_PLANS/$prec.plan" "$KEEP_PLANS/$name-$prec.plan" 2>/dev/null
     rm -f "$d/$prec.plan"
   done
   if "$DARKRT" convert "$cfg" "$w" --size ${size}x$size --batch dynamic -o "$d/model.onnx" >"$d/convert.log" 2>&1; then

@@ -232,6 +232,8 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
     }
     if (m->n_params != np) BAD("%s: model section: %llu parameters stored, the layers need %zu", path, (unsigned long long)np, m->n_params);
     get_big(&r, m->params, sizeof(float) * m->n_params);
+    for (size_t k = 0; k < m->n_params && !r.bad; k++) /* as the weights reader: NaN would reach int8 casts */
+        if (!isfinite(m->params[k])) BAD("%s: model section: parameter %zu is %g: weights must be finite", path, k, m->params[k]);
     if (f[8]) {
         if (!(m->names = calloc(f[8], sizeof *m->names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
         for (uint32_t i = 0; i < f[8] && !r.bad; i++) {
@@ -252,8 +254,11 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
     if (memcmp(h->magic, PLAN_MAGIC, 8)) return drt_error(DRT_STATUS_FORMAT, "%s: not a darkrt plan (bad magic)", path);
     if (h->format != PLAN_FORMAT)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: plan format %u: this darkrt reads format %u: rebuild the plan", path, h->format, PLAN_FORMAT);
-    if (strncmp(h->version, drt_version(), sizeof h->version))
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built by darkrt %.16s, this is darkrt %s: rebuild the plan", path, h->version, drt_version());
+    if (strncmp(h->version, drt_version(), sizeof h->version)) {
+        char v[sizeof h->version + 1] = {0}; /* the file's bytes: printable ones only, the message stays one line */
+        for (size_t i = 0; i < sizeof h->version && h->version[i]; i++) v[i] = h->version[i] >= ' ' && h->version[i] < 127 ? h->version[i] : '?';
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built by darkrt %s, this is darkrt %s: rebuild the plan", path, v, drt_version());
+    }
     if (h->header_size != sizeof *h || h->layer_size != sizeof(drt_layer))
         return drt_error(DRT_STATUS_FORMAT, "%s: header or layer record size differs from this darkrt's: rebuild the plan", path);
     if (h->file_size != size)

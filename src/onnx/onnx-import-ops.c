@@ -94,9 +94,10 @@ static drt_status chain_from(ix *x, int n, int xv, act_match *am)
 /* Folds the activation that alone consumes value yv into the layer making it. */
 static drt_status fuse_act(ix *x, int yv, drt_act *act, int *final_out)
 {
-    const ix_value *y = &x->vals[yv];
     *act = DRT_ACT_LINEAR;
     *final_out = yv;
+    if (yv < 0) return DRT_OK; /* an unnamed output: nothing consumes it */
+    const ix_value *y = &x->vals[yv];
     if (y->is_output || y->n_consumers == 0 || y->n_consumers > 2) return DRT_OK;
     act_match am;
     DRT_TRY(chain_from(x, y->consumers[0], yv, &am));
@@ -114,6 +115,7 @@ static drt_status fuse_act(ix *x, int yv, drt_act *act, int *final_out)
 
 static drt_status define_value(ix *x, int v, int layer)
 {
+    if (v < 0) return DRT_OK; /* an unnamed output: nothing can read it */
     x->vals[v].kind = IX_LAYER;
     x->vals[v].layer = layer;
     return DRT_OK;

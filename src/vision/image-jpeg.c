@@ -13,6 +13,7 @@ typedef struct jpeg_guard {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
     int truncated;
+    uint8_t *pixels; /* decompress()'s buffer, freed by the caller even after a longjmp */
 } jpeg_guard;
 
 static void on_error(j_common_ptr cinfo)
@@ -51,6 +52,7 @@ static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinf
                        cinfo->output_width, cinfo->output_height);
         return NULL;
     }
+    ((jpeg_guard *)cinfo->err)->pixels = pixels;
     while (cinfo->output_scanline < cinfo->output_height) {
         JSAMPROW r = pixels + row * cinfo->output_scanline;
         jpeg_read_scanlines(cinfo, &r, 1);
@@ -97,6 +99,6 @@ drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t s
                           cinfo.output_components, orientation, out);
 done:
     jpeg_destroy_decompress(&cinfo);
-    free(pixels);
+    free(pixels ? pixels : guard.pixels);
     return s;
 }

@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -67,6 +68,16 @@ static drt_status check_bmp(const char *path, const uint8_t *d, size_t n)
     if ((file_size && file_size > n) || offset >= n)
         return drt_error(DRT_STATUS_FORMAT, "%s: BMP: header says %lu bytes with pixels at %lu, the file has %zu: "
                          "the file is truncated", path, file_size, offset, n);
+    if (n >= 34 && (d[30] | d[31] << 8 | d[32] << 16 | (unsigned long)d[33] << 24) == 0) { /* uncompressed: rows are all there */
+        int32_t w, h;
+        memcpy(&w, d + 18, 4);
+        memcpy(&h, d + 22, 4);
+        unsigned long long rows = (unsigned long long)(h < 0 ? -(long long)h : h), bpp = d[28] | d[29] << 8;
+        unsigned long long need = offset + rows * (((unsigned long long)(w < 0 ? 0 : w) * bpp + 31) / 32 * 4);
+        if (need > n)
+            return drt_error(DRT_STATUS_FORMAT, "%s: BMP: %dx%d pixels need %llu bytes, the file has %zu: the file is truncated",
+                             path, w, h, need, n);
+    }
     return DRT_OK;
 }
 
@@ -80,10 +91,11 @@ drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t si
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &n))
         return drt_error(DRT_STATUS_FORMAT, "%s: %s header: %s", path, format, stbi_failure_reason());
     DRT_TRY(drt_image_check_size(path, format, w, h));
-    uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 3);
+    /* stb's own channels: its 16-bit grey-to-RGB conversion overreads the buffer (Debian's stb 2.27) */
+    uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 0);
     if (!pixels)
         return drt_error(DRT_STATUS_FORMAT, "%s: %s: %s", path, format, stbi_failure_reason());
-    drt_status s = drt_image_from_u8(path, pixels, w, h, 3, 1, out);
+    drt_status s = drt_image_from_u8(path, pixels, w, h, n, 1, out);
     stbi_image_free(pixels);
     return s;
 }

@@ -43,6 +43,20 @@ print(f"relative max diff {r:.3g}")
 sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
 PY
 done
+# a plan that chose darkrt's Winograd (forced) loads it back and still matches the reference
+TW="$DRT_DATA/yolov3-tiny.weights"
+if [ -s "$TW" ]; then
+    DRT_CPU_WINOGRAD=force "$DARKRT" build "$DN_CFG/yolov3-tiny.cfg" --weights "$TW" --size 160x160 -o "$TMP/w.plan" --verbose \
+        2>"$TMP/w.log" >/dev/null || fail "winograd build: $(tail -1 "$TMP/w.log")"
+    grep -q "winograd" "$TMP/w.log" && ok "--verbose names the Winograd layers" || fail "no layer took Winograd"
+    "$DARKRT" run "$TMP/w.plan" --random 3 -o "$TMP/w.f32" >/dev/null 2>"$TMP/e6" || fail "run winograd plan: $(cat "$TMP/e6")"
+    "$DARKRT" run "$DN_CFG/yolov3-tiny.cfg" -w "$TW" --size 160x160 --device ref --random 3 -o "$TMP/wr.f32" >/dev/null 2>&1
+    python3 - "$TMP/w.f32" "$TMP/wr.f32" <<'PY' && ok "winograd plan heads within 1e-4 x max|ref|" || fail "winograd plan heads far from the reference"
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
+sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() <= 1e-4 * np.abs(b).max() else 1)
+PY
+fi
 # bad plans
 size=$(stat -c %s "$P")
 head -c $((size / 2)) "$P" >"$TMP/trunc.plan"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A short fuzz pass in CI: each libFuzzer target (tests/fuzz) for DRT_FUZZ_SECONDS (default 15) seconds,
+# A short fuzz pass in CI: each libFuzzer target (tests/fuzz) for DRT_FUZZ_SECONDS (default 15) seconds, (fixed -seed=1, so a CI run repeats the same mutations)
 # built with clang by `make fuzz` next to this test build. Skips where clang's libFuzzer is missing,
 # or with DRT_FUZZ_SECONDS=0. A crash fails the test; its input is kept in $DRT_BUILD/fuzz-artifacts.
 source "$(dirname "$0")/../lib.sh"
@@ -28,7 +28,7 @@ for d in tests/fuzz/crashes/*/; do
     fi
 done
 
-FUZZ_NO_BUILD=1 FUZZ_BUILD="$fuzz_build" FUZZ_WORK="$TMP/work" bash scripts/fuzz.sh -t "$secs" | tee "$TMP/fuzz.out"
+FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" FUZZ_NO_BUILD=1 FUZZ_BUILD="$fuzz_build" FUZZ_WORK="$TMP/work" bash scripts/fuzz.sh -t "$secs" | tee "$TMP/fuzz.out"
 rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then
     mkdir -p "$DRT_BUILD/fuzz-artifacts"

@@ -25,7 +25,7 @@ typedef struct drt_xnode {
 /* What the backend's kernels can do; passes only choose placements the backend can run. */
 typedef struct drt_xcaps {
     int conv_strided;  /* convs read and write a channel slice of a wider buffer */
-    size_t elem_size;  /* bytes per activation value (memory planning) */
+    size_t elem_size;  /* bytes per activation value (informational; memplan asks bytes_of) */
 } drt_xcaps;
 
 typedef struct drt_xgraph {
@@ -47,8 +47,9 @@ drt_status drt_xgraph_create(const drt_model *m, unsigned passes_off, drt_xcaps 
                              drt_xgraph **g_out);
 void drt_xgraph_free(drt_xgraph *g);
 
-/* The standard pipeline: dce, fold-bn, fuse-act, fuse-add, concat-inplace, cheap upsample
- * (reported), then memory planning (drt_pass_memplan) once the backend knows element sizes. */
+/* The standard pipeline: dce, fold-bn, fuse-act, fuse-add, concat-inplace, upsample (reports
+ * the row-replication plan). Memory planning (drt_pass_memplan) runs after, once the backend
+ * knows each buffer's element type. */
 drt_status drt_xgraph_run_passes(drt_xgraph *g);
 
 drt_status drt_pass_dce(drt_xgraph *g);
@@ -62,7 +63,7 @@ drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *
 
 /* Shape of tensor t (t = 0: the network input). */
 drt_shape drt_xgraph_shape(const drt_xgraph *g, int t);
-/* Calls fn(reader layer, ctx) for every live layer reading tensor t. Returns the count. */
+/* The live layers reading tensor t, in order (up to max stored in readers); returns the count. */
 int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max);
 /* Tensor t is the whole of its root buffer (not a channel slice of a wider one). */
 int drt_xgraph_dense(const drt_xgraph *g, int t);

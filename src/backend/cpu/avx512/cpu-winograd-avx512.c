@@ -1,7 +1,7 @@
-/* Winograd F(2x2, 3x3) for fp32 3x3 stride-1 convolutions (oneDNN 2.6 has no Winograd for this
+/* Winograd F(4x4, 3x3) for fp32 3x3 stride-1 convolutions (oneDNN 2.6 has no Winograd for this
  * CPU: its winograd algorithm returns "unimplemented" here). Compiled for AVX-512 (avx512/): only
- * reached where drt_cpu_wino_allowed() saw AVX-512 at run time. 16 batched GEMMs (oneDNN matmul)
- * replace the direct convolution: 4 multiplications per output instead of 9; the input and
+ * reached where drt_cpu_wino_allowed() saw AVX-512 at run time. 36 batched GEMMs (oneDNN matmul)
+ * replace the direct convolution: 2.25 multiplications per output instead of 9; the input and
  * output transforms are darkrt's own, vectorized over the NHWC channels, with bias, activation
  * and the in-place residual add done in the output transform. Chosen per layer only when it
  * measures faster than oneDNN's direct convolution. */
@@ -35,22 +35,33 @@ int drt_cpu_wino_eligible(const cpu_state *st, int i)
            (x->act_fused || l->act == DRT_ACT_LINEAR);
 }
 
+/* F(4x4, 3x3) (Lavin & Gray): 6x6 input tiles, 36 GEMMs, 4x4 outputs per tile. */
+#define TI 6 /* input tile */
+#define TO 4 /* output tile */
+#define NJ (TI * TI)
+static const float BT[TI][TI] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                 {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+static const float GM[TI][3] = {{1.f / 4, 0, 0},
+                                {-1.f / 6, -1.f / 6, -1.f / 6},
+                                {-1.f / 6, 1.f / 6, -1.f / 6},
+                                {1.f / 24, 1.f / 12, 1.f / 6},
+                                {1.f / 24, -1.f / 12, 1.f / 6},
+                                {0, 0, 1}};
+static const float AT[TO][TI] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
 /* U[j][c][k] = (G g G^T)[j] for each 3x3 kernel g of (k, c). */
 static void transform_weights(const float *w, const float *mul, int C, int K, float *u)
 {
     for (int k = 0; k < K; k++)
         for (int c = 0; c < C; c++) {
             const float *g = w + ((size_t)k * C + c) * 9;
-            float s = mul ? mul[k] : 1.f, gg[4][3], r[4][4];
-            for (int q = 0; q < 3; q++) {
-                float a = g[q] * s, b = g[3 + q] * s, d = g[6 + q] * s;
-                gg[0][q] = a; gg[1][q] = 0.5f * (a + b + d); gg[2][q] = 0.5f * (a - b + d); gg[3][q] = d;
-            }
-            for (int p = 0; p < 4; p++) {
-                float a = gg[p][0], b = gg[p][1], d = gg[p][2];
-                r[p][0] = a; r[p][1] = 0.5f * (a + b + d); r[p][2] = 0.5f * (a - b + d); r[p][3] = d;
-            }
-            for (int j = 0; j < 16; j++) u[((size_t)j * C + c) * K + k] = r[j / 4][j % 4];
+            float s = mul ? mul[k] : 1.f, gg[TI][3], r[TI][TI];
+            for (int p = 0; p < TI; p++)
+                for (int q = 0; q < 3; q++)
+                    gg[p][q] = s * (GM[p][0] * g[q] + GM[p][1] * g[3 + q] + GM[p][2] * g[6 + q]);
+            for (int p = 0; p < TI; p++)
+                for (int q = 0; q < TI; q++) r[p][q] = GM[q][0] * gg[p][0] + GM[q][1] * gg[p][1] + GM[q][2] * gg[p][2];
+            for (int j = 0; j < NJ; j++) u[((size_t)j * C + c) * K + k] = r[j / TI][j % TI];
         }
 }
 
@@ -60,33 +71,33 @@ static void input_transform(const cpu_wino *wg, const float *src, float *v, int 
     for (int ty = ty0; ty < ty1; ty++)
         for (int tx = 0; tx < wg->TW; tx++) {
             size_t t = (size_t)ty * wg->TW + tx;
-            const float *px[4][4];
-            for (int r = 0; r < 4; r++)
-                for (int q = 0; q < 4; q++) {
-                    int y = 2 * ty - 1 + r, x = 2 * tx - 1 + q;
+            const float *px[TI][TI];
+            for (int r = 0; r < TI; r++)
+                for (int q = 0; q < TI; q++) {
+                    int y = TO * ty - 1 + r, x = TO * tx - 1 + q;
                     px[r][q] = (y < 0 || y >= wg->H || x < 0 || x >= wg->W) ? NULL : src + ((size_t)y * wg->W + x) * wg->C;
                 }
             for (int c0 = 0; c0 < wg->C; c0 += CB) {
-                float d[4][4][CB], m[4][4][CB];
-                for (int r = 0; r < 4; r++)
-                    for (int q = 0; q < 4; q++)
+                float d[TI][TI][CB], m[TI][TI][CB];
+                for (int r = 0; r < TI; r++)
+                    for (int q = 0; q < TI; q++)
                         for (int k = 0; k < CB; k++) d[r][q][k] = px[r][q] ? px[r][q][c0 + k] : 0.f;
-                for (int q = 0; q < 4; q++)
-                    for (int k = 0; k < CB; k++) {
-                        m[0][q][k] = d[0][q][k] - d[2][q][k];
-                        m[1][q][k] = d[1][q][k] + d[2][q][k];
-                        m[2][q][k] = d[2][q][k] - d[1][q][k];
-                        m[3][q][k] = d[1][q][k] - d[3][q][k];
+                for (int i = 0; i < TI; i++)
+                    for (int q = 0; q < TI; q++)
+                        for (int k = 0; k < CB; k++) {
+                            float acc = 0;
+                            for (int r = 0; r < TI; r++) acc += BT[i][r] * d[r][q][k];
+                            m[i][q][k] = acc;
+                        }
+                for (int i = 0; i < TI; i++)
+                    for (int j = 0; j < TI; j++) {
+                        float *o = v + (size_t)(i * TI + j) * plane + t * wg->C + c0;
+                        for (int k = 0; k < CB; k++) {
+                            float acc = 0;
+                            for (int q = 0; q < TI; q++) acc += BT[j][q] * m[i][q][k];
+                            o[k] = acc;
+                        }
                     }
-                for (int r = 0; r < 4; r++) {
-                    float *o = v + t * wg->C + c0 + (size_t)(r * 4) * plane;
-                    for (int k = 0; k < CB; k++) {
-                        o[k] = m[r][0][k] - m[r][2][k];
-                        o[plane + k] = m[r][1][k] + m[r][2][k];
-                        o[2 * plane + k] = m[r][2][k] - m[r][1][k];
-                        o[3 * plane + k] = m[r][1][k] - m[r][3][k];
-                    }
-                }
             }
         }
 }
@@ -103,23 +114,24 @@ static void output_transform(const cpu_wino *wg, const float *mo, float *dst, in
         for (int tx = 0; tx < wg->TW; tx++) {
             size_t t = (size_t)ty * wg->TW + tx;
             for (int k0 = 0; k0 < wg->K; k0 += CB) {
-                float r[2][4][CB], y[2][2][CB];
-                for (int q = 0; q < 4; q++) {
-                    const float *m0 = mo + (size_t)q * plane + t * wg->K + k0;
-                    for (int k = 0; k < CB; k++) {
-                        float a = m0[k], b = m0[4 * plane + k], c = m0[8 * plane + k], d = m0[12 * plane + k];
-                        r[0][q][k] = a + b + c;
-                        r[1][q][k] = b - c - d;
-                    }
-                }
-                for (int p = 0; p < 2; p++)
-                    for (int k = 0; k < CB; k++) {
-                        y[p][0][k] = r[p][0][k] + r[p][1][k] + r[p][2][k];
-                        y[p][1][k] = r[p][1][k] - r[p][2][k] - r[p][3][k];
-                    }
-                for (int p = 0; p < 2; p++)
-                    for (int q = 0; q < 2; q++) {
-                        int oy = 2 * ty + p, ox = 2 * tx + q;
+                float r[TO][TI][CB], y[TO][TO][CB];
+                for (int p = 0; p < TO; p++)
+                    for (int q = 0; q < TI; q++)
+                        for (int k = 0; k < CB; k++) {
+                            float acc = 0;
+                            for (int i = 0; i < TI; i++) acc += AT[p][i] * mo[(size_t)(i * TI + q) * plane + t * wg->K + k0 + k];
+                            r[p][q][k] = acc;
+                        }
+                for (int p = 0; p < TO; p++)
+                    for (int s = 0; s < TO; s++)
+                        for (int k = 0; k < CB; k++) {
+                            float acc = 0;
+                            for (int q = 0; q < TI; q++) acc += AT[s][q] * r[p][q][k];
+                            y[p][s][k] = acc;
+                        }
+                for (int p = 0; p < TO; p++)
+                    for (int q = 0; q < TO; q++) {
+                        int oy = TO * ty + p, ox = TO * tx + q;
                         if (oy >= OH || ox >= OW) continue;
                         float *o = dst + ((size_t)oy * OW + ox) * wg->K + k0;
                         for (int k = 0; k < CB; k++) {
@@ -147,15 +159,15 @@ void drt_cpu_wino_sizes(const cpu_state *st, int i, size_t *v_bytes, size_t *m_b
 {
     const drt_layer *l = &st->m->layers[i];
     drt_shape in = drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]));
-    size_t t = (size_t)((l->out.h + 1) / 2) * ((l->out.w + 1) / 2);
-    *v_bytes = 16 * t * (size_t)in.c * sizeof(float);
-    *m_bytes = 16 * t * (size_t)l->filters * sizeof(float);
+    size_t t = (size_t)((l->out.h + TO - 1) / TO) * ((l->out.w + TO - 1) / TO);
+    *v_bytes = NJ * t * (size_t)in.c * sizeof(float);
+    *m_bytes = NJ * t * (size_t)l->filters * sizeof(float);
 }
 
 static drt_status matmul(cpu_state *st, cpu_wino *wg, const float *u_plain)
 {
     dnnl_memory_desc_t a, b, bany, c;
-    dnnl_dims_t da = {16, wg->T, wg->C}, db = {16, wg->C, wg->K}, dc = {16, wg->T, wg->K};
+    dnnl_dims_t da = {NJ, wg->T, wg->C}, db = {NJ, wg->C, wg->K}, dc = {NJ, wg->T, wg->K};
     dnnl_memory_desc_init_by_tag(&a, 3, da, dnnl_f32, dnnl_abc);
     dnnl_memory_desc_init_by_tag(&b, 3, db, dnnl_f32, dnnl_abc);
     dnnl_memory_desc_init_by_tag(&bany, 3, db, dnnl_f32, dnnl_format_tag_any);
@@ -201,12 +213,12 @@ drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out)
     cpu_wino *wg = calloc(1, sizeof *wg);
     if (!wg) return drt_error(DRT_STATUS_OOM, "winograd: out of memory");
     wg->C = in.c; wg->K = l->filters; wg->H = in.h; wg->W = in.w;
-    wg->TH = (l->out.h + 1) / 2; wg->TW = (l->out.w + 1) / 2; wg->T = wg->TH * wg->TW;
+    wg->TH = (l->out.h + TO - 1) / TO; wg->TW = (l->out.w + TO - 1) / TO; wg->T = wg->TH * wg->TW;
     wg->act = x->act_fused ? l->act : DRT_ACT_LINEAR;
     wg->sum = x->sum_from >= 0;
     wg->sum_act = x->sum_act;
     wg->bias = calloc((size_t)wg->K, sizeof(float));
-    float *u = malloc(sizeof(float) * 16 * (size_t)wg->C * wg->K);
+    float *u = malloc(sizeof(float) * NJ * (size_t)wg->C * wg->K);
     drt_status s = wg->bias && u ? DRT_OK : drt_error(DRT_STATUS_OOM, "winograd: out of memory");
     if (s == DRT_OK) {
         if (x->bn_folded) memcpy(wg->bias, x->bn_add, sizeof(float) * (size_t)wg->K);
@@ -220,7 +232,7 @@ drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out)
     return DRT_OK;
 }
 
-size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg) { return 16 * (size_t)wg->C * wg->K * sizeof(float); }
+size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg) { return NJ * (size_t)wg->C * wg->K * sizeof(float); }
 
 typedef struct wino_job {
     const cpu_wino *wg;
