@@ -214,6 +214,8 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
     get(&r, &np, 8);
     if (r.bad || f[0] > 100000 || f[5] >= DRT_BN_COUNT || f[6] >= DRT_RESIZE_COUNT || f[8] > 100000)
         BAD("%s: model section: header out of range", path);
+    if ((size_t)f[0] > (r.n - r.off) / sizeof(drt_layer))
+        BAD("%s: model section: %u layers announced, only %zu bytes left", path, f[0], r.n - r.off);
     if ((s = drt_model_alloc((int)f[0], &m)) != DRT_OK) goto done;
     m->width = (int)f[1]; m->height = (int)f[2]; m->channels = (int)f[3]; m->batch = (int)f[4];
     m->bn = (drt_bn_formula)f[5]; m->resize = (drt_resize)f[6]; m->has_weights = (int)f[7];
@@ -226,11 +228,20 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
             BAD("%s: model section: layer %d has an unknown type or activation", path, i);
     }
     if (r.bad) BAD("%s: model section: truncated in the layers", path);
-    if ((s = drt_model_infer_shapes(m)) != DRT_OK || (s = drt_model_alloc_params(m)) != DRT_OK) {
+    if ((s = drt_model_infer_shapes(m)) != DRT_OK) {
         drt_error_prefix("%s: model section", path);
         goto done;
     }
-    if (m->n_params != np) BAD("%s: model section: %llu parameters stored, the layers need %zu", path, (unsigned long long)np, m->n_params);
+    /* Check the parameter count against the layers and the bytes present before allocating. */
+    size_t need = 0;
+    for (int i = 0; i < m->n_layers; i++) need += drt_layer_param_count(m, &m->layers[i]);
+    if (need != np) BAD("%s: model section: %llu parameters stored, the layers need %zu", path, (unsigned long long)np, need);
+    if (np > (r.n - r.off) / sizeof(float))
+        BAD("%s: model section: %llu parameters announced, only %zu bytes left", path, (unsigned long long)np, r.n - r.off);
+    if ((s = drt_model_alloc_params(m)) != DRT_OK) {
+        drt_error_prefix("%s: model section", path);
+        goto done;
+    }
     get_big(&r, m->params, sizeof(float) * m->n_params);
     for (size_t k = 0; k < m->n_params && !r.bad; k++) /* as the weights reader: NaN would reach int8 casts */
         if (!isfinite(m->params[k])) BAD("%s: model section: parameter %zu is %g: weights must be finite", path, k, m->params[k]);
