@@ -68,14 +68,32 @@ static drt_status check_bmp(const char *path, const uint8_t *d, size_t n)
     if ((file_size && file_size > n) || offset >= n)
         return drt_error(DRT_STATUS_FORMAT, "%s: BMP: header says %lu bytes with pixels at %lu, the file has %zu: "
                          "the file is truncated", path, file_size, offset, n);
-    if (n >= 34 && (d[30] | d[31] << 8 | d[32] << 16 | (unsigned long)d[33] << 24) == 0) { /* uncompressed: rows are all there */
-        int32_t w, h;
-        memcpy(&w, d + 18, 4);
-        memcpy(&h, d + 22, 4);
-        unsigned long long rows = (unsigned long long)(h < 0 ? -(long long)h : h), bpp = d[28] | d[29] << 8;
+    unsigned long compression = n >= 34 ? (d[30] | d[31] << 8 | d[32] << 16 | (unsigned long)d[33] << 24) : 0;
+    unsigned long header_size = n >= 18 ? (d[14] | d[15] << 8 | d[16] << 16 | (unsigned long)d[17] << 24) : 0;
+    /* stb reads only uncompressed (0) and bitfield (3) pixels; anything else it may misread at length */
+    if (header_size > 12 && compression != 0 && compression != 3)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: BMP compression %lu: only uncompressed and bitfield BMPs are read",
+                         path, compression);
+    if (n >= 26) { /* uncompressed rows must all be there (OS/2 headers keep 16-bit sizes) */
+        long long w, h;
+        unsigned long long bpp;
+        if (header_size <= 12) {
+            w = d[18] | d[19] << 8;
+            h = d[20] | d[21] << 8;
+            bpp = d[24] | d[25] << 8;
+        } else {
+            if (n < 30) return drt_error(DRT_STATUS_FORMAT, "%s: BMP: %zu bytes: shorter than its info header", path, n);
+            int32_t w32, h32;
+            memcpy(&w32, d + 18, 4);
+            memcpy(&h32, d + 22, 4);
+            w = w32;
+            h = h32;
+            bpp = d[28] | d[29] << 8;
+        }
+        unsigned long long rows = (unsigned long long)(h < 0 ? -h : h);
         unsigned long long need = offset + rows * (((unsigned long long)(w < 0 ? 0 : w) * bpp + 31) / 32 * 4);
         if (need > n)
-            return drt_error(DRT_STATUS_FORMAT, "%s: BMP: %dx%d pixels need %llu bytes, the file has %zu: the file is truncated",
+            return drt_error(DRT_STATUS_FORMAT, "%s: BMP: %lldx%lld pixels need %llu bytes, the file has %zu: the file is truncated",
                              path, w, h, need, n);
     }
     return DRT_OK;
