@@ -118,6 +118,18 @@ def _maxpool(x, size, stride, padding):
     return F.max_pool2d(x, size, stride)
 
 
+def _route(outs, p):
+    """Darknet's route: the group_id-th channel slice of each listed layer, concatenated."""
+    parts = []
+    for v in p["layers"]:
+        t = outs[v]
+        if p["groups"] > 1:
+            step = t.shape[1] // p["groups"]
+            t = t[:, p["group_id"] * step:(p["group_id"] + 1) * step]
+        parts.append(t)
+    return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+
+
 def _shortcut(prev, add):
     """Darknet's shortcut_cpu: out = prev, plus add over the common channels, sampled by width ratio."""
     if prev.shape == add.shape:
@@ -215,14 +227,7 @@ class DarknetModel(nn.Module):
             elif kind == "maxpool":
                 x = _maxpool(x, p["size"], p["stride"], p["padding"])
             elif kind == "route":
-                parts = []
-                for v in p["layers"]:
-                    t = outs[v]
-                    if p["groups"] > 1:
-                        step = t.shape[1] // p["groups"]
-                        t = t[:, p["group_id"] * step:(p["group_id"] + 1) * step]
-                    parts.append(t)
-                x = parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+                x = _route(outs, p)
             elif kind == "shortcut":
                 x = p["act"](_shortcut(x, outs[p["from"]]))
             elif kind == "upsample":

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_darknet import build_model  # noqa: E402
+from torch_darknet import _maxpool, _route, build_model  # noqa: E402
 
 
 class Fast(torch.nn.Module):
@@ -68,20 +68,9 @@ class Fast(torch.nn.Module):
                 elif act == "swish":
                     x = F.silu(x)
             elif kind == "maxpool":
-                size, stride, padding = p["size"], p["stride"], p["padding"]
-                if padding:
-                    left = padding // 2
-                    x = F.pad(x, (left, padding - left, left, padding - left), value=float("-inf"))
-                x = F.max_pool2d(x, size, stride)
+                x = _maxpool(x, p["size"], p["stride"], p["padding"])
             elif kind == "route":
-                parts = []
-                for v in p["layers"]:
-                    t = outs[v]
-                    if p["groups"] > 1:
-                        step = t.shape[1] // p["groups"]
-                        t = t[:, p["group_id"] * step:(p["group_id"] + 1) * step]
-                    parts.append(t)
-                x = parts[0] if len(parts) == 1 else torch.cat(parts, 1)
+                x = _route(outs, p)
             elif kind == "shortcut":
                 x = x + outs[p["from"]]  # the benchmark models' shortcuts have equal shapes, linear
             elif kind == "upsample":
