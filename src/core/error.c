@@ -30,6 +30,14 @@ const char *drt_status_str(drt_status status)
 
 const char *drt_last_error(void) { return last_error; }
 
+/* Error texts quote names and lines from files (cfg keys, ONNX names, plan versions): a control
+ * byte there must not split the one-line message or drive the terminal, so it shows as '?'. */
+static void one_printable_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 const char *drt_version(void) { return "0.1.0"; }
 
 drt_status drt_error(drt_status status, const char *fmt, ...)
@@ -38,6 +46,7 @@ drt_status drt_error(drt_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
+    one_printable_line(last_error);
     return status;
 }
 
@@ -50,6 +59,7 @@ drt_status drt_error_errno(drt_status status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(last_error, sizeof last_error, "%s: %s", msg, strerror(saved));
+    one_printable_line(last_error);
     return status;
 }
 
@@ -62,6 +72,7 @@ void drt_error_prefix(const char *fmt, ...)
     va_end(ap);
     memcpy(old, last_error, sizeof old);
     snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+    one_printable_line(last_error);
 }
 
 void drt_error_clear(void) { last_error[0] = '\0'; }
@@ -70,9 +81,10 @@ void drt_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("darkrt: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    one_printable_line(msg);
+    fprintf(stderr, "darkrt: warning: %s\n", msg);
     va_end(ap);
 }
 

@@ -17,24 +17,6 @@ static int seen_bytes(int32_t major, int32_t minor)
     return (major * 10 + minor) >= 2 && major < 1000 && minor < 1000 ? 8 : 4;
 }
 
-static drt_status check_values(const drt_model *m, const char *path)
-{
-    for (int i = 0; i < m->n_layers; i++) {
-        const drt_layer *l = &m->layers[i];
-        if (l->type != DRT_LAYER_CONV) continue;
-        size_t n = drt_layer_param_count(m, l);
-        for (size_t k = 0; k < n; k++)
-            if (!isfinite(l->biases[k]))
-                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (cfg line %d) float %zu of %zu is %g: weights must be finite",
-                                 path, i, l->line, k, n, l->biases[k]);
-        for (int f = 0; l->batch_normalize && f < l->filters; f++)
-            if (l->rolling_var[f] < 0)
-                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (cfg line %d) rolling variance %g of filter %d: must be >= 0",
-                                 path, i, l->line, l->rolling_var[f], f);
-    }
-    return DRT_OK;
-}
-
 drt_status drt_darknet_read_weights(drt_model *m, const char *path)
 {
     drt_status s = DRT_OK;
@@ -70,7 +52,7 @@ drt_status drt_darknet_read_weights(drt_model *m, const char *path)
         s = drt_error_errno(DRT_STATUS_IO, "%s: read failed", path);
         goto done;
     }
-    if ((s = check_values(m, path)) != DRT_OK) goto done;
+    if ((s = drt_model_check_params(m, path)) != DRT_OK) goto done;
     m->has_weights = 1;
 done:
     fclose(fp);

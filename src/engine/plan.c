@@ -243,8 +243,8 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
         goto done;
     }
     get_big(&r, m->params, sizeof(float) * m->n_params);
-    for (size_t k = 0; k < m->n_params && !r.bad; k++) /* as the weights reader: NaN would reach int8 casts */
-        if (!isfinite(m->params[k])) BAD("%s: model section: parameter %zu is %g: weights must be finite", path, k, m->params[k]);
+    if (r.bad) BAD("%s: model section: truncated in the parameters", path);
+    if ((s = drt_model_check_params(m, path)) != DRT_OK) goto done;
     if (f[8]) {
         if (!(m->names = calloc(f[8], sizeof *m->names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
         for (uint32_t i = 0; i < f[8] && !r.bad; i++) {

@@ -62,6 +62,26 @@ void drt_model_free(drt_model *m)
     free(m);
 }
 
+drt_status drt_model_check_params(const drt_model *m, const char *path)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_CONV || !l->biases) continue;
+        char where[64] = ""; /* the cfg line, when the layer came from a cfg */
+        if (l->line > 0) snprintf(where, sizeof where, " (cfg line %d)", l->line);
+        size_t n = drt_layer_param_count(m, l);
+        for (size_t k = 0; k < n; k++) /* NaN would reach int8 casts and fp16 conversions */
+            if (!isfinite(l->biases[k]))
+                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s float %zu of %zu is %g: weights must be finite",
+                                 path, i, where, k, n, l->biases[k]);
+        for (int f = 0; l->batch_normalize && f < l->filters; f++)
+            if (l->rolling_var[f] < 0)
+                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s rolling variance %g of filter %d: must be >= 0",
+                                 path, i, where, l->rolling_var[f], f);
+    }
+    return DRT_OK;
+}
+
 drt_shape drt_model_input_shape(const drt_model *m, int i)
 {
     const drt_layer *l = &m->layers[i];

@@ -98,6 +98,10 @@ size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);
 /* Allocates model->params for every conv (zeroed) and points the layer views into it. */
 drt_status drt_model_alloc_params(drt_model *model);
 
+/* Refuses parameters no engine can use: a NaN or infinite float, a negative batchnorm variance.
+ * Every reader of weights (Darknet, ONNX, plans) calls it, so the engines never see them. */
+drt_status drt_model_check_params(const drt_model *model, const char *path);
+
 /* Input shape of layer i's first input. */
 drt_shape drt_model_input_shape(const drt_model *model, int i);
 

@@ -187,6 +187,9 @@ static drt_status read_bn(ix *x, int node, int f, float *bn, float *eps)
                            t->name ? t->name : "", f);
         DRT_TRY(ix_tensor_floats(x, node, t, bn + (size_t)k * f, (size_t)f));
     }
+    for (int o = 0; o < f; o++) /* sqrt(var + epsilon) must be real */
+        if (!((double)bn[3 * f + o] + *eps >= 0))
+            return ix_fail(x, node, DRT_STATUS_FORMAT, "variance %g of channel %d: var + epsilon must be >= 0", bn[3 * f + o], o);
     return DRT_OK;
 }
 

@@ -342,7 +342,7 @@ static drt_status finish_model(ix *x)
     }
     m->has_weights = 1;
     m->bn = DRT_BN_ALEXEYAB; /* ONNX BatchNormalization divides by sqrt(var + epsilon) */
-    return DRT_OK;
+    return drt_model_check_params(m, x->path);
 }
 
 static drt_status import_graph(ix *x)

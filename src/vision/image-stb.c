@@ -22,14 +22,21 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
+/* Whitespace and comments exactly as stb's stbi__pnm_skip_whitespace sees them: a comment
+ * ends at \n or \r, or this check and stb would read different numbers. */
+static int pnm_space(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 /* The next header number of a PNM (after whitespace and # comments); -1 when malformed. */
 static long pnm_number(const uint8_t *d, size_t n, size_t *pos)
 {
     size_t i = *pos;
     for (;;) {
-        while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n')) i++;
+        while (i < n && pnm_space(d[i])) i++;
         if (i < n && d[i] == '#')
-            while (i < n && d[i] != '\n') i++;
+            while (i < n && d[i] != '\n' && d[i] != '\r') i++;
         else break;
     }
     long v = 0;

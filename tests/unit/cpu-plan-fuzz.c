@@ -4,6 +4,7 @@
  * runs; never crash or read out of bounds (run under ASan). Deterministic seed. */
 #include "darkrt.h"
 #include "engine/plan.h"
+#include "graph/model.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +49,10 @@ int main(void)
         return 1;
     }
     drt_engine_free(e);
+    float var0[4]; /* the first batchnorm's variances, to find them in the plan */
+    int bn_layer = 0;
+    while (bn_layer < m->n_layers && !m->layers[bn_layer].batch_normalize) bn_layer++;
+    memcpy(var0, m->layers[bn_layer].rolling_var, sizeof var0);
     drt_model_free(m);
     FILE *f = fopen(path, "rb");
     fseek(f, 0, SEEK_END);
@@ -83,6 +88,22 @@ int main(void)
         }
         if (drt_engine_run(pe, in, 1) == DRT_OK) ran++;
         drt_engine_free(pe);
+    }
+    /* A negative variance with a valid checksum: the weights reader refuses it, so must the plan. */
+    memcpy(buf, orig, n);
+    unsigned char *at = memmem(buf, n, var0, sizeof var0);
+    if (!at) { printf("FAIL: the first batchnorm's variances are not in the plan\n"); fails++; }
+    else {
+        memcpy(at, &(float){-0.5f}, sizeof(float));
+        uint64_t c = drt_plan_checksum(buf, n);
+        memcpy(buf + ck, &c, 8);
+        drt_engine *pe = NULL;
+        if (write_file(path, buf, n) || drt_engine_load_plan(path, &o, &pe) == DRT_OK ||
+            !strstr(drt_last_error(), "rolling variance")) {
+            printf("FAIL: a plan with a negative variance: %s\n", pe ? "loaded" : drt_last_error());
+            drt_engine_free(pe);
+            fails++;
+        } else printf("negative variance refused: %s\n", drt_last_error());
     }
     unlink(path);
     free(orig);

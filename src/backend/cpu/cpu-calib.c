@@ -163,7 +163,8 @@ static drt_status synth_input(const drt_model *m, int k, float *out)
                 img->data[c * hw + (size_t)y * img->w + x] = g[c][0] * 0.5f + g[c][1] * 0.5f * x / img->w + g[c][2] * 0.3f * y / img->h;
     for (int b = 0; b < 12; b++) {
         int x0 = (int)(RND() * img->w), y0 = (int)(RND() * img->h), bw = (int)(RND() * img->w / 2), bh = (int)(RND() * img->h / 2);
-        float col[3] = {RND(), RND(), RND()};
+        float col[3];
+        for (int c = 0; c < 3; c++) col[c] = RND(); /* one at a time: an initializer list is unsequenced */
         for (int c = 0; c < 3; c++)
             for (int y = y0; y < y0 + bh && y < img->h; y++)
                 for (int x = x0; x < x0 + bw && x < img->w; x++) img->data[c * hw + (size_t)y * img->w + x] = col[c];
