@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs darkrt's libFuzzer targets one at a time (nice 19, one process, one core), each seeded with
 # tests/fuzz/corpus/<target> plus real files read in place, and reports executions and crashes.
-# usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [TARGET...]     targets: cfg weights onnx plan image
+# usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]     targets: cfg weights onnx plan image
+#   -j JOBS            JOBS processes per target (seeds 1..JOBS) sharing its working corpus; -n is per process
 #   FUZZ_BUILD=dir     where `make fuzz` builds the targets (default build-fuzz)
 #   FUZZ_WORK=dir      working corpora, logs and crash artifacts (default /tmp/darkrt-fuzz)
 #   FUZZ_NO_BUILD=1    use the binaries as they are;  FUZZ_ARGS="..." more libFuzzer flags
@@ -10,10 +11,12 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 limit=(-max_total_time=60)
-while getopts "t:n:" opt; do
+jobs=1
+while getopts "t:n:j:" opt; do
     case $opt in
         t) limit=(-max_total_time="$OPTARG") ;;
         n) limit=(-runs="$OPTARG") ;;
+        j) jobs=$OPTARG ;;
         *) sed -n '2,8p' "$0"; exit 2 ;;
     esac
 done
@@ -53,20 +56,34 @@ for t in "${targets[@]}"; do
     [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
     log="$work/fuzz.log"
     start=$(date +%s)
-    # shellcheck disable=SC2086
-    nice -n 19 "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-        -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
-        ${FUZZ_ARGS:-} "$work/corpus" "tests/fuzz/corpus/$t" "$work/seeds" >"$log" 2>&1
-    rc=$?
+    rm -f "$log" "$work"/fuzz-*.log
+    pids=()
+    for j in $(seq 1 "$jobs"); do
+        jlog=$log
+        [ "$jobs" -gt 1 ] && jlog="$work/fuzz-$j.log"
+        # shellcheck disable=SC2086
+        nice -n 19 "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+            -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
+            $([ "$jobs" -gt 1 ] && echo "-seed=$j") ${FUZZ_ARGS:-} "$work/corpus" "tests/fuzz/corpus/$t" "$work/seeds" \
+            >"$jlog" 2>&1 &
+        pids+=($!)
+    done
+    rc=0
+    for p in "${pids[@]}"; do wait "$p" || rc=$?; done
     secs=$(($(date +%s) - start))
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    execs=0
+    for jlog in "$log" "$work"/fuzz-*.log; do
+        [ -f "$jlog" ] || continue
+        n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$jlog" | tail -n 1)
+        execs=$((execs + ${n:-0}))
+    done
     corpus=$(find "$work/corpus" -type f | wc -l)
     if [ $rc -eq 0 ]; then
         printf 'fuzz-%-8s %10s executions in %5ss, working corpus %5s files, no crash\n' "$t" "${execs:-?}" "$secs" "$corpus"
     else
         crashed=1
-        printf 'fuzz-%-8s CRASH after %s executions (rc=%d); log %s\n' "$t" "${execs:-?}" "$rc" "$log"
-        grep -E 'ERROR:|SUMMARY:|runtime error|contract broken|Test unit written' "$log" | head -n 6 | sed 's/^/    /'
+        printf 'fuzz-%-8s CRASH after %s executions (rc=%d); logs in %s\n' "$t" "${execs:-?}" "$rc" "$work"
+        grep -E 'ERROR:|SUMMARY:|runtime error|contract broken|Test unit written' "$log" "$work"/fuzz-*.log 2>/dev/null | head -n 6 | sed 's/^/    /'
         ls "$work"/artifacts/* 2>/dev/null | sed 's/^/    artifact: /'
     fi
 done

@@ -38,6 +38,9 @@ int drt_precision_parse(const char *name)
     return -1;
 }
 
+/* Host memory for the heads of one engine: batch 128 of yolov3-608 is 0.9 GiB. */
+#define DRT_MAX_HEAD_BYTES (4.0 * 1073741824.0)
+
 drt_engine_opts drt_engine_opts_default(void)
 {
     return (drt_engine_opts){.size = sizeof(drt_engine_opts), .device = DRT_DEVICE_CPU,
@@ -84,6 +87,13 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     if (e->n_heads > DRT_MAX_HEADS)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d [yolo] layers: darkrt supports up to %d",
                       model->source ? model->source : "model", e->n_heads, DRT_MAX_HEADS);
+    double head_bytes = 0; /* host heads for max_batch images: refused before allocating when absurd */
+    for (int i = 0; s == DRT_OK && i < e->n_heads; i++)
+        head_bytes += (double)drt_shape_size(drt_model_input_shape(model, e->head_layers[i])) * o.max_batch * sizeof(float);
+    if (s == DRT_OK && head_bytes > DRT_MAX_HEAD_BYTES)
+        s = drt_error(DRT_STATUS_INVALID_ARG, "%s: batch %d: the heads alone need %.1f GiB of host memory (at most %.0f GiB)",
+                      model->source ? model->source : "model", o.max_batch, head_bytes / 1073741824.0,
+                      DRT_MAX_HEAD_BYTES / 1073741824.0);
     for (int i = 0; s == DRT_OK && i < e->n_heads; i++) {
         drt_shape sh = drt_model_input_shape(model, e->head_layers[i]);
         e->head_desc[i] = (drt_tensor_desc){o.max_batch, sh.c, sh.h, sh.w};

@@ -319,9 +319,10 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
         o.precision = (drt_precision)h.precision;
         o.passes_off = h.passes_off;
         o.calib_dir = NULL;
-        int want = opts ? opts->max_batch : 1;
-        o.max_batch = (int)h.max_batch;
-        if (o.device != DRT_DEVICE_CUDA && want > o.max_batch) o.max_batch = want; /* per-image loop: any batch */
+        /* A CUDA plan holds graphs up to its batch; the CPU and reference engines loop per image
+         * and take the caller's batch, whatever the plan was built with. */
+        int want = opts && opts->max_batch > 0 ? opts->max_batch : 1;
+        o.max_batch = o.device == DRT_DEVICE_CUDA ? (int)h.max_batch : want;
         if (!opts || opts->threads <= 0) o.threads = (int)h.threads;
         s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
         if (s != DRT_OK) drt_error_prefix("%s", path);

@@ -29,7 +29,9 @@ static int pnm_space(uint8_t c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-/* The next header number of a PNM (after whitespace and # comments); -1 when malformed. */
+/* The next header number of a PNM, read as stbi__pnm_getinteger does (after whitespace and
+ * comments; *pos is left on the byte that ended the number, which stb examines again); -1 when
+ * malformed or too long for an int. */
 static long pnm_number(const uint8_t *d, size_t n, size_t *pos)
 {
     size_t i = *pos;
@@ -43,7 +45,7 @@ static long pnm_number(const uint8_t *d, size_t n, size_t *pos)
     int digits = 0;
     for (; i < n && d[i] >= '0' && d[i] <= '9'; i++, digits++)
         if (digits < 9) v = v * 10 + (d[i] - '0');
-    *pos = i + 1; /* one whitespace byte ends the header's last number */
+    *pos = i;
     return digits == 0 || digits > 9 ? -1 : v;
 }
 
@@ -53,6 +55,7 @@ static drt_status check_pnm(const char *path, const uint8_t *d, size_t n)
 {
     size_t pos = 2;
     long w = pnm_number(d, n, &pos), h = pnm_number(d, n, &pos), maxval = pnm_number(d, n, &pos);
+    pos++; /* stb consumes the one byte after maxval; the pixels follow */
     if (w < 0 || h < 0 || maxval < 0)
         return drt_error(DRT_STATUS_FORMAT, "%s: PNM header: width, height and maxval must be decimal numbers "
                          "of at most 9 digits", path);
