@@ -43,7 +43,7 @@ static int die(const char *what)
 
 int main(int argc, char **argv)
 {
-    const char *cfg = NULL, *weights = NULL, *image = NULL, *label = "model";
+    const char *cfg = NULL, *weights = NULL, *image = NULL, *label = "model", *calib = NULL;
     int size = 0, batch = 1, iters = 200, profile = 0;
     drt_precision prec = DRT_PREC_FP16;
     float thresh = .25f;
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--weights")) weights = v;
         else if (!strcmp(a, "--image")) image = v;
         else if (!strcmp(a, "--label")) label = v;
+        else if (!strcmp(a, "--calib")) calib = v;
         else if (!strcmp(a, "--size")) size = atoi(v);
         else if (!strcmp(a, "--batch")) batch = atoi(v);
         else if (!strcmp(a, "--iters")) iters = atoi(v);
@@ -65,7 +66,7 @@ int main(int argc, char **argv)
     }
     if (!cfg || !weights || batch < 1 || iters < 1 || (int)prec < 0) {
         fprintf(stderr, "usage: gpu-bench --cfg CFG --weights W [--size N] [--precision fp16] [--batch B] "
-                        "[--iters N] [--image JPG] [--thresh T] [--label NAME] [--profile]\n");
+                        "[--iters N] [--image JPG] [--thresh T] [--label NAME] [--calib DIR] [--profile]\n");
         return 2;
     }
     drt_load_opts lo = drt_load_opts_default();
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
     drt_engine_opts o = drt_engine_opts_default();
     o.device = DRT_DEVICE_CUDA;
     o.precision = prec;
+    o.calib_dir = calib;
     o.max_batch = batch;
     drt_engine *e;
     if (drt_engine_create(m, &o, &e) != DRT_OK) return die("engine");

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # darkrt's CUDA engine against PyTorch on the same GPU and the same weights, in one run:
 # yolov3 at 416 and 608 and yolov3-tiny-416 (weights from `darkrt synth`), yolo-fastest-1.1 (its
-# real weights); batch 1, 8, 32; darkrt fp16 (and fp32 for yolov3-416 at batch 1 and 32), PyTorch
+# real weights); batch 1, 8, 32; darkrt fp16 and int8 (and fp32 for yolov3-416 at batch 1 and 32), PyTorch
 # eager fp32, fp16 channels_last +
 # CUDA graph, and torch.compile (yolov3-416 only: it takes minutes per shape).
 #   bench/gpu.sh BIN_DIR DATA_DIR OUT_DIR
 # BIN_DIR: darkrt and gpu-bench (build: see below); DATA_DIR: cfg/ (Debian's darknet cfgs),
 # models/yolo-fastest-1.1/, data/dog.jpg. Writes OUT_DIR/results.txt (RESULT lines), profiles
-# and OUT_DIR/gpu.md (the tables). Subsets: MODELS="yolov3-416 ..." BATCHES="1 8 32" COMPILE=0.
+# and OUT_DIR/gpu.md (the tables). Subsets: MODELS="yolov3-416 ..." BATCHES="1 8 32" PRECS="fp16 int8 fp32"
+# COMPILE=0 PEERS=0 (darkrt only). int8 calibrates on dog.jpg's directory (DATA/data).
 # gpu-bench is built from bench/gpu-bench.c against a CUDA build of libdarkrt:
 #   make BUILD=build-cuda && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 \
 #     -o build-cuda/gpu-bench bench/gpu-bench.c build-cuda/libdarkrt.a -pthread -lpng -ljpeg \
@@ -19,6 +20,8 @@ mkdir -p "$OUT/w"
 MODELS=${MODELS:-"yolov3-416 yolov3-608 yolov3-tiny-416 yolo-fastest-1.1"}
 BATCHES=${BATCHES:-"1 8 32"}
 COMPILE=${COMPILE:-1}
+PEERS=${PEERS:-1}
+PRECS=${PRECS:-"fp16 int8 fp32"}
 PY=${PYTHON:-python3}
 RES="$OUT/results.txt"
 : >"$RES"
@@ -49,18 +52,19 @@ for name in $MODELS; do
     read -r cfg w size thresh <<<"$(model_args "$name")"
     for b in $BATCHES; do
         iters=$([ "$b" -eq 1 ] && echo 300 || echo 100)
-        for p in fp16 fp32; do
+        for p in $PRECS; do
             [ "$p" = fp32 ] && { [ "$name" != yolov3-416 ] || [ "$b" -eq 8 ]; } && continue # fp32: context only
             extra=()
-            [ "$p" = fp16 ] && { [ "$b" -eq 1 ] || [ "$b" -eq 32 ]; } && [ "$name" = yolov3-416 ] && extra=(--profile)
+            [ "$p" != fp32 ] && { [ "$b" -eq 1 ] || [ "$b" -eq 32 ]; } && [ "$name" = yolov3-416 ] && extra=(--profile)
+            [ "$p" = int8 ] && extra+=(--calib "$DATA/data")
             timeout 200 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision $p --batch "$b" --iters "$iters" \
                 --image "$IMG" --thresh "$thresh" --label "$name" "${extra[@]}" >"$OUT/darkrt-$name-$p-b$b.txt" 2>&1
             grep -h RESULT "$OUT/darkrt-$name-$p-b$b.txt" | tee -a "$RES" || tail -n 3 "$OUT/darkrt-$name-$p-b$b.txt"
         done
     done
-    $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
+    [ "$PEERS" = 1 ] && $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
         --batches "$(echo $BATCHES | tr ' ' ,)" --modes eager32,fp16graph --iters 100 2>&1 | grep -E 'RESULT|#' | tee -a "$RES"
-    if [ "$COMPILE" = 1 ] && [ "$name" = yolov3-416 ]; then # minutes per shape: batch 1 only
+    if [ "$PEERS" = 1 ] && [ "$COMPILE" = 1 ] && [ "$name" = yolov3-416 ]; then # minutes per shape: batch 1 only
         timeout 300 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
             --batches 1 --modes compile --iters 100 2>&1 | grep -E 'RESULT|#' | tee -a "$RES"
     fi

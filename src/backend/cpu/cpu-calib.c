@@ -3,6 +3,7 @@
  * KL-divergence search TensorRT uses), the 99.999th percentile, or the maximum (default). Without a directory, a
  * documented fallback of 8 synthetic letterboxed images is used (and said so). */
 #include "backend/cpu/cpu.h"
+#include "engine/calib.h"
 #include "core/error.h"
 
 #include <dirent.h>
@@ -205,27 +206,30 @@ static drt_status load_inputs(const drt_model *m, const char *dir, FILE *log, fl
     return DRT_OK;
 }
 
-drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
-                             float **steps_out)
+/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats). */
+static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                                    float **thr_out, int *nt_out)
 {
-    *steps_out = NULL;
+    *thr_out = NULL;
     if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
     drt_engine_opts o = *opts;
     o.precision = DRT_PREC_FP32;
+    o.device = DRT_DEVICE_CPU;
     o.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
     cpu_state *st = NULL;
-    float *inputs = NULL, *steps = NULL;
+    float *inputs = NULL, *thr = NULL;
     calib c = {0};
-    int n = 0;
+    int n = 0, nt = 0;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     if (s == DRT_OK) s = load_inputs(m, calib_dir, log, &inputs, &n);
     if (s == DRT_OK) s = drt_cpu_state_create(m, &o, NULL, NULL, NULL, &st);
     if (s == DRT_OK) {
-        c.amax = calloc((size_t)st->g->nt, sizeof *c.amax);
-        c.hist = calloc((size_t)st->g->nt * BINS, sizeof *c.hist);
-        steps = calloc((size_t)st->g->nt, sizeof *steps);
-        if (!c.amax || !c.hist || !steps) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        nt = st->g->nt;
+        c.amax = calloc((size_t)nt, sizeof *c.amax);
+        c.hist = calloc((size_t)nt * BINS, sizeof *c.hist);
+        thr = calloc((size_t)nt, sizeof *thr);
+        if (!c.amax || !c.hist || !thr) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
         st->observe = observe;
         st->observe_ctx = &c;
     }
@@ -233,11 +237,10 @@ drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, co
     int passes = o.calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
     for (c.pass = 0; s == DRT_OK && c.pass < passes; c.pass++)
         for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image(st, NULL, inputs + per * k, 0);
-    for (int t = 0; s == DRT_OK && t < st->g->nt; t++) {
-        float thr = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
-        steps[t] = thr > 0 ? thr / 127.f : 1.f;
+    for (int t = 0; s == DRT_OK && t < nt; t++) {
+        thr[t] = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
         if (log && c.amax[t] > 0)
-            fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr,
+            fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr[t],
                     o.calib_method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : o.calib_method == DRT_CALIB_ENTROPY ? "entropy" : "max");
     }
     drt_cpu_state_free(st);
@@ -246,7 +249,42 @@ drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, co
     free(c.hist);
     free(p);
     free(q);
-    if (s != DRT_OK) { free(steps); return s; }
-    *steps_out = steps;
+    if (s != DRT_OK) { free(thr); return s; }
+    *thr_out = thr;
+    *nt_out = nt;
+    return DRT_OK;
+}
+
+drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                             float **steps_out)
+{
+    float *thr;
+    int nt;
+    *steps_out = NULL;
+    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, &thr, &nt));
+    for (int t = 0; t < nt; t++) thr[t] = thr[t] > 0 ? thr[t] / 127.f : 1.f; /* in place: thresholds -> steps */
+    *steps_out = thr;
+    return DRT_OK;
+}
+
+drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
+                                          FILE *log, float **thr_out)
+{
+    int nt;
+    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, thr_out, &nt));
+    float *thr = *thr_out;
+    /* What the CPU engine never stored: a conv's output written by the shortcut that absorbed it
+     * shows up as the shortcut's; in-place concats and identities are their inputs' largest. */
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_SHORTCUT) {
+            int j = m->layers[i].inputs[0];
+            if (j >= 0 && thr[j + 1] <= 0) thr[j + 1] = thr[i + 1];
+        }
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        if (thr[i + 1] > 0 || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT)) continue;
+        for (int j = 0; j < l->n_inputs; j++)
+            if (l->inputs[j] < i && thr[l->inputs[j] + 1] > thr[i + 1]) thr[i + 1] = thr[l->inputs[j] + 1];
+    }
     return DRT_OK;
 }

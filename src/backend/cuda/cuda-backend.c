@@ -1,6 +1,7 @@
 /* The CUDA backend: builds the engine (compile, weights, memory, algorithms, graph) and runs it. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "engine/calib.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     free(g->ops);
     free(g->bufs);
     free(g->convs);
+    free(g->in_thr);
     free(g);
 }
 
@@ -92,7 +94,7 @@ static drt_status alloc_io(drt_engine *e, cu_engine *g)
 static void print_ops(const cu_engine *g)
 {
     fprintf(stderr, "cuda: %s, %d ops, %d buffers, activations %.1f MiB planned (%.1f MiB one buffer each), "
-            "weights %.1f MiB, input channels %d\n", g->half ? "fp16" : "fp32", g->n_ops, g->n_bufs,
+            "weights %.1f MiB, input channels %d\n", g->int8 ? "int8 (fp16 storage)" : g->half ? "fp16" : "fp32", g->n_ops, g->n_bufs,
             g->arena_bytes / 1048576.0, g->naive_bytes / 1048576.0, g->weight_bytes / 1048576.0, g->in_cs);
     for (int i = 0; i < g->n_ops; i++) {
         const cu_op *o = &g->ops[i];
@@ -105,13 +107,13 @@ static void print_ops(const cu_engine *g)
 static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t blob_size)
 {
     drt_precision p = e->opts.precision;
-    if (p == DRT_PREC_INT8 || p == DRT_PREC_BF16)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: %s plans are not implemented in the CUDA backend yet (use fp16 or fp32)",
-                         drt_precision_name(p));
+    if (p == DRT_PREC_BF16)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: bf16 plans are not implemented in the CUDA backend (use fp16, int8 or fp32)");
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    g->half = p == DRT_PREC_FP16;
+    g->half = p == DRT_PREC_FP16 || p == DRT_PREC_INT8;
+    g->int8 = p == DRT_PREC_INT8;
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
     const char *venv = getenv("DRT_CUDA_VERBOSE");
@@ -124,8 +126,12 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     DRT_TRY(drt_cuda_compile(e, g));
     if (g->verbose) print_ops(g);
     DRT_TRY(alloc_io(e, g));
+    if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size)); /* algorithms and int8 steps */
+    int need_calib = 0;
+    for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
+    if (need_calib) /* int8 ranges measured by the fp32 CPU engine on the calibration images */
+        DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? stderr : NULL, &g->in_thr));
     DRT_TRY(drt_cuda_conv_setup(e, g));
-    if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size));
     cu_ctx *c;
     DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &c));
     for (int i = 0; i < g->n_convs; i++) { /* what the plan stores */

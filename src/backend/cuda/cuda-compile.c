@@ -36,6 +36,14 @@ static int new_buf(compiler *k, int c, int h, int w)
     return g->n_bufs++;
 }
 
+/* A buffer of int8 values (the quantized input of an int8 conv). */
+static int new_buf_int8(compiler *k, int c, int h, int w)
+{
+    int b = new_buf(k, c, h, w);
+    if (b >= 0) k->g->bufs[b].bytes = (((size_t)k->e->opts.max_batch * c * h * w) + 255) & ~(size_t)255;
+    return b;
+}
+
 static cu_view own_view(compiler *k, drt_shape s)
 {
     int b = new_buf(k, s.c, s.h, s.w);
@@ -57,7 +65,7 @@ static cu_op *new_op(compiler *k, cu_op_kind kind, int layer)
     memset(op, 0, sizeof *op);
     op->kind = kind;
     op->layer = layer;
-    op->in.buf = op->out.buf = op->res.buf = op->scratch = -1;
+    op->in.buf = op->out.buf = op->res.buf = op->scratch = op->qbuf = -1;
     op->conv = -1;
     op->head = -1;
     return op;
@@ -170,34 +178,62 @@ static cu_view conv_input(compiler *k, cu_view v, int groups, int layer)
     return dst;
 }
 
+/* Which convs an int8 plan runs in int8: not the first (the image), not depthwise or grouped,
+ * not those feeding a [yolo] head (as the CPU engine's default keeps heads and depthwise in
+ * higher precision: tests/unit/cpu-int8-map.c measured why). */
+static int int8_candidate(const compiler *k, int i)
+{
+    const drt_model *m = k->m;
+    const drt_layer *l = &m->layers[i];
+    if (!k->g->int8 || l->inputs[0] < 0 || l->groups != 1) return 0;
+    int out = k->absorbed[i] >= 0 ? k->absorbed[i] : i;
+    for (int j = out + 1; j < m->n_layers; j++)
+        if (m->layers[j].type == DRT_LAYER_YOLO && m->layers[j].inputs[0] == out) return 0;
+    return 1;
+}
+
 static drt_status emit_conv(compiler *k, int i)
 {
     const drt_layer *l = &k->m->layers[i];
     cu_engine *g = k->g;
     int s = k->absorbed[i];
-    cu_view in = conv_input(k, layer_view(k, l->inputs[0]), l->groups, i);
     int owner = s >= 0 ? s : i;
+    cu_view src = layer_view(k, l->inputs[0]);
     cu_view out = out_view(k, owner);
-    cu_op *op = new_op(k, CU_OP_CONV, i);
-    op->in = in;
-    op->out = out;
-    op->act = l->act;
-    op->act2 = DRT_ACT_LINEAR;
-    if (out.coff != 0 || out.cs != out.c) op->scratch = new_buf(k, out.c, out.h, out.w);
+    cu_conv cv = {.layer = i, .cin = src.cs, .k = l->filters, .r = l->size, .s = l->size, .stride = l->stride,
+                  .pad = l->pad, .groups = l->groups, .algo_max = -1, .math_max = -1};
+    cu_op probe = {.kind = CU_OP_CONV, .layer = i, .in = src, .out = out, .act = l->act, .act2 = DRT_ACT_LINEAR,
+                   .res = {.buf = -1}, .scratch = -1, .qbuf = -1, .conv = -1, .head = -1};
     if (s >= 0) {
-        op->res = layer_view(k, k->m->layers[s].inputs[1]);
-        op->act2 = k->m->layers[s].act;
+        probe.res = layer_view(k, k->m->layers[s].inputs[1]);
+        probe.act2 = k->m->layers[s].act;
+    }
+    if (int8_candidate(k, i)) { /* int8 only where cuDNN has a fused engine for it */
+        cv.int8 = 1;
+        cv.cin = cv.cq = (src.c + 15) / 16 * 16;
+        if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
+            if (g->verbose) fprintf(stderr, "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
+            cv.int8 = cv.cq = 0;
+            cv.cin = src.cs;
+        }
+    }
+    /* an int8 conv quantizes straight from any view: no copy to a whole buffer first */
+    cu_view in = cv.int8 ? src : conv_input(k, src, l->groups, i);
+    if (!cv.int8) cv.cin = in.cs;
+    cu_op *op = new_op(k, CU_OP_CONV, i);
+    *op = probe;
+    op->in = in;
+    if (out.coff != 0 || out.cs != out.c) op->scratch = new_buf(k, out.c, out.h, out.w);
+    if (cv.int8) op->qbuf = new_buf_int8(k, cv.cq, in.h, in.w);
+    if (s >= 0) {
         k->view[s] = out;
-        snprintf(op->label, sizeof op->label, "conv %d + shortcut %d", i, s);
+        snprintf(op->label, sizeof op->label, "conv %d + shortcut %d%s", i, s, cv.int8 ? " int8" : "");
     } else {
-        snprintf(op->label, sizeof op->label, "conv %d", i);
+        snprintf(op->label, sizeof op->label, "conv %d%s", i, cv.int8 ? " int8" : "");
     }
     k->view[i] = out;
-    cu_conv *cv = &g->convs[g->n_convs];
-    memset(cv, 0, sizeof *cv);
-    *cv = (cu_conv){.layer = i, .cin = in.cs, .k = l->filters, .r = l->size, .s = l->size, .stride = l->stride,
-                    .pad = l->pad, .groups = l->groups, .algo_max = -1, .math_max = -1};
-    op->conv = g->n_convs++;
+    op->conv = g->n_convs;
+    g->convs[g->n_convs++] = cv;
     return DRT_OK;
 }
 
@@ -304,6 +340,7 @@ static void set_lifetimes(cu_engine *g)
         touch(g, op->out.buf, o);
         touch(g, op->res.buf, o);
         touch(g, op->scratch, o);
+        touch(g, op->qbuf, o);
     }
     for (int b = 0; b < g->n_bufs; b++)
         if (g->bufs[b].last < 0) g->bufs[b].first = g->bufs[b].last = 0; /* never used */

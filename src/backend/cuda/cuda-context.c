@@ -138,6 +138,11 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
                 continue;
             if (drt_cuda_fused_choose(g, c, i, ws, ws_bytes, -1) == DRT_OK) continue;
         }
+        if (g->convs[i].int8) { /* int8 runs only as a fused graph (the compiler checked there is one) */
+            s = drt_error(DRT_STATUS_CUDA, "cuda: conv %d batch %d: cuDNN found no fused int8 engine that runs", g->convs[i].layer,
+                          c->batch);
+            break;
+        }
         if (!(c->batch == g->max_batch && use_stored(g, c, i))) s = find_algo(g, c, i, ws, ws_bytes);
         else if (g->verbose)
             fprintf(stderr, "cuda: conv %d batch %d: legacy algo %d math %d (from the plan)\n", g->convs[i].layer,

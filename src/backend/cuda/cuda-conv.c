@@ -1,5 +1,6 @@
 /* Convolution weights and cuDNN descriptors: batchnorm folded into the kernels (the model's
- * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision. */
+ * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision;
+ * int8 convs: symmetric per-output-channel int8 weights and their dequantization scales. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
@@ -34,8 +35,30 @@ static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
 
 static size_t conv_weight_elems(const cu_conv *c) { return (size_t)c->k * c->r * c->s * (c->cin / c->groups); }
 
+static size_t conv_weight_bytes(const cu_engine *g, const cu_conv *c)
+{
+    return align256(conv_weight_elems(c) * (c->int8 ? 1 : g->esize));
+}
+
+/* int8: each output channel's folded weights scaled to [-127, 127] (w_q = rint(w / ws[k]));
+ * dq[k] = input step * ws[k] turns the int32 sums back into real values. */
+static void quantize_conv(const cu_conv *c, const float *wf, int8_t *w_out, float *dq_out)
+{
+    size_t per = (size_t)c->r * c->s * c->cin;
+    for (int kk = 0; kk < c->k; kk++) {
+        float amax = 0.f;
+        for (size_t j = 0; j < per; j++) amax = fmaxf(amax, fabsf(wf[kk * per + j]));
+        float ws = amax > 0 ? amax / 127.f : 1.f;
+        for (size_t j = 0; j < per; j++) {
+            float q = nearbyintf(wf[kk * per + j] / ws);
+            w_out[kk * per + j] = (int8_t)fminf(127.f, fmaxf(-127.f, q));
+        }
+        dq_out[kk] = c->step * ws;
+    }
+}
+
 /* Fills one conv's KRSC weights (host staging, plan precision) and its float biases. */
-static void pack_conv(const drt_model *m, const cu_conv *c, int half, void *w_out, float *b_out)
+static void pack_conv(const drt_model *m, const cu_conv *c, int half, void *w_out, float *b_out) /* half: 1 fp16, 0 fp32 */
 {
     const drt_layer *l = &m->layers[c->layer];
     int cpg_src = drt_model_input_shape(m, c->layer).c / l->groups; /* Darknet's c/groups */
@@ -69,22 +92,48 @@ static drt_status make_descriptors(cu_engine *g, cu_conv *c)
     return DRT_OK;
 }
 
+/* The input step of an int8 conv: a plan's, or the calibrated threshold of its input / 127. */
+static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
+{
+    if (c->step > 0) return DRT_OK;
+    int src = e->model->layers[c->layer].inputs[0];
+    float thr = g->in_thr ? g->in_thr[src + 1] : 0.f;
+    if (!(thr > 0) || !isfinite(thr))
+        return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d: no calibrated range for its input (layer %d)", c->layer, src);
+    c->step = thr / 127.f;
+    return DRT_OK;
+}
+
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
 {
-    size_t total = 0;
-    for (int i = 0; i < g->n_convs; i++)
-        total += align256(conv_weight_elems(&g->convs[i]) * g->esize) + 2 * align256((size_t)g->convs[i].k * sizeof(float));
+    size_t total = 0, most = 0;
+    for (int i = 0; i < g->n_convs; i++) {
+        cu_conv *c = &g->convs[i];
+        if (c->int8) DRT_TRY(int8_step(e, g, c));
+        total += conv_weight_bytes(g, c) + (c->int8 ? 3 : 2) * align256((size_t)c->k * sizeof(float));
+        if (c->int8 && conv_weight_elems(c) > most) most = conv_weight_elems(c);
+    }
     g->weight_bytes = total;
     unsigned char *host = malloc(total ? total : 1);
-    if (!host) return drt_error(DRT_STATUS_OOM, "cuda: out of host memory staging %zu bytes of weights", total);
+    float *wf = most ? malloc(most * sizeof(float)) : NULL; /* float staging of one int8 conv */
+    if (!host || (most && !wf)) {
+        free(host);
+        free(wf);
+        return drt_error(DRT_STATUS_OOM, "cuda: out of host memory staging %zu bytes of weights", total);
+    }
     memset(host, 0, total ? total : 1);
     size_t off = 0;
     for (int i = 0; i < g->n_convs; i++) {
         cu_conv *c = &g->convs[i];
-        size_t wb = align256(conv_weight_elems(c) * g->esize);
+        size_t wb = conv_weight_bytes(g, c);
         size_t bb = align256((size_t)c->k * sizeof(float));
         float *bias = (float *)(host + off + wb);
-        pack_conv(e->model, c, g->half, host + off, bias);
+        if (c->int8) {
+            pack_conv(e->model, c, 0, wf, bias);
+            quantize_conv(c, wf, (int8_t *)(host + off), (float *)(host + off + wb + 2 * bb));
+        } else {
+            pack_conv(e->model, c, g->half, host + off, bias);
+        }
         for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
             if (g->half) ((uint16_t *)(host + off + wb + bb))[k] = to_half(bias[k]);
             else ((float *)(host + off + wb + bb))[k] = bias[k];
@@ -92,8 +141,10 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         c->w = (void *)off; /* offsets for now: rebased below */
         c->bias = (float *)(off + wb);
         c->bias_io = (void *)(off + wb + bb);
-        off += wb + 2 * bb;
+        c->dq = c->int8 ? (float *)(off + wb + 2 * bb) : NULL;
+        off += wb + (c->int8 ? 3 : 2) * bb;
     }
+    free(wf);
     cudaError_t ce = cudaMalloc(&g->weights, total ? total : 256);
     if (ce == cudaSuccess) ce = cudaMemcpy(g->weights, host, total, cudaMemcpyHostToDevice);
     free(host);
@@ -104,6 +155,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         c->w = (unsigned char *)g->weights + (size_t)c->w;
         c->bias = (float *)((unsigned char *)g->weights + (size_t)c->bias);
         c->bias_io = (unsigned char *)g->weights + (size_t)c->bias_io;
+        if (c->int8) c->dq = (float *)((unsigned char *)g->weights + (size_t)c->dq);
         DRT_TRY(make_descriptors(g, c));
     }
     return DRT_OK;

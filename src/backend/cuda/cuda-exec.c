@@ -14,6 +14,9 @@ static drt_status enqueue_conv(cu_engine *g, cu_ctx *c, const cu_op *op, int bat
 {
     cu_conv *cv = &g->convs[op->conv];
     const float one = 1.f, zero = 0.f;
+    if (cv->int8) /* the int8 copy of the input the fused int8 graph reads */
+        DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, &op->in), op->in.cs, buf_ptr(g, op->qbuf), cv->cq, op->in.c,
+                                    (long)batch * op->in.h * op->in.w, cv->step, g->stream));
     if (c->plan[op->conv]) { /* conv, bias, activation and residual in one fused kernel */
         DRT_CUDNN_TRY(cudnnBackendExecute(g->dnn, c->plan[op->conv], c->vpack[op->conv]));
         return DRT_OK;

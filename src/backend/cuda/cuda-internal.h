@@ -54,6 +54,10 @@ typedef struct cu_conv {
     void *w;        /* device weights, KRSC (NHWC filter), plan precision */
     float *bias;    /* device, k floats (BN folded) */
     void *bias_io;  /* the same in the plan precision (fused fp16 graphs) */
+    int int8;       /* int8 plan: this conv reads a quantized copy of its input (else fp16) */
+    int cq;         /* int8: stored input channels (the view's, padded to a multiple of 16) */
+    float step;     /* int8: the input's quantization step (calibrated threshold / 127) */
+    float *dq;      /* int8: device, k floats: step * weight step of each output channel */
     int algo_max;   /* algorithm for max_batch (-1: find it) */
     int math_max;
     cudnnFilterDescriptor_t wdesc;
@@ -65,6 +69,7 @@ typedef struct cu_op {
     int layer;
     cu_view in, out, res; /* res.buf < 0: no residual */
     int scratch;          /* conv: buffer cuDNN writes before the epilogue (-1: into out directly) */
+    int qbuf;             /* int8 conv: the int8 copy of its input (-1: none) */
     int conv;             /* index into conv list */
     drt_act act, act2;
     int size, stride, padding; /* maxpool; upsample stride */
@@ -86,7 +91,7 @@ typedef struct cu_ctx {
 
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
-#define CU_SIG_LEN 19
+#define CU_SIG_LEN 20
 
 typedef struct cu_engine {
     int dev;
@@ -95,6 +100,8 @@ typedef struct cu_engine {
     size_t cudnn_version;
     int cudart_version;
     int half;               /* fp16 storage (else fp32) */
+    int int8;               /* int8 plan: fp16 storage, int8 convs where cuDNN fuses them */
+    float *in_thr;          /* int8: calibrated threshold of each layer's output (n_layers + 1) */
     int max_batch;
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
     size_t esize;
@@ -136,6 +143,9 @@ drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int with_cop
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
+/* Whether cuDNN has a fused engine for this conv and op at this batch (1) or not (0); the compiler
+ * asks for every int8 candidate before committing to int8 (views need no arena yet). */
+int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch);
 /* The op that runs conv `conv`. */
 cu_op *drt_cuda_conv_op(cu_engine *g, int conv);
 /* cuda-exec.c: enqueues ops [from, to) for c->batch on the stream; with_copies adds the input

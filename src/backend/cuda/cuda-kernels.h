@@ -31,6 +31,10 @@ cudaError_t drt_k_copy(const void *in, int ics, void *out, int ocs, long npix, i
 cudaError_t drt_k_shortcut(const void *a, int acs, const void *b, int bcs, void *out, int ocs, int n,
                            int ac, int ah, int aw, int bc, int bh, int bw, int act, int half,
                            cudaStream_t st);
+/* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zero):
+ * q = clamp(rint(x / step), -127, 127). */
+cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step,
+                           cudaStream_t st);
 /* NHWC view -> float32 NCHW. */
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,
                        cudaStream_t st);

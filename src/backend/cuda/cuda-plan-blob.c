@@ -4,10 +4,11 @@
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOB_MAGIC "DRTCUDA1"
+#define BLOB_MAGIC "DRTCUDA2"
 #define BLOB_GPU_NAME 256
 
 typedef struct blob_header {
@@ -22,6 +23,7 @@ typedef struct blob_header {
 
 typedef struct blob_conv {
     int32_t layer, algo, math;
+    float step; /* int8 convs: the input's quantization step; 0 otherwise */
 } blob_conv;
 
 drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out)
@@ -45,7 +47,8 @@ drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size
     h.n_convs = g->n_convs;
     memcpy(b, &h, sizeof h);
     for (int i = 0; i < g->n_convs; i++) {
-        blob_conv c = {g->convs[i].layer, g->convs[i].algo_max, g->convs[i].math_max};
+        blob_conv c = {g->convs[i].layer, g->convs[i].algo_max, g->convs[i].math_max,
+                       g->convs[i].int8 ? g->convs[i].step : 0.f};
         memcpy(b + sizeof h + sizeof c * (size_t)i, &c, sizeof c);
     }
     *blob_out = b;
@@ -60,7 +63,7 @@ static drt_status read_header(const void *blob, size_t size, const char *path, b
                          sizeof *h);
     memcpy(h, blob, sizeof *h);
     if (memcmp(h->magic, BLOB_MAGIC, 8) != 0)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 1)", path);
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 2: plans of earlier darkrt versions must be rebuilt)", path);
     h->gpu[BLOB_GPU_NAME - 1] = '\0';
     if (h->n_convs < 0 || (size - sizeof *h) / sizeof(blob_conv) < (size_t)h->n_convs)
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %d convolutions do not fit in %zu bytes", path, h->n_convs, size);
@@ -97,10 +100,11 @@ drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
     if (strcmp(h.gpu, g->gpu_name) != 0)
         return drt_error(DRT_STATUS_UNSUPPORTED, "plan: built for GPU '%s', device %d is '%s': rebuild the plan", h.gpu,
                          g->dev, g->gpu_name);
-    if ((h.precision == DRT_PREC_FP16) != (g->half != 0) || h.max_batch != g->max_batch)
+    drt_precision mine = g->int8 ? DRT_PREC_INT8 : g->half ? DRT_PREC_FP16 : DRT_PREC_FP32;
+    if (h.precision != (int32_t)mine || h.max_batch != g->max_batch)
         return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section is for %s batch %d, the engine is %s batch %d",
-                         drt_precision_name((drt_precision)h.precision), h.max_batch, g->half ? "fp16" : "fp32",
-                         g->max_batch);
+                         (unsigned)h.precision < DRT_PREC_COUNT ? drt_precision_name((drt_precision)h.precision) : "?",
+                         h.max_batch, drt_precision_name(mine), g->max_batch);
     const unsigned char *p = (const unsigned char *)blob + sizeof h;
     for (int i = 0; i < h.n_convs; i++) {
         blob_conv c;
@@ -110,6 +114,12 @@ drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
                                                  (c.algo >= CU_ALGO_FUSED && c.algo < CU_ALGO_FUSED + 64))) {
                 g->convs[j].algo_max = c.algo;
                 g->convs[j].math_max = c.math;
+                if (g->convs[j].int8) {
+                    if (!(c.step > 0) || !isfinite(c.step) || c.step > 1e30f)
+                        return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: int8 step %g must be a positive number",
+                                         c.layer, c.step);
+                    g->convs[j].step = c.step;
+                }
             }
     }
     return DRT_OK;

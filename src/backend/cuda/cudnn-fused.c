@@ -1,5 +1,6 @@
-/* fp16 convolutions through cuDNN's graph (backend) API: conv -> + bias -> activation (-> + residual
- * -> activation) in one runtime-fused kernel that writes the (possibly strided) output view. Engine
+/* fp16 and int8 convolutions through cuDNN's graph (backend) API: conv -> (int8: x per-channel
+ * dequantization scale) -> + bias -> activation (-> + residual -> activation) in one runtime-fused
+ * kernel that writes the (possibly strided) fp16 output view. Engine
  * configurations come from cuDNN's heuristics (mode A); the first few are timed and the fastest kept
  * (its rank is what a plan stores). Layers no fused engine supports fall back to the legacy path. */
 #ifdef DRT_HAVE_CUDA
@@ -13,7 +14,7 @@
 
 typedef cudnnBackendDescriptor_t bd;
 
-enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_VIRT = 100 };
+enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_VIRT = 100 };
 
 typedef struct builder {
     bd made[32]; /* every descriptor created, destroyed at the end */
@@ -98,23 +99,25 @@ static int64_t align_of(const void *p, int cs)
 }
 
 /* The operation graph of one conv op at one batch size (NULL if cuDNN refuses it). */
-static bd op_graph(cu_engine *g, const cu_op *op, int batch, builder *b)
+static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, builder *b)
 {
-    const cu_conv *cv = &g->convs[op->conv];
-    cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT;
+    cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT, i32 = CUDNN_DATA_INT32, i8 = CUDNN_DATA_INT8;
     cudnnPointwiseMode_t m1 = CUDNN_POINTWISE_ADD, m2 = CUDNN_POINTWISE_ADD;
     double s1, s2;
     int has_act = act_mode(op->act, &m1, &s1), has_act2 = act_mode(op->act2, &m2, &s2);
     if ((op->act != DRT_ACT_LINEAR && !has_act) || (op->act2 != DRT_ACT_LINEAR && !has_act2)) return NULL;
     int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
-    bd x = tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs));
-    bd w = tensor(b, UID_W, io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
-    bd bias = tensor(b, UID_B, io, 1, k, 1, 1, k, 0, 16);
+    int q8 = cv->int8;
+    bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h, op->in.w, cv->cq, 0, 16)
+              : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs));
+    bd w = tensor(b, UID_W, q8 ? i8 : io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
+    bd bias = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
+    bd scale = q8 ? tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16) : NULL;
     bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
     int64_t dims = 2, dil[2] = {1, 1}, str[2] = {cv->stride, cv->stride}, pad[2] = {cv->pad, cv->pad};
-    set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &f32);
+    set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, q8 ? &i32 : &f32);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
@@ -122,10 +125,11 @@ static bd op_graph(cu_engine *g, const cu_op *op, int batch, builder *b)
     set(b, conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
     fin(b, conv);
-    bd ops[5];
+    bd ops[6];
     int n_ops = 0, vid = UID_VIRT;
-    int n_rest = 1 + has_act + (op->res.buf >= 0) + (op->res.buf >= 0 && has_act2); /* ops after the conv */
-    bd cur = tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
+    /* ops after the conv: (dequantize,) bias, act, residual, act2; the last writes y */
+    int n_rest = q8 + 1 + has_act + (op->res.buf >= 0) + (op->res.buf >= 0 && has_act2);
+    bd cur = tensor(b, vid++, q8 ? i32 : f32, n, k, oh, ow, k, 1, 16);
     bd cop = make(b, CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
     float alpha = 1.f, beta = 0.f;
     set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
@@ -136,11 +140,13 @@ static bd op_graph(cu_engine *g, const cu_op *op, int batch, builder *b)
     set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
     fin(b, cop);
     ops[n_ops++] = cop;
-    for (int step = 0; step < n_rest; step++) { /* bias, act, residual, act2: the last writes y */
+    for (int step = 0; step < n_rest; step++) {
         bd next = step == n_rest - 1 ? y : tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
-        if (step == 0) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, bias, next);
-        else if (step == 1 && has_act) ops[n_ops++] = pointwise(b, m1, s1, cur, NULL, next);
-        else if (step == 1 + has_act) {
+        int at = step - q8; /* position among bias, act, residual, act2 */
+        if (step == 0 && q8) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_MUL, 0, cur, scale, next);
+        else if (at == 0) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, bias, next);
+        else if (at == 1 && has_act) ops[n_ops++] = pointwise(b, m1, s1, cur, NULL, next);
+        else if (at == 1 + has_act) {
             bd r = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
             ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, r, next);
         } else ops[n_ops++] = pointwise(b, m2, s2, cur, NULL, next);
@@ -153,13 +159,22 @@ static bd op_graph(cu_engine *g, const cu_op *op, int batch, builder *b)
     return b->err == CUDNN_STATUS_SUCCESS ? graph : NULL;
 }
 
+static void *buf_ptr(const cu_engine *g, int b) { return (unsigned char *)g->arena + g->bufs[b].offset; }
+
 static bd variant_pack(cu_engine *g, const cu_op *op, void *ws)
 {
     const cu_conv *cv = &g->convs[op->conv];
-    int64_t uids[5] = {UID_X, UID_W, UID_B, UID_Y, UID_R};
-    void *ptrs[5] = {drt_cuda_view_ptr(g, &op->in), cv->w, cv->bias_io, drt_cuda_view_ptr(g, &op->out),
-                     op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL};
-    int64_t n = op->res.buf >= 0 ? 5 : 4;
+    int64_t uids[6] = {UID_X, UID_W, UID_B, UID_Y, UID_R, UID_S};
+    void *ptrs[6] = {cv->int8 ? buf_ptr(g, op->qbuf) : drt_cuda_view_ptr(g, &op->in), cv->w,
+                     cv->int8 ? (void *)cv->bias : cv->bias_io, drt_cuda_view_ptr(g, &op->out),
+                     op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL, cv->dq};
+    int64_t n = 4;
+    if (op->res.buf >= 0) n++;
+    if (cv->int8) { /* the scale goes where the residual would be when there is none */
+        uids[n] = UID_S;
+        ptrs[n] = cv->dq;
+        n++;
+    }
     bd vp = NULL;
     if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp) != CUDNN_STATUS_SUCCESS) return NULL;
     if (cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids) ||
@@ -202,7 +217,7 @@ static void signature(cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
                          (int)op->act, (int)op->act2,
                          (int)align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs),
                          (int)align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs),
-                         op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs) : 0};
+                         op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs) : 0, cv->int8};
     memcpy(sig, v, sizeof v);
 }
 
@@ -217,7 +232,7 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
         if (c->plan[j] && memcmp(c->sig + (size_t)j * CU_SIG_LEN, sig, sizeof sig) == 0) want = c->algo[j] - CU_ALGO_FUSED;
     memcpy(c->sig + (size_t)i * CU_SIG_LEN, sig, sizeof sig);
     builder b = {.err = CUDNN_STATUS_SUCCESS};
-    bd graph = op_graph(g, op, c->batch, &b);
+    bd graph = op_graph(g, &g->convs[i], op, c->batch, &b);
     bd heur = graph ? make(&b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
     const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
     cudnnBackendHeurMode_t hm = henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A;
@@ -273,6 +288,37 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
         fprintf(stderr, "cuda: conv %d batch %d: fused graph, engine config %d of %lld, %.4f ms, ws %lld\n", g->convs[i].layer,
                 c->batch, best_rank, (long long)n_cfg, best_ms, (long long)best_ws);
     return DRT_OK;
+}
+
+int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch)
+{
+    builder b = {.err = CUDNN_STATUS_SUCCESS};
+    bd graph = op_graph(g, cv, op, batch, &b);
+    bd heur = graph ? make(&b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
+    cudnnBackendHeurMode_t hm = CUDNN_HEUR_MODE_A;
+    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+    fin(&b, heur);
+    bd cfgs[MAX_TRIED] = {0};
+    int64_t n_cfg = 0;
+    int ok = 0;
+    if (b.err == CUDNN_STATUS_SUCCESS) {
+        for (int k = 0; k < MAX_TRIED; k++) cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[k]);
+        if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, MAX_TRIED, &n_cfg,
+                                     cfgs) != CUDNN_STATUS_SUCCESS)
+            n_cfg = 0;
+    }
+    for (int k = 0; k < n_cfg && k < MAX_TRIED && !ok; k++) {
+        bd plan = NULL;
+        if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) continue;
+        ok = !cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) &&
+             !cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[k]) &&
+             !cudnnBackendFinalize(plan);
+        cudnnBackendDestroyDescriptor(plan);
+    }
+    for (int k = 0; k < MAX_TRIED; k++) if (cfgs[k]) cudnnBackendDestroyDescriptor(cfgs[k]);
+    for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
+    return ok;
 }
 
 /* The variant pack of a chosen plan, with the engine's final workspace. */

@@ -1,0 +1,144 @@
+/* int8 accuracy and plans of the CUDA engine (run on a GPU machine; skipped without one):
+ * - yolo-fastest-1.1's int8 detections on the Debian darknet images reach mAP@0.5 >= 0.95
+ *   against the fp32 reference engine's, two-fold calibration (tests/unit/int8-map.h);
+ * - an int8 plan saved and loaded keeps its calibration: the same heads, bit for bit, without
+ *   recalibrating (the calibration images are gone by then);
+ * - yolov3-416 (synthesised weights) builds as int8 and its heads stay within 10% of max|value|
+ *   of the reference (a gross check: int8 through 75 convs on random weights). */
+#include "unit/int8-map.h"
+
+#include <math.h>
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+static int failures;
+
+static drt_engine *cuda_int8(const drt_model *m, const char *calib, drt_status *s)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    o.device = DRT_DEVICE_CUDA;
+    o.precision = DRT_PREC_INT8;
+    o.calib_dir = calib;
+    drt_engine *e = NULL;
+    *s = drt_engine_create(m, &o, &e);
+    return e;
+}
+
+static double heads_rel_diff(drt_engine *a, drt_engine *b, const float *in)
+{
+    double worst = 0;
+    if (drt_engine_run(a, in, 1) != DRT_OK || drt_engine_run(b, in, 1) != DRT_OK) return 1e30;
+    for (int h = 0; h < drt_engine_num_heads(a); h++) {
+        const float *x, *y;
+        drt_tensor_desc d;
+        drt_engine_head(a, h, &x, &d);
+        drt_engine_head(b, h, &y, &d);
+        size_t n = (size_t)d.c * d.h * d.w;
+        double mx = 0, md = 0;
+        for (size_t i = 0; i < n; i++) {
+            mx = fmax(mx, fabs(x[i]));
+            md = fmax(md, fabs((double)x[i] - y[i]));
+        }
+        worst = fmax(worst, mx > 0 ? md / mx : md);
+    }
+    return worst;
+}
+
+static void plan_case(const drt_model *m)
+{
+    char dir[64];
+    if (make_calib_dir(dir, sizeof dir, 0, N_IMAGES)) { printf("FAIL: calibration directory\n"); failures++; return; }
+    drt_status s;
+    drt_engine *a = cuda_int8(m, dir, &s), *b = NULL;
+    remove_calib_dir(dir, 0, N_IMAGES);
+    char path[] = "/tmp/drt-int8-plan-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) close(fd);
+    drt_engine_opts o = drt_engine_opts_default();
+    o.device = DRT_DEVICE_CUDA;
+    if (!a || fd < 0 || drt_engine_save_plan(a, path) != DRT_OK || drt_engine_load_plan(path, &o, &b) != DRT_OK) {
+        printf("FAIL int8 plan round trip: %s\n", drt_last_error());
+        failures++;
+    } else {
+        size_t n = (size_t)drt_model_channels(m) * drt_model_width(m) * drt_model_height(m);
+        float *in = malloc(n * sizeof *in);
+        for (size_t i = 0; i < n; i++) in[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
+        double d = heads_rel_diff(a, b, in);
+        int bad = d != 0;
+        printf("%s int8 plan round trip (steps from the plan, no calibration): heads relative diff %.3g\n",
+               bad ? "FAIL" : "ok  ", d);
+        failures += bad;
+        free(in);
+    }
+    unlink(path);
+    drt_engine_free(a);
+    drt_engine_free(b);
+}
+
+int main(void)
+{
+    char sh[1024], cfg[1100], w[1100];
+    snprintf(sh, sizeof sh, "%s/../shared", env_or("DRT_ROOT", "."));
+    const char *shared = env_or("DRT_SHARED", sh);
+    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
+    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    char dog[1100];
+    snprintf(dog, sizeof dog, "%s/dog.jpg", int8_map_data());
+    if (access(cfg, R_OK) || access(w, R_OK) || access(dog, R_OK)) {
+        printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
+        return 77;
+    }
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    drt_status s;
+    drt_engine *probe = cuda_int8(m, NULL, &s); /* the synthetic calibration fallback: just a probe */
+    if (!probe) {
+        drt_model_free(m);
+        if (s == DRT_STATUS_NO_DEVICE || s == DRT_STATUS_UNSUPPORTED) {
+            printf("%s\nno CUDA device\n", drt_last_error());
+            return 77;
+        }
+        printf("FAIL cuda int8 engine: %s\n", drt_last_error());
+        return 1;
+    }
+    drt_engine_free(probe);
+    drt_engine *ref = int8_map_engine(m, DRT_DEVICE_REF, DRT_PREC_FP32, NULL, 0);
+    double v = ref ? run_fold_map(m, ref, DRT_DEVICE_CUDA, DRT_CALIB_MAX) : -1;
+    if (v < 0.95) { printf("FAIL: mAP %.4f < 0.95\n", v); failures++; }
+    drt_engine_free(ref);
+    plan_case(m);
+    drt_model_free(m);
+
+    if (!getenv("DRT_CUDA_TEST_QUICK")) {
+        snprintf(cfg, sizeof cfg, "%s/yolov3.cfg", env_or("DRT_DN_CFG", "/usr/share/darknet/cfg"));
+        drt_model *v3 = NULL;
+        lo.width = lo.height = 416;
+        if (drt_model_load_darknet(cfg, NULL, &lo, &v3) == DRT_OK && drt_model_synth_weights(v3, 7) == DRT_OK) {
+            drt_engine *q = cuda_int8(v3, NULL, &s);
+            drt_engine *r = int8_map_engine(v3, DRT_DEVICE_CUDA, DRT_PREC_FP32, NULL, 0);
+            size_t n = (size_t)3 * drt_model_width(v3) * drt_model_height(v3);
+            float *in = malloc(n * sizeof *in);
+            for (size_t i = 0; i < n; i++) in[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
+            double d = q && r ? heads_rel_diff(r, q, in) : 1e30;
+            int bad = !(d < 0.1);
+            printf("%s yolov3-416 int8 heads vs CUDA fp32: relative diff %.4f (limit 0.1)%s%s\n", bad ? "FAIL" : "ok  ", d,
+                   q ? "" : ": ", q ? "" : drt_last_error());
+            failures += bad;
+            free(in);
+            drt_engine_free(q);
+            drt_engine_free(r);
+        } else {
+            printf("FAIL yolov3: %s\n", drt_last_error());
+            failures++;
+        }
+        drt_model_free(v3);
+    }
+    printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
+    return failures ? 1 : 0;
+}
