@@ -41,7 +41,7 @@ drt_status drt_image_check_size(const char *path, const char *format, long long 
                          path, format, w, h);
     if (w > DRT_IMAGE_MAX_PIXELS || h > DRT_IMAGE_MAX_PIXELS || w * h > DRT_IMAGE_MAX_PIXELS)
         return drt_error(DRT_STATUS_OOM, "%s: %s header: %lldx%lld pixels: more than darkrt's limit of "
-                         "%ld pixels (16384x16384; a decompression bomb or a corrupt header)",
+                         "%ld pixels (8192x8192; a decompression bomb or a corrupt header)",
                          path, format, w, h, (long)DRT_IMAGE_MAX_PIXELS);
     return DRT_OK;
 }

@@ -1,6 +1,8 @@
 /* int8 accuracy and plans of the CUDA engine (run on a GPU machine; skipped without one):
  * - yolo-fastest-1.1's int8 detections on the Debian darknet images reach mAP@0.5 >= 0.95
- *   against the fp32 reference engine's, two-fold calibration (tests/unit/int8-map.h);
+ *   against the fp32 reference engine's, two-fold calibration (tests/unit/int8-map.h), with
+ *   DRT_CUDA_INT8=all: every conv but the first, the depthwise ones and the heads in int8 (the
+ *   default keeps int8 to the 3x3 convs on >= 128 channels, where it is faster: none here);
  * - an int8 plan saved and loaded keeps its calibration: the same heads, bit for bit, without
  *   recalibrating (the calibration images are gone by then);
  * - yolov3-416 (synthesised weights) builds as int8 and its heads stay within 10% of max|value|
@@ -109,10 +111,30 @@ int main(void)
     }
     drt_engine_free(probe);
     drt_engine *ref = int8_map_engine(m, DRT_DEVICE_REF, DRT_PREC_FP32, NULL, 0);
+    setenv("DRT_CUDA_INT8", "all", 1);
     double v = ref ? run_fold_map(m, ref, DRT_DEVICE_CUDA, DRT_CALIB_MAX) : -1;
+    unsetenv("DRT_CUDA_INT8");
     if (v < 0.95) { printf("FAIL: mAP %.4f < 0.95\n", v); failures++; }
     drt_engine_free(ref);
+    setenv("DRT_CUDA_INT8", "all", 1);
+    { /* int8 really ran: its weights take clearly less device memory than fp16's */
+        drt_engine *q = cuda_int8(m, NULL, &s), *h = NULL;
+        drt_engine_opts o = drt_engine_opts_default();
+        o.device = DRT_DEVICE_CUDA;
+        o.precision = DRT_PREC_FP16;
+        drt_engine_create(m, &o, &h);
+        drt_engine_memory mq = {0}, mh = {0};
+        if (q) drt_engine_memory_usage(q, &mq);
+        if (h) drt_engine_memory_usage(h, &mh);
+        int bad = !q || !h || !(mq.device_weights < 0.8 * mh.device_weights);
+        printf("%s device weights int8 %.2f MiB, fp16 %.2f MiB\n", bad ? "FAIL" : "ok  ", mq.device_weights / 1048576.0,
+               mh.device_weights / 1048576.0);
+        failures += bad;
+        drt_engine_free(q);
+        drt_engine_free(h);
+    }
     plan_case(m);
+    unsetenv("DRT_CUDA_INT8");
     drt_model_free(m);
 
     if (!getenv("DRT_CUDA_TEST_QUICK")) {

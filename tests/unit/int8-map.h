@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 
 static const char *const images[] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
@@ -28,8 +29,9 @@ static int make_calib_dir(char *dir, size_t size, int lo, int hi)
     snprintf(dir, size, "/tmp/drt-calib-XXXXXX");
     if (!mkdtemp(dir)) return -1;
     for (int i = lo; i < hi; i++) {
-        char src[1024], dst[512];
-        snprintf(src, sizeof src, "%s/%s.jpg", int8_map_data(), images[i]);
+        char src[1024], dst[512], abs_dir[PATH_MAX];
+        if (!realpath(int8_map_data(), abs_dir)) return -1; /* the links live in /tmp */
+        snprintf(src, sizeof src, "%s/%s.jpg", abs_dir, images[i]);
         snprintf(dst, sizeof dst, "%s/%s.jpg", dir, images[i]);
         if (symlink(src, dst)) return -1;
     }
