@@ -89,6 +89,15 @@ drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t s
     jpeg_read_header(&cinfo, TRUE);
     s = drt_image_check_size(path, "JPEG", cinfo.image_width, cinfo.image_height);
     if (s != DRT_OK) goto done;
+    /* Huffman coding spends at least one bit per 8x8 block (more for colour): no real JPEG holds
+     * more than 512 pixels per byte. A file declaring far more is a decompression bomb (a 433-byte
+     * file declaring 57334x2553 pixels decoded for seconds into 1.7 GB before the size limit). */
+    if ((double)cinfo.image_width * cinfo.image_height > 1024.0 * (double)size) {
+        s = drt_error(DRT_STATUS_FORMAT, "%s: JPEG header: %ux%u pixels in %zu bytes: more than any JPEG can hold "
+                      "(at most 1024 pixels per byte; a decompression bomb or a corrupt header)", path,
+                      cinfo.image_width, cinfo.image_height, size);
+        goto done;
+    }
     if (cinfo.num_components != 1 && cinfo.num_components != 3) {
         s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: JPEG: %d components (CMYK?): darkrt reads grey and "
                       "colour JPEGs", path, cinfo.num_components);
