@@ -5,7 +5,8 @@
 
 void *drt_cuda_view_ptr(const cu_engine *g, const cu_view *v)
 {
-    return (unsigned char *)g->arena + g->bufs[v->buf].offset + (size_t)v->coff * g->esize;
+    /* integer arithmetic: the compiler asks for alignments before the arena exists (NULL) */
+    return (void *)((uintptr_t)g->arena + g->bufs[v->buf].offset + (size_t)v->coff * g->esize);
 }
 
 static void *buf_ptr(const cu_engine *g, int b) { return (unsigned char *)g->arena + g->bufs[b].offset; }
