@@ -83,6 +83,13 @@ while IFS= read -r f; do
     esac
 done < <(find "$BAD" -type f | sort)
 
+# The hostile ONNX files are made here from the fuzz seed (tests/bad/robust-onnx/make-bad-onnx.py), not committed.
+if (cd "$DRT_ROOT" && python3 tests/bad/robust-onnx/make-bad-onnx.py "$TMP/robust-onnx") >"$TMP/make-onnx.log" 2>&1; then
+    for f in "$TMP"/robust-onnx/*.onnx; do check "$f" "$DARKRT" inspect "$f"; done
+else
+    fail "make-bad-onnx.py: $(tail -n 1 "$TMP/make-onnx.log")"
+fi
+
 # Plans: made from a plan built here, when `darkrt build` works.
 good="$TMP/good.plan"
 plan_ok() { "$DARKRT" build "$MODEL_CFG" --weights "$MODEL_WEIGHTS" --device "$1" -o "$good" >/dev/null 2>"$TMP/build.err" &&

@@ -2,15 +2,19 @@
 """Makes the hostile ONNX files of tests/bad/robust-onnx from the fuzz seed tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx
 (darkrt's export of tests/fuzz/corpus/cfg/tiny-yolo.cfg), and a small NVIDIA-sample-style seed
 (Resize with roi/scales initializers, initializers listed as graph inputs, Constant, Identity) for the fuzzer.
-Run from the repository root: python3 tests/bad/robust-onnx/make-bad-onnx.py (writes the files; they are committed)."""
+Run from the repository root: python3 tests/bad/robust-onnx/make-bad-onnx.py OUT_DIR (tests/cli/robust-bad-inputs.sh
+does, into its temporary directory: the files are not committed); --seed also rewrites the fuzz seed."""
 import copy
+import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 BASE = "tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx"
-OUT = "tests/bad/robust-onnx/"
+OUT = sys.argv[1].rstrip("/") + "/" if len(sys.argv) > 1 and sys.argv[1] != "--seed" else "tests/bad/robust-onnx/"
+os.makedirs(OUT, exist_ok=True)
 expect = {}
 
 
@@ -86,6 +90,9 @@ with open(OUT + "expect.txt", "w") as f:
     f.write("# file: regex its one-line error must match (robust-bad-inputs.sh); made by make-bad-onnx.py\n")
     for k in sorted(expect):
         f.write("%s: %s\n" % (k, expect[k]))
+
+if "--seed" not in sys.argv:
+    sys.exit(0)
 
 # A third-party-style seed (not from darkrt's exporter) for tests/fuzz/corpus/onnx.
 W = numpy_helper.from_array(np.full((18, 3, 3, 3), 0.01, np.float32), "conv.W")
