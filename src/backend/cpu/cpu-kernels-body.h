@@ -43,12 +43,12 @@ static inline void st(const cpu_view *v, size_t i, float x)
     case CPU_BF16: ((uint16_t *)v->p)[i] = f_to_bf16(x); break;
     case CPU_S8: {
         float q = nearbyintf(x / v->step);
-        ((int8_t *)v->p)[i] = (int8_t)fmaxf(-128.f, fminf(127.f, q)); /* NaN -> 127, never UB */
+        ((int8_t *)v->p)[i] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f); /* NaN -> 127: no UB */
         break;
     }
     default: {
         float q = nearbyintf(x / v->step);
-        ((uint8_t *)v->p)[i] = (uint8_t)fmaxf(0.f, fminf(255.f, q));
+        ((uint8_t *)v->p)[i] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
         break;
     }
     }
@@ -65,7 +65,7 @@ static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size
         float inv = 1.f / out->step;
         for (int k = 0; k < n; k++) {
             float q = nearbyintf(s[k] * inv);
-            d[k] = (int8_t)fmaxf(-128.f, fminf(127.f, q)); /* NaN -> 127 (activations of absurd weights) */
+            d[k] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f); /* NaN -> 127, as a select: vectorizes */
         }
     } else if (in->dt == CPU_S8 && out->dt == CPU_F32) {
         const int8_t *s = (const int8_t *)in->p + ii;
@@ -77,7 +77,7 @@ static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size
         float r = in->step / out->step;
         for (int k = 0; k < n; k++) {
             float q = nearbyintf(s[k] * r);
-            d[k] = (int8_t)fmaxf(-128.f, fminf(127.f, q));
+            d[k] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
         }
     } else {
         for (int k = 0; k < n; k++) st(out, oi + k, ld(in, ii + k));
