@@ -223,6 +223,44 @@ static void signature(cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
 
 /* Tries the fused graph for conv i at c->batch. want >= 0: that heuristic rank only (from a plan).
  * On success c->plan[i] holds the execution plan, c->algo[i] = CU_ALGO_FUSED + rank. */
+/* cuDNN's first MAX_TRIED engine configurations for a graph, by heuristics mode hm; returns
+ * their count (0 when cuDNN has none). free_configs releases them. */
+static int64_t heur_configs(builder *b, bd graph, cudnnBackendHeurMode_t hm, bd cfgs[MAX_TRIED])
+{
+    bd heur = graph ? make(b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
+    set(b, heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
+    set(b, heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
+    fin(b, heur);
+    int64_t n = 0;
+    memset(cfgs, 0, sizeof(bd) * MAX_TRIED);
+    if (b->err != CUDNN_STATUS_SUCCESS) return 0;
+    for (int k = 0; k < MAX_TRIED; k++) cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[k]);
+    if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, MAX_TRIED, &n, cfgs) !=
+        CUDNN_STATUS_SUCCESS)
+        return 0;
+    return n < MAX_TRIED ? n : MAX_TRIED;
+}
+
+static void free_configs(bd cfgs[MAX_TRIED])
+{
+    for (int k = 0; k < MAX_TRIED; k++) if (cfgs[k]) cudnnBackendDestroyDescriptor(cfgs[k]);
+}
+
+/* The execution plan of one engine configuration and its workspace; NULL when cuDNN refuses it. */
+static bd finalize_plan(cu_engine *g, bd cfg, int64_t *ws_out)
+{
+    bd plan = NULL;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) return NULL;
+    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
+        cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg) ||
+        cudnnBackendFinalize(plan) ||
+        cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, ws_out)) {
+        cudnnBackendDestroyDescriptor(plan);
+        return NULL;
+    }
+    return plan;
+}
+
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_bytes, int want)
 {
     const cu_op *op = drt_cuda_conv_op(g, i);
@@ -233,34 +271,19 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     memcpy(c->sig + (size_t)i * CU_SIG_LEN, sig, sizeof sig);
     builder b = {.err = CUDNN_STATUS_SUCCESS};
     bd graph = op_graph(g, &g->convs[i], op, c->batch, &b);
-    bd heur = graph ? make(&b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
     const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
-    cudnnBackendHeurMode_t hm = henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A;
-    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
-    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
-    fin(&b, heur);
-    bd cfgs[MAX_TRIED] = {0};
-    int64_t n_cfg = 0;
-    if (b.err == CUDNN_STATUS_SUCCESS) {
-        for (int k = 0; k < MAX_TRIED; k++) cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[k]);
-        if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, MAX_TRIED, &n_cfg,
-                                     cfgs) != CUDNN_STATUS_SUCCESS)
-            n_cfg = 0;
-    }
+    bd cfgs[MAX_TRIED];
+    int64_t n_cfg = heur_configs(&b, graph, henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
     float best_ms = 1e30f;
     int best_rank = -1;
     bd best_plan = NULL;
     int64_t best_ws = 0;
-    for (int k = 0; k < n_cfg && k < MAX_TRIED; k++) {
+    for (int k = 0; k < n_cfg; k++) {
         if (want >= 0 && k != want) continue;
-        bd plan = NULL;
         int64_t need = 0;
-        if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) continue;
-        if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
-            cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[k]) ||
-            cudnnBackendFinalize(plan) ||
-            cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, &need) ||
-            (size_t)need > ws_bytes) {
+        bd plan = finalize_plan(g, cfgs[k], &need);
+        if (!plan) continue;
+        if ((size_t)need > ws_bytes) {
             cudnnBackendDestroyDescriptor(plan);
             continue;
         }
@@ -277,7 +300,7 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
             cudnnBackendDestroyDescriptor(plan);
         }
     }
-    for (int k = 0; k < MAX_TRIED; k++) if (cfgs[k]) cudnnBackendDestroyDescriptor(cfgs[k]);
+    free_configs(cfgs);
     for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
     if (!best_plan) return DRT_STATUS_UNSUPPORTED; /* no error text: the caller falls back */
     c->plan[i] = best_plan;
@@ -294,29 +317,16 @@ int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int b
 {
     builder b = {.err = CUDNN_STATUS_SUCCESS};
     bd graph = op_graph(g, cv, op, batch, &b);
-    bd heur = graph ? make(&b, CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR) : NULL;
-    cudnnBackendHeurMode_t hm = CUDNN_HEUR_MODE_A;
-    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &graph);
-    set(&b, heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &hm);
-    fin(&b, heur);
-    bd cfgs[MAX_TRIED] = {0};
-    int64_t n_cfg = 0;
+    bd cfgs[MAX_TRIED];
+    int64_t n_cfg = heur_configs(&b, graph, CUDNN_HEUR_MODE_A, cfgs);
     int ok = 0;
-    if (b.err == CUDNN_STATUS_SUCCESS) {
-        for (int k = 0; k < MAX_TRIED; k++) cudnnBackendCreateDescriptor(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, &cfgs[k]);
-        if (cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, MAX_TRIED, &n_cfg,
-                                     cfgs) != CUDNN_STATUS_SUCCESS)
-            n_cfg = 0;
+    for (int k = 0; k < n_cfg && !ok; k++) {
+        int64_t need = 0;
+        bd plan = finalize_plan(g, cfgs[k], &need);
+        ok = plan != NULL;
+        if (plan) cudnnBackendDestroyDescriptor(plan);
     }
-    for (int k = 0; k < n_cfg && k < MAX_TRIED && !ok; k++) {
-        bd plan = NULL;
-        if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) continue;
-        ok = !cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) &&
-             !cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfgs[k]) &&
-             !cudnnBackendFinalize(plan);
-        cudnnBackendDestroyDescriptor(plan);
-    }
-    for (int k = 0; k < MAX_TRIED; k++) if (cfgs[k]) cudnnBackendDestroyDescriptor(cfgs[k]);
+    free_configs(cfgs);
     for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
     return ok;
 }
