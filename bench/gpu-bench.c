@@ -1,7 +1,7 @@
 /* darkrt's side of bench/gpu.sh: one model, precision and batch on the CUDA engine. Prints one
  * result line (key=value): GPU latency of the forward graph (device events, median and p99),
- * throughput, the engine run with copies (wall clock), end to end with letterbox + decode + NMS,
- * and device memory (the engine's allocations, and cudaMemGetInfo's delta incl. cuDNN's own).
+ * throughput, the engine run with copies (wall clock), end to end with letterbox + decode + NMS
+ * with those stages on the host and on the GPU (drt_detect_batch), and device memory (the engine's allocations, and cudaMemGetInfo's delta incl. cuDNN's own).
  * Built by bench/gpu.sh against build-cuda/libdarkrt.a. */
 #include <math.h>
 #include <stdio.h>
@@ -39,6 +39,67 @@ static int die(const char *what)
 {
     fprintf(stderr, "gpu-bench: %s: %s\n", what, drt_last_error());
     return 1;
+}
+
+/* Where pre- and postprocessing run: the host (RESULT's e2e_median_ms, pre_ms, post_ms), then the
+ * GPU letterbox with host decode + NMS, GPU decode with host NMS, and everything on the GPU. */
+typedef struct stage_place {
+    const char *key, *pre, *post;
+} stage_place;
+static const stage_place places[] = {
+    {"host", "cpu", "cpu"}, {"gpupre", "gpu", "cpu"}, {"gpudec", "gpu", "gpu-decode"}, {"gpuall", "gpu", "gpu"}};
+#define N_PLACES (int)(sizeof places / sizeof *places)
+
+typedef struct stage_result {
+    double e2e, pre, post; /* medians over the runs, ms per batch */
+    int dets;
+} stage_result;
+
+/* drt_detect_batch on `batch` copies of the image, `runs` times after two warm-ups. */
+static int end_to_end(drt_engine *e, const drt_image *im, int batch, drt_resize resize, float thresh,
+                      const stage_place *where, int runs, stage_result *out)
+{
+    drt_detect_opts o = drt_detect_opts_default();
+    o.thresh = thresh;
+    o.resize = resize;
+    drt_detect_parse_pre(where->pre, &o);
+    drt_detect_parse_post(where->post, &o);
+    const drt_image **ims = calloc((size_t)batch, sizeof *ims);
+    drt_detections **dets = calloc((size_t)batch, sizeof *dets);
+    drt_stage_times *t = calloc((size_t)batch, sizeof *t);
+    double *e2e = calloc((size_t)runs, sizeof(double)), *pre = calloc((size_t)runs, sizeof(double)),
+           *post = calloc((size_t)runs, sizeof(double));
+    int rc = 0;
+    for (int b = 0; b < batch; b++) ims[b] = im;
+    for (int r = -2; r < runs && rc == 0; r++) {
+        double a = now_ms();
+        if (drt_detect_batch(e, ims, batch, &o, dets, t) != DRT_OK) {
+            fprintf(stderr, "gpu-bench: detect (pre %s, post %s): %s\n", where->pre, where->post, drt_last_error());
+            rc = 1;
+            break;
+        }
+        double wall = now_ms() - a;
+        out->dets = 0;
+        for (int b = 0; b < batch; b++) {
+            out->dets += dets[b]->count;
+            drt_detections_free(dets[b]);
+        }
+        if (r < 0) continue;
+        e2e[r] = wall;
+        for (int b = 0; b < batch; b++) pre[r] += t[b].preprocess_ms, post[r] += t[b].postprocess_ms;
+    }
+    if (rc == 0) {
+        out->e2e = pct(e2e, runs, 50);
+        out->pre = pct(pre, runs, 50);
+        out->post = pct(post, runs, 50);
+    }
+    free(ims);
+    free(dets);
+    free(t);
+    free(e2e);
+    free(pre);
+    free(post);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -106,58 +167,29 @@ int main(int argc, char **argv)
     double run_med = pct(d, runs, 50);
     cudaMemGetInfo(&free1, &total);
 
-    /* end to end: letterbox each image, run, decode + NMS each item */
-    double e2e_med = -1, pre_med = -1, post_med = -1;
-    int n_dets = -1;
+    /* end to end on `batch` copies of the image: stages on the host, then on the GPU */
+    stage_result st[N_PLACES];
+    memset(st, 0, sizeof st);
+    for (int v = 0; v < N_PLACES; v++) st[v].e2e = st[v].pre = st[v].post = -1, st[v].dets = -1;
     if (image) {
         drt_image *im;
         if (drt_image_load(image, &im) != DRT_OK) return die("image");
-        double *pre = calloc((size_t)runs, sizeof(double)), *post = calloc((size_t)runs, sizeof(double));
-        drt_detect_opts dop = drt_detect_opts_default();
-        dop.thresh = thresh;
-        size_t item = in_n / (size_t)batch;
-        for (int i = 0; i < runs; i++) {
-            double a = now_ms();
-            for (int b = 0; b < batch; b++)
-                if (drt_image_preprocess(im, drt_detect_model_resize(m), drt_model_width(m), drt_model_height(m),
-                                         in + item * b) != DRT_OK) return die("preprocess");
-            double b0 = now_ms();
-            if (drt_engine_run(e, in, batch) != DRT_OK) return die("run");
-            double c0 = now_ms();
-            n_dets = 0;
-            for (int b = 0; b < batch; b++) {
-                drt_detections *dets;
-                if (drt_detect_decode(e, b, im->w, im->h, &dop, &dets) != DRT_OK) {
-                    fprintf(stderr, "gpu-bench: decode: %s (end to end not measured)\n", drt_last_error());
-                    runs = 0;
-                    break;
-                }
-                n_dets += dets->count;
-                drt_detections_free(dets);
-            }
-            if (!runs) break;
-            double c1 = now_ms();
-            d[i] = c1 - a;
-            pre[i] = b0 - a;
-            post[i] = c1 - c0;
-        }
-        if (runs) {
-            e2e_med = pct(d, runs, 50);
-            pre_med = pct(pre, runs, 50);
-            post_med = pct(post, runs, 50);
-        }
-        free(pre);
-        free(post);
+        for (int v = 0; v < N_PLACES; v++)
+            if (end_to_end(e, im, batch, drt_detect_model_resize(m), thresh, &places[v], runs, &st[v]) != 0) break;
         drt_image_free(im);
     }
     drt_engine_memory mem;
     drt_engine_memory_usage(e, &mem);
     double engine_mib = (mem.device_weights + mem.device_activations + mem.device_workspace) / 1048576.0;
     printf("RESULT engine=darkrt label=%s precision=%s batch=%d gpu_median_ms=%.4f gpu_p99_ms=%.4f "
-           "throughput_ips=%.1f run_median_ms=%.3f e2e_median_ms=%.3f pre_ms=%.3f post_ms=%.3f dets=%d "
-           "dev_alloc_mib=%.1f weights_mib=%.1f act_mib=%.1f ws_mib=%.1f dev_used_delta_mib=%.1f build_ms=%.0f\n",
-           label, drt_precision_name(prec), batch, med, p99, batch * 1000.0 / med, run_med, e2e_med, pre_med, post_med,
-           n_dets, engine_mib, mem.device_weights / 1048576.0, mem.device_activations / 1048576.0,
+           "throughput_ips=%.1f run_median_ms=%.3f e2e_median_ms=%.3f pre_ms=%.3f post_ms=%.3f dets=%d ",
+           label, drt_precision_name(prec), batch, med, p99, batch * 1000.0 / med, run_med, st[0].e2e, st[0].pre,
+           st[0].post, st[0].dets);
+    for (int v = 1; v < N_PLACES; v++)
+        printf("e2e_%s_ms=%.3f pre_%s_ms=%.3f post_%s_ms=%.3f dets_%s=%d ", places[v].key, st[v].e2e, places[v].key,
+               st[v].pre, places[v].key, st[v].post, places[v].key, st[v].dets);
+    printf("dev_alloc_mib=%.1f weights_mib=%.1f act_mib=%.1f ws_mib=%.1f dev_used_delta_mib=%.1f build_ms=%.0f\n",
+           engine_mib, mem.device_weights / 1048576.0, mem.device_activations / 1048576.0,
            mem.device_workspace / 1048576.0, ((double)free0 - (double)free1) / 1048576.0, build_ms);
     if (profile && drt_cuda_profile(e, batch, 20, stdout) != DRT_OK) return die("profile");
     drt_engine_free(e);

@@ -45,6 +45,31 @@ def main():
                 mem = f(r, "peak_alloc_mib", "%.1f")
             print(f"| {m} | {r['batch']} | {r['engine']} | {r['precision']} | {f(r, 'gpu_median_ms', '%.4f')} | "
                   f"{f(r, 'gpu_p99_ms', '%.4f')} | {f(r, 'throughput_ips', '%.0f')} | {f(r, 'run_median_ms')} | {e2e} | {mem} |")
+    stages(rows)
+
+
+def stages(rows):
+    """Pre/postprocessing on the host vs the GPU (drt_detect_batch), darkrt rows that have them."""
+    sel = [r for r in rows if r["engine"] == "darkrt" and "e2e_gpuall_ms" in r]
+    if not sel:
+        return
+    print()
+    print("Pre- and postprocessing on the host or the GPU (ms per batch: end to end (pre / post); "
+          "the engine run is the rest; detections must agree):")
+    print()
+    print("| model | batch | precision | all on host | GPU letterbox | + GPU decode, host NMS | all on GPU | detections |")
+    print("|---|---:|---|---|---|---|---|---|")
+    for r in sel:
+        cells = []
+        for key in ("", "gpupre", "gpudec", "gpuall"):
+            if key:
+                e2e, pre, post = f"e2e_{key}_ms", f"pre_{key}_ms", f"post_{key}_ms"
+            else:
+                e2e, pre, post = "e2e_median_ms", "pre_ms", "post_ms"
+            cells.append(f"{f(r, e2e)} ({f(r, pre)} / {f(r, post)})")
+        dets = [r.get(k) for k in ("dets", "dets_gpupre", "dets_gpudec", "dets_gpuall")]
+        agree = "same: " + dets[0] if len(set(dets)) == 1 else "DIFFER: " + "/".join(str(d) for d in dets)
+        print(f"| {r['label']} | {r['batch']} | {r['precision']} | " + " | ".join(cells) + f" | {agree} |")
 
 
 if __name__ == "__main__":

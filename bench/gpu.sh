@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # darkrt's CUDA engine against PyTorch on the same GPU and the same weights, in one run:
 # yolov3 at 416 and 608 and yolov3-tiny-416 (weights from `darkrt synth`), yolo-fastest-1.1 (its
-# real weights); batch 1, 8, 32; darkrt fp16 and int8 (and fp32 for yolov3-416 at batch 1 and 32), PyTorch
+# real weights; yolo-fastest-1.1-t0.01: the same at score threshold 0.01, thousands of boxes into NMS);
+# batch 1, 8, 32; darkrt fp16 and int8 (and fp32 for yolov3-416 at batch 1 and 32), PyTorch
 # eager fp32, fp16 channels_last +
 # CUDA graph, and torch.compile (yolov3-416 only: it takes minutes per shape).
 #   bench/gpu.sh BIN_DIR DATA_DIR OUT_DIR
 # BIN_DIR: darkrt and gpu-bench (build: see below); DATA_DIR: cfg/ (Debian's darknet cfgs),
 # models/yolo-fastest-1.1/, data/dog.jpg. Writes OUT_DIR/results.txt (RESULT lines), profiles
-# and OUT_DIR/gpu.md (the tables). Subsets: MODELS="yolov3-416 ..." BATCHES="1 8 32" PRECS="fp16 int8 fp32"
+# and OUT_DIR/gpu.md (the tables). darkrt's end to end is timed with letterbox, decode and NMS on the
+# host and on the GPU (gpu-bench, drt_detect_batch). Subsets: MODELS="yolov3-416 ..." BATCHES="1 8 32" PRECS="fp16 int8 fp32"
 # COMPILE=0 PEERS=0 (darkrt only). int8 calibrates on dog.jpg's directory (DATA/data).
 # gpu-bench is built from bench/gpu-bench.c against a CUDA build of libdarkrt:
 #   make BUILD=build-cuda && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 \
@@ -33,6 +35,7 @@ model_args() { # cfg weights size thresh for a model name
     yolov3-608) echo "$DATA/cfg/yolov3.cfg $OUT/w/yolov3.weights 608 1.0" ;;
     yolov3-tiny-416) echo "$DATA/cfg/yolov3-tiny.cfg $OUT/w/yolov3-tiny.weights 416 1.0" ;;
     yolo-fastest-1.1) echo "$DATA/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg $DATA/models/yolo-fastest-1.1/yolo-fastest-1.1.weights 320 0.25" ;;
+    yolo-fastest-1.1-t0.01) echo "$DATA/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg $DATA/models/yolo-fastest-1.1/yolo-fastest-1.1.weights 320 0.01" ;;
     esac
 }
 

@@ -38,6 +38,9 @@ static void usage(FILE *out)
             "  -t, --thresh X        score threshold (default 0.25)\n"
             "      --nms X           IoU threshold of per-class NMS (default 0.45)\n"
             "      --resize MODE     letterbox (default, as Darknet) or stretch\n"
+            "      --pre WHERE       letterbox on the cpu (default) or the gpu (CUDA engines)\n"
+            "      --post WHERE      decode and NMS on the cpu (default), the gpu, or gpu-decode\n"
+            "                        (decode on the gpu, NMS on the cpu); results are the same\n"
             "  -d, --device D        cpu (default), cuda[:N] or ref\n"
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
@@ -79,6 +82,13 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'b':
         a->batch_set = 1;
         return cli_parse_int("detect", "--batch", arg, 1, 256, &a->eopts.max_batch);
+    case 'P':
+        if (drt_detect_parse_pre(arg, &a->dopts)) return cli_usage_error("detect", "--pre %s: must be cpu or gpu", arg);
+        return 0;
+    case 'Q':
+        if (drt_detect_parse_post(arg, &a->dopts))
+            return cli_usage_error("detect", "--post %s: must be cpu, gpu or gpu-decode", arg);
+        return 0;
     case 'B':
         v = !strcasecmp(arg, "alexeyab") ? DRT_BN_ALEXEYAB : !strcasecmp(arg, "pjreddie") ? DRT_BN_PJREDDIE : -1;
         if (parse_choice("--bn", arg, v, &v)) return 2;
@@ -153,7 +163,8 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"thresh", required_argument, 0, 't'},  {"nms", required_argument, 0, 'N'},
         {"resize", required_argument, 0, 'r'},  {"device", required_argument, 0, 'd'},
         {"precision", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
-        {"bn", required_argument, 0, 'B'},      {"help", no_argument, 0, 'h'},
+        {"bn", required_argument, 0, 'B'},      {"pre", required_argument, 0, 'P'},
+        {"post", required_argument, 0, 'Q'},    {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -169,6 +180,9 @@ static int parse_args(detect_args *a, int argc, char **argv)
     }
     if (argc - optind < 2)
         return cli_usage_error("detect", "needs a model and at least one image (darkrt detect --help)");
+    int on_gpu = a->dopts.pre == DRT_STAGE_DEVICE || a->dopts.decode == DRT_STAGE_DEVICE;
+    if (on_gpu && a->eopts.device != DRT_DEVICE_CUDA)
+        return cli_usage_error("detect", "--pre gpu and --post gpu need a CUDA engine (--device cuda)");
     a->model = argv[optind];
     return expand_inputs(a, argv + optind + 1, argc - optind - 1) ? 2 : 0;
 }
@@ -229,8 +243,6 @@ typedef struct run_state {
     drt_engine *engine;
     FILE *json, *summary;
     int json_items, failures, done;
-    float *input;
-    size_t input_size;
 } run_state;
 
 static void print_summary(run_state *r, const char *path, const drt_detections *d, const drt_stage_times *t)
@@ -283,22 +295,17 @@ static void progress(run_state *r, const char *path)
             r->done == r->a->n_inputs ? "\n" : "");
 }
 
-/* Loads and preprocesses images[0..n) into r->input; runs the engine once; finishes each. */
+/* Loads images[0..n) and detects in those that load, in one engine run; finishes each. */
 static void run_batch(run_state *r, char **paths, int n)
 {
-    const drt_model *m = drt_engine_model(r->engine);
-    int w = drt_model_width(m), h = drt_model_height(m), ch = drt_model_channels(m);
+    int ch = drt_model_channels(drt_engine_model(r->engine));
     drt_image *ims[256] = {0};
     char *ok_paths[256];
-    drt_stage_times t[256];
     int k = 0;
     for (int i = 0; i < n; i++) {
         drt_status s = drt_image_load(paths[i], &ims[k]);
-        double t0 = cli_now_ms(); /* preprocess: letterbox/stretch, as in drt_detect_image */
         if (s == DRT_OK && ims[k]->c != ch)
             s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d channels: the model takes %d", paths[i], ims[k]->c, ch);
-        else if (s == DRT_OK)
-            s = drt_image_preprocess(ims[k], r->a->dopts.resize, w, h, r->input + (size_t)k * r->input_size);
         if (s != DRT_OK) {
             if (shows_progress(r)) fputs("\r\033[K", stderr); /* the error gets a line of its own */
             cli_fail(s);
@@ -309,26 +316,19 @@ static void run_batch(run_state *r, char **paths, int n)
             progress(r, paths[i]);
             continue;
         }
-        t[k].preprocess_ms = cli_now_ms() - t0;
         ok_paths[k++] = paths[i];
     }
     if (k == 0) return;
-    double t0 = cli_now_ms();
-    drt_status s = drt_engine_run(r->engine, r->input, k);
-    double per_image = (cli_now_ms() - t0) / k;
+    drt_detections *dets[256] = {0};
+    drt_stage_times t[256];
+    drt_status s = drt_detect_batch(r->engine, (const drt_image *const *)ims, k, &r->a->dopts, dets, t);
+    if (s != DRT_OK) {
+        cli_fail(s);
+        r->failures += k;
+    }
     for (int i = 0; i < k; i++) {
-        drt_detections *d = NULL;
-        double t1 = cli_now_ms();
-        if (s == DRT_OK) s = drt_detect_decode(r->engine, i, ims[i]->w, ims[i]->h, &r->a->dopts, &d);
-        t[i].inference_ms = per_image;
-        t[i].postprocess_ms = cli_now_ms() - t1;
-        if (s != DRT_OK) {
-            cli_fail(s);
-            r->failures++;
-        } else {
-            r->failures += finish_image(r, ok_paths[i], ims[i], d, &t[i]);
-        }
-        drt_detections_free(d);
+        if (s == DRT_OK) r->failures += finish_image(r, ok_paths[i], ims[i], dets[i], &t[i]);
+        drt_detections_free(dets[i]);
         drt_image_free(ims[i]);
         r->done++;
         progress(r, ok_paths[i]);
@@ -375,10 +375,6 @@ static int make_output_dir(const detect_args *a)
 static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
 {
     run_state r = {.a = a, .model = model, .engine = engine, .summary = stdout};
-    const drt_model *em = drt_engine_model(engine);
-    r.input_size = (size_t)drt_model_width(em) * drt_model_height(em) * drt_model_channels(em);
-    r.input = malloc(r.input_size * (size_t)a->eopts.max_batch * sizeof(float));
-    if (!r.input) return fprintf(stderr, "darkrt detect: out of memory for the input batch\n"), 1;
     drt_atomic_file af = {0};
     drt_status s = open_json(&r, &af);
     int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a);
@@ -388,7 +384,6 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
     }
     if (rc == 0) rc = close_json(&r, &af);
     else if (r.json && r.json != stdout) drt_atomic_abort(&af);
-    free(r.input);
     if (rc == 0 && r.failures) {
         if (a->n_inputs > 1) /* one image: its own error line says it all */
             fprintf(stderr, "darkrt detect: %d of %d image%s failed\n", r.failures, a->n_inputs, a->n_inputs == 1 ? "" : "s");

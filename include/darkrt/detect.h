@@ -24,14 +24,30 @@ typedef struct drt_detections {
     drt_detection *items; /* sorted by score, highest first */
 } drt_detections;
 
+/* Where a pre- or postprocessing stage runs. The device is the engine's (CUDA engines only);
+ * results are the host's to the last bit either way, and the host stays the default. */
+typedef enum drt_stage_place {
+    DRT_STAGE_HOST = 0,
+    DRT_STAGE_DEVICE = 1
+} drt_stage_place;
+
 typedef struct drt_detect_opts {
     size_t size;       /* sizeof(drt_detect_opts) */
     float thresh;      /* score threshold, Darknet's 0.25 by default */
     float nms;         /* IoU threshold of per-class NMS, Darknet's 0.45 by default */
     drt_resize resize; /* from the model's metadata when it has one; else letterbox */
+    drt_stage_place pre;        /* letterbox / stretch */
+    drt_stage_place decode;     /* YOLO decode (an image with more than 4096 candidates falls back to the host) */
+    drt_stage_place nms_place;  /* NMS; on the device it needs decode on the device */
 } drt_detect_opts;
 
 drt_detect_opts drt_detect_opts_default(void);
+
+/* Sets pre, decode and nms_place from a CLI word: "cpu" (all on the host), "gpu" (all on the
+ * device), "gpu-decode" (decode on the device, NMS on the host) for post; "cpu"/"gpu" for pre.
+ * Returns 0, or -1 for an unknown word. */
+int drt_detect_parse_pre(const char *word, drt_detect_opts *opts);
+int drt_detect_parse_post(const char *word, drt_detect_opts *opts);
 
 typedef struct drt_stage_times {
     double preprocess_ms, inference_ms, postprocess_ms;
@@ -39,6 +55,13 @@ typedef struct drt_stage_times {
 
 /* Runs preprocessing, the engine and postprocessing on one image. times may be NULL. */
 drt_status drt_detect_image(drt_engine *engine, const drt_image *image, const drt_detect_opts *opts,
+                            drt_detections **dets_out, drt_stage_times *times);
+
+/* The same on n images (1..the engine's max batch) in one engine run: dets_out[n] (each freed
+ * with drt_detections_free), times[n] (may be NULL; inference is the run's time / n). With decode
+ * on the device the host copies of the heads (drt_engine_head) are not refreshed. On error no
+ * detections are returned. */
+drt_status drt_detect_batch(drt_engine *engine, const drt_image *const *images, int n, const drt_detect_opts *opts,
                             drt_detections **dets_out, drt_stage_times *times);
 
 /* Decodes the engine's last heads for batch item `item` of an image of size img_w x img_h

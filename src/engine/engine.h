@@ -8,6 +8,23 @@
 #define DRT_MAX_HEADS 16
 
 typedef struct drt_backend drt_backend;
+struct drt_candidates;
+
+/* Pre- and postprocessing on a backend's device (drt_detect_batch with DRT_STAGE_DEVICE). */
+typedef struct drt_device_stages {
+    /* Letterboxes (or stretches) `image` into batch item `item` of the device's input; returns
+     * when it is done (stage times are honest). */
+    drt_status (*preprocess)(drt_engine *e, const drt_image *image, int item, drt_resize mode);
+    /* Runs `batch` items: from the host's `input`, or from the device's input when input is NULL;
+     * heads_to_host: e->heads filled (else the heads stay on the device for decode). */
+    drt_status (*run)(drt_engine *e, const float *input, int batch, int heads_to_host);
+    /* Decodes items 0..n-1 of the last run on the device (img_wh: width, height of each image)
+     * into cands[i], and with `nms` runs per-class NMS too (survivors by falling score). host[i]
+     * says what is left to the host: 0 nothing but NMS when nms is 0, 1 decode and NMS from
+     * e->heads (filled for those items), 2 NMS of cands[i]. */
+    drt_status (*decode)(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o, int nms,
+                         struct drt_candidates *cands, int *host);
+} drt_device_stages;
 
 struct drt_engine {
     const drt_backend *backend;
@@ -36,6 +53,8 @@ struct drt_backend {
     drt_status (*check_plan)(const void *plan_blob, size_t plan_size, const char *plan_path);
     /* Optional: memory held. */
     void (*memory)(const drt_engine *e, drt_engine_memory *out);
+    /* Optional: pre- and postprocessing on the device. */
+    const drt_device_stages *stages;
 };
 
 extern const drt_backend drt_backend_ref;

@@ -1,28 +1,40 @@
-/* Detection on an engine: preprocess, run, decode every head, NMS; stage times. */
+/* Detection on an engine: options, decode of every head and NMS on the host. */
 #include "vision/vision.h"
 #include "core/error.h"
 #include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 drt_detect_opts drt_detect_opts_default(void)
 {
     return (drt_detect_opts){.size = sizeof(drt_detect_opts), .thresh = .25f, .nms = .45f,
-                             .resize = DRT_RESIZE_LETTERBOX};
+                             .resize = DRT_RESIZE_LETTERBOX, .pre = DRT_STAGE_HOST, .decode = DRT_STAGE_HOST,
+                             .nms_place = DRT_STAGE_HOST};
+}
+
+int drt_detect_parse_pre(const char *word, drt_detect_opts *opts)
+{
+    if (!word) return -1;
+    if (!strcmp(word, "cpu")) opts->pre = DRT_STAGE_HOST;
+    else if (!strcmp(word, "gpu")) opts->pre = DRT_STAGE_DEVICE;
+    else return -1;
+    return 0;
+}
+
+int drt_detect_parse_post(const char *word, drt_detect_opts *opts)
+{
+    if (!word) return -1;
+    if (!strcmp(word, "cpu")) opts->decode = opts->nms_place = DRT_STAGE_HOST;
+    else if (!strcmp(word, "gpu")) opts->decode = opts->nms_place = DRT_STAGE_DEVICE;
+    else if (!strcmp(word, "gpu-decode")) opts->decode = DRT_STAGE_DEVICE, opts->nms_place = DRT_STAGE_HOST;
+    else return -1;
+    return 0;
 }
 
 drt_resize drt_detect_model_resize(const drt_model *model)
 {
     return model && (unsigned)model->resize < DRT_RESIZE_COUNT ? model->resize : DRT_RESIZE_LETTERBOX;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 void drt_detections_free(drt_detections *dets)
@@ -54,7 +66,7 @@ drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, in
 }
 
 /* The head of engine output `h` for batch item `item`, with its [yolo] parameters. */
-static drt_status engine_head(const drt_engine *e, int h, int item, drt_yolo_head *hd)
+drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_head *hd)
 {
     const drt_layer *l = &e->model->layers[e->head_layers[h]];
     const drt_tensor_desc *d = &e->head_desc[h];
@@ -86,7 +98,7 @@ drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h
     drt_status s = DRT_OK;
     for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
         drt_yolo_head hd;
-        s = engine_head(e, h, item, &hd);
+        s = drt_engine_yolo_head(e, h, item, &hd);
         if (s == DRT_OK)
             s = drt_yolo_decode_head(&hd, e->model->width, e->model->height, img_w, img_h, o.resize, o.thresh, &c);
     }
@@ -102,23 +114,6 @@ drt_status drt_detect_image(drt_engine *e, const drt_image *image, const drt_det
                             drt_detections **dets_out, drt_stage_times *times)
 {
     *dets_out = NULL;
-    if (times) memset(times, 0, sizeof *times);
-    if (!e || !image) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine or image");
-    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
-    const drt_model *m = e->model;
-    if (image->c != m->channels)
-        return drt_error(DRT_STATUS_INVALID_ARG, "detect: image has %d channels, the model takes %d",
-                         image->c, m->channels);
-    double t0 = now_ms();
-    float *input = malloc((size_t)m->width * (size_t)m->height * (size_t)m->channels * sizeof(float));
-    if (!input) return drt_error(DRT_STATUS_OOM, "detect: out of memory for the input");
-    drt_status s = drt_image_preprocess(image, o.resize, m->width, m->height, input);
-    double t1 = now_ms();
-    if (s == DRT_OK) s = drt_engine_run(e, input, 1);
-    double t2 = now_ms();
-    free(input);
-    if (s == DRT_OK) s = drt_detect_decode(e, 0, image->w, image->h, &o, dets_out);
-    double t3 = now_ms();
-    if (times) *times = (drt_stage_times){t1 - t0, t2 - t1, t3 - t2};
-    return s;
+    if (!image) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no image");
+    return drt_detect_batch(e, &image, 1, opts, dets_out, times);
 }

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 
 /* Darknet: scale = (float)(src - 1) / (dst - 1); the last column/row copies the last source one. */
-static float edge_scale(int src, int dst) { return dst > 1 ? (float)(src - 1) / (float)(dst - 1) : 0.f; }
+float drt_darknet_resize_scale(int src, int dst) { return dst > 1 ? (float)(src - 1) / (float)(dst - 1) : 0.f; }
 
 /* First pass: every source row resized horizontally to dst_w (Darknet's `part` image). */
 static void resize_rows(const drt_image *src, int dst_w, float *part)
 {
-    float w_scale = edge_scale(src->w, dst_w);
+    float w_scale = drt_darknet_resize_scale(src->w, dst_w);
     for (int k = 0; k < src->c; k++) {
         for (int r = 0; r < src->h; r++) {
             const float *in = src->data + ((size_t)k * src->h + r) * src->w;
@@ -35,7 +35,7 @@ void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, 
                         size_t dst_plane, float *part)
 {
     resize_rows(src, dst_w, part);
-    float h_scale = edge_scale(src->h, dst_h);
+    float h_scale = drt_darknet_resize_scale(src->h, dst_h);
     for (int k = 0; k < src->c; k++) {
         for (int r = 0; r < dst_h; r++) {
             float sy = r * h_scale;

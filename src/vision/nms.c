@@ -20,14 +20,15 @@ static int by_class_then_score(const void *pa, const void *pb)
     const drt_candidate *a = pa, *b = pb;
     if (a->class_id != b->class_id) return a->class_id < b->class_id ? -1 : 1;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    return 0;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 static int by_score(const void *pa, const void *pb)
 {
     const drt_candidate *a = pa, *b = pb;
     if (a->score != b->score) return a->score > b->score ? -1 : 1;
-    return a->class_id - b->class_id;
+    if (a->class_id != b->class_id) return a->class_id < b->class_id ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
 }
 
 static int overlaps(const drt_candidate *a, const drt_candidate *b, float nms)

@@ -29,6 +29,9 @@ int drt_exif_orientation(const uint8_t *app1, size_t size);
 void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, size_t dst_stride,
                         size_t dst_plane, float *scratch);
 
+/* Darknet's resize_image step between source pixels for dst pixels: (src - 1) / (dst - 1). */
+float drt_darknet_resize_scale(int src, int dst);
+
 /* Darknet's letterbox geometry: the resized size inside net_w x net_h. */
 void drt_letterbox_size(int img_w, int img_h, int net_w, int net_h, int *new_w, int *new_h);
 
@@ -41,26 +44,45 @@ typedef struct drt_yolo_head {
     int new_coords;        /* Scaled-YOLOv4: already logistic, w = (2 t)^2 anchor */
 } drt_yolo_head;
 
+/* How network-relative boxes map to image pixels (Darknet's correct_yolo_boxes):
+ * x_img = (x - off_x) / div_x * img_w; sizes are multiplied by mul_w, mul_h. */
+typedef struct drt_box_map {
+    double off_x, off_y;
+    float div_x, div_y, mul_w, mul_h;
+    int img_w, img_h;
+} drt_box_map;
+
+drt_box_map drt_yolo_box_map(int net_w, int net_h, int img_w, int img_h, drt_resize resize);
+
+/* The logit of p, lowered a little so the exact test after it decides borderline values. */
+float drt_logit_floor(double p);
+
+/* Head h of engine e for batch item `item`, with its [yolo] parameters (data: e->heads). */
+drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_head *hd);
+
 /* A candidate box: one class of one cell-anchor. */
 typedef struct drt_candidate {
     float x1, y1, x2, y2; /* image pixels, not clamped */
     float score;
     int class_id;
+    unsigned id; /* the cell-anchor, counted over the heads in order: fixes the order of equal scores */
 } drt_candidate;
 
 /* A growable array of candidates (one allocation, reused). */
 typedef struct drt_candidates {
     drt_candidate *items;
     size_t count, cap;
+    unsigned next_id; /* id of the next head's first cell-anchor */
 } drt_candidates;
 
 /* Appends the candidates of one head above thresh (Darknet's get_yolo_detections with
- * correct_yolo_boxes), in image pixels. */
+ * correct_yolo_boxes), in image pixels; the head's cell-anchor ids start at out->next_id. */
 drt_status drt_yolo_decode_head(const drt_yolo_head *head, int net_w, int net_h, int img_w,
                                 int img_h, drt_resize resize, float thresh, drt_candidates *out);
 
 /* Per-class greedy NMS with Darknet's do_nms_sort semantics (sort by score, drop a box whose
- * IoU with a kept higher one exceeds nms); keeps survivors in c, sorted by score. */
+ * IoU with a kept higher one exceeds nms); keeps survivors in c, sorted by score. Equal scores
+ * go by id, so the result does not depend on the candidates' order (the GPU's is another). */
 void drt_nms_per_class(drt_candidates *c, float nms);
 
 float drt_box_iou(float ax1, float ay1, float ax2, float ay2, float bx1, float by1, float bx2,

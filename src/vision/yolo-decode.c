@@ -11,8 +11,7 @@
 /* Darknet's logistic_activate: 1./(1. + exp(-x)) in double, stored as float. */
 static float logistic(float x) { return (float)(1. / (1. + exp(-x))); }
 
-/* The logit of p, lowered a little so the exact test after it decides borderline values. */
-static float logit_floor(double p)
+float drt_logit_floor(double p)
 {
     if (p <= 0) return -INFINITY;
     if (p >= 1) return INFINITY;
@@ -31,18 +30,11 @@ static drt_status reserve(drt_candidates *c, size_t more)
     return DRT_OK;
 }
 
-/* How network-relative boxes map to image pixels: x_img = (x - off_x) * mul_x. */
-typedef struct box_map {
-    double off_x, off_y;
-    float div_x, div_y, mul_w, mul_h;
-    int img_w, img_h;
-} box_map;
-
-static box_map make_box_map(int net_w, int net_h, int img_w, int img_h, drt_resize resize)
+drt_box_map drt_yolo_box_map(int net_w, int net_h, int img_w, int img_h, drt_resize resize)
 {
     int new_w = net_w, new_h = net_h;
     if (resize == DRT_RESIZE_LETTERBOX) drt_letterbox_size(img_w, img_h, net_w, net_h, &new_w, &new_h);
-    box_map m = {.off_x = (net_w - new_w) / 2. / net_w, .off_y = (net_h - new_h) / 2. / net_h,
+    drt_box_map m = {.off_x = (net_w - new_w) / 2. / net_w, .off_y = (net_h - new_h) / 2. / net_h,
                  .div_x = (float)new_w / net_w, .div_y = (float)new_h / net_h,
                  .mul_w = (float)net_w / new_w, .mul_h = (float)net_h / new_h,
                  .img_w = img_w, .img_h = img_h};
@@ -51,7 +43,7 @@ static box_map make_box_map(int net_w, int net_h, int img_w, int img_h, drt_resi
 
 /* One cell-anchor's box in image pixels (Darknet's get_yolo_box + correct_yolo_boxes). */
 static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int a, int col, int row,
-                     int net_w, int net_h, const box_map *m, float out[4])
+                     int net_w, int net_h, const drt_box_map *m, float out[4])
 {
     float tx = p[0], ty = p[stride], tw = p[2 * stride], th = p[3 * stride];
     float s = hd->scale_x_y, bias = (float)(-0.5 * (s - 1));
@@ -85,16 +77,16 @@ static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int
 
 /* Appends the classes of one cell-anchor whose objectness x probability exceeds thresh. */
 static drt_status cell_classes(const drt_yolo_head *hd, const float *cls, size_t stride, float obj,
-                               float thresh, const float box[4], drt_candidates *out)
+                               float thresh, const float box[4], unsigned id, drt_candidates *out)
 {
-    float cut = hd->new_coords ? (float)(thresh / obj) - 1e-6f : logit_floor(thresh / obj);
+    float cut = hd->new_coords ? (float)(thresh / obj) - 1e-6f : drt_logit_floor(thresh / obj);
     for (int j = 0; j < hd->classes; j++) {
         float t = cls[(size_t)j * stride];
         if (t <= cut) continue;
         float prob = obj * (hd->new_coords ? t : logistic(t));
         if (!(prob > thresh)) continue;
         DRT_TRY(reserve(out, 1));
-        out->items[out->count++] = (drt_candidate){box[0], box[1], box[2], box[3], prob, j};
+        out->items[out->count++] = (drt_candidate){box[0], box[1], box[2], box[3], prob, j, id};
     }
     return DRT_OK;
 }
@@ -105,9 +97,9 @@ drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, i
     if (hd->n < 1 || hd->n > 32 || hd->classes < 0 || hd->w < 1 || hd->h < 1)
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: head %dx%d with %d anchors and %d classes",
                          hd->w, hd->h, hd->n, hd->classes);
-    box_map m = make_box_map(net_w, net_h, img_w, img_h, resize);
+    drt_box_map m = drt_yolo_box_map(net_w, net_h, img_w, img_h, resize);
     size_t stride = (size_t)hd->w * (size_t)hd->h;
-    float obj_cut = hd->new_coords ? thresh : logit_floor(thresh);
+    float obj_cut = hd->new_coords ? thresh : drt_logit_floor(thresh);
     for (int a = 0; a < hd->n; a++) {
         const float *base = hd->data + (size_t)a * (size_t)(5 + hd->classes) * stride;
         const float *objp = base + 4 * stride;
@@ -119,8 +111,10 @@ drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, i
             cell_box(hd, base + i, stride, a, (int)(i % hd->w), (int)(i / hd->w), net_w, net_h, &m, box);
             /* NaN heads give no box; an overflowed exp (inf size) is clamped to the image later. */
             if (isnan(box[0]) || isnan(box[1]) || isnan(box[2]) || isnan(box[3])) continue;
-            DRT_TRY(cell_classes(hd, base + 5 * stride + i, stride, obj, thresh, box, out));
+            unsigned id = out->next_id + (unsigned)((size_t)a * stride + i);
+            DRT_TRY(cell_classes(hd, base + 5 * stride + i, stride, obj, thresh, box, id, out));
         }
     }
+    out->next_id += (unsigned)((size_t)hd->n * stride);
     return DRT_OK;
 }

@@ -22,9 +22,10 @@ static void test_iou(void)
     CHECK(drt_box_iou(0, 0, 0, 0, 0, 0, 0, 0) == 0.f, "empty boxes");
 }
 
+static unsigned next_id;
 static drt_candidate box(float x, float y, float w, float h, float score, int cls)
 {
-    return (drt_candidate){x, y, x + w, y + h, score, cls};
+    return (drt_candidate){x, y, x + w, y + h, score, cls, next_id++};
 }
 
 static int has(const drt_candidates *c, float score, int cls)
@@ -44,7 +45,7 @@ static void test_nms(void)
         box(100, 100, 5, 5, .3f, 0), /* far away: kept */
         box(1, 0, 10, 10, .7f, 1),  /* IoU .818 with the .8 box of class 1: dropped */
     };
-    drt_candidates c = {items, 6, 6};
+    drt_candidates c = {.items = items, .count = 6, .cap = 6};
     drt_nms_per_class(&c, .45f);
     CHECK(c.count == 4, "kept %zu, expected 4", c.count);
     CHECK(has(&c, .9f, 0) && has(&c, .8f, 1) && has(&c, .5f, 0) && has(&c, .3f, 0), "wrong survivors");
@@ -56,7 +57,7 @@ static void test_nms(void)
 static void test_chain(void)
 {
     drt_candidate items[] = {box(0, 0, 10, 10, .9f, 3), box(4, 0, 10, 10, .8f, 3), box(8, 0, 10, 10, .7f, 3)};
-    drt_candidates c = {items, 3, 3};
+    drt_candidates c = {.items = items, .count = 3, .cap = 3};
     /* IoU(a,b) = 6*10/(140) = .4286 > .4 -> b dropped; IoU(a,c) = 2*10/180 = .111 -> c kept. */
     drt_nms_per_class(&c, .4f);
     CHECK(c.count == 2 && has(&c, .9f, 3) && has(&c, .7f, 3), "chain: kept %zu", c.count);
@@ -66,12 +67,34 @@ static void test_chain(void)
 static void test_strict(void)
 {
     drt_candidate items[] = {box(0, 0, 10, 10, .9f, 0), box(0, 0, 10, 5, .8f, 0)}; /* IoU exactly .5 */
-    drt_candidates c = {items, 2, 2};
+    drt_candidates c = {.items = items, .count = 2, .cap = 2};
     drt_nms_per_class(&c, .5f);
     CHECK(c.count == 2, "IoU == nms suppressed");
-    drt_candidates none = {NULL, 0, 0};
+    drt_candidates none = {0};
     drt_nms_per_class(&none, .45f);
     CHECK(none.count == 0, "empty input");
+}
+
+/* Equal scores go by id, whatever order the candidates come in (the GPU appends in any order):
+ * of two overlapping boxes with one score the lower id is kept, and equal scores of two classes
+ * come out by class. */
+static void test_ties(void)
+{
+    for (int order = 0; order < 2; order++) {
+        drt_candidate a = box(0, 0, 10, 10, .5f, 2), b = box(1, 0, 10, 10, .5f, 2), c = box(50, 50, 5, 5, .5f, 1);
+        a.id = 7;
+        b.id = 3;
+        c.id = 9;
+        drt_candidate items[3];
+        items[0] = order ? a : c;
+        items[1] = order ? c : b;
+        items[2] = order ? b : a;
+        drt_candidates cs = {.items = items, .count = 3, .cap = 3};
+        drt_nms_per_class(&cs, .45f);
+        CHECK(cs.count == 2 && cs.items[0].class_id == 1 && cs.items[1].id == 3,
+              "ties, order %d: kept %zu, first class %d, second id %u", order, cs.count, cs.items[0].class_id,
+              cs.items[1].id);
+    }
 }
 
 int main(void)
@@ -80,6 +103,7 @@ int main(void)
     test_nms();
     test_chain();
     test_strict();
+    test_ties();
     printf(failures ? "%d failure(s)\n" : "all checks passed\n", failures);
     return failures ? 1 : 0;
 }

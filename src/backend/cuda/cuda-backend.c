@@ -51,6 +51,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     if (g->heads_registered)
         for (int h = 0; h < e->n_heads; h++) cudaHostUnregister(e->heads[h]);
     for (int h = 0; h < DRT_MAX_HEADS; h++) cudaFree(g->d_heads[h]);
+    drt_cuda_stages_free(g);
     cudaFree(g->d_in);
     cudaFree(g->arena);
     cudaFree(g->weights);
@@ -162,12 +163,7 @@ static drt_status run(drt_engine *e, const float *input, int batch)
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
     memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    if (c->exec) DRT_CUDA_TRY(cudaGraphLaunch(c->exec, g->stream));
-    else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, 1));
-    if (!g->heads_registered)
-        for (int h = 0; h < e->n_heads; h++)
-            DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)batch * g->head_item[h] * sizeof(float),
-                                         cudaMemcpyDeviceToHost, g->stream));
+    DRT_TRY(drt_cuda_forward(e, g, c, CU_COPY_ALL));
     DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
     return DRT_OK;
 }
@@ -185,7 +181,7 @@ static void memory(const drt_engine *e, drt_engine_memory *out)
     size_t in_bytes = (size_t)g->max_batch * m->channels * m->height * m->width * sizeof(float), heads = 0;
     for (int h = 0; h < e->n_heads; h++) heads += g->head_item[h] * g->max_batch * sizeof(float);
     out->device_weights = g->weight_bytes;
-    out->device_activations = g->arena_bytes + in_bytes + heads;
+    out->device_activations = g->arena_bytes + in_bytes + heads + drt_cuda_stages_bytes(g);
     out->device_workspace = g->ws_bytes;
     out->naive_activations = g->naive_bytes;
     out->host_activations = in_bytes;
@@ -200,6 +196,7 @@ const drt_backend drt_backend_cuda = {
     .serialize = drt_cuda_serialize,
     .check_plan = drt_cuda_check_plan,
     .memory = memory,
+    .stages = &drt_cuda_stages,
 };
 #else
 typedef int drt_cuda_backend_unused;

@@ -19,7 +19,7 @@ drt_status drt_cuda_time_forward(drt_engine *e, int batch, int iters, float *ms_
     if (e->backend != &drt_backend_cuda) return drt_error(DRT_STATUS_INVALID_ARG, "cuda timing: not a CUDA engine");
     if (batch < 1 || batch > g->max_batch) return drt_error(DRT_STATUS_INVALID_ARG, "cuda timing: batch %d", batch);
     DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
-    if (!c->exec_compute && g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, 0, &c->exec_compute));
+    if (!c->exec_part[0] && g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, 0, &c->exec_part[0]));
     cudaEvent_t a, b;
     DRT_CUDA_TRY(cudaEventCreate(&a));
     DRT_CUDA_TRY(cudaEventCreate(&b));
@@ -27,7 +27,7 @@ drt_status drt_cuda_time_forward(drt_engine *e, int batch, int iters, float *ms_
     for (int i = -3; s == DRT_OK && i < iters; i++) { /* three warm-ups */
         cudaError_t ce = cudaEventRecord(a, g->stream);
         if (ce == cudaSuccess) {
-            if (c->exec_compute) ce = cudaGraphLaunch(c->exec_compute, g->stream);
+            if (c->exec_part[0]) ce = cudaGraphLaunch(c->exec_part[0], g->stream);
             else s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, 0);
         }
         if (ce == cudaSuccess && s == DRT_OK) ce = cudaEventRecord(b, g->stream);

@@ -11,7 +11,8 @@
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs)
 {
     if (c->exec) cudaGraphExecDestroy(c->exec);
-    if (c->exec_compute) cudaGraphExecDestroy(c->exec_compute);
+    for (int i = 0; i < 3; i++)
+        if (c->exec_part[i]) cudaGraphExecDestroy(c->exec_part[i]);
     for (int i = 0; c->plan && i < n_convs; i++) {
         if (c->vpack[i]) cudnnBackendDestroyDescriptor(c->vpack[i]);
         if (c->plan[i]) cudnnBackendDestroyDescriptor(c->plan[i]);
@@ -160,11 +161,11 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     return s;
 }
 
-drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int with_copies, cudaGraphExec_t *exec_out)
+drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, cudaGraphExec_t *exec_out)
 {
     cudaGraph_t graph = NULL;
     DRT_CUDA_TRY(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
-    drt_status s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, with_copies);
+    drt_status s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, copies);
     cudaError_t ce = cudaStreamEndCapture(g->stream, &graph);
     if (s != DRT_OK) {
         if (graph) cudaGraphDestroy(graph);
@@ -192,7 +193,7 @@ static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
         return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     DRT_TRY(make_descs(g, c));
     DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));
-    if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, 1, &c->exec));
+    if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, CU_COPY_ALL, &c->exec));
     return DRT_OK;
 }
 

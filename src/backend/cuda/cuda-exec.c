@@ -36,14 +36,14 @@ static drt_status enqueue_conv(cu_engine *g, cu_ctx *c, const cu_op *op, int bat
     return DRT_OK;
 }
 
-static drt_status enqueue_op(drt_engine *e, cu_engine *g, cu_ctx *c, const cu_op *op, int with_copies)
+static drt_status enqueue_op(drt_engine *e, cu_engine *g, cu_ctx *c, const cu_op *op, int copies)
 {
     int n = c->batch;
     const drt_model *m = e->model;
     switch (op->kind) {
     case CU_OP_INPUT: {
         size_t bytes = (size_t)n * m->channels * m->height * m->width * sizeof(float);
-        if (with_copies) DRT_CUDA_TRY(cudaMemcpyAsync(g->d_in, g->h_in, bytes, cudaMemcpyHostToDevice, g->stream));
+        if (copies & CU_COPY_IN) DRT_CUDA_TRY(cudaMemcpyAsync(g->d_in, g->h_in, bytes, cudaMemcpyHostToDevice, g->stream));
         DRT_CUDA_TRY(drt_k_input(g->d_in, drt_cuda_view_ptr(g, &op->out), g->half, n, m->channels, m->height,
                                  m->width, op->out.cs, g->stream));
         return DRT_OK;
@@ -71,7 +71,7 @@ static drt_status enqueue_op(drt_engine *e, cu_engine *g, cu_ctx *c, const cu_op
         int h = op->head;
         DRT_CUDA_TRY(drt_k_head(drt_cuda_view_ptr(g, &op->in), op->in.cs, g->d_heads[h], n, op->in.c, op->in.h,
                                 op->in.w, g->half, g->stream));
-        if (with_copies && g->heads_registered)
+        if ((copies & CU_COPY_OUT) && g->heads_registered)
             DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)n * g->head_item[h] * sizeof(float),
                                          cudaMemcpyDeviceToHost, g->stream));
         return DRT_OK;
@@ -80,15 +80,27 @@ static drt_status enqueue_op(drt_engine *e, cu_engine *g, cu_ctx *c, const cu_op
     return drt_error(DRT_STATUS_INTERNAL, "cuda: op kind %d", (int)op->kind);
 }
 
-drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int with_copies)
+drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int copies)
 {
     for (int i = from; i < to; i++) {
-        drt_status s = enqueue_op(e, g, c, &g->ops[i], with_copies);
+        drt_status s = enqueue_op(e, g, c, &g->ops[i], copies);
         if (s != DRT_OK) {
             drt_error_prefix("cuda: %s", g->ops[i].label);
             return s;
         }
     }
+    return DRT_OK;
+}
+drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int copies)
+{
+    cudaGraphExec_t *exec = copies == CU_COPY_ALL ? &c->exec : &c->exec_part[copies];
+    if (g->use_graph && !*exec) DRT_TRY(drt_cuda_capture(e, g, c, copies, exec));
+    if (*exec) DRT_CUDA_TRY(cudaGraphLaunch(*exec, g->stream));
+    else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, copies));
+    if ((copies & CU_COPY_OUT) && !g->heads_registered)
+        for (int h = 0; h < e->n_heads; h++)
+            DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)c->batch * g->head_item[h] * sizeof(float),
+                                         cudaMemcpyDeviceToHost, g->stream));
     return DRT_OK;
 }
 #else

@@ -86,8 +86,13 @@ typedef struct cu_ctx {
     int *sig;                                /* per conv: CU_SIG_LEN ints, the fused problem */
     size_t ws_needed;
     cudaGraphExec_t exec;         /* the forward with copies in and out */
-    cudaGraphExec_t exec_compute; /* without the copies (benchmarks), made on demand */
+    cudaGraphExec_t exec_part[3]; /* made on demand, by copies (CU_COPY_IN/OUT bits): none, in, out */
 } cu_ctx;
+
+/* What a forward copies besides computing: the host input in, the heads out. */
+#define CU_COPY_IN 1
+#define CU_COPY_OUT 2
+#define CU_COPY_ALL 3
 
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
@@ -128,7 +133,21 @@ typedef struct cu_engine {
     cu_ctx ctx[CU_MAX_CTX];
     int n_ctx;
     int verbose;
+    /* pre- and postprocessing on the device (cuda-stages.c), allocated on first use */
+    float *d_image;         /* one decoded image, float32 CHW */
+    size_t d_image_bytes;
+    drt_k_cands *d_cands;   /* max_batch: decoded candidates */
+    drt_k_cands *d_kept;    /* max_batch: after NMS */
+    drt_k_box_map *d_maps, *h_maps; /* max_batch each (h_maps pinned) */
+    unsigned char *h_post;  /* pinned: the first candidates of each image, copied in one go */
 } cu_engine;
+
+/* The graph (or eager ops) of one forward at c->batch, with `copies` (CU_COPY_* bits). */
+drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int copies);
+/* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
+extern const drt_device_stages drt_cuda_stages;
+size_t drt_cuda_stages_bytes(const cu_engine *g);
+void drt_cuda_stages_free(cu_engine *g);
 
 /* cuda-compile.c: layers -> ops, views, fusions and buffers. */
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
@@ -139,7 +158,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
 /* cuda-context.c: descriptors and algorithms for one batch size, then the captured graph. */
 drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **ctx_out);
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
-drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int with_copies, cudaGraphExec_t *exec_out);
+drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, cudaGraphExec_t *exec_out);
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
@@ -148,9 +167,9 @@ drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch);
 /* The op that runs conv `conv`. */
 cu_op *drt_cuda_conv_op(cu_engine *g, int conv);
-/* cuda-exec.c: enqueues ops [from, to) for c->batch on the stream; with_copies adds the input
- * upload and the head downloads. */
-drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int with_copies);
+/* cuda-exec.c: enqueues ops [from, to) for c->batch on the stream, with the input upload and the
+ * head downloads that `copies` asks for (CU_COPY_* bits). */
+drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int copies);
 /* Device address of a view's first element. */
 void *drt_cuda_view_ptr(const cu_engine *g, const cu_view *v);
 /* cuda-plan-blob.c */

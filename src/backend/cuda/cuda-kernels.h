@@ -39,6 +39,48 @@ cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, lo
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,
                        cudaStream_t st);
 
+/* Darknet's letterbox of a float CHW image (c x ih x iw) into float CHW out (c x nh x nw): the image
+ * resized to rw x rh at (dx, dy), 0.5 around it; w_scale, h_scale as Darknet's resize_image has them
+ * ((src - 1) / (dst - 1), 0 for one pixel). A stretch is rw = nw, rh = nh, dx = dy = 0. */
+cudaError_t drt_k_letterbox(const float *in, int c, int ih, int iw, float *out, int nh, int nw, int rw,
+                            int rh, int dx, int dy, float w_scale, float h_scale, cudaStream_t st);
+
+/* YOLO decode and NMS on the GPU (yolo-post.cu). A candidate has src/vision's drt_candidate layout. */
+#define DRT_K_CAND_CAP 4096 /* candidates per image the device keeps; more: the host decodes */
+typedef struct drt_k_cand {
+    float x1, y1, x2, y2, score;
+    int class_id;
+    unsigned id; /* cell-anchor over the heads in order (the order of equal scores) */
+} drt_k_cand;
+/* One image's candidates: count may exceed DRT_K_CAND_CAP (then only the first ones are stored);
+ * status: 0 ok, 1 more than the cap, 2 NMS not done on the device (left unsorted for the host). */
+typedef struct drt_k_cands {
+    int count, status, pad[6];
+    drt_k_cand items[DRT_K_CAND_CAP];
+} drt_k_cands;
+/* How one image's network-relative boxes map to its pixels (src/vision/yolo-decode.c's box_map). */
+typedef struct drt_k_box_map {
+    double off_x, off_y;
+    float div_x, div_y, mul_w, mul_h;
+    int img_w, img_h;
+} drt_k_box_map;
+/* One head (float32 NCHW per image on the device) with its [yolo] parameters. */
+typedef struct drt_k_yolo_head {
+    const float *data;
+    long item_floats;   /* floats per image */
+    int w, h, n, classes, new_coords;
+    float scale_x_y, xy_bias; /* xy_bias: (float)(-0.5 * (scale_x_y - 1)) */
+    int id_base;        /* cell-anchor ids of this head start here */
+    float anchors[64];
+} drt_k_yolo_head;
+/* Appends the candidates of one head for n images to cands[i] (in no particular order).
+ * obj_cut: logit floor of thresh (thresh with new_coords). */
+cudaError_t drt_k_yolo_decode(const drt_k_yolo_head *head, int n, int net_w, int net_h, float thresh, float obj_cut,
+                              const drt_k_box_map *maps, drt_k_cands *cands, cudaStream_t st);
+/* Per-class greedy NMS of each image's candidates (Darknet's do_nms_sort; equal scores by id, as
+ * src/vision/nms.c), survivors sorted by falling score, class, id into out[i]; a block per image. */
+cudaError_t drt_k_nms(const drt_k_cands *cands, int n, float nms, drt_k_cands *out, cudaStream_t st);
+
 #ifdef __cplusplus
 }
 #endif
