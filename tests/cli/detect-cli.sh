@@ -79,6 +79,9 @@ expect_error "unknown resize" 'resize crop: unknown' "$DARKRT" detect "${M[@]}" 
 expect_error "unknown device" 'device tpu: unknown' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --device tpu
 expect_error "unknown precision" 'precision fp8: unknown' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --precision fp8
 expect_error "batch 0" 'batch 0: must be' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --batch 0
+expect_error "pre gpu without cuda" "pre gpu and --post gpu need a CUDA engine" "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --pre gpu
+expect_error "post gpu-decode without cuda" "need a CUDA engine" "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --post gpu-decode
+expect_error "unknown post" "post gpux: must be cpu, gpu or gpu-decode" "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --post gpux
 expect_error "no image" 'at least one image' "$DARKRT" detect "${M[@]}"
 expect_error "missing image" 'nope.jpg.*cannot open' "$DARKRT" detect "${M[@]}" "$TMP/nope.jpg" -o "$TMP/x.png"
 expect_error "missing model" 'missing.cfg' "$DARKRT" detect "$TMP/missing.cfg" "$DN_DATA/dog.jpg"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The CMake build (CMakeLists.txt) from a clean directory: it finds nvcc and cuDNN where they are
+# installed (CUDA backend ON, sm_80 + sm_90 code and sm_90 PTX in the library) or says OFF when
+# they are not; its darkrt finds the same boxes on dog.jpg as the Makefile's build; the shared
+# library exports the public API.
+source "$(dirname "$0")/../lib.sh"
+command -v cmake >/dev/null || skip "no cmake (make deps installs it)"
+[ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
+[ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
+B="$TMP/build"
+if ! cmake -S "$DRT_ROOT" -B "$B" >"$TMP/configure.log" 2>&1; then
+    fail "cmake configure: $(tail -n 5 "$TMP/configure.log")"
+    finish; exit
+fi
+backend=$(sed -n 's/^-- darkrt: CUDA backend //p' "$TMP/configure.log")
+nvcc=$(command -v nvcc || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+cudnn=$(ls /usr/local/cuda/include/cudnn.h /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h 2>/dev/null | head -n 1)
+if [ -n "$nvcc" ] && [ -n "$cudnn" ]; then want=ON; else want=OFF; fi
+[ "$backend" = "$want" ] && ok "CUDA backend $backend (nvcc: ${nvcc:-none}, cudnn.h: ${cudnn:-none})" \
+    || fail "CUDA backend '$backend', expected $want (nvcc: ${nvcc:-none}, cudnn.h: ${cudnn:-none})"
+if ! cmake --build "$B" -j "$(nproc)" >"$TMP/build.log" 2>&1; then
+    fail "cmake build: $(grep -m 5 -E 'error|Error' "$TMP/build.log")"
+    finish; exit
+fi
+ok "built $(cd "$B" && ls darkrt libdarkrt.a libdarkrt.so | tr '\n' ' ')"
+if [ "$backend" = ON ]; then # the GPU code in the library, or (no cuobjdump) what nvcc was asked for
+    dump=$(dirname "$nvcc")/cuobjdump
+    if [ -x "$dump" ]; then
+        got="$("$dump" --list-elf "$B/libdarkrt.a" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')ptx: $("$dump" --list-ptx "$B/libdarkrt.a" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')"
+    else
+        got=$(grep -ho 'code=\[[a-z_0-9]*\]' "$B"/CMakeFiles/darkrt_objects.dir/flags.make | sort -u | tr '\n' ' ')
+    fi
+    grep -q 'sm_80' <<<"$got" && grep -q 'sm_90' <<<"$got" && grep -qE 'ptx: .*sm_90|compute_90' <<<"$got" \
+        && ok "sm_80 and sm_90 code, sm_90 PTX ($got)" || fail "GPU code: $got"
+fi
+nm -D --defined-only "$B/libdarkrt.so" | grep -qw drt_detect_batch && ok "libdarkrt.so exports drt_detect_batch" \
+    || fail "libdarkrt.so does not export drt_detect_batch"
+for b in "$B/darkrt" "$DARKRT"; do
+    "$b" detect "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" "$DN_DATA/dog.jpg" -o "$TMP/x.png" -j - 2>/dev/null |
+        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["detections"]))' >>"$TMP/dets"
+done
+[ "$(sort -u "$TMP/dets" | wc -l)" -eq 1 ] && grep -q '"dog"' "$TMP/dets" && ok "same detections as the Makefile build" \
+    || fail "detections differ or missing: $(cat "$TMP/dets")"
+finish
