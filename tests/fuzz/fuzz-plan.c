@@ -75,9 +75,16 @@ static int fuzz_plan(const uint8_t *data, size_t size)
     free(fixed);
     drt_engine_opts o = drt_engine_opts_default();
     o.threads = 1;
+    /* A plan may describe a legitimately huge network (240 x 18944 pixels: 1.08 GB of activations
+     * was found); the loader must refuse it by the caller's budget, before allocating. */
+    o.max_activation_bytes = (size_t)256 << 20;
     drt_engine *e = NULL;
     drt_status s = drt_engine_load_plan(path, &o, &e);
     fuzz_check_result("plan load", s, e, path);
+    drt_engine_memory mem = {0};
+    if (e) drt_engine_memory_usage(e, &mem);
+    if (mem.host_activations > o.max_activation_bytes)
+        FUZZ_FAIL("plan loaded past the activation budget: %zu bytes of %zu", mem.host_activations, o.max_activation_bytes);
     if (e) {
         const drt_model *m = drt_engine_model(e);
         if (!m) FUZZ_FAIL("plan loaded without a model");

@@ -1,12 +1,14 @@
 /* Graph passes on real models: the memory plan never lets two buffers whose lifetimes overlap
  * share bytes, every read happens inside its buffer's lifetime, and the passes do what yolov3's
  * structure implies (23 residual adds fused, 2 single-input routes aliased, planned memory well
- * under the naive sum); dropout becomes an identity in yolo-fastest. */
+ * under the naive sum); dropout becomes an identity in yolo-fastest; an activation budget below
+ * what the plan needs is refused before allocating. */
 #include "darkrt.h"
 #include "graph/passes/passes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static size_t bytes4(const drt_xgraph *g, int t, void *ctx)
@@ -85,6 +87,40 @@ static int run(const char *name, const char *cfg, unsigned off, int want_fused, 
     return fails;
 }
 
+/* max_activation_bytes: a budget at the engine's own activations builds; 1 MiB is refused before
+ * allocating, with DRT_STATUS_OOM and the sizes in the message. */
+static int budget(const char *cfg)
+{
+    if (access(cfg, R_OK)) { printf("skipped budget: %s missing\n", cfg); return 0; }
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL budget: %s\n", drt_last_error()); return 1; }
+    drt_engine_opts o = drt_engine_opts_default();
+    o.threads = 1;
+    drt_engine *e = NULL;
+    int fails = 0;
+    drt_engine_memory mem = {0};
+    if (drt_engine_create(m, &o, &e) != DRT_OK) { printf("FAIL budget: unlimited: %s\n", drt_last_error()); fails++; }
+    else drt_engine_memory_usage(e, &mem);
+    drt_engine_free(e);
+    e = NULL;
+    o.max_activation_bytes = mem.host_activations;
+    if (!fails && drt_engine_create(m, &o, &e) != DRT_OK) {
+        printf("FAIL budget of %zu bytes (the engine's own): %s\n", mem.host_activations, drt_last_error());
+        fails++;
+    }
+    drt_engine_free(e);
+    e = NULL;
+    o.max_activation_bytes = (size_t)1 << 20;
+    drt_status s = drt_engine_create(m, &o, &e);
+    int bad = s != DRT_STATUS_OOM || e || !strstr(drt_last_error(), "above the limit of 1.0 MiB");
+    printf("%s budget 1 MiB: %s\n", bad ? "FAIL" : "ok  ", drt_last_error());
+    drt_engine_free(e);
+    drt_model_free(m);
+    return fails + bad;
+}
+
 int main(void)
 {
     const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
@@ -101,6 +137,7 @@ int main(void)
     fails += run("yolo-fastest-1.1", fcfg, 0, 18, -1, 18, 5);
     fails += run("yolo-fastest-1.1", fcfg, DRT_PASS_FOLD_BN, 0, -1, 18, 5); /* the add would precede batchnorm */
     fails += run("yolo-fastest-1.1", fcfg, DRT_PASS_DCE, 0, -1, 0, 5);
+    fails += budget("/usr/share/darknet/cfg/yolov3-tiny.cfg");
     printf("%s\n", fails ? "FAILED" : "all checks passed");
     return fails ? 1 : 0;
 }

@@ -149,6 +149,16 @@ static void log_conv(const cpu_state *st, int i)
             x->act_fused ? " +act" : "", x->sum_from >= 0 ? " +add" : "", l->groups > 1 ? " grouped" : "");
 }
 
+/* opts.max_activation_bytes: the arena, conversion, Winograd and scratch buffers together, checked
+ * before each is allocated. */
+static drt_status check_budget(const cpu_state *st, size_t bytes, const char *what)
+{
+    size_t limit = st->opts.max_activation_bytes;
+    if (!limit || bytes <= limit) return DRT_OK;
+    return drt_error(DRT_STATUS_OOM, "cpu engine: the model needs %.1f MiB of activations (with %s), above the limit of %.1f MiB",
+                     bytes / 1048576.0, what, limit / 1048576.0);
+}
+
 /* Conversion buffers for convs whose input or output buffer holds another dtype. */
 static drt_status alloc_temps(cpu_state *st)
 {
@@ -172,6 +182,8 @@ static drt_status alloc_temps(cpu_state *st)
         if (vb > st->wino_v_bytes) st->wino_v_bytes = vb;
         if (mb > st->wino_m_bytes) st->wino_m_bytes = mb;
     }
+    DRT_TRY(check_budget(st, st->arena_bytes + st->wino_v_bytes + st->wino_m_bytes + in_bytes + out_bytes,
+                         "conversion and Winograd buffers"));
     if (st->wino_v_bytes && (!(st->wino_v = aligned_alloc(64, (st->wino_v_bytes + 63) / 64 * 64)) ||
                              !(st->wino_m = aligned_alloc(64, (st->wino_m_bytes + 63) / 64 * 64))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory for Winograd buffers");
@@ -198,6 +210,7 @@ static drt_status build_convs(cpu_state *st)
         st->wino_v = st->wino_m = NULL;
         st->wino_v_bytes = st->wino_m_bytes = 0;
     }
+    DRT_TRY(check_budget(st, st->arena_bytes + st->wino_v_bytes + st->wino_m_bytes + st->scratch_bytes, "the scratchpad"));
     dnnl_memory_desc_t md;
     dnnl_dims_t d = {(dnnl_dim_t)(st->scratch_bytes ? st->scratch_bytes : 1)};
     dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);
@@ -250,9 +263,10 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
     }
     if (s == DRT_OK) {
         st->arena_bytes = st->g->arena_bytes ? st->g->arena_bytes : 64;
-        st->arena = aligned_alloc(64, st->arena_bytes);
-        if (!st->arena) s = drt_error(DRT_STATUS_OOM, "cpu engine: cannot allocate %zu bytes of activations", st->arena_bytes);
-        else memset(st->arena, 0, st->arena_bytes);
+        s = check_budget(st, st->arena_bytes, "the layer outputs alone");
+        if (s == DRT_OK && !(st->arena = aligned_alloc(64, st->arena_bytes)))
+            s = drt_error(DRT_STATUS_OOM, "cpu engine: cannot allocate %zu bytes of activations", st->arena_bytes);
+        if (s == DRT_OK) memset(st->arena, 0, st->arena_bytes);
     }
     if (s == DRT_OK) s = build_convs(st);
     if (s != DRT_OK) {

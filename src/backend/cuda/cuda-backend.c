@@ -70,6 +70,10 @@ static drt_status alloc_io(drt_engine *e, cu_engine *g)
 {
     const drt_model *m = e->model;
     size_t in_bytes = (size_t)g->max_batch * m->channels * m->height * m->width * sizeof(float);
+    size_t limit = e->opts.max_activation_bytes;
+    if (limit && g->arena_bytes > limit)
+        return drt_error(DRT_STATUS_OOM, "cuda engine: the model needs %.1f MiB of activations at batch %d, above the limit of %.1f MiB",
+                         g->arena_bytes / 1048576.0, g->max_batch, limit / 1048576.0);
     DRT_CUDA_TRY(cudaMalloc(&g->arena, g->arena_bytes ? g->arena_bytes : 256));
     /* measured on data, never on zeros: algorithm search reads the arena */
     DRT_CUDA_TRY(cudaMemset(g->arena, 0x3c, g->arena_bytes ? g->arena_bytes : 256));
