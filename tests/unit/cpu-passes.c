@@ -87,7 +87,24 @@ static int run(const char *name, const char *cfg, unsigned off, int want_fused, 
     return fails;
 }
 
-/* max_activation_bytes: a budget at the engine's own activations builds; 1 MiB is refused before
+/* Builds with DRT_CPU_WINOGRAD=wmode under a budget; returns the engine's activations or 0 on failure. */
+static size_t build_under(const drt_model *m, const char *wmode, size_t budget, const char *what)
+{
+    setenv("DRT_CPU_WINOGRAD", wmode, 1);
+    drt_engine_opts o = drt_engine_opts_default();
+    o.threads = 1;
+    o.max_activation_bytes = budget;
+    drt_engine *e = NULL;
+    drt_engine_memory mem = {0};
+    if (drt_engine_create(m, &o, &e) != DRT_OK) printf("FAIL budget %zu, %s: %s\n", budget, what, drt_last_error());
+    else drt_engine_memory_usage(e, &mem);
+    drt_engine_free(e);
+    unsetenv("DRT_CPU_WINOGRAD");
+    return mem.host_activations;
+}
+
+/* max_activation_bytes: a budget at the direct convolutions' activations builds, whether Winograd
+ * is forced (its buffers are then left out) or chosen by timing; 1 MiB is refused before
  * allocating, with DRT_STATUS_OOM and the sizes in the message. */
 static int budget(const char *cfg)
 {
@@ -96,23 +113,25 @@ static int budget(const char *cfg)
     lo.warn = 0;
     drt_model *m;
     if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL budget: %s\n", drt_last_error()); return 1; }
+    int fails = 0;
+    size_t direct = build_under(m, "off", 0, "unlimited, Winograd off");
+    size_t wino = direct ? build_under(m, "force", 0, "unlimited, Winograd forced") : 0;
+    if (!direct || !wino) fails++;
+    else if (wino <= direct) {
+        printf("FAIL Winograd forced holds %zu bytes, not more than the direct convolutions' %zu\n", wino, direct);
+        fails++;
+    } else {
+        size_t forced = build_under(m, "force", direct, "Winograd forced");
+        size_t chosen = build_under(m, "auto", direct, "Winograd by timing");
+        int bad = !forced || forced > direct || !chosen || chosen > direct;
+        printf("%s budget %zu (direct convs; Winograd needs %zu): forced builds holding %zu, auto %zu\n", bad ? "FAIL" : "ok  ",
+               direct, wino, forced, chosen);
+        fails += bad;
+    }
     drt_engine_opts o = drt_engine_opts_default();
     o.threads = 1;
-    drt_engine *e = NULL;
-    int fails = 0;
-    drt_engine_memory mem = {0};
-    if (drt_engine_create(m, &o, &e) != DRT_OK) { printf("FAIL budget: unlimited: %s\n", drt_last_error()); fails++; }
-    else drt_engine_memory_usage(e, &mem);
-    drt_engine_free(e);
-    e = NULL;
-    o.max_activation_bytes = mem.host_activations;
-    if (!fails && drt_engine_create(m, &o, &e) != DRT_OK) {
-        printf("FAIL budget of %zu bytes (the engine's own): %s\n", mem.host_activations, drt_last_error());
-        fails++;
-    }
-    drt_engine_free(e);
-    e = NULL;
     o.max_activation_bytes = (size_t)1 << 20;
+    drt_engine *e = NULL;
     drt_status s = drt_engine_create(m, &o, &e);
     int bad = s != DRT_STATUS_OOM || e || !strstr(drt_last_error(), "above the limit of 1.0 MiB");
     printf("%s budget 1 MiB: %s\n", bad ? "FAIL" : "ok  ", drt_last_error());

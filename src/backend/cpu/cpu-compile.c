@@ -182,8 +182,13 @@ static drt_status alloc_temps(cpu_state *st)
         if (vb > st->wino_v_bytes) st->wino_v_bytes = vb;
         if (mb > st->wino_m_bytes) st->wino_m_bytes = mb;
     }
-    DRT_TRY(check_budget(st, st->arena_bytes + st->wino_v_bytes + st->wino_m_bytes + in_bytes + out_bytes,
-                         "conversion and Winograd buffers"));
+    DRT_TRY(check_budget(st, st->arena_bytes + in_bytes + out_bytes, "conversion buffers"));
+    size_t limit = st->opts.max_activation_bytes;
+    if (limit && st->arena_bytes + in_bytes + out_bytes + st->wino_v_bytes + st->wino_m_bytes > limit) {
+        /* Winograd is an optional speed-up: under a tight budget the direct convolutions run */
+        if (st->log && st->wino_v_bytes) fprintf(st->log, "cpu engine: Winograd off: its buffers do not fit the activation budget\n");
+        st->wino_v_bytes = st->wino_m_bytes = 0;
+    }
     if (st->wino_v_bytes && (!(st->wino_v = aligned_alloc(64, (st->wino_v_bytes + 63) / 64 * 64)) ||
                              !(st->wino_m = aligned_alloc(64, (st->wino_m_bytes + 63) / 64 * 64))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory for Winograd buffers");
