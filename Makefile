@@ -103,7 +103,9 @@ clean:
 	rm -rf build build-*
 
 # Out-of-memory tests (tests/unit/oom-*.c): malloc and friends are wrapped so they can fail on demand.
-OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign,--wrap=aligned_alloc
+# libjpeg's allocator (jpeg_get_small and friends) is replaced by the test's, exported so libjpeg binds to it.
+OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign,--wrap=aligned_alloc \
+  '-Wl,--export-dynamic-symbol=jpeg_*'
 $(BUILD)/tests/unit/oom-%: tests/unit/oom-%.c $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libdarkrt.a $(LDFLAGS) $(OOM_WRAP) $(LDLIBS)

@@ -50,7 +50,8 @@ typedef struct drt_engine_opts {
     int verbose;             /* print what each pass and layer choice did */
     int calib_method;        /* int8 calibration: enum drt_calib_method (DRT_CALIB_MAX by default) */
     size_t max_activation_bytes; /* CPU and CUDA engines: refuse a model whose planned activations
-                                  * need more (DRT_STATUS_OOM, before allocating); 0: no limit */
+                                  * need more (DRT_STATUS_OOM, before allocating); optional buffers
+                                  * (the CPU's Winograd) are left out when they would not fit; 0: no limit */
 } drt_engine_opts;
 
 /* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration

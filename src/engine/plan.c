@@ -167,7 +167,7 @@ drt_status drt_engine_save_plan(const drt_engine *e, const char *path)
     return s;
 }
 
-typedef struct rbuf { const unsigned char *p; size_t n, off; int bad; } rbuf;
+typedef struct rbuf { const unsigned char *p; size_t n, off; int bad, oom; } rbuf; /* oom: a string allocation failed */
 
 static void get_big(rbuf *r, void *d, size_t n)
 {
@@ -194,18 +194,24 @@ static char *get_str(rbuf *r)
     if (r->bad || n == 0xffffffffu) return NULL;
     if (n > r->n - r->off) { r->bad = 1; return NULL; }
     char *s = malloc((size_t)n + 1);
-    if (!s) { r->bad = 1; return NULL; }
+    if (!s) { r->bad = r->oom = 1; return NULL; }
     memcpy(s, r->p + r->off, n);
     s[n] = '\0';
     r->off += n;
     return s;
 }
 
-#define BAD(...) do { s = drt_error(DRT_STATUS_FORMAT, __VA_ARGS__); goto done; } while (0)
+/* A model-section error: malformed, or out of memory when a string could not be copied. */
+#define BAD(...)                                                                                                  \
+    do {                                                                                                          \
+        s = r.oom ? drt_error(DRT_STATUS_OOM, "%s: model section: out of memory", path)                           \
+                  : drt_error(DRT_STATUS_FORMAT, __VA_ARGS__);                                                    \
+        goto done;                                                                                                \
+    } while (0)
 
 static drt_status read_model(const char *path, const unsigned char *p, size_t n, drt_model **out)
 {
-    rbuf r = {p, n, 0, 0};
+    rbuf r = {p, n, 0, 0, 0};
     uint32_t f[9];
     uint64_t np;
     drt_model *m = NULL;

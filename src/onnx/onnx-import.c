@@ -372,6 +372,21 @@ static void one_line_error(drt_status s)
     if (changed) drt_error(s, "%s", msg);
 }
 
+/* protobuf-c allocates through our malloc: the out-of-memory test fails its allocations too, and
+ * a failure is told apart from a malformed file (unpack returns NULL for both). */
+static void *pb_alloc(void *failed, size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) *(int *)failed = 1;
+    return p;
+}
+
+static void pb_free(void *failed, void *p)
+{
+    (void)failed;
+    free(p);
+}
+
 drt_status drt_model_load_onnx(const char *path, const drt_load_opts *opts, drt_model **model_out)
 {
     *model_out = NULL;
@@ -385,7 +400,13 @@ drt_status drt_model_load_onnx(const char *path, const drt_load_opts *opts, drt_
                  "(darkrt convert --bn pjreddie folds it into the weights)", path);
     ix x = {.path = path, .opts = &o};
     drt_status s = DRT_OK;
-    x.mp = onnx__model_proto__unpack(NULL, size, data);
+    int pb_failed = 0;
+    ProtobufCAllocator pb = {pb_alloc, pb_free, &pb_failed};
+    x.mp = onnx__model_proto__unpack(&pb, size, data);
+    if (!x.mp && pb_failed) {
+        s = drt_error(DRT_STATUS_OOM, "%s: out of memory reading %zu bytes of ONNX", path, size);
+        goto done;
+    }
     if (!x.mp) {
         s = drt_error(DRT_STATUS_FORMAT, "%s: not a valid ONNX protobuf (%zu bytes: truncated, or wrong field types)", path, size);
         goto done;
@@ -399,7 +420,7 @@ done:
     if (s == DRT_OK) *model_out = x.m;
     else drt_model_free(x.m);
     if (s != DRT_OK) one_line_error(s);
-    if (x.mp) onnx__model_proto__free_unpacked(x.mp, NULL);
+    if (x.mp) onnx__model_proto__free_unpacked(x.mp, &pb);
     free(data);
     free(x.vals);
     free(x.hash);

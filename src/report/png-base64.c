@@ -1,6 +1,7 @@
 /* An image as an in-memory PNG, base64-encoded for embedding in HTML (data: URLs). */
 #include "report/report.h"
 #include "core/error.h"
+#include "vision/png-memory.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -53,7 +54,8 @@ static unsigned char *to_rgb8(const drt_image *im)
 static drt_status encode_png(const drt_image *im, membuf *m)
 {
     unsigned char *volatile rgb = to_rgb8(im);
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL, NULL, drt_png_malloc,
+                                                  drt_png_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     drt_status s = DRT_OK;
     if (!rgb || !png || !info) {

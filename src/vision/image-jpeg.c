@@ -79,8 +79,9 @@ drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t s
     if (setjmp(guard.jump)) {
         char msg[JMSG_LENGTH_MAX];
         guard.mgr.format_message((j_common_ptr)&cinfo, msg);
-        s = guard.truncated ? drt_error(DRT_STATUS_FORMAT, "%s: JPEG: the data ends early: the file is truncated", path)
-                            : drt_error(DRT_STATUS_FORMAT, "%s: JPEG: %s", path, msg);
+        if (guard.truncated) s = drt_error(DRT_STATUS_FORMAT, "%s: JPEG: the data ends early: the file is truncated", path);
+        else if (guard.mgr.msg_code == JERR_OUT_OF_MEMORY) s = drt_error(DRT_STATUS_OOM, "%s: JPEG: out of memory", path);
+        else s = drt_error(DRT_STATUS_FORMAT, "%s: JPEG: %s", path, msg);
         goto done;
     }
     jpeg_create_decompress(&cinfo);

@@ -3,6 +3,7 @@
 #include "vision/vision.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "vision/png-memory.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -25,7 +26,9 @@ drt_status drt_image_save_png(const drt_image *im, const char *png_path)
                          png_path ? png_path : "(no path)");
     drt_atomic_file af;
     DRT_TRY(drt_atomic_open(&af, png_path));
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_error, on_warning);
+    volatile int oom = 0; /* set by drt_png_malloc, read after a longjmp */
+    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, NULL, on_error, on_warning, (void *)&oom, drt_png_malloc,
+                                                  drt_png_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     uint8_t *volatile row = malloc((size_t)im->w * (size_t)im->c);
     if (!info || !row) {
@@ -38,7 +41,8 @@ drt_status drt_image_save_png(const drt_image *im, const char *png_path)
         png_destroy_write_struct(&png, &info);
         free(row);
         drt_atomic_abort(&af);
-        return drt_error(DRT_STATUS_IO, "%s: writing the PNG failed (disk full?)", png_path);
+        return oom ? drt_error(DRT_STATUS_OOM, "%s: out of memory writing the PNG", png_path)
+                   : drt_error(DRT_STATUS_IO, "%s: writing the PNG failed (disk full?)", png_path);
     }
     png_init_io(png, af.fp);
     png_set_IHDR(png, info, (png_uint_32)im->w, (png_uint_32)im->h, 8,

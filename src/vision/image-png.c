@@ -3,6 +3,7 @@
  * is checked from IHDR before any pixel memory is allocated. */
 #include "vision/vision.h"
 #include "core/error.h"
+#include "vision/png-memory.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@ typedef struct png_source {
     const uint8_t *data;
     size_t size, pos;
     char message[200];
+    int oom; /* an allocation failed (drt_png_malloc) */
 } png_source;
 
 static void on_read(png_structp png, png_bytep out, png_size_t n)
@@ -57,7 +59,8 @@ drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t si
     if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0)
         DRT_TRY(drt_image_check_size(path, "PNG", (long long)be32(data + 16), (long long)be32(data + 20)));
     png_source src = {.data = data, .size = size};
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning);
+    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning, &src.oom,
+                                                 drt_png_malloc, drt_png_free);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     uint8_t *volatile pixels = NULL;
     png_bytep *volatile rows = NULL;
@@ -67,7 +70,8 @@ drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t si
         goto done;
     }
     if (setjmp(png_jmpbuf(png))) {
-        s = drt_error(DRT_STATUS_FORMAT, "%s: PNG: %s", path, src.message);
+        s = src.oom ? drt_error(DRT_STATUS_OOM, "%s: PNG: out of memory", path)
+                    : drt_error(DRT_STATUS_FORMAT, "%s: PNG: %s", path, src.message);
         goto done;
     }
     png_set_read_fn(png, &src, on_read);

@@ -109,6 +109,14 @@ static drt_status check_bmp(const char *path, const uint8_t *d, size_t n)
     return DRT_OK;
 }
 
+/* stb's failure, as a status: its allocation failures are out of memory, not malformed files. */
+static drt_status stb_failure(const char *path, const char *format, const char *where)
+{
+    const char *why = stbi_failure_reason();
+    if (why && !strcmp(why, "Out of memory")) return drt_error(DRT_STATUS_OOM, "%s: %s: out of memory", path, format);
+    return drt_error(DRT_STATUS_FORMAT, "%s: %s%s: %s", path, format, where, why ? why : "unreadable");
+}
+
 drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t size, drt_image **out)
 {
     *out = NULL;
@@ -116,13 +124,11 @@ drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t si
     DRT_TRY(data[0] == 'P' ? check_pnm(path, data, size) : check_bmp(path, data, size));
     if (size > 0x7fffffff) return drt_error(DRT_STATUS_FORMAT, "%s: %s: larger than 2 GB", path, format);
     int w, h, n;
-    if (!stbi_info_from_memory(data, (int)size, &w, &h, &n))
-        return drt_error(DRT_STATUS_FORMAT, "%s: %s header: %s", path, format, stbi_failure_reason());
+    if (!stbi_info_from_memory(data, (int)size, &w, &h, &n)) return stb_failure(path, format, " header");
     DRT_TRY(drt_image_check_size(path, format, w, h));
     /* stb's own channels: its 16-bit grey-to-RGB conversion overreads the buffer (Debian's stb 2.27) */
     uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 0);
-    if (!pixels)
-        return drt_error(DRT_STATUS_FORMAT, "%s: %s: %s", path, format, stbi_failure_reason());
+    if (!pixels) return stb_failure(path, format, "");
     drt_status s = drt_image_from_u8(path, pixels, w, h, n, 1, out);
     stbi_image_free(pixels);
     return s;
