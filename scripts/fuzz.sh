@@ -6,6 +6,8 @@
 #   FUZZ_BUILD=dir     where `make fuzz` builds the targets (default build-fuzz)
 #   FUZZ_WORK=dir      working corpora, logs and crash artifacts (default /tmp/darkrt-fuzz)
 #   FUZZ_NO_BUILD=1    use the binaries as they are;  FUZZ_ARGS="..." more libFuzzer flags
+#   FUZZ_NICE=N        the processes' niceness (default 19). At 19 a busy machine starves them past the
+#                      10 s timeout (false timeouts): use 0 for long runs beside other work
 # Exit status: 0 when no target crashed, 1 otherwise (the artifact paths are printed).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -62,7 +64,7 @@ for t in "${targets[@]}"; do
         jlog=$log
         [ "$jobs" -gt 1 ] && jlog="$work/fuzz-$j.log"
         # shellcheck disable=SC2086
-        nice -n 19 "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        nice -n "${FUZZ_NICE:-19}" "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
             -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
             $([ "$jobs" -gt 1 ] && echo "-seed=$j") ${FUZZ_ARGS:-} "$work/corpus" "tests/fuzz/corpus/$t" "$work/seeds" \
             >"$jlog" 2>&1 &
