@@ -3,7 +3,8 @@
 # weights, ONNX and plans; detect for images): a non-zero exit, exactly one line on stderr that names
 # the file (and matches its expected pattern when one is given), no crash, no sanitizer report, no
 # drawing or temporary left behind (detect may write a complete JSON report of the failure).
-# Plans are made here from a built plan (flipped byte, other version, cut, padded).
+# Plans are made here: empty, garbage and ONNX bytes, and from a built plan (flipped byte, other
+# version, cut, padded).
 # Conventions (tests/bad/README.md): a text file's first line "# expect: REGEX", or "NAME: REGEX" in the
 # directory's expect.txt; files named _* are companions (weights/_model.cfg is the cfg of the weights
 # there); tests/bad/known-open.txt lists files that still fail for a reported bug (shown as XFAIL).
@@ -89,6 +90,15 @@ if (cd "$DRT_ROOT" && python3 tests/bad/robust-onnx/make-bad-onnx.py "$TMP/robus
 else
     fail "make-bad-onnx.py: $(tail -n 1 "$TMP/make-onnx.log")"
 fi
+
+# Plans that are not plans, made here (not committed): empty, the magic followed by text, an ONNX file.
+mkdir -p "$TMP/robust-plan"
+: > "$TMP/robust-plan/empty.plan"
+printf 'DRTPLAN\0garbage that is not a plan\n' > "$TMP/robust-plan/garbage.plan"
+head -c 300 "$DRT_ROOT/tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx" > "$TMP/robust-plan/onnx-as-plan.plan"
+printf '%s\n' 'empty.plan: too short for a darkrt plan' 'garbage.plan: too short for a darkrt plan' \
+    'onnx-as-plan.plan: not a darkrt plan' > "$TMP/robust-plan/expect.txt"
+for f in "$TMP"/robust-plan/*.plan; do check "$f" "$DARKRT" inspect "$f"; done
 
 # Plans: made from a plan built here, when `darkrt build` works.
 good="$TMP/good.plan"
