@@ -151,12 +151,16 @@ static void log_conv(const cpu_state *st, int i)
 
 /* opts.max_activation_bytes: the arena, conversion, Winograd and scratch buffers together, checked
  * before each is allocated. */
+static int within_budget(const cpu_state *st, size_t bytes)
+{
+    return !st->opts.max_activation_bytes || bytes <= st->opts.max_activation_bytes;
+}
+
 static drt_status check_budget(const cpu_state *st, size_t bytes, const char *what)
 {
-    size_t limit = st->opts.max_activation_bytes;
-    if (!limit || bytes <= limit) return DRT_OK;
+    if (within_budget(st, bytes)) return DRT_OK;
     return drt_error(DRT_STATUS_OOM, "cpu engine: the model needs %.1f MiB of activations (with %s), above the limit of %.1f MiB",
-                     bytes / 1048576.0, what, limit / 1048576.0);
+                     bytes / 1048576.0, what, st->opts.max_activation_bytes / 1048576.0);
 }
 
 /* Conversion buffers for convs whose input or output buffer holds another dtype. */
@@ -182,11 +186,11 @@ static drt_status alloc_temps(cpu_state *st)
         if (vb > st->wino_v_bytes) st->wino_v_bytes = vb;
         if (mb > st->wino_m_bytes) st->wino_m_bytes = mb;
     }
-    DRT_TRY(check_budget(st, st->arena_bytes + in_bytes + out_bytes, "conversion buffers"));
-    size_t limit = st->opts.max_activation_bytes;
-    if (limit && st->arena_bytes + in_bytes + out_bytes + st->wino_v_bytes + st->wino_m_bytes > limit) {
-        /* Winograd is an optional speed-up: under a tight budget the direct convolutions run */
-        if (st->log && st->wino_v_bytes) fprintf(st->log, "cpu engine: Winograd off: its buffers do not fit the activation budget\n");
+    size_t needed = st->arena_bytes + in_bytes + out_bytes;
+    DRT_TRY(check_budget(st, needed, "conversion buffers"));
+    /* Winograd is an optional speed-up: under a tight budget the direct convolutions run */
+    if (st->wino_v_bytes && !within_budget(st, needed + st->wino_v_bytes + st->wino_m_bytes)) {
+        if (st->log) fprintf(st->log, "cpu engine: Winograd off: its buffers do not fit the activation budget\n");
         st->wino_v_bytes = st->wino_m_bytes = 0;
     }
     if (st->wino_v_bytes && (!(st->wino_v = aligned_alloc(64, (st->wino_v_bytes + 63) / 64 * 64)) ||

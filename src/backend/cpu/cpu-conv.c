@@ -405,10 +405,12 @@ drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
         if (ds != dnnl_success)
             s = drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: layer %d: oneDNN refuses this convolution (status %d)", i, (int)ds);
     }
-    int cached_wino = !strcmp(st->choice[i].impl, WINO_NAME);
-    if (cached_wino && !st->wino_v) st->choice[i].impl[0] = '\0'; /* its buffers are over the budget: direct conv */
-    if (s == DRT_OK && cached_wino && st->wino_v && drt_cpu_wino_allowed() && drt_cpu_wino_eligible(st, i))
-        s = wino_only(st, i, out);
+    int cached_wino = !strcmp(st->choice[i].impl, WINO_NAME) && drt_cpu_wino_allowed() && drt_cpu_wino_eligible(st, i);
+    if (cached_wino && !st->wino_v) { /* its buffers were left out (activation budget): the direct conv runs */
+        st->choice[i].impl[0] = '\0';
+        cached_wino = 0;
+    }
+    if (s == DRT_OK && cached_wino) s = wino_only(st, i, out);
     else if (s == DRT_OK) s = pick(st, i, &io, &cd, attr, out);
     if (s == DRT_OK && !(*out)->wino) s = maybe_winograd(st, i, *out);
     if (s == DRT_OK) {
