@@ -2,6 +2,7 @@
  * either from two `darkrt detect --json` files or by running two engines over images. */
 #include "commands.h"
 #include "compare.h"
+#include "eval-coco.h"
 #include "cli-util.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -13,12 +14,17 @@
 
 static const char *const USAGE =
     "usage: darkrt eval REF.json ENGINE.json [--iou T] [--min-map M] [--json FILE]\n"
+    "       darkrt eval --coco ANNOTATIONS.json --results RESULTS.json [--json FILE] [--html FILE]\n"
+    "       darkrt eval MODEL --coco ANNOTATIONS.json --images DIR [--engine cpu-fp32] [--weights W]\n"
+    "                   [--thresh 0.001] [--nms T] [--json FILE] [--html FILE]\n"
     "       darkrt eval MODEL IMAGE|DIR... [--weights W] [--bn alexeyab|pjreddie] [--engine cpu-int8]\n"
     "                   [--reference ref] [--calib DIR] [--threads N] [--thresh T] [--nms T] [--iou T]\n"
     "                   [--min-map M] [--json FILE]\n"
     "Scores the engine's detections against the reference's taken as ground truth: matched,\n"
     "missing and extra boxes, mean IoU, largest score change and mAP@IoU (VOC all-point AP,\n"
-    "averaged over the classes the reference found). --min-map makes a lower mAP exit 1.\n";
+    "averaged over the classes the reference found). --min-map makes a lower mAP exit 1.\n"
+    "With --coco: COCO mAP@[.5:.95], @.5, @.75 and AR against the annotations, per category and\n"
+    "overall, as pycocotools' COCOeval computes them (bbox).\n";
 
 typedef struct eval_args {
     cmp_opts c;               /* model, weights, images, thresholds (the compare parser's fields) */
@@ -209,6 +215,8 @@ int drt_cmd_eval(int argc, char **argv)
             fputs(USAGE, stdout);
             return 0;
         }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--coco")) return cli_eval_coco(argc, argv);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, rc = rest ? take_own_options(argc, argv, &a, rest, &n_rest) : 1;
     if (rc == 0) {

@@ -7,7 +7,7 @@ APT_PKGS=(gcc make cmake clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           libpng-dev libjpeg62-turbo-dev darknet python3-torch python3-numpy chromium)
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
 PY=${PYTHON:-python3}
-PIP_PKGS=(numpy onnx onnxruntime)
+PIP_PKGS=(numpy onnx onnxruntime pycocotools)
 
 missing_apt=()
 for p in "${APT_PKGS[@]}"; do

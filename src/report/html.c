@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-static void esc(FILE *out, const char *s)
+void drt_report_html_escape(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '<') fputs("&lt;", out);
@@ -34,6 +34,16 @@ static const char *const CSS =
     ".imgrow img{display:block;width:100%;height:auto}"
     "figcaption{font-size:13px;color:#3b4450;margin-top:6px}"
     ".notes{color:#5b6470;font-size:13px;margin-top:8px}";
+
+const char *drt_report_html_css(void)
+{
+    return CSS;
+}
+
+static void esc(FILE *out, const char *s)
+{
+    drt_report_html_escape(out, s);
+}
 
 static const char *const STAGE_COLORS[3] = {"#4e79a7", "#f28e2b", "#59a14f"};
 

@@ -1,0 +1,90 @@
+/* eval --coco --html: the 12 COCO stats, per-category APs and precision-recall curves (SVG). */
+#include "report/coco-html.h"
+#include "report/report.h"
+#include "core/error.h"
+#include "core/fileio.h"
+
+static const char *const CURVE_COLORS[2] = {"#4e79a7", "#e15759"};
+
+/* Precision at recall threshold rc, IoU index t, area all, 100 detections: category k, or the
+ * mean over categories with ground truth (k < 0); -1 when there is none. */
+static double curve_point(const drt_coco_result *r, int t, int rc, int k)
+{
+    double sum = 0;
+    int n = 0;
+    for (int j = 0; j < r->n_cats; j++) {
+        double v = drt_coco_precision(r, t, rc, j, 0, 2);
+        if ((k < 0 || j == k) && v > -1) {
+            sum += v;
+            n++;
+        }
+    }
+    return n ? sum / n : -1;
+}
+
+/* One card: precision against recall at IoU 0.50 and 0.75. */
+static void svg_pr(FILE *out, const drt_coco_result *r, int k, const char *title, int size)
+{
+    const int pad = 28;
+    int plot = size - pad - 8;
+    fputs("<div class=card><h3>", out);
+    drt_report_html_escape(out, title);
+    fprintf(out, "</h3><svg width=%d height=%d xmlns=\"http://www.w3.org/2000/svg\" font-size=10 "
+                 "font-family=\"system-ui,sans-serif\"><rect x=%d y=4 width=%d height=%d fill=none stroke=\"#c8ced6\"/>"
+                 "<text x=%d y=%d text-anchor=middle>recall</text><text x=4 y=12>1</text><text x=%d y=%d>0</text>",
+            size, size, pad, plot, plot, pad + plot / 2, size - 2, pad - 10, plot + 4);
+    static const int ts[2] = {0, 5}; /* IoU 0.50 and 0.75 */
+    for (int c = 0; c < 2; c++) {
+        fprintf(out, "<polyline fill=none stroke=\"%s\" stroke-width=1.5 points=\"", CURVE_COLORS[c]);
+        for (int rc = 0; rc < DRT_COCO_R; rc++) {
+            double p = curve_point(r, ts[c], rc, k);
+            if (p < 0) break;
+            fprintf(out, "%.1f,%.1f ", pad + drt_coco_rec_thr(rc) * plot, 4 + (1 - p) * plot);
+        }
+        fprintf(out, "\"><title>IoU %.2f</title></polyline>", drt_coco_iou_thr(ts[c]));
+    }
+    fputs("</svg></div>", out);
+}
+
+static void write_tables(FILE *out, const drt_coco_set *set, const drt_coco_result *r)
+{
+    fputs("<table><thead><tr>", out);
+    for (int i = 0; i < 12; i++) fprintf(out, "<th>%s</th>", drt_coco_stat_names[i]);
+    fputs("</tr></thead><tr>", out);
+    for (int i = 0; i < 12; i++) fprintf(out, "<td>%.4f</td>", r->stats[i]);
+    fputs("</tr></table><h2>Per category (area all, 100 detections)</h2>"
+          "<table><thead><tr><th>category</th><th>id</th><th>AP</th><th>AP50</th><th>AP75</th></tr></thead>", out);
+    for (int k = 0; k < set->n_cats; k++) {
+        double ap = drt_coco_class_ap(r, k, -1);
+        if (ap < 0) continue;
+        fputs("<tr><td>", out);
+        drt_report_html_escape(out, set->cat_names[k] ? set->cat_names[k] : "?");
+        fprintf(out, "</td><td>%.17g</td><td>%.4f</td><td>%.4f</td><td>%.4f</td></tr>", set->cat_ids[k], ap,
+                drt_coco_class_ap(r, k, 0), drt_coco_class_ap(r, k, 5));
+    }
+    fputs("</table>", out);
+}
+
+drt_status drt_report_write_coco_html(const char *path, const char *source, const drt_coco_set *set,
+                                      const drt_coco_result *r)
+{
+    drt_atomic_file af;
+    DRT_TRY(drt_atomic_open(&af, path));
+    FILE *out = af.fp;
+    fprintf(out, "<!doctype html><html lang=en><head><meta charset=utf-8><title>darkrt eval</title>"
+                 "<meta name=viewport content=\"width=device-width,initial-scale=1\"><style>%s</style></head><body>"
+                 "<h1>darkrt eval: COCO mAP</h1><div class=meta>",
+            drt_report_html_css());
+    drt_report_html_escape(out, source);
+    fprintf(out, " · %d images · %d categories · pycocotools' COCOeval semantics · darkrt %s</div>", set->n_images,
+            set->n_cats, drt_version());
+    write_tables(out, set, r);
+    fprintf(out, "<h2>Precision-recall (<span style=\"color:%s\">IoU 0.50</span>, "
+                 "<span style=\"color:%s\">IoU 0.75</span>; 101 recall points)</h2><div class=charts>",
+            CURVE_COLORS[0], CURVE_COLORS[1]);
+    svg_pr(out, r, -1, "mean over categories", 320);
+    for (int k = 0; k < set->n_cats; k++)
+        if (drt_coco_class_ap(r, k, -1) >= 0) svg_pr(out, r, k, set->cat_names[k] ? set->cat_names[k] : "?", 200);
+    fputs("</div></body></html>\n", out);
+    return drt_atomic_commit(&af);
+}
