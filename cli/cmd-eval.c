@@ -2,7 +2,7 @@
  * either from two `darkrt detect --json` files or by running two engines over images. */
 #include "commands.h"
 #include "compare.h"
-#include "eval-coco.h"
+#include "eval-modes.h"
 #include "cli-util.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -17,6 +17,8 @@ static const char *const USAGE =
     "       darkrt eval --coco ANNOTATIONS.json --results RESULTS.json [--json FILE] [--html FILE]\n"
     "       darkrt eval MODEL --coco ANNOTATIONS.json --images DIR [--engine cpu-fp32] [--weights W]\n"
     "                   [--thresh 0.001] [--nms T] [--json FILE] [--html FILE]\n"
+    "       darkrt eval --data FILE.data --results DETECT.json [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
+    "       darkrt eval MODEL --data FILE.data [--engine cpu-fp32] [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
     "       darkrt eval MODEL IMAGE|DIR... [--weights W] [--bn alexeyab|pjreddie] [--engine cpu-int8]\n"
     "                   [--reference ref] [--calib DIR] [--threads N] [--thresh T] [--nms T] [--iou T]\n"
     "                   [--min-map M] [--json FILE]\n"
@@ -24,7 +26,11 @@ static const char *const USAGE =
     "missing and extra boxes, mean IoU, largest score change and mAP@IoU (VOC all-point AP,\n"
     "averaged over the classes the reference found). --min-map makes a lower mAP exit 1.\n"
     "With --coco: COCO mAP@[.5:.95], @.5, @.75 and AR against the annotations, per category and\n"
-    "overall, as pycocotools' COCOeval computes them (bbox).\n";
+    "overall, as pycocotools' COCOeval computes them (bbox).\n"
+    "With --data: AlexeyAB Darknet's `detector map` on the valid= images and their YOLO labels\n"
+    "(labels/ or beside the images, as Darknet finds them): AP per class and mAP, by area under the\n"
+    "curve (--points 0, Darknet's default), VOC 2007's 11 points or 101 points; detections at\n"
+    "score 0.005 and NMS 0.45 as Darknet's.\n";
 
 typedef struct eval_args {
     cmp_opts c;               /* model, weights, images, thresholds (the compare parser's fields) */
@@ -33,8 +39,7 @@ typedef struct eval_args {
     char *positional[2];
 } eval_args;
 
-/* Every image in a detect JSON file (an object per image, an array of them, or an engine entry). */
-static drt_status load_images(const char *path, drt_report_engine *e)
+drt_status cli_eval_load_detections(const char *path, drt_report_engine *e)
 {
     drt_json *all;
     DRT_TRY(drt_json_load_file(path, &all));
@@ -217,6 +222,7 @@ int drt_cmd_eval(int argc, char **argv)
         }
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--coco")) return cli_eval_coco(argc, argv);
+        else if (!strcmp(argv[i], "--data")) return cli_eval_darknet(argc, argv);
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, rc = rest ? take_own_options(argc, argv, &a, rest, &n_rest) : 1;
     if (rc == 0) {
@@ -225,8 +231,8 @@ int drt_cmd_eval(int argc, char **argv)
             drt_report_engine ref, eng;
             drt_report_engine_init(&ref);
             drt_report_engine_init(&eng);
-            drt_status s = load_images(rest[1], &ref);
-            if (s == DRT_OK) s = load_images(rest[2], &eng);
+            drt_status s = cli_eval_load_detections(rest[1], &ref);
+            if (s == DRT_OK) s = cli_eval_load_detections(rest[2], &eng);
             rc = s == DRT_OK ? score(&a, &ref, &eng) : cli_fail(s);
             drt_report_engine_clear(&ref);
             drt_report_engine_clear(&eng);

@@ -1,6 +1,6 @@
 /* darkrt eval --coco: COCO mAP (pycocotools' COCOeval) of a results file, or of an engine run
  * over the annotated images. */
-#include "eval-coco.h"
+#include "eval-modes.h"
 #include "cli-util.h"
 #include "compare.h"
 #include "core/error.h"
@@ -32,23 +32,30 @@ static drt_status write_outputs(const coco_args *a, const drt_coco_set *set, con
     return DRT_OK;
 }
 
+drt_status cli_eval_open_engine(const cmp_opts *c, const char *spec, drt_model **model_out, drt_engine **engine_out)
+{
+    int idx = 0;
+    drt_engine_opts eo = drt_engine_opts_default();
+    if (cmp_parse_engine(spec, &eo.device, &idx, &eo.precision) != 0)
+        return drt_error(DRT_STATUS_INVALID_ARG, "eval: --engine %s: unknown (e.g. ref, cpu-fp32, cpu-int8, cuda-fp16)",
+                         spec);
+    eo.device_index = idx;
+    eo.threads = c->threads;
+    eo.calib_dir = c->calib;
+    drt_status s = cli_load_model(c->model, c->weights, &c->load, c->names, model_out);
+    if (s == DRT_OK) s = drt_engine_create(*model_out, &eo, engine_out);
+    return s;
+}
+
 /* Runs the engine over every annotated image (DIR/file_name) and collects its detections. */
 static drt_status detect_all(const coco_args *a, const drt_coco_set *set, drt_coco_dets *dets)
 {
     drt_model *model = NULL;
     drt_engine *engine = NULL;
     double *map = NULL;
-    int n_classes = 0, idx = 0;
-    drt_engine_opts eo = drt_engine_opts_default();
-    if (cmp_parse_engine(a->engine, &eo.device, &idx, &eo.precision) != 0)
-        return drt_error(DRT_STATUS_INVALID_ARG, "eval: --engine %s: unknown (e.g. ref, cpu-fp32, cpu-int8, cuda-fp16)",
-                         a->engine);
-    eo.device_index = idx;
-    eo.threads = a->c.threads;
-    eo.calib_dir = a->c.calib;
-    drt_status s = cli_load_model(a->c.model, a->c.weights, &a->c.load, a->c.names, &model);
+    int n_classes = 0;
+    drt_status s = cli_eval_open_engine(&a->c, a->engine, &model, &engine);
     if (s == DRT_OK) s = drt_coco_class_map(model, set->cat_ids, set->cat_names, set->n_cats, &map, &n_classes);
-    if (s == DRT_OK) s = drt_engine_create(model, &eo, &engine);
     drt_detect_opts dopts = drt_detect_opts_default();
     dopts.thresh = a->thresh_given ? a->c.thresh : 0.001f;
     dopts.nms = a->c.nms;

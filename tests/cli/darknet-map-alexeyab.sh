@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# darkrt eval MODEL --data against AlexeyAB's Darknet `detector map` itself (built on the CPU from
+# ../shared/reference and cached in the build dir): yolo-fastest-1.1 on Darknet's seven sample images
+# (as PNG, so both decode the same pixels) with YOLO labels beside them (made from darkrt's
+# detections, some dropped and some moved). Every class's AP line and the mAP line must be identical
+# (area under the curve at IoU 0.5; 101 points at -iou_thresh 0.75). The TP/FP counts at 0.25 are
+# not compared: Darknet counts a duplicate by network order, which darkrt's detections do not keep.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "darkrt is not built"
+[ -f "$FASTEST_WEIGHTS" ] || skip "no yolo-fastest-1.1 weights in $SHARED/models"
+[ -d "$SHARED/reference/alexeyab-darknet" ] || skip "no AlexeyAB Darknet source in $SHARED/reference"
+ABDK="$DRT_BUILD/alexeyab-darknet"
+if [ ! -x "$ABDK/darknet" ]; then
+    rm -rf "$ABDK" && cp -r "$SHARED/reference/alexeyab-darknet" "$ABDK" && sed -i 's/ -msse4a//' "$ABDK/Makefile"
+    (cd "$ABDK" && nice make -j2 GPU=0 CUDNN=0 OPENCV=0 OPENMP=1 AVX=0 LIBSO=0 >build.log 2>&1) ||
+        skip "AlexeyAB Darknet did not build on this machine (see $ABDK/build.log)"
+fi
+export OMP_NUM_THREADS=2
+mkdir -p "$TMP/imgs"
+"$DARKRT" detect "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" "$DN_DATA"/{dog,eagle,giraffe,horses,kite,person,scream}.jpg \
+    -o "$TMP/imgs" --thresh 1 >/dev/null || fail "PNG copies of the sample images"
+"$DARKRT" detect "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" "$TMP/imgs" --thresh 0.3 --resize stretch \
+    --json "$TMP/found.json" -o "$TMP/drawn" >/dev/null || fail "detections for the labels"
+python3 - "$TMP" <<'PY' || fail "labels"
+import json, os, random, sys
+tmp = sys.argv[1]
+rng = random.Random(1)
+paths = []
+for im in json.load(open(os.path.join(tmp, "found.json"))):
+    W, H = im["width"], im["height"]
+    paths.append(os.path.abspath(im["image"]))
+    with open(paths[-1][:-4] + ".txt", "w") as f:
+        for d in im["detections"]:
+            if rng.random() < 0.15:
+                continue
+            b, j = d["box"], rng.choice([0, 0.05, 0.15])
+            w, h = (b["x2"] - b["x1"]) / W, (b["y2"] - b["y1"]) / H
+            f.write("%d %.6f %.6f %.6f %.6f\n" % (d["class_id"], (b["x1"] + b["x2"]) / 2 / W + rng.gauss(0, j * w),
+                    (b["y1"] + b["y2"]) / 2 / H + rng.gauss(0, j * h), w * (1 + rng.gauss(0, j)), h * (1 + rng.gauss(0, j))))
+open(os.path.join(tmp, "valid.txt"), "w").write("\n".join(paths) + "\n")
+open(os.path.join(tmp, "obj.data"), "w").write("classes = 80\nvalid = %s/valid.txt\nnames = %s\n"
+                                               % (tmp, "/usr/share/darknet/data/coco.names"))
+PY
+# Darknet prints a progress line with \r before the first class: keep what follows the last \r.
+lines() { tr '\r' '\n' | grep -E '^class_id|mean average precision \(' | sed 's/(TP = .*//'; }
+for args in "-points 0" "-points 101 -iou_thresh 0.75"; do
+    ours=$(sed 's/-points/--points/; s/-iou_thresh/--iou-thresh/' <<<"$args")
+    (cd "$ABDK" && ./darknet detector map "$TMP/obj.data" "$FASTEST_CFG" "$FASTEST_WEIGHTS" $args -dont_show 2>/dev/null) |
+        lines >"$TMP/darknet.txt"
+    # shellcheck disable=SC2086
+    "$DARKRT" eval "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" --data "$TMP/obj.data" $ours --engine ref 2>/dev/null |
+        lines >"$TMP/darkrt.txt"
+    n=$(grep -c '^class_id' "$TMP/darknet.txt")
+    if [ "$n" -eq 80 ] && diff "$TMP/darknet.txt" "$TMP/darkrt.txt" >"$TMP/diff.txt"; then
+        ok "$args: 80 class APs and the mAP identical: $(grep mean "$TMP/darkrt.txt")"
+    else
+        fail "$args: Darknet ($n class lines) and darkrt differ: $(head -20 "$TMP/diff.txt")"
+    fi
+done
+finish
