@@ -1,5 +1,7 @@
 /* Shared helpers of the CLI commands. */
 #include "cli-util.h"
+#include "core/error.h"
+#include "darknet/data-file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -72,6 +74,12 @@ drt_status cli_load_model(const char *path, const char *weights, const drt_load_
                           const char *names_path, drt_model **model_out)
 {
     drt_status s = drt_model_load(path, weights, opts, model_out);
+    drt_data_file df = {0};
+    if (s == DRT_OK && names_path && cli_has_suffix(names_path, ".data")) { /* Darknet's: its names= */
+        s = drt_data_file_read(names_path, &df);
+        if (s == DRT_OK && !df.names) s = drt_error(DRT_STATUS_PARSE, "%s: no names= line", names_path);
+        names_path = df.names;
+    }
     if (s == DRT_OK && names_path) {
         s = drt_model_set_names_file(*model_out, names_path);
         if (s != DRT_OK) {
@@ -79,6 +87,7 @@ drt_status cli_load_model(const char *path, const char *weights, const drt_load_
             *model_out = NULL;
         }
     }
+    drt_data_file_clear(&df);
     return s;
 }
 

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "vision/detect-outputs.h"
 
 typedef struct detect_args {
     const char *model, *weights, *names, *out, *json;
@@ -20,6 +21,7 @@ typedef struct detect_args {
     drt_engine_opts eopts;
     int batch_set;
     drt_load_opts lopts;
+    drt_std_outputs_opts std; /* --save-txt, --save-conf, --coco-json, --coco, --category-ids */
     char **inputs; /* images after expanding directories (malloc'd strings) */
     int n_inputs;
 } detect_args;
@@ -45,6 +47,13 @@ static void usage(FILE *out)
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
             "      --bn FORMULA      batchnorm: alexeyab (default) or pjreddie\n"
+            "      --save-txt DIR    YOLO label files DIR/<image>.txt: class cx cy w h (normalized)\n"
+            "      --save-conf       with --save-txt: the score as a sixth column\n"
+            "      --coco-json FILE  COCO results: image_id, category_id, bbox [x, y, w, h], score\n"
+            "      --coco ANN.json   image ids by file name and category ids by name from annotations\n"
+            "                        (else: numeric file names; COCO's 80 -> 91 ids for 80 classes)\n"
+            "      --category-ids L  category id of each class, comma-separated\n"
+            "  names may also come from a Darknet .data file: --names obj.data (its names=)\n"
             "  -h, --help            this text\n");
 }
 
@@ -89,6 +98,11 @@ static int parse_option(detect_args *a, int c, const char *arg)
         if (drt_detect_parse_post(arg, &a->dopts))
             return cli_usage_error("detect", "--post %s: must be cpu, gpu or gpu-decode", arg);
         return 0;
+    case 'S': a->std.txt_dir = arg; return 0;
+    case 'C': a->std.save_conf = 1; return 0;
+    case 'J': a->std.coco_json = arg; return 0;
+    case 'K': a->std.coco_ann = arg; return 0;
+    case 'I': a->std.category_ids = arg; return 0;
     case 'B':
         v = !strcasecmp(arg, "alexeyab") ? DRT_BN_ALEXEYAB : !strcasecmp(arg, "pjreddie") ? DRT_BN_PJREDDIE : -1;
         if (parse_choice("--bn", arg, v, &v)) return 2;
@@ -165,6 +179,9 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"precision", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"bn", required_argument, 0, 'B'},      {"pre", required_argument, 0, 'P'},
         {"post", required_argument, 0, 'Q'},    {"help", no_argument, 0, 'h'},
+        {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
+        {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
+        {"category-ids", required_argument, 0, 'I'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -242,6 +259,7 @@ typedef struct run_state {
     drt_model *model;
     drt_engine *engine;
     FILE *json, *summary;
+    drt_std_outputs *std;
     int json_items, failures, done;
 } run_state;
 
@@ -278,7 +296,8 @@ static int finish_image(run_state *r, const char *path, drt_image *im, const drt
         drt_detections_write_json(r->json, path, im->w, im->h, d, r->model, t, many ? "  " : "");
         r->json_items++;
     }
-    return rc;
+    drt_status s = drt_std_outputs_add(r->std, path, im->w, im->h, d);
+    return s == DRT_OK ? rc : cli_fail(s);
 }
 
 static int shows_progress(const run_state *r)
@@ -376,7 +395,8 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
 {
     run_state r = {.a = a, .model = model, .engine = engine, .summary = stdout};
     drt_atomic_file af = {0};
-    drt_status s = open_json(&r, &af);
+    drt_status s = drt_std_outputs_open(&a->std, model, &r.std);
+    if (s == DRT_OK) s = open_json(&r, &af);
     int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a);
     for (int i = 0; rc == 0 && i < a->n_inputs; i += a->eopts.max_batch) {
         int n = a->n_inputs - i < a->eopts.max_batch ? a->n_inputs - i : a->eopts.max_batch;
@@ -389,7 +409,8 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
             fprintf(stderr, "darkrt detect: %d of %d image%s failed\n", r.failures, a->n_inputs, a->n_inputs == 1 ? "" : "s");
         rc = 1;
     }
-    return rc;
+    s = drt_std_outputs_close(r.std, rc == 0); /* no results file unless every image is in it */
+    return rc == 0 && s != DRT_OK ? cli_fail(s) : rc;
 }
 
 int drt_cmd_detect(int argc, char **argv)

@@ -186,6 +186,8 @@ int cli_eval_darknet(int argc, char **argv)
     }
     drt_status s = DRT_OK;
     if (rc == 0) s = drt_data_file_read(a.data, &a.df);
+    if (rc == 0 && s == DRT_OK && !a.df.valid)
+        s = drt_error(DRT_STATUS_PARSE, "%s: no valid= line (the list of images to score)", a.data);
     if (rc == 0 && s == DRT_OK) s = run(&a);
     if (rc == 0 && s != DRT_OK) rc = cli_fail(s);
     for (int i = 0; i < a.n_names; i++) free(a.names[i]);

@@ -37,7 +37,7 @@ static drt_status parse_line(char *line, int lineno, const char *path, drt_data_
     char *s = trim(line);
     if (!*s || *s == '#' || *s == ';') return DRT_OK;
     char *eq = strchr(s, '=');
-    if (!eq) return drt_error(DRT_STATUS_FORMAT, "%s:%d: \"%s\": expected key=value", path, lineno, s);
+    if (!eq) return drt_error(DRT_STATUS_PARSE, "%s:%d: \"%s\": expected key=value", path, lineno, s);
     *eq = '\0';
     char *key = trim(s), *value = trim(eq + 1);
     char **slot = !strcmp(key, "valid") ? &out->valid : !strcmp(key, "names") ? &out->names : NULL;
@@ -45,7 +45,7 @@ static drt_status parse_line(char *line, int lineno, const char *path, drt_data_
         char *end;
         long v = strtol(value, &end, 10);
         if (*end || v < 1 || v > 100000)
-            return drt_error(DRT_STATUS_FORMAT, "%s:%d: classes=%s: must be a whole number 1..100000", path, lineno,
+            return drt_error(DRT_STATUS_PARSE, "%s:%d: classes=%s: must be a whole number 1..100000", path, lineno,
                              value);
         out->classes = (int)v;
     }
@@ -70,7 +70,6 @@ drt_status drt_data_file_read(const char *path, drt_data_file *out)
         line = nl ? nl + 1 : NULL;
     }
     free(text);
-    if (s == DRT_OK && !out->valid) s = drt_error(DRT_STATUS_FORMAT, "%s: no valid= line (the list of images to score)", path);
     if (s != DRT_OK) drt_data_file_clear(out);
     return s;
 }
@@ -102,7 +101,7 @@ drt_status drt_read_path_list(const char *path, char ***paths_out, int *n_out)
         line = nl ? nl + 1 : NULL;
     }
     free(text);
-    if (s == DRT_OK && n == 0) s = drt_error(DRT_STATUS_FORMAT, "%s: lists no images", path);
+    if (s == DRT_OK && n == 0) s = drt_error(DRT_STATUS_PARSE, "%s: lists no images", path);
     if (s != DRT_OK) {
         for (int i = 0; i < n; i++) free(paths[i]);
         free(paths);
@@ -165,7 +164,7 @@ drt_status drt_darknet_read_labels(const char *path, drt_dn_box **boxes_out, int
         char *p = trim(line), extra;
         drt_dn_box x = {0};
         if (*p && sscanf(p, "%d %f %f %f %f %c", &x.class_id, &x.x, &x.y, &x.w, &x.h, &extra) != 5)
-            s = drt_error(DRT_STATUS_FORMAT, "%s:%d: \"%s\": expected \"class x y w h\"", path, lineno, p);
+            s = drt_error(DRT_STATUS_PARSE, "%s:%d: \"%s\": expected \"class x y w h\"", path, lineno, p);
         else if (*p)
             b[n++] = x;
         line = nl ? nl + 1 : NULL;

@@ -7,13 +7,13 @@
 #include "eval/darknet-map.h"
 
 typedef struct drt_data_file {
-    char *valid; /* list of images to score (resolved path) */
+    char *valid; /* list of images to score (resolved path), NULL when not given */
     char *names; /* class names file, NULL when not given */
     int classes; /* 0 when not given */
 } drt_data_file;
 
 /* Reads key=value lines ('#' and ';' start comments). Paths are taken as given when they exist
- * from the working directory (Darknet's way), else relative to the .data file. Needs valid=. */
+ * from the working directory (Darknet's way), else relative to the .data file. */
 drt_status drt_data_file_read(const char *path, drt_data_file *out);
 void drt_data_file_clear(drt_data_file *d);
 

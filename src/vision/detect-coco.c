@@ -80,7 +80,7 @@ void drt_coco_write_results(FILE *out, double image_id, const drt_detections *de
         if (d->class_id < 0 || d->class_id >= n_classes) continue;
         double b[4];
         drt_coco_detection_bbox(d, img_w, img_h, b);
-        fprintf(out, "%s{\"image_id\": %.17g, \"category_id\": %.17g, \"bbox\": [%.3f, %.3f, %.3f, %.3f], \"score\": ",
+        fprintf(out, "%s{\"image_id\": %.17g, \"category_id\": %.17g, \"bbox\": [%.10g, %.10g, %.10g, %.10g], \"score\": ",
                 *first ? "" : ",\n", image_id, class_map[d->class_id], b[0], b[1], b[2], b[3]);
         drt_json_write_number(out, d->score);
         fputc('}', out);
@@ -90,12 +90,11 @@ void drt_coco_write_results(FILE *out, double image_id, const drt_detections *de
 
 int drt_coco_image_id_from_name(const char *path, double *id_out)
 {
-    const char *base = strrchr(path, '/');
+    const char *base = strrchr(path, '/'), *p;
     base = base ? base + 1 : path;
-    char *end;
-    if (*base < '0' || *base > '9') return -1;
-    double v = strtod(base, &end);
-    if (end == base || *end != '.') return -1;
+    double v = 0;
+    for (p = base; *p >= '0' && *p <= '9' && p - base < 15; p++) v = v * 10 + (*p - '0');
+    if (p == base || *p != '.') return -1;
     *id_out = v;
     return 0;
 }
