@@ -7,7 +7,9 @@ APT_PKGS=(gcc make cmake clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev
           libpng-dev libjpeg62-turbo-dev darknet python3-torch python3-numpy chromium)
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
 PY=${PYTHON:-python3}
-PIP_PKGS=(numpy onnx onnxruntime pycocotools)
+# Each entry is a pip name, or pip-name=module where the import name differs. pytest and
+# scikit-build-core build and test the Python package (python/).
+PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core)
 
 missing_apt=()
 for p in "${APT_PKGS[@]}"; do
@@ -15,7 +17,7 @@ for p in "${APT_PKGS[@]}"; do
 done
 missing_pip=()
 for p in "${PIP_PKGS[@]}"; do
-    "$PY" -c "import ${p}" 2>/dev/null || missing_pip+=("$p")
+    "$PY" -c "import ${p#*=}" 2>/dev/null || missing_pip+=("${p%%=*}")
 done
 
 if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ]; then

@@ -1,0 +1,60 @@
+/* darkrt's Python extension (darkrt._darkrt): what its files share. */
+#ifndef PYDARKRT_H
+#define PYDARKRT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "darkrt.h"
+
+/* darkrt.Error; raised with darkrt's one-line message (drt_last_error) and .status. */
+extern PyObject *drtpy_error;
+
+/* Raises darkrt.Error for status s with the calling thread's drt_last_error(); returns NULL.
+ * Call on the thread that saw the failure (the message is per thread), holding the GIL. */
+PyObject *drtpy_raise(drt_status s);
+/* Raises darkrt.Error with a message of the package's own (bad frames, bad arguments). */
+PyObject *drtpy_raise_msg(drt_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, returning -1 (for int-returning checks). */
+int drtpy_fail(drt_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef struct drtpy_model {
+    PyObject_HEAD
+    drt_model *model;
+} drtpy_model;
+
+/* An engine runs one batch at a time (its activations and heads are per engine): runs take
+ * `lock`, with the GIL released, so threads may share it and queue on it. */
+typedef struct drtpy_engine {
+    PyObject_HEAD
+    drt_engine *engine;
+    PyThread_type_lock lock;
+    int max_batch;
+} drtpy_engine;
+
+extern PyTypeObject drtpy_model_type;
+extern PyTypeObject drtpy_engine_type;
+
+/* Engine options from names; raises darkrt.Error for a bad one. Returns 0 or -1. */
+int drtpy_engine_opts(const char *device, const char *precision, int batch, int threads, drt_engine_opts *o);
+
+/* Wraps an engine (takes ownership; frees it on failure). */
+PyObject *drtpy_engine_wrap(drt_engine *engine);
+
+/* One input of detect: a file path (decoded by darkrt) or an 8-bit HxWx3 frame (a view). */
+typedef struct drtpy_input {
+    PyObject *path; /* bytes from PyUnicode_FSConverter, or NULL */
+    Py_buffer view; /* valid when path is NULL */
+    int has_view;
+} drtpy_input;
+
+/* Fills *in from a Python object; raises darkrt.Error naming item `index` when it is neither a
+ * path nor a packed uint8 HxWx3 buffer. Returns 0 or -1. */
+int drtpy_input_open(PyObject *obj, int index, drtpy_input *in);
+void drtpy_input_close(drtpy_input *in);
+/* Decodes or converts the input into darkrt's float image. Needs no GIL. */
+drt_status drtpy_input_image(const drtpy_input *in, int index, int rgb, drt_image **image_out);
+
+/* The image at `path` as 8-bit HxWx3 bytes (BGR or RGB) and its size. Raises on failure. */
+PyObject *drtpy_imread(PyObject *self, PyObject *args, PyObject *kwargs);
+
+#endif
