@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 drt_status drt_cuda_fail_rt(cudaError_t e, const char *stmt, const char *file, int line)
 {
@@ -109,39 +110,60 @@ static void print_ops(const cu_engine *g)
     }
 }
 
+/* Verbose builds say where the time went (plan loads must take about a second). */
+static void mark(const cu_engine *g, const char *what, double *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    if (g->verbose && *t > 0) fprintf(stderr, "cuda: build: %-28s %8.1f ms\n", what, now - *t);
+    *t = now;
+}
+
 static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t blob_size)
 {
+    double t = 0;
     drt_precision p = e->opts.precision;
     if (p == DRT_PREC_BF16)
         return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: bf16 plans are not implemented in the CUDA backend (use fp16, int8 or fp32)");
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_CUDA_TRY(cudaFree(NULL)); /* the context, timed on its own */
     g->half = p == DRT_PREC_FP16 || p == DRT_PREC_INT8;
     g->int8 = p == DRT_PREC_INT8;
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
     const char *venv = getenv("DRT_CUDA_VERBOSE");
     g->verbose = e->opts.verbose || (venv && *venv == '1');
+    mark(g, "", &t);
     const char *env = getenv("DRT_CUDA_GRAPH");
     g->use_graph = !(env && strcmp(env, "0") == 0);
+    mark(g, "CUDA context", &t);
     DRT_CUDA_TRY(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
     DRT_CUDNN_TRY(cudnnCreate(&g->dnn));
     DRT_CUDNN_TRY(cudnnSetStream(g->dnn, g->stream));
+    mark(g, "cuDNN handle", &t);
     DRT_TRY(drt_cuda_compile(e, g));
     if (g->verbose) print_ops(g);
+    mark(g, "compile", &t);
     DRT_TRY(alloc_io(e, g));
     if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size)); /* algorithms and int8 steps */
     int need_calib = 0;
     for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
     if (need_calib) /* int8 ranges measured by the fp32 CPU engine on the calibration images */
         DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? stderr : NULL, &g->in_thr));
+    mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));
+    mark(g, "weights", &t);
     cu_ctx *c;
     DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &c));
+    mark(g, blob ? "convs from the plan, graph" : "convs chosen, graph", &t);
     for (int i = 0; i < g->n_convs; i++) { /* what the plan stores */
         g->convs[i].algo_max = c->algo[i];
         g->convs[i].math_max = c->math[i];
+        g->convs[i].json = NULL; /* pointed into the plan being loaded */
+        g->convs[i].json_len = 0;
     }
     return DRT_OK;
 }
@@ -163,11 +185,11 @@ static drt_status run(drt_engine *e, const float *input, int batch)
 {
     cu_engine *g = e->impl;
     const drt_model *m = e->model;
-    cu_ctx *c;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
+    cu_ctx *c = drt_cuda_ctx_for(g, batch);
+    if (!c) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
     memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    DRT_TRY(drt_cuda_forward(e, g, c, CU_COPY_ALL));
+    DRT_TRY(drt_cuda_forward(e, g, c, batch, CU_COPY_ALL));
     DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
     return DRT_OK;
 }

@@ -1,5 +1,7 @@
 /* One context per batch size: tensor descriptors, convolution algorithms chosen by measuring
- * (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan, and the captured CUDA graph. */
+ * (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan (fused convs: their execution plans
+ * as cuDNN's JSON, nothing timed or compiled), and the captured CUDA graph. An engine builds the
+ * max_batch context; smaller batches run in it (drt_cuda_ctx_for), never re-planning. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
@@ -134,6 +136,9 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     const char *legacy = getenv("DRT_CUDA_LEGACY"); /* 1: cuDNN's legacy API only (comparisons) */
     for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         int stored = c->batch == g->max_batch ? g->convs[i].algo_max : -1;
+        const cu_conv *cv = &g->convs[i];
+        if (stored >= CU_ALGO_FUSED && cv->json && drt_cuda_fused_from_json(g, c, i, cv->json, cv->json_len, ws_bytes) == DRT_OK)
+            continue;
         if (g->half && !(legacy && *legacy == '1')) {
             if (stored >= CU_ALGO_FUSED && drt_cuda_fused_choose(g, c, i, ws, ws_bytes, stored - CU_ALGO_FUSED) == DRT_OK)
                 continue;
@@ -195,6 +200,14 @@ static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
     DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));
     if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, CU_COPY_ALL, &c->exec));
     return DRT_OK;
+}
+
+cu_ctx *drt_cuda_ctx_for(cu_engine *g, int batch)
+{
+    cu_ctx *best = NULL;
+    for (int i = 0; i < g->n_ctx; i++)
+        if (g->ctx[i].batch >= batch && (!best || g->ctx[i].batch < best->batch)) best = &g->ctx[i];
+    return batch >= 1 ? best : NULL;
 }
 
 drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **out)

@@ -91,16 +91,34 @@ drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from
     }
     return DRT_OK;
 }
-drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int copies)
+/* The copies of the first n items the graph leaves out (a partial batch run by a larger context). */
+static drt_status copy_in(drt_engine *e, cu_engine *g, int n)
 {
-    cudaGraphExec_t *exec = copies == CU_COPY_ALL ? &c->exec : &c->exec_part[copies];
-    if (g->use_graph && !*exec) DRT_TRY(drt_cuda_capture(e, g, c, copies, exec));
+    const drt_model *m = e->model;
+    size_t bytes = (size_t)n * m->channels * m->height * m->width * sizeof(float);
+    DRT_CUDA_TRY(cudaMemcpyAsync(g->d_in, g->h_in, bytes, cudaMemcpyHostToDevice, g->stream));
+    return DRT_OK;
+}
+
+static drt_status copy_out(drt_engine *e, cu_engine *g, int n)
+{
+    for (int h = 0; h < e->n_heads; h++)
+        DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)n * g->head_item[h] * sizeof(float),
+                                     cudaMemcpyDeviceToHost, g->stream));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int copies)
+{
+    /* a partial batch: the context's graph without copies, the copies sized to n around it */
+    int in_graph = n == c->batch ? copies : 0;
+    if (!g->heads_registered) in_graph &= ~CU_COPY_OUT;
+    if ((copies & ~in_graph) & CU_COPY_IN) DRT_TRY(copy_in(e, g, n));
+    cudaGraphExec_t *exec = in_graph == CU_COPY_ALL ? &c->exec : &c->exec_part[in_graph];
+    if (g->use_graph && !*exec) DRT_TRY(drt_cuda_capture(e, g, c, in_graph, exec));
     if (*exec) DRT_CUDA_TRY(cudaGraphLaunch(*exec, g->stream));
-    else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, copies));
-    if ((copies & CU_COPY_OUT) && !g->heads_registered)
-        for (int h = 0; h < e->n_heads; h++)
-            DRT_CUDA_TRY(cudaMemcpyAsync(e->heads[h], g->d_heads[h], (size_t)c->batch * g->head_item[h] * sizeof(float),
-                                         cudaMemcpyDeviceToHost, g->stream));
+    else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, in_graph));
+    if ((copies & ~in_graph) & CU_COPY_OUT) DRT_TRY(copy_out(e, g, n));
     return DRT_OK;
 }
 #else

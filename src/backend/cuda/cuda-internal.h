@@ -60,6 +60,8 @@ typedef struct cu_conv {
     float *dq;      /* int8: device, k floats: step * weight step of each output channel */
     int algo_max;   /* algorithm for max_batch (-1: find it) */
     int math_max;
+    const char *json;  /* while a plan loads: its stored execution plan for max_batch (cuDNN JSON) */
+    size_t json_len;
     cudnnFilterDescriptor_t wdesc;
     cudnnConvolutionDescriptor_t cdesc;
 } cu_conv;
@@ -142,8 +144,8 @@ typedef struct cu_engine {
     unsigned char *h_post;  /* pinned: the first candidates of each image, copied in one go */
 } cu_engine;
 
-/* The graph (or eager ops) of one forward at c->batch, with `copies` (CU_COPY_* bits). */
-drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int copies);
+/* The graph (or eager ops) of one forward of c, with `copies` (CU_COPY_* bits) of the first n items. */
+drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int copies);
 /* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
 extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);
@@ -157,11 +159,18 @@ size_t drt_cuda_memplan(cu_buf *bufs, int n, size_t *naive_out);
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
 /* cuda-context.c: descriptors and algorithms for one batch size, then the captured graph. */
 drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **ctx_out);
+/* The context that runs `batch` items without building one: the exact one if it exists, else the
+ * smallest larger one (the max_batch context always exists; spare items compute garbage). */
+cu_ctx *drt_cuda_ctx_for(cu_engine *g, int batch);
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
 drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, cudaGraphExec_t *exec_out);
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
+/* The chosen execution plan of a conv as cuDNN's JSON (malloc'd; NULL when cuDNN has none), and
+ * the plan rebuilt from it (DRT_STATUS_UNSUPPORTED without error text when cuDNN refuses it). */
+drt_status drt_cuda_fused_json(const cu_ctx *c, int conv, char **json_out, size_t *len_out);
+drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int conv, const char *json, size_t len, size_t ws_bytes);
 /* Whether cuDNN has a fused engine for this conv and op at this batch (1) or not (0); the compiler
  * asks for every int8 candidate before committing to int8 (views need no arena yet). */
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch);

@@ -1,6 +1,8 @@
-/* The CUDA section of a plan: the device and library versions it was built for, and the
- * convolution algorithm chosen for every conv. A plan for another GPU, cuDNN or CUDA runtime is
- * refused: algorithm choices and timings do not carry over. */
+/* The CUDA section of a plan: the device and library versions it was built for, the convolution
+ * algorithm chosen for every conv and, for fused convs, cuDNN's JSON of the chosen execution plan
+ * (with the compiled kernel of a runtime-fused engine: loading compiles and times nothing). A plan
+ * for another GPU, cuDNN or CUDA runtime is refused: algorithm choices and timings do not carry over.
+ * Layout: blob_header, n_convs blob_conv records, then the JSON texts they point at. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
@@ -8,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOB_MAGIC "DRTCUDA2"
+#define BLOB_MAGIC "DRTCUDA3"
 #define BLOB_GPU_NAME 256
 
 typedef struct blob_header {
@@ -24,36 +26,72 @@ typedef struct blob_header {
 typedef struct blob_conv {
     int32_t layer, algo, math;
     float step; /* int8 convs: the input's quantization step; 0 otherwise */
+    uint64_t json_off, json_size; /* the execution plan's JSON in the section (size 0: none) */
 } blob_conv;
+
+static const cu_ctx *max_ctx(const cu_engine *g)
+{
+    for (int i = 0; i < g->n_ctx; i++)
+        if (g->ctx[i].batch == g->max_batch) return &g->ctx[i];
+    return NULL;
+}
+
+/* The JSON of every fused conv's plan (NULL entries: none). */
+static drt_status collect_json(const cu_engine *g, char **json, size_t *len, size_t *total)
+{
+    const cu_ctx *c = max_ctx(g);
+    *total = 0;
+    for (int i = 0; c && i < g->n_convs; i++) {
+        DRT_TRY(drt_cuda_fused_json(c, i, &json[i], &len[i]));
+        *total += len[i];
+    }
+    return DRT_OK;
+}
+
+static void fill_header(const drt_engine *e, const cu_engine *g, blob_header *h)
+{
+    memset(h, 0, sizeof *h);
+    memcpy(h->magic, BLOB_MAGIC, 8);
+    h->precision = (int32_t)e->opts.precision;
+    h->max_batch = e->opts.max_batch;
+    snprintf(h->gpu, sizeof h->gpu, "%s", g->gpu_name);
+    h->cc_major = g->cc_major;
+    h->cc_minor = g->cc_minor;
+    h->cudnn_version = g->cudnn_version;
+    h->cudart_version = g->cudart_version;
+    h->n_convs = g->n_convs;
+}
 
 drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out)
 {
     const cu_engine *g = e->impl;
     *blob_out = NULL;
     *size_out = 0;
-    size_t size = sizeof(blob_header) + sizeof(blob_conv) * (size_t)g->n_convs;
-    unsigned char *b = calloc(1, size);
-    if (!b) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
-    blob_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, BLOB_MAGIC, 8);
-    h.precision = (int32_t)e->opts.precision;
-    h.max_batch = e->opts.max_batch;
-    snprintf(h.gpu, sizeof h.gpu, "%s", g->gpu_name);
-    h.cc_major = g->cc_major;
-    h.cc_minor = g->cc_minor;
-    h.cudnn_version = g->cudnn_version;
-    h.cudart_version = g->cudart_version;
-    h.n_convs = g->n_convs;
-    memcpy(b, &h, sizeof h);
-    for (int i = 0; i < g->n_convs; i++) {
-        blob_conv c = {g->convs[i].layer, g->convs[i].algo_max, g->convs[i].math_max,
-                       g->convs[i].int8 ? g->convs[i].step : 0.f};
-        memcpy(b + sizeof h + sizeof c * (size_t)i, &c, sizeof c);
+    size_t n = (size_t)g->n_convs, total = 0, table = sizeof(blob_header) + sizeof(blob_conv) * n;
+    char **json = calloc(n ? n : 1, sizeof *json);
+    size_t *len = calloc(n ? n : 1, sizeof *len);
+    drt_status s = json && len ? collect_json(g, json, len, &total) : drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    unsigned char *b = s == DRT_OK ? calloc(1, table + total) : NULL;
+    if (s == DRT_OK && !b) s = drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
+    if (s == DRT_OK) {
+        blob_header h;
+        fill_header(e, g, &h);
+        memcpy(b, &h, sizeof h);
+        size_t off = table;
+        for (size_t i = 0; i < n; i++) {
+            const cu_conv *cv = &g->convs[i];
+            blob_conv c = {cv->layer, cv->algo_max, cv->math_max, cv->int8 ? cv->step : 0.f, len[i] ? off : 0, len[i]};
+            memcpy(b + sizeof h + sizeof c * i, &c, sizeof c);
+            if (len[i]) memcpy(b + off, json[i], len[i]);
+            off += len[i];
+        }
+        *blob_out = b;
+        *size_out = table + total;
     }
-    *blob_out = b;
-    *size_out = size;
-    return DRT_OK;
+    for (size_t i = 0; json && i < n; i++) free(json[i]);
+    free(json);
+    free(len);
+    return s;
 }
 
 static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h)
@@ -63,7 +101,7 @@ static drt_status read_header(const void *blob, size_t size, const char *path, b
                          sizeof *h);
     memcpy(h, blob, sizeof *h);
     if (memcmp(h->magic, BLOB_MAGIC, 8) != 0)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 2: plans of earlier darkrt versions must be rebuilt)", path);
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 3: plans of earlier darkrt versions must be rebuilt)", path);
     h->gpu[BLOB_GPU_NAME - 1] = '\0';
     if (h->n_convs < 0 || (size - sizeof *h) / sizeof(blob_conv) < (size_t)h->n_convs)
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %d convolutions do not fit in %zu bytes", path, h->n_convs, size);
@@ -109,11 +147,16 @@ drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
     for (int i = 0; i < h.n_convs; i++) {
         blob_conv c;
         memcpy(&c, p + sizeof c * (size_t)i, sizeof c);
+        if (c.json_size && (c.json_off < sizeof h || c.json_off > size || c.json_size > size - c.json_off))
+            return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: execution plan at %llu+%llu outside the %zu-byte section",
+                             c.layer, (unsigned long long)c.json_off, (unsigned long long)c.json_size, size);
         for (int j = 0; j < g->n_convs; j++)
             if (g->convs[j].layer == c.layer && ((c.algo >= 0 && c.algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT) ||
                                                  (c.algo >= CU_ALGO_FUSED && c.algo < CU_ALGO_FUSED + 64))) {
                 g->convs[j].algo_max = c.algo;
                 g->convs[j].math_max = c.math;
+                g->convs[j].json = c.json_size ? (const char *)blob + c.json_off : NULL;
+                g->convs[j].json_len = (size_t)c.json_size;
                 if (g->convs[j].int8) {
                     if (!(c.step > 0) || !isfinite(c.step) || c.step > 1e30f)
                         return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: int8 step %g must be a positive number",

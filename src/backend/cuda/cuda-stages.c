@@ -86,11 +86,11 @@ static drt_status stage_run(drt_engine *e, const float *input, int batch, int he
 {
     cu_engine *g = e->impl;
     const drt_model *m = e->model;
-    cu_ctx *c;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
+    cu_ctx *c = drt_cuda_ctx_for(g, batch);
+    if (!c) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
     if (input) memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    DRT_TRY(drt_cuda_forward(e, g, c, (input ? CU_COPY_IN : 0) | (heads_to_host ? CU_COPY_OUT : 0)));
+    DRT_TRY(drt_cuda_forward(e, g, c, batch, (input ? CU_COPY_IN : 0) | (heads_to_host ? CU_COPY_OUT : 0)));
     DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
     return DRT_OK;
 }

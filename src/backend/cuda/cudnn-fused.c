@@ -331,6 +331,58 @@ int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int b
     return ok;
 }
 
+/* The chosen plan of conv i as cuDNN's JSON (runtime-fused engines: with their compiled kernel,
+ * so a plan reloads without compiling); *json_out NULL when cuDNN cannot serialize this engine. */
+drt_status drt_cuda_fused_json(const cu_ctx *c, int i, char **json_out, size_t *len_out)
+{
+    *json_out = NULL;
+    *len_out = 0;
+    if (!c->plan[i]) return DRT_OK;
+    int64_t n = 0;
+    if (cudnnBackendGetAttribute(c->plan[i], CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, 0, &n, NULL) !=
+            CUDNN_STATUS_SUCCESS || n <= 0)
+        return DRT_OK;
+    char *json = malloc((size_t)n);
+    if (!json) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for a %lld-byte execution plan", (long long)n);
+    int64_t got = 0;
+    if (cudnnBackendGetAttribute(c->plan[i], CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, n, &got, json) !=
+            CUDNN_STATUS_SUCCESS || got != n) {
+        free(json);
+        return DRT_OK;
+    }
+    *json_out = json;
+    *len_out = (size_t)n;
+    return DRT_OK;
+}
+
+/* Conv i's execution plan rebuilt from the JSON a plan file stores: no heuristics, no timing and
+ * no kernel compilation. DRT_STATUS_UNSUPPORTED (no error text) when cuDNN refuses it or it needs
+ * more workspace than ws_bytes: the caller falls back to the stored heuristic rank. */
+drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *json, size_t len, size_t ws_bytes)
+{
+    bd plan = NULL;
+    int64_t need = 0;
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) return DRT_STATUS_UNSUPPORTED;
+    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
+        cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, (int64_t)len, json) ||
+        cudnnBackendFinalize(plan) ||
+        cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, &need) ||
+        need < 0 || (size_t)need > ws_bytes) {
+        cudnnBackendDestroyDescriptor(plan);
+        return DRT_STATUS_UNSUPPORTED;
+    }
+    const cu_op *op = drt_cuda_conv_op(g, i);
+    signature(g, op, c->sig + (size_t)i * CU_SIG_LEN);
+    c->plan[i] = plan;
+    c->algo[i] = g->convs[i].algo_max;
+    c->math[i] = 0;
+    if ((size_t)need > c->ws_needed) c->ws_needed = (size_t)need;
+    if (g->verbose)
+        fprintf(stderr, "cuda: conv %d batch %d: fused graph from the plan's JSON (%zu bytes), ws %lld\n", g->convs[i].layer,
+                c->batch, len, (long long)need);
+    return DRT_OK;
+}
+
 /* The variant pack of a chosen plan, with the engine's final workspace. */
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int i)
 {
