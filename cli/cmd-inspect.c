@@ -2,9 +2,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli-util.h"
 #include "commands.h"
+#include "engine/plan.h"
 
 static void usage(FILE *out)
 {
@@ -16,6 +18,29 @@ static void usage(FILE *out)
                  "      --size WxH      override the network input size\n"
                  "  -q, --quiet         no warnings (unknown cfg keys)\n"
                  "  -h, --help          this text\n");
+}
+
+static int is_plan(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 5 && strcasecmp(path + n - 5, ".plan") == 0;
+}
+
+/* A plan's header and model, its parameters left unread: no engine, no device, whatever the plan's. */
+static drt_status inspect_plan(const char *path, const char *names, drt_model **out)
+{
+    drt_plan_info pi;
+    drt_status s = drt_plan_read_model(path, 0, out, &pi);
+    if (s != DRT_OK) return s;
+    s = names ? drt_model_set_names_file(*out, names) : DRT_OK;
+    if (s != DRT_OK) {
+        drt_model_free(*out);
+        *out = NULL;
+        return s;
+    }
+    printf("plan: %s engine, %s, batch %d; file %.1f MiB (device section %.1f MiB)\n", drt_device_name(pi.device),
+           drt_precision_name(pi.precision), pi.max_batch, pi.file_bytes / 1048576.0, pi.backend_bytes / 1048576.0);
+    return DRT_OK;
 }
 
 int drt_cmd_inspect(int argc, char **argv)
@@ -52,7 +77,8 @@ int drt_cmd_inspect(int argc, char **argv)
         return cli_usage_error("inspect", optind >= argc ? "no model given (darkrt inspect --help)"
                                                          : "exactly one model expected (darkrt inspect --help)");
     drt_model *m;
-    drt_status s = cli_load_model(argv[optind], weights, &lo, names, &m);
+    drt_status s = is_plan(argv[optind]) && !weights ? inspect_plan(argv[optind], names, &m)
+                                                      : cli_load_model(argv[optind], weights, &lo, names, &m);
     if (s != DRT_OK) return cli_fail(s);
     s = drt_model_print(m, stdout);
     drt_model_free(m);

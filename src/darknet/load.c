@@ -2,6 +2,7 @@
 #include "darknet/cfg.h"
 #include "darknet/darknet.h"
 #include "core/error.h"
+#include "engine/plan.h"
 
 #include <string.h>
 #include <strings.h>
@@ -46,16 +47,6 @@ static int has_suffix(const char *path, const char *suffix)
     return n >= k && strcasecmp(path + n - k, suffix) == 0;
 }
 
-static drt_status load_plan(const char *path, drt_model **model_out)
-{
-    drt_engine_opts eo = drt_engine_opts_default();
-    drt_engine *e;
-    DRT_TRY(drt_engine_load_plan(path, &eo, &e));
-    drt_status s = drt_model_clone(drt_engine_model(e), model_out);
-    drt_engine_free(e);
-    return s;
-}
-
 drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts, drt_model **model_out)
 {
     if (!model_out) return drt_error(DRT_STATUS_INVALID_ARG, "load: model_out is NULL");
@@ -66,6 +57,6 @@ drt_status drt_model_load(const char *path, const char *weights_path, const drt_
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: weights %s: only a Darknet cfg takes a separate weights file",
                          path, weights_path);
     if (onnx) return drt_model_load_onnx(path, opts, model_out);
-    if (plan) return load_plan(path, model_out);
+    if (plan) return drt_plan_read_model(path, 1, model_out, NULL); /* no engine: no device needed */
     return drt_model_load_darknet(path, weights_path, opts, model_out);
 }

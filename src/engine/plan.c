@@ -209,7 +209,8 @@ static char *get_str(rbuf *r)
         goto done;                                                                                                \
     } while (0)
 
-static drt_status read_model(const char *path, const unsigned char *p, size_t n, drt_model **out)
+/* with_params 0: the layers and names only (m->params stays NULL; the bytes are skipped). */
+static drt_status read_model(const char *path, const unsigned char *p, size_t n, int with_params, drt_model **out)
 {
     rbuf r = {p, n, 0, 0, 0};
     uint32_t f[9];
@@ -244,13 +245,18 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
     if (need != np) BAD("%s: model section: %llu parameters stored, the layers need %zu", path, (unsigned long long)np, need);
     if (np > (r.n - r.off) / sizeof(float))
         BAD("%s: model section: %llu parameters announced, only %zu bytes left", path, (unsigned long long)np, r.n - r.off);
-    if ((s = drt_model_alloc_params(m)) != DRT_OK) {
-        drt_error_prefix("%s: model section", path);
-        goto done;
+    if (!with_params) {
+        r.off += sizeof(float) * np;
+        m->n_params = (size_t)np;
+    } else {
+        if ((s = drt_model_alloc_params(m)) != DRT_OK) {
+            drt_error_prefix("%s: model section", path);
+            goto done;
+        }
+        get_big(&r, m->params, sizeof(float) * m->n_params);
+        if (r.bad) BAD("%s: model section: truncated in the parameters", path);
+        if ((s = drt_model_check_params(m, path)) != DRT_OK) goto done;
     }
-    get_big(&r, m->params, sizeof(float) * m->n_params);
-    if (r.bad) BAD("%s: model section: truncated in the parameters", path);
-    if ((s = drt_model_check_params(m, path)) != DRT_OK) goto done;
     if (f[8]) {
         if (!(m->names = calloc(f[8], sizeof *m->names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
         for (uint32_t i = 0; i < f[8] && !r.bad; i++) {
@@ -288,10 +294,10 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
     return DRT_OK;
 }
 
-drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, drt_engine **out)
+/* Maps a plan and checks its header and checksum; the mapping comes back in map_out, size_out (munmap it). */
+static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h)
 {
-    *out = NULL;
-    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load plan: no path");
+    *map_out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open the plan", path);
     struct stat sb;
@@ -307,16 +313,50 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     unsigned char *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (p == MAP_FAILED) return drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
-    plan_header h;
-    memcpy(&h, p, sizeof h);
-    drt_model *m = NULL;
-    drt_status s = check_header(path, &h, size);
-    if (s == DRT_OK && plan_checksum(p, size, 1) != h.checksum)
+    memcpy(h, p, sizeof *h);
+    drt_status s = check_header(path, h, size);
+    if (s == DRT_OK && plan_checksum(p, size, 1) != h->checksum)
         s = drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
-    const drt_backend *b = s == DRT_OK ? drt_backend_for((drt_device)h.device) : NULL;
-    const void *blob = s == DRT_OK ? p + h.backend_off : NULL; /* offsets are checked by now */
-    if (s == DRT_OK && b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
-    if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, &m);
+    if (s != DRT_OK) {
+        munmap(p, size);
+        return s;
+    }
+    *map_out = p;
+    *size_out = size;
+    return DRT_OK;
+}
+
+drt_status drt_plan_read_model(const char *path, int with_params, drt_model **model_out, drt_plan_info *info_out)
+{
+    *model_out = NULL;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "read plan: no path");
+    unsigned char *p;
+    size_t size;
+    plan_header h;
+    DRT_TRY(map_plan(path, &p, &size, &h));
+    drt_status s = read_model(path, p + h.model_off, h.model_size, with_params, model_out);
+    if (s == DRT_OK && info_out)
+        *info_out = (drt_plan_info){.device = (drt_device)h.device, .device_index = (int)h.device_index,
+                                    .precision = (drt_precision)h.precision, .max_batch = (int)h.max_batch,
+                                    .backend_bytes = (size_t)h.backend_size, .file_bytes = size};
+    munmap(p, size);
+    return s;
+}
+
+drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, drt_engine **out)
+{
+    *out = NULL;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load plan: no path");
+    unsigned char *p;
+    size_t size;
+    plan_header h;
+    DRT_TRY(map_plan(path, &p, &size, &h));
+    drt_model *m = NULL;
+    const drt_backend *b = drt_backend_for((drt_device)h.device);
+    const void *blob = p + h.backend_off; /* offsets are checked by now */
+    drt_status s = DRT_OK;
+    if (b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
+    if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, 1, &m);
     if (s == DRT_OK) {
         drt_engine_opts o = opts ? *opts : drt_engine_opts_default();
         o.size = sizeof o;
