@@ -19,7 +19,7 @@ CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(if $(filter 1,$(CUDA)
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS) -pthread
-LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lm
+LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lavformat -lavcodec -lavdevice -lswscale -lavutil -lm
 ifeq ($(CUDA),1)
 LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
 endif
@@ -69,7 +69,7 @@ $(BUILD)/libdarkrt.so: $(OBJS)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS) -lSDL2
 
 # Test programs: one per file; tests/golden/darknet-* also link Debian's libdarknet.
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a

@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include "cli-util.h"
+#include "detect-video.h"
 #include "commands.h"
 #include "core/error.h"
 #include "core/fileio.h"
 #include "vision/detect-outputs.h"
+
+#define VIDEO_BATCH 4 /* frames per engine run on video, across sources */
 
 typedef struct detect_args {
     const char *model, *weights, *names, *out, *json;
@@ -24,14 +27,20 @@ typedef struct detect_args {
     drt_std_outputs_opts std; /* --save-txt, --save-conf, --coco-json, --coco, --category-ids */
     char **inputs; /* images after expanding directories (malloc'd strings) */
     int n_inputs;
+    float video_timeout;
+    int n_videos;  /* inputs that are videos, cameras, streams or image sequences */
+    video_opts video;
 } detect_args;
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: darkrt detect MODEL IMAGE|DIR... [options]\n"
+            "       darkrt detect MODEL VIDEO... [options]\n"
             "  MODEL                 a Darknet .cfg (with --weights), an .onnx or an engine plan\n"
             "  IMAGE|DIR             JPEG, PNG, BMP or PPM files, or directories of them\n"
+            "  VIDEO                 video files (.mp4 .mkv .avi ...), cameras (/dev/videoN), streams\n"
+            "                        (rtsp:// http:// udp:// srt://) or image sequences (dir/%%04d.png)\n"
             "  -w, --weights W       Darknet .weights for a .cfg\n"
             "  -n, --names FILE      class names, one a line (default: the model's, else coco.names\n"
             "                        next to the cfg, else class ids)\n"
@@ -54,6 +63,13 @@ static void usage(FILE *out)
             "                        (else: numeric file names; COCO's 80 -> 91 ids for 80 classes)\n"
             "      --category-ids L  category id of each class, comma-separated\n"
             "  names may also come from a Darknet .data file: --names obj.data (its names=)\n"
+            "video:\n"
+            "  -o, --output OUT      annotated H.264 mp4 (one source) or a directory of <name>.mp4\n"
+            "  -j, --json FILE|-     JSON Lines: one line per frame (source, frame, pts, detections)\n"
+            "      --frames DIR      the drawn frames as DIR/<name>/<frame>.png\n"
+            "      --show            a window per source with boxes and fps (needs a display)\n"
+            "      --timeout S       a stream or camera silent for S seconds has ended (default 10)\n"
+            "      --test-delay-ms N testing: sleep N ms per engine run (a slow engine)\n"
             "  -h, --help            this text\n");
 }
 
@@ -103,6 +119,10 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'J': a->std.coco_json = arg; return 0;
     case 'K': a->std.coco_ann = arg; return 0;
     case 'I': a->std.category_ids = arg; return 0;
+    case 'F': a->video.frames = arg; return 0;
+    case 'W': a->video.show = 1; return 0;
+    case 'T': return cli_parse_float("detect", "--timeout", arg, 0.1, 3600, &a->video_timeout);
+    case 'D': return cli_parse_int("detect", "--test-delay-ms", arg, 0, 60000, &a->video.delay_ms);
     case 'B':
         v = !strcasecmp(arg, "alexeyab") ? DRT_BN_ALEXEYAB : !strcasecmp(arg, "pjreddie") ? DRT_BN_PJREDDIE : -1;
         if (parse_choice("--bn", arg, v, &v)) return 2;
@@ -162,10 +182,15 @@ static int expand_inputs(detect_args *a, char **paths, int n)
 {
     for (int i = 0; i < n; i++) {
         struct stat st;
-        int rc = (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) ? add_directory(a, paths[i]) : add_input(a, paths[i]);
+        int video = drt_video_is_source(paths[i]);
+        a->n_videos += video;
+        int rc = (!video && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) ? add_directory(a, paths[i])
+                                                                              : add_input(a, paths[i]);
         if (rc) return rc;
     }
     if (a->n_inputs == 0) return cli_usage_error("detect", "no images to read");
+    if (a->n_videos && a->n_videos != a->n_inputs)
+        return cli_usage_error("detect", "images and videos in one run: give them in separate runs");
     return 0;
 }
 
@@ -182,6 +207,8 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
         {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
         {"category-ids", required_argument, 0, 'I'},
+        {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
+        {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -413,6 +440,16 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
     return rc == 0 && s != DRT_OK ? cli_fail(s) : rc;
 }
 
+static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engine)
+{
+    a->video.out = a->out;
+    a->video.json = a->json;
+    a->video.timeout_s = a->video_timeout;
+    a->video.batch = a->eopts.max_batch;
+    a->video.queue = 2 * a->eopts.max_batch + 2;
+    return detect_videos(&a->video, a->inputs, a->n_inputs, model, engine, &a->dopts);
+}
+
 int drt_cmd_detect(int argc, char **argv)
 {
     detect_args a = {.dopts = drt_detect_opts_default(), .eopts = drt_engine_opts_default(),
@@ -425,10 +462,10 @@ int drt_cmd_detect(int argc, char **argv)
         if (s == DRT_OK) {
             default_names(&a, model);
             if (!a.resize_set) a.dopts.resize = drt_detect_model_resize(model);
-            if (!a.batch_set) a.eopts.max_batch = a.n_inputs < 8 ? a.n_inputs : 8;
+            if (!a.batch_set) a.eopts.max_batch = a.n_videos ? VIDEO_BATCH : a.n_inputs < 8 ? a.n_inputs : 8;
             s = open_engine(&a, model, &engine);
         }
-        rc = s == DRT_OK ? detect_all(&a, model, engine) : cli_fail(s);
+        rc = s != DRT_OK ? cli_fail(s) : a.n_videos ? detect_video_args(&a, model, engine) : detect_all(&a, model, engine);
     }
     drt_engine_free(engine);
     drt_model_free(model);

@@ -20,5 +20,6 @@
 #include "darkrt/image.h"
 #include "darkrt/detect.h"
 #include "darkrt/eval.h"
+#include "darkrt/video.h"
 
 #endif

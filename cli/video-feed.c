@@ -1,0 +1,167 @@
+/* Reader threads of detect's video sources and their bounded queues (see video-feed.h). */
+#include "video-feed.h"
+#include "cli-util.h"
+#include "core/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static drt_status copy_frame(const drt_video_frame *in, feed_frame *out)
+{
+    size_t row = (size_t)in->w * 3;
+    out->rgb = malloc(row * (size_t)in->h);
+    if (!out->rgb) return DRT_STATUS_OOM;
+    for (int y = 0; y < in->h; y++) memcpy(out->rgb + row * (size_t)y, in->data + in->stride * (size_t)y, row);
+    out->w = in->w;
+    out->h = in->h;
+    out->index = in->index;
+    out->pts = in->pts;
+    out->decoded_ms = cli_now_ms();
+    return DRT_OK;
+}
+
+/* Queues a frame: a file waits for room, a live source drops its oldest queued frame. */
+static void push(feed_source *s, feed_frame *fr)
+{
+    feed *f = s->feed;
+    pthread_mutex_lock(&f->lock);
+    while (s->count == s->capacity && !s->info.live && !f->stop) pthread_cond_wait(&f->changed, &f->lock);
+    if (f->stop) {
+        free(fr->rgb);
+    } else {
+        if (s->count == s->capacity) { /* live and full: the oldest goes */
+            free(s->queue[s->head].rgb);
+            s->head = (s->head + 1) % s->capacity;
+            s->count--;
+            s->dropped++;
+        }
+        s->queue[(s->head + s->count) % s->capacity] = *fr;
+        s->count++;
+        s->decoded++;
+        pthread_cond_broadcast(&f->changed);
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void finish(feed_source *s, drt_status status)
+{
+    feed *f = s->feed;
+    pthread_mutex_lock(&f->lock);
+    s->status = status;
+    if (status != DRT_OK) snprintf(s->error, sizeof s->error, "%s", drt_last_error());
+    s->ended = 1;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+}
+
+static int stopping(feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    int stop = f->stop;
+    pthread_mutex_unlock(&f->lock);
+    return stop;
+}
+
+static void *reader(void *arg)
+{
+    feed_source *s = arg;
+    drt_status status = DRT_OK;
+    while (!stopping(s->feed)) {
+        drt_video_frame vf;
+        feed_frame fr;
+        status = drt_video_read(s->video, &vf);
+        if (status != DRT_OK || !vf.data) break;
+        if (copy_frame(&vf, &fr) != DRT_OK) {
+            status = drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)vf.index);
+            break;
+        }
+        push(s, &fr);
+    }
+    finish(s, status);
+    return NULL;
+}
+
+drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s)
+{
+    memset(f, 0, sizeof *f);
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    f->sources = calloc((size_t)n, sizeof *f->sources);
+    if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");
+    f->n = n;
+    drt_video_opts o = drt_video_opts_default();
+    o.timeout_s = timeout_s;
+    for (int i = 0; i < n; i++) {
+        feed_source *s = &f->sources[i];
+        s->url = urls[i];
+        s->feed = f;
+        s->capacity = queue;
+        s->queue = calloc((size_t)queue, sizeof *s->queue);
+        if (!s->queue) return drt_error(DRT_STATUS_OOM, "%s: out of memory", urls[i]);
+        DRT_TRY(drt_video_open(urls[i], &o, &s->video));
+        s->info = drt_video_get_info(s->video);
+    }
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&f->sources[i].thread, NULL, reader, &f->sources[i]) != 0)
+            return drt_error(DRT_STATUS_OOM, "%s: cannot start a reader thread", urls[i]);
+        f->sources[i].started = 1;
+    }
+    return DRT_OK;
+}
+
+/* Under the lock: takes frames round robin from `start`; returns how many. */
+static int take_queued(feed *f, feed_frame *frames, int *source_of, int max, int start)
+{
+    int k = 0, progress = 1;
+    while (k < max && progress) {
+        progress = 0;
+        for (int j = 0; j < f->n && k < max; j++) {
+            int i = (start + j) % f->n;
+            feed_source *s = &f->sources[i];
+            if (!s->count) continue;
+            frames[k] = s->queue[s->head];
+            source_of[k++] = i;
+            s->head = (s->head + 1) % s->capacity;
+            s->count--;
+            progress = 1;
+        }
+    }
+    return k;
+}
+
+int feed_take(feed *f, feed_frame *frames, int *source_of, int max)
+{
+    static int start; /* rotates so no source always goes first */
+    pthread_mutex_lock(&f->lock);
+    int k = 0;
+    for (;;) {
+        k = take_queued(f, frames, source_of, max, start);
+        int reading = 0;
+        for (int i = 0; i < f->n; i++) reading |= !f->sources[i].ended;
+        if (k > 0 || !reading) break;
+        pthread_cond_wait(&f->changed, &f->lock);
+    }
+    start = f->n ? (start + 1) % f->n : 0;
+    if (k > 0) pthread_cond_broadcast(&f->changed); /* room for the waiting file readers */
+    pthread_mutex_unlock(&f->lock);
+    return k;
+}
+
+void feed_close(feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+    f->stop = 1;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    for (int i = 0; i < f->n; i++) {
+        feed_source *s = &f->sources[i];
+        if (s->started) pthread_join(s->thread, NULL);
+        for (int k = 0; k < s->count; k++) free(s->queue[(s->head + k) % s->capacity].rgb);
+        free(s->queue);
+        drt_video_free(s->video);
+    }
+    free(f->sources);
+    pthread_cond_destroy(&f->changed);
+    pthread_mutex_destroy(&f->lock);
+    memset(f, 0, sizeof *f);
+}

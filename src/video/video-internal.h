@@ -1,0 +1,17 @@
+/* Internals of src/video: FFmpeg's log captured into darkrt's one-line errors. */
+#ifndef DRT_VIDEO_INTERNAL_H
+#define DRT_VIDEO_INTERNAL_H
+
+#include "darkrt/video.h"
+
+/* Installs (once) a log callback that keeps FFmpeg quiet and remembers, per thread, the last
+ * warning or error it logged, for darkrt's message. */
+void drt_video_log_init(void);
+
+/* The last FFmpeg message of this thread ("" if none), trimmed to one line; clears it. */
+const char *drt_video_log_take(void);
+
+/* FFmpeg's text for an AVERROR code, followed by its last logged detail when that adds something. */
+const char *drt_video_av_error(int averror, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,264 @@
+/* Video sources through FFmpeg: demux, decode, convert to RGB8 with display-order indices and
+ * stream-time-base timestamps. Network reads and camera opens are bounded by a deadline. */
+#include "video/video-internal.h"
+#include "core/error.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+
+struct drt_video {
+    char *url;
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *frame;
+    struct SwsContext *sws;
+    int stream, live, draining, started;
+    double timeout_s, deadline, time_base;
+    int64_t start, next_index;
+    unsigned char *rgb;
+    size_t stride;
+    int rgb_w, rgb_h;
+};
+
+drt_video_opts drt_video_opts_default(void)
+{
+    drt_video_opts o = {.size = sizeof o, .timeout_s = 10};
+    return o;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* FFmpeg polls this during blocking I/O: non-zero abandons the call (AVERROR_EXIT). */
+static int past_deadline(void *opaque)
+{
+    const drt_video *v = opaque;
+    return v->deadline > 0 && now_s() > v->deadline;
+}
+
+static int is_camera(const char *url) { return !strncmp(url, "/dev/video", 10); }
+
+static int is_network(const char *url) { return strstr(url, "://") && strncmp(url, "file://", 7); }
+
+/* The input format and demuxer options for this kind of url. */
+static const AVInputFormat *pick_format(const drt_video *v, const drt_video_opts *o, AVDictionary **dict)
+{
+    const char *url = v->url;
+    if (is_network(url) && !strncmp(url, "udp://", 6)) {
+        av_dict_set(dict, "overrun_nonfatal", "1", 0);
+        av_dict_set(dict, "fifo_size", "278876", 0); /* ~50 MiB of 188-byte packets */
+    }
+    if (o->format) return av_find_input_format(o->format);
+    if (is_camera(url)) return av_find_input_format("v4l2");
+    if (!is_network(url) && strchr(url, '*')) {
+        av_dict_set(dict, "pattern_type", "glob", 0);
+        return av_find_input_format("image2");
+    }
+    if (!is_network(url) && strchr(url, '%')) return av_find_input_format("image2");
+    return NULL;
+}
+
+static drt_status open_error(drt_video *v, int ret)
+{
+    char why[320];
+    if (ret == AVERROR_EXIT)
+        return drt_error(DRT_STATUS_IO, "%s: no answer within %.1f s: unreachable or not sending", v->url,
+                         v->timeout_s);
+    drt_video_av_error(ret, why, sizeof why);
+    if (is_camera(v->url)) return drt_error(DRT_STATUS_IO, "%s: cannot open the camera: %s", v->url, why);
+    if (is_network(v->url)) return drt_error(DRT_STATUS_IO, "%s: cannot open the stream: %s", v->url, why);
+    return drt_error(ret == AVERROR(ENOENT) ? DRT_STATUS_IO : DRT_STATUS_FORMAT, "%s: cannot open: %s", v->url, why);
+}
+
+static drt_status open_input(drt_video *v, const drt_video_opts *o)
+{
+    AVDictionary *dict = NULL;
+    const AVInputFormat *f = pick_format(v, o, &dict);
+    if (o->format && !f) return drt_error(DRT_STATUS_INVALID_ARG, "%s: unknown input format %s", v->url, o->format);
+    v->fmt = avformat_alloc_context();
+    if (!v->fmt) return drt_error(DRT_STATUS_OOM, "%s: out of memory", v->url);
+    v->fmt->interrupt_callback = (AVIOInterruptCB){past_deadline, v};
+    v->deadline = now_s() + v->timeout_s;
+    int ret = avformat_open_input(&v->fmt, v->url, f, &dict); /* frees fmt on failure */
+    av_dict_free(&dict);
+    if (ret < 0) return open_error(v, ret);
+    ret = avformat_find_stream_info(v->fmt, NULL);
+    if (ret < 0) return open_error(v, ret);
+    return DRT_OK;
+}
+
+static drt_status open_decoder(drt_video *v)
+{
+    const AVCodec *codec = NULL;
+    v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (v->stream < 0)
+        return drt_error(DRT_STATUS_FORMAT, "%s: %s", v->url,
+                         v->stream == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video stream" : "no video stream");
+    AVStream *st = v->fmt->streams[v->stream];
+    v->dec = avcodec_alloc_context3(codec);
+    if (!v->dec || avcodec_parameters_to_context(v->dec, st->codecpar) < 0)
+        return drt_error(DRT_STATUS_OOM, "%s: cannot set up the %s decoder", v->url, codec->name);
+    v->dec->pkt_timebase = st->time_base;
+    /* A file with bad data is an error; a live stream conceals the loss of a packet and goes on. */
+    if (!v->live) v->dec->err_recognition |= AV_EF_EXPLODE;
+    int ret = avcodec_open2(v->dec, codec, NULL);
+    if (ret < 0) return open_error(v, ret);
+    v->time_base = av_q2d(st->time_base);
+    v->start = st->start_time;
+    v->pkt = av_packet_alloc();
+    v->frame = av_frame_alloc();
+    if (!v->pkt || !v->frame) return drt_error(DRT_STATUS_OOM, "%s: out of memory", v->url);
+    return DRT_OK;
+}
+
+drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video **video_out)
+{
+    *video_out = NULL;
+    drt_video_opts o = drt_video_opts_default();
+    if (opts) memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
+    if (o.timeout_s <= 0) o.timeout_s = 10;
+    drt_video_log_init();
+    static pthread_once_t devices_once = PTHREAD_ONCE_INIT;
+    pthread_once(&devices_once, avdevice_register_all);
+    drt_video *v = calloc(1, sizeof *v);
+    if (!v || !(v->url = strdup(url))) {
+        free(v);
+        return drt_error(DRT_STATUS_OOM, "%s: out of memory", url);
+    }
+    v->timeout_s = o.timeout_s;
+    v->live = is_camera(url) || is_network(url) || (o.format && !strcmp(o.format, "v4l2"));
+    drt_status s = open_input(v, &o);
+    if (s == DRT_OK) s = open_decoder(v);
+    if (s != DRT_OK) {
+        drt_video_free(v);
+        return s;
+    }
+    *video_out = v;
+    return DRT_OK;
+}
+
+/* Converts the decoded frame to RGB8 (swscale's exact unscaled path, as ffmpeg -pix_fmt rgb24 does). */
+static drt_status to_rgb(drt_video *v, drt_video_frame *out)
+{
+    AVFrame *f = v->frame;
+    if (f->width != v->rgb_w || f->height != v->rgb_h) {
+        free(v->rgb);
+        v->stride = ((size_t)f->width * 3 + 63) & ~(size_t)63;
+        v->rgb = aligned_alloc(64, v->stride * (size_t)f->height);
+        v->rgb_w = f->width;
+        v->rgb_h = f->height;
+        if (!v->rgb) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
+    }
+    v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_RGB24,
+                                  SWS_BICUBIC, NULL, NULL, NULL);
+    if (!v->sws)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: frame %lld: cannot convert %s to RGB", v->url,
+                         (long long)v->next_index, av_get_pix_fmt_name(f->format));
+    uint8_t *dst[4] = {v->rgb};
+    int dst_stride[4] = {(int)v->stride};
+    sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
+    int64_t t = f->best_effort_timestamp;
+    if (v->start == AV_NOPTS_VALUE) v->start = t;
+    *out = (drt_video_frame){.w = f->width, .h = f->height, .data = v->rgb, .stride = v->stride,
+                             .index = v->next_index++,
+                             .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
+    return DRT_OK;
+}
+
+static drt_status read_error(drt_video *v, int ret, const char *what)
+{
+    char why[320];
+    if (ret == AVERROR_EXIT)
+        return drt_error(DRT_STATUS_IO, "%s: after frame %lld: no data for %.1f s: the stream stopped", v->url,
+                         (long long)v->next_index - 1, v->timeout_s);
+    return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: %s: %s", v->url, (long long)v->next_index, what,
+                     drt_video_av_error(ret, why, sizeof why));
+}
+
+/* At the end of a file: fewer frames than the container lists means it was cut short. */
+static drt_status check_complete(drt_video *v)
+{
+    int64_t listed = v->fmt->streams[v->stream]->nb_frames;
+    if (v->live || listed <= 0 || v->next_index >= listed) return DRT_OK;
+    return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: truncated: the container lists %lld frames", v->url,
+                     (long long)v->next_index, (long long)listed);
+}
+
+/* Feeds the decoder one packet of the video stream (or the end). Returns an FFmpeg code. */
+static int feed_decoder(drt_video *v)
+{
+    for (;;) {
+        v->deadline = v->live ? now_s() + v->timeout_s : 0;
+        int ret = av_read_frame(v->fmt, v->pkt);
+        if (ret == AVERROR_EOF || (ret < 0 && avio_feof(v->fmt->pb) && !v->live)) {
+            v->draining = 1;
+            return avcodec_send_packet(v->dec, NULL);
+        }
+        if (ret < 0) return ret;
+        /* A live stream joined mid-way starts at its next keyframe. */
+        int skip = v->pkt->stream_index != v->stream || (v->live && !v->started && !(v->pkt->flags & AV_PKT_FLAG_KEY));
+        if (!skip) {
+            v->started = 1;
+            ret = avcodec_send_packet(v->dec, v->pkt);
+        }
+        av_packet_unref(v->pkt);
+        if (!skip) return ret == AVERROR(EAGAIN) ? 0 : ret;
+    }
+}
+
+drt_status drt_video_read(drt_video *v, drt_video_frame *out)
+{
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        int ret = avcodec_receive_frame(v->dec, v->frame);
+        if (ret == 0) {
+            int bad = (v->frame->flags & AV_FRAME_FLAG_CORRUPT) || v->frame->decode_error_flags;
+            drt_status s = bad && !v->live ? drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: corrupt data", v->url,
+                                                       (long long)v->next_index)
+                                           : to_rgb(v, out);
+            av_frame_unref(v->frame);
+            return s;
+        }
+        if (ret == AVERROR_EOF) return check_complete(v);
+        if (ret != AVERROR(EAGAIN)) return read_error(v, ret, "cannot decode");
+        if (v->draining) return check_complete(v);
+        ret = feed_decoder(v);
+        if (ret < 0 && ret != AVERROR_EOF)
+            return read_error(v, ret, ret == AVERROR_INVALIDDATA || v->draining ? "cannot decode" : "cannot read");
+    }
+}
+
+drt_video_info drt_video_get_info(const drt_video *v)
+{
+    const AVStream *st = v->fmt->streams[v->stream];
+    AVRational r = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
+    drt_video_info info = {.w = v->dec->width, .h = v->dec->height, .fps = r.num && r.den ? av_q2d(r) : 0,
+                           .frames = st->nb_frames, .live = v->live, .codec = v->dec->codec->name};
+    return info;
+}
+
+void drt_video_free(drt_video *v)
+{
+    if (!v) return;
+    sws_freeContext(v->sws);
+    av_frame_free(&v->frame);
+    av_packet_free(&v->pkt);
+    avcodec_free_context(&v->dec);
+    avformat_close_input(&v->fmt);
+    free(v->rgb);
+    free(v->url);
+    free(v);
+}
