@@ -5,7 +5,7 @@
 #include "darkrt/video.h"
 
 /* Installs (once) a log callback that keeps FFmpeg quiet and remembers, per thread, the last
- * warning or error it logged, for darkrt's message. */
+ * error it logged, for darkrt's message. */
 void drt_video_log_init(void);
 
 /* The last FFmpeg message of this thread ("" if none), trimmed to one line; clears it. */

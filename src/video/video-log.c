@@ -1,4 +1,4 @@
-/* FFmpeg's log: silenced, its last warning or error kept per thread so darkrt's one-line error
+/* FFmpeg's log: silenced, its last error kept per thread so darkrt's one-line error
  * can carry FFmpeg's own detail ("moov atom not found", "Connection refused"). */
 #include "video/video-internal.h"
 
@@ -15,7 +15,7 @@ static _Thread_local char last_message[256];
 static void keep_message(void *avcl, int level, const char *fmt, va_list args)
 {
     (void)avcl;
-    if (level > AV_LOG_WARNING) return;
+    if (level > AV_LOG_ERROR) return; /* warnings ("deprecated pixel format") explain no failure */
     char text[256];
     vsnprintf(text, sizeof text, fmt, args);
     text[strcspn(text, "\r\n")] = 0;

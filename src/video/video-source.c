@@ -21,7 +21,7 @@ struct drt_video {
     AVPacket *pkt;
     AVFrame *frame;
     struct SwsContext *sws;
-    int stream, live, draining, started;
+    int stream, live, draining, started, stopped;
     double timeout_s, deadline, time_base;
     int64_t start, next_index;
     unsigned char *rgb;
@@ -95,7 +95,13 @@ static drt_status open_input(drt_video *v, const drt_video_opts *o)
     int ret = avformat_open_input(&v->fmt, v->url, f, &dict); /* frees fmt on failure */
     av_dict_free(&dict);
     if (ret < 0) return open_error(v, ret);
+    v->deadline = now_s() + v->timeout_s; /* the streams' details take more data */
+    if (v->live) { /* a few frames tell a live stream's codec and rate; waiting for 20 costs seconds */
+        v->fmt->fps_probe_size = 3;
+        v->fmt->max_analyze_duration = AV_TIME_BASE;
+    }
     ret = avformat_find_stream_info(v->fmt, NULL);
+    if (ret >= 0 && past_deadline(v)) ret = AVERROR_EXIT; /* cut short: its reader failed for good */
     if (ret < 0) return open_error(v, ret);
     return DRT_OK;
 }
@@ -131,6 +137,7 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
     if (opts) memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
     if (o.timeout_s <= 0) o.timeout_s = 10;
     drt_video_log_init();
+    drt_video_log_take(); /* an older message explains nothing here */
     static pthread_once_t devices_once = PTHREAD_ONCE_INIT;
     pthread_once(&devices_once, avdevice_register_all);
     drt_video *v = calloc(1, sizeof *v);
@@ -188,9 +195,11 @@ static drt_status read_error(drt_video *v, int ret, const char *what)
                      drt_video_av_error(ret, why, sizeof why));
 }
 
-/* At the end of a file: fewer frames than the container lists means it was cut short. */
+/* At the end: a live stream that went silent failed; a file with fewer frames than its container
+ * lists was cut short. */
 static drt_status check_complete(drt_video *v)
 {
+    if (v->stopped) return read_error(v, AVERROR_EXIT, "");
     int64_t listed = v->fmt->streams[v->stream]->nb_frames;
     if (v->live || listed <= 0 || v->next_index >= listed) return DRT_OK;
     return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: truncated: the container lists %lld frames", v->url,
@@ -205,6 +214,10 @@ static int feed_decoder(drt_video *v)
         int ret = av_read_frame(v->fmt, v->pkt);
         if (ret == AVERROR_EOF || (ret < 0 && avio_feof(v->fmt->pb) && !v->live)) {
             v->draining = 1;
+            return avcodec_send_packet(v->dec, NULL);
+        }
+        if (ret == AVERROR_EXIT && v->live) { /* silent too long: the frames still in the decoder first */
+            v->stopped = v->draining = 1;
             return avcodec_send_packet(v->dec, NULL);
         }
         if (ret < 0) return ret;
@@ -222,6 +235,7 @@ static int feed_decoder(drt_video *v)
 drt_status drt_video_read(drt_video *v, drt_video_frame *out)
 {
     memset(out, 0, sizeof *out);
+    drt_video_log_take();
     for (;;) {
         int ret = avcodec_receive_frame(v->dec, v->frame);
         if (ret == 0) {

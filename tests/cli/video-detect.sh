@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# darkrt detect on video, with clips the test makes with the ffmpeg CLI from Darknet's sample images:
+# every frame's detections equal `darkrt detect` on the same frame exported by ffmpeg as PNG; JSON
+# Lines carry source, frame index and pts; the annotated mp4 decodes without errors with the input's
+# frame count; two sources at once keep their own outputs; corrupt input, a missing camera and an
+# unreachable URL give one-line errors, and the outputs hold every frame decoded before the failure.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
+[ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || skip "no ffmpeg/ffprobe CLI (scripts/deps.sh installs them)"
+M=("$FASTEST_CFG" --weights "$FASTEST_WEIGHTS")
+PY=python3
+FF=(ffmpeg -nostdin -v error -y)
+
+# The 7 sample images at one size, then a 5 fps H.264 clip with B-frames and an MJPEG avi of them.
+"${FF[@]}" -pattern_type glob -i "$DN_DATA/*.jpg" -vf scale=320:240 "$TMP/seq-%02d.png" || fail "making the sequence"
+"${FF[@]}" -framerate 5 -i "$TMP/seq-%02d.png" -c:v libx264 -bf 2 -g 4 -pix_fmt yuv420p "$TMP/clip.mp4" || fail "clip.mp4"
+"${FF[@]}" -framerate 5 -i "$TMP/seq-%02d.png" -c:v mjpeg -q:v 4 -pix_fmt yuvj420p "$TMP/other.avi" || fail "other.avi"
+
+# One video: JSON Lines, the annotated mp4 and the drawn frames.
+"$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" -o "$TMP/clip-boxes.mp4" --json "$TMP/clip.jsonl" --frames "$TMP/fr" \
+    >"$TMP/out" 2>"$TMP/err" || fail "clip.mp4: exit $?: $(cat "$TMP/err")"
+grep -q "clip.mp4: 7 frames, 0 dropped" "$TMP/out" && ok "summary: 7 frames, 0 dropped" || fail "summary: $(cat "$TMP/out")"
+
+# The same frames as ffmpeg exports them, through detect's image path.
+mkdir -p "$TMP/png"
+"${FF[@]}" -i "$TMP/clip.mp4" -pix_fmt rgb24 "$TMP/png/%02d.png" || fail "ffmpeg export"
+"$DARKRT" detect "${M[@]}" "$TMP/png" --json "$TMP/png.json" >/dev/null 2>&1 || fail "detect on the PNGs"
+$PY - "$TMP/clip.jsonl" "$TMP/png.json" "$TMP/clip.mp4" <<'PY' && ok "every frame's detections equal detect on ffmpeg's PNG of it; indices and pts" || fail "video vs PNG detections"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+pngs = json.load(open(sys.argv[2]))
+assert len(lines) == len(pngs) == 7, (len(lines), len(pngs))
+total = 0
+for i, (v, p) in enumerate(zip(lines, pngs)):
+    assert v["source"] == v["image"] == sys.argv[3] and v["frame"] == i, v
+    assert abs(v["pts"] - i / 5) < 1e-6, (i, v["pts"])
+    assert (v["width"], v["height"]) == (p["width"], p["height"]) == (320, 240)
+    assert v["detections"] == p["detections"], (i, v["detections"], p["detections"])
+    total += len(v["detections"])
+assert total >= 7, total  # real scenes: something found
+print(total, "detections")
+PY
+n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,codec_name -of csv=p=0 "$TMP/clip-boxes.mp4")
+[ "$n" = "h264,7" ] && ok "annotated mp4: H.264, 7 frames" || fail "annotated mp4: '$n'"
+errs=$(ffmpeg -nostdin -v error -i "$TMP/clip-boxes.mp4" -f null - 2>&1)
+[ -z "$errs" ] && ok "annotated mp4 decodes without errors" || fail "annotated mp4: $errs"
+[ "$(ls "$TMP/fr/clip" | wc -l)" = 7 ] && [ -s "$TMP/fr/clip/000006.png" ] && ok "--frames: 7 PNGs" || fail "--frames: $(ls -R "$TMP/fr")"
+# Drawn, not copied: the drawn frame differs from ffmpeg's frame, but only where boxes go (< 25% of pixels).
+$PY - "$TMP/fr/clip/000000.png" "$TMP/png/01.png" <<'PY' && ok "drawn frame = the frame plus boxes" || fail "drawn frame"
+import sys, zlib, struct
+def png(path):  # 8-bit RGB, non-interlaced (both writers)
+    d = open(path, 'rb').read(); i = 8; idat = b''
+    while i < len(d):
+        n, t = struct.unpack('>I4s', d[i:i+8]); body = d[i+8:i+8+n]; i += 12 + n
+        if t == b'IHDR': w, h = struct.unpack('>II', body[:8])
+        if t == b'IDAT': idat += body
+    raw = zlib.decompress(idat); rows = []; prev = bytearray(w * 3); s = w * 3
+    for y in range(h):
+        f, line = raw[y*(s+1)], bytearray(raw[y*(s+1)+1:(y+1)*(s+1)])
+        for x in range(s):
+            a = line[x-3] if x >= 3 else 0; b = prev[x]; c = prev[x-3] if x >= 3 else 0
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + [0, a, b, (a + b) // 2, a if pa <= pb and pa <= pc else b if pb <= pc else c][f]) & 255
+        rows.append(line); prev = line
+    return w, h, b''.join(rows)
+w1, h1, a = png(sys.argv[1]); w2, h2, b = png(sys.argv[2])
+assert (w1, h1) == (w2, h2) == (320, 240)
+diff = sum(1 for i in range(0, len(a), 3) if a[i:i+3] != b[i:i+3])
+assert 0 < diff < 0.25 * w1 * h1, diff
+PY
+
+# Two sources at once: each its own mp4 and lines; batched across sources, the same detections.
+"$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" "$TMP/other.avi" -o "$TMP/two" --json "$TMP/two.jsonl" --batch 3 \
+    >"$TMP/out" 2>"$TMP/err" || fail "two sources: $(cat "$TMP/err")"
+"$DARKRT" detect "${M[@]}" "$TMP/other.avi" --json "$TMP/other.jsonl" >/dev/null 2>&1 || fail "other.avi alone"
+$PY - "$TMP/two.jsonl" "$TMP/clip.jsonl" "$TMP/other.jsonl" <<'PY' && ok "two sources: per-source lines equal single runs" || fail "two sources"
+import json, sys
+two = [json.loads(l) for l in open(sys.argv[1])]
+for path in sys.argv[2:]:
+    alone = [json.loads(l) for l in open(path)]
+    mine = [l for l in two if l["source"] == alone[0]["source"]]
+    assert [l["frame"] for l in mine] == list(range(7)), [l["frame"] for l in mine]
+    for a, b in zip(mine, alone):
+        assert a["detections"] == b["detections"] and a["pts"] == b["pts"], (a, b)
+PY
+for f in clip other; do
+    n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/two/$f.mp4" 2>&1)
+    [ "$n" = 7 ] || fail "two sources: $f.mp4 has '$n' frames"
+done
+
+# Bad sources: one line, non-zero.
+expect_error "missing camera" '/dev/video97: cannot open the camera' "$DARKRT" detect "${M[@]}" /dev/video97
+expect_error "unreachable url" 'rtsp://127.0.0.1:1/x: cannot open the stream: Connection refused' \
+    "$DARKRT" detect "${M[@]}" rtsp://127.0.0.1:1/x
+expect_error "missing file" 'nothere.mp4: cannot open: No such file' "$DARKRT" detect "${M[@]}" "$TMP/nothere.mp4"
+expect_error "images with videos" 'images and videos in one run' "$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" "$DN_DATA/dog.jpg"
+expect_error "-o not mp4" 'out.png: darkrt writes video as mp4' "$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" -o "$TMP/out.png"
+
+# Corrupt in the second half: the error names the frame reached; the mp4 and the lines hold every frame before it.
+"${FF[@]}" -stream_loop 2 -framerate 10 -i "$TMP/seq-%02d.png" -c:v libx264 -g 5 -frames:v 20 -movflags +faststart "$TMP/long.mp4"
+$PY - "$TMP/long.mp4" "$TMP/bad.mp4" <<'PY'
+import sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+for i in range(len(d) // 2, len(d), 97): d[i] ^= 0x5a
+open(sys.argv[2], 'wb').write(d)
+PY
+"$DARKRT" detect "${M[@]}" "$TMP/bad.mp4" -o "$TMP/bad-boxes.mp4" --json "$TMP/bad.jsonl" >/dev/null 2>"$TMP/err"; rc=$?
+reached=$(sed -n 's/.*bad.mp4: frame \([0-9]*\): .*/\1/p' "$TMP/err")
+if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && [ -n "$reached" ] && [ "$reached" -gt 0 ]; then
+    n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/bad-boxes.mp4")
+    [ "$(wc -l <"$TMP/bad.jsonl")" = "$reached" ] && [ "$n" = "$reached" ] \
+        && ok "corrupt video: '$(cat "$TMP/err")'; mp4 and JSON Lines hold its $reached frames" \
+        || fail "corrupt video: $reached frames reached, $(wc -l <"$TMP/bad.jsonl") lines, mp4 '$n' frames"
+else
+    fail "corrupt video: rc=$rc: $(cat "$TMP/err")"
+fi
+finish

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP with
+# `ffmpeg -re` (its own pace). An engine that keeps up loses no frame; an engine slowed on purpose
+# (--test-delay-ms) keeps the stream's pace by dropping old frames (counted in the summary, gaps in
+# the frame indices) instead of queueing them; a stream that stops gives a one-line error after
+# --timeout and the outputs hold every frame received before.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
+[ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
+command -v ffmpeg >/dev/null || skip "no ffmpeg CLI (scripts/deps.sh installs it)"
+M=("$FASTEST_CFG" --weights "$FASTEST_WEIGHTS")
+PY=python3
+FF=(ffmpeg -nostdin -v error -y)
+
+"${FF[@]}" -pattern_type glob -i "$DN_DATA/*.jpg" -vf scale=160:120 "$TMP/seq-%02d.png" || fail "sequence"
+# 12 frames at 4 fps (3 s) and 40 frames at 10 fps (4 s); a keyframe every 4 frames.
+"${FF[@]}" -stream_loop 1 -framerate 4 -i "$TMP/seq-%02d.png" -frames:v 12 -c:v libx264 -g 4 -bf 0 "$TMP/slow.mp4"
+"${FF[@]}" -stream_loop 5 -framerate 10 -i "$TMP/seq-%02d.png" -frames:v 40 -c:v libx264 -g 4 -bf 0 "$TMP/fast.mp4"
+
+port() { echo $((20000 + RANDOM % 20000)); }
+
+# serve FILE PORT: the file at its own rate to udp://127.0.0.1:PORT, once darkrt listens (its socket
+# is in /proc/net/udp: the engine is built and the stream opened).
+serve() {
+    local hex i
+    hex=$(printf ':%04X ' "$2")
+    for i in $(seq 300); do grep -q "$hex" /proc/net/udp && break; sleep 0.1; done
+    date +%s.%N >"$TMP/serve-start"
+    ffmpeg -nostdin -v error -re -i "$1" -c copy -f mpegts "udp://127.0.0.1:$2?pkt_size=1316" || echo "serve failed" >&2
+}
+
+# Keeps up: every frame, in order, none dropped; the end of the stream is reported as a stop.
+p=$(port)
+serve "$TMP/slow.mp4" "$p" &
+"$DARKRT" detect "${M[@]}" "udp://127.0.0.1:$p" --timeout 2 --json "$TMP/keep.jsonl" -o "$TMP/keep.mp4" \
+    >"$TMP/out" 2>"$TMP/err"; rc=$?
+wait
+n=$(wc -l <"$TMP/keep.jsonl")
+$PY - "$TMP/keep.jsonl" <<'PY' && ok "keeps up: 12 of 12 frames, indices 0..11, pts 0.25 s apart" || fail "keeps up: $n lines: $(cat "$TMP/out" "$TMP/err")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["frame"] for l in lines] == list(range(12)), [l["frame"] for l in lines]
+assert all(abs(l["pts"] - i * 0.25) < 0.01 for i, l in enumerate(lines)), [l["pts"] for l in lines]
+PY
+grep -q ": 12 frames, 0 dropped" "$TMP/out" && ok "summary: 0 dropped" || fail "summary: $(cat "$TMP/out")"
+if [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "after frame 11: no data for 2.0 s: the stream stopped" "$TMP/err"; then
+    ok "stream stop: $(cat "$TMP/err")"
+else
+    fail "stream stop: rc=$rc: $(cat "$TMP/err")"
+fi
+n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/keep.mp4" 2>&1)
+[ "$n" = 12 ] && ok "the mp4 holds the 12 frames received before the stop" || fail "keep.mp4: '$n' frames"
+
+# Too slow (500 ms a frame, 10 fps in): old frames dropped, the stream's pace kept.
+p=$(port)
+serve "$TMP/fast.mp4" "$p" &
+"$DARKRT" detect "${M[@]}" "udp://127.0.0.1:$p" --timeout 1 --batch 1 --test-delay-ms 500 --json "$TMP/slow.jsonl" \
+    >"$TMP/out" 2>"$TMP/err"
+wait
+secs=$(echo "$(date +%s.%N) - $(cat "$TMP/serve-start")" | bc)
+$PY - "$TMP/slow.jsonl" "$TMP/out" "$secs" <<'PY' && ok "slow engine: frames dropped, pace kept ($(cat "$TMP/out"))" || fail "slow engine: $(cat "$TMP/out" "$TMP/err")"
+import json, re, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+frames = [l["frame"] for l in lines]
+m = re.search(r": (\d+) frames, (\d+) dropped", open(sys.argv[2]).read())
+done, dropped = int(m.group(1)), int(m.group(2))
+assert done == len(lines) and dropped > 0 and done + dropped == 40, (done, dropped)
+assert frames == sorted(set(frames)) and frames[-1] == 39 and len(frames) < 40, frames  # the newest kept
+# All 40 at 500 ms would take 20 s; the stream lasts 4 s, then 1 s of timeout and the queue (4 frames).
+assert float(sys.argv[3]) < 15, sys.argv[3]
+print(done, "detected,", dropped, "dropped; done", sys.argv[3], "s after the stream began")
+PY
+finish
