@@ -191,6 +191,8 @@ static int expand_inputs(detect_args *a, char **paths, int n)
     if (a->n_inputs == 0) return cli_usage_error("detect", "no images to read");
     if (a->n_videos && a->n_videos != a->n_inputs)
         return cli_usage_error("detect", "images and videos in one run: give them in separate runs");
+    if (a->n_videos && (a->std.txt_dir || a->std.coco_json))
+        return cli_usage_error("detect", "--save-txt and --coco-json take images; video gives --json lines");
     return 0;
 }
 
