@@ -22,7 +22,14 @@ static const char *const help =
     "  --bn alexeyab|pjreddie  the Darknet fork's batchnorm formula (default alexeyab = ONNX's\n"
     "                       BatchNormalization). pjreddie's (x-mean)/(sqrt(var)+1e-6) has no ONNX op,\n"
     "                       so --bn pjreddie always folds batchnorm (implies --fold-bn)\n"
-    "  --names FILE         class names, one a line, stored in the metadata\n";
+    "  --names FILE         class names, one a line, stored in the metadata\n"
+    "  --decode             append the YOLO decode and per-class NonMaxSuppression (opset >= 11), as\n"
+    "                       darkrt detect does: a second input \"image_size\" float [N,2] gives each\n"
+    "                       image's (width, height) before the letterbox; outputs \"boxes\" [K,4] float\n"
+    "                       (x1, y1, x2, y2 in image pixels, clamped to the image), \"scores\" [K] float,\n"
+    "                       \"class_ids\" [K] int64, \"image_index\" [K] int64 (grouped by image, then class,\n"
+    "                       by falling score)\n"
+    "  --thresh X, --nms X  with --decode: score threshold (default 0.25) and NMS IoU (default 0.45)\n";
 
 int drt_cmd_convert(int argc, char **argv)
 {
@@ -56,6 +63,11 @@ int drt_cmd_convert(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--names") && v) {
             names = v, i++;
+        } else if (!strcmp(a, "--decode")) {
+            o.decode = 1;
+        } else if ((!strcmp(a, "--thresh") || !strcmp(a, "--nms")) && v) {
+            if (cli_parse_float("convert", a, v, 0, 1, a[2] == 't' ? &o.decode_thresh : &o.decode_nms)) return 2;
+            i++;
         } else if (a[0] == '-' && a[1]) {
             return cli_usage_error("convert", "%s: unknown option or missing value (darkrt convert --help)", a);
         } else if (n_pos < 2) {
@@ -73,7 +85,7 @@ int drt_cmd_convert(int argc, char **argv)
     if (s == DRT_OK) s = drt_model_export_onnx(m, out, &o);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
-    printf("wrote %s (opset %d, batch %s%s)\n", out, o.opset, o.batch > 0 ? "fixed" : "dynamic",
-           o.fold_bn ? ", batchnorm folded" : "");
+    printf("wrote %s (opset %d, batch %s%s%s)\n", out, o.opset, o.batch > 0 ? "fixed" : "dynamic",
+           o.fold_bn ? ", batchnorm folded" : "", o.decode ? ", decode + NMS" : "");
     return 0;
 }

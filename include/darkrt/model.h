@@ -92,6 +92,9 @@ typedef struct drt_onnx_opts {
     int opset;       /* 11 or 13 (default 13); below 10 writes Upsample */
     int batch;       /* fixed batch (default 1); 0 or negative: dynamic batch dimension */
     int fold_bn;     /* fold batchnorm into the conv weights */
+    int decode;      /* append YOLO decode + NonMaxSuppression (opset >= 11): inputs images and
+                      * image_size [N, 2] (w, h); outputs boxes, scores, class_ids, image_index */
+    float decode_thresh, decode_nms; /* their score and IoU thresholds (default 0.25, 0.45) */
 } drt_onnx_opts;
 
 drt_onnx_opts drt_onnx_opts_default(void);

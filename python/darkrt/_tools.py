@@ -14,10 +14,13 @@ def version():
     return _darkrt.version()
 
 
-def convert(cfg, weights, output, opset=13, batch=1, fold_bn=False):
-    """Darknet .cfg + .weights to ONNX, as `darkrt convert` (batch: fixed size, or 0 for dynamic)."""
+def convert(cfg, weights, output, opset=13, batch=1, fold_bn=False, decode=False, thresh=0.25, nms=0.45):
+    """Darknet .cfg + .weights to ONNX, as `darkrt convert` (batch: fixed size, or 0 for dynamic).
+    decode=True appends the YOLO decode and NonMaxSuppression (`darkrt convert --decode`, opset >= 11)
+    with score threshold `thresh` and IoU `nms`."""
     model = _darkrt.load_model(os.fspath(cfg), os.fspath(weights))  # no names added: as `darkrt convert`
-    model.export_onnx(os.fspath(output), opset=opset, batch=batch, fold_bn=fold_bn)
+    model.export_onnx(os.fspath(output), opset=opset, batch=batch, fold_bn=fold_bn,
+                       decode=decode, thresh=thresh, nms=nms)
 
 
 def compare(model, images, weights=None, engines=None, runs=None, html=None, extra=()):

@@ -36,11 +36,11 @@ static PyObject *model_build(drtpy_model *self, PyObject *args, PyObject *kwargs
 
 static PyObject *model_export_onnx(drtpy_model *self, PyObject *args, PyObject *kwargs)
 {
-    static char *kw[] = {"path", "opset", "batch", "fold_bn", NULL};
+    static char *kw[] = {"path", "opset", "batch", "fold_bn", "decode", "thresh", "nms", NULL};
     PyObject *path = NULL;
     drt_onnx_opts o = drt_onnx_opts_default();
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|iip", kw, PyUnicode_FSConverter, &path, &o.opset, &o.batch,
-                                     &o.fold_bn))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O&|iippff", kw, PyUnicode_FSConverter, &path, &o.opset, &o.batch,
+                                     &o.fold_bn, &o.decode, &o.decode_thresh, &o.decode_nms))
         return NULL;
     drt_status s;
     Py_BEGIN_ALLOW_THREADS
@@ -98,7 +98,7 @@ static PyMethodDef model_methods[] = {
     {"build", (PyCFunction)(void (*)(void))model_build, METH_VARARGS | METH_KEYWORDS,
      "build(device='cpu', precision='fp32', batch=1, calib=None, threads=0) -> Engine"},
     {"export_onnx", (PyCFunction)(void (*)(void))model_export_onnx, METH_VARARGS | METH_KEYWORDS,
-     "export_onnx(path, opset=13, batch=1, fold_bn=False)"},
+     "export_onnx(path, opset=13, batch=1, fold_bn=False, decode=False, thresh=0.25, nms=0.45)"},
     {"set_names", (PyCFunction)model_set_names, METH_VARARGS, "set_names(path): class names, one a line"},
     {"summary", (PyCFunction)model_summary, METH_NOARGS, "the table darkrt inspect prints"},
     {"class_names", (PyCFunction)model_class_names, METH_NOARGS, "the class names the model carries ([] if none)"},

@@ -1,4 +1,5 @@
 /* ONNX export: each Darknet layer becomes the ONNX nodes that compute exactly what Darknet does. */
+#include "onnx/onnx-decode.h"
 #include "onnx/onnx-meta.h"
 #include "onnx/onnx-write.h"
 #include "core/error.h"
@@ -23,7 +24,8 @@ typedef struct exporter {
 
 drt_onnx_opts drt_onnx_opts_default(void)
 {
-    return (drt_onnx_opts){.size = sizeof(drt_onnx_opts), .opset = 13, .batch = 1};
+    return (drt_onnx_opts){.size = sizeof(drt_onnx_opts), .opset = 13, .batch = 1, .decode_thresh = 0.25f,
+                           .decode_nms = 0.45f};
 }
 
 /* The lowest IR version each opset needs (onnx/helper.py's VERSION_TABLE): runtimes refuse
@@ -347,12 +349,15 @@ static drt_status build_model(exporter *x, Onnx__ModelProto *mp, Onnx__GraphProt
     ox_graph *g = &x->g;
     int batch = x->o->batch > 0 ? x->o->batch : 0;
     for (int i = 0; i < m->n_layers; i++) DRT_TRY(emit_layer(x, i));
+    const char *head_names[DRT_MAX_ANCHORS * 4];
     for (int k = 0; k < n_heads; k++) {
         drt_shape s = drt_model_input_shape(m, heads[k]);
-        ox_output(g, ox_value_info(g, x->out[heads[k]], batch, s.c, s.h, s.w));
+        head_names[k] = x->out[heads[k]];
+        if (!x->o->decode) ox_output(g, ox_value_info(g, x->out[heads[k]], batch, s.c, s.h, s.w));
     }
+    if (x->o->decode) DRT_TRY(drt_onnx_emit_decode(g, m, heads, n_heads, head_names, x->o));
     drt_onnx_meta_write(g, m, heads, n_heads, x->o->fold_bn);
-    Onnx__ValueInfoProto **in = ox_alloc(g, sizeof *in);
+    Onnx__ValueInfoProto **in = ox_alloc(g, 2 * sizeof *in);
     Onnx__OperatorSetIdProto *ops = ox_alloc(g, sizeof *ops), **opsl = ox_alloc(g, sizeof *opsl);
     if (g->failed || !in || !ops || !opsl) return drt_error(DRT_STATUS_OOM, "export: out of memory");
     in[0] = ox_value_info(g, DRT_ONNX_INPUT_NAME, batch, m->channels, m->height, m->width);
@@ -366,8 +371,9 @@ static drt_status build_model(exporter *x, Onnx__ModelProto *mp, Onnx__GraphProt
     gp->n_node = g->n_nodes;
     gp->initializer = g->inits;
     gp->n_initializer = g->n_inits;
+    if (x->o->decode) in[1] = drt_onnx_decode_input(g, batch);
     gp->input = in;
-    gp->n_input = 1;
+    gp->n_input = x->o->decode ? 2 : 1;
     gp->output = g->outputs;
     gp->n_output = g->n_outputs;
     mp->has_ir_version = 1;

@@ -268,6 +268,10 @@ def test_plan_roundtrip_and_convert(engine, tmp_path):
     subprocess.run([CLI, "convert", CFG, WEIGHTS, "-o", str(tmp_path / "cli.onnx"), "--opset", "11"], check=True,
                    capture_output=True)
     assert (tmp_path / "py.onnx").read_bytes() == (tmp_path / "cli.onnx").read_bytes()
+    darkrt.convert(CFG, WEIGHTS, tmp_path / "pyd.onnx", decode=True, thresh=0.3)
+    subprocess.run([CLI, "convert", CFG, WEIGHTS, "-o", str(tmp_path / "clid.onnx"), "--decode", "--thresh", "0.3"],
+                   check=True, capture_output=True)
+    assert (tmp_path / "pyd.onnx").read_bytes() == (tmp_path / "clid.onnx").read_bytes()
 
 
 def test_compare_returns_the_cli_report(tmp_path):
