@@ -1,18 +1,23 @@
 /* darkrt build: compiles a model (Darknet cfg + weights, ONNX) into an engine plan for a device
  * and precision: graph passes, per-layer kernel choices, int8 calibration; --verbose shows them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "cli-util.h"
 #include "commands.h"
+#include "build-min-map.h"
 #include "engine-args.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: darkrt build MODEL -o MODEL.plan [options]\n"
                  "  MODEL                   a Darknet .cfg (with --weights) or an .onnx file\n"
-                 "  -o, --output FILE       the plan to write\n%s",
+                 "  -o, --output FILE       the plan to write\n"
+                 "      --min-map X         cpu int8: keep the fewest convs in fp32 that reach mAP@0.5 X against\n"
+                 "                          the fp32 engine on the validation images (searched, then built)\n"
+                 "      --val DIR           validation images for --min-map (default: the calibration images)\n%s",
             engine_args_help);
 }
 
@@ -47,7 +52,8 @@ int drt_cmd_build(int argc, char **argv)
 {
     engine_args a;
     engine_args_init(&a, "build");
-    const char *output = NULL;
+    const char *output = NULL, *val = NULL;
+    float min_map = 0;
     for (int i = 1; i < argc; i++) {
         const char *name = long_name(argv[i]);
         if (!name) {
@@ -64,6 +70,11 @@ int drt_cmd_build(int argc, char **argv)
         else if (i + 1 < argc) value = argv[++i];
         else return cli_usage_error("build", "%s: needs a value", argv[i]);
         if (!strcmp(opt, "output")) { output = value; continue; }
+        if (!strcmp(opt, "val")) { val = value; continue; }
+        if (!strcmp(opt, "min-map")) {
+            if (cli_parse_float("build", "--min-map", value, 0.01, 1, &min_map)) return 2;
+            continue;
+        }
         int rc = engine_args_option(&a, opt, value);
         if (rc == 2) return 2;
         if (rc == 0) return cli_usage_error("build", "--%s: unknown option (darkrt build --help)", opt);
@@ -71,9 +82,14 @@ int drt_cmd_build(int argc, char **argv)
     if (!a.model) return cli_usage_error("build", "no model given (darkrt build --help)");
     if (!output) return cli_usage_error("build", "-o MODEL.plan: the output plan is required");
     if (cli_has_suffix(a.model, ".plan")) return cli_usage_error("build", "%s: already a plan", a.model);
+    if (val && min_map <= 0) return cli_usage_error("build", "--val: only with --min-map");
     drt_engine *e;
     double ms;
-    int rc = engine_args_build(&a, &e, &ms);
+    char *keep = NULL;
+    int rc = min_map > 0 ? build_min_map_search(&a, min_map, val, &keep) : 0;
+    a.engine.int8_keep = keep;
+    if (rc == 0) rc = engine_args_build(&a, &e, &ms);
+    free(keep);
     if (rc) return rc;
     drt_status s = drt_engine_save_plan(e, output);
     if (s != DRT_OK) {

@@ -52,6 +52,8 @@ typedef struct drt_engine_opts {
     size_t max_activation_bytes; /* CPU and CUDA engines: refuse a model whose planned activations
                                   * need more (DRT_STATUS_OOM, before allocating); optional buffers
                                   * (the CPU's Winograd) are left out when they would not fit; 0: no limit */
+    const char *int8_keep;   /* CPU int8: the convs kept in fp32, a comma list of heads, dw, first, adds,
+                              * none and layer indices ("none,3,17"); NULL: $DRT_INT8_KEEP, else "heads,dw" */
 } drt_engine_opts;
 
 /* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration

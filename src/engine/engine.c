@@ -82,6 +82,7 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     e->model = model;
     e->opts = o;
     e->opts.calib_dir = NULL;
+    e->opts.int8_keep = NULL;
     e->n_heads = drt_model_heads(model, e->head_layers, DRT_MAX_HEADS);
     drt_status s = DRT_OK;
     if (e->n_heads > DRT_MAX_HEADS)
@@ -102,8 +103,10 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     }
     if (s == DRT_OK) {
         e->opts.calib_dir = opts ? opts->calib_dir : NULL; /* visible to create() only */
+        e->opts.int8_keep = opts ? opts->int8_keep : NULL;
         s = b->create(e, blob, blob_size);
         e->opts.calib_dir = NULL;
+        e->opts.int8_keep = NULL;
     }
     if (s != DRT_OK) {
         e->impl = NULL;

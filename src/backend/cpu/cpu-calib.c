@@ -1,7 +1,7 @@
 /* int8 post-training calibration: runs the fp32 CPU engine over calibration images, gathers
  * |x| histograms of every stored tensor, and picks each clipping threshold by entropy (the
- * KL-divergence search TensorRT uses), the 99.999th percentile, or the maximum (default). Without a directory, a
- * documented fallback of 8 synthetic letterboxed images is used (and said so). */
+ * KL-divergence search TensorRT uses), the 99.999th percentile, or the maximum (default). Without a directory,
+ * the real photos at hand (Debian darknet's samples), else 8 synthetic letterboxed images; it says which. */
 #include "backend/cpu/cpu.h"
 #include "engine/calib.h"
 #include "core/error.h"
@@ -177,14 +177,30 @@ static drt_status synth_input(const drt_model *m, int k, float *out)
     return s;
 }
 
-static drt_status load_inputs(const drt_model *m, const char *dir, FILE *log, float **inputs_out, int *n_out)
+/* Real photos found on the machine when no --calib is given: Debian's darknet package's samples. */
+static const char *const IMAGES_AT_HAND = "/usr/share/darknet/data";
+
+static const char *method_name(int method)
+{
+    return method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : method == DRT_CALIB_ENTROPY ? "entropy" : "max";
+}
+
+/* The calibration images: --calib DIR; else the real images at hand; else the synthetic fallback.
+ * Says which on stderr, with the count and the method. */
+static drt_status load_inputs(const drt_model *m, const char *dir, int method, FILE *log, float **inputs_out, int *n_out)
 {
     const char *mx = getenv("DRT_CALIB_MAX");
     int max = mx && atoi(mx) > 0 ? atoi(mx) : MAX_IMAGES_DEFAULT, n = 8;
     char **paths = NULL;
     if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
-    else drt_warn("int8 without --calib: calibrating on 8 synthetic letterboxed images (the documented fallback); "
-                  "give --calib DIR of real images for accuracy");
+    else if (list_images(IMAGES_AT_HAND, max, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
+    static _Atomic int said; /* once a process: a --min-map search builds many engines */
+    if (paths && !said++)
+        fprintf(stderr, "darkrt: int8 calibration: %d real image%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
+                dir ? dir : IMAGES_AT_HAND, dir ? "" : ", found on this machine (no --calib given)", method_name(method));
+    else if (!paths && !said++)
+        drt_warn("int8 calibration: no --calib and no real images at hand (%s): 8 synthetic letterboxed images "
+                 "(method %s); give --calib DIR of real images for accuracy", IMAGES_AT_HAND, method_name(method));
     size_t per = (size_t)m->channels * m->width * m->height;
     float *in = malloc(sizeof(float) * per * (size_t)n);
     drt_status s = in ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
@@ -222,7 +238,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     int n = 0, nt = 0;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-    if (s == DRT_OK) s = load_inputs(m, calib_dir, log, &inputs, &n);
+    if (s == DRT_OK) s = load_inputs(m, calib_dir, opts->calib_method, log, &inputs, &n);
     if (s == DRT_OK) s = drt_cpu_state_create(m, &o, NULL, NULL, NULL, &st);
     if (s == DRT_OK) {
         nt = st->g->nt;
@@ -241,7 +257,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         thr[t] = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
         if (log && c.amax[t] > 0)
             fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr[t],
-                    o.calib_method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : o.calib_method == DRT_CALIB_ENTROPY ? "entropy" : "max");
+                    method_name(o.calib_method));
     }
     drt_cpu_state_free(st);
     free(inputs);

@@ -72,13 +72,28 @@ static void assign_dtypes(cpu_state *st)
     for (int t = 0; t < st->g->nt; t++) st->dt[t] = st->dt[st->g->root[t]];
 }
 
-/* Which convs int8 keeps in fp32 (DRT_INT8_KEEP: a comma list of heads, first, dw, adds, none;
+/* A layer index named in the keep list ("none,3,17"). */
+static int listed(const char *keep, int i)
+{
+    for (const char *p = keep; *p; p++) {
+        if ((p == keep || p[-1] == ',') && *p >= '0' && *p <= '9') {
+            char *end;
+            long v = strtol(p, &end, 10);
+            if (v == i && (*end == ',' || *end == '\0')) return 1;
+        }
+    }
+    return 0;
+}
+
+/* Which convs int8 keeps in fp32 (opts.int8_keep or DRT_INT8_KEEP: a comma list of heads, first,
+ * dw, adds, none and layer indices;
  * default "heads,dw"): the convs producing heads, the first conv, depthwise convs, convs that
  * add a residual in place. Measured on yolo-fastest-1.1 (tests/unit/cpu-int8-map.c): heads and
  * depthwise in fp32 lift mAP@0.5 vs fp32 from 0.83 to 0.96-0.99 (max calibration). */
 static int keep_fp32(const cpu_state *st, int i, const char *keep)
 {
     const drt_layer *l = &st->m->layers[i];
+    if (listed(keep, i)) return 1;
     if (strstr(keep, "none")) return 0;
     if (strstr(keep, "heads") && root_readers_all(st, st->g->root[drt_cpu_stored_tensor(st, i)], is_yolo)) return 1;
     if (strstr(keep, "first") && l->inputs[0] == -1) return 1;
@@ -91,7 +106,7 @@ static int keep_fp32(const cpu_state *st, int i, const char *keep)
 static void assign_precisions(cpu_state *st, int have_choices)
 {
     drt_precision p = st->opts.precision;
-    const char *keep = getenv("DRT_INT8_KEEP");
+    const char *keep = st->opts.int8_keep ? st->opts.int8_keep : getenv("DRT_INT8_KEEP");
     if (!keep) keep = "heads,dw";
     for (int i = 0; i < st->g->n && !have_choices; i++) {
         if (st->m->layers[i].type != DRT_LAYER_CONV) continue;

@@ -1,0 +1,38 @@
+/* darkrt build --min-map: searches which convs the CPU int8 engine keeps in fp32, then builds with them. */
+#include "build-min-map.h"
+#include "cli-util.h"
+#include "eval/int8-search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Validation images: --val DIR; else the calibration images (said: then they are not held out). */
+static const char *validation_dir(const engine_args *a, const char *val)
+{
+    if (val) return val;
+    const char *dir = a->engine.calib_dir ? a->engine.calib_dir : "/usr/share/darknet/data";
+    fprintf(stderr, "darkrt build: note: no --val DIR: validating on %s, which also calibrates (not held out)\n", dir);
+    return dir;
+}
+
+int build_min_map_search(engine_args *a, double min_map, const char *val, char **keep_out)
+{
+    *keep_out = NULL;
+    if (a->engine.precision != DRT_PREC_INT8 || a->engine.device != DRT_DEVICE_CPU)
+        return cli_usage_error("build", "--min-map: needs --device cpu --precision int8");
+    drt_model *m = NULL;
+    drt_int8_search_result r;
+    drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr};
+    drt_status s = cli_load_model(a->model, a->weights, &a->load, a->names, &m);
+    if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
+    drt_model_free(m);
+    if (s != DRT_OK) return cli_fail(s);
+    fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in fp32 (%s): mAP@0.5 %.4f against fp32 on %d "
+                    "images of %s (all int8: %.4f; default heads,dw: %d convs, %.4f); %d engines built\n",
+            min_map, r.kept, r.convs, r.keep, r.map, r.images, so.val_dir, r.map_int8, r.default_kept, r.map_default,
+            r.builds);
+    if (r.map < min_map)
+        fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (%.4f with every conv searched)\n", min_map, r.map);
+    *keep_out = r.keep; /* the caller frees it */
+    return 0;
+}

@@ -1,0 +1,268 @@
+/* build --min-map: which convs an int8 engine keeps in fp32, found by building and scoring
+ * candidates against the fp32 engine's detections (mAP@0.5) on validation images. */
+#include "eval/int8-search.h"
+#include "core/error.h"
+#include "graph/model.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct search {
+    const drt_model *m;
+    drt_engine_opts opts;
+    const drt_int8_search_opts *so;
+    drt_image **images;
+    int n_images;
+    drt_detections **truth; /* the fp32 engine's, per image */
+    float **heads;          /* the fp32 engine's heads, per image (all heads back to back) */
+    size_t head_floats;
+    int builds;
+} search;
+
+static int is_image(const char *n)
+{
+    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".bmp", ".ppm"};
+    size_t len = strlen(n);
+    for (int i = 0; i < 5; i++)
+        if (len > strlen(ext[i]) && !strcasecmp(n + len - strlen(ext[i]), ext[i])) return 1;
+    return 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
+static int image_entry(const struct dirent *d) { return d->d_name[0] != '.' && is_image(d->d_name); }
+
+static drt_status load_images(search *s, const char *dir, int max)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, image_entry, by_name);
+    if (n < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot read the validation directory", dir);
+    s->images = calloc((size_t)n + 1, sizeof *s->images);
+    drt_status st = s->images ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
+        if (st == DRT_OK && s->n_images < max) {
+            st = drt_image_load(path, &s->images[s->n_images]);
+            if (st == DRT_OK) s->n_images++;
+        }
+        free(list[i]);
+    }
+    free(list);
+    if (st == DRT_OK && s->n_images == 0) st = drt_error(DRT_STATUS_INVALID_ARG, "%s: no validation images", dir);
+    return st;
+}
+
+/* The heads of the last run against the fp32 ones of image i: adds sum |a - b| and sum |b|; or,
+ * with record set, keeps them as the fp32 ones. */
+static drt_status heads(search *s, const drt_engine *e, int i, int record, double *diff, double *ref)
+{
+    size_t at = 0;
+    for (int h = 0; h < drt_engine_num_heads(e); h++) {
+        const float *data;
+        drt_tensor_desc d;
+        DRT_TRY(drt_engine_head(e, h, &data, &d));
+        size_t n = (size_t)d.c * (size_t)d.h * (size_t)d.w;
+        if (record && !(s->heads[i] = realloc(s->heads[i], (at + n) * sizeof(float))))
+            return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        if (record) memcpy(s->heads[i] + at, data, n * sizeof(float));
+        for (size_t k = 0; !record && k < n && at + k < s->head_floats; k++) {
+            *diff += fabs((double)data[k] - s->heads[i][at + k]);
+            *ref += fabs((double)s->heads[i][at + k]);
+        }
+        at += n;
+    }
+    if (record) s->head_floats = at;
+    return DRT_OK;
+}
+
+/* Detections of an engine built with opts over every validation image (dets_out[n_images]) and
+ * its heads' relative L1 distance to the fp32 ones (record: these are the fp32 ones). */
+static drt_status detect_all(search *s, const drt_engine_opts *opts, drt_detections **dets_out, int record, double *err)
+{
+    drt_engine *e = NULL;
+    drt_detect_opts d = drt_detect_opts_default();
+    d.resize = drt_detect_model_resize(s->m);
+    DRT_TRY(drt_engine_create(s->m, opts, &e));
+    s->builds++;
+    drt_status st = DRT_OK;
+    double diff = 0, ref = 0;
+    for (int i = 0; st == DRT_OK && i < s->n_images; i++) {
+        st = drt_detect_image(e, s->images[i], &d, &dets_out[i], NULL);
+        if (st == DRT_OK) st = heads(s, e, i, record, &diff, &ref);
+    }
+    if (err) *err = ref > 0 ? diff / ref : 0;
+    drt_engine_free(e);
+    return st;
+}
+
+static void free_dets(drt_detections **d, int n)
+{
+    for (int i = 0; d && i < n; i++) drt_detections_free(d[i]);
+}
+
+/* mAP@0.5 against the fp32 detections of the int8 engine that keeps `keep` in fp32, and its
+ * heads' relative L1 distance to the fp32 heads (err may be NULL). */
+static drt_status score(search *s, const char *keep, double *map, double *err)
+{
+    drt_engine_opts o = s->opts;
+    o.int8_keep = keep;
+    drt_detections **dets = calloc((size_t)s->n_images, sizeof *dets);
+    drt_eval_map *em = NULL;
+    drt_status st = dets ? drt_eval_map_create(0.5, &em) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    double e = 0;
+    if (st == DRT_OK) st = detect_all(s, &o, dets, 0, &e);
+    for (int i = 0; st == DRT_OK && i < s->n_images; i++) st = drt_eval_map_add(em, s->truth[i], dets[i]);
+    if (st == DRT_OK) st = drt_eval_map_compute(em, map, NULL);
+    if (err) *err = e;
+    if (st == DRT_OK && s->so->log)
+        fprintf(s->so->log, "min-map: keep %-32.32s%s mAP@0.5 %.4f, heads' L1 error %.5f\n", keep,
+                strlen(keep) > 32 ? "..." : "   ", *map, e);
+    drt_eval_map_free(em);
+    free_dets(dets, s->n_images);
+    free(dets);
+    return st;
+}
+
+/* "none,a,b,...": every conv but the first k of order (those run in int8). */
+static char *keep_list(const int *order, int n, int k)
+{
+    char *t = malloc(8 + (size_t)n * 8);
+    if (!t) return NULL;
+    int len = sprintf(t, "none");
+    for (int j = k; j < n; j++) len += sprintf(t + len, ",%d", order[j]);
+    return t;
+}
+
+typedef struct ranked { int layer; double err; } ranked;
+
+static int by_err(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    if (a->err != b->err) return a->err < b->err ? -1 : 1;
+    return a->layer - b->layer;
+}
+
+static int count_default(const drt_model *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        int head = 0;
+        for (int j = i + 1; j < m->n_layers && !head; j++)
+            head = m->layers[j].type == DRT_LAYER_YOLO && m->layers[j].n_inputs > 0 && m->layers[j].inputs[0] == i;
+        n += l->type == DRT_LAYER_CONV && (l->groups > 1 || head);
+    }
+    return n;
+}
+
+/* Sensitivity: each conv alone in int8 (the rest fp32), ranked by its heads' error, least first. */
+static drt_status rank_convs(search *s, int *order, int *n_out)
+{
+    int n = 0;
+    for (int i = 0; i < s->m->n_layers; i++)
+        if (s->m->layers[i].type == DRT_LAYER_CONV) order[n++] = i;
+    ranked *r = calloc((size_t)n + 1, sizeof *r);
+    if (!r) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    drt_status st = DRT_OK;
+    for (int j = 0; st == DRT_OK && j < n; j++) {
+        int saved = order[j];
+        order[j] = order[0];
+        order[0] = saved; /* the first conv of order runs in int8 */
+        char *keep = keep_list(order, n, 1);
+        double map;
+        r[j].layer = saved;
+        st = keep ? score(s, keep, &map, &r[j].err) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        free(keep);
+    }
+    qsort(r, (size_t)n, sizeof *r, by_err);
+    for (int j = 0; j < n; j++) order[j] = r[j].layer;
+    *n_out = n;
+    free(r);
+    return st;
+}
+
+/* The most convs k (least sensitive first) in int8 that still reach min_map, by bisection
+ * (mAP taken as falling with k): k = 0 is fp32 throughout, k = n missed. */
+static drt_status largest_k(search *s, const int *order, int n, int *k_out, double *map_out)
+{
+    int lo = 0, hi = n;
+    double lo_map = 1;
+    drt_status st = DRT_OK;
+    while (st == DRT_OK && hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        char *keep = keep_list(order, n, mid);
+        double map = 0;
+        st = keep ? score(s, keep, &map, NULL) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        free(keep);
+        if (st == DRT_OK && map >= s->so->min_map) lo = mid, lo_map = map;
+        else hi = mid;
+    }
+    *k_out = lo;
+    *map_out = lo_map;
+    return st;
+}
+
+static drt_status run(search *s, drt_int8_search_result *out)
+{
+    drt_engine_opts ref = s->opts;
+    ref.precision = DRT_PREC_FP32;
+    int *order = calloc((size_t)s->m->n_layers + 1, sizeof *order), n = 0, k = 0;
+    drt_status st = order ? detect_all(s, &ref, s->truth, 1, NULL) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    out->default_kept = count_default(s->m);
+    if (st == DRT_OK) st = score(s, "heads,dw", &out->map_default, NULL);
+    if (st == DRT_OK) st = score(s, "none", &out->map_int8, NULL);
+    if (st == DRT_OK && out->map_int8 >= s->so->min_map) {
+        out->keep = strdup("none");
+        out->map = out->map_int8;
+    } else if (st == DRT_OK) {
+        st = rank_convs(s, order, &n);
+        if (st == DRT_OK) st = largest_k(s, order, n, &k, &out->map);
+        if (st == DRT_OK) out->keep = keep_list(order, n, k);
+        out->kept = n - k;
+    }
+    if (st == DRT_OK && out->map_default >= s->so->min_map && out->default_kept < out->kept) {
+        free(out->keep);
+        out->keep = strdup("heads,dw");
+        out->kept = out->default_kept;
+        out->map = out->map_default;
+    }
+    if (st == DRT_OK && !out->keep) st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    for (int i = 0; i < s->m->n_layers; i++) out->convs += s->m->layers[i].type == DRT_LAYER_CONV;
+    free(order);
+    return st;
+}
+
+drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
+                           drt_int8_search_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(so->min_map > 0 && so->min_map <= 1))
+        return drt_error(DRT_STATUS_INVALID_ARG, "--min-map %g: must be in (0, 1]", so->min_map);
+    if (opts->device != DRT_DEVICE_CPU || opts->precision != DRT_PREC_INT8)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "--min-map searches CPU int8 engines (--device cpu --precision int8)");
+    search s = {.m = m, .opts = *opts, .so = so};
+    drt_status st = load_images(&s, so->val_dir, so->max_images > 0 ? so->max_images : 16);
+    if (st == DRT_OK && (!(s.truth = calloc((size_t)s.n_images, sizeof *s.truth)) ||
+                         !(s.heads = calloc((size_t)s.n_images, sizeof *s.heads))))
+        st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    if (st == DRT_OK) st = run(&s, out);
+    out->builds = s.builds;
+    out->images = s.n_images;
+    free_dets(s.truth, s.n_images);
+    free(s.truth);
+    for (int i = 0; s.heads && i < s.n_images; i++) free(s.heads[i]);
+    free(s.heads);
+    for (int i = 0; i < s.n_images; i++) drt_image_free(s.images[i]);
+    free(s.images);
+    if (st != DRT_OK) drt_int8_search_result_clear(out);
+    return st;
+}
+
+void drt_int8_search_result_clear(drt_int8_search_result *r)
+{
+    free(r->keep);
+    r->keep = NULL;
+}

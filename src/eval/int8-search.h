@@ -1,0 +1,35 @@
+/* build --min-map: the fewest convs an int8 engine keeps in fp32 to reach an mAP@0.5 against the
+ * fp32 engine's detections on validation images. */
+#ifndef DRT_EVAL_INT8_SEARCH_H
+#define DRT_EVAL_INT8_SEARCH_H
+
+#include <stdio.h>
+#include "darkrt.h"
+
+typedef struct drt_int8_search_opts {
+    double min_map;      /* mAP@0.5 of int8 against fp32 to reach */
+    const char *val_dir; /* validation images (the fp32 engine's detections are the truth) */
+    int max_images;      /* at most this many, by name (16 when 0) */
+    FILE *log;           /* each step, when not NULL */
+} drt_int8_search_opts;
+
+typedef struct drt_int8_search_result {
+    char *keep;          /* the engine option int8_keep that reached it (malloc'd) */
+    int kept, convs;     /* convs kept in fp32, of all convs */
+    double map;          /* mAP@0.5 reached with keep */
+    double map_int8;     /* every conv in int8 ("none") */
+    double map_default;  /* the default keep set ("heads,dw") */
+    int default_kept;
+    int builds, images;
+} drt_int8_search_result;
+
+/* Every conv in int8 first; when that misses min_map, each conv alone in int8 (the rest fp32),
+ * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
+ * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
+ * default keep set is taken instead when it reaches min_map with fewer convs in fp32.
+ * opts: the int8 engine's (CPU). */
+drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
+                           drt_int8_search_result *out);
+void drt_int8_search_result_clear(drt_int8_search_result *r);
+
+#endif

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# darkrt build --min-map: the CPU int8 mixed-precision search on a small 6-conv YOLO cfg
+# (synthesised weights), calibrated on 4 of Darknet's sample images and validated on the other 3.
+# The mAP@0.5 it reports must be what `darkrt eval` measures independently from the built plan's
+# and the fp32 engine's detections (darkrt detect --json), at least the target, with fewer than
+# all convs in fp32; a target the all-int8 engine meets keeps none; bad combinations are refused.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "darkrt is not built"
+[ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
+export DRT_CPU_TUNE=0
+mkdir -p "$TMP/calib" "$TMP/val"
+for f in dog eagle giraffe scream; do ln -s "$DN_DATA/$f.jpg" "$TMP/calib/"; done
+for f in horses kite person; do ln -s "$DN_DATA/$f.jpg" "$TMP/val/"; done
+conv() { printf '[convolutional]\nbatch_normalize=1\nfilters=%s\nsize=%s\nstride=%s\npad=1\nactivation=leaky\n\n' "$@"; }
+{
+    printf '[net]\nwidth=96\nheight=96\nchannels=3\n\n'
+    conv 8 3 2; conv 16 3 2; conv 16 1 1; conv 32 3 2; conv 16 3 1
+    printf '[convolutional]\nsize=1\nstride=1\npad=1\nfilters=21\nactivation=linear\n\n'
+    printf '[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n'
+} >"$TMP/tiny.cfg"
+"$DARKRT" synth "$TMP/tiny.cfg" -o "$TMP/tiny.weights" --seed 3 >/dev/null || fail "synth"
+model=("$TMP/tiny.cfg" --weights "$TMP/tiny.weights")
+
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 \
+    -o "$TMP/mm.plan" 2>"$TMP/build.log" >/dev/null || fail "build --min-map 0.75 exited $?: $(tail -3 "$TMP/build.log")"
+line=$(grep 'darkrt build: --min-map' "$TMP/build.log")
+echo "$line"
+kept=$(sed -n 's/.*: \([0-9]*\) of 6 convs kept in fp32.*/\1/p' <<<"$line")
+reached=$(sed -n 's/.*): mAP@0.5 \([0-9.]*\) against fp32.*/\1/p' <<<"$line")
+[ -n "$kept" ] && [ "$kept" -lt 6 ] || fail "--min-map 0.75 kept '$kept' of 6 convs in fp32 (expected fewer than all)"
+"$DARKRT" detect "$TMP/mm.plan" "$TMP/val" --json "$TMP/int8.json" -o "$TMP/d1" >/dev/null || fail "detect with the plan"
+"$DARKRT" detect "${model[@]}" "$TMP/val" --json "$TMP/fp32.json" -o "$TMP/d2" >/dev/null || fail "detect fp32"
+measured=$("$DARKRT" eval "$TMP/fp32.json" "$TMP/int8.json" | sed -n 's/^mAP@0.5 \([0-9.]*\) over.*/\1/p')
+python3 -c "import sys; r, m = float('$reached'), float('$measured'); sys.exit(not (abs(r - m) < 1e-4 and m >= 0.75))" &&
+    ok "plan keeps $kept of 6 convs in fp32; eval measures mAP@0.5 $measured (search said $reached)" ||
+    fail "eval measures '$measured', the search said '$reached' (target 0.75)"
+
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.5 \
+    -o "$TMP/none.plan" 2>"$TMP/none.log" >/dev/null || fail "build --min-map 0.5 exited $?"
+grep -q ': 0 of 6 convs kept in fp32 (none)' "$TMP/none.log" && ok "--min-map 0.5: all convs in int8" ||
+    fail "--min-map 0.5: $(grep 'min-map 0.5' "$TMP/none.log")"
+grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "the calibration line is said once"
+
+expect_error "min-map needs int8" "needs --device cpu --precision int8" "$DARKRT" build "${model[@]}" --min-map 0.9 -o "$TMP/x.plan"
+expect_error "val needs min-map" "val: only with .-min-map" "$DARKRT" build "${model[@]}" --precision int8 --val "$TMP/val" -o "$TMP/x.plan"
+expect_error "min-map range" "min-map 1.5: must be" "$DARKRT" build "${model[@]}" --precision int8 --min-map 1.5 -o "$TMP/x.plan"
+[ ! -e "$TMP/x.plan" ] || fail "a refused build left a plan"
+finish
