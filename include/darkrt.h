@@ -21,5 +21,6 @@
 #include "darkrt/detect.h"
 #include "darkrt/eval.h"
 #include "darkrt/video.h"
+#include "darkrt/pipeline.h"
 
 #endif

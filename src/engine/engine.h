@@ -15,6 +15,9 @@ typedef struct drt_device_stages {
     /* Letterboxes (or stretches) `image` into batch item `item` of the device's input; returns
      * when it is done (stage times are honest). */
     drt_status (*preprocess)(drt_engine *e, const drt_image *image, int item, drt_resize mode);
+    /* Optional: the same from an 8-bit frame (RGB8/BGR8/NV12): upload the bytes, letterbox on
+     * the device. NULL: drt_detect_frames converts the frame to a float image for preprocess. */
+    drt_status (*preprocess_frame)(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
     /* Runs `batch` items: from the host's `input`, or from the device's input when input is NULL;
      * heads_to_host: e->heads filled (else the heads stay on the device for decode). */
     drt_status (*run)(drt_engine *e, const float *input, int batch, int heads_to_host);

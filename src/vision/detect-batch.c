@@ -17,18 +17,12 @@ static double now_ms(void)
 
 static const char *place_name(drt_stage_place p) { return p == DRT_STAGE_DEVICE ? "device" : "host"; }
 
-static drt_status check_request(const drt_engine *e, const drt_image *const *images, int n, const drt_detect_opts *o)
+drt_status drt_detect_check(const drt_engine *e, int n, const drt_detect_opts *o)
 {
-    if (!e || !images) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine or images");
+    if (!e) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine");
     if (n < 1 || n > e->opts.max_batch)
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: %d images: must be 1..%d (the engine's max batch)", n,
                          e->opts.max_batch);
-    for (int i = 0; i < n; i++) {
-        if (!images[i]) return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %d of %d missing", i + 1, n);
-        if (images[i]->c != e->model->channels)
-            return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %d has %d channels, the model takes %d", i + 1,
-                             images[i]->c, e->model->channels);
-    }
     if ((unsigned)o->pre > DRT_STAGE_DEVICE || (unsigned)o->decode > DRT_STAGE_DEVICE ||
         (unsigned)o->nms_place > DRT_STAGE_DEVICE)
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: stage places %d/%d/%d: each must be host (0) or device (1)",
@@ -41,6 +35,18 @@ static drt_status check_request(const drt_engine *e, const drt_image *const *ima
     if (o->nms_place == DRT_STAGE_DEVICE && o->decode != DRT_STAGE_DEVICE)
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: NMS on the device needs decode on the device (decode is on the %s)",
                          place_name(o->decode));
+    return DRT_OK;
+}
+
+static drt_status check_images(const drt_engine *e, const drt_image *const *images, int n)
+{
+    if (!images) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no images");
+    for (int i = 0; i < n; i++) {
+        if (!images[i]) return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %d of %d missing", i + 1, n);
+        if (images[i]->c != e->model->channels)
+            return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %d has %d channels, the model takes %d", i + 1,
+                             images[i]->c, e->model->channels);
+    }
     return DRT_OK;
 }
 
@@ -69,45 +75,62 @@ static drt_status preprocess(drt_engine *e, const drt_image *const *images, int 
 }
 
 /* What the device left to the host for item i (see drt_device_stages.decode), then detections. */
-static drt_status finish_item(const drt_engine *e, int i, const drt_image *im, const drt_detect_opts *o, int host,
+static drt_status finish_item(const drt_engine *e, int i, int w, int h, const drt_detect_opts *o, int host,
                               drt_candidates *c, drt_detections **out)
 {
-    if (host == 1) return drt_detect_decode(e, i, im->w, im->h, o, out);
+    if (host == 1) return drt_detect_decode(e, i, w, h, o, out);
     if (host == 2 || o->nms_place == DRT_STAGE_HOST) drt_nms_per_class(c, o->nms);
-    return drt_detections_from_candidates(c, im->w, im->h, out);
+    return drt_detections_from_candidates(c, w, h, out);
 }
 
-static drt_status postprocess(drt_engine *e, const drt_image *const *images, int n, const drt_detect_opts *o,
+static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt_detect_opts *o,
                               drt_detections **dets, drt_stage_times *times)
 {
     if (o->decode == DRT_STAGE_HOST) {
         for (int i = 0; i < n; i++) {
             double t0 = now_ms();
-            DRT_TRY(drt_detect_decode(e, i, images[i]->w, images[i]->h, o, &dets[i]));
+            DRT_TRY(drt_detect_decode(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, &dets[i]));
             times[i].postprocess_ms = now_ms() - t0;
         }
         return DRT_OK;
     }
-    int *wh = malloc((size_t)n * 3 * sizeof(int));
+    int *host = malloc((size_t)n * sizeof(int));
     drt_candidates *cands = calloc((size_t)n, sizeof *cands);
-    drt_status s = wh && cands ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
-    int *host = wh ? wh + 2 * n : NULL;
+    drt_status s = host && cands ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
     double t0 = now_ms();
-    for (int i = 0; s == DRT_OK && i < n; i++) {
-        wh[2 * i] = images[i]->w;
-        wh[2 * i + 1] = images[i]->h;
-    }
     if (s == DRT_OK)
-        s = e->backend->stages->decode(e, n, wh, o, o->nms_place == DRT_STAGE_DEVICE, cands, host);
+        s = e->backend->stages->decode(e, n, img_wh, o, o->nms_place == DRT_STAGE_DEVICE, cands, host);
     double shared = (now_ms() - t0) / n; /* the device decodes the batch at once */
     for (int i = 0; s == DRT_OK && i < n; i++) {
         double t1 = now_ms();
-        s = finish_item(e, i, images[i], o, host[i], &cands[i], &dets[i]);
+        s = finish_item(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, host[i], &cands[i], &dets[i]);
         times[i].postprocess_ms = shared + now_ms() - t1;
     }
     for (int i = 0; cands && i < n; i++) free(cands[i].items);
     free(cands);
-    free(wh);
+    free(host);
+    return s;
+}
+
+drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
+                                 const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times)
+{
+    double t0 = now_ms();
+    drt_status s;
+    if (o->pre == DRT_STAGE_HOST && o->decode == DRT_STAGE_HOST) {
+        s = drt_engine_run(e, input, n);
+    } else {
+        for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
+        s = e->backend->stages->run(e, input, n, o->decode == DRT_STAGE_HOST);
+    }
+    double per_image = (now_ms() - t0) / n;
+    for (int i = 0; i < n; i++) times[i].inference_ms = per_image;
+    if (s == DRT_OK) s = postprocess(e, img_wh, n, o, dets_out, times);
+    if (s != DRT_OK)
+        for (int i = 0; i < n; i++) {
+            drt_detections_free(dets_out[i]);
+            dets_out[i] = NULL;
+        }
     return s;
 }
 
@@ -116,29 +139,23 @@ drt_status drt_detect_batch(drt_engine *e, const drt_image *const *images, int n
 {
     if (!dets_out) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no output");
     drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
-    DRT_TRY(check_request(e, images, n, &o));
+    DRT_TRY(drt_detect_check(e, n, &o));
+    DRT_TRY(check_images(e, images, n));
     for (int i = 0; i < n; i++) dets_out[i] = NULL;
     drt_stage_times *times = calloc((size_t)n, sizeof *times);
-    if (!times) return drt_error(DRT_STATUS_OOM, "detect: out of memory");
+    int *wh = malloc((size_t)n * 2 * sizeof(int));
+    if (!times || !wh) {
+        free(times);
+        free(wh);
+        return drt_error(DRT_STATUS_OOM, "detect: out of memory");
+    }
+    for (int i = 0; i < n; i++) wh[2 * i] = images[i]->w, wh[2 * i + 1] = images[i]->h;
     float *input = NULL;
     drt_status s = preprocess(e, images, n, &o, &input, times);
-    double t0 = now_ms();
-    if (s == DRT_OK && o.pre == DRT_STAGE_HOST && o.decode == DRT_STAGE_HOST) {
-        s = drt_engine_run(e, input, n);
-    } else if (s == DRT_OK) {
-        for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
-        s = e->backend->stages->run(e, input, n, o.decode == DRT_STAGE_HOST);
-    }
-    double per_image = (now_ms() - t0) / n;
+    if (s == DRT_OK) s = drt_detect_run_decode(e, input, n, wh, &o, dets_out, times);
     free(input);
-    for (int i = 0; i < n; i++) times[i].inference_ms = per_image;
-    if (s == DRT_OK) s = postprocess(e, images, n, &o, dets_out, times);
-    if (s != DRT_OK)
-        for (int i = 0; i < n; i++) {
-            drt_detections_free(dets_out[i]);
-            dets_out[i] = NULL;
-        }
     if (times_out && s == DRT_OK) memcpy(times_out, times, (size_t)n * sizeof *times);
     free(times);
+    free(wh);
     return s;
 }

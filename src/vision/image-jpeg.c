@@ -66,9 +66,9 @@ static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinf
     return pixels;
 }
 
-drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out)
+drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out)
 {
-    *out = NULL;
+    *out = (drt_u8_pixels){0};
     struct jpeg_decompress_struct cinfo;
     jpeg_guard guard = {0};
     uint8_t *volatile pixels = NULL;
@@ -107,10 +107,21 @@ drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t s
     int orientation = find_orientation(&cinfo); /* saved markers are freed by finish_decompress */
     pixels = decompress(path, &cinfo, &s);
     if (!pixels) goto done;
-    s = drt_image_from_u8(path, pixels, (int)cinfo.output_width, (int)cinfo.output_height,
-                          cinfo.output_components, orientation, out);
+    *out = (drt_u8_pixels){.data = pixels, .w = (int)cinfo.output_width, .h = (int)cinfo.output_height,
+                           .n = cinfo.output_components, .orientation = orientation};
+    pixels = guard.pixels = NULL; /* the caller's now */
 done:
     jpeg_destroy_decompress(&cinfo);
     free(pixels ? pixels : guard.pixels);
+    return s;
+}
+
+drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out)
+{
+    *out = NULL;
+    drt_u8_pixels px;
+    DRT_TRY(drt_jpeg_decode_u8(path, data, size, &px));
+    drt_status s = drt_image_from_u8(path, px.data, px.w, px.h, px.n, px.orientation, out);
+    free(px.data);
     return s;
 }

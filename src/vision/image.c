@@ -46,8 +46,7 @@ drt_status drt_image_check_size(const char *path, const char *format, long long 
     return DRT_OK;
 }
 
-/* Source pixel of output pixel (x, y) for EXIF orientation o; w, h are the source's. */
-static void oriented_source(int o, int x, int y, int w, int h, int *sx, int *sy)
+void drt_oriented_source(int o, int x, int y, int w, int h, int *sx, int *sy)
 {
     switch (o) {
     case 2: *sx = w - 1 - x; *sy = y; break;
@@ -80,7 +79,7 @@ drt_status drt_image_from_u8(const char *path, const uint8_t *pixels, int w, int
     for (int y = 0; y < oh; y++) {
         for (int x = 0; x < ow; x++) {
             int sx = x, sy = y;
-            if (orientation != 1) oriented_source(orientation, x, y, w, h, &sx, &sy);
+            if (orientation != 1) drt_oriented_source(orientation, x, y, w, h, &sx, &sy);
             const uint8_t *p = pixels + ((size_t)sy * (size_t)w + (size_t)sx) * (size_t)n_in;
             size_t o = (size_t)y * (size_t)ow + (size_t)x;
             for (int k = 0; k < 3; k++) im->data[k * plane + o] = lut[p[n_in >= 3 ? k : 0]];

@@ -31,30 +31,63 @@ static void resize_rows(const drt_image *src, int dst_w, float *part)
     }
 }
 
-void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, size_t dst_stride,
-                        size_t dst_plane, float *part)
+/* First pass from 8-bit pixels: the same arithmetic on the same floats (v / 255, as
+ * drt_image_from_u8 makes them), so the result is identical to the float image's. */
+void drt_darknet_resize_rows_u8(const drt_frame *src, int dst_w, float *part)
 {
-    resize_rows(src, dst_w, part);
-    float h_scale = drt_darknet_resize_scale(src->h, dst_h);
-    for (int k = 0; k < src->c; k++) {
-        for (int r = 0; r < dst_h; r++) {
-            float sy = r * h_scale;
-            int iy = (int)sy;
-            float dy = sy - iy;
-            const float *p0 = part + ((size_t)k * src->h + iy) * dst_w;
-            float *o = dst + (size_t)k * dst_plane + (size_t)r * dst_stride;
-            /* Darknet stores (1-dy)*p0 first and adds dy*p1 in a second loop: same roundings. */
-            if (r == dst_h - 1 || src->h == 1) {
-                for (int c = 0; c < dst_w; c++) o[c] = (1 - dy) * p0[c];
-            } else {
-                const float *p1 = p0 + dst_w;
-                for (int c = 0; c < dst_w; c++) {
-                    float v = (1 - dy) * p0[c];
-                    o[c] = v + dy * p1[c];
+    float lut[256];
+    for (int v = 0; v < 256; v++) lut[v] = (float)(v / 255.);
+    float w_scale = drt_darknet_resize_scale(src->w, dst_w);
+    size_t stride = src->stride ? src->stride : (size_t)src->w * 3;
+    for (int k = 0; k < 3; k++) {
+        int ch = src->format == DRT_PIXEL_BGR8 ? 2 - k : k;
+        for (int r = 0; r < src->h; r++) {
+            const uint8_t *in = src->data + (size_t)r * stride + ch;
+            float *o = part + ((size_t)k * src->h + r) * dst_w;
+            for (int c = 0; c < dst_w; c++) {
+                if (c == dst_w - 1 || src->w == 1) {
+                    o[c] = lut[in[3 * (src->w - 1)]];
+                } else {
+                    float sx = c * w_scale;
+                    int ix = (int)sx;
+                    float dx = sx - ix;
+                    o[c] = (1 - dx) * lut[in[3 * ix]] + dx * lut[in[3 * ix + 3]];
                 }
             }
         }
     }
+}
+
+void drt_darknet_resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst,
+                             size_t dst_stride, size_t dst_plane)
+{
+    float h_scale = drt_darknet_resize_scale(src_h, dst_h);
+    for (int k = 0; k < c; k++) {
+        for (int r = 0; r < dst_h; r++) {
+            float sy = r * h_scale;
+            int iy = (int)sy;
+            float dy = sy - iy;
+            const float *p0 = part + ((size_t)k * src_h + iy) * dst_w;
+            float *o = dst + (size_t)k * dst_plane + (size_t)r * dst_stride;
+            /* Darknet stores (1-dy)*p0 first and adds dy*p1 in a second loop: same roundings. */
+            if (r == dst_h - 1 || src_h == 1) {
+                for (int x = 0; x < dst_w; x++) o[x] = (1 - dy) * p0[x];
+            } else {
+                const float *p1 = p0 + dst_w;
+                for (int x = 0; x < dst_w; x++) {
+                    float v = (1 - dy) * p0[x];
+                    o[x] = v + dy * p1[x];
+                }
+            }
+        }
+    }
+}
+
+void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, size_t dst_stride,
+                        size_t dst_plane, float *part)
+{
+    resize_rows(src, dst_w, part);
+    drt_darknet_resize_cols(part, src->h, src->c, dst_w, dst_h, dst, dst_stride, dst_plane);
 }
 
 void drt_letterbox_size(int img_w, int img_h, int net_w, int net_h, int *new_w, int *new_h)
@@ -72,21 +105,60 @@ void drt_letterbox_size(int img_w, int img_h, int net_w, int net_h, int *new_w, 
     if (*new_h > net_h) *new_h = net_h;
 }
 
-drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h, float *out)
+/* The letterbox (or stretch) geometry and canvas shared by the float and 8-bit inputs: fills
+ * the padding of c planes and returns where the resized image goes. */
+static float *prepare_canvas(int img_w, int img_h, int c, drt_resize mode, int net_w, int net_h, float *out,
+                             int *new_w, int *new_h)
 {
-    if (!image || !out || net_w < 1 || net_h < 1 || image->w < 1 || image->h < 1 || !image->data)
+    *new_w = net_w, *new_h = net_h;
+    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(img_w, img_h, net_w, net_h, new_w, new_h);
+    size_t plane = (size_t)net_w * (size_t)net_h;
+    if (mode == DRT_RESIZE_LETTERBOX && (*new_w != net_w || *new_h != net_h))
+        for (size_t i = 0; i < plane * (size_t)c; i++) out[i] = .5f;
+    return out + (size_t)((net_h - *new_h) / 2) * net_w + (net_w - *new_w) / 2;
+}
+
+static drt_status check_preprocess(int w, int h, const void *data, drt_resize mode, int net_w, int net_h,
+                                   const float *out)
+{
+    if (!data || !out || net_w < 1 || net_h < 1 || w < 1 || h < 1)
         return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: no image or output, or a size < 1");
     if ((unsigned)mode >= DRT_RESIZE_COUNT)
         return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: resize mode %d: must be letterbox or stretch", (int)mode);
-    int new_w = net_w, new_h = net_h;
-    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(image->w, image->h, net_w, net_h, &new_w, &new_h);
+    return DRT_OK;
+}
+
+drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h, float *out)
+{
+    if (!image) return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: no image");
+    DRT_TRY(check_preprocess(image->w, image->h, image->data, mode, net_w, net_h, out));
+    int new_w, new_h;
+    float *at = prepare_canvas(image->w, image->h, image->c, mode, net_w, net_h, out, &new_w, &new_h);
     float *part = malloc((size_t)new_w * (size_t)image->h * (size_t)image->c * sizeof(float));
     if (!part) return drt_error(DRT_STATUS_OOM, "preprocess: out of memory");
-    size_t plane = (size_t)net_w * (size_t)net_h;
-    int dx = (net_w - new_w) / 2, dy = (net_h - new_h) / 2;
-    if (mode == DRT_RESIZE_LETTERBOX && (new_w != net_w || new_h != net_h))
-        for (size_t i = 0; i < plane * (size_t)image->c; i++) out[i] = .5f;
-    drt_darknet_resize(image, new_w, new_h, out + (size_t)dy * net_w + dx, (size_t)net_w, plane, part);
+    drt_darknet_resize(image, new_w, new_h, at, (size_t)net_w, (size_t)net_w * net_h, part);
+    free(part);
+    return DRT_OK;
+}
+
+drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net_w, int net_h, float *out)
+{
+    if (!frame) return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: no frame");
+    DRT_TRY(drt_frame_check(frame));
+    DRT_TRY(check_preprocess(frame->w, frame->h, frame->data, mode, net_w, net_h, out));
+    if (frame->format == DRT_PIXEL_NV12) {
+        drt_frame rgb;
+        DRT_TRY(drt_frame_to_rgb8(frame, &rgb));
+        drt_status s = drt_frame_preprocess(&rgb, mode, net_w, net_h, out);
+        drt_frame_release(&rgb);
+        return s;
+    }
+    int new_w, new_h;
+    float *at = prepare_canvas(frame->w, frame->h, 3, mode, net_w, net_h, out, &new_w, &new_h);
+    float *part = malloc((size_t)new_w * (size_t)frame->h * 3 * sizeof(float));
+    if (!part) return drt_error(DRT_STATUS_OOM, "preprocess: out of memory");
+    drt_darknet_resize_rows_u8(frame, new_w, part);
+    drt_darknet_resize_cols(part, frame->h, 3, new_w, new_h, at, (size_t)net_w, (size_t)net_w * net_h);
     free(part);
     return DRT_OK;
 }

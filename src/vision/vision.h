@@ -15,6 +15,35 @@ drt_status drt_image_check_size(const char *path, const char *format, long long 
 drt_status drt_image_from_u8(const char *path, const uint8_t *pixels, int w, int h, int n_in,
                              int orientation, drt_image **image_out);
 
+/* Source pixel of output pixel (x, y) for EXIF orientation o (1..8); w, h are the source's. */
+void drt_oriented_source(int o, int x, int y, int w, int h, int *sx, int *sy);
+
+/* Decoded 8-bit pixels before orientation: n interleaved channels (1 grey, 3 RGB), malloc'd. */
+typedef struct drt_u8_pixels {
+    uint8_t *data;
+    int w, h, n, orientation;
+} drt_u8_pixels;
+
+/* JPEG straight to 8 bits (drt_image_decode_jpeg is this + drt_image_from_u8). */
+drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+
+/* A tight RGB8 frame of the pixels with the orientation applied; takes px->data (freed or kept). */
+drt_status drt_frame_from_u8(const char *path, drt_u8_pixels *px, drt_frame *out);
+
+/* Converts a frame (RGB8, BGR8, NV12, any stride) into a new tight RGB8 frame (malloc'd). */
+drt_status drt_frame_to_rgb8(const drt_frame *in, drt_frame *out);
+
+/* Refuses a malformed frame: sizes, the pixel limit, format, stride, data. */
+drt_status drt_frame_check(const drt_frame *f);
+
+/* Darknet's first resize pass (rows to dst_w) from 8-bit RGB8/BGR8 pixels, read as v / 255. */
+void drt_darknet_resize_rows_u8(const drt_frame *src, int dst_w, float *part);
+
+/* The second pass (columns to dst_h) of drt_darknet_resize, from `part` (3 planes of src_h rows
+ * of dst_w floats). */
+void drt_darknet_resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst,
+                             size_t dst_stride, size_t dst_plane);
+
 /* Decoders of one in-memory file; path only names it in messages. */
 drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out);
 drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t size, drt_image **out);
@@ -91,5 +120,22 @@ float drt_box_iou(float ax1, float ay1, float ax2, float ay2, float bx1, float b
 /* Turns candidates into detections clamped to the image (caller frees with drt_detections_free). */
 drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h,
                                           drt_detections **dets_out);
+
+/* Refuses a batch size outside 1..max batch and stage places the engine cannot run. */
+drt_status drt_detect_check(const drt_engine *e, int n, const drt_detect_opts *o);
+
+/* The engine run and the postprocessing of drt_detect_batch, after preprocessing: input is the
+ * host's float batch (NULL when the device's input was filled); img_wh: width, height of each
+ * item. Fills dets_out[n] and times[i].inference_ms/postprocess_ms; on error no detections. */
+drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
+                                 const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times);
+
+/* The device hook of the pipeline: detections for n decoded 8-bit frames (1..max batch) in one
+ * engine run, identical to drt_detect_batch on the same pixels. host_input: the frames already
+ * letterboxed on the host into n consecutive network inputs (the pipeline's workers do that for
+ * host preprocessing), or NULL: this call preprocesses, on the host or, with pre on the device,
+ * through the backend's stages (preprocess_frame when it has one: 8-bit upload). */
+drt_status drt_detect_frames(drt_engine *e, const drt_frame *const *frames, int n, const drt_detect_opts *o,
+                             const float *host_input, drt_detections **dets_out, drt_stage_times *times);
 
 #endif

@@ -1,0 +1,94 @@
+/* darkrt pipeline: a stream of images (files or 8-bit frames) in, detections out, in order.
+ *
+ * A pool of worker threads decodes and letterboxes while the engine runs the previous batch;
+ * batches hold up to the engine's max batch (the last one may be partial); results come back
+ * in submission order; a bad item is a result with its own error and the stream goes on.
+ * Detections are the same, box for box, as drt_image_load + drt_detect_batch on the same pixels.
+ *
+ * Thread-safety: one pipeline has one producer and one consumer. submit_* and close are called
+ * from one thread (the producer), next from one thread (the consumer). One thread may be both:
+ * submit blocks while max_in_flight results are unread, so such a caller takes a result (next)
+ * whenever max_in_flight (drt_pipeline_get_opts) items are pending, before submitting more.
+ * Results are independent objects: free them on any thread. While a pipeline exists it owns
+ * its engine: nothing else may run that engine until drt_pipeline_free returns.
+ */
+#ifndef DARKRT_PIPELINE_H
+#define DARKRT_PIPELINE_H
+
+#include <stddef.h>
+#include "darkrt/status.h"
+#include "darkrt/engine.h"
+#include "darkrt/image.h"
+#include "darkrt/detect.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct drt_pipeline drt_pipeline;
+
+typedef struct drt_pipeline_opts {
+    size_t size;          /* sizeof(drt_pipeline_opts); smaller (older) structs are accepted */
+    int workers;          /* decode/letterbox threads; 0: sized to the machine */
+    int batch;            /* images per engine run, 1..the engine's max batch; 0: the max batch */
+    int max_in_flight;    /* submitted but not yet returned by next(); submit blocks at the bound;
+                           * 0: 4 batches or 2 per worker, whichever is larger */
+    drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */
+    int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
+    int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
+} drt_pipeline_opts;
+
+drt_pipeline_opts drt_pipeline_opts_default(void);
+
+/* Time spent on one item, in milliseconds. decode: file read + decode to 8 bits (frames: the
+ * copy or conversion); preprocess: letterbox to the network input; inference: the engine run
+ * divided by the batch size; postprocess: YOLO decode + NMS; latency: submit to result ready. */
+typedef struct drt_pipeline_times {
+    double decode_ms, preprocess_ms, inference_ms, postprocess_ms, latency_ms;
+} drt_pipeline_times;
+
+typedef struct drt_pipeline_result {
+    void *tag;             /* as given to submit */
+    long long index;       /* submission number, from 0 */
+    const char *source;    /* the path for files; NULL for frames */
+    drt_status status;     /* DRT_OK, or why this item failed */
+    const char *error;     /* the one-line error ("" when status is DRT_OK) */
+    int width, height;     /* the image's size (after EXIF orientation); 0 when it did not decode */
+    drt_detections *dets;  /* NULL on failure; owned by the result */
+    drt_frame image;       /* keep_image: the decoded image, RGB8, owned by the result; else data NULL */
+    drt_pipeline_times times;
+} drt_pipeline_result;
+
+/* Starts the worker threads. The engine is borrowed and must outlive the pipeline.
+ * Refuses a batch above the engine's max batch and a model that does not take 3 channels. */
+drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
+
+/* The options in force, with every 0 ("sized for me") resolved to its value. */
+drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
+
+/* Queues one image file (decoded by a worker; its errors come back in its result). Blocks while
+ * max_in_flight items are pending. Fails (no result) only for bad arguments or after close. */
+drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag);
+
+/* Queues one 8-bit frame. The pixels are copied (NV12 converted) before return: the caller may
+ * reuse its buffer at once. Blocks like submit_file; refuses a malformed frame (sizes, stride,
+ * format) with DRT_STATUS_INVALID_ARG and no result. */
+drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag);
+
+/* No more input; next() returns the rest, then NULL. */
+void drt_pipeline_close(drt_pipeline *p);
+
+/* The next result in submission order; blocks until it is ready. *result_out = NULL once the
+ * pipeline is closed and every result has been returned (or when nothing is pending and the
+ * pipeline is not closed: next() does not wait for input that was never submitted). */
+drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out);
+
+void drt_pipeline_result_free(drt_pipeline_result *r);
+
+/* Stops the workers (pending items are dropped) and frees the pipeline; accepts NULL. */
+void drt_pipeline_free(drt_pipeline *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

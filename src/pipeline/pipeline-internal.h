@@ -1,0 +1,50 @@
+/* Internals of the pipeline: a ring of in-flight items shared by the producer, the workers,
+ * the batcher and the consumer under one mutex. */
+#ifndef DRT_PIPELINE_INTERNAL_H
+#define DRT_PIPELINE_INTERNAL_H
+
+#include <pthread.h>
+#include "darkrt.h"
+
+/* An item moves QUEUED -> DECODING -> READY (workers) -> DONE (batcher) -> returned (consumer). */
+enum item_state { ITEM_FREE = 0, ITEM_QUEUED, ITEM_DECODING, ITEM_READY, ITEM_DONE };
+
+typedef struct pipeline_item {
+    enum item_state state;
+    long long index;
+    void *tag;
+    char *path;            /* file items (owned) */
+    drt_frame frame;       /* the decoded (or copied) RGB8 pixels, owned */
+    float *input;          /* the letterboxed network input (host preprocessing), owned */
+    drt_status status;
+    char *error;           /* owned; NULL when status is DRT_OK */
+    drt_pipeline_times times;
+    double submitted_ms;
+    drt_pipeline_result *result; /* DONE: what next() hands out */
+} pipeline_item;
+
+struct drt_pipeline {
+    drt_engine *engine;
+    drt_pipeline_opts opts;
+    int net_w, net_h, host_pre;
+    pthread_mutex_t lock;
+    pthread_cond_t work, ready, done, space;
+    pipeline_item *ring;   /* opts.max_in_flight slots; item i lives in slot i % max_in_flight */
+    long long submitted, next_work, next_batch, next_out;
+    int closed, stopping;
+    pthread_t *workers, batcher;
+    int n_workers, batcher_started;
+    float *batch_input;
+};
+
+/* A result's error text when it has none (not freed). */
+extern const char drt_pipeline_no_error[];
+
+double drt_pipeline_now_ms(void);
+pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
+void drt_pipeline_item_clear(pipeline_item *it);
+
+void *drt_pipeline_worker_main(void *arg);
+void *drt_pipeline_batcher_main(void *arg);
+
+#endif

@@ -1,0 +1,236 @@
+/* The pipeline's API: options, threads' start and stop, submit (with back-pressure), close and
+ * in-order next. The threads themselves are in pipeline-threads.c. */
+#include "pipeline/pipeline-internal.h"
+#include "core/error.h"
+#include "engine/engine.h"
+#include "vision/vision.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 64
+
+const char drt_pipeline_no_error[] = "";
+
+double drt_pipeline_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index)
+{
+    return &p->ring[index % p->opts.max_in_flight];
+}
+
+/* Frees what an item still holds (not its result) and keeps its state. */
+void drt_pipeline_item_clear(pipeline_item *it)
+{
+    free(it->path);
+    free(it->error);
+    free(it->input);
+    drt_frame_release(&it->frame);
+    it->path = it->error = NULL;
+    it->input = NULL;
+}
+
+drt_pipeline_opts drt_pipeline_opts_default(void)
+{
+    return (drt_pipeline_opts){.size = sizeof(drt_pipeline_opts), .detect = drt_detect_opts_default(), .max_det = 0};
+}
+
+static int machine_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* The caller's options (an older, smaller struct keeps the defaults past its end), checked. */
+static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, drt_pipeline_opts *o)
+{
+    *o = drt_pipeline_opts_default();
+    if (in) {
+        if (in->size < sizeof(size_t) + sizeof(int))
+            return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: opts.size %zu: set it to sizeof(drt_pipeline_opts)", in->size);
+        memcpy(o, in, in->size < sizeof *o ? in->size : sizeof *o);
+        o->size = sizeof *o;
+    }
+    int max_batch = e->opts.max_batch;
+    if (o->workers < 0 || o->workers > MAX_WORKERS || o->batch < 0 || o->batch > max_batch || o->max_in_flight < 0 ||
+        o->max_det < 0)
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: workers %d (0..%d), batch %d (0..%d, the engine's max "
+                         "batch), max_in_flight %d, max_det %d (>= 0)", o->workers, MAX_WORKERS, o->batch, max_batch,
+                         o->max_in_flight, o->max_det);
+    if (!o->workers) o->workers = machine_workers();
+    if (!o->batch) o->batch = max_batch;
+    int floor = 2 * o->batch + o->workers; /* a full batch running, the next one filling */
+    if (!o->max_in_flight) o->max_in_flight = 4 * o->batch > 2 * o->workers ? 4 * o->batch : 2 * o->workers;
+    if (o->max_in_flight < floor) o->max_in_flight = floor;
+    return DRT_OK;
+}
+
+static drt_status start_threads(drt_pipeline *p)
+{
+    p->workers = calloc((size_t)p->opts.workers, sizeof *p->workers);
+    if (!p->workers) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    for (; p->n_workers < p->opts.workers; p->n_workers++)
+        if (pthread_create(&p->workers[p->n_workers], NULL, drt_pipeline_worker_main, p) != 0)
+            return drt_error(DRT_STATUS_OOM, "pipeline: cannot start worker thread %d", p->n_workers + 1);
+    if (pthread_create(&p->batcher, NULL, drt_pipeline_batcher_main, p) != 0)
+        return drt_error(DRT_STATUS_OOM, "pipeline: cannot start the batch thread");
+    p->batcher_started = 1;
+    return DRT_OK;
+}
+
+drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out)
+{
+    if (!out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no output");
+    *out = NULL;
+    if (!engine) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no engine");
+    drt_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    drt_status s = settle_opts(engine, opts, &p->opts);
+    const drt_model *m = engine->model;
+    if (s == DRT_OK && m->channels != 3)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: the model takes %d channels: images are RGB (3)", m->channels);
+    if (s == DRT_OK) s = drt_detect_check(engine, p->opts.batch, &p->opts.detect);
+    p->engine = engine;
+    p->net_w = m->width, p->net_h = m->height;
+    p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->space, NULL);
+    if (s == DRT_OK) {
+        p->ring = calloc((size_t)p->opts.max_in_flight, sizeof *p->ring);
+        if (p->host_pre) p->batch_input = malloc((size_t)p->opts.batch * p->net_w * p->net_h * 3 * sizeof(float));
+        if (!p->ring || (p->host_pre && !p->batch_input)) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    }
+    if (s == DRT_OK) s = start_threads(p);
+    if (s != DRT_OK) {
+        drt_pipeline_free(p);
+        return s;
+    }
+    *out = p;
+    return DRT_OK;
+}
+
+drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out)
+{
+    if (!p || !opts_out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or output");
+    *opts_out = p->opts;
+    return DRT_OK;
+}
+
+/* Claims the next slot (blocking at max_in_flight) and queues it; takes path or frame. */
+static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *tag, double t0)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->closed && !p->stopping && p->submitted - p->next_out >= p->opts.max_in_flight)
+        pthread_cond_wait(&p->space, &p->lock);
+    if (p->closed || p->stopping) {
+        pthread_mutex_unlock(&p->lock);
+        free(path);
+        drt_frame_release(&frame);
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: submit after close");
+    }
+    pipeline_item *it = drt_pipeline_slot(p, p->submitted);
+    *it = (pipeline_item){.state = ITEM_QUEUED, .index = p->submitted, .tag = tag, .path = path, .frame = frame,
+                          .submitted_ms = t0, .times = {.decode_ms = path ? 0 : drt_pipeline_now_ms() - t0}};
+    p->submitted++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    return DRT_OK;
+}
+
+drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag)
+{
+    if (!p || !path) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or path");
+    char *copy = strdup(path);
+    if (!copy) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    return enqueue(p, copy, (drt_frame){0}, tag, drt_pipeline_now_ms());
+}
+
+drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag)
+{
+    if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
+    double t0 = drt_pipeline_now_ms();
+    drt_frame rgb;
+    DRT_TRY(drt_frame_to_rgb8(frame, &rgb)); /* checks the frame too */
+    return enqueue(p, NULL, rgb, tag, t0);
+}
+
+void drt_pipeline_close(drt_pipeline *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->closed = 1;
+    pthread_cond_broadcast(&p->ready);
+    pthread_cond_broadcast(&p->space);
+    pthread_mutex_unlock(&p->lock);
+}
+
+drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out)
+{
+    if (!result_out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no output");
+    *result_out = NULL;
+    if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
+    pthread_mutex_lock(&p->lock);
+    pipeline_item *it = NULL;
+    if (p->next_out < p->submitted) {
+        it = drt_pipeline_slot(p, p->next_out);
+        while (it->state != ITEM_DONE && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
+    }
+    drt_pipeline_result *r = it && it->state == ITEM_DONE ? it->result : NULL;
+    if (it && it->state == ITEM_DONE) {
+        it->result = NULL;
+        it->state = ITEM_FREE;
+        p->next_out++;
+        pthread_cond_signal(&p->space);
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (it && !r) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory for a result");
+    *result_out = r;
+    return DRT_OK;
+}
+
+void drt_pipeline_result_free(drt_pipeline_result *r)
+{
+    if (!r) return;
+    free((void *)r->source);
+    if (r->error != drt_pipeline_no_error) free((void *)r->error);
+    drt_detections_free(r->dets);
+    drt_frame_release(&r->image);
+    free(r);
+}
+
+void drt_pipeline_free(drt_pipeline *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->ready);
+    pthread_cond_broadcast(&p->done);
+    pthread_cond_broadcast(&p->space);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
+    if (p->batcher_started) pthread_join(p->batcher, NULL);
+    for (int i = 0; p->ring && i < p->opts.max_in_flight; i++) {
+        drt_pipeline_item_clear(&p->ring[i]);
+        drt_pipeline_result_free(p->ring[i].result);
+    }
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->ready);
+    pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->space);
+    free(p->ring);
+    free(p->workers);
+    free(p->batch_input);
+    free(p);
+}

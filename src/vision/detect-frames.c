@@ -1,0 +1,77 @@
+/* The pipeline's device hook: a batch of decoded 8-bit frames to detections, preprocessed on the
+ * host (or by the pipeline's workers already) or on the engine's device. */
+#include "vision/vision.h"
+#include "core/error.h"
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Without an 8-bit device path: the float image drt_image_load would have made of these bytes. */
+static drt_status device_preprocess_via_float(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+{
+    drt_frame rgb;
+    DRT_TRY(drt_frame_to_rgb8(f, &rgb));
+    drt_u8_pixels px = {.data = (uint8_t *)rgb.data, .w = rgb.w, .h = rgb.h, .n = 3, .orientation = 1};
+    drt_image *im;
+    drt_status s = drt_image_from_u8("frame", px.data, px.w, px.h, 3, 1, &im);
+    drt_frame_release(&rgb);
+    if (s == DRT_OK) s = e->backend->stages->preprocess(e, im, item, mode);
+    drt_image_free(im);
+    return s;
+}
+
+static drt_status preprocess_frames(drt_engine *e, const drt_frame *const *frames, int n, const drt_detect_opts *o,
+                                    float *input, drt_stage_times *times)
+{
+    const drt_model *m = e->model;
+    size_t item = (size_t)m->width * m->height * m->channels;
+    for (int i = 0; i < n; i++) {
+        double t0 = now_ms();
+        drt_status s;
+        if (input) s = drt_frame_preprocess(frames[i], o->resize, m->width, m->height, input + (size_t)i * item);
+        else if (e->backend->stages->preprocess_frame) s = e->backend->stages->preprocess_frame(e, frames[i], i, o->resize);
+        else s = device_preprocess_via_float(e, frames[i], i, o->resize);
+        if (s != DRT_OK) return s;
+        times[i].preprocess_ms = now_ms() - t0;
+    }
+    return DRT_OK;
+}
+
+drt_status drt_detect_frames(drt_engine *e, const drt_frame *const *frames, int n, const drt_detect_opts *opts,
+                             const float *host_input, drt_detections **dets_out, drt_stage_times *times_out)
+{
+    if (!dets_out || !frames) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no frames or output");
+    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
+    DRT_TRY(drt_detect_check(e, n, &o));
+    if (e->model->channels != 3)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "detect: the model takes %d channels: 8-bit frames are RGB (3)",
+                         e->model->channels);
+    for (int i = 0; i < n; i++) {
+        dets_out[i] = NULL;
+        DRT_TRY(drt_frame_check(frames[i]));
+    }
+    drt_stage_times *times = calloc((size_t)n, sizeof *times);
+    int *wh = malloc((size_t)n * 2 * sizeof(int));
+    float *own = NULL;
+    if (!host_input && o.pre == DRT_STAGE_HOST)
+        own = malloc((size_t)n * e->model->width * e->model->height * 3 * sizeof(float));
+    drt_status s = times && wh && (host_input || o.pre != DRT_STAGE_HOST || own)
+                       ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory for %d frames", n);
+    for (int i = 0; s == DRT_OK && i < n; i++) wh[2 * i] = frames[i]->w, wh[2 * i + 1] = frames[i]->h;
+    if (s == DRT_OK && !host_input) s = preprocess_frames(e, frames, n, &o, own, times);
+    if (s == DRT_OK) s = drt_detect_run_decode(e, host_input ? host_input : own, n, wh, &o, dets_out, times);
+    if (s == DRT_OK && times_out)
+        for (int i = 0; i < n; i++) times_out[i] = times[i];
+    free(own);
+    free(wh);
+    free(times);
+    return s;
+}

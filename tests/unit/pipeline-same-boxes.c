@@ -1,0 +1,177 @@
+/* The pipeline against today's path (drt_image_load + drt_detect_batch, one image a run) on
+ * yolo-fastest-1.1 (real weights) and Darknet's sample images: every box bit for bit, in input
+ * order, with unreadable files in the middle reported on their own; in-memory RGB8 and padded
+ * BGR8 frames give the same boxes as the files; the 8-bit letterbox equals the float one to the
+ * last bit; batch larger than the input, one image, no images; NV12 known answers. */
+#include "darkrt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_IN 16
+
+static const char *const names[] = {"dog", "eagle", "giraffe", "horses", "kite", "person", "scream"};
+#define N_NAMES 7
+
+static int fails;
+#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL: " __VA_ARGS__); printf("\n"); fails++; } } while (0)
+
+static drt_engine *make_engine(const char *shared, int max_batch)
+{
+    char cfg[4096], w[4096];
+    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
+    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    if (access(w, R_OK) != 0) return NULL;
+    drt_model *m;
+    drt_load_opts lo = drt_load_opts_default();
+    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) return NULL;
+    drt_engine_opts eo = drt_engine_opts_default();
+    eo.max_batch = max_batch;
+    eo.threads = 2;
+    drt_engine *e = NULL;
+    if (drt_engine_create(m, &eo, &e) != DRT_OK) printf("engine: %s\n", drt_last_error());
+    drt_model_free(m);
+    return e;
+}
+
+static int same_dets(const drt_detections *a, const drt_detections *b)
+{
+    return a && b && a->count == b->count && (!a->count || !memcmp(a->items, b->items, (size_t)a->count * sizeof *a->items));
+}
+
+static int check_result(const char *what, drt_pipeline_result *r, int got, char **paths, drt_detections **ref)
+{
+    int i = (int)(intptr_t)r->tag;
+    CHECK(i == got && r->index == got, "%s: result %d came back as item %d (index %lld)", what, got, i, r->index);
+    if (ref[i]) CHECK(r->status == DRT_OK && same_dets(r->dets, ref[i]), "%s: item %d: boxes differ (%s)", what, i, r->error);
+    else CHECK(r->status != DRT_OK && r->dets == NULL && strstr(r->error, paths[i]),
+               "%s: item %d: should fail naming the file (%s)", what, i, r->error);
+    drt_pipeline_result_free(r);
+    return 1;
+}
+
+/* Runs paths (NULL: a frame from frames[i]) through a pipeline; checks each result against ref[i]
+ * (NULL: the item must fail). */
+static void check_pipeline(const char *what, drt_engine *e, int workers, int batch, char **paths,
+                           const drt_frame *frames, int n, drt_detections **ref)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.workers = workers;
+    o.batch = batch;
+    drt_pipeline *p;
+    if (drt_pipeline_create(e, &o, &p) != DRT_OK) {
+        CHECK(0, "%s: create: %s", what, drt_last_error());
+        return;
+    }
+    int got = 0;
+    drt_pipeline_result *r;
+    drt_pipeline_get_opts(p, &o);
+    for (int i = 0; i < n || (!i && !n); i++) {
+        int last = i >= n - 1;
+        if (n) {
+            drt_status s = paths[i] ? drt_pipeline_submit_file(p, paths[i], (void *)(intptr_t)i)
+                                    : drt_pipeline_submit_frame(p, &frames[i], (void *)(intptr_t)i);
+            CHECK(s == DRT_OK, "%s: submit %d: %s", what, i, drt_last_error());
+        }
+        if (last) drt_pipeline_close(p);
+        /* one thread submits and takes: a result whenever max_in_flight are pending, all at the end */
+        while ((last || i + 1 - got >= o.max_in_flight) && drt_pipeline_next(p, &r) == DRT_OK && r)
+            got += check_result(what, r, got, paths, ref);
+    }
+    CHECK(got == n, "%s: %d results for %d items", what, got, n);
+    drt_pipeline_free(p);
+}
+
+static drt_frame bgr_padded(const drt_frame *rgb)
+{
+    size_t stride = (size_t)rgb->w * 3 + 13;
+    unsigned char *d = calloc(stride * rgb->h, 1);
+    for (int y = 0; y < rgb->h; y++)
+        for (int x = 0; x < rgb->w; x++)
+            for (int k = 0; k < 3; k++) d[stride * y + 3 * x + k] = rgb->data[((size_t)y * rgb->w + x) * 3 + 2 - k];
+    return (drt_frame){.w = rgb->w, .h = rgb->h, .format = DRT_PIXEL_BGR8, .data = d, .stride = stride};
+}
+
+static void check_letterbox(const char *path, const drt_frame *f, const drt_image *im)
+{
+    static float a[416 * 320 * 3], b[416 * 320 * 3];
+    for (int mode = 0; mode < DRT_RESIZE_COUNT; mode++) {
+        drt_status s1 = drt_image_preprocess(im, (drt_resize)mode, 416, 320, a);
+        drt_status s2 = drt_frame_preprocess(f, (drt_resize)mode, 416, 320, b);
+        CHECK(s1 == DRT_OK && s2 == DRT_OK && !memcmp(a, b, sizeof a), "%s: 8-bit letterbox (mode %d) differs from the float one", path, mode);
+    }
+}
+
+static void check_nv12(void)
+{
+    /* 2x2 pixels sharing U 90, V 240: with Y 81 that is BT.601 red (255, 0, 0). */
+    unsigned char nv[6] = {16, 235, 81, 81, 90, 240};
+    drt_frame f = {.w = 2, .h = 2, .format = DRT_PIXEL_NV12, .data = nv};
+    float in[2 * 2 * 3];
+    CHECK(drt_frame_preprocess(&f, DRT_RESIZE_STRETCH, 2, 2, in) == DRT_OK, "nv12: %s", drt_last_error());
+    CHECK(in[4] == 0.f && in[8] == 0.f, "nv12: Y=16 with red chroma: G %g B %g should be 0", in[4], in[8]);
+    CHECK(in[2] > .99f && in[6] < .01f && in[10] < .01f, "nv12: Y=81 U=90 V=240 should be red: %g %g %g", in[2], in[6], in[10]);
+    unsigned char grey[6] = {16, 235, 126, 126, 128, 128};
+    f.data = grey;
+    drt_frame_preprocess(&f, DRT_RESIZE_STRETCH, 2, 2, in);
+    CHECK(in[0] == 0.f && in[1] == 1.f && in[5] == 1.f && in[9] == 1.f, "nv12: Y 16/235 grey should be 0/1: %g %g", in[0], in[1]);
+    drt_frame bad = {.w = 4, .h = 2, .format = DRT_PIXEL_RGB8, .data = grey, .stride = 5};
+    CHECK(drt_frame_preprocess(&bad, DRT_RESIZE_STRETCH, 2, 2, in) == DRT_STATUS_INVALID_ARG, "a stride below 3 * w must be refused");
+}
+
+int main(void)
+{
+    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
+    char sh[4096], bad[] = "/tmp/drt-pipeline-bad-XXXXXX";
+    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
+    drt_engine *e = make_engine(shared ? shared : sh, 3), *e8 = make_engine(shared ? shared : sh, 8);
+    if (!e || !e8 || access("/usr/share/darknet/data/dog.jpg", R_OK) != 0) {
+        printf("skip: needs yolo-fastest-1.1 weights (../shared/models) and /usr/share/darknet/data\n");
+        return 77;
+    }
+    int fd = mkstemp(bad);
+    if (fd >= 0) (void)!write(fd, "\xFF\xD8\xFF\xE0 not really a JPEG", 22), close(fd);
+    char *paths[MAX_IN], buf[MAX_IN][256];
+    drt_detections *ref[MAX_IN] = {0};
+    drt_frame frames[MAX_IN] = {0};
+    int n = 0, boxes = 0;
+    for (int i = 0; i < N_NAMES; i++) {
+        if (i == 3) paths[n++] = bad, paths[n++] = "/nonexistent/x.jpg"; /* unreadable, in the middle */
+        snprintf(buf[n], sizeof buf[n], "/usr/share/darknet/data/%s.jpg", names[i]);
+        paths[n] = buf[n];
+        drt_image *im;
+        CHECK(drt_image_load(paths[n], &im) == DRT_OK, "%s: %s", paths[n], drt_last_error());
+        CHECK(drt_detect_batch(e, (const drt_image *const *)&im, 1, NULL, &ref[n], NULL) == DRT_OK, "detect: %s", drt_last_error());
+        CHECK(drt_frame_load(paths[n], &frames[n]) == DRT_OK, "%s: %s", paths[n], drt_last_error());
+        check_letterbox(paths[n], &frames[n], im);
+        boxes += ref[n] ? ref[n]->count : 0;
+        drt_image_free(im);
+        n++;
+    }
+    CHECK(boxes >= 10, "only %d boxes from today's path on Darknet's samples", boxes);
+    check_pipeline("files, 2 workers, batch 3", e, 2, 3, paths, NULL, n, ref);
+    check_pipeline("files, 1 worker, batch 1", e, 1, 1, paths, NULL, n, ref);
+    check_pipeline("files, batch 8 > folder", e8, 3, 8, paths, NULL, n, ref);
+    check_pipeline("one image", e8, 0, 0, paths, NULL, 1, ref);
+    check_pipeline("no images", e8, 0, 0, paths, NULL, 0, ref);
+    char *none[MAX_IN] = {0};
+    drt_frame bgr[MAX_IN] = {0};
+    for (int i = 0; i < n; i++) if (frames[i].data) bgr[i] = bgr_padded(&frames[i]);
+    for (int i = 0; i < n; i++) none[i] = frames[i].data ? NULL : paths[i];
+    check_pipeline("RGB8 frames", e, 2, 3, none, frames, n, ref);
+    check_pipeline("padded BGR8 frames", e, 2, 3, none, bgr, n, ref);
+    check_nv12();
+    for (int i = 0; i < n; i++) {
+        drt_detections_free(ref[i]);
+        drt_frame_release(&frames[i]);
+        drt_frame_release(&bgr[i]);
+    }
+    unlink(bad);
+    drt_engine_free(e);
+    drt_engine_free(e8);
+    if (fails) return 1;
+    printf("ok: %d inputs, %d boxes, every box equal to drt_image_load + drt_detect_batch\n", n, boxes);
+    return 0;
+}
