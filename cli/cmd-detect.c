@@ -1,6 +1,8 @@
 /* darkrt detect: images -> boxes, drawn PNGs, JSON and a short summary, in batches. */
 #include <dirent.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +13,10 @@
 #include "cli-util.h"
 #include "detect-video.h"
 #include "commands.h"
+#include "detect-output.h"
+#include "vision/detect-outputs.h"
 #include "core/error.h"
 #include "core/fileio.h"
-#include "vision/detect-outputs.h"
 
 #define VIDEO_BATCH 4 /* frames per engine run on video, across sources */
 
@@ -22,7 +25,7 @@ typedef struct detect_args {
     drt_detect_opts dopts;
     int resize_set;
     drt_engine_opts eopts;
-    int batch_set;
+    int batch_set, device_set, workers, no_draw, max_det;
     drt_load_opts lopts;
     drt_std_outputs_opts std; /* --save-txt, --save-conf, --coco-json, --coco, --category-ids */
     char **inputs; /* images after expanding directories (malloc'd strings) */
@@ -44,17 +47,23 @@ static void usage(FILE *out)
             "  -w, --weights W       Darknet .weights for a .cfg\n"
             "  -n, --names FILE      class names, one a line (default: the model's, else coco.names\n"
             "                        next to the cfg, else class ids)\n"
-            "  -o, --output OUT      drawn PNG (one image) or directory (default bboxes.png for one image)\n"
-            "  -j, --json FILE|-     detections as JSON (an array for several images)\n"
+            "  -o, --output OUT      drawn PNG (one image) or directory, keeping each input's path\n"
+            "                        below the inputs' common directory (default: bboxes.png for\n"
+            "                        one image without --json)\n"
+            "      --no-draw         draw nothing\n"
+            "  -j, --json FILE|-     detections as a JSON array, one element per image (failed\n"
+            "                        images: {\"image\", \"error\"})\n"
+            "      --max-det N       keep the N highest-scoring boxes per image (default 300; 0: all)\n"
             "  -t, --thresh X        score threshold (default 0.25)\n"
             "      --nms X           IoU threshold of per-class NMS (default 0.45)\n"
             "      --resize MODE     letterbox (default, as Darknet) or stretch\n"
             "      --pre WHERE       letterbox on the cpu (default) or the gpu (CUDA engines)\n"
             "      --post WHERE      decode and NMS on the cpu (default), the gpu, or gpu-decode\n"
             "                        (decode on the gpu, NMS on the cpu); results are the same\n"
-            "  -d, --device D        cpu (default), cuda[:N] or ref\n"
+            "  -d, --device D        cpu (default; a plan's own device), cuda[:N] or ref\n"
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
+            "      --workers N       decode/letterbox threads (default: one per core)\n"
             "      --bn FORMULA      batchnorm: alexeyab (default) or pjreddie\n"
             "      --save-txt DIR    YOLO label files DIR/<image>.txt: class cx cy w h (normalized)\n"
             "      --save-conf       with --save-txt: the score as a sixth column\n"
@@ -96,7 +105,11 @@ static int parse_option(detect_args *a, int c, const char *arg)
         if (parse_choice("--resize", arg, v, &v)) return 2;
         a->dopts.resize = (drt_resize)v;
         return 0;
+    case 'W': return cli_parse_int("detect", "--workers", arg, 1, 64, &a->workers);
+    case 'D': a->no_draw = 1; return 0;
+    case 'M': return cli_parse_int("detect", "--max-det", arg, 0, 1000000, &a->max_det);
     case 'd':
+        a->device_set = 1;
         if (parse_choice("--device", arg, drt_device_parse(arg, &a->eopts.device_index), &v)) return 2;
         a->eopts.device = (drt_device)v;
         return 0;
@@ -206,6 +219,8 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"precision", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"bn", required_argument, 0, 'B'},      {"pre", required_argument, 0, 'P'},
         {"post", required_argument, 0, 'Q'},    {"help", no_argument, 0, 'h'},
+        {"workers", required_argument, 0, 'W'}, {"no-draw", no_argument, 0, 'D'},
+        {"max-det", required_argument, 0, 'M'},
         {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
         {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
         {"category-ids", required_argument, 0, 'I'},
@@ -227,7 +242,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
     if (argc - optind < 2)
         return cli_usage_error("detect", "needs a model and at least one image (darkrt detect --help)");
     int on_gpu = a->dopts.pre == DRT_STAGE_DEVICE || a->dopts.decode == DRT_STAGE_DEVICE;
-    if (on_gpu && a->eopts.device != DRT_DEVICE_CUDA)
+    if (on_gpu && a->eopts.device != DRT_DEVICE_CUDA && !cli_has_suffix(argv[optind], ".plan"))
         return cli_usage_error("detect", "--pre gpu and --post gpu need a CUDA engine (--device cuda)");
     a->model = argv[optind];
     return expand_inputs(a, argv + optind + 1, argc - optind - 1) ? 2 : 0;
@@ -245,58 +260,78 @@ static void default_names(detect_args *a, drt_model *m)
         fprintf(stderr, "darkrt detect: note: %s: %s (class ids are shown)\n", path, drt_last_error());
 }
 
-/* The engine for the model; the optimized CPU engine falls back to ref while it is not built. */
+/* The engine for the model: a plan brings its own device (--device, when given, must agree);
+ * the optimized CPU engine falls back to ref while it is not built. */
 static drt_status open_engine(detect_args *a, const drt_model *m, drt_engine **e)
 {
-    drt_status s = cli_has_suffix(a->model, ".plan") ? drt_engine_load_plan(a->model, &a->eopts, e)
-                                                    : drt_engine_create(m, &a->eopts, e);
+    int is_plan = cli_has_suffix(a->model, ".plan");
+    drt_status s = is_plan ? drt_engine_load_plan(a->model, &a->eopts, e) : drt_engine_create(m, &a->eopts, e);
     const char *why = drt_last_error();
-    if (s == DRT_STATUS_UNSUPPORTED && a->eopts.device == DRT_DEVICE_CPU && !cli_has_suffix(a->model, ".plan") &&
+    if (s == DRT_STATUS_UNSUPPORTED && a->eopts.device == DRT_DEVICE_CPU && !is_plan &&
         (strstr(why, "pending") || strstr(why, "not built"))) {
         fprintf(stderr, "darkrt detect: note: the optimized CPU engine is not built; using the reference engine\n");
         a->eopts.device = DRT_DEVICE_REF;
         s = drt_engine_create(m, &a->eopts, e);
     }
+    if (s != DRT_OK) return s;
+    drt_device d = drt_engine_device(*e);
+    if (is_plan && a->device_set && d != a->eopts.device)
+        s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a %s plan: --device %s does not match (leave --device out)",
+                      a->model, drt_device_name(d), drt_device_name(a->eopts.device));
+    int on_gpu = a->dopts.pre == DRT_STAGE_DEVICE || a->dopts.decode == DRT_STAGE_DEVICE;
+    if (s == DRT_OK && on_gpu && d != DRT_DEVICE_CUDA)
+        s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a %s plan: --pre gpu and --post gpu need a CUDA engine", a->model,
+                      drt_device_name(d));
+    if (s != DRT_OK) {
+        drt_engine_free(*e);
+        *e = NULL;
+    }
     return s;
 }
 
-/* Where image `path` is drawn: -o as a file for one image, else -o/<name>.png; NULL: not drawn. */
-static int output_path(const detect_args *a, const char *path, char *buf, size_t n)
+typedef enum draw_mode { DRAW_NONE, DRAW_FILE, DRAW_DIR } draw_mode;
+
+static int is_directory(const char *path)
 {
-    if (!a->out) {
-        if (a->n_inputs != 1) return 0;
-        snprintf(buf, n, "bboxes.png");
-        return 1;
-    }
     struct stat st;
-    int is_dir = a->n_inputs > 1 || (stat(a->out, &st) == 0 && S_ISDIR(st.st_mode)) ||
-                 a->out[strlen(a->out) - 1] == '/';
-    if (!is_dir) {
-        snprintf(buf, n, "%s", a->out);
-        return 1;
-    }
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    int stem = dot ? (int)(dot - base) : (int)strlen(base);
-    snprintf(buf, n, "%s%s%.*s.png", a->out, a->out[strlen(a->out) - 1] == '/' ? "" : "/", stem, base);
-    return 1;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
+
+/* -o as a file for one image, a directory for several (or one named as a directory); without -o,
+ * bboxes.png for one image unless only JSON was asked for. */
+static draw_mode drawing(const detect_args *a)
+{
+    if (a->no_draw) return DRAW_NONE;
+    if (!a->out) return a->n_inputs == 1 && !a->json ? DRAW_FILE : DRAW_NONE;
+    int dir = a->n_inputs > 1 || is_directory(a->out) || a->out[strlen(a->out) - 1] == '/';
+    return dir ? DRAW_DIR : DRAW_FILE;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
 
 typedef struct run_state {
     detect_args *a;
     drt_model *model;
-    drt_engine *engine;
+    drt_pipeline *pipe;
+    detect_writer *writer;
+    draw_mode draw;
+    size_t common_dir;
     FILE *json, *summary;
     drt_std_outputs *std;
     int json_items, failures, done;
+    drt_status submit_status;
 } run_state;
 
-static void print_summary(run_state *r, const char *path, const drt_detections *d, const drt_stage_times *t)
+static void print_summary(run_state *r, const drt_pipeline_result *res)
 {
-    fprintf(r->summary, "%s: %d object%s in %.1f ms (preprocess %.1f, inference %.1f, postprocess %.2f)\n", path,
-            d->count, d->count == 1 ? "" : "s", t->preprocess_ms + t->inference_ms + t->postprocess_ms,
-            t->preprocess_ms, t->inference_ms, t->postprocess_ms);
+    const drt_detections *d = res->dets;
+    const drt_pipeline_times *t = &res->times;
+    double pre = t->decode_ms + t->preprocess_ms;
+    fprintf(r->summary, "%s: %d object%s in %.1f ms (preprocess %.1f, inference %.1f, postprocess %.2f)\n",
+            res->source, d->count, d->count == 1 ? "" : "s", pre + t->inference_ms + t->postprocess_ms, pre,
+            t->inference_ms, t->postprocess_ms);
     for (int i = 0; i < d->count; i++) {
         const drt_detection *x = &d->items[i];
         const char *name = drt_model_class_name(r->model, x->class_id);
@@ -305,28 +340,6 @@ static void print_summary(run_state *r, const char *path, const drt_detections *
         fprintf(r->summary, "  %s: %.0f%%  (%.0f, %.0f)-(%.0f, %.0f)\n", name ? name : id, x->score * 100, x->x1,
                 x->y1, x->x2, x->y2);
     }
-}
-
-/* Summary, drawing and JSON of one decoded image. Returns 0 or 1 (a failure, reported). */
-static int finish_image(run_state *r, const char *path, drt_image *im, const drt_detections *d,
-                        const drt_stage_times *t)
-{
-    char out[4096];
-    int rc = 0;
-    print_summary(r, path, d, t);
-    if (output_path(r->a, path, out, sizeof out)) {
-        drt_detections_draw(im, d, r->model);
-        drt_status s = drt_image_save_png(im, out);
-        if (s != DRT_OK) rc = cli_fail(s);
-    }
-    if (r->json) {
-        int many = r->a->n_inputs > 1;
-        if (many) fputs(r->json_items ? ",\n" : "[\n", r->json);
-        drt_detections_write_json(r->json, path, im->w, im->h, d, r->model, t, many ? "  " : "");
-        r->json_items++;
-    }
-    drt_status s = drt_std_outputs_add(r->std, path, im->w, im->h, d);
-    return s == DRT_OK ? rc : cli_fail(s);
 }
 
 static int shows_progress(const run_state *r)
@@ -343,44 +356,39 @@ static void progress(run_state *r, const char *path)
             r->done == r->a->n_inputs ? "\n" : "");
 }
 
-/* Loads images[0..n) and detects in those that load, in one engine run; finishes each. */
-static void run_batch(run_state *r, char **paths, int n)
+/* Summary, JSON and drawing (handed to the writer thread) of one result; takes it. */
+static void finish_result(run_state *r, drt_pipeline_result *res)
 {
-    int ch = drt_model_channels(drt_engine_model(r->engine));
-    drt_image *ims[256] = {0};
-    char *ok_paths[256];
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        drt_status s = drt_image_load(paths[i], &ims[k]);
-        if (s == DRT_OK && ims[k]->c != ch)
-            s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d channels: the model takes %d", paths[i], ims[k]->c, ch);
-        if (s != DRT_OK) {
-            if (shows_progress(r)) fputs("\r\033[K", stderr); /* the error gets a line of its own */
-            cli_fail(s);
-            drt_image_free(ims[k]);
-            ims[k] = NULL;
-            r->failures++;
-            r->done++;
-            progress(r, paths[i]);
-            continue;
-        }
-        ok_paths[k++] = paths[i];
+    r->done++;
+    if (res->status != DRT_OK) {
+        if (shows_progress(r)) fputs("\r\033[K", stderr); /* the error gets a line of its own */
+        fprintf(stderr, "darkrt: %s: %s\n", drt_status_str(res->status), res->error);
+        r->failures++;
+    } else {
+        print_summary(r, res);
+        drt_status s = drt_std_outputs_add(r->std, res->source, res->width, res->height, res->dets);
+        if (s != DRT_OK) r->failures += cli_fail(s);
     }
-    if (k == 0) return;
-    drt_detections *dets[256] = {0};
-    drt_stage_times t[256];
-    drt_status s = drt_detect_batch(r->engine, (const drt_image *const *)ims, k, &r->a->dopts, dets, t);
-    if (s != DRT_OK) {
-        cli_fail(s);
-        r->failures += k;
+    if (r->json) detect_json_item(r->json, res, r->model, r->json_items++ == 0);
+    progress(r, res->source);
+    if (res->status != DRT_OK || r->draw == DRAW_NONE) {
+        drt_pipeline_result_free(res);
+        return;
     }
-    for (int i = 0; i < k; i++) {
-        if (s == DRT_OK) r->failures += finish_image(r, ok_paths[i], ims[i], dets[i], &t[i]);
-        drt_detections_free(dets[i]);
-        drt_image_free(ims[i]);
-        r->done++;
-        progress(r, ok_paths[i]);
-    }
+    char png[4096];
+    if (r->draw == DRAW_FILE) snprintf(png, sizeof png, "%s", r->a->out ? r->a->out : "bboxes.png");
+    else detect_png_path(r->a->out, res->source, r->common_dir, png, sizeof png);
+    detect_writer_push(r->writer, res, png);
+}
+
+/* The producer: every input into the pipeline (blocking at its in-flight bound), then close. */
+static void *submit_all(void *arg)
+{
+    run_state *r = arg;
+    for (int i = 0; i < r->a->n_inputs && !interrupted && r->submit_status == DRT_OK; i++)
+        r->submit_status = drt_pipeline_submit_file(r->pipe, r->a->inputs[i], NULL);
+    drt_pipeline_close(r->pipe);
+    return NULL;
 }
 
 static drt_status open_json(run_state *r, drt_atomic_file *af)
@@ -396,43 +404,94 @@ static drt_status open_json(run_state *r, drt_atomic_file *af)
     return DRT_OK;
 }
 
+/* One shape whatever the number of images: an array. */
 static int close_json(run_state *r, drt_atomic_file *af)
 {
     if (!r->json) return 0;
-    fputs(r->a->n_inputs > 1 ? (r->json_items ? "\n]\n" : "[]\n") : (r->json_items ? "\n" : "null\n"), r->json);
+    fputs(r->json_items ? "\n]\n" : "[]\n", r->json);
     if (r->json == stdout) return fflush(stdout) != 0;
     drt_status s = drt_atomic_commit(af);
     return s == DRT_OK ? 0 : cli_fail(s);
 }
 
-static int make_output_dir(const detect_args *a)
+static int make_output_dir(const detect_args *a, draw_mode draw)
 {
-    struct stat st;
-    if (a->out && a->n_inputs < 2 && a->out[strlen(a->out) - 1] != '/' &&
-        !(stat(a->out, &st) == 0 && S_ISDIR(st.st_mode)) && !cli_has_suffix(a->out, ".png"))
+    if (draw == DRAW_FILE && a->out && !cli_has_suffix(a->out, ".png"))
         return cli_usage_error("detect", "-o %s: darkrt draws PNG files: give a .png name or a directory", a->out);
-    if (!a->out || (a->n_inputs < 2 && a->out[strlen(a->out) - 1] != '/')) return 0;
-    if (stat(a->out, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return 0;
-        return cli_usage_error("detect", "-o %s: several images need an output directory", a->out);
-    }
+    if (draw != DRAW_DIR || is_directory(a->out)) return 0;
+    struct stat st;
+    if (stat(a->out, &st) == 0) return cli_usage_error("detect", "-o %s: several images need an output directory", a->out);
     if (mkdir(a->out, 0777) != 0) return cli_usage_error("detect", "-o %s: cannot create the directory", a->out);
+    return 0;
+}
+
+static drt_status start_pipeline(run_state *r, drt_engine *engine)
+{
+    drt_pipeline_opts po = drt_pipeline_opts_default();
+    po.workers = r->a->workers;
+    po.detect = r->a->dopts;
+    po.keep_image = r->draw != DRAW_NONE;
+    po.max_det = r->a->max_det;
+    DRT_TRY(drt_pipeline_create(engine, &po, &r->pipe));
+    drt_pipeline_get_opts(r->pipe, &po);
+    fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s\n", drt_device_name(drt_engine_device(engine)),
+            drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
+            po.batch, po.workers, po.workers == 1 ? "" : "s");
+    if (r->draw != DRAW_NONE && detect_writer_start(r->model, &r->writer) != 0)
+        return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
+    return DRT_OK;
+}
+
+/* Runs every input through the pipeline; results are finished in input order. On SIGINT or
+ * SIGTERM no new image starts; what is written stays complete and the JSON is not written. */
+static int run_pipeline(run_state *r, drt_engine *engine)
+{
+    drt_status s = start_pipeline(r, engine);
+    if (s != DRT_OK) {
+        drt_pipeline_free(r->pipe);
+        return cli_fail(s);
+    }
+    pthread_t producer;
+    if (pthread_create(&producer, NULL, submit_all, r) != 0) {
+        drt_pipeline_free(r->pipe);
+        detect_writer_finish(r->writer);
+        return cli_fail(drt_error(DRT_STATUS_OOM, "detect: cannot start the input thread"));
+    }
+    drt_pipeline_result *res;
+    while ((s = drt_pipeline_next(r->pipe, &res)) == DRT_OK && res) {
+        if (interrupted) drt_pipeline_result_free(res); /* drained, not written */
+        else finish_result(r, res);
+    }
+    pthread_join(producer, NULL);
+    r->failures += detect_writer_finish(r->writer);
+    drt_pipeline_free(r->pipe);
+    if (s != DRT_OK) return cli_fail(s);
+    if (r->submit_status != DRT_OK) return cli_fail(r->submit_status);
     return 0;
 }
 
 static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
 {
-    run_state r = {.a = a, .model = model, .engine = engine, .summary = stdout};
+    run_state r = {.a = a, .model = model, .summary = stdout, .draw = drawing(a),
+                   .common_dir = detect_common_dir(a->inputs, a->n_inputs)};
     drt_atomic_file af = {0};
     drt_status s = drt_std_outputs_open(&a->std, model, &r.std);
     if (s == DRT_OK) s = open_json(&r, &af);
-    int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a);
-    for (int i = 0; rc == 0 && i < a->n_inputs; i += a->eopts.max_batch) {
-        int n = a->n_inputs - i < a->eopts.max_batch ? a->n_inputs - i : a->eopts.max_batch;
-        run_batch(&r, a->inputs + i, n);
+    int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a, r.draw);
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (rc == 0) rc = run_pipeline(&r, engine);
+    if (rc == 0 && interrupted) {
+        fprintf(stderr, "darkrt detect: interrupted after %d of %d images: the outputs written are complete%s\n",
+                r.done, a->n_inputs, r.json && r.json != stdout ? "; the JSON was not written" : "");
+        rc = 128 + interrupted;
     }
     if (rc == 0) rc = close_json(&r, &af);
     else if (r.json && r.json != stdout) drt_atomic_abort(&af);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (rc == 0 && r.failures) {
         if (a->n_inputs > 1) /* one image: its own error line says it all */
             fprintf(stderr, "darkrt detect: %d of %d image%s failed\n", r.failures, a->n_inputs, a->n_inputs == 1 ? "" : "s");
@@ -455,7 +514,7 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
 int drt_cmd_detect(int argc, char **argv)
 {
     detect_args a = {.dopts = drt_detect_opts_default(), .eopts = drt_engine_opts_default(),
-                     .lopts = drt_load_opts_default()};
+                     .lopts = drt_load_opts_default(), .max_det = 300};
     int rc = parse_args(&a, argc, argv);
     drt_model *model = NULL;
     drt_engine *engine = NULL;

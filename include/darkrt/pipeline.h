@@ -78,9 +78,9 @@ drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, vo
 /* No more input; next() returns the rest, then NULL. */
 void drt_pipeline_close(drt_pipeline *p);
 
-/* The next result in submission order; blocks until it is ready. *result_out = NULL once the
- * pipeline is closed and every result has been returned (or when nothing is pending and the
- * pipeline is not closed: next() does not wait for input that was never submitted). */
+/* The next result in submission order; blocks until it is ready (with nothing pending, until
+ * the next submit or close). *result_out = NULL once the pipeline is closed and every result
+ * has been returned. */
 drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out);
 
 void drt_pipeline_result_free(drt_pipeline_result *r);

@@ -170,6 +170,7 @@ void drt_pipeline_close(drt_pipeline *p)
     pthread_mutex_lock(&p->lock);
     p->closed = 1;
     pthread_cond_broadcast(&p->ready);
+    pthread_cond_broadcast(&p->done);
     pthread_cond_broadcast(&p->space);
     pthread_mutex_unlock(&p->lock);
 }
@@ -181,6 +182,7 @@ drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out)
     if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
     pthread_mutex_lock(&p->lock);
     pipeline_item *it = NULL;
+    while (p->next_out == p->submitted && !p->closed && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
     if (p->next_out < p->submitted) {
         it = drt_pipeline_slot(p, p->next_out);
         while (it->state != ITEM_DONE && !p->stopping) pthread_cond_wait(&p->done, &p->lock);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # darkrt detect on every file of tests/bad/images: one-line error naming the file, non-zero
-# exit, no crash, no output PNG; a directory mixing good and bad images keeps going.
+# exit, no crash, no output PNG; a directory mixing good and bad images keeps going (the JSON
+# lists every image, the failed ones with their error).
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
@@ -43,7 +44,7 @@ err=$("$DARKRT" "${M[@]}" "$TMP/mixed" -o "$TMP/mixed-out" --json "$TMP/mixed.js
 [ "$(grep -c 'truncated.png' <<<"$err")" -eq 1 ] && [ "$(grep -c 'not-an-image.jpg' <<<"$err")" -eq 1 ] \
     || fail "mixed directory: each bad file must be reported once: $err"
 grep -q '2 of 4 images failed' <<<"$err" || fail "mixed directory: no final count: $err"
-n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMP/mixed.json" 2>&1)
-[ "$n" = 2 ] || fail "mixed directory: JSON has $n entries, expected 2"
+n=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); print(len(a), sum("error" in x for x in a))' "$TMP/mixed.json" 2>&1)
+[ "$n" = "4 2" ] || fail "mixed directory: JSON has $n entries/errors, expected 4 entries, 2 of them errors"
 [ $failures -eq 0 ] && ok "mixed directory: 2 drawn, 2 reported, exit 1"
 finish

@@ -26,7 +26,9 @@ PY
     || fail "person --json -: $(cat "$TMP/err")"
 $PY - "$TMP/person.json" <<'PY' && ok "JSON schema" || fail "JSON schema: $(cat "$TMP/person.json")"
 import json, sys
-r = json.load(open(sys.argv[1]))
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 1, a  # one shape: an array, even for one image
+r = a[0]
 assert set(r) == {"image", "width", "height", "detections", "timing_ms"}, r.keys()
 assert r["image"].endswith("person.jpg") and (r["width"], r["height"]) == (640, 424)
 assert set(r["timing_ms"]) == {"preprocess", "inference", "postprocess"}
@@ -63,14 +65,14 @@ for n in dog horses kite eagle; do [ -s "$TMP/b3/$n.png" ] || fail "-o dir: $n.p
     || fail "stretch failed"
 $PY - "$TMP/s.json" <<'PY' && ok "stretch finds the dog" || fail "stretch: no dog"
 import json, sys
-r = json.load(open(sys.argv[1]))
+r = json.load(open(sys.argv[1]))[0]
 dogs = [d for d in r["detections"] if d["label"] == "dog"]
 assert dogs and 80 < dogs[0]["box"]["x1"] < 160 and 350 < dogs[0]["box"]["x2"] < 450, dogs
 PY
 
 # --thresh 0.9 keeps only boxes above 0.9; --names with a short file is refused.
 "$DARKRT" detect "${M[@]}" "$DN_DATA/person.jpg" --thresh 0.9 --json "$TMP/t.json" -o "$TMP/t.png" >/dev/null 2>&1
-$PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert all(d["score"]>0.9 for d in r["detections"])' \
+$PY -c 'import json,sys; r=json.load(open(sys.argv[1]))[0]; assert all(d["score"]>0.9 for d in r["detections"])' \
     "$TMP/t.json" && ok "--thresh 0.9" || fail "--thresh 0.9"
 
 # Bad flags and paths: one line, non-zero, nothing written.

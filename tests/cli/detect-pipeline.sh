@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# darkrt detect on the pipeline, yolo-fastest-1.1 CPU engine: the same boxes with 1 worker and
+# batch 1 as with 3 workers and batch 4 (every box), an empty folder, a batch larger than the
+# folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
+# -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said),
+# and SIGINT mid-folder leaving complete outputs only.
+source "$(dirname "$0")/../lib.sh"
+[ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
+[ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
+M=("$FASTEST_CFG" --weights "$FASTEST_WEIGHTS")
+PY=python3
+
+# A folder: the samples, and two bad files in the middle (sorted by name: between dog and eagle).
+mkdir -p "$TMP/in/a" "$TMP/in/b" "$TMP/empty"
+cp "$DN_DATA"/{dog,eagle,giraffe,horses,kite,person}.jpg "$TMP/in/a/"
+printf 'not an image' >"$TMP/in/a/dz-bad.jpg"
+head -c 3000 "$DN_DATA/dog.jpg" >"$TMP/in/a/dz-truncated.jpg"
+cp "$DN_DATA/dog.jpg" "$TMP/in/b/dog.jpg"
+
+"$DARKRT" detect "${M[@]}" "$TMP/in/a" --workers 1 --batch 1 --no-draw --json "$TMP/serial.json" >/dev/null 2>"$TMP/err1"
+rc1=$?
+"$DARKRT" detect "${M[@]}" "$TMP/in/a" --workers 3 --batch 4 --no-draw --json "$TMP/piped.json" >"$TMP/out2" 2>"$TMP/err2"
+rc2=$?
+[ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] || fail "a folder with 2 bad files: exits $rc1 and $rc2, expected 1"
+grep -q '^engine: cpu fp32, batch 4, 3 workers' "$TMP/out2" || fail "no engine line: $(head -1 "$TMP/out2")"
+$PY - "$TMP/serial.json" "$TMP/piped.json" <<'PY' && ok "pipeline on/off: every box the same, failures in place" || fail "serial and pipelined runs differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+names = [x["image"].rsplit("/", 1)[1] for x in b]
+assert names == ["dog.jpg", "dz-bad.jpg", "dz-truncated.jpg", "eagle.jpg", "giraffe.jpg", "horses.jpg",
+                 "kite.jpg", "person.jpg"], names
+assert ["error" in x for x in b] == [False, True, True] + [False] * 5
+assert "unknown image format" in b[1]["error"] and "truncated" in b[2]["error"], b[1:3]
+strip = lambda r: [{k: v for k, v in x.items() if k != "timing_ms"} for x in r]
+assert strip(a) == strip(b)  # every box, printed the same
+assert sum(len(x.get("detections", [])) for x in b) >= 20
+PY
+ls "$TMP"/*.png bboxes.png >/dev/null 2>&1 && fail "--no-draw drew something"
+
+# Batch larger than the folder, one image with JSON only (nothing drawn), --max-det.
+(cd "$TMP" && "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --batch 16 --max-det 2 --json one.json >/dev/null 2>&1) \
+    || fail "one image, batch 16: failed"
+[ -e "$TMP/bboxes.png" ] && fail "one image with --json only: bboxes.png drawn anyway"
+$PY -c 'import json,sys; a=json.load(open(sys.argv[1])); assert len(a)==1 and len(a[0]["detections"])==2, a' \
+    "$TMP/one.json" && ok "batch 16 > 1 image; --max-det 2; no bboxes.png for JSON only" || fail "--max-det 2: $(cat "$TMP/one.json")"
+
+# An empty folder: nothing to read, said in one line.
+expect_error "empty folder" 'no images to read' "$DARKRT" detect "${M[@]}" "$TMP/empty"
+
+# -o DIR keeps each input's path below the common directory: in/a/dog.jpg and in/b/dog.jpg differ.
+"$DARKRT" detect "${M[@]}" "$TMP/in/a/dog.jpg" "$TMP/in/b/dog.jpg" -o "$TMP/drawn" >/dev/null 2>&1 || fail "-o DIR failed"
+[ -s "$TMP/drawn/a/dog.png" ] && [ -s "$TMP/drawn/b/dog.png" ] && ok "-o DIR: a/dog.png and b/dog.png" \
+    || fail "-o DIR: same-named images collide: $(cd "$TMP/drawn" && find . -type f)"
+
+# A CPU plan runs without --device and says where it ran; a contradicting --device is refused.
+"$DARKRT" build "${M[@]}" --device cpu -o "$TMP/f.plan" >/dev/null 2>&1 || fail "build a CPU plan"
+out=$("$DARKRT" detect "$TMP/f.plan" "$DN_DATA/dog.jpg" --no-draw 2>&1) || fail "plan without --device: $out"
+grep -q '^engine: cpu fp32 (from the plan)' <<<"$out" && grep -q ': 61%' <<<"$out" && ok "CPU plan: device from the plan" \
+    || fail "CPU plan: $out"
+expect_error "plan with another device" 'a cpu plan: --device ref does not match' \
+    "$DARKRT" detect "$TMP/f.plan" "$DN_DATA/dog.jpg" --device ref --no-draw
+
+# SIGINT mid-folder: exit 130, every PNG written is complete, no temporaries, no JSON.
+mkdir -p "$TMP/many"
+for i in $(seq 1 40); do for n in dog horses person; do ln -s "$DN_DATA/$n.jpg" "$TMP/many/$n-$i.jpg"; done; done
+"$DARKRT" detect "${M[@]}" "$TMP/many" --batch 2 --workers 1 -o "$TMP/many-out" --json "$TMP/many.json" >/dev/null 2>"$TMP/int-err" &
+pid=$!
+for _ in $(seq 1 300); do [ "$(ls "$TMP/many-out" 2>/dev/null | wc -l)" -ge 3 ] && break; sleep 0.05; done
+kill -INT $pid
+wait $pid; rc=$?
+n=$(ls "$TMP/many-out" | grep -c '\.png$')
+[ $rc -eq 130 ] || fail "SIGINT: exit $rc, expected 130 ($(cat "$TMP/int-err"))"
+[ "$n" -ge 3 ] && [ "$n" -lt 120 ] || fail "SIGINT: $n PNGs: expected an interrupted run"
+[ -e "$TMP/many.json" ] && fail "SIGINT: the JSON was written for an interrupted run"
+[ -z "$(ls -A "$TMP/many-out" | grep -v '\.png$')" ] || fail "SIGINT: temporaries left: $(ls -A "$TMP/many-out")"
+grep -q 'interrupted after' "$TMP/int-err" || fail "SIGINT: no message: $(cat "$TMP/int-err")"
+$PY - "$TMP/many-out" <<'PY' && ok "SIGINT: exit 130, $n complete PNGs, no JSON, no temporaries" || fail "SIGINT: an incomplete PNG"
+import sys, os, zlib, struct
+for f in os.listdir(sys.argv[1]):
+    d = open(os.path.join(sys.argv[1], f), 'rb').read()
+    assert d[:8] == b'\x89PNG\r\n\x1a\n' and d[-12:-8] == b'\0\0\0\0' and d[-8:-4] == b'IEND', f
+    w, h = struct.unpack('>II', d[16:24])
+    data, i = b'', 8
+    while i < len(d):
+        n, t = struct.unpack('>I4s', d[i:i + 8]); i += 8
+        if t == b'IDAT': data += d[i:i + n]
+        i += n + 4
+    assert len(zlib.decompress(data)) == h * (1 + 3 * w), f
+PY
+finish
