@@ -437,7 +437,7 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
     fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
             po.batch, po.workers, po.workers == 1 ? "" : "s");
-    if (r->draw != DRAW_NONE && detect_writer_start(r->model, &r->writer) != 0)
+    if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
     return DRT_OK;
 }

@@ -84,6 +84,7 @@ typedef struct write_job {
 
 struct detect_writer {
     const drt_model *model;
+    const char *root;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -91,10 +92,11 @@ struct detect_writer {
     int head, count, done, failures;
 };
 
-/* mkdir -p of the directories above path. */
-static int make_parents(char *path)
+/* mkdir -p of the directories above path, below root (path starts with root). */
+static int make_parents(const char *root, char *path)
 {
-    for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+    if (!root) return 0;
+    for (char *s = strchr(path + strlen(root), '/'); s; s = strchr(s + 1, '/')) {
         *s = 0;
         int rc = mkdir(path, 0777) != 0 && errno != EEXIST;
         *s = '/';
@@ -103,7 +105,7 @@ static int make_parents(char *path)
     return 0;
 }
 
-static int write_png(const drt_model *model, drt_pipeline_result *r, char *png)
+static int write_png(const detect_writer *w, drt_pipeline_result *r, char *png)
 {
     drt_image *im;
     drt_status s = drt_image_create(r->image.w, r->image.h, 3, &im);
@@ -113,8 +115,8 @@ static int write_png(const drt_model *model, drt_pipeline_result *r, char *png)
     size_t plane = (size_t)im->w * im->h;
     for (size_t i = 0; i < plane; i++)
         for (int k = 0; k < 3; k++) im->data[k * plane + i] = lut[r->image.data[3 * i + k]];
-    drt_detections_draw(im, r->dets, model);
-    if (make_parents(png) != 0) {
+    drt_detections_draw(im, r->dets, w->model);
+    if (make_parents(w->root, png) != 0) {
         fprintf(stderr, "darkrt detect: %s: cannot create the directories above it\n", png);
         s = DRT_STATUS_IO;
     } else if ((s = drt_image_save_png(im, png)) != DRT_OK) {
@@ -133,7 +135,7 @@ static void *writer_main(void *arg)
         if (!w->count) break;
         write_job j = w->q[w->head];
         pthread_mutex_unlock(&w->lock);
-        int failed = write_png(w->model, j.r, j.png);
+        int failed = write_png(w, j.r, j.png);
         drt_pipeline_result_free(j.r);
         free(j.png);
         pthread_mutex_lock(&w->lock);
@@ -146,11 +148,12 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int detect_writer_start(const drt_model *model, detect_writer **out)
+int detect_writer_start(const drt_model *model, const char *root, detect_writer **out)
 {
     detect_writer *w = calloc(1, sizeof *w);
     if (!w) return -1;
     w->model = model;
+    w->root = root;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {

@@ -19,8 +19,9 @@ void detect_json_item(FILE *out, const drt_pipeline_result *r, const drt_model *
 
 typedef struct detect_writer detect_writer;
 
-/* Starts the writer thread; model gives the labels (borrowed). */
-int detect_writer_start(const drt_model *model, detect_writer **out);
+/* Starts the writer thread; model gives the labels (borrowed). root: the -o directory, below
+ * which missing directories are made (NULL: none are). */
+int detect_writer_start(const drt_model *model, const char *root, detect_writer **out);
 /* Hands over a result with its image (keep_image) to draw into png_path; takes r. Blocks when
  * the queue is full. */
 void detect_writer_push(detect_writer *w, drt_pipeline_result *r, const char *png_path);
