@@ -128,7 +128,7 @@ def test_numeric_names_ids_and_errors():
         ids = ",".join(str(1000 + c) for c in range(80))
         run(["detect"] + model() + [img, "--coco-json", res, "--category-ids", ids, "--names", data, "--json", js,
                                     "-o", os.path.join(tmp, "x.png")])
-        results, dets = json.load(open(res)), json.load(open(js))
+        results, dets = json.load(open(res)), json.load(open(js))[0]  # detect --json: always an array
         assert [r["image_id"] for r in results] == [42] * len(dets["detections"]) and results, results
         assert [r["category_id"] for r in results] == [1000 + d["class_id"] for d in dets["detections"]]
         assert "dog" in [d["label"] for d in dets["detections"]], dets
