@@ -105,9 +105,9 @@ static int parse_option(detect_args *a, int c, const char *arg)
         if (parse_choice("--resize", arg, v, &v)) return 2;
         a->dopts.resize = (drt_resize)v;
         return 0;
-    case 'W': return cli_parse_int("detect", "--workers", arg, 1, 64, &a->workers);
-    case 'D': a->no_draw = 1; return 0;
-    case 'M': return cli_parse_int("detect", "--max-det", arg, 0, 1000000, &a->max_det);
+    case 'k': return cli_parse_int("detect", "--workers", arg, 1, 64, &a->workers);
+    case 'x': a->no_draw = 1; return 0;
+    case 'm': return cli_parse_int("detect", "--max-det", arg, 0, 1000000, &a->max_det);
     case 'd':
         a->device_set = 1;
         if (parse_choice("--device", arg, drt_device_parse(arg, &a->eopts.device_index), &v)) return 2;
@@ -219,8 +219,8 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"precision", required_argument, 0, 'p'}, {"batch", required_argument, 0, 'b'},
         {"bn", required_argument, 0, 'B'},      {"pre", required_argument, 0, 'P'},
         {"post", required_argument, 0, 'Q'},    {"help", no_argument, 0, 'h'},
-        {"workers", required_argument, 0, 'W'}, {"no-draw", no_argument, 0, 'D'},
-        {"max-det", required_argument, 0, 'M'},
+        {"workers", required_argument, 0, 'k'}, {"no-draw", no_argument, 0, 'x'},
+        {"max-det", required_argument, 0, 'm'},
         {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
         {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
         {"category-ids", required_argument, 0, 'I'},
