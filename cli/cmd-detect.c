@@ -475,6 +475,7 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
     run_state r = {.a = a, .model = model, .summary = stdout, .draw = drawing(a),
                    .common_dir = detect_common_dir(a->inputs, a->n_inputs)};
     drt_atomic_file af = {0};
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each image's lines leave as they are made, pipes too */
     drt_status s = drt_std_outputs_open(&a->std, model, &r.std);
     if (s == DRT_OK) s = open_json(&r, &af);
     int rc = s != DRT_OK ? cli_fail(s) : make_output_dir(a, r.draw);

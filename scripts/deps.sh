@@ -9,8 +9,10 @@ APT_PKGS=(gcc make cmake clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
 PY=${PYTHON:-python3}
 # Each entry is a pip name, or pip-name=module where the import name differs. pytest and
-# scikit-build-core build and test the Python package (python/).
-PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core)
+# scikit-build-core build and test the Python package (python/). OpenCV 4.x (5 dropped Darknet)
+# is bench/e2e-cpu.sh's peer.
+PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core
+          "opencv-python-headless<5=cv2")
 
 missing_apt=()
 for p in "${APT_PKGS[@]}"; do

@@ -3,7 +3,7 @@
 # batch 1 as with 3 workers and batch 4 (every box), an empty folder, a batch larger than the
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
 # -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said),
-# and SIGINT mid-folder leaving complete outputs only.
+# OpenMP's passive waiting, and SIGINT mid-folder leaving complete outputs only.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
@@ -60,6 +60,12 @@ grep -q '^engine: cpu fp32 (from the plan)' <<<"$out" && grep -q ': 61%' <<<"$ou
     || fail "CPU plan: $out"
 expect_error "plan with another device" 'a cpu plan: --device ref does not match' \
     "$DARKRT" detect "$TMP/f.plan" "$DN_DATA/dog.jpg" --device ref --no-draw
+
+# The program's OpenMP waits passively (spinning threads collapse on a shared machine); a user's
+# own OMP_WAIT_POLICY is kept.
+OMP_DISPLAY_ENV=true "$DARKRT" --help 2>&1 | grep -q "OMP_WAIT_POLICY = 'PASSIVE'" || fail "OMP_WAIT_POLICY not passive"
+OMP_WAIT_POLICY=active OMP_DISPLAY_ENV=true "$DARKRT" --help 2>&1 | grep -q "OMP_WAIT_POLICY = 'ACTIVE'" \
+    && ok "OpenMP waits passively unless the user says otherwise" || fail "the user's OMP_WAIT_POLICY=active was overridden"
 
 # SIGINT mid-folder: exit 130, every PNG written is complete, no temporaries, no JSON.
 mkdir -p "$TMP/many"
