@@ -112,7 +112,7 @@ static int decode_once(float *heads[HEADS], float thresh, drt_candidates *c, int
         if (drt_yolo_decode_head(&h, NET, NET, 768, 576, DRT_RESIZE_LETTERBOX, thresh, c) != DRT_OK) return 1;
     }
     size_t before = c->count;
-    drt_nms_per_class(c, .45f);
+    drt_nms_per_class(c, &(drt_nms_rule){DRT_NMS_IOU, .45f, .6f, 640, 480});
     drt_detections *d;
     if (drt_detections_from_candidates(c, 768, 576, &d) != DRT_OK) return 1;
     *kept = d->count;

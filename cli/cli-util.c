@@ -97,3 +97,21 @@ double cli_now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static const char *resize_name(drt_resize r) { return r == DRT_RESIZE_STRETCH ? "stretch" : "letterbox"; }
+
+void cli_detect_semantics(const char *cmd, drt_detect_opts *o, const drt_model *model, int overrides)
+{
+    drt_detect_opts m = drt_detect_opts_for_model(model);
+    if (!(overrides & CLI_SET_RESIZE)) o->resize = m.resize;
+    else if (o->resize != m.resize)
+        fprintf(stderr, "darkrt %s: note: --resize %s overrides the model's %s\n", cmd, resize_name(o->resize),
+                resize_name(m.resize));
+    if (!(overrides & CLI_SET_NMS_KIND)) o->nms_kind = m.nms_kind;
+    else if (o->nms_kind != m.nms_kind)
+        fprintf(stderr, "darkrt %s: note: --nms-kind %s overrides the model's %s\n", cmd, drt_nms_kind_name(o->nms_kind),
+                drt_nms_kind_name(m.nms_kind));
+    if (!(overrides & CLI_SET_BETA_NMS)) o->beta_nms = m.beta_nms;
+    else if (o->beta_nms != m.beta_nms)
+        fprintf(stderr, "darkrt %s: note: --beta-nms %g overrides the model's %g\n", cmd, o->beta_nms, m.beta_nms);
+}

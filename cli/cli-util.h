@@ -25,6 +25,11 @@ int cli_has_suffix(const char *path, const char *suffix);
 drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
                           const char *names_path, drt_model **model_out);
 
+/* Detection semantics: what the model asks for (drt_detect_opts_for_model), except what the
+ * flags in `overrides` set; says on stderr where a flag overrides a different model value. */
+enum { CLI_SET_RESIZE = 1, CLI_SET_NMS_KIND = 2, CLI_SET_BETA_NMS = 4 };
+void cli_detect_semantics(const char *cmd, drt_detect_opts *opts, const drt_model *model, int overrides);
+
 /* Monotonic milliseconds. */
 double cli_now_ms(void);
 

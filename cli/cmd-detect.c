@@ -23,7 +23,7 @@
 typedef struct detect_args {
     const char *model, *weights, *names, *out, *json;
     drt_detect_opts dopts;
-    int resize_set;
+    int overrides; /* CLI_SET_* bits: what the flags set instead of the model */
     drt_engine_opts eopts;
     int batch_set, device_set, workers, no_draw, max_det;
     drt_load_opts lopts;
@@ -55,8 +55,12 @@ static void usage(FILE *out)
             "                        images: {\"image\", \"error\"})\n"
             "      --max-det N       keep the N highest-scoring boxes per image (default 300; 0: all)\n"
             "  -t, --thresh X        score threshold (default 0.25)\n"
-            "      --nms X           IoU threshold of per-class NMS (default 0.45)\n"
-            "      --resize MODE     letterbox (default, as Darknet) or stretch\n"
+            "      --nms X           threshold of per-class NMS (default 0.45)\n"
+            "      --nms-kind K      default (IoU), greedynms or diounms (DIoU, AlexeyAB's); default:\n"
+            "                        the cfg's last [yolo] nms_kind, as AlexeyAB's Darknet\n"
+            "      --beta-nms X      diounms's exponent (default: the cfg's beta_nms, 0.6)\n"
+            "      --resize MODE     letterbox or stretch; default: the model's (a cfg: letterbox\n"
+            "                        when [net] letter_box=1, else stretch, as AlexeyAB's Darknet)\n"
             "      --pre WHERE       letterbox on the cpu (default) or the gpu (CUDA engines)\n"
             "      --post WHERE      decode and NMS on the cpu (default), the gpu, or gpu-decode\n"
             "                        (decode on the gpu, NMS on the cpu); results are the same\n"
@@ -64,7 +68,8 @@ static void usage(FILE *out)
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
             "      --workers N       decode/letterbox threads (default: one per core)\n"
-            "      --bn FORMULA      batchnorm: alexeyab (default) or pjreddie\n"
+            "      --bn FORMULA      alexeyab (default) or pjreddie: pjreddie's Darknet (Debian's): its\n"
+            "                        batchnorm, letterbox and IoU NMS whatever the cfg says\n"
             "      --save-txt DIR    YOLO label files DIR/<image>.txt: class cx cy w h (normalized)\n"
             "      --save-conf       with --save-txt: the score as a sixth column\n"
             "      --coco-json FILE  COCO results: image_id, category_id, bbox [x, y, w, h], score\n"
@@ -100,7 +105,7 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 't': return cli_parse_float("detect", "--thresh", arg, 0, 1, &a->dopts.thresh);
     case 'N': return cli_parse_float("detect", "--nms", arg, 0, 1, &a->dopts.nms);
     case 'r':
-        a->resize_set = 1;
+        a->overrides |= CLI_SET_RESIZE;
         v = !strcasecmp(arg, "letterbox") ? DRT_RESIZE_LETTERBOX : !strcasecmp(arg, "stretch") ? DRT_RESIZE_STRETCH : -1;
         if (parse_choice("--resize", arg, v, &v)) return 2;
         a->dopts.resize = (drt_resize)v;
@@ -108,6 +113,12 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'k': return cli_parse_int("detect", "--workers", arg, 1, 64, &a->workers);
     case 'x': a->no_draw = 1; return 0;
     case 'm': return cli_parse_int("detect", "--max-det", arg, 0, 1000000, &a->max_det);
+    case 'M':
+        a->overrides |= CLI_SET_NMS_KIND;
+        if (parse_choice("--nms-kind", arg, drt_nms_kind_parse(arg), &v)) return 2;
+        a->dopts.nms_kind = (drt_nms_kind)v;
+        return 0;
+    case 'E': a->overrides |= CLI_SET_BETA_NMS; return cli_parse_float("detect", "--beta-nms", arg, 1e-6f, 100, &a->dopts.beta_nms);
     case 'd':
         a->device_set = 1;
         if (parse_choice("--device", arg, drt_device_parse(arg, &a->eopts.device_index), &v)) return 2;
@@ -226,6 +237,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"category-ids", required_argument, 0, 'I'},
         {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
+        {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -523,7 +535,7 @@ int drt_cmd_detect(int argc, char **argv)
         drt_status s = cli_load_model(a.model, a.weights, &a.lopts, a.names, &model);
         if (s == DRT_OK) {
             default_names(&a, model);
-            if (!a.resize_set) a.dopts.resize = drt_detect_model_resize(model);
+            cli_detect_semantics("detect", &a.dopts, model, a.overrides);
             if (!a.batch_set) a.eopts.max_batch = a.n_videos ? VIDEO_BATCH : a.n_inputs < 8 ? a.n_inputs : 8;
             s = open_engine(&a, model, &engine);
         }

@@ -134,7 +134,7 @@ static drt_status run_engine(const eval_args *a, const drt_model *model, const c
     drt_engine *engine = NULL;
     drt_report_engine_init(e);
     DRT_TRY(drt_engine_create(model, &eo, &engine));
-    drt_detect_opts dopts = drt_detect_opts_default();
+    drt_detect_opts dopts = drt_detect_opts_for_model(model); /* as the cfg asks */
     dopts.thresh = a->c.thresh;
     dopts.nms = a->c.nms;
     drt_status s = (e->images = calloc((size_t)n, sizeof *e->images)) ? DRT_OK : DRT_STATUS_OOM;

@@ -94,7 +94,7 @@ static drt_status run_images(const cmp_opts *o, drt_engine *engine, char **paths
     float *buf = NULL;
     size_t buf_n = 0, written = 0, k = 0;
     progress pg = {e->name, 0, n * (o->runs + o->warmup), isatty(2), 0};
-    drt_detect_opts dopts = drt_detect_opts_default();
+    drt_detect_opts dopts = drt_detect_opts_for_model(drt_engine_model(engine)); /* as the cfg asks */
     dopts.thresh = o->thresh;
     dopts.nms = o->nms;
     drt_status s = t[0] && t[1] && t[2] ? DRT_OK : DRT_STATUS_OOM;

@@ -1,5 +1,7 @@
 """The peers' own pipeline around a framework: image decoding (stb, as Darknet), Darknet's
-letterbox, YOLO decode and per-class NMS in numpy, timing, and darkrt compare's JSON entry.
+letterbox or stretch, YOLO decode and per-class NMS in numpy, timing, and darkrt compare's JSON
+entry. Like darkrt, they follow the cfg as AlexeyAB's Darknet does: [net] letter_box, and the
+last [yolo]'s nms_kind (greedynms, diounms: DIoU) and beta_nms.
 
 A peer script supplies infer(input NCHW float32) -> list of head arrays; run_peer() does the rest
 and writes the entry `darkrt compare --peer-json` reads."""
@@ -88,13 +90,30 @@ def letterbox(im, net_w, net_h):
     return boxed[None]
 
 
+def stretch(im, net_w, net_h):
+    """Darknet's resize_image to the network size (AlexeyAB's detector without letter_box=1)."""
+    return resize_darknet(im, net_w, net_h)[None]
+
+
+def detect_semantics(secs):
+    """(letter_box, nms_kind, beta_nms) as AlexeyAB's test_detector takes them from the cfg."""
+    letter = int(secs[0][1].get("letter_box", "0")) != 0
+    kind, beta = "default", 0.6
+    for name, keys, _ in secs:
+        if name == "yolo":
+            kind = keys.get("nms_kind", "default")
+            kind = kind if kind in ("greedynms", "diounms") else "default"
+            beta = float(keys.get("beta_nms", "0.6"))
+    return letter, kind, beta
+
+
 def _sigmoid(x):
     return (1.0 / (1.0 + np.exp(-x.astype(np.float64)))).astype(np.float32)
 
 
-def decode(heads, metas, net_w, net_h, img_w, img_h, thresh):
+def decode(heads, metas, net_w, net_h, img_w, img_h, thresh, letter=True):
     """Darknet's get_yolo_detections + correct_yolo_boxes: rows (x1, y1, x2, y2, score, class)."""
-    new_w, new_h = letterbox_size(img_w, img_h, net_w, net_h)
+    new_w, new_h = letterbox_size(img_w, img_h, net_w, net_h) if letter else (net_w, net_h)
     rows = []
     for t, m in zip(heads, metas):
         t = np.asarray(t, dtype=np.float32).reshape(len(m["anchors"]), 5 + m["classes"], *t.shape[-2:])
@@ -138,14 +157,31 @@ def _iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
-def nms(rows, thresh, img_w, img_h):
-    """Darknet's do_nms_sort per class, then boxes clamped to the image; sorted by score."""
+def _diou(a, b, beta, img_w, img_h):
+    """AlexeyAB's box_diou / box_diounms on image-relative boxes: IoU - (d^2 / c^2)^beta."""
+    a = (a[0] / img_w, a[1] / img_h, a[2] / img_w, a[3] / img_h)
+    b = (b[0] / img_w, b[1] / img_h, b[2] / img_w, b[3] / img_h)
+    w, h = max(a[2], b[2]) - min(a[0], b[0]), max(a[3], b[3]) - min(a[1], b[1])
+    c = w * w + h * h
+    if c == 0:
+        return _iou(a, b)
+    d = ((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) ** 2 + ((a[1] + a[3]) / 2 - (b[1] + b[3]) / 2) ** 2
+    return _iou(a, b) - (d / c) ** beta
+
+
+def nms(rows, thresh, img_w, img_h, kind="default", beta=0.6):
+    """Darknet's do_nms_sort (or AlexeyAB's diounms_sort) per class, then boxes clamped to the
+    image; sorted by score."""
+    if kind == "default":
+        overlap = _iou
+    else:
+        overlap = lambda k, r: _diou(k, r, 0.6 if kind == "greedynms" else beta, img_w, img_h)
     kept = []
     for cls in sorted({r[5] for r in rows}):
         mine = sorted((r for r in rows if r[5] == cls), key=lambda r: -r[4])
         chosen = []
         for r in mine:
-            if all(_iou(k, r) <= thresh for k in chosen):
+            if all(overlap(k, r) <= thresh for k in chosen):
                 chosen.append(r)
         kept.extend(chosen)
     kept.sort(key=lambda r: (-r[4], r[5]))
@@ -203,10 +239,12 @@ def common_args(description):
 
 
 def run_peer(args, infer, identity):
-    """Times decode-free preprocess (letterbox), inference and postprocess per image over
+    """Times decode-free preprocess (letterbox or stretch), inference and postprocess per image over
     warm-up + runs, and writes the entry. identity: name, runtime, device, precision,
     threads, and optionally device_memory() -> bytes."""
-    net_w, net_h, metas = yolo_heads(parse_cfg(args.cfg))
+    secs = parse_cfg(args.cfg)
+    net_w, net_h, metas = yolo_heads(secs)
+    letter, kind, beta = detect_semantics(secs)
     names = None
     if args.names:
         with open(args.names) as f:
@@ -218,11 +256,12 @@ def run_peer(args, infer, identity):
         dets = []
         for r in range(args.warmup + args.runs):
             t0 = time.perf_counter()
-            x = letterbox(im, net_w, net_h)
+            x = letterbox(im, net_w, net_h) if letter else stretch(im, net_w, net_h)
             t1 = time.perf_counter()
             heads = infer(x)
             t2 = time.perf_counter()
-            dets = nms(decode(heads, metas, net_w, net_h, img_w, img_h, args.thresh), args.nms, img_w, img_h)
+            rows = decode(heads, metas, net_w, net_h, img_w, img_h, args.thresh, letter)
+            dets = nms(rows, args.nms, img_w, img_h, kind, beta)
             t3 = time.perf_counter()
             if r >= args.warmup:
                 times["preprocess"].append((t1 - t0) * 1e3)

@@ -31,6 +31,19 @@ typedef enum drt_stage_place {
     DRT_STAGE_DEVICE = 1
 } drt_stage_place;
 
+/* How NMS decides that a box overlaps a kept one of its class by more than the threshold. Darknet
+ * compares box centres and sizes relative to the image, and so does darkrt for the DIoU kinds. */
+typedef enum drt_nms_kind {
+    DRT_NMS_IOU = 0,    /* IoU (do_nms_sort): pjreddie's Darknet; AlexeyAB's nms_kind=default */
+    DRT_NMS_GREEDY = 1, /* AlexeyAB's nms_kind=greedynms: DIoU, IoU - (d^2/c^2)^0.6 */
+    DRT_NMS_DIOU = 2,   /* AlexeyAB's nms_kind=diounms: IoU - (d^2/c^2)^beta_nms */
+    DRT_NMS_COUNT
+} drt_nms_kind;
+
+/* "default" (also "iou"), "greedynms", "diounms": the kind, or -1. */
+int drt_nms_kind_parse(const char *word);
+const char *drt_nms_kind_name(drt_nms_kind kind);
+
 typedef struct drt_detect_opts {
     size_t size;       /* sizeof(drt_detect_opts) */
     float thresh;      /* score threshold, Darknet's 0.25 by default */
@@ -38,10 +51,17 @@ typedef struct drt_detect_opts {
     drt_resize resize; /* from the model's metadata when it has one; else letterbox */
     drt_stage_place pre;        /* letterbox / stretch */
     drt_stage_place decode;     /* YOLO decode (an image with more than 4096 candidates falls back to the host) */
-    drt_stage_place nms_place;  /* NMS; on the device it needs decode on the device */
+    drt_stage_place nms_place;  /* NMS; on the device it needs decode on the device (IoU NMS only:
+                                   the DIoU kinds run on the host) */
+    drt_nms_kind nms_kind;      /* DRT_NMS_IOU by default */
+    float beta_nms;             /* DRT_NMS_DIOU's exponent, 0.6 by default */
 } drt_detect_opts;
 
+/* Darknet's defaults with pjreddie's semantics: letterbox, IoU NMS. */
 drt_detect_opts drt_detect_opts_default(void);
+/* The defaults with what the model asks for, as AlexeyAB's Darknet applies its cfg: resize
+ * ([net] letter_box: letterbox, else stretch), nms_kind and beta_nms of its last [yolo]. */
+drt_detect_opts drt_detect_opts_for_model(const drt_model *model);
 
 /* Sets pre, decode and nms_place from a CLI word: "cpu" (all on the host), "gpu" (all on the
  * device), "gpu-decode" (decode on the device, NMS on the host) for post; "cpu"/"gpu" for pre.
@@ -76,6 +96,8 @@ void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt
 
 /* The preprocessing the model asks for (its metadata; letterbox when it says nothing). */
 drt_resize drt_detect_model_resize(const drt_model *model);
+/* The NMS the model asks for (its last [yolo] layer's nms_kind and beta_nms; IoU when it has none). */
+drt_nms_kind drt_detect_model_nms(const drt_model *model, float *beta_out);
 
 /* Writes one image's result as a JSON object (no trailing newline), each line after the first
  * prefixed by indent (may be NULL):

@@ -14,6 +14,7 @@ typedef struct ctx {
     const drt_cfg *cfg;
     drt_cfg_section *sec;
     int index; /* layer index of this section (-1 for [net]) */
+    int warn;  /* print warnings */
 } ctx;
 
 /* Keys Darknet reads for training only: accepted without a warning. */
@@ -21,17 +22,16 @@ static const char *const net_training[] = {
     "batch", "subdivisions", "momentum", "decay", "angle", "saturation", "exposure", "hue",
     "learning_rate", "burn_in", "max_batches", "policy", "steps", "scales", "step", "gamma",
     "power", "inputs", "max_crop", "min_crop", "aspect", "flip", "mosaic", "mixup", "cutmix",
-    "blur", "letter_box", "time_steps", "notruth", "random", "adam", "B1", "B2", "eps",
+    "blur", "time_steps", "notruth", "random", "adam", "B1", "B2", "eps",
     "jitter", "resize", "label_smooth_eps", "track", "augment_speed", "sequential_subdivisions",
     "try_fix_nan", "loss_scale", "dynamic_minibatch", "optimized_memory", "workspace_size_limit_MB",
     "ema_alpha", "gaussian_noise", "contrastive", "unsupervised", "mosaic_bound", "max_chart_loss",
     "rotate", "center", "num_sigmas_reject_badlabels", "adversarial_lr", "attention", "batches_per_cycle",
     NULL};
-static const char *const conv_training[] = {"flipped", "dot", "stopbackward", "train", "dontload",
-                                            "dontloadscales", "learning_rate", "numload", NULL};
+static const char *const conv_training[] = {"dot", "stopbackward", "train", "learning_rate", "numload", NULL};
 static const char *const yolo_training[] = {
     "jitter", "ignore_thresh", "truth_thresh", "random", "iou_normalizer", "cls_normalizer",
-    "obj_normalizer", "iou_loss", "iou_thresh_kind", "nms_kind", "beta_nms", "iou_thresh",
+    "obj_normalizer", "iou_loss", "iou_thresh_kind", "iou_thresh",
     "max_delta", "max", "counters_per_class", "label_smooth_eps", "objectness_smooth", "resize",
     "focal_loss", "track_history_size", "sim_thresh", "dets_for_track", "dets_for_show",
     "track_ciou_norm", "embedding_layer", "map", "uc_normalizer", "delta_normalizer",
@@ -149,6 +149,35 @@ static drt_status require_default(ctx *c, const char *key, const char *neutral)
                      c->cfg->path, e->line, c->sec->name, key, e->value, neutral);
 }
 
+/* stride_x and stride_y: darkrt runs them only equal to stride (the same in both directions). */
+static drt_status same_strides(ctx *c, int stride)
+{
+    static const char *const keys[] = {"stride_x", "stride_y"};
+    for (int k = 0; k < 2; k++) {
+        drt_cfg_entry *e = find(c, keys[k]);
+        long v;
+        if (!e) continue;
+        if (!parse_long(e->value, &v)) return bad(c, e, "must be an integer");
+        if (v != stride)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] %s=%s: not supported by darkrt (stride_x and "
+                             "stride_y must both equal stride=%d)", c->cfg->path, e->line, c->sec->name, e->key,
+                             e->value, stride);
+    }
+    return DRT_OK;
+}
+
+/* Keys whose non-zero values change results in a way darkrt does not reproduce. */
+static drt_status refuse_nonzero(ctx *c, const char *key, const char *why)
+{
+    drt_cfg_entry *e = find(c, key);
+    long v;
+    if (!e) return DRT_OK;
+    if (!parse_long(e->value, &v)) return bad(c, e, "must be an integer");
+    if (v == 0) return DRT_OK;
+    return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] %s=%s: not supported by darkrt (%s; use 0)", c->cfg->path,
+                     e->line, c->sec->name, key, e->value, why);
+}
+
 static drt_status get_act(ctx *c, const char *def, drt_act *out)
 {
     drt_cfg_entry *e = find(c, "activation");
@@ -184,6 +213,9 @@ static drt_status parse_net(ctx *c, drt_model *m)
     if (!m->width || !m->height || !m->channels)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: width, height and channels must all be set", c->cfg->path,
                          c->sec->line, c->sec->name);
+    int letter_box;
+    DRT_TRY(get_int(c, "letter_box", 0, 0, INT_MAX, &letter_box));
+    m->resize = letter_box ? DRT_RESIZE_LETTERBOX : DRT_RESIZE_STRETCH; /* AlexeyAB's test_detector */
     drt_cfg_entry *b = find(c, "batch");
     long v;
     m->batch = (b && parse_long(b->value, &v) && v > 0) ? (int)v : 1;
@@ -202,10 +234,12 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
     DRT_TRY(get_int(c, "batch_normalize", 0, 0, 1, &l->batch_normalize));
     DRT_TRY(get_act(c, "logistic", &l->act));
     if (pad) l->pad = l->size / 2; /* Darknet: pad=1 overrides padding */
-    char stride[16];
-    snprintf(stride, sizeof stride, "%d", l->stride);
-    DRT_TRY(require_default(c, "stride_x", stride));
-    DRT_TRY(require_default(c, "stride_y", stride));
+    DRT_TRY(same_strides(c, l->stride));
+    DRT_TRY(get_int(c, "flipped", 0, 0, 1, &l->flipped));
+    DRT_TRY(refuse_nonzero(c, "dontload", "AlexeyAB's Darknet skips this layer's parameters and runs it with its random "
+                           "initial values"));
+    DRT_TRY(refuse_nonzero(c, "dontloadscales", "AlexeyAB's Darknet skips this layer's batchnorm parameters and runs "
+                           "it with its initial scales"));
     DRT_TRY(require_default(c, "dilation", "1"));
     DRT_TRY(require_default(c, "binary", "0"));
     DRT_TRY(require_default(c, "xnor", "0"));
@@ -220,10 +254,7 @@ static drt_status parse_maxpool(ctx *c, drt_layer *l)
     DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
     DRT_TRY(get_int(c, "size", l->stride, 1, INT_MAX, &l->size));
     DRT_TRY(get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding));
-    char stride[16];
-    snprintf(stride, sizeof stride, "%d", l->stride);
-    DRT_TRY(require_default(c, "stride_x", stride));
-    DRT_TRY(require_default(c, "stride_y", stride));
+    DRT_TRY(same_strides(c, l->stride));
     DRT_TRY(require_default(c, "maxpool_depth", "0"));
     DRT_TRY(require_default(c, "antialiasing", "0"));
     return DRT_OK;
@@ -258,12 +289,29 @@ static drt_status parse_shortcut(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
+/* nms_kind and beta_nms as AlexeyAB's parse_yolo reads them: an unknown kind means default. */
+static drt_status get_nms(ctx *c, drt_layer *l)
+{
+    DRT_TRY(get_float(c, "beta_nms", .6f, 1e-6f, 100.f, &l->beta_nms));
+    drt_cfg_entry *e = find(c, "nms_kind");
+    int kind = e ? drt_nms_kind_parse(e->value) : DRT_NMS_IOU;
+    if (kind < 0) {
+        if (c->warn)
+            drt_warn("%s:%d [%s] nms_kind=%s: unknown, IoU NMS (default) is used as in AlexeyAB's Darknet",
+                     c->cfg->path, e->line, c->sec->name, e->value);
+        kind = DRT_NMS_IOU;
+    }
+    l->nms_kind = (drt_nms_kind)kind;
+    return DRT_OK;
+}
+
 static drt_status parse_yolo(ctx *c, drt_layer *l)
 {
     DRT_TRY(get_int(c, "classes", 20, 1, 100000, &l->classes));
     DRT_TRY(get_int(c, "num", 1, 1, DRT_MAX_ANCHORS, &l->num));
     DRT_TRY(get_float(c, "scale_x_y", 1.f, 0.f, 100.f, &l->scale_x_y));
     DRT_TRY(get_int(c, "new_coords", 0, 0, 1, &l->new_coords));
+    DRT_TRY(get_nms(c, l));
     drt_cfg_entry *e = find(c, "mask");
     if (e) {
         DRT_TRY(get_list(c, e, l->mask, NULL, DRT_MAX_ANCHORS, &l->n_mask));
@@ -299,6 +347,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     l->inputs[0] = c->index - 1;
     l->groups = l->route_groups = 1;
     l->scale_x_y = 1.f;
+    l->beta_nms = .6f;
     *quiet = none;
     if (!strcmp(n, "convolutional") || !strcmp(n, "conv")) {
         l->type = DRT_LAYER_CONV;
@@ -320,7 +369,12 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     if (!strcmp(n, "upsample")) {
         l->type = DRT_LAYER_UPSAMPLE;
         DRT_TRY(get_int(c, "stride", 2, 1, INT_MAX, &l->stride));
-        return require_default(c, "scale", "1");
+        float scale;
+        DRT_TRY(get_float(c, "scale", 1.f, -3.0e38f, 3.0e38f, &scale));
+        if (scale != 1.f)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [upsample] scale=%s: not supported by darkrt (only 1)", c->cfg->path, find(c, "scale")->line,
+                             find(c, "scale")->value);
+        return DRT_OK;
     }
     if (!strcmp(n, "dropout")) {
         l->type = DRT_LAYER_DROPOUT;
@@ -378,12 +432,12 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
         s = drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
         goto fail;
     }
-    ctx c = {.cfg = cfg, .sec = net, .index = -1};
+    ctx c = {.cfg = cfg, .sec = net, .index = -1, .warn = warn};
     if ((s = parse_net(&c, m)) != DRT_OK) goto fail;
     warn_unused(&c, net_training, warn);
     for (int i = 0; i < m->n_layers; i++) {
         const char *const *quiet;
-        c = (ctx){.cfg = cfg, .sec = &cfg->sections[i + 1], .index = i};
+        c = (ctx){.cfg = cfg, .sec = &cfg->sections[i + 1], .index = i, .warn = warn};
         if ((s = parse_layer(&c, &m->layers[i], &quiet)) != DRT_OK) goto fail;
         warn_unused(&c, quiet, warn);
     }

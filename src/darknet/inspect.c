@@ -72,6 +72,11 @@ drt_status drt_model_print(const drt_model *m, FILE *out)
     fprintf(out, "input: %dx%dx%d (batch in file %d), resize %s, batchnorm %s\n", m->width, m->height, m->channels,
             m->batch, m->resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox",
             m->bn == DRT_BN_PJREDDIE ? "pjreddie: sqrt(var) + 1e-6" : "alexeyab: sqrt(var + 1e-5)");
+    float beta;
+    drt_nms_kind nms = drt_detect_model_nms(m, &beta);
+    fprintf(out, "detect: NMS %s", nms == DRT_NMS_IOU ? "IoU (default)" : nms == DRT_NMS_GREEDY ? "DIoU (greedynms)" : "DIoU (diounms)");
+    if (nms == DRT_NMS_DIOU) fprintf(out, " beta_nms %g", beta);
+    fprintf(out, " (%s)\n", m->bn == DRT_BN_PJREDDIE ? "pjreddie's Darknet" : "as AlexeyAB's Darknet runs the cfg");
     fprintf(out, "weights: %s; class names: %d\n", m->has_weights ? "loaded" : "none (all zero)", m->n_names);
     print_heads(m, out);
     fprintf(out, "\n%5s  %-13s %-26s %16s    %-16s %10s %10s\n", "layer", "type", "detail", "input", "output",

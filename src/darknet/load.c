@@ -7,6 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+/* pjreddie's Darknet (Debian's) reads neither letter_box nor nms_kind: it always letterboxes
+ * and suppresses by IoU. --bn pjreddie selects all of its semantics at once. */
+static void pjreddie_semantics(drt_model *m)
+{
+    m->resize = DRT_RESIZE_LETTERBOX;
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].nms_kind = DRT_NMS_IOU;
+}
+
 drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path, const drt_load_opts *opts,
                                   drt_model **model_out)
 {
@@ -29,6 +37,7 @@ drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path
     drt_cfg_release(&cfg);
     if (s != DRT_OK) return s;
     m->bn = o.bn;
+    if (o.bn == DRT_BN_PJREDDIE) pjreddie_semantics(m);
     if (o.width) m->width = o.width;
     if (o.height) m->height = o.height;
     if ((s = drt_model_infer_shapes(m)) != DRT_OK) goto fail;

@@ -233,6 +233,8 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
         l->biases = l->scales = l->rolling_mean = l->rolling_var = l->weights = NULL;
         if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
             BAD("%s: model section: layer %d has an unknown type or activation", path, i);
+        if ((unsigned)l->nms_kind >= DRT_NMS_COUNT || (l->nms_kind == DRT_NMS_DIOU && !(l->beta_nms > 0 && l->beta_nms <= 100)))
+            BAD("%s: model section: layer %d: NMS kind %d, beta_nms %g out of range", path, i, (int)l->nms_kind, l->beta_nms);
     }
     if (r.bad) BAD("%s: model section: truncated in the layers", path);
     if ((s = drt_model_infer_shapes(m)) != DRT_OK) {

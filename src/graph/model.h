@@ -62,6 +62,10 @@ typedef struct drt_layer {
     float anchors[2 * DRT_MAX_ANCHORS];
     float scale_x_y;
     int new_coords;
+    drt_nms_kind nms_kind; /* AlexeyAB's [yolo] nms_kind; the last head's is the model's */
+    float beta_nms;        /* diounms's exponent (AlexeyAB's default 0.6) */
+    /* conv: flipped=1 (AlexeyAB): the file stores the kernel transposed, [c/groups*size*size][filters] */
+    int flipped;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
      * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]). */

@@ -303,11 +303,28 @@ static drt_status add_heads(ix *x)
     return DRT_OK;
 }
 
+/* nms.kind and nms.beta (absent: IoU, as a third-party file's consumer would do). */
+static drt_status read_nms(ix *x)
+{
+    const char *kind = drt_onnx_meta_get(x->mp, "nms.kind"), *beta = drt_onnx_meta_get(x->mp, "nms.beta");
+    int k = kind ? drt_nms_kind_parse(kind) : DRT_NMS_IOU;
+    float b = .6f;
+    if (k < 0) return drt_error(DRT_STATUS_FORMAT, "%s: metadata nms.kind=%s: must be default, greedynms or diounms", x->path, kind);
+    if (beta && (drt_parse_float_list(beta, &b, 1) != 1 || !(b > 0 && b <= 100)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata nms.beta=%s: must be a number in (0, 100]", x->path, beta);
+    for (int i = 0; i < x->m->n_layers; i++) {
+        x->m->layers[i].nms_kind = (drt_nms_kind)k;
+        x->m->layers[i].beta_nms = b;
+    }
+    return DRT_OK;
+}
+
 static drt_status read_metadata(ix *x)
 {
     drt_model *m = x->m;
     const char *resize = drt_onnx_meta_get(x->mp, "input.resize");
     if (resize && strcmp(resize, "stretch") == 0) m->resize = DRT_RESIZE_STRETCH;
+    DRT_TRY(read_nms(x));
     const char *names = drt_onnx_meta_get(x->mp, "class_names");
     if (!names || !names[0]) return DRT_OK;
     int n = 1;

@@ -66,6 +66,12 @@ void drt_onnx_meta_write(ox_graph *g, const drt_model *m, const int *head_layers
     ox_meta(g, "input.scale", "0.00392156862745098");
     ox_meta(g, "input.resize", m->resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox");
     ox_meta(g, "input.pad_value", "0.5");
+    float beta;
+    drt_nms_kind nms = drt_detect_model_nms(m, &beta);
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.9g", beta);
+    ox_meta(g, "nms.kind", drt_nms_kind_name(nms));
+    ox_meta(g, "nms.beta", buf);
     ox_meta(g, "bn.formula", m->bn == DRT_BN_PJREDDIE ? "pjreddie" : "alexeyab");
     ox_meta(g, "bn.folded", folded ? "1" : "0");
     size_t cap = (size_t)n_heads * 12 + 1;

@@ -11,6 +11,8 @@
  *   input.scale               0.00392156862745098 (pixel / 255)
  *   input.resize              letterbox | stretch (letterbox keeps the aspect ratio)
  *   input.pad_value           0.5 (letterbox borders)
+ *   nms.kind                  default (IoU) | greedynms | diounms (AlexeyAB's, DIoU): the model's NMS
+ *   nms.beta                  diounms's exponent (beta_nms)
  *   bn.formula                alexeyab | pjreddie (the Darknet fork's batchnorm the weights were made for)
  *   bn.folded                 1 when batchnorm was folded into the conv weights, else 0
  *   yolo.heads                head0,head1,... (graph output names in head order)

@@ -27,6 +27,9 @@ drt_status drt_detect_check(const drt_engine *e, int n, const drt_detect_opts *o
         (unsigned)o->nms_place > DRT_STAGE_DEVICE)
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: stage places %d/%d/%d: each must be host (0) or device (1)",
                          (int)o->pre, (int)o->decode, (int)o->nms_place);
+    if ((unsigned)o->nms_kind >= DRT_NMS_COUNT || !(o->beta_nms > 0 && o->beta_nms <= 100))
+        return drt_error(DRT_STATUS_INVALID_ARG, "detect: NMS kind %d, beta_nms %g: must be 0..%d and in (0, 100]",
+                         (int)o->nms_kind, o->beta_nms, DRT_NMS_COUNT - 1);
     int on_device = o->pre == DRT_STAGE_DEVICE || o->decode == DRT_STAGE_DEVICE || o->nms_place == DRT_STAGE_DEVICE;
     if (on_device && !e->backend->stages)
         return drt_error(DRT_STATUS_UNSUPPORTED,
@@ -74,12 +77,21 @@ static drt_status preprocess(drt_engine *e, const drt_image *const *images, int 
     return DRT_OK;
 }
 
+/* The device runs IoU NMS only; the DIoU kinds stay on the host. */
+static int nms_on_device(const drt_detect_opts *o)
+{
+    return o->nms_place == DRT_STAGE_DEVICE && o->nms_kind == DRT_NMS_IOU;
+}
+
 /* What the device left to the host for item i (see drt_device_stages.decode), then detections. */
 static drt_status finish_item(const drt_engine *e, int i, int w, int h, const drt_detect_opts *o, int host,
                               drt_candidates *c, drt_detections **out)
 {
     if (host == 1) return drt_detect_decode(e, i, w, h, o, out);
-    if (host == 2 || o->nms_place == DRT_STAGE_HOST) drt_nms_per_class(c, o->nms);
+    if (host == 2 || !nms_on_device(o)) {
+        drt_nms_rule rule = drt_nms_rule_of(o, w, h);
+        drt_nms_per_class(c, &rule);
+    }
     return drt_detections_from_candidates(c, w, h, out);
 }
 
@@ -99,7 +111,7 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     drt_status s = host && cands ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
     double t0 = now_ms();
     if (s == DRT_OK)
-        s = e->backend->stages->decode(e, n, img_wh, o, o->nms_place == DRT_STAGE_DEVICE, cands, host);
+        s = e->backend->stages->decode(e, n, img_wh, o, nms_on_device(o), cands, host);
     double shared = (now_ms() - t0) / n; /* the device decodes the batch at once */
     for (int i = 0; s == DRT_OK && i < n; i++) {
         double t1 = now_ms();

@@ -10,7 +10,29 @@ drt_detect_opts drt_detect_opts_default(void)
 {
     return (drt_detect_opts){.size = sizeof(drt_detect_opts), .thresh = .25f, .nms = .45f,
                              .resize = DRT_RESIZE_LETTERBOX, .pre = DRT_STAGE_HOST, .decode = DRT_STAGE_HOST,
-                             .nms_place = DRT_STAGE_HOST};
+                             .nms_place = DRT_STAGE_HOST, .nms_kind = DRT_NMS_IOU, .beta_nms = .6f};
+}
+
+drt_detect_opts drt_detect_opts_for_model(const drt_model *model)
+{
+    drt_detect_opts o = drt_detect_opts_default();
+    o.resize = drt_detect_model_resize(model);
+    o.nms_kind = drt_detect_model_nms(model, &o.beta_nms);
+    return o;
+}
+
+drt_nms_kind drt_detect_model_nms(const drt_model *model, float *beta_out)
+{
+    drt_nms_kind kind = DRT_NMS_IOU;
+    float beta = .6f;
+    for (int i = 0; model && i < model->n_layers; i++) {
+        const drt_layer *l = &model->layers[i];
+        if (l->type != DRT_LAYER_YOLO) continue; /* AlexeyAB's test_detector: the last head's */
+        kind = (unsigned)l->nms_kind < DRT_NMS_COUNT ? l->nms_kind : DRT_NMS_IOU;
+        beta = l->beta_nms > 0 ? l->beta_nms : .6f; /* a model made without a cfg says nothing */
+    }
+    if (beta_out) *beta_out = beta;
+    return kind;
 }
 
 int drt_detect_parse_pre(const char *word, drt_detect_opts *opts)
@@ -103,7 +125,8 @@ drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h
             s = drt_yolo_decode_head(&hd, e->model->width, e->model->height, img_w, img_h, o.resize, o.thresh, &c);
     }
     if (s == DRT_OK) {
-        drt_nms_per_class(&c, o.nms);
+        drt_nms_rule rule = drt_nms_rule_of(&o, img_w, img_h);
+        drt_nms_per_class(&c, &rule);
         s = drt_detections_from_candidates(&c, img_w, img_h, dets_out);
     }
     free(c.items);

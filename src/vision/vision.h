@@ -109,10 +109,21 @@ typedef struct drt_candidates {
 drt_status drt_yolo_decode_head(const drt_yolo_head *head, int net_w, int net_h, int img_w,
                                 int img_h, drt_resize resize, float thresh, drt_candidates *out);
 
-/* Per-class greedy NMS with Darknet's do_nms_sort semantics (sort by score, drop a box whose
- * IoU with a kept higher one exceeds nms); keeps survivors in c, sorted by score. Equal scores
- * go by id, so the result does not depend on the candidates' order (the GPU's is another). */
-void drt_nms_per_class(drt_candidates *c, float nms);
+/* What NMS compares: the kind, its threshold and exponent, and the image size (DIoU works on
+ * image-relative boxes, as Darknet's). */
+typedef struct drt_nms_rule {
+    drt_nms_kind kind;
+    float thresh, beta;
+    float img_w, img_h;
+} drt_nms_rule;
+
+drt_nms_rule drt_nms_rule_of(const drt_detect_opts *o, int img_w, int img_h);
+
+/* Per-class greedy NMS with Darknet's do_nms_sort / AlexeyAB's diounms_sort semantics (sort by
+ * score, drop a box whose overlap with a kept higher one exceeds the threshold); keeps survivors
+ * in c, sorted by score. Equal scores go by id, so the result does not depend on the candidates'
+ * order (the GPU's is another). */
+void drt_nms_per_class(drt_candidates *c, const drt_nms_rule *rule);
 
 float drt_box_iou(float ax1, float ay1, float ax2, float ay2, float bx1, float by1, float bx2,
                   float by2);

@@ -25,9 +25,10 @@ assert names == ["ref", "cpu-fp32", "cuda-fp16"], names
 assert r["reference"] == "ref" and r["input"] == {"width": 320, "height": 320}
 ref = r["engines"][0]
 assert ref["available"] and not ref["failed"], ref
-# Debian's Darknet finds a dog at 61% on dog.jpg with this model (issue 4).
+# AlexeyAB's Darknet finds a dog at 65% on dog.jpg with this model (stretch, greedynms: tests/cli/alexeyab.sh;
+# Debian's finds it at 61% with letterbox and IoU NMS, darkrt's --bn pjreddie).
 dogs = [d for d in ref["images"][0]["detections"] if d["label"] == "dog"]
-assert dogs and abs(dogs[0]["score"] - 0.61) < 0.02, dogs
+assert dogs and abs(dogs[0]["score"] - 0.65) < 0.02, dogs
 for e in r["engines"]:
     if e["failed"]:
         assert e["reason"], e   # a failed engine says why; its numbers are absent

@@ -9,9 +9,17 @@ M=("$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" --device ref)
 PY=python3
 
 # One image, no -o: bboxes.png in the working directory, a Darknet-like summary on stdout.
+# The cfg's semantics by default (AlexeyAB's Darknet: stretch, greedynms), pjreddie's on request.
 out=$(cd "$TMP" && "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" 2>"$TMP/err"); rc=$?
 [ $rc -eq 0 ] || fail "dog: exit $rc: $(cat "$TMP/err")"
-grep -q '^  dog: 61%' <<<"$out" && ok "dog at 61% as Darknet reports" || fail "no 'dog: 61%' line: $out"
+grep -q '^  dog: 65%' <<<"$out" && ok "dog at 65% as AlexeyAB's Darknet reports" || fail "no 'dog: 65%' line: $out"
+pj=$(cd "$TMP" && "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --bn pjreddie -o "$TMP/pj.png" 2>&1)
+grep -q '^  dog: 61%' <<<"$pj" && ok "--bn pjreddie: dog at 61% as Debian's Darknet reports" || fail "--bn pjreddie: $pj"
+ov=$("$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --resize letterbox --nms-kind default -o "$TMP/ov.png" 2>&1)
+grep -q "note: --resize letterbox overrides the model's stretch" <<<"$ov" &&
+    grep -q "note: --nms-kind default overrides the model's greedynms" <<<"$ov" && grep -q '^  dog: 61%' <<<"$ov" &&
+    ok "--resize/--nms-kind say what they override" || fail "overrides: $ov"
+expect_error "unknown nms kind" "nms-kind softnms: unknown value" "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --nms-kind softnms
 grep -q '^  bicycle: ' <<<"$out" && grep -q '^  car: ' <<<"$out" || fail "no bicycle and car: $out"
 $PY - "$TMP/bboxes.png" <<'PY' && ok "bboxes.png is a 768x576 RGB PNG" || fail "bboxes.png missing or wrong"
 import struct, sys

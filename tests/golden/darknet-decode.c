@@ -24,7 +24,7 @@ static drt_detections *decode_darknet_heads(network *net, int img_w, int img_h, 
         if (drt_yolo_decode_head(&h, net->w, net->h, img_w, img_h, DRT_RESIZE_LETTERBOX, thresh, &c) != DRT_OK)
             printf("FAIL decode: %s\n", drt_last_error());
     }
-    drt_nms_per_class(&c, nms);
+    drt_nms_per_class(&c, &(drt_nms_rule){DRT_NMS_IOU, nms, .6f, (float)img_w, (float)img_h});
     drt_detections *d = NULL;
     drt_detections_from_candidates(&c, img_w, img_h, &d);
     free(c.items);

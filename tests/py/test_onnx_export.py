@@ -99,10 +99,15 @@ def metadata():
         t.check(meta.get(key + "new_coords") == y.get("new_coords", "0"), key + "new_coords")
     net = secs[0]
     t.check(meta.get("input.width") == net["width"] and meta.get("input.height") == net["height"], "input size")
-    for k, v in {"input.name": "images", "input.layout": "NCHW", "input.color": "RGB", "input.resize": "letterbox",
-                 "input.pad_value": "0.5", "bn.formula": "alexeyab", "bn.folded": "0"}.items():
+    # AlexeyAB's detector: letterbox only with [net] letter_box=1; the last [yolo]'s nms_kind.
+    resize = "letterbox" if int(net.get("letter_box", "0")) else "stretch"
+    kind = yolos[-1].get("nms_kind", "default")
+    for k, v in {"input.name": "images", "input.layout": "NCHW", "input.color": "RGB", "input.resize": resize,
+                 "input.pad_value": "0.5", "bn.formula": "alexeyab", "bn.folded": "0", "nms.kind": kind}.items():
         t.check(meta.get(k) == v, "metadata %s=%s, want %s" % (k, meta.get(k), v))
     t.check(abs(float(meta.get("input.scale", 0)) - 1 / 255) < 1e-12, "input.scale")
+    beta = float(yolos[-1].get("beta_nms", "0.6"))
+    t.check(abs(float(meta.get("nms.beta", "nan")) - beta) < 1e-6, "nms.beta=%s, want %g" % (meta.get("nms.beta"), beta))
     want = [n.strip() for n in open(names) if n.strip()]
     t.check(meta.get("class_names", "").split("\n") == want, "class_names: %d names, want %d" % (len(meta.get("class_names", "").split("\n")), len(want)))
     print("metadata_props match the cfg's [yolo] sections and coco.names")

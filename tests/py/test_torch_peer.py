@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The PyTorch peer's whole pipeline (stb decoding, Darknet's letterbox, torch_darknet forward, YOLO
+"""The PyTorch peer's whole pipeline (stb decoding, the cfg's letterbox or stretch, torch_darknet forward, YOLO
 decode and NMS in numpy: bench/peers/) and darkrt's (decoding, letterbox, reference engine, decode,
 NMS) find the same boxes on a lossless image: `darkrt compare --peer-json` reports every box matched,
 IoU 1 and scores within 1e-4. Two independent implementations of Darknet's pre- and postprocessing

@@ -202,16 +202,68 @@ static void errors(void)
     expect_error("e12.cfg", NET "[route]\nlayers=0,,1\n", "e12.cfg:6 [route] layers=0,,1: must be a list of integers");
     expect_error("e13.cfg", NET "[net]\n", "e13.cfg:5 [net]: only the first section may be [net]");
     expect_error("e14.cfg", NET "[upsample]\nscale=2\n", "e14.cfg:6 [upsample] scale=2: not supported by darkrt (only 1)");
-    expect_error("e15.cfg", NET "[maxpool]\nsize=2\nstride=2\nstride_x=1\n", "e15.cfg:8 [maxpool] stride_x=1: not supported");
+    expect_error("e15.cfg", NET "[maxpool]\nsize=2\nstride=2\nstride_x=1\n",
+                 "e15.cfg:8 [maxpool] stride_x=1: not supported by darkrt (stride_x and stride_y must both equal stride=2)");
+    expect_error("e20.cfg", NET "[convolutional]\ndontload=1\n", "e20.cfg:6 [convolutional] dontload=1: not supported by "
+                 "darkrt (AlexeyAB's Darknet skips this layer's parameters and runs it with its random initial values; use 0)");
+    expect_error("e21.cfg", NET "[convolutional]\ndontloadscales=1\n", "e21.cfg:6 [convolutional] dontloadscales=1: not supported");
+    expect_error("e22.cfg", NET "[convolutional]\nflipped=2\n", "e22.cfg:6 [convolutional] flipped=2: must be 0..1");
+    expect_error("e23.cfg", NET "[yolo]\nbeta_nms=0\n", "e23.cfg:6 [yolo] beta_nms=0: must be in [1e-06, 100]");
     expect_error("e16.cfg", "[net]\nwidth=416\nheight=0\nchannels=3\n[maxpool]\n", "e16.cfg:3 [net] height=0: must be 1..65536");
     expect_error("e17.cfg", "[net]\nwidth=416\nheight=416\nchannels=3\n", "e17.cfg:1 [net]: no layers follow");
     expect_error("e18.cfg", NET "[yolo]\nnum=33\n", "e18.cfg:6 [yolo] num=33: must be 1..32");
     expect_error("e19.cfg", NET "[yolo]\nnum=1\nanchors=10,-13\n", "e19.cfg:7 [yolo] anchors=10,-13: anchors must be > 0");
 }
 
+/* What AlexeyAB's test_detector takes from the cfg: letter_box, and the last [yolo]'s nms_kind
+ * and beta_nms (parser.c parse_yolo: unknown kinds mean default). */
+static void detect_semantics(void)
+{
+    const char *yolo = "[convolutional]\nfilters=18\n[yolo]\nmask=0,1,2\nanchors=1,1,2,2,3,3\nnum=3\nclasses=1\n";
+    const char *yolo2 = "[route]\nlayers=0\n[yolo]\nmask=0,1,2\nanchors=1,1,2,2,3,3\nnum=3\nclasses=1\n";
+    char text[1024];
+    snprintf(text, sizeof text, NET "%s%snms_kind=diounms\nbeta_nms=0.7\n", yolo, yolo2);
+    drt_model *m = load("sem1.cfg", text, 1);
+    float beta = 0;
+    if (m) {
+        CHECK(m->resize == DRT_RESIZE_STRETCH); /* no letter_box: AlexeyAB stretches */
+        CHECK(drt_detect_model_nms(m, &beta) == DRT_NMS_DIOU && beta == .7f);
+        CHECK(m->layers[1].nms_kind == DRT_NMS_IOU && m->layers[1].beta_nms == .6f);
+        drt_detect_opts o = drt_detect_opts_for_model(m);
+        CHECK(o.resize == DRT_RESIZE_STRETCH && o.nms_kind == DRT_NMS_DIOU && o.beta_nms == .7f);
+        drt_model_free(m);
+    }
+    snprintf(text, sizeof text, "[net]\nwidth=416\nheight=416\nchannels=3\nletter_box=1\n%snms_kind=greedynms\n", yolo);
+    if ((m = load("sem2.cfg", text, 1))) {
+        CHECK(m->resize == DRT_RESIZE_LETTERBOX && drt_detect_model_nms(m, NULL) == DRT_NMS_GREEDY);
+        drt_model_free(m);
+    }
+    /* pjreddie's Darknet reads neither: --bn pjreddie takes its semantics whole. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/sem2.cfg", dir);
+    drt_load_opts o = drt_load_opts_default();
+    o.bn = DRT_BN_PJREDDIE;
+    if (drt_model_load_darknet(path, NULL, &o, &m) == DRT_OK) {
+        CHECK(m->resize == DRT_RESIZE_LETTERBOX && drt_detect_model_nms(m, NULL) == DRT_NMS_IOU);
+        drt_model_free(m);
+    } else CHECK(!"--bn pjreddie load");
+    char err[600];
+    snprintf(text, sizeof text, NET "%snms_kind=softnms\n", yolo);
+    if ((m = load_capture("sem3.cfg", text, 1, err, sizeof err))) {
+        CHECK(drt_detect_model_nms(m, NULL) == DRT_NMS_IOU);
+        CHECK(strstr(err, "nms_kind=softnms: unknown, IoU NMS (default) is used as in AlexeyAB's Darknet") != NULL);
+        drt_model_free(m);
+    }
+    if ((m = load("sem4.cfg", NET "[upsample]\nscale=1.0\n[convolutional]\nflipped=1\nstride=2\nstride_x=2\n", 1))) {
+        CHECK(m->layers[1].flipped == 1); /* scale=1.0 is 1 */
+        drt_model_free(m);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+    detect_semantics();
     defaults_and_padding();
     pooling_and_routing();
     yolo_heads();
