@@ -79,6 +79,13 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a
 
 tests: $(TEST_BINS)
 
+# tests/alexeyab/*.c link AlexeyAB's Darknet, built (and cached) at test time by scripts/alexeyab-build.sh:
+# tests/cli/alexeyab.sh makes them with AB_DIR set to its directory.
+$(BUILD)/tests/alexeyab/%: tests/alexeyab/%.c $(BUILD)/libdarkrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -Wno-unused-parameter -I$(AB_DIR)/include -o $@ $< $(BUILD)/libdarkrt.a \
+	  $(LDFLAGS) -L$(AB_DIR) -Wl,-rpath,$(AB_DIR) -ldarknet $(LDLIBS)
+
 deps:
 	@bash scripts/deps.sh
 

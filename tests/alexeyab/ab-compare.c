@@ -1,0 +1,361 @@
+/* darkrt against AlexeyAB's Darknet (libdarknet.so from scripts/alexeyab-build.sh), one cfg a run:
+ *   ab-compare heads CFG SIZE SEED DIR
+ *     darkrt synthesises weights for CFG at SIZE x SIZE; AlexeyAB parses the same cfg and loads
+ *     them: every parameter it holds must equal darkrt's, and their count the file's (it reads
+ *     every byte, in darkrt's order). Then the same random input through both: every tensor that
+ *     enters a [yolo] layer within TOL x max|value| (TOL: 1e-4, or the 6th argument).
+ *   ab-compare detect CFG WEIGHTS IMAGE... DIR
+ *     darkrt decodes each image and writes it as PNG; both sides read that PNG (same pixels) and
+ *     detect with the cfg's own settings (AlexeyAB's test_detector: letter_box, nms_kind,
+ *     beta_nms, thresh 0.25, nms 0.45). Every box equal: same class, IoU >= 0.999, score +- 1e-4.
+ * Prints one line per check ("ok" or "FAIL"); exits 0, 1 (a difference), 77 (darkrt refuses
+ * the cfg: the reason is the last line) or 3 (AlexeyAB cannot run it). */
+#include "darknet.h"
+/* Exported by libdarknet.so but declared in its src/ headers only. */
+network parse_network_cfg_custom(char *filename, int batch, int time_steps);
+void load_weights(network *net, char *filename);
+image load_image(char *filename, int w, int h, int c);
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "darkrt.h"
+#include "graph/model.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+/* Darknet frees only part of what it allocates: its allocations are not ours to report. */
+#define AB_BEGIN() __lsan_disable()
+#define AB_END() __lsan_enable()
+#else
+#define AB_BEGIN() ((void)0)
+#define AB_END() ((void)0)
+#endif
+
+#define MAX_HEADS 16
+#define MAX_DETS 4096
+
+static int failures;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Copies cfg with [net] batch=1, subdivisions=1 and, when size > 0, width = height = size. */
+static int write_cfg(const char *src, int size, const char *dst)
+{
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    if (!in || !out) {
+        printf("FAIL cannot copy %s to %s\n", src, dst);
+        if (in) fclose(in);
+        if (out) fclose(out);
+        return -1;
+    }
+    char line[8192];
+    int in_net = 0;
+    while (fgets(line, sizeof line, in)) {
+        if (line[0] == '[') in_net = !strncmp(line, "[net]", 5);
+        if (in_net && (!strncmp(line, "batch", 5) || !strncmp(line, "subdivisions", 12)))
+            snprintf(line, sizeof line, "%s=1\n", line[0] == 'b' ? "batch" : "subdivisions");
+        else if (in_net && size > 0 && (!strncmp(line, "width", 5) || !strncmp(line, "height", 6)))
+            snprintf(line, sizeof line, "%s=%d\n", line[0] == 'w' ? "width" : "height", size);
+        fputs(line, out);
+    }
+    fclose(in);
+    return fclose(out) == 0 ? 0 : -1;
+}
+
+/* Deterministic pixels in [0,1) (splitmix64, as `darkrt run --random`). */
+static void random_input(float *x, size_t n, uint64_t state)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        x[i] = (float)((z ^ (z >> 31)) >> 40) * (1.f / 16777216.f);
+    }
+}
+
+static int same(const char *what, int i, const float *ab, const float *rt, size_t n)
+{
+    if (!n) return 1;
+    if (!ab || !rt || memcmp(ab, rt, n * sizeof(float)) != 0) {
+        printf("FAIL layout: layer %d %s: AlexeyAB's values differ from darkrt's\n", i, what);
+        failures++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Every parameter AlexeyAB loaded equals darkrt's; their count is the file's. */
+static void check_layout(network *net, const drt_model *m)
+{
+    size_t ab_floats = 0;
+    for (int i = 0; i < net->n && i < m->n_layers; i++) {
+        layer *l = &net->layers[i];
+        const drt_layer *d = &m->layers[i];
+        if (l->type != CONVOLUTIONAL) continue;
+        size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
+        ab_floats += n + 3 * bn + (size_t)l->nweights;
+        if (d->type != DRT_LAYER_CONV) {
+            printf("FAIL layout: layer %d is a conv in AlexeyAB's Darknet, not in darkrt\n", i);
+            failures++;
+            continue;
+        }
+        if (same("biases", i, l->biases, d->biases, n) && same("scales", i, l->scales, d->scales, bn) &&
+            same("rolling_mean", i, l->rolling_mean, d->rolling_mean, bn))
+            if (same("rolling_variance", i, l->rolling_variance, d->rolling_var, bn))
+                same("weights", i, l->weights, d->weights, (size_t)l->nweights);
+    }
+    int ok = net->n == m->n_layers && ab_floats == m->n_params;
+    printf("%s layout: %d layers, AlexeyAB reads %zu floats, darkrt wrote %zu\n", ok ? "ok  " : "FAIL", net->n,
+           ab_floats, m->n_params);
+    failures += !ok;
+}
+
+typedef struct heads {
+    int n;
+    float *data[MAX_HEADS];
+    size_t size[MAX_HEADS];
+} heads;
+
+static int is_head(LAYER_TYPE t) { return t == YOLO || t == GAUSSIAN_YOLO || t == REGION; }
+
+static void ab_heads(network *net, float *input, heads *hs)
+{
+    AB_BEGIN();
+    network_predict_ptr(net, input);
+    AB_END();
+    for (int i = 1; i < net->n && hs->n < MAX_HEADS; i++) {
+        if (!is_head(net->layers[i].type)) continue;
+        const layer *p = &net->layers[i - 1];
+        hs->size[hs->n] = (size_t)p->outputs;
+        hs->data[hs->n++] = p->output;
+    }
+}
+
+static void compare_heads(const char *name, const heads *ab, drt_engine *e, double tol)
+{
+    int n = drt_engine_num_heads(e);
+    if (n != ab->n || n == 0) {
+        printf("FAIL heads: AlexeyAB has %d, darkrt %d\n", ab->n, n);
+        failures++;
+        return;
+    }
+    for (int k = 0; k < n; k++) {
+        const float *d;
+        drt_tensor_desc td;
+        drt_engine_head(e, k, &d, &td);
+        size_t size = (size_t)td.c * td.h * td.w;
+        if (size != ab->size[k]) {
+            printf("FAIL heads: head %d has %zu values in AlexeyAB's Darknet, %zu in darkrt\n", k, ab->size[k], size);
+            failures++;
+            continue;
+        }
+        double max_diff = 0, max_abs = 0;
+        for (size_t i = 0; i < size; i++) {
+            double a = ab->data[k][i], diff = fabs(a - d[i]);
+            if (!(diff <= max_diff)) max_diff = diff; /* NaN propagates */
+            if (fabs(a) > max_abs) max_abs = fabs(a);
+        }
+        double ratio = max_abs > 0 ? max_diff / max_abs : max_diff;
+        int ok = ratio <= tol && max_abs > 0;
+        printf("%s heads: %s head %d (%dx%dx%d): max|diff| %.3g, max|value| %.4g, ratio %.3g (limit %.0e)\n",
+               ok ? "ok  " : "FAIL", name, k, td.c, td.h, td.w, max_diff, max_abs, ratio, tol);
+        failures += !ok;
+    }
+}
+
+static drt_status ref_engine(const drt_model *m, drt_engine **e)
+{
+    drt_engine_opts eo = drt_engine_opts_default();
+    eo.device = DRT_DEVICE_REF;
+    return drt_engine_create(m, &eo, e);
+}
+
+static int refused(const char *what)
+{
+    printf("darkrt refuses %s: %s\n", what, drt_last_error());
+    return 77;
+}
+
+static int run_heads(const char *src, int size, int seed, const char *dir, double tol)
+{
+    char cfg[4096], weights[4096];
+    const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+    snprintf(cfg, sizeof cfg, "%s/%s", dir, base);
+    snprintf(weights, sizeof weights, "%s/%s.weights", dir, base);
+    if (write_cfg(src, size, cfg) != 0) return 1;
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m = NULL, *loaded = NULL;
+    drt_engine *e = NULL;
+    double t0 = now_s();
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) return refused(base);
+    if (drt_model_synth_weights(m, (uint64_t)seed) != DRT_OK || drt_model_save_weights(m, weights) != DRT_OK ||
+        drt_model_load_darknet(cfg, weights, &lo, &loaded) != DRT_OK) {
+        printf("FAIL %s: %s\n", base, drt_last_error());
+        drt_model_free(m);
+        return 1;
+    }
+    drt_model_free(m);
+    if (ref_engine(loaded, &e) != DRT_OK) {
+        drt_model_free(loaded);
+        return refused(base);
+    }
+    AB_BEGIN();
+    network net = parse_network_cfg_custom(cfg, 1, 1);
+    load_weights(&net, weights);
+    AB_END();
+    check_layout(&net, loaded);
+    size_t n = (size_t)net.w * net.h * net.c;
+    float *x = malloc(n * sizeof *x);
+    random_input(x, n, (uint64_t)seed);
+    heads ab = {0};
+    ab_heads(&net, x, &ab);
+    double t1 = now_s();
+    if (drt_engine_run(e, x, 1) != DRT_OK) {
+        printf("FAIL %s: darkrt run: %s\n", base, drt_last_error());
+        failures++;
+    } else {
+        compare_heads(base, &ab, e, tol);
+    }
+    printf("time: %s %dx%d: AlexeyAB %.2f s, darkrt ref %.2f s\n", base, size, size, t1 - t0, now_s() - t1);
+    free(x);
+    drt_engine_free(e);
+    drt_model_free(loaded);
+    return failures ? 1 : 0;
+}
+
+typedef struct box_pair {
+    int class_id;
+    float score, x1, y1, x2, y2;
+    int matched;
+} box_pair;
+
+/* AlexeyAB's test_detector on a decoded image: its resize, predict, get_network_boxes, and the
+ * NMS of the last detection layer; boxes above thresh in pixels, as it draws them. */
+static int ab_detect(network *net, const char *png, int letter, box_pair *out, int max)
+{
+    AB_BEGIN();
+    image im = load_image((char *)png, 0, 0, net->c);
+    image sized = letter ? letterbox_image(im, net->w, net->h) : resize_image(im, net->w, net->h);
+    layer l = net->layers[net->n - 1];
+    for (int k = 0; k < net->n; k++)
+        if (is_head(net->layers[k].type)) l = net->layers[k];
+    network_predict_ptr(net, sized.data);
+    int n = 0, count = 0;
+    detection *dets = get_network_boxes(net, im.w, im.h, .25f, .5f, 0, 1, &n, letter);
+    if (l.nms_kind == DEFAULT_NMS) do_nms_sort(dets, n, l.classes, .45f);
+    else diounms_sort(dets, n, l.classes, .45f, l.nms_kind, l.beta_nms);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < l.classes && count < max; j++) {
+            if (!(dets[i].prob[j] > .25f)) continue;
+            box b = dets[i].bbox;
+            out[count++] = (box_pair){j, dets[i].prob[j], (b.x - b.w / 2) * im.w, (b.y - b.h / 2) * im.h,
+                                      (b.x + b.w / 2) * im.w, (b.y + b.h / 2) * im.h, 0};
+        }
+    free_detections(dets, n);
+    free_image(sized);
+    free_image(im);
+    AB_END();
+    return count;
+}
+
+static float clampf(float v, float hi) { return v < 0 ? 0 : v > hi ? hi : v; }
+
+/* Every AlexeyAB box has its darkrt twin and nothing is left over. */
+static void match(const char *name, box_pair *ab, int n_ab, const drt_detections *d, int img_w, int img_h)
+{
+    int matched = 0;
+    float worst_iou = 1, worst_score = 0;
+    for (int i = 0; i < n_ab; i++) {
+        box_pair *a = &ab[i];
+        float x1 = clampf(a->x1, (float)img_w), y1 = clampf(a->y1, (float)img_h);
+        float x2 = clampf(a->x2, (float)img_w), y2 = clampf(a->y2, (float)img_h);
+        int best = -1;
+        float best_iou = 0;
+        for (int k = 0; k < d->count; k++) {
+            const drt_detection *r = &d->items[k];
+            if (r->class_id != a->class_id) continue;
+            float iw = fminf(x2, r->x2) - fmaxf(x1, r->x1), ih = fminf(y2, r->y2) - fmaxf(y1, r->y1);
+            float inter = iw > 0 && ih > 0 ? iw * ih : 0;
+            float uni = (x2 - x1) * (y2 - y1) + (r->x2 - r->x1) * (r->y2 - r->y1) - inter;
+            float iou = uni > 0 ? inter / uni : (x1 == r->x1 && y1 == r->y1 && x2 == r->x2 && y2 == r->y2);
+            if (iou > best_iou) best_iou = iou, best = k;
+        }
+        if (best < 0 || best_iou < .999f || fabsf(d->items[best].score - a->score) > 1e-4f) {
+            printf("FAIL detect: %s: AlexeyAB's class %d score %.5f box %.1f,%.1f,%.1f,%.1f has no twin in darkrt "
+                   "(best IoU %.4f)\n", name, a->class_id, a->score, x1, y1, x2, y2, best_iou);
+            failures++;
+            continue;
+        }
+        matched++;
+        worst_iou = fminf(worst_iou, best_iou);
+        worst_score = fmaxf(worst_score, fabsf(d->items[best].score - a->score));
+    }
+    int ok = matched == n_ab && d->count == n_ab;
+    printf("%s detect: %s: AlexeyAB %d boxes, darkrt %d, matched %d, min IoU %.5f, max score diff %.2g\n",
+           ok ? "ok  " : "FAIL", name, n_ab, d->count, matched, worst_iou, worst_score);
+    failures += !ok && matched == n_ab; /* each unmatched box counted above */
+}
+
+static void detect_image(network *net, drt_engine *e, const char *path, const char *dir, int letter,
+                         const drt_detect_opts *o)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char png[4096];
+    snprintf(png, sizeof png, "%s/%s.png", dir, base);
+    drt_image *decoded = NULL, *im = NULL;
+    drt_detections *d = NULL;
+    if (drt_image_load(path, &decoded) != DRT_OK || drt_image_save_png(decoded, png) != DRT_OK ||
+        drt_image_load(png, &im) != DRT_OK || drt_detect_image(e, im, o, &d, NULL) != DRT_OK) {
+        printf("FAIL detect: %s: %s\n", base, drt_last_error());
+        failures++;
+    } else {
+        box_pair ab[MAX_DETS];
+        int n = ab_detect(net, png, letter, ab, MAX_DETS);
+        match(base, ab, n, d, im->w, im->h);
+    }
+    drt_detections_free(d);
+    drt_image_free(im);
+    drt_image_free(decoded);
+}
+
+static int run_detect(const char *cfg, const char *weights, char **images, int n, const char *dir)
+{
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m = NULL;
+    drt_engine *e = NULL;
+    if (drt_model_load_darknet(cfg, weights, &lo, &m) != DRT_OK || ref_engine(m, &e) != DRT_OK) {
+        drt_model_free(m);
+        return refused(cfg);
+    }
+    drt_detect_opts o = drt_detect_opts_for_model(m);
+    printf("darkrt: resize %s, NMS %s beta %g\n", o.resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox",
+           drt_nms_kind_name(o.nms_kind), o.beta_nms);
+    AB_BEGIN();
+    network *net = load_network_custom((char *)cfg, (char *)weights, 0, 1); /* as test_detector: bn fused */
+    AB_END();
+    for (int i = 0; i < n; i++) detect_image(net, e, images[i], dir, net->letter_box, &o);
+    drt_engine_free(e);
+    drt_model_free(m);
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 6 && !strcmp(argv[1], "heads"))
+        return run_heads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], argc > 6 ? atof(argv[6]) : 1e-4);
+    if (argc >= 5 && !strcmp(argv[1], "detect")) return run_detect(argv[2], argv[3], argv + 4, argc - 5, argv[argc - 1]);
+    fprintf(stderr, "usage: ab-compare heads CFG SIZE SEED DIR [TOL] | detect CFG WEIGHTS IMAGE... DIR\n");
+    return 2;
+}
