@@ -56,7 +56,7 @@ static drt_status detect_all(const coco_args *a, const drt_coco_set *set, drt_co
     int n_classes = 0;
     drt_status s = cli_eval_open_engine(&a->c, a->engine, &model, &engine);
     if (s == DRT_OK) s = drt_coco_class_map(model, set->cat_ids, set->cat_names, set->n_cats, &map, &n_classes);
-    drt_detect_opts dopts = drt_detect_opts_default();
+    drt_detect_opts dopts = drt_detect_opts_for_model(model); /* as the cfg asks */
     dopts.thresh = a->thresh_given ? a->c.thresh : 0.001f;
     dopts.nms = a->c.nms;
     for (int i = 0; s == DRT_OK && i < set->n_images; i++) {

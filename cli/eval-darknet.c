@@ -73,7 +73,7 @@ static drt_status from_results(const dn_args *a, char **paths, int n, drt_dn_map
 static drt_status from_engine(const dn_args *a, const drt_model *model, drt_engine *engine, char **paths, int n,
                               drt_dn_map *map, int *missing)
 {
-    drt_detect_opts dopts = drt_detect_opts_default();
+    drt_detect_opts dopts = drt_detect_opts_for_model(model); /* its nms_kind, as validate_detector_map */
     dopts.thresh = 0.005f; /* validate_detector_map's */
     dopts.nms = 0.45f;
     dopts.resize = !strcmp(a->resize, "letterbox") ? DRT_RESIZE_LETTERBOX : !strcmp(a->resize, "stretch")

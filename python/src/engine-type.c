@@ -110,10 +110,9 @@ static int detect_opts(drtpy_engine *self, float thresh, float nms, drt_detect_o
         drtpy_raise_msg(DRT_STATUS_INVALID_ARG, "detect: thresh %g, nms %g: must be in [0, 1]", thresh, nms);
         return -1;
     }
-    *o = drt_detect_opts_default();
+    *o = drt_detect_opts_for_model(m); /* resize and NMS kind as the cfg asks */
     o->thresh = thresh;
     o->nms = nms;
-    o->resize = drt_detect_model_resize(m);
     return 0;
 }
 
