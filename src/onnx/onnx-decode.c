@@ -219,6 +219,10 @@ drt_status drt_onnx_emit_decode(ox_graph *g, const drt_model *m, const int *head
     if (!(o->decode_thresh >= 0 && o->decode_thresh < 1) || !(o->decode_nms > 0 && o->decode_nms <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "export --decode: thresh %g, nms %g: must be in [0, 1) and (0, 1]",
                          o->decode_thresh, o->decode_nms);
+    drt_nms_kind kind = drt_detect_model_nms(m, NULL);
+    if (kind != DRT_NMS_IOU) /* ONNX has no DIoU suppression */
+        drt_warn("%s: export --decode: the graph's NonMaxSuppression is IoU NMS; the cfg asks for nms_kind=%s "
+                 "(DIoU): a box or two may differ from darkrt detect's", src, drt_nms_kind_name(kind));
     dec d = {.g = g};
     const char *xy[DRT_MAX_ANCHORS * 4 + 1] = {0}, *wh[DRT_MAX_ANCHORS * 4 + 1] = {0}, *sc[DRT_MAX_ANCHORS * 4 + 1] = {0};
     int64_t total = 0;

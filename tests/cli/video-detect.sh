@@ -36,7 +36,12 @@ for i, (v, p) in enumerate(zip(lines, pngs)):
     assert v["source"] == v["image"] == sys.argv[3] and v["frame"] == i, v
     assert abs(v["pts"] - i / 5) < 1e-6, (i, v["pts"])
     assert (v["width"], v["height"]) == (p["width"], p["height"]) == (320, 240)
-    assert v["detections"] == p["detections"], (i, v["detections"], p["detections"])
+    # Same boxes; scores may differ in the last printed digit: the video path runs other batch
+    # sizes than the 7 PNGs' one batch, and oneDNN's rounding follows the batch.
+    same = len(v["detections"]) == len(p["detections"]) and all(
+        a["class_id"] == b["class_id"] and abs(a["score"] - b["score"]) < 1e-5 and
+        all(abs(a["box"][k] - b["box"][k]) < 0.02 for k in a["box"]) for a, b in zip(v["detections"], p["detections"]))
+    assert same, (i, v["detections"], p["detections"])
     total += len(v["detections"])
 assert total >= 7, total  # real scenes: something found
 print(total, "detections")
@@ -82,7 +87,11 @@ for path in sys.argv[2:]:
     mine = [l for l in two if l["source"] == alone[0]["source"]]
     assert [l["frame"] for l in mine] == list(range(7)), [l["frame"] for l in mine]
     for a, b in zip(mine, alone):
-        assert a["detections"] == b["detections"] and a["pts"] == b["pts"], (a, b)
+        # Scores may differ in the last printed digit: batches of 3 across sources vs one source's.
+        same = len(a["detections"]) == len(b["detections"]) and all(
+            x["class_id"] == y["class_id"] and abs(x["score"] - y["score"]) < 1e-5 and
+            all(abs(x["box"][k] - y["box"][k]) < 0.02 for k in x["box"]) for x, y in zip(a["detections"], b["detections"]))
+        assert same and a["pts"] == b["pts"], (a, b)
 PY
 for f in clip other; do
     n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/two/$f.mp4" 2>&1)

@@ -2,7 +2,8 @@
 """darkrt convert --decode: the graph passes onnx.checker (full check), and onnxruntime running it on
 Darknet's seven sample images (one batch of seven, and one by one) returns the boxes `darkrt detect`
 finds: same count, same classes, IoU >= 0.99, scores within 1e-4. Pixels come from darkrt's own
-decoder (darkrt.imread), the letterbox from an independent numpy transcription of Darknet's."""
+decoder (darkrt.imread), the resize the cfg asks for (stretch) from an independent numpy transcription
+of Darknet's; darkrt detect with IoU NMS, the graph's NonMaxSuppression (the cfg's greedynms is DIoU)."""
 import json
 import os
 import subprocess
@@ -40,8 +41,9 @@ def convert(out, *flags):
 @pytest.fixture(scope="module")
 def reference():
     out = tempfile.mktemp(suffix=".json")
-    subprocess.run([CLI, "detect", CFG, "-w", WEIGHTS, *IMAGES, "--json", out, "-o", tempfile.mkdtemp()],
-                   check=True, capture_output=True)
+    # The graph's NonMaxSuppression is IoU NMS: darkrt detect with the same (the cfg asks for greedynms).
+    subprocess.run([CLI, "detect", CFG, "-w", WEIGHTS, *IMAGES, "--nms-kind", "default", "--json", out,
+                    "-o", tempfile.mkdtemp()], check=True, capture_output=True)
     with open(out) as f:
         return json.load(f)
 
@@ -52,7 +54,8 @@ def inputs():
     for p in IMAGES:
         rgb = darkrt.imread(p, rgb=True)
         chw = np.ascontiguousarray(rgb.transpose(2, 0, 1)).astype(np.float32) / np.float32(255)
-        images.append(peer_common.letterbox(chw, 320, 320)[0])
+        letter = peer_common.detect_semantics(peer_common.parse_cfg(CFG))[0]  # stretch: no [net] letter_box=1
+        images.append((peer_common.letterbox if letter else peer_common.stretch)(chw, 320, 320)[0])
         sizes.append([rgb.shape[1], rgb.shape[0]])
     return np.stack(images), np.array(sizes, np.float32)
 
