@@ -89,7 +89,7 @@ def test_coco_json_and_labels():
         ann = annotations(tmp)
         res, js, txt = (os.path.join(tmp, n) for n in ("res.json", "dets.json", "labels"))
         run(["detect"] + model() + [os.path.join(SAMPLES, f) for f in IMAGES] +
-            ["--thresh", "0.001", "--coco", ann, "--coco-json", res, "--save-txt", txt, "--save-conf",
+            ["--thresh", "0.001", "--max-det", "0", "--coco", ann, "--coco-json", res, "--save-txt", txt, "--save-conf",
              "--json", js, "-o", os.path.join(tmp, "drawn")])
         results = json.load(open(res))
         assert {r["image_id"] for r in results} <= set(range(100, 107)) and len(results) > 100, len(results)
