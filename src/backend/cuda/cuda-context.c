@@ -17,9 +17,10 @@ void drt_cuda_ctx_free(cu_ctx *c, int n_convs)
         if (c->exec_part[i]) cudaGraphExecDestroy(c->exec_part[i]);
     for (int i = 0; c->plan && i < n_convs; i++) {
         if (c->vpack[i]) cudnnBackendDestroyDescriptor(c->vpack[i]);
-        if (c->plan[i]) cudnnBackendDestroyDescriptor(c->plan[i]);
+        if (c->plan[i] && !c->plan_shared[i]) cudnnBackendDestroyDescriptor(c->plan[i]);
     }
     free(c->plan);
+    free(c->plan_shared);
     free(c->vpack);
     free(c->sig);
     for (int i = 0; c->xdesc && i < n_convs; i++) {
@@ -137,9 +138,11 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         int stored = c->batch == g->max_batch ? g->convs[i].algo_max : -1;
         const cu_conv *cv = &g->convs[i];
+        int fused = g->half && !(legacy && *legacy == '1');
+        if (fused && drt_cuda_fused_share(g, c, i)) continue; /* one plan per distinct problem: loads finalize fewer */
         if (stored >= CU_ALGO_FUSED && cv->json && drt_cuda_fused_from_json(g, c, i, cv->json, cv->json_len, ws_bytes) == DRT_OK)
             continue;
-        if (g->half && !(legacy && *legacy == '1')) {
+        if (fused) {
             if (stored >= CU_ALGO_FUSED && drt_cuda_fused_choose(g, c, i, ws, ws_bytes, stored - CU_ALGO_FUSED) == DRT_OK)
                 continue;
             if (drt_cuda_fused_choose(g, c, i, ws, ws_bytes, -1) == DRT_OK) continue;
@@ -194,7 +197,8 @@ static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
     c->plan = calloc((size_t)n, sizeof *c->plan);
     c->vpack = calloc((size_t)n, sizeof *c->vpack);
     c->sig = calloc((size_t)n * CU_SIG_LEN, sizeof(int));
-    if (!c->xdesc || !c->ydesc || !c->algo || !c->math || !c->plan || !c->vpack || !c->sig)
+    c->plan_shared = calloc((size_t)n, 1);
+    if (!c->xdesc || !c->ydesc || !c->algo || !c->math || !c->plan || !c->vpack || !c->sig || !c->plan_shared)
         return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     DRT_TRY(make_descs(g, c));
     DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));

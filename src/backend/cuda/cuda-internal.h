@@ -86,6 +86,7 @@ typedef struct cu_ctx {
     int *algo, *math;                        /* per conv: legacy algorithm, or CU_ALGO_FUSED + rank */
     cudnnBackendDescriptor_t *plan, *vpack;  /* per conv: fused graph's execution plan (NULL: legacy) */
     int *sig;                                /* per conv: CU_SIG_LEN ints, the fused problem */
+    unsigned char *plan_shared;              /* per conv: plan[i] is an earlier conv's (same problem) */
     size_t ws_needed;
     cudaGraphExec_t exec;         /* the forward with copies in and out */
     cudaGraphExec_t exec_part[3]; /* made on demand, by copies (CU_COPY_IN/OUT bits): none, in, out */
@@ -167,6 +168,10 @@ drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, 
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
+/* Gives conv i the execution plan of an earlier conv that is the same problem (signature: shapes,
+ * strides, alignments, epilogue; the pointers come with each conv's variant pack); 1 if it did.
+ * Records conv i's signature either way. */
+int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int conv);
 /* The chosen execution plan of a conv as cuDNN's JSON (malloc'd; NULL when cuDNN has none), and
  * the plan rebuilt from it (DRT_STATUS_UNSUPPORTED without error text when cuDNN refuses it). */
 drt_status drt_cuda_fused_json(const cu_ctx *c, int conv, char **json_out, size_t *len_out);

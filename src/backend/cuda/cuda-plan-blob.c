@@ -42,6 +42,7 @@ static drt_status collect_json(const cu_engine *g, char **json, size_t *len, siz
     const cu_ctx *c = max_ctx(g);
     *total = 0;
     for (int i = 0; c && i < g->n_convs; i++) {
+        if (c->plan_shared[i]) continue; /* loading shares it again: nothing to store */
         DRT_TRY(drt_cuda_fused_json(c, i, &json[i], &len[i]));
         *total += len[i];
     }

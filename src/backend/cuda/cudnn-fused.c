@@ -221,6 +221,24 @@ static void signature(cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
     memcpy(sig, v, sizeof v);
 }
 
+int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int i)
+{
+    int *sig = c->sig + (size_t)i * CU_SIG_LEN;
+    signature(g, drt_cuda_conv_op(g, i), sig);
+    for (int j = 0; j < i; j++)
+        if (c->plan[j] && !memcmp(c->sig + (size_t)j * CU_SIG_LEN, sig, sizeof(int) * CU_SIG_LEN)) {
+            c->plan[i] = c->plan[j];
+            c->plan_shared[i] = 1;
+            c->algo[i] = c->algo[j];
+            c->math[i] = 0;
+            if (g->verbose)
+                fprintf(stderr, "cuda: conv %d batch %d: fused graph shared with conv %d (same problem)\n", g->convs[i].layer,
+                        c->batch, g->convs[j].layer);
+            return 1;
+        }
+    return 0;
+}
+
 /* Tries the fused graph for conv i at c->batch. want >= 0: that heuristic rank only (from a plan).
  * On success c->plan[i] holds the execution plan, c->algo[i] = CU_ALGO_FUSED + rank. */
 /* cuDNN's first MAX_TRIED engine configurations for a graph, by heuristics mode hm; returns
@@ -371,8 +389,6 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
         cudnnBackendDestroyDescriptor(plan);
         return DRT_STATUS_UNSUPPORTED;
     }
-    const cu_op *op = drt_cuda_conv_op(g, i);
-    signature(g, op, c->sig + (size_t)i * CU_SIG_LEN);
     c->plan[i] = plan;
     c->algo[i] = g->convs[i].algo_max;
     c->math[i] = 0;
