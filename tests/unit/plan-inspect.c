@@ -72,9 +72,10 @@ static int same_layers(const drt_model *a, const drt_model *b)
 
 int main(void)
 {
-    const char *data = getenv("DRT_DATA");
-    char w[1100];
+    const char *data = getenv("DRT_DATA"), *cfg_dir = getenv("DRT_DN_CFG");
+    char w[1100], cfg[1100];
     snprintf(w, sizeof w, "%s/yolov3-tiny.weights", data ? data : ".");
+    snprintf(cfg, sizeof cfg, "%s/yolov3-tiny.cfg", cfg_dir && *cfg_dir ? cfg_dir : "/usr/share/darknet/cfg");
     if (access(w, R_OK)) { printf("skipped: %s missing (tests/prepare-data.sh)\n", w); return 77; }
     setenv("DRT_CPU_TUNE", "0", 0);
     drt_load_opts lo = drt_load_opts_default();
@@ -88,7 +89,7 @@ int main(void)
     int fd = mkstemps(path, 5);
     if (fd < 0) return fail("mkstemp");
     close(fd);
-    if (drt_model_load_darknet("/usr/share/darknet/cfg/yolov3-tiny.cfg", w, &lo, &m) != DRT_OK ||
+    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK ||
         drt_engine_create(m, &o, &e) != DRT_OK || drt_engine_save_plan(e, path) != DRT_OK)
         return fail("build the CPU plan");
     drt_engine_free(e);
