@@ -143,10 +143,17 @@ typedef struct cu_engine {
     drt_k_cands *d_kept;    /* max_batch: after NMS */
     drt_k_box_map *d_maps, *h_maps; /* max_batch each (h_maps pinned) */
     unsigned char *h_post;  /* pinned: the first candidates of each image, copied in one go */
+    /* 8-bit frames (cuda-frames.c): pinned staging and its device copy, allocated on first use */
+    unsigned char *h_frames, *d_frames;
+    size_t frame_cap, frame_used;
+    cudaEvent_t frame_ev;   /* after the last frame's copy */
 } cu_engine;
 
 /* The graph (or eager ops) of one forward of c, with `copies` (CU_COPY_* bits) of the first n items. */
 drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int copies);
+/* cuda-frames.c: 8-bit frames uploaded and letterboxed on the device (drt_device_stages.preprocess_frame). */
+drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
+void drt_cuda_frames_free(cu_engine *g);
 /* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
 extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);

@@ -44,6 +44,10 @@ cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h,
  * ((src - 1) / (dst - 1), 0 for one pixel). A stretch is rw = nw, rh = nh, dx = dy = 0. */
 cudaError_t drt_k_letterbox(const float *in, int c, int ih, int iw, float *out, int nh, int nw, int rw,
                             int rh, int dx, int dy, float w_scale, float h_scale, cudaStream_t st);
+/* The same from 8-bit interleaved RGB (bgr 0) or BGR (bgr 1) rows of `stride` bytes, each byte read
+ * as (float)(v / 255.) like drt_image_load's; three planes out. */
+cudaError_t drt_k_letterbox_u8(const unsigned char *in, long stride, int bgr, int ih, int iw, float *out, int nh,
+                               int nw, int rw, int rh, int dx, int dy, float w_scale, float h_scale, cudaStream_t st);
 
 /* YOLO decode and NMS on the GPU (yolo-post.cu). A candidate has src/vision's drt_candidate layout. */
 #define DRT_K_CAND_CAP 4096 /* candidates per image the device keeps; more: the host decodes */

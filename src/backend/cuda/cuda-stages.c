@@ -35,11 +35,12 @@ size_t drt_cuda_stages_bytes(const cu_engine *g)
 {
     size_t n = (size_t)g->max_batch, post = 0;
     if (g->d_cands) post = n * (2 * sizeof(drt_k_cands) + sizeof(drt_k_box_map));
-    return g->d_image_bytes + post;
+    return g->d_image_bytes + post + g->frame_cap;
 }
 
 void drt_cuda_stages_free(cu_engine *g)
 {
+    drt_cuda_frames_free(g);
     cudaFree(g->d_image);
     cudaFree(g->d_cands);
     cudaFree(g->d_kept);
@@ -172,6 +173,7 @@ static drt_status stage_decode(drt_engine *e, int n, const int *wh, const drt_de
 
 const drt_device_stages drt_cuda_stages = {
     .preprocess = stage_preprocess,
+    .preprocess_frame = drt_cuda_preprocess_frame,
     .run = stage_run,
     .decode = stage_decode,
 };

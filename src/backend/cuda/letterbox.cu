@@ -1,22 +1,44 @@
 /* Darknet's letterbox (or stretch) on the GPU, bit for bit as src/vision/letterbox.c computes it:
  * the two bilinear passes of resize_image are fused (each output reads the two row-pass values it
- * needs), with every product and sum rounded on its own (no FMA contraction), as the C code does. */
+ * needs), with every product and sum rounded on its own (no FMA contraction), as the C code does.
+ * The source is a float CHW image or 8-bit interleaved RGB/BGR pixels read as (float)(v / 255.),
+ * the value drt_image_load gives them, so both give the same network input. */
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
-/* Darknet's first pass: source row `row` of plane `in` resized horizontally, value at column ox. */
-__device__ __forceinline__ float row_pass(const float *__restrict__ in, int iw, int row, int ox, int rw, float w_scale)
+/* A float CHW image. */
+struct src_float {
+    const float *p;
+    int ih, iw;
+    __device__ __forceinline__ float at(int k, int row, int x) const { return p[((long)k * ih + row) * iw + x]; }
+};
+
+/* 8-bit interleaved rows of `stride` bytes; plane k (R, G, B) is byte k, or 2 - k for BGR. */
+struct src_u8 {
+    const unsigned char *p;
+    long stride;
+    int bgr;
+    __device__ __forceinline__ float at(int k, int row, int x) const
+    {
+        unsigned char v = p[row * stride + 3L * x + (bgr ? 2 - k : k)];
+        return __double2float_rn(__ddiv_rn((double)v, 255.0));
+    }
+};
+
+/* Darknet's first pass: source row `row` of plane k resized horizontally, value at column ox. */
+template <typename S>
+__device__ __forceinline__ float row_pass(const S &s, int k, int iw, int row, int ox, int rw, float w_scale)
 {
-    const float *r = in + (long)row * iw;
-    if (ox == rw - 1 || iw == 1) return r[iw - 1];
+    if (ox == rw - 1 || iw == 1) return s.at(k, row, iw - 1);
     float sx = __fmul_rn((float)ox, w_scale);
     int ix = (int)sx;
     float dx = __fsub_rn(sx, (float)ix);
-    return __fadd_rn(__fmul_rn(__fsub_rn(1.f, dx), r[ix]), __fmul_rn(dx, r[ix + 1]));
+    return __fadd_rn(__fmul_rn(__fsub_rn(1.f, dx), s.at(k, row, ix)), __fmul_rn(dx, s.at(k, row, ix + 1)));
 }
 
-__global__ void letterbox_kernel(const float *__restrict__ in, int c, int ih, int iw, float *__restrict__ out, int nh,
-                                 int nw, int rw, int rh, int dx, int dy, float w_scale, float h_scale)
+template <typename S>
+__global__ void letterbox_kernel(S s, int c, int ih, int iw, float *__restrict__ out, int nh, int nw, int rw, int rh,
+                                 int dx, int dy, float w_scale, float h_scale)
 {
     long total = (long)c * nh * nw;
     for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < total; i += (long)gridDim.x * blockDim.x) {
@@ -28,12 +50,11 @@ __global__ void letterbox_kernel(const float *__restrict__ in, int c, int ih, in
             out[i] = .5f; /* Darknet's letterbox canvas */
             continue;
         }
-        const float *plane = in + (long)k * ih * iw;
         float sy = __fmul_rn((float)oy, h_scale);
         int iy = (int)sy;
         float fy = __fsub_rn(sy, (float)iy);
-        float v = __fmul_rn(__fsub_rn(1.f, fy), row_pass(plane, iw, iy, ox, rw, w_scale));
-        if (!(oy == rh - 1 || ih == 1)) v = __fadd_rn(v, __fmul_rn(fy, row_pass(plane, iw, iy + 1, ox, rw, w_scale)));
+        float v = __fmul_rn(__fsub_rn(1.f, fy), row_pass(s, k, iw, iy, ox, rw, w_scale));
+        if (!(oy == rh - 1 || ih == 1)) v = __fadd_rn(v, __fmul_rn(fy, row_pass(s, k, iw, iy + 1, ox, rw, w_scale)));
         out[i] = v;
     }
 }
@@ -42,6 +63,17 @@ extern "C" cudaError_t drt_k_letterbox(const float *in, int c, int ih, int iw, f
                                        int rh, int dx, int dy, float w_scale, float h_scale, cudaStream_t st)
 {
     long total = (long)c * nh * nw;
-    letterbox_kernel<<<k_blocks(total, 256), 256, 0, st>>>(in, c, ih, iw, out, nh, nw, rw, rh, dx, dy, w_scale, h_scale);
+    src_float s = {in, ih, iw};
+    letterbox_kernel<<<k_blocks(total, 256), 256, 0, st>>>(s, c, ih, iw, out, nh, nw, rw, rh, dx, dy, w_scale, h_scale);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t drt_k_letterbox_u8(const unsigned char *in, long stride, int bgr, int ih, int iw, float *out,
+                                          int nh, int nw, int rw, int rh, int dx, int dy, float w_scale, float h_scale,
+                                          cudaStream_t st)
+{
+    long total = 3L * nh * nw;
+    src_u8 s = {in, stride, bgr};
+    letterbox_kernel<<<k_blocks(total, 256), 256, 0, st>>>(s, 3, ih, iw, out, nh, nw, rw, rh, dx, dy, w_scale, h_scale);
     return cudaGetLastError();
 }

@@ -1,0 +1,95 @@
+/* 8-bit frames into the device input (drt_device_stages.preprocess_frame): each frame's rows are
+ * packed into pinned staging, copied to the device asynchronously (the copy of one item overlaps
+ * the packing of the next) and letterboxed there from the bytes (letterbox.cu), so 3 bytes a pixel
+ * cross the bus instead of 12 and the network input is the host path's bit for bit. NV12 is turned
+ * into RGB8 on the host first (drt_frame_to_rgb8: the bytes the host path sees). The staging of a
+ * batch is reused by the next one once its copies are done (an event), and grows when a batch
+ * needs more. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+#include "vision/vision.h"
+
+#include <string.h>
+
+#define STAGE_MIN ((size_t)16 << 20)
+
+static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
+
+void drt_cuda_frames_free(cu_engine *g)
+{
+    if (g->frame_ev) cudaEventDestroy(g->frame_ev);
+    if (g->h_frames) cudaFreeHost(g->h_frames);
+    cudaFree(g->d_frames);
+    g->frame_ev = NULL;
+    g->h_frames = g->d_frames = NULL;
+    g->frame_cap = g->frame_used = 0;
+}
+
+/* Room for `need` more bytes in this batch's staging; reallocates (after the stream's work is
+ * done: earlier items' copies and kernels read the old buffers) when it is too small. */
+static drt_status stage_room(cu_engine *g, size_t need)
+{
+    if (!g->frame_ev) DRT_CUDA_TRY(cudaEventCreateWithFlags(&g->frame_ev, cudaEventDisableTiming));
+    if (g->frame_used + need <= g->frame_cap) return DRT_OK;
+    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+    g->frame_used = 0;
+    if (need <= g->frame_cap) return DRT_OK;
+    size_t cap = g->frame_cap * 2 > need ? g->frame_cap * 2 : need;
+    if (cap < STAGE_MIN) cap = STAGE_MIN;
+    if (g->h_frames) cudaFreeHost(g->h_frames);
+    cudaFree(g->d_frames);
+    g->h_frames = g->d_frames = NULL;
+    g->frame_cap = 0;
+    DRT_CUDA_TRY(cudaHostAlloc((void **)&g->h_frames, cap, cudaHostAllocDefault));
+    DRT_CUDA_TRY(cudaMalloc((void **)&g->d_frames, cap));
+    g->frame_cap = cap;
+    return DRT_OK;
+}
+
+/* Packs an RGB8/BGR8 frame (any stride) tight into staging, copies it up and letterboxes it into
+ * batch item `item` of the device input. */
+static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame *f, int item, drt_resize mode)
+{
+    const drt_model *m = e->model;
+    size_t row = (size_t)f->w * 3, stride = f->stride ? f->stride : row, bytes = row * (size_t)f->h;
+    if (item == 0 && g->frame_used) { /* a new batch: the last one's copies must be done with the staging */
+        DRT_CUDA_TRY(cudaEventSynchronize(g->frame_ev));
+        g->frame_used = 0;
+    }
+    DRT_TRY(stage_room(g, align256(bytes)));
+    unsigned char *h = g->h_frames + g->frame_used, *d = g->d_frames + g->frame_used;
+    if (stride == row) memcpy(h, f->data, bytes);
+    else
+        for (int y = 0; y < f->h; y++) memcpy(h + row * (size_t)y, f->data + stride * (size_t)y, row);
+    DRT_CUDA_TRY(cudaMemcpyAsync(d, h, bytes, cudaMemcpyHostToDevice, g->stream));
+    DRT_CUDA_TRY(cudaEventRecord(g->frame_ev, g->stream));
+    g->frame_used += align256(bytes);
+    int new_w = m->width, new_h = m->height;
+    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(f->w, f->h, m->width, m->height, &new_w, &new_h);
+    float *dst = g->d_in + (size_t)item * 3 * m->height * m->width;
+    DRT_CUDA_TRY(drt_k_letterbox_u8(d, (long)row, f->format == DRT_PIXEL_BGR8, f->h, f->w, dst, m->height, m->width,
+                                    new_w, new_h, (m->width - new_w) / 2, (m->height - new_h) / 2,
+                                    drt_darknet_resize_scale(f->w, new_w), drt_darknet_resize_scale(f->h, new_h),
+                                    g->stream));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+{
+    cu_engine *g = e->impl;
+    const drt_model *m = e->model;
+    if (m->channels != 3 || item < 0 || item >= g->max_batch || (unsigned)mode >= DRT_RESIZE_COUNT)
+        return drt_error(DRT_STATUS_INVALID_ARG, "cuda preprocess: %d model channels (8-bit frames need 3), item %d "
+                         "(max batch %d) or resize mode %d", m->channels, item, g->max_batch, (int)mode);
+    DRT_TRY(drt_frame_check(f));
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    if (f->format != DRT_PIXEL_NV12) return upload_letterbox(e, g, f, item, mode);
+    drt_frame rgb;
+    DRT_TRY(drt_frame_to_rgb8(f, &rgb));
+    drt_status s = upload_letterbox(e, g, &rgb, item, mode);
+    drt_frame_release(&rgb);
+    return s;
+}
+#else
+typedef int drt_cuda_frames_unused;
+#endif
