@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# End to end on one GPU: a folder of mixed JPEGs to detections, darkrt's pipeline from a plan against
+# the PyTorch pipeline of bench/peers/torch_e2e.py, in one run, whole processes.
+#   bench/e2e-gpu.sh BIN_DIR DATA_DIR OUT_DIR
+# BIN_DIR: darkrt and e2e-bench, built from this tree with CUDA:
+#   make && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 -o build/e2e-bench bench/e2e-bench.c \
+#     build/libdarkrt.a -pthread -lpng -ljpeg -lprotobuf-c -ldnnl -lm -L/usr/local/cuda/lib64 -lcudnn -lcublasLt \
+#     -lcublas -lcudart -lstdc++
+# DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
+# sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
+# Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),
+# PEERS=0 (darkrt only), EQUIV=1 (pipeline with GPU stages against today's path, drt_image_load +
+# drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images), PYTHON (python3).
+# Each run is one process, timed from just before it starts (DRT_T0) to its exit; the images are read
+# once before the runs so that both sides find them in the page cache.
+set -u
+BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PY=${PYTHON:-python3}
+COUNT=${COUNT:-2400}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; EQUIV=${EQUIV:-1}; EQ_COUNT=${EQ_COUNT:-600}
+MODELS=${MODELS:-"yolov3-416 yolo-fastest-1.1"}
+W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
+mkdir -p "$W"
+: >"$RES"
+now() { date +%s.%N; }
+log() { echo "$*" | tee -a "$RES"; }
+
+log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs"
+$PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee -a "$RES"
+cat "$IMG"/* >/dev/null
+N=$(ls "$IMG" | wc -l)
+"$BIN/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
+FW=$DATA/models/yolo-fastest-1.1
+model_args() { # cfg weights size thresh
+    case $1 in
+    yolov3-416) echo "$DATA/cfg/yolov3.cfg $W/yolov3.weights 416 1.0" ;; # synthesised weights: no boxes at 1.0
+    yolo-fastest-1.1) echo "$FW/yolo-fastest-1.1.cfg $FW/yolo-fastest-1.1.weights 320 0.25" ;;
+    esac
+}
+
+for name in $MODELS; do
+    read -r cfg w size thresh <<<"$(model_args "$name")"
+    plan=$W/$name.plan
+    t=$(now)
+    "$BIN/darkrt" build "$cfg" -w "$w" --device cuda --precision fp16 --size "${size}x$size" --batch 32 -o "$plan" >/dev/null
+    log "TIME model=$name build_s=$(awk "BEGIN{print $(now) - $t}") plan_mib=$(($(stat -c %s "$plan") >> 20))"
+    for i in 1 2 3; do # a plan to the first detection printed, whole process (one image)
+        t=$(now)
+        first=$(stdbuf -oL "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>/dev/null | head -1 >/dev/null; now)
+        log "TIME model=$name one_image_first_line_s=$(awk "BEGIN{print $first - $t}")"
+    done
+    DRT_CUDA_VERBOSE=1 "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw >/dev/null 2>"$W/verbose.txt"
+    log "LOAD model=$name plans_from_json=$(grep -c "plan's JSON" "$W/verbose.txt") shared=$(grep -c 'shared with' "$W/verbose.txt") \
+heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy algo' "$W/verbose.txt")"
+    grep 'cuda: build:' "$W/verbose.txt" | sed "s/^/LOAD model=$name /" | tee -a "$RES"
+    for i in 1 2 3; do
+        t=$(now); "$BIN/darkrt" inspect "$plan" >/dev/null
+        log "TIME model=$name inspect_s=$(awk "BEGIN{print $(now) - $t}")"
+    done
+    for r in $(seq "$REPS"); do
+        t=$(now) # the product: darkrt detect on the pipeline, GPU stages, JSON written, nothing drawn
+        stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --batch 32 -t "$thresh" --no-draw \
+            --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
+        end=$(now)
+        log "RESULT engine=darkrt-detect model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
+img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
+json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(tail -1 "$W/cli-err.txt")"
+        DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" >"$W/darkrt-$name.txt" 2>&1
+        log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") model=$name"
+        [ "$PEERS" = 1 ] || continue
+        DRT_T0=$(now) $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
+            --thresh "$thresh" --label "$name" >"$W/torch-$name.txt" 2>&1
+        log "$(grep RESULT "$W/torch-$name.txt" || tail -3 "$W/torch-$name.txt") model=$name"
+    done
+    if [ "$EQUIV" = 1 ] && [ "$name" = yolo-fastest-1.1 ]; then # every box, pipeline (GPU stages) against today's path
+        mkdir -p "$W/eq" && ls "$IMG" | head -"$EQ_COUNT" | while read -r f; do ln -sf "$IMG/$f" "$W/eq/$f"; done
+        for t in 0.25 0.01; do
+            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 >"$W/on.txt" 2>&1
+            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --no-pipeline 1 --pre cpu --post cpu >"$W/off.txt" 2>&1
+            boxes=$(grep -c '^  ' "$W/off.txt")
+            if diff <(grep -v RESULT "$W/on.txt") <(grep -v RESULT "$W/off.txt") >"$W/diff.txt"; then
+                log "EQUIV model=$name thresh=$t images=$(grep -c objects "$W/off.txt") boxes=$boxes same=1"
+            else
+                log "EQUIV model=$name thresh=$t boxes=$boxes same=0 differing_lines=$(grep -c '^[<>]' "$W/diff.txt")"
+                head -20 "$W/diff.txt" >>"$RES"
+            fi
+        done
+    fi
+done
+rm -rf "$W" "$IMG"
