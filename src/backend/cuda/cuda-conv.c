@@ -1,12 +1,16 @@
 /* Convolution weights and cuDNN descriptors: batchnorm folded into the kernels (the model's
- * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision;
- * int8 convs: symmetric per-output-channel int8 weights and their dequantization scales. */
+ * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision
+ * (packed by one thread per core); int8 convs: symmetric per-output-channel int8 weights and their
+ * dequantization scales. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* IEEE binary16, round to nearest even (weights are converted once, on the host). */
 static uint16_t to_half(float f)
@@ -104,61 +108,96 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
     return DRT_OK;
 }
 
+/* Packing is the largest part of loading a plan (yolov3: 62 M weights): the convs are shared out
+ * to one thread per core, each writing its own part of the staging. */
+typedef struct pack_job {
+    const drt_engine *e;
+    cu_engine *g;
+    unsigned char *host;
+    const size_t *offs; /* each conv's place in host */
+    size_t most;        /* float staging of the largest int8 conv */
+    atomic_int next, failed;
+} pack_job;
+
+static void pack_one(pack_job *j, int i, float *wf)
+{
+    cu_engine *g = j->g;
+    cu_conv *c = &g->convs[i];
+    unsigned char *at = j->host + j->offs[i];
+    size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
+    float *bias = (float *)(at + wb);
+    if (c->int8) {
+        pack_conv(j->e->model, c, 0, wf, bias);
+        quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
+    } else {
+        pack_conv(j->e->model, c, g->half, at, bias);
+    }
+    for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
+        if (g->half) ((uint16_t *)(at + wb + bb))[k] = to_half(bias[k]);
+        else ((float *)(at + wb + bb))[k] = bias[k];
+    }
+}
+
+static void *pack_worker(void *arg)
+{
+    pack_job *j = arg;
+    float *wf = j->most ? malloc(j->most * sizeof(float)) : NULL;
+    if (j->most && !wf) {
+        atomic_store(&j->failed, 1);
+        return NULL;
+    }
+    for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->g->n_convs;) pack_one(j, i, wf);
+    free(wf);
+    return NULL;
+}
+
+static drt_status pack_all(pack_job *j)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 1 ? 1 : cores > 16 ? 16 : (int)cores, started = 0;
+    pthread_t th[16];
+    for (int t = 1; t < n && t < j->g->n_convs; t++)
+        if (pthread_create(&th[started], NULL, pack_worker, j) == 0) started++;
+    pack_worker(j);
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    return atomic_load(&j->failed) ? drt_error(DRT_STATUS_OOM, "cuda: out of host memory packing int8 weights") : DRT_OK;
+}
+
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
 {
     size_t total = 0, most = 0;
-    for (int i = 0; i < g->n_convs; i++) {
+    size_t *offs = malloc(sizeof(size_t) * (size_t)(g->n_convs ? g->n_convs : 1));
+    if (!offs) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    drt_status s = DRT_OK;
+    for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         cu_conv *c = &g->convs[i];
-        if (c->int8) DRT_TRY(int8_step(e, g, c));
+        if (c->int8) s = int8_step(e, g, c);
+        offs[i] = total;
         total += conv_weight_bytes(g, c) + (c->int8 ? 3 : 2) * align256((size_t)c->k * sizeof(float));
         if (c->int8 && conv_weight_elems(c) > most) most = conv_weight_elems(c);
     }
     g->weight_bytes = total;
-    unsigned char *host = malloc(total ? total : 1);
-    float *wf = most ? malloc(most * sizeof(float)) : NULL; /* float staging of one int8 conv */
-    if (!host || (most && !wf)) {
-        free(host);
-        free(wf);
-        return drt_error(DRT_STATUS_OOM, "cuda: out of host memory staging %zu bytes of weights", total);
-    }
-    memset(host, 0, total ? total : 1);
-    size_t off = 0;
-    for (int i = 0; i < g->n_convs; i++) {
-        cu_conv *c = &g->convs[i];
-        size_t wb = conv_weight_bytes(g, c);
-        size_t bb = align256((size_t)c->k * sizeof(float));
-        float *bias = (float *)(host + off + wb);
-        if (c->int8) {
-            pack_conv(e->model, c, 0, wf, bias);
-            quantize_conv(c, wf, (int8_t *)(host + off), (float *)(host + off + wb + 2 * bb));
-        } else {
-            pack_conv(e->model, c, g->half, host + off, bias);
-        }
-        for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
-            if (g->half) ((uint16_t *)(host + off + wb + bb))[k] = to_half(bias[k]);
-            else ((float *)(host + off + wb + bb))[k] = bias[k];
-        }
-        c->w = (void *)off; /* offsets for now: rebased below */
-        c->bias = (float *)(off + wb);
-        c->bias_io = (void *)(off + wb + bb);
-        c->dq = c->int8 ? (float *)(off + wb + 2 * bb) : NULL;
-        off += wb + (c->int8 ? 3 : 2) * bb;
-    }
-    free(wf);
-    cudaError_t ce = cudaMalloc(&g->weights, total ? total : 256);
-    if (ce == cudaSuccess) ce = cudaMemcpy(g->weights, host, total, cudaMemcpyHostToDevice);
+    unsigned char *host = s == DRT_OK ? calloc(total ? total : 1, 1) : NULL;
+    if (s == DRT_OK && !host) s = drt_error(DRT_STATUS_OOM, "cuda: out of host memory staging %zu bytes of weights", total);
+    pack_job job = {.e = e, .g = g, .host = host, .offs = offs, .most = most};
+    if (s == DRT_OK) s = pack_all(&job);
+    cudaError_t ce = cudaSuccess;
+    if (s == DRT_OK) ce = cudaMalloc(&g->weights, total ? total : 256);
+    if (s == DRT_OK && ce == cudaSuccess) ce = cudaMemcpy(g->weights, host, total, cudaMemcpyHostToDevice);
     free(host);
-    if (ce != cudaSuccess)
-        return drt_cuda_fail_rt(ce, "cudaMalloc/cudaMemcpy(weights)", __FILE__, __LINE__);
-    for (int i = 0; i < g->n_convs; i++) {
+    if (s == DRT_OK && ce != cudaSuccess) s = drt_cuda_fail_rt(ce, "cudaMalloc/cudaMemcpy(weights)", __FILE__, __LINE__);
+    for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         cu_conv *c = &g->convs[i];
-        c->w = (unsigned char *)g->weights + (size_t)c->w;
-        c->bias = (float *)((unsigned char *)g->weights + (size_t)c->bias);
-        c->bias_io = (unsigned char *)g->weights + (size_t)c->bias_io;
-        if (c->int8) c->dq = (float *)((unsigned char *)g->weights + (size_t)c->dq);
-        DRT_TRY(make_descriptors(g, c));
+        size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
+        unsigned char *at = (unsigned char *)g->weights + offs[i];
+        c->w = at;
+        c->bias = (float *)(at + wb);
+        c->bias_io = at + wb + bb;
+        c->dq = c->int8 ? (float *)(at + wb + 2 * bb) : NULL;
+        s = make_descriptors(g, c);
     }
-    return DRT_OK;
+    free(offs);
+    return s;
 }
 #else
 typedef int drt_cuda_conv_unused;
