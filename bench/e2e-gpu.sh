@@ -6,6 +6,7 @@
 #   make && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 -o build/e2e-bench bench/e2e-bench.c \
 #     build/libdarkrt.a -pthread -lpng -ljpeg -lprotobuf-c -ldnnl -lm -L/usr/local/cuda/lib64 -lcudnn -lcublasLt \
 #     -lcublas -lcudart -lstdc++
+# (darkrt links FFmpeg's libraries: the GPU machine needs them too; e2e-bench does not.)
 # DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
 # sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
 # Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),
