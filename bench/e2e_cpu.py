@@ -103,7 +103,7 @@ def main():
           f"{rate[names[0]][0] / rate[names[2]][0]:.2f}x idle, {rate[names[0]][2] / rate[names[2]][2]:.2f}x busy.")
     print("\nStages (last idle run): darkrt " + darkrt_stages(a.json_out, res[0][names[0]][-1]["wall"]))
     for name in names[1:]:
-        print(f"; {name}: " + res[0][name][-1]["stderr"].strip().splitlines()[-1])
+        print(f"- {name}: " + res[0][name][-1]["stderr"].strip().splitlines()[-1])
     one = [run_once([a.darkrt, "detect", a.plan, a.one, "--no-draw"]) for _ in range(5)]
     print(f"\nTime to first detection, one image, CPU plan (process start to the first detection line): "
           f"median {statistics.median(x['ttfd'] for x in one) * 1e3:.0f} ms of 5 "
