@@ -50,6 +50,7 @@ static drt_status parse_line(char *line, int lineno, const char *path, drt_data_
         out->classes = (int)v;
     }
     if (!slot) return DRT_OK; /* train=, backup=, eval=...: not needed to score */
+    if (!*value) return drt_error(DRT_STATUS_PARSE, "%s:%d: %s= is empty: it names a file", path, lineno, key);
     free(*slot);
     if (!(*slot = resolve(path, value))) return drt_error(DRT_STATUS_OOM, "%s: out of memory", path);
     return DRT_OK;

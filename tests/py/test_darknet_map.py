@@ -221,6 +221,11 @@ def test_bad_input():
         p = subprocess.run([DARKRT, "eval", "--data", data, "--results", os.path.join(tmp, "dets.json")],
                            capture_output=True, text=True)
         assert p.returncode != 0 and "no valid= line" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+        with open(data, "w") as f:
+            f.write("# a comment\nvalid =\n")
+        p = subprocess.run([DARKRT, "eval", "--data", data, "--results", os.path.join(tmp, "dets.json")],
+                           capture_output=True, text=True)
+        assert p.returncode != 0 and "obj.data:2: valid= is empty" in p.stderr, p.stderr
 
 
 if __name__ == "__main__":
