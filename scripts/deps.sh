@@ -9,10 +9,11 @@ APT_PKGS=(gcc make cmake clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
 PY=${PYTHON:-python3}
 # Each entry is a pip name, or pip-name=module where the import name differs. pytest and
-# scikit-build-core build and test the Python package (python/). OpenCV 4.x (5 dropped Darknet)
+# scikit-build-core build and test the Python package (python/); tritonclient talks to the Triton
+# server of serving/triton (tests/py/test_triton.py). OpenCV 4.x (5 dropped Darknet)
 # is bench/e2e-cpu.sh's peer.
 PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core
-          "opencv-python-headless<5=cv2")
+          "opencv-python-headless<5=cv2" "tritonclient[http,grpc]=tritonclient.grpc")
 
 missing_apt=()
 for p in "${APT_PKGS[@]}"; do
@@ -23,13 +24,20 @@ for p in "${PIP_PKGS[@]}"; do
     "$PY" -c "import ${p#*=}" 2>/dev/null || missing_pip+=("${p%%=*}")
 done
 
-if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ]; then
+# tritonserver and its Python backend come in the nvidia-pytriton wheel; its Python API (and its
+# numpy < 2 pin) is not used, so it is installed without dependencies.
+nodeps_pip=()
+"$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytriton') is None)" 2>/dev/null ||
+    nodeps_pip+=(nvidia-pytriton)
+
+if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ] && [ ${#nodeps_pip[@]} -eq 0 ]; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
     echo "darkrt: missing dependencies (run 'make deps' as root, or install them yourself):" >&2
     [ ${#missing_apt[@]} -gt 0 ] && echo "  apt-get install ${missing_apt[*]}" >&2
     [ ${#missing_pip[@]} -gt 0 ] && echo "  $PY -m pip install ${missing_pip[*]}" >&2
+    [ ${#nodeps_pip[@]} -gt 0 ] && echo "  $PY -m pip install --no-deps ${nodeps_pip[*]}" >&2
     exit 1
 fi
 if [ ${#missing_apt[@]} -gt 0 ]; then
@@ -41,4 +49,8 @@ fi
 if [ ${#missing_pip[@]} -gt 0 ]; then
     echo "darkrt: installing ${missing_pip[*]} for $PY"
     "$PY" -m pip install -q "${missing_pip[@]}"
+fi
+if [ ${#nodeps_pip[@]} -gt 0 ]; then
+    echo "darkrt: installing ${nodeps_pip[*]} (without dependencies) for $PY"
+    "$PY" -m pip install -q --no-deps "${nodeps_pip[@]}"
 fi
