@@ -28,6 +28,11 @@ struct show_window {
 drt_status show_open(show_window **out, int n)
 {
     *out = NULL;
+    const char *driver = getenv("SDL_VIDEODRIVER");
+    if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !(driver && *driver)) {
+        fprintf(stderr, "darkrt detect: note: --show: no display (DISPLAY is not set): detecting without a window\n");
+        return DRT_OK;
+    }
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "darkrt detect: note: --show: no display (%s): detecting without a window\n", SDL_GetError());
         return DRT_OK;
@@ -69,7 +74,7 @@ static int ensure_view(show_view *v, int src, int w, int h)
         char title[64];
         snprintf(title, sizeof title, "darkrt: source %d", src + 1);
         int scale = w > 1280 ? (w + 1279) / 1280 : 1; /* fit a 4K stream on a screen */
-        v->window = SDL_CreateWindow(title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w / scale, h / scale, 0);
+        v->window = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w / scale, h / scale, 0);
         v->renderer = v->window ? SDL_CreateRenderer(v->window, -1, 0) : NULL;
     }
     v->texture = v->renderer ? SDL_CreateTexture(v->renderer, SDL_PIXELFORMAT_RGB24, SDL_TEXTUREACCESS_STREAMING, w, h) : NULL;
