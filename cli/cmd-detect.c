@@ -514,6 +514,14 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
     return rc == 0 && s != DRT_OK ? cli_fail(s) : rc;
 }
 
+/* CPU threads of the engine on video: one core is left to the readers, which decode and letterbox
+ * beside it (threads that wait on each other's time slices run far slower than fewer threads). */
+static int video_engine_threads(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 2 ? (int)cores - 1 : 1;
+}
+
 static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engine)
 {
     a->video.out = a->out;
@@ -537,6 +545,7 @@ int drt_cmd_detect(int argc, char **argv)
             default_names(&a, model);
             cli_detect_semantics("detect", &a.dopts, model, a.overrides);
             if (!a.batch_set) a.eopts.max_batch = a.n_videos ? VIDEO_BATCH : a.n_inputs < 8 ? a.n_inputs : 8;
+            if (a.n_videos && !a.eopts.threads) a.eopts.threads = video_engine_threads();
             s = open_engine(&a, model, &engine);
         }
         rc = s != DRT_OK ? cli_fail(s) : a.n_videos ? detect_video_args(&a, model, engine) : detect_all(&a, model, engine);

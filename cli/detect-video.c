@@ -7,7 +7,6 @@
 #include "video-feed.h"
 #include "video-outputs.h"
 #include "video-show.h"
-#include "vision/vision.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +45,25 @@ static drt_status finish_frame(video_run *r, int src, feed_frame *fr, drt_image 
     return s;
 }
 
+/* One engine run on inputs the readers letterboxed, then each frame's decode and NMS. */
+static drt_status detect_prepared(video_run *r, feed_frame *frames, int k, drt_detections **dets, drt_stage_times *t)
+{
+    size_t item = (size_t)r->feed.prep.net_w * r->feed.prep.net_h * 3;
+    float *input = malloc((size_t)k * item * sizeof(float));
+    if (!input) return drt_error(DRT_STATUS_OOM, "detect: out of memory for %d inputs", k);
+    for (int i = 0; i < k; i++) memcpy(input + (size_t)i * item, frames[i].input, item * sizeof(float));
+    double t0 = cli_now_ms();
+    drt_status s = drt_engine_run(r->engine, input, k);
+    double per_frame = (cli_now_ms() - t0) / k;
+    free(input);
+    for (int i = 0; i < k && s == DRT_OK; i++) {
+        double t1 = cli_now_ms();
+        s = drt_detect_decode(r->engine, i, frames[i].w, frames[i].h, r->dopts, &dets[i]);
+        t[i] = (drt_stage_times){frames[i].preprocess_ms, per_frame, cli_now_ms() - t1};
+    }
+    return s;
+}
+
 /* Detects in k frames in one engine run and finishes each. Frees the frames. */
 static drt_status run_batch(video_run *r, feed_frame *frames, const int *src, int k)
 {
@@ -53,15 +71,17 @@ static drt_status run_batch(video_run *r, feed_frame *frames, const int *src, in
     drt_detections *dets[256] = {0};
     drt_stage_times t[256];
     drt_status s = DRT_OK;
-    for (int i = 0; i < k && s == DRT_OK; i++)
-        s = drt_image_from_u8(r->outs[src[i]].url, frames[i].rgb, frames[i].w, frames[i].h, 3, 1, &ims[i]);
-    if (s == DRT_OK && r->o->delay_ms) usleep((useconds_t)r->o->delay_ms * 1000);
-    if (s == DRT_OK) s = drt_detect_batch(r->engine, (const drt_image *const *)ims, k, r->dopts, dets, t);
+    if (r->o->delay_ms) usleep((useconds_t)r->o->delay_ms * 1000);
+    if (r->feed.prep.letterbox) {
+        s = detect_prepared(r, frames, k, dets, t);
+    } else {
+        for (int i = 0; i < k; i++) ims[i] = frames[i].image;
+        s = drt_detect_batch(r->engine, (const drt_image *const *)ims, k, r->dopts, dets, t);
+    }
     for (int i = 0; i < k; i++) {
-        if (s == DRT_OK) s = finish_frame(r, src[i], &frames[i], ims[i], dets[i], &t[i]);
+        if (s == DRT_OK) s = finish_frame(r, src[i], &frames[i], frames[i].image, dets[i], &t[i]);
         drt_detections_free(dets[i]);
-        drt_image_free(ims[i]);
-        free(frames[i].rgb);
+        feed_frame_free(&frames[i]);
     }
     return s;
 }
@@ -141,7 +161,13 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     } else if (rc == 0 && o->json && (s = drt_atomic_open(&af, o->json)) == DRT_OK) {
         r.json = af.fp;
     }
-    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, o->timeout_s);
+    /* Readers letterbox where the host preprocesses and decodes (what drt_detect_batch would do). */
+    const drt_model *em = drt_engine_model(engine);
+    feed_prep prep = {.letterbox = dopts->pre == DRT_STAGE_HOST && dopts->decode == DRT_STAGE_HOST &&
+                                   drt_model_channels(em) == 3,
+                      .keep_image = o->out || o->frames || o->show, .net_w = drt_model_width(em),
+                      .net_h = drt_model_height(em), .resize = dopts->resize};
+    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, o->timeout_s, &prep);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;
     if (rc == 0) rc = s == DRT_OK ? run_all(&r) : cli_fail(s);

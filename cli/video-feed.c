@@ -2,21 +2,45 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
+#include "vision/vision.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static drt_status copy_frame(const drt_video_frame *in, feed_frame *out)
+void feed_frame_free(feed_frame *fr)
 {
+    free(fr->rgb);
+    free(fr->input);
+    drt_image_free(fr->image);
+    memset(fr, 0, sizeof *fr);
+}
+
+/* Copies the decoder's frame and prepares it as feed_prep asks. */
+static drt_status prepare(const feed_source *s, const drt_video_frame *in, feed_frame *out)
+{
+    const feed_prep *p = &s->feed->prep;
     size_t row = (size_t)in->w * 3;
+    *out = (feed_frame){.w = in->w, .h = in->h, .index = in->index, .pts = in->pts, .decoded_ms = cli_now_ms()};
     out->rgb = malloc(row * (size_t)in->h);
-    if (!out->rgb) return DRT_STATUS_OOM;
+    if (!out->rgb) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)in->index);
     for (int y = 0; y < in->h; y++) memcpy(out->rgb + row * (size_t)y, in->data + in->stride * (size_t)y, row);
-    out->w = in->w;
-    out->h = in->h;
-    out->index = in->index;
-    out->pts = in->pts;
-    out->decoded_ms = cli_now_ms();
+    DRT_TRY(drt_image_from_u8(s->url, out->rgb, in->w, in->h, 3, 1, &out->image));
+    if (p->letterbox) {
+        double t0 = cli_now_ms();
+        size_t item = (size_t)p->net_w * p->net_h * 3;
+        out->input = malloc(item * sizeof(float));
+        if (!out->input) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)in->index);
+        DRT_TRY(drt_image_preprocess(out->image, p->resize, p->net_w, p->net_h, out->input));
+        out->preprocess_ms = cli_now_ms() - t0;
+    }
+    if (!p->keep_image && p->letterbox) { /* the network input is all detection needs */
+        drt_image_free(out->image);
+        out->image = NULL;
+    }
+    if (!p->keep_image) {
+        free(out->rgb);
+        out->rgb = NULL;
+    }
     return DRT_OK;
 }
 
@@ -27,10 +51,10 @@ static void push(feed_source *s, feed_frame *fr)
     pthread_mutex_lock(&f->lock);
     while (s->count == s->capacity && !s->info.live && !f->stop) pthread_cond_wait(&f->changed, &f->lock);
     if (f->stop) {
-        free(fr->rgb);
+        feed_frame_free(fr);
     } else {
         if (s->count == s->capacity) { /* live and full: the oldest goes */
-            free(s->queue[s->head].rgb);
+            feed_frame_free(&s->queue[s->head]);
             s->head = (s->head + 1) % s->capacity;
             s->count--;
             s->dropped++;
@@ -71,8 +95,8 @@ static void *reader(void *arg)
         feed_frame fr;
         status = drt_video_read(s->video, &vf);
         if (status != DRT_OK || !vf.data) break;
-        if (copy_frame(&vf, &fr) != DRT_OK) {
-            status = drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)vf.index);
+        if ((status = prepare(s, &vf, &fr)) != DRT_OK) {
+            feed_frame_free(&fr);
             break;
         }
         push(s, &fr);
@@ -81,9 +105,10 @@ static void *reader(void *arg)
     return NULL;
 }
 
-drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s)
+drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s, const feed_prep *prep)
 {
     memset(f, 0, sizeof *f);
+    f->prep = *prep;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
     f->sources = calloc((size_t)n, sizeof *f->sources);
@@ -156,7 +181,7 @@ void feed_close(feed *f)
     for (int i = 0; i < f->n; i++) {
         feed_source *s = &f->sources[i];
         if (s->started) pthread_join(s->thread, NULL);
-        for (int k = 0; k < s->count; k++) free(s->queue[(s->head + k) % s->capacity].rgb);
+        for (int k = 0; k < s->count; k++) feed_frame_free(&s->queue[(s->head + k) % s->capacity]);
         free(s->queue);
         drt_video_free(s->video);
     }

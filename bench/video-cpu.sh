@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The CPU video benchmark: yolo-fastest-1.1 (real weights, 320x320) on a 1280x720 H.264 file made
+# here from Darknet's sample images (30 fps, 300 frames), end to end: decode, detect, per-frame
+# results. darkrt detect (FFmpeg decode threads, batches of 4, JSON Lines out) beside OpenCV DNN 4.x
+# with cv2.VideoCapture (bench/peers/opencv_video.py), alternating, RUNS times each, same threads.
+# fps = frames / (first frame read .. last frame's detections); model load not timed (both).
+# Writes bench/results/video-cpu.md (BENCH_OUT=file to write elsewhere).
+#   usage: bash bench/video-cpu.sh [BUILD_DIR]
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+DARKRT="$BUILD/darkrt"
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+FRAMES=${FRAMES:-300}
+OUT=${BENCH_OUT:-$ROOT/bench/results/video-cpu.md}
+SHARED=${DRT_SHARED:-$ROOT/../shared}
+CFG="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"
+WEIGHTS="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.weights"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export OMP_NUM_THREADS=$THREADS
+[ -x "$DARKRT" ] || { echo "bench/video-cpu.sh: $DARKRT missing (make BUILD=... first)"; exit 1; }
+python3 -c 'import cv2' 2>/dev/null || { echo "bench/video-cpu.sh: needs opencv-python-headless<5 (pip)"; exit 1; }
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+ffmpeg -nostdin -v error -y -pattern_type glob -i '/usr/share/darknet/data/*.jpg' \
+    -vf 'scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2' "$WORK/f-%02d.png"
+ffmpeg -nostdin -v error -y -stream_loop -1 -framerate 3 -i "$WORK/f-%02d.png" -vf fps=30 -frames:v "$FRAMES" \
+    -c:v libx264 -pix_fmt yuv420p -preset medium "$WORK/clip.mp4"
+echo "clip: $(ffprobe -v error -show_entries stream=codec_name,width,height,nb_frames,r_frame_rate -of csv=p=0 "$WORK/clip.mp4")" >&2
+
+darkrt_fps=() opencv_fps=() darkrt_wall=()
+for r in $(seq "$RUNS"); do
+    start=$(date +%s.%N)
+    "$DARKRT" detect "$CFG" --weights "$WEIGHTS" "$WORK/clip.mp4" --json "$WORK/d.jsonl" >"$WORK/d.out" 2>"$WORK/d.err" \
+        || { echo "darkrt failed: $(cat "$WORK/d.err")"; exit 1; }
+    darkrt_wall+=("$(echo "$(date +%s.%N) - $start" | bc)")
+    darkrt_fps+=("$(sed -n 's/.*: \([0-9]*\) frames, 0 dropped, \([0-9.]*\) fps.*/\2/p' "$WORK/d.out")")
+    echo "  darkrt run $r: $(cat "$WORK/d.out")" >&2
+    python3 "$ROOT/bench/peers/opencv_video.py" --cfg "$CFG" --weights "$WEIGHTS" --video "$WORK/clip.mp4" \
+        --threads "$THREADS" >"$WORK/o.json" || { echo "opencv failed"; exit 1; }
+    opencv_fps+=("$(python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["fps"])' "$WORK/o.json")")
+    echo "  opencv run $r: $(cat "$WORK/o.json")" >&2
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+dm=$(median "${darkrt_fps[@]}") om=$(median "${opencv_fps[@]}")
+frames=$(wc -l <"$WORK/d.jsonl")
+opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peer"])' "$WORK/o.json")
+
+{
+    echo "# Video on the CPU: yolo-fastest-1.1, 1280x720 H.264, end to end"
+    echo
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $(git -C "$ROOT" rev-parse --short HEAD)"
+    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores visible, $THREADS threads each;" \
+         "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (a machine shared with other jobs)"
+    echo "- command: \`bash bench/video-cpu.sh ${1:-build}\` (RUNS=$RUNS, FRAMES=$FRAMES)"
+    echo "- input: $FRAMES frames 1280x720 30 fps H.264 (libx264 medium) of Darknet's 7 sample images, letter-padded"
+    echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode thread," \
+         "batches of 4, letterbox as Darknet, JSON Lines of $frames frames)"
+    echo "- $opencv_peer: cv2.VideoCapture + cv2.dnn (readNetFromDarknet, DNN_BACKEND_OPENCV, setNumThreads($THREADS))," \
+         "blobFromImage 320x320 stretch, NMSBoxesBatched (bench/peers/opencv_video.py)"
+    echo
+    echo "| engine | fps (median of $RUNS) | runs (fps) |"
+    echo "|---|---:|---|"
+    echo "| darkrt | $dm | ${darkrt_fps[*]} |"
+    echo "| $opencv_peer | $om | ${opencv_fps[*]} |"
+    echo
+    echo "darkrt / OpenCV: $(echo "scale=2; $dm / $om" | bc)x. darkrt wall time per run, engine build included:" \
+         "${darkrt_wall[*]} s."
+} >"$OUT"
+cat "$OUT"
