@@ -31,21 +31,36 @@ ffmpeg -nostdin -v error -y -stream_loop -1 -framerate 3 -i "$WORK/f-%02d.png" -
     -c:v libx264 -pix_fmt yuv420p -preset medium "$WORK/clip.mp4"
 echo "clip: $(ffprobe -v error -show_entries stream=codec_name,width,height,nb_frames,r_frame_rate -of csv=p=0 "$WORK/clip.mp4")" >&2
 
-darkrt_fps=() opencv_fps=() darkrt_wall=()
+# cpu_ms OUT CMD...: runs CMD, writes its CPU time (user + system, all threads, ms) to OUT.
+cpu_ms() {
+    local out=$1; shift
+    python3 - "$out" "$@" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("%.0f" % ((u.ru_utime + u.ru_stime) * 1000))
+sys.exit(rc)
+PY
+}
+
+darkrt_fps=() opencv_fps=() darkrt_wall=() darkrt_cpu=() opencv_cpu=()
 for r in $(seq "$RUNS"); do
     start=$(date +%s.%N)
-    "$DARKRT" detect "$CFG" --weights "$WEIGHTS" "$WORK/clip.mp4" --json "$WORK/d.jsonl" >"$WORK/d.out" 2>"$WORK/d.err" \
-        || { echo "darkrt failed: $(cat "$WORK/d.err")"; exit 1; }
+    cpu_ms "$WORK/d.cpu" "$DARKRT" detect "$CFG" --weights "$WEIGHTS" "$WORK/clip.mp4" --json "$WORK/d.jsonl" \
+        >"$WORK/d.out" 2>"$WORK/d.err" || { echo "darkrt failed: $(cat "$WORK/d.err")"; exit 1; }
     darkrt_wall+=("$(echo "$(date +%s.%N) - $start" | bc)")
+    darkrt_cpu+=("$(echo "scale=1; $(cat "$WORK/d.cpu") / $FRAMES" | bc)")
     darkrt_fps+=("$(sed -n 's/.*: \([0-9]*\) frames, 0 dropped, \([0-9.]*\) fps.*/\2/p' "$WORK/d.out")")
     echo "  darkrt run $r: $(cat "$WORK/d.out")" >&2
-    python3 "$ROOT/bench/peers/opencv_video.py" --cfg "$CFG" --weights "$WEIGHTS" --video "$WORK/clip.mp4" \
-        --threads "$THREADS" >"$WORK/o.json" || { echo "opencv failed"; exit 1; }
+    cpu_ms "$WORK/o.cpu" python3 "$ROOT/bench/peers/opencv_video.py" --cfg "$CFG" --weights "$WEIGHTS" \
+        --video "$WORK/clip.mp4" --threads "$THREADS" >"$WORK/o.json" || { echo "opencv failed"; exit 1; }
+    opencv_cpu+=("$(echo "scale=1; $(cat "$WORK/o.cpu") / $FRAMES" | bc)")
     opencv_fps+=("$(python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["fps"])' "$WORK/o.json")")
     echo "  opencv run $r: $(cat "$WORK/o.json")" >&2
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 dm=$(median "${darkrt_fps[@]}") om=$(median "${opencv_fps[@]}")
+dc=$(median "${darkrt_cpu[@]}") oc=$(median "${opencv_cpu[@]}")
 frames=$(wc -l <"$WORK/d.jsonl")
 opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peer"])' "$WORK/o.json")
 
@@ -62,12 +77,14 @@ opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
     echo "- $opencv_peer: cv2.VideoCapture + cv2.dnn (readNetFromDarknet, DNN_BACKEND_OPENCV, setNumThreads($THREADS))," \
          "blobFromImage 320x320 stretch, NMSBoxesBatched (bench/peers/opencv_video.py)"
     echo
-    echo "| engine | fps (median of $RUNS) | runs (fps) |"
-    echo "|---|---:|---|"
-    echo "| darkrt | $dm | ${darkrt_fps[*]} |"
-    echo "| $opencv_peer | $om | ${opencv_fps[*]} |"
+    echo "| engine | fps (median of $RUNS) | runs (fps) | CPU ms per frame (median) | runs (CPU ms/frame) |"
+    echo "|---|---:|---|---:|---|"
+    echo "| darkrt | $dm | ${darkrt_fps[*]} | $dc | ${darkrt_cpu[*]} |"
+    echo "| $opencv_peer | $om | ${opencv_fps[*]} | $oc | ${opencv_cpu[*]} |"
     echo
-    echo "darkrt / OpenCV: $(echo "scale=2; $dm / $om" | bc)x. darkrt wall time per run, engine build included:" \
+    echo "darkrt / OpenCV: $(echo "scale=2; $dm / $om" | bc)x in fps, $(echo "scale=2; $oc / $dc" | bc)x in CPU time per" \
+         "frame. CPU time (user + system of every thread, whole process: decode, model load, detection, output) does" \
+         "not depend on what else the machine runs; fps does. darkrt wall time per run, engine build included:" \
          "${darkrt_wall[*]} s."
 } >"$OUT"
 cat "$OUT"

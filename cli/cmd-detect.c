@@ -83,6 +83,7 @@ static void usage(FILE *out)
             "      --frames DIR      the drawn frames as DIR/<name>/<frame>.png\n"
             "      --show            a window per source with boxes and fps (needs a display)\n"
             "      --timeout S       a stream or camera silent for S seconds has ended (default 10)\n"
+            "      --hwaccel cuda    decode on the GPU (NVDEC) where present, else on the CPU\n"
             "      --test-delay-ms N testing: sleep N ms per engine run (a slow engine)\n"
             "  -h, --help            this text\n");
 }
@@ -147,6 +148,10 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'W': a->video.show = 1; return 0;
     case 'T': return cli_parse_float("detect", "--timeout", arg, 0.1, 3600, &a->video_timeout);
     case 'D': return cli_parse_int("detect", "--test-delay-ms", arg, 0, 60000, &a->video.delay_ms);
+    case 'H':
+        if (strcmp(arg, "cuda")) return cli_usage_error("detect", "--hwaccel %s: must be cuda", arg);
+        a->video.hwaccel = arg;
+        return 0;
     case 'B':
         v = !strcasecmp(arg, "alexeyab") ? DRT_BN_ALEXEYAB : !strcasecmp(arg, "pjreddie") ? DRT_BN_PJREDDIE : -1;
         if (parse_choice("--bn", arg, v, &v)) return 2;
@@ -238,6 +243,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
         {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},
+        {"hwaccel", required_argument, 0, 'H'},
         {0, 0, 0, 0}};
     int c;
     optind = 1;

@@ -167,7 +167,10 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
                                    drt_model_channels(em) == 3,
                       .keep_image = o->out || o->frames || o->show, .net_w = drt_model_width(em),
                       .net_h = drt_model_height(em), .resize = dopts->resize};
-    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, o->timeout_s, &prep);
+    drt_video_opts vopts = drt_video_opts_default();
+    vopts.timeout_s = o->timeout_s;
+    vopts.hwaccel = o->hwaccel;
+    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts, &prep);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;
     if (rc == 0) rc = s == DRT_OK ? run_all(&r) : cli_fail(s);

@@ -13,6 +13,7 @@ typedef struct video_opts {
     int queue;          /* frames buffered per source */
     int batch;          /* frames per engine run (the engine's max batch) */
     int delay_ms;       /* --test-delay-ms: a slower engine, for tests of live pacing */
+    const char *hwaccel; /* --hwaccel cuda: NVDEC decoding where present */
 } video_opts;
 
 /* Detects in every frame of every source, batched across sources (the engine's max batch).

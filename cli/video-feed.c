@@ -105,7 +105,7 @@ static void *reader(void *arg)
     return NULL;
 }
 
-drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s, const feed_prep *prep)
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_prep *prep)
 {
     memset(f, 0, sizeof *f);
     f->prep = *prep;
@@ -114,8 +114,6 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s, c
     f->sources = calloc((size_t)n, sizeof *f->sources);
     if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");
     f->n = n;
-    drt_video_opts o = drt_video_opts_default();
-    o.timeout_s = timeout_s;
     for (int i = 0; i < n; i++) {
         feed_source *s = &f->sources[i];
         s->url = urls[i];
@@ -123,7 +121,7 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s, c
         s->capacity = queue;
         s->queue = calloc((size_t)queue, sizeof *s->queue);
         if (!s->queue) return drt_error(DRT_STATUS_OOM, "%s: out of memory", urls[i]);
-        DRT_TRY(drt_video_open(urls[i], &o, &s->video));
+        DRT_TRY(drt_video_open(urls[i], vopts, &s->video));
         s->info = drt_video_get_info(s->video);
     }
     for (int i = 0; i < n; i++) {

@@ -54,7 +54,7 @@ typedef struct feed {
 
 /* Opens every url (the first failure is returned, with its one-line error) and starts readers.
  * queue: frames buffered per source. */
-drt_status feed_open(feed *f, char **urls, int n, int queue, double timeout_s, const feed_prep *prep);
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_prep *prep);
 
 /* Takes up to max frames, round robin over the sources, waiting while none is queued and some
  * source is still reading. Writes frames[i] and which source each came from. Returns how many

@@ -20,6 +20,8 @@ typedef struct drt_video_opts {
     double timeout_s;  /* opening, and the longest wait for data, of network sources and cameras;
                           0 = 10 s. A source silent for longer fails with "no data for N s". */
     const char *format; /* FFmpeg input format ("v4l2", "image2", "mpegts"...); NULL: guessed */
+    const char *hwaccel; /* "cuda": decode on the GPU (NVDEC) where FFmpeg and the machine have it,
+                            frames copied to the host; else (or NULL) the CPU decodes */
 } drt_video_opts;
 
 drt_video_opts drt_video_opts_default(void);
@@ -54,6 +56,7 @@ typedef struct drt_video_info {
     int64_t frames;   /* the container's frame count (0 if unknown) */
     int live;         /* a camera or a network stream: it sets its own pace */
     const char *codec; /* decoder name ("h264") */
+    int hwaccel;      /* frames decoded on the GPU (drt_video_opts.hwaccel took effect) */
 } drt_video_info;
 
 drt_video_info drt_video_get_info(const drt_video *video);

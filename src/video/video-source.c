@@ -19,7 +19,8 @@ struct drt_video {
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVPacket *pkt;
-    AVFrame *frame;
+    AVFrame *frame, *host; /* host: a GPU frame copied to memory */
+    AVBufferRef *hw;       /* the CUDA device of hwaccel decoding, or NULL */
     struct SwsContext *sws;
     int stream, live, draining, started, stopped;
     double timeout_s, deadline, time_base;
@@ -106,7 +107,34 @@ static drt_status open_input(drt_video *v, const drt_video_opts *o)
     return DRT_OK;
 }
 
-static drt_status open_decoder(drt_video *v)
+/* Offered formats in the decoder's order: the GPU's when hwaccel decoding is on, else the first. */
+static enum AVPixelFormat pick_pixel_format(AVCodecContext *dec, const enum AVPixelFormat *offered)
+{
+    for (const enum AVPixelFormat *p = offered; *p != AV_PIX_FMT_NONE; p++)
+        if (*p == AV_PIX_FMT_CUDA && dec->hw_device_ctx) return *p;
+    return offered[0];
+}
+
+/* NVDEC through FFmpeg's CUDA device, where this codec has it; the CPU decodes otherwise. */
+static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
+{
+    if (!hwaccel || strcmp(hwaccel, "cuda")) return;
+    int ok = 0;
+    for (int i = 0;; i++) {
+        const AVCodecHWConfig *c = avcodec_get_hw_config(codec, i);
+        if (!c) break;
+        ok |= c->device_type == AV_HWDEVICE_TYPE_CUDA && (c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX);
+    }
+    if (!ok || av_hwdevice_ctx_create(&v->hw, AV_HWDEVICE_TYPE_CUDA, NULL, NULL, 0) < 0) {
+        drt_warn("%s: no CUDA decoding for %s here (%s): the CPU decodes", v->url, codec->name,
+                 ok ? "no CUDA device" : "FFmpeg has none for this codec");
+        return;
+    }
+    v->dec->hw_device_ctx = av_buffer_ref(v->hw);
+    v->dec->get_format = pick_pixel_format;
+}
+
+static drt_status open_decoder(drt_video *v, const char *hwaccel)
 {
     const AVCodec *codec = NULL;
     v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -118,6 +146,7 @@ static drt_status open_decoder(drt_video *v)
     if (!v->dec || avcodec_parameters_to_context(v->dec, st->codecpar) < 0)
         return drt_error(DRT_STATUS_OOM, "%s: cannot set up the %s decoder", v->url, codec->name);
     v->dec->pkt_timebase = st->time_base;
+    try_hwaccel(v, codec, hwaccel);
     /* A file with bad data is an error; a live stream conceals the loss of a packet and goes on. */
     if (!v->live) v->dec->err_recognition |= AV_EF_EXPLODE;
     int ret = avcodec_open2(v->dec, codec, NULL);
@@ -126,7 +155,8 @@ static drt_status open_decoder(drt_video *v)
     v->start = st->start_time;
     v->pkt = av_packet_alloc();
     v->frame = av_frame_alloc();
-    if (!v->pkt || !v->frame) return drt_error(DRT_STATUS_OOM, "%s: out of memory", v->url);
+    v->host = av_frame_alloc();
+    if (!v->pkt || !v->frame || !v->host) return drt_error(DRT_STATUS_OOM, "%s: out of memory", v->url);
     return DRT_OK;
 }
 
@@ -148,7 +178,7 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
     v->timeout_s = o.timeout_s;
     v->live = is_camera(url) || is_network(url) || (o.format && !strcmp(o.format, "v4l2"));
     drt_status s = open_input(v, &o);
-    if (s == DRT_OK) s = open_decoder(v);
+    if (s == DRT_OK) s = open_decoder(v, o.hwaccel);
     if (s != DRT_OK) {
         drt_video_free(v);
         return s;
@@ -157,10 +187,27 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
     return DRT_OK;
 }
 
+static drt_status read_error(drt_video *v, int ret, const char *what)
+{
+    char why[320];
+    if (ret == AVERROR_EXIT)
+        return drt_error(DRT_STATUS_IO, "%s: after frame %lld: no data for %.1f s: the stream stopped", v->url,
+                         (long long)v->next_index - 1, v->timeout_s);
+    return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: %s: %s", v->url, (long long)v->next_index, what,
+                     drt_video_av_error(ret, why, sizeof why));
+}
+
 /* Converts the decoded frame to RGB8 (swscale's exact unscaled path, as ffmpeg -pix_fmt rgb24 does). */
 static drt_status to_rgb(drt_video *v, drt_video_frame *out)
 {
     AVFrame *f = v->frame;
+    if (f->format == AV_PIX_FMT_CUDA) { /* NV12 on the GPU: copied to the host, then converted */
+        av_frame_unref(v->host);
+        int ret = av_hwframe_transfer_data(v->host, f, 0);
+        if (ret < 0) return read_error(v, ret, "cannot copy the frame from the GPU");
+        v->host->best_effort_timestamp = f->best_effort_timestamp;
+        f = v->host;
+    }
     if (f->width != v->rgb_w || f->height != v->rgb_h) {
         free(v->rgb);
         v->stride = ((size_t)f->width * 3 + 63) & ~(size_t)63;
@@ -183,16 +230,6 @@ static drt_status to_rgb(drt_video *v, drt_video_frame *out)
                              .index = v->next_index++,
                              .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
     return DRT_OK;
-}
-
-static drt_status read_error(drt_video *v, int ret, const char *what)
-{
-    char why[320];
-    if (ret == AVERROR_EXIT)
-        return drt_error(DRT_STATUS_IO, "%s: after frame %lld: no data for %.1f s: the stream stopped", v->url,
-                         (long long)v->next_index - 1, v->timeout_s);
-    return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: %s: %s", v->url, (long long)v->next_index, what,
-                     drt_video_av_error(ret, why, sizeof why));
 }
 
 /* At the end: a live stream that went silent failed; a file with fewer frames than its container
@@ -260,7 +297,8 @@ drt_video_info drt_video_get_info(const drt_video *v)
     const AVStream *st = v->fmt->streams[v->stream];
     AVRational r = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
     drt_video_info info = {.w = v->dec->width, .h = v->dec->height, .fps = r.num && r.den ? av_q2d(r) : 0,
-                           .frames = st->nb_frames, .live = v->live, .codec = v->dec->codec->name};
+                           .frames = st->nb_frames, .live = v->live, .codec = v->dec->codec->name,
+                           .hwaccel = v->dec->hw_device_ctx != NULL};
     return info;
 }
 
@@ -269,9 +307,11 @@ void drt_video_free(drt_video *v)
     if (!v) return;
     sws_freeContext(v->sws);
     av_frame_free(&v->frame);
+    av_frame_free(&v->host);
     av_packet_free(&v->pkt);
     avcodec_free_context(&v->dec);
     avformat_close_input(&v->fmt);
+    av_buffer_unref(&v->hw);
     free(v->rgb);
     free(v->url);
     free(v);
