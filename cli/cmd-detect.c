@@ -534,6 +534,8 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
     a->video.json = a->json;
     a->video.timeout_s = a->video_timeout;
     a->video.batch = a->eopts.max_batch;
+    a->video.workers = a->workers;
+    a->video.max_det = a->max_det;
     a->video.queue = 2 * a->eopts.max_batch + 2;
     return detect_videos(&a->video, a->inputs, a->n_inputs, model, engine, &a->dopts);
 }

@@ -1,5 +1,6 @@
-/* darkrt detect on video: reader threads feed bounded queues; this thread takes batches across
- * sources, detects, and writes each source's outputs in frame order. */
+/* darkrt detect on video: reader threads decode into bounded queues; a producer thread hands their
+ * frames, round robin over sources, to the pipeline (batches across sources, workers letterbox);
+ * this thread takes the results in order and writes each source's outputs. */
 #include "detect-video.h"
 #include "cli-util.h"
 #include "core/error.h"
@@ -7,83 +8,99 @@
 #include "video-feed.h"
 #include "video-outputs.h"
 #include "video-show.h"
+#include "vision/vision.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Which frame a pipeline item is: its source, place and decode time. */
+typedef struct frame_tag {
+    int src;
+    int64_t index;
+    double pts, decoded_ms;
+} frame_tag;
+
 typedef struct video_run {
     const video_opts *o;
     const drt_model *model;
-    drt_engine *engine;
-    const drt_detect_opts *dopts;
+    drt_pipeline *pipe;
     feed feed;
     source_out *outs;
     FILE *json, *summary;
     show_window *show;
     double start_ms, progress_ms;
-    int failed_outputs;
+    drt_status submit_status;
+    char submit_error[512];
+    unsigned char *scratch; /* the drawn frame as RGB8 */
+    size_t scratch_size;
 } video_run;
 
-/* Summary, JSON, drawing and files of one detected frame. */
-static drt_status finish_frame(video_run *r, int src, feed_frame *fr, drt_image *im, const drt_detections *d,
-                               const drt_stage_times *t)
+/* The producer: frames from the readers (round robin over sources) into the pipeline, then close. */
+static void *produce(void *arg)
 {
-    source_out *o = &r->outs[src];
-    if (r->json) outputs_json_line(r->json, o, fr->index, fr->pts, fr->w, fr->h, d, r->model, t);
+    video_run *r = arg;
+    feed_frame frames[256];
+    int src[256], k;
+    while ((k = feed_take(&r->feed, frames, src, r->o->batch)) > 0) {
+        for (int i = 0; i < k; i++) {
+            frame_tag *tag = malloc(sizeof *tag);
+            drt_frame f = {.w = frames[i].w, .h = frames[i].h, .format = DRT_PIXEL_RGB8, .data = frames[i].rgb};
+            drt_status s = tag ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
+            if (tag) *tag = (frame_tag){src[i], frames[i].index, frames[i].pts, frames[i].decoded_ms};
+            if (s == DRT_OK && r->submit_status == DRT_OK) s = drt_pipeline_submit_frame(r->pipe, &f, tag);
+            if (s != DRT_OK) { /* the pipeline has no result for it */
+                free(tag);
+                if (r->submit_status == DRT_OK) snprintf(r->submit_error, sizeof r->submit_error, "%s", drt_last_error());
+                r->submit_status = s;
+                feed_stop(&r->feed);
+            }
+            feed_frame_free(&frames[i]);
+        }
+    }
+    drt_pipeline_close(r->pipe);
+    return NULL;
+}
+
+/* The result's frame drawn, into the mp4, PNGs and window. */
+static drt_status draw_frame(video_run *r, source_out *o, const frame_tag *t, const drt_pipeline_result *res, double now)
+{
+    const drt_frame *f = &res->image;
+    size_t row = (size_t)f->w * 3, size = row * (size_t)f->h;
+    if (size > r->scratch_size) {
+        free(r->scratch);
+        r->scratch_size = 0;
+        if (!(r->scratch = malloc(size))) return drt_error(DRT_STATUS_OOM, "%s: out of memory", o->url);
+        r->scratch_size = size;
+    }
+    for (int y = 0; y < f->h; y++) memcpy(r->scratch + row * (size_t)y, f->data + (f->stride ? f->stride : row) * (size_t)y, row);
+    drt_image *im = NULL;
+    DRT_TRY(drt_image_from_u8(o->url, r->scratch, f->w, f->h, 3, 1, &im));
+    drt_detections_draw(im, res->dets, r->model);
+    outputs_to_rgb8(im, r->scratch);
+    drt_status s = outputs_write_frame(o, im, r->scratch, t->index, t->pts);
+    drt_image_free(im);
+    if (s == DRT_OK && r->show) show_frame(r->show, t->src, r->scratch, f->w, f->h, o->done, now - o->first_ms);
+    return s;
+}
+
+/* JSON line, counts, latency and drawn outputs of one result. */
+static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
+{
+    const frame_tag *t = res->tag;
+    source_out *o = &r->outs[t->src];
+    if (res->status != DRT_OK) return drt_error(res->status, "%s: frame %lld: %s", o->url, (long long)t->index, res->error);
+    const drt_pipeline_times *pt = &res->times;
+    drt_stage_times st = {pt->preprocess_ms, pt->inference_ms, pt->postprocess_ms};
+    if (r->json) outputs_json_line(r->json, o, t->index, t->pts, res->width, res->height, res->dets, r->model, &st);
     double now = cli_now_ms();
     if (!o->done) o->first_ms = now;
     o->done++;
-    double latency = now - fr->decoded_ms;
+    double latency = now - t->decoded_ms;
     o->latency_sum_ms += latency;
     if (latency > o->latency_max_ms) o->latency_max_ms = latency;
-    if (!o->mp4 && !o->frames_dir && !r->show) return DRT_OK;
-    drt_detections_draw(im, d, r->model);
-    if (o->mp4 || r->show) outputs_to_rgb8(im, fr->rgb);
-    drt_status s = outputs_write_frame(o, im, fr->rgb, fr->index, fr->pts);
-    if (s == DRT_OK && r->show) show_frame(r->show, src, fr->rgb, fr->w, fr->h, o->done, now - o->first_ms);
-    return s;
-}
-
-/* One engine run on inputs the readers letterboxed, then each frame's decode and NMS. */
-static drt_status detect_prepared(video_run *r, feed_frame *frames, int k, drt_detections **dets, drt_stage_times *t)
-{
-    size_t item = (size_t)r->feed.prep.net_w * r->feed.prep.net_h * 3;
-    float *input = malloc((size_t)k * item * sizeof(float));
-    if (!input) return drt_error(DRT_STATUS_OOM, "detect: out of memory for %d inputs", k);
-    for (int i = 0; i < k; i++) memcpy(input + (size_t)i * item, frames[i].input, item * sizeof(float));
-    double t0 = cli_now_ms();
-    drt_status s = drt_engine_run(r->engine, input, k);
-    double per_frame = (cli_now_ms() - t0) / k;
-    free(input);
-    for (int i = 0; i < k && s == DRT_OK; i++) {
-        double t1 = cli_now_ms();
-        s = drt_detect_decode(r->engine, i, frames[i].w, frames[i].h, r->dopts, &dets[i]);
-        t[i] = (drt_stage_times){frames[i].preprocess_ms, per_frame, cli_now_ms() - t1};
-    }
-    return s;
-}
-
-/* Detects in k frames in one engine run and finishes each. Frees the frames. */
-static drt_status run_batch(video_run *r, feed_frame *frames, const int *src, int k)
-{
-    drt_image *ims[256] = {0};
-    drt_detections *dets[256] = {0};
-    drt_stage_times t[256];
-    drt_status s = DRT_OK;
-    if (r->o->delay_ms) usleep((useconds_t)r->o->delay_ms * 1000);
-    if (r->feed.prep.letterbox) {
-        s = detect_prepared(r, frames, k, dets, t);
-    } else {
-        for (int i = 0; i < k; i++) ims[i] = frames[i].image;
-        s = drt_detect_batch(r->engine, (const drt_image *const *)ims, k, r->dopts, dets, t);
-    }
-    for (int i = 0; i < k; i++) {
-        if (s == DRT_OK) s = finish_frame(r, src[i], &frames[i], frames[i].image, dets[i], &t[i]);
-        drt_detections_free(dets[i]);
-        feed_frame_free(&frames[i]);
-    }
-    return s;
+    return o->mp4 || o->frames_dir || r->show ? draw_frame(r, o, t, res, now) : DRT_OK;
 }
 
 /* "name: 120 frames, 3 dropped, 29.8 fps, 41 ms" for every source, on one terminal line. */
@@ -129,27 +146,56 @@ static int finish_sources(video_run *r)
     return failed;
 }
 
+/* The consumer (this thread): results in order until the pipeline is drained. After a failure
+ * the readers stop and the rest is drained unwritten. */
 static int run_all(video_run *r)
 {
-    int batch = r->o->batch;
-    feed_frame frames[256];
-    int src[256], k;
-    drt_status s = DRT_OK;
+    pthread_t producer;
     r->start_ms = cli_now_ms();
-    while (s == DRT_OK && (k = feed_take(&r->feed, frames, src, batch > 256 ? 256 : batch)) > 0) {
-        s = run_batch(r, frames, src, k);
-        progress(r, 0);
-        if (r->show && show_closed(r->show)) break;
+    if (pthread_create(&producer, NULL, produce, r) != 0) {
+        drt_pipeline_close(r->pipe);
+        return cli_usage_error("detect", "cannot start a thread");
     }
+    drt_status s = DRT_OK, fail = DRT_OK;
+    drt_pipeline_result *res;
+    while ((s = drt_pipeline_next(r->pipe, &res)) == DRT_OK && res) {
+        if (r->o->delay_ms) usleep((useconds_t)r->o->delay_ms * 1000); /* a slower engine, for tests */
+        if (fail == DRT_OK && (fail = finish_result(r, res)) != DRT_OK) {
+            cli_fail(fail);
+            feed_stop(&r->feed);
+        }
+        free(res->tag);
+        drt_pipeline_result_free(res);
+        progress(r, 0);
+        if (r->show && show_closed(r->show)) feed_stop(&r->feed);
+    }
+    pthread_join(producer, NULL);
     progress(r, 1);
-    int rc = s == DRT_OK ? 0 : cli_fail(s);
+    int rc = fail != DRT_OK || s != DRT_OK ? 1 : 0;
+    if (s != DRT_OK) cli_fail(s);
+    if (r->submit_status != DRT_OK) {
+        fprintf(stderr, "darkrt: %s: %s\n", drt_status_str(r->submit_status), r->submit_error);
+        rc = 1;
+    }
     return finish_sources(r) || rc ? 1 : 0;
+}
+
+static drt_status start_pipeline(video_run *r, drt_engine *engine, const drt_detect_opts *dopts)
+{
+    drt_pipeline_opts po = drt_pipeline_opts_default();
+    po.batch = r->o->batch;
+    po.workers = r->o->workers;
+    po.max_in_flight = 2 * r->o->batch; /* a live source's frames wait in its own queue, where old ones drop */
+    po.detect = *dopts;
+    po.max_det = r->o->max_det;
+    po.keep_image = r->o->out || r->o->frames || r->o->show;
+    return drt_pipeline_create(engine, &po, &r->pipe);
 }
 
 int detect_videos(const video_opts *o, char **urls, int n, const drt_model *model, drt_engine *engine,
                   const drt_detect_opts *dopts)
 {
-    video_run r = {.o = o, .model = model, .engine = engine, .dopts = dopts, .summary = stdout};
+    video_run r = {.o = o, .model = model, .summary = stdout};
     drt_atomic_file af = {0};
     r.outs = calloc((size_t)n, sizeof *r.outs);
     if (!r.outs) return cli_usage_error("detect", "out of memory");
@@ -161,20 +207,17 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     } else if (rc == 0 && o->json && (s = drt_atomic_open(&af, o->json)) == DRT_OK) {
         r.json = af.fp;
     }
-    /* Readers letterbox where the host preprocesses and decodes (what drt_detect_batch would do). */
-    const drt_model *em = drt_engine_model(engine);
-    feed_prep prep = {.letterbox = dopts->pre == DRT_STAGE_HOST && dopts->decode == DRT_STAGE_HOST &&
-                                   drt_model_channels(em) == 3,
-                      .keep_image = o->out || o->frames || o->show, .net_w = drt_model_width(em),
-                      .net_h = drt_model_height(em), .resize = dopts->resize};
     drt_video_opts vopts = drt_video_opts_default();
     vopts.timeout_s = o->timeout_s;
     vopts.hwaccel = o->hwaccel;
-    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts, &prep);
+    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts);
+    if (rc == 0 && s == DRT_OK) s = start_pipeline(&r, engine, dopts);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;
     if (rc == 0) rc = s == DRT_OK ? run_all(&r) : cli_fail(s);
     feed_close(&r.feed);
+    drt_pipeline_free(r.pipe);
+    free(r.scratch);
     show_close(r.show);
     for (int i = 0; i < n; i++) outputs_close(&r.outs[i]); /* after a failed open: frees the names */
     if (r.json == af.fp && af.fp) { /* JSON Lines hold every frame detected, even after a failure */

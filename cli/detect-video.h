@@ -12,6 +12,8 @@ typedef struct video_opts {
     double timeout_s;   /* --timeout: network and camera silence that ends a source */
     int queue;          /* frames buffered per source */
     int batch;          /* frames per engine run (the engine's max batch) */
+    int workers;        /* the pipeline's letterbox threads (0: one per core) */
+    int max_det;        /* detections kept per frame (0: all) */
     int delay_ms;       /* --test-delay-ms: a slower engine, for tests of live pacing */
     const char *hwaccel; /* --hwaccel cuda: NVDEC decoding where present */
 } video_opts;

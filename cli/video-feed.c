@@ -2,7 +2,6 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
-#include "vision/vision.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,37 +9,16 @@
 void feed_frame_free(feed_frame *fr)
 {
     free(fr->rgb);
-    free(fr->input);
-    drt_image_free(fr->image);
     memset(fr, 0, sizeof *fr);
 }
 
-/* Copies the decoder's frame and prepares it as feed_prep asks. */
-static drt_status prepare(const feed_source *s, const drt_video_frame *in, feed_frame *out)
+static drt_status copy_frame(const feed_source *s, const drt_video_frame *in, feed_frame *out)
 {
-    const feed_prep *p = &s->feed->prep;
     size_t row = (size_t)in->w * 3;
     *out = (feed_frame){.w = in->w, .h = in->h, .index = in->index, .pts = in->pts, .decoded_ms = cli_now_ms()};
     out->rgb = malloc(row * (size_t)in->h);
     if (!out->rgb) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)in->index);
     for (int y = 0; y < in->h; y++) memcpy(out->rgb + row * (size_t)y, in->data + in->stride * (size_t)y, row);
-    DRT_TRY(drt_image_from_u8(s->url, out->rgb, in->w, in->h, 3, 1, &out->image));
-    if (p->letterbox) {
-        double t0 = cli_now_ms();
-        size_t item = (size_t)p->net_w * p->net_h * 3;
-        out->input = malloc(item * sizeof(float));
-        if (!out->input) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)in->index);
-        DRT_TRY(drt_image_preprocess(out->image, p->resize, p->net_w, p->net_h, out->input));
-        out->preprocess_ms = cli_now_ms() - t0;
-    }
-    if (!p->keep_image && p->letterbox) { /* the network input is all detection needs */
-        drt_image_free(out->image);
-        out->image = NULL;
-    }
-    if (!p->keep_image) {
-        free(out->rgb);
-        out->rgb = NULL;
-    }
     return DRT_OK;
 }
 
@@ -95,7 +73,7 @@ static void *reader(void *arg)
         feed_frame fr;
         status = drt_video_read(s->video, &vf);
         if (status != DRT_OK || !vf.data) break;
-        if ((status = prepare(s, &vf, &fr)) != DRT_OK) {
+        if ((status = copy_frame(s, &vf, &fr)) != DRT_OK) {
             feed_frame_free(&fr);
             break;
         }
@@ -105,10 +83,9 @@ static void *reader(void *arg)
     return NULL;
 }
 
-drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_prep *prep)
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts)
 {
     memset(f, 0, sizeof *f);
-    f->prep = *prep;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
     f->sources = calloc((size_t)n, sizeof *f->sources);
@@ -158,10 +135,10 @@ int feed_take(feed *f, feed_frame *frames, int *source_of, int max)
     pthread_mutex_lock(&f->lock);
     int k = 0;
     for (;;) {
-        k = take_queued(f, frames, source_of, max, start);
+        k = f->stop ? 0 : take_queued(f, frames, source_of, max, start);
         int reading = 0;
         for (int i = 0; i < f->n; i++) reading |= !f->sources[i].ended;
-        if (k > 0 || !reading) break;
+        if (k > 0 || !reading || f->stop) break;
         pthread_cond_wait(&f->changed, &f->lock);
     }
     start = f->n ? (start + 1) % f->n : 0;
@@ -170,12 +147,17 @@ int feed_take(feed *f, feed_frame *frames, int *source_of, int max)
     return k;
 }
 
-void feed_close(feed *f)
+void feed_stop(feed *f)
 {
     pthread_mutex_lock(&f->lock);
     f->stop = 1;
     pthread_cond_broadcast(&f->changed);
     pthread_mutex_unlock(&f->lock);
+}
+
+void feed_close(feed *f)
+{
+    feed_stop(f);
     for (int i = 0; i < f->n; i++) {
         feed_source *s = &f->sources[i];
         if (s->started) pthread_join(s->thread, NULL);
