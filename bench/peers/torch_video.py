@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""PyTorch's side of bench/video-gpu.sh: N live streams decoded by PyAV (one thread each, FFmpeg's
+CPU decoders; frames to RGB numpy), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
+Fast model: BN folded, fp16, channels_last) on the GPU, letterbox on the GPU (bilinear resize, 0.5
+padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per
+stream drops its oldest frame when inference falls behind (as darkrt). Prints one JSON line:
+per-stream frames detected and dropped.
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 URL..."""
+import argparse, collections, json, os, sys, threading, time
+
+import av
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_darknet import build_model  # noqa: E402
+from torch_gpu import Fast  # noqa: E402
+
+
+class Stream:
+    def __init__(self, url, depth):
+        self.url, self.q, self.lock = url, collections.deque(), threading.Lock()
+        self.depth, self.decoded, self.dropped, self.done, self.ended = depth, 0, 0, 0, False
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        try:
+            c = av.open(self.url, options={"overrun_nonfatal": "1", "fifo_size": "278876", "timeout": "3000000"})
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            for frame in c.decode(s):
+                rgb = frame.to_ndarray(format="rgb24")
+                with self.lock:
+                    if len(self.q) == self.depth:
+                        self.q.popleft()
+                        self.dropped += 1
+                    self.q.append(rgb)
+                    self.decoded += 1
+        except Exception as e:  # the stream stopped (timeout) or failed
+            print(f"{self.url}: {e}", file=sys.stderr)
+        self.ended = True
+
+
+def letterbox(frames, size, dev):
+    out = torch.full((len(frames), 3, size, size), 0.5, device=dev, dtype=torch.float16)
+    for i, f in enumerate(frames):
+        h, w = f.shape[:2]
+        s = min(size / w, size / h)
+        nw, nh = int(w * s), int(h * s)
+        x = torch.from_numpy(f).to(dev, non_blocking=True).permute(2, 0, 1)[None].half() / 255
+        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+        out[i, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x[0]
+    return out
+
+
+def decode(heads, anchors, size, thresh=0.25, nms=0.45):
+    """Boxes per batch item (network pixels), after per-class NMS."""
+    per_item = []
+    cand = []
+    for h, anc in zip(heads, anchors):
+        b, _, gh, gw = h.shape
+        a = len(anc)
+        p = h.float().view(b, a, -1, gh, gw).permute(0, 1, 3, 4, 2)
+        gy, gx = torch.meshgrid(torch.arange(gh, device=h.device), torch.arange(gw, device=h.device), indexing="ij")
+        t = torch.tensor(anc, device=h.device).view(1, a, 1, 1, 2)
+        xy = (torch.sigmoid(p[..., :2]) + torch.stack([gx, gy], -1)) / torch.tensor([gw, gh], device=h.device) * size
+        wh = torch.exp(p[..., 2:4]) * t
+        score = torch.sigmoid(p[..., 4:5]) * torch.sigmoid(p[..., 5:])
+        cand.append((torch.cat([xy - wh / 2, xy + wh / 2], -1).view(b, -1, 4), score.reshape(b, -1, score.shape[-1])))
+    boxes = torch.cat([c[0] for c in cand], 1)
+    scores = torch.cat([c[1] for c in cand], 1)
+    for i in range(boxes.shape[0]):
+        idx, cls = (scores[i] > thresh).nonzero(as_tuple=True)
+        keep = torchvision.ops.batched_nms(boxes[i][idx], scores[i][idx, cls], cls, nms)
+        per_item.append(len(keep))
+    return per_item
+
+
+def yolo_anchors(cfg):
+    """Each [yolo] section's masked anchors (w, h in network pixels), in cfg order."""
+    sections, sec = [], None
+    for line in open(cfg):
+        line = line.split("#")[0].strip()
+        if line.startswith("["):
+            sec = line
+            if sec == "[yolo]":
+                sections.append({})
+        elif sec == "[yolo]" and "=" in line:
+            k, v = (x.strip() for x in line.split("=", 1))
+            sections[-1][k] = [float(x) for x in v.split(",")]
+    out = []
+    for y in sections:
+        pairs = list(zip(y["anchors"][0::2], y["anchors"][1::2]))
+        out.append([pairs[int(m)] for m in y.get("mask", range(len(pairs)))])
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cfg", required=True)
+    ap.add_argument("--weights", required=True)
+    ap.add_argument("--size", type=int, default=416)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("urls", nargs="+")
+    a = ap.parse_args()
+    dev = torch.device("cuda")
+    model = Fast(build_model(a.cfg, a.weights)).to(dev).half().to(memory_format=torch.channels_last).eval()
+    anchors = yolo_anchors(a.cfg)
+    streams = [Stream(u, a.depth) for u in a.urls]
+    start, k = time.time(), 0
+    with torch.inference_mode():
+        while True:
+            batch, owners = [], []
+            for _ in range(a.batch):
+                s = streams[k % len(streams)]
+                k += 1
+                with s.lock:
+                    if s.q:
+                        batch.append(s.q.popleft())
+                        owners.append(s)
+                if len(batch) == a.batch or (k % len(streams) == 0 and batch):
+                    break
+            if not batch:
+                if all(s.ended for s in streams):
+                    break
+                time.sleep(0.001)
+                continue
+            x = letterbox(batch, a.size, dev).contiguous(memory_format=torch.channels_last)
+            decode(model(x), anchors, a.size)
+            for s in owners:
+                s.done += 1
+    print(json.dumps({"peer": f"pytorch {torch.__version__} + pyav {av.__version__}", "seconds": time.time() - start,
+                      "streams": [{"url": s.url, "frames": s.done, "dropped": s.dropped} for s in streams]}))
+
+
+if __name__ == "__main__":
+    main()
