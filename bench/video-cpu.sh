@@ -72,7 +72,7 @@ opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
          "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (a machine shared with other jobs)"
     echo "- command: \`bash bench/video-cpu.sh ${1:-build}\` (RUNS=$RUNS, FRAMES=$FRAMES)"
     echo "- input: $FRAMES frames 1280x720 30 fps H.264 (libx264 medium) of Darknet's 7 sample images, letter-padded"
-    echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode thread," \
+    echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode on a reader thread, the pipeline's letterbox workers," \
          "batches of 4, letterbox as Darknet, JSON Lines of $frames frames)"
     echo "- $opencv_peer: cv2.VideoCapture + cv2.dnn (readNetFromDarknet, DNN_BACKEND_OPENCV, setNumThreads($THREADS))," \
          "blobFromImage 320x320 stretch, NMSBoxesBatched (bench/peers/opencv_video.py)"
