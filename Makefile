@@ -3,7 +3,9 @@
 #   make demo       install what is missing, build, run the main job on yolo-fastest-1.1 + dog.jpg
 #   make test       install what is missing, build with ASan+UBSan, run the whole test suite
 #   make bench-cpu  the CPU benchmark against ONNX Runtime, PyTorch and Darknet (bench/)
-# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), CUDA=0 (skip nvcc), OPT=-O2.
+#   make install    headers, libraries, the CLI, darkrt.pc and the CMake package under PREFIX (DESTDIR too)
+# Variables: BUILD=dir (default build), SAN=1 (ASan+UBSan), CUDA=0 (skip nvcc), OPT=-O2, PREFIX=/usr/local.
+# This is darkrt's one build description: CMakeLists.txt only calls these targets.
 
 BUILD ?= build
 SAN ?= 0
@@ -17,13 +19,13 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SAN_FLAGS := $(if $(filter 1,$(SAN)),$(SANITIZE),)
 CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(if $(filter 1,$(CUDA)),-DDRT_HAVE_CUDA -I$(CUDA_HOME)/include,)
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $(SAN_FLAGS)
+CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -fvisibility=hidden -pthread $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS) -pthread
 LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lavformat -lavcodec -lavdevice -lswscale -lavutil -lm
 ifeq ($(CUDA),1)
 LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
 endif
-NVCCFLAGS ?= -O3 -std=c++17 -Xcompiler -fPIC,-Wall -Iinclude -Isrc \
+NVCCFLAGS ?= -O3 -std=c++17 -Xcompiler -fPIC,-Wall,-fvisibility=hidden -Iinclude -Isrc \
   -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_90,code=compute_90
 
 # Per-ISA kernels get their own flags; the rest of the build stays portable.
@@ -39,15 +41,19 @@ OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o) $(BUILD
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests/unit tests/golden -name '*.c' 2>/dev/null | sort)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+# The version comes from the headers; the shared library's SONAME carries the major number.
+version_part = $(shell sed -n 's/^\#define DRT_VERSION_$(1) //p' include/darkrt/api.h)
+VERSION := $(call version_part,MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
+SONAME := libdarkrt.so.$(call version_part,MAJOR)
 DARKNET_DIR := /usr/lib/darknet
 DARKNET_LINK := -L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet
 
-.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean
+.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean install print-config
 all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so
 
 $(PROTO_C): /usr/include/onnx/onnx.proto
 	@mkdir -p $(BUILD)/gen/onnx
-	cd /usr/include && protoc-c --c_out=$(CURDIR)/$(BUILD)/gen onnx/onnx.proto
+	cd /usr/include && protoc-c --c_out=$(abspath $(BUILD))/gen onnx/onnx.proto
 
 $(BUILD)/obj/gen/onnx.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
@@ -65,8 +71,12 @@ $(BUILD)/libdarkrt.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libdarkrt.so: $(OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/libdarkrt.so.$(VERSION): $(OBJS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libdarkrt.so: $(BUILD)/libdarkrt.so.$(VERSION)
+	ln -sf libdarkrt.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
 
 $(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS) -lSDL2
@@ -108,6 +118,30 @@ bench-cpu: deps all
 
 clean:
 	rm -rf build build-*
+
+print-config:
+	@echo "version=$(VERSION) cuda=$(CUDA) san=$(SAN)"
+
+PREFIX ?= /usr/local
+LIBDIR := $(DESTDIR)$(PREFIX)/lib
+# Link flags for a program using the installed library: a sanitized build passes its sanitizers on.
+empty :=
+space := $(empty) $(empty)
+PC_SUBST := -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@SONAME@|$(SONAME)|g' -e 's|@MAJOR@|$(call version_part,MAJOR)|g' \
+  -e 's|@LIBS@|$(strip $(LDLIBS) -pthread)|g' -e 's|@LIBS_CMAKE@|$(subst $(space),;,$(strip $(LDLIBS) -pthread))|g' \
+  -e 's|@LINK_FLAGS@|$(SAN_FLAGS)|g' -e 's|@LINK_FLAGS_CMAKE@|$(subst $(space),;,$(strip $(SAN_FLAGS)))|g'
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/darkrt $(LIBDIR)/pkgconfig $(LIBDIR)/cmake/darkrt
+	install -m 755 $(BUILD)/darkrt $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 include/darkrt.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/darkrt/*.h $(DESTDIR)$(PREFIX)/include/darkrt/
+	install -m 644 $(BUILD)/libdarkrt.a $(LIBDIR)/
+	install -m 755 $(BUILD)/libdarkrt.so.$(VERSION) $(LIBDIR)/
+	ln -sf libdarkrt.so.$(VERSION) $(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(LIBDIR)/libdarkrt.so
+	sed $(PC_SUBST) packaging/darkrt.pc.in >$(LIBDIR)/pkgconfig/darkrt.pc
+	sed $(PC_SUBST) packaging/darkrt-config.cmake.in >$(LIBDIR)/cmake/darkrt/darkrt-config.cmake
+	sed $(PC_SUBST) packaging/darkrt-config-version.cmake.in >$(LIBDIR)/cmake/darkrt/darkrt-config-version.cmake
 
 # Out-of-memory tests (tests/unit/oom-*.c): malloc and friends are wrapped so they can fail on demand.
 # libjpeg's allocator (jpeg_get_small and friends) is replaced by the test's, exported so libjpeg binds to it.

@@ -3,7 +3,7 @@
 # As root it runs apt-get and pip; otherwise it lists what is missing and fails.
 set -euo pipefail
 
-APT_PKGS=(gcc make cmake clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev libstb-dev
+APT_PKGS=(gcc make cmake pkgconf clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev libstb-dev
           libpng-dev libjpeg62-turbo-dev darknet python3-torch python3-numpy chromium
           libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg libsdl2-dev xvfb x11-apps)
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.

@@ -41,8 +41,8 @@ typedef enum drt_nms_kind {
 } drt_nms_kind;
 
 /* "default" (also "iou"), "greedynms", "diounms": the kind, or -1. */
-int drt_nms_kind_parse(const char *word);
-const char *drt_nms_kind_name(drt_nms_kind kind);
+DRT_API int drt_nms_kind_parse(const char *word);
+DRT_API const char *drt_nms_kind_name(drt_nms_kind kind);
 
 typedef struct drt_detect_opts {
     size_t size;       /* sizeof(drt_detect_opts) */
@@ -58,55 +58,55 @@ typedef struct drt_detect_opts {
 } drt_detect_opts;
 
 /* Darknet's defaults with pjreddie's semantics: letterbox, IoU NMS. */
-drt_detect_opts drt_detect_opts_default(void);
+DRT_API drt_detect_opts drt_detect_opts_default(void);
 /* The defaults with what the model asks for, as AlexeyAB's Darknet applies its cfg: resize
  * ([net] letter_box: letterbox, else stretch), nms_kind and beta_nms of its last [yolo]. */
-drt_detect_opts drt_detect_opts_for_model(const drt_model *model);
+DRT_API drt_detect_opts drt_detect_opts_for_model(const drt_model *model);
 
 /* Sets pre, decode and nms_place from a CLI word: "cpu" (all on the host), "gpu" (all on the
  * device), "gpu-decode" (decode on the device, NMS on the host) for post; "cpu"/"gpu" for pre.
- * Returns 0, or -1 for an unknown word. */
-int drt_detect_parse_pre(const char *word, drt_detect_opts *opts);
-int drt_detect_parse_post(const char *word, drt_detect_opts *opts);
+ * Returns 0, or -1 for an unknown word (or a struct too old to hold these fields). */
+DRT_API int drt_detect_parse_pre(const char *word, drt_detect_opts *opts);
+DRT_API int drt_detect_parse_post(const char *word, drt_detect_opts *opts);
 
 typedef struct drt_stage_times {
     double preprocess_ms, inference_ms, postprocess_ms;
 } drt_stage_times;
 
 /* Runs preprocessing, the engine and postprocessing on one image. times may be NULL. */
-drt_status drt_detect_image(drt_engine *engine, const drt_image *image, const drt_detect_opts *opts,
-                            drt_detections **dets_out, drt_stage_times *times);
+DRT_API drt_status drt_detect_image(drt_engine *engine, const drt_image *image, const drt_detect_opts *opts,
+                                    drt_detections **dets_out, drt_stage_times *times);
 
 /* The same on n images (1..the engine's max batch) in one engine run: dets_out[n] (each freed
  * with drt_detections_free), times[n] (may be NULL; inference is the run's time / n). With decode
  * on the device the host copies of the heads (drt_engine_head) are not refreshed. On error no
  * detections are returned. */
-drt_status drt_detect_batch(drt_engine *engine, const drt_image *const *images, int n, const drt_detect_opts *opts,
-                            drt_detections **dets_out, drt_stage_times *times);
+DRT_API drt_status drt_detect_batch(drt_engine *engine, const drt_image *const *images, int n, const drt_detect_opts *opts,
+                                    drt_detections **dets_out, drt_stage_times *times);
 
 /* Decodes the engine's last heads for batch item `item` of an image of size img_w x img_h
  * that was preprocessed with `resize`; applies threshold and NMS. */
-drt_status drt_detect_decode(const drt_engine *engine, int item, int img_w, int img_h,
-                             const drt_detect_opts *opts, drt_detections **dets_out);
+DRT_API drt_status drt_detect_decode(const drt_engine *engine, int item, int img_w, int img_h,
+                                     const drt_detect_opts *opts, drt_detections **dets_out);
 
-void drt_detections_free(drt_detections *dets);
+DRT_API void drt_detections_free(drt_detections *dets);
 
 /* Draws labelled boxes onto the image (in place). names may be NULL (class ids are shown). */
-void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt_model *model);
+DRT_API void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt_model *model);
 
 /* The preprocessing the model asks for (its metadata; letterbox when it says nothing). */
-drt_resize drt_detect_model_resize(const drt_model *model);
+DRT_API drt_resize drt_detect_model_resize(const drt_model *model);
 /* The NMS the model asks for (its last [yolo] layer's nms_kind and beta_nms; IoU when it has none). */
-drt_nms_kind drt_detect_model_nms(const drt_model *model, float *beta_out);
+DRT_API drt_nms_kind drt_detect_model_nms(const drt_model *model, float *beta_out);
 
 /* Writes one image's result as a JSON object (no trailing newline), each line after the first
  * prefixed by indent (may be NULL):
  * {"image", "width", "height", "detections": [{"class_id", "label", "score",
  *  "box": {"x1", "y1", "x2", "y2"}}], "timing_ms": {"preprocess", "inference", "postprocess"}}.
  * Labels come from the model's names, else the class id as text. times may be NULL. */
-void drt_detections_write_json(FILE *out, const char *image_name, int width, int height,
-                               const drt_detections *dets, const drt_model *model,
-                               const drt_stage_times *times, const char *indent);
+DRT_API void drt_detections_write_json(FILE *out, const char *image_name, int width, int height,
+                                       const drt_detections *dets, const drt_model *model,
+                                       const drt_stage_times *times, const char *indent);
 
 #ifdef __cplusplus
 }

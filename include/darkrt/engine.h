@@ -61,28 +61,28 @@ typedef struct drt_engine_opts {
  * KL-divergence search of TensorRT's entropy calibration. */
 enum drt_calib_method { DRT_CALIB_MAX = 0, DRT_CALIB_ENTROPY = 1, DRT_CALIB_PERCENTILE = 2 };
 
-drt_engine_opts drt_engine_opts_default(void);
+DRT_API drt_engine_opts drt_engine_opts_default(void);
 
 /* "ref", "cpu", "cuda"; "fp32", "fp16", "bf16", "int8". Parsers return -1 for an unknown name. */
-const char *drt_device_name(drt_device device);
-const char *drt_precision_name(drt_precision precision);
-int drt_device_parse(const char *name, int *device_index_out);
-int drt_precision_parse(const char *name);
+DRT_API const char *drt_device_name(drt_device device);
+DRT_API const char *drt_precision_name(drt_precision precision);
+DRT_API int drt_device_parse(const char *name, int *device_index_out);
+DRT_API int drt_precision_parse(const char *name);
 
 /* Builds an engine for the model. The engine keeps no pointer into the model: the model
  * may be freed afterwards. */
-drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts,
-                             drt_engine **engine_out);
+DRT_API drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts,
+                                     drt_engine **engine_out);
 
 /* Serialized engines ("plans"): versioned and checksummed; a plan for another darkrt
  * version, CPU feature set or GPU is refused with a message that says so. */
-drt_status drt_engine_save_plan(const drt_engine *engine, const char *plan_path);
-drt_status drt_engine_load_plan(const char *plan_path, const drt_engine_opts *opts,
-                                drt_engine **engine_out);
+DRT_API drt_status drt_engine_save_plan(const drt_engine *engine, const char *plan_path);
+DRT_API drt_status drt_engine_load_plan(const char *plan_path, const drt_engine_opts *opts,
+                                        drt_engine **engine_out);
 
 /* Runs the network on `batch` images: input is float32 NCHW, RGB in [0,1], at the model's
  * input size (preprocessed already). */
-drt_status drt_engine_run(drt_engine *engine, const float *input, int batch);
+DRT_API drt_status drt_engine_run(drt_engine *engine, const float *input, int batch);
 
 /* The raw head tensors (what enters each [yolo] layer), float32 NCHW, of the last run.
  * data stays valid until the next run or free. */
@@ -90,25 +90,25 @@ typedef struct drt_tensor_desc {
     int n, c, h, w;
 } drt_tensor_desc;
 
-int drt_engine_num_heads(const drt_engine *engine);
-drt_status drt_engine_head(const drt_engine *engine, int head, const float **data_out,
-                           drt_tensor_desc *desc_out);
+DRT_API int drt_engine_num_heads(const drt_engine *engine);
+DRT_API drt_status drt_engine_head(const drt_engine *engine, int head, const float **data_out,
+                                   drt_tensor_desc *desc_out);
 
 /* The model the engine was built from (for plans: the copy inside the plan). Borrowed:
  * valid until the engine is freed. */
-const drt_model *drt_engine_model(const drt_engine *engine);
+DRT_API const drt_model *drt_engine_model(const drt_engine *engine);
 
-drt_device drt_engine_device(const drt_engine *engine);
-drt_precision drt_engine_precision(const drt_engine *engine);
+DRT_API drt_device drt_engine_device(const drt_engine *engine);
+DRT_API drt_precision drt_engine_precision(const drt_engine *engine);
 
 /* Bytes the engine holds: weights and planned activations, on the host and on the device. */
 typedef struct drt_engine_memory {
     size_t host_weights, host_activations, device_weights, device_activations, device_workspace;
     size_t naive_activations; /* what one buffer per layer would take */
 } drt_engine_memory;
-void drt_engine_memory_usage(const drt_engine *engine, drt_engine_memory *out);
+DRT_API void drt_engine_memory_usage(const drt_engine *engine, drt_engine_memory *out);
 
-void drt_engine_free(drt_engine *engine);
+DRT_API void drt_engine_free(drt_engine *engine);
 
 #ifdef __cplusplus
 }

@@ -27,9 +27,9 @@ typedef struct drt_image {
  * The format comes from the file's first bytes. Refuses, with a message naming the file and
  * the rule, unreadable, truncated or corrupt files and sizes above DRT_IMAGE_MAX_PIXELS
  * (checked from the header, before any pixel memory is allocated). */
-drt_status drt_image_load(const char *path, drt_image **image_out);
-drt_status drt_image_create(int w, int h, int c, drt_image **image_out);
-void drt_image_free(drt_image *image);
+DRT_API drt_status drt_image_load(const char *path, drt_image **image_out);
+DRT_API drt_status drt_image_create(int w, int h, int c, drt_image **image_out);
+DRT_API void drt_image_free(drt_image *image);
 
 /* 8-bit pixels, interleaved, in memory the caller owns: what decoders, cameras and numpy give.
  * RGB8/BGR8: h rows of `stride` bytes (3 * w used). NV12: the Y plane (h rows of `stride` bytes),
@@ -52,8 +52,8 @@ typedef struct drt_frame {
 /* Decodes an image file (formats and limits as drt_image_load) into a tight RGB8 frame whose
  * pixels are malloc'd: release them with drt_frame_release. Each value v is the byte that
  * drt_image_load turns into v / 255. */
-drt_status drt_frame_load(const char *path, drt_frame *frame_out);
-void drt_frame_release(drt_frame *frame); /* frees frame->data (from drt_frame_load) and clears it */
+DRT_API drt_status drt_frame_load(const char *path, drt_frame *frame_out);
+DRT_API void drt_frame_release(drt_frame *frame); /* frees frame->data (from drt_frame_load) and clears it */
 
 typedef enum drt_resize {
     DRT_RESIZE_LETTERBOX = 0, /* keep aspect, pad with 0.5, as pjreddie's Darknet does */
@@ -63,15 +63,15 @@ typedef enum drt_resize {
 
 /* Writes the network input for `image` into out (c * h * w floats), exactly as Darknet
  * computes it (its bilinear resize). */
-drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h,
-                                float *out);
+DRT_API drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h,
+                                        float *out);
 
 /* The same network input from an 8-bit frame, to the last bit (RGB8/BGR8/NV12; NV12 is
  * converted to RGB8 first). */
-drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net_w, int net_h, float *out);
+DRT_API drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net_w, int net_h, float *out);
 
 /* Writes an 8-bit PNG (through a temporary file renamed into place). */
-drt_status drt_image_save_png(const drt_image *image, const char *png_path);
+DRT_API drt_status drt_image_save_png(const drt_image *image, const char *png_path);
 
 #ifdef __cplusplus
 }

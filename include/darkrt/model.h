@@ -32,59 +32,59 @@ typedef struct drt_load_opts {
 } drt_load_opts;
 
 /* Defaults for drt_load_opts. */
-drt_load_opts drt_load_opts_default(void);
+DRT_API drt_load_opts drt_load_opts_default(void);
 
 /* Reads a Darknet .cfg and, when weights_path is not NULL, its .weights. Without weights the
  * model has zero weights (see drt_model_synth_weights). opts may be NULL. */
-drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path,
-                                  const drt_load_opts *opts, drt_model **model_out);
+DRT_API drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path,
+                                          const drt_load_opts *opts, drt_model **model_out);
 
 /* Reads an ONNX file (from darkrt's exporter or another producer) into darkrt's graph. */
-drt_status drt_model_load_onnx(const char *onnx_path, const drt_load_opts *opts,
-                               drt_model **model_out);
+DRT_API drt_status drt_model_load_onnx(const char *onnx_path, const drt_load_opts *opts,
+                                       drt_model **model_out);
 
 /* Picks the loader by file type: .cfg (weights_path optional), .onnx, or an engine plan. */
-drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts,
-                          drt_model **model_out);
+DRT_API drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts,
+                                  drt_model **model_out);
 
-void drt_model_free(drt_model *model);
+DRT_API void drt_model_free(drt_model *model);
 
 /* Fills every weight deterministically from seed: He-scaled kernels, batchnorm statistics in
  * ranges that keep activations bounded through yolov3's 106 layers (the conv that ends each
  * residual branch is scaled by 0.25, so heads stay near 100 and within fp16's range). */
-drt_status drt_model_synth_weights(drt_model *model, uint64_t seed);
+DRT_API drt_status drt_model_synth_weights(drt_model *model, uint64_t seed);
 
 /* Writes the weights in Darknet's format (header 0.2.0, 64-bit seen). */
-drt_status drt_model_save_weights(const drt_model *model, const char *weights_path);
+DRT_API drt_status drt_model_save_weights(const drt_model *model, const char *weights_path);
 
 /* Network input geometry. */
-int drt_model_width(const drt_model *model);
-int drt_model_height(const drt_model *model);
-int drt_model_channels(const drt_model *model);
-int drt_model_num_layers(const drt_model *model);
-drt_bn_formula drt_model_bn_formula(const drt_model *model);
+DRT_API int drt_model_width(const drt_model *model);
+DRT_API int drt_model_height(const drt_model *model);
+DRT_API int drt_model_channels(const drt_model *model);
+DRT_API int drt_model_num_layers(const drt_model *model);
+DRT_API drt_bn_formula drt_model_bn_formula(const drt_model *model);
 
 /* Class names: NULL where the model has none. Valid until the model is freed. */
-const char *drt_model_class_name(const drt_model *model, int class_id);
+DRT_API const char *drt_model_class_name(const drt_model *model, int class_id);
 /* Reads class names, one a line (coco.names), into the model. */
-drt_status drt_model_set_names_file(drt_model *model, const char *names_path);
+DRT_API drt_status drt_model_set_names_file(drt_model *model, const char *names_path);
 
 /* YOLO head parameters for a model whose file has none (a third-party ONNX: its heads come
  * without anchors). From a Darknet cfg: its [yolo] sections in order, one per head (anchors,
  * mask, classes, num, scale_x_y, new_coords). Or from text: anchors "w,h, w,h, ..." (all of
  * them) and masks "6,7,8;3,4,5;0,1,2" (one group per head, in head order); classes follow from
  * each head's channels. Both check the channels (masks x (classes + 5)). */
-drt_status drt_model_set_yolo_heads_from_cfg(drt_model *model, const char *cfg_path);
-drt_status drt_model_set_yolo_heads(drt_model *model, const char *anchors, const char *masks);
+DRT_API drt_status drt_model_set_yolo_heads_from_cfg(drt_model *model, const char *cfg_path);
+DRT_API drt_status drt_model_set_yolo_heads(drt_model *model, const char *anchors, const char *masks);
 /* 1 when every head has anchors (from the file, a cfg or drt_model_set_yolo_heads), else 0. */
-int drt_model_has_yolo_anchors(const drt_model *model);
+DRT_API int drt_model_has_yolo_anchors(const drt_model *model);
 
 /* Operations and parameters of one forward pass at batch 1. */
-double drt_model_flops(const drt_model *model);
-size_t drt_model_num_params(const drt_model *model);
+DRT_API double drt_model_flops(const drt_model *model);
+DRT_API size_t drt_model_num_params(const drt_model *model);
 
 /* The table `darkrt inspect` prints: one row a layer and the totals. */
-drt_status drt_model_print(const drt_model *model, FILE *out);
+DRT_API drt_status drt_model_print(const drt_model *model, FILE *out);
 
 /* ONNX export. */
 typedef struct drt_onnx_opts {
@@ -97,9 +97,9 @@ typedef struct drt_onnx_opts {
     float decode_thresh, decode_nms; /* their score and IoU thresholds (default 0.25, 0.45) */
 } drt_onnx_opts;
 
-drt_onnx_opts drt_onnx_opts_default(void);
-drt_status drt_model_export_onnx(const drt_model *model, const char *onnx_path,
-                                 const drt_onnx_opts *opts);
+DRT_API drt_onnx_opts drt_onnx_opts_default(void);
+DRT_API drt_status drt_model_export_onnx(const drt_model *model, const char *onnx_path,
+                                         const drt_onnx_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,7 @@ typedef struct drt_pipeline_opts {
     int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
 } drt_pipeline_opts;
 
-drt_pipeline_opts drt_pipeline_opts_default(void);
+DRT_API drt_pipeline_opts drt_pipeline_opts_default(void);
 
 /* Time spent on one item, in milliseconds. decode: file read + decode to 8 bits (frames: the
  * copy or conversion); preprocess: letterbox to the network input; inference: the engine run
@@ -61,32 +61,32 @@ typedef struct drt_pipeline_result {
 
 /* Starts the worker threads. The engine is borrowed and must outlive the pipeline.
  * Refuses a batch above the engine's max batch and a model that does not take 3 channels. */
-drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
+DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
 
 /* The options in force, with every 0 ("sized for me") resolved to its value. */
-drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
+DRT_API drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
 
 /* Queues one image file (decoded by a worker; its errors come back in its result). Blocks while
  * max_in_flight items are pending. Fails (no result) only for bad arguments or after close. */
-drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag);
+DRT_API drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag);
 
 /* Queues one 8-bit frame. The pixels are copied (NV12 converted) before return: the caller may
  * reuse its buffer at once. Blocks like submit_file; refuses a malformed frame (sizes, stride,
  * format) with DRT_STATUS_INVALID_ARG and no result. */
-drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag);
+DRT_API drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag);
 
 /* No more input; next() returns the rest, then NULL. */
-void drt_pipeline_close(drt_pipeline *p);
+DRT_API void drt_pipeline_close(drt_pipeline *p);
 
 /* The next result in submission order; blocks until it is ready (with nothing pending, until
  * the next submit or close). *result_out = NULL once the pipeline is closed and every result
  * has been returned. */
-drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out);
+DRT_API drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out);
 
-void drt_pipeline_result_free(drt_pipeline_result *r);
+DRT_API void drt_pipeline_result_free(drt_pipeline_result *r);
 
 /* Stops the workers (pending items are dropped) and frees the pipeline; accepts NULL. */
-void drt_pipeline_free(drt_pipeline *p);
+DRT_API void drt_pipeline_free(drt_pipeline *p);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef DARKRT_STATUS_H
 #define DARKRT_STATUS_H
 
+#include "darkrt/api.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,14 +24,16 @@ typedef enum drt_status {
 } drt_status;
 
 /* A short name for a status code ("parse error"); never NULL. */
-const char *drt_status_str(drt_status status);
+DRT_API const char *drt_status_str(drt_status status);
 
 /* Detail text of the last failure on this thread ("" if none). Valid until the next
  * darkrt call on this thread that fails. */
-const char *drt_last_error(void);
+DRT_API const char *drt_last_error(void);
 
-/* darkrt's version string, e.g. "0.1.0". */
-const char *drt_version(void);
+/* The library's version: "MAJOR.MINOR.PATCH" and MAJOR * 10000 + MINOR * 100 + PATCH, to compare
+ * with the headers' DRT_VERSION_STRING and DRT_VERSION_NUMBER. */
+DRT_API const char *drt_version(void);
+DRT_API int drt_version_number(void);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ typedef struct drt_video_opts {
                             frames copied to the host; else (or NULL) the CPU decodes */
 } drt_video_opts;
 
-drt_video_opts drt_video_opts_default(void);
+DRT_API drt_video_opts drt_video_opts_default(void);
 
 /* Opens `url`:
  *  - a file (mp4, mkv, avi, mov, webm, ts; H.264, H.265, MJPEG, VP9... as FFmpeg decodes them);
@@ -32,7 +32,7 @@ drt_video_opts drt_video_opts_default(void);
  *  - a network stream "rtsp://", "http(s)://", "udp://", "srt://", "tcp://" (as FFmpeg has them);
  *  - an image sequence: a printf pattern "dir/%04d.png" or a glob "dir/img*.jpg".
  * Fails with one line naming the url and why (missing file, no video stream, refused, timeout). */
-drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video **video_out);
+DRT_API drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video **video_out);
 
 /* A decoded frame, in display order: RGB8, h rows of `stride` bytes. The pixels belong to the
  * source and stay valid until the next drt_video_read or drt_video_free. */
@@ -48,7 +48,7 @@ typedef struct drt_video_frame {
 /* Decodes the next frame into *frame. At the end of the stream returns DRT_OK with frame->data
  * NULL. A corrupt or truncated stream, or one that stops sending, fails with one line naming the
  * url, the frame reached and the rule broken; the frames returned before stay valid results. */
-drt_status drt_video_read(drt_video *video, drt_video_frame *frame);
+DRT_API drt_status drt_video_read(drt_video *video, drt_video_frame *frame);
 
 typedef struct drt_video_info {
     int w, h;
@@ -59,13 +59,13 @@ typedef struct drt_video_info {
     int hwaccel;      /* frames decoded on the GPU (drt_video_opts.hwaccel took effect) */
 } drt_video_info;
 
-drt_video_info drt_video_get_info(const drt_video *video);
+DRT_API drt_video_info drt_video_get_info(const drt_video *video);
 
-void drt_video_free(drt_video *video);
+DRT_API void drt_video_free(drt_video *video);
 
 /* True for names drt_video_open should read rather than the image loader: video file
  * extensions, "scheme://" URLs, /dev/video*, and image-sequence patterns (% or *). */
-int drt_video_is_source(const char *name);
+DRT_API int drt_video_is_source(const char *name);
 
 /* An H.264 mp4 writer (libavcodec's libx264), written to "<path>.tmp-<pid>" and renamed into
  * place by drt_video_writer_close: never a half-written file at `path`. */
@@ -73,16 +73,16 @@ typedef struct drt_video_writer drt_video_writer;
 
 /* fps: the nominal rate (written as the stream's rate); frame times come from each frame's pts.
  * Odd widths/heights lose their last column/row (H.264 4:2:0 needs even sizes). */
-drt_status drt_video_writer_open(const char *path, int w, int h, double fps, drt_video_writer **writer_out);
+DRT_API drt_status drt_video_writer_open(const char *path, int w, int h, double fps, drt_video_writer **writer_out);
 
 /* Encodes one RGB8 frame (w x h as opened) shown at pts seconds; pts must increase. */
-drt_status drt_video_writer_write(drt_video_writer *writer, const unsigned char *rgb, size_t stride, double pts);
+DRT_API drt_status drt_video_writer_write(drt_video_writer *writer, const unsigned char *rgb, size_t stride, double pts);
 
 /* Flushes the encoder, finishes the mp4 and renames it into place. Frees the writer. */
-drt_status drt_video_writer_close(drt_video_writer *writer);
+DRT_API drt_status drt_video_writer_close(drt_video_writer *writer);
 
 /* Removes the temporary file and frees the writer (nothing appears at `path`). */
-void drt_video_writer_abort(drt_video_writer *writer);
+DRT_API void drt_video_writer_abort(drt_video_writer *writer);
 
 #ifdef __cplusplus
 }

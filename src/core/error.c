@@ -38,7 +38,8 @@ static void one_printable_line(char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
 }
 
-const char *drt_version(void) { return "0.1.0"; }
+const char *drt_version(void) { return DRT_VERSION_STRING; }
+int drt_version_number(void) { return DRT_VERSION_NUMBER; }
 
 drt_status drt_error(drt_status status, const char *fmt, ...)
 {

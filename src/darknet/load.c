@@ -2,6 +2,7 @@
 #include "darknet/cfg.h"
 #include "darknet/darknet.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "engine/plan.h"
 
 #include <string.h>
@@ -22,11 +23,7 @@ drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path
     *model_out = NULL;
     if (!cfg_path) return drt_error(DRT_STATUS_INVALID_ARG, "load: no cfg path");
     drt_load_opts o = drt_load_opts_default();
-    if (opts) {
-        if (opts->size < sizeof o)
-            return drt_error(DRT_STATUS_INVALID_ARG, "load: drt_load_opts.size %zu: expected %zu", opts->size, sizeof o);
-        o = *opts;
-    }
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load: drt_load_opts"));
     if ((unsigned)o.bn >= DRT_BN_COUNT) return drt_error(DRT_STATUS_INVALID_ARG, "load: bn formula %d: unknown", (int)o.bn);
     if (o.width < 0 || o.height < 0 || o.width > 65536 || o.height > 65536)
         return drt_error(DRT_STATUS_INVALID_ARG, "load: size override %dx%d: must be 0..65536", o.width, o.height);

@@ -1,6 +1,7 @@
 /* Engine objects: pick the backend for a device, own a model copy and the head buffers. */
 #include "engine/engine.h"
 #include "core/error.h"
+#include "core/opts.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,13 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
                                    size_t blob_size, drt_engine **out)
 {
     *out = NULL;
-    drt_engine_opts o = opts ? *opts : drt_engine_opts_default();
-    o.size = sizeof o;
+    drt_engine_opts o = drt_engine_opts_default();
+    drt_status s = drt_opts_copy(&o, sizeof o, opts, "engine: drt_engine_opts");
+    if (s != DRT_OK) {
+        drt_model_free(model);
+        return s;
+    }
+    const char *calib_dir = o.calib_dir, *int8_keep = o.int8_keep;
     if (o.max_batch <= 0) o.max_batch = 1;
     if (o.max_batch > 4096) {
         drt_model_free(model);
@@ -84,7 +90,6 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     e->opts.calib_dir = NULL;
     e->opts.int8_keep = NULL;
     e->n_heads = drt_model_heads(model, e->head_layers, DRT_MAX_HEADS);
-    drt_status s = DRT_OK;
     if (e->n_heads > DRT_MAX_HEADS)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: %d [yolo] layers: darkrt supports up to %d",
                       model->source ? model->source : "model", e->n_heads, DRT_MAX_HEADS);
@@ -102,8 +107,8 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
         if (!e->heads[i]) s = drt_error(DRT_STATUS_OOM, "engine: out of memory for head %d", i);
     }
     if (s == DRT_OK) {
-        e->opts.calib_dir = opts ? opts->calib_dir : NULL; /* visible to create() only */
-        e->opts.int8_keep = opts ? opts->int8_keep : NULL;
+        e->opts.calib_dir = calib_dir; /* visible to create() only */
+        e->opts.int8_keep = int8_keep;
         s = b->create(e, blob, blob_size);
         e->opts.calib_dir = NULL;
         e->opts.int8_keep = NULL;

@@ -8,6 +8,7 @@
  * a plan made for another machine; a bad plan gives one error, never a crash. */
 #include "engine/engine.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "core/fileio.h"
 #include "engine/plan.h"
 
@@ -349,6 +350,8 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
 {
     *out = NULL;
     if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load plan: no path");
+    drt_engine_opts o = drt_engine_opts_default();
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load plan: drt_engine_opts"));
     unsigned char *p;
     size_t size;
     plan_header h;
@@ -360,8 +363,6 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     if (b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
     if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, 1, &m);
     if (s == DRT_OK) {
-        drt_engine_opts o = opts ? *opts : drt_engine_opts_default();
-        o.size = sizeof o;
         o.device = (drt_device)h.device;
         if (!opts) o.device_index = (int)h.device_index;
         o.precision = (drt_precision)h.precision;
@@ -369,9 +370,9 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
         o.calib_dir = NULL;
         /* A CUDA plan holds graphs up to its batch; the CPU and reference engines loop per image
          * and take the caller's batch, whatever the plan was built with. */
-        int want = opts && opts->max_batch > 0 ? opts->max_batch : 1;
+        int want = o.max_batch > 0 ? o.max_batch : 1;
         o.max_batch = o.device == DRT_DEVICE_CUDA ? (int)h.max_batch : want;
-        if (!opts || opts->threads <= 0) o.threads = (int)h.threads;
+        if (o.threads <= 0) o.threads = (int)h.threads;
         s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
         if (s != DRT_OK) drt_error_prefix("%s", path);
     }

@@ -3,6 +3,7 @@
 #include "onnx/onnx-meta.h"
 #include "onnx/onnx-write.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "core/fileio.h"
 #include "graph/model.h"
 
@@ -393,8 +394,7 @@ static drt_status build_model(exporter *x, Onnx__ModelProto *mp, Onnx__GraphProt
 drt_status drt_model_export_onnx(const drt_model *m, const char *path, const drt_onnx_opts *opts)
 {
     drt_onnx_opts o = drt_onnx_opts_default();
-    if (opts) memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
-    o.size = sizeof o;
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "export: drt_onnx_opts"));
     int heads[DRT_MAX_ANCHORS * 4];
     int n_heads = drt_model_heads(m, heads, (int)(sizeof heads / sizeof heads[0]));
     if (n_heads > (int)(sizeof heads / sizeof heads[0]))

@@ -4,6 +4,7 @@
 #include "onnx/onnx-import.h"
 #include "onnx/onnx-meta.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "core/fileio.h"
 
 #include <stdio.h>
@@ -408,7 +409,7 @@ drt_status drt_model_load_onnx(const char *path, const drt_load_opts *opts, drt_
 {
     *model_out = NULL;
     drt_load_opts o = drt_load_opts_default();
-    if (opts) memcpy(&o, opts, opts->size && opts->size < sizeof o ? opts->size : sizeof o);
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load: drt_load_opts"));
     unsigned char *data = NULL;
     size_t size = 0;
     DRT_TRY(drt_read_file(path, MAX_ONNX_BYTES, &data, &size));

@@ -2,6 +2,7 @@
  * host or on the engine's device (drt_detect_opts), with per-image stage times. */
 #include "vision/vision.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "engine/engine.h"
 
 #include <stdlib.h>
@@ -150,7 +151,8 @@ drt_status drt_detect_batch(drt_engine *e, const drt_image *const *images, int n
                             drt_detections **dets_out, drt_stage_times *times_out)
 {
     if (!dets_out) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no output");
-    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
+    drt_detect_opts o = drt_detect_opts_default();
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "detect: drt_detect_opts"));
     DRT_TRY(drt_detect_check(e, n, &o));
     DRT_TRY(check_images(e, images, n));
     for (int i = 0; i < n; i++) dets_out[i] = NULL;

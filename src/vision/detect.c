@@ -1,6 +1,7 @@
 /* Detection on an engine: options, decode of every head and NMS on the host. */
 #include "vision/vision.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "engine/engine.h"
 
 #include <stdlib.h>
@@ -37,7 +38,7 @@ drt_nms_kind drt_detect_model_nms(const drt_model *model, float *beta_out)
 
 int drt_detect_parse_pre(const char *word, drt_detect_opts *opts)
 {
-    if (!word) return -1;
+    if (!word || !opts || !DRT_OPTS_HAS(opts, drt_detect_opts, pre)) return -1;
     if (!strcmp(word, "cpu")) opts->pre = DRT_STAGE_HOST;
     else if (!strcmp(word, "gpu")) opts->pre = DRT_STAGE_DEVICE;
     else return -1;
@@ -46,7 +47,7 @@ int drt_detect_parse_pre(const char *word, drt_detect_opts *opts)
 
 int drt_detect_parse_post(const char *word, drt_detect_opts *opts)
 {
-    if (!word) return -1;
+    if (!word || !opts || !DRT_OPTS_HAS(opts, drt_detect_opts, nms_place)) return -1;
     if (!strcmp(word, "cpu")) opts->decode = opts->nms_place = DRT_STAGE_HOST;
     else if (!strcmp(word, "gpu")) opts->decode = opts->nms_place = DRT_STAGE_DEVICE;
     else if (!strcmp(word, "gpu-decode")) opts->decode = DRT_STAGE_DEVICE, opts->nms_place = DRT_STAGE_HOST;
@@ -112,7 +113,8 @@ drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h
                              drt_detections **dets_out)
 {
     *dets_out = NULL;
-    drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
+    drt_detect_opts o = drt_detect_opts_default();
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "detect: drt_detect_opts"));
     if (!e || img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= e->head_desc[0].n))
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine, image %dx%d or batch item %d out of range",
                          img_w, img_h, item);

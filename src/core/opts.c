@@ -1,0 +1,18 @@
+/* Options structs across library versions: copy the smaller of the caller's size and ours. */
+#include "core/opts.h"
+#include "core/error.h"
+
+#include <string.h>
+
+drt_status drt_opts_copy(void *ours, size_t our_size, const void *theirs, const char *what)
+{
+    if (!theirs) return DRT_OK;
+    size_t their_size;
+    memcpy(&their_size, theirs, sizeof their_size);
+    if (their_size < sizeof(size_t))
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: size %zu: must be the struct's sizeof (start from its *_default())",
+                         what, their_size);
+    memcpy(ours, theirs, their_size < our_size ? their_size : our_size);
+    memcpy(ours, &our_size, sizeof our_size);
+    return DRT_OK;
+}
