@@ -2,6 +2,7 @@
 #include "cli-util.h"
 #include "core/error.h"
 #include "darknet/data-file.h"
+#include "graph/model.h"
 
 #include <errno.h>
 #include <math.h>
@@ -70,22 +71,83 @@ int cli_has_suffix(const char *path, const char *suffix)
     return n >= k && strcasecmp(path + n - k, suffix) == 0;
 }
 
+const char cli_random_weights[] = "(random weights)", cli_no_weights[] = "(no weights)";
+
+/* The model options of this process (one command a process). */
+static struct { const char *anchors, *masks; int classes; } model_opts;
+
+const char cli_model_options_help[] =
+    "      --random-weights    a cfg's weights synthesised (darkrt synth, seed 1) instead of read\n"
+    "      --anchors LIST      ONNX without darkrt metadata: all anchors \"w,h, w,h, ...\"\n"
+    "      --masks LIST        ... and each head's anchor indices \"6,7,8;3,4,5;0,1,2\" (head order)\n"
+    "      --classes N         ... and the class count each head must have\n";
+
+int cli_model_option(const char *cmd, const char *arg, const char *value, const char **weights)
+{
+    if (!strcmp(arg, "--random-weights")) {
+        *weights = cli_random_weights;
+        return 1;
+    }
+    const char **text = !strcmp(arg, "--anchors") ? &model_opts.anchors : !strcmp(arg, "--masks") ? &model_opts.masks : NULL;
+    if (!text && strcmp(arg, "--classes")) return -1;
+    if (!value) return cli_usage_error(cmd, "%s: needs a value", arg), 0;
+    if (text) *text = value;
+    else if (cli_parse_int(cmd, arg, value, 1, 100000, &model_opts.classes)) return 0;
+    return 2;
+}
+
+int cli_model_getopt(const char *cmd, int code, const char *value, const char **weights)
+{
+    static const char *const names[] = {"--random-weights", "--anchors", "--masks", "--classes"};
+    return cli_model_option(cmd, names[code - CLI_MODEL_OPT], value, weights) > 0 ? 0 : 2;
+}
+
+int cli_positional_weights(const char *model, const char *arg, const char **weights)
+{
+    if (*weights || !model || cli_has_suffix(model, ".onnx") || cli_has_suffix(model, ".plan")) return 0;
+    if (!cli_has_suffix(arg, ".weights")) return 0;
+    *weights = arg;
+    return 1;
+}
+
+/* --anchors/--masks/--classes onto a loaded model. */
+static drt_status apply_heads(const char *path, drt_model *m)
+{
+    if (!model_opts.anchors && !model_opts.masks && !model_opts.classes) return DRT_OK;
+    if (!model_opts.anchors || !model_opts.masks)
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: --anchors and --masks go together (--classes checks them)", path);
+    DRT_TRY(drt_model_set_yolo_heads(m, model_opts.anchors, model_opts.masks));
+    for (int i = 0; model_opts.classes && i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_YOLO && m->layers[i].classes != model_opts.classes)
+            return drt_error(DRT_STATUS_INVALID_ARG, "%s: --classes %d: head of layer %d has %d classes (its channels / masks - 5)",
+                             path, model_opts.classes, i, m->layers[i].classes);
+    return DRT_OK;
+}
+
 drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
                           const char *names_path, drt_model **model_out)
 {
-    drt_status s = drt_model_load(path, weights, opts, model_out);
+    *model_out = NULL;
+    int cfg = path && !cli_has_suffix(path, ".onnx") && !cli_has_suffix(path, ".plan");
+    int random = weights == cli_random_weights, missing = cfg && !weights;
+    if (!cfg && random) return drt_error(DRT_STATUS_INVALID_ARG, "%s: --random-weights: only for a Darknet cfg", path);
+    if (random || weights == cli_no_weights) weights = NULL;
+    drt_status s = drt_model_load(path, weights, opts, model_out); /* a bad cfg is named first */
+    if (s == DRT_OK && missing) /* all-zero weights detect nothing and look like a working model */
+        s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a cfg needs its weights: -w/--weights FILE.weights "
+                      "(or --random-weights for synthesised ones)", path);
+    if (s == DRT_OK && random) s = drt_model_synth_weights(*model_out, 1);
+    if (s == DRT_OK) s = apply_heads(path, *model_out);
     drt_data_file df = {0};
     if (s == DRT_OK && names_path && cli_has_suffix(names_path, ".data")) { /* Darknet's: its names= */
         s = drt_data_file_read(names_path, &df);
         if (s == DRT_OK && !df.names) s = drt_error(DRT_STATUS_PARSE, "%s: no names= line", names_path);
         names_path = df.names;
     }
-    if (s == DRT_OK && names_path) {
-        s = drt_model_set_names_file(*model_out, names_path);
-        if (s != DRT_OK) {
-            drt_model_free(*model_out);
-            *model_out = NULL;
-        }
+    if (s == DRT_OK && names_path) s = drt_model_set_names_file(*model_out, names_path);
+    if (s != DRT_OK) {
+        drt_model_free(*model_out);
+        *model_out = NULL;
     }
     drt_data_file_clear(&df);
     return s;

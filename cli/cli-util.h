@@ -20,10 +20,34 @@ int cli_parse_size(const char *cmd, const char *flag, const char *text, int *w, 
 /* True if path ends with suffix (case-insensitive). */
 int cli_has_suffix(const char *path, const char *suffix);
 
-/* Loads a model by file type (.cfg + optional weights, .onnx, .plan) with the common options
- * (--bn pjreddie|alexeyab, --names). */
+/* Loads a model by file type (.cfg + weights, .onnx, .plan) with the common options (--bn
+ * pjreddie|alexeyab, --names) and the model options (cli_model_option). A .cfg without weights
+ * is refused unless weights is cli_random_weights (synthesised, seed 1) or cli_no_weights
+ * (zero weights: for commands that read the shapes only). */
 drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
                           const char *names_path, drt_model **model_out);
+extern const char cli_random_weights[], cli_no_weights[];
+
+/* The model options every command taking a model accepts, besides its -w/--weights:
+ *   --random-weights         a cfg's weights synthesised instead of read (sets *weights)
+ *   --anchors LIST --masks LIST [--classes N]   YOLO heads for an ONNX file without darkrt's
+ *                            metadata (drt_model_set_yolo_heads); --classes checks each head
+ * arg is the option as typed, value the next argument (may be NULL). Returns -1 when arg is not
+ * one of them, else the number of arguments taken (1 or 2), or 0 after a usage error (printed). */
+int cli_model_option(const char *cmd, const char *arg, const char *value, const char **weights);
+extern const char cli_model_options_help[];
+
+/* The same for commands parsing with getopt_long: the table entries (codes CLI_MODEL_OPT..+3)
+ * and the handler of those codes (returns 0, or 2 after a usage error). */
+#define CLI_MODEL_OPT 0x100
+#define CLI_MODEL_LONGOPTS                                                                    \
+    {"random-weights", no_argument, 0, CLI_MODEL_OPT}, {"anchors", required_argument, 0, CLI_MODEL_OPT + 1}, \
+    {"masks", required_argument, 0, CLI_MODEL_OPT + 2}, {"classes", required_argument, 0, CLI_MODEL_OPT + 3}
+int cli_model_getopt(const char *cmd, int code, const char *value, const char **weights);
+
+/* Darknet's habit "CFG WEIGHTS ...": 1 when model is a Darknet cfg, no weights were given and
+ * arg ends in .weights (then *weights = arg), else 0. */
+int cli_positional_weights(const char *model, const char *arg, const char **weights);
 
 /* Detection semantics: what the model asks for (drt_detect_opts_for_model), except what the
  * flags in `overrides` set; says on stderr where a flag overrides a different model value. */

@@ -18,12 +18,13 @@ typedef struct bench_args {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: darkrt bench MODEL [options]\n"
-                 "  MODEL                   a Darknet .cfg (with --weights), an .onnx file or an engine .plan\n"
+                 "  MODEL                   a Darknet .cfg (its .weights next, or -w), an .onnx file or an engine .plan\n"
                  "      --runs N            timed batch-1 runs (default 20)\n"
                  "      --warmup N          untimed runs first (default 3)\n"
                  "      --json FILE         also write the results as JSON\n"
                  "  (--batch N: also time batch-N throughput)\n%s",
             engine_args_help);
+    fputs(cli_model_options_help, out);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -44,7 +45,14 @@ static int parse(int argc, char **argv, engine_args *a, bench_args *b)
         const char *arg = argv[i];
         if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) { usage(stdout); return -1; }
         if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) { a->engine.verbose = 1; continue; }
+        int took = cli_model_option("bench", arg, i + 1 < argc ? argv[i + 1] : NULL, &a->weights);
+        if (took == 0) return 2;
+        if (took > 0) {
+            i += took - 1;
+            continue;
+        }
         if (arg[0] != '-') {
+            if (cli_positional_weights(a->model, arg, &a->weights)) continue;
             if (a->model) return cli_usage_error("bench", "%s: exactly one model expected (darkrt bench --help)", arg);
             a->model = arg;
             continue;

@@ -13,12 +13,13 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: darkrt build MODEL -o MODEL.plan [options]\n"
-                 "  MODEL                   a Darknet .cfg (with --weights) or an .onnx file\n"
+                 "  MODEL                   a Darknet .cfg (its .weights next, or -w) or an .onnx file\n"
                  "  -o, --output FILE       the plan to write\n"
                  "      --min-map X         cpu int8: keep the fewest convs in fp32 that reach mAP@0.5 X against\n"
                  "                          the fp32 engine on the validation images (searched, then built)\n"
                  "      --val DIR           validation images for --min-map (default: the calibration images)\n%s",
             engine_args_help);
+    fputs(cli_model_options_help, out);
 }
 
 
@@ -55,8 +56,15 @@ int drt_cmd_build(int argc, char **argv)
     const char *output = NULL, *val = NULL;
     float min_map = 0;
     for (int i = 1; i < argc; i++) {
+        int took = cli_model_option("build", argv[i], i + 1 < argc ? argv[i + 1] : NULL, &a.weights);
+        if (took == 0) return 2;
+        if (took > 0) {
+            i += took - 1;
+            continue;
+        }
         const char *name = long_name(argv[i]);
         if (!name) {
+            if (cli_positional_weights(a.model, argv[i], &a.weights)) continue;
             if (a.model) return cli_usage_error("build", "%s: exactly one model expected (darkrt build --help)", argv[i]);
             a.model = argv[i];
             continue;

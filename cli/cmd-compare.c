@@ -270,7 +270,7 @@ static int compare_main(int argc, char **argv, const cmp_opts *o)
     }
     if (rc == 0) {
         drt_load_opts lo = o->load;
-        drt_status s = cli_load_model(o->model, cli_has_suffix(o->model, ".cfg") ? NULL : o->weights, &lo, o->names, &names);
+        drt_status s = cli_load_model(o->model, cli_has_suffix(o->model, ".cfg") ? cli_no_weights : o->weights, &lo, o->names, &names);
         if (s != DRT_OK) rc = cli_fail(s);
     }
     if (rc == 0) {

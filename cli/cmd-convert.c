@@ -6,7 +6,7 @@
 #include "commands.h"
 
 static const char *const help =
-    "usage: darkrt convert CFG WEIGHTS -o MODEL.onnx [options]\n"
+    "usage: darkrt convert CFG [WEIGHTS] -o MODEL.onnx [options]   (weights positional or -w)\n"
     "       darkrt convert MODEL.onnx -o OUT.onnx [options]   (re-export an ONNX file through darkrt's importer)\n"
     "\n"
     "Writes an ONNX graph that computes exactly what Darknet computes. Input \"images\" float\n"
@@ -15,6 +15,10 @@ static const char *const help =
     "new_coords, input size, class names and the preprocessing contract.\n"
     "\n"
     "  -o FILE              output .onnx (written atomically)\n"
+    "  -w, --weights FILE   the cfg's .weights (or the second argument)\n"
+    "  --random-weights     synthesised weights instead (darkrt synth, seed 1)\n"
+    "  --anchors LIST --masks LIST [--classes N]  YOLO heads of an ONNX file without darkrt's\n"
+    "                       metadata (see darkrt detect --help); written into the output's metadata\n"
     "  --opset N            ONNX opset, 9..18 (default 13; 11 is also common; below 10 writes Upsample)\n"
     "  --batch N|dynamic    input batch: a fixed N (default 1) or a symbolic \"batch\" dimension\n"
     "  --size WxH           network input size (default: the cfg's width x height)\n"
@@ -33,8 +37,8 @@ static const char *const help =
 
 int drt_cmd_convert(int argc, char **argv)
 {
-    const char *pos[2] = {0}, *out = NULL, *names = NULL;
-    int n_pos = 0;
+    const char *pos[2] = {0}, *out = NULL, *names = NULL, *weights = NULL;
+    int n_pos = 0, took;
     drt_onnx_opts o = drt_onnx_opts_default();
     drt_load_opts lo = drt_load_opts_default();
     for (int i = 1; i < argc; i++) {
@@ -44,6 +48,8 @@ int drt_cmd_convert(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "-o") && v) {
             out = v, i++;
+        } else if ((!strcmp(a, "-w") || !strcmp(a, "--weights")) && v) {
+            weights = v, i++;
         } else if (!strcmp(a, "--opset") && v) {
             if (cli_parse_int("convert", a, v, 9, 18, &o.opset)) return 2;
             i++;
@@ -68,6 +74,9 @@ int drt_cmd_convert(int argc, char **argv)
         } else if ((!strcmp(a, "--thresh") || !strcmp(a, "--nms")) && v) {
             if (cli_parse_float("convert", a, v, 0, 1, a[2] == 't' ? &o.decode_thresh : &o.decode_nms)) return 2;
             i++;
+        } else if ((took = cli_model_option("convert", a, v, &weights)) >= 0) {
+            if (!took) return 2;
+            i += took - 1;
         } else if (a[0] == '-' && a[1]) {
             return cli_usage_error("convert", "%s: unknown option or missing value (darkrt convert --help)", a);
         } else if (n_pos < 2) {
@@ -76,12 +85,12 @@ int drt_cmd_convert(int argc, char **argv)
             return cli_usage_error("convert", "%s: too many arguments (CFG WEIGHTS -o OUT.onnx)", a);
         }
     }
-    int onnx_in = n_pos >= 1 && cli_has_suffix(pos[0], ".onnx");
-    if (!out || n_pos < 1 || (!onnx_in && n_pos != 2) || (onnx_in && n_pos != 1))
+    if (n_pos == 2 && weights) return cli_usage_error("convert", "%s: weights given twice (-w %s)", pos[1], weights);
+    if (n_pos == 2) weights = pos[1];
+    if (!out || n_pos < 1 || (cli_has_suffix(pos[0], ".onnx") && n_pos != 1))
         return cli_usage_error("convert", "need CFG WEIGHTS -o OUT.onnx, or MODEL.onnx -o OUT.onnx (darkrt convert --help)");
     drt_model *m = NULL;
-    drt_status s = onnx_in ? drt_model_load_onnx(pos[0], &lo, &m) : drt_model_load_darknet(pos[0], pos[1], &lo, &m);
-    if (s == DRT_OK && names) s = drt_model_set_names_file(m, names);
+    drt_status s = cli_load_model(pos[0], weights, &lo, names, &m);
     if (s == DRT_OK) s = drt_model_export_onnx(m, out, &o);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);

@@ -38,9 +38,9 @@ typedef struct detect_args {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: darkrt detect MODEL IMAGE|DIR... [options]\n"
-            "       darkrt detect MODEL VIDEO... [options]\n"
-            "  MODEL                 a Darknet .cfg (with --weights), an .onnx or an engine plan\n"
+            "usage: darkrt detect MODEL [WEIGHTS] IMAGE|DIR... [options]\n"
+            "       darkrt detect MODEL [WEIGHTS] VIDEO... [options]\n"
+            "  MODEL                 a Darknet .cfg (with its .weights next, or -w), an .onnx or a plan\n"
             "  IMAGE|DIR             JPEG, PNG, BMP or PPM files, or directories of them\n"
             "  VIDEO                 video files (.mp4 .mkv .avi ...), cameras (/dev/videoN), streams\n"
             "                        (rtsp:// http:// udp:// srt://) or image sequences (dir/%%04d.png)\n"
@@ -86,6 +86,7 @@ static void usage(FILE *out)
             "      --hwaccel cuda    decode on the GPU (NVDEC) where present, else on the CPU\n"
             "      --test-delay-ms N testing: sleep N ms per engine run (a slow engine)\n"
             "  -h, --help            this text\n");
+    fputs(cli_model_options_help, out);
 }
 
 static int parse_choice(const char *flag, const char *text, int value, int *out)
@@ -244,7 +245,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
         {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},
         {"hwaccel", required_argument, 0, 'H'},
-        {0, 0, 0, 0}};
+        CLI_MODEL_LONGOPTS,                     {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -255,7 +256,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         }
         if (c == ':') return cli_usage_error("detect", "%s: needs a value", argv[optind - 1]);
         if (c == '?') return cli_usage_error("detect", "%s: unknown option (darkrt detect --help)", argv[optind - 1]);
-        if (parse_option(a, c, optarg)) return 2;
+        if (c >= CLI_MODEL_OPT ? cli_model_getopt("detect", c, optarg, &a->weights) : parse_option(a, c, optarg)) return 2;
     }
     if (argc - optind < 2)
         return cli_usage_error("detect", "needs a model and at least one image (darkrt detect --help)");
@@ -263,7 +264,8 @@ static int parse_args(detect_args *a, int argc, char **argv)
     if (on_gpu && a->eopts.device != DRT_DEVICE_CUDA && !cli_has_suffix(argv[optind], ".plan"))
         return cli_usage_error("detect", "--pre gpu and --post gpu need a CUDA engine (--device cuda)");
     a->model = argv[optind];
-    return expand_inputs(a, argv + optind + 1, argc - optind - 1) ? 2 : 0;
+    int w = cli_positional_weights(a->model, argv[optind + 1], &a->weights); /* Darknet's CFG WEIGHTS IMAGE */
+    return expand_inputs(a, argv + optind + 1 + w, argc - optind - 1 - w) ? 2 : 0;
 }
 
 /* coco.names next to a .cfg, when the model brings no names. */

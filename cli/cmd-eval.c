@@ -19,7 +19,7 @@ static const char *const USAGE =
     "                   [--thresh 0.001] [--nms T] [--json FILE] [--html FILE]\n"
     "       darkrt eval --data FILE.data --results DETECT.json [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
     "       darkrt eval MODEL --data FILE.data [--engine cpu-fp32] [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
-    "       darkrt eval MODEL IMAGE|DIR... [--weights W] [--bn alexeyab|pjreddie] [--engine cpu-int8]\n"
+    "       darkrt eval MODEL IMAGE|DIR... [-w|--weights W] [--random-weights] [--bn alexeyab|pjreddie] [--engine cpu-int8]\n"
     "                   [--reference ref] [--calib DIR] [--threads N] [--thresh T] [--nms T] [--iou T]\n"
     "                   [--min-map M] [--json FILE]\n"
     "Scores the engine's detections against the reference's taken as ground truth: matched,\n"

@@ -78,7 +78,7 @@ int drt_cmd_inspect(int argc, char **argv)
                                                          : "exactly one model expected (darkrt inspect --help)");
     drt_model *m;
     drt_status s = is_plan(argv[optind]) && !weights ? inspect_plan(argv[optind], names, &m)
-                                                      : cli_load_model(argv[optind], weights, &lo, names, &m);
+                                                      : cli_load_model(argv[optind], weights ? weights : cli_no_weights, &lo, names, &m);
     if (s != DRT_OK) return cli_fail(s);
     s = drt_model_print(m, stdout);
     drt_model_free(m);

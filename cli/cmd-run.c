@@ -37,6 +37,7 @@ static void usage(FILE *out)
             "      --save-input FILE also write the input used (raw float32)\n"
             "  -o, --output FILE     the heads: head 0 (all images), then head 1, ... raw float32 NCHW\n"
             "Prints each head's shape (n c h w) and the time of the forward pass.\n");
+    fputs(cli_model_options_help, out);
 }
 
 /* splitmix64: easy to reproduce in any language. */
@@ -88,7 +89,7 @@ static int parse_args(int argc, char **argv, run_args *a)
         {"batch", required_argument, 0, 'n'},   {"size", required_argument, 0, 's'},
         {"input", required_argument, 0, 'i'},   {"random", required_argument, 0, 'r'},
         {"output", required_argument, 0, 'o'},  {"save-input", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},          CLI_MODEL_LONGOPTS, {0, 0, 0, 0}};
     int c, rc;
     optind = 1;
     opterr = 0;
@@ -108,6 +109,9 @@ static int parse_args(int argc, char **argv, run_args *a)
             if ((rc = parse_choice(c, optarg, a))) return rc;
             break;
         case 'h': usage(stdout); return -1;
+        case CLI_MODEL_OPT: case CLI_MODEL_OPT + 1: case CLI_MODEL_OPT + 2: case CLI_MODEL_OPT + 3:
+            if (cli_model_getopt("run", c, optarg, &a->weights)) return 2;
+            break;
         case ':': return cli_usage_error("run", "%s: needs a value", argv[optind - 1]);
         default: return cli_usage_error("run", "%s: unknown option (darkrt run --help)", argv[optind - 1]);
         }

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 
 static const char *const USAGE =
-    "usage: darkrt compare MODEL IMAGE|DIR... [--weights W] [--names F] [--bn alexeyab|pjreddie]\n"
+    "usage: darkrt compare MODEL [WEIGHTS] IMAGE|DIR... [-w|--weights W] [--names F] [--bn alexeyab|pjreddie]\n"
+    "         [--random-weights] [--anchors LIST --masks LIST [--classes N]] (see darkrt detect --help)\n"
     "         [--engines ref,cpu-fp32,cpu-int8,cpu-bf16,cuda-fp16,cuda-fp32,cuda-int8] [--runs N] [--warmup N]\n"
     "         [--threads N] [--calib DIR] [--thresh T] [--nms T] [--json FILE] [--html FILE] [--html-images N]\n"
     "         [--peer-json FILE]...\n"
@@ -39,8 +40,14 @@ static int parse_option(int argc, char **argv, int *i, cmp_opts *o)
                                               "--worker", "--worker-out", "--heads-out", "--heads-in"};
     const char **text_dest[] = {&o->weights, &o->names, &o->calib, &o->json, &o->html, &o->engines_text,
                                 &o->worker_engine, &o->worker_out, &o->heads_path, &o->heads_path};
+    int took = cli_model_option(cmd, a, *i + 1 < argc ? argv[*i + 1] : NULL, &o->weights);
+    if (took == 0) return 2;
+    if (took > 0) {
+        *i += took - 1;
+        return 0;
+    }
     for (size_t k = 0; k < sizeof text_flags / sizeof text_flags[0]; k++) {
-        if (strcmp(a, text_flags[k])) continue;
+        if (strcmp(a, text_flags[k]) && (k || strcmp(a, "-w"))) continue;
         if (need(argc, argv, *i)) return 2;
         *text_dest[k] = argv[++*i];
         if (!strcmp(a, "--heads-out")) o->heads_write = 1;
@@ -100,6 +107,8 @@ int cmp_parse_args(int argc, char **argv, const char *command, cmp_opts *o)
             if (rc) return rc;
         } else if (!o->model) {
             o->model = argv[i];
+        } else if (!o->n_inputs && cli_positional_weights(o->model, argv[i], &o->weights)) {
+            continue;
         } else {
             o->inputs[o->n_inputs++] = argv[i];
         }
