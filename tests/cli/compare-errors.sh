@@ -19,7 +19,7 @@ expect_error "empty dir" "no image files" "$DARKRT" compare "$FASTEST_CFG" "$TMP
 expect_error "unknown flag" "unknown option --frobnicate" "$DARKRT" compare "$FASTEST_CFG" "$img" --frobnicate
 expect_error "missing peer" "peer.json: cannot read" "$DARKRT" compare "$FASTEST_CFG" "$img" --peer-json "$TMP/peer.json"
 printf 'not an image' >"$TMP/bad.jpg"
-expect_error "undecodable image" "bad.jpg" "$DARKRT" compare "$FASTEST_CFG" "$TMP/bad.jpg" --json "$TMP/o.json"
+expect_error "undecodable image" "bad.jpg" "$DARKRT" compare "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" "$TMP/bad.jpg" --json "$TMP/o.json"
 [ -e "$TMP/o.json" ] && fail "undecodable image: --json file written anyway"
 if [ -f "$FASTEST_WEIGHTS" ]; then
     printf '{"engine": "p", "images": [{"image": "dog.jpg", "detections": [{"class_id": 1}]}]}' >"$TMP/peer.json"

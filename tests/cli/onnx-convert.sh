@@ -9,7 +9,7 @@ W="$DRT_DATA/yolov3-tiny.weights"
 out="$TMP/out.onnx"
 
 expect_error "no -o" "need CFG WEIGHTS -o OUT.onnx" "$DARKRT" convert "$CFG" "$W"
-expect_error "no weights" "need CFG WEIGHTS" "$DARKRT" convert "$CFG" -o "$out"
+expect_error "no weights" "a cfg needs its weights" "$DARKRT" convert "$CFG" -o "$out"
 expect_error "opset 8" "opset 8: must be an integer in 9..18" "$DARKRT" convert "$CFG" "$W" -o "$out" --opset 8
 expect_error "batch 0" "batch 0: must be an integer in 1..65536" "$DARKRT" convert "$CFG" "$W" -o "$out" --batch 0
 expect_error "batch word" "batch many" "$DARKRT" convert "$CFG" "$W" -o "$out" --batch many
