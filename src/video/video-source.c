@@ -2,6 +2,7 @@
  * stream-time-base timestamps. Network reads and camera opens are bounded by a deadline. */
 #include "video/video-internal.h"
 #include "core/error.h"
+#include "core/opts.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -164,7 +165,7 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
 {
     *video_out = NULL;
     drt_video_opts o = drt_video_opts_default();
-    if (opts) memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
+    DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "video: drt_video_opts"));
     if (o.timeout_s <= 0) o.timeout_s = 10;
     drt_video_log_init();
     drt_video_log_take(); /* an older message explains nothing here */

@@ -1,7 +1,7 @@
 /* Options structs from an older caller: every function taking one reads only the `size` bytes the
  * caller declares (the struct is placed against a PROT_NONE page, so one byte more faults with or
  * without sanitizers), gives the fields it lacks their defaults (the same results as the full
- * default struct), and refuses a size of 0. Uses the public header only, as a program would. */
+ * default struct), and refuses a size of 0: loaders, export, engines, plans, detection, video. Uses the public header only, as a program would. */
 #include "darkrt.h"
 
 #include <stdint.h>
@@ -113,6 +113,26 @@ static void check_detect(drt_engine *e, const drt_image *img, const char *what)
     drt_detections_free(dec);
 }
 
+/* drt_video_open: an image sequence opened with a struct older than `format`. */
+static void check_video(const char *dir, const drt_image *img)
+{
+    char png[96], pattern[96];
+    snprintf(png, sizeof png, "%s/0000.png", dir);
+    snprintf(pattern, sizeof pattern, "%s/%%04d.png", dir);
+    CHECK(drt_image_save_png(img, png) == DRT_OK, "png: %s", drt_last_error());
+    drt_video_opts full = drt_video_opts_default();
+    drt_video_opts *old = old_struct(&full, offsetof(drt_video_opts, format));
+    drt_video *v = NULL;
+    drt_video_frame fr = {0};
+    CHECK(drt_video_open(pattern, old, &v) == DRT_OK && drt_video_read(v, &fr) == DRT_OK && fr.w == img->w && fr.h == img->h,
+          "video with an old drt_video_opts: %s", drt_last_error());
+    drt_video_free(v);
+    drt_video_opts zero = {0};
+    v = (drt_video *)1;
+    CHECK(drt_video_open(pattern, &zero, &v) == DRT_STATUS_INVALID_ARG && !v, "video size 0: %s", drt_last_error());
+    remove(png);
+}
+
 static void check_engines(const char *cfg, const char *plan, const drt_image *img)
 {
     drt_load_opts lo = drt_load_opts_default();
@@ -161,6 +181,7 @@ int main(void)
     for (int i = 0; i < 40 * 30 * 3; i++) img->data[i] = (float)((i * 37) % 101) / 100.0f;
     check_loaders(cfg, onnx);
     check_engines(cfg, plan, img);
+    check_video(dir, img);
     drt_image_free(img);
     remove(cfg);
     remove(onnx);
