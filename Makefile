@@ -48,7 +48,7 @@ SONAME := libdarkrt.so.$(call version_part,MAJOR)
 DARKNET_DIR := /usr/lib/darknet
 DARKNET_LINK := -L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet
 
-.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean install print-config
+.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean install print-config print-libs
 all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so
 
 $(PROTO_C): /usr/include/onnx/onnx.proto
@@ -121,6 +121,8 @@ clean:
 
 print-config:
 	@echo "version=$(VERSION) cuda=$(CUDA) san=$(SAN)"
+print-libs:
+	@echo "$(LDLIBS)"
 
 PREFIX ?= /usr/local
 LIBDIR := $(DESTDIR)$(PREFIX)/lib
