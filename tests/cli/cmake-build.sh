@@ -7,6 +7,7 @@ command -v cmake >/dev/null || skip "no cmake (make deps installs it)"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
 B="$TMP/build"
+export DRT_CPU_TUNE=0 # the same layer choices in both builds: equal scores to the last digit
 if ! cmake -S "$DRT_ROOT" -B "$B" >"$TMP/configure.log" 2>&1; then
     fail "cmake configure: $(tail -n 5 "$TMP/configure.log")"
     finish; exit
