@@ -16,3 +16,15 @@ drt_status drt_opts_copy(void *ours, size_t our_size, const void *theirs, const 
     memcpy(ours, &our_size, sizeof our_size);
     return DRT_OK;
 }
+
+drt_status drt_opts_copy_out(void *theirs, const void *ours, size_t our_size, const char *what)
+{
+    size_t their_size;
+    memcpy(&their_size, theirs, sizeof their_size);
+    if (their_size < sizeof(size_t))
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: size %zu: must be the struct's sizeof (start from its *_default())",
+                         what, their_size);
+    memcpy(theirs, ours, their_size < our_size ? their_size : our_size);
+    memcpy(theirs, &their_size, sizeof their_size);
+    return DRT_OK;
+}

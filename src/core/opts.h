@@ -12,6 +12,9 @@
  * started from the *_default() function). what: the struct's name, for the message. */
 drt_status drt_opts_copy(void *ours, size_t our_size, const void *theirs, const char *what);
 
+/* The other way: ours into the caller's struct, at most its size bytes; its size field is kept. */
+drt_status drt_opts_copy_out(void *theirs, const void *ours, size_t our_size, const char *what);
+
 /* 1 when the caller's struct (its size field) holds `member`. */
 #define DRT_OPTS_HAS(opts, type, member) \
     ((opts)->size >= offsetof(type, member) + sizeof((opts)->member))

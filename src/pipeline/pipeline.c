@@ -2,6 +2,7 @@
  * in-order next. The threads themselves are in pipeline-threads.c. */
 #include "pipeline/pipeline-internal.h"
 #include "core/error.h"
+#include "core/opts.h"
 #include "engine/engine.h"
 #include "vision/vision.h"
 
@@ -52,12 +53,7 @@ static int machine_workers(void)
 static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, drt_pipeline_opts *o)
 {
     *o = drt_pipeline_opts_default();
-    if (in) {
-        if (in->size < sizeof(size_t) + sizeof(int))
-            return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: opts.size %zu: set it to sizeof(drt_pipeline_opts)", in->size);
-        memcpy(o, in, in->size < sizeof *o ? in->size : sizeof *o);
-        o->size = sizeof *o;
-    }
+    DRT_TRY(drt_opts_copy(o, sizeof *o, in, "pipeline: drt_pipeline_opts"));
     int max_batch = e->opts.max_batch;
     if (o->workers < 0 || o->workers > MAX_WORKERS || o->batch < 0 || o->batch > max_batch || o->max_in_flight < 0 ||
         o->max_det < 0)
@@ -122,8 +118,7 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
 drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out)
 {
     if (!p || !opts_out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or output");
-    *opts_out = p->opts;
-    return DRT_OK;
+    return drt_opts_copy_out(opts_out, &p->opts, sizeof p->opts, "pipeline: drt_pipeline_opts");
 }
 
 /* Claims the next slot (blocking at max_in_flight) and queues it; takes path or frame. */

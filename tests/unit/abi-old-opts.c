@@ -133,7 +133,30 @@ static void check_video(const char *dir, const drt_image *img)
     remove(png);
 }
 
-static void check_engines(const char *cfg, const char *plan, const drt_image *img)
+/* drt_pipeline_create and drt_pipeline_get_opts with a struct older than max_det: it reads and
+ * writes the old size only; the same detections as drt_detect_image. */
+static void check_pipeline(drt_engine *e, const char *png)
+{
+    drt_pipeline_opts full = drt_pipeline_opts_default();
+    full.workers = 1;
+    full.detect.thresh = 0.05f;
+    drt_pipeline_opts *old = old_struct(&full, offsetof(drt_pipeline_opts, max_det));
+    drt_pipeline *p = NULL;
+    drt_pipeline_result *r = NULL;
+    CHECK(drt_pipeline_create(e, old, &p) == DRT_OK, "pipeline with an old drt_pipeline_opts: %s", drt_last_error());
+    if (!p) return;
+    CHECK(drt_pipeline_get_opts(p, old) == DRT_OK && old->workers == 1 &&
+              old->size == ((offsetof(drt_pipeline_opts, max_det) + 7) & ~(size_t)7),
+          "get_opts into the old struct: %s", drt_last_error());
+    CHECK(drt_pipeline_submit_file(p, png, NULL) == DRT_OK, "submit: %s", drt_last_error());
+    drt_pipeline_close(p);
+    CHECK(drt_pipeline_next(p, &r) == DRT_OK && r && r->status == DRT_OK && r->dets && r->dets->count > 0,
+          "pipeline result: %s", r ? r->error : drt_last_error());
+    drt_pipeline_result_free(r);
+    drt_pipeline_free(p);
+}
+
+static void check_engines(const char *cfg, const char *plan, const drt_image *img, const char *png)
 {
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;
@@ -155,6 +178,7 @@ static void check_engines(const char *cfg, const char *plan, const drt_image *im
             CHECK(drt_engine_save_plan(e, plan) == DRT_OK, "save plan: %s", drt_last_error());
             CHECK(drt_engine_load_plan(plan, old, &p) == DRT_OK, "load plan with size %zu: %s", sizes[k], drt_last_error());
             if (p) check_detect(p, img, "plan");
+            if (p) check_pipeline(p, png);
             drt_engine_free(p);
             drt_engine_free(e);
         }
@@ -180,7 +204,11 @@ int main(void)
     if (drt_image_create(40, 30, 3, &img) != DRT_OK) return 1;
     for (int i = 0; i < 40 * 30 * 3; i++) img->data[i] = (float)((i * 37) % 101) / 100.0f;
     check_loaders(cfg, onnx);
-    check_engines(cfg, plan, img);
+    char png[64];
+    snprintf(png, sizeof png, "%s/img.png", dir);
+    if (drt_image_save_png(img, png) != DRT_OK) return 1;
+    check_engines(cfg, plan, img, png);
+    remove(png);
     check_video(dir, img);
     drt_image_free(img);
     remove(cfg);
