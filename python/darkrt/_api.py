@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from . import _darkrt
+from ._darkrt import Error
 
 
 class Detections:
@@ -28,6 +29,21 @@ class Detections:
 
     def __repr__(self):
         return f"<Detections {len(self)} in {self.width}x{self.height}: {self.labels}>"
+
+
+class StreamItem:
+    """One result of Engine.stream, in input order: index (position in the input), source (the path,
+    or None for a frame), and either detections (a Detections) or error (a darkrt.Error, the item's
+    own one-line message; the stream goes on)."""
+
+    __slots__ = ("index", "source", "detections", "error")
+
+    def __init__(self, index, source, detections=None, error=None):
+        self.index, self.source, self.detections, self.error = index, source, detections, error
+
+    def __repr__(self):
+        what = self.detections if self.error is None else f"error: {self.error}"
+        return f"<StreamItem {self.index} {self.source or 'frame'}: {what}>"
 
 
 def _is_single(frames):
@@ -77,6 +93,46 @@ class Engine:
         results = [Detections(r, self.names) for r in raw]
         return results[0] if single else results
 
+    def stream(self, sources, rgb=False, thresh=0.25, nms=0.45, workers=0, batch=0, max_in_flight=0):
+        """Detects over an iterable of paths and frames with darkrt's pipeline: worker threads decode
+        and letterbox while the engine runs the previous batch (of up to `batch`, default the engine's
+        max batch). Yields a StreamItem per input, in order; a bad item (unreadable file, malformed
+        frame) gives an item with .error and the stream goes on. Frames are copied when submitted.
+        At most `max_in_flight` items are pending (0: sized by darkrt), so any iterable (a camera,
+        a generator) streams in bounded memory. While the stream is open it owns the engine: other
+        threads' calls wait for it, and this thread's own detect/run raise darkrt.Error."""
+        pipe = _darkrt.Pipeline(self._h, rgb=rgb, workers=workers, batch=batch, max_in_flight=max_in_flight,
+                                thresh=thresh, nms=nms)
+        sources_of = {}  # pipeline submission number -> (input index, source)
+        submitted = 0
+        try:
+            for index, item in enumerate(sources):
+                while len(sources_of) >= pipe.max_in_flight:
+                    yield self._stream_item(pipe.next(), sources_of)
+                try:
+                    pipe.submit(item, index)
+                except Error as e:  # refused before queuing: its place in the order is now
+                    while sources_of:
+                        yield self._stream_item(pipe.next(), sources_of)
+                    yield StreamItem(index, _source_name(item), error=e)
+                    continue
+                sources_of[submitted] = (index, _source_name(item))
+                submitted += 1
+            pipe.close()
+            while sources_of:
+                yield self._stream_item(pipe.next(), sources_of)
+        finally:
+            pipe.free()
+
+    def _stream_item(self, raw, sources_of):
+        pos, source, status, error, dets = raw
+        index, name = sources_of.pop(pos)
+        if status != 0:
+            e = Error(error)
+            e.status = status
+            return StreamItem(index, name, error=e)
+        return StreamItem(index, name, detections=Detections(dets, self.names))
+
     def run(self, tensor):
         """One forward pass on a preprocessed float32 N x C x H x W tensor (RGB in [0, 1]); returns
         the raw head tensors (what enters each [yolo] layer) as float32 NCHW numpy arrays."""
@@ -123,6 +179,10 @@ class Model:
 
     def __repr__(self):
         return f"<darkrt.Model {self.path} {self.width}x{self.height}>"
+
+
+def _source_name(item):
+    return os.fsdecode(item) if isinstance(item, (str, bytes, os.PathLike)) else None
 
 
 def imread(path, rgb=False):

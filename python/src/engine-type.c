@@ -15,10 +15,19 @@ PyObject *drtpy_engine_wrap(drt_engine *engine)
     }
     obj->engine = engine;
     obj->lock = lock;
+    obj->stream_owner = 0;
     drt_tensor_desc d = {1, 0, 0, 0};
     drt_engine_head(engine, 0, NULL, &d); /* before any run, a head's n is the engine's max batch */
     obj->max_batch = d.n > 0 ? d.n : 1;
     return (PyObject *)obj;
+}
+
+int drtpy_engine_busy(drtpy_engine *self)
+{
+    if (self->stream_owner != PyThread_get_thread_ident()) return 0;
+    drtpy_raise_msg(DRT_STATUS_INVALID_ARG, "engine: a stream (Engine.stream) on this thread owns it: finish or "
+                    "close the stream first");
+    return -1;
 }
 
 static void engine_dealloc(drtpy_engine *self)
@@ -51,7 +60,7 @@ static drt_status detect_chunk(drtpy_engine *self, const drtpy_input *in, int fi
 }
 
 /* (width, height, boxes, scores, class_ids): bytearrays of float32 N x 4, float32 N, int32 N. */
-static PyObject *result_tuple(const drt_detections *d, const int size[2])
+PyObject *drtpy_result_tuple(const drt_detections *d, const int size[2])
 {
     Py_ssize_t n = d->count;
     PyObject *boxes = PyByteArray_FromStringAndSize(NULL, n * 4 * (Py_ssize_t)sizeof(float));
@@ -90,7 +99,7 @@ static int detect_into(drtpy_engine *self, drtpy_input *in, int first, int n, in
     }
     int rc = 0;
     for (int i = 0; i < n; i++) {
-        PyObject *t = rc ? NULL : result_tuple(dets[i], sizes[i]);
+        PyObject *t = rc ? NULL : drtpy_result_tuple(dets[i], sizes[i]);
         if (!t || PyList_Append(out, t) < 0) rc = -1;
         Py_XDECREF(t);
         drt_detections_free(dets[i]);
@@ -98,7 +107,7 @@ static int detect_into(drtpy_engine *self, drtpy_input *in, int first, int n, in
     return rc;
 }
 
-static int detect_opts(drtpy_engine *self, float thresh, float nms, drt_detect_opts *o)
+int drtpy_detect_opts(drtpy_engine *self, float thresh, float nms, drt_detect_opts *o)
 {
     const drt_model *m = drt_engine_model(self->engine);
     if (drt_model_channels(m) != 3) {
@@ -124,7 +133,7 @@ static PyObject *engine_detect(drtpy_engine *self, PyObject *args, PyObject *kwa
     float thresh = 0.25f, nms = 0.45f;
     drt_detect_opts o;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|pff", kw, &items, &rgb, &thresh, &nms)) return NULL;
-    if (detect_opts(self, thresh, nms, &o) != 0) return NULL;
+    if (drtpy_engine_busy(self) || drtpy_detect_opts(self, thresh, nms, &o) != 0) return NULL;
     PyObject *seq = PySequence_Fast(items, "detect: items must be a sequence of frames or paths");
     if (!seq) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -185,7 +194,7 @@ static PyObject *heads_list(drtpy_engine *self)
 static PyObject *engine_run(drtpy_engine *self, PyObject *arg)
 {
     Py_buffer v;
-    if (PyObject_GetBuffer(arg, &v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) return NULL;
+    if (drtpy_engine_busy(self) || PyObject_GetBuffer(arg, &v, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) return NULL;
     if (check_tensor(self, &v) != 0) {
         PyBuffer_Release(&v);
         return NULL;
@@ -205,7 +214,7 @@ static PyObject *engine_run(drtpy_engine *self, PyObject *arg)
 static PyObject *engine_save(drtpy_engine *self, PyObject *args)
 {
     PyObject *path = NULL;
-    if (!PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path)) return NULL;
+    if (drtpy_engine_busy(self) || !PyArg_ParseTuple(args, "O&", PyUnicode_FSConverter, &path)) return NULL;
     drt_status s;
     Py_BEGIN_ALLOW_THREADS
     PyThread_acquire_lock(self->lock, WAIT_LOCK);

@@ -137,13 +137,16 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "darkrt._darkrt", "li
 PyMODINIT_FUNC PyInit__darkrt(void)
 {
     PyObject *m = PyModule_Create(&module);
-    if (!m || PyType_Ready(&drtpy_model_type) < 0 || PyType_Ready(&drtpy_engine_type) < 0) goto fail;
+    if (!m || PyType_Ready(&drtpy_model_type) < 0 || PyType_Ready(&drtpy_engine_type) < 0 ||
+        PyType_Ready(&drtpy_pipeline_type) < 0)
+        goto fail;
     drtpy_error = PyErr_NewExceptionWithDoc("darkrt.Error",
                                             "A darkrt failure; str() is darkrt's one-line message, .status its code.",
                                             NULL, NULL);
     if (!drtpy_error || PyModule_AddObjectRef(m, "Error", drtpy_error) < 0 ||
         PyModule_AddObjectRef(m, "Model", (PyObject *)&drtpy_model_type) < 0 ||
-        PyModule_AddObjectRef(m, "Engine", (PyObject *)&drtpy_engine_type) < 0)
+        PyModule_AddObjectRef(m, "Engine", (PyObject *)&drtpy_engine_type) < 0 ||
+        PyModule_AddObjectRef(m, "Pipeline", (PyObject *)&drtpy_pipeline_type) < 0)
         goto fail;
     return m;
 fail:

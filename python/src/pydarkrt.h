@@ -29,10 +29,20 @@ typedef struct drtpy_engine {
     drt_engine *engine;
     PyThread_type_lock lock;
     int max_batch;
+    unsigned long stream_owner; /* the thread whose open stream holds `lock`; 0: none */
 } drtpy_engine;
 
 extern PyTypeObject drtpy_model_type;
 extern PyTypeObject drtpy_engine_type;
+extern PyTypeObject drtpy_pipeline_type;
+
+/* Raises darkrt.Error (returns -1) when a stream on the calling thread holds the engine: waiting
+ * for its lock would never end. Else 0. */
+int drtpy_engine_busy(drtpy_engine *self);
+/* Detect options for the engine's model (resize, NMS kind) with these thresholds. 0, or -1 (raised). */
+int drtpy_detect_opts(drtpy_engine *self, float thresh, float nms, drt_detect_opts *o);
+/* (width, height, boxes, scores, class_ids): bytearrays of float32 N x 4, float32 N, int32 N. */
+PyObject *drtpy_result_tuple(const drt_detections *d, const int size[2]);
 
 /* Engine options from names; raises darkrt.Error for a bad one. Returns 0 or -1. */
 int drtpy_engine_opts(const char *device, const char *precision, int batch, int threads, drt_engine_opts *o);

@@ -281,6 +281,30 @@ def test_compare_returns_the_cli_report(tmp_path):
         darkrt.compare(CFG, str(tmp_path / "missing.jpg"), weights=WEIGHTS)
 
 
+def test_stream_equals_detect_in_order(engine, tmp_path):
+    frames = [darkrt.imread(p) for p in IMAGES]
+    bad_file = str(tmp_path / "missing.jpg")
+    items = [IMAGES[0], frames[1], bad_file, frames[2][..., 0], frames[0][:, :, ::-1].copy(), IMAGES[2]] * 3
+    got = list(engine.stream(iter(items), max_in_flight=3, batch=2))
+    assert [g.index for g in got] == list(range(len(items)))
+    for g, item in zip(got, items):
+        if isinstance(item, str) and item == bad_file:
+            assert g.error is not None and "missing.jpg" in str(g.error) and g.source == bad_file
+        elif not isinstance(item, str) and item.ndim == 2:
+            assert g.error is not None and "grayscale" in str(g.error) and g.source is None
+        else:
+            want = engine.detect(item)
+            assert g.error is None and np.array_equal(g.detections.boxes, want.boxes), (g, want)
+            assert np.array_equal(g.detections.scores, want.scores) and g.detections.labels == want.labels
+    stream = engine.stream(IMAGES)
+    first = next(stream)
+    assert first.index == 0 and len(first.detections) > 0
+    with pytest.raises(darkrt.Error, match="stream"):  # this thread's open stream owns the engine
+        engine.detect(IMAGES[0])
+    stream.close()  # frees the pipeline: the engine is free again
+    assert len(engine.detect(IMAGES[0])) == len(first.detections)
+
+
 if __name__ == "__main__":
     if not os.path.exists(WEIGHTS):
         print(f"{WEIGHTS}: the yolo-fastest-1.1 weights are not there")
