@@ -153,6 +153,29 @@ drt_status cli_load_model(const char *path, const char *weights, const drt_load_
     return s;
 }
 
+const char cli_environment_help[] =
+    "Environment (engine options for comparisons; the defaults are what darkrt measured best):\n"
+    "  DRT_INT8_KEEP=LIST     int8: convs kept in fp32: heads,dw (default), first, adds, none\n"
+    "  DRT_CUDA_INT8=all      CUDA int8: every eligible conv, not only 3x3 convs of >= 128 channels\n"
+    "  DRT_CPU_WINOGRAD=M     CPU Winograd 3x3 convs: auto (where faster, default), off, force\n"
+    "  DRT_CPU_TUNE=0         CPU: oneDNN's first implementation per layer, untimed (same choices every build)\n"
+    "  DRT_CALIB_MAX=N        int8: at most N calibration images (default 16)\n"
+    "  Debug switches read by the library: DRT_CPU_ISA, DRT_CPU_PROFILE, DRT_CUDA_GRAPH, DRT_CUDA_LEGACY,\n"
+    "  DRT_CUDA_HEUR, DRT_CUDA_VERBOSE (include/darkrt/engine.h)\n";
+
+drt_engine_opts cli_engine_opts_default(void)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    const char *v;
+    o.int8_keep = getenv("DRT_INT8_KEEP");
+    o.cuda_int8_all = (v = getenv("DRT_CUDA_INT8")) && !strcmp(v, "all");
+    if ((v = getenv("DRT_CPU_WINOGRAD")))
+        o.winograd = !strcmp(v, "off") ? DRT_WINOGRAD_OFF : !strcmp(v, "force") ? DRT_WINOGRAD_FORCE : DRT_WINOGRAD_AUTO;
+    o.no_tune = (v = getenv("DRT_CPU_TUNE")) && !strcmp(v, "0");
+    if ((v = getenv("DRT_CALIB_MAX")) && atoi(v) > 0) o.calib_max_images = atoi(v);
+    return o;
+}
+
 double cli_now_ms(void)
 {
     struct timespec ts;

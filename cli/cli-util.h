@@ -54,6 +54,12 @@ int cli_positional_weights(const char *model, const char *arg, const char **weig
 enum { CLI_SET_RESIZE = 1, CLI_SET_NMS_KIND = 2, CLI_SET_BETA_NMS = 4 };
 void cli_detect_semantics(const char *cmd, drt_detect_opts *opts, const drt_model *model, int overrides);
 
+/* drt_engine_opts_default() with the CLI's environment applied (the library reads none of these):
+ * DRT_INT8_KEEP=LIST (int8_keep), DRT_CUDA_INT8=all, DRT_CPU_WINOGRAD=auto|off|force,
+ * DRT_CPU_TUNE=0 (no_tune), DRT_CALIB_MAX=N (calib_max_images). */
+drt_engine_opts cli_engine_opts_default(void);
+extern const char cli_environment_help[];
+
 /* Monotonic milliseconds. */
 double cli_now_ms(void);
 

@@ -124,7 +124,7 @@ static int score(const eval_args *a, const drt_report_engine *ref, const drt_rep
 static drt_status run_engine(const eval_args *a, const drt_model *model, const char *spec, char **paths, int n,
                              drt_report_engine *e)
 {
-    drt_engine_opts eo = drt_engine_opts_default();
+    drt_engine_opts eo = cli_engine_opts_default();
     int idx = 0;
     if (cmp_parse_engine(spec, &eo.device, &idx, &eo.precision) != 0)
         return drt_error(DRT_STATUS_INVALID_ARG, "eval: unknown engine %s (e.g. ref, cpu-fp32, cpu-int8, cuda-fp16)", spec);

@@ -205,7 +205,7 @@ done:
 
 int drt_cmd_run(int argc, char **argv)
 {
-    run_args a = {.load = drt_load_opts_default(), .engine = drt_engine_opts_default()};
+    run_args a = {.load = drt_load_opts_default(), .engine = cli_engine_opts_default()};
     a.engine.device = DRT_DEVICE_REF;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc < 0 ? 0 : rc;

@@ -201,7 +201,7 @@ int cmp_worker_main(const cmp_opts *o)
         goto done;
     }
     char dir[4096];
-    drt_engine_opts eo = drt_engine_opts_default();
+    drt_engine_opts eo = cli_engine_opts_default();
     eo.device = dev;
     eo.device_index = index;
     eo.precision = prec;

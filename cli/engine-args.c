@@ -26,7 +26,7 @@ void engine_args_init(engine_args *a, const char *cmd)
     memset(a, 0, sizeof *a);
     a->cmd = cmd;
     a->load = drt_load_opts_default();
-    a->engine = drt_engine_opts_default();
+    a->engine = cli_engine_opts_default();
 }
 
 static int parse_passes(engine_args *a, const char *v)

@@ -35,7 +35,7 @@ static drt_status write_outputs(const coco_args *a, const drt_coco_set *set, con
 drt_status cli_eval_open_engine(const cmp_opts *c, const char *spec, drt_model **model_out, drt_engine **engine_out)
 {
     int idx = 0;
-    drt_engine_opts eo = drt_engine_opts_default();
+    drt_engine_opts eo = cli_engine_opts_default();
     if (cmp_parse_engine(spec, &eo.device, &idx, &eo.precision) != 0)
         return drt_error(DRT_STATUS_INVALID_ARG, "eval: --engine %s: unknown (e.g. ref, cpu-fp32, cpu-int8, cuda-fp16)",
                          spec);

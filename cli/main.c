@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli-util.h"
 #include "commands.h"
 #include "darkrt.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *out)
             drt_version());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n%s", cli_environment_help);
 }
 
 int main(int argc, char **argv)

@@ -10,7 +10,17 @@
 extern "C" {
 #endif
 
+/* Objects and threads:
+ *  - drt_engine: a compiled model (weights, plan, layer choices), read-only once built. It also
+ *    has a context of its own, which drt_engine_run, drt_engine_head and the drt_detect_*
+ *    functions use: those calls on one engine must come from one thread at a time.
+ *  - drt_context: a run state of an engine (activations, scratch, heads; a stream on GPUs).
+ *    Cheap next to the engine (no weights). Contexts of one engine run concurrently, each from
+ *    one thread at a time, alongside the engine's own context. Free them before the engine.
+ *  - Everything else (models, images, detections, eval objects) is safe to read from many
+ *    threads and to modify from one. drt_last_error is per thread. */
 typedef struct drt_engine drt_engine;
+typedef struct drt_context drt_context;
 
 /* Append-only. */
 typedef enum drt_device {
@@ -53,8 +63,27 @@ typedef struct drt_engine_opts {
                                   * need more (DRT_STATUS_OOM, before allocating); optional buffers
                                   * (the CPU's Winograd) are left out when they would not fit; 0: no limit */
     const char *int8_keep;   /* CPU int8: the convs kept in fp32, a comma list of heads, dw, first, adds,
-                              * none and layer indices ("none,3,17"); NULL: $DRT_INT8_KEEP, else "heads,dw" */
+                              * none and layer indices ("none,3,17"); NULL: "heads,dw" */
+    /* Choices that move results in the last bits, or decide which layers run in int8. The
+     * defaults are what darkrt measured best. (The darkrt CLI maps its environment onto these:
+     * DRT_INT8_KEEP (int8_keep), DRT_CUDA_INT8=all, DRT_CPU_WINOGRAD, DRT_CPU_TUNE=0, DRT_CALIB_MAX.) */
+    int cuda_int8_all;           /* CUDA int8: every eligible conv, not only 3x3 convs of >= 128 channels */
+    int winograd;                /* CPU: enum drt_winograd (DRT_WINOGRAD_AUTO by default) */
+    int no_tune;                 /* CPU: oneDNN's first implementation per layer instead of the fastest
+                                  * measured (the same choices on every build) */
+    int calib_max_images;        /* int8 calibration: at most this many images of calib_dir; 0: 16 */
 } drt_engine_opts;
+
+/* CPU 3x3 convolutions by darkrt's Winograd F(2x2,3x3) (AVX-512 machines): where it measures
+ * faster than the direct convolution (auto), never, or wherever eligible (force). */
+enum drt_winograd { DRT_WINOGRAD_AUTO = 0, DRT_WINOGRAD_OFF = 1, DRT_WINOGRAD_FORCE = 2 };
+
+/* Debug switches: environment variables the library still reads, for comparisons and profiling,
+ * never needed for correct results: DRT_CPU_ISA=sse41|avx2|avx512|avx512_vnni|avx512_bf16 (caps
+ * oneDNN's and darkrt's instruction sets, process-wide, before the first engine); DRT_CPU_PROFILE=1
+ * (time per layer, logged when the engine is freed); DRT_CUDA_GRAPH=0 (no CUDA graphs);
+ * DRT_CUDA_LEGACY=1 (cuDNN's legacy API only); DRT_CUDA_HEUR=B (cuDNN's mode B heuristics);
+ * DRT_CUDA_VERBOSE=1 (as opts.verbose, CUDA engines). */
 
 /* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration
  * images (default: measured best for YOLO heads), the 99.999th percentile of |x|, or the
@@ -109,6 +138,17 @@ typedef struct drt_engine_memory {
 DRT_API void drt_engine_memory_usage(const drt_engine *engine, drt_engine_memory *out);
 
 DRT_API void drt_engine_free(drt_engine *engine);
+
+/* A new context of the engine: the reference and CPU engines make any number; a CUDA engine
+ * refuses (DRT_STATUS_UNSUPPORTED): it runs only through its own context. */
+DRT_API drt_status drt_context_create(const drt_engine *engine, drt_context **ctx_out);
+
+/* drt_engine_run and drt_engine_head through this context: the same results as the engine's
+ * own context, with heads that belong to the context. */
+DRT_API drt_status drt_context_run(drt_context *ctx, const float *input, int batch);
+DRT_API drt_status drt_context_head(const drt_context *ctx, int head, const float **data_out,
+                                    drt_tensor_desc *desc_out);
+DRT_API void drt_context_free(drt_context *ctx);
 
 #ifdef __cplusplus
 }

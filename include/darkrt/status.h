@@ -30,6 +30,15 @@ DRT_API const char *drt_status_str(drt_status status);
  * darkrt call on this thread that fails. */
 DRT_API const char *drt_last_error(void);
 
+/* The library's messages: warnings (an unknown cfg key, int8 without calibration images) and,
+ * with drt_engine_opts.verbose, what an engine build chose. By default each goes to stderr as one
+ * line ("darkrt: warning: ..." for warnings); a callback set here receives them instead, one line
+ * at a time without the newline, on the thread that caused it (it must be thread-safe when darkrt
+ * is used from several threads). fn NULL restores stderr. Process-wide; may be called any time. */
+typedef enum drt_log_level { DRT_LOG_WARNING = 0, DRT_LOG_INFO = 1 } drt_log_level;
+typedef void (*drt_log_fn)(drt_log_level level, const char *message, void *user);
+DRT_API void drt_set_log_callback(drt_log_fn fn, void *user);
+
 /* The library's version: "MAJOR.MINOR.PATCH" and MAJOR * 10000 + MINOR * 100 + PATCH, to compare
  * with the headers' DRT_VERSION_STRING and DRT_VERSION_NUMBER. */
 DRT_API const char *drt_version(void);

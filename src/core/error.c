@@ -1,5 +1,6 @@
 /* Per-thread error text and status names. */
 #include "core/error.h"
+#include "core/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -85,7 +86,7 @@ void drt_warn(const char *fmt, ...)
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     one_printable_line(msg);
-    fprintf(stderr, "darkrt: warning: %s\n", msg);
+    drt_log_line(DRT_LOG_WARNING, msg);
     va_end(ap);
 }
 

@@ -21,7 +21,7 @@ void drt_error_prefix(const char *fmt, ...) DRT_PRINTF(1, 2);
 
 void drt_error_clear(void);
 
-/* Prints "darkrt: warning: ..." to stderr. */
+/* A warning for the log (core/log.h: the callback, else "darkrt: warning: ..." on stderr). */
 void drt_warn(const char *fmt, ...) DRT_PRINTF(1, 2);
 
 /* Invariants only, never user input: prints file:line and aborts. */

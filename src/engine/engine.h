@@ -58,6 +58,12 @@ struct drt_backend {
     void (*memory)(const drt_engine *e, drt_engine_memory *out);
     /* Optional: pre- and postprocessing on the device. */
     const drt_device_stages *stages;
+    /* Optional (drt_context_create; without them the backend refuses contexts): a run state of
+     * its own (activations, scratch, streams) over the engine's compiled state, which ctx_run
+     * only reads, so contexts run concurrently. ctx_run fills heads[h] (room for max_batch). */
+    drt_status (*ctx_create)(const drt_engine *e, void **state_out);
+    drt_status (*ctx_run)(const drt_engine *e, void *state, const float *input, int batch, float *const *heads);
+    void (*ctx_free)(const drt_engine *e, void *state);
 };
 
 extern const drt_backend drt_backend_ref;

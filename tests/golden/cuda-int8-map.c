@@ -3,7 +3,7 @@
  * detections, two-fold calibration (tests/unit/int8-map.h):
  * - the default int8 engine (int8 where it is faster: 3x3 convs on >= 128 channels, none in this
  *   model) reaches mAP@0.5 >= 0.95;
- * - every eligible conv in int8 (DRT_CUDA_INT8=all: all but the first, the depthwise ones and the
+ * - every eligible conv in int8 (cuda_int8_all: all but the first, the depthwise ones and the
  *   heads): percentile calibration reaches >= 0.95; max and entropy are held to measured bounds
  *   (0.85, 0.80), as tests/unit/cpu-int8-map.c does for the CPU;
  * - int8 weights take clearly less device memory than fp16's (int8 really ran);
@@ -25,7 +25,7 @@ static int failures;
 
 static drt_engine *cuda_int8(const drt_model *m, const char *calib, drt_status *s)
 {
-    drt_engine_opts o = drt_engine_opts_default();
+    drt_engine_opts o = int8_map_opts();
     o.device = DRT_DEVICE_CUDA;
     o.precision = DRT_PREC_INT8;
     o.calib_dir = calib;
@@ -64,7 +64,7 @@ static void plan_case(const drt_model *m)
     char path[] = "/tmp/drt-int8-plan-XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0) close(fd);
-    drt_engine_opts o = drt_engine_opts_default();
+    drt_engine_opts o = int8_map_opts();
     o.device = DRT_DEVICE_CUDA;
     if (!a || fd < 0 || drt_engine_save_plan(a, path) != DRT_OK || drt_engine_load_plan(path, &o, &b) != DRT_OK) {
         printf("FAIL int8 plan round trip: %s\n", drt_last_error());
@@ -123,18 +123,18 @@ int main(void)
     const char *need_env = getenv("DRT_INT8_MAP_NEED"); /* "max,entropy,percentile" bounds */
     double need[3] = {0.85, 0.80, 0.95}; /* H100, 2026-11-24: 0.898, 0.835, 0.954 (bench/results/gpu.md) */
     if (need_env) sscanf(need_env, "%lf,%lf,%lf", &need[0], &need[1], &need[2]);
-    setenv("DRT_CUDA_INT8", "all", 1);
+    int8_map_base.cuda_int8_all = 1;
     for (int method = 0; ref && method < 3; method++) {
         double a = run_fold_map(m, ref, DRT_DEVICE_CUDA, method);
         printf("all eligible convs in int8, %s calibration: mAP@0.5 %.4f (bound %.2f)\n", names[method], a, need[method]);
         if (a < need[method]) { printf("FAIL: mAP %.4f < %.2f\n", a, need[method]); failures++; }
     }
-    unsetenv("DRT_CUDA_INT8");
+    int8_map_base.cuda_int8_all = 0;
     drt_engine_free(ref);
-    setenv("DRT_CUDA_INT8", "all", 1);
+    int8_map_base.cuda_int8_all = 1;
     { /* int8 really ran: its weights take clearly less device memory than fp16's */
         drt_engine *q = cuda_int8(m, NULL, &s), *h = NULL;
-        drt_engine_opts o = drt_engine_opts_default();
+        drt_engine_opts o = int8_map_opts();
         o.device = DRT_DEVICE_CUDA;
         o.precision = DRT_PREC_FP16;
         drt_engine_create(m, &o, &h);
@@ -149,7 +149,7 @@ int main(void)
         drt_engine_free(h);
     }
     plan_case(m);
-    unsetenv("DRT_CUDA_INT8");
+    int8_map_base.cuda_int8_all = 0;
     drt_model_free(m);
 
     if (!getenv("DRT_CUDA_TEST_QUICK")) {

@@ -17,7 +17,7 @@ int main(void)
         printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
         return 77;
     }
-    setenv("DRT_CPU_TUNE", "0", 0);
+    int8_map_base.no_tune = 1;
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;
     drt_model *m;

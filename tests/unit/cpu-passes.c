@@ -87,11 +87,11 @@ static int run(const char *name, const char *cfg, unsigned off, int want_fused, 
     return fails;
 }
 
-/* Builds with DRT_CPU_WINOGRAD=wmode under a budget; returns the engine's activations or 0 on failure. */
-static size_t build_under(const drt_model *m, const char *wmode, size_t budget, const char *what)
+/* Builds with winograd = wmode under a budget; returns the engine's activations or 0 on failure. */
+static size_t build_under(const drt_model *m, int wmode, size_t budget, const char *what)
 {
-    setenv("DRT_CPU_WINOGRAD", wmode, 1);
     drt_engine_opts o = drt_engine_opts_default();
+    o.winograd = wmode;
     o.threads = 1;
     o.max_activation_bytes = budget;
     drt_engine *e = NULL;
@@ -99,7 +99,6 @@ static size_t build_under(const drt_model *m, const char *wmode, size_t budget, 
     if (drt_engine_create(m, &o, &e) != DRT_OK) printf("FAIL budget %zu, %s: %s\n", budget, what, drt_last_error());
     else drt_engine_memory_usage(e, &mem);
     drt_engine_free(e);
-    unsetenv("DRT_CPU_WINOGRAD");
     return mem.host_activations;
 }
 
@@ -114,15 +113,15 @@ static int budget(const char *cfg)
     drt_model *m;
     if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL budget: %s\n", drt_last_error()); return 1; }
     int fails = 0;
-    size_t direct = build_under(m, "off", 0, "unlimited, Winograd off");
-    size_t wino = direct ? build_under(m, "force", 0, "unlimited, Winograd forced") : 0;
+    size_t direct = build_under(m, DRT_WINOGRAD_OFF, 0, "unlimited, Winograd off");
+    size_t wino = direct ? build_under(m, DRT_WINOGRAD_FORCE, 0, "unlimited, Winograd forced") : 0;
     if (!direct || !wino) fails++;
     else if (wino <= direct) {
         printf("FAIL Winograd forced holds %zu bytes, not more than the direct convolutions' %zu\n", wino, direct);
         fails++;
     } else {
-        size_t forced = build_under(m, "force", direct, "Winograd forced");
-        size_t chosen = build_under(m, "auto", direct, "Winograd by timing");
+        size_t forced = build_under(m, DRT_WINOGRAD_FORCE, direct, "Winograd forced");
+        size_t chosen = build_under(m, DRT_WINOGRAD_AUTO, direct, "Winograd by timing");
         int bad = !forced || forced > direct || !chosen || chosen > direct;
         printf("%s budget %zu (direct convs; Winograd needs %zu): forced builds holding %zu, auto %zu\n", bad ? "FAIL" : "ok  ",
                direct, wino, forced, chosen);

@@ -35,9 +35,12 @@ static float *make_input(const drt_model *m)
 }
 
 /* Runs an engine; copies its heads into out[h] (malloc'd). */
-static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, const float *in, float **out, size_t *sizes)
+static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, int winograd, const float *in, float **out,
+                      size_t *sizes)
 {
     drt_engine_opts o = drt_engine_opts_default();
+    o.winograd = winograd;
+    o.no_tune = 1; /* timing choices are covered elsewhere; keep this test fast */
     o.device = dev;
     o.passes_off = passes_off;
     o.threads = 2;
@@ -78,15 +81,14 @@ static int check_model(const char *name, const char *cfg, const char *weights, i
     }
     float *in = make_input(m), *ref[16] = {0};
     size_t sizes[16];
-    int fails = 0, nh = run_engine(m, DRT_DEVICE_REF, 0, in, ref, sizes);
+    int fails = 0, nh = run_engine(m, DRT_DEVICE_REF, 0, 0, in, ref, sizes);
     if (nh <= 0) fails++;
     for (int c = 0; c < N_CONFIGS && nh > 0; c++) {
         if (!all_configs && c > 0 && c < N_CONFIGS - 1) continue;
         float *got[16] = {0};
         size_t gs[16];
-        if (c == N_CONFIGS - 1) setenv("DRT_CPU_WINOGRAD", "force", 1);
-        int n = run_engine(m, DRT_DEVICE_CPU, pass_bits[c], in, got, gs);
-        unsetenv("DRT_CPU_WINOGRAD");
+        int wino = c == N_CONFIGS - 1 ? DRT_WINOGRAD_FORCE : DRT_WINOGRAD_AUTO;
+        int n = run_engine(m, DRT_DEVICE_CPU, pass_bits[c], wino, in, got, gs);
         if (n != nh) { fails++; continue; }
         for (int h = 0; h < nh; h++) {
             double maxref = 0, maxdiff = 0;
@@ -118,7 +120,6 @@ int main(void)
     if (!shared) shared = sh;
     snprintf(fcfg, sizeof fcfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
     snprintf(fw, sizeof fw, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    setenv("DRT_CPU_TUNE", "0", 0); /* timing choices are covered elsewhere; keep this test fast */
     int fails = check_model("yolo-fastest-1.1", fcfg, fw, 320, 1);
     if (data) {
         snprintf(w, sizeof w, "%s/yolov3-tiny.weights", data);

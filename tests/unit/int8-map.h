@@ -48,9 +48,20 @@ static void remove_calib_dir(const char *dir, int lo, int hi)
     rmdir(dir);
 }
 
-static drt_engine *int8_map_engine(const drt_model *m, drt_device dev, drt_precision prec, const char *calib, int method)
+/* Options for every engine a test builds: no_tune, cuda_int8_all (the tests set them). */
+static struct { int no_tune, cuda_int8_all; } int8_map_base;
+
+static drt_engine_opts int8_map_opts(void)
 {
     drt_engine_opts o = drt_engine_opts_default();
+    o.no_tune = int8_map_base.no_tune;
+    o.cuda_int8_all = int8_map_base.cuda_int8_all;
+    return o;
+}
+
+static drt_engine *int8_map_engine(const drt_model *m, drt_device dev, drt_precision prec, const char *calib, int method)
+{
+    drt_engine_opts o = int8_map_opts();
     o.device = dev;
     o.precision = prec;
     o.calib_dir = calib;

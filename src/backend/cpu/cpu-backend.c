@@ -2,6 +2,7 @@
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
+#include "core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ static void log_summary(const cpu_state *st)
 static drt_status create(drt_engine *e, const void *blob, size_t size)
 {
     const drt_model *m = e->model;
-    FILE *log = e->opts.verbose ? stderr : NULL;
+    FILE *log = e->opts.verbose ? drt_log_file() : NULL;
     if (e->opts.precision == DRT_PREC_FP16)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: the cpu engine does not compute fp16 (use bf16, int8 or fp32)",
                          m->source ? m->source : "model");
@@ -57,13 +58,46 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     return DRT_OK;
 }
 
-static drt_status run(drt_engine *e, const float *input, int batch)
+static drt_status run_in(const drt_engine *e, cpu_exec *x, const float *input, int batch, float *const *heads)
 {
     cpu_state *st = e->impl;
     drt_cpu_set_threads(e->opts.threads);
     size_t per = (size_t)e->model->channels * e->model->width * e->model->height;
-    for (int b = 0; b < batch; b++) DRT_TRY(drt_cpu_run_image(st, e, input + per * b, b));
+    for (int b = 0; b < batch; b++) DRT_TRY(drt_cpu_run_image(st, x, e, heads, input + per * b, b));
     return DRT_OK;
+}
+
+static drt_status run(drt_engine *e, const float *input, int batch)
+{
+    cpu_state *st = e->impl;
+    return run_in(e, &st->own, input, batch, e->heads);
+}
+
+static drt_status ctx_create(const drt_engine *e, void **out)
+{
+    *out = NULL;
+    cpu_exec *x = calloc(1, sizeof *x);
+    if (!x) return drt_error(DRT_STATUS_OOM, "cpu context: out of memory");
+    drt_status s = drt_cpu_exec_init(e->impl, 0, x);
+    if (s != DRT_OK) {
+        drt_cpu_exec_release(x);
+        free(x);
+        return s;
+    }
+    *out = x;
+    return DRT_OK;
+}
+
+static drt_status ctx_run(const drt_engine *e, void *x, const float *input, int batch, float *const *heads)
+{
+    return run_in(e, x, input, batch, heads);
+}
+
+static void ctx_free(const drt_engine *e, void *x)
+{
+    (void)e;
+    drt_cpu_exec_release(x);
+    free(x);
 }
 
 static void destroy(drt_engine *e) { drt_cpu_state_free(e->impl); }
@@ -91,4 +125,7 @@ const drt_backend drt_backend_cpu = {
     .serialize = serialize,
     .check_plan = drt_cpu_check_plan,
     .memory = memory,
+    .ctx_create = ctx_create,
+    .ctx_run = ctx_run,
+    .ctx_free = ctx_free,
 };

@@ -5,6 +5,7 @@
 #include "backend/cpu/cpu.h"
 #include "engine/calib.h"
 #include "core/error.h"
+#include "core/log.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -186,17 +187,16 @@ static const char *method_name(int method)
 }
 
 /* The calibration images: --calib DIR; else the real images at hand; else the synthetic fallback.
- * Says which on stderr, with the count and the method. */
-static drt_status load_inputs(const drt_model *m, const char *dir, int method, FILE *log, float **inputs_out, int *n_out)
+ * Says which in the log (drt_log_file), with the count and the method. */
+static drt_status load_inputs(const drt_model *m, const char *dir, int method, int max_images, FILE *log, float **inputs_out, int *n_out)
 {
-    const char *mx = getenv("DRT_CALIB_MAX");
-    int max = mx && atoi(mx) > 0 ? atoi(mx) : MAX_IMAGES_DEFAULT, n = 8;
+    int max = max_images > 0 ? max_images : MAX_IMAGES_DEFAULT, n = 8;
     char **paths = NULL;
     if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
     else if (list_images(IMAGES_AT_HAND, max, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
     static _Atomic int said; /* once a process: a --min-map search builds many engines */
     if (paths && !said++)
-        fprintf(stderr, "darkrt: int8 calibration: %d real image%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
+        fprintf(drt_log_file(), "darkrt: int8 calibration: %d real image%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
                 dir ? dir : IMAGES_AT_HAND, dir ? "" : ", found on this machine (no --calib given)", method_name(method));
     else if (!paths && !said++)
         drt_warn("int8 calibration: no --calib and no real images at hand (%s): 8 synthetic letterboxed images "
@@ -238,7 +238,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     int n = 0, nt = 0;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-    if (s == DRT_OK) s = load_inputs(m, calib_dir, opts->calib_method, log, &inputs, &n);
+    if (s == DRT_OK) s = load_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n);
     if (s == DRT_OK) s = drt_cpu_state_create(m, &o, NULL, NULL, NULL, &st);
     if (s == DRT_OK) {
         nt = st->g->nt;
@@ -252,7 +252,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     size_t per = (size_t)m->channels * m->width * m->height;
     int passes = o.calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
     for (c.pass = 0; s == DRT_OK && c.pass < passes; c.pass++)
-        for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image(st, NULL, inputs + per * k, 0);
+        for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image(st, &st->own, NULL, NULL, inputs + per * k, 0);
     for (int t = 0; s == DRT_OK && t < nt; t++) {
         thr[t] = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
         if (log && c.amax[t] > 0)

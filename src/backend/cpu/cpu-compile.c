@@ -3,6 +3,7 @@
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +12,16 @@
 
 int drt_cpu_stored_tensor(const cpu_state *st, int i);
 
-cpu_view drt_cpu_view(const cpu_state *st, int t)
+cpu_view drt_cpu_view_at(const cpu_state *st, char *arena, int t)
 {
     int r = st->g->root[t];
     drt_shape s = drt_xgraph_shape(st->g, t), rs = drt_xgraph_shape(st->g, r);
-    cpu_view v = {st->arena + st->g->offset[r] + (size_t)st->g->coff[t] * cpu_dtype_size(st->dt[t]),
+    cpu_view v = {arena + st->g->offset[r] + (size_t)st->g->coff[t] * cpu_dtype_size(st->dt[t]),
                   s.c, s.h, s.w, rs.c, st->dt[t], st->step[t]};
     return v;
 }
+
+cpu_view drt_cpu_view(const cpu_state *st, int t) { return drt_cpu_view_at(st, st->arena, t); }
 
 /* Every reader of every tensor in root r satisfies ok(reader). */
 static int root_readers_all(const cpu_state *st, int r, int (*ok)(const cpu_state *, int))
@@ -106,8 +109,7 @@ static int keep_fp32(const cpu_state *st, int i, const char *keep)
 static void assign_precisions(cpu_state *st, int have_choices)
 {
     drt_precision p = st->opts.precision;
-    const char *keep = st->opts.int8_keep ? st->opts.int8_keep : getenv("DRT_INT8_KEEP");
-    if (!keep) keep = "heads,dw";
+    const char *keep = st->opts.int8_keep ? st->opts.int8_keep : "heads,dw";
     for (int i = 0; i < st->g->n && !have_choices; i++) {
         if (st->m->layers[i].type != DRT_LAYER_CONV) continue;
         st->choice[i].prec = p == DRT_PREC_FP16 ? DRT_PREC_FP32 : (int32_t)p;
@@ -193,8 +195,7 @@ static drt_status alloc_temps(cpu_state *st)
         if (it && ib > in_bytes) in_bytes = ib;
         if (ot && ob > out_bytes) out_bytes = ob;
     }
-    const char *wmode = getenv("DRT_CPU_WINOGRAD");
-    for (int i = 0; i < st->g->n && !(wmode && !strcmp(wmode, "off")) && drt_cpu_wino_allowed(); i++) {
+    for (int i = 0; i < st->g->n && st->opts.winograd != DRT_WINOGRAD_OFF && drt_cpu_wino_allowed(); i++) {
         if (!st->g->node[i].live || st->m->layers[i].type != DRT_LAYER_CONV || !drt_cpu_wino_eligible(st, i)) continue;
         size_t vb, mb;
         drt_cpu_wino_sizes(st, i, &vb, &mb);
@@ -203,6 +204,8 @@ static drt_status alloc_temps(cpu_state *st)
     }
     size_t needed = st->arena_bytes + in_bytes + out_bytes;
     DRT_TRY(check_budget(st, needed, "conversion buffers"));
+    st->tmp_in_bytes = in_bytes;
+    st->tmp_out_bytes = out_bytes;
     /* Winograd is an optional speed-up: under a tight budget the direct convolutions run */
     if (st->wino_v_bytes && !within_budget(st, needed + st->wino_v_bytes + st->wino_m_bytes)) {
         if (st->log) fprintf(st->log, "cpu engine: Winograd off: its buffers do not fit the activation budget\n");
@@ -240,7 +243,7 @@ static drt_status build_convs(cpu_state *st)
     dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);
     if (dnnl_memory_create(&st->scratch, &md, st->eng, DNNL_MEMORY_ALLOCATE) != dnnl_success)
         return drt_error(DRT_STATUS_OOM, "cpu engine: cannot allocate %zu bytes of scratchpad", st->scratch_bytes);
-    return DRT_OK;
+    return drt_cpu_exec_init(st, 1, &st->own);
 }
 
 static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, FILE *log, cpu_state **out)
@@ -251,8 +254,7 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     st->m = m;
     st->opts = *opts;
     st->log = log;
-    const char *tune = getenv("DRT_CPU_TUNE");
-    st->tune = !(tune && !strcmp(tune, "0"));
+    st->tune = !opts->no_tune;
     const char *prof = getenv("DRT_CPU_PROFILE");
     if (prof && !strcmp(prof, "1") && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
@@ -305,10 +307,10 @@ static void print_profile(const cpu_state *st)
 {
     double total = 0;
     for (int i = 0; i < st->g->n; i++) total += st->prof_ms[i];
-    fprintf(stderr, "cpu profile: %d runs, %.2f ms per image\n", st->prof_runs, total / st->prof_runs);
+    fprintf(drt_log_file(), "cpu profile: %d runs, %.2f ms per image\n", st->prof_runs, total / st->prof_runs);
     for (int i = 0; i < st->g->n; i++)
         if (st->prof_ms[i] > 0.005 * total)
-            fprintf(stderr, "cpu profile: layer %3d %-13s %8.3f ms %5.1f%%\n", i, drt_layer_type_name(st->m->layers[i].type),
+            fprintf(drt_log_file(), "cpu profile: layer %3d %-13s %8.3f ms %5.1f%%\n", i, drt_layer_type_name(st->m->layers[i].type),
                     st->prof_ms[i] / st->prof_runs, 100 * st->prof_ms[i] / total);
 }
 
@@ -317,6 +319,7 @@ void drt_cpu_state_free(cpu_state *st)
     if (!st) return;
     if (st->prof_ms && st->prof_runs) print_profile(st);
     free(st->prof_ms);
+    drt_cpu_exec_release(&st->own);
     for (int i = 0; st->conv && st->g && i < st->g->n; i++) drt_cpu_conv_free(st->conv[i]);
     if (st->scratch) dnnl_memory_destroy(st->scratch);
     if (st->stream) dnnl_stream_destroy(st->stream);

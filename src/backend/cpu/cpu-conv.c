@@ -359,8 +359,7 @@ static drt_status wino_only(cpu_state *st, int i, cpu_conv **out)
  * force (every eligible layer) or off. */
 static drt_status maybe_winograd(cpu_state *st, int i, cpu_conv *c)
 {
-    const char *mode = getenv("DRT_CPU_WINOGRAD");
-    int force = mode && !strcmp(mode, "force"), off = mode && !strcmp(mode, "off");
+    int force = st->opts.winograd == DRT_WINOGRAD_FORCE, off = st->opts.winograd == DRT_WINOGRAD_OFF;
     if (off || !st->wino_v || !drt_cpu_wino_allowed() || !drt_cpu_wino_eligible(st, i) || st->choice[i].impl[0]) return DRT_OK;
     if (!force && (!st->tune || c->ms <= 0)) return DRT_OK; /* auto needs the direct conv's measured time */
     cpu_wino *wg;

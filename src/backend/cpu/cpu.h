@@ -44,6 +44,17 @@ typedef struct cpu_choice {
     char impl[48];
 } cpu_choice;
 
+/* A run state (the engine's own, or a context's): activations and the buffers and oneDNN
+ * memories and stream one image's run writes. The compiled cpu_state is only read through it. */
+typedef struct cpu_exec {
+    char *arena, *tmp_in, *tmp_out, *wino_v, *wino_m; /* the state's own (own_buffers 0) or allocated */
+    dnnl_memory_t scratch;
+    dnnl_stream_t stream;
+    dnnl_memory_t *src, *dst; /* per layer: conv i's input and output in this run state */
+    dnnl_memory_t *wv, *wm;   /* per layer: a Winograd conv's transformed input and GEMM output */
+    int n, own_buffers;
+} cpu_exec;
+
 typedef struct cpu_state cpu_state;
 /* Called after each layer's step with the tensor it stored (calibration statistics). */
 typedef void (*cpu_observer)(cpu_state *st, int t, const cpu_view *v, void *ctx);
@@ -62,6 +73,7 @@ struct cpu_state {
     dnnl_stream_t stream;
     dnnl_memory_t scratch;
     char *tmp_in, *tmp_out; /* conversion buffers for convs whose neighbours use another dtype */
+    size_t tmp_in_bytes, tmp_out_bytes;
     char *wino_v, *wino_m;  /* Winograd transformed input and GEMM output (shared by layers) */
     size_t wino_v_bytes, wino_m_bytes;
     size_t scratch_bytes;
@@ -72,6 +84,7 @@ struct cpu_state {
     FILE *log;
     double *prof_ms;     /* DRT_CPU_PROFILE=1: time per layer, summed over runs, printed at free */
     int prof_runs;
+    cpu_exec own;        /* the engine's own run state (observe and prof_ms work on this one only) */
 };
 
 /* cpu-compile.c: the whole build from model + choices (choices NULL: choose and tune). */
@@ -79,6 +92,8 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
                                 const float *steps, FILE *log, cpu_state **st_out);
 void drt_cpu_state_free(cpu_state *st);
 cpu_view drt_cpu_view(const cpu_state *st, int t);
+/* The same view in another run state's arena. */
+cpu_view drt_cpu_view_at(const cpu_state *st, char *arena, int t);
 
 /* cpu-conv.c */
 drt_status drt_cpu_conv_create(cpu_state *st, int layer, cpu_conv **conv_out);
@@ -93,11 +108,19 @@ int drt_cpu_wino_eligible(const cpu_state *st, int i);
 void drt_cpu_wino_sizes(const cpu_state *st, int i, size_t *v_bytes, size_t *m_bytes);
 drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out);
 drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int oh, int ow);
+/* A run state's memories over its buffers v and m, and a run through them. */
+drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *v, char *m, dnnl_memory_t *mv,
+                                 dnnl_memory_t *mm);
+drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int oh, int ow);
 size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg);
 void drt_cpu_wino_free(cpu_wino *wg);
 
-/* cpu-exec.c: one image; heads written at batch item b. */
-drt_status drt_cpu_run_image(cpu_state *st, drt_engine *e, const float *input, int b);
+/* cpu-exec.c: one image through run state x; heads[h] (NULL: not kept) written at batch item b. */
+drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input, int b);
+
+/* cpu-context.c: run states. own_buffers: use the state's arena and buffers (the engine's own). */
+drt_status drt_cpu_exec_init(const cpu_state *st, int own_buffers, cpu_exec *x);
+void drt_cpu_exec_release(cpu_exec *x);
 
 /* cpu-kernels.c: dispatched to the best variant (portable or AVX-512) for this CPU. */
 typedef struct cpu_kernels {

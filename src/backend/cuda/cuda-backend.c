@@ -1,6 +1,7 @@
 /* The CUDA backend: builds the engine (compile, weights, memory, algorithms, graph) and runs it. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "core/log.h"
 #include "engine/calib.h"
 
 #include <stdlib.h>
@@ -99,12 +100,12 @@ static drt_status alloc_io(drt_engine *e, cu_engine *g)
 
 static void print_ops(const cu_engine *g)
 {
-    fprintf(stderr, "cuda: %s, %d ops, %d buffers, activations %.1f MiB planned (%.1f MiB one buffer each), "
+    fprintf(drt_log_file(), "cuda: %s, %d ops, %d buffers, activations %.1f MiB planned (%.1f MiB one buffer each), "
             "weights %.1f MiB, input channels %d\n", g->int8 ? "int8 (fp16 storage)" : g->half ? "fp16" : "fp32", g->n_ops, g->n_bufs,
             g->arena_bytes / 1048576.0, g->naive_bytes / 1048576.0, g->weight_bytes / 1048576.0, g->in_cs);
     for (int i = 0; i < g->n_ops; i++) {
         const cu_op *o = &g->ops[i];
-        fprintf(stderr, "  %-28s out buf %d [%d+%d of %d] %dx%d%s%s\n", o->label, o->out.buf, o->out.coff, o->out.c,
+        fprintf(drt_log_file(), "  %-28s out buf %d [%d+%d of %d] %dx%d%s%s\n", o->label, o->out.buf, o->out.coff, o->out.c,
                 o->out.cs, o->out.w, o->out.h, o->scratch >= 0 ? " (via scratch)" : "",
                 o->res.buf >= 0 ? " (+residual)" : "");
     }
@@ -116,7 +117,7 @@ static void mark(const cu_engine *g, const char *what, double *t)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-    if (g->verbose && *t > 0) fprintf(stderr, "cuda: build: %-28s %8.1f ms\n", what, now - *t);
+    if (g->verbose && *t > 0) fprintf(drt_log_file(), "cuda: build: %-28s %8.1f ms\n", what, now - *t);
     *t = now;
 }
 
@@ -152,7 +153,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     int need_calib = 0;
     for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
     if (need_calib) /* int8 ranges measured by the fp32 CPU engine on the calibration images */
-        DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? stderr : NULL, &g->in_thr));
+        DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? drt_log_file() : NULL, &g->in_thr));
     mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));
     mark(g, "weights", &t);

@@ -2,6 +2,7 @@
  * fusion, concatenations written in place, dead-layer removal and buffer lifetimes. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "core/log.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -190,8 +191,7 @@ static int int8_candidate(const compiler *k, int i)
 {
     const drt_model *m = k->m;
     const drt_layer *l = &m->layers[i];
-    const char *mode = getenv("DRT_CUDA_INT8");
-    int all = mode && strcmp(mode, "all") == 0;
+    int all = k->e->opts.cuda_int8_all;
     if (!k->g->int8 || l->inputs[0] < 0 || l->groups != 1) return 0;
     if (!all && (l->size != 3 || drt_model_input_shape(m, i).c < 128)) return 0;
     int out = k->absorbed[i] >= 0 ? k->absorbed[i] : i;
@@ -220,7 +220,7 @@ static drt_status emit_conv(compiler *k, int i)
         cv.int8 = 1;
         cv.cin = cv.cq = (src.c + 15) / 16 * 16;
         if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
-            if (g->verbose) fprintf(stderr, "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
+            if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
             cv.int8 = cv.cq = 0;
             cv.cin = src.cs;
         }

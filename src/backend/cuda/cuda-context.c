@@ -4,6 +4,7 @@
  * max_batch context; smaller batches run in it (drt_cuda_ctx_for), never re-planning. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,7 +82,7 @@ static drt_status find_algo(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_
     c->math[i] = perf[k].mathType;
     if (perf[k].memory > c->ws_needed) c->ws_needed = perf[k].memory;
     if (g->verbose)
-        fprintf(stderr, "cuda: conv %d batch %d: algo %d math %d %.3f ms ws %zu\n", cv->layer, c->batch,
+        fprintf(drt_log_file(), "cuda: conv %d batch %d: algo %d math %d %.3f ms ws %zu\n", cv->layer, c->batch,
                 (int)perf[k].algo, (int)perf[k].mathType, perf[k].time, perf[k].memory);
     return DRT_OK;
 }
@@ -154,7 +155,7 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
         }
         if (!(c->batch == g->max_batch && use_stored(g, c, i))) s = find_algo(g, c, i, ws, ws_bytes);
         else if (g->verbose)
-            fprintf(stderr, "cuda: conv %d batch %d: legacy algo %d math %d (from the plan)\n", g->convs[i].layer,
+            fprintf(drt_log_file(), "cuda: conv %d batch %d: legacy algo %d math %d (from the plan)\n", g->convs[i].layer,
                     c->batch, c->algo[i], c->math[i]);
     }
     if (primary) {

@@ -5,6 +5,7 @@
  * (its rank is what a plan stores). Layers no fused engine supports fall back to the legacy path. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "core/log.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -232,7 +233,7 @@ int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int i)
             c->algo[i] = c->algo[j];
             c->math[i] = 0;
             if (g->verbose)
-                fprintf(stderr, "cuda: conv %d batch %d: fused graph shared with conv %d (same problem)\n", g->convs[i].layer,
+                fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph shared with conv %d (same problem)\n", g->convs[i].layer,
                         c->batch, g->convs[j].layer);
             return 1;
         }
@@ -326,7 +327,7 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     c->math[i] = 0;
     if ((size_t)best_ws > c->ws_needed) c->ws_needed = (size_t)best_ws;
     if (g->verbose)
-        fprintf(stderr, "cuda: conv %d batch %d: fused graph, engine config %d of %lld, %.4f ms, ws %lld\n", g->convs[i].layer,
+        fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph, engine config %d of %lld, %.4f ms, ws %lld\n", g->convs[i].layer,
                 c->batch, best_rank, (long long)n_cfg, best_ms, (long long)best_ws);
     return DRT_OK;
 }
@@ -394,7 +395,7 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
     c->math[i] = 0;
     if ((size_t)need > c->ws_needed) c->ws_needed = (size_t)need;
     if (g->verbose)
-        fprintf(stderr, "cuda: conv %d batch %d: fused graph from the plan's JSON (%zu bytes), ws %lld\n", g->convs[i].layer,
+        fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph from the plan's JSON (%zu bytes), ws %lld\n", g->convs[i].layer,
                 c->batch, len, (long long)need);
     return DRT_OK;
 }

@@ -1,5 +1,6 @@
 /* The reference engine (device "ref"): runs drt_ref_forward on each image of a batch in turn
- * and copies the tensors entering each [yolo] layer into the engine's heads. */
+ * and copies the tensors entering each [yolo] layer into the heads. A run state is the slots of
+ * the layer outputs; the engine's and each context's are their own. */
 #include "backend/ref/ref.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -11,6 +12,19 @@ typedef struct ref_state {
     float **outs; /* one slot per layer, reused across runs */
 } ref_state;
 
+static drt_status ctx_create(const drt_engine *e, void **out)
+{
+    const drt_model *m = e->model;
+    ref_state *st = calloc(1, sizeof *st);
+    if (st) st->outs = calloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *st->outs);
+    if (!st || !st->outs) {
+        free(st);
+        return drt_error(DRT_STATUS_OOM, "reference engine: out of memory");
+    }
+    *out = st;
+    return DRT_OK;
+}
+
 static drt_status create(drt_engine *e, const void *plan_blob, size_t plan_size)
 {
     (void)plan_blob;
@@ -20,19 +34,15 @@ static drt_status create(drt_engine *e, const void *plan_blob, size_t plan_size)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: the reference engine computes fp32 only, not %s",
                          m->source ? m->source : "model", drt_precision_name(e->opts.precision));
     DRT_TRY(drt_ref_check_model(m));
-    ref_state *st = calloc(1, sizeof *st);
-    if (st) st->outs = calloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *st->outs);
-    if (!st || !st->outs) {
-        free(st);
-        return drt_error(DRT_STATUS_OOM, "reference engine: out of memory");
-    }
+    void *st = NULL;
+    DRT_TRY(ctx_create(e, &st));
     e->impl = st;
     return DRT_OK;
 }
 
-static drt_status run(drt_engine *e, const float *input, int batch)
+static drt_status ctx_run(const drt_engine *e, void *state, const float *input, int batch, float *const *heads)
 {
-    ref_state *st = e->impl;
+    ref_state *st = state;
     const drt_model *m = e->model;
     size_t image = (size_t)m->channels * m->height * m->width;
     for (int b = 0; b < batch; b++) {
@@ -41,7 +51,7 @@ static drt_status run(drt_engine *e, const float *input, int batch)
             int src = m->layers[e->head_layers[h]].inputs[0];
             const drt_tensor_desc *d = &e->head_desc[h];
             size_t n = (size_t)d->c * d->h * d->w;
-            memcpy(e->heads[h] + n * b, src < 0 ? input + image * b : st->outs[src], n * sizeof(float));
+            memcpy(heads[h] + n * b, src < 0 ? input + image * b : st->outs[src], n * sizeof(float));
         }
         drt_ref_free_outputs(m, st->outs);
         if (s != DRT_OK) return s;
@@ -49,13 +59,20 @@ static drt_status run(drt_engine *e, const float *input, int batch)
     return DRT_OK;
 }
 
-static void destroy(drt_engine *e)
+static drt_status run(drt_engine *e, const float *input, int batch) { return ctx_run(e, e->impl, input, batch, e->heads); }
+
+static void ctx_free(const drt_engine *e, void *state)
 {
-    ref_state *st = e->impl;
+    ref_state *st = state;
     if (!st) return;
     drt_ref_free_outputs(e->model, st->outs);
     free(st->outs);
     free(st);
+}
+
+static void destroy(drt_engine *e)
+{
+    ctx_free(e, e->impl);
     e->impl = NULL;
 }
 
@@ -72,4 +89,7 @@ const drt_backend drt_backend_ref = {
     .run = run,
     .destroy = destroy,
     .memory = memory,
+    .ctx_create = ctx_create,
+    .ctx_run = ctx_run,
+    .ctx_free = ctx_free,
 };

@@ -250,17 +250,40 @@ static void wino_part(void *ctx, int tid, int nt)
     else input_transform(j->wg, j->src, j->v, ty0, ty1);
 }
 
+/* Input transform into v, the batched GEMM (mv over v, mm over m), output transform from m. */
+static drt_status run_with(const cpu_wino *wg, char *v, char *m, dnnl_memory_t mv, dnnl_memory_t mm, dnnl_stream_t stream,
+                           const float *src, float *dst, int OH, int OW)
+{
+    wino_job in = {wg, src, NULL, (float *)v, NULL, OH, OW, 0};
+    drt_cpu_parallel(wino_part, &in);
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mv}, {DNNL_ARG_WEIGHTS, wg->mu}, {DNNL_ARG_DST, mm}};
+    if (dnnl_primitive_execute(wg->mm, stream, 3, args) != dnnl_success)
+        return drt_error(DRT_STATUS_INTERNAL, "winograd: matmul failed");
+    dnnl_stream_wait(stream);
+    wino_job out = {wg, NULL, (const float *)m, NULL, dst, OH, OW, 1};
+    drt_cpu_parallel(wino_part, &out);
+    return DRT_OK;
+}
+
+/* While the engine is built (timing): the state's own buffers. */
 drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int OH, int OW)
 {
-    wino_job in = {wg, src, NULL, (float *)st->wino_v, NULL, OH, OW, 0};
-    drt_cpu_parallel(wino_part, &in);
     dnnl_memory_set_data_handle(wg->mv, st->wino_v);
     dnnl_memory_set_data_handle(wg->mm_out, st->wino_m);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, wg->mv}, {DNNL_ARG_WEIGHTS, wg->mu}, {DNNL_ARG_DST, wg->mm_out}};
-    if (dnnl_primitive_execute(wg->mm, st->stream, 3, args) != dnnl_success)
-        return drt_error(DRT_STATUS_INTERNAL, "winograd: matmul failed");
-    dnnl_stream_wait(st->stream);
-    wino_job out = {wg, NULL, (const float *)st->wino_m, NULL, dst, OH, OW, 1};
-    drt_cpu_parallel(wino_part, &out);
+    return run_with(wg, st->wino_v, st->wino_m, wg->mv, wg->mm_out, st->stream, src, dst, OH, OW);
+}
+
+drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int OH, int OW)
+{
+    return run_with(wg, x->wino_v, x->wino_m, x->wv[i], x->wm[i], x->stream, src, dst, OH, OW);
+}
+
+drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *v, char *m, dnnl_memory_t *mv,
+                                 dnnl_memory_t *mm)
+{
+    const dnnl_memory_desc_t *a, *c;
+    if (dnnl_memory_get_memory_desc(wg->mv, &a) != dnnl_success || dnnl_memory_get_memory_desc(wg->mm_out, &c) != dnnl_success ||
+        dnnl_memory_create(mv, a, st->eng, v) != dnnl_success || dnnl_memory_create(mm, c, st->eng, m) != dnnl_success)
+        return drt_error(DRT_STATUS_OOM, "winograd: memory");
     return DRT_OK;
 }
