@@ -37,6 +37,9 @@ static const char *const yolo_training[] = {
     "track_ciou_norm", "embedding_layer", "map", "uc_normalizer", "delta_normalizer",
     "bbox_loss", "stopbackward", "show_details", NULL};
 static const char *const dropout_training[] = {"dropblock", "dropblock_size_rel", "dropblock_size_abs", NULL};
+static const char *const region_training[] = {
+    "jitter", "rescore", "object_scale", "noobject_scale", "class_scale", "coord_scale", "thresh", "random",
+    "bias_match", "absolute", "log", "sqrt", "max", "focal_loss", "resize", "classfix", "mask_scale", NULL};
 static const char *const none[] = {NULL};
 
 static drt_cfg_entry *find(ctx *c, const char *key)
@@ -338,6 +341,35 @@ static drt_status parse_yolo(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
+/* YOLOv2's [region]: a YOLO head with softmax classes and anchors in grid cells (coords=4, softmax=1
+ * as every YOLOv2 cfg has them; softmax trees and other coords are refused). */
+static drt_status parse_region(ctx *c, drt_layer *l)
+{
+    int coords, softmax;
+    DRT_TRY(get_int(c, "classes", 20, 1, 100000, &l->classes));
+    DRT_TRY(get_int(c, "num", 1, 1, DRT_MAX_ANCHORS, &l->num));
+    DRT_TRY(get_int(c, "coords", 4, 4, 4, &coords));
+    DRT_TRY(get_int(c, "softmax", 0, 1, 1, &softmax));
+    DRT_TRY(require_default(c, "background", "0"));
+    drt_cfg_entry *e = find(c, "tree");
+    if (e) return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [region] tree=%s: not supported by darkrt (softmax trees, "
+                            "YOLO9000)", c->cfg->path, e->line, e->value);
+    if ((e = find(c, "map")))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [region] map=%s: not supported by darkrt", c->cfg->path, e->line, e->value);
+    l->region = 1;
+    l->n_mask = l->num;
+    for (int k = 0; k < l->num; k++) l->mask[k] = k;
+    for (int k = 0; k < 2 * l->num; k++) l->anchors[k] = .5f; /* Darknet's default */
+    if ((e = find(c, "anchors"))) {
+        int n; /* AlexeyAB reads at most 2 x num numbers */
+        DRT_TRY(get_list(c, e, NULL, l->anchors, 2 * DRT_MAX_ANCHORS, &n));
+        if (n < 2 * l->num) return bad(c, e, "must have 2 x num numbers");
+        for (int k = 0; k < 2 * l->num; k++)
+            if (!(l->anchors[k] > 0)) return bad(c, e, "anchors must be > 0");
+    }
+    return DRT_OK;
+}
+
 static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
 {
     const char *n = c->sec->name;
@@ -386,10 +418,20 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         *quiet = yolo_training;
         return parse_yolo(c, l);
     }
+    if (!strcmp(n, "region")) {
+        l->type = DRT_LAYER_YOLO;
+        *quiet = region_training;
+        return parse_region(c, l);
+    }
+    if (!strcmp(n, "reorg")) {
+        l->type = DRT_LAYER_REORG;
+        DRT_TRY(get_int(c, "stride", 1, 1, 64, &l->stride));
+        return require_default(c, "reverse", "0");
+    }
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, region, reorg)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

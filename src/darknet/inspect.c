@@ -46,7 +46,10 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         break;
     case DRT_LAYER_SHORTCUT: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
     case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
-    case DRT_LAYER_YOLO: snprintf(buf, cap, "classes %d, %d anchors", l->classes, l->n_mask); break;
+    case DRT_LAYER_YOLO:
+        snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : "", l->classes, l->n_mask);
+        break;
+    case DRT_LAYER_REORG: snprintf(buf, cap, "stride %d", l->stride); break;
     case DRT_LAYER_DROPOUT: snprintf(buf, cap, "identity"); break;
     default: break;
     }

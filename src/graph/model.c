@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const layer_names[DRT_LAYER_COUNT] = {
-    "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout",
+    "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish",
@@ -223,6 +223,16 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
     return DRT_OK;
 }
 
+/* Darknet's reorg (stride s, forward): c x h x w -> c*s*s x h/s x w/s. */
+static drt_status infer_reorg(const drt_model *m, drt_layer *l, drt_shape in)
+{
+    int s = l->stride;
+    if (s < 1 || s > 64 || in.h % s || in.w % s || in.c % (s * s))
+        return FAIL(m, l, "stride=%d: must divide the input's %dx%d and its stride^2 its %d channels", s, in.w, in.h, in.c);
+    l->out = (drt_shape){in.c * s * s, in.h / s, in.w / s};
+    return DRT_OK;
+}
+
 drt_status drt_model_infer_shapes(drt_model *m)
 {
     if (m->width <= 0 || m->height <= 0 || m->width > MAX_DIM || m->height > MAX_DIM)
@@ -246,6 +256,7 @@ drt_status drt_model_infer_shapes(drt_model *m)
             break;
         case DRT_LAYER_YOLO: s = infer_yolo(m, l, in); break;
         case DRT_LAYER_DROPOUT: l->out = in; break;
+        case DRT_LAYER_REORG: s = infer_reorg(m, l, in); break;
         default: return FAIL(m, l, "unknown layer type %d", (int)l->type);
         }
         if (s != DRT_OK) return s;

@@ -16,6 +16,8 @@ typedef enum drt_layer_type {
     DRT_LAYER_UPSAMPLE = 4, /* nearest, by stride */
     DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
     DRT_LAYER_DROPOUT = 6,  /* identity at inference */
+    DRT_LAYER_REORG = 7,    /* YOLOv2's [reorg] (AlexeyAB's reorg_old, pjreddie's reorg): space to depth
+                               by stride, with Darknet's own index order (ref engine only) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
@@ -64,6 +66,7 @@ typedef struct drt_layer {
     int new_coords;
     drt_nms_kind nms_kind; /* AlexeyAB's [yolo] nms_kind; the last head's is the model's */
     float beta_nms;        /* diounms's exponent (AlexeyAB's default 0.6) */
+    int region; /* a YOLOv2 [region] head (YOLO layer type): softmax classes, anchors in grid cells */
     /* conv: flipped=1 (AlexeyAB): the file stores the kernel transposed, [c/groups*size*size][filters] */
     int flipped;
 

@@ -49,6 +49,7 @@ static void write_head(ox_graph *g, const drt_model *m, int k, const drt_layer *
     snprintf(buf, sizeof buf, "%.9g", l->scale_x_y);
     ox_meta(g, KEY("scale_x_y"), buf);
     meta_int(g, KEY("new_coords"), l->new_coords);
+    if (l->region) meta_int(g, KEY("region"), 1);
     drt_shape in = drt_model_input_shape(m, (int)(l - m->layers));
     meta_int(g, KEY("stride"), in.w > 0 ? m->width / in.w : 0);
 #undef KEY
@@ -151,13 +152,14 @@ static drt_status need(const Onnx__ModelProto *mp, const char *path, const char 
 
 drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path, const char *head, drt_layer *l)
 {
-    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL;
+    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL;
     DRT_TRY(need(mp, path, head, "classes", &classes));
     DRT_TRY(need(mp, path, head, "num", &num));
     DRT_TRY(need(mp, path, head, "mask", &mask));
     DRT_TRY(need(mp, path, head, "anchors", &anchors));
     (void)need(mp, path, head, "scale_x_y", &sxy);
     (void)need(mp, path, head, "new_coords", &nc);
+    (void)need(mp, path, head, "region", &region);
     drt_error_clear();
     l->type = DRT_LAYER_YOLO;
     l->scale_x_y = 1;
@@ -176,5 +178,8 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
     if (nc && (drt_parse_int_list(nc, &v, 1) != 1 || (v != 0 && v != 1)))
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.new_coords=%s: must be 0 or 1", path, head, nc);
     l->new_coords = nc ? v : 0;
+    if (region && (drt_parse_int_list(region, &v, 1) != 1 || (v != 0 && v != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.region=%s: must be 0 or 1", path, head, region);
+    l->region = region ? v : 0;
     return DRT_OK;
 }

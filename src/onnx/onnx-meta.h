@@ -21,6 +21,7 @@
  *   yolo.<head>.mask          anchor indices this head uses
  *   yolo.<head>.anchors       all num anchors as w,h pairs in input pixels (as in the cfg)
  *   yolo.<head>.scale_x_y, yolo.<head>.new_coords
+ *   yolo.<head>.region        1 for a YOLOv2 [region] head (softmax classes, anchors in grid cells)
  *   yolo.<head>.stride        input pixels per grid cell
  *   class_names               class names, one a line (when the model has them)
  */

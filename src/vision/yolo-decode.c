@@ -48,7 +48,12 @@ static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int
     float tx = p[0], ty = p[stride], tw = p[2 * stride], th = p[3 * stride];
     float s = hd->scale_x_y, bias = (float)(-0.5 * (s - 1));
     float bx, by, bw, bh;
-    if (!hd->new_coords) {
+    if (hd->region) { /* get_region_box: anchors in grid cells */
+        tx = logistic(tx), ty = logistic(ty), s = 1;
+        tw = (float)(exp(tw) * hd->anchors[2 * a] / hd->w);
+        th = (float)(exp(th) * hd->anchors[2 * a + 1] / hd->h);
+    }
+    if (!hd->new_coords && !hd->region) {
         tx = logistic(tx);
         ty = logistic(ty);
     }
@@ -58,7 +63,10 @@ static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int
     }
     bx = (col + tx) / hd->w;
     by = (row + ty) / hd->h;
-    if (hd->new_coords) {
+    if (hd->region) {
+        bw = tw;
+        bh = th;
+    } else if (hd->new_coords) {
         bw = tw * tw * 4 * hd->anchors[2 * a] / net_w;
         bh = th * th * 4 * hd->anchors[2 * a + 1] / net_h;
     } else {
@@ -73,6 +81,22 @@ static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int
     out[1] = (by - bh / 2) * m->img_h;
     out[2] = (bx + bw / 2) * m->img_w;
     out[3] = (by + bh / 2) * m->img_h;
+}
+
+/* A [region]'s classes: AlexeyAB's softmax (largest subtracted, exp in double stored as float). */
+static drt_status region_classes(const drt_yolo_head *hd, const float *cls, size_t stride, float obj, float thresh,
+                                 const float box[4], unsigned id, drt_candidates *out)
+{
+    float largest = -INFINITY, sum = 0;
+    for (int j = 0; j < hd->classes; j++) largest = fmaxf(largest, cls[(size_t)j * stride]);
+    for (int j = 0; j < hd->classes; j++) sum += (float)exp(cls[(size_t)j * stride] - largest);
+    for (int j = 0; j < hd->classes; j++) {
+        float prob = obj * ((float)exp(cls[(size_t)j * stride] - largest) / sum);
+        if (!(prob > thresh)) continue;
+        DRT_TRY(reserve(out, 1));
+        out->items[out->count++] = (drt_candidate){box[0], box[1], box[2], box[3], prob, j, id};
+    }
+    return DRT_OK;
 }
 
 /* Appends the classes of one cell-anchor whose objectness x probability exceeds thresh. */
@@ -112,7 +136,8 @@ drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, i
             /* NaN heads give no box; an overflowed exp (inf size) is clamped to the image later. */
             if (isnan(box[0]) || isnan(box[1]) || isnan(box[2]) || isnan(box[3])) continue;
             unsigned id = out->next_id + (unsigned)((size_t)a * stride + i);
-            DRT_TRY(cell_classes(hd, base + 5 * stride + i, stride, obj, thresh, box, id, out));
+            if (hd->region) DRT_TRY(region_classes(hd, base + 5 * stride + i, stride, obj, thresh, box, id, out));
+            else DRT_TRY(cell_classes(hd, base + 5 * stride + i, stride, obj, thresh, box, id, out));
         }
     }
     out->next_id += (unsigned)((size_t)hd->n * stride);

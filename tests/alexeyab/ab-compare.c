@@ -8,6 +8,7 @@
  *     darkrt decodes each image and writes it as PNG; both sides read that PNG (same pixels) and
  *     detect with the cfg's own settings (AlexeyAB's test_detector: letter_box, nms_kind,
  *     beta_nms, thresh 0.25, nms 0.45). Every box equal: same class, IoU >= 0.999, score +- 1e-4.
+ * DRT_AB_DEVICE=cpu|cuda runs that engine instead of the reference engine.
  * Prints one line per check ("ok" or "FAIL"); exits 0, 1 (a difference), 77 (darkrt refuses
  * the cfg: the reason is the last line) or 3 (AlexeyAB cannot run it). */
 #include "darknet.h"
@@ -173,10 +174,13 @@ static void compare_heads(const char *name, const heads *ab, drt_engine *e, doub
     }
 }
 
+/* The reference engine, or $DRT_AB_DEVICE's (cpu, cuda) to check an optimized engine the same way. */
 static drt_status ref_engine(const drt_model *m, drt_engine **e)
 {
     drt_engine_opts eo = drt_engine_opts_default();
-    eo.device = DRT_DEVICE_REF;
+    const char *dev = getenv("DRT_AB_DEVICE");
+    int d = dev ? drt_device_parse(dev, &eo.device_index) : -1;
+    eo.device = d >= 0 ? (drt_device)d : DRT_DEVICE_REF;
     return drt_engine_create(m, &eo, e);
 }
 

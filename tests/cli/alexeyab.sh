@@ -5,7 +5,8 @@
 # into the same parameters, and the heads agree within 1e-4 x max|value| (a larger bound, per
 # model, where saturated activations amplify rounding). Then yolo-fastest-1.1 with its real
 # weights on Darknet's seven sample images, each side reading the same decoded pixels and using
-# the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4).
+# the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4); and yolov2-tiny's
+# [region] decode the same way on synthesised weights.
 # make test runs the CASES subset (about 2 minutes under ASan); DRT_ALEXEYAB_ALL=1 runs every detector cfg
 # (ALL_CASES, the README's coverage table: tests/alexeyab/README.md says how it was made).
 source "$(dirname "$0")/../lib.sh"
@@ -32,12 +33,16 @@ CASES=(
     "yolov4.cfg 128 1e-4"
     "yolov4-csp.cfg 128 1e-4"
     "yolov7.cfg 128 1e-4"
+    "yolov2-tiny.cfg 128 1e-4"
+    "yolov2.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/flipped.cfg 64 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
     # grows through the depth reaches 6.3e-4 (measured at 256): bounded at 1e-3.
     "yolov4-p6.cfg 256 1e-3" "yolov3-spp.cfg 128 1e-4"
+    "yolov2-tiny-voc.cfg 128 1e-4" "yolov2-voc.cfg 128 1e-4" "tiny-yolo.cfg 128 1e-4" "tiny-yolo-voc.cfg 128 1e-4"
+    "yolo.cfg 128 1e-4" "yolo-voc.cfg 128 1e-4" "yolo.2.0.cfg 128 1e-4" "yolo-voc.2.0.cfg 128 1e-4"
     "cd53paspp-gamma.cfg 128 1e-4" "csresnext50-panet-spp-original-optimal.cfg 128 1e-4"
     "csresnext50-panet-spp.cfg 128 1e-4" "yolov3-openimages.cfg 128 1e-4" "yolov3-tiny_3l.cfg 128 1e-4"
     "yolov3-tiny_obj.cfg 128 1e-4" "yolov3-voc.cfg 128 1e-4" "yolov3-voc.yolov3-giou-40.cfg 128 1e-4"
@@ -74,5 +79,18 @@ if [ -f "$FASTEST_WEIGHTS" ] && [ -f "$DN_DATA/dog.jpg" ]; then
     [ $rc -eq 0 ] && ok "yolo-fastest-1.1: AlexeyAB's detections, box for box" || fail "yolo-fastest-1.1 detections (exit $rc)"
 else
     fail "yolo-fastest-1.1 or Darknet's sample images not found"
+fi
+
+# YOLOv2's [region] decode (softmax classes, anchors in grid cells), on synthesised weights: no
+# trained YOLOv2 weights here, but every box must still be AlexeyAB's.
+if "$DARKRT" synth "$AB/cfg/yolov2-tiny.cfg" -o "$TMP/y2t.weights" --seed 3 >/dev/null 2>&1; then
+    mkdir -p "$TMP/detect2"
+    "$CMP" detect "$AB/cfg/yolov2-tiny.cfg" "$TMP/y2t.weights" "${images[@]:0:3}" "$TMP/detect2" >"$TMP/detect2.log" 2>&1
+    rc=$?
+    grep -E '^(ok|FAIL)' "$TMP/detect2.log"
+    [ $rc -eq 0 ] && ! grep -q 'AlexeyAB 0 boxes' "$TMP/detect2.log" && ok "yolov2-tiny [region]: AlexeyAB's detections, box for box" \
+        || fail "yolov2-tiny [region] detections (exit $rc)"
+else
+    fail "darkrt synth yolov2-tiny"
 fi
 finish

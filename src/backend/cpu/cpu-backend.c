@@ -17,6 +17,9 @@ static drt_status check_model(const drt_model *m)
                                  m->source ? m->source : "model", i, l->inputs[k]);
         if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
             return drt_error(DRT_STATUS_FORMAT, "%s: layer %d: unknown type or activation", m->source ? m->source : "model", i);
+        if (l->type == DRT_LAYER_REORG)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [reorg] runs in the reference engine only (--device ref)",
+                             m->source ? m->source : "model", i);
     }
     return DRT_OK;
 }

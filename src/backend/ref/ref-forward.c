@@ -78,6 +78,7 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_ROUTE: drt_ref_route(l, shapes, xs, y); break;
     case DRT_LAYER_SHORTCUT: drt_ref_shortcut(l, shapes[0], xs[0], shapes[1], xs[1], y); break;
     case DRT_LAYER_DROPOUT: memcpy(y, xs[0], drt_shape_size(l->out) * sizeof(float)); break;
+    case DRT_LAYER_REORG: drt_ref_reorg(l, shapes[0], xs[0], y); break;
     default: break;
     }
 }

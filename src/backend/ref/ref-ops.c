@@ -67,3 +67,18 @@ void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *pre
             }
     for (size_t i = 0; i < n; i++) y[i] = drt_act_apply(l->act, y[i]);
 }
+
+void drt_ref_reorg(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    int s = l->stride, out_c = in.c / (s * s);
+    /* Darknet reads x as out_c x h*s x w*s although it is c x h x w: its index order, kept as is. */
+    for (int k = 0; k < in.c; k++)
+        for (int j = 0; j < in.h; j++)
+            for (int i = 0; i < in.w; i++) {
+                int c2 = k % out_c, offset = k / out_c;
+                int w2 = i * s + offset % s, h2 = j * s + offset / s;
+                size_t in_index = (size_t)i + (size_t)in.w * ((size_t)j + (size_t)in.h * (size_t)k);
+                size_t out_index = (size_t)w2 + (size_t)in.w * s * ((size_t)h2 + (size_t)in.h * s * (size_t)c2);
+                y[in_index] = x[out_index];
+            }
+}

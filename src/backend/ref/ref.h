@@ -31,6 +31,8 @@ void drt_ref_conv(const drt_layer *l, drt_bn_formula bn, drt_shape in, const flo
 /* Darknet's maxpool: window offset -padding/2, positions outside the input count as -FLT_MAX. */
 void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* Nearest-neighbour upsample by l->stride. */
+/* Darknet's reorg_cpu(x, w, h, c, batch, stride, forward=0, out) on one image. */
+void drt_ref_reorg(const drt_layer *l, drt_shape in, const float *x, float *y);
 void drt_ref_upsample(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* Channel concat of the inputs, each sliced to group route_group_id of route_groups. */
 void drt_ref_route(const drt_layer *l, const drt_shape *in_shapes, const float *const *xs, float *y);
