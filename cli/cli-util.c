@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -199,4 +200,13 @@ void cli_detect_semantics(const char *cmd, drt_detect_opts *o, const drt_model *
     if (!(overrides & CLI_SET_BETA_NMS)) o->beta_nms = m.beta_nms;
     else if (o->beta_nms != m.beta_nms)
         fprintf(stderr, "darkrt %s: note: --beta-nms %g overrides the model's %g\n", cmd, o->beta_nms, m.beta_nms);
+}
+
+FILE *cli_summary_stream(const char *output)
+{
+    struct stat out, so;
+    if (output && !strcmp(output, "-")) return stderr;
+    if (output && stat(output, &out) == 0 && fstat(1, &so) == 0 && out.st_dev == so.st_dev && out.st_ino == so.st_ino)
+        return stderr;
+    return stdout;
 }

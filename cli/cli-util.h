@@ -2,6 +2,8 @@
 #ifndef DRT_CLI_UTIL_H
 #define DRT_CLI_UTIL_H
 
+#include <stdio.h>
+
 #include "darkrt.h"
 
 /* Prints "darkrt <cmd>: <message>" to stderr and returns 2 (usage) — for bad flags. */
@@ -59,6 +61,10 @@ void cli_detect_semantics(const char *cmd, drt_detect_opts *opts, const drt_mode
  * DRT_CPU_TUNE=0 (no_tune), DRT_CALIB_MAX=N (calib_max_images). */
 drt_engine_opts cli_engine_opts_default(void);
 extern const char cli_environment_help[];
+
+/* Where a command's summary lines go: stderr when its output file is stdout ("-", /dev/stdout or the
+ * file stdout is redirected to), so the output stays clean; stdout otherwise. */
+FILE *cli_summary_stream(const char *output);
 
 /* Monotonic milliseconds. */
 double cli_now_ms(void);

@@ -42,7 +42,7 @@ static void print_summary(const drt_engine *e, const char *plan, double ms)
     int batch = drt_engine_num_heads(e) > 0 && drt_engine_head(e, 0, NULL, &d) == DRT_OK ? d.n : 1;
     struct stat sb;
     long long size = stat(plan, &sb) == 0 ? (long long)sb.st_size : -1;
-    printf("%s: %s %s engine, batch %d, built in %.0f ms; weights %.1f MiB, activations %.1f MiB "
+    fprintf(cli_summary_stream(plan), "%s: %s %s engine, batch %d, built in %.0f ms; weights %.1f MiB, activations %.1f MiB "
            "(naive %.1f MiB); plan %.1f MiB\n",
            plan, drt_device_name(drt_engine_device(e)), drt_precision_name(drt_engine_precision(e)),
            batch, ms, (mem.host_weights + mem.device_weights) / 1048576.0,

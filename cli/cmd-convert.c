@@ -94,7 +94,7 @@ int drt_cmd_convert(int argc, char **argv)
     if (s == DRT_OK) s = drt_model_export_onnx(m, out, &o);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
-    printf("wrote %s (opset %d, batch %s%s%s)\n", out, o.opset, o.batch > 0 ? "fixed" : "dynamic",
-           o.fold_bn ? ", batchnorm folded" : "", o.decode ? ", decode + NMS" : "");
+    fprintf(cli_summary_stream(out), "wrote %s (opset %d, batch %s%s%s)\n", out, o.opset, o.batch > 0 ? "fixed" : "dynamic",
+            o.fold_bn ? ", batchnorm folded" : "", o.decode ? ", decode + NMS" : "");
     return 0;
 }

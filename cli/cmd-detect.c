@@ -421,6 +421,7 @@ static drt_status open_json(run_state *r, drt_atomic_file *af)
     }
     DRT_TRY(drt_atomic_open(af, r->a->json));
     r->json = af->fp;
+    r->summary = cli_summary_stream(r->a->json); /* --json /dev/stdout: stdout carries the JSON */
     return DRT_OK;
 }
 

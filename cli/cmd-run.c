@@ -163,7 +163,7 @@ static drt_status write_heads(const drt_engine *e, const char *path)
             drt_atomic_abort(&af);
             return drt_error_errno(DRT_STATUS_IO, "%s: cannot write", path);
         }
-        printf("head %d: %d %d %d %d\n", h, d.n, d.c, d.h, d.w);
+        fprintf(cli_summary_stream(path), "head %d: %d %d %d %d\n", h, d.n, d.c, d.h, d.w);
     }
     return drt_atomic_commit(&af);
 }
@@ -212,6 +212,6 @@ int drt_cmd_run(int argc, char **argv)
     double ms = 0;
     drt_status s = run(&a, &ms);
     if (s != DRT_OK) return cli_fail(s);
-    printf("elapsed: %.3f ms\n", ms);
+    fprintf(cli_summary_stream(a.output), "elapsed: %.3f ms\n", ms);
     return 0;
 }

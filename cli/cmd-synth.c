@@ -62,7 +62,7 @@ int drt_cmd_synth(int argc, char **argv)
     if (s == DRT_OK) s = drt_model_synth_weights(m, seed);
     if (s == DRT_OK) s = drt_model_save_weights(m, output);
     if (s == DRT_OK)
-        printf("%s: %zu parameters, seed %llu\n", output, drt_model_num_params(m), seed);
+        fprintf(cli_summary_stream(output), "%s: %zu parameters, seed %llu\n", output, drt_model_num_params(m), seed);
     drt_model_free(m);
     return s == DRT_OK ? 0 : cli_fail(s);
 }

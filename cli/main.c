@@ -5,6 +5,7 @@
 #include "cli-util.h"
 #include "commands.h"
 #include "darkrt.h"
+#include "core/fileio.h"
 
 typedef struct command {
     const char *name;
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
         printf("darkrt %s\n", drt_version());
         return 0;
     }
+    drt_fileio_guard_inputs(1); /* no command overwrites its own input */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "darkrt: unknown command '%s' (darkrt --help lists them)\n", argv[1]);

@@ -1,31 +1,113 @@
-/* Whole-file reads and atomic writes. */
+/* Opening and reading inputs: regular files only, and a record of them for the input guard. */
 #define _POSIX_C_SOURCE 200809L
 #include "core/fileio.h"
 #include "core/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+static int guard_on;
+static file_id *inputs;
+static size_t n_inputs, cap_inputs;
+
+void drt_fileio_guard_inputs(int on)
+{
+    pthread_mutex_lock(&guard_lock);
+    guard_on = on;
+    if (!on) {
+        free(inputs);
+        inputs = NULL;
+        n_inputs = cap_inputs = 0;
+    }
+    pthread_mutex_unlock(&guard_lock);
+}
+
+static void remember_input(const struct stat *st)
+{
+    pthread_mutex_lock(&guard_lock);
+    int known = 0;
+    for (size_t i = 0; guard_on && i < n_inputs; i++) known |= inputs[i].dev == st->st_dev && inputs[i].ino == st->st_ino;
+    if (guard_on && !known && n_inputs == cap_inputs) {
+        size_t cap = cap_inputs ? 2 * cap_inputs : 16;
+        file_id *grown = realloc(inputs, cap * sizeof *grown);
+        if (grown) inputs = grown, cap_inputs = cap;
+    }
+    if (guard_on && !known && n_inputs < cap_inputs) inputs[n_inputs++] = (file_id){st->st_dev, st->st_ino};
+    pthread_mutex_unlock(&guard_lock);
+}
+
+drt_status drt_fileio_check_not_input(const char *output, const char *shown)
+{
+    struct stat st;
+    if (stat(output, &st) != 0 || !S_ISREG(st.st_mode)) return DRT_OK; /* a new file, or written directly */
+    int same = 0;
+    pthread_mutex_lock(&guard_lock);
+    for (size_t i = 0; guard_on && i < n_inputs; i++) same |= inputs[i].dev == st.st_dev && inputs[i].ino == st.st_ino;
+    pthread_mutex_unlock(&guard_lock);
+    if (same)
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: the output is the same file as an input: refusing to overwrite it", shown);
+    return DRT_OK;
+}
+
+drt_status drt_open_input(const char *path, int *fd_out, size_t *size_out)
+{
+    *fd_out = -1;
+    *size_out = 0;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "open: no file name (NULL)");
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer before fstat can refuse it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        drt_status s = drt_error_errno(DRT_STATUS_IO, "%s: cannot open", path);
+        close(fd);
+        return s;
+    }
+    remember_input(&st);
+    *fd_out = fd;
+    *size_out = (size_t)st.st_size;
+    return DRT_OK;
+}
+
+drt_status drt_fopen_input(const char *path, FILE **fp_out, size_t *size_out)
+{
+    *fp_out = NULL;
+    int fd;
+    DRT_TRY(drt_open_input(path, &fd, size_out));
+    *fp_out = fdopen(fd, "rb");
+    if (*fp_out) return DRT_OK;
+    drt_status s = drt_error_errno(DRT_STATUS_OOM, "%s: cannot open", path);
+    close(fd);
+    return s;
+}
+
 drt_status drt_read_file(const char *path, size_t max_bytes, unsigned char **data_out, size_t *size_out)
 {
     *data_out = NULL;
     *size_out = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open", path);
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
+    FILE *fp;
+    size_t size;
+    DRT_TRY(drt_fopen_input(path, &fp, &size));
+    if (size > max_bytes) {
         fclose(fp);
-        return drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
+        return drt_error(DRT_STATUS_OOM, "%s: %zu bytes: larger than the %zu-byte limit", path, size, max_bytes);
     }
-    if ((unsigned long long)st.st_size > max_bytes) {
-        fclose(fp);
-        return drt_error(DRT_STATUS_OOM, "%s: %lld bytes: larger than the %zu-byte limit", path,
-                         (long long)st.st_size, max_bytes);
-    }
-    size_t size = (size_t)st.st_size;
     unsigned char *data = malloc(size + 1);
     if (!data) {
         fclose(fp);
@@ -42,60 +124,4 @@ drt_status drt_read_file(const char *path, size_t max_bytes, unsigned char **dat
     *data_out = data;
     *size_out = size;
     return DRT_OK;
-}
-
-drt_status drt_atomic_open(drt_atomic_file *af, const char *path)
-{
-    memset(af, 0, sizeof *af);
-    size_t n = strlen(path) + 32;
-    af->final_path = strdup(path);
-    af->tmp_path = malloc(n);
-    if (!af->final_path || !af->tmp_path) {
-        drt_atomic_abort(af);
-        return drt_error(DRT_STATUS_OOM, "%s: out of memory", path);
-    }
-    snprintf(af->tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
-    af->fp = fopen(af->tmp_path, "wb");
-    if (!af->fp) {
-        drt_status s = drt_error_errno(DRT_STATUS_IO, "%s: cannot create", path);
-        drt_atomic_abort(af);
-        return s;
-    }
-    return DRT_OK;
-}
-
-drt_status drt_atomic_commit(drt_atomic_file *af)
-{
-    drt_status s = DRT_OK;
-    int bad = ferror(af->fp);
-    if (fclose(af->fp) != 0 || bad) s = drt_error_errno(DRT_STATUS_IO, "%s: write failed", af->final_path);
-    af->fp = NULL;
-    if (s == DRT_OK && rename(af->tmp_path, af->final_path) != 0)
-        s = drt_error_errno(DRT_STATUS_IO, "%s: cannot rename into place", af->final_path);
-    if (s != DRT_OK) remove(af->tmp_path);
-    free(af->final_path);
-    free(af->tmp_path);
-    memset(af, 0, sizeof *af);
-    return s;
-}
-
-void drt_atomic_abort(drt_atomic_file *af)
-{
-    if (af->fp) fclose(af->fp);
-    if (af->tmp_path) remove(af->tmp_path);
-    free(af->final_path);
-    free(af->tmp_path);
-    memset(af, 0, sizeof *af);
-}
-
-drt_status drt_write_file_atomic(const char *path, const void *data, size_t size)
-{
-    drt_atomic_file af;
-    DRT_TRY(drt_atomic_open(&af, path));
-    if (size && fwrite(data, 1, size, af.fp) != size) {
-        drt_status s = drt_error_errno(DRT_STATUS_IO, "%s: write failed", path);
-        drt_atomic_abort(&af);
-        return s;
-    }
-    return drt_atomic_commit(&af);
 }

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Darknet's rule (parser.c load_weights): 64-bit `seen` from version 0.2 on. */
 static int seen_bytes(int32_t major, int32_t minor)
@@ -49,17 +48,13 @@ static int any_flipped(const drt_model *m)
 drt_status drt_darknet_read_weights(drt_model *m, const char *path)
 {
     drt_status s = DRT_OK;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open", path);
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        s = drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
-        goto done;
-    }
+    FILE *fp;
+    size_t file_size;
+    DRT_TRY(drt_fopen_input(path, &fp, &file_size));
     int32_t ver[3];
     if (fread(ver, sizeof ver, 1, fp) != 1) {
         s = drt_error(DRT_STATUS_FORMAT, "%s: %lld bytes: too short for the 12-byte Darknet header (major, minor, revision)",
-                      path, (long long)st.st_size);
+                      path, (long long)file_size);
         goto done;
     }
     if (ver[0] < 0 || ver[1] < 0 || ver[2] < 0 || ver[0] >= 1000 || ver[1] >= 1000) {
@@ -69,7 +64,7 @@ drt_status drt_darknet_read_weights(drt_model *m, const char *path)
     }
     size_t header = 12 + (size_t)seen_bytes(ver[0], ver[1]), n = 0;
     for (int i = 0; i < m->n_layers; i++) n += drt_layer_param_count(m, &m->layers[i]);
-    unsigned long long want = header + 4ull * n, have = (unsigned long long)st.st_size;
+    unsigned long long want = header + 4ull * n, have = (unsigned long long)file_size;
     if (have != want) {
         s = drt_error(DRT_STATUS_FORMAT, "%s: %llu bytes, but %s needs %llu (version %d.%d header of %zu bytes + %zu floats): %s by %llu bytes",
                       path, have, m->source ? m->source : "the cfg", want, ver[0], ver[1], header, n,

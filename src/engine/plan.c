@@ -301,14 +301,9 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
 static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h)
 {
     *map_out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open the plan", path);
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return drt_error(DRT_STATUS_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)sb.st_size;
+    int fd;
+    size_t size;
+    DRT_TRY(drt_open_input(path, &fd, &size));
     if (size < sizeof(plan_header)) {
         close(fd);
         return drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes: too short for a darkrt plan (truncated?)", path, size);
