@@ -33,7 +33,7 @@ static int count_lines(const char *text, int *n_out)
     return lines;
 }
 
-static drt_status check_classes(const drt_model *m, const char *path, int n)
+drt_status drt_model_check_names(const drt_model *m, const char *path, int n)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
@@ -56,7 +56,7 @@ drt_status drt_model_set_names_file(drt_model *m, const char *path)
     if (memchr(text, 0, size)) { s = drt_error(DRT_STATUS_PARSE, "%s: contains a NUL byte: not a names file", path); goto done; }
     count_lines(text, &n);
     if (n == 0) { s = drt_error(DRT_STATUS_PARSE, "%s:1: no names: one class name a line expected", path); goto done; }
-    if ((s = check_classes(m, path, n)) != DRT_OK) goto done;
+    if ((s = drt_model_check_names(m, path, n)) != DRT_OK) goto done;
     if (!(names = calloc((size_t)n, sizeof *names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
     for (char *p = text; i < n; i++) {
         char *nl = strchr(p, '\n');

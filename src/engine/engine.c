@@ -70,9 +70,10 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     }
     const char *calib_dir = o.calib_dir, *int8_keep = o.int8_keep;
     if (o.max_batch <= 0) o.max_batch = 1;
-    if (o.max_batch > 4096) {
+    if (o.max_batch > 4096 || o.threads < 0 || o.threads > DRT_MAX_THREADS) {
         drt_model_free(model);
-        return drt_error(DRT_STATUS_INVALID_ARG, "engine: batch %d: must be 1..4096", o.max_batch);
+        return drt_error(DRT_STATUS_INVALID_ARG, "engine: batch %d, threads %d: must be 1..4096 and 0..%d", o.max_batch,
+                         o.threads, DRT_MAX_THREADS);
     }
     const drt_backend *b = drt_backend_for(o.device);
     if (!b || (unsigned)o.precision >= DRT_PREC_COUNT) {

@@ -6,6 +6,8 @@
 #include "graph/model.h"
 
 #define DRT_MAX_HEADS 16
+#define DRT_MAX_THREADS 1024 /* as the CLI's --threads: more only thrashes, and libgomp's stacks overflow */
+#define DRT_PASS_ALL 0x3fu /* every enum drt_pass bit */
 
 typedef struct drt_backend drt_backend;
 struct drt_candidates;

@@ -260,6 +260,7 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
         if (r.bad) BAD("%s: model section: truncated in the parameters", path);
         if ((s = drt_model_check_params(m, path)) != DRT_OK) goto done;
     }
+    if (f[8] && (s = drt_model_check_names(m, path, (int)f[8])) != DRT_OK) goto done;
     if (f[8]) {
         if (!(m->names = calloc(f[8], sizeof *m->names))) { s = drt_error(DRT_STATUS_OOM, "%s: out of memory", path); goto done; }
         for (uint32_t i = 0; i < f[8] && !r.bad; i++) {
@@ -294,6 +295,10 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
         return drt_error(DRT_STATUS_FORMAT, "%s: section offsets out of range", path);
     if (h->device >= DRT_DEVICE_COUNT || h->precision >= DRT_PREC_COUNT || h->max_batch < 1 || h->max_batch > 4096)
         return drt_error(DRT_STATUS_FORMAT, "%s: device %u, precision %u or batch %u out of range", path, h->device, h->precision, h->max_batch);
+    /* every field is input: the checksum is no signature (anyone can write a plan) */
+    if (h->threads > DRT_MAX_THREADS || h->device_index > 1023 || (h->passes_off & ~DRT_PASS_ALL))
+        return drt_error(DRT_STATUS_FORMAT, "%s: threads %u, device index %u or passes-off bits 0x%x out of range (0..%d, 0..1023, 0x%x)",
+                         path, h->threads, h->device_index, h->passes_off, DRT_MAX_THREADS, DRT_PASS_ALL);
     return DRT_OK;
 }
 

@@ -207,6 +207,24 @@ static drt_status infer_shortcut(const drt_model *m, drt_layer *l)
     return DRT_OK;
 }
 
+/* The YOLO head settings, whichever front end (cfg, ONNX metadata, plan, --anchors) set them: every box
+ * must have finite, positive sizes. Anchors all 0 mean "not given yet" (an ONNX file without darkrt's
+ * metadata): detect refuses to decode such heads until anchors are supplied. */
+static drt_status check_yolo_settings(const drt_model *m, const drt_layer *l)
+{
+    if (!isfinite(l->scale_x_y) || !(l->scale_x_y > 0) || l->scale_x_y > 100)
+        return FAIL(m, l, "scale_x_y=%g: must be a number in (0, 100]", l->scale_x_y);
+    if (l->new_coords != 0 && l->new_coords != 1) return FAIL(m, l, "new_coords=%d: must be 0 or 1", l->new_coords);
+    int positive = 0;
+    for (int k = 0; k < 2 * l->num; k++) {
+        if (!isfinite(l->anchors[k]) || l->anchors[k] < 0)
+            return FAIL(m, l, "anchor %d is %g: anchors must be finite and > 0", k, l->anchors[k]);
+        positive += l->anchors[k] > 0;
+    }
+    if (positive && positive != 2 * l->num) return FAIL(m, l, "anchors hold a 0: anchors must be > 0");
+    return DRT_OK;
+}
+
 static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
 {
     if (l->classes <= 0 || l->classes > 100000) return FAIL(m, l, "classes=%d: must be 1..100000", l->classes);
@@ -215,6 +233,7 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
     for (int k = 0; k < l->n_mask; k++)
         if (l->mask[k] < 0 || l->mask[k] >= l->num)
             return FAIL(m, l, "mask=%d: must be 0..num-1 (%d)", l->mask[k], l->num - 1);
+    DRT_TRY(check_yolo_settings(m, l));
     int want = l->n_mask * (l->classes + 5);
     if (in.c != want)
         return FAIL(m, l, "input has %d channels: must be masks x (classes + 5) = %d x %d = %d (check the filters= of the conv before it)",

@@ -109,6 +109,10 @@ drt_status drt_model_alloc_params(drt_model *model);
  * Every reader of weights (Darknet, ONNX, plans) calls it, so the engines never see them. */
 drt_status drt_model_check_params(const drt_model *model, const char *path);
 
+/* Class names (names file, ONNX class_names, plan): one per class of every [yolo] layer. where names
+ * the source in the message. Defined in src/darknet/names.c. */
+drt_status drt_model_check_names(const drt_model *model, const char *where, int n_names);
+
 /* Input shape of layer i's first input. */
 drt_shape drt_model_input_shape(const drt_model *model, int i);
 

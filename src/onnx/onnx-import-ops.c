@@ -67,7 +67,7 @@ static drt_status chain_from(ix *x, int n, int xv, act_match *am)
         float alpha;
         DRT_TRY(ix_check_attrs(x, n, (const char *[]){"alpha", NULL}));
         DRT_TRY(ix_attr_float(x, n, "alpha", 0.01f, &alpha));
-        if (fabsf(alpha - 0.1f) > 1e-6f)
+        if (!(fabsf(alpha - 0.1f) <= 1e-6f)) /* NaN too */
             return ix_fail(x, n, DRT_STATUS_UNSUPPORTED, "alpha=%g: Darknet's leaky activation is 0.1", alpha);
         am->act = DRT_ACT_LEAKY;
     } else if (op_is(x, n, "Relu")) {
@@ -420,6 +420,8 @@ static drt_status read_split(ix *x, int node)
     }
     int64_t off = 0;
     for (size_t k = 0; k < n_out; k++) {
+        if (sizes[k] < 0 || sizes[k] > c)
+            return ix_fail(x, node, DRT_STATUS_FORMAT, "split size %lld: must be 0..%d (the input's channels)", (long long)sizes[k], c);
         DRT_TRY(define_part(x, node, (int)k, src, off, sizes[k]));
         off += sizes[k];
     }
@@ -620,6 +622,9 @@ static drt_status read_maxpool(ix *x, int node)
             pads[a + 2] = autopad[5] == 'U' ? big : small;
         }
     }
+    for (int a = 0; a < 4; a++) /* before any sum: values come from the file */
+        if (pads[a] < 0 || pads[a] > 128)
+            return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "pads[%d]=%lld: must be 0..128", a, (long long)pads[a]);
     /* Darknet: padding/2 before, the rest after, the same on both axes. */
     int64_t padding = pads[0] + pads[2];
     if (pads[0] != pads[1] || pads[2] != pads[3] || pads[0] != padding / 2 || pads[0] < 0 || padding > 128)

@@ -224,19 +224,31 @@ static drt_status index_graph(ix *x)
     return DRT_OK;
 }
 
+/* The default domain's opset version as the file has it (for the message). */
+static const char *opset_text(const Onnx__ModelProto *mp)
+{
+    static _Thread_local char text[32];
+    for (size_t i = 0; i < mp->n_opset_import; i++) {
+        const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
+        if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) snprintf(text, sizeof text, "%lld", (long long)o->version);
+    }
+    return text;
+}
+
 static drt_status read_opset(ix *x)
 {
     Onnx__ModelProto *mp = x->mp;
     x->opset = -1;
     for (size_t i = 0; i < mp->n_opset_import; i++) {
         const Onnx__OperatorSetIdProto *o = mp->opset_import[i];
-        if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) x->opset = (int)o->version;
+        if (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0)
+            x->opset = o->version < 0 || o->version > 1000 ? 1000 : (int)o->version; /* 2^32+13 is not 13 */
     }
     if (!mp->has_ir_version || mp->ir_version < 3)
         return drt_error(DRT_STATUS_FORMAT, "%s: ir_version %lld: must be 3 or higher", x->path, (long long)mp->ir_version);
     if (x->opset < 0) return drt_error(DRT_STATUS_FORMAT, "%s: no opset_import for the default ONNX domain", x->path);
     if (x->opset < 7 || x->opset > 21)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: opset %d: darkrt reads opsets 7..21", x->path, x->opset);
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: opset %s: darkrt reads opsets 7..21", x->path, opset_text(mp));
     if (!mp->graph) return drt_error(DRT_STATUS_FORMAT, "%s: the model has no graph", x->path);
     x->gp = mp->graph;
     return DRT_OK;
@@ -330,6 +342,7 @@ static drt_status read_metadata(ix *x)
     if (!names || !names[0]) return DRT_OK;
     int n = 1;
     for (const char *p = names; *p; p++) n += *p == '\n';
+    DRT_TRY(drt_model_check_names(m, x->path, n));
     m->names = calloc((size_t)n, sizeof *m->names);
     if (!m->names) return drt_error(DRT_STATUS_OOM, "%s: out of memory", x->path);
     const char *p = names;

@@ -75,6 +75,48 @@ m = copy.deepcopy(base)  # a cycle: the first node reads the last node's output
 m.graph.node[0].input[0] = m.graph.node[len(m.graph.node) - 1].output[0]
 save(m, "cycle.onnx", "cycle.onnx")
 
+
+
+def with_meta(key, value):
+    m = copy.deepcopy(base)
+    found = [p for p in m.metadata_props if p.key == key]
+    if found:
+        found[0].value = value
+    else:
+        m.metadata_props.add(key=key, value=value)
+    return m
+
+
+# YOLO head settings from the metadata go through the same check as a cfg's (issue 19 item 7).
+save(with_meta("yolo.head0.anchors", "-2,3,4,5,8,9"), "meta-anchor-negative.onnx", "anchor.*must be finite and > 0")
+save(with_meta("yolo.head0.anchors", "0,3,4,5,8,9"), "meta-anchor-zero.onnx", "anchor")
+save(with_meta("yolo.head1.scale_x_y", "nan"), "meta-scale-nan.onnx", "scale_x_y")
+save(with_meta("yolo.head0.new_coords", "12345"), "meta-new-coords.onnx", "new_coords")
+# 2 million empty class names on a 1-class model.
+save(with_meta("class_names", "\n" * 2000000), "class-names-2m.onnx", "2000001 names.*classes=1")
+
+m = copy.deepcopy(base)  # opset 2^32 + 13 must not read as 13
+m.opset_import[0].version = (1 << 32) + 13
+save(m, "opset-overflow.onnx", "opset 4294967309")
+
+m = copy.deepcopy(base)  # LeakyRelu alpha NaN is not 0.1
+n = next(n for n in m.graph.node if n.op_type == "LeakyRelu")
+next(a for a in n.attribute if a.name == "alpha").f = float("nan")
+save(m, "leaky-alpha-nan.onnx", "alpha=nan")
+
+m = copy.deepcopy(base)  # MaxPool pads whose sum overflows int64
+n = next(n for n in m.graph.node if n.op_type == "MaxPool")
+for a in [a for a in n.attribute if a.name == "pads"]:
+    n.attribute.remove(a)
+n.attribute.append(helper.make_attribute("pads", [1 << 62] * 4))
+save(m, "maxpool-pads-overflow.onnx", "pads")
+
+m = copy.deepcopy(base)  # Split sizes whose sum overflows, on unnamed outputs
+c = next(i for i in m.graph.initializer if i.name == m.graph.node[0].input[1]).dims[0]
+m.graph.initializer.append(numpy_helper.from_array(np.array([c // 2, (1 << 63) - 1], np.int64), "split.sizes"))
+m.graph.node.insert(1, helper.make_node("Split", [m.graph.node[0].output[0], "split.sizes"], ["split.half", ""], axis=1))
+save(m, "split-overflow.onnx", "split size [0-9]+: must be")
+
 data = base.SerializeToString()
 with open(OUT + "truncated.onnx", "wb") as f:
     f.write(data[: len(data) // 2])
