@@ -17,6 +17,7 @@
 #include "vision/detect-outputs.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "core/utf8.h"
 
 #define VIDEO_BATCH 4 /* frames per engine run on video, across sources */
 
@@ -344,20 +345,24 @@ typedef struct run_state {
     drt_status submit_status;
 } run_state;
 
+/* File and class names reach a terminal: control bytes (ESC, newlines) and invalid UTF-8 show as '?'. */
 static void print_summary(run_state *r, const drt_pipeline_result *res)
 {
     const drt_detections *d = res->dets;
     const drt_pipeline_times *t = &res->times;
     double pre = t->decode_ms + t->preprocess_ms;
+    char shown[4096], label[256];
+    drt_text_printable(res->source, shown, sizeof shown, 0);
     fprintf(r->summary, "%s: %d object%s in %.1f ms (preprocess %.1f, inference %.1f, postprocess %.2f)\n",
-            res->source, d->count, d->count == 1 ? "" : "s", pre + t->inference_ms + t->postprocess_ms, pre,
+            shown, d->count, d->count == 1 ? "" : "s", pre + t->inference_ms + t->postprocess_ms, pre,
             t->inference_ms, t->postprocess_ms);
     for (int i = 0; i < d->count; i++) {
         const drt_detection *x = &d->items[i];
         const char *name = drt_model_class_name(r->model, x->class_id);
         char id[24];
         snprintf(id, sizeof id, "class %d", x->class_id);
-        fprintf(r->summary, "  %s: %.0f%%  (%.0f, %.0f)-(%.0f, %.0f)\n", name ? name : id, x->score * 100, x->x1,
+        drt_text_printable(name ? name : id, label, sizeof label, 0);
+        fprintf(r->summary, "  %s: %.0f%%  (%.0f, %.0f)-(%.0f, %.0f)\n", label, x->score * 100, x->x1,
                 x->y1, x->x2, x->y2);
     }
 }
@@ -372,7 +377,9 @@ static void progress(run_state *r, const char *path)
 {
     if (!shows_progress(r)) return;
     const char *base = strrchr(path, '/');
-    fprintf(stderr, "\r\033[K[%d/%d] %.60s%s", r->done, r->a->n_inputs, base ? base + 1 : path,
+    char shown[61];
+    drt_text_printable(base ? base + 1 : path, shown, sizeof shown, 0);
+    fprintf(stderr, "\r\033[K[%d/%d] %s%s", r->done, r->a->n_inputs, shown,
             r->done == r->a->n_inputs ? "\n" : "");
 }
 

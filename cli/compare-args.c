@@ -103,7 +103,7 @@ int cmp_parse_args(int argc, char **argv, const char *command, cmp_opts *o)
         }
         if (argv[i][0] == '-' && argv[i][1]) {
             int rc = parse_option(argc, argv, &i, o);
-            if (rc == -1) return cli_usage_error(cmd, "unknown option %s (darkrt compare --help)", argv[i]);
+            if (rc == -1) return cli_usage_error(cmd, "unknown option %s (darkrt %s --help)", argv[i], cmd);
             if (rc) return rc;
         } else if (!o->model) {
             o->model = argv[i];
@@ -113,8 +113,8 @@ int cmp_parse_args(int argc, char **argv, const char *command, cmp_opts *o)
             o->inputs[o->n_inputs++] = argv[i];
         }
     }
-    if (!o->model) return cli_usage_error(cmd, "no model given (darkrt compare --help)");
-    if (!o->n_inputs) return cli_usage_error(cmd, "no image or directory given (darkrt compare --help)");
+    if (!o->model) return cli_usage_error(cmd, "no model given (darkrt %s --help)", cmd);
+    if (!o->n_inputs) return cli_usage_error(cmd, "no image or directory given (darkrt %s --help)", cmd);
     return 0;
 }
 

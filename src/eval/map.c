@@ -65,6 +65,12 @@ static int by_score_desc(const void *pa, const void *pb)
     return (a->order > b->order) - (a->order < b->order);
 }
 
+static int by_int(const void *pa, const void *pb)
+{
+    int a = *(const int *)pa, b = *(const int *)pb;
+    return (a > b) - (a < b);
+}
+
 /* AP of one class: -1 without ground truth, -2 when out of memory. */
 static double class_ap(const drt_eval_map *m, int cls)
 {
@@ -134,18 +140,25 @@ drt_status drt_eval_map_compute(const drt_eval_map *m, double *map_out, int *n_c
         *map_out = m->n_det == 0 ? 1.0 : 0.0;
         return DRT_OK;
     }
-    int max_cls = 0;
-    for (size_t i = 0; i < m->n_gt; i++)
-        if (m->gt[i].class_id > max_cls) max_cls = m->gt[i].class_id;
+    /* The classes the reference holds, each once: ids come from files (2147483647 is one class, not a
+     * loop over two billion). */
+    int *ids = malloc(m->n_gt * sizeof *ids);
+    if (!ids) return drt_error(DRT_STATUS_OOM, "eval: out of memory computing AP");
+    for (size_t i = 0; i < m->n_gt; i++) ids[i] = m->gt[i].class_id;
+    qsort(ids, m->n_gt, sizeof *ids, by_int);
     double sum = 0;
     int n = 0;
-    for (int c = 0; c <= max_cls; c++) {
-        double ap = class_ap(m, c);
-        if (ap < -1.5) return drt_error(DRT_STATUS_OOM, "eval: out of memory computing AP");
-        if (ap < 0) continue;
+    for (size_t i = 0; i < m->n_gt; i++) {
+        if (i && ids[i] == ids[i - 1]) continue;
+        double ap = class_ap(m, ids[i]);
+        if (ap < -1.5) {
+            free(ids);
+            return drt_error(DRT_STATUS_OOM, "eval: out of memory computing AP");
+        }
         sum += ap;
         n++;
     }
+    free(ids);
     *map_out = n ? sum / n : 0;
     if (n_classes_out) *n_classes_out = n;
     return DRT_OK;

@@ -2,6 +2,7 @@
 #include "report/report.h"
 #include "core/error.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,13 @@ static int by_score_desc(const void *pa, const void *pb)
     return (a->score < b->score) - (a->score > b->score);
 }
 
+/* A JSON number as a count or id: -1 unless a whole number in 0..INT_MAX (casting 1e10 is undefined). */
+static int json_whole(const drt_json *o, const char *key, double fallback)
+{
+    double v = drt_json_get_number(o, key, fallback);
+    return v >= 0 && v <= INT_MAX && v == floor(v) ? (int)v : -1;
+}
+
 static drt_status read_detections(const drt_json *arr, const char *source, const char *image, drt_detections *out)
 {
     out->count = 0;
@@ -70,12 +78,12 @@ static drt_status read_detections(const drt_json *arr, const char *source, const
     if (!out->items) return drt_error(DRT_STATUS_OOM, "%s: out of memory", source);
     for (size_t i = 0; i < arr->count; i++) {
         const drt_json *d = &arr->items[i], *box = drt_json_get(d, "box");
-        drt_detection x = {(int)drt_json_get_number(d, "class_id", -1), (float)drt_json_get_number(d, "score", NAN),
+        drt_detection x = {json_whole(d, "class_id", -1), (float)drt_json_get_number(d, "score", NAN),
                            (float)drt_json_get_number(box, "x1", NAN), (float)drt_json_get_number(box, "y1", NAN),
                            (float)drt_json_get_number(box, "x2", NAN), (float)drt_json_get_number(box, "y2", NAN)};
         if (x.class_id < 0 || !isfinite(x.score) || !isfinite(x.x1) || !isfinite(x.y1) || !isfinite(x.x2) || !isfinite(x.y2))
             return drt_error(DRT_STATUS_FORMAT,
-                             "%s: image %s: detection %zu: needs class_id >= 0, score and box {x1,y1,x2,y2} numbers",
+                             "%s: image %s: detection %zu: needs a whole class_id 0..2147483647, score and box {x1,y1,x2,y2} numbers",
                              source, image, i);
         out->items[out->count++] = x;
     }
@@ -95,8 +103,8 @@ static drt_status read_images(const drt_json *arr, const char *source, drt_repor
         if (!path) return drt_error(DRT_STATUS_FORMAT, "%s: images[%zu]: needs an \"image\" path", source, i);
         drt_report_image *out = &e->images[e->n_images++];
         out->path = strdup(path);
-        out->width = (int)drt_json_get_number(im, "width", 0);
-        out->height = (int)drt_json_get_number(im, "height", 0);
+        out->width = json_whole(im, "width", 0) < 0 ? 0 : json_whole(im, "width", 0);
+        out->height = json_whole(im, "height", 0) < 0 ? 0 : json_whole(im, "height", 0);
         if (!out->path) return drt_error(DRT_STATUS_OOM, "%s: out of memory", source);
         DRT_TRY(read_detections(drt_json_get(im, "detections"), source, path, &out->dets));
     }

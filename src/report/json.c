@@ -1,5 +1,6 @@
 /* A small recursive-descent JSON parser and the writing helpers. */
 #include "report/json.h"
+#include "core/utf8.h"
 #include "core/error.h"
 #include "core/fileio.h"
 
@@ -248,19 +249,7 @@ double drt_json_get_number(const drt_json *o, const char *key, double fallback)
     return v && v->type == DRT_JSON_NUMBER ? v->number : fallback;
 }
 
-void drt_json_write_string(FILE *out, const char *s)
-{
-    if (!s) { fputs("null", out); return; }
-    fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
-        else if (*c == '\n') fputs("\\n", out);
-        else if (*c == '\t') fputs("\\t", out);
-        else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
-        else fputc(*c, out);
-    }
-    fputc('"', out);
-}
+void drt_json_write_string(FILE *out, const char *s) { drt_utf8_write_json(out, s); }
 
 void drt_json_write_number(FILE *out, double v)
 {

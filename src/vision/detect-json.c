@@ -1,20 +1,8 @@
 /* Detections as JSON: one object per image (see detect.h for the schema). */
 #include "vision/vision.h"
+#include "core/utf8.h"
 
 #include <stdio.h>
-
-static void write_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", out);
-        else if (*p == '\t') fputs("\\t", out);
-        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 void drt_detections_write_json(FILE *out, const char *image_name, int width, int height,
                                const drt_detections *dets, const drt_model *model,
@@ -22,7 +10,7 @@ void drt_detections_write_json(FILE *out, const char *image_name, int width, int
 {
     if (!indent) indent = "";
     fprintf(out, "%s{\"image\": ", indent);
-    write_string(out, image_name ? image_name : "");
+    drt_utf8_write_json(out, image_name ? image_name : "");
     fprintf(out, ", \"width\": %d, \"height\": %d,\n%s \"detections\": [", width, height, indent);
     for (int i = 0; dets && i < dets->count; i++) {
         const drt_detection *d = &dets->items[i];
@@ -30,7 +18,7 @@ void drt_detections_write_json(FILE *out, const char *image_name, int width, int
         char id_label[32];
         snprintf(id_label, sizeof id_label, "%d", d->class_id);
         fprintf(out, "%s\n%s  {\"class_id\": %d, \"label\": ", i ? "," : "", indent, d->class_id);
-        write_string(out, name ? name : id_label);
+        drt_utf8_write_json(out, name ? name : id_label);
         fprintf(out, ", \"score\": %.6f, \"box\": {\"x1\": %.2f, \"y1\": %.2f, \"x2\": %.2f, \"y2\": %.2f}}",
                 d->score, d->x1, d->y1, d->x2, d->y2);
     }

@@ -11,6 +11,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wunused-variable"
 #pragma GCC diagnostic ignored "-Wsign-compare"
+#include "core/utf8.h"
 #include <stb/stb_easy_font.h>
 #pragma GCC diagnostic pop
 
@@ -109,7 +110,9 @@ static void draw_tag(drt_image *im, const tag_rect *r, int pad, int s, const cha
 static void tag_text(const drt_detection *d, const drt_model *model, char *text, size_t n)
 {
     const char *name = model ? drt_model_class_name(model, d->class_id) : NULL;
-    if (name) snprintf(text, n, "%.48s %.0f%%", name, d->score * 100);
+    char glyphs[49]; /* the font draws ASCII 32..126 only (a byte past it indexes out of its tables) */
+    drt_text_printable(name, glyphs, sizeof glyphs, 1);
+    if (name) snprintf(text, n, "%s %.0f%%", glyphs, d->score * 100);
     else snprintf(text, n, "class %d %.0f%%", d->class_id, d->score * 100);
 }
 
