@@ -93,14 +93,13 @@ static int time_runs(drt_engine *e, const float *in, int batch, int n, double *t
     return 0;
 }
 
-static void write_json(const char *path, const engine_args *a, const drt_engine *e, const bench_args *b, stats s,
-                       double tput, double build_ms, long rss)
+/* Returns 0, or 1 after printing why the file could not be written. */
+static int write_json(const char *path, const engine_args *a, const drt_engine *e, const bench_args *b, stats s,
+                      double tput, double build_ms, long rss)
 {
     drt_atomic_file af;
-    if (drt_atomic_open(&af, path) != DRT_OK) {
-        cli_fail(DRT_STATUS_IO);
-        return;
-    }
+    drt_status st = drt_atomic_open(&af, path);
+    if (st != DRT_OK) return cli_fail(st);
     const drt_model *m = drt_engine_model(e);
     fprintf(af.fp,
             "{\"model\": \"%s\", \"device\": \"%s\", \"precision\": \"%s\", \"width\": %d, \"height\": %d, "
@@ -110,7 +109,8 @@ static void write_json(const char *path, const engine_args *a, const drt_engine 
             a->model, drt_device_name(drt_engine_device(e)), drt_precision_name(drt_engine_precision(e)),
             drt_model_width(m), drt_model_height(m), a->engine.threads, b->runs, b->warmup, build_ms, s.median, s.p90,
             s.min, s.mean, b->batch, tput, rss);
-    if (drt_atomic_commit(&af) != DRT_OK) cli_fail(DRT_STATUS_IO);
+    st = drt_atomic_commit(&af);
+    return st == DRT_OK ? 0 : cli_fail(st);
 }
 
 int drt_cmd_bench(int argc, char **argv)
@@ -150,7 +150,7 @@ int drt_cmd_bench(int argc, char **argv)
                drt_model_width(m), drt_model_height(m), a.engine.threads, s.median, s.p90, s.min, s.mean, b.runs);
         if (b.batch > 1) printf("; batch %d: %.2f images/s", b.batch, tput);
         printf("; peak RSS %.1f MiB; build %.0f ms\n", rss / 1024.0, build_ms);
-        if (b.json) write_json(b.json, &a, e, &b, s, tput, build_ms, rss);
+        if (b.json) rc = write_json(b.json, &a, e, &b, s, tput, build_ms, rss);
     }
     free(in);
     free(t);

@@ -89,6 +89,10 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
 int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
 {
     *out = NULL;
+    int int8 = a->engine.precision == DRT_PREC_INT8 && !cli_has_suffix(a->model, ".plan");
+    if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX))
+        return cli_usage_error(a->cmd, "--calib/--calib-method calibrate an int8 build: add --precision int8%s",
+                               cli_has_suffix(a->model, ".plan") ? " (a plan holds its calibration)" : "");
     double t0 = cli_now_ms();
     drt_status s;
     if (cli_has_suffix(a->model, ".plan")) {

@@ -125,7 +125,8 @@ drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t si
     if (size > 0x7fffffff) return drt_error(DRT_STATUS_FORMAT, "%s: %s: larger than 2 GB", path, format);
     int w, h, n;
     if (!stbi_info_from_memory(data, (int)size, &w, &h, &n)) return stb_failure(path, format, " header");
-    DRT_TRY(drt_image_check_size(path, format, w, h));
+    /* a negative BMP height is a top-down BMP: stb's info passes the sign on, its loader flips */
+    DRT_TRY(drt_image_check_size(path, format, w, data[0] == 'B' && h < 0 ? -(long long)h : h));
     /* stb's own channels: its 16-bit grey-to-RGB conversion overreads the buffer (Debian's stb 2.27) */
     uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 0);
     if (!pixels) return stb_failure(path, format, "");

@@ -80,6 +80,14 @@ static void test_pnm_bmp(void)
             for (int k = 0; k < 3; k++) bmp[54 + (H - 1 - y) * row + x * 3 + (2 - k)] = (unsigned char)pattern(x, y, k);
     write_bytes(tmp("a.bmp"), bmp, (size_t)size);
     expect_pattern("BMP 24-bit", tmp("a.bmp"), W, H, 0);
+    /* The same pixels top-down: a negative height, rows first to last (was refused as W x -H). */
+    int32_t neg = -H;
+    memcpy(bmp + 22, &neg, 4);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int k = 0; k < 3; k++) bmp[54 + y * row + x * 3 + (2 - k)] = (unsigned char)pattern(x, y, k);
+    write_bytes(tmp("td.bmp"), bmp, (size_t)size);
+    expect_pattern("BMP 24-bit top-down", tmp("td.bmp"), W, H, 0);
 }
 
 /* Writes a PNG with libpng: color type, bit depth, interlace; samples from the pattern. */
