@@ -210,3 +210,18 @@ FILE *cli_summary_stream(const char *output)
         return stderr;
     return stdout;
 }
+
+drt_engine_opts cli_engine_opts_default(void)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    o.max_activation_bytes = (size_t)CLI_MAX_ACTIVATION_MIB << 20;
+    return o;
+}
+
+int cli_parse_max_activations(const char *cmd, const char *text, drt_engine_opts *opts)
+{
+    int mib;
+    if (cli_parse_int(cmd, "--max-activations", text, 0, 1 << 24, &mib)) return 2;
+    opts->max_activation_bytes = (size_t)mib << 20;
+    return 0;
+}

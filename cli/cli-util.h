@@ -66,6 +66,12 @@ extern const char cli_environment_help[];
  * file stdout is redirected to), so the output stays clean; stdout otherwise. */
 FILE *cli_summary_stream(const char *output);
 
+/* The CLI's engine options: the library's defaults with an activation budget (a plan or cfg declaring
+ * 8192x8192 is refused before it allocates gigabytes); --max-activations MIB raises it, 0 lifts it. */
+#define CLI_MAX_ACTIVATION_MIB 1024
+drt_engine_opts cli_engine_opts_default(void);
+int cli_parse_max_activations(const char *cmd, const char *text, drt_engine_opts *opts);
+
 /* Monotonic milliseconds. */
 double cli_now_ms(void);
 

@@ -69,6 +69,8 @@ static void usage(FILE *out)
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
             "      --workers N       decode/letterbox threads (default: one per core)\n"
+            "      --max-activations MIB  refuse a CPU/CUDA engine whose activations need more\n"
+            "                        (default 1024; 0: no limit)\n"
             "      --bn FORMULA      alexeyab (default) or pjreddie: pjreddie's Darknet (Debian's): its\n"
             "                        batchnorm, letterbox and IoU NMS whatever the cfg says\n"
             "      --save-txt DIR    YOLO label files DIR/<image>.txt: class cx cy w h (normalized)\n"
@@ -141,6 +143,7 @@ static int parse_option(detect_args *a, int c, const char *arg)
         if (drt_detect_parse_post(arg, &a->dopts))
             return cli_usage_error("detect", "--post %s: must be cpu, gpu or gpu-decode", arg);
         return 0;
+    case 'A': return cli_parse_max_activations("detect", arg, &a->eopts);
     case 'S': a->std.txt_dir = arg; return 0;
     case 'C': a->std.save_conf = 1; return 0;
     case 'J': a->std.coco_json = arg; return 0;
@@ -241,7 +244,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"max-det", required_argument, 0, 'm'},
         {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
         {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
-        {"category-ids", required_argument, 0, 'I'},
+        {"category-ids", required_argument, 0, 'I'}, {"max-activations", required_argument, 0, 'A'},
         {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
         {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},

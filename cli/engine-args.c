@@ -19,6 +19,7 @@ const char engine_args_help[] =
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"
     "      --passes-off LIST   switch graph passes off (tests): fold-bn,fuse-act,fuse-add,concat-inplace,dce,memplan\n"
+    "      --max-activations MIB  refuse a CPU/CUDA engine whose activations need more (default 1024; 0: no limit)\n"
     "  -v, --verbose           show what each pass did and each layer's choice\n";
 
 void engine_args_init(engine_args *a, const char *cmd)
@@ -80,6 +81,7 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
         return 1;
     }
     if (!strcmp(name, "batch")) return cli_parse_int(a->cmd, "--batch", v, 1, 4096, &a->engine.max_batch) ? 2 : 1;
+    if (!strcmp(name, "max-activations")) return cli_parse_max_activations(a->cmd, v, &a->engine) ? 2 : 1;
     if (!strcmp(name, "threads")) return cli_parse_int(a->cmd, "--threads", v, 1, 1024, &a->engine.threads) ? 2 : 1;
     if (!strcmp(name, "size")) return cli_parse_size(a->cmd, "--size", v, &a->load.width, &a->load.height) ? 2 : 1;
     if (!strcmp(name, "passes-off")) return parse_passes(a, v);
