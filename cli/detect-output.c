@@ -2,6 +2,7 @@
  * thread (drawing and PNG encoding cost more than the engine on small models). */
 #include "detect-output.h"
 #include "cli-util.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -51,25 +52,14 @@ void detect_png_path(const char *dir, const char *path, size_t skip, char *buf, 
     strncat(buf, ".png", n - strlen(buf) - 1);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(out, "\\%c", *p);
-        else if (*p < 0x20) fprintf(out, "\\u%04x", *p);
-        else fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 void detect_json_item(FILE *out, const drt_pipeline_result *r, const drt_model *model, int first)
 {
     fputs(first ? "[\n" : ",\n", out);
     if (r->status != DRT_OK) {
         fputs("  {\"image\": ", out);
-        json_string(out, r->source ? r->source : "");
+        drt_utf8_write_json(out, r->source ? r->source : "");
         fputs(", \"error\": ", out);
-        json_string(out, r->error);
+        drt_utf8_write_json(out, r->error);
         fputs("}", out);
         return;
     }
