@@ -30,7 +30,8 @@ static const char *excerpt(const char *s, char *buf, size_t cap)
 static drt_status add_section(drt_cfg *cfg, int *cap, char *name, int line)
 {
     if (cfg->n_sections >= DRT_CFG_MAX_SECTIONS)
-        return drt_error(DRT_STATUS_PARSE, "%s:%d: more than %d sections", cfg->path, line, DRT_CFG_MAX_SECTIONS);
+        return drt_error(DRT_STATUS_PARSE, "%s:%d: more than %d layers: darkrt's limit for every model (cfg, ONNX, plan)",
+                         cfg->path, line, DRT_CFG_MAX_SECTIONS - 1);
     if (cfg->n_sections == *cap) {
         int ncap = *cap ? *cap * 2 : 64;
         drt_cfg_section *s = realloc(cfg->sections, sizeof *s * (size_t)ncap);

@@ -26,7 +26,7 @@ typedef struct drt_cfg {
 
 /* Limits a cfg must fit (hostile files). */
 #define DRT_CFG_MAX_BYTES (16u << 20)
-#define DRT_CFG_MAX_SECTIONS 100000
+#define DRT_CFG_MAX_SECTIONS 20001 /* [net] + DRT_MAX_LAYERS (graph/model.h) */
 
 /* Splits a cfg text into sections: comments ('#', ';'), blank lines, spaces around '=' and
  * CRLF are accepted. Takes ownership of text (malloc'd, NUL-terminated) even on failure.

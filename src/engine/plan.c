@@ -220,7 +220,7 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
     drt_status s = DRT_OK;
     get(&r, f, sizeof f);
     get(&r, &np, 8);
-    if (r.bad || f[0] > 100000 || f[5] >= DRT_BN_COUNT || f[6] >= DRT_RESIZE_COUNT || f[8] > 100000)
+    if (r.bad || f[0] > DRT_MAX_LAYERS || f[5] >= DRT_BN_COUNT || f[6] >= DRT_RESIZE_COUNT || f[8] > 100000)
         BAD("%s: model section: header out of range", path);
     if ((size_t)f[0] > (r.n - r.off) / sizeof(drt_layer))
         BAD("%s: model section: %u layers announced, only %zu bytes left", path, f[0], r.n - r.off);

@@ -33,8 +33,8 @@ int drt_act_parse(const char *name)
 drt_status drt_model_alloc(int n_layers, drt_model **model_out)
 {
     *model_out = NULL;
-    if (n_layers < 0 || n_layers > 100000)
-        return drt_error(DRT_STATUS_INVALID_ARG, "model: %d layers: must be 0..100000", n_layers);
+    if (n_layers < 0 || n_layers > DRT_MAX_LAYERS)
+        return drt_error(DRT_STATUS_INVALID_ARG, "model: %d layers: must be 0..%d (darkrt's limit for every model)", n_layers, DRT_MAX_LAYERS);
     drt_model *m = calloc(1, sizeof *m);
     if (!m) return drt_error(DRT_STATUS_OOM, "model: out of memory");
     m->layers = calloc(n_layers ? (size_t)n_layers : 1, sizeof *m->layers);

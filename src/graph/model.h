@@ -32,6 +32,9 @@ typedef enum drt_act {
     DRT_ACT_COUNT
 } drt_act;
 
+/* Layers of one model, the same for every front end (cfg sections, ONNX nodes, plan records): YOLO
+ * networks have < 2000; far more is a hostile file, and the importers' per-layer checks grow with it. */
+#define DRT_MAX_LAYERS 20000
 #define DRT_MAX_INPUTS 8   /* route layers= entries */
 #define DRT_MAX_ANCHORS 32 /* yolo num= */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MAX_ONNX_BYTES ((size_t)4 << 30)
-#define MAX_NODES 20000 /* shapes are re-checked per layer (quadratic): YOLO graphs have < 2000 */
+#define MAX_NODES DRT_MAX_LAYERS /* one limit with the cfg and plan front ends */
 
 static unsigned hash_str(const char *s)
 {
@@ -171,7 +171,7 @@ static drt_status read_input(ix *x)
 static drt_status index_graph(ix *x)
 {
     const Onnx__GraphProto *g = x->gp;
-    if (g->n_node > MAX_NODES) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: %zu nodes: at most %d", x->path, g->n_node, MAX_NODES);
+    if (g->n_node > MAX_NODES) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: %zu nodes: more than %d, darkrt's limit for every model (cfg, ONNX, plan)", x->path, g->n_node, MAX_NODES);
     size_t n_vals = g->n_initializer + g->n_input + 1, n_uses = 0;
     for (size_t i = 0; i < g->n_node; i++) n_vals += g->node[i]->n_output, n_uses += g->node[i]->n_input;
     x->cap_vals = (int)n_vals;

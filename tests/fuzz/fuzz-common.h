@@ -29,7 +29,7 @@ static inline void fuzz_remove_dir(void)
 {
     static const char *const names[] = {"input.cfg", "input.weights", "input.onnx", "input.plan",
                                         "input.png", "input.jpg", "input.bmp", "input.ppm",
-                                        "input.img", "fixed.cfg", "export.onnx"};
+                                        "input.img", "fixed.cfg", "export.onnx", "input.json", "header.plan"};
     char path[320];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", fuzz_dir, names[i]);

@@ -2,6 +2,8 @@
  * Plans carry an xxh64 checksum of the whole file: a mutated input would stop there, so the target
  * writes the right checksum into inputs that start like a plan (the checksum check itself is covered by
  * tests/cli/robust-bad-inputs.sh's flipped bytes), and the loader's structural checks get fuzzed. */
+#ifndef FUZZ_PLAN_C /* fuzz-plan-header.c builds on it */
+#define FUZZ_PLAN_C
 #include "fuzz-common.h"
 
 /* src/engine/plan.c's header: magic[8], format, header_size, version[16], 8 x u32, 5 x u64, checksum. */
@@ -108,4 +110,5 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) { return fuzz_plan(data, size); }
+#endif
 #endif

@@ -8,6 +8,9 @@
 #include "fuzz/fuzz-onnx.c"
 #include "fuzz/fuzz-plan.c"
 #include "fuzz/fuzz-image.c"
+#include "fuzz/fuzz-json.c"
+#include "fuzz/fuzz-coco.c"
+#include "fuzz/fuzz-plan-header.c"
 
 #include "core/error.h"
 
@@ -21,6 +24,7 @@ typedef struct fuzz_target {
 
 static const fuzz_target targets[] = {
     {"cfg", fuzz_cfg}, {"weights", fuzz_weights}, {"onnx", fuzz_onnx}, {"plan", fuzz_plan}, {"image", fuzz_image},
+    {"json", fuzz_json}, {"coco", fuzz_coco}, {"plan-header", fuzz_plan_header},
 };
 
 #define REPLAY_MAX_BYTES (64u << 20)
