@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs darkrt's libFuzzer targets one at a time (nice 19, one process, one core), each seeded with
 # tests/fuzz/corpus/<target> plus real files read in place, and reports executions and crashes.
-# usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]     targets: cfg weights onnx plan image
+# usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]     targets: cfg weights onnx plan image json coco plan-header
 #   -j JOBS            JOBS processes per target (seeds 1..JOBS) sharing its working corpus; -n is per process
 #   FUZZ_BUILD=dir     where `make fuzz` builds the targets (default build-fuzz)
 #   FUZZ_WORK=dir      working corpora, logs and crash artifacts (default /tmp/darkrt-fuzz)
@@ -24,7 +24,7 @@ while getopts "t:n:j:" opt; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(cfg weights onnx plan image)
+[ ${#targets[@]} -eq 0 ] && targets=(cfg weights onnx plan image json coco plan-header)
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 FUZZ_WORK=${FUZZ_WORK:-/tmp/darkrt-fuzz}
 SHARED=${DRT_SHARED:-$ROOT/../shared}
