@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +118,16 @@ drt_status drt_atomic_open(drt_atomic_file *af, const char *path)
         s = drt_error_errno(DRT_STATUS_IO, "%s: cannot resolve the symlink", path);
         goto fail;
     }
+    sigset_t saved; /* a signal between creating and registering would leave the temporary behind */
+    drt_tmp_block_signals(1, &saved);
     int fd = create_temporary(target, &af->tmp_path);
+    if (fd >= 0) af->slot = drt_tmp_register(af->tmp_path);
+    drt_tmp_block_signals(0, &saved);
     free(target);
     if (fd < 0) {
         s = drt_error_errno(DRT_STATUS_IO, "%s: cannot create", path);
         goto fail;
     }
-    af->slot = drt_tmp_register(af->tmp_path);
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         close(fd);

@@ -48,6 +48,9 @@ drt_status drt_write_file_atomic(const char *path, const void *data, size_t size
  * signal handler removes. */
 drt_status drt_fileio_check_not_input(const char *output, const char *shown);
 int drt_tmp_register(const char *tmp_path);
+/* Blocks the cleanup signals (block 1, saving the mask in *saved, a sigset_t) or restores them (0), so a
+ * temporary is never created without being registered; installs the handlers first. */
+void drt_tmp_block_signals(int block, void *saved);
 void drt_tmp_unregister(int slot);
 
 #endif

@@ -41,6 +41,16 @@ static void install(void)
     }
 }
 
+void drt_tmp_block_signals(int block, void *saved)
+{
+    pthread_once(&install_once, install);
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof cleanup_signals[0]; i++) sigaddset(&set, cleanup_signals[i]);
+    if (block) pthread_sigmask(SIG_BLOCK, &set, (sigset_t *)saved);
+    else pthread_sigmask(SIG_SETMASK, (const sigset_t *)saved, NULL);
+}
+
 int drt_tmp_register(const char *tmp_path)
 {
     pthread_once(&install_once, install);
