@@ -174,6 +174,7 @@ drt_engine_opts cli_engine_opts_default(void)
         o.winograd = !strcmp(v, "off") ? DRT_WINOGRAD_OFF : !strcmp(v, "force") ? DRT_WINOGRAD_FORCE : DRT_WINOGRAD_AUTO;
     o.no_tune = (v = getenv("DRT_CPU_TUNE")) && !strcmp(v, "0");
     if ((v = getenv("DRT_CALIB_MAX")) && atoi(v) > 0) o.calib_max_images = atoi(v);
+    o.max_activation_bytes = (size_t)CLI_MAX_ACTIVATION_MIB << 20; /* see CLI_MAX_ACTIVATION_MIB */
     return o;
 }
 
@@ -209,13 +210,6 @@ FILE *cli_summary_stream(const char *output)
     if (output && stat(output, &out) == 0 && fstat(1, &so) == 0 && out.st_dev == so.st_dev && out.st_ino == so.st_ino)
         return stderr;
     return stdout;
-}
-
-drt_engine_opts cli_engine_opts_default(void)
-{
-    drt_engine_opts o = drt_engine_opts_default();
-    o.max_activation_bytes = (size_t)CLI_MAX_ACTIVATION_MIB << 20;
-    return o;
 }
 
 int cli_parse_max_activations(const char *cmd, const char *text, drt_engine_opts *opts)

@@ -58,7 +58,7 @@ void cli_detect_semantics(const char *cmd, drt_detect_opts *opts, const drt_mode
 
 /* drt_engine_opts_default() with the CLI's environment applied (the library reads none of these):
  * DRT_INT8_KEEP=LIST (int8_keep), DRT_CUDA_INT8=all, DRT_CPU_WINOGRAD=auto|off|force,
- * DRT_CPU_TUNE=0 (no_tune), DRT_CALIB_MAX=N (calib_max_images). */
+ * DRT_CPU_TUNE=0 (no_tune), DRT_CALIB_MAX=N (calib_max_images); and the CLI's activation budget. */
 drt_engine_opts cli_engine_opts_default(void);
 extern const char cli_environment_help[];
 
@@ -66,10 +66,9 @@ extern const char cli_environment_help[];
  * file stdout is redirected to), so the output stays clean; stdout otherwise. */
 FILE *cli_summary_stream(const char *output);
 
-/* The CLI's engine options: the library's defaults with an activation budget (a plan or cfg declaring
- * 8192x8192 is refused before it allocates gigabytes); --max-activations MIB raises it, 0 lifts it. */
+/* The CLI's activation budget (cli_engine_opts_default): a plan or cfg declaring 8192x8192 is refused
+ * before it allocates gigabytes; --max-activations MIB raises it, 0 lifts it. */
 #define CLI_MAX_ACTIVATION_MIB 1024
-drt_engine_opts cli_engine_opts_default(void);
 int cli_parse_max_activations(const char *cmd, const char *text, drt_engine_opts *opts);
 
 /* Monotonic milliseconds. */
