@@ -19,7 +19,10 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SAN_FLAGS := $(if $(filter 1,$(SAN)),$(SANITIZE),)
 CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(if $(filter 1,$(CUDA)),-DDRT_HAVE_CUDA -I$(CUDA_HOME)/include,)
 CFLAGS ?= $(OPT) -g
-CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -fvisibility=hidden -pthread $(SAN_FLAGS)
+CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $(SAN_FLAGS)
+# The library exports only DRT_API names; test programs keep default visibility so that the
+# sanitizer hooks and replaced allocators they define (__lsan_default_suppressions, jpeg_get_small) bind.
+LIB_CFLAGS := -fvisibility=hidden
 LDFLAGS += $(SAN_FLAGS) -pthread
 LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lavformat -lavcodec -lavdevice -lswscale -lavutil -lm
 ifeq ($(CUDA),1)
@@ -57,11 +60,11 @@ $(PROTO_C): /usr/include/onnx/onnx.proto
 
 $(BUILD)/obj/gen/onnx.pb-c.o: $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -w -c $< -o $@
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) $(LIB_CFLAGS) -w -c $< -o $@
 
 $(BUILD)/obj/%.o: %.c | $(PROTO_C)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(if $(findstring /avx512/,$<),$(ISA_avx512),$(if $(findstring /avx2/,$<),$(ISA_avx2),)) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LIB_CFLAGS) $(if $(findstring /avx512/,$<),$(ISA_avx512),$(if $(findstring /avx2/,$<),$(ISA_avx2),)) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.cu.o: %.cu
 	@mkdir -p $(dir $@)

@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A failed allocation inside the C library (mkstemp, realpath, fdopen) is out of memory, not I/O. */
+static drt_status io_status(void) { return errno == ENOMEM ? DRT_STATUS_OOM : DRT_STATUS_IO; }
+
 enum { MAX_LINK_HOPS = 40, TMP_BASE_BYTES = 32 };
 
 /* Where a dangling symlink points (the file the write will create), following at most 40 links. */
@@ -90,7 +93,7 @@ static drt_status open_direct(drt_atomic_file *af, const char *path)
         return drt_error(DRT_STATUS_IO, "%s: is a %s: outputs are files, character devices or FIFOs", path,
                          S_ISDIR(st.st_mode) ? "directory" : S_ISBLK(st.st_mode) ? "block device" : "socket");
     af->fp = fopen(path, "wb");
-    if (!af->fp) return drt_error_errno(DRT_STATUS_IO, "%s: cannot open for writing", path);
+    if (!af->fp) return drt_error_errno(io_status(), "%s: cannot open for writing", path);
     return DRT_OK;
 }
 
@@ -115,7 +118,7 @@ drt_status drt_atomic_open(drt_atomic_file *af, const char *path)
     if ((s = drt_fileio_check_not_input(path, path)) != DRT_OK) goto fail;
     char *target = resolve_output(path);
     if (!target) {
-        s = drt_error_errno(DRT_STATUS_IO, "%s: cannot resolve the symlink", path);
+        s = drt_error_errno(io_status(), "%s: cannot resolve the symlink", path);
         goto fail;
     }
     sigset_t saved; /* a signal between creating and registering would leave the temporary behind */
@@ -125,13 +128,13 @@ drt_status drt_atomic_open(drt_atomic_file *af, const char *path)
     drt_tmp_block_signals(0, &saved);
     free(target);
     if (fd < 0) {
-        s = drt_error_errno(DRT_STATUS_IO, "%s: cannot create", path);
+        s = drt_error_errno(io_status(), "%s: cannot create", path);
         goto fail;
     }
     af->fp = fdopen(fd, "wb");
     if (!af->fp) {
         close(fd);
-        s = drt_error_errno(DRT_STATUS_IO, "%s: cannot create", path);
+        s = drt_error_errno(io_status(), "%s: cannot create", path);
         goto fail;
     }
     return DRT_OK;
@@ -162,13 +165,13 @@ static void release(drt_atomic_file *af)
 drt_status drt_atomic_commit(drt_atomic_file *af)
 {
     drt_status s = DRT_OK;
-    if (close_output(af)) s = drt_error_errno(DRT_STATUS_IO, "%s: write failed", af->final_path);
+    if (close_output(af)) s = drt_error_errno(io_status(), "%s: write failed", af->final_path);
     if (s == DRT_OK && !af->direct) {
         char *target = resolve_output(af->final_path);
-        if (!target) s = drt_error_errno(DRT_STATUS_IO, "%s: cannot resolve the symlink", af->final_path);
+        if (!target) s = drt_error_errno(io_status(), "%s: cannot resolve the symlink", af->final_path);
         if (s == DRT_OK) s = drt_fileio_check_not_input(target, af->final_path);
         if (s == DRT_OK && rename(af->tmp_path, target) != 0)
-            s = drt_error_errno(DRT_STATUS_IO, "%s: cannot rename into place", af->final_path);
+            s = drt_error_errno(io_status(), "%s: cannot rename into place", af->final_path);
         if (s == DRT_OK) free(af->tmp_path), af->tmp_path = NULL; /* renamed: nothing to remove */
         free(target);
     }
@@ -187,7 +190,7 @@ drt_status drt_write_file_atomic(const char *path, const void *data, size_t size
     drt_atomic_file af;
     DRT_TRY(drt_atomic_open(&af, path));
     if (size && fwrite(data, 1, size, af.fp) != size) {
-        drt_status s = drt_error_errno(DRT_STATUS_IO, "%s: write failed", path);
+        drt_status s = drt_error_errno(io_status(), "%s: write failed", path);
         drt_atomic_abort(&af);
         return s;
     }

@@ -34,7 +34,7 @@ if [ "$backend" = ON ]; then # the GPU code in the library, or (no cuobjdump) wh
 fi
 for b in "$B/darkrt" "$DARKRT"; do
     "$b" detect "$FASTEST_CFG" -w "$FASTEST_WEIGHTS" "$DN_DATA/dog.jpg" -o "$TMP/x.png" -j - 2>/dev/null |
-        python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["detections"]))' >>"$TMP/dets"
+        python3 -c 'import json,sys; print(json.dumps([e["detections"] for e in json.load(sys.stdin)]))' >>"$TMP/dets"
 done
 [ "$(sort -u "$TMP/dets" | wc -l)" -eq 1 ] && grep -q '"dog"' "$TMP/dets" && ok "same detections as the Makefile build" \
     || fail "detections differ or missing: $(cat "$TMP/dets")"

@@ -114,11 +114,11 @@ static void test_engine_heads_batch(void)
     drt_model *m = new_model(1, 2, 2, 5);
     drt_layer *a = add_conv(m, 0, -1, 6, 1, 1, 0, 1, 0, DRT_ACT_LINEAR);
     drt_layer *y = add_layer(m, 1, DRT_LAYER_YOLO, 0);
-    y->classes = 1; y->num = 2; y->n_mask = 1; y->mask[0] = 0;
+    y->classes = 1; y->num = 2; y->n_mask = 1; y->mask[0] = 0; y->scale_x_y = 1.f;
     add_maxpool(m, 2, 0, 2, 2, 0);
     add_layer(m, 3, DRT_LAYER_ROUTE, 2);
     drt_layer *y2 = add_layer(m, 4, DRT_LAYER_YOLO, 3);
-    y2->classes = 1; y2->num = 2; y2->n_mask = 1; y2->mask[0] = 1;
+    y2->classes = 1; y2->num = 2; y2->n_mask = 1; y2->mask[0] = 1; y2->scale_x_y = 1.f;
     finish_model(m);
     for (int f = 0; f < 6; f++) a->weights[f] = (float)(f + 1);
     drt_engine_opts opts = drt_engine_opts_default();
