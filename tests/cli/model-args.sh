@@ -49,13 +49,14 @@ cmp -s "$TMP/c-w.onnx" "$TMP/c--weights.onnx" && cmp -s "$TMP/h-w.f32" "$TMP/h--
     && ok "-w and --weights accepted by convert, build, run, bench, detect, eval, compare" || fail "-w and --weights differ"
 
 # 5. A foreign ONNX file (darkrt's export with its metadata stripped) given anchors and masks.
+# The resize and NMS are fixed on every side: a bare ONNX carries no cfg semantics to follow.
 "$DARKRT" convert "$C" -w "$W" -o "$TMP/meta.onnx" >/dev/null || fail "convert"
 python3 -c 'import onnx,sys; m=onnx.load(sys.argv[1]); del m.metadata_props[:]; onnx.save(m, sys.argv[2])' \
     "$TMP/meta.onnx" "$TMP/bare.onnx" || skip "python3 onnx missing (make deps)"
 expect_error "random weights for ONNX" "only for a Darknet cfg" "$DARKRT" convert "$TMP/meta.onnx" -o "$TMP/f.onnx" --random-weights
 A="12,18, 37,49, 52,132, 115,73, 119,199, 242,238" # from the cfg's [yolo] sections
-"$DARKRT" detect "$TMP/meta.onnx" "$IMG" -o "$TMP/m.png" -j "$TMP/m.json" >/dev/null 2>&1 || fail "detect meta.onnx"
-"$DARKRT" detect "$TMP/bare.onnx" --anchors "$A" --masks "3,4,5;0,1,2" --classes 80 "$IMG" -o "$TMP/b.png" \
+"$DARKRT" detect "$TMP/meta.onnx" --resize letterbox --nms-kind default "$IMG" -o "$TMP/m.png" -j "$TMP/m.json" >/dev/null 2>&1 || fail "detect meta.onnx"
+"$DARKRT" detect "$TMP/bare.onnx" --anchors "$A" --masks "3,4,5;0,1,2" --classes 80 --resize letterbox --nms-kind default "$IMG" -o "$TMP/b.png" \
     -j "$TMP/b.json" >/dev/null 2>&1 || fail "detect bare.onnx --anchors --masks"
 python3 - "$TMP/m.json" "$TMP/b.json" <<'PY' && ok "bare ONNX + --anchors/--masks/--classes: the metadata's boxes" || fail "anchors from the CLI: other boxes"
 import json, sys
@@ -66,7 +67,7 @@ a, b = boxes(sys.argv[1]), boxes(sys.argv[2])
 assert a and a == b, (a, b)
 PY
 "$DARKRT" convert "$TMP/bare.onnx" --anchors "$A" --masks "3,4,5;0,1,2" -o "$TMP/again.onnx" >/dev/null 2>&1 &&
-    "$DARKRT" detect "$TMP/again.onnx" "$IMG" -o "$TMP/a.png" -j "$TMP/a.json" >/dev/null 2>&1 &&
+    "$DARKRT" detect "$TMP/again.onnx" --resize letterbox --nms-kind default "$IMG" -o "$TMP/a.png" -j "$TMP/a.json" >/dev/null 2>&1 &&
     [ "$(dets "$TMP/a.json" | sed 's/"label": "[a-z ]*"//g')" = "$(dets "$TMP/m.json" | sed 's/"label": "[a-z ]*"//g')" ] \
     && ok "convert --anchors --masks writes them into the ONNX metadata" || fail "convert --anchors: $(dets "$TMP/a.json")"
 expect_error "wrong --classes" "classes 20: head of layer" "$DARKRT" detect "$TMP/bare.onnx" --anchors "$A" --masks "3,4,5;0,1,2" --classes 20 "$IMG" -o "$TMP/z.png"
