@@ -7,10 +7,11 @@ source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
 CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
 WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-BADW="$DRT_ROOT/tests/bad/robust-weights/truncated.weights"
 IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
 BADIMG="$DRT_ROOT/tests/bad/images/truncated.png"
 OLD="old complete file $$"
+bash "$DRT_ROOT/tests/bad/robust-weights/make-bad-weights.sh" "$DARKRT" "$TMP/bad-weights" || fail "make-bad-weights.sh"
+BADW="$TMP/bad-weights/truncated.weights"
 ran=0
 
 works() { "$@" >/dev/null 2>&1; }

@@ -91,6 +91,13 @@ else
     fail "make-bad-onnx.py: $(tail -n 1 "$TMP/make-onnx.log")"
 fi
 
+# The hostile weights files are made here (tests/bad/robust-weights/make-bad-weights.sh), not committed.
+if bash "$BAD/robust-weights/make-bad-weights.sh" "$DARKRT" "$TMP/robust-weights" >"$TMP/make-weights.log" 2>&1; then
+    for f in "$TMP"/robust-weights/*.weights; do check "$f" "$DARKRT" inspect "$(weights_cfg "$f")" --weights "$f"; done
+else
+    fail "make-bad-weights.sh: $(tail -n 1 "$TMP/make-weights.log")"
+fi
+
 # Plans that are not plans, made here (not committed): empty, the magic followed by text, an ONNX file.
 mkdir -p "$TMP/robust-plan"
 : > "$TMP/robust-plan/empty.plan"
