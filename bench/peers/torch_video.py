@@ -64,7 +64,7 @@ def decode(heads, anchors, size, thresh=0.25, nms=0.45):
         a = len(anc)
         p = h.float().view(b, a, -1, gh, gw).permute(0, 1, 3, 4, 2)
         gy, gx = torch.meshgrid(torch.arange(gh, device=h.device), torch.arange(gw, device=h.device), indexing="ij")
-        t = torch.tensor(anc, device=h.device).view(1, a, 1, 1, 2)
+        t = anc.view(1, a, 1, 1, 2)
         xy = (torch.sigmoid(p[..., :2]) + torch.stack([gx, gy], -1)) / torch.tensor([gw, gh], device=h.device) * size
         wh = torch.exp(p[..., 2:4]) * t
         score = torch.sigmoid(p[..., 4:5]) * torch.sigmoid(p[..., 5:])
@@ -78,25 +78,6 @@ def decode(heads, anchors, size, thresh=0.25, nms=0.45):
     return per_item
 
 
-def yolo_anchors(cfg):
-    """Each [yolo] section's masked anchors (w, h in network pixels), in cfg order."""
-    sections, sec = [], None
-    for line in open(cfg):
-        line = line.split("#")[0].strip()
-        if line.startswith("["):
-            sec = line
-            if sec == "[yolo]":
-                sections.append({})
-        elif sec == "[yolo]" and "=" in line:
-            k, v = (x.strip() for x in line.split("=", 1))
-            sections[-1][k] = [float(x) for x in v.split(",")]
-    out = []
-    for y in sections:
-        pairs = list(zip(y["anchors"][0::2], y["anchors"][1::2]))
-        out.append([pairs[int(m)] for m in y.get("mask", range(len(pairs)))])
-    return out
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cfg", required=True)
@@ -107,8 +88,10 @@ def main():
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
     dev = torch.device("cuda")
-    model = Fast(build_model(a.cfg, a.weights)).to(dev).half().to(memory_format=torch.channels_last).eval()
-    anchors = yolo_anchors(a.cfg)
+    base = build_model(a.cfg, a.weights)
+    model = Fast(base).to(dev).half().to(memory_format=torch.channels_last).eval()
+    # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
+    anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
     streams = [Stream(u, a.depth) for u in a.urls]
     start, k = time.time(), 0
     with torch.inference_mode():
