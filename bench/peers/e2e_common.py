@@ -1,5 +1,5 @@
-"""What the end-to-end CPU peers share: OpenCV decode and letterbox (cv2.imread, cv2.resize
-bilinear, a 0.5 grey canvas, RGB), stage timers, and the one line each detection prints."""
+"""What the end-to-end CPU peers share: their loop over a folder (run), OpenCV decode and letterbox
+(cv2.imread, cv2.resize bilinear, a 0.5 grey canvas, RGB), stage timers, and the one line each image prints."""
 import os
 import sys
 import time
@@ -48,3 +48,24 @@ def summary(stages, n):
     total = sum(stages.ms.values())
     shares = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in stages.ms.items())
     print(f"stages: {shares} of {total / 1e3:.2f} s in {n} images", file=sys.stderr)
+
+
+def run(folder, net_w, net_h, infer, post):
+    """The peers' one loop, timed per stage: cv2.imread, letterbox, infer(blob) -> outputs,
+    post(outputs, bgr, geo) -> detections; one line per image, then the stage shares."""
+    paths = images(folder)
+    st = Stages()
+    for i, p in enumerate(paths):
+        bgr = cv2.imread(p)
+        st.lap("decode")
+        if bgr is None:
+            print(f"{p}: cannot decode", file=sys.stderr)
+            continue
+        blob, geo = letterbox(bgr, net_w, net_h)
+        st.lap("preprocess")
+        outs = infer(blob)
+        st.lap("inference")
+        dets = post(outs, bgr, geo)
+        st.lap("postprocess")
+        report(p, dets, i == 0)
+    summary(st, len(paths))

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """End-to-end peer: OpenCV DNN 4.x (cv2.dnn.readNetFromDarknet) on a folder, with its own loop:
-cv2.imread, letterbox (e2e_common), net.forward, OpenCV's YOLO rows decoded, NMS per class
+e2e_common.run's cv2.imread and letterbox, net.forward, OpenCV's YOLO rows decoded, NMS per class
 (cv2.dnn.NMSBoxesBatched); one line per image.
 
   bench/peers/opencv_e2e.py CFG WEIGHTS DIR [--threads N]"""
@@ -42,24 +42,16 @@ def main():
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     names = net.getUnconnectedOutLayersNames()
     net_w, net_h, _ = yolo_heads(parse_cfg(args.cfg))
-    paths = ec.images(args.folder)
-    st = ec.Stages()
-    for i, p in enumerate(paths):
-        bgr = cv2.imread(p)
-        st.lap("decode")
-        if bgr is None:
-            print(f"{p}: cannot decode", file=sys.stderr)
-            continue
-        blob, geo = ec.letterbox(bgr, net_w, net_h)
-        st.lap("preprocess")
+
+    def infer(blob):
         net.setInput(blob)
-        outs = net.forward(names)
-        st.lap("inference")
+        return net.forward(names)
+
+    def post(outs, bgr, geo):
         b, conf, cls = boxes_of(outs, geo, bgr.shape[1], bgr.shape[0], net_w, net_h, args.thresh)
-        keep = cv2.dnn.NMSBoxesBatched(b.tolist(), conf.tolist(), cls.tolist(), args.thresh, 0.45) if len(b) else []
-        st.lap("postprocess")
-        ec.report(p, keep, i == 0)
-    ec.summary(st, len(paths))
+        return cv2.dnn.NMSBoxesBatched(b.tolist(), conf.tolist(), cls.tolist(), args.thresh, 0.45) if len(b) else []
+
+    ec.run(args.folder, net_w, net_h, infer, post)
 
 
 if __name__ == "__main__":
