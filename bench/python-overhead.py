@@ -8,9 +8,7 @@ tree). Prints per-call medians and the overhead; --record appends them to bench/
     bench/python-overhead.py [--rounds 5] [--calls 200] [--threads 1] [--record]
 """
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,6 +19,7 @@ os.environ.setdefault("DRT_ROOT", ROOT)
 os.environ.setdefault("DRT_BUILD", os.path.join(ROOT, "build-bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
 from darkrt_pkg import BUILD, import_darkrt  # noqa: E402
+import results_md  # noqa: E402  (bench/, the script's own folder)
 
 MODELS = os.path.join(ROOT, "..", "shared", "models", "yolo-fastest-1.1")
 CFG, WEIGHTS = os.path.join(MODELS, "yolo-fastest-1.1.cfg"), os.path.join(MODELS, "yolo-fastest-1.1.weights")
@@ -63,14 +62,6 @@ def py_round(engine, frame, calls):
     return times
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -97,14 +88,7 @@ def main():
     report = "\n".join(lines) + f"\nmedians of {n} calls each ({args.rounds} alternating rounds), threads={args.threads}"
     print(report)
     if args.record:
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        cmd = "bench/python-overhead.py " + " ".join(sys.argv[1:])
-        with open(os.path.join(ROOT, "bench", "results", "python-overhead.md"), "a") as f:
-            f.write(f"\n## {stamp}, commit {commit}\n- CPU: {cpu_name()} ({os.cpu_count()} cores; machine shared with "
-                    f"other builds, load average {os.getloadavg()[0]:.1f} at the end)\n- command: {cmd}\n```\n{report}\n```\n")
-
+        results_md.append("python-overhead.md", report)
 
 if __name__ == "__main__":
     main()

@@ -6,10 +6,8 @@ concurrency. perf_analyzer is not in the PyPI wheels used here, so this is a tri
 --record appends to bench/results/triton.md (date, machine, commit, command)."""
 import argparse
 import concurrent.futures
-import datetime
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -22,6 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
 from darkrt_pkg import SITE, import_darkrt  # noqa: E402
 from triton_server import TritonServer  # noqa: E402
 import tritonclient.grpc as tg  # noqa: E402
+import results_md  # noqa: E402  (bench/, the script's own folder)
 
 MODELS = os.path.join(ROOT, "..", "shared", "models", "yolo-fastest-1.1")
 CFG, WEIGHTS = os.path.join(MODELS, "yolo-fastest-1.1.cfg"), os.path.join(MODELS, "yolo-fastest-1.1.weights")
@@ -71,16 +70,8 @@ def main():
     report = "\n".join(rows)
     print(report)
     if args.record:
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        with open(os.path.join(ROOT, "bench", "results", "triton.md"), "a") as f:
-            f.write(f"\n## {stamp}, commit {commit}\n- CPU: {cpu} ({os.cpu_count()} cores, shared with other "
-                    f"builds: load average {os.getloadavg()[0]:.1f} at the end); yolo-fastest-1.1 fp32, darkrt CPU "
-                    f"engine {args.threads} threads, max_batch_size 8, Python backend\n"
-                    f"- command: bench/triton-load.py {' '.join(sys.argv[1:])}\n```\n{report}\n```\n")
-
+        results_md.append("triton.md", report, f"; yolo-fastest-1.1 fp32, darkrt CPU engine {args.threads} threads, "
+                          "max_batch_size 8, Python backend")
 
 if __name__ == "__main__":
     main()
