@@ -143,39 +143,6 @@ static const char *to_pixels(dec *d, const drt_model *m, const char *xy, const c
     return concat(d, 2, (const char *[]){lo, hi, NULL});
 }
 
-static Onnx__ValueInfoProto *value_info(ox_graph *g, const char *name, int type, int n, const int64_t *dims,
-                                        const char *const *params)
-{
-    Onnx__ValueInfoProto *vi = ox_alloc(g, sizeof *vi);
-    Onnx__TypeProto *tp = ox_alloc(g, sizeof *tp);
-    Onnx__TypeProto__Tensor *tt = ox_alloc(g, sizeof *tt);
-    Onnx__TensorShapeProto *sh = ox_alloc(g, sizeof *sh);
-    Onnx__TensorShapeProto__Dimension **dv = ox_alloc(g, (size_t)n * sizeof *dv);
-    if (!vi || !tp || !tt || !sh || !dv) return NULL;
-    onnx__value_info_proto__init(vi);
-    onnx__type_proto__init(tp);
-    onnx__type_proto__tensor__init(tt);
-    onnx__tensor_shape_proto__init(sh);
-    for (int i = 0; i < n; i++) {
-        if (!(dv[i] = ox_alloc(g, sizeof *dv[i]))) return NULL;
-        onnx__tensor_shape_proto__dimension__init(dv[i]);
-        dv[i]->value_case = dims[i] > 0 ? ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                                        : ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-        if (dims[i] > 0) dv[i]->dim_value = dims[i];
-        else dv[i]->dim_param = ox_strdup(g, params[i]);
-    }
-    sh->dim = dv;
-    sh->n_dim = (size_t)n;
-    tt->has_elem_type = 1;
-    tt->elem_type = type;
-    tt->shape = sh;
-    tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
-    tp->tensor_type = tt;
-    vi->name = ox_strdup(g, name);
-    vi->type = tp;
-    return vi;
-}
-
 /* NonMaxSuppression on boxes [N, M, 4] and scores [N, C, M]; the named outputs from its [K, 3]
  * (image, class, box) triples, boxes clamped to their image. */
 static void select_outputs(dec *d, const char *boxes, const char *scores, int64_t m, const drt_onnx_opts *o,
@@ -198,16 +165,16 @@ static void select_outputs(dec *d, const char *boxes, const char *scores, int64_
             (const char *[]){"class_ids", NULL});
     ox_node(g, "Identity", "decode.out.image_index", (const char *[]){img_flat, NULL}, (const char *[]){"image_index", NULL});
     const char *const k[2] = {"detections", "detections"};
-    ox_output(g, value_info(g, "boxes", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 2, (int64_t[]){0, 4}, k));
-    ox_output(g, value_info(g, "scores", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1, (int64_t[]){0}, k));
-    ox_output(g, value_info(g, "class_ids", ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, (int64_t[]){0}, k));
-    ox_output(g, value_info(g, "image_index", ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, (int64_t[]){0}, k));
+    ox_output(g, ox_tensor_info(g, "boxes", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 2, (int64_t[]){0, 4}, k));
+    ox_output(g, ox_tensor_info(g, "scores", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 1, (int64_t[]){0}, k));
+    ox_output(g, ox_tensor_info(g, "class_ids", ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, (int64_t[]){0}, k));
+    ox_output(g, ox_tensor_info(g, "image_index", ONNX__TENSOR_PROTO__DATA_TYPE__INT64, 1, (int64_t[]){0}, k));
 }
 
 Onnx__ValueInfoProto *drt_onnx_decode_input(ox_graph *g, int batch)
 {
-    return value_info(g, DRT_ONNX_DECODE_SIZE_NAME, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 2, (int64_t[]){batch, 2},
-                      (const char *const[]){"batch", ""});
+    return ox_tensor_info(g, DRT_ONNX_DECODE_SIZE_NAME, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 2, (int64_t[]){batch, 2},
+                          (const char *const[]){"batch", ""});
 }
 
 drt_status drt_onnx_emit_decode(ox_graph *g, const drt_model *m, const int *heads, int n_heads,

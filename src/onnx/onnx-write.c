@@ -198,42 +198,43 @@ const char *ox_init_ints(ox_graph *g, const char *name, size_t count, const int6
     return name;
 }
 
-Onnx__ValueInfoProto *ox_value_info(ox_graph *g, const char *name, int batch, int c, int h, int w)
+Onnx__ValueInfoProto *ox_tensor_info(ox_graph *g, const char *name, int elem_type, int n, const int64_t *dims,
+                                     const char *const *params)
 {
     Onnx__ValueInfoProto *vi = ox_alloc(g, sizeof *vi);
     Onnx__TypeProto *tp = ox_alloc(g, sizeof *tp);
     Onnx__TypeProto__Tensor *tt = ox_alloc(g, sizeof *tt);
     Onnx__TensorShapeProto *sh = ox_alloc(g, sizeof *sh);
-    Onnx__TensorShapeProto__Dimension **dims = ox_alloc(g, 4 * sizeof *dims);
-    if (!vi || !tp || !tt || !sh || !dims) return NULL;
+    Onnx__TensorShapeProto__Dimension **dv = ox_alloc(g, (size_t)n * sizeof *dv);
+    if (!vi || !tp || !tt || !sh || !dv) return NULL;
     onnx__value_info_proto__init(vi);
     onnx__type_proto__init(tp);
     onnx__type_proto__tensor__init(tt);
     onnx__tensor_shape_proto__init(sh);
-    int64_t v[4] = {batch, c, h, w};
-    for (int i = 0; i < 4; i++) {
-        Onnx__TensorShapeProto__Dimension *d = ox_alloc(g, sizeof *d);
-        if (!d) return NULL;
-        onnx__tensor_shape_proto__dimension__init(d);
-        if (i == 0 && batch <= 0) {
-            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
-            d->dim_param = ox_strdup(g, "batch");
-        } else {
-            d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
-            d->dim_value = v[i];
-        }
-        dims[i] = d;
+    for (int i = 0; i < n; i++) {
+        if (!(dv[i] = ox_alloc(g, sizeof *dv[i]))) return NULL;
+        onnx__tensor_shape_proto__dimension__init(dv[i]);
+        dv[i]->value_case = dims[i] > 0 ? ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                                        : ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+        if (dims[i] > 0) dv[i]->dim_value = dims[i];
+        else dv[i]->dim_param = ox_strdup(g, params[i]);
     }
-    sh->dim = dims;
-    sh->n_dim = 4;
+    sh->dim = dv;
+    sh->n_dim = (size_t)n;
     tt->has_elem_type = 1;
-    tt->elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    tt->elem_type = elem_type;
     tt->shape = sh;
     tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
     tp->tensor_type = tt;
     vi->name = ox_strdup(g, name);
     vi->type = tp;
     return vi;
+}
+
+Onnx__ValueInfoProto *ox_value_info(ox_graph *g, const char *name, int batch, int c, int h, int w)
+{
+    return ox_tensor_info(g, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 4, (int64_t[]){batch, c, h, w},
+                          (const char *const[]){"batch", "", "", ""});
 }
 
 void ox_output(ox_graph *g, Onnx__ValueInfoProto *vi) { PUSH(g, outputs, vi); }

@@ -44,6 +44,9 @@ const char *ox_init_floats(ox_graph *g, const char *name, int ndims, const int64
 /* 1-D int64 initializer (data copied). */
 const char *ox_init_ints(ox_graph *g, const char *name, size_t count, const int64_t *data);
 
+/* A tensor value info of n dims; a dim <= 0 writes its params[i] as dim_param. */
+Onnx__ValueInfoProto *ox_tensor_info(ox_graph *g, const char *name, int elem_type, int n, const int64_t *dims,
+                                     const char *const *params);
 /* A float tensor value info of shape [batch, c, h, w]; batch <= 0 writes dim_param "batch". */
 Onnx__ValueInfoProto *ox_value_info(ox_graph *g, const char *name, int batch, int c, int h, int w);
 void ox_output(ox_graph *g, Onnx__ValueInfoProto *vi);
