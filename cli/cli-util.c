@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -178,12 +177,6 @@ drt_engine_opts cli_engine_opts_default(void)
     return o;
 }
 
-double cli_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static const char *resize_name(drt_resize r) { return r == DRT_RESIZE_STRETCH ? "stretch" : "letterbox"; }
 

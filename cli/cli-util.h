@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "darkrt.h"
+#include "core/clock.h" /* drt_now_ms */
 
 /* Prints "darkrt <cmd>: <message>" to stderr and returns 2 (usage) — for bad flags. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -70,8 +71,5 @@ FILE *cli_summary_stream(const char *output);
  * before it allocates gigabytes; --max-activations MIB raises it, 0 lifts it. */
 #define CLI_MAX_ACTIVATION_MIB 1024
 int cli_parse_max_activations(const char *cmd, const char *text, drt_engine_opts *opts);
-
-/* Monotonic milliseconds. */
-double cli_now_ms(void);
 
 #endif

@@ -85,10 +85,10 @@ static stats summarize(double *t, int n)
 static int time_runs(drt_engine *e, const float *in, int batch, int n, double *t)
 {
     for (int i = 0; i < n; i++) {
-        double t0 = cli_now_ms();
+        double t0 = drt_now_ms();
         drt_status s = drt_engine_run(e, in, batch);
         if (s != DRT_OK) return cli_fail(s);
-        if (t) t[i] = cli_now_ms() - t0;
+        if (t) t[i] = drt_now_ms() - t0;
     }
     return 0;
 }
@@ -138,9 +138,9 @@ int drt_cmd_bench(int argc, char **argv)
     if (!rc && b.batch > 1) {
         int n = b.runs / 4 > 2 ? b.runs / 4 : 2;
         rc = time_runs(e, in, b.batch, 1, NULL);
-        double t0 = cli_now_ms();
+        double t0 = drt_now_ms();
         if (!rc) rc = time_runs(e, in, b.batch, n, NULL);
-        tput = 1000.0 * n * b.batch / (cli_now_ms() - t0);
+        tput = 1000.0 * n * b.batch / (drt_now_ms() - t0);
     }
     if (!rc) {
         stats s = summarize(t, b.runs);

@@ -193,9 +193,9 @@ static drt_status run(const run_args *a, double *ms_out)
     size_t count = (size_t)drt_model_channels(m) * drt_model_height(m) * drt_model_width(m) * a->engine.max_batch;
     if ((s = make_input(a, count, &x)) != DRT_OK) goto done;
     if (a->save_input && (s = drt_write_file_atomic(a->save_input, x, count * sizeof(float))) != DRT_OK) goto done;
-    double t0 = cli_now_ms();
+    double t0 = drt_now_ms();
     if ((s = drt_engine_run(e, x, a->engine.max_batch)) != DRT_OK) goto done;
-    *ms_out = cli_now_ms() - t0;
+    *ms_out = drt_now_ms() - t0;
     s = write_heads(e, a->output);
 done:
     drt_engine_free(e);

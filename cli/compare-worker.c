@@ -23,7 +23,7 @@ static void progress_step(progress *p, int image, int n_images)
 {
     p->done++;
     if (!p->tty) return;
-    double now = cli_now_ms();
+    double now = drt_now_ms();
     if (p->done < p->total && now - p->last_ms < 100) return;
     p->last_ms = now;
     int width = 30, fill = (int)((long)p->done * width / p->total);

@@ -94,7 +94,7 @@ static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
     const drt_pipeline_times *pt = &res->times;
     drt_stage_times st = {pt->preprocess_ms, pt->inference_ms, pt->postprocess_ms};
     if (r->json) outputs_json_line(r->json, o, t->index, t->pts, res->width, res->height, res->dets, r->model, &st);
-    double now = cli_now_ms();
+    double now = drt_now_ms();
     if (!o->done) o->first_ms = now;
     o->done++;
     double latency = now - t->decoded_ms;
@@ -106,7 +106,7 @@ static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
 /* "name: 120 frames, 3 dropped, 29.8 fps, 41 ms" for every source, on one terminal line. */
 static void progress(video_run *r, int last)
 {
-    double now = cli_now_ms();
+    double now = drt_now_ms();
     if (!isatty(STDERR_FILENO) || (!last && now - r->progress_ms < 500)) return;
     r->progress_ms = now;
     char line[1024];
@@ -132,7 +132,7 @@ static int finish_sources(video_run *r)
     for (int i = 0; i < r->feed.n; i++) {
         source_out *o = &r->outs[i];
         feed_source *fs = &r->feed.sources[i];
-        double secs = (cli_now_ms() - r->start_ms) / 1000;
+        double secs = (drt_now_ms() - r->start_ms) / 1000;
         fprintf(r->summary, "%s: %lld frames, %lld dropped, %.1f fps, latency %.1f ms mean, %.1f ms max\n", o->url,
                 (long long)o->done, (long long)fs->dropped, secs > 0 ? (double)o->done / secs : 0,
                 o->done ? o->latency_sum_ms / (double)o->done : 0, o->latency_max_ms);
@@ -151,7 +151,7 @@ static int finish_sources(video_run *r)
 static int run_all(video_run *r)
 {
     pthread_t producer;
-    r->start_ms = cli_now_ms();
+    r->start_ms = drt_now_ms();
     if (pthread_create(&producer, NULL, produce, r) != 0) {
         drt_pipeline_close(r->pipe);
         return cli_usage_error("detect", "cannot start a thread");

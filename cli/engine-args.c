@@ -95,7 +95,7 @@ int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
     if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX))
         return cli_usage_error(a->cmd, "--calib/--calib-method calibrate an int8 build: add --precision int8%s",
                                cli_has_suffix(a->model, ".plan") ? " (a plan holds its calibration)" : "");
-    double t0 = cli_now_ms();
+    double t0 = drt_now_ms();
     drt_status s;
     if (cli_has_suffix(a->model, ".plan")) {
         if (a->weights) return cli_usage_error(a->cmd, "%s: a plan holds its weights: drop --weights", a->model);
@@ -105,6 +105,6 @@ int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
         s = cli_load_model(a->model, a->weights, &a->load, a->names, &m);
         if (s == DRT_OK) s = drt_engine_create_owned(m, &a->engine, NULL, 0, out); /* no second copy */
     }
-    if (build_ms) *build_ms = cli_now_ms() - t0;
+    if (build_ms) *build_ms = drt_now_ms() - t0;
     return s == DRT_OK ? 0 : cli_fail(s);
 }

@@ -15,7 +15,7 @@ void feed_frame_free(feed_frame *fr)
 static drt_status copy_frame(const feed_source *s, const drt_video_frame *in, feed_frame *out)
 {
     size_t row = (size_t)in->w * 3;
-    *out = (feed_frame){.w = in->w, .h = in->h, .index = in->index, .pts = in->pts, .decoded_ms = cli_now_ms()};
+    *out = (feed_frame){.w = in->w, .h = in->h, .index = in->index, .pts = in->pts, .decoded_ms = drt_now_ms()};
     out->rgb = malloc(row * (size_t)in->h);
     if (!out->rgb) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", s->url, (long long)in->index);
     for (int y = 0; y < in->h; y++) memcpy(out->rgb + row * (size_t)y, in->data + in->stride * (size_t)y, row);

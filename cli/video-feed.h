@@ -14,7 +14,7 @@ typedef struct feed_frame {
     int w, h;
     int64_t index;
     double pts;
-    double decoded_ms; /* cli_now_ms() when it was decoded (latency is measured from here) */
+    double decoded_ms; /* drt_now_ms() when it was decoded (latency is measured from here) */
 } feed_frame;
 
 typedef struct feed_source {

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include "darkrt.h"
+#include "core/clock.h"
 
 /* An item moves QUEUED -> DECODING -> READY (workers) -> DONE (batcher) -> returned (consumer). */
 enum item_state { ITEM_FREE = 0, ITEM_QUEUED, ITEM_DECODING, ITEM_READY, ITEM_DONE };
@@ -40,7 +41,6 @@ struct drt_pipeline {
 /* A result's error text when it has none (not freed). */
 extern const char drt_pipeline_no_error[];
 
-double drt_pipeline_now_ms(void);
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
 void drt_pipeline_item_clear(pipeline_item *it);
 

@@ -16,15 +16,15 @@ static void fail_item(pipeline_item *it, drt_status s)
 /* Decode (files) and host letterbox, outside the lock. */
 static void prepare_item(drt_pipeline *p, pipeline_item *it)
 {
-    double t0 = drt_pipeline_now_ms();
+    double t0 = drt_now_ms();
     drt_status s = it->path ? drt_frame_load(it->path, &it->frame) : DRT_OK;
-    double t1 = drt_pipeline_now_ms();
+    double t1 = drt_now_ms();
     it->times.decode_ms += t1 - t0;
     if (s == DRT_OK && p->host_pre) {
         it->input = malloc((size_t)p->net_w * p->net_h * 3 * sizeof(float));
         s = it->input ? drt_frame_preprocess(&it->frame, p->opts.detect.resize, p->net_w, p->net_h, it->input)
                       : drt_error(DRT_STATUS_OOM, "%s: out of memory for the network input", it->path ? it->path : "frame");
-        it->times.preprocess_ms = drt_pipeline_now_ms() - t1;
+        it->times.preprocess_ms = drt_now_ms() - t1;
     }
     if (s != DRT_OK) fail_item(it, s);
 }
@@ -65,7 +65,7 @@ static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_
         r->image = it->frame;
         it->frame = (drt_frame){0};
     }
-    r->times.latency_ms = drt_pipeline_now_ms() - it->submitted_ms;
+    r->times.latency_ms = drt_now_ms() - it->submitted_ms;
     return r;
 }
 

@@ -8,19 +8,11 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 64
 
 const char drt_pipeline_no_error[] = "";
-
-double drt_pipeline_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index)
 {
@@ -135,7 +127,7 @@ static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *ta
     }
     pipeline_item *it = drt_pipeline_slot(p, p->submitted);
     *it = (pipeline_item){.state = ITEM_QUEUED, .index = p->submitted, .tag = tag, .path = path, .frame = frame,
-                          .submitted_ms = t0, .times = {.decode_ms = path ? 0 : drt_pipeline_now_ms() - t0}};
+                          .submitted_ms = t0, .times = {.decode_ms = path ? 0 : drt_now_ms() - t0}};
     p->submitted++;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
@@ -147,13 +139,13 @@ drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag
     if (!p || !path) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or path");
     char *copy = strdup(path);
     if (!copy) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
-    return enqueue(p, copy, (drt_frame){0}, tag, drt_pipeline_now_ms());
+    return enqueue(p, copy, (drt_frame){0}, tag, drt_now_ms());
 }
 
 drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag)
 {
     if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
-    double t0 = drt_pipeline_now_ms();
+    double t0 = drt_now_ms();
     drt_frame rgb;
     DRT_TRY(drt_frame_to_rgb8(frame, &rgb)); /* checks the frame too */
     return enqueue(p, NULL, rgb, tag, t0);

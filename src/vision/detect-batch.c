@@ -1,20 +1,13 @@
 /* Detection on a batch of images: preprocess, one engine run, decode and NMS, each stage on the
  * host or on the engine's device (drt_detect_opts), with per-image stage times. */
 #include "vision/vision.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/opts.h"
 #include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static const char *place_name(drt_stage_place p) { return p == DRT_STAGE_DEVICE ? "device" : "host"; }
 
@@ -65,14 +58,14 @@ static drt_status preprocess(drt_engine *e, const drt_image *const *images, int 
         if (!input) return drt_error(DRT_STATUS_OOM, "detect: out of memory for %d inputs", n);
     }
     for (int i = 0; i < n; i++) {
-        double t0 = now_ms();
+        double t0 = drt_now_ms();
         drt_status s = input ? drt_image_preprocess(images[i], o->resize, m->width, m->height, input + (size_t)i * item)
                              : e->backend->stages->preprocess(e, images[i], i, o->resize);
         if (s != DRT_OK) {
             free(input);
             return s;
         }
-        times[i].preprocess_ms = now_ms() - t0;
+        times[i].preprocess_ms = drt_now_ms() - t0;
     }
     *input_out = input;
     return DRT_OK;
@@ -103,23 +96,23 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     for (int h = 0; h < e->n_heads; h++) region |= e->model->layers[e->head_layers[h]].region;
     if (o->decode == DRT_STAGE_HOST || region) {
         for (int i = 0; i < n; i++) {
-            double t0 = now_ms();
+            double t0 = drt_now_ms();
             DRT_TRY(drt_detect_decode(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, &dets[i]));
-            times[i].postprocess_ms = now_ms() - t0;
+            times[i].postprocess_ms = drt_now_ms() - t0;
         }
         return DRT_OK;
     }
     int *host = malloc((size_t)n * sizeof(int));
     drt_candidates *cands = calloc((size_t)n, sizeof *cands);
     drt_status s = host && cands ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
-    double t0 = now_ms();
+    double t0 = drt_now_ms();
     if (s == DRT_OK)
         s = e->backend->stages->decode(e, n, img_wh, o, nms_on_device(o), cands, host);
-    double shared = (now_ms() - t0) / n; /* the device decodes the batch at once */
+    double shared = (drt_now_ms() - t0) / n; /* the device decodes the batch at once */
     for (int i = 0; s == DRT_OK && i < n; i++) {
-        double t1 = now_ms();
+        double t1 = drt_now_ms();
         s = finish_item(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, host[i], &cands[i], &dets[i]);
-        times[i].postprocess_ms = shared + now_ms() - t1;
+        times[i].postprocess_ms = shared + drt_now_ms() - t1;
     }
     for (int i = 0; cands && i < n; i++) free(cands[i].items);
     free(cands);
@@ -130,7 +123,7 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
 drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
                                  const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times)
 {
-    double t0 = now_ms();
+    double t0 = drt_now_ms();
     drt_status s;
     if (o->pre == DRT_STAGE_HOST && o->decode == DRT_STAGE_HOST) {
         s = drt_engine_run(e, input, n);
@@ -138,7 +131,7 @@ drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const
         for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
         s = e->backend->stages->run(e, input, n, o->decode == DRT_STAGE_HOST);
     }
-    double per_image = (now_ms() - t0) / n;
+    double per_image = (drt_now_ms() - t0) / n;
     for (int i = 0; i < n; i++) times[i].inference_ms = per_image;
     if (s == DRT_OK) s = postprocess(e, img_wh, n, o, dets_out, times);
     if (s != DRT_OK)

@@ -1,18 +1,11 @@
 /* The pipeline's device hook: a batch of decoded 8-bit frames to detections, preprocessed on the
  * host (or by the pipeline's workers already) or on the engine's device. */
 #include "vision/vision.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "engine/engine.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Without an 8-bit device path: the float image drt_image_load would have made of these bytes. */
 static drt_status device_preprocess_via_float(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
@@ -34,13 +27,13 @@ static drt_status preprocess_frames(drt_engine *e, const drt_frame *const *frame
     const drt_model *m = e->model;
     size_t item = (size_t)m->width * m->height * m->channels;
     for (int i = 0; i < n; i++) {
-        double t0 = now_ms();
+        double t0 = drt_now_ms();
         drt_status s;
         if (input) s = drt_frame_preprocess(frames[i], o->resize, m->width, m->height, input + (size_t)i * item);
         else if (e->backend->stages->preprocess_frame) s = e->backend->stages->preprocess_frame(e, frames[i], i, o->resize);
         else s = device_preprocess_via_float(e, frames[i], i, o->resize);
         if (s != DRT_OK) return s;
-        times[i].preprocess_ms = now_ms() - t0;
+        times[i].preprocess_ms = drt_now_ms() - t0;
     }
     return DRT_OK;
 }
