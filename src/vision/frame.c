@@ -1,14 +1,10 @@
-/* 8-bit frames: checks, files decoded to RGB8 (JPEG straight to bytes), orientation, and
- * RGB8/BGR8/NV12 to tight RGB8. */
+/* 8-bit frames: checks, files decoded straight to RGB8 (every format, no float round trip),
+ * orientation, and RGB8/BGR8/NV12 to tight RGB8. */
 #include "vision/vision.h"
 #include "core/error.h"
-#include "core/fileio.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_IMAGE_FILE_BYTES ((size_t)1 << 30)
 
 static size_t row_bytes(const drt_frame *f)
 {
@@ -100,39 +96,12 @@ drt_status drt_frame_from_u8(const char *path, drt_u8_pixels *px, drt_frame *out
     return DRT_OK;
 }
 
-/* Formats other than JPEG decode to floats v / 255; the byte back is exact (round(f * 255) == v). */
-static drt_status frame_from_float(const char *path, drt_frame *out)
-{
-    drt_image *im;
-    DRT_TRY(drt_image_load(path, &im));
-    size_t plane = (size_t)im->w * (size_t)im->h;
-    uint8_t *rgb = malloc(plane * 3);
-    if (!rgb) {
-        drt_image_free(im);
-        return drt_error(DRT_STATUS_OOM, "%s: %dx%d pixels: out of memory", path, im->w, im->h);
-    }
-    for (size_t i = 0; i < plane; i++)
-        for (int k = 0; k < 3; k++) rgb[3 * i + k] = (uint8_t)lrintf(im->data[k * plane + i] * 255.f);
-    *out = (drt_frame){.w = im->w, .h = im->h, .format = DRT_PIXEL_RGB8, .data = rgb};
-    drt_image_free(im);
-    return DRT_OK;
-}
-
 drt_status drt_frame_load(const char *path, drt_frame *frame_out)
 {
     if (!frame_out) return drt_error(DRT_STATUS_INVALID_ARG, "frame: no output");
     *frame_out = (drt_frame){0};
-    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "image: no path");
-    uint8_t *data;
-    size_t size;
-    DRT_TRY(drt_read_file(path, MAX_IMAGE_FILE_BYTES, &data, &size));
-    if (size < 3 || memcmp(data, "\xFF\xD8\xFF", 3) != 0) {
-        free(data);
-        return frame_from_float(path, frame_out);
-    }
     drt_u8_pixels px;
-    drt_status s = drt_jpeg_decode_u8(path, data, size, &px);
-    free(data);
+    drt_status s = drt_image_read_u8(path, &px);
     if (s == DRT_OK) s = drt_frame_from_u8(path, &px, frame_out);
     free(px.data);
     return s;

@@ -115,13 +115,3 @@ done:
     free(pixels ? pixels : guard.pixels);
     return s;
 }
-
-drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out)
-{
-    *out = NULL;
-    drt_u8_pixels px;
-    DRT_TRY(drt_jpeg_decode_u8(path, data, size, &px));
-    drt_status s = drt_image_from_u8(path, px.data, px.w, px.h, px.n, px.orientation, out);
-    free(px.data);
-    return s;
-}

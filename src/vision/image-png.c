@@ -52,9 +52,9 @@ static unsigned long be32(const uint8_t *p)
     return (unsigned long)p[0] << 24 | (unsigned long)p[1] << 16 | (unsigned long)p[2] << 8 | p[3];
 }
 
-drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t size, drt_image **out)
+drt_status drt_png_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out)
 {
-    *out = NULL;
+    *out = (drt_u8_pixels){0};
     /* The size from IHDR (always the first chunk) before libpng reads anything else. */
     if (size >= 24 && memcmp(data + 12, "IHDR", 4) == 0)
         DRT_TRY(drt_image_check_size(path, "PNG", (long long)be32(data + 16), (long long)be32(data + 20)));
@@ -97,7 +97,8 @@ drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t si
     for (png_uint_32 y = 0; y < h; y++) rows[y] = pixels + (size_t)y * rowbytes;
     png_read_image(png, rows);
     png_read_end(png, NULL);
-    s = drt_image_from_u8(path, pixels, (int)w, (int)h, n, 1, out);
+    *out = (drt_u8_pixels){.data = pixels, .w = (int)w, .h = (int)h, .n = n, .orientation = 1};
+    pixels = NULL; /* the caller's now */
 done:
     png_destroy_read_struct(png ? &png : NULL, info ? &info : NULL, NULL);
     free(pixels);

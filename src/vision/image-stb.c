@@ -117,9 +117,9 @@ static drt_status stb_failure(const char *path, const char *format, const char *
     return drt_error(DRT_STATUS_FORMAT, "%s: %s%s: %s", path, format, where, why ? why : "unreadable");
 }
 
-drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t size, drt_image **out)
+drt_status drt_stb_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out)
 {
-    *out = NULL;
+    *out = (drt_u8_pixels){0};
     const char *format = data[0] == 'B' ? "BMP" : "PNM";
     DRT_TRY(data[0] == 'P' ? check_pnm(path, data, size) : check_bmp(path, data, size));
     if (size > 0x7fffffff) return drt_error(DRT_STATUS_FORMAT, "%s: %s: larger than 2 GB", path, format);
@@ -130,7 +130,7 @@ drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t si
     /* stb's own channels: its 16-bit grey-to-RGB conversion overreads the buffer (Debian's stb 2.27) */
     uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &n, 0);
     if (!pixels) return stb_failure(path, format, "");
-    drt_status s = drt_image_from_u8(path, pixels, w, h, n, 1, out);
-    stbi_image_free(pixels);
-    return s;
+    /* stb allocates with malloc (STBI_MALLOC is left as it is): the caller frees with free() */
+    *out = (drt_u8_pixels){.data = pixels, .w = w, .h = h, .n = n, .orientation = 1};
+    return DRT_OK;
 }

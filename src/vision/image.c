@@ -94,27 +94,44 @@ static int has_prefix(const uint8_t *d, size_t n, const char *magic, size_t k)
     return n >= k && memcmp(d, magic, k) == 0;
 }
 
-drt_status drt_image_load(const char *path, drt_image **image_out)
+drt_status drt_image_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out)
 {
-    *image_out = NULL;
-    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "image: no path");
-    uint8_t *data;
-    size_t size;
-    DRT_TRY(drt_read_file(path, MAX_IMAGE_FILE_BYTES, &data, &size));
+    *out = (drt_u8_pixels){0};
     drt_status s;
     if (has_prefix(data, size, "\xFF\xD8\xFF", 3))
-        s = drt_image_decode_jpeg(path, data, size, image_out);
+        s = drt_jpeg_decode_u8(path, data, size, out);
     else if (has_prefix(data, size, "\x89PNG\r\n\x1A\n", 8))
-        s = drt_image_decode_png(path, data, size, image_out);
+        s = drt_png_decode_u8(path, data, size, out);
     else if (size >= 2 && data[0] == 'P' && data[1] >= '1' && data[1] <= '4')
         s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: PNM P%c (ASCII or 1-bit): darkrt reads binary PPM (P6) and PGM (P5)",
                       path, data[1]);
     else if (has_prefix(data, size, "BM", 2) || (size >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6')))
-        s = drt_image_decode_stb(path, data, size, image_out);
+        s = drt_stb_decode_u8(path, data, size, out);
     else if (size == 0)
         s = drt_error(DRT_STATUS_FORMAT, "%s: empty file: not an image", path);
     else
         s = drt_error(DRT_STATUS_FORMAT, "%s: unknown image format (darkrt reads JPEG, PNG, BMP, PPM/PGM)", path);
+    return s;
+}
+
+drt_status drt_image_read_u8(const char *path, drt_u8_pixels *out)
+{
+    *out = (drt_u8_pixels){0};
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "image: no path");
+    uint8_t *data;
+    size_t size;
+    DRT_TRY(drt_read_file(path, MAX_IMAGE_FILE_BYTES, &data, &size));
+    drt_status s = drt_image_decode_u8(path, data, size, out);
     free(data);
+    return s;
+}
+
+drt_status drt_image_load(const char *path, drt_image **image_out)
+{
+    *image_out = NULL;
+    drt_u8_pixels px;
+    drt_status s = drt_image_read_u8(path, &px);
+    if (s == DRT_OK) s = drt_image_from_u8(path, px.data, px.w, px.h, px.n, px.orientation, image_out);
+    free(px.data);
     return s;
 }

@@ -24,7 +24,7 @@ typedef struct drt_u8_pixels {
     int w, h, n, orientation;
 } drt_u8_pixels;
 
-/* JPEG straight to 8 bits (drt_image_decode_jpeg is this + drt_image_from_u8). */
+/* JPEG straight to 8 bits, with its EXIF orientation. */
 drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
 
 /* A tight RGB8 frame of the pixels with the orientation applied; takes px->data (freed or kept). */
@@ -44,10 +44,15 @@ void drt_darknet_resize_rows_u8(const drt_frame *src, int dst_w, float *part);
 void drt_darknet_resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst,
                              size_t dst_stride, size_t dst_plane);
 
-/* Decoders of one in-memory file; path only names it in messages. */
-drt_status drt_image_decode_jpeg(const char *path, const uint8_t *data, size_t size, drt_image **out);
-drt_status drt_image_decode_png(const char *path, const uint8_t *data, size_t size, drt_image **out);
-drt_status drt_image_decode_stb(const char *path, const uint8_t *data, size_t size, drt_image **out);
+/* Decoders of one in-memory file to 8-bit pixels; path only names it in messages. PNG and
+ * BMP/PNM (stb) have no orientation (1). */
+drt_status drt_png_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+drt_status drt_stb_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+/* Any format darkrt reads, by its magic bytes: the one decoder behind drt_image_load (floats) and
+ * drt_frame_load (bytes), so neither converts through the other. */
+drt_status drt_image_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+/* The file read (regular files, at most 1 GiB) and decoded by drt_image_decode_u8. */
+drt_status drt_image_read_u8(const char *path, drt_u8_pixels *out);
 
 /* EXIF orientation (1..8) from an APP1 "Exif" payload; 1 when absent or malformed. */
 int drt_exif_orientation(const uint8_t *app1, size_t size);
