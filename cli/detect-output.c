@@ -3,6 +3,7 @@
 #include "detect-output.h"
 #include "cli-util.h"
 #include "core/utf8.h"
+#include "vision/vision.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -97,14 +98,9 @@ static int make_parents(const char *root, char *path)
 
 static int write_png(const detect_writer *w, drt_pipeline_result *r, char *png)
 {
-    drt_image *im;
-    drt_status s = drt_image_create(r->image.w, r->image.h, 3, &im);
+    drt_image *im; /* the kept frame is tight RGB8 (drt_frame_load): to floats as drt_image_load does */
+    drt_status s = drt_image_from_u8(png, r->image.data, r->image.w, r->image.h, 3, 1, &im);
     if (s != DRT_OK) return cli_fail(s);
-    float lut[256];
-    for (int v = 0; v < 256; v++) lut[v] = (float)(v / 255.); /* as drt_image_load */
-    size_t plane = (size_t)im->w * im->h;
-    for (size_t i = 0; i < plane; i++)
-        for (int k = 0; k < 3; k++) im->data[k * plane + i] = lut[r->image.data[3 * i + k]];
     drt_detections_draw(im, r->dets, w->model);
     if (make_parents(w->root, png) != 0) {
         fprintf(stderr, "darkrt detect: %s: cannot create the directories above it\n", png);
