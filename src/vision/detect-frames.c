@@ -12,9 +12,8 @@ static drt_status device_preprocess_via_float(drt_engine *e, const drt_frame *f,
 {
     drt_frame rgb;
     DRT_TRY(drt_frame_to_rgb8(f, &rgb));
-    drt_u8_pixels px = {.data = (uint8_t *)rgb.data, .w = rgb.w, .h = rgb.h, .n = 3, .orientation = 1};
     drt_image *im;
-    drt_status s = drt_image_from_u8("frame", px.data, px.w, px.h, 3, 1, &im);
+    drt_status s = drt_image_from_u8("frame", rgb.data, rgb.w, rgb.h, 3, 1, &im);
     drt_frame_release(&rgb);
     if (s == DRT_OK) s = e->backend->stages->preprocess(e, im, item, mode);
     drt_image_free(im);
