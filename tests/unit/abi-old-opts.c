@@ -3,6 +3,7 @@
  * without sanitizers), gives the fields it lacks their defaults (the same results as the full
  * default struct), and refuses a size of 0: loaders, export, engines, plans, detection, video. Uses the public header only, as a program would. */
 #include "darkrt.h"
+#include "unit/check.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -10,19 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
-            printf(__VA_ARGS__);                                                          \
-            printf("\n");                                                                 \
-            failures++;                                                                   \
-        } else {                                                                          \
-            printf("ok: %s\n", #cond);                                                    \
-        }                                                                                 \
-    } while (0)
 
 static const char cfg_text[] =
     "[net]\nwidth=32\nheight=32\nchannels=3\n"
@@ -215,6 +203,5 @@ int main(void)
     remove(onnx);
     remove(plan);
     rmdir(dir);
-    printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
-    return failures != 0;
+    return DONE();
 }

@@ -2,24 +2,12 @@
  * engines), two contexts keep their own heads, and bad calls are refused with a message.
  * tests/cli/tsan-contexts.sh runs contexts in parallel threads. */
 #include "darkrt.h"
+#include "unit/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-            failures++;                                                       \
-        } else {                                                              \
-            printf("ok: %s\n", #cond);                                        \
-        }                                                                     \
-    } while (0)
 
 static const char cfg_text[] =
     "[net]\nwidth=32\nheight=32\nchannels=3\n"
@@ -88,6 +76,5 @@ int main(void)
     drt_model_free(m);
     remove(cfg);
     rmdir(dir);
-    printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
-    return failures != 0;
+    return DONE();
 }

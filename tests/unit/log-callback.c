@@ -3,24 +3,12 @@
  * (once the DRT_INT8_KEEP variable) decides which convs run in int8, as the engine's verbose
  * summary reports. Public header only. */
 #include "darkrt.h"
+#include "unit/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures;
-#define CHECK(cond, ...)                                                      \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-            printf(__VA_ARGS__);                                              \
-            printf("\n");                                                     \
-            failures++;                                                       \
-        } else {                                                              \
-            printf("ok: %s\n", #cond);                                        \
-        }                                                                     \
-    } while (0)
 
 typedef struct captured {
     char text[16384];
@@ -111,6 +99,5 @@ int main(void)
     remove(cfg);
     remove(err);
     rmdir(dir);
-    printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
-    return failures != 0;
+    return DONE();
 }

@@ -4,6 +4,7 @@
  * BGR8 frames give the same boxes as the files; the 8-bit letterbox equals the float one to the
  * last bit; batch larger than the input, one image, no images; NV12 known answers. */
 #include "darkrt.h"
+#include "unit/check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,6 @@
 
 static const char *const names[] = {"dog", "eagle", "giraffe", "horses", "kite", "person", "scream"};
 #define N_NAMES 7
-
-static int fails;
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL: " __VA_ARGS__); printf("\n"); fails++; } } while (0)
 
 static drt_engine *make_engine(const char *shared, int max_batch)
 {
@@ -171,7 +169,7 @@ int main(void)
     unlink(bad);
     drt_engine_free(e);
     drt_engine_free(e8);
-    if (fails) return 1;
+    if (failures) return DONE();
     printf("ok: %d inputs, %d boxes, every box equal to drt_image_load + drt_detect_batch\n", n, boxes);
     return 0;
 }

@@ -10,20 +10,8 @@
 
 #include "backend/ref/ref.h"
 #include "core/error.h"
+#include "unit/check.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                          \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                \
-            printf(__VA_ARGS__);                                                  \
-            printf("\n");                                                         \
-            failures++;                                                           \
-        }                                                                         \
-    } while (0)
-
-#define DONE() (failures ? (printf("%d check(s) failed\n", failures), 1) : (printf("all checks passed\n"), 0))
 
 /* got[i] must equal want[i] within 1e-5 relative (1e-5 absolute below 1). */
 static inline void expect(const char *what, const float *got, const double *want, int n)

@@ -4,6 +4,7 @@
  * are in display order; timestamps are the known answers of a variable-frame-rate file and a
  * B-frame file; bad sources fail with one line naming them. Skips without the ffmpeg CLI. */
 #include "darkrt.h"
+#include "unit/check.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,9 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 static char dir[] = "/tmp/drt-video-read-XXXXXX";
-#define CHECK(cond, ...) do { if (!(cond)) { printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); failures++; } } while (0)
 #define IMAGES "/usr/share/darknet/data/*.jpg" /* 7 images, glob order: dog eagle giraffe horses kite person scream */
 #define N_IMAGES 7
 
@@ -211,6 +210,5 @@ int main(void)
     test_timestamps();
     test_errors();
     sh("rm -rf '%s'%s", dir, "");
-    printf(failures ? "%d check(s) failed\n" : "all checks passed\n", failures);
-    return failures != 0;
+    return DONE();
 }
