@@ -4,6 +4,7 @@
  * pass bits, section offsets) and then the model section from its start (counts, sizes, layer records:
  * YOLO anchors, scale_x_y, new_coords...). The checksum is recomputed, so every mutation reaches the
  * field checks; what loads runs once. Needs DRT_ROOT (default: the current directory). */
+#include "core/fileio.h"
 #include "fuzz-common.h"
 #ifdef FUZZ_NO_MAIN
 #include "fuzz-plan.c"
@@ -36,13 +37,7 @@ static void fuzz_make_base(void)
     }
     drt_engine_free(e);
     drt_model_free(m);
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    fuzz_base_size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    fuzz_base_plan = malloc(fuzz_base_size);
-    if (!fuzz_base_plan || fread(fuzz_base_plan, 1, fuzz_base_size, f) != fuzz_base_size) abort();
-    fclose(f);
+    if (drt_read_file(path, (size_t)1 << 30, &fuzz_base_plan, &fuzz_base_size) != DRT_OK) abort();
 }
 
 static int fuzz_plan_header(const uint8_t *data, size_t size)

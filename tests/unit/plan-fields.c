@@ -5,6 +5,7 @@
  * The unchanged plan loads (the patches, not the file, are what is refused). */
 #include "darkrt.h"
 #include "unit/check.h"
+#include "core/fileio.h"
 #include "engine/plan.h"
 #include "graph/model.h"
 
@@ -83,13 +84,7 @@ int main(void)
         return 1;
     }
     drt_engine_free(e);
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    n_orig = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    orig = malloc(n_orig);
-    if (fread(orig, 1, n_orig, f) != n_orig) return printf("FAIL: read back\n"), 1;
-    fclose(f);
+    if (drt_read_file(path, (size_t)1 << 30, &orig, &n_orig) != DRT_OK) return printf("FAIL: read back: %s\n", drt_last_error()), 1;
 
     /* header: ... device, device_index, precision, max_batch, threads, passes_off (uint32 each) */
     size_t threads_at = 0;
