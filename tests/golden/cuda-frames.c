@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "darkrt.h"
+#include "same-results.h"
 #include "vision/vision.h"
 
 #define N 7
@@ -20,39 +21,6 @@ static const char *env_or(const char *name, const char *def)
 {
     const char *v = getenv(name);
     return v && *v ? v : def;
-}
-
-static int same_dets(const drt_detections *a, const drt_detections *b)
-{
-    if (!a || !b || a->count != b->count) return 0;
-    for (int i = 0; i < a->count; i++)
-        if (memcmp(&a->items[i], &b->items[i], sizeof a->items[i])) return 0;
-    return 1;
-}
-
-static size_t heads_floats(const drt_engine *e, int n)
-{
-    size_t t = 0;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        drt_engine_head(e, h, NULL, &d);
-        t += (size_t)n * d.c * d.h * d.w;
-    }
-    return t;
-}
-
-static float *copy_heads(const drt_engine *e, int n)
-{
-    float *out = malloc(heads_floats(e, n) * sizeof(float)), *p = out;
-    for (int h = 0; out && h < drt_engine_num_heads(e); h++) {
-        const float *data;
-        drt_tensor_desc d;
-        drt_engine_head(e, h, &data, &d);
-        size_t k = (size_t)n * d.c * d.h * d.w;
-        memcpy(p, data, k * sizeof(float));
-        p += k;
-    }
-    return out;
 }
 
 /* A copy of an RGB8 frame as BGR8 with `pad` spare bytes a row (the caller frees data). */
@@ -76,13 +44,14 @@ static void compare(const char *what, drt_engine *e, drt_image **ims, const drt_
     if (post_device) dev.decode = dev.nms_place = DRT_STAGE_DEVICE;
     drt_detections *want[N] = {0}, *got[N] = {0};
     float *hw = NULL, *hg = NULL;
+    size_t n_hw = 0, n_hg = 0;
     int ok = drt_detect_batch(e, (const drt_image *const *)ims, n, &host, want, NULL) == DRT_OK;
-    if (ok) hw = copy_heads(e, n);
+    if (ok) hw = copy_heads(e, n, &n_hw);
     ok = ok && drt_detect_frames(e, frames, n, &dev, NULL, got, NULL) == DRT_OK;
-    if (ok && !post_device) hg = copy_heads(e, n);
+    if (ok && !post_device) hg = copy_heads(e, n, &n_hg);
     int same = ok;
     for (int i = 0; ok && i < n; i++) same &= same_dets(want[i], got[i]);
-    int heads_same = post_device || (hw && hg && !memcmp(hw, hg, heads_floats(e, n) * sizeof(float)));
+    int heads_same = post_device || (hw && hg && n_hw == n_hg && !memcmp(hw, hg, n_hw * sizeof(float)));
     int count = 0;
     for (int i = 0; ok && i < n; i++) count += want[i]->count;
     if (!ok || !same || !heads_same) failures++;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "darkrt.h"
+#include "same-results.h"
 
 #define N_IMAGES 7
 static const char *const image_names[N_IMAGES] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
@@ -35,36 +36,6 @@ static drt_engine *make_engine(const drt_model *m, drt_device dev, drt_precision
     drt_engine *e = NULL;
     *s = drt_engine_create(m, &o, &e);
     return e;
-}
-
-static int same_detections(const drt_detections *a, const drt_detections *b)
-{
-    if (a->count != b->count) return 0;
-    for (int i = 0; i < a->count; i++)
-        if (memcmp(&a->items[i], &b->items[i], sizeof a->items[i]) != 0) return 0;
-    return 1;
-}
-
-/* Host copies of every head of the last run (batch items 0..n-1). */
-static float *copy_heads(const drt_engine *e, int n, size_t *count)
-{
-    size_t total = 0;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        drt_engine_head(e, h, NULL, &d);
-        total += (size_t)n * d.c * d.h * d.w;
-    }
-    float *out = malloc(total * sizeof(float)), *p = out;
-    for (int h = 0; out && h < drt_engine_num_heads(e); h++) {
-        const float *data;
-        drt_tensor_desc d;
-        drt_engine_head(e, h, &data, &d);
-        size_t k = (size_t)n * d.c * d.h * d.w;
-        memcpy(p, data, k * sizeof(float));
-        p += k;
-    }
-    *count = total;
-    return out;
 }
 
 /* The first n images through the host stages, then through each GPU combination. */
@@ -99,7 +70,7 @@ static void stages_case(const char *name, drt_engine *e, int first, int n, drt_r
                 continue;
             }
             int differ = 0;
-            for (int i = 0; i < n; i++) differ += !same_detections(want[i], got[i]);
+            for (int i = 0; i < n; i++) differ += !same_dets(want[i], got[i]);
             if (post == 0) { /* the heads came back: after a GPU letterbox they are the host-letterbox heads */
                 float *h2 = copy_heads(e, n, &n_heads2);
                 differ += n_heads2 != n_heads || memcmp(h2, heads, n_heads * sizeof(float)) != 0;

@@ -3,6 +3,7 @@
  * without sanitizers), gives the fields it lacks their defaults (the same results as the full
  * default struct), and refuses a size of 0: loaders, export, engines, plans, detection, video. Uses the public header only, as a program would. */
 #include "darkrt.h"
+#include "same-results.h"
 #include "unit/check.h"
 
 #include <stdint.h>
@@ -33,12 +34,6 @@ static void *old_struct(const void *full, size_t end)
     memcpy(s, full, size);
     memcpy(s, &size, sizeof size);
     return s;
-}
-
-static int same_dets(const drt_detections *a, const drt_detections *b)
-{
-    if (!a || !b || a->count != b->count) return 0;
-    return a->count == 0 || memcmp(a->items, b->items, (size_t)a->count * sizeof *a->items) == 0;
 }
 
 static drt_model *load_cfg(const char *cfg, const drt_load_opts *lo)

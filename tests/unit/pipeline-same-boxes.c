@@ -4,6 +4,7 @@
  * BGR8 frames give the same boxes as the files; the 8-bit letterbox equals the float one to the
  * last bit; batch larger than the input, one image, no images; NV12 known answers. */
 #include "darkrt.h"
+#include "same-results.h"
 #include "unit/check.h"
 
 #include <stdio.h>
@@ -32,11 +33,6 @@ static drt_engine *make_engine(const char *shared, int max_batch)
     if (drt_engine_create(m, &eo, &e) != DRT_OK) printf("engine: %s\n", drt_last_error());
     drt_model_free(m);
     return e;
-}
-
-static int same_dets(const drt_detections *a, const drt_detections *b)
-{
-    return a && b && a->count == b->count && (!a->count || !memcmp(a->items, b->items, (size_t)a->count * sizeof *a->items));
 }
 
 static int check_result(const char *what, drt_pipeline_result *r, int got, char **paths, drt_detections **ref)
