@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "darkrt.h"
+#include "darknet-compare.h"
 #include "graph/model.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -43,38 +44,6 @@ static void heads_free(heads *hs)
 {
     for (int i = 0; i < hs->n; i++) free(hs->data[i]);
     hs->n = 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* Copies cfg with [net] batch=1, subdivisions=1 and, when size > 0, width = height = size
- * (Darknet allocates outputs for the cfg's batch; yolov3.cfg says 608). */
-static int write_cfg(const char *src, int size, const char *dst)
-{
-    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
-    if (!in || !out) {
-        printf("cannot copy %s to %s\n", src, dst);
-        if (in) fclose(in);
-        if (out) fclose(out);
-        return -1;
-    }
-    char line[4096];
-    int in_net = 0;
-    while (fgets(line, sizeof line, in)) {
-        if (line[0] == '[') in_net = !strncmp(line, "[net]", 5);
-        if (in_net && (!strncmp(line, "batch", 5) || !strncmp(line, "subdivisions", 12)))
-            snprintf(line, sizeof line, "%s=1\n", line[0] == 'b' ? "batch" : "subdivisions");
-        else if (in_net && size > 0 && (!strncmp(line, "width", 5) || !strncmp(line, "height", 6)))
-            snprintf(line, sizeof line, "%s=%d\n", line[0] == 'w' ? "width" : "height", size);
-        fputs(line, out);
-    }
-    fclose(in);
-    return fclose(out) == 0 ? 0 : -1;
 }
 
 /* Weights from $DRT_DATA (tests/prepare-data.sh), else synthesised here with seed 1. */
@@ -203,17 +172,6 @@ typedef struct model_case {
     int pjreddie;        /* also compare with pjreddie's batchnorm (Darknet as is) */
     const char *image;   /* also compare on this image, letterboxed by Darknet (AlexeyAB's bn) */
 } model_case;
-
-/* Deterministic pixels in [0,1) (splitmix64, as `darkrt run --random`). */
-static void random_input(float *x, size_t n, uint64_t state)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        x[i] = (float)((z ^ (z >> 31)) >> 40) * (1.f / 16777216.f);
-    }
-}
 
 static void compare_on(network *net, const drt_model *m, drt_bn_formula bn, float *input, const char *what)
 {
