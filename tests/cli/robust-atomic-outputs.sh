@@ -5,9 +5,7 @@
 # writing, the file is still the old one or the complete new one.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS IMG=$TINY_IMG
 BADIMG="$DRT_ROOT/tests/bad/images/truncated.png"
 OLD="old complete file $$"
 bash "$DRT_ROOT/tests/bad/robust-weights/make-bad-weights.sh" "$DARKRT" "$TMP/bad-weights" || fail "make-bad-weights.sh"

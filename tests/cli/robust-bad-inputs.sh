@@ -11,8 +11,7 @@
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
 BAD="$DRT_ROOT/tests/bad"
-MODEL_CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-MODEL_WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
+MODEL_CFG=$TINY_CFG MODEL_WEIGHTS=$TINY_WEIGHTS
 KNOWN="$BAD/known-open.txt"
 checked=0 xfail=0
 

@@ -5,9 +5,7 @@
 # --max-activations moves the limit both ways.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS IMG=$TINY_IMG
 PATCH="$DRT_ROOT/tests/tools/plan-patch.py"
 export DRT_CPU_TUNE=0
 "$DARKRT" build "$CFG" --weights "$WEIGHTS" --device cpu -o "$TMP/t.plan" >/dev/null 2>"$TMP/err" || skip "no CPU plan here: $(cat "$TMP/err")"

@@ -4,8 +4,7 @@
 # convert, build, run and synth (it wrote a file named "-"), the summary going to stderr.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS
 expect_error "bench --json /nonexistent/x" '/nonexistent/x' "$DARKRT" bench "$CFG" --weights "$WEIGHTS" --device ref --runs 1 --warmup 0 --json /nonexistent/x
 expect_error "build --calib without int8" 'precision int8' "$DARKRT" build "$CFG" --weights "$WEIGHTS" --calib "$TMP" -o "$TMP/x.plan"
 expect_error "bench --calib-method without int8" 'precision int8' "$DARKRT" bench "$CFG" --weights "$WEIGHTS" --calib-method entropy

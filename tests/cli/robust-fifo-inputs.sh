@@ -4,9 +4,7 @@
 # waits for a writer that never comes.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS IMG=$TINY_IMG
 for f in x.cfg x.weights x.onnx x.plan x.names x.png x.json; do mkfifo "$TMP/$f"; done
 mkdir "$TMP/dir"; mkfifo "$TMP/dir/x.jpg"
 "$DARKRT" detect "$CFG" -w "$WEIGHTS" --device ref "$IMG" -o "$TMP/ok.png" --json "$TMP/ok.json" >/dev/null 2>&1 ||

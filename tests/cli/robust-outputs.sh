@@ -6,9 +6,7 @@
 # FIFOs, character devices and "-" take the bytes directly and stay what they were.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS IMG=$TINY_IMG
 # What /dev/stdout is, made here: a test must never risk replacing the machine's own /dev/stdout.
 ln -s /proc/self/fd/1 "$TMP/stdout"
 D=("$DARKRT" detect "$CFG" -w "$WEIGHTS" --device ref)

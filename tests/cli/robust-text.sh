@@ -6,9 +6,7 @@
 # summary carries no ESC sequence or stray newline from them.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no $DARKRT"
-CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+CFG=$TINY_CFG WEIGHTS=$TINY_WEIGHTS IMG=$TINY_IMG
 name=$'bad\xff\xfe\x1b[31mred\x07caf\xc3\xa9-\xe2\x82\xac\x9b'
 printf '%s\n' "$name" > "$TMP/odd.names"
 weird="$TMP/"$'img\xff\x1b[2J\nline2\xc3(.png'
