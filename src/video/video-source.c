@@ -1,13 +1,13 @@
 /* Video sources through FFmpeg: demux, decode, convert to RGB8 with display-order indices and
  * stream-time-base timestamps. Network reads and camera opens are bounded by a deadline. */
 #include "video/video-internal.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/opts.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
@@ -37,12 +37,7 @@ drt_video_opts drt_video_opts_default(void)
     return o;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+static double now_s(void) { return drt_now_ms() / 1e3; }
 
 /* FFmpeg polls this during blocking I/O: non-zero abandons the call (AVERROR_EXIT). */
 static int past_deadline(void *opaque)
