@@ -5,6 +5,9 @@
 # yolov3-tiny-416 (synthesised), yolo-fastest-1.1-320 (real weights). Each engine runs in its
 # own process (warm-up first); batch-1 latency (median, p90), batch-8 throughput, peak RSS.
 # Writes bench/results/cpu.md (BENCH_OUT=file to write elsewhere; QUICK=1 for a short smoke run).
+# DARKNET_NEW=1: AlexeyAB's newer families instead, yolov4-416 and yolov7-tiny-416 (its cfgs from
+# ../shared/reference, synthesised weights; Debian's 2018 Darknet cannot run them), into
+# bench/results/cpu-darknet.md.
 #   usage: bash bench/cpu.sh [BUILD_DIR]
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,7 +15,8 @@ BUILD=${1:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 DARKRT="$BUILD/darkrt"
 THREADS=${THREADS:-2}
-OUT=${BENCH_OUT:-$ROOT/bench/results/cpu.md}
+DARKNET_NEW=${DARKNET_NEW:-0}
+OUT=${BENCH_OUT:-$ROOT/bench/results/$([ "$DARKNET_NEW" = 1 ] && echo cpu-darknet || echo cpu).md}
 SHARED=${DRT_SHARED:-$ROOT/../shared}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -27,16 +31,23 @@ MODELS=(
   "yolov3-tiny-416|/usr/share/darknet/cfg/yolov3-tiny.cfg|synth:yolov3-tiny|416|50|10|2"
   "yolo-fastest-1.1-320|$FASTEST/yolo-fastest-1.1.cfg|$FASTEST/yolo-fastest-1.1.weights|320|100|20|3"
 )
+AB_CFG="$SHARED/reference/alexeyab-darknet/cfg"
+if [ "$DARKNET_NEW" = 1 ]; then # darknet runs 0: Debian's Darknet has no mish and no yolov7 layers
+  MODELS=(
+    "yolov4-416|$AB_CFG/yolov4.cfg|synth:yolov4|416|10|0|0"
+    "yolov7-tiny-416|$AB_CFG/yolov7-tiny.cfg|synth:yolov7-tiny|416|30|0|0"
+  )
+fi
 if [ "${QUICK:-0}" = 1 ]; then
   MODELS=("yolo-fastest-1.1-320|$FASTEST/yolo-fastest-1.1.cfg|$FASTEST/yolo-fastest-1.1.weights|320|5|2|1")
 fi
 
-weights_of() { # synth:NAME -> a synthesised weights file (reused from the test data when present)
+weights_of() { # synth:NAME CFG -> a synthesised weights file (reused from the test data when present)
   local w=$1
   [[ "$w" != synth:* ]] && { echo "$w"; return; }
   local m=${w#synth:}
   for f in "$BUILD/testdata/$m.weights" "$WORK/$m.weights"; do [ -s "$f" ] && { echo "$f"; return; }; done
-  "$DARKRT" synth "/usr/share/darknet/cfg/$m.cfg" -o "$WORK/$m.weights" --seed 1 >/dev/null && echo "$WORK/$m.weights"
+  "$DARKRT" synth "$2" -o "$WORK/$m.weights" --seed 1 >/dev/null && echo "$WORK/$m.weights"
 }
 
 NOTES=()
@@ -58,7 +69,7 @@ for spec in "${MODELS[@]}"; do
   IFS='|' read -r name cfg wspec size runs dn_runs dn_batch_runs <<<"$spec"
   echo "== $name" >&2
   [ -r "$cfg" ] || { NOTES+=("$name: $cfg missing, skipped"); continue; }
-  w=$(weights_of "$wspec") || { NOTES+=("$name: no weights, skipped"); continue; }
+  w=$(weights_of "$wspec" "$cfg") || { NOTES+=("$name: no weights, skipped"); continue; }
   d="$WORK/$name"; mkdir -p "$d"
   for prec in fp32 bf16 int8; do
     calib=(); [ $prec = int8 ] && calib=(--calib /usr/share/darknet/data)
@@ -87,7 +98,7 @@ for spec in "${MODELS[@]}"; do
   else
     NOTES+=("$name pytorch: skipped, bench/peers/torch_darknet.py missing")
   fi
-  if [ -x "$WORK/darknet-bench" ]; then
+  if [ -x "$WORK/darknet-bench" ] && [ "$dn_runs" -gt 0 ]; then
     for b in 1 8; do
       sed -e "s/^batch *=.*/batch=$b/" -e "s/^subdivisions *=.*/subdivisions=1/" -e "s/^width *=.*/width=$size/" \
           -e "s/^height *=.*/height=$size/" "$cfg" >"$d/dn$b.cfg"
@@ -99,6 +110,6 @@ done
 ELAPSED=$(( $(date -u +%s) - START ))
 printf '%s\n' "${NOTES[@]+"${NOTES[@]}"}" >"$WORK/notes.txt"
 python3 "$ROOT/bench/cpu-table.py" --work "$WORK" --out "$OUT" --threads $THREADS --elapsed $ELAPSED \
-  --command "bash bench/cpu.sh ${1:-build}" --notes "$WORK/notes.txt" --root "$ROOT" \
+  --command "$([ "$DARKNET_NEW" = 1 ] && echo 'DARKNET_NEW=1 ')bash bench/cpu.sh ${1:-build}" --notes "$WORK/notes.txt" --root "$ROOT" \
   --models "$(IFS=,; for s in "${MODELS[@]}"; do printf '%s,' "${s%%|*}"; done)"
 echo "wrote $OUT (${ELAPSED}s)" >&2

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Device script (issue 18; at most 150 s): the CUDA engine on AlexeyAB's new families, yolov4-416 and
+# yolov7-tiny-416 (weights from `darkrt synth`), beside PyTorch on the same GPU (bench/peers/torch_gpu.py,
+# the Darknet model in PyTorch: eager fp32 and fp16 channels_last + CUDA graph) and ONNX Runtime on the
+# host CPU (its CUDA provider is not installed there), in one run. First a check that both GPU engines
+# ran the same weights: darkrt's CUDA fp32 heads against PyTorch fp32 on the same input.
+#   bash bench/device/darknet.sh      (from the repo root)
+# Env: DRT_BIN (darkrt; gpu-bench when present: GPU-only latency), DRT_DATA (alexeyab-cfg/ with
+# yolov4.cfg and yolov7-tiny.cfg, or cfg/ holding them), OUT (results). Python: python3 (torch, onnxruntime).
+# Prints RESULT lines (bench/gpu-table.py turns them into OUT/darknet.md, printed at the end).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${DRT_BIN:?DRT_BIN}; DATA=${DRT_DATA:?DRT_DATA}; OUT=${OUT:?OUT}
+PY=${PYTHON:-python3}
+MODELS=${MODELS:-"yolov4-416 yolov7-tiny-416"}
+BATCHES=${BATCHES:-"1 8"}
+mkdir -p "$OUT/w"
+RES="$OUT/results.txt"
+: >"$RES"
+START=$(date +%s)
+say() { echo "$*" | tee -a "$RES"; }
+
+cfg_of() { # the AlexeyAB cfg for a model name (yolov4-416 -> yolov4.cfg)
+    local base=${1%-*}
+    for d in "$DATA/alexeyab-cfg" "$DATA/cfg" "$ROOT/../shared/reference/alexeyab-darknet/cfg"; do
+        [ -f "$d/$base.cfg" ] && { echo "$d/$base.cfg"; return 0; }
+    done
+    return 1
+}
+
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null) ||
+    gpu="no GPU: CUDA steps skipped"
+say "# $(date -u '+%Y-%m-%d %H:%M UTC') $gpu; darkrt $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
+have_gpu=0
+nvidia-smi -L >/dev/null 2>&1 && have_gpu=1
+
+for name in $MODELS; do
+    size=${name##*-}
+    cfg=$(cfg_of "$name") || { say "# $name: ${name%-*}.cfg not found under $DATA/alexeyab-cfg or $DATA/cfg: skipped"; continue; }
+    w="$OUT/w/$name.weights"
+    "$BIN/darkrt" synth "$cfg" -o "$w" --seed 1 >/dev/null || { say "# $name: darkrt synth failed: skipped"; continue; }
+    if [ $have_gpu = 0 ]; then
+        say "# $name: no GPU here: CUDA engine, PyTorch GPU peer and the heads check skipped"
+    else
+        # Same weights, same input: darkrt CUDA fp32 heads vs PyTorch fp32 (prints CHECK ... max_rel_diff).
+        "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --random 1 -o "$OUT/w/heads.f32" >/dev/null &&
+            timeout 60 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
+                --check "$OUT/w/heads.f32" --modes none --batches 1 2>&1 | grep -E 'CHECK|Error' | tee -a "$RES"
+        for b in $BATCHES; do
+            iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
+            if [ -x "$BIN/gpu-bench" ]; then
+                timeout 60 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 --batch "$b" \
+                    --iters "$iters" --image "$DATA/data/dog.jpg" --thresh 1.0 --label "$name" >"$OUT/darkrt-$name-b$b.txt" 2>&1
+                grep -h RESULT "$OUT/darkrt-$name-b$b.txt" | tee -a "$RES" || say "# darkrt $name b$b: $(tail -n 1 "$OUT/darkrt-$name-b$b.txt")"
+            fi
+        done
+        # darkrt bench (the CLI; always carried): batch-1 run with host copies, batch-8 throughput.
+        if timeout 60 "$BIN/darkrt" bench "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 --batch 8 \
+            --runs 100 --warmup 10 --json "$OUT/w/cli.json" >"$OUT/darkrt-cli-$name.txt" 2>&1; then
+            $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print("RESULT engine=darkrt-cli label=%s precision=fp16 batch=1 run_median_ms=%.3f" % (sys.argv[2], j["latency_ms"]["median"])); print("RESULT engine=darkrt-cli label=%s precision=fp16 batch=8 throughput_ips=%.1f" % (sys.argv[2], j["throughput_ips"]))' \
+                "$OUT/w/cli.json" "$name" | tee -a "$RES"
+        else
+            say "# darkrt bench $name: $(tail -n 1 "$OUT/darkrt-cli-$name.txt")"
+        fi
+        timeout 90 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
+            --batches "$(echo $BATCHES | tr ' ' ,)" --modes eager32,fp16graph --iters 100 2>&1 | grep -E 'RESULT|#' | tee -a "$RES"
+    fi
+    # ONNX Runtime (CPU provider, every core of the host) on darkrt's exported ONNX.
+    if "$BIN/darkrt" convert "$cfg" "$w" --size ${size}x$size --batch dynamic -o "$OUT/w/$name.onnx" >"$OUT/w/convert.log" 2>&1; then
+        timeout 60 $PY "$ROOT/bench/peers/ort_bench.py" --onnx "$OUT/w/$name.onnx" --threads "$(nproc)" --runs 10 --warmup 2 \
+            --batch 8 --batch-runs 2 >"$OUT/w/ort.json" 2>"$OUT/w/ort.err" &&
+            $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print("RESULT engine=onnxruntime-cpu%d label=%s precision=fp32 batch=1 run_median_ms=%.3f" % (j["threads"], sys.argv[2], j["latency_ms"]["median"])); print("RESULT engine=onnxruntime-cpu%d label=%s precision=fp32 batch=8 throughput_ips=%.1f" % (j["threads"], sys.argv[2], j["throughput_ips"]))' \
+                "$OUT/w/ort.json" "$name" | tee -a "$RES" || say "# onnxruntime $name: $(tail -n 1 "$OUT/w/ort.err")"
+    else
+        say "# onnxruntime $name: darkrt convert failed: $(tail -n 1 "$OUT/w/convert.log")"
+    fi
+    rm -f "$OUT/w/$name.onnx" "$w"
+    say "# $name done at $(( $(date +%s) - START )) s"
+done
+$PY "$ROOT/bench/gpu-table.py" "$RES" >"$OUT/darknet.md" && cat "$OUT/darknet.md"
+rm -rf "$OUT/w"
