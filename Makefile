@@ -169,6 +169,6 @@ fuzz:
 fuzz-targets: $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(wildcard tests/fuzz/fuzz-*.c))
 $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)/libdarkrt.a
 	$(CC) $(CPPFLAGS) -Itests -std=c11 -O1 -g -Wall -Wextra -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
-	  $(FUZZ_BUILD)/libdarkrt.a -pthread $(LDLIBS)
+	  $(FUZZ_BUILD)/libdarkrt.a -pthread -Wl,--as-needed $(LDLIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -43,7 +43,7 @@ extra_seeds() {
 
 max_len() {
     case $1 in
-        cfg) echo 16384 ;; weights) echo 8192 ;; image) echo 8192 ;; *) echo 65536 ;;
+        cfg | json | coco) echo 16384 ;; weights | image) echo 8192 ;; *) echo 65536 ;;
     esac
 }
 

@@ -38,12 +38,15 @@ static inline void fuzz_remove_dir(void)
     rmdir(fuzz_dir);
 }
 
-/* A private directory for this process (loaders take paths, not buffers). */
+/* A private directory for this process (loaders take paths, not buffers), in memory where it can be:
+ * on ext4, rewriting a file with O_TRUNC flushes it to the disk at close (the replace-by-truncate
+ * heuristic), which took 60% of every execution; /dev/shm (tmpfs) never touches the disk. */
 static const char *fuzz_tmpdir(void)
 {
     if (!fuzz_dir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/drt-fuzz-XXXXXX", base && *base ? base : "/tmp");
+        if (!base || !*base) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(fuzz_dir, sizeof fuzz_dir, "%s/drt-fuzz-XXXXXX", base);
         if (!mkdtemp(fuzz_dir)) {
             perror("fuzz: mkdtemp");
             abort();
