@@ -31,7 +31,7 @@ BENCH=(
 )
 # libFuzzer targets (tests/fuzz/fuzz-NAME.c, `make fuzz`: clang, ASan+UBSan, CPU only); their
 # corpora and dictionaries travel with the working tree.
-FUZZ=()
+FUZZ=(json coco plan-header)
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 # Libraries the device has: glibc, the compiler's runtime, CUDA's (toolkit, cuDNN, nvJPEG, driver).
 SYSTEM_LIBS='^(ld-linux.*|lib(c|m|dl|rt|pthread|resolv|util|stdc\+\+|gcc_s)\.so.*|lib(cuda|cudart|cublas|cublasLt|cudnn.*|nvjpeg|nvrtc.*|nvJitLink|nvidia-.*)\.so.*)$'

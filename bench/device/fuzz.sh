@@ -4,16 +4,17 @@
 # side on every core for FUZZ_SECONDS, through scripts/fuzz.sh (one shared working corpus per target, seeds
 # 1..N). Prints executions and crashes per target and in all; the working corpora are merged (libFuzzer
 # -merge=1, minimized) into OUT/corpus/TARGET, crash inputs copied to OUT/artifacts/TARGET.
-#   bash bench/device/fuzz.sh      (from the repo root)
-# Env: OUT (results); FUZZ_BIN (the fuzz binaries; default $DRT_BIN/fuzz, else build-fuzz);
+#   source .devcarry/env.sh && bash bench/device/fuzz.sh      (from the repo root; bundle: scripts/device-bundle.sh)
+# Env: OUT (results); FUZZ_BIN (the fuzz binaries; default $DRT_BIN, where scripts/device-bundle.sh puts
+# them, else build-fuzz);
 # FUZZ_SECONDS (240); FUZZ_JOBS (processes in all, default nproc, split over the targets).
 # Needs no GPU. Python: none.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 2
 OUT=${OUT:?OUT}
-BIN=${FUZZ_BIN:-${DRT_BIN:+$DRT_BIN/fuzz}}
-[ -x "${BIN:-}/fuzz-json" ] || BIN=build-fuzz
+BIN=${FUZZ_BIN:-${DRT_BIN:-}}
+[ -x "${BIN:-.}/fuzz-json" ] || BIN=build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-240}
 JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=(json coco plan-header)
