@@ -30,7 +30,13 @@ nodeps_pip=()
 "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('pytriton') is None)" 2>/dev/null ||
     nodeps_pip+=(nvidia-pytriton)
 
-if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ] && [ ${#nodeps_pip[@]} -eq 0 ]; then
+# nvJPEG's header for a CUDA build (--decode gpu; libnvjpeg itself is loaded at run time, from the
+# GPU machine's CUDA): no CUDA apt repository here, so it comes from PyPI's nvidia-nvjpeg wheel.
+CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+need_nvjpeg=0
+[ -x "$CUDA_HOME/bin/nvcc" ] && [ ! -e "$CUDA_HOME/include/nvjpeg.h" ] && need_nvjpeg=1
+
+if [ ${#missing_apt[@]} -eq 0 ] && [ ${#missing_pip[@]} -eq 0 ] && [ ${#nodeps_pip[@]} -eq 0 ] && [ $need_nvjpeg = 0 ]; then
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -38,6 +44,7 @@ if [ "$(id -u)" != 0 ]; then
     [ ${#missing_apt[@]} -gt 0 ] && echo "  apt-get install ${missing_apt[*]}" >&2
     [ ${#missing_pip[@]} -gt 0 ] && echo "  $PY -m pip install ${missing_pip[*]}" >&2
     [ ${#nodeps_pip[@]} -gt 0 ] && echo "  $PY -m pip install --no-deps ${nodeps_pip[*]}" >&2
+    [ $need_nvjpeg = 1 ] && echo "  nvjpeg.h into $CUDA_HOME/include (pip's nvidia-nvjpeg)" >&2
     exit 1
 fi
 if [ ${#missing_apt[@]} -gt 0 ]; then
@@ -53,4 +60,11 @@ fi
 if [ ${#nodeps_pip[@]} -gt 0 ]; then
     echo "darkrt: installing ${nodeps_pip[*]} (without dependencies) for $PY"
     "$PY" -m pip install -q --no-deps "${nodeps_pip[@]}"
+fi
+if [ $need_nvjpeg = 1 ]; then
+    echo "darkrt: installing nvjpeg.h into $CUDA_HOME/include (from nvidia-nvjpeg, for $PY)"
+    "$PY" -m pip install -q "nvidia-nvjpeg>=13,<14"
+    hdr=$("$PY" -c 'import glob, os, nvidia
+print(next(p for d in nvidia.__path__ for p in glob.glob(os.path.join(d, "*", "include", "nvjpeg.h"))))')
+    cp "$hdr" "$CUDA_HOME/include/nvjpeg.h"
 fi
