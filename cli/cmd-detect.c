@@ -27,6 +27,7 @@ typedef struct detect_args {
     int overrides; /* CLI_SET_* bits: what the flags set instead of the model */
     drt_engine_opts eopts;
     int batch_set, device_set, workers, no_draw, max_det;
+    drt_image_decode image_decode;
     drt_load_opts lopts;
     drt_std_outputs_opts std; /* --save-txt, --save-conf, --coco-json, --coco, --category-ids */
     char **inputs; /* images after expanding directories (malloc'd strings) */
@@ -69,6 +70,9 @@ static void usage(FILE *out)
             "  -p, --precision P     fp32 (default), fp16, bf16 or int8\n"
             "  -b, --batch N         images per engine run (default: up to 8)\n"
             "      --workers N       decode/letterbox threads (default: one per core)\n"
+            "      --decode WHERE    JPEG decode on the cpu (default: libjpeg, exact), the gpu (nvJPEG:\n"
+            "                        with --pre gpu and --no-draw; boxes close to the cpu's, not equal;\n"
+            "                        files it does not take are decoded on the cpu) or auto\n"
             "      --max-activations MIB  refuse a CPU/CUDA engine whose activations need more\n"
             "                        (default 1024; 0: no limit)\n"
             "      --bn FORMULA      alexeyab (default) or pjreddie: pjreddie's Darknet (Debian's): its\n"
@@ -138,6 +142,12 @@ static int parse_option(detect_args *a, int c, const char *arg)
         return cli_parse_int("detect", "--batch", arg, 1, 256, &a->eopts.max_batch);
     case 'P':
         if (drt_detect_parse_pre(arg, &a->dopts)) return cli_usage_error("detect", "--pre %s: must be cpu or gpu", arg);
+        return 0;
+    case 'g':
+        if (!strcmp(arg, "cpu")) a->image_decode = DRT_IMAGE_DECODE_CPU;
+        else if (!strcmp(arg, "gpu")) a->image_decode = DRT_IMAGE_DECODE_GPU;
+        else if (!strcmp(arg, "auto")) a->image_decode = DRT_IMAGE_DECODE_AUTO;
+        else return cli_usage_error("detect", "--decode %s: must be cpu, gpu or auto", arg);
         return 0;
     case 'Q':
         if (drt_detect_parse_post(arg, &a->dopts))
@@ -248,7 +258,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
         {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},
-        {"hwaccel", required_argument, 0, 'H'},
+        {"hwaccel", required_argument, 0, 'H'}, {"decode", required_argument, 0, 'g'},
         CLI_MODEL_LONGOPTS,                     {0, 0, 0, 0}};
     int c;
     optind = 1;
@@ -463,11 +473,13 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
     po.detect = r->a->dopts;
     po.keep_image = r->draw != DRAW_NONE;
     po.max_det = r->a->max_det;
+    po.image_decode = r->a->image_decode;
     DRT_TRY(drt_pipeline_create(engine, &po, &r->pipe));
     drt_pipeline_get_opts(r->pipe, &po);
-    fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s\n", drt_device_name(drt_engine_device(engine)),
+    fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
-            po.batch, po.workers, po.workers == 1 ? "" : "s");
+            po.batch, po.workers, po.workers == 1 ? "" : "s",
+            po.image_decode == DRT_IMAGE_DECODE_GPU ? ", JPEG decode on the gpu" : "");
     if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
     return DRT_OK;

@@ -27,6 +27,17 @@ extern "C" {
 
 typedef struct drt_pipeline drt_pipeline;
 
+/* Where files' JPEG bytes are decoded. GPU: on the engine's device (nvJPEG on CUDA; pre on the
+ * device, no keep_image), the files it does not take (progressive, grey, CMYK, rotated by EXIF...)
+ * on the host; its pixels differ slightly from libjpeg's, so boxes are close, not equal. AUTO: GPU
+ * where the engine and options allow it, else CPU. */
+typedef enum drt_image_decode {
+    DRT_IMAGE_DECODE_CPU = 0,
+    DRT_IMAGE_DECODE_GPU = 1,
+    DRT_IMAGE_DECODE_AUTO = 2,
+    DRT_IMAGE_DECODE_COUNT
+} drt_image_decode;
+
 typedef struct drt_pipeline_opts {
     size_t size;          /* sizeof(drt_pipeline_opts); smaller (older) structs are accepted */
     int workers;          /* decode/letterbox threads; 0: sized to the machine */
@@ -36,6 +47,7 @@ typedef struct drt_pipeline_opts {
     drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */
     int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
     int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
+    drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU or AUTO */
 } drt_pipeline_opts;
 
 DRT_API drt_pipeline_opts drt_pipeline_opts_default(void);
@@ -63,7 +75,8 @@ typedef struct drt_pipeline_result {
  * Refuses a batch above the engine's max batch and a model that does not take 3 channels. */
 DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
 
-/* The options in force, with every 0 ("sized for me") resolved to its value. */
+/* The options in force, with every 0 ("sized for me") resolved to its value (AUTO decode: the
+ * place chosen). */
 DRT_API drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
 
 /* Queues one image file (decoded by a worker; its errors come back in its result). Blocks while

@@ -12,6 +12,17 @@
 typedef struct drt_backend drt_backend;
 struct drt_candidates;
 
+/* A JPEG file's bytes for decoding on the device, into batch item `item`; w, h from its header;
+ * name: the file (for errors). */
+typedef struct drt_jpeg_src {
+    const unsigned char *data;
+    size_t size;
+    int w, h, item;
+    const char *name;
+} drt_jpeg_src;
+
+#define DRT_HEADS_DEVICE_ASYNC 2
+
 /* Pre- and postprocessing on a backend's device (drt_detect_batch with DRT_STAGE_DEVICE). */
 typedef struct drt_device_stages {
     /* Letterboxes (or stretches) `image` into batch item `item` of the device's input; returns
@@ -21,7 +32,9 @@ typedef struct drt_device_stages {
      * the device. NULL: drt_detect_frames converts the frame to a float image for preprocess. */
     drt_status (*preprocess_frame)(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
     /* Runs `batch` items: from the host's `input`, or from the device's input when input is NULL;
-     * heads_to_host: e->heads filled (else the heads stay on the device for decode). */
+     * heads_to_host 1: e->heads filled; 0: the heads stay on the device for decode;
+     * DRT_HEADS_DEVICE_ASYNC: the same, and from the device's input the call may return before the
+     * device is done (decode waits for it), so the host can stage the next batch meanwhile. */
     drt_status (*run)(drt_engine *e, const float *input, int batch, int heads_to_host);
     /* Decodes items 0..n-1 of the last run on the device (img_wh: width, height of each image)
      * into cands[i], and with `nms` runs per-class NMS too (survivors by falling score). host[i]
@@ -29,6 +42,16 @@ typedef struct drt_device_stages {
      * e->heads (filled for those items), 2 NMS of cands[i]. */
     drt_status (*decode)(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o, int nms,
                          struct drt_candidates *cands, int *host);
+    /* Optional: page-locked host memory for frames (the pipeline's workers decode into it, so
+     * preprocess_frame copies from it directly); thread-safe; NULL when none is left (the caller
+     * keeps ordinary memory). Blocks are freed before the engine. */
+    void *(*host_alloc)(drt_engine *e, size_t bytes);
+    void (*host_free)(drt_engine *e, void *ptr);
+    /* Optional: decodes n baseline colour JPEGs on the device, each letterboxed into its batch
+     * item as preprocess_frame would (the decoder's pixels differ slightly from libjpeg's);
+     * refused[i] = 1: the decoder does not take file i (left to the host). n = 0 only asks
+     * whether the device can decode JPEGs (DRT_STATUS_UNSUPPORTED and why when not). */
+    drt_status (*preprocess_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
 } drt_device_stages;
 
 struct drt_engine {

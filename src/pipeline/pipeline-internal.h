@@ -15,7 +15,11 @@ typedef struct pipeline_item {
     long long index;
     void *tag;
     char *path;            /* file items (owned) */
-    drt_frame frame;       /* the decoded (or copied) RGB8 pixels, owned */
+    drt_frame frame;       /* the decoded (or copied) RGB8 pixels, owned (pinned: the engine's host_alloc);
+                            * for a JPEG left to the device, only its size */
+    int pinned;
+    unsigned char *jpeg;   /* a JPEG file's bytes to decode on the device (owned), or NULL */
+    size_t jpeg_size;
     float *input;          /* the letterboxed network input (host preprocessing), owned */
     drt_status status;
     char *error;           /* owned; NULL when status is DRT_OK */
@@ -28,6 +32,7 @@ struct drt_pipeline {
     drt_engine *engine;
     drt_pipeline_opts opts;
     int net_w, net_h, host_pre;
+    int pinned_frames;     /* workers put decoded pixels in the engine's page-locked memory */
     pthread_mutex_t lock;
     pthread_cond_t work, ready, done, space;
     pipeline_item *ring;   /* opts.max_in_flight slots; item i lives in slot i % max_in_flight */
@@ -42,7 +47,7 @@ struct drt_pipeline {
 extern const char drt_pipeline_no_error[];
 
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
-void drt_pipeline_item_clear(pipeline_item *it);
+void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it);
 
 void *drt_pipeline_worker_main(void *arg);
 void *drt_pipeline_batcher_main(void *arg);

@@ -3,6 +3,8 @@
 #include "pipeline/pipeline-internal.h"
 #include "core/error.h"
 #include "vision/vision.h"
+#include "core/fileio.h"
+#include "engine/engine.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,49 @@ static void fail_item(pipeline_item *it, drt_status s)
     it->error = strdup(drt_last_error());
 }
 
+/* A file read: a JPEG the device decodes stays as bytes (the frame gives its size); anything
+ * else is decoded here. */
+static drt_status load_file(drt_pipeline *p, pipeline_item *it)
+{
+    if (p->opts.image_decode != DRT_IMAGE_DECODE_GPU) return drt_frame_load(it->path, &it->frame);
+    unsigned char *data;
+    size_t size;
+    DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
+    int w, h;
+    if (drt_jpeg_device_ok(it->path, data, size, &w, &h)) {
+        it->jpeg = data, it->jpeg_size = size;
+        it->frame = (drt_frame){.w = w, .h = h, .format = DRT_PIXEL_RGB8};
+        return DRT_OK;
+    }
+    drt_u8_pixels px;
+    drt_status s = drt_image_decode_u8(it->path, data, size, &px);
+    free(data);
+    if (s == DRT_OK) s = drt_frame_from_u8(it->path, &px, &it->frame);
+    free(px.data);
+    return s;
+}
+
+/* The decoded pixels moved into the engine's page-locked memory (the upload reads them there);
+ * kept where they are when none is left. */
+static void pin_frame(drt_pipeline *p, pipeline_item *it)
+{
+    int w = it->frame.w, h = it->frame.h;
+    size_t bytes = (size_t)w * h * 3;
+    if (!it->frame.data || it->frame.stride || it->frame.format != DRT_PIXEL_RGB8) return;
+    void *pinned = p->engine->backend->stages->host_alloc(p->engine, bytes);
+    if (!pinned) return;
+    memcpy(pinned, it->frame.data, bytes);
+    drt_frame_release(&it->frame);
+    it->frame = (drt_frame){.w = w, .h = h, .format = DRT_PIXEL_RGB8, .data = pinned};
+    it->pinned = 1;
+}
+
 /* Decode (files) and host letterbox, outside the lock. */
 static void prepare_item(drt_pipeline *p, pipeline_item *it)
 {
     double t0 = drt_now_ms();
-    drt_status s = it->path ? drt_frame_load(it->path, &it->frame) : DRT_OK;
+    drt_status s = it->path ? load_file(p, it) : DRT_OK;
+    if (s == DRT_OK && p->pinned_frames) pin_frame(p, it);
     double t1 = drt_now_ms();
     it->times.decode_ms += t1 - t0;
     if (s == DRT_OK && p->host_pre) {
@@ -48,6 +88,88 @@ void *drt_pipeline_worker_main(void *arg)
     return NULL;
 }
 
+/* A batch between its staging and its results: consecutive items of the ring and, of them, those
+ * that decoded (good), with what the engine run needs. */
+typedef struct batch {
+    int n, k, begun, done; /* done: run and postprocessed already (host preprocessing: one call) */
+    drt_status s;
+    pipeline_item **items, **good;
+    const drt_frame **frames;
+    drt_jpeg_src *jpegs;
+    int *wh;
+    drt_detections **dets;
+    drt_stage_times *times;
+} batch;
+
+static void batch_free(batch *b)
+{
+    if (!b) return;
+    free(b->items);
+    free(b->good);
+    free(b->frames);
+    free(b->jpegs);
+    free(b->wh);
+    free(b->dets);
+    free(b->times);
+    free(b);
+}
+
+static batch *batch_new(int cap)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->items = calloc((size_t)cap, sizeof *b->items);
+    b->good = calloc((size_t)cap, sizeof *b->good);
+    b->frames = calloc((size_t)cap, sizeof *b->frames);
+    b->jpegs = calloc((size_t)cap, sizeof *b->jpegs);
+    b->wh = calloc((size_t)cap * 2, sizeof *b->wh);
+    b->dets = calloc((size_t)cap, sizeof *b->dets);
+    b->times = calloc((size_t)cap, sizeof *b->times);
+    if (b->items && b->good && b->frames && b->jpegs && b->wh && b->dets && b->times) return b;
+    batch_free(b);
+    return NULL;
+}
+
+/* The good items' frames (and JPEG bytes); with host preprocessing, their inputs side by side. */
+static void collect(drt_pipeline *p, batch *b)
+{
+    size_t per = (size_t)p->net_w * p->net_h * 3;
+    b->k = 0;
+    for (int i = 0; i < b->n; i++) {
+        pipeline_item *it = b->items[i];
+        b->dets[i] = NULL;
+        if (it->status != DRT_OK) continue;
+        int k = b->k++;
+        if (p->host_pre) memcpy(p->batch_input + per * k, it->input, per * sizeof(float));
+        b->frames[k] = &it->frame;
+        b->jpegs[k] = (drt_jpeg_src){.data = it->jpeg, .size = it->jpeg_size, .w = it->frame.w, .h = it->frame.h,
+                                     .name = it->path};
+        b->wh[2 * k] = it->frame.w, b->wh[2 * k + 1] = it->frame.h;
+        b->good[k] = it;
+        b->times[k] = (drt_stage_times){0};
+    }
+}
+
+/* Stages a batch: its device input filled (enqueued), or with host preprocessing the whole run. */
+static void begin(drt_pipeline *p, batch *b)
+{
+    collect(p, b);
+    const drt_jpeg_src *jpegs = p->opts.image_decode == DRT_IMAGE_DECODE_GPU ? b->jpegs : NULL;
+    b->begun = 1;
+    b->done = p->host_pre;
+    b->s = DRT_OK;
+    if (!b->k) return;
+    if (p->host_pre)
+        b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets, b->times);
+    else b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+}
+
+/* Launches the engine on a staged batch (it may still run when this returns). */
+static void launch(drt_pipeline *p, batch *b)
+{
+    if (!b->done && b->k && b->s == DRT_OK) b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
+}
+
 /* The result an item hands out; takes its detections and (keep_image) its pixels. */
 static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_detections *dets)
 {
@@ -69,76 +191,85 @@ static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_
     return r;
 }
 
-/* Runs the engine on the good items of items[0..n); every item gets its result. */
-static void run_batch(drt_pipeline *p, pipeline_item **items, int n)
+/* Waits for the batch's detections (decode + NMS); every item of it gets its result. */
+static void finish(drt_pipeline *p, batch *b)
 {
-    const drt_frame *frames[n];
-    drt_detections *dets[n];
-    drt_stage_times times[n];
-    pipeline_item *good[n];
-    int k = 0;
-    size_t per = (size_t)p->net_w * p->net_h * 3;
-    for (int i = 0; i < n; i++) {
-        dets[i] = NULL;
-        if (items[i]->status != DRT_OK) continue;
-        if (p->host_pre) memcpy(p->batch_input + per * k, items[i]->input, per * sizeof(float));
-        frames[k] = &items[i]->frame;
-        good[k++] = items[i];
-    }
-    drt_status s = k ? drt_detect_frames(p->engine, frames, k, &p->opts.detect, p->host_pre ? p->batch_input : NULL,
-                                         dets, times)
-                     : DRT_OK;
+    if (!b->done && b->k && b->s == DRT_OK)
+        b->s = drt_detect_postprocess(p->engine, b->k, b->wh, &p->opts.detect, b->dets, b->times);
+    int k = b->k;
+    drt_status s = b->s;
     for (int i = 0; i < k; i++) {
-        if (s != DRT_OK) fail_item(good[i], s);
-        good[i]->times.preprocess_ms += s == DRT_OK ? times[i].preprocess_ms : 0;
-        good[i]->times.inference_ms = s == DRT_OK ? times[i].inference_ms : 0;
-        good[i]->times.postprocess_ms = s == DRT_OK ? times[i].postprocess_ms : 0;
+        if (s != DRT_OK) fail_item(b->good[i], s);
+        b->good[i]->times.preprocess_ms += s == DRT_OK ? b->times[i].preprocess_ms : 0;
+        b->good[i]->times.inference_ms = s == DRT_OK ? b->times[i].inference_ms : 0;
+        b->good[i]->times.postprocess_ms = s == DRT_OK ? b->times[i].postprocess_ms : 0;
     }
-    for (int i = 0, j = 0; i < n; i++) {
-        int ok = j < k && good[j] == items[i];
-        items[i]->result = make_result(p, items[i], ok && s == DRT_OK ? dets[j] : NULL);
+    for (int i = 0, j = 0; i < b->n; i++) {
+        int ok = j < k && b->good[j] == b->items[i];
+        b->items[i]->result = make_result(p, b->items[i], ok && s == DRT_OK ? b->dets[j] : NULL);
         j += ok;
     }
 }
 
-/* Waits for the next batch: consecutive READY items from next_batch, as many as the batch size,
- * without waiting for items not yet submitted. Returns the count (0: stop). */
-static int gather(drt_pipeline *p, pipeline_item **items)
+/* The next batch: consecutive READY items from `from`, as many as the batch size, without waiting
+ * for items not yet submitted; wait 0: only what is there now. Returns the count (0: none, or stop). */
+static int gather(drt_pipeline *p, long long from, pipeline_item **items, int wait)
 {
     for (;;) {
         int n = 0;
-        while (n < p->opts.batch && p->next_batch + n < p->submitted &&
-               drt_pipeline_slot(p, p->next_batch + n)->state == ITEM_READY)
-            n++;
-        int more_coming = p->next_batch + n < p->submitted; /* submitted, still decoding */
+        while (n < p->opts.batch && from + n < p->submitted && drt_pipeline_slot(p, from + n)->state == ITEM_READY) n++;
+        int more_coming = from + n < p->submitted; /* submitted, still decoding */
         if (p->stopping) return 0;
         if (n == p->opts.batch || (n > 0 && !more_coming)) {
-            for (int i = 0; i < n; i++) items[i] = drt_pipeline_slot(p, p->next_batch + i);
+            for (int i = 0; i < n; i++) items[i] = drt_pipeline_slot(p, from + i);
             return n;
         }
-        if (n == 0 && p->closed && p->next_batch == p->submitted) return 0;
+        if (!wait || (n == 0 && p->closed && from == p->submitted)) return 0;
         pthread_cond_wait(&p->ready, &p->lock);
     }
 }
 
+/* Hands a finished batch's items to the consumer (under the lock). */
+static void retire(drt_pipeline *p, batch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        drt_pipeline_item_clear(p, b->items[i]);
+        b->items[i]->state = ITEM_DONE;
+    }
+    p->next_batch += b->n;
+    pthread_cond_broadcast(&p->done);
+}
+
+/* Two batches in flight when the device preprocesses: while the engine runs one, the next is
+ * staged (its JPEGs decoded or its frames uploaded, and letterboxed, behind it on the device);
+ * then the first one's detections are taken. */
 void *drt_pipeline_batcher_main(void *arg)
 {
     drt_pipeline *p = arg;
-    pipeline_item **items = malloc((size_t)p->opts.batch * sizeof *items);
+    batch *cur = batch_new(p->opts.batch), *next = batch_new(p->opts.batch), *t;
     pthread_mutex_lock(&p->lock);
-    int n;
-    while (items && (n = gather(p, items)) > 0) {
+    int n = cur && next ? gather(p, p->next_batch, cur->items, 1) : 0;
+    while (n > 0) {
+        cur->n = n;
         pthread_mutex_unlock(&p->lock);
-        run_batch(p, items, n);
+        if (!cur->begun) begin(p, cur);
+        launch(p, cur);
         pthread_mutex_lock(&p->lock);
-        for (int i = 0; i < n; i++) {
-            drt_pipeline_item_clear(items[i]);
-            items[i]->state = ITEM_DONE;
+        int m = p->host_pre ? 0 : gather(p, p->next_batch + n, next->items, 0);
+        pthread_mutex_unlock(&p->lock);
+        if (m) next->n = m, begin(p, next);
+        finish(p, cur);
+        pthread_mutex_lock(&p->lock);
+        retire(p, cur);
+        if (!m) {
+            m = gather(p, p->next_batch, next->items, 1);
+            next->begun = 0;
         }
-        p->next_batch += n;
-        pthread_cond_broadcast(&p->done);
+        t = cur, cur = next, next = t;
+        n = m;
     }
     pthread_mutex_unlock(&p->lock);
-    free(items);
+    batch_free(cur);
+    batch_free(next);
     return NULL;
 }

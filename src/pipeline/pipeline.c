@@ -20,14 +20,19 @@ pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index)
 }
 
 /* Frees what an item still holds (not its result) and keeps its state. */
-void drt_pipeline_item_clear(pipeline_item *it)
+void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it)
 {
     free(it->path);
     free(it->error);
     free(it->input);
-    drt_frame_release(&it->frame);
+    free(it->jpeg);
+    if (it->pinned) p->engine->backend->stages->host_free(p->engine, (void *)it->frame.data);
+    else drt_frame_release(&it->frame);
+    it->frame = (drt_frame){0};
     it->path = it->error = NULL;
     it->input = NULL;
+    it->jpeg = NULL;
+    it->pinned = 0;
 }
 
 drt_pipeline_opts drt_pipeline_opts_default(void)
@@ -60,6 +65,33 @@ static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, 
     return DRT_OK;
 }
 
+/* GPU image decode needs the device's JPEG decoder, pre on that device and no kept host image;
+ * AUTO takes GPU when all hold, else CPU. */
+static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
+{
+    if ((unsigned)o->image_decode >= DRT_IMAGE_DECODE_COUNT)
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: image_decode %d: must be CPU (0), GPU (1) or AUTO (2)",
+                         (int)o->image_decode);
+    if (o->image_decode == DRT_IMAGE_DECODE_CPU) return DRT_OK;
+    const drt_device_stages *st = e->backend->stages;
+    drt_status s;
+    if (o->detect.pre != DRT_STAGE_DEVICE || !st || !st->preprocess_jpegs)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode needs pre on a device that decodes JPEGs "
+                      "(a CUDA engine, --pre gpu)");
+    else if (o->keep_image)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode keeps no host pixels: not with keep_image "
+                      "(drawing)");
+    else s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL);
+    if (s != DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
+        drt_error_clear();
+        s = DRT_OK;
+        o->image_decode = DRT_IMAGE_DECODE_CPU;
+    } else if (s == DRT_OK) {
+        o->image_decode = DRT_IMAGE_DECODE_GPU;
+    }
+    return s;
+}
+
 static drt_status start_threads(drt_pipeline *p)
 {
     p->workers = calloc((size_t)p->opts.workers, sizeof *p->workers);
@@ -85,9 +117,12 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
     if (s == DRT_OK && m->channels != 3)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: the model takes %d channels: images are RGB (3)", m->channels);
     if (s == DRT_OK) s = drt_detect_check(engine, p->opts.batch, &p->opts.detect);
+    if (s == DRT_OK) s = settle_decode(engine, &p->opts);
     p->engine = engine;
     p->net_w = m->width, p->net_h = m->height;
     p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
+    const drt_device_stages *st = engine->backend->stages;
+    p->pinned_frames = !p->host_pre && !p->opts.keep_image && st && st->host_alloc;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->ready, NULL);
@@ -210,7 +245,7 @@ void drt_pipeline_free(drt_pipeline *p)
     for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     for (int i = 0; p->ring && i < p->opts.max_in_flight; i++) {
-        drt_pipeline_item_clear(&p->ring[i]);
+        drt_pipeline_item_clear(p, &p->ring[i]);
         drt_pipeline_result_free(p->ring[i].result);
     }
     pthread_mutex_destroy(&p->lock);

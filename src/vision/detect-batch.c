@@ -120,8 +120,8 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     return s;
 }
 
-drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
-                                 const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times)
+drt_status drt_detect_run(drt_engine *e, const float *input, int n, const drt_detect_opts *o, int async,
+                          drt_stage_times *times)
 {
     double t0 = drt_now_ms();
     drt_status s;
@@ -129,16 +129,31 @@ drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const
         s = drt_engine_run(e, input, n);
     } else {
         for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
-        s = e->backend->stages->run(e, input, n, o->decode == DRT_STAGE_HOST);
+        int heads = o->decode == DRT_STAGE_HOST ? 1 : async ? DRT_HEADS_DEVICE_ASYNC : 0;
+        s = e->backend->stages->run(e, input, n, heads);
     }
     double per_image = (drt_now_ms() - t0) / n;
     for (int i = 0; i < n; i++) times[i].inference_ms = per_image;
-    if (s == DRT_OK) s = postprocess(e, img_wh, n, o, dets_out, times);
+    return s;
+}
+
+drt_status drt_detect_postprocess(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o,
+                                  drt_detections **dets_out, drt_stage_times *times)
+{
+    drt_status s = postprocess(e, img_wh, n, o, dets_out, times);
     if (s != DRT_OK)
         for (int i = 0; i < n; i++) {
             drt_detections_free(dets_out[i]);
             dets_out[i] = NULL;
         }
+    return s;
+}
+
+drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
+                                 const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times)
+{
+    drt_status s = drt_detect_run(e, input, n, o, 0, times);
+    if (s == DRT_OK) s = drt_detect_postprocess(e, n, img_wh, o, dets_out, times);
     return s;
 }
 

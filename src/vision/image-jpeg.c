@@ -1,5 +1,6 @@
 /* JPEG decoding with libjpeg(-turbo): baseline and progressive, grey or colour (CMYK refused),
- * EXIF orientation applied, truncated files refused, size checked before decompressing. */
+ * EXIF orientation applied, truncated files refused, size checked before decompressing; and which
+ * files a device decoder may take instead. */
 #include "vision/vision.h"
 #include "core/error.h"
 
@@ -114,4 +115,38 @@ done:
     jpeg_destroy_decompress(&cinfo);
     free(pixels ? pixels : guard.pixels);
     return s;
+}
+
+int drt_jpeg_device_ok(const char *path, const uint8_t *data, size_t size, int *w, int *h)
+{
+    *w = *h = 0;
+    if (size < 3 || data[0] != 0xFF || data[1] != 0xD8 || data[2] != 0xFF) return 0; /* not a JPEG */
+    size_t tail = size > 64 ? size - 64 : 0; /* no end marker near the end: maybe truncated, the host decoder says */
+    while (tail + 1 < size && !(data[tail] == 0xFF && data[tail + 1] == 0xD9)) tail++;
+    if (tail + 1 >= size) return 0;
+    struct jpeg_decompress_struct cinfo;
+    jpeg_guard guard = {0};
+    volatile int ok = 0;
+    cinfo.err = jpeg_std_error(&guard.mgr);
+    guard.mgr.error_exit = on_error;
+    guard.mgr.emit_message = on_message;
+    if (setjmp(guard.jump)) goto done; /* the host decode reports what is wrong with it */
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_read_header(&cinfo, TRUE);
+    if (drt_image_check_size(path, "JPEG", cinfo.image_width, cinfo.image_height) != DRT_OK ||
+        (double)cinfo.image_width * cinfo.image_height > 1024.0 * (double)size)
+        goto done;
+    const jpeg_component_info *c = cinfo.comp_info;
+    int luma_h = c[0].h_samp_factor, luma_v = c[0].v_samp_factor; /* 4:4:4, 4:2:2, 4:4:0 or 4:2:0 */
+    ok = !cinfo.progressive_mode && !cinfo.arith_code && cinfo.data_precision == 8 && cinfo.num_components == 3 &&
+                 cinfo.jpeg_color_space == JCS_YCbCr && luma_h <= 2 && luma_v <= 2 && c[1].h_samp_factor == 1 &&
+                 c[1].v_samp_factor == 1 && c[2].h_samp_factor == 1 && c[2].v_samp_factor == 1 &&
+                 find_orientation(&cinfo) == 1;
+    *w = (int)cinfo.image_width, *h = (int)cinfo.image_height;
+done:
+    jpeg_destroy_decompress(&cinfo);
+    drt_error_clear();
+    return ok;
 }

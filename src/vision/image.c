@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_IMAGE_FILE_BYTES ((size_t)1 << 30)
 
 drt_status drt_image_create(int w, int h, int c, drt_image **image_out)
 {
@@ -120,7 +119,7 @@ drt_status drt_image_read_u8(const char *path, drt_u8_pixels *out)
     if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "image: no path");
     uint8_t *data;
     size_t size;
-    DRT_TRY(drt_read_file(path, MAX_IMAGE_FILE_BYTES, &data, &size));
+    DRT_TRY(drt_read_file(path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
     drt_status s = drt_image_decode_u8(path, data, size, out);
     free(data);
     return s;

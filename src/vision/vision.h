@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include "darkrt.h"
 
+#define DRT_IMAGE_MAX_FILE_BYTES ((size_t)1 << 30) /* image files read at most */
+
 /* Refuses dimensions that are zero or exceed DRT_IMAGE_MAX_PIXELS (before any allocation). */
 drt_status drt_image_check_size(const char *path, const char *format, long long w, long long h);
 
@@ -26,6 +28,10 @@ typedef struct drt_u8_pixels {
 
 /* JPEG straight to 8 bits, with its EXIF orientation. */
 drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+/* 1 when a device JPEG decoder takes the file as it is (its header: baseline Huffman, 8-bit YCbCr,
+ * 4:4:4/4:2:2/4:4:0/4:2:0, no EXIF rotation, a sane size), with its size in *w, *h; 0 for the
+ * host decoder (anything else, or not a JPEG). */
+int drt_jpeg_device_ok(const char *path, const uint8_t *data, size_t size, int *w, int *h);
 
 /* A tight RGB8 frame of the pixels with the orientation applied; takes px->data (freed or kept). */
 drt_status drt_frame_from_u8(const char *path, drt_u8_pixels *px, drt_frame *out);
@@ -141,6 +147,14 @@ drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, in
 /* Refuses a batch size outside 1..max batch and stage places the engine cannot run. */
 drt_status drt_detect_check(const drt_engine *e, int n, const drt_detect_opts *o);
 
+/* The two halves of drt_detect_run_decode. run: the engine on n preprocessed items (async: on a
+ * device, with the heads left there for a device decode, it may return before the device is done,
+ * so times[i].inference_ms is the launch; the decode waits); postprocess: YOLO decode + NMS of
+ * that run (times[i].postprocess_ms). */
+drt_status drt_detect_run(drt_engine *e, const float *input, int n, const drt_detect_opts *o, int async,
+                          drt_stage_times *times);
+drt_status drt_detect_postprocess(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o,
+                                  drt_detections **dets_out, drt_stage_times *times);
 /* The engine run and the postprocessing of drt_detect_batch, after preprocessing: input is the
  * host's float batch (NULL when the device's input was filled); img_wh: width, height of each
  * item. Fills dets_out[n] and times[i].inference_ms/postprocess_ms; on error no detections. */
@@ -154,5 +168,17 @@ drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const
  * through the backend's stages (preprocess_frame when it has one: 8-bit upload). */
 drt_status drt_detect_frames(drt_engine *e, const drt_frame *const *frames, int n, const drt_detect_opts *o,
                              const float *host_input, drt_detections **dets_out, drt_stage_times *times);
+/* The same where item i may come as JPEG bytes to decode on the device (jpegs[i].data; frames[i]
+ * then gives only its size, data NULL): the backend's preprocess_jpegs, and the host decoder for
+ * the files it refuses. jpegs NULL: drt_detect_frames. */
+struct drt_jpeg_src;
+drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames, const struct drt_jpeg_src *jpegs,
+                                  int n, const drt_detect_opts *o, const float *host_input, drt_detections **dets_out,
+                                  drt_stage_times *times);
+/* Its first part with pre on the device: checks, then the device input filled (enqueued: the
+ * device may still be working on it). drt_detect_run and drt_detect_postprocess finish it;
+ * meanwhile the frames' and JPEGs' bytes must stay as they are. */
+drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames, const struct drt_jpeg_src *jpegs,
+                                   int n, const drt_detect_opts *o, drt_stage_times *times);
 
 #endif

@@ -140,6 +140,8 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     mark(g, "", &t);
     const char *env = getenv("DRT_CUDA_GRAPH");
     g->use_graph = !(env && strcmp(env, "0") == 0);
+    const char *aenv = getenv("DRT_CUDA_ASYNC"); /* 0: every run waits for the device (comparisons) */
+    g->async_runs = !(aenv && strcmp(aenv, "0") == 0);
     mark(g, "CUDA context", &t);
     DRT_CUDA_TRY(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
     DRT_CUDNN_TRY(cudnnCreate(&g->dnn));

@@ -1,7 +1,9 @@
 /* 8-bit frames into the device input (drt_device_stages.preprocess_frame): each frame's rows are
  * packed into pinned staging, copied to the device asynchronously (the copy of one item overlaps
  * the packing of the next) and letterboxed there from the bytes (letterbox.cu), so 3 bytes a pixel
- * cross the bus instead of 12 and the network input is the host path's bit for bit. NV12 is turned
+ * cross the bus instead of 12 and the network input is the host path's bit for bit. Frames whose
+ * bytes are page-locked already (the pipeline's workers decode into drt_cuda_host_alloc's blocks)
+ * are copied from where they are. NV12 is turned
  * into RGB8 on the host first (drt_frame_to_rgb8: the bytes the host path sees). The staging of a
  * batch is reused by the next one once its copies are done (an event), and grows when a batch
  * needs more. */
@@ -46,11 +48,36 @@ static drt_status stage_room(cu_engine *g, size_t need)
     return DRT_OK;
 }
 
-/* Packs an RGB8/BGR8 frame (any stride) tight into staging, copies it up and letterboxes it into
- * batch item `item` of the device input. */
-static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame *f, int item, drt_resize mode)
+drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned char *d, int w, int h, int bgr, int item,
+                                 drt_resize mode)
 {
     const drt_model *m = e->model;
+    int new_w = m->width, new_h = m->height;
+    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(w, h, m->width, m->height, &new_w, &new_h);
+    float *dst = g->d_in + (size_t)item * 3 * m->height * m->width;
+    DRT_CUDA_TRY(drt_k_letterbox_u8(d, (long)w * 3, bgr, h, w, dst, m->height, m->width, new_w, new_h,
+                                    (m->width - new_w) / 2, (m->height - new_h) / 2, drt_darknet_resize_scale(w, new_w),
+                                    drt_darknet_resize_scale(h, new_h), g->stream));
+    return DRT_OK;
+}
+
+/* Whether the bytes at p are page-locked (drt_cuda_host_alloc's, or any the caller pinned): the
+ * copy engine reads them directly, with no pass through the staging. */
+static int is_pinned(const void *p)
+{
+    struct cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+        cudaGetLastError();
+        return 0;
+    }
+    return a.type == cudaMemoryTypeHost;
+}
+
+/* Copies an RGB8/BGR8 frame (any stride) up, packed tight (through the pinned staging unless its
+ * bytes are pinned and tight already), and letterboxes it into batch item `item` of the device input.
+ * A pinned frame must stay as it is until the batch has run (its copy is asynchronous). */
+static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame *f, int item, drt_resize mode)
+{
     size_t row = (size_t)f->w * 3, stride = f->stride ? f->stride : row, bytes = row * (size_t)f->h;
     if (item == 0 && g->frame_used) { /* a new batch: the last one's copies must be done with the staging */
         DRT_CUDA_TRY(cudaEventSynchronize(g->frame_ev));
@@ -58,20 +85,15 @@ static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame 
     }
     DRT_TRY(stage_room(g, align256(bytes)));
     unsigned char *h = g->h_frames + g->frame_used, *d = g->d_frames + g->frame_used;
-    if (stride == row) memcpy(h, f->data, bytes);
+    const unsigned char *src = h;
+    if (stride == row && is_pinned(f->data)) src = f->data;
+    else if (stride == row) memcpy(h, f->data, bytes);
     else
         for (int y = 0; y < f->h; y++) memcpy(h + row * (size_t)y, f->data + stride * (size_t)y, row);
-    DRT_CUDA_TRY(cudaMemcpyAsync(d, h, bytes, cudaMemcpyHostToDevice, g->stream));
+    DRT_CUDA_TRY(cudaMemcpyAsync(d, src, bytes, cudaMemcpyHostToDevice, g->stream));
     DRT_CUDA_TRY(cudaEventRecord(g->frame_ev, g->stream));
     g->frame_used += align256(bytes);
-    int new_w = m->width, new_h = m->height;
-    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(f->w, f->h, m->width, m->height, &new_w, &new_h);
-    float *dst = g->d_in + (size_t)item * 3 * m->height * m->width;
-    DRT_CUDA_TRY(drt_k_letterbox_u8(d, (long)row, f->format == DRT_PIXEL_BGR8, f->h, f->w, dst, m->height, m->width,
-                                    new_w, new_h, (m->width - new_w) / 2, (m->height - new_h) / 2,
-                                    drt_darknet_resize_scale(f->w, new_w), drt_darknet_resize_scale(f->h, new_h),
-                                    g->stream));
-    return DRT_OK;
+    return drt_cuda_letterbox_u8(e, g, d, f->w, f->h, f->format == DRT_PIXEL_BGR8, item, mode);
 }
 
 drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)

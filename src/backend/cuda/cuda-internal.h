@@ -112,6 +112,7 @@ typedef struct cu_engine {
     float *in_thr;          /* int8: calibrated threshold of each layer's output (n_layers + 1) */
     int max_batch;
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
+    int async_runs;         /* DRT_HEADS_DEVICE_ASYNC runs return before the device is done (DRT_CUDA_ASYNC=0: never) */
     size_t esize;
     cudaStream_t stream;
     cudnnHandle_t dnn;
@@ -147,13 +148,27 @@ typedef struct cu_engine {
     unsigned char *h_frames, *d_frames;
     size_t frame_cap, frame_used;
     cudaEvent_t frame_ev;   /* after the last frame's copy */
+    _Atomic(struct cu_pinned *) pinned; /* cuda-pinned.c: page-locked blocks for frames, made on first use */
+    struct cu_nvjpeg *nvjpeg;           /* cuda-nvjpeg.c: JPEG decode on the GPU, made on first use */
 } cu_engine;
+typedef struct cu_pinned cu_pinned;
+typedef struct cu_nvjpeg cu_nvjpeg;
 
 /* The graph (or eager ops) of one forward of c, with `copies` (CU_COPY_* bits) of the first n items. */
 drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int copies);
 /* cuda-frames.c: 8-bit frames uploaded and letterboxed on the device (drt_device_stages.preprocess_frame). */
 drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
 void drt_cuda_frames_free(cu_engine *g);
+/* The device letterbox of 8-bit pixels already on the device (tight rows) into batch item `item`. */
+drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned char *d, int w, int h, int bgr, int item,
+                                 drt_resize mode);
+/* cuda-pinned.c: drt_device_stages.host_alloc/host_free (a pool of page-locked blocks). */
+void *drt_cuda_host_alloc(drt_engine *e, size_t bytes);
+void drt_cuda_host_free(drt_engine *e, void *ptr);
+void drt_cuda_pinned_free(cu_engine *g);
+/* cuda-nvjpeg.c: drt_device_stages.preprocess_jpegs (nvJPEG, loaded with dlopen). */
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
+void drt_cuda_nvjpeg_free(cu_engine *g);
 /* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
 extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);

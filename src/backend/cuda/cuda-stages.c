@@ -41,6 +41,8 @@ size_t drt_cuda_stages_bytes(const cu_engine *g)
 void drt_cuda_stages_free(cu_engine *g)
 {
     drt_cuda_frames_free(g);
+    drt_cuda_pinned_free(g);
+    drt_cuda_nvjpeg_free(g);
     cudaFree(g->d_image);
     cudaFree(g->d_cands);
     cudaFree(g->d_kept);
@@ -91,8 +93,10 @@ static drt_status stage_run(drt_engine *e, const float *input, int batch, int he
     cu_ctx *c = drt_cuda_ctx_for(g, batch);
     if (!c) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
     if (input) memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    DRT_TRY(drt_cuda_forward(e, g, c, batch, (input ? CU_COPY_IN : 0) | (heads_to_host ? CU_COPY_OUT : 0)));
-    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+    DRT_TRY(drt_cuda_forward(e, g, c, batch, (input ? CU_COPY_IN : 0) | (heads_to_host == 1 ? CU_COPY_OUT : 0)));
+    /* DRT_HEADS_DEVICE_ASYNC from the device's input: decode's copy waits for the forward, and the
+     * host stages the next batch meanwhile (the stream keeps the order). */
+    if (heads_to_host != DRT_HEADS_DEVICE_ASYNC || input || !g->async_runs) DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
     return DRT_OK;
 }
 
@@ -176,6 +180,9 @@ const drt_device_stages drt_cuda_stages = {
     .preprocess_frame = drt_cuda_preprocess_frame,
     .run = stage_run,
     .decode = stage_decode,
+    .host_alloc = drt_cuda_host_alloc,
+    .host_free = drt_cuda_host_free,
+    .preprocess_jpegs = drt_cuda_preprocess_jpegs,
 };
 #else
 typedef int drt_cuda_stages_unused;

@@ -1,0 +1,220 @@
+/* JPEG decode on the GPU (drt_device_stages.preprocess_jpegs): a batch of JPEG files' bytes
+ * decoded by nvJPEG's batched decoder (the GPU's hardware JPEG engines where present, else its
+ * GPU hybrid backend) into RGB8 on the device, then letterboxed there like any 8-bit frame.
+ * libnvjpeg is loaded with dlopen on first use, so darkrt neither links nor needs it elsewhere.
+ * nvJPEG's IDCT and chroma upsampling differ slightly from libjpeg's: the pixels (so the boxes)
+ * are close to the host decode's, not equal. */
+#ifdef DRT_HAVE_CUDA
+#include "backend/cuda/cuda-internal.h"
+
+#if __has_include(<nvjpeg.h>)
+#include "core/log.h"
+
+#include <dlfcn.h>
+#include <nvjpeg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NVJPEG_FUNCS(X) \
+    X(nvjpegCreateEx) X(nvjpegDestroy) X(nvjpegJpegStateCreate) X(nvjpegJpegStateDestroy) \
+    X(nvjpegJpegStreamCreate) X(nvjpegJpegStreamDestroy) X(nvjpegJpegStreamParseHeader) \
+    X(nvjpegDecodeBatchedSupported) X(nvjpegDecodeBatchedInitialize) X(nvjpegDecodeBatched)
+
+struct cu_nvjpeg {
+    void *lib;
+#define DECLARE(f) __typeof__(f) *f;
+    NVJPEG_FUNCS(DECLARE)
+#undef DECLARE
+    nvjpegHandle_t handle;
+    nvjpegJpegState_t state;
+    nvjpegJpegStream_t stream;
+    int hardware;             /* NVJPEG_BACKEND_HARDWARE (else the default, GPU hybrid) */
+    long long decoded, refused; /* files, for the verbose log */
+    int batch;                /* the batch size the state was initialized for */
+    unsigned char *d_out;     /* the batch's RGB8 pixels */
+    size_t out_cap;
+    char why[512];            /* why nvJPEG is not available ("" when it is) */
+};
+
+static const char *nvjpeg_status_name(nvjpegStatus_t s)
+{
+    static const char *const names[] = {"success", "not initialized", "invalid parameter", "bad JPEG",
+                                        "JPEG not supported", "allocator failure", "execution failed",
+                                        "architecture mismatch", "internal error", "implementation not supported",
+                                        "incomplete bitstream"};
+    return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown status";
+}
+
+static void close_nvjpeg(cu_nvjpeg *j)
+{
+    if (j->stream) j->nvjpegJpegStreamDestroy(j->stream);
+    if (j->state) j->nvjpegJpegStateDestroy(j->state);
+    if (j->handle) j->nvjpegDestroy(j->handle);
+    cudaFree(j->d_out);
+    j->stream = NULL, j->state = NULL, j->handle = NULL, j->d_out = NULL, j->out_cap = 0;
+}
+
+/* The handle, state and stream for one backend. */
+static nvjpegStatus_t create_handle(cu_nvjpeg *j, nvjpegBackend_t backend)
+{
+    nvjpegStatus_t s = j->nvjpegCreateEx(backend, NULL, NULL, 0, &j->handle);
+    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegJpegStateCreate(j->handle, &j->state);
+    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegJpegStreamCreate(j->handle, &j->stream);
+    if (s != NVJPEG_STATUS_SUCCESS && j->handle) close_nvjpeg(j);
+    j->hardware = s == NVJPEG_STATUS_SUCCESS && backend == NVJPEG_BACKEND_HARDWARE;
+    j->batch = 0;
+    return s;
+}
+
+/* dlopen + the handle: the hardware backend first (DRT_NVJPEG_BACKEND=hybrid: the GPU hybrid one
+ * only, a diagnostic); on failure j->why says why. */
+static void open_nvjpeg(cu_nvjpeg *j)
+{
+    j->lib = dlopen("libnvjpeg.so.13", RTLD_NOW | RTLD_LOCAL);
+    if (!j->lib) j->lib = dlopen("libnvjpeg.so", RTLD_NOW | RTLD_LOCAL);
+    if (!j->lib) {
+        snprintf(j->why, sizeof j->why, "nvJPEG not available: %s", dlerror());
+        return;
+    }
+#define RESOLVE(f) \
+    if (!(j->f = (__typeof__(f) *)dlsym(j->lib, #f))) { \
+        snprintf(j->why, sizeof j->why, "nvJPEG not available: libnvjpeg has no %s", #f); \
+        return; \
+    }
+    NVJPEG_FUNCS(RESOLVE)
+#undef RESOLVE
+    const char *want = getenv("DRT_NVJPEG_BACKEND");
+    nvjpegStatus_t s = NVJPEG_STATUS_NOT_INITIALIZED;
+    if (!want || strcmp(want, "hybrid")) s = create_handle(j, NVJPEG_BACKEND_HARDWARE);
+    if (s != NVJPEG_STATUS_SUCCESS) s = create_handle(j, NVJPEG_BACKEND_DEFAULT);
+    if (s != NVJPEG_STATUS_SUCCESS)
+        snprintf(j->why, sizeof j->why, "nvJPEG not available: its handle: %s", nvjpeg_status_name(s));
+}
+
+static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **out)
+{
+    if (!g->nvjpeg) {
+        g->nvjpeg = calloc(1, sizeof *g->nvjpeg);
+        if (!g->nvjpeg) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
+        open_nvjpeg(g->nvjpeg);
+        if (g->verbose && !g->nvjpeg->why[0])
+            fprintf(drt_log_file(), "cuda: nvJPEG with the %s backend\n", g->nvjpeg->hardware ? "hardware" : "GPU hybrid");
+    }
+    *out = g->nvjpeg;
+    if (g->nvjpeg->why[0]) return drt_error(DRT_STATUS_UNSUPPORTED, "%s", g->nvjpeg->why);
+    return DRT_OK;
+}
+
+void drt_cuda_nvjpeg_free(cu_engine *g)
+{
+    cu_nvjpeg *j = g->nvjpeg;
+    if (!j) return;
+    if (g->verbose && !j->why[0])
+        fprintf(drt_log_file(), "cuda: nvJPEG (%s backend): %lld files decoded on the GPU, %lld left to the host\n",
+                j->hardware ? "hardware" : "GPU hybrid", j->decoded, j->refused);
+    if (j->handle) close_nvjpeg(j);
+    if (j->lib) dlclose(j->lib);
+    free(j);
+    g->nvjpeg = NULL;
+}
+
+/* Whether the decoder takes this file (the hardware engines: baseline, no 4:1:0 or 4:1:1). */
+static int accepted(cu_nvjpeg *j, const drt_jpeg_src *src)
+{
+    if (!j->hardware) return 1;
+    int unsupported = 1;
+    return j->nvjpegJpegStreamParseHeader(j->handle, src->data, src->size, j->stream) == NVJPEG_STATUS_SUCCESS &&
+           j->nvjpegDecodeBatchedSupported(j->handle, j->stream, &unsupported) == NVJPEG_STATUS_SUCCESS && !unsupported;
+}
+
+static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
+
+/* Decodes the k accepted files (idx into jpegs) into d_out, one RGB8 image after another;
+ * *failed: nvJPEG's status when it refused the batch. */
+static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *jpegs, const int *idx, int k,
+                               size_t *offsets, nvjpegStatus_t *failed)
+{
+    size_t need = 0;
+    for (int i = 0; i < k; i++) offsets[i] = need, need += align256((size_t)jpegs[idx[i]].w * jpegs[idx[i]].h * 3);
+    if (need > j->out_cap) {
+        DRT_CUDA_TRY(cudaStreamSynchronize(g->stream)); /* the last batch's letterboxes read the old buffer */
+        cudaFree(j->d_out);
+        j->d_out = NULL, j->out_cap = 0;
+        DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out, need + need / 2));
+        j->out_cap = need + need / 2;
+    }
+    const unsigned char *data[k];
+    size_t sizes[k];
+    nvjpegImage_t dst[k];
+    for (int i = 0; i < k; i++) {
+        data[i] = jpegs[idx[i]].data, sizes[i] = jpegs[idx[i]].size;
+        memset(&dst[i], 0, sizeof dst[i]);
+        dst[i].channel[0] = j->d_out + offsets[i];
+        dst[i].pitch[0] = (size_t)jpegs[idx[i]].w * 3;
+    }
+    nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
+    if (j->batch != k) {
+        s = j->nvjpegDecodeBatchedInitialize(j->handle, j->state, k, 1, NVJPEG_OUTPUT_RGBI);
+        j->batch = s == NVJPEG_STATUS_SUCCESS ? k : 0;
+    }
+    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, g->stream);
+    if (s != NVJPEG_STATUS_SUCCESS) j->batch = 0; /* initialize again: a failed batch leaves the state unusable */
+    *failed = s;
+    return DRT_OK;
+}
+
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+{
+    cu_engine *g = e->impl;
+    cu_nvjpeg *j = NULL;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_TRY(nvjpeg_for(g, &j));
+    if (n <= 0) return DRT_OK; /* the probe: nvJPEG is there */
+    if (n > g->max_batch || e->model->channels != 3 || (unsigned)mode >= DRT_RESIZE_COUNT)
+        return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d), %d model channels, "
+                         "resize mode %d", n, g->max_batch, e->model->channels, (int)mode);
+    int idx[n], k = 0;
+    size_t offsets[n];
+    for (int i = 0; i < n; i++) {
+        refused[i] = !j->handle || !accepted(j, &jpegs[i]); /* no handle: both backends failed */
+        if (!refused[i]) idx[k++] = i;
+    }
+    if (k == 0) return DRT_OK;
+    nvjpegStatus_t failed;
+    DRT_TRY(decode_batch(g, j, jpegs, idx, k, offsets, &failed));
+    if (failed != NVJPEG_STATUS_SUCCESS && j->hardware && !j->decoded) { /* the hardware engines fail from the start: the GPU hybrid backend */
+        if (g->verbose)
+            fprintf(drt_log_file(), "cuda: nvJPEG's hardware backend failed a batch (%s): the GPU hybrid backend from now on\n",
+                    nvjpeg_status_name(failed));
+        close_nvjpeg(j);
+        if (create_handle(j, NVJPEG_BACKEND_DEFAULT) == NVJPEG_STATUS_SUCCESS)
+            DRT_TRY(decode_batch(g, j, jpegs, idx, k, offsets, &failed));
+    }
+    if (failed != NVJPEG_STATUS_SUCCESS || !j->handle) { /* every file of the batch to the host decoder */
+        if (g->verbose) fprintf(drt_log_file(), "cuda: nvJPEG failed a batch of %d (first %s): %s: decoded on the host\n",
+                                k, jpegs[idx[0]].name, nvjpeg_status_name(failed));
+        for (int i = 0; i < k; i++) refused[idx[i]] = 1;
+        j->refused += k;
+        return DRT_OK;
+    }
+    j->decoded += k;
+    j->refused += n - k;
+    for (int i = 0; i < k; i++) {
+        const drt_jpeg_src *src = &jpegs[idx[i]];
+        DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out + offsets[i], src->w, src->h, 0, src->item, mode));
+    }
+    return DRT_OK;
+}
+#else
+void drt_cuda_nvjpeg_free(cu_engine *g) { (void)g; }
+
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+{
+    (void)e, (void)jpegs, (void)n, (void)mode, (void)refused;
+    return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
+                     "(scripts/deps.sh installs it)");
+}
+#endif
+#else
+typedef int drt_cuda_nvjpeg_unused;
+#endif
