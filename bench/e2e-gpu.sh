@@ -2,16 +2,20 @@
 # End to end on one GPU: a folder of mixed JPEGs to detections, darkrt's pipeline from a plan against
 # the PyTorch pipeline of bench/peers/torch_e2e.py, in one run, whole processes.
 #   bench/e2e-gpu.sh BIN_DIR DATA_DIR OUT_DIR
-# BIN_DIR: darkrt and e2e-bench, built from this tree with CUDA:
+# BIN_DIR: darkrt and e2e-bench, built from this tree with CUDA (scripts/device-bundle.sh builds both
+# into .devcarry/bin; on the device: bench/device/e2e.sh), or by hand:
 #   make && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 -o build/e2e-bench bench/e2e-bench.c \
 #     build/libdarkrt.a -pthread -lpng -ljpeg -lprotobuf-c -ldnnl -lm -L/usr/local/cuda/lib64 -lcudnn -lcublasLt \
 #     -lcublas -lcudart -lstdc++
-# (darkrt links FFmpeg's libraries: the GPU machine needs them too; e2e-bench does not.)
+# (darkrt links FFmpeg's libraries; the device bundle relinks it without them: images and plans only.)
 # DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
 # sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
 # Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),
+# DECODES ("cpu gpu": --decode of the darkrt rows: libjpeg on the workers, nvJPEG on the GPU),
+# ONE_IN_FLIGHT=1 (e2e-bench again with DRT_CUDA_ASYNC=0: one batch in flight, for comparison),
 # PEERS=0 (darkrt only), EQUIV=1 (pipeline with GPU stages against today's path, drt_image_load +
-# drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images), PYTHON (python3).
+# drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images; and the boxes of
+# the GPU's JPEG decode against them: AGREE lines), PYTHON (python3).
 # Each run is one process, timed from just before it starts (DRT_T0) to its exit; the images are read
 # once before the runs so that both sides find them in the page cache.
 set -u
@@ -19,6 +23,7 @@ BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
 COUNT=${COUNT:-2400}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; EQUIV=${EQUIV:-1}; EQ_COUNT=${EQ_COUNT:-600}
+DECODES=${DECODES:-"cpu gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}
 MODELS=${MODELS:-"yolov3-416 yolo-fastest-1.1"}
 W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
 mkdir -p "$W"
@@ -59,15 +64,20 @@ heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy a
         log "TIME model=$name inspect_s=$(awk "BEGIN{print $(now) - $t}")"
     done
     for r in $(seq "$REPS"); do
-        t=$(now) # the product: darkrt detect on the pipeline, GPU stages, JSON written, nothing drawn
-        stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --batch 32 -t "$thresh" --no-draw \
-            --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
-        end=$(now)
-        log "RESULT engine=darkrt-detect model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
+        for dec in $DECODES; do # the product: darkrt detect on the pipeline, GPU stages, JSON written, nothing drawn
+            t=$(now)
+            stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 -t "$thresh" \
+                --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
+            end=$(now)
+            log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
 json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(tail -1 "$W/cli-err.txt")"
-        DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" >"$W/darkrt-$name.txt" 2>&1
-        log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") model=$name"
+            DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+            log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
+            [ "$ONE_IN_FLIGHT" = 1 ] || continue # the same with every run waiting for the device
+            DRT_CUDA_ASYNC=0 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+            log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=1 model=$name"
+        done
         [ "$PEERS" = 1 ] || continue
         DRT_T0=$(now) $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
             --thresh "$thresh" --label "$name" >"$W/torch-$name.txt" 2>&1
@@ -85,6 +95,10 @@ json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(tail -1 "$W/cli-err.txt
                 log "EQUIV model=$name thresh=$t boxes=$boxes same=0 differing_lines=$(grep -c '^[<>]' "$W/diff.txt")"
                 head -20 "$W/diff.txt" >>"$RES"
             fi
+            # JPEG decode on the GPU (nvJPEG) against the CPU's libjpeg: close, not equal (bench/e2e-agree.py)
+            DRT_CUDA_VERBOSE=1 "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode gpu >"$W/gpu.txt" 2>"$W/gpu-err.txt"
+            log "NVJPEG model=$name thresh=$t $(grep -h 'nvJPEG (' "$W/gpu-err.txt" | tail -1)"
+            log "AGREE model=$name thresh=$t decode=gpu-vs-cpu $($PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/gpu.txt" 2>&1 | tail -1)"
         done
     fi
 done
