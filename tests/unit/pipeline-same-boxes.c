@@ -2,10 +2,16 @@
  * yolo-fastest-1.1 (real weights) and Darknet's sample images: every box bit for bit, in input
  * order, with unreadable files in the middle reported on their own; in-memory RGB8 and padded
  * BGR8 frames give the same boxes as the files; the 8-bit letterbox equals the float one to the
- * last bit; batch larger than the input, one image, no images; NV12 known answers. */
+ * last bit; batch larger than the input, one image, no images; NV12 known answers. And through a
+ * stand-in device (the CPU engine behind drt_device_stages that run on the host): two batches in
+ * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
+ * refused back to the host: the same boxes again. */
 #include "darkrt.h"
+#include "core/error.h"
+#include "engine/engine.h"
 #include "same-results.h"
 #include "unit/check.h"
+#include "vision/vision.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +55,9 @@ static int check_result(const char *what, drt_pipeline_result *r, int got, char 
 /* Runs paths (NULL: a frame from frames[i]) through a pipeline; checks each result against ref[i]
  * (NULL: the item must fail). */
 static void check_pipeline(const char *what, drt_engine *e, int workers, int batch, char **paths,
-                           const drt_frame *frames, int n, drt_detections **ref)
+                           const drt_frame *frames, int n, drt_detections **ref, const drt_pipeline_opts *with)
 {
-    drt_pipeline_opts o = drt_pipeline_opts_default();
+    drt_pipeline_opts o = with ? *with : drt_pipeline_opts_default();
     o.workers = workers;
     o.batch = batch;
     drt_pipeline *p;
@@ -76,6 +82,92 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
     }
     CHECK(got == n, "%s: %d results for %d items", what, got, n);
     drt_pipeline_free(p);
+}
+
+/* The stand-in device: its input is host memory; run is the CPU engine's (in order, as a device
+ * stream would be); decode leaves everything to the host; its JPEG decoder is libjpeg and refuses
+ * every third file. Counts what the pipeline asked of it. */
+static const drt_backend *cpu_backend;
+static float *dev_in;
+static int async_runs, jpegs_decoded, jpegs_refused, host_allocs, host_frees;
+
+static drt_status dev_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+{
+    const drt_model *m = e->model;
+    return drt_frame_preprocess(f, mode, m->width, m->height, dev_in + (size_t)item * m->width * m->height * 3);
+}
+
+static drt_status dev_run(drt_engine *e, const float *input, int batch, int heads)
+{
+    async_runs += heads == DRT_HEADS_DEVICE_ASYNC;
+    return cpu_backend->run(e, input ? input : dev_in, batch);
+}
+
+static drt_status dev_decode(drt_engine *e, int n, const int *wh, const drt_detect_opts *o, int nms,
+                             struct drt_candidates *cands, int *host)
+{
+    (void)e, (void)wh, (void)o, (void)nms, (void)cands;
+    for (int i = 0; i < n; i++) host[i] = 1; /* the host decodes from e->heads */
+    return DRT_OK;
+}
+
+static void *dev_host_alloc(drt_engine *e, size_t bytes) { (void)e; host_allocs++; return malloc(bytes); }
+static void dev_host_free(drt_engine *e, void *ptr) { (void)e; host_frees += ptr != NULL; free(ptr); }
+
+static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+{
+    for (int i = 0; i < n; i++) {
+        refused[i] = (jpegs_decoded + jpegs_refused) % 3 == 0;
+        jpegs_refused += refused[i];
+        if (refused[i]) continue;
+        drt_u8_pixels px;
+        drt_frame f;
+        DRT_TRY(drt_image_decode_u8(jpegs[i].name, jpegs[i].data, jpegs[i].size, &px));
+        drt_status s = drt_frame_from_u8(jpegs[i].name, &px, &f);
+        free(px.data);
+        if (s == DRT_OK) s = dev_preprocess_frame(e, &f, jpegs[i].item, mode);
+        drt_frame_release(&f);
+        DRT_TRY(s);
+        jpegs_decoded++;
+    }
+    return DRT_OK;
+}
+
+static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_frame, .run = dev_run,
+                                             .decode = dev_decode, .host_alloc = dev_host_alloc,
+                                             .host_free = dev_host_free, .preprocess_jpegs = dev_preprocess_jpegs};
+
+/* e's CPU engine behind the stand-in device stages: files and frames with pre and post on the
+ * "device", JPEG decode on the CPU and on the "device". */
+static void check_device_stages(drt_engine *e, char **paths, char **frame_paths, const drt_frame *frames, int n,
+                                drt_detections **ref)
+{
+    drt_backend dev = *e->backend;
+    dev.stages = &dev_stages;
+    cpu_backend = e->backend;
+    e->backend = &dev;
+    dev_in = malloc((size_t)e->opts.max_batch * e->model->width * e->model->height * 3 * sizeof(float));
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.detect.pre = o.detect.decode = DRT_STAGE_DEVICE;
+    check_pipeline("device stages, files", e, 2, 3, paths, NULL, n, ref, &o);
+    CHECK(async_runs > 0 && host_allocs > 0 && host_allocs == host_frees,
+          "device stages: %d runs with two batches in flight, %d frames in the device's host memory, %d freed",
+          async_runs, host_allocs, host_frees);
+    check_pipeline("device stages, frames", e, 2, 3, frame_paths, frames, n, ref, &o);
+    o.image_decode = DRT_IMAGE_DECODE_GPU;
+    check_pipeline("device stages, device JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);
+    check_pipeline("device stages, device JPEG decode, batch 1", e, 1, 1, paths, NULL, n, ref, &o);
+    CHECK(jpegs_decoded > 0 && jpegs_refused > 0, "device JPEG decode: %d decoded, %d refused (to the host)",
+          jpegs_decoded, jpegs_refused);
+    o.keep_image = 1;
+    drt_pipeline *p = NULL;
+    CHECK(drt_pipeline_create(e, &o, &p) == DRT_STATUS_UNSUPPORTED && !p, "device JPEG decode with keep_image: refused");
+    o.image_decode = DRT_IMAGE_DECODE_AUTO;
+    CHECK(drt_pipeline_create(e, &o, &p) == DRT_OK && drt_pipeline_get_opts(p, &o) == DRT_OK &&
+          o.image_decode == DRT_IMAGE_DECODE_CPU, "AUTO decode with keep_image: CPU");
+    drt_pipeline_free(p);
+    e->backend = cpu_backend;
+    free(dev_in);
 }
 
 static drt_frame bgr_padded(const drt_frame *rgb)
@@ -145,18 +237,19 @@ int main(void)
         n++;
     }
     CHECK(boxes >= 10, "only %d boxes from today's path on Darknet's samples", boxes);
-    check_pipeline("files, 2 workers, batch 3", e, 2, 3, paths, NULL, n, ref);
-    check_pipeline("files, 1 worker, batch 1", e, 1, 1, paths, NULL, n, ref);
-    check_pipeline("files, batch 8 > folder", e8, 3, 8, paths, NULL, n, ref);
-    check_pipeline("one image", e8, 0, 0, paths, NULL, 1, ref);
-    check_pipeline("no images", e8, 0, 0, paths, NULL, 0, ref);
+    check_pipeline("files, 2 workers, batch 3", e, 2, 3, paths, NULL, n, ref, NULL);
+    check_pipeline("files, 1 worker, batch 1", e, 1, 1, paths, NULL, n, ref, NULL);
+    check_pipeline("files, batch 8 > folder", e8, 3, 8, paths, NULL, n, ref, NULL);
+    check_pipeline("one image", e8, 0, 0, paths, NULL, 1, ref, NULL);
+    check_pipeline("no images", e8, 0, 0, paths, NULL, 0, ref, NULL);
     char *none[MAX_IN] = {0};
     drt_frame bgr[MAX_IN] = {0};
     for (int i = 0; i < n; i++) if (frames[i].data) bgr[i] = bgr_padded(&frames[i]);
     for (int i = 0; i < n; i++) none[i] = frames[i].data ? NULL : paths[i];
-    check_pipeline("RGB8 frames", e, 2, 3, none, frames, n, ref);
-    check_pipeline("padded BGR8 frames", e, 2, 3, none, bgr, n, ref);
+    check_pipeline("RGB8 frames", e, 2, 3, none, frames, n, ref, NULL);
+    check_pipeline("padded BGR8 frames", e, 2, 3, none, bgr, n, ref, NULL);
     check_nv12();
+    check_device_stages(e, paths, none, frames, n, ref);
     for (int i = 0; i < n; i++) {
         drt_detections_free(ref[i]);
         drt_frame_release(&frames[i]);
