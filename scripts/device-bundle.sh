@@ -20,6 +20,7 @@ DC=$ROOT/.devcarry
 TESTS=(
     golden/cuda-frames
     golden/cuda-int8-map
+    golden/cuda-pipeline
     golden/cuda-plan-load
     golden/cuda-stages
     golden/cuda-vs-ref

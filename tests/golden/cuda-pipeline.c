@@ -1,0 +1,132 @@
+/* The pipeline on a CUDA engine (skips without a CUDA device): yolo-fastest-1.1 (real weights) fp16,
+ * batch 4, Darknet's seven sample photos three times over (21 files: five full batches and a partial
+ * one), pre, decode and NMS on the GPU, thresholds 0.25 and 0.01:
+ * - JPEG decode on the CPU (frames pinned by the workers, uploaded from there, two batches in
+ *   flight): every box equal to drt_image_load + drt_detect_batch with host stages;
+ * - JPEG decode on the GPU (nvJPEG; skipped with the reason when the machine has none): its pixels
+ *   differ slightly from libjpeg's, so boxes are matched (same class, IoU >= 0.5): at least 90% of
+ *   each side's boxes matched, mean IoU >= 0.95. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "darkrt.h"
+#include "same-results.h"
+
+#define N_NAMES 7
+#define ROUNDS 3
+#define N (N_NAMES * ROUNDS)
+static const char *const names[N_NAMES] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
+static int failures;
+
+static const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+/* The pipeline's detections of paths[0..N) in order (got[i]); 0 when it could not run. */
+static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_decode decode, drt_detections **got)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.detect.thresh = thresh;
+    o.detect.pre = o.detect.decode = o.detect.nms_place = DRT_STAGE_DEVICE;
+    o.image_decode = decode;
+    o.workers = 4;
+    o.max_in_flight = N; /* every file submitted before the first result is taken */
+    drt_pipeline *p;
+    if (drt_pipeline_create(e, &o, &p) != DRT_OK) return 0;
+    for (int i = 0; i < N; i++) drt_pipeline_submit_file(p, paths[i], NULL);
+    drt_pipeline_close(p);
+    drt_pipeline_result *r;
+    int n = 0;
+    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
+        if (r->status != DRT_OK) printf("FAIL %s: %s\n", r->source, r->error), failures++;
+        if (n < N) got[n++] = r->dets;
+        r->dets = NULL;
+        drt_pipeline_result_free(r);
+    }
+    drt_pipeline_free(p);
+    return n == N;
+}
+
+static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float thresh)
+{
+    drt_detect_opts host = drt_detect_opts_default();
+    host.thresh = thresh;
+    drt_detections *want[N] = {0}, *got[N] = {0};
+    int boxes = 0, ok = 1;
+    for (int i = 0; ok && i < N; i++) {
+        ok = drt_detect_batch(e, (const drt_image *const *)&ims[i % N_NAMES], 1, &host, &want[i], NULL) == DRT_OK;
+        boxes += ok ? want[i]->count : 0;
+    }
+    int ran = ok && run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
+    for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
+    failures += !same;
+    printf("%s cpu decode, pinned, 2 in flight: thresh %.2f, %d images, %d boxes%s\n", same ? "ok  " : "FAIL", thresh, N,
+           boxes, !ran ? drt_last_error() : same ? ", every box equal to the host path" : ", boxes differ");
+    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+    if (!run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) {
+        printf("skip gpu decode: thresh %.2f: %s\n", thresh, drt_last_error());
+    } else {
+        drt_eval_agreement a = {0}, b = {0};
+        for (int i = 0; i < N; i++) {
+            drt_eval_match(want[i], got[i], 0.5, NULL, &a);
+            drt_eval_match(got[i], want[i], 0.5, NULL, &b);
+        }
+        double share = a.ref_count ? (double)a.matched / a.ref_count : 1, share_eng = b.ref_count ? (double)b.matched / b.ref_count : 1;
+        double iou = drt_eval_agreement_mean_iou(&a);
+        int good = share >= 0.9 && share_eng >= 0.9 && iou >= 0.95;
+        failures += !good;
+        printf("%s gpu decode (nvJPEG) against the cpu's: thresh %.2f: %d of %d reference boxes matched, %d of %d of its own, "
+               "mean IoU %.4f\n", good ? "ok  " : "FAIL", thresh, a.matched, a.ref_count, b.matched, b.ref_count, iou);
+    }
+    for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
+}
+
+int main(void)
+{
+    char shared[1024], data[1024], cfg[1200], w[1200];
+    char *paths[N];
+    snprintf(shared, sizeof shared, "%s", env_or("DRT_SHARED", ""));
+    if (!*shared) snprintf(shared, sizeof shared, "%s/../shared", env_or("DRT_ROOT", "."));
+    snprintf(data, sizeof data, "%s", env_or("DRT_DN_DATA", "/usr/share/darknet/data"));
+    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
+    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) {
+        printf("%s\nskipped: yolo-fastest-1.1 missing\n", drt_last_error());
+        return 77;
+    }
+    drt_engine_opts o = drt_engine_opts_default();
+    o.device = DRT_DEVICE_CUDA;
+    o.precision = DRT_PREC_FP16;
+    o.max_batch = 4;
+    drt_engine *e;
+    drt_status s = drt_engine_create(m, &o, &e);
+    drt_model_free(m);
+    if (s == DRT_STATUS_NO_DEVICE || s == DRT_STATUS_UNSUPPORTED) {
+        printf("skipped: no CUDA device\n");
+        return 77;
+    }
+    if (s != DRT_OK) {
+        printf("FAIL cuda engine: %s\n", drt_last_error());
+        return 1;
+    }
+    drt_image *ims[N_NAMES];
+    for (int i = 0; i < N; i++) {
+        if (asprintf(&paths[i], "%s/%s.jpg", data, names[i % N_NAMES]) < 0) return 1;
+        if (i < N_NAMES && drt_image_load(paths[i], &ims[i]) != DRT_OK) {
+            printf("FAIL %s\n", drt_last_error());
+            return 1;
+        }
+    }
+    check_threshold(e, paths, ims, 0.25f);
+    check_threshold(e, paths, ims, 0.01f);
+    for (int i = 0; i < N; i++) free(paths[i]);
+    for (int i = 0; i < N_NAMES; i++) drt_image_free(ims[i]);
+    drt_engine_free(e);
+    return failures ? 1 : 0;
+}
