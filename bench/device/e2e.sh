@@ -13,5 +13,5 @@ OUT=${OUT:-/tmp/e2e-gpu}
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e: skipped: no GPU here"; exit 0; fi
 mkdir -p "$OUT"
 timeout 60 "$DRT_BIN/cuda-pipeline" 2>&1 | tee "$OUT/cuda-pipeline.txt" # the GPU pipeline's boxes first (tests/golden)
-COUNT=${COUNT:-5000} REPS=${REPS:-2} timeout 350 bash "$ROOT/bench/e2e-gpu.sh" "$DRT_BIN" "$DRT_DATA" "$OUT"
+MODELS=${MODELS:-"yolo-fastest-1.1 yolov3-416"} COUNT=${COUNT:-5000} REPS=${REPS:-2} timeout 350 bash "$ROOT/bench/e2e-gpu.sh" "$DRT_BIN" "$DRT_DATA" "$OUT"
 echo "e2e: exit $? after $SECONDS s; commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
