@@ -11,17 +11,12 @@
 
 #include "darkrt.h"
 #include "same-results.h"
+#include "test-models.h"
 #include "vision/vision.h"
 
 #define N 7
 static const char *const names[N] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
 static int failures;
-
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
 
 /* A copy of an RGB8 frame as BGR8 with `pad` spare bytes a row (the caller frees data). */
 static drt_frame to_bgr_padded(const drt_frame *f, int pad)
@@ -98,16 +93,10 @@ static int run_precision(const drt_model *m, drt_precision p, drt_image **ims, d
 
 int main(void)
 {
-    char shared[1024], data[1024], cfg[1200], w[1200], path[1200];
-    snprintf(shared, sizeof shared, "%s", env_or("DRT_SHARED", ""));
-    if (!*shared) snprintf(shared, sizeof shared, "%s/../shared", env_or("DRT_ROOT", "."));
-    snprintf(data, sizeof data, "%s", env_or("DRT_DN_DATA", "/usr/share/darknet/data"));
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m;
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) {
+    char path[1200];
+    const char *data = sample_dir();
+    drt_model *m = load_yolo_fastest();
+    if (!m) {
         printf("%s\nskipped: yolo-fastest-1.1 missing\n", drt_last_error());
         return 77;
     }

@@ -12,18 +12,13 @@
 
 #include "darkrt.h"
 #include "same-results.h"
+#include "test-models.h"
 
 #define N_NAMES 7
 #define ROUNDS 3
 #define N (N_NAMES * ROUNDS)
 static const char *const names[N_NAMES] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
 static int failures;
-
-static const char *env_or(const char *name, const char *def)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : def;
-}
 
 /* The pipeline's detections of paths[0..N) in order (got[i]); 0 when it could not run. */
 static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_decode decode, drt_detections **got)
@@ -86,17 +81,10 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
 
 int main(void)
 {
-    char shared[1024], data[1024], cfg[1200], w[1200];
     char *paths[N];
-    snprintf(shared, sizeof shared, "%s", env_or("DRT_SHARED", ""));
-    if (!*shared) snprintf(shared, sizeof shared, "%s/../shared", env_or("DRT_ROOT", "."));
-    snprintf(data, sizeof data, "%s", env_or("DRT_DN_DATA", "/usr/share/darknet/data"));
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m;
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) {
+    const char *data = sample_dir();
+    drt_model *m = load_yolo_fastest();
+    if (!m) {
         printf("%s\nskipped: yolo-fastest-1.1 missing\n", drt_last_error());
         return 77;
     }

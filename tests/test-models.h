@@ -1,0 +1,33 @@
+/* Where the C tests find their inputs: the shared yolo-fastest-1.1 (real weights) and Darknet's sample images. */
+#ifndef TESTS_TEST_MODELS_H
+#define TESTS_TEST_MODELS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include "darkrt.h"
+
+/* The environment's value, or def when it is unset or empty. */
+static inline const char *env_or(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+/* Darknet's sample images: DRT_DN_DATA, else Debian's /usr/share/darknet/data. */
+static inline const char *sample_dir(void) { return env_or("DRT_DN_DATA", "/usr/share/darknet/data"); }
+
+/* yolo-fastest-1.1 from DRT_SHARED (else DRT_ROOT/../shared) /models; NULL (with drt_last_error) when missing. */
+static inline drt_model *load_yolo_fastest(void)
+{
+    char shared[1024], cfg[1200], w[1200];
+    snprintf(shared, sizeof shared, "%s", env_or("DRT_SHARED", ""));
+    if (!*shared) snprintf(shared, sizeof shared, "%s/../shared", env_or("DRT_ROOT", "."));
+    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
+    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m = NULL;
+    return drt_model_load_darknet(cfg, w, &lo, &m) == DRT_OK ? m : NULL;
+}
+
+#endif
