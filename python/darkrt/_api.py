@@ -6,23 +6,33 @@ import numpy as np
 from . import _darkrt
 from ._darkrt import Error
 
+_F32, _I32 = np.dtype(np.float32), np.dtype(np.int32)
+
 
 class Detections:
     """One image's detections, sorted by score (highest first).
 
     boxes: float32 N x 4 (x1, y1, x2, y2) in the image's pixels; scores: float32 N (objectness x
     class probability); class_ids: int32 N; labels: N class names (the id as text where the model
-    has no names); width, height: the image's size.
+    has no names), made on first use; width, height: the image's size.
     """
 
-    __slots__ = ("boxes", "scores", "class_ids", "labels", "width", "height")
+    __slots__ = ("boxes", "scores", "class_ids", "width", "height", "_names", "_labels")
 
     def __init__(self, raw, names):
         self.width, self.height, boxes, scores, ids = raw
-        self.boxes = np.frombuffer(boxes, dtype=np.float32).reshape(-1, 4)
-        self.scores = np.frombuffer(scores, dtype=np.float32)
-        self.class_ids = np.frombuffer(ids, dtype=np.int32)
-        self.labels = [names[i] if i < len(names) else str(i) for i in self.class_ids.tolist()]
+        n = len(scores) // 4
+        self.boxes = np.ndarray((n, 4), _F32, boxes)
+        self.scores = np.ndarray((n,), _F32, scores)
+        self.class_ids = np.ndarray((n,), _I32, ids)
+        self._names, self._labels = names, None
+
+    @property
+    def labels(self):
+        if self._labels is None:
+            names = self._names
+            self._labels = [names[i] if i < len(names) else str(i) for i in self.class_ids.tolist()]
+        return self._labels
 
     def __len__(self):
         return len(self.scores)
@@ -47,7 +57,7 @@ class StreamItem:
 
 
 def _is_single(frames):
-    return isinstance(frames, (str, bytes, os.PathLike)) or getattr(frames, "ndim", 0) in (2, 3)
+    return getattr(frames, "ndim", 0) in (2, 3) or isinstance(frames, (str, bytes, os.PathLike))
 
 
 class Engine:
@@ -89,7 +99,7 @@ class Engine:
         """
         single = _is_single(frames) or not hasattr(frames, "__iter__")
         items = [frames] if single else list(frames)
-        raw = self._h.detect(items, rgb=rgb, thresh=thresh, nms=nms)
+        raw = self._h.detect(items, rgb, thresh, nms)
         results = [Detections(r, self.names) for r in raw]
         return results[0] if single else results
 

@@ -129,6 +129,9 @@ static PyMethodDef methods[] = {
     {"imread", (PyCFunction)(void (*)(void))drtpy_imread, METH_VARARGS | METH_KEYWORDS,
      "imread(path, rgb=False) -> (bytearray, height, width): 8-bit HxWx3 pixels decoded by darkrt"},
     {"version", version, METH_NOARGS, "darkrt's version string"},
+    {"bench_detect_c", (PyCFunction)(void (*)(void))drtpy_bench_detect_c, METH_VARARGS | METH_KEYWORDS,
+     "bench_detect_c(engine, item, rgb=False) -> seconds of engine.detect's C work on one item "
+     "(bench/python-overhead.py)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "darkrt._darkrt", "libdarkrt, wrapped", -1, methods,

@@ -90,7 +90,11 @@ static PyObject *pipeline_submit(drtpy_pipeline *self, PyObject *args)
     int index = 0;
     drtpy_input in;
     if (!PyArg_ParseTuple(args, "O|i", &item, &index)) return NULL;
-    if (ready(self) || drtpy_input_open(item, index, &in) != 0) return NULL;
+    if (ready(self)) return NULL;
+    if (drtpy_input_open(item, index, &in) != 0) {
+        drtpy_input_close(&in); /* a view taken before its check failed */
+        return NULL;
+    }
     drt_status s;
     drt_frame f = {0};
     if (!in.path)

@@ -4,6 +4,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <time.h>
 #include "darkrt.h"
 
 /* darkrt.Error; raised with darkrt's one-line message (drt_last_error) and .status. */
@@ -30,7 +31,17 @@ typedef struct drtpy_engine {
     PyThread_type_lock lock;
     int max_batch;
     unsigned long stream_owner; /* the thread whose open stream holds `lock`; 0: none */
+    double detect_c_seconds;    /* the last detect's C work (drtpy_detect_inputs, all chunks), for
+                                   bench/python-overhead.py: the rest of its time is Python's */
 } drtpy_engine;
+
+/* Seconds on CLOCK_MONOTONIC, time.perf_counter's clock. */
+static inline double drtpy_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 extern PyTypeObject drtpy_model_type;
 extern PyTypeObject drtpy_engine_type;
@@ -63,6 +74,18 @@ int drtpy_input_open(PyObject *obj, int index, drtpy_input *in);
 void drtpy_input_close(drtpy_input *in);
 /* Decodes or converts the input into darkrt's float image. Needs no GIL. */
 drt_status drtpy_input_image(const drtpy_input *in, int index, int rgb, drt_image **image_out);
+
+/* Inputs per batched run: the engine's max batch, at most this many (bounds the float images held). */
+#define DRTPY_CHUNK_MAX 256
+
+/* What engine.detect runs without the GIL: the inputs' images, then one drt_detect_batch of n
+ * (<= DRTPY_CHUNK_MAX) under the engine's lock; dets[i] and sizes[i] (w, h) per input; `first` is
+ * the first input's index for error messages. */
+drt_status drtpy_detect_inputs(drtpy_engine *self, const drtpy_input *in, int first, int n, int rgb,
+                               const drt_detect_opts *opts, drt_detections **dets, int (*sizes)[2]);
+
+/* bench_detect_c(engine, item, rgb=False) -> seconds: bench/python-overhead.py's C side. */
+PyObject *drtpy_bench_detect_c(PyObject *self, PyObject *args, PyObject *kwargs);
 
 /* The image at `path` as 8-bit HxWx3 bytes (BGR or RGB) and its size. Raises on failure. */
 PyObject *drtpy_imread(PyObject *self, PyObject *args, PyObject *kwargs);

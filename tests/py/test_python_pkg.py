@@ -281,6 +281,23 @@ def test_compare_returns_the_cli_report(tmp_path):
         darkrt.compare(CFG, str(tmp_path / "missing.jpg"), weights=WEIGHTS)
 
 
+def test_overhead_hooks_time_the_c_work(engine, tmp_path):
+    """bench/python-overhead.py's two clocks: the C work of a detect call, and the same work alone."""
+    frame = darkrt.imread(IMAGES[0])
+    for item in (frame, IMAGES[0]):
+        t0 = time.perf_counter()
+        engine.detect(item)
+        wall = time.perf_counter() - t0
+        assert 0 < engine._h.detect_c_seconds < wall
+        t0 = time.perf_counter()
+        c = darkrt._darkrt.bench_detect_c(engine._h, item)
+        assert 0 < c < time.perf_counter() - t0
+    with pytest.raises(darkrt.Error, match="grayscale"):
+        darkrt._darkrt.bench_detect_c(engine._h, frame[..., 0])
+    with pytest.raises(darkrt.Error, match="missing.jpg"):
+        darkrt._darkrt.bench_detect_c(engine._h, str(tmp_path / "missing.jpg"))
+
+
 def test_stream_equals_detect_in_order(engine, tmp_path):
     frames = [darkrt.imread(p) for p in IMAGES]
     bad_file = str(tmp_path / "missing.jpg")
