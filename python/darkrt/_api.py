@@ -42,18 +42,25 @@ class Detections:
 
 
 class StreamItem:
-    """One result of Engine.stream, in input order: index (position in the input), source (the path,
-    or None for a frame), and either detections (a Detections) or error (a darkrt.Error, the item's
-    own one-line message; the stream goes on)."""
+    """One result of Engine.stream, in input order.
 
-    __slots__ = ("index", "source", "detections", "error")
+    index: the input's position in `sources` (a video's frames share its index); source: the path or
+    URL, None for a numpy frame; frame_index, pts: a video frame's number (0, 1, ... in display
+    order) and time in seconds since the stream's start, None for images; detections: a Detections,
+    or None with error set (a darkrt.Error, the item's own one-line message; the stream goes on);
+    frame: with stream(frames=True), the pixels the detections were made on (uint8 H x W x 3, BGR,
+    or RGB with rgb=True), else None."""
 
-    def __init__(self, index, source, detections=None, error=None):
-        self.index, self.source, self.detections, self.error = index, source, detections, error
+    __slots__ = ("index", "source", "frame_index", "pts", "detections", "error", "frame")
+
+    def __init__(self, index, source, frame_index=None, pts=None, detections=None, error=None, frame=None):
+        self.index, self.source, self.frame_index, self.pts = index, source, frame_index, pts
+        self.detections, self.error, self.frame = detections, error, frame
 
     def __repr__(self):
         what = self.detections if self.error is None else f"error: {self.error}"
-        return f"<StreamItem {self.index} {self.source or 'frame'}: {what}>"
+        at = "" if self.frame_index is None else f" frame {self.frame_index} at {self.pts:.3f} s"
+        return f"<StreamItem {self.index} {self.source or 'frame'}{at}: {what}>"
 
 
 def _is_single(frames):
@@ -103,45 +110,51 @@ class Engine:
         results = [Detections(r, self.names) for r in raw]
         return results[0] if single else results
 
-    def stream(self, sources, rgb=False, thresh=0.25, nms=0.45, workers=0, batch=0, max_in_flight=0):
-        """Detects over an iterable of paths and frames with darkrt's pipeline: worker threads decode
-        and letterbox while the engine runs the previous batch (of up to `batch`, default the engine's
-        max batch). Yields a StreamItem per input, in order; a bad item (unreadable file, malformed
-        frame) gives an item with .error and the stream goes on. Frames are copied when submitted.
+    def stream(self, sources, rgb=False, thresh=0.25, nms=0.45, workers=0, batch=0, max_in_flight=0,
+               frames=False, timeout=0.0):
+        """Detects over an iterable of image paths, numpy frames and video sources with darkrt's
+        pipeline: worker threads decode and letterbox while the engine runs the previous batch (of up
+        to `batch`, default the engine's max batch). Yields a StreamItem per image and per video frame,
+        in input order.
+
+        A video source is a path or URL darkrt reads as video (darkrt/video.h): a video file (mp4,
+        mkv, avi, mov, webm, ts), an image sequence ("dir/%04d.png" or "dir/img*.jpg"), a V4L2 camera
+        ("/dev/video0") or a network stream (rtsp://, http(s)://, udp://, srt://, tcp://); `timeout`
+        (seconds, 0: 10) bounds a network source's or camera's opening and its silences. Its frames
+        go from the decoder to the pipeline without passing through Python, each a StreamItem with
+        frame_index and pts. Every frame is read: a live source is read only as fast as the loop
+        over the stream takes results, so it never drops frames here but a slow consumer lets the
+        sender's data back up (a camera or socket buffer may then lose it).
+        frames=True: each StreamItem carries its pixels as numpy (.frame).
+
+        Errors: a bad image (unreadable file, malformed frame) gives an item with .error and the stream
+        goes on; a video that cannot be opened or breaks off (corrupt, truncated, silent past
+        timeout) raises darkrt.Error with darkrt's one-line message (the url and the frame reached),
+        after the items of every frame decoded before it.
         At most `max_in_flight` items are pending (0: sized by darkrt), so any iterable (a camera,
         a generator) streams in bounded memory. While the stream is open it owns the engine: other
         threads' calls wait for it, and this thread's own detect/run raise darkrt.Error."""
         pipe = _darkrt.Pipeline(self._h, rgb=rgb, workers=workers, batch=batch, max_in_flight=max_in_flight,
-                                thresh=thresh, nms=nms)
-        sources_of = {}  # pipeline submission number -> (input index, source)
-        submitted = 0
+                                thresh=thresh, nms=nms, frames=frames)
+        queue = _StreamQueue(pipe, self.names)
         try:
             for index, item in enumerate(sources):
-                while len(sources_of) >= pipe.max_in_flight:
-                    yield self._stream_item(pipe.next(), sources_of)
+                name = _source_name(item)
+                if name is not None and _darkrt.is_video_source(name):
+                    yield from queue.video(index, name, timeout)
+                    continue
+                yield from queue.room()
                 try:
                     pipe.submit(item, index)
                 except Error as e:  # refused before queuing: its place in the order is now
-                    while sources_of:
-                        yield self._stream_item(pipe.next(), sources_of)
-                    yield StreamItem(index, _source_name(item), error=e)
+                    yield from queue.drain()
+                    yield StreamItem(index, name, error=e)
                     continue
-                sources_of[submitted] = (index, _source_name(item))
-                submitted += 1
+                queue.submitted(index, name)
             pipe.close()
-            while sources_of:
-                yield self._stream_item(pipe.next(), sources_of)
+            yield from queue.drain()
         finally:
             pipe.free()
-
-    def _stream_item(self, raw, sources_of):
-        pos, source, status, error, dets = raw
-        index, name = sources_of.pop(pos)
-        if status != 0:
-            e = Error(error)
-            e.status = status
-            return StreamItem(index, name, error=e)
-        return StreamItem(index, name, detections=Detections(dets, self.names))
 
     def run(self, tensor):
         """One forward pass on a preprocessed float32 N x C x H x W tensor (RGB in [0, 1]); returns
@@ -189,6 +202,59 @@ class Model:
 
     def __repr__(self):
         return f"<darkrt.Model {self.path} {self.width}x{self.height}>"
+
+
+class _StreamQueue:
+    """Engine.stream's items in the pipeline: what each submission was, and its results in order."""
+
+    def __init__(self, pipe, names):
+        self.pipe, self.names = pipe, names
+        self.pending = {}  # submission number -> (input index, source, frame index, pts)
+        self.count = 0
+
+    def submitted(self, index, source, frame_index=None, pts=None):
+        self.pending[self.count] = (index, source, frame_index, pts)
+        self.count += 1
+
+    def take(self):
+        number, _, status, error, dets, image = self.pipe.next()
+        index, name, frame_index, pts = self.pending.pop(number)
+        frame = None if image is None else np.frombuffer(image[0], dtype=np.uint8).reshape(image[1], image[2], 3)
+        if status != 0:
+            e = Error(error)
+            e.status = status
+            return StreamItem(index, name, frame_index, pts, error=e, frame=frame)
+        return StreamItem(index, name, frame_index, pts, Detections(dets, self.names), frame=frame)
+
+    def room(self):
+        """Yields results until one more item may be submitted without blocking."""
+        while len(self.pending) >= self.pipe.max_in_flight:
+            yield self.take()
+
+    def drain(self):
+        while self.pending:
+            yield self.take()
+
+    def video(self, index, url, timeout):
+        """Submits every frame of the video source `url`; a failure drains the queue, then raises."""
+        try:
+            video = _darkrt.Video(url, timeout=timeout)
+        except Error:
+            yield from self.drain()
+            raise
+        try:
+            while True:
+                yield from self.room()
+                try:
+                    got = self.pipe.submit_video(video)
+                except Error:
+                    yield from self.drain()
+                    raise
+                if got is None:
+                    return
+                self.submitted(index, url, *got)
+        finally:
+            video.close()
 
 
 def _source_name(item):

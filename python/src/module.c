@@ -129,6 +129,8 @@ static PyMethodDef methods[] = {
     {"imread", (PyCFunction)(void (*)(void))drtpy_imread, METH_VARARGS | METH_KEYWORDS,
      "imread(path, rgb=False) -> (bytearray, height, width): 8-bit HxWx3 pixels decoded by darkrt"},
     {"version", version, METH_NOARGS, "darkrt's version string"},
+    {"is_video_source", drtpy_is_video_source, METH_O,
+     "is_video_source(name) -> whether darkrt reads it as video (extension, scheme://, /dev/video*, % or * pattern)"},
     {"bench_detect_c", (PyCFunction)(void (*)(void))drtpy_bench_detect_c, METH_VARARGS | METH_KEYWORDS,
      "bench_detect_c(engine, item, rgb=False) -> seconds of engine.detect's C work on one item "
      "(bench/python-overhead.py)"},
@@ -141,7 +143,7 @@ PyMODINIT_FUNC PyInit__darkrt(void)
 {
     PyObject *m = PyModule_Create(&module);
     if (!m || PyType_Ready(&drtpy_model_type) < 0 || PyType_Ready(&drtpy_engine_type) < 0 ||
-        PyType_Ready(&drtpy_pipeline_type) < 0)
+        PyType_Ready(&drtpy_pipeline_type) < 0 || PyType_Ready(&drtpy_video_type) < 0)
         goto fail;
     drtpy_error = PyErr_NewExceptionWithDoc("darkrt.Error",
                                             "A darkrt failure; str() is darkrt's one-line message, .status its code.",
@@ -149,7 +151,8 @@ PyMODINIT_FUNC PyInit__darkrt(void)
     if (!drtpy_error || PyModule_AddObjectRef(m, "Error", drtpy_error) < 0 ||
         PyModule_AddObjectRef(m, "Model", (PyObject *)&drtpy_model_type) < 0 ||
         PyModule_AddObjectRef(m, "Engine", (PyObject *)&drtpy_engine_type) < 0 ||
-        PyModule_AddObjectRef(m, "Pipeline", (PyObject *)&drtpy_pipeline_type) < 0)
+        PyModule_AddObjectRef(m, "Pipeline", (PyObject *)&drtpy_pipeline_type) < 0 ||
+        PyModule_AddObjectRef(m, "Video", (PyObject *)&drtpy_video_type) < 0)
         goto fail;
     return m;
 fail:

@@ -53,13 +53,13 @@ static int pipeline_start(drtpy_pipeline *self, const drt_pipeline_opts *o)
 
 static PyObject *pipeline_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static char *kw[] = {"engine", "rgb", "workers", "batch", "max_in_flight", "thresh", "nms", NULL};
+    static char *kw[] = {"engine", "rgb", "workers", "batch", "max_in_flight", "thresh", "nms", "frames", NULL};
     PyObject *engine;
     drt_pipeline_opts o = drt_pipeline_opts_default();
     int rgb = 0;
     float thresh = 0.25f, nms = 0.45f;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|piiiff", kw, &drtpy_engine_type, &engine, &rgb, &o.workers,
-                                     &o.batch, &o.max_in_flight, &thresh, &nms))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!|piiiffp", kw, &drtpy_engine_type, &engine, &rgb, &o.workers,
+                                     &o.batch, &o.max_in_flight, &thresh, &nms, &o.keep_image))
         return NULL;
     if (drtpy_engine_busy((drtpy_engine *)engine) || drtpy_detect_opts((drtpy_engine *)engine, thresh, nms, &o.detect))
         return NULL;
@@ -110,6 +110,29 @@ static PyObject *pipeline_submit(drtpy_pipeline *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* submit_video(video) -> (frame index, pts) of the frame read from `video` and queued, or None at
+ * its end. The frame goes from the decoder to the pipeline's copy without passing through Python. */
+static PyObject *pipeline_submit_video(drtpy_pipeline *self, PyObject *arg)
+{
+    if (!PyObject_TypeCheck(arg, &drtpy_video_type))
+        return drtpy_raise_msg(DRT_STATUS_INVALID_ARG, "stream: submit_video takes a darkrt._darkrt.Video");
+    drtpy_video *v = (drtpy_video *)arg;
+    if (ready(self)) return NULL;
+    if (!v->video) return drtpy_raise_msg(DRT_STATUS_INVALID_ARG, "stream: the video is closed");
+    drt_video_frame vf = {0};
+    drt_status s;
+    Py_BEGIN_ALLOW_THREADS
+    s = drt_video_read(v->video, &vf);
+    if (s == DRT_OK && vf.data) {
+        drt_frame f = {.w = vf.w, .h = vf.h, .format = DRT_PIXEL_RGB8, .data = vf.data, .stride = vf.stride};
+        s = drt_pipeline_submit_frame(self->p, &f, NULL);
+    }
+    Py_END_ALLOW_THREADS
+    if (s != DRT_OK) return drtpy_raise(s);
+    if (!vf.data) Py_RETURN_NONE;
+    return Py_BuildValue("(Ld)", (long long)vf.index, vf.pts);
+}
+
 static PyObject *pipeline_close(drtpy_pipeline *self, PyObject *unused)
 {
     (void)unused;
@@ -117,7 +140,29 @@ static PyObject *pipeline_close(drtpy_pipeline *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
-/* next() -> None when done, else (index, source, status, error, (w, h, boxes, scores, class_ids) or None). */
+/* The result's RGB8 image (keep_image) as packed HxWx3 bytes, BGR unless rgb; None without one. */
+static PyObject *result_image(const drt_pipeline_result *r, int rgb)
+{
+    const drt_frame *im = &r->image;
+    if (!im->data) Py_RETURN_NONE;
+    size_t row = 3 * (size_t)im->w, stride = im->stride ? im->stride : row;
+    PyObject *bytes = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)(row * (size_t)im->h));
+    if (!bytes) return NULL;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(bytes);
+    for (int y = 0; y < im->h; y++) {
+        const unsigned char *in = im->data + stride * (size_t)y;
+        unsigned char *o = out + row * (size_t)y;
+        if (rgb) {
+            memcpy(o, in, row);
+            continue;
+        }
+        for (size_t x = 0; x < row; x += 3) o[x] = in[x + 2], o[x + 1] = in[x + 1], o[x + 2] = in[x];
+    }
+    return Py_BuildValue("(Nii)", bytes, im->h, im->w);
+}
+
+/* next() -> None when done, else (index, source, status, error, (w, h, boxes, scores, class_ids) or None,
+ * (pixels, h, w) or None). */
 static PyObject *pipeline_next(drtpy_pipeline *self, PyObject *unused)
 {
     (void)unused;
@@ -131,8 +176,10 @@ static PyObject *pipeline_next(drtpy_pipeline *self, PyObject *unused)
     if (!r) Py_RETURN_NONE;
     int size[2] = {r->width, r->height};
     PyObject *dets = r->status == DRT_OK ? drtpy_result_tuple(r->dets, size) : (Py_INCREF(Py_None), Py_None);
-    PyObject *out = dets ? Py_BuildValue("(LzisN)", r->index, r->source, (int)r->status, r->error ? r->error : "",
-                                         dets) : NULL;
+    PyObject *image = dets ? result_image(r, self->rgb) : NULL;
+    PyObject *out = image ? Py_BuildValue("(LzisNN)", r->index, r->source, (int)r->status, r->error ? r->error : "",
+                                          dets, image) : NULL;
+    if (!image) Py_XDECREF(dets);
     drt_pipeline_result_free(r);
     return out;
 }
@@ -153,6 +200,8 @@ static PyObject *pipeline_max_in_flight(drtpy_pipeline *self, void *c)
 static PyMethodDef pipeline_methods[] = {
     {"submit", (PyCFunction)pipeline_submit, METH_VARARGS,
      "submit(path or frame, index=0): queues one item (blocks at max_in_flight)"},
+    {"submit_video", (PyCFunction)pipeline_submit_video, METH_O,
+     "submit_video(video) -> (frame index, pts) of the next frame, queued; None at the end (blocks like submit)"},
     {"close", (PyCFunction)pipeline_close, METH_NOARGS, "close(): no more input"},
     {"next", (PyCFunction)pipeline_next, METH_NOARGS, "next() -> the next result in order, None when done"},
     {"free", (PyCFunction)pipeline_free_method, METH_NOARGS, "free(): stops the workers, gives the engine back"},
@@ -168,7 +217,7 @@ PyTypeObject drtpy_pipeline_type = {
     .tp_basicsize = sizeof(drtpy_pipeline),
     .tp_dealloc = (destructor)pipeline_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Pipeline(engine, rgb=False, workers=0, batch=0, max_in_flight=0, thresh=0.25, nms=0.45)",
+    .tp_doc = "Pipeline(engine, rgb=False, workers=0, batch=0, max_in_flight=0, thresh=0.25, nms=0.45, frames=False)",
     .tp_methods = pipeline_methods,
     .tp_getset = pipeline_getset,
     .tp_new = pipeline_new,

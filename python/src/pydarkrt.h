@@ -6,6 +6,7 @@
 #include <Python.h>
 #include <time.h>
 #include "darkrt.h"
+#include "darkrt/video.h"
 
 /* darkrt.Error; raised with darkrt's one-line message (drt_last_error) and .status. */
 extern PyObject *drtpy_error;
@@ -43,7 +44,14 @@ static inline double drtpy_now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+/* A video source (darkrt/video.h) that Engine.stream reads; NULL once closed. */
+typedef struct drtpy_video {
+    PyObject_HEAD
+    drt_video *video;
+} drtpy_video;
+
 extern PyTypeObject drtpy_model_type;
+extern PyTypeObject drtpy_video_type;
 extern PyTypeObject drtpy_engine_type;
 extern PyTypeObject drtpy_pipeline_type;
 
@@ -83,6 +91,9 @@ drt_status drtpy_input_image(const drtpy_input *in, int index, int rgb, drt_imag
  * the first input's index for error messages. */
 drt_status drtpy_detect_inputs(drtpy_engine *self, const drtpy_input *in, int first, int n, int rgb,
                                const drt_detect_opts *opts, drt_detections **dets, int (*sizes)[2]);
+
+/* is_video_source(name) -> bool: drt_video_is_source. */
+PyObject *drtpy_is_video_source(PyObject *self, PyObject *arg);
 
 /* bench_detect_c(engine, item, rgb=False) -> seconds: bench/python-overhead.py's C side. */
 PyObject *drtpy_bench_detect_c(PyObject *self, PyObject *args, PyObject *kwargs);
