@@ -49,12 +49,14 @@ class StreamItem:
     order) and time in seconds since the stream's start, None for images; detections: a Detections,
     or None with error set (a darkrt.Error, the item's own one-line message; the stream goes on);
     frame: with stream(frames=True), the pixels the detections were made on (uint8 H x W x 3, BGR,
-    or RGB with rgb=True), else None."""
+    or RGB with rgb=True), else None; dropped: frames of a live source dropped just before this one
+    (the stream fell behind), else 0."""
 
-    __slots__ = ("index", "source", "frame_index", "pts", "detections", "error", "frame")
+    __slots__ = ("index", "source", "frame_index", "pts", "dropped", "detections", "error", "frame")
 
-    def __init__(self, index, source, frame_index=None, pts=None, detections=None, error=None, frame=None):
-        self.index, self.source, self.frame_index, self.pts = index, source, frame_index, pts
+    def __init__(self, index, source, frame_index=None, pts=None, dropped=0, detections=None, error=None,
+                 frame=None):
+        self.index, self.source, self.frame_index, self.pts, self.dropped = index, source, frame_index, pts, dropped
         self.detections, self.error, self.frame = detections, error, frame
 
     def __repr__(self):
@@ -122,9 +124,11 @@ class Engine:
         ("/dev/video0") or a network stream (rtsp://, http(s)://, udp://, srt://, tcp://); `timeout`
         (seconds, 0: 10) bounds a network source's or camera's opening and its silences. Its frames
         go from the decoder to the pipeline without passing through Python, each a StreamItem with
-        frame_index and pts. Every frame is read: a live source is read only as fast as the loop
-        over the stream takes results, so it never drops frames here but a slow consumer lets the
-        sender's data back up (a camera or socket buffer may then lose it).
+        frame_index and pts. Every frame of a file or an image sequence is detected (reading waits
+        for the loop over the stream). A live source (camera, network stream) keeps its own pace:
+        a thread reads it into a queue of its 4 newest frames, and when the loop falls behind the
+        oldest are dropped, counted in the next item's .dropped (frame_index then skips them).
+        A live stream that stops sending ends with darkrt.Error ("no data for N s") after `timeout`.
         frames=True: each StreamItem carries its pixels as numpy (.frame).
 
         Errors: a bad image (unreadable file, malformed frame) gives an item with .error and the stream
@@ -209,22 +213,22 @@ class _StreamQueue:
 
     def __init__(self, pipe, names):
         self.pipe, self.names = pipe, names
-        self.pending = {}  # submission number -> (input index, source, frame index, pts)
+        self.pending = {}  # submission number -> (input index, source, frame index, pts, dropped)
         self.count = 0
 
-    def submitted(self, index, source, frame_index=None, pts=None):
-        self.pending[self.count] = (index, source, frame_index, pts)
+    def submitted(self, index, source, frame_index=None, pts=None, dropped=0):
+        self.pending[self.count] = (index, source, frame_index, pts, dropped)
         self.count += 1
 
     def take(self):
         number, _, status, error, dets, image = self.pipe.next()
-        index, name, frame_index, pts = self.pending.pop(number)
+        index, name, frame_index, pts, dropped = self.pending.pop(number)
         frame = None if image is None else np.frombuffer(image[0], dtype=np.uint8).reshape(image[1], image[2], 3)
         if status != 0:
             e = Error(error)
             e.status = status
-            return StreamItem(index, name, frame_index, pts, error=e, frame=frame)
-        return StreamItem(index, name, frame_index, pts, Detections(dets, self.names), frame=frame)
+            return StreamItem(index, name, frame_index, pts, dropped, error=e, frame=frame)
+        return StreamItem(index, name, frame_index, pts, dropped, Detections(dets, self.names), frame=frame)
 
     def room(self):
         """Yields results until one more item may be submitted without blocking."""

@@ -110,8 +110,8 @@ static PyObject *pipeline_submit(drtpy_pipeline *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* submit_video(video) -> (frame index, pts) of the frame read from `video` and queued, or None at
- * its end. The frame goes from the decoder to the pipeline's copy without passing through Python. */
+/* submit_video(video) -> (frame index, pts, frames dropped before it) of the frame read from `video`
+ * and queued, or None at its end. The frame goes from the decoder to the pipeline's copy without passing through Python. */
 static PyObject *pipeline_submit_video(drtpy_pipeline *self, PyObject *arg)
 {
     if (!PyObject_TypeCheck(arg, &drtpy_video_type))
@@ -120,17 +120,19 @@ static PyObject *pipeline_submit_video(drtpy_pipeline *self, PyObject *arg)
     if (ready(self)) return NULL;
     if (!v->video) return drtpy_raise_msg(DRT_STATUS_INVALID_ARG, "stream: the video is closed");
     drt_video_frame vf = {0};
-    drt_status s;
+    long long dropped = 0;
+    drt_status s, queued = DRT_OK;
     Py_BEGIN_ALLOW_THREADS
-    s = drt_video_read(v->video, &vf);
+    s = drtpy_video_next(v, &vf, &dropped);
     if (s == DRT_OK && vf.data) {
         drt_frame f = {.w = vf.w, .h = vf.h, .format = DRT_PIXEL_RGB8, .data = vf.data, .stride = vf.stride};
-        s = drt_pipeline_submit_frame(self->p, &f, NULL);
+        queued = drt_pipeline_submit_frame(self->p, &f, NULL);
     }
     Py_END_ALLOW_THREADS
-    if (s != DRT_OK) return drtpy_raise(s);
+    if (s != DRT_OK) return drtpy_raise_msg(s, "%s", v->error);
+    if (queued != DRT_OK) return drtpy_raise(queued);
     if (!vf.data) Py_RETURN_NONE;
-    return Py_BuildValue("(Ld)", (long long)vf.index, vf.pts);
+    return Py_BuildValue("(LdL)", (long long)vf.index, vf.pts, dropped);
 }
 
 static PyObject *pipeline_close(drtpy_pipeline *self, PyObject *unused)
@@ -201,7 +203,7 @@ static PyMethodDef pipeline_methods[] = {
     {"submit", (PyCFunction)pipeline_submit, METH_VARARGS,
      "submit(path or frame, index=0): queues one item (blocks at max_in_flight)"},
     {"submit_video", (PyCFunction)pipeline_submit_video, METH_O,
-     "submit_video(video) -> (frame index, pts) of the next frame, queued; None at the end (blocks like submit)"},
+     "submit_video(video) -> (frame index, pts, dropped) of the next frame, queued; None at the end (blocks like submit)"},
     {"close", (PyCFunction)pipeline_close, METH_NOARGS, "close(): no more input"},
     {"next", (PyCFunction)pipeline_next, METH_NOARGS, "next() -> the next result in order, None when done"},
     {"free", (PyCFunction)pipeline_free_method, METH_NOARGS, "free(): stops the workers, gives the engine back"},

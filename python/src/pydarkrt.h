@@ -44,11 +44,30 @@ static inline double drtpy_now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* A video source (darkrt/video.h) that Engine.stream reads; NULL once closed. */
+/* A live source's reader thread and its queue (video-live.c). */
+typedef struct drtpy_live drtpy_live;
+
+/* Starts a thread reading `video` ahead into a queue of `capacity` frames; when the queue is full
+ * the oldest frame is dropped (a live source keeps its pace). NULL when out of memory. */
+drtpy_live *drtpy_live_start(drt_video *video, int capacity);
+/* The oldest queued frame (waits for one), valid until the next call; frame->data NULL at the end.
+ * A failure's message goes to err. *dropped: frames dropped since the previous call. Needs no GIL. */
+drt_status drtpy_live_next(drtpy_live *l, drt_video_frame *frame, long long *dropped, char *err, size_t err_size);
+/* Stops the reader (after its current read: at most the source's timeout) and frees l; accepts NULL. */
+void drtpy_live_stop(drtpy_live *l);
+
+/* A video source (darkrt/video.h) that Engine.stream reads; video NULL once closed. Live sources
+ * (cameras, network streams) are read by their own thread (live), files in the caller's. */
 typedef struct drtpy_video {
     PyObject_HEAD
     drt_video *video;
+    drtpy_live *live;
+    char error[1024]; /* the last failure's message */
 } drtpy_video;
+
+/* The next frame of v (display order; *dropped frames of a live source skipped before it). DRT_OK
+ * with frame->data NULL at the end; on failure the message is in v->error. Needs no GIL. */
+drt_status drtpy_video_next(drtpy_video *v, drt_video_frame *frame, long long *dropped);
 
 extern PyTypeObject drtpy_model_type;
 extern PyTypeObject drtpy_video_type;

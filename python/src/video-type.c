@@ -1,11 +1,34 @@
 /* darkrt._darkrt.Video: a video source (include/darkrt/video.h: files, image sequences, V4L2
  * cameras, network streams) for Engine.stream, which hands its frames to the pipeline
  * (Pipeline.submit_video) without copying them through Python. One thread reads a source. */
+#include <stdio.h>
 #include "pydarkrt.h"
+
+/* Frames a live source may have decoded ahead of the stream (its newest; older ones drop). */
+#define LIVE_QUEUE 4
+
+static void video_release(drtpy_video *self)
+{
+    Py_BEGIN_ALLOW_THREADS
+    drtpy_live_stop(self->live); /* may wait for a read in progress */
+    drt_video_free(self->video);
+    Py_END_ALLOW_THREADS
+    self->live = NULL;
+    self->video = NULL;
+}
+
+drt_status drtpy_video_next(drtpy_video *v, drt_video_frame *frame, long long *dropped)
+{
+    *dropped = 0;
+    if (v->live) return drtpy_live_next(v->live, frame, dropped, v->error, sizeof v->error);
+    drt_status s = drt_video_read(v->video, frame);
+    if (s != DRT_OK) snprintf(v->error, sizeof v->error, "%s", drt_last_error());
+    return s;
+}
 
 static void video_dealloc(drtpy_video *self)
 {
-    drt_video_free(self->video);
+    video_release(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -33,14 +56,17 @@ static PyObject *video_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     self->video = v;
+    if (drt_video_get_info(v).live && !(self->live = drtpy_live_start(v, LIVE_QUEUE))) {
+        Py_DECREF(self);
+        return drtpy_raise_msg(DRT_STATUS_OOM, "video: cannot start a reader thread");
+    }
     return (PyObject *)self;
 }
 
 static PyObject *video_close(drtpy_video *self, PyObject *unused)
 {
     (void)unused;
-    drt_video_free(self->video);
-    self->video = NULL;
+    video_release(self);
     Py_RETURN_NONE;
 }
 

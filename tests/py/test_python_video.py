@@ -3,13 +3,17 @@
 ffmpeg CLI from Darknet's sample images (as tests/cli/video-detect.sh makes them): every frame's
 detections, index and pts equal `darkrt detect`'s JSON Lines; frames come back as numpy and detect
 to the same boxes; image sequences equal detect on their files; a missing and a corrupt video raise
-darkrt.Error with darkrt's one-line message after the frames decoded before."""
+darkrt.Error with darkrt's one-line message after the frames decoded before; a live UDP source
+with a slow consumer drops old frames and reports them."""
 import glob
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -135,6 +139,51 @@ def test_corrupt_video_raises_after_the_frames_before(engine, clips, tmp_path):
     cli = subprocess.run([CLI, "detect", CFG, "-w", WEIGHTS, str(bad), "--json", str(tmp_path / "bad.jsonl")],
                          capture_output=True, text=True)
     assert cli.returncode == 1 and cli.stderr.strip().endswith(message.split(": ", 1)[1]), (cli.stderr, message)
+
+
+def serve_udp(video, port, started):
+    """Sends `video` at its own rate (ffmpeg -re) as MPEG-TS to udp://127.0.0.1:port once something
+    listens there (its socket in /proc/net/udp: the stream has opened it)."""
+    hexport = f":{port:04X} "
+    for _ in range(300):
+        with open("/proc/net/udp") as f:
+            if hexport in f.read():
+                break
+        time.sleep(0.1)
+    started.append(time.monotonic())
+    subprocess.run(FF + ["-re", "-i", str(video), "-c", "copy", "-f", "mpegts", f"udp://127.0.0.1:{port}?pkt_size=1316"],
+                   check=True)
+
+
+def test_live_udp_slow_consumer_drops_old_frames(engine, clips, tmp_path):
+    """40 frames at 10 fps over UDP loopback, a consumer taking 0.5 s an item: the source keeps its
+    pace by dropping old frames, reported in .dropped and by the gaps in frame_index; the newest
+    frame is kept; the stream's stop is darkrt.Error after `timeout` (as tests/cli/video-live.sh)."""
+    fast = tmp_path / "fast.mp4"
+    subprocess.run(FF + ["-stream_loop", "5", "-framerate", "10", "-i", str(clips / "seq-%02d.png"), "-frames:v", "40",
+                         "-vf", "scale=160:120", "-c:v", "libx264", "-g", "4", "-bf", "0", str(fast)], check=True)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = []
+    server = threading.Thread(target=serve_udp, args=(fast, port, started))
+    server.start()
+    got = []
+    try:
+        with pytest.raises(darkrt.Error, match=r"no data for 1\.0 s") as e:
+            for item in engine.stream([f"udp://127.0.0.1:{port}"], timeout=1, batch=1, max_in_flight=1):
+                got.append(item)
+                time.sleep(0.5)
+    finally:
+        server.join()
+    seconds = time.monotonic() - started[0]
+    frames, dropped = [g.frame_index for g in got], sum(g.dropped for g in got)
+    assert "\n" not in str(e.value)
+    assert frames == sorted(set(frames)) and frames[-1] == 39 and dropped > 0, (frames, dropped)
+    assert len(frames) + dropped == 40, (frames, dropped)
+    # Every gap is reported by the item after it.
+    assert all(g.dropped == g.frame_index - (p.frame_index + 1) for p, g in zip(got, got[1:])), [g.dropped for g in got]
+    assert seconds < 14, seconds  # 40 frames at 0.5 s would take 20 s
 
 
 if __name__ == "__main__":
