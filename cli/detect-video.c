@@ -85,15 +85,31 @@ static drt_status draw_frame(video_run *r, source_out *o, const frame_tag *t, co
     return s;
 }
 
+/* Boxes on a frame the decoder scaled (--fast-resize) back onto the source's own size. */
+static void unscale_boxes(const feed_source *s, drt_detections *dets)
+{
+    float sx = (float)s->info.w / (float)s->w, sy = (float)s->info.h / (float)s->h;
+    for (int i = 0; i < dets->count; i++) {
+        drt_detection *d = &dets->items[i];
+        d->x1 *= sx, d->x2 *= sx, d->y1 *= sy, d->y2 *= sy;
+    }
+}
+
 /* JSON line, counts, latency and drawn outputs of one result. */
 static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
 {
     const frame_tag *t = res->tag;
     source_out *o = &r->outs[t->src];
+    const feed_source *fs = &r->feed.sources[t->src];
     if (res->status != DRT_OK) return drt_error(res->status, "%s: frame %lld: %s", o->url, (long long)t->index, res->error);
     const drt_pipeline_times *pt = &res->times;
     drt_stage_times st = {pt->preprocess_ms, pt->inference_ms, pt->postprocess_ms};
-    if (r->json) outputs_json_line(r->json, o, t->index, t->pts, res->width, res->height, res->dets, r->model, &st);
+    int w = res->width, h = res->height;
+    if (r->o->fast_resize) {
+        unscale_boxes(fs, res->dets);
+        w = fs->info.w, h = fs->info.h;
+    }
+    if (r->json) outputs_json_line(r->json, o, t->index, t->pts, w, h, res->dets, r->model, &st);
     double now = drt_now_ms();
     if (!o->done) o->first_ms = now;
     o->done++;
@@ -210,7 +226,10 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     drt_video_opts vopts = drt_video_opts_default();
     vopts.timeout_s = o->timeout_s;
     vopts.hwaccel = o->hwaccel;
-    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    vopts.threads = cores > n ? (int)(cores / n) : 1; /* the machine's cores shared by the sources */
+    feed_scale scale = {drt_model_width(model), drt_model_height(model), dopts->resize};
+    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL);
     if (rc == 0 && s == DRT_OK) s = start_pipeline(&r, engine, dopts);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;

@@ -16,6 +16,7 @@ typedef struct video_opts {
     int max_det;        /* detections kept per frame (0: all) */
     int delay_ms;       /* --test-delay-ms: a slower engine, for tests of live pacing */
     const char *hwaccel; /* --hwaccel cuda: NVDEC decoding where present */
+    int fast_resize;     /* --fast-resize: frames scaled to the letterbox size by the decoder's swscale */
 } video_opts;
 
 /* Detects in every frame of every source, batched across sources (the engine's max batch).

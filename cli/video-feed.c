@@ -2,6 +2,7 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
+#include "vision/vision.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,43 @@ static int stopping(feed *f)
     return stop;
 }
 
+/* The size the decoder scales this source's frames to (its own without a feed_scale). */
+static drt_status set_size(feed_source *s, const feed_scale *scale)
+{
+    s->w = s->info.w, s->h = s->info.h;
+    if (!scale) return DRT_OK;
+    if (s->info.w < 1 || s->info.h < 1)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: --fast-resize: the stream does not tell its frame size", s->url);
+    s->w = scale->net_w, s->h = scale->net_h;
+    if (scale->mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(s->info.w, s->info.h, scale->net_w, scale->net_h, &s->w, &s->h);
+    return drt_video_set_output_size(s->video, s->w, s->h);
+}
+
+/* Opens the source (sizes it) and tells feed_open how it went. */
+static drt_status open_source(feed_source *s)
+{
+    feed *f = s->feed;
+    drt_status status = drt_video_open(s->url, &f->vopts, &s->video);
+    if (status == DRT_OK) {
+        s->info = drt_video_get_info(s->video);
+        status = set_size(s, f->scaled ? &f->scale : NULL);
+    }
+    pthread_mutex_lock(&f->lock);
+    s->opened = status == DRT_OK ? 1 : -1;
+    s->status = status;
+    if (status != DRT_OK) snprintf(s->error, sizeof s->error, "%s", drt_last_error());
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    return status;
+}
+
+/* A source's thread: opens it (the sources open at once: live ones wait for their first data),
+ * then reads until the end, an error or feed_stop. */
 static void *reader(void *arg)
 {
     feed_source *s = arg;
-    drt_status status = DRT_OK;
-    while (!stopping(s->feed)) {
+    drt_status status = open_source(s);
+    while (status == DRT_OK && !stopping(s->feed)) {
         drt_video_frame vf;
         feed_frame fr;
         status = drt_video_read(s->video, &vf);
@@ -83,11 +116,14 @@ static void *reader(void *arg)
     return NULL;
 }
 
-drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts)
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale)
 {
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
+    f->vopts = *vopts;
+    f->scaled = scale != NULL;
+    if (scale) f->scale = *scale;
     f->sources = calloc((size_t)n, sizeof *f->sources);
     if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");
     f->n = n;
@@ -98,15 +134,21 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
         s->capacity = queue;
         s->queue = calloc((size_t)queue, sizeof *s->queue);
         if (!s->queue) return drt_error(DRT_STATUS_OOM, "%s: out of memory", urls[i]);
-        DRT_TRY(drt_video_open(urls[i], vopts, &s->video));
-        s->info = drt_video_get_info(s->video);
     }
     for (int i = 0; i < n; i++) {
         if (pthread_create(&f->sources[i].thread, NULL, reader, &f->sources[i]) != 0)
             return drt_error(DRT_STATUS_OOM, "%s: cannot start a reader thread", urls[i]);
         f->sources[i].started = 1;
     }
-    return DRT_OK;
+    pthread_mutex_lock(&f->lock); /* every source open, or the first (in order) that failed */
+    drt_status status = DRT_OK;
+    for (int i = 0; i < n && status == DRT_OK; i++) {
+        feed_source *s = &f->sources[i];
+        while (!s->opened) pthread_cond_wait(&f->changed, &f->lock);
+        if (s->opened < 0) status = drt_error(s->status, "%s", s->error);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return status;
 }
 
 /* Under the lock: takes frames round robin from `start`; returns how many. */

@@ -8,6 +8,13 @@
 #include <stdint.h>
 #include "darkrt.h"
 
+/* Frames scaled by the decoder to the network input's inner size (the letterbox's, or all of it
+ * for a stretch), so the pipeline's resize keeps their size. */
+typedef struct feed_scale {
+    int net_w, net_h;
+    drt_resize mode;
+} feed_scale;
+
 /* A decoded frame copied out of the decoder. */
 typedef struct feed_frame {
     unsigned char *rgb; /* tight RGB8 (w * 3 bytes a row) */
@@ -21,8 +28,10 @@ typedef struct feed_source {
     const char *url;
     drt_video *video;
     drt_video_info info;
+    int w, h;            /* the frames' size: info's, or the network's letterbox (feed_scale) */
     pthread_t thread;
     int started;
+    int opened;          /* 1: open, -1: failed to open (status, error), 0: opening */
     feed_frame *queue; /* ring of `capacity` */
     int capacity, head, count;
     int64_t decoded, dropped;
@@ -34,14 +43,18 @@ typedef struct feed_source {
 
 typedef struct feed {
     pthread_mutex_t lock;
-    pthread_cond_t changed; /* a frame was queued or taken, or a source ended */
+    pthread_cond_t changed; /* a source opened or ended, or a frame was queued or taken */
     feed_source *sources;
     int n, stop;
+    drt_video_opts vopts;
+    feed_scale scale;
+    int scaled;           /* frames scaled to `scale` (else full size) */
 } feed;
 
-/* Opens every url (the first failure is returned, with its one-line error) and starts readers.
- * queue: frames buffered per source. */
-drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts);
+/* Opens every url at once, each on its reader thread (the first failure in order is returned, with
+ * its one-line error; feed_close then stops the others), and the readers go on reading.
+ * queue: frames buffered per source; scale: NULL for full-size frames. */
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale);
 
 /* Takes up to max frames, round robin over the sources, waiting while none is queued and some
  * source is still reading. Writes frames[i] and which source each came from. Returns how many

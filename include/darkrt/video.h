@@ -22,6 +22,7 @@ typedef struct drt_video_opts {
     const char *format; /* FFmpeg input format ("v4l2", "image2", "mpegts"...); NULL: guessed */
     const char *hwaccel; /* "cuda": decode on the GPU (NVDEC) where FFmpeg and the machine have it,
                             frames copied to the host; else (or NULL) the CPU decodes */
+    int threads;         /* CPU decoding threads (FFmpeg's frame and slice threads); 0: one per core */
 } drt_video_opts;
 
 DRT_API drt_video_opts drt_video_opts_default(void);
@@ -60,6 +61,11 @@ typedef struct drt_video_info {
 } drt_video_info;
 
 DRT_API drt_video_info drt_video_get_info(const drt_video *video);
+
+/* From the next frame on, frames come scaled to w x h in the same libswscale pass that converts
+ * them to RGB8 (bilinear, as `ffmpeg -vf scale=W:H:flags=bilinear`): no full-size RGB frame is
+ * made. 0, 0: the decoded size again (the default). Sizes 1..16384. */
+DRT_API drt_status drt_video_set_output_size(drt_video *video, int w, int h);
 
 DRT_API void drt_video_free(drt_video *video);
 

@@ -29,6 +29,8 @@ struct drt_video {
     unsigned char *rgb;
     size_t stride;
     int rgb_w, rgb_h;
+    int out_w, out_h; /* drt_video_set_output_size; 0: the decoded size */
+    int told_cpu;     /* warned that NVDEC gave CPU frames after all */
 };
 
 drt_video_opts drt_video_opts_default(void)
@@ -121,16 +123,22 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
         if (!c) break;
         ok |= c->device_type == AV_HWDEVICE_TYPE_CUDA && (c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX);
     }
-    if (!ok || av_hwdevice_ctx_create(&v->hw, AV_HWDEVICE_TYPE_CUDA, NULL, NULL, 0) < 0) {
+    /* The device's primary context, shared by every source and by CUDA's runtime (darkrt's engine),
+     * rather than a context of its own (hundreds of MiB) per stream. */
+    AVDictionary *dev_opts = NULL;
+    av_dict_set(&dev_opts, "primary_ctx", "1", 0);
+    if (ok && av_hwdevice_ctx_create(&v->hw, AV_HWDEVICE_TYPE_CUDA, NULL, dev_opts, 0) < 0) ok = -1;
+    av_dict_free(&dev_opts);
+    if (ok != 1) {
         drt_warn("%s: no CUDA decoding for %s here (%s): the CPU decodes", v->url, codec->name,
-                 ok ? "no CUDA device" : "FFmpeg has none for this codec");
+                 ok < 0 ? "no CUDA device" : "FFmpeg has none for this codec");
         return;
     }
     v->dec->hw_device_ctx = av_buffer_ref(v->hw);
     v->dec->get_format = pick_pixel_format;
 }
 
-static drt_status open_decoder(drt_video *v, const char *hwaccel)
+static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads)
 {
     const AVCodec *codec = NULL;
     v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -143,6 +151,10 @@ static drt_status open_decoder(drt_video *v, const char *hwaccel)
         return drt_error(DRT_STATUS_OOM, "%s: cannot set up the %s decoder", v->url, codec->name);
     v->dec->pkt_timebase = st->time_base;
     try_hwaccel(v, codec, hwaccel);
+    /* CPU decoding on several threads (frames in flight: a few frames' latency, none lost);
+     * NVDEC does its own work. */
+    v->dec->thread_count = v->hw ? 1 : threads;
+    v->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     /* A file with bad data is an error; a live stream conceals the loss of a packet and goes on. */
     if (!v->live) v->dec->err_recognition |= AV_EF_EXPLODE;
     int ret = avcodec_open2(v->dec, codec, NULL);
@@ -174,7 +186,7 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
     v->timeout_s = o.timeout_s;
     v->live = is_camera(url) || is_network(url) || (o.format && !strcmp(o.format, "v4l2"));
     drt_status s = open_input(v, &o);
-    if (s == DRT_OK) s = open_decoder(v, o.hwaccel);
+    if (s == DRT_OK) s = open_decoder(v, o.hwaccel, o.threads < 0 ? 0 : o.threads);
     if (s != DRT_OK) {
         drt_video_free(v);
         return s;
@@ -193,7 +205,20 @@ static drt_status read_error(drt_video *v, int ret, const char *what)
                      drt_video_av_error(ret, why, sizeof why));
 }
 
-/* Converts the decoded frame to RGB8 (swscale's exact unscaled path, as ffmpeg -pix_fmt rgb24 does). */
+/* (Re)allocates the RGB8 buffer for w x h. */
+static drt_status size_rgb(drt_video *v, int w, int h)
+{
+    if (w == v->rgb_w && h == v->rgb_h) return DRT_OK;
+    free(v->rgb);
+    v->stride = ((size_t)w * 3 + 63) & ~(size_t)63;
+    v->rgb = aligned_alloc(64, v->stride * (size_t)h);
+    v->rgb_w = v->rgb ? w : 0;
+    v->rgb_h = v->rgb ? h : 0;
+    return v->rgb ? DRT_OK : drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
+}
+
+/* Converts the decoded frame to RGB8: at its size with swscale's exact unscaled path (as ffmpeg
+ * -pix_fmt rgb24 does), or scaled to out_w x out_h in the same pass (bilinear). */
 static drt_status to_rgb(drt_video *v, drt_video_frame *out)
 {
     AVFrame *f = v->frame;
@@ -203,17 +228,16 @@ static drt_status to_rgb(drt_video *v, drt_video_frame *out)
         if (ret < 0) return read_error(v, ret, "cannot copy the frame from the GPU");
         v->host->best_effort_timestamp = f->best_effort_timestamp;
         f = v->host;
+    } else if (v->hw && !v->told_cpu) { /* NVDEC failed to start (no libnvcuvid, a profile it lacks) */
+        v->told_cpu = 1;
+        const char *why = drt_video_log_take();
+        drt_warn("%s: NVDEC did not take this stream%s%s%s: the CPU decodes", v->url, why[0] ? " (" : "", why,
+                 why[0] ? ")" : "");
     }
-    if (f->width != v->rgb_w || f->height != v->rgb_h) {
-        free(v->rgb);
-        v->stride = ((size_t)f->width * 3 + 63) & ~(size_t)63;
-        v->rgb = aligned_alloc(64, v->stride * (size_t)f->height);
-        v->rgb_w = f->width;
-        v->rgb_h = f->height;
-        if (!v->rgb) return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
-    }
-    v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_RGB24,
-                                  SWS_BICUBIC, NULL, NULL, NULL);
+    int w = v->out_w ? v->out_w : f->width, h = v->out_h ? v->out_h : f->height;
+    DRT_TRY(size_rgb(v, w, h));
+    v->sws = sws_getCachedContext(v->sws, f->width, f->height, f->format, w, h, AV_PIX_FMT_RGB24,
+                                  v->out_w ? SWS_BILINEAR : SWS_BICUBIC, NULL, NULL, NULL);
     if (!v->sws)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: frame %lld: cannot convert %s to RGB", v->url,
                          (long long)v->next_index, av_get_pix_fmt_name(f->format));
@@ -222,9 +246,18 @@ static drt_status to_rgb(drt_video *v, drt_video_frame *out)
     sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
     int64_t t = f->best_effort_timestamp;
     if (v->start == AV_NOPTS_VALUE) v->start = t;
-    *out = (drt_video_frame){.w = f->width, .h = f->height, .data = v->rgb, .stride = v->stride,
-                             .index = v->next_index++,
+    *out = (drt_video_frame){.w = w, .h = h, .data = v->rgb, .stride = v->stride, .index = v->next_index++,
                              .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
+    return DRT_OK;
+}
+
+drt_status drt_video_set_output_size(drt_video *v, int w, int h)
+{
+    if (!v) return drt_error(DRT_STATUS_INVALID_ARG, "video: no source");
+    if ((w || h) && (w < 1 || h < 1 || w > 16384 || h > 16384))
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: output size %dx%d: must be 1..16384 each, or 0x0", v->url, w, h);
+    v->out_w = w;
+    v->out_h = h;
     return DRT_OK;
 }
 

@@ -2,7 +2,8 @@
 # darkrt detect on video, with clips the test makes with the ffmpeg CLI from Darknet's sample images:
 # every frame's detections equal `darkrt detect` on the same frame exported by ffmpeg as PNG; JSON
 # Lines carry source, frame index and pts; the annotated mp4 decodes without errors with the input's
-# frame count; two sources at once keep their own outputs; corrupt input, a missing camera and an
+# frame count; --fast-resize equals detect on ffmpeg's PNGs scaled the same way; two sources at
+# once keep their own outputs; corrupt input, a missing camera and an
 # unreachable URL give one-line errors, and the outputs hold every frame decoded before the failure.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
@@ -46,6 +47,42 @@ for i, (v, p) in enumerate(zip(lines, pngs)):
 assert total >= 7, total  # real scenes: something found
 print(total, "detections")
 PY
+# --fast-resize: frames scaled to the network input's inner size in the RGB conversion (640x360 ->
+# 320x320 stretched, as yolo-fastest-1.1's cfg says, or 320x180 with --resize letterbox), boxes mapped
+# back: equal to detect on ffmpeg's PNGs at that size (`scale=W:H:flags=bilinear`, the same libswscale
+# pass, byte for byte) with the boxes scaled by 640/W, 360/H.
+"${FF[@]}" -i "$TMP/clip.mp4" -vf scale=640:360 -c:v libx264 -pix_fmt yuv420p "$TMP/wide.mp4" || fail "wide.mp4"
+for mode in stretch:320:320 letterbox:320:180; do
+    IFS=: read -r resize w h <<<"$mode"
+    rm -rf "$TMP/small" && mkdir -p "$TMP/small"
+    "${FF[@]}" -i "$TMP/wide.mp4" -vf "scale=$w:$h:flags=bilinear" -pix_fmt rgb24 "$TMP/small/%02d.png" || fail "small PNGs"
+    "$DARKRT" detect "${M[@]}" "$TMP/small" --resize "$resize" --json "$TMP/small.json" >/dev/null 2>&1 ||
+        fail "detect on the small PNGs"
+    "$DARKRT" detect "${M[@]}" "$TMP/wide.mp4" --resize "$resize" --fast-resize --json "$TMP/fast.jsonl" >/dev/null 2>"$TMP/err" ||
+        fail "--fast-resize: $(cat "$TMP/err")"
+    $PY - "$TMP/fast.jsonl" "$TMP/small.json" "$w" "$h" <<'PY' && ok "--fast-resize --resize $resize: detections equal detect on ffmpeg's bilinear ${w}x$h PNGs, boxes scaled back" || fail "--fast-resize --resize $resize vs small PNGs"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+pngs = json.load(open(sys.argv[2]))
+w, h = int(sys.argv[3]), int(sys.argv[4])
+assert len(lines) == len(pngs) == 7, (len(lines), len(pngs))
+total = 0
+for i, (v, p) in enumerate(zip(lines, pngs)):
+    assert (v["width"], v["height"], p["width"], p["height"]) == (640, 360, w, h), (v["width"], p["width"])
+    same = len(v["detections"]) == len(p["detections"]) and all(
+        a["class_id"] == b["class_id"] and abs(a["score"] - b["score"]) < 1e-5 and
+        all(abs(a["box"][k] - (640 / w if k[0] == "x" else 360 / h) * b["box"][k]) < 0.05 for k in a["box"])
+        for a, b in zip(v["detections"], p["detections"]))
+    assert same, (i, v["detections"], p["detections"])
+    total += len(v["detections"])
+assert total >= 7, total
+print(total, "detections")
+PY
+done
+"$DARKRT" detect "${M[@]}" "$TMP/wide.mp4" --fast-resize -o "$TMP/fast.mp4" >/dev/null 2>"$TMP/err"
+[ $? -eq 2 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q -- '--fast-resize' "$TMP/err" && [ ! -e "$TMP/fast.mp4" ] &&
+    ok "--fast-resize with -o: one-line usage error" || fail "--fast-resize -o: $(cat "$TMP/err")"
+
 n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,codec_name -of csv=p=0 "$TMP/clip-boxes.mp4")
 [ "$n" = "h264,7" ] && ok "annotated mp4: H.264, 7 frames" || fail "annotated mp4: '$n'"
 errs=$(ffmpeg -nostdin -v error -i "$TMP/clip-boxes.mp4" -f null - 2>&1)
