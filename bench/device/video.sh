@@ -1,55 +1,57 @@
 #!/usr/bin/env bash
-# The GPU video benchmark (prepared on a machine without a GPU; not yet run): how many simultaneous
-# live 1080p 30 fps H.264 streams darkrt detect keeps at full rate with yolov3-416 fp16 on one GPU,
-# with CPU decoding and with NVDEC (--hwaccel cuda), beside PyTorch + PyAV (bench/peers/torch_video.py).
-# Streams are served on loopback by `ffmpeg -re -c copy -f mpegts udp://` (one process each, no
-# re-encoding) for SECS seconds; a count N is kept at full rate when every stream lost at most 1% of
-# its frames (dropped or never detected). Counts tried: COUNTS (default 16 32 48 64 80 96 128).
-#   bash bench/video-gpu.sh BIN_DIR DATA_DIR OUT_DIR
-# BIN_DIR: a CUDA build's darkrt (make BUILD=build-cuda); DATA_DIR: cfg/yolov3.cfg and data/*.jpg
-# (Debian darknet's); ffmpeg and ffprobe on PATH with their libraries (FFmpeg with NVDEC:
-# --enable-cuvid/nvdec, as Debian's); PEERS=0 skips PyTorch (needs torch, torchvision, av).
-# Writes OUT_DIR/video-gpu.md and OUT_DIR/runs.txt (every stream's summary line).
+# Seconds: 400 at most (TIME_BUDGET). The GPU video benchmark: how many simultaneous live 1080p
+# 30 fps H.264 streams one GPU keeps at full rate with yolov3-416 fp16 (synthetic weights, batch 32):
+#   - darkrt detect, CPU decoding (FFmpeg's H.264 decoder, threads shared by the streams);
+#   - darkrt detect --hwaccel cuda (NVDEC), frames copied to the host (exact pixels);
+#   - darkrt detect --hwaccel cuda --fast-resize (the frames scaled to 416x234 in the conversion);
+#   - PyTorch + OpenCV decoding (bench/peers/torch_video.py, same cfg/weights, fp16), same run.
+# Streams: the carried clip (scripts/ffmpeg-device.sh: Darknet's images, 1080p30, 10 s) served on
+# loopback by `ffmpeg -re -c copy -f mpegts udp://` (one process each, no re-encoding). A count N
+# is kept at full rate when every stream has >= 99% of its 300 frames detected (none dropped or
+# lost). Search per pipeline: 64, then up (96, 128, 160) while it holds or down (32, 16) until it does.
+#   usage: source .devcarry/env.sh && bash bench/device/video.sh
+# env: DRT_BIN (CUDA darkrt; ffmpeg beside it or on PATH), DRT_DATA (cfg/yolov3.cfg, video/),
+# OUT (results: video-gpu.md, runs.txt); PEERS=0 skips PyTorch; MODES to pick pipelines.
 set -u
-BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-COUNTS=${COUNTS:-"16 32 48 64 80 96 128"}
-SECS=${SECS:-20}
+START=$(date +%s)
+TIME_BUDGET=${TIME_BUDGET:-380}
+OUT=${OUT:-/tmp/video-bench}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PATH="$DRT_BIN:$PATH"
 BATCH=${BATCH:-32}
-PEERS=${PEERS:-1}
+SECS=10 # the clip's length: 300 frames a stream
 PY=${PYTHON:-python3}
 BASE_PORT=${BASE_PORT:-30000}
-mkdir -p "$OUT/w"
+MODES=${MODES:-"cpu-decode nvdec nvdec-fast pytorch"}
+[ "${PEERS:-1}" = 0 ] && MODES=${MODES/pytorch/}
+CLIP="$DRT_DATA/video/clip-1080p.mp4"
 W="$OUT/w"
+mkdir -p "$W"
 : >"$OUT/runs.txt"
+[ -f "$CLIP" ] || { echo "video.sh: no $CLIP (scripts/ffmpeg-device.sh makes it)"; exit 1; }
+command -v ffmpeg >/dev/null || { echo "video.sh: no ffmpeg CLI (scripts/ffmpeg-device.sh carries one)"; exit 1; }
+nvidia-smi >/dev/null 2>&1 || { echo "video.sh: no GPU here: skipped"; exit 77; }
 
-ffmpeg -nostdin -v error -y -pattern_type glob -i "$DATA/data/*.jpg" \
-    -vf 'scale=1920:1080:force_original_aspect_ratio=decrease,pad=1920:1080:(ow-iw)/2:(oh-ih)/2' "$W/f-%02d.png" || exit 1
-ffmpeg -nostdin -v error -y -stream_loop -1 -framerate 3 -i "$W/f-%02d.png" -vf fps=30 -frames:v 300 \
-    -c:v libx264 -pix_fmt yuv420p -g 30 "$W/clip.mp4" || exit 1
-"$BIN/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null || exit 1
-"$BIN/darkrt" build "$DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" --device cuda --precision fp16 \
+darkrt synth "$DRT_DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null || exit 1
+darkrt build "$DRT_DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" --device cuda --precision fp16 \
     --batch "$BATCH" --size 416x416 -o "$W/yolov3.plan" >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
 
 # serve N: N senders from BASE_PORT on, once N sockets listen there (the reader opened them).
 serve() {
-    local n=$1 i
-    for i in $(seq 600); do
-        local up=0 p
+    local n=$1 i p up
+    for i in $(seq 300); do
+        up=0
         for p in $(seq "$BASE_PORT" $((BASE_PORT + n - 1))); do grep -q "$(printf ':%04X ' "$p")" /proc/net/udp && up=$((up + 1)); done
         [ "$up" -ge "$n" ] && break
         sleep 0.1
     done
     for i in $(seq 0 $((n - 1))); do
-        ffmpeg -nostdin -v error -re -stream_loop -1 -t "$SECS" -i "$W/clip.mp4" -c copy -f mpegts \
-            "udp://127.0.0.1:$((BASE_PORT + i))?pkt_size=1316" &
+        ffmpeg -nostdin -v error -re -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((BASE_PORT + i))?pkt_size=1316" &
     done
     wait
 }
 
-urls() { for i in $(seq 0 $(($1 - 1))); do echo "udp://127.0.0.1:$((BASE_PORT + i))"; done; }
-
-# full_rate FILE N: every stream >= 99% of SECS * 30 frames detected (summary lines or JSON).
+# full_rate FILE N: every stream >= 99% of its frames detected (darkrt's summary lines or the peer's JSON).
 full_rate() {
     $PY - "$1" "$2" "$SECS" <<'PY'
 import json, re, sys
@@ -65,43 +67,74 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-declare -A best=([cpu-decode]=0 [nvdec]=0 [pytorch]=0)
-for mode in cpu-decode nvdec pytorch; do
-    [ $mode = pytorch ] && [ "$PEERS" = 0 ] && continue
-    for n in $COUNTS; do
-        mapfile -t U < <(urls "$n")
-        serve "$n" &
-        server=$!
-        case $mode in
-            cpu-decode) "$BIN/darkrt" detect "$W/yolov3.plan" "${U[@]}" --batch "$BATCH" --timeout 3 >"$W/out" 2>"$W/err" ;;
-            nvdec) "$BIN/darkrt" detect "$W/yolov3.plan" "${U[@]}" --batch "$BATCH" --timeout 3 --hwaccel cuda \
-                       >"$W/out" 2>"$W/err" ;;
-            pytorch) $PY "$ROOT/bench/peers/torch_video.py" --cfg "$DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" \
-                       --size 416 --batch "$BATCH" "${U[@]}" >"$W/out" 2>"$W/err" ;;
-        esac
-        wait "$server"
-        line=$(full_rate "$W/out" "$n"); rc=$?
-        echo "$mode N=$n: $line" | tee -a "$OUT/runs.txt" >&2
-        cat "$W/out" >>"$OUT/runs.txt"
-        [ $rc -eq 0 ] || break
-        best[$mode]=$n
-    done
+# trial MODE N: one run of N streams; 0 when every stream kept its rate.
+trial() {
+    local mode=$1 n=$2 i
+    local urls=()
+    for i in $(seq 0 $((n - 1))); do urls+=("udp://127.0.0.1:$((BASE_PORT + i))"); done
+    serve "$n" &
+    local server=$!
+    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 --pre gpu --post gpu)
+    case $mode in
+        cpu-decode) "${d[@]}" >"$W/out" 2>"$W/err" ;;
+        nvdec) "${d[@]}" --hwaccel cuda >"$W/out" 2>"$W/err" ;;
+        nvdec-fast) "${d[@]}" --hwaccel cuda --fast-resize >"$W/out" 2>"$W/err" ;;
+        pytorch) $PY "$ROOT/bench/peers/torch_video.py" --cfg "$DRT_DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" \
+                     --size 416 --batch "$BATCH" "${urls[@]}" >"$W/out" 2>"$W/err" ;;
+    esac
+    wait "$server"
+    local line rc
+    line=$(full_rate "$W/out" "$n")
+    rc=$?
+    echo "$mode N=$n: $line ($(($(date +%s) - START)) s in)" | tee -a "$OUT/runs.txt"
+    { cat "$W/out"; head -c 2000 "$W/err"; } >>"$OUT/runs.txt"
+    return $rc
+}
+
+over_budget() { [ $(($(date +%s) - START + SECS + 8)) -gt "$TIME_BUDGET" ]; }
+
+declare -A best
+for mode in $MODES; do
+    best[$mode]="not run"
+    over_budget && continue
+    if trial "$mode" 64; then
+        best[$mode]=64
+        for n in 96 128 160; do
+            over_budget && { best[$mode]="${best[$mode]} (time ran out)"; break; }
+            trial "$mode" "$n" || break
+            best[$mode]=$n
+        done
+    else
+        best[$mode]="< 64"
+        for n in 32 16; do
+            over_budget && break
+            if trial "$mode" "$n"; then best[$mode]=$n; break; fi
+            best[$mode]="< $n"
+        done
+    fi
 done
 
 {
     echo "# Video on the GPU: live 1080p30 H.264 streams at full rate, yolov3-416 fp16"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
-    echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null); CPU: $(nproc) cores"
-    echo "- command: \`bash bench/video-gpu.sh $*\` (SECS=$SECS, BATCH=$BATCH, COUNTS=$COUNTS)"
-    echo "- streams: \`ffmpeg -re -stream_loop -1 -t $SECS -i clip.mp4 -c copy -f mpegts udp://127.0.0.1:PORT\`, one per stream"
+    echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1); CPU: $(nproc) cores"
+    echo "- command: \`source .devcarry/env.sh && bash bench/device/video.sh\` (BATCH=$BATCH, $SECS s streams)"
+    echo "- streams: \`ffmpeg -re -i clip-1080p.mp4 -c copy -f mpegts udp://127.0.0.1:PORT\`, one per stream (FFmpeg 5.1, scripts/ffmpeg-device.sh)"
+    echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH --pre gpu --post gpu [--hwaccel cuda [--fast-resize]]\`"
     echo
     echo "| pipeline | streams kept at full rate (>= 99% of frames each) |"
     echo "|---|---:|"
-    echo "| darkrt, CPU decoding (FFmpeg) | ${best[cpu-decode]} |"
-    echo "| darkrt, NVDEC (--hwaccel cuda) | ${best[nvdec]} |"
-    [ "$PEERS" = 0 ] || echo "| PyTorch + PyAV (bench/peers/torch_video.py) | ${best[pytorch]} |"
+    for mode in $MODES; do
+        case $mode in
+            cpu-decode) name="darkrt, CPU decoding (FFmpeg)" ;;
+            nvdec) name="darkrt, NVDEC (--hwaccel cuda), frames to the host" ;;
+            nvdec-fast) name="darkrt, NVDEC + --fast-resize" ;;
+            pytorch) name="PyTorch + OpenCV decoding (bench/peers/torch_video.py)" ;;
+        esac
+        echo "| $name | ${best[$mode]} |"
+    done
     echo
-    echo "Largest count tried that held; the first count that did not ends each sweep (runs.txt)."
+    echo "Each pipeline: 64 streams, then more while every stream holds, fewer until one count holds (runs.txt)."
 } >"$OUT/video-gpu.md"
 cat "$OUT/video-gpu.md"

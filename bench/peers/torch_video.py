@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch's side of bench/video-gpu.sh: N live streams decoded by PyAV (one thread each, FFmpeg's
-CPU decoders; frames to RGB numpy), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
+"""PyTorch's side of bench/device/video.sh: N live streams decoded by OpenCV's cv2.VideoCapture (its
+bundled FFmpeg's CPU decoders, one reader thread per stream, the machine's cores shared; frames BGR
+numpy, flipped to RGB on the GPU), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
 Fast model: BN folded, fp16, channels_last) on the GPU, letterbox on the GPU (bilinear resize, 0.5
 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per
 stream drops its oldest frame when inference falls behind (as darkrt). Prints one JSON line:
@@ -8,7 +9,7 @@ per-stream frames detected and dropped.
 usage: torch_video.py --cfg C --weights W --size 416 --batch 32 URL..."""
 import argparse, collections, json, os, sys, threading, time
 
-import av
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -20,26 +21,29 @@ from torch_gpu import Fast  # noqa: E402
 
 
 class Stream:
-    def __init__(self, url, depth):
-        self.url, self.q, self.lock = url, collections.deque(), threading.Lock()
+    def __init__(self, url, depth, threads):
+        self.url, self.q, self.lock, self.threads = url, collections.deque(), threading.Lock(), threads
         self.depth, self.decoded, self.dropped, self.done, self.ended = depth, 0, 0, 0, False
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
-        try:
-            c = av.open(self.url, options={"overrun_nonfatal": "1", "fifo_size": "278876", "timeout": "3000000"})
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
-            for frame in c.decode(s):
-                rgb = frame.to_ndarray(format="rgb24")
-                with self.lock:
-                    if len(self.q) == self.depth:
-                        self.q.popleft()
-                        self.dropped += 1
-                    self.q.append(rgb)
-                    self.decoded += 1
-        except Exception as e:  # the stream stopped (timeout) or failed
-            print(f"{self.url}: {e}", file=sys.stderr)
+        url = self.url + "?overrun_nonfatal=1&fifo_size=278876" if self.url.startswith("udp://") else self.url
+        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000,
+                                                     cv2.CAP_PROP_READ_TIMEOUT_MSEC, 3000,
+                                                     cv2.CAP_PROP_N_THREADS, self.threads])
+        if not cap.isOpened():
+            print(f"{self.url}: cannot open", file=sys.stderr)
+        while cap.isOpened():
+            ok, bgr = cap.read()
+            if not ok:  # the end, or silent past the read timeout
+                break
+            with self.lock:
+                if len(self.q) == self.depth:
+                    self.q.popleft()
+                    self.dropped += 1
+                self.q.append(bgr)
+                self.decoded += 1
+        cap.release()
         self.ended = True
 
 
@@ -49,7 +53,7 @@ def letterbox(frames, size, dev):
         h, w = f.shape[:2]
         s = min(size / w, size / h)
         nw, nh = int(w * s), int(h * s)
-        x = torch.from_numpy(f).to(dev, non_blocking=True).permute(2, 0, 1)[None].half() / 255
+        x = torch.from_numpy(f).to(dev, non_blocking=True).flip(2).permute(2, 0, 1)[None].half() / 255  # BGR -> RGB
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
         out[i, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x[0]
     return out
@@ -92,7 +96,8 @@ def main():
     model = Fast(base).to(dev).half().to(memory_format=torch.channels_last).eval()
     # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
     anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
-    streams = [Stream(u, a.depth) for u in a.urls]
+    threads = max(1, (os.cpu_count() or 1) // len(a.urls))
+    streams = [Stream(u, a.depth, threads) for u in a.urls]
     start, k = time.time(), 0
     with torch.inference_mode():
         while True:
@@ -115,7 +120,7 @@ def main():
             decode(model(x), anchors, a.size)
             for s in owners:
                 s.done += 1
-    print(json.dumps({"peer": f"pytorch {torch.__version__} + pyav {av.__version__}", "seconds": time.time() - start,
+    print(json.dumps({"peer": f"pytorch {torch.__version__} + opencv {cv2.__version__} decode", "seconds": time.time() - start,
                       "streams": [{"url": s.url, "frames": s.done, "dropped": s.dropped} for s in streams]}))
 
 

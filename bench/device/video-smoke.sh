@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Seconds: 60 at most (about 25). Video on the GPU machine, the smoke test before bench/device/video.sh:
+#  - the FFmpeg libraries and CLI carried by scripts/ffmpeg-device.sh load and decode here;
+#  - NVDEC: the driver's libnvcuvid is found or not; `darkrt detect --hwaccel cuda` decodes on it
+#    or says why not;
+#  - yolo-fastest-1.1 (CUDA fp16) on the carried 1080p H.264 clip gives the same detections with
+#    NVDEC as with CPU decoding (H.264 decoding is exact: the same pixels either way);
+#  - 4 live UDP streams served by the ffmpeg CLI for 4 s are read at their pace.
+#   usage: source .devcarry/env.sh && bash bench/device/video-smoke.sh
+# env: DRT_BIN (darkrt), DRT_DATA (models/, video/clip-1080p.mp4), OUT (results), ffmpeg on PATH
+# or in $DRT_BIN.
+set -u
+OUT=${OUT:-/tmp/video-smoke}
+mkdir -p "$OUT"
+PATH="$DRT_BIN:$PATH"
+CLIP="$DRT_DATA/video/clip-1080p.mp4"
+YF="$DRT_DATA/models/yolo-fastest-1.1"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+fails=0
+say() { echo "video-smoke: $*"; }
+bad() { say "FAIL: $*"; fails=$((fails + 1)); }
+
+say "ffmpeg: $(ffmpeg -version 2>&1 | head -1)"
+say "GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 | head -1)"
+say "libcuda: $(ldconfig -p | grep -m1 -o '/[^ ]*libcuda\.so\.1$' || echo none in ldconfig)"
+say "libnvcuvid: $( (ldconfig -p | grep -o '/[^ ]*libnvcuvid\.so[.0-9]*$'; ls /usr/local/nvidia/lib64/libnvcuvid* \
+    /usr/lib/x86_64-linux-gnu/libnvcuvid* 2>/dev/null) | sort -u | tr '\n' ' ')"
+[ -f "$CLIP" ] || { bad "no clip at $CLIP (scripts/ffmpeg-device.sh makes it)"; exit 1; }
+
+darkrt build "$YF/yolo-fastest-1.1.cfg" --weights "$YF/yolo-fastest-1.1.weights" --device cuda --precision fp16 \
+    --batch 8 -o "$OUT/yf.plan" >"$OUT/build.log" 2>&1 || { bad "build: $(tail -1 "$OUT/build.log")"; exit 1; }
+for mode in cpu nvdec; do
+    extra=()
+    [ $mode = nvdec ] && extra=(--hwaccel cuda)
+    start=$(date +%s.%N)
+    timeout 25 darkrt detect "$OUT/yf.plan" "$CLIP" --batch 8 --json "$OUT/$mode.jsonl" "${extra[@]}" >"$OUT/$mode.out" 2>"$OUT/$mode.err"
+    rc=$?
+    say "$mode decoding: rc $rc, $(cat "$OUT/$mode.out") ($(echo "$(date +%s.%N) - $start" | bc) s with engine load)"
+    [ -s "$OUT/$mode.err" ] && say "  stderr: $(head -c 400 "$OUT/$mode.err" | tr '\n' ' ')"
+    [ $rc -eq 0 ] || bad "$mode decoding failed"
+done
+grep -q 'NVDEC did not take\|no CUDA decoding' "$OUT/nvdec.err" && say "NVDEC: NOT used (see stderr above)" ||
+    say "NVDEC: used (no fallback warning)"
+python3 - "$OUT/cpu.jsonl" "$OUT/nvdec.jsonl" <<'PY' || bad "NVDEC's detections differ from CPU decoding's"
+import json, sys
+a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+key = lambda f: [(d["class_id"], round(d["score"], 4), [round(v, 1) for v in d["box"].values()]) for d in f["detections"]]
+same = sum(key(x) == key(y) for x, y in zip(a, b))
+print(f"video-smoke: detections equal on {same} of {len(a)} frames (cpu {len(a)}, nvdec {len(b)} frames)")
+sys.exit(0 if len(a) == len(b) == same and same > 0 else 1)
+PY
+
+# Live: 4 UDP streams, 4 s each, read at their pace with NVDEC.
+urls=()
+for i in 0 1 2 3; do urls+=("udp://127.0.0.1:$((31000 + i))"); done
+darkrt detect "$OUT/yf.plan" "${urls[@]}" --timeout 3 --hwaccel cuda --batch 8 --pre gpu --post gpu >"$OUT/live.out" 2>"$OUT/live.err" &
+reader=$!
+sleep 2
+for i in 0 1 2 3; do
+    ffmpeg -nostdin -v error -re -t 4 -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((31000 + i))?pkt_size=1316" &
+done
+wait "$reader"
+say "live, 4 streams x 4 s at 30 fps (NVDEC): $(tr '\n' ' ' <"$OUT/live.out")"
+[ "$(grep -c ' frames, ' "$OUT/live.out")" = 4 ] || bad "live streams: $(head -c 300 "$OUT/live.err")"
+wait
+say "done: $fails failure(s)"
+exit $((fails > 0))
