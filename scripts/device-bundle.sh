@@ -52,14 +52,19 @@ done
 rm -rf "$DC"
 mkdir -p "$DC/bin" "$DC/lib" "$DC/data"
 put() { cp -L "$1" "$DC/bin/${2:-$(basename "$1")}" && strip --strip-unneeded "$DC/bin/${2:-$(basename "$1")}"; }
+# FFmpeg 5.1 built small for the device (scripts/ffmpeg-device.sh: H.264/H.265, NVDEC, the ffmpeg CLI;
+# 5 MB needing only libc) into lib/ and bin/, and the video benchmarks' clip into data/video/.
+bash scripts/ffmpeg-device.sh "$DC"
 
-# FFmpeg and SDL2 (and their ~220 libraries, 240 MiB) cannot travel. While the CLI and libdarkrt.so
-# still link them (until they are dlopen modules), both are relinked here against a stub library
-# whose every FFmpeg/SDL2 function fails with a one-line message: images and plans work, video does not.
+# SDL2 (and Debian FFmpeg's ~220 libraries, 240 MiB) cannot travel. While the CLI links SDL2 (until
+# it is a dlopen module), the CLI and libdarkrt.so are relinked here against a stub library whose
+# every SDL2 function fails with a one-line message; FFmpeg is the small one above.
 REAL=$(basename "$(readlink -f "$BUILD/libdarkrt.so")") # libdarkrt.so.0.1.0
 SONAME=$(objdump -p "$BUILD/$REAL" | awk '$1 == "SONAME" {print $2}')
 CLI_OBJS=$(find cli -name '*.c' | sort | sed "s|^\(.*\)\.c$|$BUILD/obj/\1.o|")
-NOVIDEO_LIBS=$(echo "$LDLIBS" | sed -E 's/-l(avformat|avcodec|avdevice|swscale|avutil)\b//g')
+# FFmpeg: the small one in lib/ (Debian's libavdevice would bring SDL2 back in)
+NOVIDEO_LIBS="$(echo "$LDLIBS" | sed -E 's/-l(avformat|avcodec|avdevice|swscale|avutil)\b//g') -Wl,-rpath-link,$DC/lib
+    $(cd "$DC/lib" && ls "$PWD"/lib{avformat,avcodec,avdevice,swscale,avutil}.so.*)"
 if ldd "$BUILD/darkrt" | grep -qE 'libavformat|libSDL2'; then
     missing=$({ cc -pthread -o /dev/null $CLI_OBJS "$BUILD/libdarkrt.a" $NOVIDEO_LIBS 2>&1 || true; } |
               sed -n "s/.*undefined reference to \`\([A-Za-z_0-9]*\)'.*/\1/p" | sort -u)
@@ -88,7 +93,7 @@ for f in "${FUZZ[@]}"; do put "$FUZZ_BUILD/fuzz-$f"; done
 # closure is left out: too big to carry).
 for f in "$DC"/bin/*; do
     [ -L "$f" ] || [ "$(basename "$f")" = libdarkrt-video.so ] && continue
-    LD_LIBRARY_PATH="$DC/bin" ldd "$f" | awk '$2 == "=>" {print $1, $3}'
+    LD_LIBRARY_PATH="$DC/bin:$DC/lib" ldd "$f" | awk '$2 == "=>" {print $1, $3}'
 done | sort -u | while read -r name path; do
     [[ $name =~ $SYSTEM_LIBS ]] || [ -e "$DC/bin/$name" ] || [ -e "$DC/lib/$name" ] || [ -e "$DC/lib/$name.gz" ] && continue
     [ "$path" = "not" ] && { echo "device-bundle: $name not found here" >&2; exit 1; }

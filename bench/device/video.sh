@@ -8,10 +8,12 @@
 # Streams: the carried clip (scripts/ffmpeg-device.sh: Darknet's images, 1080p30, 10 s) served on
 # loopback by `ffmpeg -re -c copy -f mpegts udp://` (one process each, no re-encoding). A count N
 # is kept at full rate when every stream has >= 99% of its 300 frames detected (none dropped or
-# lost). Search per pipeline: 64, then up (96, 128, 160) while it holds or down (32, 16) until it does.
+# lost). Search per pipeline: 64, then up (96, 128, 160) while it holds, or down (32, 16) until one does.
 #   usage: source .devcarry/env.sh && bash bench/device/video.sh
 # env: DRT_BIN (CUDA darkrt; ffmpeg beside it or on PATH), DRT_DATA (cfg/yolov3.cfg, video/),
-# OUT (results: video-gpu.md, runs.txt); PEERS=0 skips PyTorch; MODES to pick pipelines.
+# OUT (results: video-gpu.md, runs.txt); PEERS=0 skips PyTorch; MODES to pick pipelines; FIRST (64)
+# the first count; CFG another cfg. Without a GPU it skips (exit 77); DEVICE=cpu FIRST=2
+# MODES=cpu-decode CFG=.../yolov3-tiny.cfg tries the mechanics (streams, counting) on the CPU.
 set -u
 START=$(date +%s)
 TIME_BUDGET=${TIME_BUDGET:-380}
@@ -22,18 +24,27 @@ BATCH=${BATCH:-32}
 SECS=10 # the clip's length: 300 frames a stream
 PY=${PYTHON:-python3}
 BASE_PORT=${BASE_PORT:-30000}
+START_N=${FIRST:-64}
+DEVICE=${DEVICE:-cuda}
 MODES=${MODES:-"cpu-decode nvdec nvdec-fast pytorch"}
 [ "${PEERS:-1}" = 0 ] && MODES=${MODES/pytorch/}
 CLIP="$DRT_DATA/video/clip-1080p.mp4"
+CFG=${CFG:-$DRT_DATA/cfg/yolov3.cfg}
 W="$OUT/w"
 mkdir -p "$W"
 : >"$OUT/runs.txt"
 [ -f "$CLIP" ] || { echo "video.sh: no $CLIP (scripts/ffmpeg-device.sh makes it)"; exit 1; }
 command -v ffmpeg >/dev/null || { echo "video.sh: no ffmpeg CLI (scripts/ffmpeg-device.sh carries one)"; exit 1; }
-nvidia-smi >/dev/null 2>&1 || { echo "video.sh: no GPU here: skipped"; exit 77; }
+engine=(--device cuda --precision fp16)
+stages=(--pre gpu --post gpu)
+if [ "$DEVICE" = cpu ]; then
+    engine=(--device cpu) stages=()
+else
+    nvidia-smi >/dev/null 2>&1 || { echo "video.sh: no GPU here: skipped (DEVICE=cpu tries the mechanics)"; exit 77; }
+fi
 
-darkrt synth "$DRT_DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null || exit 1
-darkrt build "$DRT_DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" --device cuda --precision fp16 \
+darkrt synth "$CFG" -o "$W/yolov3.weights" --seed 1 >/dev/null || exit 1
+darkrt build "$CFG" --weights "$W/yolov3.weights" "${engine[@]}" \
     --batch "$BATCH" --size 416x416 -o "$W/yolov3.plan" >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
 
 # serve N: N senders from BASE_PORT on, once N sockets listen there (the reader opened them).
@@ -74,12 +85,12 @@ trial() {
     for i in $(seq 0 $((n - 1))); do urls+=("udp://127.0.0.1:$((BASE_PORT + i))"); done
     serve "$n" &
     local server=$!
-    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 --pre gpu --post gpu)
+    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 "${stages[@]}")
     case $mode in
         cpu-decode) "${d[@]}" >"$W/out" 2>"$W/err" ;;
         nvdec) "${d[@]}" --hwaccel cuda >"$W/out" 2>"$W/err" ;;
         nvdec-fast) "${d[@]}" --hwaccel cuda --fast-resize >"$W/out" 2>"$W/err" ;;
-        pytorch) $PY "$ROOT/bench/peers/torch_video.py" --cfg "$DRT_DATA/cfg/yolov3.cfg" --weights "$W/yolov3.weights" \
+        pytorch) $PY "$ROOT/bench/peers/torch_video.py" --cfg "$CFG" --weights "$W/yolov3.weights" \
                      --size 416 --batch "$BATCH" "${urls[@]}" >"$W/out" 2>"$W/err" ;;
     esac
     wait "$server"
@@ -97,16 +108,17 @@ declare -A best
 for mode in $MODES; do
     best[$mode]="not run"
     over_budget && continue
-    if trial "$mode" 64; then
-        best[$mode]=64
-        for n in 96 128 160; do
+    if trial "$mode" "$START_N"; then
+        best[$mode]=$START_N
+        for n in $((START_N * 3 / 2)) $((START_N * 2)) $((START_N * 5 / 2)); do
             over_budget && { best[$mode]="${best[$mode]} (time ran out)"; break; }
             trial "$mode" "$n" || break
             best[$mode]=$n
         done
     else
-        best[$mode]="< 64"
-        for n in 32 16; do
+        best[$mode]="< $START_N"
+        for n in $((START_N / 2)) $((START_N / 4)); do
+            [ "$n" -ge 1 ] || break
             over_budget && break
             if trial "$mode" "$n"; then best[$mode]=$n; break; fi
             best[$mode]="< $n"
@@ -135,6 +147,6 @@ done
         echo "| $name | ${best[$mode]} |"
     done
     echo
-    echo "Each pipeline: 64 streams, then more while every stream holds, fewer until one count holds (runs.txt)."
+    echo "Each pipeline: $START_N streams, then more while every stream holds, or fewer until one count holds (runs.txt)."
 } >"$OUT/video-gpu.md"
 cat "$OUT/video-gpu.md"
