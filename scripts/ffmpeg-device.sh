@@ -6,12 +6,11 @@
 # streams). Debian's own libraries need ~210 others (246 MB); these are ~6 MB and need only libc.
 # Also writes the benchmark's 1080p30 H.264 clip (this machine's libx264).
 #   usage: bash scripts/ffmpeg-device.sh DEST   -> DEST/lib/*.so.*, DEST/bin/ffmpeg, DEST/data/video/
-# The build is cached in build-ffmpeg-device/ (FFMPEG_BUILD=dir to move it).
+# The build is cached per machine and FFmpeg version in ~/.cache/darkrt/ (FFMPEG_BUILD=dir to move it).
 set -eu
 DEST=${1:?usage: ffmpeg-device.sh DEST}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=${FFMPEG_BUILD:-$ROOT/build-ffmpeg-device}
 VERSION=$(dpkg-query -W -f '${Version}' libavcodec-dev) # 7:5.1.x-...: the headers darkrt is built with
+WORK=${FFMPEG_BUILD:-${XDG_CACHE_HOME:-$HOME/.cache}/darkrt/ffmpeg-device-${VERSION//[:+~]/_}}
 mkdir -p "$WORK" "$DEST/lib" "$DEST/bin" "$DEST/data/video"
 
 fetch_source() { # apt-get source with private deb-src lists: the machine's apt setup is left alone
