@@ -132,7 +132,7 @@ class Engine:
         frames=True: each StreamItem carries its pixels as numpy (.frame).
 
         Errors: a bad image (unreadable file, malformed frame) gives an item with .error and the stream
-        goes on; a video that cannot be opened or breaks off (corrupt, truncated, silent past
+        goes on; a video that cannot be opened or breaks off (corrupt, or silent past
         timeout) raises darkrt.Error with darkrt's one-line message (the url and the frame reached),
         after the items of every frame decoded before it.
         At most `max_in_flight` items are pending (0: sized by darkrt), so any iterable (a camera,
