@@ -185,7 +185,9 @@ static drt_status get_act(ctx *c, const char *def, drt_act *out)
 {
     drt_cfg_entry *e = find(c, "activation");
     int a = drt_act_parse(e ? e->value : def);
-    if (a < 0) return bad(c, e, "unknown activation (darkrt has linear, leaky, relu, logistic, mish, swish)");
+    if (a < 0)
+        return bad(c, e, "unknown activation (darkrt has AlexeyAB's linear, leaky, relu, logistic, mish, swish, hard_mish, "
+                         "relu6, elu, selu, gelu, tanh, hardtan, lhtan, loggy, ramp, stair, plse, relie)");
     *out = (drt_act)a;
     return DRT_OK;
 }
@@ -276,19 +278,37 @@ static drt_status parse_route(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
-static drt_status parse_shortcut(ctx *c, drt_layer *l)
+/* Inputs {previous, from=} and the activation (default linear) of a two-input layer. */
+static drt_status parse_from(ctx *c, drt_layer *l, const char *one_integer)
 {
     drt_cfg_entry *e = find(c, "from");
     if (!e)
-        return drt_error(DRT_STATUS_PARSE, "%s:%d [shortcut]: from= is required", c->cfg->path, c->sec->line);
+        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: from= is required", c->cfg->path, c->sec->line, c->sec->name);
     long ref;
-    if (!parse_long(e->value, &ref)) return bad(c, e, "must be one integer (darkrt adds one layer)");
+    if (!parse_long(e->value, &ref)) return bad(c, e, one_integer);
     l->n_inputs = 2;
     l->inputs[0] = c->index - 1;
     DRT_TRY(resolve(c, e, (int)ref, &l->inputs[1]));
-    DRT_TRY(get_act(c, "linear", &l->act));
+    return get_act(c, "linear", &l->act);
+}
+
+static drt_status parse_shortcut(ctx *c, drt_layer *l)
+{
+    DRT_TRY(parse_from(c, l, "must be one integer (darkrt adds one layer)"));
     DRT_TRY(require_default(c, "weights_type", "none"));
     DRT_TRY(require_default(c, "weights_normalization", "none"));
+    return DRT_OK;
+}
+
+/* [scale_channels] and [sam]: previous x from, then an activation that AlexeyAB's activate() computes
+ * (it has no case for mish, swish, hard_mish, relu6 and returns 0 for them). */
+static drt_status parse_product(ctx *c, drt_layer *l)
+{
+    DRT_TRY(parse_from(c, l, "must be one integer"));
+    if (l->act == DRT_ACT_MISH || l->act == DRT_ACT_SWISH || l->act == DRT_ACT_HARD_MISH || l->act == DRT_ACT_RELU6)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] activation=%s: not supported (AlexeyAB's Darknet computes 0 "
+                         "for it in this layer)", c->cfg->path, find(c, "activation")->line, c->sec->name, drt_act_name(l->act));
+    if (l->type == DRT_LAYER_SCALE_CHANNELS) DRT_TRY(require_default(c, "scale_wh", "0"));
     return DRT_OK;
 }
 
@@ -328,11 +348,14 @@ static drt_status parse_yolo(ctx *c, drt_layer *l)
     if (e) {
         int n;
         DRT_TRY(get_list(c, e, NULL, l->anchors, 2 * DRT_MAX_ANCHORS, &n));
-        if (n != 2 * l->num) {
+        if (n < 2 * l->num) {
             char rule[96];
             snprintf(rule, sizeof rule, "has %d numbers: must be 2 x num = %d", n, 2 * l->num);
             return bad(c, e, rule);
         }
+        if (n > 2 * l->num && c->warn) /* AlexeyAB's parse_yolo reads the first 2 x num */
+            drt_warn("%s:%d [%s] anchors: %d numbers, the first 2 x num = %d are used as in AlexeyAB's Darknet",
+                     c->cfg->path, e->line, c->sec->name, n, 2 * l->num);
         for (int k = 0; k < n; k++)
             if (!(l->anchors[k] > 0)) return bad(c, e, "anchors must be > 0");
     } else {
@@ -428,10 +451,23 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         DRT_TRY(get_int(c, "stride", 1, 1, 64, &l->stride));
         return require_default(c, "reverse", "0");
     }
+    if (!strcmp(n, "reorg3d")) {
+        l->type = DRT_LAYER_REORG3D;
+        DRT_TRY(get_int(c, "stride", 1, 1, 64, &l->stride));
+        return require_default(c, "reverse", "0");
+    }
+    if (!strcmp(n, "avgpool") || !strcmp(n, "avg")) {
+        l->type = DRT_LAYER_AVGPOOL;
+        return DRT_OK;
+    }
+    if (!strcmp(n, "scale_channels") || !strcmp(n, "sam")) {
+        l->type = n[1] == 'c' ? DRT_LAYER_SCALE_CHANNELS : DRT_LAYER_SAM;
+        return parse_product(c, l);
+    }
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo, region, reorg)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, region, reorg, reorg3d, avgpool, scale_channels, sam)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

@@ -44,12 +44,16 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
             snprintf(buf + n, cap - n, " group %d/%d", l->route_group_id, l->route_groups);
         }
         break;
-    case DRT_LAYER_SHORTCUT: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
+    case DRT_LAYER_SHORTCUT:
+    case DRT_LAYER_SCALE_CHANNELS:
+    case DRT_LAYER_SAM: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
+    case DRT_LAYER_AVGPOOL: snprintf(buf, cap, "global mean"); break;
     case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
     case DRT_LAYER_YOLO:
         snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : "", l->classes, l->n_mask);
         break;
-    case DRT_LAYER_REORG: snprintf(buf, cap, "stride %d", l->stride); break;
+    case DRT_LAYER_REORG:
+    case DRT_LAYER_REORG3D: snprintf(buf, cap, "stride %d", l->stride); break;
     case DRT_LAYER_DROPOUT: snprintf(buf, cap, "identity"); break;
     default: break;
     }

@@ -11,9 +11,11 @@
 
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
+    "avgpool", "scale_channels", "sam", "reorg3d",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
-    "linear", "leaky", "relu", "logistic", "mish", "swish",
+    "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
+    "gelu", "tanh", "hardtan", "lhtan", "loggy", "ramp", "stair", "plse", "relie",
 };
 
 const char *drt_layer_type_name(drt_layer_type t)
@@ -242,6 +244,22 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
     return DRT_OK;
 }
 
+/* [scale_channels] and [sam]: previous times from (per channel, or elementwise), as AlexeyAB's
+ * make_scale_channels_layer and make_sam_layer require the shapes. */
+static drt_status infer_product(const drt_model *m, drt_layer *l)
+{
+    if (l->n_inputs != 2 || l->inputs[1] < 0) return FAIL(m, l, "needs previous and from= (an earlier layer)");
+    drt_shape a = drt_model_input_shape(m, (int)(l - m->layers)), b = m->layers[l->inputs[1]].out;
+    if (l->type == DRT_LAYER_SCALE_CHANNELS && (a.c != b.c || a.h != 1 || a.w != 1))
+        return FAIL(m, l, "previous is %dx%dx%d, from=%d is %dx%dx%d: previous must be one value per channel of from (%dx1x1)",
+                    a.c, a.h, a.w, l->inputs[1], b.c, b.h, b.w, b.c);
+    if (l->type == DRT_LAYER_SAM && (a.c != b.c || a.h != b.h || a.w != b.w))
+        return FAIL(m, l, "previous is %dx%dx%d, from=%d is %dx%dx%d: [sam] multiplies two tensors of one shape",
+                    a.c, a.h, a.w, l->inputs[1], b.c, b.h, b.w);
+    l->out = b;
+    return DRT_OK;
+}
+
 /* Darknet's reorg (stride s, forward): c x h x w -> c*s*s x h/s x w/s. */
 static drt_status infer_reorg(const drt_model *m, drt_layer *l, drt_shape in)
 {
@@ -276,6 +294,14 @@ drt_status drt_model_infer_shapes(drt_model *m)
         case DRT_LAYER_YOLO: s = infer_yolo(m, l, in); break;
         case DRT_LAYER_DROPOUT: l->out = in; break;
         case DRT_LAYER_REORG: s = infer_reorg(m, l, in); break;
+        case DRT_LAYER_AVGPOOL: l->out = (drt_shape){in.c, 1, 1}; break;
+        case DRT_LAYER_REORG3D:
+            if (l->stride < 1 || l->stride > 64 || in.h % l->stride || in.w % l->stride)
+                return FAIL(m, l, "stride=%d: must divide the input's %dx%d", l->stride, in.w, in.h);
+            l->out = (drt_shape){in.c * l->stride * l->stride, in.h / l->stride, in.w / l->stride};
+            break;
+        case DRT_LAYER_SCALE_CHANNELS:
+        case DRT_LAYER_SAM: s = infer_product(m, l); break;
         default: return FAIL(m, l, "unknown layer type %d", (int)l->type);
         }
         if (s != DRT_OK) return s;
@@ -339,22 +365,7 @@ void drt_bn_coeffs(drt_bn_formula bn, float scale, float mean, float var, float 
     *add = bias - mean * *mul;
 }
 
-float drt_act_apply(drt_act a, float x)
-{
-    switch (a) {
-    case DRT_ACT_LEAKY: return x > 0 ? x : .1f * x;
-    case DRT_ACT_RELU: return x > 0 ? x : 0;
-    case DRT_ACT_LOGISTIC: return 1.f / (1.f + expf(-x));
-    case DRT_ACT_MISH: {
-        /* AlexeyAB's softplus with threshold 20 */
-        float sp = x > 20 ? x : (x < -20 ? expf(x) : log1pf(expf(x)));
-        return x * tanhf(sp);
-    }
-    case DRT_ACT_SWISH: return x / (1.f + expf(-x));
-    case DRT_ACT_LINEAR:
-    default: return x;
-    }
-}
+float drt_act_apply(drt_act a, float x) { return drt_act_eval(a, x); }
 
 drt_status drt_model_clone(const drt_model *src, drt_model **out)
 {

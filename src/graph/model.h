@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "darkrt.h"
+#include "graph/act.h"
 
 /* Append-only (plans store these values). */
 typedef enum drt_layer_type {
@@ -18,19 +19,15 @@ typedef enum drt_layer_type {
     DRT_LAYER_DROPOUT = 6,  /* identity at inference */
     DRT_LAYER_REORG = 7,    /* YOLOv2's [reorg] (AlexeyAB's reorg_old, pjreddie's reorg): space to depth
                                by stride, with Darknet's own index order (ref engine only) */
+    DRT_LAYER_AVGPOOL = 8,  /* [avgpool]: the mean of each channel, c x 1 x 1 */
+    DRT_LAYER_SCALE_CHANNELS = 9, /* out = act(inputs[0] * inputs[1]): inputs[0] is c x 1 x 1, one factor
+                                     per channel of from = inputs[1] (scale_wh=1 is refused) */
+    DRT_LAYER_SAM = 10,     /* [sam]: out = act(inputs[0] * inputs[1]) elementwise, the same shapes */
+    DRT_LAYER_REORG3D = 11, /* AlexeyAB's [reorg3d]: space to depth by stride, out channel (dy*s + dx)*c + c_in
+                               (ONNX SpaceToDepth) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
-/* Append-only. */
-typedef enum drt_act {
-    DRT_ACT_LINEAR = 0,
-    DRT_ACT_LEAKY = 1, /* x > 0 ? x : 0.1 x */
-    DRT_ACT_RELU = 2,
-    DRT_ACT_LOGISTIC = 3,
-    DRT_ACT_MISH = 4,  /* x * tanh(softplus(x)) */
-    DRT_ACT_SWISH = 5, /* x * logistic(x) */
-    DRT_ACT_COUNT
-} drt_act;
 
 /* Layers of one model, the same for every front end (cfg sections, ONNX nodes, plan records): YOLO
  * networks have < 2000; far more is a hostile file, and the importers' per-layer checks grow with it. */
@@ -49,10 +46,11 @@ typedef struct drt_layer {
     int line; /* cfg line of the section header (0 when not from a cfg), for messages */
     drt_shape out;
     /* Inputs as layer indices, -1 for the network input. conv, maxpool, upsample, yolo,
-     * dropout: one input. route: the listed layers, in order. shortcut: {previous, from}. */
+     * dropout, avgpool: one input. route: the listed layers, in order. shortcut, scale_channels, sam:
+     * {previous, from}. */
     int n_inputs;
     int inputs[DRT_MAX_INPUTS];
-    drt_act act; /* conv and shortcut */
+    drt_act act; /* conv, shortcut, scale_channels, sam */
 
     /* conv */
     int filters, size, stride, pad, groups; /* pad: pixels on each side (cfg pad=1 means size/2) */

@@ -57,9 +57,26 @@ static drt_shape shape_of(const exporter *x, int src)
     return src < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[src].out;
 }
 
-/* Writes the activation nodes that turn x into out (nothing for linear: caller names x out). */
-static void emit_act(exporter *x, int i, const char *in, drt_act act, const char *out)
+/* Clip(in, lo, hi) into out: bounds as inputs from opset 11, attributes before. */
+static void emit_clip(exporter *x, int i, const char *in, const float *lo_hi, const char *out)
 {
+    ox_graph *g = &x->g;
+    if (g->opset < 11) {
+        Onnx__NodeProto *n = ox_node(g, "Clip", ox_printf(g, "l%d.clip", i), (const char *[]){in, NULL}, (const char *[]){out, NULL});
+        ox_attr_float(g, n, "min", lo_hi[0]);
+        ox_attr_float(g, n, "max", lo_hi[1]);
+        return;
+    }
+    const char *lo = ox_init_floats(g, ox_printf(g, "l%d.clip.min", i), 0, NULL, &lo_hi[0]);
+    const char *hi = ox_init_floats(g, ox_printf(g, "l%d.clip.max", i), 0, NULL, &lo_hi[1]);
+    ox_node(g, "Clip", ox_printf(g, "l%d.clip", i), (const char *[]){in, lo, hi, NULL}, (const char *[]){out, NULL});
+}
+
+/* Writes the activation nodes that turn x into out (nothing for linear: caller names x out).
+ * Darknet activations with no ONNX operator of the same formula are refused. */
+static drt_status emit_act(exporter *x, int i, const char *in, drt_act act, const char *out)
+{
+    static const float relu6[2] = {0, 6}, hardtan[2] = {-1, 1};
     ox_graph *g = &x->g;
     Onnx__NodeProto *n;
     const char *t1, *t2;
@@ -86,10 +103,31 @@ static void emit_act(exporter *x, int i, const char *in, drt_act act, const char
         ox_node(g, "Tanh", t2, (const char *[]){t1, NULL}, (const char *[]){t2, NULL});
         ox_node(g, "Mul", ox_printf(g, "l%d.mish", i), (const char *[]){in, t2, NULL}, (const char *[]){out, NULL});
         break;
-    case DRT_ACT_LINEAR:
-    default:
+    case DRT_ACT_RELIE:
+        n = ox_node(g, "LeakyRelu", ox_printf(g, "l%d.relie", i), (const char *[]){in, NULL}, (const char *[]){out, NULL});
+        ox_attr_float(g, n, "alpha", 0.01f);
         break;
+    case DRT_ACT_RELU6: emit_clip(x, i, in, relu6, out); break;
+    case DRT_ACT_HARDTAN: emit_clip(x, i, in, hardtan, out); break;
+    case DRT_ACT_ELU:
+        n = ox_node(g, "Elu", ox_printf(g, "l%d.elu", i), (const char *[]){in, NULL}, (const char *[]){out, NULL});
+        ox_attr_float(g, n, "alpha", 1.f);
+        break;
+    case DRT_ACT_SELU: /* Darknet's constants, not ONNX's defaults */
+        n = ox_node(g, "Selu", ox_printf(g, "l%d.selu", i), (const char *[]){in, NULL}, (const char *[]){out, NULL});
+        ox_attr_float(g, n, "alpha", 1.6732f);
+        ox_attr_float(g, n, "gamma", 1.0507f);
+        break;
+    case DRT_ACT_TANH:
+        ox_node(g, "Tanh", ox_printf(g, "l%d.tanh", i), (const char *[]){in, NULL}, (const char *[]){out, NULL});
+        break;
+    case DRT_ACT_LINEAR: break;
+    default:
+        return layer_fail(x, i, DRT_STATUS_UNSUPPORTED, ox_printf(g, "activation %s: no ONNX operator computes it "
+                          "(ONNX export has linear, leaky, relu, logistic, mish, swish, relie, relu6, hardtan, elu, "
+                          "selu, tanh)", drt_act_name(act)));
     }
+    return DRT_OK;
 }
 
 static drt_status emit_conv(exporter *x, int i)
@@ -140,7 +178,7 @@ static drt_status emit_conv(exporter *x, int i)
         ox_attr_float(g, n, "epsilon", 1e-5f); /* AlexeyAB's sqrt(var + 1e-5) */
         cur = bn_out;
     }
-    emit_act(x, i, cur, l->act, out);
+    DRT_TRY(emit_act(x, i, cur, l->act, out));
     return DRT_OK;
 }
 
@@ -224,8 +262,18 @@ static drt_status emit_shortcut(exporter *x, int i)
     const char *sum = l->act != DRT_ACT_LINEAR ? ox_printf(g, "l%d.add", i) : x->out[i];
     ox_node(g, "Add", ox_printf(g, "l%d.add", i), (const char *[]){in_name(x, l->inputs[0]), from, NULL},
             (const char *[]){sum, NULL});
-    emit_act(x, i, sum, l->act, x->out[i]);
-    return DRT_OK;
+    return emit_act(x, i, sum, l->act, x->out[i]);
+}
+
+/* [scale_channels] (previous c x 1 x 1 broadcast over from) and [sam] (elementwise): Mul, then act. */
+static drt_status emit_product(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    const char *prod = l->act != DRT_ACT_LINEAR ? ox_printf(g, "l%d.mul", i) : x->out[i];
+    ox_node(g, "Mul", ox_printf(g, "l%d.mul", i), (const char *[]){in_name(x, l->inputs[0]), in_name(x, l->inputs[1]), NULL},
+            (const char *[]){prod, NULL});
+    return emit_act(x, i, prod, l->act, x->out[i]);
 }
 
 /* Darknet pads padding/2 at the top/left and the rest at the bottom/right, and a padded cell
@@ -293,6 +341,18 @@ static drt_status emit_layer(exporter *x, int i)
     case DRT_LAYER_ROUTE: return emit_route(x, i);
     case DRT_LAYER_SHORTCUT: return emit_shortcut(x, i);
     case DRT_LAYER_UPSAMPLE: return emit_upsample(x, i);
+    case DRT_LAYER_SCALE_CHANNELS:
+    case DRT_LAYER_SAM: return emit_product(x, i);
+    case DRT_LAYER_REORG3D: {
+        Onnx__NodeProto *n = ox_node(g, "SpaceToDepth", ox_printf(g, "l%d.reorg3d", i),
+                                     (const char *[]){in_name(x, l->inputs[0]), NULL}, (const char *[]){x->out[i], NULL});
+        ox_attr_int(g, n, "blocksize", l->stride);
+        return DRT_OK;
+    }
+    case DRT_LAYER_AVGPOOL:
+        ox_node(g, "GlobalAveragePool", ox_printf(g, "l%d.avgpool", i), (const char *[]){in_name(x, l->inputs[0]), NULL},
+                (const char *[]){x->out[i], NULL});
+        return DRT_OK;
     case DRT_LAYER_DROPOUT:
         ox_node(g, "Identity", ox_printf(g, "l%d.dropout", i), (const char *[]){in_name(x, l->inputs[0]), NULL},
                 (const char *[]){x->out[i], NULL});

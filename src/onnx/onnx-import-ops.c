@@ -1,6 +1,7 @@
 /* ONNX import, node by node: each supported pattern becomes one Darknet layer with the same
  * semantics (Conv[+BN][+act] -> conv, Add[+act] -> shortcut, Concat/Split/Slice -> route,
- * Resize/Upsample -> upsample, MaxPool -> maxpool); anything else is refused by name. */
+ * Resize/Upsample -> upsample, MaxPool -> maxpool, Mul[+act] -> sam or scale_channels,
+ * GlobalAveragePool -> avgpool, SpaceToDepth -> reorg3d); anything else is refused by name. */
 #include "onnx/onnx-import.h"
 #include "core/error.h"
 
@@ -9,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUPPORTED_OPS "Conv, BatchNormalization, LeakyRelu(alpha 0.1), Relu, Sigmoid, Mish, Softplus+Tanh+Mul (mish), " \
-                      "Sigmoid+Mul (swish), Add, Concat, Split, Slice (channels), Resize/Upsample (nearest, integer scale), " \
+#define SUPPORTED_OPS "Conv, BatchNormalization, LeakyRelu(alpha 0.1 or 0.01), Relu, Sigmoid, Mish, Softplus+Tanh+Mul (mish), " \
+                      "Sigmoid+Mul (swish), Tanh, Elu, Selu, Clip (relu6, hardtan), Mul (sam, scale_channels), " \
+                      "GlobalAveragePool, SpaceToDepth (reorg3d), Add, Concat, Split, Slice (channels), Resize/Upsample (nearest, integer scale), " \
                       "MaxPool, Identity, Dropout, Constant"
 
 static int out_value(const ix *x, int node, int k)
@@ -56,20 +58,67 @@ static int is_mul_of(const ix *x, int node, int a, int b)
     return (i0 == a && i1 == b) || (i0 == b && i1 == a);
 }
 
+/* Elu (alpha 1) and Selu with Darknet's constants (alpha 1.6732, gamma 1.0507). */
+static drt_status elu_act(const ix *x, int n, act_match *am)
+{
+    int selu = op_is(x, n, "Selu");
+    float alpha, gamma = 1.0507f;
+    DRT_TRY(ix_check_attrs(x, n, (const char *[]){"alpha", selu ? "gamma" : NULL, NULL}));
+    DRT_TRY(ix_attr_float(x, n, "alpha", selu ? 1.67326319f : 1.f, &alpha));
+    if (selu) DRT_TRY(ix_attr_float(x, n, "gamma", 1.05070102f, &gamma));
+    float want = selu ? 1.6732f : 1.f;
+    if (!(fabsf(alpha - want) <= 1e-6f) || !(fabsf(gamma - 1.0507f) <= 1e-6f))
+        return ix_fail(x, n, DRT_STATUS_UNSUPPORTED, "alpha=%g gamma=%g: Darknet's %s has alpha %g%s", alpha, gamma,
+                       selu ? "selu" : "elu", want, selu ? ", gamma 1.0507" : "");
+    am->act = selu ? DRT_ACT_SELU : DRT_ACT_ELU;
+    return DRT_OK;
+}
+
+/* Clip to [0, 6] (relu6) or [-1, 1] (hardtan): bounds as constant inputs (opset 11+) or attributes. */
+static drt_status clip_act(ix *x, int n, act_match *am)
+{
+    const Onnx__NodeProto *nd = ix_node(x, n);
+    float b[2] = {-INFINITY, INFINITY};
+    if (x->opset < 11) {
+        DRT_TRY(ix_check_attrs(x, n, (const char *[]){"min", "max", NULL}));
+        DRT_TRY(ix_attr_float(x, n, "min", b[0], &b[0]));
+        DRT_TRY(ix_attr_float(x, n, "max", b[1], &b[1]));
+    } else {
+        DRT_TRY(ix_check_attrs(x, n, (const char *[]){NULL}));
+        for (int k = 1; k < 3 && (size_t)k < nd->n_input; k++) {
+            const Onnx__TensorProto *t;
+            DRT_TRY(ix_const_input(x, n, k, &t));
+            if (t) DRT_TRY(ix_tensor_floats(x, n, t, &b[k - 1], 1));
+        }
+    }
+    if (b[0] == 0 && b[1] == 6) am->act = DRT_ACT_RELU6;
+    else if (b[0] == -1 && b[1] == 1) am->act = DRT_ACT_HARDTAN;
+    else
+        return ix_fail(x, n, DRT_STATUS_UNSUPPORTED, "bounds [%g, %g]: only [0, 6] (relu6) and [-1, 1] (hardtan) are "
+                       "Darknet activations", b[0], b[1]);
+    return DRT_OK;
+}
+
 /* The activation that node n computes from value xv: one node, Sigmoid+Mul (swish) or
  * Softplus+Tanh+Mul (mish). */
 static drt_status chain_from(ix *x, int n, int xv, act_match *am)
 {
     const Onnx__NodeProto *nd = ix_node(x, n);
     *am = (act_match){.act = -1, .n_nodes = 1, .nodes = {n}, .out = out_value(x, n, 0)};
+    if (op_is(x, n, "Clip") && nd->n_output == 1) return clip_act(x, n, am);
     if (nd->n_input != 1 || nd->n_output != 1) return DRT_OK;
     if (op_is(x, n, "LeakyRelu")) {
         float alpha;
         DRT_TRY(ix_check_attrs(x, n, (const char *[]){"alpha", NULL}));
         DRT_TRY(ix_attr_float(x, n, "alpha", 0.01f, &alpha));
-        if (!(fabsf(alpha - 0.1f) <= 1e-6f)) /* NaN too */
-            return ix_fail(x, n, DRT_STATUS_UNSUPPORTED, "alpha=%g: Darknet's leaky activation is 0.1", alpha);
-        am->act = DRT_ACT_LEAKY;
+        if (fabsf(alpha - 0.1f) <= 1e-6f) am->act = DRT_ACT_LEAKY;
+        else if (fabsf(alpha - 0.01f) <= 1e-8f) am->act = DRT_ACT_RELIE;
+        else /* NaN too */
+            return ix_fail(x, n, DRT_STATUS_UNSUPPORTED, "alpha=%g: Darknet's leaky is 0.1 and relie 0.01", alpha);
+    } else if (op_is(x, n, "Elu") || op_is(x, n, "Selu")) {
+        DRT_TRY(elu_act(x, n, am));
+    } else if (op_is(x, n, "Tanh")) {
+        am->act = DRT_ACT_TANH;
     } else if (op_is(x, n, "Relu")) {
         am->act = DRT_ACT_RELU;
     } else if (op_is(x, n, "Mish")) {
@@ -87,7 +136,8 @@ static drt_status chain_from(ix *x, int n, int xv, act_match *am)
         *am = (act_match){.act = DRT_ACT_MISH, .n_nodes = 3, .nodes = {n, t, mul}, .out = out_value(x, mul, 0)};
     }
     if (am->out < 0) am->act = -1; /* an unnamed output: nothing to define */
-    if (am->act >= 0) DRT_TRY(ix_check_attrs(x, n, (const char *[]){am->act == DRT_ACT_LEAKY ? "alpha" : NULL, NULL}));
+    if (am->act >= 0 && !op_is(x, n, "Elu") && !op_is(x, n, "Selu") && !op_is(x, n, "Clip"))
+        DRT_TRY(ix_check_attrs(x, n, (const char *[]){op_is(x, n, "LeakyRelu") ? "alpha" : NULL, NULL}));
     return DRT_OK;
 }
 
@@ -330,13 +380,28 @@ static drt_status read_act_alone(ix *x, int node)
     return define_value(x, am.out, idx);
 }
 
-static drt_status read_add(ix *x, int node)
+/* The two layer inputs of an Add or Mul node (no attributes). */
+static drt_status two_inputs(ix *x, int node, int *a, int *b)
 {
     DRT_TRY(ix_check_attrs(x, node, (const char *[]){NULL}));
     if (ix_node(x, node)->n_input != 2) return ix_fail(x, node, DRT_STATUS_FORMAT, "must have 2 inputs");
-    int a, b, idx, final_v;
-    DRT_TRY(ix_input_layer(x, node, 0, &a));
-    DRT_TRY(ix_input_layer(x, node, 1, &b));
+    DRT_TRY(ix_input_layer(x, node, 0, a));
+    return ix_input_layer(x, node, 1, b);
+}
+
+/* Adds a two-input layer l (its act taken from what alone consumes the node's output). */
+static drt_status add_binary(ix *x, int node, drt_layer *l)
+{
+    int idx, final_v;
+    DRT_TRY(fuse_act(x, out_value(x, node, 0), &l->act, &final_v));
+    DRT_TRY(ix_add_layer(x, node, l, NULL, &idx));
+    return define_value(x, final_v, idx);
+}
+
+static drt_status read_add(ix *x, int node)
+{
+    int a, b;
+    DRT_TRY(two_inputs(x, node, &a, &b));
     drt_shape sa = ix_layer_shape(x, a), sb = ix_layer_shape(x, b);
     if (sa.c != sb.c || sa.h != sb.h || sa.w != sb.w)
         return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "adds %dx%dx%d to %dx%dx%d: only same-shape adds (no broadcasting)",
@@ -344,9 +409,47 @@ static drt_status read_add(ix *x, int node)
     if (a < 0) { int t = a; a = b; b = t; } /* shortcut's from= must be a layer */
     if (b < 0) return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "adds the network input to itself");
     drt_layer l = {.type = DRT_LAYER_SHORTCUT, .n_inputs = 2, .inputs = {a, b}};
-    DRT_TRY(fuse_act(x, out_value(x, node, 0), &l.act, &final_v));
+    return add_binary(x, node, &l);
+}
+
+/* Mul of two layers: [sam] (the same shapes) or [scale_channels] (one factor per channel, c x 1 x 1, times
+ * a c x h x w layer). Mul nodes of swish and mish never get here: their activation took them. */
+static drt_status read_mul(ix *x, int node)
+{
+    int a, b;
+    DRT_TRY(two_inputs(x, node, &a, &b));
+    drt_shape sa = ix_layer_shape(x, a), sb = ix_layer_shape(x, b);
+    if (sa.h * sa.w > sb.h * sb.w) { int t = a; a = b; b = t; drt_shape u = sa; sa = sb; sb = u; }
+    int same = sa.c == sb.c && sa.h == sb.h && sa.w == sb.w, per_channel = sa.c == sb.c && sa.h == 1 && sa.w == 1;
+    if (!same && !per_channel)
+        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "multiplies %dx%dx%d by %dx%dx%d: only the same shapes ([sam]) or "
+                       "one factor per channel ([scale_channels])", sa.c, sa.h, sa.w, sb.c, sb.h, sb.w);
+    if (b < 0) return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "multiplies the network input: from= must be a layer");
+    drt_layer l = {.type = same ? DRT_LAYER_SAM : DRT_LAYER_SCALE_CHANNELS, .n_inputs = 2, .inputs = {a, b}};
+    return add_binary(x, node, &l);
+}
+
+static drt_status read_space_to_depth(ix *x, int node)
+{
+    DRT_TRY(ix_check_attrs(x, node, (const char *[]){"blocksize", NULL}));
+    int64_t bs;
+    DRT_TRY(ix_attr_int(x, node, "blocksize", 0, &bs));
+    if (bs < 1 || bs > 64) return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "blocksize=%lld: must be 1..64", (long long)bs);
+    drt_layer l = {.type = DRT_LAYER_REORG3D, .n_inputs = 1, .stride = (int)bs};
+    int idx;
+    DRT_TRY(ix_input_layer(x, node, 0, &l.inputs[0]));
     DRT_TRY(ix_add_layer(x, node, &l, NULL, &idx));
-    return define_value(x, final_v, idx);
+    return define_value(x, out_value(x, node, 0), idx);
+}
+
+static drt_status read_global_avgpool(ix *x, int node)
+{
+    DRT_TRY(ix_check_attrs(x, node, (const char *[]){NULL}));
+    drt_layer l = {.type = DRT_LAYER_AVGPOOL, .n_inputs = 1};
+    int idx;
+    DRT_TRY(ix_input_layer(x, node, 0, &l.inputs[0]));
+    DRT_TRY(ix_add_layer(x, node, &l, NULL, &idx));
+    return define_value(x, out_value(x, node, 0), idx);
 }
 
 static drt_status channel_axis(ix *x, int node, int64_t axis)
@@ -714,7 +817,9 @@ static const struct {
     {"Softplus", read_act_alone}, {"Add", read_add},                    {"Concat", read_concat},
     {"Split", read_split},       {"Slice", read_slice},                 {"Resize", read_resize},
     {"Upsample", read_resize},   {"MaxPool", read_maxpool},             {"Identity", read_alias},
-    {"Dropout", read_alias},     {"Constant", read_constant},
+    {"Dropout", read_alias},     {"Constant", read_constant},           {"Tanh", read_act_alone},
+    {"Elu", read_act_alone},     {"Selu", read_act_alone},              {"Clip", read_act_alone},
+    {"Mul", read_mul},           {"GlobalAveragePool", read_global_avgpool}, {"SpaceToDepth", read_space_to_depth},
 };
 
 drt_status ix_read_node(ix *x, int node)

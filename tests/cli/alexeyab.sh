@@ -36,6 +36,8 @@ CASES=(
     "yolov2-tiny.cfg 128 1e-4"
     "yolov2.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/flipped.cfg 64 1e-4"
+    "$DRT_ROOT/tests/alexeyab/activations.cfg 32 1e-4"
+    "$DRT_ROOT/tests/alexeyab/layers.cfg 64 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -50,7 +52,8 @@ ALL_CASES=(
     "yolov4-csp-swish.cfg 128 1e-4" "yolov4-csp-x-mish.cfg 128 1e-4" "yolov4-csp-x-swish-frozen.cfg 128 1e-4"
     "yolov4-csp-x-swish.cfg 128 1e-4" "yolov4-custom.cfg 128 1e-4" "yolov4-p5-frozen.cfg 128 1e-4"
     "yolov4-p5.cfg 128 1e-4" "yolov4-tiny-custom.cfg 128 1e-4" "yolov4_new.cfg 128 1e-4"
-    "yolov4x-mish.cfg 128 1e-4" "yolov7x.cfg 128 1e-4"
+    "yolov4x-mish.cfg 128 1e-4" "yolov7x.cfg 128 1e-4" "enet-coco.cfg 128 1e-4"
+    "yolov4-sam-mish-csp-reorg-bfm.cfg 128 1e-4"
 )
 [ "${DRT_ALEXEYAB_ALL:-0}" = 1 ] && CASES+=("${ALL_CASES[@]}")
 

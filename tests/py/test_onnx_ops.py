@@ -5,6 +5,11 @@
    darkrt's reference pass, and the round trip through the importer;
  - a cfg with channel-mismatched shortcuts (Darknet adds min(c) channels): export + onnxruntime;
    its Pad cannot come back through the importer, which must say so by name;
+ - a cfg with the AlexeyAB activations ONNX has an operator for (relie, relu6, hardtan, elu,
+   selu, tanh; a tanh shortcut): export (opset 10: Clip's bounds as attributes, 13: as inputs),
+   onnxruntime vs darkrt's reference pass, the round trip; and stair refused in one line;
+ - a cfg with [avgpool], [scale_channels] (squeeze-and-excitation, as enet-coco), [sam] and
+   [reorg3d] (as yolov4-sam-mish-csp-reorg-bfm): export, onnxruntime vs darkrt's reference pass, the round trip;
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -57,6 +62,24 @@ SHORTCUT_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
                 + conv(21, k=1, a="linear", bn=0)
                 + yolo("0,1,2"))
 
+ACTS_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
+            + conv(16, a="relie") + conv(16, a="relu6") + conv(16, a="hardtan") + conv(16, a="elu")
+            + "[shortcut]\nfrom=-3\nactivation=tanh\n\n"
+            + conv(16, a="selu") + conv(16, a="tanh")
+            + conv(21, k=1, a="linear", bn=0)
+            + yolo("0,1,2"))
+
+SE_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
+          + conv(16, a="swish")                                   # 0
+          + "[avgpool]\n\n"                                       # 1: 16x1x1
+          + conv(16, k=1, a="logistic", bn=0)                     # 2
+          + "[scale_channels]\nfrom=-3\n\n"                      # 3: 0 scaled per channel
+          + conv(16, a="logistic")                                # 4
+          + "[sam]\nfrom=-2\nactivation=leaky\n\n"              # 5: 3 x 4
+          + "[reorg3d]\nstride=2\n\n"                            # 6: 64x16x16
+          + conv(21, k=1, a="linear", bn=0)
+          + yolo("0,1,2"))
+
 
 def write_model(d, name, text):
     cfg, w = os.path.join(d, name + ".cfg"), os.path.join(d, name + ".weights")
@@ -90,6 +113,38 @@ def cfg_models():
     t.check(r.returncode == 1 and "'l4.from.pad' (Pad, opset 13)" in msg and "supported:" in msg and len(msg.splitlines()) == 1,
             "importing a Pad must fail with one line naming the node, op and opset: rc %d %s" % (r.returncode, msg))
     print("Pad import refused: " + msg)
+
+
+def activations():
+    d = t.tmpdir()
+    cfg, w = write_model(d, "acts", ACTS_CFG)
+    x = t.inputs(1, 3, 32, 32, seed=7)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for opset in ("10", "13"):
+        path = os.path.join(d, "acts%s.onnx" % opset)
+        t.darkrt("convert", cfg, w, "-o", path, "--opset", opset)
+        t.check_model(path)
+        t.compare("activations opset %s: onnxruntime vs darkrt ref" % opset, t.ort_run(path, x), ref)
+        t.compare("activations opset %s: round trip darkrt run .onnx vs .cfg" % opset, t.ref_run(path, x), ref)
+    cfg, w = write_model(d, "stair", ACTS_CFG.replace("activation=relie", "activation=stair"))
+    r = t.darkrt("convert", cfg, w, "-o", os.path.join(d, "stair.onnx"), check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "stair.cfg:6 [conv" in msg and "activation stair" in msg and len(msg.splitlines()) == 1
+            and not os.path.exists(os.path.join(d, "stair.onnx")),
+            "exporting stair must fail with one line naming the layer and the activation: rc %d %s" % (r.returncode, msg))
+    print("stair export refused: " + msg)
+
+
+def se_sam():
+    d = t.tmpdir()
+    cfg, w = write_model(d, "se", SE_CFG)
+    x = t.inputs(1, 3, 32, 32, seed=11)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    path = os.path.join(d, "se.onnx")
+    t.darkrt("convert", cfg, w, "-o", path)
+    t.check_model(path)
+    t.compare("avgpool, scale_channels, sam, reorg3d: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
+    t.compare("avgpool, scale_channels, sam, reorg3d: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
 
 
 def third_party_graph(path):
@@ -151,5 +206,7 @@ if __name__ == "__main__":
     if not os.path.exists(t.DARKRT):
         t.skip("no darkrt binary in " + t.BUILD)
     cfg_models()
+    activations()
+    se_sam()
     third_party()
     t.finish()

@@ -57,7 +57,7 @@ static int run(const char *name, const char *cfg, unsigned off, int want_fused, 
     drt_model *m;
     if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL %s: %s\n", name, drt_last_error()); return 1; }
     drt_xgraph *g;
-    drt_xcaps caps = {0, 4};
+    drt_xcaps caps = {.conv_strided = 0, .elem_size = 4};
     int fails = 0;
     if (drt_xgraph_create(m, off, caps, NULL, &g) != DRT_OK || drt_xgraph_run_passes(g) != DRT_OK ||
         drt_pass_memplan(g, bytes4, NULL) != DRT_OK) {

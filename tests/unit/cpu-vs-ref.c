@@ -1,6 +1,7 @@
 /* The CPU engine (fp32) against the reference forward pass: every head within
  * 1e-4 x max|ref| for yolo-fastest-1.1 (real weights), yolov3-tiny, yolov3-spp and yolov3
- * (synthesised weights), with every pass on and with each pass off in turn. */
+ * (synthesised weights) and tests/alexeyab/activations.cfg (every AlexeyAB activation, weights
+ * synthesised here), with every pass on and with each pass off in turn. */
 #include "darkrt.h"
 
 #include <math.h>
@@ -65,9 +66,10 @@ static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, i
     return n;
 }
 
+/* weights NULL: synthesised (seed 1). */
 static int check_model(const char *name, const char *cfg, const char *weights, int size, int all_configs)
 {
-    if (access(cfg, R_OK) || access(weights, R_OK)) {
+    if (access(cfg, R_OK) || (weights && access(weights, R_OK))) {
         printf("skipped %s: %s or %s missing\n", name, cfg, weights);
         return 0;
     }
@@ -75,7 +77,7 @@ static int check_model(const char *name, const char *cfg, const char *weights, i
     lo.warn = 0;
     lo.width = lo.height = size;
     drt_model *m;
-    if (drt_model_load_darknet(cfg, weights, &lo, &m) != DRT_OK) {
+    if (drt_model_load_darknet(cfg, weights, &lo, &m) != DRT_OK || (!weights && drt_model_synth_weights(m, 1) != DRT_OK)) {
         printf("FAIL: %s: %s\n", name, drt_last_error());
         return 1;
     }
@@ -121,6 +123,8 @@ int main(void)
     snprintf(fcfg, sizeof fcfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
     snprintf(fw, sizeof fw, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
     int fails = check_model("yolo-fastest-1.1", fcfg, fw, 320, 1);
+    snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/activations.cfg", root ? root : ".");
+    fails += check_model("activations", fcfg, NULL, 32, 1);
     if (data) {
         snprintf(w, sizeof w, "%s/yolov3-tiny.weights", data);
         fails += check_model("yolov3-tiny", "/usr/share/darknet/cfg/yolov3-tiny.cfg", w, 416, 1);

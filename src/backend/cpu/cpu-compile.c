@@ -263,7 +263,7 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     if (dnnl_engine_create(&st->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&st->stream, st->eng, dnnl_stream_default_flags) != dnnl_success)
         return drt_error(DRT_STATUS_INTERNAL, "cpu engine: oneDNN engine creation failed");
-    drt_xcaps caps = {.conv_strided = 0, .elem_size = 4};
+    drt_xcaps caps = {.conv_strided = 0, .elem_size = 4, .acts_separate = drt_cpu_acts_separate()};
     DRT_TRY(drt_xgraph_create(m, effective_passes_off(opts), caps, log, &st->g));
     size_t nt = (size_t)st->g->nt, n = (size_t)st->g->n + 1;
     st->dt = calloc(nt, sizeof *st->dt);

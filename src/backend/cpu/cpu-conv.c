@@ -26,18 +26,33 @@ static dnnl_data_type_t dnnl_dt(cpu_dtype d)
     return d == CPU_F32 ? dnnl_f32 : d == CPU_BF16 ? dnnl_bf16 : d == CPU_S8 ? dnnl_s8 : dnnl_u8;
 }
 
-/* Darknet activation as an oneDNN eltwise; 0 when it has none. */
-static int act_alg(drt_act a, dnnl_alg_kind_t *alg, float *alpha)
+/* Darknet activation as an oneDNN eltwise (alpha, beta its parameters); 0 when it has none. */
+static int act_alg(drt_act a, dnnl_alg_kind_t *alg, float *alpha, float *beta)
 {
-    *alpha = 0;
+    *alpha = *beta = 0;
     switch (a) {
     case DRT_ACT_LEAKY: *alg = dnnl_eltwise_relu; *alpha = 0.1f; return 1;
+    case DRT_ACT_RELIE: *alg = dnnl_eltwise_relu; *alpha = 0.01f; return 1;
     case DRT_ACT_RELU: *alg = dnnl_eltwise_relu; return 1;
     case DRT_ACT_LOGISTIC: *alg = dnnl_eltwise_logistic; return 1;
     case DRT_ACT_MISH: *alg = dnnl_eltwise_mish; return 1;
     case DRT_ACT_SWISH: *alg = dnnl_eltwise_swish; *alpha = 1; return 1;
+    case DRT_ACT_RELU6: *alg = dnnl_eltwise_clip; *beta = 6; return 1;
+    case DRT_ACT_HARDTAN: *alg = dnnl_eltwise_clip; *alpha = -1; *beta = 1; return 1;
+    case DRT_ACT_ELU: *alg = dnnl_eltwise_elu; *alpha = 1; return 1;
+    case DRT_ACT_TANH: *alg = dnnl_eltwise_tanh; return 1;
     default: return 0;
     }
+}
+
+unsigned drt_cpu_acts_separate(void)
+{
+    unsigned bits = 0;
+    dnnl_alg_kind_t alg;
+    float alpha, beta;
+    for (int a = DRT_ACT_LINEAR + 1; a < DRT_ACT_COUNT; a++)
+        if (!act_alg((drt_act)a, &alg, &alpha, &beta)) bits |= 1u << a;
+    return bits;
 }
 
 static int homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
@@ -101,12 +116,12 @@ static drt_status make_attr(cpu_state *st, int i, const conv_io *io, float sum_s
     DNNL_TRY(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
     DNNL_TRY(dnnl_post_ops_create(&po), "post-ops");
     dnnl_alg_kind_t alg;
-    float alpha;
-    if (x->act_fused && act_alg(l->act, &alg, &alpha)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise");
+    float alpha, beta;
+    if (x->act_fused && act_alg(l->act, &alg, &alpha, &beta)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, beta), "eltwise");
     if (dst_inv != 1.f) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_linear, dst_inv, 0.f), "linear");
     if (x->sum_from >= 0 && !io->out_temp) {
         DNNL_TRY(dnnl_post_ops_append_sum(po, sum_scale), "sum");
-        if (act_alg(x->sum_act, &alg, &alpha)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise");
+        if (act_alg(x->sum_act, &alg, &alpha, &beta)) DNNL_TRY(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, beta), "eltwise");
     }
     DNNL_TRY(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
     if (io->oscale) DNNL_TRY(dnnl_primitive_attr_set_output_scales(attr, io->n_oscale, 1 << 1, io->oscale), "output scales");

@@ -101,6 +101,8 @@ void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *o
 /* The tensor conv i stores: its own, or the shortcut it absorbed. */
 int drt_cpu_stored_tensor(const cpu_state *st, int i);
 void drt_cpu_conv_free(cpu_conv *c);
+/* Activations (bits 1u << drt_act) that no oneDNN post-op computes: the graph passes leave them separate. */
+unsigned drt_cpu_acts_separate(void);
 
 /* avx512/cpu-winograd-avx512.c; call only when drt_cpu_wino_allowed() (cpu-conv.c) says so. */
 int drt_cpu_wino_allowed(void);

@@ -5,23 +5,10 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
-/* Values of drt_act (src/graph/model.h). */
-enum { K_LINEAR = 0, K_LEAKY = 1, K_RELU = 2, K_LOGISTIC = 3, K_MISH = 4, K_SWISH = 5 };
+#include "graph/act.h"
 
-__device__ __forceinline__ float k_act(int a, float x)
-{
-    switch (a) {
-    case K_LEAKY: return x > 0.f ? x : .1f * x;
-    case K_RELU: return x > 0.f ? x : 0.f;
-    case K_LOGISTIC: return 1.f / (1.f + expf(-x));
-    case K_MISH: {
-        float sp = x > 20.f ? x : (x < -20.f ? expf(x) : log1pf(expf(x)));
-        return x * tanhf(sp);
-    }
-    case K_SWISH: return x / (1.f + expf(-x));
-    default: return x;
-    }
-}
+/* Darknet's activation a (a drt_act) of x: the host's formula (src/graph/act.h). */
+__device__ __forceinline__ float k_act(int a, float x) { return drt_act_eval((drt_act)a, x); }
 
 __device__ __forceinline__ float k_ld(const float *p) { return *p; }
 __device__ __forceinline__ float k_ld(const __half *p) { return __half2float(*p); }

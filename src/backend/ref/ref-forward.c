@@ -79,6 +79,10 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_SHORTCUT: drt_ref_shortcut(l, shapes[0], xs[0], shapes[1], xs[1], y); break;
     case DRT_LAYER_DROPOUT: memcpy(y, xs[0], drt_shape_size(l->out) * sizeof(float)); break;
     case DRT_LAYER_REORG: drt_ref_reorg(l, shapes[0], xs[0], y); break;
+    case DRT_LAYER_AVGPOOL: drt_ref_avgpool(shapes[0], xs[0], y); break;
+    case DRT_LAYER_REORG3D: drt_ref_reorg3d(l, shapes[0], xs[0], y); break;
+    case DRT_LAYER_SCALE_CHANNELS:
+    case DRT_LAYER_SAM: drt_ref_product(l, xs[0], xs[1], y); break;
     default: break;
     }
 }

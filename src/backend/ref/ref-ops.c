@@ -1,5 +1,5 @@
-/* Reference kernels of the layers other than conv: maxpool, upsample, route, shortcut,
- * written after Darknet's forward_*_layer functions. */
+/* Reference kernels of the layers other than conv: maxpool, upsample, route, shortcut, reorg,
+ * avgpool, scale_channels, sam, written after Darknet's forward_*_layer functions. */
 #include "backend/ref/ref.h"
 
 #include <float.h>
@@ -81,4 +81,33 @@ void drt_ref_reorg(const drt_layer *l, drt_shape in, const float *x, float *y)
                 size_t out_index = (size_t)w2 + (size_t)in.w * s * ((size_t)h2 + (size_t)in.h * s * (size_t)c2);
                 y[in_index] = x[out_index];
             }
+}
+
+void drt_ref_reorg3d(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    int s = l->stride, oh = l->out.h, ow = l->out.w;
+    for (int k = 0; k < l->out.c; k++) /* AlexeyAB's reorg_cpu(x, out_w, out_h, out_c, ..., forward 0) */
+        for (int j = 0; j < oh; j++)
+            for (int i = 0; i < ow; i++) {
+                int c2 = k % in.c, offset = k / in.c;
+                int w2 = i * s + offset % s, h2 = j * s + offset / s;
+                y[((size_t)k * oh + j) * ow + i] = x[((size_t)c2 * in.h + h2) * in.w + w2];
+            }
+}
+
+void drt_ref_avgpool(drt_shape in, const float *x, float *y)
+{
+    size_t hw = (size_t)in.h * in.w;
+    for (int c = 0; c < in.c; c++) {
+        float sum = 0; /* AlexeyAB sums in float, in order, then divides */
+        for (size_t i = 0; i < hw; i++) sum += x[c * hw + i];
+        y[c] = sum / (float)hw;
+    }
+}
+
+void drt_ref_product(const drt_layer *l, const float *prev, const float *from, float *y)
+{
+    size_t n = drt_shape_size(l->out), hw = (size_t)l->out.h * l->out.w;
+    int per_channel = l->type == DRT_LAYER_SCALE_CHANNELS;
+    for (size_t i = 0; i < n; i++) y[i] = drt_act_apply(l->act, prev[per_channel ? i / hw : i] * from[i]);
 }

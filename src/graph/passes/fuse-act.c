@@ -14,11 +14,11 @@ drt_status drt_pass_fuse_act(drt_xgraph *g)
         drt_xnode *x = &g->node[i];
         if (!x->live || l->type != DRT_LAYER_CONV) continue;
         if (l->act == DRT_ACT_LINEAR) { linear++; continue; }
-        if (l->batch_normalize && !x->bn_folded) { blocked++; continue; }
+        if ((l->batch_normalize && !x->bn_folded) || (g->caps.acts_separate & (1u << l->act))) { blocked++; continue; }
         x->act_fused = 1;
         fused++;
     }
     drt_xgraph_logf(g, "pass fuse-act: %d activation(s) fused into conv epilogues, %d conv(s) linear%s", fused, linear,
-                    blocked ? ", some left separate: batchnorm not folded" : "");
+                    blocked ? ", some left separate: batchnorm not folded or no epilogue form" : "");
     return DRT_OK;
 }

@@ -50,7 +50,9 @@ static const char *why_not(const drt_xgraph *g, int s)
         return "the conv's output has other readers";
     if (g->m->layers[a].batch_normalize && !x->bn_folded) return "the conv's batchnorm is not folded";
     if (g->m->layers[a].act != DRT_ACT_LINEAR && !x->act_fused) return "the conv's activation is not fused";
+    if (f == a) return "from is the conv itself (x + x)";
     if (x->sum_from >= 0) return "the conv already fuses an add";
+    if (g->caps.acts_separate & (1u << l->act)) return "the shortcut's activation has no epilogue form";
     if (g->root[DRT_XT(a)] != DRT_XT(a)) return "the conv's output is placed elsewhere";
     drt_shape sa = g->m->layers[a].out, sf = g->m->layers[f].out;
     if (sa.c != sf.c || sa.h != sf.h || sa.w != sf.w) return "shapes differ";

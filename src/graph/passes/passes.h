@@ -26,6 +26,7 @@ typedef struct drt_xnode {
 typedef struct drt_xcaps {
     int conv_strided;  /* convs read and write a channel slice of a wider buffer */
     size_t elem_size;  /* bytes per activation value (informational; memplan asks bytes_of) */
+    unsigned acts_separate; /* bits (1u << drt_act) the conv epilogue cannot apply: left as a separate step */
 } drt_xcaps;
 
 typedef struct drt_xgraph {

@@ -76,7 +76,7 @@ def main():
     save("duplicate-output.onnx", "tensor 'out' \\(node output\\) is defined twice", m)
     m = tiny(); m.graph.node.append(helper.make_node("LeakyRelu", ["out"], ["lr"], name="lrelu", alpha=0.2))
     m.graph.output[0].name = "lr"
-    save("leaky-alpha.onnx", "lrelu.*alpha=0.2: Darknet's leaky activation is 0.1", m)
+    save("leaky-alpha.onnx", "lrelu.*alpha=0.2: Darknet's leaky is 0.1 and relie 0.01", m)
     m = tiny(); m.graph.node.append(helper.make_node("Resize", ["out", "", "sc"], ["up"], name="up", mode="linear"))
     m.graph.initializer.append(helper.make_tensor("sc", TensorProto.FLOAT, [4], [1, 1, 2, 2]))
     m.graph.output[0].name = "up"

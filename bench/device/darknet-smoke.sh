@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Device smoke (issue 18; at most 60 s): the CUDA engine's activations, now every AlexeyAB activation
+# through one formula (src/graph/act.h), against the reference pass on tests/alexeyab/activations.cfg
+# (one head per activation, synthesised weights): fp32 within 1e-4 x max|value| per head, fp16 within
+# 5e-2 (a coarse check: fp16 storage between layers); then yolov4-tiny (leaky), yolov4-csp-s-mish (mish) and yolov4-csp-swish (swish) at 256 the same way.
+#   bash bench/device/darknet-smoke.sh      (from the repo root)
+# Env: DRT_BIN (darkrt), DRT_DATA (alexeyab-cfg/ or cfg/ with those AlexeyAB cfgs; each is skipped,
+# saying so, when missing), OUT. Python: python3 (numpy). Prints one SMOKE line per check and "smoke: N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${DRT_BIN:?DRT_BIN}; DATA=${DRT_DATA:?DRT_DATA}; OUT=${OUT:?OUT}
+PY=${PYTHON:-python3}
+mkdir -p "$OUT/smoke"
+W="$OUT/smoke"
+if ! nvidia-smi -L >/dev/null 2>&1; then
+    echo "smoke: no GPU here: every CUDA check skipped"
+    exit 0
+fi
+fails=0
+check() { # name cfg size: cuda fp32 and fp16 heads against the reference pass, same synthesised weights
+    local name=$1 cfg=$2 size=$3
+    "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size --random 1 -o "$W/ref.f32" >"$W/ref.txt" 2>&1 ||
+        { echo "SMOKE FAIL $name ref: $(tail -n 1 "$W/ref.txt")"; fails=$((fails + 1)); return; }
+    for p in fp32 fp16; do
+        if ! timeout 40 "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size --random 1 --device cuda --precision $p \
+            -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
+            echo "SMOKE FAIL $name cuda $p: $(tail -n 1 "$W/$p.txt")"; fails=$((fails + 1)); continue
+        fi
+        tol=$([ $p = fp32 ] && echo 1e-4 || echo 5e-2)
+        $PY - "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $p" "$tol" <<'EOF' || fails=$((fails + 1))
+import sys, numpy as np
+shapes = [tuple(int(v) for v in l.split(":")[1].split()) for l in open(sys.argv[1]) if l.startswith("head ")]
+ref, got = np.fromfile(sys.argv[2], np.float32), np.fromfile(sys.argv[3], np.float32)
+worst, off = 0.0, 0
+for s in shapes:
+    n = int(np.prod(s)); r, g = ref[off:off + n], got[off:off + n]; off += n
+    worst = max(worst, float(np.abs(r - g).max() / max(np.abs(r).max(), 1e-30)) if g.size == n else float("inf"))
+ok = ref.size == got.size and worst <= float(sys.argv[5])
+print("SMOKE %s %s: %d heads, worst max|diff|/max|ref| %.3g (limit %s)" % ("ok  " if ok else "FAIL", sys.argv[4], len(shapes), worst, sys.argv[5]))
+sys.exit(0 if ok else 1)
+EOF
+    done
+}
+check activations "$ROOT/tests/alexeyab/activations.cfg" 32
+for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish; do
+    cfg=$(ls "$DATA/alexeyab-cfg/$m.cfg" "$DATA/cfg/$m.cfg" 2>/dev/null | head -n 1)
+    [ -n "$cfg" ] && check "$m" "$cfg" 256 || echo "SMOKE skip $m: $m.cfg not under $DATA/alexeyab-cfg or $DATA/cfg"
+done
+echo "smoke: $fails failed"
