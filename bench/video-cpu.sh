@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The CPU video benchmark: yolo-fastest-1.1 (real weights, 320x320) on a 1280x720 H.264 file made
 # here from Darknet's sample images (30 fps, 300 frames), end to end: decode, detect, per-frame
-# results. darkrt detect (FFmpeg decode threads, batches of 4, JSON Lines out) beside OpenCV DNN 4.x
-# with cv2.VideoCapture (bench/peers/opencv_video.py), alternating, RUNS times each, same threads.
+# results. darkrt detect (FFmpeg decode threads, batches of 4, JSON Lines out), with and without
+# --fast-resize, beside OpenCV DNN 4.x with cv2.VideoCapture (bench/peers/opencv_video.py),
+# interleaved, RUNS times each, same threads.
 # fps = frames / (first frame read .. last frame's detections); model load not timed (both).
 # Writes bench/results/video-cpu.md (BENCH_OUT=file to write elsewhere).
 #   usage: bash bench/video-cpu.sh [BUILD_DIR]
@@ -43,15 +44,21 @@ sys.exit(rc)
 PY
 }
 
-darkrt_fps=() opencv_fps=() darkrt_wall=() darkrt_cpu=() opencv_cpu=()
+darkrt_fps=() fast_fps=() opencv_fps=() darkrt_wall=() darkrt_cpu=() fast_cpu=() opencv_cpu=()
+# run_darkrt NAME [FLAGS...]: one darkrt run; appends to NAME_fps and NAME_cpu.
+run_darkrt() {
+    local name=$1; shift
+    cpu_ms "$WORK/d.cpu" "$DARKRT" detect "$CFG" --weights "$WEIGHTS" "$WORK/clip.mp4" --json "$WORK/d.jsonl" "$@" \
+        >"$WORK/d.out" 2>"$WORK/d.err" || { echo "darkrt failed: $(cat "$WORK/d.err")"; exit 1; }
+    eval "${name}_cpu+=(\"$(echo "scale=1; $(cat "$WORK/d.cpu") / $FRAMES" | bc)\")"
+    eval "${name}_fps+=(\"$(sed -n 's/.*: \([0-9]*\) frames, 0 dropped, \([0-9.]*\) fps.*/\2/p' "$WORK/d.out")\")"
+    echo "  darkrt $* run $r: $(cat "$WORK/d.out")" >&2
+}
 for r in $(seq "$RUNS"); do
     start=$(date +%s.%N)
-    cpu_ms "$WORK/d.cpu" "$DARKRT" detect "$CFG" --weights "$WEIGHTS" "$WORK/clip.mp4" --json "$WORK/d.jsonl" \
-        >"$WORK/d.out" 2>"$WORK/d.err" || { echo "darkrt failed: $(cat "$WORK/d.err")"; exit 1; }
+    run_darkrt darkrt
     darkrt_wall+=("$(echo "$(date +%s.%N) - $start" | bc)")
-    darkrt_cpu+=("$(echo "scale=1; $(cat "$WORK/d.cpu") / $FRAMES" | bc)")
-    darkrt_fps+=("$(sed -n 's/.*: \([0-9]*\) frames, 0 dropped, \([0-9.]*\) fps.*/\2/p' "$WORK/d.out")")
-    echo "  darkrt run $r: $(cat "$WORK/d.out")" >&2
+    run_darkrt fast --fast-resize
     cpu_ms "$WORK/o.cpu" python3 "$ROOT/bench/peers/opencv_video.py" --cfg "$CFG" --weights "$WEIGHTS" \
         --video "$WORK/clip.mp4" --threads "$THREADS" >"$WORK/o.json" || { echo "opencv failed"; exit 1; }
     opencv_cpu+=("$(echo "scale=1; $(cat "$WORK/o.cpu") / $FRAMES" | bc)")
@@ -59,8 +66,8 @@ for r in $(seq "$RUNS"); do
     echo "  opencv run $r: $(cat "$WORK/o.json")" >&2
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-dm=$(median "${darkrt_fps[@]}") om=$(median "${opencv_fps[@]}")
-dc=$(median "${darkrt_cpu[@]}") oc=$(median "${opencv_cpu[@]}")
+dm=$(median "${darkrt_fps[@]}") fm=$(median "${fast_fps[@]}") om=$(median "${opencv_fps[@]}")
+dc=$(median "${darkrt_cpu[@]}") fc=$(median "${fast_cpu[@]}") oc=$(median "${opencv_cpu[@]}")
 frames=$(wc -l <"$WORK/d.jsonl")
 opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["peer"])' "$WORK/o.json")
 
@@ -72,18 +79,21 @@ opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
          "load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (a machine shared with other jobs)"
     echo "- command: \`bash bench/video-cpu.sh ${1:-build}\` (RUNS=$RUNS, FRAMES=$FRAMES)"
     echo "- input: $FRAMES frames 1280x720 30 fps H.264 (libx264 medium) of Darknet's 7 sample images, letter-padded"
-    echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode on a reader thread, the pipeline's letterbox workers," \
-         "batches of 4, letterbox as Darknet, JSON Lines of $frames frames)"
+    echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode on a reader thread with" \
+         "frame threads, the pipeline's workers resize as Darknet does, batches of 4, JSON Lines of $frames frames);" \
+         "\`--fast-resize\`: frames scaled to 320x320 in libswscale's RGB conversion (bilinear) instead"
     echo "- $opencv_peer: cv2.VideoCapture + cv2.dnn (readNetFromDarknet, DNN_BACKEND_OPENCV, setNumThreads($THREADS))," \
          "blobFromImage 320x320 stretch, NMSBoxesBatched (bench/peers/opencv_video.py)"
     echo
     echo "| engine | fps (median of $RUNS) | runs (fps) | CPU ms per frame (median) | runs (CPU ms/frame) |"
     echo "|---|---:|---|---:|---|"
     echo "| darkrt | $dm | ${darkrt_fps[*]} | $dc | ${darkrt_cpu[*]} |"
+    echo "| darkrt --fast-resize | $fm | ${fast_fps[*]} | $fc | ${fast_cpu[*]} |"
     echo "| $opencv_peer | $om | ${opencv_fps[*]} | $oc | ${opencv_cpu[*]} |"
     echo
     echo "darkrt / OpenCV: $(echo "scale=2; $dm / $om" | bc)x in fps, $(echo "scale=2; $oc / $dc" | bc)x in CPU time per" \
-         "frame. CPU time (user + system of every thread, whole process: decode, model load, detection, output) does" \
+         "frame; darkrt --fast-resize / OpenCV: $(echo "scale=2; $fm / $om" | bc)x in fps, $(echo "scale=2; $oc / $fc" | bc)x" \
+         "in CPU time per frame. CPU time (user + system of every thread, whole process: decode, model load, detection, output) does" \
          "not depend on what else the machine runs; fps does. darkrt wall time per run, engine build included:" \
          "${darkrt_wall[*]} s."
 } >"$OUT"

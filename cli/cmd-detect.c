@@ -569,7 +569,10 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
     a->video.batch = a->eopts.max_batch;
     a->video.workers = a->workers;
     a->video.max_det = a->max_det;
-    a->video.queue = 2 * a->eopts.max_batch + 2;
+    /* Each source's share of two batches (and a few frames of jitter): 128 streams of 1080p with
+     * batches of 32 hold 8 frames each (6 GiB), not 66 (52 GiB). */
+    int share = (a->eopts.max_batch + a->n_inputs - 1) / a->n_inputs;
+    a->video.queue = 2 * share + 2 < 8 ? 8 : 2 * share + 2;
     return detect_videos(&a->video, a->inputs, a->n_inputs, model, engine, &a->dopts);
 }
 
