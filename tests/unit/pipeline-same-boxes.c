@@ -35,6 +35,7 @@ static drt_engine *make_engine(const char *shared, int max_batch)
     drt_engine_opts eo = drt_engine_opts_default();
     eo.max_batch = max_batch;
     eo.threads = 2;
+    eo.no_tune = 1; /* the same kernels in both engines: timed choices differ between runs on a busy machine */
     drt_engine *e = NULL;
     if (drt_engine_create(m, &eo, &e) != DRT_OK) printf("engine: %s\n", drt_last_error());
     drt_model_free(m);
