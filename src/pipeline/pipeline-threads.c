@@ -15,22 +15,51 @@ static void fail_item(pipeline_item *it, drt_status s)
     it->error = strdup(drt_last_error());
 }
 
-/* A file read: a JPEG the device decodes stays as bytes (the frame gives its size); anything
- * else is decoded here. */
+/* Decoded pixels in the engine's page-locked memory when there is some left (it->pinned), else malloc's. */
+static void *pinned_or_malloc(void *ctx, size_t bytes)
+{
+    pipeline_item *it = ((void **)ctx)[1];
+    drt_engine *e = ((drt_pipeline *)((void **)ctx)[0])->engine;
+    void *ptr = e->backend->stages->host_alloc(e, bytes);
+    it->pinned = ptr != NULL;
+    return ptr ? ptr : malloc(bytes);
+}
+
+static void release_pixels(void *ctx, void *ptr)
+{
+    pipeline_item *it = ((void **)ctx)[1];
+    drt_engine *e = ((drt_pipeline *)((void **)ctx)[0])->engine;
+    if (it->pinned) e->backend->stages->host_free(e, ptr);
+    else free(ptr);
+    it->pinned = 0;
+}
+
+/* A file read and decoded. A JPEG the device decodes stays as bytes (the frame gives its size); one
+ * that is already RGB as decoded (3 components, no EXIF rotation) is decoded straight into pinned
+ * memory when the pipeline pins frames; the rest as drt_frame_load does. */
 static drt_status load_file(drt_pipeline *p, pipeline_item *it)
 {
-    if (p->opts.image_decode != DRT_IMAGE_DECODE_GPU) return drt_frame_load(it->path, &it->frame);
+    int gpu = p->opts.image_decode == DRT_IMAGE_DECODE_GPU;
+    if (!gpu && !p->pinned_frames) return drt_frame_load(it->path, &it->frame);
     unsigned char *data;
     size_t size;
     DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
-    int w, h;
-    if (drt_jpeg_device_ok(it->path, data, size, &w, &h)) {
+    int w, h, plain_rgb = drt_jpeg_device_ok(it->path, data, size, &w, &h);
+    if (gpu && plain_rgb) {
         it->jpeg = data, it->jpeg_size = size;
         it->frame = (drt_frame){.w = w, .h = h, .format = DRT_PIXEL_RGB8};
         return DRT_OK;
     }
     drt_u8_pixels px;
-    drt_status s = drt_image_decode_u8(it->path, data, size, &px);
+    drt_status s;
+    if (plain_rgb && p->pinned_frames) {
+        void *ctx[2] = {p, it};
+        s = drt_jpeg_decode_u8_into(it->path, data, size, &(drt_pixel_alloc){pinned_or_malloc, release_pixels, ctx}, &px);
+        free(data);
+        if (s == DRT_OK) it->frame = (drt_frame){.w = px.w, .h = px.h, .format = DRT_PIXEL_RGB8, .data = px.data};
+        return s;
+    }
+    s = drt_image_decode_u8(it->path, data, size, &px);
     free(data);
     if (s == DRT_OK) s = drt_frame_from_u8(it->path, &px, &it->frame);
     free(px.data);
@@ -43,7 +72,7 @@ static void pin_frame(drt_pipeline *p, pipeline_item *it)
 {
     int w = it->frame.w, h = it->frame.h;
     size_t bytes = (size_t)w * h * 3;
-    if (!it->frame.data || it->frame.stride || it->frame.format != DRT_PIXEL_RGB8) return;
+    if (it->pinned || !it->frame.data || it->frame.stride || it->frame.format != DRT_PIXEL_RGB8) return;
     void *pinned = p->engine->backend->stages->host_alloc(p->engine, bytes);
     if (!pinned) return;
     memcpy(pinned, it->frame.data, bytes);

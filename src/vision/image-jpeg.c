@@ -46,13 +46,14 @@ static int find_orientation(struct jpeg_decompress_struct *cinfo)
 }
 
 /* Decodes after jpeg_read_header; returns the pixels (malloc'd) or NULL with the error set. */
-static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinfo, drt_status *s)
+static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinfo, const drt_pixel_alloc *a,
+                           drt_status *s)
 {
     cinfo->out_color_space = cinfo->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(cinfo);
     int n = cinfo->output_components;
     size_t row = (size_t)cinfo->output_width * (size_t)n;
-    uint8_t *pixels = malloc(row * cinfo->output_height);
+    uint8_t *pixels = a ? a->alloc(a->ctx, row * cinfo->output_height) : malloc(row * cinfo->output_height);
     if (!pixels) {
         *s = drt_error(DRT_STATUS_OOM, "%s: JPEG: out of memory for %ux%u pixels", path,
                        cinfo->output_width, cinfo->output_height);
@@ -68,6 +69,12 @@ static uint8_t *decompress(const char *path, struct jpeg_decompress_struct *cinf
 }
 
 drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out)
+{
+    return drt_jpeg_decode_u8_into(path, data, size, NULL, out);
+}
+
+drt_status drt_jpeg_decode_u8_into(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
+                                   drt_u8_pixels *out)
 {
     *out = (drt_u8_pixels){0};
     struct jpeg_decompress_struct cinfo;
@@ -106,14 +113,16 @@ drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size
         goto done;
     }
     int orientation = find_orientation(&cinfo); /* saved markers are freed by finish_decompress */
-    pixels = decompress(path, &cinfo, &s);
+    pixels = decompress(path, &cinfo, a, &s);
     if (!pixels) goto done;
     *out = (drt_u8_pixels){.data = pixels, .w = (int)cinfo.output_width, .h = (int)cinfo.output_height,
                            .n = cinfo.output_components, .orientation = orientation};
     pixels = guard.pixels = NULL; /* the caller's now */
 done:
     jpeg_destroy_decompress(&cinfo);
-    free(pixels ? pixels : guard.pixels);
+    uint8_t *left = pixels ? pixels : guard.pixels;
+    if (a && left) a->release(a->ctx, left);
+    else free(left);
     return s;
 }
 

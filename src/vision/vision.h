@@ -28,6 +28,16 @@ typedef struct drt_u8_pixels {
 
 /* JPEG straight to 8 bits, with its EXIF orientation. */
 drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size, drt_u8_pixels *out);
+/* Where a decoder puts its pixels instead of malloc (the caller's memory: page-locked, say);
+ * alloc never fails short of malloc failing; release takes back what alloc gave. */
+typedef struct drt_pixel_alloc {
+    void *(*alloc)(void *ctx, size_t bytes);
+    void (*release)(void *ctx, void *ptr);
+    void *ctx;
+} drt_pixel_alloc;
+/* drt_jpeg_decode_u8 into a's memory (out->data is a's). */
+drt_status drt_jpeg_decode_u8_into(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
+                                   drt_u8_pixels *out);
 /* 1 when a device JPEG decoder takes the file as it is (its header: baseline Huffman, 8-bit YCbCr,
  * 4:4:4/4:2:2/4:4:0/4:2:0, no EXIF rotation, a sane size), with its size in *w, *h; 0 for the
  * host decoder (anything else, or not a JPEG). */
