@@ -85,7 +85,7 @@ trial() {
     for i in $(seq 0 $((n - 1))); do urls+=("udp://127.0.0.1:$((BASE_PORT + i))"); done
     serve "$n" &
     local server=$!
-    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 "${stages[@]}")
+    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 5 "${stages[@]}")
     case $mode in
         cpu-decode) "${d[@]}" >"$W/out" 2>"$W/err" ;;
         nvdec) "${d[@]}" --hwaccel cuda >"$W/out" 2>"$W/err" ;;

@@ -28,9 +28,10 @@ class Stream:
 
     def read(self):
         url = self.url + "?overrun_nonfatal=1&fifo_size=278876" if self.url.startswith("udp://") else self.url
-        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000,
-                                                     cv2.CAP_PROP_READ_TIMEOUT_MSEC, 3000,
-                                                     cv2.CAP_PROP_N_THREADS, self.threads])
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000]
+        if hasattr(cv2, "CAP_PROP_N_THREADS"):  # OpenCV >= 4.6: the cores shared by the streams
+            params += [cv2.CAP_PROP_N_THREADS, self.threads]
+        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
         if not cap.isOpened():
             print(f"{self.url}: cannot open", file=sys.stderr)
         while cap.isOpened():
