@@ -270,14 +270,16 @@ static drt_status infer_reorg(const drt_model *m, drt_layer *l, drt_shape in)
     return DRT_OK;
 }
 
-drt_status drt_model_infer_shapes(drt_model *m)
+drt_status drt_model_infer_shapes(drt_model *m) { return drt_model_infer_shapes_from(m, 0); }
+
+drt_status drt_model_infer_shapes_from(drt_model *m, int first)
 {
     if (m->width <= 0 || m->height <= 0 || m->width > MAX_DIM || m->height > MAX_DIM)
         return drt_error(DRT_STATUS_PARSE, "%s: [net] width=%d height=%d: must be 1..%d",
                          m->source ? m->source : "model", m->width, m->height, MAX_DIM);
     if (m->channels <= 0 || m->channels > 64)
         return drt_error(DRT_STATUS_PARSE, "%s: [net] channels=%d: must be 1..64", m->source ? m->source : "model", m->channels);
-    for (int i = 0; i < m->n_layers; i++) {
+    for (int i = first > 0 ? first : 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
         DRT_TRY(check_inputs(m, l, i));
         drt_shape in = drt_model_input_shape(m, i);

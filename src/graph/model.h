@@ -99,6 +99,8 @@ drt_status drt_model_alloc(int n_layers, drt_model **model_out);
  * route and shortcut compatibility, yolo filters = n_mask * (classes + 5)). Messages name
  * model->source and the layer's line. */
 drt_status drt_model_infer_shapes(drt_model *model);
+/* The same for layers first..n-1 only (the earlier ones already inferred): importers adding one layer at a time. */
+drt_status drt_model_infer_shapes_from(drt_model *model, int first);
 
 /* Number of floats conv layer l has in the weight blob. */
 size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);

@@ -41,24 +41,73 @@ static int by_size_desc(const void *a, const void *b)
 
 static int overlap(const drt_xgraph *g, int a, int b) { return g->first[a] <= g->last[b] && g->first[b] <= g->last[a]; }
 
-static size_t place(drt_xgraph *g, const item *items, int k, size_t *end)
+/* Placed buffers by lifetime, so that placing one looks only at those alive at the same time (looking at
+ * all of them made planning quadratic in the layers): short-lived ones (fewer than SPAN steps) in a list
+ * per first step, long-lived ones in one list. */
+#define SPAN 64
+typedef struct placed {
+    int *head, *next; /* per step: the first short-lived item starting there; per item: the next one */
+    int *longs, n_long;
+} placed;
+
+typedef struct span { size_t lo, hi; } span;
+
+static int by_lo(const void *a, const void *b)
 {
-    /* lowest offset that clears every placed, lifetime-overlapping buffer */
-    size_t off = 0;
-    for (int moved = 1; moved;) {
-        moved = 0;
-        for (int j = 0; j < k; j++) {
-            int u = items[j].t;
-            if (!overlap(g, items[k].t, u)) continue;
-            size_t lo = g->offset[u], hi = lo + items[j].size;
-            if (off < hi && lo < off + items[k].size) {
-                off = hi;
-                moved = 1;
-            }
-        }
+    const span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The lowest offset where items[k] clears every placed buffer alive at the same time. */
+static size_t place(drt_xgraph *g, const item *items, int k, placed *p, span *spans)
+{
+    int t = items[k].t, m = 0, from = g->first[t] - SPAN + 1;
+    for (int s = from > 0 ? from : 0; s <= g->last[t] && s <= g->nt; s++)
+        for (int j = p->head[s]; j >= 0; j = p->next[j])
+            if (overlap(g, t, items[j].t)) spans[m++] = (span){g->offset[items[j].t], g->offset[items[j].t] + items[j].size};
+    for (int i = 0; i < p->n_long; i++) {
+        int j = p->longs[i];
+        if (overlap(g, t, items[j].t)) spans[m++] = (span){g->offset[items[j].t], g->offset[items[j].t] + items[j].size};
     }
-    if (off + items[k].size > *end) *end = off + items[k].size;
+    qsort(spans, (size_t)m, sizeof *spans, by_lo);
+    size_t off = 0;
+    for (int i = 0; i < m && spans[i].lo < off + items[k].size; i++)
+        if (spans[i].hi > off) off = spans[i].hi;
+    if (g->last[t] - g->first[t] + 1 >= SPAN) {
+        p->longs[p->n_long++] = k;
+    } else {
+        p->next[k] = p->head[g->first[t]];
+        p->head[g->first[t]] = k;
+    }
     return off;
+}
+
+/* Greedy placement, largest first, each at its lowest free offset. */
+static drt_status place_all(drt_xgraph *g, item *items, int n, size_t *end)
+{
+    placed p = {0};
+    p.head = malloc(sizeof *p.head * ((size_t)g->nt + 2));
+    p.next = malloc(sizeof *p.next * ((size_t)n + 1));
+    p.longs = malloc(sizeof *p.longs * ((size_t)n + 1));
+    span *spans = malloc(sizeof *spans * ((size_t)n + 1));
+    drt_status s = DRT_OK;
+    if (!p.head || !p.next || !p.longs || !spans) {
+        s = drt_error(DRT_STATUS_OOM, "memplan: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < g->nt + 2; i++) p.head[i] = -1;
+    qsort(items, (size_t)n, sizeof *items, by_size_desc);
+    for (int k = 0; k < n; k++) {
+        size_t off = place(g, items, k, &p, spans);
+        g->offset[items[k].t] = off;
+        if (off + items[k].size > *end) *end = off + items[k].size;
+    }
+done:
+    free(p.head);
+    free(p.next);
+    free(p.longs);
+    free(spans);
+    return s;
 }
 
 drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *g, int t, void *ctx), void *ctx)
@@ -77,9 +126,9 @@ drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *
     }
     int on = drt_xgraph_pass_on(g, DRT_PASS_MEMPLAN);
     size_t end = 0;
+    drt_status s = DRT_OK;
     if (on) {
-        qsort(items, (size_t)n, sizeof *items, by_size_desc);
-        for (int k = 0; k < n; k++) g->offset[items[k].t] = place(g, items, k, &end);
+        s = place_all(g, items, n, &end);
     } else {
         for (int k = 0; k < n; k++) {
             g->offset[items[k].t] = end;
@@ -88,6 +137,7 @@ drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *
     }
     g->arena_bytes = end;
     free(items);
+    if (s != DRT_OK) return s;
     drt_xgraph_logf(g, "pass memplan: %s: %d buffer(s), %.2f MiB per image planned vs %.2f MiB naive (one buffer per layer)",
                     on ? "on" : "off", n, end / 1048576.0, g->naive_bytes / 1048576.0);
     return DRT_OK;

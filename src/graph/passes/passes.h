@@ -38,6 +38,8 @@ typedef struct drt_xgraph {
     int *coff;          /* nt: channel offset inside the root's buffer */
     int *first, *last;  /* nt: first write and last read, in steps (step = layer + 1; input = 0) */
     size_t *offset;     /* nt: byte offset of each root buffer in the arena (per image) */
+    int *reader_start;  /* nt + 1: layers reading tensor t are reader[reader_start[t] .. reader_start[t + 1]) */
+    int *reader;        /* in layer order, live or not (built once: the inputs never change) */
     size_t arena_bytes, naive_bytes;
     unsigned passes_off;
     drt_xcaps caps;

@@ -6,6 +6,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Tensor read by input k of layer i, or -1 when an earlier input of the layer reads it too (a layer
+ * without listed inputs reads the one before it). */
+static int input_tensor(const drt_layer *l, int i, int k)
+{
+    int t = DRT_XT(l->n_inputs > 0 ? l->inputs[k] : i - 1);
+    for (int j = 0; j < k; j++)
+        if (DRT_XT(l->inputs[j]) == t) return -1;
+    return t;
+}
+
+/* The reader lists of every tensor, once: asking every layer for each tensor made building quadratic
+ * in the layer count (20,000 layers: 13 s). */
+static drt_status index_readers(drt_xgraph *g)
+{
+    size_t total = 0;
+    for (int i = 0; i < g->n; i++) total += g->m->layers[i].n_inputs > 0 ? (size_t)g->m->layers[i].n_inputs : 1;
+    g->reader_start = calloc((size_t)g->nt + 1, sizeof *g->reader_start);
+    g->reader = malloc((total ? total : 1) * sizeof *g->reader);
+    int *next = malloc((size_t)g->nt * sizeof *next);
+    drt_status s = DRT_OK;
+    if (!g->reader_start || !g->reader || !next) {
+        s = drt_error(DRT_STATUS_OOM, "graph passes: out of memory");
+        goto done;
+    }
+    for (int pass = 0; pass < 2; pass++) { /* count per tensor, then fill */
+        for (int i = 0; i < g->n; i++) {
+            const drt_layer *l = &g->m->layers[i];
+            for (int k = 0; k < (l->n_inputs > 0 ? l->n_inputs : 1); k++) {
+                int t = input_tensor(l, i, k);
+                if (t < 0 || t >= g->nt) continue;
+                if (pass) g->reader[next[t]++] = i;
+                else g->reader_start[t + 1]++;
+            }
+        }
+        for (int t = 0; !pass && t < g->nt; t++) {
+            g->reader_start[t + 1] += g->reader_start[t];
+            next[t] = g->reader_start[t];
+        }
+    }
+done:
+    free(next);
+    return s;
+}
+
 drt_status drt_xgraph_create(const drt_model *m, unsigned passes_off, drt_xcaps caps, FILE *log,
                              drt_xgraph **g_out)
 {
@@ -27,6 +71,10 @@ drt_status drt_xgraph_create(const drt_model *m, unsigned passes_off, drt_xcaps 
     if (!g->node || !g->root || !g->coff || !g->first || !g->last || !g->offset) {
         drt_xgraph_free(g);
         return drt_error(DRT_STATUS_OOM, "graph passes: out of memory");
+    }
+    if (index_readers(g) != DRT_OK) {
+        drt_xgraph_free(g);
+        return DRT_STATUS_OOM;
     }
     for (int t = 0; t < g->nt; t++) g->root[t] = t;
     for (int i = 0; i < g->n; i++) {
@@ -52,6 +100,8 @@ void drt_xgraph_free(drt_xgraph *g)
     free(g->first);
     free(g->last);
     free(g->offset);
+    free(g->reader_start);
+    free(g->reader);
     free(g);
 }
 
@@ -64,18 +114,11 @@ drt_shape drt_xgraph_shape(const drt_xgraph *g, int t)
 int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max)
 {
     int n = 0;
-    for (int i = 0; i < g->n; i++) {
+    for (int r = g->reader_start[t]; r < g->reader_start[t + 1]; r++) {
+        int i = g->reader[r];
         if (!g->node[i].live) continue;
-        const drt_layer *l = &g->m->layers[i];
-        int nin = l->n_inputs > 0 ? l->n_inputs : 1;
-        for (int k = 0; k < nin; k++) {
-            int src = l->n_inputs > 0 ? l->inputs[k] : i - 1;
-            if (DRT_XT(src) == t) {
-                if (n < max) readers[n] = i;
-                n++;
-                break;
-            }
-        }
+        if (n < max) readers[n] = i;
+        n++;
     }
     return n;
 }
