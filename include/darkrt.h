@@ -10,6 +10,10 @@
  *    it names the file, the place and the rule broken ("yolo.cfg:57 [convolutional] size=0: must be > 0").
  *  - What a *_load / *_create call returns belongs to the caller and is released with the
  *    matching *_free, which accepts NULL.
+ *  - Pointer arguments may not be NULL, except options (opts: NULL means the defaults) and those a
+ *    function's comment calls optional (times, tags, some outputs). A NULL one returns
+ *    DRT_STATUS_INVALID_ARG with "FUNCTION: ARGUMENT is NULL"; a function that returns no status
+ *    returns 0, -1, NaN or NULL instead (tests/unit/null-args.c calls every function so).
  */
 #ifndef DARKRT_H
 #define DARKRT_H

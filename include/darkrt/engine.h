@@ -114,7 +114,7 @@ DRT_API drt_status drt_engine_load_plan(const char *plan_path, const drt_engine_
 DRT_API drt_status drt_engine_run(drt_engine *engine, const float *input, int batch);
 
 /* The raw head tensors (what enters each [yolo] layer), float32 NCHW, of the last run.
- * data stays valid until the next run or free. */
+ * data stays valid until the next run or free. data_out and desc_out are optional (NULL). */
 typedef struct drt_tensor_desc {
     int n, c, h, w;
 } drt_tensor_desc;

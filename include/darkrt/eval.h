@@ -27,8 +27,9 @@ typedef struct drt_eval_agreement {
     double max_score_delta; /* largest |engine score - reference score| over matched pairs */
 } drt_eval_agreement;
 
-/* Matches one image's detections and adds the result to *acc. match_out, when not NULL,
- * receives eng->count entries: the index of the matched reference detection or -1.
+/* Matches one image's detections and adds the result to *acc (ref or eng NULL: no detections).
+ * match_out, when not NULL, receives eng->count entries: the index of the matched reference
+ * detection or -1.
  * Fails only on allocation failure or a threshold outside (0, 1]. */
 DRT_API drt_status drt_eval_match(const drt_detections *ref, const drt_detections *eng, double iou_thresh,
                                   int *match_out, drt_eval_agreement *acc);
@@ -45,9 +46,9 @@ DRT_API double drt_eval_agreement_mean_iou(const drt_eval_agreement *acc);
 typedef struct drt_eval_map drt_eval_map;
 
 DRT_API drt_status drt_eval_map_create(double iou_thresh, drt_eval_map **map_out);
-/* Adds one image: the reference's and the engine's detections (copied). */
+/* Adds one image: the reference's and the engine's detections (copied; NULL: none). */
 DRT_API drt_status drt_eval_map_add(drt_eval_map *map, const drt_detections *ref, const drt_detections *eng);
-/* The mean AP over classes present in the reference, and how many such classes there are.
+/* The mean AP over classes present in the reference, and how many such classes there are (optional).
  * With no reference detections at all: 1.0 when the engine found nothing either, else 0.0. */
 DRT_API drt_status drt_eval_map_compute(const drt_eval_map *map, double *map_out, int *n_classes_out);
 /* AP of one class; -1 when the reference has no detection of that class. */

@@ -79,7 +79,8 @@ DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_op
  * place chosen). */
 DRT_API drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
 
-/* Queues one image file (decoded by a worker; its errors come back in its result). Blocks while
+/* Queues one image file (decoded by a worker; its errors come back in its result; tag, any value or
+ * NULL, comes back in it too). Blocks while
  * max_in_flight items are pending. Fails (no result) only for bad arguments or after close. */
 DRT_API drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag);
 

@@ -52,6 +52,11 @@ drt_status drt_error(drt_status status, const char *fmt, ...)
     return status;
 }
 
+drt_status drt_null_arg(const char *function, const char *arg)
+{
+    return drt_error(DRT_STATUS_INVALID_ARG, "%s: %s is NULL", function, arg);
+}
+
 drt_status drt_error_errno(drt_status status, const char *fmt, ...)
 {
     int saved = errno;

@@ -29,6 +29,16 @@ void drt_warn(const char *fmt, ...) DRT_PRINTF(1, 2);
     do { if (!(cond)) drt_assert_fail(#cond, __FILE__, __LINE__); } while (0)
 void drt_assert_fail(const char *cond, const char *file, int line);
 
+/* Public functions check their pointer arguments before anything else: a NULL one sets the error text
+ * "FUNCTION: ARG is NULL" and returns DRT_STATUS_INVALID_ARG (DRT_ARG_OR: returns `fallback`, from a
+ * function that returns no status; for void functions leave it empty). tests/unit/null-args.c calls
+ * every public function with each pointer argument NULL. */
+drt_status drt_null_arg(const char *function, const char *arg);
+#define DRT_ARG(ptr, name) \
+    do { if (!(ptr)) return drt_null_arg(__func__, name); } while (0)
+#define DRT_ARG_OR(ptr, name, fallback) \
+    do { if (!(ptr)) { drt_null_arg(__func__, name); return fallback; } } while (0)
+
 /* Evaluates a status expression and returns it from the enclosing function on failure. */
 #define DRT_TRY(expr) \
     do { drt_status drt_try_s_ = (expr); if (drt_try_s_ != DRT_OK) return drt_try_s_; } while (0)

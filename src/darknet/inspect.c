@@ -74,7 +74,8 @@ static void print_heads(const drt_model *m, FILE *out)
 
 drt_status drt_model_print(const drt_model *m, FILE *out)
 {
-    if (!m || !out) return drt_error(DRT_STATUS_INVALID_ARG, "print: model and stream are required");
+    DRT_ARG(m, "model");
+    DRT_ARG(out, "out");
     fprintf(out, "model: %s\n", m->source ? m->source : "(unnamed)");
     fprintf(out, "input: %dx%dx%d (batch in file %d), resize %s, batchnorm %s\n", m->width, m->height, m->channels,
             m->batch, m->resize == DRT_RESIZE_STRETCH ? "stretch" : "letterbox",

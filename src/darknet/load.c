@@ -19,9 +19,9 @@ static void pjreddie_semantics(drt_model *m)
 drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path, const drt_load_opts *opts,
                                   drt_model **model_out)
 {
-    if (!model_out) return drt_error(DRT_STATUS_INVALID_ARG, "load: model_out is NULL");
+    DRT_ARG(model_out, "model_out");
     *model_out = NULL;
-    if (!cfg_path) return drt_error(DRT_STATUS_INVALID_ARG, "load: no cfg path");
+    DRT_ARG(cfg_path, "cfg_path");
     drt_load_opts o = drt_load_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load: drt_load_opts"));
     if ((unsigned)o.bn >= DRT_BN_COUNT) return drt_error(DRT_STATUS_INVALID_ARG, "load: bn formula %d: unknown", (int)o.bn);
@@ -55,9 +55,9 @@ static int has_suffix(const char *path, const char *suffix)
 
 drt_status drt_model_load(const char *path, const char *weights_path, const drt_load_opts *opts, drt_model **model_out)
 {
-    if (!model_out) return drt_error(DRT_STATUS_INVALID_ARG, "load: model_out is NULL");
+    DRT_ARG(model_out, "model_out");
     *model_out = NULL;
-    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load: no model path");
+    DRT_ARG(path, "path");
     int onnx = has_suffix(path, ".onnx"), plan = has_suffix(path, ".plan");
     if ((onnx || plan) && weights_path)
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: weights %s: only a Darknet cfg takes a separate weights file",

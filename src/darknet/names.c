@@ -46,7 +46,8 @@ drt_status drt_model_check_names(const drt_model *m, const char *path, int n)
 
 drt_status drt_model_set_names_file(drt_model *m, const char *path)
 {
-    if (!m || !path) return drt_error(DRT_STATUS_INVALID_ARG, "names: model and path are required");
+    DRT_ARG(m, "model");
+    DRT_ARG(path, "names_path");
     unsigned char *data;
     size_t size;
     DRT_TRY(drt_read_file(path, MAX_NAMES_BYTES, &data, &size));

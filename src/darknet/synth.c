@@ -42,7 +42,7 @@ static int ends_residual_branch(const drt_model *m, int i)
 
 drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
 {
-    if (!m) return drt_error(DRT_STATUS_INVALID_ARG, "synth: no model");
+    DRT_ARG(m, "model");
     if (!m->params) DRT_TRY(drt_model_alloc_params(m));
     rng r = {seed};
     for (int i = 0; i < m->n_layers; i++) {

@@ -89,7 +89,8 @@ done:
 
 drt_status drt_model_save_weights(const drt_model *m, const char *path)
 {
-    if (!m || !path) return drt_error(DRT_STATUS_INVALID_ARG, "save weights: model and path are required");
+    DRT_ARG(m, "model");
+    DRT_ARG(path, "weights_path");
     float *params = m->params, *copy = NULL;
     if (any_flipped(m)) {
         if (!(params = copy = malloc(m->n_params * sizeof *copy)) ||

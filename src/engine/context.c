@@ -22,9 +22,9 @@ void drt_context_free(drt_context *c)
 
 drt_status drt_context_create(const drt_engine *e, drt_context **out)
 {
-    if (!out) return drt_error(DRT_STATUS_INVALID_ARG, "context: no output");
+    DRT_ARG(out, "ctx_out");
     *out = NULL;
-    if (!e) return drt_error(DRT_STATUS_INVALID_ARG, "context: no engine");
+    DRT_ARG(e, "engine");
     if (!e->backend->ctx_create)
         return drt_error(DRT_STATUS_UNSUPPORTED, "context: the %s engine runs only through its own context "
                          "(one engine per thread)", e->backend->name);
@@ -48,7 +48,8 @@ drt_status drt_context_create(const drt_engine *e, drt_context **out)
 
 drt_status drt_context_run(drt_context *c, const float *input, int batch)
 {
-    if (!c || !input) return drt_error(DRT_STATUS_INVALID_ARG, "context run: no context or input");
+    DRT_ARG(c, "ctx");
+    DRT_ARG(input, "input");
     const drt_engine *e = c->engine;
     if (batch < 1 || batch > e->opts.max_batch)
         return drt_error(DRT_STATUS_INVALID_ARG, "context run: batch %d: must be 1..%d (the engine's max batch)",
@@ -60,8 +61,9 @@ drt_status drt_context_run(drt_context *c, const float *input, int batch)
 drt_status drt_context_head(const drt_context *c, int head, const float **data_out, drt_tensor_desc *desc_out)
 {
     if (data_out) *data_out = NULL;
-    if (!c || head < 0 || head >= c->engine->n_heads)
-        return drt_error(DRT_STATUS_INVALID_ARG, "context: head %d: must be 0..%d", head, c ? c->engine->n_heads - 1 : -1);
+    DRT_ARG(c, "ctx");
+    if (head < 0 || head >= c->engine->n_heads)
+        return drt_error(DRT_STATUS_INVALID_ARG, "context: head %d: must be 0..%d", head, c->engine->n_heads - 1);
     if (data_out) *data_out = c->heads[head];
     if (desc_out) *desc_out = c->head_desc[head];
     return DRT_OK;

@@ -16,6 +16,7 @@ const char *drt_precision_name(drt_precision p) { return (unsigned)p < DRT_PREC_
 int drt_device_parse(const char *name, int *index_out)
 {
     if (index_out) *index_out = 0;
+    DRT_ARG_OR(name, "name", -1);
     for (int i = 0; i < DRT_DEVICE_COUNT; i++) {
         size_t n = strlen(device_names[i]);
         if (strncasecmp(name, device_names[i], n) != 0) continue;
@@ -34,6 +35,7 @@ int drt_device_parse(const char *name, int *index_out)
 
 int drt_precision_parse(const char *name)
 {
+    DRT_ARG_OR(name, "name", -1);
     for (int i = 0; i < DRT_PREC_COUNT; i++)
         if (strcasecmp(name, precision_names[i]) == 0) return i;
     return -1;
@@ -125,8 +127,9 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
 
 drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts, drt_engine **out)
 {
+    DRT_ARG(out, "engine_out");
     *out = NULL;
-    if (!model) return drt_error(DRT_STATUS_INVALID_ARG, "engine: no model");
+    DRT_ARG(model, "model");
     drt_model *copy;
     DRT_TRY(drt_model_clone(model, &copy));
     return drt_engine_create_owned(copy, opts, NULL, 0, out);
@@ -134,7 +137,8 @@ drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts
 
 drt_status drt_engine_run(drt_engine *e, const float *input, int batch)
 {
-    if (!e || !input) return drt_error(DRT_STATUS_INVALID_ARG, "engine run: no engine or input");
+    DRT_ARG(e, "engine");
+    DRT_ARG(input, "input");
     if (batch < 1 || batch > e->opts.max_batch)
         return drt_error(DRT_STATUS_INVALID_ARG, "engine run: batch %d: must be 1..%d (the engine's max batch)",
                          batch, e->opts.max_batch);
@@ -142,11 +146,16 @@ drt_status drt_engine_run(drt_engine *e, const float *input, int batch)
     return e->backend->run(e, input, batch);
 }
 
-int drt_engine_num_heads(const drt_engine *e) { return e->n_heads; }
+int drt_engine_num_heads(const drt_engine *e)
+{
+    DRT_ARG_OR(e, "engine", 0);
+    return e->n_heads;
+}
 
 drt_status drt_engine_head(const drt_engine *e, int head, const float **data_out, drt_tensor_desc *desc_out)
 {
     if (data_out) *data_out = NULL;
+    DRT_ARG(e, "engine");
     if (head < 0 || head >= e->n_heads)
         return drt_error(DRT_STATUS_INVALID_ARG, "engine: head %d: must be 0..%d", head, e->n_heads - 1);
     if (data_out) *data_out = e->heads[head];
@@ -154,13 +163,29 @@ drt_status drt_engine_head(const drt_engine *e, int head, const float **data_out
     return DRT_OK;
 }
 
-const drt_model *drt_engine_model(const drt_engine *e) { return e->model; }
-drt_device drt_engine_device(const drt_engine *e) { return e->opts.device; }
-drt_precision drt_engine_precision(const drt_engine *e) { return e->opts.precision; }
+const drt_model *drt_engine_model(const drt_engine *e)
+{
+    DRT_ARG_OR(e, "engine", NULL);
+    return e->model;
+}
+
+drt_device drt_engine_device(const drt_engine *e)
+{
+    DRT_ARG_OR(e, "engine", (drt_device)-1);
+    return e->opts.device;
+}
+
+drt_precision drt_engine_precision(const drt_engine *e)
+{
+    DRT_ARG_OR(e, "engine", (drt_precision)-1);
+    return e->opts.precision;
+}
 
 void drt_engine_memory_usage(const drt_engine *e, drt_engine_memory *out)
 {
+    DRT_ARG_OR(out, "out", );
     memset(out, 0, sizeof *out);
+    DRT_ARG_OR(e, "engine", );
     if (e->backend->memory) e->backend->memory(e, out);
 }
 

@@ -134,7 +134,8 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 drt_status drt_engine_save_plan(const drt_engine *e, const char *path)
 {
-    if (!e || !path) return drt_error(DRT_STATUS_INVALID_ARG, "save plan: no engine or path");
+    DRT_ARG(e, "engine");
+    DRT_ARG(path, "plan_path");
     void *blob = NULL;
     size_t blob_size = 0;
     if (e->backend->serialize) DRT_TRY(e->backend->serialize(e, &blob, &blob_size));
@@ -348,8 +349,9 @@ drt_status drt_plan_read_model(const char *path, int with_params, drt_model **mo
 
 drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, drt_engine **out)
 {
+    DRT_ARG(out, "engine_out");
     *out = NULL;
-    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "load plan: no path");
+    DRT_ARG(path, "plan_path");
     drt_engine_opts o = drt_engine_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load plan: drt_engine_opts"));
     unsigned char *p;

@@ -1,5 +1,6 @@
 /* Raw-tensor differences and timing percentiles. */
 #include "darkrt.h"
+#include "core/error.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,6 +8,9 @@
 
 void drt_eval_diff_add(drt_eval_diff *acc, const float *ref, const float *eng, size_t n)
 {
+    DRT_ARG_OR(acc, "acc", );
+    DRT_ARG_OR(ref, "ref", );
+    DRT_ARG_OR(eng, "eng", );
     for (size_t i = 0; i < n; i++) {
         double r = ref[i], e = eng[i];
         double d = fabs(e - r);
@@ -19,6 +23,7 @@ void drt_eval_diff_add(drt_eval_diff *acc, const float *ref, const float *eng, s
 
 double drt_eval_diff_relative(const drt_eval_diff *acc)
 {
+    DRT_ARG_OR(acc, "acc", NAN);
     if (acc->max_abs_diff == 0) return 0;
     if (acc->max_abs_ref == 0) return INFINITY;
     return acc->max_abs_diff / acc->max_abs_ref;
@@ -33,6 +38,7 @@ static int cmp_double(const void *pa, const void *pb)
 double drt_eval_percentile(const double *values, size_t n, double p)
 {
     if (n == 0) return NAN;
+    DRT_ARG_OR(values, "values", NAN);
     double *v = malloc(n * sizeof *v);
     if (!v) return NAN;
     memcpy(v, values, n * sizeof *v);

@@ -22,6 +22,7 @@ struct drt_eval_map {
 
 drt_status drt_eval_map_create(double iou_thresh, drt_eval_map **out)
 {
+    DRT_ARG(out, "map_out");
     *out = NULL;
     if (!(iou_thresh > 0 && iou_thresh <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "eval: IoU threshold %g: must be in (0, 1]", iou_thresh);
@@ -52,6 +53,7 @@ static drt_status append(scored **v, size_t *n, size_t *cap, const drt_detection
 
 drt_status drt_eval_map_add(drt_eval_map *m, const drt_detections *ref, const drt_detections *eng)
 {
+    DRT_ARG(m, "map");
     DRT_TRY(append(&m->gt, &m->n_gt, &m->cap_gt, ref, m->n_images));
     DRT_TRY(append(&m->det, &m->n_det, &m->cap_det, eng, m->n_images));
     m->n_images++;
@@ -128,12 +130,15 @@ done:
 
 double drt_eval_map_class_ap(const drt_eval_map *m, int class_id)
 {
+    DRT_ARG_OR(m, "map", -1);
     double ap = class_ap(m, class_id);
     return ap < -1.5 ? -1 : ap;
 }
 
 drt_status drt_eval_map_compute(const drt_eval_map *m, double *map_out, int *n_classes_out)
 {
+    DRT_ARG(m, "map");
+    DRT_ARG(map_out, "map_out");
     *map_out = 0;
     if (n_classes_out) *n_classes_out = 0;
     if (m->n_gt == 0) {

@@ -7,6 +7,8 @@
 
 double drt_eval_iou(const drt_detection *a, const drt_detection *b)
 {
+    DRT_ARG_OR(a, "a", NAN);
+    DRT_ARG_OR(b, "b", NAN);
     double iw = fmin(a->x2, b->x2) - fmax(a->x1, b->x1);
     double ih = fmin(a->y2, b->y2) - fmax(a->y1, b->y1);
     double area_a = ((double)a->x2 - a->x1) * ((double)a->y2 - a->y1);
@@ -32,6 +34,7 @@ static int by_score_desc(const void *pa, const void *pb)
 drt_status drt_eval_match(const drt_detections *ref, const drt_detections *eng, double iou_thresh,
                           int *match_out, drt_eval_agreement *acc)
 {
+    DRT_ARG(acc, "acc");
     if (!(iou_thresh > 0 && iou_thresh <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "eval: IoU threshold %g: must be in (0, 1]", iou_thresh);
     int nr = ref ? ref->count : 0, ne = eng ? eng->count : 0;
@@ -77,6 +80,7 @@ drt_status drt_eval_match(const drt_detections *ref, const drt_detections *eng, 
 
 double drt_eval_agreement_mean_iou(const drt_eval_agreement *acc)
 {
+    DRT_ARG_OR(acc, "acc", NAN);
     if (acc->matched > 0) return acc->iou_sum / acc->matched;
     return acc->ref_count == 0 && acc->eng_count == 0 ? 1.0 : 0.0;
 }

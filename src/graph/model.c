@@ -397,15 +397,17 @@ drt_status drt_model_clone(const drt_model *src, drt_model **out)
     return DRT_OK;
 }
 
-int drt_model_width(const drt_model *m) { return m->width; }
-int drt_model_height(const drt_model *m) { return m->height; }
-int drt_model_channels(const drt_model *m) { return m->channels; }
-int drt_model_num_layers(const drt_model *m) { return m->n_layers; }
-drt_bn_formula drt_model_bn_formula(const drt_model *m) { return m->bn; }
-size_t drt_model_num_params(const drt_model *m) { return m->n_params; }
+/* The getters of a NULL model: 0 (bn: -1, class names: NULL) and the error text. */
+int drt_model_width(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->width; }
+int drt_model_height(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->height; }
+int drt_model_channels(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->channels; }
+int drt_model_num_layers(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_layers; }
+drt_bn_formula drt_model_bn_formula(const drt_model *m) { DRT_ARG_OR(m, "model", (drt_bn_formula)-1); return m->bn; }
+size_t drt_model_num_params(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_params; }
 
 const char *drt_model_class_name(const drt_model *m, int id)
 {
+    DRT_ARG_OR(m, "model", NULL);
     return (m->names && id >= 0 && id < m->n_names) ? m->names[id] : NULL;
 }
 

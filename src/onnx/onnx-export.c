@@ -453,6 +453,8 @@ static drt_status build_model(exporter *x, Onnx__ModelProto *mp, Onnx__GraphProt
 
 drt_status drt_model_export_onnx(const drt_model *m, const char *path, const drt_onnx_opts *opts)
 {
+    DRT_ARG(m, "model");
+    DRT_ARG(path, "onnx_path");
     drt_onnx_opts o = drt_onnx_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "export: drt_onnx_opts"));
     int heads[DRT_MAX_ANCHORS * 4];

@@ -421,7 +421,9 @@ static void pb_free(void *failed, void *p)
 
 drt_status drt_model_load_onnx(const char *path, const drt_load_opts *opts, drt_model **model_out)
 {
+    DRT_ARG(model_out, "model_out");
     *model_out = NULL;
+    DRT_ARG(path, "onnx_path");
     drt_load_opts o = drt_load_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "load: drt_load_opts"));
     unsigned char *data = NULL;

@@ -67,6 +67,8 @@ static drt_status cfg_key(const char *path, int line, drt_layer *l, const char *
 
 drt_status drt_model_set_yolo_heads_from_cfg(drt_model *m, const char *path)
 {
+    DRT_ARG(m, "model");
+    DRT_ARG(path, "cfg_path");
     unsigned char *data;
     size_t size;
     DRT_TRY(drt_read_file(path, 16 << 20, &data, &size));
@@ -112,6 +114,9 @@ drt_status drt_model_set_yolo_heads_from_cfg(drt_model *m, const char *path)
 
 drt_status drt_model_set_yolo_heads(drt_model *m, const char *anchors, const char *masks)
 {
+    DRT_ARG(m, "model");
+    DRT_ARG(anchors, "anchors");
+    DRT_ARG(masks, "masks");
     float a[2 * DRT_MAX_ANCHORS];
     int na = drt_parse_float_list(anchors, a, 2 * DRT_MAX_ANCHORS);
     if (na < 2 || na % 2)
@@ -141,6 +146,7 @@ drt_status drt_model_set_yolo_heads(drt_model *m, const char *anchors, const cha
 
 int drt_model_has_yolo_anchors(const drt_model *m)
 {
+    DRT_ARG_OR(m, "model", 0);
     int idx[MAX_HEADS], n = drt_model_heads(m, idx, MAX_HEADS);
     if (n == 0 || n > MAX_HEADS) return 0;
     for (int k = 0; k < n; k++) {

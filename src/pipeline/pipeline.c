@@ -107,9 +107,9 @@ static drt_status start_threads(drt_pipeline *p)
 
 drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out)
 {
-    if (!out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no output");
+    DRT_ARG(out, "out");
     *out = NULL;
-    if (!engine) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no engine");
+    DRT_ARG(engine, "engine");
     drt_pipeline *p = calloc(1, sizeof *p);
     if (!p) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     drt_status s = settle_opts(engine, opts, &p->opts);
@@ -144,7 +144,8 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
 
 drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out)
 {
-    if (!p || !opts_out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or output");
+    DRT_ARG(p, "p");
+    DRT_ARG(opts_out, "opts_out");
     return drt_opts_copy_out(opts_out, &p->opts, sizeof p->opts, "pipeline: drt_pipeline_opts");
 }
 
@@ -171,7 +172,8 @@ static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *ta
 
 drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag)
 {
-    if (!p || !path) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline or path");
+    DRT_ARG(p, "p");
+    DRT_ARG(path, "path");
     char *copy = strdup(path);
     if (!copy) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     return enqueue(p, copy, (drt_frame){0}, tag, drt_now_ms());
@@ -179,7 +181,8 @@ drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag
 
 drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag)
 {
-    if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
+    DRT_ARG(p, "p");
+    DRT_ARG(frame, "frame");
     double t0 = drt_now_ms();
     drt_frame rgb;
     DRT_TRY(drt_frame_to_rgb8(frame, &rgb)); /* checks the frame too */
@@ -199,9 +202,9 @@ void drt_pipeline_close(drt_pipeline *p)
 
 drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out)
 {
-    if (!result_out) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no output");
+    DRT_ARG(result_out, "result_out");
     *result_out = NULL;
-    if (!p) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: no pipeline");
+    DRT_ARG(p, "p");
     pthread_mutex_lock(&p->lock);
     pipeline_item *it = NULL;
     while (p->next_out == p->submitted && !p->closed && !p->stopping) pthread_cond_wait(&p->done, &p->lock);

@@ -170,7 +170,9 @@ static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads)
 
 drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video **video_out)
 {
+    DRT_ARG(video_out, "video_out");
     *video_out = NULL;
+    DRT_ARG(url, "url");
     drt_video_opts o = drt_video_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "video: drt_video_opts"));
     if (o.timeout_s <= 0) o.timeout_s = 10;
@@ -300,7 +302,9 @@ static int feed_decoder(drt_video *v)
 
 drt_status drt_video_read(drt_video *v, drt_video_frame *out)
 {
+    DRT_ARG(out, "frame");
     memset(out, 0, sizeof *out);
+    DRT_ARG(v, "video");
     drt_video_log_take();
     for (;;) {
         int ret = avcodec_receive_frame(v->dec, v->frame);
@@ -323,6 +327,7 @@ drt_status drt_video_read(drt_video *v, drt_video_frame *out)
 
 drt_video_info drt_video_get_info(const drt_video *v)
 {
+    DRT_ARG_OR(v, "video", (drt_video_info){0});
     const AVStream *st = v->fmt->streams[v->stream];
     AVRational r = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
     drt_video_info info = {.w = v->dec->width, .h = v->dec->height, .fps = r.num && r.den ? av_q2d(r) : 0,

@@ -99,7 +99,9 @@ static drt_status open_muxer(drt_video_writer *vw)
 
 drt_status drt_video_writer_open(const char *path, int w, int h, double fps, drt_video_writer **writer_out)
 {
+    DRT_ARG(writer_out, "writer_out");
     *writer_out = NULL;
+    DRT_ARG(path, "path");
     if (w < 2 || h < 2) return drt_error(DRT_STATUS_INVALID_ARG, "%s: %dx%d: frames need at least 2x2 pixels", path, w, h);
     drt_video_log_init();
     drt_video_writer *vw = calloc(1, sizeof *vw);
@@ -145,6 +147,8 @@ static drt_status encode(drt_video_writer *vw, AVFrame *frame)
 
 drt_status drt_video_writer_write(drt_video_writer *vw, const unsigned char *rgb, size_t stride, double pts)
 {
+    DRT_ARG(vw, "writer");
+    DRT_ARG(rgb, "rgb");
     if (av_frame_make_writable(vw->yuv) < 0) return drt_error(DRT_STATUS_OOM, "%s: out of memory", vw->file.final_path);
     const uint8_t *src[4] = {rgb};
     int src_stride[4] = {(int)stride};
@@ -170,6 +174,7 @@ static void release(drt_video_writer *vw)
 
 drt_status drt_video_writer_close(drt_video_writer *vw)
 {
+    DRT_ARG(vw, "writer");
     drt_status s = encode(vw, NULL);
     if (s == DRT_OK) {
         int ret = av_write_trailer(vw->mux);

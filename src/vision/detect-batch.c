@@ -160,14 +160,17 @@ drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const
 drt_status drt_detect_batch(drt_engine *e, const drt_image *const *images, int n, const drt_detect_opts *opts,
                             drt_detections **dets_out, drt_stage_times *times_out)
 {
-    if (!dets_out) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no output");
+    DRT_ARG(e, "engine");
+    DRT_ARG(images, "images");
+    DRT_ARG(dets_out, "dets_out");
     drt_detect_opts o = drt_detect_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "detect: drt_detect_opts"));
     DRT_TRY(drt_detect_check(e, n, &o));
     DRT_TRY(check_images(e, images, n));
     for (int i = 0; i < n; i++) dets_out[i] = NULL;
-    drt_stage_times *times = calloc((size_t)n, sizeof *times);
-    int *wh = malloc((size_t)n * 2 * sizeof(int));
+    size_t count = (unsigned)n; /* 1..max batch (checked above) */
+    drt_stage_times *times = calloc(count, sizeof *times);
+    int *wh = malloc(count * 2 * sizeof(int));
     if (!times || !wh) {
         free(times);
         free(wh);
@@ -178,7 +181,7 @@ drt_status drt_detect_batch(drt_engine *e, const drt_image *const *images, int n
     drt_status s = preprocess(e, images, n, &o, &input, times);
     if (s == DRT_OK) s = drt_detect_run_decode(e, input, n, wh, &o, dets_out, times);
     free(input);
-    if (times_out && s == DRT_OK) memcpy(times_out, times, (size_t)n * sizeof *times);
+    if (times_out && s == DRT_OK) memcpy(times_out, times, count * sizeof *times);
     free(times);
     free(wh);
     return s;

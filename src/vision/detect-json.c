@@ -1,5 +1,6 @@
 /* Detections as JSON: one object per image (see detect.h for the schema). */
 #include "vision/vision.h"
+#include "core/error.h"
 #include "core/utf8.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@ void drt_detections_write_json(FILE *out, const char *image_name, int width, int
                                const drt_detections *dets, const drt_model *model,
                                const drt_stage_times *times, const char *indent)
 {
+    DRT_ARG_OR(out, "out", );
     if (!indent) indent = "";
     fprintf(out, "%s{\"image\": ", indent);
     drt_utf8_write_json(out, image_name ? image_name : "");

@@ -112,11 +112,13 @@ drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_h
 drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h, const drt_detect_opts *opts,
                              drt_detections **dets_out)
 {
+    DRT_ARG(dets_out, "dets_out");
     *dets_out = NULL;
+    DRT_ARG(e, "engine");
     drt_detect_opts o = drt_detect_opts_default();
     DRT_TRY(drt_opts_copy(&o, sizeof o, opts, "detect: drt_detect_opts"));
-    if (!e || img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= e->head_desc[0].n))
-        return drt_error(DRT_STATUS_INVALID_ARG, "detect: no engine, image %dx%d or batch item %d out of range",
+    if (img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= e->head_desc[0].n))
+        return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %dx%d or batch item %d out of range",
                          img_w, img_h, item);
     drt_candidates c = {0};
     drt_status s = DRT_OK;
@@ -138,7 +140,9 @@ drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h
 drt_status drt_detect_image(drt_engine *e, const drt_image *image, const drt_detect_opts *opts,
                             drt_detections **dets_out, drt_stage_times *times)
 {
+    DRT_ARG(dets_out, "dets_out");
     *dets_out = NULL;
-    if (!image) return drt_error(DRT_STATUS_INVALID_ARG, "detect: no image");
+    DRT_ARG(e, "engine");
+    DRT_ARG(image, "image");
     return drt_detect_batch(e, &image, 1, opts, dets_out, times);
 }

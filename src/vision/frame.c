@@ -98,8 +98,9 @@ drt_status drt_frame_from_u8(const char *path, drt_u8_pixels *px, drt_frame *out
 
 drt_status drt_frame_load(const char *path, drt_frame *frame_out)
 {
-    if (!frame_out) return drt_error(DRT_STATUS_INVALID_ARG, "frame: no output");
+    DRT_ARG(frame_out, "frame_out");
     *frame_out = (drt_frame){0};
+    DRT_ARG(path, "path");
     drt_u8_pixels px;
     drt_status s = drt_image_read_u8(path, &px);
     if (s == DRT_OK) s = drt_frame_from_u8(path, &px, frame_out);

@@ -21,9 +21,10 @@ static uint8_t to_u8(float v) { return v <= 0 ? 0 : v >= 1 ? 255 : (uint8_t)(v *
 
 drt_status drt_image_save_png(const drt_image *im, const char *png_path)
 {
-    if (!im || !png_path || !im->data || (im->c != 1 && im->c != 3))
-        return drt_error(DRT_STATUS_INVALID_ARG, "%s: PNG output needs a 1- or 3-channel image",
-                         png_path ? png_path : "(no path)");
+    DRT_ARG(im, "image");
+    DRT_ARG(png_path, "png_path");
+    if (!im->data || (im->c != 1 && im->c != 3))
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: PNG output needs a 1- or 3-channel image, not %d channels", png_path, im->c);
     drt_atomic_file af;
     DRT_TRY(drt_atomic_open(&af, png_path));
     volatile int oom = 0; /* set by drt_png_malloc, read after a longjmp */

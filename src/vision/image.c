@@ -10,6 +10,7 @@
 
 drt_status drt_image_create(int w, int h, int c, drt_image **image_out)
 {
+    DRT_ARG(image_out, "image_out");
     *image_out = NULL;
     if (w < 1 || h < 1 || c < 1 || c > 4 || (long long)w * h > DRT_IMAGE_MAX_PIXELS)
         return drt_error(DRT_STATUS_INVALID_ARG, "image %dx%dx%d: sizes must be >= 1, channels 1..4, "
@@ -127,7 +128,9 @@ drt_status drt_image_read_u8(const char *path, drt_u8_pixels *out)
 
 drt_status drt_image_load(const char *path, drt_image **image_out)
 {
+    DRT_ARG(image_out, "image_out");
     *image_out = NULL;
+    DRT_ARG(path, "path");
     drt_u8_pixels px;
     drt_status s = drt_image_read_u8(path, &px);
     if (s == DRT_OK) s = drt_image_from_u8(path, px.data, px.w, px.h, px.n, px.orientation, image_out);

@@ -130,7 +130,8 @@ static drt_status check_preprocess(int w, int h, const void *data, drt_resize mo
 
 drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net_w, int net_h, float *out)
 {
-    if (!image) return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: no image");
+    DRT_ARG(image, "image");
+    DRT_ARG(out, "out");
     DRT_TRY(check_preprocess(image->w, image->h, image->data, mode, net_w, net_h, out));
     int new_w, new_h;
     float *at = prepare_canvas(image->w, image->h, image->c, mode, net_w, net_h, out, &new_w, &new_h);
@@ -143,7 +144,8 @@ drt_status drt_image_preprocess(const drt_image *image, drt_resize mode, int net
 
 drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net_w, int net_h, float *out)
 {
-    if (!frame) return drt_error(DRT_STATUS_INVALID_ARG, "preprocess: no frame");
+    DRT_ARG(frame, "frame");
+    DRT_ARG(out, "out");
     DRT_TRY(drt_frame_check(frame));
     DRT_TRY(check_preprocess(frame->w, frame->h, frame->data, mode, net_w, net_h, out));
     if (frame->format == DRT_PIXEL_NV12) {
