@@ -255,7 +255,7 @@ static drt_status to_rgb(drt_video *v, drt_video_frame *out)
 
 drt_status drt_video_set_output_size(drt_video *v, int w, int h)
 {
-    if (!v) return drt_error(DRT_STATUS_INVALID_ARG, "video: no source");
+    DRT_ARG(v, "video");
     if ((w || h) && (w < 1 || h < 1 || w > 16384 || h > 16384))
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: output size %dx%d: must be 1..16384 each, or 0x0", v->url, w, h);
     v->out_w = w;
