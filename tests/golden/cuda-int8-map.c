@@ -7,11 +7,15 @@
  *   heads): percentile calibration reaches >= 0.95; max and entropy are held to measured bounds
  *   (0.85, 0.80), as tests/unit/cpu-int8-map.c does for the CPU;
  * - int8 weights take clearly less device memory than fp16's (int8 really ran);
- * - an int8 plan saved and loaded keeps its calibration: the same heads, bit for bit, without
- *   recalibrating (the calibration images are gone by then);
+ * - an int8 plan saved and loaded keeps its calibration and its int8 convs: the same heads, bit
+ *   for bit, without recalibrating (the calibration images are gone by then), when it was built
+ *   with every eligible conv but one in int8 (cuda_int8_all and an int8_keep list, as build
+ *   --min-map makes) and is loaded with neither option;
  * - yolov3-416 (synthesised weights) builds as int8 and its heads stay within 10% of max|value|
  *   of CUDA fp32 (a gross check: int8 through 32 convs on random weights). */
 #include "unit/int8-map.h"
+#include "engine/int8-keep.h"
+#include "graph/model.h"
 
 #include <math.h>
 
@@ -56,16 +60,24 @@ static double heads_rel_diff(drt_engine *a, drt_engine *b, const float *in)
 
 static void plan_case(const drt_model *m)
 {
-    char dir[64];
+    char dir[64], keep[32] = "none";
+    for (int i = 0; i < m->n_layers && !keep[4]; i++) /* the first eligible conv stays fp16 */
+        if (drt_int8_cuda_rule(m, 1, NULL, i, -1)) snprintf(keep, sizeof keep, "none,%d", i);
     if (make_calib_dir(dir, sizeof dir, 0, N_IMAGES)) { printf("FAIL: calibration directory\n"); failures++; return; }
-    drt_status s;
-    drt_engine *a = cuda_int8(m, dir, &s), *b = NULL;
+    drt_engine_opts ko = int8_map_opts();
+    ko.device = DRT_DEVICE_CUDA;
+    ko.precision = DRT_PREC_INT8;
+    ko.calib_dir = dir;
+    ko.int8_keep = keep;
+    drt_engine *a = NULL, *b = NULL;
+    drt_engine_create(m, &ko, &a);
     remove_calib_dir(dir, 0, N_IMAGES);
     char path[] = "/tmp/drt-int8-plan-XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0) close(fd);
     drt_engine_opts o = int8_map_opts();
     o.device = DRT_DEVICE_CUDA;
+    o.cuda_int8_all = 0; /* the plan says which convs run int8 */
     if (!a || fd < 0 || drt_engine_save_plan(a, path) != DRT_OK || drt_engine_load_plan(path, &o, &b) != DRT_OK) {
         printf("FAIL int8 plan round trip: %s\n", drt_last_error());
         failures++;
@@ -75,8 +87,8 @@ static void plan_case(const drt_model *m)
         for (size_t i = 0; i < n; i++) in[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
         double d = heads_rel_diff(a, b, in);
         int bad = d != 0;
-        printf("%s int8 plan round trip (steps from the plan, no calibration): heads relative diff %.3g\n",
-               bad ? "FAIL" : "ok  ", d);
+        printf("%s int8 plan round trip (keep %s; steps and int8 convs from the plan, no calibration): heads "
+               "relative diff %.3g\n", bad ? "FAIL" : "ok  ", keep, d);
         failures += bad;
         free(in);
     }

@@ -4,6 +4,7 @@
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "engine/int8-keep.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,19 +76,6 @@ static void assign_dtypes(cpu_state *st)
     for (int t = 0; t < st->g->nt; t++) st->dt[t] = st->dt[st->g->root[t]];
 }
 
-/* A layer index named in the keep list ("none,3,17"). */
-static int listed(const char *keep, int i)
-{
-    for (const char *p = keep; *p; p++) {
-        if ((p == keep || p[-1] == ',') && *p >= '0' && *p <= '9') {
-            char *end;
-            long v = strtol(p, &end, 10);
-            if (v == i && (*end == ',' || *end == '\0')) return 1;
-        }
-    }
-    return 0;
-}
-
 /* Which convs int8 keeps in fp32 (opts.int8_keep or DRT_INT8_KEEP: a comma list of heads, first,
  * dw, adds, none and layer indices;
  * default "heads,dw"): the convs producing heads, the first conv, depthwise convs, convs that
@@ -96,7 +84,7 @@ static int listed(const char *keep, int i)
 static int keep_fp32(const cpu_state *st, int i, const char *keep)
 {
     const drt_layer *l = &st->m->layers[i];
-    if (listed(keep, i)) return 1;
+    if (drt_int8_keep_listed(keep, i)) return 1;
     if (strstr(keep, "none")) return 0;
     if (strstr(keep, "heads") && root_readers_all(st, st->g->root[drt_cpu_stored_tensor(st, i)], is_yolo)) return 1;
     if (strstr(keep, "first") && l->inputs[0] == -1) return 1;

@@ -65,6 +65,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     free(g->bufs);
     free(g->convs);
     free(g->in_thr);
+    free(g->plan_int8);
     free(g);
 }
 
@@ -147,6 +148,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     DRT_CUDNN_TRY(cudnnCreate(&g->dnn));
     DRT_CUDNN_TRY(cudnnSetStream(g->dnn, g->stream));
     mark(g, "cuDNN handle", &t);
+    if (blob && g->int8) DRT_TRY(drt_cuda_plan_int8_layers(blob, blob_size, e->model->n_layers, &g->plan_int8));
     DRT_TRY(drt_cuda_compile(e, g));
     if (g->verbose) print_ops(g);
     mark(g, "compile", &t);

@@ -3,6 +3,7 @@
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
+#include "engine/int8-keep.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -179,25 +180,14 @@ static cu_view conv_input(compiler *k, cu_view v, int groups, int layer)
     return dst;
 }
 
-/* Which convs an int8 plan runs in int8: 3x3 convs reading at least 128 channels, except those
- * feeding a [yolo] head (kept in higher precision, as the CPU engine keeps heads: accuracy).
- * Activations stay fp16 and each int8 conv quantizes its input first, which only pays where
- * the conv's arithmetic dominates its input's bytes. Measured on the H100 (yolov3-416,
- * bench/results/gpu.md): int8 3x3 convs on 512 channels at 13x13 take 0.59x the fp16 time at
- * batch 32, while the 1x1 convs and the 32/64-channel 3x3 convs at 208x208 took 1.3-2.2x;
- * this rule recovers all but 0.02 ms of the best per-layer choice at batch 32.
- * DRT_CUDA_INT8=all: every conv but the first, grouped ones and heads (accuracy tests). */
+/* Which convs an int8 plan runs in int8: a loaded plan's own, else the rule (engine/int8-keep.c)
+ * less the convs opts.int8_keep names (build --min-map's search). DRT_CUDA_INT8=all: every conv
+ * but the first, grouped ones and heads. */
 static int int8_candidate(const compiler *k, int i)
 {
-    const drt_model *m = k->m;
-    const drt_layer *l = &m->layers[i];
-    int all = k->e->opts.cuda_int8_all;
-    if (!k->g->int8 || l->inputs[0] < 0 || l->groups != 1) return 0;
-    if (!all && (l->size != 3 || drt_model_input_shape(m, i).c < 128)) return 0;
-    int out = k->absorbed[i] >= 0 ? k->absorbed[i] : i;
-    for (int j = out + 1; j < m->n_layers; j++)
-        if (m->layers[j].type == DRT_LAYER_YOLO && m->layers[j].inputs[0] == out) return 0;
-    return 1;
+    if (!k->g->int8) return 0;
+    if (k->g->plan_int8) return k->g->plan_int8[i];
+    return drt_int8_cuda_rule(k->m, k->e->opts.cuda_int8_all, k->e->opts.int8_keep, i, k->absorbed[i]);
 }
 
 static drt_status emit_conv(compiler *k, int i)

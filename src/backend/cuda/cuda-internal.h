@@ -110,6 +110,7 @@ typedef struct cu_engine {
     int half;               /* fp16 storage (else fp32) */
     int int8;               /* int8 plan: fp16 storage, int8 convs where cuDNN fuses them */
     float *in_thr;          /* int8: calibrated threshold of each layer's output (n_layers + 1) */
+    unsigned char *plan_int8; /* loading an int8 plan: its int8 convs, by layer (else NULL) */
     int max_batch;
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
     int async_runs;         /* DRT_HEADS_DEVICE_ASYNC runs return before the device is done (DRT_CUDA_ASYNC=0: never) */
@@ -213,6 +214,7 @@ drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size
 drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *plan_path);
 /* Reads the algorithms stored in a plan section into g->convs (after compile). */
 drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size);
+drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers, unsigned char **out);
 /* Device identity (name, versions) into g. */
 drt_status drt_cuda_identify(cu_engine *g, int device_index);
 

@@ -132,6 +132,25 @@ drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
     return DRT_OK;
 }
 
+/* The convs a plan runs in int8 (those stored with a step): the compiler takes these, not its
+ * rule, so a plan loads with the int8 set it was built with (build --min-map's, DRT_CUDA_INT8=all). */
+drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers, unsigned char **out)
+{
+    *out = NULL;
+    blob_header h;
+    DRT_TRY(read_header(blob, size, "plan", &h));
+    unsigned char *set = calloc((size_t)n_layers + 1, 1);
+    if (!set) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    const unsigned char *p = (const unsigned char *)blob + sizeof h;
+    for (int i = 0; i < h.n_convs; i++) {
+        blob_conv c;
+        memcpy(&c, p + sizeof c * (size_t)i, sizeof c);
+        if (c.layer >= 0 && c.layer < n_layers && c.step > 0) set[c.layer] = 1;
+    }
+    *out = set;
+    return DRT_OK;
+}
+
 drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
 {
     blob_header h;
