@@ -1,4 +1,5 @@
-/* darkrt build --min-map: searches which convs the CPU int8 engine keeps in fp32, then builds with them. */
+/* darkrt build --min-map: searches which convs the int8 engine keeps in fp32 (CPU) or fp16 (CUDA),
+ * then builds with them. */
 #include "build-min-map.h"
 #include "cli-util.h"
 #include "eval/int8-search.h"
@@ -18,8 +19,8 @@ static const char *validation_dir(const engine_args *a, const char *val)
 int build_min_map_search(engine_args *a, double min_map, const char *val, char **keep_out)
 {
     *keep_out = NULL;
-    if (a->engine.precision != DRT_PREC_INT8 || a->engine.device != DRT_DEVICE_CPU)
-        return cli_usage_error("build", "--min-map: needs --device cpu --precision int8");
+    if (a->engine.precision != DRT_PREC_INT8 || (a->engine.device != DRT_DEVICE_CPU && a->engine.device != DRT_DEVICE_CUDA))
+        return cli_usage_error("build", "--min-map: needs --precision int8 on --device cpu or cuda");
     drt_model *m = NULL;
     drt_int8_search_result r;
     drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr};
@@ -27,10 +28,11 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
-    fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in fp32 (%s): mAP@0.5 %.4f against fp32 on %d "
-                    "images of %s (all int8: %.4f; default heads,dw: %d convs, %.4f); %d engines built\n",
-            min_map, r.kept, r.convs, r.keep, r.map, r.images, so.val_dir, r.map_int8, r.default_kept, r.map_default,
-            r.builds);
+    const char *higher = a->engine.device == DRT_DEVICE_CUDA ? "fp16" : "fp32";
+    fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in %s (%s): mAP@0.5 %.4f against fp32 on %d "
+                    "images of %s (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
+            min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.map_int8,
+            a->engine.device == DRT_DEVICE_CUDA ? "rule" : "heads,dw", r.default_kept, r.map_default, r.builds);
     if (r.map < min_map)
         fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (%.4f with every conv searched)\n", min_map, r.map);
     *keep_out = r.keep; /* the caller frees it */

@@ -15,8 +15,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: darkrt build MODEL -o MODEL.plan [options]\n"
                  "  MODEL                   a Darknet .cfg (its .weights next, or -w) or an .onnx file\n"
                  "  -o, --output FILE       the plan to write\n"
-                 "      --min-map X         cpu int8: keep the fewest convs in fp32 that reach mAP@0.5 X against\n"
-                 "                          the fp32 engine on the validation images (searched, then built)\n"
+                 "      --min-map X         int8: keep the fewest convs in fp32 (cuda: fp16) that reach mAP@0.5 X\n"
+                 "                          against the fp32 engine on the validation images (searched, then built)\n"
                  "      --val DIR           validation images for --min-map (default: the calibration images)\n%s",
             engine_args_help);
     fputs(cli_model_options_help, out);

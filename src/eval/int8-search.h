@@ -1,5 +1,5 @@
-/* build --min-map: the fewest convs an int8 engine keeps in fp32 to reach an mAP@0.5 against the
- * fp32 engine's detections on validation images. */
+/* build --min-map: the fewest convs an int8 engine keeps in higher precision (CPU: fp32; CUDA:
+ * fp16) to reach an mAP@0.5 against the fp32 engine's detections on validation images. */
 #ifndef DRT_EVAL_INT8_SEARCH_H
 #define DRT_EVAL_INT8_SEARCH_H
 
@@ -9,13 +9,14 @@
 typedef struct drt_int8_search_opts {
     double min_map;      /* mAP@0.5 of int8 against fp32 to reach */
     const char *val_dir; /* validation images (the fp32 engine's detections are the truth) */
-    int max_images;      /* at most this many, by name (16 when 0) */
+    int max_images;      /* at most this many, by name (32 when 0) */
     FILE *log;           /* each step, when not NULL */
 } drt_int8_search_opts;
 
 typedef struct drt_int8_search_result {
     char *keep;          /* the engine option int8_keep that reached it (malloc'd) */
-    int kept, convs;     /* convs kept in fp32, of all convs */
+    int kept, convs;     /* convs kept in fp32 (CUDA: fp16), of the candidates (CPU: every conv;
+                          * CUDA: those its rule runs in int8, engine/int8-keep.h) */
     double map;          /* mAP@0.5 reached with keep */
     double map_int8;     /* every conv in int8 ("none") */
     double map_default;  /* the default keep set ("heads,dw") */
@@ -27,7 +28,7 @@ typedef struct drt_int8_search_result {
  * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
  * default keep set is taken instead when it reaches min_map with fewer convs in fp32.
- * opts: the int8 engine's (CPU). */
+ * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
                            drt_int8_search_result *out);
 void drt_int8_search_result_clear(drt_int8_search_result *r);
