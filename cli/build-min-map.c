@@ -30,11 +30,12 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     if (s != DRT_OK) return cli_fail(s);
     const char *higher = a->engine.device == DRT_DEVICE_CUDA ? "fp16" : "fp32";
     fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in %s (%s): mAP@0.5 %.4f against fp32 on %d "
-                    "images of %s (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
-            min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.map_int8,
+                    "images of %s, bootstrap 10%% bound %.4f (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
+            min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.bound, r.map_int8,
             a->engine.device == DRT_DEVICE_CUDA ? "rule" : "heads,dw", r.default_kept, r.map_default, r.builds);
-    if (r.map < min_map)
-        fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (%.4f with every conv searched)\n", min_map, r.map);
+    if (r.bound < min_map)
+        fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (bound %.4f with every conv searched)\n", min_map,
+                r.bound);
     *keep_out = r.keep; /* the caller frees it */
     return 0;
 }

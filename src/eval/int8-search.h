@@ -18,6 +18,7 @@ typedef struct drt_int8_search_result {
     int kept, convs;     /* convs kept in fp32 (CUDA: fp16), of the candidates (CPU: every conv;
                           * CUDA: those its rule runs in int8, engine/int8-keep.h) */
     double map;          /* mAP@0.5 reached with keep */
+    double bound;        /* its bootstrap lower bound (what must reach min_map) */
     double map_int8;     /* every conv in int8 ("none") */
     double map_default;  /* the default keep set ("heads,dw") */
     int default_kept;
@@ -27,7 +28,8 @@ typedef struct drt_int8_search_result {
 /* Every conv in int8 first; when that misses min_map, each conv alone in int8 (the rest fp32),
  * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
- * default keep set is taken instead when it reaches min_map with fewer convs in fp32.
+ * default keep set is taken instead when it reaches min_map with fewer convs in fp32. "Reach":
+ * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
                            drt_int8_search_result *out);

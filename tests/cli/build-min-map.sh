@@ -3,8 +3,9 @@
 # (synthesised weights), calibrated on 4 of Darknet's sample images and validated on the other 3.
 # The mAP@0.5 it reports must be what `darkrt eval` measures independently from the built plan's
 # detections (ranked down to 0.005, as the search scores them) and the fp32 engine's (at 0.25, the
-# truth; darkrt detect --json), at least the target, with fewer than all convs in fp32; a target
-# the all-int8 engine meets keeps none; bad combinations are refused.
+# truth; darkrt detect --json), at least the target, with fewer than all convs in fp32, and the
+# bootstrap bound it decided on at least the target too; a target the all-int8 engine meets keeps
+# none; bad combinations are refused.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -28,6 +29,8 @@ line=$(grep 'darkrt build: --min-map' "$TMP/build.log")
 echo "$line"
 kept=$(sed -n 's/.*: \([0-9]*\) of 6 convs kept in fp32.*/\1/p' <<<"$line")
 reached=$(sed -n 's/.*): mAP@0.5 \([0-9.]*\) against fp32.*/\1/p' <<<"$line")
+bound=$(sed -n 's/.*bootstrap 10% bound \([0-9.]*\) .*/\1/p' <<<"$line")
+python3 -c "import sys; sys.exit(not float('$bound') >= 0.75)" || fail "the search's bound '$bound' is under its target 0.75"
 [ -n "$kept" ] && [ "$kept" -lt 6 ] || fail "--min-map 0.75 kept '$kept' of 6 convs in fp32 (expected fewer than all)"
 "$DARKRT" detect "$TMP/mm.plan" "$TMP/val" -t 0.005 --json "$TMP/int8.json" -o "$TMP/d1" >/dev/null || fail "detect with the plan"
 "$DARKRT" detect "${model[@]}" "$TMP/val" --json "$TMP/fp32.json" -o "$TMP/d2" >/dev/null || fail "detect fp32"
