@@ -169,6 +169,7 @@ static drt_status score_on(search *s, drt_device device, int stride, const char 
     o.device = device;
     o.int8_keep = keep;
     o.verbose = 0; /* the final build's log, not every candidate's */
+    o.max_batch = 1; /* the search runs one image at a time: cheaper builds (CUDA plans per batch) */
     drt_detections **dets = calloc((size_t)s->n_images, sizeof *dets);
     int *picks = calloc((size_t)s->n_images, sizeof *picks), n = 0;
     drt_status st = dets && picks ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
@@ -301,6 +302,7 @@ static drt_status run(search *s, drt_int8_search_result *out)
     drt_engine_opts ref = s->opts;
     ref.precision = DRT_PREC_FP32;
     ref.verbose = 0;
+    ref.max_batch = 1;
     int *order = calloc((size_t)s->m->n_layers + 1, sizeof *order), n = 0, k = 0;
     drt_status st = order ? detect_all(s, &ref, 1, s->truth, 1, NULL) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
     int cpu = s->opts.device == DRT_DEVICE_CPU; /* CUDA's default is its rule: "none" */
