@@ -118,6 +118,23 @@ static float *prepare_canvas(int img_w, int img_h, int c, drt_resize mode, int n
     return out + (size_t)((net_h - *new_h) / 2) * net_w + (net_w - *new_w) / 2;
 }
 
+/* Darknet's resize to the size it has: every scale is 1 and every fraction 0, so each value is
+ * its pixel's v / 255, bit for bit; written straight into the canvas. */
+static void copy_u8(const drt_frame *src, float *dst, size_t dst_stride, size_t dst_plane)
+{
+    float lut[256];
+    for (int v = 0; v < 256; v++) lut[v] = (float)(v / 255.);
+    size_t stride = src->stride ? src->stride : (size_t)src->w * 3;
+    for (int k = 0; k < 3; k++) {
+        int ch = src->format == DRT_PIXEL_BGR8 ? 2 - k : k;
+        for (int r = 0; r < src->h; r++) {
+            const uint8_t *in = src->data + (size_t)r * stride + ch;
+            float *o = dst + (size_t)k * dst_plane + (size_t)r * dst_stride;
+            for (int c = 0; c < src->w; c++) o[c] = lut[in[3 * c]];
+        }
+    }
+}
+
 static drt_status check_preprocess(int w, int h, const void *data, drt_resize mode, int net_w, int net_h,
                                    const float *out)
 {
@@ -157,6 +174,10 @@ drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net
     }
     int new_w, new_h;
     float *at = prepare_canvas(frame->w, frame->h, 3, mode, net_w, net_h, out, &new_w, &new_h);
+    if (new_w == frame->w && new_h == frame->h) { /* already the network's size (video's --fast-resize) */
+        copy_u8(frame, at, (size_t)net_w, (size_t)net_w * net_h);
+        return DRT_OK;
+    }
     float *part = malloc((size_t)new_w * (size_t)frame->h * 3 * sizeof(float));
     if (!part) return drt_error(DRT_STATUS_OOM, "preprocess: out of memory");
     drt_darknet_resize_rows_u8(frame, new_w, part);
