@@ -5,7 +5,7 @@
 # host CPU (its CUDA provider is not installed there), in one run. First a check that both GPU engines
 # ran the same weights: darkrt's CUDA fp32 heads against PyTorch fp32 on the same input.
 #   bash bench/device/darknet.sh      (from the repo root)
-# Env: DRT_BIN (darkrt; gpu-bench when present: GPU-only latency), DRT_DATA (alexeyab-cfg/ with
+# Env: DRT_BIN (darkrt, gpu-bench; without gpu-bench, darkrt bench's run with copies), DRT_DATA (alexeyab-cfg/ with
 # yolov4.cfg and yolov7-tiny.cfg, or cfg/ holding them), OUT (results). Python: python3 (torch, onnxruntime).
 # Prints RESULT lines (bench/gpu-table.py turns them into OUT/darknet.md, printed at the end).
 set -u
@@ -43,20 +43,18 @@ for name in $MODELS; do
         say "# $name: no GPU here: CUDA engine, PyTorch GPU peer and the heads check skipped"
     else
         # Same weights, same input: darkrt CUDA fp32 heads vs PyTorch fp32 (prints CHECK ... max_rel_diff).
-        "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --random 1 -o "$OUT/w/heads.f32" >/dev/null &&
+        timeout 40 "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --random 1 -o "$OUT/w/heads.f32" >/dev/null &&
             timeout 60 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
                 --check "$OUT/w/heads.f32" --modes none --batches 1 2>&1 | grep -E 'CHECK|Error' | tee -a "$RES"
-        for b in $BATCHES; do
-            iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
-            if [ -x "$BIN/gpu-bench" ]; then
+        if [ -x "$BIN/gpu-bench" ]; then # GPU latency (device events) and the run with copies, per batch
+            for b in $BATCHES; do
+                iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
                 timeout 60 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 --batch "$b" \
                     --iters "$iters" --image "$DATA/data/dog.jpg" --thresh 1.0 --label "$name" >"$OUT/darkrt-$name-b$b.txt" 2>&1
                 grep -h RESULT "$OUT/darkrt-$name-b$b.txt" | tee -a "$RES" || say "# darkrt $name b$b: $(tail -n 1 "$OUT/darkrt-$name-b$b.txt")"
-            fi
-        done
-        # darkrt bench (the CLI; always carried): batch-1 run with host copies, batch-8 throughput.
-        if timeout 60 "$BIN/darkrt" bench "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 --batch 8 \
-            --runs 100 --warmup 10 --json "$OUT/w/cli.json" >"$OUT/darkrt-cli-$name.txt" 2>&1; then
+            done
+        elif timeout 60 "$BIN/darkrt" bench "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 --batch 8 \
+            --runs 100 --warmup 10 --json "$OUT/w/cli.json" >"$OUT/darkrt-cli-$name.txt" 2>&1; then # no gpu-bench: the CLI
             $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print("RESULT engine=darkrt-cli label=%s precision=fp16 batch=1 run_median_ms=%.3f" % (sys.argv[2], j["latency_ms"]["median"])); print("RESULT engine=darkrt-cli label=%s precision=fp16 batch=8 throughput_ips=%.1f" % (sys.argv[2], j["throughput_ips"]))' \
                 "$OUT/w/cli.json" "$name" | tee -a "$RES"
         else
