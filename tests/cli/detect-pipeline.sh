@@ -2,7 +2,7 @@
 # darkrt detect on the pipeline, yolo-fastest-1.1 CPU engine: the same boxes with 1 worker and
 # batch 1 as with 3 workers and batch 4 (every box), an empty folder, a batch larger than the
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
-# -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said),
+# -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said), --decode,
 # OpenMP's passive waiting, and SIGINT mid-folder leaving complete outputs only.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
@@ -38,6 +38,14 @@ assert strip(a) == strip(b)  # every box, printed the same
 assert sum(len(x.get("detections", [])) for x in b) >= 20
 PY
 ls "$TMP"/*.png bboxes.png >/dev/null 2>&1 && fail "--no-draw drew something"
+
+# --decode: the GPU's JPEG decoder needs a CUDA engine with --pre gpu; auto takes the CPU's here.
+expect_error "--decode gpu, CPU engine" "GPU image decode needs pre on a device" \
+    "$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode gpu --no-draw
+expect_error "--decode x" "decode x: must be cpu, gpu or auto" "$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode x
+out=$("$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode auto --no-draw 2>&1)
+grep -q ': 65%' <<<"$out" && ! grep -q 'JPEG decode on the gpu' <<<"$out" && ok "--decode auto on a CPU engine: the CPU's" \
+    || fail "--decode auto on a CPU engine: $out"
 
 # Batch larger than the folder, one image with JSON only (nothing drawn), --max-det.
 (cd "$TMP" && "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" --batch 16 --max-det 2 --json one.json >/dev/null 2>&1) \
