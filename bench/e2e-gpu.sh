@@ -17,7 +17,9 @@
 # drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images; and the boxes of
 # the GPU's JPEG decode against them: AGREE lines), PYTHON (python3).
 # Each run is one process, timed from just before it starts (DRT_T0) to its exit; the images are read
-# once before the runs so that both sides find them in the page cache.
+# once before the runs so that both sides find them in the page cache. With two batches in flight,
+# e2e-bench's inference_ms is the engine's launch (the batch thread does not wait for it): the wait
+# is in postprocess_ms; with DRT_CUDA_ASYNC=0 (in_flight=1) the two are as before.
 set -u
 BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
