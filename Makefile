@@ -1,5 +1,7 @@
 # darkrt build. The targets below are the interface; everything else is detail.
-#   make            build/darkrt, build/libdarkrt.a, build/libdarkrt.so
+#   make            build/darkrt, build/libdarkrt.a, build/libdarkrt.so, and the modules loaded on first
+#                   use (src/core/module.h): build/libdarkrt-video.so (FFmpeg), build/libdarkrt-cuda.so
+#                   (with nvcc; libdarkrt-cuda.a too)
 #   make demo       install what is missing, build, run the main job on yolo-fastest-1.1 + dog.jpg
 #   make test       install what is missing, build with ASan+UBSan, run the whole test suite
 #   make bench-cpu  the CPU benchmark against ONNX Runtime, PyTorch and Darknet (bench/)
@@ -17,17 +19,18 @@ CUDA_HOME ?= /usr/local/cuda
 
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_FLAGS := $(if $(filter 1,$(SAN)),$(SANITIZE),)
-CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE $(if $(filter 1,$(CUDA)),-DDRT_HAVE_CUDA -I$(CUDA_HOME)/include,)
+CPPFLAGS += -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $(SAN_FLAGS)
 # The library exports only DRT_API names; test programs keep default visibility so that the
 # sanitizer hooks and replaced allocators they define (__lsan_default_suppressions, jpeg_get_small) bind.
 LIB_CFLAGS := -fvisibility=hidden
 LDFLAGS += $(SAN_FLAGS) -pthread
-LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lavformat -lavcodec -lavdevice -lswscale -lavutil -lm
-ifeq ($(CUDA),1)
-LDLIBS += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
-endif
+LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lm
+# Only libdarkrt-video.so links FFmpeg.
+FFMPEG_LIBS := -lavformat -lavcodec -lavdevice -lswscale -lavutil
+# Only libdarkrt-cuda.so (and programs linking libdarkrt-cuda.a) link CUDA.
+CUDA_LIBS := -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
 NVCCFLAGS ?= -O3 -std=c++17 -Xcompiler -fPIC,-Wall,-fvisibility=hidden -Iinclude -Isrc \
   -gencode=arch=compute_90,code=sm_90 -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_90,code=compute_90
 
@@ -35,12 +38,18 @@ NVCCFLAGS ?= -O3 -std=c++17 -Xcompiler -fPIC,-Wall,-fvisibility=hidden -Iinclude
 ISA_avx2 := -mavx2 -mfma -mf16c
 ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 
-SRCS := $(shell find src -name '*.c' | sort)
-CU_SRCS := $(if $(filter 1,$(CUDA)),$(shell find src -name '*.cu' | sort),)
-SRCS := $(if $(filter 1,$(CUDA)),$(filter-out %-nocuda.c,$(SRCS)),$(SRCS))
+# Modules: a folder each, built into libdarkrt-<name>.so with a private copy of libdarkrt.a's
+# helpers (packaging/module.map exports only its drt_module_<name> entry).
+CUDA_MOD_SRCS := $(sort $(wildcard src/backend/cuda/*.c))
+CU_SRCS := $(if $(filter 1,$(CUDA)),$(sort $(wildcard src/backend/cuda/*.cu)),)
+CUDA_OBJS := $(if $(filter 1,$(CUDA)),$(CUDA_MOD_SRCS:%.c=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o),)
+VIDEO_MOD_SRCS := $(filter-out src/video/video-name.c src/video/video-calls.c,$(sort $(wildcard src/video/*.c)))
+VIDEO_OBJS := $(VIDEO_MOD_SRCS:%.c=$(BUILD)/obj/%.o)
+MODULES := $(BUILD)/libdarkrt-video.so $(if $(filter 1,$(CUDA)),$(BUILD)/libdarkrt-cuda.so $(BUILD)/libdarkrt-cuda.a,)
+SRCS := $(filter-out $(CUDA_MOD_SRCS) $(VIDEO_MOD_SRCS),$(shell find src -name '*.c' | sort))
 CLI_SRCS := $(shell find cli -name '*.c' | sort)
 PROTO_C := $(BUILD)/gen/onnx/onnx.pb-c.c
-OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o) $(BUILD)/obj/gen/onnx.pb-c.o
+OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/onnx.pb-c.o
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_SRCS := $(shell find tests/unit tests/golden -name '*.c' 2>/dev/null | sort)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -51,8 +60,8 @@ SONAME := libdarkrt.so.$(call version_part,MAJOR)
 DARKNET_DIR := /usr/lib/darknet
 DARKNET_LINK := -L$(DARKNET_DIR) -Wl,-rpath,$(DARKNET_DIR) -ldarknet
 
-.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean install print-config print-libs
-all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so
+.PHONY: all deps demo test test-fast bench-cpu bench-gpu clean install print-config print-libs print-cuda-libs
+all: $(BUILD)/darkrt $(BUILD)/libdarkrt.a $(BUILD)/libdarkrt.so $(MODULES)
 
 $(PROTO_C): /usr/include/onnx/onnx.proto
 	@mkdir -p $(BUILD)/gen/onnx
@@ -74,6 +83,19 @@ $(BUILD)/libdarkrt.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The CUDA backend as a module, and as an archive for programs that link it in (registry.c).
+$(CUDA_OBJS): CPPFLAGS += -DDRT_HAVE_CUDA -I$(CUDA_HOME)/include
+# Where an uninstalled build's programs find the modules (after beside themselves).
+$(BUILD)/obj/src/core/module.o: CPPFLAGS += -DDRT_MODULE_BUILD_DIR='"$(abspath $(BUILD))/"'
+MODULE_LINK := -shared -Wl,--version-script=packaging/module.map -Wl,-Bsymbolic
+$(BUILD)/libdarkrt-cuda.so: $(CUDA_OBJS) $(BUILD)/libdarkrt.a packaging/module.map
+	$(CC) $(MODULE_LINK) $(LDFLAGS) -o $@ $(CUDA_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS) $(CUDA_LIBS)
+$(BUILD)/libdarkrt-video.so: $(VIDEO_OBJS) $(BUILD)/libdarkrt.a packaging/module.map
+	$(CC) $(MODULE_LINK) $(LDFLAGS) -o $@ $(VIDEO_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS) $(FFMPEG_LIBS)
+$(BUILD)/libdarkrt-cuda.a: $(CUDA_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/libdarkrt.so.$(VERSION): $(OBJS)
 	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 
@@ -82,7 +104,7 @@ $(BUILD)/libdarkrt.so: $(BUILD)/libdarkrt.so.$(VERSION)
 	ln -sf $(SONAME) $@
 
 $(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS) -lSDL2
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libdarkrt.a $(LDLIBS)
 
 # Test programs: one per file; tests/golden/darknet-* also link Debian's libdarknet.
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a
@@ -126,6 +148,8 @@ print-config:
 	@echo "version=$(VERSION) cuda=$(CUDA) san=$(SAN)"
 print-libs:
 	@echo "$(LDLIBS)"
+print-cuda-libs:
+	@echo "$(CUDA_LIBS)"
 
 PREFIX ?= /usr/local
 LIBDIR := $(DESTDIR)$(PREFIX)/lib
@@ -142,6 +166,7 @@ install: all
 	install -m 644 include/darkrt/*.h $(DESTDIR)$(PREFIX)/include/darkrt/
 	install -m 644 $(BUILD)/libdarkrt.a $(LIBDIR)/
 	install -m 755 $(BUILD)/libdarkrt.so.$(VERSION) $(LIBDIR)/
+	$(if $(MODULES),install -m 755 $(filter %.so,$(MODULES)) $(LIBDIR)/)
 	ln -sf libdarkrt.so.$(VERSION) $(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(LIBDIR)/libdarkrt.so
 	sed $(PC_SUBST) packaging/darkrt.pc.in >$(LIBDIR)/pkgconfig/darkrt.pc

@@ -4,10 +4,9 @@
 #   bench/e2e-gpu.sh BIN_DIR DATA_DIR OUT_DIR
 # BIN_DIR: darkrt and e2e-bench, built from this tree with CUDA (scripts/device-bundle.sh builds both
 # into .devcarry/bin; on the device: bench/device/e2e.sh), or by hand:
-#   make && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 -o build/e2e-bench bench/e2e-bench.c \
-#     build/libdarkrt.a -pthread -lpng -ljpeg -lprotobuf-c -ldnnl -lm -L/usr/local/cuda/lib64 -lcudnn -lcublasLt \
-#     -lcublas -lcudart -lstdc++
-# (darkrt links FFmpeg's libraries; the device bundle relinks it without them: images and plans only.)
+#   make && cc -Iinclude -Isrc -D_GNU_SOURCE -O2 -o build/e2e-bench bench/e2e-bench.c \
+#     build/libdarkrt.a -pthread $(make -s print-libs)
+# (both load the CUDA backend from libdarkrt-cuda.so beside them: src/core/module.h.)
 # DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
 # sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
 # Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),

@@ -11,10 +11,11 @@
 # and OUT_DIR/gpu.md (the tables). darkrt's end to end is timed with letterbox, decode and NMS on the
 # host and on the GPU (gpu-bench, drt_detect_batch). Subsets: MODELS="yolov3-416 ..." BATCHES="1 8 32" PRECS="fp16 int8 fp32"
 # COMPILE=0 PEERS=0 (darkrt only). int8 calibrates on dog.jpg's directory (DATA/data).
-# gpu-bench is built from bench/gpu-bench.c against a CUDA build of libdarkrt:
+# gpu-bench is built from bench/gpu-bench.c against a CUDA build of libdarkrt, with the CUDA backend
+# linked in (it times the backend's internals; darkrt itself loads libdarkrt-cuda.so):
 #   make BUILD=build-cuda && cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 \
-#     -o build-cuda/gpu-bench bench/gpu-bench.c build-cuda/libdarkrt.a -pthread -lpng -ljpeg \
-#     -lprotobuf-c -ldnnl -lm -L/usr/local/cuda/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++
+#     -o build-cuda/gpu-bench bench/gpu-bench.c build-cuda/libdarkrt-cuda.a build-cuda/libdarkrt.a \
+#     -pthread $(make -s print-libs print-cuda-libs)
 set -u
 BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -13,6 +13,7 @@
 #include "cli-util.h"
 #include "detect-video.h"
 #include "commands.h"
+#include "engine/engine.h"
 #include "detect-output.h"
 #include "vision/detect-outputs.h"
 #include "core/error.h"
@@ -282,9 +283,6 @@ static int parse_args(detect_args *a, int argc, char **argv)
     }
     if (argc - optind < 2)
         return cli_usage_error("detect", "needs a model and at least one image (darkrt detect --help)");
-    int on_gpu = a->dopts.pre == DRT_STAGE_DEVICE || a->dopts.decode == DRT_STAGE_DEVICE;
-    if (on_gpu && a->eopts.device != DRT_DEVICE_CUDA && !cli_has_suffix(argv[optind], ".plan"))
-        return cli_usage_error("detect", "--pre gpu and --post gpu need a CUDA engine (--device cuda)");
     a->model = argv[optind];
     int w = cli_positional_weights(a->model, argv[optind + 1], &a->weights); /* Darknet's CFG WEIGHTS IMAGE */
     return expand_inputs(a, argv + optind + 1 + w, argc - optind - 1 - w) ? 2 : 0;
@@ -321,9 +319,9 @@ static drt_status open_engine(detect_args *a, const drt_model *m, drt_engine **e
         s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a %s plan: --device %s does not match (leave --device out)",
                       a->model, drt_device_name(d), drt_device_name(a->eopts.device));
     int on_gpu = a->dopts.pre == DRT_STAGE_DEVICE || a->dopts.decode == DRT_STAGE_DEVICE;
-    if (s == DRT_OK && on_gpu && d != DRT_DEVICE_CUDA)
-        s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a %s plan: --pre gpu and --post gpu need a CUDA engine", a->model,
-                      drt_device_name(d));
+    if (s == DRT_OK && on_gpu && !(*e)->backend->stages) /* only backends with device stages */
+        s = drt_error(DRT_STATUS_INVALID_ARG, "%s runs on %s: --pre gpu and --post gpu need a CUDA engine (--device cuda)",
+                      a->model, drt_device_name(d));
     if (s != DRT_OK) {
         drt_engine_free(*e);
         *e = NULL;

@@ -1,6 +1,7 @@
 /* darkrt compare: command-line options, image lists and engine names. */
 #include "compare.h"
 #include "cli-util.h"
+#include "backend/registry.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -201,7 +202,7 @@ int cmp_parse_engine(const char *spec, drt_device *device, int *index, drt_preci
     }
     int dev = drt_device_parse(buf, index);
     if (dev < 0 || prec < 0) return -1;
-    if (dev == DRT_DEVICE_REF && prec != DRT_PREC_FP32) return -1;
+    if (!(drt_backend_entry_of((drt_device)dev)->precisions & 1u << prec)) return -1;
     *device = (drt_device)dev;
     *precision = (drt_precision)prec;
     return 0;

@@ -4,6 +4,7 @@
 #include "cli-util.h"
 #include "core/fileio.h"
 #include "report/report.h"
+#include "backend/registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -168,7 +169,8 @@ static void fill_identity(const cmp_opts *o, drt_report_engine *e, drt_device de
     e->kind = strdup("darkrt");
     snprintf(text, sizeof text, "darkrt %s", drt_version());
     e->runtime = strdup(text);
-    if (dev == DRT_DEVICE_CUDA) snprintf(text, sizeof text, "cuda:%d", index);
+    unsigned flags = drt_backend_entry_of(dev)->flags;
+    if (flags & DRT_BACKEND_INDEXED) snprintf(text, sizeof text, "%s:%d", drt_device_name(dev), index);
     else snprintf(text, sizeof text, "%s", drt_device_name(dev));
     e->device = strdup(text);
     e->precision = strdup(drt_precision_name(prec));
@@ -176,7 +178,7 @@ static void fill_identity(const cmp_opts *o, drt_report_engine *e, drt_device de
     e->warmup = o->warmup;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     /* The reference pass is single-threaded; the CPU engine uses every core unless told otherwise. */
-    e->threads = dev == DRT_DEVICE_CPU ? (o->threads ? o->threads : (int)cores) : dev == DRT_DEVICE_REF ? 1 : o->threads;
+    e->threads = flags & DRT_BACKEND_ONE_THREAD ? 1 : flags & DRT_BACKEND_ALL_CORES && !o->threads ? (int)cores : o->threads;
 }
 
 int cmp_worker_main(const cmp_opts *o)
@@ -224,8 +226,8 @@ int cmp_worker_main(const cmp_opts *o)
         }
         drt_engine_memory mem;
         drt_engine_memory_usage(engine, &mem);
-        if (dev == DRT_DEVICE_CUDA)
-            e.device_memory_bytes = (double)(mem.device_weights + mem.device_activations + mem.device_workspace);
+        size_t on_device = mem.device_weights + mem.device_activations + mem.device_workspace;
+        if (on_device) e.device_memory_bytes = (double)on_device;
     }
     e.peak_rss_bytes = cmp_peak_rss_bytes();
     rc = write_entry(o, &e, model);

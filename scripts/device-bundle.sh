@@ -44,10 +44,11 @@ GZIP_OVER=$((4 << 20)) # libraries larger than this travel gzipped
     { echo "device-bundle: $BUILD is not a CUDA build (nvcc not found?)" >&2; exit 1; }
 nice make -s -j2 BUILD="$BUILD" all "${TESTS[@]/#/$BUILD/tests/}"
 LDLIBS=$(make -s BUILD="$BUILD" print-libs)
-for b in "${BENCH[@]}"; do
+CUDA_LIBS=$(make -s BUILD="$BUILD" print-cuda-libs)
+for b in "${BENCH[@]}"; do # gpu-bench links the CUDA backend in (libdarkrt-cuda.a); the others load the module
     [ "$BUILD/$b" -nt "bench/$b.c" ] && [ "$BUILD/$b" -nt "$BUILD/libdarkrt.a" ] && continue
     cc -Iinclude -Isrc -I/usr/local/cuda/include -D_GNU_SOURCE -O2 -pthread -o "$BUILD/$b" "bench/$b.c" \
-        "$BUILD/libdarkrt.a" -Wl,--as-needed $LDLIBS
+        "$BUILD/libdarkrt-cuda.a" "$BUILD/libdarkrt.a" -Wl,--as-needed $LDLIBS $CUDA_LIBS
 done
 [ ${#FUZZ[@]} -eq 0 ] || nice make -s FUZZ_BUILD="$FUZZ_BUILD" fuzz
 

@@ -9,6 +9,19 @@
 #include <string.h>
 
 static _Thread_local char last_error[1024];
+/* In a module (core/module.h): the host's setter, which every new error text is handed to. */
+static void (*forward)(const char *text);
+
+void drt_error_forward(void (*fn)(const char *text)) { forward = fn; }
+
+static void one_printable_line(char *s);
+
+/* last_error is complete: clean it and hand it on. */
+static void settled(void)
+{
+    one_printable_line(last_error);
+    if (forward) forward(last_error);
+}
 
 static const char *const status_names[DRT_STATUS_COUNT] = {
     [DRT_OK] = "ok",
@@ -48,7 +61,7 @@ drt_status drt_error(drt_status status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    one_printable_line(last_error);
+    settled();
     return status;
 }
 
@@ -66,7 +79,7 @@ drt_status drt_error_errno(drt_status status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(last_error, sizeof last_error, "%s: %s", msg, strerror(saved));
-    one_printable_line(last_error);
+    settled();
     return status;
 }
 
@@ -79,10 +92,14 @@ void drt_error_prefix(const char *fmt, ...)
     va_end(ap);
     memcpy(old, last_error, sizeof old);
     snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
-    one_printable_line(last_error);
+    settled();
 }
 
-void drt_error_clear(void) { last_error[0] = '\0'; }
+void drt_error_clear(void)
+{
+    last_error[0] = '\0';
+    if (forward) forward(last_error);
+}
 
 void drt_warn(const char *fmt, ...)
 {

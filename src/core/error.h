@@ -21,6 +21,9 @@ void drt_error_prefix(const char *fmt, ...) DRT_PRINTF(1, 2);
 
 void drt_error_clear(void);
 
+/* In a module (core/module.h): every error text is handed to fn, the host's setter, as well. */
+void drt_error_forward(void (*fn)(const char *text));
+
 /* A warning for the log (core/log.h: the callback, else "darkrt: warning: ..." on stderr). */
 void drt_warn(const char *fmt, ...) DRT_PRINTF(1, 2);
 

@@ -9,6 +9,9 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static drt_log_fn log_fn;
 static void *log_user;
+static void (*forward)(drt_log_level level, const char *line); /* in a module: the host's drt_log_line */
+
+void drt_log_forward(void (*fn)(drt_log_level level, const char *line)) { forward = fn; }
 
 void drt_set_log_callback(drt_log_fn fn, void *user)
 {
@@ -20,6 +23,10 @@ void drt_set_log_callback(drt_log_fn fn, void *user)
 
 void drt_log_line(drt_log_level level, const char *line)
 {
+    if (forward) {
+        forward(level, line);
+        return;
+    }
     pthread_mutex_lock(&lock);
     drt_log_fn fn = log_fn;
     void *user = log_user;

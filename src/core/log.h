@@ -12,4 +12,7 @@ void drt_log_line(drt_log_level level, const char *line);
  * DRT_LOG_INFO message. */
 FILE *drt_log_file(void);
 
+/* In a module (core/module.h): every line goes to fn, the host's drt_log_line, instead. */
+void drt_log_forward(void (*fn)(drt_log_level level, const char *line));
+
 #endif

@@ -1,5 +1,6 @@
 /* Engine objects: pick the backend for a device, own a model copy and the head buffers. */
 #include "engine/engine.h"
+#include "backend/registry.h"
 #include "core/error.h"
 #include "core/opts.h"
 
@@ -7,21 +8,25 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const device_names[DRT_DEVICE_COUNT] = {"ref", "cpu", "cuda"};
 static const char *const precision_names[DRT_PREC_COUNT] = {"fp32", "fp16", "bf16", "int8"};
 
-const char *drt_device_name(drt_device d) { return (unsigned)d < DRT_DEVICE_COUNT ? device_names[d] : "?"; }
+const char *drt_device_name(drt_device d)
+{
+    const drt_backend_entry *e = drt_backend_entry_of(d);
+    return e ? e->name : "?";
+}
 const char *drt_precision_name(drt_precision p) { return (unsigned)p < DRT_PREC_COUNT ? precision_names[p] : "?"; }
 
 int drt_device_parse(const char *name, int *index_out)
 {
     if (index_out) *index_out = 0;
     DRT_ARG_OR(name, "name", -1);
-    for (int i = 0; i < DRT_DEVICE_COUNT; i++) {
-        size_t n = strlen(device_names[i]);
-        if (strncasecmp(name, device_names[i], n) != 0) continue;
+    for (int i = 0; i < drt_backend_count(); i++) {
+        const drt_backend_entry *e = drt_backend_entry_of((drt_device)i);
+        size_t n = strlen(e->name);
+        if (strncasecmp(name, e->name, n) != 0) continue;
         if (name[n] == '\0') return i;
-        if (name[n] == ':' && i == DRT_DEVICE_CUDA) {
+        if (name[n] == ':' && (e->flags & DRT_BACKEND_INDEXED)) {
             char *end;
             long k = strtol(name + n + 1, &end, 10);
             if (name[n + 1] && !*end && k >= 0 && k < 64) {
@@ -50,16 +55,6 @@ drt_engine_opts drt_engine_opts_default(void)
                              .precision = DRT_PREC_FP32, .max_batch = 1};
 }
 
-const drt_backend *drt_backend_for(drt_device device)
-{
-    switch (device) {
-    case DRT_DEVICE_REF: return &drt_backend_ref;
-    case DRT_DEVICE_CPU: return &drt_backend_cpu;
-    case DRT_DEVICE_CUDA: return &drt_backend_cuda;
-    default: return NULL;
-    }
-}
-
 drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob,
                                    size_t blob_size, drt_engine **out)
 {
@@ -77,10 +72,12 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
         return drt_error(DRT_STATUS_INVALID_ARG, "engine: batch %d, threads %d: must be 1..4096 and 0..%d", o.max_batch,
                          o.threads, DRT_MAX_THREADS);
     }
-    const drt_backend *b = drt_backend_for(o.device);
-    if (!b || (unsigned)o.precision >= DRT_PREC_COUNT) {
+    const drt_backend *b = NULL;
+    s = (unsigned)o.precision < DRT_PREC_COUNT ? drt_backend_get(o.device, &b)
+        : drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown precision %d", (int)o.precision);
+    if (s != DRT_OK) {
         drt_model_free(model);
-        return drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown device %d or precision %d", (int)o.device, (int)o.precision);
+        return s;
     }
     drt_engine *e = calloc(1, sizeof *e);
     if (!e) {

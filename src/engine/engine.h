@@ -91,11 +91,9 @@ struct drt_backend {
     void (*ctx_free)(const drt_engine *e, void *state);
 };
 
+/* The backends are listed in src/backend/registry.c (drt_backend_get). */
 extern const drt_backend drt_backend_ref;
 extern const drt_backend drt_backend_cpu;
-extern const drt_backend drt_backend_cuda;
-
-const drt_backend *drt_backend_for(drt_device device);
 
 /* Creates an engine around an owned model copy (used by drt_engine_create and plan loading). */
 drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts *opts,

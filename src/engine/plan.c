@@ -7,6 +7,7 @@
  * Loading maps the file (mmap), checks everything before use, and asks the backend to refuse
  * a plan made for another machine; a bad plan gives one error, never a crash. */
 #include "engine/engine.h"
+#include "backend/registry.h"
 #include "core/error.h"
 #include "core/opts.h"
 #include "core/fileio.h"
@@ -294,7 +295,7 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
     if (h->model_off < sizeof *h || h->model_off > size || h->model_size > size - h->model_off || h->backend_off > size ||
         h->backend_size > size - h->backend_off || h->backend_off < h->model_off + h->model_size)
         return drt_error(DRT_STATUS_FORMAT, "%s: section offsets out of range", path);
-    if (h->device >= DRT_DEVICE_COUNT || h->precision >= DRT_PREC_COUNT || h->max_batch < 1 || h->max_batch > 4096)
+    if (!drt_backend_entry_of((drt_device)h->device) || h->precision >= DRT_PREC_COUNT || h->max_batch < 1 || h->max_batch > 4096)
         return drt_error(DRT_STATUS_FORMAT, "%s: device %u, precision %u or batch %u out of range", path, h->device, h->precision, h->max_batch);
     /* every field is input: the checksum is no signature (anyone can write a plan) */
     if (h->threads > DRT_MAX_THREADS || h->device_index > 1023 || (h->passes_off & ~DRT_PASS_ALL))
@@ -359,10 +360,11 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     plan_header h;
     DRT_TRY(map_plan(path, &p, &size, &h));
     drt_model *m = NULL;
-    const drt_backend *b = drt_backend_for((drt_device)h.device);
+    const drt_backend *b;
     const void *blob = p + h.backend_off; /* offsets are checked by now */
-    drt_status s = DRT_OK;
-    if (b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
+    drt_status s = drt_backend_get((drt_device)h.device, &b);
+    if (s != DRT_OK) drt_error_prefix("%s: a %s plan", path, drt_device_name((drt_device)h.device));
+    if (s == DRT_OK && b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
     if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, 1, &m);
     if (s == DRT_OK) {
         o.device = (drt_device)h.device;
@@ -373,7 +375,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
         /* A CUDA plan holds graphs up to its batch; the CPU and reference engines loop per image
          * and take the caller's batch, whatever the plan was built with. */
         int want = o.max_batch > 0 ? o.max_batch : 1;
-        o.max_batch = o.device == DRT_DEVICE_CUDA ? (int)h.max_batch : want;
+        o.max_batch = drt_backend_entry_of(o.device)->flags & DRT_BACKEND_PLAN_BATCH ? (int)h.max_batch : want;
         if (o.threads <= 0) o.threads = (int)h.threads;
         s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
         if (s != DRT_OK) drt_error_prefix("%s", path);

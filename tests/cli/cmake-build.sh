@@ -22,10 +22,10 @@ if ! cmake --build "$B" -j "$(nproc)" >"$TMP/build.log" 2>&1; then
     finish; exit
 fi
 ok "built $(cd "$B" && ls darkrt libdarkrt.a libdarkrt.so | tr '\n' ' ')"
-if [ "$backend" = ON ]; then # the GPU code in the library, or (no cuobjdump) what nvcc was asked for
+if [ "$backend" = ON ]; then # the GPU code in the CUDA module, or (no cuobjdump) what nvcc was asked for
     dump=$(dirname "$nvcc")/cuobjdump
     if [ -x "$dump" ]; then
-        got="$("$dump" --list-elf "$B/libdarkrt.a" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')ptx: $("$dump" --list-ptx "$B/libdarkrt.a" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')"
+        got="$("$dump" --list-elf "$B/libdarkrt-cuda.so" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')ptx: $("$dump" --list-ptx "$B/libdarkrt-cuda.so" | grep -o 'sm_[0-9]*' | sort -u | tr '\n' ' ')"
     else
         got=$(make -s -C "$DRT_ROOT" -pn BUILD="$B" 2>/dev/null | grep -m 1 '^NVCCFLAGS' | grep -o 'code=[a-z_0-9]*' | sort -u | tr '\n' ' ')
     fi

@@ -14,7 +14,8 @@ if ! make -s -C "$DRT_ROOT" BUILD="$build" SAN=$san install PREFIX="$P" >"$TMP/i
     fail "make install: $(tail -n 5 "$TMP/install.log")"; finish; exit
 fi
 for f in include/darkrt.h include/darkrt/engine.h include/darkrt/api.h lib/libdarkrt.a lib/libdarkrt.so \
-         lib/libdarkrt.so.0 bin/darkrt lib/pkgconfig/darkrt.pc lib/cmake/darkrt/darkrt-config.cmake; do
+         lib/libdarkrt.so.0 bin/darkrt lib/pkgconfig/darkrt.pc lib/cmake/darkrt/darkrt-config.cmake \
+         lib/libdarkrt-video.so $([ -f "$DRT_BUILD/libdarkrt-cuda.so" ] && echo lib/libdarkrt-cuda.so); do
     [ -e "$P/$f" ] || fail "not installed: $f"
 done
 ok "installed $(cd "$P" && find . -type f -o -type l | wc -l) files"

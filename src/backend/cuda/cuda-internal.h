@@ -170,6 +170,8 @@ void drt_cuda_pinned_free(cu_engine *g);
 /* cuda-nvjpeg.c: drt_device_stages.preprocess_jpegs (nvJPEG, loaded with dlopen). */
 drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
 void drt_cuda_nvjpeg_free(cu_engine *g);
+/* cuda-backend.c: the backend (the module's table, cuda-module.c). */
+extern const drt_backend drt_backend_cuda;
 /* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
 extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);

@@ -1,0 +1,68 @@
+/* The backend registry: the built-in table, modules loaded on first use, run-time additions. */
+#include "backend/registry.h"
+#include "core/error.h"
+#include "core/module.h"
+
+#include <pthread.h>
+
+#define ALL_PRECISIONS ((1u << DRT_PREC_COUNT) - 1)
+#define MAX_BACKENDS 16
+
+/* Linked in only by programs that link libdarkrt-cuda.a (bench/gpu-bench.c reaches its internals);
+ * NULL otherwise, and the module is loaded. */
+extern const drt_backend drt_backend_cuda __attribute__((weak, visibility("hidden")));
+
+/* One line per backend; row i is drt_device i (append-only, as the public enum). A NULL builtin
+ * means: load the module. */
+static const drt_backend_entry builtin[DRT_DEVICE_COUNT] = {
+    {"ref", &drt_backend_ref, NULL, NULL, 1u << DRT_PREC_FP32, DRT_BACKEND_ONE_THREAD},
+    {"cpu", &drt_backend_cpu, NULL, NULL, ALL_PRECISIONS, DRT_BACKEND_ALL_CORES},
+    {"cuda", &drt_backend_cuda, "cuda", "CUDA backend", ALL_PRECISIONS, DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH},
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static const drt_backend_entry *added[MAX_BACKENDS - DRT_DEVICE_COUNT];
+static int n_added;
+
+int drt_backend_count(void)
+{
+    pthread_mutex_lock(&lock);
+    int n = DRT_DEVICE_COUNT + n_added;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
+const drt_backend_entry *drt_backend_entry_of(drt_device device)
+{
+    if ((unsigned)device < DRT_DEVICE_COUNT) return &builtin[device];
+    pthread_mutex_lock(&lock);
+    int i = (int)device - DRT_DEVICE_COUNT;
+    const drt_backend_entry *e = i >= 0 && i < n_added ? added[i] : NULL;
+    pthread_mutex_unlock(&lock);
+    return e;
+}
+
+drt_status drt_backend_get(drt_device device, const drt_backend **out)
+{
+    *out = NULL;
+    const drt_backend_entry *e = drt_backend_entry_of(device);
+    if (!e) return drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown device %d", (int)device);
+    if (e->builtin) return (*out = e->builtin), DRT_OK;
+    return drt_module_load(e->module, e->what, (const void **)out);
+}
+
+drt_status drt_backend_register(const drt_backend_entry *entry, drt_device *out)
+{
+    if (!entry || !entry->name || (!entry->builtin && !entry->module))
+        return drt_error(DRT_STATUS_INVALID_ARG, "backend registry: an entry needs a name and a backend or module");
+    pthread_mutex_lock(&lock);
+    drt_status s = DRT_OK;
+    if (n_added == MAX_BACKENDS - DRT_DEVICE_COUNT)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "backend registry: %s: at most %d backends", entry->name, MAX_BACKENDS);
+    else {
+        *out = (drt_device)(DRT_DEVICE_COUNT + n_added);
+        added[n_added++] = entry;
+    }
+    pthread_mutex_unlock(&lock);
+    return s;
+}

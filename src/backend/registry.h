@@ -1,0 +1,38 @@
+/* The backend registry: every device darkrt runs on, one entry each. A backend is one folder
+ * under src/backend plus one line in registry.c's table (or one drt_backend_register call). */
+#ifndef DRT_BACKEND_REGISTRY_H
+#define DRT_BACKEND_REGISTRY_H
+
+#include "engine/engine.h"
+
+/* What the library and the CLI may know of a backend without loading it. */
+enum drt_backend_flags {
+    DRT_BACKEND_INDEXED = 1u << 0,    /* several devices: "name:N" picks one (drt_engine_opts.device_index) */
+    DRT_BACKEND_PLAN_BATCH = 1u << 1, /* a plan holds its max batch: a loaded plan keeps it */
+    DRT_BACKEND_ONE_THREAD = 1u << 2, /* runs on one host thread whatever drt_engine_opts.threads says */
+    DRT_BACKEND_ALL_CORES = 1u << 3,  /* threads 0 means every core */
+};
+
+typedef struct drt_backend_entry {
+    const char *name;           /* as --device and drt_device_parse take it */
+    const drt_backend *builtin; /* linked in; or NULL, and then: */
+    const char *module;         /* loaded from libdarkrt-<module>.so on first use */
+    const char *what;           /* the module in errors: "<what> not available: <why>" */
+    unsigned precisions;        /* bit 1u << drt_precision for each precision it builds */
+    unsigned flags;             /* drt_backend_flags */
+} drt_backend_entry;
+
+/* The entry of a device (NULL when unknown). The public enum's values are the table's first rows. */
+const drt_backend_entry *drt_backend_entry_of(drt_device device);
+
+/* The backend of a device, loading its module on first use. */
+drt_status drt_backend_get(drt_device device, const drt_backend **backend_out);
+
+/* Devices known: DRT_DEVICE_COUNT plus those registered at run time. */
+int drt_backend_count(void);
+
+/* Adds a backend at run time (tests: a toy backend): it gets the next device number. `entry` and
+ * what it points to must outlive the process's use of it. */
+drt_status drt_backend_register(const drt_backend_entry *entry, drt_device *device_out);
+
+#endif
