@@ -44,10 +44,12 @@ typedef struct drt_pipeline_opts {
     int batch;            /* images per engine run, 1..the engine's max batch; 0: the max batch */
     int max_in_flight;    /* submitted but not yet returned by next(); submit blocks at the bound;
                            * 0: 4 batches or 2 per worker, whichever is larger */
-    drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */
     int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
     int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
     drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU or AUTO */
+    /* Last, so that drt_detect_opts can grow: an older caller's struct ends with its older, shorter
+     * drt_detect_opts (detect.size says how long). New fields go before it. */
+    drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */
 } drt_pipeline_opts;
 
 DRT_API drt_pipeline_opts drt_pipeline_opts_default(void);

@@ -116,20 +116,23 @@ static void check_video(const char *dir, const drt_image *img)
     remove(png);
 }
 
-/* drt_pipeline_create and drt_pipeline_get_opts with a struct older than max_det: it reads and
- * writes the old size only; the same detections as drt_detect_image. */
+/* drt_pipeline_create and drt_pipeline_get_opts with an older struct: one that ends with an older,
+ * shorter drt_detect_opts (detect comes last so that it can grow). It reads and writes the old
+ * size only; the old detect's threshold takes effect. */
 static void check_pipeline(drt_engine *e, const char *png)
 {
     drt_pipeline_opts full = drt_pipeline_opts_default();
     full.workers = 1;
     full.detect.thresh = 0.05f;
-    drt_pipeline_opts *old = old_struct(&full, offsetof(drt_pipeline_opts, max_det));
+    full.detect.size = offsetof(drt_detect_opts, beta_nms);
+    size_t old_size = offsetof(drt_pipeline_opts, detect) + full.detect.size;
+    drt_pipeline_opts *old = old_struct(&full, old_size);
     drt_pipeline *p = NULL;
     drt_pipeline_result *r = NULL;
     CHECK(drt_pipeline_create(e, old, &p) == DRT_OK, "pipeline with an old drt_pipeline_opts: %s", drt_last_error());
     if (!p) return;
     CHECK(drt_pipeline_get_opts(p, old) == DRT_OK && old->workers == 1 &&
-              old->size == ((offsetof(drt_pipeline_opts, max_det) + 7) & ~(size_t)7),
+              old->size == ((old_size + 7) & ~(size_t)7) && old->detect.thresh == 0.05f,
           "get_opts into the old struct: %s", drt_last_error());
     CHECK(drt_pipeline_submit_file(p, png, NULL) == DRT_OK, "submit: %s", drt_last_error());
     drt_pipeline_close(p);
