@@ -95,7 +95,7 @@ int drt_cmd_build(int argc, char **argv)
     double ms;
     char *keep = NULL;
     int rc = min_map > 0 ? build_min_map_search(&a, min_map, val, &keep) : 0;
-    a.engine.int8_keep = keep;
+    if (keep) a.engine.int8_keep = keep; /* else DRT_INT8_KEEP's, if set */
     if (rc == 0) rc = engine_args_build(&a, &e, &ms);
     free(keep);
     if (rc) return rc;

@@ -5,7 +5,7 @@
 # detections (ranked down to 0.005, as the search scores them) and the fp32 engine's (at 0.25, the
 # truth; darkrt detect --json), at least the target, with fewer than all convs in fp32, and the
 # bootstrap bound it decided on at least the target too; a target the all-int8 engine meets keeps
-# none; bad combinations are refused.
+# none; DRT_INT8_KEEP reaches a plain build; bad combinations are refused.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -44,6 +44,12 @@ python3 -c "import sys; r, m = float('$reached'), float('$measured'); sys.exit(n
 grep -q ': 0 of 6 convs kept in fp32 (none)' "$TMP/none.log" && ok "--min-map 0.5: all convs in int8" ||
     fail "--min-map 0.5: $(grep 'min-map 0.5' "$TMP/none.log")"
 grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "the calibration line is said once"
+
+# Without --min-map the build takes DRT_INT8_KEEP's list (it used to drop it)
+DRT_INT8_KEEP=none "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" -v -o "$TMP/env.plan" \
+    2>"$TMP/env.log" >/dev/null || fail "build with DRT_INT8_KEEP=none exited $?"
+grep -q 'convs fp32 0 / bf16 0 / int8 6' "$TMP/env.log" && ok "DRT_INT8_KEEP=none: all 6 convs in int8" ||
+    fail "DRT_INT8_KEEP=none: $(grep 'cpu engine: int8' "$TMP/env.log")"
 
 expect_error "min-map needs int8" "needs --precision int8 on --device cpu or cuda" "$DARKRT" build "${model[@]}" --min-map 0.9 -o "$TMP/x.plan"
 expect_error "val needs min-map" "val: only with .-min-map" "$DARKRT" build "${model[@]}" --precision int8 --val "$TMP/val" -o "$TMP/x.plan"
