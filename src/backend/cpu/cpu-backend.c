@@ -17,10 +17,9 @@ static drt_status check_model(const drt_model *m)
                                  m->source ? m->source : "model", i, l->inputs[k]);
         if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
             return drt_error(DRT_STATUS_FORMAT, "%s: layer %d: unknown type or activation", m->source ? m->source : "model", i);
-        if (l->type == DRT_LAYER_REORG || l->type == DRT_LAYER_AVGPOOL || l->type == DRT_LAYER_SCALE_CHANNELS ||
-            l->type == DRT_LAYER_SAM || l->type == DRT_LAYER_REORG3D)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [%s] runs in the reference engine only (--device ref)",
-                             m->source ? m->source : "model", i, drt_layer_type_name(l->type));
+        if (l->type == DRT_LAYER_REORG)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [reorg] runs in the reference engine only (--device ref)",
+                             m->source ? m->source : "model", i);
     }
     return DRT_OK;
 }

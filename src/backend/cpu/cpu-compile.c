@@ -118,7 +118,8 @@ static void assign_steps(cpu_state *st, const float *steps)
         int src = DRT_XT(l->n_inputs > 0 ? l->inputs[0] : t - 2);
         if (st->g->node[t - 1].identity) st->step[t] = st->step[src];
         else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) st->step[t] = st->step[r];
-        else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE) st->step[t] = st->step[src]; /* max and copy keep the range */
+        else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || l->type == DRT_LAYER_REORG3D)
+            st->step[t] = st->step[src]; /* max and copies keep the range */
     }
 }
 

@@ -97,6 +97,14 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
             drt_cpu_shortcut(l->act, &in, &from, &out);
         }
         break;
+    case DRT_LAYER_AVGPOOL: drt_cpu_avgpool(&in, &out); break;
+    case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
+    case DRT_LAYER_SCALE_CHANNELS:
+    case DRT_LAYER_SAM: {
+        cpu_view from = VIEW(DRT_XT(l->inputs[1]));
+        drt_cpu_product(l->act, l->type == DRT_LAYER_SCALE_CHANNELS, &in, &from, &out);
+        break;
+    }
     case DRT_LAYER_YOLO: {
         int h = heads ? head_index(e, i) : -1;
         if (h >= 0) drt_cpu_head(&in, heads[h] + drt_shape_size(in.c ? (drt_shape){in.c, in.h, in.w} : l->out) * (size_t)b);

@@ -1,5 +1,5 @@
 /* darkrt's own CPU kernels on NHWC views (input conversion, maxpool, upsample, channel copies,
- * unfused shortcut / batchnorm / activation, head output), written once and compiled per ISA:
+ * unfused shortcut / batchnorm / activation, head output, avgpool, scale_channels / sam, reorg3d), written once and compiled per ISA:
  * cpu-kernels.c (portable) and avx512/cpu-kernels-avx512.c include this file with DRT_K naming
  * the variant. Channels are innermost, so inner loops are contiguous and vectorize; any dtype
  * converts through float. Not a translation unit of its own. */
@@ -249,7 +249,42 @@ static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, con
         }
 }
 
+/* [avgpool]: each channel's mean, summed in float in pixel order as AlexeyAB's forward_avgpool_layer. */
+static void DRT_K(drt_cpu_avgpool)(const cpu_view *in, const cpu_view *out)
+{
+    size_t hw = (size_t)in->h * in->w;
+    for (int c = 0; c < in->c; c++) {
+        float sum = 0;
+        for (size_t px = 0; px < hw; px++) sum += ld(in, px * in->cs + c);
+        st(out, (size_t)c, sum / (float)hw);
+    }
+}
+
+/* [scale_channels] (a: one factor per channel, 1 x 1) and [sam] (a: b's shape): act(a * b). */
+static void DRT_K(drt_cpu_product)(drt_act act, int per_channel, const cpu_view *a, const cpu_view *b, const cpu_view *out)
+{
+    size_t hw = (size_t)out->h * out->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < out->c; c++) {
+            float f = ld(a, per_channel ? (size_t)c : px * a->cs + c);
+            st(out, px * out->cs + c, drt_act_apply(act, f * ld(b, px * b->cs + c)));
+        }
+}
+
+/* [reorg3d]: space to depth by s, out channel (dy*s + dx)*c + c_in. */
+static void DRT_K(drt_cpu_reorg3d)(int s, const cpu_view *in, const cpu_view *out)
+{
+    for (int j = 0; j < out->h; j++)
+        for (int i = 0; i < out->w; i++)
+            for (int k = 0; k < out->c; k++) {
+                int c2 = k % in->c, off = k / in->c;
+                size_t src = ((size_t)(j * s + off / s) * in->w + (size_t)(i * s + off % s)) * in->cs + c2;
+                st(out, ((size_t)j * out->w + i) * out->cs + k, ld(in, src));
+            }
+}
+
 const cpu_kernels DRT_K(drt_cpu_kernels) = {
     DRT_K(drt_cpu_input), DRT_K(drt_cpu_maxpool), DRT_K(drt_cpu_upsample), DRT_K(drt_cpu_copy_channels),
     DRT_K(drt_cpu_shortcut), DRT_K(drt_cpu_add_into), DRT_K(drt_cpu_bn_act), DRT_K(drt_cpu_head),
+    DRT_K(drt_cpu_avgpool), DRT_K(drt_cpu_product), DRT_K(drt_cpu_reorg3d),
 };

@@ -66,6 +66,12 @@ static void row_band(void *ctx, int tid, int nt)
 void drt_cpu_input(const float *nchw, const cpu_view *out) { drt_cpu_kernels()->input(nchw, out); }
 void drt_cpu_head(const cpu_view *in, float *nchw) { drt_cpu_kernels()->head(in, nchw); }
 void drt_cpu_shortcut(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out) { drt_cpu_kernels()->shortcut(act, a, b, out); }
+void drt_cpu_avgpool(const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->avgpool(in, out); }
+void drt_cpu_product(drt_act act, int per_channel, const cpu_view *a, const cpu_view *b, const cpu_view *out)
+{
+    drt_cpu_kernels()->product(act, per_channel, a, b, out);
+}
+void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->reorg3d(stride, in, out); }
 
 void drt_cpu_maxpool(const drt_layer *l, const cpu_view *in, const cpu_view *out)
 {

@@ -134,6 +134,9 @@ typedef struct cpu_kernels {
     void (*add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act);
     void (*bn_act)(const float *mul, const float *add, drt_act act, const cpu_view *v);
     void (*head)(const cpu_view *in, float *nchw);
+    void (*avgpool)(const cpu_view *in, const cpu_view *out);
+    void (*product)(drt_act act, int per_channel, const cpu_view *a, const cpu_view *b, const cpu_view *out);
+    void (*reorg3d)(int stride, const cpu_view *in, const cpu_view *out);
 } cpu_kernels;
 extern const cpu_kernels drt_cpu_kernels_generic, drt_cpu_kernels_avx512;
 const cpu_kernels *drt_cpu_kernels(void);
@@ -146,6 +149,9 @@ void drt_cpu_copy_channels(const cpu_view *in, int c0, const cpu_view *out);
 void drt_cpu_shortcut(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out);
 void drt_cpu_add_into(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act);
 void drt_cpu_bn_act(const float *mul, const float *add, drt_act act, const cpu_view *v);
+void drt_cpu_avgpool(const cpu_view *in, const cpu_view *out);
+void drt_cpu_product(drt_act act, int per_channel, const cpu_view *a, const cpu_view *b, const cpu_view *out);
+void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out);
 void drt_cpu_head(const cpu_view *in, float *nchw);
 
 /* cpu-calib.c: int8 steps per tensor from calibration images (or the documented fallback). */
