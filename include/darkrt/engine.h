@@ -63,7 +63,8 @@ typedef struct drt_engine_opts {
                                   * need more (DRT_STATUS_OOM, before allocating); optional buffers
                                   * (the CPU's Winograd) are left out when they would not fit; 0: no limit */
     const char *int8_keep;   /* CPU int8: the convs kept in fp32, a comma list of heads, dw, first, adds,
-                              * none and layer indices ("none,3,17"); NULL: "heads,dw" */
+                              * none and layer indices ("none,3,17"); NULL: "heads,dw". CUDA int8: the
+                              * layer indices listed stay fp16 (heads and grouped convs always do) */
     /* Choices that move results in the last bits, or decide which layers run in int8. The
      * defaults are what darkrt measured best. (The darkrt CLI maps its environment onto these:
      * DRT_INT8_KEEP (int8_keep), DRT_CUDA_INT8=all, DRT_CPU_WINOGRAD, DRT_CPU_TUNE=0, DRT_CALIB_MAX.) */
