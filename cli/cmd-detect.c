@@ -300,19 +300,11 @@ static void default_names(detect_args *a, drt_model *m)
         fprintf(stderr, "darkrt detect: note: %s: %s (class ids are shown)\n", path, drt_last_error());
 }
 
-/* The engine for the model: a plan brings its own device (--device, when given, must agree);
- * the optimized CPU engine falls back to ref while it is not built. */
+/* The engine for the model: a plan brings its own device (--device, when given, must agree). */
 static drt_status open_engine(detect_args *a, const drt_model *m, drt_engine **e)
 {
     int is_plan = cli_has_suffix(a->model, ".plan");
     drt_status s = is_plan ? drt_engine_load_plan(a->model, &a->eopts, e) : drt_engine_create(m, &a->eopts, e);
-    const char *why = drt_last_error();
-    if (s == DRT_STATUS_UNSUPPORTED && a->eopts.device == DRT_DEVICE_CPU && !is_plan &&
-        (strstr(why, "pending") || strstr(why, "not built"))) {
-        fprintf(stderr, "darkrt detect: note: the optimized CPU engine is not built; using the reference engine\n");
-        a->eopts.device = DRT_DEVICE_REF;
-        s = drt_engine_create(m, &a->eopts, e);
-    }
     if (s != DRT_OK) return s;
     drt_device d = drt_engine_device(*e);
     if (is_plan && a->device_set && d != a->eopts.device)

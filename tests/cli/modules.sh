@@ -12,6 +12,9 @@ for f in "$DARKRT" "$DRT_BUILD/libdarkrt.so"; do
     cu=$(readelf -d "$f" | grep -oE 'lib(cudart|cudnn|cublas|avcodec|avformat|swscale|SDL2)[^]]*' | tr '\n' ' ')
     [ -z "$cu" ] && ok "$(basename "$f") links no CUDA, FFmpeg or SDL library" || fail "$(basename "$f") links $cu"
 done
+# Code outside the modules must not call into them: a shared library links with undefined names.
+undef=$(nm -u "$DRT_BUILD/libdarkrt.so" | awk '$2 ~ /^drt_/ {print $2}' | tr '\n' ' ')
+[ -z "$undef" ] && ok "libdarkrt.so leaves no drt_ name undefined" || fail "libdarkrt.so needs module code: $undef"
 mkdir "$TMP/seq" && cp "$TINY_IMG" "$TMP/seq/0000.png"
 loaded() { LD_DEBUG=files "$@" 2>&1 >/dev/null | grep -c 'file=.*libdarkrt-video.so'; }
 [ "$(loaded "$DARKRT" detect "${M[@]}")" = 0 ] && ok "an image does not load libdarkrt-video.so" || fail "an image loaded libdarkrt-video.so"
