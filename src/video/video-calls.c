@@ -41,18 +41,19 @@ drt_status drt_video_writer_open(const char *path, int w, int h, double fps, drt
 /* The rest take objects made by the two above: the module is loaded by then. */
 drt_status drt_video_read(drt_video *video, drt_video_frame *frame)
 {
-    if (!video) return drt_error(DRT_STATUS_INVALID_ARG, "video read: no video");
+    DRT_ARG(video, "video");
     return calls()->read(video, frame);
 }
 
 drt_video_info drt_video_get_info(const drt_video *video)
 {
-    return video ? calls()->get_info(video) : (drt_video_info){0};
+    DRT_ARG_OR(video, "video", (drt_video_info){0});
+    return calls()->get_info(video);
 }
 
 drt_status drt_video_set_output_size(drt_video *video, int w, int h)
 {
-    if (!video) return drt_error(DRT_STATUS_INVALID_ARG, "video output size: no video");
+    DRT_ARG(video, "video");
     return calls()->set_output_size(video, w, h);
 }
 
@@ -63,13 +64,13 @@ void drt_video_free(drt_video *video)
 
 drt_status drt_video_writer_write(drt_video_writer *writer, const unsigned char *rgb, size_t stride, double pts)
 {
-    if (!writer) return drt_error(DRT_STATUS_INVALID_ARG, "video writer: no writer");
+    DRT_ARG(writer, "writer");
     return calls()->writer_write(writer, rgb, stride, pts);
 }
 
 drt_status drt_video_writer_close(drt_video_writer *writer)
 {
-    if (!writer) return drt_error(DRT_STATUS_INVALID_ARG, "video writer: no writer");
+    DRT_ARG(writer, "writer");
     return calls()->writer_close(writer);
 }
 
