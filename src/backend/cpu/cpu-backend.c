@@ -17,9 +17,6 @@ static drt_status check_model(const drt_model *m)
                                  m->source ? m->source : "model", i, l->inputs[k]);
         if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
             return drt_error(DRT_STATUS_FORMAT, "%s: layer %d: unknown type or activation", m->source ? m->source : "model", i);
-        if (l->type == DRT_LAYER_REORG)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [reorg] runs in the reference engine only (--device ref)",
-                             m->source ? m->source : "model", i);
     }
     return DRT_OK;
 }
@@ -42,10 +39,8 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
 {
     const drt_model *m = e->model;
     FILE *log = e->opts.verbose ? drt_log_file() : NULL;
-    if (e->opts.precision == DRT_PREC_FP16)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: the cpu engine does not compute fp16 (use bf16, int8 or fp32)",
-                         m->source ? m->source : "model");
     DRT_TRY(check_model(m));
+    DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
     float *steps = NULL;
     drt_status s = DRT_OK;

@@ -235,6 +235,20 @@ static drt_status build_convs(cpu_state *st)
     return drt_cpu_exec_init(st, 1, &st->own);
 }
 
+/* What the CPU engine's kernels can do: oneDNN convs read and write dense NHWC buffers and add
+ * a fused shortcut in place (sum post-op); its own maxpool and upsample write channel slices. */
+const drt_xcaps drt_cpu_caps = {
+    .name = "cpu",
+    .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
+           DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) | DRT_XBIT(DRT_LAYER_AVGPOOL) |
+           DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) | DRT_XBIT(DRT_LAYER_REORG3D),
+    .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_BF16) | DRT_XBIT(DRT_PREC_INT8),
+    .slice_writers = DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE),
+    .conv_reads_slice = 0,
+    .add_in_place = 1,
+    .epilogue_fixed = 0,
+};
+
 static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, FILE *log, cpu_state **out)
 {
     cpu_state *st = calloc(1, sizeof *st);
@@ -252,7 +266,8 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     if (dnnl_engine_create(&st->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&st->stream, st->eng, dnnl_stream_default_flags) != dnnl_success)
         return drt_error(DRT_STATUS_INTERNAL, "cpu engine: oneDNN engine creation failed");
-    drt_xcaps caps = {.conv_strided = 0, .elem_size = 4, .acts_separate = drt_cpu_acts_separate()};
+    drt_xcaps caps = drt_cpu_caps;
+    caps.acts_separate = drt_cpu_acts_separate(); /* known at run time (the oneDNN version) */
     DRT_TRY(drt_xgraph_create(m, effective_passes_off(opts), caps, log, &st->g));
     size_t nt = (size_t)st->g->nt, n = (size_t)st->g->n + 1;
     st->dt = calloc(nt, sizeof *st->dt);

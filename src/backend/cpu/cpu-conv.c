@@ -4,6 +4,7 @@
  * one is kept; plans cache the choice. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
+#include "graph/quantize.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -180,11 +181,7 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     io->n_oscale = l->filters;
     int split = x->act_fused && !homogeneous(l->act) && io->out_dt != CPU_F32;
     for (int f = 0; f < l->filters; f++) {
-        const float *wf = w + (size_t)f * per_oc;
-        float amax = 0;
-        for (int k = 0; k < per_oc; k++) amax = fmaxf(amax, fabsf(wf[k]));
-        float sw = amax > 0 ? amax / 127.f : 1.f;
-        for (int k = 0; k < per_oc; k++) q[(size_t)f * per_oc + k] = (int8_t)fminf(127.f, fmaxf(-127.f, nearbyintf(wf[k] / sw))); /* NaN -> -127 */
+        float sw = drt_quantize_row_s8(w + (size_t)f * per_oc, (size_t)per_oc, q + (size_t)f * per_oc);
         io->oscale[f] = split ? s_in * sw : s_in * sw / s_out;
         io->bias_data[f] /= s_in * sw; /* oneDNN 2.x adds the bias to the s32 accumulator before scaling */
     }

@@ -154,6 +154,8 @@ void drt_cpu_product(drt_act act, int per_channel, const cpu_view *a, const cpu_
 void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out);
 void drt_cpu_head(const cpu_view *in, float *nchw);
 
+/* cpu-compile.c: what the CPU engine can run (the graph passes respect it). */
+extern const drt_xcaps drt_cpu_caps;
 /* cpu-calib.c: int8 steps per tensor from calibration images (or the documented fallback). */
 drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                              FILE *log, float **steps_out);

@@ -66,6 +66,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     free(g->convs);
     free(g->in_thr);
     free(g->plan_int8);
+    drt_xgraph_free(g->xg);
     free(g);
 }
 
@@ -126,8 +127,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
 {
     double t = 0;
     drt_precision p = e->opts.precision;
-    if (p == DRT_PREC_BF16)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: bf16 plans are not implemented in the CUDA backend (use fp16, int8 or fp32)");
+    DRT_TRY(drt_xcaps_check(&drt_cuda_caps, e->model, p));
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));

@@ -1,5 +1,7 @@
-/* Compiles the layer list into the CUDA op list: views into NHWC buffers, the conv + shortcut
- * fusion, concatenations written in place, dead-layer removal and buffer lifetimes. */
+/* Compiles the shared graph passes' result (src/graph/passes: dead layers, batchnorm folding,
+ * conv + shortcut fusion, concatenations written in place, under drt_cuda_caps) into the CUDA op
+ * list: views into NHWC buffers, the copies the kernels need, and buffers placed in one arena by
+ * the shared planner (drt_memplan_place) from their op lifetimes. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
@@ -9,14 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the CUDA kernels can do: every conv's epilogue applies batchnorm and activation and may
+ * add a residual it reads; convs, maxpool, upsample and shortcuts write channel slices (a conv
+ * through a scratch buffer); convs read whole buffers (others are copied first). */
+const drt_xcaps drt_cuda_caps = {
+    .name = "cuda",
+    .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
+           DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT),
+    .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_FP16) | DRT_XBIT(DRT_PREC_INT8),
+    .slice_writers = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE) |
+                     DRT_XBIT(DRT_LAYER_SHORTCUT),
+    .conv_reads_slice = 0,
+    .add_in_place = 0,
+    .epilogue_fixed = 1,
+};
+
 typedef struct compiler {
     const drt_engine *e;
     const drt_model *m;
     cu_engine *g;
+    const drt_xgraph *x; /* the shared passes' decisions */
     int max_ops, max_bufs;
-    int *n_cons;        /* consumers of each layer (needed ones) */
-    int *needed;
-    int *fused_conv;    /* shortcut layer -> conv it absorbs, or -1 */
     int *absorbed;      /* conv layer -> shortcut that absorbs it, or -1 */
     int *placed;        /* layer writes into a concat slice: 1 */
     cu_view *view;      /* each layer's output */
@@ -73,85 +88,34 @@ static cu_op *new_op(compiler *k, cu_op_kind kind, int layer)
     return op;
 }
 
-/* Consumers and liveness: a layer is needed when a head depends on it (unless DCE is off). */
-static void count_consumers(compiler *k)
+static int live(const compiler *k, int i) { return k->x->node[i].live; }
+
+/* The shortcut whose epilogue each conv runs (fuse-add's choice). */
+static void find_absorbed(compiler *k)
 {
-    const drt_model *m = k->m;
-    int dce = !(k->e->opts.passes_off & DRT_PASS_DCE);
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        const drt_layer *l = &m->layers[i];
-        if (l->type == DRT_LAYER_YOLO || !dce) k->needed[i] = 1;
-        if (!k->needed[i]) continue;
-        for (int j = 0; j < l->n_inputs; j++)
-            if (l->inputs[j] >= 0) {
-                k->needed[l->inputs[j]] = 1;
-                k->n_cons[l->inputs[j]]++;
-            }
-    }
+    for (int i = 0; i < k->m->n_layers; i++) k->absorbed[i] = -1;
+    for (int s = 0; s < k->m->n_layers; s++)
+        if (live(k, s) && k->x->node[s].absorbed_by >= 0) k->absorbed[k->x->node[s].absorbed_by] = s;
 }
 
-/* Shortcut S absorbs conv C when C feeds only S and the shapes agree: one epilogue does both. */
-static void plan_fusions(compiler *k)
-{
-    const drt_model *m = k->m;
-    for (int i = 0; i < m->n_layers; i++) k->fused_conv[i] = k->absorbed[i] = -1;
-    if (k->e->opts.passes_off & DRT_PASS_FUSE_ADD) return;
-    for (int s = 0; s < m->n_layers; s++) {
-        const drt_layer *l = &m->layers[s];
-        if (l->type != DRT_LAYER_SHORTCUT || !k->needed[s]) continue;
-        int c = l->inputs[0], from = l->inputs[1];
-        while (c >= 0 && m->layers[c].type == DRT_LAYER_DROPOUT && k->n_cons[c] == 1) c = m->layers[c].inputs[0];
-        if (c < 0 || m->layers[c].type != DRT_LAYER_CONV || k->n_cons[c] != 1 || from == c) continue;
-        drt_shape a = m->layers[c].out, b = from < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[from].out;
-        if (a.c != b.c || a.h != b.h || a.w != b.w) continue;
-        k->fused_conv[s] = c;
-        k->absorbed[c] = s;
-    }
-}
-
-/* Whether producer p may write straight into the concatenation of route r: it is one of our
- * kernels' outputs and no other consumer needs it packed (convs read whole buffers). */
-static int can_place(const compiler *k, int p, int r)
-{
-    const drt_model *m = k->m;
-    if (p < 0 || k->placed[p] || k->absorbed[p] >= 0) return 0;
-    drt_layer_type t = m->layers[p].type;
-    if (t != DRT_LAYER_CONV && t != DRT_LAYER_MAXPOOL && t != DRT_LAYER_UPSAMPLE && t != DRT_LAYER_SHORTCUT) return 0;
-    const drt_layer *rl = &m->layers[r];
-    int seen = 0;
-    for (int j = 0; j < rl->n_inputs; j++) seen += rl->inputs[j] == p;
-    if (seen != 1) return 0;
-    for (int i = p + 1; i < m->n_layers; i++) {
-        if (i == r || !k->needed[i]) continue;
-        const drt_layer *l = &m->layers[i];
-        for (int j = 0; j < l->n_inputs; j++) {
-            if (l->inputs[j] != p) continue;
-            if (l->type == DRT_LAYER_CONV || l->type == DRT_LAYER_DROPOUT) return 0;
-            if (l->type == DRT_LAYER_ROUTE && l->n_inputs == 1) return 0;
-        }
-    }
-    return 1;
-}
-
-/* Concatenations get their buffer up front; producers that can write into it get slice views. */
+/* Concatenations get their buffer up front; the producers concat-inplace placed in it get slice
+ * views (a fused shortcut's conv writes the same slice). */
 static drt_status plan_concats(compiler *k)
 {
     const drt_model *m = k->m;
-    int inplace = !(k->e->opts.passes_off & DRT_PASS_CONCAT_INPLACE);
+    const drt_xgraph *x = k->x;
     for (int r = 0; r < m->n_layers; r++) {
         const drt_layer *l = &m->layers[r];
-        if (l->type != DRT_LAYER_ROUTE || !k->needed[r] || (l->n_inputs == 1)) continue;
+        if (l->type != DRT_LAYER_ROUTE || !live(k, r) || l->n_inputs == 1) continue;
         k->view[r] = own_view(k, l->out);
         if (k->view[r].buf < 0) return drt_error(DRT_STATUS_INTERNAL, "cuda: buffer table full");
-        if (l->route_groups != 1 || !inplace) continue;
         int off = 0;
         for (int j = 0; j < l->n_inputs; j++) {
             int p = l->inputs[j];
-            drt_shape s = p < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[p].out;
-            if (can_place(k, p, r)) {
+            drt_shape s = drt_xgraph_shape(x, DRT_XT(p));
+            if (p >= 0 && !k->placed[p] && x->root[DRT_XT(p)] == DRT_XT(r) && x->coff[DRT_XT(p)] == off) {
                 k->placed[p] = 1;
                 k->view[p] = (cu_view){k->view[r].buf, l->out.c, off, s.c, s.h, s.w};
-                /* a fused shortcut's conv writes the same slice */
             }
             off += s.c;
         }
@@ -251,7 +215,8 @@ static void emit_route(compiler *k, int i)
         int p = l->inputs[j];
         cu_view v = layer_view(k, p);
         int part = v.c / l->route_groups;
-        if (!(p >= 0 && k->placed[p] && k->view[p].buf == k->view[i].buf)) {
+        int in_place = p >= 0 && k->placed[p] && v.buf == k->view[i].buf && v.coff + part * l->route_group_id == off;
+        if (!in_place) {
             cu_op *op = new_op(k, CU_OP_COPY, i);
             op->in = v;
             op->in.coff += part * l->route_group_id;
@@ -288,7 +253,7 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {
-        if (k->fused_conv[i] >= 0) return DRT_OK; /* its conv wrote it */
+        if (k->x->node[i].absorbed_by >= 0) return DRT_OK; /* its conv wrote it */
         cu_view out = out_view(k, i);
         op = new_op(k, CU_OP_SHORTCUT, i);
         op->in = layer_view(k, l->inputs[0]);
@@ -323,7 +288,7 @@ static int input_channels(const compiler *k)
     if (!k->g->half || m->channels % 8 == 0) return m->channels;
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
-        if (!k->needed[i]) continue;
+        if (!live(k, i)) continue;
         for (int j = 0; j < l->n_inputs; j++)
             if (l->inputs[j] == -1 && !(l->type == DRT_LAYER_CONV && l->groups == 1)) return m->channels;
     }
@@ -344,12 +309,27 @@ static void set_lifetimes(cu_engine *g)
         if (g->bufs[b].last < 0) g->bufs[b].first = g->bufs[b].last = 0; /* never used */
 }
 
+/* Buffers into one arena by op lifetime (the shared planner); naive: one region each. */
+static drt_status plan_arena(cu_engine *g, int on)
+{
+    drt_mem_item *items = malloc(sizeof *items * (size_t)(g->n_bufs ? g->n_bufs : 1));
+    if (!items) return drt_error(DRT_STATUS_OOM, "cuda: out of memory planning %d buffers", g->n_bufs);
+    g->naive_bytes = 0;
+    for (int b = 0; b < g->n_bufs; b++) {
+        items[b] = (drt_mem_item){g->bufs[b].bytes, g->bufs[b].first, g->bufs[b].last, 0};
+        g->naive_bytes += g->bufs[b].bytes;
+    }
+    drt_status s = drt_memplan_place(items, g->n_bufs, on, &g->arena_bytes);
+    for (int b = 0; s == DRT_OK && b < g->n_bufs; b++) g->bufs[b].offset = items[b].offset;
+    free(items);
+    return s;
+}
+
 static drt_status run_compiler(compiler *k)
 {
     cu_engine *g = k->g;
     const drt_model *m = k->m;
-    count_consumers(k);
-    plan_fusions(k);
+    find_absorbed(k);
     g->in_cs = input_channels(k);
     int ib = new_buf(k, g->in_cs, m->height, m->width);
     g->bufs[ib].zero_padded = 1;
@@ -359,32 +339,21 @@ static drt_status run_compiler(compiler *k)
     snprintf(op->label, sizeof op->label, "input");
     DRT_TRY(plan_concats(k));
     for (int i = 0; i < m->n_layers; i++) {
-        if (!k->needed[i]) continue;
+        if (!live(k, i)) continue;
         DRT_TRY(emit_layer(k, i));
         if (g->n_bufs >= k->max_bufs - 4) return drt_error(DRT_STATUS_INTERNAL, "cuda: buffer table full");
     }
     set_lifetimes(g);
-    if (k->e->opts.passes_off & DRT_PASS_MEMPLAN) {
-        size_t off = 0;
-        for (int b = 0; b < g->n_bufs; b++) {
-            g->bufs[b].offset = off;
-            off += g->bufs[b].bytes;
-        }
-        g->arena_bytes = g->naive_bytes = off;
-    } else {
-        g->arena_bytes = drt_cuda_memplan(g->bufs, g->n_bufs, &g->naive_bytes);
-    }
-    return DRT_OK;
+    return plan_arena(g, !(k->e->opts.passes_off & DRT_PASS_MEMPLAN));
 }
 
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g)
 {
     const drt_model *m = e->model;
     int n = m->n_layers;
-    compiler k = {.e = e, .m = m, .g = g, .max_ops = 3 * n + 8 + n * DRT_MAX_INPUTS, .max_bufs = 3 * n + 8};
-    k.n_cons = calloc((size_t)n + 1, sizeof(int));
-    k.needed = calloc((size_t)n + 1, sizeof(int));
-    k.fused_conv = calloc((size_t)n + 1, sizeof(int));
+    DRT_TRY(drt_xgraph_create(m, e->opts.passes_off, drt_cuda_caps, g->verbose ? drt_log_file() : NULL, &g->xg));
+    DRT_TRY(drt_xgraph_run_passes(g->xg));
+    compiler k = {.e = e, .m = m, .g = g, .x = g->xg, .max_ops = 3 * n + 8 + n * DRT_MAX_INPUTS, .max_bufs = 3 * n + 8};
     k.absorbed = calloc((size_t)n + 1, sizeof(int));
     k.placed = calloc((size_t)n + 1, sizeof(int));
     k.view = calloc((size_t)n + 1, sizeof(cu_view));
@@ -392,13 +361,10 @@ drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g)
     g->bufs = calloc((size_t)k.max_bufs, sizeof(cu_buf));
     g->convs = calloc((size_t)n + 1, sizeof(cu_conv));
     drt_status s;
-    if (!k.n_cons || !k.needed || !k.fused_conv || !k.absorbed || !k.placed || !k.view || !g->ops || !g->bufs || !g->convs)
+    if (!k.absorbed || !k.placed || !k.view || !g->ops || !g->bufs || !g->convs)
         s = drt_error(DRT_STATUS_OOM, "cuda: out of memory compiling %d layers", n);
     else
         s = run_compiler(&k);
-    free(k.n_cons);
-    free(k.needed);
-    free(k.fused_conv);
     free(k.absorbed);
     free(k.placed);
     free(k.view);

@@ -1,9 +1,10 @@
 /* Convolution weights and cuDNN descriptors: batchnorm folded into the kernels (the model's
  * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision
- * (packed by one thread per core); int8 convs: symmetric per-output-channel int8 weights and their
- * dequantization scales. */
+ * (packed by one thread per core); int8 convs: the shared per-output-channel int8 weights and
+ * their dequantization scales. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "graph/quantize.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -44,34 +45,26 @@ static size_t conv_weight_bytes(const cu_engine *g, const cu_conv *c)
     return align256(conv_weight_elems(c) * (c->int8 ? 1 : g->esize));
 }
 
-/* int8: each output channel's folded weights scaled to [-127, 127] (w_q = rint(w / ws[k]));
+/* int8: each output channel's folded weights quantized (w_q = rint(w / ws[k]), src/graph/quantize.c);
  * dq[k] = input step * ws[k] turns the int32 sums back into real values. */
 static void quantize_conv(const cu_conv *c, const float *wf, int8_t *w_out, float *dq_out)
 {
     size_t per = (size_t)c->r * c->s * c->cin;
-    for (int kk = 0; kk < c->k; kk++) {
-        float amax = 0.f;
-        for (size_t j = 0; j < per; j++) amax = fmaxf(amax, fabsf(wf[kk * per + j]));
-        float ws = amax > 0 ? amax / 127.f : 1.f;
-        for (size_t j = 0; j < per; j++) {
-            float q = nearbyintf(wf[kk * per + j] / ws);
-            w_out[kk * per + j] = (int8_t)fminf(127.f, fmaxf(-127.f, q));
-        }
-        dq_out[kk] = c->step * ws;
-    }
+    for (int kk = 0; kk < c->k; kk++) dq_out[kk] = c->step * drt_quantize_row_s8(wf + kk * per, per, w_out + kk * per);
 }
 
-/* Fills one conv's KRSC weights (host staging, plan precision) and its float biases. */
-static void pack_conv(const drt_model *m, const cu_conv *c, int half, void *w_out, float *b_out) /* half: 1 fp16, 0 fp32 */
+/* Fills one conv's KRSC weights (host staging, plan precision) and its float biases, batchnorm
+ * folded with the coefficients of the shared fold-bn pass. */
+static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_out, float *b_out) /* half: 1 fp16, 0 fp32 */
 {
+    const drt_model *m = x->m;
     const drt_layer *l = &m->layers[c->layer];
+    const drt_xnode *nd = &x->node[c->layer];
     int cpg_src = drt_model_input_shape(m, c->layer).c / l->groups; /* Darknet's c/groups */
     int cpg = c->cin / c->groups;                                    /* stored (maybe padded) */
     size_t rs = (size_t)c->r * c->s;
     for (int kk = 0; kk < c->k; kk++) {
-        float mul = 1.f, add = l->biases[kk];
-        if (l->batch_normalize)
-            drt_bn_coeffs(m->bn, l->scales[kk], l->rolling_mean[kk], l->rolling_var[kk], l->biases[kk], &mul, &add);
+        float mul = nd->bn_mul ? nd->bn_mul[kk] : 1.f, add = nd->bn_add ? nd->bn_add[kk] : l->biases[kk];
         b_out[kk] = add;
         for (size_t t = 0; t < rs; t++)
             for (int ci = 0; ci < cpg; ci++) {
@@ -127,10 +120,10 @@ static void pack_one(pack_job *j, int i, float *wf)
     size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
     float *bias = (float *)(at + wb);
     if (c->int8) {
-        pack_conv(j->e->model, c, 0, wf, bias);
+        pack_conv(g->xg, c, 0, wf, bias);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
     } else {
-        pack_conv(j->e->model, c, g->half, at, bias);
+        pack_conv(g->xg, c, g->half, at, bias);
     }
     for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
         if (g->half) ((uint16_t *)(at + wb + bb))[k] = to_half(bias[k]);

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "core/error.h"
+#include "graph/passes/passes.h"
 #include "backend/cuda/cuda-kernels.h"
 
 /* Every CUDA runtime / cuDNN call is checked: on failure the function returns DRT_STATUS_CUDA
@@ -118,6 +119,7 @@ typedef struct cu_engine {
     cudaStream_t stream;
     cudnnHandle_t dnn;
     /* compiled graph */
+    drt_xgraph *xg;         /* the shared passes' result (the convs' batchnorm coefficients) */
     int n_ops, n_bufs, n_convs;
     cu_op *ops;
     cu_buf *bufs;
@@ -177,10 +179,10 @@ extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);
 void drt_cuda_stages_free(cu_engine *g);
 
-/* cuda-compile.c: layers -> ops, views, fusions and buffers. */
+/* cuda-compile.c: what the kernels can do, and the shared passes' graph -> ops, views and buffers
+ * (placed in the arena). */
+extern const drt_xcaps drt_cuda_caps;
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
-/* cuda-memplan.c: places buffers in one arena by lifetime; returns the arena size. */
-size_t drt_cuda_memplan(cu_buf *bufs, int n, size_t *naive_out);
 /* cuda-conv.c: weights (BN folded, KRSC, precision) and cuDNN descriptors. */
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
 /* cuda-context.c: descriptors and algorithms for one batch size, then the captured graph. */

@@ -5,10 +5,13 @@
 
 #define MAXR 64
 
-static int alone_in_buffer(const drt_xgraph *g, int t)
+/* Tensor t owns its buffer, shared at most with the conv whose epilogue writes it (a fused shortcut
+ * that reads a residual): the whole buffer can move into a concat. */
+static int owns_buffer(const drt_xgraph *g, int t)
 {
+    int writer = t > 0 ? g->node[t - 1].absorbed_by : -1;
     for (int u = 0; u < g->nt; u++)
-        if (u != t && g->root[u] == t) return 0;
+        if (u != t && g->root[u] == t && !(writer >= 0 && !g->caps.add_in_place && u == DRT_XT(writer))) return 0;
     return g->root[t] == t;
 }
 
@@ -17,17 +20,29 @@ static const char *why_not(const drt_xgraph *g, int p)
 {
     if (p < 0) return "the network input";
     const drt_layer *l = &g->m->layers[p];
-    int strided_writer = l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || g->caps.conv_strided;
     if (l->type == DRT_LAYER_CONV && g->node[p].sum_from >= 0) return "a conv adding in place";
-    if (!strided_writer || l->type == DRT_LAYER_ROUTE || l->type == DRT_LAYER_SHORTCUT || l->type == DRT_LAYER_DROPOUT)
+    if (!(g->caps.slice_writers & DRT_XBIT(l->type)) || g->node[p].identity)
         return "its producer cannot write a channel slice";
-    if (!alone_in_buffer(g, DRT_XT(p))) return "its buffer is shared";
+    if (!owns_buffer(g, DRT_XT(p))) return "its buffer is shared";
     int readers[MAXR], n = drt_xgraph_readers(g, DRT_XT(p), readers, MAXR);
     if (n > MAXR) return "too many readers";
     for (int k = 0; k < n; k++)
-        if (g->m->layers[readers[k]].type == DRT_LAYER_CONV && !g->caps.conv_strided)
+        if (g->m->layers[readers[k]].type == DRT_LAYER_CONV && !g->caps.conv_reads_slice)
             return "a conv reads it";
     return NULL;
+}
+
+/* Moves p's buffer (p and whatever shares it) to channel offset c of the route's buffer. */
+static void place(drt_xgraph *g, int p, int route, int c)
+{
+    int pt = DRT_XT(p), rt = DRT_XT(route);
+    for (int u = 0; u < g->nt; u++)
+        if (u != pt && g->root[u] == pt) {
+            g->root[u] = g->root[rt];
+            g->coff[u] = g->coff[rt] + c;
+        }
+    g->root[pt] = g->root[rt];
+    g->coff[pt] = g->coff[rt] + c;
 }
 
 static void alias_routes(drt_xgraph *g, int *aliased)
@@ -54,15 +69,14 @@ drt_status drt_pass_concat_inplace(drt_xgraph *g)
     for (int i = 0; i < g->n; i++) {
         const drt_layer *l = &g->m->layers[i];
         if (!g->node[i].live || l->type != DRT_LAYER_ROUTE || l->n_inputs < 2 || l->route_groups != 1) continue;
-        int c = 0, rt = DRT_XT(i);
+        int c = 0;
         for (int k = 0; k < l->n_inputs; k++) {
             int p = l->inputs[k];
             int dup = 0;
             for (int j = 0; j < k; j++) dup |= l->inputs[j] == p;
             const char *why = dup ? "listed twice" : why_not(g, p);
             if (!why) {
-                g->root[DRT_XT(p)] = g->root[rt];
-                g->coff[DRT_XT(p)] = g->coff[rt] + c;
+                place(g, p, i, c);
                 placed++;
                 drt_xgraph_logf(g, "pass concat-inplace: route %d: layer %d writes channels %d.. in place", i, p, c);
             } else {

@@ -1,6 +1,7 @@
 /* Pass fold-bn: folds batchnorm into each conv (w' = w * mul per output channel, bias' = add);
  * the backend scales the weights while laying them out, so no folded copy of the model is
- * kept. When off, the conv keeps its raw weights and the backend applies batchnorm after it. */
+ * kept. When off, the conv keeps its raw weights and the backend applies batchnorm after it; a
+ * backend whose epilogue cannot do that (caps.epilogue_fixed) always folds. */
 #include "graph/passes/passes.h"
 #include "core/error.h"
 
@@ -25,7 +26,7 @@ static drt_status bn_coeffs(const drt_xgraph *g, const drt_layer *l, float **mul
 
 drt_status drt_pass_fold_bn(drt_xgraph *g)
 {
-    int on = drt_xgraph_pass_on(g, DRT_PASS_FOLD_BN), n = 0;
+    int on = drt_xgraph_pass_on(g, DRT_PASS_FOLD_BN) || g->caps.epilogue_fixed, n = 0;
     for (int i = 0; i < g->n; i++) {
         const drt_layer *l = &g->m->layers[i];
         drt_xnode *x = &g->node[i];

@@ -1,10 +1,11 @@
 /* Pass fuse-act: moves each conv's activation into its epilogue (oneDNN eltwise post-op). Needs
- * batchnorm folded (the activation comes after batchnorm). */
+ * batchnorm folded (the activation comes after batchnorm). Always on for a backend whose epilogue
+ * always applies it (caps.epilogue_fixed). */
 #include "graph/passes/passes.h"
 
 drt_status drt_pass_fuse_act(drt_xgraph *g)
 {
-    if (!drt_xgraph_pass_on(g, DRT_PASS_FUSE_ACT)) {
+    if (!drt_xgraph_pass_on(g, DRT_PASS_FUSE_ACT) && !g->caps.epilogue_fixed) {
         drt_xgraph_logf(g, "pass fuse-act: off");
         return DRT_OK;
     }

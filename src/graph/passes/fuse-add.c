@@ -1,6 +1,8 @@
 /* Pass fuse-add: a shortcut whose "previous" input is a conv read by nothing else (possibly
- * through identities such as dropout) becomes that conv's epilogue: the conv adds its result into the "from" tensor's buffer in place (oneDNN's
- * sum post-op), so the shortcut does no work and allocates nothing. */
+ * through identities such as dropout) becomes that conv's epilogue, so the shortcut does no work.
+ * caps.add_in_place (CPU): the conv adds its result into the "from" tensor's buffer in place (oneDNN's
+ * sum post-op) and allocates nothing; else (CUDA) the epilogue reads "from" as a residual and
+ * writes the shortcut's buffer, which the conv's output then shares. */
 #include "graph/passes/passes.h"
 
 #define MAXR 64
@@ -54,8 +56,10 @@ static const char *why_not(const drt_xgraph *g, int s)
     if (x->sum_from >= 0) return "the conv already fuses an add";
     if (g->caps.acts_separate & (1u << l->act)) return "the shortcut's activation has no epilogue form";
     if (g->root[DRT_XT(a)] != DRT_XT(a)) return "the conv's output is placed elsewhere";
-    drt_shape sa = g->m->layers[a].out, sf = g->m->layers[f].out;
+    drt_shape sa = g->m->layers[a].out, sf = drt_xgraph_shape(g, DRT_XT(f));
     if (sa.c != sf.c || sa.h != sf.h || sa.w != sf.w) return "shapes differ";
+    if (!g->caps.add_in_place) return NULL; /* the residual is only read */
+    if (f < 0) return "from is the network input";
     if (!drt_xgraph_dense(g, DRT_XT(f))) return "from is a slice of another buffer";
     if (!buffer_free_after(g, DRT_XT(f), a, s)) return "from is still read after the conv";
     return NULL;
@@ -81,11 +85,12 @@ drt_status drt_pass_fuse_add(drt_xgraph *g)
         g->node[a].sum_from = DRT_XT(f);
         g->node[a].sum_act = l->act;
         g->node[s].absorbed_by = a;
-        int r = g->root[DRT_XT(f)];
+        int r = g->caps.add_in_place ? g->root[DRT_XT(f)] : DRT_XT(s);
         reroot(g, DRT_XT(a), r);
         reroot(g, DRT_XT(s), r);
         fused++;
     }
-    drt_xgraph_logf(g, "pass fuse-add: %d shortcut(s) fused as in-place adds into conv epilogues, %d kept", fused, kept);
+    drt_xgraph_logf(g, "pass fuse-add: %d shortcut(s) fused into conv epilogues (%s), %d kept", fused,
+                    g->caps.add_in_place ? "adding in place" : "reading a residual", kept);
     return DRT_OK;
 }

@@ -22,12 +22,24 @@ typedef struct drt_xnode {
                              * the backend scales each output channel's weights by mul and uses add as bias. */
 } drt_xnode;
 
-/* What the backend's kernels can do; passes only choose placements the backend can run. */
+/* What a backend's kernels can do (declared once per backend); the passes only choose what it can
+ * run. Bits are (1u << drt_layer_type) and (1u << drt_precision). */
 typedef struct drt_xcaps {
-    int conv_strided;  /* convs read and write a channel slice of a wider buffer */
-    size_t elem_size;  /* bytes per activation value (informational; memplan asks bytes_of) */
-    unsigned acts_separate; /* bits (1u << drt_act) the conv epilogue cannot apply: left as a separate step */
+    const char *name;        /* the engine, for errors ("cpu", "cuda") */
+    unsigned ops;            /* layer types it runs */
+    unsigned precisions;     /* precisions it builds */
+    unsigned slice_writers;  /* layer types whose kernel writes a channel slice of a wider buffer (concat in place) */
+    int conv_reads_slice;    /* convs read a channel slice in place (else a conv's input is never placed in a concat) */
+    int add_in_place;        /* fused shortcut: the conv epilogue adds into "from"'s buffer in place (oneDNN's sum);
+                              * 0: it reads "from" as a residual and writes the shortcut's own buffer */
+    int epilogue_fixed;      /* the conv epilogue always applies batchnorm and activation (fold-bn, fuse-act always on) */
+    unsigned acts_separate;  /* bits (1u << drt_act) the conv epilogue cannot apply: left as a separate step */
 } drt_xcaps;
+
+#define DRT_XBIT(v) (1u << (unsigned)(v))
+
+/* DRT_STATUS_UNSUPPORTED naming the first live layer type or the precision the backend lacks. */
+drt_status drt_xcaps_check(const drt_xcaps *caps, const drt_model *m, drt_precision precision);
 
 typedef struct drt_xgraph {
     const drt_model *m;
@@ -63,6 +75,17 @@ drt_status drt_pass_concat_inplace(drt_xgraph *g);
 drt_status drt_pass_upsample(drt_xgraph *g);
 /* Lifetimes and arena offsets; bytes_of(root) gives each root buffer's size per image. */
 drt_status drt_pass_memplan(drt_xgraph *g, size_t (*bytes_of)(const drt_xgraph *g, int t, void *ctx), void *ctx);
+
+/* The arena placement every backend uses: buffers whose lifetimes [first, last] (inclusive, in any
+ * step unit) do not overlap share memory; greedy, largest first (ties: lower index), each at the
+ * lowest offset that clears every placed, overlapping buffer. on = 0: one after another. Fills
+ * each offset; *arena_out = the arena's size. */
+typedef struct drt_mem_item {
+    size_t bytes;
+    int first, last;
+    size_t offset;
+} drt_mem_item;
+drt_status drt_memplan_place(drt_mem_item *items, int n, int on, size_t *arena_out);
 
 /* Shape of tensor t (t = 0: the network input). */
 drt_shape drt_xgraph_shape(const drt_xgraph *g, int t);

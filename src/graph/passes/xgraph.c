@@ -131,6 +131,26 @@ int drt_xgraph_dense(const drt_xgraph *g, int t)
 
 int drt_xgraph_pass_on(const drt_xgraph *g, unsigned bit) { return !(g->passes_off & bit); }
 
+drt_status drt_xcaps_check(const drt_xcaps *caps, const drt_model *m, drt_precision precision)
+{
+    const char *src = m->source ? m->source : "model";
+    if ((unsigned)precision >= DRT_PREC_COUNT || !(caps->precisions & DRT_XBIT(precision))) {
+        char have[64] = "";
+        for (int p = 0; p < DRT_PREC_COUNT; p++)
+            if (caps->precisions & DRT_XBIT(p))
+                snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", *have ? ", " : "", drt_precision_name(p));
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: the %s engine does not compute %s (it builds %s)", src, caps->name,
+                         drt_precision_name(precision), have);
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer_type t = m->layers[i].type;
+        if ((unsigned)t >= DRT_LAYER_COUNT || !(caps->ops & DRT_XBIT(t)))
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [%s] is not supported by the %s engine (the ref engine runs every layer type)",
+                             src, i, drt_layer_type_name(t), caps->name);
+    }
+    return DRT_OK;
+}
+
 void drt_xgraph_logf(const drt_xgraph *g, const char *fmt, ...)
 {
     if (!g->log) return;

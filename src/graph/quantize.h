@@ -1,0 +1,12 @@
+/* int8 weight quantization, the one every backend uses: symmetric, per output channel. */
+#ifndef DRT_GRAPH_QUANTIZE_H
+#define DRT_GRAPH_QUANTIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One output channel's `n` (batchnorm-folded) weights scaled to [-127, 127]: q[j] = rint(w[j] / step),
+ * step = max|w| / 127 (1 when all are zero; NaN quantizes to -127). Returns step. */
+float drt_quantize_row_s8(const float *w, size_t n, int8_t *q);
+
+#endif
