@@ -90,6 +90,8 @@ ln -sf "$SONAME" "$DC/bin/libdarkrt.so"
 for m in "$BUILD"/libdarkrt-*.so; do [ -e "$m" ] && put "$m"; done
 for t in "${TESTS[@]}"; do put "$BUILD/tests/$t"; done
 for b in "${BENCH[@]}"; do put "$BUILD/$b"; done
+# bench/device/compiler.sh compares against a gpu-bench built from an older commit, if given.
+[ -z "${GPU_BENCH_BEFORE:-}" ] || put "$GPU_BENCH_BEFORE" gpu-bench-before
 for f in "${FUZZ[@]}"; do put "$FUZZ_BUILD/fuzz-$f"; done
 
 # The libraries: every one ldd resolves for bin/ that the device lacks (libdarkrt-video.so's FFmpeg

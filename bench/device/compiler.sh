@@ -2,6 +2,8 @@
 # Issue 17, one compiler: CPU and CUDA plans built through the shared graph passes give the same
 # detections, and the CUDA engine is as fast and as small as before (within 150 s on one GPU).
 #   bash bench/device/compiler.sh        (from the repo root)
+# Bundle: GPU_BENCH_BEFORE=/path/to/old/gpu-bench bash scripts/device-bundle.sh (the old one: bench/gpu-bench.c
+# of 92eec02 linked against that commit's CUDA build, as bench/gpu.sh's header says).
 # Env: DRT_BIN (darkrt, gpu-bench of a CUDA build; gpu-bench-before: gpu-bench built from the
 # commit before the shared compiler, 92eec02), DRT_DATA (cfg/, data/, models/yolo-fastest-1.1/),
 # OUT (results). Python: python3 with numpy (bench/device/compiler-agree.py).
