@@ -431,6 +431,10 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
                              find(c, "scale")->value);
         return DRT_OK;
     }
+    if (!strcmp(n, "empty") || !strcmp(n, "silence")) { /* AlexeyAB: the previous layer's output, as is */
+        l->type = DRT_LAYER_DROPOUT;
+        return DRT_OK;
+    }
     if (!strcmp(n, "dropout")) {
         l->type = DRT_LAYER_DROPOUT;
         *quiet = dropout_training;
@@ -467,7 +471,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo, region, reorg, reorg3d, avgpool, scale_channels, sam)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, empty, silence)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

@@ -16,7 +16,7 @@ typedef enum drt_layer_type {
     DRT_LAYER_SHORTCUT = 3, /* out = act(inputs[0] + inputs[1]) with Darknet's channel/stride rules */
     DRT_LAYER_UPSAMPLE = 4, /* nearest, by stride */
     DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
-    DRT_LAYER_DROPOUT = 6,  /* identity at inference */
+    DRT_LAYER_DROPOUT = 6,  /* identity at inference (also AlexeyAB's [empty] and [silence]) */
     DRT_LAYER_REORG = 7,    /* YOLOv2's [reorg] (AlexeyAB's reorg_old, pjreddie's reorg): space to depth
                                by stride, with Darknet's own index order (ref engine only) */
     DRT_LAYER_AVGPOOL = 8,  /* [avgpool]: the mean of each channel, c x 1 x 1 */
