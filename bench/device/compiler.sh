@@ -50,9 +50,10 @@ model_args() { # name -> cfg, weights, size, detection threshold (none: heads on
 plan() { # name device precision
     local name=$1 dev=$2 prec=$3 cfg w size thresh
     read -r cfg w size thresh <<<"$(model_args "$name")"
-    local p="$W/$name-$dev-$prec" t0=$SECONDS
+    local p="$W/$name-$dev-$prec" t0=$SECONDS calib=()
+    [ "$prec" = int8 ] && calib=(--calib "$DRT_DATA/data")
     if ! "$DARKRT" build "$cfg" -w "$w" --size "${size}x$size" --device "$dev" --precision "$prec" \
-        --calib "$DRT_DATA/data" -o "$p.plan" >/dev/null 2>"$p.err"; then
+        "${calib[@]}" -o "$p.plan" >/dev/null 2>"$p.err"; then
         say "# $name $dev $prec: build failed: $(tail -1 "$p.err")"
         fails=$((fails + 1))
         return
