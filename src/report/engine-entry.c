@@ -127,9 +127,9 @@ drt_status drt_report_engine_from_json(const drt_json *o, const char *source, dr
     e->reason = dup_or_null(drt_json_get_string(o, "reason"));
     e->available = !avail || avail->type != DRT_JSON_FALSE;
     e->failed = failed && failed->type == DRT_JSON_TRUE;
-    e->threads = (int)drt_json_get_number(o, "threads", 0);
-    e->runs = (int)drt_json_get_number(o, "runs", 0);
-    e->warmup = (int)drt_json_get_number(o, "warmup", 0);
+    e->threads = drt_json_get_count(o, "threads");
+    e->runs = drt_json_get_count(o, "runs");
+    e->warmup = drt_json_get_count(o, "warmup");
     e->pre = read_stat(timing, "preprocess");
     e->inf = read_stat(timing, "inference");
     e->post = read_stat(timing, "postprocess");
@@ -137,7 +137,7 @@ drt_status drt_report_engine_from_json(const drt_json *o, const char *source, dr
     e->device_memory_bytes = drt_json_get_number(o, "device_memory_bytes", NAN);
     e->head_max_abs_diff = drt_json_get_number(heads, "max_abs_diff", NAN);
     e->head_max_abs_ref = drt_json_get_number(heads, "max_abs_ref", NAN);
-    e->head_images = (int)drt_json_get_number(heads, "images", 0);
+    e->head_images = drt_json_get_count(heads, "images");
     if (e->head_max_abs_diff >= 1e300) e->head_max_abs_diff = INFINITY; /* written for NaN/Inf heads */
     if (!e->name) return drt_error(DRT_STATUS_OOM, "%s: out of memory", source);
     return read_images(drt_json_get(o, "images"), source, e);

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/fileio.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,12 @@ double drt_json_get_number(const drt_json *o, const char *key, double fallback)
 {
     const drt_json *v = drt_json_get(o, key);
     return v && v->type == DRT_JSON_NUMBER ? v->number : fallback;
+}
+
+int drt_json_get_count(const drt_json *o, const char *key)
+{
+    double v = drt_json_get_number(o, key, 0);
+    return v >= 0 && v <= INT_MAX ? (int)v : 0; /* NaN and out-of-range counts read as "not given" */
 }
 
 void drt_json_write_string(FILE *out, const char *s) { drt_utf8_write_json(out, s); }

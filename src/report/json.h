@@ -33,6 +33,8 @@ const drt_json *drt_json_get(const drt_json *object, const char *key);
 const char *drt_json_get_string(const drt_json *object, const char *key);
 /* The number at key, or fallback when missing, null or not a number. */
 double drt_json_get_number(const drt_json *object, const char *key, double fallback);
+/* A count at key: its whole part when in 0..INT_MAX, else 0 (missing, not a number, out of range). */
+int drt_json_get_count(const drt_json *object, const char *key);
 
 /* Writes s as a JSON string literal (quoted, escaped; NULL writes null). */
 void drt_json_write_string(FILE *out, const char *s);
