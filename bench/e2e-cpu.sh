@@ -5,13 +5,8 @@
 # bench/results/e2e-cpu.md (date, machine, commit, command).
 #   bench/e2e-cpu.sh [RUNS]     (BUILD=dir picks the darkrt build, default build)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-build}
 RUNS=${1:-3}
-DARKRT="$ROOT/$BUILD/darkrt"
-M="$ROOT/../shared/models/yolo-fastest-1.1"
-CFG="$M/yolo-fastest-1.1.cfg" WEIGHTS="$M/yolo-fastest-1.1.weights"
-[ -x "$DARKRT" ] || { echo "e2e-cpu: no $DARKRT (make first)" >&2; exit 1; }
+source "$(dirname "$0")/yolo-fastest-cpu.sh"
 python3 -c 'import cv2, onnxruntime; assert cv2.__version__ < "5"' || { echo "e2e-cpu: needs opencv-python-headless<5 and onnxruntime (scripts/deps.sh)" >&2; exit 1; }
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT

@@ -5,13 +5,8 @@
 # commit, command).
 #   bench/ttfd-cpu.sh [RUNS]     (BUILD=dir picks the darkrt build, default build; RUNS default 11)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-build}
 RUNS=${1:-11}
-DARKRT="$ROOT/$BUILD/darkrt"
-M="$ROOT/../shared/models/yolo-fastest-1.1"
-CFG="$M/yolo-fastest-1.1.cfg" WEIGHTS="$M/yolo-fastest-1.1.weights"
-[ -x "$DARKRT" ] || { echo "ttfd-cpu: no $DARKRT (make first)" >&2; exit 1; }
+source "$(dirname "$0")/yolo-fastest-cpu.sh"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 mkdir "$W/one" && cp /usr/share/darknet/data/dog.jpg "$W/one/"
