@@ -32,9 +32,9 @@ BENCH=(
     gpu-bench
     e2e-bench
 )
-# libFuzzer targets (tests/fuzz/fuzz-NAME.c, `make fuzz`: clang, ASan+UBSan, CPU only); their
+# libFuzzer targets (tests/fuzz/fuzz-NAME.c, DEVICE_FUZZ="json coco" to choose, `make fuzz`: clang, ASan+UBSan, CPU only); their
 # corpora and dictionaries travel with the working tree.
-FUZZ=(json coco plan-header)
+read -ra FUZZ <<<"${DEVICE_FUZZ-json coco plan-header}" # DEVICE_FUZZ= carries none
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 # Libraries the device has: glibc, the compiler's runtime, CUDA's (toolkit, cuDNN, nvJPEG, driver).
 SYSTEM_LIBS='^(ld-linux.*|lib(c|m|dl|rt|pthread|resolv|util|stdc\+\+|gcc_s)\.so.*|lib(cuda|cudart|cublas|cublasLt|cudnn.*|nvjpeg|nvrtc.*|nvJitLink|nvidia-.*)\.so.*)$'
