@@ -18,7 +18,7 @@ typedef enum drt_layer_type {
     DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
     DRT_LAYER_DROPOUT = 6,  /* identity at inference (also AlexeyAB's [empty] and [silence]) */
     DRT_LAYER_REORG = 7,    /* YOLOv2's [reorg] (AlexeyAB's reorg_old, pjreddie's reorg): space to depth
-                               by stride, with Darknet's own index order (ref engine only) */
+                               by stride, with Darknet's own index order */
     DRT_LAYER_AVGPOOL = 8,  /* [avgpool]: the mean of each channel, c x 1 x 1 */
     DRT_LAYER_SCALE_CHANNELS = 9, /* out = act(inputs[0] * inputs[1]): inputs[0] is c x 1 x 1, one factor
                                      per channel of from = inputs[1] (scale_wh=1 is refused) */

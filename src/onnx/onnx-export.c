@@ -320,6 +320,24 @@ static drt_status emit_upsample(exporter *x, int i)
     return DRT_OK;
 }
 
+/* YOLOv2's [reorg]: Darknet reads the c x h x w input as c/s^2 x h*s x w*s and writes out channel
+ * (dy*s + dx)*c/s^2 + c2 = input (c2, j*s + dy, i*s + dx): Reshape, Transpose, Reshape. */
+static drt_status emit_reorg(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    drt_shape in = shape_of(x, l->inputs[0]);
+    int64_t s = l->stride;
+    const char *six = ox_init_ints(g, ox_printf(g, "l%d.shape6", i), 6, (int64_t[]){-1, in.c / (s * s), in.h, s, in.w, s});
+    const char *four = ox_init_ints(g, ox_printf(g, "l%d.shape4", i), 4, (int64_t[]){-1, l->out.c, l->out.h, l->out.w});
+    const char *a = ox_printf(g, "l%d.reorg.a", i), *b = ox_printf(g, "l%d.reorg.b", i);
+    ox_node(g, "Reshape", a, (const char *[]){in_name(x, l->inputs[0]), six, NULL}, (const char *[]){a, NULL});
+    Onnx__NodeProto *n = ox_node(g, "Transpose", b, (const char *[]){a, NULL}, (const char *[]){b, NULL});
+    ox_attr_ints(g, n, "perm", 6, (int64_t[]){0, 3, 5, 1, 2, 4});
+    ox_node(g, "Reshape", ox_printf(g, "l%d.reorg", i), (const char *[]){b, four, NULL}, (const char *[]){x->out[i], NULL});
+    return DRT_OK;
+}
+
 /* Layers that only pass a tensor on (dropout, a route of one whole layer) alias their input,
  * unless their output must carry a head name. */
 static int is_alias(const drt_layer *l)
@@ -343,6 +361,7 @@ static drt_status emit_layer(exporter *x, int i)
     case DRT_LAYER_UPSAMPLE: return emit_upsample(x, i);
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: return emit_product(x, i);
+    case DRT_LAYER_REORG: return emit_reorg(x, i);
     case DRT_LAYER_REORG3D: {
         Onnx__NodeProto *n = ox_node(g, "SpaceToDepth", ox_printf(g, "l%d.reorg3d", i),
                                      (const char *[]){in_name(x, l->inputs[0]), NULL}, (const char *[]){x->out[i], NULL});

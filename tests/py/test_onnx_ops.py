@@ -10,6 +10,8 @@
    onnxruntime vs darkrt's reference pass, the round trip; and stair refused in one line;
  - a cfg with [avgpool], [scale_channels] (squeeze-and-excitation, as enet-coco), [sam] and
    [reorg3d] (as yolov4-sam-mish-csp-reorg-bfm): export, onnxruntime vs darkrt's reference pass, the round trip;
+ - a cfg with YOLOv2's [reorg] (as yolov2.cfg: a route of reorg and an earlier layer): export
+   (Reshape, Transpose, Reshape), onnxruntime vs darkrt's reference pass at batch 1 and dynamic batch 2;
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -80,6 +82,16 @@ SE_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
           + conv(21, k=1, a="linear", bn=0)
           + yolo("0,1,2"))
 
+REORG_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
+             + conv(16)                                          # 0: 16x32x32
+             + conv(16, s=2)                                     # 1: 16x16x16
+             + "[route]\nlayers=-2\n\n"                          # 2
+             + conv(8, k=1)                                      # 3: 8x32x32
+             + "[reorg]\nstride=2\n\n"                           # 4: 32x16x16
+             + "[route]\nlayers=-1,-4\n\n"                       # 5: 48x16x16
+             + conv(21, k=1, a="linear", bn=0)
+             + yolo("0,1,2"))
+
 
 def write_model(d, name, text):
     cfg, w = os.path.join(d, name + ".cfg"), os.path.join(d, name + ".weights")
@@ -147,6 +159,19 @@ def se_sam():
     t.compare("avgpool, scale_channels, sam, reorg3d: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
 
 
+def reorg():
+    d = t.tmpdir()
+    cfg, w = write_model(d, "reorg", REORG_CFG)
+    x = t.inputs(2, 3, 32, 32, seed=12)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for flags in ([], ["--batch", "dynamic"]):
+        path = os.path.join(d, "reorg.onnx")
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if flags else 1
+        t.compare("[reorg] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]), [r[:n] for r in ref])
+
+
 def third_party_graph(path):
     rs = np.random.RandomState(9)
 
@@ -208,5 +233,6 @@ if __name__ == "__main__":
     cfg_models()
     activations()
     se_sam()
+    reorg()
     third_party()
     t.finish()

@@ -1,7 +1,7 @@
 /* The CPU engine (fp32) against the reference forward pass: every head within
  * 1e-4 x max|ref| for yolo-fastest-1.1 (real weights), yolov3-tiny, yolov3-spp and yolov3
  * (synthesised weights), tests/alexeyab/activations.cfg (every AlexeyAB activation) and layers.cfg
- * (avgpool, scale_channels, sam, reorg3d; weights synthesised here), with every pass on and with each
+ * (avgpool, scale_channels, sam, reorg3d, reorg; weights synthesised here), with every pass on and with each
  * pass off in turn. */
 #include "darkrt.h"
 

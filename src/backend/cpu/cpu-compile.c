@@ -118,7 +118,8 @@ static void assign_steps(cpu_state *st, const float *steps)
         int src = DRT_XT(l->n_inputs > 0 ? l->inputs[0] : t - 2);
         if (st->g->node[t - 1].identity) st->step[t] = st->step[src];
         else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) st->step[t] = st->step[r];
-        else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || l->type == DRT_LAYER_REORG3D)
+        else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || l->type == DRT_LAYER_REORG3D ||
+                 l->type == DRT_LAYER_REORG)
             st->step[t] = st->step[src]; /* max and copies keep the range */
     }
 }
@@ -241,7 +242,8 @@ const drt_xcaps drt_cpu_caps = {
     .name = "cpu",
     .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
            DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) | DRT_XBIT(DRT_LAYER_AVGPOOL) |
-           DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) | DRT_XBIT(DRT_LAYER_REORG3D),
+           DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) | DRT_XBIT(DRT_LAYER_REORG3D) |
+           DRT_XBIT(DRT_LAYER_REORG),
     .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_BF16) | DRT_XBIT(DRT_PREC_INT8),
     .slice_writers = DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE),
     .conv_reads_slice = 0,

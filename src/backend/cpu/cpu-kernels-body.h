@@ -1,5 +1,5 @@
 /* darkrt's own CPU kernels on NHWC views (input conversion, maxpool, upsample, channel copies,
- * unfused shortcut / batchnorm / activation, head output, avgpool, scale_channels / sam, reorg3d), written once and compiled per ISA:
+ * unfused shortcut / batchnorm / activation, head output, avgpool, scale_channels / sam, reorg3d, reorg), written once and compiled per ISA:
  * cpu-kernels.c (portable) and avx512/cpu-kernels-avx512.c include this file with DRT_K naming
  * the variant. Channels are innermost, so inner loops are contiguous and vectorize; any dtype
  * converts through float. Not a translation unit of its own. */
@@ -283,8 +283,27 @@ static void DRT_K(drt_cpu_reorg3d)(int s, const cpu_view *in, const cpu_view *ou
             }
 }
 
+/* YOLOv2's [reorg] (AlexeyAB's reorg_old): the input read as c/s^2 x h*s x w*s, Darknet's index order, on
+ * flat CHW indices of each tensor's own shape (in: c x h x w, out: c*s*s x h/s x w/s). */
+static void DRT_K(drt_cpu_reorg)(int s, const cpu_view *in, const cpu_view *out)
+{
+    size_t hw = (size_t)in->h * in->w, ohw = (size_t)out->h * out->w;
+    int out_c = in->c / (s * s);
+    for (int k = 0; k < in->c; k++)
+        for (int j = 0; j < in->h; j++)
+            for (int i = 0; i < in->w; i++) {
+                int c2 = k % out_c, off = k / out_c;
+                size_t w2 = (size_t)i * s + off % s, h2 = (size_t)j * s + off / s;
+                size_t y = (size_t)i + in->w * ((size_t)j + in->h * (size_t)k); /* flat in out's CHW order */
+                size_t x = w2 + (size_t)in->w * s * (h2 + (size_t)in->h * s * c2);
+                size_t yc = y / ohw, yp = y % ohw, xc = x / hw, xp = x % hw;
+                st(out, yp * out->cs + yc, ld(in, xp * in->cs + xc));
+            }
+}
+
 const cpu_kernels DRT_K(drt_cpu_kernels) = {
     DRT_K(drt_cpu_input), DRT_K(drt_cpu_maxpool), DRT_K(drt_cpu_upsample), DRT_K(drt_cpu_copy_channels),
     DRT_K(drt_cpu_shortcut), DRT_K(drt_cpu_add_into), DRT_K(drt_cpu_bn_act), DRT_K(drt_cpu_head),
     DRT_K(drt_cpu_avgpool), DRT_K(drt_cpu_product), DRT_K(drt_cpu_reorg3d),
+    DRT_K(drt_cpu_reorg),
 };

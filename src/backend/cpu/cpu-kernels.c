@@ -72,6 +72,7 @@ void drt_cpu_product(drt_act act, int per_channel, const cpu_view *a, const cpu_
     drt_cpu_kernels()->product(act, per_channel, a, b, out);
 }
 void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->reorg3d(stride, in, out); }
+void drt_cpu_reorg(int stride, const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->reorg(stride, in, out); }
 
 void drt_cpu_maxpool(const drt_layer *l, const cpu_view *in, const cpu_view *out)
 {
