@@ -2,7 +2,12 @@
 # Device smoke (issue 18; at most 60 s): the CUDA engine's activations, now every AlexeyAB activation
 # through one formula (src/graph/act.h), against the reference pass on tests/alexeyab/activations.cfg
 # (one head per activation, synthesised weights): fp32 within 1e-4 x max|value| per head, fp16 within
-# 5e-2 (a coarse check: fp16 storage between layers); then yolov4-tiny (leaky), yolov4-csp-s-mish (mish) and yolov4-csp-swish (swish) at 256 the same way.
+# 5e-2 (a coarse check: fp16 storage between layers); then tests/alexeyab/layers.cfg ([avgpool],
+# [scale_channels], [sam], [reorg3d]), yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
+# (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
+# reorg3d) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
+# how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second
+# time with DRT_CUDA_FUSE_MISH=0 (mish, and swish where cuDNN refuses SWISH_FWD, in the epilogue kernel, as before).
 #   bash bench/device/darknet-smoke.sh      (from the repo root)
 # Env: DRT_BIN (darkrt), DRT_DATA (alexeyab-cfg/ or cfg/ with those AlexeyAB cfgs; each is skipped,
 # saying so, when missing), OUT. Python: python3 (numpy). Prints one SMOKE line per check and "smoke: N failed".
@@ -17,17 +22,21 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
     exit 0
 fi
 fails=0
-check() { # name cfg size: cuda fp32 and fp16 heads against the reference pass, same synthesised weights
-    local name=$1 cfg=$2 size=$3
+check() { # name cfg size [unfused]: cuda fp32 and fp16 heads against the reference pass, same synthesised weights
+    local name=$1 cfg=$2 size=$3 variants="fp32 fp16"
+    [ "${4:-}" = unfused ] && variants="fp32 fp16 fp16-unfused"
     "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size --random 1 -o "$W/ref.f32" >"$W/ref.txt" 2>&1 ||
         { echo "SMOKE FAIL $name ref: $(tail -n 1 "$W/ref.txt")"; fails=$((fails + 1)); return; }
-    for p in fp32 fp16; do
-        if ! timeout 40 "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size --random 1 --device cuda --precision $p \
-            -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
+    for p in $variants; do
+        fuse=$([ $p = fp16-unfused ] && echo 0 || echo 1)
+        if ! DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_VERBOSE=1 timeout 60 "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size \
+            --random 1 --device cuda --precision ${p%-unfused} -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
             echo "SMOKE FAIL $name cuda $p: $(tail -n 1 "$W/$p.txt")"; fails=$((fails + 1)); continue
         fi
         tol=$([ $p = fp32 ] && echo 1e-4 || echo 5e-2)
-        $PY - "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $p" "$tol" <<'EOF' || fails=$((fails + 1))
+        conv="$p: fused $(grep -c ': fused graph' "$W/$p.txt"), legacy $(grep -c ': no fused graph' "$W/$p.txt")"
+        [ $p = fp32 ] || grep -o 'no fused graph ([^)]*)' "$W/$p.txt" | sort | uniq -c | sed "s/^/SMOKE   $name $p /"
+        $PY - "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $conv" "$tol" <<'EOF' || fails=$((fails + 1))
 import sys, numpy as np
 shapes = [tuple(int(v) for v in l.split(":")[1].split()) for l in open(sys.argv[1]) if l.startswith("head ")]
 ref, got = np.fromfile(sys.argv[2], np.float32), np.fromfile(sys.argv[3], np.float32)
@@ -41,9 +50,11 @@ sys.exit(0 if ok else 1)
 EOF
     done
 }
-check activations "$ROOT/tests/alexeyab/activations.cfg" 32
-for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish; do
-    cfg=$(ls "$DATA/alexeyab-cfg/$m.cfg" "$DATA/cfg/$m.cfg" 2>/dev/null | head -n 1)
-    [ -n "$cfg" ] && check "$m" "$cfg" 256 || echo "SMOKE skip $m: $m.cfg not under $DATA/alexeyab-cfg or $DATA/cfg"
+check activations "$ROOT/tests/alexeyab/activations.cfg" 32 unfused
+check layers "$ROOT/tests/alexeyab/layers.cfg" 64 unfused
+for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm; do
+    cfg=$(ls "$DATA/alexeyab-cfg/$m.cfg" "$DATA/cfg/$m.cfg" "$ROOT/../shared/reference/alexeyab-darknet/cfg/$m.cfg" 2>/dev/null | head -n 1)
+    u=$([ $m = yolov4-tiny ] || echo unfused)
+    [ -n "$cfg" ] && check "$m" "$cfg" 256 $u || echo "SMOKE skip $m: $m.cfg not under $DATA/alexeyab-cfg or $DATA/cfg"
 done
 echo "smoke: $fails failed"

@@ -8,6 +8,11 @@
 # Env: DRT_BIN (darkrt, gpu-bench; without gpu-bench, darkrt bench's run with copies), DRT_DATA (alexeyab-cfg/ with
 # yolov4.cfg and yolov7-tiny.cfg, or cfg/ holding them), OUT (results). Python: python3 (torch, onnxruntime).
 # Prints RESULT lines (bench/gpu-table.py turns them into OUT/darknet.md, printed at the end).
+# Debugging lines (issue 18, mish/swish fusion): FUSION (how many fp16 convs run as one cuDNN fused
+# graph, how many fall back to the legacy conv + epilogue kernel and why), CHECK darkrt_fp16_vs_fp32,
+# PROFILE (gpu-bench --profile: the slowest ops at batch 1; algo >= 1000 is a fused graph), and
+# yolov4's rows again with DRT_CUDA_FUSE_MISH=0 (engine darkrt-mish-unfused: mish in the epilogue
+# kernel, as before) beside the fused ones. FUSED_ONLY=1: only darkrt's rows (no peers).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${DRT_BIN:?DRT_BIN}; DATA=${DRT_DATA:?DRT_DATA}; OUT=${OUT:?OUT}
@@ -46,12 +51,42 @@ for name in $MODELS; do
         timeout 40 "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --random 1 -o "$OUT/w/heads.f32" >/dev/null &&
             timeout 60 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
                 --check "$OUT/w/heads.f32" --modes none --batches 1 2>&1 | grep -E 'CHECK|Error' | tee -a "$RES"
+        # fp16: which convs cuDNN fuses (verbose build), and its heads against fp32's
+        DRT_CUDA_VERBOSE=1 timeout 90 "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 \
+            --random 1 -o "$OUT/w/heads.f16" >"$OUT/fusion-$name.txt" 2>&1 || say "# $name fp16 run: $(tail -n 1 "$OUT/fusion-$name.txt")"
+        say "FUSION $name fp16 b1: fused $(grep -c ': fused graph' "$OUT/fusion-$name.txt") convs," \
+            "legacy conv + epilogue $(grep -c ': no fused graph' "$OUT/fusion-$name.txt")"
+        grep -o 'no fused graph ([^)]*)' "$OUT/fusion-$name.txt" | sort | uniq -c | sed "s/^/FUSION $name   /" | tee -a "$RES"
+        grep -o 'fused graph (act [0-9]*/[0-9]*, form [0-9])' "$OUT/fusion-$name.txt" | sort | uniq -c |
+            sed "s/^/FUSION $name   /" | tee -a "$RES"
+        $PY - "$OUT/w/heads.f32" "$OUT/w/heads.f16" "$name" <<'PYEOF' | tee -a "$RES"
+import sys, numpy as np
+a, b = np.fromfile(sys.argv[1], np.float32), np.fromfile(sys.argv[2], np.float32)
+d = float(np.abs(a - b).max() / max(np.abs(a).max(), 1e-30)) if a.size == b.size and a.size else float("inf")
+print("CHECK label=%s darkrt_fp16_vs_fp32 max_rel_diff=%.3g values=%d" % (sys.argv[3], d, a.size))
+PYEOF
         if [ -x "$BIN/gpu-bench" ]; then # GPU latency (device events) and the run with copies, per batch
-            for b in $BATCHES; do
-                iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
-                timeout 60 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 --batch "$b" \
-                    --iters "$iters" --image "$DATA/data/dog.jpg" --thresh 1.0 --label "$name" >"$OUT/darkrt-$name-b$b.txt" 2>&1
-                grep -h RESULT "$OUT/darkrt-$name-b$b.txt" | tee -a "$RES" || say "# darkrt $name b$b: $(tail -n 1 "$OUT/darkrt-$name-b$b.txt")"
+            variants="fused"
+            [ "${name%-*}" = yolov4 ] && variants="fused unfused"
+            for v in $variants; do
+                for b in $BATCHES; do
+                    iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
+                    prof=$([ "$b" -eq 1 ] && [ $v = fused ] && echo --profile)
+                    fuse=$([ $v = fused ] && echo 1 || echo 0)
+                    log="$OUT/darkrt-$name-$v-b$b.txt"
+                    DRT_CUDA_FUSE_MISH=$fuse timeout 90 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 \
+                        --batch "$b" --iters "$iters" --image "$DATA/data/dog.jpg" --thresh 1.0 --label "$name" $prof >"$log" 2>&1
+                    if [ $v = unfused ]; then
+                        grep -h RESULT "$log" | sed 's/engine=darkrt /engine=darkrt-mish-unfused /' | tee -a "$RES"
+                    else
+                        grep -h RESULT "$log" | tee -a "$RES"
+                    fi || say "# darkrt $name $v b$b: $(tail -n 1 "$log")"
+                    if [ -n "$prof" ]; then # the slowest ops, and the time by kind of op
+                        grep -A 14 'per-op profile' "$log" | sed "s/^/PROFILE $name /"
+                        awk -v n="$name" '/ ms .*%/ { k = $4; if (k == "conv") k = ($0 ~ /algo 1[0-9][0-9][0-9]/) ? "conv(fused)" : "conv(legacy+epilogue)";
+                            t[k] += $1; c[k]++ } END { for (k in t) printf "PROFILE %s by kind: %-22s %3d ops %8.4f ms\n", n, k, c[k], t[k] }' "$log"
+                    fi
+                done
             done
         elif timeout 60 "$BIN/darkrt" bench "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 --batch 8 \
             --runs 100 --warmup 10 --json "$OUT/w/cli.json" >"$OUT/darkrt-cli-$name.txt" 2>&1; then # no gpu-bench: the CLI
@@ -60,11 +95,13 @@ for name in $MODELS; do
         else
             say "# darkrt bench $name: $(tail -n 1 "$OUT/darkrt-cli-$name.txt")"
         fi
-        timeout 90 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
+        [ "${FUSED_ONLY:-0}" = 1 ] || timeout 90 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
             --batches "$(echo $BATCHES | tr ' ' ,)" --modes eager32,fp16graph --iters 100 2>&1 | grep -E 'RESULT|#' | tee -a "$RES"
     fi
     # ONNX Runtime (CPU provider, every core of the host) on darkrt's exported ONNX.
-    if "$BIN/darkrt" convert "$cfg" "$w" --size ${size}x$size --batch dynamic -o "$OUT/w/$name.onnx" >"$OUT/w/convert.log" 2>&1; then
+    if [ "${FUSED_ONLY:-0}" = 1 ]; then
+        :
+    elif "$BIN/darkrt" convert "$cfg" "$w" --size ${size}x$size --batch dynamic -o "$OUT/w/$name.onnx" >"$OUT/w/convert.log" 2>&1; then
         timeout 60 $PY "$ROOT/bench/peers/ort_bench.py" --onnx "$OUT/w/$name.onnx" --threads "$(nproc)" --runs 10 --warmup 2 \
             --batch 8 --batch-runs 2 >"$OUT/w/ort.json" 2>"$OUT/w/ort.err" &&
             $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print("RESULT engine=onnxruntime-cpu%d label=%s precision=fp32 batch=1 run_median_ms=%.3f" % (j["threads"], sys.argv[2], j["latency_ms"]["median"])); print("RESULT engine=onnxruntime-cpu%d label=%s precision=fp32 batch=8 throughput_ips=%.1f" % (j["threads"], sys.argv[2], j["throughput_ips"]))' \

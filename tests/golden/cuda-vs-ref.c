@@ -5,6 +5,12 @@
  * - fp16 detections equal to the fp32 reference's on Debian's darknet images with yolo-fastest-1.1:
  *   same classes, IoU >= 0.9, score within 0.02 (nothing unmatched above thresh + 0.02);
  * - fp16 heads of yolov3-416 within 2e-2 x max|value| (fp16 storage through 75 convs);
+ * - issue 18's layers and activations: tests/alexeyab/layers.cfg ([avgpool], [scale_channels], [sam],
+ *   [reorg3d]) and activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph
+ *   at fp16) in fp32 (1e-3) and fp16 (2e-2); AlexeyAB's enet-coco (swish, squeeze-and-excitation) and
+ *   yolov4-sam-mish-csp-reorg-bfm (mish + residuals, sam, reorg3d) at 256 in fp32 (1e-3) and fp16 (5e-2:
+ *   fp16 storage through 100+ layers), from ../shared/reference/alexeyab-darknet/cfg (the device bundle:
+ *   $DRT_SHARED/alexeyab-cfg), synthesised weights;
  * - a device that does not exist gives DRT_STATUS_NO_DEVICE.
  * Paths: DRT_SHARED (../shared), DRT_DN_CFG (/usr/share/darknet/cfg), DRT_DN_DATA (.../data). */
 #include <math.h>
@@ -261,7 +267,32 @@ int main(void)
     if (tiny) heads_case("yolov3-tiny fp32 b2", tiny, DRT_PREC_FP32, 2, 0, 1e-3, 3);
     drt_model_free(tiny);
 
+    static const char *const small[] = {"layers", "activations"};
+    for (size_t i = 0; i < sizeof small / sizeof *small; i++) {
+        snprintf(cfg, sizeof cfg, "%s/tests/alexeyab/%s.cfg", env_or("DRT_ROOT", "."), small[i]);
+        drt_model *sm = load(cfg, NULL, 11, 0);
+        char name[96];
+        snprintf(name, sizeof name, "%s.cfg fp32 b2", small[i]);
+        if (sm) heads_case(name, sm, DRT_PREC_FP32, 2, 0, 1e-3, 6);
+        snprintf(name, sizeof name, "%s.cfg fp16 b2", small[i]);
+        if (sm) heads_case(name, sm, DRT_PREC_FP16, 2, 0, 2e-2, 7);
+        drt_model_free(sm);
+    }
+
     if (!getenv("DRT_CUDA_TEST_QUICK")) {
+        static const char *const ab[] = {"enet-coco", "yolov4-sam-mish-csp-reorg-bfm"};
+        for (size_t i = 0; i < sizeof ab / sizeof *ab; i++) {
+            snprintf(cfg, sizeof cfg, "%s/reference/alexeyab-darknet/cfg/%s.cfg", shared_dir, ab[i]);
+            if (access(cfg, R_OK) != 0) /* the device bundle's copy */
+                snprintf(cfg, sizeof cfg, "%s/alexeyab-cfg/%s.cfg", shared_dir, ab[i]);
+            drt_model *am = load(cfg, NULL, 13, 256);
+            char name[96];
+            snprintf(name, sizeof name, "%s-256 fp32 b1", ab[i]);
+            if (am) heads_case(name, am, DRT_PREC_FP32, 1, 0, 1e-3, 8);
+            snprintf(name, sizeof name, "%s-256 fp16 b1", ab[i]);
+            if (am) heads_case(name, am, DRT_PREC_FP16, 1, 0, 5e-2, 9);
+            drt_model_free(am);
+        }
         snprintf(cfg, sizeof cfg, "%s/yolov3.cfg", cfg_dir);
         drt_model *v3 = load(cfg, NULL, 7, 416);
         if (v3) {

@@ -46,7 +46,11 @@ typedef enum cu_op_kind {
     CU_OP_UPSAMPLE,
     CU_OP_COPY,     /* channel slice copy (route pieces that cannot be written in place) */
     CU_OP_SHORTCUT, /* Darknet's shortcut with its size and channel rules (unfused) */
-    CU_OP_HEAD      /* NHWC view -> float32 NCHW head on the device, then to the host */
+    CU_OP_HEAD,     /* NHWC view -> float32 NCHW head on the device, then to the host */
+    CU_OP_AVGPOOL,  /* [avgpool]: in -> c x 1 x 1 */
+    CU_OP_SCALE_CHANNELS, /* act(in * res): in is c x 1 x 1, one factor per channel of res */
+    CU_OP_SAM,      /* act(in * res), the same shapes */
+    CU_OP_REORG3D   /* space to depth by stride */
 } cu_op_kind;
 
 typedef struct cu_conv {

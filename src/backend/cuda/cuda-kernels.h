@@ -31,6 +31,17 @@ cudaError_t drt_k_copy(const void *in, int ics, void *out, int ocs, long npix, i
 cudaError_t drt_k_shortcut(const void *a, int acs, const void *b, int bcs, void *out, int ocs, int n,
                            int ac, int ah, int aw, int bc, int bh, int bw, int act, int half,
                            cudaStream_t st);
+/* [avgpool]: the mean of each of c channels over h x w pixels -> c x 1 x 1 per image. */
+cudaError_t drt_k_avgpool(const void *in, int ics, void *out, int ocs, int n, int c, int h, int w, int half,
+                          cudaStream_t st);
+/* [scale_channels] (per_channel 1: a holds c factors per image) and [sam] (per_channel 0: a has b's
+ * shape): out = act(a * b) over n x h x w pixels of c channels. */
+cudaError_t drt_k_product(const void *a, int acs, const void *b, int bcs, void *out, int ocs, int n, int c, int h,
+                          int w, int per_channel, int act, int half, cudaStream_t st);
+/* [reorg3d]: space to depth by stride (c x ih x iw -> c*stride*stride x oh x ow), out channel
+ * (dy*stride + dx)*c + c_in. */
+cudaError_t drt_k_reorg3d(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw, int oh, int ow,
+                          int stride, int half, cudaStream_t st);
 /* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zero):
  * q = clamp(rint(x / step), -127, 127). */
 cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step,

@@ -18,7 +18,7 @@ typedef cudnnBackendDescriptor_t bd;
 enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_VIRT = 100 };
 
 typedef struct builder {
-    bd made[32]; /* every descriptor created, destroyed at the end */
+    bd made[96]; /* every descriptor created, destroyed at the end */
     int n_made;
     cudnnStatus_t err;
 } builder;
@@ -26,7 +26,7 @@ typedef struct builder {
 static bd make(builder *b, cudnnBackendDescriptorType_t t)
 {
     bd d = NULL;
-    if (b->err == CUDNN_STATUS_SUCCESS && b->n_made < 32) b->err = cudnnBackendCreateDescriptor(t, &d);
+    if (b->err == CUDNN_STATUS_SUCCESS && b->n_made < 96) b->err = cudnnBackendCreateDescriptor(t, &d);
     else if (b->err == CUDNN_STATUS_SUCCESS) b->err = CUDNN_STATUS_INTERNAL_ERROR;
     if (d) b->made[b->n_made++] = d;
     return d;
@@ -59,18 +59,16 @@ static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t
     return t;
 }
 
-/* A pointwise op y = f(x[, b]). */
-static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double slope, bd x, bd x2, bd y)
+/* A pointwise op y = f(x[, b]); param: leaky's slope, swish's and softplus's beta. */
+static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double param, bd x, bd x2, bd y)
 {
     bd pw = make(b, CUDNN_BACKEND_POINTWISE_DESCRIPTOR);
     cudnnDataType_t prec = CUDNN_DATA_FLOAT;
     set(b, pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
     set(b, pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
-    if (mode == CUDNN_POINTWISE_RELU_FWD) set(b, pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &slope);
-    if (mode == CUDNN_POINTWISE_SWISH_FWD) {
-        double beta = 1.0;
-        set(b, pw, CUDNN_ATTR_POINTWISE_SWISH_BETA, CUDNN_TYPE_DOUBLE, 1, &beta);
-    }
+    if (mode == CUDNN_POINTWISE_RELU_FWD) set(b, pw, CUDNN_ATTR_POINTWISE_RELU_LOWER_CLIP_SLOPE, CUDNN_TYPE_DOUBLE, 1, &param);
+    if (mode == CUDNN_POINTWISE_SWISH_FWD) set(b, pw, CUDNN_ATTR_POINTWISE_SWISH_BETA, CUDNN_TYPE_DOUBLE, 1, &param);
+    if (mode == CUDNN_POINTWISE_SOFTPLUS_FWD) set(b, pw, CUDNN_ATTR_POINTWISE_SOFTPLUS_BETA, CUDNN_TYPE_DOUBLE, 1, &param);
     fin(b, pw);
     bd op = make(b, CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR);
     set(b, op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
@@ -81,17 +79,70 @@ static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double slope, bd x, b
     return op;
 }
 
-/* Activation as a pointwise mode; 0 when cuDNN has none (mish) or none is needed (linear). */
-static int act_mode(drt_act a, cudnnPointwiseMode_t *mode, double *slope)
+/* One pointwise step after the conv; b: its second input (the activation's own input for the
+ * products of swish and mish). */
+enum { IN_NONE, IN_BIAS, IN_SCALE, IN_RES, IN_ACT_X };
+typedef struct pw_step {
+    cudnnPointwiseMode_t mode;
+    double param;
+    int b;
+    int act_start; /* the first op of an activation: its input is IN_ACT_X */
+} pw_step;
+
+#define MAX_STEPS 12
+
+/* Whether cuDNN's graph may take mish and the composed swish (DRT_CUDA_FUSE_MISH=0: not, as before
+ * issue 18; those convs run as the legacy conv + epilogue kernel, for comparisons). */
+static int fuse_mish_swish(void)
 {
-    *slope = 0;
+    const char *v = getenv("DRT_CUDA_FUSE_MISH");
+    return !(v && *v == '0');
+}
+
+/* Activation a as pointwise steps; form 0: cuDNN's own modes, form 1: swish as x * sigmoid(x)
+ * (where a fusion engine refuses SWISH_FWD). Mish is x * tanh(softplus(x)): softplus's beta 1
+ * (AlexeyAB's threshold of 20 changes nothing in float). Returns the count, -1 without a form. */
+static int act_steps(drt_act a, int form, pw_step *s)
+{
     switch (a) {
-    case DRT_ACT_LEAKY: *mode = CUDNN_POINTWISE_RELU_FWD; *slope = 0.1; return 1;
-    case DRT_ACT_RELU: *mode = CUDNN_POINTWISE_RELU_FWD; return 1;
-    case DRT_ACT_LOGISTIC: *mode = CUDNN_POINTWISE_SIGMOID_FWD; return 1;
-    case DRT_ACT_SWISH: *mode = CUDNN_POINTWISE_SWISH_FWD; return 1;
-    default: return 0;
+    case DRT_ACT_LINEAR: return 0;
+    case DRT_ACT_LEAKY: s[0] = (pw_step){CUDNN_POINTWISE_RELU_FWD, 0.1, IN_NONE, 1}; return 1;
+    case DRT_ACT_RELU: s[0] = (pw_step){CUDNN_POINTWISE_RELU_FWD, 0.0, IN_NONE, 1}; return 1;
+    case DRT_ACT_LOGISTIC: s[0] = (pw_step){CUDNN_POINTWISE_SIGMOID_FWD, 0, IN_NONE, 1}; return 1;
+    case DRT_ACT_SWISH:
+        if (form == 0) { s[0] = (pw_step){CUDNN_POINTWISE_SWISH_FWD, 1.0, IN_NONE, 1}; return 1; }
+        if (!fuse_mish_swish()) return -1;
+        s[0] = (pw_step){CUDNN_POINTWISE_SIGMOID_FWD, 0, IN_NONE, 1};
+        s[1] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_ACT_X, 0};
+        return 2;
+    case DRT_ACT_MISH:
+        if (!fuse_mish_swish()) return -1;
+        s[0] = (pw_step){CUDNN_POINTWISE_SOFTPLUS_FWD, 1.0, IN_NONE, 1};
+        s[1] = (pw_step){CUDNN_POINTWISE_TANH_FWD, 0, IN_NONE, 0};
+        s[2] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_ACT_X, 0};
+        return 3;
+    default: return -1;
     }
+}
+
+/* The forms worth trying for an op: 2 when swish has a second one. */
+static int n_forms(const cu_op *op)
+{
+    return op->act == DRT_ACT_SWISH || (op->res.buf >= 0 && op->act2 == DRT_ACT_SWISH) ? 2 : 1;
+}
+
+/* The steps after the conv: (int8: x dequantization scale,) + bias, act (, + residual, act2). */
+static int epilogue_steps(const cu_conv *cv, const cu_op *op, int form, pw_step s[MAX_STEPS])
+{
+    int n = 0, k;
+    if (cv->int8) s[n++] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_SCALE, 0};
+    s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_BIAS, 0};
+    if ((k = act_steps(op->act, form, s + n)) < 0) return -1;
+    n += k;
+    if (op->res.buf < 0) return n;
+    s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_RES, 0};
+    if ((k = act_steps(op->act2, form, s + n)) < 0) return -1;
+    return n + k;
 }
 
 static int64_t align_of(const void *p, int cs)
@@ -99,21 +150,23 @@ static int64_t align_of(const void *p, int cs)
     return ((uintptr_t)p % 16 == 0 && cs % 8 == 0) ? 16 : 2;
 }
 
-/* The operation graph of one conv op at one batch size (NULL if cuDNN refuses it). */
-static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, builder *b)
+/* The operation graph of one conv op at one batch size in a form (NULL if cuDNN refuses it). */
+static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, int form, builder *b)
 {
     cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT, i32 = CUDNN_DATA_INT32, i8 = CUDNN_DATA_INT8;
-    cudnnPointwiseMode_t m1 = CUDNN_POINTWISE_ADD, m2 = CUDNN_POINTWISE_ADD;
-    double s1, s2;
-    int has_act = act_mode(op->act, &m1, &s1), has_act2 = act_mode(op->act2, &m2, &s2);
-    if ((op->act != DRT_ACT_LINEAR && !has_act) || (op->act2 != DRT_ACT_LINEAR && !has_act2)) return NULL;
+    pw_step steps[MAX_STEPS];
+    int n_steps = epilogue_steps(cv, op, form, steps);
+    if (n_steps < 0) return NULL;
     int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
     int q8 = cv->int8;
     bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h, op->in.w, cv->cq, 0, 16)
               : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs));
     bd w = tensor(b, UID_W, q8 ? i8 : io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
-    bd bias = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
-    bd scale = q8 ? tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16) : NULL;
+    bd ext[IN_ACT_X + 1] = {NULL};
+    ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
+    if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
+    if (op->res.buf >= 0)
+        ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
     bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
@@ -126,10 +179,8 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
     set(b, conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, pad);
     fin(b, conv);
-    bd ops[6];
+    bd ops[MAX_STEPS + 1];
     int n_ops = 0, vid = UID_VIRT;
-    /* ops after the conv: (dequantize,) bias, act, residual, act2; the last writes y */
-    int n_rest = q8 + 1 + has_act + (op->res.buf >= 0) + (op->res.buf >= 0 && has_act2);
     bd cur = tensor(b, vid++, q8 ? i32 : f32, n, k, oh, ow, k, 1, 16);
     bd cop = make(b, CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
     float alpha = 1.f, beta = 0.f;
@@ -141,16 +192,10 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
     set(b, cop, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
     fin(b, cop);
     ops[n_ops++] = cop;
-    for (int step = 0; step < n_rest; step++) {
-        bd next = step == n_rest - 1 ? y : tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
-        int at = step - q8; /* position among bias, act, residual, act2 */
-        if (step == 0 && q8) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_MUL, 0, cur, scale, next);
-        else if (at == 0) ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, bias, next);
-        else if (at == 1 && has_act) ops[n_ops++] = pointwise(b, m1, s1, cur, NULL, next);
-        else if (at == 1 + has_act) {
-            bd r = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
-            ops[n_ops++] = pointwise(b, CUDNN_POINTWISE_ADD, 0, cur, r, next);
-        } else ops[n_ops++] = pointwise(b, m2, s2, cur, NULL, next);
+    for (int i = 0; i < n_steps; i++) { /* the last step writes y */
+        if (steps[i].act_start) ext[IN_ACT_X] = cur;
+        bd next = i == n_steps - 1 ? y : tensor(b, vid++, f32, n, k, oh, ow, k, 1, 16);
+        ops[n_ops++] = pointwise(b, steps[i].mode, steps[i].param, cur, ext[steps[i].b], next);
         cur = next;
     }
     bd graph = make(b, CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
@@ -240,8 +285,6 @@ int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int i)
     return 0;
 }
 
-/* Tries the fused graph for conv i at c->batch. want >= 0: that heuristic rank only (from a plan).
- * On success c->plan[i] holds the execution plan, c->algo[i] = CU_ALGO_FUSED + rank. */
 /* cuDNN's first MAX_TRIED engine configurations for a graph, by heuristics mode hm; returns
  * their count (0 when cuDNN has none). free_configs releases them. */
 static int64_t heur_configs(builder *b, bd graph, cudnnBackendHeurMode_t hm, bd cfgs[MAX_TRIED])
@@ -280,6 +323,70 @@ static bd finalize_plan(cu_engine *g, bd cfg, int64_t *ws_out)
     return plan;
 }
 
+/* What one form of a conv's graph gave: the best plan, or why there is none. */
+typedef struct form_result {
+    bd plan;
+    int rank;
+    float ms;
+    int64_t ws, n_cfg;
+    char why[96];
+} form_result;
+
+/* The best of cuDNN's first engine configurations for conv i in one form (want >= 0: that rank
+ * only, untimed). */
+static void choose_form(cu_engine *g, cu_ctx *c, int i, int form, void *ws, size_t ws_bytes, int want, form_result *r)
+{
+    const cu_op *op = drt_cuda_conv_op(g, i);
+    builder b = {.err = CUDNN_STATUS_SUCCESS};
+    bd graph = op_graph(g, &g->convs[i], op, c->batch, form, &b);
+    const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
+    bd cfgs[MAX_TRIED];
+    r->n_cfg = heur_configs(&b, graph, henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
+    r->plan = NULL, r->ms = 1e30f, r->rank = -1, r->ws = 0;
+    int finalized = 0, fit = 0;
+    for (int k = 0; k < r->n_cfg; k++) {
+        if (want >= 0 && k != want) continue;
+        int64_t need = 0;
+        bd plan = finalize_plan(g, cfgs[k], &need);
+        if (!plan) continue;
+        finalized++;
+        if ((size_t)need > ws_bytes) {
+            cudnnBackendDestroyDescriptor(plan);
+            continue;
+        }
+        fit++;
+        float ms = 0;
+        if (want < 0) {
+            bd vp = variant_pack(g, op, ws);
+            ms = vp ? time_plan(g, plan, vp) : 1e30f;
+            if (vp) cudnnBackendDestroyDescriptor(vp);
+        }
+        if (ms < r->ms) {
+            if (r->plan) cudnnBackendDestroyDescriptor(r->plan);
+            r->plan = plan, r->ms = ms, r->rank = k, r->ws = need;
+        } else {
+            cudnnBackendDestroyDescriptor(plan);
+        }
+    }
+    pw_step steps[MAX_STEPS];
+    if (epilogue_steps(&g->convs[i], op, form, steps) < 0)
+        snprintf(r->why, sizeof r->why, "activation %d/%d has no pointwise form", (int)op->act, (int)op->act2);
+    else if (!graph)
+        snprintf(r->why, sizeof r->why, "graph refused: %s", cudnnGetErrorString(b.err));
+    else if (r->n_cfg == 0)
+        snprintf(r->why, sizeof r->why, "no engine config from the heuristics");
+    else if (!finalized)
+        snprintf(r->why, sizeof r->why, "none of %lld engine configs finalized", (long long)r->n_cfg);
+    else if (!fit)
+        snprintf(r->why, sizeof r->why, "every plan needs more than %zu bytes of workspace", ws_bytes);
+    else if (!r->plan)
+        snprintf(r->why, sizeof r->why, "no plan ran");
+    free_configs(cfgs);
+    for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
+}
+
+/* Tries the fused graph for conv i at c->batch. want >= 0: that heuristic rank only (from a plan).
+ * On success c->plan[i] holds the execution plan, c->algo[i] = CU_ALGO_FUSED + rank. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_bytes, int want)
 {
     const cu_op *op = drt_cuda_conv_op(g, i);
@@ -288,65 +395,46 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     for (int j = 0; want < 0 && j < i; j++) /* an identical conv already timed: take its choice */
         if (c->plan[j] && memcmp(c->sig + (size_t)j * CU_SIG_LEN, sig, sizeof sig) == 0) want = c->algo[j] - CU_ALGO_FUSED;
     memcpy(c->sig + (size_t)i * CU_SIG_LEN, sig, sizeof sig);
-    builder b = {.err = CUDNN_STATUS_SUCCESS};
-    bd graph = op_graph(g, &g->convs[i], op, c->batch, &b);
-    const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
-    bd cfgs[MAX_TRIED];
-    int64_t n_cfg = heur_configs(&b, graph, henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
-    float best_ms = 1e30f;
-    int best_rank = -1;
-    bd best_plan = NULL;
-    int64_t best_ws = 0;
-    for (int k = 0; k < n_cfg; k++) {
-        if (want >= 0 && k != want) continue;
-        int64_t need = 0;
-        bd plan = finalize_plan(g, cfgs[k], &need);
-        if (!plan) continue;
-        if ((size_t)need > ws_bytes) {
-            cudnnBackendDestroyDescriptor(plan);
-            continue;
-        }
-        float ms = 0;
-        if (want < 0) {
-            bd vp = variant_pack(g, op, ws);
-            ms = vp ? time_plan(g, plan, vp) : 1e30f;
-            if (vp) cudnnBackendDestroyDescriptor(vp);
-        }
-        if (ms < best_ms) {
-            if (best_plan) cudnnBackendDestroyDescriptor(best_plan);
-            best_plan = plan, best_ms = ms, best_rank = k, best_ws = need;
-        } else {
-            cudnnBackendDestroyDescriptor(plan);
-        }
+    /* the first form with a plan: deterministic for one cuDNN, so a plan's rank names the same engine */
+    form_result r = {0};
+    int form = 0;
+    for (; form < n_forms(op); form++) {
+        choose_form(g, c, i, form, ws, ws_bytes, want, &r);
+        if (r.plan) break;
     }
-    free_configs(cfgs);
-    for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
-    if (!best_plan) return DRT_STATUS_UNSUPPORTED; /* no error text: the caller falls back */
-    c->plan[i] = best_plan;
-    c->algo[i] = CU_ALGO_FUSED + best_rank;
+    if (!r.plan) { /* no error text: the caller falls back */
+        if (g->verbose)
+            fprintf(drt_log_file(), "cuda: conv %d batch %d: no fused graph (%s): legacy conv + epilogue kernel\n",
+                    g->convs[i].layer, c->batch, r.why);
+        return DRT_STATUS_UNSUPPORTED;
+    }
+    c->plan[i] = r.plan;
+    c->algo[i] = CU_ALGO_FUSED + r.rank;
     c->math[i] = 0;
-    if ((size_t)best_ws > c->ws_needed) c->ws_needed = (size_t)best_ws;
+    if ((size_t)r.ws > c->ws_needed) c->ws_needed = (size_t)r.ws;
     if (g->verbose)
-        fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph, engine config %d of %lld, %.4f ms, ws %lld\n", g->convs[i].layer,
-                c->batch, best_rank, (long long)n_cfg, best_ms, (long long)best_ws);
+        fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph (act %d/%d, form %d), engine config %d of %lld, %.4f ms, ws %lld\n",
+                g->convs[i].layer, c->batch, (int)op->act, (int)op->act2, form, r.rank, (long long)r.n_cfg, r.ms, (long long)r.ws);
     return DRT_OK;
 }
 
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch)
 {
-    builder b = {.err = CUDNN_STATUS_SUCCESS};
-    bd graph = op_graph(g, cv, op, batch, &b);
-    bd cfgs[MAX_TRIED];
-    int64_t n_cfg = heur_configs(&b, graph, CUDNN_HEUR_MODE_A, cfgs);
     int ok = 0;
-    for (int k = 0; k < n_cfg && !ok; k++) {
-        int64_t need = 0;
-        bd plan = finalize_plan(g, cfgs[k], &need);
-        ok = plan != NULL;
-        if (plan) cudnnBackendDestroyDescriptor(plan);
+    for (int form = 0; form < n_forms(op) && !ok; form++) {
+        builder b = {.err = CUDNN_STATUS_SUCCESS};
+        bd graph = op_graph(g, cv, op, batch, form, &b);
+        bd cfgs[MAX_TRIED];
+        int64_t n_cfg = heur_configs(&b, graph, CUDNN_HEUR_MODE_A, cfgs);
+        for (int k = 0; k < n_cfg && !ok; k++) {
+            int64_t need = 0;
+            bd plan = finalize_plan(g, cfgs[k], &need);
+            ok = plan != NULL;
+            if (plan) cudnnBackendDestroyDescriptor(plan);
+        }
+        free_configs(cfgs);
+        for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
     }
-    free_configs(cfgs);
-    for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
     return ok;
 }
 
