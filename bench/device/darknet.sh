@@ -52,8 +52,12 @@ for name in $MODELS; do
             timeout 60 $PY "$ROOT/bench/peers/torch_gpu.py" --cfg "$cfg" --weights "$w" --size "$size" --label "$name" \
                 --check "$OUT/w/heads.f32" --modes none --batches 1 2>&1 | grep -E 'CHECK|Error' | tee -a "$RES"
         # fp16: which convs cuDNN fuses (verbose build), and its heads against fp32's
-        DRT_CUDA_VERBOSE=1 timeout 90 "$BIN/darkrt" run "$cfg" -w "$w" --size ${size}x$size --device cuda --precision fp16 \
-            --random 1 -o "$OUT/w/heads.f16" >"$OUT/fusion-$name.txt" 2>&1 || say "# $name fp16 run: $(tail -n 1 "$OUT/fusion-$name.txt")"
+        # (cuDNN's own warnings and errors go to a log: why a graph is refused)
+        CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG="$OUT/w/cudnn-$name.log" DRT_CUDA_VERBOSE=1 timeout 90 "$BIN/darkrt" run "$cfg" \
+            -w "$w" --size ${size}x$size --device cuda --precision fp16 --random 1 -o "$OUT/w/heads.f16" >"$OUT/fusion-$name.txt" 2>&1 ||
+            say "# $name fp16 run: $(tail -n 1 "$OUT/fusion-$name.txt")"
+        [ -s "$OUT/w/cudnn-$name.log" ] && grep -iE 'error|warn|not supported|reason' "$OUT/w/cudnn-$name.log" | sed 's/^[^A-Za-z]*//' |
+            sort | uniq -c | sort -rn | head -n 12 | cut -c1-300 | sed "s/^/CUDNNLOG $name /"
         say "FUSION $name fp16 b1: fused $(grep -c ': fused graph' "$OUT/fusion-$name.txt") convs," \
             "legacy conv + epilogue $(grep -c ': no fused graph' "$OUT/fusion-$name.txt")"
         grep -o 'no fused graph ([^)]*)' "$OUT/fusion-$name.txt" | sort | uniq -c | sed "s/^/FUSION $name   /" | tee -a "$RES"
