@@ -31,8 +31,14 @@ struct cu_nvjpeg {
     int hardware;             /* NVJPEG_BACKEND_HARDWARE (else the default, GPU hybrid) */
     long long decoded, refused; /* files, for the verbose log */
     int batch;                /* the batch size the state was initialized for */
-    unsigned char *d_out;     /* the batch's RGB8 pixels */
-    size_t out_cap;
+    /* The batches' RGB8 pixels, two buffers taken in turn: a batch is decoded while the one before
+     * may still wait to be letterboxed. out_ev[x]: recorded after the letterboxes that read buffer x;
+     * the host waits for it before nvJPEG writes x again (its hardware engines are not ordered
+     * after the stream's earlier work). */
+    unsigned char *d_out[2];
+    size_t out_cap[2];
+    cudaEvent_t out_ev[2];
+    int out_cur;
     char why[512];            /* why nvJPEG is not available ("" when it is) */
 };
 
@@ -50,8 +56,12 @@ static void close_nvjpeg(cu_nvjpeg *j)
     if (j->stream) j->nvjpegJpegStreamDestroy(j->stream);
     if (j->state) j->nvjpegJpegStateDestroy(j->state);
     if (j->handle) j->nvjpegDestroy(j->handle);
-    cudaFree(j->d_out);
-    j->stream = NULL, j->state = NULL, j->handle = NULL, j->d_out = NULL, j->out_cap = 0;
+    for (int x = 0; x < 2; x++) {
+        if (j->out_ev[x]) cudaEventSynchronize(j->out_ev[x]);
+        cudaFree(j->d_out[x]);
+        j->d_out[x] = NULL, j->out_cap[x] = 0;
+    }
+    j->stream = NULL, j->state = NULL, j->handle = NULL;
 }
 
 /* The handle, state and stream for one backend. */
@@ -113,6 +123,8 @@ void drt_cuda_nvjpeg_free(cu_engine *g)
         fprintf(drt_log_file(), "cuda: nvJPEG (%s backend): %lld files decoded on the GPU, %lld left to the host\n",
                 j->hardware ? "hardware" : "GPU hybrid", j->decoded, j->refused);
     if (j->handle) close_nvjpeg(j);
+    for (int x = 0; x < 2; x++)
+        if (j->out_ev[x]) cudaEventDestroy(j->out_ev[x]);
     if (j->lib) dlclose(j->lib);
     free(j);
     g->nvjpeg = NULL;
@@ -129,19 +141,21 @@ static int accepted(cu_nvjpeg *j, const drt_jpeg_src *src)
 
 static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
 
-/* Decodes the k accepted files (idx into jpegs) into d_out, one RGB8 image after another;
- * *failed: nvJPEG's status when it refused the batch. */
+/* Decodes the k accepted files (idx into jpegs) into the next of the two output buffers
+ * (j->out_cur), one RGB8 image after another; *failed: nvJPEG's status when it refused the batch. */
 static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *jpegs, const int *idx, int k,
                                size_t *offsets, nvjpegStatus_t *failed)
 {
     size_t need = 0;
     for (int i = 0; i < k; i++) offsets[i] = need, need += align256((size_t)jpegs[idx[i]].w * jpegs[idx[i]].h * 3);
-    if (need > j->out_cap) {
-        DRT_CUDA_TRY(cudaStreamSynchronize(g->stream)); /* the last batch's letterboxes read the old buffer */
-        cudaFree(j->d_out);
-        j->d_out = NULL, j->out_cap = 0;
-        DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out, need + need / 2));
-        j->out_cap = need + need / 2;
+    int x = j->out_cur ^= 1;
+    if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
+    else DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->out_ev[x], cudaEventDisableTiming));
+    if (need > j->out_cap[x]) {
+        cudaFree(j->d_out[x]);
+        j->d_out[x] = NULL, j->out_cap[x] = 0;
+        DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out[x], need + need / 2));
+        j->out_cap[x] = need + need / 2;
     }
     const unsigned char *data[k];
     size_t sizes[k];
@@ -149,7 +163,7 @@ static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
     for (int i = 0; i < k; i++) {
         data[i] = jpegs[idx[i]].data, sizes[i] = jpegs[idx[i]].size;
         memset(&dst[i], 0, sizeof dst[i]);
-        dst[i].channel[0] = j->d_out + offsets[i];
+        dst[i].channel[0] = j->d_out[x] + offsets[i];
         dst[i].pitch[0] = (size_t)jpegs[idx[i]].w * 3;
     }
     nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
@@ -201,8 +215,9 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
     j->refused += n - k;
     for (int i = 0; i < k; i++) {
         const drt_jpeg_src *src = &jpegs[idx[i]];
-        DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out + offsets[i], src->w, src->h, 0, src->item, mode));
+        DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out[j->out_cur] + offsets[i], src->w, src->h, 0, src->item, mode));
     }
+    DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->stream));
     return DRT_OK;
 }
 #else
