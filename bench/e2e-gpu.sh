@@ -14,7 +14,15 @@
 # ONE_IN_FLIGHT=1 (e2e-bench again with DRT_CUDA_ASYNC=0: one batch in flight, for comparison),
 # PEERS=0 (darkrt only), EQUIV=1 (pipeline with GPU stages against today's path, drt_image_load +
 # drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images; and the boxes of
-# the GPU's JPEG decode against them: AGREE lines), PYTHON (python3).
+# the GPU's JPEG decode against them: AGREE lines), PYTHON (python3),
+# WORKERS_SWEEP ("12 24": e2e-bench again with each worker count, decode cpu; "" for none),
+# REPEAT=1 (nvJPEG's boxes on the same EQ_COUNT images three times, two batches in flight and one, and
+# its GPU hybrid backend: REPEAT lines, same=1 when every box is the same each time).
+# Diagnostics (DRT_TIMELINE=1, src/core/timeline.h): TTFD lines, the time since the process started at
+# each step of a plan's load and first batch (one image through the CLI, then the same with CUDA's
+# modules loaded eagerly); PROFILE lines, where e2e-bench's pipeline threads spent the run (workers'
+# busy and idle shares, the producer blocked on a full ring, the batch thread waiting for decoded
+# items, staging, launching, waiting for results; the consumer waiting).
 # Each run is one process, timed from just before it starts (DRT_T0) to its exit; the images are read
 # once before the runs so that both sides find them in the page cache. With two batches in flight,
 # e2e-bench's inference_ms is the engine's launch (the batch thread does not wait for it): the wait
@@ -24,13 +32,17 @@ BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
 COUNT=${COUNT:-2400}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; EQUIV=${EQUIV:-1}; EQ_COUNT=${EQ_COUNT:-600}
-DECODES=${DECODES:-"cpu gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}
+DECODES=${DECODES:-"cpu gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}; WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}; REPEAT=${REPEAT:-1}
 MODELS=${MODELS:-"yolov3-416 yolo-fastest-1.1"}
 W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
 mkdir -p "$W"
 : >"$RES"
 now() { date +%s.%N; }
 log() { echo "$*" | tee -a "$RES"; }
+profile() { # FILE LABEL: e2e-bench's pipeline profile and first-batch timeline (DRT_TIMELINE=1)
+    grep -h '^pipeline: profile' "$1" | sed "s/^pipeline: profile/PROFILE model=$name $2/" | tee -a "$RES"
+    grep -h '^timeline: .*\(engine built\|engine ready\|first batch\|first result\)' "$1" | sed "s/^timeline: */PROFILE model=$name $2 /" | tee -a "$RES"
+}
 
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs"
 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee -a "$RES"
@@ -56,6 +68,10 @@ for name in $MODELS; do
         first=$(stdbuf -oL "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>/dev/null | head -1 >/dev/null; now)
         log "TIME model=$name one_image_first_line_s=$(awk "BEGIN{print $first - $t}")"
     done
+    for env in CUDA_MODULE_LOADING=LAZY CUDA_MODULE_LOADING=EAGER; do # where the first second goes
+        env DRT_TIMELINE=1 "$env" "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>&1 >/dev/null |
+            grep '^timeline:' | sed "s/^timeline: */TTFD model=$name $env /" | tee -a "$RES"
+    done
     DRT_CUDA_VERBOSE=1 "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw >/dev/null 2>"$W/verbose.txt"
     log "LOAD model=$name plans_from_json=$(grep -c "plan's JSON" "$W/verbose.txt") shared=$(grep -c 'shared with' "$W/verbose.txt") \
 heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy algo' "$W/verbose.txt")"
@@ -67,23 +83,42 @@ heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy a
     for r in $(seq "$REPS"); do
         for dec in $DECODES; do # the product: darkrt detect on the pipeline, GPU stages, JSON written, nothing drawn
             t=$(now)
-            stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 -t "$thresh" \
+            DRT_TIMELINE=1 stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 -t "$thresh" \
                 --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
             end=$(now)
             log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
-json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(tail -1 "$W/cli-err.txt")"
-            DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
+            profile "$W/cli-err.txt" "engine=darkrt-detect decode=$dec"
+            DRT_TIMELINE=1 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
             log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
+            profile "$W/darkrt-$name.txt" "decode=$dec in_flight=2"
+            for nw in $([ "$dec" = cpu ] && echo "$WORKERS_SWEEP"); do
+                DRT_TIMELINE=1 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" --workers "$nw" >"$W/darkrt-$name.txt" 2>&1
+                log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
+                profile "$W/darkrt-$name.txt" "decode=$dec in_flight=2"
+            done
             [ "$ONE_IN_FLIGHT" = 1 ] || continue # the same with every run waiting for the device
-            DRT_CUDA_ASYNC=0 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+            DRT_TIMELINE=1 DRT_CUDA_ASYNC=0 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
             log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=1 model=$name"
+            profile "$W/darkrt-$name.txt" "decode=$dec in_flight=1"
         done
         [ "$PEERS" = 1 ] || continue
         DRT_T0=$(now) $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
             --thresh "$thresh" --label "$name" >"$W/torch-$name.txt" 2>&1
         log "$(grep RESULT "$W/torch-$name.txt" || tail -3 "$W/torch-$name.txt") model=$name"
     done
+    if [ "$REPEAT" = 1 ] && [ "$name" = yolo-fastest-1.1 ]; then # is nvJPEG's output the same each time?
+        mkdir -p "$W/eq" && ls "$IMG" | head -"$EQ_COUNT" | while read -r f; do ln -sf "$IMG/$f" "$W/eq/$f"; done
+        for mode in async=1 async=0 hybrid; do
+            for i in 1 2 3; do
+                DRT_CUDA_ASYNC=$([ $mode = async=0 ] && echo 0 || echo 1) DRT_NVJPEG_BACKEND=$([ $mode = hybrid ] && echo hybrid || echo hardware) \
+                    "$BIN/e2e-bench" "$plan" "$W/eq" -t 0.01 --boxes 1 --decode gpu 2>&1 | grep -v RESULT >"$W/rep$i.txt"
+            done
+            log "REPEAT model=$name decode=gpu $mode thresh=0.01 boxes=$(grep -c '^  ' "$W/rep1.txt") same=$(cmp -s "$W/rep1.txt" "$W/rep2.txt" && cmp -s "$W/rep1.txt" "$W/rep3.txt" && echo 1 || echo 0) \
+differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(diff "$W/rep1.txt" "$W/rep3.txt" | grep -c '^[<>]') ))"
+        done
+    fi
     if [ "$EQUIV" = 1 ] && [ "$name" = yolo-fastest-1.1 ]; then # every box, pipeline (GPU stages) against today's path
         mkdir -p "$W/eq" && ls "$IMG" | head -"$EQ_COUNT" | while read -r f; do ln -sf "$IMG/$f" "$W/eq/$f"; done
         for t in 0.25 0.01; do

@@ -18,6 +18,7 @@
 #include "vision/detect-outputs.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "core/timeline.h"
 #include "core/utf8.h"
 
 #define VIDEO_BATCH 4 /* frames per engine run on video, across sources */
@@ -404,6 +405,7 @@ static void finish_result(run_state *r, drt_pipeline_result *res)
         r->failures++;
     } else {
         print_summary(r, res);
+        if (r->done == 1) drt_timeline("detect: first result printed (%d objects)", res->dets->count);
         drt_status s = drt_std_outputs_add(r->std, res->source, res->width, res->height, res->dets);
         if (s != DRT_OK) r->failures += cli_fail(s);
     }
@@ -473,6 +475,7 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
     po.max_det = r->a->max_det;
     po.image_decode = r->a->image_decode;
     DRT_TRY(drt_pipeline_create(engine, &po, &r->pipe));
+    drt_timeline("detect: pipeline started");
     drt_pipeline_get_opts(r->pipe, &po);
     fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
@@ -575,12 +578,14 @@ int drt_cmd_detect(int argc, char **argv)
     drt_engine *engine = NULL;
     if (rc == 0) {
         drt_status s = cli_load_model(a.model, a.weights, &a.lopts, a.names, &model);
+        drt_timeline("detect: model read");
         if (s == DRT_OK) {
             default_names(&a, model);
             cli_detect_semantics("detect", &a.dopts, model, a.overrides);
             if (!a.batch_set) a.eopts.max_batch = a.n_videos ? VIDEO_BATCH : a.n_inputs < 8 ? a.n_inputs : 8;
             if (a.n_videos && !a.eopts.threads) a.eopts.threads = video_engine_threads();
             s = open_engine(&a, model, &engine);
+            drt_timeline("detect: engine ready");
         }
         rc = s != DRT_OK ? cli_fail(s) : a.n_videos ? detect_video_args(&a, model, engine) : detect_all(&a, model, engine);
     }

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "darkrt.h"
 #include "core/fileio.h"
+#include "core/timeline.h"
 
 typedef struct command {
     const char *name;
@@ -37,6 +38,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    drt_timeline("main");
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -2,6 +2,7 @@
 #include "core/module.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timeline.h"
 #include "engine/engine.h"
 
 #include <dlfcn.h>
@@ -77,6 +78,7 @@ static drt_status load_locked(const char *name, const char *what, const void **o
     char file[96], sym[96], err[1024];
     snprintf(file, sizeof file, "libdarkrt-%s.so", name);
     snprintf(sym, sizeof sym, "drt_module_%s", name);
+    drt_timeline("module %s: dlopen", name);
     void *h = open_module(file, err, sizeof err);
     if (!h) return drt_error(DRT_STATUS_UNSUPPORTED, "%s not available: %s", what, err);
     drt_module_entry_fn entry = (drt_module_entry_fn)dlsym(h, sym);
@@ -98,6 +100,7 @@ static drt_status load_locked(const char *name, const char *what, const void **o
             modules[i].table = table;
             break;
         }
+    drt_timeline("module %s: loaded", name);
     *out = table;
     return DRT_OK;
 }

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/opts.h"
 #include "core/fileio.h"
+#include "core/timeline.h"
 #include "engine/plan.h"
 
 #include <fcntl.h>
@@ -358,6 +359,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     unsigned char *p;
     size_t size;
     plan_header h;
+    drt_timeline("plan: load %s", path);
     DRT_TRY(map_plan(path, &p, &size, &h));
     drt_model *m = NULL;
     const drt_backend *b;
@@ -366,6 +368,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     if (s != DRT_OK) drt_error_prefix("%s: a %s plan", path, drt_device_name((drt_device)h.device));
     if (s == DRT_OK && b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
     if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, 1, &m);
+    drt_timeline("plan: model read (%.1f MiB file)", size / 1048576.0);
     if (s == DRT_OK) {
         o.device = (drt_device)h.device;
         if (!opts) o.device_index = (int)h.device_index;
@@ -378,6 +381,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
         o.max_batch = drt_backend_entry_of(o.device)->flags & DRT_BACKEND_PLAN_BATCH ? (int)h.max_batch : want;
         if (o.threads <= 0) o.threads = (int)h.threads;
         s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
+        drt_timeline("plan: engine built");
         if (s != DRT_OK) drt_error_prefix("%s", path);
     }
     munmap(p, size);

@@ -28,6 +28,17 @@ typedef struct pipeline_item {
     drt_pipeline_result *result; /* DONE: what next() hands out */
 } pipeline_item;
 
+/* Where the threads' time went (ms, summed over threads), for DRT_TIMELINE's profile line at free:
+ * what bounds the rate (busy workers, a starved or a waiting batcher, a blocked producer). */
+typedef struct pipeline_prof {
+    double created_ms;
+    double worker_busy, worker_idle;      /* decoding + letterboxing; waiting for submitted items */
+    double producer_blocked;              /* submit waiting for room (max_in_flight) */
+    double batch_wait, batch_begin, batch_launch, batch_finish; /* the batch thread */
+    double consumer_wait;                 /* next() waiting for the next result in order */
+    long long batches, batch_items;
+} pipeline_prof;
+
 struct drt_pipeline {
     drt_engine *engine;
     drt_pipeline_opts opts;
@@ -41,7 +52,11 @@ struct drt_pipeline {
     pthread_t *workers, batcher;
     int n_workers, batcher_started;
     float *batch_input;
+    pipeline_prof prof;    /* written under the lock (the batch thread: its own fields, alone) */
 };
+
+/* The profile line (DRT_TIMELINE=1), once the threads are gone. */
+void drt_pipeline_prof_log(const drt_pipeline *p);
 
 /* A result's error text when it has none (not freed). */
 extern const char drt_pipeline_no_error[];

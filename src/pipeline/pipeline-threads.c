@@ -5,6 +5,8 @@
 #include "vision/vision.h"
 #include "core/fileio.h"
 #include "engine/engine.h"
+#include "core/timeline.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,13 +105,17 @@ void *drt_pipeline_worker_main(void *arg)
     drt_pipeline *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
+        double t0 = drt_now_ms();
         while (!p->stopping && p->next_work == p->submitted) pthread_cond_wait(&p->work, &p->lock);
+        double t1 = drt_now_ms();
+        p->prof.worker_idle += t1 - t0;
         if (p->stopping) break;
         pipeline_item *it = drt_pipeline_slot(p, p->next_work++);
         it->state = ITEM_DECODING;
         pthread_mutex_unlock(&p->lock);
         prepare_item(p, it);
         pthread_mutex_lock(&p->lock);
+        p->prof.worker_busy += drt_now_ms() - t1;
         it->state = ITEM_READY;
         pthread_cond_broadcast(&p->ready);
     }
@@ -275,23 +281,35 @@ static void retire(drt_pipeline *p, batch *b)
 void *drt_pipeline_batcher_main(void *arg)
 {
     drt_pipeline *p = arg;
+    pipeline_prof *pf = &p->prof;
     batch *cur = batch_new(p->opts.batch), *next = batch_new(p->opts.batch), *t;
     pthread_mutex_lock(&p->lock);
+    double t0 = drt_now_ms(), t1;
     int n = cur && next ? gather(p, p->next_batch, cur->items, 1) : 0;
+    pf->batch_wait += (t1 = drt_now_ms()) - t0;
     while (n > 0) {
         cur->n = n;
         pthread_mutex_unlock(&p->lock);
         if (!cur->begun) begin(p, cur);
+        pf->batch_begin += (t0 = drt_now_ms()) - t1;
+        if (!pf->batches) drt_timeline("pipeline: first batch (%d) staged", n);
         launch(p, cur);
+        pf->batch_launch += (t1 = drt_now_ms()) - t0;
         pthread_mutex_lock(&p->lock);
         int m = p->host_pre ? 0 : gather(p, p->next_batch + n, next->items, 0);
         pthread_mutex_unlock(&p->lock);
         if (m) next->n = m, begin(p, next);
+        pf->batch_begin += (t0 = drt_now_ms()) - t1;
         finish(p, cur);
+        pf->batch_finish += (t1 = drt_now_ms()) - t0;
+        if (!pf->batches) drt_timeline("pipeline: first batch done");
+        pf->batches++, pf->batch_items += n;
         pthread_mutex_lock(&p->lock);
         retire(p, cur);
         if (!m) {
+            t0 = drt_now_ms();
             m = gather(p, p->next_batch, next->items, 1);
+            pf->batch_wait += (t1 = drt_now_ms()) - t0;
             next->begun = 0;
         }
         t = cur, cur = next, next = t;
@@ -301,4 +319,16 @@ void *drt_pipeline_batcher_main(void *arg)
     batch_free(cur);
     batch_free(next);
     return NULL;
+}
+
+void drt_pipeline_prof_log(const drt_pipeline *p)
+{
+    if (!drt_timeline_on()) return;
+    const pipeline_prof *f = &p->prof;
+    double wall = drt_now_ms() - f->created_ms, w = p->n_workers ? p->n_workers : 1;
+    fprintf(drt_log_file(), "pipeline: profile wall_ms=%.0f workers=%d worker_busy=%.3f worker_idle=%.3f producer_blocked_ms=%.0f "
+            "batches=%lld mean_batch=%.1f batch_wait_ms=%.0f batch_stage_ms=%.0f batch_launch_ms=%.0f batch_results_ms=%.0f "
+            "consumer_wait_ms=%.0f\n", wall, p->n_workers, f->worker_busy / (w * wall), f->worker_idle / (w * wall),
+            f->producer_blocked, f->batches, f->batches ? (double)f->batch_items / f->batches : 0.0, f->batch_wait,
+            f->batch_begin, f->batch_launch, f->batch_finish, f->consumer_wait);
 }

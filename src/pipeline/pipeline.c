@@ -133,6 +133,7 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
         if (p->host_pre) p->batch_input = malloc((size_t)p->opts.batch * p->net_w * p->net_h * 3 * sizeof(float));
         if (!p->ring || (p->host_pre && !p->batch_input)) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     }
+    p->prof.created_ms = drt_now_ms();
     if (s == DRT_OK) s = start_threads(p);
     if (s != DRT_OK) {
         drt_pipeline_free(p);
@@ -153,8 +154,10 @@ drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_
 static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *tag, double t0)
 {
     pthread_mutex_lock(&p->lock);
+    double w0 = drt_now_ms();
     while (!p->closed && !p->stopping && p->submitted - p->next_out >= p->opts.max_in_flight)
         pthread_cond_wait(&p->space, &p->lock);
+    p->prof.producer_blocked += drt_now_ms() - w0;
     if (p->closed || p->stopping) {
         pthread_mutex_unlock(&p->lock);
         free(path);
@@ -207,11 +210,13 @@ drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out)
     DRT_ARG(p, "p");
     pthread_mutex_lock(&p->lock);
     pipeline_item *it = NULL;
+    double w0 = drt_now_ms();
     while (p->next_out == p->submitted && !p->closed && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
     if (p->next_out < p->submitted) {
         it = drt_pipeline_slot(p, p->next_out);
         while (it->state != ITEM_DONE && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
     }
+    p->prof.consumer_wait += drt_now_ms() - w0;
     drt_pipeline_result *r = it && it->state == ITEM_DONE ? it->result : NULL;
     if (it && it->state == ITEM_DONE) {
         it->result = NULL;
@@ -247,6 +252,7 @@ void drt_pipeline_free(drt_pipeline *p)
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
+    if (p->batcher_started) drt_pipeline_prof_log(p);
     for (int i = 0; p->ring && i < p->opts.max_in_flight; i++) {
         drt_pipeline_item_clear(p, &p->ring[i]);
         drt_pipeline_result_free(p->ring[i].result);

@@ -2,6 +2,7 @@
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
+#include "core/timeline.h"
 #include "engine/calib.h"
 
 #include <stdlib.h>
@@ -113,13 +114,15 @@ static void print_ops(const cu_engine *g)
     }
 }
 
-/* Verbose builds say where the time went (plan loads must take about a second). */
+/* Verbose builds say where the time went (plan loads must take about a second); so does the
+ * process timeline (DRT_TIMELINE=1). */
 static void mark(const cu_engine *g, const char *what, double *t)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
     if (g->verbose && *t > 0) fprintf(drt_log_file(), "cuda: build: %-28s %8.1f ms\n", what, now - *t);
+    if (*t > 0) drt_timeline("cuda: build: %s", what);
     *t = now;
 }
 
@@ -129,16 +132,17 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     drt_precision p = e->opts.precision;
     DRT_TRY(drt_xcaps_check(&drt_cuda_caps, e->model, p));
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
+    const char *venv = getenv("DRT_CUDA_VERBOSE");
+    g->verbose = e->opts.verbose || (venv && *venv == '1');
+    mark(g, "", &t);
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
+    mark(g, "driver, device found", &t);
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     DRT_CUDA_TRY(cudaFree(NULL)); /* the context, timed on its own */
     g->half = p == DRT_PREC_FP16 || p == DRT_PREC_INT8;
     g->int8 = p == DRT_PREC_INT8;
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
-    const char *venv = getenv("DRT_CUDA_VERBOSE");
-    g->verbose = e->opts.verbose || (venv && *venv == '1');
-    mark(g, "", &t);
     const char *env = getenv("DRT_CUDA_GRAPH");
     g->use_graph = !(env && strcmp(env, "0") == 0);
     const char *aenv = getenv("DRT_CUDA_ASYNC"); /* 0: every run waits for the device (comparisons) */
@@ -163,7 +167,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     mark(g, "weights", &t);
     cu_ctx *c;
     DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &c));
-    mark(g, blob ? "convs from the plan, graph" : "convs chosen, graph", &t);
+    mark(g, blob ? "convs from the plan, graph" : "convs chosen, graph", &t); /* the two: drt_cuda_ctx_get's timeline */
     for (int i = 0; i < g->n_convs; i++) { /* what the plan stores */
         g->convs[i].algo_max = c->algo[i];
         g->convs[i].math_max = c->math[i];

@@ -5,6 +5,7 @@
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
+#include "core/timeline.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,9 @@ static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
         return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     DRT_TRY(make_descs(g, c));
     DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));
+    drt_timeline("cuda: batch %d: convs planned", batch);
     if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, CU_COPY_ALL, &c->exec));
+    drt_timeline("cuda: batch %d: graph captured", batch);
     return DRT_OK;
 }
 

@@ -2,6 +2,7 @@
  * runs eagerly (DRT_CUDA_GRAPH=0) and drives the per-op profile. */
 #ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
+#include "core/timeline.h"
 
 void *drt_cuda_view_ptr(const cu_engine *g, const cu_view *v)
 {
@@ -129,7 +130,10 @@ drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int c
     if (!g->heads_registered) in_graph &= ~CU_COPY_OUT;
     if ((copies & ~in_graph) & CU_COPY_IN) DRT_TRY(copy_in(e, g, n));
     cudaGraphExec_t *exec = in_graph == CU_COPY_ALL ? &c->exec : &c->exec_part[in_graph];
-    if (g->use_graph && !*exec) DRT_TRY(drt_cuda_capture(e, g, c, in_graph, exec));
+    if (g->use_graph && !*exec) {
+        DRT_TRY(drt_cuda_capture(e, g, c, in_graph, exec));
+        drt_timeline("cuda: batch %d: graph for copies %d captured (%d items)", c->batch, in_graph, n);
+    }
     if (*exec) DRT_CUDA_TRY(cudaGraphLaunch(*exec, g->stream));
     else DRT_TRY(drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, in_graph));
     if ((copies & ~in_graph) & CU_COPY_OUT) DRT_TRY(copy_out(e, g, n));
