@@ -16,7 +16,7 @@ extern const drt_backend drt_backend_cuda __attribute__((weak, visibility("hidde
  * means: load the module. */
 static const drt_backend_entry builtin[DRT_DEVICE_COUNT] = {
     {"ref", &drt_backend_ref, NULL, NULL, 1u << DRT_PREC_FP32, DRT_BACKEND_ONE_THREAD},
-    {"cpu", &drt_backend_cpu, NULL, NULL, ALL_PRECISIONS, DRT_BACKEND_ALL_CORES},
+    {"cpu", &drt_backend_cpu, NULL, NULL, ALL_PRECISIONS, DRT_BACKEND_ALL_CORES | DRT_BACKEND_CALIBRATES},
     {"cuda", &drt_backend_cuda, "cuda", "CUDA backend", ALL_PRECISIONS, DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH},
 };
 
@@ -49,6 +49,23 @@ drt_status drt_backend_get(drt_device device, const drt_backend **out)
     if (!e) return drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown device %d", (int)device);
     if (e->builtin) return (*out = e->builtin), DRT_OK;
     return drt_module_load(e->module, e->what, (const void **)out);
+}
+
+drt_status drt_backend_calibrator(drt_device *device_out, const drt_backend **backend_out)
+{
+    *backend_out = NULL;
+    for (int i = 0; i < drt_backend_count(); i++) {
+        const drt_backend_entry *e = drt_backend_entry_of((drt_device)i);
+        if (!(e->flags & DRT_BACKEND_CALIBRATES)) continue;
+        DRT_TRY(drt_backend_get((drt_device)i, backend_out));
+        if (!(*backend_out)->run_observed) {
+            *backend_out = NULL;
+            return drt_error(DRT_STATUS_INTERNAL, "backend registry: %s calibrates but has no run_observed", e->name);
+        }
+        *device_out = (drt_device)i;
+        return DRT_OK;
+    }
+    return drt_error(DRT_STATUS_UNSUPPORTED, "int8 calibration: no backend calibrates (DRT_BACKEND_CALIBRATES)");
 }
 
 drt_status drt_backend_register(const drt_backend_entry *entry, drt_device *out)

@@ -11,6 +11,7 @@ enum drt_backend_flags {
     DRT_BACKEND_PLAN_BATCH = 1u << 1, /* a plan holds its max batch: a loaded plan keeps it */
     DRT_BACKEND_ONE_THREAD = 1u << 2, /* runs on one host thread whatever drt_engine_opts.threads says */
     DRT_BACKEND_ALL_CORES = 1u << 3,  /* threads 0 means every core */
+    DRT_BACKEND_CALIBRATES = 1u << 4, /* int8 calibration of every backend runs on its fp32 engine (run_observed) */
 };
 
 typedef struct drt_backend_entry {
@@ -27,6 +28,9 @@ const drt_backend_entry *drt_backend_entry_of(drt_device device);
 
 /* The backend of a device, loading its module on first use. */
 drt_status drt_backend_get(drt_device device, const drt_backend **backend_out);
+
+/* The backend int8 calibration runs on (src/engine/calib.c): the first DRT_BACKEND_CALIBRATES row. */
+drt_status drt_backend_calibrator(drt_device *device_out, const drt_backend **backend_out);
 
 /* Devices known: DRT_DEVICE_COUNT plus those registered at run time. */
 int drt_backend_count(void);

@@ -1,14 +1,23 @@
-/* int8 calibration shared by the engines: clipping thresholds from the fp32 CPU engine run over
- * calibration images (src/backend/cpu/cpu-calib.c). */
+/* int8 calibration, once for every backend: clipping thresholds measured on the calibrating
+ * backend's fp32 engine (the registry's DRT_BACKEND_CALIBRATES row, through run_observed) over
+ * calibration images (src/engine/calib.c). */
 #ifndef DRT_ENGINE_CALIB_H
 #define DRT_ENGINE_CALIB_H
 
 #include <stdio.h>
 #include "engine/engine.h"
 
+/* steps_out[tensor]: the int8 step (threshold / 127) of each tensor (tensor 0: the network input,
+ * layer + 1: a layer's output; 1 where the calibrating engine never stores the tensor), by
+ * opts->calib_method over the images in calib_dir (or the documented fallback). malloc'd,
+ * n_layers + 1 floats. */
+drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
+                                      FILE *log, float **steps_out);
+
 /* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network
  * input), by opts->calib_method over the images in calib_dir (or the documented synthetic
- * fallback). malloc'd, n_layers + 1 floats. */
+ * fallback); layers the calibrating engine never stores get their inputs' (see calib.c).
+ * malloc'd, n_layers + 1 floats. */
 drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                           FILE *log, float **thr_out);
 

@@ -23,6 +23,17 @@ typedef struct drt_jpeg_src {
 
 #define DRT_HEADS_DEVICE_ASYNC 2
 
+/* One image's float32 tensor as an engine stores it: pixel-major (NHWC), channel k of pixel px at
+ * p[px * cs + k]. */
+typedef struct drt_tensor_view {
+    const float *p;
+    int c, h, w, cs;
+} drt_tensor_view;
+
+/* Called by run_observed with each tensor stored: 0 the network input, layer + 1 a layer's output
+ * (a conv's output written by the shortcut that absorbed it is the shortcut's). */
+typedef void (*drt_tensor_observer)(void *ctx, int tensor, const drt_tensor_view *v);
+
 /* Pre- and postprocessing on a backend's device (drt_detect_batch with DRT_STAGE_DEVICE). */
 typedef struct drt_device_stages {
     /* Letterboxes (or stretches) `image` into batch item `item` of the device's input; returns
@@ -89,6 +100,10 @@ struct drt_backend {
     drt_status (*ctx_create)(const drt_engine *e, void **state_out);
     drt_status (*ctx_run)(const drt_engine *e, void *state, const float *input, int batch, float *const *heads);
     void (*ctx_free)(const drt_engine *e, void *state);
+    /* Optional (the registry's DRT_BACKEND_CALIBRATES backend: int8 calibration, src/engine/calib.c):
+     * runs one image through an fp32 engine, calling observe with each tensor it stores; the heads
+     * are not filled (e->heads may be NULL). */
+    drt_status (*run_observed)(drt_engine *e, const float *input, drt_tensor_observer observe, void *ctx);
 };
 
 /* The backends are listed in src/backend/registry.c (drt_backend_get). */

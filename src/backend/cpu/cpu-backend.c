@@ -1,6 +1,7 @@
 /* The optimized CPU engine ("cpu"): the backend interface over the compiled state. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
+#include "engine/calib.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -45,7 +46,7 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     float *steps = NULL;
     drt_status s = DRT_OK;
     if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, NULL);
-    else if (e->opts.precision == DRT_PREC_INT8) s = drt_cpu_calibrate(m, &e->opts, e->opts.calib_dir, log, &steps);
+    else if (e->opts.precision == DRT_PREC_INT8) s = drt_calibrate_tensor_steps(m, &e->opts, e->opts.calib_dir, log, &steps);
     cpu_state *st = NULL;
     if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, log, &st);
     free(choices);
@@ -69,6 +70,34 @@ static drt_status run(drt_engine *e, const float *input, int batch)
 {
     cpu_state *st = e->impl;
     return run_in(e, &st->own, input, batch, e->heads);
+}
+
+/* The calibration hook (engine/calib.h): the engine's own run state, one image, its views as floats. */
+typedef struct observer {
+    drt_tensor_observer fn;
+    void *ctx;
+} observer;
+
+static void observe_view(cpu_state *st, int t, const cpu_view *v, void *ctx)
+{
+    (void)st;
+    const observer *o = ctx;
+    drt_tensor_view f = {(const float *)v->p, v->c, v->h, v->w, v->cs};
+    o->fn(o->ctx, t, &f);
+}
+
+static drt_status run_observed(drt_engine *e, const float *input, drt_tensor_observer fn, void *ctx)
+{
+    cpu_state *st = e->impl;
+    if (e->opts.precision != DRT_PREC_FP32)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: observed runs are fp32 (this engine is %s)", drt_precision_name(e->opts.precision));
+    observer o = {fn, ctx};
+    st->observe = observe_view;
+    st->observe_ctx = &o;
+    drt_status s = drt_cpu_run_image(st, &st->own, NULL, NULL, input, 0);
+    st->observe = NULL;
+    st->observe_ctx = NULL;
+    return s;
 }
 
 static drt_status ctx_create(const drt_engine *e, void **out)
@@ -126,4 +155,5 @@ const drt_backend drt_backend_cpu = {
     .ctx_create = ctx_create,
     .ctx_run = ctx_run,
     .ctx_free = ctx_free,
+    .run_observed = run_observed,
 };

@@ -158,9 +158,6 @@ void drt_cpu_head(const cpu_view *in, float *nchw);
 
 /* cpu-compile.c: what the CPU engine can run (the graph passes respect it). */
 extern const drt_xcaps drt_cpu_caps;
-/* cpu-calib.c: int8 steps per tensor from calibration images (or the documented fallback). */
-drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
-                             FILE *log, float **steps_out);
 
 /* cpu-plan-blob.c */
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out);

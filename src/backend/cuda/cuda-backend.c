@@ -160,7 +160,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size)); /* algorithms and int8 steps */
     int need_calib = 0;
     for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
-    if (need_calib) /* int8 ranges measured by the fp32 CPU engine on the calibration images */
+    if (need_calib) /* int8 ranges measured by the calibrating backend's fp32 engine (engine/calib.h) on the calibration images */
         DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? drt_log_file() : NULL, &g->in_thr));
     mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));

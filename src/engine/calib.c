@@ -1,9 +1,10 @@
-/* int8 post-training calibration: runs the fp32 CPU engine over calibration images, gathers
- * |x| histograms of every stored tensor, and picks each clipping threshold by entropy (the
+/* int8 post-training calibration, for every backend: runs the calibrating backend's fp32 engine
+ * (the registry's DRT_BACKEND_CALIBRATES row: the CPU's) over calibration images, gathers
+ * |x| histograms of every stored tensor (its run_observed), and picks each clipping threshold by entropy (the
  * KL-divergence search TensorRT uses), the 99.999th percentile, or the maximum (default). Without a directory,
  * the real photos at hand (Debian darknet's samples), else 8 synthetic letterboxed images; it says which. */
-#include "backend/cpu/cpu.h"
 #include "engine/calib.h"
+#include "backend/registry.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -25,11 +26,10 @@ typedef struct calib {
     uint32_t *hist; /* nt x BINS */
 } calib;
 
-static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
+static void observe(void *ctx, int t, const drt_tensor_view *v)
 {
-    (void)st;
     calib *c = ctx;
-    const float *p = (const float *)v->p;
+    const float *p = v->p;
     size_t hw = (size_t)v->h * v->w;
     if (c->pass == 0) {
         float m = c->amax[t];
@@ -228,38 +228,45 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
 {
     *thr_out = NULL;
     if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
-    drt_engine_opts o = *opts;
-    o.precision = DRT_PREC_FP32;
-    o.device = DRT_DEVICE_CPU;
-    o.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
-    cpu_state *st = NULL;
+    drt_device dev;
+    const drt_backend *b;
+    DRT_TRY(drt_backend_calibrator(&dev, &b));
+    /* The calibrating engine: fp32, batchnorm folded and activations fused (as the int8 engines
+     * store tensors), quiet, on the caller's model (no copy: it lives only here). */
+    drt_engine e = {.backend = b, .model = (drt_model *)m, .opts = *opts};
+    e.opts.precision = DRT_PREC_FP32;
+    e.opts.device = dev;
+    e.opts.device_index = 0;
+    e.opts.max_batch = 1;
+    e.opts.verbose = 0;
+    e.opts.calib_dir = NULL;
+    e.opts.int8_keep = NULL;
+    e.opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    int created = 0;
     float *inputs = NULL, *thr = NULL;
     calib c = {0};
-    int n = 0, nt = 0;
+    int n = 0, nt = m->n_layers + 1;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     if (s == DRT_OK) s = load_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n);
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &o, NULL, NULL, NULL, &st);
+    if (s == DRT_OK) created = (s = b->create(&e, NULL, 0)) == DRT_OK;
     if (s == DRT_OK) {
-        nt = st->g->nt;
         c.amax = calloc((size_t)nt, sizeof *c.amax);
         c.hist = calloc((size_t)nt * BINS, sizeof *c.hist);
         thr = calloc((size_t)nt, sizeof *thr);
         if (!c.amax || !c.hist || !thr) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-        st->observe = observe;
-        st->observe_ctx = &c;
     }
     size_t per = (size_t)m->channels * m->width * m->height;
-    int passes = o.calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
+    int passes = opts->calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
     for (c.pass = 0; s == DRT_OK && c.pass < passes; c.pass++)
-        for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image(st, &st->own, NULL, NULL, inputs + per * k, 0);
+        for (int k = 0; s == DRT_OK && k < n; k++) s = b->run_observed(&e, inputs + per * k, observe, &c);
     for (int t = 0; s == DRT_OK && t < nt; t++) {
-        thr[t] = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], o.calib_method, p, q) : 0;
+        thr[t] = c.amax[t] > 0 ? threshold(c.hist + (size_t)t * BINS, c.amax[t], opts->calib_method, p, q) : 0;
         if (log && c.amax[t] > 0)
             fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr[t],
-                    method_name(o.calib_method));
+                    method_name(opts->calib_method));
     }
-    drt_cpu_state_free(st);
+    if (created) b->destroy(&e);
     free(inputs);
     free(c.amax);
     free(c.hist);
@@ -271,8 +278,8 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     return DRT_OK;
 }
 
-drt_status drt_cpu_calibrate(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
-                             float **steps_out)
+drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                                      float **steps_out)
 {
     float *thr;
     int nt;
