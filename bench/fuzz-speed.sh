@@ -3,6 +3,7 @@
 # target ran before 2026-12-04) and in memory (the default now: /dev/shm), interleaved, 3 rounds, medians.
 # Each run: -runs=RUNS -seed=1 from a fresh copy of the target's seed corpus, so both see the same inputs.
 #   bench/fuzz-speed.sh [RUNS] [TARGET...]     (after make fuzz FUZZ_BUILD=build-fuzz; default 5000 coco plan-header json)
+#   FUZZ_SEEDS: the seed tree (default build/testdata/fuzz-seeds: tests/fuzz/seeds/make-seeds.sh build/darkrt DIR)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
@@ -14,9 +15,11 @@ BIN=${FUZZ_BUILD:-build-fuzz}
 DISK=$(mktemp -d /tmp/fuzz-speed-XXXXXX)
 trap 'rm -rf "$DISK"' EXIT
 export DRT_ROOT=$ROOT
+SEEDS=${FUZZ_SEEDS:-build/testdata/fuzz-seeds}
+[ -d "$SEEDS/corpus" ] || bash tests/fuzz/seeds/make-seeds.sh build/darkrt "$SEEDS" || exit 1
 
 rate() { # target tmpdir -> executions per second
-    rm -rf "$DISK/corpus" && cp -r "tests/fuzz/corpus/$1" "$DISK/corpus"
+    rm -rf "$DISK/corpus" && cp -r "$SEEDS/corpus/$1" "$DISK/corpus"
     local t0 t1
     t0=$(date +%s.%N)
     TMPDIR=$2 "$BIN/fuzz-$1" -runs="$RUNS" -seed=1 -max_len=16384 "$DISK/corpus" >/dev/null 2>&1 || return 1

@@ -12,7 +12,7 @@ PY=${PYTHON:-python3}
 # scikit-build-core build and test the Python package (python/); tritonclient talks to the Triton
 # server of serving/triton (tests/py/test_triton.py). OpenCV 4.x (5 dropped Darknet)
 # is bench/e2e-cpu.sh's peer. scikit-image ships the photos bench/int8-accuracy.sh scores on.
-PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core
+PIP_PKGS=(numpy onnx onnxruntime pycocotools pytest scikit-build-core=scikit_build_core pillow=PIL
           "opencv-python-headless<5=cv2" "tritonclient[http,grpc]=tritonclient.grpc" scikit-image=skimage)
 
 missing_apt=()

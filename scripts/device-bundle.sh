@@ -33,7 +33,7 @@ BENCH=(
     e2e-bench
 )
 # libFuzzer targets (tests/fuzz/fuzz-NAME.c, DEVICE_FUZZ="json coco" to choose, `make fuzz`: clang, ASan+UBSan, CPU only); their
-# corpora and dictionaries travel with the working tree.
+# dictionaries travel with the working tree, the seed tree (tests/fuzz/seeds/make-seeds.sh) in fuzz-seeds/.
 read -ra FUZZ <<<"${DEVICE_FUZZ-json coco plan-header}" # DEVICE_FUZZ= carries none
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 # Libraries the device has: glibc, the compiler's runtime, CUDA's (toolkit, cuDNN, nvJPEG, driver).
@@ -93,6 +93,7 @@ for b in "${BENCH[@]}"; do put "$BUILD/$b"; done
 # bench/device/compiler.sh compares against a gpu-bench built from an older commit, if given.
 [ -z "${GPU_BENCH_BEFORE:-}" ] || put "$GPU_BENCH_BEFORE" gpu-bench-before
 for f in "${FUZZ[@]}"; do put "$FUZZ_BUILD/fuzz-$f"; done
+[ ${#FUZZ[@]} -eq 0 ] || bash tests/fuzz/seeds/make-seeds.sh "$BUILD/darkrt" "$DC/fuzz-seeds"
 
 # The libraries: every one ldd resolves for bin/ that the device lacks (libdarkrt-video.so's FFmpeg
 # closure is left out: too big to carry).

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs darkrt's libFuzzer targets one at a time (nice 19, one process, one core), each seeded with
-# tests/fuzz/corpus/<target> plus real files read in place, and reports executions and crashes.
+# Runs darkrt's libFuzzer targets one at a time (nice 19, one process, one core), each seeded with the seed
+# tree's corpus/<target> (tests/fuzz/seeds/make-seeds.sh) plus real files read in place, and reports
+# executions and crashes.
 # usage: scripts/fuzz.sh [-t SECONDS | -n RUNS] [-j JOBS] [TARGET...]     targets: cfg weights onnx plan image json coco plan-header
 #   -j JOBS            JOBS processes per target (seeds 1..JOBS) sharing its working corpus; -n is per process
 #   FUZZ_BUILD=dir     where `make fuzz` builds the targets (default build-fuzz)
 #   FUZZ_WORK=dir      working corpora, logs and crash artifacts (default /tmp/darkrt-fuzz)
 #   FUZZ_NO_BUILD=1    use the binaries as they are;  FUZZ_ARGS="..." more libFuzzer flags
+#   FUZZ_SEEDS=dir     a seed tree made before (default: made now into $FUZZ_WORK/seed-tree with
+#                      FUZZ_DARKRT, default build/darkrt, built here unless FUZZ_NO_BUILD=1)
 #   FUZZ_NICE=N        the processes' niceness (default 19). At 19 a busy machine starves them past the
 #                      10 s timeout (false timeouts): use 0 for long runs beside other work
 # Exit status: 0 when no target crashed, 1 otherwise (the artifact paths are printed).
@@ -32,6 +35,19 @@ SHARED=${DRT_SHARED:-$ROOT/../shared}
 if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
     nice -n 19 make --no-print-directory -s fuzz FUZZ_BUILD="$FUZZ_BUILD" -j2 >"$FUZZ_WORK.build.log" 2>&1 ||
         { echo "fuzz.sh: make fuzz failed (log: $FUZZ_WORK.build.log)"; tail -n 20 "$FUZZ_WORK.build.log"; exit 1; }
+fi
+
+# The seeds: committed text ones and the binary ones generated from them (never committed).
+if [ -z "${FUZZ_SEEDS:-}" ]; then
+    FUZZ_SEEDS=$FUZZ_WORK/seed-tree
+    darkrt=${FUZZ_DARKRT:-build/darkrt}
+    if [ "${FUZZ_NO_BUILD:-0}" != 1 ] && [ -z "${FUZZ_DARKRT:-}" ]; then
+        nice -n 19 make --no-print-directory -s -j2 build/darkrt >"$FUZZ_WORK.build.log" 2>&1 ||
+            { echo "fuzz.sh: make build/darkrt failed (log: $FUZZ_WORK.build.log)"; exit 1; }
+    fi
+    mkdir -p "$FUZZ_WORK"
+    bash tests/fuzz/seeds/make-seeds.sh "$darkrt" "$FUZZ_SEEDS" >"$FUZZ_WORK/seeds.log" 2>&1 ||
+        { echo "fuzz.sh: tests/fuzz/seeds/make-seeds.sh $darkrt failed (log: $FUZZ_WORK/seeds.log)"; tail -n 5 "$FUZZ_WORK/seeds.log"; exit 1; }
 fi
 
 # Real files, read in place (never copied into the repository): small ones only, fuzzing wants speed.
@@ -66,7 +82,7 @@ for t in "${targets[@]}"; do
         # shellcheck disable=SC2086
         nice -n "${FUZZ_NICE:-19}" "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
             -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$work/artifacts/" "${dict[@]}" \
-            $([ "$jobs" -gt 1 ] && echo "-seed=$j") ${FUZZ_ARGS:-} "$work/corpus" "tests/fuzz/corpus/$t" "$work/seeds" \
+            $([ "$jobs" -gt 1 ] && echo "-seed=$j") ${FUZZ_ARGS:-} "$work/corpus" "$FUZZ_SEEDS/corpus/$t" "$work/seeds" \
             >"$jlog" 2>&1 &
         pids+=($!)
     done

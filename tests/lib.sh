@@ -8,10 +8,12 @@ SHARED=${DRT_SHARED:-$DRT_ROOT/../shared}
 FASTEST_CFG="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"
 FASTEST_WEIGHTS="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.weights"
 COCO_NAMES="$SHARED/models/yolo-fastest-1.1/coco.names"
-# The tiny model and image of the fuzz corpus: small enough for every CLI test to build and run.
+# The tiny model and image of the fuzz corpus: small enough for every CLI test to build and run (weights and
+# image from the seed tree tests/prepare-data.sh makes with tests/fuzz/seeds/make-seeds.sh).
+FUZZ_SEEDS="$DRT_DATA/fuzz-seeds"
 TINY_CFG="$DRT_ROOT/tests/fuzz/corpus/cfg/tiny-yolo.cfg"
-TINY_WEIGHTS="$DRT_ROOT/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights"
-TINY_IMG="$DRT_ROOT/tests/fuzz/corpus/image/rgb.png"
+TINY_WEIGHTS="$FUZZ_SEEDS/corpus/weights/tiny-yolo-v0.2.weights"
+TINY_IMG="$FUZZ_SEEDS/corpus/image/rgb.png"
 DN_CFG=/usr/share/darknet/cfg
 DN_DATA=/usr/share/darknet/data
 TMP=$(mktemp -d)

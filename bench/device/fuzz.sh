@@ -20,6 +20,9 @@ JOBS=${FUZZ_JOBS:-$(nproc)}
 TARGETS=(json coco plan-header)
 WORK=${FUZZ_WORK:-/tmp/darkrt-fuzz-device}
 mkdir -p "$OUT" "$WORK"
+# The seed tree scripts/device-bundle.sh made (tests/fuzz/seeds/make-seeds.sh), else one made here.
+SEEDS=${FUZZ_SEEDS:-$ROOT/.devcarry/fuzz-seeds}
+[ -d "$SEEDS/corpus" ] || { echo "fuzz.sh: no seed tree $SEEDS (scripts/device-bundle.sh, or FUZZ_SEEDS)"; exit 2; }
 
 for t in "${TARGETS[@]}"; do
     [ -x "$BIN/fuzz-$t" ] || { echo "fuzz.sh: no $BIN/fuzz-$t (make fuzz FUZZ_BUILD=build-fuzz; or set FUZZ_BIN)"; exit 2; }
@@ -33,7 +36,7 @@ for i in "${!TARGETS[@]}"; do
     t=${TARGETS[$i]}
     j=$((JOBS / n + (i < JOBS % n ? 1 : 0)))
     [ "$j" -ge 1 ] || j=1
-    FUZZ_NO_BUILD=1 FUZZ_BUILD="$BIN" FUZZ_WORK="$WORK" FUZZ_NICE=0 DRT_ROOT="$ROOT" \
+    FUZZ_NO_BUILD=1 FUZZ_BUILD="$BIN" FUZZ_WORK="$WORK" FUZZ_NICE=0 DRT_ROOT="$ROOT" FUZZ_SEEDS="$SEEDS" \
         scripts/fuzz.sh -t "$SECONDS_EACH" -j "$j" "$t" >"$OUT/fuzz-$t.txt" 2>&1 &
     pids+=($!)
     echo "fuzz-$t: $j processes"

@@ -18,7 +18,7 @@ typedef struct drt_image {
 /* Largest image darkrt decodes (pixels); larger ones are refused before any allocation. 8192 x
  * 8192 (64 Mi pixels, 768 MiB as floats) is far past what a detector's letterbox keeps, and
  * it stops decompression bombs: a 433-byte progressive JPEG declaring 57334 x 2553 pixels
- * decodes into 1.7 GB (tests/fuzz/crashes/image). */
+ * decodes into 1.7 GB (tests/fuzz/seeds/hostile-images.py). */
 #define DRT_IMAGE_MAX_PIXELS (8192L * 8192L)
 
 /* Decodes JPEG (baseline and progressive, EXIF orientation applied), PNG (8/16-bit, grey,

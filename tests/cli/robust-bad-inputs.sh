@@ -84,7 +84,7 @@ while IFS= read -r f; do
 done < <(find "$BAD" -type f | sort)
 
 # The hostile ONNX files are made here from the fuzz seed (tests/bad/robust-onnx/make-bad-onnx.py), not committed.
-if (cd "$DRT_ROOT" && python3 tests/bad/robust-onnx/make-bad-onnx.py "$TMP/robust-onnx") >"$TMP/make-onnx.log" 2>&1; then
+if (cd "$DRT_ROOT" && python3 tests/bad/robust-onnx/make-bad-onnx.py "$TMP/robust-onnx" "$FUZZ_SEEDS/corpus/onnx/tiny-yolo-op13.onnx") >"$TMP/make-onnx.log" 2>&1; then
     for f in "$TMP"/robust-onnx/*.onnx; do check "$f" "$DARKRT" inspect "$f"; done
 else
     fail "make-bad-onnx.py: $(tail -n 1 "$TMP/make-onnx.log")"
@@ -101,7 +101,7 @@ fi
 mkdir -p "$TMP/robust-plan"
 : > "$TMP/robust-plan/empty.plan"
 printf 'DRTPLAN\0garbage that is not a plan\n' > "$TMP/robust-plan/garbage.plan"
-head -c 300 "$DRT_ROOT/tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx" > "$TMP/robust-plan/onnx-as-plan.plan"
+head -c 300 "$FUZZ_SEEDS/corpus/onnx/tiny-yolo-op13.onnx" > "$TMP/robust-plan/onnx-as-plan.plan"
 printf '%s\n' 'empty.plan: too short for a darkrt plan' 'garbage.plan: too short for a darkrt plan' \
     'onnx-as-plan.plan: not a darkrt plan' > "$TMP/robust-plan/expect.txt"
 for f in "$TMP"/robust-plan/*.plan; do check "$f" "$DARKRT" inspect "$f"; done

@@ -18,7 +18,7 @@ nice -n 10 make --no-print-directory -s fuzz FUZZ_BUILD="$fuzz_build" -j2 >"$TMP
 ok "make fuzz built $(ls "$fuzz_build"/fuzz-* | wc -l) targets"
 
 # The crash regressions through the clang build too: its UBSan also checks float-to-int casts, gcc's does not.
-for d in tests/fuzz/crashes/*/; do
+for d in "$FUZZ_SEEDS"/crashes/*/; do
     t=$(basename "$d")
     files=("$d"*)
     [ -e "${files[0]}" ] || continue
@@ -29,7 +29,7 @@ for d in tests/fuzz/crashes/*/; do
     fi
 done
 
-FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" FUZZ_NO_BUILD=1 FUZZ_BUILD="$fuzz_build" FUZZ_WORK="$TMP/work" bash scripts/fuzz.sh -n "$runs" | tee "$TMP/fuzz.out"
+FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" FUZZ_NO_BUILD=1 FUZZ_SEEDS="$FUZZ_SEEDS" FUZZ_BUILD="$fuzz_build" FUZZ_WORK="$TMP/work" bash scripts/fuzz.sh -n "$runs" | tee "$TMP/fuzz.out"
 rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then
     mkdir -p "$DRT_BUILD/fuzz-artifacts"

@@ -82,8 +82,32 @@ static const char *fuzz_write_file(const char *name, const uint8_t *data, size_t
 
 /* The contract of every loader on any input: success with an object, or a failure with no object
  * and one line of detail naming the file; never INTERNAL (a bug) and never a crash or leak. */
+/* The first loader outcome of the current input, "accepted" or "STATUS: detail" (unit/fuzz-replay checks
+ * each seed's against tests/fuzz/seeds/expect.txt); the replay clears it before each input. */
+static char fuzz_outcome[640];
+
+static inline void fuzz_note_outcome(drt_status s, const char *path)
+{
+    if (fuzz_outcome[0]) return;
+    if (s == DRT_OK) {
+        snprintf(fuzz_outcome, sizeof fuzz_outcome, "accepted");
+        return;
+    }
+    /* The input's temporary directory differs per run: name the file by its base name alone. */
+    const char *msg = drt_last_error(), *dir = strrchr(path, '/');
+    size_t dlen = dir ? (size_t)(dir - path) + 1 : 0;
+    char *o = fuzz_outcome, *end = fuzz_outcome + sizeof fuzz_outcome - 1;
+    o += snprintf(o, (size_t)(end - o), "%s: ", drt_status_str(s));
+    while (*msg && o < end) {
+        if (dlen && !strncmp(msg, path, dlen)) msg += dlen;
+        else *o++ = *msg++;
+    }
+    *o = 0;
+}
+
 static inline void fuzz_check_result(const char *what, drt_status s, const void *out, const char *path)
 {
+    fuzz_note_outcome(s, path);
     if (s == DRT_OK) {
         if (!out) FUZZ_FAIL("%s returned OK without an object", what);
         fuzz_accepted++;

@@ -3,7 +3,8 @@
  * (input bytes 0..95 -> file bytes 8..103: format, sizes, version, device, precision, batch, threads,
  * pass bits, section offsets) and then the model section from its start (counts, sizes, layer records:
  * YOLO anchors, scale_x_y, new_coords...). The checksum is recomputed, so every mutation reaches the
- * field checks; what loads runs once. Needs DRT_ROOT (default: the current directory). */
+ * field checks; what loads runs once. Needs DRT_ROOT (default: the current directory). The weights are
+ * `darkrt synth`'s, seed 1 (the seed tree's tiny-yolo-v0.2.weights holds the same bytes). */
 #include "core/fileio.h"
 #include "fuzz-common.h"
 #ifdef FUZZ_NO_MAIN
@@ -20,9 +21,8 @@ static size_t fuzz_base_size;
 static void fuzz_make_base(void)
 {
     const char *root = getenv("DRT_ROOT") ? getenv("DRT_ROOT") : ".";
-    char cfg[1024], w[1024];
+    char cfg[1024];
     snprintf(cfg, sizeof cfg, "%s/tests/fuzz/corpus/cfg/tiny-yolo.cfg", root);
-    snprintf(w, sizeof w, "%s/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights", root);
     drt_load_opts lo = fuzz_load_opts();
     drt_engine_opts o = drt_engine_opts_default();
     o.device = DRT_DEVICE_REF;
@@ -30,7 +30,8 @@ static void fuzz_make_base(void)
     drt_model *m = NULL;
     drt_engine *e = NULL;
     const char *path = fuzz_write_file("header.plan", (const uint8_t *)"", 0);
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK || drt_engine_create(m, &o, &e) != DRT_OK ||
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK || drt_model_synth_weights(m, 1) != DRT_OK ||
+        drt_engine_create(m, &o, &e) != DRT_OK ||
         drt_engine_save_plan(e, path) != DRT_OK) {
         fprintf(stderr, "fuzz-plan-header: cannot build the base plan from %s (set DRT_ROOT): %s\n", cfg, drt_last_error());
         abort();

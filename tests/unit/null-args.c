@@ -171,9 +171,10 @@ static int make_samples(char *dir)
     S_frame = (drt_frame){.data = S_rgb, .w = 16, .h = 16, .stride = 48, .format = DRT_PIXEL_RGB8};
     for (size_t i = 0; i < sizeof S_floats / sizeof S_floats[0]; i++) S_floats[i] = .5f;
     const char *root = getenv("DRT_ROOT") ? getenv("DRT_ROOT") : ".";
+    const char *data = getenv("DRT_DATA") ? getenv("DRT_DATA") : "build-asan/testdata"; /* fuzz seeds: tests/prepare-data.sh */
     char cfg[512], weights[512];
     snprintf(cfg, sizeof cfg, "%s/tests/fuzz/corpus/cfg/tiny-yolo.cfg", root);
-    snprintf(weights, sizeof weights, "%s/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights", root);
+    snprintf(weights, sizeof weights, "%s/fuzz-seeds/corpus/weights/tiny-yolo-v0.2.weights", data);
     if (!S_FILE_p || drt_model_load_darknet(cfg, weights, &S_load_opts, &S_drt_model_p) != DRT_OK ||
         drt_engine_create(S_drt_model_p, &S_engine_opts, &S_drt_engine_p) != DRT_OK ||
         drt_engine_run(S_drt_engine_p, S_floats, 1) != DRT_OK ||

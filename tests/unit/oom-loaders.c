@@ -75,7 +75,7 @@ void jpeg_free_small(j_common_ptr cinfo, void *p, size_t n)
 void jpeg_free_large(j_common_ptr cinfo, void *p, size_t n) { jpeg_free_small(cinfo, p, n); }
 
 /* ---- the scenarios ---- */
-static char root[1024], tmpdir[256];
+static char root[1024], seeds[1024], tmpdir[256];
 static char cfg_path[1200], weights_path[1200], onnx_path[1200], names_path[1200];
 static char fastest_cfg[1200], fastest_weights[1200];
 static drt_model *model;   /* tiny-yolo with weights, loaded unarmed */
@@ -254,8 +254,10 @@ static int setup(void)
     const char *r = getenv("DRT_ROOT");
     snprintf(root, sizeof root, "%s", r && *r ? r : ".");
     snprintf(cfg_path, sizeof cfg_path, "%s/tests/fuzz/corpus/cfg/tiny-yolo.cfg", root);
-    snprintf(weights_path, sizeof weights_path, "%s/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights", root);
-    snprintf(onnx_path, sizeof onnx_path, "%s/tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx", root);
+    const char *d = getenv("DRT_DATA"); /* the fuzz seed tree of tests/prepare-data.sh */
+    snprintf(seeds, sizeof seeds, "%s/fuzz-seeds/corpus", d && *d ? d : "build-asan/testdata");
+    snprintf(weights_path, sizeof weights_path, "%s/weights/tiny-yolo-v0.2.weights", seeds);
+    snprintf(onnx_path, sizeof onnx_path, "%s/onnx/tiny-yolo-op13.onnx", seeds);
     const char *shared = getenv("DRT_SHARED");
     snprintf(fastest_cfg, sizeof fastest_cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg",
              shared && *shared ? shared : "../shared");
@@ -292,7 +294,7 @@ int main(void)
         run_scenario(&f);
     }
     for (size_t i = 0; i < sizeof images / sizeof images[0]; i++) {
-        snprintf(image_paths[i], sizeof image_paths[i], "%s/tests/fuzz/corpus/image/%s", root, images[i]);
+        snprintf(image_paths[i], sizeof image_paths[i], "%s/image/%s", seeds, images[i]);
         image_path = image_paths[i];
         const scenario sc = {images[i], load_image, 0, 0};
         run_scenario(&sc);

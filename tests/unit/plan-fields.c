@@ -68,7 +68,8 @@ int main(void)
     const char *root = getenv("DRT_ROOT");
     char cfg[1024], w[1024];
     snprintf(cfg, sizeof cfg, "%s/tests/fuzz/corpus/cfg/tiny-yolo.cfg", root ? root : ".");
-    snprintf(w, sizeof w, "%s/tests/fuzz/corpus/weights/tiny-yolo-v0.2.weights", root ? root : ".");
+    const char *data = getenv("DRT_DATA"); /* the fuzz seed tree of tests/prepare-data.sh */
+    snprintf(w, sizeof w, "%s/fuzz-seeds/corpus/weights/tiny-yolo-v0.2.weights", data ? data : "build-asan/testdata");
     snprintf(path, sizeof path, "/tmp/drt-plan-fields-%ld.plan", (long)getpid());
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;

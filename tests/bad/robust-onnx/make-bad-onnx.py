@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""Makes the hostile ONNX files of tests/bad/robust-onnx from the fuzz seed tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx
-(darkrt's export of tests/fuzz/corpus/cfg/tiny-yolo.cfg), and a small NVIDIA-sample-style seed
-(Resize with roi/scales initializers, initializers listed as graph inputs, Constant, Identity) for the fuzzer.
-Run from the repository root: python3 tests/bad/robust-onnx/make-bad-onnx.py OUT_DIR (tests/cli/robust-bad-inputs.sh
-does, into its temporary directory: the files are not committed); --seed also rewrites the fuzz seed."""
+"""Makes the hostile ONNX files of tests/bad/robust-onnx from the fuzz seed tiny-yolo-op13.onnx (darkrt's export
+of tests/fuzz/corpus/cfg/tiny-yolo.cfg, made by tests/fuzz/seeds/make-seeds.sh into the seed tree).
+Run from the repository root: python3 tests/bad/robust-onnx/make-bad-onnx.py OUT_DIR BASE.onnx
+(tests/cli/robust-bad-inputs.sh does, into its temporary directory: the files are not committed)."""
 import copy
 import os
 import sys
@@ -12,8 +11,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-BASE = "tests/fuzz/corpus/onnx/tiny-yolo-op13.onnx"
-OUT = sys.argv[1].rstrip("/") + "/" if len(sys.argv) > 1 and sys.argv[1] != "--seed" else "tests/bad/robust-onnx/"
+OUT = sys.argv[1].rstrip("/") + "/"
+BASE = sys.argv[2]
 os.makedirs(OUT, exist_ok=True)
 expect = {}
 
@@ -133,30 +132,3 @@ with open(OUT + "expect.txt", "w") as f:
     for k in sorted(expect):
         f.write("%s: %s\n" % (k, expect[k]))
 
-if "--seed" not in sys.argv:
-    sys.exit(0)
-
-# A third-party-style seed (not from darkrt's exporter) for tests/fuzz/corpus/onnx.
-W = numpy_helper.from_array(np.full((18, 3, 3, 3), 0.01, np.float32), "conv.W")
-B = numpy_helper.from_array(np.zeros(18, np.float32), "conv.B")
-roi = numpy_helper.from_array(np.zeros(0, np.float32), "roi")
-scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
-nodes = [
-    helper.make_node("Conv", ["images", "conv.W", "conv.B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
-    helper.make_node("LeakyRelu", ["c"], ["a"], alpha=0.1),
-    helper.make_node("Identity", ["a"], ["i"]),
-    helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.array([1, 1, 1, 1], np.float32))),
-    helper.make_node("Resize", ["i", "roi", "scales"], ["r"], mode="nearest"),
-    helper.make_node("Conv", ["r", "conv2.W"], ["out"], kernel_shape=[1, 1]),
-]
-W2 = numpy_helper.from_array(np.full((18, 18, 1, 1), 0.02, np.float32), "conv2.W")
-inits = [W, B, roi, scales, W2]
-g = helper.make_graph(
-    nodes, "nvidia-style",
-    [helper.make_tensor_value_info("images", TensorProto.FLOAT, [64, 3, 16, 16])]
-    + [helper.make_tensor_value_info(t.name, TensorProto.FLOAT, list(t.dims)) for t in inits],
-    [helper.make_tensor_value_info("out", TensorProto.FLOAT, [64, 18, 16, 16])], inits)
-m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], producer_name="onnx-helper")
-m.ir_version = 6
-onnx.checker.check_model(m)
-onnx.save(m, "tests/fuzz/corpus/onnx/nvidia-style-op11.onnx")
