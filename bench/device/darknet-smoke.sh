@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Device smoke (issue 18; at most 60 s): the CUDA engine's activations, now every AlexeyAB activation
+# Device smoke (issue 18; at most 4 minutes): the CUDA engine's activations, now every AlexeyAB activation
 # through one formula (src/graph/act.h), against the reference pass on tests/alexeyab/activations.cfg
 # (one head per activation, synthesised weights): fp32 within 1e-4 x max|value| per head, fp16 within
-# 5e-2 (a coarse check: fp16 storage between layers); then tests/alexeyab/layers.cfg ([avgpool],
+# 5e-2 (a coarse check: fp16 storage between layers); then tests/alexeyab/layers.cfg ([avgpool], [reorg],
 # [scale_channels], [sam], [reorg3d]), yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
 # (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
-# reorg3d) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
+# reorg3d) and yolov2 ([reorg]) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
 # how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second
 # time with DRT_CUDA_FUSE_MISH=0 (mish, and swish where cuDNN refuses SWISH_FWD, in the epilogue kernel, as before).
 #   bash bench/device/darknet-smoke.sh      (from the repo root)
@@ -52,9 +52,9 @@ EOF
 }
 check activations "$ROOT/tests/alexeyab/activations.cfg" 32 unfused
 check layers "$ROOT/tests/alexeyab/layers.cfg" 64 unfused
-for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm; do
+for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm yolov2; do
     cfg=$(ls "$DATA/alexeyab-cfg/$m.cfg" "$DATA/cfg/$m.cfg" "$ROOT/../shared/reference/alexeyab-darknet/cfg/$m.cfg" 2>/dev/null | head -n 1)
-    u=$([ $m = yolov4-tiny ] || echo unfused)
+    u=$(case $m in yolov4-tiny | yolov2) ;; *) echo unfused ;; esac)
     [ -n "$cfg" ] && check "$m" "$cfg" 256 $u || echo "SMOKE skip $m: $m.cfg not under $DATA/alexeyab-cfg or $DATA/cfg"
 done
 echo "smoke: $fails failed"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Device script (issue 18; at most 150 s): the CUDA engine on AlexeyAB's new families, yolov4-416 and
+# Device script (issue 18; at most 6 minutes, FUSED_ONLY=1 about 3): the CUDA engine on AlexeyAB's new families, yolov4-416 and
 # yolov7-tiny-416 (weights from `darkrt synth`), beside PyTorch on the same GPU (bench/peers/torch_gpu.py,
 # the Darknet model in PyTorch: eager fp32 and fp16 channels_last + CUDA graph) and ONNX Runtime on the
 # host CPU (its CUDA provider is not installed there), in one run. First a check that both GPU engines

@@ -14,13 +14,13 @@
 /* What the CUDA kernels can do: every conv's epilogue applies batchnorm and activation and may
  * add a residual it reads; convs, maxpool, upsample and shortcuts write channel slices (a conv
  * through a scratch buffer); convs read whole buffers (others are copied first); avgpool,
- * scale_channels, sam and reorg3d read any view and write buffers of their own. */
+ * scale_channels, sam, reorg3d and reorg read any view and write buffers of their own. */
 const drt_xcaps drt_cuda_caps = {
     .name = "cuda",
     .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
            DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) |
            DRT_XBIT(DRT_LAYER_AVGPOOL) | DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) |
-           DRT_XBIT(DRT_LAYER_REORG3D),
+           DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG),
     .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_FP16) | DRT_XBIT(DRT_PREC_INT8),
     .slice_writers = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE) |
                      DRT_XBIT(DRT_LAYER_SHORTCUT),
@@ -233,14 +233,15 @@ static void emit_route(compiler *k, int i)
     }
 }
 
-/* avgpool, scale_channels, sam, reorg3d: one kernel from their input views (the second one, "from",
+/* avgpool, scale_channels, sam, reorg3d, reorg: one kernel from their input views (the second one, "from",
  * as res) into a buffer of their own. */
 static void emit_simple(compiler *k, int i)
 {
     const drt_layer *l = &k->m->layers[i];
     cu_op_kind kind = l->type == DRT_LAYER_AVGPOOL ? CU_OP_AVGPOOL
                       : l->type == DRT_LAYER_SCALE_CHANNELS ? CU_OP_SCALE_CHANNELS
-                      : l->type == DRT_LAYER_SAM ? CU_OP_SAM : CU_OP_REORG3D;
+                      : l->type == DRT_LAYER_SAM ? CU_OP_SAM
+                      : l->type == DRT_LAYER_REORG3D ? CU_OP_REORG3D : CU_OP_REORG;
     cu_view out = out_view(k, i);
     cu_op *op = new_op(k, kind, i);
     op->in = layer_view(k, l->inputs[0]);
@@ -275,7 +276,8 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_AVGPOOL:
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM:
-    case DRT_LAYER_REORG3D: emit_simple(k, i); return DRT_OK;
+    case DRT_LAYER_REORG3D:
+    case DRT_LAYER_REORG: emit_simple(k, i); return DRT_OK;
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {

@@ -82,6 +82,10 @@ static drt_status enqueue_op(drt_engine *e, cu_engine *g, cu_ctx *c, const cu_op
         DRT_CUDA_TRY(drt_k_reorg3d(drt_cuda_view_ptr(g, &op->in), op->in.cs, drt_cuda_view_ptr(g, &op->out), op->out.cs, n,
                                    op->in.c, op->in.h, op->in.w, op->out.h, op->out.w, op->stride, g->half, g->stream));
         return DRT_OK;
+    case CU_OP_REORG:
+        DRT_CUDA_TRY(drt_k_reorg(drt_cuda_view_ptr(g, &op->in), op->in.cs, drt_cuda_view_ptr(g, &op->out), op->out.cs, n,
+                                 op->in.c, op->in.h, op->in.w, op->out.h, op->out.w, op->stride, g->half, g->stream));
+        return DRT_OK;
     case CU_OP_HEAD: {
         int h = op->head;
         DRT_CUDA_TRY(drt_k_head(drt_cuda_view_ptr(g, &op->in), op->in.cs, g->d_heads[h], n, op->in.c, op->in.h,

@@ -50,7 +50,8 @@ typedef enum cu_op_kind {
     CU_OP_AVGPOOL,  /* [avgpool]: in -> c x 1 x 1 */
     CU_OP_SCALE_CHANNELS, /* act(in * res): in is c x 1 x 1, one factor per channel of res */
     CU_OP_SAM,      /* act(in * res), the same shapes */
-    CU_OP_REORG3D   /* space to depth by stride */
+    CU_OP_REORG3D,  /* space to depth by stride */
+    CU_OP_REORG     /* YOLOv2's reorg (Darknet's index order) */
 } cu_op_kind;
 
 typedef struct cu_conv {

@@ -42,6 +42,9 @@ cudaError_t drt_k_product(const void *a, int acs, const void *b, int bcs, void *
  * (dy*stride + dx)*c + c_in. */
 cudaError_t drt_k_reorg3d(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw, int oh, int ow,
                           int stride, int half, cudaStream_t st);
+/* YOLOv2's [reorg]: c x h x w -> c*stride*stride x oh x ow (h/stride, w/stride) in Darknet's own index order. */
+cudaError_t drt_k_reorg(const void *in, int ics, void *out, int ocs, int n, int c, int h, int w, int oh, int ow, int stride,
+                        int half, cudaStream_t st);
 /* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zero):
  * q = clamp(rint(x / step), -127, 127). */
 cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step,
