@@ -1,6 +1,6 @@
 /* darkrt's side of bench/e2e-gpu.sh: a folder of images to detections through the public pipeline
  * (include/darkrt/pipeline.h), the way an application would use the library, from a plan.
- *   e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] [--decode cpu|gpu|auto] [-t THRESH]
+ *   e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] [--decode cpu|gpu|auto|fast] [-t THRESH]
  * Loads the plan (its device from the plan), submits every file of DIR (sorted) from one thread and
  * takes the results in order on another, printing "path: N objects" per image. The last line is one
  * RESULT (key=value): images, failures, wall seconds of the process (from DRT_T0, the epoch the caller
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     double t0 = getenv("DRT_T0") ? atof(getenv("DRT_T0")) : now_s();
     if (argc < 3) {
         fprintf(stderr, "usage: e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] "
-                        "[--decode cpu|gpu|auto] [-t T]\n");
+                        "[--decode cpu|gpu|auto|fast] [-t T]\n");
         return 2;
     }
     drt_pipeline_opts po = drt_pipeline_opts_default();
@@ -128,7 +128,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-pipeline")) no_pipeline = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--decode"))
             po.image_decode = !strcmp(argv[i + 1], "gpu") ? DRT_IMAGE_DECODE_GPU
-                            : !strcmp(argv[i + 1], "auto") ? DRT_IMAGE_DECODE_AUTO : DRT_IMAGE_DECODE_CPU;
+                            : !strcmp(argv[i + 1], "auto") ? DRT_IMAGE_DECODE_AUTO
+                            : !strcmp(argv[i + 1], "fast") ? DRT_IMAGE_DECODE_FAST : DRT_IMAGE_DECODE_CPU;
     }
     drt_engine *e;
     double tl = now_s();
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
     int ok = done - bad > 0 ? done - bad : 1;
     printf("RESULT engine=darkrt decode=%s images=%d failures=%d batch=%d workers=%d wall_s=%.3f img_per_s=%.1f load_s=%.3f "
            "first_detection_s=%.3f decode_ms=%.3f preprocess_ms=%.3f inference_ms=%.3f postprocess_ms=%.3f\n",
-           po.image_decode == DRT_IMAGE_DECODE_GPU ? "gpu" : "cpu", done, bad, po.batch, po.workers, wall, done / wall, load_s, first, st[0] / ok, st[1] / ok, st[2] / ok,
+           po.image_decode == DRT_IMAGE_DECODE_GPU ? "gpu" : po.image_decode == DRT_IMAGE_DECODE_FAST ? "fast" : "cpu", done, bad, po.batch, po.workers, wall, done / wall, load_s, first, st[0] / ok, st[1] / ok, st[2] / ok,
            st[3] / ok);
     for (int i = 0; i < f.n; i++) free(f.paths[i]);
     free(f.paths);

@@ -10,7 +10,8 @@
 # DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
 # sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
 # Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),
-# DECODES ("cpu gpu": --decode of the darkrt rows: libjpeg on the workers, nvJPEG on the GPU),
+# DECODES ("cpu fast gpu": --decode of the darkrt rows: libjpeg on the workers, the same at 1/2, 1/4,
+# 1/8 scale for photos at least twice the network input, nvJPEG on the GPU),
 # ONE_IN_FLIGHT=1 (e2e-bench again with DRT_CUDA_ASYNC=0: one batch in flight, for comparison),
 # PEERS=0 (darkrt only), EQUIV=1 (pipeline with GPU stages against today's path, drt_image_load +
 # drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images; and the boxes of
@@ -32,7 +33,7 @@ BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
 COUNT=${COUNT:-2400}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; EQUIV=${EQUIV:-1}; EQ_COUNT=${EQ_COUNT:-600}
-DECODES=${DECODES:-"cpu gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}; WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}; REPEAT=${REPEAT:-1}
+DECODES=${DECODES:-"cpu fast gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}; WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}; REPEAT=${REPEAT:-1}
 MODELS=${MODELS:-"yolov3-416 yolo-fastest-1.1"}
 W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
 mkdir -p "$W"
@@ -135,6 +136,8 @@ differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(di
             DRT_CUDA_VERBOSE=1 "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode gpu >"$W/gpu.txt" 2>"$W/gpu-err.txt"
             log "NVJPEG model=$name thresh=$t $(grep -h 'nvJPEG (' "$W/gpu-err.txt" | tail -1)"
             log "AGREE model=$name thresh=$t decode=gpu-vs-cpu $($PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/gpu.txt" 2>&1 | tail -1)"
+            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode fast >"$W/fast.txt" 2>&1 # libjpeg's DCT scaling
+            log "AGREE model=$name thresh=$t decode=fast-vs-cpu $($PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/fast.txt" 2>&1 | tail -1)"
         done
     fi
 done

@@ -74,7 +74,9 @@ static void usage(FILE *out)
             "      --workers N       decode/letterbox threads (default: one per core)\n"
             "      --decode WHERE    JPEG decode on the cpu (default: libjpeg, exact), the gpu (nvJPEG:\n"
             "                        with --pre gpu and --no-draw; boxes close to the cpu's, not equal;\n"
-            "                        files it does not take are decoded on the cpu) or auto\n"
+            "                        files it does not take are decoded on the cpu), auto, or fast (the\n"
+            "                        cpu, JPEGs >= 2x the network input at 1/2, 1/4, 1/8 scale: boxes\n"
+            "                        close to the cpu's, not equal; with --no-draw)\n"
             "      --max-activations MIB  refuse a CPU/CUDA engine whose activations need more\n"
             "                        (default 1024; 0: no limit)\n"
             "      --bn FORMULA      alexeyab (default) or pjreddie: pjreddie's Darknet (Debian's): its\n"
@@ -153,7 +155,8 @@ static int parse_option(detect_args *a, int c, const char *arg)
         if (!strcmp(arg, "cpu")) a->image_decode = DRT_IMAGE_DECODE_CPU;
         else if (!strcmp(arg, "gpu")) a->image_decode = DRT_IMAGE_DECODE_GPU;
         else if (!strcmp(arg, "auto")) a->image_decode = DRT_IMAGE_DECODE_AUTO;
-        else return cli_usage_error("detect", "--decode %s: must be cpu, gpu or auto", arg);
+        else if (!strcmp(arg, "fast")) a->image_decode = DRT_IMAGE_DECODE_FAST;
+        else return cli_usage_error("detect", "--decode %s: must be cpu, gpu, auto or fast", arg);
         return 0;
     case 'Q':
         if (drt_detect_parse_post(arg, &a->dopts))
@@ -480,7 +483,8 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
     fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
             po.batch, po.workers, po.workers == 1 ? "" : "s",
-            po.image_decode == DRT_IMAGE_DECODE_GPU ? ", JPEG decode on the gpu" : "");
+            po.image_decode == DRT_IMAGE_DECODE_GPU ? ", JPEG decode on the gpu"
+            : po.image_decode == DRT_IMAGE_DECODE_FAST ? ", fast JPEG decode (reduced scale)" : "");
     if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
     return DRT_OK;

@@ -15,10 +15,13 @@ OUT=${OUT:-/tmp/e2e-gpu}
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e: skipped: no GPU here"; exit 0; fi
 mkdir -p "$OUT"
 if [ "${E2E_QUICK:-0}" = 1 ]; then
-    export COUNT=${COUNT:-4000} REPS=${REPS:-1} PEERS=${PEERS:-0} EQUIV=${EQUIV:-0} ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-0}
+    export COUNT=${COUNT:-4000} REPS=${REPS:-1} PEERS=${PEERS:-0} EQUIV=${EQUIV:-0} ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-0} \
+        EQ_COUNT=${EQ_COUNT:-300} WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}
     for i in 1 2; do timeout 40 "$DRT_BIN/cuda-pipeline" 2>&1 | sed "s/^/TEST run $i: /" | tee -a "$OUT/cuda-pipeline.txt"; done
 else
     timeout 60 "$DRT_BIN/cuda-pipeline" 2>&1 | tee "$OUT/cuda-pipeline.txt" # the GPU pipeline's boxes first (tests/golden)
 fi
+# the full run keeps to 6 min: one batch in flight and the worker sweep are E2E_QUICK's (or set them)
+ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-0} WORKERS_SWEEP=${WORKERS_SWEEP-} \
 MODELS=${MODELS:-"yolo-fastest-1.1 yolov3-416"} COUNT=${COUNT:-8000} REPS=${REPS:-2} timeout 355 bash "$ROOT/bench/e2e-gpu.sh" "$DRT_BIN" "$DRT_DATA" "$OUT"
 echo "e2e: exit $? after $SECONDS s; commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"

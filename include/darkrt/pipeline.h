@@ -30,11 +30,14 @@ typedef struct drt_pipeline drt_pipeline;
 /* Where files' JPEG bytes are decoded. GPU: on the engine's device (nvJPEG on CUDA; pre on the
  * device, no keep_image), the files it does not take (progressive, grey, CMYK, rotated by EXIF...)
  * on the host; its pixels differ slightly from libjpeg's, so boxes are close, not equal. AUTO: GPU
- * where the engine and options allow it, else CPU. */
+ * where the engine and options allow it, else CPU. FAST: on the CPU, a JPEG at least twice the
+ * network input's size at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling; no keep_image): boxes close
+ * to CPU's, not equal, in the picture's coordinates. */
 typedef enum drt_image_decode {
     DRT_IMAGE_DECODE_CPU = 0,
     DRT_IMAGE_DECODE_GPU = 1,
     DRT_IMAGE_DECODE_AUTO = 2,
+    DRT_IMAGE_DECODE_FAST = 3,
     DRT_IMAGE_DECODE_COUNT
 } drt_image_decode;
 
@@ -46,7 +49,7 @@ typedef struct drt_pipeline_opts {
                            * 0: 4 batches or 2 per worker, whichever is larger */
     int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
     int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
-    drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU or AUTO */
+    drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU, AUTO or FAST */
     /* Last, so that drt_detect_opts can grow: an older caller's struct ends with its older, shorter
      * drt_detect_opts (detect.size says how long). New fields go before it. */
     drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */

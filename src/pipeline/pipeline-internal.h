@@ -18,6 +18,8 @@ typedef struct pipeline_item {
     drt_frame frame;       /* the decoded (or copied) RGB8 pixels, owned (pinned: the engine's host_alloc);
                             * for a JPEG left to the device, only its size */
     int pinned;
+    int full_w, full_h;    /* fast decode: the picture's size (oriented) when the frame is 1/scale of it; else 0 */
+    int scale;
     unsigned char *jpeg;   /* a JPEG file's bytes to decode on the device (owned), or NULL */
     size_t jpeg_size;
     float *input;          /* the letterboxed network input (host preprocessing), owned */

@@ -8,6 +8,7 @@
 #include "core/timeline.h"
 #include "core/log.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,13 +37,24 @@ static void release_pixels(void *ctx, void *ptr)
     it->pinned = 0;
 }
 
+/* The reduced frame's picture size, oriented, when fast decode scaled it. */
+static void note_full_size(pipeline_item *it, const drt_u8_pixels *px)
+{
+    if (!px->full_w) return;
+    int swap = px->orientation >= 5 && px->orientation <= 8;
+    it->full_w = swap ? px->full_h : px->full_w, it->full_h = swap ? px->full_w : px->full_h;
+    it->scale = px->scale;
+}
+
 /* A file read and decoded. A JPEG the device decodes stays as bytes (the frame gives its size); one
  * that is already RGB as decoded (3 components, no EXIF rotation) is decoded straight into pinned
- * memory when the pipeline pins frames; the rest as drt_frame_load does. */
+ * memory when the pipeline pins frames; the rest as drt_frame_load does. Fast decode: JPEGs at a
+ * reduced scale where the network input allows it (drt_jpeg_decode_u8_fit). */
 static drt_status load_file(drt_pipeline *p, pipeline_item *it)
 {
-    int gpu = p->opts.image_decode == DRT_IMAGE_DECODE_GPU;
-    if (!gpu && !p->pinned_frames) return drt_frame_load(it->path, &it->frame);
+    int gpu = p->opts.image_decode == DRT_IMAGE_DECODE_GPU, fast = p->opts.image_decode == DRT_IMAGE_DECODE_FAST;
+    int net_w = fast ? p->net_w : 0, net_h = fast ? p->net_h : 0, lb = p->opts.detect.resize == DRT_RESIZE_LETTERBOX;
+    if (!gpu && !fast && !p->pinned_frames) return drt_frame_load(it->path, &it->frame);
     unsigned char *data;
     size_t size;
     DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
@@ -56,12 +68,17 @@ static drt_status load_file(drt_pipeline *p, pipeline_item *it)
     drt_status s;
     if (plain_rgb && p->pinned_frames) {
         void *ctx[2] = {p, it};
-        s = drt_jpeg_decode_u8_into(it->path, data, size, &(drt_pixel_alloc){pinned_or_malloc, release_pixels, ctx}, &px);
+        s = drt_jpeg_decode_u8_fit(it->path, data, size, &(drt_pixel_alloc){pinned_or_malloc, release_pixels, ctx}, net_w,
+                                   net_h, lb, &px);
         free(data);
         if (s == DRT_OK) it->frame = (drt_frame){.w = px.w, .h = px.h, .format = DRT_PIXEL_RGB8, .data = px.data};
+        if (s == DRT_OK) note_full_size(it, &px);
         return s;
     }
-    s = drt_image_decode_u8(it->path, data, size, &px);
+    if (fast && size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF)
+        s = drt_jpeg_decode_u8_fit(it->path, data, size, NULL, net_w, net_h, lb, &px);
+    else s = drt_image_decode_u8(it->path, data, size, &px);
+    if (s == DRT_OK) note_full_size(it, &px);
     free(data);
     if (s == DRT_OK) s = drt_frame_from_u8(it->path, &px, &it->frame);
     free(px.data);
@@ -214,8 +231,16 @@ static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_
         return NULL;
     }
     if (dets && p->opts.max_det > 0 && dets->count > p->opts.max_det) dets->count = p->opts.max_det;
+    /* fast decode: boxes from the frame (pixel i: the picture's scale*i .. scale*i + scale - 1; the last
+     * one may be partial) to the picture */
+    for (int i = 0; it->full_w && dets && i < dets->count; i++) {
+        drt_detection *d = &dets->items[i];
+        float s = (float)it->scale, w = (float)it->full_w, h = (float)it->full_h;
+        d->x1 = fminf(d->x1 * s, w), d->x2 = fminf(d->x2 * s, w), d->y1 = fminf(d->y1 * s, h), d->y2 = fminf(d->y2 * s, h);
+    }
     *r = (drt_pipeline_result){.tag = it->tag, .index = it->index, .source = it->path, .status = it->status,
-                               .error = it->error ? it->error : drt_pipeline_no_error, .width = it->frame.w, .height = it->frame.h,
+                               .error = it->error ? it->error : drt_pipeline_no_error,
+                               .width = it->full_w ? it->full_w : it->frame.w, .height = it->full_w ? it->full_h : it->frame.h,
                                .dets = dets, .times = it->times};
     it->path = it->error = NULL; /* the result's now */
     if (p->opts.keep_image) {

@@ -33,6 +33,7 @@ void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it)
     it->input = NULL;
     it->jpeg = NULL;
     it->pinned = 0;
+    it->full_w = it->full_h = it->scale = 0;
 }
 
 drt_pipeline_opts drt_pipeline_opts_default(void)
@@ -70,9 +71,12 @@ static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, 
 static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
 {
     if ((unsigned)o->image_decode >= DRT_IMAGE_DECODE_COUNT)
-        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: image_decode %d: must be CPU (0), GPU (1) or AUTO (2)",
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: image_decode %d: must be CPU (0), GPU (1), AUTO (2) or FAST (3)",
                          (int)o->image_decode);
     if (o->image_decode == DRT_IMAGE_DECODE_CPU) return DRT_OK;
+    if (o->image_decode == DRT_IMAGE_DECODE_FAST)
+        return o->keep_image ? drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: fast decode keeps no full-size pixels: not "
+                                         "with keep_image (drawing)") : DRT_OK;
     const drt_device_stages *st = e->backend->stages;
     drt_status s;
     if (o->detect.pre != DRT_STAGE_DEVICE || !st || !st->preprocess_jpegs)

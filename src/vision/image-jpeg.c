@@ -73,8 +73,30 @@ drt_status drt_jpeg_decode_u8(const char *path, const uint8_t *data, size_t size
     return drt_jpeg_decode_u8_into(path, data, size, NULL, out);
 }
 
+/* The largest of 8, 4, 2 (else 1) that w x h can be divided by and still cover its resize into the
+ * network input (orientation 5..8: the picture turns, so the network's sides swap). */
+static int scale_denom(unsigned w, unsigned h, int net_w, int net_h, int letterbox, int orientation)
+{
+    if (net_w <= 0 || net_h <= 0) return 1;
+    if (orientation >= 5) {
+        int t = net_w;
+        net_w = net_h, net_h = t;
+    }
+    double rw = (double)w / net_w, rh = (double)h / net_h; /* the resize divides each side by these */
+    double most = letterbox ? (rw > rh ? rw : rh) : (rw < rh ? rw : rh); /* letterbox: by the larger on both */
+    int d = 8;
+    while (d > 1 && d > most) d /= 2; /* each side at 1/d (rounded up) >= the side it is resized to */
+    return d;
+}
+
 drt_status drt_jpeg_decode_u8_into(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
                                    drt_u8_pixels *out)
+{
+    return drt_jpeg_decode_u8_fit(path, data, size, a, 0, 0, 0, out);
+}
+
+drt_status drt_jpeg_decode_u8_fit(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
+                                  int net_w, int net_h, int letterbox, drt_u8_pixels *out)
 {
     *out = (drt_u8_pixels){0};
     struct jpeg_decompress_struct cinfo;
@@ -113,10 +135,14 @@ drt_status drt_jpeg_decode_u8_into(const char *path, const uint8_t *data, size_t
         goto done;
     }
     int orientation = find_orientation(&cinfo); /* saved markers are freed by finish_decompress */
+    int d = scale_denom(cinfo.image_width, cinfo.image_height, net_w, net_h, letterbox, orientation);
+    cinfo.scale_num = 1, cinfo.scale_denom = (unsigned)d;
     pixels = decompress(path, &cinfo, a, &s);
     if (!pixels) goto done;
     *out = (drt_u8_pixels){.data = pixels, .w = (int)cinfo.output_width, .h = (int)cinfo.output_height,
-                           .n = cinfo.output_components, .orientation = orientation};
+                           .n = cinfo.output_components, .orientation = orientation,
+                           .full_w = d > 1 ? (int)cinfo.image_width : 0, .full_h = d > 1 ? (int)cinfo.image_height : 0,
+                           .scale = d > 1 ? d : 0};
     pixels = guard.pixels = NULL; /* the caller's now */
 done:
     jpeg_destroy_decompress(&cinfo);

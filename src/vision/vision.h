@@ -24,6 +24,8 @@ void drt_oriented_source(int o, int x, int y, int w, int h, int *sx, int *sy);
 typedef struct drt_u8_pixels {
     uint8_t *data;
     int w, h, n, orientation;
+    int full_w, full_h; /* decoded at 1/scale (drt_jpeg_decode_u8_fit): the file's size; else 0 */
+    int scale;          /* 2, 4 or 8 with full_w; else 0 */
 } drt_u8_pixels;
 
 /* JPEG straight to 8 bits, with its EXIF orientation. */
@@ -38,6 +40,12 @@ typedef struct drt_pixel_alloc {
 /* drt_jpeg_decode_u8 into a's memory (out->data is a's). */
 drt_status drt_jpeg_decode_u8_into(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
                                    drt_u8_pixels *out);
+/* drt_jpeg_decode_u8_into at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling: far less IDCT and colour
+ * work) when the picture at that scale still covers its resize into net_w x net_h (letterbox: the
+ * aspect kept; else stretched), so the resize only shrinks; out->full_w/full_h: the file's size
+ * (before orientation) when scaled. The pixels differ from a full decode's then: close, not equal. */
+drt_status drt_jpeg_decode_u8_fit(const char *path, const uint8_t *data, size_t size, const drt_pixel_alloc *a,
+                                  int net_w, int net_h, int letterbox, drt_u8_pixels *out);
 /* 1 when a device JPEG decoder takes the file as it is (its header: baseline Huffman, 8-bit YCbCr,
  * 4:4:4/4:2:2/4:4:0/4:2:0, no EXIF rotation, a sane size), with its size in *w, *h; 0 for the
  * host decoder (anything else, or not a JPEG). */
