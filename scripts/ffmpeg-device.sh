@@ -26,19 +26,27 @@ fetch_source() { # apt-get source with private deb-src lists: the machine's apt 
     tar -C "$WORK" -xf "$WORK"/ffmpeg_*.orig.tar.xz
 }
 
-if [ ! -f "$WORK/prefix/lib/libavcodec.so.59" ]; then
-    command -v nasm >/dev/null || { echo "ffmpeg-device.sh: needs nasm (apt-get install nasm)" >&2; exit 1; }
-    [ -f /usr/include/ffnvcodec/dynlink_loader.h ] ||
-        { echo "ffmpeg-device.sh: needs libffmpeg-nvenc-dev (NVDEC headers)" >&2; exit 1; }
+# What the build holds. The null muxer and wrapped_avframe encoder let the ffmpeg CLI decode to
+# nowhere (`-hwaccel cuda -f null -`: bench/device/video-smoke.sh checks NVDEC without darkrt).
+CONF=(--enable-shared --disable-static --disable-doc
+      --disable-autodetect --disable-everything --disable-ffplay --disable-ffprobe --enable-ffmpeg --enable-pthreads
+      --enable-decoder=h264,hevc --enable-parser=h264,hevc --enable-demuxer=mov,mpegts,h264,hevc,matroska
+      --enable-muxer=mpegts,null --enable-encoder=wrapped_avframe --enable-protocol=file,udp,pipe
+      --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb
+      --enable-ffnvcodec --enable-nvdec --enable-hwaccel=h264_nvdec,hevc_nvdec --enable-network)
+if [ ! -f "$WORK/prefix/lib/libavcodec.so.59" ] || [ "$(cat "$WORK/prefix/configure-options" 2>/dev/null)" != "${CONF[*]}" ]; then
+    missing=()
+    command -v nasm >/dev/null || missing+=(nasm)
+    [ -f /usr/include/ffnvcodec/dynlink_loader.h ] || missing+=(libffmpeg-nvenc-dev)
+    [ ${#missing[@]} = 0 ] ||
+        { echo "ffmpeg-device.sh: missing ${missing[*]} (scripts/deps.sh installs them: apt-get install ${missing[*]})" >&2; exit 1; }
     [ -d "$WORK"/ffmpeg-5.1* ] 2>/dev/null || fetch_source
     src=$(ls -d "$WORK"/ffmpeg-5.1*/ | head -1)
+    rm -rf "$WORK/obj" "$WORK/prefix"
     mkdir -p "$WORK/obj"
-    (cd "$WORK/obj" && "$src/configure" --prefix="$WORK/prefix" --enable-shared --disable-static --disable-doc \
-        --disable-autodetect --disable-everything --disable-ffplay --disable-ffprobe --enable-ffmpeg --enable-pthreads \
-        --enable-decoder=h264,hevc --enable-parser=h264,hevc --enable-demuxer=mov,mpegts,h264,hevc,matroska \
-        --enable-muxer=mpegts --enable-protocol=file,udp,pipe --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb \
-        --enable-ffnvcodec --enable-nvdec --enable-hwaccel=h264_nvdec,hevc_nvdec --enable-network >/dev/null &&
+    (cd "$WORK/obj" && "$src/configure" --prefix="$WORK/prefix" "${CONF[@]}" >/dev/null &&
         nice make -j"$(nproc)" >/dev/null && make install >/dev/null)
+    echo "${CONF[*]}" >"$WORK/prefix/configure-options"
 fi
 for l in avcodec.so.59 avformat.so.59 avdevice.so.59 avfilter.so.8 swscale.so.6 swresample.so.4 avutil.so.57; do
     cp -L "$WORK/prefix/lib/lib$l" "$DEST/lib/"

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Seconds: 60 at most (about 25). Video on the GPU machine, the smoke test before bench/device/video.sh:
+# Seconds: 90 at most (about 35). Video on the GPU machine, the smoke test before bench/device/video.sh:
 #  - the FFmpeg libraries and CLI carried by scripts/ffmpeg-device.sh load and decode here;
+#  - diagnostics of NVDEC without darkrt: the ffmpeg CLI's hwaccels, its CUDA device (-v debug),
+#    the clip decoded by the ffmpeg CLI on NVDEC (its speed: NVDEC's own rate), ldd of the carried
+#    libraries, nvidia-smi;
 #  - NVDEC: the driver's libnvcuvid is found or not; `darkrt detect --hwaccel cuda` decodes on it
 #    or says why not;
 #  - yolo-fastest-1.1 (CUDA fp16) on the carried 1080p H.264 clip gives the same detections with
@@ -27,6 +30,30 @@ say "libnvcuvid: $( (ldconfig -p | grep -o '/[^ ]*libnvcuvid\.so[.0-9]*$'; ls /u
     /usr/lib/x86_64-linux-gnu/libnvcuvid* 2>/dev/null) | sort -u | tr '\n' ' ')"
 [ -f "$CLIP" ] || { bad "no clip at $CLIP (scripts/ffmpeg-device.sh makes it)"; exit 1; }
 
+# NVDEC without darkrt, to tell FFmpeg's or the driver's failures from darkrt's.
+say "ffmpeg configuration: $(ffmpeg -hide_banner -buildconf 2>&1 | grep -o -- '--enable-\(nvdec\|ffnvcodec\|hwaccel=[^ ]*\)' | tr '\n' ' ')"
+say "ffmpeg -hwaccels: $(ffmpeg -hide_banner -hwaccels 2>&1 | tail -n +2 | tr '\n' ' ')"
+for dev in cuda=cu:0 cuda=cu:0,primary_ctx=1; do
+    say "ffmpeg -init_hw_device $dev -v debug: $(timeout 20 ffmpeg -hide_banner -v debug -init_hw_device "$dev" 2>&1 |
+        grep -v 'option\|Parsing\|parsed\|commandline' | head -8 | tr '\n' '|')"
+done
+for out in cuda nv12; do # frames left on the GPU, and copied to the host as darkrt does
+    fmt=(); [ $out = cuda ] && fmt=(-hwaccel_output_format cuda)
+    timeout 30 ffmpeg -hide_banner -nostdin -v verbose -benchmark -hwaccel cuda "${fmt[@]}" -i "$CLIP" -f null - \
+        >"$OUT/ffmpeg-nvdec-$out.log" 2>&1
+    rc=$?
+    say "ffmpeg NVDEC decode ($out frames): rc $rc, $(tr '\r' '\n' <"$OUT/ffmpeg-nvdec-$out.log" | grep -o 'frame= *[0-9]*.*speed=[^ ]*' | tail -1 | tr -s ' ');" \
+        "$(grep -m1 -o 'bench: utime=.*' "$OUT/ffmpeg-nvdec-$out.log");" \
+        "$(grep -i -m3 'nvdec\|cuvid\|hwaccel\|cuda' "$OUT/ffmpeg-nvdec-$out.log" | tr '\n' '|' | head -c 400)"
+done
+say "ffmpeg CPU decode: $(timeout 30 ffmpeg -hide_banner -nostdin -benchmark -i "$CLIP" -f null - 2>&1 | tr '\r' '\n' |
+    grep -o 'frame= *[0-9]*.*speed=[^ ]*\|bench: utime=.*' | tail -2 | tr -s ' ' | tr '\n' ' ')"
+for f in "$DRT_BIN/darkrt" "$DRT_BIN/libdarkrt-video.so" "$DRT_BIN/libdarkrt-cuda.so" "$(command -v ffmpeg)"; do
+    say "ldd $(basename "$f"): $(ldd "$f" 2>&1 | grep -E 'not found|libav|libsw|libcuda|libnvcuvid|libcudart' | awk '{print $1, $3}' | tr '\n' ' ')"
+done
+say "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total,utilization.decoder,clocks.video --format=csv,noheader 2>&1 | head -1)"
+say "driver: $(head -1 /proc/driver/nvidia/version 2>/dev/null)"
+
 engine=(--device cuda --precision fp16)
 gpu=(--pre gpu --post gpu)
 nvidia-smi >/dev/null 2>&1 || { engine=(--device cpu); gpu=(); say "SKIPPED: no GPU here: a CPU engine, and NVDEC falls back to the CPU"; }
@@ -35,10 +62,13 @@ darkrt build "$YF/yolo-fastest-1.1.cfg" --weights "$YF/yolo-fastest-1.1.weights"
 for mode in cpu nvdec; do
     extra=()
     [ $mode = nvdec ] && extra=(--hwaccel cuda)
-    start=$(date +%s.%N)
-    timeout 25 darkrt detect "$OUT/yf.plan" "$CLIP" --batch 8 --json "$OUT/$mode.jsonl" "${extra[@]}" >"$OUT/$mode.out" 2>"$OUT/$mode.err"
-    rc=$?
-    say "$mode decoding: rc $rc, $(cat "$OUT/$mode.out") ($(echo "$(date +%s.%N) - $start" | bc) s with engine load)"
+    start=$(date +%s%N)
+    # CPU seconds (user, system) of the run: NVDEC's should be a fraction of CPU decoding's
+    cpu_s=$( { TIMEFORMAT='%U %S'; time timeout 25 darkrt detect "$OUT/yf.plan" "$CLIP" --batch 8 --json "$OUT/$mode.jsonl" \
+        "${extra[@]}" >"$OUT/$mode.out" 2>"$OUT/$mode.err"; echo "rc $?" >"$OUT/$mode.rc"; } 2>&1)
+    rc=$(sed 's/rc //' "$OUT/$mode.rc")
+    say "$mode decoding: rc $rc, $(cat "$OUT/$mode.out") ($((($(date +%s%N) - start) / 1000000)) ms with engine load;" \
+        "CPU user/system s: $cpu_s)"
     [ -s "$OUT/$mode.err" ] && say "  stderr: $(head -c 400 "$OUT/$mode.err" | tr '\n' ' ')"
     [ $rc -eq 0 ] || bad "$mode decoding failed"
 done

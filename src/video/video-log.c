@@ -19,6 +19,8 @@ static void keep_message(void *avcl, int level, const char *fmt, va_list args)
     char text[256];
     vsnprintf(text, sizeof text, fmt, args);
     text[strcspn(text, "\r\n")] = 0;
+    /* FFmpeg's generic follow-up to a failed hwaccel start keeps the cause logged before it */
+    if (last_message[0] && !strncmp(text, "Failed setup for format", 23)) return;
     if (text[0]) snprintf(last_message, sizeof last_message, "%s", text);
 }
 

@@ -13,6 +13,7 @@
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
 struct drt_video {
@@ -105,15 +106,20 @@ static drt_status open_input(drt_video *v, const drt_video_opts *o)
     return DRT_OK;
 }
 
-/* Offered formats in the decoder's order: the GPU's when hwaccel decoding is on, else the first. */
+/* Offered formats in the decoder's order: the GPU's when hwaccel decoding is on, else the first
+ * one in memory (after NVDEC failed to start, FFmpeg asks again without it: other hardware formats
+ * such as VAAPI's would fail in turn against a CUDA device). */
 static enum AVPixelFormat pick_pixel_format(AVCodecContext *dec, const enum AVPixelFormat *offered)
 {
     for (const enum AVPixelFormat *p = offered; *p != AV_PIX_FMT_NONE; p++)
         if (*p == AV_PIX_FMT_CUDA && dec->hw_device_ctx) return *p;
+    for (const enum AVPixelFormat *p = offered; *p != AV_PIX_FMT_NONE; p++)
+        if (!(av_pix_fmt_desc_get(*p)->flags & AV_PIX_FMT_FLAG_HWACCEL)) return *p;
     return offered[0];
 }
 
-/* NVDEC through FFmpeg's CUDA device, where this codec has it; the CPU decodes otherwise. */
+/* NVDEC through FFmpeg's CUDA device (video-cuda.c: the GPU's primary context), where this codec
+ * has it; the CPU decodes otherwise, and the warning says FFmpeg's or the driver's reason. */
 static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
 {
     if (!hwaccel || strcmp(hwaccel, "cuda")) return;
@@ -123,15 +129,14 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
         if (!c) break;
         ok |= c->device_type == AV_HWDEVICE_TYPE_CUDA && (c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX);
     }
-    /* The device's primary context, shared by every source and by CUDA's runtime (darkrt's engine),
-     * rather than a context of its own (hundreds of MiB) per stream. */
-    AVDictionary *dev_opts = NULL;
-    av_dict_set(&dev_opts, "primary_ctx", "1", 0);
-    if (ok && av_hwdevice_ctx_create(&v->hw, AV_HWDEVICE_TYPE_CUDA, NULL, dev_opts, 0) < 0) ok = -1;
-    av_dict_free(&dev_opts);
-    if (ok != 1) {
-        drt_warn("%s: no CUDA decoding for %s here (%s): the CPU decodes", v->url, codec->name,
-                 ok < 0 ? "no CUDA device" : "FFmpeg has none for this codec");
+    char why[320];
+    if (!ok) {
+        drt_warn("%s: no CUDA decoding for %s here (this FFmpeg has no NVDEC for it): the CPU decodes", v->url,
+                 codec->name);
+        return;
+    }
+    if (drt_video_cuda_device(0, &v->hw, why, sizeof why) < 0) {
+        drt_warn("%s: no CUDA decoding for %s here (%s): the CPU decodes", v->url, codec->name, why);
         return;
     }
     v->dec->hw_device_ctx = av_buffer_ref(v->hw);
