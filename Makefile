@@ -185,6 +185,10 @@ $(BUILD)/gen/public-api-calls.h: tests/tools/public-api-calls.py $(wildcard incl
 	@mkdir -p $(dir $@)
 	python3 $< $(wildcard include/darkrt/*.h) > $@.tmp && mv $@.tmp $@
 $(BUILD)/tests/unit/null-args: $(BUILD)/gen/public-api-calls.h
+# tests/unit/video-nv12.c checks a function of the video module (src/video/video-nv12.c) against libswscale.
+$(BUILD)/tests/unit/video-nv12: tests/unit/video-nv12.c $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a $(LDFLAGS) $(LDLIBS) $(FFMPEG_LIBS)
 # The corpus replay (tests/unit/fuzz-replay.c) compiles the fuzz targets in.
 $(BUILD)/tests/unit/fuzz-replay: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 

@@ -1,8 +1,13 @@
-/* Internals of src/video: FFmpeg's log captured into darkrt's one-line errors; NVDEC's CUDA device. */
+/* Internals of src/video (the module: FFmpeg's headers): FFmpeg's log captured into darkrt's one-line
+ * errors; NVDEC's CUDA device and frames. */
 #ifndef DRT_VIDEO_INTERNAL_H
 #define DRT_VIDEO_INTERNAL_H
 
 #include "darkrt/video.h"
+
+#include <libavutil/buffer.h>
+#include <libavutil/frame.h>
+#include <libavutil/pixfmt.h>
 
 /* Installs (once) a log callback that keeps FFmpeg quiet and remembers, per thread, the last
  * error it logged, for darkrt's message. */
@@ -16,7 +21,13 @@ const char *drt_video_av_error(int averror, char *buf, size_t n);
 
 /* An FFmpeg CUDA device (AVBufferRef) over GPU `gpu`'s primary context, shared with CUDA's runtime
  * (video-cuda.c). Fails (< 0) with the driver's or FFmpeg's reason in why[]. */
-struct AVBufferRef;
-int drt_video_cuda_device(int gpu, struct AVBufferRef **device_out, char *why, size_t why_size);
+int drt_video_cuda_device(int gpu, AVBufferRef **device_out, char *why, size_t why_size);
+
+/* NVDEC's NV12 frame `f` (copied to memory) turned, in place, into the CPU decoder's planar 4:2:0
+ * (`planar`: YUV420P or YUVJ420P; other formats are left as they are): Y used where it is, U and V
+ * split out into *chroma (grown as needed, the caller frees it). swscale then converts it as it
+ * converts the CPU decoder's frames (its exact unscaled 4:2:0 path); NV12 would take its generic
+ * path and filter the chroma otherwise. Returns 0, or -1 out of memory. */
+int drt_video_nv12_as_planar(AVFrame *f, enum AVPixelFormat planar, unsigned char **chroma, size_t *chroma_size);
 
 #endif

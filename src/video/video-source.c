@@ -32,6 +32,8 @@ struct drt_video {
     int rgb_w, rgb_h;
     int out_w, out_h; /* drt_video_set_output_size; 0: the decoded size */
     int told_cpu;     /* warned that NVDEC gave CPU frames after all */
+    uint8_t *chroma;  /* NVDEC's frames: their U and V planes, split out of NV12 */
+    size_t chroma_size;
 };
 
 drt_video_opts drt_video_opts_default(void)
@@ -224,17 +226,26 @@ static drt_status size_rgb(drt_video *v, int w, int h)
     return v->rgb ? DRT_OK : drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
 }
 
+/* NVDEC's NV12 copied to memory, as the CPU decoder's planar 4:2:0 (video-nv12.c). */
+static drt_status nv12_as_planar(drt_video *v, AVFrame *f)
+{
+    if (drt_video_nv12_as_planar(f, v->dec->sw_pix_fmt, &v->chroma, &v->chroma_size) < 0)
+        return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
+    return DRT_OK;
+}
+
 /* Converts the decoded frame to RGB8: at its size with swscale's exact unscaled path (as ffmpeg
  * -pix_fmt rgb24 does), or scaled to out_w x out_h in the same pass (bilinear). */
 static drt_status to_rgb(drt_video *v, drt_video_frame *out)
 {
     AVFrame *f = v->frame;
-    if (f->format == AV_PIX_FMT_CUDA) { /* NV12 on the GPU: copied to the host, then converted */
+    if (f->format == AV_PIX_FMT_CUDA) { /* NV12 on the GPU: copied to the host, then converted as 4:2:0 */
         av_frame_unref(v->host);
         int ret = av_hwframe_transfer_data(v->host, f, 0);
         if (ret < 0) return read_error(v, ret, "cannot copy the frame from the GPU");
         v->host->best_effort_timestamp = f->best_effort_timestamp;
         f = v->host;
+        DRT_TRY(nv12_as_planar(v, f));
     } else if (v->hw && !v->told_cpu) { /* NVDEC failed to start (no libnvcuvid, a profile it lacks) */
         v->told_cpu = 1;
         const char *why = drt_video_log_take();
@@ -352,6 +363,7 @@ void drt_video_free(drt_video *v)
     avformat_close_input(&v->fmt);
     av_buffer_unref(&v->hw);
     free(v->rgb);
+    free(v->chroma);
     free(v->url);
     free(v);
 }
