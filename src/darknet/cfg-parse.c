@@ -445,6 +445,14 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         *quiet = yolo_training;
         return parse_yolo(c, l);
     }
+    if (!strcmp(n, "Gaussian_yolo")) { /* AlexeyAB's parse_gaussian_yolo: [yolo]'s keys but new_coords */
+        l->type = DRT_LAYER_YOLO;
+        l->gaussian = 1;
+        *quiet = yolo_training;
+        DRT_TRY(require_default(c, "new_coords", "0"));
+        DRT_TRY(require_default(c, "yolo_point", "center"));
+        return parse_yolo(c, l);
+    }
     if (!strcmp(n, "region")) {
         l->type = DRT_LAYER_YOLO;
         *quiet = region_training;
@@ -471,7 +479,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, empty, silence)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, empty, silence)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

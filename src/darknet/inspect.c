@@ -50,7 +50,8 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     case DRT_LAYER_AVGPOOL: snprintf(buf, cap, "global mean"); break;
     case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
     case DRT_LAYER_YOLO:
-        snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : "", l->classes, l->n_mask);
+        snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : l->gaussian ? "gaussian, " : "", l->classes,
+                 l->n_mask);
         break;
     case DRT_LAYER_REORG:
     case DRT_LAYER_REORG3D: snprintf(buf, cap, "stride %d", l->stride); break;

@@ -236,10 +236,11 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
         if (l->mask[k] < 0 || l->mask[k] >= l->num)
             return FAIL(m, l, "mask=%d: must be 0..num-1 (%d)", l->mask[k], l->num - 1);
     DRT_TRY(check_yolo_settings(m, l));
-    int want = l->n_mask * (l->classes + 5);
+    int box = l->gaussian ? 9 : 5; /* [Gaussian_yolo]: a sigma after each of x, y, w, h */
+    int want = l->n_mask * (l->classes + box);
     if (in.c != want)
-        return FAIL(m, l, "input has %d channels: must be masks x (classes + 5) = %d x %d = %d (check the filters= of the conv before it)",
-                    in.c, l->n_mask, l->classes + 5, want);
+        return FAIL(m, l, "input has %d channels: must be masks x (classes + %d) = %d x %d = %d (check the filters= of the conv before it)",
+                    in.c, box, l->n_mask, l->classes + box, want);
     l->out = in;
     return DRT_OK;
 }

@@ -68,6 +68,8 @@ typedef struct drt_layer {
     drt_nms_kind nms_kind; /* AlexeyAB's [yolo] nms_kind; the last head's is the model's */
     float beta_nms;        /* diounms's exponent (AlexeyAB's default 0.6) */
     int region; /* a YOLOv2 [region] head (YOLO layer type): softmax classes, anchors in grid cells */
+    int gaussian; /* a [Gaussian_yolo] head (YOLO layer type): 9 + classes planes per anchor (x, sigma x, y,
+                     sigma y, w, sigma w, h, sigma h, objectness, classes); scores x (1 - mean sigma) */
     /* conv: flipped=1 (AlexeyAB): the file stores the kernel transposed, [c/groups*size*size][filters] */
     int flipped;
 

@@ -186,6 +186,12 @@ drt_status drt_onnx_emit_decode(ox_graph *g, const drt_model *m, const int *head
     if (!(o->decode_thresh >= 0 && o->decode_thresh < 1) || !(o->decode_nms > 0 && o->decode_nms <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "export --decode: thresh %g, nms %g: must be in [0, 1) and (0, 1]",
                          o->decode_thresh, o->decode_nms);
+    for (int k = 0; k < n_heads; k++) {
+        const drt_layer *l = &m->layers[heads[k]];
+        if (l->region || l->gaussian)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: [%s] layer %d: --decode writes [yolo] heads only (darkrt detect "
+                             "decodes this one)", src, l->region ? "region" : "Gaussian_yolo", heads[k]);
+    }
     drt_nms_kind kind = drt_detect_model_nms(m, NULL);
     if (kind != DRT_NMS_IOU) /* ONNX has no DIoU suppression */
         drt_warn("%s: export --decode: the graph's NonMaxSuppression is IoU NMS; the cfg asks for nms_kind=%s "

@@ -50,6 +50,7 @@ static void write_head(ox_graph *g, const drt_model *m, int k, const drt_layer *
     ox_meta(g, KEY("scale_x_y"), buf);
     meta_int(g, KEY("new_coords"), l->new_coords);
     if (l->region) meta_int(g, KEY("region"), 1);
+    if (l->gaussian) meta_int(g, KEY("gaussian"), 1);
     drt_shape in = drt_model_input_shape(m, (int)(l - m->layers));
     meta_int(g, KEY("stride"), in.w > 0 ? m->width / in.w : 0);
 #undef KEY
@@ -152,7 +153,7 @@ static drt_status need(const Onnx__ModelProto *mp, const char *path, const char 
 
 drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path, const char *head, drt_layer *l)
 {
-    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL;
+    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL, *gaussian = NULL;
     DRT_TRY(need(mp, path, head, "classes", &classes));
     DRT_TRY(need(mp, path, head, "num", &num));
     DRT_TRY(need(mp, path, head, "mask", &mask));
@@ -160,6 +161,7 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
     (void)need(mp, path, head, "scale_x_y", &sxy);
     (void)need(mp, path, head, "new_coords", &nc);
     (void)need(mp, path, head, "region", &region);
+    (void)need(mp, path, head, "gaussian", &gaussian);
     drt_error_clear();
     l->type = DRT_LAYER_YOLO;
     l->scale_x_y = 1;
@@ -181,5 +183,8 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
     if (region && (drt_parse_int_list(region, &v, 1) != 1 || (v != 0 && v != 1)))
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.region=%s: must be 0 or 1", path, head, region);
     l->region = region ? v : 0;
+    if (gaussian && (drt_parse_int_list(gaussian, &v, 1) != 1 || (v != 0 && v != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.gaussian=%s: must be 0 or 1", path, head, gaussian);
+    l->gaussian = gaussian ? v : 0;
     return DRT_OK;
 }

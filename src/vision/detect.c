@@ -93,10 +93,11 @@ drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_h
 {
     const drt_layer *l = &e->model->layers[e->head_layers[h]];
     const drt_tensor_desc *d = &e->head_desc[h];
-    if (l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + 5))
+    if (l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + (l->gaussian ? 9 : 5)))
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: [yolo] line %d: %d channels for %d anchors of %d classes",
                          e->model->source ? e->model->source : "model", l->line, d->c, l->n_mask, l->classes);
     *hd = (drt_yolo_head){.w = d->w, .h = d->h, .n = l->n_mask, .classes = l->classes, .region = l->region,
+                          .gaussian = l->gaussian,
                           .scale_x_y = l->scale_x_y > 0 ? l->scale_x_y : 1.f, .new_coords = l->new_coords};
     hd->data = e->heads[h] + (size_t)item * (size_t)d->c * (size_t)d->h * (size_t)d->w;
     for (int a = 0; a < l->n_mask; a++) {

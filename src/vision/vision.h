@@ -101,6 +101,7 @@ typedef struct drt_yolo_head {
     float scale_x_y;       /* 1 when absent */
     int new_coords;        /* Scaled-YOLOv4: already logistic, w = (2 t)^2 anchor */
     int region;            /* YOLOv2 [region]: softmax classes, anchors in grid cells */
+    int gaussian;          /* [Gaussian_yolo]: n * (9 + classes) planes, scores x (1 - mean sigma) */
 } drt_yolo_head;
 
 /* How network-relative boxes map to image pixels (Darknet's correct_yolo_boxes):

@@ -1,5 +1,6 @@
 /* YOLO head decoding as Darknet's yolo layer does it (logistic on x, y, objectness and classes;
- * scale_x_y; exp(w) * anchor / net size; new_coords for Scaled-YOLOv4), then correct_yolo_boxes
+ * scale_x_y; exp(w) * anchor / net size; new_coords for Scaled-YOLOv4; [region] and [Gaussian_yolo]
+ * as AlexeyAB decodes them), then correct_yolo_boxes
  * back to image pixels. Fast path: a cell is skipped on a compare of its objectness logit with
  * logit(thresh), and a class on a compare with logit(thresh / objectness), before any exp. */
 #include "vision/vision.h"
@@ -41,6 +42,19 @@ drt_box_map drt_yolo_box_map(int net_w, int net_h, int img_w, int img_h, drt_res
     return m;
 }
 
+/* A network-relative box (centre, size) in image pixels: correct_yolo_boxes. */
+static void to_pixels(float bx, float by, float bw, float bh, const drt_box_map *m, float out[4])
+{
+    bx = (float)((bx - m->off_x) / m->div_x);
+    by = (float)((by - m->off_y) / m->div_y);
+    bw *= m->mul_w;
+    bh *= m->mul_h;
+    out[0] = (bx - bw / 2) * m->img_w;
+    out[1] = (by - bh / 2) * m->img_h;
+    out[2] = (bx + bw / 2) * m->img_w;
+    out[3] = (by + bh / 2) * m->img_h;
+}
+
 /* One cell-anchor's box in image pixels (Darknet's get_yolo_box + correct_yolo_boxes). */
 static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int a, int col, int row,
                      int net_w, int net_h, const drt_box_map *m, float out[4])
@@ -73,14 +87,40 @@ static void cell_box(const drt_yolo_head *hd, const float *p, size_t stride, int
         bw = (float)(exp(tw) * hd->anchors[2 * a] / net_w);
         bh = (float)(exp(th) * hd->anchors[2 * a + 1] / net_h);
     }
-    bx = (float)((bx - m->off_x) / m->div_x);
-    by = (float)((by - m->off_y) / m->div_y);
-    bw *= m->mul_w;
-    bh *= m->mul_h;
-    out[0] = (bx - bw / 2) * m->img_w;
-    out[1] = (by - bh / 2) * m->img_h;
-    out[2] = (bx + bw / 2) * m->img_w;
-    out[3] = (by + bh / 2) * m->img_h;
+    to_pixels(bx, by, bw, bh, m, out);
+}
+
+/* AlexeyAB's float logistic (activate_array), as its [Gaussian_yolo] forward applies it. */
+static float logistic_f(float x) { return 1.f / (1.f + expf(-x)); }
+
+/* One [Gaussian_yolo] anchor plane set (get_gaussian_yolo_detections): planes x, sigma x, y, sigma y,
+ * w, sigma w, h, sigma h, objectness, classes; each class score is objectness x class x
+ * (1 - the mean of the four sigmas). */
+static drt_status gaussian_anchor(const drt_yolo_head *hd, const float *base, size_t stride, int a, int net_w,
+                                  int net_h, const drt_box_map *m, float thresh, unsigned id0, drt_candidates *out)
+{
+    float s = hd->scale_x_y, bias = (float)(-0.5 * (s - 1));
+    for (size_t i = 0; i < stride; i++) {
+        const float *p = base + i;
+        float obj = logistic_f(p[8 * stride]);
+        if (!(obj > thresh)) continue;
+        float tx = logistic_f(p[0]) * s + bias, ty = logistic_f(p[2 * stride]) * s + bias;
+        float bx = ((float)(i % hd->w) + tx) / hd->w, by = ((float)(i / hd->w) + ty) / hd->h;
+        float bw = (float)(exp(p[4 * stride]) * hd->anchors[2 * a] / net_w);
+        float bh = (float)(exp(p[6 * stride]) * hd->anchors[2 * a + 1] / net_h);
+        float box[4];
+        to_pixels(bx, by, bw, bh, m, box);
+        if (isnan(box[0]) || isnan(box[1]) || isnan(box[2]) || isnan(box[3])) continue;
+        float sigmas = logistic_f(p[stride]) + logistic_f(p[3 * stride]) + logistic_f(p[5 * stride]) + logistic_f(p[7 * stride]);
+        double uc_aver = sigmas / 4.0;
+        for (int j = 0; j < hd->classes; j++) {
+            float prob = (float)(obj * logistic_f(p[(size_t)(9 + j) * stride]) * (1.0 - uc_aver));
+            if (!(prob > thresh)) continue;
+            DRT_TRY(reserve(out, 1));
+            out->items[out->count++] = (drt_candidate){box[0], box[1], box[2], box[3], prob, j, id0 + (unsigned)i};
+        }
+    }
+    return DRT_OK;
 }
 
 /* A [region]'s classes: AlexeyAB's softmax (largest subtracted, exp in double stored as float). */
@@ -124,7 +164,10 @@ drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, i
     drt_box_map m = drt_yolo_box_map(net_w, net_h, img_w, img_h, resize);
     size_t stride = (size_t)hd->w * (size_t)hd->h;
     float obj_cut = hd->new_coords ? thresh : drt_logit_floor(thresh);
-    for (int a = 0; a < hd->n; a++) {
+    for (int a = 0; a < hd->n && hd->gaussian; a++)
+        DRT_TRY(gaussian_anchor(hd, hd->data + (size_t)a * (size_t)(9 + hd->classes) * stride, stride, a, net_w, net_h, &m,
+                                thresh, out->next_id + (unsigned)((size_t)a * stride), out));
+    for (int a = 0; a < hd->n && !hd->gaussian; a++) {
         const float *base = hd->data + (size_t)a * (size_t)(5 + hd->classes) * stride;
         const float *objp = base + 4 * stride;
         for (size_t i = 0; i < stride; i++) {

@@ -6,7 +6,7 @@
 # model, where saturated activations amplify rounding). Then yolo-fastest-1.1 with its real
 # weights on Darknet's seven sample images, each side reading the same decoded pixels and using
 # the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4); and yolov2-tiny's
-# [region] decode the same way on synthesised weights.
+# [region] and tests/alexeyab/gaussian.cfg's [Gaussian_yolo] decode the same way on synthesised weights.
 # make test runs the CASES subset (about 2 minutes under ASan); DRT_ALEXEYAB_ALL=1 runs every detector cfg
 # (ALL_CASES, the README's coverage table: tests/alexeyab/README.md says how it was made).
 source "$(dirname "$0")/../lib.sh"
@@ -38,6 +38,7 @@ CASES=(
     "$DRT_ROOT/tests/alexeyab/flipped.cfg 64 1e-4"
     "$DRT_ROOT/tests/alexeyab/activations.cfg 32 1e-4"
     "$DRT_ROOT/tests/alexeyab/layers.cfg 64 1e-4"
+    "$DRT_ROOT/tests/alexeyab/gaussian.cfg 128 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -53,7 +54,7 @@ ALL_CASES=(
     "yolov4-csp-x-swish.cfg 128 1e-4" "yolov4-custom.cfg 128 1e-4" "yolov4-p5-frozen.cfg 128 1e-4"
     "yolov4-p5.cfg 128 1e-4" "yolov4-tiny-custom.cfg 128 1e-4" "yolov4_new.cfg 128 1e-4"
     "yolov4x-mish.cfg 128 1e-4" "yolov7x.cfg 128 1e-4" "enet-coco.cfg 128 1e-4"
-    "yolov4-sam-mish-csp-reorg-bfm.cfg 128 1e-4"
+    "yolov4-sam-mish-csp-reorg-bfm.cfg 128 1e-4" "Gaussian_yolov3_BDD.cfg 128 1e-4"
 )
 [ "${DRT_ALEXEYAB_ALL:-0}" = 1 ] && CASES+=("${ALL_CASES[@]}")
 
@@ -95,5 +96,18 @@ if "$DARKRT" synth "$AB/cfg/yolov2-tiny.cfg" -o "$TMP/y2t.weights" --seed 3 >/de
         || fail "yolov2-tiny [region] detections (exit $rc)"
 else
     fail "darkrt synth yolov2-tiny"
+fi
+
+# [Gaussian_yolo]'s decode (scores x (1 - mean sigma)), on synthesised weights, the same way.
+if "$DARKRT" synth "$DRT_ROOT/tests/alexeyab/gaussian.cfg" -o "$TMP/gauss.weights" --seed 3 >/dev/null 2>&1; then
+    mkdir -p "$TMP/detect3"
+    "$CMP" detect "$DRT_ROOT/tests/alexeyab/gaussian.cfg" "$TMP/gauss.weights" "${images[@]:0:3}" "$TMP/detect3" \
+        >"$TMP/detect3.log" 2>&1
+    rc=$?
+    grep -E '^(ok|FAIL)' "$TMP/detect3.log"
+    [ $rc -eq 0 ] && ! grep -q 'AlexeyAB 0 boxes' "$TMP/detect3.log" && ok "[Gaussian_yolo]: AlexeyAB's detections, box for box" \
+        || fail "[Gaussian_yolo] detections (exit $rc)"
+else
+    fail "darkrt synth gaussian.cfg"
 fi
 finish

@@ -12,6 +12,9 @@
    [reorg3d] (as yolov4-sam-mish-csp-reorg-bfm): export, onnxruntime vs darkrt's reference pass, the round trip;
  - a cfg with YOLOv2's [reorg] (as yolov2.cfg: a route of reorg and an earlier layer): export
    (Reshape, Transpose, Reshape), onnxruntime vs darkrt's reference pass at batch 1 and dynamic batch 2;
+ - tests/alexeyab/gaussian.cfg ([Gaussian_yolo] heads, 9 + classes planes per anchor): export,
+   onnxruntime vs darkrt's reference pass, the round trip (metadata yolo.headK.gaussian), and
+   --decode refused in one line (darkrt detect decodes these heads);
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -172,6 +175,26 @@ def reorg():
         t.compare("[reorg] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]), [r[:n] for r in ref])
 
 
+def gaussian():
+    d = t.tmpdir()
+    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "gaussian.cfg")
+    w = os.path.join(d, "gaussian.weights")
+    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    x = t.inputs(1, 3, 128, 128, seed=13)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    path = os.path.join(d, "gaussian.onnx")
+    t.darkrt("convert", cfg, w, "-o", path)
+    t.check_model(path)
+    t.compare("[Gaussian_yolo]: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
+    t.compare("[Gaussian_yolo]: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    r = t.darkrt("convert", cfg, w, "-o", os.path.join(d, "decode.onnx"), "--decode", check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "[Gaussian_yolo] layer" in msg and len(msg.splitlines()) == 1
+            and not os.path.exists(os.path.join(d, "decode.onnx")),
+            "--decode of [Gaussian_yolo] heads must fail with one line: rc %d %s" % (r.returncode, msg))
+    print("--decode refused: " + msg)
+
+
 def third_party_graph(path):
     rs = np.random.RandomState(9)
 
@@ -234,5 +257,6 @@ if __name__ == "__main__":
     activations()
     se_sam()
     reorg()
+    gaussian()
     third_party()
     t.finish()
