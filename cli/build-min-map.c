@@ -12,7 +12,7 @@ static const char *validation_dir(const engine_args *a, const char *val)
 {
     if (val) return val;
     const char *dir = a->engine.calib_dir ? a->engine.calib_dir : "/usr/share/darknet/data";
-    fprintf(stderr, "darkrt build: note: no --val DIR: validating on %s, which also calibrates (not held out)\n", dir);
+    fprintf(stderr, "darkrt build: note: no --val DIR: validating on %s, which also calibrates\n", dir);
     return dir;
 }
 
@@ -29,8 +29,12 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
     const char *higher = a->engine.device == DRT_DEVICE_CUDA ? "fp16" : "fp32";
+    if (r.calib_images)
+        fprintf(stderr, "darkrt build: --min-map: candidates calibrated on the first %d images of %s and validated on the "
+                        "%d after them (held out from their calibration); the plan is calibrated on all\n",
+                r.calib_images, so.val_dir, r.images);
     fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in %s (%s): mAP@0.5 %.4f against fp32 on %d "
-                    "images of %s, bootstrap 10%% bound %.4f (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
+                    "validation images of %s, bootstrap 10%% bound %.4f (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
             min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.bound, r.map_int8,
             a->engine.device == DRT_DEVICE_CUDA ? "rule" : "heads,dw", r.default_kept, r.map_default, r.builds);
     if (r.bound < min_map)

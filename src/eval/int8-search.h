@@ -23,6 +23,10 @@ typedef struct drt_int8_search_result {
     double map_default;  /* the default keep set ("heads,dw") */
     int default_kept;
     int builds, images;
+    int calib_images;    /* the candidates were calibrated on the first calib_images of the
+                          * validation folder and validated from its val_from-th image on (the
+                          * folder calibrates too; 0: not split, validated where --val says) */
+    int val_from;
 } drt_int8_search_result;
 
 /* Every conv in int8 first; when that misses min_map, each conv alone in int8 (the rest fp32),
@@ -30,7 +34,9 @@ typedef struct drt_int8_search_result {
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
  * default keep set is taken instead when it reaches min_map with fewer convs in fp32. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
- * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). */
+ * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
+ * validation images are the calibration images, the candidates are calibrated on the first half
+ * and validated on the second (see split_point). */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
                            drt_int8_search_result *out);
 void drt_int8_search_result_clear(drt_int8_search_result *r);

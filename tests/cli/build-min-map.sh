@@ -5,7 +5,8 @@
 # detections (ranked down to 0.005, as the search scores them) and the fp32 engine's (at 0.25, the
 # truth; darkrt detect --json), at least the target, with fewer than all convs in fp32, and the
 # bootstrap bound it decided on at least the target too; a target the all-int8 engine meets keeps
-# none; DRT_INT8_KEEP reaches a plain build; bad combinations are refused.
+# none; without --val the search validates on the calibration images its candidates were not
+# calibrated on; DRT_INT8_KEEP reaches a plain build; bad combinations are refused.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -44,6 +45,15 @@ python3 -c "import sys; r, m = float('$reached'), float('$measured'); sys.exit(n
 grep -q ': 0 of 6 convs kept in fp32 (none)' "$TMP/none.log" && ok "--min-map 0.5: all convs in int8" ||
     fail "--min-map 0.5: $(grep 'min-map 0.5' "$TMP/none.log")"
 grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "the calibration line is said once"
+
+# Without --val the validation images are the calibration images: the search calibrates its
+# candidates on the first half by name (dog, eagle) and validates on the rest (giraffe, scream).
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --min-map 0.5 -o "$TMP/split.plan" \
+    2>"$TMP/split.log" >/dev/null || fail "build --min-map without --val exited $?"
+grep -q "candidates calibrated on the first 2 images of $TMP/calib and validated on the 2 after them" "$TMP/split.log" &&
+    grep -q "against fp32 on 2 validation images of $TMP/calib" "$TMP/split.log" &&
+    ok "no --val: candidates calibrated on 2 of the 4 calibration images, validated on the other 2" ||
+    fail "no --val: $(grep 'min-map' "$TMP/split.log")"
 
 # Without --min-map the build takes DRT_INT8_KEEP's list (it used to drop it)
 DRT_INT8_KEEP=none "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" -v -o "$TMP/env.plan" \
