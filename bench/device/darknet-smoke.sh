@@ -7,7 +7,8 @@
 # (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
 # reorg3d) and yolov2 ([reorg]) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
 # how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second
-# time with DRT_CUDA_FUSE_MISH=0 (mish, and swish where cuDNN refuses SWISH_FWD, in the epilogue kernel, as before).
+# time with DRT_CUDA_FUSE_MISH=0 (mish, and swish where cuDNN refuses SWISH_FWD, in the epilogue kernel, as before)
+# and a third with DRT_CUDA_SPLIT=1 too (those convs as cuDNN's conv + bias graph, then the epilogue kernel: "split").
 #   bash bench/device/darknet-smoke.sh      (from the repo root)
 # Env: DRT_BIN (darkrt), DRT_DATA (alexeyab-cfg/ or cfg/ with those AlexeyAB cfgs; each is skipped,
 # saying so, when missing), OUT. Python: python3 (numpy). Prints one SMOKE line per check and "smoke: N failed".
@@ -24,18 +25,19 @@ fi
 fails=0
 check() { # name cfg size [unfused]: cuda fp32 and fp16 heads against the reference pass, same synthesised weights
     local name=$1 cfg=$2 size=$3 variants="fp32 fp16"
-    [ "${4:-}" = unfused ] && variants="fp32 fp16 fp16-unfused"
+    [ "${4:-}" = unfused ] && variants="fp32 fp16 fp16-unfused fp16-split"
     "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size --random 1 -o "$W/ref.f32" >"$W/ref.txt" 2>&1 ||
         { echo "SMOKE FAIL $name ref: $(tail -n 1 "$W/ref.txt")"; fails=$((fails + 1)); return; }
     for p in $variants; do
-        fuse=$([ $p = fp16-unfused ] && echo 0 || echo 1)
-        if ! DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_VERBOSE=1 timeout 60 "$BIN/darkrt" run "$cfg" --random-weights --size ${size}x$size \
-            --random 1 --device cuda --precision ${p%-unfused} -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
+        fuse=$(case $p in *-unfused | *-split) echo 0 ;; *) echo 1 ;; esac)
+        split=$(case $p in *-split) echo 1 ;; *) echo 0 ;; esac)
+        if ! DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_SPLIT=$split DRT_CUDA_VERBOSE=1 timeout 60 "$BIN/darkrt" run "$cfg" --random-weights \
+            --size ${size}x$size --random 1 --device cuda --precision ${p%%-*} -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
             echo "SMOKE FAIL $name cuda $p: $(tail -n 1 "$W/$p.txt")"; fails=$((fails + 1)); continue
         fi
         tol=$([ $p = fp32 ] && echo 1e-4 || echo 5e-2)
-        conv="$p: fused $(grep -c ': fused graph' "$W/$p.txt"), legacy $(grep -c ': no fused graph' "$W/$p.txt")"
-        [ $p = fp32 ] || grep -o 'no fused graph ([^)]*)' "$W/$p.txt" | sort | uniq -c | sed "s/^/SMOKE   $name $p /"
+        conv="$p: fused $(grep -c ': fused graph' "$W/$p.txt") (split $(grep -c 'form 2)' "$W/$p.txt")), legacy $(grep -c ': no fused graph' "$W/$p.txt")"
+        [ $p = fp32 ] || grep -oE '(no fused graph|form [0-9] refused) \([^)]*\)' "$W/$p.txt" | sort | uniq -c | sed "s/^/SMOKE   $name $p /"
         $PY - "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $conv" "$tol" <<'EOF' || fails=$((fails + 1))
 import sys, numpy as np
 shapes = [tuple(int(v) for v in l.split(":")[1].split()) for l in open(sys.argv[1]) if l.startswith("head ")]

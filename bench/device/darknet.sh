@@ -12,7 +12,9 @@
 # graph, how many fall back to the legacy conv + epilogue kernel and why), CHECK darkrt_fp16_vs_fp32,
 # PROFILE (gpu-bench --profile: the slowest ops at batch 1; algo >= 1000 is a fused graph), and
 # yolov4's rows again with DRT_CUDA_FUSE_MISH=0 (engine darkrt-mish-unfused: mish in the epilogue
-# kernel, as before) beside the fused ones. FUSED_ONLY=1: only darkrt's rows (no peers).
+# kernel, as before) and DRT_CUDA_FUSE_MISH=0 DRT_CUDA_SPLIT=1 (engine darkrt-mish-split: cuDNN's graph
+# for conv + bias, then mish and the residual by the epilogue kernel in place) beside the fused ones.
+# FUSED_ONLY=1: only darkrt's rows (no peers).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${DRT_BIN:?DRT_BIN}; DATA=${DRT_DATA:?DRT_DATA}; OUT=${OUT:?OUT}
@@ -60,7 +62,7 @@ for name in $MODELS; do
             sort | uniq -c | sort -rn | head -n 12 | cut -c1-300 | sed "s/^/CUDNNLOG $name /"
         say "FUSION $name fp16 b1: fused $(grep -c ': fused graph' "$OUT/fusion-$name.txt") convs," \
             "legacy conv + epilogue $(grep -c ': no fused graph' "$OUT/fusion-$name.txt")"
-        grep -o 'no fused graph ([^)]*)' "$OUT/fusion-$name.txt" | sort | uniq -c | sed "s/^/FUSION $name   /" | tee -a "$RES"
+        grep -oE '(no fused graph|form [0-9] refused) \([^)]*\)' "$OUT/fusion-$name.txt" | sort | uniq -c | sed "s/^/FUSION $name   /" | tee -a "$RES"
         grep -o 'fused graph (act [0-9]*/[0-9]*, form [0-9])' "$OUT/fusion-$name.txt" | sort | uniq -c |
             sed "s/^/FUSION $name   /" | tee -a "$RES"
         $PY - "$OUT/w/heads.f32" "$OUT/w/heads.f16" "$name" <<'PYEOF' | tee -a "$RES"
@@ -71,23 +73,25 @@ print("CHECK label=%s darkrt_fp16_vs_fp32 max_rel_diff=%.3g values=%d" % (sys.ar
 PYEOF
         if [ -x "$BIN/gpu-bench" ]; then # GPU latency (device events) and the run with copies, per batch
             variants="fused"
-            [ "${name%-*}" = yolov4 ] && variants="fused unfused"
+            [ "${name%-*}" = yolov4 ] && variants="fused unfused split"
             for v in $variants; do
                 for b in $BATCHES; do
                     iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
-                    prof=$([ "$b" -eq 1 ] && [ $v = fused ] && echo --profile)
                     fuse=$([ $v = fused ] && echo 1 || echo 0)
+                    split=$([ $v = split ] && echo 1 || echo 0)
+                    prof=$([ "$b" -eq 1 ] && [ $v != unfused ] && echo --profile)
                     log="$OUT/darkrt-$name-$v-b$b.txt"
-                    DRT_CUDA_FUSE_MISH=$fuse timeout 90 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 \
+                    DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_SPLIT=$split timeout 90 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 \
                         --batch "$b" --iters "$iters" --image "$DATA/data/dog.jpg" --thresh 1.0 --label "$name" $prof >"$log" 2>&1
-                    if [ $v = unfused ]; then
-                        grep -h RESULT "$log" | sed 's/engine=darkrt /engine=darkrt-mish-unfused /' | tee -a "$RES"
+                    if [ $v != fused ]; then
+                        grep -h RESULT "$log" | sed "s/engine=darkrt /engine=darkrt-mish-$v /" | tee -a "$RES"
                     else
                         grep -h RESULT "$log" | tee -a "$RES"
                     fi || say "# darkrt $name $v b$b: $(tail -n 1 "$log")"
                     if [ -n "$prof" ]; then # the slowest ops, and the time by kind of op
-                        grep -A 14 'per-op profile' "$log" | sed "s/^/PROFILE $name /"
-                        awk -v n="$name" '/ ms .*%/ { k = $4; if (k == "conv") k = ($0 ~ /algo 1[0-9][0-9][0-9]/) ? "conv(fused)" : "conv(legacy+epilogue)";
+                        grep -A 14 'per-op profile' "$log" | sed "s/^/PROFILE $name $v /"
+                        awk -v n="$name $v" '/ ms .*%/ { k = $4; if (k == "conv") k = ($0 ~ /algo 1[0-9][0-9][0-9] split/) ? "conv(graph+epilogue)" :
+                            ($0 ~ /algo 1[0-9][0-9][0-9]/) ? "conv(fused)" : "conv(legacy+epilogue)";
                             t[k] += $1; c[k]++ } END { for (k in t) printf "PROFILE %s by kind: %-22s %3d ops %8.4f ms\n", n, k, c[k], t[k] }' "$log"
                     fi
                 done

@@ -83,7 +83,8 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
                     o->label, o->out.c, o->out.h, o->out.w);
             if (o->kind == CU_OP_CONV) {
                 const cu_conv *cv = &g->convs[o->conv];
-                fprintf(out, "  k%d s%d g%d cin%d algo %d", cv->r, cv->stride, cv->groups, cv->cin, c->algo[o->conv]);
+                fprintf(out, "  k%d s%d g%d cin%d algo %d%s", cv->r, cv->stride, cv->groups, cv->cin, c->algo[o->conv],
+                        c->plan[o->conv] && c->math[o->conv] == CU_FUSED_SPLIT ? " split" : "");
             }
             fputc('\n', out);
         }

@@ -19,8 +19,15 @@ static drt_status enqueue_conv(cu_engine *g, cu_ctx *c, const cu_op *op, int bat
     if (cv->int8) /* the int8 copy of the input the fused int8 graph reads */
         DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, &op->in), op->in.cs, buf_ptr(g, op->qbuf), cv->cq, op->in.c,
                                     (long)batch * op->in.h * op->in.w, cv->step, g->stream));
+    long npix = (long)batch * op->out.h * op->out.w;
+    const void *res = op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL;
     if (c->plan[op->conv]) { /* conv, bias, activation and residual in one fused kernel */
         DRT_CUDNN_TRY(cudnnBackendExecute(g->dnn, c->plan[op->conv], c->vpack[op->conv]));
+        if (c->math[op->conv] == CU_FUSED_SPLIT) { /* that graph was conv + bias: the rest in place */
+            void *out = drt_cuda_view_ptr(g, &op->out);
+            DRT_CUDA_TRY(drt_k_epilogue(out, op->out.cs, out, op->out.cs, res, op->res.cs, NULL, op->out.c, npix, op->act,
+                                        op->act2, g->half, g->stream));
+        }
         return DRT_OK;
     }
     void *x = drt_cuda_view_ptr(g, &op->in);
@@ -30,8 +37,6 @@ static drt_status enqueue_conv(cu_engine *g, cu_ctx *c, const cu_op *op, int bat
     DRT_CUDNN_TRY(cudnnConvolutionForward(g->dnn, &one, c->xdesc[op->conv], x, cv->wdesc, cv->w, cv->cdesc,
                                           (cudnnConvolutionFwdAlgo_t)c->algo[op->conv], g->ws, g->ws_bytes, &zero,
                                           c->ydesc[op->conv], y));
-    const void *res = op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL;
-    long npix = (long)batch * op->out.h * op->out.w;
     DRT_CUDA_TRY(drt_k_epilogue(y, cv->k, out, op->out.cs, res, op->res.cs, cv->bias, op->out.c, npix, op->act,
                                 op->act2, g->half, g->stream));
     return DRT_OK;

@@ -105,6 +105,7 @@ typedef struct cu_ctx {
 
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
+#define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
 #define CU_SIG_LEN 20
 
 typedef struct cu_engine {

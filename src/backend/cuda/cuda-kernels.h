@@ -13,7 +13,8 @@ extern "C" {
 /* float32 NCHW (c channels) -> NHWC with cs >= c channels, the rest zero. */
 cudaError_t drt_k_input(const float *in, void *out, int half, int n, int c, int h, int w, int cs,
                         cudaStream_t st);
-/* out = act2(act(y + bias) + res) (res may be NULL: out = act(y + bias)); npix pixels, c channels. */
+/* out = act2(act(y + bias) + res) (res may be NULL: out = act(y + bias); bias may be NULL: none); npix
+ * pixels, c channels. y may be out (in place). */
 cudaError_t drt_k_epilogue(const void *y, int ycs, void *out, int ocs, const void *res, int rcs,
                            const float *bias, int c, long npix, int act, int act2, int half,
                            cudaStream_t st);

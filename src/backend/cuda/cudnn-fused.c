@@ -125,10 +125,25 @@ static int act_steps(drt_act a, int form, pw_step *s)
     }
 }
 
-/* The forms worth trying for an op: 2 when swish has a second one. */
-static int n_forms(const cu_op *op)
+/* Form 2 (split): the graph is conv + bias only; the epilogue kernel then applies the activations
+ * and the residual in place (c->math[i] = CU_FUSED_SPLIT). DRT_CUDA_SPLIT=1 tries it for convs
+ * whose whole epilogue cuDNN refuses (else they run as the legacy conv + epilogue kernel). */
+#define FORM_SPLIT 2
+
+static int split_on(void)
 {
-    return op->act == DRT_ACT_SWISH || (op->res.buf >= 0 && op->act2 == DRT_ACT_SWISH) ? 2 : 1;
+    const char *v = getenv("DRT_CUDA_SPLIT");
+    return v && *v == '1';
+}
+
+/* The forms worth trying for an op, in order: cuDNN's modes, the composed swish, the split. */
+static int forms(const cu_op *op, int out[3])
+{
+    int n = 0;
+    out[n++] = 0;
+    if (op->act == DRT_ACT_SWISH || (op->res.buf >= 0 && op->act2 == DRT_ACT_SWISH)) out[n++] = 1;
+    if (split_on()) out[n++] = FORM_SPLIT;
+    return n;
 }
 
 /* The steps after the conv: (int8: x dequantization scale,) + bias, act (, + residual, act2). */
@@ -137,6 +152,7 @@ static int epilogue_steps(const cu_conv *cv, const cu_op *op, int form, pw_step 
     int n = 0, k;
     if (cv->int8) s[n++] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_SCALE, 0};
     s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_BIAS, 0};
+    if (form == FORM_SPLIT) return n;
     if ((k = act_steps(op->act, form, s + n)) < 0) return -1;
     n += k;
     if (op->res.buf < 0) return n;
@@ -165,7 +181,7 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
     bd ext[IN_ACT_X + 1] = {NULL};
     ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
-    if (op->res.buf >= 0)
+    if (op->res.buf >= 0 && form != FORM_SPLIT)
         ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
     bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
@@ -207,7 +223,7 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
 
 static void *buf_ptr(const cu_engine *g, int b) { return (unsigned char *)g->arena + g->bufs[b].offset; }
 
-static bd variant_pack(cu_engine *g, const cu_op *op, void *ws)
+static bd variant_pack(cu_engine *g, const cu_op *op, void *ws, int split)
 {
     const cu_conv *cv = &g->convs[op->conv];
     int64_t uids[6] = {UID_X, UID_W, UID_B, UID_Y, UID_R, UID_S};
@@ -215,7 +231,7 @@ static bd variant_pack(cu_engine *g, const cu_op *op, void *ws)
                      cv->int8 ? (void *)cv->bias : cv->bias_io, drt_cuda_view_ptr(g, &op->out),
                      op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL, cv->dq};
     int64_t n = 4;
-    if (op->res.buf >= 0) n++;
+    if (op->res.buf >= 0 && !split) n++; /* a split graph leaves the residual to the epilogue kernel */
     if (cv->int8) { /* the scale goes where the residual would be when there is none */
         uids[n] = UID_S;
         ptrs[n] = cv->dq;
@@ -276,10 +292,10 @@ int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int i)
             c->plan[i] = c->plan[j];
             c->plan_shared[i] = 1;
             c->algo[i] = c->algo[j];
-            c->math[i] = 0;
+            c->math[i] = c->math[j];
             if (g->verbose)
-                fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph shared with conv %d (same problem)\n", g->convs[i].layer,
-                        c->batch, g->convs[j].layer);
+                fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph shared with conv %d (same problem%s)\n", g->convs[i].layer,
+                        c->batch, g->convs[j].layer, c->math[i] == CU_FUSED_SPLIT ? ", form 2" : "");
             return 1;
         }
     return 0;
@@ -357,7 +373,7 @@ static void choose_form(cu_engine *g, cu_ctx *c, int i, int form, void *ws, size
         fit++;
         float ms = 0;
         if (want < 0) {
-            bd vp = variant_pack(g, op, ws);
+            bd vp = variant_pack(g, op, ws, form == FORM_SPLIT);
             ms = vp ? time_plan(g, plan, vp) : 1e30f;
             if (vp) cudnnBackendDestroyDescriptor(vp);
         }
@@ -397,10 +413,11 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     memcpy(c->sig + (size_t)i * CU_SIG_LEN, sig, sizeof sig);
     /* the first form with a plan: deterministic for one cuDNN, so a plan's rank names the same engine */
     form_result r = {0};
-    int form = 0;
-    for (; form < n_forms(op); form++) {
-        choose_form(g, c, i, form, ws, ws_bytes, want, &r);
-        if (r.plan) break;
+    int form = 0, fl[3], nf = forms(op, fl);
+    for (int f = 0; f < nf && !r.plan; f++) {
+        choose_form(g, c, i, form = fl[f], ws, ws_bytes, want, &r);
+        if (!r.plan && f < nf - 1 && g->verbose)
+            fprintf(drt_log_file(), "cuda: conv %d batch %d: form %d refused (%s)\n", g->convs[i].layer, c->batch, form, r.why);
     }
     if (!r.plan) { /* no error text: the caller falls back */
         if (g->verbose)
@@ -410,7 +427,7 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     }
     c->plan[i] = r.plan;
     c->algo[i] = CU_ALGO_FUSED + r.rank;
-    c->math[i] = 0;
+    c->math[i] = form == FORM_SPLIT ? CU_FUSED_SPLIT : 0;
     if ((size_t)r.ws > c->ws_needed) c->ws_needed = (size_t)r.ws;
     if (g->verbose)
         fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph (act %d/%d, form %d), engine config %d of %lld, %.4f ms, ws %lld\n",
@@ -420,10 +437,10 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
 
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch)
 {
-    int ok = 0;
-    for (int form = 0; form < n_forms(op) && !ok; form++) {
+    int ok = 0, fl[3], nf = forms(op, fl);
+    for (int f = 0; f < nf && !ok; f++) {
         builder b = {.err = CUDNN_STATUS_SUCCESS};
-        bd graph = op_graph(g, cv, op, batch, form, &b);
+        bd graph = op_graph(g, cv, op, batch, fl[f], &b);
         bd cfgs[MAX_TRIED];
         int64_t n_cfg = heur_configs(&b, graph, CUDNN_HEUR_MODE_A, cfgs);
         for (int k = 0; k < n_cfg && !ok; k++) {
@@ -480,7 +497,7 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
     }
     c->plan[i] = plan;
     c->algo[i] = g->convs[i].algo_max;
-    c->math[i] = 0;
+    c->math[i] = g->convs[i].math_max == CU_FUSED_SPLIT ? CU_FUSED_SPLIT : 0; /* the plan's form */
     if ((size_t)need > c->ws_needed) c->ws_needed = (size_t)need;
     if (g->verbose)
         fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph from the plan's JSON (%zu bytes), ws %lld\n", g->convs[i].layer,
@@ -491,7 +508,7 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
 /* The variant pack of a chosen plan, with the engine's final workspace. */
 drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int i)
 {
-    c->vpack[i] = variant_pack(g, drt_cuda_conv_op(g, i), g->ws);
+    c->vpack[i] = variant_pack(g, drt_cuda_conv_op(g, i), g->ws, c->math[i] == CU_FUSED_SPLIT);
     if (!c->vpack[i]) return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN refused the variant pack", g->convs[i].layer);
     return DRT_OK;
 }

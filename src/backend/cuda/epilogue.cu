@@ -1,4 +1,5 @@
-/* The conv epilogue: bias, activation and the residual add fused in one pass over the output. */
+/* The conv epilogue: bias, activation and the residual add fused in one pass over the output (no
+ * bias: after a fused graph that added it). */
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
@@ -14,7 +15,7 @@ __global__ void epilogue_kernel(const T *__restrict__ y, int ycs, T *out, int oc
         float v[V];
         k_ldv<T, V>(y + p * ycs + ch, v);
 #pragma unroll
-        for (int j = 0; j < V; j++) v[j] = k_act(act, v[j] + bias[ch + j]);
+        for (int j = 0; j < V; j++) v[j] = k_act(act, bias ? v[j] + bias[ch + j] : v[j]);
         if (res) {
             float r[V];
             k_ldv<T, V>(res + p * rcs + ch, r);
