@@ -39,7 +39,8 @@ ISA_avx2 := -mavx2 -mfma -mf16c
 ISA_avx512 := -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16
 
 # Modules: a folder each, built into libdarkrt-<name>.so with a private copy of libdarkrt.a's
-# helpers (packaging/module.map exports only its drt_module_<name> entry).
+# helpers (packaging/module.map exports only its drt_module_<name> entry). The CUDA module's
+# sources are compiled only when CUDA=1 (no #ifdef in them: this list is the one switch).
 CUDA_MOD_SRCS := $(sort $(wildcard src/backend/cuda/*.c))
 CU_SRCS := $(if $(filter 1,$(CUDA)),$(sort $(wildcard src/backend/cuda/*.cu)),)
 CUDA_OBJS := $(if $(filter 1,$(CUDA)),$(CUDA_MOD_SRCS:%.c=$(BUILD)/obj/%.o) $(CU_SRCS:%.cu=$(BUILD)/obj/%.cu.o),)
@@ -77,14 +78,14 @@ $(BUILD)/obj/%.o: %.c | $(PROTO_C)
 
 $(BUILD)/obj/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) -DDRT_HAVE_CUDA -MMD -MP -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libdarkrt.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 # The CUDA backend as a module, and as an archive for programs that link it in (registry.c).
-$(CUDA_OBJS): CPPFLAGS += -DDRT_HAVE_CUDA -I$(CUDA_HOME)/include
+$(CUDA_OBJS): CPPFLAGS += -I$(CUDA_HOME)/include
 # Where an uninstalled build's programs find the modules (after beside themselves).
 $(BUILD)/obj/src/core/module.o: CPPFLAGS += -DDRT_MODULE_BUILD_DIR='"$(abspath $(BUILD))/"'
 MODULE_LINK := -shared -Wl,--version-script=packaging/module.map -Wl,-Bsymbolic

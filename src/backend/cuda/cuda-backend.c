@@ -1,5 +1,4 @@
 /* The CUDA backend: builds the engine (compile, weights, memory, algorithms, graph) and runs it. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
 #include "core/timeline.h"
@@ -233,6 +232,3 @@ const drt_backend drt_backend_cuda = {
     .memory = memory,
     .stages = &drt_cuda_stages,
 };
-#else
-typedef int drt_cuda_backend_unused;
-#endif

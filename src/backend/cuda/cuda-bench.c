@@ -1,6 +1,5 @@
 /* Benchmark and profile hooks for bench/gpu-bench.c: graph replays timed with device events, and
  * a per-op profile of an eager run. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
 #include <stdlib.h>
@@ -96,6 +95,3 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
     free(med);
     return s;
 }
-#else
-typedef int drt_cuda_bench_unused;
-#endif

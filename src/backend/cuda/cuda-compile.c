@@ -2,7 +2,6 @@
  * conv + shortcut fusion, concatenations written in place, under drt_cuda_caps) into the CUDA op
  * list: views into NHWC buffers, the copies the kernels need, and buffers placed in one arena by
  * the shared planner (drt_memplan_place) from their op lifetimes. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
 #include "engine/int8-keep.h"
@@ -398,6 +397,3 @@ drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g)
     free(k.view);
     return s;
 }
-#else
-typedef int drt_cuda_compile_unused;
-#endif

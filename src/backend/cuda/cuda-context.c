@@ -2,7 +2,6 @@
  * (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan (fused convs: their execution plans
  * as cuDNN's JSON, nothing timed or compiled), and the captured CUDA graph. An engine builds the
  * max_batch context; smaller batches run in it (drt_cuda_ctx_for), never re-planning. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
 #include "core/timeline.h"
@@ -242,6 +241,3 @@ drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **out
     *out = c;
     return DRT_OK;
 }
-#else
-typedef int drt_cuda_context_unused;
-#endif

@@ -2,7 +2,6 @@
  * formula), Darknet's [k][c/g][r][s] reordered to KRSC for NHWC, stored in the plan precision
  * (packed by one thread per core); int8 convs: the shared per-output-channel int8 weights and
  * their dequantization scales. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "graph/quantize.h"
 
@@ -192,6 +191,3 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
     free(offs);
     return s;
 }
-#else
-typedef int drt_cuda_conv_unused;
-#endif

@@ -1,6 +1,5 @@
 /* Enqueues the compiled ops on the engine's stream: the same code records the CUDA graph,
  * runs eagerly (DRT_CUDA_GRAPH=0) and drives the per-op profile. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/timeline.h"
 
@@ -148,6 +147,3 @@ drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int c
     if ((copies & ~in_graph) & CU_COPY_OUT) DRT_TRY(copy_out(e, g, n));
     return DRT_OK;
 }
-#else
-typedef int drt_cuda_exec_unused;
-#endif

@@ -7,7 +7,6 @@
  * into RGB8 on the host first (drt_frame_to_rgb8: the bytes the host path sees). The staging of a
  * batch is reused by the next one once its copies are done (an event), and grows when a batch
  * needs more. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "vision/vision.h"
 
@@ -112,6 +111,3 @@ drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item
     drt_frame_release(&rgb);
     return s;
 }
-#else
-typedef int drt_cuda_frames_unused;
-#endif

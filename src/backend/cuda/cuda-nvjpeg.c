@@ -4,7 +4,6 @@
  * libnvjpeg is loaded with dlopen on first use, so darkrt neither links nor needs it elsewhere.
  * nvJPEG's IDCT and chroma upsampling differ slightly from libjpeg's: the pixels (so the boxes)
  * are close to the host decode's, not equal. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
 #if __has_include(<nvjpeg.h>)
@@ -229,7 +228,4 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
     return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
                      "(scripts/deps.sh installs it)");
 }
-#endif
-#else
-typedef int drt_cuda_nvjpeg_unused;
 #endif

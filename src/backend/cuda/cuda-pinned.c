@@ -3,7 +3,6 @@
  * copies nothing. Pinned allocation is slow (it maps pages), so freed blocks are kept by size
  * class (powers of two from 1 MiB) and reused; the pool is bounded, and past the bound (or when
  * CUDA refuses) the caller keeps its ordinary memory. Thread-safe; freed with the engine. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
 #include <pthread.h>
@@ -97,6 +96,3 @@ void drt_cuda_pinned_free(cu_engine *g)
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
-#else
-typedef int drt_cuda_pinned_unused;
-#endif

@@ -3,7 +3,6 @@
  * (with the compiled kernel of a runtime-fused engine: loading compiles and times nothing). A plan
  * for another GPU, cuDNN or CUDA runtime is refused: algorithm choices and timings do not carry over.
  * Layout: blob_header, n_convs blob_conv records, then the JSON texts they point at. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 
 #include <math.h>
@@ -187,6 +186,3 @@ drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
     }
     return DRT_OK;
 }
-#else
-typedef int drt_cuda_plan_blob_unused;
-#endif

@@ -1,7 +1,6 @@
 /* Pre- and postprocessing on the GPU: Darknet's letterbox from the decoded image, the forward with
  * its input already on the device, YOLO decode and per-class NMS (yolo-post.cu), and the copy of
  * the survivors back. Buffers are made on first use; the results are the host stages' bit for bit. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "vision/vision.h"
 
@@ -184,6 +183,3 @@ const drt_device_stages drt_cuda_stages = {
     .host_free = drt_cuda_host_free,
     .preprocess_jpegs = drt_cuda_preprocess_jpegs,
 };
-#else
-typedef int drt_cuda_stages_unused;
-#endif

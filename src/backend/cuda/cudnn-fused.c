@@ -3,7 +3,6 @@
  * kernel that writes the (possibly strided) fp16 output view. Engine
  * configurations come from cuDNN's heuristics (mode A); the first few are timed and the fastest kept
  * (its rank is what a plan stores). Layers no fused engine supports fall back to the legacy path. */
-#ifdef DRT_HAVE_CUDA
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
 
@@ -512,6 +511,3 @@ drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int i)
     if (!c->vpack[i]) return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN refused the variant pack", g->convs[i].layer);
     return DRT_OK;
 }
-#else
-typedef int drt_cuda_fused_unused;
-#endif
