@@ -114,6 +114,8 @@ void drt_warn(const char *fmt, ...)
 
 void drt_assert_fail(const char *cond, const char *file, int line)
 {
-    fprintf(stderr, "darkrt: internal error: %s:%d: assertion failed: %s\n", file, line, cond);
+    char msg[1024]; /* through the log (the callback, else stderr), as every message of the library */
+    snprintf(msg, sizeof msg, "internal error: %s:%d: assertion failed: %s", file, line, cond);
+    drt_log_line(DRT_LOG_WARNING, msg);
     abort();
 }
