@@ -1,7 +1,8 @@
-/* darkrt build --min-map: searches which convs the int8 engine keeps in fp32 (CPU) or fp16 (CUDA),
- * then builds with them. */
+/* darkrt build --min-map: searches which convs the int8 engine keeps in higher precision (the
+ * registry's int8_kept_in: CPU fp32, CUDA fp16), then builds with them. */
 #include "build-min-map.h"
 #include "cli-util.h"
+#include "backend/registry.h"
 #include "eval/int8-search.h"
 
 #include <stdio.h>
@@ -16,11 +17,28 @@ static const char *validation_dir(const engine_args *a, const char *val)
     return dir;
 }
 
+/* The devices whose int8 engines take keep lists ("cpu or cuda"), from the registry. */
+static const char *searchable_devices(char *buf, size_t size)
+{
+    int n = 0, k = 0, len = 0;
+    for (int d = 0; d < drt_backend_count(); d++) n += (drt_backend_entry_of((drt_device)d)->flags & DRT_BACKEND_INT8_KEEP) != 0;
+    buf[0] = '\0';
+    for (int d = 0; d < drt_backend_count() && len >= 0 && (size_t)len < size; d++) {
+        const drt_backend_entry *e = drt_backend_entry_of((drt_device)d);
+        if (!(e->flags & DRT_BACKEND_INT8_KEEP)) continue;
+        k++;
+        len += snprintf(buf + len, size - (size_t)len, "%s%s", k == 1 ? "" : k == n ? " or " : ", ", e->name);
+    }
+    return buf;
+}
+
 int build_min_map_search(engine_args *a, double min_map, const char *val, char **keep_out)
 {
     *keep_out = NULL;
-    if (a->engine.precision != DRT_PREC_INT8 || (a->engine.device != DRT_DEVICE_CPU && a->engine.device != DRT_DEVICE_CUDA))
-        return cli_usage_error("build", "--min-map: needs --precision int8 on --device cpu or cuda");
+    const drt_backend_entry *be = drt_backend_entry_of(a->engine.device);
+    char devices[128];
+    if (a->engine.precision != DRT_PREC_INT8 || !be || !(be->flags & DRT_BACKEND_INT8_KEEP))
+        return cli_usage_error("build", "--min-map: needs --precision int8 on --device %s", searchable_devices(devices, sizeof devices));
     drt_model *m = NULL;
     drt_int8_search_result r;
     drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr};
@@ -28,7 +46,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
-    const char *higher = a->engine.device == DRT_DEVICE_CUDA ? "fp16" : "fp32";
+    const char *higher = drt_precision_name(be->int8_kept_in);
     if (r.calib_images)
         fprintf(stderr, "darkrt build: --min-map: candidates calibrated on the first %d images of %s and validated on the "
                         "%d after them (held out from their calibration); the plan is calibrated on all\n",
@@ -36,7 +54,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in %s (%s): mAP@0.5 %.4f against fp32 on %d "
                     "validation images of %s, bootstrap 10%% bound %.4f (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
             min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.bound, r.map_int8,
-            a->engine.device == DRT_DEVICE_CUDA ? "rule" : "heads,dw", r.default_kept, r.map_default, r.builds);
+            be->int8_default_keep ? be->int8_default_keep : "rule", r.default_kept, r.map_default, r.builds);
     if (r.bound < min_map)
         fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (bound %.4f with every conv searched)\n", min_map,
                 r.bound);

@@ -2,6 +2,7 @@
 #include "backend/registry.h"
 #include "core/error.h"
 #include "core/module.h"
+#include "engine/int8-keep.h"
 
 #include <pthread.h>
 
@@ -15,9 +16,13 @@ extern const drt_backend drt_backend_cuda __attribute__((weak, visibility("hidde
 /* One line per backend; row i is drt_device i (append-only, as the public enum). A NULL builtin
  * means: load the module. */
 static const drt_backend_entry builtin[DRT_DEVICE_COUNT] = {
-    {"ref", &drt_backend_ref, NULL, NULL, 1u << DRT_PREC_FP32, DRT_BACKEND_ONE_THREAD},
-    {"cpu", &drt_backend_cpu, NULL, NULL, ALL_PRECISIONS, DRT_BACKEND_ALL_CORES | DRT_BACKEND_CALIBRATES},
-    {"cuda", &drt_backend_cuda, "cuda", "CUDA backend", ALL_PRECISIONS, DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH},
+    {.name = "ref", .builtin = &drt_backend_ref, .precisions = 1u << DRT_PREC_FP32, .flags = DRT_BACKEND_ONE_THREAD},
+    {.name = "cpu", .builtin = &drt_backend_cpu, .precisions = ALL_PRECISIONS,
+     .flags = DRT_BACKEND_ALL_CORES | DRT_BACKEND_CALIBRATES | DRT_BACKEND_INT8_KEEP,
+     .int8_kept_in = DRT_PREC_FP32, .int8_default_keep = "heads,dw" /* cpu-compile.c's default */},
+    {.name = "cuda", .builtin = &drt_backend_cuda, .module = "cuda", .what = "CUDA backend", .precisions = ALL_PRECISIONS,
+     .flags = DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH | DRT_BACKEND_INT8_KEEP, .int8_kept_in = DRT_PREC_FP16,
+     .int8_rule = drt_int8_cuda_rule},
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;

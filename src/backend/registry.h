@@ -12,6 +12,7 @@ enum drt_backend_flags {
     DRT_BACKEND_ONE_THREAD = 1u << 2, /* runs on one host thread whatever drt_engine_opts.threads says */
     DRT_BACKEND_ALL_CORES = 1u << 3,  /* threads 0 means every core */
     DRT_BACKEND_CALIBRATES = 1u << 4, /* int8 calibration of every backend runs on its fp32 engine (run_observed) */
+    DRT_BACKEND_INT8_KEEP = 1u << 5,  /* int8 honours drt_engine_opts.int8_keep (build --min-map searches it) */
 };
 
 typedef struct drt_backend_entry {
@@ -21,6 +22,11 @@ typedef struct drt_backend_entry {
     const char *what;           /* the module in errors: "<what> not available: <why>" */
     unsigned precisions;        /* bit 1u << drt_precision for each precision it builds */
     unsigned flags;             /* drt_backend_flags */
+    /* With DRT_BACKEND_INT8_KEEP (src/eval/int8-search.c, cli/build-min-map.c): */
+    drt_precision int8_kept_in;    /* the precision of the convs a keep list keeps out of int8 */
+    const char *int8_default_keep; /* the keep list an int8 build without one uses (NULL: none but its rule) */
+    /* The convs it can run in int8 (engine/int8-keep.h's signature; NULL: every conv). */
+    int (*int8_rule)(const drt_model *m, int all, const char *keep, int i, int out);
 } drt_backend_entry;
 
 /* The entry of a device (NULL when unknown). The public enum's values are the table's first rows. */

@@ -1,6 +1,7 @@
 /* build --min-map: which convs an int8 engine keeps in fp32, found by building and scoring
  * candidates against the fp32 engine's detections (mAP@0.5) on validation images. */
 #include "eval/int8-search.h"
+#include "backend/registry.h"
 #include "core/error.h"
 #include "engine/int8-keep.h"
 #include "graph/model.h"
@@ -36,6 +37,8 @@ typedef struct measure { double map, bound, err; } measure;
 typedef struct search {
     const drt_model *m;
     drt_engine_opts opts; /* the candidates' (calibrated on the first calib_images only when split) */
+    const drt_backend_entry *be; /* the searched device's registry entry (its int8 capabilities) */
+    drt_device rank_device;      /* where convs are ranked (rank_convs) */
     const drt_int8_search_opts *so;
     drt_image **images;
     int n_images;
@@ -241,6 +244,7 @@ static int by_err(const void *pa, const void *pb)
     return a->layer - b->layer;
 }
 
+/* The convs the default keep list "heads,dw" (the CPU's) keeps: depthwise convs and convs feeding a head. */
 static int count_default(const drt_model *m)
 {
     int n = 0;
@@ -254,14 +258,14 @@ static int count_default(const drt_model *m)
     return n;
 }
 
-/* The convs the search may put in int8: the CPU engine's every conv; the CUDA engine's rule. */
+/* The convs the search may put in int8: those the backend's rule runs in int8 (CUDA's), else every conv. */
 static int candidate(const search *s, int i)
 {
-    if (s->opts.device == DRT_DEVICE_CUDA) return drt_int8_cuda_rule(s->m, s->opts.cuda_int8_all, NULL, i, -1);
+    if (s->be->int8_rule) return s->be->int8_rule(s->m, s->opts.cuda_int8_all, NULL, i, -1);
     return s->m->layers[i].type == DRT_LAYER_CONV;
 }
 
-/* "none" and every conv but layer j: j alone in int8, on the CPU engine. */
+/* "none" and every conv but layer j: j alone in int8, on the ranking engine (every conv a candidate). */
 static char *keep_all_but(const drt_model *m, int j)
 {
     char *t = malloc(8 + (size_t)m->n_layers * 8);
@@ -274,9 +278,10 @@ static char *keep_all_but(const drt_model *m, int j)
 
 /* Sensitivity: each candidate alone in int8 (the rest fp32), ranked by its heads' error, least
  * first, over RANK_IMAGES of the validation images spread across them (the error is an average
- * over many values: a few images rank as all do, at a fraction of the cost). Measured on the CPU
- * engine (the same calibration) for CUDA searches too: a build costs a fraction of a second there,
- * seconds on the GPU (cuDNN plans); the cut is then searched on the CUDA engine itself. */
+ * over many values: a few images rank as all do, at a fraction of the cost). Measured on the
+ * calibrating backend's engine (the CPU's: the same calibration) for other devices' searches too: a
+ * build costs a fraction of a second there, seconds on the GPU (cuDNN plans); the cut is then
+ * searched on the device's engine itself. */
 static drt_status rank_convs(search *s, int *order, int *n_out)
 {
     int stride = s->n_images > RANK_IMAGES ? s->n_images / RANK_IMAGES : 1;
@@ -290,7 +295,7 @@ static drt_status rank_convs(search *s, int *order, int *n_out)
         char *keep = keep_all_but(s->m, order[j]);
         measure me;
         r[j].layer = order[j];
-        st = keep ? score_on(s, DRT_DEVICE_CPU, stride, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        st = keep ? score_on(s, s->rank_device, stride, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
         r[j].err = me.err;
         free(keep);
     }
@@ -335,12 +340,12 @@ static drt_status run(search *s, drt_int8_search_result *out)
     ref.max_batch = 1;
     int *order = calloc((size_t)s->m->n_layers + 1, sizeof *order), n = 0, k = 0;
     drt_status st = order ? detect_all(s, &ref, 1, s->truth, 1, NULL) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
-    int cpu = s->opts.device == DRT_DEVICE_CPU; /* CUDA's default is its rule: "none" */
-    out->default_kept = cpu ? count_default(s->m) : 0;
+    const char *def_keep = s->be->int8_default_keep; /* NULL (CUDA): the default is its rule, "none" */
+    out->default_kept = def_keep ? count_default(s->m) : 0;
     measure all = {0}, def = {0}, found = {0};
     if (st == DRT_OK) st = score(s, "none", &all);
     def = all;
-    if (st == DRT_OK && cpu) st = score(s, "heads,dw", &def);
+    if (st == DRT_OK && def_keep) st = score(s, def_keep, &def);
     if (st == DRT_OK && all.bound >= s->so->min_map) {
         out->keep = strdup("none");
         found = all;
@@ -352,7 +357,7 @@ static drt_status run(search *s, drt_int8_search_result *out)
     }
     if (st == DRT_OK && def.bound >= s->so->min_map && out->default_kept < out->kept) {
         free(out->keep);
-        out->keep = strdup("heads,dw");
+        out->keep = strdup(def_keep);
         out->kept = out->default_kept;
         found = def;
     }
@@ -372,13 +377,20 @@ drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, cons
     memset(out, 0, sizeof *out);
     if (!(so->min_map > 0 && so->min_map <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "--min-map %g: must be in (0, 1]", so->min_map);
-    if ((opts->device != DRT_DEVICE_CPU && opts->device != DRT_DEVICE_CUDA) || opts->precision != DRT_PREC_INT8)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "--min-map searches int8 engines (--device cpu or cuda, --precision int8)");
-    search s = {.m = m, .opts = *opts, .so = so};
+    const drt_backend_entry *be = drt_backend_entry_of(opts->device);
+    if (!be || !(be->flags & DRT_BACKEND_INT8_KEEP) || opts->precision != DRT_PREC_INT8)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "--min-map searches int8 engines (--precision int8 on a device that keeps convs "
+                                                 "out of int8: %s is not one)", be ? be->name : "?");
+    search s = {.m = m, .opts = *opts, .so = so, .be = be, .rank_device = opts->device};
     out->calib_images = split_point(opts, so->val_dir);
     if (out->calib_images) s.opts.calib_max_images = out->calib_images;
     out->val_from = out->calib_images;
-    drt_status st = load_images(&s, so->val_dir, out->val_from, so->max_images > 0 ? so->max_images : 32);
+    drt_device cal;
+    const drt_backend *cb;
+    drt_status st = drt_backend_calibrator(&cal, &cb);
+    const drt_backend_entry *ce = st == DRT_OK ? drt_backend_entry_of(cal) : NULL;
+    if (ce && (ce->flags & DRT_BACKEND_INT8_KEEP) && !ce->int8_rule) s.rank_device = cal; /* else ranked on the device */
+    if (st == DRT_OK) st = load_images(&s, so->val_dir, out->val_from, so->max_images > 0 ? so->max_images : 32);
     if (st == DRT_OK && (!(s.truth = calloc((size_t)s.n_images, sizeof *s.truth)) ||
                          !(s.heads = calloc((size_t)s.n_images, sizeof *s.heads))))
         st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");

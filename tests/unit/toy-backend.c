@@ -16,7 +16,8 @@
 #include <string.h>
 
 static drt_backend toy; /* the ref backend under another name */
-static const drt_backend_entry toy_entry = {"toy", &toy, NULL, NULL, 1u << DRT_PREC_FP32, DRT_BACKEND_ONE_THREAD};
+static const drt_backend_entry toy_entry = {.name = "toy", .builtin = &toy, .precisions = 1u << DRT_PREC_FP32,
+                                            .flags = DRT_BACKEND_ONE_THREAD};
 
 static const char *const images[] = {"dog.jpg", "person.jpg", "horses.jpg", "eagle.jpg"};
 #define N_IMAGES 4
