@@ -4,6 +4,7 @@
 # yolov3-tiny and yolov3 at 320 (synth weights), fp32, bf16, int8, each pass switched off in turn
 # (yolov3: all on); each run on the same random batch of 2. Prints one line per case and a RESULT.
 #   OLD=old/darkrt NEW=build/darkrt bash bench/compiler-bitexact.sh   (results: bench/results/compiler-cpu-bitexact.md)
+# PRECS="int8" limits the precisions (default "fp32 bf16 int8"): a calibration change moves only int8.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OLD=${OLD:?OLD: the darkrt of the other build}; NEW=${NEW:-$ROOT/build/darkrt}
@@ -19,7 +20,7 @@ for m in fastest tiny v3; do
     tiny) a=(/usr/share/darknet/cfg/yolov3-tiny.cfg -w $T/yolov3-tiny.weights) ;;
     v3) a=(/usr/share/darknet/cfg/yolov3.cfg -w $T/yolov3.weights --size 320x320) ;;
   esac
-  for p in fp32 bf16 int8; do
+  for p in ${PRECS:-fp32 bf16 int8}; do
     for off in "" fuse-add concat-inplace memplan fold-bn,fuse-act; do
       [ "$m" = v3 ] && [ -n "$off" ] && continue
       extra=(); [ -n "$off" ] && extra=(--passes-off "$off")
