@@ -5,6 +5,10 @@
 
 #include "graph/model.h"
 
+/* The CPU engine's keep list when none is given (cpu-compile.c; its registry row says so to build
+ * --min-map): the convs producing heads and depthwise convs stay fp32. */
+#define DRT_INT8_CPU_DEFAULT_KEEP "heads,dw"
+
 /* Layer index i is named in the keep list ("none,3,17"; NULL: none is). */
 int drt_int8_keep_listed(const char *keep, int i);
 

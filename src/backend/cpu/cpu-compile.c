@@ -97,7 +97,7 @@ static int keep_fp32(const cpu_state *st, int i, const char *keep)
 static void assign_precisions(cpu_state *st, int have_choices)
 {
     drt_precision p = st->opts.precision;
-    const char *keep = st->opts.int8_keep ? st->opts.int8_keep : "heads,dw";
+    const char *keep = st->opts.int8_keep ? st->opts.int8_keep : DRT_INT8_CPU_DEFAULT_KEEP;
     for (int i = 0; i < st->g->n && !have_choices; i++) {
         if (st->m->layers[i].type != DRT_LAYER_CONV) continue;
         st->choice[i].prec = p == DRT_PREC_FP16 ? DRT_PREC_FP32 : (int32_t)p;
