@@ -20,6 +20,7 @@ DC=$ROOT/.devcarry
 
 # GPU test programs (tests/NAME.c), built without sanitizers.
 TESTS=(
+    golden/cuda-contexts
     golden/cuda-frames
     golden/cuda-int8-map
     golden/cuda-pipeline
@@ -31,6 +32,7 @@ TESTS=(
 BENCH=(
     gpu-bench
     e2e-bench
+    contexts-bench
 )
 # libFuzzer targets (tests/fuzz/fuzz-NAME.c, DEVICE_FUZZ="json coco" to choose, `make fuzz`: clang, ASan+UBSan, CPU only); their
 # dictionaries travel with the working tree, the seed tree (tests/fuzz/seeds/make-seeds.sh) in fuzz-seeds/.

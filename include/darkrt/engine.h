@@ -11,12 +11,18 @@ extern "C" {
 #endif
 
 /* Objects and threads:
- *  - drt_engine: a compiled model (weights, plan, layer choices), read-only once built. It also
- *    has a context of its own, which drt_engine_run, drt_engine_head and the drt_detect_*
- *    functions use: those calls on one engine must come from one thread at a time.
- *  - drt_context: a run state of an engine (activations, scratch, heads; a stream on GPUs).
- *    Cheap next to the engine (no weights). Contexts of one engine run concurrently, each from
- *    one thread at a time, alongside the engine's own context. Free them before the engine.
+ *  - drt_engine: a compiled model (weights, plan, layer choices; on CUDA the chosen cuDNN
+ *    algorithms and execution plans), read-only once built: any number of threads may call
+ *    drt_context_create, drt_engine_model, drt_engine_num_heads, drt_engine_device,
+ *    drt_engine_precision and drt_engine_save_plan on it at once.
+ *    It also has a context of its own, which drt_engine_run, drt_engine_head, the drt_detect_*
+ *    functions and a drt_pipeline use: those calls on one engine must come from one thread at
+ *    a time (or one pipeline).
+ *  - drt_context: a run state of an engine (activations, scratch, heads; on CUDA its own stream,
+ *    cuDNN handle and workspace, device buffers and captured graph). Cheap next to the engine:
+ *    no weights, nothing searched or timed. Contexts of one engine are created, run and freed
+ *    concurrently, each used from one thread at a time, alongside the engine's own context.
+ *    Free them before the engine.
  *  - Everything else (models, images, detections, eval objects) is safe to read from many
  *    threads and to modify from one. drt_last_error is per thread. */
 typedef struct drt_engine drt_engine;
@@ -144,12 +150,18 @@ DRT_API void drt_engine_memory_usage(const drt_engine *engine, drt_engine_memory
 
 DRT_API void drt_engine_free(drt_engine *engine);
 
-/* A new context of the engine: the reference and CPU engines make any number; a CUDA engine
- * refuses (DRT_STATUS_UNSUPPORTED): it runs only through its own context. */
+/* A new context of the engine (ref, cpu and cuda engines; a backend without contexts refuses
+ * with DRT_STATUS_UNSUPPORTED). Thread-safe on one engine (a CUDA engine makes and frees its
+ * contexts one at a time, and captures a context's graph for a new batch size on its first run
+ * of it under the same lock; runs themselves take no lock). A CUDA context holds device memory
+ * of its own: the activations, input and heads of max_batch and cuDNN's workspace (what
+ * drt_engine_memory_usage reports as device_activations + device_workspace, less the device
+ * stages' buffers). */
 DRT_API drt_status drt_context_create(const drt_engine *engine, drt_context **ctx_out);
 
 /* drt_engine_run and drt_engine_head through this context: the same results as the engine's
- * own context, with heads that belong to the context. */
+ * own context, bit for bit, with heads that belong to the context. One thread at a time per
+ * context. */
 DRT_API drt_status drt_context_run(drt_context *ctx, const float *input, int batch);
 DRT_API drt_status drt_context_head(const drt_context *ctx, int head, const float **data_out,
                                     drt_tensor_desc *desc_out);

@@ -33,11 +33,12 @@ drt_status drt_context_create(const drt_engine *e, drt_context **out)
     c->engine = e;
     drt_status s = DRT_OK;
     for (int i = 0; s == DRT_OK && i < e->n_heads; i++) {
-        c->head_desc[i] = e->head_desc[i];
+        const drt_tensor_desc *d = &e->head_desc[i]; /* its n changes with the engine's own runs: not read */
+        c->head_desc[i] = (drt_tensor_desc){e->opts.max_batch, d->c, d->h, d->w};
         size_t n = (size_t)e->opts.max_batch * c->head_desc[i].c * c->head_desc[i].h * c->head_desc[i].w;
         if (!(c->heads[i] = calloc(n, sizeof(float)))) s = drt_error(DRT_STATUS_OOM, "context: out of memory for head %d", i);
     }
-    if (s == DRT_OK) s = e->backend->ctx_create(e, &c->state);
+    if (s == DRT_OK) s = e->backend->ctx_create(e, c->heads, &c->state);
     if (s != DRT_OK) {
         drt_context_free(c);
         return s;

@@ -95,9 +95,10 @@ struct drt_backend {
     /* Optional: pre- and postprocessing on the device. */
     const drt_device_stages *stages;
     /* Optional (drt_context_create; without them the backend refuses contexts): a run state of
-     * its own (activations, scratch, streams) over the engine's compiled state, which ctx_run
-     * only reads, so contexts run concurrently. ctx_run fills heads[h] (room for max_batch). */
-    drt_status (*ctx_create)(const drt_engine *e, void **state_out);
+     * its own (activations, scratch, streams) over the engine's compiled state, which ctx_create
+     * and ctx_run only read, so contexts are made and run concurrently. ctx_run fills heads[h]
+     * (room for max_batch), the same pointers ctx_create got (a GPU registers them for its copies). */
+    drt_status (*ctx_create)(const drt_engine *e, float *const *heads, void **state_out);
     drt_status (*ctx_run)(const drt_engine *e, void *state, const float *input, int batch, float *const *heads);
     void (*ctx_free)(const drt_engine *e, void *state);
     /* Optional (the registry's DRT_BACKEND_CALIBRATES backend: int8 calibration, src/engine/calib.c):

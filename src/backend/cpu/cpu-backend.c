@@ -100,8 +100,9 @@ static drt_status run_observed(drt_engine *e, const float *input, drt_tensor_obs
     return s;
 }
 
-static drt_status ctx_create(const drt_engine *e, void **out)
+static drt_status ctx_create(const drt_engine *e, float *const *heads, void **out)
 {
+    (void)heads; /* ctx_run gets them */
     *out = NULL;
     cpu_exec *x = calloc(1, sizeof *x);
     if (!x) return drt_error(DRT_STATUS_OOM, "cpu context: out of memory");

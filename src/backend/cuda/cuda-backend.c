@@ -44,60 +44,36 @@ drt_status drt_cuda_identify(cu_engine *g, int device_index)
 static void destroy_impl(drt_engine *e, cu_engine *g)
 {
     if (!g) return;
-    if (g->stream) cudaStreamSynchronize(g->stream);
-    for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
-    for (int i = 0; g->convs && i < g->n_convs; i++) {
-        if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
-        if (g->convs[i].cdesc) cudnnDestroyConvolutionDescriptor(g->convs[i].cdesc);
-    }
-    if (g->heads_registered)
-        for (int h = 0; h < e->n_heads; h++) cudaHostUnregister(e->heads[h]);
-    for (int h = 0; h < DRT_MAX_HEADS; h++) cudaFree(g->d_heads[h]);
+    if (g->own.stream) cudaStreamSynchronize(g->own.stream);
     drt_cuda_stages_free(g);
-    cudaFree(g->d_in);
-    cudaFree(g->arena);
+    drt_cuda_run_free(e, g, &g->own);
+    for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
+    for (int i = 0; g->convs && i < g->n_convs; i++)
+        if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
     cudaFree(g->weights);
-    cudaFree(g->ws);
-    if (g->h_in) cudaFreeHost(g->h_in);
-    if (g->dnn) cudnnDestroy(g->dnn);
-    if (g->stream) cudaStreamDestroy(g->stream);
     free(g->ops);
     free(g->bufs);
     free(g->convs);
     free(g->in_thr);
     free(g->plan_int8);
     drt_xgraph_free(g->xg);
+    if (g->runs_lock) pthread_mutex_destroy(g->runs_lock);
+    free(g->runs_lock);
     free(g);
 }
 
+/* The engine's own run state's buffers (its stream and handle exist: the compiler probed on them). */
 static drt_status alloc_io(drt_engine *e, cu_engine *g)
 {
-    const drt_model *m = e->model;
-    size_t in_bytes = (size_t)g->max_batch * m->channels * m->height * m->width * sizeof(float);
     size_t limit = e->opts.max_activation_bytes;
     if (limit && g->arena_bytes > limit)
         return drt_error(DRT_STATUS_OOM, "cuda engine: the model needs %.1f MiB of activations at batch %d, above the limit of %.1f MiB",
                          g->arena_bytes / 1048576.0, g->max_batch, limit / 1048576.0);
-    DRT_CUDA_TRY(cudaMalloc(&g->arena, g->arena_bytes ? g->arena_bytes : 256));
-    /* measured on data, never on zeros: algorithm search reads the arena */
-    DRT_CUDA_TRY(cudaMemset(g->arena, 0x3c, g->arena_bytes ? g->arena_bytes : 256));
-    DRT_CUDA_TRY(cudaMalloc((void **)&g->d_in, in_bytes));
-    DRT_CUDA_TRY(cudaHostAlloc((void **)&g->h_in, in_bytes, cudaHostAllocDefault));
-    memset(g->h_in, 0, in_bytes);
-    g->heads_registered = 1;
     for (int h = 0; h < e->n_heads; h++) {
         drt_tensor_desc d = e->head_desc[h];
         g->head_item[h] = (size_t)d.c * d.h * d.w;
-        DRT_CUDA_TRY(cudaMalloc((void **)&g->d_heads[h], g->head_item[h] * g->max_batch * sizeof(float)));
     }
-    for (int h = 0; h < e->n_heads; h++) /* page-locked heads: the graph copies straight into them */
-        if (cudaHostRegister(e->heads[h], g->head_item[h] * g->max_batch * sizeof(float), cudaHostRegisterDefault) != cudaSuccess) {
-            cudaGetLastError();
-            for (int k = 0; k < h; k++) cudaHostUnregister(e->heads[k]);
-            g->heads_registered = 0;
-            break;
-        }
-    return DRT_OK;
+    return drt_cuda_run_alloc(e, g, &g->own, e->heads);
 }
 
 static void print_ops(const cu_engine *g)
@@ -147,9 +123,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     const char *aenv = getenv("DRT_CUDA_ASYNC"); /* 0: every run waits for the device (comparisons) */
     g->async_runs = !(aenv && strcmp(aenv, "0") == 0);
     mark(g, "CUDA context", &t);
-    DRT_CUDA_TRY(cudaStreamCreateWithFlags(&g->stream, cudaStreamNonBlocking));
-    DRT_CUDNN_TRY(cudnnCreate(&g->dnn));
-    DRT_CUDNN_TRY(cudnnSetStream(g->dnn, g->stream));
+    DRT_TRY(drt_cuda_run_open(g, &g->own));
     mark(g, "cuDNN handle", &t);
     if (blob && g->int8) DRT_TRY(drt_cuda_plan_int8_layers(blob, blob_size, e->model->n_layers, &g->plan_int8));
     DRT_TRY(drt_cuda_compile(e, g));
@@ -164,8 +138,9 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));
     mark(g, "weights", &t);
-    cu_ctx *c;
-    DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &c));
+    int k;
+    DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &k));
+    const cu_ctx *c = &g->ctx[k];
     mark(g, blob ? "convs from the plan, graph" : "convs chosen, graph", &t); /* the two: drt_cuda_ctx_get's timeline */
     for (int i = 0; i < g->n_convs; i++) { /* what the plan stores */
         g->convs[i].algo_max = c->algo[i];
@@ -179,7 +154,14 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
 static drt_status create(drt_engine *e, const void *blob, size_t blob_size)
 {
     cu_engine *g = calloc(1, sizeof *g);
-    if (!g) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    if (g && (g->runs_lock = malloc(sizeof *g->runs_lock)) && pthread_mutex_init(g->runs_lock, NULL) != 0) {
+        free(g->runs_lock);
+        g->runs_lock = NULL;
+    }
+    if (!g || !g->runs_lock) {
+        if (g) free(g);
+        return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    }
     drt_status s = build(e, g, blob, blob_size);
     if (s != DRT_OK) {
         destroy_impl(e, g);
@@ -189,17 +171,53 @@ static drt_status create(drt_engine *e, const void *blob, size_t blob_size)
     return DRT_OK;
 }
 
+/* One run through run state r and g->ctx[k]: input in, heads out, waited for. */
+static drt_status run_on(const drt_engine *e, const cu_engine *g, cu_run *r, int k, const float *input, int batch)
+{
+    const drt_model *m = e->model;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    if (k < 0) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
+    memcpy(r->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
+    DRT_TRY(drt_cuda_forward(e, g, r, k, batch, CU_COPY_ALL));
+    DRT_CUDA_TRY(cudaStreamSynchronize(r->stream));
+    return DRT_OK;
+}
+
 static drt_status run(drt_engine *e, const float *input, int batch)
 {
     cu_engine *g = e->impl;
-    const drt_model *m = e->model;
+    return run_on(e, g, &g->own, drt_cuda_ctx_for(g, batch), input, batch);
+}
+
+/* drt_context: a run state of its own over the engine's compiled state; always the max_batch
+ * choices (ctx[0], fixed once the engine is built: the bench hooks add others, on the engine's
+ * run state only). */
+static drt_status ctx_create(const drt_engine *e, float *const *heads, void **state_out)
+{
+    const cu_engine *g = e->impl;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    cu_ctx *c = drt_cuda_ctx_for(g, batch);
-    if (!c) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
-    memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    DRT_TRY(drt_cuda_forward(e, g, c, batch, CU_COPY_ALL));
-    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
-    return DRT_OK;
+    cu_run *r;
+    pthread_mutex_lock(g->runs_lock);
+    drt_status s = drt_cuda_run_create(e, g, heads, &r);
+    pthread_mutex_unlock(g->runs_lock);
+    if (s == DRT_OK) *state_out = r;
+    return s;
+}
+
+static drt_status ctx_run(const drt_engine *e, void *state, const float *input, int batch, float *const *heads)
+{
+    (void)heads; /* the same as at ctx_create: the run state registered and captured them */
+    return run_on(e, e->impl, state, batch >= 1 && batch <= e->opts.max_batch ? 0 : -1, input, batch);
+}
+
+static void ctx_free(const drt_engine *e, void *state)
+{
+    const cu_engine *g = e->impl;
+    cudaSetDevice(g->dev);
+    pthread_mutex_lock(g->runs_lock);
+    drt_cuda_run_free(e, g, state);
+    pthread_mutex_unlock(g->runs_lock);
+    free(state);
 }
 
 static void destroy(drt_engine *e)
@@ -216,7 +234,7 @@ static void memory(const drt_engine *e, drt_engine_memory *out)
     for (int h = 0; h < e->n_heads; h++) heads += g->head_item[h] * g->max_batch * sizeof(float);
     out->device_weights = g->weight_bytes;
     out->device_activations = g->arena_bytes + in_bytes + heads + drt_cuda_stages_bytes(g);
-    out->device_workspace = g->ws_bytes;
+    out->device_workspace = g->ws_bytes; /* each context adds its own workspace and activations (arena, input, heads) */
     out->naive_activations = g->naive_bytes;
     out->host_activations = in_bytes;
 }
@@ -231,4 +249,7 @@ const drt_backend drt_backend_cuda = {
     .check_plan = drt_cuda_check_plan,
     .memory = memory,
     .stages = &drt_cuda_stages,
+    .ctx_create = ctx_create,
+    .ctx_run = ctx_run,
+    .ctx_free = ctx_free,
 };

@@ -14,22 +14,24 @@ static int cmp_float(const void *a, const void *b)
 drt_status drt_cuda_time_forward(drt_engine *e, int batch, int iters, float *ms_out)
 {
     cu_engine *g = e->impl;
-    cu_ctx *c;
+    int k;
     if (e->backend != &drt_backend_cuda) return drt_error(DRT_STATUS_INVALID_ARG, "cuda timing: not a CUDA engine");
     if (batch < 1 || batch > g->max_batch) return drt_error(DRT_STATUS_INVALID_ARG, "cuda timing: batch %d", batch);
-    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
-    if (!c->exec_part[0] && g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, 0, &c->exec_part[0]));
+    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &k));
+    cu_run *r = &g->own;
+    cu_bind *bd = &r->bind[k];
+    if (!bd->exec_part[0] && g->use_graph) DRT_TRY(drt_cuda_capture(e, g, r, k, 0, &bd->exec_part[0]));
     cudaEvent_t a, b;
     DRT_CUDA_TRY(cudaEventCreate(&a));
     DRT_CUDA_TRY(cudaEventCreate(&b));
     drt_status s = DRT_OK;
     for (int i = -3; s == DRT_OK && i < iters; i++) { /* three warm-ups */
-        cudaError_t ce = cudaEventRecord(a, g->stream);
+        cudaError_t ce = cudaEventRecord(a, r->stream);
         if (ce == cudaSuccess) {
-            if (c->exec_part[0]) ce = cudaGraphLaunch(c->exec_part[0], g->stream);
-            else s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, 0);
+            if (bd->exec_part[0]) ce = cudaGraphLaunch(bd->exec_part[0], r->stream);
+            else s = drt_cuda_enqueue_ops(e, g, r, k, 0, g->n_ops, 0);
         }
-        if (ce == cudaSuccess && s == DRT_OK) ce = cudaEventRecord(b, g->stream);
+        if (ce == cudaSuccess && s == DRT_OK) ce = cudaEventRecord(b, r->stream);
         if (ce == cudaSuccess && s == DRT_OK) ce = cudaEventSynchronize(b);
         float ms = 0;
         if (ce == cudaSuccess && s == DRT_OK) ce = cudaEventElapsedTime(&ms, a, b);
@@ -45,8 +47,10 @@ drt_status drt_cuda_time_forward(drt_engine *e, int batch, int iters, float *ms_
 drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
 {
     cu_engine *g = e->impl;
-    cu_ctx *c;
-    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &c));
+    int k;
+    DRT_TRY(drt_cuda_ctx_get(e, g, batch, &k));
+    const cu_ctx *c = &g->ctx[k];
+    cu_run *r = &g->own;
     int n = g->n_ops;
     cudaEvent_t *ev = calloc((size_t)n + 1, sizeof *ev);
     float *t = calloc((size_t)n * (size_t)iters, sizeof(float));
@@ -57,10 +61,10 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
         if (cudaEventCreate(&ev[i]) != cudaSuccess) s = drt_error(DRT_STATUS_CUDA, "cuda profile: cudaEventCreate");
     for (int it = 0; s == DRT_OK && it < iters; it++) {
         for (int i = 0; s == DRT_OK && i < n; i++) {
-            cudaEventRecord(ev[i], g->stream);
-            s = drt_cuda_enqueue_ops(e, g, c, i, i + 1, 0);
+            cudaEventRecord(ev[i], r->stream);
+            s = drt_cuda_enqueue_ops(e, g, r, k, i, i + 1, 0);
         }
-        cudaEventRecord(ev[n], g->stream);
+        cudaEventRecord(ev[n], r->stream);
         if (s == DRT_OK && cudaEventSynchronize(ev[n]) != cudaSuccess) s = drt_error(DRT_STATUS_CUDA, "cuda profile: sync");
         for (int i = 0; s == DRT_OK && i < n; i++) cudaEventElapsedTime(&t[(size_t)i * iters + it], ev[i], ev[i + 1]);
     }

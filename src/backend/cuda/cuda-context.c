@@ -1,7 +1,8 @@
-/* One context per batch size: tensor descriptors, convolution algorithms chosen by measuring
- * (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan (fused convs: their execution plans
- * as cuDNN's JSON, nothing timed or compiled), and the captured CUDA graph. An engine builds the
- * max_batch context; smaller batches run in it (drt_cuda_ctx_for), never re-planning. */
+/* One cu_ctx per batch size: tensor and convolution descriptors, convolution algorithms chosen by
+ * measuring (cudnnFindConvolutionForwardAlgorithmEx) or read from a plan (fused convs: their
+ * execution plans as cuDNN's JSON, nothing timed or compiled), searched on the engine's own run
+ * state. An engine builds the max_batch one; smaller batches run in it (drt_cuda_ctx_for), never
+ * re-planning. Read-only once built: every run state (cuda-run.c) shares it. */
 #include "backend/cuda/cuda-internal.h"
 #include "core/log.h"
 #include "core/timeline.h"
@@ -13,29 +14,28 @@
 
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs)
 {
-    if (c->exec) cudaGraphExecDestroy(c->exec);
-    for (int i = 0; i < 3; i++)
-        if (c->exec_part[i]) cudaGraphExecDestroy(c->exec_part[i]);
-    for (int i = 0; c->plan && i < n_convs; i++) {
-        if (c->vpack[i]) cudnnBackendDestroyDescriptor(c->vpack[i]);
+    for (int i = 0; c->plan && i < n_convs; i++)
         if (c->plan[i] && !c->plan_shared[i]) cudnnBackendDestroyDescriptor(c->plan[i]);
-    }
+    for (int i = 0; c->json && i < n_convs; i++) free(c->json[i]);
+    free(c->json);
+    free(c->json_len);
     free(c->plan);
     free(c->plan_shared);
-    free(c->vpack);
     free(c->sig);
     for (int i = 0; c->xdesc && i < n_convs; i++) {
         if (c->xdesc[i]) cudnnDestroyTensorDescriptor(c->xdesc[i]);
         if (c->ydesc && c->ydesc[i]) cudnnDestroyTensorDescriptor(c->ydesc[i]);
+        if (c->cdesc && c->cdesc[i]) cudnnDestroyConvolutionDescriptor(c->cdesc[i]);
     }
     free(c->xdesc);
     free(c->ydesc);
+    free(c->cdesc);
     free(c->algo);
     free(c->math);
     memset(c, 0, sizeof *c);
 }
 
-cu_op *drt_cuda_conv_op(cu_engine *g, int conv)
+const cu_op *drt_cuda_conv_op(const cu_engine *g, int conv)
 {
     for (int i = 0; i < g->n_ops; i++)
         if (g->ops[i].kind == CU_OP_CONV && g->ops[i].conv == conv) return &g->ops[i];
@@ -65,14 +65,15 @@ static int pick(const cu_engine *g, const cudnnConvolutionFwdAlgoPerf_t *p, int 
 static drt_status find_algo(cu_engine *g, cu_ctx *c, int i, void *ws, size_t ws_bytes)
 {
     cu_conv *cv = &g->convs[i];
-    cu_op *op = drt_cuda_conv_op(g, i);
+    const cu_op *op = drt_cuda_conv_op(g, i);
     if (!op) return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d has no op", i);
-    void *x = drt_cuda_view_ptr(g, &op->in);
-    void *y = op->scratch >= 0 ? (unsigned char *)g->arena + g->bufs[op->scratch].offset : drt_cuda_view_ptr(g, &op->out);
+    void *arena = g->own.arena;
+    void *x = drt_cuda_view_ptr(g, arena, &op->in);
+    void *y = op->scratch >= 0 ? (unsigned char *)arena + g->bufs[op->scratch].offset : drt_cuda_view_ptr(g, arena, &op->out);
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
-    DRT_CUDNN_TRY(cudnnSetConvolutionMathType(cv->cdesc, g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
-    DRT_CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(g->dnn, c->xdesc[i], x, cv->wdesc, cv->w, cv->cdesc,
+    DRT_CUDNN_TRY(cudnnSetConvolutionMathType(c->cdesc[i], g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    DRT_CUDNN_TRY(cudnnFindConvolutionForwardAlgorithmEx(g->own.dnn, c->xdesc[i], x, cv->wdesc, cv->w, c->cdesc[i],
                                                          c->ydesc[i], y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf,
                                                          ws, ws_bytes));
     int k = pick(g, perf, n);
@@ -93,11 +94,11 @@ static int use_stored(cu_engine *g, cu_ctx *c, int i)
     cu_conv *cv = &g->convs[i];
     if (cv->algo_max < 0 || cv->algo_max >= CU_ALGO_FUSED) return 0;
     size_t ws = 0;
-    cudnnSetConvolutionMathType(cv->cdesc, (cudnnMathType_t)cv->math_max);
-    if (cudnnGetConvolutionForwardWorkspaceSize(g->dnn, c->xdesc[i], cv->wdesc, cv->cdesc, c->ydesc[i],
+    cudnnSetConvolutionMathType(c->cdesc[i], (cudnnMathType_t)cv->math_max);
+    if (cudnnGetConvolutionForwardWorkspaceSize(g->own.dnn, c->xdesc[i], cv->wdesc, c->cdesc[i], c->ydesc[i],
                                                 (cudnnConvolutionFwdAlgo_t)cv->algo_max, &ws) != CUDNN_STATUS_SUCCESS)
         return 0;
-    if (g->ws && ws > g->ws_bytes) return 0;
+    if (g->own.ws && ws > g->ws_bytes) return 0;
     c->algo[i] = cv->algo_max;
     c->math[i] = cv->math_max;
     if (ws > c->ws_needed) c->ws_needed = ws;
@@ -108,15 +109,16 @@ static drt_status make_descs(cu_engine *g, cu_ctx *c)
 {
     cudnnDataType_t dt = g->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     for (int i = 0; i < g->n_convs; i++) {
-        cu_op *op = drt_cuda_conv_op(g, i);
+        const cu_op *op = drt_cuda_conv_op(g, i);
         if (!op) return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d has no op", i);
         cu_conv *cv = &g->convs[i];
+        DRT_TRY(drt_cuda_conv_desc(g, cv, &c->cdesc[i]));
         DRT_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->xdesc[i]));
         DRT_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->xdesc[i], CUDNN_TENSOR_NHWC, dt, c->batch, cv->cin, op->in.h, op->in.w));
         DRT_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->ydesc[i]));
         DRT_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->ydesc[i], CUDNN_TENSOR_NHWC, dt, c->batch, cv->k, op->out.h, op->out.w));
         int on, oc, oh, ow;
-        DRT_CUDNN_TRY(cudnnGetConvolution2dForwardOutputDim(cv->cdesc, c->xdesc[i], cv->wdesc, &on, &oc, &oh, &ow));
+        DRT_CUDNN_TRY(cudnnGetConvolution2dForwardOutputDim(c->cdesc[i], c->xdesc[i], cv->wdesc, &on, &oc, &oh, &ow));
         if (oc != cv->k || oh != op->out.h || ow != op->out.w)
             return drt_error(DRT_STATUS_INTERNAL, "cuda: layer %d: cuDNN output %dx%dx%d, model says %dx%dx%d", cv->layer,
                              oc, oh, ow, cv->k, op->out.h, op->out.w);
@@ -126,7 +128,7 @@ static drt_status make_descs(cu_engine *g, cu_ctx *c)
 
 static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
 {
-    void *ws = g->ws;
+    void *ws = g->own.ws;
     size_t ws_bytes = g->ws_bytes;
     if (primary) { /* the first context sizes the workspace: search with a large temporary one */
         size_t free_b = 0, total_b = 0;
@@ -161,21 +163,33 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     if (primary) {
         cudaFree(ws);
         if (s == DRT_OK && c->ws_needed) {
-            DRT_CUDA_TRY(cudaMalloc(&g->ws, c->ws_needed));
+            DRT_CUDA_TRY(cudaMalloc(&g->own.ws, c->ws_needed));
             g->ws_bytes = c->ws_needed;
         }
     }
-    for (int i = 0; s == DRT_OK && i < g->n_convs; i++)
-        if (c->plan[i]) s = drt_cuda_fused_bind(g, c, i);
+    for (int i = 0; s == DRT_OK && i < g->n_convs; i++) /* the legacy convs' descriptors as they run */
+        if (!c->plan[i]) DRT_CUDNN_TRY(cudnnSetConvolutionMathType(c->cdesc[i], (cudnnMathType_t)c->math[i]));
     return s;
 }
 
-drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, cudaGraphExec_t *exec_out)
+/* The max_batch context's fused plans as cuDNN's JSON, from which contexts rebuild their own. */
+static drt_status keep_json(cu_engine *g, cu_ctx *c)
+{
+    int n = g->n_convs ? g->n_convs : 1;
+    c->json = calloc((size_t)n, sizeof *c->json);
+    c->json_len = calloc((size_t)n, sizeof *c->json_len);
+    if (!c->json || !c->json_len) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    for (int i = 0; i < g->n_convs; i++)
+        if (c->plan[i] && !c->plan_shared[i]) DRT_TRY(drt_cuda_fused_json(c, i, &c->json[i], &c->json_len[i]));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int copies, cudaGraphExec_t *exec_out)
 {
     cudaGraph_t graph = NULL;
-    DRT_CUDA_TRY(cudaStreamBeginCapture(g->stream, cudaStreamCaptureModeThreadLocal));
-    drt_status s = drt_cuda_enqueue_ops(e, g, c, 0, g->n_ops, copies);
-    cudaError_t ce = cudaStreamEndCapture(g->stream, &graph);
+    DRT_CUDA_TRY(cudaStreamBeginCapture(r->stream, cudaStreamCaptureModeThreadLocal));
+    drt_status s = drt_cuda_enqueue_ops(e, g, r, k, 0, g->n_ops, copies);
+    cudaError_t ce = cudaStreamEndCapture(r->stream, &graph);
     if (s != DRT_OK) {
         if (graph) cudaGraphDestroy(graph);
         return s;
@@ -187,57 +201,70 @@ drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, 
     return DRT_OK;
 }
 
-static drt_status build_ctx(drt_engine *e, cu_engine *g, cu_ctx *c, int batch)
+static drt_status build_ctx(cu_engine *g, cu_ctx *c, int batch)
 {
     int n = g->n_convs ? g->n_convs : 1;
     c->batch = batch;
     c->xdesc = calloc((size_t)n, sizeof *c->xdesc);
     c->ydesc = calloc((size_t)n, sizeof *c->ydesc);
+    c->cdesc = calloc((size_t)n, sizeof *c->cdesc);
     c->algo = calloc((size_t)n, sizeof(int));
     c->math = calloc((size_t)n, sizeof(int));
     c->plan = calloc((size_t)n, sizeof *c->plan);
-    c->vpack = calloc((size_t)n, sizeof *c->vpack);
     c->sig = calloc((size_t)n * CU_SIG_LEN, sizeof(int));
     c->plan_shared = calloc((size_t)n, 1);
-    if (!c->xdesc || !c->ydesc || !c->algo || !c->math || !c->plan || !c->vpack || !c->sig || !c->plan_shared)
+    if (!c->xdesc || !c->ydesc || !c->cdesc || !c->algo || !c->math || !c->plan || !c->sig || !c->plan_shared)
         return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     DRT_TRY(make_descs(g, c));
-    DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->ws));
+    DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->own.ws));
+    if (batch == g->max_batch) DRT_TRY(keep_json(g, c));
     drt_timeline("cuda: batch %d: convs planned", batch);
-    if (g->use_graph) DRT_TRY(drt_cuda_capture(e, g, c, CU_COPY_ALL, &c->exec));
-    drt_timeline("cuda: batch %d: graph captured", batch);
     return DRT_OK;
 }
 
-cu_ctx *drt_cuda_ctx_for(cu_engine *g, int batch)
+int drt_cuda_ctx_for(const cu_engine *g, int batch)
 {
-    cu_ctx *best = NULL;
+    int best = -1;
     for (int i = 0; i < g->n_ctx; i++)
-        if (g->ctx[i].batch >= batch && (!best || g->ctx[i].batch < best->batch)) best = &g->ctx[i];
-    return batch >= 1 ? best : NULL;
+        if (g->ctx[i].batch >= batch && (best < 0 || g->ctx[i].batch < g->ctx[best].batch)) best = i;
+    return batch >= 1 ? best : -1;
 }
 
-drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **out)
+drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, int *out)
 {
-    *out = NULL;
+    *out = -1;
     for (int i = 0; i < g->n_ctx; i++)
         if (g->ctx[i].batch == batch) {
-            *out = &g->ctx[i];
+            *out = i;
             return DRT_OK;
         }
-    if (g->n_ctx == CU_MAX_CTX) { /* drop the oldest non-primary context */
+    if (g->n_ctx == CU_MAX_CTX) { /* drop the oldest non-primary context (only the engine's run binds it) */
+        drt_cuda_bind_free(g, &g->own.bind[1]);
         drt_cuda_ctx_free(&g->ctx[1], g->n_convs);
         memmove(&g->ctx[1], &g->ctx[2], sizeof(cu_ctx) * (CU_MAX_CTX - 2));
+        memmove(&g->own.bind[1], &g->own.bind[2], sizeof(cu_bind) * (CU_MAX_CTX - 2));
         memset(&g->ctx[CU_MAX_CTX - 1], 0, sizeof(cu_ctx));
+        memset(&g->own.bind[CU_MAX_CTX - 1], 0, sizeof(cu_bind));
         g->n_ctx--;
     }
-    cu_ctx *c = &g->ctx[g->n_ctx];
-    drt_status s = build_ctx(e, g, c, batch);
+    int k = g->n_ctx;
+    drt_status s = build_ctx(g, &g->ctx[k], batch);
     if (s != DRT_OK) {
-        drt_cuda_ctx_free(c, g->n_convs);
+        drt_cuda_ctx_free(&g->ctx[k], g->n_convs);
         return s;
     }
     g->n_ctx++;
-    *out = c;
+    cu_bind *b;
+    pthread_mutex_lock(g->runs_lock);
+    s = drt_cuda_bind(e, g, &g->own, k, &b);
+    pthread_mutex_unlock(g->runs_lock);
+    if (s != DRT_OK) {
+        drt_cuda_bind_free(g, &g->own.bind[k]);
+        drt_cuda_ctx_free(&g->ctx[k], g->n_convs);
+        g->n_ctx--;
+        return s;
+    }
+    drt_timeline("cuda: batch %d: graph captured", batch);
+    *out = k;
     return DRT_OK;
 }

@@ -80,11 +80,16 @@ static drt_status make_descriptors(cu_engine *g, cu_conv *c)
     cudnnDataType_t dt = g->half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
     DRT_CUDNN_TRY(cudnnCreateFilterDescriptor(&c->wdesc));
     DRT_CUDNN_TRY(cudnnSetFilter4dDescriptor(c->wdesc, dt, CUDNN_TENSOR_NHWC, c->k, c->cin / c->groups, c->r, c->s));
-    DRT_CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->cdesc));
-    DRT_CUDNN_TRY(cudnnSetConvolution2dDescriptor(c->cdesc, c->pad, c->pad, c->stride, c->stride, 1, 1,
+    return DRT_OK;
+}
+
+drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *c, cudnnConvolutionDescriptor_t *out)
+{
+    DRT_CUDNN_TRY(cudnnCreateConvolutionDescriptor(out));
+    DRT_CUDNN_TRY(cudnnSetConvolution2dDescriptor(*out, c->pad, c->pad, c->stride, c->stride, 1, 1,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    DRT_CUDNN_TRY(cudnnSetConvolutionGroupCount(c->cdesc, c->groups));
-    DRT_CUDNN_TRY(cudnnSetConvolutionMathType(c->cdesc, g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    DRT_CUDNN_TRY(cudnnSetConvolutionGroupCount(*out, c->groups));
+    DRT_CUDNN_TRY(cudnnSetConvolutionMathType(*out, g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
     return DRT_OK;
 }
 

@@ -32,7 +32,7 @@ static drt_status stage_room(cu_engine *g, size_t need)
 {
     if (!g->frame_ev) DRT_CUDA_TRY(cudaEventCreateWithFlags(&g->frame_ev, cudaEventDisableTiming));
     if (g->frame_used + need <= g->frame_cap) return DRT_OK;
-    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+    DRT_CUDA_TRY(cudaStreamSynchronize(g->own.stream));
     g->frame_used = 0;
     if (need <= g->frame_cap) return DRT_OK;
     size_t cap = g->frame_cap * 2 > need ? g->frame_cap * 2 : need;
@@ -53,10 +53,10 @@ drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned cha
     const drt_model *m = e->model;
     int new_w = m->width, new_h = m->height;
     if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(w, h, m->width, m->height, &new_w, &new_h);
-    float *dst = g->d_in + (size_t)item * 3 * m->height * m->width;
+    float *dst = g->own.d_in + (size_t)item * 3 * m->height * m->width;
     DRT_CUDA_TRY(drt_k_letterbox_u8(d, (long)w * 3, bgr, h, w, dst, m->height, m->width, new_w, new_h,
                                     (m->width - new_w) / 2, (m->height - new_h) / 2, drt_darknet_resize_scale(w, new_w),
-                                    drt_darknet_resize_scale(h, new_h), g->stream));
+                                    drt_darknet_resize_scale(h, new_h), g->own.stream));
     return DRT_OK;
 }
 
@@ -89,8 +89,8 @@ static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame 
     else if (stride == row) memcpy(h, f->data, bytes);
     else
         for (int y = 0; y < f->h; y++) memcpy(h + row * (size_t)y, f->data + stride * (size_t)y, row);
-    DRT_CUDA_TRY(cudaMemcpyAsync(d, src, bytes, cudaMemcpyHostToDevice, g->stream));
-    DRT_CUDA_TRY(cudaEventRecord(g->frame_ev, g->stream));
+    DRT_CUDA_TRY(cudaMemcpyAsync(d, src, bytes, cudaMemcpyHostToDevice, g->own.stream));
+    DRT_CUDA_TRY(cudaEventRecord(g->frame_ev, g->own.stream));
     g->frame_used += align256(bytes);
     return drt_cuda_letterbox_u8(e, g, d, f->w, f->h, f->format == DRT_PIXEL_BGR8, item, mode);
 }

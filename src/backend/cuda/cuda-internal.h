@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
 
@@ -69,7 +70,6 @@ typedef struct cu_conv {
     const char *json;  /* while a plan loads: its stored execution plan for max_batch (cuDNN JSON) */
     size_t json_len;
     cudnnFilterDescriptor_t wdesc;
-    cudnnConvolutionDescriptor_t cdesc;
 } cu_conv;
 
 typedef struct cu_op {
@@ -85,28 +85,58 @@ typedef struct cu_op {
     char label[48];
 } cu_op;
 
-/* Per batch size: descriptors, chosen algorithms and the captured CUDA graph. */
+#define CU_MAX_CTX 8
+#define CU_ALGO_FUSED 1000
+#define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
+#define CU_SIG_LEN 20
+
+/* Per batch size, the compiled choices (the engine's, read-only once built; every run state
+ * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on
+ * the engine's own run state, with their cuDNN JSON (max_batch) from which other run states
+ * rebuild their own (cuDNN's execution plans are not safe to share across threads). */
 typedef struct cu_ctx {
     int batch;
-    cudnnTensorDescriptor_t *xdesc, *ydesc; /* per conv */
+    cudnnTensorDescriptor_t *xdesc, *ydesc;  /* per conv */
+    cudnnConvolutionDescriptor_t *cdesc;     /* per conv, with its chosen math type */
     int *algo, *math;                        /* per conv: legacy algorithm, or CU_ALGO_FUSED + rank */
-    cudnnBackendDescriptor_t *plan, *vpack;  /* per conv: fused graph's execution plan (NULL: legacy) */
+    cudnnBackendDescriptor_t *plan;          /* per conv: fused graph's execution plan (NULL: legacy) */
     int *sig;                                /* per conv: CU_SIG_LEN ints, the fused problem */
     unsigned char *plan_shared;              /* per conv: plan[i] is an earlier conv's (same problem) */
+    char **json;                             /* per conv (max_batch): plan[i] as cuDNN's JSON (NULL: none) */
+    size_t *json_len;
     size_t ws_needed;
+} cu_ctx;
+
+/* A run state's executable form of one cu_ctx: execution plans bound to its buffers, graphs. */
+typedef struct cu_bind {
+    int batch;                               /* 0: unused */
+    cudnnBackendDescriptor_t *plan;          /* per conv: the ctx's (engine's run) or rebuilt (own) */
+    int own_plans;                           /* plan[] was rebuilt for this run state: destroyed with it */
+    cudnnBackendDescriptor_t *vpack;         /* per conv: the plan's variant pack (this run's pointers) */
     cudaGraphExec_t exec;         /* the forward with copies in and out */
     cudaGraphExec_t exec_part[3]; /* made on demand, by copies (CU_COPY_IN/OUT bits): none, in, out */
-} cu_ctx;
+} cu_bind;
+
+/* A run state: what one run at a time mutates. The engine has one (g->own); each drt_context of a
+ * CUDA engine has one (drt_backend.ctx_create). Sized for max_batch. */
+typedef struct cu_run {
+    cudaStream_t stream;
+    cudnnHandle_t dnn;      /* on `stream` */
+    void *arena;            /* activations (g->arena_bytes) */
+    void *ws;               /* cuDNN workspace (g->ws_bytes) */
+    float *d_in;            /* float32 NCHW input staging on the device */
+    float *h_in;            /* pinned host input staging */
+    float *d_heads[DRT_MAX_HEADS];
+    float *heads[DRT_MAX_HEADS]; /* host heads the run fills (e->heads or a context's), room for max_batch */
+    int heads_registered;   /* heads[] are page-locked (cudaHostRegister): the graph copies into them */
+    cu_bind bind[CU_MAX_CTX]; /* bind[i] for g->ctx[i]; contexts use only bind[0] (max_batch) */
+} cu_run;
 
 /* What a forward copies besides computing: the host input in, the heads out. */
 #define CU_COPY_IN 1
 #define CU_COPY_OUT 2
 #define CU_COPY_ALL 3
 
-#define CU_MAX_CTX 8
-#define CU_ALGO_FUSED 1000
-#define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 20
 
 typedef struct cu_engine {
     int dev;
@@ -122,8 +152,6 @@ typedef struct cu_engine {
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
     int async_runs;         /* DRT_HEADS_DEVICE_ASYNC runs return before the device is done (DRT_CUDA_ASYNC=0: never) */
     size_t esize;
-    cudaStream_t stream;
-    cudnnHandle_t dnn;
     /* compiled graph */
     drt_xgraph *xg;         /* the shared passes' result (the convs' batchnorm coefficients) */
     int n_ops, n_bufs, n_convs;
@@ -132,19 +160,16 @@ typedef struct cu_engine {
     cu_conv *convs;
     int in_cs;              /* stored channels of the network input */
     /* device memory */
-    void *arena;
-    size_t arena_bytes, naive_bytes;
+    size_t arena_bytes, naive_bytes; /* each run state's activations */
     void *weights;          /* one allocation for all weights and biases */
     size_t weight_bytes;
-    void *ws;
-    size_t ws_bytes;
-    float *d_in;            /* float32 NCHW input staging on the device */
-    float *d_heads[DRT_MAX_HEADS];
+    size_t ws_bytes;        /* each run state's cuDNN workspace */
     size_t head_item[DRT_MAX_HEADS]; /* floats per batch item */
-    float *h_in;            /* pinned host input staging */
-    int heads_registered;   /* e->heads are page-locked (cudaHostRegister) */
-    cu_ctx ctx[CU_MAX_CTX];
+    cu_ctx ctx[CU_MAX_CTX]; /* ctx[0]: max_batch, made by create; others only by the bench hooks */
     int n_ctx;
+    cu_run own;             /* the engine's own run state (drt_engine_run, the device stages) */
+    pthread_mutex_t *runs_lock; /* serializes contexts' create and free and any graph capture after the
+                                 * build (device allocations beside a capture: kept apart) */
     int verbose;
     /* pre- and postprocessing on the device (cuda-stages.c), allocated on first use */
     float *d_image;         /* one decoded image, float32 CHW */
@@ -163,8 +188,20 @@ typedef struct cu_engine {
 typedef struct cu_pinned cu_pinned;
 typedef struct cu_nvjpeg cu_nvjpeg;
 
-/* The graph (or eager ops) of one forward of c, with `copies` (CU_COPY_* bits) of the first n items. */
-drt_status drt_cuda_forward(drt_engine *e, cu_engine *g, cu_ctx *c, int n, int copies);
+/* The graph (or eager ops) of one forward of r through g->ctx[k], with `copies` (CU_COPY_* bits)
+ * of the first n items (r->h_in to r->heads). */
+drt_status drt_cuda_forward(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int n, int copies);
+/* cuda-run.c: run states. Stream and cuDNN handle; then buffers, workspace and heads (host heads
+ * registered for the graph's copies); then bind 0 (cuDNN plans of r's own from the engine's
+ * choices, variant packs, the graph): no timing, no weights. The engine's own run state makes
+ * the first two before compiling (the search needs its buffers). */
+drt_status drt_cuda_run_open(const cu_engine *g, cu_run *r);
+drt_status drt_cuda_run_alloc(const drt_engine *e, const cu_engine *g, cu_run *r, float *const *heads);
+drt_status drt_cuda_run_create(const drt_engine *e, const cu_engine *g, float *const *heads, cu_run **out);
+void drt_cuda_run_free(const drt_engine *e, const cu_engine *g, cu_run *r);
+/* r's bind of g->ctx[k], made on first use (plans, variant packs; the graph when graphs are on). */
+drt_status drt_cuda_bind(const drt_engine *e, const cu_engine *g, cu_run *r, int k, cu_bind **out);
+void drt_cuda_bind_free(const cu_engine *g, cu_bind *b);
 /* cuda-frames.c: 8-bit frames uploaded and letterboxed on the device (drt_device_stages.preprocess_frame). */
 drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
 void drt_cuda_frames_free(cu_engine *g);
@@ -191,16 +228,25 @@ extern const drt_xcaps drt_cuda_caps;
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
 /* cuda-conv.c: weights (BN folded, KRSC, precision) and cuDNN descriptors. */
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
-/* cuda-context.c: descriptors and algorithms for one batch size, then the captured graph. */
-drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, cu_ctx **ctx_out);
+/* A new convolution descriptor of conv cv (math type: the precision's default). */
+drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *cv, cudnnConvolutionDescriptor_t *out);
+/* cuda-context.c: descriptors and algorithms for one batch size (searched on g->own), then the
+ * engine's run state's bind of it (returns its index in g->ctx). */
+drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, int *k_out);
 /* The context that runs `batch` items without building one: the exact one if it exists, else the
- * smallest larger one (the max_batch context always exists; spare items compute garbage). */
-cu_ctx *drt_cuda_ctx_for(cu_engine *g, int batch);
+ * smallest larger one (the max_batch context always exists; spare items compute garbage); -1 for
+ * a batch out of range. */
+int drt_cuda_ctx_for(const cu_engine *g, int batch);
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
-drt_status drt_cuda_capture(drt_engine *e, cu_engine *g, cu_ctx *c, int copies, cudaGraphExec_t *exec_out);
+drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int copies, cudaGraphExec_t *exec_out);
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
-drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int conv);
+/* Run state r's own execution plan of conv i of c: from c's JSON, else c's heuristic rank (neither
+ * timed); NULL plan for a legacy conv. */
+drt_status drt_cuda_fused_rebuild(const cu_engine *g, const cu_ctx *c, int conv, cudnnHandle_t dnn,
+                                  cudnnBackendDescriptor_t *plan_out);
+/* The variant pack of plan b->plan[conv] (of c) with r's buffers and workspace. */
+drt_status drt_cuda_fused_bind(const cu_engine *g, const cu_ctx *c, const cu_run *r, cu_bind *b, int conv);
 /* Gives conv i the execution plan of an earlier conv that is the same problem (signature: shapes,
  * strides, alignments, epilogue; the pointers come with each conv's variant pack); 1 if it did.
  * Records conv i's signature either way. */
@@ -209,16 +255,20 @@ int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int conv);
  * the plan rebuilt from it (DRT_STATUS_UNSUPPORTED without error text when cuDNN refuses it). */
 drt_status drt_cuda_fused_json(const cu_ctx *c, int conv, char **json_out, size_t *len_out);
 drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int conv, const char *json, size_t len, size_t ws_bytes);
+/* The same for any handle: the plan, or NULL when cuDNN refuses it or it needs more than ws_bytes. */
+cudnnBackendDescriptor_t drt_cuda_plan_from_json(cudnnHandle_t dnn, const char *json, size_t len, size_t ws_bytes,
+                                                 int64_t *ws_out);
 /* Whether cuDNN has a fused engine for this conv and op at this batch (1) or not (0); the compiler
  * asks for every int8 candidate before committing to int8 (views need no arena yet). */
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch);
 /* The op that runs conv `conv`. */
-cu_op *drt_cuda_conv_op(cu_engine *g, int conv);
-/* cuda-exec.c: enqueues ops [from, to) for c->batch on the stream, with the input upload and the
- * head downloads that `copies` asks for (CU_COPY_* bits). */
-drt_status drt_cuda_enqueue_ops(drt_engine *e, cu_engine *g, cu_ctx *c, int from, int to, int copies);
-/* Device address of a view's first element. */
-void *drt_cuda_view_ptr(const cu_engine *g, const cu_view *v);
+const cu_op *drt_cuda_conv_op(const cu_engine *g, int conv);
+/* cuda-exec.c: enqueues ops [from, to) of g->ctx[k] (its batch) on r's stream, with the input upload
+ * and the head downloads that `copies` asks for (CU_COPY_* bits). */
+drt_status drt_cuda_enqueue_ops(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int from, int to, int copies);
+/* Device address of a view's first element in an arena (NULL arena: for alignments; arenas are
+ * cudaMalloc'd, 256-byte aligned, so every run state's views align alike). */
+void *drt_cuda_view_ptr(const cu_engine *g, const void *arena, const cu_view *v);
 /* cuda-plan-blob.c */
 drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out);
 drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *plan_path);

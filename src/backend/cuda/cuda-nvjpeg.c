@@ -170,7 +170,7 @@ static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
         s = j->nvjpegDecodeBatchedInitialize(j->handle, j->state, k, 1, NVJPEG_OUTPUT_RGBI);
         j->batch = s == NVJPEG_STATUS_SUCCESS ? k : 0;
     }
-    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, g->stream);
+    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, g->own.stream);
     if (s != NVJPEG_STATUS_SUCCESS) j->batch = 0; /* initialize again: a failed batch leaves the state unusable */
     *failed = s;
     return DRT_OK;
@@ -216,7 +216,7 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
         const drt_jpeg_src *src = &jpegs[idx[i]];
         DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out[j->out_cur] + offsets[i], src->w, src->h, 0, src->item, mode));
     }
-    DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->stream));
+    DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->own.stream));
     return DRT_OK;
 }
 #else

@@ -35,19 +35,6 @@ static const cu_ctx *max_ctx(const cu_engine *g)
     return NULL;
 }
 
-/* The JSON of every fused conv's plan (NULL entries: none). */
-static drt_status collect_json(const cu_engine *g, char **json, size_t *len, size_t *total)
-{
-    const cu_ctx *c = max_ctx(g);
-    *total = 0;
-    for (int i = 0; c && i < g->n_convs; i++) {
-        if (c->plan_shared[i]) continue; /* loading shares it again: nothing to store */
-        DRT_TRY(drt_cuda_fused_json(c, i, &json[i], &len[i]));
-        *total += len[i];
-    }
-    return DRT_OK;
-}
-
 static void fill_header(const drt_engine *e, const cu_engine *g, blob_header *h)
 {
     memset(h, 0, sizeof *h);
@@ -65,33 +52,29 @@ static void fill_header(const drt_engine *e, const cu_engine *g, blob_header *h)
 drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out)
 {
     const cu_engine *g = e->impl;
+    const cu_ctx *c = max_ctx(g); /* its plans' JSON, kept when the engine was built (read-only) */
     *blob_out = NULL;
     *size_out = 0;
     size_t n = (size_t)g->n_convs, total = 0, table = sizeof(blob_header) + sizeof(blob_conv) * n;
-    char **json = calloc(n ? n : 1, sizeof *json);
-    size_t *len = calloc(n ? n : 1, sizeof *len);
-    drt_status s = json && len ? collect_json(g, json, len, &total) : drt_error(DRT_STATUS_OOM, "cuda: out of memory");
-    unsigned char *b = s == DRT_OK ? calloc(1, table + total) : NULL;
-    if (s == DRT_OK && !b) s = drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
-    if (s == DRT_OK) {
-        blob_header h;
-        fill_header(e, g, &h);
-        memcpy(b, &h, sizeof h);
-        size_t off = table;
-        for (size_t i = 0; i < n; i++) {
-            const cu_conv *cv = &g->convs[i];
-            blob_conv c = {cv->layer, cv->algo_max, cv->math_max, cv->int8 ? cv->step : 0.f, len[i] ? off : 0, len[i]};
-            memcpy(b + sizeof h + sizeof c * i, &c, sizeof c);
-            if (len[i]) memcpy(b + off, json[i], len[i]);
-            off += len[i];
-        }
-        *blob_out = b;
-        *size_out = table + total;
+    /* shared plans have no JSON of their own: loading shares them again */
+    for (size_t i = 0; c && c->json && i < n; i++) total += c->json[i] ? c->json_len[i] : 0;
+    unsigned char *b = calloc(1, table + total);
+    if (!b) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
+    blob_header h;
+    fill_header(e, g, &h);
+    memcpy(b, &h, sizeof h);
+    size_t off = table;
+    for (size_t i = 0; i < n; i++) {
+        const cu_conv *cv = &g->convs[i];
+        size_t len = c && c->json && c->json[i] ? c->json_len[i] : 0;
+        blob_conv bc = {cv->layer, cv->algo_max, cv->math_max, cv->int8 ? cv->step : 0.f, len ? off : 0, len};
+        memcpy(b + sizeof h + sizeof bc * i, &bc, sizeof bc);
+        if (len) memcpy(b + off, c->json[i], len);
+        off += len;
     }
-    for (size_t i = 0; json && i < n; i++) free(json[i]);
-    free(json);
-    free(len);
-    return s;
+    *blob_out = b;
+    *size_out = table + total;
+    return DRT_OK;
 }
 
 static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h)

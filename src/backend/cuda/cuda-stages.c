@@ -72,15 +72,15 @@ static drt_status stage_preprocess(drt_engine *e, const drt_image *im, int item,
         DRT_CUDA_TRY(cudaMalloc((void **)&g->d_image, bytes));
         g->d_image_bytes = bytes;
     }
-    DRT_CUDA_TRY(cudaMemcpyAsync(g->d_image, im->data, bytes, cudaMemcpyHostToDevice, g->stream));
+    DRT_CUDA_TRY(cudaMemcpyAsync(g->d_image, im->data, bytes, cudaMemcpyHostToDevice, g->own.stream));
     int new_w = m->width, new_h = m->height;
     if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(im->w, im->h, m->width, m->height, &new_w, &new_h);
-    float *dst = g->d_in + (size_t)item * m->channels * m->height * m->width;
+    float *dst = g->own.d_in + (size_t)item * m->channels * m->height * m->width;
     DRT_CUDA_TRY(drt_k_letterbox(g->d_image, im->c, im->h, im->w, dst, m->height, m->width, new_w, new_h,
                                  (m->width - new_w) / 2, (m->height - new_h) / 2,
                                  drt_darknet_resize_scale(im->w, new_w), drt_darknet_resize_scale(im->h, new_h),
-                                 g->stream));
-    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+                                 g->own.stream));
+    DRT_CUDA_TRY(cudaStreamSynchronize(g->own.stream));
     return DRT_OK;
 }
 
@@ -89,13 +89,13 @@ static drt_status stage_run(drt_engine *e, const float *input, int batch, int he
     cu_engine *g = e->impl;
     const drt_model *m = e->model;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    cu_ctx *c = drt_cuda_ctx_for(g, batch);
-    if (!c) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
-    if (input) memcpy(g->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
-    DRT_TRY(drt_cuda_forward(e, g, c, batch, (input ? CU_COPY_IN : 0) | (heads_to_host == 1 ? CU_COPY_OUT : 0)));
+    int k = drt_cuda_ctx_for(g, batch);
+    if (k < 0) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
+    if (input) memcpy(g->own.h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
+    DRT_TRY(drt_cuda_forward(e, g, &g->own, k, batch, (input ? CU_COPY_IN : 0) | (heads_to_host == 1 ? CU_COPY_OUT : 0)));
     /* DRT_HEADS_DEVICE_ASYNC from the device's input: decode's copy waits for the forward, and the
      * host stages the next batch meanwhile (the stream keeps the order). */
-    if (heads_to_host != DRT_HEADS_DEVICE_ASYNC || input || !g->async_runs) DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+    if (heads_to_host != DRT_HEADS_DEVICE_ASYNC || input || !g->async_runs) DRT_CUDA_TRY(cudaStreamSynchronize(g->own.stream));
     return DRT_OK;
 }
 
@@ -108,22 +108,22 @@ static drt_status enqueue_decode(drt_engine *e, cu_engine *g, int n, const int *
         g->h_maps[i] = (drt_k_box_map){b.off_x, b.off_y, b.div_x, b.div_y, b.mul_w, b.mul_h, b.img_w, b.img_h};
     }
     DRT_CUDA_TRY(cudaMemcpyAsync(g->d_maps, g->h_maps, (size_t)n * sizeof(drt_k_box_map), cudaMemcpyHostToDevice,
-                                 g->stream));
-    DRT_CUDA_TRY(cudaMemset2DAsync(g->d_cands, sizeof(drt_k_cands), 0, 2 * sizeof(int), (size_t)n, g->stream));
+                                 g->own.stream));
+    DRT_CUDA_TRY(cudaMemset2DAsync(g->d_cands, sizeof(drt_k_cands), 0, 2 * sizeof(int), (size_t)n, g->own.stream));
     int id_base = 0;
     for (int h = 0; h < e->n_heads; h++) {
         drt_yolo_head hd;
         DRT_TRY(drt_engine_yolo_head(e, h, 0, &hd));
-        drt_k_yolo_head k = {.data = g->d_heads[h], .item_floats = (long)g->head_item[h], .w = hd.w, .h = hd.h,
+        drt_k_yolo_head k = {.data = g->own.d_heads[h], .item_floats = (long)g->head_item[h], .w = hd.w, .h = hd.h,
                              .n = hd.n, .classes = hd.classes, .new_coords = hd.new_coords,
                              .scale_x_y = hd.scale_x_y, .xy_bias = (float)(-0.5 * (hd.scale_x_y - 1)),
                              .id_base = id_base};
         memcpy(k.anchors, hd.anchors, sizeof k.anchors);
         float obj_cut = hd.new_coords ? o->thresh : drt_logit_floor(o->thresh);
-        DRT_CUDA_TRY(drt_k_yolo_decode(&k, n, m->width, m->height, o->thresh, obj_cut, g->d_maps, g->d_cands, g->stream));
+        DRT_CUDA_TRY(drt_k_yolo_decode(&k, n, m->width, m->height, o->thresh, obj_cut, g->d_maps, g->d_cands, g->own.stream));
         id_base += hd.w * hd.h * hd.n;
     }
-    if (nms) DRT_CUDA_TRY(drt_k_nms(g->d_cands, n, o->nms, g->d_kept, g->stream));
+    if (nms) DRT_CUDA_TRY(drt_k_nms(g->d_cands, n, o->nms, g->d_kept, g->own.stream));
     return DRT_OK;
 }
 
@@ -154,8 +154,8 @@ static drt_status stage_decode(drt_engine *e, int n, const int *wh, const drt_de
     DRT_TRY(enqueue_decode(e, g, n, wh, o, nms));
     const drt_k_cands *src = nms ? g->d_kept : g->d_cands;
     DRT_CUDA_TRY(cudaMemcpy2DAsync(g->h_post, POST_ROW, src, sizeof(drt_k_cands), POST_ROW, (size_t)n,
-                                   cudaMemcpyDeviceToHost, g->stream));
-    DRT_CUDA_TRY(cudaStreamSynchronize(g->stream));
+                                   cudaMemcpyDeviceToHost, g->own.stream));
+    DRT_CUDA_TRY(cudaStreamSynchronize(g->own.stream));
     int heads_needed = 0;
     for (int i = 0; i < n; i++) {
         const drt_k_cands *row = (const drt_k_cands *)(g->h_post + (size_t)i * POST_ROW);
@@ -169,7 +169,7 @@ static drt_status stage_decode(drt_engine *e, int n, const int *wh, const drt_de
     }
     if (heads_needed) /* too many candidates for the device's buffer: the host decodes from the heads */
         for (int h = 0; h < e->n_heads; h++)
-            DRT_CUDA_TRY(cudaMemcpy(e->heads[h], g->d_heads[h], (size_t)n * g->head_item[h] * sizeof(float),
+            DRT_CUDA_TRY(cudaMemcpy(g->own.heads[h], g->own.d_heads[h], (size_t)n * g->head_item[h] * sizeof(float),
                                     cudaMemcpyDeviceToHost));
     return DRT_OK;
 }

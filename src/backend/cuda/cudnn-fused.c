@@ -166,7 +166,7 @@ static int64_t align_of(const void *p, int cs)
 }
 
 /* The operation graph of one conv op at one batch size in a form (NULL if cuDNN refuses it). */
-static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, int form, builder *b)
+static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, const cu_op *op, int batch, int form, builder *b)
 {
     cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT, i32 = CUDNN_DATA_INT32, i8 = CUDNN_DATA_INT8;
     pw_step steps[MAX_STEPS];
@@ -175,14 +175,14 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
     int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
     int q8 = cv->int8;
     bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h, op->in.w, cv->cq, 0, 16)
-              : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs));
+              : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs));
     bd w = tensor(b, UID_W, q8 ? i8 : io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
     bd ext[IN_ACT_X + 1] = {NULL};
     ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
     if (op->res.buf >= 0 && form != FORM_SPLIT)
-        ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs));
-    bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs));
+        ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs));
+    bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
     int64_t dims = 2, dil[2] = {1, 1}, str[2] = {cv->stride, cv->stride}, pad[2] = {cv->pad, cv->pad};
@@ -215,20 +215,19 @@ static bd op_graph(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch, 
     }
     bd graph = make(b, CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
     set(b, graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, n_ops, ops);
-    set(b, graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn);
+    set(b, graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &dnn);
     fin(b, graph);
     return b->err == CUDNN_STATUS_SUCCESS ? graph : NULL;
 }
 
-static void *buf_ptr(const cu_engine *g, int b) { return (unsigned char *)g->arena + g->bufs[b].offset; }
-
-static bd variant_pack(cu_engine *g, const cu_op *op, void *ws, int split)
+/* The variant pack of op's conv over a run state's arena and workspace. */
+static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, void *ws, int split)
 {
     const cu_conv *cv = &g->convs[op->conv];
     int64_t uids[6] = {UID_X, UID_W, UID_B, UID_Y, UID_R, UID_S};
-    void *ptrs[6] = {cv->int8 ? buf_ptr(g, op->qbuf) : drt_cuda_view_ptr(g, &op->in), cv->w,
-                     cv->int8 ? (void *)cv->bias : cv->bias_io, drt_cuda_view_ptr(g, &op->out),
-                     op->res.buf >= 0 ? drt_cuda_view_ptr(g, &op->res) : NULL, cv->dq};
+    void *ptrs[6] = {cv->int8 ? (unsigned char *)arena + g->bufs[op->qbuf].offset : drt_cuda_view_ptr(g, arena, &op->in),
+                     cv->w, cv->int8 ? (void *)cv->bias : cv->bias_io, drt_cuda_view_ptr(g, arena, &op->out),
+                     op->res.buf >= 0 ? drt_cuda_view_ptr(g, arena, &op->res) : NULL, cv->dq};
     int64_t n = 4;
     if (op->res.buf >= 0 && !split) n++; /* a split graph leaves the residual to the epilogue kernel */
     if (cv->int8) { /* the scale goes where the residual would be when there is none */
@@ -249,16 +248,16 @@ static bd variant_pack(cu_engine *g, const cu_op *op, void *ws, int split)
 }
 
 /* Median-free quick timing: the best of 3 runs after one warm-up (module loading stays out). */
-static float time_plan(cu_engine *g, bd plan, bd vp)
+static float time_plan(const cu_engine *g, bd plan, bd vp)
 {
     cudaEvent_t a, e;
     float best = 1e30f;
     if (cudaEventCreate(&a) != cudaSuccess) return best;
     if (cudaEventCreate(&e) != cudaSuccess) { cudaEventDestroy(a); return best; }
     for (int i = 0; i < 4; i++) {
-        cudaEventRecord(a, g->stream);
-        if (cudnnBackendExecute(g->dnn, plan, vp) != CUDNN_STATUS_SUCCESS) { best = 1e30f; break; }
-        cudaEventRecord(e, g->stream);
+        cudaEventRecord(a, g->own.stream);
+        if (cudnnBackendExecute(g->own.dnn, plan, vp) != CUDNN_STATUS_SUCCESS) { best = 1e30f; break; }
+        cudaEventRecord(e, g->own.stream);
         float ms = 0;
         if (cudaEventSynchronize(e) != cudaSuccess || cudaEventElapsedTime(&ms, a, e) != cudaSuccess) { best = 1e30f; break; }
         if (i > 0 && ms < best) best = ms;
@@ -270,15 +269,15 @@ static float time_plan(cu_engine *g, bd plan, bd vp)
 }
 
 /* What makes two convs the same problem for cuDNN: same graph, same alignments. */
-static void signature(cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
+static void signature(const cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
 {
     const cu_conv *cv = &g->convs[op->conv];
     int v[CU_SIG_LEN] = {cv->cin, op->in.cs, op->in.h, op->in.w, cv->k, cv->r, cv->stride, cv->pad, cv->groups,
                          op->out.cs, op->out.h, op->out.w, op->res.buf >= 0, op->res.buf >= 0 ? op->res.cs : 0,
                          (int)op->act, (int)op->act2,
-                         (int)align_of(drt_cuda_view_ptr(g, &op->in), op->in.cs),
-                         (int)align_of(drt_cuda_view_ptr(g, &op->out), op->out.cs),
-                         op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, &op->res), op->res.cs) : 0, cv->int8};
+                         (int)align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs),
+                         (int)align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs),
+                         op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs) : 0, cv->int8};
     memcpy(sig, v, sizeof v);
 }
 
@@ -324,11 +323,11 @@ static void free_configs(bd cfgs[MAX_TRIED])
 }
 
 /* The execution plan of one engine configuration and its workspace; NULL when cuDNN refuses it. */
-static bd finalize_plan(cu_engine *g, bd cfg, int64_t *ws_out)
+static bd finalize_plan(cudnnHandle_t dnn, bd cfg, int64_t *ws_out)
 {
     bd plan = NULL;
     if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) return NULL;
-    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
+    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &dnn) ||
         cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg) ||
         cudnnBackendFinalize(plan) ||
         cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, ws_out)) {
@@ -348,12 +347,13 @@ typedef struct form_result {
 } form_result;
 
 /* The best of cuDNN's first engine configurations for conv i in one form (want >= 0: that rank
- * only, untimed). */
-static void choose_form(cu_engine *g, cu_ctx *c, int i, int form, void *ws, size_t ws_bytes, int want, form_result *r)
+ * only, untimed, on any handle; else timed on the engine's own run state). */
+static void choose_form(const cu_engine *g, cudnnHandle_t dnn, const cu_ctx *c, int i, int form, void *ws, size_t ws_bytes,
+                        int want, form_result *r)
 {
     const cu_op *op = drt_cuda_conv_op(g, i);
     builder b = {.err = CUDNN_STATUS_SUCCESS};
-    bd graph = op_graph(g, &g->convs[i], op, c->batch, form, &b);
+    bd graph = op_graph(g, dnn, &g->convs[i], op, c->batch, form, &b);
     const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
     bd cfgs[MAX_TRIED];
     r->n_cfg = heur_configs(&b, graph, henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
@@ -362,7 +362,7 @@ static void choose_form(cu_engine *g, cu_ctx *c, int i, int form, void *ws, size
     for (int k = 0; k < r->n_cfg; k++) {
         if (want >= 0 && k != want) continue;
         int64_t need = 0;
-        bd plan = finalize_plan(g, cfgs[k], &need);
+        bd plan = finalize_plan(dnn, cfgs[k], &need);
         if (!plan) continue;
         finalized++;
         if ((size_t)need > ws_bytes) {
@@ -372,7 +372,7 @@ static void choose_form(cu_engine *g, cu_ctx *c, int i, int form, void *ws, size
         fit++;
         float ms = 0;
         if (want < 0) {
-            bd vp = variant_pack(g, op, ws, form == FORM_SPLIT);
+            bd vp = variant_pack(g, g->own.arena, op, ws, form == FORM_SPLIT);
             ms = vp ? time_plan(g, plan, vp) : 1e30f;
             if (vp) cudnnBackendDestroyDescriptor(vp);
         }
@@ -414,7 +414,7 @@ drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int i, void *ws, size_
     form_result r = {0};
     int form = 0, fl[3], nf = forms(op, fl);
     for (int f = 0; f < nf && !r.plan; f++) {
-        choose_form(g, c, i, form = fl[f], ws, ws_bytes, want, &r);
+        choose_form(g, g->own.dnn, c, i, form = fl[f], ws, ws_bytes, want, &r);
         if (!r.plan && f < nf - 1 && g->verbose)
             fprintf(drt_log_file(), "cuda: conv %d batch %d: form %d refused (%s)\n", g->convs[i].layer, c->batch, form, r.why);
     }
@@ -439,12 +439,12 @@ int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int b
     int ok = 0, fl[3], nf = forms(op, fl);
     for (int f = 0; f < nf && !ok; f++) {
         builder b = {.err = CUDNN_STATUS_SUCCESS};
-        bd graph = op_graph(g, cv, op, batch, fl[f], &b);
+        bd graph = op_graph(g, g->own.dnn, cv, op, batch, fl[f], &b);
         bd cfgs[MAX_TRIED];
         int64_t n_cfg = heur_configs(&b, graph, CUDNN_HEUR_MODE_A, cfgs);
         for (int k = 0; k < n_cfg && !ok; k++) {
             int64_t need = 0;
-            bd plan = finalize_plan(g, cfgs[k], &need);
+            bd plan = finalize_plan(g->own.dnn, cfgs[k], &need);
             ok = plan != NULL;
             if (plan) cudnnBackendDestroyDescriptor(plan);
         }
@@ -478,22 +478,32 @@ drt_status drt_cuda_fused_json(const cu_ctx *c, int i, char **json_out, size_t *
     return DRT_OK;
 }
 
-/* Conv i's execution plan rebuilt from the JSON a plan file stores: no heuristics, no timing and
- * no kernel compilation. DRT_STATUS_UNSUPPORTED (no error text) when cuDNN refuses it or it needs
- * more workspace than ws_bytes: the caller falls back to the stored heuristic rank. */
-drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *json, size_t len, size_t ws_bytes)
+cudnnBackendDescriptor_t drt_cuda_plan_from_json(cudnnHandle_t dnn, const char *json, size_t len, size_t ws_bytes,
+                                                 int64_t *ws_out)
 {
     bd plan = NULL;
     int64_t need = 0;
-    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) return DRT_STATUS_UNSUPPORTED;
-    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &g->dnn) ||
+    if (cudnnBackendCreateDescriptor(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR, &plan)) return NULL;
+    if (cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &dnn) ||
         cudnnBackendSetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_JSON_REPRESENTATION, CUDNN_TYPE_CHAR, (int64_t)len, json) ||
         cudnnBackendFinalize(plan) ||
         cudnnBackendGetAttribute(plan, CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1, NULL, &need) ||
         need < 0 || (size_t)need > ws_bytes) {
         cudnnBackendDestroyDescriptor(plan);
-        return DRT_STATUS_UNSUPPORTED;
+        return NULL;
     }
+    *ws_out = need;
+    return plan;
+}
+
+/* Conv i's execution plan rebuilt from the JSON a plan file stores: no heuristics, no timing and
+ * no kernel compilation. DRT_STATUS_UNSUPPORTED (no error text) when cuDNN refuses it or it needs
+ * more workspace than ws_bytes: the caller falls back to the stored heuristic rank. */
+drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *json, size_t len, size_t ws_bytes)
+{
+    int64_t need = 0;
+    bd plan = drt_cuda_plan_from_json(g->own.dnn, json, len, ws_bytes, &need);
+    if (!plan) return DRT_STATUS_UNSUPPORTED;
     c->plan[i] = plan;
     c->algo[i] = g->convs[i].algo_max;
     c->math[i] = g->convs[i].math_max == CU_FUSED_SPLIT ? CU_FUSED_SPLIT : 0; /* the plan's form */
@@ -504,10 +514,30 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
     return DRT_OK;
 }
 
-/* The variant pack of a chosen plan, with the engine's final workspace. */
-drt_status drt_cuda_fused_bind(cu_engine *g, cu_ctx *c, int i)
+drt_status drt_cuda_fused_rebuild(const cu_engine *g, const cu_ctx *c, int i, cudnnHandle_t dnn, bd *plan_out)
 {
-    c->vpack[i] = variant_pack(g, drt_cuda_conv_op(g, i), g->ws, c->math[i] == CU_FUSED_SPLIT);
-    if (!c->vpack[i]) return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN refused the variant pack", g->convs[i].layer);
+    *plan_out = NULL;
+    if (!c->plan[i]) return DRT_OK;
+    int64_t need = 0;
+    if (c->json && c->json[i] && (*plan_out = drt_cuda_plan_from_json(dnn, c->json[i], c->json_len[i], g->ws_bytes, &need)))
+        return DRT_OK;
+    /* no JSON from cuDNN: the same engine configuration again (the first form with one, as chosen) */
+    int rank = c->algo[i] - CU_ALGO_FUSED;
+    if (rank < 0) return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d: a fused plan without a rank", g->convs[i].layer);
+    form_result r = {0};
+    int fl[3], nf = forms(drt_cuda_conv_op(g, i), fl);
+    for (int f = 0; f < nf && !r.plan; f++)
+        choose_form(g, dnn, c, i, fl[f], NULL, g->ws_bytes, rank, &r);
+    if (!r.plan)
+        return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN no longer builds the engine's execution plan (config %d) "
+                         "for a new context: %s", g->convs[i].layer, rank, r.why);
+    *plan_out = r.plan;
+    return DRT_OK;
+}
+
+drt_status drt_cuda_fused_bind(const cu_engine *g, const cu_ctx *c, const cu_run *r, cu_bind *b, int i)
+{
+    b->vpack[i] = variant_pack(g, r->arena, drt_cuda_conv_op(g, i), r->ws, c->math[i] == CU_FUSED_SPLIT);
+    if (!b->vpack[i]) return drt_error(DRT_STATUS_CUDA, "cuda: conv %d: cuDNN refused the variant pack", g->convs[i].layer);
     return DRT_OK;
 }

@@ -12,8 +12,9 @@ typedef struct ref_state {
     float **outs; /* one slot per layer, reused across runs */
 } ref_state;
 
-static drt_status ctx_create(const drt_engine *e, void **out)
+static drt_status ctx_create(const drt_engine *e, float *const *heads, void **out)
 {
+    (void)heads; /* ctx_run gets them */
     const drt_model *m = e->model;
     ref_state *st = calloc(1, sizeof *st);
     if (st) st->outs = calloc((size_t)(m->n_layers ? m->n_layers : 1), sizeof *st->outs);
@@ -35,7 +36,7 @@ static drt_status create(drt_engine *e, const void *plan_blob, size_t plan_size)
                          m->source ? m->source : "model", drt_precision_name(e->opts.precision));
     DRT_TRY(drt_ref_check_model(m));
     void *st = NULL;
-    DRT_TRY(ctx_create(e, &st));
+    DRT_TRY(ctx_create(e, e->heads, &st));
     e->impl = st;
     return DRT_OK;
 }
