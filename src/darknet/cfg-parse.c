@@ -245,12 +245,23 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
                            "initial values"));
     DRT_TRY(refuse_nonzero(c, "dontloadscales", "AlexeyAB's Darknet skips this layer's batchnorm parameters and runs "
                            "it with its initial scales"));
-    DRT_TRY(require_default(c, "dilation", "1"));
+    DRT_TRY(get_int(c, "dilation", 1, 1, 64, &l->dilation));
+    if (l->size == 1) l->dilation = 1; /* AlexeyAB's parse_convolutional */
+    if (l->dilation > 1 && 2 * l->pad != l->size - 1)
+        return bad(c, find(c, "dilation"), "needs pad=1 and an odd size (AlexeyAB's output size ignores dilation, its "
+                                           "im2col pads pad x dilation)");
     DRT_TRY(require_default(c, "binary", "0"));
     DRT_TRY(require_default(c, "xnor", "0"));
     DRT_TRY(require_default(c, "antialiasing", "0"));
     DRT_TRY(require_default(c, "deform", "0"));
-    DRT_TRY(require_default(c, "share_index", "-1000000000"));
+    drt_cfg_entry *e = find(c, "share_index");
+    long share; /* AlexeyAB: absolute when >= 0, else relative; the default -1000000000 means none */
+    if (e && (!parse_long(e->value, &share))) return bad(c, e, "must be an integer");
+    if (e && share != -1000000000) {
+        int k = share >= 0 ? (int)share : c->index + (int)share;
+        if (k < 0 || k >= c->index) return bad(c, e, "must name an earlier layer");
+        l->share = k + 1;
+    }
     return DRT_OK;
 }
 

@@ -32,9 +32,13 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     buf[0] = 0;
     switch (l->type) {
     case DRT_LAYER_CONV:
-        snprintf(buf, cap, "%d %dx%d/%d%s%s %s", l->filters, l->size, l->size, l->stride,
-                 l->groups > 1 ? (l->groups == l->filters ? " dw" : " grouped") : "", l->batch_normalize ? " bn" : "",
-                 drt_act_name(l->act));
+        snprintf(buf, cap, "%d %dx%d/%d%s%s%s %s", l->filters, l->size, l->size, l->stride,
+                 l->groups > 1 ? (l->groups == l->filters ? " dw" : " grouped") : "", l->dilation > 1 ? " dilated" : "",
+                 l->batch_normalize ? " bn" : "", drt_act_name(l->act));
+        if (l->share) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, " (params of %d)", l->share - 1);
+        }
         break;
     case DRT_LAYER_MAXPOOL: snprintf(buf, cap, "%dx%d/%d pad %d", l->size, l->size, l->stride, l->padding); break;
     case DRT_LAYER_ROUTE:

@@ -23,7 +23,7 @@ static int flip_kernels(const drt_model *m, float *params, int to_file)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
-        if (l->type != DRT_LAYER_CONV || !l->flipped || !l->n_weights) continue;
+        if (l->type != DRT_LAYER_CONV || !l->flipped || !l->n_weights || l->share) continue; /* shared: its source's */
         size_t n = (size_t)l->filters, k = l->n_weights / n;
         float *w = params + (l->weights - m->params), *t = malloc(l->n_weights * sizeof *t);
         if (!t) return 0;

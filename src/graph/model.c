@@ -94,7 +94,7 @@ drt_shape drt_model_input_shape(const drt_model *m, int i)
 
 size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
 {
-    if (l->type != DRT_LAYER_CONV) return 0;
+    if (l->type != DRT_LAYER_CONV || l->share) return 0; /* a shared conv's parameters are its source's */
     int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
     size_t n = (size_t)l->filters * (l->batch_normalize ? 4 : 1);
     return n + (size_t)l->filters * (size_t)(c / l->groups) * (size_t)l->size * (size_t)l->size;
@@ -145,6 +145,19 @@ static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
     if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
     if (l->pad < 0 || l->pad > 64) return FAIL(m, l, "padding=%d: must be 0..64", l->pad);
     if (l->groups <= 0) return FAIL(m, l, "groups=%d: must be > 0", l->groups);
+    if (l->dilation < 0 || l->dilation > 64) return FAIL(m, l, "dilation=%d: must be 1..64", l->dilation);
+    if (l->share) { /* AlexeyAB's make_convolutional_layer: the same size, weights, channels and filters */
+        int i = (int)(l - m->layers), k = l->share - 1;
+        const drt_layer *s = k >= 0 && k < i ? &m->layers[k] : NULL;
+        if (!s || s->type != DRT_LAYER_CONV || s->share)
+            return FAIL(m, l, "share_index: layer %d is not an earlier convolution with its own parameters", k);
+        if (s->filters != l->filters || s->size != l->size || s->groups != l->groups ||
+            s->batch_normalize != l->batch_normalize || drt_model_input_shape(m, k).c != in.c || s->flipped != l->flipped)
+            return FAIL(m, l, "share_index: layer %d differs in filters, size, groups, batch_normalize, flipped or input "
+                        "channels", k);
+    }
+    if (l->dilation > 1 && 2 * l->pad != l->size - 1) /* AlexeyAB's output size ignores dilation; its im2col does not */
+        return FAIL(m, l, "dilation=%d: needs padding = (size - 1) / 2 (size=%d, padding=%d)", l->dilation, l->size, l->pad);
     if (in.c % l->groups) return FAIL(m, l, "groups=%d: must divide the %d input channels", l->groups, in.c);
     if (l->filters % l->groups) return FAIL(m, l, "groups=%d: must divide filters=%d", l->groups, l->filters);
     int oh = (in.h + 2 * l->pad - l->size) / l->stride + 1;
@@ -334,6 +347,12 @@ drt_status drt_model_alloc_params(drt_model *m)
     for (int i = 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
         if (l->type != DRT_LAYER_CONV) continue;
+        if (l->share) { /* infer_conv checked the source: an earlier conv of the same form */
+            const drt_layer *src = &m->layers[l->share - 1];
+            l->biases = src->biases, l->scales = src->scales, l->rolling_mean = src->rolling_mean;
+            l->rolling_var = src->rolling_var, l->weights = src->weights, l->n_weights = src->n_weights;
+            continue;
+        }
         int f = l->filters;
         l->biases = p; p += f;
         if (l->batch_normalize) {

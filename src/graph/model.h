@@ -54,6 +54,8 @@ typedef struct drt_layer {
 
     /* conv */
     int filters, size, stride, pad, groups; /* pad: pixels on each side (cfg pad=1 means size/2) */
+    int dilation; /* conv: 0 or 1 none; d > 1: taps d apart and pad x d pixels on each side (AlexeyAB's
+                     im2col_cpu_ext), the output size without d, so only with 2 x pad = size - 1 */
     int batch_normalize;
     /* maxpool: size, stride as above; padding is Darknet's total (default size-1) */
     int padding;
@@ -70,6 +72,9 @@ typedef struct drt_layer {
     int region; /* a YOLOv2 [region] head (YOLO layer type): softmax classes, anchors in grid cells */
     int gaussian; /* a [Gaussian_yolo] head (YOLO layer type): 9 + classes planes per anchor (x, sigma x, y,
                      sigma y, w, sigma w, h, sigma h, objectness, classes); scores x (1 - mean sigma) */
+    /* conv: 1 + the earlier conv whose parameters it uses (AlexeyAB's share_index: none in the weights
+     * file; its views point into that conv's), 0 for its own */
+    int share;
     /* conv: flipped=1 (AlexeyAB): the file stores the kernel transposed, [c/groups*size*size][filters] */
     int flipped;
 

@@ -161,8 +161,9 @@ static drt_status emit_conv(exporter *x, int i)
                                  (const char *[]){in_name(x, l->inputs[0]), wn, bn, NULL}, (const char *[]){conv_out, NULL});
     ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){k, k});
     ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride, l->stride});
-    ox_attr_ints(g, n, "pads", 4, (int64_t[]){l->pad, l->pad, l->pad, l->pad});
-    ox_attr_ints(g, n, "dilations", 2, (int64_t[]){1, 1});
+    int64_t d = l->dilation > 1 ? l->dilation : 1, p = l->pad * d; /* AlexeyAB pads pad x dilation */
+    ox_attr_ints(g, n, "pads", 4, (int64_t[]){p, p, p, p});
+    ox_attr_ints(g, n, "dilations", 2, (int64_t[]){d, d});
     ox_attr_int(g, n, "group", l->groups);
     const char *cur = conv_out;
     if (bn_node) {

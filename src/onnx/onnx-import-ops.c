@@ -172,7 +172,7 @@ static drt_status define_value(ix *x, int v, int layer)
 }
 
 typedef struct conv_parts {
-    int src, filters, size, stride, pad, groups;
+    int src, filters, size, stride, pad, groups, dilation;
     const float *w;         /* filters x (c/groups) x size x size */
     const float *conv_bias; /* NULL: none */
     const float *bn;        /* scale, bias, mean, var (filters each), or NULL */
@@ -210,7 +210,8 @@ static drt_status add_conv(ix *x, int node, const conv_parts *p, int *idx)
         }
     }
     drt_layer l = {.type = DRT_LAYER_CONV, .n_inputs = 1, .inputs = {p->src}, .act = p->act, .filters = f,
-                   .size = p->size, .stride = p->stride, .pad = p->pad, .groups = p->groups, .batch_normalize = keep_bn};
+                   .size = p->size, .stride = p->stride, .pad = p->pad, .groups = p->groups, .batch_normalize = keep_bn,
+                   .dilation = p->dilation};
     return ix_add_layer(x, node, &l, params, idx);
 }
 
@@ -298,8 +299,8 @@ static drt_status read_conv(ix *x, int node)
     if (wt->dims[2] != wt->dims[3] || (nks && (ks[0] != wt->dims[2] || ks[1] != wt->dims[3])))
         return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "kernel %lldx%lld: Darknet kernels are square and match kernel_shape",
                        (long long)wt->dims[2], (long long)wt->dims[3]);
-    if (st[0] != st[1] || st[0] < 1 || st[0] > 64 || dil[0] != 1 || dil[1] != 1)
-        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "strides [%lld,%lld] dilations [%lld,%lld]: need equal strides and no dilation",
+    if (st[0] != st[1] || st[0] < 1 || st[0] > 64 || dil[0] != dil[1] || dil[0] < 1 || dil[0] > 64)
+        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "strides [%lld,%lld] dilations [%lld,%lld]: need equal strides and equal dilations",
                        (long long)st[0], (long long)st[1], (long long)dil[0], (long long)dil[1]);
     if (wt->dims[0] > 65536 || wt->dims[2] > 64)
         return ix_fail(x, node, DRT_STATUS_FORMAT, "weight '%s' dims out of range (filters <= 65536, size <= 64)", wt->name);
@@ -308,6 +309,13 @@ static drt_status read_conv(ix *x, int node)
     p.stride = (int)st[0];
     p.groups = (int)group;
     DRT_TRY(conv_pad(x, node, in, p.size, p.stride, &p.pad));
+    if (dil[0] > 1) { /* Darknet's dilated conv: pads (size - 1) / 2 x dilation, an odd size */
+        if (p.size % 2 == 0 || p.pad != (p.size - 1) / 2 * dil[0])
+            return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "dilations %lld with pads %d: Darknet needs an odd kernel padded "
+                           "(size - 1) / 2 x dilation", (long long)dil[0], p.pad);
+        p.dilation = (int)dil[0];
+        p.pad = (p.size - 1) / 2;
+    }
     size_t nw = (size_t)p.filters * (size_t)wt->dims[1] * p.size * p.size;
     float *buf = malloc((nw + 5 * (size_t)p.filters) * sizeof *buf);
     if (!buf) return ix_fail(x, node, DRT_STATUS_OOM, "out of memory");

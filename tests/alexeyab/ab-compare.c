@@ -54,7 +54,7 @@ static int same(const char *what, int i, const float *ab, const float *rt, size_
     return 1;
 }
 
-/* Every parameter AlexeyAB loaded equals darkrt's; their count is the file's. */
+/* Every parameter AlexeyAB loaded equals darkrt's (a share_index conv: its source's); their count is the file's. */
 static void check_layout(network *net, const drt_model *m)
 {
     size_t ab_floats = 0;
@@ -63,7 +63,7 @@ static void check_layout(network *net, const drt_model *m)
         const drt_layer *d = &m->layers[i];
         if (l->type != CONVOLUTIONAL) continue;
         size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
-        ab_floats += n + 3 * bn + (size_t)l->nweights;
+        if (!l->share_layer) ab_floats += n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */
         if (d->type != DRT_LAYER_CONV) {
             printf("FAIL layout: layer %d is a conv in AlexeyAB's Darknet, not in darkrt\n", i);
             failures++;

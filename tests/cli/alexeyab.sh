@@ -55,6 +55,7 @@ ALL_CASES=(
     "yolov4-p5.cfg 128 1e-4" "yolov4-tiny-custom.cfg 128 1e-4" "yolov4_new.cfg 128 1e-4"
     "yolov4x-mish.cfg 128 1e-4" "yolov7x.cfg 128 1e-4" "enet-coco.cfg 128 1e-4"
     "yolov4-sam-mish-csp-reorg-bfm.cfg 128 1e-4" "Gaussian_yolov3_BDD.cfg 128 1e-4"
+    "resnet152_trident.cfg 128 1e-4"
 )
 [ "${DRT_ALEXEYAB_ALL:-0}" = 1 ] && CASES+=("${ALL_CASES[@]}")
 

@@ -249,6 +249,7 @@ const drt_xcaps drt_cpu_caps = {
     .conv_reads_slice = 0,
     .add_in_place = 1,
     .epilogue_fixed = 0,
+    .conv_dilation = 1,
 };
 
 static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, FILE *log, cpu_state **out)

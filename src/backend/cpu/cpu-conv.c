@@ -403,16 +403,18 @@ drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
     drt_status s = prepare_io(st, i, &io, &sum_scale, &dst_inv);
     if (s == DRT_OK) s = make_attr(st, i, &io, sum_scale, dst_inv, &attr);
     if (s == DRT_OK) {
-        dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
+        int d = l->dilation > 1 ? l->dilation : 1; /* oneDNN counts dilation from 0 */
+        int span = (l->size - 1) * d + 1;
+        dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad * d, l->pad * d}, dil = {d - 1, d - 1};
         drt_shape in = drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]));
-        dnnl_dims_t pad_r = {(l->out.h - 1) * l->stride + l->size - in.h - l->pad,
-                             (l->out.w - 1) * l->stride + l->size - in.w - l->pad};
+        dnnl_dims_t pad_r = {(l->out.h - 1) * l->stride + span - in.h - l->pad * d,
+                             (l->out.w - 1) * l->stride + span - in.w - l->pad * d};
         dnnl_memory_desc_t wany;
         dnnl_memory_desc_init_by_tag(&wany, io.wei_user.ndims, io.wei_user.dims,
                                      st->choice[i].prec == DRT_PREC_BF16 ? dnnl_bf16 : io.wei_user.data_type,
                                      dnnl_format_tag_any);
-        dnnl_status_t ds = dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                              &io.src, &wany, &io.bias, &io.dst, strides, pad, pad_r);
+        dnnl_status_t ds = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                      &io.src, &wany, &io.bias, &io.dst, strides, dil, pad, pad_r);
         if (ds != dnnl_success)
             s = drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: layer %d: oneDNN refuses this convolution (status %d)", i, (int)ds);
     }

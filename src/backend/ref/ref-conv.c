@@ -22,10 +22,11 @@ size_t drt_ref_conv_work_floats(const drt_layer *l, drt_shape in)
 static void pack_tile(const drt_layer *l, drt_shape in, int cg, int ow, const float *x, int j0, int nt,
                       float *b, int *ybase, int *xbase)
 {
+    int d = l->dilation > 1 ? l->dilation : 1; /* AlexeyAB: taps d apart, pad x d on each side */
     for (int j = 0; j < TILE; j++) {
         int p = j0 + (j < nt ? j : 0);
-        ybase[j] = (p / ow) * l->stride - l->pad;
-        xbase[j] = (p % ow) * l->stride - l->pad;
+        ybase[j] = (p / ow) * l->stride - l->pad * d;
+        xbase[j] = (p % ow) * l->stride - l->pad * d;
     }
     int s = l->size;
     for (int c = 0; c < cg; c++) {
@@ -34,7 +35,7 @@ static void pack_tile(const drt_layer *l, drt_shape in, int cg, int ow, const fl
             for (int kw = 0; kw < s; kw++) {
                 float *row = b + ((size_t)(c * s + kh) * s + kw) * TILE;
                 for (int j = 0; j < nt; j++) {
-                    int iy = ybase[j] + kh, ix = xbase[j] + kw;
+                    int iy = ybase[j] + kh * d, ix = xbase[j] + kw * d;
                     row[j] = (iy >= 0 && iy < in.h && ix >= 0 && ix < in.w) ? xc[(size_t)iy * in.w + ix] : 0.f;
                 }
                 for (int j = nt; j < TILE; j++) row[j] = 0.f;

@@ -34,6 +34,7 @@ typedef struct drt_xcaps {
                               * 0: it reads "from" as a residual and writes the shortcut's own buffer */
     int epilogue_fixed;      /* the conv epilogue always applies batchnorm and activation (fold-bn, fuse-act always on) */
     unsigned acts_separate;  /* bits (1u << drt_act) the conv epilogue cannot apply: left as a separate step */
+    int conv_dilation;       /* it runs dilated convs (AlexeyAB's dilation=) */
 } drt_xcaps;
 
 #define DRT_XBIT(v) (1u << (unsigned)(v))

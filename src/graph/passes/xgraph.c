@@ -147,6 +147,9 @@ drt_status drt_xcaps_check(const drt_xcaps *caps, const drt_model *m, drt_precis
         if ((unsigned)t >= DRT_LAYER_COUNT || !(caps->ops & DRT_XBIT(t)))
             return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [%s] is not supported by the %s engine (the ref engine runs every layer type)",
                              src, i, drt_layer_type_name(t), caps->name);
+        if (t == DRT_LAYER_CONV && m->layers[i].dilation > 1 && !caps->conv_dilation)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [convolutional] dilation=%d is not supported by the %s engine "
+                             "(ref and cpu run it)", src, i, m->layers[i].dilation, caps->name);
     }
     return DRT_OK;
 }
