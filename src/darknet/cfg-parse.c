@@ -311,14 +311,21 @@ static drt_status parse_shortcut(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
-/* [scale_channels] and [sam]: previous x from, then an activation that AlexeyAB's activate() computes
- * (it has no case for mish, swish, hard_mish, relu6 and returns 0 for them). */
-static drt_status parse_product(ctx *c, drt_layer *l)
+/* The activation of a layer whose forward calls AlexeyAB's activate_array ([scale_channels], [sam],
+ * [activation]): its activate() has no case for mish, swish, hard_mish, relu6 and returns 0 for them. */
+static drt_status activate_array_act(ctx *c, drt_layer *l)
 {
-    DRT_TRY(parse_from(c, l, "must be one integer"));
     if (l->act == DRT_ACT_MISH || l->act == DRT_ACT_SWISH || l->act == DRT_ACT_HARD_MISH || l->act == DRT_ACT_RELU6)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] activation=%s: not supported (AlexeyAB's Darknet computes 0 "
                          "for it in this layer)", c->cfg->path, find(c, "activation")->line, c->sec->name, drt_act_name(l->act));
+    return DRT_OK;
+}
+
+/* [scale_channels] and [sam]: previous x from, then the activation. */
+static drt_status parse_product(ctx *c, drt_layer *l)
+{
+    DRT_TRY(parse_from(c, l, "must be one integer"));
+    DRT_TRY(activate_array_act(c, l));
     if (l->type == DRT_LAYER_SCALE_CHANNELS) DRT_TRY(require_default(c, "scale_wh", "0"));
     return DRT_OK;
 }
@@ -479,6 +486,11 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         DRT_TRY(get_int(c, "stride", 1, 1, 64, &l->stride));
         return require_default(c, "reverse", "0");
     }
+    if (!strcmp(n, "activation")) {
+        l->type = DRT_LAYER_ACTIVATION;
+        DRT_TRY(get_act(c, "linear", &l->act));
+        return activate_array_act(c, l);
+    }
     if (!strcmp(n, "avgpool") || !strcmp(n, "avg")) {
         l->type = DRT_LAYER_AVGPOOL;
         return DRT_OK;
@@ -490,7 +502,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, empty, silence)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, activation, empty, silence)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

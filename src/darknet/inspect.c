@@ -52,6 +52,7 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
     case DRT_LAYER_AVGPOOL: snprintf(buf, cap, "global mean"); break;
+    case DRT_LAYER_ACTIVATION: snprintf(buf, cap, "%s", drt_act_name(l->act)); break;
     case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
     case DRT_LAYER_YOLO:
         snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : l->gaussian ? "gaussian, " : "", l->classes,

@@ -11,7 +11,7 @@
 
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
-    "avgpool", "scale_channels", "sam", "reorg3d",
+    "avgpool", "scale_channels", "sam", "reorg3d", "activation",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
@@ -311,6 +311,7 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
         case DRT_LAYER_DROPOUT: l->out = in; break;
         case DRT_LAYER_REORG: s = infer_reorg(m, l, in); break;
         case DRT_LAYER_AVGPOOL: l->out = (drt_shape){in.c, 1, 1}; break;
+        case DRT_LAYER_ACTIVATION: l->out = in; break;
         case DRT_LAYER_REORG3D:
             if (l->stride < 1 || l->stride > 64 || in.h % l->stride || in.w % l->stride)
                 return FAIL(m, l, "stride=%d: must divide the input's %dx%d", l->stride, in.w, in.h);

@@ -25,6 +25,7 @@ typedef enum drt_layer_type {
     DRT_LAYER_SAM = 10,     /* [sam]: out = act(inputs[0] * inputs[1]) elementwise, the same shapes */
     DRT_LAYER_REORG3D = 11, /* AlexeyAB's [reorg3d]: space to depth by stride, out channel (dy*s + dx)*c + c_in
                                (ONNX SpaceToDepth) */
+    DRT_LAYER_ACTIVATION = 12, /* AlexeyAB's [activation]: out = act(input) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 

@@ -363,6 +363,11 @@ static drt_status emit_layer(exporter *x, int i)
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: return emit_product(x, i);
     case DRT_LAYER_REORG: return emit_reorg(x, i);
+    case DRT_LAYER_ACTIVATION:
+        if (l->act == DRT_ACT_LINEAR)
+            ox_node(g, "Identity", ox_printf(g, "l%d.activation", i), (const char *[]){in_name(x, l->inputs[0]), NULL},
+                    (const char *[]){x->out[i], NULL});
+        return emit_act(x, i, in_name(x, l->inputs[0]), l->act, x->out[i]);
     case DRT_LAYER_REORG3D: {
         Onnx__NodeProto *n = ox_node(g, "SpaceToDepth", ox_printf(g, "l%d.reorg3d", i),
                                      (const char *[]){in_name(x, l->inputs[0]), NULL}, (const char *[]){x->out[i], NULL});

@@ -9,7 +9,7 @@
    selu, tanh; a tanh shortcut): export (opset 10: Clip's bounds as attributes, 13: as inputs),
    onnxruntime vs darkrt's reference pass, the round trip; and stair refused in one line;
  - a cfg with [avgpool], [scale_channels] (squeeze-and-excitation, as enet-coco), [sam] and
-   [reorg3d] (as yolov4-sam-mish-csp-reorg-bfm) and a dilated conv (as resnet152_trident): export,
+   [reorg3d] (as yolov4-sam-mish-csp-reorg-bfm), a dilated conv (as resnet152_trident) and [activation]: export,
    onnxruntime vs darkrt's reference pass, the round trip;
  - a cfg with YOLOv2's [reorg] (as yolov2.cfg: a route of reorg and an earlier layer): export
    (Reshape, Transpose, Reshape), onnxruntime vs darkrt's reference pass at batch 1 and dynamic batch 2;
@@ -84,6 +84,7 @@ SE_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
           + "[sam]\nfrom=-2\nactivation=leaky\n\n"              # 5: 3 x 4
           + "[reorg3d]\nstride=2\n\n"                            # 6: 64x16x16
           + conv(16, extra="dilation=2")                         # 7: dilated (AlexeyAB pads 2)
+          + "[activation]\nactivation=tanh\n\n"                 # 8
           + conv(21, k=1, a="linear", bn=0)
           + yolo("0,1,2"))
 
@@ -160,8 +161,8 @@ def se_sam():
     path = os.path.join(d, "se.onnx")
     t.darkrt("convert", cfg, w, "-o", path)
     t.check_model(path)
-    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
-    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv, activation: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
+    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv, activation: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
 
 
 def reorg():

@@ -80,6 +80,9 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_DROPOUT: memcpy(y, xs[0], drt_shape_size(l->out) * sizeof(float)); break;
     case DRT_LAYER_REORG: drt_ref_reorg(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_AVGPOOL: drt_ref_avgpool(shapes[0], xs[0], y); break;
+    case DRT_LAYER_ACTIVATION:
+        for (size_t k = 0; k < drt_shape_size(l->out); k++) y[k] = drt_act_apply(l->act, xs[0][k]);
+        break;
     case DRT_LAYER_REORG3D: drt_ref_reorg3d(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: drt_ref_product(l, xs[0], xs[1], y); break;
