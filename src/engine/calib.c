@@ -24,13 +24,29 @@ typedef struct calib {
     int pass; /* 0: max |x|; 1: histograms */
     float *amax;
     uint32_t *hist; /* nt x BINS */
+    const drt_model *m;
+    float *cmax;    /* each channel's max |x| (drt_calib_channel_offset), or NULL */
 } calib;
+
+size_t drt_calib_channel_offset(const drt_model *m, int t)
+{
+    size_t at = 0;
+    for (int i = 0; i < t; i++) at += (size_t)(i == 0 ? m->channels : m->layers[i - 1].out.c);
+    return at;
+}
+
+static int tensor_channels(const drt_model *m, int t) { return t == 0 ? m->channels : m->layers[t - 1].out.c; }
 
 static void observe(void *ctx, int t, const drt_tensor_view *v)
 {
     calib *c = ctx;
     const float *p = v->p;
     size_t hw = (size_t)v->h * v->w;
+    if (c->pass == 0 && c->cmax && v->c == tensor_channels(c->m, t)) {
+        float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
+        for (size_t px = 0; px < hw; px++)
+            for (int k = 0; k < v->c; k++) cm[k] = fmaxf(cm[k], fabsf(p[px * v->cs + k]));
+    }
     if (c->pass == 0) {
         float m = c->amax[t];
         for (size_t px = 0; px < hw; px++)
@@ -194,11 +210,14 @@ static drt_status load_inputs(const drt_model *m, const char *dir, int method, i
     char **paths = NULL;
     if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
     else if (list_images(IMAGES_AT_HAND, max, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
-    static _Atomic int said; /* once a process: a --min-map search builds many engines */
-    if (paths && !said++)
+    static _Atomic int said = -1; /* once per count: a --min-map search builds many engines, its
+                                   * candidates calibrated on part of the images the plan is */
+    int key = paths ? n : -2 - n, say = said != key;
+    said = key;
+    if (paths && say)
         fprintf(drt_log_file(), "darkrt: int8 calibration: %d real image%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
                 dir ? dir : IMAGES_AT_HAND, dir ? "" : ", found on this machine (no --calib given)", method_name(method));
-    else if (!paths && !said++)
+    else if (!paths && say)
         drt_warn("int8 calibration: no --calib and no real images at hand (%s): 8 synthetic letterboxed images "
                  "(method %s); give --calib DIR of real images for accuracy", IMAGES_AT_HAND, method_name(method));
     size_t per = (size_t)m->channels * m->width * m->height;
@@ -222,11 +241,13 @@ static drt_status load_inputs(const drt_model *m, const char *dir, int method, i
     return DRT_OK;
 }
 
-/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats). */
+/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and, with
+ * cthr_out, each channel's: its max |x|, at most its tensor's threshold (0: never stored). */
 static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
-                                    float **thr_out, int *nt_out)
+                                    float **thr_out, float **cthr_out, int *nt_out)
 {
     *thr_out = NULL;
+    if (cthr_out) *cthr_out = NULL;
     if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
     drt_device dev;
     const drt_backend *b;
@@ -244,7 +265,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     e.opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
     int created = 0;
     float *inputs = NULL, *thr = NULL;
-    calib c = {0};
+    calib c = {.m = m};
     int n = 0, nt = m->n_layers + 1;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
@@ -254,7 +275,8 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         c.amax = calloc((size_t)nt, sizeof *c.amax);
         c.hist = calloc((size_t)nt * BINS, sizeof *c.hist);
         thr = calloc((size_t)nt, sizeof *thr);
-        if (!c.amax || !c.hist || !thr) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        if (cthr_out) c.cmax = calloc(drt_calib_channel_offset(m, nt) + 1, sizeof *c.cmax);
+        if (!c.amax || !c.hist || !thr || (cthr_out && !c.cmax)) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     }
     size_t per = (size_t)m->channels * m->width * m->height;
     int passes = opts->calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
@@ -266,8 +288,14 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
             fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr[t],
                     method_name(opts->calib_method));
     }
+    for (int t = 0; s == DRT_OK && c.cmax && t < nt; t++) {
+        float *cm = c.cmax + drt_calib_channel_offset(m, t);
+        for (int k = 0; k < tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
+    }
     if (created) b->destroy(&e);
     free(inputs);
+    if (s != DRT_OK || !cthr_out) free(c.cmax);
+    else *cthr_out = c.cmax;
     free(c.amax);
     free(c.hist);
     free(p);
@@ -281,12 +309,23 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
                                       float **steps_out)
 {
-    float *thr;
+    return drt_calibrate_steps(m, opts, calib_dir, log, steps_out, NULL);
+}
+
+drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                               float **steps_out, float **channel_steps_out)
+{
+    float *thr, *cthr = NULL;
     int nt;
     *steps_out = NULL;
-    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, &thr, &nt));
-    for (int t = 0; t < nt; t++) thr[t] = thr[t] > 0 ? thr[t] / 127.f : 1.f; /* in place: thresholds -> steps */
+    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, &thr, channel_steps_out ? &cthr : NULL, &nt));
+    for (int t = 0; cthr && t < nt; t++) { /* in place: thresholds -> steps; a channel never seen: its tensor's */
+        float *c = cthr + drt_calib_channel_offset(m, t);
+        for (int k = 0; k < tensor_channels(m, t); k++) c[k] = c[k] > 0 ? c[k] / 127.f : thr[t] > 0 ? thr[t] / 127.f : 1.f;
+    }
+    for (int t = 0; t < nt; t++) thr[t] = thr[t] > 0 ? thr[t] / 127.f : 1.f;
     *steps_out = thr;
+    if (channel_steps_out) *channel_steps_out = cthr;
     return DRT_OK;
 }
 
@@ -294,7 +333,7 @@ drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_o
                                           FILE *log, float **thr_out)
 {
     int nt;
-    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, thr_out, &nt));
+    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, thr_out, NULL, &nt));
     float *thr = *thr_out;
     /* What the CPU engine never stored: a conv's output written by the shortcut that absorbed it
      * shows up as the shortcut's; in-place concats and identities are their inputs' largest. */

@@ -14,6 +14,17 @@
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                       FILE *log, float **steps_out);
 
+/* drt_calibrate_tensor_steps's steps, and each channel's (its max |x|, capped at its tensor's
+ * threshold, / 127; a channel never observed: its tensor's step) in channel_steps_out: one array,
+ * tensor t's channels from drt_calib_channel_offset(m, t) on (the model's channel counts: the
+ * input's, then each layer's output). Engines use them where a tensor is read channel by channel
+ * (depthwise convs: src/backend/cpu/cpu-conv.c). malloc'd. */
+drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                               float **steps_out, float **channel_steps_out);
+/* Where tensor t's channels start in a channel-step array; drt_calib_channel_offset(m, n_layers + 1)
+ * is its length. */
+size_t drt_calib_channel_offset(const drt_model *m, int t);
+
 /* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network
  * input), by opts->calib_method over the images in calib_dir (or the documented synthetic
  * fallback); layers the calibrating engine never stores get their inputs' (see calib.c).

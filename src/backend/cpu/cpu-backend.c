@@ -43,14 +43,16 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     DRT_TRY(check_model(m));
     DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
-    float *steps = NULL;
+    float *steps = NULL, *channel_steps = NULL;
     drt_status s = DRT_OK;
-    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, NULL);
-    else if (e->opts.precision == DRT_PREC_INT8) s = drt_calibrate_tensor_steps(m, &e->opts, e->opts.calib_dir, log, &steps);
+    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, NULL);
+    else if (e->opts.precision == DRT_PREC_INT8)
+        s = drt_calibrate_steps(m, &e->opts, e->opts.calib_dir, log, &steps, &channel_steps);
     cpu_state *st = NULL;
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, log, &st);
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, log, &st);
     free(choices);
     free(steps);
+    free(channel_steps);
     if (s != DRT_OK) return s;
     if (log) log_summary(st);
     e->impl = st;

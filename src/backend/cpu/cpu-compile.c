@@ -4,6 +4,7 @@
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "engine/calib.h"
 #include "engine/int8-keep.h"
 
 #include <stdlib.h>
@@ -124,6 +125,48 @@ static void assign_steps(cpu_state *st, const float *steps)
     }
 }
 
+/* int8 depthwise convs read one input channel per output channel, so the tensor they read can
+ * have a step per channel (folded into their per-channel output scales, and into its producer's):
+ * a channel whose range is a fiftieth of the tensor's keeps its 127 levels. Where the tensor is
+ * stored by one int8 conv writing s8 itself (no residual add, no separate activation scale) and
+ * read only by int8 depthwise convs. Measured on yolo-fastest-1.1 (bench/results/int8-accuracy.md). */
+static int is_int8_dw(const cpu_state *st, int i)
+{
+    const drt_layer *l = &st->m->layers[i];
+    return is_int8_conv(st, i) && l->groups > 1 && l->groups == l->filters &&
+           l->groups == drt_xgraph_shape(st->g, DRT_XT(l->inputs[0])).c;
+}
+
+static int channel_steps_fit(const cpu_state *st, int t)
+{
+    if (t == 0 || st->dt[t] != CPU_S8 || !is_int8_conv(st, t - 1) || st->g->node[t - 1].sum_from >= 0) return 0;
+    const drt_layer *l = &st->m->layers[t - 1];
+    if (st->g->node[t - 1].act_fused && !cpu_act_homogeneous(l->act)) return 0;
+    for (int u = 0; u < st->g->nt; u++)
+        if (st->g->root[u] == t && u != t) return 0; /* aliases (concat pieces, identities): one step */
+    return st->g->root[t] == t && root_readers_all(st, t, is_int8_dw);
+}
+
+/* Takes the channel steps (a copy) where some tensor uses them: other plans stay as they were. */
+static drt_status assign_channel_steps(cpu_state *st, const float *cstep)
+{
+    int any = 0;
+    for (int t = 1; cstep && st->opts.precision == DRT_PREC_INT8 && t < st->g->nt; t++) {
+        st->channel_steps[t] = (uint8_t)channel_steps_fit(st, t);
+        any |= st->channel_steps[t];
+    }
+    if (!any) return DRT_OK;
+    size_t n = drt_calib_channel_offset(st->m, st->m->n_layers + 1);
+    if (!(st->cstep = malloc(sizeof(float) * n))) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    memcpy(st->cstep, cstep, sizeof(float) * n);
+    return DRT_OK;
+}
+
+float drt_cpu_channel_step(const cpu_state *st, int t, int k)
+{
+    return st->cstep && st->channel_steps[t] ? st->cstep[drt_calib_channel_offset(st->m, t) + (size_t)k] : st->step[t];
+}
+
 static size_t root_bytes(const drt_xgraph *g, int t, void *ctx)
 {
     const cpu_state *st = ctx;
@@ -143,12 +186,14 @@ static void log_conv(const cpu_state *st, int i)
     const cpu_conv *c = st->conv[i];
     const drt_xnode *x = &st->g->node[i];
     int ts = DRT_XT(l->inputs[0]), td = drt_cpu_stored_tensor(st, i);
-    char tm[64] = "";
+    char tm[96] = "";
     if (c->ms > 0) snprintf(tm, sizeof tm, " %.3f ms", c->ms);
     if (st->opts.precision == DRT_PREC_INT8 && c->prec == DRT_PREC_FP32)
         snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [kept fp32: %s]",
                  l->groups > 1 ? "depthwise" : root_readers_all(st, st->g->root[td], is_yolo) ? "head"
                  : st->g->node[i].sum_from >= 0 ? "residual add" : "first");
+    if (c->prec == DRT_PREC_INT8 && (st->channel_steps[ts] || st->channel_steps[td]))
+        snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [steps per channel: %s]", st->channel_steps[ts] ? "in" : "out");
     fprintf(st->log, "layer %3d conv %dx%d/%d %4d->%-4d %3dx%-3d %-4s %s%s->%s%s %-28s%s%s%s%s\n", i, l->size, l->size, l->stride,
             drt_xgraph_shape(st->g, ts).c, l->filters, l->out.w, l->out.h, drt_precision_name(c->prec),
             cpu_dtype_name(st->dt[ts]), c->in_temp ? "(converted)" : "", cpu_dtype_name(st->dt[td]),
@@ -275,14 +320,15 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     size_t nt = (size_t)st->g->nt, n = (size_t)st->g->n + 1;
     st->dt = calloc(nt, sizeof *st->dt);
     st->step = calloc(nt, sizeof *st->step);
+    st->channel_steps = calloc(nt, 1);
     st->choice = calloc(n, sizeof *st->choice);
     st->conv = calloc(n, sizeof *st->conv);
-    if (!st->dt || !st->step || !st->choice || !st->conv) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    if (!st->dt || !st->step || !st->channel_steps || !st->choice || !st->conv) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     return DRT_OK;
 }
 
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, FILE *log, cpu_state **st_out)
+                                const float *steps, const float *channel_steps, FILE *log, cpu_state **st_out)
 {
     *st_out = NULL;
     cpu_state *st = NULL;
@@ -292,8 +338,9 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
         if (choices) memcpy(st->choice, choices, sizeof *choices * (size_t)m->n_layers);
         assign_precisions(st, choices != NULL);
         assign_steps(st, steps);
-        s = drt_pass_memplan(st->g, root_bytes, st);
+        s = assign_channel_steps(st, channel_steps);
     }
+    if (s == DRT_OK) s = drt_pass_memplan(st->g, root_bytes, st);
     if (s == DRT_OK) {
         st->arena_bytes = st->g->arena_bytes ? st->g->arena_bytes : 64;
         s = check_budget(st, st->arena_bytes, "the layer outputs alone");
@@ -336,6 +383,8 @@ void drt_cpu_state_free(cpu_state *st)
     free(st->choice);
     free(st->dt);
     free(st->step);
+    free(st->cstep);
+    free(st->channel_steps);
     free(st->arena);
     free(st->tmp_in);
     free(st->tmp_out);

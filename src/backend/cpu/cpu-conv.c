@@ -56,7 +56,6 @@ unsigned drt_cpu_acts_separate(void)
     return bits;
 }
 
-static int homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
 
 static double now_ms(void)
 {
@@ -179,16 +178,20 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     }
     io->wei_data = q;
     io->n_oscale = l->filters;
-    int split = x->act_fused && !homogeneous(l->act) && io->out_dt != CPU_F32;
+    int split = x->act_fused && !cpu_act_homogeneous(l->act) && io->out_dt != CPU_F32;
+    /* a step per channel (cpu-compile.c's channel_steps_fit): the input's of a depthwise conv
+     * (output channel f reads input channel f), the output's of the conv that stores one */
+    int in_channels = st->channel_steps[ts], out_channels = st->channel_steps[td] && td == DRT_XT(i);
     for (int f = 0; f < l->filters; f++) {
         float sw = drt_quantize_row_s8(w + (size_t)f * per_oc, (size_t)per_oc, q + (size_t)f * per_oc);
-        io->oscale[f] = split ? s_in * sw : s_in * sw / s_out;
-        io->bias_data[f] /= s_in * sw; /* oneDNN 2.x adds the bias to the s32 accumulator before scaling */
+        float si = in_channels ? drt_cpu_channel_step(st, ts, f) : s_in, so = out_channels ? drt_cpu_channel_step(st, td, f) : s_out;
+        io->oscale[f] = split ? si * sw : si * sw / so;
+        io->bias_data[f] /= si * sw; /* oneDNN 2.x adds the bias to the s32 accumulator before scaling */
     }
     free(w);
     if (split) *dst_inv = 1.f / s_out;
     if (x->sum_from >= 0) *sum_scale = io->out_dt == CPU_F32 ? 1.f : st->step[x->sum_from] / s_out;
-    if (x->sum_from >= 0 && !homogeneous(x->sum_act) && io->out_dt != CPU_F32)
+    if (x->sum_from >= 0 && !cpu_act_homogeneous(x->sum_act) && io->out_dt != CPU_F32)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: int8 with a %s shortcut activation fused: build with fp32",
                          st->m->source ? st->m->source : "model", i, drt_act_name(x->sum_act));
     return DRT_OK;

@@ -10,6 +10,9 @@
 
 typedef enum cpu_dtype { CPU_F32 = 0, CPU_BF16 = 1, CPU_S8 = 2, CPU_U8 = 3 } cpu_dtype;
 
+/* f(a x) = a f(x) for a > 0: an int8 output scale can be applied before the activation. */
+static inline int cpu_act_homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
+
 static inline size_t cpu_dtype_size(cpu_dtype d) { return d == CPU_F32 ? 4 : d == CPU_BF16 ? 2 : 1; }
 const char *cpu_dtype_name(cpu_dtype d);
 
@@ -65,6 +68,8 @@ struct cpu_state {
     drt_xgraph *g;
     cpu_dtype *dt;       /* per tensor (its root's dtype) */
     float *step;         /* per tensor: quantization step (s8/u8) */
+    float *cstep;        /* per channel (engine/calib.h's layout), or NULL: used where channel_steps[t] */
+    uint8_t *channel_steps; /* per tensor: s8 with a step per channel (only int8 depthwise convs read it) */
     cpu_choice *choice;  /* per layer */
     cpu_conv **conv;     /* per layer, NULL for non-convs */
     char *arena;
@@ -89,7 +94,9 @@ struct cpu_state {
 
 /* cpu-compile.c: the whole build from model + choices (choices NULL: choose and tune). */
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, FILE *log, cpu_state **st_out);
+                                const float *steps, const float *channel_steps, FILE *log, cpu_state **st_out);
+/* The step of channel k of tensor t (its tensor's where the tensor has one step). */
+float drt_cpu_channel_step(const cpu_state *st, int t, int k);
 void drt_cpu_state_free(cpu_state *st);
 cpu_view drt_cpu_view(const cpu_state *st, int t);
 /* The same view in another run state's arena. */
@@ -162,7 +169,7 @@ extern const drt_xcaps drt_cpu_caps;
 /* cpu-plan-blob.c */
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out);
 drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
-                              float **steps_out, unsigned *features_out);
+                              float **steps_out, float **channel_steps_out, unsigned *features_out);
 drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path);
 
 #endif
