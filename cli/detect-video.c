@@ -1,10 +1,12 @@
 /* darkrt detect on video: reader threads decode into bounded queues; a producer thread hands their
- * frames, round robin over sources, to the pipeline (batches across sources, workers letterbox);
- * this thread takes the results in order and writes each source's outputs. */
+ * frames, round robin over sources, to the pipeline (the pixels handed over, not copied; batches
+ * across sources, workers letterbox); this thread takes the results in order and writes each
+ * source's outputs. */
 #include "detect-video.h"
 #include "cli-util.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "pipeline/pipeline-adopt.h"
 #include "video-feed.h"
 #include "video-outputs.h"
 #include "video-show.h"
@@ -49,7 +51,10 @@ static void *produce(void *arg)
             drt_frame f = {.w = frames[i].w, .h = frames[i].h, .format = DRT_PIXEL_RGB8, .data = frames[i].rgb};
             drt_status s = tag ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
             if (tag) *tag = (frame_tag){src[i], frames[i].index, frames[i].pts, frames[i].decoded_ms};
-            if (s == DRT_OK && r->submit_status == DRT_OK) s = drt_pipeline_submit_frame(r->pipe, &f, tag);
+            if (s == DRT_OK && r->submit_status == DRT_OK) { /* the pixels handed over, not copied */
+                s = drt_pipeline_submit_frame_adopt(r->pipe, &f, tag);
+                frames[i].rgb = NULL;
+            }
             if (s != DRT_OK) { /* the pipeline has no result for it */
                 free(tag);
                 if (r->submit_status == DRT_OK) snprintf(r->submit_error, sizeof r->submit_error, "%s", drt_last_error());

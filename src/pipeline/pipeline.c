@@ -1,5 +1,6 @@
 /* The pipeline's API: options, threads' start and stop, submit (with back-pressure), close and
  * in-order next. The threads themselves are in pipeline-threads.c. */
+#include "pipeline/pipeline-adopt.h"
 #include "pipeline/pipeline-internal.h"
 #include "core/error.h"
 #include "core/opts.h"
@@ -194,6 +195,23 @@ drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, vo
     drt_frame rgb;
     DRT_TRY(drt_frame_to_rgb8(frame, &rgb)); /* checks the frame too */
     return enqueue(p, NULL, rgb, tag, t0);
+}
+
+drt_status drt_pipeline_submit_frame_adopt(drt_pipeline *p, drt_frame *frame, void *tag)
+{
+    double t0 = drt_now_ms();
+    drt_frame f = *frame;
+    frame->data = NULL;
+    drt_status s = p ? drt_frame_check(&f) : drt_error(DRT_STATUS_INVALID_ARG, "pipeline: p is NULL");
+    if (s == DRT_OK && (f.format != DRT_PIXEL_RGB8 || (f.stride && f.stride != (size_t)f.w * 3)))
+        s = drt_error(DRT_STATUS_INVALID_ARG, "pipeline: adopted frame: format %d, stride %zu: must be RGB8 of tight rows",
+                      (int)f.format, f.stride);
+    if (s != DRT_OK) {
+        free((void *)f.data);
+        return s;
+    }
+    f.stride = 0;
+    return enqueue(p, NULL, f, tag, t0);
 }
 
 void drt_pipeline_close(drt_pipeline *p)
