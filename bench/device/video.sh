@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Seconds: 400 at most (TIME_BUDGET=360 for the trials, each started only with room to finish). The GPU video benchmark: how many simultaneous live 1080p
-# 30 fps H.264 streams one GPU keeps at full rate with yolov3-416 fp16 (synthetic weights, batch 32):
-#   - darkrt detect, CPU decoding (FFmpeg's H.264 decoder, threads shared by the streams);
+# Seconds: 300 at most (TIME_BUDGET=270: the plan build and the trials, each started only with room to
+# finish). The GPU video benchmark: how many simultaneous live 1080p 30 fps H.264 streams one GPU keeps
+# at full rate with yolov3-416 fp16 (synthetic weights, batch 32):
 #   - darkrt detect --hwaccel cuda (NVDEC), frames copied to the host (exact pixels);
-#   - darkrt detect --hwaccel cuda --fast-resize (the frames scaled to 416x234 in the conversion);
-#   - PyTorch + OpenCV decoding (bench/peers/torch_video.py, same cfg/weights, fp16), same run.
-# Streams: the carried clip (scripts/ffmpeg-device.sh: Darknet's images, 1080p30, 10 s) served on
-# loopback by `ffmpeg -re -c copy -f mpegts udp://` (one process each, no re-encoding). A count N
-# is kept at full rate when every stream has >= 99% of its 300 frames detected (none dropped or
-# lost). Search per pipeline: 64, then up (96, 128, 160) while it holds, or down (32, 16) until one does.
+#   - PyTorch + OpenCV decoding (bench/peers/torch_video.py, same cfg/weights, fp16), same run;
+#   - darkrt detect, CPU decoding (FFmpeg's H.264 decoder, threads shared by the streams);
+#   - darkrt detect --hwaccel cuda --fast-resize (the frames scaled to 416x234 in the conversion).
+# Streams: the carried clip (scripts/ffmpeg-device.sh: Darknet's images, 1080p30) cut to SECS (8) s,
+# served on loopback by `ffmpeg -re -t SECS -c copy -f mpegts udp://` (one process each, no
+# re-encoding). A count N is kept at full rate when every stream has >= 99% of its 30 x SECS frames
+# detected (none dropped or lost) and darkrt's mean latency stays under 1 s. Both queue 8 frames a
+# stream before dropping (darkrt's queue from 32 streams on; the peer's --depth 8). Search per pipeline (each gets an equal share of the time left):
+# FIRST (64), doubled while it holds (up to MAX_N, 256) or halved until one holds, then bisected
+# while the bracket is wider than 1/8 of its lower end.
 #   usage: source .devcarry/env.sh && bash bench/device/video.sh
 # env: DRT_BIN (CUDA darkrt; ffmpeg beside it or on PATH), DRT_DATA (cfg/yolov3.cfg, video/),
-# OUT (results: video-gpu.md, runs.txt); PEERS=0 skips PyTorch; MODES to pick pipelines; FIRST (64)
-# the first count; CFG another cfg. Without a GPU it skips (exit 77); DEVICE=cpu FIRST=2
-# MODES=cpu-decode CFG=.../yolov3-tiny.cfg tries the mechanics (streams, counting) on the CPU.
+# OUT (results: video-gpu.md, runs.txt); PEERS=0 skips PyTorch; MODES to pick pipelines; FIRST, MAX_N,
+# SECS; CFG another cfg. Without a GPU it skips (exit 77); DEVICE=cpu FIRST=2 MAX_N=4
+# MODES=cpu-decode CFG=.../yolov3-tiny.cfg tries the mechanics (streams, counting, search) on the CPU.
 set -u
 START=$(date +%s)
-TIME_BUDGET=${TIME_BUDGET:-360}
+TIME_BUDGET=${TIME_BUDGET:-270}
 OUT=${OUT:-/tmp/video-bench}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PATH="$DRT_BIN:$PATH"
 BATCH=${BATCH:-32}
-SECS=10 # the clip's length: 300 frames a stream
+SECS=${SECS:-8} # each stream's length: 240 frames
+MAX_N=${MAX_N:-256}
 PY=${PYTHON:-python3}
 BASE_PORT=${BASE_PORT:-30000}
 START_N=${FIRST:-64}
@@ -57,86 +62,108 @@ serve() {
         sleep 0.1
     done
     for i in $(seq 0 $((n - 1))); do
-        ffmpeg -nostdin -v error -re -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((BASE_PORT + i))?pkt_size=1316" &
+        ffmpeg -nostdin -v error -re -t "$SECS" -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((BASE_PORT + i))?pkt_size=1316" &
     done
     wait
 }
 
-# full_rate FILE N: every stream >= 99% of its frames detected (darkrt's summary lines or the peer's JSON).
+# full_rate FILE N: every stream >= 99% of its frames detected (darkrt's summary lines or the peer's
+# JSON) and, for darkrt, its mean latency under 1 s: a backlog (frames queued but not dropped) that
+# the run works off after its streams end is no full rate either.
 full_rate() {
     $PY - "$1" "$2" "$SECS" <<'PY'
 import json, re, sys
 text, n, secs = open(sys.argv[1]).read(), int(sys.argv[2]), float(sys.argv[3])
+lat = []
 try:
     if text.lstrip().startswith("{"):
         done = [s["frames"] for s in json.loads(text.strip().splitlines()[-1])["streams"]]
     else:
-        done = [int(m.group(1)) for m in re.finditer(r"^udp://\S+: (\d+) frames, (\d+) dropped", text, re.M)]
+        rows = re.findall(r"^udp://\S+: (\d+) frames, \d+ dropped, \S+ fps, latency (\S+) ms mean", text, re.M)
+        done, lat = [int(r[0]) for r in rows], [float(r[1]) for r in rows]
 except ValueError:
     done = []
 if not done:
     print("FAILED %d streams: no results (the run's stderr is in runs.txt)" % n)
     sys.exit(2)
-ok = len(done) == n and min(done) >= 0.99 * 30 * secs
-print("%s %d streams: frames per stream min %d, mean %.0f (of %d)" % ("FULL" if ok else "SHORT", n,
-      min(done or [0]), sum(done) / max(1, len(done)), 30 * secs))
+ok = len(done) == n and min(done) >= int(0.99 * 30 * secs) and max(lat or [0]) < 1000
+print("%s %d streams: frames per stream min %d, mean %.0f (of %d)%s" % ("FULL" if ok else "SHORT", n,
+      min(done), sum(done) / len(done), int(30 * secs),
+      ", mean latency up to %.0f ms" % max(lat) if lat else ""))
 sys.exit(0 if ok else 1)
 PY
 }
 
 # trial MODE N: one run of N streams; 0 when every stream kept its rate.
 trial() {
-    local mode=$1 n=$2 i
+    local mode=$1 n=$2 i t0=$(date +%s)
     local urls=()
     for i in $(seq 0 $((n - 1))); do urls+=("udp://127.0.0.1:$((BASE_PORT + i))"); done
     serve "$n" &
     local server=$!
-    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 5 "${stages[@]}")
+    local d=(darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 "${stages[@]}")
     case $mode in
         cpu-decode) "${d[@]}" >"$W/out" 2>"$W/err" ;;
         nvdec) "${d[@]}" --hwaccel cuda >"$W/out" 2>"$W/err" ;;
         nvdec-fast) "${d[@]}" --hwaccel cuda --fast-resize >"$W/out" 2>"$W/err" ;;
         pytorch) $PY "$ROOT/bench/peers/torch_video.py" --cfg "$CFG" --weights "$W/yolov3.weights" \
-                     --size 416 --batch "$BATCH" "${urls[@]}" >"$W/out" 2>"$W/err" ;;
+                     --size 416 --batch "$BATCH" --depth 8 --read-timeout 3 "${urls[@]}" >"$W/out" 2>"$W/err" ;;
     esac
     wait "$server"
     local line rc
     line=$(full_rate "$W/out" "$n")
     rc=$?
-    echo "$mode N=$n: $line ($(($(date +%s) - START)) s in)" | tee -a "$OUT/runs.txt"
+    last_trial_s=$(($(date +%s) - t0))
+    echo "$mode N=$n: $line ($last_trial_s s; $(($(date +%s) - START)) s in)" | tee -a "$OUT/runs.txt"
     { cat "$W/out"; head -c 2000 "$W/err"; } >>"$OUT/runs.txt"
     return $rc
 }
 
-over_budget() { [ $(($(date +%s) - START + SECS + 15)) -gt "$TIME_BUDGET" ]; }
+# room: whether one more trial (as long as the last one, or SECS + 15 s before any) ends within
+# this mode's share of the time.
+room() { [ $(($(date +%s) + ${last_trial_s:-$((SECS + 15))})) -le "$mode_end" ]; }
+
+# search MODE: best[MODE] = the largest count kept at full rate that the trials found.
+search() {
+    local mode=$1 n=$START_N lo=0 hi=0 rc mid
+    last_trial_s=""
+    while room; do # bracket: double while it holds, halve while it does not
+        trial "$mode" "$n"
+        rc=$?
+        [ $rc = 2 ] && { best[$mode]="failed to run (runs.txt)"; return; }
+        if [ $rc = 0 ]; then
+            lo=$n
+            [ $hi -gt 0 ] || [ $((n * 2)) -gt "$MAX_N" ] && break
+            n=$((n * 2))
+        else
+            hi=$n
+            [ $lo -gt 0 ] || [ "$n" -le 1 ] && break
+            n=$((n / 2))
+        fi
+    done
+    while [ $lo -gt 0 ] && [ $hi -gt 0 ] && [ $((hi - lo)) -gt $(((lo + 7) / 8)) ] && room; do # bisect
+        mid=$(((lo + hi) / 2))
+        trial "$mode" "$mid"
+        rc=$?
+        [ $rc = 2 ] && break
+        [ $rc = 0 ] && lo=$mid || hi=$mid
+    done
+    if [ $lo -gt 0 ]; then
+        best[$mode]=$lo
+        [ $hi -gt 0 ] && best[$mode]="$lo (not $hi)" || best[$mode]="$lo (the most tried)"
+        [ $hi -gt 0 ] && [ $((hi - lo)) -gt $(((lo + 7) / 8)) ] && best[$mode]="${best[$mode]}, time ran out"
+    elif [ $hi -gt 0 ]; then
+        best[$mode]="< $hi"
+    fi
+}
 
 declare -A best
+modes_left=$(echo $MODES | wc -w)
 for mode in $MODES; do
     best[$mode]="not run"
-    over_budget && continue
-    trial "$mode" "$START_N"
-    rc=$?
-    if [ $rc = 2 ]; then
-        best[$mode]="failed to run (runs.txt)"
-    elif [ $rc = 0 ]; then
-        best[$mode]=$START_N
-        for n in $((START_N * 3 / 2)) $((START_N * 2)) $((START_N * 5 / 2)); do
-            over_budget && { best[$mode]="${best[$mode]} (time ran out)"; break; }
-            trial "$mode" "$n" || break
-            best[$mode]=$n
-        done
-    else
-        best[$mode]="< $START_N"
-        for n in $((START_N / 2)) $((START_N / 4)); do
-            [ "$n" -ge 1 ] || break
-            over_budget && break
-            trial "$mode" "$n"
-            rc=$?
-            [ $rc = 0 ] && { best[$mode]=$n; break; }
-            [ $rc = 2 ] && { best[$mode]="failed to run (runs.txt)"; break; }
-            best[$mode]="< $n"
-        done
-    fi
+    mode_end=$((START + TIME_BUDGET - (START + TIME_BUDGET - $(date +%s)) * (modes_left - 1) / modes_left))
+    modes_left=$((modes_left - 1))
+    search "$mode"
 done
 
 {
@@ -144,11 +171,11 @@ done
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
     echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1); CPU: $(nproc) cores"
-    echo "- command: \`source .devcarry/env.sh && bash bench/device/video.sh\` (BATCH=$BATCH, $SECS s streams)"
-    echo "- streams: \`ffmpeg -re -i clip-1080p.mp4 -c copy -f mpegts udp://127.0.0.1:PORT\`, one per stream (FFmpeg 5.1, scripts/ffmpeg-device.sh)"
+    echo "- command: \`source .devcarry/env.sh && bash bench/device/video.sh\` (BATCH=$BATCH, $SECS s streams, FIRST=$START_N, MAX_N=$MAX_N, TIME_BUDGET=$TIME_BUDGET)"
+    echo "- streams: \`ffmpeg -re -t $SECS -i clip-1080p.mp4 -c copy -f mpegts udp://127.0.0.1:PORT\`, one per stream (FFmpeg 5.1, scripts/ffmpeg-device.sh)"
     echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH --pre gpu --post gpu [--hwaccel cuda [--fast-resize]]\`"
     echo
-    echo "| pipeline | streams kept at full rate (>= 99% of frames each) |"
+    echo "| pipeline | streams kept at full rate (>= 99% of frames each; the smallest count that did not) |"
     echo "|---|---:|"
     for mode in $MODES; do
         case $mode in
@@ -162,6 +189,6 @@ done
     echo
     grep -q 'NVDEC did not take\|no CUDA decoding' "$OUT/runs.txt" && echo "NVDEC fell back to CPU decoding in some run (warnings in runs.txt)." ||
         echo "No NVDEC fallback warning in any run."
-    echo "Each pipeline: $START_N streams, then more while every stream holds, or fewer until one count holds (runs.txt)."
+    echo "Each pipeline: $START_N streams, doubled while every stream holds or halved until one count holds, then bisected (runs.txt)."
 } >"$OUT/video-gpu.md"
 cat "$OUT/video-gpu.md"

@@ -6,7 +6,7 @@ Fast model: BN folded, fp16, channels_last) on the GPU, letterbox on the GPU (bi
 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per
 stream drops its oldest frame when inference falls behind (as darkrt). Prints one JSON line:
 per-stream frames detected and dropped.
-usage: torch_video.py --cfg C --weights W --size 416 --batch 32 URL..."""
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--read-timeout S] URL..."""
 import argparse, collections, json, os, sys, threading, time
 
 import cv2
@@ -21,14 +21,15 @@ from torch_gpu import Fast  # noqa: E402
 
 
 class Stream:
-    def __init__(self, url, depth, threads):
+    def __init__(self, url, depth, threads, read_timeout_s):
         self.url, self.q, self.lock, self.threads = url, collections.deque(), threading.Lock(), threads
+        self.read_timeout_ms = int(read_timeout_s * 1000)
         self.depth, self.decoded, self.dropped, self.done, self.ended = depth, 0, 0, 0, False
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
         url = self.url + "?overrun_nonfatal=1&fifo_size=278876" if self.url.startswith("udp://") else self.url
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, 5000]
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.read_timeout_ms]
         if hasattr(cv2, "CAP_PROP_N_THREADS"):  # OpenCV >= 4.6: the cores shared by the streams
             params += [cv2.CAP_PROP_N_THREADS, self.threads]
         cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
@@ -90,6 +91,7 @@ def main():
     ap.add_argument("--size", type=int, default=416)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a stream")
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
     dev = torch.device("cuda")
@@ -98,7 +100,7 @@ def main():
     # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
     anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
     threads = max(1, (os.cpu_count() or 1) // len(a.urls))
-    streams = [Stream(u, a.depth, threads) for u in a.urls]
+    streams = [Stream(u, a.depth, threads, a.read_timeout) for u in a.urls]
     start, k = time.time(), 0
     with torch.inference_mode():
         while True:
