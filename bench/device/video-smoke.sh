@@ -51,7 +51,7 @@ say "ffmpeg CPU decode: $(timeout 30 ffmpeg -hide_banner -nostdin -benchmark -i 
 for f in "$DRT_BIN/darkrt" "$DRT_BIN/libdarkrt-video.so" "$DRT_BIN/libdarkrt-cuda.so" "$(command -v ffmpeg)"; do
     say "ldd $(basename "$f"): $(ldd "$f" 2>&1 | grep -E 'not found|libav|libsw|libcuda|libnvcuvid|libcudart' | awk '{print $1, $3}' | tr '\n' ' ')"
 done
-say "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total,utilization.decoder,clocks.video --format=csv,noheader 2>&1 | head -1)"
+say "nvidia-smi: $(nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total,utilization.decoder --format=csv,noheader 2>&1 | head -1)"
 say "driver: $(head -1 /proc/driver/nvidia/version 2>/dev/null)"
 
 engine=(--device cuda --precision fp16)
