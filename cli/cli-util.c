@@ -1,5 +1,6 @@
 /* Shared helpers of the CLI commands. */
 #include "cli-util.h"
+#include "engine/plan.h"
 #include "core/error.h"
 #include "darknet/data-file.h"
 #include "graph/model.h"
@@ -124,15 +125,17 @@ static drt_status apply_heads(const char *path, drt_model *m)
     return DRT_OK;
 }
 
-drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
-                          const char *names_path, drt_model **model_out)
+/* params 0: a plan's model without its parameters (they are read again with its engine). */
+static drt_status load_model(const char *path, const char *weights, const drt_load_opts *opts, const char *names_path,
+                             int params, drt_model **model_out)
 {
     *model_out = NULL;
     int cfg = path && !cli_has_suffix(path, ".onnx") && !cli_has_suffix(path, ".plan");
     int random = weights == cli_random_weights, missing = cfg && !weights;
     if (!cfg && random) return drt_error(DRT_STATUS_INVALID_ARG, "%s: --random-weights: only for a Darknet cfg", path);
     if (random || weights == cli_no_weights) weights = NULL;
-    drt_status s = drt_model_load(path, weights, opts, model_out); /* a bad cfg is named first */
+    drt_status s = !params && !weights && cli_has_suffix(path, ".plan") ? drt_plan_read_model(path, 0, model_out, NULL)
+                 : drt_model_load(path, weights, opts, model_out); /* a bad cfg is named first */
     if (s == DRT_OK && missing) /* all-zero weights detect nothing and look like a working model */
         s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a cfg needs its weights: -w/--weights FILE.weights "
                       "(or --random-weights for synthesised ones)", path);
@@ -151,6 +154,18 @@ drt_status cli_load_model(const char *path, const char *weights, const drt_load_
     }
     drt_data_file_clear(&df);
     return s;
+}
+
+drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
+                          const char *names_path, drt_model **model_out)
+{
+    return load_model(path, weights, opts, names_path, 1, model_out);
+}
+
+drt_status cli_load_model_meta(const char *path, const char *weights, const drt_load_opts *opts,
+                               const char *names_path, drt_model **model_out)
+{
+    return load_model(path, weights, opts, names_path, 0, model_out);
 }
 
 const char cli_environment_help[] =

@@ -581,7 +581,7 @@ int drt_cmd_detect(int argc, char **argv)
     drt_model *model = NULL;
     drt_engine *engine = NULL;
     if (rc == 0) {
-        drt_status s = cli_load_model(a.model, a.weights, &a.lopts, a.names, &model);
+        drt_status s = cli_load_model_meta(a.model, a.weights, &a.lopts, a.names, &model); /* a plan: its engine reads the weights */
         drt_timeline("detect: model read");
         if (s == DRT_OK) {
             default_names(&a, model);
