@@ -105,6 +105,10 @@ struct drt_backend {
      * runs one image through an fp32 engine, calling observe with each tensor it stores; the heads
      * are not filled (e->heads may be NULL). */
     drt_status (*run_observed)(drt_engine *e, const float *input, drt_tensor_observer observe, void *ctx);
+    /* Optional: starts the device's slow one-time setup (driver, context) in the background, so that
+     * it overlaps the host reading a plan (drt_engine_load_plan calls it once the header names the
+     * device); create waits for it. Errors are create's to report. */
+    void (*warm_up)(int device_index);
 };
 
 /* The backends are listed in src/backend/registry.c (drt_backend_get). */

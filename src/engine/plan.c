@@ -305,8 +305,23 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
     return DRT_OK;
 }
 
-/* Maps a plan and checks its header and checksum; the mapping comes back in map_out, size_out (munmap it). */
-static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h)
+/* The device's slow one-time setup started in the background (drt_backend.warm_up) as soon as the
+ * header names it, to overlap the checksum and the model's reading; the checksum still decides
+ * whether the plan is read (errors here are dropped: the load reports its own). */
+static void warm_device(const plan_header *h, const drt_engine_opts *opts)
+{
+    const drt_backend *b;
+    if (drt_backend_get((drt_device)h->device, &b) != DRT_OK) {
+        drt_error_clear();
+        return;
+    }
+    if (b->warm_up) b->warm_up(opts ? opts->device_index : (int)h->device_index);
+}
+
+/* Maps a plan and checks its header and checksum; the mapping comes back in map_out, size_out (munmap it).
+ * opts: for an engine (drt_engine_load_plan's; NULL: its defaults): its device is warmed up first. */
+static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h, int engine,
+                           const drt_engine_opts *opts)
 {
     *map_out = NULL;
     int fd;
@@ -321,6 +336,7 @@ static drt_status map_plan(const char *path, unsigned char **map_out, size_t *si
     if (p == MAP_FAILED) return drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
     memcpy(h, p, sizeof *h);
     drt_status s = check_header(path, h, size);
+    if (s == DRT_OK && engine) warm_device(h, opts);
     if (s == DRT_OK && plan_checksum(p, size, 1) != h->checksum)
         s = drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
     if (s != DRT_OK) {
@@ -339,7 +355,7 @@ drt_status drt_plan_read_model(const char *path, int with_params, drt_model **mo
     unsigned char *p;
     size_t size;
     plan_header h;
-    DRT_TRY(map_plan(path, &p, &size, &h));
+    DRT_TRY(map_plan(path, &p, &size, &h, 0, NULL));
     drt_status s = read_model(path, p + h.model_off, h.model_size, with_params, model_out);
     if (s == DRT_OK && info_out)
         *info_out = (drt_plan_info){.device = (drt_device)h.device, .device_index = (int)h.device_index,
@@ -360,7 +376,8 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     size_t size;
     plan_header h;
     drt_timeline("plan: load %s", path);
-    DRT_TRY(map_plan(path, &p, &size, &h));
+    DRT_TRY(map_plan(path, &p, &size, &h, 1, opts ? &o : NULL));
+    drt_timeline("plan: checksum checked");
     drt_model *m = NULL;
     const drt_backend *b;
     const void *blob = p + h.backend_off; /* offsets are checked by now */

@@ -4,6 +4,8 @@
 #include "core/timeline.h"
 #include "engine/calib.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,6 +103,39 @@ static void mark(const cu_engine *g, const char *what, double *t)
     *t = now;
 }
 
+/* The driver's start and the device's primary context (hundreds of ms) made by a thread while the
+ * host reads the plan (drt_backend.warm_up); build joins it before its own CUDA calls, which then find
+ * both made. One at a time; the thread's CUDA errors stay its own (build reports what it finds). */
+static pthread_mutex_t warm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t warm_thread;
+static int warm_running;
+
+static void *warm_main(void *arg)
+{
+    int dev = (int)(intptr_t)arg;
+    if (cudaSetDevice(dev) == cudaSuccess) cudaFree(NULL);
+    cudaGetLastError();
+    drt_timeline("cuda: warm-up: driver and device %d's context made", dev);
+    return NULL;
+}
+
+static void warm_up(int device_index)
+{
+    pthread_mutex_lock(&warm_lock);
+    if (!warm_running && device_index >= 0 &&
+        pthread_create(&warm_thread, NULL, warm_main, (void *)(intptr_t)device_index) == 0)
+        warm_running = 1;
+    pthread_mutex_unlock(&warm_lock);
+}
+
+static void warm_wait(void)
+{
+    pthread_mutex_lock(&warm_lock);
+    if (warm_running) pthread_join(warm_thread, NULL);
+    warm_running = 0;
+    pthread_mutex_unlock(&warm_lock);
+}
+
 static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t blob_size)
 {
     double t = 0;
@@ -109,6 +144,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
     const char *venv = getenv("DRT_CUDA_VERBOSE");
     g->verbose = e->opts.verbose || (venv && *venv == '1');
+    warm_wait();
     mark(g, "", &t);
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
     mark(g, "driver, device found", &t);
@@ -252,4 +288,5 @@ const drt_backend drt_backend_cuda = {
     .ctx_create = ctx_create,
     .ctx_run = ctx_run,
     .ctx_free = ctx_free,
+    .warm_up = warm_up,
 };
