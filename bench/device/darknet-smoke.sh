@@ -3,7 +3,7 @@
 # through one formula (src/graph/act.h), against the reference pass on tests/alexeyab/activations.cfg
 # (one head per activation, synthesised weights): fp32 within 1e-4 x max|value| per head, fp16 within
 # 5e-2 (a coarse check: fp16 storage between layers); then tests/alexeyab/layers.cfg ([avgpool], [reorg],
-# [scale_channels], [sam], [reorg3d]), yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
+# [scale_channels], [sam], [reorg3d], [activation], a dilated conv, share_index), yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
 # (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
 # reorg3d) and yolov2 ([reorg]) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
 # how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second

@@ -5,8 +5,8 @@
  * - fp16 detections equal to the fp32 reference's on Debian's darknet images with yolo-fastest-1.1:
  *   same classes, IoU >= 0.9, score within 0.02 (nothing unmatched above thresh + 0.02);
  * - fp16 heads of yolov3-416 within 2e-2 x max|value| (fp16 storage through 75 convs);
- * - issue 18's layers and activations: tests/alexeyab/layers.cfg ([avgpool], [scale_channels], [sam], [reorg],
- *   [reorg3d]) and activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph
+ * - issue 18's layers and activations: tests/alexeyab/layers.cfg (its layers and conv options: [avgpool],
+ *   [scale_channels], [sam], [reorg], [reorg3d], [activation], dilation, share_index) and activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph
  *   at fp16) in fp32 (1e-3) and fp16 (2e-2); AlexeyAB's enet-coco (swish, squeeze-and-excitation) and
  *   yolov4-sam-mish-csp-reorg-bfm (mish + residuals, sam, reorg3d) at 256 in fp32 (1e-3) and fp16 (5e-2:
  *   fp16 storage through 100+ layers), from ../shared/reference/alexeyab-darknet/cfg (the device bundle:

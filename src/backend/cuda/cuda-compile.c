@@ -13,19 +13,21 @@
 /* What the CUDA kernels can do: every conv's epilogue applies batchnorm and activation and may
  * add a residual it reads; convs, maxpool, upsample and shortcuts write channel slices (a conv
  * through a scratch buffer); convs read whole buffers (others are copied first); avgpool,
- * scale_channels, sam, reorg3d and reorg read any view and write buffers of their own. */
+ * scale_channels, sam, reorg3d, reorg and activation read any view and write buffers of their own;
+ * convs may be dilated. */
 const drt_xcaps drt_cuda_caps = {
     .name = "cuda",
     .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
            DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) |
            DRT_XBIT(DRT_LAYER_AVGPOOL) | DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) |
-           DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG),
+           DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG) | DRT_XBIT(DRT_LAYER_ACTIVATION),
     .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_FP16) | DRT_XBIT(DRT_PREC_INT8),
     .slice_writers = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE) |
                      DRT_XBIT(DRT_LAYER_SHORTCUT),
     .conv_reads_slice = 0,
     .add_in_place = 0,
     .epilogue_fixed = 1,
+    .conv_dilation = 1,
 };
 
 typedef struct compiler {
@@ -164,8 +166,9 @@ static drt_status emit_conv(compiler *k, int i)
     int owner = s >= 0 ? s : i;
     cu_view src = layer_view(k, l->inputs[0]);
     cu_view out = out_view(k, owner);
+    int d = l->dilation > 1 ? l->dilation : 1; /* AlexeyAB: taps d apart, pad x d on each side */
     cu_conv cv = {.layer = i, .cin = src.cs, .k = l->filters, .r = l->size, .s = l->size, .stride = l->stride,
-                  .pad = l->pad, .groups = l->groups, .algo_max = -1, .math_max = -1};
+                  .pad = l->pad * d, .groups = l->groups, .dil = d, .algo_max = -1, .math_max = -1};
     cu_op probe = {.kind = CU_OP_CONV, .layer = i, .in = src, .out = out, .act = l->act, .act2 = DRT_ACT_LINEAR,
                    .res = {.buf = -1}, .scratch = -1, .qbuf = -1, .conv = -1, .head = -1};
     if (s >= 0) {
@@ -232,7 +235,7 @@ static void emit_route(compiler *k, int i)
     }
 }
 
-/* avgpool, scale_channels, sam, reorg3d, reorg: one kernel from their input views (the second one, "from",
+/* avgpool, scale_channels, sam, reorg3d, reorg, activation: one kernel from their input views (the second one, "from",
  * as res) into a buffer of their own. */
 static void emit_simple(compiler *k, int i)
 {
@@ -240,7 +243,8 @@ static void emit_simple(compiler *k, int i)
     cu_op_kind kind = l->type == DRT_LAYER_AVGPOOL ? CU_OP_AVGPOOL
                       : l->type == DRT_LAYER_SCALE_CHANNELS ? CU_OP_SCALE_CHANNELS
                       : l->type == DRT_LAYER_SAM ? CU_OP_SAM
-                      : l->type == DRT_LAYER_REORG3D ? CU_OP_REORG3D : CU_OP_REORG;
+                      : l->type == DRT_LAYER_REORG3D ? CU_OP_REORG3D
+                      : l->type == DRT_LAYER_REORG ? CU_OP_REORG : CU_OP_ACTIVATION;
     cu_view out = out_view(k, i);
     cu_op *op = new_op(k, kind, i);
     op->in = layer_view(k, l->inputs[0]);
@@ -276,7 +280,8 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM:
     case DRT_LAYER_REORG3D:
-    case DRT_LAYER_REORG: emit_simple(k, i); return DRT_OK;
+    case DRT_LAYER_REORG:
+    case DRT_LAYER_ACTIVATION: emit_simple(k, i); return DRT_OK;
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {

@@ -91,6 +91,11 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
         DRT_CUDA_TRY(drt_k_reorg(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs, n,
                                  op->in.c, op->in.h, op->in.w, op->out.h, op->out.w, op->stride, g->half, r->stream));
         return DRT_OK;
+    case CU_OP_ACTIVATION:
+        DRT_CUDA_TRY(drt_k_epilogue(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
+                                    NULL, 0, NULL, op->out.c, (long)n * op->out.h * op->out.w, op->act, DRT_ACT_LINEAR, g->half,
+                                    r->stream));
+        return DRT_OK;
     case CU_OP_HEAD: {
         int h = op->head;
         DRT_CUDA_TRY(drt_k_head(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, r->d_heads[h], n, op->in.c, op->in.h,

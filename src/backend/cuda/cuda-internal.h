@@ -52,12 +52,14 @@ typedef enum cu_op_kind {
     CU_OP_SCALE_CHANNELS, /* act(in * res): in is c x 1 x 1, one factor per channel of res */
     CU_OP_SAM,      /* act(in * res), the same shapes */
     CU_OP_REORG3D,  /* space to depth by stride */
-    CU_OP_REORG     /* YOLOv2's reorg (Darknet's index order) */
+    CU_OP_REORG,    /* YOLOv2's reorg (Darknet's index order) */
+    CU_OP_ACTIVATION /* [activation]: act(in) (the epilogue kernel without bias) */
 } cu_op_kind;
 
 typedef struct cu_conv {
     int layer;
-    int cin, k, r, s, stride, pad, groups; /* cin: the input view's stored channels */
+    int cin, k, r, s, stride, pad, groups; /* cin: the input view's stored channels; pad: pixels (x dil) */
+    int dil;        /* taps dil apart (AlexeyAB's dilation=; 1: none) */
     void *w;        /* device weights, KRSC (NHWC filter), plan precision */
     float *bias;    /* device, k floats (BN folded) */
     void *bias_io;  /* the same in the plan precision (fused fp16 graphs) */
@@ -88,7 +90,7 @@ typedef struct cu_op {
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 20
+#define CU_SIG_LEN 21
 
 /* Per batch size, the compiled choices (the engine's, read-only once built; every run state
  * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on
