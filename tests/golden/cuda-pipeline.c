@@ -5,7 +5,9 @@
  *   flight): every box equal to drt_image_load + drt_detect_batch with host stages;
  * - JPEG decode on the GPU (nvJPEG; skipped with the reason when the machine has none): its pixels
  *   differ slightly from libjpeg's, so boxes are matched (same class, IoU >= 0.5): at least 90% of
- *   each side's boxes matched, mean IoU >= 0.95. */
+ *   each side's boxes matched, mean IoU >= 0.95; and the three copies of each photo, decoded in
+ *   different batches, get every box the same (a decode that races the last batch's letterbox, or
+ *   varies, does not). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +73,14 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
         }
         double share = a.ref_count ? (double)a.matched / a.ref_count : 1, share_eng = b.ref_count ? (double)b.matched / b.ref_count : 1;
         double iou = drt_eval_agreement_mean_iou(&a);
+        int copies_same = 1;
+        for (int i = N_NAMES; i < N; i++)
+            if (!same_dets(got[i % N_NAMES], got[i])) {
+                printf("FAIL gpu decode (nvJPEG): thresh %.2f: %s, copy %d: boxes differ from its first copy's\n", thresh,
+                       names[i % N_NAMES], i / N_NAMES + 1);
+                copies_same = 0;
+            }
+        failures += !copies_same;
         int good = share >= 0.9 && share_eng >= 0.9 && iou >= 0.95;
         failures += !good;
         printf("%s gpu decode (nvJPEG) against the cpu's: thresh %.2f: %d of %d reference boxes matched, %d of %d of its own, "
