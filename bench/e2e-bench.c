@@ -181,6 +181,7 @@ int main(int argc, char **argv)
         drt_pipeline_result_free(r);
     }
     pthread_join(th, NULL);
+    fflush(stdout); /* before the pipeline's profile line (DRT_TIMELINE=1) on stderr */
     drt_pipeline_free(f.p);
     drt_engine_free(e);
     double wall = now_s() - t0;
