@@ -29,7 +29,8 @@ typedef struct drt_int8_search_result {
     int val_from;
 } drt_int8_search_result;
 
-/* Every conv in int8 first; when that misses min_map, each conv alone in int8 (the rest fp32),
+/* Every conv in int8 first, then (a backend with a default keep list: the CPU) all but the heads;
+ * when those miss min_map, each conv alone in int8 (the rest fp32),
  * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
  * default keep set is taken instead when it reaches min_map with fewer convs in fp32. "Reach":
