@@ -45,11 +45,23 @@ static void place(drt_xgraph *g, int p, int route, int c)
     g->coff[pt] = g->coff[rt] + c;
 }
 
+/* Other tensors live in t's buffer: a conv that fuse-add made add into it in place (and its shortcut). */
+static int hosts_others(const drt_xgraph *g, int t)
+{
+    for (int u = 0; u < g->nt; u++)
+        if (u != t && g->root[u] == t) return 1;
+    return 0;
+}
+
 static void alias_routes(drt_xgraph *g, int *aliased)
 {
     for (int i = 0; i < g->n; i++) {
         const drt_layer *l = &g->m->layers[i];
         if (!g->node[i].live || l->type != DRT_LAYER_ROUTE || l->n_inputs != 1 || l->route_groups != 1) continue;
+        if (hosts_others(g, DRT_XT(i))) { /* fuse-add checked the copy's readers, not its source's */
+            drt_xgraph_logf(g, "pass concat-inplace: route %d kept a copy: a fused shortcut adds into it in place", i);
+            continue;
+        }
         int s = DRT_XT(l->inputs[0]);
         g->node[i].identity = 1;
         g->root[DRT_XT(i)] = g->root[s];
