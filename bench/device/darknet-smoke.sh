@@ -7,8 +7,9 @@
 # (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
 # reorg3d) and yolov2 ([reorg]) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
 # how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second
-# time with DRT_CUDA_FUSE_MISH=0 (mish, and swish where cuDNN refuses SWISH_FWD, in the epilogue kernel, as before)
-# and a third with DRT_CUDA_SPLIT=1 too (those convs as cuDNN's conv + bias graph, then the epilogue kernel: "split").
+# time with DRT_CUDA_FUSE_MISH=0 DRT_CUDA_SPLIT=0 (mish, and swish where cuDNN refuses SWISH_FWD, as the legacy conv
+# + epilogue kernel, as before) and a third with DRT_CUDA_FUSE_MISH=0 only (those convs as cuDNN's conv + bias
+# graph, then the epilogue kernel: "split", the default for activations cuDNN has no form of).
 #   bash bench/device/darknet-smoke.sh      (from the repo root)
 # Env: DRT_BIN (darkrt), DRT_DATA (alexeyab-cfg/ or cfg/ with those AlexeyAB cfgs; each is skipped,
 # saying so, when missing), OUT. Python: python3 (numpy). Prints one SMOKE line per check and "smoke: N failed".
@@ -30,7 +31,7 @@ check() { # name cfg size [unfused]: cuda fp32 and fp16 heads against the refere
         { echo "SMOKE FAIL $name ref: $(tail -n 1 "$W/ref.txt")"; fails=$((fails + 1)); return; }
     for p in $variants; do
         fuse=$(case $p in *-unfused | *-split) echo 0 ;; *) echo 1 ;; esac)
-        split=$(case $p in *-split) echo 1 ;; *) echo 0 ;; esac)
+        split=$(case $p in *-unfused) echo 0 ;; *) echo 1 ;; esac)
         if ! DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_SPLIT=$split DRT_CUDA_VERBOSE=1 timeout 60 "$BIN/darkrt" run "$cfg" --random-weights \
             --size ${size}x$size --random 1 --device cuda --precision ${p%%-*} -o "$W/$p.f32" >"$W/$p.txt" 2>&1; then
             echo "SMOKE FAIL $name cuda $p: $(tail -n 1 "$W/$p.txt")"; fails=$((fails + 1)); continue

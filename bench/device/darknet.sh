@@ -11,9 +11,10 @@
 # Debugging lines (issue 18, mish/swish fusion): FUSION (how many fp16 convs run as one cuDNN fused
 # graph, how many fall back to the legacy conv + epilogue kernel and why), CHECK darkrt_fp16_vs_fp32,
 # PROFILE (gpu-bench --profile: the slowest ops at batch 1; algo >= 1000 is a fused graph), and
-# yolov4's rows again with DRT_CUDA_FUSE_MISH=0 (engine darkrt-mish-unfused: mish in the epilogue
-# kernel, as before) and DRT_CUDA_FUSE_MISH=0 DRT_CUDA_SPLIT=1 (engine darkrt-mish-split: cuDNN's graph
-# for conv + bias, then mish and the residual by the epilogue kernel in place) beside the fused ones.
+# yolov4's rows again with DRT_CUDA_FUSE_MISH=0 DRT_CUDA_SPLIT=0 (engine darkrt-mish-unfused: the legacy
+# conv, then mish in the epilogue kernel, as before issue 18's fusion) and DRT_CUDA_FUSE_MISH=0 (engine
+# darkrt-mish-split: cuDNN's graph for conv + bias, then mish and the residual by the epilogue kernel in
+# place) beside the fused ones.
 # FUSED_ONLY=1: only darkrt's rows (no peers).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -78,7 +79,7 @@ PYEOF
                 for b in $BATCHES; do
                     iters=$([ "$b" -eq 1 ] && echo 200 || echo 50)
                     fuse=$([ $v = fused ] && echo 1 || echo 0)
-                    split=$([ $v = split ] && echo 1 || echo 0)
+                    split=$([ $v = unfused ] && echo 0 || echo 1)
                     prof=$([ "$b" -eq 1 ] && [ $v != unfused ] && echo --profile)
                     log="$OUT/darkrt-$name-$v-b$b.txt"
                     DRT_CUDA_FUSE_MISH=$fuse DRT_CUDA_SPLIT=$split timeout 90 "$BIN/gpu-bench" --cfg "$cfg" --weights "$w" --size "$size" --precision fp16 \
@@ -90,8 +91,10 @@ PYEOF
                     fi || say "# darkrt $name $v b$b: $(tail -n 1 "$log")"
                     if [ -n "$prof" ]; then # the slowest ops, and the time by kind of op
                         grep -A 14 'per-op profile' "$log" | sed "s/^/PROFILE $name $v /"
-                        awk -v n="$name $v" '/ ms .*%/ { k = $4; if (k == "conv") k = ($0 ~ /algo 1[0-9][0-9][0-9] split/) ? "conv(graph+epilogue)" :
-                            ($0 ~ /algo 1[0-9][0-9][0-9]/) ? "conv(fused)" : "conv(legacy+epilogue)";
+                        awk -v n="$name $v" '/ ms .*%/ { k = $4
+                            if (k == "conv" && $0 ~ /algo 1[0-9][0-9][0-9] split/) k = "conv(graph+epilogue)"
+                            else if (k == "conv" && $0 ~ /algo 1[0-9][0-9][0-9]/) k = "conv(fused)"
+                            else if (k == "conv") k = "conv(legacy+epilogue)"
                             t[k] += $1; c[k]++ } END { for (k in t) printf "PROFILE %s by kind: %-22s %3d ops %8.4f ms\n", n, k, c[k], t[k] }' "$log"
                     fi
                 done
