@@ -26,6 +26,7 @@ static double now_s(void)
 static double used_mib(void)
 {
     size_t f = 0, t = 0;
+    cudaDeviceSynchronize(); /* frees the driver completes late land before, not inside, a measurement */
     return cudaMemGetInfo(&f, &t) == cudaSuccess ? (double)(t - f) / 1048576.0 : -1;
 }
 
