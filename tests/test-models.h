@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "darkrt.h"
 
 /* The environment's value, or def when it is unset or empty. */
@@ -16,14 +17,23 @@ static inline const char *env_or(const char *name, const char *def)
 /* Darknet's sample images: DRT_DN_DATA, else Debian's /usr/share/darknet/data. */
 static inline const char *sample_dir(void) { return env_or("DRT_DN_DATA", "/usr/share/darknet/data"); }
 
-/* yolo-fastest-1.1 from DRT_SHARED (else DRT_ROOT/../shared) /models; NULL (with drt_last_error) when missing. */
-static inline drt_model *load_yolo_fastest(void)
+/* yolo-fastest-1.1's cfg and weights under DRT_SHARED (else DRT_ROOT/../shared) /models, written into cfg
+ * and w (size bytes each); 0 when either is unreadable (tests skip then). */
+static inline int yolo_fastest_paths(char *cfg, char *w, size_t size)
 {
-    char shared[1024], cfg[1200], w[1200];
+    char shared[1024];
     snprintf(shared, sizeof shared, "%s", env_or("DRT_SHARED", ""));
     if (!*shared) snprintf(shared, sizeof shared, "%s/../shared", env_or("DRT_ROOT", "."));
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    snprintf(cfg, size, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
+    snprintf(w, size, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    return access(cfg, R_OK) == 0 && access(w, R_OK) == 0;
+}
+
+/* yolo-fastest-1.1 (yolo_fastest_paths); NULL (with drt_last_error) when missing or unloadable. */
+static inline drt_model *load_yolo_fastest(void)
+{
+    char cfg[1200], w[1200];
+    yolo_fastest_paths(cfg, w, sizeof cfg);
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;
     drt_model *m = NULL;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "darkrt.h"
+#include "test-models.h"
 
 #define MAX_BATCH 4
 #define THREADS 4
@@ -216,17 +217,10 @@ static void check_case(const drt_model *m, drt_precision p, const char *plan, co
 
 int main(void)
 {
-    const char *shared = getenv("DRT_SHARED"), *root = getenv("DRT_ROOT");
-    char sh[1024], cfg[1100], w[1100];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    if (!shared || !*shared) shared = sh;
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    if (access(cfg, R_OK) || access(w, R_OK)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m;
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    char cfg[1200], w[1200];
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
+    drt_model *m = load_yolo_fastest();
+    if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
     drt_engine_opts po = drt_engine_opts_default();
     po.device = DRT_DEVICE_CUDA;
     drt_engine *probe = NULL; /* also makes the CUDA context, so the costs below leave it out */

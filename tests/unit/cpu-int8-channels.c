@@ -10,6 +10,7 @@
 #include "backend/cpu/cpu.h"
 #include "engine/calib.h"
 #include "graph/model.h"
+#include "test-models.h"
 
 #include <limits.h>
 #include <math.h>
@@ -85,22 +86,15 @@ static int count_channel_convs(const cpu_state *st)
 
 int main(void)
 {
-    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED"), *data = getenv("DRT_DN_DATA");
-    char sh[1024], cfg[1100], w[1100], dog[1200];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    if (!shared) shared = sh;
-    if (!data) data = "/usr/share/darknet/data";
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
+    const char *data = sample_dir();
+    char cfg[1200], w[1200], dog[1200];
     snprintf(dog, sizeof dog, "%s/dog.jpg", data);
-    if (access(cfg, R_OK) || access(w, R_OK) || access(dog, R_OK)) {
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg) || access(dog, R_OK)) {
         printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
         return 77;
     }
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m;
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    drt_model *m = load_yolo_fastest();
+    if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
     char dir[] = "/tmp/drt-int8-channels-XXXXXX", abs_data[PATH_MAX];
     int fails = !mkdtemp(dir) || !realpath(data, abs_data);
     for (int i = 0; !fails && i < 4; i++) {

@@ -12,6 +12,7 @@
 #include "core/fileio.h"
 #include "graph/model.h"
 #include "same-results.h"
+#include "test-models.h"
 #include "unit/check.h"
 #include "vision/vision.h"
 
@@ -25,15 +26,12 @@ static const char *const names[] = {"dog", "eagle", "giraffe", "horses", "kite",
 #define N_NAMES 7
 #define NET 320
 
-static drt_engine *make_engine(const char *shared)
+static drt_engine *make_engine(void)
 {
-    char cfg[4096], w[4096];
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    if (access(w, R_OK) != 0) return NULL;
-    drt_model *m;
-    drt_load_opts lo = drt_load_opts_default();
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) return NULL;
+    char cfg[1200], w[1200];
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg)) return NULL;
+    drt_model *m = load_yolo_fastest();
+    if (!m) return NULL;
     drt_engine_opts eo = drt_engine_opts_default();
     eo.max_batch = 4;
     eo.threads = 2;
@@ -97,10 +95,7 @@ static int check_decode(const char *path)
 
 int main(void)
 {
-    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
-    char sh[4096];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    drt_engine *e = make_engine(shared ? shared : sh);
+    drt_engine *e = make_engine();
     if (!e || access("/usr/share/darknet/data/dog.jpg", R_OK) != 0) {
         printf("skip: needs yolo-fastest-1.1 weights (../shared/models) and /usr/share/darknet/data\n");
         return 77;
