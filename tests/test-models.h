@@ -40,4 +40,22 @@ static inline drt_model *load_yolo_fastest(void)
     return drt_model_load_darknet(cfg, w, &lo, &m) == DRT_OK ? m : NULL;
 }
 
+/* Makes (and frees) a CUDA engine of m, which also starts the CUDA context: 0 when it can be made,
+ * 77 when this machine has no CUDA device (said, m freed), 1 on any other failure (said). */
+static inline int cuda_probe(drt_model *m)
+{
+    drt_engine_opts po = drt_engine_opts_default();
+    po.device = DRT_DEVICE_CUDA;
+    drt_engine *probe = NULL;
+    drt_status ps = drt_engine_create(m, &po, &probe);
+    if (ps == DRT_STATUS_NO_DEVICE || ps == DRT_STATUS_UNSUPPORTED) {
+        printf("%s\nskipped: no CUDA device\n", drt_last_error());
+        drt_model_free(m);
+        return 77;
+    }
+    if (ps != DRT_OK) { printf("FAIL cuda engine: %s\n", drt_last_error()); return 1; }
+    drt_engine_free(probe);
+    return 0;
+}
+
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "darkrt.h"
+#include "engine-heads.h"
 #include "test-models.h"
 
 #define MAX_BATCH 4
@@ -110,17 +111,6 @@ static void *worker(void *arg)
     free(scratch);
     drt_context_free(c);
     return NULL;
-}
-
-static size_t heads_floats(const drt_engine *e)
-{
-    size_t n = 0;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        drt_engine_head(e, h, NULL, &d);
-        n += (size_t)d.c * d.h * d.w;
-    }
-    return n;
 }
 
 /* One engine: serial results, a context's cost, then THREADS contexts and the engine at once. */
@@ -221,17 +211,8 @@ int main(void)
     if (!yolo_fastest_paths(cfg, w, sizeof cfg)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
     drt_model *m = load_yolo_fastest();
     if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
-    drt_engine_opts po = drt_engine_opts_default();
-    po.device = DRT_DEVICE_CUDA;
-    drt_engine *probe = NULL; /* also makes the CUDA context, so the costs below leave it out */
-    drt_status ps = drt_engine_create(m, &po, &probe);
-    if (ps == DRT_STATUS_NO_DEVICE || ps == DRT_STATUS_UNSUPPORTED) {
-        printf("%s\nskipped: no CUDA device\n", drt_last_error());
-        drt_model_free(m);
-        return 77;
-    }
-    if (ps != DRT_OK) { printf("FAIL cuda engine: %s\n", drt_last_error()); return 1; }
-    drt_engine_free(probe);
+    int probe = cuda_probe(m); /* also makes the CUDA context, so the costs below leave it out */
+    if (probe) return probe;
     load_mem_info();
     if (!mem_info) printf("note: libcudart not loaded here: device memory not measured (-1)\n");
     size_t item_in = (size_t)drt_model_channels(m) * drt_model_width(m) * drt_model_height(m);

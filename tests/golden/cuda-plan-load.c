@@ -13,6 +13,7 @@
 
 #include "darkrt.h"
 #include "graph/model.h"
+#include "test-models.h"
 
 #define MAX_BATCH 8
 static int failures;
@@ -112,28 +113,12 @@ static void check_case(const drt_model *m, drt_precision p, const char *plan)
 
 int main(void)
 {
-    const char *shared = getenv("DRT_SHARED"), *root = getenv("DRT_ROOT");
-    char sh[1024], cfg[1100], w[1100];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    if (!shared || !*shared) shared = sh;
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    if (access(cfg, R_OK) || access(w, R_OK)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m;
-    if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) { printf("FAIL: %s\n", drt_last_error()); return 1; }
-    drt_engine_opts po = drt_engine_opts_default();
-    po.device = DRT_DEVICE_CUDA;
-    drt_engine *probe = NULL;
-    drt_status ps = drt_engine_create(m, &po, &probe);
-    if (ps == DRT_STATUS_NO_DEVICE || ps == DRT_STATUS_UNSUPPORTED) {
-        printf("%s\nskipped: no CUDA device\n", drt_last_error());
-        drt_model_free(m);
-        return 77;
-    }
-    if (ps != DRT_OK) { printf("FAIL cuda engine: %s\n", drt_last_error()); return 1; }
-    drt_engine_free(probe);
+    char cfg[1200], w[1200];
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
+    drt_model *m = load_yolo_fastest();
+    if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    int probe = cuda_probe(m);
+    if (probe) return probe;
     char plan[] = "/tmp/drt-cuda-plan-XXXXXX";
     int fd = mkstemp(plan);
     if (fd < 0) { printf("FAIL: mkstemp\n"); return 1; }

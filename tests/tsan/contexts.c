@@ -3,6 +3,7 @@
  * must equal, bit for bit, the engine's own serial run of the same input; ThreadSanitizer reports
  * any data race. Usage: contexts CFG WEIGHTS (yolo-fastest-1.1 at 160x160); ref and cpu engines. */
 #include "darkrt.h"
+#include "../engine-heads.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -19,17 +20,6 @@ typedef struct job {
     size_t per_input, head_floats;
     int thread, mismatches, errors;
 } job;
-
-static size_t heads_floats(const drt_engine *e)
-{
-    size_t n = 0;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        drt_engine_head(e, h, NULL, &d);
-        n += (size_t)d.c * d.h * d.w;
-    }
-    return n;
-}
 
 static void *worker(void *arg)
 {
