@@ -27,11 +27,14 @@ fetch_source() { # apt-get source with private deb-src lists: the machine's apt 
 }
 
 # What the build holds. The null muxer and wrapped_avframe encoder let the ffmpeg CLI decode to
-# nowhere (`-hwaccel cuda -f null -`: bench/device/video-smoke.sh checks NVDEC without darkrt).
+# nowhere (`-hwaccel cuda -f null -`: bench/device/video-smoke.sh checks NVDEC without darkrt); the
+# rawvideo muxer and encoder and the scale filter let it decode to RGB24 on a pipe (the PyTorch peer
+# of bench/device/video.sh reads its frames so, where the machine's Python has no OpenCV).
 CONF=(--enable-shared --disable-static --disable-doc
       --disable-autodetect --disable-everything --disable-ffplay --disable-ffprobe --enable-ffmpeg --enable-pthreads
       --enable-decoder=h264,hevc --enable-parser=h264,hevc --enable-demuxer=mov,mpegts,h264,hevc,matroska
-      --enable-muxer=mpegts,null --enable-encoder=wrapped_avframe --enable-protocol=file,udp,pipe
+      --enable-muxer=mpegts,null,rawvideo --enable-encoder=wrapped_avframe,rawvideo
+      --enable-filter=scale --enable-protocol=file,udp,pipe
       --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb
       --enable-ffnvcodec --enable-nvdec --enable-hwaccel=h264_nvdec,hevc_nvdec --enable-network)
 if [ ! -f "$WORK/prefix/lib/libavcodec.so.59" ] || [ "$(cat "$WORK/prefix/configure-options" 2>/dev/null)" != "${CONF[*]}" ]; then
