@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Validation images: --val DIR; else the calibration images (said: then they are not held out). */
 static const char *validation_dir(const engine_args *a, const char *val)
@@ -32,7 +33,7 @@ static const char *searchable_devices(char *buf, size_t size)
     return buf;
 }
 
-int build_min_map_search(engine_args *a, double min_map, const char *val, char **keep_out)
+int build_min_map_search(engine_args *a, double min_map, const char *val, int fewest, char **keep_out)
 {
     *keep_out = NULL;
     const drt_backend_entry *be = drt_backend_entry_of(a->engine.device);
@@ -41,7 +42,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
         return cli_usage_error("build", "--min-map: needs --precision int8 on --device %s", searchable_devices(devices, sizeof devices));
     drt_model *m = NULL;
     drt_int8_search_result r;
-    drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr};
+    drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr, .by_speed = !fewest};
     drt_status s = cli_load_model(a->model, a->weights, &a->load, a->names, &m);
     if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
     drt_model_free(m);
@@ -58,6 +59,19 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, char *
     if (r.bound < min_map)
         fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (bound %.4f with every conv searched)\n", min_map,
                 r.bound);
+    if (r.time_ratio > 0)
+        fprintf(stderr, "darkrt build: int8 speed: keep %.60s%s: %.3fx %s's time (batch 1, median of 5 interleaved rounds; "
+                        "the fastest of %d candidates that reached %.3f)\n",
+                r.keep, strlen(r.keep) > 60 ? "..." : "", r.time_ratio, higher, r.timed, min_map);
+    if (r.higher) {
+        /* An int8 plan slower than the higher precision serves no one: that precision reaches any
+         * accuracy target and was faster than every int8 plan that reached this one. */
+        fprintf(stderr, "darkrt build: int8 speed: no int8 plan that reaches --min-map %.3f was faster than %s here: "
+                        "building %s instead (--min-map-pick fewest: the int8 plan that keeps the fewest convs)\n",
+                min_map, higher, higher);
+        a->engine.precision = be->int8_kept_in;
+        drt_int8_search_result_clear(&r);
+    }
     *keep_out = r.keep; /* the caller frees it */
     return 0;
 }

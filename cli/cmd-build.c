@@ -17,7 +17,9 @@ static void usage(FILE *out)
                  "  -o, --output FILE       the plan to write\n"
                  "      --min-map X         int8: keep the fewest convs in fp32 (cuda: fp16) that reach mAP@0.5 X\n"
                  "                          against the fp32 engine on the validation images (searched, then built)\n"
-                 "      --val DIR           validation images for --min-map (default: the calibration images)\n%s",
+                 "      --val DIR           validation images for --min-map (default: the calibration images)\n"
+                 "      --min-map-pick P    fastest (default: the candidates that reach X timed against fp32/fp16;\n"
+                 "                          when none is faster, that precision is built) or fewest (fewest kept)\n%s",
             engine_args_help);
     fputs(cli_model_options_help, out);
 }
@@ -55,6 +57,7 @@ int drt_cmd_build(int argc, char **argv)
     engine_args_init(&a, "build");
     const char *output = NULL, *val = NULL;
     float min_map = 0;
+    int fewest = 0, pick = 0;
     for (int i = 1; i < argc; i++) {
         int took = cli_model_option("build", argv[i], i + 1 < argc ? argv[i + 1] : NULL, &a.weights);
         if (took == 0) return 2;
@@ -79,6 +82,13 @@ int drt_cmd_build(int argc, char **argv)
         else return cli_usage_error("build", "%s: needs a value", argv[i]);
         if (!strcmp(opt, "output")) { output = value; continue; }
         if (!strcmp(opt, "val")) { val = value; continue; }
+        if (!strcmp(opt, "min-map-pick")) {
+            if (strcmp(value, "fastest") && strcmp(value, "fewest"))
+                return cli_usage_error("build", "--min-map-pick %s: fastest or fewest", value);
+            fewest = !strcmp(value, "fewest");
+            pick = 1;
+            continue;
+        }
         if (!strcmp(opt, "min-map")) {
             if (cli_parse_float("build", "--min-map", value, 0.01, 1, &min_map)) return 2;
             continue;
@@ -91,10 +101,11 @@ int drt_cmd_build(int argc, char **argv)
     if (!output) return cli_usage_error("build", "-o MODEL.plan: the output plan is required");
     if (cli_has_suffix(a.model, ".plan")) return cli_usage_error("build", "%s: already a plan", a.model);
     if (val && min_map <= 0) return cli_usage_error("build", "--val: only with --min-map");
+    if (pick && min_map <= 0) return cli_usage_error("build", "--min-map-pick: only with --min-map");
     drt_engine *e;
     double ms;
     char *keep = NULL;
-    int rc = min_map > 0 ? build_min_map_search(&a, min_map, val, &keep) : 0;
+    int rc = min_map > 0 ? build_min_map_search(&a, min_map, val, fewest, &keep) : 0;
     if (keep) a.engine.int8_keep = keep; /* else DRT_INT8_KEEP's, if set */
     if (rc == 0) rc = engine_args_build(&a, &e, &ms);
     free(keep);

@@ -2,6 +2,7 @@
  * candidates against the fp32 engine's detections (mAP@0.5) on validation images. */
 #include "eval/int8-search.h"
 #include "backend/registry.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "engine/int8-keep.h"
 #include "graph/model.h"
@@ -29,6 +30,12 @@
 #define DRT_CALIB_IMAGES_AT_HAND "/usr/share/darknet/data"
 #define DRT_CALIB_MAX_IMAGES 16
 #define BOOT_QUANTILE 0.1
+/* by_speed: a candidate that reaches min_map is timed against the higher precision's engine (the
+ * same device, batch 1, fixed input): TIME_ROUNDS rounds of TIME_RUNS runs of each, interleaved, and
+ * the median of the rounds' ratios (other processes load a shared machine unevenly: a round
+ * compares the two engines under about the same load). */
+#define TIME_ROUNDS 5
+#define TIME_RUNS 5
 
 /* One candidate's score: mAP@0.5 on the validation images, its bootstrap lower bound, and its
  * heads' relative L1 distance to the fp32 heads. */
@@ -46,6 +53,17 @@ typedef struct search {
     float **heads;          /* the fp32 engine's heads, per image (all heads back to back) */
     size_t head_floats;
     int builds;
+    /* by_speed: */
+    drt_engine *higher;  /* the higher precision's engine, timed beside each candidate */
+    float *input;        /* the timing runs' input */
+    char *best_keep;     /* the fastest candidate that reached min_map so far */
+    measure best;
+    double best_ratio;
+    int timed;
+    /* The keep lists scored on the searched device so far (families and gap fills repeat some). */
+    char **seen;
+    measure *seen_m;
+    int n_seen;
 } search;
 
 static int is_image(const char *n)
@@ -133,7 +151,7 @@ static drt_status heads(search *s, const drt_engine *e, int i, int record, doubl
 /* Detections of an engine built with opts over every stride-th validation image (dets_out[i]) and
  * its heads' relative L1 distance to the fp32 ones (record: these are the fp32 ones). */
 static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride, drt_detections **dets_out, int record,
-                             double *err)
+                             double *err, drt_engine **e_out)
 {
     drt_engine *e = NULL;
     drt_detect_opts d = drt_detect_opts_default();
@@ -148,8 +166,41 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
         if (st == DRT_OK) st = heads(s, e, i, record, &diff, &ref);
     }
     if (err) *err = ref > 0 ? diff / ref : 0;
-    drt_engine_free(e);
+    if (e_out && st == DRT_OK) *e_out = e; /* the caller's to time and free */
+    else drt_engine_free(e);
     return st;
+}
+
+/* Milliseconds of `runs` batch-1 runs of e (reading a head waits for an asynchronous device). */
+static drt_status block_ms(drt_engine *e, const float *in, int runs, double *ms)
+{
+    const float *h;
+    drt_tensor_desc d;
+    double t0 = drt_now_ms();
+    for (int i = 0; i < runs; i++) DRT_TRY(drt_engine_run(e, in, 1));
+    DRT_TRY(drt_engine_head(e, 0, &h, &d));
+    *ms = drt_now_ms() - t0;
+    return DRT_OK;
+}
+
+/* e's time over the higher precision engine's: the median of TIME_ROUNDS interleaved rounds. */
+static drt_status time_ratio(search *s, drt_engine *e, double *ratio)
+{
+    double r[TIME_ROUNDS], a, b;
+    DRT_TRY(block_ms(s->higher, s->input, 2, &a)); /* warm-up (first runs allocate, CUDA graphs) */
+    DRT_TRY(block_ms(e, s->input, 2, &b));
+    for (int k = 0; k < TIME_ROUNDS; k++) {
+        DRT_TRY(block_ms(s->higher, s->input, TIME_RUNS, &a));
+        DRT_TRY(block_ms(e, s->input, TIME_RUNS, &b));
+        r[k] = a > 0 ? b / a : 1;
+    }
+    for (int i = 1; i < TIME_ROUNDS; i++) /* insertion sort: five values */
+        for (int j = i; j > 0 && r[j] < r[j - 1]; j--) {
+            double t = r[j];
+            r[j] = r[j - 1], r[j - 1] = t;
+        }
+    *ratio = r[TIME_ROUNDS / 2];
+    return DRT_OK;
 }
 
 static void free_dets(drt_detections **d, int n)
@@ -194,9 +245,24 @@ static drt_status lower_bound(const search *s, drt_detections **dets, int *picks
     return st;
 }
 
+/* A candidate that reached min_map, timed: the fastest so far is kept. */
+static drt_status consider(search *s, const char *keep, const measure *me, double ratio)
+{
+    s->timed++;
+    if (s->best_keep && ratio >= s->best_ratio) return DRT_OK;
+    char *k = strdup(keep);
+    if (!k) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    free(s->best_keep);
+    s->best_keep = k;
+    s->best = *me;
+    s->best_ratio = ratio;
+    return DRT_OK;
+}
+
 /* The measure of the int8 engine on device that keeps `keep` in higher precision, over every
- * stride-th validation image (the bound only over all of them, stride 1). */
-static drt_status score_on(search *s, drt_device device, int stride, const char *keep, measure *out)
+ * stride-th validation image (the bound only over all of them, stride 1); with time_it and a
+ * timing engine (by_speed), timed when it reaches min_map. */
+static drt_status score_on(search *s, drt_device device, int stride, const char *keep, int time_it, measure *out)
 {
     drt_engine_opts o = s->opts;
     o.device = device;
@@ -206,14 +272,24 @@ static drt_status score_on(search *s, drt_device device, int stride, const char 
     drt_detections **dets = calloc((size_t)s->n_images, sizeof *dets);
     int *picks = calloc((size_t)s->n_images, sizeof *picks), n = 0;
     drt_status st = dets && picks ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    drt_engine *e = NULL;
+    double ratio = 0;
     *out = (measure){0};
-    if (st == DRT_OK) st = detect_all(s, &o, stride, dets, 0, &out->err);
+    if (st == DRT_OK) st = detect_all(s, &o, stride, dets, 0, &out->err, &e);
     for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) picks[n++] = i;
     if (st == DRT_OK) st = map_of(s, dets, picks, n, &out->map);
     if (st == DRT_OK && stride == 1) st = lower_bound(s, dets, picks, &out->bound);
-    if (st == DRT_OK && s->so->log)
-        fprintf(s->so->log, "min-map: %s keep %-32.32s%s mAP@0.5 %.4f (bound %.4f), heads' L1 error %.5f\n",
-                drt_device_name(device), keep, strlen(keep) > 32 ? "..." : "   ", out->map, out->bound, out->err);
+    if (st == DRT_OK && s->higher && time_it && out->bound >= s->so->min_map) {
+        st = time_ratio(s, e, &ratio);
+        if (st == DRT_OK) st = consider(s, keep, out, ratio);
+    }
+    drt_engine_free(e);
+    if (st == DRT_OK && s->so->log) {
+        fprintf(s->so->log, "min-map: %s keep %-32.32s%s mAP@0.5 %.4f (bound %.4f), heads' L1 error %.5f", drt_device_name(device),
+                keep, strlen(keep) > 32 ? "..." : "   ", out->map, out->bound, out->err);
+        if (ratio > 0) fprintf(s->so->log, ", time %.3fx %s's", ratio, drt_precision_name(s->be->int8_kept_in));
+        fputc('\n', s->so->log);
+    }
     free_dets(dets, s->n_images);
     free(dets);
     free(picks);
@@ -222,7 +298,19 @@ static drt_status score_on(search *s, drt_device device, int stride, const char 
 
 static drt_status score(search *s, const char *keep, measure *out)
 {
-    return score_on(s, s->opts.device, 1, keep, out);
+    for (int i = 0; i < s->n_seen; i++)
+        if (!strcmp(s->seen[i], keep)) {
+            *out = s->seen_m[i];
+            return DRT_OK;
+        }
+    DRT_TRY(score_on(s, s->opts.device, 1, keep, 1, out));
+    char **seen = realloc(s->seen, (size_t)(s->n_seen + 1) * sizeof *seen);
+    if (seen) s->seen = seen;
+    measure *m = seen ? realloc(s->seen_m, (size_t)(s->n_seen + 1) * sizeof *m) : NULL;
+    if (m) s->seen_m = m;
+    if (!m || !(s->seen[s->n_seen] = strdup(keep))) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    s->seen_m[s->n_seen++] = *out;
+    return DRT_OK;
 }
 
 /* "none,a,b,...": every conv but the first k of order (those run in int8). */
@@ -242,21 +330,6 @@ static int by_err(const void *pa, const void *pb)
     const ranked *a = pa, *b = pb;
     if (a->err != b->err) return a->err < b->err ? -1 : 1;
     return a->layer - b->layer;
-}
-
-/* The convs the default keep list "heads,dw" (the CPU's) keeps: depthwise convs and convs feeding a head. */
-/* Convs a keep set of the heads (and, with dw, the depthwise convs) keeps. */
-static int count_kept(const drt_model *m, int dw)
-{
-    int n = 0;
-    for (int i = 0; i < m->n_layers; i++) {
-        const drt_layer *l = &m->layers[i];
-        int head = 0;
-        for (int j = i + 1; j < m->n_layers && !head; j++)
-            head = m->layers[j].type == DRT_LAYER_YOLO && m->layers[j].n_inputs > 0 && m->layers[j].inputs[0] == i;
-        n += l->type == DRT_LAYER_CONV && ((dw && l->groups > 1) || head);
-    }
-    return n;
 }
 
 /* The convs the search may put in int8: those the backend's rule runs in int8 (CUDA's), else every conv. */
@@ -296,7 +369,7 @@ static drt_status rank_convs(search *s, int *order, int *n_out)
         char *keep = keep_all_but(s->m, order[j]);
         measure me;
         r[j].layer = order[j];
-        st = keep ? score_on(s, s->rank_device, stride, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        st = keep ? score_on(s, s->rank_device, stride, keep, 0, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
         r[j].err = me.err;
         free(keep);
     }
@@ -333,6 +406,107 @@ static drt_status largest_k(search *s, const int *order, int n, int *k_out, meas
     return st;
 }
 
+static int feeds_head(const drt_model *m, int i)
+{
+    for (int j = i + 1; j < m->n_layers; j++)
+        if (m->layers[j].type == DRT_LAYER_YOLO && m->layers[j].n_inputs > 0 && m->layers[j].inputs[0] == i) return 1;
+    return 0;
+}
+
+/* The candidate convs a keep list keeps (listed, or named by "heads"/"dw" unless it says "none"). */
+static int count_keep(const search *s, const char *keep)
+{
+    int n = 0, words = !strstr(keep, "none");
+    for (int i = 0; i < s->m->n_layers; i++)
+        n += candidate(s, i) && (drt_int8_keep_listed(keep, i) || (words && strstr(keep, "heads") && feeds_head(s->m, i)) ||
+                                 (words && strstr(keep, "dw") && s->m->layers[i].groups > 1));
+    return n;
+}
+
+/* The candidate convs in layer order (conv[0..n)). */
+static int candidates_in_order(const search *s, int *conv)
+{
+    int n = 0;
+    for (int i = 0; i < s->m->n_layers; i++)
+        if (candidate(s, i)) conv[n++] = i;
+    return n;
+}
+
+/* base ("none" or "heads") and the convs conv[p] with mark[p] set. */
+static char *keep_marked(const char *base, const int *conv, const unsigned char *mark, int n)
+{
+    char *t = malloc(8 + (size_t)n * 8);
+    if (!t) return NULL;
+    int len = sprintf(t, "%s", base);
+    for (int p = 0; p < n; p++)
+        if (mark[p]) len += sprintf(t + len, ",%d", conv[p]);
+    return t;
+}
+
+/* by_speed: the bisection's kept set with every gap of at most g candidate convs between two kept
+ * ones kept too (g = 1, 3, 7): each run of kept convs converts between int8 and the higher
+ * precision at its ends, so fewer runs cost fewer conversions (the 28 scattered convs the ranking
+ * kept on yolo-fastest-1.1 made the plan 1.39x fp32's time). */
+static drt_status fill_gaps(search *s, const int *order, int n, int k, int *conv, unsigned char *mark)
+{
+    int nc = candidates_in_order(s, conv), before = -1;
+    drt_status st = DRT_OK;
+    for (int g = 1; st == DRT_OK && g <= 7; g = 2 * g + 1) {
+        int filled = 0;
+        for (int p = 0; p < nc; p++) {
+            mark[p] = 0;
+            for (int j = k; j < n; j++) mark[p] |= order[j] == conv[p];
+        }
+        for (int p = 0, last = -1; p < nc; p++) {
+            if (!mark[p]) continue;
+            if (last >= 0 && p - last - 1 <= g)
+                for (int q = last + 1; q < p; q++) mark[q] = 1, filled++;
+            last = p;
+        }
+        if (filled == before) continue; /* the same set as the smaller gap's */
+        before = filled;
+        char *keep = keep_marked("none", conv, mark, nc);
+        measure me;
+        st = keep ? score(s, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        free(keep);
+    }
+    return st;
+}
+
+/* by_speed: the heads kept (CPU: "heads"; CUDA: its rule keeps them) and the last (from_end) or
+ * first j candidate convs, for the fewest j that reaches min_map by bisection: one conversion
+ * between int8 and the higher precision inside the network. */
+static drt_status run_family(search *s, const char *base, int from_end, int *conv, unsigned char *mark)
+{
+    int nc = candidates_in_order(s, conv), lo = 0, hi = nc; /* lo: the heads alone missed it */
+    drt_status st = DRT_OK;
+    while (st == DRT_OK && hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        for (int p = 0; p < nc; p++) mark[p] = from_end ? p >= nc - mid : p < mid;
+        char *keep = keep_marked(base, conv, mark, nc);
+        measure me;
+        st = keep ? score(s, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+        free(keep);
+        if (st == DRT_OK && me.bound >= s->so->min_map) hi = mid;
+        else lo = mid;
+    }
+    return st;
+}
+
+/* by_speed: the higher precision's engine (CPU fp32, CUDA fp16) and the timing input. */
+static drt_status timing_setup(search *s)
+{
+    drt_engine_opts o = s->opts;
+    o.precision = s->be->int8_kept_in;
+    o.int8_keep = NULL;
+    o.verbose = 0;
+    o.max_batch = 1;
+    size_t n = (size_t)drt_model_channels(s->m) * (size_t)drt_model_width(s->m) * (size_t)drt_model_height(s->m);
+    if (!(s->input = malloc(n * sizeof *s->input))) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    for (size_t i = 0; i < n; i++) s->input[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
+    return drt_engine_create(s->m, &o, &s->higher);
+}
+
 static drt_status run(search *s, drt_int8_search_result *out)
 {
     drt_engine_opts ref = s->opts;
@@ -340,9 +514,13 @@ static drt_status run(search *s, drt_int8_search_result *out)
     ref.verbose = 0;
     ref.max_batch = 1;
     int *order = calloc((size_t)s->m->n_layers + 1, sizeof *order), n = 0, k = 0;
-    drt_status st = order ? detect_all(s, &ref, 1, s->truth, 1, NULL) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    unsigned char *mark = calloc((size_t)s->m->n_layers + 1, 1);
+    int *conv = calloc((size_t)s->m->n_layers + 1, sizeof *conv);
+    drt_status st = order && mark && conv ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    if (st == DRT_OK) st = detect_all(s, &ref, 1, s->truth, 1, NULL, NULL);
+    if (st == DRT_OK && s->so->by_speed) st = timing_setup(s);
     const char *def_keep = s->be->int8_default_keep; /* NULL (CUDA): the default is its rule, "none" */
-    out->default_kept = def_keep ? count_kept(s->m, 1) : 0;
+    out->default_kept = def_keep ? count_keep(s, def_keep) : 0;
     measure all = {0}, def = {0}, heads = {0}, found = {0};
     if (st == DRT_OK) st = score(s, "none", &all);
     def = all;
@@ -351,19 +529,23 @@ static drt_status run(search *s, drt_int8_search_result *out)
      * conv in int8 leaves no conversion between int8 and fp32 inside the network: the fastest plan
      * (0.90x fp32's time on yolo-fastest-1.1, against 1.39x for the 28 scattered convs the ranking
      * kept there; bench/results/int8-accuracy.md). */
-    if (st == DRT_OK && def_keep && all.bound < s->so->min_map) st = score(s, "heads", &heads);
+    if (st == DRT_OK && def_keep && (all.bound < s->so->min_map || s->so->by_speed)) st = score(s, "heads", &heads);
     if (st == DRT_OK && all.bound >= s->so->min_map) {
         out->keep = strdup("none");
         found = all;
     } else if (st == DRT_OK && def_keep && heads.bound >= s->so->min_map) {
         out->keep = strdup("heads");
-        out->kept = count_kept(s->m, 0);
+        out->kept = count_keep(s, "heads");
         found = heads;
     } else if (st == DRT_OK) {
         st = rank_convs(s, order, &n);
         if (st == DRT_OK) st = largest_k(s, order, n, &k, &found);
         if (st == DRT_OK) out->keep = keep_list(order, n, k);
         out->kept = n - k;
+        const char *base = def_keep ? "heads" : "none";
+        if (st == DRT_OK && s->so->by_speed && k > 0) st = fill_gaps(s, order, n, k, conv, mark);
+        if (st == DRT_OK && s->so->by_speed) st = run_family(s, base, 1, conv, mark);
+        if (st == DRT_OK && s->so->by_speed) st = run_family(s, base, 0, conv, mark);
     }
     if (st == DRT_OK && def.bound >= s->so->min_map && out->default_kept < out->kept) {
         free(out->keep);
@@ -371,6 +553,15 @@ static drt_status run(search *s, drt_int8_search_result *out)
         out->kept = out->default_kept;
         found = def;
     }
+    if (st == DRT_OK && s->best_keep) { /* by_speed: the fastest that reached min_map */
+        free(out->keep);
+        out->keep = strdup(s->best_keep);
+        out->kept = count_keep(s, s->best_keep);
+        found = s->best;
+        out->time_ratio = s->best_ratio;
+        out->higher = s->best_ratio >= 1;
+    }
+    out->timed = s->timed;
     out->map = found.map;
     out->bound = found.bound;
     out->map_int8 = all.map;
@@ -378,6 +569,8 @@ static drt_status run(search *s, drt_int8_search_result *out)
     if (st == DRT_OK && !out->keep) st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");
     for (int i = 0; i < s->m->n_layers; i++) out->convs += candidate(s, i);
     free(order);
+    free(mark);
+    free(conv);
     return st;
 }
 
@@ -413,6 +606,12 @@ drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, cons
     free(s.heads);
     for (int i = 0; i < s.n_images; i++) drt_image_free(s.images[i]);
     free(s.images);
+    drt_engine_free(s.higher);
+    free(s.input);
+    free(s.best_keep);
+    for (int i = 0; i < s.n_seen; i++) free(s.seen[i]);
+    free(s.seen);
+    free(s.seen_m);
     if (st != DRT_OK) drt_int8_search_result_clear(out);
     return st;
 }

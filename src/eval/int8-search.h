@@ -11,6 +11,8 @@ typedef struct drt_int8_search_opts {
     const char *val_dir; /* validation images (the fp32 engine's detections are the truth) */
     int max_images;      /* at most this many, by name (32 when 0) */
     FILE *log;           /* each step, when not NULL */
+    int by_speed;        /* pick the fastest candidate that reaches min_map (batch-1 time against the
+                          * higher precision's engine), not the one that keeps the fewest convs */
 } drt_int8_search_opts;
 
 typedef struct drt_int8_search_result {
@@ -27,13 +29,21 @@ typedef struct drt_int8_search_result {
                           * validation folder and validated from its val_from-th image on (the
                           * folder calibrates too; 0: not split, validated where --val says) */
     int val_from;
+    /* by_speed: */
+    int timed;           /* candidates that reached min_map and were timed */
+    double time_ratio;   /* the chosen int8 candidate's time / the higher precision's (0: not timed) */
+    int higher;          /* no int8 candidate that reached min_map was faster than the higher precision
+                          * (CPU fp32, CUDA fp16): build that instead (keep, time_ratio: the fastest) */
 } drt_int8_search_result;
 
 /* Every conv in int8 first, then (a backend with a default keep list: the CPU) all but the heads;
  * when those miss min_map, each conv alone in int8 (the rest fp32),
  * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
- * default keep set is taken instead when it reaches min_map with fewer convs in fp32. "Reach":
+ * default keep set is taken instead when it reaches min_map with fewer convs in fp32. by_speed:
+ * also the bisection's set with the gaps between its kept convs filled (fewer conversions between
+ * int8 and the higher precision) and the heads with the last convs before them kept; every
+ * candidate that reaches min_map is timed and the fastest taken. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, the candidates are calibrated on the first half

@@ -6,7 +6,10 @@
 # truth; darkrt detect --json), at least the target, with fewer than all convs in fp32, and the
 # bootstrap bound it decided on at least the target too; a target the all-int8 engine meets keeps
 # none; without --val the search validates on the calibration images its candidates were not
-# calibrated on; DRT_INT8_KEEP reaches a plain build; bad combinations are refused.
+# calibrated on; DRT_INT8_KEEP reaches a plain build; bad combinations are refused. Those checks pick
+# the candidate that keeps the fewest convs (--min-map-pick fewest: no timing, the same plan on any
+# load); the default (fastest) must take the candidate whose time it reports as the least of those
+# that reached the target, and build fp32 when no int8 candidate was faster.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -24,7 +27,7 @@ conv() { printf '[convolutional]\nbatch_normalize=1\nfilters=%s\nsize=%s\nstride
 "$DARKRT" synth "$TMP/tiny.cfg" -o "$TMP/tiny.weights" --seed 3 >/dev/null || fail "synth"
 model=("$TMP/tiny.cfg" --weights "$TMP/tiny.weights")
 
-"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 \
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 --min-map-pick fewest \
     -o "$TMP/mm.plan" 2>"$TMP/build.log" >/dev/null || fail "build --min-map 0.75 exited $?: $(tail -3 "$TMP/build.log")"
 line=$(grep 'darkrt build: --min-map' "$TMP/build.log")
 echo "$line"
@@ -40,11 +43,30 @@ python3 -c "import sys; r, m = float('$reached'), float('$measured'); sys.exit(n
     ok "plan keeps $kept of 6 convs in fp32; eval measures mAP@0.5 $measured (search said $reached)" ||
     fail "eval measures '$measured', the search said '$reached' (target 0.75)"
 
-"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.5 \
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.5 --min-map-pick fewest \
     -o "$TMP/none.plan" 2>"$TMP/none.log" >/dev/null || fail "build --min-map 0.5 exited $?"
 grep -q ': 0 of 6 convs kept in fp32 (none)' "$TMP/none.log" && ok "--min-map 0.5: all convs in int8" ||
     fail "--min-map 0.5: $(grep 'min-map 0.5' "$TMP/none.log")"
 grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "the calibration line is said once"
+
+# The default pick: every candidate that reached the target timed against fp32, the fastest taken
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 \
+    -o "$TMP/fast.plan" 2>"$TMP/fast.log" >"$TMP/fast.out" || fail "build --min-map 0.75 (fastest) exited $?: $(tail -3 "$TMP/fast.log")"
+python3 - "$TMP/fast.log" "$TMP/fast.out" <<'EOF2' || fail "the fastest pick: $(grep 'int8 speed' "$TMP/fast.log")"
+import re, sys
+log, out = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+timed = [(m[0], float(m[2])) for m in re.findall(r"^min-map: cpu keep (\S+) +mAP@0.5 [0-9.]+ \(bound ([0-9.]+)\).*, time ([0-9.]+)x fp32's$", log, re.M)]
+pick = re.search(r"^darkrt build: int8 speed: keep (\S+): ([0-9.]+)x fp32's time .* the fastest of (\d+) candidates", log, re.M)
+assert timed and pick, "no timed candidates or no pick line"
+keep, ratio, n = pick[1], float(pick[2]), int(pick[3])
+best = min(timed, key=lambda t: t[1])  # the first of equal times: the search keeps the first
+assert n == len(timed) and best == (keep, ratio), (timed, pick.groups())
+fp32 = "building fp32 instead" in log
+assert fp32 == (ratio >= 1), "fallback said %s at ratio %s" % (fp32, ratio)
+assert ("cpu fp32 engine" if fp32 else "cpu int8 engine") in out, out
+print("fastest of %d timed candidates: keep %s at %.2fx fp32%s" % (n, keep, ratio, ", fp32 built" if fp32 else ""))
+EOF2
+ok "--min-map 0.75 (fastest): $(grep -o 'keep [^:]*: [0-9.]*x' "$TMP/fast.log" | tail -1)"
 
 # Without --val the validation images are the calibration images: the search calibrates its
 # candidates on the first half by name (dog, eagle) and validates on the rest (giraffe, scream).
@@ -63,6 +85,8 @@ grep -q 'convs fp32 0 / bf16 0 / int8 6' "$TMP/env.log" && ok "DRT_INT8_KEEP=non
 
 expect_error "min-map needs int8" "needs --precision int8 on --device cpu or cuda" "$DARKRT" build "${model[@]}" --min-map 0.9 -o "$TMP/x.plan"
 expect_error "val needs min-map" "val: only with .-min-map" "$DARKRT" build "${model[@]}" --precision int8 --val "$TMP/val" -o "$TMP/x.plan"
+expect_error "pick needs min-map" "min-map-pick: only with .-min-map" "$DARKRT" build "${model[@]}" --precision int8 --min-map-pick fewest -o "$TMP/x.plan"
+expect_error "pick values" "min-map-pick best: fastest or fewest" "$DARKRT" build "${model[@]}" --precision int8 --min-map 0.9 --min-map-pick best -o "$TMP/x.plan"
 expect_error "min-map range" "min-map 1.5: must be" "$DARKRT" build "${model[@]}" --precision int8 --min-map 1.5 -o "$TMP/x.plan"
 [ ! -e "$TMP/x.plan" ] || fail "a refused build left a plan"
 finish
