@@ -13,6 +13,8 @@ enum drt_backend_flags {
     DRT_BACKEND_ALL_CORES = 1u << 3,  /* threads 0 means every core */
     DRT_BACKEND_CALIBRATES = 1u << 4, /* int8 calibration of every backend runs on its fp32 engine (run_observed) */
     DRT_BACKEND_INT8_KEEP = 1u << 5,  /* int8 honours drt_engine_opts.int8_keep (build --min-map searches it) */
+    DRT_BACKEND_INT8_CHAINS = 1u << 6, /* int8 convs pass int8 activations on: each run of kept convs converts
+                                        * at its ends (build --min-map tries contiguous keep sets) */
 };
 
 typedef struct drt_backend_entry {

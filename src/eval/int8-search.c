@@ -493,6 +493,19 @@ static drt_status run_family(search *s, const char *base, int from_end, int *con
     return st;
 }
 
+/* by_speed, a backend with a rule for where int8 pays (CUDA's) searched with every conv a
+ * candidate (cuda_int8_all): the rule's own set, every other candidate kept. */
+static drt_status rule_set(search *s, int *conv, unsigned char *mark)
+{
+    int nc = candidates_in_order(s, conv);
+    for (int p = 0; p < nc; p++) mark[p] = !s->be->int8_rule(s->m, 0, NULL, conv[p], -1);
+    char *keep = keep_marked("none", conv, mark, nc);
+    measure me;
+    drt_status st = keep ? score(s, keep, &me) : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    free(keep);
+    return st;
+}
+
 /* by_speed: the higher precision's engine (CPU fp32, CUDA fp16) and the timing input. */
 static drt_status timing_setup(search *s)
 {
@@ -542,11 +555,15 @@ static drt_status run(search *s, drt_int8_search_result *out)
         if (st == DRT_OK) st = largest_k(s, order, n, &k, &found);
         if (st == DRT_OK) out->keep = keep_list(order, n, k);
         out->kept = n - k;
+        /* Contiguous sets where int8 convs chain (the CPU); on CUDA every int8 conv quantizes its
+         * fp16 input itself, so where the kept convs lie costs nothing (its rule's set, below). */
         const char *base = def_keep ? "heads" : "none";
-        if (st == DRT_OK && s->so->by_speed && k > 0) st = fill_gaps(s, order, n, k, conv, mark);
-        if (st == DRT_OK && s->so->by_speed) st = run_family(s, base, 1, conv, mark);
-        if (st == DRT_OK && s->so->by_speed) st = run_family(s, base, 0, conv, mark);
+        int chains = s->so->by_speed && (s->be->flags & DRT_BACKEND_INT8_CHAINS);
+        if (st == DRT_OK && chains && k > 0) st = fill_gaps(s, order, n, k, conv, mark);
+        if (st == DRT_OK && chains) st = run_family(s, base, 1, conv, mark);
+        if (st == DRT_OK && chains) st = run_family(s, base, 0, conv, mark);
     }
+    if (st == DRT_OK && s->so->by_speed && s->be->int8_rule && s->opts.cuda_int8_all) st = rule_set(s, conv, mark);
     if (st == DRT_OK && def.bound >= s->so->min_map && out->default_kept < out->kept) {
         free(out->keep);
         out->keep = strdup(def_keep);

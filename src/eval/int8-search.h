@@ -41,9 +41,10 @@ typedef struct drt_int8_search_result {
  * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
  * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
  * default keep set is taken instead when it reaches min_map with fewer convs in fp32. by_speed:
- * also the bisection's set with the gaps between its kept convs filled (fewer conversions between
- * int8 and the higher precision) and the heads with the last convs before them kept; every
- * candidate that reaches min_map is timed and the fastest taken. "Reach":
+ * also, where int8 convs chain (the CPU), the bisection's set with the gaps between its kept convs
+ * filled (fewer conversions between int8 and the higher precision) and the heads with the fewest
+ * last or first convs kept; on CUDA with every conv a candidate, its rule's set; every candidate
+ * that reaches min_map is timed and the fastest taken. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, the candidates are calibrated on the first half
