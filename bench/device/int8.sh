@@ -4,16 +4,16 @@
 #   1. yolo-fastest-1.1 (real weights), bench/int8-accuracy.sh's held-out split: the default CLI
 #      int8 build (no --calib, no --min-map): convs in int8, mAP@0.5 against the CUDA fp32 engine's
 #      detections at 0.25 and ranked down to 0.005, the calibration used;
-#   2. yolov3-416 (weights from darkrt synth): fp16 and int8 (default rule, calibrated on 4 of
-#      Darknet's photos) plans for batch 32, convs in int8, speed against fp16 as in 4. No mAP:
-#      synthesised weights give ~300k zero-width boxes at score 1.0 per image (measured on the CPU),
-#      so mAP against fp32 would measure tie-breaking (tests/golden/cuda-int8-map checks its heads);
-#   3. yolo-fastest-1.1: build --min-map 0.95 (DRT_CUDA_INT8=all: every conv but the first,
+#   2. yolo-fastest-1.1: build --min-map 0.95 (DRT_CUDA_INT8=all: every conv but the first,
 #      depthwise ones and heads is a candidate; candidates calibrated on 14 views and validated on
 #      the other 14; those that reach 0.95 timed against fp16 at batch 1, the fastest taken, or fp16
 #      built when none is faster): as in 1, plus convs kept in fp16 and the search's lines;
-#   4. speed: darkrt bench (plans for batch 32) of fp16, the --min-map and the default plans, 2
+#   3. speed: darkrt bench (plans for batch 32) of fp16, the --min-map and the default plans, 2
 #      interleaved rounds: batch-1 latency, batch-32 img/s, batch-32 time against fp16 per round;
+#   4. yolov3-416 (weights from darkrt synth), when 90 s are left: fp16 and int8 (default rule,
+#      calibrated on 4 of Darknet's photos) plans for batch 32, convs in int8, speed as in 3. No mAP:
+#      synthesised weights give ~300k zero-width boxes at score 1.0 per image (measured on the CPU),
+#      so mAP against fp32 would measure tie-breaking (tests/golden/cuda-int8-map checks its heads);
 #   5. tests/golden/cuda-int8-map with what is left of the budget (at least 60 s), and its run time.
 # Every row goes to $OUT/int8-cuda.md the moment it exists; build logs to $OUT/int8-logs.txt;
 # the test's output to $OUT/cuda-int8-map.log. Every step has its own timeout.
@@ -36,7 +36,7 @@ LOGS=$OUT/int8-logs.txt
 say() { echo "$*" | tee -a "$R"; }
 to() { local n=$1; shift; timeout -k 5 "$n" "$@"; } # every step: its own limit
 left() { echo $((BUDGET_S - SECONDS)); }
-lim() { local l=$(($(left) - 40)); [ "$l" -lt "$1" ] || l=$1; [ "$l" -gt 10 ] || l=10; echo "$l"; } # N, or less to leave 40 s
+lim() { local l=$(($(left) - 30)); [ "$l" -lt "$1" ] || l=$1; [ "$l" -gt 10 ] || l=10; echo "$l"; } # N, or less to leave 30 s
 keep_log() { { echo "=== $1 ($((SECONDS)) s)"; cat "$2"; } >>"$LOGS"; }
 
 say "# CUDA int8 against fp32 and fp16 (bench/device/int8.sh)"
@@ -108,37 +108,34 @@ speed() {
     for p in "$@"; do
         local b; b=$(basename "$p" .plan)
         awk -v p="$b" -v ref="$(basename "$1" .plan)" '$1 == ref { f[$2] = $4 } $1 == p { l = l " " $3; t = t " " $4; m[$2] = $4 }
-            END { for (r in m) if (m[r] > 0 && f[r] > 0) q = q sprintf(" %.3f", f[r] / m[r]);
+            END { for (r = 1; r <= 2; r++) if (m[r] > 0 && f[r] > 0) q = q sprintf(" %.3f", f[r] / m[r]);
                   if (l != "") printf "| %s |%s |%s |%s |\n", p, l, t, q }' "$T/speed.txt" | tee -a "$R"
     done
 }
+DRT_CALIB_MAX=28 DRT_CUDA_INT8=all variant "--calib views --min-map 0.95 (DRT_CUDA_INT8=all; no --val: the search splits the views)" \
+    "$T/yf-minmap.plan" "$(lim 150)" --calib "$T/calib" --min-map 0.95
+speed "yolo-fastest-1.1" "$T/yf-fp16.plan" "$T/yf-minmap.plan" "$T/yf-default.plan"
+
 say ""
 say "## yolov3-416 (darkrt synth weights, seed 1), plans for batch 32"
-if [ "$(left)" -gt 60 ]; then
+if [ "$(left)" -gt 90 ]; then
     V3="$DATA/cfg/yolov3.cfg"
     to 30 "$DARKRT" synth "$V3" -o "$T/v3.weights" --seed 1 >/dev/null 2>&1 || say "synth failed"
-    to 60 "$DARKRT" build "$V3" -w "$T/v3.weights" --size 416x416 --device cuda --precision fp16 --batch 32 \
+    to "$(lim 60)" "$DARKRT" build "$V3" -w "$T/v3.weights" --size 416x416 --device cuda --precision fp16 --batch 32 \
         -o "$T/v3-fp16.plan" >/dev/null 2>"$T/err" || say "fp16 build failed: $(tail -1 "$T/err")"
-    if DRT_CALIB_MAX=4 to 90 "$DARKRT" build "$V3" -w "$T/v3.weights" --size 416x416 --device cuda --precision int8 \
+    if DRT_CALIB_MAX=4 to "$(lim 90)" "$DARKRT" build "$V3" -w "$T/v3.weights" --size 416x416 --device cuda --precision int8 \
         --batch 32 --calib "$DATA/data" -v -o "$T/v3-int8.plan" >/dev/null 2>"$T/build.log"; then
         keep_log "yolov3-416 int8" "$T/build.log"
         say ""
         say "int8 (default rule, --calib Darknet's photos, 4 of them): $(grep -cE '^  conv [0-9]+( \+ shortcut [0-9]+)? int8 ' "$T/build.log") of $(grep -cE '^  conv [0-9]+' "$T/build.log") conv ops in int8; calibration: $(grep -o 'int8 calibration: [^(]*' "$T/build.log" | head -1 | sed 's/int8 calibration: //')"
     else
         keep_log "yolov3-416 int8 (failed)" "$T/build.log"
-        say "int8 build failed or over 90 s: $(tail -1 "$T/build.log")"
+        say "int8 build failed or over its limit: $(tail -1 "$T/build.log")"
     fi
     speed "yolov3-416" "$T/v3-fp16.plan" "$T/v3-int8.plan"
 else
     say "skipped: $(left) s left of the budget"
 fi
-
-say ""
-say "## yolo-fastest-1.1: --min-map 0.95 (the table above continued)"
-say ""
-DRT_CALIB_MAX=28 DRT_CUDA_INT8=all variant "--calib views --min-map 0.95 (DRT_CUDA_INT8=all; no --val: the search splits the views)" \
-    "$T/yf-minmap.plan" "$(lim 150)" --calib "$T/calib" --min-map 0.95
-speed "yolo-fastest-1.1" "$T/yf-fp16.plan" "$T/yf-minmap.plan" "$T/yf-default.plan"
 
 say ""
 say "## tests/golden/cuda-int8-map"
