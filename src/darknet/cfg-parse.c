@@ -40,6 +40,8 @@ static const char *const dropout_training[] = {"dropblock", "dropblock_size_rel"
 static const char *const region_training[] = {
     "jitter", "rescore", "object_scale", "noobject_scale", "class_scale", "coord_scale", "thresh", "random",
     "bias_match", "absolute", "log", "sqrt", "max", "focal_loss", "resize", "classfix", "mask_scale", NULL};
+static const char *const contrastive_training[] = {"classes", "temperature", "cls_normalizer", "max_delta",
+                                                   "contrastive_neg_max", NULL};
 static const char *const none[] = {NULL};
 
 static drt_cfg_entry *find(ctx *c, const char *key)
@@ -411,6 +413,20 @@ static drt_status parse_region(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
+/* [contrastive]: yolo_layer= must name a [yolo] layer, as AlexeyAB's parse_contrastive requires. */
+static drt_status parse_contrastive(ctx *c)
+{
+    drt_cfg_entry *e = find(c, "yolo_layer");
+    long ref;
+    if (!e) return drt_error(DRT_STATUS_PARSE, "%s:%d [contrastive]: yolo_layer= is required (AlexeyAB's Darknet fails "
+                             "without it)", c->cfg->path, c->sec->line);
+    if (!parse_long(e->value, &ref)) return bad(c, e, "must be an integer");
+    int idx = ref < 0 ? c->index + (int)ref : (int)ref;
+    if (idx < 0 || idx >= c->index || strcmp(c->cfg->sections[idx + 1].name, "yolo"))
+        return bad(c, e, "must name an earlier [yolo] layer (AlexeyAB's parse_contrastive)");
+    return DRT_OK;
+}
+
 static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
 {
     const char *n = c->sec->name;
@@ -491,6 +507,23 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         DRT_TRY(get_act(c, "linear", &l->act));
         return activate_array_act(c, l);
     }
+    if (!strcmp(n, "local_avgpool")) { /* AlexeyAB's parse_local_avgpool: maxpool's window keys */
+        l->type = DRT_LAYER_LOCAL_AVGPOOL;
+        DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
+        DRT_TRY(get_int(c, "size", l->stride, 1, INT_MAX, &l->size));
+        DRT_TRY(get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding));
+        return same_strides(c, l->stride);
+    }
+    if (!strcmp(n, "batchnorm")) { /* AlexeyAB's parse_batchnorm reads no key */
+        l->type = DRT_LAYER_BATCHNORM;
+        return DRT_OK;
+    }
+    if (!strcmp(n, "contrastive")) { /* forward_contrastive_layer returns at once unless training */
+        l->type = DRT_LAYER_DROPOUT;
+        l->training_only = 1;
+        *quiet = contrastive_training;
+        return parse_contrastive(c);
+    }
     if (!strcmp(n, "avgpool") || !strcmp(n, "avg")) {
         l->type = DRT_LAYER_AVGPOOL;
         return DRT_OK;
@@ -502,7 +535,8 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
-                     "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, scale_channels, sam, activation, empty, silence)", c->cfg->path, c->sec->line, n);
+                     "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, local_avgpool, scale_channels, sam, "
+                     "activation, batchnorm, contrastive, empty, silence)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)
@@ -552,6 +586,14 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
         const char *const *quiet;
         c = (ctx){.cfg = cfg, .sec = &cfg->sections[i + 1], .index = i, .warn = warn};
         if ((s = parse_layer(&c, &m->layers[i], &quiet)) != DRT_OK) goto fail;
+        for (int k = 0; k < m->layers[i].n_inputs; k++) {
+            int src = m->layers[i].inputs[k];
+            if (src >= 0 && m->layers[src].training_only) {
+                s = drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s]: reads layer %d, a [contrastive] layer: not supported by "
+                              "darkrt (its output is not computed at inference)", cfg->path, c.sec->line, c.sec->name, src);
+                goto fail;
+            }
+        }
         warn_unused(&c, quiet, warn);
     }
     *model_out = m;

@@ -60,7 +60,9 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         break;
     case DRT_LAYER_REORG:
     case DRT_LAYER_REORG3D: snprintf(buf, cap, "stride %d", l->stride); break;
-    case DRT_LAYER_DROPOUT: snprintf(buf, cap, "identity"); break;
+    case DRT_LAYER_DROPOUT: snprintf(buf, cap, l->training_only ? "training-only (contrastive)" : "identity"); break;
+    case DRT_LAYER_LOCAL_AVGPOOL: snprintf(buf, cap, "%dx%d/%d pad %d mean", l->size, l->size, l->stride, l->padding); break;
+    case DRT_LAYER_BATCHNORM: snprintf(buf, cap, "per-channel bn"); break;
     default: break;
     }
 }

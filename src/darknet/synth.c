@@ -47,6 +47,14 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
     rng r = {seed};
     for (int i = 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
+        if (l->type == DRT_LAYER_BATCHNORM) { /* a [batchnorm] layer: the conv's batchnorm ranges */
+            size_t c = (size_t)l->filters;
+            fill(&r, l->biases, c, -0.1, 0.1);
+            fill(&r, l->scales, c, 0.5, 1.5);
+            fill(&r, l->rolling_mean, c, -0.1, 0.1);
+            fill(&r, l->rolling_var, c, 0.5, 1.5);
+            continue;
+        }
         if (l->type != DRT_LAYER_CONV || l->share) continue; /* a shared conv keeps its source's */
         size_t f = (size_t)l->filters;
         fill(&r, l->biases, f, -0.1, 0.1);

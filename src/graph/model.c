@@ -11,7 +11,7 @@
 
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
-    "avgpool", "scale_channels", "sam", "reorg3d", "activation",
+    "avgpool", "scale_channels", "sam", "reorg3d", "activation", "local_avgpool", "batchnorm",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
@@ -68,7 +68,7 @@ drt_status drt_model_check_params(const drt_model *m, const char *path)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
-        if (l->type != DRT_LAYER_CONV || !l->biases) continue;
+        if ((l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_BATCHNORM) || !l->biases) continue;
         char where[64] = ""; /* the cfg line, when the layer came from a cfg */
         if (l->line > 0) snprintf(where, sizeof where, " (cfg line %d)", l->line);
         size_t n = drt_layer_param_count(m, l);
@@ -76,7 +76,7 @@ drt_status drt_model_check_params(const drt_model *m, const char *path)
             if (!isfinite(l->biases[k]))
                 return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s float %zu of %zu is %g: weights must be finite",
                                  path, i, where, k, n, l->biases[k]);
-        for (int f = 0; l->batch_normalize && f < l->filters; f++)
+        for (int f = 0; (l->batch_normalize || l->type == DRT_LAYER_BATCHNORM) && f < l->filters; f++)
             if (l->rolling_var[f] < 0)
                 return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s rolling variance %g of filter %d: must be >= 0",
                                  path, i, where, l->rolling_var[f], f);
@@ -94,6 +94,7 @@ drt_shape drt_model_input_shape(const drt_model *m, int i)
 
 size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
 {
+    if (l->type == DRT_LAYER_BATCHNORM) return 4 * (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c;
     if (l->type != DRT_LAYER_CONV || l->share) return 0; /* a shared conv's parameters are its source's */
     int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
     size_t n = (size_t)l->filters * (l->batch_normalize ? 4 : 1);
@@ -312,6 +313,16 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
         case DRT_LAYER_REORG: s = infer_reorg(m, l, in); break;
         case DRT_LAYER_AVGPOOL: l->out = (drt_shape){in.c, 1, 1}; break;
         case DRT_LAYER_ACTIVATION: l->out = in; break;
+        case DRT_LAYER_BATCHNORM:
+            l->filters = in.c; /* AlexeyAB's make_batchnorm_layer: one set of parameters per channel */
+            l->out = in;
+            break;
+        case DRT_LAYER_LOCAL_AVGPOOL:
+            if (l->padding / 2 >= l->size || l->padding - l->padding / 2 >= l->size)
+                return FAIL(m, l, "padding=%d: must be < 2 x size=%d (a window outside the input averages nothing: AlexeyAB "
+                            "divides by 0)", l->padding, l->size);
+            s = infer_maxpool(m, l, in);
+            break;
         case DRT_LAYER_REORG3D:
             if (l->stride < 1 || l->stride > 64 || in.h % l->stride || in.w % l->stride)
                 return FAIL(m, l, "stride=%d: must divide the input's %dx%d", l->stride, in.w, in.h);
@@ -347,6 +358,12 @@ drt_status drt_model_alloc_params(drt_model *m)
     float *p = m->params;
     for (int i = 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
+        if (l->type == DRT_LAYER_BATCHNORM) { /* load_batchnorm_weights: biases, scales, mean, variance */
+            int c = l->filters;
+            l->biases = p, l->scales = p + c, l->rolling_mean = p + 2 * c, l->rolling_var = p + 3 * c;
+            p += 4 * c;
+            continue;
+        }
         if (l->type != DRT_LAYER_CONV) continue;
         if (l->share) { /* infer_conv checked the source: an earlier conv of the same form */
             const drt_layer *src = &m->layers[l->share - 1];

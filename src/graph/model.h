@@ -16,7 +16,8 @@ typedef enum drt_layer_type {
     DRT_LAYER_SHORTCUT = 3, /* out = act(inputs[0] + inputs[1]) with Darknet's channel/stride rules */
     DRT_LAYER_UPSAMPLE = 4, /* nearest, by stride */
     DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
-    DRT_LAYER_DROPOUT = 6,  /* identity at inference (also AlexeyAB's [empty] and [silence]) */
+    DRT_LAYER_DROPOUT = 6,  /* identity at inference (also AlexeyAB's [empty] and [silence], and the training-only
+                               [contrastive]: training_only set) */
     DRT_LAYER_REORG = 7,    /* YOLOv2's [reorg] (AlexeyAB's reorg_old, pjreddie's reorg): space to depth
                                by stride, with Darknet's own index order */
     DRT_LAYER_AVGPOOL = 8,  /* [avgpool]: the mean of each channel, c x 1 x 1 */
@@ -26,6 +27,10 @@ typedef enum drt_layer_type {
     DRT_LAYER_REORG3D = 11, /* AlexeyAB's [reorg3d]: space to depth by stride, out channel (dy*s + dx)*c + c_in
                                (ONNX SpaceToDepth) */
     DRT_LAYER_ACTIVATION = 12, /* AlexeyAB's [activation]: out = act(input) */
+    DRT_LAYER_LOCAL_AVGPOOL = 13, /* [local_avgpool]: maxpool's window (size, stride, padding, offset -padding/2), the
+                                     mean of the window's values inside the input (AlexeyAB's forward_local_avgpool_layer) */
+    DRT_LAYER_BATCHNORM = 14, /* standalone [batchnorm]: per channel (x - mean) / sqrt(var + eps) * scale + bias by the
+                                 model's formula; parameters biases, scales, rolling_mean, rolling_var (filters = c) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
@@ -58,7 +63,7 @@ typedef struct drt_layer {
     int dilation; /* conv: 0 or 1 none; d > 1: taps d apart and pad x d pixels on each side (AlexeyAB's
                      im2col_cpu_ext), the output size without d, so only with 2 x pad = size - 1 */
     int batch_normalize;
-    /* maxpool: size, stride as above; padding is Darknet's total (default size-1) */
+    /* maxpool, local_avgpool: size, stride as above; padding is Darknet's total (default size-1) */
     int padding;
     /* route */
     int route_groups, route_group_id;
@@ -78,9 +83,13 @@ typedef struct drt_layer {
     int share;
     /* conv: flipped=1 (AlexeyAB): the file stores the kernel transposed, [c/groups*size*size][filters] */
     int flipped;
+    /* dropout: the section was AlexeyAB's [contrastive], a training-time embedding loss whose CPU forward does
+     * nothing at inference (nothing may read it) */
+    int training_only;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
-     * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]). */
+     * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]).
+     * [batchnorm]: biases, scales, rolling_mean, rolling_var of its filters = c channels. */
     float *biases, *scales, *rolling_mean, *rolling_var, *weights;
     size_t n_weights;
 } drt_layer;
@@ -92,7 +101,7 @@ struct drt_model {
     drt_bn_formula bn;
     int n_layers;
     drt_layer *layers;
-    float *params;       /* one blob: every conv's parameters in Darknet's file order */
+    float *params;       /* one blob: every conv's and [batchnorm]'s parameters in Darknet's file order */
     size_t n_params;
     int has_weights;     /* 0 when built from a cfg without weights (all zero) */
     int n_names;
@@ -110,7 +119,7 @@ drt_status drt_model_infer_shapes(drt_model *model);
 /* The same for layers first..n-1 only (the earlier ones already inferred): importers adding one layer at a time. */
 drt_status drt_model_infer_shapes_from(drt_model *model, int first);
 
-/* Number of floats conv layer l has in the weight blob. */
+/* Number of floats layer l has in the weight blob (convs and [batchnorm]; 0 for the others). */
 size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);
 
 /* Allocates model->params for every conv (zeroed) and points the layer views into it. */

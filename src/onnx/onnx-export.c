@@ -279,15 +279,18 @@ static drt_status emit_product(exporter *x, int i)
 
 /* Darknet pads padding/2 at the top/left and the rest at the bottom/right, and a padded cell
  * never wins (ONNX MaxPool ignores pads the same way). */
+/* maxpool -> MaxPool; local_avgpool -> AveragePool without the padding in the count, as AlexeyAB's. */
 static drt_status emit_maxpool(exporter *x, int i)
 {
     ox_graph *g = &x->g;
     const drt_layer *l = &x->m->layers[i];
+    int avg = l->type == DRT_LAYER_LOCAL_AVGPOOL;
     int64_t lo = l->padding / 2, hi = l->padding - l->padding / 2;
     if (lo >= l->size || hi >= l->size)
         return layer_fail(x, i, DRT_STATUS_UNSUPPORTED, "padding >= 2 x size: ONNX MaxPool pads must be smaller than the kernel");
-    Onnx__NodeProto *n = ox_node(g, "MaxPool", ox_printf(g, "l%d.maxpool", i),
+    Onnx__NodeProto *n = ox_node(g, avg ? "AveragePool" : "MaxPool", ox_printf(g, avg ? "l%d.avgpool" : "l%d.maxpool", i),
                                  (const char *[]){in_name(x, l->inputs[0]), NULL}, (const char *[]){x->out[i], NULL});
+    if (avg) ox_attr_int(g, n, "count_include_pad", 0);
     ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){l->size, l->size});
     ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride, l->stride});
     ox_attr_ints(g, n, "pads", 4, (int64_t[]){lo, lo, hi, hi});
@@ -356,7 +359,20 @@ static drt_status emit_layer(exporter *x, int i)
     }
     switch (l->type) {
     case DRT_LAYER_CONV: return emit_conv(x, i);
-    case DRT_LAYER_MAXPOOL: return emit_maxpool(x, i);
+    case DRT_LAYER_MAXPOOL:
+    case DRT_LAYER_LOCAL_AVGPOOL: return emit_maxpool(x, i);
+    case DRT_LAYER_BATCHNORM: {
+        int f = l->filters;
+        Onnx__NodeProto *n = ox_node(
+            g, "BatchNormalization", ox_printf(g, "l%d.bn", i),
+            (const char *[]){in_name(x, l->inputs[0]), ox_init_floats(g, ox_printf(g, "l%d.bn.scale", i), 1, (int64_t[]){f}, l->scales),
+                             ox_init_floats(g, ox_printf(g, "l%d.bn.bias", i), 1, (int64_t[]){f}, l->biases),
+                             ox_init_floats(g, ox_printf(g, "l%d.bn.mean", i), 1, (int64_t[]){f}, l->rolling_mean),
+                             ox_init_floats(g, ox_printf(g, "l%d.bn.var", i), 1, (int64_t[]){f}, l->rolling_var), NULL},
+            (const char *[]){x->out[i], NULL});
+        ox_attr_float(g, n, "epsilon", 1e-5f); /* AlexeyAB's sqrt(var + 1e-5) */
+        return DRT_OK;
+    }
     case DRT_LAYER_ROUTE: return emit_route(x, i);
     case DRT_LAYER_SHORTCUT: return emit_shortcut(x, i);
     case DRT_LAYER_UPSAMPLE: return emit_upsample(x, i);
@@ -420,11 +436,14 @@ static drt_status check_export(const drt_model *m, const drt_onnx_opts *o, int n
     if (o->opset < MIN_OPSET || o->opset > MAX_OPSET)
         return drt_error(DRT_STATUS_INVALID_ARG, "export: opset %d: must be %d..%d", o->opset, MIN_OPSET, MAX_OPSET);
     if (o->batch > 65536) return drt_error(DRT_STATUS_INVALID_ARG, "export: batch %d: must be 1..65536 or dynamic", o->batch);
-    if (m->bn == DRT_BN_PJREDDIE && !o->fold_bn)
-        for (int i = 0; i < m->n_layers; i++)
-            if (m->layers[i].type == DRT_LAYER_CONV && m->layers[i].batch_normalize)
-                return drt_error(DRT_STATUS_UNSUPPORTED,
-                                 "%s: pjreddie batchnorm (x - mean) / (sqrt(var) + 1e-6) has no ONNX BatchNormalization form: fold it (--fold-bn)", src);
+    for (int i = 0; m->bn == DRT_BN_PJREDDIE && i < m->n_layers; i++) {
+        if (m->layers[i].type == DRT_LAYER_CONV && m->layers[i].batch_normalize && !o->fold_bn)
+            return drt_error(DRT_STATUS_UNSUPPORTED,
+                             "%s: pjreddie batchnorm (x - mean) / (sqrt(var) + 1e-6) has no ONNX BatchNormalization form: fold it (--fold-bn)", src);
+        if (m->layers[i].type == DRT_LAYER_BATCHNORM)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d [batchnorm]: pjreddie batchnorm (x - mean) / (sqrt(var) + 1e-6) "
+                             "has no ONNX BatchNormalization form (and no conv to fold it into)", src, i);
+    }
     if (n_heads < 1) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: no [yolo] layer: nothing to output", src);
     return DRT_OK;
 }

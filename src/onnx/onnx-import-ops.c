@@ -12,7 +12,7 @@
 
 #define SUPPORTED_OPS "Conv, BatchNormalization, LeakyRelu(alpha 0.1 or 0.01), Relu, Sigmoid, Mish, Softplus+Tanh+Mul (mish), " \
                       "Sigmoid+Mul (swish), Tanh, Elu, Selu, Clip (relu6, hardtan), Mul (sam, scale_channels), " \
-                      "GlobalAveragePool, SpaceToDepth (reorg3d), Add, Concat, Split, Slice (channels), Resize/Upsample (nearest, integer scale), " \
+                      "GlobalAveragePool, AveragePool (count_include_pad 0), SpaceToDepth (reorg3d), Add, Concat, Split, Slice (channels), Resize/Upsample (nearest, integer scale), " \
                       "MaxPool, Identity, Dropout, Constant"
 
 static int out_value(const ix *x, int node, int k)
@@ -700,10 +700,17 @@ static drt_status read_resize(ix *x, int node)
     return define_value(x, v, idx);
 }
 
+/* MaxPool -> maxpool; AveragePool (count_include_pad=0) -> local_avgpool: the same window. */
 static drt_status read_maxpool(ix *x, int node)
 {
+    int avg = op_is(x, node, "AveragePool");
     DRT_TRY(ix_check_attrs(x, node, (const char *[]){"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
-                                                     "storage_order", "strides", NULL}));
+                                                     avg ? "count_include_pad" : "storage_order", "strides", NULL}));
+    int64_t include_pad = 0;
+    if (avg) DRT_TRY(ix_attr_int(x, node, "count_include_pad", 0, &include_pad));
+    if (include_pad)
+        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "count_include_pad=1: Darknet's [local_avgpool] averages the values "
+                       "inside the input only");
     DRT_TRY(only_first_output(x, node));
     int src, idx;
     DRT_TRY(ix_input_layer(x, node, 0, &src));
@@ -748,7 +755,8 @@ static drt_status read_maxpool(ix *x, int node)
             if ((dims[a] + padding - k + s - 1) / s != (dims[a] + padding - k) / s)
                 return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "ceil_mode=1 changes the output size here: Darknet rounds down");
     }
-    drt_layer l = {.type = DRT_LAYER_MAXPOOL, .n_inputs = 1, .inputs = {src}, .size = k, .stride = s, .padding = (int)padding};
+    drt_layer l = {.type = avg ? DRT_LAYER_LOCAL_AVGPOOL : DRT_LAYER_MAXPOOL, .n_inputs = 1, .inputs = {src}, .size = k,
+                   .stride = s, .padding = (int)padding};
     DRT_TRY(ix_add_layer(x, node, &l, NULL, &idx));
     return define_value(x, out_value(x, node, 0), idx);
 }
@@ -828,6 +836,7 @@ static const struct {
     {"Dropout", read_alias},     {"Constant", read_constant},           {"Tanh", read_act_alone},
     {"Elu", read_act_alone},     {"Selu", read_act_alone},              {"Clip", read_act_alone},
     {"Mul", read_mul},           {"GlobalAveragePool", read_global_avgpool}, {"SpaceToDepth", read_space_to_depth},
+    {"AveragePool", read_maxpool},
 };
 
 drt_status ix_read_node(ix *x, int node)

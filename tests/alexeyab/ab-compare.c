@@ -61,6 +61,18 @@ static void check_layout(network *net, const drt_model *m)
     for (int i = 0; i < net->n && i < m->n_layers; i++) {
         layer *l = &net->layers[i];
         const drt_layer *d = &m->layers[i];
+        if (l->type == BATCHNORM) { /* load_batchnorm_weights: biases, scales, mean, variance of its c channels */
+            size_t c = (size_t)l->c;
+            ab_floats += 4 * c;
+            if (d->type != DRT_LAYER_BATCHNORM) {
+                printf("FAIL layout: layer %d is a [batchnorm] in AlexeyAB's Darknet, not in darkrt\n", i);
+                failures++;
+            } else if (same("biases", i, l->biases, d->biases, c) && same("scales", i, l->scales, d->scales, c)) {
+                if (same("rolling_mean", i, l->rolling_mean, d->rolling_mean, c))
+                    same("rolling_variance", i, l->rolling_variance, d->rolling_var, c);
+            }
+            continue;
+        }
         if (l->type != CONVOLUTIONAL) continue;
         size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
         if (!l->share_layer) ab_floats += n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */

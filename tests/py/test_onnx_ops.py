@@ -16,6 +16,9 @@
  - tests/alexeyab/gaussian.cfg ([Gaussian_yolo] heads, 9 + classes planes per anchor): export,
    onnxruntime vs darkrt's reference pass, the round trip (metadata yolo.headK.gaussian), and
    --decode refused in one line (darkrt detect decodes these heads);
+ - tests/alexeyab/layers-b.cfg ([local_avgpool] as AveragePool without the padding in the count, a standalone
+   [batchnorm] as BatchNormalization): export (batch 1 and dynamic batch 2), onnxruntime vs darkrt's reference
+   pass, the round trip;
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -252,6 +255,22 @@ def third_party():
     t.compare("onnx.helper graph (Mish, Split, Slice, BN, swish, mish, SAME_UPPER, Resize sizes): darkrt(import) vs onnxruntime",
               t.ref_run(path, x), t.ort_run(path, x))
 
+def layers_b():
+    d = t.tmpdir()
+    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "layers-b.cfg")
+    w = os.path.join(d, "layers-b.weights")
+    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    x = t.inputs(2, 3, 64, 64, seed=14)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for flags in ([], ["--batch", "dynamic"]):
+        path = os.path.join(d, "layers-b.onnx")
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if flags else 1
+        what = "[local_avgpool], [batchnorm] %s" % " ".join(flags)
+        t.compare(what + ": onnxruntime vs darkrt ref", t.ort_run(path, x[:n]), [r[:n] for r in ref])
+        t.compare(what + ": round trip darkrt run .onnx vs .cfg", t.ref_run(path, x[:n]), [r[:n] for r in ref])
+
 
 if __name__ == "__main__":
     if not os.path.exists(t.DARKRT):
@@ -261,5 +280,6 @@ if __name__ == "__main__":
     se_sam()
     reorg()
     gaussian()
+    layers_b()
     third_party()
     t.finish()

@@ -98,6 +98,8 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
         }
         break;
     case DRT_LAYER_AVGPOOL: drt_cpu_avgpool(&in, &out); break;
+    case DRT_LAYER_LOCAL_AVGPOOL: drt_cpu_local_avgpool(l, &in, &out); break;
+    case DRT_LAYER_BATCHNORM: drt_cpu_affine(nd->bn_mul, nd->bn_add, &in, &out); break; /* fold-bn's coefficients */
     case DRT_LAYER_ACTIVATION: drt_cpu_add_into(&in, NULL, &out, l->act); break; /* out = act(in), any dtypes */
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
     case DRT_LAYER_REORG: drt_cpu_reorg(l->stride, &in, &out); break;

@@ -1,5 +1,6 @@
 /* darkrt's own CPU kernels on NHWC views (input conversion, maxpool, upsample, channel copies,
- * unfused shortcut / batchnorm / activation, head output, avgpool, scale_channels / sam, reorg3d, reorg), written once and compiled per ISA:
+ * unfused shortcut / batchnorm / activation, head output, avgpool, scale_channels / sam, reorg3d, reorg, local_avgpool,
+ * [batchnorm]), written once and compiled per ISA:
  * cpu-kernels.c (portable) and avx512/cpu-kernels-avx512.c include this file with DRT_K naming
  * the variant. Channels are innermost, so inner loops are contiguous and vectorize; any dtype
  * converts through float. Not a translation unit of its own. */
@@ -301,9 +302,39 @@ static void DRT_K(drt_cpu_reorg)(int s, const cpu_view *in, const cpu_view *out)
             }
 }
 
+/* [local_avgpool]: maxpool's window, the mean of its values inside the input (float sum in window order). */
+static void DRT_K(drt_cpu_local_avgpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out)
+{
+    int off = -l->padding / 2;
+    for (int oy = 0; oy < out->h; oy++)
+        for (int ox = 0; ox < out->w; ox++)
+            for (int c = 0; c < out->c; c++) {
+                float sum = 0;
+                int count = 0;
+                for (int ky = 0; ky < l->size; ky++) {
+                    int y = oy * l->stride + off + ky;
+                    for (int kx = 0; kx < l->size && y >= 0 && y < in->h; kx++) {
+                        int x = ox * l->stride + off + kx;
+                        if (x < 0 || x >= in->w) continue;
+                        sum += ld(in, ((size_t)y * in->w + x) * in->cs + c);
+                        count++;
+                    }
+                }
+                st(out, ((size_t)oy * out->w + ox) * out->cs + c, sum / (float)count);
+            }
+}
+
+/* [batchnorm]: out = in * mul + add per channel. */
+static void DRT_K(drt_cpu_affine)(const float *mul, const float *add, const cpu_view *in, const cpu_view *out)
+{
+    size_t hw = (size_t)out->h * out->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, ld(in, px * in->cs + c) * mul[c] + add[c]);
+}
+
 const cpu_kernels DRT_K(drt_cpu_kernels) = {
     DRT_K(drt_cpu_input), DRT_K(drt_cpu_maxpool), DRT_K(drt_cpu_upsample), DRT_K(drt_cpu_copy_channels),
     DRT_K(drt_cpu_shortcut), DRT_K(drt_cpu_add_into), DRT_K(drt_cpu_bn_act), DRT_K(drt_cpu_head),
     DRT_K(drt_cpu_avgpool), DRT_K(drt_cpu_product), DRT_K(drt_cpu_reorg3d),
-    DRT_K(drt_cpu_reorg),
+    DRT_K(drt_cpu_reorg), DRT_K(drt_cpu_local_avgpool), DRT_K(drt_cpu_affine),
 };

@@ -73,6 +73,14 @@ void drt_cpu_product(drt_act act, int per_channel, const cpu_view *a, const cpu_
 }
 void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->reorg3d(stride, in, out); }
 void drt_cpu_reorg(int stride, const cpu_view *in, const cpu_view *out) { drt_cpu_kernels()->reorg(stride, in, out); }
+void drt_cpu_local_avgpool(const drt_layer *l, const cpu_view *in, const cpu_view *out)
+{
+    drt_cpu_kernels()->local_avgpool(l, in, out);
+}
+void drt_cpu_affine(const float *mul, const float *add, const cpu_view *in, const cpu_view *out)
+{
+    drt_cpu_kernels()->affine(mul, add, in, out);
+}
 
 void drt_cpu_maxpool(const drt_layer *l, const cpu_view *in, const cpu_view *out)
 {

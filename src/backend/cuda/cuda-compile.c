@@ -20,7 +20,8 @@ const drt_xcaps drt_cuda_caps = {
     .ops = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_ROUTE) | DRT_XBIT(DRT_LAYER_SHORTCUT) |
            DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) |
            DRT_XBIT(DRT_LAYER_AVGPOOL) | DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) |
-           DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG) | DRT_XBIT(DRT_LAYER_ACTIVATION),
+           DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG) | DRT_XBIT(DRT_LAYER_ACTIVATION) |
+           DRT_XBIT(DRT_LAYER_LOCAL_AVGPOOL) | DRT_XBIT(DRT_LAYER_BATCHNORM),
     .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_FP16) | DRT_XBIT(DRT_PREC_INT8),
     .slice_writers = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE) |
                      DRT_XBIT(DRT_LAYER_SHORTCUT),
@@ -263,10 +264,12 @@ static drt_status emit_layer(compiler *k, int i)
     switch (l->type) {
     case DRT_LAYER_CONV: return emit_conv(k, i);
     case DRT_LAYER_MAXPOOL:
+    case DRT_LAYER_LOCAL_AVGPOOL:
     case DRT_LAYER_UPSAMPLE: {
         cu_view in = layer_view(k, l->inputs[0]);
         cu_view out = out_view(k, i);
-        op = new_op(k, l->type == DRT_LAYER_MAXPOOL ? CU_OP_MAXPOOL : CU_OP_UPSAMPLE, i);
+        op = new_op(k, l->type == DRT_LAYER_UPSAMPLE ? CU_OP_UPSAMPLE : CU_OP_MAXPOOL, i);
+        op->avg = l->type == DRT_LAYER_LOCAL_AVGPOOL;
         op->in = in;
         op->out = out;
         op->size = l->size;
@@ -282,6 +285,15 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_REORG3D:
     case DRT_LAYER_REORG:
     case DRT_LAYER_ACTIVATION: emit_simple(k, i); return DRT_OK;
+    case DRT_LAYER_BATCHNORM: { /* its coefficients reach the device in drt_cuda_bn_setup */
+        cu_view out = out_view(k, i);
+        op = new_op(k, CU_OP_AFFINE, i);
+        op->in = layer_view(k, l->inputs[0]);
+        op->out = out;
+        snprintf(op->label, sizeof op->label, "batchnorm %d", i);
+        k->view[i] = out;
+        return DRT_OK;
+    }
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {

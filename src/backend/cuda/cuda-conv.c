@@ -196,3 +196,33 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
     free(offs);
     return s;
 }
+
+drt_status drt_cuda_bn_setup(cu_engine *g)
+{
+    size_t total = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == CU_OP_AFFINE) total += 2 * (size_t)g->ops[i].out.c;
+    if (!total) return DRT_OK;
+    float *host = malloc(total * sizeof *host);
+    if (!host) return drt_error(DRT_STATUS_OOM, "cuda: out of host memory for [batchnorm] coefficients");
+    size_t at = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const cu_op *op = &g->ops[i];
+        if (op->kind != CU_OP_AFFINE) continue;
+        const drt_xnode *nd = &g->xg->node[op->layer];
+        memcpy(host + at, nd->bn_mul, (size_t)op->out.c * sizeof *host);
+        memcpy(host + at + op->out.c, nd->bn_add, (size_t)op->out.c * sizeof *host);
+        at += 2 * (size_t)op->out.c;
+    }
+    cudaError_t ce = cudaMalloc((void **)&g->bn_dev, total * sizeof *host);
+    if (ce == cudaSuccess) ce = cudaMemcpy(g->bn_dev, host, total * sizeof *host, cudaMemcpyHostToDevice);
+    free(host);
+    if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaMalloc/cudaMemcpy([batchnorm])", __FILE__, __LINE__);
+    at = 0;
+    for (int i = 0; i < g->n_ops; i++)
+        if (g->ops[i].kind == CU_OP_AFFINE) {
+            g->ops[i].mul = g->bn_dev + at;
+            at += 2 * (size_t)g->ops[i].out.c;
+        }
+    return DRT_OK;
+}

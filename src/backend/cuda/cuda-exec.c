@@ -58,7 +58,7 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
     case CU_OP_MAXPOOL:
         DRT_CUDA_TRY(drt_k_maxpool(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out),
                                    op->out.cs, n, op->in.c, op->in.h, op->in.w, op->out.h, op->out.w, op->size,
-                                   op->stride, op->padding, g->half, r->stream));
+                                   op->stride, op->padding, op->avg, g->half, r->stream));
         return DRT_OK;
     case CU_OP_UPSAMPLE:
         DRT_CUDA_TRY(drt_k_upsample(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out),
@@ -95,6 +95,10 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
         DRT_CUDA_TRY(drt_k_epilogue(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
                                     NULL, 0, NULL, op->out.c, (long)n * op->out.h * op->out.w, op->act, DRT_ACT_LINEAR, g->half,
                                     r->stream));
+        return DRT_OK;
+    case CU_OP_AFFINE:
+        DRT_CUDA_TRY(drt_k_affine(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
+                                  op->mul, op->mul + op->out.c, op->out.c, (long)n * op->out.h * op->out.w, g->half, r->stream));
         return DRT_OK;
     case CU_OP_HEAD: {
         int h = op->head;

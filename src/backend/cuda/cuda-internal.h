@@ -53,7 +53,8 @@ typedef enum cu_op_kind {
     CU_OP_SAM,      /* act(in * res), the same shapes */
     CU_OP_REORG3D,  /* space to depth by stride */
     CU_OP_REORG,    /* YOLOv2's reorg (Darknet's index order) */
-    CU_OP_ACTIVATION /* [activation]: act(in) (the epilogue kernel without bias) */
+    CU_OP_ACTIVATION, /* [activation]: act(in) (the epilogue kernel without bias) */
+    CU_OP_AFFINE    /* [batchnorm]: in * mul + add per channel */
 } cu_op_kind;
 
 typedef struct cu_conv {
@@ -83,6 +84,8 @@ typedef struct cu_op {
     int conv;             /* index into conv list */
     drt_act act, act2;
     int size, stride, padding; /* maxpool; upsample stride */
+    int avg;              /* maxpool: [local_avgpool] (the mean of the taps inside) */
+    const float *mul;     /* affine: device, c floats of mul then c of add (in g->bn_dev) */
     int head;             /* head index */
     char label[48];
 } cu_op;
@@ -164,6 +167,7 @@ typedef struct cu_engine {
     /* device memory */
     size_t arena_bytes, naive_bytes; /* each run state's activations */
     void *weights;          /* one allocation for all weights and biases */
+    float *bn_dev;          /* [batchnorm] layers' mul and add, every affine op's in one allocation */
     size_t weight_bytes;
     size_t ws_bytes;        /* each run state's cuDNN workspace */
     size_t head_item[DRT_MAX_HEADS]; /* floats per batch item */
@@ -230,6 +234,8 @@ extern const drt_xcaps drt_cuda_caps;
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
 /* cuda-conv.c: weights (BN folded, KRSC, precision) and cuDNN descriptors. */
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
+/* [batchnorm] ops' coefficients (the passes' bn_mul, bn_add) to the device (g->bn_dev). */
+drt_status drt_cuda_bn_setup(cu_engine *g);
 /* A new convolution descriptor of conv cv (math type: the precision's default). */
 drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *cv, cudnnConvolutionDescriptor_t *out);
 /* cuda-context.c: descriptors and algorithms for one batch size (searched on g->own), then the

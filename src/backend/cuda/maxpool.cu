@@ -1,9 +1,10 @@
-/* Darknet's maxpool on NHWC views: offset -padding/2, taps outside the image skipped. */
+/* Darknet's maxpool and AlexeyAB's [local_avgpool] on NHWC views: offset -padding/2, taps outside the image
+ * skipped (local_avgpool: the sum of the taps inside, in window order, divided by their count). */
 #include <float.h>
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
-template <typename T, int V>
+template <typename T, int V, bool AVG>
 __global__ void maxpool_kernel(const T *__restrict__ in, int ics, T *__restrict__ out, int ocs, int n, int c,
                                int ih, int iw, int oh, int ow, int size, int stride, int off)
 {
@@ -18,7 +19,8 @@ __global__ void maxpool_kernel(const T *__restrict__ in, int ics, T *__restrict_
         long b = q / oh;
         float m[V];
 #pragma unroll
-        for (int j = 0; j < V; j++) m[j] = -FLT_MAX;
+        for (int j = 0; j < V; j++) m[j] = AVG ? 0.f : -FLT_MAX;
+        int count = 0;
         for (int dy = 0; dy < size; dy++) {
             int yy = y * stride + off + dy;
             if (yy < 0 || yy >= ih) continue;
@@ -28,14 +30,18 @@ __global__ void maxpool_kernel(const T *__restrict__ in, int ics, T *__restrict_
                 float v[V];
                 k_ldv<T, V>(in + ((b * ih + yy) * iw + xx) * ics + ch, v);
 #pragma unroll
-                for (int j = 0; j < V; j++) m[j] = fmaxf(m[j], v[j]);
+                for (int j = 0; j < V; j++) m[j] = AVG ? m[j] + v[j] : fmaxf(m[j], v[j]);
+                count++;
             }
         }
+        if (AVG)
+#pragma unroll
+            for (int j = 0; j < V; j++) m[j] = m[j] / (float)count;
         k_stv<T, V>(out + p * ocs + ch, m);
     }
 }
 
-template <typename T>
+template <typename T, bool AVG>
 static cudaError_t launch(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw, int oh,
                           int ow, int size, int stride, int padding, cudaStream_t st)
 {
@@ -45,19 +51,23 @@ static cudaError_t launch(const void *in, int ics, void *out, int ocs, int n, in
     int off = -(padding / 2);
     if (k_vec_ok(v, c, strides, 2, ptrs, 2)) {
         long total = (long)n * oh * ow * (c / v);
-        maxpool_kernel<T, 16 / sizeof(T)><<<k_blocks(total, 256), 256, 0, st>>>(
+        maxpool_kernel<T, 16 / sizeof(T), AVG><<<k_blocks(total, 256), 256, 0, st>>>(
             (const T *)in, ics, (T *)out, ocs, n, c, ih, iw, oh, ow, size, stride, off);
     } else {
         long total = (long)n * oh * ow * c;
-        maxpool_kernel<T, 1><<<k_blocks(total, 256), 256, 0, st>>>(
+        maxpool_kernel<T, 1, AVG><<<k_blocks(total, 256), 256, 0, st>>>(
             (const T *)in, ics, (T *)out, ocs, n, c, ih, iw, oh, ow, size, stride, off);
     }
     return cudaGetLastError();
 }
 
 extern "C" cudaError_t drt_k_maxpool(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw,
-                                     int oh, int ow, int size, int stride, int padding, int half, cudaStream_t st)
+                                     int oh, int ow, int size, int stride, int padding, int avg, int half,
+                                     cudaStream_t st)
 {
-    return half ? launch<__half>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st)
-                : launch<float>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st);
+    if (avg)
+        return half ? launch<__half, true>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st)
+                    : launch<float, true>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st);
+    return half ? launch<__half, false>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st)
+                : launch<float, false>(in, ics, out, ocs, n, c, ih, iw, oh, ow, size, stride, padding, st);
 }

@@ -22,7 +22,7 @@ drt_status drt_ref_check_model(const drt_model *m)
                 return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d (%s) reads the [yolo] layer %d: the reference engine does not compute [yolo] outputs",
                                  src_name(m), i, drt_layer_type_name(l->type), s);
         }
-        if (l->type == DRT_LAYER_CONV && !l->weights)
+        if ((l->type == DRT_LAYER_CONV && !l->weights) || (l->type == DRT_LAYER_BATCHNORM && !l->biases))
             return drt_error(DRT_STATUS_INVALID_ARG, "%s: layer %d: convolution without parameters", src_name(m), i);
     }
     return DRT_OK;
@@ -80,6 +80,8 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_DROPOUT: memcpy(y, xs[0], drt_shape_size(l->out) * sizeof(float)); break;
     case DRT_LAYER_REORG: drt_ref_reorg(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_AVGPOOL: drt_ref_avgpool(shapes[0], xs[0], y); break;
+    case DRT_LAYER_LOCAL_AVGPOOL: drt_ref_local_avgpool(l, shapes[0], xs[0], y); break;
+    case DRT_LAYER_BATCHNORM: drt_ref_batchnorm(l, m->bn, xs[0], y); break;
     case DRT_LAYER_ACTIVATION:
         for (size_t k = 0; k < drt_shape_size(l->out); k++) y[k] = drt_act_apply(l->act, xs[0][k]);
         break;

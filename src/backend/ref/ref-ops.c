@@ -1,8 +1,9 @@
 /* Reference kernels of the layers other than conv: maxpool, upsample, route, shortcut, reorg,
- * avgpool, scale_channels, sam, written after Darknet's forward_*_layer functions. */
+ * avgpool, local_avgpool, batchnorm, scale_channels, sam, written after Darknet's forward_*_layer functions. */
 #include "backend/ref/ref.h"
 
 #include <float.h>
+#include <math.h>
 #include <string.h>
 
 void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y)
@@ -110,4 +111,35 @@ void drt_ref_product(const drt_layer *l, const float *prev, const float *from, f
     size_t n = drt_shape_size(l->out), hw = (size_t)l->out.h * l->out.w;
     int per_channel = l->type == DRT_LAYER_SCALE_CHANNELS;
     for (size_t i = 0; i < n; i++) y[i] = drt_act_apply(l->act, prev[per_channel ? i / hw : i] * from[i]);
+}
+
+void drt_ref_local_avgpool(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    int off = -l->padding / 2, oh = l->out.h, ow = l->out.w;
+    for (int c = 0; c < in.c; c++) {
+        const float *xc = x + (size_t)c * in.h * in.w;
+        for (int i = 0; i < oh; i++)
+            for (int j = 0; j < ow; j++) {
+                float sum = 0; /* AlexeyAB: a float sum in window order, divided by the count inside the input */
+                int count = 0;
+                for (int n = 0; n < l->size; n++)
+                    for (int m = 0; m < l->size; m++) {
+                        int cy = off + i * l->stride + n, cx = off + j * l->stride + m;
+                        if (cy < 0 || cy >= in.h || cx < 0 || cx >= in.w) continue;
+                        sum += xc[(size_t)cy * in.w + cx];
+                        count++;
+                    }
+                y[((size_t)c * oh + i) * ow + j] = sum / (float)count;
+            }
+    }
+}
+
+void drt_ref_batchnorm(const drt_layer *l, drt_bn_formula bn, const float *x, float *y)
+{
+    size_t hw = (size_t)l->out.h * l->out.w;
+    for (int c = 0; c < l->out.c; c++) { /* Darknet's order: normalize_cpu, scale_bias, add_bias (as ref-conv.c) */
+        float var = l->rolling_var[c], mean = l->rolling_mean[c], scale = l->scales[c], bias = l->biases[c];
+        float denom = bn == DRT_BN_PJREDDIE ? sqrtf(var) + .000001f : sqrtf(var + .00001f);
+        for (size_t i = 0; i < hw; i++) y[c * hw + i] = (x[c * hw + i] - mean) / denom * scale + bias;
+    }
 }

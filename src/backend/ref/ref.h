@@ -44,6 +44,10 @@ void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *pre
 void drt_ref_reorg3d(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* [avgpool]: each channel's mean (AlexeyAB's forward_avgpool_layer). */
 void drt_ref_avgpool(drt_shape in, const float *x, float *y);
+/* [local_avgpool]: maxpool's window, the mean of its values inside the input. */
+void drt_ref_local_avgpool(const drt_layer *l, drt_shape in, const float *x, float *y);
+/* [batchnorm]: (x - mean) / denom * scale + bias per channel, denom by the model's formula (as the conv's). */
+void drt_ref_batchnorm(const drt_layer *l, drt_bn_formula bn, const float *x, float *y);
 /* [scale_channels] (prev: one factor per channel) and [sam] (prev: elementwise): act(prev * from). */
 void drt_ref_product(const drt_layer *l, const float *prev, const float *from, float *y);
 

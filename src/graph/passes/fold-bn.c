@@ -1,7 +1,8 @@
 /* Pass fold-bn: folds batchnorm into each conv (w' = w * mul per output channel, bias' = add);
  * the backend scales the weights while laying them out, so no folded copy of the model is
  * kept. When off, the conv keeps its raw weights and the backend applies batchnorm after it; a
- * backend whose epilogue cannot do that (caps.epilogue_fixed) always folds. */
+ * backend whose epilogue cannot do that (caps.epilogue_fixed) always folds. A standalone [batchnorm]
+ * gets its coefficients too (bn_mul, bn_add; never folded into a conv: its own step in every engine). */
 #include "graph/passes/passes.h"
 #include "core/error.h"
 
@@ -30,6 +31,10 @@ drt_status drt_pass_fold_bn(drt_xgraph *g)
     for (int i = 0; i < g->n; i++) {
         const drt_layer *l = &g->m->layers[i];
         drt_xnode *x = &g->node[i];
+        if (x->live && l->type == DRT_LAYER_BATCHNORM) { /* a standalone [batchnorm]: its own step, y = x * mul + add */
+            DRT_TRY(bn_coeffs(g, l, &x->bn_mul, &x->bn_add));
+            continue;
+        }
         if (!x->live || l->type != DRT_LAYER_CONV || !l->batch_normalize) continue;
         DRT_TRY(bn_coeffs(g, l, &x->bn_mul, &x->bn_add));
         x->bn_folded = on;
