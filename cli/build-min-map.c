@@ -61,7 +61,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
                 r.bound);
     if (r.time_ratio > 0)
         fprintf(stderr, "darkrt build: int8 speed: keep %.60s%s: %.3fx %s's time (batch 1, median of 5 interleaved rounds; "
-                        "the fastest of %d candidates that reached %.3f)\n",
+                        "of the %d candidates that reached %.3f, the nearest to fp32 within 5%% of the fastest's time)\n",
                 r.keep, strlen(r.keep) > 60 ? "..." : "", r.time_ratio, higher, r.timed, min_map);
     if (r.higher) {
         /* An int8 plan slower than the higher precision serves no one: that precision reaches any

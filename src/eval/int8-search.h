@@ -31,7 +31,7 @@ typedef struct drt_int8_search_result {
     int val_from;
     /* by_speed: */
     int timed;           /* candidates that reached min_map and were timed */
-    double time_ratio;   /* the chosen int8 candidate's time / the higher precision's (0: not timed) */
+    double time_ratio;   /* the picked int8 candidate's time / the higher precision's (0: not timed) */
     int higher;          /* no int8 candidate that reached min_map was faster than the higher precision
                           * (CPU fp32, CUDA fp16): build that instead (keep, time_ratio: the fastest) */
 } drt_int8_search_result;
@@ -44,7 +44,8 @@ typedef struct drt_int8_search_result {
  * also, where int8 convs chain (the CPU), the bisection's set with the gaps between its kept convs
  * filled (fewer conversions between int8 and the higher precision) and the heads with the fewest
  * last or first convs kept; on CUDA with every conv a candidate, its rule's set; every candidate
- * that reaches min_map is timed and the fastest taken. "Reach":
+ * that reaches min_map is timed and, of those within 5% of the fastest's time, the one whose heads
+ * are nearest fp32's taken. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, the candidates are calibrated on the first half
