@@ -186,8 +186,9 @@ $(BUILD)/gen/public-api-calls.h: tests/tools/public-api-calls.py $(wildcard incl
 	@mkdir -p $(dir $@)
 	python3 $< $(wildcard include/darkrt/*.h) > $@.tmp && mv $@.tmp $@
 $(BUILD)/tests/unit/null-args: $(BUILD)/gen/public-api-calls.h
-# tests/unit/video-nv12.c checks a function of the video module (src/video/video-nv12.c) against libswscale.
-$(BUILD)/tests/unit/video-nv12: tests/unit/video-nv12.c $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a
+# tests/unit/video-nv12.c checks functions of the video module (src/video/video-nv12.c) against libswscale;
+# tests/golden/cuda-nv12.c uses them for the host path that NVDEC frames on the GPU replace.
+$(BUILD)/tests/unit/video-nv12 $(BUILD)/tests/golden/cuda-nv12: $(BUILD)/tests/%: tests/%.c $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a $(LDFLAGS) $(LDLIBS) $(FFMPEG_LIBS)
 # The corpus replay (tests/unit/fuzz-replay.c) compiles the fuzz targets in.

@@ -6,6 +6,7 @@
 #include "cli-util.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "engine/engine.h"
 #include "pipeline/pipeline-adopt.h"
 #include "video-feed.h"
 #include "video-outputs.h"
@@ -49,11 +50,13 @@ static void *produce(void *arg)
         for (int i = 0; i < k; i++) {
             frame_tag *tag = malloc(sizeof *tag);
             drt_frame f = {.w = frames[i].w, .h = frames[i].h, .format = DRT_PIXEL_RGB8, .data = frames[i].rgb};
+            if (frames[i].gpu) f.format = DRT_PIXEL_NV12_GPU, f.data = (const unsigned char *)frames[i].gpu;
             drt_status s = tag ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
             if (tag) *tag = (frame_tag){src[i], frames[i].index, frames[i].pts, frames[i].decoded_ms};
             if (s == DRT_OK && r->submit_status == DRT_OK) { /* the pixels handed over, not copied */
                 s = drt_pipeline_submit_frame_adopt(r->pipe, &f, tag);
                 frames[i].rgb = NULL;
+                frames[i].gpu = NULL;
             }
             if (s != DRT_OK) { /* the pipeline has no result for it */
                 free(tag);
@@ -167,6 +170,22 @@ static int finish_sources(video_run *r)
     return failed;
 }
 
+/* Where the frames went, once: NVDEC's on the GPU, or through the host when they could have stayed
+ * there (drawing, --fast-resize and --pre cpu need them on the host: said in --help, not here). */
+static void tell_frames(video_run *r)
+{
+    feed *f = &r->feed;
+    if (!r->o->hwaccel) return;
+    pthread_mutex_lock(&f->lock);
+    if (f->on_gpu)
+        fprintf(stderr, "darkrt detect: %d NVDEC frames stay on the GPU (NV12 letterboxed there), %d through the host\n",
+                f->on_gpu, f->on_host);
+    else if (f->on_host && f->gpu_frames) /* asked for, and none stayed */
+        fprintf(stderr, "darkrt detect: %d frames through the host (not NVDEC's 8-bit 4:2:0 at its own size, "
+                "or libswscale's conversion is not reproduced on this machine)\n", f->on_host);
+    pthread_mutex_unlock(&f->lock);
+}
+
 /* The consumer (this thread): results in order until the pipeline is drained. After a failure
  * the readers stop and the rest is drained unwritten. */
 static int run_all(video_run *r)
@@ -192,6 +211,7 @@ static int run_all(video_run *r)
     }
     pthread_join(producer, NULL);
     progress(r, 1);
+    tell_frames(r);
     int rc = fail != DRT_OK || s != DRT_OK ? 1 : 0;
     if (s != DRT_OK) cli_fail(s);
     if (r->submit_status != DRT_OK) {
@@ -199,6 +219,15 @@ static int run_all(video_run *r)
         rc = 1;
     }
     return finish_sources(r) || rc ? 1 : 0;
+}
+
+/* NVDEC frames stay on the GPU into the letterbox when nothing needs their pixels on the host:
+ * preprocessing on the engine's device (which takes 8-bit frames), no drawing, no decoder resize. */
+static int gpu_frames(const video_opts *o, const drt_engine *engine, const drt_detect_opts *dopts)
+{
+    const drt_device_stages *st = engine->backend->stages;
+    return o->hwaccel && dopts->pre == DRT_STAGE_DEVICE && st && st->preprocess_frame && !o->out && !o->frames &&
+           !o->show && !o->fast_resize;
 }
 
 static drt_status start_pipeline(video_run *r, drt_engine *engine, const drt_detect_opts *dopts)
@@ -231,10 +260,12 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     drt_video_opts vopts = drt_video_opts_default();
     vopts.timeout_s = o->timeout_s;
     vopts.hwaccel = o->hwaccel;
+    vopts.gpu = engine->opts.device_index; /* NVDEC on the engine's GPU: its frames are in the engine's context */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     vopts.threads = cores > n ? (int)(cores / n) : 1; /* the machine's cores shared by the sources */
     feed_scale scale = {drt_model_width(model), drt_model_height(model), dopts->resize};
-    if (rc == 0 && s == DRT_OK) s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL);
+    if (rc == 0 && s == DRT_OK)
+        s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL, gpu_frames(o, engine, dopts));
     if (rc == 0 && s == DRT_OK) s = start_pipeline(&r, engine, dopts);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;

@@ -2,6 +2,7 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
+#include "video/video-calls.h"
 #include "vision/vision.h"
 
 #include <stdlib.h>
@@ -10,6 +11,10 @@
 void feed_frame_free(feed_frame *fr)
 {
     free(fr->rgb);
+    if (fr->gpu) {
+        drt_frame f = {.w = fr->w, .h = fr->h, .format = DRT_PIXEL_NV12_GPU, .data = (const unsigned char *)fr->gpu};
+        drt_frame_release(&f);
+    }
     memset(fr, 0, sizeof *fr);
 }
 
@@ -41,6 +46,8 @@ static void push(feed_source *s, feed_frame *fr)
         s->queue[(s->head + s->count) % s->capacity] = *fr;
         s->count++;
         s->decoded++;
+        if (fr->gpu) f->on_gpu++;
+        else f->on_host++;
         pthread_cond_broadcast(&f->changed);
     }
     pthread_mutex_unlock(&f->lock);
@@ -104,7 +111,13 @@ static void *reader(void *arg)
     while (status == DRT_OK && !stopping(s->feed)) {
         drt_video_frame vf;
         feed_frame fr;
-        status = drt_video_read(s->video, &vf);
+        drt_nv12_gpu *gpu = NULL;
+        status = drt_video_read_gpu(s->video, &vf, s->feed->gpu_frames ? &gpu : NULL);
+        if (status == DRT_OK && gpu) {
+            fr = (feed_frame){.gpu = gpu, .w = vf.w, .h = vf.h, .index = vf.index, .pts = vf.pts, .decoded_ms = drt_now_ms()};
+            push(s, &fr);
+            continue;
+        }
         if (status != DRT_OK || !vf.data) break;
         if ((status = copy_frame(s, &vf, &fr)) != DRT_OK) {
             feed_frame_free(&fr);
@@ -116,13 +129,15 @@ static void *reader(void *arg)
     return NULL;
 }
 
-drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale)
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
+                     int gpu_frames)
 {
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->changed, NULL);
     f->vopts = *vopts;
     f->scaled = scale != NULL;
+    f->gpu_frames = gpu_frames;
     if (scale) f->scale = *scale;
     f->sources = calloc((size_t)n, sizeof *f->sources);
     if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");

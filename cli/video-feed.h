@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "darkrt.h"
+#include "vision/nv12-sws.h"
 
 /* Frames scaled by the decoder to the network input's inner size (the letterbox's, or all of it
  * for a stretch), so the pipeline's resize keeps their size. */
@@ -15,9 +16,10 @@ typedef struct feed_scale {
     drt_resize mode;
 } feed_scale;
 
-/* A decoded frame copied out of the decoder. */
+/* A decoded frame copied out of the decoder, or held on the GPU. */
 typedef struct feed_frame {
-    unsigned char *rgb; /* tight RGB8 (w * 3 bytes a row) */
+    unsigned char *rgb; /* tight RGB8 (w * 3 bytes a row), or NULL when gpu is set */
+    drt_nv12_gpu *gpu;  /* an NVDEC frame left on the GPU (feed_open's gpu_frames) */
     int w, h;
     int64_t index;
     double pts;
@@ -49,12 +51,16 @@ typedef struct feed {
     drt_video_opts vopts;
     feed_scale scale;
     int scaled;           /* frames scaled to `scale` (else full size) */
+    int gpu_frames;       /* NVDEC frames may stay on the GPU (feed_frame.gpu) */
+    int on_gpu, on_host;  /* frames handed out each way (under the lock) */
 } feed;
 
 /* Opens every url at once, each on its reader thread (the first failure in order is returned, with
  * its one-line error; feed_close then stops the others), and the readers go on reading.
- * queue: frames buffered per source; scale: NULL for full-size frames. */
-drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale);
+ * queue: frames buffered per source; scale: NULL for full-size frames; gpu_frames: NVDEC frames
+ * that can stay on the GPU do (drt_video_read_gpu). */
+drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
+                     int gpu_frames);
 
 /* Takes up to max frames, round robin over the sources, waiting while none is queued and some
  * source is still reading. Writes frames[i] and which source each came from. Returns how many

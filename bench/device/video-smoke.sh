@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seconds: 90 at most (about 35). Video on the GPU machine, the smoke test before bench/device/video.sh:
+# Seconds: 120 at most (about 40). Video on the GPU machine, the smoke test before bench/device/video.sh:
 #  - the FFmpeg libraries and CLI carried by scripts/ffmpeg-device.sh load and decode here;
 #  - diagnostics of NVDEC without darkrt: the ffmpeg CLI's hwaccels, its CUDA device (-v debug),
 #    the clip decoded by the ffmpeg CLI on NVDEC (its speed: NVDEC's own rate), ldd of the carried
@@ -7,7 +7,9 @@
 #  - NVDEC: the driver's libnvcuvid is found or not; `darkrt detect --hwaccel cuda` decodes on it
 #    or says why not;
 #  - yolo-fastest-1.1 (CUDA fp16) on the carried 1080p H.264 clip gives the same detections with
-#    NVDEC as with CPU decoding (H.264 decoding is exact: the same pixels either way);
+#    NVDEC as with CPU decoding (H.264 decoding is exact: the same pixels either way), with NVDEC's
+#    frames copied to the host and with them left on the GPU (--pre gpu: NV12 letterboxed there, as
+#    libswscale converts it on the host; darkrt says "NVDEC frames stay on the GPU");
 #  - 4 live UDP streams served by the ffmpeg CLI for 4 s are read at their pace.
 #   usage: source .devcarry/env.sh && bash bench/device/video-smoke.sh
 # env: DRT_BIN (darkrt), DRT_DATA (models/, video/clip-1080p.mp4), OUT (results), ffmpeg on PATH
@@ -59,12 +61,13 @@ gpu=(--pre gpu --post gpu)
 nvidia-smi >/dev/null 2>&1 || { engine=(--device cpu); gpu=(); say "SKIPPED: no GPU here: a CPU engine, and NVDEC falls back to the CPU"; }
 darkrt build "$YF/yolo-fastest-1.1.cfg" --weights "$YF/yolo-fastest-1.1.weights" "${engine[@]}" \
     --batch 8 -o "$OUT/yf.plan" >"$OUT/build.log" 2>&1 || { bad "build: $(tail -1 "$OUT/build.log")"; exit 1; }
-for mode in cpu nvdec; do
+for mode in cpu nvdec nvdec-gpu; do
     extra=()
     [ $mode = nvdec ] && extra=(--hwaccel cuda)
+    [ $mode = nvdec-gpu ] && extra=(--hwaccel cuda "${gpu[@]}")
     start=$(date +%s%N)
     # CPU seconds (user, system) of the run: NVDEC's should be a fraction of CPU decoding's
-    cpu_s=$( { TIMEFORMAT='%U %S'; time timeout 25 darkrt detect "$OUT/yf.plan" "$CLIP" --batch 8 --json "$OUT/$mode.jsonl" \
+    cpu_s=$( { TIMEFORMAT='%U %S'; time timeout -k 5 25 darkrt detect "$OUT/yf.plan" "$CLIP" --batch 8 --json "$OUT/$mode.jsonl" \
         "${extra[@]}" >"$OUT/$mode.out" 2>"$OUT/$mode.err"; echo "rc $?" >"$OUT/$mode.rc"; } 2>&1)
     rc=$(sed 's/rc //' "$OUT/$mode.rc")
     say "$mode decoding: rc $rc, $(cat "$OUT/$mode.out") ($((($(date +%s%N) - start) / 1000000)) ms with engine load;" \
@@ -74,28 +77,32 @@ for mode in cpu nvdec; do
 done
 grep -q 'NVDEC did not take\|no CUDA decoding' "$OUT/nvdec.err" && say "NVDEC: NOT used (see stderr above)" ||
     say "NVDEC: used (no fallback warning)"
-python3 - "$OUT/cpu.jsonl" "$OUT/nvdec.jsonl" <<'PY' || bad "NVDEC's detections differ from CPU decoding's"
+grep -q 'stay on the GPU' "$OUT/nvdec-gpu.err" && say "NVDEC --pre gpu: $(grep -m1 'stay on the GPU' "$OUT/nvdec-gpu.err")" ||
+    bad "NVDEC --pre gpu: frames did not stay on the GPU: $(grep -m1 'through the host' "$OUT/nvdec-gpu.err")"
+for mode in nvdec nvdec-gpu; do
+timeout -k 5 20 python3 - "$OUT/cpu.jsonl" "$OUT/$mode.jsonl" <<'PY' || bad "$mode's detections differ from CPU decoding's"
 import json, sys
 a, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
 def same_dets(x, y):
     return len(x) == len(y) and all(p["class_id"] == q["class_id"] and abs(p["score"] - q["score"]) < 1e-3 and
                                     all(abs(p["box"][k] - q["box"][k]) < 0.5 for k in p["box"]) for p, q in zip(x, y))
 same = sum(same_dets(x["detections"], y["detections"]) for x, y in zip(a, b))
-print(f"video-smoke: detections equal on {same} of {len(a)} frames (cpu {len(a)}, nvdec {len(b)} frames)")
+print(f"video-smoke: detections equal on {same} of {len(a)} frames (cpu {len(a)}, {sys.argv[2]} {len(b)} frames)")
 sys.exit(0 if len(a) == len(b) == same and same > 0 else 1)
 PY
+done
 
 # Live: 4 UDP streams, 4 s each, read at their pace with NVDEC.
 urls=()
 for i in 0 1 2 3; do urls+=("udp://127.0.0.1:$((31000 + i))"); done
-darkrt detect "$OUT/yf.plan" "${urls[@]}" --timeout 3 --hwaccel cuda --batch 8 "${gpu[@]}" >"$OUT/live.out" 2>"$OUT/live.err" &
+timeout -k 5 30 darkrt detect "$OUT/yf.plan" "${urls[@]}" --timeout 3 --hwaccel cuda --batch 8 "${gpu[@]}" >"$OUT/live.out" 2>"$OUT/live.err" &
 reader=$!
 sleep 2
 for i in 0 1 2 3; do
-    ffmpeg -nostdin -v error -re -t 4 -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((31000 + i))?pkt_size=1316" &
+    timeout -k 5 15 ffmpeg -nostdin -v error -re -t 4 -i "$CLIP" -c copy -f mpegts "udp://127.0.0.1:$((31000 + i))?pkt_size=1316" &
 done
 wait "$reader"
-say "live, 4 streams x 4 s at 30 fps (NVDEC): $(tr '\n' ' ' <"$OUT/live.out")"
+say "live, 4 streams x 4 s at 30 fps (NVDEC): $(tr '\n' ' ' <"$OUT/live.out") $(grep -m1 'NVDEC frames\|through the host' "$OUT/live.err")"
 [ "$(grep -c ' frames, ' "$OUT/live.out")" = 4 ] || bad "live streams: $(head -c 300 "$OUT/live.err")"
 wait
 say "done: $fails failure(s)"

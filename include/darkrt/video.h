@@ -23,6 +23,8 @@ typedef struct drt_video_opts {
     const char *hwaccel; /* "cuda": decode on the GPU (NVDEC) where FFmpeg and the machine have it,
                             frames copied to the host; else (or NULL) the CPU decodes */
     int threads;         /* CPU decoding threads (FFmpeg's frame and slice threads); 0: one per core */
+    int gpu;             /* hwaccel "cuda": the CUDA device that decodes (cuda:N; the engine's, so that
+                            its frames are in the engine's context); 0: the first */
 } drt_video_opts;
 
 DRT_API drt_video_opts drt_video_opts_default(void);

@@ -197,17 +197,30 @@ drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, vo
     return enqueue(p, NULL, rgb, tag, t0);
 }
 
+/* A frame left on the GPU goes straight to the device's 8-bit preprocessing: never to the host's
+ * letterbox, nor out as a result's pixels. */
+static drt_status gpu_frame_ok(const drt_pipeline *p, const drt_frame *f)
+{
+    const drt_device_stages *st = p->engine->backend->stages;
+    if (!f->data || f->w < 1 || f->h < 1) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: a GPU frame without pixels");
+    if (p->host_pre || p->opts.keep_image || !st || !st->preprocess_frame)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: a frame on the GPU needs preprocessing on the device (--pre gpu) "
+                         "and no kept pixels (drawing)");
+    return DRT_OK;
+}
+
 drt_status drt_pipeline_submit_frame_adopt(drt_pipeline *p, drt_frame *frame, void *tag)
 {
     double t0 = drt_now_ms();
     drt_frame f = *frame;
     frame->data = NULL;
-    drt_status s = p ? drt_frame_check(&f) : drt_error(DRT_STATUS_INVALID_ARG, "pipeline: p is NULL");
-    if (s == DRT_OK && (f.format != DRT_PIXEL_RGB8 || (f.stride && f.stride != (size_t)f.w * 3)))
+    drt_status s = !p ? drt_error(DRT_STATUS_INVALID_ARG, "pipeline: p is NULL")
+                   : f.format == DRT_PIXEL_NV12_GPU ? gpu_frame_ok(p, &f) : drt_frame_check(&f);
+    if (s == DRT_OK && f.format != DRT_PIXEL_NV12_GPU && (f.format != DRT_PIXEL_RGB8 || (f.stride && f.stride != (size_t)f.w * 3)))
         s = drt_error(DRT_STATUS_INVALID_ARG, "pipeline: adopted frame: format %d, stride %zu: must be RGB8 of tight rows",
                       (int)f.format, f.stride);
     if (s != DRT_OK) {
-        free((void *)f.data);
+        drt_frame_release(&f);
         return s;
     }
     f.stride = 0;

@@ -45,6 +45,13 @@ drt_status drt_video_read(drt_video *video, drt_video_frame *frame)
     return calls()->read(video, frame);
 }
 
+drt_status drt_video_read_gpu(drt_video *video, drt_video_frame *frame, drt_nv12_gpu **gpu_out)
+{
+    if (gpu_out) *gpu_out = NULL;
+    DRT_ARG(video, "video");
+    return calls()->read_gpu(video, frame, gpu_out);
+}
+
 drt_video_info drt_video_get_info(const drt_video *video)
 {
     DRT_ARG_OR(video, "video", (drt_video_info){0});

@@ -4,11 +4,20 @@
 #define DRT_VIDEO_CALLS_H
 
 #include "darkrt/video.h"
+#include "vision/nv12-sws.h"
+
+/* drt_video_read, where an NVDEC frame may stay on the GPU (hwaccel "cuda", the frame at its own
+ * size, nv12-sws.h exact for it): then *gpu_out is set (a malloc'd descriptor holding the frame
+ * until its release; drt_frame_release of a DRT_PIXEL_NV12_GPU frame releases and frees it), and
+ * *frame has the size, index and pts but no data. Otherwise as drt_video_read, *gpu_out NULL.
+ * For in-tree callers (cli/video-feed.c): not part of the public API. */
+drt_status drt_video_read_gpu(drt_video *video, drt_video_frame *frame, drt_nv12_gpu **gpu_out);
 
 typedef struct drt_video_calls {
     drt_video_opts (*opts_default)(void);
     drt_status (*open)(const char *url, const drt_video_opts *opts, drt_video **video_out);
     drt_status (*read)(drt_video *video, drt_video_frame *frame);
+    drt_status (*read_gpu)(drt_video *video, drt_video_frame *frame, drt_nv12_gpu **gpu_out);
     drt_video_info (*get_info)(const drt_video *video);
     drt_status (*set_output_size)(drt_video *video, int w, int h);
     void (*free)(drt_video *video);

@@ -121,3 +121,17 @@ int drt_video_cuda_device(int gpu, AVBufferRef **device_out, char *why, size_t w
     *device_out = ref;
     return 0;
 }
+
+int drt_video_cuda_sync(AVBufferRef *device, char *why, size_t why_size)
+{
+    held *h = ((AVHWDeviceContext *)device->data)->user_opaque;
+    CUcontext dummy;
+    CUresult r = cu->cuCtxPushCurrent(h->ctx);
+    if (r == CUDA_SUCCESS) {
+        r = cu->cuStreamSynchronize(h->stream);
+        cu->cuCtxPopCurrent(&dummy);
+    }
+    if (r == CUDA_SUCCESS) return 0;
+    snprintf(why, why_size, "cuStreamSynchronize: %s", cu_text(r));
+    return -1;
+}

@@ -3,7 +3,8 @@
 #ifndef DRT_VIDEO_INTERNAL_H
 #define DRT_VIDEO_INTERNAL_H
 
-#include "darkrt/video.h"
+#include "video/video-calls.h"
+#include "vision/nv12-sws.h"
 
 #include <libavutil/buffer.h>
 #include <libavutil/frame.h>
@@ -29,5 +30,19 @@ int drt_video_cuda_device(int gpu, AVBufferRef **device_out, char *why, size_t w
  * converts the CPU decoder's frames (its exact unscaled 4:2:0 path); NV12 would take its generic
  * path and filter the chroma otherwise. Returns 0, or -1 out of memory. */
 int drt_video_nv12_as_planar(AVFrame *f, enum AVPixelFormat planar, unsigned char **chroma, size_t *chroma_size);
+
+struct SwsContext;
+/* The coefficients of libswscale's 8-bit 4:2:0 -> RGB24 conversion in `sws` (its colorspace
+ * details, as FFmpeg 5.1's ff_yuv2rgb_c_init_tables turns them into 16-bit lanes). 0, or -1. */
+int drt_video_nv12_sws_coeffs(struct SwsContext *sws, drt_nv12_sws *out);
+
+/* Whether src/vision/nv12-sws.h gives libswscale's bytes for `planar` (YUV420P or YUVJ420P) on
+ * this machine: checked once per process on a test frame (a libswscale without the x86 SIMD path,
+ * or another version's arithmetic, fails it, and frames then come to the host). */
+int drt_video_nv12_sws_exact(enum AVPixelFormat planar);
+
+/* Waits for the work queued on the stream of FFmpeg's CUDA device `device` (video-cuda.c): NVDEC's
+ * copy of a frame out of its surface is asynchronous. 0, or -1 with the reason in why[]. */
+int drt_video_cuda_sync(AVBufferRef *device, char *why, size_t why_size);
 
 #endif

@@ -3,7 +3,7 @@
 #include "core/module.h"
 
 static const drt_video_calls calls = {
-    drt_video_opts_default, drt_video_open, drt_video_read, drt_video_get_info, drt_video_set_output_size, drt_video_free,
+    drt_video_opts_default, drt_video_open, drt_video_read, drt_video_read_gpu, drt_video_get_info, drt_video_set_output_size, drt_video_free,
     drt_video_writer_open, drt_video_writer_write, drt_video_writer_close, drt_video_writer_abort,
 };
 

@@ -34,6 +34,9 @@ struct drt_video {
     int told_cpu;     /* warned that NVDEC gave CPU frames after all */
     uint8_t *chroma;  /* NVDEC's frames: their U and V planes, split out of NV12 */
     size_t chroma_size;
+    int gpu;          /* the CUDA device NVDEC decodes on */
+    int gpu_sws_for;  /* gpu_sws holds libswscale's coefficients for this planar format + 1 (0: none yet) */
+    drt_nv12_sws gpu_sws;
 };
 
 drt_video_opts drt_video_opts_default(void)
@@ -122,7 +125,7 @@ static enum AVPixelFormat pick_pixel_format(AVCodecContext *dec, const enum AVPi
 
 /* NVDEC through FFmpeg's CUDA device (video-cuda.c: the GPU's primary context), where this codec
  * has it; the CPU decodes otherwise, and the warning says FFmpeg's or the driver's reason. */
-static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
+static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel, int gpu)
 {
     if (!hwaccel || strcmp(hwaccel, "cuda")) return;
     int ok = 0;
@@ -137,7 +140,8 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
                  codec->name);
         return;
     }
-    if (drt_video_cuda_device(0, &v->hw, why, sizeof why) < 0) {
+    v->gpu = gpu;
+    if (drt_video_cuda_device(gpu, &v->hw, why, sizeof why) < 0) {
         drt_warn("%s: no CUDA decoding for %s here (%s): the CPU decodes", v->url, codec->name, why);
         return;
     }
@@ -145,7 +149,7 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel)
     v->dec->get_format = pick_pixel_format;
 }
 
-static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads)
+static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads, int gpu)
 {
     const AVCodec *codec = NULL;
     v->stream = av_find_best_stream(v->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -157,7 +161,7 @@ static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads)
     if (!v->dec || avcodec_parameters_to_context(v->dec, st->codecpar) < 0)
         return drt_error(DRT_STATUS_OOM, "%s: cannot set up the %s decoder", v->url, codec->name);
     v->dec->pkt_timebase = st->time_base;
-    try_hwaccel(v, codec, hwaccel);
+    try_hwaccel(v, codec, hwaccel, gpu);
     /* CPU decoding on several threads (frames in flight: a few frames' latency, none lost);
      * NVDEC does its own work. */
     v->dec->thread_count = v->hw ? 1 : threads;
@@ -195,7 +199,8 @@ drt_status drt_video_open(const char *url, const drt_video_opts *opts, drt_video
     v->timeout_s = o.timeout_s;
     v->live = is_camera(url) || is_network(url) || (o.format && !strcmp(o.format, "v4l2"));
     drt_status s = open_input(v, &o);
-    if (s == DRT_OK) s = open_decoder(v, o.hwaccel, o.threads < 0 ? 0 : o.threads);
+    if (o.gpu < 0) s = drt_error(DRT_STATUS_INVALID_ARG, "%s: gpu %d: must be >= 0", url, o.gpu);
+    if (s == DRT_OK) s = open_decoder(v, o.hwaccel, o.threads < 0 ? 0 : o.threads, o.gpu);
     if (s != DRT_OK) {
         drt_video_free(v);
         return s;
@@ -224,6 +229,15 @@ static drt_status size_rgb(drt_video *v, int w, int h)
     v->rgb_w = v->rgb ? w : 0;
     v->rgb_h = v->rgb ? h : 0;
     return v->rgb ? DRT_OK : drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
+}
+
+/* The frame's size, display-order index and time (seconds since the stream's start) into *out. */
+static void stamp(drt_video *v, const AVFrame *f, int w, int h, drt_video_frame *out)
+{
+    int64_t t = f->best_effort_timestamp;
+    if (v->start == AV_NOPTS_VALUE) v->start = t;
+    *out = (drt_video_frame){.w = w, .h = h, .index = v->next_index++,
+                             .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
 }
 
 /* NVDEC's NV12 copied to memory, as the CPU decoder's planar 4:2:0 (video-nv12.c). */
@@ -262,10 +276,58 @@ static drt_status to_rgb(drt_video *v, drt_video_frame *out)
     uint8_t *dst[4] = {v->rgb};
     int dst_stride[4] = {(int)v->stride};
     sws_scale(v->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, dst_stride);
-    int64_t t = f->best_effort_timestamp;
-    if (v->start == AV_NOPTS_VALUE) v->start = t;
-    *out = (drt_video_frame){.w = w, .h = h, .data = v->rgb, .stride = v->stride, .index = v->next_index++,
-                             .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
+    stamp(v, f, w, h, out);
+    out->data = v->rgb, out->stride = v->stride;
+    return DRT_OK;
+}
+
+/* Whether this decoded frame may stay on the GPU: NVDEC's NV12 of an 8-bit 4:2:0 stream at its own
+ * size, where libswscale's conversion (the host path) is the one nv12-sws.h computes: an even height
+ * (odd ones take its other path), rows that its 8-pixel steps fit in the host path's RGB stride
+ * (else it leaves the last pixels of a row alone), and the arithmetic checked on this machine. */
+static int gpu_ok(const drt_video *v, const AVFrame *f)
+{
+    const AVHWFramesContext *fc = f->hw_frames_ctx ? (const AVHWFramesContext *)f->hw_frames_ctx->data : NULL;
+    enum AVPixelFormat planar = v->dec->sw_pix_fmt;
+    size_t stride = ((size_t)f->width * 3 + 63) & ~(size_t)63; /* size_rgb's */
+    return f->format == AV_PIX_FMT_CUDA && fc && fc->sw_format == AV_PIX_FMT_NV12 && !v->out_w && !(f->height & 1) &&
+           ((size_t)f->width + 7) / 8 * 8 * 3 <= stride && (planar == AV_PIX_FMT_YUV420P || planar == AV_PIX_FMT_YUVJ420P) &&
+           drt_video_nv12_sws_exact(planar);
+}
+
+static void release_gpu_frame(void *owner)
+{
+    AVFrame *f = owner;
+    av_frame_free(&f);
+}
+
+/* The decoded frame handed out on the GPU: a reference to it (NVDEC's pool keeps the pixels until
+ * release), once NVDEC's copy into it is done, with the host path's coefficients. */
+static drt_status to_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu **gpu_out)
+{
+    AVFrame *f = v->frame;
+    char why[320];
+    if (v->gpu_sws_for != v->dec->sw_pix_fmt + 1) { /* the host path's context for this format */
+        v->sws = sws_getCachedContext(v->sws, f->width, f->height, v->dec->sw_pix_fmt, f->width, f->height,
+                                      AV_PIX_FMT_RGB24, SWS_BICUBIC, NULL, NULL, NULL);
+        if (drt_video_nv12_sws_coeffs(v->sws, &v->gpu_sws) < 0)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: frame %lld: no libswscale conversion of %s to RGB", v->url,
+                             (long long)v->next_index, av_get_pix_fmt_name(v->dec->sw_pix_fmt));
+        v->gpu_sws_for = v->dec->sw_pix_fmt + 1;
+    }
+    if (drt_video_cuda_sync(v->hw, why, sizeof why) < 0)
+        return drt_error(DRT_STATUS_CUDA, "%s: frame %lld: NVDEC: %s", v->url, (long long)v->next_index, why);
+    drt_nv12_gpu *g = malloc(sizeof *g);
+    AVFrame *ref = g ? av_frame_clone(f) : NULL;
+    if (!ref) {
+        free(g);
+        return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
+    }
+    *g = (drt_nv12_gpu){.w = f->width, .h = f->height, .gpu = v->gpu, .y = ref->data[0], .uv = ref->data[1],
+                        .y_pitch = (size_t)ref->linesize[0], .uv_pitch = (size_t)ref->linesize[1], .sws = v->gpu_sws,
+                        .release = release_gpu_frame, .owner = ref};
+    stamp(v, f, f->width, f->height, out);
+    *gpu_out = g;
     return DRT_OK;
 }
 
@@ -316,8 +378,11 @@ static int feed_decoder(drt_video *v)
     }
 }
 
-drt_status drt_video_read(drt_video *v, drt_video_frame *out)
+drt_status drt_video_read(drt_video *v, drt_video_frame *out) { return drt_video_read_gpu(v, out, NULL); }
+
+drt_status drt_video_read_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu **gpu_out)
 {
+    if (gpu_out) *gpu_out = NULL;
     DRT_ARG(out, "frame");
     memset(out, 0, sizeof *out);
     DRT_ARG(v, "video");
@@ -328,7 +393,8 @@ drt_status drt_video_read(drt_video *v, drt_video_frame *out)
             int bad = (v->frame->flags & AV_FRAME_FLAG_CORRUPT) || v->frame->decode_error_flags;
             drt_status s = bad && !v->live ? drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: corrupt data", v->url,
                                                        (long long)v->next_index)
-                                           : to_rgb(v, out);
+                           : gpu_out && gpu_ok(v, v->frame) ? to_gpu(v, out, gpu_out)
+                                                            : to_rgb(v, out);
             av_frame_unref(v->frame);
             return s;
         }

@@ -24,6 +24,8 @@ static drt_status device_preprocess_via_float(drt_engine *e, const drt_frame *f,
 static drt_status device_preprocess_frame(drt_engine *e, const drt_frame *f, int i, drt_resize mode)
 {
     if (e->backend->stages->preprocess_frame) return e->backend->stages->preprocess_frame(e, f, i, mode);
+    if (f->format == DRT_PIXEL_NV12_GPU)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "detect: frames on the GPU need a device with 8-bit preprocessing");
     return device_preprocess_via_float(e, f, i, mode);
 }
 
@@ -76,14 +78,17 @@ static drt_status preprocess_frames(drt_engine *e, const drt_frame *const *frame
     return DRT_OK;
 }
 
-/* Checks the call; JPEG items need pre on a device that decodes them, and give only their size. */
+/* Checks the call; JPEG items need pre on a device that decodes them, and give only their size.
+ * gpu_ok: in-tree frames on the GPU (DRT_PIXEL_NV12_GPU) are accepted too (pre is on the device). */
 static drt_status check_frames(drt_engine *e, const drt_frame *const *frames, const drt_jpeg_src *jpegs, int n,
-                               const drt_detect_opts *o, const float *host_input)
+                               const drt_detect_opts *o, const float *host_input, int gpu_ok)
 {
     if (e->model->channels != 3)
         return drt_error(DRT_STATUS_UNSUPPORTED, "detect: the model takes %d channels: 8-bit frames are RGB (3)",
                          e->model->channels);
     for (int i = 0; i < n; i++) {
+        if (gpu_ok && frames[i]->format == DRT_PIXEL_NV12_GPU && frames[i]->data && frames[i]->w > 0 && frames[i]->h > 0)
+            continue;
         if (!jpegs || !jpegs[i].data) {
             DRT_TRY(drt_frame_check(frames[i]));
             continue;
@@ -106,7 +111,7 @@ drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames,
     drt_detect_opts o = opts ? *opts : drt_detect_opts_default();
     DRT_TRY(drt_detect_check(e, n, &o));
     for (int i = 0; i < n; i++) dets_out[i] = NULL;
-    DRT_TRY(check_frames(e, frames, jpegs, n, &o, host_input));
+    DRT_TRY(check_frames(e, frames, jpegs, n, &o, host_input, 0));
     drt_stage_times *times = calloc((size_t)n, sizeof *times);
     int *wh = malloc((size_t)n * 2 * sizeof(int));
     float *own = NULL;
@@ -130,7 +135,7 @@ drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames
 {
     DRT_TRY(drt_detect_check(e, n, o));
     if (o->pre != DRT_STAGE_DEVICE) return drt_error(DRT_STATUS_INVALID_ARG, "detect: frames begun need pre on the device");
-    DRT_TRY(check_frames(e, frames, jpegs, n, o, NULL));
+    DRT_TRY(check_frames(e, frames, jpegs, n, o, NULL, 1));
     return preprocess_frames(e, frames, jpegs, n, o, NULL, times);
 }
 

@@ -1,6 +1,7 @@
 /* 8-bit frames: checks, files decoded straight to RGB8 (every format, no float round trip),
  * orientation, and RGB8/BGR8/NV12 to tight RGB8. */
 #include "vision/vision.h"
+#include "vision/nv12-sws.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -111,6 +112,10 @@ drt_status drt_frame_load(const char *path, drt_frame *frame_out)
 void drt_frame_release(drt_frame *frame)
 {
     if (!frame) return;
+    if (frame->format == DRT_PIXEL_NV12_GPU && frame->data) { /* the decoder's frame goes back to it */
+        drt_nv12_gpu *g = (drt_nv12_gpu *)frame->data;
+        g->release(g->owner);
+    }
     free((void *)frame->data);
     *frame = (drt_frame){0};
 }

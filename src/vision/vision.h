@@ -54,6 +54,12 @@ int drt_jpeg_device_ok(const char *path, const uint8_t *data, size_t size, int *
 /* A tight RGB8 frame of the pixels with the orientation applied; takes px->data (freed or kept). */
 drt_status drt_frame_from_u8(const char *path, drt_u8_pixels *px, drt_frame *out);
 
+/* In-tree only: an NVDEC frame left on the GPU; data points to its drt_nv12_gpu (vision/nv12-sws.h),
+ * which drt_frame_release releases and frees. The public API refuses it (drt_frame_check); the
+ * pipeline takes it from in-tree callers (drt_pipeline_submit_frame_adopt) for a device's
+ * preprocess_frame. */
+#define DRT_PIXEL_NV12_GPU ((drt_pixel_format)0x100)
+
 /* Converts a frame (RGB8, BGR8, NV12, any stride) into a new tight RGB8 frame (malloc'd). */
 drt_status drt_frame_to_rgb8(const drt_frame *in, drt_frame *out);
 

@@ -3,7 +3,13 @@
  * full-range YUVJ420P; even, odd and 1080p sizes), where NV12 given to libswscale as it is does not
  * (its generic path filters the chroma: printed, not checked, as it is libswscale's business). Frames
  * in other formats are left as they are. The NV12 is made here by interleaving U and V, as NVDEC
- * writes the samples it decodes. */
+ * writes the samples it decodes.
+ * The arithmetic that the GPU uses for NVDEC frames left there (src/vision/nv12-sws.h, with the
+ * coefficients drt_video_nv12_sws_coeffs reads from the libswscale context) gives libswscale's RGB
+ * bytes, bit for bit, on random frames at the sizes the video module hands out on the GPU (even
+ * heights; rows as video-source.c lays them out), limited and full range, on x86-64 with SSSE3
+ * (libswscale's SIMD path; elsewhere its C path rounds otherwise, which drt_video_nv12_sws_exact must
+ * then say, so frames come to the host). */
 #include "unit/check.h"
 #include "video/video-internal.h"
 
@@ -87,6 +93,57 @@ done:
     av_frame_free(&nv12);
 }
 
+/* nv12-sws.h against libswscale on one random frame of w x h (h even) in `planar`. */
+static int sws_arith_same(int w, int h, enum AVPixelFormat planar)
+{
+    AVFrame *yuv = new_frame(w, h, planar);
+    size_t stride = ((size_t)w * 3 + 63) & ~(size_t)63, differ = 0; /* video-source.c's rows */
+    uint8_t *want = malloc(stride * h + 64);
+    struct SwsContext *sws = sws_getContext(w, h, planar, w, h, AV_PIX_FMT_RGB24, SWS_BICUBIC, NULL, NULL, NULL);
+    drt_nv12_sws c;
+    int ok = yuv && want && sws && drt_video_nv12_sws_coeffs(sws, &c) == 0;
+    CHECK(ok, "%dx%d: frame, libswscale context or coefficients", w, h);
+    for (int p = 0; ok && p < 3; p++)
+        for (int y = 0; y < (p ? (h + 1) / 2 : h); y++)
+            for (int x = 0; x < (p ? (w + 1) / 2 : w); x++) yuv->data[p][y * yuv->linesize[p] + x] = next_byte();
+    if (ok) {
+        uint8_t *dst[4] = {want};
+        int dst_stride[4] = {(int)stride};
+        sws_scale(sws, (const uint8_t *const *)yuv->data, yuv->linesize, 0, h, dst, dst_stride);
+    }
+    for (int y = 0; ok && y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t rgb[3];
+            int ci = x / 2;
+            drt_nv12_sws_pixel(&c, yuv->data[0][y * yuv->linesize[0] + x], yuv->data[1][(y / 2) * yuv->linesize[1] + ci],
+                               yuv->data[2][(y / 2) * yuv->linesize[2] + ci], rgb);
+            differ += memcmp(rgb, want + stride * y + 3 * x, 3) != 0;
+        }
+    if (ok) printf("%dx%d %s: nv12-sws.h vs libswscale: %zu of %d pixels differ\n", w, h,
+                   planar == AV_PIX_FMT_YUVJ420P ? "yuvj420p" : "yuv420p", differ, w * h);
+    free(want);
+    sws_freeContext(sws);
+    av_frame_free(&yuv);
+    return ok && differ == 0;
+}
+
+static void check_gpu_arithmetic(void)
+{
+    static const int sizes[][2] = {{1920, 1080}, {1280, 720}, {322, 242}, {2, 2}};
+    int all = 1;
+    for (int i = 0; i < 4; i++) {
+        all &= sws_arith_same(sizes[i][0], sizes[i][1], AV_PIX_FMT_YUV420P);
+        all &= sws_arith_same(sizes[i][0], sizes[i][1], AV_PIX_FMT_YUVJ420P);
+    }
+    int exact = drt_video_nv12_sws_exact(AV_PIX_FMT_YUV420P) && drt_video_nv12_sws_exact(AV_PIX_FMT_YUVJ420P);
+    CHECK(exact == all, "drt_video_nv12_sws_exact says %d, the frames say %d", exact, all);
+    CHECK(!drt_video_nv12_sws_exact(AV_PIX_FMT_YUV444P), "exact for yuv444p, which no GPU frame is");
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("ssse3")) CHECK(all, "x86-64 with SSSE3: nv12-sws.h must be libswscale's arithmetic");
+#endif
+    printf("GPU frames' arithmetic %s libswscale's here\n", all ? "is" : "is not");
+}
+
 /* A frame that is not NV12, or a CPU decoder whose format is not 8-bit 4:2:0, is left alone. */
 static void check_left_alone(void)
 {
@@ -112,5 +169,6 @@ int main(void)
     check_size(2, 2, AV_PIX_FMT_YUV420P);
     check_size(1, 1, AV_PIX_FMT_YUV420P);
     check_left_alone();
+    check_gpu_arithmetic();
     return DONE();
 }

@@ -4,7 +4,9 @@
  * cross the bus instead of 12 and the network input is the host path's bit for bit. Frames whose
  * bytes are page-locked already (the pipeline's workers decode into drt_cuda_host_alloc's blocks)
  * are copied from where they are. NV12 is turned
- * into RGB8 on the host first (drt_frame_to_rgb8: the bytes the host path sees). The staging of a
+ * into RGB8 on the host first (drt_frame_to_rgb8: the bytes the host path sees). NVDEC frames left on
+ * the GPU (DRT_PIXEL_NV12_GPU) are letterboxed from where they are (letterbox.cu: NV12 converted
+ * as libswscale would on the host path). The staging of a
  * batch is reused by the next one once its copies are done (an event), and grows when a batch
  * needs more. */
 #include "backend/cuda/cuda-internal.h"
@@ -95,6 +97,23 @@ static drt_status upload_letterbox(drt_engine *e, cu_engine *g, const drt_frame 
     return drt_cuda_letterbox_u8(e, g, d, f->w, f->h, f->format == DRT_PIXEL_BGR8, item, mode);
 }
 
+/* An NVDEC frame already on the device: letterboxed straight from its NV12 (no upload, no staging). */
+static drt_status letterbox_nv12(drt_engine *e, cu_engine *g, const drt_nv12_gpu *f, int item, drt_resize mode)
+{
+    const drt_model *m = e->model;
+    if (f->gpu != g->dev)
+        return drt_error(DRT_STATUS_INVALID_ARG, "cuda preprocess: a frame decoded on GPU %d for an engine on GPU %d",
+                         f->gpu, g->dev);
+    int new_w = m->width, new_h = m->height;
+    if (mode == DRT_RESIZE_LETTERBOX) drt_letterbox_size(f->w, f->h, m->width, m->height, &new_w, &new_h);
+    float *dst = g->own.d_in + (size_t)item * 3 * m->height * m->width;
+    DRT_CUDA_TRY(drt_k_letterbox_nv12(f->y, (long)f->y_pitch, f->uv, (long)f->uv_pitch, f->sws, f->h, f->w, dst, m->height,
+                                      m->width, new_w, new_h, (m->width - new_w) / 2, (m->height - new_h) / 2,
+                                      drt_darknet_resize_scale(f->w, new_w), drt_darknet_resize_scale(f->h, new_h),
+                                      g->own.stream));
+    return DRT_OK;
+}
+
 drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
 {
     cu_engine *g = e->impl;
@@ -102,6 +121,10 @@ drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item
     if (m->channels != 3 || item < 0 || item >= g->max_batch || (unsigned)mode >= DRT_RESIZE_COUNT)
         return drt_error(DRT_STATUS_INVALID_ARG, "cuda preprocess: %d model channels (8-bit frames need 3), item %d "
                          "(max batch %d) or resize mode %d", m->channels, item, g->max_batch, (int)mode);
+    if (f && f->format == DRT_PIXEL_NV12_GPU && f->data) {
+        DRT_CUDA_TRY(cudaSetDevice(g->dev));
+        return letterbox_nv12(e, g, (const drt_nv12_gpu *)f->data, item, mode);
+    }
     DRT_TRY(drt_frame_check(f));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     if (f->format != DRT_PIXEL_NV12) return upload_letterbox(e, g, f, item, mode);

@@ -6,6 +6,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include "vision/nv12-sws.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -67,6 +69,12 @@ cudaError_t drt_k_letterbox(const float *in, int c, int ih, int iw, float *out, 
  * as (float)(v / 255.) like drt_image_load's; three planes out. */
 cudaError_t drt_k_letterbox_u8(const unsigned char *in, long stride, int bgr, int ih, int iw, float *out, int nh,
                                int nw, int rw, int rh, int dx, int dy, float w_scale, float h_scale, cudaStream_t st);
+/* The same from an NV12 frame on the device (an NVDEC frame: Y rows of y_pitch bytes, UV rows of
+ * uv_pitch), each pixel converted to RGB8 as libswscale converts it (vision/nv12-sws.h, `sws`) and
+ * read as v / 255: the host path's input (NV12 -> swscale RGB8 -> letterbox) bit for bit. */
+cudaError_t drt_k_letterbox_nv12(const unsigned char *y, long y_pitch, const unsigned char *uv, long uv_pitch,
+                                 drt_nv12_sws sws, int ih, int iw, float *out, int nh, int nw, int rw, int rh, int dx,
+                                 int dy, float w_scale, float h_scale, cudaStream_t st);
 
 /* YOLO decode and NMS on the GPU (yolo-post.cu). A candidate has src/vision's drt_candidate layout. */
 #define DRT_K_CAND_CAP 4096 /* candidates per image the device keeps; more: the host decodes */

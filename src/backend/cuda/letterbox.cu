@@ -1,8 +1,9 @@
 /* Darknet's letterbox (or stretch) on the GPU, bit for bit as src/vision/letterbox.c computes it:
  * the two bilinear passes of resize_image are fused (each output reads the two row-pass values it
  * needs), with every product and sum rounded on its own (no FMA contraction), as the C code does.
- * The source is a float CHW image or 8-bit interleaved RGB/BGR pixels read as (float)(v / 255.),
- * the value drt_image_load gives them, so both give the same network input. */
+ * The source is a float CHW image, 8-bit interleaved RGB/BGR pixels read as (float)(v / 255.), the
+ * value drt_image_load gives them, so both give the same network input, or an NVDEC NV12 frame
+ * whose pixels are first converted as libswscale converts them on the host path. */
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
@@ -22,6 +23,19 @@ struct src_u8 {
     {
         unsigned char v = p[row * stride + 3L * x + (bgr ? 2 - k : k)];
         return __double2float_rn(__ddiv_rn((double)v, 255.0));
+    }
+};
+
+/* An NV12 frame on the device: each pixel to RGB8 as libswscale does (vision/nv12-sws.h), then v / 255. */
+struct src_nv12 {
+    const unsigned char *y, *uv;
+    long y_pitch, uv_pitch;
+    drt_nv12_sws sws;
+    __device__ __forceinline__ float at(int k, int row, int x) const
+    {
+        unsigned char rgb[3];
+        drt_nv12_sws_at(&sws, y, (size_t)y_pitch, uv, (size_t)uv_pitch, x, row, rgb);
+        return __double2float_rn(__ddiv_rn((double)rgb[k], 255.0));
     }
 };
 
@@ -74,6 +88,16 @@ extern "C" cudaError_t drt_k_letterbox_u8(const unsigned char *in, long stride, 
 {
     long total = 3L * nh * nw;
     src_u8 s = {in, stride, bgr};
+    letterbox_kernel<<<k_blocks(total, 256), 256, 0, st>>>(s, 3, ih, iw, out, nh, nw, rw, rh, dx, dy, w_scale, h_scale);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t drt_k_letterbox_nv12(const unsigned char *y, long y_pitch, const unsigned char *uv, long uv_pitch,
+                                            drt_nv12_sws sws, int ih, int iw, float *out, int nh, int nw, int rw, int rh,
+                                            int dx, int dy, float w_scale, float h_scale, cudaStream_t st)
+{
+    long total = 3L * nh * nw;
+    src_nv12 s = {y, uv, y_pitch, uv_pitch, sws};
     letterbox_kernel<<<k_blocks(total, 256), 256, 0, st>>>(s, 3, ih, iw, out, nh, nw, rw, rh, dx, dy, w_scale, h_scale);
     return cudaGetLastError();
 }
