@@ -8,7 +8,7 @@ Fast model: BN folded, fp16, channels_last) on the GPU, letterbox on the GPU (bi
 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per
 stream drops its oldest frame when inference falls behind (as darkrt). Prints one JSON line:
 per-stream frames detected and dropped.
-usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--read-timeout S]
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--read-timeout S] [--thresh T]
        [--decoder auto|cv2|ffmpeg --frame-size 1920x1080 --hwaccel cuda] URL..."""
 import argparse, collections, json, os, subprocess, sys, threading, time
 
@@ -130,6 +130,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a stream")
+    ap.add_argument("--thresh", type=float, default=0.25, help="score threshold (1.0 for synthesised weights: no box)")
     ap.add_argument("--decoder", choices=["auto", "cv2", "ffmpeg"], default="auto",
                     help="auto: OpenCV where this Python has it, else the ffmpeg CLI")
     ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size (--decoder ffmpeg)")
@@ -164,7 +165,7 @@ def main():
                 time.sleep(0.001)
                 continue
             x = letterbox(batch, a.size, dev, a.decoder == "cv2").contiguous(memory_format=torch.channels_last)
-            decode(model(x), anchors, a.size)
+            decode(model(x), anchors, a.size, a.thresh)
             for s in owners:
                 s.done += 1
     how = f"opencv {cv2.__version__}" if a.decoder == "cv2" else "ffmpeg CLI" + (" NVDEC" if a.hwaccel == "cuda" else "")
