@@ -1,8 +1,11 @@
 /* darkrt's side of bench/e2e-gpu.sh: a folder of images to detections through the public pipeline
  * (include/darkrt/pipeline.h), the way an application would use the library, from a plan.
- *   e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] [--decode cpu|gpu|auto|fast] [-t THRESH]
- * Loads the plan (its device from the plan), submits every file of DIR (sorted) from one thread and
- * takes the results in order on another, printing "path: N objects" per image. The last line is one
+ *   e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] [--decode cpu|gpu|auto|fast|mixed] [-t THRESH]
+ *             [--engine-first 1] [--in-flight N]
+ * Makes the pipeline from the plan (drt_pipeline_create_plan: the workers decode while the engine
+ * loads; --engine-first 1: the engine loaded first, then the pipeline on it, as before), submits
+ * every file of DIR (sorted) from one thread and takes the results in order on another, printing
+ * "path: N objects" per image. --in-flight N: the pipeline's max_in_flight (0: its default). The last line is one
  * RESULT (key=value): images, failures, wall seconds of the process (from DRT_T0, the epoch the caller
  * set just before starting it, else this program's start), img/s, the plan's load time, the time to
  * the first detection printed, and the mean per-image stage times the pipeline reports.
@@ -112,12 +115,12 @@ int main(int argc, char **argv)
     double t0 = getenv("DRT_T0") ? atof(getenv("DRT_T0")) : now_s();
     if (argc < 3) {
         fprintf(stderr, "usage: e2e-bench PLAN DIR [--workers N] [--batch N] [--pre cpu|gpu] [--post cpu|gpu] "
-                        "[--decode cpu|gpu|auto|fast] [-t T]\n");
+                        "[--decode cpu|gpu|auto|fast|mixed] [-t T] [--engine-first 1] [--in-flight N]\n");
         return 2;
     }
     drt_pipeline_opts po = drt_pipeline_opts_default();
     po.detect.pre = po.detect.decode = po.detect.nms_place = DRT_STAGE_DEVICE;
-    int no_pipeline = 0;
+    int no_pipeline = 0, engine_first = 0;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--workers")) po.workers = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--batch")) po.batch = atoi(argv[i + 1]);
@@ -126,19 +129,24 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-t")) po.detect.thresh = (float)atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--boxes")) boxes = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--no-pipeline")) no_pipeline = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--engine-first")) engine_first = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--in-flight")) po.max_in_flight = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--decode"))
             po.image_decode = !strcmp(argv[i + 1], "gpu") ? DRT_IMAGE_DECODE_GPU
                             : !strcmp(argv[i + 1], "auto") ? DRT_IMAGE_DECODE_AUTO
-                            : !strcmp(argv[i + 1], "fast") ? DRT_IMAGE_DECODE_FAST : DRT_IMAGE_DECODE_CPU;
+                            : !strcmp(argv[i + 1], "fast") ? DRT_IMAGE_DECODE_FAST
+                            : !strcmp(argv[i + 1], "mixed") ? DRT_IMAGE_DECODE_MIXED : DRT_IMAGE_DECODE_CPU;
     }
-    drt_engine *e;
-    double tl = now_s();
-    if (drt_engine_load_plan(argv[1], NULL, &e) != DRT_OK) {
-        fprintf(stderr, "e2e-bench: %s\n", drt_last_error());
-        return 1;
-    }
-    double load_s = now_s() - tl;
+    drt_engine *e = NULL;
+    double tl = now_s(), load_s = 0;
     feed f = {.paths = list_dir(argv[2], &f.n)};
+    if (no_pipeline || engine_first) {
+        if (drt_engine_load_plan(argv[1], NULL, &e) != DRT_OK) {
+            fprintf(stderr, "e2e-bench: %s\n", drt_last_error());
+            return 1;
+        }
+        load_s = now_s() - tl;
+    }
     if (no_pipeline) {
         double first = -1;
         int b = po.batch ? po.batch : e->opts.max_batch, done = without_pipeline(e, f.paths, f.n, b, &po.detect, t0, &first);
@@ -148,13 +156,18 @@ int main(int argc, char **argv)
         drt_engine_free(e);
         return done == f.n ? 0 : 1;
     }
-    if (drt_pipeline_create(e, &po, &f.p) != DRT_OK) {
+    if ((e ? drt_pipeline_create(e, &po, &f.p) : drt_pipeline_create_plan(argv[1], NULL, &po, &f.p)) != DRT_OK) {
         fprintf(stderr, "e2e-bench: %s\n", drt_last_error());
         return 1;
     }
-    drt_pipeline_get_opts(f.p, &po);
     pthread_t th;
-    pthread_create(&th, NULL, producer, &f);
+    pthread_create(&th, NULL, producer, &f); /* decoding starts now, from a plan while its engine loads */
+    drt_engine *pe;
+    if (drt_pipeline_engine(f.p, &pe) != DRT_OK || drt_pipeline_get_opts(f.p, &po) != DRT_OK) {
+        fprintf(stderr, "e2e-bench: %s\n", drt_last_error());
+        return 1;
+    }
+    if (!e) load_s = now_s() - tl;
     drt_pipeline_result *r;
     int done = 0, bad = 0;
     double first = -1, st[4] = {0};
@@ -182,13 +195,15 @@ int main(int argc, char **argv)
     }
     pthread_join(th, NULL);
     fflush(stdout); /* before the pipeline's profile line (DRT_TIMELINE=1) on stderr */
-    drt_pipeline_free(f.p);
+    drt_pipeline_free(f.p); /* a pipeline from the plan frees its engine */
     drt_engine_free(e);
     double wall = now_s() - t0;
     int ok = done - bad > 0 ? done - bad : 1;
-    printf("RESULT engine=darkrt decode=%s images=%d failures=%d batch=%d workers=%d wall_s=%.3f img_per_s=%.1f load_s=%.3f "
+    printf("RESULT engine=darkrt decode=%s load=%s in_flight_items=%d images=%d failures=%d batch=%d workers=%d wall_s=%.3f img_per_s=%.1f load_s=%.3f "
            "first_detection_s=%.3f decode_ms=%.3f preprocess_ms=%.3f inference_ms=%.3f postprocess_ms=%.3f\n",
-           po.image_decode == DRT_IMAGE_DECODE_GPU ? "gpu" : po.image_decode == DRT_IMAGE_DECODE_FAST ? "fast" : "cpu", done, bad, po.batch, po.workers, wall, done / wall, load_s, first, st[0] / ok, st[1] / ok, st[2] / ok,
+           po.image_decode == DRT_IMAGE_DECODE_GPU ? "gpu" : po.image_decode == DRT_IMAGE_DECODE_FAST ? "fast"
+           : po.image_decode == DRT_IMAGE_DECODE_MIXED ? "mixed" : "cpu",
+           e ? "first" : "overlapped", po.max_in_flight, done, bad, po.batch, po.workers, wall, done / wall, load_s, first, st[0] / ok, st[1] / ok, st[2] / ok,
            st[3] / ok);
     for (int i = 0; i < f.n; i++) free(f.paths[i]);
     free(f.paths);

@@ -10,15 +10,21 @@
 # DATA_DIR: cfg/ (Debian's darknet cfgs), models/yolo-fastest-1.1/, data/ (Darknet's sample JPEGs, the
 # sources of the folder). Writes OUT_DIR/results.txt (RESULT, TIME and EQUIV lines).
 # Env: COUNT (images, 2400), MODELS ("yolov3-416 yolo-fastest-1.1"), REPS (2 runs of each, alternating),
-# DECODES ("cpu fast gpu": --decode of the darkrt rows: libjpeg on the workers, the same at 1/2, 1/4,
-# 1/8 scale for photos at least twice the network input, nvJPEG on the GPU),
+# DECODES ("cpu fast gpu mixed": --decode of the darkrt rows: libjpeg on the workers, the same at 1/2, 1/4,
+# 1/8 scale for photos at least twice the network input, nvJPEG on the GPU, nvJPEG and the workers at once),
 # ONE_IN_FLIGHT=1 (e2e-bench again with DRT_CUDA_ASYNC=0: one batch in flight, for comparison),
 # PEERS=0 (darkrt only), EQUIV=1 (pipeline with GPU stages against today's path, drt_image_load +
 # drt_detect_batch with host stages: every box, on the first EQ_COUNT=600 images; and the boxes of
 # the GPU's JPEG decode against them: AGREE lines), PYTHON (python3),
 # WORKERS_SWEEP ("12 24": e2e-bench again with each worker count, decode cpu; "" for none),
 # REPEAT=1 (nvJPEG's boxes on the same EQ_COUNT images three times, two batches in flight and one, and
-# its GPU hybrid backend: REPEAT lines, same=1 when every box is the same each time).
+# its GPU hybrid backend: REPEAT lines, same=1 when every box is the same each time),
+# LOAD_ROWS=1 (decode cpu, round 1: e2e-bench with the engine loaded before the pipeline starts,
+# load=first, against the default, the pipeline made from the plan with its workers decoding while
+# the engine loads, load=overlapped; and the overlapped run again with each INFLIGHT_SWEEP ("1024 4096")
+# items in flight: how much of the load the decoding can fill), TTFD_RUNS (5: one-image first
+# detections, whose median is the TTFD_MEDIAN line).
+# Every step runs under timeout -k 5 (STEP_S, 60 s; builds 120 s).
 # Diagnostics (DRT_TIMELINE=1, src/core/timeline.h): TTFD lines, the time since the process started at
 # each step of a plan's load and first batch (one image through the CLI, then the same with CUDA's
 # modules loaded eagerly); PROFILE lines, where e2e-bench's pipeline threads spent the run (workers'
@@ -33,7 +39,10 @@ BIN=${1:?BIN_DIR}; DATA=${2:?DATA_DIR}; OUT=${3:?OUT_DIR}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-python3}
 COUNT=${COUNT:-2400}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; EQUIV=${EQUIV:-1}; EQ_COUNT=${EQ_COUNT:-600}
-DECODES=${DECODES:-"cpu fast gpu"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}; WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}; REPEAT=${REPEAT:-1}
+DECODES=${DECODES:-"cpu fast gpu mixed"}; ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-1}; WORKERS_SWEEP=${WORKERS_SWEEP-"12 24"}; REPEAT=${REPEAT:-1}
+LOAD_ROWS=${LOAD_ROWS:-1}; INFLIGHT_SWEEP=${INFLIGHT_SWEEP-"1024 4096"}; TTFD_RUNS=${TTFD_RUNS:-5}; STEP_S=${STEP_S:-60}
+T() { timeout -k 5 "$STEP_S" "$@"; } # every step bounded
+median() { sort -g | awk '{v[NR] = $1} END {print NR ? (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) : "nan"}'; }
 MODELS=${MODELS:-"yolov3-416 yolo-fastest-1.1"}
 W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
 mkdir -p "$W"
@@ -46,10 +55,10 @@ profile() { # FILE LABEL: e2e-bench's pipeline profile and first-batch timeline 
 }
 
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs"
-$PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee -a "$RES"
+T $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee -a "$RES"
 cat "$IMG"/* >/dev/null
 N=$(ls "$IMG" | wc -l)
-"$BIN/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
+T "$BIN/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
 FW=$DATA/models/yolo-fastest-1.1
 model_args() { # cfg weights size thresh
     case $1 in
@@ -62,52 +71,60 @@ for name in $MODELS; do
     read -r cfg w size thresh <<<"$(model_args "$name")"
     plan=$W/$name.plan
     t=$(now)
-    "$BIN/darkrt" build "$cfg" -w "$w" --device cuda --precision fp16 --size "${size}x$size" --batch 32 -o "$plan" >/dev/null
+    timeout -k 5 120 "$BIN/darkrt" build "$cfg" -w "$w" --device cuda --precision fp16 --size "${size}x$size" --batch 32 -o "$plan" >/dev/null
     log "TIME model=$name build_s=$(awk "BEGIN{print $(now) - $t}") plan_mib=$(($(stat -c %s "$plan") >> 20))"
-    for i in 1 2 3; do # a plan to the first detection printed, whole process (one image)
+    : >"$W/ttfd"
+    for i in $(seq "$TTFD_RUNS"); do # a plan to the first detection printed, whole process (one image)
         t=$(now)
-        stdbuf -oL "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>/dev/null |
+        T stdbuf -oL "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>/dev/null |
             { read -r _; now >"$W/l1"; grep -m1 ' objects in ' >/dev/null; now >"$W/d1"; cat >/dev/null; }
         # first line: "engine: ..." (the engine loaded); first detection: the image's "N objects in" line
-        log "TIME model=$name one_image_first_line_s=$(awk "BEGIN{print $(cat "$W/l1") - $t}") one_image_first_detection_s=$(awk "BEGIN{print $(cat "$W/d1") - $t}")"
+        d=$(awk "BEGIN{print $(cat "$W/d1") - $t}"); echo "$d" >>"$W/ttfd"
+        log "TIME model=$name one_image_first_line_s=$(awk "BEGIN{print $(cat "$W/l1") - $t}") one_image_first_detection_s=$d"
     done
+    log "TTFD_MEDIAN model=$name runs=$TTFD_RUNS first_detection_s=$(median <"$W/ttfd") (goal for yolov3-416: <= 1.0)"
     for env in CUDA_MODULE_LOADING=LAZY CUDA_MODULE_LOADING=EAGER; do # where the first second goes
-        env DRT_TIMELINE=1 "$env" "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>&1 >/dev/null |
+        env DRT_TIMELINE=1 "$env" timeout -k 5 "$STEP_S" "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw 2>&1 >/dev/null |
             grep '^timeline:' | sed "s/^timeline: */TTFD model=$name $env /" | tee -a "$RES"
     done
-    DRT_CUDA_VERBOSE=1 "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw >/dev/null 2>"$W/verbose.txt"
+    DRT_CUDA_VERBOSE=1 T "$BIN/darkrt" detect "$plan" "$DATA/data/dog.jpg" -t "$thresh" --no-draw >/dev/null 2>"$W/verbose.txt"
     log "LOAD model=$name plans_from_json=$(grep -c "plan's JSON" "$W/verbose.txt") shared=$(grep -c 'shared with' "$W/verbose.txt") \
 heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy algo' "$W/verbose.txt")"
     grep 'cuda: build:' "$W/verbose.txt" | sed "s/^/LOAD model=$name /" | tee -a "$RES"
     for i in 1 2 3; do
-        t=$(now); "$BIN/darkrt" inspect "$plan" >/dev/null
+        t=$(now); T "$BIN/darkrt" inspect "$plan" >/dev/null
         log "TIME model=$name inspect_s=$(awk "BEGIN{print $(now) - $t}")"
     done
     for r in $(seq "$REPS"); do
         for dec in $DECODES; do # the product: darkrt detect on the pipeline, GPU stages, JSON written, nothing drawn
             t=$(now)
-            DRT_TIMELINE=1 stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 -t "$thresh" \
+            DRT_TIMELINE=1 T stdbuf -oL "$BIN/darkrt" detect "$plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 -t "$thresh" \
                 --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
             end=$(now)
             log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
 json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
             profile "$W/cli-err.txt" "engine=darkrt-detect decode=$dec"
-            DRT_TIMELINE=1 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+            DRT_TIMELINE=1 DRT_T0=$(now) T "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
             log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
             profile "$W/darkrt-$name.txt" "decode=$dec in_flight=2"
+            for extra in $([ "$dec" = cpu ] && [ "$r" = 1 ] && [ "$LOAD_ROWS" = 1 ] && echo engine-first:1 && for n in $INFLIGHT_SWEEP; do echo "in-flight:$n"; done); do
+                DRT_TIMELINE=1 DRT_T0=$(now) T "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" "--${extra%%:*}" "${extra#*:}" >"$W/darkrt-$name.txt" 2>&1
+                log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
+                profile "$W/darkrt-$name.txt" "decode=$dec in_flight=2 $extra"
+            done
             for nw in $([ "$dec" = cpu ] && echo "$WORKERS_SWEEP"); do
-                DRT_TIMELINE=1 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" --workers "$nw" >"$W/darkrt-$name.txt" 2>&1
+                DRT_TIMELINE=1 DRT_T0=$(now) T "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" --workers "$nw" >"$W/darkrt-$name.txt" 2>&1
                 log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=2 model=$name"
                 profile "$W/darkrt-$name.txt" "decode=$dec in_flight=2"
             done
             [ "$ONE_IN_FLIGHT" = 1 ] || continue # the same with every run waiting for the device
-            DRT_TIMELINE=1 DRT_CUDA_ASYNC=0 DRT_T0=$(now) "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
+            DRT_TIMELINE=1 DRT_CUDA_ASYNC=0 DRT_T0=$(now) T "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
             log "$(grep RESULT "$W/darkrt-$name.txt" || tail -2 "$W/darkrt-$name.txt") in_flight=1 model=$name"
             profile "$W/darkrt-$name.txt" "decode=$dec in_flight=1"
         done
         [ "$PEERS" = 1 ] || continue
-        DRT_T0=$(now) $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
+        DRT_T0=$(now) T $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
             --thresh "$thresh" --label "$name" >"$W/torch-$name.txt" 2>&1
         log "$(grep RESULT "$W/torch-$name.txt" || tail -3 "$W/torch-$name.txt") model=$name"
     done
@@ -116,7 +133,7 @@ json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(grep -v '^timeline:\|^p
         for mode in async=1 async=0 hybrid; do
             for i in 1 2 3; do
                 DRT_CUDA_ASYNC=$([ $mode = async=0 ] && echo 0 || echo 1) DRT_NVJPEG_BACKEND=$([ $mode = hybrid ] && echo hybrid || echo hardware) \
-                    "$BIN/e2e-bench" "$plan" "$W/eq" -t 0.01 --boxes 1 --decode gpu 2>&1 | grep -v RESULT >"$W/rep$i.txt"
+                    T "$BIN/e2e-bench" "$plan" "$W/eq" -t 0.01 --boxes 1 --decode gpu 2>&1 | grep -v RESULT >"$W/rep$i.txt"
             done
             log "REPEAT model=$name decode=gpu $mode thresh=0.01 boxes=$(grep -c '^  ' "$W/rep1.txt") same=$(cmp -s "$W/rep1.txt" "$W/rep2.txt" && cmp -s "$W/rep1.txt" "$W/rep3.txt" && echo 1 || echo 0) \
 differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(diff "$W/rep1.txt" "$W/rep3.txt" | grep -c '^[<>]') ))"
@@ -125,8 +142,8 @@ differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(di
     if [ "$EQUIV" = 1 ] && [ "$name" = yolo-fastest-1.1 ]; then # every box, pipeline (GPU stages) against today's path
         mkdir -p "$W/eq" && ls "$IMG" | head -"$EQ_COUNT" | while read -r f; do ln -sf "$IMG/$f" "$W/eq/$f"; done
         for t in 0.25 0.01; do
-            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 >"$W/on.txt" 2>&1
-            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --no-pipeline 1 --pre cpu --post cpu >"$W/off.txt" 2>&1
+            T "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 >"$W/on.txt" 2>&1
+            T "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --no-pipeline 1 --pre cpu --post cpu >"$W/off.txt" 2>&1
             boxes=$(grep -c '^  ' "$W/off.txt")
             if diff <(grep -v RESULT "$W/on.txt") <(grep -v RESULT "$W/off.txt") >"$W/diff.txt"; then
                 log "EQUIV model=$name thresh=$t images=$(grep -c objects "$W/off.txt") boxes=$boxes same=1"
@@ -135,11 +152,11 @@ differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(di
                 head -20 "$W/diff.txt" >>"$RES"
             fi
             # JPEG decode on the GPU (nvJPEG) against the CPU's libjpeg: close, not equal (bench/e2e-agree.py)
-            DRT_CUDA_VERBOSE=1 "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode gpu >"$W/gpu.txt" 2>"$W/gpu-err.txt"
+            DRT_CUDA_VERBOSE=1 T "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode gpu >"$W/gpu.txt" 2>"$W/gpu-err.txt"
             log "NVJPEG model=$name thresh=$t $(grep -h 'nvJPEG (' "$W/gpu-err.txt" | tail -1)"
-            log "AGREE model=$name thresh=$t decode=gpu-vs-cpu $($PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/gpu.txt" 2>&1 | tail -1)"
-            "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode fast >"$W/fast.txt" 2>&1 # libjpeg's DCT scaling
-            log "AGREE model=$name thresh=$t decode=fast-vs-cpu $($PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/fast.txt" 2>&1 | tail -1)"
+            log "AGREE model=$name thresh=$t decode=gpu-vs-cpu $(T $PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/gpu.txt" 2>&1 | tail -1)"
+            T "$BIN/e2e-bench" "$plan" "$W/eq" -t $t --boxes 1 --decode fast >"$W/fast.txt" 2>&1 # libjpeg's DCT scaling
+            log "AGREE model=$name thresh=$t decode=fast-vs-cpu $(T $PY "$ROOT/bench/e2e-agree.py" "$W/off.txt" "$W/fast.txt" 2>&1 | tail -1)"
         done
     fi
 done

@@ -14,6 +14,7 @@
 #include "detect-video.h"
 #include "commands.h"
 #include "engine/engine.h"
+#include "engine/plan.h"
 #include "detect-output.h"
 #include "vision/detect-outputs.h"
 #include "core/error.h"
@@ -76,7 +77,9 @@ static void usage(FILE *out)
             "                        with --pre gpu and --no-draw; boxes close to the cpu's, not equal;\n"
             "                        files it does not take are decoded on the cpu), auto, or fast (the\n"
             "                        cpu, JPEGs >= 2x the network input at 1/2, 1/4, 1/8 scale: boxes\n"
-            "                        close to the cpu's, not equal; with --no-draw)\n"
+            "                        close to the cpu's, not equal; with --no-draw), or mixed (the gpu\n"
+            "                        and the workers at once, each taking what the other cannot keep\n"
+            "                        up with; boxes close to the cpu's, may vary between runs)\n"
             "      --max-activations MIB  refuse a CPU/CUDA engine whose activations need more\n"
             "                        (default 1024; 0: no limit)\n"
             "      --bn FORMULA      alexeyab (default) or pjreddie: pjreddie's Darknet (Debian's): its\n"
@@ -157,7 +160,8 @@ static int parse_option(detect_args *a, int c, const char *arg)
         else if (!strcmp(arg, "gpu")) a->image_decode = DRT_IMAGE_DECODE_GPU;
         else if (!strcmp(arg, "auto")) a->image_decode = DRT_IMAGE_DECODE_AUTO;
         else if (!strcmp(arg, "fast")) a->image_decode = DRT_IMAGE_DECODE_FAST;
-        else return cli_usage_error("detect", "--decode %s: must be cpu, gpu, auto or fast", arg);
+        else if (!strcmp(arg, "mixed")) a->image_decode = DRT_IMAGE_DECODE_MIXED;
+        else return cli_usage_error("detect", "--decode %s: must be cpu, gpu, auto, fast or mixed", arg);
         return 0;
     case 'Q':
         if (drt_detect_parse_post(arg, &a->dopts))
@@ -326,6 +330,19 @@ static drt_status open_engine(detect_args *a, const drt_model *m, drt_engine **e
     return s;
 }
 
+/* A plan for the pipeline, which loads it while its workers decode: the device from its header
+ * (--device, when given, must agree); the rest is checked as the engine loads. */
+static drt_status check_plan_device(const detect_args *a)
+{
+    drt_plan_info info;
+    int w, h, c;
+    DRT_TRY(drt_plan_peek(a->model, &info, &w, &h, &c));
+    if (a->device_set && info.device != a->eopts.device)
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: a %s plan: --device %s does not match (leave --device out)",
+                         a->model, drt_device_name(info.device), drt_device_name(a->eopts.device));
+    return DRT_OK;
+}
+
 typedef enum draw_mode { DRAW_NONE, DRAW_FILE, DRAW_DIR } draw_mode;
 
 static int is_directory(const char *path)
@@ -357,7 +374,8 @@ typedef struct run_state {
     size_t common_dir;
     FILE *json, *summary;
     drt_std_outputs *std;
-    int json_items, failures, done;
+    int json_items, failures, done, producer_started;
+    _Atomic int stop; /* the producer stops submitting (a start that failed after it began) */
     drt_status submit_status;
 } run_state;
 
@@ -429,7 +447,7 @@ static void finish_result(run_state *r, drt_pipeline_result *res)
 static void *submit_all(void *arg)
 {
     run_state *r = arg;
-    for (int i = 0; i < r->a->n_inputs && !interrupted && r->submit_status == DRT_OK; i++)
+    for (int i = 0; i < r->a->n_inputs && !interrupted && !r->stop && r->submit_status == DRT_OK; i++)
         r->submit_status = drt_pipeline_submit_file(r->pipe, r->a->inputs[i], NULL);
     drt_pipeline_close(r->pipe);
     return NULL;
@@ -470,7 +488,8 @@ static int make_output_dir(const detect_args *a, draw_mode draw)
     return 0;
 }
 
-static drt_status start_pipeline(run_state *r, drt_engine *engine)
+/* The pipeline, on the engine or (engine NULL) from the plan; the producer started. */
+static drt_status start_pipeline(run_state *r, drt_engine *engine, pthread_t *producer)
 {
     drt_pipeline_opts po = drt_pipeline_opts_default();
     po.workers = r->a->workers;
@@ -478,13 +497,18 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
     po.keep_image = r->draw != DRAW_NONE;
     po.max_det = r->a->max_det;
     po.image_decode = r->a->image_decode;
-    DRT_TRY(drt_pipeline_create(engine, &po, &r->pipe));
+    DRT_TRY(engine ? drt_pipeline_create(engine, &po, &r->pipe) : drt_pipeline_create_plan(r->a->model, &r->a->eopts, &po, &r->pipe));
     drt_timeline("detect: pipeline started");
-    drt_pipeline_get_opts(r->pipe, &po);
+    if (pthread_create(producer, NULL, submit_all, r) != 0)
+        return drt_error(DRT_STATUS_OOM, "detect: cannot start the input thread");
+    r->producer_started = 1;
+    DRT_TRY(drt_pipeline_engine(r->pipe, &engine)); /* a plan's: loaded while the workers decode */
+    DRT_TRY(drt_pipeline_get_opts(r->pipe, &po));
     fprintf(r->summary, "engine: %s %s%s, batch %d, %d worker%s%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",
             po.batch, po.workers, po.workers == 1 ? "" : "s",
             po.image_decode == DRT_IMAGE_DECODE_GPU ? ", JPEG decode on the gpu"
+            : po.image_decode == DRT_IMAGE_DECODE_MIXED ? ", JPEG decode on the gpu and the workers"
             : po.image_decode == DRT_IMAGE_DECODE_FAST ? ", fast JPEG decode (reduced scale)" : "");
     if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
@@ -495,16 +519,18 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine)
  * SIGTERM no new image starts; what is written stays complete and the JSON is not written. */
 static int run_pipeline(run_state *r, drt_engine *engine)
 {
-    drt_status s = start_pipeline(r, engine);
-    if (s != DRT_OK) {
-        drt_pipeline_free(r->pipe);
-        return cli_fail(s);
-    }
     pthread_t producer;
-    if (pthread_create(&producer, NULL, submit_all, r) != 0) {
+    drt_status s = start_pipeline(r, engine, &producer);
+    if (s != DRT_OK) {
+        if (r->producer_started) { /* the plan did not load: submit fails, the producer stops */
+            r->stop = 1;
+            drt_pipeline_result *res;
+            while (drt_pipeline_next(r->pipe, &res) == DRT_OK && res) drt_pipeline_result_free(res);
+            pthread_join(producer, NULL);
+        }
         drt_pipeline_free(r->pipe);
         detect_writer_finish(r->writer);
-        return cli_fail(drt_error(DRT_STATUS_OOM, "detect: cannot start the input thread"));
+        return cli_fail(s);
     }
     drt_pipeline_result *res;
     while ((s = drt_pipeline_next(r->pipe, &res)) == DRT_OK && res) {
@@ -589,8 +615,13 @@ int drt_cmd_detect(int argc, char **argv)
             cli_detect_semantics("detect", &a.dopts, model, a.overrides);
             if (!a.batch_set) a.eopts.max_batch = a.n_videos ? VIDEO_BATCH : a.n_inputs < 8 ? a.n_inputs : 8;
             if (a.n_videos && !a.eopts.threads) a.eopts.threads = video_engine_threads();
-            s = open_engine(&a, model, &engine);
-            drt_timeline("detect: engine ready");
+            if (cli_has_suffix(a.model, ".plan") && !a.n_videos) {
+                s = check_plan_device(&a); /* the pipeline loads it */
+                drt_timeline("detect: plan's device checked");
+            } else {
+                s = open_engine(&a, model, &engine);
+                drt_timeline("detect: engine ready");
+            }
         }
         rc = s != DRT_OK ? cli_fail(s) : a.n_videos ? detect_video_args(&a, model, engine) : detect_all(&a, model, engine);
     }

@@ -32,12 +32,17 @@ typedef struct drt_pipeline drt_pipeline;
  * on the host; its pixels differ slightly from libjpeg's, so boxes are close, not equal. AUTO: GPU
  * where the engine and options allow it, else CPU. FAST: on the CPU, a JPEG at least twice the
  * network input's size at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling; no keep_image): boxes close
- * to CPU's, not equal, in the picture's coordinates. */
+ * to CPU's, not equal, in the picture's coordinates. MIXED: as GPU, but the workers decode on the
+ * host whatever the device decoder does not keep up with (a JPEG goes to the device while fewer
+ * than half of max_in_flight items wait for it; all of them while a plan's engine loads): both
+ * decoders at once; which one decodes an image depends on timing, so boxes are close to CPU's and
+ * may differ between runs. */
 typedef enum drt_image_decode {
     DRT_IMAGE_DECODE_CPU = 0,
     DRT_IMAGE_DECODE_GPU = 1,
     DRT_IMAGE_DECODE_AUTO = 2,
     DRT_IMAGE_DECODE_FAST = 3,
+    DRT_IMAGE_DECODE_MIXED = 4,
     DRT_IMAGE_DECODE_COUNT
 } drt_image_decode;
 
@@ -49,7 +54,7 @@ typedef struct drt_pipeline_opts {
                            * 0: 4 batches or 2 per worker, whichever is larger */
     int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
     int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
-    drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU, AUTO or FAST */
+    drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU, AUTO, FAST or MIXED */
     /* Last, so that drt_detect_opts can grow: an older caller's struct ends with its older, shorter
      * drt_detect_opts (detect.size says how long). New fields go before it. */
     drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */
@@ -80,8 +85,22 @@ typedef struct drt_pipeline_result {
  * Refuses a batch above the engine's max batch and a model that does not take 3 channels. */
 DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
 
+/* The same from a plan file, without waiting for its engine: the plan's header gives the input size
+ * and batch, the workers start decoding at once, and the batch thread loads the engine
+ * (drt_engine_load_plan with engine_opts, NULL: defaults) meanwhile; a CUDA plan takes most of a
+ * second to load. The engine is the pipeline's (drt_pipeline_free frees it). With GPU or AUTO
+ * image_decode the workers wait for the engine (where the JPEGs are decoded depends on it). Pointers
+ * in engine_opts must stay valid until the engine is loaded. When the plan does not load, submit,
+ * next, drt_pipeline_engine and get_opts return its error (no item gets a result). */
+DRT_API drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts *engine_opts,
+                                            const drt_pipeline_opts *opts, drt_pipeline **out);
+
+/* The pipeline's engine (the one given, or the plan's once loaded: waits for it); borrowed. While
+ * the pipeline runs, only read it (name, device, precision, model). */
+DRT_API drt_status drt_pipeline_engine(drt_pipeline *p, drt_engine **engine_out);
+
 /* The options in force, with every 0 ("sized for me") resolved to its value (AUTO decode: the
- * place chosen). */
+ * place chosen); from a plan, once its engine is loaded (waits for it). */
 DRT_API drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out);
 
 /* Queues one image file (decoded by a worker; its errors come back in its result; tag, any value or

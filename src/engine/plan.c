@@ -365,6 +365,38 @@ drt_status drt_plan_read_model(const char *path, int with_params, drt_model **mo
     return s;
 }
 
+drt_status drt_plan_peek(const char *path, drt_plan_info *info_out, int *w_out, int *h_out, int *c_out)
+{
+    int fd;
+    size_t size;
+    plan_header h;
+    uint32_t f[4];
+    DRT_TRY(drt_open_input(path, &fd, &size));
+    drt_status s = DRT_OK;
+    if (size < sizeof h || pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        s = drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes: too short for a darkrt plan (truncated?)", path, size);
+    if (s == DRT_OK) s = check_header(path, &h, size);
+    if (s == DRT_OK && (h.model_size < sizeof f || pread(fd, f, sizeof f, (off_t)h.model_off) != (ssize_t)sizeof f))
+        s = drt_error(DRT_STATUS_FORMAT, "%s: model section: too short", path);
+    close(fd);
+    if (s == DRT_OK && (f[1] < 1 || f[1] > 65536 || f[2] < 1 || f[2] > 65536 || f[3] < 1 || f[3] > 4096))
+        s = drt_error(DRT_STATUS_FORMAT, "%s: model section: input %ux%ux%u out of range", path, f[1], f[2], f[3]);
+    if (s != DRT_OK) return s;
+    *info_out = (drt_plan_info){.device = (drt_device)h.device, .device_index = (int)h.device_index,
+                                .precision = (drt_precision)h.precision, .max_batch = (int)h.max_batch,
+                                .backend_bytes = (size_t)h.backend_size, .file_bytes = size};
+    *w_out = (int)f[1], *h_out = (int)f[2], *c_out = (int)f[3];
+    return DRT_OK;
+}
+
+int drt_plan_engine_batch(const drt_plan_info *info, const drt_engine_opts *o)
+{
+    /* A CUDA plan holds graphs up to its batch; the CPU and reference engines loop per image
+     * and take the caller's batch, whatever the plan was built with. */
+    int want = o->max_batch > 0 ? o->max_batch : 1;
+    return drt_backend_entry_of(info->device)->flags & DRT_BACKEND_PLAN_BATCH ? info->max_batch : want;
+}
+
 drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, drt_engine **out)
 {
     DRT_ARG(out, "engine_out");
@@ -392,10 +424,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
         o.precision = (drt_precision)h.precision;
         o.passes_off = h.passes_off;
         o.calib_dir = NULL;
-        /* A CUDA plan holds graphs up to its batch; the CPU and reference engines loop per image
-         * and take the caller's batch, whatever the plan was built with. */
-        int want = o.max_batch > 0 ? o.max_batch : 1;
-        o.max_batch = drt_backend_entry_of(o.device)->flags & DRT_BACKEND_PLAN_BATCH ? (int)h.max_batch : want;
+        o.max_batch = drt_plan_engine_batch(&(drt_plan_info){.device = o.device, .max_batch = (int)h.max_batch}, &o);
         if (o.threads <= 0) o.threads = (int)h.threads;
         s = drt_engine_create_owned(m, &o, h.backend_size ? blob : NULL, h.backend_size, out);
         drt_timeline("plan: engine built");

@@ -21,6 +21,13 @@ typedef struct drt_plan_info {
  * with_params 0: layers, shapes and names only, parameters left unread (model->params NULL). */
 drt_status drt_plan_read_model(const char *path, int with_params, drt_model **model_out, drt_plan_info *info_out);
 
+/* The header and the network input's size (w x h x c) alone: two small reads, no checksum (the
+ * load checks it), no engine, for a pipeline that starts before its engine is loaded. */
+drt_status drt_plan_peek(const char *path, drt_plan_info *info_out, int *w_out, int *h_out, int *c_out);
+
+/* The max batch of the engine a plan loads into with these options (drt_engine_load_plan's rule). */
+int drt_plan_engine_batch(const drt_plan_info *info, const drt_engine_opts *o);
+
 /* The checksum a plan file of `size` bytes must carry. */
 uint64_t drt_plan_checksum(const void *file, size_t size);
 /* Byte offset of the checksum field in the header. */

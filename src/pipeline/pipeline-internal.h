@@ -18,6 +18,8 @@ typedef struct pipeline_item {
     drt_frame frame;       /* the decoded (or copied) RGB8 pixels, owned (pinned: the engine's host_alloc);
                             * for a JPEG left to the device, only its size */
     int pinned;
+    int pin_ok;            /* the engine's page-locked memory may be used (set when a worker takes it) */
+    int device_jpeg_ok;    /* its JPEG may be left to the device's decoder (set when a worker takes it) */
     int full_w, full_h;    /* fast decode: the picture's size (oriented) when the frame is 1/scale of it; else 0 */
     int scale;
     unsigned char *jpeg;   /* a JPEG file's bytes to decode on the device (owned), or NULL */
@@ -41,13 +43,25 @@ typedef struct pipeline_prof {
     long long batches, batch_items;
 } pipeline_prof;
 
+/* A pipeline from a plan (drt_pipeline_create_plan): the batch thread loads the engine (owned)
+ * while the workers decode; engine stays NULL until then. */
+enum engine_state { ENGINE_LOADING = 0, ENGINE_READY, ENGINE_FAILED };
+
 struct drt_pipeline {
     drt_engine *engine;
     drt_pipeline_opts opts;
     int net_w, net_h, host_pre;
-    int pinned_frames;     /* workers put decoded pixels in the engine's page-locked memory */
+    int pinned_frames;     /* workers put decoded pixels in the engine's page-locked memory (under the lock) */
+    char *plan_path;       /* a pipeline from a plan (owned); NULL when given an engine */
+    drt_engine_opts engine_opts;
+    int engine_opts_given;
+    enum engine_state engine_state; /* under the lock */
+    drt_status load_status;
+    char *load_error;      /* why the plan did not load (owned) */
+    int decode_settled;    /* workers may take items: the decode place is known (GPU/AUTO: once loaded) */
+    _Atomic int device_pending; /* MIXED: items left to the device's decoder, not yet staged */
     pthread_mutex_t lock;
-    pthread_cond_t work, ready, done, space;
+    pthread_cond_t work, ready, done, space, loaded;
     pipeline_item *ring;   /* opts.max_in_flight slots; item i lives in slot i % max_in_flight */
     long long submitted, next_work, next_batch, next_out;
     int closed, stopping;
@@ -62,6 +76,17 @@ void drt_pipeline_prof_log(const drt_pipeline *p);
 
 /* A result's error text when it has none (not freed). */
 extern const char drt_pipeline_no_error[];
+
+/* Checks and resolves what needs the engine (batch, detect options, decode place) and makes it the
+ * pipeline's (under the lock: workers read pinned_frames and the decode place there). */
+drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e);
+
+/* The batch thread's first step for a pipeline from a plan: the engine loaded and adopted, or the
+ * failure recorded (engine_state) for submit, next and drt_pipeline_engine to report. */
+void drt_pipeline_load_engine(drt_pipeline *p);
+
+/* DRT_OK with the engine ready, else the load's error (set on this thread); under the lock. */
+drt_status drt_pipeline_engine_status(drt_pipeline *p);
 
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
 void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,27 +47,37 @@ static void note_full_size(pipeline_item *it, const drt_u8_pixels *px)
     it->scale = px->scale;
 }
 
+/* Whether a JPEG the device takes is left to it: always with GPU decode; with MIXED while fewer than
+ * half of the ring's items wait for the device (else the worker decodes it: both decoders busy). */
+static int leave_to_device(drt_pipeline *p)
+{
+    if (p->opts.image_decode == DRT_IMAGE_DECODE_GPU) return 1;
+    if (atomic_fetch_add(&p->device_pending, 1) < p->opts.max_in_flight / 2) return 1;
+    atomic_fetch_sub(&p->device_pending, 1);
+    return 0;
+}
+
 /* A file read and decoded. A JPEG the device decodes stays as bytes (the frame gives its size); one
  * that is already RGB as decoded (3 components, no EXIF rotation) is decoded straight into pinned
  * memory when the pipeline pins frames; the rest as drt_frame_load does. Fast decode: JPEGs at a
  * reduced scale where the network input allows it (drt_jpeg_decode_u8_fit). */
 static drt_status load_file(drt_pipeline *p, pipeline_item *it)
 {
-    int gpu = p->opts.image_decode == DRT_IMAGE_DECODE_GPU, fast = p->opts.image_decode == DRT_IMAGE_DECODE_FAST;
+    int gpu = it->device_jpeg_ok, fast = p->opts.image_decode == DRT_IMAGE_DECODE_FAST;
     int net_w = fast ? p->net_w : 0, net_h = fast ? p->net_h : 0, lb = p->opts.detect.resize == DRT_RESIZE_LETTERBOX;
-    if (!gpu && !fast && !p->pinned_frames) return drt_frame_load(it->path, &it->frame);
+    if (!gpu && !fast && !it->pin_ok) return drt_frame_load(it->path, &it->frame);
     unsigned char *data;
     size_t size;
     DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
     int w, h, plain_rgb = drt_jpeg_device_ok(it->path, data, size, &w, &h);
-    if (gpu && plain_rgb) {
+    if (gpu && plain_rgb && leave_to_device(p)) {
         it->jpeg = data, it->jpeg_size = size;
         it->frame = (drt_frame){.w = w, .h = h, .format = DRT_PIXEL_RGB8};
         return DRT_OK;
     }
     drt_u8_pixels px;
     drt_status s;
-    if (plain_rgb && p->pinned_frames) {
+    if (plain_rgb && it->pin_ok) {
         void *ctx[2] = {p, it};
         s = drt_jpeg_decode_u8_fit(it->path, data, size, &(drt_pixel_alloc){pinned_or_malloc, release_pixels, ctx}, net_w,
                                    net_h, lb, &px);
@@ -105,7 +116,7 @@ static void prepare_item(drt_pipeline *p, pipeline_item *it)
 {
     double t0 = drt_now_ms();
     drt_status s = it->path ? load_file(p, it) : DRT_OK;
-    if (s == DRT_OK && p->pinned_frames) pin_frame(p, it);
+    if (s == DRT_OK && it->pin_ok) pin_frame(p, it);
     double t1 = drt_now_ms();
     it->times.decode_ms += t1 - t0;
     if (s == DRT_OK && p->host_pre) {
@@ -123,12 +134,15 @@ void *drt_pipeline_worker_main(void *arg)
     pthread_mutex_lock(&p->lock);
     for (;;) {
         double t0 = drt_now_ms();
-        while (!p->stopping && p->next_work == p->submitted) pthread_cond_wait(&p->work, &p->lock);
+        while (!p->stopping && (p->next_work == p->submitted || !p->decode_settled)) pthread_cond_wait(&p->work, &p->lock);
         double t1 = drt_now_ms();
         p->prof.worker_idle += t1 - t0;
         if (p->stopping) break;
         pipeline_item *it = drt_pipeline_slot(p, p->next_work++);
         it->state = ITEM_DECODING;
+        it->pin_ok = p->pinned_frames; /* 0 while a plan's engine loads: malloc'd pixels */
+        it->device_jpeg_ok = p->engine_state == ENGINE_READY && (p->opts.image_decode == DRT_IMAGE_DECODE_GPU ||
+                                                                 p->opts.image_decode == DRT_IMAGE_DECODE_MIXED);
         pthread_mutex_unlock(&p->lock);
         prepare_item(p, it);
         pthread_mutex_lock(&p->lock);
@@ -196,6 +210,7 @@ static void collect(drt_pipeline *p, batch *b)
         b->frames[k] = &it->frame;
         b->jpegs[k] = (drt_jpeg_src){.data = it->jpeg, .size = it->jpeg_size, .w = it->frame.w, .h = it->frame.h,
                                      .name = it->path};
+        if (it->jpeg && p->opts.image_decode == DRT_IMAGE_DECODE_MIXED) atomic_fetch_sub(&p->device_pending, 1);
         b->wh[2 * k] = it->frame.w, b->wh[2 * k + 1] = it->frame.h;
         b->good[k] = it;
         b->times[k] = (drt_stage_times){0};
@@ -206,7 +221,8 @@ static void collect(drt_pipeline *p, batch *b)
 static void begin(drt_pipeline *p, batch *b)
 {
     collect(p, b);
-    const drt_jpeg_src *jpegs = p->opts.image_decode == DRT_IMAGE_DECODE_GPU ? b->jpegs : NULL;
+    drt_image_decode d = p->opts.image_decode;
+    const drt_jpeg_src *jpegs = d == DRT_IMAGE_DECODE_GPU || d == DRT_IMAGE_DECODE_MIXED ? b->jpegs : NULL;
     b->begun = 1;
     b->done = p->host_pre;
     b->s = DRT_OK;
@@ -306,6 +322,11 @@ static void retire(drt_pipeline *p, batch *b)
 void *drt_pipeline_batcher_main(void *arg)
 {
     drt_pipeline *p = arg;
+    if (p->plan_path) drt_pipeline_load_engine(p); /* the workers decode meanwhile */
+    pthread_mutex_lock(&p->lock);
+    int loaded = p->engine_state == ENGINE_READY;
+    pthread_mutex_unlock(&p->lock);
+    if (!loaded) return NULL;
     pipeline_prof *pf = &p->prof;
     batch *cur = batch_new(p->opts.batch), *next = batch_new(p->opts.batch), *t;
     pthread_mutex_lock(&p->lock);

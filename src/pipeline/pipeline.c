@@ -5,6 +5,8 @@
 #include "core/error.h"
 #include "core/opts.h"
 #include "engine/engine.h"
+#include "engine/plan.h"
+#include "core/timeline.h"
 #include "vision/vision.h"
 
 #include <stdlib.h>
@@ -49,11 +51,10 @@ static int machine_workers(void)
 }
 
 /* The caller's options (an older, smaller struct keeps the defaults past its end), checked. */
-static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, drt_pipeline_opts *o)
+static drt_status settle_opts(int max_batch, const drt_pipeline_opts *in, drt_pipeline_opts *o)
 {
     *o = drt_pipeline_opts_default();
     DRT_TRY(drt_opts_copy(o, sizeof *o, in, "pipeline: drt_pipeline_opts"));
-    int max_batch = e->opts.max_batch;
     if (o->workers < 0 || o->workers > MAX_WORKERS || o->batch < 0 || o->batch > max_batch || o->max_in_flight < 0 ||
         o->max_det < 0)
         return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: workers %d (0..%d), batch %d (0..%d, the engine's max "
@@ -67,17 +68,23 @@ static drt_status settle_opts(const drt_engine *e, const drt_pipeline_opts *in, 
     return DRT_OK;
 }
 
-/* GPU image decode needs the device's JPEG decoder, pre on that device and no kept host image;
- * AUTO takes GPU when all hold, else CPU. */
-static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
+/* The decode places that need no engine: CPU, and FAST without keep_image. */
+static drt_status check_host_decode(const drt_pipeline_opts *o)
 {
     if ((unsigned)o->image_decode >= DRT_IMAGE_DECODE_COUNT)
-        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: image_decode %d: must be CPU (0), GPU (1), AUTO (2) or FAST (3)",
-                         (int)o->image_decode);
-    if (o->image_decode == DRT_IMAGE_DECODE_CPU) return DRT_OK;
-    if (o->image_decode == DRT_IMAGE_DECODE_FAST)
-        return o->keep_image ? drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: fast decode keeps no full-size pixels: not "
-                                         "with keep_image (drawing)") : DRT_OK;
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: image_decode %d: must be CPU (0), GPU (1), AUTO (2), FAST (3) "
+                         "or MIXED (4)", (int)o->image_decode);
+    if (o->image_decode == DRT_IMAGE_DECODE_FAST && o->keep_image)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: fast decode keeps no full-size pixels: not with keep_image (drawing)");
+    return DRT_OK;
+}
+
+/* GPU (and MIXED) image decode needs the device's JPEG decoder, pre on that device and no kept host
+ * image; AUTO takes GPU when all hold, else CPU. */
+static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
+{
+    DRT_TRY(check_host_decode(o));
+    if (o->image_decode == DRT_IMAGE_DECODE_CPU || o->image_decode == DRT_IMAGE_DECODE_FAST) return DRT_OK;
     const drt_device_stages *st = e->backend->stages;
     drt_status s;
     if (o->detect.pre != DRT_STAGE_DEVICE || !st || !st->preprocess_jpegs)
@@ -91,7 +98,7 @@ static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
         drt_error_clear();
         s = DRT_OK;
         o->image_decode = DRT_IMAGE_DECODE_CPU;
-    } else if (s == DRT_OK) {
+    } else if (s == DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
         o->image_decode = DRT_IMAGE_DECODE_GPU;
     }
     return s;
@@ -110,35 +117,67 @@ static drt_status start_threads(drt_pipeline *p)
     return DRT_OK;
 }
 
-drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out)
+static int channels_ok(int channels)
 {
-    DRT_ARG(out, "out");
-    *out = NULL;
-    DRT_ARG(engine, "engine");
+    return channels == 3 ? 1 : (drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: the model takes %d channels: images are "
+                                           "RGB (3)", channels), 0);
+}
+
+drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
+{
+    const drt_model *m = e->model;
+    drt_pipeline_opts o = p->opts;
+    drt_status s = channels_ok(m->channels) ? DRT_OK : DRT_STATUS_UNSUPPORTED;
+    if (s == DRT_OK && (m->width != p->net_w || m->height != p->net_h))
+        s = drt_error(DRT_STATUS_FORMAT, "pipeline: %s: the engine takes %dx%d, the plan's header said %dx%d (the file "
+                      "changed while loading?)", p->plan_path, m->width, m->height, p->net_w, p->net_h);
+    if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
+    if (s == DRT_OK) s = settle_decode(e, &o);
+    if (s != DRT_OK) return s;
+    const drt_device_stages *st = e->backend->stages;
+    pthread_mutex_lock(&p->lock);
+    p->engine = e;
+    if (o.image_decode != p->opts.image_decode) p->opts.image_decode = o.image_decode; /* AUTO resolved */
+    p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
+    p->engine_state = ENGINE_READY;
+    p->decode_settled = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->loaded);
+    pthread_mutex_unlock(&p->lock);
+    return DRT_OK;
+}
+
+/* A pipeline with its options settled, its ring and locks, no threads yet. */
+static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_pipeline_opts *opts, drt_pipeline **out)
+{
     drt_pipeline *p = calloc(1, sizeof *p);
     if (!p) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
-    drt_status s = settle_opts(engine, opts, &p->opts);
-    const drt_model *m = engine->model;
-    if (s == DRT_OK && m->channels != 3)
-        s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: the model takes %d channels: images are RGB (3)", m->channels);
-    if (s == DRT_OK) s = drt_detect_check(engine, p->opts.batch, &p->opts.detect);
-    if (s == DRT_OK) s = settle_decode(engine, &p->opts);
-    p->engine = engine;
-    p->net_w = m->width, p->net_h = m->height;
-    p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
-    const drt_device_stages *st = engine->backend->stages;
-    p->pinned_frames = !p->host_pre && !p->opts.keep_image && st && st->host_alloc;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->ready, NULL);
     pthread_cond_init(&p->done, NULL);
     pthread_cond_init(&p->space, NULL);
-    if (s == DRT_OK) {
-        p->ring = calloc((size_t)p->opts.max_in_flight, sizeof *p->ring);
-        if (p->host_pre) p->batch_input = malloc((size_t)p->opts.batch * p->net_w * p->net_h * 3 * sizeof(float));
-        if (!p->ring || (p->host_pre && !p->batch_input)) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
-    }
+    pthread_cond_init(&p->loaded, NULL);
     p->prof.created_ms = drt_now_ms();
+    *out = p;
+    DRT_TRY(settle_opts(max_batch, opts, &p->opts));
+    p->net_w = net_w, p->net_h = net_h;
+    p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
+    p->ring = calloc((size_t)p->opts.max_in_flight, sizeof *p->ring);
+    if (p->host_pre) p->batch_input = malloc((size_t)p->opts.batch * p->net_w * p->net_h * 3 * sizeof(float));
+    if (!p->ring || (p->host_pre && !p->batch_input)) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    return DRT_OK;
+}
+
+drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out)
+{
+    DRT_ARG(out, "out");
+    *out = NULL;
+    DRT_ARG(engine, "engine");
+    drt_pipeline *p = NULL;
+    const drt_model *m = engine->model;
+    drt_status s = make_pipeline(engine->opts.max_batch, m->width, m->height, opts, &p);
+    if (s == DRT_OK) s = drt_pipeline_adopt_engine(p, engine);
     if (s == DRT_OK) s = start_threads(p);
     if (s != DRT_OK) {
         drt_pipeline_free(p);
@@ -148,11 +187,99 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
     return DRT_OK;
 }
 
-drt_status drt_pipeline_get_opts(const drt_pipeline *p, drt_pipeline_opts *opts_out)
+drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts *engine_opts, const drt_pipeline_opts *opts,
+                                    drt_pipeline **out)
 {
+    DRT_ARG(out, "out");
+    *out = NULL;
+    DRT_ARG(plan_path, "plan_path");
+    drt_timeline("pipeline: from the plan %s", plan_path);
+    drt_engine_opts eo = drt_engine_opts_default();
+    drt_plan_info info;
+    int w, h, c;
+    DRT_TRY(drt_opts_copy(&eo, sizeof eo, engine_opts, "pipeline: drt_engine_opts"));
+    DRT_TRY(drt_plan_peek(plan_path, &info, &w, &h, &c));
+    if (!channels_ok(c)) return DRT_STATUS_UNSUPPORTED;
+    drt_pipeline *p = NULL;
+    drt_status s = make_pipeline(drt_plan_engine_batch(&info, &eo), w, h, opts, &p);
+    if (s == DRT_OK) s = check_host_decode(&p->opts);
+    if (s == DRT_OK && !(p->plan_path = strdup(plan_path))) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    if (s == DRT_OK) {
+        p->engine_opts = eo;
+        p->engine_opts_given = engine_opts != NULL; /* NULL: the plan's device index, as drt_engine_load_plan */
+        /* GPU (or AUTO) decode: the workers only read files, and wait to know whether the device decodes;
+         * MIXED: they decode on the host until the engine is there */
+        drt_image_decode d = p->opts.image_decode;
+        p->decode_settled = d == DRT_IMAGE_DECODE_CPU || d == DRT_IMAGE_DECODE_FAST || d == DRT_IMAGE_DECODE_MIXED;
+        s = start_threads(p);
+    }
+    if (s != DRT_OK) {
+        drt_pipeline_free(p);
+        return s;
+    }
+    *out = p;
+    return DRT_OK;
+}
+
+drt_status drt_pipeline_engine_status(drt_pipeline *p)
+{
+    if (p->engine_state != ENGINE_FAILED) return DRT_OK;
+    return drt_error(p->load_status, "%s", p->load_error ? p->load_error : "pipeline: the engine did not load");
+}
+
+void drt_pipeline_load_engine(drt_pipeline *p)
+{
+    drt_engine *e = NULL;
+    drt_status s = drt_engine_load_plan(p->plan_path, p->engine_opts_given ? &p->engine_opts : NULL, &e);
+    if (s == DRT_OK) s = drt_pipeline_adopt_engine(p, e);
+    if (s == DRT_OK) {
+        drt_timeline("pipeline: engine ready");
+        return;
+    }
+    drt_engine_free(e);
+    char *why = strdup(drt_last_error());
+    pthread_mutex_lock(&p->lock);
+    p->engine_state = ENGINE_FAILED;
+    p->load_status = s;
+    p->load_error = why;
+    p->decode_settled = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->loaded);
+    pthread_cond_broadcast(&p->done);
+    pthread_cond_broadcast(&p->space);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Waits while a plan's engine loads; its error if it failed (under the lock). */
+static drt_status wait_engine(drt_pipeline *p)
+{
+    while (p->engine_state == ENGINE_LOADING && !p->stopping) pthread_cond_wait(&p->loaded, &p->lock);
+    if (p->engine_state == ENGINE_LOADING) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: freed while loading");
+    return drt_pipeline_engine_status(p);
+}
+
+drt_status drt_pipeline_engine(drt_pipeline *p, drt_engine **engine_out)
+{
+    DRT_ARG(engine_out, "engine_out");
+    *engine_out = NULL;
     DRT_ARG(p, "p");
+    pthread_mutex_lock(&p->lock);
+    drt_status s = wait_engine(p);
+    if (s == DRT_OK) *engine_out = p->engine;
+    pthread_mutex_unlock(&p->lock);
+    return s;
+}
+
+drt_status drt_pipeline_get_opts(const drt_pipeline *cp, drt_pipeline_opts *opts_out)
+{
+    DRT_ARG(cp, "p");
     DRT_ARG(opts_out, "opts_out");
-    return drt_opts_copy_out(opts_out, &p->opts, sizeof p->opts, "pipeline: drt_pipeline_opts");
+    drt_pipeline *p = (drt_pipeline *)cp; /* waits on its lock: the options are settled once the engine is */
+    pthread_mutex_lock(&p->lock);
+    drt_status s = wait_engine(p);
+    drt_pipeline_opts o = p->opts;
+    pthread_mutex_unlock(&p->lock);
+    return s == DRT_OK ? drt_opts_copy_out(opts_out, &o, sizeof o, "pipeline: drt_pipeline_opts") : s;
 }
 
 /* Claims the next slot (blocking at max_in_flight) and queues it; takes path or frame. */
@@ -160,14 +287,16 @@ static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *ta
 {
     pthread_mutex_lock(&p->lock);
     double w0 = drt_now_ms();
-    while (!p->closed && !p->stopping && p->submitted - p->next_out >= p->opts.max_in_flight)
+    while (!p->closed && !p->stopping && p->engine_state != ENGINE_FAILED && p->submitted - p->next_out >= p->opts.max_in_flight)
         pthread_cond_wait(&p->space, &p->lock);
     p->prof.producer_blocked += drt_now_ms() - w0;
-    if (p->closed || p->stopping) {
+    if (p->closed || p->stopping || p->engine_state == ENGINE_FAILED) {
+        drt_status s = p->engine_state == ENGINE_FAILED ? drt_pipeline_engine_status(p)
+                                                        : drt_error(DRT_STATUS_INVALID_ARG, "pipeline: submit after close");
         pthread_mutex_unlock(&p->lock);
         free(path);
         drt_frame_release(&frame);
-        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: submit after close");
+        return s;
     }
     pipeline_item *it = drt_pipeline_slot(p, p->submitted);
     *it = (pipeline_item){.state = ITEM_QUEUED, .index = p->submitted, .tag = tag, .path = path, .frame = frame,
@@ -246,12 +375,19 @@ drt_status drt_pipeline_next(drt_pipeline *p, drt_pipeline_result **result_out)
     pthread_mutex_lock(&p->lock);
     pipeline_item *it = NULL;
     double w0 = drt_now_ms();
-    while (p->next_out == p->submitted && !p->closed && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
+    while (p->next_out == p->submitted && !p->closed && !p->stopping && p->engine_state != ENGINE_FAILED)
+        pthread_cond_wait(&p->done, &p->lock);
     if (p->next_out < p->submitted) {
         it = drt_pipeline_slot(p, p->next_out);
-        while (it->state != ITEM_DONE && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
+        while (it->state != ITEM_DONE && !p->stopping && p->engine_state != ENGINE_FAILED)
+            pthread_cond_wait(&p->done, &p->lock);
     }
     p->prof.consumer_wait += drt_now_ms() - w0;
+    if (p->engine_state == ENGINE_FAILED) { /* the plan did not load: no item gets a result */
+        drt_status s = drt_pipeline_engine_status(p);
+        pthread_mutex_unlock(&p->lock);
+        return s;
+    }
     drt_pipeline_result *r = it && it->state == ITEM_DONE ? it->result : NULL;
     if (it && it->state == ITEM_DONE) {
         it->result = NULL;
@@ -284,6 +420,7 @@ void drt_pipeline_free(drt_pipeline *p)
     pthread_cond_broadcast(&p->ready);
     pthread_cond_broadcast(&p->done);
     pthread_cond_broadcast(&p->space);
+    pthread_cond_broadcast(&p->loaded);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
@@ -297,6 +434,10 @@ void drt_pipeline_free(drt_pipeline *p)
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->done);
     pthread_cond_destroy(&p->space);
+    pthread_cond_destroy(&p->loaded);
+    if (p->plan_path) drt_engine_free(p->engine); /* the pipeline's own */
+    free(p->plan_path);
+    free(p->load_error);
     free(p->ring);
     free(p->workers);
     free(p->batch_input);

@@ -42,7 +42,7 @@ ls "$TMP"/*.png bboxes.png >/dev/null 2>&1 && fail "--no-draw drew something"
 # --decode: the GPU's JPEG decoder needs a CUDA engine with --pre gpu; auto takes the CPU's here.
 expect_error "--decode gpu, CPU engine" "GPU image decode needs pre on a device" \
     "$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode gpu --no-draw
-expect_error "--decode x" "decode x: must be cpu, gpu, auto or fast" "$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode x
+expect_error "--decode x" "decode x: must be cpu, gpu, auto, fast or mixed" "$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode x
 expect_error "--decode fast, drawing" "fast decode keeps no full-size pixels" \
     "$DARKRT" detect "$TMP/f.plan" "$DN_DATA/dog.jpg" --decode fast -o "$TMP/fast.png"
 out=$("$DARKRT" detect "$TMP/f.plan" "$TMP/in/b" --decode auto --no-draw 2>&1)

@@ -7,10 +7,14 @@
  *   differ slightly from libjpeg's, so boxes are matched (same class, IoU >= 0.5): at least 90% of
  *   each side's boxes matched, mean IoU >= 0.95; and the three copies of each photo, decoded in
  *   different batches, get every box the same (a decode that races the last batch's letterbox, or
- *   varies, does not). */
+ *   varies, does not);
+ * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
+ *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
+ *   decode MIXED (nvJPEG and the workers at once): matched as nvJPEG's are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "darkrt.h"
 #include "same-results.h"
@@ -22,7 +26,10 @@
 static const char *const names[N_NAMES] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
 static int failures;
 
-/* The pipeline's detections of paths[0..N) in order (got[i]); 0 when it could not run. */
+/* The pipeline's detections of paths[0..N) in order (got[i]), on e or (e NULL) from the plan; 0 when
+ * it could not run. */
+static const char *plan_path;
+
 static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_decode decode, drt_detections **got)
 {
     drt_pipeline_opts o = drt_pipeline_opts_default();
@@ -32,7 +39,7 @@ static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_dec
     o.workers = 4;
     o.max_in_flight = N; /* every file submitted before the first result is taken */
     drt_pipeline *p;
-    if (drt_pipeline_create(e, &o, &p) != DRT_OK) return 0;
+    if ((e ? drt_pipeline_create(e, &o, &p) : drt_pipeline_create_plan(plan_path, NULL, &o, &p)) != DRT_OK) return 0;
     for (int i = 0; i < N; i++) drt_pipeline_submit_file(p, paths[i], NULL);
     drt_pipeline_close(p);
     drt_pipeline_result *r;
@@ -45,6 +52,43 @@ static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_dec
     }
     drt_pipeline_free(p);
     return n == N;
+}
+
+/* got against want by matching (nvJPEG's pixels differ slightly from libjpeg's): each side's boxes
+ * at least 90% matched, mean IoU >= 0.95. */
+static void check_matched(const char *what, float thresh, drt_detections **want, drt_detections **got)
+{
+    drt_eval_agreement a = {0}, b = {0};
+    for (int i = 0; i < N; i++) {
+        drt_eval_match(want[i], got[i], 0.5, NULL, &a);
+        drt_eval_match(got[i], want[i], 0.5, NULL, &b);
+    }
+    double share = a.ref_count ? (double)a.matched / a.ref_count : 1, share_eng = b.ref_count ? (double)b.matched / b.ref_count : 1;
+    double iou = drt_eval_agreement_mean_iou(&a);
+    int good = share >= 0.9 && share_eng >= 0.9 && iou >= 0.95;
+    failures += !good;
+    printf("%s %s against the cpu's: thresh %.2f: %d of %d reference boxes matched, %d of %d of its own, "
+           "mean IoU %.4f\n", good ? "ok  " : "FAIL", what, thresh, a.matched, a.ref_count, b.matched, b.ref_count, iou);
+}
+
+/* The pipeline from the plan (decode on the CPU: exact; MIXED: matched) against the plan's engine. */
+static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, float thresh)
+{
+    drt_detect_opts host = drt_detect_opts_default();
+    host.thresh = thresh;
+    drt_detections *want[N] = {0}, *got[N] = {0};
+    int ok = 1;
+    for (int i = 0; ok && i < N; i++)
+        ok = drt_detect_batch(plan_e, (const drt_image *const *)&ims[i % N_NAMES], 1, &host, &want[i], NULL) == DRT_OK;
+    int ran = ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
+    for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
+    failures += !same;
+    printf("%s from the plan, cpu decode: thresh %.2f%s\n", same ? "ok  " : "FAIL", thresh,
+           !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
+    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+    if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_MIXED, got)) check_matched("from the plan, mixed decode", thresh, want, got);
+    else printf("skip mixed decode: thresh %.2f: %s\n", thresh, drt_last_error());
+    for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
 }
 
 static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float thresh)
@@ -66,13 +110,6 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
     if (!run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) {
         printf("skip gpu decode: thresh %.2f: %s\n", thresh, drt_last_error());
     } else {
-        drt_eval_agreement a = {0}, b = {0};
-        for (int i = 0; i < N; i++) {
-            drt_eval_match(want[i], got[i], 0.5, NULL, &a);
-            drt_eval_match(got[i], want[i], 0.5, NULL, &b);
-        }
-        double share = a.ref_count ? (double)a.matched / a.ref_count : 1, share_eng = b.ref_count ? (double)b.matched / b.ref_count : 1;
-        double iou = drt_eval_agreement_mean_iou(&a);
         int copies_same = 1;
         for (int i = N_NAMES; i < N; i++)
             if (!same_dets(got[i % N_NAMES], got[i])) {
@@ -81,10 +118,7 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
                 copies_same = 0;
             }
         failures += !copies_same;
-        int good = share >= 0.9 && share_eng >= 0.9 && iou >= 0.95;
-        failures += !good;
-        printf("%s gpu decode (nvJPEG) against the cpu's: thresh %.2f: %d of %d reference boxes matched, %d of %d of its own, "
-               "mean IoU %.4f\n", good ? "ok  " : "FAIL", thresh, a.matched, a.ref_count, b.matched, b.ref_count, iou);
+        check_matched("gpu decode (nvJPEG)", thresh, want, got);
     }
     for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
 }
@@ -123,6 +157,19 @@ int main(void)
     }
     check_threshold(e, paths, ims, 0.25f);
     check_threshold(e, paths, ims, 0.01f);
+    char plan[] = "/tmp/cuda-pipeline-XXXXXX.plan";
+    int fd = mkstemps(plan, 5);
+    drt_engine *plan_e = NULL;
+    if (fd < 0 || (close(fd), drt_engine_save_plan(e, plan)) != DRT_OK || drt_engine_load_plan(plan, NULL, &plan_e) != DRT_OK) {
+        printf("FAIL plan: %s\n", drt_last_error());
+        failures++;
+    } else {
+        plan_path = plan;
+        check_from_plan(plan_e, paths, ims, 0.25f);
+        check_from_plan(plan_e, paths, ims, 0.01f);
+    }
+    drt_engine_free(plan_e);
+    if (fd >= 0) unlink(plan);
     for (int i = 0; i < N; i++) free(paths[i]);
     for (int i = 0; i < N_NAMES; i++) drt_image_free(ims[i]);
     drt_engine_free(e);

@@ -116,10 +116,11 @@ static void check_video(const char *dir, const drt_image *img)
     remove(png);
 }
 
-/* drt_pipeline_create and drt_pipeline_get_opts with an older struct: one that ends with an older,
- * shorter drt_detect_opts (detect comes last so that it can grow). It reads and writes the old
- * size only; the old detect's threshold takes effect. */
-static void check_pipeline(drt_engine *e, const char *png)
+/* drt_pipeline_create (e) or drt_pipeline_create_plan (plan, with an older drt_engine_opts) and
+ * drt_pipeline_get_opts with an older struct: one that ends with an older, shorter drt_detect_opts
+ * (detect comes last so that it can grow). It reads and writes the old size only; the old detect's
+ * threshold takes effect. */
+static void check_pipeline(drt_engine *e, const char *plan, const drt_engine_opts *old_eo, const char *png)
 {
     drt_pipeline_opts full = drt_pipeline_opts_default();
     full.workers = 1;
@@ -129,7 +130,8 @@ static void check_pipeline(drt_engine *e, const char *png)
     drt_pipeline_opts *old = old_struct(&full, old_size);
     drt_pipeline *p = NULL;
     drt_pipeline_result *r = NULL;
-    CHECK(drt_pipeline_create(e, old, &p) == DRT_OK, "pipeline with an old drt_pipeline_opts: %s", drt_last_error());
+    drt_status s = e ? drt_pipeline_create(e, old, &p) : drt_pipeline_create_plan(plan, old_eo, old, &p);
+    CHECK(s == DRT_OK, "pipeline %s with an old drt_pipeline_opts: %s", e ? "on an engine" : "from a plan", drt_last_error());
     if (!p) return;
     CHECK(drt_pipeline_get_opts(p, old) == DRT_OK && old->workers == 1 &&
               old->size == ((old_size + 7) & ~(size_t)7) && old->detect.thresh == 0.05f,
@@ -164,7 +166,8 @@ static void check_engines(const char *cfg, const char *plan, const drt_image *im
             CHECK(drt_engine_save_plan(e, plan) == DRT_OK, "save plan: %s", drt_last_error());
             CHECK(drt_engine_load_plan(plan, old, &p) == DRT_OK, "load plan with size %zu: %s", sizes[k], drt_last_error());
             if (p) check_detect(p, img, "plan");
-            if (p) check_pipeline(p, png);
+            if (p) check_pipeline(p, NULL, NULL, png);
+            check_pipeline(NULL, plan, old, png);
             drt_engine_free(p);
             drt_engine_free(e);
         }

@@ -27,6 +27,7 @@ static const char *const optional_args[] = {
     "drt_eval_match:ref", "drt_eval_match:eng", "drt_eval_match:match_out", /* no detections; not wanted */
     "drt_eval_map_add:ref", "drt_eval_map_add:eng", "drt_eval_map_compute:n_classes_out",
     "drt_pipeline_submit_file:tag", "drt_pipeline_submit_frame:tag",
+    "drt_pipeline_create_plan:engine_opts", /* the engine's defaults */
 };
 
 static int optional(const char *function, const char *arg)

@@ -5,7 +5,7 @@
  * last bit; batch larger than the input, one image, no images; NV12 known answers. And through a
  * stand-in device (the CPU engine behind drt_device_stages that run on the host): two batches in
  * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
- * refused back to the host: the same boxes again. */
+ * refused back to the host, or shared between it and the workers (MIXED): the same boxes again. */
 #include "darkrt.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -160,6 +160,12 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     check_pipeline("device stages, device JPEG decode, batch 1", e, 1, 1, paths, NULL, n, ref, &o);
     CHECK(jpegs_decoded > 0 && jpegs_refused > 0, "device JPEG decode: %d decoded, %d refused (to the host)",
           jpegs_decoded, jpegs_refused);
+    int seen = jpegs_decoded + jpegs_refused; /* MIXED: the device's decoder and the workers, the same pixels here */
+    o.image_decode = DRT_IMAGE_DECODE_MIXED;
+    check_pipeline("device stages, mixed JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);
+    check_pipeline("device stages, mixed JPEG decode, 3 workers, batch 1", e, 3, 1, paths, NULL, n, ref, &o);
+    CHECK(jpegs_decoded + jpegs_refused > seen, "mixed JPEG decode: nothing left to the device's decoder");
+    o.image_decode = DRT_IMAGE_DECODE_GPU;
     o.keep_image = 1;
     drt_pipeline *p = NULL;
     CHECK(drt_pipeline_create(e, &o, &p) == DRT_STATUS_UNSUPPORTED && !p, "device JPEG decode with keep_image: refused");
