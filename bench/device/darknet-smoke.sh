@@ -4,7 +4,8 @@
 # (one head per activation, synthesised weights): fp32 within 1e-4 x max|value| per head, fp16 within
 # 5e-2 (a coarse check: fp16 storage between layers); then tests/alexeyab/layers.cfg ([avgpool], [reorg],
 # [scale_channels], [sam], [reorg3d], [activation], a dilated conv, share_index), layers-b.cfg ([local_avgpool],
-# [batchnorm]), yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
+# [batchnorm]), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, a downsampling [upsample]),
+# yolov4-tiny (leaky), yolov4-csp-s-mish (mish), yolov4-csp-swish
 # (swish), enet-coco (swish, avgpool, scale_channels) and yolov4-sam-mish-csp-reorg-bfm (mish, sam,
 # reorg3d) and yolov2 ([reorg]) at 256 the same way. fp16 lines say how many convs ran as cuDNN fused graphs ("fused") and
 # how many as the legacy conv + epilogue kernel ("legacy"); the mish/swish models run fp16 a second
@@ -57,6 +58,7 @@ EOF
 check activations "$ROOT/tests/alexeyab/activations.cfg" 32 unfused
 check layers "$ROOT/tests/alexeyab/layers.cfg" 64 unfused
 check layers-b "$ROOT/tests/alexeyab/layers-b.cfg" 64 unfused
+check options "$ROOT/tests/alexeyab/options.cfg" 64 unfused
 for m in yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm yolov2; do
     cfg=$(ls "$DATA/alexeyab-cfg/$m.cfg" "$DATA/cfg/$m.cfg" "$ROOT/../shared/reference/alexeyab-darknet/cfg/$m.cfg" 2>/dev/null | head -n 1)
     u=$(case $m in yolov4-tiny | yolov2) ;; *) echo unfused ;; esac)

@@ -13,8 +13,13 @@
 typedef struct ctx {
     const drt_cfg *cfg;
     drt_cfg_section *sec;
-    int index; /* layer index of this section (-1 for [net]) */
-    int warn;  /* print warnings */
+    int index;   /* layer index of this section's first layer (-1 for [net]) */
+    int section; /* this section's index among the layer sections (Darknet's layer numbers) */
+    const drt_model *m;
+    const int *first; /* first[k]: the layer index of section k's first layer, k <= section */
+    int warn;    /* print warnings */
+    drt_conv_fixed blur; /* set by a conv or maxpool with antialiasing: a blur layer follows it */
+    int blur_sx, blur_sy; /* the blur's strides (the section's own) */
 } ctx;
 
 /* Keys Darknet reads for training only: accepted without a warning. */
@@ -154,20 +159,25 @@ static drt_status require_default(ctx *c, const char *key, const char *neutral)
                      c->cfg->path, e->line, c->sec->name, key, e->value, neutral);
 }
 
-/* stride_x and stride_y: darkrt runs them only equal to stride (the same in both directions). */
-static drt_status same_strides(ctx *c, int stride)
+/* A section's strides as AlexeyAB's parse_maxpool reads them: stride_x and stride_y default to stride. */
+static drt_status get_strides(ctx *c, drt_layer *l, int *plain)
 {
-    static const char *const keys[] = {"stride_x", "stride_y"};
-    for (int k = 0; k < 2; k++) {
-        drt_cfg_entry *e = find(c, keys[k]);
-        long v;
-        if (!e) continue;
-        if (!parse_long(e->value, &v)) return bad(c, e, "must be an integer");
-        if (v != stride)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] %s=%s: not supported by darkrt (stride_x and "
-                             "stride_y must both equal stride=%d)", c->cfg->path, e->line, c->sec->name, e->key,
-                             e->value, stride);
-    }
+    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, plain)); /* drt_model_infer_shapes: at most 64 */
+    DRT_TRY(get_int(c, "stride_y", *plain, 1, INT_MAX, &l->stride_y));
+    return get_int(c, "stride_x", *plain, 1, INT_MAX, &l->stride);
+}
+
+/* antialiasing= (AlexeyAB's make_convolutional_layer and make_maxpool_layer): the layer runs at stride 1,
+ * then a fixed depthwise blur (3x3, or 2x2 for antialiasing=2) with the layer's strides follows it. */
+static drt_status get_antialiasing(ctx *c, drt_layer *l)
+{
+    int aa;
+    DRT_TRY(get_int(c, "antialiasing", 0, 0, INT_MAX, &aa));
+    if (!aa) return DRT_OK;
+    c->blur = aa == 2 ? DRT_FIXED_BLUR2 : DRT_FIXED_BLUR3;
+    c->blur_sx = l->stride;
+    c->blur_sy = l->stride_y;
+    l->stride = l->stride_y = 1;
     return DRT_OK;
 }
 
@@ -194,21 +204,27 @@ static drt_status get_act(ctx *c, const char *def, drt_act *out)
     return DRT_OK;
 }
 
-/* A layer reference (relative when negative) resolved to an earlier layer index. */
+/* A layer reference (relative when negative, in Darknet's layer numbers: cfg sections) resolved to the
+ * index of that section's last darkrt layer (an antialiased layer's blur). */
 static drt_status resolve(ctx *c, const drt_cfg_entry *e, int ref, int *out)
 {
-    int idx = ref < 0 ? c->index + ref : ref;
-    char rule[128];
+    int idx = ref < 0 ? c->section + ref : ref;
+    char rule[160];
     if (idx < 0) {
         snprintf(rule, sizeof rule, "layer %d refers to layer %d, before the first layer", ref, idx);
         return bad(c, e, rule);
     }
-    if (idx >= c->index) {
+    if (idx >= c->section) {
         snprintf(rule, sizeof rule, "layer %d is not before this layer (%d): only earlier layers can be used",
-                 ref, c->index);
+                 ref, c->section);
         return bad(c, e, rule);
     }
-    *out = idx;
+    const drt_layer *l = &c->m->layers[c->first[idx + 1] - 1];
+    if (l->fixed && l->fixed != DRT_FIXED_SUM && (l->stride > 1 || l->stride_y > 1))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s] %s=%s: layer %d is antialiased with a stride: not supported "
+                         "(AlexeyAB's Darknet reads it there at its unblurred size)", c->cfg->path, e->line, c->sec->name,
+                         e->key, e->value, idx);
+    *out = c->first[idx + 1] - 1;
     return DRT_OK;
 }
 
@@ -234,14 +250,15 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
     int pad;
     DRT_TRY(get_int(c, "filters", 1, 1, INT_MAX, &l->filters));
     DRT_TRY(get_int(c, "size", 1, 1, INT_MAX, &l->size));
-    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
+    /* AlexeyAB's parse_convolutional: stride_x and stride_y override stride; each left out is stride */
+    int stride;
+    DRT_TRY(get_strides(c, l, &stride));
     DRT_TRY(get_int(c, "pad", 0, 0, INT_MAX, &pad)); /* Darknet: any non-zero value means size/2 */
     DRT_TRY(get_int(c, "padding", 0, 0, INT_MAX, &l->pad));
     DRT_TRY(get_int(c, "groups", 1, 1, INT_MAX, &l->groups));
     DRT_TRY(get_int(c, "batch_normalize", 0, 0, 1, &l->batch_normalize));
     DRT_TRY(get_act(c, "logistic", &l->act));
     if (pad) l->pad = l->size / 2; /* Darknet: pad=1 overrides padding */
-    DRT_TRY(same_strides(c, l->stride));
     DRT_TRY(get_int(c, "flipped", 0, 0, 1, &l->flipped));
     DRT_TRY(refuse_nonzero(c, "dontload", "AlexeyAB's Darknet skips this layer's parameters and runs it with its random "
                            "initial values"));
@@ -254,27 +271,34 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
                                            "im2col pads pad x dilation)");
     DRT_TRY(require_default(c, "binary", "0"));
     DRT_TRY(require_default(c, "xnor", "0"));
-    DRT_TRY(require_default(c, "antialiasing", "0"));
+    DRT_TRY(get_antialiasing(c, l));
     DRT_TRY(require_default(c, "deform", "0"));
     drt_cfg_entry *e = find(c, "share_index");
     long share; /* AlexeyAB: absolute when >= 0, else relative; the default -1000000000 means none */
     if (e && (!parse_long(e->value, &share))) return bad(c, e, "must be an integer");
     if (e && share != -1000000000) {
-        int k = share >= 0 ? (int)share : c->index + (int)share;
-        if (k < 0 || k >= c->index) return bad(c, e, "must name an earlier layer");
-        l->share = k + 1;
+        int k = share >= 0 ? (int)share : c->section + (int)share;
+        if (k < 0 || k >= c->section) return bad(c, e, "must name an earlier layer");
+        l->share = c->first[k] + 1; /* an antialiased conv's own parameters: its first layer */
     }
     return DRT_OK;
 }
 
 static drt_status parse_maxpool(ctx *c, drt_layer *l)
 {
-    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
-    DRT_TRY(get_int(c, "size", l->stride, 1, INT_MAX, &l->size));
+    int stride;
+    DRT_TRY(get_strides(c, l, &stride));
+    DRT_TRY(get_int(c, "size", stride, 1, INT_MAX, &l->size)); /* AlexeyAB: the default size is stride=, not stride_x */
     DRT_TRY(get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding));
-    DRT_TRY(same_strides(c, l->stride));
-    DRT_TRY(require_default(c, "maxpool_depth", "0"));
-    DRT_TRY(require_default(c, "antialiasing", "0"));
+    int depth;
+    DRT_TRY(get_int(c, "maxpool_depth", 0, 0, INT_MAX, &depth));
+    DRT_TRY(get_int(c, "out_channels", 1, 1, 65536, &l->depth_channels));
+    if (!depth) l->depth_channels = 0;
+    DRT_TRY(get_antialiasing(c, l));
+    if (depth && c->blur) /* forward_maxpool_layer returns before its blur; the next layer reads the blur's size */
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [maxpool] antialiasing=%s: not supported with maxpool_depth=1 "
+                         "(AlexeyAB's Darknet skips the blur of a maxpool_depth layer)", c->cfg->path,
+                         find(c, "antialiasing")->line, find(c, "antialiasing")->value);
     return DRT_OK;
 }
 
@@ -421,9 +445,30 @@ static drt_status parse_contrastive(ctx *c)
     if (!e) return drt_error(DRT_STATUS_PARSE, "%s:%d [contrastive]: yolo_layer= is required (AlexeyAB's Darknet fails "
                              "without it)", c->cfg->path, c->sec->line);
     if (!parse_long(e->value, &ref)) return bad(c, e, "must be an integer");
-    int idx = ref < 0 ? c->index + (int)ref : (int)ref;
-    if (idx < 0 || idx >= c->index || strcmp(c->cfg->sections[idx + 1].name, "yolo"))
+    int idx = ref < 0 ? c->section + (int)ref : (int)ref; /* Darknet's layer numbers: cfg sections */
+    if (idx < 0 || idx >= c->section || strcmp(c->cfg->sections[idx + 1].name, "yolo"))
         return bad(c, e, "must name an earlier [yolo] layer (AlexeyAB's parse_contrastive)");
+    return DRT_OK;
+}
+
+/* [upsample]: nearest by stride; AlexeyAB's stride < 0 (reverse) downsamples: each output is scale x the sum of
+ * its -stride x -stride cell (upsample_cpu backwards), a conv with fixed weights here. */
+static drt_status parse_upsample(ctx *c, drt_layer *l)
+{
+    int stride;
+    float scale;
+    DRT_TRY(get_int(c, "stride", 2, INT_MIN, INT_MAX, &stride)); /* drt_model_infer_shapes: at most 64 */
+    DRT_TRY(get_float(c, "scale", 1.f, -3.0e38f, 3.0e38f, &scale));
+    if (stride == 0 || stride < -64)
+        return bad(c, find(c, "stride"), stride ? "must be -64..-1 to downsample" : "must not be 0 (> 0 upsamples, < 0 downsamples)");
+    if (stride > 0 && scale != 1.f) /* a number: scale=1.0 is 1 */
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [upsample] scale=%s: not supported by darkrt with stride > 0 (only 1)",
+                         c->cfg->path, find(c, "scale")->line, find(c, "scale")->value);
+    l->stride = stride;
+    if (stride > 0) return DRT_OK;
+    *l = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {l->inputs[0]}, .act = DRT_ACT_LINEAR,
+                     .size = -stride, .stride = -stride, .stride_y = -stride, .fixed = DRT_FIXED_SUM, .fixed_scale = scale,
+                     .scale_x_y = 1.f, .beta_nms = .6f, .route_groups = 1}; /* filters and groups: the input's channels */
     return DRT_OK;
 }
 
@@ -457,13 +502,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     }
     if (!strcmp(n, "upsample")) {
         l->type = DRT_LAYER_UPSAMPLE;
-        DRT_TRY(get_int(c, "stride", 2, 1, INT_MAX, &l->stride));
-        float scale;
-        DRT_TRY(get_float(c, "scale", 1.f, -3.0e38f, 3.0e38f, &scale));
-        if (scale != 1.f)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [upsample] scale=%s: not supported by darkrt (only 1)", c->cfg->path, find(c, "scale")->line,
-                             find(c, "scale")->value);
-        return DRT_OK;
+        return parse_upsample(c, l);
     }
     if (!strcmp(n, "empty") || !strcmp(n, "silence")) { /* AlexeyAB: the previous layer's output, as is */
         l->type = DRT_LAYER_DROPOUT;
@@ -508,11 +547,11 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         return activate_array_act(c, l);
     }
     if (!strcmp(n, "local_avgpool")) { /* AlexeyAB's parse_local_avgpool: maxpool's window keys */
+        int stride;
         l->type = DRT_LAYER_LOCAL_AVGPOOL;
-        DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &l->stride));
-        DRT_TRY(get_int(c, "size", l->stride, 1, INT_MAX, &l->size));
-        DRT_TRY(get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding));
-        return same_strides(c, l->stride);
+        DRT_TRY(get_strides(c, l, &stride));
+        DRT_TRY(get_int(c, "size", stride, 1, INT_MAX, &l->size));
+        return get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding);
     }
     if (!strcmp(n, "batchnorm")) { /* AlexeyAB's parse_batchnorm reads no key */
         l->type = DRT_LAYER_BATCHNORM;
@@ -564,6 +603,17 @@ static void warn_unused(ctx *c, const char *const *quiet, int warn)
     }
 }
 
+/* A conv or maxpool section whose antialiasing= is not 0 (an upper bound: parse_conv checks the value). */
+static int antialiased(const drt_cfg_section *sec)
+{
+    if (strcmp(sec->name, "convolutional") && strcmp(sec->name, "conv") && strcmp(sec->name, "maxpool") &&
+        strcmp(sec->name, "max"))
+        return 0;
+    for (int i = 0; i < sec->n_entries; i++)
+        if (!strcmp(sec->entries[i].key, "antialiasing")) return strcmp(sec->entries[i].value, "0") != 0;
+    return 0;
+}
+
 drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
 {
     *model_out = NULL;
@@ -572,22 +622,27 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: the first section must be [net]", cfg->path, net->line, net->name);
     if (cfg->n_sections < 2)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: no layers follow", cfg->path, net->line, net->name);
-    drt_model *m;
-    DRT_TRY(drt_model_alloc(cfg->n_sections - 1, &m));
-    drt_status s = DRT_OK;
+    int n_layers = cfg->n_sections - 1, *first = calloc((size_t)cfg->n_sections, sizeof *first);
+    if (!first) return drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
+    for (int i = 1; i < cfg->n_sections; i++) n_layers += antialiased(&cfg->sections[i]); /* each adds a blur layer */
+    drt_model *m = NULL;
+    drt_status s = drt_model_alloc(n_layers, &m);
+    if (s != DRT_OK) goto fail;
     if (!(m->source = strdup(cfg->path))) {
         s = drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
         goto fail;
     }
-    ctx c = {.cfg = cfg, .sec = net, .index = -1, .warn = warn};
+    ctx c = {.cfg = cfg, .sec = net, .index = -1, .section = -1, .m = m, .first = first, .warn = warn};
     if ((s = parse_net(&c, m)) != DRT_OK) goto fail;
     warn_unused(&c, net_training, warn);
-    for (int i = 0; i < m->n_layers; i++) {
+    int i = 0;
+    for (int k = 0; k + 1 < cfg->n_sections; k++) {
         const char *const *quiet;
-        c = (ctx){.cfg = cfg, .sec = &cfg->sections[i + 1], .index = i, .warn = warn};
+        first[k] = i;
+        c = (ctx){.cfg = cfg, .sec = &cfg->sections[k + 1], .index = i, .section = k, .m = m, .first = first, .warn = warn};
         if ((s = parse_layer(&c, &m->layers[i], &quiet)) != DRT_OK) goto fail;
-        for (int k = 0; k < m->layers[i].n_inputs; k++) {
-            int src = m->layers[i].inputs[k];
+        for (int j = 0; j < m->layers[i].n_inputs; j++) {
+            int src = m->layers[i].inputs[j];
             if (src >= 0 && m->layers[src].training_only) {
                 s = drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [%s]: reads layer %d, a [contrastive] layer: not supported by "
                               "darkrt (its output is not computed at inference)", cfg->path, c.sec->line, c.sec->name, src);
@@ -595,10 +650,24 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
             }
         }
         warn_unused(&c, quiet, warn);
+        if (c.blur) { /* AlexeyAB's input_layer: depthwise, linear, no batchnorm, no parameters in the file */
+            const drt_layer *l = &m->layers[i];
+            int f = l->type == DRT_LAYER_CONV ? l->filters : 0; /* maxpool: its input's channels, known later */
+            m->layers[++i] = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {i - 1},
+                                         .act = DRT_ACT_LINEAR, .filters = f, .groups = f, .fixed = c.blur,
+                                         .size = c.blur == DRT_FIXED_BLUR2 ? 2 : 3, .pad = c.blur == DRT_FIXED_BLUR2 ? 0 : 1,
+                                         .stride = c.blur_sx, .stride_y = c.blur_sy, .scale_x_y = 1.f, .beta_nms = .6f,
+                                         .route_groups = 1};
+        }
+        i++;
     }
+    first[cfg->n_sections - 1] = i;
+    m->n_layers = i;
+    free(first);
     *model_out = m;
     return DRT_OK;
 fail:
+    free(first);
     drt_model_free(m);
     return s;
 }

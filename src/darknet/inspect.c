@@ -27,12 +27,30 @@ static void list_ints(char *buf, size_t cap, const int *v, int n)
     for (int k = 0; k < n && len < cap; k++) len += (size_t)snprintf(buf + len, cap - len, "%s%d", k ? "," : "", v[k]);
 }
 
+/* "/s", or "/sx x sy" when the strides differ (AlexeyAB's stride_x, stride_y). */
+static const char *strides(const drt_layer *l, char *buf, size_t cap)
+{
+    if (l->stride_y && l->stride_y != l->stride) snprintf(buf, cap, "/%dx%d", l->stride, l->stride_y);
+    else snprintf(buf, cap, "/%d", l->stride);
+    return buf;
+}
+
 static void detail(const drt_layer *l, char *buf, size_t cap)
 {
+    char st[32];
     buf[0] = 0;
     switch (l->type) {
     case DRT_LAYER_CONV:
-        snprintf(buf, cap, "%d %dx%d/%d%s%s%s %s", l->filters, l->size, l->size, l->stride,
+        if (l->fixed == DRT_FIXED_SUM) {
+            snprintf(buf, cap, "downsample /%d, sum x %g", l->stride, l->fixed_scale); /* [upsample] stride < 0 */
+            break;
+        }
+        if (l->fixed) {
+            snprintf(buf, cap, "%d %dx%d%s dw antialiasing blur", l->filters, l->size, l->size,
+                     strides(l, st, sizeof st));
+            break;
+        }
+        snprintf(buf, cap, "%d %dx%d%s%s%s%s %s", l->filters, l->size, l->size, strides(l, st, sizeof st),
                  l->groups > 1 ? (l->groups == l->filters ? " dw" : " grouped") : "", l->dilation > 1 ? " dilated" : "",
                  l->batch_normalize ? " bn" : "", drt_act_name(l->act));
         if (l->share) {
@@ -40,7 +58,10 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
             snprintf(buf + n, cap - n, " (params of %d)", l->share - 1);
         }
         break;
-    case DRT_LAYER_MAXPOOL: snprintf(buf, cap, "%dx%d/%d pad %d", l->size, l->size, l->stride, l->padding); break;
+    case DRT_LAYER_MAXPOOL:
+        if (l->depth_channels) snprintf(buf, cap, "maxpool_depth: %d out channels", l->depth_channels);
+        else snprintf(buf, cap, "%dx%d%s pad %d", l->size, l->size, strides(l, st, sizeof st), l->padding);
+        break;
     case DRT_LAYER_ROUTE:
         list_ints(buf, cap, l->inputs, l->n_inputs);
         if (l->route_groups > 1) {
@@ -61,7 +82,9 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     case DRT_LAYER_REORG:
     case DRT_LAYER_REORG3D: snprintf(buf, cap, "stride %d", l->stride); break;
     case DRT_LAYER_DROPOUT: snprintf(buf, cap, l->training_only ? "training-only (contrastive)" : "identity"); break;
-    case DRT_LAYER_LOCAL_AVGPOOL: snprintf(buf, cap, "%dx%d/%d pad %d mean", l->size, l->size, l->stride, l->padding); break;
+    case DRT_LAYER_LOCAL_AVGPOOL:
+        snprintf(buf, cap, "%dx%d%s pad %d mean", l->size, l->size, strides(l, st, sizeof st), l->padding);
+        break;
     case DRT_LAYER_BATCHNORM: snprintf(buf, cap, "per-channel bn"); break;
     default: break;
     }

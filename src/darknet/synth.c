@@ -55,7 +55,7 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
             fill(&r, l->rolling_var, c, 0.5, 1.5);
             continue;
         }
-        if (l->type != DRT_LAYER_CONV || l->share) continue; /* a shared conv keeps its source's */
+        if (l->type != DRT_LAYER_CONV || l->share || l->fixed) continue; /* shared: its source's; fixed: built in */
         size_t f = (size_t)l->filters;
         fill(&r, l->biases, f, -0.1, 0.1);
         if (l->batch_normalize) {

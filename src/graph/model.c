@@ -60,6 +60,7 @@ void drt_model_free(drt_model *m)
     free(m->names);
     free(m->layers);
     free(m->params);
+    free(m->fixed_params);
     free(m->source);
     free(m);
 }
@@ -95,7 +96,8 @@ drt_shape drt_model_input_shape(const drt_model *m, int i)
 size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
 {
     if (l->type == DRT_LAYER_BATCHNORM) return 4 * (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c;
-    if (l->type != DRT_LAYER_CONV || l->share) return 0; /* a shared conv's parameters are its source's */
+    /* a shared conv's parameters are its source's; a fixed conv's are built in */
+    if (l->type != DRT_LAYER_CONV || l->share || l->fixed) return 0;
     int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
     size_t n = (size_t)l->filters * (l->batch_normalize ? 4 : 1);
     return n + (size_t)l->filters * (size_t)(c / l->groups) * (size_t)l->size * (size_t)l->size;
@@ -139,11 +141,41 @@ static drt_status check_inputs(const drt_model *m, const drt_layer *l, int i)
     return DRT_OK;
 }
 
+/* stride_y left 0 by a front end means stride (the same in both directions). */
+static drt_status check_strides(const drt_model *m, drt_layer *l)
+{
+    if (!l->stride_y) l->stride_y = l->stride;
+    if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+    if (l->stride_y <= 0 || l->stride_y > 64) return FAIL(m, l, "stride_y=%d: must be 1..64", l->stride_y);
+    return DRT_OK;
+}
+
+/* A conv with built-in weights (drt_conv_fixed): depthwise, linear, no batchnorm, of the form its kind fixes. */
+static drt_status check_fixed(const drt_model *m, const drt_layer *l, drt_shape in)
+{
+    if ((unsigned)l->fixed >= DRT_FIXED_COUNT) return FAIL(m, l, "fixed weights kind %d: unknown", (int)l->fixed);
+    if (l->groups != l->filters || l->filters != in.c || l->batch_normalize || l->share || l->flipped ||
+        l->act != DRT_ACT_LINEAR || l->dilation > 1)
+        return FAIL(m, l, "fixed weights: must be a depthwise linear conv of its %d input channels without batchnorm", in.c);
+    int size = l->fixed == DRT_FIXED_BLUR3 ? 3 : l->fixed == DRT_FIXED_BLUR2 ? 2 : l->stride;
+    int pad = l->fixed == DRT_FIXED_BLUR3 ? 1 : 0;
+    if (l->size != size || l->pad != pad || (l->fixed == DRT_FIXED_SUM && l->stride_y != l->stride))
+        return FAIL(m, l, "fixed weights: size=%d padding=%d stride %dx%d: the kind needs size %d, padding %d%s", l->size,
+                    l->pad, l->stride, l->stride_y, size, pad, l->fixed == DRT_FIXED_SUM ? " and stride = size" : "");
+    if (l->fixed == DRT_FIXED_SUM && !isfinite(l->fixed_scale))
+        return FAIL(m, l, "fixed weights: scale %g must be finite", l->fixed_scale);
+    if (l->fixed == DRT_FIXED_SUM && (in.w % l->stride || in.h % l->stride)) /* upsample_cpu reads rows out_w x s wide */
+        return FAIL(m, l, "stride=-%d: must divide the input's %dx%d (AlexeyAB's downsampling reads other sizes "
+                    "out of place)", l->stride, in.w, in.h);
+    return DRT_OK;
+}
+
 static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
 {
+    if (l->fixed && !l->filters) l->filters = l->groups = in.c; /* the cfg parser leaves a fixed conv's channels 0 */
     if (l->filters <= 0 || l->filters > MAX_DIM) return FAIL(m, l, "filters=%d: must be 1..%d", l->filters, MAX_DIM);
     if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
-    if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+    DRT_TRY(check_strides(m, l));
     if (l->pad < 0 || l->pad > 64) return FAIL(m, l, "padding=%d: must be 0..64", l->pad);
     if (l->groups <= 0) return FAIL(m, l, "groups=%d: must be > 0", l->groups);
     if (l->dilation < 0 || l->dilation > 64) return FAIL(m, l, "dilation=%d: must be 1..64", l->dilation);
@@ -161,7 +193,8 @@ static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
         return FAIL(m, l, "dilation=%d: needs padding = (size - 1) / 2 (size=%d, padding=%d)", l->dilation, l->size, l->pad);
     if (in.c % l->groups) return FAIL(m, l, "groups=%d: must divide the %d input channels", l->groups, in.c);
     if (l->filters % l->groups) return FAIL(m, l, "groups=%d: must divide filters=%d", l->groups, l->filters);
-    int oh = (in.h + 2 * l->pad - l->size) / l->stride + 1;
+    if (l->fixed) DRT_TRY(check_fixed(m, l, in));
+    int oh = (in.h + 2 * l->pad - l->size) / l->stride_y + 1;
     int ow = (in.w + 2 * l->pad - l->size) / l->stride + 1;
     if (in.h + 2 * l->pad < l->size || in.w + 2 * l->pad < l->size)
         return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
@@ -172,11 +205,17 @@ static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
 static drt_status infer_maxpool(const drt_model *m, drt_layer *l, drt_shape in)
 {
     if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
-    if (l->stride <= 0 || l->stride > 64) return FAIL(m, l, "stride=%d: must be 1..64", l->stride);
+    DRT_TRY(check_strides(m, l));
     if (l->padding < 0 || l->padding > 128) return FAIL(m, l, "padding=%d: must be 0..128", l->padding);
+    if (l->depth_channels) { /* AlexeyAB's maxpool_depth: over channels, the same pixels */
+        if (l->depth_channels < 0 || l->depth_channels > in.c) /* more would be -FLT_MAX planes */
+            return FAIL(m, l, "out_channels=%d: must be 1..%d (the input's channels)", l->depth_channels, in.c);
+        l->out = (drt_shape){l->depth_channels, in.h, in.w};
+        return DRT_OK;
+    }
     if (in.h + l->padding < l->size || in.w + l->padding < l->size)
         return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
-    l->out = (drt_shape){in.c, (in.h + l->padding - l->size) / l->stride + 1,
+    l->out = (drt_shape){in.c, (in.h + l->padding - l->size) / l->stride_y + 1,
                          (in.w + l->padding - l->size) / l->stride + 1};
     return DRT_OK;
 }
@@ -340,6 +379,36 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
     return DRT_OK;
 }
 
+/* The fixed convs' weights (AlexeyAB's make_convolutional_layer blur, upsample_cpu's reverse sum) and zero
+ * biases, in m->fixed_params; infer_conv checked their form. */
+static drt_status alloc_fixed(drt_model *m)
+{
+    static const float blur3[9] = {1 / 16.f, 2 / 16.f, 1 / 16.f, 2 / 16.f, 4 / 16.f, 2 / 16.f, 1 / 16.f, 2 / 16.f, 1 / 16.f};
+    size_t total = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *l = &m->layers[i];
+        if (l->type == DRT_LAYER_CONV && l->fixed) total += (size_t)l->filters * (1 + (size_t)l->size * l->size);
+    }
+    free(m->fixed_params);
+    if (!(m->fixed_params = calloc(total ? total : 1, sizeof(float))))
+        return drt_error(DRT_STATUS_OOM, "%s: cannot allocate %zu fixed weights", m->source ? m->source : "model", total);
+    float *p = m->fixed_params;
+    for (int i = 0; i < m->n_layers; i++) {
+        drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_CONV || !l->fixed) continue;
+        size_t taps = (size_t)l->size * l->size;
+        l->biases = p;
+        p += l->filters;
+        l->scales = l->rolling_mean = l->rolling_var = NULL;
+        l->weights = p;
+        l->n_weights = (size_t)l->filters * taps;
+        for (size_t k = 0; k < l->n_weights; k++)
+            p[k] = l->fixed == DRT_FIXED_BLUR3 ? blur3[k % 9] : l->fixed == DRT_FIXED_BLUR2 ? .25f : l->fixed_scale;
+        p += l->n_weights;
+    }
+    return DRT_OK;
+}
+
 drt_status drt_model_alloc_params(drt_model *m)
 {
     size_t total = 0;
@@ -355,6 +424,7 @@ drt_status drt_model_alloc_params(drt_model *m)
     m->params = calloc(total ? total : 1, sizeof(float));
     if (!m->params) return drt_error(DRT_STATUS_OOM, "%s: cannot allocate %zu parameters", m->source ? m->source : "model", total);
     m->n_params = total;
+    DRT_TRY(alloc_fixed(m));
     float *p = m->params;
     for (int i = 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
@@ -364,7 +434,7 @@ drt_status drt_model_alloc_params(drt_model *m)
             p += 4 * c;
             continue;
         }
-        if (l->type != DRT_LAYER_CONV) continue;
+        if (l->type != DRT_LAYER_CONV || l->fixed) continue;
         if (l->share) { /* infer_conv checked the source: an earlier conv of the same form */
             const drt_layer *src = &m->layers[l->share - 1];
             l->biases = src->biases, l->scales = src->scales, l->rolling_mean = src->rolling_mean;
@@ -418,6 +488,7 @@ drt_status drt_model_clone(const drt_model *src, drt_model **out)
     m->names = NULL;
     m->n_names = 0;
     m->params = NULL;
+    m->fixed_params = NULL;
     memcpy(m->layers, src->layers, sizeof *layers * (size_t)src->n_layers);
     if ((src->source && !(m->source = strdup(src->source))) || drt_model_alloc_params(m) != DRT_OK) {
         drt_model_free(m);

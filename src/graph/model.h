@@ -41,6 +41,17 @@ typedef enum drt_layer_type {
 #define DRT_MAX_INPUTS 8   /* route layers= entries */
 #define DRT_MAX_ANCHORS 32 /* yolo num= */
 
+/* Convs whose weights are fixed by Darknet itself, not read from the weights file. Append-only (plans). */
+typedef enum drt_conv_fixed {
+    DRT_FIXED_NONE = 0,
+    DRT_FIXED_BLUR3 = 1, /* antialiasing=1: AlexeyAB's blur after a conv run at stride 1, depthwise 3x3
+                            [1 2 1; 2 4 2; 1 2 1] / 16, pad 1, with the conv's strides */
+    DRT_FIXED_BLUR2 = 2, /* antialiasing=2: depthwise 2x2 of 1/4, pad 0 */
+    DRT_FIXED_SUM = 3,   /* [upsample] stride=-s (AlexeyAB's downsampling): depthwise s x s, stride s, every tap
+                            fixed_scale (the sum of each s x s cell times scale) */
+    DRT_FIXED_COUNT
+} drt_conv_fixed;
+
 typedef struct drt_shape {
     int c, h, w;
 } drt_shape;
@@ -60,11 +71,17 @@ typedef struct drt_layer {
 
     /* conv */
     int filters, size, stride, pad, groups; /* pad: pixels on each side (cfg pad=1 means size/2) */
+    int stride_y; /* conv, maxpool: the vertical stride (AlexeyAB's stride_y); stride is the horizontal one
+                     (stride_x). A front end may leave it 0: drt_model_infer_shapes sets it to stride */
+    drt_conv_fixed fixed; /* conv: built-in weights, none in the weights file (drt_model_alloc_params fills them) */
+    float fixed_scale;    /* conv fixed = DRT_FIXED_SUM: the weight of every tap ([upsample] scale=) */
     int dilation; /* conv: 0 or 1 none; d > 1: taps d apart and pad x d pixels on each side (AlexeyAB's
                      im2col_cpu_ext), the output size without d, so only with 2 x pad = size - 1 */
     int batch_normalize;
     /* maxpool, local_avgpool: size, stride as above; padding is Darknet's total (default size-1) */
     int padding;
+    int depth_channels; /* maxpool_depth=1 (AlexeyAB): out channel g = the max over input channels g, g + n, g + 2n,
+                           ... at each pixel, n = out_channels = this (size, stride, padding unused); 0: none */
     /* route */
     int route_groups, route_group_id;
     /* yolo */
@@ -103,6 +120,7 @@ struct drt_model {
     drt_layer *layers;
     float *params;       /* one blob: every conv's and [batchnorm]'s parameters in Darknet's file order */
     size_t n_params;
+    float *fixed_params; /* the fixed convs' built-in weights and zero biases (drt_conv_fixed), not in params */
     int has_weights;     /* 0 when built from a cfg without weights (all zero) */
     int n_names;
     char **names;        /* class names, may be NULL */
@@ -122,7 +140,8 @@ drt_status drt_model_infer_shapes_from(drt_model *model, int first);
 /* Number of floats layer l has in the weight blob (convs and [batchnorm]; 0 for the others). */
 size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);
 
-/* Allocates model->params for every conv (zeroed) and points the layer views into it. */
+/* Allocates model->params for every conv (zeroed) and points the layer views into it; fixed convs'
+ * views point into model->fixed_params, filled with their built-in weights. */
 drt_status drt_model_alloc_params(drt_model *model);
 
 /* Refuses parameters no engine can use: a NaN or infinite float, a negative batchnorm variance.

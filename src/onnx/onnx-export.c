@@ -160,7 +160,7 @@ static drt_status emit_conv(exporter *x, int i)
     Onnx__NodeProto *n = ox_node(g, "Conv", ox_printf(g, "l%d.conv", i),
                                  (const char *[]){in_name(x, l->inputs[0]), wn, bn, NULL}, (const char *[]){conv_out, NULL});
     ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){k, k});
-    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride, l->stride});
+    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride_y, l->stride});
     int64_t d = l->dilation > 1 ? l->dilation : 1, p = l->pad * d; /* AlexeyAB pads pad x dilation */
     ox_attr_ints(g, n, "pads", 4, (int64_t[]){p, p, p, p});
     ox_attr_ints(g, n, "dilations", 2, (int64_t[]){d, d});
@@ -277,6 +277,34 @@ static drt_status emit_product(exporter *x, int i)
     return emit_act(x, i, prod, l->act, x->out[i]);
 }
 
+/* AlexeyAB's maxpool_depth: out channel g is the max over channels g, g + n, ... (n out channels): Max over
+ * the full n-channel slices, and the last, partial slice's channels maxed into the first ones. */
+static drt_status emit_maxpool_depth(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    drt_shape in = shape_of(x, l->inputs[0]);
+    int64_t oc = l->out.c, full = in.c / oc, r = in.c % oc, one = 1, axis = 1;
+    const char *src = in_name(x, l->inputs[0]), *parts[65] = {0};
+    if (full > 64) return layer_fail(x, i, DRT_STATUS_UNSUPPORTED, "maxpool_depth over more than 64 groups of channels");
+    for (int64_t j = 0; j < full; j++)
+        parts[j] = emit_slice(x, i, src, ox_printf(g, "l%d.depth%lld", i, (long long)j), 1, &axis, (int64_t[]){j * oc},
+                              (int64_t[]){(j + 1) * oc}, &one);
+    const char *max = r ? ox_printf(g, "l%d.depth.max", i) : x->out[i];
+    ox_node(g, "Max", ox_printf(g, "l%d.depth.max", i), parts, (const char *[]){max, NULL});
+    if (!r) return DRT_OK;
+    const char *tail = emit_slice(x, i, src, ox_printf(g, "l%d.depth.tail", i), 1, &axis, (int64_t[]){full * oc},
+                                  (int64_t[]){in.c}, &one);
+    const char *lo = emit_slice(x, i, max, ox_printf(g, "l%d.depth.lo", i), 1, &axis, (int64_t[]){0}, (int64_t[]){r}, &one);
+    const char *hi = emit_slice(x, i, max, ox_printf(g, "l%d.depth.hi", i), 1, &axis, (int64_t[]){r}, (int64_t[]){oc}, &one);
+    const char *lo_max = ox_printf(g, "l%d.depth.lomax", i);
+    ox_node(g, "Max", lo_max, (const char *[]){lo, tail, NULL}, (const char *[]){lo_max, NULL});
+    Onnx__NodeProto *n = ox_node(g, "Concat", ox_printf(g, "l%d.depth", i), (const char *[]){lo_max, hi, NULL},
+                                 (const char *[]){x->out[i], NULL});
+    ox_attr_int(g, n, "axis", 1);
+    return DRT_OK;
+}
+
 /* Darknet pads padding/2 at the top/left and the rest at the bottom/right, and a padded cell
  * never wins (ONNX MaxPool ignores pads the same way). */
 /* maxpool -> MaxPool; local_avgpool -> AveragePool without the padding in the count, as AlexeyAB's. */
@@ -285,6 +313,7 @@ static drt_status emit_maxpool(exporter *x, int i)
     ox_graph *g = &x->g;
     const drt_layer *l = &x->m->layers[i];
     int avg = l->type == DRT_LAYER_LOCAL_AVGPOOL;
+    if (l->depth_channels) return emit_maxpool_depth(x, i);
     int64_t lo = l->padding / 2, hi = l->padding - l->padding / 2;
     if (lo >= l->size || hi >= l->size)
         return layer_fail(x, i, DRT_STATUS_UNSUPPORTED, "padding >= 2 x size: ONNX MaxPool pads must be smaller than the kernel");
@@ -292,7 +321,7 @@ static drt_status emit_maxpool(exporter *x, int i)
                                  (const char *[]){in_name(x, l->inputs[0]), NULL}, (const char *[]){x->out[i], NULL});
     if (avg) ox_attr_int(g, n, "count_include_pad", 0);
     ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){l->size, l->size});
-    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride, l->stride});
+    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride_y, l->stride});
     ox_attr_ints(g, n, "pads", 4, (int64_t[]){lo, lo, hi, hi});
     return DRT_OK;
 }

@@ -172,7 +172,7 @@ static drt_status define_value(ix *x, int v, int layer)
 }
 
 typedef struct conv_parts {
-    int src, filters, size, stride, pad, groups, dilation;
+    int src, filters, size, stride, stride_y, pad, groups, dilation; /* stride: horizontal */
     const float *w;         /* filters x (c/groups) x size x size */
     const float *conv_bias; /* NULL: none */
     const float *bn;        /* scale, bias, mean, var (filters each), or NULL */
@@ -210,7 +210,7 @@ static drt_status add_conv(ix *x, int node, const conv_parts *p, int *idx)
         }
     }
     drt_layer l = {.type = DRT_LAYER_CONV, .n_inputs = 1, .inputs = {p->src}, .act = p->act, .filters = f,
-                   .size = p->size, .stride = p->stride, .pad = p->pad, .groups = p->groups, .batch_normalize = keep_bn,
+                   .size = p->size, .stride = p->stride, .stride_y = p->stride_y, .pad = p->pad, .groups = p->groups, .batch_normalize = keep_bn,
                    .dilation = p->dilation};
     return ix_add_layer(x, node, &l, params, idx);
 }
@@ -245,7 +245,7 @@ static drt_status read_bn(ix *x, int node, int f, float *bn, float *eps)
 }
 
 /* Conv padding in Darknet's form (the same on every side), from pads or auto_pad. */
-static drt_status conv_pad(ix *x, int node, drt_shape in, int k, int stride, int *pad)
+static drt_status conv_pad(ix *x, int node, drt_shape in, int k, const int64_t st[2], int *pad)
 {
     char autopad[32];
     int64_t pads[4] = {0, 0, 0, 0};
@@ -256,7 +256,7 @@ static drt_status conv_pad(ix *x, int node, drt_shape in, int k, int stride, int
     if (!strcmp(autopad, "SAME_UPPER") || !strcmp(autopad, "SAME_LOWER")) {
         int dims[2] = {in.h, in.w};
         for (int a = 0; a < 2; a++) {
-            int out = (dims[a] + stride - 1) / stride, total = (out - 1) * stride + k - dims[a];
+            int out = (dims[a] + (int)st[a] - 1) / (int)st[a], total = (out - 1) * (int)st[a] + k - dims[a];
             if (total < 0) total = 0;
             pads[a] = pads[a + 2] = total / 2;
             if (total % 2) pads[a + 2] += 1;
@@ -299,16 +299,17 @@ static drt_status read_conv(ix *x, int node)
     if (wt->dims[2] != wt->dims[3] || (nks && (ks[0] != wt->dims[2] || ks[1] != wt->dims[3])))
         return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "kernel %lldx%lld: Darknet kernels are square and match kernel_shape",
                        (long long)wt->dims[2], (long long)wt->dims[3]);
-    if (st[0] != st[1] || st[0] < 1 || st[0] > 64 || dil[0] != dil[1] || dil[0] < 1 || dil[0] > 64)
-        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "strides [%lld,%lld] dilations [%lld,%lld]: need equal strides and equal dilations",
+    if (st[0] < 1 || st[0] > 64 || st[1] < 1 || st[1] > 64 || dil[0] != dil[1] || dil[0] < 1 || dil[0] > 64)
+        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "strides [%lld,%lld] dilations [%lld,%lld]: need strides 1..64 and equal dilations",
                        (long long)st[0], (long long)st[1], (long long)dil[0], (long long)dil[1]);
     if (wt->dims[0] > 65536 || wt->dims[2] > 64)
         return ix_fail(x, node, DRT_STATUS_FORMAT, "weight '%s' dims out of range (filters <= 65536, size <= 64)", wt->name);
     p.filters = (int)wt->dims[0];
     p.size = (int)wt->dims[2];
-    p.stride = (int)st[0];
+    p.stride_y = (int)st[0]; /* ONNX strides: [height, width] */
+    p.stride = (int)st[1];
     p.groups = (int)group;
-    DRT_TRY(conv_pad(x, node, in, p.size, p.stride, &p.pad));
+    DRT_TRY(conv_pad(x, node, in, p.size, st, &p.pad));
     if (dil[0] > 1) { /* Darknet's dilated conv: pads (size - 1) / 2 x dilation, an odd size */
         if (p.size % 2 == 0 || p.pad != (p.size - 1) / 2 * dil[0])
             return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "dilations %lld with pads %d: Darknet needs an odd kernel padded "
@@ -726,14 +727,14 @@ static drt_status read_maxpool(ix *x, int node)
     DRT_TRY(ix_attr_string(x, node, "auto_pad", "NOTSET", autopad, sizeof autopad));
     if (!nst) st[0] = st[1] = 1;
     if (!ndil) dil[0] = dil[1] = 1;
-    if (nks != 2 || ks[0] != ks[1] || ks[0] < 1 || ks[0] > 64 || st[0] != st[1] || st[0] < 1 || st[0] > 64 || dil[0] != 1 || dil[1] != 1)
-        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "needs a square kernel 1..64, equal strides and no dilation");
+    if (nks != 2 || ks[0] != ks[1] || ks[0] < 1 || ks[0] > 64 || st[0] < 1 || st[0] > 64 || st[1] < 1 || st[1] > 64 || dil[0] != 1 || dil[1] != 1)
+        return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "needs a square kernel 1..64, strides 1..64 and no dilation");
     if (np != 0 && np != 4) return ix_fail(x, node, DRT_STATUS_FORMAT, "pads has %zu values: must be 4", np);
-    int k = (int)ks[0], s = (int)st[0];
+    int k = (int)ks[0], sv[2] = {(int)st[0], (int)st[1]}; /* [height, width] */
     if (!strcmp(autopad, "SAME_UPPER") || !strcmp(autopad, "SAME_LOWER")) {
         int dims[2] = {in.h, in.w};
         for (int a = 0; a < 2; a++) {
-            int out = (dims[a] + s - 1) / s, total = (out - 1) * s + k - dims[a];
+            int s = sv[a], out = (dims[a] + s - 1) / s, total = (out - 1) * s + k - dims[a];
             if (total < 0) total = 0;
             int small = total / 2, big = total - small;
             pads[a] = autopad[5] == 'U' ? small : big;
@@ -752,11 +753,11 @@ static drt_status read_maxpool(ix *x, int node)
     if (ceil_mode) {
         int dims[2] = {in.h, in.w};
         for (int a = 0; a < 2; a++)
-            if ((dims[a] + padding - k + s - 1) / s != (dims[a] + padding - k) / s)
+            if ((dims[a] + padding - k + sv[a] - 1) / sv[a] != (dims[a] + padding - k) / sv[a])
                 return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "ceil_mode=1 changes the output size here: Darknet rounds down");
     }
     drt_layer l = {.type = avg ? DRT_LAYER_LOCAL_AVGPOOL : DRT_LAYER_MAXPOOL, .n_inputs = 1, .inputs = {src}, .size = k,
-                   .stride = s, .padding = (int)padding};
+                   .stride = sv[1], .stride_y = sv[0], .padding = (int)padding};
     DRT_TRY(ix_add_layer(x, node, &l, NULL, &idx));
     return define_value(x, out_value(x, node, 0), idx);
 }

@@ -54,13 +54,23 @@ static int same(const char *what, int i, const float *ab, const float *rt, size_
     return 1;
 }
 
+/* darkrt's layer of AlexeyAB's layer i: an antialiased layer's blur is a layer of its own in darkrt (the
+ * fixed convs after one), inside the layer in AlexeyAB's. */
+static int darkrt_index(const drt_model *m, int i)
+{
+    int j = 0;
+    for (int k = 0; k < i && j < m->n_layers; k++, j++)
+        if (j + 1 < m->n_layers && m->layers[j + 1].fixed && m->layers[j + 1].fixed != DRT_FIXED_SUM) j++;
+    return j;
+}
+
 /* Every parameter AlexeyAB loaded equals darkrt's (a share_index conv: its source's); their count is the file's. */
 static void check_layout(network *net, const drt_model *m)
 {
     size_t ab_floats = 0;
-    for (int i = 0; i < net->n && i < m->n_layers; i++) {
+    for (int i = 0; i < net->n && darkrt_index(m, i) < m->n_layers; i++) {
         layer *l = &net->layers[i];
-        const drt_layer *d = &m->layers[i];
+        const drt_layer *d = &m->layers[darkrt_index(m, i)];
         if (l->type == BATCHNORM) { /* load_batchnorm_weights: biases, scales, mean, variance of its c channels */
             size_t c = (size_t)l->c;
             ab_floats += 4 * c;
@@ -86,7 +96,7 @@ static void check_layout(network *net, const drt_model *m)
             if (same("rolling_variance", i, l->rolling_variance, d->rolling_var, bn))
                 same("weights", i, l->weights, d->weights, (size_t)l->nweights);
     }
-    int ok = net->n == m->n_layers && ab_floats == m->n_params;
+    int ok = darkrt_index(m, net->n) == m->n_layers && ab_floats == m->n_params;
     printf("%s layout: %d layers, AlexeyAB reads %zu floats, darkrt wrote %zu\n", ok ? "ok  " : "FAIL", net->n,
            ab_floats, m->n_params);
     failures += !ok;

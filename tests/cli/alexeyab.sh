@@ -38,6 +38,7 @@ CASES=(
     "$DRT_ROOT/tests/alexeyab/flipped.cfg 64 1e-4"
     "$DRT_ROOT/tests/alexeyab/activations.cfg 32 1e-4"
     "$DRT_ROOT/tests/alexeyab/layers.cfg 64 1e-4"
+    "$DRT_ROOT/tests/alexeyab/options.cfg 64 1e-4"
     "$DRT_ROOT/tests/alexeyab/gaussian.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/layers-b.cfg 64 1e-4"
     "$TMP/cfg/yolov4-tiny_contrastive.cfg 128 1e-4"

@@ -7,7 +7,8 @@
  * - fp16 heads of yolov3-416 within 2e-2 x max|value| (fp16 storage through 75 convs);
  * - issue 18's layers and activations: tests/alexeyab/layers.cfg (its layers and conv options: [avgpool],
  *   [scale_channels], [sam], [reorg], [reorg3d], [activation], dilation, share_index), layers-b.cfg ([local_avgpool],
- *   [batchnorm]) and activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph
+ *   [batchnorm]), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, a downsampling [upsample]) and
+ *   activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph
  *   at fp16) in fp32 (1e-3) and fp16 (2e-2); AlexeyAB's enet-coco (swish, squeeze-and-excitation) and
  *   yolov4-sam-mish-csp-reorg-bfm (mish + residuals, sam, reorg3d) at 256 in fp32 (1e-3) and fp16 (5e-2:
  *   fp16 storage through 100+ layers), from ../shared/reference/alexeyab-darknet/cfg (the device bundle:
@@ -268,7 +269,7 @@ int main(void)
     if (tiny) heads_case("yolov3-tiny fp32 b2", tiny, DRT_PREC_FP32, 2, 0, 1e-3, 3);
     drt_model_free(tiny);
 
-    static const char *const small[] = {"layers", "activations", "layers-b"};
+    static const char *const small[] = {"layers", "activations", "layers-b", "options"};
     for (size_t i = 0; i < sizeof small / sizeof *small; i++) {
         snprintf(cfg, sizeof cfg, "%s/tests/alexeyab/%s.cfg", env_or("DRT_ROOT", "."), small[i]);
         drt_model *sm = load(cfg, NULL, 11, 0);

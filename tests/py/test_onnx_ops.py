@@ -13,6 +13,10 @@
    onnxruntime vs darkrt's reference pass, the round trip;
  - a cfg with YOLOv2's [reorg] (as yolov2.cfg: a route of reorg and an earlier layer): export
    (Reshape, Transpose, Reshape), onnxruntime vs darkrt's reference pass at batch 1 and dynamic batch 2;
+ - tests/alexeyab/options.cfg (stride_x != stride_y in a conv and a maxpool, antialiasing=1 and 2 on a conv and a
+   maxpool: a fixed depthwise blur, maxpool_depth with a partial last group, a downsampling [upsample]): export
+   (opset 9: Slice attributes, 13, dynamic batch 2), onnxruntime vs darkrt's reference pass; the round trip without
+   maxpool_depth (its Slice, Max, Concat have no importer form, which must say so in one line);
  - tests/alexeyab/gaussian.cfg ([Gaussian_yolo] heads, 9 + classes planes per anchor): export,
    onnxruntime vs darkrt's reference pass, the round trip (metadata yolo.headK.gaussian), and
    --decode refused in one line (darkrt detect decodes these heads);
@@ -181,6 +185,30 @@ def reorg():
         t.compare("[reorg] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]), [r[:n] for r in ref])
 
 
+def options():
+    d = t.tmpdir()
+    text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "options.cfg")).read()
+    cfg, w = write_model(d, "options", text)
+    x = t.inputs(2, 3, 64, 64, seed=14)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    path = os.path.join(d, "options.onnx")
+    for flags in (["--opset", "9"], ["--opset", "13"], ["--batch", "dynamic"]):
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if "dynamic" in flags else 1
+        t.compare("strides, antialiasing, maxpool_depth, downsample %s: onnxruntime vs darkrt ref" % " ".join(flags),
+                  t.ort_run(path, x[:n]), [r[:n] for r in ref])
+    r = t.darkrt("inspect", path, check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "Slice" in msg and len(msg.splitlines()) == 1,
+            "importing maxpool_depth's Slice/Max must fail with one line: rc %d %s" % (r.returncode, msg))
+    print("maxpool_depth import refused: " + msg)
+    cfg, w = write_model(d, "options-nodepth", text.replace("maxpool_depth=1", "maxpool_depth=0\nsize=1\nstride=1"))
+    ref = t.ref_run(cfg, x, "--weights", w)
+    t.darkrt("convert", cfg, w, "-o", path)
+    t.compare("strides, antialiasing, downsample: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+
+
 def gaussian():
     d = t.tmpdir()
     cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "gaussian.cfg")
@@ -279,6 +307,7 @@ if __name__ == "__main__":
     activations()
     se_sam()
     reorg()
+    options()
     gaussian()
     layers_b()
     third_party()

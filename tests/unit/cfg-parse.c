@@ -201,9 +201,8 @@ static void errors(void)
     expect_error("e11.cfg", NET "[route]\nlayers=\n", "e11.cfg:6 [route] layers=: must be a list of integers");
     expect_error("e12.cfg", NET "[route]\nlayers=0,,1\n", "e12.cfg:6 [route] layers=0,,1: must be a list of integers");
     expect_error("e13.cfg", NET "[net]\n", "e13.cfg:5 [net]: only the first section may be [net]");
-    expect_error("e14.cfg", NET "[upsample]\nscale=2\n", "e14.cfg:6 [upsample] scale=2: not supported by darkrt (only 1)");
-    expect_error("e15.cfg", NET "[maxpool]\nsize=2\nstride=2\nstride_x=1\n",
-                 "e15.cfg:8 [maxpool] stride_x=1: not supported by darkrt (stride_x and stride_y must both equal stride=2)");
+    expect_error("e14.cfg", NET "[upsample]\nscale=2\n", "e14.cfg:6 [upsample] scale=2: not supported by darkrt with stride > 0 (only 1)");
+    expect_error("e15.cfg", NET "[maxpool]\nsize=2\nstride=2\nstride_x=0\n", "e15.cfg:8 [maxpool] stride_x=0: must be > 0");
     expect_error("e20.cfg", NET "[convolutional]\ndontload=1\n", "e20.cfg:6 [convolutional] dontload=1: not supported by "
                  "darkrt (AlexeyAB's Darknet skips this layer's parameters and runs it with its random initial values; use 0)");
     expect_error("e21.cfg", NET "[convolutional]\ndontloadscales=1\n", "e21.cfg:6 [convolutional] dontloadscales=1: not supported");
@@ -260,6 +259,46 @@ static void detect_semantics(void)
     }
 }
 
+/* AlexeyAB's stride_x/stride_y, antialiasing (a fixed blur layer after the layer, Darknet's layer numbers kept
+ * for references), maxpool_depth and the downsampling [upsample] (parser.c, make_convolutional_layer). */
+static void alexeyab_options(void)
+{
+    drt_model *m;
+    const char *conv = "[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n";
+    char text[1200];
+    snprintf(text, sizeof text, "[net]\nwidth=48\nheight=48\nchannels=3\n%sstride=2\nstride_x=3\n%santialiasing=1\n"
+             "[maxpool]\nstride=2\nstride_y=1\n[route]\nlayers=-2\n%sstride=2\nantialiasing=2\n[convolutional]\n"
+             "share_index=-1\nfilters=4\nsize=3\npad=1\n[upsample]\nstride=-2\nscale=0.25\n[maxpool]\nmaxpool_depth=1\n"
+             "out_channels=3\n", conv, conv, conv);
+    if ((m = load("aa1.cfg", text, 1))) {
+        const drt_layer *L = m->layers;
+        CHECK(m->n_layers == 10);
+        CHECK(L[0].stride == 3 && L[0].stride_y == 2 && L[0].out.w == 16 && L[0].out.h == 24);
+        CHECK(L[1].stride == 1 && !L[1].fixed && L[2].fixed == DRT_FIXED_BLUR3 && L[2].stride == 1 && L[2].groups == 4 &&
+              L[2].size == 3 && L[2].pad == 1 && L[2].out.w == 16 && L[2].out.h == 24 && L[2].weights &&
+              L[2].weights[4] == .25f && L[2].weights[9 + 1] == .125f && L[2].biases[0] == 0);
+        CHECK(L[3].size == 2 && L[3].stride == 2 && L[3].stride_y == 1 && L[3].out.w == 8 && L[3].out.h == 24);
+        CHECK(L[4].n_inputs == 1 && L[4].inputs[0] == 2); /* -2: section 1, its blur */
+        CHECK(L[5].stride == 1 && L[6].fixed == DRT_FIXED_BLUR2 && L[6].size == 2 && L[6].pad == 0 && L[6].stride == 2 &&
+              L[6].weights[3] == .25f && L[6].out.w == 8 && L[6].out.h == 12);
+        CHECK(L[7].share == 6 && L[7].inputs[0] == 6); /* share_index=-1: section 4's conv, not its blur */
+        CHECK(L[8].type == DRT_LAYER_CONV && L[8].fixed == DRT_FIXED_SUM && L[8].size == 2 && L[8].weights[0] == .25f &&
+              L[8].out.w == 4 && L[8].out.h == 6 && L[8].out.c == 4);
+        CHECK(L[9].type == DRT_LAYER_MAXPOOL && L[9].depth_channels == 3 && L[9].out.c == 3 && L[9].out.w == 4);
+        CHECK(drt_model_num_params(m) == 2 * (4 + 4 * 4 * 9) + 4 + 4 * 3 * 9); /* no fixed weights in the file */
+        CHECK(drt_model_synth_weights(m, 1) == DRT_OK && L[2].weights[4] == .25f && L[8].biases[0] == 0); /* kept */
+        drt_model_free(m);
+    }
+    snprintf(text, sizeof text, NET "%sstride=2\nantialiasing=1\n[route]\nlayers=-1\n", conv);
+    expect_error("aa2.cfg", text, "aa2.cfg:13 [route] layers=-1: layer 0 is antialiased with a stride: not supported");
+    expect_error("aa3.cfg", NET "[maxpool]\nmaxpool_depth=1\nantialiasing=1\n",
+                 "aa3.cfg:7 [maxpool] antialiasing=1: not supported with maxpool_depth=1");
+    expect_error("aa4.cfg", NET "[upsample]\nstride=-100\n", "aa4.cfg:6 [upsample] stride=-100: must be -64..-1 to downsample");
+    expect_error("aa5.cfg", NET "[upsample]\nstride=-3\n", "aa5.cfg:5 [convolutional] (layer 0) stride=-3: must divide the input's 416x416");
+    expect_error("aa6.cfg", NET "[maxpool]\nmaxpool_depth=1\nout_channels=4\n",
+                 "aa6.cfg:5 [maxpool] (layer 0) out_channels=4: must be 1..3");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
@@ -270,6 +309,7 @@ int main(void)
     warnings();
     overrides();
     errors();
+    alexeyab_options();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);

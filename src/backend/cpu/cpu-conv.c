@@ -408,9 +408,9 @@ drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
     if (s == DRT_OK) {
         int d = l->dilation > 1 ? l->dilation : 1; /* oneDNN counts dilation from 0 */
         int span = (l->size - 1) * d + 1;
-        dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad * d, l->pad * d}, dil = {d - 1, d - 1};
+        dnnl_dims_t strides = {l->stride_y, l->stride}, pad = {l->pad * d, l->pad * d}, dil = {d - 1, d - 1};
         drt_shape in = drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]));
-        dnnl_dims_t pad_r = {(l->out.h - 1) * l->stride + span - in.h - l->pad * d,
+        dnnl_dims_t pad_r = {(l->out.h - 1) * l->stride_y + span - in.h - l->pad * d,
                              (l->out.w - 1) * l->stride + span - in.w - l->pad * d};
         dnnl_memory_desc_t wany;
         dnnl_memory_desc_init_by_tag(&wany, io.wei_user.ndims, io.wei_user.dims,

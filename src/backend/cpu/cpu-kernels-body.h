@@ -114,7 +114,7 @@ static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
                 cmp_t *o = (cmp_t *)out->p + ((size_t)oy * out->w + ox) * out->cs;                 \
                 int first = 1;                                                                     \
                 for (int ky = 0; ky < l->size; ky++) {                                             \
-                    int y = oy * l->stride + off + ky;                                             \
+                    int y = oy * l->stride_y + off + ky;                                             \
                     if (y < 0 || y >= in->h) continue;                                             \
                     for (int kx = 0; kx < l->size; kx++) {                                         \
                         int x = ox * l->stride + off + kx;                                         \
@@ -140,7 +140,7 @@ static void maxpool_any(const drt_layer *l, const cpu_view *in, const cpu_view *
             for (int c = 0; c < out->c; c++) {
                 float m = -FLT_MAX;
                 for (int ky = 0; ky < l->size; ky++) {
-                    int y = oy * l->stride + off + ky;
+                    int y = oy * l->stride_y + off + ky;
                     if (y < 0 || y >= in->h) continue;
                     for (int kx = 0; kx < l->size; kx++) {
                         int x = ox * l->stride + off + kx;
@@ -154,9 +154,24 @@ static void maxpool_any(const drt_layer *l, const cpu_view *in, const cpu_view *
 }
 
 /* Output rows y0..y1-1 (callers split rows over threads). */
+/* AlexeyAB's maxpool_depth: out channel g is the max over input channels g, g + n, ... (n out channels). */
+static void maxpool_depth(const cpu_view *in, const cpu_view *out, int y0, int y1)
+{
+    for (size_t px = (size_t)y0 * out->w; px < (size_t)y1 * out->w; px++)
+        for (int g = 0; g < out->c; g++) {
+            float m = -FLT_MAX;
+            for (int k = g; k < in->c; k += out->c) {
+                float v = ld(in, px * in->cs + k);
+                m = v > m ? v : m;
+            }
+            st(out, px * out->cs + g, m);
+        }
+}
+
 static void DRT_K(drt_cpu_maxpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1)
 {
-    if (same_code(in, out) && in->dt == CPU_F32) maxpool_f32(l, in, out, y0, y1);
+    if (l->depth_channels) maxpool_depth(in, out, y0, y1);
+    else if (same_code(in, out) && in->dt == CPU_F32) maxpool_f32(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_U8) maxpool_u8(l, in, out, y0, y1);
     else maxpool_any(l, in, out, y0, y1);
@@ -312,7 +327,7 @@ static void DRT_K(drt_cpu_local_avgpool)(const drt_layer *l, const cpu_view *in,
                 float sum = 0;
                 int count = 0;
                 for (int ky = 0; ky < l->size; ky++) {
-                    int y = oy * l->stride + off + ky;
+                    int y = oy * l->stride_y + off + ky;
                     for (int kx = 0; kx < l->size && y >= 0 && y < in->h; kx++) {
                         int x = ox * l->stride + off + kx;
                         if (x < 0 || x >= in->w) continue;

@@ -169,6 +169,7 @@ static drt_status emit_conv(compiler *k, int i)
     cu_view out = out_view(k, owner);
     int d = l->dilation > 1 ? l->dilation : 1; /* AlexeyAB: taps d apart, pad x d on each side */
     cu_conv cv = {.layer = i, .cin = src.cs, .k = l->filters, .r = l->size, .s = l->size, .stride = l->stride,
+                  .stride_y = l->stride_y,
                   .pad = l->pad * d, .groups = l->groups, .dil = d, .algo_max = -1, .math_max = -1};
     cu_op probe = {.kind = CU_OP_CONV, .layer = i, .in = src, .out = out, .act = l->act, .act2 = DRT_ACT_LINEAR,
                    .res = {.buf = -1}, .scratch = -1, .qbuf = -1, .conv = -1, .head = -1};
@@ -274,6 +275,8 @@ static drt_status emit_layer(compiler *k, int i)
         op->out = out;
         op->size = l->size;
         op->stride = l->stride;
+        op->stride_y = l->stride_y;
+        op->depth = l->depth_channels;
         op->padding = l->padding;
         snprintf(op->label, sizeof op->label, "%s %d", drt_layer_type_name(l->type), i);
         k->view[i] = out;

@@ -86,7 +86,7 @@ static drt_status make_descriptors(cu_engine *g, cu_conv *c)
 drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *c, cudnnConvolutionDescriptor_t *out)
 {
     DRT_CUDNN_TRY(cudnnCreateConvolutionDescriptor(out));
-    DRT_CUDNN_TRY(cudnnSetConvolution2dDescriptor(*out, c->pad, c->pad, c->stride, c->stride, c->dil, c->dil,
+    DRT_CUDNN_TRY(cudnnSetConvolution2dDescriptor(*out, c->pad, c->pad, c->stride_y, c->stride, c->dil, c->dil,
                                                   CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
     DRT_CUDNN_TRY(cudnnSetConvolutionGroupCount(*out, c->groups));
     DRT_CUDNN_TRY(cudnnSetConvolutionMathType(*out, g->half ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));

@@ -58,7 +58,7 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
     case CU_OP_MAXPOOL:
         DRT_CUDA_TRY(drt_k_maxpool(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out),
                                    op->out.cs, n, op->in.c, op->in.h, op->in.w, op->out.h, op->out.w, op->size,
-                                   op->stride, op->padding, op->avg, g->half, r->stream));
+                                   op->stride, op->stride_y, op->padding, op->avg, op->depth, g->half, r->stream));
         return DRT_OK;
     case CU_OP_UPSAMPLE:
         DRT_CUDA_TRY(drt_k_upsample(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out),

@@ -60,6 +60,7 @@ typedef enum cu_op_kind {
 typedef struct cu_conv {
     int layer;
     int cin, k, r, s, stride, pad, groups; /* cin: the input view's stored channels; pad: pixels (x dil) */
+    int stride_y;   /* the vertical stride (stride: the horizontal one) */
     int dil;        /* taps dil apart (AlexeyAB's dilation=; 1: none) */
     void *w;        /* device weights, KRSC (NHWC filter), plan precision */
     float *bias;    /* device, k floats (BN folded) */
@@ -86,6 +87,7 @@ typedef struct cu_op {
     int size, stride, padding; /* maxpool; upsample stride */
     int avg;              /* maxpool: [local_avgpool] (the mean of the taps inside) */
     const float *mul;     /* affine: device, c floats of mul then c of add (in g->bn_dev) */
+    int stride_y, depth; /* maxpool: the vertical stride; maxpool_depth's out channels (0: none) */
     int head;             /* head index */
     char label[48];
 } cu_op;
@@ -93,7 +95,7 @@ typedef struct cu_op {
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 21
+#define CU_SIG_LEN 22
 
 /* Per batch size, the compiled choices (the engine's, read-only once built; every run state
  * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on

@@ -20,10 +20,12 @@ cudaError_t drt_k_input(const float *in, void *out, int half, int n, int c, int 
 cudaError_t drt_k_epilogue(const void *y, int ycs, void *out, int ocs, const void *res, int rcs,
                            const float *bias, int c, long npix, int act, int act2, int half,
                            cudaStream_t st);
-/* Darknet maxpool (avg 1: AlexeyAB's [local_avgpool], the mean of the taps inside): window size, stride, offset
- * -padding/2, out-of-image taps skipped. */
+/* Darknet maxpool (avg 1: AlexeyAB's [local_avgpool], the mean of the taps inside): window size, strides
+ * (horizontal, vertical), offset -padding/2, out-of-image taps skipped; depth > 0: AlexeyAB's maxpool_depth, depth
+ * out channels, each the max over channels g, g + depth, ... */
 cudaError_t drt_k_maxpool(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw,
-                          int oh, int ow, int size, int stride, int padding, int avg, int half, cudaStream_t st);
+                          int oh, int ow, int size, int stride, int stride_y, int padding, int avg, int depth, int half,
+                          cudaStream_t st);
 /* [batchnorm]: out = in * mul[ch] + add[ch] over npix pixels of c channels (mul, add: device floats). */
 cudaError_t drt_k_affine(const void *in, int ics, void *out, int ocs, const float *mul, const float *add, int c, long npix,
                          int half, cudaStream_t st);

@@ -186,7 +186,7 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
     bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
-    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride, cv->stride}, pad[2] = {cv->pad, cv->pad};
+    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad, cv->pad};
     set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, q8 ? &i32 : &f32);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
@@ -279,7 +279,7 @@ static void signature(const cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs),
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs),
                          op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs) : 0, cv->int8,
-                         cv->dil};
+                         cv->dil, cv->stride_y};
     memcpy(sig, v, sizeof v);
 }
 

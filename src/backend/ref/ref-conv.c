@@ -25,7 +25,7 @@ static void pack_tile(const drt_layer *l, drt_shape in, int cg, int ow, const fl
     int d = l->dilation > 1 ? l->dilation : 1; /* AlexeyAB: taps d apart, pad x d on each side */
     for (int j = 0; j < TILE; j++) {
         int p = j0 + (j < nt ? j : 0);
-        ybase[j] = (p / ow) * l->stride - l->pad * d;
+        ybase[j] = (p / ow) * l->stride_y - l->pad * d;
         xbase[j] = (p % ow) * l->stride - l->pad * d;
     }
     int s = l->size;

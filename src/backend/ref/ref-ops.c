@@ -6,8 +6,24 @@
 #include <math.h>
 #include <string.h>
 
+/* AlexeyAB's maxpool_depth: out channel g is the max over input channels g, g + n, ... (n out channels). */
+static void maxpool_depth(const drt_layer *l, drt_shape in, const float *x, float *y)
+{
+    size_t hw = (size_t)in.h * in.w;
+    for (int g = 0; g < l->out.c; g++)
+        for (size_t p = 0; p < hw; p++) {
+            float best = -FLT_MAX;
+            for (int k = g; k < in.c; k += l->out.c) best = x[(size_t)k * hw + p] > best ? x[(size_t)k * hw + p] : best;
+            y[(size_t)g * hw + p] = best;
+        }
+}
+
 void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y)
 {
+    if (l->depth_channels) {
+        maxpool_depth(l, in, x, y);
+        return;
+    }
     int off = -l->padding / 2;
     int oh = l->out.h, ow = l->out.w;
     for (int c = 0; c < in.c; c++) {
@@ -17,7 +33,7 @@ void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y)
                 float best = -FLT_MAX;
                 for (int n = 0; n < l->size; n++) {
                     for (int m = 0; m < l->size; m++) {
-                        int cy = off + i * l->stride + n, cx = off + j * l->stride + m;
+                        int cy = off + i * l->stride_y + n, cx = off + j * l->stride + m;
                         int valid = cy >= 0 && cy < in.h && cx >= 0 && cx < in.w;
                         float v = valid ? xc[(size_t)cy * in.w + cx] : -FLT_MAX;
                         best = v > best ? v : best;
@@ -124,7 +140,7 @@ void drt_ref_local_avgpool(const drt_layer *l, drt_shape in, const float *x, flo
                 int count = 0;
                 for (int n = 0; n < l->size; n++)
                     for (int m = 0; m < l->size; m++) {
-                        int cy = off + i * l->stride + n, cx = off + j * l->stride + m;
+                        int cy = off + i * l->stride_y + n, cx = off + j * l->stride + m;
                         if (cy < 0 || cy >= in.h || cx < 0 || cx >= in.w) continue;
                         sum += xc[(size_t)cy * in.w + cx];
                         count++;

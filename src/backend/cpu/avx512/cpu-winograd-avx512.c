@@ -29,7 +29,7 @@ int drt_cpu_wino_eligible(const cpu_state *st, int i)
     const drt_xnode *x = &st->g->node[i];
     int ts = DRT_XT(l->inputs[0]), td = drt_cpu_stored_tensor(st, i);
     drt_shape in = drt_xgraph_shape(st->g, ts);
-    return st->choice[i].prec == DRT_PREC_FP32 && l->size == 3 && l->stride == 1 && l->pad == 1 && l->groups == 1 &&
+    return st->choice[i].prec == DRT_PREC_FP32 && l->size == 3 && l->stride == 1 && l->stride_y == 1 && l->pad == 1 && l->groups == 1 &&
            l->dilation <= 1 &&
            in.c % CB == 0 && l->filters % CB == 0 && st->dt[ts] == CPU_F32 && st->dt[td] == CPU_F32 &&
            drt_xgraph_dense(st->g, ts) && drt_xgraph_dense(st->g, td) && (x->bn_folded || !x->bn_mul) &&
