@@ -47,6 +47,7 @@ static const char *const region_training[] = {
     "bias_match", "absolute", "log", "sqrt", "max", "focal_loss", "resize", "classfix", "mask_scale", NULL};
 static const char *const contrastive_training[] = {"classes", "temperature", "cls_normalizer", "max_delta",
                                                    "contrastive_neg_max", NULL};
+static const char *const implicit_training[] = {"mean", "std", NULL};
 static const char *const none[] = {NULL};
 
 static drt_cfg_entry *find(ctx *c, const char *key)
@@ -329,11 +330,32 @@ static drt_status parse_from(ctx *c, drt_layer *l, const char *one_integer)
     return get_act(c, "linear", &l->act);
 }
 
+/* AlexeyAB's parse_shortcut: from= one or more layers, weights_type none|per_feature|per_layer|per_channel,
+ * weights_normalization none|relu|avg_relu|softmax. */
 static drt_status parse_shortcut(ctx *c, drt_layer *l)
 {
-    DRT_TRY(parse_from(c, l, "must be one integer (darkrt adds one layer)"));
-    DRT_TRY(require_default(c, "weights_type", "none"));
-    DRT_TRY(require_default(c, "weights_normalization", "none"));
+    drt_cfg_entry *e = find(c, "from");
+    if (!e) return drt_error(DRT_STATUS_PARSE, "%s:%d [shortcut]: from= is required", c->cfg->path, c->sec->line);
+    int refs[DRT_MAX_INPUTS - 1], n;
+    DRT_TRY(get_list(c, e, refs, NULL, DRT_MAX_INPUTS - 1, &n));
+    l->n_inputs = 1 + n;
+    l->inputs[0] = c->index - 1;
+    for (int k = 0; k < n; k++) DRT_TRY(resolve(c, e, refs[k], &l->inputs[1 + k]));
+    DRT_TRY(get_act(c, "linear", &l->act));
+    if ((e = find(c, "weights_type"))) {
+        if (!strcmp(e->value, "per_feature") || !strcmp(e->value, "per_layer")) l->weights_type = 1;
+        else if (!strcmp(e->value, "per_channel")) l->weights_type = 2;
+        else if (strcmp(e->value, "none")) return bad(c, e, "must be none, per_feature, per_layer or per_channel");
+    }
+    e = find(c, "weights_normalization");
+    if (l->weights_type) { /* AlexeyAB's parse_shortcut fails on anything else with weights, none and absent included */
+        const char *v = e ? e->value : "none";
+        if (!strcmp(v, "relu") || !strcmp(v, "avg_relu")) l->weights_norm = 1;
+        else if (!strcmp(v, "softmax")) l->weights_norm = 2;
+        else if (e) return bad(c, e, "must be relu, avg_relu or softmax with weights_type (AlexeyAB's parse_shortcut fails otherwise)");
+        else return drt_error(DRT_STATUS_PARSE, "%s:%d [shortcut]: weights_type needs weights_normalization=relu, avg_relu "
+                              "or softmax (AlexeyAB's parse_shortcut fails without it)", c->cfg->path, c->sec->line);
+    }
     return DRT_OK;
 }
 
@@ -553,6 +575,13 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         DRT_TRY(get_int(c, "size", stride, 1, INT_MAX, &l->size));
         return get_int(c, "padding", l->size - 1, 0, INT_MAX, &l->padding);
     }
+    if (!strcmp(n, "implicit")) { /* AlexeyAB's parse_implicit: mean, std only initialize it for training */
+        l->type = DRT_LAYER_IMPLICIT;
+        l->inputs[0] = -1; /* it reads nothing: the network input is always there (and is never a [yolo] layer) */
+        *quiet = implicit_training;
+        DRT_TRY(get_int(c, "filters", 128, 1, 65536, &l->filters));
+        return require_default(c, "atoms", "1");
+    }
     if (!strcmp(n, "batchnorm")) { /* AlexeyAB's parse_batchnorm reads no key */
         l->type = DRT_LAYER_BATCHNORM;
         return DRT_OK;
@@ -575,7 +604,7 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
                      "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, local_avgpool, scale_channels, sam, "
-                     "activation, batchnorm, contrastive, empty, silence)", c->cfg->path, c->sec->line, n);
+                     "activation, batchnorm, implicit, contrastive, empty, silence)", c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

@@ -70,6 +70,15 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         }
         break;
     case DRT_LAYER_SHORTCUT:
+        if (l->n_inputs > 2 || l->weights_type) {
+            static const char *const wt[] = {"", " per_feature", " per_channel"}, *const wn[] = {"", " relu", " softmax"};
+            snprintf(buf, cap, "from ");
+            list_ints(buf, cap, l->inputs + 1, l->n_inputs - 1);
+            size_t n = strlen(buf);
+            snprintf(buf + n, cap - n, "%s%s %s", wt[l->weights_type], wn[l->weights_norm], drt_act_name(l->act));
+            break;
+        }
+        /* fall through */
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: snprintf(buf, cap, "from %d %s", l->inputs[1], drt_act_name(l->act)); break;
     case DRT_LAYER_AVGPOOL: snprintf(buf, cap, "global mean"); break;
@@ -86,6 +95,7 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         snprintf(buf, cap, "%dx%d%s pad %d mean", l->size, l->size, strides(l, st, sizeof st), l->padding);
         break;
     case DRT_LAYER_BATCHNORM: snprintf(buf, cap, "per-channel bn"); break;
+    case DRT_LAYER_IMPLICIT: snprintf(buf, cap, "learned %dx1x1", l->filters); break;
     default: break;
     }
 }

@@ -55,6 +55,11 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
             fill(&r, l->rolling_var, c, 0.5, 1.5);
             continue;
         }
+        if (l->type == DRT_LAYER_IMPLICIT || l->type == DRT_LAYER_SHORTCUT) { /* an implicit factor near 1; positive
+                                                                                shortcut weights (relu and lrelu agree) */
+            fill(&r, l->weights, l->n_weights, l->type == DRT_LAYER_IMPLICIT ? 0.5 : 0.1, l->type == DRT_LAYER_IMPLICIT ? 1.5 : 1.0);
+            continue;
+        }
         if (l->type != DRT_LAYER_CONV || l->share || l->fixed) continue; /* shared: its source's; fixed: built in */
         size_t f = (size_t)l->filters;
         fill(&r, l->biases, f, -0.1, 0.1);

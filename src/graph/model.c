@@ -11,7 +11,7 @@
 
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
-    "avgpool", "scale_channels", "sam", "reorg3d", "activation", "local_avgpool", "batchnorm",
+    "avgpool", "scale_channels", "sam", "reorg3d", "activation", "local_avgpool", "batchnorm", "implicit",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
@@ -69,6 +69,13 @@ drt_status drt_model_check_params(const drt_model *m, const char *path)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
+        if (l->type == DRT_LAYER_SHORTCUT || l->type == DRT_LAYER_IMPLICIT) {
+            for (size_t k = 0; k < l->n_weights; k++)
+                if (!isfinite(l->weights[k]))
+                    return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (%s) weight %zu of %zu is %g: weights must be finite",
+                                     path, i, drt_layer_type_name(l->type), k, l->n_weights, l->weights[k]);
+            continue;
+        }
         if ((l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_BATCHNORM) || !l->biases) continue;
         char where[64] = ""; /* the cfg line, when the layer came from a cfg */
         if (l->line > 0) snprintf(where, sizeof where, " (cfg line %d)", l->line);
@@ -96,6 +103,9 @@ drt_shape drt_model_input_shape(const drt_model *m, int i)
 size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
 {
     if (l->type == DRT_LAYER_BATCHNORM) return 4 * (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c;
+    if (l->type == DRT_LAYER_IMPLICIT) return (size_t)l->filters;
+    if (l->type == DRT_LAYER_SHORTCUT && l->weights_type) /* AlexeyAB: (n + 1) or (n + 1) x c, c the previous layer's */
+        return (size_t)l->n_inputs * (l->weights_type == 2 ? (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c : 1);
     /* a shared conv's parameters are its source's; a fixed conv's are built in */
     if (l->type != DRT_LAYER_CONV || l->share || l->fixed) return 0;
     int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
@@ -245,8 +255,27 @@ static drt_status infer_route(const drt_model *m, drt_layer *l)
     return DRT_OK;
 }
 
+/* AlexeyAB's weighted or multi-input shortcut: every input of previous's h x w (its parser asserts it); each adds its
+ * first min(c) channels. */
+static drt_status infer_shortcut_multi(const drt_model *m, drt_layer *l)
+{
+    drt_shape a = drt_model_input_shape(m, (int)(l - m->layers));
+    if (l->weights_type < 0 || l->weights_type > 2 || l->weights_norm < 0 || l->weights_norm > 2)
+        return FAIL(m, l, "weights_type=%d, weights_normalization=%d: must be 0..2", l->weights_type, l->weights_norm);
+    for (int k = 1; k < l->n_inputs; k++) {
+        if (l->inputs[k] < 0) return FAIL(m, l, "from: must name earlier layers");
+        drt_shape b = m->layers[l->inputs[k]].out;
+        if (b.w != a.w || b.h != a.h)
+            return FAIL(m, l, "from=%d is %dx%d, previous is %dx%d: a weighted or multi-input shortcut adds layers of one size "
+                        "(AlexeyAB's parser asserts it)", l->inputs[k], b.w, b.h, a.w, a.h);
+    }
+    l->out = a;
+    return DRT_OK;
+}
+
 static drt_status infer_shortcut(const drt_model *m, drt_layer *l)
 {
+    if (l->n_inputs > 2 || l->weights_type) return infer_shortcut_multi(m, l);
     if (l->n_inputs != 2) return FAIL(m, l, "needs 2 inputs (previous and from), has %d", l->n_inputs);
     if (l->inputs[1] < 0) return FAIL(m, l, "from: must name an earlier layer");
     drt_shape a = l->inputs[0] < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[l->inputs[0]].out;
@@ -356,6 +385,10 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
             l->filters = in.c; /* AlexeyAB's make_batchnorm_layer: one set of parameters per channel */
             l->out = in;
             break;
+        case DRT_LAYER_IMPLICIT:
+            if (l->filters <= 0 || l->filters > MAX_DIM) return FAIL(m, l, "filters=%d: must be 1..%d", l->filters, MAX_DIM);
+            l->out = (drt_shape){l->filters, 1, 1};
+            break;
         case DRT_LAYER_LOCAL_AVGPOOL:
             if (l->padding / 2 >= l->size || l->padding - l->padding / 2 >= l->size)
                 return FAIL(m, l, "padding=%d: must be < 2 x size=%d (a window outside the input averages nothing: AlexeyAB "
@@ -434,6 +467,12 @@ drt_status drt_model_alloc_params(drt_model *m)
             p += 4 * c;
             continue;
         }
+        if ((l->type == DRT_LAYER_SHORTCUT && l->weights_type) || l->type == DRT_LAYER_IMPLICIT) {
+            l->weights = p;
+            l->n_weights = drt_layer_param_count(m, l);
+            p += l->n_weights;
+            continue;
+        }
         if (l->type != DRT_LAYER_CONV || l->fixed) continue;
         if (l->share) { /* infer_conv checked the source: an earlier conv of the same form */
             const drt_layer *src = &m->layers[l->share - 1];
@@ -476,6 +515,20 @@ void drt_bn_coeffs(drt_bn_formula bn, float scale, float mean, float var, float 
 }
 
 float drt_act_apply(drt_act a, float x) { return drt_act_eval(a, x); }
+
+static float lrelu(float w) { return w > .001f ? w : .001f; } /* AlexeyAB's network.c lrelu */
+
+float drt_shortcut_weight(const drt_layer *l, int k, int c)
+{
+    if (!l->weights_type) return 1.f;
+    int step = (int)(l->n_weights / (size_t)l->n_inputs), chan = l->weights_type == 2 ? c : 0;
+    const float *w = l->weights + chan;
+    if (!l->weights_norm) return w[(size_t)k * step];
+    float max = -3.4e38f, sum = .0001f; /* fuse_conv_batchnorm: eps 0.0001, in input order */
+    for (int i = 0; i < l->n_inputs; i++) max = w[(size_t)i * step] > max ? w[(size_t)i * step] : max;
+    for (int i = 0; i < l->n_inputs; i++) sum += l->weights_norm == 1 ? lrelu(w[(size_t)i * step]) : expf(w[(size_t)i * step] - max);
+    return l->weights_norm == 1 ? lrelu(w[(size_t)k * step]) / sum : expf(w[(size_t)k * step] - max) / sum;
+}
 
 drt_status drt_model_clone(const drt_model *src, drt_model **out)
 {

@@ -13,7 +13,9 @@ typedef enum drt_layer_type {
     DRT_LAYER_CONV = 0,     /* conv (+ batchnorm) (+ activation) */
     DRT_LAYER_MAXPOOL = 1,  /* Darknet maxpool: padding = size-1 by default, offset -padding/2 */
     DRT_LAYER_ROUTE = 2,    /* channel concat of inputs, each sliced to group group_id of groups */
-    DRT_LAYER_SHORTCUT = 3, /* out = act(inputs[0] + inputs[1]) with Darknet's channel/stride rules */
+    DRT_LAYER_SHORTCUT = 3, /* out = act(inputs[0] + inputs[1]) with Darknet's channel/stride rules; AlexeyAB's
+                               weighted or multi-input form (weights_type, several from=): out = act(sum of w_k x
+                               inputs[k]) over each input's first channels, the same h x w */
     DRT_LAYER_UPSAMPLE = 4, /* nearest, by stride */
     DRT_LAYER_YOLO = 5,     /* a detection head: its input is the head tensor */
     DRT_LAYER_DROPOUT = 6,  /* identity at inference (also AlexeyAB's [empty] and [silence], and the training-only
@@ -31,6 +33,8 @@ typedef enum drt_layer_type {
                                      mean of the window's values inside the input (AlexeyAB's forward_local_avgpool_layer) */
     DRT_LAYER_BATCHNORM = 14, /* standalone [batchnorm]: per channel (x - mean) / sqrt(var + eps) * scale + bias by the
                                  model's formula; parameters biases, scales, rolling_mean, rolling_var (filters = c) */
+    DRT_LAYER_IMPLICIT = 15, /* AlexeyAB's [implicit] (YOLOR): a learned filters x 1 x 1 tensor, its weights; it reads
+                                nothing (inputs[0] is -1, the network input, always there) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
@@ -103,10 +107,14 @@ typedef struct drt_layer {
     /* dropout: the section was AlexeyAB's [contrastive], a training-time embedding loss whose CPU forward does
      * nothing at inference (nothing may read it) */
     int training_only;
+    /* shortcut: AlexeyAB's weights_type (0 none, 1 per_feature: one weight per input, 2 per_channel: one per input
+     * and channel) and weights_normalization (0 none, 1 relu, 2 softmax); weights: [input][1 or c] */
+    int weights_type, weights_norm;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
      * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]).
-     * [batchnorm]: biases, scales, rolling_mean, rolling_var of its filters = c channels. */
+     * [batchnorm]: biases, scales, rolling_mean, rolling_var of its filters = c channels. Weighted [shortcut],
+     * [implicit]: weights only. */
     float *biases, *scales, *rolling_mean, *rolling_var, *weights;
     size_t n_weights;
 } drt_layer;
@@ -137,7 +145,7 @@ drt_status drt_model_infer_shapes(drt_model *model);
 /* The same for layers first..n-1 only (the earlier ones already inferred): importers adding one layer at a time. */
 drt_status drt_model_infer_shapes_from(drt_model *model, int first);
 
-/* Number of floats layer l has in the weight blob (convs and [batchnorm]; 0 for the others). */
+/* Number of floats layer l has in the weight blob (convs, [batchnorm], weighted [shortcut], [implicit]). */
 size_t drt_layer_param_count(const drt_model *model, const drt_layer *l);
 
 /* Allocates model->params for every conv (zeroed) and points the layer views into it; fixed convs'
@@ -168,6 +176,11 @@ void drt_bn_coeffs(drt_bn_formula bn, float scale, float mean, float var, float 
 
 /* Applies an activation to one value (reference semantics, Darknet's formulas). */
 float drt_act_apply(drt_act a, float x);
+
+/* A weighted [shortcut]'s weight for input k and channel c as AlexeyAB's detector uses it (fuse_conv_batchnorm
+ * normalizes the weights once at load: relu: max(w, 0.001) / (1e-4 + the sum over inputs), softmax: exp(w - max)
+ * / (1e-4 + the sum); none: w); 1 for an unweighted one. */
+float drt_shortcut_weight(const drt_layer *l, int k, int c);
 
 /* Deep copy (plans keep their own model). */
 drt_status drt_model_clone(const drt_model *src, drt_model **model_out);

@@ -232,10 +232,52 @@ static drt_status emit_route(exporter *x, int i)
 
 /* Darknet's shortcut_cpu adds min(c) channels of `from`, subsampled by stride when it is larger;
  * the remaining channels of the previous layer pass through. */
+/* A weighted or multi-input shortcut: Sum of each input (its first c channels, zero-padded to c when it has
+ * fewer; times its normalized weights, a [1, c or 1, 1, 1] initializer), then the activation. */
+static drt_status emit_shortcut_multi(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    const char *terms[DRT_MAX_INPUTS + 1];
+    int step = l->weights_type == 2 ? l->out.c : 1;
+    for (int k = 0; k < l->n_inputs; k++) {
+        drt_shape s = shape_of(x, l->inputs[k]);
+        terms[k] = in_name(x, l->inputs[k]);
+        if (s.c > l->out.c)
+            terms[k] = emit_slice(x, i, terms[k], ox_printf(g, "l%d.in%d", i, k), 1, (int64_t[]){1}, (int64_t[]){0},
+                                  (int64_t[]){l->out.c}, (int64_t[]){1});
+        if (s.c < l->out.c) {
+            const char *padded = ox_printf(g, "l%d.in%d.pad", i, k);
+            int64_t pads[8] = {0, 0, 0, 0, 0, l->out.c - s.c, 0, 0};
+            if (x->g.opset < 11) {
+                Onnx__NodeProto *n = ox_node(g, "Pad", padded, (const char *[]){terms[k], NULL}, (const char *[]){padded, NULL});
+                ox_attr_ints(g, n, "pads", 8, pads);
+            } else {
+                const char *p = ox_init_ints(g, ox_printf(g, "l%d.in%d.pads", i, k), 8, pads);
+                ox_node(g, "Pad", padded, (const char *[]){terms[k], p, NULL}, (const char *[]){padded, NULL});
+            }
+            terms[k] = padded;
+        }
+        if (!l->weights_type) continue;
+        float *w = ox_alloc(g, (size_t)step * sizeof *w);
+        if (!w) return drt_error(DRT_STATUS_OOM, "export: out of memory");
+        for (int c = 0; c < step; c++) w[c] = drt_shortcut_weight(l, k, c);
+        const char *wn = ox_init_floats(g, ox_printf(g, "l%d.w%d", i, k), 4, (int64_t[]){1, step, 1, 1}, w);
+        const char *p = ox_printf(g, "l%d.mul%d", i, k);
+        ox_node(g, "Mul", p, (const char *[]){terms[k], wn, NULL}, (const char *[]){p, NULL});
+        terms[k] = p;
+    }
+    terms[l->n_inputs] = NULL;
+    const char *sum = l->act != DRT_ACT_LINEAR ? ox_printf(g, "l%d.sum", i) : x->out[i];
+    ox_node(g, "Sum", ox_printf(g, "l%d.sum", i), terms, (const char *[]){sum, NULL});
+    return emit_act(x, i, sum, l->act, x->out[i]);
+}
+
 static drt_status emit_shortcut(exporter *x, int i)
 {
     ox_graph *g = &x->g;
     const drt_layer *l = &x->m->layers[i];
+    if (l->n_inputs > 2 || l->weights_type) return emit_shortcut_multi(x, i);
     drt_shape a = shape_of(x, l->inputs[0]), b = shape_of(x, l->inputs[1]);
     const char *from = in_name(x, l->inputs[1]);
     if (b.w < a.w)
@@ -390,6 +432,12 @@ static drt_status emit_layer(exporter *x, int i)
     case DRT_LAYER_CONV: return emit_conv(x, i);
     case DRT_LAYER_MAXPOOL:
     case DRT_LAYER_LOCAL_AVGPOOL: return emit_maxpool(x, i);
+    case DRT_LAYER_IMPLICIT: /* its weights as a [1, c, 1, 1] initializer: readers broadcast it over the batch */
+        ox_node(g, "Identity", ox_printf(g, "l%d.implicit", i),
+                (const char *[]){ox_init_floats(g, ox_printf(g, "l%d.weights", i), 4, (int64_t[]){1, l->filters, 1, 1}, l->weights),
+                                 NULL},
+                (const char *[]){x->out[i], NULL});
+        return DRT_OK;
     case DRT_LAYER_BATCHNORM: {
         int f = l->filters;
         Onnx__NodeProto *n = ox_node(

@@ -83,6 +83,16 @@ static void check_layout(network *net, const drt_model *m)
             }
             continue;
         }
+        if ((l->type == SHORTCUT && l->nweights > 0) || l->type == IMPLICIT) { /* load_shortcut/implicit_weights */
+            ab_floats += (size_t)l->nweights;
+            if (d->type != (l->type == SHORTCUT ? DRT_LAYER_SHORTCUT : DRT_LAYER_IMPLICIT) || d->n_weights != (size_t)l->nweights) {
+                printf("FAIL layout: layer %d: AlexeyAB's %d weights are not darkrt's %zu\n", i, l->nweights, d->n_weights);
+                failures++;
+            } else {
+                same("weights", i, l->weights, d->weights, (size_t)l->nweights);
+            }
+            continue;
+        }
         if (l->type != CONVOLUTIONAL) continue;
         size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
         if (!l->share_layer) ab_floats += n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */

@@ -23,6 +23,9 @@
  - tests/alexeyab/layers-b.cfg ([local_avgpool] as AveragePool without the padding in the count, a standalone
    [batchnorm] as BatchNormalization): export (batch 1 and dynamic batch 2), onnxruntime vs darkrt's reference
    pass, the round trip;
+ - tests/alexeyab/shortcut-w.cfg (multi-input and weighted [shortcut] as Slice/Mul/Sum with the normalized
+   weights, [implicit] as a [1, c, 1, 1] initializer): export (opset 13 and 10, dynamic batch 2), onnxruntime vs
+   darkrt's reference pass (the importer has no Sum: no round trip);
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -299,6 +302,21 @@ def layers_b():
         t.compare(what + ": onnxruntime vs darkrt ref", t.ort_run(path, x[:n]), [r[:n] for r in ref])
         t.compare(what + ": round trip darkrt run .onnx vs .cfg", t.ref_run(path, x[:n]), [r[:n] for r in ref])
 
+def shortcut_w():
+    d = t.tmpdir()
+    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "shortcut-w.cfg")
+    w = os.path.join(d, "shortcut-w.weights")
+    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    x = t.inputs(2, 3, 64, 64, seed=15)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for flags in (["--opset", "13"], ["--opset", "10", "--batch", "dynamic"]):
+        path = os.path.join(d, "shortcut-w.onnx")
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if "dynamic" in flags else 1
+        t.compare("weighted shortcuts, [implicit] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]),
+                  [r[:n] for r in ref])
+
 
 if __name__ == "__main__":
     if not os.path.exists(t.DARKRT):
@@ -310,5 +328,6 @@ if __name__ == "__main__":
     options()
     gaussian()
     layers_b()
+    shortcut_w()
     third_party()
     t.finish()

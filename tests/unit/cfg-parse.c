@@ -190,7 +190,7 @@ static void errors(void)
     expect_error("e1.cfg", NET "[convolutional]\nfilters=8\nsize=0\n", "e1.cfg:7 [convolutional] size=0: must be > 0");
     expect_error("e2.cfg", NET "[route]\nlayers=-1\n", "e2.cfg:6 [route] layers=-1: layer -1 refers to layer -1, before the first layer");
     expect_error("e3.cfg", NET "[convolutional]\nfilters=8\n[shortcut]\nfrom=1\n", "e3.cfg:8 [shortcut] from=1: layer 1 is not before this layer (1)");
-    expect_error("e4.cfg", NET "[convolutional]\nfilters=8\n[shortcut]\nfrom=-1,-2\n", "e4.cfg:8 [shortcut] from=-1,-2: must be one integer");
+    expect_error("e4.cfg", NET "[convolutional]\nfilters=8\n[shortcut]\nfrom=-1,x\n", "e4.cfg:8 [shortcut] from=-1,x: must be a list of integers");
     expect_error("e5.cfg", NET "[convolutional]\nfilters=85\n[yolo]\nclasses=80\nnum=3\n",
                  "e5.cfg:7 [yolo] (layer 1) input has 85 channels: must be masks x (classes + 5) = 3 x 85 = 255");
     expect_error("e6.cfg", NET "[yolo]\nclasses=0\n", "e6.cfg:6 [yolo] classes=0: must be 1..100000");

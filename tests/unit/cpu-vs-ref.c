@@ -2,7 +2,8 @@
  * 1e-4 x max|ref| for yolo-fastest-1.1 (real weights), yolov3-tiny, yolov3-spp and yolov3
  * (synthesised weights), tests/alexeyab/activations.cfg (every AlexeyAB activation) and layers.cfg
  * (avgpool, scale_channels, sam, reorg3d, reorg; weights synthesised here), layers-b.cfg (local_avgpool,
- * batchnorm), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, downsampling upsample), route-add.cfg (a fused shortcut
+ * batchnorm), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, downsampling upsample), shortcut-w.cfg (multi-input and weighted
+ * shortcuts, implicit), route-add.cfg (a fused shortcut
  * from a one-layer route whose source is read again later), with every pass on and with each
  * pass off in turn. */
 #include "darkrt.h"
@@ -134,6 +135,8 @@ int main(void)
     fails += check_model("layers-b", fcfg, NULL, 64, 1);
     snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/options.cfg", root ? root : ".");
     fails += check_model("options", fcfg, NULL, 64, 1);
+    snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/shortcut-w.cfg", root ? root : ".");
+    fails += check_model("shortcut-w", fcfg, NULL, 64, 1);
     snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/route-add.cfg", root ? root : ".");
     fails += check_model("route-add", fcfg, NULL, 32, 1);
     if (data) {

@@ -92,13 +92,22 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     case DRT_LAYER_ROUTE: if (!nd->identity) run_route(st, x, i); break;
     case DRT_LAYER_DROPOUT: if (!nd->identity) drt_cpu_copy_channels(&in, 0, &out); break;
     case DRT_LAYER_SHORTCUT:
-        if (nd->absorbed_by < 0) {
+        if (l->n_inputs > 2 || l->weights_type) { /* fold-bn's normalized weights, [input][1 or c] */
+            cpu_view ins[DRT_MAX_INPUTS];
+            for (int k = 0; k < l->n_inputs; k++) ins[k] = VIEW(DRT_XT(l->inputs[k]));
+            drt_cpu_wsum(l->n_inputs, ins, nd->bn_mul, l->weights_type == 2 ? l->out.c : 1, l->act, &out);
+        } else if (nd->absorbed_by < 0) {
             cpu_view from = VIEW(DRT_XT(l->inputs[1]));
             drt_cpu_shortcut(l->act, &in, &from, &out);
         }
         break;
     case DRT_LAYER_AVGPOOL: drt_cpu_avgpool(&in, &out); break;
     case DRT_LAYER_LOCAL_AVGPOOL: drt_cpu_local_avgpool(l, &in, &out); break;
+    case DRT_LAYER_IMPLICIT: { /* its weights, converted into the output's dtype */
+        cpu_view w = {.p = (char *)l->weights, .c = l->filters, .h = 1, .w = 1, .cs = l->filters, .dt = CPU_F32, .step = 1.f};
+        drt_cpu_copy_channels(&w, 0, &out);
+        break;
+    }
     case DRT_LAYER_BATCHNORM: drt_cpu_affine(nd->bn_mul, nd->bn_add, &in, &out); break; /* fold-bn's coefficients */
     case DRT_LAYER_ACTIVATION: drt_cpu_add_into(&in, NULL, &out, l->act); break; /* out = act(in), any dtypes */
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;

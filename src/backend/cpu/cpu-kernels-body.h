@@ -347,9 +347,28 @@ static void DRT_K(drt_cpu_affine)(const float *mul, const float *add, const cpu_
         for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, ld(in, px * in->cs + c) * mul[c] + add[c]);
 }
 
+/* AlexeyAB's weighted or multi-input [shortcut]: out = act(sum over inputs k of w[k x step + c] x in_k) on the
+ * channels each input has (w NULL: unweighted; step: c per channel, else 1). */
+static void DRT_K(drt_cpu_wsum)(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out)
+{
+    size_t hw = (size_t)out->h * out->w;
+    for (size_t px = 0; px < hw; px++)
+        for (int c = 0; c < out->c; c++) {
+            int ch = step > 1 ? c : 0;
+            float v = ld(&ins[0], px * ins[0].cs + c);
+            if (w) v = v * w[ch];
+            for (int k = 1; k < n; k++) {
+                if (c >= ins[k].c) continue;
+                float a = ld(&ins[k], px * ins[k].cs + c);
+                v += w ? a * w[(size_t)k * step + ch] : a;
+            }
+            st(out, px * out->cs + c, drt_act_apply(act, v));
+        }
+}
+
 const cpu_kernels DRT_K(drt_cpu_kernels) = {
     DRT_K(drt_cpu_input), DRT_K(drt_cpu_maxpool), DRT_K(drt_cpu_upsample), DRT_K(drt_cpu_copy_channels),
     DRT_K(drt_cpu_shortcut), DRT_K(drt_cpu_add_into), DRT_K(drt_cpu_bn_act), DRT_K(drt_cpu_head),
     DRT_K(drt_cpu_avgpool), DRT_K(drt_cpu_product), DRT_K(drt_cpu_reorg3d),
-    DRT_K(drt_cpu_reorg), DRT_K(drt_cpu_local_avgpool), DRT_K(drt_cpu_affine),
+    DRT_K(drt_cpu_reorg), DRT_K(drt_cpu_local_avgpool), DRT_K(drt_cpu_affine), DRT_K(drt_cpu_wsum),
 };

@@ -77,6 +77,10 @@ void drt_cpu_local_avgpool(const drt_layer *l, const cpu_view *in, const cpu_vie
 {
     drt_cpu_kernels()->local_avgpool(l, in, out);
 }
+void drt_cpu_wsum(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out)
+{
+    drt_cpu_kernels()->wsum(n, ins, w, step, act, out);
+}
 void drt_cpu_affine(const float *mul, const float *add, const cpu_view *in, const cpu_view *out)
 {
     drt_cpu_kernels()->affine(mul, add, in, out);

@@ -147,6 +147,7 @@ typedef struct cpu_kernels {
     void (*reorg)(int stride, const cpu_view *in, const cpu_view *out);
     void (*local_avgpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out);
     void (*affine)(const float *mul, const float *add, const cpu_view *in, const cpu_view *out);
+    void (*wsum)(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out);
 } cpu_kernels;
 extern const cpu_kernels drt_cpu_kernels_generic, drt_cpu_kernels_avx512;
 const cpu_kernels *drt_cpu_kernels(void);
@@ -165,6 +166,7 @@ void drt_cpu_reorg3d(int stride, const cpu_view *in, const cpu_view *out);
 void drt_cpu_reorg(int stride, const cpu_view *in, const cpu_view *out);
 void drt_cpu_local_avgpool(const drt_layer *l, const cpu_view *in, const cpu_view *out);
 void drt_cpu_affine(const float *mul, const float *add, const cpu_view *in, const cpu_view *out);
+void drt_cpu_wsum(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out);
 void drt_cpu_head(const cpu_view *in, float *nchw);
 
 /* cpu-compile.c: what the CPU engine can run (the graph passes respect it). */

@@ -300,6 +300,10 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {
+        if (l->n_inputs > 2 || l->weights_type)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d [shortcut]: several from= layers or weights_type: not "
+                             "supported by the CUDA engine (the ref and CPU engines and ONNX run it)",
+                             k->m->source ? k->m->source : "model", i);
         if (k->x->node[i].absorbed_by >= 0) return DRT_OK; /* its conv wrote it */
         cu_view out = out_view(k, i);
         op = new_op(k, CU_OP_SHORTCUT, i);

@@ -22,7 +22,8 @@ drt_status drt_ref_check_model(const drt_model *m)
                 return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d (%s) reads the [yolo] layer %d: the reference engine does not compute [yolo] outputs",
                                  src_name(m), i, drt_layer_type_name(l->type), s);
         }
-        if ((l->type == DRT_LAYER_CONV && !l->weights) || (l->type == DRT_LAYER_BATCHNORM && !l->biases))
+        if (((l->type == DRT_LAYER_CONV || l->type == DRT_LAYER_IMPLICIT || (l->type == DRT_LAYER_SHORTCUT && l->weights_type)) &&
+             !l->weights) || (l->type == DRT_LAYER_BATCHNORM && !l->biases))
             return drt_error(DRT_STATUS_INVALID_ARG, "%s: layer %d: convolution without parameters", src_name(m), i);
     }
     return DRT_OK;
@@ -76,7 +77,11 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_MAXPOOL: drt_ref_maxpool(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_UPSAMPLE: drt_ref_upsample(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_ROUTE: drt_ref_route(l, shapes, xs, y); break;
-    case DRT_LAYER_SHORTCUT: drt_ref_shortcut(l, shapes[0], xs[0], shapes[1], xs[1], y); break;
+    case DRT_LAYER_SHORTCUT:
+        if (l->n_inputs > 2 || l->weights_type) drt_ref_shortcut_multi(l, shapes, xs, y);
+        else drt_ref_shortcut(l, shapes[0], xs[0], shapes[1], xs[1], y);
+        break;
+    case DRT_LAYER_IMPLICIT: memcpy(y, l->weights, drt_shape_size(l->out) * sizeof(float)); break;
     case DRT_LAYER_DROPOUT: memcpy(y, xs[0], drt_shape_size(l->out) * sizeof(float)); break;
     case DRT_LAYER_REORG: drt_ref_reorg(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_AVGPOOL: drt_ref_avgpool(shapes[0], xs[0], y); break;

@@ -85,6 +85,21 @@ void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *pre
     for (size_t i = 0; i < n; i++) y[i] = drt_act_apply(l->act, y[i]);
 }
 
+void drt_ref_shortcut_multi(const drt_layer *l, const drt_shape *shapes, const float *const *xs, float *y)
+{
+    size_t hw = (size_t)l->out.h * l->out.w;
+    float w[DRT_MAX_INPUTS];
+    for (int c = 0; c < l->out.c; c++) {
+        for (int k = 0; k < l->n_inputs; k++) w[k] = drt_shortcut_weight(l, k, c);
+        for (size_t i = 0; i < hw; i++) { /* shortcut_multilayer_cpu: previous x w, then each input's in order */
+            float v = l->weights_type ? xs[0][c * hw + i] * w[0] : xs[0][c * hw + i];
+            for (int k = 1; k < l->n_inputs; k++)
+                if (c < shapes[k].c) v += l->weights_type ? xs[k][c * hw + i] * w[k] : xs[k][c * hw + i];
+            y[c * hw + i] = drt_act_apply(l->act, v);
+        }
+    }
+}
+
 void drt_ref_reorg(const drt_layer *l, drt_shape in, const float *x, float *y)
 {
     int s = l->stride, out_c = in.c / (s * s);

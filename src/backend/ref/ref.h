@@ -40,6 +40,8 @@ void drt_ref_route(const drt_layer *l, const drt_shape *in_shapes, const float *
  * integer stride/sample ratio between the two spatial sizes. */
 void drt_ref_shortcut(const drt_layer *l, drt_shape prev_shape, const float *prev,
                       drt_shape from_shape, const float *from, float *y);
+/* AlexeyAB's weighted or multi-input shortcut: act(sum of drt_shortcut_weight x input) over each input's channels. */
+void drt_ref_shortcut_multi(const drt_layer *l, const drt_shape *shapes, const float *const *xs, float *y);
 /* AlexeyAB's [reorg3d]: space to depth, out channel (dy*s + dx)*c + c_in. */
 void drt_ref_reorg3d(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* [avgpool]: each channel's mean (AlexeyAB's forward_avgpool_layer). */

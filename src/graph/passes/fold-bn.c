@@ -31,6 +31,13 @@ drt_status drt_pass_fold_bn(drt_xgraph *g)
     for (int i = 0; i < g->n; i++) {
         const drt_layer *l = &g->m->layers[i];
         drt_xnode *x = &g->node[i];
+        if (x->live && l->type == DRT_LAYER_SHORTCUT && l->weights_type) { /* the weights as AlexeyAB's detector uses them */
+            int step = (int)(l->n_weights / (size_t)l->n_inputs);
+            if (!(x->bn_mul = malloc(sizeof(float) * l->n_weights))) return drt_error(DRT_STATUS_OOM, "fold-bn: out of memory");
+            for (int k = 0; k < l->n_inputs; k++)
+                for (int c = 0; c < step; c++) x->bn_mul[(size_t)k * step + c] = drt_shortcut_weight(l, k, c);
+            continue;
+        }
         if (x->live && l->type == DRT_LAYER_BATCHNORM) { /* a standalone [batchnorm]: its own step, y = x * mul + add */
             DRT_TRY(bn_coeffs(g, l, &x->bn_mul, &x->bn_add));
             continue;

@@ -19,7 +19,8 @@ typedef struct drt_xnode {
     int absorbed_by;   /* shortcut: the conv whose epilogue does the add, -1 none */
     int identity;      /* dropout or single-input route: output is its input (no work) */
     float *bn_mul, *bn_add; /* conv with batchnorm: y = conv(x) * mul + add per channel (owned). Folded:
-                             * the backend scales each output channel's weights by mul and uses add as bias. */
+                             * the backend scales each output channel's weights by mul and uses add as bias.
+                             * [batchnorm]: the same; weighted [shortcut]: bn_mul = its normalized weights. */
 } drt_xnode;
 
 /* What a backend's kernels can do (declared once per backend); the passes only choose what it can
