@@ -2,7 +2,8 @@
 # Device check (issue 18, at most 60 s): the CUDA engine on AlexeyAB's layer options against the reference pass
 # on tests/alexeyab/options.cfg at 64 (conv and maxpool stride_x != stride_y: cuDNN's strides and the maxpool
 # kernel; antialiasing=1|2: fixed depthwise 3x3/2x2 blur convs; maxpool_depth with a partial last group: the
-# maxpool kernel's depth form; [upsample] stride=-2 scale=0.5: a fixed depthwise sum conv), synthesised weights:
+# maxpool kernel's depth form; [upsample] stride=-2 scale=0.5: a fixed depthwise sum conv; [local_avgpool] with
+# stride_x != stride_y), synthesised weights:
 # fp32 heads within 1e-4 x max|value|, fp16 within 5e-2. Each result goes to $OUT/layers-a/results.txt as it exists.
 #   bash bench/device/layers-a.sh      (from the repo root, after source .devcarry/env.sh)
 # Env: DRT_BIN (darkrt), DRT_DATA, OUT. Prints one LAYERS-A line per check and "layers-a: N failed".
