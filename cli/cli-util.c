@@ -134,7 +134,7 @@ static drt_status load_model(const char *path, const char *weights, const drt_lo
     int random = weights == cli_random_weights, missing = cfg && !weights;
     if (!cfg && random) return drt_error(DRT_STATUS_INVALID_ARG, "%s: --random-weights: only for a Darknet cfg", path);
     if (random || weights == cli_no_weights) weights = NULL;
-    drt_status s = !params && !weights && cli_has_suffix(path, ".plan") ? drt_plan_read_model(path, 0, model_out, NULL)
+    drt_status s = !params && !weights && cli_has_suffix(path, ".plan") ? drt_plan_read_shapes(path, model_out) /* loaded next */
                  : drt_model_load(path, weights, opts, model_out); /* a bad cfg is named first */
     if (s == DRT_OK && missing) /* all-zero weights detect nothing and look like a working model */
         s = drt_error(DRT_STATUS_INVALID_ARG, "%s: a cfg needs its weights: -w/--weights FILE.weights "

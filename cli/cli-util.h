@@ -29,8 +29,9 @@ int cli_has_suffix(const char *path, const char *suffix);
  * (zero weights: for commands that read the shapes only). */
 drt_status cli_load_model(const char *path, const char *weights, const drt_load_opts *opts,
                           const char *names_path, drt_model **model_out);
-/* The same, except that a plan's model comes without its parameters (~ the plan's size less to
- * read and check): for a caller that builds its engine from the plan (drt_engine_load_plan). */
+/* The same, except that a plan's model comes without its parameters and its checksum unchecked
+ * (drt_plan_read_shapes): for a caller that builds its engine from the plan (drt_engine_load_plan),
+ * which checks it. */
 drt_status cli_load_model_meta(const char *path, const char *weights, const drt_load_opts *opts,
                                const char *names_path, drt_model **model_out);
 extern const char cli_random_weights[], cli_no_weights[];

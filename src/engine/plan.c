@@ -318,10 +318,13 @@ static void warm_device(const plan_header *h, const drt_engine_opts *opts)
     if (b->warm_up) b->warm_up(opts ? opts->device_index : (int)h->device_index);
 }
 
-/* Maps a plan and checks its header and checksum; the mapping comes back in map_out, size_out (munmap it).
- * opts: for an engine (drt_engine_load_plan's; NULL: its defaults): its device is warmed up first. */
-static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h, int engine,
-                           const drt_engine_opts *opts)
+enum map_mode { MAP_READ, MAP_ENGINE, MAP_UNCHECKED };
+
+/* Maps a plan and checks its header and (but MAP_UNCHECKED) checksum; the mapping comes back in map_out,
+ * size_out (munmap it). MAP_ENGINE, opts: for an engine (drt_engine_load_plan's; NULL: its defaults):
+ * its device is warmed up first. */
+static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h,
+                           enum map_mode mode, const drt_engine_opts *opts)
 {
     *map_out = NULL;
     int fd;
@@ -336,8 +339,8 @@ static drt_status map_plan(const char *path, unsigned char **map_out, size_t *si
     if (p == MAP_FAILED) return drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
     memcpy(h, p, sizeof *h);
     drt_status s = check_header(path, h, size);
-    if (s == DRT_OK && engine) warm_device(h, opts);
-    if (s == DRT_OK && plan_checksum(p, size, 1) != h->checksum)
+    if (s == DRT_OK && mode == MAP_ENGINE) warm_device(h, opts);
+    if (s == DRT_OK && mode != MAP_UNCHECKED && plan_checksum(p, size, 1) != h->checksum)
         s = drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
     if (s != DRT_OK) {
         munmap(p, size);
@@ -355,12 +358,25 @@ drt_status drt_plan_read_model(const char *path, int with_params, drt_model **mo
     unsigned char *p;
     size_t size;
     plan_header h;
-    DRT_TRY(map_plan(path, &p, &size, &h, 0, NULL));
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_READ, NULL));
     drt_status s = read_model(path, p + h.model_off, h.model_size, with_params, model_out);
     if (s == DRT_OK && info_out)
         *info_out = (drt_plan_info){.device = (drt_device)h.device, .device_index = (int)h.device_index,
                                     .precision = (drt_precision)h.precision, .max_batch = (int)h.max_batch,
                                     .backend_bytes = (size_t)h.backend_size, .file_bytes = size};
+    munmap(p, size);
+    return s;
+}
+
+drt_status drt_plan_read_shapes(const char *path, drt_model **model_out)
+{
+    *model_out = NULL;
+    if (!path) return drt_error(DRT_STATUS_INVALID_ARG, "read plan: no path");
+    unsigned char *p;
+    size_t size;
+    plan_header h;
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_UNCHECKED, NULL));
+    drt_status s = read_model(path, p + h.model_off, h.model_size, 0, model_out); /* checks what it reads */
     munmap(p, size);
     return s;
 }
@@ -408,7 +424,7 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     size_t size;
     plan_header h;
     drt_timeline("plan: load %s", path);
-    DRT_TRY(map_plan(path, &p, &size, &h, 1, opts ? &o : NULL));
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_ENGINE, opts ? &o : NULL));
     drt_timeline("plan: checksum checked");
     drt_model *m = NULL;
     const drt_backend *b;

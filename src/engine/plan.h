@@ -21,6 +21,11 @@ typedef struct drt_plan_info {
  * with_params 0: layers, shapes and names only, parameters left unread (model->params NULL). */
 drt_status drt_plan_read_model(const char *path, int with_params, drt_model **model_out, drt_plan_info *info_out);
 
+/* drt_plan_read_model without parameters and without the whole-file checksum (read_model checks
+ * every field it reads), for a caller that loads the plan's engine next, which checks it: only the
+ * pages read are touched (a large plan's first detection does not hash and fault it in twice). */
+drt_status drt_plan_read_shapes(const char *path, drt_model **model_out);
+
 /* The header and the network input's size (w x h x c) alone: two small reads, no checksum (the
  * load checks it), no engine, for a pipeline that starts before its engine is loaded. */
 drt_status drt_plan_peek(const char *path, drt_plan_info *info_out, int *w_out, int *h_out, int *c_out);

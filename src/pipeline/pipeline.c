@@ -133,6 +133,9 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
                       "changed while loading?)", p->plan_path, m->width, m->height, p->net_w, p->net_h);
     if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
     if (s == DRT_OK) s = settle_decode(e, &o);
+    /* the batch's host input once the engine has accepted the size (a plan's header is not checked yet) */
+    if (s == DRT_OK && p->host_pre && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
+        s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory for a batch of %d inputs", o.batch);
     if (s != DRT_OK) return s;
     const drt_device_stages *st = e->backend->stages;
     pthread_mutex_lock(&p->lock);
@@ -164,8 +167,7 @@ static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_p
     p->net_w = net_w, p->net_h = net_h;
     p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
     p->ring = calloc((size_t)p->opts.max_in_flight, sizeof *p->ring);
-    if (p->host_pre) p->batch_input = malloc((size_t)p->opts.batch * p->net_w * p->net_h * 3 * sizeof(float));
-    if (!p->ring || (p->host_pre && !p->batch_input)) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    if (!p->ring) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     return DRT_OK;
 }
 
