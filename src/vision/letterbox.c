@@ -31,35 +31,85 @@ static void resize_rows(const drt_image *src, int dst_w, float *part)
     }
 }
 
-/* First pass from 8-bit pixels: the same arithmetic on the same floats (v / 255, as
- * drt_image_from_u8 makes them), so the result is identical to the float image's. */
-void drt_darknet_resize_rows_u8(const drt_frame *src, int dst_w, float *part)
-{
+/* Darknet's resize from 8-bit pixels, both passes on the same floats (v / 255, as
+ * drt_image_from_u8 makes them) in the same order, so the result is the float image's to the last
+ * bit; but only the source rows the second pass reads are resized (two per output row: a
+ * 2000x1500 photo into 320x240 resizes 480 of its 1500 rows), each once, into a two-row cache
+ * (row y in slot y % 2: the rows an output row reads, iy and iy + 1, never share a slot). */
+typedef struct u8_resize {
+    const drt_frame *src;
+    int dst_w, ch[3];
+    int *ix;            /* column c's left source pixel */
+    float *wl, *wr;     /* its weights, 1 - dx and dx (Darknet's arithmetic) */
+    float *rows[2];     /* slot: 3 planes of dst_w floats */
+    int row_in[2];      /* the source row a slot holds, or -1 */
     float lut[256];
-    for (int v = 0; v < 256; v++) lut[v] = (float)(v / 255.);
-    float w_scale = drt_darknet_resize_scale(src->w, dst_w);
-    size_t stride = src->stride ? src->stride : (size_t)src->w * 3;
-    for (int k = 0; k < 3; k++) {
-        int ch = src->format == DRT_PIXEL_BGR8 ? 2 - k : k;
-        for (int r = 0; r < src->h; r++) {
-            const uint8_t *in = src->data + (size_t)r * stride + ch;
-            float *o = part + ((size_t)k * src->h + r) * dst_w;
-            for (int c = 0; c < dst_w; c++) {
-                if (c == dst_w - 1 || src->w == 1) {
-                    o[c] = lut[in[3 * (src->w - 1)]];
-                } else {
-                    float sx = c * w_scale;
-                    int ix = (int)sx;
-                    float dx = sx - ix;
-                    o[c] = (1 - dx) * lut[in[3 * ix]] + dx * lut[in[3 * ix + 3]];
+} u8_resize;
+
+static const float *resized_row(u8_resize *z, int y)
+{
+    float *o = z->rows[y & 1];
+    if (z->row_in[y & 1] == y) return o;
+    const drt_frame *f = z->src;
+    size_t stride = f->stride ? f->stride : (size_t)f->w * 3;
+    const uint8_t *in = f->data + (size_t)y * stride;
+    int w = z->dst_w, last = 3 * (f->w - 1);
+    for (int k = 0; k < 3; k++, o += w) {
+        const uint8_t *p = in + z->ch[k];
+        int n = f->w == 1 ? 0 : w - 1; /* the last column (every column of a 1-pixel row) copies the last pixel */
+        for (int c = 0; c < n; c++) o[c] = z->wl[c] * z->lut[p[3 * z->ix[c]]] + z->wr[c] * z->lut[p[3 * z->ix[c] + 3]];
+        for (int c = n; c < w; c++) o[c] = z->lut[p[last]];
+    }
+    z->row_in[y & 1] = y;
+    return z->rows[y & 1];
+}
+
+static drt_status resize_u8(const drt_frame *src, int dst_w, int dst_h, float *dst, size_t dst_stride, size_t dst_plane)
+{
+    u8_resize z = {.src = src, .dst_w = dst_w, .row_in = {-1, -1}};
+    for (int v = 0; v < 256; v++) z.lut[v] = (float)(v / 255.);
+    for (int k = 0; k < 3; k++) z.ch[k] = src->format == DRT_PIXEL_BGR8 ? 2 - k : k;
+    z.ix = malloc((size_t)dst_w * sizeof *z.ix);
+    z.wl = malloc((size_t)dst_w * 2 * sizeof *z.wl);
+    z.rows[0] = malloc((size_t)dst_w * 6 * sizeof(float));
+    if (!z.ix || !z.wl || !z.rows[0]) {
+        free(z.ix), free(z.wl), free(z.rows[0]);
+        return drt_error(DRT_STATUS_OOM, "preprocess: out of memory");
+    }
+    z.wr = z.wl + dst_w, z.rows[1] = z.rows[0] + (size_t)dst_w * 3;
+    float w_scale = drt_darknet_resize_scale(src->w, dst_w), h_scale = drt_darknet_resize_scale(src->h, dst_h);
+    for (int c = 0; c < dst_w; c++) {
+        float sx = c * w_scale;
+        z.ix[c] = (int)sx;
+        float dx = sx - z.ix[c];
+        z.wl[c] = 1 - dx, z.wr[c] = dx;
+    }
+    for (int r = 0; r < dst_h; r++) { /* resize_cols, row by row */
+        float sy = r * h_scale;
+        int iy = (int)sy;
+        float dy = sy - iy;
+        const float *p0 = resized_row(&z, iy);
+        const float *p1 = r == dst_h - 1 || src->h == 1 ? NULL : resized_row(&z, iy + 1);
+        for (int k = 0; k < 3; k++) {
+            float *o = dst + (size_t)k * dst_plane + (size_t)r * dst_stride;
+            const float *a = p0 + (size_t)k * dst_w, *b = p1 ? p1 + (size_t)k * dst_w : NULL;
+            if (!b) {
+                for (int x = 0; x < dst_w; x++) o[x] = (1 - dy) * a[x];
+            } else {
+                for (int x = 0; x < dst_w; x++) {
+                    float v = (1 - dy) * a[x];
+                    o[x] = v + dy * b[x];
                 }
             }
         }
     }
+    free(z.ix), free(z.wl), free(z.rows[0]);
+    return DRT_OK;
 }
 
-void drt_darknet_resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst,
-                             size_t dst_stride, size_t dst_plane)
+/* The second pass (columns to dst_h), from `part` (c planes of src_h rows of dst_w floats). */
+static void resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst, size_t dst_stride,
+                        size_t dst_plane)
 {
     float h_scale = drt_darknet_resize_scale(src_h, dst_h);
     for (int k = 0; k < c; k++) {
@@ -87,7 +137,7 @@ void drt_darknet_resize(const drt_image *src, int dst_w, int dst_h, float *dst, 
                         size_t dst_plane, float *part)
 {
     resize_rows(src, dst_w, part);
-    drt_darknet_resize_cols(part, src->h, src->c, dst_w, dst_h, dst, dst_stride, dst_plane);
+    resize_cols(part, src->h, src->c, dst_w, dst_h, dst, dst_stride, dst_plane);
 }
 
 void drt_letterbox_size(int img_w, int img_h, int net_w, int net_h, int *new_w, int *new_h)
@@ -178,10 +228,5 @@ drt_status drt_frame_preprocess(const drt_frame *frame, drt_resize mode, int net
         copy_u8(frame, at, (size_t)net_w, (size_t)net_w * net_h);
         return DRT_OK;
     }
-    float *part = malloc((size_t)new_w * (size_t)frame->h * 3 * sizeof(float));
-    if (!part) return drt_error(DRT_STATUS_OOM, "preprocess: out of memory");
-    drt_darknet_resize_rows_u8(frame, new_w, part);
-    drt_darknet_resize_cols(part, frame->h, 3, new_w, new_h, at, (size_t)net_w, (size_t)net_w * net_h);
-    free(part);
-    return DRT_OK;
+    return resize_u8(frame, new_w, new_h, at, (size_t)net_w, (size_t)net_w * net_h);
 }

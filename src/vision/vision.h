@@ -66,13 +66,6 @@ drt_status drt_frame_to_rgb8(const drt_frame *in, drt_frame *out);
 /* Refuses a malformed frame: sizes, the pixel limit, format, stride, data. */
 drt_status drt_frame_check(const drt_frame *f);
 
-/* Darknet's first resize pass (rows to dst_w) from 8-bit RGB8/BGR8 pixels, read as v / 255. */
-void drt_darknet_resize_rows_u8(const drt_frame *src, int dst_w, float *part);
-
-/* The second pass (columns to dst_h) of drt_darknet_resize, from `part` (3 planes of src_h rows
- * of dst_w floats). */
-void drt_darknet_resize_cols(const float *part, int src_h, int c, int dst_w, int dst_h, float *dst,
-                             size_t dst_stride, size_t dst_plane);
 
 /* Decoders of one in-memory file to 8-bit pixels; path only names it in messages. PNG and
  * BMP/PNM (stb) have no orientation (1). */
@@ -125,6 +118,11 @@ float drt_logit_floor(double p);
 
 /* Head h of engine e for batch item `item`, with its [yolo] parameters (data: e->heads). */
 drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_head *hd);
+
+/* drt_detect_decode from the heads of ctx, a context of e, after its last drt_context_run (o: a full,
+ * settled drt_detect_opts). */
+drt_status drt_detect_decode_context(const drt_engine *e, const drt_context *ctx, int item, int img_w, int img_h,
+                                     const drt_detect_opts *o, drt_detections **dets_out);
 
 /* A candidate box: one class of one cell-anchor. */
 typedef struct drt_candidate {

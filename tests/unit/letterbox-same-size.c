@@ -2,7 +2,9 @@
  * --fast-resize hands such frames over; the letterbox then skips Darknet's resize): the network
  * input equals, bit for bit, Darknet's resize of the float image (drt_image_preprocess, which
  * always resizes), for a stretch at the network size and a letterbox at its inner size, RGB8 and
- * BGR8, tight rows and padded ones; and a frame one pixel off still resizes. */
+ * BGR8, tight rows and padded ones; and a frame one pixel off still resizes. Frames of other
+ * sizes (down to a third, up from a quarter, one pixel wide or high) give the float image's input
+ * too: the 8-bit resize reads only the rows the second pass uses, each once. */
 #include "darkrt.h"
 #include "unit/check.h"
 
@@ -31,7 +33,7 @@ static drt_image *make(int w, int h, size_t stride, drt_pixel_format fmt, unsign
 
 static void check(int w, int h, drt_resize mode, drt_pixel_format fmt, size_t pad)
 {
-    static unsigned char bytes[(NET_W * 3 + 16) * NET_H];
+    static unsigned char bytes[(3 * NET_W * 3 + 16) * 3 * NET_H];
     static float want[3 * NET_W * NET_H], got[3 * NET_W * NET_H];
     size_t stride = (size_t)w * 3 + pad;
     drt_image *im = make(w, h, stride, fmt, bytes);
@@ -54,6 +56,13 @@ int main(void)
             check(NET_W, NET_H / 2, DRT_RESIZE_LETTERBOX, (drt_pixel_format)fmt, pad); /* the letterbox's inner size */
             check(NET_W / 2, NET_H, DRT_RESIZE_LETTERBOX, (drt_pixel_format)fmt, pad);
             check(NET_W - 1, NET_H, DRT_RESIZE_STRETCH, (drt_pixel_format)fmt, pad); /* one off: resized */
+            for (int mode = 0; mode < DRT_RESIZE_COUNT; mode++) {
+                check(3 * NET_W, 3 * NET_H - 7, (drt_resize)mode, (drt_pixel_format)fmt, pad); /* down */
+                check(NET_W / 4 + 1, NET_H / 4, (drt_resize)mode, (drt_pixel_format)fmt, pad); /* up */
+                check(1, NET_H * 2, (drt_resize)mode, (drt_pixel_format)fmt, pad);
+                check(NET_W * 2, 1, (drt_resize)mode, (drt_pixel_format)fmt, pad);
+                check(1, 1, (drt_resize)mode, (drt_pixel_format)fmt, pad);
+            }
         }
     return DONE();
 }
