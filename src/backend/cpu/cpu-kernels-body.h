@@ -93,6 +93,12 @@ static int same_code(const cpu_view *a, const cpu_view *b)
 static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
 {
     size_t hw = (size_t)out->h * out->w;
+    if (out->dt == CPU_F32) { /* the common case without st()'s switch per value (4% of a yolo-fastest run) */
+        float *o = (float *)out->p;
+        for (size_t px = 0; px < hw; px++)
+            for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * hw + px];
+        return;
+    }
     for (size_t px = 0; px < hw; px++)
         for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, nchw[(size_t)c * hw + px]);
 }
