@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Device check (issue 18, at most 90 s): the CUDA engine's [local_avgpool] (maxpool kernel, average form) and
-# standalone [batchnorm] (affine.cu) against the reference pass on tests/alexeyab/layers-b.cfg at 64, and
+# Device check (issue 18, at most 120 s): the CUDA engine's [local_avgpool] (maxpool kernel, average form) and
+# standalone [batchnorm] (affine.cu) against the reference pass on tests/alexeyab/layers-b.cfg at 64, its
+# multi-input and weighted [shortcut] and [implicit] (affine.cu's wsum and const kernels) on shortcut-w.cfg at 64, and
 # yolov4-tiny_contrastive (its [contrastive] layer training-only) at 256, synthesised weights: fp32 heads
 # within 1e-4 x max|value|, fp16 within 5e-2. Each result goes to $OUT/layers-b/results.txt as it exists.
 #   bash bench/device/layers-b.sh      (from the repo root, after source .devcarry/env.sh)
 # Env: DRT_BIN (darkrt), DRT_DATA (alexeyab-cfg/ or cfg/ holding yolov4-tiny_contrastive.cfg; skipped, saying
 # so, when missing), OUT. Prints one LAYERS-B line per check and "layers-b: N failed".
 set -u
-echo "layers-b: time budget 90 s (6 runs of at most 15 s each)"
+echo "layers-b: time budget 120 s (9 runs of at most 15 s each; about 10 s in all on the CPU here)"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${DRT_BIN:?DRT_BIN}; DATA=${DRT_DATA:?DRT_DATA}; OUT=${OUT:?OUT}
 PY=${PYTHON:-python3}
@@ -48,6 +49,7 @@ EOF
     done
 }
 check layers-b "$ROOT/tests/alexeyab/layers-b.cfg" 64
+check shortcut-w "$ROOT/tests/alexeyab/shortcut-w.cfg" 64
 cfg=$(ls "$DATA/alexeyab-cfg/yolov4-tiny_contrastive.cfg" "$DATA/cfg/yolov4-tiny_contrastive.cfg" \
     "$ROOT/../shared/reference/alexeyab-darknet/cfg/yolov4-tiny_contrastive.cfg" 2>/dev/null | head -n 1)
 if [ -n "$cfg" ]; then check contrastive "$cfg" 256; else say "LAYERS-B skip contrastive: yolov4-tiny_contrastive.cfg not found"; fi

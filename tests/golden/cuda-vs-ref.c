@@ -269,7 +269,7 @@ int main(void)
     if (tiny) heads_case("yolov3-tiny fp32 b2", tiny, DRT_PREC_FP32, 2, 0, 1e-3, 3);
     drt_model_free(tiny);
 
-    static const char *const small[] = {"layers", "activations", "layers-b", "options"};
+    static const char *const small[] = {"layers", "activations", "layers-b", "shortcut-w", "options"};
     for (size_t i = 0; i < sizeof small / sizeof *small; i++) {
         snprintf(cfg, sizeof cfg, "%s/tests/alexeyab/%s.cfg", env_or("DRT_ROOT", "."), small[i]);
         drt_model *sm = load(cfg, NULL, 11, 0);

@@ -174,7 +174,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
         DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? drt_log_file() : NULL, &g->in_thr));
     mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));
-    DRT_TRY(drt_cuda_bn_setup(g));
+    DRT_TRY(drt_cuda_bn_setup(e->model, g));
     mark(g, "weights", &t);
     int k;
     DRT_TRY(drt_cuda_ctx_get(e, g, g->max_batch, &k));

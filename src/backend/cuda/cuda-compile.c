@@ -21,7 +21,7 @@ const drt_xcaps drt_cuda_caps = {
            DRT_XBIT(DRT_LAYER_UPSAMPLE) | DRT_XBIT(DRT_LAYER_YOLO) | DRT_XBIT(DRT_LAYER_DROPOUT) |
            DRT_XBIT(DRT_LAYER_AVGPOOL) | DRT_XBIT(DRT_LAYER_SCALE_CHANNELS) | DRT_XBIT(DRT_LAYER_SAM) |
            DRT_XBIT(DRT_LAYER_REORG3D) | DRT_XBIT(DRT_LAYER_REORG) | DRT_XBIT(DRT_LAYER_ACTIVATION) |
-           DRT_XBIT(DRT_LAYER_LOCAL_AVGPOOL) | DRT_XBIT(DRT_LAYER_BATCHNORM),
+           DRT_XBIT(DRT_LAYER_LOCAL_AVGPOOL) | DRT_XBIT(DRT_LAYER_BATCHNORM) | DRT_XBIT(DRT_LAYER_IMPLICIT),
     .precisions = DRT_XBIT(DRT_PREC_FP32) | DRT_XBIT(DRT_PREC_FP16) | DRT_XBIT(DRT_PREC_INT8),
     .slice_writers = DRT_XBIT(DRT_LAYER_CONV) | DRT_XBIT(DRT_LAYER_MAXPOOL) | DRT_XBIT(DRT_LAYER_UPSAMPLE) |
                      DRT_XBIT(DRT_LAYER_SHORTCUT),
@@ -288,6 +288,14 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_REORG3D:
     case DRT_LAYER_REORG:
     case DRT_LAYER_ACTIVATION: emit_simple(k, i); return DRT_OK;
+    case DRT_LAYER_IMPLICIT: { /* its weights reach the device in drt_cuda_bn_setup */
+        cu_view out = out_view(k, i);
+        op = new_op(k, CU_OP_CONST, i);
+        op->out = out;
+        snprintf(op->label, sizeof op->label, "implicit %d", i);
+        k->view[i] = out;
+        return DRT_OK;
+    }
     case DRT_LAYER_BATCHNORM: { /* its coefficients reach the device in drt_cuda_bn_setup */
         cu_view out = out_view(k, i);
         op = new_op(k, CU_OP_AFFINE, i);
@@ -300,10 +308,20 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {
-        if (l->n_inputs > 2 || l->weights_type)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d [shortcut]: several from= layers or weights_type: not "
-                             "supported by the CUDA engine (the ref and CPU engines and ONNX run it)",
-                             k->m->source ? k->m->source : "model", i);
+        if (l->n_inputs > 2 || l->weights_type) { /* one step per added input, accumulating in out; weights: bn_setup */
+            cu_view out = out_view(k, i);
+            for (int q = 1; q < l->n_inputs; q++) {
+                op = new_op(k, CU_OP_WSUM, i);
+                op->in = q == 1 ? layer_view(k, l->inputs[0]) : out;
+                op->res = layer_view(k, l->inputs[q]);
+                op->out = out;
+                op->wk = q;
+                op->act = q == l->n_inputs - 1 ? l->act : DRT_ACT_LINEAR;
+                snprintf(op->label, sizeof op->label, "shortcut %d input %d", i, q);
+            }
+            k->view[i] = out;
+            return DRT_OK;
+        }
         if (k->x->node[i].absorbed_by >= 0) return DRT_OK; /* its conv wrote it */
         cu_view out = out_view(k, i);
         op = new_op(k, CU_OP_SHORTCUT, i);

@@ -197,32 +197,56 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
     return s;
 }
 
-drt_status drt_cuda_bn_setup(cu_engine *g)
+/* Floats op i puts in g->bn_dev: [batchnorm] mul and add, [implicit] weights, a weighted shortcut's normalized weights
+ * (once, at its first step). */
+static size_t bn_floats(const drt_model *m, const cu_op *op)
+{
+    if (op->kind == CU_OP_AFFINE) return 2 * (size_t)op->out.c;
+    if (op->kind == CU_OP_CONST) return (size_t)op->out.c;
+    const drt_layer *l = op->kind == CU_OP_WSUM ? &m->layers[op->layer] : NULL;
+    return l && op->wk == 1 && l->weights_type ? l->n_weights : 0;
+}
+
+drt_status drt_cuda_bn_setup(const drt_model *m, cu_engine *g)
 {
     size_t total = 0;
-    for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i].kind == CU_OP_AFFINE) total += 2 * (size_t)g->ops[i].out.c;
+    for (int i = 0; i < g->n_ops; i++) total += bn_floats(m, &g->ops[i]);
     if (!total) return DRT_OK;
     float *host = malloc(total * sizeof *host);
     if (!host) return drt_error(DRT_STATUS_OOM, "cuda: out of host memory for [batchnorm] coefficients");
     size_t at = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const cu_op *op = &g->ops[i];
-        if (op->kind != CU_OP_AFFINE) continue;
+        size_t nf = bn_floats(m, op);
+        if (!nf) continue;
+        const drt_layer *l = &m->layers[op->layer];
         const drt_xnode *nd = &g->xg->node[op->layer];
-        memcpy(host + at, nd->bn_mul, (size_t)op->out.c * sizeof *host);
-        memcpy(host + at + op->out.c, nd->bn_add, (size_t)op->out.c * sizeof *host);
-        at += 2 * (size_t)op->out.c;
+        if (op->kind == CU_OP_AFFINE) {
+            memcpy(host + at, nd->bn_mul, (size_t)op->out.c * sizeof *host);
+            memcpy(host + at + op->out.c, nd->bn_add, (size_t)op->out.c * sizeof *host);
+        } else {
+            memcpy(host + at, op->kind == CU_OP_CONST ? l->weights : nd->bn_mul, nf * sizeof *host); /* bn_mul: fold-bn's */
+        }
+        at += nf;
     }
     cudaError_t ce = cudaMalloc((void **)&g->bn_dev, total * sizeof *host);
     if (ce == cudaSuccess) ce = cudaMemcpy(g->bn_dev, host, total * sizeof *host, cudaMemcpyHostToDevice);
     free(host);
     if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaMalloc/cudaMemcpy([batchnorm])", __FILE__, __LINE__);
     at = 0;
-    for (int i = 0; i < g->n_ops; i++)
-        if (g->ops[i].kind == CU_OP_AFFINE) {
-            g->ops[i].mul = g->bn_dev + at;
-            at += 2 * (size_t)g->ops[i].out.c;
+    const float *lbase = NULL; /* the current weighted shortcut's weights, [input][1 or c] */
+    for (int i = 0; i < g->n_ops; i++) {
+        cu_op *op = &g->ops[i];
+        const drt_layer *l = op->kind == CU_OP_WSUM ? &m->layers[op->layer] : NULL;
+        if (l && l->weights_type) {
+            size_t step = l->n_weights / (size_t)l->n_inputs;
+            if (op->wk == 1) lbase = g->bn_dev + at;
+            op->wa = op->wk == 1 ? lbase : NULL;
+            op->wb = lbase + (size_t)op->wk * step;
+        } else if (op->kind == CU_OP_AFFINE || op->kind == CU_OP_CONST) {
+            op->mul = g->bn_dev + at;
         }
+        at += bn_floats(m, op);
+    }
     return DRT_OK;
 }

@@ -100,6 +100,17 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
         DRT_CUDA_TRY(drt_k_affine(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
                                   op->mul, op->mul + op->out.c, op->out.c, (long)n * op->out.h * op->out.w, g->half, r->stream));
         return DRT_OK;
+    case CU_OP_WSUM: {
+        const drt_layer *l = &m->layers[op->layer];
+        DRT_CUDA_TRY(drt_k_wsum(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, op->wa, drt_cuda_view_ptr(g, a, &op->res), op->res.cs,
+                                op->res.c, op->wb, drt_cuda_view_ptr(g, a, &op->out), op->out.cs, op->out.c,
+                                (long)n * op->out.h * op->out.w, l->weights_type == 2, op->act, g->half, r->stream));
+        return DRT_OK;
+    }
+    case CU_OP_CONST:
+        DRT_CUDA_TRY(drt_k_const(op->mul, drt_cuda_view_ptr(g, a, &op->out), op->out.cs, op->out.c, (long)n * op->out.h * op->out.w,
+                                 g->half, r->stream));
+        return DRT_OK;
     case CU_OP_HEAD: {
         int h = op->head;
         DRT_CUDA_TRY(drt_k_head(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, r->d_heads[h], n, op->in.c, op->in.h,

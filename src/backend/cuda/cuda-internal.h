@@ -54,7 +54,9 @@ typedef enum cu_op_kind {
     CU_OP_REORG3D,  /* space to depth by stride */
     CU_OP_REORG,    /* YOLOv2's reorg (Darknet's index order) */
     CU_OP_ACTIVATION, /* [activation]: act(in) (the epilogue kernel without bias) */
-    CU_OP_AFFINE    /* [batchnorm]: in * mul + add per channel */
+    CU_OP_AFFINE,   /* [batchnorm]: in * mul + add per channel */
+    CU_OP_WSUM,     /* one input (res, its wk-th) of a weighted or multi-input [shortcut]: act(in * wa + res * wb) */
+    CU_OP_CONST     /* [implicit]: its weights (mul) at every image */
 } cu_op_kind;
 
 typedef struct cu_conv {
@@ -86,7 +88,9 @@ typedef struct cu_op {
     drt_act act, act2;
     int size, stride, padding; /* maxpool; upsample stride */
     int avg;              /* maxpool: [local_avgpool] (the mean of the taps inside) */
-    const float *mul;     /* affine: device, c floats of mul then c of add (in g->bn_dev) */
+    const float *mul;     /* affine: device, c floats of mul then c of add; const: c floats (in g->bn_dev) */
+    const float *wa, *wb; /* wsum: device weights of in (NULL: 1, every step but the first) and of res (NULL: 1) */
+    int wk;               /* wsum: res is the shortcut's input wk (1..n-1) */
     int stride_y, depth; /* maxpool: the vertical stride; maxpool_depth's out channels (0: none) */
     int head;             /* head index */
     char label[48];
@@ -236,8 +240,9 @@ extern const drt_xcaps drt_cuda_caps;
 drt_status drt_cuda_compile(const drt_engine *e, cu_engine *g);
 /* cuda-conv.c: weights (BN folded, KRSC, precision) and cuDNN descriptors. */
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g);
-/* [batchnorm] ops' coefficients (the passes' bn_mul, bn_add) to the device (g->bn_dev). */
-drt_status drt_cuda_bn_setup(cu_engine *g);
+/* [batchnorm] ops' coefficients (the passes' bn_mul, bn_add), [implicit] weights and weighted shortcuts' normalized
+ * weights to the device (g->bn_dev). */
+drt_status drt_cuda_bn_setup(const drt_model *m, cu_engine *g);
 /* A new convolution descriptor of conv cv (math type: the precision's default). */
 drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *cv, cudnnConvolutionDescriptor_t *out);
 /* cuda-context.c: descriptors and algorithms for one batch size (searched on g->own), then the

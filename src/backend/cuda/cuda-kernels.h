@@ -26,6 +26,13 @@ cudaError_t drt_k_epilogue(const void *y, int ycs, void *out, int ocs, const voi
 cudaError_t drt_k_maxpool(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw,
                           int oh, int ow, int size, int stride, int stride_y, int padding, int avg, int depth, int half,
                           cudaStream_t st);
+/* One step of a weighted or multi-input [shortcut]: out = act(a * wa[ch * step] + b * wb[ch * step]) on b's bc
+ * channels, act(a * wa) on the rest (wa, wb: device floats, NULL for 1; step 1 per channel, 0 per feature); a may
+ * be out. */
+cudaError_t drt_k_wsum(const void *a, int acs, const float *wa, const void *b, int bcs, int bc, const float *wb, void *out,
+                       int ocs, int c, long npix, int step, int act, int half, cudaStream_t st);
+/* [implicit]: out = w[ch] (device floats) at each of npix pixels. */
+cudaError_t drt_k_const(const float *w, void *out, int ocs, int c, long npix, int half, cudaStream_t st);
 /* [batchnorm]: out = in * mul[ch] + add[ch] over npix pixels of c channels (mul, add: device floats). */
 cudaError_t drt_k_affine(const void *in, int ics, void *out, int ocs, const float *mul, const float *add, int c, long npix,
                          int half, cudaStream_t st);
