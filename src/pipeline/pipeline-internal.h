@@ -67,6 +67,8 @@ struct drt_pipeline {
     int closed, stopping;
     pthread_t *workers, batcher;
     int n_workers, batcher_started;
+    drt_context **contexts; /* worker_engines: worker i's context, made with the engine (i: next_worker at its start) */
+    int next_worker;
     float *batch_input;
     pipeline_prof prof;    /* written under the lock (the batch thread: its own fields, alone) */
 };

@@ -128,10 +128,38 @@ static void prepare_item(drt_pipeline *p, pipeline_item *it)
     if (s != DRT_OK) fail_item(it, s);
 }
 
+static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_detections *dets);
+
+/* worker_engines: the decoded item run on the worker's context and its result made (outside the lock). */
+static void run_item(drt_pipeline *p, drt_context *ctx, pipeline_item *it)
+{
+    drt_detections *dets = NULL;
+    if (it->status == DRT_OK) {
+        double t0 = drt_now_ms();
+        drt_status s = drt_context_run(ctx, it->input, 1);
+        double t1 = drt_now_ms();
+        if (s == DRT_OK)
+            s = drt_detect_decode_context(p->engine, ctx, 0, it->frame.w, it->frame.h, &p->opts.detect, &dets);
+        it->times.inference_ms = t1 - t0;
+        it->times.postprocess_ms = drt_now_ms() - t1;
+        if (s != DRT_OK) fail_item(it, s);
+    }
+    it->result = make_result(p, it, dets);
+}
+
+/* worker_engines: this worker's context once the engine is there (a plan's loads meanwhile); NULL
+ * when the pipeline batches, or the plan failed or the pipeline stops (under the lock). */
+static drt_context *worker_context(drt_pipeline *p, int me)
+{
+    while (p->engine_state == ENGINE_LOADING && !p->stopping) pthread_cond_wait(&p->loaded, &p->lock);
+    return p->engine_state == ENGINE_READY && p->contexts ? p->contexts[me] : NULL;
+}
+
 void *drt_pipeline_worker_main(void *arg)
 {
     drt_pipeline *p = arg;
     pthread_mutex_lock(&p->lock);
+    int me = p->next_worker++;
     for (;;) {
         double t0 = drt_now_ms();
         while (!p->stopping && (p->next_work == p->submitted || !p->decode_settled)) pthread_cond_wait(&p->work, &p->lock);
@@ -146,7 +174,18 @@ void *drt_pipeline_worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         prepare_item(p, it);
         pthread_mutex_lock(&p->lock);
+        drt_context *ctx = p->opts.worker_engines ? worker_context(p, me) : NULL;
+        pthread_mutex_unlock(&p->lock);
+        if (ctx) run_item(p, ctx, it);
+        pthread_mutex_lock(&p->lock);
         p->prof.worker_busy += drt_now_ms() - t1;
+        if (ctx) { /* done here: next() hands results out in order */
+            drt_pipeline_item_clear(p, it);
+            it->state = ITEM_DONE;
+            p->prof.batch_items++;
+            pthread_cond_broadcast(&p->done);
+            continue;
+        }
         it->state = ITEM_READY;
         pthread_cond_broadcast(&p->ready);
     }
@@ -324,9 +363,9 @@ void *drt_pipeline_batcher_main(void *arg)
     drt_pipeline *p = arg;
     if (p->plan_path) drt_pipeline_load_engine(p); /* the workers decode meanwhile */
     pthread_mutex_lock(&p->lock);
-    int loaded = p->engine_state == ENGINE_READY;
+    int loaded = p->engine_state == ENGINE_READY, batches = !p->opts.worker_engines;
     pthread_mutex_unlock(&p->lock);
-    if (!loaded) return NULL;
+    if (!loaded || !batches) return NULL; /* worker_engines: the workers run the engine */
     pipeline_prof *pf = &p->prof;
     batch *cur = batch_new(p->opts.batch), *next = batch_new(p->opts.batch), *t;
     pthread_mutex_lock(&p->lock);

@@ -123,6 +123,28 @@ static int channels_ok(int channels)
                                            "RGB (3)", channels), 0);
 }
 
+static void free_contexts(drt_pipeline *p)
+{
+    for (int i = 0; p->contexts && i < p->opts.workers; i++) drt_context_free(p->contexts[i]);
+    free(p->contexts);
+    p->contexts = NULL;
+}
+
+/* worker_engines where the engine runs on the host: a context per worker; elsewhere batches. */
+static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeline_opts *o)
+{
+    if (o->worker_engines && (e->backend->stages || !e->backend->ctx_create || o->detect.pre != DRT_STAGE_HOST ||
+                              o->detect.decode != DRT_STAGE_HOST ||
+                              (o->image_decode != DRT_IMAGE_DECODE_CPU && o->image_decode != DRT_IMAGE_DECODE_FAST)))
+        o->worker_engines = 0;
+    if (!o->worker_engines) return DRT_OK;
+    if (!(p->contexts = calloc((size_t)o->workers, sizeof *p->contexts))) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    drt_status s = DRT_OK;
+    for (int i = 0; s == DRT_OK && i < o->workers; i++) s = drt_context_create(e, &p->contexts[i]);
+    if (s != DRT_OK) free_contexts(p);
+    return s;
+}
+
 drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
 {
     const drt_model *m = e->model;
@@ -133,14 +155,16 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
                       "changed while loading?)", p->plan_path, m->width, m->height, p->net_w, p->net_h);
     if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
     if (s == DRT_OK) s = settle_decode(e, &o);
+    if (s == DRT_OK) s = make_contexts(p, e, &o);
     /* the batch's host input once the engine has accepted the size (a plan's header is not checked yet) */
-    if (s == DRT_OK && p->host_pre && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
+    if (s == DRT_OK && p->host_pre && !o.worker_engines && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
         s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory for a batch of %d inputs", o.batch);
     if (s != DRT_OK) return s;
     const drt_device_stages *st = e->backend->stages;
     pthread_mutex_lock(&p->lock);
     p->engine = e;
     if (o.image_decode != p->opts.image_decode) p->opts.image_decode = o.image_decode; /* AUTO resolved */
+    p->opts.worker_engines = o.worker_engines;
     p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
     p->engine_state = ENGINE_READY;
     p->decode_settled = 1;
@@ -427,6 +451,7 @@ void drt_pipeline_free(drt_pipeline *p)
     for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     if (p->batcher_started) drt_pipeline_prof_log(p);
+    free_contexts(p); /* before a plan's engine */
     for (int i = 0; p->ring && i < p->opts.max_in_flight; i++) {
         drt_pipeline_item_clear(p, &p->ring[i]);
         drt_pipeline_result_free(p->ring[i].result);

@@ -88,18 +88,18 @@ drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, in
     return DRT_OK;
 }
 
-/* The head of engine output `h` for batch item `item`, with its [yolo] parameters. */
-drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_head *hd)
+/* Head h of e's model for batch item `item` in `data` (its shape `d`), with its [yolo] parameters. */
+static drt_status yolo_head_in(const drt_engine *e, int h, const float *data, const drt_tensor_desc *d, int item,
+                               drt_yolo_head *hd)
 {
     const drt_layer *l = &e->model->layers[e->head_layers[h]];
-    const drt_tensor_desc *d = &e->head_desc[h];
     if (l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + (l->gaussian ? 9 : 5)))
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: [yolo] line %d: %d channels for %d anchors of %d classes",
                          e->model->source ? e->model->source : "model", l->line, d->c, l->n_mask, l->classes);
     *hd = (drt_yolo_head){.w = d->w, .h = d->h, .n = l->n_mask, .classes = l->classes, .region = l->region,
                           .gaussian = l->gaussian,
                           .scale_x_y = l->scale_x_y > 0 ? l->scale_x_y : 1.f, .new_coords = l->new_coords};
-    hd->data = e->heads[h] + (size_t)item * (size_t)d->c * (size_t)d->h * (size_t)d->w;
+    hd->data = data + (size_t)item * (size_t)d->c * (size_t)d->h * (size_t)d->w;
     for (int a = 0; a < l->n_mask; a++) {
         int m = l->mask[a];
         if (m < 0 || m >= l->num || m >= DRT_MAX_ANCHORS)
@@ -108,6 +108,46 @@ drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_h
         hd->anchors[2 * a + 1] = l->anchors[2 * m + 1];
     }
     return DRT_OK;
+}
+
+drt_status drt_engine_yolo_head(const drt_engine *e, int h, int item, drt_yolo_head *hd)
+{
+    return yolo_head_in(e, h, e->heads[h], &e->head_desc[h], item, hd);
+}
+
+/* Detections of batch item `item` from the heads of e's own context (ctx NULL) or of ctx. */
+static drt_status decode_heads(const drt_engine *e, const drt_context *ctx, int item, int img_w, int img_h,
+                               const drt_detect_opts *o, drt_detections **dets_out)
+{
+    drt_candidates c = {0};
+    drt_status s = DRT_OK;
+    for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
+        const float *data = e->heads[h];
+        drt_tensor_desc d = e->head_desc[h];
+        if (ctx) s = drt_context_head(ctx, h, &data, &d);
+        drt_yolo_head hd;
+        if (s == DRT_OK) s = yolo_head_in(e, h, data, &d, item, &hd);
+        if (s == DRT_OK)
+            s = drt_yolo_decode_head(&hd, e->model->width, e->model->height, img_w, img_h, o->resize, o->thresh, &c);
+    }
+    if (s == DRT_OK) {
+        drt_nms_rule rule = drt_nms_rule_of(o, img_w, img_h);
+        drt_nms_per_class(&c, &rule);
+        s = drt_detections_from_candidates(&c, img_w, img_h, dets_out);
+    }
+    free(c.items);
+    return s;
+}
+
+drt_status drt_detect_decode_context(const drt_engine *e, const drt_context *ctx, int item, int img_w, int img_h,
+                                     const drt_detect_opts *o, drt_detections **dets_out)
+{
+    *dets_out = NULL;
+    drt_tensor_desc d = {0};
+    if (e->n_heads) DRT_TRY(drt_context_head(ctx, 0, NULL, &d));
+    if (img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= d.n))
+        return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %dx%d or batch item %d out of range", img_w, img_h, item);
+    return decode_heads(e, ctx, item, img_w, img_h, o, dets_out);
 }
 
 drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h, const drt_detect_opts *opts,
@@ -121,21 +161,7 @@ drt_status drt_detect_decode(const drt_engine *e, int item, int img_w, int img_h
     if (img_w < 1 || img_h < 1 || item < 0 || (e->n_heads && item >= e->head_desc[0].n))
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: image %dx%d or batch item %d out of range",
                          img_w, img_h, item);
-    drt_candidates c = {0};
-    drt_status s = DRT_OK;
-    for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
-        drt_yolo_head hd;
-        s = drt_engine_yolo_head(e, h, item, &hd);
-        if (s == DRT_OK)
-            s = drt_yolo_decode_head(&hd, e->model->width, e->model->height, img_w, img_h, o.resize, o.thresh, &c);
-    }
-    if (s == DRT_OK) {
-        drt_nms_rule rule = drt_nms_rule_of(&o, img_w, img_h);
-        drt_nms_per_class(&c, &rule);
-        s = drt_detections_from_candidates(&c, img_w, img_h, dets_out);
-    }
-    free(c.items);
-    return s;
+    return decode_heads(e, NULL, item, img_w, img_h, &o, dets_out);
 }
 
 drt_status drt_detect_image(drt_engine *e, const drt_image *image, const drt_detect_opts *opts,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # darkrt detect on the pipeline, yolo-fastest-1.1 CPU engine: the same boxes with 1 worker and
-# batch 1 as with 3 workers and batch 4 (every box), an empty folder, a batch larger than the
+# batch 1 as with 3 workers (each running the engine: the default for several images) and as
+# batches of 4 on one thread with 2 engine threads (every box), an empty folder, a batch larger than the
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
 # -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said), --decode,
 # OpenMP's passive waiting, and SIGINT mid-folder leaving complete outputs only.
@@ -23,18 +24,21 @@ cp "$DN_DATA/dog.jpg" "$TMP/in/b/dog.jpg"
 rc1=$?
 "$DARKRT" detect "$TMP/f.plan" "$TMP/in/a" --workers 3 --batch 4 --no-draw --json "$TMP/piped.json" >"$TMP/out2" 2>"$TMP/err2"
 rc2=$?
-[ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] || fail "a folder with 2 bad files: exits $rc1 and $rc2, expected 1"
-grep -q '^engine: cpu fp32 (from the plan), batch 4, 3 workers' "$TMP/out2" || fail "no engine line: $(head -1 "$TMP/out2")"
-$PY - "$TMP/serial.json" "$TMP/piped.json" <<'PY' && ok "pipeline on/off: every box the same, failures in place" || fail "serial and pipelined runs differ"
+"$DARKRT" detect "$TMP/f.plan" "$TMP/in/a" --workers 2 --batch 4 --threads 2 --no-draw --json "$TMP/batched.json" >"$TMP/out3" 2>"$TMP/err3"
+rc3=$?
+[ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] || fail "a folder with 2 bad files: exits $rc1, $rc2 and $rc3, expected 1"
+grep -q '^engine: cpu fp32 (from the plan), one image a run on each of 3 workers' "$TMP/out2" || fail "no engine line: $(head -1 "$TMP/out2")"
+grep -q '^engine: cpu fp32 (from the plan), batch 4, 2 workers' "$TMP/out3" || fail "no engine line: $(head -1 "$TMP/out3")"
+$PY - "$TMP/serial.json" "$TMP/piped.json" "$TMP/batched.json" <<'PY' && ok "pipeline on/off, workers running the engine or batches: every box the same, failures in place" || fail "serial, pipelined and batched runs differ"
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a, b, c = (json.load(open(p)) for p in sys.argv[1:4])
 names = [x["image"].rsplit("/", 1)[1] for x in b]
 assert names == ["dog.jpg", "dz-bad.jpg", "dz-truncated.jpg", "eagle.jpg", "giraffe.jpg", "horses.jpg",
                  "kite.jpg", "person.jpg"], names
 assert ["error" in x for x in b] == [False, True, True] + [False] * 5
 assert "unknown image format" in b[1]["error"] and "truncated" in b[2]["error"], b[1:3]
 strip = lambda r: [{k: v for k, v in x.items() if k != "timing_ms"} for x in r]
-assert strip(a) == strip(b)  # every box, printed the same
+assert strip(a) == strip(b) == strip(c)  # every box, printed the same
 assert sum(len(x.get("detections", [])) for x in b) >= 20
 PY
 ls "$TMP"/*.png bboxes.png >/dev/null 2>&1 && fail "--no-draw drew something"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Contexts of one engine in parallel under ThreadSanitizer: builds the library with -fsanitize=thread
 # (CUDA off, in $DRT_BUILD/tsan, kept between runs) and tests/tsan/contexts.c against it, then runs
-# it: 4 threads with a context each of one ref and one cpu engine, heads equal to serial runs, no
-# race reported.
+# it: 4 threads with a context each of one ref and one cpu engine, heads equal to serial runs, and a
+# pipeline whose workers run the cpu engine's contexts (worker_engines); no race reported.
 source "$(dirname "$0")/../lib.sh"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
 T="$DRT_BUILD/tsan"
@@ -26,6 +26,6 @@ if [ $rc -eq 66 ] || grep -q 'WARNING: ThreadSanitizer' "$TMP/out"; then
 elif [ $rc -ne 0 ]; then
     fail "contexts exited $rc"
 else
-    ok "ref and cpu: contexts in 4 threads, heads equal to serial runs, no race reported"
+    ok "ref and cpu: contexts in 4 threads, heads equal to serial runs; pipeline worker engines; no race reported"
 fi
 finish

@@ -1,7 +1,9 @@
 /* Contexts of one engine in parallel (built with -fsanitize=thread by tests/cli/tsan-contexts.sh):
  * THREADS threads, each with its own context of a shared engine, run RUNS inputs each; every head
  * must equal, bit for bit, the engine's own serial run of the same input; ThreadSanitizer reports
- * any data race. Usage: contexts CFG WEIGHTS (yolo-fastest-1.1 at 160x160); ref and cpu engines. */
+ * any data race. Usage: contexts CFG WEIGHTS (yolo-fastest-1.1 at 160x160); ref and cpu engines.
+ * Then a pipeline whose 3 workers run the cpu engine's contexts themselves (worker_engines) on 9
+ * frames: every box equal to the same pipeline with one worker, results in order. */
 #include "darkrt.h"
 #include "../engine-heads.h"
 
@@ -94,6 +96,58 @@ static int check_device(const drt_model *m, drt_device dev, const float *inputs,
     return mismatches || errors;
 }
 
+/* The boxes of n frames through a pipeline of `workers` workers that run the engine (in order). */
+static int pipeline_boxes(drt_engine *e, const drt_frame *frames, int n, int workers, drt_detections **out)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.workers = workers;
+    o.worker_engines = 1;
+    o.max_in_flight = n; /* all submitted before any is taken */
+    o.detect.thresh = 0.005f; /* boxes even from noise */
+    drt_pipeline *p = NULL;
+    drt_pipeline_result *r = NULL;
+    int bad = drt_pipeline_create(e, &o, &p) != DRT_OK;
+    for (int i = 0; !bad && i < n; i++) bad = drt_pipeline_submit_frame(p, &frames[i], NULL) != DRT_OK;
+    drt_pipeline_close(p);
+    for (int i = 0; !bad && i < n; i++) {
+        bad = drt_pipeline_next(p, &r) != DRT_OK || !r || r->index != i || r->status != DRT_OK;
+        if (!bad) out[i] = r->dets, r->dets = NULL;
+        drt_pipeline_result_free(r);
+    }
+    if (bad) printf("FAIL pipeline, %d workers: %s\n", workers, drt_last_error());
+    drt_pipeline_free(p);
+    return bad;
+}
+
+static int check_pipeline(const drt_model *m)
+{
+    enum { N = 9, W = 200, H = 150 };
+    drt_engine_opts eo = drt_engine_opts_default();
+    eo.device = DRT_DEVICE_CPU;
+    eo.threads = 1;
+    drt_engine *e = NULL;
+    if (drt_engine_create(m, &eo, &e) != DRT_OK) return printf("FAIL cpu engine: %s\n", drt_last_error()), 1;
+    static unsigned char px[N][W * H * 3];
+    drt_frame frames[N];
+    unsigned r = 777;
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < W * H * 3; k++) px[i][k] = (unsigned char)((r = r * 1664525u + 1013904223u) >> 24);
+        frames[i] = (drt_frame){.w = W - 7 * i, .h = H, .format = DRT_PIXEL_RGB8, .data = px[i], .stride = W * 3};
+    }
+    drt_detections *one[N] = {0}, *three[N] = {0};
+    int fails = pipeline_boxes(e, frames, N, 1, one) + pipeline_boxes(e, frames, N, 3, three), boxes = 0, diff = 0;
+    for (int i = 0; !fails && i < N; i++) {
+        boxes += one[i]->count;
+        diff += one[i]->count != three[i]->count ||
+                memcmp(one[i]->items, three[i]->items, (size_t)one[i]->count * sizeof *one[i]->items);
+    }
+    for (int i = 0; i < N; i++) drt_detections_free(one[i]), drt_detections_free(three[i]);
+    drt_engine_free(e);
+    printf("%s cpu pipeline, 3 workers running the engine: %d frames, %d boxes, %d frames differ from 1 worker\n",
+           fails || diff || !boxes ? "FAIL" : "ok  ", N, boxes, diff);
+    return fails || diff || !boxes;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) return 2;
@@ -112,7 +166,8 @@ int main(int argc, char **argv)
         r = r * 1664525u + 1013904223u;
         inputs[i] = (float)(r >> 8) / 16777216.f;
     }
-    int fails = check_device(m, DRT_DEVICE_REF, inputs, per) + check_device(m, DRT_DEVICE_CPU, inputs, per);
+    int fails = check_device(m, DRT_DEVICE_REF, inputs, per) + check_device(m, DRT_DEVICE_CPU, inputs, per) +
+                check_pipeline(m);
     free(inputs);
     drt_model_free(m);
     printf(fails ? "%d check(s) failed\n" : "all checks passed\n", fails);

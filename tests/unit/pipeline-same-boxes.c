@@ -5,7 +5,9 @@
  * last bit; batch larger than the input, one image, no images; NV12 known answers. And through a
  * stand-in device (the CPU engine behind drt_device_stages that run on the host): two batches in
  * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
- * refused back to the host, or shared between it and the workers (MIXED): the same boxes again. */
+ * refused back to the host, or shared between it and the workers (MIXED): the same boxes again.
+ * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
+ * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -23,7 +25,7 @@
 static const char *const names[] = {"dog", "eagle", "giraffe", "horses", "kite", "person", "scream"};
 #define N_NAMES 7
 
-static drt_engine *make_engine(const char *shared, int max_batch)
+static drt_engine *make_engine(const char *shared, int max_batch, int threads)
 {
     char cfg[4096], w[4096];
     snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
@@ -34,7 +36,7 @@ static drt_engine *make_engine(const char *shared, int max_batch)
     if (drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) return NULL;
     drt_engine_opts eo = drt_engine_opts_default();
     eo.max_batch = max_batch;
-    eo.threads = 2;
+    eo.threads = threads;
     eo.no_tune = 1; /* the same kernels in both engines: timed choices differ between runs on a busy machine */
     drt_engine *e = NULL;
     if (drt_engine_create(m, &eo, &e) != DRT_OK) printf("engine: %s\n", drt_last_error());
@@ -69,6 +71,8 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
     int got = 0;
     drt_pipeline_result *r;
     drt_pipeline_get_opts(p, &o);
+    int workers_run = with && with->worker_engines && !e->backend->stages; /* device stages keep batches */
+    CHECK(o.worker_engines == workers_run, "%s: worker_engines %d, expected %d", what, o.worker_engines, workers_run);
     for (int i = 0; i < n || (!i && !n); i++) {
         int last = i >= n - 1;
         if (n) {
@@ -150,7 +154,9 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     dev_in = malloc((size_t)e->opts.max_batch * e->model->width * e->model->height * 3 * sizeof(float));
     drt_pipeline_opts o = drt_pipeline_opts_default();
     o.detect.pre = o.detect.decode = DRT_STAGE_DEVICE;
+    o.worker_engines = 1; /* asked for, but a device's engine keeps its batches */
     check_pipeline("device stages, files", e, 2, 3, paths, NULL, n, ref, &o);
+    o.worker_engines = 0;
     CHECK(async_runs > 0 && host_allocs > 0 && host_allocs == host_frees,
           "device stages: %d runs with two batches in flight, %d frames in the device's host memory, %d freed",
           async_runs, host_allocs, host_frees);
@@ -219,8 +225,9 @@ int main(void)
     const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
     char sh[4096], bad[] = "/tmp/drt-pipeline-bad-XXXXXX";
     snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    drt_engine *e = make_engine(shared ? shared : sh, 3), *e8 = make_engine(shared ? shared : sh, 8);
-    if (!e || !e8 || access("/usr/share/darknet/data/dog.jpg", R_OK) != 0) {
+    drt_engine *e = make_engine(shared ? shared : sh, 3, 2), *e8 = make_engine(shared ? shared : sh, 8, 2),
+               *e1 = make_engine(shared ? shared : sh, 8, 1);
+    if (!e || !e8 || !e1 || access("/usr/share/darknet/data/dog.jpg", R_OK) != 0) {
         printf("skip: needs yolo-fastest-1.1 weights (../shared/models) and /usr/share/darknet/data\n");
         return 77;
     }
@@ -255,6 +262,16 @@ int main(void)
     for (int i = 0; i < n; i++) none[i] = frames[i].data ? NULL : paths[i];
     check_pipeline("RGB8 frames", e, 2, 3, none, frames, n, ref, NULL);
     check_pipeline("padded BGR8 frames", e, 2, 3, none, bgr, n, ref, NULL);
+    /* worker_engines: each worker runs a one-thread engine's context on the images it decoded */
+    drt_pipeline_opts wo = drt_pipeline_opts_default();
+    wo.worker_engines = 1;
+    check_pipeline("worker engines, files, 2 workers", e1, 2, 0, paths, NULL, n, ref, &wo);
+    check_pipeline("worker engines, files, 3 workers", e1, 3, 0, paths, NULL, n, ref, &wo);
+    check_pipeline("worker engines, one image", e1, 0, 0, paths, NULL, 1, ref, &wo);
+    check_pipeline("worker engines, no images", e1, 0, 0, paths, NULL, 0, ref, &wo);
+    check_pipeline("worker engines, padded BGR8 frames", e1, 2, 0, none, bgr, n, ref, &wo);
+    wo.keep_image = 1;
+    check_pipeline("worker engines, keep_image", e1, 2, 0, paths, NULL, n, ref, &wo);
     check_nv12();
     check_device_stages(e, paths, none, frames, n, ref);
     for (int i = 0; i < n; i++) {
@@ -265,6 +282,7 @@ int main(void)
     unlink(bad);
     drt_engine_free(e);
     drt_engine_free(e8);
+    drt_engine_free(e1);
     if (failures) return DONE();
     printf("ok: %d inputs, %d boxes, every box equal to drt_image_load + drt_detect_batch\n", n, boxes);
     return 0;
