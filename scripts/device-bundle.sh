@@ -23,6 +23,7 @@ TESTS=(
     golden/cuda-contexts
     golden/cuda-frames
     golden/cuda-int8-map
+    golden/cuda-nv12
     golden/cuda-pipeline
     golden/cuda-plan-load
     golden/cuda-stages
