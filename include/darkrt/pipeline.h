@@ -94,7 +94,10 @@ DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_op
 /* The same from a plan file, without waiting for its engine: the plan's header gives the input size
  * and batch, the workers start decoding at once, and the batch thread loads the engine
  * (drt_engine_load_plan with engine_opts, NULL: defaults) meanwhile; a CUDA plan takes most of a
- * second to load. The engine is the pipeline's (drt_pipeline_free frees it). With GPU or AUTO
+ * second to load. Until it is loaded, submit takes up to 8192 items more than max_in_flight and the
+ * workers decode ahead until the pixels waiting reach an eighth of the machine's memory (at most
+ * 4 GiB), so that the load is covered by decoding. The engine is the pipeline's (drt_pipeline_free
+ * frees it). With GPU or AUTO
  * image_decode the workers wait for the engine (where the JPEGs are decoded depends on it). Pointers
  * in engine_opts must stay valid until the engine is loaded. When the plan does not load, submit,
  * next, drt_pipeline_engine and get_opts return its error (no item gets a result). */

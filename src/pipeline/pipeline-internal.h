@@ -62,7 +62,11 @@ struct drt_pipeline {
     _Atomic int device_pending; /* MIXED: items left to the device's decoder, not yet staged */
     pthread_mutex_t lock;
     pthread_cond_t work, ready, done, space, loaded;
-    pipeline_item *ring;   /* opts.max_in_flight slots; item i lives in slot i % max_in_flight */
+    pipeline_item *ring;   /* ring_cap slots; item i lives in slot i % ring_cap */
+    int ring_cap;          /* max_in_flight, and LOAD_EXTRA_ITEMS more for a plan's pipeline: while its
+                            * engine loads, submit blocks only at ring_cap and the workers decode until
+                            * load_budget bytes of pixels wait (the load is then covered by decoding) */
+    size_t load_budget, load_bytes;
     long long submitted, next_work, next_batch, next_out;
     int closed, stopping;
     pthread_t *workers, batcher;

@@ -162,7 +162,10 @@ void *drt_pipeline_worker_main(void *arg)
     int me = p->next_worker++;
     for (;;) {
         double t0 = drt_now_ms();
-        while (!p->stopping && (p->next_work == p->submitted || !p->decode_settled)) pthread_cond_wait(&p->work, &p->lock);
+        /* a plan's engine loading: decode ahead until load_budget bytes of pixels wait */
+        while (!p->stopping && (p->next_work == p->submitted || !p->decode_settled ||
+                                (p->engine_state == ENGINE_LOADING && p->load_bytes >= p->load_budget)))
+            pthread_cond_wait(&p->work, &p->lock);
         double t1 = drt_now_ms();
         p->prof.worker_idle += t1 - t0;
         if (p->stopping) break;
@@ -179,6 +182,9 @@ void *drt_pipeline_worker_main(void *arg)
         if (ctx) run_item(p, ctx, it);
         pthread_mutex_lock(&p->lock);
         p->prof.worker_busy += drt_now_ms() - t1;
+        if (p->engine_state == ENGINE_LOADING) /* the pixels, bytes or host input this item holds */
+            p->load_bytes += (size_t)it->frame.w * it->frame.h * 3 + it->jpeg_size +
+                             (it->input ? (size_t)p->net_w * p->net_h * 3 * sizeof(float) : 0);
         if (ctx) { /* done here: next() hands results out in order */
             drt_pipeline_item_clear(p, it);
             it->state = ITEM_DONE;

@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 64
+#define LOAD_EXTRA_ITEMS 8192
 
 const char drt_pipeline_no_error[] = "";
 
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index)
 {
-    return &p->ring[index % p->opts.max_in_flight];
+    return &p->ring[index % p->ring_cap];
 }
 
 /* Frees what an item still holds (not its result) and keeps its state. */
@@ -174,8 +175,10 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     return DRT_OK;
 }
 
-/* A pipeline with its options settled, its ring and locks, no threads yet. */
-static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_pipeline_opts *opts, drt_pipeline **out)
+/* A pipeline with its options settled, its ring (extra: slots beyond max_in_flight, for a plan's load)
+ * and locks, no threads yet. */
+static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_pipeline_opts *opts, int extra,
+                                drt_pipeline **out)
 {
     drt_pipeline *p = calloc(1, sizeof *p);
     if (!p) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
@@ -190,7 +193,8 @@ static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_p
     DRT_TRY(settle_opts(max_batch, opts, &p->opts));
     p->net_w = net_w, p->net_h = net_h;
     p->host_pre = p->opts.detect.pre == DRT_STAGE_HOST;
-    p->ring = calloc((size_t)p->opts.max_in_flight, sizeof *p->ring);
+    p->ring_cap = p->opts.max_in_flight + extra;
+    p->ring = calloc((size_t)p->ring_cap, sizeof *p->ring);
     if (!p->ring) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     return DRT_OK;
 }
@@ -202,7 +206,7 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
     DRT_ARG(engine, "engine");
     drt_pipeline *p = NULL;
     const drt_model *m = engine->model;
-    drt_status s = make_pipeline(engine->opts.max_batch, m->width, m->height, opts, &p);
+    drt_status s = make_pipeline(engine->opts.max_batch, m->width, m->height, opts, 0, &p);
     if (s == DRT_OK) s = drt_pipeline_adopt_engine(p, engine);
     if (s == DRT_OK) s = start_threads(p);
     if (s != DRT_OK) {
@@ -211,6 +215,15 @@ drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts
     }
     *out = p;
     return DRT_OK;
+}
+
+/* Pixels the workers may decode ahead while a plan's engine loads: an eighth of the machine's memory,
+ * at most 4 GiB (a CUDA plan loads in about a second: 16 workers decode some 4000 photos meanwhile). */
+static size_t load_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t eighth = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 8 : (size_t)256 << 20;
+    return eighth < ((size_t)4 << 30) ? eighth : (size_t)4 << 30;
 }
 
 drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts *engine_opts, const drt_pipeline_opts *opts,
@@ -227,7 +240,8 @@ drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts
     DRT_TRY(drt_plan_peek(plan_path, &info, &w, &h, &c));
     if (!channels_ok(c)) return DRT_STATUS_UNSUPPORTED;
     drt_pipeline *p = NULL;
-    drt_status s = make_pipeline(drt_plan_engine_batch(&info, &eo), w, h, opts, &p);
+    drt_status s = make_pipeline(drt_plan_engine_batch(&info, &eo), w, h, opts, LOAD_EXTRA_ITEMS, &p);
+    if (s == DRT_OK) p->load_budget = load_budget();
     if (s == DRT_OK) s = check_host_decode(&p->opts);
     if (s == DRT_OK && !(p->plan_path = strdup(plan_path))) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     if (s == DRT_OK) {
@@ -313,8 +327,11 @@ static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *ta
 {
     pthread_mutex_lock(&p->lock);
     double w0 = drt_now_ms();
-    while (!p->closed && !p->stopping && p->engine_state != ENGINE_FAILED && p->submitted - p->next_out >= p->opts.max_in_flight)
+    for (;;) { /* while a plan's engine loads, the ring's extra slots too */
+        long long bound = p->engine_state == ENGINE_LOADING ? p->ring_cap : p->opts.max_in_flight;
+        if (p->closed || p->stopping || p->engine_state == ENGINE_FAILED || p->submitted - p->next_out < bound) break;
         pthread_cond_wait(&p->space, &p->lock);
+    }
     p->prof.producer_blocked += drt_now_ms() - w0;
     if (p->closed || p->stopping || p->engine_state == ENGINE_FAILED) {
         drt_status s = p->engine_state == ENGINE_FAILED ? drt_pipeline_engine_status(p)
@@ -452,7 +469,7 @@ void drt_pipeline_free(drt_pipeline *p)
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     if (p->batcher_started) drt_pipeline_prof_log(p);
     free_contexts(p); /* before a plan's engine */
-    for (int i = 0; p->ring && i < p->opts.max_in_flight; i++) {
+    for (int i = 0; p->ring && i < p->ring_cap; i++) {
         drt_pipeline_item_clear(p, &p->ring[i]);
         drt_pipeline_result_free(p->ring[i].result);
     }
