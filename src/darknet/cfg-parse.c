@@ -30,7 +30,7 @@ static const char *const net_training[] = {
     "blur", "time_steps", "notruth", "random", "adam", "B1", "B2", "eps",
     "jitter", "resize", "label_smooth_eps", "track", "augment_speed", "sequential_subdivisions",
     "try_fix_nan", "loss_scale", "dynamic_minibatch", "optimized_memory", "workspace_size_limit_MB",
-    "ema_alpha", "gaussian_noise", "contrastive", "unsupervised", "mosaic_bound", "max_chart_loss",
+    "ema_alpha", "gaussian_noise", "contrastive", "contrastive_jit_flip", "contrastive_color", "unsupervised", "mosaic_bound", "max_chart_loss",
     "rotate", "center", "num_sigmas_reject_badlabels", "adversarial_lr", "attention", "batches_per_cycle",
     NULL};
 static const char *const conv_training[] = {"dot", "stopbackward", "train", "learning_rate", "numload", NULL};
@@ -48,6 +48,9 @@ static const char *const region_training[] = {
 static const char *const contrastive_training[] = {"classes", "temperature", "cls_normalizer", "max_delta",
                                                    "contrastive_neg_max", NULL};
 static const char *const implicit_training[] = {"mean", "std", NULL};
+/* Keys AlexeyAB's parse_network_cfg reads for every layer, for training only. */
+static const char *const layer_training[] = {"onlyforward", "dont_update", "burnin_update", "stopbackward", "train_only_bn",
+                                             "learning_rate", NULL};
 static const char *const none[] = {NULL};
 
 static drt_cfg_entry *find(ctx *c, const char *key)
@@ -181,6 +184,8 @@ static drt_status get_antialiasing(ctx *c, drt_layer *l)
     l->stride = l->stride_y = 1;
     return DRT_OK;
 }
+
+#define DONTLOAD_WHY "AlexeyAB's Darknet skips this layer's weights and runs it with its random initial values"
 
 /* Keys whose non-zero values change results in a way darkrt does not reproduce. */
 static drt_status refuse_nonzero(ctx *c, const char *key, const char *why)
@@ -355,6 +360,7 @@ static drt_status parse_shortcut(ctx *c, drt_layer *l)
         else if (e) return bad(c, e, "must be relu, avg_relu or softmax with weights_type (AlexeyAB's parse_shortcut fails otherwise)");
         else return drt_error(DRT_STATUS_PARSE, "%s:%d [shortcut]: weights_type needs weights_normalization=relu, avg_relu "
                               "or softmax (AlexeyAB's parse_shortcut fails without it)", c->cfg->path, c->sec->line);
+        DRT_TRY(refuse_nonzero(c, "dontload", DONTLOAD_WHY));
     }
     return DRT_OK;
 }
@@ -580,11 +586,12 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         l->inputs[0] = -1; /* it reads nothing: the network input is always there (and is never a [yolo] layer) */
         *quiet = implicit_training;
         DRT_TRY(get_int(c, "filters", 128, 1, 65536, &l->filters));
+        DRT_TRY(refuse_nonzero(c, "dontload", DONTLOAD_WHY));
         return require_default(c, "atoms", "1");
     }
     if (!strcmp(n, "batchnorm")) { /* AlexeyAB's parse_batchnorm reads no key */
         l->type = DRT_LAYER_BATCHNORM;
-        return DRT_OK;
+        return refuse_nonzero(c, "dontload", DONTLOAD_WHY);
     }
     if (!strcmp(n, "contrastive")) { /* forward_contrastive_layer returns at once unless training */
         l->type = DRT_LAYER_DROPOUT;
@@ -619,7 +626,7 @@ static void warn_unused(ctx *c, const char *const *quiet, int warn)
 {
     for (int i = 0; i < c->sec->n_entries; i++) {
         drt_cfg_entry *e = &c->sec->entries[i];
-        if (e->used || in_list(quiet, e->key)) continue;
+        if (e->used || in_list(quiet, e->key) || in_list(layer_training, e->key)) continue;
         int first = 0;
         for (int k = 0; k < i && !first; k++)
             if (!strcmp(c->sec->entries[k].key, e->key)) first = c->sec->entries[k].line;
