@@ -1,8 +1,10 @@
-/* Plans: an engine serialized to one file. Layout (little endian):
+/* Plans: an engine serialized to one file. Layout (little endian, fixed-width fields):
  *   header (plan_header): magic, format version, darkrt version, device, precision, batch,
  *   section offsets and sizes, and a 64-bit checksum (xxh64) of the whole file with the
  *   checksum field read as zero;
- *   the model section (layers, parameters, names, metadata: everything to rebuild the model);
+ *   the model section: n_layers, width, height, channels, batch, bn, resize, has_weights, n_names (uint32),
+ *   n_params (uint64), the source (string: uint32 length or 0xffffffff for none, then its bytes), one record
+ *   per layer (uint32 byte length, then LAYER_FIELDS one by one), the parameters (float32), the names (strings);
  *   the backend's own section (backend->serialize), 64-byte aligned.
  * Loading maps the file (mmap), checks everything before use, and asks the backend to refuse
  * a plan made for another machine; a bad plan gives one error, never a crash. */
@@ -13,6 +15,7 @@
 #include "core/fileio.h"
 #include "core/timeline.h"
 #include "engine/plan.h"
+#include "engine/plan-layer.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -24,17 +27,22 @@
 #include <unistd.h>
 
 #define PLAN_MAGIC "DRTPLAN1"
-#define PLAN_FORMAT 1u
+#define PLAN_FORMAT 2u /* 1: layers as raw drt_layer structs (refused: rebuild); 2: layer records field by field */
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "plans are little endian: the header, backend sections and parameters are copied as the host stores them"
+#endif
 
 typedef struct plan_header {
     char magic[8];
     uint32_t format, header_size;
     char version[16];
     uint32_t device, device_index, precision, max_batch, threads, passes_off;
-    uint32_t layer_size, reserved;
+    uint32_t reserved[2]; /* format 1: drt_layer's size; 0 */
     uint64_t model_off, model_size, backend_off, backend_size, file_size;
     uint64_t checksum;
 } plan_header;
+_Static_assert(sizeof(plan_header) == 112, "plan_header: fixed-width fields, no padding (the file's first 112 bytes)");
 
 /* xxh64 (Yann Collet's XXH64), with an optional zeroed window (the checksum field). */
 static const uint64_t P1 = 11400714785074694791ull, P2 = 14029467366897019727ull, P3 = 1609587929392839161ull,
@@ -124,9 +132,11 @@ static void write_model(wbuf *w, const drt_model *m)
     put(w, &np, 8);
     put_str(w, m->source);
     for (int i = 0; i < m->n_layers; i++) {
-        drt_layer l = m->layers[i];
-        l.biases = l.scales = l.rolling_mean = l.rolling_var = l.weights = NULL;
-        put(w, &l, sizeof l);
+        unsigned char rec[4096]; /* the largest record is about 600 bytes (plan-layer.c) */
+        size_t n = drt_plan_layer_size(&m->layers[i]);
+        DRT_ASSERT(n <= sizeof rec);
+        drt_plan_layer_write(&m->layers[i], rec);
+        put(w, rec, n);
     }
     put(w, m->params, sizeof(float) * m->n_params);
     for (int i = 0; i < m->n_names; i++) put_str(w, m->names[i]);
@@ -145,7 +155,7 @@ drt_status drt_engine_save_plan(const drt_engine *e, const char *path)
     plan_header h = {.format = PLAN_FORMAT, .header_size = sizeof h, .device = (uint32_t)e->opts.device,
                      .device_index = (uint32_t)e->opts.device_index, .precision = (uint32_t)e->opts.precision,
                      .max_batch = (uint32_t)e->opts.max_batch, .threads = (uint32_t)e->opts.threads,
-                     .passes_off = e->opts.passes_off, .layer_size = sizeof(drt_layer)};
+                     .passes_off = e->opts.passes_off};
     memcpy(h.magic, PLAN_MAGIC, 8);
     snprintf(h.version, sizeof h.version, "%s", drt_version());
     put(&w, &h, sizeof h);
@@ -225,19 +235,18 @@ static drt_status read_model(const char *path, const unsigned char *p, size_t n,
     get(&r, &np, 8);
     if (r.bad || f[0] > DRT_MAX_LAYERS || f[5] >= DRT_BN_COUNT || f[6] >= DRT_RESIZE_COUNT || f[8] > 100000)
         BAD("%s: model section: header out of range", path);
-    if ((size_t)f[0] > (r.n - r.off) / sizeof(drt_layer))
+    if ((size_t)f[0] > (r.n - r.off) / drt_plan_layer_min_size())
         BAD("%s: model section: %u layers announced, only %zu bytes left", path, f[0], r.n - r.off);
     if ((s = drt_model_alloc((int)f[0], &m)) != DRT_OK) goto done;
     m->width = (int)f[1]; m->height = (int)f[2]; m->channels = (int)f[3]; m->batch = (int)f[4];
     m->bn = (drt_bn_formula)f[5]; m->resize = (drt_resize)f[6]; m->has_weights = (int)f[7];
     m->source = get_str(&r);
     for (int i = 0; i < m->n_layers && !r.bad; i++) {
-        get(&r, &m->layers[i], sizeof(drt_layer));
         drt_layer *l = &m->layers[i];
-        l->biases = l->scales = l->rolling_mean = l->rolling_var = l->weights = NULL;
-        if ((unsigned)l->act >= DRT_ACT_COUNT || (unsigned)l->type >= DRT_LAYER_COUNT)
-            BAD("%s: model section: layer %d has an unknown type or activation", path, i);
-        if ((unsigned)l->nms_kind >= DRT_NMS_COUNT || (l->nms_kind == DRT_NMS_DIOU && !(l->beta_nms > 0 && l->beta_nms <= 100)))
+        size_t used;
+        if ((s = drt_plan_layer_read(path, i, r.p + r.off, r.n - r.off, l, &used)) != DRT_OK) goto done;
+        r.off += used;
+        if (l->nms_kind == DRT_NMS_DIOU && !(l->beta_nms > 0 && l->beta_nms <= 100))
             BAD("%s: model section: layer %d: NMS kind %d, beta_nms %g out of range", path, i, (int)l->nms_kind, l->beta_nms);
     }
     if (r.bad) BAD("%s: model section: truncated in the layers", path);
@@ -289,8 +298,8 @@ static drt_status check_header(const char *path, const plan_header *h, size_t si
         for (size_t i = 0; i < sizeof h->version && h->version[i]; i++) v[i] = h->version[i] >= ' ' && h->version[i] < 127 ? h->version[i] : '?';
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built by darkrt %s, this is darkrt %s: rebuild the plan", path, v, drt_version());
     }
-    if (h->header_size != sizeof *h || h->layer_size != sizeof(drt_layer))
-        return drt_error(DRT_STATUS_FORMAT, "%s: header or layer record size differs from this darkrt's: rebuild the plan", path);
+    if (h->header_size != sizeof *h)
+        return drt_error(DRT_STATUS_FORMAT, "%s: header size %u differs from this darkrt's: rebuild the plan", path, h->header_size);
     if (h->file_size != size)
         return drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes but the header says %llu: truncated or padded", path, size, (unsigned long long)h->file_size);
     if (h->model_off < sizeof *h || h->model_off > size || h->model_size > size - h->model_off || h->backend_off > size ||

@@ -7,6 +7,7 @@
 #include "unit/check.h"
 #include "core/fileio.h"
 #include "engine/plan.h"
+#include "engine/plan-layer.h"
 #include "graph/model.h"
 
 #include <math.h>
@@ -51,14 +52,16 @@ static void expect(const char *name, size_t at, const void *v, size_t n, const c
     else printf("ok: %s: %s\n", name, drt_last_error());
 }
 
-/* Offset of the yolo layer's record: found by its anchors, which no other bytes of the plan repeat. */
+/* Offset of the yolo layer's record (src/engine/plan-layer.c): found by its anchors, which no other bytes of
+ * the plan repeat. */
 static size_t yolo_record(const drt_model *m, int *layer_out)
 {
     for (int i = 0; i < m->n_layers; i++) {
-        if (m->layers[i].type != DRT_LAYER_YOLO) continue;
-        const void *a = m->layers[i].anchors;
-        for (size_t off = 0; off + sizeof m->layers[i].anchors <= n_orig; off++)
-            if (!memcmp(orig + off, a, sizeof m->layers[i].anchors)) return *layer_out = i, off - offsetof(drt_layer, anchors);
+        const drt_layer *l = &m->layers[i];
+        if (l->type != DRT_LAYER_YOLO) continue;
+        size_t n = sizeof(float) * 2 * (size_t)l->num; /* stored little endian, as this host holds them */
+        for (size_t off = 0; off + n <= n_orig; off++)
+            if (!memcmp(orig + off, l->anchors, n)) return *layer_out = i, off - (size_t)drt_plan_layer_field_offset(l, "anchors");
     }
     return 0;
 }
@@ -101,12 +104,15 @@ int main(void)
     int yl = -1;
     size_t rec = yolo_record(m, &yl);
     if (!rec) return printf("FAIL: the yolo layer's record not found\n"), 1;
-    expect("anchor -10", rec + offsetof(drt_layer, anchors), &(float){-10}, 4, "anchor 0 is -10");
-    expect("anchor 0", rec + offsetof(drt_layer, anchors) + 4, &(float){0}, 4, "anchors hold a 0");
-    expect("anchor inf", rec + offsetof(drt_layer, anchors), &(float){INFINITY}, 4, "anchor 0 is inf");
-    expect("scale_x_y NaN", rec + offsetof(drt_layer, scale_x_y), &(float){NAN}, 4, "scale_x_y=nan");
-    expect("scale_x_y -1", rec + offsetof(drt_layer, scale_x_y), &(float){-1}, 4, "scale_x_y=-1");
-    expect("new_coords 12345", rec + offsetof(drt_layer, new_coords), &(int){12345}, 4, "new_coords=12345");
+    const drt_layer *l = &m->layers[yl];
+    size_t anchors = rec + (size_t)drt_plan_layer_field_offset(l, "anchors");
+    size_t sxy = rec + (size_t)drt_plan_layer_field_offset(l, "scale_x_y"), nc = rec + (size_t)drt_plan_layer_field_offset(l, "new_coords");
+    expect("anchor -10", anchors, &(float){-10}, 4, "anchor 0 is -10");
+    expect("anchor 0", anchors + 4, &(float){0}, 4, "anchors hold a 0");
+    expect("anchor inf", anchors, &(float){INFINITY}, 4, "anchor 0 is inf");
+    expect("scale_x_y NaN", sxy, &(float){NAN}, 4, "scale_x_y=nan");
+    expect("scale_x_y -1", sxy, &(float){-1}, 4, "scale_x_y=-1");
+    expect("new_coords 12345", nc, &(int32_t){12345}, 4, "new_coords=12345");
 
     o.threads = 100000;
     drt_status s = drt_engine_create(m, &o, &e);

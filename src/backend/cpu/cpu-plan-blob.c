@@ -22,6 +22,9 @@ typedef struct blob_header {
     uint32_t channel_steps; /* 0 (plans before it: the field was reserved, 0) or 1 */
 } blob_header;
 
+/* The section is these records as stored (little endian, plan.c): fixed-width fields, no padding, no pointers. */
+_Static_assert(sizeof(blob_header) == 40 && sizeof(cpu_choice) == 56, "cpu plan records must have no padding");
+
 static int finite_steps(const float *s, size_t n, size_t *bad)
 {
     for (size_t i = 0; i < n; i++)

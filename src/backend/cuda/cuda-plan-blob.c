@@ -28,6 +28,9 @@ typedef struct blob_conv {
     uint64_t json_off, json_size; /* the execution plan's JSON in the section (size 0: none) */
 } blob_conv;
 
+/* The section is these records as stored (little endian, plan.c): fixed-width fields, no padding, no pointers. */
+_Static_assert(sizeof(blob_header) == 296 && sizeof(blob_conv) == 32, "CUDA plan records must have no padding");
+
 static const cu_ctx *max_ctx(const cu_engine *g)
 {
     for (int i = 0; i < g->n_ctx; i++)

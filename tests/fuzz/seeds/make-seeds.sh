@@ -34,7 +34,7 @@ w=$c/weights/tiny-yolo-v0.2.weights
 "$PY" "$SEEDS/nvidia-style-onnx.py" "$c/onnx/nvidia-style-op11.onnx"
 "$PY" "$SEEDS/onnx-regressions.py" "$c/onnx/tiny-v3-op9.onnx" "$x/onnx"
 
-# Plans of this darkrt (a plan records the version and drt_layer's size: another build's is refused).
+# Plans of this darkrt (a plan records its format and darkrt's version: another's is refused).
 p=$c/plan/tiny-yolo
 "$DARKRT" build "$CFG/tiny-yolo.cfg" -w "$w" --device ref --threads 1 -o "$p-ref.plan" >/dev/null
 "$DARKRT" build "$CFG/tiny-yolo.cfg" -w "$w" --threads 1 -o "$p-cpu-fp32.plan" >/dev/null
@@ -50,7 +50,8 @@ p=$c/plan/tiny-yolo
     > "$c/coco/set-and-dets.bin"
 # fuzz-plan-header: input bytes overwrite the base plan's header from byte 8; empty = the plan as built.
 : > "$c/plan-header/unchanged"
-printf '\1\0\0\0' > "$c/plan-header/format-only"
+printf '\2\0\0\0' > "$c/plan-header/format-only"   # this darkrt's PLAN_FORMAT (src/engine/plan.c)
+printf '\1\0\0\0' > "$c/plan-header/format-1"      # layers as raw drt_layer structs: refused, rebuild
 
 rm -rf "$OUT"
 mv "$tmp" "$OUT"

@@ -3,8 +3,8 @@
 plans in PLAN_DIR (make-seeds.sh builds them with this darkrt: a plan of another darkrt is refused at its
 header, which is how the committed binary plans had stopped reaching their paths). Each input is the seed
 with the fields the fuzzer changed: header fields, the model section's input size, parameter words (the
-parameters are independent of the drt_layer layout, so they are rewritten word for word, as found). Layer
-records are left as built. The checksum is left stale: fuzz-plan.c rewrites it, as it did for the fuzzer.
+parameters are rewritten word for word, as found). Layer records are left as built. The checksum is left
+stale: fuzz-plan.c rewrites it, as it did for the fuzzer.
 tests/fuzz/seeds/expect.txt says the outcome each must still have.
 Usage: python3 tests/fuzz/seeds/plan-regressions.py PLAN_DIR OUT_DIR (tests/fuzz/seeds/make-seeds.sh runs it)."""
 import os
@@ -13,7 +13,7 @@ import sys
 
 HEADER = struct.Struct("<8sII16s8I6Q")  # src/engine/plan.c plan_header (checksum last)
 FIELDS = ("magic", "format", "header_size", "version", "device", "device_index", "precision", "max_batch",
-          "threads", "passes_off", "layer_size", "reserved", "model_off", "model_size", "backend_off",
+          "threads", "passes_off", "reserved0", "reserved1", "model_off", "model_size", "backend_off",
           "backend_size", "file_size", "checksum")
 
 
@@ -34,13 +34,16 @@ def set_input_size(data, h, width, height):
 
 
 def params_at(data, h):
-    """Offset of the parameters: model header (9 u32 + u64), source string, layer records."""
+    """Offset of the parameters: model header (9 u32 + u64), source string, layer records (each a u32 byte
+    length, then its fields: src/engine/plan-layer.c)."""
     off = h["model_off"]
     n_layers = struct.unpack_from("<I", data, off)[0]
     off += 9 * 4 + 8
     n = struct.unpack_from("<I", data, off)[0]
     off += 4 + (0 if n == 0xFFFFFFFF else n)
-    return off + n_layers * h["layer_size"]
+    for _ in range(n_layers):
+        off += struct.unpack_from("<I", data, off)[0]
+    return off
 
 
 def set_params(data, h, zero, keep, words):
@@ -142,11 +145,12 @@ def main():
         """)
     save("nan-weight-int8-quantize", d)
 
-    # 131 bytes, bit-exact: magic, format 1, a header size of 0xff000070, and version bytes holding a newline
+    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 2 now, so that the version is still read):
+    # magic, format, a header size of 0xff000070, and version bytes holding a newline
     # (from byte 16: ff ff 04 0a ...): they went raw into "built by darkrt ...", a two-line error.
     # src/engine/plan.c check_header shows '?' for them now.
     save("newline-in-version-message", bytearray(
-        b"DRTPLAN1" + b"\x01\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
+        b"DRTPLAN1" + b"\x02\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
         + b"\xff" * 34 + b"\x00" * 6 + b"\xd8" + b"\x00" * 28 + b"\x80?\x00\x00" * 5))
 
 
