@@ -70,6 +70,8 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
                         "building %s instead (--min-map-pick fewest: the int8 plan that keeps the fewest convs)\n",
                 min_map, higher, higher);
         a->engine.precision = be->int8_kept_in;
+        a->engine.calib_dir = NULL; /* the calibration was the int8 candidates': the higher precision refuses it */
+        a->engine.calib_method = DRT_CALIB_MAX;
         drt_int8_search_result_clear(&r);
     }
     *keep_out = r.keep; /* the caller frees it */
