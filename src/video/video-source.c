@@ -6,6 +6,7 @@
 #include "core/opts.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,14 @@ struct drt_video {
     int gpu;          /* the CUDA device NVDEC decodes on */
     int gpu_sws_for;  /* gpu_sws holds libswscale's coefficients for this planar format + 1 (0: none yet) */
     drt_nv12_sws gpu_sws;
+    AVBufferRef *gpu_held; /* an atomic_int: the frames handed out on the GPU and not yet released (each holds a ref) */
 };
+
+/* NVDEC frames handed out on the GPU keep their decoder surface until released (FFmpeg 5.1 frees the
+ * surface with the frame), and NVDEC stops with "No decoder surfaces left" when the frames queued and in
+ * flight take them all (64 live streams, 8 queued each: call C of 2026-12-04). So the decoder gets
+ * GPU_HOLD_MAX extra surfaces, and past that many held frames a source's frames go through the host. */
+#define GPU_HOLD_MAX 12
 
 drt_video_opts drt_video_opts_default(void)
 {
@@ -147,6 +155,7 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel,
     }
     v->dec->hw_device_ctx = av_buffer_ref(v->hw);
     v->dec->get_format = pick_pixel_format;
+    v->dec->extra_hw_frames = GPU_HOLD_MAX;
 }
 
 static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads, int gpu)
@@ -295,10 +304,24 @@ static int gpu_ok(const drt_video *v, const AVFrame *f)
            drt_video_nv12_sws_exact(planar);
 }
 
+typedef struct gpu_hold {
+    AVFrame *frame;
+    AVBufferRef *held; /* the source's gpu_held counter (outlives the source while frames are out) */
+} gpu_hold;
+
 static void release_gpu_frame(void *owner)
 {
-    AVFrame *f = owner;
-    av_frame_free(&f);
+    gpu_hold *h = owner;
+    atomic_fetch_sub((atomic_int *)h->held->data, 1);
+    av_buffer_unref(&h->held);
+    av_frame_free(&h->frame);
+    free(h);
+}
+
+static int gpu_hold_full(drt_video *v)
+{
+    if (!v->gpu_held && !(v->gpu_held = av_buffer_allocz(sizeof(atomic_int)))) return 1;
+    return atomic_load((atomic_int *)v->gpu_held->data) >= GPU_HOLD_MAX;
 }
 
 /* The decoded frame handed out on the GPU: a reference to it (NVDEC's pool keeps the pixels until
@@ -318,14 +341,20 @@ static drt_status to_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu **gpu_
     if (drt_video_cuda_sync(v->hw, why, sizeof why) < 0)
         return drt_error(DRT_STATUS_CUDA, "%s: frame %lld: NVDEC: %s", v->url, (long long)v->next_index, why);
     drt_nv12_gpu *g = malloc(sizeof *g);
-    AVFrame *ref = g ? av_frame_clone(f) : NULL;
-    if (!ref) {
+    gpu_hold *h = malloc(sizeof *h);
+    AVFrame *ref = g && h ? av_frame_clone(f) : NULL;
+    AVBufferRef *held = ref ? av_buffer_ref(v->gpu_held) : NULL;
+    if (!held) {
+        av_frame_free(&ref);
+        free(h);
         free(g);
         return drt_error(DRT_STATUS_OOM, "%s: frame %lld: out of memory", v->url, (long long)v->next_index);
     }
+    atomic_fetch_add((atomic_int *)held->data, 1);
+    *h = (gpu_hold){.frame = ref, .held = held};
     *g = (drt_nv12_gpu){.w = f->width, .h = f->height, .gpu = v->gpu, .y = ref->data[0], .uv = ref->data[1],
                         .y_pitch = (size_t)ref->linesize[0], .uv_pitch = (size_t)ref->linesize[1], .sws = v->gpu_sws,
-                        .release = release_gpu_frame, .owner = ref};
+                        .release = release_gpu_frame, .owner = h};
     stamp(v, f, f->width, f->height, out);
     *gpu_out = g;
     return DRT_OK;
@@ -393,7 +422,7 @@ drt_status drt_video_read_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu *
             int bad = (v->frame->flags & AV_FRAME_FLAG_CORRUPT) || v->frame->decode_error_flags;
             drt_status s = bad && !v->live ? drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: corrupt data", v->url,
                                                        (long long)v->next_index)
-                           : gpu_out && gpu_ok(v, v->frame) ? to_gpu(v, out, gpu_out)
+                           : gpu_out && gpu_ok(v, v->frame) && !gpu_hold_full(v) ? to_gpu(v, out, gpu_out)
                                                             : to_rgb(v, out);
             av_frame_unref(v->frame);
             return s;
@@ -428,6 +457,7 @@ void drt_video_free(drt_video *v)
     avcodec_free_context(&v->dec);
     avformat_close_input(&v->fmt);
     av_buffer_unref(&v->hw);
+    av_buffer_unref(&v->gpu_held);
     free(v->rgb);
     free(v->chroma);
     free(v->url);
