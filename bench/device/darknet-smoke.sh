@@ -41,18 +41,7 @@ check() { # name cfg size [unfused]: cuda fp32 and fp16 heads against the refere
         tol=$([ $p = fp32 ] && echo 1e-4 || echo 5e-2)
         conv="$p: fused $(grep -c ': fused graph' "$W/$p.txt") (split $(grep -c 'form 2)' "$W/$p.txt")), legacy $(grep -c ': no fused graph' "$W/$p.txt")"
         [ $p = fp32 ] || grep -oE '(no fused graph|form [0-9] refused) \([^)]*\)' "$W/$p.txt" | sort | uniq -c | sed "s/^/SMOKE   $name $p /"
-        $PY - "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $conv" "$tol" <<'EOF' || fails=$((fails + 1))
-import sys, numpy as np
-shapes = [tuple(int(v) for v in l.split(":")[1].split()) for l in open(sys.argv[1]) if l.startswith("head ")]
-ref, got = np.fromfile(sys.argv[2], np.float32), np.fromfile(sys.argv[3], np.float32)
-worst, off = 0.0, 0
-for s in shapes:
-    n = int(np.prod(s)); r, g = ref[off:off + n], got[off:off + n]; off += n
-    worst = max(worst, float(np.abs(r - g).max() / max(np.abs(r).max(), 1e-30)) if g.size == n else float("inf"))
-ok = ref.size == got.size and worst <= float(sys.argv[5])
-print("SMOKE %s %s: %d heads, worst max|diff|/max|ref| %.3g (limit %s)" % ("ok  " if ok else "FAIL", sys.argv[4], len(shapes), worst, sys.argv[5]))
-sys.exit(0 if ok else 1)
-EOF
+        $PY "$ROOT/bench/device/heads-compare.py" SMOKE "$W/ref.txt" "$W/ref.f32" "$W/$p.f32" "$name cuda $conv" "$tol" || fails=$((fails + 1))
     done
 }
 check activations "$ROOT/tests/alexeyab/activations.cfg" 32 unfused

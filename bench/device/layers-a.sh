@@ -32,18 +32,7 @@ check() { # name cfg size: cuda fp32 and fp16 heads against the reference pass, 
             say "LAYERS-A FAIL $name cuda $p: $(tail -n 1 "$W/$name-$p.txt")"; fails=$((fails + 1)); continue
         fi
         tol=$([ $p = fp32 ] && echo 1e-4 || echo 5e-2)
-        line=$(timeout -k 5 15 $PY - "$W/$name-ref.txt" "$W/$name-ref.f32" "$W/$name-$p.f32" "$name cuda $p" "$tol" <<'EOF'
-import sys, numpy as np
-shapes = [tuple(int(v) for v in l.split(":")[1].split()) for l in open(sys.argv[1]) if l.startswith("head ")]
-ref, got = np.fromfile(sys.argv[2], np.float32), np.fromfile(sys.argv[3], np.float32)
-worst, off = 0.0, 0
-for s in shapes:
-    n = int(np.prod(s)); r, g = ref[off:off + n], got[off:off + n]; off += n
-    worst = max(worst, float(np.abs(r - g).max() / max(np.abs(r).max(), 1e-30)) if g.size == n else float("inf"))
-ok = ref.size == got.size and worst <= float(sys.argv[5]) and len(shapes) > 0
-print("LAYERS-A %s %s: %d heads, worst max|diff|/max|ref| %.3g (limit %s)" % ("ok  " if ok else "FAIL", sys.argv[4], len(shapes), worst, sys.argv[5]))
-EOF
-        )
+        line=$(timeout -k 5 15 $PY "$ROOT/bench/device/heads-compare.py" LAYERS-A "$W/$name-ref.txt" "$W/$name-ref.f32" "$W/$name-$p.f32" "$name cuda $p" "$tol")
         say "${line:-LAYERS-A FAIL $name cuda $p: the comparison did not run}"
         case "$line" in "LAYERS-A ok"*) ;; *) fails=$((fails + 1)) ;; esac
     done
