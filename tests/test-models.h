@@ -40,6 +40,20 @@ static inline drt_model *load_yolo_fastest(void)
     return drt_model_load_darknet(cfg, w, &lo, &m) == DRT_OK ? m : NULL;
 }
 
+/* A CUDA engine of m at precision p for batches up to max_batch: 0 with *out set, 77 when this machine
+ * has no CUDA device, 1 on any other failure (said). */
+static inline int cuda_engine(const drt_model *m, drt_precision p, int max_batch, drt_engine **out)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    o.device = DRT_DEVICE_CUDA;
+    o.precision = p;
+    o.max_batch = max_batch;
+    drt_status s = drt_engine_create(m, &o, out);
+    if (s == DRT_STATUS_NO_DEVICE || s == DRT_STATUS_UNSUPPORTED) return 77;
+    if (s != DRT_OK) { printf("FAIL cuda engine: %s\n", drt_last_error()); return 1; }
+    return 0;
+}
+
 /* Makes (and frees) a CUDA engine of m, which also starts the CUDA context: 0 when it can be made,
  * 77 when this machine has no CUDA device (said, m freed), 1 on any other failure (said). */
 static inline int cuda_probe(drt_model *m)

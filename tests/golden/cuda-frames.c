@@ -63,17 +63,9 @@ static void compare(const char *what, drt_engine *e, drt_image **ims, const drt_
 
 static int run_precision(const drt_model *m, drt_precision p, drt_image **ims, drt_frame *rgb, drt_frame *bgr)
 {
-    drt_engine_opts o = drt_engine_opts_default();
-    o.device = DRT_DEVICE_CUDA;
-    o.precision = p;
-    o.max_batch = N;
     drt_engine *e;
-    drt_status s = drt_engine_create(m, &o, &e);
-    if (s == DRT_STATUS_NO_DEVICE || s == DRT_STATUS_UNSUPPORTED) return 77;
-    if (s != DRT_OK) {
-        printf("FAIL cuda engine: %s\n", drt_last_error());
-        return 1;
-    }
+    int rc = cuda_engine(m, p, N, &e);
+    if (rc) return rc;
     const drt_frame *fr[N], *fb[N];
     for (int i = 0; i < N; i++) fr[i] = &rgb[i], fb[i] = &bgr[i];
     char what[64];

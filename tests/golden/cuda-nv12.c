@@ -224,17 +224,9 @@ static void check_other_gpu(drt_engine *e, picture *pic)
 
 static int run_precision(const drt_model *m, drt_precision p, picture *lim, picture *full)
 {
-    drt_engine_opts o = drt_engine_opts_default();
-    o.device = DRT_DEVICE_CUDA;
-    o.precision = p;
-    o.max_batch = N;
     drt_engine *e;
-    drt_status s = drt_engine_create(m, &o, &e);
-    if (s == DRT_STATUS_NO_DEVICE || s == DRT_STATUS_UNSUPPORTED) return 77;
-    if (s != DRT_OK) {
-        printf("FAIL cuda engine: %s\n", drt_last_error());
-        return 1;
-    }
+    int rc = cuda_engine(m, p, N, &e);
+    if (rc) return rc;
     char what[64];
     for (int t = 0; t < 2; t++) {
         float thresh = t ? 0.01f : 0.25f;
