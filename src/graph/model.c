@@ -190,13 +190,13 @@ static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
     if (l->groups <= 0) return FAIL(m, l, "groups=%d: must be > 0", l->groups);
     if (l->dilation < 0 || l->dilation > 64) return FAIL(m, l, "dilation=%d: must be 1..64", l->dilation);
     if (l->share) { /* AlexeyAB's make_convolutional_layer: the same size, weights, channels and filters */
-        int i = (int)(l - m->layers), k = l->share - 1;
+        long i = l - m->layers, k = (long)l->share - 1; /* long: a plan may hold any int there */
         const drt_layer *s = k >= 0 && k < i ? &m->layers[k] : NULL;
         if (!s || s->type != DRT_LAYER_CONV || s->share)
-            return FAIL(m, l, "share_index: layer %d is not an earlier convolution with its own parameters", k);
+            return FAIL(m, l, "share_index: layer %ld is not an earlier convolution with its own parameters", k);
         if (s->filters != l->filters || s->size != l->size || s->groups != l->groups ||
-            s->batch_normalize != l->batch_normalize || drt_model_input_shape(m, k).c != in.c || s->flipped != l->flipped)
-            return FAIL(m, l, "share_index: layer %d differs in filters, size, groups, batch_normalize, flipped or input "
+            s->batch_normalize != l->batch_normalize || drt_model_input_shape(m, (int)k).c != in.c || s->flipped != l->flipped)
+            return FAIL(m, l, "share_index: layer %ld differs in filters, size, groups, batch_normalize, flipped or input "
                         "channels", k);
     }
     if (l->dilation > 1 && 2 * l->pad != l->size - 1) /* AlexeyAB's output size ignores dilation; its im2col does not */
