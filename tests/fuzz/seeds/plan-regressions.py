@@ -2,8 +2,8 @@
 """Writes the plan regression inputs of the fuzzers (tests/fuzz/crashes/plan) into OUT_DIR from the fresh seed
 plans in PLAN_DIR (make-seeds.sh builds them with this darkrt: a plan of another darkrt is refused at its
 header, which is how the committed binary plans had stopped reaching their paths). Each input is the seed
-with the fields the fuzzer changed: header fields, the model section's input size, parameter words (the
-parameters are rewritten word for word, as found). Layer records are left as built. The checksum is left
+with the fields the fuzzer changed: header fields, the model section's input size, a layer record's field,
+parameter words (the parameters are rewritten word for word, as found). Other layer fields are left as built. The checksum is left
 stale: fuzz-plan.c rewrites it, as it did for the fuzzer.
 tests/fuzz/seeds/expect.txt says the outcome each must still have.
 Usage: python3 tests/fuzz/seeds/plan-regressions.py PLAN_DIR OUT_DIR (tests/fuzz/seeds/make-seeds.sh runs it)."""
@@ -33,17 +33,37 @@ def set_input_size(data, h, width, height):
     struct.pack_into("<II", data, h["model_off"] + 4, width, height)
 
 
-def params_at(data, h):
-    """Offset of the parameters: model header (9 u32 + u64), source string, layer records (each a u32 byte
-    length, then its fields: src/engine/plan-layer.c)."""
+def params_at(data, h, stop_at_layer=None):
+    """Offset of the parameters (or of layer stop_at_layer's record): model header (9 u32 + u64), source string,
+    layer records (each a u32 byte length, then its fields: src/engine/plan-layer.c)."""
     off = h["model_off"]
     n_layers = struct.unpack_from("<I", data, off)[0]
     off += 9 * 4 + 8
     n = struct.unpack_from("<I", data, off)[0]
     off += 4 + (0 if n == 0xFFFFFFFF else n)
-    for _ in range(n_layers):
+    for i in range(n_layers):
+        if i == stop_at_layer:
+            return off
         off += struct.unpack_from("<I", data, off)[0]
     return off
+
+
+# A layer record's fields in file order (src/engine/plan-layer.c LAYER_FIELDS; "[]": a uint32 count, then that many
+# 4-byte values). unit/fuzz-replay notices a drift: the input would stop reaching the check expect.txt names.
+LAYER_FIELDS = """type line inputs[] act filters size stride pad groups stride_y fixed fixed_scale dilation batch_normalize
+    padding depth_channels route_groups route_group_id classes num mask[] anchors[] scale_x_y new_coords nms_kind
+    beta_nms region gaussian share flipped training_only weights_type weights_norm""".split()
+
+
+def set_layer_field(data, h, index, field, word):
+    """Layer `index`'s int32 field becomes word (a uint32 bit pattern) in its record."""
+    off = params_at(data, h, stop_at_layer=index) + 4  # after the record's byte length
+    for f in LAYER_FIELDS:
+        if f == field:
+            struct.pack_into("<I", data, off, word)
+            return
+        off += 4 + (4 * struct.unpack_from("<I", data, off)[0] if f.endswith("[]") else 0)
+    raise KeyError(field)
 
 
 def set_params(data, h, zero, keep, words):
@@ -144,6 +164,13 @@ def main():
             602=41100000
         """)
     save("nan-weight-int8-quantize", d)
+
+    # A layer record's share_index of INT_MIN (fuzz-plan, make test's robust-fuzz-short, 2026-12-04, after the
+    # field-by-field plan format): src/graph/model.c's shape check computed share - 1 in int (signed overflow,
+    # UBSan). It reads it as a long now, so the plan is refused with the one-line share_index error.
+    d, h = load(plans + "tiny-yolo-cpu-fp32.plan")
+    set_layer_field(d, h, 0, "share", 0x80000000)
+    save("share-index-int-min-overflow", d)
 
     # 131 bytes, bit-exact but the format (1 when found; this darkrt's 2 now, so that the version is still read):
     # magic, format, a header size of 0xff000070, and version bytes holding a newline
