@@ -344,7 +344,7 @@ drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_o
         }
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
-        if (thr[i + 1] > 0 || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT)) continue;
+        if (thr[i + 1] > 0 || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT && l->type != DRT_LAYER_BATCHNORM)) continue;
         for (int j = 0; j < l->n_inputs; j++)
             if (l->inputs[j] < i && thr[l->inputs[j] + 1] > thr[i + 1]) thr[i + 1] = thr[l->inputs[j] + 1];
     }

@@ -97,6 +97,46 @@ static int run(const drt_xcaps *caps, const char *name, const char *cfg, unsigne
     return fails;
 }
 
+/* Standalone [batchnorm] folding on tests/alexeyab/layers-b.cfg: layers 1 (after a linear conv), 9 and 10 (two after
+ * a linear conv with batchnorm) fold into convs 0 and 8 and become identities when fold-bn is on (or the epilogue is
+ * fixed); 7 (after a route) and 12 (after a conv a route reads too) keep their own step. */
+static int bn_fold(const drt_xcaps *caps, const char *cfg, unsigned off)
+{
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    drt_xgraph *g = NULL;
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) { printf("FAIL bn-fold: %s\n", drt_last_error()); return 1; }
+    int fails = 0;
+    if (drt_xgraph_create(m, off, *caps, NULL, &g) != DRT_OK || drt_xgraph_run_passes(g) != DRT_OK ||
+        drt_pass_memplan(g, bytes4, NULL) != DRT_OK) {
+        printf("FAIL bn-fold: %s\n", drt_last_error());
+        fails++;
+    } else {
+        int on = !(off & DRT_PASS_FOLD_BN) || caps->epilogue_fixed;
+        static const int bn_layers[] = {1, 7, 9, 10, 12}, folds[] = {1, 0, 1, 1, 0}, into[] = {0, -1, 8, 8, -1};
+        for (int k = 0; k < 5; k++) {
+            int b = bn_layers[k], want = on && folds[k], got = g->node[b].identity;
+            int aliased = got && g->root[DRT_XT(b)] == g->root[DRT_XT(into[k])] && g->coff[DRT_XT(b)] == g->coff[DRT_XT(into[k])];
+            if (m->layers[b].type != DRT_LAYER_BATCHNORM || got != want || (want && !aliased) || (!want && !g->node[b].bn_mul)) {
+                printf("FAIL bn-fold %s (passes_off 0x%x): [batchnorm] %d: identity %d, expected %d (aliased %d)\n", caps->name,
+                       off, b, got, want, aliased);
+                fails++;
+            }
+        }
+        if (on && !(g->node[0].bn_folded && g->node[8].bn_folded && g->node[0].bn_mul && g->node[8].bn_mul)) {
+            printf("FAIL bn-fold %s: convs 0 and 8 do not carry the folded coefficients\n", caps->name);
+            fails++;
+        }
+        fails += check_plan(g, "layers-b");
+        printf("%s bn-fold %s (passes_off 0x%x): standalone [batchnorm]s folded as expected\n", fails ? "FAIL" : "ok",
+               caps->name, off);
+    }
+    drt_xgraph_free(g);
+    drt_model_free(m);
+    return fails;
+}
+
 /* Builds with winograd = wmode under a budget; returns the engine's activations or 0 on failure. */
 static size_t build_under(const drt_model *m, int wmode, size_t budget, const char *what)
 {
@@ -176,6 +216,10 @@ int main(void)
         fails += run(caps, "yolo-fastest-1.1", fcfg, 0, 18, -1, 18, 5);
         fails += run(caps, "yolo-fastest-1.1", fcfg, DRT_PASS_FOLD_BN, fused_without_fold, -1, 18, 5); /* CPU: the add would precede batchnorm */
         fails += run(caps, "yolo-fastest-1.1", fcfg, DRT_PASS_DCE, 0, -1, 0, 5);
+        char bcfg[1100];
+        snprintf(bcfg, sizeof bcfg, "%s/tests/alexeyab/layers-b.cfg", root ? root : ".");
+        fails += bn_fold(caps, bcfg, 0);
+        fails += bn_fold(caps, bcfg, DRT_PASS_FOLD_BN);
     }
     fails += budget("/usr/share/darknet/cfg/yolov3-tiny.cfg");
     printf("%s\n", fails ? "FAILED" : "all checks passed");

@@ -108,7 +108,9 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
         drt_cpu_copy_channels(&w, 0, &out);
         break;
     }
-    case DRT_LAYER_BATCHNORM: drt_cpu_affine(nd->bn_mul, nd->bn_add, &in, &out); break; /* fold-bn's coefficients */
+    case DRT_LAYER_BATCHNORM: /* fold-bn's coefficients, unless folded into the layer before (an identity) */
+        if (!nd->identity) drt_cpu_affine(nd->bn_mul, nd->bn_add, &in, &out);
+        break;
     case DRT_LAYER_ACTIVATION: drt_cpu_add_into(&in, NULL, &out, l->act); break; /* out = act(in), any dtypes */
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
     case DRT_LAYER_REORG: drt_cpu_reorg(l->stride, &in, &out); break;

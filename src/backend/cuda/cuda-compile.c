@@ -297,6 +297,10 @@ static drt_status emit_layer(compiler *k, int i)
         return DRT_OK;
     }
     case DRT_LAYER_BATCHNORM: { /* its coefficients reach the device in drt_cuda_bn_setup */
+        if (k->x->node[i].identity) { /* fold-bn composed it into the layer before */
+            k->view[i] = layer_view(k, l->inputs[0]);
+            return DRT_OK;
+        }
         cu_view out = out_view(k, i);
         op = new_op(k, CU_OP_AFFINE, i);
         op->in = layer_view(k, l->inputs[0]);

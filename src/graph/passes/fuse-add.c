@@ -30,11 +30,13 @@ static int buffer_free_after(const drt_xgraph *g, int from_t, int conv, int shor
     return 1;
 }
 
-/* The conv behind "previous", looking through identities (dropout) that only feed the next. */
+/* The conv behind "previous", looking through identities (dropout, [batchnorm] folded into the conv) that only
+ * feed the next. */
 static int conv_behind(const drt_xgraph *g, int a, int s)
 {
     int readers[2];
-    while (a >= 0 && g->node[a].identity && g->m->layers[a].type == DRT_LAYER_DROPOUT) {
+    while (a >= 0 && g->node[a].identity &&
+           (g->m->layers[a].type == DRT_LAYER_DROPOUT || g->m->layers[a].type == DRT_LAYER_BATCHNORM)) {
         if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != s) return -1;
         s = a;
         a = g->m->layers[a].inputs[0];
