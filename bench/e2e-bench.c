@@ -200,10 +200,11 @@ int main(int argc, char **argv)
     double wall = now_s() - t0;
     int ok = done - bad > 0 ? done - bad : 1;
     printf("RESULT engine=darkrt decode=%s load=%s in_flight_items=%d images=%d failures=%d batch=%d workers=%d wall_s=%.3f img_per_s=%.1f load_s=%.3f "
-           "first_detection_s=%.3f decode_ms=%.3f preprocess_ms=%.3f inference_ms=%.3f postprocess_ms=%.3f\n",
+           "first_detection_s=%.3f after_first_img_per_s=%.1f decode_ms=%.3f preprocess_ms=%.3f inference_ms=%.3f postprocess_ms=%.3f\n",
            po.image_decode == DRT_IMAGE_DECODE_GPU ? "gpu" : po.image_decode == DRT_IMAGE_DECODE_FAST ? "fast"
            : po.image_decode == DRT_IMAGE_DECODE_MIXED ? "mixed" : "cpu",
-           e ? "first" : "overlapped", po.max_in_flight, done, bad, po.batch, po.workers, wall, done / wall, load_s, first, st[0] / ok, st[1] / ok, st[2] / ok,
+           e ? "first" : "overlapped", po.max_in_flight, done, bad, po.batch, po.workers, wall, done / wall, load_s, first,
+           first >= 0 && wall > first ? (done - 1) / (wall - first) : 0.0, st[0] / ok, st[1] / ok, st[2] / ok,
            st[3] / ok);
     for (int i = 0; i < f.n; i++) free(f.paths[i]);
     free(f.paths);

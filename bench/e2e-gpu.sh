@@ -55,6 +55,14 @@ profile() { # FILE LABEL: e2e-bench's pipeline profile and first-batch timeline 
 }
 
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs"
+log "# ROWS. RESULT engine=darkrt-detect: THE number: the CLI (darkrt detect PLAN DIR --json, from the plan), whole process"
+log "#   from start to exit (img_per_s); after_first_line_img_per_s: the images over the time after its first output line."
+log "# RESULT engine=darkrt: the library's pipeline (bench/e2e-bench.c), load=overlapped (made from the plan: the workers"
+log "#   decode while the engine loads) or load=first (engine loaded, then the pipeline); after_first_img_per_s: after the"
+log "#   first detection. RESULT engine=torch: the PyTorch peer (same files, same run). SUMMARY lines at the end."
+log "# PROFILE lines follow the RESULT they belong to, with its labels: where the pipeline's threads spent the run; late_pinned:"
+log "#   items decoded during the load moved to page-locked memory by the workers; pageable_staged: items the batch thread"
+log "#   copied from pageable memory itself; jpeg_thread_*: --decode mixed's nvJPEG thread (files, busy and idle ms)."
 T $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee -a "$RES"
 cat "$IMG"/* >/dev/null
 N=$(ls "$IMG" | wc -l)
@@ -103,6 +111,7 @@ heuristic=$(grep -c 'engine config' "$W/verbose.txt") legacy=$(grep -c 'legacy a
             end=$(now)
             log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
+after_first_line_img_per_s=$(awk "BEGIN{print $N / ($end - $(cat "$W/first"))}") \
 json_images=$(grep -o '"image"' "$W/cli.json" | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
             profile "$W/cli-err.txt" "engine=darkrt-detect decode=$dec"
             DRT_TIMELINE=1 DRT_T0=$(now) T "$BIN/e2e-bench" "$plan" "$IMG" -t "$thresh" --decode "$dec" >"$W/darkrt-$name.txt" 2>&1
@@ -160,4 +169,14 @@ differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(di
         done
     fi
 done
+# the headline: the CLI's whole-process img/s of each round, beside the PyTorch peer's (ratio: darkrt's best / PyTorch's best)
+awk '/^RESULT engine=darkrt-detect / || /^RESULT engine=torch / {
+    m = ""; d = "torch"; r = ""
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "model" || kv[1] == "label") m = kv[2]; if (kv[1] == "decode") d = kv[2]; if (kv[1] == "img_per_s") r = kv[2] }
+    k = m " " d; v[k] = v[k] (v[k] == "" ? "" : ",") sprintf("%.0f", r); if (r > best[k]) best[k] = r; models[m] = 1; decs[d] = 1 }
+END { for (m in models) for (d in decs) if ((m " " d) in v) {
+        t = best[m " torch"]; x = d != "torch" && t > 0 ? sprintf(" best_vs_torch=%.2fx", best[m " " d] / t) : ""
+        printf("SUMMARY model=%s %s img_per_s=%s%s\n", m, d == "torch" ? "engine=torch" : "engine=darkrt-detect decode=" d, v[m " " d], x) } }' \
+    "$RES" | sort | tee -a "$RES.summary"
+cat "$RES.summary" >>"$RES" && rm -f "$RES.summary"
 rm -rf "$W" "$IMG"

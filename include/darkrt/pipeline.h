@@ -32,11 +32,13 @@ typedef struct drt_pipeline drt_pipeline;
  * on the host; its pixels differ slightly from libjpeg's, so boxes are close, not equal. AUTO: GPU
  * where the engine and options allow it, else CPU. FAST: on the CPU, a JPEG at least twice the
  * network input's size at 1/2, 1/4 or 1/8 scale (libjpeg's DCT scaling; no keep_image): boxes close
- * to CPU's, not equal, in the picture's coordinates. MIXED: as GPU, but the workers decode on the
- * host whatever the device decoder does not keep up with (a JPEG goes to the device while fewer
- * than half of max_in_flight items wait for it; all of them while a plan's engine loads): both
- * decoders at once; which one decodes an image depends on timing, so boxes are close to CPU's and
- * may differ between runs. */
+ * to CPU's, not equal, in the picture's coordinates. MIXED: both decoders at once: the workers
+ * decode on the host, and a thread of the pipeline's takes runs of up to a batch of the next items
+ * from the same queue and has the device decode their JPEGs to host pixels (on CUDA: nvJPEG on a
+ * stream of its own, beside the engine; its decoder opens once the engine is there, meanwhile and
+ * while a plan's engine loads the workers decode everything); whoever is free takes the next items,
+ * so each decoder's share follows its speed. Which one decodes an image depends on timing, so boxes
+ * are close to CPU's and may differ between runs (needs pre on the device, no keep_image, as GPU). */
 typedef enum drt_image_decode {
     DRT_IMAGE_DECODE_CPU = 0,
     DRT_IMAGE_DECODE_GPU = 1,

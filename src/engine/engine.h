@@ -63,6 +63,12 @@ typedef struct drt_device_stages {
      * refused[i] = 1: the decoder does not take file i (left to the host). n = 0 only asks
      * whether the device can decode JPEGs (DRT_STATUS_UNSUPPORTED and why when not). */
     drt_status (*preprocess_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
+    /* Optional: the same decoder's pixels to the host: out[i] (jpegs[i].w * h * 3 bytes, tight RGB8;
+     * host_alloc's blocks are copied to fastest) gets file i unless refused[i] (left to the host).
+     * A decoder and stream of its own: called from one thread at a time, while the engine runs and
+     * other threads stage batches (the pipeline's JPEG thread, MIXED decode). Returns once the
+     * pixels are there. n = 0: whether the device can (DRT_STATUS_UNSUPPORTED and why when not). */
+    drt_status (*decode_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
 } drt_device_stages;
 
 struct drt_engine {

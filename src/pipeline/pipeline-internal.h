@@ -41,6 +41,10 @@ typedef struct pipeline_prof {
     double batch_wait, batch_begin, batch_launch, batch_finish; /* the batch thread */
     double consumer_wait;                 /* next() waiting for the next result in order */
     long long batches, batch_items;
+    long long late_pinned;                /* items moved into page-locked memory after their decode (load) */
+    long long pageable_staged;            /* items the batch thread staged from pageable memory */
+    long long jpeg_items;                 /* MIXED: files the JPEG thread had the device decode */
+    double jpeg_busy, jpeg_idle;          /* the JPEG thread: decoding runs; waiting for submitted items */
 } pipeline_prof;
 
 /* A pipeline from a plan (drt_pipeline_create_plan): the batch thread loads the engine (owned)
@@ -59,7 +63,6 @@ struct drt_pipeline {
     drt_status load_status;
     char *load_error;      /* why the plan did not load (owned) */
     int decode_settled;    /* workers may take items: the decode place is known (GPU/AUTO: once loaded) */
-    _Atomic int device_pending; /* MIXED: items left to the device's decoder, not yet staged */
     pthread_mutex_t lock;
     pthread_cond_t work, ready, done, space, loaded;
     pipeline_item *ring;   /* ring_cap slots; item i lives in slot i % ring_cap */
@@ -68,9 +71,13 @@ struct drt_pipeline {
                             * load_budget bytes of pixels wait (the load is then covered by decoding) */
     size_t load_budget, load_bytes;
     long long submitted, next_work, next_batch, next_out;
+    long long gathered;    /* items before it are in a batch of the batch thread's (staged or about to be) */
+    long long next_pin;    /* the workers' pin cursor: items before it need no move to page-locked memory */
     int closed, stopping;
     pthread_t *workers, batcher;
     int n_workers, batcher_started;
+    pthread_t jpeg_thread; /* MIXED decode: the device's JPEG decoder beside the workers (pipeline-jpeg.c) */
+    int jpeg_started;
     drt_context **contexts; /* worker_engines: worker i's context, made with the engine (i: next_worker at its start) */
     int next_worker;
     float *batch_input;
@@ -97,7 +104,11 @@ drt_status drt_pipeline_engine_status(drt_pipeline *p);
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
 void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it);
 
+/* Decode (files) and host letterbox of an item a thread took, outside the lock (errors: the item's). */
+void drt_pipeline_prepare_item(drt_pipeline *p, pipeline_item *it);
+
 void *drt_pipeline_worker_main(void *arg);
+void *drt_pipeline_jpeg_main(void *arg);
 void *drt_pipeline_batcher_main(void *arg);
 
 #endif

@@ -81,20 +81,22 @@ static drt_status check_host_decode(const drt_pipeline_opts *o)
 }
 
 /* GPU (and MIXED) image decode needs the device's JPEG decoder, pre on that device and no kept host
- * image; AUTO takes GPU when all hold, else CPU. */
+ * image; AUTO takes GPU when all hold, else CPU. MIXED's decoder is opened by its JPEG thread, not
+ * here: the engine is ready meanwhile (nvJPEG's hardware backend takes some 0.6 s to open). */
 static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
 {
     DRT_TRY(check_host_decode(o));
     if (o->image_decode == DRT_IMAGE_DECODE_CPU || o->image_decode == DRT_IMAGE_DECODE_FAST) return DRT_OK;
     const drt_device_stages *st = e->backend->stages;
-    drt_status s;
-    if (o->detect.pre != DRT_STAGE_DEVICE || !st || !st->preprocess_jpegs)
+    int mixed = o->image_decode == DRT_IMAGE_DECODE_MIXED;
+    drt_status s = DRT_OK;
+    if (o->detect.pre != DRT_STAGE_DEVICE || !st || (mixed ? !st->decode_jpegs : !st->preprocess_jpegs))
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode needs pre on a device that decodes JPEGs "
                       "(a CUDA engine, --pre gpu)");
     else if (o->keep_image)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode keeps no host pixels: not with keep_image "
                       "(drawing)");
-    else s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL);
+    else if (!mixed) s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL);
     if (s != DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
         drt_error_clear();
         s = DRT_OK;
@@ -115,6 +117,11 @@ static drt_status start_threads(drt_pipeline *p)
     if (pthread_create(&p->batcher, NULL, drt_pipeline_batcher_main, p) != 0)
         return drt_error(DRT_STATUS_OOM, "pipeline: cannot start the batch thread");
     p->batcher_started = 1;
+    if (p->opts.image_decode == DRT_IMAGE_DECODE_MIXED) { /* waits for a plan's engine */
+        if (pthread_create(&p->jpeg_thread, NULL, drt_pipeline_jpeg_main, p) != 0)
+            return drt_error(DRT_STATUS_OOM, "pipeline: cannot start the JPEG thread");
+        p->jpeg_started = 1;
+    }
     return DRT_OK;
 }
 
@@ -466,6 +473,7 @@ void drt_pipeline_free(drt_pipeline *p)
     pthread_cond_broadcast(&p->loaded);
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
+    if (p->jpeg_started) pthread_join(p->jpeg_thread, NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     if (p->batcher_started) drt_pipeline_prof_log(p);
     free_contexts(p); /* before a plan's engine */

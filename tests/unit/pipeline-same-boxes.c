@@ -5,7 +5,8 @@
  * last bit; batch larger than the input, one image, no images; NV12 known answers. And through a
  * stand-in device (the CPU engine behind drt_device_stages that run on the host): two batches in
  * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
- * refused back to the host, or shared between it and the workers (MIXED): the same boxes again.
+ * refused back to the host, or shared between its decoder to host pixels (the JPEG thread) and the
+ * workers (MIXED): the same boxes again.
  * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
  * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
@@ -15,6 +16,7 @@
 #include "unit/check.h"
 #include "vision/vision.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,8 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
  * every third file. Counts what the pipeline asked of it. */
 static const drt_backend *cpu_backend;
 static float *dev_in;
-static int async_runs, jpegs_decoded, jpegs_refused, host_allocs, host_frees;
+static int async_runs, jpegs_decoded, jpegs_refused, host_jpegs, host_jpegs_refused;
+static _Atomic int host_asks, host_allocs, host_frees; /* host_alloc is called from every worker */
 
 static drt_status dev_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
 {
@@ -116,7 +119,15 @@ static drt_status dev_decode(drt_engine *e, int n, const int *wh, const drt_dete
     return DRT_OK;
 }
 
-static void *dev_host_alloc(drt_engine *e, size_t bytes) { (void)e; host_allocs++; return malloc(bytes); }
+/* Its page-locked memory: malloc's, but every third ask is refused, as by a full pool (the pipeline
+ * keeps those pixels in ordinary memory, moves them later or stages them from there). */
+static void *dev_host_alloc(drt_engine *e, size_t bytes)
+{
+    (void)e;
+    if (host_asks++ % 3 == 2) return NULL;
+    host_allocs++;
+    return malloc(bytes);
+}
 static void dev_host_free(drt_engine *e, void *ptr) { (void)e; host_frees += ptr != NULL; free(ptr); }
 
 static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
@@ -138,9 +149,31 @@ static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs,
     return DRT_OK;
 }
 
+/* Its decoder to host pixels (MIXED's JPEG thread): libjpeg's pixels into out[i]; refuses every
+ * third file too. */
+static drt_status dev_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)
+{
+    (void)e;
+    for (int i = 0; i < n; i++) {
+        refused[i] = (host_jpegs + host_jpegs_refused) % 3 == 0;
+        host_jpegs_refused += refused[i];
+        if (refused[i]) continue;
+        drt_u8_pixels px;
+        DRT_TRY(drt_image_decode_u8(jpegs[i].name, jpegs[i].data, jpegs[i].size, &px));
+        drt_status s = px.w == jpegs[i].w && px.h == jpegs[i].h && px.n == 3 && px.orientation <= 1 ? DRT_OK
+                       : drt_error(DRT_STATUS_INTERNAL, "%s: not what the device decodes", jpegs[i].name);
+        if (s == DRT_OK) memcpy(out[i], px.data, (size_t)px.w * px.h * 3);
+        free(px.data);
+        DRT_TRY(s);
+        host_jpegs++;
+    }
+    return DRT_OK;
+}
+
 static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_frame, .run = dev_run,
                                              .decode = dev_decode, .host_alloc = dev_host_alloc,
-                                             .host_free = dev_host_free, .preprocess_jpegs = dev_preprocess_jpegs};
+                                             .host_free = dev_host_free, .preprocess_jpegs = dev_preprocess_jpegs,
+                                             .decode_jpegs = dev_decode_jpegs};
 
 /* e's CPU engine behind the stand-in device stages: files and frames with pre and post on the
  * "device", JPEG decode on the CPU and on the "device". */
@@ -170,7 +203,10 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     o.image_decode = DRT_IMAGE_DECODE_MIXED;
     check_pipeline("device stages, mixed JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);
     check_pipeline("device stages, mixed JPEG decode, 3 workers, batch 1", e, 3, 1, paths, NULL, n, ref, &o);
-    CHECK(jpegs_decoded + jpegs_refused > seen, "mixed JPEG decode: nothing left to the device's decoder");
+    check_pipeline("device stages, mixed JPEG decode, 1 worker, batch 3, frames", e, 1, 3, frame_paths, frames, n, ref, &o);
+    CHECK(host_jpegs > 0 && host_jpegs_refused > 0 && jpegs_decoded + jpegs_refused == seen,
+          "mixed JPEG decode: %d files decoded by the JPEG thread, %d refused (want some of each), %d left to the batch "
+          "thread's decoder (want none)", host_jpegs, host_jpegs_refused, jpegs_decoded + jpegs_refused - seen);
     o.image_decode = DRT_IMAGE_DECODE_GPU;
     o.keep_image = 1;
     drt_pipeline *p = NULL;

@@ -196,6 +196,7 @@ typedef struct cu_engine {
     cudaEvent_t frame_ev;   /* after the last frame's copy */
     _Atomic(struct cu_pinned *) pinned; /* cuda-pinned.c: page-locked blocks for frames, made on first use */
     struct cu_nvjpeg *nvjpeg;           /* cuda-nvjpeg.c: JPEG decode on the GPU, made on first use */
+    struct cu_nvjpeg *nvjpeg_host;      /* the same to host memory on a stream of its own (decode_jpegs) */
 } cu_engine;
 typedef struct cu_pinned cu_pinned;
 typedef struct cu_nvjpeg cu_nvjpeg;
@@ -226,6 +227,8 @@ void drt_cuda_host_free(drt_engine *e, void *ptr);
 void drt_cuda_pinned_free(cu_engine *g);
 /* cuda-nvjpeg.c: drt_device_stages.preprocess_jpegs (nvJPEG, loaded with dlopen). */
 drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
+/* drt_device_stages.decode_jpegs: the same decode on a decoder and stream of its own, to host pixels. */
+drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
 void drt_cuda_nvjpeg_free(cu_engine *g);
 /* cuda-backend.c: the backend (the module's table, cuda-module.c). */
 extern const drt_backend drt_backend_cuda;

@@ -1,6 +1,9 @@
 /* JPEG decode on the GPU (drt_device_stages.preprocess_jpegs): a batch of JPEG files' bytes
  * decoded by nvJPEG's batched decoder (the GPU's hardware JPEG engines where present, else its
  * GPU hybrid backend) into RGB8 on the device, then letterboxed there like any 8-bit frame.
+ * drt_device_stages.decode_jpegs: the same decode on a second decoder of the engine's, with a
+ * stream of its own, to RGB8 pixels in host memory (the pipeline's JPEG thread, MIXED decode:
+ * beside the CPU workers and the running engine, not on the batch thread).
  * libnvjpeg is loaded with dlopen on first use, so darkrt neither links nor needs it elsewhere.
  * nvJPEG's IDCT and chroma upsampling differ slightly from libjpeg's: the pixels (so the boxes)
  * are close to the host decode's, not equal. */
@@ -28,6 +31,7 @@ struct cu_nvjpeg {
     nvjpegJpegState_t state;
     nvjpegJpegStream_t stream;
     int hardware;             /* NVJPEG_BACKEND_HARDWARE (else the default, GPU hybrid) */
+    cudaStream_t own_stream;  /* decode_jpegs' decoder: its stream; NULL: the engine's (g->own.stream) */
     long long decoded, refused; /* files, for the verbose log */
     int batch;                /* the batch size the state was initialized for */
     /* The batches' RGB8 pixels, two buffers taken in turn: a batch is decoded while the one before
@@ -100,33 +104,46 @@ static void open_nvjpeg(cu_nvjpeg *j)
         snprintf(j->why, sizeof j->why, "nvJPEG not available: its handle: %s", nvjpeg_status_name(s));
 }
 
-static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **out)
+/* The decoder in *slot, made on first use (own_stream: with a stream of its own). */
+static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **slot, int own_stream, cu_nvjpeg **out)
 {
-    if (!g->nvjpeg) {
-        g->nvjpeg = calloc(1, sizeof *g->nvjpeg);
-        if (!g->nvjpeg) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
-        open_nvjpeg(g->nvjpeg);
-        if (g->verbose && !g->nvjpeg->why[0])
-            fprintf(drt_log_file(), "cuda: nvJPEG with the %s backend\n", g->nvjpeg->hardware ? "hardware" : "GPU hybrid");
+    if (!*slot) {
+        cu_nvjpeg *j = *slot = calloc(1, sizeof *j);
+        if (!j) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
+        if (own_stream && cudaStreamCreateWithFlags(&j->own_stream, cudaStreamNonBlocking) != cudaSuccess) {
+            snprintf(j->why, sizeof j->why, "nvJPEG: its stream: %s", cudaGetErrorString(cudaGetLastError()));
+            j->own_stream = NULL;
+        } else {
+            open_nvjpeg(j);
+        }
+        if (g->verbose && !j->why[0])
+            fprintf(drt_log_file(), "cuda: nvJPEG with the %s backend%s\n", j->hardware ? "hardware" : "GPU hybrid",
+                    own_stream ? " (to host memory, a stream of its own)" : "");
     }
-    *out = g->nvjpeg;
-    if (g->nvjpeg->why[0]) return drt_error(DRT_STATUS_UNSUPPORTED, "%s", g->nvjpeg->why);
+    *out = *slot;
+    if ((*slot)->why[0]) return drt_error(DRT_STATUS_UNSUPPORTED, "%s", (*slot)->why);
     return DRT_OK;
+}
+
+static void free_decoder(cu_engine *g, cu_nvjpeg *j)
+{
+    if (!j) return;
+    if (g->verbose && !j->why[0])
+        fprintf(drt_log_file(), "cuda: nvJPEG (%s backend%s): %lld files decoded on the GPU, %lld left to the host\n",
+                j->hardware ? "hardware" : "GPU hybrid", j->own_stream ? ", to host memory" : "", j->decoded, j->refused);
+    if (j->handle) close_nvjpeg(j);
+    for (int x = 0; x < 2; x++)
+        if (j->out_ev[x]) cudaEventDestroy(j->out_ev[x]);
+    if (j->own_stream) cudaStreamDestroy(j->own_stream);
+    if (j->lib) dlclose(j->lib);
+    free(j);
 }
 
 void drt_cuda_nvjpeg_free(cu_engine *g)
 {
-    cu_nvjpeg *j = g->nvjpeg;
-    if (!j) return;
-    if (g->verbose && !j->why[0])
-        fprintf(drt_log_file(), "cuda: nvJPEG (%s backend): %lld files decoded on the GPU, %lld left to the host\n",
-                j->hardware ? "hardware" : "GPU hybrid", j->decoded, j->refused);
-    if (j->handle) close_nvjpeg(j);
-    for (int x = 0; x < 2; x++)
-        if (j->out_ev[x]) cudaEventDestroy(j->out_ev[x]);
-    if (j->lib) dlclose(j->lib);
-    free(j);
-    g->nvjpeg = NULL;
+    free_decoder(g, g->nvjpeg);
+    free_decoder(g, g->nvjpeg_host);
+    g->nvjpeg = g->nvjpeg_host = NULL;
 }
 
 /* Whether the decoder takes this file (the hardware engines: baseline, no 4:1:0 or 4:1:1). */
@@ -170,38 +187,33 @@ static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
         s = j->nvjpegDecodeBatchedInitialize(j->handle, j->state, k, 1, NVJPEG_OUTPUT_RGBI);
         j->batch = s == NVJPEG_STATUS_SUCCESS ? k : 0;
     }
-    if (s == NVJPEG_STATUS_SUCCESS) s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, g->own.stream);
+    if (s == NVJPEG_STATUS_SUCCESS)
+        s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, j->own_stream ? j->own_stream : g->own.stream);
     if (s != NVJPEG_STATUS_SUCCESS) j->batch = 0; /* initialize again: a failed batch leaves the state unusable */
     *failed = s;
     return DRT_OK;
 }
 
-drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+/* The files j takes (refused[i] = 1 for the others: left to the host) decoded into its current
+ * output buffer at offsets[i]; all of them refused when nvJPEG fails the batch. */
+static drt_status decode_files(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *jpegs, int n, int *refused, size_t *offsets)
 {
-    cu_engine *g = e->impl;
-    cu_nvjpeg *j = NULL;
-    DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    DRT_TRY(nvjpeg_for(g, &j));
-    if (n <= 0) return DRT_OK; /* the probe: nvJPEG is there */
-    if (n > g->max_batch || e->model->channels != 3 || (unsigned)mode >= DRT_RESIZE_COUNT)
-        return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d), %d model channels, "
-                         "resize mode %d", n, g->max_batch, e->model->channels, (int)mode);
     int idx[n], k = 0;
-    size_t offsets[n];
+    size_t at[n];
     for (int i = 0; i < n; i++) {
         refused[i] = !j->handle || !accepted(j, &jpegs[i]); /* no handle: both backends failed */
         if (!refused[i]) idx[k++] = i;
     }
     if (k == 0) return DRT_OK;
     nvjpegStatus_t failed;
-    DRT_TRY(decode_batch(g, j, jpegs, idx, k, offsets, &failed));
+    DRT_TRY(decode_batch(g, j, jpegs, idx, k, at, &failed));
     if (failed != NVJPEG_STATUS_SUCCESS && j->hardware && !j->decoded) { /* the hardware engines fail from the start: the GPU hybrid backend */
         if (g->verbose)
             fprintf(drt_log_file(), "cuda: nvJPEG's hardware backend failed a batch (%s): the GPU hybrid backend from now on\n",
                     nvjpeg_status_name(failed));
         close_nvjpeg(j);
         if (create_handle(j, NVJPEG_BACKEND_DEFAULT) == NVJPEG_STATUS_SUCCESS)
-            DRT_TRY(decode_batch(g, j, jpegs, idx, k, offsets, &failed));
+            DRT_TRY(decode_batch(g, j, jpegs, idx, k, at, &failed));
     }
     if (failed != NVJPEG_STATUS_SUCCESS || !j->handle) { /* every file of the batch to the host decoder */
         if (g->verbose) fprintf(drt_log_file(), "cuda: nvJPEG failed a batch of %d (first %s): %s: decoded on the host\n",
@@ -212,11 +224,53 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
     }
     j->decoded += k;
     j->refused += n - k;
-    for (int i = 0; i < k; i++) {
-        const drt_jpeg_src *src = &jpegs[idx[i]];
+    for (int i = 0; i < k; i++) offsets[idx[i]] = at[i];
+    return DRT_OK;
+}
+
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+{
+    cu_engine *g = e->impl;
+    cu_nvjpeg *j = NULL;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_TRY(nvjpeg_for(g, &g->nvjpeg, 0, &j));
+    if (n <= 0) return DRT_OK; /* the probe: nvJPEG is there */
+    if (n > g->max_batch || e->model->channels != 3 || (unsigned)mode >= DRT_RESIZE_COUNT)
+        return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d), %d model channels, "
+                         "resize mode %d", n, g->max_batch, e->model->channels, (int)mode);
+    size_t offsets[n];
+    DRT_TRY(decode_files(g, j, jpegs, n, refused, offsets));
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        if (refused[i]) continue;
+        const drt_jpeg_src *src = &jpegs[i];
         DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out[j->out_cur] + offsets[i], src->w, src->h, 0, src->item, mode));
+        any = 1;
     }
-    DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->own.stream));
+    if (any) DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->own.stream));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)
+{
+    cu_engine *g = e->impl;
+    cu_nvjpeg *j = NULL;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_TRY(nvjpeg_for(g, &g->nvjpeg_host, 1, &j));
+    if (n <= 0) return DRT_OK; /* the probe */
+    if (n > g->max_batch)
+        return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d)", n, g->max_batch);
+    size_t offsets[n];
+    DRT_TRY(decode_files(g, j, jpegs, n, refused, offsets));
+    int any = 0;
+    for (int i = 0; i < n; i++) {
+        if (refused[i]) continue;
+        size_t bytes = (size_t)jpegs[i].w * jpegs[i].h * 3;
+        DRT_CUDA_TRY(cudaMemcpyAsync(out[i], j->d_out[j->out_cur] + offsets[i], bytes, cudaMemcpyDeviceToHost, j->own_stream));
+        any = 1;
+    }
+    if (any) DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], j->own_stream));
+    DRT_CUDA_TRY(cudaStreamSynchronize(j->own_stream)); /* the pixels are the caller's now */
     return DRT_OK;
 }
 #else
@@ -225,6 +279,13 @@ void drt_cuda_nvjpeg_free(cu_engine *g) { (void)g; }
 drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
 {
     (void)e, (void)jpegs, (void)n, (void)mode, (void)refused;
+    return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
+                     "(scripts/deps.sh installs it)");
+}
+
+drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)
+{
+    (void)e, (void)jpegs, (void)n, (void)out, (void)refused;
     return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
                      "(scripts/deps.sh installs it)");
 }

@@ -182,4 +182,5 @@ const drt_device_stages drt_cuda_stages = {
     .host_alloc = drt_cuda_host_alloc,
     .host_free = drt_cuda_host_free,
     .preprocess_jpegs = drt_cuda_preprocess_jpegs,
+    .decode_jpegs = drt_cuda_decode_jpegs,
 };
