@@ -2,6 +2,7 @@
  * in-order next. The threads themselves are in pipeline-threads.c. */
 #include "pipeline/pipeline-adopt.h"
 #include "pipeline/pipeline-internal.h"
+#include "backend/registry.h"
 #include "core/error.h"
 #include "core/opts.h"
 #include "engine/engine.h"
@@ -233,6 +234,18 @@ static size_t load_budget(void)
     return eighth < ((size_t)4 << 30) ? eighth : (size_t)4 << 30;
 }
 
+/* MIXED decode from a plan: the device's JPEG decoder opens while the engine loads (not after it). */
+static void open_jpeg_decoder_early(const drt_plan_info *info, const drt_engine_opts *engine_opts)
+{
+    const drt_backend *b;
+    if (drt_backend_get(info->device, &b) != DRT_OK) {
+        drt_error_clear(); /* the load reports it */
+        return;
+    }
+    if (b->stages && b->stages->open_jpeg_decoder)
+        b->stages->open_jpeg_decoder(engine_opts ? engine_opts->device_index : info->device_index);
+}
+
 drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts *engine_opts, const drt_pipeline_opts *opts,
                                     drt_pipeline **out)
 {
@@ -251,6 +264,7 @@ drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts
     if (s == DRT_OK) p->load_budget = load_budget();
     if (s == DRT_OK) s = check_host_decode(&p->opts);
     if (s == DRT_OK && !(p->plan_path = strdup(plan_path))) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    if (s == DRT_OK && p->opts.image_decode == DRT_IMAGE_DECODE_MIXED) open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
     if (s == DRT_OK) {
         p->engine_opts = eo;
         p->engine_opts_given = engine_opts != NULL; /* NULL: the plan's device index, as drt_engine_load_plan */

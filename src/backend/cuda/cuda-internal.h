@@ -229,6 +229,8 @@ void drt_cuda_pinned_free(cu_engine *g);
 drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
 /* drt_device_stages.decode_jpegs: the same decode on a decoder and stream of its own, to host pixels. */
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
+/* drt_device_stages.open_jpeg_decoder: decode_jpegs' decoder opened by a thread before its engine exists. */
+void drt_cuda_open_jpeg_decoder(int device_index);
 void drt_cuda_nvjpeg_free(cu_engine *g);
 /* cuda-backend.c: the backend (the module's table, cuda-module.c). */
 extern const drt_backend drt_backend_cuda;

@@ -12,8 +12,11 @@
 #if __has_include(<nvjpeg.h>)
 #include "core/log.h"
 
+#include "core/timeline.h"
+
 #include <dlfcn.h>
 #include <nvjpeg.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,18 +107,68 @@ static void open_nvjpeg(cu_nvjpeg *j)
         snprintf(j->why, sizeof j->why, "nvJPEG not available: its handle: %s", nvjpeg_status_name(s));
 }
 
-/* The decoder in *slot, made on first use (own_stream: with a stream of its own). */
+/* A decoder (own_stream: with a stream of its own, on the current device); NULL when out of memory. */
+static cu_nvjpeg *new_decoder(int own_stream)
+{
+    cu_nvjpeg *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    if (own_stream && cudaStreamCreateWithFlags(&j->own_stream, cudaStreamNonBlocking) != cudaSuccess) {
+        snprintf(j->why, sizeof j->why, "nvJPEG: its stream: %s", cudaGetErrorString(cudaGetLastError()));
+        j->own_stream = NULL;
+    } else {
+        open_nvjpeg(j);
+    }
+    return j;
+}
+
+/* decode_jpegs' decoder opened ahead of its engine (drt_device_stages.open_jpeg_decoder) by a
+ * thread of its own; taken by the first engine on that device that wants one. */
+static pthread_mutex_t early_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t early_thread;
+static int early_running, early_dev;
+static cu_nvjpeg *early;
+
+static void *early_main(void *arg)
+{
+    (void)arg;
+    cu_nvjpeg *j = cudaSetDevice(early_dev) == cudaSuccess ? new_decoder(1) : NULL;
+    cudaGetLastError();
+    early = j; /* read after the join */
+    drt_timeline("cuda: nvJPEG decoder for device %d opened ahead of its engine", early_dev);
+    return NULL;
+}
+
+void drt_cuda_open_jpeg_decoder(int device_index)
+{
+    pthread_mutex_lock(&early_lock);
+    if (!early_running && !early && device_index >= 0) {
+        early_dev = device_index;
+        early_running = pthread_create(&early_thread, NULL, early_main, NULL) == 0;
+    }
+    pthread_mutex_unlock(&early_lock);
+}
+
+/* The decoder opened ahead for device dev, waited for; NULL when there is none (for another device:
+ * it waits on). */
+static cu_nvjpeg *take_early(int dev)
+{
+    pthread_mutex_lock(&early_lock);
+    if (early_running && early_dev == dev) pthread_join(early_thread, NULL), early_running = 0;
+    cu_nvjpeg *j = !early_running && early_dev == dev ? early : NULL;
+    if (j) early = NULL;
+    pthread_mutex_unlock(&early_lock);
+    return j;
+}
+
+/* The decoder in *slot, made on first use (own_stream: with a stream of its own; taken from
+ * open_jpeg_decoder's when there is one). */
 static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **slot, int own_stream, cu_nvjpeg **out)
 {
     if (!*slot) {
-        cu_nvjpeg *j = *slot = calloc(1, sizeof *j);
+        cu_nvjpeg *j = own_stream ? take_early(g->dev) : NULL;
+        if (!j) j = new_decoder(own_stream);
         if (!j) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
-        if (own_stream && cudaStreamCreateWithFlags(&j->own_stream, cudaStreamNonBlocking) != cudaSuccess) {
-            snprintf(j->why, sizeof j->why, "nvJPEG: its stream: %s", cudaGetErrorString(cudaGetLastError()));
-            j->own_stream = NULL;
-        } else {
-            open_nvjpeg(j);
-        }
+        *slot = j;
         if (g->verbose && !j->why[0])
             fprintf(drt_log_file(), "cuda: nvJPEG with the %s backend%s\n", j->hardware ? "hardware" : "GPU hybrid",
                     own_stream ? " (to host memory, a stream of its own)" : "");
@@ -282,6 +335,8 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
     return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
                      "(scripts/deps.sh installs it)");
 }
+
+void drt_cuda_open_jpeg_decoder(int device_index) { (void)device_index; }
 
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)
 {

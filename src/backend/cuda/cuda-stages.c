@@ -183,4 +183,5 @@ const drt_device_stages drt_cuda_stages = {
     .host_free = drt_cuda_host_free,
     .preprocess_jpegs = drt_cuda_preprocess_jpegs,
     .decode_jpegs = drt_cuda_decode_jpegs,
+    .open_jpeg_decoder = drt_cuda_open_jpeg_decoder,
 };
