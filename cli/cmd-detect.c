@@ -104,7 +104,8 @@ static void usage(FILE *out)
             "      --show            a window per source with boxes and fps (needs a display)\n"
             "      --timeout S       a stream or camera silent for S seconds has ended (default 10)\n"
             "      --hwaccel cuda    decode on the GPU (NVDEC) where present, else on the CPU; with\n"
-            "                        --pre gpu and nothing drawn the frames stay on the GPU\n"
+            "                        --pre gpu and nothing drawn the frames stay on the GPU;\n"
+            "                        --hwaccel none: on the CPU (the default)\n"
             "      --fast-resize     scale frames to the network's letterbox size while converting\n"
             "                        them to RGB (libswscale, bilinear) instead of Darknet's resize\n"
             "                        of the full frame: less CPU; boxes near, not equal, to Darknet's;\n"
@@ -185,8 +186,8 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'T': return cli_parse_float("detect", "--timeout", arg, 0.1, 3600, &a->video_timeout);
     case 'D': return cli_parse_int("detect", "--test-delay-ms", arg, 0, 60000, &a->video.delay_ms);
     case 'H':
-        if (strcmp(arg, "cuda")) return cli_usage_error("detect", "--hwaccel %s: must be cuda", arg);
-        a->video.hwaccel = arg;
+        if (strcmp(arg, "cuda") && strcmp(arg, "none")) return cli_usage_error("detect", "--hwaccel %s: must be cuda or none", arg);
+        a->video.hwaccel = strcmp(arg, "none") ? arg : NULL;
         return 0;
     case 'R': a->video.fast_resize = 1; return 0;
     case 'B':

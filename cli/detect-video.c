@@ -120,6 +120,8 @@ static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
     if (r->json) outputs_json_line(r->json, o, t->index, t->pts, w, h, res->dets, r->model, &st);
     double now = drt_now_ms();
     if (!o->done) o->first_ms = now;
+    o->last_ms = now;
+    o->recent_ms[o->done % VIDEO_RATE_TAIL] = now;
     o->done++;
     double latency = now - t->decoded_ms;
     o->latency_sum_ms += latency;
@@ -157,9 +159,15 @@ static int finish_sources(video_run *r)
         source_out *o = &r->outs[i];
         feed_source *fs = &r->feed.sources[i];
         double secs = (drt_now_ms() - r->start_ms) / 1000;
-        fprintf(r->summary, "%s: %lld frames, %lld dropped, %.1f fps, latency %.1f ms mean, %.1f ms max\n", o->url,
-                (long long)o->done, (long long)fs->dropped, secs > 0 ? (double)o->done / secs : 0,
-                o->done ? o->latency_sum_ms / (double)o->done : 0, o->latency_max_ms);
+        /* fps: over the whole run (engine load included). The stream's rate, what a live source's pace is
+         * checked by: from its first result to its last but VIDEO_RATE_TAIL - 1 (all where fewer). */
+        int64_t last = o->done > VIDEO_RATE_TAIL ? o->done - VIDEO_RATE_TAIL : o->done - 1;
+        double last_ms = o->done > VIDEO_RATE_TAIL ? o->recent_ms[o->done % VIDEO_RATE_TAIL] : o->last_ms;
+        double span = o->done > 1 ? (last_ms - o->first_ms) / 1000 : 0;
+        fprintf(r->summary, "%s: %lld frames, %lld dropped, %.1f fps, latency %.1f ms mean, %.1f ms max, stream %.1f fps over %.2f s\n",
+                o->url, (long long)o->done, (long long)fs->dropped, secs > 0 ? (double)o->done / secs : 0,
+                o->done ? o->latency_sum_ms / (double)o->done : 0, o->latency_max_ms,
+                last > 0 && span > 0 ? (double)last / span : 0, span);
         drt_status s = outputs_close(o);
         if (s != DRT_OK) failed += cli_fail(s);
         if (fs->status != DRT_OK) {

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include "darkrt.h"
 
+/* A live stream's rate leaves out its last VIDEO_RATE_TAIL - 1 results: frames its decoder holds
+ * (frame threads, B-frame reordering) come out only when the stream's end is known, --timeout later. */
+#define VIDEO_RATE_TAIL 32
+
 typedef struct source_out {
     const char *url;
     char name[128];        /* file-name stem of its outputs */
@@ -15,7 +19,8 @@ typedef struct source_out {
     int w, h;              /* of the mp4 */
     drt_video_writer *writer;
     int64_t done;
-    double first_ms, latency_sum_ms, latency_max_ms;
+    double first_ms, last_ms, latency_sum_ms, latency_max_ms; /* first and last result's time */
+    double recent_ms[VIDEO_RATE_TAIL]; /* times of the last results, result i at [i % VIDEO_RATE_TAIL] */
 } source_out;
 
 /* Names each source's outputs (-o FILE.mp4 for one source, else -o DIR/<name>.mp4;

@@ -1,99 +1,92 @@
 #!/usr/bin/env python3
-"""PyTorch's side of bench/device/video.sh: N live streams decoded by OpenCV's cv2.VideoCapture (its
-bundled FFmpeg's CPU decoders, one reader thread per stream, the machine's cores shared; frames BGR
-numpy, flipped to RGB on the GPU) or, where this Python has no OpenCV (--decoder ffmpeg), by one
-ffmpeg CLI process per stream writing RGB24 frames to a pipe (FFmpeg's CPU decoders, or NVDEC with
---hwaccel cuda, frames through the host either way), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
-Fast model: BN folded, fp16, channels_last) on the GPU, letterbox on the GPU (bilinear resize, 0.5
-padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per
-stream drops its oldest frame when inference falls behind (as darkrt). Prints one JSON line:
-per-stream frames detected and dropped.
-usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--read-timeout S] [--thresh T]
-       [--decoder auto|cv2|ffmpeg --frame-size 1920x1080 --hwaccel cuda] URL..."""
+"""PyTorch's side of bench/device/video.sh: N live streams, each decoded by its own ffmpeg CLI process
+(FFmpeg's CPU decoders, or NVDEC with --hwaccel cuda; RGB24 frames on a pipe, through the host either
+way), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's Fast model: BN folded, fp16,
+channels_last) on the GPU, letterbox on the GPU (bilinear resize, 0.5 padding), YOLO decode and
+torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
+frame when inference falls behind (as darkrt).
+
+Why processes, not cv2.VideoCapture or threads: OpenCV opens its FFmpeg captures one at a time under
+one lock, and a live UDP capture's open waits for the stream's first packets, so with N streams that
+start together only the first socket listens (H200 call C: 1 of 64). Every ffmpeg process here is
+started before any frame is read, so every socket listens at once. As darkrt's reader (its --timeout,
+src/video/video-source.c), a UDP stream ends once silent for --read-timeout seconds, from its open on,
+and its codec and rate are probed from 1 s of data (-analyzeduration; FFmpeg's default, 5 s, held
+the first frame back 5 s and then sent a burst of them).
+
+Prints one JSON line: per stream, frames detected ("frames"), received ("received"), dropped, and the
+rate of its results ("fps", "span_s") from the first to the last but RATE_TAIL - 1, as darkrt's summary
+("stream F fps over S s"; cli/video-outputs.h): the decoder holds its last frames until the stream's end
+is known, --read-timeout later. A stream kept its pace when it dropped none and its fps is the sender's.
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth 8] [--read-timeout S]
+       [--thresh T] [--frame-size 1920x1080] [--hwaccel none|cuda] [--device cuda|cpu] URL...
+--device cpu (float32) tries the mechanics where there is no GPU."""
 import argparse, collections, json, os, subprocess, sys, threading, time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from torch_darknet import build_model  # noqa: E402
 from torch_gpu import Fast  # noqa: E402
 
-
-try:
-    import cv2
-except ImportError:
-    cv2 = None
+RATE_TAIL = 32  # as darkrt's VIDEO_RATE_TAIL
 
 
 class Stream:
-    def __init__(self, url, depth, threads, read_timeout_s, a):
-        self.url, self.q, self.lock, self.threads = url, collections.deque(), threading.Lock(), threads
-        self.read_timeout_ms = int(read_timeout_s * 1000)
-        self.depth, self.decoded, self.dropped, self.done, self.ended = depth, 0, 0, 0, False
-        self.a = a
-        threading.Thread(target=self.read if a.decoder == "cv2" else self.read_ffmpeg, daemon=True).start()
+    """One live source: its ffmpeg process (started at once), a reader thread, a bounded queue."""
 
-    def push(self, bgr):
-        with self.lock:
-            if len(self.q) == self.depth:
-                self.q.popleft()
-                self.dropped += 1
-            self.q.append(bgr)
-            self.decoded += 1
+    def __init__(self, url, a, threads):
+        self.url, self.depth, self.a = url, a.depth, a
+        self.q, self.lock = collections.deque(), threading.Lock()
+        self.received = self.dropped = self.done = 0
+        self.done_at = []  # time of each result
+        self.ended, self.error = False, None
+        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-threads", str(threads)]
+        cmd += ["-hwaccel", "cuda"] if a.hwaccel == "cuda" else []
+        src = url
+        if url.startswith("udp://"):  # darkrt's options for UDP; udp's timeout is in microseconds
+            src += f"?overrun_nonfatal=1&fifo_size=278876&timeout={int(a.read_timeout * 1e6)}"
+            cmd += ["-analyzeduration", "1000000", "-fpsprobesize", "3"]
+        cmd += ["-i", src, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # every frame once
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, bufsize=0)
+        threading.Thread(target=self.read, daemon=True).start()
 
-    def read_ffmpeg(self):
-        """Frames from an ffmpeg CLI process (RGB24 on its stdout)."""
+    def read(self):
         w, h = (int(v) for v in self.a.frame_size.split("x"))
-        url = self.url
-        if url.startswith("udp://"):  # udp's own timeout (microseconds) ends the stream once it is silent
-            url += f"?overrun_nonfatal=1&fifo_size=278876&timeout={self.read_timeout_ms * 1000}"
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-threads", str(self.threads)]
-        cmd += ["-hwaccel", "cuda"] if self.a.hwaccel == "cuda" else []
-        cmd += ["-i", url, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # every frame once
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, bufsize=0)
         size = w * h * 3
         while True:
             buf = bytearray(size)
             view, got = memoryview(buf), 0
             while got < size:
-                n = p.stdout.readinto(view[got:])
+                n = self.p.stdout.readinto(view[got:])
                 if not n:
                     break
                 got += n
             if got < size:
+                if got:
+                    self.error = f"{self.url}: a partial frame ({got} of {size} bytes): not {w}x{h}? (--frame-size)"
                 break
-            self.push(np.frombuffer(buf, np.uint8).reshape(h, w, 3))
-        p.wait()
-        self.ended = True
-
-    def read(self):
-        url = self.url + "?overrun_nonfatal=1&fifo_size=278876" if self.url.startswith("udp://") else self.url
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, 30000, cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.read_timeout_ms]
-        if hasattr(cv2, "CAP_PROP_N_THREADS"):  # OpenCV >= 4.6: the cores shared by the streams
-            params += [cv2.CAP_PROP_N_THREADS, self.threads]
-        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-        if not cap.isOpened():
-            print(f"{self.url}: cannot open", file=sys.stderr)
-        while cap.isOpened():
-            ok, bgr = cap.read()
-            if not ok:  # the end, or silent past the read timeout
-                break
-            self.push(bgr)
-        cap.release()
+            with self.lock:
+                if len(self.q) == self.depth:
+                    self.q.popleft()
+                    self.dropped += 1
+                self.q.append(np.frombuffer(buf, np.uint8).reshape(h, w, 3))
+                self.received += 1
+        rc = self.p.wait()
+        if rc and not self.error and not self.received:
+            self.error = f"{self.url}: ffmpeg exited with {rc} before any frame"
         self.ended = True
 
 
-def letterbox(frames, size, dev, bgr):
-    out = torch.full((len(frames), 3, size, size), 0.5, device=dev, dtype=torch.float16)
+def letterbox(frames, size, dev, dtype):
+    out = torch.full((len(frames), 3, size, size), 0.5, device=dev, dtype=dtype)
     for i, f in enumerate(frames):
         h, w = f.shape[:2]
         s = min(size / w, size / h)
         nw, nh = int(w * s), int(h * s)
-        x = torch.from_numpy(f).to(dev, non_blocking=True)
-        x = (x.flip(2) if bgr else x).permute(2, 0, 1)[None].half() / 255  # OpenCV's BGR -> RGB
+        x = torch.from_numpy(f).to(dev, non_blocking=True).permute(2, 0, 1)[None].to(dtype) / 255
         x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
         out[i, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x[0]
     return out
@@ -117,6 +110,10 @@ def decode(heads, anchors, size, thresh=0.25, nms=0.45):
     scores = torch.cat([c[1] for c in cand], 1)
     for i in range(boxes.shape[0]):
         idx, cls = (scores[i] > thresh).nonzero(as_tuple=True)
+        if not len(idx):
+            per_item.append(0)
+            continue
+        import torchvision  # only where a box passes (none at --thresh 1.0: Debian's torch has no torchvision)
         keep = torchvision.ops.batched_nms(boxes[i][idx], scores[i][idx, cls], cls, nms)
         per_item.append(len(keep))
     return per_item
@@ -128,24 +125,28 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--size", type=int, default=416)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--depth", type=int, default=4)
-    ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a stream")
+    ap.add_argument("--depth", type=int, default=8, help="frames queued per stream before the oldest is dropped")
+    ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a UDP stream")
     ap.add_argument("--thresh", type=float, default=0.25, help="score threshold (1.0 for synthesised weights: no box)")
-    ap.add_argument("--decoder", choices=["auto", "cv2", "ffmpeg"], default="auto",
-                    help="auto: OpenCV where this Python has it, else the ffmpeg CLI")
-    ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size (--decoder ffmpeg)")
-    ap.add_argument("--hwaccel", choices=["none", "cuda"], default="none", help="--decoder ffmpeg: NVDEC")
+    ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size")
+    ap.add_argument("--hwaccel", choices=["none", "cuda"], default="none", help="ffmpeg decodes on NVDEC")
+    ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: float32, for trying the mechanics")
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
-    if a.decoder == "auto":
-        a.decoder = "cv2" if cv2 is not None else "ffmpeg"
-    dev = torch.device("cuda")
+    dev = torch.device(a.device)
+    dtype = torch.float16 if a.device == "cuda" else torch.float32
     base = build_model(a.cfg, a.weights)
-    model = Fast(base).to(dev).half().to(memory_format=torch.channels_last).eval()
+    model = Fast(base).to(dev).to(dtype).to(memory_format=torch.channels_last).eval()
     # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
     anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
+    with torch.inference_mode():  # warm up (cuDNN's choices) before any stream opens
+        model(torch.zeros(a.batch, 3, a.size, a.size, device=dev, dtype=dtype).contiguous(memory_format=torch.channels_last))
     threads = max(1, (os.cpu_count() or 1) // len(a.urls))
-    streams = [Stream(u, a.depth, threads, a.read_timeout, a) for u in a.urls]
+    try:
+        streams = [Stream(u, a, threads) for u in a.urls]
+    except OSError as e:
+        print(f"torch_video.py: cannot start ffmpeg: {e}", file=sys.stderr)
+        sys.exit(2)
     start, k = time.time(), 0
     with torch.inference_mode():
         while True:
@@ -164,13 +165,24 @@ def main():
                     break
                 time.sleep(0.001)
                 continue
-            x = letterbox(batch, a.size, dev, a.decoder == "cv2").contiguous(memory_format=torch.channels_last)
-            decode(model(x), anchors, a.size, a.thresh)
+            x = letterbox(batch, a.size, dev, dtype).contiguous(memory_format=torch.channels_last)
+            decode(model(x), anchors, a.size, a.thresh)  # its boxes counted on the host: the batch is done
+            now = time.monotonic()
             for s in owners:
                 s.done += 1
-    how = f"opencv {cv2.__version__}" if a.decoder == "cv2" else "ffmpeg CLI" + (" NVDEC" if a.hwaccel == "cuda" else "")
-    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how} decode", "seconds": time.time() - start,
-                      "streams": [{"url": s.url, "frames": s.done, "dropped": s.dropped} for s in streams]}))
+                s.done_at.append(now)
+    for s in streams:
+        if s.error:
+            print(f"torch_video.py: {s.error}", file=sys.stderr)
+    how = "ffmpeg CLI " + ("NVDEC" if a.hwaccel == "cuda" else "CPU") + " decode"
+    rows = []
+    for s in streams:
+        last = s.done - RATE_TAIL if s.done > RATE_TAIL else s.done - 1
+        span = s.done_at[last] - s.done_at[0] if last > 0 else 0.0
+        rows.append({"url": s.url, "frames": s.done, "received": s.received, "dropped": s.dropped,
+                     "fps": round(last / span, 2) if span > 0 else 0.0, "span_s": round(span, 3)})
+    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device,
+                      "seconds": round(time.time() - start, 3), "streams": rows}))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ FF=(ffmpeg -nostdin -v error -y)
 # 12 frames at 4 fps (3 s) and 40 frames at 10 fps (4 s); a keyframe every 4 frames.
 "${FF[@]}" -stream_loop 1 -framerate 4 -i "$TMP/seq-%02d.png" -frames:v 12 -c:v libx264 -g 4 -bf 0 "$TMP/slow.mp4"
 "${FF[@]}" -stream_loop 5 -framerate 10 -i "$TMP/seq-%02d.png" -frames:v 40 -c:v libx264 -g 4 -bf 0 "$TMP/fast.mp4"
+# 60 frames at 10 fps (6 s), B-frames (x264's default): the decoder holds its last frames until the end
+"${FF[@]}" -stream_loop -1 -framerate 10 -i "$TMP/seq-%02d.png" -frames:v 60 -c:v libx264 -g 10 "$TMP/steady.mp4"
 
 port() { echo $((20000 + RANDOM % 20000)); }
 
@@ -32,7 +34,7 @@ serve() {
 # Keeps up: every frame, in order, none dropped; the end of the stream is reported as a stop.
 p=$(port)
 serve "$TMP/slow.mp4" "$p" &
-"$DARKRT" detect "${M[@]}" "udp://127.0.0.1:$p" --timeout 2 --json "$TMP/keep.jsonl" -o "$TMP/keep.mp4" \
+"$DARKRT" detect "${M[@]}" "udp://127.0.0.1:$p" --hwaccel none --timeout 2 --json "$TMP/keep.jsonl" -o "$TMP/keep.mp4" \
     >"$TMP/out" 2>"$TMP/err"; rc=$?
 wait
 n=$(wc -l <"$TMP/keep.jsonl")
@@ -50,6 +52,17 @@ else
 fi
 n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/keep.mp4" 2>&1)
 [ "$n" = 12 ] && ok "the mp4 holds the 12 frames received before the stop" || fail "keep.mp4: '$n' frames"
+
+# The stream's rate in the summary, what bench/device/video.sh checks a live stream's pace by: from its
+# first result to its last but 31 (the frames the decoder holds until the stream's end is known, 2 s
+# later): 28 intervals of 0.1 s, the stream's 10 fps.
+p=$(port)
+serve "$TMP/steady.mp4" "$p" &
+"$DARKRT" detect "${M[@]}" "udp://127.0.0.1:$p" --timeout 2 >"$TMP/out" 2>"$TMP/err"
+wait
+rate=$(sed -n 's/.*: 60 frames, 0 dropped, .*, stream \([0-9.]*\) fps over \([0-9.]*\) s$/\1 \2/p' "$TMP/out")
+awk -v r="${rate% *}" -v s="${rate#* }" 'BEGIN { exit !(r >= 9.3 && r <= 10.7 && s >= 2.6 && s <= 3.0) }' &&
+    ok "summary: stream rate $rate (fps, s): the stream's 10 fps" || fail "summary's stream rate: '$rate': $(cat "$TMP/out" "$TMP/err")"
 
 # Too slow (500 ms a frame, 10 fps in): old frames dropped, the stream's pace kept.
 p=$(port)
@@ -70,4 +83,5 @@ assert frames == sorted(set(frames)) and frames[-1] == 39 and len(frames) < 40, 
 assert float(sys.argv[3]) < 15, sys.argv[3]
 print(done, "detected,", dropped, "dropped; done", sys.argv[3], "s after the stream began")
 PY
+expect_error "hwaccel unknown" 'hwaccel vaapi: must be cuda or none' "$DARKRT" detect "${M[@]}" "$TMP/slow.mp4" --hwaccel vaapi
 finish
