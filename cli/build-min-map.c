@@ -59,16 +59,24 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
     if (r.bound < min_map)
         fprintf(stderr, "darkrt build: warning: --min-map %.3f not reached (bound %.4f with every conv searched)\n", min_map,
                 r.bound);
-    if (r.time_ratio > 0)
-        fprintf(stderr, "darkrt build: int8 speed: keep %.60s%s: %.3fx %s's time (batch 1, median of 5 interleaved rounds; "
-                        "of the %d candidates that reached %.3f, the nearest to fp32 within 5%% of the fastest's time)\n",
-                r.keep, strlen(r.keep) > 60 ? "..." : "", r.time_ratio, higher, r.timed, min_map);
+    if (so.by_speed && !r.higher)
+        fprintf(stderr, "darkrt build: int8 speed: keep %.60s%s: %.3fx %s's time confirmed (screened %.3fx; required: at most "
+                        "%.2fx) at bound %.4f (required for speed picks: %.4f); %d candidates screened, %d confirmed (batch 1, "
+                        "interleaved rounds, medians); of those fast enough, the nearest to fp32 within 5%% of the fastest\n",
+                r.keep, strlen(r.keep) > 60 ? "..." : "", r.time_ratio, higher, r.screened_ratio, r.max_ratio, r.bound,
+                r.timed_bound, r.timed, r.confirmed);
     if (r.higher) {
-        /* An int8 plan slower than the higher precision serves no one: that precision reaches any
-         * accuracy target and was faster than every int8 plan that reached this one. */
-        fprintf(stderr, "darkrt build: int8 speed: no int8 plan that reaches --min-map %.3f was faster than %s here: "
-                        "building %s instead (--min-map-pick fewest: the int8 plan that keeps the fewest convs)\n",
-                min_map, higher, higher);
+        /* An int8 plan no faster than the higher precision serves no one: that precision reaches
+         * any accuracy target. */
+        if (r.timed)
+            fprintf(stderr, "darkrt build: int8 speed: no int8 plan that reaches --min-map %.3f with the margin (bound %.4f) was "
+                            "confirmed at most %.2fx %s's time (the fastest of %d confirmed: %.3fx; %d screened): building %s "
+                            "instead (--min-map-pick fewest: the int8 plan that keeps the fewest convs)\n",
+                    min_map, r.timed_bound, r.max_ratio, higher, r.confirmed, r.time_ratio, r.timed, higher);
+        else
+            fprintf(stderr, "darkrt build: int8 speed: no int8 candidate reached --min-map %.3f with the margin (bound %.4f): "
+                            "building %s instead (--min-map-pick fewest: the int8 plan that keeps the fewest convs)\n",
+                    min_map, r.timed_bound, higher);
         a->engine.precision = be->int8_kept_in;
         a->engine.calib_dir = NULL; /* the calibration was the int8 candidates': the higher precision refuses it */
         a->engine.calib_method = DRT_CALIB_MAX;

@@ -18,8 +18,9 @@ static void usage(FILE *out)
                  "      --min-map X         int8: keep the fewest convs in fp32 (cuda: fp16) that reach mAP@0.5 X\n"
                  "                          against the fp32 engine on the validation images (searched, then built)\n"
                  "      --val DIR           validation images for --min-map (default: the calibration images)\n"
-                 "      --min-map-pick P    fastest (default: the candidates that reach X timed against fp32/fp16;\n"
-                 "                          when none is faster, that precision is built) or fewest (fewest kept)\n%s",
+                 "      --min-map-pick P    fastest (default: the candidates that reach X with a margin timed against\n"
+                 "                          fp32/fp16; int8 only when confirmed >= 10%% faster, else that precision)\n"
+                 "                          or fewest (fewest kept, untimed)\n%s",
             engine_args_help);
     fputs(cli_model_options_help, out);
 }

@@ -76,7 +76,7 @@ variant() {
     kept=$(sed -n 's/.*: \([0-9]* of [0-9]*\) convs kept in fp16.*/\1/p' "$T/build.log")
     calib=$(grep -o 'int8 calibration: [^(]*' "$T/build.log" | head -1 | sed 's/int8 calibration: //; s/ *$//' || true)
     say "| $name | $int8 | ${kept:--} | $(map "$T/at25.json") | $(map "$T/ranked.json") | ${calib:--} | $((SECONDS - t0)) s |"
-    grep -E '^darkrt build: (--min-map|int8 speed)' "$T/build.log" | sed 's/^/    /' | tee -a "$R"
+    grep -E '^(darkrt build: (--min-map|int8 speed)|min-map: confirm)' "$T/build.log" | sed 's/^/    /' | tee -a "$R"
 }
 say "## yolo-fastest-1.1 (real weights), plans for batch 32"
 say ""

@@ -30,10 +30,15 @@ typedef struct drt_int8_search_result {
                           * folder calibrates too; 0: not split, validated where --val says) */
     int val_from;
     /* by_speed: */
-    int timed;           /* candidates that reached min_map and were timed */
-    double time_ratio;   /* the picked int8 candidate's time / the higher precision's (0: not timed) */
-    int higher;          /* no int8 candidate that reached min_map was faster than the higher precision
-                          * (CPU fp32, CUDA fp16): build that instead (keep, time_ratio: the fastest) */
+    int timed;           /* candidates whose bound reached timed_bound and were screened (timed) */
+    double timed_bound;  /* what a timed candidate's bound must reach: min_map plus a margin */
+    int confirmed;       /* the screened fastest, timed again together (the finalists) */
+    double screened_ratio; /* the pick's screened time / the higher precision's */
+    double time_ratio;   /* the pick's confirmed time / the higher precision's; with higher set: the
+                          * fastest finalist's (0: none timed) */
+    double max_ratio;    /* the most time_ratio an int8 plan may take (1 - the required speed-up) */
+    int higher;          /* no int8 candidate reached timed_bound and was confirmed at most max_ratio
+                          * of the higher precision's (CPU fp32, CUDA fp16) time: build that instead */
 } drt_int8_search_result;
 
 /* Every conv in int8 first, then (a backend with a default keep list: the CPU) all but the heads;
@@ -44,8 +49,9 @@ typedef struct drt_int8_search_result {
  * also, where int8 convs chain (the CPU), the bisection's set with the gaps between its kept convs
  * filled (fewer conversions between int8 and the higher precision) and the heads with the fewest
  * last or first convs kept; on CUDA with every conv a candidate, its rule's set; every candidate
- * that reaches min_map is timed and, of those within 5% of the fastest's time, the one whose heads
- * are nearest fp32's taken. "Reach":
+ * whose bound reaches min_map plus a margin is timed (screened), the fastest are timed again
+ * together (confirmed) and, of those confirmed at least 10% faster than the higher precision and
+ * within 5% of the fastest, the one whose heads are nearest fp32's taken; none: higher is set. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, the candidates are calibrated on the first half
