@@ -78,6 +78,7 @@ typedef struct search {
     size_t head_floats;
     int builds;
     /* by_speed: */
+    int batch;           /* the plan's (the finalists are confirmed at it) */
     drt_engine *higher;  /* the higher precision's engine, timed beside each candidate */
     float *input;        /* the timing runs' input */
     char **timed_keep;   /* the candidates that reached min_map, their measures and time ratios */
@@ -196,13 +197,13 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     return st;
 }
 
-/* Milliseconds of `runs` batch-1 runs of e (reading a head waits for an asynchronous device). */
-static drt_status block_ms(drt_engine *e, const float *in, int runs, double *ms)
+/* Milliseconds of `runs` runs of e on `batch` images (reading a head waits for an asynchronous device). */
+static drt_status block_ms(drt_engine *e, const float *in, int batch, int runs, double *ms)
 {
     const float *h;
     drt_tensor_desc d;
     double t0 = drt_now_ms();
-    for (int i = 0; i < runs; i++) DRT_TRY(drt_engine_run(e, in, 1));
+    for (int i = 0; i < runs; i++) DRT_TRY(drt_engine_run(e, in, batch));
     DRT_TRY(drt_engine_head(e, 0, &h, &d));
     *ms = drt_now_ms() - t0;
     return DRT_OK;
@@ -212,11 +213,11 @@ static drt_status block_ms(drt_engine *e, const float *in, int runs, double *ms)
 static drt_status time_ratio(search *s, drt_engine *e, double *ratio)
 {
     double r[TIME_ROUNDS], a, b;
-    DRT_TRY(block_ms(s->higher, s->input, 2, &a)); /* warm-up (first runs allocate, CUDA graphs) */
-    DRT_TRY(block_ms(e, s->input, 2, &b));
+    DRT_TRY(block_ms(s->higher, s->input, 1, 2, &a)); /* warm-up (first runs allocate, CUDA graphs) */
+    DRT_TRY(block_ms(e, s->input, 1, 2, &b));
     for (int k = 0; k < TIME_ROUNDS; k++) {
-        DRT_TRY(block_ms(s->higher, s->input, TIME_RUNS, &a));
-        DRT_TRY(block_ms(e, s->input, TIME_RUNS, &b));
+        DRT_TRY(block_ms(s->higher, s->input, 1, TIME_RUNS, &a));
+        DRT_TRY(block_ms(e, s->input, 1, TIME_RUNS, &b));
         r[k] = a > 0 ? b / a : 1;
     }
     for (int i = 1; i < TIME_ROUNDS; i++) /* insertion sort: five values */
@@ -286,13 +287,15 @@ static drt_status consider(search *s, const char *keep, const measure *me, doubl
     return DRT_OK;
 }
 
-/* The searched device's int8 engine that keeps `keep` in higher precision, for batch 1. */
-static drt_status candidate_engine(const search *s, const char *keep, drt_engine **e_out)
+/* The searched device's engine for the plan's batch: int8 keeping `keep` in higher precision, or
+ * (keep NULL) the higher precision's. */
+static drt_status plan_engine(const search *s, const char *keep, drt_engine **e_out)
 {
     drt_engine_opts o = s->opts;
     o.int8_keep = keep;
     o.verbose = 0;
-    o.max_batch = 1;
+    o.max_batch = s->batch;
+    if (!keep) o.precision = s->be->int8_kept_in;
     return drt_engine_create(s->m, &o, e_out);
 }
 
@@ -307,30 +310,33 @@ static double median(double *v, int n)
  * finalist's confirmed ratio the median of its rounds' time over the mean of the two around it. */
 static drt_status time_finalists(search *s, const int *fin, int n)
 {
-    drt_engine *e[CONFIRM_MAX] = {0};
+    drt_engine *e[CONFIRM_MAX] = {0}, *h = NULL;
     double t[CONFIRM_MAX][CONFIRM_ROUNDS], lo, hi, ms;
-    drt_status st = DRT_OK;
+    int b = s->batch;
+    drt_status st = plan_engine(s, NULL, &h);
     for (int i = 0; st == DRT_OK && i < n; i++) {
-        st = candidate_engine(s, s->timed_keep[fin[i]], &e[i]);
+        st = plan_engine(s, s->timed_keep[fin[i]], &e[i]);
         s->builds += st == DRT_OK;
-        if (st == DRT_OK) st = block_ms(e[i], s->input, 2, &ms); /* warm-up */
+        if (st == DRT_OK) st = block_ms(e[i], s->input, b, 2, &ms); /* warm-up */
     }
-    if (st == DRT_OK) st = block_ms(s->higher, s->input, CONFIRM_RUNS, &lo);
+    if (st == DRT_OK) st = block_ms(h, s->input, b, 2, &ms);
+    if (st == DRT_OK) st = block_ms(h, s->input, b, CONFIRM_RUNS, &lo);
     for (int r = 0; st == DRT_OK && r < CONFIRM_ROUNDS; r++) {
-        for (int i = 0; st == DRT_OK && i < n; i++) st = block_ms(e[i], s->input, CONFIRM_RUNS, &t[i][r]);
-        if (st == DRT_OK) st = block_ms(s->higher, s->input, CONFIRM_RUNS, &hi);
+        for (int i = 0; st == DRT_OK && i < n; i++) st = block_ms(e[i], s->input, b, CONFIRM_RUNS, &t[i][r]);
+        if (st == DRT_OK) st = block_ms(h, s->input, b, CONFIRM_RUNS, &hi);
         for (int i = 0; st == DRT_OK && i < n; i++) t[i][r] = lo + hi > 0 ? 2 * t[i][r] / (lo + hi) : 1;
         lo = hi; /* the next round's first higher-precision time */
     }
     for (int i = 0; st == DRT_OK && i < n; i++) {
         s->confirmed[fin[i]] = median(t[i], CONFIRM_ROUNDS);
         if (s->so->log)
-            fprintf(s->so->log, "min-map: confirm keep %-32.32s%s screened %.3fx, confirmed %.3fx %s's (median of %d rounds; range %.3f-%.3f)\n",
+            fprintf(s->so->log, "min-map: confirm keep %-32.32s%s screened %.3fx, confirmed %.3fx %s's at batch %d (median of %d rounds; range %.3f-%.3f)\n",
                     s->timed_keep[fin[i]], strlen(s->timed_keep[fin[i]]) > 32 ? "..." : "   ", s->timed_ratio[fin[i]],
-                    s->confirmed[fin[i]], drt_precision_name(s->be->int8_kept_in), CONFIRM_ROUNDS, t[i][0],
+                    s->confirmed[fin[i]], drt_precision_name(s->be->int8_kept_in), b, CONFIRM_ROUNDS, t[i][0],
                     t[i][CONFIRM_ROUNDS - 1]);
     }
     for (int i = 0; i < n; i++) drt_engine_free(e[i]);
+    drt_engine_free(h);
     return st;
 }
 
@@ -372,6 +378,19 @@ static drt_status pick_timed(search *s, int *pick_out, double *fastest_out)
     return DRT_OK;
 }
 
+static int candidate(const search *s, int i);
+static int count_keep(const search *s, const char *keep);
+
+/* Whether keep leaves a conv in int8: a keep list that keeps every candidate is the higher
+ * precision under another name (CUDA's rule set on yolo-fastest-1.1: no conv of it runs int8), and
+ * timing it against that precision measures only noise (0.949x in H200 call A, session 10). */
+static int some_int8(const search *s, const char *keep)
+{
+    int n = 0;
+    for (int i = 0; i < s->m->n_layers; i++) n += candidate(s, i);
+    return count_keep(s, keep) < n;
+}
+
 /* The measure of the int8 engine on device that keeps `keep` in higher precision, over every
  * stride-th validation image (the bound only over all of them, stride 1); with time_it and a
  * timing engine (by_speed), timed when it reaches min_map. */
@@ -392,7 +411,8 @@ static drt_status score_on(search *s, drt_device device, int stride, const char 
     for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) picks[n++] = i;
     if (st == DRT_OK) st = map_of(s, dets, picks, n, &out->map);
     if (st == DRT_OK && stride == 1) st = lower_bound(s, dets, picks, &out->bound);
-    if (st == DRT_OK && s->higher && time_it && out->bound >= s->so->min_map + VAL_MARGIN * (1 - s->so->min_map)) {
+    if (st == DRT_OK && s->higher && time_it && out->bound >= s->so->min_map + VAL_MARGIN * (1 - s->so->min_map) &&
+        some_int8(s, keep)) {
         st = time_ratio(s, e, &ratio);
         if (st == DRT_OK) st = consider(s, keep, out, ratio);
     }
@@ -627,7 +647,8 @@ static drt_status timing_setup(search *s)
     o.int8_keep = NULL;
     o.verbose = 0;
     o.max_batch = 1;
-    size_t n = (size_t)drt_model_channels(s->m) * (size_t)drt_model_width(s->m) * (size_t)drt_model_height(s->m);
+    s->batch = s->opts.max_batch > 1 ? s->opts.max_batch : 1;
+    size_t n = (size_t)s->batch * (size_t)drt_model_channels(s->m) * (size_t)drt_model_width(s->m) * (size_t)drt_model_height(s->m);
     if (!(s->input = malloc(n * sizeof *s->input))) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
     for (size_t i = 0; i < n; i++) s->input[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
     return drt_engine_create(s->m, &o, &s->higher);

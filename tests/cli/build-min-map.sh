@@ -53,22 +53,24 @@ grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "
 # The default pick: the candidates whose bound reaches the target plus its margin are screened
 # against fp32, the screened fastest (within 15%, at most 4) timed again together (confirmed); of
 # those confirmed at most 0.90x fp32's time and within 5% of the fastest confirmed, the one with the
-# least heads' error is built; none: fp32 is built
-"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 \
-    -o "$TMP/fast.plan" 2>"$TMP/fast.log" >"$TMP/fast.out" || fail "build --min-map 0.75 (fastest) exited $?: $(tail -3 "$TMP/fast.log")"
+# least heads' error is built; none: fp32 is built. At 0.4 (margin: 0.7) the all-int8 and heads sets
+# of this model pass the margin (bounds about 0.72-0.73), so the timing is exercised
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.4 \
+    -o "$TMP/fast.plan" 2>"$TMP/fast.log" >"$TMP/fast.out" || fail "build --min-map 0.4 (fastest) exited $?: $(tail -3 "$TMP/fast.log")"
 python3 - "$TMP/fast.log" "$TMP/fast.out" <<'EOF2' || fail "the fastest pick: $(grep -E 'int8 speed|confirm' "$TMP/fast.log")"
 import re, sys
 log, out = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 screened = {m[0]: (float(m[1]), float(m[2]), float(m[3])) for m in re.findall(
     r"^min-map: cpu keep (\S+) +mAP@0.5 [0-9.]+ \(bound ([0-9.]+)\), heads' L1 error ([0-9.]+), time ([0-9.]+)x fp32's$", log, re.M)}
 confirmed = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(
-    r"^min-map: confirm keep (\S+) +screened ([0-9.]+)x, confirmed ([0-9.]+)x fp32's \(median of 9 rounds", log, re.M)}
+    r"^min-map: confirm keep (\S+) +screened ([0-9.]+)x, confirmed ([0-9.]+)x fp32's at batch 1 \(median of 9 rounds", log, re.M)}
 pick = re.search(r"^darkrt build: int8 speed: keep (\S+): ([0-9.]+)x fp32's time confirmed \(screened [0-9.]+x; required: at "
                  r"most 0.90x\) at bound [0-9.]+ \(required for speed picks: ([0-9.]+)\); (\d+) candidates screened, (\d+) confirmed", log, re.M)
 fallback = re.search(r"^darkrt build: int8 speed: no int8 (plan|candidate) .*margin \(bound ([0-9.]+)\)", log, re.M)
 assert bool(pick) != bool(fallback), "exactly one decision line"
 margin = float(pick[3] if pick else fallback[2])
-assert abs(margin - 0.875) < 1e-4, margin  # 0.75 + half of what is left to 1
+assert abs(margin - 0.7) < 1e-4, margin  # 0.4 + half of what is left to 1
+assert screened, "no candidate screened (all int8 passes the margin here)"
 assert all(b >= margin - 1e-4 for b, e, r in screened.values()), ("screened under the margin", screened)
 # The finalists: the screened fastest within 15%, at most 4, each timed again
 fastest = min(r for b, e, r in screened.values()) if screened else 0
@@ -90,7 +92,7 @@ else:
     assert "cpu fp32 engine" in out, out
     print("fp32 built: %d screened, confirmed %s" % (len(screened), sorted(fast)))
 EOF2
-ok "--min-map 0.75 (fastest): $(grep -o 'int8 speed: [^(]*' "$TMP/fast.log" | tail -1)"
+ok "--min-map 0.4 (fastest): $(grep -o 'int8 speed: [^(]*' "$TMP/fast.log" | tail -1)"
 
 # Without --val the validation images are the calibration images: the search calibrates its
 # candidates on the first half by name (dog, eagle) and validates on the rest (giraffe, scream).
