@@ -284,7 +284,11 @@ static void match(const char *name, box_pair *ab, int n_ab, const drt_detections
             float inter = iw > 0 && ih > 0 ? iw * ih : 0;
             float uni = (x2 - x1) * (y2 - y1) + (r->x2 - r->x1) * (r->y2 - r->y1) - inter;
             float iou = uni > 0 ? inter / uni : (x1 == r->x1 && y1 == r->y1 && x2 == r->x2 && y2 == r->y2);
-            if (iou > best_iou) best_iou = iou, best = k;
+            /* a twin: IoU >= 0.999 and the closest score (boxes clamped to the whole image are all alike) */
+            float sd = fabsf(r->score - a->score);
+            int twin = iou >= .999f, best_twin = best >= 0 && best_iou >= .999f;
+            if (twin ? !best_twin || sd < fabsf(d->items[best].score - a->score) : !best_twin && iou > best_iou)
+                best_iou = iou, best = k;
         }
         if (best < 0 || best_iou < .999f || fabsf(d->items[best].score - a->score) > 1e-4f) {
             printf("FAIL detect: %s: AlexeyAB's class %d score %.5f box %.1f,%.1f,%.1f,%.1f has no twin in darkrt "

@@ -6,7 +6,8 @@
 # model, where saturated activations amplify rounding). Then yolo-fastest-1.1 with its real
 # weights on Darknet's seven sample images, each side reading the same decoded pixels and using
 # the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4); and yolov2-tiny's
-# [region] and tests/alexeyab/gaussian.cfg's [Gaussian_yolo] decode the same way on synthesised weights.
+# [region], tests/alexeyab/gaussian.cfg's [Gaussian_yolo] and tests/alexeyab/contrastive.cfg's [yolo] with
+# [contrastive] decode the same way on synthesised weights.
 # make test runs every detector cfg AlexeyAB runs on the CPU (CASES and ALL_CASES: the README's coverage table; 6 minutes
 # without ASan on the busy 2-core machine); DRT_ALEXEYAB_QUICK=1 runs the CASES subset only (about 2 minutes under ASan).
 source "$(dirname "$0")/../lib.sh"
@@ -43,6 +44,7 @@ CASES=(
     "$DRT_ROOT/tests/alexeyab/layers-b.cfg 64 1e-4"
     "$DRT_ROOT/tests/alexeyab/shortcut-w.cfg 64 1e-4"
     "$TMP/cfg/yolov4-tiny_contrastive.cfg 128 1e-4"
+    "$DRT_ROOT/tests/alexeyab/contrastive.cfg 128 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -133,6 +135,20 @@ if "$DARKRT" synth "$AB/cfg/yolov2-tiny.cfg" -o "$TMP/y2t.weights" --seed 3 >/de
         || fail "yolov2-tiny [region] detections (exit $rc)"
 else
     fail "darkrt synth yolov2-tiny"
+fi
+
+# [contrastive] (training-only) behind a [yolo] with embedding_layer=, as yolov4-tiny_contrastive, on synthesised
+# weights: tests/alexeyab/contrastive.cfg (two classes: yolov4-tiny_contrastive's 80 saturate into thousands of boxes).
+if "$DARKRT" synth "$DRT_ROOT/tests/alexeyab/contrastive.cfg" -o "$TMP/contrastive.weights" --seed 3 >/dev/null 2>&1; then
+    mkdir -p "$TMP/detect4"
+    "$CMP" detect "$DRT_ROOT/tests/alexeyab/contrastive.cfg" "$TMP/contrastive.weights" "${images[@]:0:3}" "$TMP/detect4" \
+        >"$TMP/detect4.log" 2>&1
+    rc=$?
+    grep -E '^(ok|FAIL)' "$TMP/detect4.log"
+    [ $rc -eq 0 ] && ! grep -q 'AlexeyAB 0 boxes' "$TMP/detect4.log" && ok "[contrastive]: AlexeyAB's detections, box for box" \
+        || fail "[contrastive] detections (exit $rc)"
+else
+    fail "darkrt synth contrastive.cfg"
 fi
 
 # [Gaussian_yolo]'s decode (scores x (1 - mean sigma)), on synthesised weights, the same way.
