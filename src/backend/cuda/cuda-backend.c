@@ -50,6 +50,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     drt_cuda_stages_free(g);
     drt_cuda_run_free(e, g, &g->own);
     for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
+    drt_cuda_json_dnn_free(g); /* after the plans made on them */
     for (int i = 0; g->convs && i < g->n_convs; i++)
         if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
     cudaFree(g->weights);

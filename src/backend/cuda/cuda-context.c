@@ -21,6 +21,7 @@ void drt_cuda_ctx_free(cu_ctx *c, int n_convs)
     free(c->json_len);
     free(c->plan);
     free(c->plan_shared);
+    free(c->from_json);
     free(c->sig);
     for (int i = 0; c->xdesc && i < n_convs; i++) {
         if (c->xdesc[i]) cudnnDestroyTensorDescriptor(c->xdesc[i]);
@@ -138,11 +139,19 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     }
     drt_status s = DRT_OK;
     const char *legacy = getenv("DRT_CUDA_LEGACY"); /* 1: cuDNN's legacy API only (comparisons) */
+    int fused = g->half && !(legacy && *legacy == '1');
+    cudnnBackendDescriptor_t *made = NULL; /* a load's stored plans, rebuilt on several threads */
+    int64_t *need = NULL;
+    if (fused && c->batch == g->max_batch) s = drt_cuda_plans_from_json(g, ws_bytes, &made, &need);
     for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         int stored = c->batch == g->max_batch ? g->convs[i].algo_max : -1;
         const cu_conv *cv = &g->convs[i];
-        int fused = g->half && !(legacy && *legacy == '1');
         if (fused && drt_cuda_fused_share(g, c, i)) continue; /* one plan per distinct problem: loads finalize fewer */
+        if (made && made[i]) {
+            drt_cuda_fused_adopt(g, c, i, made[i], need[i], cv->json_len);
+            made[i] = NULL;
+            continue;
+        }
         if (stored >= CU_ALGO_FUSED && cv->json && drt_cuda_fused_from_json(g, c, i, cv->json, cv->json_len, ws_bytes) == DRT_OK)
             continue;
         if (fused) {
@@ -160,6 +169,10 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
             fprintf(drt_log_file(), "cuda: conv %d batch %d: legacy algo %d math %d (from the plan)\n", g->convs[i].layer,
                     c->batch, c->algo[i], c->math[i]);
     }
+    for (int i = 0; made && i < g->n_convs; i++) /* shared after all */
+        if (made[i]) cudnnBackendDestroyDescriptor(made[i]);
+    free(made);
+    free(need);
     if (primary) {
         cudaFree(ws);
         if (s == DRT_OK && c->ws_needed) {
@@ -179,8 +192,15 @@ static drt_status keep_json(cu_engine *g, cu_ctx *c)
     c->json = calloc((size_t)n, sizeof *c->json);
     c->json_len = calloc((size_t)n, sizeof *c->json_len);
     if (!c->json || !c->json_len) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
-    for (int i = 0; i < g->n_convs; i++)
-        if (c->plan[i] && !c->plan_shared[i]) DRT_TRY(drt_cuda_fused_json(c, i, &c->json[i], &c->json_len[i]));
+    for (int i = 0; i < g->n_convs; i++) {
+        if (!c->plan[i] || c->plan_shared[i]) continue;
+        const cu_conv *cv = &g->convs[i];
+        if (c->from_json[i] && cv->json) { /* the loaded plan's own text: cuDNN need not write it again */
+            if (!(c->json[i] = malloc(cv->json_len))) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+            memcpy(c->json[i], cv->json, cv->json_len);
+            c->json_len[i] = cv->json_len;
+        } else DRT_TRY(drt_cuda_fused_json(c, i, &c->json[i], &c->json_len[i]));
+    }
     return DRT_OK;
 }
 
@@ -213,10 +233,13 @@ static drt_status build_ctx(cu_engine *g, cu_ctx *c, int batch)
     c->plan = calloc((size_t)n, sizeof *c->plan);
     c->sig = calloc((size_t)n * CU_SIG_LEN, sizeof(int));
     c->plan_shared = calloc((size_t)n, 1);
-    if (!c->xdesc || !c->ydesc || !c->cdesc || !c->algo || !c->math || !c->plan || !c->sig || !c->plan_shared)
+    c->from_json = calloc((size_t)n, 1);
+    if (!c->xdesc || !c->ydesc || !c->cdesc || !c->algo || !c->math || !c->plan || !c->sig || !c->plan_shared || !c->from_json)
         return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     DRT_TRY(make_descs(g, c));
+    drt_timeline("cuda: batch %d: descriptors made", batch);
     DRT_TRY(choose_algos(g, c, g->n_ctx == 0 && !g->own.ws));
+    drt_timeline("cuda: batch %d: algorithms and plans chosen", batch);
     if (batch == g->max_batch) DRT_TRY(keep_json(g, c));
     drt_timeline("cuda: batch %d: convs planned", batch);
     return DRT_OK;

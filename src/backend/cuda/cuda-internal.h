@@ -113,6 +113,7 @@ typedef struct cu_ctx {
     cudnnBackendDescriptor_t *plan;          /* per conv: fused graph's execution plan (NULL: legacy) */
     int *sig;                                /* per conv: CU_SIG_LEN ints, the fused problem */
     unsigned char *plan_shared;              /* per conv: plan[i] is an earlier conv's (same problem) */
+    unsigned char *from_json;                /* per conv: plan[i] was rebuilt from the loaded plan's JSON */
     char **json;                             /* per conv (max_batch): plan[i] as cuDNN's JSON (NULL: none) */
     size_t *json_len;
     size_t ws_needed;
@@ -180,6 +181,8 @@ typedef struct cu_engine {
     cu_ctx ctx[CU_MAX_CTX]; /* ctx[0]: max_batch, made by create; others only by the bench hooks */
     int n_ctx;
     cu_run own;             /* the engine's own run state (drt_engine_run, the device stages) */
+    cudnnHandle_t *json_dnn; /* cuda-plan-json.c: the handles a load's plans were rebuilt on (NULL: none) */
+    int n_json_dnn;
     pthread_mutex_t *runs_lock; /* serializes contexts' create and free and any graph capture after the
                                  * build (device allocations beside a capture: kept apart) */
     int verbose;
@@ -275,6 +278,14 @@ int drt_cuda_fused_share(cu_engine *g, cu_ctx *c, int conv);
  * the plan rebuilt from it (DRT_STATUS_UNSUPPORTED without error text when cuDNN refuses it). */
 drt_status drt_cuda_fused_json(const cu_ctx *c, int conv, char **json_out, size_t *len_out);
 drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int conv, const char *json, size_t len, size_t ws_bytes);
+/* Conv i of c takes plan, rebuilt from its stored JSON (len bytes), which needs `need` bytes of workspace. */
+void drt_cuda_fused_adopt(cu_engine *g, cu_ctx *c, int conv, cudnnBackendDescriptor_t plan, int64_t need, size_t len);
+/* cuda-plan-json.c: with DRT_CUDA_PLAN_THREADS=N > 1, the stored plans of every fused conv rebuilt on N
+ * threads (each its own handle, g->json_dnn), per conv in *made_out (NULL: refused; the caller adopts
+ * or destroys each, frees both arrays); both NULL with one thread. */
+int drt_cuda_plan_threads(void);
+drt_status drt_cuda_plans_from_json(cu_engine *g, size_t ws_bytes, cudnnBackendDescriptor_t **made_out, int64_t **need_out);
+void drt_cuda_json_dnn_free(cu_engine *g); /* after every plan made on them is destroyed */
 /* The same for any handle: the plan, or NULL when cuDNN refuses it or it needs more than ws_bytes. */
 cudnnBackendDescriptor_t drt_cuda_plan_from_json(cudnnHandle_t dnn, const char *json, size_t len, size_t ws_bytes,
                                                  int64_t *ws_out);

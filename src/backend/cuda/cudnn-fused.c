@@ -506,14 +506,20 @@ drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int i, const char *
     int64_t need = 0;
     bd plan = drt_cuda_plan_from_json(g->own.dnn, json, len, ws_bytes, &need);
     if (!plan) return DRT_STATUS_UNSUPPORTED;
+    drt_cuda_fused_adopt(g, c, i, plan, need, len);
+    return DRT_OK;
+}
+
+void drt_cuda_fused_adopt(cu_engine *g, cu_ctx *c, int i, bd plan, int64_t need, size_t len)
+{
     c->plan[i] = plan;
+    if (c->from_json) c->from_json[i] = 1;
     c->algo[i] = g->convs[i].algo_max;
     c->math[i] = g->convs[i].math_max == CU_FUSED_SPLIT ? CU_FUSED_SPLIT : 0; /* the plan's form */
     if ((size_t)need > c->ws_needed) c->ws_needed = (size_t)need;
     if (g->verbose)
         fprintf(drt_log_file(), "cuda: conv %d batch %d: fused graph from the plan's JSON (%zu bytes), ws %lld\n", g->convs[i].layer,
                 c->batch, len, (long long)need);
-    return DRT_OK;
 }
 
 drt_status drt_cuda_fused_rebuild(const cu_engine *g, const cu_ctx *c, int i, cudnnHandle_t dnn, bd *plan_out)
