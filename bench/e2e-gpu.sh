@@ -169,14 +169,5 @@ differing_lines=$(( $(diff "$W/rep1.txt" "$W/rep2.txt" | grep -c '^[<>]') + $(di
         done
     fi
 done
-# the headline: the CLI's whole-process img/s of each round, beside the PyTorch peer's (ratio: darkrt's best / PyTorch's best)
-awk '/^RESULT engine=darkrt-detect / || /^RESULT engine=torch / {
-    m = ""; d = "torch"; r = ""
-    for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "model" || kv[1] == "label") m = kv[2]; if (kv[1] == "decode") d = kv[2]; if (kv[1] == "img_per_s") r = kv[2] }
-    k = m " " d; v[k] = v[k] (v[k] == "" ? "" : ",") sprintf("%.0f", r); if (r > best[k]) best[k] = r; models[m] = 1; decs[d] = 1 }
-END { for (m in models) for (d in decs) if ((m " " d) in v) {
-        t = best[m " torch"]; x = d != "torch" && t > 0 ? sprintf(" best_vs_torch=%.2fx", best[m " " d] / t) : ""
-        printf("SUMMARY model=%s %s img_per_s=%s%s\n", m, d == "torch" ? "engine=torch" : "engine=darkrt-detect decode=" d, v[m " " d], x) } }' \
-    "$RES" | sort | tee -a "$RES.summary"
-cat "$RES.summary" >>"$RES" && rm -f "$RES.summary"
+bash "$ROOT/bench/e2e-summary.sh" "$RES" # the headline lines, at the end
 rm -rf "$W" "$IMG"

@@ -6,7 +6,8 @@
 # time; then the pipeline on/off equivalence (every box) and nvJPEG's agreement with libjpeg. First the
 # test tests/golden/cuda-pipeline (the same checks on Darknet's samples, and from a plan; 40 s at most).
 #   source .devcarry/env.sh && bash bench/device/e2e.sh      (DRT_BIN, DRT_DATA, OUT; python3 with torch)
-# Writes $OUT/results.txt (what it prints). COUNT, REPS and the rest of bench/e2e-gpu.sh's variables apply.
+# Writes $OUT/results.txt (what it prints; a ROWS legend at the top, SUMMARY lines at the end: bench/e2e-summary.sh,
+# also after a run the timeout cut short). COUNT, REPS and the rest of bench/e2e-gpu.sh's variables apply.
 # E2E_QUICK=1: the diagnostics in at most 3 minutes: the test once, 4000 images, one round, no
 # PyTorch, no pipeline on/off, no REPEAT; TTFD (median of 5), PROFILE and the LOAD_ROWS (the engine
 # loaded first against loaded while the workers decode, and more items in flight) kept.
@@ -31,4 +32,6 @@ fi
 # --decode fast was measured before (bench/results/device-2026-12-04): cpu, gpu and mixed here
 DECODES=${DECODES:-"cpu gpu mixed"} ONE_IN_FLIGHT=${ONE_IN_FLIGHT:-0} WORKERS_SWEEP=${WORKERS_SWEEP-} REPEAT=${REPEAT:-0} \
 MODELS=${MODELS:-"yolo-fastest-1.1 yolov3-416"} COUNT=${COUNT:-8000} REPS=${REPS:-2} timeout -k 5 $LIMIT bash "$ROOT/bench/e2e-gpu.sh" "$DRT_BIN" "$DRT_DATA" "$OUT"
-echo "e2e: exit $? after $SECONDS s; commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+rc=$?
+[ $rc = 0 ] || timeout -k 1 4 bash "$ROOT/bench/e2e-summary.sh" "$OUT/results.txt" # cut short: the SUMMARY lines of what ran
+echo "e2e: exit $rc after $SECONDS s; commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"

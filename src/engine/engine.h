@@ -69,10 +69,11 @@ typedef struct drt_device_stages {
      * other threads stage batches (the pipeline's JPEG thread, MIXED decode). Returns once the
      * pixels are there. n = 0: whether the device can (DRT_STATUS_UNSUPPORTED and why when not). */
     drt_status (*decode_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
-    /* Optional: starts opening decode_jpegs' decoder for device `device_index` in the background,
-     * before any engine exists (a plan's pipeline with MIXED decode, as the load starts: nvJPEG's
-     * hardware backend takes some 0.6 s to open); the next engine on that device whose decode_jpegs
-     * opens its decoder takes this one. At most one waits at a time; errors are decode_jpegs' to report. */
+    /* Optional: starts opening a JPEG decoder for device `device_index` in the background, before
+     * any engine exists (a plan's pipeline with GPU or MIXED decode, as the load starts: nvJPEG's
+     * hardware backend takes some 0.6 s to open); the next engine on that device that opens one
+     * (preprocess_jpegs or decode_jpegs) takes this one. At most one waits at a time; errors are
+     * those calls' to report. */
     void (*open_jpeg_decoder)(int device_index);
 } drt_device_stages;
 

@@ -234,7 +234,8 @@ static size_t load_budget(void)
     return eighth < ((size_t)4 << 30) ? eighth : (size_t)4 << 30;
 }
 
-/* MIXED decode from a plan: the device's JPEG decoder opens while the engine loads (not after it). */
+/* GPU or MIXED decode from a plan (AUTO where it would be GPU): the device's JPEG decoder opens while
+ * the engine loads, not after it. */
 static void open_jpeg_decoder_early(const drt_plan_info *info, const drt_engine_opts *engine_opts)
 {
     const drt_backend *b;
@@ -264,13 +265,15 @@ drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts
     if (s == DRT_OK) p->load_budget = load_budget();
     if (s == DRT_OK) s = check_host_decode(&p->opts);
     if (s == DRT_OK && !(p->plan_path = strdup(plan_path))) s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
-    if (s == DRT_OK && p->opts.image_decode == DRT_IMAGE_DECODE_MIXED) open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
     if (s == DRT_OK) {
         p->engine_opts = eo;
         p->engine_opts_given = engine_opts != NULL; /* NULL: the plan's device index, as drt_engine_load_plan */
+        drt_image_decode d = p->opts.image_decode;
+        if (d == DRT_IMAGE_DECODE_GPU || d == DRT_IMAGE_DECODE_MIXED ||
+            (d == DRT_IMAGE_DECODE_AUTO && p->opts.detect.pre == DRT_STAGE_DEVICE && !p->opts.keep_image))
+            open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
         /* GPU (or AUTO) decode: the workers only read files, and wait to know whether the device decodes;
          * MIXED: they decode on the host until the engine is there */
-        drt_image_decode d = p->opts.image_decode;
         p->decode_settled = d == DRT_IMAGE_DECODE_CPU || d == DRT_IMAGE_DECODE_FAST || d == DRT_IMAGE_DECODE_MIXED;
         s = start_threads(p);
     }

@@ -160,12 +160,13 @@ static cu_nvjpeg *take_early(int dev)
     return j;
 }
 
-/* The decoder in *slot, made on first use (own_stream: with a stream of its own; taken from
- * open_jpeg_decoder's when there is one). */
+/* The decoder in *slot, made on first use (own_stream: with a stream of its own, else it decodes on the
+ * engine's; open_jpeg_decoder's when there is one). */
 static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **slot, int own_stream, cu_nvjpeg **out)
 {
     if (!*slot) {
-        cu_nvjpeg *j = own_stream ? take_early(g->dev) : NULL;
+        cu_nvjpeg *j = take_early(g->dev);
+        if (j && !own_stream && j->own_stream) cudaStreamDestroy(j->own_stream), j->own_stream = NULL;
         if (!j) j = new_decoder(own_stream);
         if (!j) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
         *slot = j;
