@@ -196,6 +196,7 @@ typedef struct cu_engine {
     /* 8-bit frames (cuda-frames.c): pinned staging and its device copy, allocated on first use */
     unsigned char *h_frames, *d_frames;
     size_t frame_cap, frame_used;
+    int frame_wait;         /* a new batch: the last one's copies may still read the host staging */
     cudaEvent_t frame_ev;   /* after the last frame's copy */
     _Atomic(struct cu_pinned *) pinned; /* cuda-pinned.c: page-locked blocks for frames, made on first use */
     struct cu_nvjpeg *nvjpeg;           /* cuda-nvjpeg.c: JPEG decode on the GPU, made on first use */
