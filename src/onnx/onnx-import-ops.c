@@ -1,7 +1,8 @@
 /* ONNX import, node by node: each supported pattern becomes one Darknet layer with the same
  * semantics (Conv[+BN][+act] -> conv, Add[+act] -> shortcut, Concat/Split/Slice -> route,
  * Resize/Upsample -> upsample, MaxPool -> maxpool, Mul[+act] -> sam or scale_channels,
- * GlobalAveragePool -> avgpool, SpaceToDepth -> reorg3d); anything else is refused by name. */
+ * GlobalAveragePool -> avgpool, SpaceToDepth -> reorg3d, Slice/Max/Concat -> maxpool_depth); anything else is refused by
+ * name. */
 #include "onnx/onnx-import.h"
 #include "core/error.h"
 
@@ -13,7 +14,7 @@
 #define SUPPORTED_OPS "Conv, BatchNormalization, LeakyRelu(alpha 0.1 or 0.01), Relu, Sigmoid, Mish, Softplus+Tanh+Mul (mish), " \
                       "Sigmoid+Mul (swish), Tanh, Elu, Selu, Clip (relu6, hardtan), Mul (sam, scale_channels), " \
                       "GlobalAveragePool, AveragePool (count_include_pad 0), SpaceToDepth (reorg3d), Add, Concat, Split, Slice (channels), Resize/Upsample (nearest, integer scale), " \
-                      "MaxPool, Identity, Dropout, Constant"
+                      "MaxPool, Max (maxpool_depth), Identity, Dropout, Constant"
 
 static int out_value(const ix *x, int node, int k)
 {
@@ -485,20 +486,25 @@ static drt_status read_concat(ix *x, int node)
 }
 
 /* Output k = channels [off, off + size) of layer src: a route group when the range is one of
- * C / size equal parts. */
+ * C / size equal parts; another range is kept for a pattern that takes it (maxpool_depth's Max) and
+ * refused, naming this node, when anything else uses it. */
 static drt_status define_part(ix *x, int node, int k, int src, int64_t off, int64_t size)
 {
     int c = ix_layer_shape(x, src).c, v = out_value(x, node, k);
     if (v < 0) return DRT_OK;
-    if (size <= 0 || off < 0 || off + size > c || c % size || off % size)
+    if (size <= 0 || off < 0 || off + size > c)
         return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "channels %lld..%lld of %d: Darknet's route groups take one of equal parts",
                        (long long)off, (long long)(off + size), c);
     if (size == c) return define_value(x, v, src);
     ix_value *val = &x->vals[v];
+    int groups = c % size || off % size ? 0 : (int)(c / size);
     val->kind = IX_PART;
     val->part_src = src;
-    val->part_groups = (int)(c / size);
-    val->part_id = (int)(off / size);
+    val->part_groups = groups;
+    val->part_id = groups ? (int)(off / size) : 0;
+    val->part_off = off;
+    val->part_size = size;
+    val->part_node = node;
     return DRT_OK;
 }
 
@@ -559,15 +565,13 @@ static drt_status slice_args(ix *x, int node, int64_t v[4][4], size_t n[4])
     return DRT_OK;
 }
 
-static drt_status read_slice(ix *x, int node)
+/* The channel range a Slice node takes of a tensor of shape s (only unit-step channel slices). */
+static drt_status slice_range(ix *x, int node, drt_shape s, int64_t *off_out, int64_t *size_out)
 {
     DRT_TRY(ix_check_attrs(x, node, x->opset < 10 ? (const char *[]){"starts", "ends", "axes", NULL} : (const char *[]){NULL}));
     int64_t v[4][4];
     size_t n[4];
-    int src;
-    DRT_TRY(ix_input_layer(x, node, 0, &src));
     DRT_TRY(slice_args(x, node, v, n));
-    drt_shape s = ix_layer_shape(x, src);
     int64_t dims[4] = {1 << 30, s.c, s.h, s.w}, off = 0, size = s.c;
     for (size_t i = 0; i < n[0]; i++) {
         int64_t axis = n[2] ? v[2][i] : (int64_t)i, step = n[3] ? v[3][i] : 1;
@@ -587,7 +591,99 @@ static drt_status read_slice(ix *x, int node)
         off = b;
         size = e - b;
     }
+    *off_out = off;
+    *size_out = size;
+    return DRT_OK;
+}
+
+static drt_status read_slice(ix *x, int node)
+{
+    int src;
+    int64_t off, size;
+    DRT_TRY(ix_input_layer(x, node, 0, &src));
+    DRT_TRY(slice_range(x, node, ix_layer_shape(x, src), &off, &size));
     return define_part(x, node, 0, src, off, size);
+}
+
+/* The node whose first output is value v, or -1 (an input or initializer). */
+static int producer(const ix *x, int v)
+{
+    for (int i = 0; v >= 0 && i < (int)x->gp->n_node; i++) {
+        const Onnx__NodeProto *n = ix_node(x, i);
+        if (n->n_output > 0 && !strcmp(n->output[0], x->vals[v].name)) return i;
+    }
+    return -1;
+}
+
+/* A Slice node reading value v whose range of a tensor of shape s is [off, off + size). */
+static int slice_of(ix *x, int node, int v, drt_shape s, int64_t off, int64_t size)
+{
+    const Onnx__NodeProto *n = node >= 0 ? ix_node(x, node) : NULL;
+    int64_t o, z;
+    if (!n || !op_is(x, node, "Slice") || n->n_input < 1 || ix_find(x, n->input[0]) != v) return 0;
+    return slice_range(x, node, s, &o, &z) == DRT_OK && o == off && z == size;
+}
+
+#define DEPTH_RULE "only AlexeyAB's maxpool_depth as darkrt exports it: Max over consecutive equal channel slices of one " \
+                   "tensor, and a partial last group maxed into the first channels (Slice, Max, Concat)"
+
+/* AlexeyAB's maxpool_depth (onnx-export.c's emit_maxpool_depth): Max over the n slices [j oc, (j + 1) oc) of a tensor
+ * of c channels; with c = n oc + r (0 < r < oc), that Max's channels [0, r) are maxed with the tensor's last r
+ * (Slice, Slice, Max) and concatenated with its channels [r, oc). One maxpool layer with depth_channels = oc. */
+static drt_status read_max(ix *x, int node)
+{
+    const Onnx__NodeProto *nd = ix_node(x, node);
+    DRT_TRY(ix_check_attrs(x, node, (const char *[]){NULL}));
+    int src = -1;
+    int64_t oc = 0, n = (int64_t)nd->n_input;
+    for (int64_t j = 0; j < n; j++) {
+        ix_value *v;
+        DRT_TRY(ix_input(x, node, (int)j, &v));
+        if (v->kind != IX_PART || (j && (v->part_src != src || v->part_size != oc)) || v->part_off != j * v->part_size)
+            return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, DEPTH_RULE);
+        src = v->part_src;
+        oc = v->part_size;
+    }
+    if (n < 1) return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, DEPTH_RULE);
+    drt_shape s = ix_layer_shape(x, src);
+    int64_t r = s.c - n * oc;
+    int out = out_value(x, node, 0), last = node, chain[5];
+    if (r < 0 || r >= oc) return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, DEPTH_RULE);
+    if (r) { /* the partial group: lo = Slice(out, 0, r), hi = Slice(out, r, oc), Max(lo, tail), Concat(that, hi) */
+        const ix_value *mv = &x->vals[out];
+        drt_shape ms = {(int)oc, s.h, s.w};
+        int lo = -1, hi = -1;
+        for (int k = 0; !mv->is_output && mv->n_consumers == 2 && k < 2; k++) {
+            int cn = mv->consumers[k];
+            if (slice_of(x, cn, out, ms, 0, r)) lo = cn;
+            else if (slice_of(x, cn, out, ms, r, oc - r)) hi = cn;
+        }
+        int lo_v = lo >= 0 ? out_value(x, lo, 0) : -1, hi_v = hi >= 0 ? out_value(x, hi, 0) : -1;
+        int mx = sole_consumer(x, lo_v), tail = -1, cc = -1;
+        if (mx >= 0 && op_is(x, mx, "Max") && ix_node(x, mx)->n_input == 2 && ix_node(x, mx)->n_attribute == 0) {
+            const Onnx__NodeProto *m = ix_node(x, mx);
+            int t_v = ix_find(x, m->input[ix_find(x, m->input[0]) == lo_v ? 1 : 0]);
+            int p = producer(x, t_v), src_v = p >= 0 ? ix_find(x, ix_node(x, p)->input[0]) : -1;
+            if (src_v >= 0 && x->vals[src_v].kind == IX_LAYER && x->vals[src_v].layer == src &&
+                slice_of(x, p, src_v, s, n * oc, r) && sole_consumer(x, t_v) == mx)
+                tail = p;
+            cc = sole_consumer(x, out_value(x, mx, 0));
+        }
+        int64_t axis = 0;
+        if (tail < 0 || cc < 0 || !op_is(x, cc, "Concat") || sole_consumer(x, hi_v) != cc || ix_node(x, cc)->n_input != 2 ||
+            ix_find(x, ix_node(x, cc)->input[0]) != out_value(x, mx, 0) || ix_check_attrs(x, cc, (const char *[]){"axis", NULL}) ||
+            ix_attr_int(x, cc, "axis", 0, &axis) || (axis != 1 && axis != -3))
+            return ix_fail(x, node, DRT_STATUS_UNSUPPORTED, "%lld channels in groups of %lld: " DEPTH_RULE, (long long)s.c,
+                           (long long)oc);
+        chain[0] = lo, chain[1] = hi, chain[2] = tail, chain[3] = mx, chain[4] = cc;
+        for (int k = 0; k < 5; k++) x->done[chain[k]] = 1;
+        last = cc;
+    }
+    drt_layer l = {.type = DRT_LAYER_MAXPOOL, .n_inputs = 1, .inputs = {src}, .size = 1, .stride = 1, .stride_y = 1,
+                   .depth_channels = (int)oc};
+    int idx;
+    DRT_TRY(ix_add_layer(x, node, &l, NULL, &idx));
+    return define_value(x, out_value(x, last, 0), idx);
 }
 
 /* True when ONNX's nearest Resize with this coordinate mode picks floor(x / k) for every x. */
@@ -788,6 +884,9 @@ static drt_status read_alias(ix *x, int node)
     out->part_src = in->part_src;
     out->part_groups = in->part_groups;
     out->part_id = in->part_id;
+    out->part_off = in->part_off;
+    out->part_size = in->part_size;
+    out->part_node = in->part_node;
     return DRT_OK;
 }
 
@@ -837,7 +936,7 @@ static const struct {
     {"Dropout", read_alias},     {"Constant", read_constant},           {"Tanh", read_act_alone},
     {"Elu", read_act_alone},     {"Selu", read_act_alone},              {"Clip", read_act_alone},
     {"Mul", read_mul},           {"GlobalAveragePool", read_global_avgpool}, {"SpaceToDepth", read_space_to_depth},
-    {"AveragePool", read_maxpool},
+    {"AveragePool", read_maxpool}, {"Max", read_max},
 };
 
 drt_status ix_read_node(ix *x, int node)

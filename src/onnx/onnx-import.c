@@ -108,6 +108,10 @@ drt_status ix_add_layer(ix *x, int node, const drt_layer *l, float *params, int 
 static drt_status materialise(ix *x, int node, ix_value *v)
 {
     if (v->kind != IX_PART) return DRT_OK;
+    if (v->part_groups <= 0) /* a range only a pattern (maxpool_depth's Max) takes */
+        return ix_fail(x, v->part_node, DRT_STATUS_UNSUPPORTED, "channels %lld..%lld of %d: Darknet's route groups take one "
+                       "of equal parts", (long long)v->part_off, (long long)(v->part_off + v->part_size),
+                       ix_layer_shape(x, v->part_src).c);
     drt_layer l = {.type = DRT_LAYER_ROUTE, .n_inputs = 1, .inputs = {v->part_src},
                    .route_groups = v->part_groups, .route_group_id = v->part_id};
     DRT_TRY(ix_add_layer(x, node, &l, NULL, &v->layer));

@@ -19,7 +19,9 @@ typedef struct ix_value {
     ix_kind kind;
     int layer;
     const Onnx__TensorProto *tensor; /* IX_CONST */
-    int part_src, part_groups, part_id; /* IX_PART */
+    int part_src, part_groups, part_id; /* IX_PART: channels of layer part_src; a route group when part_groups > 0 */
+    int64_t part_off, part_size;        /* IX_PART: the channel range [part_off, part_off + part_size) */
+    int part_node;                      /* IX_PART: the node that sliced it (named when a range is refused) */
     int is_output;
     int n_consumers;
     int *consumers; /* node indices, into ix.consumer_store */

@@ -15,8 +15,9 @@
    (Reshape, Transpose, Reshape), onnxruntime vs darkrt's reference pass at batch 1 and dynamic batch 2;
  - tests/alexeyab/options.cfg (stride_x != stride_y in a conv and a maxpool, antialiasing=1 and 2 on a conv and a
    maxpool: a fixed depthwise blur, maxpool_depth with a partial last group, a downsampling [upsample]): export
-   (opset 9: Slice attributes, 13, dynamic batch 2), onnxruntime vs darkrt's reference pass; the round trip without
-   maxpool_depth (its Slice, Max, Concat have no importer form, which must say so in one line);
+   (opset 9: Slice attributes, 13, dynamic batch 2), onnxruntime vs darkrt's reference pass and the round trip (the
+   importer reads maxpool_depth's Slice/Max/Concat back as one layer; also in full groups); a Max that is no
+   maxpool_depth refused in one line;
  - tests/alexeyab/gaussian.cfg ([Gaussian_yolo] heads, 9 + classes planes per anchor): export,
    onnxruntime vs darkrt's reference pass, the round trip (metadata yolo.headK.gaussian), and
    --decode refused in one line (darkrt detect decodes these heads);
@@ -201,15 +202,26 @@ def options():
         n = 2 if "dynamic" in flags else 1
         t.compare("strides, antialiasing, maxpool_depth, downsample %s: onnxruntime vs darkrt ref" % " ".join(flags),
                   t.ort_run(path, x[:n]), [r[:n] for r in ref])
-    r = t.darkrt("inspect", path, check=False)
-    msg = r.stderr.strip()
-    t.check(r.returncode != 0 and "Slice" in msg and len(msg.splitlines()) == 1,
-            "importing maxpool_depth's Slice/Max must fail with one line: rc %d %s" % (r.returncode, msg))
-    print("maxpool_depth import refused: " + msg)
-    cfg, w = write_model(d, "options-nodepth", text.replace("maxpool_depth=1", "maxpool_depth=0\nsize=1\nstride=1"))
+        t.compare("strides, antialiasing, maxpool_depth, downsample %s: round trip darkrt run .onnx vs .cfg" % " ".join(flags),
+                  t.ref_run(path, x[:n]), [r[:n] for r in ref])
+    # maxpool_depth in full groups (12 channels into 4: Max of 3 slices, no partial group) comes back too
+    cfg, w = write_model(d, "options-full", text.replace("out_channels=5", "out_channels=4"))
     ref = t.ref_run(cfg, x, "--weights", w)
     t.darkrt("convert", cfg, w, "-o", path)
-    t.compare("strides, antialiasing, downsample: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    t.compare("maxpool_depth 12 into 4: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    inspect = t.darkrt("inspect", path).stdout
+    t.check("maxpool_depth: 4 out channels" in inspect, "the imported maxpool_depth layer: " + inspect)
+    # a Max that is no maxpool_depth (of the input with itself) is refused in one line naming the rule
+    bad = os.path.join(d, "max.onnx")
+    g = helper.make_graph([helper.make_node("Max", ["images", "images"], ["y"], name="m")], "max",
+                          [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), bad)
+    r = t.darkrt("inspect", bad, check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "'m' (Max, opset 13)" in msg and "maxpool_depth" in msg and len(msg.splitlines()) == 1,
+            "a Max that is no maxpool_depth must be refused in one line: rc %d %s" % (r.returncode, msg))
+    print("Max refused: " + msg)
 
 
 def gaussian():
