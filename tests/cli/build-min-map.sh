@@ -63,7 +63,7 @@ log, out = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 screened = {m[0]: (float(m[1]), float(m[2]), float(m[3])) for m in re.findall(
     r"^min-map: cpu keep (\S+) +mAP@0.5 [0-9.]+ \(bound ([0-9.]+)\), heads' L1 error ([0-9.]+), time ([0-9.]+)x fp32's$", log, re.M)}
 confirmed = {m[0]: (float(m[1]), float(m[2])) for m in re.findall(
-    r"^min-map: confirm keep (\S+) +screened ([0-9.]+)x, confirmed ([0-9.]+)x fp32's at batch 1 \(median of 9 rounds", log, re.M)}
+    r"^min-map: confirm keep (\S+) +screened ([0-9.]+)x, confirmed ([0-9.]+)x fp32's at batch 1 \(fastest of 15 rounds", log, re.M)}
 pick = re.search(r"^darkrt build: int8 speed: keep (\S+): ([0-9.]+)x fp32's time confirmed \(screened [0-9.]+x; required: at "
                  r"most 0.90x\) at bound [0-9.]+ \(required for speed picks: ([0-9.]+)\); (\d+) candidates screened, (\d+) confirmed", log, re.M)
 fallback = re.search(r"^darkrt build: int8 speed: no int8 (plan|candidate) .*margin \(bound ([0-9.]+)\)", log, re.M)
