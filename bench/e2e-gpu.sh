@@ -51,7 +51,7 @@ now() { date +%s.%N; }
 log() { echo "$*" | tee -a "$RES"; }
 profile() { # FILE LABEL: e2e-bench's pipeline profile and first-batch timeline (DRT_TIMELINE=1)
     grep -ho 'pipeline: profile.*' "$1" | sed "s/^pipeline: profile/PROFILE model=$name $2/" | tee -a "$RES" # (stdout may share its line)
-    grep -ho 'timeline: .*\(engine built\|engine ready\|first batch\|first result\|JPEG thread\|nvJPEG decoder\).*' "$1" | sed "s/^timeline: */PROFILE model=$name $2 /" | tee -a "$RES"
+    grep -ho 'timeline: .*\(engine built\|engine ready\|first batch\|first result\|JPEG thread\|nvJPEG decoder\|pipeline: freed\).*' "$1" | sed "s/^timeline: */PROFILE model=$name $2 /" | tee -a "$RES"
 }
 
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs"

@@ -104,6 +104,13 @@ drt_status drt_pipeline_engine_status(drt_pipeline *p);
 pipeline_item *drt_pipeline_slot(drt_pipeline *p, long long index);
 void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it);
 
+/* Whether item `index` is decoded straight into the engine's page-locked memory: within twice
+ * max_in_flight of the batch thread. Items further ahead (a plan's backlog: thousands of files
+ * submitted during the load) go to ordinary memory, and the workers move them when the batch
+ * thread gets near (the late pins), so the pool stays about that many blocks: each one costs a
+ * cudaHostAlloc to make and a cudaFreeHost at the end (under the lock). */
+int drt_pipeline_pin_now(const drt_pipeline *p, long long index);
+
 /* Decode (files) and host letterbox of an item a thread took, outside the lock (errors: the item's). */
 void drt_pipeline_prepare_item(drt_pipeline *p, pipeline_item *it);
 

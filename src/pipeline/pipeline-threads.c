@@ -107,7 +107,12 @@ static void pin_frame(drt_pipeline *p, pipeline_item *it)
     it->pinned = 1;
 }
 
-/* Items decoded while a plan's engine loaded sit in pageable memory, and the batch thread would copy
+int drt_pipeline_pin_now(const drt_pipeline *p, long long index)
+{
+    return p->pinned_frames && index < p->next_batch + 2LL * p->opts.max_in_flight;
+}
+
+/* Items decoded while a plan's engine loaded (or far ahead of the batch thread) sit in pageable memory, and the batch thread would copy
  * each of them through its staging on its own (9 ms a batch of 32 on the H200, against 3 ms from
  * page-locked memory). The workers move them first: the oldest READY item not yet gathered into a
  * batch, within max_in_flight of the batch thread, whose pixels are pageable; NULL when there is
@@ -200,7 +205,7 @@ void *drt_pipeline_worker_main(void *arg)
         }
         pipeline_item *it = drt_pipeline_slot(p, p->next_work++);
         it->state = ITEM_DECODING;
-        it->pin_ok = p->pinned_frames; /* 0 while a plan's engine loads: malloc'd pixels */
+        it->pin_ok = drt_pipeline_pin_now(p, it->index); /* 0 while a plan's engine loads: malloc'd pixels */
         it->device_jpeg_ok = p->engine_state == ENGINE_READY && p->opts.image_decode == DRT_IMAGE_DECODE_GPU;
         pthread_mutex_unlock(&p->lock);
         drt_pipeline_prepare_item(p, it);

@@ -505,6 +505,7 @@ void drt_pipeline_free(drt_pipeline *p)
     pthread_cond_destroy(&p->space);
     pthread_cond_destroy(&p->loaded);
     if (p->plan_path) drt_engine_free(p->engine); /* the pipeline's own */
+    drt_timeline("pipeline: freed%s", p->plan_path ? " (with its engine and page-locked memory)" : "");
     free(p->plan_path);
     free(p->load_error);
     free(p->ring);
