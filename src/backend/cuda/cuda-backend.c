@@ -50,7 +50,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     drt_cuda_stages_free(g);
     drt_cuda_run_free(e, g, &g->own);
     for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
-    drt_cuda_json_dnn_free(g); /* after the plans made on them */
+    drt_cuda_plans_json_free(g); /* after the plans made on its handles */
     for (int i = 0; g->convs && i < g->n_convs; i++)
         if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
     cudaFree(g->weights);
@@ -167,8 +167,9 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     DRT_TRY(drt_cuda_compile(e, g));
     if (g->verbose) print_ops(g);
     mark(g, "compile", &t);
-    DRT_TRY(alloc_io(e, g));
     if (blob) DRT_TRY(drt_cuda_plan_apply(g, blob, blob_size)); /* algorithms and int8 steps */
+    if (blob) drt_cuda_plans_json_start(g); /* rebuilt while the buffers and weights are made */
+    DRT_TRY(alloc_io(e, g));
     int need_calib = 0;
     for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
     if (need_calib) /* int8 ranges measured by the calibrating backend's fp32 engine (engine/calib.h) on the calibration images */

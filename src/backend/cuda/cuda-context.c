@@ -142,7 +142,10 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
     int fused = g->half && !(legacy && *legacy == '1');
     cudnnBackendDescriptor_t *made = NULL; /* a load's stored plans, rebuilt on several threads */
     int64_t *need = NULL;
-    if (fused && c->batch == g->max_batch) s = drt_cuda_plans_from_json(g, ws_bytes, &made, &need);
+    if (fused && c->batch == g->max_batch) {
+        drt_cuda_plans_json_start(g); /* started by build already, when it could */
+        drt_cuda_plans_json_take(g, ws_bytes, &made, &need);
+    }
     for (int i = 0; s == DRT_OK && i < g->n_convs; i++) {
         int stored = c->batch == g->max_batch ? g->convs[i].algo_max : -1;
         const cu_conv *cv = &g->convs[i];

@@ -181,8 +181,7 @@ typedef struct cu_engine {
     cu_ctx ctx[CU_MAX_CTX]; /* ctx[0]: max_batch, made by create; others only by the bench hooks */
     int n_ctx;
     cu_run own;             /* the engine's own run state (drt_engine_run, the device stages) */
-    cudnnHandle_t *json_dnn; /* cuda-plan-json.c: the handles a load's plans were rebuilt on (NULL: none) */
-    int n_json_dnn;
+    struct cu_json_job *json_job; /* cuda-plan-json.c: a load's stored plans rebuilt on threads, and their handles */
     pthread_mutex_t *runs_lock; /* serializes contexts' create and free and any graph capture after the
                                  * build (device allocations beside a capture: kept apart) */
     int verbose;
@@ -281,12 +280,14 @@ drt_status drt_cuda_fused_json(const cu_ctx *c, int conv, char **json_out, size_
 drt_status drt_cuda_fused_from_json(cu_engine *g, cu_ctx *c, int conv, const char *json, size_t len, size_t ws_bytes);
 /* Conv i of c takes plan, rebuilt from its stored JSON (len bytes), which needs `need` bytes of workspace. */
 void drt_cuda_fused_adopt(cu_engine *g, cu_ctx *c, int conv, cudnnBackendDescriptor_t plan, int64_t need, size_t len);
-/* cuda-plan-json.c: with DRT_CUDA_PLAN_THREADS=N > 1, the stored plans of every fused conv rebuilt on N
- * threads (each its own handle, g->json_dnn), per conv in *made_out (NULL: refused; the caller adopts
- * or destroys each, frees both arrays); both NULL with one thread. */
-int drt_cuda_plan_threads(void);
-drt_status drt_cuda_plans_from_json(cu_engine *g, size_t ws_bytes, cudnnBackendDescriptor_t **made_out, int64_t **need_out);
-void drt_cuda_json_dnn_free(cu_engine *g); /* after every plan made on them is destroyed */
+/* cuda-plan-json.c: with DRT_CUDA_PLAN_THREADS=N > 1, start rebuilds the stored plans of every fused conv
+ * on N threads (each its own handle, kept in g->json_job) once g->convs hold their JSON (drt_cuda_plan_apply);
+ * take joins them and gives, per conv, the plan (NULL: none, refused, or more workspace than ws_bytes) and
+ * its workspace: the caller adopts or destroys each and frees both arrays; both NULL without threads.
+ * free (engine destroy, after every plan made on the handles): joins, destroys what is left. */
+void drt_cuda_plans_json_start(cu_engine *g);
+void drt_cuda_plans_json_take(cu_engine *g, size_t ws_bytes, cudnnBackendDescriptor_t **made_out, int64_t **need_out);
+void drt_cuda_plans_json_free(cu_engine *g);
 /* The same for any handle: the plan, or NULL when cuDNN refuses it or it needs more than ws_bytes. */
 cudnnBackendDescriptor_t drt_cuda_plan_from_json(cudnnHandle_t dnn, const char *json, size_t len, size_t ws_bytes,
                                                  int64_t *ws_out);
