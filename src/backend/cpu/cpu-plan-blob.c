@@ -11,64 +11,109 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOB_MAGIC "DRTCPU01"
+#define BLOB_MAGIC "DRTCPU02" /* 01: the header and choices as fixed-width structs (refused: rebuild) */
+#define MAX_IMPL ((uint32_t)sizeof(((cpu_choice *)0)->impl) - 1)
 
+/* The section, field by field (little endian, fixed width; no struct is copied, so nothing depends on a
+ * layout, padding or the host):
+ *   magic (8 bytes); uint32: oneDNN major, minor, patch, CPU features, precision, n_layers, n_tensors,
+ *   channel_steps (0 or 1); per layer: int32 impl_index (-1: none), int32 precision, the implementation's
+ *   name (uint32 length, at most 47, then its bytes); float32: n_tensors tensor steps, then the channel steps
+ *   when channel_steps is 1 (engine/calib.h's layout). */
 typedef struct blob_header {
-    char magic[8];
-    uint32_t dnnl_major, dnnl_minor, dnnl_patch;
-    uint32_t features;
-    uint32_t precision;
-    uint32_t n_layers, n_tensors;
-    uint32_t channel_steps; /* 0 (plans before it: the field was reserved, 0) or 1 */
+    uint32_t dnnl_major, dnnl_minor, dnnl_patch, features, precision, n_layers, n_tensors, channel_steps;
 } blob_header;
 
-/* The section is these records as stored (little endian, plan.c): fixed-width fields, no padding, no pointers. */
-_Static_assert(sizeof(blob_header) == 40 && sizeof(cpu_choice) == 56, "cpu plan records must have no padding");
+typedef struct wcur { unsigned char *p; size_t off; } wcur; /* p NULL: only counts */
 
-static int finite_steps(const float *s, size_t n, size_t *bad)
+static void put32(wcur *w, uint32_t v)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(s[i]) || s[i] <= 0 || s[i] > 1e30f) {
-            *bad = i;
-            return 0;
-        }
-    return 1;
+    for (int k = 0; w->p && k < 4; k++) w->p[w->off + k] = (unsigned char)(v >> (8 * k));
+    w->off += 4;
+}
+static void putf(wcur *w, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put32(w, v);
+}
+static void put_bytes(wcur *w, const void *d, size_t n)
+{
+    if (w->p && n) memcpy(w->p + w->off, d, n);
+    w->off += n;
+}
+
+static void write_section(wcur *w, const cpu_state *st, const blob_header *h, size_t nc)
+{
+    put_bytes(w, BLOB_MAGIC, 8);
+    uint32_t hf[] = {h->dnnl_major, h->dnnl_minor, h->dnnl_patch, h->features, h->precision, h->n_layers, h->n_tensors, h->channel_steps};
+    for (size_t k = 0; k < sizeof hf / sizeof *hf; k++) put32(w, hf[k]);
+    for (uint32_t i = 0; i < h->n_layers; i++) {
+        const cpu_choice *c = &st->choice[i];
+        size_t len = strnlen(c->impl, MAX_IMPL);
+        put32(w, (uint32_t)c->impl_index);
+        put32(w, (uint32_t)c->prec);
+        put32(w, (uint32_t)len);
+        put_bytes(w, c->impl, len);
+    }
+    for (uint32_t i = 0; i < h->n_tensors; i++) putf(w, st->step[i]);
+    for (size_t i = 0; i < nc; i++) putf(w, st->cstep[i]);
 }
 
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out)
 {
     size_t nl = (size_t)st->g->n, nt = (size_t)st->g->nt, nc = st->cstep ? drt_calib_channel_offset(st->m, (int)nt) : 0;
-    size_t size = sizeof(blob_header) + sizeof(cpu_choice) * nl + sizeof(float) * (nt + nc);
-    char *b = calloc(1, size);
-    if (!b) return drt_error(DRT_STATUS_OOM, "cpu plan: out of memory");
-    blob_header h = {.features = st->features, .precision = (uint32_t)st->opts.precision,
-                     .n_layers = (uint32_t)nl, .n_tensors = (uint32_t)nt, .channel_steps = st->cstep != NULL};
-    memcpy(h.magic, BLOB_MAGIC, 8);
     const dnnl_version_t *v = dnnl_version();
-    h.dnnl_major = (uint32_t)v->major;
-    h.dnnl_minor = (uint32_t)v->minor;
-    h.dnnl_patch = (uint32_t)v->patch;
-    memcpy(b, &h, sizeof h);
-    memcpy(b + sizeof h, st->choice, sizeof(cpu_choice) * nl);
-    memcpy(b + sizeof h + sizeof(cpu_choice) * nl, st->step, sizeof(float) * nt);
-    if (nc) memcpy(b + sizeof h + sizeof(cpu_choice) * nl + sizeof(float) * nt, st->cstep, sizeof(float) * nc);
+    blob_header h = {.dnnl_major = (uint32_t)v->major, .dnnl_minor = (uint32_t)v->minor, .dnnl_patch = (uint32_t)v->patch,
+                     .features = st->features, .precision = (uint32_t)st->opts.precision, .n_layers = (uint32_t)nl,
+                     .n_tensors = (uint32_t)nt, .channel_steps = st->cstep != NULL};
+    wcur w = {NULL, 0};
+    write_section(&w, st, &h, nc);
+    unsigned char *b = malloc(w.off);
+    if (!b) return drt_error(DRT_STATUS_OOM, "cpu plan: out of memory");
+    size_t size = w.off;
+    w = (wcur){b, 0};
+    write_section(&w, st, &h, nc);
+    DRT_ASSERT(w.off == size);
     *blob_out = b;
     *size_out = size;
     return DRT_OK;
 }
 
-static drt_status header_of(const void *blob, size_t size, const char *where, blob_header *h)
+/* ---- reader: every field checked, one error naming it ---- */
+typedef struct rcur { const unsigned char *p; size_t n, off; const char *where; } rcur;
+
+static drt_status get32(rcur *r, uint32_t *v, const char *field, long layer)
 {
-    if (!blob || size < sizeof *h) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes: too short", where, size);
-    memcpy(h, blob, sizeof *h);
-    if (memcmp(h->magic, BLOB_MAGIC, 8)) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section: bad magic (not a darkrt CPU plan)", where);
+    if (r->n - r->off < 4) {
+        if (layer >= 0) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes ends in layer %ld's %s", r->where, r->n, layer, field);
+        return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes ends in its %s", r->where, r->n, field);
+    }
+    const unsigned char *b = r->p + r->off;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    r->off += 4;
+    return DRT_OK;
+}
+
+static drt_status header_of(const void *blob, size_t size, const char *where, blob_header *h, rcur *r)
+{
+    *r = (rcur){blob, blob ? size : 0, 8, where};
+    if (!blob || size < 8) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes: too short", where, size);
+    if (!memcmp(blob, "DRTCPU01", 8))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: cpu section of format 1 (records as structs): this darkrt reads format 2: rebuild the plan", where);
+    if (memcmp(blob, BLOB_MAGIC, 8)) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section: bad magic (not a darkrt CPU plan)", where);
+    static const char *names[] = {"oneDNN major version", "oneDNN minor version", "oneDNN patch version", "CPU features",
+                                  "precision", "layer count", "tensor count", "channel_steps"};
+    uint32_t *f[] = {&h->dnnl_major, &h->dnnl_minor, &h->dnnl_patch, &h->features, &h->precision, &h->n_layers, &h->n_tensors, &h->channel_steps};
+    for (size_t k = 0; k < sizeof f / sizeof *f; k++) DRT_TRY(get32(r, f[k], names[k], -1));
     return DRT_OK;
 }
 
 drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path)
 {
     blob_header h;
-    DRT_TRY(header_of(blob, size, plan_path, &h));
+    rcur r;
+    DRT_TRY(header_of(blob, size, plan_path, &h, &r));
     const dnnl_version_t *v = dnnl_version();
     if (h.dnnl_major != (uint32_t)v->major || h.dnnl_minor != (uint32_t)v->minor || h.dnnl_patch != (uint32_t)v->patch)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: built with oneDNN %u.%u.%u, this darkrt uses %d.%d.%d: rebuild the plan",
@@ -89,45 +134,61 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
     *steps_out = NULL;
     *channel_steps_out = NULL;
     blob_header h;
-    DRT_TRY(header_of(blob, size, "plan", &h));
+    rcur r;
+    DRT_TRY(header_of(blob, size, "plan", &h, &r));
     size_t nl = h.n_layers, nt = h.n_tensors;
     if (h.channel_steps > 1) return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel_steps %u: must be 0 or 1", h.channel_steps);
-    size_t nc = h.channel_steps && nl == (size_t)m->n_layers ? drt_calib_channel_offset(m, (int)nl + 1) : 0;
-    if (nl != (size_t)m->n_layers || nt != nl + 1 || size != sizeof h + sizeof(cpu_choice) * nl + sizeof(float) * (nt + nc))
-        return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: %zu layers / %zu bytes do not match the model's %d layers",
-                         nl, size, m->n_layers);
-    cpu_choice *c = malloc(sizeof *c * (nl ? nl : 1));
+    if (nl != (size_t)m->n_layers || nt != nl + 1)
+        return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: %zu layers and %zu tensors do not match the model's %d layers",
+                         nl, nt, m->n_layers);
+    size_t nc = h.channel_steps ? drt_calib_channel_offset(m, (int)nl + 1) : 0;
+    cpu_choice *c = calloc(nl ? nl : 1, sizeof *c);
     float *s = malloc(sizeof *s * (nt + nc));
-    if (!c || !s) {
+    float *cs = nc ? malloc(sizeof(float) * nc) : NULL;
+    drt_status st = c && s && (!nc || cs) ? DRT_OK : drt_error(DRT_STATUS_OOM, "plan: out of memory");
+    uint32_t v;
+    for (size_t i = 0; st == DRT_OK && i < nl; i++) {
+        if ((st = get32(&r, &v, "impl_index", (long)i)) != DRT_OK) break;
+        c[i].impl_index = (int32_t)v;
+        if (c[i].impl_index < -1 || c[i].impl_index > 64) {
+            st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: impl_index=%d: must be -1..64", i, (int)c[i].impl_index);
+            break;
+        }
+        if ((st = get32(&r, &v, "precision", (long)i)) != DRT_OK) break;
+        if (v != DRT_PREC_FP32 && v != DRT_PREC_BF16 && v != DRT_PREC_INT8) {
+            st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: precision=%d: must be fp32 (%d), bf16 (%d) or int8 (%d)", i,
+                           (int32_t)v, DRT_PREC_FP32, DRT_PREC_BF16, DRT_PREC_INT8);
+            break;
+        }
+        c[i].prec = (int32_t)v;
+        if ((st = get32(&r, &v, "implementation name's length", (long)i)) != DRT_OK) break;
+        if (v > MAX_IMPL || v > r.n - r.off) {
+            st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: implementation name of %u bytes: at most %u, %zu left", i, v,
+                           MAX_IMPL, r.n - r.off);
+            break;
+        }
+        memcpy(c[i].impl, r.p + r.off, v); /* calloc'd: terminated */
+        r.off += v;
+    }
+    for (size_t i = 0; st == DRT_OK && i < nt + nc; i++) {
+        if ((st = get32(&r, &v, i < nt ? "tensor steps" : "channel steps", -1)) != DRT_OK) break;
+        memcpy(&s[i], &v, 4);
+        if (!isfinite(s[i]) || s[i] <= 0 || s[i] > 1e30f)
+            st = i < nt ? drt_error(DRT_STATUS_FORMAT, "plan: cpu section: tensor %zu has quantization step %g: must be finite and > 0", i, s[i])
+                        : drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel step %zu is %g: must be finite and > 0", i - nt, s[i]);
+    }
+    if (st == DRT_OK && r.off != r.n)
+        st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section of %zu bytes: its fields take %zu", r.n, r.off);
+    if (st != DRT_OK) {
         free(c);
         free(s);
-        return drt_error(DRT_STATUS_OOM, "plan: out of memory");
+        free(cs);
+        return st;
     }
-    memcpy(c, (const char *)blob + sizeof h, sizeof *c * nl);
-    memcpy(s, (const char *)blob + sizeof h + sizeof *c * nl, sizeof *s * (nt + nc));
-    for (size_t i = 0; i < nl; i++) {
-        c[i].impl[sizeof c[i].impl - 1] = '\0';
-        if (c[i].prec != DRT_PREC_FP32 && c[i].prec != DRT_PREC_BF16 && c[i].prec != DRT_PREC_INT8) c[i].prec = DRT_PREC_FP32;
-        if (c[i].impl_index < 0 || c[i].impl_index > 64) c[i].impl[0] = '\0';
-    }
-    size_t bad = 0;
-    if (!finite_steps(s, nt + nc, &bad)) {
-        double v = s[bad];
-        free(c);
-        free(s);
-        return bad < nt ? drt_error(DRT_STATUS_FORMAT, "plan: cpu section: tensor %zu has quantization step %g: must be finite and > 0", bad, v)
-                        : drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel step %zu is %g: must be finite and > 0", bad - nt, v);
-    }
+    if (nc) memcpy(cs, s + nt, sizeof(float) * nc); /* the channel steps apart from the tensors' */
     *choices_out = c;
-    *steps_out = s; /* the channel steps follow the tensors' in the same allocation: copied apart */
-    if (nc && !(*channel_steps_out = malloc(sizeof(float) * nc))) {
-        free(c);
-        free(s);
-        *choices_out = NULL;
-        *steps_out = NULL;
-        return drt_error(DRT_STATUS_OOM, "plan: out of memory");
-    }
-    if (nc) memcpy(*channel_steps_out, s + nt, sizeof(float) * nc);
+    *steps_out = s;
+    *channel_steps_out = cs;
     if (features_out) *features_out = h.features;
     return DRT_OK;
 }
