@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch's side of bench/device/video.sh: N live streams, each decoded by its own ffmpeg CLI process
 (FFmpeg's CPU decoders, or NVDEC with --hwaccel cuda; RGB24 frames on a pipe, through the host either
-way), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's Fast model: BN folded, fp16,
-channels_last) on the GPU, letterbox on the GPU (bilinear resize, 0.5 padding), YOLO decode and
-torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
+way, read into page-locked memory), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
+Fast model: BN folded, fp16, channels_last) on the GPU, the batch letterboxed there at once (bilinear
+resize, 0.5 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
 frame when inference falls behind (as darkrt).
 
 Why processes, not cv2.VideoCapture or threads: OpenCV opens its FFmpeg captures one at a time under
@@ -23,7 +23,6 @@ usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth 8] [--r
 --device cpu (float32) tries the mechanics where there is no GPU."""
 import argparse, collections, json, os, subprocess, sys, threading, time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -57,8 +56,10 @@ class Stream:
         w, h = (int(v) for v in self.a.frame_size.split("x"))
         size = w * h * 3
         while True:
-            buf = bytearray(size)
-            view, got = memoryview(buf), 0
+            # page-locked on a GPU (torch's caching host allocator reuses a block once its copy is done),
+            # so the copy to the device is one DMA, started without waiting
+            frame = torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=self.a.pin)
+            view, got = memoryview(frame.numpy()).cast("B"), 0
             while got < size:
                 n = self.p.stdout.readinto(view[got:])
                 if not n:
@@ -72,7 +73,7 @@ class Stream:
                 if len(self.q) == self.depth:
                     self.q.popleft()
                     self.dropped += 1
-                self.q.append(np.frombuffer(buf, np.uint8).reshape(h, w, 3))
+                self.q.append(frame)
                 self.received += 1
         rc = self.p.wait()
         if rc and not self.error and not self.received:
@@ -81,14 +82,14 @@ class Stream:
 
 
 def letterbox(frames, size, dev, dtype):
+    """The batch's frames (all --frame-size) resized together on the device into 0.5-padded squares."""
+    x = torch.stack([f.to(dev, non_blocking=True) for f in frames])  # N, H, W, 3 uint8
+    h, w = x.shape[1:3]
+    s = min(size / w, size / h)
+    nw, nh = int(w * s), int(h * s)
+    x = F.interpolate(x.permute(0, 3, 1, 2).to(dtype) / 255, size=(nh, nw), mode="bilinear", align_corners=False)
     out = torch.full((len(frames), 3, size, size), 0.5, device=dev, dtype=dtype)
-    for i, f in enumerate(frames):
-        h, w = f.shape[:2]
-        s = min(size / w, size / h)
-        nw, nh = int(w * s), int(h * s)
-        x = torch.from_numpy(f).to(dev, non_blocking=True).permute(2, 0, 1)[None].to(dtype) / 255
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-        out[i, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x[0]
+    out[:, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x
     return out
 
 
@@ -135,12 +136,17 @@ def main():
     a = ap.parse_args()
     dev = torch.device(a.device)
     dtype = torch.float16 if a.device == "cuda" else torch.float32
+    a.pin = a.device == "cuda"
+    w, h = (int(v) for v in a.frame_size.split("x"))
     base = build_model(a.cfg, a.weights)
     model = Fast(base).to(dev).to(dtype).to(memory_format=torch.channels_last).eval()
     # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
     anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
     with torch.inference_mode():  # warm up (cuDNN's choices) before any stream opens
         model(torch.zeros(a.batch, 3, a.size, a.size, device=dev, dtype=dtype).contiguous(memory_format=torch.channels_last))
+    if a.pin:  # the page-locked blocks every queue can hold, allocated once (cudaHostAlloc is slow and serial)
+        warm = [torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=True) for _ in range(len(a.urls) * (a.depth + 2))]
+        del warm
     threads = max(1, (os.cpu_count() or 1) // len(a.urls))
     try:
         streams = [Stream(u, a, threads) for u in a.urls]
