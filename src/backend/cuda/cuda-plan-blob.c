@@ -2,34 +2,36 @@
  * algorithm chosen for every conv and, for fused convs, cuDNN's JSON of the chosen execution plan
  * (with the compiled kernel of a runtime-fused engine: loading compiles and times nothing). A plan
  * for another GPU, cuDNN or CUDA runtime is refused: algorithm choices and timings do not carry over.
- * Layout: blob_header, n_convs blob_conv records, then the JSON texts they point at. */
+ * Written and read field by field (little endian, fixed width; no struct is copied):
+ *   magic DRTCUDA4 (8 bytes); int32 precision, max_batch; the GPU's name (uint32 length, at most 255, then
+ *   its bytes); int32 cc_major, cc_minor; uint64 cuDNN version; int32 CUDA runtime version; uint32 n_convs;
+ *   per conv: int32 layer, algo, math; float32 step; the execution plan's JSON (uint32 length, 0: none,
+ *   then its bytes). */
 #include "backend/cuda/cuda-internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOB_MAGIC "DRTCUDA3"
+#define BLOB_MAGIC "DRTCUDA4" /* 3: fixed-width structs and JSON offsets (refused: rebuild) */
 #define BLOB_GPU_NAME 256
+#define CONV_MIN_BYTES 20 /* a conv's record without JSON */
 
 typedef struct blob_header {
-    char magic[8];
     int32_t precision, max_batch;
     char gpu[BLOB_GPU_NAME];
     int32_t cc_major, cc_minor;
     uint64_t cudnn_version;
     int32_t cudart_version;
-    int32_t n_convs;
+    uint32_t n_convs;
 } blob_header;
 
 typedef struct blob_conv {
     int32_t layer, algo, math;
     float step; /* int8 convs: the input's quantization step; 0 otherwise */
-    uint64_t json_off, json_size; /* the execution plan's JSON in the section (size 0: none) */
+    const char *json; /* the execution plan's JSON, in the section (NULL: none) */
+    uint32_t json_len;
 } blob_conv;
-
-/* The section is these records as stored (little endian, plan.c): fixed-width fields, no padding, no pointers. */
-_Static_assert(sizeof(blob_header) == 296 && sizeof(blob_conv) == 32, "CUDA plan records must have no padding");
 
 static const cu_ctx *max_ctx(const cu_engine *g)
 {
@@ -38,18 +40,55 @@ static const cu_ctx *max_ctx(const cu_engine *g)
     return NULL;
 }
 
-static void fill_header(const drt_engine *e, const cu_engine *g, blob_header *h)
+/* ---- writer ---- */
+typedef struct wcur { unsigned char *p; size_t off; } wcur; /* p NULL: only counts */
+
+static void put_bytes(wcur *w, const void *d, size_t n)
 {
-    memset(h, 0, sizeof *h);
-    memcpy(h->magic, BLOB_MAGIC, 8);
-    h->precision = (int32_t)e->opts.precision;
-    h->max_batch = e->opts.max_batch;
-    snprintf(h->gpu, sizeof h->gpu, "%s", g->gpu_name);
-    h->cc_major = g->cc_major;
-    h->cc_minor = g->cc_minor;
-    h->cudnn_version = g->cudnn_version;
-    h->cudart_version = g->cudart_version;
-    h->n_convs = g->n_convs;
+    if (w->p && n) memcpy(w->p + w->off, d, n);
+    w->off += n;
+}
+static void put32(wcur *w, uint32_t v)
+{
+    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+    put_bytes(w, b, 4);
+}
+static void put64(wcur *w, uint64_t v)
+{
+    put32(w, (uint32_t)v);
+    put32(w, (uint32_t)(v >> 32));
+}
+static void putf(wcur *w, float f)
+{
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put32(w, v);
+}
+
+static void write_section(wcur *w, const drt_engine *e, const cu_engine *g, const cu_ctx *c)
+{
+    put_bytes(w, BLOB_MAGIC, 8);
+    put32(w, (uint32_t)e->opts.precision);
+    put32(w, (uint32_t)e->opts.max_batch);
+    size_t name = strnlen(g->gpu_name, BLOB_GPU_NAME - 1);
+    put32(w, (uint32_t)name);
+    put_bytes(w, g->gpu_name, name);
+    put32(w, (uint32_t)g->cc_major);
+    put32(w, (uint32_t)g->cc_minor);
+    put64(w, (uint64_t)g->cudnn_version);
+    put32(w, (uint32_t)g->cudart_version);
+    put32(w, (uint32_t)g->n_convs);
+    for (int i = 0; i < g->n_convs; i++) {
+        const cu_conv *cv = &g->convs[i];
+        /* shared plans have no JSON of their own: loading shares them again */
+        size_t len = c && c->json && c->json[i] ? c->json_len[i] : 0;
+        put32(w, (uint32_t)cv->layer);
+        put32(w, (uint32_t)cv->algo_max);
+        put32(w, (uint32_t)cv->math_max);
+        putf(w, cv->int8 ? cv->step : 0.f);
+        put32(w, (uint32_t)len);
+        put_bytes(w, len ? c->json[i] : NULL, len);
+    }
 }
 
 drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size_out)
@@ -58,46 +97,126 @@ drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size
     const cu_ctx *c = max_ctx(g); /* its plans' JSON, kept when the engine was built (read-only) */
     *blob_out = NULL;
     *size_out = 0;
-    size_t n = (size_t)g->n_convs, total = 0, table = sizeof(blob_header) + sizeof(blob_conv) * n;
-    /* shared plans have no JSON of their own: loading shares them again */
-    for (size_t i = 0; c && c->json && i < n; i++) total += c->json[i] ? c->json_len[i] : 0;
-    unsigned char *b = calloc(1, table + total);
+    for (int i = 0; c && c->json && i < g->n_convs; i++)
+        if (c->json[i] && c->json_len[i] > UINT32_MAX)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: conv %d's execution plan is %zu bytes of JSON: a plan holds at most 4 GiB each",
+                             g->convs[i].layer, c->json_len[i]);
+    wcur w = {NULL, 0};
+    write_section(&w, e, g, c);
+    unsigned char *b = malloc(w.off ? w.off : 1);
     if (!b) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
-    blob_header h;
-    fill_header(e, g, &h);
-    memcpy(b, &h, sizeof h);
-    size_t off = table;
-    for (size_t i = 0; i < n; i++) {
-        const cu_conv *cv = &g->convs[i];
-        size_t len = c && c->json && c->json[i] ? c->json_len[i] : 0;
-        blob_conv bc = {cv->layer, cv->algo_max, cv->math_max, cv->int8 ? cv->step : 0.f, len ? off : 0, len};
-        memcpy(b + sizeof h + sizeof bc * i, &bc, sizeof bc);
-        if (len) memcpy(b + off, c->json[i], len);
-        off += len;
-    }
+    size_t size = w.off;
+    w = (wcur){b, 0};
+    write_section(&w, e, g, c);
+    DRT_ASSERT(w.off == size);
     *blob_out = b;
-    *size_out = table + total;
+    *size_out = size;
     return DRT_OK;
 }
 
-static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h)
+/* ---- reader: every field checked, one error naming it ---- */
+typedef struct rcur { const unsigned char *p; size_t n, off; const char *path; } rcur;
+
+static drt_status get32(rcur *r, uint32_t *v, const char *field, long conv)
 {
-    if (!blob || size < sizeof *h)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %zu bytes, shorter than its %zu-byte header", path, size,
-                         sizeof *h);
-    memcpy(h, blob, sizeof *h);
-    if (memcmp(h->magic, BLOB_MAGIC, 8) != 0)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section, version 3: plans of earlier darkrt versions must be rebuilt)", path);
-    h->gpu[BLOB_GPU_NAME - 1] = '\0';
-    if (h->n_convs < 0 || (size - sizeof *h) / sizeof(blob_conv) < (size_t)h->n_convs)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %d convolutions do not fit in %zu bytes", path, h->n_convs, size);
+    if (r->n - r->off < 4) {
+        if (conv >= 0) return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section of %zu bytes ends in conv %ld's %s", r->path, r->n, conv, field);
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section of %zu bytes ends in its %s", r->path, r->n, field);
+    }
+    const unsigned char *b = r->p + r->off;
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    r->off += 4;
+    return DRT_OK;
+}
+
+/* count bytes that follow (a name, a JSON text): their place in the section, or an error naming field */
+static drt_status get_bytes(rcur *r, uint32_t count, uint32_t max, const char **out, const char *field, long conv)
+{
+    if (count > max || count > r->n - r->off) {
+        if (conv >= 0)
+            return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: conv %ld's %s of %u bytes: at most %u, %zu left", r->path, conv,
+                             field, count, max, r->n - r->off);
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %s of %u bytes: at most %u, %zu left", r->path, field, count, max,
+                         r->n - r->off);
+    }
+    *out = (const char *)r->p + r->off;
+    r->off += count;
+    return DRT_OK;
+}
+
+static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h, rcur *r)
+{
+    memset(h, 0, sizeof *h);
+    *r = (rcur){blob, blob ? size : 0, 8, path};
+    if (!blob || size < 8)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %zu bytes, shorter than its magic", path, size);
+    if (!memcmp(blob, "DRTCUDA3", 8))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: CUDA section of format 3 (records as structs): this darkrt reads format 4: rebuild the plan", path);
+    if (memcmp(blob, BLOB_MAGIC, 8) != 0)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section of format 4: rebuild the plan)", path);
+    uint32_t v, lo, hi;
+    const char *name = NULL;
+    DRT_TRY(get32(r, &v, "precision", -1));
+    h->precision = (int32_t)v;
+    DRT_TRY(get32(r, &v, "max_batch", -1));
+    h->max_batch = (int32_t)v;
+    DRT_TRY(get32(r, &v, "GPU name's length", -1));
+    DRT_TRY(get_bytes(r, v, BLOB_GPU_NAME - 1, &name, "GPU name", -1));
+    memcpy(h->gpu, name, v); /* zeroed: terminated */
+    DRT_TRY(get32(r, &v, "cc_major", -1));
+    h->cc_major = (int32_t)v;
+    DRT_TRY(get32(r, &v, "cc_minor", -1));
+    h->cc_minor = (int32_t)v;
+    DRT_TRY(get32(r, &lo, "cuDNN version", -1));
+    DRT_TRY(get32(r, &hi, "cuDNN version", -1));
+    h->cudnn_version = lo | (uint64_t)hi << 32;
+    DRT_TRY(get32(r, &v, "CUDA runtime version", -1));
+    h->cudart_version = (int32_t)v;
+    DRT_TRY(get32(r, &h->n_convs, "conv count", -1));
+    if (h->n_convs > (r->n - r->off) / CONV_MIN_BYTES)
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %u convolutions do not fit in %zu bytes", path, h->n_convs, size);
+    return DRT_OK;
+}
+
+/* The whole section: its header and every conv's record (convs: h->n_convs of them, malloc'd; free it). */
+static drt_status read_section(const void *blob, size_t size, const char *path, blob_header *h, blob_conv **convs)
+{
+    *convs = NULL;
+    rcur r;
+    DRT_TRY(read_header(blob, size, path, h, &r));
+    blob_conv *c = calloc(h->n_convs ? h->n_convs : 1, sizeof *c);
+    if (!c) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
+    drt_status s = DRT_OK;
+    uint32_t v;
+    for (uint32_t i = 0; s == DRT_OK && i < h->n_convs; i++) {
+        blob_conv *b = &c[i];
+        if ((s = get32(&r, &v, "layer", (long)i)) != DRT_OK) break;
+        b->layer = (int32_t)v;
+        if ((s = get32(&r, &v, "algo", (long)i)) != DRT_OK) break;
+        b->algo = (int32_t)v;
+        if ((s = get32(&r, &v, "math", (long)i)) != DRT_OK) break;
+        b->math = (int32_t)v;
+        if ((s = get32(&r, &v, "step", (long)i)) != DRT_OK) break;
+        memcpy(&b->step, &v, 4);
+        if ((s = get32(&r, &b->json_len, "JSON length", (long)i)) != DRT_OK) break;
+        if ((s = get_bytes(&r, b->json_len, UINT32_MAX, &b->json, "JSON", (long)i)) != DRT_OK) break;
+        if (!b->json_len) b->json = NULL;
+    }
+    if (s == DRT_OK && r.off != r.n)
+        s = drt_error(DRT_STATUS_FORMAT, "%s: CUDA section of %zu bytes: its fields take %zu", path, r.n, r.off);
+    if (s != DRT_OK) {
+        free(c);
+        return s;
+    }
+    *convs = c;
     return DRT_OK;
 }
 
 drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
 {
     blob_header h;
-    DRT_TRY(read_header(blob, size, path, &h));
+    rcur r;
+    DRT_TRY(read_header(blob, size, path, &h, &r));
     cu_engine me;
     memset(&me, 0, sizeof me);
     drt_status s = drt_cuda_identify(&me, 0);
@@ -123,15 +242,16 @@ drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers
 {
     *out = NULL;
     blob_header h;
-    DRT_TRY(read_header(blob, size, "plan", &h));
+    blob_conv *c;
+    DRT_TRY(read_section(blob, size, "plan", &h, &c));
     unsigned char *set = calloc((size_t)n_layers + 1, 1);
-    if (!set) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
-    const unsigned char *p = (const unsigned char *)blob + sizeof h;
-    for (int i = 0; i < h.n_convs; i++) {
-        blob_conv c;
-        memcpy(&c, p + sizeof c * (size_t)i, sizeof c);
-        if (c.layer >= 0 && c.layer < n_layers && c.step > 0) set[c.layer] = 1;
+    if (!set) {
+        free(c);
+        return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
     }
+    for (uint32_t i = 0; i < h.n_convs; i++)
+        if (c[i].layer >= 0 && c[i].layer < n_layers && c[i].step > 0) set[c[i].layer] = 1;
+    free(c);
     *out = set;
     return DRT_OK;
 }
@@ -139,36 +259,33 @@ drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers
 drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
 {
     blob_header h;
-    DRT_TRY(read_header(blob, size, "plan", &h));
-    if (strcmp(h.gpu, g->gpu_name) != 0)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "plan: built for GPU '%s', device %d is '%s': rebuild the plan", h.gpu,
-                         g->dev, g->gpu_name);
+    blob_conv *c;
+    DRT_TRY(read_section(blob, size, "plan", &h, &c));
+    drt_status s = DRT_OK;
     drt_precision mine = g->int8 ? DRT_PREC_INT8 : g->half ? DRT_PREC_FP16 : DRT_PREC_FP32;
-    if (h.precision != (int32_t)mine || h.max_batch != g->max_batch)
-        return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section is for %s batch %d, the engine is %s batch %d",
-                         (unsigned)h.precision < DRT_PREC_COUNT ? drt_precision_name((drt_precision)h.precision) : "?",
-                         h.max_batch, drt_precision_name(mine), g->max_batch);
-    const unsigned char *p = (const unsigned char *)blob + sizeof h;
-    for (int i = 0; i < h.n_convs; i++) {
-        blob_conv c;
-        memcpy(&c, p + sizeof c * (size_t)i, sizeof c);
-        if (c.json_size && (c.json_off < sizeof h || c.json_off > size || c.json_size > size - c.json_off))
-            return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: execution plan at %llu+%llu outside the %zu-byte section",
-                             c.layer, (unsigned long long)c.json_off, (unsigned long long)c.json_size, size);
-        for (int j = 0; j < g->n_convs; j++)
-            if (g->convs[j].layer == c.layer && ((c.algo >= 0 && c.algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT) ||
-                                                 (c.algo >= CU_ALGO_FUSED && c.algo < CU_ALGO_FUSED + 64))) {
-                g->convs[j].algo_max = c.algo;
-                g->convs[j].math_max = c.math;
-                g->convs[j].json = c.json_size ? (const char *)blob + c.json_off : NULL;
-                g->convs[j].json_len = (size_t)c.json_size;
+    if (strcmp(h.gpu, g->gpu_name) != 0)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "plan: built for GPU '%s', device %d is '%s': rebuild the plan", h.gpu, g->dev, g->gpu_name);
+    else if (h.precision != (int32_t)mine || h.max_batch != g->max_batch)
+        s = drt_error(DRT_STATUS_FORMAT, "plan: CUDA section is for %s batch %d, the engine is %s batch %d",
+                      (unsigned)h.precision < DRT_PREC_COUNT ? drt_precision_name((drt_precision)h.precision) : "?",
+                      h.max_batch, drt_precision_name(mine), g->max_batch);
+    for (uint32_t i = 0; s == DRT_OK && i < h.n_convs; i++) {
+        const blob_conv *b = &c[i];
+        for (int j = 0; s == DRT_OK && j < g->n_convs; j++)
+            if (g->convs[j].layer == b->layer && ((b->algo >= 0 && b->algo < CUDNN_CONVOLUTION_FWD_ALGO_COUNT) ||
+                                                  (b->algo >= CU_ALGO_FUSED && b->algo < CU_ALGO_FUSED + 64))) {
+                g->convs[j].algo_max = b->algo;
+                g->convs[j].math_max = b->math;
+                g->convs[j].json = b->json; /* in the section: read while the engine is made */
+                g->convs[j].json_len = b->json_len;
                 if (g->convs[j].int8) {
-                    if (!(c.step > 0) || !isfinite(c.step) || c.step > 1e30f)
-                        return drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: int8 step %g must be a positive number",
-                                         c.layer, c.step);
-                    g->convs[j].step = c.step;
+                    if (!(b->step > 0) || !isfinite(b->step) || b->step > 1e30f)
+                        s = drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: int8 step %g must be a positive number",
+                                      b->layer, b->step);
+                    else g->convs[j].step = b->step;
                 }
             }
     }
-    return DRT_OK;
+    free(c);
+    return s;
 }
