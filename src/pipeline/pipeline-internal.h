@@ -108,7 +108,8 @@ void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it);
  * max_in_flight of the batch thread. Items further ahead (a plan's backlog: thousands of files
  * submitted during the load) go to ordinary memory, and the workers move them when the batch
  * thread gets near (the late pins), so the pool stays about that many blocks: each one costs a
- * cudaHostAlloc to make and a cudaFreeHost at the end (under the lock). */
+ * cudaHostAlloc to make and a cudaFreeHost at the end (MIXED's JPEG thread pins all it decodes:
+ * the device's copies land there directly). Under the lock. */
 int drt_pipeline_pin_now(const drt_pipeline *p, long long index);
 
 /* Decode (files) and host letterbox of an item a thread took, outside the lock (errors: the item's). */

@@ -119,7 +119,8 @@ void *drt_pipeline_jpeg_main(void *arg)
         while (n < cap && p->next_work < p->submitted) {
             pipeline_item *it = items[n++] = drt_pipeline_slot(p, p->next_work++);
             it->state = ITEM_DECODING;
-            it->pin_ok = drt_pipeline_pin_now(p, it->index);
+            it->pin_ok = p->pinned_frames; /* the device copies straight into page-locked memory, even far ahead of
+                                             * the batch thread: into pageable memory the driver stages it, slower */
             it->device_jpeg_ok = 0;
         }
         pthread_mutex_unlock(&p->lock);
