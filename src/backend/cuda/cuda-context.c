@@ -207,18 +207,28 @@ static drt_status keep_json(cu_engine *g, cu_ctx *c)
     return DRT_OK;
 }
 
+/* Another thread's call that synchronizes the context (NVDEC decoders being made or freed by FFmpeg's
+ * threads, a cudaFree) invalidates a capture in progress whatever its mode: the capture is tried again
+ * (three times), with the thread's sticky error cleared, so that the next launch does not report it. */
+#define CAPTURE_TRIES 3
+
 drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int copies, cudaGraphExec_t *exec_out)
 {
     cudaGraph_t graph = NULL;
-    DRT_CUDA_TRY(cudaStreamBeginCapture(r->stream, cudaStreamCaptureModeThreadLocal));
-    drt_status s = drt_cuda_enqueue_ops(e, g, r, k, 0, g->n_ops, copies);
-    cudaError_t ce = cudaStreamEndCapture(r->stream, &graph);
-    if (s != DRT_OK) {
+    for (int attempt = 1;; attempt++) {
+        DRT_CUDA_TRY(cudaStreamBeginCapture(r->stream, cudaStreamCaptureModeThreadLocal));
+        drt_status s = drt_cuda_enqueue_ops(e, g, r, k, 0, g->n_ops, copies);
+        cudaError_t ce = cudaStreamEndCapture(r->stream, &graph);
+        if (s == DRT_OK && ce == cudaSuccess) break;
         if (graph) cudaGraphDestroy(graph);
-        return s;
+        graph = NULL;
+        cudaError_t sticky = cudaGetLastError(); /* read and cleared, whatever ce says */
+        int invalidated = ce == cudaErrorStreamCaptureInvalidated || sticky == cudaErrorStreamCaptureInvalidated;
+        if (!invalidated || attempt == CAPTURE_TRIES)
+            return s != DRT_OK ? s : drt_cuda_fail_rt(ce, "cudaStreamEndCapture(forward)", __FILE__, __LINE__);
+        drt_timeline("cuda: batch %d: capture invalidated by another thread, try %d", g->ctx[k].batch, attempt + 1);
     }
-    if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaStreamEndCapture(forward)", __FILE__, __LINE__);
-    ce = cudaGraphInstantiate(exec_out, graph, 0);
+    cudaError_t ce = cudaGraphInstantiate(exec_out, graph, 0);
     cudaGraphDestroy(graph);
     if (ce != cudaSuccess) return drt_cuda_fail_rt(ce, "cudaGraphInstantiate(forward)", __FILE__, __LINE__);
     return DRT_OK;
