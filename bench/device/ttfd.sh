@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Time to first detection from a yolov3-416 fp16 batch-32 CUDA plan (issue 13: <= 1.0 s), 90 s at most:
+# Time to first detection from a yolov3-416 fp16 batch-32 CUDA plan (issue 13: <= 1.0 s), 125 s at most:
 # the plan built once (synthesised weights), then one image through `darkrt detect`, whole process,
 # ROUNDS (5) times each with DRT_CUDA_PLAN_THREADS=1 (the stored cuDNN plans rebuilt one after another)
 # and =8 (on 8 threads, each its own handle: cuda-plan-json.c), interleaved; the median of each;
 # one DRT_TIMELINE=1 run of each (where the time goes); `darkrt inspect` 3 times; then tests/golden/cuda-plan-load
-# with 8 threads (a loaded plan's heads equal the built engine's bit for bit), in what is left of 88 s.
+# with 8 threads (a loaded plan's heads equal the built engine's bit for bit), in what is left of 120 s.
 #   source .devcarry/env.sh && bash bench/device/ttfd.sh      (DRT_BIN, DRT_DATA, OUT)
 # Prints and writes $OUT/ttfd.txt line by line: TTFD threads=N run=i first_detection_s=...,
 # TTFD_MEDIAN threads=N ..., TIMELINE threads=N <ms> <step>, CUDA_PLAN_LOAD exit=..., INSPECT s=...
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/ttfd}; ROUNDS=${ROUNDS:-5}
-echo "ttfd: budget 90 s (about 60: synth + build 10 s, $((ROUNDS * 2)) detects 12 s, 2 timelines 3 s, cuda-plan-load 30 s, capped at what is left)"
+echo "ttfd: budget 125 s (about 100: synth + build up to 60 s (20.2 s was not enough in call B), $((ROUNDS * 2)) detects 12 s, 2 timelines 3 s, cuda-plan-load 30 s, capped at what is left)"
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "ttfd: skipped: no GPU here"; exit 0; fi
 mkdir -p "$OUT/w"; W=$OUT/w; RES=$OUT/ttfd.txt; : >"$RES"
 log() { echo "$*" | tee -a "$RES"; }
@@ -21,7 +21,7 @@ B=$DRT_BIN; IMG=$DRT_DATA/data/dog.jpg
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 timeout -k 5 10 "$B/darkrt" synth "$DRT_DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null || log "FAIL synth"
 t=$(now)
-timeout -k 5 20 "$B/darkrt" build "$DRT_DATA/cfg/yolov3.cfg" -w "$W/yolov3.weights" --device cuda --precision fp16 --size 416x416 \
+timeout -k 5 60 "$B/darkrt" build "$DRT_DATA/cfg/yolov3.cfg" -w "$W/yolov3.weights" --device cuda --precision fp16 --size 416x416 \
     --batch 32 -o "$W/v3.plan" >/dev/null || log "FAIL build (exit $?)"
 log "BUILD s=$(awk "BEGIN{print $(now) - $t}") plan_mib=$(($(stat -c %s "$W/v3.plan" 2>/dev/null || echo 0) >> 20))"
 cat "$W/v3.plan" >/dev/null # the page cache, as for any plan used twice
@@ -43,7 +43,7 @@ for i in 1 2 3; do
     t=$(now); timeout -k 5 5 "$B/darkrt" inspect "$W/v3.plan" >/dev/null
     log "INSPECT s=$(awk "BEGIN{print $(now) - $t}")"
 done
-left=$((88 - SECONDS)); [ "$left" -lt 5 ] && left=5
+left=$((120 - SECONDS)); [ "$left" -lt 5 ] && left=5
 DRT_CUDA_PLAN_THREADS=8 timeout -k 5 "$left" "$B/cuda-plan-load" >"$W/cuda-plan-load.txt" 2>&1
 log "CUDA_PLAN_LOAD threads=8 exit=$? limit_s=$left $(tail -2 "$W/cuda-plan-load.txt" | tr '\n' ' ')"
 cp "$W/cuda-plan-load.txt" "$OUT/" 2>/dev/null
