@@ -9,7 +9,7 @@ bench/peers/torch_video.py's JSON line ("streams": frames, dropped, fps).
 Rule: FULL when every sender's rate >= 98% of --fps and every stream detected >= 99% of --frames
 with its results at >= 97% of --fps from its first to its last (and darkrt's mean latency < 1 s);
 SENDERS-SLOW when some sender fell behind or left no time (the count says nothing of the receiver);
-else SHORT. Prints one line; per-stream rows go to --details.
+FAILED when no stream has a frame detected; else SHORT. Prints one line; per-stream rows go to --details.
 Exit: 0 FULL, 1 SHORT, 2 no receiver results, 3 SENDERS-SLOW.
 usage: video-pace.py --streams N --frames F --fps 30 --result OUT [--details FILE] SENDER.log..."""
 import argparse, json, re, sys
@@ -69,8 +69,8 @@ def main():
     known = [r for r in rates if r is not None]
     send = "senders: %d of %d below %.1f fps, rate min %s" % (
         len(slow), n, SENDER_MIN * a.fps, "%.1f fps" % min(known) if known else "none (no rtime)")
-    if not rx:
-        print("FAILED %d streams: no receiver results (the run's stderr is in runs.txt); %s" % (n, send))
+    if not rx or not any(r[1] for r in rx):  # (H200 call B, session 10: darkrt's first frames failed)
+        print("FAILED %d streams: no frame detected (the run's stderr is in runs.txt); %s" % (n, send))
         return 2
     frames = [r[1] for r in rx]
     fps = [r[3] for r in rx]

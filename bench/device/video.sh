@@ -24,7 +24,7 @@
 #     worked off after the stream ended stretches that span), and darkrt's mean latency < 1 s.
 # Else SHORT. Both queue 8 frames a stream before dropping (darkrt's queue from 32 streams on; the
 # peer's --depth 8). Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that
-# is not; when the first step is not FULL, its half once. Each pipeline gets its share of the time left
+# is not; when the first step is SHORT or FAILED, its half once. Each pipeline gets its share of the time left
 # (nvdec 2, the others 1 each).
 # Output, each line the moment it is known: $OUT/runs.txt (every trial's pace line, per-stream rows,
 # its program's output), $OUT/video-gpu.md (the header first, then one table row per pipeline as its
@@ -186,14 +186,14 @@ run_steps() {
         rc=$?
         case $rc in
             0) lo=$n ;;
-            2) next[$mode]="$n failed to run (runs.txt)" ;;
+            2) next[$mode]="$n: FAILED (runs.txt)" ;;
             3) next[$mode]="$n: SENDERS-SLOW (the senders fell behind: not measurable here)" ;;
             *) next[$mode]="$n: SHORT" ;;
         esac
         [ $rc = 0 ] || break
         first=0
     done
-    if [ $lo = 0 ] && [ $first = 1 ] && [ $rc = 1 ] && [ $((list[0] / 2)) -ge 1 ] && room; then # below the steps
+    if [ $lo = 0 ] && [ $first = 1 ] && [ $rc -le 2 ] && [ $((list[0] / 2)) -ge 1 ] && room; then # below the steps
         n=$((list[0] / 2)) low=$((list[0] / 2))
         trial "$mode" "$n" && { lo=$n; next[$mode]="${list[0]}: SHORT"; }
     fi

@@ -81,15 +81,16 @@ class Stream:
         self.ended = True
 
 
-def letterbox(frames, size, dev, dtype):
-    """The batch's frames (all --frame-size) resized together on the device into 0.5-padded squares."""
+def letterbox(frames, size, dev, dtype, rows):
+    """The batch's frames (all --frame-size) resized together on the device into 0.5-padded squares,
+    in a batch of rows >= len(frames) (the rows after them padding)."""
     x = torch.stack([f.to(dev, non_blocking=True) for f in frames])  # N, H, W, 3 uint8
     h, w = x.shape[1:3]
     s = min(size / w, size / h)
     nw, nh = int(w * s), int(h * s)
     x = F.interpolate(x.permute(0, 3, 1, 2).to(dtype) / 255, size=(nh, nw), mode="bilinear", align_corners=False)
-    out = torch.full((len(frames), 3, size, size), 0.5, device=dev, dtype=dtype)
-    out[:, :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x
+    out = torch.full((rows, 3, size, size), 0.5, device=dev, dtype=dtype)
+    out[:len(frames), :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x
     return out
 
 
@@ -142,8 +143,18 @@ def main():
     model = Fast(base).to(dev).to(dtype).to(memory_format=torch.channels_last).eval()
     # each head's masked anchors (w, h in network pixels), from the cfg the model parsed; on the device once
     anchors = [torch.from_numpy(y["anchors"][y["mask"]]).to(dev) for y in base.yolo]
-    with torch.inference_mode():  # warm up (cuDNN's choices) before any stream opens
-        model(torch.zeros(a.batch, 3, a.size, a.size, device=dev, dtype=dtype).contiguous(memory_format=torch.channels_last))
+    # Batches run padded to a few sizes, each warmed up (cuDNN's choices, kernels loaded) before any stream
+    # opens. H200 call B (session 10) warmed up batch 32 only, and batches hold one frame per stream: with
+    # 8 streams (batches of 1-8, every size new at first) 135 of 182 frames a stream were dropped, with 4
+    # streams 35; the first run of each new size is the likely stall ("warmup_ms" says what each costs).
+    sizes = sorted({min(1 << i, a.batch) for i in range(a.batch.bit_length() + 1)})
+    warmup_ms = {}
+    with torch.inference_mode():
+        for b in sizes:
+            t0 = time.monotonic()
+            x = letterbox([torch.zeros((h, w, 3), dtype=torch.uint8)] * b, a.size, dev, dtype, b)
+            decode(model(x.contiguous(memory_format=torch.channels_last)), anchors, a.size, a.thresh)
+            warmup_ms[b] = round((time.monotonic() - t0) * 1000, 1)
     if a.pin:  # the page-locked blocks every queue can hold, allocated once (cudaHostAlloc is slow and serial)
         warm = [torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=True) for _ in range(len(a.urls) * (a.depth + 2))]
         del warm
@@ -171,8 +182,10 @@ def main():
                     break
                 time.sleep(0.001)
                 continue
-            x = letterbox(batch, a.size, dev, dtype).contiguous(memory_format=torch.channels_last)
-            decode(model(x), anchors, a.size, a.thresh)  # its boxes counted on the host: the batch is done
+            rows = next(b for b in sizes if b >= len(batch))
+            x = letterbox(batch, a.size, dev, dtype, rows).contiguous(memory_format=torch.channels_last)
+            heads = [t[:len(batch)] for t in model(x)]
+            decode(heads, anchors, a.size, a.thresh)  # its boxes counted on the host: the batch is done
             now = time.monotonic()
             for s in owners:
                 s.done += 1
@@ -187,8 +200,8 @@ def main():
         span = s.done_at[last] - s.done_at[0] if last > 0 else 0.0
         rows.append({"url": s.url, "frames": s.done, "received": s.received, "dropped": s.dropped,
                      "fps": round(last / span, 2) if span > 0 else 0.0, "span_s": round(span, 3)})
-    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device,
-                      "seconds": round(time.time() - start, 3), "streams": rows}))
+    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device, "batch_sizes": sizes,
+                      "warmup_ms": warmup_ms, "seconds": round(time.time() - start, 3), "streams": rows}))
 
 
 if __name__ == "__main__":

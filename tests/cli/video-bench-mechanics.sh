@@ -2,7 +2,7 @@
 # The GPU video benchmark's parts that can fail before it measures anything, here on the CPU:
 #  - bench/device/video-pace.py, its rule on known inputs: FULL only when every sender kept real
 #    time and every stream got >= 99% of its frames at >= 97% of the rate; SENDERS-SLOW when a
-#    sender fell behind or left no time; SHORT otherwise; FAILED without receiver results;
+#    sender fell behind or left no time; SHORT otherwise; FAILED when no frame was detected;
 #  - bench/peers/torch_video.py (Debian's torch, CPU) on 3 live UDP streams served on loopback as
 #    bench/device/video.sh serves them: every stream's socket listens before any sender starts
 #    (H200 call C: OpenCV's readers opened 1 of 64), every frame sent is received, and each stream's
@@ -41,6 +41,8 @@ echo '{"peer": "p", "streams": [{"url": "a", "frames": 120, "dropped": 0, "fps":
 pace "the peer's JSON, kept" 0 FULL
 echo "darkrt: I/O error: it failed" >"$TMP/out"
 pace "no results" 2 FAILED
+{ darkrt_line 30000 0 0 0.0; darkrt_line 30001 0 0 0.0; } >"$TMP/out"
+pace "no frame detected" 2 FAILED
 
 # The PyTorch peer on live streams, on the CPU.
 if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -81,6 +83,7 @@ wait
 import json, sys
 r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 assert len(r["streams"]) == 3, r
+assert r["batch_sizes"] == [1, 2, 4] and len(r["warmup_ms"]) == 3, r  # every padded batch size warmed up
 for s in r["streams"]:
     assert s["received"] == 90, s
     assert s["frames"] >= 1 and s["frames"] + s["dropped"] == s["received"], s
