@@ -194,14 +194,14 @@ def main():
         if s.error:
             print(f"torch_video.py: {s.error}", file=sys.stderr)
     how = "ffmpeg CLI " + ("NVDEC" if a.hwaccel == "cuda" else "CPU") + " decode"
-    rows = []
+    per_stream = []
     for s in streams:
         last = s.done - RATE_TAIL if s.done > RATE_TAIL else s.done - 1
         span = s.done_at[last] - s.done_at[0] if last > 0 else 0.0
-        rows.append({"url": s.url, "frames": s.done, "received": s.received, "dropped": s.dropped,
+        per_stream.append({"url": s.url, "frames": s.done, "received": s.received, "dropped": s.dropped,
                      "fps": round(last / span, 2) if span > 0 else 0.0, "span_s": round(span, 3)})
     print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device, "batch_sizes": sizes,
-                      "warmup_ms": warmup_ms, "seconds": round(time.time() - start, 3), "streams": rows}))
+                      "warmup_ms": warmup_ms, "seconds": round(time.time() - start, 3), "streams": per_stream}))
 
 
 if __name__ == "__main__":
