@@ -10,7 +10,11 @@
  *   varies, does not);
  * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
  *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
- *   decode MIXED (nvJPEG and the workers at once): matched as nvJPEG's are. */
+ *   decode MIXED (nvJPEG and the workers at once): matched as nvJPEG's are;
+ * - MIXED on the engine with one worker and the photos 40 times over (280 files), so that the JPEG
+ *   thread (nvJPEG on a stream of its own, to host memory) takes part of them once its decoder is
+ *   open: matched as nvJPEG's are, and some boxes differ from the CPU decode's (it decoded some;
+ *   21 files from a plan are all decoded by the workers during the load). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +95,55 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
     for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
 }
 
+#define MANY (N_NAMES * 40)
+
+static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, float thresh)
+{
+    drt_detect_opts host = drt_detect_opts_default();
+    host.thresh = thresh;
+    drt_detections *want[N_NAMES] = {0}, *got[MANY] = {0};
+    int ok = 1, n = 0, differ = 0;
+    for (int i = 0; ok && i < N_NAMES; i++)
+        ok = drt_detect_batch(e, (const drt_image *const *)&ims[i], 1, &host, &want[i], NULL) == DRT_OK;
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.detect.thresh = thresh;
+    o.detect.pre = o.detect.decode = o.detect.nms_place = DRT_STAGE_DEVICE;
+    o.image_decode = DRT_IMAGE_DECODE_MIXED;
+    o.workers = 1;
+    o.max_in_flight = MANY;
+    drt_pipeline *p = NULL;
+    if (!ok || drt_pipeline_create(e, &o, &p) != DRT_OK) {
+        printf("skip mixed decode's JPEG thread: %s\n", drt_last_error());
+        for (int i = 0; i < N_NAMES; i++) drt_detections_free(want[i]);
+        return;
+    }
+    for (int i = 0; i < MANY; i++) drt_pipeline_submit_file(p, paths[i % N_NAMES], NULL);
+    drt_pipeline_close(p);
+    drt_pipeline_result *r;
+    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
+        if (r->status != DRT_OK) printf("FAIL %s: %s\n", r->source, r->error), failures++;
+        if (n < MANY) got[n++] = r->dets;
+        r->dets = NULL;
+        drt_pipeline_result_free(r);
+    }
+    drt_pipeline_free(p);
+    drt_eval_agreement a = {0}, b = {0};
+    for (int i = 0; i < n; i++) {
+        drt_eval_match(want[i % N_NAMES], got[i], 0.5, NULL, &a);
+        drt_eval_match(got[i], want[i % N_NAMES], 0.5, NULL, &b);
+        differ += !same_dets(want[i % N_NAMES], got[i]);
+    }
+    double share = a.ref_count ? (double)a.matched / a.ref_count : 1, share_eng = b.ref_count ? (double)b.matched / b.ref_count : 1;
+    double iou = drt_eval_agreement_mean_iou(&a);
+    int good = n == MANY && share >= 0.9 && share_eng >= 0.9 && iou >= 0.95 && differ > 0;
+    failures += !good;
+    printf("%s mixed decode, 1 worker, %d of %d files: thresh %.2f: %d of %d reference boxes matched, %d of %d of its own, "
+           "mean IoU %.4f; %d files' boxes differ from the cpu decode's (the JPEG thread's: want some)\n", good ? "ok  " : "FAIL",
+           n, MANY, thresh, a.matched, a.ref_count, b.matched, b.ref_count, iou, differ);
+    for (int i = 0; i < N_NAMES; i++) drt_detections_free(want[i]);
+    for (int i = 0; i < n; i++) drt_detections_free(got[i]);
+}
+
 static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float thresh)
 {
     drt_detect_opts host = drt_detect_opts_default();
@@ -157,6 +210,7 @@ int main(void)
     }
     check_threshold(e, paths, ims, 0.25f);
     check_threshold(e, paths, ims, 0.01f);
+    check_mixed_thread(e, paths, ims, 0.25f);
     char plan[] = "/tmp/cuda-pipeline-XXXXXX.plan";
     int fd = mkstemps(plan, 5);
     drt_engine *plan_e = NULL;

@@ -64,9 +64,11 @@ static void close_nvjpeg(cu_nvjpeg *j)
     if (j->handle) j->nvjpegDestroy(j->handle);
     for (int x = 0; x < 2; x++) {
         if (j->out_ev[x]) cudaEventSynchronize(j->out_ev[x]);
-        cudaFree(j->d_out[x]);
+        if (j->own_stream && j->d_out[x]) cudaFreeAsync(j->d_out[x], j->own_stream); /* made by cudaMallocAsync */
+        else cudaFree(j->d_out[x]);
         j->d_out[x] = NULL, j->out_cap[x] = 0;
     }
+    if (j->own_stream) cudaStreamSynchronize(j->own_stream);
     j->stream = NULL, j->state = NULL, j->handle = NULL;
 }
 
@@ -221,7 +223,13 @@ static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
     int x = j->out_cur ^= 1;
     if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
     else DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->out_ev[x], cudaEventDisableTiming));
-    if (need > j->out_cap[x]) {
+    if (need > j->out_cap[x] && j->own_stream) { /* stream-ordered: a cudaFree would synchronize the device, and so
+                                                   * break a graph capture the batch thread may be making meanwhile */
+        if (j->d_out[x]) DRT_CUDA_TRY(cudaFreeAsync(j->d_out[x], j->own_stream));
+        j->d_out[x] = NULL, j->out_cap[x] = 0;
+        DRT_CUDA_TRY(cudaMallocAsync((void **)&j->d_out[x], need + need / 2, j->own_stream));
+        j->out_cap[x] = need + need / 2;
+    } else if (need > j->out_cap[x]) {
         cudaFree(j->d_out[x]);
         j->d_out[x] = NULL, j->out_cap[x] = 0;
         DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out[x], need + need / 2));
