@@ -108,10 +108,12 @@ static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, flo
     drt_pipeline_opts o = drt_pipeline_opts_default();
     o.detect.thresh = thresh;
     o.detect.pre = o.detect.decode = o.detect.nms_place = DRT_STAGE_DEVICE;
-    o.image_decode = DRT_IMAGE_DECODE_MIXED;
+    o.image_decode = DRT_IMAGE_DECODE_GPU; /* nvJPEG there at all (else skipped, as gpu decode is) */
     o.workers = 1;
     o.max_in_flight = MANY;
     drt_pipeline *p = NULL;
+    if (ok && (ok = drt_pipeline_create(e, &o, &p) == DRT_OK)) drt_pipeline_free(p), p = NULL;
+    o.image_decode = DRT_IMAGE_DECODE_MIXED;
     if (!ok || drt_pipeline_create(e, &o, &p) != DRT_OK) {
         printf("skip mixed decode's JPEG thread: %s\n", drt_last_error());
         for (int i = 0; i < N_NAMES; i++) drt_detections_free(want[i]);
