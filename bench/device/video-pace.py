@@ -7,7 +7,8 @@ out); a sender's rate is the clip's frames over that time. Receivers: darkrt det
 ("URL: N frames, D dropped, F fps, latency M ms mean, X ms max, stream R fps over S s") or
 bench/peers/torch_video.py's JSON line ("streams": frames, dropped, fps).
 Rule: FULL when every sender's rate >= 98% of --fps and every stream detected >= 99% of --frames
-with its results at >= 97% of --fps from its first to its last (and darkrt's mean latency < 1 s);
+with its results at >= 97% of --fps from its first to its last (and its mean latency < 1 s where the
+receiver reports it: darkrt's summary, the peer's "latency_ms");
 SENDERS-SLOW when some sender fell behind or left no time (the count says nothing of the receiver);
 FAILED when no stream has a frame detected; else SHORT. Prints one line; per-stream rows go to --details.
 Exit: 0 FULL, 1 SHORT, 2 no receiver results, 3 SENDERS-SLOW.
@@ -35,12 +36,23 @@ def receivers(text):
     lines = [l for l in text.splitlines() if l.lstrip().startswith("{")]
     if lines:
         try:
-            return [(s["url"], s["frames"], s["dropped"], s["fps"], None) for s in json.loads(lines[-1])["streams"]]
+            return [(s["url"], s["frames"], s["dropped"], s["fps"], s.get("latency_ms", {}).get("mean"), peer_note(s))
+                    for s in json.loads(lines[-1])["streams"]]
         except (ValueError, KeyError):
             return []
     rows = re.findall(r"^(\S+): (\d+) frames, (\d+) dropped, \S+ fps, latency (\S+) ms mean, \S+ ms max, "
                       r"stream (\S+) fps over \S+ s$", text, re.M)
-    return [(u, int(n), int(d), float(r), float(lat)) for u, n, d, lat, r in rows]
+    return [(u, int(n), int(d), float(r), float(lat), "") for u, n, d, lat, r in rows]
+
+
+def peer_note(s):
+    """When the peer's stream dropped (start-up burst or steady) and its latency, where its JSON says."""
+    if "dropped_first_s" not in s:
+        return ""
+    lat = s.get("latency_ms", {})
+    return "; drops %d in its first second, %d later%s; latency %s ms mean, %s ms max" % (
+        s["dropped_first_s"], s["dropped_later"], " (at %s s)" % ", ".join(map(str, s["drop_at_s"])) if s.get("drop_at_s") else "",
+        lat.get("mean", "?"), lat.get("max", "?"))
 
 
 def main():
@@ -63,7 +75,7 @@ def main():
         with open(a.details, "w") as f:
             for i in range(max(n, len(rx))):
                 s = "%.1f fps" % rates[i] if i < len(rates) and rates[i] else "no rtime"
-                r = "%s: %d frames, %d dropped, %.1f fps" % rx[i][:4] if i < len(rx) else "no result"
+                r = "%s: %d frames, %d dropped, %.1f fps" % rx[i][:4] + rx[i][5] if i < len(rx) else "no result"
                 f.write("  stream %d: sender %s | receiver %s\n" % (i, s, r))
     slow = [r for r in rates if r is None or r < SENDER_MIN * a.fps]
     known = [r for r in rates if r is not None]

@@ -21,11 +21,13 @@
 #     cannot serve N streams, so N says nothing of the receiver (neither full nor short);
 #   - every receiver stream detected >= 99% of the frames sent, and its results came at >= 97% of
 #     30 fps from its first to its last (darkrt's "stream F fps over S s", the peer's "fps"; a backlog
-#     worked off after the stream ended stretches that span), and darkrt's mean latency < 1 s.
-# Else SHORT. Both queue 8 frames a stream before dropping (darkrt's queue from 32 streams on; the
-# peer's --depth 8). Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that
-# is not; when the first step is SHORT or FAILED, its half once. Each pipeline gets its share of the time left
-# (nvdec 2, the others 1 each).
+#     worked off after the stream ended stretches that span), and its mean latency < 1 s (darkrt's
+#     summary; the peer's latency_ms: frame read off ffmpeg's pipe to its batch's result).
+# Else SHORT. Both queue max(8, 2 * ceil(BATCH / N) + 2) frames a stream before dropping (darkrt's
+# rule, cli/cmd-detect.c; the peer's default --depth), and each batch takes every queued frame.
+# Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that is not; when the
+# first step is SHORT or FAILED, its half once. Each pipeline gets its share of the time left (nvdec 2,
+# the others 1 each).
 # Output, each line the moment it is known: $OUT/runs.txt (every trial's pace line, per-stream rows,
 # its program's output), $OUT/video-gpu.md (the header first, then one table row per pipeline as its
 # steps end), and on stdout the same rows as "video.sh: RESULT <pipeline>: <streams>".
@@ -94,9 +96,9 @@ echo "video.sh: plan built ($(($(date +%s) - START)) s in)"
     echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1); CPU: $(nproc) cores"
     echo "- command: \`source .devcarry/env.sh && bash bench/device/video.sh\` (BATCH=$BATCH, $SECS s streams, TIME_BUDGET=$TIME_BUDGET)"
     echo "- streams: the clip cut once to $SECS s of MPEG-TS ($FRAMES frames), each sent by \`ffmpeg -re -i clip.ts -c copy -f mpegts udp://127.0.0.1:PORT\` (no re-encoding)"
-    echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH -t $THRESH --timeout 3 --pre gpu --post gpu --hwaccel cuda|none\`; PyTorch: bench/peers/torch_video.py --thresh $THRESH --depth 8"
+    echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH -t $THRESH --timeout 3 --pre gpu --post gpu --hwaccel cuda|none\`; PyTorch: bench/peers/torch_video.py --thresh $THRESH (queues as darkrt's: max(8, 2 * ceil($BATCH / N) + 2) frames a stream)"
     echo "- score threshold $THRESH on both sides: the synthesised weights saturate the heads (~300k candidates a frame below it), so no box reaches NMS"
-    echo "- FULL: every sender kept real time (frames / its sending time >= 98% of $FPS fps) and every stream detected >= 99% of its $FRAMES frames with results at >= 97% of $FPS fps from its first to its last (darkrt: mean latency < 1 s too); SENDERS-SLOW: some sender fell behind, so the count says nothing of the receiver; else SHORT"
+    echo "- FULL: every sender kept real time (frames / its sending time >= 98% of $FPS fps) and every stream detected >= 99% of its $FRAMES frames with results at >= 97% of $FPS fps from its first to its last (mean latency < 1 s too: darkrt's, and the peer's from its pipe to its result); SENDERS-SLOW: some sender fell behind, so the count says nothing of the receiver; else SHORT"
     echo "- steps per pipeline: up while FULL, stopping at the first count that is not (runs.txt: every trial)"
     echo
     echo "| pipeline | streams kept at full rate | the next step |"
@@ -141,7 +143,7 @@ trial() {
     local d=(timeout -k 5 "$lim" darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 -t "$THRESH"
              "${stages[@]}")
     local peer=(timeout -k 5 "$lim" $PY "$ROOT/bench/peers/torch_video.py" --cfg "$CFG" --weights "$W/yolov3.weights"
-                --size "$SIZE" --batch "$BATCH" --depth 8 --read-timeout 3 --frame-size "$FRAME_SIZE" --thresh "$THRESH"
+                --size "$SIZE" --batch "$BATCH" --read-timeout 3 --frame-size "$FRAME_SIZE" --thresh "$THRESH"
                 "${peer_dev[@]}")
     local rc
     case $mode in

@@ -6,6 +6,15 @@ Fast model: BN folded, fp16, channels_last) on the GPU, the batch letterboxed th
 resize, 0.5 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
 frame when inference falls behind (as darkrt).
 
+Each batch takes every queued frame, round robin over the streams, up to --batch (as darkrt's producer
+hands every queued frame to its pipeline). H200 call C (session 10) took one frame a stream a batch:
+ffmpeg holds a UDP stream's first second while it probes (-analyzeduration 1 s), then sends those ~30
+frames in one burst, and a depth-8 queue drained one frame a batch dropped 5-7 of them a stream with 4
+streams (21 with 8) although the steady rate kept up (35 fps): drops in the start-up burst, not behind.
+The JSON says when each stream dropped ("dropped_first_s": in the first second after its first frame,
+"dropped_later"), its latency (frame read off the pipe to its batch's result: "latency_ms" mean, max)
+and what the batches cost ("batches": count, mean size, ms median/p90/max).
+
 Why processes, not cv2.VideoCapture or threads: OpenCV opens its FFmpeg captures one at a time under
 one lock, and a live UDP capture's open waits for the stream's first packets, so with N streams that
 start together only the first socket listens (H200 call C: 1 of 64). Every ffmpeg process here is
@@ -18,7 +27,7 @@ Prints one JSON line: per stream, frames detected ("frames"), received ("receive
 rate of its results ("fps", "span_s") from the first to the last but RATE_TAIL - 1, as darkrt's summary
 ("stream F fps over S s"; cli/video-outputs.h): the decoder holds its last frames until the stream's end
 is known, --read-timeout later. A stream kept its pace when it dropped none and its fps is the sender's.
-usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth 8] [--read-timeout S]
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth D] [--read-timeout S]
        [--thresh T] [--frame-size 1920x1080] [--hwaccel none|cuda] [--device cuda|cpu] URL...
 --device cpu (float32) tries the mechanics where there is no GPU."""
 import argparse, collections, json, os, subprocess, sys, threading, time
@@ -40,7 +49,8 @@ class Stream:
         self.url, self.depth, self.a = url, a.depth, a
         self.q, self.lock = collections.deque(), threading.Lock()
         self.received = self.dropped = self.done = 0
-        self.done_at = []  # time of each result
+        self.done_at, self.lat_ms = [], []  # time and latency of each result
+        self.first_at, self.drop_at = None, []  # first frame's arrival; each drop's time after it
         self.ended, self.error = False, None
         cmd = ["ffmpeg", "-nostdin", "-v", "error", "-threads", str(threads)]
         cmd += ["-hwaccel", "cuda"] if a.hwaccel == "cuda" else []
@@ -69,16 +79,22 @@ class Stream:
                 if got:
                     self.error = f"{self.url}: a partial frame ({got} of {size} bytes): not {w}x{h}? (--frame-size)"
                 break
+            now = time.monotonic()
             with self.lock:
+                if self.first_at is None:
+                    self.first_at = now
                 if len(self.q) == self.depth:
                     self.q.popleft()
                     self.dropped += 1
-                self.q.append(frame)
+                    self.drop_at.append(now - self.first_at)
+                self.q.append((frame, now))
                 self.received += 1
+            self.a.ready.set()
         rc = self.p.wait()
         if rc and not self.error and not self.received:
             self.error = f"{self.url}: ffmpeg exited with {rc} before any frame"
         self.ended = True
+        self.a.ready.set()
 
 
 def letterbox(frames, size, dev, dtype, rows):
@@ -95,8 +111,8 @@ def letterbox(frames, size, dev, dtype, rows):
 
 
 def decode(heads, anchors, size, thresh=0.25, nms=0.45):
-    """Boxes per batch item (network pixels), after per-class NMS."""
-    per_item = []
+    """Boxes per batch item (network pixels), after per-class NMS: one threshold and one NMS for the
+    whole batch (one sync, not one per item)."""
     cand = []
     for h, anc in zip(heads, anchors):
         b, _, gh, gw = h.shape
@@ -110,15 +126,38 @@ def decode(heads, anchors, size, thresh=0.25, nms=0.45):
         cand.append((torch.cat([xy - wh / 2, xy + wh / 2], -1).view(b, -1, 4), score.reshape(b, -1, score.shape[-1])))
     boxes = torch.cat([c[0] for c in cand], 1)
     scores = torch.cat([c[1] for c in cand], 1)
-    for i in range(boxes.shape[0]):
-        idx, cls = (scores[i] > thresh).nonzero(as_tuple=True)
-        if not len(idx):
-            per_item.append(0)
-            continue
+    item, idx, cls = (scores > thresh).nonzero(as_tuple=True)
+    per_item = [0] * boxes.shape[0]
+    if len(item):
         import torchvision  # only where a box passes (none at --thresh 1.0: Debian's torch has no torchvision)
-        keep = torchvision.ops.batched_nms(boxes[i][idx], scores[i][idx, cls], cls, nms)
-        per_item.append(len(keep))
+        keep = torchvision.ops.batched_nms(boxes[item, idx], scores[item, idx, cls], item * scores.shape[-1] + cls, nms)
+        for i in item[keep].tolist():
+            per_item[i] += 1
     return per_item
+
+
+def take(streams, k, most):
+    """Every queued frame, round robin over the streams from stream k on, up to most: (frames, owners,
+    arrival times, the stream to start the next batch at)."""
+    batch, owners, arrived = [], [], []
+    while len(batch) < most:
+        before = len(batch)
+        for j in range(len(streams)):
+            s = streams[(k + j) % len(streams)]
+            with s.lock:
+                if s.q:
+                    frame, t = s.q.popleft()
+                    batch.append(frame), owners.append(s), arrived.append(t)
+            if len(batch) == most:
+                return batch, owners, arrived, (k + j + 1) % len(streams)
+        if len(batch) == before:
+            break
+    return batch, owners, arrived, k
+
+
+def pct(v, q):
+    v = sorted(v)
+    return round(v[min(len(v) - 1, int(q * len(v)))], 1) if v else 0.0
 
 
 def main():
@@ -127,7 +166,8 @@ def main():
     ap.add_argument("--weights", required=True)
     ap.add_argument("--size", type=int, default=416)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--depth", type=int, default=8, help="frames queued per stream before the oldest is dropped")
+    ap.add_argument("--depth", type=int, default=0,
+                    help="frames queued per stream before the oldest is dropped (0: darkrt's rule, max(8, 2 * ceil(batch / streams) + 2))")
     ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a UDP stream")
     ap.add_argument("--thresh", type=float, default=0.25, help="score threshold (1.0 for synthesised weights: no box)")
     ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size")
@@ -135,7 +175,13 @@ def main():
     ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: float32, for trying the mechanics")
     ap.add_argument("urls", nargs="+")
     a = ap.parse_args()
+    a.ready = threading.Event()  # a reader queued a frame or ended
+    if a.depth < 1:  # as darkrt detect sizes its queues (cli/cmd-detect.c): each stream's share of two batches
+        share = -(-a.batch // len(a.urls))
+        a.depth = max(8, 2 * share + 2)
     dev = torch.device(a.device)
+    if a.device == "cuda":
+        torch.backends.cudnn.benchmark = True  # the padded batch sizes are few and each is warmed up below
     dtype = torch.float16 if a.device == "cuda" else torch.float32
     a.pin = a.device == "cuda"
     w, h = (int(v) for v in a.frame_size.split("x"))
@@ -148,13 +194,14 @@ def main():
     # 8 streams (batches of 1-8, every size new at first) 135 of 182 frames a stream were dropped, with 4
     # streams 35; the first run of each new size is the likely stall ("warmup_ms" says what each costs).
     sizes = sorted({min(1 << i, a.batch) for i in range(a.batch.bit_length() + 1)})
-    warmup_ms = {}
+    warmup_ms, warm_ms = {}, {}  # each size's first run (cuDNN's search, kernels loaded) and its second
     with torch.inference_mode():
         for b in sizes:
-            t0 = time.monotonic()
-            x = letterbox([torch.zeros((h, w, 3), dtype=torch.uint8)] * b, a.size, dev, dtype, b)
-            decode(model(x.contiguous(memory_format=torch.channels_last)), anchors, a.size, a.thresh)
-            warmup_ms[b] = round((time.monotonic() - t0) * 1000, 1)
+            for into in (warmup_ms, warm_ms):
+                t0 = time.monotonic()
+                x = letterbox([torch.zeros((h, w, 3), dtype=torch.uint8)] * b, a.size, dev, dtype, b)
+                decode(model(x.contiguous(memory_format=torch.channels_last)), anchors, a.size, a.thresh)
+                into[b] = round((time.monotonic() - t0) * 1000, 1)
     if a.pin:  # the page-locked blocks every queue can hold, allocated once (cudaHostAlloc is slow and serial)
         warm = [torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=True) for _ in range(len(a.urls) * (a.depth + 2))]
         del warm
@@ -164,32 +211,28 @@ def main():
     except OSError as e:
         print(f"torch_video.py: cannot start ffmpeg: {e}", file=sys.stderr)
         sys.exit(2)
-    start, k = time.time(), 0
+    start, k, batch_ms, batch_n = time.time(), 0, [], []
     with torch.inference_mode():
         while True:
-            batch, owners = [], []
-            for _ in range(a.batch):
-                s = streams[k % len(streams)]
-                k += 1
-                with s.lock:
-                    if s.q:
-                        batch.append(s.q.popleft())
-                        owners.append(s)
-                if len(batch) == a.batch or (k % len(streams) == 0 and batch):
-                    break
+            a.ready.clear()  # before looking, so a frame queued after the look wakes the wait below
+            batch, owners, arrived, k = take(streams, k, a.batch)
             if not batch:
                 if all(s.ended for s in streams):
                     break
-                time.sleep(0.001)
+                a.ready.wait(0.005)
                 continue
+            t0 = time.monotonic()
             rows = next(b for b in sizes if b >= len(batch))
             x = letterbox(batch, a.size, dev, dtype, rows).contiguous(memory_format=torch.channels_last)
             heads = [t[:len(batch)] for t in model(x)]
             decode(heads, anchors, a.size, a.thresh)  # its boxes counted on the host: the batch is done
             now = time.monotonic()
-            for s in owners:
+            batch_ms.append((now - t0) * 1000)
+            batch_n.append(len(batch))
+            for s, t in zip(owners, arrived):
                 s.done += 1
                 s.done_at.append(now)
+                s.lat_ms.append((now - t) * 1000)
     for s in streams:
         if s.error:
             print(f"torch_video.py: {s.error}", file=sys.stderr)
@@ -199,9 +242,16 @@ def main():
         last = s.done - RATE_TAIL if s.done > RATE_TAIL else s.done - 1
         span = s.done_at[last] - s.done_at[0] if last > 0 else 0.0
         per_stream.append({"url": s.url, "frames": s.done, "received": s.received, "dropped": s.dropped,
-                     "fps": round(last / span, 2) if span > 0 else 0.0, "span_s": round(span, 3)})
+                     "fps": round(last / span, 2) if span > 0 else 0.0, "span_s": round(span, 3),
+                     "dropped_first_s": sum(t < 1.0 for t in s.drop_at),
+                     "dropped_later": sum(t >= 1.0 for t in s.drop_at),
+                     "drop_at_s": [round(t, 2) for t in s.drop_at[:8]],
+                     "latency_ms": {"mean": round(sum(s.lat_ms) / len(s.lat_ms), 1) if s.lat_ms else 0.0,
+                                    "max": round(max(s.lat_ms), 1) if s.lat_ms else 0.0}})
+    batches = {"count": len(batch_n), "mean_size": round(sum(batch_n) / len(batch_n), 2) if batch_n else 0.0,
+               "ms_median": pct(batch_ms, 0.5), "ms_p90": pct(batch_ms, 0.9), "ms_max": pct(batch_ms, 1.0)}
     print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device, "batch_sizes": sizes,
-                      "warmup_ms": warmup_ms, "seconds": round(time.time() - start, 3), "streams": per_stream}))
+                      "depth": a.depth, "warmup_ms": warmup_ms, "warm_ms": warm_ms, "batches": batches, "seconds": round(time.time() - start, 3), "streams": per_stream}))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 #  - bench/peers/torch_video.py (Debian's torch, CPU) on 3 live UDP streams served on loopback as
 #    bench/device/video.sh serves them: every stream's socket listens before any sender starts
 #    (H200 call C: OpenCV's readers opened 1 of 64), every frame sent is received, and each stream's
-#    frames are either detected or counted as dropped.
+#    frames are either detected or counted as dropped, every drop timed (first second or later), its
+#    latency and batches reported, its queues sized as darkrt's; a batch takes every queued frame,
+#    round robin (take(), on known queues).
 source "$(dirname "$0")/../lib.sh"
 command -v ffmpeg >/dev/null || skip "no ffmpeg CLI (scripts/deps.sh installs it)"
 PACE=(python3 "$DRT_ROOT/bench/device/video-pace.py")
@@ -39,6 +41,11 @@ pace "a sender without rtime" 3 SENDERS-SLOW
 sender 1 4.0
 echo '{"peer": "p", "streams": [{"url": "a", "frames": 120, "dropped": 0, "fps": 29.8}, {"url": "b", "frames": 119, "dropped": 1, "fps": 29.5}]}' >"$TMP/out"
 pace "the peer's JSON, kept" 0 FULL
+# the peer's drops split into its start-up second and later, and its latency, in the per-stream rows
+echo '{"peer": "p", "streams": [{"url": "a", "frames": 115, "dropped": 5, "fps": 30.1, "dropped_first_s": 4, "dropped_later": 1, "drop_at_s": [0.1, 0.2, 0.2, 0.3, 2.5], "latency_ms": {"mean": 21.5, "max": 80.0}}]}' >"$TMP/out"
+"${PACE[@]}" --streams 1 --frames 120 --fps 30 --result "$TMP/out" --details "$TMP/details" "$TMP/send-0.log" >/dev/null
+grep -q "a: 115 frames, 5 dropped, 30.1 fps; drops 4 in its first second, 1 later (at 0.1, 0.2, 0.2, 0.3, 2.5 s); latency 21.5 ms mean, 80.0 ms max" "$TMP/details" &&
+    ok "pace: the peer's drops (first second, later) and latency in its row" || fail "pace: the peer's row: $(cat "$TMP/details")"
 echo "darkrt: I/O error: it failed" >"$TMP/out"
 pace "no results" 2 FAILED
 { darkrt_line 30000 0 0 0.0; darkrt_line 30001 0 0 0.0; } >"$TMP/out"
@@ -50,6 +57,22 @@ if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import torch' 2>/dev/null
     echo "skipped: the peer part: no torch in /usr/bin/python3"
     exit $((failures ? 1 : 0))
 fi
+# A batch takes every queued frame, round robin over the streams, not one a stream (H200 call C: the
+# start-up burst of 30 frames a stream overflowed a depth-8 queue drained one frame a batch).
+/usr/bin/python3 - "$DRT_ROOT/bench/peers" <<'PY' && ok "peer: a batch takes every queued frame, round robin" || fail "peer: take()"
+import collections, sys, threading
+sys.path.insert(0, sys.argv[1])
+from torch_video import take
+class S:
+    def __init__(self, name, n):
+        self.lock, self.q = threading.Lock(), collections.deque((f"{name}{i}", i) for i in range(n))
+a, b, c = S("a", 5), S("b", 1), S("c", 0)
+batch, owners, arrived, k = take([a, b, c], 0, 4)
+assert batch == ["a0", "b0", "a1", "a2"] and k == 1, (batch, k)  # full: the next batch starts after a
+batch, owners, arrived, k = take([a, b, c], k, 4)
+assert batch == ["a3", "a4"] and owners == [a, a] and arrived == [3, 4], batch  # all that was left
+assert take([a, b, c], k, 4)[0] == []
+PY
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 FF=(ffmpeg -nostdin -v error -y)
 "${FF[@]}" -pattern_type glob -i "$DN_DATA/*.jpg" -vf scale=160:120 "$TMP/seq-%02d.png" || fail "sequence"
@@ -60,7 +83,7 @@ FF=(ffmpeg -nostdin -v error -y)
 ports=(); for i in 0 1 2; do ports+=($((20000 + RANDOM % 20000))); done
 urls=(); for p in "${ports[@]}"; do urls+=("udp://127.0.0.1:$p"); done
 timeout -k 5 120 /usr/bin/python3 "$DRT_ROOT/bench/peers/torch_video.py" --cfg "$DN_CFG/yolov3-tiny.cfg" --weights "$TMP/t.weights" \
-    --device cpu --size 64 --batch 4 --depth 8 --read-timeout 2 --frame-size 160x120 --thresh 1.0 "${urls[@]}" \
+    --device cpu --size 64 --batch 4 --read-timeout 2 --frame-size 160x120 --thresh 1.0 "${urls[@]}" \
     >"$TMP/peer.out" 2>"$TMP/peer.err" &
 peer=$!
 # every socket before any sender (the model loads first: up to 60 s here)
@@ -88,6 +111,12 @@ for s in r["streams"]:
     assert s["received"] == 90, s
     assert s["frames"] >= 1 and s["frames"] + s["dropped"] == s["received"], s
     assert s["fps"] > 0, s
+    assert s["dropped_first_s"] + s["dropped_later"] == s["dropped"], s  # every drop timed
+    assert 0 < s["latency_ms"]["mean"] <= s["latency_ms"]["max"], s
+b = r["batches"]  # every detected frame in some batch, none larger than --batch
+assert 1 <= b["mean_size"] <= 4 and round(b["mean_size"] * b["count"]) == sum(s["frames"] for s in r["streams"]), b
+assert len(r["warm_ms"]) == 3, r
+assert r["depth"] == 8, r  # darkrt's rule: max(8, 2 * ceil(4 / 3) + 2)
 PY
 line=$("${PACE[@]}" --streams 3 --frames 90 --fps 30 --result "$TMP/peer.out" "$TMP"/send-*.log)
 case $line in
