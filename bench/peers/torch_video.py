@@ -30,7 +30,7 @@ is known, --read-timeout later. A stream kept its pace when it dropped none and 
 usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth D] [--read-timeout S]
        [--thresh T] [--frame-size 1920x1080] [--hwaccel none|cuda] [--device cuda|cpu] URL...
 --device cpu (float32) tries the mechanics where there is no GPU."""
-import argparse, collections, json, os, subprocess, sys, threading, time
+import argparse, collections, fcntl, json, os, subprocess, sys, threading, time
 
 import torch
 import torch.nn.functional as F
@@ -60,6 +60,11 @@ class Stream:
             cmd += ["-analyzeduration", "1000000", "-fpsprobesize", "3"]
         cmd += ["-i", src, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # every frame once
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, bufsize=0)
+        try:  # a 1 MiB pipe (Linux's default unprivileged maximum): a 6 MB frame in ~6 reads, not ~95 of 64 KiB,
+            # each of which retakes the GIL from the main loop
+            fcntl.fcntl(self.p.stdout.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except OSError:
+            pass
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
