@@ -5,7 +5,7 @@
 # batch 32), every pipeline on the same streams in one run:
 #   - nvdec: darkrt detect --hwaccel cuda (NVDEC); without drawing the frames stay on the GPU (NV12
 #     to the letterboxed input there, bit for bit the host path's) where this darkrt can;
-#   - pytorch: PyTorch, each stream decoded by an ffmpeg CLI process on the CPU (RGB24 on a pipe;
+#   - pytorch: PyTorch, each stream decoded by an ffmpeg CLI process on the CPU (NV12 on a pipe;
 #     bench/peers/torch_video.py, same cfg/weights, fp16);
 #   - cpu-decode: darkrt detect --hwaccel none (FFmpeg's H.264 decoder on the CPU, threads shared);
 #   - (not by default) nvdec-fast: --hwaccel cuda --fast-resize; pytorch-nvdec: the peer's ffmpeg on NVDEC.

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch's side of bench/device/video.sh: N live streams, each decoded by its own ffmpeg CLI process
-(FFmpeg's CPU decoders, or NVDEC with --hwaccel cuda; RGB24 frames on a pipe, through the host either
-way, read into page-locked memory), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
+(FFmpeg's CPU decoders, or NVDEC with --hwaccel cuda; NV12 frames on a pipe (--pix; RGB24 doubles the
+bytes and adds swscale's conversion on the CPU), through the host either way, read into page-locked memory), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
 Fast model: BN folded, fp16, channels_last) on the GPU, the batch letterboxed there at once (bilinear
-resize, 0.5 padding), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
+resize, 0.5 padding, NV12 to RGB after the resize), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
 frame when inference falls behind (as darkrt).
 
 Each batch takes every queued frame, round robin over the streams, up to --batch (as darkrt's producer
@@ -58,7 +58,7 @@ class Stream:
         if url.startswith("udp://"):  # darkrt's options for UDP; udp's timeout is in microseconds
             src += f"?overrun_nonfatal=1&fifo_size=278876&timeout={int(a.read_timeout * 1e6)}"
             cmd += ["-analyzeduration", "1000000", "-fpsprobesize", "3"]
-        cmd += ["-i", src, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]  # every frame once
+        cmd += ["-i", src, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", a.pix, "-"]  # every frame once
         self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, bufsize=0)
         try:  # a 1 MiB pipe (Linux's default unprivileged maximum): a 6 MB frame in ~6 reads, not ~95 of 64 KiB,
             # each of which retakes the GIL from the main loop
@@ -69,11 +69,12 @@ class Stream:
 
     def read(self):
         w, h = (int(v) for v in self.a.frame_size.split("x"))
-        size = w * h * 3
+        shape = frame_shape(w, h, self.a.pix)
+        size = shape[0] * shape[1] * (shape[2] if len(shape) > 2 else 1)
         while True:
             # page-locked on a GPU (torch's caching host allocator reuses a block once its copy is done),
             # so the copy to the device is one DMA, started without waiting
-            frame = torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=self.a.pin)
+            frame = torch.empty(shape, dtype=torch.uint8, pin_memory=self.a.pin)
             view, got = memoryview(frame.numpy()).cast("B"), 0
             while got < size:
                 n = self.p.stdout.readinto(view[got:])
@@ -102,14 +103,32 @@ class Stream:
         self.a.ready.set()
 
 
-def letterbox(frames, size, dev, dtype, rows):
+def frame_shape(w, h, pix):
+    """A frame's tensor on the pipe: RGB24 (h, w, 3), or NV12 (h * 3 / 2, w): Y rows, then UV rows."""
+    return (h, w, 3) if pix == "rgb24" else (h * 3 // 2, w)
+
+
+def letterbox(frames, size, dev, dtype, rows, pix="rgb24"):
     """The batch's frames (all --frame-size) resized together on the device into 0.5-padded squares,
-    in a batch of rows >= len(frames) (the rows after them padding)."""
-    x = torch.stack([f.to(dev, non_blocking=True) for f in frames])  # N, H, W, 3 uint8
-    h, w = x.shape[1:3]
+    in a batch of rows >= len(frames) (the rows after them padding). NV12 frames are resized as Y and
+    UV planes and turned into RGB at the network's size (BT.601 limited range, swscale's default)."""
+    x = torch.stack([f.to(dev, non_blocking=True) for f in frames])
+    if pix == "rgb24":
+        h, w = x.shape[1:3]
+    else:
+        h, w = x.shape[1] * 2 // 3, x.shape[2]
     s = min(size / w, size / h)
     nw, nh = int(w * s), int(h * s)
-    x = F.interpolate(x.permute(0, 3, 1, 2).to(dtype) / 255, size=(nh, nw), mode="bilinear", align_corners=False)
+    if pix == "rgb24":
+        x = F.interpolate(x.permute(0, 3, 1, 2).to(dtype) / 255, size=(nh, nw), mode="bilinear", align_corners=False)
+    else:
+        n = x.shape[0]
+        y = F.interpolate(x[:, :h].unsqueeze(1).to(dtype), size=(nh, nw), mode="bilinear", align_corners=False)
+        uv = x[:, h:].reshape(n, h // 2, w // 2, 2).permute(0, 3, 1, 2).to(dtype)
+        uv = F.interpolate(uv, size=(nh, nw), mode="bilinear", align_corners=False) - 128
+        y = (y - 16) * 1.164
+        u, v = uv[:, :1], uv[:, 1:]
+        x = (torch.cat([y + 1.596 * v, y - 0.392 * u - 0.813 * v, y + 2.017 * u], 1).clamp_(0, 255) / 255)
     out = torch.full((rows, 3, size, size), 0.5, device=dev, dtype=dtype)
     out[:len(frames), :, (size - nh) // 2:(size - nh) // 2 + nh, (size - nw) // 2:(size - nw) // 2 + nw] = x
     return out
@@ -176,6 +195,8 @@ def main():
     ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a UDP stream")
     ap.add_argument("--thresh", type=float, default=0.25, help="score threshold (1.0 for synthesised weights: no box)")
     ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size")
+    ap.add_argument("--pix", choices=["nv12", "rgb24"], default="nv12",
+                    help="frames on the pipe: nv12 (half the bytes; RGB made on the device after the resize) or rgb24")
     ap.add_argument("--hwaccel", choices=["none", "cuda"], default="none", help="ffmpeg decodes on NVDEC")
     ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda", help="cpu: float32, for trying the mechanics")
     ap.add_argument("urls", nargs="+")
@@ -204,11 +225,12 @@ def main():
         for b in sizes:
             for into in (warmup_ms, warm_ms):
                 t0 = time.monotonic()
-                x = letterbox([torch.zeros((h, w, 3), dtype=torch.uint8)] * b, a.size, dev, dtype, b)
+                x = letterbox([torch.zeros(frame_shape(w, h, a.pix), dtype=torch.uint8)] * b, a.size, dev, dtype, b, a.pix)
                 decode(model(x.contiguous(memory_format=torch.channels_last)), anchors, a.size, a.thresh)
                 into[b] = round((time.monotonic() - t0) * 1000, 1)
     if a.pin:  # the page-locked blocks every queue can hold, allocated once (cudaHostAlloc is slow and serial)
-        warm = [torch.empty((h, w, 3), dtype=torch.uint8, pin_memory=True) for _ in range(len(a.urls) * (a.depth + 2))]
+        warm = [torch.empty(frame_shape(w, h, a.pix), dtype=torch.uint8, pin_memory=True)
+                for _ in range(len(a.urls) * (a.depth + 2))]
         del warm
     threads = max(1, (os.cpu_count() or 1) // len(a.urls))
     try:
@@ -228,7 +250,7 @@ def main():
                 continue
             t0 = time.monotonic()
             rows = next(b for b in sizes if b >= len(batch))
-            x = letterbox(batch, a.size, dev, dtype, rows).contiguous(memory_format=torch.channels_last)
+            x = letterbox(batch, a.size, dev, dtype, rows, a.pix).contiguous(memory_format=torch.channels_last)
             heads = [t[:len(batch)] for t in model(x)]
             decode(heads, anchors, a.size, a.thresh)  # its boxes counted on the host: the batch is done
             now = time.monotonic()
@@ -255,7 +277,7 @@ def main():
                                     "max": round(max(s.lat_ms), 1) if s.lat_ms else 0.0}})
     batches = {"count": len(batch_n), "mean_size": round(sum(batch_n) / len(batch_n), 2) if batch_n else 0.0,
                "ms_median": pct(batch_ms, 0.5), "ms_p90": pct(batch_ms, 0.9), "ms_max": pct(batch_ms, 1.0)}
-    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "device": a.device, "batch_sizes": sizes,
+    print(json.dumps({"peer": f"pytorch {torch.__version__} + {how}", "pix": a.pix, "device": a.device, "batch_sizes": sizes,
                       "depth": a.depth, "warmup_ms": warmup_ms, "warm_ms": warm_ms, "batches": batches, "seconds": round(time.time() - start, 3), "streams": per_stream}))
 
 

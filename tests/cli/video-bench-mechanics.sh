@@ -75,6 +75,24 @@ assert take([a, b, c], k, 4)[0] == []
 PY
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 FF=(ffmpeg -nostdin -v error -y)
+# NV12 on the pipe (the peer's default): its letterbox, RGB made after the resize, against swscale's
+# RGB24 of the same decoded frame. Chroma is resized before the conversion (swscale upsamples it
+# first), so edges differ by up to ~25 grey levels; the mean stays within one (measured: 0.098, 0.004).
+"${FF[@]}" -i "$DN_DATA/dog.jpg" -vf scale=320:240,format=yuv420p -c:v libx264 -frames:v 1 "$TMP/one.mp4" &&
+    "${FF[@]}" -i "$TMP/one.mp4" -f rawvideo -pix_fmt nv12 "$TMP/one.nv12" &&
+    "${FF[@]}" -i "$TMP/one.mp4" -f rawvideo -pix_fmt rgb24 "$TMP/one.rgb" || fail "one frame"
+/usr/bin/python3 - "$DRT_ROOT/bench/peers" "$TMP" <<'PY' && ok "peer: NV12 letterbox matches swscale's RGB24" || fail "peer: NV12 letterbox"
+import sys, numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from torch_video import letterbox
+w, h = 320, 240
+nv = torch.from_numpy(np.fromfile(sys.argv[2] + "/one.nv12", np.uint8).reshape(h * 3 // 2, w))
+rgb = torch.from_numpy(np.fromfile(sys.argv[2] + "/one.rgb", np.uint8).reshape(h, w, 3))
+a, b = (letterbox([f], 64, torch.device("cpu"), torch.float32, 2, p) for f, p in ((nv, "nv12"), (rgb, "rgb24")))
+d = (a - b).abs()
+assert d.max() < 0.15 and d.mean() < 0.01 and a.std() > 0.1, (d.max(), d.mean())
+assert (a[1] == 0.5).all()  # the padding row
+PY
 "${FF[@]}" -pattern_type glob -i "$DN_DATA/*.jpg" -vf scale=160:120 "$TMP/seq-%02d.png" || fail "sequence"
 # 3 s at 30 fps, a keyframe a second, cut to MPEG-TS once as video.sh does
 "${FF[@]}" -stream_loop -1 -framerate 3 -i "$TMP/seq-%02d.png" -vf fps=30 -frames:v 90 -c:v libx264 -g 30 "$TMP/clip.mp4" &&
@@ -116,7 +134,7 @@ for s in r["streams"]:
 b = r["batches"]  # every detected frame in some batch, none larger than --batch
 assert 1 <= b["mean_size"] <= 4 and round(b["mean_size"] * b["count"]) == sum(s["frames"] for s in r["streams"]), b
 assert len(r["warm_ms"]) == 3, r
-assert r["depth"] == 8, r  # darkrt's rule: max(8, 2 * ceil(4 / 3) + 2)
+assert r["depth"] == 8 and r["pix"] == "nv12", r  # darkrt's rule: max(8, 2 * ceil(4 / 3) + 2)
 PY
 line=$("${PACE[@]}" --streams 3 --frames 90 --fps 30 --result "$TMP/peer.out" "$TMP"/send-*.log)
 case $line in
