@@ -90,7 +90,8 @@ enum drt_winograd { DRT_WINOGRAD_AUTO = 0, DRT_WINOGRAD_OFF = 1, DRT_WINOGRAD_FO
  * oneDNN's and darkrt's instruction sets, process-wide, before the first engine); DRT_CPU_PROFILE=1
  * (time per layer, logged when the engine is freed); DRT_CUDA_GRAPH=0 (no CUDA graphs);
  * DRT_CUDA_ASYNC=0 (every run waits for the device); DRT_CUDA_LEGACY=1 (cuDNN's legacy API only);
- * DRT_CUDA_PLAN_THREADS=N (a plan's stored cuDNN execution plans rebuilt on N threads at load; default 1);
+ * DRT_CUDA_PLAN_THREADS=N (a plan's stored cuDNN execution plans rebuilt on N threads at load; default 8;
+ * 1: one after another);
  * DRT_CUDA_HEUR=B (cuDNN's mode B heuristics); DRT_CUDA_VERBOSE=1 (as opts.verbose, CUDA engines);
  * DRT_CUDA_FUSE_MISH=0 (mish/swish convs outside cuDNN's graph); DRT_CUDA_SPLIT=0 (the legacy conv
  * where cuDNN's graph refuses the whole epilogue, not conv + bias in the graph); DRT_NVJPEG_BACKEND=hybrid (nvJPEG's

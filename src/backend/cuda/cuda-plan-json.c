@@ -3,18 +3,23 @@
  * threads that do not share a handle: each thread finalizes on a handle of its own, kept as long as
  * the engine (the plans were made on them); the engine's own run executes them. The threads start as
  * soon as the plan's section is applied (build) and run while the build allocates buffers and uploads
- * weights; choose_algos takes their plans. DRT_CUDA_PLAN_THREADS=N (a debug switch; default 1: none of
- * this, the sequential path in choose_algos) sets how many threads. */
+ * weights; choose_algos takes their plans. 8 threads by default (at most the CPUs online): on the H200
+ * (bench/results/device-2026-12-04-s10/callC-ttfd.txt) the rebuild took about 400 ms on 8 threads, hardly
+ * faster than the 318 ms one after another (cuDNN and the driver serialize much of it), but beside the
+ * buffers and weights it cut yolov3-416's first detection from 1.01 s to 0.84 s (medians of 5).
+ * DRT_CUDA_PLAN_THREADS=N (a debug switch) sets how many; 1: none of this, the sequential path in choose_algos. */
 #include "backend/cuda/cuda-internal.h"
 #include "core/timeline.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_THREADS 16
+#define DEFAULT_THREADS 8
 
 typedef struct json_worker { struct cu_json_job *job; int t; } json_worker;
 
@@ -53,7 +58,8 @@ static void *worker(void *arg)
 static int plan_threads(const cu_engine *g)
 {
     const char *env = getenv("DRT_CUDA_PLAN_THREADS"), *legacy = getenv("DRT_CUDA_LEGACY");
-    int n = env ? atoi(env) : 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = env && *env ? atoi(env) : cpus < DEFAULT_THREADS ? (int)cpus : DEFAULT_THREADS;
     if (!g->half || (legacy && *legacy == '1')) return 1; /* no fused plans are taken */
     return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
 }
