@@ -2,6 +2,7 @@
  * little endian, fixed width. Writer, reader, size and field offsets all expand the one list below. */
 #include "engine/plan-layer.h"
 #include "core/error.h"
+#include "engine/plan-io.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -55,64 +56,42 @@ long drt_plan_layer_field_offset(const drt_layer *l, const char *field)
     return -1;
 }
 
-/* ---- writer ---- */
-static void put32(unsigned char **d, uint32_t v)
-{
-    for (int k = 0; k < 4; k++) (*d)[k] = (unsigned char)(v >> (8 * k));
-    *d += 4;
-}
-static void putf(unsigned char **d, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put32(d, v);
-}
-
-#define W_I(f) put32(&d, (uint32_t)l->f);
-#define W_E(f, count) put32(&d, (uint32_t)l->f);
-#define W_F(f) putf(&d, l->f);
+/* ---- writer (plan-io.h) ---- */
+#define W_I(f) drt_put32(&w, (uint32_t)l->f);
+#define W_E(f, count) drt_put32(&w, (uint32_t)l->f);
+#define W_F(f) drt_putf(&w, l->f);
 #define W_IA(f, n, max)                                                                                           \
-    put32(&d, (uint32_t)count_of(l->n, max));                                                                     \
-    for (int k = 0; k < count_of(l->n, max); k++) put32(&d, (uint32_t)l->f[k]);
+    drt_put32(&w, (uint32_t)count_of(l->n, max));                                                                 \
+    for (int k = 0; k < count_of(l->n, max); k++) drt_put32(&w, (uint32_t)l->f[k]);
 #define W_FA(f, n, max)                                                                                           \
-    put32(&d, (uint32_t)count_of(n, max));                                                                        \
-    for (int k = 0; k < count_of(n, max); k++) putf(&d, l->f[k]);
+    drt_put32(&w, (uint32_t)count_of(n, max));                                                                    \
+    for (int k = 0; k < count_of(n, max); k++) drt_putf(&w, l->f[k]);
 
 void drt_plan_layer_write(const drt_layer *l, unsigned char *d)
 {
-    put32(&d, (uint32_t)drt_plan_layer_size(l));
+    drt_wcur w = {d, 0};
+    drt_put32(&w, (uint32_t)drt_plan_layer_size(l));
     LAYER_FIELDS(W_I, W_E, W_F, W_IA, W_FA)
 }
 
-/* ---- reader ---- */
-typedef struct cursor { const unsigned char *p; size_t n, off; } cursor;
-
-static int get32(cursor *c, uint32_t *v)
-{
-    if (c->n - c->off < 4) return 0;
-    const unsigned char *b = c->p + c->off;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    c->off += 4;
-    return 1;
-}
-
+/* ---- reader (plan-io.h; its own errors: a record, not a section) ---- */
 #define TRUNCATED(f)                                                                                              \
     return drt_error(DRT_STATUS_FORMAT, "%s: model section: layer %d: record of %zu bytes ends in field %s", path, \
                      index, c.n, #f)
 #define R_I(f)                                                                                                    \
-    if (!get32(&c, &v)) TRUNCATED(f);                                                                             \
+    if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                        \
     l->f = (int32_t)v;
 #define R_E(f, count)                                                                                             \
-    if (!get32(&c, &v)) TRUNCATED(f);                                                                             \
+    if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                        \
     if (v >= (uint32_t)(count))                                                                                   \
         return drt_error(DRT_STATUS_FORMAT, "%s: model section: layer %d: %s=%d: must be 0..%d", path, index, #f, \
                          (int32_t)v, (int)(count) - 1);                                                           \
     l->f = (int32_t)v;
 #define R_F(f)                                                                                                    \
-    if (!get32(&c, &v)) TRUNCATED(f);                                                                             \
+    if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                        \
     memcpy(&l->f, &v, 4);
 #define R_COUNT(f, max)                                                                                           \
-    if (!get32(&c, &v)) TRUNCATED(f);                                                                             \
+    if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                        \
     if (v > (uint32_t)(max))                                                                                      \
         return drt_error(DRT_STATUS_FORMAT, "%s: model section: layer %d: %s holds %u entries: at most %d", path, \
                          index, #f, v, (int)(max));                                                               \
@@ -121,23 +100,23 @@ static int get32(cursor *c, uint32_t *v)
     R_COUNT(f, max)                                                                                               \
     l->cnt = n;                                                                                                   \
     for (int k = 0; k < n; k++) {                                                                                 \
-        if (!get32(&c, &v)) TRUNCATED(f);                                                                         \
+        if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                    \
         l->f[k] = (int32_t)v;                                                                                     \
     }
 #define R_FA(f, cnt, max)                                                                                         \
     R_COUNT(f, max)                                                                                               \
     for (int k = 0; k < n; k++) {                                                                                 \
-        if (!get32(&c, &v)) TRUNCATED(f);                                                                         \
+        if (!drt_take32(&c, &v)) TRUNCATED(f);                                                                    \
         memcpy(&l->f[k], &v, 4);                                                                                  \
     }
 
 drt_status drt_plan_layer_read(const char *path, int index, const unsigned char *p, size_t avail, drt_layer *l,
                                size_t *used_out)
 {
-    cursor c = {p, avail, 0};
+    drt_rcur c = {p, avail, 0, path, "model", "layer"};
     uint32_t v;
     int n;
-    if (!get32(&c, &v) || v < 4 || v > avail)
+    if (!drt_take32(&c, &v) || v < 4 || v > avail)
         return drt_error(DRT_STATUS_FORMAT, "%s: model section: layer %d: record length %s, %zu bytes left", path,
                          index, avail < 4 ? "missing" : "out of range", avail);
     c.n = v;

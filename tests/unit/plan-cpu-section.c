@@ -13,6 +13,7 @@
 #include "graph/model.h"
 #include "test-models.h"
 #include "unit/check.h"
+#include "unit/file-bytes.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -22,28 +23,6 @@
 #include <unistd.h>
 
 static int failures;
-
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *d = malloc((size_t)len);
-    if (d && fread(d, 1, (size_t)len, f) != (size_t)len) { free(d); d = NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return d;
-}
-
-static int write_all(const char *path, const unsigned char *d, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(d, 1, n, f);
-    return fclose(f) || w != n ? -1 : 0;
-}
 
 static uint32_t u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t u64(const unsigned char *p) { return u32(p) | (uint64_t)u32(p + 4) << 32; }

@@ -6,6 +6,7 @@
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 #include "engine/calib.h"
+#include "engine/plan-io.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,40 +25,21 @@ typedef struct blob_header {
     uint32_t dnnl_major, dnnl_minor, dnnl_patch, features, precision, n_layers, n_tensors, channel_steps;
 } blob_header;
 
-typedef struct wcur { unsigned char *p; size_t off; } wcur; /* p NULL: only counts */
-
-static void put32(wcur *w, uint32_t v)
+static void write_section(drt_wcur *w, const cpu_state *st, const blob_header *h, size_t nc)
 {
-    for (int k = 0; w->p && k < 4; k++) w->p[w->off + k] = (unsigned char)(v >> (8 * k));
-    w->off += 4;
-}
-static void putf(wcur *w, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put32(w, v);
-}
-static void put_bytes(wcur *w, const void *d, size_t n)
-{
-    if (w->p && n) memcpy(w->p + w->off, d, n);
-    w->off += n;
-}
-
-static void write_section(wcur *w, const cpu_state *st, const blob_header *h, size_t nc)
-{
-    put_bytes(w, BLOB_MAGIC, 8);
+    drt_put_bytes(w, BLOB_MAGIC, 8);
     uint32_t hf[] = {h->dnnl_major, h->dnnl_minor, h->dnnl_patch, h->features, h->precision, h->n_layers, h->n_tensors, h->channel_steps};
-    for (size_t k = 0; k < sizeof hf / sizeof *hf; k++) put32(w, hf[k]);
+    for (size_t k = 0; k < sizeof hf / sizeof *hf; k++) drt_put32(w, hf[k]);
     for (uint32_t i = 0; i < h->n_layers; i++) {
         const cpu_choice *c = &st->choice[i];
         size_t len = strnlen(c->impl, MAX_IMPL);
-        put32(w, (uint32_t)c->impl_index);
-        put32(w, (uint32_t)c->prec);
-        put32(w, (uint32_t)len);
-        put_bytes(w, c->impl, len);
+        drt_put32(w, (uint32_t)c->impl_index);
+        drt_put32(w, (uint32_t)c->prec);
+        drt_put32(w, (uint32_t)len);
+        drt_put_bytes(w, c->impl, len);
     }
-    for (uint32_t i = 0; i < h->n_tensors; i++) putf(w, st->step[i]);
-    for (size_t i = 0; i < nc; i++) putf(w, st->cstep[i]);
+    for (uint32_t i = 0; i < h->n_tensors; i++) drt_putf(w, st->step[i]);
+    for (size_t i = 0; i < nc; i++) drt_putf(w, st->cstep[i]);
 }
 
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out)
@@ -67,12 +49,12 @@ drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_
     blob_header h = {.dnnl_major = (uint32_t)v->major, .dnnl_minor = (uint32_t)v->minor, .dnnl_patch = (uint32_t)v->patch,
                      .features = st->features, .precision = (uint32_t)st->opts.precision, .n_layers = (uint32_t)nl,
                      .n_tensors = (uint32_t)nt, .channel_steps = st->cstep != NULL};
-    wcur w = {NULL, 0};
+    drt_wcur w = {NULL, 0};
     write_section(&w, st, &h, nc);
     unsigned char *b = malloc(w.off);
     if (!b) return drt_error(DRT_STATUS_OOM, "cpu plan: out of memory");
     size_t size = w.off;
-    w = (wcur){b, 0};
+    w = (drt_wcur){b, 0};
     write_section(&w, st, &h, nc);
     DRT_ASSERT(w.off == size);
     *blob_out = b;
@@ -80,24 +62,10 @@ drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_
     return DRT_OK;
 }
 
-/* ---- reader: every field checked, one error naming it ---- */
-typedef struct rcur { const unsigned char *p; size_t n, off; const char *where; } rcur;
-
-static drt_status get32(rcur *r, uint32_t *v, const char *field, long layer)
+/* ---- reader: every field checked, one error naming it (plan-io.h) ---- */
+static drt_status header_of(const void *blob, size_t size, const char *where, blob_header *h, drt_rcur *r)
 {
-    if (r->n - r->off < 4) {
-        if (layer >= 0) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes ends in layer %ld's %s", r->where, r->n, layer, field);
-        return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes ends in its %s", r->where, r->n, field);
-    }
-    const unsigned char *b = r->p + r->off;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    r->off += 4;
-    return DRT_OK;
-}
-
-static drt_status header_of(const void *blob, size_t size, const char *where, blob_header *h, rcur *r)
-{
-    *r = (rcur){blob, blob ? size : 0, 8, where};
+    *r = (drt_rcur){blob, blob ? size : 0, 8, where, "cpu", "layer"};
     if (!blob || size < 8) return drt_error(DRT_STATUS_FORMAT, "%s: cpu section of %zu bytes: too short", where, size);
     if (!memcmp(blob, "DRTCPU01", 8))
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: cpu section of format 1 (records as structs): this darkrt reads format 2: rebuild the plan", where);
@@ -105,14 +73,14 @@ static drt_status header_of(const void *blob, size_t size, const char *where, bl
     static const char *names[] = {"oneDNN major version", "oneDNN minor version", "oneDNN patch version", "CPU features",
                                   "precision", "layer count", "tensor count", "channel_steps"};
     uint32_t *f[] = {&h->dnnl_major, &h->dnnl_minor, &h->dnnl_patch, &h->features, &h->precision, &h->n_layers, &h->n_tensors, &h->channel_steps};
-    for (size_t k = 0; k < sizeof f / sizeof *f; k++) DRT_TRY(get32(r, f[k], names[k], -1));
+    for (size_t k = 0; k < sizeof f / sizeof *f; k++) DRT_TRY(drt_get32(r, f[k], names[k], -1));
     return DRT_OK;
 }
 
 drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path)
 {
     blob_header h;
-    rcur r;
+    drt_rcur r;
     DRT_TRY(header_of(blob, size, plan_path, &h, &r));
     const dnnl_version_t *v = dnnl_version();
     if (h.dnnl_major != (uint32_t)v->major || h.dnnl_minor != (uint32_t)v->minor || h.dnnl_patch != (uint32_t)v->patch)
@@ -134,7 +102,7 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
     *steps_out = NULL;
     *channel_steps_out = NULL;
     blob_header h;
-    rcur r;
+    drt_rcur r;
     DRT_TRY(header_of(blob, size, "plan", &h, &r));
     size_t nl = h.n_layers, nt = h.n_tensors;
     if (h.channel_steps > 1) return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel_steps %u: must be 0 or 1", h.channel_steps);
@@ -148,20 +116,20 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
     drt_status st = c && s && (!nc || cs) ? DRT_OK : drt_error(DRT_STATUS_OOM, "plan: out of memory");
     uint32_t v;
     for (size_t i = 0; st == DRT_OK && i < nl; i++) {
-        if ((st = get32(&r, &v, "impl_index", (long)i)) != DRT_OK) break;
+        if ((st = drt_get32(&r, &v, "impl_index", (long)i)) != DRT_OK) break;
         c[i].impl_index = (int32_t)v;
         if (c[i].impl_index < -1 || c[i].impl_index > 64) {
             st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: impl_index=%d: must be -1..64", i, (int)c[i].impl_index);
             break;
         }
-        if ((st = get32(&r, &v, "precision", (long)i)) != DRT_OK) break;
+        if ((st = drt_get32(&r, &v, "precision", (long)i)) != DRT_OK) break;
         if (v != DRT_PREC_FP32 && v != DRT_PREC_BF16 && v != DRT_PREC_INT8) {
             st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: precision=%d: must be fp32 (%d), bf16 (%d) or int8 (%d)", i,
                            (int32_t)v, DRT_PREC_FP32, DRT_PREC_BF16, DRT_PREC_INT8);
             break;
         }
         c[i].prec = (int32_t)v;
-        if ((st = get32(&r, &v, "implementation name's length", (long)i)) != DRT_OK) break;
+        if ((st = drt_get32(&r, &v, "implementation name's length", (long)i)) != DRT_OK) break;
         if (v > MAX_IMPL || v > r.n - r.off) {
             st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: implementation name of %u bytes: at most %u, %zu left", i, v,
                            MAX_IMPL, r.n - r.off);
@@ -171,7 +139,7 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
         r.off += v;
     }
     for (size_t i = 0; st == DRT_OK && i < nt + nc; i++) {
-        if ((st = get32(&r, &v, i < nt ? "tensor steps" : "channel steps", -1)) != DRT_OK) break;
+        if ((st = drt_get32(&r, &v, i < nt ? "tensor steps" : "channel steps", -1)) != DRT_OK) break;
         memcpy(&s[i], &v, 4);
         if (!isfinite(s[i]) || s[i] <= 0 || s[i] > 1e30f)
             st = i < nt ? drt_error(DRT_STATUS_FORMAT, "plan: cpu section: tensor %zu has quantization step %g: must be finite and > 0", i, s[i])

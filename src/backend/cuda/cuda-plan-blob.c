@@ -8,6 +8,7 @@
  *   per conv: int32 layer, algo, math; float32 step; the execution plan's JSON (uint32 length, 0: none,
  *   then its bytes). */
 #include "backend/cuda/cuda-internal.h"
+#include "engine/plan-io.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,54 +41,29 @@ static const cu_ctx *max_ctx(const cu_engine *g)
     return NULL;
 }
 
-/* ---- writer ---- */
-typedef struct wcur { unsigned char *p; size_t off; } wcur; /* p NULL: only counts */
-
-static void put_bytes(wcur *w, const void *d, size_t n)
+static void write_section(drt_wcur *w, const drt_engine *e, const cu_engine *g, const cu_ctx *c)
 {
-    if (w->p && n) memcpy(w->p + w->off, d, n);
-    w->off += n;
-}
-static void put32(wcur *w, uint32_t v)
-{
-    unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
-    put_bytes(w, b, 4);
-}
-static void put64(wcur *w, uint64_t v)
-{
-    put32(w, (uint32_t)v);
-    put32(w, (uint32_t)(v >> 32));
-}
-static void putf(wcur *w, float f)
-{
-    uint32_t v;
-    memcpy(&v, &f, 4);
-    put32(w, v);
-}
-
-static void write_section(wcur *w, const drt_engine *e, const cu_engine *g, const cu_ctx *c)
-{
-    put_bytes(w, BLOB_MAGIC, 8);
-    put32(w, (uint32_t)e->opts.precision);
-    put32(w, (uint32_t)e->opts.max_batch);
+    drt_put_bytes(w, BLOB_MAGIC, 8);
+    drt_put32(w, (uint32_t)e->opts.precision);
+    drt_put32(w, (uint32_t)e->opts.max_batch);
     size_t name = strnlen(g->gpu_name, BLOB_GPU_NAME - 1);
-    put32(w, (uint32_t)name);
-    put_bytes(w, g->gpu_name, name);
-    put32(w, (uint32_t)g->cc_major);
-    put32(w, (uint32_t)g->cc_minor);
-    put64(w, (uint64_t)g->cudnn_version);
-    put32(w, (uint32_t)g->cudart_version);
-    put32(w, (uint32_t)g->n_convs);
+    drt_put32(w, (uint32_t)name);
+    drt_put_bytes(w, g->gpu_name, name);
+    drt_put32(w, (uint32_t)g->cc_major);
+    drt_put32(w, (uint32_t)g->cc_minor);
+    drt_put64(w, (uint64_t)g->cudnn_version);
+    drt_put32(w, (uint32_t)g->cudart_version);
+    drt_put32(w, (uint32_t)g->n_convs);
     for (int i = 0; i < g->n_convs; i++) {
         const cu_conv *cv = &g->convs[i];
         /* shared plans have no JSON of their own: loading shares them again */
         size_t len = c && c->json && c->json[i] ? c->json_len[i] : 0;
-        put32(w, (uint32_t)cv->layer);
-        put32(w, (uint32_t)cv->algo_max);
-        put32(w, (uint32_t)cv->math_max);
-        putf(w, cv->int8 ? cv->step : 0.f);
-        put32(w, (uint32_t)len);
-        put_bytes(w, len ? c->json[i] : NULL, len);
+        drt_put32(w, (uint32_t)cv->layer);
+        drt_put32(w, (uint32_t)cv->algo_max);
+        drt_put32(w, (uint32_t)cv->math_max);
+        drt_putf(w, cv->int8 ? cv->step : 0.f);
+        drt_put32(w, (uint32_t)len);
+        drt_put_bytes(w, len ? c->json[i] : NULL, len);
     }
 }
 
@@ -101,12 +77,12 @@ drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size
         if (c->json[i] && c->json_len[i] > UINT32_MAX)
             return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: conv %d's execution plan is %zu bytes of JSON: a plan holds at most 4 GiB each",
                              g->convs[i].layer, c->json_len[i]);
-    wcur w = {NULL, 0};
+    drt_wcur w = {NULL, 0};
     write_section(&w, e, g, c);
     unsigned char *b = malloc(w.off ? w.off : 1);
     if (!b) return drt_error(DRT_STATUS_OOM, "cuda: out of memory for the plan section");
     size_t size = w.off;
-    w = (wcur){b, 0};
+    w = (drt_wcur){b, 0};
     write_section(&w, e, g, c);
     DRT_ASSERT(w.off == size);
     *blob_out = b;
@@ -114,40 +90,11 @@ drt_status drt_cuda_serialize(const drt_engine *e, void **blob_out, size_t *size
     return DRT_OK;
 }
 
-/* ---- reader: every field checked, one error naming it ---- */
-typedef struct rcur { const unsigned char *p; size_t n, off; const char *path; } rcur;
-
-static drt_status get32(rcur *r, uint32_t *v, const char *field, long conv)
-{
-    if (r->n - r->off < 4) {
-        if (conv >= 0) return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section of %zu bytes ends in conv %ld's %s", r->path, r->n, conv, field);
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section of %zu bytes ends in its %s", r->path, r->n, field);
-    }
-    const unsigned char *b = r->p + r->off;
-    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-    r->off += 4;
-    return DRT_OK;
-}
-
-/* count bytes that follow (a name, a JSON text): their place in the section, or an error naming field */
-static drt_status get_bytes(rcur *r, uint32_t count, uint32_t max, const char **out, const char *field, long conv)
-{
-    if (count > max || count > r->n - r->off) {
-        if (conv >= 0)
-            return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: conv %ld's %s of %u bytes: at most %u, %zu left", r->path, conv,
-                             field, count, max, r->n - r->off);
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %s of %u bytes: at most %u, %zu left", r->path, field, count, max,
-                         r->n - r->off);
-    }
-    *out = (const char *)r->p + r->off;
-    r->off += count;
-    return DRT_OK;
-}
-
-static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h, rcur *r)
+/* ---- reader: every field checked, one error naming it (plan-io.h) ---- */
+static drt_status read_header(const void *blob, size_t size, const char *path, blob_header *h, drt_rcur *r)
 {
     memset(h, 0, sizeof *h);
-    *r = (rcur){blob, blob ? size : 0, 8, path};
+    *r = (drt_rcur){blob, blob ? size : 0, 8, path, "CUDA", "conv"};
     if (!blob || size < 8)
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %zu bytes, shorter than its magic", path, size);
     if (!memcmp(blob, "DRTCUDA3", 8))
@@ -156,23 +103,23 @@ static drt_status read_header(const void *blob, size_t size, const char *path, b
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section of format 4: rebuild the plan)", path);
     uint32_t v, lo, hi;
     const char *name = NULL;
-    DRT_TRY(get32(r, &v, "precision", -1));
+    DRT_TRY(drt_get32(r, &v, "precision", -1));
     h->precision = (int32_t)v;
-    DRT_TRY(get32(r, &v, "max_batch", -1));
+    DRT_TRY(drt_get32(r, &v, "max_batch", -1));
     h->max_batch = (int32_t)v;
-    DRT_TRY(get32(r, &v, "GPU name's length", -1));
-    DRT_TRY(get_bytes(r, v, BLOB_GPU_NAME - 1, &name, "GPU name", -1));
+    DRT_TRY(drt_get32(r, &v, "GPU name's length", -1));
+    DRT_TRY(drt_get_bytes(r, v, BLOB_GPU_NAME - 1, &name, "GPU name", -1));
     memcpy(h->gpu, name, v); /* zeroed: terminated */
-    DRT_TRY(get32(r, &v, "cc_major", -1));
+    DRT_TRY(drt_get32(r, &v, "cc_major", -1));
     h->cc_major = (int32_t)v;
-    DRT_TRY(get32(r, &v, "cc_minor", -1));
+    DRT_TRY(drt_get32(r, &v, "cc_minor", -1));
     h->cc_minor = (int32_t)v;
-    DRT_TRY(get32(r, &lo, "cuDNN version", -1));
-    DRT_TRY(get32(r, &hi, "cuDNN version", -1));
+    DRT_TRY(drt_get32(r, &lo, "cuDNN version", -1));
+    DRT_TRY(drt_get32(r, &hi, "cuDNN version", -1));
     h->cudnn_version = lo | (uint64_t)hi << 32;
-    DRT_TRY(get32(r, &v, "CUDA runtime version", -1));
+    DRT_TRY(drt_get32(r, &v, "CUDA runtime version", -1));
     h->cudart_version = (int32_t)v;
-    DRT_TRY(get32(r, &h->n_convs, "conv count", -1));
+    DRT_TRY(drt_get32(r, &h->n_convs, "conv count", -1));
     if (h->n_convs > (r->n - r->off) / CONV_MIN_BYTES)
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %u convolutions do not fit in %zu bytes", path, h->n_convs, size);
     return DRT_OK;
@@ -182,7 +129,7 @@ static drt_status read_header(const void *blob, size_t size, const char *path, b
 static drt_status read_section(const void *blob, size_t size, const char *path, blob_header *h, blob_conv **convs)
 {
     *convs = NULL;
-    rcur r;
+    drt_rcur r;
     DRT_TRY(read_header(blob, size, path, h, &r));
     blob_conv *c = calloc(h->n_convs ? h->n_convs : 1, sizeof *c);
     if (!c) return drt_error(DRT_STATUS_OOM, "cuda: out of memory");
@@ -190,16 +137,16 @@ static drt_status read_section(const void *blob, size_t size, const char *path, 
     uint32_t v;
     for (uint32_t i = 0; s == DRT_OK && i < h->n_convs; i++) {
         blob_conv *b = &c[i];
-        if ((s = get32(&r, &v, "layer", (long)i)) != DRT_OK) break;
+        if ((s = drt_get32(&r, &v, "layer", (long)i)) != DRT_OK) break;
         b->layer = (int32_t)v;
-        if ((s = get32(&r, &v, "algo", (long)i)) != DRT_OK) break;
+        if ((s = drt_get32(&r, &v, "algo", (long)i)) != DRT_OK) break;
         b->algo = (int32_t)v;
-        if ((s = get32(&r, &v, "math", (long)i)) != DRT_OK) break;
+        if ((s = drt_get32(&r, &v, "math", (long)i)) != DRT_OK) break;
         b->math = (int32_t)v;
-        if ((s = get32(&r, &v, "step", (long)i)) != DRT_OK) break;
+        if ((s = drt_get32(&r, &v, "step", (long)i)) != DRT_OK) break;
         memcpy(&b->step, &v, 4);
-        if ((s = get32(&r, &b->json_len, "JSON length", (long)i)) != DRT_OK) break;
-        if ((s = get_bytes(&r, b->json_len, UINT32_MAX, &b->json, "JSON", (long)i)) != DRT_OK) break;
+        if ((s = drt_get32(&r, &b->json_len, "JSON length", (long)i)) != DRT_OK) break;
+        if ((s = drt_get_bytes(&r, b->json_len, UINT32_MAX, &b->json, "JSON", (long)i)) != DRT_OK) break;
         if (!b->json_len) b->json = NULL;
     }
     if (s == DRT_OK && r.off != r.n)
@@ -215,7 +162,7 @@ static drt_status read_section(const void *blob, size_t size, const char *path, 
 drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
 {
     blob_header h;
-    rcur r;
+    drt_rcur r;
     DRT_TRY(read_header(blob, size, path, &h, &r));
     cu_engine me;
     memset(&me, 0, sizeof me);
