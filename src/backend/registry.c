@@ -41,7 +41,7 @@ const drt_backend_entry *drt_backend_entry_of(drt_device device)
 {
     if ((unsigned)device < DRT_DEVICE_COUNT) return &builtin[device];
     pthread_mutex_lock(&lock);
-    int i = (int)device - DRT_DEVICE_COUNT;
+    long long i = (long long)device - DRT_DEVICE_COUNT; /* wide: a fuzzed plan's device near INT_MIN */
     const drt_backend_entry *e = i >= 0 && i < n_added ? added[i] : NULL;
     pthread_mutex_unlock(&lock);
     return e;

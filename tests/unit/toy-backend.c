@@ -11,6 +11,7 @@
 #include "same-results.h"
 #include "unit/check.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,11 @@ int main(void)
     toy.name = "toy";
     drt_device dev;
     CHECK(drt_backend_register(&toy_entry, &dev) == DRT_OK, "register: %s", drt_last_error());
+    const drt_backend *none;
+    drt_device unknown[] = {(drt_device)(dev + 1), (drt_device)-1, (drt_device)(INT_MIN + 1), (drt_device)INT_MAX};
+    for (size_t k = 0; k < sizeof unknown / sizeof *unknown; k++)
+        CHECK(drt_backend_get(unknown[k], &none) == DRT_STATUS_INVALID_ARG && !none && strstr(drt_last_error(), "unknown device"),
+              "device %d: %s", (int)unknown[k], drt_last_error());
     int index = -1;
     CHECK(drt_device_parse("toy", &index) == (int)dev && index == 0 && !strcmp(drt_device_name(dev), "toy"),
           "parse/name: device %d, %s", (int)dev, drt_device_name(dev));
