@@ -110,11 +110,24 @@ REORG_CFG = ("[net]\nwidth=32\nheight=32\nchannels=3\n\n"
              + yolo("0,1,2"))
 
 
-def write_model(d, name, text):
-    cfg, w = os.path.join(d, name + ".cfg"), os.path.join(d, name + ".weights")
-    open(cfg, "w").write(text)
+def synth(d, cfg, name):
+    w = os.path.join(d, name + ".weights")
     t.darkrt("synth", cfg, "-o", w, "--seed", 5)
     return cfg, w
+
+
+def write_model(d, name, text):
+    cfg = os.path.join(d, name + ".cfg")
+    open(cfg, "w").write(text)
+    return synth(d, cfg, name)
+
+
+ALEXEYAB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab")
+
+
+def alexeyab_model(d, name):
+    """tests/alexeyab/NAME.cfg, read where it is, and its synthesised weights in d."""
+    return synth(d, os.path.join(ALEXEYAB, name + ".cfg"), name)
 
 
 def cfg_models():
@@ -191,7 +204,7 @@ def reorg():
 
 def options():
     d = t.tmpdir()
-    text = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "options.cfg")).read()
+    text = open(os.path.join(ALEXEYAB, "options.cfg")).read()
     cfg, w = write_model(d, "options", text)
     x = t.inputs(2, 3, 64, 64, seed=14)
     ref = t.ref_run(cfg, x, "--weights", w)
@@ -226,9 +239,7 @@ def options():
 
 def gaussian():
     d = t.tmpdir()
-    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "gaussian.cfg")
-    w = os.path.join(d, "gaussian.weights")
-    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    cfg, w = alexeyab_model(d, "gaussian")
     x = t.inputs(1, 3, 128, 128, seed=13)
     ref = t.ref_run(cfg, x, "--weights", w)
     path = os.path.join(d, "gaussian.onnx")
@@ -300,9 +311,7 @@ def third_party():
 
 def layers_b():
     d = t.tmpdir()
-    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "layers-b.cfg")
-    w = os.path.join(d, "layers-b.weights")
-    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    cfg, w = alexeyab_model(d, "layers-b")
     x = t.inputs(2, 3, 64, 64, seed=14)
     ref = t.ref_run(cfg, x, "--weights", w)
     for flags in ([], ["--batch", "dynamic"]):
@@ -316,9 +325,7 @@ def layers_b():
 
 def shortcut_w():
     d = t.tmpdir()
-    cfg = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alexeyab", "shortcut-w.cfg")
-    w = os.path.join(d, "shortcut-w.weights")
-    t.darkrt("synth", cfg, "-o", w, "--seed", 5)
+    cfg, w = alexeyab_model(d, "shortcut-w")
     x = t.inputs(2, 3, 64, 64, seed=15)
     ref = t.ref_run(cfg, x, "--weights", w)
     for flags in (["--opset", "13"], ["--opset", "10", "--batch", "dynamic"]):
