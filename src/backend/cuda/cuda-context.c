@@ -209,7 +209,9 @@ static drt_status keep_json(cu_engine *g, cu_ctx *c)
 
 /* Another thread's call that synchronizes the context (NVDEC decoders being made or freed by FFmpeg's
  * threads, a cudaFree) invalidates a capture in progress whatever its mode: the capture is tried again
- * (three times), with the thread's sticky error cleared, so that the next launch does not report it. */
+ * (three times), with the thread's sticky error cleared, so that the next launch does not report it; after
+ * that *exec_out stays NULL and the caller runs the ops without a graph (every caller has that path), to
+ * capture again on a later run. */
 #define CAPTURE_TRIES 3
 
 drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int copies, cudaGraphExec_t *exec_out)
@@ -224,8 +226,12 @@ drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, 
         graph = NULL;
         cudaError_t sticky = cudaGetLastError(); /* read and cleared, whatever ce says */
         int invalidated = ce == cudaErrorStreamCaptureInvalidated || sticky == cudaErrorStreamCaptureInvalidated;
-        if (!invalidated || attempt == CAPTURE_TRIES)
-            return s != DRT_OK ? s : drt_cuda_fail_rt(ce, "cudaStreamEndCapture(forward)", __FILE__, __LINE__);
+        if (!invalidated) return s != DRT_OK ? s : drt_cuda_fail_rt(ce, "cudaStreamEndCapture(forward)", __FILE__, __LINE__);
+        if (attempt == CAPTURE_TRIES) {
+            drt_timeline("cuda: batch %d: capture invalidated %d times: this run without a graph", g->ctx[k].batch, attempt);
+            *exec_out = NULL;
+            return DRT_OK;
+        }
         drt_timeline("cuda: batch %d: capture invalidated by another thread, try %d", g->ctx[k].batch, attempt + 1);
     }
     cudaError_t ce = cudaGraphInstantiate(exec_out, graph, 0);

@@ -166,7 +166,7 @@ drt_status drt_cuda_forward(const drt_engine *e, const cu_engine *g, cu_run *r, 
         drt_status s = drt_cuda_capture(e, g, r, k, in_graph, exec);
         pthread_mutex_unlock(g->runs_lock);
         DRT_TRY(s);
-        drt_timeline("cuda: batch %d: graph for copies %d captured (%d items)", g->ctx[k].batch, in_graph, n);
+        if (*exec) drt_timeline("cuda: batch %d: graph for copies %d captured (%d items)", g->ctx[k].batch, in_graph, n);
     }
     if (*exec) DRT_CUDA_TRY(cudaGraphLaunch(*exec, r->stream));
     else DRT_TRY(drt_cuda_enqueue_ops(e, g, r, k, 0, g->n_ops, in_graph));

@@ -261,6 +261,8 @@ drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, int *k_out);
  * a batch out of range. */
 int drt_cuda_ctx_for(const cu_engine *g, int batch);
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
+/* The forward of context k on r as a CUDA graph; *exec_out NULL (with DRT_OK) when other threads kept
+ * invalidating the capture: run the ops without a graph then. */
 drt_status drt_cuda_capture(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int copies, cudaGraphExec_t *exec_out);
 /* cudnn-fused.c: the fused conv + bias + activation (+ residual) graph for fp16 plans. */
 drt_status drt_cuda_fused_choose(cu_engine *g, cu_ctx *c, int conv, void *ws, size_t ws_bytes, int want_rank);
