@@ -2,22 +2,18 @@
 #ifndef UNIT_FILE_BYTES_H
 #define UNIT_FILE_BYTES_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-/* path's bytes (malloc'd, their count in *n), or NULL when it cannot be read. */
+#include "core/fileio.h"
+
+/* path's bytes (drt_read_file's malloc'd copy, their count in *n), or NULL when it cannot be read. */
 static inline unsigned char *read_all(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *d = malloc((size_t)len);
-    if (d && fread(d, 1, (size_t)len, f) != (size_t)len) { free(d); d = NULL; }
-    fclose(f);
-    *n = (size_t)len;
-    return d;
+    unsigned char *d = NULL;
+    *n = 0;
+    return drt_read_file(path, SIZE_MAX, &d, n) == DRT_OK ? d : NULL;
 }
 
 /* Writes the n bytes at d to path: 0, or -1 on any failure. */

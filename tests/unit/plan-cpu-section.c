@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 
 static uint32_t u32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static uint64_t u64(const unsigned char *p) { return u32(p) | (uint64_t)u32(p + 4) << 32; }
@@ -60,7 +59,7 @@ static void refused(const char *what, size_t at, const void *v, size_t vn, const
     memcpy(d + at, v, vn);
     uint64_t c = drt_plan_checksum(d, n_plan);
     memcpy(d + drt_plan_checksum_offset(), &c, 8);
-    write_all(bad, d, n_plan);
+    CHECK(write_all(bad, d, n_plan) == 0, "%s: not written", bad);
     free(d);
     drt_engine *e = NULL;
     drt_status s = drt_engine_load_plan(bad, NULL, &e);

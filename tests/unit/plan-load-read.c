@@ -22,7 +22,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 
 /* The plan with byte `at` changed (checksum kept, or rewritten when fix): the load's error text, or NULL. */
 static const char *load_changed(const unsigned char *plan, size_t n, const char *path, size_t at, const void *val,
@@ -36,7 +35,7 @@ static const char *load_changed(const unsigned char *plan, size_t n, const char 
         uint64_t c = drt_plan_checksum(d, n);
         memcpy(d + drt_plan_checksum_offset(), &c, 8);
     }
-    write_all(path, d, n);
+    CHECK(write_all(path, d, n) == 0, "%s: not written", path);
     free(d);
     drt_engine *e = NULL;
     drt_status s = drt_engine_load_plan(path, NULL, &e);
