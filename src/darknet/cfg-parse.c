@@ -689,7 +689,8 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
         if (c.blur) { /* AlexeyAB's input_layer: depthwise, linear, no batchnorm, no parameters in the file */
             const drt_layer *l = &m->layers[i];
             int f = l->type == DRT_LAYER_CONV ? l->filters : 0; /* maxpool: its input's channels, known later */
-            m->layers[++i] = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {i - 1},
+            i++; /* apart from the literal below, which reads i: one statement may not both change and read it */
+            m->layers[i] = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {i - 1},
                                          .act = DRT_ACT_LINEAR, .filters = f, .groups = f, .fixed = c.blur,
                                          .size = c.blur == DRT_FIXED_BLUR2 ? 2 : 3, .pad = c.blur == DRT_FIXED_BLUR2 ? 0 : 1,
                                          .stride = c.blur_sx, .stride_y = c.blur_sy, .scale_x_y = 1.f, .beta_nms = .6f,

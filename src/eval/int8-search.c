@@ -310,7 +310,7 @@ static double median(double *v, int n)
 static drt_status time_finalists(search *s, const int *fin, int n)
 {
     drt_engine *e[CONFIRM_MAX] = {0}, *h = NULL;
-    double t[CONFIRM_MAX][CONFIRM_ROUNDS], lo, hi, ms;
+    double t[CONFIRM_MAX][CONFIRM_ROUNDS], lo = 0, hi = 0, ms; /* 0 if the first timing fails (then unused) */
     int b = s->batch;
     drt_status st = plan_engine(s, NULL, &h);
     for (int i = 0; st == DRT_OK && i < n; i++) {
