@@ -7,6 +7,9 @@
 #include <stdlib.h>
 
 #include "core/fileio.h"
+#include "engine/plan.h"
+
+#include <string.h>
 
 /* path's bytes (drt_read_file's malloc'd copy, their count in *n), or NULL when it cannot be read. */
 static inline unsigned char *read_all(const char *path, size_t *n)
@@ -23,6 +26,25 @@ static inline int write_all(const char *path, const unsigned char *d, size_t n)
     if (!f) return -1;
     size_t w = fwrite(d, 1, n, f);
     return fclose(f) || w != n ? -1 : 0;
+}
+
+/* The n bytes of plan written to path with bytes at..at+vn replaced by val (NULL: byte `at` flipped), the
+ * checksum rewritten when fix_checksum: 0, or -1 when it could not be written. */
+static inline int write_changed_plan(const char *path, const unsigned char *plan, size_t n, size_t at, const void *val,
+                                     size_t vn, int fix_checksum)
+{
+    unsigned char *d = malloc(n);
+    if (!d) return -1;
+    memcpy(d, plan, n);
+    if (val) memcpy(d + at, val, vn);
+    else d[at] ^= 0x5a;
+    if (fix_checksum) {
+        uint64_t c = drt_plan_checksum(d, n);
+        memcpy(d + drt_plan_checksum_offset(), &c, 8);
+    }
+    int rc = write_all(path, d, n);
+    free(d);
+    return rc;
 }
 
 #endif

@@ -54,13 +54,7 @@ static const char *bad;
 /* The plan with v written at `at` (checksum rewritten): loaded on the CPU, refused with want in one line. */
 static void refused(const char *what, size_t at, const void *v, size_t vn, const char *want)
 {
-    unsigned char *d = malloc(n_plan);
-    memcpy(d, plan, n_plan);
-    memcpy(d + at, v, vn);
-    uint64_t c = drt_plan_checksum(d, n_plan);
-    memcpy(d + drt_plan_checksum_offset(), &c, 8);
-    CHECK(write_all(bad, d, n_plan) == 0, "%s: not written", bad);
-    free(d);
+    CHECK(write_changed_plan(bad, plan, n_plan, at, v, vn, 1) == 0, "%s: not written", bad);
     drt_engine *e = NULL;
     drt_status s = drt_engine_load_plan(bad, NULL, &e);
     const char *err = s == DRT_OK ? "loaded" : drt_last_error();

@@ -27,16 +27,7 @@
 static const char *load_changed(const unsigned char *plan, size_t n, const char *path, size_t at, const void *val,
                                 size_t vn, int fix)
 {
-    unsigned char *d = malloc(n);
-    memcpy(d, plan, n);
-    if (val) memcpy(d + at, val, vn);
-    else d[at] ^= 0x5a;
-    if (fix) {
-        uint64_t c = drt_plan_checksum(d, n);
-        memcpy(d + drt_plan_checksum_offset(), &c, 8);
-    }
-    CHECK(write_all(path, d, n) == 0, "%s: not written", path);
-    free(d);
+    CHECK(write_changed_plan(path, plan, n, at, val, vn, fix) == 0, "%s: not written", path);
     drt_engine *e = NULL;
     drt_status s = drt_engine_load_plan(path, NULL, &e);
     if (s == DRT_OK) {
