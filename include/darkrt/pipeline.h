@@ -59,10 +59,12 @@ typedef struct drt_pipeline_opts {
     drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU, AUTO, FAST or MIXED */
     int worker_engines;   /* 1: where the engine runs on the host (no device stages; contexts) with pre and decode
                            * on the host and JPEGs decoded on the CPU, each worker also runs the engine on the image
-                           * it decoded, one image a run, on a drt_context of its own, and decodes its detections:
-                           * with a CPU engine of threads = 1 the cores run whole images side by side, none waiting
-                           * on another (batch is then unused); elsewhere as 0 (get_opts says which, once the
-                           * engine is there). 0 (default): batches of `batch` images on one batch thread */
+                           * it decoded, one image a run, on a drt_context, and decodes its detections: with a
+                           * CPU engine of threads = 1 the cores run whole images side by side, none waiting on
+                           * another (batch is then unused). A context per worker, or fewer shared (logged) where
+                           * they and the engine's own activations would pass its max_activation_bytes; none fit,
+                           * or elsewhere: as 0 (get_opts says which, once the engine is there). 0 (default):
+                           * batches of `batch` images on one batch thread */
     /* Last, so that drt_detect_opts can grow: an older caller's struct ends with its older, shorter
      * drt_detect_opts (detect.size says how long). New fields go before it. */
     drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */

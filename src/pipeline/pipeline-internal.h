@@ -78,8 +78,10 @@ struct drt_pipeline {
     int n_workers, batcher_started;
     pthread_t jpeg_thread; /* MIXED decode: the device's JPEG decoder beside the workers (pipeline-jpeg.c) */
     int jpeg_started;
-    drt_context **contexts; /* worker_engines: worker i's context, made with the engine (i: next_worker at its start) */
-    int next_worker;
+    drt_context **contexts; /* worker_engines: n_contexts made with the engine (as many as the workers, or
+                             * fewer under the activation budget); the first n_idle are free: a worker takes
+                             * one per item and gives it back with the item done (under the lock) */
+    int n_contexts, n_idle;
     float *batch_input;
     pipeline_prof prof;    /* written under the lock (the batch thread: its own fields, alone) */
 };

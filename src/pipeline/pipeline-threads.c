@@ -168,19 +168,20 @@ static void run_item(drt_pipeline *p, drt_context *ctx, pipeline_item *it)
     it->result = make_result(p, it, dets);
 }
 
-/* worker_engines: this worker's context once the engine is there (a plan's loads meanwhile); NULL
- * when the pipeline batches, or the plan failed or the pipeline stops (under the lock). */
-static drt_context *worker_context(drt_pipeline *p, int me)
+/* worker_engines: a free context once the engine is there (a plan's loads meanwhile) and another
+ * worker gave one back (done is broadcast then); NULL when the pipeline batches, or the plan failed
+ * or the pipeline stops (under the lock). */
+static drt_context *worker_context(drt_pipeline *p)
 {
     while (p->engine_state == ENGINE_LOADING && !p->stopping) pthread_cond_wait(&p->loaded, &p->lock);
-    return p->engine_state == ENGINE_READY && p->contexts ? p->contexts[me] : NULL;
+    while (p->engine_state == ENGINE_READY && p->contexts && !p->n_idle && !p->stopping) pthread_cond_wait(&p->done, &p->lock);
+    return p->engine_state == ENGINE_READY && p->contexts && !p->stopping ? p->contexts[--p->n_idle] : NULL;
 }
 
 void *drt_pipeline_worker_main(void *arg)
 {
     drt_pipeline *p = arg;
     pthread_mutex_lock(&p->lock);
-    int me = p->next_worker++;
     for (;;) {
         double t0 = drt_now_ms();
         /* a plan's engine loading: decode ahead until load_budget bytes of pixels wait */
@@ -210,7 +211,7 @@ void *drt_pipeline_worker_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         drt_pipeline_prepare_item(p, it);
         pthread_mutex_lock(&p->lock);
-        drt_context *ctx = p->opts.worker_engines ? worker_context(p, me) : NULL;
+        drt_context *ctx = p->opts.worker_engines ? worker_context(p) : NULL;
         pthread_mutex_unlock(&p->lock);
         if (ctx) run_item(p, ctx, it);
         pthread_mutex_lock(&p->lock);
@@ -219,6 +220,7 @@ void *drt_pipeline_worker_main(void *arg)
             p->load_bytes += (size_t)it->frame.w * it->frame.h * 3 + it->jpeg_size +
                              (it->input ? (size_t)p->net_w * p->net_h * 3 * sizeof(float) : 0);
         if (ctx) { /* done here: next() hands results out in order */
+            p->contexts[p->n_idle++] = ctx;
             drt_pipeline_item_clear(p, it);
             it->state = ITEM_DONE;
             p->prof.batch_items++;

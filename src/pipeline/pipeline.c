@@ -134,22 +134,41 @@ static int channels_ok(int channels)
 
 static void free_contexts(drt_pipeline *p)
 {
-    for (int i = 0; p->contexts && i < p->opts.workers; i++) drt_context_free(p->contexts[i]);
+    for (int i = 0; p->contexts && i < p->n_contexts; i++) drt_context_free(p->contexts[i]);
     free(p->contexts);
     p->contexts = NULL;
+    p->n_contexts = p->n_idle = 0;
 }
 
-/* worker_engines where the engine runs on the host: a context per worker; elsewhere batches. */
+/* Contexts for worker_engines: one per worker, fewer when they and the engine's own activations would
+ * pass the engine's max_activation_bytes (each holds as much as the engine); 0: the engine's batches. */
+static int contexts_within_budget(const drt_engine *e, int workers)
+{
+    drt_engine_memory mem;
+    drt_engine_memory_usage(e, &mem);
+    size_t budget = e->opts.max_activation_bytes, each = mem.host_activations;
+    if (!budget || !each || budget / each > (size_t)workers) return workers;
+    int n = (int)(budget / each) - 1;
+    drt_warn("pipeline: the engine runs on %d of %d workers at a time: its own activations and each context's "
+             "(%.1f MiB) within the limit of %.1f MiB%s", n < 0 ? 0 : n, workers, each / 1048576.0, budget / 1048576.0,
+             n < 1 ? " (batches on its own instead)" : "");
+    return n < 0 ? 0 : n;
+}
+
+/* worker_engines where the engine runs on the host: contexts the workers share; elsewhere batches. */
 static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeline_opts *o)
 {
     if (o->worker_engines && (e->backend->stages || !e->backend->ctx_create || o->detect.pre != DRT_STAGE_HOST ||
                               o->detect.decode != DRT_STAGE_HOST ||
                               (o->image_decode != DRT_IMAGE_DECODE_CPU && o->image_decode != DRT_IMAGE_DECODE_FAST)))
         o->worker_engines = 0;
+    int n = o->worker_engines ? contexts_within_budget(e, o->workers) : 0;
+    if (!n) o->worker_engines = 0;
     if (!o->worker_engines) return DRT_OK;
-    if (!(p->contexts = calloc((size_t)o->workers, sizeof *p->contexts))) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    if (!(p->contexts = calloc((size_t)n, sizeof *p->contexts))) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
+    p->n_contexts = p->n_idle = n;
     drt_status s = DRT_OK;
-    for (int i = 0; s == DRT_OK && i < o->workers; i++) s = drt_context_create(e, &p->contexts[i]);
+    for (int i = 0; s == DRT_OK && i < n; i++) s = drt_context_create(e, &p->contexts[i]);
     if (s != DRT_OK) free_contexts(p);
     return s;
 }

@@ -3,7 +3,8 @@
  * must equal, bit for bit, the engine's own serial run of the same input; ThreadSanitizer reports
  * any data race. Usage: contexts CFG WEIGHTS (yolo-fastest-1.1 at 160x160); ref and cpu engines.
  * Then a pipeline whose 3 workers run the cpu engine's contexts themselves (worker_engines) on 9
- * frames: every box equal to the same pipeline with one worker, results in order. */
+ * frames, and the 3 sharing 2 contexts (an activation budget with room for 2): every box equal to
+ * the same pipeline with one worker, results in order. */
 #include "darkrt.h"
 #include "../engine-heads.h"
 
@@ -134,17 +135,26 @@ static int check_pipeline(const drt_model *m)
         for (int k = 0; k < W * H * 3; k++) px[i][k] = (unsigned char)((r = r * 1664525u + 1013904223u) >> 24);
         frames[i] = (drt_frame){.w = W - 7 * i, .h = H, .format = DRT_PIXEL_RGB8, .data = px[i], .stride = W * 3};
     }
-    drt_detections *one[N] = {0}, *three[N] = {0};
-    int fails = pipeline_boxes(e, frames, N, 1, one) + pipeline_boxes(e, frames, N, 3, three), boxes = 0, diff = 0;
+    /* and under an activation budget with room for the engine's own and 2 contexts: the 3 workers share them */
+    drt_engine_memory mem;
+    drt_engine_memory_usage(e, &mem);
+    eo.max_activation_bytes = 3 * mem.host_activations;
+    drt_engine *e2 = NULL;
+    if (drt_engine_create(m, &eo, &e2) != DRT_OK) return printf("FAIL cpu engine: %s\n", drt_last_error()), 1;
+    drt_detections *one[N] = {0}, *three[N] = {0}, *shared[N] = {0};
+    int fails = pipeline_boxes(e, frames, N, 1, one) + pipeline_boxes(e, frames, N, 3, three) +
+                pipeline_boxes(e2, frames, N, 3, shared), boxes = 0, diff = 0;
     for (int i = 0; !fails && i < N; i++) {
         boxes += one[i]->count;
-        diff += one[i]->count != three[i]->count ||
-                memcmp(one[i]->items, three[i]->items, (size_t)one[i]->count * sizeof *one[i]->items);
+        diff += one[i]->count != three[i]->count || one[i]->count != shared[i]->count ||
+                memcmp(one[i]->items, three[i]->items, (size_t)one[i]->count * sizeof *one[i]->items) ||
+                memcmp(one[i]->items, shared[i]->items, (size_t)one[i]->count * sizeof *one[i]->items);
     }
-    for (int i = 0; i < N; i++) drt_detections_free(one[i]), drt_detections_free(three[i]);
+    for (int i = 0; i < N; i++) drt_detections_free(one[i]), drt_detections_free(three[i]), drt_detections_free(shared[i]);
     drt_engine_free(e);
-    printf("%s cpu pipeline, 3 workers running the engine: %d frames, %d boxes, %d frames differ from 1 worker\n",
-           fails || diff || !boxes ? "FAIL" : "ok  ", N, boxes, diff);
+    drt_engine_free(e2);
+    printf("%s cpu pipeline, 3 workers running the engine (3 contexts, and 2 shared): %d frames, %d boxes, %d frames "
+           "differ from 1 worker\n", fails || diff || !boxes ? "FAIL" : "ok  ", N, boxes, diff);
     return fails || diff || !boxes;
 }
 

@@ -27,7 +27,7 @@
 static const char *const names[] = {"dog", "eagle", "giraffe", "horses", "kite", "person", "scream"};
 #define N_NAMES 7
 
-static drt_engine *make_engine(const char *shared, int max_batch, int threads)
+static drt_engine *make_engine(const char *shared, int max_batch, int threads, size_t max_activation_bytes)
 {
     char cfg[4096], w[4096];
     snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
@@ -39,6 +39,7 @@ static drt_engine *make_engine(const char *shared, int max_batch, int threads)
     drt_engine_opts eo = drt_engine_opts_default();
     eo.max_batch = max_batch;
     eo.threads = threads;
+    eo.max_activation_bytes = max_activation_bytes;
     eo.no_tune = 1; /* the same kernels in both engines: timed choices differ between runs on a busy machine */
     drt_engine *e = NULL;
     if (drt_engine_create(m, &eo, &e) != DRT_OK) printf("engine: %s\n", drt_last_error());
@@ -219,6 +220,50 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     free(dev_in);
 }
 
+static char logged[1024];
+static int n_logged;
+static void keep_log(drt_log_level level, const char *message, void *user)
+{
+    (void)level, (void)user;
+    if (!strstr(message, "workers at a time")) return;
+    snprintf(logged, sizeof logged, "%s", message);
+    n_logged++;
+}
+
+/* worker_engines under max_activation_bytes: room for the engine's own activations and two contexts'
+ * lets two of four workers run the engine at a time (the same boxes, said once in the log); room for
+ * the engine's own only, batches. */
+static void check_budget(const char *shared, const drt_engine *e1, char **paths, int n, drt_detections **ref,
+                         const drt_pipeline_opts *wo)
+{
+    drt_engine_memory mem;
+    drt_engine_memory_usage(e1, &mem);
+    size_t each = mem.host_activations;
+    for (int contexts = 2; contexts >= 0; contexts -= 2) {
+        drt_engine *e = make_engine(shared, 8, 1, (contexts + 1) * each);
+        CHECK(e != NULL, "engine within %zu bytes: %s", (contexts + 1) * each, drt_last_error());
+        if (!e) return;
+        logged[0] = '\0';
+        n_logged = 0;
+        drt_set_log_callback(keep_log, NULL);
+        char what[64], want[64];
+        snprintf(what, sizeof what, "worker engines, 4 workers, room for %d contexts", contexts);
+        drt_pipeline_opts o = *wo;
+        o.workers = 4;
+        drt_pipeline *p;
+        CHECK(drt_pipeline_create(e, &o, &p) == DRT_OK && drt_pipeline_get_opts(p, &o) == DRT_OK &&
+              o.worker_engines == (contexts > 0), "%s: worker_engines %d", what, o.worker_engines);
+        drt_pipeline_free(p);
+        snprintf(want, sizeof want, "runs on %d of 4 workers at a time", contexts);
+        CHECK(n_logged == 1 && strstr(logged, want), "%s: the log should say '%s' once: %d times, '%s'", what, want,
+              n_logged, logged);
+        /* the same boxes (no worker_engines asked where the pipeline turns it off: check_pipeline's expectation) */
+        check_pipeline(what, e, 4, 0, paths, NULL, n, ref, contexts ? wo : NULL);
+        drt_set_log_callback(NULL, NULL);
+        drt_engine_free(e);
+    }
+}
+
 static drt_frame bgr_padded(const drt_frame *rgb)
 {
     size_t stride = (size_t)rgb->w * 3 + 13;
@@ -261,8 +306,8 @@ int main(void)
     const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
     char sh[4096], bad[] = "/tmp/drt-pipeline-bad-XXXXXX";
     snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    drt_engine *e = make_engine(shared ? shared : sh, 3, 2), *e8 = make_engine(shared ? shared : sh, 8, 2),
-               *e1 = make_engine(shared ? shared : sh, 8, 1);
+    drt_engine *e = make_engine(shared ? shared : sh, 3, 2, 0), *e8 = make_engine(shared ? shared : sh, 8, 2, 0),
+               *e1 = make_engine(shared ? shared : sh, 8, 1, 0);
     if (!e || !e8 || !e1 || access("/usr/share/darknet/data/dog.jpg", R_OK) != 0) {
         printf("skip: needs yolo-fastest-1.1 weights (../shared/models) and /usr/share/darknet/data\n");
         return 77;
@@ -308,6 +353,8 @@ int main(void)
     check_pipeline("worker engines, padded BGR8 frames", e1, 2, 0, none, bgr, n, ref, &wo);
     wo.keep_image = 1;
     check_pipeline("worker engines, keep_image", e1, 2, 0, paths, NULL, n, ref, &wo);
+    wo.keep_image = 0;
+    check_budget(shared ? shared : sh, e1, paths, n, ref, &wo);
     check_nv12();
     check_device_stages(e, paths, none, frames, n, ref);
     for (int i = 0; i < n; i++) {
