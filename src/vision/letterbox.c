@@ -54,12 +54,21 @@ static const float *resized_row(u8_resize *z, int y)
     size_t stride = f->stride ? f->stride : (size_t)f->w * 3;
     const uint8_t *in = f->data + (size_t)y * stride;
     int w = z->dst_w, last = 3 * (f->w - 1);
-    for (int k = 0; k < 3; k++, o += w) {
-        const uint8_t *p = in + z->ch[k];
-        int n = f->w == 1 ? 0 : w - 1; /* the last column (every column of a 1-pixel row) copies the last pixel */
-        for (int c = 0; c < n; c++) o[c] = z->wl[c] * z->lut[p[3 * z->ix[c]]] + z->wr[c] * z->lut[p[3 * z->ix[c] + 3]];
-        for (int c = n; c < w; c++) o[c] = z->lut[p[last]];
+    int n = f->w == 1 ? 0 : w - 1; /* the last column (every column of a 1-pixel row) copies the last pixel */
+    /* the three channels of a column together: its source offset and weights read once (restrict:
+     * the stores cannot change them) */
+    float *restrict o0 = o, *restrict o1 = o + w, *restrict o2 = o + 2 * w;
+    const float *restrict lut = z->lut, *restrict wl = z->wl, *restrict wr = z->wr;
+    const int *restrict ix = z->ix;
+    const uint8_t *p0 = in + z->ch[0], *p1 = in + z->ch[1], *p2 = in + z->ch[2];
+    for (int c = 0; c < n; c++) {
+        int a = 3 * ix[c];
+        float l = wl[c], r = wr[c];
+        o0[c] = l * lut[p0[a]] + r * lut[p0[a + 3]];
+        o1[c] = l * lut[p1[a]] + r * lut[p1[a + 3]];
+        o2[c] = l * lut[p2[a]] + r * lut[p2[a + 3]];
     }
+    for (int c = n; c < w; c++) o0[c] = lut[p0[last]], o1[c] = lut[p1[last]], o2[c] = lut[p2[last]];
     z->row_in[y & 1] = y;
     return z->rows[y & 1];
 }
