@@ -593,7 +593,8 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
 }
 
 /* CPU threads of the engine on video: one core is left to the readers, which decode and letterbox
- * beside it (threads that wait on each other's time slices run far slower than fewer threads). */
+ * beside it (threads that wait on each other's time slices run far slower than fewer threads). With
+ * one (2 cores), each of the pipeline's workers runs the engine on its frames (cli/detect-video.c). */
 static int video_engine_threads(void)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
