@@ -10,6 +10,8 @@
  * size, nv12-sws.h exact for it): then *gpu_out is set (a malloc'd descriptor holding the frame
  * until its release; drt_frame_release of a DRT_PIXEL_NV12_GPU frame releases and frees it), and
  * *frame has the size, index and pts but no data. Otherwise as drt_video_read, *gpu_out NULL.
+ * The first read decides for the whole stream: NVDEC gets the surfaces that frames held on the GPU
+ * need only when it passes gpu_out (and no output size was set); later reads follow that choice.
  * For in-tree callers (cli/video-feed.c): not part of the public API. */
 drt_status drt_video_read_gpu(drt_video *video, drt_video_frame *frame, drt_nv12_gpu **gpu_out);
 

@@ -36,6 +36,7 @@ struct drt_video {
     uint8_t *chroma;  /* NVDEC's frames: their U and V planes, split out of NV12 */
     size_t chroma_size;
     int gpu;          /* the CUDA device NVDEC decodes on */
+    int gpu_frames;   /* frames may stay on the GPU (reserve_surfaces, before the first packet) */
     int gpu_sws_for;  /* gpu_sws holds libswscale's coefficients for this planar format + 1 (0: none yet) */
     drt_nv12_sws gpu_sws;
     AVBufferRef *gpu_held; /* an atomic_int: the frames handed out on the GPU and not yet released (each holds a ref) */
@@ -43,8 +44,9 @@ struct drt_video {
 
 /* NVDEC frames handed out on the GPU keep their decoder surface until released (FFmpeg 5.1 frees the
  * surface with the frame), and NVDEC stops with "No decoder surfaces left" when the frames queued and in
- * flight take them all (64 live streams, 8 queued each: call C of 2026-12-04). So the decoder gets
- * GPU_HOLD_MAX extra surfaces, and past that many held frames a source's frames go through the host. */
+ * flight take them all (64 live streams, 8 queued each: call C of 2026-12-04). So a decoder whose frames
+ * may stay on the GPU gets GPU_HOLD_MAX extra surfaces (reserve_surfaces), and past that many held
+ * frames a source's frames go through the host. */
 #define GPU_HOLD_MAX 12
 
 drt_video_opts drt_video_opts_default(void)
@@ -155,7 +157,18 @@ static void try_hwaccel(drt_video *v, const AVCodec *codec, const char *hwaccel,
     }
     v->dec->hw_device_ctx = av_buffer_ref(v->hw);
     v->dec->get_format = pick_pixel_format;
-    v->dec->extra_hw_frames = GPU_HOLD_MAX;
+}
+
+/* Before the first packet (FFmpeg sizes NVDEC's surface pool from extra_hw_frames when the stream's
+ * first header picks the GPU format, not at avcodec_open2): the extra surfaces only for frames that
+ * may stay on the GPU, i.e. read with drt_video_read_gpu's gpu_out and not scaled by the decoder.
+ * Frames copied to the host free their surface at once: 12 more 1080p surfaces there would be 37 MB
+ * of GPU memory a stream for nothing. */
+static void reserve_surfaces(drt_video *v, int gpu_frames)
+{
+    if (v->started || v->draining) return;
+    v->gpu_frames = v->hw && gpu_frames && !v->out_w;
+    v->dec->extra_hw_frames = v->gpu_frames ? GPU_HOLD_MAX : 0;
 }
 
 static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads, int gpu)
@@ -422,7 +435,7 @@ drt_status drt_video_read_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu *
             int bad = (v->frame->flags & AV_FRAME_FLAG_CORRUPT) || v->frame->decode_error_flags;
             drt_status s = bad && !v->live ? drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: corrupt data", v->url,
                                                        (long long)v->next_index)
-                           : gpu_out && gpu_ok(v, v->frame) && !gpu_hold_full(v) ? to_gpu(v, out, gpu_out)
+                           : gpu_out && v->gpu_frames && gpu_ok(v, v->frame) && !gpu_hold_full(v) ? to_gpu(v, out, gpu_out)
                                                             : to_rgb(v, out);
             av_frame_unref(v->frame);
             return s;
@@ -430,6 +443,7 @@ drt_status drt_video_read_gpu(drt_video *v, drt_video_frame *out, drt_nv12_gpu *
         if (ret == AVERROR_EOF) return check_complete(v);
         if (ret != AVERROR(EAGAIN)) return read_error(v, ret, "cannot decode");
         if (v->draining) return check_complete(v);
+        reserve_surfaces(v, gpu_out != NULL);
         ret = feed_decoder(v);
         if (ret < 0 && ret != AVERROR_EOF)
             return read_error(v, ret, ret == AVERROR_INVALIDDATA || v->draining ? "cannot decode" : "cannot read");
