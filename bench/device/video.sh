@@ -27,7 +27,10 @@
 # rule, cli/cmd-detect.c; the peer's default --depth), and each batch takes every queued frame.
 # Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that is not; when the
 # first step is SHORT or FAILED, its half once. Each pipeline gets its share of the time left (nvdec 2,
-# the others 1 each).
+# the others 1 each). The defaults fit one call: set-up 7-38 s (the plan build), a darkrt trial 13-20 s,
+# a peer trial about 27 s (torch's start and warm-up included; H200 calls C and E of session 10), so
+# even with nvdec using all its share (to about 160 s in) the peer gets 8 and 16 streams and
+# --hwaccel none two steps. Without a darkrt pipeline in MODES no plan is built.
 # Output, each line the moment it is known: $OUT/runs.txt (every trial's pace line, per-stream rows,
 # its program's output), $OUT/video-gpu.md (the header first, then one table row per pipeline as its
 # steps end), and on stdout the same rows as "video.sh: RESULT <pipeline>: <streams>".
@@ -84,10 +87,12 @@ FRAMES=$(timeout -k 5 30 ffmpeg -nostdin -i "$W/clip.ts" -c copy -f null - 2>&1 
 [ "${FRAMES:-0}" -gt 0 ] || { echo "video.sh: cannot count the frames of the cut clip"; exit 1; }
 echo "video.sh: streams of $FRAMES frames ($SECS s at $FPS fps); synth ($(($(date +%s) - START)) s in)"
 timeout -k 5 30 darkrt synth "$CFG" -o "$W/yolov3.weights" --seed 1 >/dev/null || { echo "video.sh: synth failed"; exit 1; }
-echo "video.sh: build yolov3-$SIZE $DEVICE plan, batch $BATCH ($(($(date +%s) - START)) s in)"
-timeout -k 5 90 darkrt build "$CFG" --weights "$W/yolov3.weights" "${engine[@]}" \
-    --batch "$BATCH" --size "${SIZE}x$SIZE" -o "$W/yolov3.plan" >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
-echo "video.sh: plan built ($(($(date +%s) - START)) s in)"
+if [[ " $MODES " =~ \ (nvdec|nvdec-fast|cpu-decode)\  ]]; then # darkrt's plan: the peer reads cfg + weights
+    echo "video.sh: build yolov3-$SIZE $DEVICE plan, batch $BATCH ($(($(date +%s) - START)) s in)"
+    timeout -k 5 90 darkrt build "$CFG" --weights "$W/yolov3.weights" "${engine[@]}" \
+        --batch "$BATCH" --size "${SIZE}x$SIZE" -o "$W/yolov3.plan" >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
+    echo "video.sh: plan built ($(($(date +%s) - START)) s in)"
+fi
 
 {
     echo "# Video on the GPU: live 1080p30 H.264 streams at full rate, yolov3-416 fp16"
