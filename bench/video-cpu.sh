@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CPU video benchmark: yolo-fastest-1.1 (real weights, 320x320) on a 1280x720 H.264 file made
 # here from Darknet's sample images (30 fps, 300 frames), end to end: decode, detect, per-frame
-# results. darkrt detect (FFmpeg decode threads, batches of 4, JSON Lines out), with and without
+# results. darkrt detect (FFmpeg decode threads; on 2 cores each pipeline worker letterboxes a frame
+# and runs the one-thread engine on it, a context of its own; JSON Lines out), with and without
 # --fast-resize, beside OpenCV DNN 4.x with cv2.VideoCapture (bench/peers/opencv_video.py),
 # interleaved, RUNS times each, same threads.
 # fps = frames / (first frame read .. last frame's detections); model load not timed (both).
@@ -80,7 +81,8 @@ opencv_peer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["p
     echo "- command: \`bash bench/video-cpu.sh ${1:-build}\` (RUNS=$RUNS, FRAMES=$FRAMES)"
     echo "- input: $FRAMES frames 1280x720 30 fps H.264 (libx264 medium) of Darknet's 7 sample images, letter-padded"
     echo "- darkrt: \`darkrt detect yolo-fastest-1.1.cfg --weights ... clip.mp4 --json d.jsonl\` (FFmpeg decode on a reader thread with" \
-         "frame threads, the pipeline's workers resize as Darknet does, batches of 4, JSON Lines of $frames frames);" \
+         "frame threads; the pipeline's workers each resize a frame as Darknet does and run the one-thread engine on it," \
+         "a context each; JSON Lines of $frames frames);" \
          "\`--fast-resize\`: frames scaled to 320x320 in libswscale's RGB conversion (bilinear) instead"
     echo "- $opencv_peer: cv2.VideoCapture + cv2.dnn (readNetFromDarknet, DNN_BACKEND_OPENCV, setNumThreads($THREADS))," \
          "blobFromImage 320x320 stretch, NMSBoxesBatched (bench/peers/opencv_video.py)"
