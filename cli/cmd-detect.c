@@ -581,6 +581,7 @@ static int detect_all(detect_args *a, drt_model *model, drt_engine *engine)
     }
     if (rc == 0) rc = close_json(&r, &af);
     else if (r.json && r.json != stdout) drt_atomic_abort(&af);
+    drt_timeline("detect: outputs closed");
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc == 0 && r.failures) {

@@ -49,7 +49,11 @@ int main(int argc, char **argv)
     }
     drt_fileio_guard_inputs(1); /* no command overwrites its own input */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            int rc = commands[i].run(argc - 1, argv + 1);
+            drt_timeline("main: %s done, exiting", argv[1]); /* what follows is the process's exit (CUDA's teardown) */
+            return rc;
+        }
     fprintf(stderr, "darkrt: unknown command '%s' (darkrt --help lists them)\n", argv[1]);
     return 2;
 }

@@ -51,6 +51,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     drt_cuda_run_free(e, g, &g->own);
     for (int i = 0; i < g->n_ctx; i++) drt_cuda_ctx_free(&g->ctx[i], g->n_convs);
     drt_cuda_plans_json_free(g); /* after the plans made on its handles */
+    drt_timeline("cuda: free: run state and plans");
     for (int i = 0; g->convs && i < g->n_convs; i++)
         if (g->convs[i].wdesc) cudnnDestroyFilterDescriptor(g->convs[i].wdesc);
     cudaFree(g->weights);
@@ -64,6 +65,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     if (g->runs_lock) pthread_mutex_destroy(g->runs_lock);
     free(g->runs_lock);
     free(g);
+    drt_timeline("cuda: free: engine freed");
 }
 
 /* The engine's own run state's buffers (its stream and handle exist: the compiler probed on them). */

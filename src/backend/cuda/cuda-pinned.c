@@ -2,8 +2,12 @@
  * workers put decoded pixels there, so the upload copies from them directly and the batch thread
  * copies nothing. Pinned allocation is slow (it maps pages), so freed blocks are kept by size
  * class (powers of two from 1 MiB) and reused; the pool is bounded, and past the bound (or when
- * CUDA refuses) the caller keeps its ordinary memory. Thread-safe; freed with the engine. */
+ * CUDA refuses) the caller keeps its ordinary memory. Blocks are carved from slabs of 32 MiB: a
+ * cudaHostAlloc or cudaFreeHost costs the driver far more than its pages' worth, and a pipeline's
+ * pool holds some 300 blocks of 2-8 MiB (freed one by one, they were a good part of the 0.17-0.3 s
+ * between the end of a run and its engine freed on the H200). Thread-safe; freed with the engine. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/timeline.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,18 +15,22 @@
 
 #define MIN_SHIFT 20
 #define CLASSES 12                 /* 1 MiB .. 2 GiB blocks */
+#define SLAB ((size_t)32 << 20)    /* one cudaHostAlloc: blocks of one class (one block when larger) */
 #define POOL_MAX ((size_t)4 << 30) /* pinned bytes at most */
 #define HEADER 256                 /* before each block's data: its class and free-list link */
 
 typedef struct block {
     struct block *next;
     int cls;
+    struct block *slab_next; /* the first block of each slab: the next slab (for cudaFreeHost) */
 } block;
 
 struct cu_pinned {
     pthread_mutex_t lock;
     block *free[CLASSES];
-    size_t total;
+    size_t total;            /* bytes of the slabs made or being made */
+    block *slabs;            /* every slab's first block */
+    int n_slabs;
 };
 
 static int size_class(size_t bytes)
@@ -46,29 +54,49 @@ static cu_pinned *pool_of(cu_engine *g)
     return none;
 }
 
+/* A new slab (its bytes reserved under POOL_MAX) for class c: its first block returned, the others
+ * freed into the pool; NULL when CUDA refuses (the reservation given back). Outside the lock. */
+static block *new_slab(cu_engine *g, cu_pinned *p, int c, size_t slab)
+{
+    size_t size = (size_t)1 << (MIN_SHIFT + c);
+    char *mem = NULL;
+    if (cudaSetDevice(g->dev) != cudaSuccess || cudaHostAlloc((void **)&mem, slab, cudaHostAllocDefault) != cudaSuccess) {
+        cudaGetLastError();
+        mem = NULL;
+    }
+    block *first = (block *)mem;
+    pthread_mutex_lock(&p->lock);
+    if (!mem) p->total -= slab;
+    for (size_t off = size; mem && off + size <= slab; off += size) {
+        block *b = (block *)(mem + off);
+        b->cls = c;
+        b->next = p->free[c];
+        p->free[c] = b;
+    }
+    if (first) {
+        first->cls = c;
+        first->slab_next = p->slabs;
+        p->slabs = first;
+        p->n_slabs++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return first;
+}
+
 void *drt_cuda_host_alloc(drt_engine *e, size_t bytes)
 {
     cu_engine *g = e->impl;
     cu_pinned *p = pool_of(g);
     int c = size_class(bytes);
     if (!p || c == CLASSES) return NULL;
-    size_t size = (size_t)1 << (MIN_SHIFT + c);
+    size_t size = (size_t)1 << (MIN_SHIFT + c), slab = size < SLAB ? SLAB : size;
     pthread_mutex_lock(&p->lock);
     block *b = p->free[c];
     if (b) p->free[c] = b->next;
-    else if (p->total + size <= POOL_MAX) p->total += size;
-    else size = 0;
+    else if (p->total + slab > POOL_MAX) slab = p->total + size <= POOL_MAX ? size : 0; /* near the bound: one block */
+    if (!b) p->total += slab;
     pthread_mutex_unlock(&p->lock);
-    if (!b && size) {
-        if (cudaSetDevice(g->dev) != cudaSuccess || cudaHostAlloc((void **)&b, size, cudaHostAllocDefault) != cudaSuccess) {
-            cudaGetLastError();
-            pthread_mutex_lock(&p->lock);
-            p->total -= size;
-            pthread_mutex_unlock(&p->lock);
-            return NULL;
-        }
-        b->cls = c;
-    }
+    if (!b && slab) b = new_slab(g, p, c, slab);
     return b ? (char *)b + HEADER : NULL;
 }
 
@@ -83,16 +111,16 @@ void drt_cuda_host_free(drt_engine *e, void *ptr)
     pthread_mutex_unlock(&p->lock);
 }
 
-/* Every block is back (the pipeline, the only user, is gone before its engine). */
+/* Every block is back (the pipeline, the only user, is gone before its engine): the slabs freed. */
 void drt_cuda_pinned_free(cu_engine *g)
 {
     cu_pinned *p = atomic_exchange(&g->pinned, NULL);
     if (!p) return;
-    for (int c = 0; c < CLASSES; c++)
-        for (block *b = p->free[c], *next; b; b = next) {
-            next = b->next;
-            cudaFreeHost(b);
-        }
+    for (block *b = p->slabs, *next; b; b = next) {
+        next = b->slab_next;
+        cudaFreeHost(b);
+    }
+    drt_timeline("cuda: page-locked pool freed (%d slabs, %zu MiB)", p->n_slabs, p->total >> 20);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }
