@@ -75,6 +75,20 @@ typedef struct drt_device_stages {
      * (preprocess_jpegs or decode_jpegs) takes this one. At most one waits at a time; errors are
      * those calls' to report. */
     void (*open_jpeg_decoder)(int device_index);
+    /* Optional, with open_jpeg_decoder: closes the decoder it opened if no engine took it (a plan that
+     * failed to load, a pipeline freed before its first JPEG); waits for it to finish opening. */
+    void (*close_jpeg_decoder)(void);
+    /* Optional: whether preprocess_jpegs would decode now (*ready 1) or its decoder is still opening in
+     * the background (open_jpeg_decoder's: *ready 0, nothing waited for); the error (and why) when it
+     * could not open. Called from the thread that calls preprocess_jpegs. NULL: preprocess_jpegs with
+     * n = 0 answers, waiting for the decoder. */
+    drt_status (*jpeg_decoder_ready)(drt_engine *e, int *ready);
+    /* Optional: starts decoding the JPEGs of the next preprocess_jpegs call (the same jpegs, n) on the
+     * device, on a stream of the decoder's own, from another thread while the engine runs the batch
+     * before and its results are taken; preprocess_jpegs then only letterboxes them (after that
+     * decode). Never concurrently with preprocess_jpegs. A call that preprocess_jpegs does not
+     * match is dropped. */
+    drt_status (*prefetch_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n);
 } drt_device_stages;
 
 struct drt_engine {

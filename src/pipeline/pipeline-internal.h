@@ -24,6 +24,9 @@ typedef struct pipeline_item {
     int scale;
     unsigned char *jpeg;   /* a JPEG file's bytes to decode on the device (owned), or NULL */
     size_t jpeg_size;
+    unsigned char *file;   /* the file's bytes, read already (MIXED's JPEG thread: a file its decoder did not
+                            * take), for the host decode (owned; taken by it), or NULL */
+    size_t file_size;
     float *input;          /* the letterboxed network input (host preprocessing), owned */
     drt_status status;
     char *error;           /* owned; NULL when status is DRT_OK */
@@ -45,6 +48,8 @@ typedef struct pipeline_prof {
     long long pageable_staged;            /* items the batch thread staged from pageable memory */
     long long jpeg_items;                 /* MIXED: files the JPEG thread had the device decode */
     double jpeg_busy, jpeg_idle;          /* the JPEG thread: decoding runs; waiting for submitted items */
+    long long prefetched;                 /* GPU decode: batches whose JPEGs the device decoded while the last
+                                           * batch's results were taken (batch thread) */
 } pipeline_prof;
 
 /* A pipeline from a plan (drt_pipeline_create_plan): the batch thread loads the engine (owned)
@@ -62,7 +67,12 @@ struct drt_pipeline {
     enum engine_state engine_state; /* under the lock */
     drt_status load_status;
     char *load_error;      /* why the plan did not load (owned) */
-    int decode_settled;    /* workers may take items: the decode place is known (GPU/AUTO: once loaded) */
+    int jpeg_ready;        /* GPU decode: the device's JPEG decoder is open, workers leave JPEGs to it; until
+                            * then (nvJPEG's hardware backend opens in the background, ~0.6 s) they decode
+                            * them as for CPU decode (under the lock) */
+    int jpeg_failed;       /* GPU decode: the decoder did not open: the workers decode every file (the batch thread's) */
+    const struct drt_device_stages *jpeg_early; /* whose JPEG decoder opened ahead of the engine (closed
+                                                 * at free if no engine took it), or NULL */
     pthread_mutex_t lock;
     pthread_cond_t work, ready, done, space, loaded;
     pipeline_item *ring;   /* ring_cap slots; item i lives in slot i % ring_cap */

@@ -38,9 +38,9 @@ static int queue_job(drt_pipeline *p, pipeline_item *it, jpeg_job *job, drt_jpeg
     int w, h;
     if (!it->path || drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size) != DRT_OK ||
         !drt_jpeg_device_ok(it->path, data, size, &w, &h)) {
-        free(data);
         drt_error_clear();
-        drt_pipeline_prepare_item(p, it); /* frames, unreadable files, other formats: as a worker would */
+        it->file = data, it->file_size = size; /* read once: the host decode takes the bytes */
+        drt_pipeline_prepare_item(p, it);      /* frames, unreadable files, other formats: as a worker would */
         return 0;
     }
     size_t bytes = (size_t)w * h * 3;
@@ -48,7 +48,7 @@ static int queue_job(drt_pipeline *p, pipeline_item *it, jpeg_job *job, drt_jpeg
     unsigned char *out = it->pin_ok ? st->host_alloc(p->engine, bytes) : NULL;
     *job = (jpeg_job){.it = it, .data = data, .out = out, .pinned = out != NULL};
     if (!out && !(job->out = malloc(bytes))) {
-        free(data);
+        it->file = data, it->file_size = size;
         drt_pipeline_prepare_item(p, it);
         return 0;
     }
@@ -71,8 +71,8 @@ static int decode_run(drt_pipeline *p, pipeline_item **items, int n)
     double share = k ? (drt_now_ms() - t0) / k : 0;
     for (int i = 0; i < k; i++) {
         pipeline_item *it = jobs[i].it;
-        free(jobs[i].data);
         if (s == DRT_OK && !refused[i]) {
+            free(jobs[i].data);
             it->frame = (drt_frame){.w = srcs[i].w, .h = srcs[i].h, .format = DRT_PIXEL_RGB8, .data = jobs[i].out};
             it->pinned = jobs[i].pinned;
             it->times.decode_ms += share;
@@ -80,7 +80,8 @@ static int decode_run(drt_pipeline *p, pipeline_item **items, int n)
             continue;
         }
         release_out(p, &jobs[i]);
-        drt_pipeline_prepare_item(p, it); /* refused: libjpeg */
+        it->file = jobs[i].data, it->file_size = srcs[i].size;
+        drt_pipeline_prepare_item(p, it); /* refused: libjpeg, from the bytes read */
     }
     if (s != DRT_OK) {
         drt_warn("pipeline: the device's JPEG decoder failed (%s): the workers decode the rest", drt_last_error());

@@ -46,19 +46,21 @@ static void note_full_size(pipeline_item *it, const drt_u8_pixels *px)
     it->scale = px->scale;
 }
 
-/* A file read and decoded. A JPEG the device decodes stays as bytes (the frame gives its size); one
- * that is already RGB as decoded (3 components, no EXIF rotation) is decoded straight into pinned
- * memory when the pipeline pins frames; the rest as drt_frame_load does. Fast decode: JPEGs at a
- * reduced scale where the network input allows it (drt_jpeg_decode_u8_fit). */
+/* A file read (unless its bytes are there: it->file) and decoded. A JPEG the device decodes stays as
+ * bytes (the frame gives its size); one that is already RGB as decoded (3 components, no EXIF
+ * rotation) is decoded straight into pinned memory when the pipeline pins frames; the rest as
+ * drt_frame_load does. Fast decode: JPEGs at a reduced scale where the network input allows it
+ * (drt_jpeg_decode_u8_fit). */
 static drt_status load_file(drt_pipeline *p, pipeline_item *it)
 {
     int gpu = it->device_jpeg_ok, fast = p->opts.image_decode == DRT_IMAGE_DECODE_FAST;
     int net_w = fast ? p->net_w : 0, net_h = fast ? p->net_h : 0, lb = p->opts.detect.resize == DRT_RESIZE_LETTERBOX;
-    if (!gpu && !fast && !it->pin_ok) return drt_frame_load(it->path, &it->frame);
-    unsigned char *data;
-    size_t size;
-    DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
-    int w, h, plain_rgb = drt_jpeg_device_ok(it->path, data, size, &w, &h);
+    unsigned char *data = it->file;
+    size_t size = it->file_size;
+    it->file = NULL;
+    if (!data && !gpu && !fast && !it->pin_ok) return drt_frame_load(it->path, &it->frame);
+    if (!data) DRT_TRY(drt_read_file(it->path, DRT_IMAGE_MAX_FILE_BYTES, &data, &size));
+    int w, h, plain_rgb = (gpu || fast || it->pin_ok) && drt_jpeg_device_ok(it->path, data, size, &w, &h);
     if (gpu && plain_rgb) {
         it->jpeg = data, it->jpeg_size = size;
         it->frame = (drt_frame){.w = w, .h = h, .format = DRT_PIXEL_RGB8};
@@ -187,7 +189,7 @@ void *drt_pipeline_worker_main(void *arg)
         /* a plan's engine loading: decode ahead until load_budget bytes of pixels wait */
         pipeline_item *late = NULL;
         while (!p->stopping && !(late = item_to_pin(p)) &&
-               (p->next_work == p->submitted || !p->decode_settled ||
+               (p->next_work == p->submitted ||
                 (p->engine_state == ENGINE_LOADING && p->load_bytes >= p->load_budget)))
             pthread_cond_wait(&p->work, &p->lock);
         double t1 = drt_now_ms();
@@ -207,7 +209,7 @@ void *drt_pipeline_worker_main(void *arg)
         pipeline_item *it = drt_pipeline_slot(p, p->next_work++);
         it->state = ITEM_DECODING;
         it->pin_ok = drt_pipeline_pin_now(p, it->index); /* 0 while a plan's engine loads: malloc'd pixels */
-        it->device_jpeg_ok = p->engine_state == ENGINE_READY && p->opts.image_decode == DRT_IMAGE_DECODE_GPU;
+        it->device_jpeg_ok = p->engine_state == ENGINE_READY && p->opts.image_decode == DRT_IMAGE_DECODE_GPU && p->jpeg_ready;
         pthread_mutex_unlock(&p->lock);
         drt_pipeline_prepare_item(p, it);
         pthread_mutex_lock(&p->lock);
@@ -238,6 +240,10 @@ void *drt_pipeline_worker_main(void *arg)
  * that decoded (good), with what the engine run needs. */
 typedef struct batch {
     int n, k, begun, done; /* done: run and postprocessed already (host preprocessing: one call) */
+    int collected;         /* k, good, frames, jpegs made for its prefetch (begin need not again) */
+    int prefetching;       /* GPU decode: its JPEGs being decoded by the device from the thread `prefetch` */
+    pthread_t prefetch;
+    drt_engine *engine;
     drt_status s;
     pipeline_item **items, **good;
     const drt_frame **frames;
@@ -279,6 +285,7 @@ static batch *batch_new(int cap)
 /* The good items' frames (and JPEG bytes); with host preprocessing, their inputs side by side. */
 static void collect(drt_pipeline *p, batch *b)
 {
+    b->collected = 1;
     size_t per = (size_t)p->net_w * p->net_h * 3;
     b->k = 0;
     for (int i = 0; i < b->n; i++) {
@@ -300,7 +307,8 @@ static void collect(drt_pipeline *p, batch *b)
 /* Stages a batch: its device input filled (enqueued), or with host preprocessing the whole run. */
 static void begin(drt_pipeline *p, batch *b)
 {
-    collect(p, b);
+    if (!b->collected) collect(p, b);
+    b->collected = 0;
     const drt_jpeg_src *jpegs = p->opts.image_decode == DRT_IMAGE_DECODE_GPU ? b->jpegs : NULL;
     b->begun = 1;
     b->done = p->host_pre;
@@ -309,6 +317,34 @@ static void begin(drt_pipeline *p, batch *b)
     if (p->host_pre)
         b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets, b->times);
     else b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+}
+
+static void *prefetch_main(void *arg)
+{
+    batch *b = arg;
+    if (drt_detect_frames_prefetch(b->engine, b->jpegs, b->k) != DRT_OK) drt_error_clear(); /* begin decodes them */
+    return NULL;
+}
+
+/* GPU decode: the device's decode of b's JPEGs started on a thread of its own, so that it runs while
+ * the batch thread takes the last batch's results (nvJPEG's calls hold the calling thread: some
+ * 4 ms a batch of 32 on the H200, the batch thread's largest share); begin then letterboxes them.
+ * Returns 1 when it started. */
+static int start_prefetch(drt_pipeline *p, batch *b)
+{
+    if (p->opts.image_decode != DRT_IMAGE_DECODE_GPU || !p->engine->backend->stages->prefetch_jpegs) return 0;
+    collect(p, b);
+    int any = 0;
+    for (int i = 0; i < b->k; i++) any |= b->jpegs[i].data != NULL;
+    b->engine = p->engine;
+    b->prefetching = any && pthread_create(&b->prefetch, NULL, prefetch_main, b) == 0;
+    return b->prefetching;
+}
+
+static void join_prefetch(batch *b)
+{
+    if (b && b->prefetching) pthread_join(b->prefetch, NULL);
+    if (b) b->prefetching = 0;
 }
 
 /* Launches the engine on a staged batch (it may still run when this returns). */
@@ -397,6 +433,28 @@ static void retire(drt_pipeline *p, batch *b)
     if (p->pinned_frames) pthread_cond_broadcast(&p->work); /* the pin window moved on */
 }
 
+/* GPU decode with the device's decoder still opening (nvJPEG's hardware backend, opened while the
+ * engine loaded): asked again after each batch; once it is open, the workers leave the JPEGs they
+ * take to it. If it failed to open, they go on decoding every file. */
+static void poll_jpeg_decoder(drt_pipeline *p)
+{
+    const drt_device_stages *st = p->engine->backend->stages;
+    if (p->opts.image_decode != DRT_IMAGE_DECODE_GPU || p->jpeg_ready || p->jpeg_failed || !st->jpeg_decoder_ready) return;
+    int ready = 0;
+    drt_status s = st->jpeg_decoder_ready(p->engine, &ready);
+    if (s != DRT_OK) {
+        drt_warn("pipeline: GPU decode without the device's JPEG decoder (%s): the workers decode every file",
+                 drt_last_error());
+        drt_error_clear();
+    }
+    if (s == DRT_OK && !ready) return;
+    pthread_mutex_lock(&p->lock);
+    p->jpeg_ready = s == DRT_OK;
+    p->jpeg_failed = s != DRT_OK;
+    drt_timeline("pipeline: the device's JPEG decoder open, taking files from item %lld", p->next_work);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Two batches in flight when the device preprocesses: while the engine runs one, the next is
  * staged (its JPEGs decoded or its frames uploaded, and letterboxed, behind it on the device);
  * then the first one's detections are taken. */
@@ -417,6 +475,7 @@ void *drt_pipeline_batcher_main(void *arg)
     while (n > 0) {
         cur->n = n;
         pthread_mutex_unlock(&p->lock);
+        join_prefetch(cur);
         if (!cur->begun) begin(p, cur);
         pf->batch_begin += (t0 = drt_now_ms()) - t1;
         if (!pf->batches) drt_timeline("pipeline: first batch (%d) staged", n);
@@ -425,12 +484,14 @@ void *drt_pipeline_batcher_main(void *arg)
         pthread_mutex_lock(&p->lock);
         int m = p->host_pre ? 0 : gather(p, p->next_batch + n, next->items, 0);
         pthread_mutex_unlock(&p->lock);
-        if (m) next->n = m, begin(p, next);
+        if (m && (next->n = m, start_prefetch(p, next))) next->begun = 0, pf->prefetched++; /* begun once decoded */
+        else if (m) begin(p, next);
         pf->batch_begin += (t0 = drt_now_ms()) - t1;
         finish(p, cur);
         pf->batch_finish += (t1 = drt_now_ms()) - t0;
         if (!pf->batches) drt_timeline("pipeline: first batch done");
         pf->batches++, pf->batch_items += n;
+        poll_jpeg_decoder(p); /* beside a prefetch only once the decoder is open: then it asks nothing */
         pthread_mutex_lock(&p->lock);
         retire(p, cur);
         if (!m) {
@@ -443,6 +504,8 @@ void *drt_pipeline_batcher_main(void *arg)
         n = m;
     }
     pthread_mutex_unlock(&p->lock);
+    join_prefetch(cur);
+    join_prefetch(next);
     batch_free(cur);
     batch_free(next);
     return NULL;
@@ -456,8 +519,8 @@ void drt_pipeline_prof_log(const drt_pipeline *p)
     fprintf(drt_log_file(), "pipeline: profile wall_ms=%.0f workers=%d worker_busy=%.3f worker_idle=%.3f producer_blocked_ms=%.0f "
             "batches=%lld mean_batch=%.1f batch_wait_ms=%.0f batch_stage_ms=%.0f batch_launch_ms=%.0f batch_results_ms=%.0f "
             "consumer_wait_ms=%.0f late_pinned=%lld pageable_staged=%lld jpeg_thread_items=%lld jpeg_thread_busy_ms=%.0f "
-            "jpeg_thread_idle_ms=%.0f\n", wall, p->n_workers, f->worker_busy / (w * wall), f->worker_idle / (w * wall),
-            f->producer_blocked, f->batches, f->batches ? (double)f->batch_items / f->batches : 0.0, f->batch_wait,
-            f->batch_begin, f->batch_launch, f->batch_finish, f->consumer_wait, f->late_pinned, f->pageable_staged,
-            f->jpeg_items, f->jpeg_busy, f->jpeg_idle);
+            "jpeg_thread_idle_ms=%.0f prefetched_batches=%lld\n", wall, p->n_workers, f->worker_busy / (w * wall),
+            f->worker_idle / (w * wall), f->producer_blocked, f->batches, f->batches ? (double)f->batch_items / f->batches : 0.0,
+            f->batch_wait, f->batch_begin, f->batch_launch, f->batch_finish, f->consumer_wait, f->late_pinned,
+            f->pageable_staged, f->jpeg_items, f->jpeg_busy, f->jpeg_idle, f->prefetched);
 }

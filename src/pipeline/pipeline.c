@@ -31,12 +31,13 @@ void drt_pipeline_item_clear(drt_pipeline *p, pipeline_item *it)
     free(it->error);
     free(it->input);
     free(it->jpeg);
+    free(it->file);
     if (it->pinned) p->engine->backend->stages->host_free(p->engine, (void *)it->frame.data);
     else drt_frame_release(&it->frame);
     it->frame = (drt_frame){0};
     it->path = it->error = NULL;
     it->input = NULL;
-    it->jpeg = NULL;
+    it->jpeg = it->file = NULL;
     it->pinned = 0;
     it->full_w = it->full_h = it->scale = 0;
 }
@@ -83,9 +84,12 @@ static drt_status check_host_decode(const drt_pipeline_opts *o)
 
 /* GPU (and MIXED) image decode needs the device's JPEG decoder, pre on that device and no kept host
  * image; AUTO takes GPU when all hold, else CPU. MIXED's decoder is opened by its JPEG thread, not
- * here: the engine is ready meanwhile (nvJPEG's hardware backend takes some 0.6 s to open). */
-static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
+ * here: the engine is ready meanwhile (nvJPEG's hardware backend takes some 0.6 s to open). GPU:
+ * *ready 0 while a decoder opened ahead of the engine is still opening (the batch thread asks again,
+ * the workers decode on the host meanwhile). */
+static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o, int *ready)
 {
+    *ready = 0;
     DRT_TRY(check_host_decode(o));
     if (o->image_decode == DRT_IMAGE_DECODE_CPU || o->image_decode == DRT_IMAGE_DECODE_FAST) return DRT_OK;
     const drt_device_stages *st = e->backend->stages;
@@ -97,7 +101,8 @@ static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o)
     else if (o->keep_image)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode keeps no host pixels: not with keep_image "
                       "(drawing)");
-    else if (!mixed) s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL);
+    else if (!mixed && st->jpeg_decoder_ready) s = st->jpeg_decoder_ready(e, ready);
+    else if (!mixed && (s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL)) == DRT_OK) *ready = 1;
     if (s != DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
         drt_error_clear();
         s = DRT_OK;
@@ -178,11 +183,12 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     const drt_model *m = e->model;
     drt_pipeline_opts o = p->opts;
     drt_status s = channels_ok(m->channels) ? DRT_OK : DRT_STATUS_UNSUPPORTED;
+    int jpeg_ready = 0;
     if (s == DRT_OK && (m->width != p->net_w || m->height != p->net_h))
         s = drt_error(DRT_STATUS_FORMAT, "pipeline: %s: the engine takes %dx%d, the plan's header said %dx%d (the file "
                       "changed while loading?)", p->plan_path, m->width, m->height, p->net_w, p->net_h);
     if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
-    if (s == DRT_OK) s = settle_decode(e, &o);
+    if (s == DRT_OK) s = settle_decode(e, &o, &jpeg_ready);
     if (s == DRT_OK) s = make_contexts(p, e, &o);
     /* the batch's host input once the engine has accepted the size (a plan's header is not checked yet) */
     if (s == DRT_OK && p->host_pre && !o.worker_engines && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
@@ -195,7 +201,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     p->opts.worker_engines = o.worker_engines;
     p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
     p->engine_state = ENGINE_READY;
-    p->decode_settled = 1;
+    p->jpeg_ready = jpeg_ready && o.image_decode == DRT_IMAGE_DECODE_GPU;
     pthread_cond_broadcast(&p->work);
     pthread_cond_broadcast(&p->loaded);
     pthread_mutex_unlock(&p->lock);
@@ -254,16 +260,24 @@ static size_t load_budget(void)
 }
 
 /* GPU or MIXED decode from a plan (AUTO where it would be GPU): the device's JPEG decoder opens while
- * the engine loads, not after it. */
-static void open_jpeg_decoder_early(const drt_plan_info *info, const drt_engine_opts *engine_opts)
+ * the engine loads, not after it. Returns the stages that opened one, or NULL. */
+static const drt_device_stages *open_jpeg_decoder_early(const drt_plan_info *info, const drt_engine_opts *engine_opts)
 {
     const drt_backend *b;
     if (drt_backend_get(info->device, &b) != DRT_OK) {
         drt_error_clear(); /* the load reports it */
-        return;
+        return NULL;
     }
-    if (b->stages && b->stages->open_jpeg_decoder)
-        b->stages->open_jpeg_decoder(engine_opts ? engine_opts->device_index : info->device_index);
+    if (!b->stages || !b->stages->open_jpeg_decoder) return NULL;
+    b->stages->open_jpeg_decoder(engine_opts ? engine_opts->device_index : info->device_index);
+    return b->stages;
+}
+
+/* The decoder opened ahead when no engine took it (the plan did not load, or no JPEG reached it). */
+static void close_early_decoder(drt_pipeline *p)
+{
+    if (p->jpeg_early && p->jpeg_early->close_jpeg_decoder) p->jpeg_early->close_jpeg_decoder();
+    p->jpeg_early = NULL;
 }
 
 drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts *engine_opts, const drt_pipeline_opts *opts,
@@ -290,10 +304,8 @@ drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts
         drt_image_decode d = p->opts.image_decode;
         if (d == DRT_IMAGE_DECODE_GPU || d == DRT_IMAGE_DECODE_MIXED ||
             (d == DRT_IMAGE_DECODE_AUTO && p->opts.detect.pre == DRT_STAGE_DEVICE && !p->opts.keep_image))
-            open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
-        /* GPU (or AUTO) decode: the workers only read files, and wait to know whether the device decodes;
-         * MIXED: they decode on the host until the engine is there */
-        p->decode_settled = d == DRT_IMAGE_DECODE_CPU || d == DRT_IMAGE_DECODE_FAST || d == DRT_IMAGE_DECODE_MIXED;
+            p->jpeg_early = open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
+        /* the workers decode on the host until the engine and the device's decoder are there */
         s = start_threads(p);
     }
     if (s != DRT_OK) {
@@ -321,11 +333,11 @@ void drt_pipeline_load_engine(drt_pipeline *p)
     }
     drt_engine_free(e);
     char *why = strdup(drt_last_error());
+    close_early_decoder(p); /* no engine took it */
     pthread_mutex_lock(&p->lock);
     p->engine_state = ENGINE_FAILED;
     p->load_status = s;
     p->load_error = why;
-    p->decode_settled = 1;
     pthread_cond_broadcast(&p->work);
     pthread_cond_broadcast(&p->loaded);
     pthread_cond_broadcast(&p->done);
@@ -513,6 +525,7 @@ void drt_pipeline_free(drt_pipeline *p)
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     if (p->batcher_started) drt_pipeline_prof_log(p);
     free_contexts(p); /* before a plan's engine */
+    close_early_decoder(p);
     for (int i = 0; p->ring && i < p->ring_cap; i++) {
         drt_pipeline_item_clear(p, &p->ring[i]);
         drt_pipeline_result_free(p->ring[i].result);

@@ -42,15 +42,22 @@ static drt_status host_decode_jpeg(drt_engine *e, const drt_jpeg_src *j, drt_res
     return s;
 }
 
-/* The items whose JPEG bytes are given (jpegs[i].data) decoded on the device in one batch; each
- * one's preprocess time is its share of the batch. */
+/* The items whose JPEG bytes are given (jpegs[i].data), with their item numbers; returns how many. */
+static int jpegs_given(const drt_jpeg_src *jpegs, int n, drt_jpeg_src *todo)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (jpegs[i].data) todo[k] = jpegs[i], todo[k++].item = i;
+    return k;
+}
+
+/* The items whose JPEG bytes are given decoded on the device in one batch; each one's preprocess
+ * time is its share of the batch. */
 static drt_status preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode,
                                    drt_stage_times *times)
 {
     drt_jpeg_src todo[n];
-    int refused[n], k = 0;
-    for (int i = 0; i < n; i++)
-        if (jpegs[i].data) todo[k] = jpegs[i], todo[k++].item = i;
+    int refused[n], k = jpegs_given(jpegs, n, todo);
     if (!k) return DRT_OK;
     double t0 = drt_now_ms();
     DRT_TRY(e->backend->stages->preprocess_jpegs(e, todo, k, mode, refused));
@@ -137,6 +144,15 @@ drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames
     if (o->pre != DRT_STAGE_DEVICE) return drt_error(DRT_STATUS_INVALID_ARG, "detect: frames begun need pre on the device");
     DRT_TRY(check_frames(e, frames, jpegs, n, o, NULL, 1));
     return preprocess_frames(e, frames, jpegs, n, o, NULL, times);
+}
+
+drt_status drt_detect_frames_prefetch(drt_engine *e, const drt_jpeg_src *jpegs, int n)
+{
+    const drt_device_stages *st = e->backend->stages;
+    if (!st || !st->prefetch_jpegs || !jpegs || n < 1) return DRT_OK;
+    drt_jpeg_src todo[n];
+    int k = jpegs_given(jpegs, n, todo);
+    return k ? st->prefetch_jpegs(e, todo, k) : DRT_OK;
 }
 
 drt_status drt_detect_frames(drt_engine *e, const drt_frame *const *frames, int n, const drt_detect_opts *opts,

@@ -203,5 +203,10 @@ drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames,
  * meanwhile the frames' and JPEGs' bytes must stay as they are. */
 drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames, const struct drt_jpeg_src *jpegs,
                                    int n, const drt_detect_opts *o, drt_stage_times *times);
+/* Starts the device's decode of the JPEGs (jpegs[i].data) of the next drt_detect_frames_begin with
+ * the same jpegs and n, from another thread while the engine runs the batch before and its results
+ * are taken (drt_device_stages.prefetch_jpegs; nothing where the device has none): begin then only
+ * letterboxes them. Not concurrently with begin. */
+drt_status drt_detect_frames_prefetch(drt_engine *e, const struct drt_jpeg_src *jpegs, int n);
 
 #endif

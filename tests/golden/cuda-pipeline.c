@@ -10,7 +10,8 @@
  *   varies, does not);
  * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
  *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
- *   decode MIXED (nvJPEG and the workers at once): matched as nvJPEG's are;
+ *   decode MIXED (nvJPEG and the workers at once), and GPU (the workers decode until nvJPEG, opened during
+ *   the load, is open): matched as nvJPEG's are;
  * - MIXED on the engine with one worker and the photos 40 times over (280 files), so that the JPEG
  *   thread (nvJPEG on a stream of its own, to host memory) takes part of them once its decoder is
  *   open: matched as nvJPEG's are, and some boxes differ from the CPU decode's (it decoded some;
@@ -92,6 +93,11 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
     for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
     if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_MIXED, got)) check_matched("from the plan, mixed decode", thresh, want, got);
     else printf("skip mixed decode: thresh %.2f: %s\n", thresh, drt_last_error());
+    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+    /* GPU decode: the workers decode on the CPU until nvJPEG (opened during the load) is open, then leave it the
+     * JPEGs; a decoder no engine took is closed with the pipeline */
+    if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) check_matched("from the plan, gpu decode", thresh, want, got);
+    else printf("skip gpu decode from the plan: thresh %.2f: %s\n", thresh, drt_last_error());
     for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
 }
 

@@ -5,8 +5,9 @@
  * last bit; batch larger than the input, one image, no images; NV12 known answers. And through a
  * stand-in device (the CPU engine behind drt_device_stages that run on the host): two batches in
  * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
- * refused back to the host, or shared between its decoder to host pixels (the JPEG thread) and the
- * workers (MIXED): the same boxes again.
+ * refused back to the host (decoded ahead of their batch's staging by a thread of their own, or
+ * left to the workers while the device's decoder opens), or shared between its decoder to host pixels
+ * (the JPEG thread) and the workers (MIXED): the same boxes again.
  * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
  * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
@@ -131,8 +132,24 @@ static void *dev_host_alloc(drt_engine *e, size_t bytes)
 }
 static void dev_host_free(drt_engine *e, void *ptr) { (void)e; host_frees += ptr != NULL; free(ptr); }
 
+/* Its decode ahead (prefetch_jpegs, from the pipeline's prefetch thread): the files noted; the next
+ * preprocess_jpegs counts a hit when it gets the same ones (as the device then only letterboxes). */
+static const unsigned char *ahead[64];
+static int ahead_n, prefetches, prefetch_hits;
+static drt_status dev_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n)
+{
+    (void)e;
+    prefetches++;
+    ahead_n = n < 64 ? n : 0;
+    for (int i = 0; i < ahead_n; i++) ahead[i] = jpegs[i].data;
+    return DRT_OK;
+}
+
 static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
 {
+    int hit = n > 0 && n == ahead_n;
+    for (int i = 0; hit && i < n; i++) hit = ahead[i] == jpegs[i].data;
+    prefetch_hits += hit, ahead_n = 0;
     for (int i = 0; i < n; i++) {
         refused[i] = (jpegs_decoded + jpegs_refused) % 3 == 0;
         jpegs_refused += refused[i];
@@ -171,10 +188,49 @@ static drt_status dev_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int
     return DRT_OK;
 }
 
+/* Its decoder opening in the background: still opening for the next `opening` asks, then open, or
+ * (decoder_broken) never to open. */
+static int opening, decoder_broken;
+static drt_status dev_jpeg_ready(drt_engine *e, int *ready)
+{
+    (void)e;
+    *ready = opening <= 0;
+    if (opening > 0) opening--;
+    return *ready && decoder_broken ? drt_error(DRT_STATUS_UNSUPPORTED, "stand-in decoder: broken") : DRT_OK;
+}
+
 static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_frame, .run = dev_run,
                                              .decode = dev_decode, .host_alloc = dev_host_alloc,
                                              .host_free = dev_host_free, .preprocess_jpegs = dev_preprocess_jpegs,
-                                             .decode_jpegs = dev_decode_jpegs};
+                                             .decode_jpegs = dev_decode_jpegs, .jpeg_decoder_ready = dev_jpeg_ready,
+                                             .prefetch_jpegs = dev_prefetch_jpegs};
+
+/* GPU decode one item at a time (each result taken before the next is submitted: the batch thread
+ * asks whether the decoder is open after each batch, before its results go out): with the decoder
+ * still opening for `open_after` asks (the pipeline's first, then one after each batch), the
+ * workers decode the first items on the host. Returns how many files the device's decoder got. */
+static int device_jpegs_one_by_one(const char *what, drt_engine *e, char **paths, int n, drt_detections **ref,
+                                   int open_after, int broken)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.detect.pre = o.detect.decode = DRT_STAGE_DEVICE;
+    o.image_decode = DRT_IMAGE_DECODE_GPU;
+    o.workers = 1;
+    o.batch = 1;
+    opening = open_after, decoder_broken = broken;
+    int before = jpegs_decoded + jpegs_refused, got = 0;
+    drt_pipeline *p;
+    drt_pipeline_result *r;
+    CHECK(drt_pipeline_create(e, &o, &p) == DRT_OK, "%s: create: %s", what, drt_last_error());
+    for (int i = 0; p && i < n; i++) {
+        CHECK(drt_pipeline_submit_file(p, paths[i], (void *)(intptr_t)i) == DRT_OK, "%s: submit %d", what, i);
+        if (drt_pipeline_next(p, &r) == DRT_OK && r) got += check_result(what, r, got, paths, ref);
+    }
+    CHECK(got == n, "%s: %d results for %d items", what, got, n);
+    drt_pipeline_free(p);
+    opening = decoder_broken = 0;
+    return jpegs_decoded + jpegs_refused - before;
+}
 
 /* e's CPU engine behind the stand-in device stages: files and frames with pre and post on the
  * "device", JPEG decode on the CPU and on the "device". */
@@ -200,6 +256,15 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     check_pipeline("device stages, device JPEG decode, batch 1", e, 1, 1, paths, NULL, n, ref, &o);
     CHECK(jpegs_decoded > 0 && jpegs_refused > 0, "device JPEG decode: %d decoded, %d refused (to the host)",
           jpegs_decoded, jpegs_refused);
+    CHECK(prefetches > 0 && prefetch_hits == prefetches, "device JPEG decode: %d batches' JPEGs decoded ahead (want some), "
+          "%d of them taken by the next begin (want all)", prefetches, prefetch_hits);
+    int all = device_jpegs_one_by_one("device JPEG decode, one by one", e, paths, n, ref, 0, 0);
+    int late = device_jpegs_one_by_one("device JPEG decode, the decoder open after the first batch", e, paths, n, ref, 1, 0);
+    int never = device_jpegs_one_by_one("device JPEG decode, the decoder still opening", e, paths, n, ref, 1000, 0);
+    int broken = device_jpegs_one_by_one("device JPEG decode, the decoder failing to open", e, paths, n, ref, 2, 1);
+    CHECK(all >= 5 && late == all - 1 && never == 0 && broken == 0, "device JPEG decode while its decoder opens: the device "
+          "got %d files (want >= 5), %d with the first batch's on the host (want one less), %d while it never opened and %d "
+          "when it failed (want 0)", all, late, never, broken);
     int seen = jpegs_decoded + jpegs_refused; /* MIXED: the device's decoder and the workers, the same pixels here */
     o.image_decode = DRT_IMAGE_DECODE_MIXED;
     check_pipeline("device stages, mixed JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);

@@ -234,6 +234,11 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
 /* drt_device_stages.open_jpeg_decoder: decode_jpegs' decoder opened by a thread before its engine exists. */
 void drt_cuda_open_jpeg_decoder(int device_index);
+/* drt_device_stages.close_jpeg_decoder and jpeg_decoder_ready (the early decoder not waited for). */
+void drt_cuda_close_jpeg_decoder(void);
+drt_status drt_cuda_jpeg_decoder_ready(drt_engine *e, int *ready);
+/* drt_device_stages.prefetch_jpegs: the next preprocess_jpegs' files decoded ahead on the decoder's stream. */
+drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n);
 void drt_cuda_nvjpeg_free(cu_engine *g);
 /* cuda-backend.c: the backend (the module's table, cuda-module.c). */
 extern const drt_backend drt_backend_cuda;

@@ -1,7 +1,8 @@
 /* JPEG decode on the GPU (drt_device_stages.preprocess_jpegs): a batch of JPEG files' bytes
  * decoded by nvJPEG's batched decoder (the GPU's hardware JPEG engines where present, else its
- * GPU hybrid backend) into RGB8 on the device, then letterboxed there like any 8-bit frame.
- * drt_device_stages.decode_jpegs: the same decode on a second decoder of the engine's, with a
+ * GPU hybrid backend) into RGB8 on the device, then letterboxed there like any 8-bit frame;
+ * prefetch_jpegs starts the decode of the next batch from another thread, on the decoder's own
+ * stream, so that preprocess_jpegs only letterboxes it. drt_device_stages.decode_jpegs: the same decode on a second decoder of the engine's, with a
  * stream of its own, to RGB8 pixels in host memory (the pipeline's JPEG thread, MIXED decode:
  * beside the CPU workers and the running engine, not on the batch thread).
  * libnvjpeg is loaded with dlopen on first use, so darkrt neither links nor needs it elsewhere.
@@ -34,17 +35,27 @@ struct cu_nvjpeg {
     nvjpegJpegState_t state;
     nvjpegJpegStream_t stream;
     int hardware;             /* NVJPEG_BACKEND_HARDWARE (else the default, GPU hybrid) */
-    cudaStream_t own_stream;  /* decode_jpegs' decoder: its stream; NULL: the engine's (g->own.stream) */
+    cudaStream_t own_stream;  /* its stream (decode_jpegs, prefetch_jpegs), or NULL (made by prefetch_jpegs) */
     long long decoded, refused; /* files, for the verbose log */
     int batch;                /* the batch size the state was initialized for */
-    /* The batches' RGB8 pixels, two buffers taken in turn: a batch is decoded while the one before
-     * may still wait to be letterboxed. out_ev[x]: recorded after the letterboxes that read buffer x;
-     * the host waits for it before nvJPEG writes x again (its hardware engines are not ordered
-     * after the stream's earlier work). */
+    int to_host;              /* decode_jpegs' decoder: each call waits for its copies to the host, so one
+                               * buffer (d_out[0]) and no events */
+    /* preprocess_jpegs' batches' RGB8 pixels, two buffers taken in turn: a batch is decoded while the
+     * one before may still wait to be letterboxed. out_ev[x]: recorded after the letterboxes that
+     * read buffer x; the host waits for it before nvJPEG writes x again (its hardware engines are not
+     * ordered after the stream's earlier work). */
     unsigned char *d_out[2];
     size_t out_cap[2];
+    int out_async[2];         /* d_out[x] made by cudaMallocAsync on own_stream (freed the same way) */
     cudaEvent_t out_ev[2];
     int out_cur;
+    /* prefetch_jpegs' batch, decoded on own_stream into d_out[out_cur] for the next preprocess_jpegs
+     * of the same files (matched by their bytes' addresses): n files (0: none), done after the decode */
+    int ahead_n, ahead_cap;
+    const unsigned char **ahead_data;
+    int *ahead_refused;
+    size_t *ahead_offsets;
+    cudaEvent_t ahead_done;
     char why[512];            /* why nvJPEG is not available ("" when it is) */
 };
 
@@ -57,6 +68,14 @@ static const char *nvjpeg_status_name(nvjpegStatus_t s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown status";
 }
 
+/* Output buffer x freed as it was made (with its stream's order, or synchronizing). */
+static void free_out(cu_nvjpeg *j, int x)
+{
+    if (j->d_out[x] && j->out_async[x]) cudaFreeAsync(j->d_out[x], j->own_stream);
+    else cudaFree(j->d_out[x]);
+    j->d_out[x] = NULL, j->out_cap[x] = 0, j->out_async[x] = 0;
+}
+
 static void close_nvjpeg(cu_nvjpeg *j)
 {
     if (j->stream) j->nvjpegJpegStreamDestroy(j->stream);
@@ -64,11 +83,10 @@ static void close_nvjpeg(cu_nvjpeg *j)
     if (j->handle) j->nvjpegDestroy(j->handle);
     for (int x = 0; x < 2; x++) {
         if (j->out_ev[x]) cudaEventSynchronize(j->out_ev[x]);
-        if (j->own_stream && j->d_out[x]) cudaFreeAsync(j->d_out[x], j->own_stream); /* made by cudaMallocAsync */
-        else cudaFree(j->d_out[x]);
-        j->d_out[x] = NULL, j->out_cap[x] = 0;
+        free_out(j, x);
     }
     if (j->own_stream) cudaStreamSynchronize(j->own_stream);
+    j->ahead_n = 0;
     j->stream = NULL, j->state = NULL, j->handle = NULL;
 }
 
@@ -126,8 +144,9 @@ static cu_nvjpeg *new_decoder(int own_stream)
 /* decode_jpegs' decoder opened ahead of its engine (drt_device_stages.open_jpeg_decoder) by a
  * thread of its own; taken by the first engine on that device that wants one. */
 static pthread_mutex_t early_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t early_cond = PTHREAD_COND_INITIALIZER;
 static pthread_t early_thread;
-static int early_running, early_dev;
+static int early_running, early_done, early_dev; /* early_done: the thread has finished (join: no wait) */
 static cu_nvjpeg *early;
 
 static void *early_main(void *arg)
@@ -135,9 +154,20 @@ static void *early_main(void *arg)
     (void)arg;
     cu_nvjpeg *j = cudaSetDevice(early_dev) == cudaSuccess ? new_decoder(1) : NULL;
     cudaGetLastError();
-    early = j; /* read after the join */
     drt_timeline("cuda: nvJPEG decoder for device %d opened ahead of its engine", early_dev);
+    pthread_mutex_lock(&early_lock);
+    early = j;
+    early_done = 1;
+    pthread_cond_broadcast(&early_cond);
+    pthread_mutex_unlock(&early_lock);
     return NULL;
+}
+
+/* The opening thread waited for and joined (under early_lock, which it takes to finish). */
+static void early_wait(void)
+{
+    while (early_running && !early_done) pthread_cond_wait(&early_cond, &early_lock);
+    if (early_running) pthread_join(early_thread, NULL), early_running = 0;
 }
 
 void drt_cuda_open_jpeg_decoder(int device_index)
@@ -145,6 +175,7 @@ void drt_cuda_open_jpeg_decoder(int device_index)
     pthread_mutex_lock(&early_lock);
     if (!early_running && !early && device_index >= 0) {
         early_dev = device_index;
+        early_done = 0;
         early_running = pthread_create(&early_thread, NULL, early_main, NULL) == 0;
     }
     pthread_mutex_unlock(&early_lock);
@@ -155,7 +186,7 @@ void drt_cuda_open_jpeg_decoder(int device_index)
 static cu_nvjpeg *take_early(int dev)
 {
     pthread_mutex_lock(&early_lock);
-    if (early_running && early_dev == dev) pthread_join(early_thread, NULL), early_running = 0;
+    if (early_running && early_dev == dev) early_wait();
     cu_nvjpeg *j = !early_running && early_dev == dev ? early : NULL;
     if (j) early = NULL;
     pthread_mutex_unlock(&early_lock);
@@ -168,10 +199,10 @@ static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **slot, int own_stream, cu_
 {
     if (!*slot) {
         cu_nvjpeg *j = take_early(g->dev);
-        if (j && !own_stream && j->own_stream) cudaStreamDestroy(j->own_stream), j->own_stream = NULL;
         if (!j) j = new_decoder(own_stream);
         if (!j) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
         *slot = j;
+        j->to_host = slot == &g->nvjpeg_host;
         if (g->verbose && !j->why[0])
             fprintf(drt_log_file(), "cuda: nvJPEG with the %s backend%s\n", j->hardware ? "hardware" : "GPU hybrid",
                     own_stream ? " (to host memory, a stream of its own)" : "");
@@ -181,15 +212,19 @@ static drt_status nvjpeg_for(cu_engine *g, cu_nvjpeg **slot, int own_stream, cu_
     return DRT_OK;
 }
 
-static void free_decoder(cu_engine *g, cu_nvjpeg *j)
+static void free_decoder(cu_nvjpeg *j, int verbose)
 {
     if (!j) return;
-    if (g->verbose && !j->why[0])
+    if (verbose && !j->why[0])
         fprintf(drt_log_file(), "cuda: nvJPEG (%s backend%s): %lld files decoded on the GPU, %lld left to the host\n",
-                j->hardware ? "hardware" : "GPU hybrid", j->own_stream ? ", to host memory" : "", j->decoded, j->refused);
+                j->hardware ? "hardware" : "GPU hybrid", j->to_host ? ", to host memory" : "", j->decoded, j->refused);
     if (j->handle) close_nvjpeg(j);
     for (int x = 0; x < 2; x++)
         if (j->out_ev[x]) cudaEventDestroy(j->out_ev[x]);
+    if (j->ahead_done) cudaEventDestroy(j->ahead_done);
+    free(j->ahead_data);
+    free(j->ahead_refused);
+    free(j->ahead_offsets);
     if (j->own_stream) cudaStreamDestroy(j->own_stream);
     if (j->lib) dlclose(j->lib);
     free(j);
@@ -197,9 +232,33 @@ static void free_decoder(cu_engine *g, cu_nvjpeg *j)
 
 void drt_cuda_nvjpeg_free(cu_engine *g)
 {
-    free_decoder(g, g->nvjpeg);
-    free_decoder(g, g->nvjpeg_host);
+    free_decoder(g->nvjpeg, g->verbose);
+    free_decoder(g->nvjpeg_host, g->verbose);
     g->nvjpeg = g->nvjpeg_host = NULL;
+}
+
+void drt_cuda_close_jpeg_decoder(void)
+{
+    pthread_mutex_lock(&early_lock);
+    early_wait();
+    cu_nvjpeg *j = early;
+    early = NULL;
+    pthread_mutex_unlock(&early_lock);
+    free_decoder(j, 0);
+}
+
+drt_status drt_cuda_jpeg_decoder_ready(drt_engine *e, int *ready)
+{
+    cu_engine *g = e->impl;
+    *ready = 0;
+    if (!g->nvjpeg) {
+        pthread_mutex_lock(&early_lock);
+        int opening = early_running && !early_done && early_dev == g->dev;
+        pthread_mutex_unlock(&early_lock);
+        if (opening) return DRT_OK;
+    }
+    *ready = 1;
+    return drt_cuda_preprocess_jpegs(e, NULL, 0, DRT_RESIZE_LETTERBOX, NULL); /* takes it (no wait), or opens one */
 }
 
 /* Whether the decoder takes this file (the hardware engines: baseline, no 4:1:0 or 4:1:1). */
@@ -214,26 +273,25 @@ static int accepted(cu_nvjpeg *j, const drt_jpeg_src *src)
 static size_t align256(size_t n) { return (n + 255) & ~(size_t)255; }
 
 /* Decodes the k accepted files (idx into jpegs) into the next of the two output buffers
- * (j->out_cur), one RGB8 image after another; *failed: nvJPEG's status when it refused the batch. */
-static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *jpegs, const int *idx, int k,
+ * (j->out_cur), one RGB8 image after another, on stream st (the engine's, or own_stream);
+ * *failed: nvJPEG's status when it refused the batch. */
+static drt_status decode_batch(cudaStream_t st, cu_nvjpeg *j, const drt_jpeg_src *jpegs, const int *idx, int k,
                                size_t *offsets, nvjpegStatus_t *failed)
 {
     size_t need = 0;
     for (int i = 0; i < k; i++) offsets[i] = need, need += align256((size_t)jpegs[idx[i]].w * jpegs[idx[i]].h * 3);
-    int x = j->out_cur ^= 1;
-    if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
+    int x = j->to_host ? 0 : (j->out_cur ^= 1);
+    if (j->to_host) { /* the last call's copies are done */
+    } else if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
     else DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->out_ev[x], cudaEventDisableTiming));
-    if (need > j->out_cap[x] && j->own_stream) { /* stream-ordered: a cudaFree would synchronize the device, and so
-                                                   * break a graph capture the batch thread may be making meanwhile */
-        if (j->d_out[x]) DRT_CUDA_TRY(cudaFreeAsync(j->d_out[x], j->own_stream));
-        j->d_out[x] = NULL, j->out_cap[x] = 0;
-        DRT_CUDA_TRY(cudaMallocAsync((void **)&j->d_out[x], need + need / 2, j->own_stream));
-        j->out_cap[x] = need + need / 2;
-    } else if (need > j->out_cap[x]) {
-        cudaFree(j->d_out[x]);
-        j->d_out[x] = NULL, j->out_cap[x] = 0;
-        DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out[x], need + need / 2));
-        j->out_cap[x] = need + need / 2;
+    if (need > j->out_cap[x]) { /* on the decoder's own stream (another thread than the batch thread's), in its
+                                  * order: a cudaFree would synchronize the device, and so break a graph capture
+                                  * the batch thread may be making meanwhile */
+        int async = st == j->own_stream;
+        free_out(j, x);
+        if (async) DRT_CUDA_TRY(cudaMallocAsync((void **)&j->d_out[x], need + need / 2, st));
+        else DRT_CUDA_TRY(cudaMalloc((void **)&j->d_out[x], need + need / 2));
+        j->out_cap[x] = need + need / 2, j->out_async[x] = async;
     }
     const unsigned char *data[k];
     size_t sizes[k];
@@ -250,15 +308,16 @@ static drt_status decode_batch(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
         j->batch = s == NVJPEG_STATUS_SUCCESS ? k : 0;
     }
     if (s == NVJPEG_STATUS_SUCCESS)
-        s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, j->own_stream ? j->own_stream : g->own.stream);
+        s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, st);
     if (s != NVJPEG_STATUS_SUCCESS) j->batch = 0; /* initialize again: a failed batch leaves the state unusable */
     *failed = s;
     return DRT_OK;
 }
 
-/* The files j takes (refused[i] = 1 for the others: left to the host) decoded into its current
- * output buffer at offsets[i]; all of them refused when nvJPEG fails the batch. */
-static drt_status decode_files(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *jpegs, int n, int *refused, size_t *offsets)
+/* The files j takes (refused[i] = 1 for the others: left to the host) decoded on stream st into its
+ * current output buffer at offsets[i]; all of them refused when nvJPEG fails the batch. */
+static drt_status decode_files(cu_engine *g, cu_nvjpeg *j, cudaStream_t st, const drt_jpeg_src *jpegs, int n, int *refused,
+                               size_t *offsets)
 {
     int idx[n], k = 0;
     size_t at[n];
@@ -268,14 +327,14 @@ static drt_status decode_files(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
     }
     if (k == 0) return DRT_OK;
     nvjpegStatus_t failed;
-    DRT_TRY(decode_batch(g, j, jpegs, idx, k, at, &failed));
+    DRT_TRY(decode_batch(st, j, jpegs, idx, k, at, &failed));
     if (failed != NVJPEG_STATUS_SUCCESS && j->hardware && !j->decoded) { /* the hardware engines fail from the start: the GPU hybrid backend */
         if (g->verbose)
             fprintf(drt_log_file(), "cuda: nvJPEG's hardware backend failed a batch (%s): the GPU hybrid backend from now on\n",
                     nvjpeg_status_name(failed));
         close_nvjpeg(j);
         if (create_handle(j, NVJPEG_BACKEND_DEFAULT) == NVJPEG_STATUS_SUCCESS)
-            DRT_TRY(decode_batch(g, j, jpegs, idx, k, at, &failed));
+            DRT_TRY(decode_batch(st, j, jpegs, idx, k, at, &failed));
     }
     if (failed != NVJPEG_STATUS_SUCCESS || !j->handle) { /* every file of the batch to the host decoder */
         if (g->verbose) fprintf(drt_log_file(), "cuda: nvJPEG failed a batch of %d (first %s): %s: decoded on the host\n",
@@ -290,6 +349,50 @@ static drt_status decode_files(cu_engine *g, cu_nvjpeg *j, const drt_jpeg_src *j
     return DRT_OK;
 }
 
+/* Whether the batch decoded ahead is these files. */
+static int ahead_is(const cu_nvjpeg *j, const drt_jpeg_src *jpegs, int n)
+{
+    if (j->ahead_n != n) return 0;
+    for (int i = 0; i < n; i++)
+        if (j->ahead_data[i] != jpegs[i].data) return 0;
+    return n > 0;
+}
+
+/* A batch decoded ahead that its preprocess_jpegs did not take (the caller changed its mind): its
+ * decode finished before its buffer is written again. */
+static drt_status drop_ahead(cu_nvjpeg *j)
+{
+    if (!j->ahead_n) return DRT_OK;
+    j->ahead_n = 0;
+    DRT_CUDA_TRY(cudaStreamSynchronize(j->own_stream));
+    return DRT_OK;
+}
+
+drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n)
+{
+    cu_engine *g = e->impl;
+    cu_nvjpeg *j = NULL;
+    DRT_CUDA_TRY(cudaSetDevice(g->dev));
+    DRT_TRY(nvjpeg_for(g, &g->nvjpeg, 0, &j));
+    DRT_TRY(drop_ahead(j));
+    if (n <= 0 || n > g->max_batch) return DRT_OK; /* nothing ahead: preprocess_jpegs decodes (and checks) them */
+    if (!j->own_stream) DRT_CUDA_TRY(cudaStreamCreateWithFlags(&j->own_stream, cudaStreamNonBlocking));
+    if (!j->ahead_done) DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->ahead_done, cudaEventDisableTiming));
+    if (j->ahead_cap < n) {
+        free(j->ahead_data), free(j->ahead_refused), free(j->ahead_offsets);
+        j->ahead_data = malloc((size_t)g->max_batch * sizeof *j->ahead_data);
+        j->ahead_refused = malloc((size_t)g->max_batch * sizeof *j->ahead_refused);
+        j->ahead_offsets = malloc((size_t)g->max_batch * sizeof *j->ahead_offsets);
+        j->ahead_cap = j->ahead_data && j->ahead_refused && j->ahead_offsets ? g->max_batch : 0;
+        if (!j->ahead_cap) return drt_error(DRT_STATUS_OOM, "nvJPEG: out of memory");
+    }
+    DRT_TRY(decode_files(g, j, j->own_stream, jpegs, n, j->ahead_refused, j->ahead_offsets));
+    DRT_CUDA_TRY(cudaEventRecord(j->ahead_done, j->own_stream));
+    for (int i = 0; i < n; i++) j->ahead_data[i] = jpegs[i].data;
+    j->ahead_n = n;
+    return DRT_OK;
+}
+
 drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
 {
     cu_engine *g = e->impl;
@@ -301,7 +404,15 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
         return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d), %d model channels, "
                          "resize mode %d", n, g->max_batch, e->model->channels, (int)mode);
     size_t offsets[n];
-    DRT_TRY(decode_files(g, j, jpegs, n, refused, offsets));
+    if (ahead_is(j, jpegs, n)) { /* decoded by prefetch_jpegs: letterboxed once that decode is done */
+        memcpy(refused, j->ahead_refused, (size_t)n * sizeof *refused);
+        memcpy(offsets, j->ahead_offsets, (size_t)n * sizeof *offsets);
+        DRT_CUDA_TRY(cudaStreamWaitEvent(g->own.stream, j->ahead_done, 0));
+        j->ahead_n = 0;
+    } else {
+        DRT_TRY(drop_ahead(j));
+        DRT_TRY(decode_files(g, j, g->own.stream, jpegs, n, refused, offsets));
+    }
     int any = 0;
     for (int i = 0; i < n; i++) {
         if (refused[i]) continue;
@@ -323,16 +434,13 @@ drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n
     if (n > g->max_batch)
         return drt_error(DRT_STATUS_INVALID_ARG, "cuda JPEG decode: %d images (max batch %d)", n, g->max_batch);
     size_t offsets[n];
-    DRT_TRY(decode_files(g, j, jpegs, n, refused, offsets));
-    int any = 0;
+    DRT_TRY(decode_files(g, j, j->own_stream, jpegs, n, refused, offsets));
     for (int i = 0; i < n; i++) {
         if (refused[i]) continue;
         size_t bytes = (size_t)jpegs[i].w * jpegs[i].h * 3;
-        DRT_CUDA_TRY(cudaMemcpyAsync(out[i], j->d_out[j->out_cur] + offsets[i], bytes, cudaMemcpyDeviceToHost, j->own_stream));
-        any = 1;
+        DRT_CUDA_TRY(cudaMemcpyAsync(out[i], j->d_out[0] + offsets[i], bytes, cudaMemcpyDeviceToHost, j->own_stream));
     }
-    if (any) DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], j->own_stream));
-    DRT_CUDA_TRY(cudaStreamSynchronize(j->own_stream)); /* the pixels are the caller's now */
+    DRT_CUDA_TRY(cudaStreamSynchronize(j->own_stream)); /* the pixels are the caller's now (and d_out[0] free again) */
     return DRT_OK;
 }
 #else
@@ -346,6 +454,20 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
 }
 
 void drt_cuda_open_jpeg_decoder(int device_index) { (void)device_index; }
+
+void drt_cuda_close_jpeg_decoder(void) {}
+
+drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n)
+{
+    (void)e, (void)jpegs, (void)n;
+    return DRT_OK;
+}
+
+drt_status drt_cuda_jpeg_decoder_ready(drt_engine *e, int *ready)
+{
+    *ready = 1;
+    return drt_cuda_preprocess_jpegs(e, NULL, 0, DRT_RESIZE_LETTERBOX, NULL);
+}
 
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)
 {

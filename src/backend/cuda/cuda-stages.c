@@ -2,6 +2,7 @@
  * its input already on the device, YOLO decode and per-class NMS (yolo-post.cu), and the copy of
  * the survivors back. Buffers are made on first use; the results are the host stages' bit for bit. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/timeline.h"
 #include "vision/vision.h"
 
 #include <stddef.h>
@@ -42,6 +43,7 @@ void drt_cuda_stages_free(cu_engine *g)
     drt_cuda_frames_free(g);
     drt_cuda_pinned_free(g);
     drt_cuda_nvjpeg_free(g);
+    drt_timeline("cuda: free: nvJPEG closed");
     cudaFree(g->d_image);
     cudaFree(g->d_cands);
     cudaFree(g->d_kept);
@@ -184,4 +186,7 @@ const drt_device_stages drt_cuda_stages = {
     .preprocess_jpegs = drt_cuda_preprocess_jpegs,
     .decode_jpegs = drt_cuda_decode_jpegs,
     .open_jpeg_decoder = drt_cuda_open_jpeg_decoder,
+    .close_jpeg_decoder = drt_cuda_close_jpeg_decoder,
+    .jpeg_decoder_ready = drt_cuda_jpeg_decoder_ready,
+    .prefetch_jpegs = drt_cuda_prefetch_jpegs,
 };
