@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Issue 13's GPU end-to-end rows in at most 200 s (BUDGET_S): tests/golden/cuda-pipeline (35 s at most,
+# beside the 8000 mixed JPEGs of bench/e2e-gpu-images.py being made), the yolo-fastest-1.1 and
+# yolov3-416 fp16 batch-32 plans built, then the CLI (darkrt detect PLAN DIR --pre gpu --post gpu
+# --decode D --batch 32 --no-draw --json F, whole process: THE number) with --decode cpu and gpu (and
+# mixed once for yolo-fastest), REPS (2) rounds; e2e-bench (the library's pipeline, same files) once
+# with each decode for yolo-fastest; the PyTorch peer (bench/peers/torch_e2e.py, ~20 s a run) once for
+# yolo-fastest-1.1, and for yolov3-416 when at least 45 s are left. Every step is bounded by what is left.
+#   source .devcarry/env.sh && bash bench/device/e2e-fast.sh      (DRT_BIN, DRT_DATA, OUT; python3 with torch)
+# Writes $OUT/results.txt line by line (what it prints): RESULT lines as bench/e2e-gpu.sh's (same fields),
+# PROFILE lines (the pipeline's threads, DRT_TIMELINE=1) and, for the CLI rows of round 1, TIMELINE lines:
+# every step from the process's start to its exit (the plan's load, the nvJPEG decoder opening, first batch,
+# the device's decoder taking over from the workers, the engine's teardown, "main: detect done, exiting";
+# the process's end is wall_s). SUMMARY lines at the end (bench/e2e-summary.sh). Env: COUNT (8000), REPS (2),
+# MODELS ("yolo-fastest-1.1 yolov3-416"), DECODES ("cpu gpu"), PEERS (1), BUDGET_S (195).
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=${OUT:-/tmp/e2e-fast}; COUNT=${COUNT:-8000}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; BUDGET_S=${BUDGET_S:-195}
+MODELS=${MODELS:-"yolo-fastest-1.1 yolov3-416"}; DECODES=${DECODES:-"cpu gpu"}; PY=${PYTHON:-python3}
+if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e-fast: skipped: no GPU here"; exit 0; fi
+B=$DRT_BIN; DATA=$DRT_DATA; W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
+mkdir -p "$W"; : >"$RES"
+log() { echo "$*" | tee -a "$RES"; }
+now() { date +%s.%N; }
+left() { echo $((BUDGET_S - SECONDS)); }
+T() { # SECONDS CMD...: at most that long, and never past the budget (skipped when less than 3 s are left)
+    local s=$1 l; shift; l=$(left); [ "$l" -lt "$s" ] && s=$l
+    [ "$s" -ge 3 ] || { echo "e2e-fast: out of time, skipped: $*" | tee -a "$RES"; return 124; }
+    timeout -k 3 "$s" "$@"
+}
+log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), budget ${BUDGET_S} s"
+log "# RESULT engine=darkrt-detect: the CLI, whole process (img_per_s; first_line_s: its first output line, the engine's;"
+log "#   after_first_line_img_per_s); engine=darkrt: e2e-bench (the library's pipeline); engine=torch: the PyTorch peer."
+
+# the GPU pipeline's boxes (golden test) while the images are made on the CPU
+T 40 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" >"$W/images.txt" 2>&1 &
+imgs=$!
+T 35 "$B/cuda-pipeline" >"$OUT/cuda-pipeline.txt" 2>&1
+log "CUDA_PIPELINE exit=$? $(tail -1 "$OUT/cuda-pipeline.txt")"
+wait $imgs; log "IMAGES exit=$? $(tail -1 "$W/images.txt")"
+cat "$IMG"/* >/dev/null 2>&1
+N=$(ls "$IMG" | wc -l)
+log "[$SECONDS s] $N images"
+
+FW=$DATA/models/yolo-fastest-1.1
+T 10 "$B/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
+model_args() { # cfg weights size thresh
+    case $1 in
+    yolov3-416) echo "$DATA/cfg/yolov3.cfg $W/yolov3.weights 416 1.0" ;; # synthesised weights: no boxes at 1.0
+    yolo-fastest-1.1) echo "$FW/yolo-fastest-1.1.cfg $FW/yolo-fastest-1.1.weights 320 0.25" ;;
+    esac
+}
+for name in $MODELS; do
+    read -r cfg w size thresh <<<"$(model_args "$name")"
+    t=$(now)
+    T 50 "$B/darkrt" build "$cfg" -w "$w" --device cuda --precision fp16 --size "${size}x$size" --batch 32 -o "$W/$name.plan" >/dev/null
+    log "TIME model=$name build_exit=$? build_s=$(awk "BEGIN{print $(now) - $t}")"
+    cat "$W/$name.plan" >/dev/null 2>&1
+done
+
+cli_row() { # name thresh decode round
+    local name=$1 thresh=$2 dec=$3 r=$4 t end
+    [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt-detect decode=$dec model=$name round=$r: $(left) s left"; return; }
+    t=$(now)
+    DRT_TIMELINE=1 T 20 stdbuf -oL "$B/darkrt" detect "$W/$name.plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 \
+        -t "$thresh" --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
+    end=$(now)
+    log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
+img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
+after_first_line_img_per_s=$(awk "BEGIN{print $N / ($end - $(cat "$W/first"))}") round=$r \
+json_images=$(grep -o '"image"' "$W/cli.json" 2>/dev/null | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
+    grep -ho 'pipeline: profile.*' "$W/cli-err.txt" | sed "s/^pipeline: profile/PROFILE model=$name engine=darkrt-detect decode=$dec round=$r/" | tee -a "$RES"
+    [ "$r" = 1 ] && grep -h '^timeline:' "$W/cli-err.txt" | grep -v 'cuda: batch 32: \|stored plans\|cuda: build: ' |
+        sed "s/^timeline: */TIMELINE model=$name decode=$dec /" | tee -a "$RES"
+    rm -f "$W/cli.json"
+}
+bench_row() { # name thresh decode
+    [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt decode=$3 model=$1: $(left) s left"; return; }
+    DRT_TIMELINE=1 DRT_T0=$(now) T 20 "$B/e2e-bench" "$W/$1.plan" "$IMG" -t "$2" --decode "$3" >"$W/bench.txt" 2>&1
+    log "$(grep RESULT "$W/bench.txt" || tail -2 "$W/bench.txt") model=$1"
+    grep -ho 'pipeline: profile.*' "$W/bench.txt" | sed "s/^pipeline: profile/PROFILE model=$1 engine=darkrt decode=$3/" | tee -a "$RES"
+}
+for r in $(seq "$REPS"); do
+    for name in $MODELS; do
+        read -r cfg w size thresh <<<"$(model_args "$name")"
+        for dec in $DECODES $([ "$r" = 1 ] && [ "$name" = yolo-fastest-1.1 ] && echo mixed); do cli_row "$name" "$thresh" "$dec" "$r"; done
+        [ "$r" = 1 ] && [ "$name" = yolo-fastest-1.1 ] && for dec in $DECODES; do bench_row "$name" "$thresh" "$dec"; done
+    done
+    log "[$SECONDS s] round $r done"
+done
+for name in $MODELS; do
+    [ "$PEERS" = 1 ] || break
+    [ "$name" = yolo-fastest-1.1 ] || [ "$(left)" -ge 45 ] || { log "PEER model=$name skipped: $(left) s left"; continue; }
+    read -r cfg w size thresh <<<"$(model_args "$name")"
+    DRT_T0=$(now) T 40 $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
+        --thresh "$thresh" --label "$name" >"$W/torch.txt" 2>&1
+    log "$(grep RESULT "$W/torch.txt" || tail -3 "$W/torch.txt") model=$name"
+done
+bash "$ROOT/bench/e2e-summary.sh" "$RES"
+log "e2e-fast: done after $SECONDS s"
+rm -rf "$W" "$IMG"
