@@ -27,6 +27,8 @@ typedef struct block {
 
 struct cu_pinned {
     pthread_mutex_t lock;
+    pthread_cond_t made;     /* a slab's blocks are in the pool (or CUDA refused it) */
+    unsigned char making[CLASSES]; /* a slab of the class being made: its blocks serve the threads that wait */
     block *free[CLASSES];
     size_t total;            /* bytes of the slabs made or being made */
     block *slabs;            /* every slab's first block */
@@ -47,9 +49,11 @@ static cu_pinned *pool_of(cu_engine *g)
     cu_pinned *fresh = calloc(1, sizeof *fresh);
     if (!fresh) return NULL;
     pthread_mutex_init(&fresh->lock, NULL);
+    pthread_cond_init(&fresh->made, NULL);
     cu_pinned *none = NULL;
     if (atomic_compare_exchange_strong(&g->pinned, &none, fresh)) return fresh;
     pthread_mutex_destroy(&fresh->lock); /* another thread made it first */
+    pthread_cond_destroy(&fresh->made);
     free(fresh);
     return none;
 }
@@ -79,6 +83,8 @@ static block *new_slab(cu_engine *g, cu_pinned *p, int c, size_t slab)
         p->slabs = first;
         p->n_slabs++;
     }
+    p->making[c] = 0;
+    pthread_cond_broadcast(&p->made);
     pthread_mutex_unlock(&p->lock);
     return first;
 }
@@ -91,10 +97,12 @@ void *drt_cuda_host_alloc(drt_engine *e, size_t bytes)
     if (!p || c == CLASSES) return NULL;
     size_t size = (size_t)1 << (MIN_SHIFT + c), slab = size < SLAB ? SLAB : size;
     pthread_mutex_lock(&p->lock);
+    while (!p->free[c] && p->making[c]) pthread_cond_wait(&p->made, &p->lock); /* one slab of a class at a time: the
+                                                                                 * workers do not pin 16 at once */
     block *b = p->free[c];
     if (b) p->free[c] = b->next;
     else if (p->total + slab > POOL_MAX) slab = p->total + size <= POOL_MAX ? size : 0; /* near the bound: one block */
-    if (!b) p->total += slab;
+    if (!b && slab) p->total += slab, p->making[c] = 1;
     pthread_mutex_unlock(&p->lock);
     if (!b && slab) b = new_slab(g, p, c, slab);
     return b ? (char *)b + HEADER : NULL;
@@ -122,5 +130,6 @@ void drt_cuda_pinned_free(cu_engine *g)
     }
     drt_timeline("cuda: page-locked pool freed (%d slabs, %zu MiB)", p->n_slabs, p->total >> 20);
     pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->made);
     free(p);
 }
