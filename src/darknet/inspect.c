@@ -70,7 +70,7 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         }
         break;
     case DRT_LAYER_SHORTCUT:
-        if (l->n_inputs > 2 || l->weights_type) {
+        if (drt_shortcut_multi(l)) {
             static const char *const wt[] = {"", " per_feature", " per_channel"}, *const wn[] = {"", " relu", " softmax"};
             snprintf(buf, cap, "from ");
             list_ints(buf, cap, l->inputs + 1, l->n_inputs - 1);

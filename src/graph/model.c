@@ -313,7 +313,7 @@ static drt_status infer_shortcut_multi(const drt_model *m, drt_layer *l)
 
 static drt_status infer_shortcut(const drt_model *m, drt_layer *l)
 {
-    if (l->n_inputs > 2 || l->weights_type) return infer_shortcut_multi(m, l);
+    if (drt_shortcut_multi(l)) return infer_shortcut_multi(m, l);
     if (l->n_inputs != 2) return FAIL(m, l, "needs 2 inputs (previous and from), has %d", l->n_inputs);
     if (l->inputs[1] < 0) return FAIL(m, l, "from: must name an earlier layer");
     drt_shape a = l->inputs[0] < 0 ? (drt_shape){m->channels, m->height, m->width} : m->layers[l->inputs[0]].out;

@@ -119,6 +119,9 @@ typedef struct drt_layer {
     size_t n_weights;
 } drt_layer;
 
+/* A shortcut in AlexeyAB's weighted or multi-input form (sum of w_k x inputs[k]), not Darknet's add of two. */
+static inline int drt_shortcut_multi(const drt_layer *l) { return l->n_inputs > 2 || l->weights_type; }
+
 struct drt_model {
     char *source;        /* the file it came from, for messages */
     int width, height, channels;

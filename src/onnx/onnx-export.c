@@ -277,7 +277,7 @@ static drt_status emit_shortcut(exporter *x, int i)
 {
     ox_graph *g = &x->g;
     const drt_layer *l = &x->m->layers[i];
-    if (l->n_inputs > 2 || l->weights_type) return emit_shortcut_multi(x, i);
+    if (drt_shortcut_multi(l)) return emit_shortcut_multi(x, i);
     drt_shape a = shape_of(x, l->inputs[0]), b = shape_of(x, l->inputs[1]);
     const char *from = in_name(x, l->inputs[1]);
     if (b.w < a.w)

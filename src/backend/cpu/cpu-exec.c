@@ -92,7 +92,7 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     case DRT_LAYER_ROUTE: if (!nd->identity) run_route(st, x, i); break;
     case DRT_LAYER_DROPOUT: if (!nd->identity) drt_cpu_copy_channels(&in, 0, &out); break;
     case DRT_LAYER_SHORTCUT:
-        if (l->n_inputs > 2 || l->weights_type) { /* fold-bn's normalized weights, [input][1 or c] */
+        if (drt_shortcut_multi(l)) { /* fold-bn's normalized weights, [input][1 or c] */
             cpu_view ins[DRT_MAX_INPUTS];
             for (int k = 0; k < l->n_inputs; k++) ins[k] = VIEW(DRT_XT(l->inputs[k]));
             drt_cpu_wsum(l->n_inputs, ins, nd->bn_mul, l->weights_type == 2 ? l->out.c : 1, l->act, &out);

@@ -312,7 +312,7 @@ static drt_status emit_layer(compiler *k, int i)
     case DRT_LAYER_ROUTE: emit_route(k, i); return DRT_OK;
     case DRT_LAYER_DROPOUT: k->view[i] = layer_view(k, l->inputs[0]); return DRT_OK;
     case DRT_LAYER_SHORTCUT: {
-        if (l->n_inputs > 2 || l->weights_type) { /* one step per added input, accumulating in out; weights: bn_setup */
+        if (drt_shortcut_multi(l)) { /* one step per added input, accumulating in out; weights: bn_setup */
             cu_view out = out_view(k, i);
             for (int q = 1; q < l->n_inputs; q++) {
                 op = new_op(k, CU_OP_WSUM, i);

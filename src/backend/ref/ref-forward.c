@@ -78,7 +78,7 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_UPSAMPLE: drt_ref_upsample(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_ROUTE: drt_ref_route(l, shapes, xs, y); break;
     case DRT_LAYER_SHORTCUT:
-        if (l->n_inputs > 2 || l->weights_type) drt_ref_shortcut_multi(l, shapes, xs, y);
+        if (drt_shortcut_multi(l)) drt_ref_shortcut_multi(l, shapes, xs, y);
         else drt_ref_shortcut(l, shapes[0], xs[0], shapes[1], xs[1], y);
         break;
     case DRT_LAYER_IMPLICIT: memcpy(y, l->weights, drt_shape_size(l->out) * sizeof(float)); break;

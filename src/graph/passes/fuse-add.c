@@ -47,7 +47,7 @@ static int conv_behind(const drt_xgraph *g, int a, int s)
 static const char *why_not(const drt_xgraph *g, int s)
 {
     const drt_layer *l = &g->m->layers[s];
-    if (l->n_inputs > 2 || l->weights_type) return "weighted or multi-input";
+    if (drt_shortcut_multi(l)) return "weighted or multi-input";
     int a = conv_behind(g, l->inputs[0], s), f = l->inputs[1], readers[2];
     if (a < 0 || g->m->layers[a].type != DRT_LAYER_CONV) return "previous is not a conv";
     const drt_xnode *x = &g->node[a];
