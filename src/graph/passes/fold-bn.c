@@ -3,9 +3,9 @@
  * kept. When off, the conv keeps its raw weights and the backend applies batchnorm after it; a
  * backend whose epilogue cannot do that (caps.epilogue_fixed) always folds. A standalone [batchnorm]
  * gets its coefficients too (bn_mul, bn_add); when folding is on and it reads a linear conv (or another
- * standalone [batchnorm]) that nothing else reads, possibly through [batchnorm]s already folded, its
- * coefficients are composed into that layer's (mul = mul1 * mul2, add = add1 * mul2 + add2) and it becomes
- * an identity, an alias of that layer's output, as dropout is. */
+ * standalone [batchnorm]) that nothing else reads, possibly through identities (dropout, [batchnorm]s already
+ * folded), its coefficients are composed into that layer's (mul = mul1 * mul2, add = add1 * mul2 + add2) and it
+ * becomes an identity, an alias of that layer's output, as dropout is. */
 #include "graph/passes/passes.h"
 #include "core/error.h"
 
@@ -28,26 +28,15 @@ static drt_status bn_coeffs(const drt_xgraph *g, const drt_layer *l, float **mul
     return DRT_OK;
 }
 
-static int input_of(const drt_layer *l, int i) { return l->n_inputs > 0 ? l->inputs[0] : i - 1; }
-
 /* The layer a standalone [batchnorm] b folds into: a linear conv or an unfolded [batchnorm] whose output only
- * b reads (through [batchnorm]s already folded, each read only by the next), owning its buffer; -1: none. */
+ * b reads (through identities, each read only by the next), owning its buffer; -1: none. */
 static int fold_target(const drt_xgraph *g, int b)
 {
-    int next = b, a = input_of(&g->m->layers[b], b), readers[2];
-    while (a >= 0) {
-        const drt_layer *l = &g->m->layers[a];
-        if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != next) return -1;
-        if (l->type == DRT_LAYER_BATCHNORM && g->node[a].identity) {
-            next = a;
-            a = input_of(l, a);
-            continue;
-        }
-        if (g->root[DRT_XT(a)] != DRT_XT(a)) return -1;
-        if (l->type == DRT_LAYER_CONV && l->act == DRT_ACT_LINEAR) return a;
-        return l->type == DRT_LAYER_BATCHNORM ? a : -1;
-    }
-    return -1;
+    int next, a = drt_xgraph_behind_identities(g, g->m->layers[b].inputs[0], b, &next), readers[2];
+    if (a < 0 || drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != next || g->root[DRT_XT(a)] != DRT_XT(a))
+        return -1;
+    const drt_layer *l = &g->m->layers[a];
+    return (l->type == DRT_LAYER_CONV && l->act == DRT_ACT_LINEAR) || l->type == DRT_LAYER_BATCHNORM ? a : -1;
 }
 
 /* Composes [batchnorm] b's y = x * mul + add into layer a's coefficients and makes b an alias of a's output. */

@@ -30,25 +30,11 @@ static int buffer_free_after(const drt_xgraph *g, int from_t, int conv, int shor
     return 1;
 }
 
-/* The conv behind "previous", looking through identities (dropout, [batchnorm] folded into the conv) that only
- * feed the next. */
-static int conv_behind(const drt_xgraph *g, int a, int s)
-{
-    int readers[2];
-    while (a >= 0 && g->node[a].identity &&
-           (g->m->layers[a].type == DRT_LAYER_DROPOUT || g->m->layers[a].type == DRT_LAYER_BATCHNORM)) {
-        if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != s) return -1;
-        s = a;
-        a = g->m->layers[a].inputs[0];
-    }
-    return a;
-}
-
 static const char *why_not(const drt_xgraph *g, int s)
 {
     const drt_layer *l = &g->m->layers[s];
     if (drt_shortcut_multi(l)) return "weighted or multi-input";
-    int a = conv_behind(g, l->inputs[0], s), f = l->inputs[1], readers[2];
+    int a = drt_xgraph_behind_identities(g, l->inputs[0], s, NULL), f = l->inputs[1], readers[2];
     if (a < 0 || g->m->layers[a].type != DRT_LAYER_CONV) return "previous is not a conv";
     const drt_xnode *x = &g->node[a];
     if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || (readers[0] != s && !g->node[readers[0]].identity))
@@ -84,7 +70,7 @@ drt_status drt_pass_fuse_add(drt_xgraph *g)
             drt_xgraph_logf(g, "pass fuse-add: shortcut %d kept: %s", s, why);
             continue;
         }
-        int a = conv_behind(g, l->inputs[0], s), f = l->inputs[1];
+        int a = drt_xgraph_behind_identities(g, l->inputs[0], s, NULL), f = l->inputs[1];
         g->node[a].sum_from = DRT_XT(f);
         g->node[a].sum_act = l->act;
         g->node[s].absorbed_by = a;

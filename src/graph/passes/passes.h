@@ -93,6 +93,10 @@ drt_status drt_memplan_place(drt_mem_item *items, int n, int on, size_t *arena_o
 drt_shape drt_xgraph_shape(const drt_xgraph *g, int t);
 /* The live layers reading tensor t, in order (up to max stored in readers); returns the count. */
 int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max);
+/* The layer whose output `reader` reads as layer a's, looking back through identities (dropout, [batchnorm]
+ * folded away) that each feed only the next; -1 for the network input or an identity read by more.
+ * next_out (may be NULL): the layer reading the one returned (reader, or the last identity). */
+int drt_xgraph_behind_identities(const drt_xgraph *g, int a, int reader, int *next_out);
 /* Tensor t is the whole of its root buffer (not a channel slice of a wider one). */
 int drt_xgraph_dense(const drt_xgraph *g, int t);
 /* 1 when pass bit is on. */

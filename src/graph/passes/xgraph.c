@@ -123,6 +123,19 @@ int drt_xgraph_readers(const drt_xgraph *g, int t, int *readers, int max)
     return n;
 }
 
+int drt_xgraph_behind_identities(const drt_xgraph *g, int a, int reader, int *next_out)
+{
+    int readers[2];
+    while (a >= 0 && g->node[a].identity &&
+           (g->m->layers[a].type == DRT_LAYER_DROPOUT || g->m->layers[a].type == DRT_LAYER_BATCHNORM)) {
+        if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != reader) return -1;
+        reader = a;
+        a = g->m->layers[a].inputs[0];
+    }
+    if (next_out) *next_out = reader;
+    return a;
+}
+
 int drt_xgraph_dense(const drt_xgraph *g, int t)
 {
     int r = g->root[t];
