@@ -353,22 +353,44 @@ static void DRT_K(drt_cpu_affine)(const float *mul, const float *add, const cpu_
         for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, ld(in, px * in->cs + c) * mul[c] + add[c]);
 }
 
+#define WSUM_CHUNK 256
+
+/* wsum's step for one input on m channels from index i: acc = (or first: +=) x times w (w NULL: 1; per
+ * channel: w[c], else w[0]); one branch per input and chunk, loops the compiler vectorizes. */
+static void wsum_input(const cpu_view *in, size_t i, int m, const float *w, int per_channel, int first, float *acc)
+{
+    float x[WSUM_CHUNK];
+    const float *v = x;
+    if (in->dt == CPU_F32) v = (const float *)in->p + i;
+    else for (int c = 0; c < m; c++) x[c] = ld(in, i + c);
+    float wk = w && !per_channel ? w[0] : 1.f;
+    if (w && per_channel && first) for (int c = 0; c < m; c++) acc[c] = v[c] * w[c];
+    else if (w && per_channel) for (int c = 0; c < m; c++) acc[c] += v[c] * w[c];
+    else if (w && first) for (int c = 0; c < m; c++) acc[c] = v[c] * wk;
+    else if (w) for (int c = 0; c < m; c++) acc[c] += v[c] * wk;
+    else if (first) memcpy(acc, v, sizeof(float) * (size_t)m);
+    else for (int c = 0; c < m; c++) acc[c] += v[c];
+}
+
 /* AlexeyAB's weighted or multi-input [shortcut]: out = act(sum over inputs k of w[k x step + c] x in_k) on the
- * channels each input has (w NULL: unweighted; step: c per channel, else 1). */
+ * channels each input has (w NULL: unweighted; step: c per channel, else 1), input 0 first then each in order
+ * as shortcut_multilayer_cpu; chunks of channels per pixel. */
 static void DRT_K(drt_cpu_wsum)(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out)
 {
+    float acc[WSUM_CHUNK];
     size_t hw = (size_t)out->h * out->w;
     for (size_t px = 0; px < hw; px++)
-        for (int c = 0; c < out->c; c++) {
-            int ch = step > 1 ? c : 0;
-            float v = ld(&ins[0], px * ins[0].cs + c);
-            if (w) v = v * w[ch];
-            for (int k = 1; k < n; k++) {
-                if (c >= ins[k].c) continue;
-                float a = ld(&ins[k], px * ins[k].cs + c);
-                v += w ? a * w[(size_t)k * step + ch] : a;
+        for (int c0 = 0; c0 < out->c; c0 += WSUM_CHUNK) {
+            int m = out->c - c0 < WSUM_CHUNK ? out->c - c0 : WSUM_CHUNK;
+            for (int k = 0; k < n; k++) {
+                int mk = ins[k].c - c0 < m ? ins[k].c - c0 : m; /* input 0 has them all (the output's shape) */
+                const float *wk = w ? w + (size_t)k * step + (step > 1 ? c0 : 0) : NULL;
+                if (mk > 0) wsum_input(&ins[k], px * ins[k].cs + c0, mk, wk, step > 1, k == 0, acc);
             }
-            st(out, px * out->cs + c, drt_act_apply(act, v));
+            if (act != DRT_ACT_LINEAR)
+                for (int c = 0; c < m; c++) acc[c] = drt_act_apply(act, acc[c]);
+            if (out->dt == CPU_F32) memcpy((float *)out->p + px * out->cs + c0, acc, sizeof(float) * (size_t)m);
+            else for (int c = 0; c < m; c++) st(out, px * out->cs + c0 + c, acc[c]);
         }
 }
 

@@ -30,12 +30,15 @@ const char *drt_cpu_kernels_name(void) { return drt_cpu_kernels() == &drt_cpu_ke
 
 /* Row-parallel wrappers: each thread of oneDNN's OpenMP team takes a band of output rows. */
 typedef struct row_job {
-    int kind; /* 0 maxpool, 1 upsample, 2 copy, 3 add_into, 4 bn_act */
+    int kind; /* 0 maxpool, 1 upsample, 2 copy, 3 add_into, 4 bn_act, 5 wsum */
     const drt_layer *l;
     cpu_view in, old, out;
     int has_old, stride, c0;
     const float *mul, *add;
     drt_act act;
+    int n, step; /* wsum: n inputs, weights w, step */
+    const cpu_view *ins;
+    const float *w;
 } row_job;
 
 static cpu_view rows(const cpu_view *v, int y0, int y1)
@@ -59,7 +62,13 @@ static void row_band(void *ctx, int tid, int nt)
     case 1: out = rows(&j->out, y0 * j->stride, y1 * j->stride); k->upsample(j->stride, &in, &out); break;
     case 2: k->copy_channels(&in, j->c0, &out); break;
     case 3: k->add_into(&in, j->has_old ? &old : NULL, &out, j->act); break;
-    default: k->bn_act(j->mul, j->add, j->act, &out); break;
+    case 4: k->bn_act(j->mul, j->add, j->act, &out); break;
+    default: {
+        cpu_view ins[DRT_MAX_INPUTS];
+        for (int i = 0; i < j->n; i++) ins[i] = rows(&j->ins[i], y0, y1);
+        k->wsum(j->n, ins, j->w, j->step, j->act, &out);
+        break;
+    }
     }
 }
 
@@ -76,10 +85,6 @@ void drt_cpu_reorg(int stride, const cpu_view *in, const cpu_view *out) { drt_cp
 void drt_cpu_local_avgpool(const drt_layer *l, const cpu_view *in, const cpu_view *out)
 {
     drt_cpu_kernels()->local_avgpool(l, in, out);
-}
-void drt_cpu_wsum(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out)
-{
-    drt_cpu_kernels()->wsum(n, ins, w, step, act, out);
 }
 void drt_cpu_affine(const float *mul, const float *add, const cpu_view *in, const cpu_view *out)
 {
@@ -113,5 +118,11 @@ void drt_cpu_add_into(const cpu_view *in, const cpu_view *old, const cpu_view *o
 void drt_cpu_bn_act(const float *mul, const float *add, drt_act act, const cpu_view *v)
 {
     row_job j = {.kind = 4, .in = *v, .out = *v, .mul = mul, .add = add, .act = act};
+    drt_cpu_parallel(row_band, &j);
+}
+
+void drt_cpu_wsum(int n, const cpu_view *ins, const float *w, int step, drt_act act, const cpu_view *out)
+{
+    row_job j = {.kind = 5, .in = *out, .out = *out, .n = n, .ins = ins, .w = w, .step = step, .act = act};
     drt_cpu_parallel(row_band, &j);
 }
