@@ -130,13 +130,9 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
         }
         c[i].prec = (int32_t)v;
         if ((st = drt_get32(&r, &v, "implementation name's length", (long)i)) != DRT_OK) break;
-        if (v > MAX_IMPL || v > r.n - r.off) {
-            st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: layer %zu: implementation name of %u bytes: at most %u, %zu left", i, v,
-                           MAX_IMPL, r.n - r.off);
-            break;
-        }
-        memcpy(c[i].impl, r.p + r.off, v); /* calloc'd: terminated */
-        r.off += v;
+        const char *name;
+        if ((st = drt_get_bytes(&r, v, MAX_IMPL, &name, "implementation name", (long)i)) != DRT_OK) break;
+        memcpy(c[i].impl, name, v); /* calloc'd: terminated */
     }
     for (size_t i = 0; st == DRT_OK && i < nt + nc; i++) {
         if ((st = drt_get32(&r, &v, i < nt ? "tensor steps" : "channel steps", -1)) != DRT_OK) break;
