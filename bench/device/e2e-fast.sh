@@ -12,13 +12,15 @@
 # every step from the process's start to its exit (the plan's load, the nvJPEG decoder opening, first batch,
 # the device's decoder taking over from the workers, the engine's teardown, "main: detect done, exiting";
 # the process's end is wall_s). SUMMARY lines at the end (bench/e2e-summary.sh). Env: COUNT (8000), REPS (2),
-# MODELS ("yolo-fastest-1.1 yolov3-416"), DECODES ("cpu gpu"), PEERS (1), BUDGET_S (195).
+# MODELS ("yolo-fastest-1.1 yolov3-416"), DECODES ("cpu gpu"), PEERS (1), BUDGET_S (195); BIG_COUNT=N (> COUNT; 0: none):
+# N images made (the rows above take the first COUNT of them), and yolo-fastest's CLI rows once more on all N (big=N:
+# start-up and teardown spread over more images; the issue asks for at least 2000).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${OUT:-/tmp/e2e-fast}; COUNT=${COUNT:-8000}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; BUDGET_S=${BUDGET_S:-195}
+OUT=${OUT:-/tmp/e2e-fast}; COUNT=${COUNT:-8000}; BIG_COUNT=${BIG_COUNT:-0}; REPS=${REPS:-2}; PEERS=${PEERS:-1}; BUDGET_S=${BUDGET_S:-195}
 MODELS=${MODELS:-"yolo-fastest-1.1 yolov3-416"}; DECODES=${DECODES:-"cpu gpu"}; PY=${PYTHON:-python3}
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e-fast: skipped: no GPU here"; exit 0; fi
-B=$DRT_BIN; DATA=$DRT_DATA; W=$OUT/w; IMG=$OUT/images; RES=$OUT/results.txt
+B=$DRT_BIN; DATA=$DRT_DATA; W=$OUT/w; IMG=$OUT/images; ALL=$OUT/all-images; RES=$OUT/results.txt
 mkdir -p "$W"; : >"$RES"
 log() { echo "$*" | tee -a "$RES"; }
 now() { date +%s.%N; }
@@ -33,14 +35,18 @@ log "# RESULT engine=darkrt-detect: the CLI, whole process (img_per_s; first_lin
 log "#   after_first_line_img_per_s); engine=darkrt: e2e-bench (the library's pipeline); engine=torch: the PyTorch peer."
 
 # the GPU pipeline's boxes (golden test) while the images are made on the CPU
-T 40 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" >"$W/images.txt" 2>&1 &
+[ "$BIG_COUNT" -gt "$COUNT" ] || BIG_COUNT=0
+T 40 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$ALL" --count "$((BIG_COUNT > 0 ? BIG_COUNT : COUNT))" >"$W/images.txt" 2>&1 &
 imgs=$!
 T 40 "$B/cuda-pipeline" >"$OUT/cuda-pipeline.txt" 2>&1
 log "CUDA_PIPELINE exit=$? ok=$(grep -c '^ok' "$OUT/cuda-pipeline.txt") FAIL=$(grep -c '^FAIL' "$OUT/cuda-pipeline.txt") \
 skip=$(grep -c '^skip' "$OUT/cuda-pipeline.txt") (lines in $OUT/cuda-pipeline.txt)"
 grep '^FAIL\|^skip' "$OUT/cuda-pipeline.txt" | head -8 | tee -a "$RES"
 wait $imgs; log "IMAGES exit=$? $(tail -1 "$W/images.txt")"
-cat "$IMG"/* >/dev/null 2>&1
+if [ "$BIG_COUNT" -gt 0 ]; then # the first COUNT, linked
+    mkdir -p "$IMG"; ls "$ALL" | head -n "$COUNT" | while read -r f; do ln -s "$ALL/$f" "$IMG/$f"; done
+else IMG=$ALL; fi
+cat "$ALL"/* >/dev/null 2>&1
 N=$(ls "$IMG" | wc -l)
 log "[$SECONDS s] $N images"
 
@@ -60,20 +66,22 @@ for name in $MODELS; do
     cat "$W/$name.plan" >/dev/null 2>&1
 done
 
-cli_row() { # name thresh decode round
-    local name=$1 thresh=$2 dec=$3 r=$4 t end
+cli_row() { # name thresh decode round [dir]
+    local name=$1 thresh=$2 dec=$3 r=$4 dir=${5:-$IMG} t end N
+    N=$(ls "$dir" | wc -l)
+    local label=$name; [ "$dir" = "$IMG" ] || label=$name-$N # its own SUMMARY line
     [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt-detect decode=$dec model=$name round=$r: $(left) s left"; return; }
     t=$(now)
-    DRT_TIMELINE=1 T 20 stdbuf -oL "$B/darkrt" detect "$W/$name.plan" "$IMG" --pre gpu --post gpu --decode "$dec" --batch 32 \
+    DRT_TIMELINE=1 T 20 stdbuf -oL "$B/darkrt" detect "$W/$name.plan" "$dir" --pre gpu --post gpu --decode "$dec" --batch 32 \
         -t "$thresh" --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
     end=$(now)
-    log "RESULT engine=darkrt-detect decode=$dec model=$name images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
+    log "RESULT engine=darkrt-detect decode=$dec model=$label images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
 after_first_line_img_per_s=$(awk "BEGIN{print $N / ($end - $(cat "$W/first"))}") round=$r \
 json_images=$(grep -o '"image"' "$W/cli.json" 2>/dev/null | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
-    grep -ho 'pipeline: profile.*' "$W/cli-err.txt" | sed "s/^pipeline: profile/PROFILE model=$name engine=darkrt-detect decode=$dec round=$r/" | tee -a "$RES"
-    [ "$r" = 1 ] && grep -h '^timeline:' "$W/cli-err.txt" | grep -v 'cuda: batch 32: \|stored plans\|cuda: build: ' |
-        sed "s/^timeline: */TIMELINE model=$name decode=$dec /" | tee -a "$RES"
+    grep -ho 'pipeline: profile.*' "$W/cli-err.txt" | sed "s/^pipeline: profile/PROFILE model=$label engine=darkrt-detect decode=$dec round=$r/" | tee -a "$RES"
+    [ "$r" = 1 ] || [ "$label" != "$name" ] && grep -h '^timeline:' "$W/cli-err.txt" | grep -v 'cuda: batch 32: \|stored plans\|cuda: build: ' |
+        sed "s/^timeline: */TIMELINE model=$label decode=$dec /" | tee -a "$RES"
     rm -f "$W/cli.json"
 }
 bench_row() { # name thresh decode
@@ -90,6 +98,10 @@ for r in $(seq "$REPS"); do
     done
     log "[$SECONDS s] round $r done"
 done
+if [ "$BIG_COUNT" -gt 0 ]; then
+    read -r cfg w size thresh <<<"$(model_args yolo-fastest-1.1)"
+    for dec in $DECODES; do cli_row yolo-fastest-1.1 "$thresh" "$dec" "big$BIG_COUNT" "$ALL"; done
+fi
 for name in $MODELS; do
     [ "$PEERS" = 1 ] || break
     [ "$name" = yolo-fastest-1.1 ] || [ "$(left)" -ge 45 ] || { log "PEER model=$name skipped: $(left) s left"; continue; }
@@ -100,4 +112,4 @@ for name in $MODELS; do
 done
 bash "$ROOT/bench/e2e-summary.sh" "$RES"
 log "e2e-fast: done after $SECONDS s"
-rm -rf "$W" "$IMG"
+rm -rf "$W" "$IMG" "$ALL"
