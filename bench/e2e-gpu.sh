@@ -67,13 +67,7 @@ T $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$IMG" --count "$COUNT" | tee
 cat "$IMG"/* >/dev/null
 N=$(ls "$IMG" | wc -l)
 T "$BIN/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
-FW=$DATA/models/yolo-fastest-1.1
-model_args() { # cfg weights size thresh
-    case $1 in
-    yolov3-416) echo "$DATA/cfg/yolov3.cfg $W/yolov3.weights 416 1.0" ;; # synthesised weights: no boxes at 1.0
-    yolo-fastest-1.1) echo "$FW/yolo-fastest-1.1.cfg $FW/yolo-fastest-1.1.weights 320 0.25" ;;
-    esac
-}
+source "$ROOT/bench/e2e-models.sh" # model_args
 
 for name in $MODELS; do
     read -r cfg w size thresh <<<"$(model_args "$name")"

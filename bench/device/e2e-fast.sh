@@ -50,14 +50,8 @@ cat "$ALL"/* >/dev/null 2>&1
 N=$(ls "$IMG" | wc -l)
 log "[$SECONDS s] $N images"
 
-FW=$DATA/models/yolo-fastest-1.1
 T 10 "$B/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
-model_args() { # cfg weights size thresh
-    case $1 in
-    yolov3-416) echo "$DATA/cfg/yolov3.cfg $W/yolov3.weights 416 1.0" ;; # synthesised weights: no boxes at 1.0
-    yolo-fastest-1.1) echo "$FW/yolo-fastest-1.1.cfg $FW/yolo-fastest-1.1.weights 320 0.25" ;;
-    esac
-}
+source "$ROOT/bench/e2e-models.sh" # model_args
 for name in $MODELS; do
     read -r cfg w size thresh <<<"$(model_args "$name")"
     t=$(now)
