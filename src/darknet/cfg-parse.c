@@ -48,6 +48,10 @@ static const char *const region_training[] = {
 static const char *const contrastive_training[] = {"classes", "temperature", "cls_normalizer", "max_delta",
                                                    "contrastive_neg_max", NULL};
 static const char *const implicit_training[] = {"mean", "std", NULL};
+static const char *const detection_training[] = {
+    "rescore", "jitter", "object_scale", "noobject_scale", "class_scale", "coord_scale", "forced", "random", "resize",
+    "max", "reorg", NULL};
+static const char *const crop_training[] = {"flip", "angle", "saturation", "exposure", "shift", NULL};
 /* Keys AlexeyAB's parse_network_cfg reads for every layer, for training only. */
 static const char *const layer_training[] = {"onlyforward", "dont_update", "burnin_update", "stopbackward", "train_only_bn",
                                              "learning_rate", NULL};
@@ -500,6 +504,67 @@ static drt_status parse_upsample(ctx *c, drt_layer *l)
     return DRT_OK;
 }
 
+/* YOLOv1's [detection] (AlexeyAB's parse_detection): a head of side x side cells, num boxes each. */
+static drt_status parse_detection(ctx *c, drt_layer *l)
+{
+    int coords;
+    DRT_TRY(get_int(c, "classes", 1, 1, 100000, &l->classes));
+    DRT_TRY(get_int(c, "num", 1, 1, DRT_MAX_ANCHORS, &l->num));
+    DRT_TRY(get_int(c, "side", 7, 1, 1024, &l->detection));
+    DRT_TRY(get_int(c, "coords", 1, 4, 4, &coords)); /* get_detection_detections reads 4 box values */
+    DRT_TRY(get_int(c, "sqrt", 0, 0, 1, &l->det_sqrt));
+    DRT_TRY(get_int(c, "softmax", 0, 0, 1, &l->det_softmax));
+    l->n_mask = l->num;
+    for (int k = 0; k < l->num; k++) l->mask[k] = k;
+    for (int k = 0; k < 2 * l->num; k++) l->anchors[k] = .5f; /* unused: its boxes are cell-relative */
+    return DRT_OK;
+}
+
+/* [crop] at inference: forward_crop_layer's centre crop, x 2 - 1 (x 1 + 0 with noadjust=1), a fixed conv here. It
+ * must read the network input, whose size the parser knows, and keep the same margin on both axes. */
+static drt_status parse_crop(ctx *c, drt_layer *l)
+{
+    int ch, cw, noadjust;
+    DRT_TRY(get_int(c, "crop_height", 1, 1, 65536, &ch));
+    DRT_TRY(get_int(c, "crop_width", 1, 1, 65536, &cw));
+    DRT_TRY(get_int(c, "noadjust", 0, INT_MIN, INT_MAX, &noadjust));
+    const drt_model *m = c->m;
+    if (c->index != 0)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop]: not supported after other layers (darkrt runs a [crop] "
+                         "as the first layer only)", c->cfg->path, c->sec->line);
+    if (ch > m->height || cw > m->width || m->height - ch != m->width - cw)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop] crop_width=%d crop_height=%d: must fit the %dx%d input with "
+                         "the same margin on both axes (AlexeyAB reads outside a smaller input)", c->cfg->path,
+                         c->sec->line, cw, ch, m->width, m->height);
+    *l = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {-1}, .act = DRT_ACT_LINEAR,
+                     .size = m->height - ch + 1, .stride = 1, .stride_y = 1, .fixed = DRT_FIXED_CROP,
+                     .fixed_scale = noadjust ? 1.f : 2.f, .scale_x_y = 1.f, .beta_nms = .6f, .route_groups = 1};
+    return DRT_OK;
+}
+
+/* YOLOv1's [connected]: a conv over the whole input (drt_model_infer_shapes sets its size). */
+static drt_status parse_connected(ctx *c, drt_layer *l)
+{
+    l->type = DRT_LAYER_CONV;
+    l->connected = 1;
+    l->stride = 1;
+    DRT_TRY(get_int(c, "output", 1, 1, 65536, &l->filters));
+    DRT_TRY(get_int(c, "batch_normalize", 0, 0, 1, &l->batch_normalize));
+    return get_act(c, "logistic", &l->act);
+}
+
+/* YOLOv1's [local] (AlexeyAB's parse_local): pad= is pixels here, as its im2col_cpu reads it. */
+static drt_status parse_local(ctx *c, drt_layer *l)
+{
+    l->type = DRT_LAYER_LOCAL;
+    DRT_TRY(get_int(c, "filters", 1, 1, 65536, &l->filters));
+    DRT_TRY(get_int(c, "size", 1, 1, 64, &l->size));
+    DRT_TRY(get_int(c, "stride", 1, 1, 64, &l->stride));
+    l->stride_y = l->stride;
+    DRT_TRY(get_int(c, "pad", 0, 0, 64, &l->pad));
+    return get_act(c, "logistic", &l->act);
+}
+
 static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
 {
     const char *n = c->sec->name;
@@ -607,11 +672,23 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
         l->type = n[1] == 'c' ? DRT_LAYER_SCALE_CHANNELS : DRT_LAYER_SAM;
         return parse_product(c, l);
     }
+    if (!strcmp(n, "detection")) {
+        l->type = DRT_LAYER_YOLO;
+        *quiet = detection_training;
+        return parse_detection(c, l);
+    }
+    if (!strcmp(n, "crop")) {
+        *quiet = crop_training;
+        return parse_crop(c, l);
+    }
+    if (!strcmp(n, "connected")) return parse_connected(c, l);
+    if (!strcmp(n, "local")) return parse_local(c, l);
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
                      "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, local_avgpool, scale_channels, sam, "
-                     "activation, batchnorm, implicit, contrastive, empty, silence)", c->cfg->path, c->sec->line, n);
+                     "activation, batchnorm, implicit, contrastive, empty, silence, connected, local, crop, detection)",
+                     c->cfg->path, c->sec->line, n);
 }
 
 static int in_list(const char *const *list, const char *key)

@@ -8,10 +8,10 @@
 double drt_layer_flops(const drt_model *m, int i)
 {
     const drt_layer *l = &m->layers[i];
-    if (l->type != DRT_LAYER_CONV) return 0;
+    if (l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_LOCAL) return 0;
     drt_shape in = drt_model_input_shape(m, i);
-    /* Darknet's l.bflops: 2 * n * size^2 * c/groups * out_h * out_w */
-    return 2.0 * l->filters * l->size * l->size * (double)(in.c / l->groups) * l->out.h * l->out.w;
+    /* Darknet's l.bflops: 2 * n * size^2 * c/groups * out_h * out_w ([local]: the same multiplies) */
+    return 2.0 * l->filters * l->size * l->size * (double)(in.c / (l->groups > 0 ? l->groups : 1)) * l->out.h * l->out.w;
 }
 
 double drt_model_flops(const drt_model *m)
@@ -43,6 +43,14 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     case DRT_LAYER_CONV:
         if (l->fixed == DRT_FIXED_SUM) {
             snprintf(buf, cap, "downsample /%d, sum x %g", l->stride, l->fixed_scale); /* [upsample] stride < 0 */
+            break;
+        }
+        if (l->fixed == DRT_FIXED_CROP) { /* [crop] */
+            snprintf(buf, cap, "crop: centre, x %g %+g", l->fixed_scale, 1 - l->fixed_scale);
+            break;
+        }
+        if (l->connected) {
+            snprintf(buf, cap, "connected %d%s %s", l->filters, l->batch_normalize ? " bn" : "", drt_act_name(l->act));
             break;
         }
         if (l->fixed) {
@@ -84,7 +92,16 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
     case DRT_LAYER_AVGPOOL: snprintf(buf, cap, "global mean"); break;
     case DRT_LAYER_ACTIVATION: snprintf(buf, cap, "%s", drt_act_name(l->act)); break;
     case DRT_LAYER_UPSAMPLE: snprintf(buf, cap, "x%d nearest", l->stride); break;
+    case DRT_LAYER_LOCAL:
+        snprintf(buf, cap, "%d %dx%d%s pad %d unshared %s", l->filters, l->size, l->size, strides(l, st, sizeof st), l->pad,
+                 drt_act_name(l->act));
+        break;
     case DRT_LAYER_YOLO:
+        if (l->detection) {
+            snprintf(buf, cap, "detection %dx%d, classes %d, %d boxes%s%s", l->detection, l->detection, l->classes, l->num,
+                     l->det_sqrt ? " sqrt" : "", l->det_softmax ? " softmax" : "");
+            break;
+        }
         snprintf(buf, cap, "%sclasses %d, %d anchors", l->region ? "region, " : l->gaussian ? "gaussian, " : "", l->classes,
                  l->n_mask);
         break;
@@ -105,6 +122,11 @@ static void print_heads(const drt_model *m, FILE *out)
     for (int i = 0, h = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
         if (l->type != DRT_LAYER_YOLO) continue;
+        if (l->detection) { /* YOLOv1: no anchors, boxes relative to the cell and the image */
+            fprintf(out, "head %d: layer %d, YOLOv1 detection %dx%d cells x %d boxes, classes %d\n", h++, i, l->detection,
+                    l->detection, l->num, l->classes);
+            continue;
+        }
         fprintf(out, "head %d: layer %d, %dx%dx%d, classes %d, scale_x_y %g%s, anchors", h++, i, l->out.w,
                 l->out.h, l->out.c, l->classes, l->scale_x_y, l->new_coords ? ", new_coords" : "");
         for (int k = 0; k < l->n_mask; k++)

@@ -16,6 +16,20 @@ static void pjreddie_semantics(drt_model *m)
     for (int i = 0; i < m->n_layers; i++) m->layers[i].nms_kind = DRT_NMS_IOU;
 }
 
+/* A [crop] first layer keeps its crop_width x crop_height under a size override, as in AlexeyAB's Darknet: its fixed
+ * kernel becomes the new margin + 1 (cfg-parse.c made it from the cfg's size). */
+static drt_status resize_crop(drt_model *m, int cfg_w, int cfg_h)
+{
+    drt_layer *l = &m->layers[0];
+    if (m->n_layers < 1 || l->type != DRT_LAYER_CONV || l->fixed != DRT_FIXED_CROP) return DRT_OK;
+    int ch = cfg_h - l->size + 1, cw = cfg_w - l->size + 1;
+    if (ch > m->height || cw > m->width || m->height - ch != m->width - cw)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop] crop_width=%d crop_height=%d: must fit the %dx%d input (size "
+                         "override) with the same margin on both axes", m->source, l->line, cw, ch, m->width, m->height);
+    l->size = m->height - ch + 1;
+    return DRT_OK;
+}
+
 drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path, const drt_load_opts *opts,
                                   drt_model **model_out)
 {
@@ -35,9 +49,10 @@ drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path
     if (s != DRT_OK) return s;
     m->bn = o.bn;
     if (o.bn == DRT_BN_PJREDDIE) pjreddie_semantics(m);
+    int cfg_w = m->width, cfg_h = m->height;
     if (o.width) m->width = o.width;
     if (o.height) m->height = o.height;
-    if ((s = drt_model_infer_shapes(m)) != DRT_OK) goto fail;
+    if ((s = resize_crop(m, cfg_w, cfg_h)) != DRT_OK || (s = drt_model_infer_shapes(m)) != DRT_OK) goto fail;
     s = weights_path ? drt_darknet_read_weights(m, weights_path) : drt_model_alloc_params(m);
     if (s != DRT_OK) goto fail;
     *model_out = m;

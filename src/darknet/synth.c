@@ -60,6 +60,13 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
             fill(&r, l->weights, l->n_weights, l->type == DRT_LAYER_IMPLICIT ? 0.5 : 0.1, l->type == DRT_LAYER_IMPLICIT ? 1.5 : 1.0);
             continue;
         }
+        if (l->type == DRT_LAYER_LOCAL) { /* a bias per output value; He per pixel's own c x size x size taps */
+            size_t outs = drt_shape_size(l->out);
+            fill(&r, l->biases, outs, -0.1, 0.1);
+            double a = sqrt(6.0 * (double)outs / (double)l->filters / (double)(l->n_weights ? l->n_weights : 1));
+            fill(&r, l->weights, l->n_weights, -a, a);
+            continue;
+        }
         if (l->type != DRT_LAYER_CONV || l->share || l->fixed) continue; /* shared: its source's; fixed: built in */
         size_t f = (size_t)l->filters;
         fill(&r, l->biases, f, -0.1, 0.1);

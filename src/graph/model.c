@@ -13,6 +13,7 @@
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
     "avgpool", "scale_channels", "sam", "reorg3d", "activation", "local_avgpool", "batchnorm", "implicit",
+    "local",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
@@ -114,7 +115,8 @@ drt_status drt_model_check_params(const drt_model *m, const char *path)
                                  path, i, drt_layer_type_name(l->type), k, l->n_weights, l->weights[k]);
             continue;
         }
-        if ((l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_BATCHNORM) || !l->biases) continue;
+        if ((l->type != DRT_LAYER_CONV && l->type != DRT_LAYER_BATCHNORM && l->type != DRT_LAYER_LOCAL) || !l->biases)
+            continue;
         char where[64] = ""; /* the cfg line, when the layer came from a cfg */
         if (l->line > 0) snprintf(where, sizeof where, " (cfg line %d)", l->line);
         size_t n = drt_layer_param_count(m, l);
@@ -122,7 +124,7 @@ drt_status drt_model_check_params(const drt_model *m, const char *path)
         if (k < n)
             return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s float %zu of %zu is %g: weights must be finite",
                              path, i, where, k, n, l->biases[k]);
-        for (int f = 0; (l->batch_normalize || l->type == DRT_LAYER_BATCHNORM) && f < l->filters; f++)
+        for (int f = 0; (l->batch_normalize || l->type == DRT_LAYER_BATCHNORM) && l->rolling_var && f < l->filters; f++)
             if (l->rolling_var[f] < 0)
                 return drt_error(DRT_STATUS_FORMAT, "%s: layer %d%s rolling variance %g of filter %d: must be >= 0",
                                  path, i, where, l->rolling_var[f], f);
@@ -144,6 +146,10 @@ size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
     if (l->type == DRT_LAYER_IMPLICIT) return (size_t)l->filters;
     if (l->type == DRT_LAYER_SHORTCUT && l->weights_type) /* AlexeyAB: (n + 1) or (n + 1) x c, c the previous layer's */
         return (size_t)l->n_inputs * (l->weights_type == 2 ? (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c : 1);
+    if (l->type == DRT_LAYER_LOCAL) { /* biases per output value, weights per output pixel */
+        size_t c = (size_t)drt_model_input_shape(m, (int)(l - m->layers)).c;
+        return drt_shape_size(l->out) * (1 + c * (size_t)l->size * (size_t)l->size);
+    }
     /* a shared conv's parameters are its source's; a fixed conv's are built in */
     if (l->type != DRT_LAYER_CONV || l->share || l->fixed) return 0;
     int c = drt_model_input_shape(m, (int)(l - m->layers)).c;
@@ -163,11 +169,9 @@ static drt_status layer_error(const drt_model *m, const drt_layer *l, const char
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     int idx = (int)(l - m->layers);
-    const char *src = m->source ? m->source : "model";
-    if (l->line > 0)
-        return drt_error(DRT_STATUS_PARSE, "%s:%d [%s] (layer %d) %s", src, l->line,
-                         drt_layer_type_name(l->type), idx, msg);
-    return drt_error(DRT_STATUS_PARSE, "%s: layer %d (%s) %s", src, idx, drt_layer_type_name(l->type), msg);
+    const char *src = m->source ? m->source : "model", *type = l->connected ? "connected" : drt_layer_type_name(l->type);
+    if (l->line > 0) return drt_error(DRT_STATUS_PARSE, "%s:%d [%s] (layer %d) %s", src, l->line, type, idx, msg);
+    return drt_error(DRT_STATUS_PARSE, "%s: layer %d (%s) %s", src, idx, type, msg);
 }
 
 /* Dimensions past which products could overflow or memory explode. */
@@ -206,7 +210,10 @@ static drt_status check_fixed(const drt_model *m, const drt_layer *l, drt_shape 
         l->act != DRT_ACT_LINEAR || l->dilation > 1)
         return FAIL(m, l, "fixed weights: must be a depthwise linear conv of its %d input channels without batchnorm", in.c);
     int size = l->fixed == DRT_FIXED_BLUR3 ? 3 : l->fixed == DRT_FIXED_BLUR2 ? 2 : l->stride;
+    if (l->fixed == DRT_FIXED_CROP) size = l->size; /* the crop's margin + 1, any */
     int pad = l->fixed == DRT_FIXED_BLUR3 ? 1 : 0;
+    if (l->fixed == DRT_FIXED_CROP && (l->stride != 1 || l->stride_y != 1 || !isfinite(l->fixed_scale)))
+        return FAIL(m, l, "[crop]: stride %dx%d, scale %g: must be 1x1 and finite", l->stride, l->stride_y, l->fixed_scale);
     if (l->size != size || l->pad != pad || (l->fixed == DRT_FIXED_SUM && l->stride_y != l->stride))
         return FAIL(m, l, "fixed weights: size=%d padding=%d stride %dx%d: the kind needs size %d, padding %d%s", l->size,
                     l->pad, l->stride, l->stride_y, size, pad, l->fixed == DRT_FIXED_SUM ? " and stride = size" : "");
@@ -221,6 +228,12 @@ static drt_status check_fixed(const drt_model *m, const drt_layer *l, drt_shape 
 static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
 {
     if (l->fixed && !l->filters) l->filters = l->groups = in.c; /* the cfg parser leaves a fixed conv's channels 0 */
+    if (l->connected) { /* YOLOv1's [connected]: one output pixel reading the whole input */
+        if (in.h != in.w || in.h > 64 || l->fixed || l->share || l->groups != 1 || l->dilation > 1 || l->flipped)
+            return FAIL(m, l, "on a %dx%d input: darkrt runs it as a conv whose kernel is its input, which must be square "
+                        "and at most 64x64", in.w, in.h);
+        l->size = in.h, l->pad = 0, l->stride = l->stride_y = 1;
+    }
     if (l->filters <= 0 || l->filters > MAX_DIM) return FAIL(m, l, "filters=%d: must be 1..%d", l->filters, MAX_DIM);
     if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
     DRT_TRY(check_strides(m, l));
@@ -356,6 +369,17 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
         if (l->mask[k] < 0 || l->mask[k] >= l->num)
             return FAIL(m, l, "mask=%d: must be 0..num-1 (%d)", l->mask[k], l->num - 1);
     DRT_TRY(check_yolo_settings(m, l));
+    if (l->detection) { /* make_detection_layer: side x side x ((1 + coords) x num + classes) inputs, coords 4 */
+        long long want = (long long)l->detection * l->detection * (5LL * l->num + l->classes);
+        if (l->detection < 1 || l->detection > 1024 || l->n_mask != l->num || l->region || l->gaussian || l->new_coords)
+            return FAIL(m, l, "[detection] side=%d: must be 1..1024, every anchor, no other head kind", l->detection);
+        if ((long long)drt_shape_size(in) != want)
+            return FAIL(m, l, "input has %zu values: must be side x side x (num x 5 + classes) = %d x %d x (%d x 5 + %d) = %lld "
+                        "(check the output= of the [connected] before it)", drt_shape_size(in), l->detection,
+                        l->detection, l->num, l->classes, want);
+        l->out = in;
+        return DRT_OK;
+    }
     int box = l->gaussian ? 9 : 5; /* [Gaussian_yolo]: a sigma after each of x, y, w, h */
     int want = l->n_mask * (l->classes + box);
     if (in.c != want)
@@ -388,6 +412,26 @@ static drt_status infer_reorg(const drt_model *m, drt_layer *l, drt_shape in)
     if (s < 1 || s > 64 || in.h % s || in.w % s || in.c % (s * s))
         return FAIL(m, l, "stride=%d: must divide the input's %dx%d and its stride^2 its %d channels", s, in.w, in.h, in.c);
     l->out = (drt_shape){in.c * s * s, in.h / s, in.w / s};
+    return DRT_OK;
+}
+
+/* YOLOv1's [local] (AlexeyAB's make_local_layer): its output size is local_out_height's, (h - 1) / stride + 1 with
+ * pad=, (h - size) / stride + 1 without; its im2col_cpu pads pad pixels: both must agree. */
+static drt_status infer_local(const drt_model *m, drt_layer *l, drt_shape in)
+{
+    if (l->filters <= 0 || l->filters > MAX_DIM) return FAIL(m, l, "filters=%d: must be 1..%d", l->filters, MAX_DIM);
+    if (l->size <= 0 || l->size > 64) return FAIL(m, l, "size=%d: must be 1..64", l->size);
+    DRT_TRY(check_strides(m, l));
+    if (l->stride_y != l->stride) return FAIL(m, l, "stride_y=%d: must be stride=%d", l->stride_y, l->stride);
+    if (l->pad < 0 || l->pad > 64) return FAIL(m, l, "pad=%d: must be 0..64", l->pad);
+    if (in.h + 2 * l->pad < l->size || in.w + 2 * l->pad < l->size)
+        return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
+    int oh = (in.h + 2 * l->pad - l->size) / l->stride + 1, ow = (in.w + 2 * l->pad - l->size) / l->stride + 1;
+    int ab_h = (l->pad ? in.h - 1 : in.h - l->size) / l->stride + 1, ab_w = (l->pad ? in.w - 1 : in.w - l->size) / l->stride + 1;
+    if (oh != ab_h || ow != ab_w)
+        return FAIL(m, l, "size=%d pad=%d: AlexeyAB's output size (%dx%d) differs from what its im2col reads (%dx%d): use "
+                    "pad=0, or pad=1 with size=3", l->size, l->pad, ab_w, ab_h, ow, oh);
+    l->out = (drt_shape){l->filters, oh, ow};
     return DRT_OK;
 }
 
@@ -440,6 +484,7 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
             break;
         case DRT_LAYER_SCALE_CHANNELS:
         case DRT_LAYER_SAM: s = infer_product(m, l); break;
+        case DRT_LAYER_LOCAL: s = infer_local(m, l, in); break;
         default: return FAIL(m, l, "unknown layer type %d", (int)l->type);
         }
         if (s != DRT_OK) return s;
@@ -475,6 +520,11 @@ static drt_status alloc_fixed(drt_model *m)
         l->n_weights = (size_t)l->filters * taps;
         for (size_t k = 0; k < l->n_weights; k++)
             p[k] = l->fixed == DRT_FIXED_BLUR3 ? blur3[k % 9] : l->fixed == DRT_FIXED_BLUR2 ? .25f : l->fixed_scale;
+        if (l->fixed == DRT_FIXED_CROP) { /* forward_crop_layer: x * scale + trans, trans = -1 (scale 2) or 0 (1) */
+            size_t centre = (size_t)(l->size - 1) / 2 * (size_t)(l->size + 1);
+            for (size_t k = 0; k < l->n_weights; k++) p[k] = k % taps == centre ? l->fixed_scale : 0.f;
+            for (int f = 0; f < l->filters; f++) l->biases[f] = 1.f - l->fixed_scale;
+        }
         p += l->n_weights;
     }
     return DRT_OK;
@@ -505,6 +555,15 @@ drt_status drt_model_alloc_params(drt_model *m)
             p += 4 * c;
             continue;
         }
+        if (l->type == DRT_LAYER_LOCAL) { /* AlexeyAB's load_weights_upto: biases (outputs), then weights */
+            l->biases = p;
+            p += drt_shape_size(l->out);
+            l->weights = p;
+            l->n_weights = drt_layer_param_count(m, l) - drt_shape_size(l->out);
+            p += l->n_weights;
+            l->scales = l->rolling_mean = l->rolling_var = NULL;
+            continue;
+        }
         if ((l->type == DRT_LAYER_SHORTCUT && l->weights_type) || l->type == DRT_LAYER_IMPLICIT) {
             l->weights = p;
             l->n_weights = drt_layer_param_count(m, l);
@@ -520,6 +579,11 @@ drt_status drt_model_alloc_params(drt_model *m)
         }
         int f = l->filters;
         l->biases = p; p += f;
+        if (l->connected) { /* load_connected_weights: biases, weights, then the batchnorm parameters */
+            l->weights = p;
+            l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
+            p += l->n_weights;
+        }
         if (l->batch_normalize) {
             l->scales = p; p += f;
             l->rolling_mean = p; p += f;
@@ -527,6 +591,7 @@ drt_status drt_model_alloc_params(drt_model *m)
         } else {
             l->scales = l->rolling_mean = l->rolling_var = NULL;
         }
+        if (l->connected) continue;
         l->weights = p;
         l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
         p += l->n_weights;

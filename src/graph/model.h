@@ -35,6 +35,10 @@ typedef enum drt_layer_type {
                                  model's formula; parameters biases, scales, rolling_mean, rolling_var (filters = c) */
     DRT_LAYER_IMPLICIT = 15, /* AlexeyAB's [implicit] (YOLOR): a learned filters x 1 x 1 tensor, its weights; it reads
                                 nothing (inputs[0] is -1, the network input, always there) */
+    DRT_LAYER_LOCAL = 16,   /* YOLOv1's [local]: a conv whose weights differ at every output pixel (AlexeyAB's
+                               forward_local_layer: filters, size, stride; pad pixels on each side as its im2col_cpu
+                               reads pad=, not size/2); parameters biases[filters][oh][ow], then
+                               weights[oh * ow][filters][c][size][size] */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
@@ -53,6 +57,10 @@ typedef enum drt_conv_fixed {
     DRT_FIXED_BLUR2 = 2, /* antialiasing=2: depthwise 2x2 of 1/4, pad 0 */
     DRT_FIXED_SUM = 3,   /* [upsample] stride=-s (AlexeyAB's downsampling): depthwise s x s, stride s, every tap
                             fixed_scale (the sum of each s x s cell times scale) */
+    DRT_FIXED_CROP = 4,  /* [crop] at inference (AlexeyAB's forward_crop_layer, not training): the centre
+                            crop_height x crop_width of the input, times fixed_scale (2, or 1 with noadjust=1) plus
+                            1 - fixed_scale; a depthwise size x size conv, size = the margin + 1, its one tap at
+                            ((size - 1) / 2, (size - 1) / 2); only as the first layer, with equal margins */
     DRT_FIXED_COUNT
 } drt_conv_fixed;
 
@@ -110,9 +118,18 @@ typedef struct drt_layer {
     /* shortcut: AlexeyAB's weights_type (0 none, 1 per_feature: one weight per input, 2 per_channel: one per input
      * and channel) and weights_normalization (0 none, 1 relu, 2 softmax); weights: [input][1 or c] */
     int weights_type, weights_norm;
+    /* conv: YOLOv1's [connected] (AlexeyAB's make_connected_layer): drt_model_infer_shapes sets size to the input's
+     * h = w (pad 0, stride 1: one output pixel), weights [filters][c][h][w] as its [outputs][inputs]; the file
+     * holds biases, weights, then scales, rolling_mean, rolling_var (load_connected_weights) */
+    int connected;
+    /* yolo: YOLOv1's [detection] head, its side (0: not one): the input holds side x side x classes class
+     * probabilities, then side x side x num objectness, then side x side x num x 4 box values
+     * (get_detection_detections); det_sqrt: w, h are squared; det_softmax: softmax over each cell's classes */
+    int detection, det_sqrt, det_softmax;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
      * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]).
+     * [connected] convs: biases, weights, then the batchnorm three. [local]: biases, weights.
      * [batchnorm]: biases, scales, rolling_mean, rolling_var of its filters = c channels. Weighted [shortcut],
      * [implicit]: weights only. */
     float *biases, *scales, *rolling_mean, *rolling_var, *weights;

@@ -188,9 +188,10 @@ drt_status drt_onnx_emit_decode(ox_graph *g, const drt_model *m, const int *head
                          o->decode_thresh, o->decode_nms);
     for (int k = 0; k < n_heads; k++) {
         const drt_layer *l = &m->layers[heads[k]];
-        if (l->region || l->gaussian)
+        if (l->region || l->gaussian || l->detection)
             return drt_error(DRT_STATUS_UNSUPPORTED, "%s: [%s] layer %d: --decode writes [yolo] heads only (darkrt detect "
-                             "decodes this one)", src, l->region ? "region" : "Gaussian_yolo", heads[k]);
+                             "decodes this one)", src, l->detection ? "detection" : l->region ? "region" : "Gaussian_yolo",
+                             heads[k]);
     }
     drt_nms_kind kind = drt_detect_model_nms(m, NULL);
     if (kind != DRT_NMS_IOU) /* ONNX has no DIoU suppression */

@@ -413,6 +413,49 @@ static drt_status emit_reorg(exporter *x, int i)
     return DRT_OK;
 }
 
+/* YOLOv1's [local] (unshared weights) in plain ops: a grouped Conv with one-hot kernels gathers each pixel's
+ * c x size x size taps in (c, ky, kx) order (im2col, padding included) -> [N, k, oh, ow]; Reshape [N, k, L],
+ * Transpose [L, N, k], MatMul by the weights as [L, k, filters] -> [L, N, filters], Transpose [N, filters, L],
+ * Add the biases [filters, L], Reshape [N, filters, oh, ow], then the activation. */
+static drt_status emit_local(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    drt_shape in = shape_of(x, l->inputs[0]);
+    int64_t s = l->size, taps = s * s, k = in.c * taps, f = l->filters, oh = l->out.h, ow = l->out.w, L = oh * ow;
+    float *onehot = ox_alloc(g, (size_t)(k * taps) * sizeof *onehot), *w = ox_alloc(g, (size_t)(L * k * f) * sizeof *w);
+    if (!onehot || !w) return drt_error(DRT_STATUS_OOM, "export: out of memory for layer %d", i);
+    for (int64_t o = 0; o < k; o++)
+        for (int64_t t = 0; t < taps; t++) onehot[o * taps + t] = t == o % taps ? 1.f : 0.f;
+    for (int64_t j = 0; j < L; j++) /* Darknet's weights[j][filter][tap] -> [j][tap][filter] */
+        for (int64_t o = 0; o < f; o++)
+            for (int64_t t = 0; t < k; t++) w[(j * k + t) * f + o] = l->weights[(j * f + o) * k + t];
+    const char *col = ox_printf(g, "l%d.im2col", i), *col3 = ox_printf(g, "l%d.cols", i), *colt = ox_printf(g, "l%d.colt", i);
+    const char *mm = ox_printf(g, "l%d.matmul", i), *mmt = ox_printf(g, "l%d.matmult", i), *sum = ox_printf(g, "l%d.bias", i);
+    const char *act_in = l->act != DRT_ACT_LINEAR ? ox_printf(g, "l%d.local", i) : x->out[i];
+    Onnx__NodeProto *n = ox_node(g, "Conv", col, (const char *[]){in_name(x, l->inputs[0]),
+                                 ox_init_floats(g, ox_printf(g, "l%d.onehot", i), 4, (int64_t[]){k, 1, s, s}, onehot), NULL},
+                                 (const char *[]){col, NULL});
+    ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){s, s});
+    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride, l->stride});
+    ox_attr_ints(g, n, "pads", 4, (int64_t[]){l->pad, l->pad, l->pad, l->pad});
+    ox_attr_int(g, n, "group", in.c);
+    ox_node(g, "Reshape", col3, (const char *[]){col, ox_init_ints(g, ox_printf(g, "l%d.shape3", i), 3, (int64_t[]){0, k, L}), NULL},
+            (const char *[]){col3, NULL});
+    n = ox_node(g, "Transpose", colt, (const char *[]){col3, NULL}, (const char *[]){colt, NULL});
+    ox_attr_ints(g, n, "perm", 3, (int64_t[]){2, 0, 1});
+    ox_node(g, "MatMul", mm, (const char *[]){colt, ox_init_floats(g, ox_printf(g, "l%d.weight", i), 3, (int64_t[]){L, k, f}, w), NULL},
+            (const char *[]){mm, NULL});
+    n = ox_node(g, "Transpose", mmt, (const char *[]){mm, NULL}, (const char *[]){mmt, NULL});
+    ox_attr_ints(g, n, "perm", 3, (int64_t[]){1, 2, 0});
+    ox_node(g, "Add", sum, (const char *[]){mmt, ox_init_floats(g, ox_printf(g, "l%d.biases", i), 2, (int64_t[]){f, L}, l->biases), NULL},
+            (const char *[]){sum, NULL});
+    ox_node(g, "Reshape", ox_printf(g, "l%d.reshape", i),
+            (const char *[]){sum, ox_init_ints(g, ox_printf(g, "l%d.shape4", i), 4, (int64_t[]){0, f, oh, ow}), NULL},
+            (const char *[]){act_in, NULL});
+    return emit_act(x, i, act_in, l->act, x->out[i]);
+}
+
 /* Layers that only pass a tensor on (dropout, a route of one whole layer) alias their input,
  * unless their output must carry a head name. */
 static int is_alias(const drt_layer *l)
@@ -456,6 +499,7 @@ static drt_status emit_layer(exporter *x, int i)
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: return emit_product(x, i);
     case DRT_LAYER_REORG: return emit_reorg(x, i);
+    case DRT_LAYER_LOCAL: return emit_local(x, i);
     case DRT_LAYER_ACTIVATION:
         if (l->act == DRT_ACT_LINEAR)
             ox_node(g, "Identity", ox_printf(g, "l%d.activation", i), (const char *[]){in_name(x, l->inputs[0]), NULL},

@@ -51,6 +51,11 @@ static void write_head(ox_graph *g, const drt_model *m, int k, const drt_layer *
     meta_int(g, KEY("new_coords"), l->new_coords);
     if (l->region) meta_int(g, KEY("region"), 1);
     if (l->gaussian) meta_int(g, KEY("gaussian"), 1);
+    if (l->detection) { /* YOLOv1: side x side cells; the head is the [connected] output, c x 1 x 1 */
+        meta_int(g, KEY("detection"), l->detection);
+        meta_int(g, KEY("sqrt"), l->det_sqrt);
+        meta_int(g, KEY("softmax"), l->det_softmax);
+    }
     drt_shape in = drt_model_input_shape(m, (int)(l - m->layers));
     meta_int(g, KEY("stride"), in.w > 0 ? m->width / in.w : 0);
 #undef KEY
@@ -153,7 +158,8 @@ static drt_status need(const Onnx__ModelProto *mp, const char *path, const char 
 
 drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path, const char *head, drt_layer *l)
 {
-    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL, *gaussian = NULL;
+    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL, *gaussian = NULL, *det = NULL,
+               *det_sqrt = NULL, *det_softmax = NULL;
     DRT_TRY(need(mp, path, head, "classes", &classes));
     DRT_TRY(need(mp, path, head, "num", &num));
     DRT_TRY(need(mp, path, head, "mask", &mask));
@@ -162,6 +168,9 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
     (void)need(mp, path, head, "new_coords", &nc);
     (void)need(mp, path, head, "region", &region);
     (void)need(mp, path, head, "gaussian", &gaussian);
+    (void)need(mp, path, head, "detection", &det);
+    (void)need(mp, path, head, "sqrt", &det_sqrt);
+    (void)need(mp, path, head, "softmax", &det_softmax);
     drt_error_clear();
     l->type = DRT_LAYER_YOLO;
     l->scale_x_y = 1;
@@ -186,5 +195,11 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
     if (gaussian && (drt_parse_int_list(gaussian, &v, 1) != 1 || (v != 0 && v != 1)))
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.gaussian=%s: must be 0 or 1", path, head, gaussian);
     l->gaussian = gaussian ? v : 0;
+    if (det && (drt_parse_int_list(det, &l->detection, 1) != 1 || l->detection < 1 || l->detection > 1024))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.detection=%s: must be a side of 1..1024", path, head, det);
+    if (det_sqrt && (drt_parse_int_list(det_sqrt, &l->det_sqrt, 1) != 1 || (l->det_sqrt != 0 && l->det_sqrt != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.sqrt=%s: must be 0 or 1", path, head, det_sqrt);
+    if (det_softmax && (drt_parse_int_list(det_softmax, &l->det_softmax, 1) != 1 || (l->det_softmax != 0 && l->det_softmax != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.softmax=%s: must be 0 or 1", path, head, det_softmax);
     return DRT_OK;
 }

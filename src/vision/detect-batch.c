@@ -92,9 +92,11 @@ static drt_status finish_item(const drt_engine *e, int i, int w, int h, const dr
 static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt_detect_opts *o,
                               drt_detections **dets, drt_stage_times *times)
 {
-    int region = 0; /* YOLOv2 and Gaussian heads decode on the host */
-    for (int h = 0; h < e->n_heads; h++)
-        region |= e->model->layers[e->head_layers[h]].region | e->model->layers[e->head_layers[h]].gaussian;
+    int region = 0; /* YOLOv1, YOLOv2 and Gaussian heads decode on the host */
+    for (int h = 0; h < e->n_heads; h++) {
+        const drt_layer *l = &e->model->layers[e->head_layers[h]];
+        region |= l->region || l->gaussian || l->detection;
+    }
     if (o->decode == DRT_STAGE_HOST || region) {
         for (int i = 0; i < n; i++) {
             double t0 = drt_now_ms();

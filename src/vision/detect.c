@@ -93,13 +93,17 @@ static drt_status yolo_head_in(const drt_engine *e, int h, const float *data, co
                                drt_yolo_head *hd)
 {
     const drt_layer *l = &e->model->layers[e->head_layers[h]];
-    if (l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + (l->gaussian ? 9 : 5)))
+    size_t values = (size_t)d->c * d->h * d->w, side = (size_t)l->detection;
+    if (l->detection ? values != side * side * (size_t)(5 * l->num + l->classes) || l->n_mask != l->num
+                     : l->n_mask < 1 || l->n_mask > 32 || d->c != l->n_mask * (l->classes + (l->gaussian ? 9 : 5)))
         return drt_error(DRT_STATUS_INVALID_ARG, "%s: [yolo] line %d: %d channels for %d anchors of %d classes",
                          e->model->source ? e->model->source : "model", l->line, d->c, l->n_mask, l->classes);
     *hd = (drt_yolo_head){.w = d->w, .h = d->h, .n = l->n_mask, .classes = l->classes, .region = l->region,
-                          .gaussian = l->gaussian,
+                          .gaussian = l->gaussian, .detection = l->detection > 0, .det_sqrt = l->det_sqrt,
+                          .det_softmax = l->det_softmax,
                           .scale_x_y = l->scale_x_y > 0 ? l->scale_x_y : 1.f, .new_coords = l->new_coords};
-    hd->data = data + (size_t)item * (size_t)d->c * (size_t)d->h * (size_t)d->w;
+    hd->data = data + (size_t)item * values;
+    if (l->detection) hd->w = hd->h = l->detection; /* its cells, not the head tensor's c x 1 x 1 */
     for (int a = 0; a < l->n_mask; a++) {
         int m = l->mask[a];
         if (m < 0 || m >= l->num || m >= DRT_MAX_ANCHORS)

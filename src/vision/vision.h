@@ -101,6 +101,8 @@ typedef struct drt_yolo_head {
     int new_coords;        /* Scaled-YOLOv4: already logistic, w = (2 t)^2 anchor */
     int region;            /* YOLOv2 [region]: softmax classes, anchors in grid cells */
     int gaussian;          /* [Gaussian_yolo]: n * (9 + classes) planes, scores x (1 - mean sigma) */
+    int detection;         /* YOLOv1 [detection]: 1 when w = h = side, data laid out as get_detection_detections reads */
+    int det_sqrt, det_softmax; /* [detection]: w, h squared; softmax over each cell's classes */
 } drt_yolo_head;
 
 /* How network-relative boxes map to image pixels (Darknet's correct_yolo_boxes):

@@ -1,6 +1,6 @@
 /* YOLO head decoding as Darknet's yolo layer does it (logistic on x, y, objectness and classes;
- * scale_x_y; exp(w) * anchor / net size; new_coords for Scaled-YOLOv4; [region] and [Gaussian_yolo]
- * as AlexeyAB decodes them), then correct_yolo_boxes
+ * scale_x_y; exp(w) * anchor / net size; new_coords for Scaled-YOLOv4; [region], [Gaussian_yolo] and
+ * YOLOv1's [detection] as AlexeyAB decodes them), then correct_yolo_boxes
  * back to image pixels. Fast path: a cell is skipped on a compare of its objectness logit with
  * logit(thresh), and a class on a compare with logit(thresh / objectness), before any exp. */
 #include "vision/vision.h"
@@ -155,6 +155,47 @@ static drt_status cell_classes(const drt_yolo_head *hd, const float *cls, size_t
     return DRT_OK;
 }
 
+/* YOLOv1's [detection] (AlexeyAB's get_detection_detections, its forward's softmax first): for cell i (row-major)
+ * and box n, the objectness p[side^2 x classes + i x num + n], the box p[side^2 x (classes + num) + (i x num + n)
+ * x 4 ...]: x = (x + col) / side, y likewise, w = w^2 (sqrt=1) or w; each class: objectness x p[i x classes + j].
+ * Raw values, no logistic: a negative objectness times a negative class is a positive score, as there. */
+static drt_status detection_head(const drt_yolo_head *hd, const drt_box_map *m, float thresh, drt_candidates *out)
+{
+    int side = hd->w, cells = side * side;
+    const float *p = hd->data;
+    float *probs = malloc(sizeof(float) * (size_t)(hd->classes > 0 ? hd->classes : 1));
+    if (!probs) return drt_error(DRT_STATUS_OOM, "detect: out of memory for %d classes", hd->classes);
+    drt_status s = DRT_OK;
+    for (int i = 0; s == DRT_OK && i < cells; i++) {
+        const float *cls = p + (size_t)i * hd->classes;
+        for (int j = 0; j < hd->classes; j++) probs[j] = cls[j];
+        if (hd->det_softmax) { /* AlexeyAB's softmax: the largest subtracted, exp in double stored as float */
+            float largest = -INFINITY, sum = 0;
+            for (int j = 0; j < hd->classes; j++) largest = fmaxf(largest, probs[j]);
+            for (int j = 0; j < hd->classes; j++) sum += probs[j] = (float)exp(probs[j] - largest);
+            for (int j = 0; j < hd->classes; j++) probs[j] /= sum;
+        }
+        for (int n = 0; s == DRT_OK && n < hd->n; n++) {
+            float scale = p[(size_t)cells * hd->classes + (size_t)i * hd->n + n];
+            const float *b = p + (size_t)cells * (hd->classes + hd->n) + ((size_t)i * hd->n + n) * 4;
+            float bx = (b[0] + (float)(i % side)) / side, by = (b[1] + (float)(i / side)) / side;
+            float bw = hd->det_sqrt ? (float)((double)b[2] * b[2]) : b[2], bh = hd->det_sqrt ? (float)((double)b[3] * b[3]) : b[3];
+            float box[4];
+            to_pixels(bx, by, bw, bh, m, box);
+            if (isnan(box[0]) || isnan(box[1]) || isnan(box[2]) || isnan(box[3])) continue;
+            for (int j = 0; s == DRT_OK && j < hd->classes; j++) {
+                float prob = scale * probs[j];
+                if (!(prob > thresh) || (s = reserve(out, 1)) != DRT_OK) continue;
+                out->items[out->count++] =
+                    (drt_candidate){box[0], box[1], box[2], box[3], prob, j, out->next_id + (unsigned)(i * hd->n + n)};
+            }
+        }
+    }
+    free(probs);
+    out->next_id += (unsigned)(cells * hd->n);
+    return s;
+}
+
 drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, int img_w, int img_h,
                                 drt_resize resize, float thresh, drt_candidates *out)
 {
@@ -162,6 +203,7 @@ drt_status drt_yolo_decode_head(const drt_yolo_head *hd, int net_w, int net_h, i
         return drt_error(DRT_STATUS_INVALID_ARG, "detect: head %dx%d with %d anchors and %d classes",
                          hd->w, hd->h, hd->n, hd->classes);
     drt_box_map m = drt_yolo_box_map(net_w, net_h, img_w, img_h, resize);
+    if (hd->detection) return detection_head(hd, &m, thresh, out);
     size_t stride = (size_t)hd->w * (size_t)hd->h;
     float obj_cut = hd->new_coords ? thresh : drt_logit_floor(thresh);
     for (int a = 0; a < hd->n && hd->gaussian; a++)

@@ -55,12 +55,15 @@ static int same(const char *what, int i, const float *ab, const float *rt, size_
 }
 
 /* darkrt's layer of AlexeyAB's layer i: an antialiased layer's blur is a layer of its own in darkrt (the
- * fixed convs after one), inside the layer in AlexeyAB's. */
+ * fixed convs after one), inside the layer in AlexeyAB's ([upsample] downsampling and [crop] are fixed convs of
+ * their own section). */
 static int darkrt_index(const drt_model *m, int i)
 {
     int j = 0;
     for (int k = 0; k < i && j < m->n_layers; k++, j++)
-        if (j + 1 < m->n_layers && m->layers[j + 1].fixed && m->layers[j + 1].fixed != DRT_FIXED_SUM) j++;
+        if (j + 1 < m->n_layers && m->layers[j + 1].fixed && m->layers[j + 1].fixed != DRT_FIXED_SUM &&
+            m->layers[j + 1].fixed != DRT_FIXED_CROP)
+            j++;
     return j;
 }
 
@@ -93,6 +96,30 @@ static void check_layout(network *net, const drt_model *m)
             }
             continue;
         }
+        if (l->type == CONNECTED) { /* load_connected_weights: biases, weights [outputs][inputs], then bn's three */
+            size_t n = (size_t)l->outputs, bn = l->batch_normalize ? n : 0, nw = n * (size_t)l->inputs;
+            ab_floats += n + nw + 3 * bn;
+            if (d->type != DRT_LAYER_CONV || !d->connected || d->n_weights != nw) {
+                printf("FAIL layout: layer %d is a [connected] of %zu weights in AlexeyAB's Darknet, not in darkrt\n", i, nw);
+                failures++;
+            } else if (same("biases", i, l->biases, d->biases, n) && same("weights", i, l->weights, d->weights, nw) &&
+                       same("scales", i, l->scales, d->scales, bn)) {
+                if (same("rolling_mean", i, l->rolling_mean, d->rolling_mean, bn))
+                    same("rolling_variance", i, l->rolling_variance, d->rolling_var, bn);
+            }
+            continue;
+        }
+        if (l->type == LOCAL) { /* load_weights_upto: biases (outputs), weights (size^2 x c x n x locations) */
+            size_t n = (size_t)l->outputs, nw = (size_t)l->size * l->size * l->c * l->n * l->out_w * l->out_h;
+            ab_floats += n + nw;
+            if (d->type != DRT_LAYER_LOCAL || d->n_weights != nw) {
+                printf("FAIL layout: layer %d is a [local] of %zu weights in AlexeyAB's Darknet, not in darkrt\n", i, nw);
+                failures++;
+            } else if (same("biases", i, l->biases, d->biases, n)) {
+                same("weights", i, l->weights, d->weights, nw);
+            }
+            continue;
+        }
         if (l->type != CONVOLUTIONAL) continue;
         size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
         if (!l->share_layer) ab_floats += n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */
@@ -118,7 +145,7 @@ typedef struct heads {
     size_t size[MAX_HEADS];
 } heads;
 
-static int is_head(LAYER_TYPE t) { return t == YOLO || t == GAUSSIAN_YOLO || t == REGION; }
+static int is_head(LAYER_TYPE t) { return t == YOLO || t == GAUSSIAN_YOLO || t == REGION || t == DETECTION; }
 
 static void ab_heads(network *net, float *input, heads *hs)
 {
@@ -247,7 +274,8 @@ static int ab_detect(network *net, const char *png, int letter, box_pair *out, i
         if (is_head(net->layers[k].type)) l = net->layers[k];
     network_predict_ptr(net, sized.data);
     int n = 0, count = 0;
-    detection *dets = get_network_boxes(net, im.w, im.h, .25f, .5f, 0, 1, &n, letter);
+    int v1 = l.type == DETECTION; /* get_detection_detections multiplies by w, h: 1 for relative boxes (test_yolo) */
+    detection *dets = get_network_boxes(net, v1 ? 1 : im.w, v1 ? 1 : im.h, .25f, .5f, 0, 1, &n, letter);
     if (l.nms_kind == DEFAULT_NMS) do_nms_sort(dets, n, l.classes, .45f);
     else diounms_sort(dets, n, l.classes, .45f, l.nms_kind, l.beta_nms);
     for (int i = 0; i < n; i++)
@@ -283,7 +311,10 @@ static void match(const char *name, box_pair *ab, int n_ab, const drt_detections
             float iw = fminf(x2, r->x2) - fmaxf(x1, r->x1), ih = fminf(y2, r->y2) - fmaxf(y1, r->y1);
             float inter = iw > 0 && ih > 0 ? iw * ih : 0;
             float uni = (x2 - x1) * (y2 - y1) + (r->x2 - r->x1) * (r->y2 - r->y1) - inter;
-            float iou = uni > 0 ? inter / uni : (x1 == r->x1 && y1 == r->y1 && x2 == r->x2 && y2 == r->y2);
+            /* two boxes clamped to a line (no area, as YOLOv1's off-image boxes): the same line within 0.01 pixel */
+            float iou = uni > 0 ? inter / uni
+                                : fabsf(x1 - r->x1) < .01f && fabsf(y1 - r->y1) < .01f && fabsf(x2 - r->x2) < .01f &&
+                                      fabsf(y2 - r->y2) < .01f;
             /* a twin: IoU >= 0.999 and the closest score (boxes clamped to the whole image are all alike) */
             float sd = fabsf(r->score - a->score);
             int twin = iou >= .999f, best_twin = best >= 0 && best_iou >= .999f;

@@ -6,8 +6,8 @@
 # model, where saturated activations amplify rounding). Then yolo-fastest-1.1 with its real
 # weights on Darknet's seven sample images, each side reading the same decoded pixels and using
 # the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4); and yolov2-tiny's
-# [region], tests/alexeyab/gaussian.cfg's [Gaussian_yolo] and tests/alexeyab/contrastive.cfg's [yolo] with
-# [contrastive] decode the same way on synthesised weights.
+# [region], tests/alexeyab/gaussian.cfg's [Gaussian_yolo], tests/alexeyab/contrastive.cfg's [yolo] with
+# [contrastive] and tests/alexeyab/yolov1.cfg's [detection] decode the same way on synthesised weights.
 # make test runs every detector cfg AlexeyAB runs on the CPU (CASES and ALL_CASES: the README's coverage table; 6 minutes
 # without ASan on the busy 2-core machine); DRT_ALEXEYAB_QUICK=1 runs the CASES subset only (about 2 minutes under ASan).
 source "$(dirname "$0")/../lib.sh"
@@ -45,6 +45,8 @@ CASES=(
     "$DRT_ROOT/tests/alexeyab/shortcut-w.cfg 64 1e-4"
     "$TMP/cfg/yolov4-tiny_contrastive.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/contrastive.cfg 128 1e-4"
+    "$DRT_ROOT/tests/alexeyab/yolov1.cfg 72 1e-4"
+    "yolov1/tiny-yolo.cfg 128 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -62,20 +64,22 @@ ALL_CASES=(
     "yolov4x-mish.cfg 128 1e-4" "yolov7x.cfg 128 1e-4" "enet-coco.cfg 128 1e-4"
     "yolov4-sam-mish-csp-reorg-bfm.cfg 128 1e-4" "Gaussian_yolov3_BDD.cfg 128 1e-4"
     "resnet152_trident.cfg 128 1e-4"
+    # YOLOv1 ([connected], [local], [crop], [detection]); yolo-small's [crop] of 448x448 cut to the 128 input.
+    "t1.test.cfg 128 1e-4" "yolov1/tiny-coco.cfg 128 1e-4" "yolov1/yolo-coco.cfg 128 1e-4" "yolov1/yolo.cfg 128 1e-4"
+    "yolov1/yolo.train.cfg 128 1e-4" "yolov1/yolo2.cfg 128 1e-4" "$TMP/cfg/yolov1/yolo-small.cfg 128 1e-4"
 )
 # The detector cfgs darkrt refuses, each with the reason README's coverage table gives (darkrt's message must hold it).
 REFUSED=(
     "yolo9000.cfg|[region] tree=" "cspx-p7-mish.cfg|each mask entry must be 0..num-1"
     "cspx-p7-mish_hp.cfg|must be a list of numbers" "tiny-yolo_xnor.cfg|xnor=1" "yolov3-tiny_xnor.cfg|xnor=1"
-    "yolov3-tiny_occlusion_track.cfg|[crnn]: unknown section" "t1.test.cfg|[connected]: unknown section"
-    "yolov1/tiny-coco.cfg|[connected]: unknown section" "yolov1/tiny-yolo.cfg|[connected]: unknown section"
-    "yolov1/xyolo.test.cfg|xnor=1" "yolov1/yolo-coco.cfg|[local]: unknown section" "yolov1/yolo-small.cfg|[crop]: unknown section"
-    "yolov1/yolo.cfg|[local]: unknown section" "yolov1/yolo.train.cfg|[local]: unknown section" "yolov1/yolo2.cfg|[local]: unknown section"
+    "yolov3-tiny_occlusion_track.cfg|[crnn]: unknown section" "yolov1/xyolo.test.cfg|xnor=1"
 )
 # Every cfg of AlexeyAB's cfg/ folder is a case, a refused detector, or no detector at all (no [yolo], [region],
 # [Gaussian_yolo] or [detection] section: classifiers and RNNs, outside darkrt's scope): a new cfg fails here.
 covered=" "
-for c in "${CASES[@]}" "${ALL_CASES[@]}"; do read -r cfg _ <<<"$c"; covered+="$(basename "$cfg") "; done
+# case_name CFG: the cfg as AlexeyAB's cfg/ names it (yolov1/yolo.cfg), a path's file name otherwise
+case_name() { local c=${1#"$TMP/cfg/"}; [[ "$c" == /* ]] && c=$(basename "$c"); echo "$c"; }
+for c in "${CASES[@]}" "${ALL_CASES[@]}"; do read -r cfg _ <<<"$c"; covered+="$(case_name "$cfg") "; done
 for r in "${REFUSED[@]}"; do covered+="${r%%|*} "; done
 uncovered=0 detectors=0
 while read -r rel; do
@@ -96,20 +100,25 @@ done
 # [contrastive] does nothing at inference. darkrt reads the cfg as is (inspect: "training-only").
 mkdir -p "$TMP/cfg"
 sed 's/^contrastive=1/contrastive=0/' "$AB/cfg/yolov4-tiny_contrastive.cfg" >"$TMP/cfg/yolov4-tiny_contrastive.cfg"
+# yolo-small's [crop] takes the centre 448x448 of its 448x448 input; at 128 AlexeyAB would read outside the input.
+mkdir -p "$TMP/cfg/yolov1"
+sed 's/^crop_width=448/crop_width=128/; s/^crop_height=448/crop_height=128/' "$AB/cfg/yolov1/yolo-small.cfg" \
+    >"$TMP/cfg/yolov1/yolo-small.cfg"
 
 for c in "${CASES[@]}"; do
     read -r cfg size tol <<<"$c"
+    name=$(case_name "$cfg")
     [[ "$cfg" == /* ]] || cfg="$AB/cfg/$cfg"
-    name=$(basename "$cfg")
-    mkdir -p "$TMP/$name"
-    "$CMP" heads "$cfg" "$size" 1 "$TMP/$name" "$tol" >"$TMP/$name.log" 2>"$TMP/$name.err"; rc=$?
-    grep -E '^(ok|FAIL|time|darkrt refuses)' "$TMP/$name.log"
+    dir=$TMP/case-${name//\//-}
+    mkdir -p "$dir"
+    "$CMP" heads "$cfg" "$size" 1 "$dir" "$tol" >"$dir.log" 2>"$dir.err"; rc=$?
+    grep -E '^(ok|FAIL|time|darkrt refuses)' "$dir.log"
     case $rc in
         0) ok "$name: layout and heads" ;;
-        77) fail "$name: darkrt refuses it: $(tail -n 1 "$TMP/$name.log")" ;;
-        *) fail "$name: exit $rc: $(tail -n 3 "$TMP/$name.err")" ;;
+        77) fail "$name: darkrt refuses it: $(tail -n 1 "$dir.log")" ;;
+        *) fail "$name: exit $rc: $(tail -n 3 "$dir.err")" ;;
     esac
-    rm -rf "${TMP:?}/$name"
+    rm -rf "${dir:?}"
 done
 
 images=()
@@ -124,11 +133,11 @@ else
     fail "yolo-fastest-1.1 or Darknet's sample images not found"
 fi
 
-# synth_detect TAG CFG LABEL: AlexeyAB's detections on synthesised weights (seed 3) of CFG, on three of
-# Darknet's photos, box for box; a run where AlexeyAB finds no box proves nothing and fails.
+# synth_detect TAG CFG LABEL [SEED]: AlexeyAB's detections on synthesised weights (seed 3 unless given) of CFG, on
+# three of Darknet's photos, box for box; a run where AlexeyAB finds no box proves nothing and fails.
 synth_detect() {
-    local tag=$1 cfg=$2 label=$3
-    if ! "$DARKRT" synth "$cfg" -o "$TMP/$tag.weights" --seed 3 >/dev/null 2>&1; then
+    local tag=$1 cfg=$2 label=$3 seed=${4:-3}
+    if ! "$DARKRT" synth "$cfg" -o "$TMP/$tag.weights" --seed "$seed" >/dev/null 2>&1; then
         fail "darkrt synth $(basename "$cfg")"
         return
     fi
@@ -149,3 +158,6 @@ synth_detect contrastive "$DRT_ROOT/tests/alexeyab/contrastive.cfg" "[contrastiv
 # [Gaussian_yolo]'s decode (scores x (1 - mean sigma)).
 synth_detect gauss "$DRT_ROOT/tests/alexeyab/gaussian.cfg" "[Gaussian_yolo]"
 finish
+# YOLOv1's [detection] decode (raw objectness x softmax classes, cell-relative boxes, sqrt=1); seed 27 gives 4, 5 and
+# 2 boxes (seed 3 none above 0.25), two of them clamped to the image's left edge.
+synth_detect yolov1 "$DRT_ROOT/tests/alexeyab/yolov1.cfg" "YOLOv1 [detection]" 27

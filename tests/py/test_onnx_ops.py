@@ -24,6 +24,10 @@
  - tests/alexeyab/layers-b.cfg ([local_avgpool] as AveragePool without the padding in the count, a standalone
    [batchnorm] as BatchNormalization): export (batch 1 and dynamic batch 2), onnxruntime vs darkrt's reference
    pass, the round trip;
+ - tests/alexeyab/yolov1.cfg (YOLOv1: [crop] as a fixed depthwise Conv, [local] as a one-hot grouped Conv (im2col),
+   Transpose and a MatMul per output pixel, [connected] as a Conv whose kernel is its input, a [detection] head):
+   export (opset 13, opset 9 with dynamic batch 2), onnxruntime vs darkrt's reference pass (the importer has no
+   [local]: no round trip); --decode refused in one line;
  - tests/alexeyab/shortcut-w.cfg (multi-input and weighted [shortcut] as Slice/Mul/Sum with the normalized
    weights, [implicit] as a [1, c, 1, 1] initializer): export (opset 13 and 10, dynamic batch 2), onnxruntime vs
    darkrt's reference pass (the importer has no Sum: no round trip);
@@ -247,11 +251,16 @@ def gaussian():
     t.check_model(path)
     t.compare("[Gaussian_yolo]: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
     t.compare("[Gaussian_yolo]: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    decode_refused(d, cfg, w, "Gaussian_yolo")
+
+
+def decode_refused(d, cfg, w, kind):
+    """convert --decode of heads darkrt detect decodes itself ([KIND]) fails in one line and writes nothing."""
     r = t.darkrt("convert", cfg, w, "-o", os.path.join(d, "decode.onnx"), "--decode", check=False)
     msg = r.stderr.strip()
-    t.check(r.returncode != 0 and "[Gaussian_yolo] layer" in msg and len(msg.splitlines()) == 1
+    t.check(r.returncode != 0 and "[%s] layer" % kind in msg and len(msg.splitlines()) == 1
             and not os.path.exists(os.path.join(d, "decode.onnx")),
-            "--decode of [Gaussian_yolo] heads must fail with one line: rc %d %s" % (r.returncode, msg))
+            "--decode of [%s] heads must fail with one line: rc %d %s" % (kind, r.returncode, msg))
     print("--decode refused: " + msg)
 
 
@@ -337,6 +346,21 @@ def shortcut_w():
                   [r[:n] for r in ref])
 
 
+def yolov1():
+    d = t.tmpdir()
+    cfg, w = alexeyab_model(d, "yolov1")
+    x = t.inputs(2, 3, 72, 72, seed=16)
+    ref = t.ref_run(cfg, x, "--weights", w)
+    for flags in (["--opset", "13"], ["--opset", "9", "--batch", "dynamic"]):
+        path = os.path.join(d, "yolov1.onnx")
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if "dynamic" in flags else 1
+        t.compare("[crop], [local], [connected] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]),
+                  [r[:n] for r in ref])
+    decode_refused(d, cfg, w, "detection")
+
+
 if __name__ == "__main__":
     if not os.path.exists(t.DARKRT):
         t.skip("no darkrt binary in " + t.BUILD)
@@ -348,5 +372,6 @@ if __name__ == "__main__":
     gaussian()
     layers_b()
     shortcut_w()
+    yolov1()
     third_party()
     t.finish()

@@ -1,9 +1,11 @@
 /* Runs the compiled CPU engine on one image: each live layer's step in order, reading and
  * writing views of one run state's planned arena (the compiled state is only read). */
 #include "backend/cpu/cpu.h"
+#include "backend/ref/ref.h"
 #include "core/error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static double now_ms(void)
@@ -79,6 +81,24 @@ static int head_index(const drt_engine *e, int layer)
     return -1;
 }
 
+/* YOLOv1's [local]: no oneDNN primitive has unshared weights; the reference kernel on float NCHW copies. */
+static drt_status run_local(const drt_layer *l, const cpu_view *in, const cpu_view *out)
+{
+    drt_shape is = {in->c, in->h, in->w};
+    float *x = malloc(drt_shape_size(is) * sizeof *x), *y = malloc(drt_shape_size(l->out) * sizeof *y);
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return drt_error(DRT_STATUS_OOM, "cpu engine: [local] line %d: out of memory", l->line);
+    }
+    drt_cpu_head(in, x);
+    drt_ref_local(l, is, x, y);
+    drt_cpu_input(y, out);
+    free(x);
+    free(y);
+    return DRT_OK;
+}
+
 static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, int i, int b)
 {
     const drt_layer *l = &st->m->layers[i];
@@ -114,6 +134,7 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     case DRT_LAYER_ACTIVATION: drt_cpu_add_into(&in, NULL, &out, l->act); break; /* out = act(in), any dtypes */
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
     case DRT_LAYER_REORG: drt_cpu_reorg(l->stride, &in, &out); break;
+    case DRT_LAYER_LOCAL: DRT_TRY(run_local(l, &in, &out)); break;
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: {
         cpu_view from = VIEW(DRT_XT(l->inputs[1]));

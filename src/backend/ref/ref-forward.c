@@ -22,7 +22,8 @@ drt_status drt_ref_check_model(const drt_model *m)
                 return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d (%s) reads the [yolo] layer %d: the reference engine does not compute [yolo] outputs",
                                  src_name(m), i, drt_layer_type_name(l->type), s);
         }
-        if (((l->type == DRT_LAYER_CONV || l->type == DRT_LAYER_IMPLICIT || (l->type == DRT_LAYER_SHORTCUT && l->weights_type)) &&
+        if (((l->type == DRT_LAYER_CONV || l->type == DRT_LAYER_IMPLICIT || l->type == DRT_LAYER_LOCAL ||
+              (l->type == DRT_LAYER_SHORTCUT && l->weights_type)) &&
              !l->weights) || (l->type == DRT_LAYER_BATCHNORM && !l->biases))
             return drt_error(DRT_STATUS_INVALID_ARG, "%s: layer %d: convolution without parameters", src_name(m), i);
     }
@@ -91,6 +92,7 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
         for (size_t k = 0; k < drt_shape_size(l->out); k++) y[k] = drt_act_apply(l->act, xs[0][k]);
         break;
     case DRT_LAYER_REORG3D: drt_ref_reorg3d(l, shapes[0], xs[0], y); break;
+    case DRT_LAYER_LOCAL: drt_ref_local(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: drt_ref_product(l, xs[0], xs[1], y); break;
     default: break;

@@ -52,7 +52,8 @@ def params_at(data, h, stop_at_layer=None):
 # 4-byte values). unit/fuzz-replay notices a drift: the input would stop reaching the check expect.txt names.
 LAYER_FIELDS = """type line inputs[] act filters size stride pad groups stride_y fixed fixed_scale dilation batch_normalize
     padding depth_channels route_groups route_group_id classes num mask[] anchors[] scale_x_y new_coords nms_kind
-    beta_nms region gaussian share flipped training_only weights_type weights_norm""".split()
+    beta_nms region gaussian share flipped training_only weights_type weights_norm connected detection det_sqrt
+    det_softmax""".split()
 
 
 def set_layer_field(data, h, index, field, word):
@@ -172,12 +173,12 @@ def main():
     set_layer_field(d, h, 0, "share", 0x80000000)
     save("share-index-int-min-overflow", d)
 
-    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 2 now, so that the version is still read):
+    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 3 now, so that the version is still read):
     # magic, format, a header size of 0xff000070, and version bytes holding a newline
     # (from byte 16: ff ff 04 0a ...): they went raw into "built by darkrt ...", a two-line error.
     # src/engine/plan.c check_header shows '?' for them now.
     save("newline-in-version-message", bytearray(
-        b"DRTPLAN1" + b"\x02\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
+        b"DRTPLAN1" + b"\x03\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
         + b"\xff" * 34 + b"\x00" * 6 + b"\xd8" + b"\x00" * 28 + b"\x80?\x00\x00" * 5))
 
 
