@@ -138,9 +138,10 @@ static int bn_fold(const drt_xcaps *caps, const char *cfg, unsigned off)
 }
 
 /* Builds with winograd = wmode under a budget; returns the engine's activations or 0 on failure. */
-static size_t build_under(const drt_model *m, int wmode, size_t budget, const char *what)
+static size_t build_prec_under(const drt_model *m, drt_precision prec, int wmode, size_t budget, const char *what)
 {
     drt_engine_opts o = drt_engine_opts_default();
+    o.precision = prec;
     o.winograd = wmode;
     o.threads = 1;
     o.max_activation_bytes = budget;
@@ -150,6 +151,39 @@ static size_t build_under(const drt_model *m, int wmode, size_t budget, const ch
     else drt_engine_memory_usage(e, &mem);
     drt_engine_free(e);
     return mem.host_activations;
+}
+
+static size_t build_under(const drt_model *m, int wmode, size_t budget, const char *what)
+{
+    return build_prec_under(m, DRT_PREC_FP32, wmode, budget, what);
+}
+
+/* The activations an int8 engine reports (its dtype conversion buffers too: yolo-fastest-1.1 keeps its depthwise
+ * convs and heads in fp32) are what its budget counts: it builds within exactly that many bytes and is refused one
+ * byte below. */
+static int budget_int8(const char *cfg)
+{
+    char w[1200];
+    snprintf(w, sizeof w, "%.*sweights", (int)strlen(cfg) - 3, cfg);
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m;
+    if (access(w, R_OK) || drt_model_load_darknet(cfg, w, &lo, &m) != DRT_OK) { printf("skipped budget int8: %s\n", w); return 0; }
+    size_t all = build_prec_under(m, DRT_PREC_INT8, DRT_WINOGRAD_OFF, 0, "int8, unlimited");
+    size_t at = all ? build_prec_under(m, DRT_PREC_INT8, DRT_WINOGRAD_OFF, all, "int8, at its activations") : 0;
+    drt_engine_opts o = drt_engine_opts_default();
+    o.precision = DRT_PREC_INT8;
+    o.winograd = DRT_WINOGRAD_OFF;
+    o.threads = 1;
+    o.max_activation_bytes = all - 1;
+    drt_engine *e = NULL;
+    drt_status s = all ? drt_engine_create(m, &o, &e) : DRT_STATUS_INTERNAL;
+    int bad = !all || at != all || s != DRT_STATUS_OOM;
+    printf("%s budget int8: %zu bytes reported, built within them (holding %zu), %s one byte below\n", bad ? "FAIL" : "ok  ",
+           all, at, s == DRT_STATUS_OOM ? "refused" : "not refused");
+    drt_engine_free(e);
+    drt_model_free(m);
+    return bad;
 }
 
 /* max_activation_bytes: a budget at the direct convolutions' activations builds, whether Winograd
@@ -222,6 +256,7 @@ int main(void)
         fails += bn_fold(caps, bcfg, DRT_PASS_FOLD_BN);
     }
     fails += budget("/usr/share/darknet/cfg/yolov3-tiny.cfg");
+    fails += budget_int8(fcfg);
     printf("%s\n", fails ? "FAILED" : "all checks passed");
     return fails ? 1 : 0;
 }

@@ -142,7 +142,7 @@ static void memory(const drt_engine *e, drt_engine_memory *out)
     const cpu_state *st = e->impl;
     for (int i = 0; i < st->g->n; i++)
         if (st->conv[i]) out->host_weights += st->conv[i]->weight_bytes + sizeof(float) * (size_t)st->m->layers[i].filters;
-    out->host_activations = st->arena_bytes + st->scratch_bytes + st->wino_v_bytes + st->wino_m_bytes;
+    out->host_activations = drt_cpu_activation_bytes(st);
     out->naive_activations = st->g->naive_bytes;
 }
 

@@ -203,6 +203,11 @@ static void log_conv(const cpu_state *st, int i)
 
 /* opts.max_activation_bytes: the arena, conversion, Winograd and scratch buffers together, checked
  * before each is allocated. */
+size_t drt_cpu_activation_bytes(const cpu_state *st)
+{
+    return st->arena_bytes + st->tmp_in_bytes + st->tmp_out_bytes + st->wino_v_bytes + st->wino_m_bytes + st->scratch_bytes;
+}
+
 static int within_budget(const cpu_state *st, size_t bytes)
 {
     return !st->opts.max_activation_bytes || bytes <= st->opts.max_activation_bytes;
@@ -272,7 +277,7 @@ static drt_status build_convs(cpu_state *st)
         st->wino_v = st->wino_m = NULL;
         st->wino_v_bytes = st->wino_m_bytes = 0;
     }
-    DRT_TRY(check_budget(st, st->arena_bytes + st->wino_v_bytes + st->wino_m_bytes + st->scratch_bytes, "the scratchpad"));
+    DRT_TRY(check_budget(st, drt_cpu_activation_bytes(st), "the scratchpad"));
     dnnl_memory_desc_t md;
     dnnl_dims_t d = {(dnnl_dim_t)(st->scratch_bytes ? st->scratch_bytes : 1)};
     dnnl_memory_desc_init_by_tag(&md, 1, d, dnnl_u8, dnnl_x);

@@ -98,6 +98,9 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
 /* The step of channel k of tensor t (its tensor's where the tensor has one step). */
 float drt_cpu_channel_step(const cpu_state *st, int t, int k);
 void drt_cpu_state_free(cpu_state *st);
+/* The activations a run state holds (arena, conversion, Winograd and scratch buffers): what
+ * opts.max_activation_bytes bounds and drt_engine_memory_usage reports (host_activations). */
+size_t drt_cpu_activation_bytes(const cpu_state *st);
 cpu_view drt_cpu_view(const cpu_state *st, int t);
 /* The same view in another run state's arena. */
 cpu_view drt_cpu_view_at(const cpu_state *st, char *arena, int t);
