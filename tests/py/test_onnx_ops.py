@@ -185,25 +185,15 @@ def se_sam():
     d = t.tmpdir()
     cfg, w = write_model(d, "se", SE_CFG)
     x = t.inputs(1, 3, 32, 32, seed=11)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    path = os.path.join(d, "se.onnx")
-    t.darkrt("convert", cfg, w, "-o", path)
-    t.check_model(path)
-    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv, activation: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
-    t.compare("avgpool, scale_channels, sam, reorg3d, dilated conv, activation: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    convert_compare(d, "se", cfg, w, x, ([],), "avgpool, scale_channels, sam, reorg3d, dilated conv, activation",
+                    round_trip=True)
 
 
 def reorg():
     d = t.tmpdir()
     cfg, w = write_model(d, "reorg", REORG_CFG)
     x = t.inputs(2, 3, 32, 32, seed=12)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    for flags in ([], ["--batch", "dynamic"]):
-        path = os.path.join(d, "reorg.onnx")
-        t.darkrt("convert", cfg, w, "-o", path, *flags)
-        t.check_model(path)
-        n = 2 if flags else 1
-        t.compare("[reorg] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]), [r[:n] for r in ref])
+    convert_compare(d, "reorg", cfg, w, x, ([], ["--batch", "dynamic"]), "[reorg]")
 
 
 def options():
@@ -211,16 +201,8 @@ def options():
     text = open(os.path.join(ALEXEYAB, "options.cfg")).read()
     cfg, w = write_model(d, "options", text)
     x = t.inputs(2, 3, 64, 64, seed=14)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    path = os.path.join(d, "options.onnx")
-    for flags in (["--opset", "9"], ["--opset", "13"], ["--batch", "dynamic"]):
-        t.darkrt("convert", cfg, w, "-o", path, *flags)
-        t.check_model(path)
-        n = 2 if "dynamic" in flags else 1
-        t.compare("strides, antialiasing, maxpool_depth, downsample %s: onnxruntime vs darkrt ref" % " ".join(flags),
-                  t.ort_run(path, x[:n]), [r[:n] for r in ref])
-        t.compare("strides, antialiasing, maxpool_depth, downsample %s: round trip darkrt run .onnx vs .cfg" % " ".join(flags),
-                  t.ref_run(path, x[:n]), [r[:n] for r in ref])
+    path = convert_compare(d, "options", cfg, w, x, (["--opset", "9"], ["--opset", "13"], ["--batch", "dynamic"]),
+                           "strides, antialiasing, maxpool_depth, downsample", round_trip=True)
     # maxpool_depth in full groups (12 channels into 4: Max of 3 slices, no partial group) comes back too
     cfg, w = write_model(d, "options-full", text.replace("out_channels=5", "out_channels=4"))
     ref = t.ref_run(cfg, x, "--weights", w)
@@ -242,16 +224,25 @@ def options():
 
 
 def gaussian():
-    d = t.tmpdir()
-    cfg, w = alexeyab_model(d, "gaussian")
-    x = t.inputs(1, 3, 128, 128, seed=13)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    path = os.path.join(d, "gaussian.onnx")
-    t.darkrt("convert", cfg, w, "-o", path)
-    t.check_model(path)
-    t.compare("[Gaussian_yolo]: onnxruntime vs darkrt ref", t.ort_run(path, x), ref)
-    t.compare("[Gaussian_yolo]: round trip darkrt run .onnx vs .cfg", t.ref_run(path, x), ref)
+    d, cfg, w = alexeyab_convert("gaussian", 128, 13, ([],), "[Gaussian_yolo]", round_trip=True)
     decode_refused(d, cfg, w, "Gaussian_yolo")
+
+
+def convert_compare(d, name, cfg, w, x, flag_sets, what, round_trip=False):
+    """cfg converted with each set of flags: a valid model whose onnxruntime heads (and with round_trip, darkrt run's of
+    the .onnx) are darkrt's ref pass's on the cfg, on the 2 images of x where the batch is dynamic, else the first.
+    Returns the path."""
+    ref = t.ref_run(cfg, x, "--weights", w)
+    path = os.path.join(d, name + ".onnx")
+    for flags in flag_sets:
+        t.darkrt("convert", cfg, w, "-o", path, *flags)
+        t.check_model(path)
+        n = 2 if "dynamic" in flags else 1
+        label = " ".join([what] + list(flags))
+        t.compare(label + ": onnxruntime vs darkrt ref", t.ort_run(path, x[:n]), [r[:n] for r in ref])
+        if round_trip:
+            t.compare(label + ": round trip darkrt run .onnx vs .cfg", t.ref_run(path, x[:n]), [r[:n] for r in ref])
+    return path
 
 
 def decode_refused(d, cfg, w, kind):
@@ -318,46 +309,26 @@ def third_party():
     t.compare("onnx.helper graph (Mish, Split, Slice, BN, swish, mish, SAME_UPPER, Resize sizes): darkrt(import) vs onnxruntime",
               t.ref_run(path, x), t.ort_run(path, x))
 
-def layers_b():
+def alexeyab_convert(name, size, seed, flag_sets, what, round_trip=False):
+    """tests/alexeyab/NAME.cfg (synthesised weights) through convert_compare on 2 inputs of size x size; (d, cfg, w)."""
     d = t.tmpdir()
-    cfg, w = alexeyab_model(d, "layers-b")
-    x = t.inputs(2, 3, 64, 64, seed=14)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    for flags in ([], ["--batch", "dynamic"]):
-        path = os.path.join(d, "layers-b.onnx")
-        t.darkrt("convert", cfg, w, "-o", path, *flags)
-        t.check_model(path)
-        n = 2 if flags else 1
-        what = "[local_avgpool], [batchnorm] %s" % " ".join(flags)
-        t.compare(what + ": onnxruntime vs darkrt ref", t.ort_run(path, x[:n]), [r[:n] for r in ref])
-        t.compare(what + ": round trip darkrt run .onnx vs .cfg", t.ref_run(path, x[:n]), [r[:n] for r in ref])
+    cfg, w = alexeyab_model(d, name)
+    convert_compare(d, name, cfg, w, t.inputs(2, 3, size, size, seed=seed), flag_sets, what, round_trip)
+    return d, cfg, w
+
+
+def layers_b():
+    alexeyab_convert("layers-b", 64, 14, ([], ["--batch", "dynamic"]), "[local_avgpool], [batchnorm]", round_trip=True)
+
 
 def shortcut_w():
-    d = t.tmpdir()
-    cfg, w = alexeyab_model(d, "shortcut-w")
-    x = t.inputs(2, 3, 64, 64, seed=15)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    for flags in (["--opset", "13"], ["--opset", "10", "--batch", "dynamic"]):
-        path = os.path.join(d, "shortcut-w.onnx")
-        t.darkrt("convert", cfg, w, "-o", path, *flags)
-        t.check_model(path)
-        n = 2 if "dynamic" in flags else 1
-        t.compare("weighted shortcuts, [implicit] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]),
-                  [r[:n] for r in ref])
+    alexeyab_convert("shortcut-w", 64, 15, (["--opset", "13"], ["--opset", "10", "--batch", "dynamic"]),
+                     "weighted shortcuts, [implicit]")
 
 
 def yolov1():
-    d = t.tmpdir()
-    cfg, w = alexeyab_model(d, "yolov1")
-    x = t.inputs(2, 3, 72, 72, seed=16)
-    ref = t.ref_run(cfg, x, "--weights", w)
-    for flags in (["--opset", "13"], ["--opset", "9", "--batch", "dynamic"]):
-        path = os.path.join(d, "yolov1.onnx")
-        t.darkrt("convert", cfg, w, "-o", path, *flags)
-        t.check_model(path)
-        n = 2 if "dynamic" in flags else 1
-        t.compare("[crop], [local], [connected] %s: onnxruntime vs darkrt ref" % " ".join(flags), t.ort_run(path, x[:n]),
-                  [r[:n] for r in ref])
+    d, cfg, w = alexeyab_convert("yolov1", 72, 16, (["--opset", "13"], ["--opset", "9", "--batch", "dynamic"]),
+                                 "[crop], [local], [connected]")
     decode_refused(d, cfg, w, "detection")
 
 
