@@ -115,8 +115,9 @@ cp /usr/share/darknet/data/*.jpg /usr/share/darknet/data/*.names "$DC/data/data/
 cp -r ../shared/models/yolo-fastest-1.1 "$DC/data/models/"
 mkdir -p "$DC/data/alexeyab-cfg" # AlexeyAB's cfgs that bench/device/darknet*.sh run
 for c in yolov4 yolov7-tiny yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm \
-    yolov4-tiny_contrastive; do
-    cp "../shared/reference/alexeyab-darknet/cfg/$c.cfg" "$DC/data/alexeyab-cfg/"
+    yolov4-tiny_contrastive t1.test yolov1/tiny-yolo; do
+    mkdir -p "$DC/data/alexeyab-cfg/$(dirname "$c")"
+    cp "../shared/reference/alexeyab-darknet/cfg/$c.cfg" "$DC/data/alexeyab-cfg/$c.cfg"
 done
 # bench/device/int8.sh scores int8 on the photos scikit-image ships too (scripts/deps.sh installs it).
 mkdir -p "$DC/data/int8-photos"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Device check (issues 18, 13; at most 125 s): tests/golden/cuda-vs-ref in its four parts side by side, one process
 # each (core: yolo-fastest-1.1 heads, fp16 detections on Darknet's 7 images with every unmatched box and its
-# near-tie verdict, plan round trip, yolov3-tiny; layers: tests/alexeyab/*.cfg fp32 + fp16; alexeyab: enet-coco and
+# near-tie verdict, plan round trip, yolov3-tiny; layers: tests/alexeyab/*.cfg fp32 + fp16, YOLOv1's tiny-yolo and
+# t1.test at 256, yolov1.cfg's [local] refused; alexeyab: enet-coco and
 # yolov4-sam-mish-csp-reorg-bfm at 256; yolov3: yolov3-416), each cut at 120 s. Each part's log goes to
 # $OUT/cuda-vs-ref/PART.log while it runs (copied every 5 s) and when it ends; each prints "part PART: T s, N failure(s)".
 #   bash bench/device/cuda-vs-ref.sh      (from the repo root, after source .devcarry/env.sh)

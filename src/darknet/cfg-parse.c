@@ -280,7 +280,8 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
         return bad(c, find(c, "dilation"), "needs pad=1 and an odd size (AlexeyAB's output size ignores dilation, its "
                                            "im2col pads pad x dilation)");
     DRT_TRY(require_default(c, "binary", "0"));
-    DRT_TRY(require_default(c, "xnor", "0"));
+    DRT_TRY(refuse_nonzero(c, "xnor", "XNOR binary convs: AlexeyAB's detector runs them bit-packed after "
+                           "calculate_binary_weights, with bin_output=1 making the activation linear"));
     DRT_TRY(get_antialiasing(c, l));
     DRT_TRY(require_default(c, "deform", "0"));
     drt_cfg_entry *e = find(c, "share_index");

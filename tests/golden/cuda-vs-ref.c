@@ -12,7 +12,9 @@
  *   [scale_channels], [sam], [reorg], [reorg3d], [activation], dilation, share_index), layers-b.cfg ([local_avgpool],
  *   [batchnorm]), shortcut-w.cfg, options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, a downsampling
  *   [upsample]) and activations.cfg (every AlexeyAB activation; mish and swish in cuDNN's fused graph at fp16) in
- *   fp32 (1e-3) and fp16 (2e-2);
+ *   fp32 (1e-3) and fp16 (2e-2); YOLOv1's yolov1/tiny-yolo and t1.test at 256 (AlexeyAB's cfgs, as below: [connected]
+ *   as a conv over its whole input, a [detection] head) the same way; yolov1.cfg refused by name ([local] has no
+ *   CUDA kernel);
  * - alexeyab: AlexeyAB's enet-coco (swish, squeeze-and-excitation) and yolov4-sam-mish-csp-reorg-bfm (mish +
  *   residuals, sam, reorg3d) at 256 in fp32 (1e-3) and fp16 (5e-2: fp16 storage through 100+ layers), from
  *   ../shared/reference/alexeyab-darknet/cfg (the device bundle: $DRT_SHARED/alexeyab-cfg), synthesised weights;
@@ -281,6 +283,14 @@ static void part_core(void)
     drt_model_free(tiny);
 }
 
+/* AlexeyAB's cfg/NAME.cfg: ../shared/reference, or the device bundle's copy. */
+static const char *ab_cfg(char *cfg, size_t cap, const char *name)
+{
+    snprintf(cfg, cap, "%s/reference/alexeyab-darknet/cfg/%s.cfg", shared_dir, name);
+    if (access(cfg, R_OK) != 0) snprintf(cfg, cap, "%s/alexeyab-cfg/%s.cfg", shared_dir, name);
+    return cfg;
+}
+
 static void part_layers(void)
 {
     static const char *const small[] = {"layers", "activations", "layers-b", "shortcut-w", "options"};
@@ -292,6 +302,25 @@ static void part_layers(void)
         if (sm) heads_case(name, sm, 2, 0, 1e-3, 2e-2, 6);
         drt_model_free(sm);
     }
+    /* YOLOv1: [connected] (a conv over its whole input, with batchnorm in tiny-yolo) and a [detection] head */
+    static const char *const yolov1[] = {"yolov1/tiny-yolo", "t1.test"};
+    char cfg[2048], name[96];
+    for (size_t i = 0; i < sizeof yolov1 / sizeof *yolov1; i++) {
+        drt_model *am = load(ab_cfg(cfg, sizeof cfg, yolov1[i]), NULL, 12, 256);
+        snprintf(name, sizeof name, "%s-256", yolov1[i]);
+        if (am) heads_case(name, am, 1, 0, 1e-3, 2e-2, 7);
+        drt_model_free(am);
+    }
+    /* YOLOv1's [local] has no CUDA kernel: the engine refuses it by name (the ref and CPU engines run it). */
+    snprintf(cfg, sizeof cfg, "%s/tests/alexeyab/yolov1.cfg", env_or("DRT_ROOT", "."));
+    drt_model *v1 = load(cfg, NULL, 11, 0);
+    drt_status st = DRT_OK;
+    drt_engine *e = v1 ? engine(v1, DRT_DEVICE_CUDA, DRT_PREC_FP32, 1, 0, &st) : NULL;
+    int ok = v1 && !e && st == DRT_STATUS_UNSUPPORTED && strstr(drt_last_error(), "[local]");
+    printf("%s yolov1.cfg: the CUDA engine refuses [local]: %s\n", ok ? "ok  " : "FAIL", e ? "built" : drt_last_error());
+    failures += !ok;
+    drt_engine_free(e);
+    drt_model_free(v1);
 }
 
 static void part_alexeyab(void)
@@ -299,10 +328,7 @@ static void part_alexeyab(void)
     static const char *const ab[] = {"enet-coco", "yolov4-sam-mish-csp-reorg-bfm"};
     for (size_t i = 0; i < sizeof ab / sizeof *ab; i++) {
         char cfg[2048], name[96];
-        snprintf(cfg, sizeof cfg, "%s/reference/alexeyab-darknet/cfg/%s.cfg", shared_dir, ab[i]);
-        if (access(cfg, R_OK) != 0) /* the device bundle's copy */
-            snprintf(cfg, sizeof cfg, "%s/alexeyab-cfg/%s.cfg", shared_dir, ab[i]);
-        drt_model *am = load(cfg, NULL, 13, 256);
+        drt_model *am = load(ab_cfg(cfg, sizeof cfg, ab[i]), NULL, 13, 256);
         snprintf(name, sizeof name, "%s-256", ab[i]);
         if (am) heads_case(name, am, 1, 0, 1e-3, 5e-2, 8);
         drt_model_free(am);
