@@ -684,6 +684,10 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     }
     if (!strcmp(n, "connected")) return parse_connected(c, l);
     if (!strcmp(n, "local")) return parse_local(c, l);
+    if (!strcmp(n, "crnn")) /* forward_crnn_layer: state = input conv + self conv of the last state, reset only in training */
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crnn]: not supported by darkrt (recurrent: AlexeyAB's Darknet "
+                         "carries its hidden state from one image or frame to the next; darkrt's runs keep no state)",
+                         c->cfg->path, c->sec->line);
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
