@@ -313,7 +313,8 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     st->log = log;
     st->tune = !opts->no_tune;
     const char *prof = getenv("DRT_CPU_PROFILE");
-    if (prof && !strcmp(prof, "1") && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
+    st->prof_cpu = prof && !strcmp(prof, "cpu");
+    if (prof && (!strcmp(prof, "1") || st->prof_cpu) && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     drt_cpu_apply_isa_cap();
     drt_cpu_set_threads(opts->threads);
@@ -367,7 +368,8 @@ static void print_profile(const cpu_state *st)
 {
     double total = 0;
     for (int i = 0; i < st->g->n; i++) total += st->prof_ms[i];
-    fprintf(drt_log_file(), "cpu profile: %d runs, %.2f ms per image\n", st->prof_runs, total / st->prof_runs);
+    fprintf(drt_log_file(), "cpu profile: %d runs, %.2f ms %s per image\n", st->prof_runs, total / st->prof_runs,
+            st->prof_cpu ? "of the running thread's CPU time" : "wall");
     for (int i = 0; i < st->g->n; i++)
         if (st->prof_ms[i] > 0.005 * total)
             fprintf(drt_log_file(), "cpu profile: layer %3d %-13s %8.3f ms %5.1f%%\n", i, drt_layer_type_name(st->m->layers[i].type),

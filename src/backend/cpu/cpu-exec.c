@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now_ms(void)
+static double now_ms(int cpu_time)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -162,12 +162,12 @@ drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, fl
     cpu_view in = VIEW(0);
     drt_cpu_input(input, &in);
     if (st->observe && own) st->observe(st, 0, &in, st->observe_ctx);
-    double t0 = st->prof_ms && own ? now_ms() : 0;
+    double t0 = st->prof_ms && own ? now_ms(st->prof_cpu) : 0;
     for (int i = 0; i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
         if (st->prof_ms && own) {
-            double t = now_ms();
+            double t = now_ms(st->prof_cpu);
             st->prof_ms[i] += t - t0;
             t0 = t;
         }

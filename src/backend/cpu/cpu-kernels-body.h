@@ -215,6 +215,10 @@ static void DRT_K(drt_cpu_copy_channels)(const cpu_view *in, int c0, const cpu_v
 {
     size_t hw = (size_t)out->h * out->w, es = cpu_dtype_size(out->dt);
     int same = same_code(in, out);
+    if (!same && c0 == 0 && in->cs == in->c && out->cs == out->c && in->c == out->c) { /* dense: one run */
+        convert_run(in, 0, out, 0, (int)(hw * (size_t)out->c));
+        return;
+    }
     for (size_t px = 0; px < hw; px++) {
         if (same) memcpy(out->p + px * out->cs * es, in->p + (px * in->cs + c0) * es, (size_t)out->c * es);
         else convert_run(in, px * in->cs + c0, out, px * out->cs, out->c);
@@ -259,6 +263,10 @@ static void DRT_K(drt_cpu_bn_act)(const float *mul, const float *add, drt_act ac
 static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act)
 {
     size_t hw = (size_t)out->h * out->w;
+    if (!old && act == DRT_ACT_LINEAR && in->cs == in->c && out->cs == out->c) { /* dense: one run, not one per pixel */
+        convert_run(in, 0, out, 0, (int)(hw * (size_t)out->c));
+        return;
+    }
     if (!old && act == DRT_ACT_LINEAR) {
         for (size_t px = 0; px < hw; px++) convert_run(in, px * in->cs, out, px * out->cs, out->c);
         return;

@@ -88,6 +88,8 @@ struct cpu_state {
     void *observe_ctx;
     FILE *log;
     double *prof_ms;     /* DRT_CPU_PROFILE=1: time per layer, summed over runs, printed at free */
+    int prof_cpu;        /* DRT_CPU_PROFILE=cpu: the running thread's CPU time (with --threads 1: the
+                          * layer's own, not the other processes' on a busy machine) */
     int prof_runs;
     cpu_exec own;        /* the engine's own run state (observe and prof_ms work on this one only) */
 };
