@@ -67,9 +67,16 @@ struct drt_pipeline {
     enum engine_state engine_state; /* under the lock */
     drt_status load_status;
     char *load_error;      /* why the plan did not load (owned) */
+    int decode_settled;    /* workers may take items: the decode place is known (GPU/AUTO from a plan: once
+                            * loaded, unless jpeg_no_wait) */
+    int jpeg_no_wait;      /* DRT_NVJPEG_NO_WAIT=1 (a debug switch, off by default until measured on the device):
+                            * GPU decode from a plan neither waits for the device's JPEG decoder at the load
+                            * nor holds the workers back meanwhile */
+    int jpeg_prefetch;     /* DRT_NVJPEG_PREFETCH=1 (likewise): each batch's JPEGs decoded by the device from a
+                            * thread of their own while the last batch's results are taken */
     int jpeg_ready;        /* GPU decode: the device's JPEG decoder is open, workers leave JPEGs to it; until
-                            * then (nvJPEG's hardware backend opens in the background, ~0.6 s) they decode
-                            * them as for CPU decode (under the lock) */
+                            * then (jpeg_no_wait: nvJPEG's hardware backend opens in the background, ~0.6 s)
+                            * they decode them as for CPU decode (under the lock) */
     int jpeg_failed;       /* GPU decode: the decoder did not open: the workers decode every file (the batch thread's) */
     const struct drt_device_stages *jpeg_early; /* whose JPEG decoder opened ahead of the engine (closed
                                                  * at free if no engine took it), or NULL */

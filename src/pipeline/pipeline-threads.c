@@ -189,7 +189,7 @@ void *drt_pipeline_worker_main(void *arg)
         /* a plan's engine loading: decode ahead until load_budget bytes of pixels wait */
         pipeline_item *late = NULL;
         while (!p->stopping && !(late = item_to_pin(p)) &&
-               (p->next_work == p->submitted ||
+               (p->next_work == p->submitted || !p->decode_settled ||
                 (p->engine_state == ENGINE_LOADING && p->load_bytes >= p->load_budget)))
             pthread_cond_wait(&p->work, &p->lock);
         double t1 = drt_now_ms();
@@ -332,7 +332,8 @@ static void *prefetch_main(void *arg)
  * Returns 1 when it started. */
 static int start_prefetch(drt_pipeline *p, batch *b)
 {
-    if (p->opts.image_decode != DRT_IMAGE_DECODE_GPU || !p->engine->backend->stages->prefetch_jpegs) return 0;
+    if (!p->jpeg_prefetch || p->opts.image_decode != DRT_IMAGE_DECODE_GPU || !p->engine->backend->stages->prefetch_jpegs)
+        return 0;
     collect(p, b);
     int any = 0;
     for (int i = 0; i < b->k; i++) any |= b->jpegs[i].data != NULL;

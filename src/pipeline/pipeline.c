@@ -84,10 +84,10 @@ static drt_status check_host_decode(const drt_pipeline_opts *o)
 
 /* GPU (and MIXED) image decode needs the device's JPEG decoder, pre on that device and no kept host
  * image; AUTO takes GPU when all hold, else CPU. MIXED's decoder is opened by its JPEG thread, not
- * here: the engine is ready meanwhile (nvJPEG's hardware backend takes some 0.6 s to open). GPU:
- * *ready 0 while a decoder opened ahead of the engine is still opening (the batch thread asks again,
- * the workers decode on the host meanwhile). */
-static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o, int *ready)
+ * here: the engine is ready meanwhile (nvJPEG's hardware backend takes some 0.6 s to open). GPU with
+ * no_wait: *ready 0 while a decoder opened ahead of the engine is still opening (the batch thread
+ * asks again, the workers decode on the host meanwhile); else this waits for it. */
+static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o, int no_wait, int *ready)
 {
     *ready = 0;
     DRT_TRY(check_host_decode(o));
@@ -101,7 +101,7 @@ static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o, int *ready)
     else if (o->keep_image)
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode keeps no host pixels: not with keep_image "
                       "(drawing)");
-    else if (!mixed && st->jpeg_decoder_ready) s = st->jpeg_decoder_ready(e, ready);
+    else if (!mixed && no_wait && st->jpeg_decoder_ready) s = st->jpeg_decoder_ready(e, ready);
     else if (!mixed && (s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL)) == DRT_OK) *ready = 1;
     if (s != DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
         drt_error_clear();
@@ -188,7 +188,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
         s = drt_error(DRT_STATUS_FORMAT, "pipeline: %s: the engine takes %dx%d, the plan's header said %dx%d (the file "
                       "changed while loading?)", p->plan_path, m->width, m->height, p->net_w, p->net_h);
     if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
-    if (s == DRT_OK) s = settle_decode(e, &o, &jpeg_ready);
+    if (s == DRT_OK) s = settle_decode(e, &o, p->jpeg_no_wait, &jpeg_ready);
     if (s == DRT_OK) s = make_contexts(p, e, &o);
     /* the batch's host input once the engine has accepted the size (a plan's header is not checked yet) */
     if (s == DRT_OK && p->host_pre && !o.worker_engines && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
@@ -202,6 +202,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
     p->engine_state = ENGINE_READY;
     p->jpeg_ready = jpeg_ready && o.image_decode == DRT_IMAGE_DECODE_GPU;
+    p->decode_settled = 1;
     pthread_cond_broadcast(&p->work);
     pthread_cond_broadcast(&p->loaded);
     pthread_mutex_unlock(&p->lock);
@@ -222,6 +223,10 @@ static drt_status make_pipeline(int max_batch, int net_w, int net_h, const drt_p
     pthread_cond_init(&p->space, NULL);
     pthread_cond_init(&p->loaded, NULL);
     p->prof.created_ms = drt_now_ms();
+    /* debug switches (HACKING.md): session 11's GPU decode changes, off until measured on the device */
+    const char *no_wait = getenv("DRT_NVJPEG_NO_WAIT"), *prefetch = getenv("DRT_NVJPEG_PREFETCH");
+    p->jpeg_no_wait = no_wait && !strcmp(no_wait, "1");
+    p->jpeg_prefetch = prefetch && !strcmp(prefetch, "1");
     *out = p;
     DRT_TRY(settle_opts(max_batch, opts, &p->opts));
     p->net_w = net_w, p->net_h = net_h;
@@ -305,7 +310,11 @@ drt_status drt_pipeline_create_plan(const char *plan_path, const drt_engine_opts
         if (d == DRT_IMAGE_DECODE_GPU || d == DRT_IMAGE_DECODE_MIXED ||
             (d == DRT_IMAGE_DECODE_AUTO && p->opts.detect.pre == DRT_STAGE_DEVICE && !p->opts.keep_image))
             p->jpeg_early = open_jpeg_decoder_early(&info, engine_opts ? &eo : NULL);
-        /* the workers decode on the host until the engine and the device's decoder are there */
+        /* GPU (or AUTO) decode: the workers only read files, and wait to know whether the device decodes
+         * (jpeg_no_wait: they decode on the host until the engine and its decoder are there); MIXED: they
+         * decode on the host until the engine is there */
+        p->decode_settled = d == DRT_IMAGE_DECODE_CPU || d == DRT_IMAGE_DECODE_FAST || d == DRT_IMAGE_DECODE_MIXED ||
+                            p->jpeg_no_wait;
         s = start_threads(p);
     }
     if (s != DRT_OK) {
@@ -338,6 +347,7 @@ void drt_pipeline_load_engine(drt_pipeline *p)
     p->engine_state = ENGINE_FAILED;
     p->load_status = s;
     p->load_error = why;
+    p->decode_settled = 1;
     pthread_cond_broadcast(&p->work);
     pthread_cond_broadcast(&p->loaded);
     pthread_cond_broadcast(&p->done);

@@ -7,11 +7,12 @@
  *   differ slightly from libjpeg's, so boxes are matched (same class, IoU >= 0.5): at least 90% of
  *   each side's boxes matched, mean IoU >= 0.95; and the three copies of each photo, decoded in
  *   different batches, get every box the same (a decode that races the last batch's letterbox, or
- *   varies, does not);
+ *   varies, does not); again with DRT_NVJPEG_PREFETCH=1 (each batch decoded ahead on a thread of its own);
  * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
  *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
- *   decode MIXED (nvJPEG and the workers at once), and GPU (the workers decode until nvJPEG, opened during
- *   the load, is open): matched as nvJPEG's are;
+ *   decode MIXED (nvJPEG and the workers at once), and GPU (and with DRT_NVJPEG_NO_WAIT=1,
+ *   DRT_NVJPEG_PREFETCH=1, DRT_CUDA_PINNED_SLABS=1: the workers decode until nvJPEG, opened during the load, is
+ *   open): matched as nvJPEG's are; CPU decode with DRT_CUDA_PINNED_SLABS=1: exact;
  * - MIXED on the engine with one worker and the photos 40 times over (280 files), so that the JPEG
  *   thread (nvJPEG on a stream of its own, to host memory) takes part of them once its decoder is
  *   open: matched as nvJPEG's are, and some boxes differ from the CPU decode's (it decoded some;
@@ -85,12 +86,16 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
     int ok = 1;
     for (int i = 0; ok && i < N; i++)
         ok = drt_detect_batch(plan_e, (const drt_image *const *)&ims[i % N_NAMES], 1, &host, &want[i], NULL) == DRT_OK;
-    int ran = ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
-    for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
-    failures += !same;
-    printf("%s from the plan, cpu decode: thresh %.2f%s\n", same ? "ok  " : "FAIL", thresh,
-           !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
-    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+    for (int slabs = 0; slabs < 2; slabs++) { /* DRT_CUDA_PINNED_SLABS=1: the debug switch, read by each new engine */
+        if (slabs) setenv("DRT_CUDA_PINNED_SLABS", "1", 1);
+        int ran = ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
+        for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
+        failures += !same;
+        printf("%s from the plan, cpu decode%s: thresh %.2f%s\n", same ? "ok  " : "FAIL", slabs ? ", DRT_CUDA_PINNED_SLABS=1" : "",
+               thresh, !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
+        for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+        unsetenv("DRT_CUDA_PINNED_SLABS");
+    }
     if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_MIXED, got)) check_matched("from the plan, mixed decode", thresh, want, got);
     else printf("skip mixed decode: thresh %.2f: %s\n", thresh, drt_last_error());
     for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
@@ -98,6 +103,12 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
      * JPEGs; a decoder no engine took is closed with the pipeline */
     if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) check_matched("from the plan, gpu decode", thresh, want, got);
     else printf("skip gpu decode from the plan: thresh %.2f: %s\n", thresh, drt_last_error());
+    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+    setenv("DRT_NVJPEG_NO_WAIT", "1", 1), setenv("DRT_NVJPEG_PREFETCH", "1", 1), setenv("DRT_CUDA_PINNED_SLABS", "1", 1);
+    if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_GPU, got))
+        check_matched("from the plan, gpu decode, session 11's switches (NO_WAIT, PREFETCH, PINNED_SLABS)", thresh, want, got);
+    else printf("skip gpu decode from the plan with the switches: thresh %.2f: %s\n", thresh, drt_last_error());
+    unsetenv("DRT_NVJPEG_NO_WAIT"), unsetenv("DRT_NVJPEG_PREFETCH"), unsetenv("DRT_CUDA_PINNED_SLABS");
     for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
 }
 
@@ -152,6 +163,27 @@ static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, flo
     for (int i = 0; i < n; i++) drt_detections_free(got[i]);
 }
 
+/* GPU decode on e: the three copies of each photo (decoded in different batches) get every box the
+ * same, and the boxes match the cpu's (want). */
+static void check_gpu_decode(drt_engine *e, char **paths, float thresh, const char *what, drt_detections **want)
+{
+    drt_detections *got[N] = {0};
+    if (!run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) {
+        printf("skip %s: thresh %.2f: %s\n", what, thresh, drt_last_error());
+        return;
+    }
+    int copies_same = 1;
+    for (int i = N_NAMES; i < N; i++)
+        if (!same_dets(got[i % N_NAMES], got[i])) {
+            printf("FAIL %s: thresh %.2f: %s, copy %d: boxes differ from its first copy's\n", what, thresh,
+                   names[i % N_NAMES], i / N_NAMES + 1);
+            copies_same = 0;
+        }
+    failures += !copies_same;
+    check_matched(what, thresh, want, got);
+    for (int i = 0; i < N; i++) drt_detections_free(got[i]);
+}
+
 static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float thresh)
 {
     drt_detect_opts host = drt_detect_opts_default();
@@ -168,20 +200,11 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
     printf("%s cpu decode, pinned, 2 in flight: thresh %.2f, %d images, %d boxes%s\n", same ? "ok  " : "FAIL", thresh, N,
            boxes, !ran ? drt_last_error() : same ? ", every box equal to the host path" : ", boxes differ");
     for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
-    if (!run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) {
-        printf("skip gpu decode: thresh %.2f: %s\n", thresh, drt_last_error());
-    } else {
-        int copies_same = 1;
-        for (int i = N_NAMES; i < N; i++)
-            if (!same_dets(got[i % N_NAMES], got[i])) {
-                printf("FAIL gpu decode (nvJPEG): thresh %.2f: %s, copy %d: boxes differ from its first copy's\n", thresh,
-                       names[i % N_NAMES], i / N_NAMES + 1);
-                copies_same = 0;
-            }
-        failures += !copies_same;
-        check_matched("gpu decode (nvJPEG)", thresh, want, got);
-    }
-    for (int i = 0; i < N; i++) drt_detections_free(want[i]), drt_detections_free(got[i]);
+    check_gpu_decode(e, paths, thresh, "gpu decode (nvJPEG)", want);
+    setenv("DRT_NVJPEG_PREFETCH", "1", 1); /* the debug switch: each batch decoded ahead on a thread of its own */
+    check_gpu_decode(e, paths, thresh, "gpu decode (nvJPEG), DRT_NVJPEG_PREFETCH=1", want);
+    unsetenv("DRT_NVJPEG_PREFETCH");
+    for (int i = 0; i < N; i++) drt_detections_free(want[i]);
 }
 
 int main(void)

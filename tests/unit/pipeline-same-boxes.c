@@ -206,9 +206,10 @@ static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_
                                              .prefetch_jpegs = dev_prefetch_jpegs};
 
 /* GPU decode one item at a time (each result taken before the next is submitted: the batch thread
- * asks whether the decoder is open after each batch, before its results go out): with the decoder
- * still opening for `open_after` asks (the pipeline's first, then one after each batch), the
- * workers decode the first items on the host. Returns how many files the device's decoder got. */
+ * asks whether the decoder is open after each batch, before its results go out): with
+ * DRT_NVJPEG_NO_WAIT=1 and the decoder still opening for `open_after` asks (the pipeline's first,
+ * then one after each batch), the workers decode the first items on the host (by default the
+ * pipeline waits for it). Returns how many files the device's decoder got. */
 static int device_jpegs_one_by_one(const char *what, drt_engine *e, char **paths, int n, drt_detections **ref,
                                    int open_after, int broken)
 {
@@ -253,18 +254,26 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     check_pipeline("device stages, frames", e, 2, 3, frame_paths, frames, n, ref, &o);
     o.image_decode = DRT_IMAGE_DECODE_GPU;
     check_pipeline("device stages, device JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);
-    check_pipeline("device stages, device JPEG decode, batch 1", e, 1, 1, paths, NULL, n, ref, &o);
+    CHECK(prefetches == 0, "device JPEG decode: %d batches decoded ahead without DRT_NVJPEG_PREFETCH=1 (want none)", prefetches);
+    setenv("DRT_NVJPEG_PREFETCH", "1", 1); /* the debug switch (off by default until measured on the device) */
+    check_pipeline("device stages, device JPEG decode, decoded ahead", e, 2, 3, paths, NULL, n, ref, &o);
+    check_pipeline("device stages, device JPEG decode, decoded ahead, batch 1", e, 1, 1, paths, NULL, n, ref, &o);
+    unsetenv("DRT_NVJPEG_PREFETCH");
     CHECK(jpegs_decoded > 0 && jpegs_refused > 0, "device JPEG decode: %d decoded, %d refused (to the host)",
           jpegs_decoded, jpegs_refused);
     CHECK(prefetches > 0 && prefetch_hits == prefetches, "device JPEG decode: %d batches' JPEGs decoded ahead (want some), "
           "%d of them taken by the next begin (want all)", prefetches, prefetch_hits);
+    int waited = device_jpegs_one_by_one("device JPEG decode, waiting for the decoder", e, paths, n, ref, 1000, 0);
+    setenv("DRT_NVJPEG_NO_WAIT", "1", 1); /* likewise */
     int all = device_jpegs_one_by_one("device JPEG decode, one by one", e, paths, n, ref, 0, 0);
     int late = device_jpegs_one_by_one("device JPEG decode, the decoder open after the first batch", e, paths, n, ref, 1, 0);
     int never = device_jpegs_one_by_one("device JPEG decode, the decoder still opening", e, paths, n, ref, 1000, 0);
     int broken = device_jpegs_one_by_one("device JPEG decode, the decoder failing to open", e, paths, n, ref, 2, 1);
-    CHECK(all >= 5 && late == all - 1 && never == 0 && broken == 0, "device JPEG decode while its decoder opens: the device "
-          "got %d files (want >= 5), %d with the first batch's on the host (want one less), %d while it never opened and %d "
-          "when it failed (want 0)", all, late, never, broken);
+    unsetenv("DRT_NVJPEG_NO_WAIT");
+    CHECK(all >= 5 && waited == all && late == all - 1 && never == 0 && broken == 0, "device JPEG decode while its decoder "
+          "opens: the device got %d files (want >= 5); %d by default (the pipeline waits for it: want all), with "
+          "DRT_NVJPEG_NO_WAIT=1 %d with the first batch's on the host (want one less), %d while it never opened and %d when "
+          "it failed (want 0)", all, waited, late, never, broken);
     int seen = jpegs_decoded + jpegs_refused; /* MIXED: the device's decoder and the workers, the same pixels here */
     o.image_decode = DRT_IMAGE_DECODE_MIXED;
     check_pipeline("device stages, mixed JPEG decode", e, 2, 3, paths, NULL, n, ref, &o);

@@ -2,20 +2,22 @@
  * workers put decoded pixels there, so the upload copies from them directly and the batch thread
  * copies nothing. Pinned allocation is slow (it maps pages), so freed blocks are kept by size
  * class (powers of two from 1 MiB) and reused; the pool is bounded, and past the bound (or when
- * CUDA refuses) the caller keeps its ordinary memory. Blocks are carved from slabs of 32 MiB: a
- * cudaHostAlloc or cudaFreeHost costs the driver far more than its pages' worth, and a pipeline's
- * pool holds some 300 blocks of 2-8 MiB (freed one by one, they were a good part of the 0.17-0.3 s
- * between the end of a run and its engine freed on the H200). Thread-safe; freed with the engine. */
+ * CUDA refuses) the caller keeps its ordinary memory. With DRT_CUDA_PINNED_SLABS=1 (a debug switch,
+ * off until measured on the device) blocks are carved from slabs of 32 MiB: a pipeline's pool holds
+ * some 300 blocks of 2-8 MiB, each a cudaHostAlloc and a cudaFreeHost (freed one by one, maybe much of
+ * the 0.17-0.3 s between the end of a run and its engine freed on the H200). Thread-safe; freed with
+ * the engine. */
 #include "backend/cuda/cuda-internal.h"
 #include "core/timeline.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MIN_SHIFT 20
 #define CLASSES 12                 /* 1 MiB .. 2 GiB blocks */
-#define SLAB ((size_t)32 << 20)    /* one cudaHostAlloc: blocks of one class (one block when larger) */
+#define SLAB ((size_t)32 << 20)    /* DRT_CUDA_PINNED_SLABS=1: one cudaHostAlloc, blocks of one class (one when larger) */
 #define POOL_MAX ((size_t)4 << 30) /* pinned bytes at most */
 #define HEADER 256                 /* before each block's data: its class and free-list link */
 
@@ -27,6 +29,7 @@ typedef struct block {
 
 struct cu_pinned {
     pthread_mutex_t lock;
+    size_t slab;             /* SLAB with DRT_CUDA_PINNED_SLABS=1, else 0: each block its own allocation */
     pthread_cond_t made;     /* a slab's blocks are in the pool (or CUDA refused it) */
     unsigned char making[CLASSES]; /* a slab of the class being made: its blocks serve the threads that wait */
     block *free[CLASSES];
@@ -50,6 +53,8 @@ static cu_pinned *pool_of(cu_engine *g)
     if (!fresh) return NULL;
     pthread_mutex_init(&fresh->lock, NULL);
     pthread_cond_init(&fresh->made, NULL);
+    const char *slabs = getenv("DRT_CUDA_PINNED_SLABS");
+    fresh->slab = slabs && !strcmp(slabs, "1") ? SLAB : 0;
     cu_pinned *none = NULL;
     if (atomic_compare_exchange_strong(&g->pinned, &none, fresh)) return fresh;
     pthread_mutex_destroy(&fresh->lock); /* another thread made it first */
@@ -95,14 +100,15 @@ void *drt_cuda_host_alloc(drt_engine *e, size_t bytes)
     cu_pinned *p = pool_of(g);
     int c = size_class(bytes);
     if (!p || c == CLASSES) return NULL;
-    size_t size = (size_t)1 << (MIN_SHIFT + c), slab = size < SLAB ? SLAB : size;
+    size_t size = (size_t)1 << (MIN_SHIFT + c), slab = size < p->slab ? p->slab : size;
     pthread_mutex_lock(&p->lock);
-    while (!p->free[c] && p->making[c]) pthread_cond_wait(&p->made, &p->lock); /* one slab of a class at a time: the
-                                                                                 * workers do not pin 16 at once */
+    while (p->slab && !p->free[c] && p->making[c]) pthread_cond_wait(&p->made, &p->lock); /* one slab of a class at a
+                                                                                            * time: the workers do not
+                                                                                            * pin 16 at once */
     block *b = p->free[c];
     if (b) p->free[c] = b->next;
     else if (p->total + slab > POOL_MAX) slab = p->total + size <= POOL_MAX ? size : 0; /* near the bound: one block */
-    if (!b && slab) p->total += slab, p->making[c] = 1;
+    if (!b && slab) p->total += slab, p->making[c] = p->slab != 0;
     pthread_mutex_unlock(&p->lock);
     if (!b && slab) b = new_slab(g, p, c, slab);
     return b ? (char *)b + HEADER : NULL;
