@@ -341,8 +341,7 @@ void drt_pipeline_load_engine(drt_pipeline *p)
         return;
     }
     drt_engine_free(e);
-    char *why = strdup(drt_last_error());
-    close_early_decoder(p); /* no engine took it */
+    char *why = strdup(drt_last_error()); /* (a decoder opened ahead is closed with the pipeline: no wait here) */
     pthread_mutex_lock(&p->lock);
     p->engine_state = ENGINE_FAILED;
     p->load_status = s;
