@@ -370,9 +370,9 @@ static drt_status infer_yolo(const drt_model *m, drt_layer *l, drt_shape in)
             return FAIL(m, l, "mask=%d: must be 0..num-1 (%d)", l->mask[k], l->num - 1);
     DRT_TRY(check_yolo_settings(m, l));
     if (l->detection) { /* make_detection_layer: side x side x ((1 + coords) x num + classes) inputs, coords 4 */
-        long long want = (long long)l->detection * l->detection * (5LL * l->num + l->classes);
         if (l->detection < 1 || l->detection > 1024 || l->n_mask != l->num || l->region || l->gaussian || l->new_coords)
             return FAIL(m, l, "[detection] side=%d: must be 1..1024, every anchor, no other head kind", l->detection);
+        long long want = (long long)l->detection * l->detection * (5LL * l->num + l->classes); /* side checked first */
         if ((long long)drt_shape_size(in) != want)
             return FAIL(m, l, "input has %zu values: must be side x side x (num x 5 + classes) = %d x %d x (%d x 5 + %d) = %lld "
                         "(check the output= of the [connected] before it)", drt_shape_size(in), l->detection,

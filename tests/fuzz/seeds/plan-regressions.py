@@ -173,6 +173,15 @@ def main():
     set_layer_field(d, h, 0, "share", 0x80000000)
     save("share-index-int-min-overflow", d)
 
+    # A [yolo] record's YOLOv1 detection side of 0x30000000 (fuzz-plan, make test's robust-fuzz-short, 2026-12-04,
+    # just after [detection] landed): src/graph/model.c multiplied side x side x (5 num + classes) in long long
+    # before checking side (signed overflow, UBSan, in the clang -O1 fuzz build; gcc -O2 moves the product past the
+    # check, so the replay build does not trip on it). The side is checked first now: the one-line [detection] error.
+    d, h = load(plans + "tiny-yolo-cpu-fp32.plan")
+    last = struct.unpack_from("<I", d, h["model_off"])[0] - 1
+    set_layer_field(d, h, last, "detection", 0x30000000)
+    save("detection-side-overflow", d)
+
     # 131 bytes, bit-exact but the format (1 when found; this darkrt's 3 now, so that the version is still read):
     # magic, format, a header size of 0xff000070, and version bytes holding a newline
     # (from byte 16: ff ff 04 0a ...): they went raw into "built by darkrt ...", a two-line error.
