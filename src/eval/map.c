@@ -81,10 +81,14 @@ static double class_ap(const drt_eval_map *m, int cls)
     if (npos == 0) return -1;
     for (size_t i = 0; i < m->n_det; i++) nd += m->det[i].class_id == cls;
     const scored **dets = malloc((nd + 1) * sizeof *dets);
+    size_t *gts = malloc((npos + 1) * sizeof *gts); /* the class's truth, in order: each detection scans these only */
     char *used = calloc(m->n_gt + 1, 1);
     double *prec = malloc((nd + 2) * sizeof *prec), *rec = malloc((nd + 2) * sizeof *rec);
     double ap = -2;
-    if (!dets || !used || !prec || !rec) goto done;
+    if (!dets || !gts || !used || !prec || !rec) goto done;
+    npos = 0;
+    for (size_t g = 0; g < m->n_gt; g++)
+        if (m->gt[g].class_id == cls) gts[npos++] = g;
     nd = 0;
     for (size_t i = 0; i < m->n_det; i++)
         if (m->det[i].class_id == cls) dets[nd++] = &m->det[i];
@@ -93,8 +97,9 @@ static double class_ap(const drt_eval_map *m, int cls)
     for (size_t k = 0; k < nd; k++) {
         double best = -1;
         size_t best_g = 0;
-        for (size_t g = 0; g < m->n_gt; g++) {
-            if (m->gt[g].class_id != cls || m->gt[g].image != dets[k]->image) continue;
+        for (size_t j = 0; j < npos; j++) {
+            size_t g = gts[j];
+            if (m->gt[g].image != dets[k]->image) continue;
             double iou = drt_eval_iou(&dets[k]->box, &m->gt[g].box);
             if (iou > best) {
                 best = iou;
@@ -122,6 +127,7 @@ static double class_ap(const drt_eval_map *m, int cls)
         if (rec[i + 1] != rec[i]) ap += (rec[i + 1] - rec[i]) * prec[i + 1];
 done:
     free(dets);
+    free(gts);
     free(used);
     free(prec);
     free(rec);
