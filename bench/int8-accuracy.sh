@@ -113,9 +113,9 @@ CFG="$SHARED/reference/alexeyab-darknet/cfg/yolov3-tiny.cfg" W="$T/v3t.weights"
 "$DARKRT" detect "$CFG" --weights "$W" "$T/score" --json "$TRUTH" --no-draw >/dev/null 2>&1
 "$DARKRT" build "$CFG" --weights "$W" -o "$T/v3t-fp32.plan" >/dev/null 2>&1
 DRT_CALIB_MAX=28 variant "yolov3-tiny --calib 28 views (max)" int8 --calib "$T/calib"
-DRT_CALIB_MAX=28 variant "yolov3-tiny --calib 28 views --min-map 0.95 (no --val; fastest)" int8 --calib "$T/calib" --min-map 0.95
-search_lines "yolov3-tiny --min-map 0.95 (fastest)" >"$T/search2.txt"
-grep -E '^min-map: (cpu keep .*time|confirm)' "$T/build.log" | sed 's/^/    /' >>"$T/search2.txt" || true
+# No --min-map row: on random weights the search's validation scores ~70,000 truth boxes an image
+# (it keeps every detection, detect keeps 300), and its 201 bootstrap mAPs a candidate took over 8
+# minutes for the first one (session 11).
 rounds "$T/lat2.txt" "$T/v3t-fp32.plan" "${plans[@]}"
 {
     echo "# int8 against fp32 on held-out images (yolo-fastest-1.1, CPU)"
@@ -158,7 +158,5 @@ rounds "$T/lat2.txt" "$T/v3t-fp32.plan" "${plans[@]}"
     echo "|---|---:|---:|---:|---|---:|---:|---:|"
     for i in "${!rows[@]}"; do echo "${rows[$i]} $(latency "v$i" "$T/lat2.txt" v3t-fp32) |"; done
     echo "| fp32 | all | 1 | 1 | - | $(latency v3t-fp32 "$T/lat2.txt" v3t-fp32) |"
-    echo
-    cat "$T/search2.txt"
 } >"$OUT"
 cat "$OUT"
