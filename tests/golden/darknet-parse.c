@@ -8,33 +8,13 @@
 #include "darknet.h"
 #include "darkrt.h"
 #include "graph/model.h"
+#include "darknet-compare.h"
 
 /* Darknet's 2018 parser leaks a little (option lists); not ours to fix. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libdarknet.so\n"; }
 
 static int failures;
-
-/* A copy of the cfg with batch=1 (Darknet allocates per batch) and, if w > 0, another input size. */
-static int copy_cfg(const char *src, const char *dst, int w, int h)
-{
-    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
-    char line[4096];
-    if (!in || !out) {
-        if (in) fclose(in);
-        if (out) fclose(out);
-        return -1;
-    }
-    while (fgets(line, sizeof line, in)) {
-        if (!strncmp(line, "batch=", 6) || !strncmp(line, "batch =", 7) || !strncmp(line, "subdivisions", 12))
-            continue;
-        if (w > 0 && !strncmp(line, "width", 5)) snprintf(line, sizeof line, "width=%d\n", w);
-        if (h > 0 && !strncmp(line, "height", 6)) snprintf(line, sizeof line, "height=%d\n", h);
-        fputs(line, out);
-    }
-    fclose(in);
-    return fclose(out);
-}
 
 static int type_of(LAYER_TYPE t)
 {
@@ -54,7 +34,7 @@ static void check(const char *name, const char *cfg, int w, int h)
 {
     char tmp[256];
     snprintf(tmp, sizeof tmp, "/tmp/darkrt-parse-%d-%s.cfg", (int)getpid(), name);
-    if (copy_cfg(cfg, tmp, w, h)) { printf("FAIL %s: cannot copy %s\n", name, cfg); failures++; return; }
+    if (write_cfg_wh(cfg, w, h, tmp)) { printf("FAIL %s: cannot copy %s\n", name, cfg); failures++; return; }
     drt_load_opts o = drt_load_opts_default();
     o.warn = 0;
     o.width = w;

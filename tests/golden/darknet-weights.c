@@ -11,33 +11,13 @@
 #include "darknet.h"
 #include "darkrt.h"
 #include "graph/model.h"
+#include "darknet-compare.h"
 
 /* Darknet's 2018 parser leaks a little (option lists); not ours to fix. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) { return "leak:libdarknet.so\n"; }
 
 static int failures;
-
-/* A copy of the cfg with batch=1 (Darknet allocates per batch) and, if w > 0, another input size. */
-static int copy_cfg(const char *src, const char *dst, int w)
-{
-    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
-    char line[4096];
-    if (!in || !out) {
-        if (in) fclose(in);
-        if (out) fclose(out);
-        return -1;
-    }
-    while (fgets(line, sizeof line, in)) {
-        if (!strncmp(line, "batch=", 6) || !strncmp(line, "batch =", 7) || !strncmp(line, "subdivisions", 12))
-            continue; /* not batch_normalize */
-        if (w > 0 && (!strncmp(line, "width", 5) || !strncmp(line, "height", 6)))
-            snprintf(line, sizeof line, "%s=%d\n", line[0] == 'w' ? "width" : "height", w);
-        fputs(line, out);
-    }
-    fclose(in);
-    return fclose(out);
-}
 
 static int same(const char *what, int layer, const float *a, const float *b, size_t n)
 {
@@ -59,7 +39,7 @@ static void check(const char *name, const char *cfg, const char *weights, int w,
     o.warn = 0;
     o.width = o.height = w;
     drt_model *m = NULL;
-    if (copy_cfg(cfg, tmp, w) || drt_model_load_darknet(cfg, weights, &o, &m) != DRT_OK) {
+    if (write_cfg(cfg, w, tmp) || drt_model_load_darknet(cfg, weights, &o, &m) != DRT_OK) {
         printf("FAIL %s: %s\n", name, drt_last_error());
         failures++;
         remove(tmp);
