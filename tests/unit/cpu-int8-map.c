@@ -3,17 +3,13 @@
  * two-fold so no image is scored by an engine calibrated on it: images 0-3 calibrate the
  * engine that scores images 4-6, and images 4-6 the one that scores 0-3. The default method
  * (max) must reach 0.95; entropy and percentile are reported with looser regression bounds. */
+#include "test-models.h"
 #include "unit/int8-map.h"
 
 int main(void)
 {
-    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
-    char sh[1024], cfg[1100], w[1100];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    if (!shared) shared = sh;
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    if (access(cfg, R_OK) || access(w, R_OK) || access("/usr/share/darknet/data/dog.jpg", R_OK)) {
+    char cfg[1200], w[1200];
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg) || access("/usr/share/darknet/data/dog.jpg", R_OK)) {
         printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
         return 77;
     }

@@ -5,6 +5,7 @@
 #include "darkrt.h"
 #include "engine/plan.h"
 #include "graph/model.h"
+#include "test-models.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -24,13 +25,8 @@ static int write_file(const char *path, const unsigned char *d, size_t n)
 
 int main(void)
 {
-    const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
-    char sh[1024], cfg[1100], w[1100];
-    snprintf(sh, sizeof sh, "%s/../shared", root ? root : ".");
-    if (!shared) shared = sh;
-    snprintf(cfg, sizeof cfg, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
-    snprintf(w, sizeof w, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
-    if (access(cfg, R_OK) || access(w, R_OK)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
+    char cfg[1200], w[1200];
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg)) { printf("skipped: yolo-fastest-1.1 missing\n"); return 77; }
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;
     lo.width = lo.height = 96; /* small: many loads */
