@@ -12,6 +12,7 @@
 #include "darkrt.h"
 #include "graph/model.h"
 #include "darknet-compare.h"
+#include "test-models.h"
 
 /* Darknet's 2018 parser leaks a little (option lists); not ours to fix. */
 const char *__lsan_default_suppressions(void);
@@ -105,11 +106,8 @@ static int synth(const char *cfg, const char *out)
 
 int main(void)
 {
-    const char *root = getenv("DRT_ROOT");
-    char cfg[512], weights[512];
-    snprintf(cfg, sizeof cfg, "%s/../shared/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", root ? root : ".");
-    snprintf(weights, sizeof weights, "%s/../shared/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", root ? root : ".");
-    if (access(weights, R_OK) == 0) check("yolo-fastest-1.1", cfg, weights, 0, 0);
+    char cfg[1200], weights[1200];
+    if (yolo_fastest_paths(cfg, weights, sizeof cfg)) check("yolo-fastest-1.1", cfg, weights, 0, 0);
     else { printf("FAIL %s: missing\n", weights); failures++; }
     static const char *const models[] = {"yolov3-tiny", "yolov3"};
     for (int i = 0; i < 2; i++) {
