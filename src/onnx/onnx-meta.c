@@ -108,21 +108,26 @@ const char *drt_onnx_meta_get(const Onnx__ModelProto *mp, const char *key)
     return NULL;
 }
 
+/* Past a list item that ends at end: spaces, then a comma and spaces (an item or the end follows) or the
+ * end; NULL when something else follows. */
+static const char *list_next(const char *end)
+{
+    while (*end == ' ') end++;
+    if (*end == ',') end++;
+    else if (*end) return NULL;
+    while (*end == ' ') end++;
+    return end;
+}
+
 int drt_parse_float_list(const char *text, float *out, int max)
 {
     int n = 0;
-    const char *p = text;
-    while (*p) {
+    for (const char *p = text; *p;) {
         char *end;
         errno = 0;
         double v = strtod(p, &end);
-        if (end == p || errno || !isfinite(v) || n >= max) return -1;
+        if (end == p || errno || !isfinite(v) || n >= max || !(p = list_next(end))) return -1;
         out[n++] = (float)v;
-        while (*end == ' ') end++;
-        if (*end == ',') end++;
-        else if (*end) return -1;
-        p = end;
-        while (*p == ' ') p++;
     }
     return n;
 }
@@ -130,18 +135,12 @@ int drt_parse_float_list(const char *text, float *out, int max)
 int drt_parse_int_list(const char *text, int *out, int max)
 {
     int n = 0;
-    const char *p = text;
-    while (*p) {
+    for (const char *p = text; *p;) {
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (end == p || errno || v < -1000000 || v > 1000000 || n >= max) return -1;
+        if (end == p || errno || v < -1000000 || v > 1000000 || n >= max || !(p = list_next(end))) return -1;
         out[n++] = (int)v;
-        while (*end == ' ') end++;
-        if (*end == ',') end++;
-        else if (*end) return -1;
-        p = end;
-        while (*p == ' ') p++;
     }
     return n;
 }
