@@ -426,6 +426,8 @@ static drt_status infer_local(const drt_model *m, drt_layer *l, drt_shape in)
     if (l->pad < 0 || l->pad > 64) return FAIL(m, l, "pad=%d: must be 0..64", l->pad);
     if (in.h + 2 * l->pad < l->size || in.w + 2 * l->pad < l->size)
         return FAIL(m, l, "size=%d: larger than the padded %dx%d input", l->size, in.w, in.h);
+    if ((long long)in.c * l->size * l->size > (1LL << 28)) /* per output value; keeps the parameter count in range */
+        return FAIL(m, l, "%d input channels x size %d^2: more than 2^28 weights per output value", in.c, l->size);
     int oh = (in.h + 2 * l->pad - l->size) / l->stride + 1, ow = (in.w + 2 * l->pad - l->size) / l->stride + 1;
     int ab_h = (l->pad ? in.h - 1 : in.h - l->size) / l->stride + 1, ab_w = (l->pad ? in.w - 1 : in.w - l->size) / l->stride + 1;
     if (oh != ab_h || ow != ab_w)
