@@ -26,6 +26,8 @@
  * that grows as the validation set gets smaller or its images disagree more. Fitting the keep
  * set to the mAP itself on four images gave 0.95 there and 0.92 on held-out ones. */
 #define BOOT_SAMPLES 200
+/* Detections scored per image, truth and candidates: what darkrt detect keeps (--max-det 300). */
+#define SEARCH_MAX_DET 300
 /* The calibration's defaults (src/engine/calib.c): its folder without --calib, its count. */
 #define DRT_CALIB_IMAGES_AT_HAND "/usr/share/darknet/data"
 #define DRT_CALIB_MAX_IMAGES 16
@@ -193,6 +195,7 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     double diff = 0, ref = 0;
     for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) {
         st = drt_detect_image(e, s->images[i], &d, &dets_out[i], NULL);
+        if (st == DRT_OK && dets_out[i]->count > SEARCH_MAX_DET) dets_out[i]->count = SEARCH_MAX_DET; /* highest first */
         if (st == DRT_OK) st = heads(s, e, i, record, &diff, &ref);
     }
     if (err) *err = ref > 0 ? diff / ref : 0;
