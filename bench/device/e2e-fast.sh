@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 13's GPU end-to-end rows in at most 200 s (BUDGET_S 195), today's defaults (old) against session 11's
-# switches (new: DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1, HACKING.md), side by side:
+# switches (new: DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1 DRT_CLI_FAST_EXIT=1, HACKING.md),
+# side by side:
 # the yolo-fastest-1.1 and yolov3-416 fp16 batch-32 plans built (the 8000 mixed JPEGs of bench/e2e-gpu-images.py made
 # meanwhile), then the CLI (darkrt detect PLAN DIR --pre gpu --post gpu --decode D --batch 32 --no-draw --json F,
 # whole process: THE number), old and new interleaved: round 1 yolo-fastest --decode gpu and cpu, yolov3-416 cpu
@@ -19,7 +20,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/e2e-fast}; COUNT=${COUNT:-8000}; BIG_COUNT=${BIG_COUNT:-0}; REPS=${REPS:-2}; PEERS=${PEERS:-1}
 BUDGET_S=${BUDGET_S:-195}; VARIANTS=${VARIANTS:-"old new"}; PY=${PYTHON:-python3}
-NEW_ENV="DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1"
+NEW_ENV="DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1 DRT_CLI_FAST_EXIT=1"
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e-fast: skipped: no GPU here"; exit 0; fi
 B=$DRT_BIN; DATA=$DRT_DATA; W=$OUT/w; IMG=$OUT/images; ALL=$OUT/all-images; RES=$OUT/results.txt
 mkdir -p "$W"; : >"$RES"

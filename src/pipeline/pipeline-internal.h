@@ -93,6 +93,7 @@ struct drt_pipeline {
     int closed, stopping;
     pthread_t *workers, batcher;
     int n_workers, batcher_started;
+    int joined;            /* drt_pipeline_stop: the threads are gone */
     pthread_t jpeg_thread; /* MIXED decode: the device's JPEG decoder beside the workers (pipeline-jpeg.c) */
     int jpeg_started;
     drt_context **contexts; /* worker_engines: n_contexts made with the engine (as many as the workers, or

@@ -1,6 +1,7 @@
 /* The pipeline's API: options, threads' start and stop, submit (with back-pressure), close and
  * in-order next. The threads themselves are in pipeline-threads.c. */
 #include "pipeline/pipeline-adopt.h"
+#include "pipeline/pipeline-stop.h"
 #include "pipeline/pipeline-internal.h"
 #include "backend/registry.h"
 #include "core/error.h"
@@ -518,9 +519,9 @@ void drt_pipeline_result_free(drt_pipeline_result *r)
     free(r);
 }
 
-void drt_pipeline_free(drt_pipeline *p)
+void drt_pipeline_stop(drt_pipeline *p)
 {
-    if (!p) return;
+    if (!p || p->joined) return;
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->work);
@@ -533,6 +534,13 @@ void drt_pipeline_free(drt_pipeline *p)
     if (p->jpeg_started) pthread_join(p->jpeg_thread, NULL);
     if (p->batcher_started) pthread_join(p->batcher, NULL);
     if (p->batcher_started) drt_pipeline_prof_log(p);
+    p->joined = 1;
+}
+
+void drt_pipeline_free(drt_pipeline *p)
+{
+    if (!p) return;
+    drt_pipeline_stop(p);
     free_contexts(p); /* before a plan's engine */
     close_early_decoder(p);
     for (int i = 0; p->ring && i < p->ring_cap; i++) {

@@ -110,4 +110,28 @@ for f in os.listdir(sys.argv[1]):
         i += n + 4
     assert len(zlib.decompress(data)) == h * (1 + 3 * w), f
 PY
+
+# DRT_CLI_FAST_EXIT (a debug switch): =all ends the process once every output is committed, without freeing
+# (=1 does so for device engines only: this CPU run frees as usual); the outputs and exit code are the same.
+args=("$TMP/f.plan" "$TMP/in/a" --workers 3 --batch 4 -o "$TMP/png-base" --json "$TMP/base.json" --save-txt "$TMP/txt-base")
+"$DARKRT" detect "${args[@]}" >"$TMP/base.out" 2>/dev/null
+rcb=$?
+for v in all 1; do
+    DRT_TIMELINE=1 DRT_CLI_FAST_EXIT=$v "$DARKRT" detect "${args[@]/base/$v}" >"$TMP/$v.out" 2>"$TMP/$v.err"
+    echo $? >"$TMP/$v.rc"
+done
+fast=$(grep -c 'detect: fast exit' "$TMP/all.err"; grep -c 'detect: fast exit' "$TMP/1.err")
+[ "$rcb" -eq 1 ] && [ "$(cat "$TMP/all.rc")" -eq 1 ] && [ "$(cat "$TMP/1.rc")" -eq 1 ] || fail "fast exit: exits $rcb, $(cat "$TMP/all.rc"), $(cat "$TMP/1.rc"): expected 1 (2 bad files)"
+[ "$fast" = "$(printf '1\n0')" ] && grep -q 'main: detect done' "$TMP/1.err" && ! grep -q 'main: detect done' "$TMP/all.err" ||
+    fail "fast exit: =all should end in detect, =1 on a CPU engine free and return ($(echo $fast))"
+diff -r "$TMP/txt-base" "$TMP/txt-all" >/dev/null && diff -r "$TMP/png-base" "$TMP/png-all" >/dev/null ||
+    fail "fast exit: the label files or PNGs differ"
+sed 's/ in [0-9.]* ms (.*//' "$TMP/base.out" >"$TMP/base.sum"; sed 's/ in [0-9.]* ms (.*//' "$TMP/all.out" >"$TMP/all.sum"
+cmp -s "$TMP/base.sum" "$TMP/all.sum" || fail "fast exit: the summaries differ: $(diff "$TMP/base.sum" "$TMP/all.sum" | head -3)"
+$PY - "$TMP/base.json" "$TMP/all.json" "$TMP/1.json" <<'PY' && ok "DRT_CLI_FAST_EXIT=all: the same JSON, labels, PNGs, summary and exit code, no frees; =1 on a CPU engine frees" || fail "fast exit: the JSON differs"
+import json, sys
+strip = lambda r: [{k: v for k, v in x.items() if k != "timing_ms"} for x in r]
+a, b, c = (strip(json.load(open(p))) for p in sys.argv[1:4])
+assert len(a) == 8 and a == b == c
+PY
 finish
