@@ -58,30 +58,30 @@ static inline void st(const cpu_view *v, size_t i, float x)
 
 /* One run of n values from in (index ii) to out (index oi), converting; the common pairs get
  * loops the compiler vectorizes. */
-static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size_t oi, int n)
+static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size_t oi, size_t n)
 {
     if (in->dt == CPU_F32 && out->dt == CPU_S8) {
         const float *s = (const float *)in->p + ii;
         int8_t *d = (int8_t *)out->p + oi;
         float inv = 1.f / out->step;
-        for (int k = 0; k < n; k++) {
+        for (size_t k = 0; k < n; k++) {
             float q = nearbyintf(s[k] * inv);
             d[k] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f); /* NaN -> 127, as a select: vectorizes */
         }
     } else if (in->dt == CPU_S8 && out->dt == CPU_F32) {
         const int8_t *s = (const int8_t *)in->p + ii;
         float *d = (float *)out->p + oi, step = in->step;
-        for (int k = 0; k < n; k++) d[k] = s[k] * step;
+        for (size_t k = 0; k < n; k++) d[k] = s[k] * step;
     } else if (in->dt == CPU_S8 && out->dt == CPU_S8) {
         const int8_t *s = (const int8_t *)in->p + ii;
         int8_t *d = (int8_t *)out->p + oi;
         float r = in->step / out->step;
-        for (int k = 0; k < n; k++) {
+        for (size_t k = 0; k < n; k++) {
             float q = nearbyintf(s[k] * r);
             d[k] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
         }
     } else {
-        for (int k = 0; k < n; k++) st(out, oi + k, ld(in, ii + k));
+        for (size_t k = 0; k < n; k++) st(out, oi + k, ld(in, ii + k));
     }
 }
 
@@ -216,7 +216,7 @@ static void DRT_K(drt_cpu_copy_channels)(const cpu_view *in, int c0, const cpu_v
     size_t hw = (size_t)out->h * out->w, es = cpu_dtype_size(out->dt);
     int same = same_code(in, out);
     if (!same && c0 == 0 && in->cs == in->c && out->cs == out->c && in->c == out->c) { /* dense: one run */
-        convert_run(in, 0, out, 0, (int)(hw * (size_t)out->c));
+        convert_run(in, 0, out, 0, hw * (size_t)out->c);
         return;
     }
     for (size_t px = 0; px < hw; px++) {
@@ -264,7 +264,7 @@ static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, con
 {
     size_t hw = (size_t)out->h * out->w;
     if (!old && act == DRT_ACT_LINEAR && in->cs == in->c && out->cs == out->c) { /* dense: one run, not one per pixel */
-        convert_run(in, 0, out, 0, (int)(hw * (size_t)out->c));
+        convert_run(in, 0, out, 0, hw * (size_t)out->c);
         return;
     }
     if (!old && act == DRT_ACT_LINEAR) {
