@@ -423,6 +423,10 @@ static drt_status emit_local(exporter *x, int i)
     const drt_layer *l = &x->m->layers[i];
     drt_shape in = shape_of(x, l->inputs[0]);
     int64_t s = l->size, taps = s * s, k = in.c * taps, f = l->filters, oh = l->out.h, ow = l->out.w, L = oh * ow;
+    if (k * taps >= ((int64_t)1 << 29)) /* 2 GiB of floats: past what one ONNX (protobuf) file holds */
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: [local] layer %d: its ONNX im2col kernel (channels x size^4 = %d x "
+                         "%lld) would hold %lld floats: at most 2^29 (an ONNX file holds less than 2 GiB)",
+                         x->m->source ? x->m->source : "model", i, in.c, (long long)(taps * taps), (long long)(k * taps));
     float *onehot = ox_alloc(g, (size_t)(k * taps) * sizeof *onehot), *w = ox_alloc(g, (size_t)(L * k * f) * sizeof *w);
     if (!onehot || !w) return drt_error(DRT_STATUS_OOM, "export: out of memory for layer %d", i);
     for (int64_t o = 0; o < k; o++)

@@ -326,6 +326,49 @@ def shortcut_w():
                      "weighted shortcuts, [implicit]")
 
 
+LOCAL_HUGE_CFG = """[net]
+width=16
+height=16
+channels=3
+
+[convolutional]
+filters=8192
+size=1
+activation=linear
+
+[local]
+filters=1
+size=16
+activation=linear
+
+[convolutional]
+filters=6
+size=1
+activation=linear
+
+[yolo]
+mask=0
+anchors=1,1
+classes=1
+num=1
+"""
+
+
+def local_too_large():
+    """A [local] whose ONNX im2col kernel (8192 channels x 16^4) would pass 2 GiB: refused in one line, nothing written."""
+    d = t.tmpdir()
+    cfg = os.path.join(d, "local-huge.cfg")
+    with open(cfg, "w") as f:
+        f.write(LOCAL_HUGE_CFG)
+    out = os.path.join(d, "local-huge.onnx")
+    r = t.darkrt("convert", cfg, "--random-weights", "-o", out, check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "local-huge.cfg: [local] layer 1" in msg and "at most 2^29" in msg
+            and len(msg.splitlines()) == 1 and not os.path.exists(out),
+            "a [local] past ONNX's 2 GiB must be refused in one line: rc %d %s" % (r.returncode, msg))
+    print("huge [local] refused: " + msg)
+
+
 def yolov1():
     d, cfg, w = alexeyab_convert("yolov1", 72, 16, (["--opset", "13"], ["--opset", "9", "--batch", "dynamic"]),
                                  "[crop], [local], [connected]")
@@ -344,5 +387,6 @@ if __name__ == "__main__":
     layers_b()
     shortcut_w()
     yolov1()
+    local_too_large()
     third_party()
     t.finish()
