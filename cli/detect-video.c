@@ -120,6 +120,7 @@ static drt_status finish_result(video_run *r, const drt_pipeline_result *res)
     if (r->json) outputs_json_line(r->json, o, t->index, t->pts, w, h, res->dets, r->model, &st);
     double now = drt_now_ms();
     if (!o->done) o->first_ms = now;
+    if (o->done == VIDEO_RATE_HEAD) o->head_ms = now;
     o->last_ms = now;
     o->recent_ms[o->done % VIDEO_RATE_TAIL] = now;
     o->done++;
@@ -160,14 +161,16 @@ static int finish_sources(video_run *r)
         feed_source *fs = &r->feed.sources[i];
         double secs = (drt_now_ms() - r->start_ms) / 1000;
         /* fps: over the whole run (engine load included). The stream's rate, what a live source's pace is
-         * checked by: from its first result to its last but VIDEO_RATE_TAIL - 1 (all where fewer). */
+         * checked by: from its result VIDEO_RATE_HEAD (its first where fewer) to its last but
+         * VIDEO_RATE_TAIL - 1 (all where fewer). */
         int64_t last = o->done > VIDEO_RATE_TAIL ? o->done - VIDEO_RATE_TAIL : o->done - 1;
         double last_ms = o->done > VIDEO_RATE_TAIL ? o->recent_ms[o->done % VIDEO_RATE_TAIL] : o->last_ms;
-        double span = o->done > 1 ? (last_ms - o->first_ms) / 1000 : 0;
+        int64_t head = last > VIDEO_RATE_HEAD ? VIDEO_RATE_HEAD : 0;
+        double span = o->done > 1 ? (last_ms - (head ? o->head_ms : o->first_ms)) / 1000 : 0;
         fprintf(r->summary, "%s: %lld frames, %lld dropped, %.1f fps, latency %.1f ms mean, %.1f ms max, stream %.1f fps over %.2f s\n",
                 o->url, (long long)o->done, (long long)fs->dropped, secs > 0 ? (double)o->done / secs : 0,
                 o->done ? o->latency_sum_ms / (double)o->done : 0, o->latency_max_ms,
-                last > 0 && span > 0 ? (double)last / span : 0, span);
+                last > head && span > 0 ? (double)(last - head) / span : 0, span);
         drt_status s = outputs_close(o);
         if (s != DRT_OK) failed += cli_fail(s);
         if (fs->status != DRT_OK) {

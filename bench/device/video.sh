@@ -20,9 +20,10 @@
 #     leaves out its start) >= 98% of the clip's 30 fps; else the trial is SENDERS-SLOW: this machine
 #     cannot serve N streams, so N says nothing of the receiver (neither full nor short);
 #   - every receiver stream detected >= 99% of the frames sent, and its results came at >= 97% of
-#     30 fps from its first to its last (darkrt's "stream F fps over S s", the peer's "fps"; a backlog
-#     worked off after the stream ended stretches that span), and its mean latency < 1 s (darkrt's
-#     summary; the peer's latency_ms: frame read off ffmpeg's pipe to its batch's result).
+#     30 fps from its first to its last (darkrt's "stream F fps over S s": its 9th result to its last
+#     but 31; the peer's "fps"; a backlog worked off after the stream ended stretches that span), and
+#     its mean latency < 1 s (darkrt's summary; the peer's latency_ms: frame read off ffmpeg's pipe to
+#     its batch's result).
 # Else SHORT. Both queue max(8, 2 * ceil(BATCH / N) + 2) frames a stream before dropping (darkrt's
 # rule, cli/cmd-detect.c; the peer's default --depth), and each batch takes every queued frame.
 # Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that is not; when the
