@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # darkrt detect on the pipeline, yolo-fastest-1.1 CPU engine: the same boxes with 1 worker and
-# batch 1 as with 3 workers (each running the engine: the default for several images) and as
+# batch 1 as with 3 workers (each running the engine: the default for several images; by default one a core
+# and one more) and as
 # batches of 4 on one thread with 2 engine threads (every box), an empty folder, a batch larger than the
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
 # -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said), --decode,
@@ -42,6 +43,12 @@ assert strip(a) == strip(b) == strip(c)  # every box, printed the same
 assert sum(len(x.get("detections", [])) for x in b) >= 20
 PY
 ls "$TMP"/*.png bboxes.png >/dev/null 2>&1 && fail "--no-draw drew something"
+
+# Workers running a CPU engine by default: one a core and one more (the cores' fair share goes per thread).
+want=$(( $(nproc) + 1 ))
+out=$("$DARKRT" detect "$TMP/f.plan" "$TMP/in/a" --no-draw 2>&1)
+grep -q "^engine: cpu fp32 (from the plan), one image a run on each of $want workers" <<<"$out" &&
+    ok "default workers on a CPU engine: $want ($(nproc) cores and one)" || fail "default workers: $(head -1 <<<"$out")"
 
 # --decode: the GPU's JPEG decoder needs a CUDA engine with --pre gpu; auto takes the CPU's here.
 expect_error "--decode gpu, CPU engine" "GPU image decode needs pre on a device" \
