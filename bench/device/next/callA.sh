@@ -6,11 +6,8 @@
 #   2. bench/device/wsum-cpu.sh (60 s, CPU only: the row-parallel weighted-shortcut kernel on 16 cores).
 # Run: `CALL_COMMIT=<the commit the bundle was built from> bash bench/device/next/callA.sh` with carry [".devcarry"].
 set -u
-source .devcarry/env.sh
-LOG=$OUT/callA.log
-T0=$(date +%s)
-el() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$LOG"; }
-{ date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; echo "binaries from main at ${CALL_COMMIT:-?}"; } >>"$LOG"
+source bench/device/call-lib.sh
+call_start callA
 part() { # NAME TIMEOUT: one cuda-vs-ref part, its log copied to $OUT as it grows
     local s=$(date +%s)
     timeout -k 5 "$2" "$DRT_BIN/cuda-vs-ref" "$1" >"/tmp/vs-$1.log" 2>&1

@@ -2,11 +2,8 @@
 # Next device call D: issue 17's measurements left: bench/gpu.sh's yolo-fastest-1.1 rows (cut by the limit in session
 # 9) and bench/device/contexts.sh (per-context memory, fixed in 4103075, not re-run). At most 585 s; timeout_s 600.
 set -u
-source .devcarry/env.sh
-LOG=$OUT/callD.log
-T0=$(date +%s)
-el() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$LOG"; }
-{ date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; echo "binaries from main at ${CALL_COMMIT:-?}"; } >>"$LOG"
+source bench/device/call-lib.sh
+call_start callD
 el "gpu.sh yolo-fastest-1.1 (timeout 270 s)"
 mkdir -p /tmp/gpu
 ( while sleep 10; do cp /tmp/gpu/results.txt "$OUT/gpu-results.txt" 2>/dev/null; done ) & CP=$!
