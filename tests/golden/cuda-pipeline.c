@@ -32,6 +32,23 @@
 static const char *const names[N_NAMES] = {"dog", "person", "horses", "eagle", "giraffe", "kite", "scream"};
 static int failures;
 
+/* Closes p, takes its results in order (up to cap detections kept in got; a failed item counts as a
+ * failure), frees it. Returns how many results came. */
+static int drain(drt_pipeline *p, drt_detections **got, int cap)
+{
+    drt_pipeline_close(p);
+    drt_pipeline_result *r;
+    int n = 0;
+    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
+        if (r->status != DRT_OK) printf("FAIL %s: %s\n", r->source, r->error), failures++;
+        if (n < cap) got[n++] = r->dets;
+        r->dets = NULL;
+        drt_pipeline_result_free(r);
+    }
+    drt_pipeline_free(p);
+    return n;
+}
+
 /* The pipeline's detections of paths[0..N) in order (got[i]), on e or (e NULL) from the plan; 0 when
  * it could not run. */
 static const char *plan_path;
@@ -47,17 +64,7 @@ static int run_pipeline(drt_engine *e, char **paths, float thresh, drt_image_dec
     drt_pipeline *p;
     if ((e ? drt_pipeline_create(e, &o, &p) : drt_pipeline_create_plan(plan_path, NULL, &o, &p)) != DRT_OK) return 0;
     for (int i = 0; i < N; i++) drt_pipeline_submit_file(p, paths[i], NULL);
-    drt_pipeline_close(p);
-    drt_pipeline_result *r;
-    int n = 0;
-    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
-        if (r->status != DRT_OK) printf("FAIL %s: %s\n", r->source, r->error), failures++;
-        if (n < N) got[n++] = r->dets;
-        r->dets = NULL;
-        drt_pipeline_result_free(r);
-    }
-    drt_pipeline_free(p);
-    return n == N;
+    return drain(p, got, N) == N;
 }
 
 /* got against want by matching (nvJPEG's pixels differ slightly from libjpeg's): each side's boxes
@@ -119,7 +126,7 @@ static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, flo
     drt_detect_opts host = drt_detect_opts_default();
     host.thresh = thresh;
     drt_detections *want[N_NAMES] = {0}, *got[MANY] = {0};
-    int ok = 1, n = 0, differ = 0;
+    int ok = 1, n, differ = 0;
     for (int i = 0; ok && i < N_NAMES; i++)
         ok = drt_detect_batch(e, (const drt_image *const *)&ims[i], 1, &host, &want[i], NULL) == DRT_OK;
     drt_pipeline_opts o = drt_pipeline_opts_default();
@@ -137,15 +144,7 @@ static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, flo
         return;
     }
     for (int i = 0; i < MANY; i++) drt_pipeline_submit_file(p, paths[i % N_NAMES], NULL);
-    drt_pipeline_close(p);
-    drt_pipeline_result *r;
-    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
-        if (r->status != DRT_OK) printf("FAIL %s: %s\n", r->source, r->error), failures++;
-        if (n < MANY) got[n++] = r->dets;
-        r->dets = NULL;
-        drt_pipeline_result_free(r);
-    }
-    drt_pipeline_free(p);
+    n = drain(p, got, MANY);
     drt_eval_agreement a = {0}, b = {0};
     for (int i = 0; i < n; i++) {
         drt_eval_match(want[i % N_NAMES], got[i], 0.5, NULL, &a);
