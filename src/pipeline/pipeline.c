@@ -269,16 +269,21 @@ static size_t load_budget(void)
     return eighth < ((size_t)4 << 30) ? eighth : (size_t)4 << 30;
 }
 
+/* The plan's backend, or NULL where there is none here (the load reports it). */
+static const drt_backend *plan_backend(const drt_plan_info *info)
+{
+    const drt_backend *b;
+    if (drt_backend_get(info->device, &b) == DRT_OK) return b;
+    drt_error_clear();
+    return NULL;
+}
+
 /* GPU or MIXED decode from a plan (AUTO where it would be GPU): the device's JPEG decoder opens while
  * the engine loads, not after it. Returns the stages that opened one, or NULL. */
 static const drt_device_stages *open_jpeg_decoder_early(const drt_plan_info *info, const drt_engine_opts *engine_opts)
 {
-    const drt_backend *b;
-    if (drt_backend_get(info->device, &b) != DRT_OK) {
-        drt_error_clear(); /* the load reports it */
-        return NULL;
-    }
-    if (!b->stages || !b->stages->open_jpeg_decoder) return NULL;
+    const drt_backend *b = plan_backend(info);
+    if (!b || !b->stages || !b->stages->open_jpeg_decoder) return NULL;
     b->stages->open_jpeg_decoder(engine_opts ? engine_opts->device_index : info->device_index);
     return b->stages;
 }
@@ -286,12 +291,8 @@ static const drt_device_stages *open_jpeg_decoder_early(const drt_plan_info *inf
 /* A plan for a backend without device stages (its engine runs on the host). */
 static int plan_on_host(const drt_plan_info *info)
 {
-    const drt_backend *b;
-    if (drt_backend_get(info->device, &b) != DRT_OK) {
-        drt_error_clear(); /* the load reports it */
-        return 0;
-    }
-    return !b->stages;
+    const drt_backend *b = plan_backend(info);
+    return b && !b->stages;
 }
 
 /* The decoder opened ahead when no engine took it (the plan did not load, or no JPEG reached it). */
