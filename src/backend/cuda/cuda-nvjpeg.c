@@ -280,10 +280,11 @@ static drt_status decode_batch(cudaStream_t st, cu_nvjpeg *j, const drt_jpeg_src
 {
     size_t need = 0;
     for (int i = 0; i < k; i++) offsets[i] = need, need += align256((size_t)jpegs[idx[i]].w * jpegs[idx[i]].h * 3);
-    int x = j->to_host ? 0 : (j->out_cur ^= 1);
-    if (j->to_host) { /* the last call's copies are done */
-    } else if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
-    else DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->out_ev[x], cudaEventDisableTiming));
+    int x = j->to_host ? 0 : (j->out_cur ^= 1); /* to_host: the last call's copies are done, d_out[0] free */
+    if (!j->to_host) {
+        if (j->out_ev[x]) DRT_CUDA_TRY(cudaEventSynchronize(j->out_ev[x])); /* read by the batch before last */
+        else DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->out_ev[x], cudaEventDisableTiming));
+    }
     if (need > j->out_cap[x]) { /* on the decoder's own stream (another thread than the batch thread's), in its
                                   * order: a cudaFree would synchronize the device, and so break a graph capture
                                   * the batch thread may be making meanwhile */
