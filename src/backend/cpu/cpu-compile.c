@@ -220,13 +220,20 @@ static drt_status check_budget(const cpu_state *st, size_t bytes, const char *wh
                      bytes / 1048576.0, what, st->opts.max_activation_bytes / 1048576.0);
 }
 
-/* Conversion buffers for convs whose input or output buffer holds another dtype. */
+/* Conversion buffers for convs whose input or output buffer holds another dtype, and [local]'s float copies. */
 static drt_status alloc_temps(cpu_state *st)
 {
     size_t in_bytes = 0, out_bytes = 0;
     for (int i = 0; i < st->g->n; i++) {
         const drt_layer *l = &st->m->layers[i];
-        if (!st->g->node[i].live || l->type != DRT_LAYER_CONV) continue;
+        if (!st->g->node[i].live) continue;
+        if (l->type == DRT_LAYER_LOCAL) { /* run_local's float NCHW copies of its input and output */
+            size_t ib = drt_shape_size(drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]))) * sizeof(float);
+            size_t ob = drt_shape_size(l->out) * sizeof(float);
+            if (ib > in_bytes) in_bytes = ib;
+            if (ob > out_bytes) out_bytes = ob;
+        }
+        if (l->type != DRT_LAYER_CONV) continue;
         cpu_dtype in, out;
         int it, ot;
         drt_cpu_conv_dtypes(st, i, &in, &out, &it, &ot);

@@ -5,7 +5,6 @@
 #include "core/error.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
 static double now_ms(int cpu_time)
@@ -81,22 +80,15 @@ static int head_index(const drt_engine *e, int layer)
     return -1;
 }
 
-/* YOLOv1's [local]: no oneDNN primitive has unshared weights; the reference kernel on float NCHW copies. */
-static drt_status run_local(const drt_layer *l, const cpu_view *in, const cpu_view *out)
+/* YOLOv1's [local]: no oneDNN primitive has unshared weights; the reference kernel on float NCHW copies in the
+ * run state's conversion buffers (alloc_temps sizes them for it). */
+static void run_local(const cpu_exec *x, const drt_layer *l, const cpu_view *in, const cpu_view *out)
 {
     drt_shape is = {in->c, in->h, in->w};
-    float *x = malloc(drt_shape_size(is) * sizeof *x), *y = malloc(drt_shape_size(l->out) * sizeof *y);
-    if (!x || !y) {
-        free(x);
-        free(y);
-        return drt_error(DRT_STATUS_OOM, "cpu engine: [local] line %d: out of memory", l->line);
-    }
-    drt_cpu_head(in, x);
-    drt_ref_local(l, is, x, y);
-    drt_cpu_input(y, out);
-    free(x);
-    free(y);
-    return DRT_OK;
+    float *nchw_in = (float *)x->tmp_in, *nchw_out = (float *)x->tmp_out;
+    drt_cpu_head(in, nchw_in);
+    drt_ref_local(l, is, nchw_in, nchw_out);
+    drt_cpu_input(nchw_out, out);
 }
 
 static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, int i, int b)
@@ -134,7 +126,7 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     case DRT_LAYER_ACTIVATION: drt_cpu_add_into(&in, NULL, &out, l->act); break; /* out = act(in), any dtypes */
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
     case DRT_LAYER_REORG: drt_cpu_reorg(l->stride, &in, &out); break;
-    case DRT_LAYER_LOCAL: DRT_TRY(run_local(l, &in, &out)); break;
+    case DRT_LAYER_LOCAL: run_local(x, l, &in, &out); break;
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: {
         cpu_view from = VIEW(DRT_XT(l->inputs[1]));

@@ -77,7 +77,7 @@ struct cpu_state {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     dnnl_memory_t scratch;
-    char *tmp_in, *tmp_out; /* conversion buffers for convs whose neighbours use another dtype */
+    char *tmp_in, *tmp_out; /* conversion buffers for convs whose neighbours use another dtype; [local]'s copies */
     size_t tmp_in_bytes, tmp_out_bytes;
     char *wino_v, *wino_m;  /* Winograd transformed input and GEMM output (shared by layers) */
     size_t wino_v_bytes, wino_m_bytes;
