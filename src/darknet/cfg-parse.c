@@ -533,14 +533,21 @@ static drt_status parse_crop(ctx *c, drt_layer *l)
     if (c->index != 0)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop]: not supported after other layers (darkrt runs a [crop] "
                          "as the first layer only)", c->cfg->path, c->sec->line);
-    if (ch > m->height || cw > m->width || m->height - ch != m->width - cw || m->height - ch > 63)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop] crop_width=%d crop_height=%d: must fit the %dx%d input with "
-                         "the same margin on both axes, at most 63 (AlexeyAB reads outside a smaller input; darkrt's "
-                         "crop is a kernel of the margin + 1, at most 64)", c->cfg->path, c->sec->line, cw, ch, m->width,
-                         m->height);
+    int size;
+    DRT_TRY(drt_cfg_crop_size(c->cfg->path, c->sec->line, cw, ch, m->width, m->height, "input", &size));
     *l = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {-1}, .act = DRT_ACT_LINEAR,
-                     .size = m->height - ch + 1, .stride = 1, .stride_y = 1, .fixed = DRT_FIXED_CROP,
+                     .size = size, .stride = 1, .stride_y = 1, .fixed = DRT_FIXED_CROP,
                      .fixed_scale = noadjust ? 1.f : 2.f, .scale_x_y = 1.f, .beta_nms = .6f, .route_groups = 1};
+    return DRT_OK;
+}
+
+drt_status drt_cfg_crop_size(const char *path, int line, int cw, int ch, int w, int h, const char *input, int *size_out)
+{
+    if (ch > h || cw > w || h - ch != w - cw || h - ch > 63)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop] crop_width=%d crop_height=%d: must fit the %dx%d %s with the "
+                         "same margin on both axes, at most 63 (AlexeyAB reads outside a smaller input; darkrt's crop is a "
+                         "kernel of the margin + 1, at most 64)", path, line, cw, ch, w, h, input);
+    *size_out = h - ch + 1;
     return DRT_OK;
 }
 

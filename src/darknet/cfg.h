@@ -43,4 +43,9 @@ void drt_cfg_release(drt_cfg *cfg);
 struct drt_model;
 drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, struct drt_model **model_out);
 
+/* A [crop] of crop_width cw x crop_height ch on a w x h input as a fixed conv: its size (the margin + 1) into
+ * *size_out; one that does not fit with the same margin on both axes (at most 63) is an error naming path:line
+ * and `input` (what the w x h is). */
+drt_status drt_cfg_crop_size(const char *path, int line, int cw, int ch, int w, int h, const char *input, int *size_out);
+
 #endif

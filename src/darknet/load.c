@@ -22,13 +22,8 @@ static drt_status resize_crop(drt_model *m, int cfg_w, int cfg_h)
 {
     drt_layer *l = &m->layers[0];
     if (m->n_layers < 1 || l->type != DRT_LAYER_CONV || l->fixed != DRT_FIXED_CROP) return DRT_OK;
-    int ch = cfg_h - l->size + 1, cw = cfg_w - l->size + 1;
-    if (ch > m->height || cw > m->width || m->height - ch != m->width - cw || m->height - ch > 63)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop] crop_width=%d crop_height=%d: must fit the %dx%d input (size "
-                         "override) with the same margin on both axes, at most 63", m->source, l->line, cw, ch, m->width,
-                         m->height);
-    l->size = m->height - ch + 1;
-    return DRT_OK;
+    return drt_cfg_crop_size(m->source, l->line, cfg_w - l->size + 1, cfg_h - l->size + 1, m->width, m->height,
+                             "input (size override)", &l->size);
 }
 
 drt_status drt_model_load_darknet(const char *cfg_path, const char *weights_path, const drt_load_opts *opts,
