@@ -580,10 +580,10 @@ drt_status drt_model_alloc_params(drt_model *m)
             continue;
         }
         int f = l->filters;
+        l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
         l->biases = p; p += f;
         if (l->connected) { /* load_connected_weights: biases, weights, then the batchnorm parameters */
             l->weights = p;
-            l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
             p += l->n_weights;
         }
         if (l->batch_normalize) {
@@ -593,10 +593,10 @@ drt_status drt_model_alloc_params(drt_model *m)
         } else {
             l->scales = l->rolling_mean = l->rolling_var = NULL;
         }
-        if (l->connected) continue;
-        l->weights = p;
-        l->n_weights = drt_layer_param_count(m, l) - (size_t)f * (l->batch_normalize ? 4 : 1);
-        p += l->n_weights;
+        if (!l->connected) {
+            l->weights = p;
+            p += l->n_weights;
+        }
     }
     return DRT_OK;
 }
