@@ -50,9 +50,9 @@ void drt_ref_avgpool(drt_shape in, const float *x, float *y);
 void drt_ref_local_avgpool(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* [batchnorm]: (x - mean) / denom * scale + bias per channel, denom by the model's formula (as the conv's). */
 void drt_ref_batchnorm(const drt_layer *l, drt_bn_formula bn, const float *x, float *y);
-/* [scale_channels] (prev: one factor per channel) and [sam] (prev: elementwise): act(prev * from). */
 /* YOLOv1's [local]: a conv with its own weights at each output pixel (ref-local.c). */
 void drt_ref_local(const drt_layer *l, drt_shape in, const float *x, float *y);
+/* [scale_channels] (prev: one factor per channel) and [sam] (prev: elementwise): act(prev * from). */
 void drt_ref_product(const drt_layer *l, const float *prev, const float *from, float *y);
 
 #endif
