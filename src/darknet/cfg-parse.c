@@ -533,7 +533,7 @@ static drt_status parse_crop(ctx *c, drt_layer *l)
     if (c->index != 0)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crop]: not supported after other layers (darkrt runs a [crop] "
                          "as the first layer only)", c->cfg->path, c->sec->line);
-    int size;
+    int size = 0; /* set by drt_cfg_crop_size when it returns DRT_OK (gcc -O2 cannot tell) */
     DRT_TRY(drt_cfg_crop_size(c->cfg->path, c->sec->line, cw, ch, m->width, m->height, "input", &size));
     *l = (drt_layer){.type = DRT_LAYER_CONV, .line = l->line, .n_inputs = 1, .inputs = {-1}, .act = DRT_ACT_LINEAR,
                      .size = size, .stride = 1, .stride_y = 1, .fixed = DRT_FIXED_CROP,
