@@ -155,25 +155,32 @@ static drt_status need(const Onnx__ModelProto *mp, const char *path, const char 
     return DRT_OK;
 }
 
+/* The head's optional 0-or-1 key field into *out (absent: 0). */
+static drt_status optional_flag(const Onnx__ModelProto *mp, const char *path, const char *head, const char *field,
+                                int *out)
+{
+    char key[128];
+    snprintf(key, sizeof key, "yolo.%s.%s", head, field);
+    const char *text = drt_onnx_meta_get(mp, key);
+    *out = 0;
+    if (text && (drt_parse_int_list(text, out, 1) != 1 || (*out != 0 && *out != 1)))
+        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.%s=%s: must be 0 or 1", path, head, field,
+                         text);
+    return DRT_OK;
+}
+
 drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path, const char *head, drt_layer *l)
 {
-    const char *classes, *num, *mask, *anchors, *sxy = NULL, *nc = NULL, *region = NULL, *gaussian = NULL, *det = NULL,
-               *det_sqrt = NULL, *det_softmax = NULL;
+    const char *classes, *num, *mask, *anchors, *sxy = NULL, *det = NULL;
     DRT_TRY(need(mp, path, head, "classes", &classes));
     DRT_TRY(need(mp, path, head, "num", &num));
     DRT_TRY(need(mp, path, head, "mask", &mask));
     DRT_TRY(need(mp, path, head, "anchors", &anchors));
     (void)need(mp, path, head, "scale_x_y", &sxy);
-    (void)need(mp, path, head, "new_coords", &nc);
-    (void)need(mp, path, head, "region", &region);
-    (void)need(mp, path, head, "gaussian", &gaussian);
     (void)need(mp, path, head, "detection", &det);
-    (void)need(mp, path, head, "sqrt", &det_sqrt);
-    (void)need(mp, path, head, "softmax", &det_softmax);
     drt_error_clear();
     l->type = DRT_LAYER_YOLO;
     l->scale_x_y = 1;
-    int v;
     if (drt_parse_int_list(classes, &l->classes, 1) != 1)
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.classes=%s: must be an integer", path, head, classes);
     if (drt_parse_int_list(num, &l->num, 1) != 1 || l->num < 1 || l->num > DRT_MAX_ANCHORS)
@@ -185,20 +192,12 @@ drt_status drt_onnx_meta_read_head(const Onnx__ModelProto *mp, const char *path,
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.anchors: must be %d numbers (num=%d pairs)", path, head, 2 * l->num, l->num);
     if (sxy && (drt_parse_float_list(sxy, &l->scale_x_y, 1) != 1 || l->scale_x_y <= 0 || l->scale_x_y > 100))
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.scale_x_y=%s: must be a number in (0, 100]", path, head, sxy);
-    if (nc && (drt_parse_int_list(nc, &v, 1) != 1 || (v != 0 && v != 1)))
-        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.new_coords=%s: must be 0 or 1", path, head, nc);
-    l->new_coords = nc ? v : 0;
-    if (region && (drt_parse_int_list(region, &v, 1) != 1 || (v != 0 && v != 1)))
-        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.region=%s: must be 0 or 1", path, head, region);
-    l->region = region ? v : 0;
-    if (gaussian && (drt_parse_int_list(gaussian, &v, 1) != 1 || (v != 0 && v != 1)))
-        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.gaussian=%s: must be 0 or 1", path, head, gaussian);
-    l->gaussian = gaussian ? v : 0;
+    DRT_TRY(optional_flag(mp, path, head, "new_coords", &l->new_coords));
+    DRT_TRY(optional_flag(mp, path, head, "region", &l->region));
+    DRT_TRY(optional_flag(mp, path, head, "gaussian", &l->gaussian));
     if (det && (drt_parse_int_list(det, &l->detection, 1) != 1 || l->detection < 1 || l->detection > 1024))
         return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.detection=%s: must be a side of 1..1024", path, head, det);
-    if (det_sqrt && (drt_parse_int_list(det_sqrt, &l->det_sqrt, 1) != 1 || (l->det_sqrt != 0 && l->det_sqrt != 1)))
-        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.sqrt=%s: must be 0 or 1", path, head, det_sqrt);
-    if (det_softmax && (drt_parse_int_list(det_softmax, &l->det_softmax, 1) != 1 || (l->det_softmax != 0 && l->det_softmax != 1)))
-        return drt_error(DRT_STATUS_FORMAT, "%s: metadata yolo.%s.softmax=%s: must be 0 or 1", path, head, det_softmax);
+    DRT_TRY(optional_flag(mp, path, head, "sqrt", &l->det_sqrt));
+    DRT_TRY(optional_flag(mp, path, head, "softmax", &l->det_softmax));
     return DRT_OK;
 }
