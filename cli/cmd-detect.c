@@ -645,7 +645,7 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
 int drt_cmd_detect(int argc, char **argv)
 {
     detect_args a = {.dopts = drt_detect_opts_default(), .eopts = cli_engine_opts_default(),
-                     .lopts = drt_load_opts_default(), .max_det = 300};
+                     .lopts = drt_load_opts_default(), .max_det = DRT_MAX_DET_DEFAULT};
     int rc = parse_args(&a, argc, argv);
     drt_model *model = NULL;
     drt_engine *engine = NULL;

@@ -48,6 +48,9 @@ typedef enum drt_image_decode {
     DRT_IMAGE_DECODE_COUNT
 } drt_image_decode;
 
+/* darkrt detect's --max-det default, and what int8's --min-map search scores per image. */
+#define DRT_MAX_DET_DEFAULT 300
+
 typedef struct drt_pipeline_opts {
     size_t size;          /* sizeof(drt_pipeline_opts); smaller (older) structs are accepted */
     int workers;          /* decode/letterbox threads; 0: sized to the machine */
@@ -55,7 +58,8 @@ typedef struct drt_pipeline_opts {
     int max_in_flight;    /* submitted but not yet returned by next(); submit blocks at the bound;
                            * 0: 4 batches or 2 per worker, whichever is larger */
     int keep_image;       /* results carry the decoded RGB8 image (drawing, video) */
-    int max_det;          /* keep at most this many detections per image (highest scores); 0: all */
+    int max_det;          /* keep at most this many detections per image (highest scores); 0: all;
+                           * DRT_MAX_DET_DEFAULT is what darkrt detect keeps */
     drt_image_decode image_decode; /* files' JPEG decode: CPU (default: libjpeg, exact), GPU, AUTO, FAST or MIXED */
     int worker_engines;   /* 1: where the engine runs on the host (no device stages; contexts) with pre and decode
                            * on the host and JPEGs decoded on the CPU, each worker also runs the engine on the image

@@ -1,6 +1,7 @@
 /* build --min-map: which convs an int8 engine keeps in fp32, found by building and scoring
  * candidates against the fp32 engine's detections (mAP@0.5) on validation images. */
 #include "eval/int8-search.h"
+#include "darkrt/pipeline.h"
 #include "backend/registry.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -26,8 +27,6 @@
  * that grows as the validation set gets smaller or its images disagree more. Fitting the keep
  * set to the mAP itself on four images gave 0.95 there and 0.92 on held-out ones. */
 #define BOOT_SAMPLES 200
-/* Detections scored per image, truth and candidates: what darkrt detect keeps (--max-det 300). */
-#define SEARCH_MAX_DET 300
 /* The calibration's defaults (src/engine/calib.c): its folder without --calib, its count. */
 #define DRT_CALIB_IMAGES_AT_HAND "/usr/share/darknet/data"
 #define DRT_CALIB_MAX_IMAGES 16
@@ -195,7 +194,7 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     double diff = 0, ref = 0;
     for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) {
         st = drt_detect_image(e, s->images[i], &d, &dets_out[i], NULL);
-        if (st == DRT_OK && dets_out[i]->count > SEARCH_MAX_DET) dets_out[i]->count = SEARCH_MAX_DET; /* highest first */
+        if (st == DRT_OK && dets_out[i]->count > DRT_MAX_DET_DEFAULT) dets_out[i]->count = DRT_MAX_DET_DEFAULT; /* highest first */
         if (st == DRT_OK) st = heads(s, e, i, record, &diff, &ref);
     }
     if (err) *err = ref > 0 ? diff / ref : 0;
