@@ -1,18 +1,27 @@
-/* Building is linear in the layer count (issue 19 item 5). Chains of 5,000, 10,000 and 20,000 layers (darkrt's limit,
- * DRT_MAX_LAYERS) are loaded from a cfg, built into a reference and a CPU engine, exported to ONNX and read
- * back; for each step, each doubling of the layers may cost at most 2.5 times the time (best of 5 runs, so
- * that other work on the machine decides less; times under 0.1 s count as 0.1 s). The layers stay live (a [yolo] head at the end) and every
- * third is a shortcut, so that every pass and the memory plan see them. Before: the graph passes asked every
- * layer for each tensor's readers, and memplan compared each buffer with every other one (5k/10k/20k layers:
- * 0.97/2.56/13.2 s for `darkrt build`, release build), and the ONNX importer inferred every shape again for
- * each node it added (20k nodes: 13 s under ASan). */
+/* Building is linear in the layer count (issue 19 item 5). Chains of 5,000, 10,000 and 20,000 layers (darkrt's
+ * limit, DRT_MAX_LAYERS) are loaded from a cfg, built into a reference and a CPU engine, exported to ONNX and read
+ * back; for each step, each doubling of the layers may cost at most 2.5 times the time (best of 5 runs; times
+ * under 0.1 s count as 0.1 s). Times are the process's CPU time, not wall time: at load 11 on 2 cores, the time
+ * slices that other processes took made one doubling cost more than 2.5x its wall time. The layers stay live (a
+ * [yolo] head at the end) and every third is a shortcut, so that every pass and the memory plan see them.
+ * Before: the graph passes asked every layer for each tensor's readers, and memplan compared each buffer with
+ * every other one (5k/10k/20k layers: 0.97/2.56/13.2 s for `darkrt build`, release build), and the ONNX
+ * importer inferred every shape again for each node it added (20k nodes: 13 s under ASan). */
 #include "darkrt.h"
 #include "unit/check.h"
-#include "core/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
+
+/* CPU milliseconds of this process (every step runs on one thread) */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 enum { STEP_LOAD, STEP_REF, STEP_CPU, STEP_ONNX, N_STEPS };
 static const char *const step_names[N_STEPS] = {"cfg load", "ref engine", "cpu engine", "onnx export + import"};
@@ -46,18 +55,18 @@ static int time_steps(const char *dir, int layers, int runs, double best[N_STEPS
         drt_model *m = NULL, *back = NULL;
         drt_engine *ref = NULL, *cpu = NULL;
         drt_status s;
-        t[0] = drt_now_ms();
+        t[0] = cpu_ms();
         s = drt_model_load_darknet(cfg, NULL, NULL, &m);
-        t[1] = drt_now_ms();
+        t[1] = cpu_ms();
         o.device = DRT_DEVICE_REF;
         if (s == DRT_OK) s = drt_engine_create(m, &o, &ref);
-        t[2] = drt_now_ms();
+        t[2] = cpu_ms();
         o.device = DRT_DEVICE_CPU;
         if (s == DRT_OK) s = drt_engine_create(m, &o, &cpu);
-        t[3] = drt_now_ms();
+        t[3] = cpu_ms();
         if (s == DRT_OK) s = drt_model_export_onnx(m, onnx, NULL);
         if (s == DRT_OK) s = drt_model_load_onnx(onnx, NULL, &back);
-        t[4] = drt_now_ms();
+        t[4] = cpu_ms();
         CHECK(s == DRT_OK, "%d layers: %s", layers, drt_last_error());
         CHECK(s != DRT_OK || drt_model_num_layers(back) >= layers, "%d layers: the ONNX holds %d", layers,
               drt_model_num_layers(back));
