@@ -90,6 +90,41 @@ static int same_code(const cpu_view *a, const cpu_view *b)
     return a->dt == b->dt && (a->dt == CPU_F32 || a->dt == CPU_BF16 || a->step == b->step);
 }
 
+static int is_8bit(cpu_dtype d) { return d == CPU_S8 || d == CPU_U8; }
+
+/* The byte st(out, ld(in, code)) stores, for every byte code of `in` (both views 8-bit): a requantization
+ * from one step to another as one lookup, the same bytes as the float path. */
+static void requant_table(const cpu_view *in, const cpu_view *out, uint8_t t[256])
+{
+    union { float f; uint8_t b[4]; } ib = {0}, ob = {0}; /* float-sized: ld and st have f32 cases */
+    cpu_view iv = *in, ov = *out;
+    iv.p = (char *)ib.b;
+    ov.p = (char *)ob.b;
+    for (int b = 0; b < 256; b++) {
+        ib.b[0] = (uint8_t)b;
+        st(&ov, 0, ld(&iv, 0));
+        t[b] = ob.b[0];
+    }
+}
+
+/* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, saturated, NaN -> the top code),
+ * without st()'s switch per value: a loop the compiler vectorizes. */
+static void quantize_div(const float *s, float step, cpu_dtype dt, uint8_t *d, size_t n)
+{
+    if (dt == CPU_S8)
+        for (size_t k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] / step);
+            d[k] = (uint8_t)(int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
+        }
+    else
+        for (size_t k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] / step);
+            d[k] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
+        }
+}
+
+#define INPUT_RUN 512
+
 static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
 {
     size_t hw = (size_t)out->h * out->w;
@@ -99,13 +134,38 @@ static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
             for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * hw + px];
         return;
     }
+    if (is_8bit(out->dt)) { /* int8 engines: each plane quantized in runs, then interleaved (13% of a run, scalar) */
+        uint8_t q[INPUT_RUN];
+        for (size_t px0 = 0; px0 < hw; px0 += INPUT_RUN) {
+            size_t n = hw - px0 < INPUT_RUN ? hw - px0 : INPUT_RUN;
+            for (int c = 0; c < out->c; c++) {
+                quantize_div(nchw + (size_t)c * hw + px0, out->step, out->dt, q, n);
+                uint8_t *o = (uint8_t *)out->p + px0 * out->cs + c;
+                for (size_t k = 0; k < n; k++) o[k * out->cs] = q[k];
+            }
+        }
+        return;
+    }
     for (size_t px = 0; px < hw; px++)
         for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, nchw[(size_t)c * hw + px]);
 }
 
+#define HEAD_TILE 16
+
 static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
 {
     size_t hw = (size_t)in->h * in->w;
+    if (in->dt == CPU_F32) { /* a transpose in tiles: each tile's rows and columns stay in cache */
+        const float *s = (const float *)in->p;
+        for (size_t p0 = 0; p0 < hw; p0 += HEAD_TILE)
+            for (int c0 = 0; c0 < in->c; c0 += HEAD_TILE) {
+                size_t p1 = hw - p0 < HEAD_TILE ? hw : p0 + HEAD_TILE;
+                int c1 = in->c - c0 < HEAD_TILE ? in->c : c0 + HEAD_TILE;
+                for (int c = c0; c < c1; c++)
+                    for (size_t px = p0; px < p1; px++) nchw[(size_t)c * hw + px] = s[px * in->cs + c];
+            }
+        return;
+    }
     for (size_t px = 0; px < hw; px++)
         for (int c = 0; c < in->c; c++) nchw[(size_t)c * hw + px] = ld(in, px * in->cs + c);
 }
@@ -180,13 +240,25 @@ static void DRT_K(drt_cpu_maxpool)(const drt_layer *l, const cpu_view *in, const
     else if (same_code(in, out) && in->dt == CPU_F32) maxpool_f32(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_U8) maxpool_u8(l, in, out, y0, y1);
+    else if (is_8bit(in->dt) && in->dt == out->dt) { /* another step (a concat's): max in the input's code, then requantize */
+        uint8_t t[256];
+        requant_table(in, out, t);
+        if (in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
+        else maxpool_u8(l, in, out, y0, y1);
+        for (size_t px = (size_t)y0 * out->w; px < (size_t)y1 * out->w; px++) {
+            uint8_t *o = (uint8_t *)out->p + px * out->cs;
+            for (int c = 0; c < out->c; c++) o[c] = t[o[c]];
+        }
+    }
     else maxpool_any(l, in, out, y0, y1);
 }
 
 static void DRT_K(drt_cpu_upsample)(int stride, const cpu_view *in, const cpu_view *out)
 {
     size_t es = cpu_dtype_size(out->dt);
-    int same = same_code(in, out);
+    int same = same_code(in, out), table = !same && is_8bit(in->dt) && is_8bit(out->dt);
+    uint8_t t[256];
+    if (table) requant_table(in, out, t);
     for (int y = 0; y < in->h; y++) {
         /* expand one input row into the first output row, then replicate that row */
         char *row0 = out->p + (size_t)y * stride * out->w * out->cs * es;
@@ -195,6 +267,8 @@ static void DRT_K(drt_cpu_upsample)(int stride, const cpu_view *in, const cpu_vi
             for (int k = 0; k < stride; k++) {
                 size_t di = ((size_t)x * stride + k) * out->cs;
                 if (same) memcpy(row0 + di * es, in->p + si * es, es * (size_t)in->c);
+                else if (table)
+                    for (int c = 0; c < in->c; c++) ((uint8_t *)row0)[di + c] = t[((const uint8_t *)in->p)[si + c]];
                 else {
                     cpu_view o = *out;
                     o.p = row0;
