@@ -109,7 +109,7 @@ static void requant_table(const cpu_view *in, const cpu_view *out, uint8_t t[256
 
 /* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, saturated, NaN -> the top code),
  * without st()'s switch per value: a loop the compiler vectorizes. */
-static void quantize_div(const float *s, float step, cpu_dtype dt, uint8_t *d, size_t n)
+static void quantize_div(const float *restrict s, float step, cpu_dtype dt, uint8_t *restrict d, size_t n)
 {
     if (dt == CPU_S8)
         for (size_t k = 0; k < n; k++) {
@@ -123,26 +123,42 @@ static void quantize_div(const float *s, float step, cpu_dtype dt, uint8_t *d, s
         }
 }
 
-#define INPUT_RUN 512
+#define INPUT_RUN 2048
 
 static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
 {
     size_t hw = (size_t)out->h * out->w;
     if (out->dt == CPU_F32) { /* the common case without st()'s switch per value (4% of a yolo-fastest run) */
-        float *o = (float *)out->p;
-        for (size_t px = 0; px < hw; px++)
-            for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * hw + px];
+        float *restrict o = (float *)out->p;
+        if (out->c == 3 && out->cs == 3) { /* RGB: shuffles, not a loop of 3 per pixel */
+            const float *restrict r = nchw, *restrict g = nchw + hw, *restrict b = nchw + 2 * hw;
+            for (size_t px = 0; px < hw; px++) {
+                o[3 * px] = r[px];
+                o[3 * px + 1] = g[px];
+                o[3 * px + 2] = b[px];
+            }
+        } else
+            for (size_t px = 0; px < hw; px++)
+                for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * hw + px];
         return;
     }
-    if (is_8bit(out->dt)) { /* int8 engines: each plane quantized in runs, then interleaved (13% of a run, scalar) */
+    if (is_8bit(out->dt) && out->c <= INPUT_RUN) { /* int8 engines: planes quantized in runs, then interleaved */
         uint8_t q[INPUT_RUN];
-        for (size_t px0 = 0; px0 < hw; px0 += INPUT_RUN) {
-            size_t n = hw - px0 < INPUT_RUN ? hw - px0 : INPUT_RUN;
-            for (int c = 0; c < out->c; c++) {
-                quantize_div(nchw + (size_t)c * hw + px0, out->step, out->dt, q, n);
-                uint8_t *o = (uint8_t *)out->p + px0 * out->cs + c;
-                for (size_t k = 0; k < n; k++) o[k * out->cs] = q[k];
-            }
+        const int nc = out->c;
+        const size_t cs = (size_t)out->cs, run = INPUT_RUN / (size_t)nc;
+        for (size_t px0 = 0; px0 < hw; px0 += run) {
+            size_t n = hw - px0 < run ? hw - px0 : run;
+            for (int c = 0; c < nc; c++) quantize_div(nchw + (size_t)c * hw + px0, out->step, out->dt, q + (size_t)c * n, n);
+            uint8_t *restrict o = (uint8_t *)out->p + px0 * cs;
+            if (nc == 3 && cs == 3) /* RGB: a loop the compiler turns into shuffles */
+                for (size_t k = 0; k < n; k++) {
+                    o[3 * k] = q[k];
+                    o[3 * k + 1] = q[n + k];
+                    o[3 * k + 2] = q[2 * n + k];
+                }
+            else
+                for (int c = 0; c < nc; c++)
+                    for (size_t k = 0; k < n; k++) o[k * cs + c] = q[(size_t)c * n + k];
         }
         return;
     }
@@ -170,28 +186,38 @@ static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
         for (int c = 0; c < in->c; c++) nchw[(size_t)c * hw + px] = ld(in, px * in->cs + c);
 }
 
-/* Same-code maxpool rows: the max over the window per channel, in the stored code. */
+/* Same-code maxpool rows: the max over the window per channel, in the stored code. The views' fields
+ * are read once into locals and the rows are restrict: an 8-bit store may alias anything, so the
+ * compiler otherwise reloads out->c on every value and leaves the s8 loop scalar. */
 #define MAXPOOL_SAME(T, cmp_t)                                                                     \
+    static void max_into_##T(cmp_t *restrict o, const cmp_t *restrict s, int n)                    \
+    {                                                                                              \
+        for (int c = 0; c < n; c++) o[c] = s[c] > o[c] ? s[c] : o[c];                              \
+    }                                                                                              \
     static void maxpool_##T(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1) \
     {                                                                                              \
-        int off = -l->padding / 2;                                                                 \
+        const int off = -l->padding / 2, size = l->size, sy = l->stride_y, sx = l->stride;         \
+        const int nc = out->c, ow = out->w, ih = in->h, iw = in->w;                                \
+        const size_t ocs = (size_t)out->cs, ics = (size_t)in->cs;                                  \
+        cmp_t *const op = (cmp_t *)out->p;                                                         \
+        const cmp_t *const ip = (const cmp_t *)in->p;                                              \
         for (int oy = y0; oy < y1; oy++)                                                           \
-            for (int ox = 0; ox < out->w; ox++) {                                                  \
-                cmp_t *o = (cmp_t *)out->p + ((size_t)oy * out->w + ox) * out->cs;                 \
+            for (int ox = 0; ox < ow; ox++) {                                                      \
+                cmp_t *o = op + ((size_t)oy * ow + ox) * ocs;                                      \
                 int first = 1;                                                                     \
-                for (int ky = 0; ky < l->size; ky++) {                                             \
-                    int y = oy * l->stride_y + off + ky;                                             \
-                    if (y < 0 || y >= in->h) continue;                                             \
-                    for (int kx = 0; kx < l->size; kx++) {                                         \
-                        int x = ox * l->stride + off + kx;                                         \
-                        if (x < 0 || x >= in->w) continue;                                         \
-                        const cmp_t *s = (const cmp_t *)in->p + ((size_t)y * in->w + x) * in->cs;  \
-                        if (first) memcpy(o, s, sizeof(cmp_t) * (size_t)out->c);                   \
-                        else for (int c = 0; c < out->c; c++) o[c] = s[c] > o[c] ? s[c] : o[c];    \
+                for (int ky = 0; ky < size; ky++) {                                                \
+                    int y = oy * sy + off + ky;                                                    \
+                    if (y < 0 || y >= ih) continue;                                                \
+                    for (int kx = 0; kx < size; kx++) {                                            \
+                        int x = ox * sx + off + kx;                                                \
+                        if (x < 0 || x >= iw) continue;                                            \
+                        const cmp_t *s = ip + ((size_t)y * iw + x) * ics;                          \
+                        if (first) memcpy(o, s, sizeof(cmp_t) * (size_t)nc);                       \
+                        else max_into_##T(o, s, nc);                                               \
                         first = 0;                                                                 \
                     }                                                                              \
                 }                                                                                  \
-                if (first) for (int c = 0; c < out->c; c++) o[c] = 0;                              \
+                if (first) memset(o, 0, sizeof(cmp_t) * (size_t)nc);                               \
             }                                                                                      \
     }
 MAXPOOL_SAME(f32, float)
