@@ -1,12 +1,14 @@
 /* The CPU kernels' int8 fast paths, portable and AVX-512 variants, each element against the formula
  * computed here: the input (f32 NCHW -> u8 / s8 NHWC: x / step, nearest even, saturated, NaN -> the top
- * code), the heads (f32 NHWC, channel-strided -> NCHW, copied), and maxpool and upsample between 8-bit
+ * code), the heads (f32 NHWC, channel-strided -> NCHW, copied), maxpool and upsample between 8-bit
  * views of different steps (a concat's step: the float value max(q) x step_in, requantized to step_out),
+ * maxpool of f32 into 8 bits and an f32 conv result added into an s8 tensor in place (mixed precision),
  * over sizes that are not multiples of the kernels' runs and tiles, channel-strided outputs untouched
  * outside the view. */
 #include "backend/cpu/cpu.h"
 #include "check.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,6 +122,67 @@ static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size
     free(ob);
 }
 
+/* maxpool of f32 into an 8-bit view: the max from -FLT_MAX (NaN never taken; nothing above -FLT_MAX gives 0) */
+static void maxpool_f32(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size, float b, int c, int out_cs)
+{
+    int h = 7, w = 6;
+    drt_layer l = {0};
+    l.size = size;
+    l.stride = l.stride_y = 1;
+    l.padding = size - 1;
+    int off = -l.padding / 2;
+    float *ib = malloc(sizeof(float) * h * w * c);
+    char *ob = malloc((size_t)h * w * out_cs);
+    for (int i = 0; i < h * w * c; i++) ib[i] = i % 13 == 3 ? NAN : i % 17 == 5 ? -INFINITY : (rnd(2001) - 1000) / 100.f;
+    for (int i = 0; i < 4; i++) ib[(size_t)i * c] = -INFINITY; /* channel 0's first pixels: windows that see only -inf */
+    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f}, out = {ob, c, h, w, out_cs, dt, b};
+    memset(ob, 0x5a, (size_t)h * w * out_cs);
+    k->maxpool(&l, &in, &out, 0, h);
+    int bad = 0;
+    for (int oy = 0; oy < h && bad < 3; oy++)
+        for (int ox = 0; ox < w && bad < 3; ox++) {
+            size_t px = (size_t)oy * w + ox;
+            if (!outside_untouched(&out, px)) { CHECK(0, "%s maxpool f32: pixel %zu: channels outside the view written", kn, px); bad++; }
+            for (int ch = 0; ch < c && bad < 3; ch++) {
+                float m = -FLT_MAX;
+                for (int ky = 0; ky < size; ky++)
+                    for (int kx = 0; kx < size; kx++) {
+                        int y = oy + off + ky, x = ox + off + kx;
+                        float v = y >= 0 && y < h && x >= 0 && x < w ? ib[((size_t)y * w + x) * c + ch] : -INFINITY;
+                        if (v > m) m = v;
+                    }
+                float e = quant(m == -FLT_MAX ? 0.f : m, b, dt), g = code(&out, px * out_cs + ch);
+                if (e != g) { CHECK(0, "%s maxpool f32->%s %dx%d: pixel %d,%d channel %d: %g, want %g", kn, cpu_dtype_name(dt), size, size, oy, ox, ch, g, e); bad++; }
+            }
+        }
+    free(ib);
+    free(ob);
+}
+
+/* add_into of an f32 conv result into an s8 tensor in place (step a -> b): in + q x a, requantized */
+static void add_into(const char *kn, const cpu_kernels *k, float a, float b, int c, int cs)
+{
+    int h = 3, w = 5;
+    float *ib = malloc(sizeof(float) * h * w * c);
+    char *ob = malloc((size_t)h * w * cs), *keep = malloc((size_t)h * w * cs);
+    for (int i = 0; i < h * w * c; i++) ib[i] = i % 19 == 4 ? NAN : (rnd(4001) - 2000) / 200.f;
+    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f}, old = {ob, c, h, w, cs, CPU_S8, a}, out = old;
+    out.step = b;
+    fill8(&old);
+    memcpy(keep, ob, (size_t)h * w * cs);
+    k->add_into(&in, &old, &out, DRT_ACT_LINEAR);
+    int bad = 0;
+    for (size_t px = 0; px < (size_t)h * w && bad < 3; px++)
+        for (int ch = 0; ch < cs && bad < 3; ch++) {
+            float q = ((const int8_t *)keep)[px * cs + ch], g = code(&out, px * cs + ch);
+            float e = ch < c ? quant(ib[px * c + ch] + q * a, b, CPU_S8) : q;
+            if (e != g) { CHECK(0, "%s add_into f32+s8 steps %g->%g c=%d cs=%d: pixel %zu channel %d: %g, want %g", kn, a, b, c, cs, px, ch, g, e); bad++; }
+        }
+    free(ib);
+    free(ob);
+    free(keep);
+}
+
 static void upsample(const char *kn, const cpu_kernels *k, cpu_dtype dt, float a, float b, int c, int out_cs)
 {
     int h = 5, w = 7, s = 2;
@@ -163,12 +226,16 @@ int main(void)
                 maxpool(names[v], ks[v], dt, 2, 2, steps[st][0], steps[st][1], 9, 12);
                 upsample(names[v], ks[v], dt, steps[st][0], steps[st][1], 6, 6);
                 upsample(names[v], ks[v], dt, steps[st][0], steps[st][1], 5, 13);
+                maxpool_f32(names[v], ks[v], dt, 3, steps[st][1], 5, 9);
+                maxpool_f32(names[v], ks[v], dt, 5, steps[st][1], 300, 300); /* more channels than a chunk */
+                add_into(names[v], ks[v], steps[st][0], steps[st][1], 24, 24);
+                add_into(names[v], ks[v], steps[st][0], steps[st][1], 270, 300);
             }
         }
         head(names[v], ks[v], 255, 255, 20, 20);
         head(names[v], ks[v], 17, 24, 3, 7);
         head(names[v], ks[v], 40, 40, 1, 33);
     }
-    printf("input, head, maxpool and upsample checked (%s)\n", ks[1] ? "portable and avx512" : "portable only: no AVX-512 here");
+    printf("input, head, maxpool, upsample and add_into checked (%s)\n", ks[1] ? "portable and avx512" : "portable only: no AVX-512 here");
     return DONE();
 }

@@ -245,6 +245,33 @@ static void maxpool_any(const drt_layer *l, const cpu_view *in, const cpu_view *
             }
 }
 
+#define MAXPOOL_CHUNK 256
+
+/* f32 into an 8-bit view (an fp32 conv's output pooled into an int8 concat): maxpool_any's max per channel
+ * (from -FLT_MAX: an empty window gives 0), in chunks of channels, then quantized as st() does. */
+static void maxpool_f32_to8(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1)
+{
+    float m[MAXPOOL_CHUNK];
+    const int off = -l->padding / 2;
+    for (int oy = y0; oy < y1; oy++)
+        for (int ox = 0; ox < out->w; ox++)
+            for (int c0 = 0; c0 < out->c; c0 += MAXPOOL_CHUNK) {
+                int n = out->c - c0 < MAXPOOL_CHUNK ? out->c - c0 : MAXPOOL_CHUNK;
+                for (int c = 0; c < n; c++) m[c] = -FLT_MAX;
+                for (int ky = 0; ky < l->size; ky++) {
+                    int y = oy * l->stride_y + off + ky;
+                    for (int kx = 0; kx < l->size && y >= 0 && y < in->h; kx++) {
+                        int x = ox * l->stride + off + kx;
+                        if (x < 0 || x >= in->w) continue;
+                        const float *restrict s = (const float *)in->p + ((size_t)y * in->w + x) * in->cs + c0;
+                        for (int c = 0; c < n; c++) m[c] = s[c] > m[c] ? s[c] : m[c];
+                    }
+                }
+                for (int c = 0; c < n; c++) m[c] = m[c] == -FLT_MAX ? 0 : m[c];
+                quantize_div(m, out->step, out->dt, (uint8_t *)out->p + ((size_t)oy * out->w + ox) * out->cs + c0, (size_t)n);
+            }
+}
+
 /* Output rows y0..y1-1 (callers split rows over threads). */
 /* AlexeyAB's maxpool_depth: out channel g is the max over input channels g, g + n, ... (n out channels). */
 static void maxpool_depth(const cpu_view *in, const cpu_view *out, int y0, int y1)
@@ -266,6 +293,7 @@ static void DRT_K(drt_cpu_maxpool)(const drt_layer *l, const cpu_view *in, const
     else if (same_code(in, out) && in->dt == CPU_F32) maxpool_f32(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_U8) maxpool_u8(l, in, out, y0, y1);
+    else if (in->dt == CPU_F32 && is_8bit(out->dt)) maxpool_f32_to8(l, in, out, y0, y1);
     else if (is_8bit(in->dt) && in->dt == out->dt) { /* another step (a concat's): max in the input's code, then requantize */
         uint8_t t[256];
         requant_table(in, out, t);
@@ -358,6 +386,24 @@ static void DRT_K(drt_cpu_bn_act)(const float *mul, const float *add, drt_act ac
         }
 }
 
+#define ADD_CHUNK 256
+
+/* out = in + old, f32 + s8 into s8 (an fp32 conv's residual add into an int8 tensor, old and out the same
+ * buffer): ld's and st's arithmetic, in chunks through floats so that the loops vectorize. */
+static void add_f32_s8(const cpu_view *in, const cpu_view *old, const cpu_view *out)
+{
+    float t[ADD_CHUNK];
+    const float step = old->step;
+    for (size_t px = 0; px < (size_t)out->h * out->w; px++)
+        for (int c0 = 0; c0 < out->c; c0 += ADD_CHUNK) {
+            int n = out->c - c0 < ADD_CHUNK ? out->c - c0 : ADD_CHUNK;
+            const float *restrict s = (const float *)in->p + px * in->cs + c0;
+            const int8_t *restrict a = (const int8_t *)old->p + px * old->cs + c0;
+            for (int k = 0; k < n; k++) t[k] = s[k] + a[k] * step;
+            quantize_div(t, out->step, CPU_S8, (uint8_t *)out->p + px * out->cs + c0, (size_t)n);
+        }
+}
+
 /* out = act(in + old) or out = act(in) (old NULL): a conv result converted into its place; old
  * is the tensor being added in place (same buffer as out, possibly another quantization step). */
 static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act)
@@ -369,6 +415,10 @@ static void DRT_K(drt_cpu_add_into)(const cpu_view *in, const cpu_view *old, con
     }
     if (!old && act == DRT_ACT_LINEAR) {
         for (size_t px = 0; px < hw; px++) convert_run(in, px * in->cs, out, px * out->cs, out->c);
+        return;
+    }
+    if (old && act == DRT_ACT_LINEAR && in->dt == CPU_F32 && old->dt == CPU_S8 && out->dt == CPU_S8) {
+        add_f32_s8(in, old, out);
         return;
     }
     for (size_t px = 0; px < hw; px++)
