@@ -18,6 +18,8 @@ typedef struct ctx {
     const drt_model *m;
     const int *first; /* first[k]: the layer index of section k's first layer, k <= section */
     int warn;    /* print warnings */
+    int *bin_output;     /* per layer: an xnor conv with bin_output=1 (its activation becomes linear unless a later
+                            layer reads it as AlexeyAB's parser lists: clear_bin_output) */
     drt_conv_fixed blur; /* set by a conv or maxpool with antialiasing: a blur layer follows it */
     int blur_sx, blur_sy; /* the blur's strides (the section's own) */
 } ctx;
@@ -280,9 +282,15 @@ static drt_status parse_conv(ctx *c, drt_layer *l)
         return bad(c, find(c, "dilation"), "needs pad=1 and an odd size (AlexeyAB's output size ignores dilation, its "
                                            "im2col pads pad x dilation)");
     DRT_TRY(require_default(c, "binary", "0"));
-    DRT_TRY(refuse_nonzero(c, "xnor", "XNOR binary convs: AlexeyAB's detector runs them bit-packed after "
-                           "calculate_binary_weights, with bin_output=1 making the activation linear"));
+    DRT_TRY(get_int(c, "xnor", 0, 0, 1, &l->xnor));
+    int bin_output;
+    DRT_TRY(get_int(c, "bin_output", 0, 0, 1, &bin_output));
+    if (l->xnor) l->groups = 1; /* AlexeyAB's make_convolutional_layer: groups off for XNOR (and so its weights) */
+    c->bin_output[c->index] = l->xnor && bin_output; /* calculate_binary_weights: xnor convs only */
     DRT_TRY(get_antialiasing(c, l));
+    if (l->xnor && c->blur)
+        return bad(c, find(c, "antialiasing"), "not supported with xnor=1 (AlexeyAB's blur layer reads the binary "
+                                               "conv at stride 1)");
     DRT_TRY(require_default(c, "deform", "0"));
     drt_cfg_entry *e = find(c, "share_index");
     long share; /* AlexeyAB: absolute when >= 0, else relative; the default -1000000000 means none */
@@ -740,6 +748,16 @@ static int antialiased(const drt_cfg_section *sec)
     return 0;
 }
 
+/* AlexeyAB's parse_network_cfg keeps bin_output=1 only on a layer that no [route] reads, and that is neither the
+ * layer before nor the from= of a [shortcut], [scale_channels] or [sam] (their first from=). */
+static void clear_bin_output(const drt_layer *l, int *bin_output)
+{
+    int n = l->type == DRT_LAYER_ROUTE ? l->n_inputs
+            : l->type == DRT_LAYER_SHORTCUT || l->type == DRT_LAYER_SCALE_CHANNELS || l->type == DRT_LAYER_SAM ? 2 : 0;
+    for (int k = 0; k < n && k < l->n_inputs; k++)
+        if (l->inputs[k] >= 0) bin_output[l->inputs[k]] = 0;
+}
+
 drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
 {
     *model_out = NULL;
@@ -749,8 +767,13 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
     if (cfg->n_sections < 2)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: no layers follow", cfg->path, net->line, net->name);
     int n_layers = cfg->n_sections - 1, *first = calloc((size_t)cfg->n_sections, sizeof *first);
-    if (!first) return drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
     for (int i = 1; i < cfg->n_sections; i++) n_layers += antialiased(&cfg->sections[i]); /* each adds a blur layer */
+    int *bin_output = calloc((size_t)n_layers, sizeof *bin_output);
+    if (!first || !bin_output) {
+        free(first);
+        free(bin_output);
+        return drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
+    }
     drt_model *m = NULL;
     drt_status s = drt_model_alloc(n_layers, &m);
     if (s != DRT_OK) goto fail;
@@ -758,15 +781,18 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
         s = drt_error(DRT_STATUS_OOM, "%s: out of memory", cfg->path);
         goto fail;
     }
-    ctx c = {.cfg = cfg, .sec = net, .index = -1, .section = -1, .m = m, .first = first, .warn = warn};
+    ctx c = {.cfg = cfg, .sec = net, .index = -1, .section = -1, .m = m, .first = first, .warn = warn,
+             .bin_output = bin_output};
     if ((s = parse_net(&c, m)) != DRT_OK) goto fail;
     warn_unused(&c, net_training, warn);
     int i = 0;
     for (int k = 0; k + 1 < cfg->n_sections; k++) {
         const char *const *quiet;
         first[k] = i;
-        c = (ctx){.cfg = cfg, .sec = &cfg->sections[k + 1], .index = i, .section = k, .m = m, .first = first, .warn = warn};
+        c = (ctx){.cfg = cfg, .sec = &cfg->sections[k + 1], .index = i, .section = k, .m = m, .first = first, .warn = warn,
+                  .bin_output = bin_output};
         if ((s = parse_layer(&c, &m->layers[i], &quiet)) != DRT_OK) goto fail;
+        clear_bin_output(&m->layers[i], bin_output);
         for (int j = 0; j < m->layers[i].n_inputs; j++) {
             int src = m->layers[i].inputs[j];
             if (src >= 0 && m->layers[src].training_only) {
@@ -790,11 +816,15 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
     }
     first[cfg->n_sections - 1] = i;
     m->n_layers = i;
+    for (int j = 0; j < i; j++)
+        if (bin_output[j]) m->layers[j].act = DRT_ACT_LINEAR; /* calculate_binary_weights */
     free(first);
+    free(bin_output);
     *model_out = m;
     return DRT_OK;
 fail:
     free(first);
+    free(bin_output);
     drt_model_free(m);
     return s;
 }

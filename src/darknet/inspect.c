@@ -58,9 +58,9 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
                      strides(l, st, sizeof st));
             break;
         }
-        snprintf(buf, cap, "%d %dx%d%s%s%s%s %s", l->filters, l->size, l->size, strides(l, st, sizeof st),
+        snprintf(buf, cap, "%d %dx%d%s%s%s%s%s %s", l->filters, l->size, l->size, strides(l, st, sizeof st),
                  l->groups > 1 ? (l->groups == l->filters ? " dw" : " grouped") : "", l->dilation > 1 ? " dilated" : "",
-                 l->batch_normalize ? " bn" : "", drt_act_name(l->act));
+                 l->xnor ? " xnor" : "", l->batch_normalize ? " bn" : "", drt_act_name(l->act));
         if (l->share) {
             size_t n = strlen(buf);
             snprintf(buf + n, cap - n, " (params of %d)", l->share - 1);

@@ -225,6 +225,26 @@ static drt_status check_fixed(const drt_model *m, const drt_layer *l, drt_shape 
     return DRT_OK;
 }
 
+/* xnor=1 (AlexeyAB's bit-packed CPU path, forward_convolutional_layer after calculate_binary_weights): the forms it
+ * computes as binary. */
+static drt_status check_xnor(const drt_model *m, const drt_layer *l, drt_shape in)
+{
+    if (l->xnor != 1) return FAIL(m, l, "xnor=%d: must be 0 or 1", l->xnor);
+    if (l->fixed || l->connected || l->share || l->groups != 1 || l->dilation > 1)
+        return FAIL(m, l, "xnor=1: not with fixed weights, [connected], share_index, groups or dilation (AlexeyAB's "
+                    "binary path has none of them)");
+    if (m->bn == DRT_BN_PJREDDIE)
+        return FAIL(m, l, "xnor=1 with pjreddie's semantics (--bn pjreddie): not supported (its Darknet pads binary inputs "
+                    "with 0, not -1, and applies batchnorm after the binary conv)");
+    if (l->stride != l->stride_y)
+        return FAIL(m, l, "xnor=1 with stride_x=%d != stride_y=%d: not supported (AlexeyAB's detector runs such a layer "
+                    "unbinarized)", l->stride, l->stride_y);
+    if (in.c % 32 && (l->size != 3 || l->pad != 1 || l->stride != 1))
+        return FAIL(m, l, "xnor=1 on %d input channels (not a multiple of 32): only size=3 pad=1 stride=1 (AlexeyAB's "
+                    "im2col_cpu_custom_bin has no other case and computes on zero bits)", in.c);
+    return DRT_OK;
+}
+
 static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
 {
     if (l->fixed && !l->filters) l->filters = l->groups = in.c; /* the cfg parser leaves a fixed conv's channels 0 */
@@ -255,6 +275,7 @@ static drt_status infer_conv(const drt_model *m, drt_layer *l, drt_shape in)
     if (in.c % l->groups) return FAIL(m, l, "groups=%d: must divide the %d input channels", l->groups, in.c);
     if (l->filters % l->groups) return FAIL(m, l, "groups=%d: must divide filters=%d", l->groups, l->filters);
     if (l->fixed) DRT_TRY(check_fixed(m, l, in));
+    if (l->xnor) DRT_TRY(check_xnor(m, l, in));
     int oh = (in.h + 2 * l->pad - l->size) / l->stride_y + 1;
     int ow = (in.w + 2 * l->pad - l->size) / l->stride + 1;
     if (in.h + 2 * l->pad < l->size || in.w + 2 * l->pad < l->size)

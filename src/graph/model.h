@@ -126,6 +126,10 @@ typedef struct drt_layer {
      * probabilities, then side x side x num objectness, then side x side x num x 4 box values
      * (get_detection_detections); det_sqrt: w, h are squared; det_softmax: softmax over each cell's classes */
     int detection, det_sqrt, det_softmax;
+    /* conv: xnor=1 as AlexeyAB's detector runs it (fuse_conv_batchnorm, then calculate_binary_weights; src/graph/xnor.h):
+     * out = act((2 popcount(xnor(w' > 0, x > 0)) - K) x mean|w'_f| + b'_f), w', b' the batchnorm-fused weights and bias,
+     * K = c x size x size, padding read as x <= 0. bin_output=1 is applied by the cfg parser (act linear) */
+    int xnor;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
      * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]).

@@ -6,6 +6,7 @@
 #include "core/opts.h"
 #include "core/fileio.h"
 #include "graph/model.h"
+#include "graph/xnor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,41 @@ static drt_status emit_act(exporter *x, int i, const char *in, drt_act act, cons
                           "selu, tanh)", drt_act_name(act)));
     }
     return DRT_OK;
+}
+
+/* xnor=1 (graph/xnor.h): Greater(x, 0), Cast to float (the step), Conv with the integer weights 2 sign(w') and bias
+ * -sum sign(w') (zero padding reads as -1), Mul by mean|w'|, Add b', then the activation. */
+static drt_status emit_xnor(exporter *x, int i)
+{
+    ox_graph *g = &x->g;
+    const drt_layer *l = &x->m->layers[i];
+    int f = l->filters, k = l->size;
+    int64_t cin = drt_model_input_shape(x->m, i).c, p = l->pad, per_f[3] = {f, 1, 1};
+    float *w = ox_alloc(g, l->n_weights * sizeof *w), *cb = ox_alloc(g, (size_t)f * sizeof *cb);
+    float *mul = ox_alloc(g, (size_t)f * sizeof *mul), *add = ox_alloc(g, (size_t)f * sizeof *add);
+    static const float zero = 0;
+    if (!w || !cb || !mul || !add) return drt_error(DRT_STATUS_OOM, "export: out of memory binarizing layer %d", i);
+    drt_xnor_lower(x->m->bn, l, w, cb, mul, add);
+    const char *gt = ox_printf(g, "l%d.xnor.gt", i), *step = ox_printf(g, "l%d.xnor.step", i);
+    const char *conv = ox_printf(g, "l%d.conv", i), *scaled = ox_printf(g, "l%d.xnor.scaled", i);
+    const char *sum = l->act == DRT_ACT_LINEAR ? x->out[i] : ox_printf(g, "l%d.xnor.out", i);
+    ox_node(g, "Greater", gt, (const char *[]){in_name(x, l->inputs[0]), ox_init_floats(g, ox_printf(g, "l%d.xnor.zero", i), 0, NULL, &zero), NULL},
+            (const char *[]){gt, NULL});
+    Onnx__NodeProto *n = ox_node(g, "Cast", step, (const char *[]){gt, NULL}, (const char *[]){step, NULL});
+    ox_attr_int(g, n, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
+    n = ox_node(g, "Conv", conv,
+                (const char *[]){step, ox_init_floats(g, ox_printf(g, "l%d.weight", i), 4, (int64_t[]){f, cin, k, k}, w),
+                                 ox_init_floats(g, ox_printf(g, "l%d.bias", i), 1, (int64_t[]){f}, cb), NULL},
+                (const char *[]){conv, NULL});
+    ox_attr_ints(g, n, "kernel_shape", 2, (int64_t[]){k, k});
+    ox_attr_ints(g, n, "strides", 2, (int64_t[]){l->stride_y, l->stride});
+    ox_attr_ints(g, n, "pads", 4, (int64_t[]){p, p, p, p});
+    ox_node(g, "Mul", scaled, (const char *[]){conv, ox_init_floats(g, ox_printf(g, "l%d.xnor.mean", i), 3, per_f, mul), NULL},
+            (const char *[]){scaled, NULL});
+    ox_node(g, "Add", ox_printf(g, "l%d.xnor.add", i),
+            (const char *[]){scaled, ox_init_floats(g, ox_printf(g, "l%d.xnor.bias", i), 3, per_f, add), NULL},
+            (const char *[]){sum, NULL});
+    return emit_act(x, i, sum, l->act, x->out[i]);
 }
 
 static drt_status emit_conv(exporter *x, int i)
@@ -476,7 +512,7 @@ static drt_status emit_layer(exporter *x, int i)
         return DRT_OK;
     }
     switch (l->type) {
-    case DRT_LAYER_CONV: return emit_conv(x, i);
+    case DRT_LAYER_CONV: return x->m->layers[i].xnor ? emit_xnor(x, i) : emit_conv(x, i);
     case DRT_LAYER_MAXPOOL:
     case DRT_LAYER_LOCAL_AVGPOOL: return emit_maxpool(x, i);
     case DRT_LAYER_IMPLICIT: /* its weights as a [1, c, 1, 1] initializer: readers broadcast it over the batch */

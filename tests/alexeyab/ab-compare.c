@@ -139,6 +139,15 @@ static void check_layout(network *net, const drt_model *m)
     failures += !ok;
 }
 
+/* An xnor=1 conv: AlexeyAB's detector binarizes it (calculate_binary_weights after fuse_conv_batchnorm), and without
+ * that its forward passes the whole weight count as each filter's size to binarize_weights (out of bounds). */
+static int any_xnor(const network *net)
+{
+    for (int i = 0; i < net->n; i++)
+        if (net->layers[i].type == CONVOLUTIONAL && net->layers[i].xnor) return 1;
+    return 0;
+}
+
 typedef struct heads {
     int n;
     float *data[MAX_HEADS];
@@ -237,6 +246,12 @@ static int run_heads(const char *src, int size, int seed, const char *dir, doubl
     load_weights(&net, weights);
     AB_END();
     check_layout(&net, loaded);
+    if (any_xnor(&net)) { /* its detector's load: network_predict alone reads xnor weights out of bounds */
+        AB_BEGIN();
+        fuse_conv_batchnorm(net);
+        calculate_binary_weights(net);
+        AB_END();
+    }
     size_t n = (size_t)net.w * net.h * net.c;
     float *x = malloc(n * sizeof *x);
     random_input(x, n, (uint64_t)seed);
@@ -374,6 +389,7 @@ static int run_detect(const char *cfg, const char *weights, char **images, int n
            drt_nms_kind_name(o.nms_kind), o.beta_nms);
     AB_BEGIN();
     network *net = load_network_custom((char *)cfg, (char *)weights, 0, 1); /* as test_detector: bn fused */
+    if (any_xnor(net)) calculate_binary_weights(*net);                          /* and binary weights */
     AB_END();
     for (int i = 0; i < n; i++) detect_image(net, e, images[i], dir, net->letter_box, &o);
     drt_engine_free(e);
@@ -383,6 +399,9 @@ static int run_detect(const char *cfg, const char *weights, char **images, int n
 
 int main(int argc, char **argv)
 {
+    /* darknet.c's main does this in a CPU build; libdarknet.so leaves 0, and calculate_binary_weights then inverts
+     * the bits of xnor weights for its GPU kernels (binary_align_weights: gpu_index >= 0) */
+    gpu_index = -1;
     if (argc >= 6 && !strcmp(argv[1], "heads"))
         return run_heads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], argc > 6 ? atof(argv[6]) : 1e-4);
     if (argc >= 5 && !strcmp(argv[1], "detect")) return run_detect(argv[2], argv[3], argv + 4, argc - 5, argv[argc - 1]);

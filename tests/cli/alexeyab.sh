@@ -7,7 +7,8 @@
 # weights on Darknet's seven sample images, each side reading the same decoded pixels and using
 # the cfg's own settings: every box equal (IoU >= 0.999, score +- 1e-4); and yolov2-tiny's
 # [region], tests/alexeyab/gaussian.cfg's [Gaussian_yolo], tests/alexeyab/contrastive.cfg's [yolo] with
-# [contrastive] and tests/alexeyab/yolov1.cfg's [detection] decode the same way on synthesised weights.
+# [contrastive], tests/alexeyab/yolov1.cfg's [detection] and tests/alexeyab/xnor.cfg's xnor=1 convs decode the same way
+# on synthesised weights.
 # make test runs every detector cfg AlexeyAB runs on the CPU (CASES and ALL_CASES: the README's coverage table; 6 minutes
 # without ASan on the busy 2-core machine); DRT_ALEXEYAB_QUICK=1 runs the CASES subset only (about 2 minutes under ASan).
 source "$(dirname "$0")/../lib.sh"
@@ -47,6 +48,8 @@ CASES=(
     "$DRT_ROOT/tests/alexeyab/contrastive.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/yolov1.cfg 72 1e-4"
     "yolov1/tiny-yolo.cfg 128 1e-4"
+    "$DRT_ROOT/tests/alexeyab/xnor.cfg 64 1e-4"
+    "yolov3-tiny_xnor.cfg 128 1e-4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -67,12 +70,14 @@ ALL_CASES=(
     # YOLOv1 ([connected], [local], [crop], [detection]); yolo-small's [crop] of 448x448 cut to the 128 input.
     "t1.test.cfg 128 1e-4" "yolov1/tiny-coco.cfg 128 1e-4" "yolov1/yolo-coco.cfg 128 1e-4" "yolov1/yolo.cfg 128 1e-4"
     "yolov1/yolo.train.cfg 128 1e-4" "yolov1/yolo2.cfg 128 1e-4" "$TMP/cfg/yolov1/yolo-small.cfg 128 1e-4"
+    # xnor=1 (binary convs, AlexeyAB's bit-packed path)
+    "tiny-yolo_xnor.cfg 128 1e-4" "yolov1/xyolo.test.cfg 128 1e-4"
 )
 # The detector cfgs darkrt refuses, each with the reason README's coverage table gives (darkrt's message must hold it).
 REFUSED=(
     "yolo9000.cfg|[region] tree=" "cspx-p7-mish.cfg|each mask entry must be 0..num-1"
-    "cspx-p7-mish_hp.cfg|must be a list of numbers" "tiny-yolo_xnor.cfg|xnor=1" "yolov3-tiny_xnor.cfg|xnor=1"
-    "yolov3-tiny_occlusion_track.cfg|[crnn]: not supported by darkrt (recurrent" "yolov1/xyolo.test.cfg|xnor=1"
+    "cspx-p7-mish_hp.cfg|must be a list of numbers"
+    "yolov3-tiny_occlusion_track.cfg|[crnn]: not supported by darkrt (recurrent"
 )
 # Every cfg of AlexeyAB's cfg/ folder is a case, a refused detector, or no detector at all (no [yolo], [region],
 # [Gaussian_yolo] or [detection] section: classifiers and RNNs, outside darkrt's scope): a new cfg fails here.
@@ -157,7 +162,9 @@ synth_detect y2t "$AB/cfg/yolov2-tiny.cfg" "yolov2-tiny [region]"
 synth_detect contrastive "$DRT_ROOT/tests/alexeyab/contrastive.cfg" "[contrastive]"
 # [Gaussian_yolo]'s decode (scores x (1 - mean sigma)).
 synth_detect gauss "$DRT_ROOT/tests/alexeyab/gaussian.cfg" "[Gaussian_yolo]"
-finish
 # YOLOv1's [detection] decode (raw objectness x softmax classes, cell-relative boxes, sqrt=1); seed 27 gives 4, 5 and
 # 2 boxes (seed 3 none above 0.25), two of them clamped to the image's left edge.
 synth_detect yolov1 "$DRT_ROOT/tests/alexeyab/yolov1.cfg" "YOLOv1 [detection]" 27
+# xnor=1 through AlexeyAB's detector load (load_network_custom, calculate_binary_weights): 320, 356, 320 boxes.
+synth_detect xnor "$DRT_ROOT/tests/alexeyab/xnor.cfg" "xnor=1"
+finish

@@ -26,6 +26,9 @@ printf '\x7fELF\x02\x01\x01\xff\xfe\xfd\x80\x81\x02\xc3\x3e\x91\n\x90\xa0\x1b[2J
 expect_error "binary garbage" "garbage.cfg:1 '\\?ELF\\?+.*': expected key=value or \\[section\\]" "$DARKRT" inspect "$TMP/garbage.cfg"
 head -c 3000 /dev/zero | tr '\0' '[' > "$TMP/brackets.cfg"
 expect_error "one long bad line" "brackets.cfg:1 '\\[{40}\\.\\.\\.': a section header must end" "$DARKRT" inspect "$TMP/brackets.cfg"
+# xnor=1 runs as AlexeyAB's detector runs it; pjreddie's Darknet binarizes another way.
+expect_error "xnor with --bn pjreddie" "xnor.cfg:13 \\[convolutional\\] \\(layer 0\\) xnor=1 with pjreddie's semantics" \
+    "$DARKRT" inspect -q --bn pjreddie "$DRT_ROOT/tests/alexeyab/xnor.cfg"
 
 # Weights: made here from a small cfg (no big files in the repository).
 cfg=$TMP/small.cfg

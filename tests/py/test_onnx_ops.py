@@ -31,6 +31,8 @@
  - tests/alexeyab/shortcut-w.cfg (multi-input and weighted [shortcut] as Slice/Mul/Sum with the normalized
    weights, [implicit] as a [1, c, 1, 1] initializer): export (opset 13 and 10, dynamic batch 2), onnxruntime vs
    darkrt's reference pass (the importer has no Sum: no round trip);
+ - tests/alexeyab/xnor.cfg (xnor=1: Greater, Cast, a Conv with integer weights, Mul, Add): export (opset 13, opset 9
+   with dynamic batch 2), onnxruntime vs darkrt's reference pass; the importer refuses Greater in one line;
  - a graph written with onnx.helper using Mish-18, Split, Slice, a standalone BatchNormalization
    (epsilon 1e-4), Sigmoid*Mul swish, Softplus/Tanh/Mul mish, SAME_UPPER pads, Dropout, Resize
    with sizes: darkrt's import vs onnxruntime."""
@@ -326,6 +328,17 @@ def shortcut_w():
                      "weighted shortcuts, [implicit]")
 
 
+def xnor():
+    """tests/alexeyab/xnor.cfg (xnor=1 convs: Greater, Cast, Conv with integer weights, Mul, Add): onnxruntime vs darkrt's
+    reference pass (which counts the signs); the importer has no Greater: refused in one line naming the node."""
+    d, _, _ = alexeyab_convert("xnor", 64, 16, (["--opset", "13"], ["--opset", "9", "--batch", "dynamic"]), "xnor=1 convs")
+    r = t.darkrt("inspect", os.path.join(d, "xnor.onnx"), check=False)
+    msg = r.stderr.strip()
+    t.check(r.returncode != 0 and "'l0.xnor.gt' (Greater" in msg and len(msg.splitlines()) == 1,
+            "importing an xnor export must fail in one line naming Greater: rc %d %s" % (r.returncode, msg))
+    print("import of xnor=1 refused: " + msg)
+
+
 LOCAL_HUGE_CFG = """[net]
 width=16
 height=16
@@ -387,6 +400,7 @@ if __name__ == "__main__":
     layers_b()
     shortcut_w()
     yolov1()
+    xnor()
     local_too_large()
     third_party()
     t.finish()

@@ -4,8 +4,8 @@
  * (avgpool, scale_channels, sam, reorg3d, reorg; weights synthesised here), layers-b.cfg (local_avgpool,
  * batchnorm), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, downsampling upsample), shortcut-w.cfg (multi-input and weighted
  * shortcuts, implicit), route-add.cfg (a fused shortcut
- * from a one-layer route whose source is read again later), yolov1.cfg ([crop], [local], [connected]), with every pass on and with each
- * pass off in turn. */
+ * from a one-layer route whose source is read again later), yolov1.cfg ([crop], [local], [connected]), xnor.cfg (xnor=1: the
+ * step and the lowered conv against the counted signs), with every pass on and with each pass off in turn. */
 #include "darkrt.h"
 
 #include <math.h>
@@ -141,6 +141,8 @@ int main(void)
     fails += check_model("route-add", fcfg, NULL, 32, 1);
     snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/yolov1.cfg", root ? root : ".");
     fails += check_model("yolov1", fcfg, NULL, 72, 1);
+    snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/xnor.cfg", root ? root : ".");
+    fails += check_model("xnor", fcfg, NULL, 64, 1);
     if (data) {
         snprintf(w, sizeof w, "%s/yolov3-tiny.weights", data);
         fails += check_model("yolov3-tiny", "/usr/share/darknet/cfg/yolov3-tiny.cfg", w, 416, 1);

@@ -40,6 +40,9 @@ static int root_readers_all(const cpu_state *st, int r, int (*ok)(const cpu_stat
 }
 
 static int is_yolo(const cpu_state *st, int i) { return st->m->layers[i].type == DRT_LAYER_YOLO; }
+/* An xnor=1 conv runs in fp32 and stores fp32: its lowered conv's integer sums are exact there, and its scale and
+ * bias (fold-bn's bn_mul, bn_add) come after the conv, on its output buffer (run_conv). */
+static int is_xnor(const cpu_state *st, int i) { return st->m->layers[i].type == DRT_LAYER_CONV && st->m->layers[i].xnor; }
 /* int8 engines keep a buffer in fp32 only when something needs fp32 from it (an fp32 conv, a
  * head) and no int8 conv reads it; darkrt's own kernels take any dtype. */
 static int is_int8_conv(const cpu_state *st, int i)
@@ -72,6 +75,7 @@ static void assign_dtypes(cpu_state *st)
         if (p == DRT_PREC_BF16) d = root_readers_all(st, r, is_yolo) ? CPU_F32 : CPU_BF16;
         if (p == DRT_PREC_INT8)
             d = root_readers_all(st, r, not_int8_conv) && root_readers_any(st, r, wants_f32) ? CPU_F32 : r == 0 ? CPU_U8 : CPU_S8;
+        if (r > 0 && is_xnor(st, r - 1)) d = CPU_F32;
         st->dt[r] = d;
     }
     for (int t = 0; t < st->g->nt; t++) st->dt[t] = st->dt[st->g->root[t]];
@@ -102,7 +106,7 @@ static void assign_precisions(cpu_state *st, int have_choices)
     for (int i = 0; i < st->g->n && !have_choices; i++) {
         if (st->m->layers[i].type != DRT_LAYER_CONV) continue;
         st->choice[i].prec = p == DRT_PREC_FP16 ? DRT_PREC_FP32 : (int32_t)p;
-        if (p == DRT_PREC_INT8 && keep_fp32(st, i, keep)) st->choice[i].prec = DRT_PREC_FP32;
+        if ((p == DRT_PREC_INT8 && keep_fp32(st, i, keep)) || is_xnor(st, i)) st->choice[i].prec = DRT_PREC_FP32;
     }
     assign_dtypes(st);
 }
@@ -190,7 +194,7 @@ static void log_conv(const cpu_state *st, int i)
     if (c->ms > 0) snprintf(tm, sizeof tm, " %.3f ms", c->ms);
     if (st->opts.precision == DRT_PREC_INT8 && c->prec == DRT_PREC_FP32)
         snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [kept fp32: %s]",
-                 l->groups > 1 ? "depthwise" : root_readers_all(st, st->g->root[td], is_yolo) ? "head"
+                 l->xnor ? "xnor" : l->groups > 1 ? "depthwise" : root_readers_all(st, st->g->root[td], is_yolo) ? "head"
                  : st->g->node[i].sum_from >= 0 ? "residual add" : "first");
     if (c->prec == DRT_PREC_INT8 && (st->channel_steps[ts] || st->channel_steps[td]))
         snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [steps per channel: %s]", st->channel_steps[ts] ? "in" : "out");
@@ -198,7 +202,7 @@ static void log_conv(const cpu_state *st, int i)
             drt_xgraph_shape(st->g, ts).c, l->filters, l->out.w, l->out.h, drt_precision_name(c->prec),
             cpu_dtype_name(st->dt[ts]), c->in_temp ? "(converted)" : "", cpu_dtype_name(st->dt[td]),
             c->out_temp ? "(converted)" : "", c->impl, tm,
-            x->act_fused ? " +act" : "", x->sum_from >= 0 ? " +add" : "", l->groups > 1 ? " grouped" : "");
+            x->act_fused ? " +act" : "", x->sum_from >= 0 ? " +add" : "", l->groups > 1 ? " grouped" : l->xnor ? " xnor" : "");
 }
 
 /* opts.max_activation_bytes: the arena, conversion, Winograd and scratch buffers together, checked
@@ -308,6 +312,7 @@ const drt_xcaps drt_cpu_caps = {
     .add_in_place = 1,
     .epilogue_fixed = 0,
     .conv_dilation = 1,
+    .conv_xnor = 1,
 };
 
 static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, FILE *log, cpu_state **out)

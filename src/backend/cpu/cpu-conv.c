@@ -5,6 +5,7 @@
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
 #include "graph/quantize.h"
+#include "graph/xnor.h"
 #include "core/error.h"
 
 #include <math.h>
@@ -80,7 +81,7 @@ void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *o
         *in = CPU_F32;
         *out = CPU_F32;
     }
-    *in_temp = *in != sd;
+    *in_temp = *in != sd || st->m->layers[i].xnor; /* xnor: the step's output (run_conv) */
     *out_temp = *out != dd;
 }
 
@@ -167,6 +168,14 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
         for (int k = 0; k < per_oc; k++) w[(size_t)f * per_oc + k] = l->weights[(size_t)f * per_oc + k] * mul;
     }
     io->wei_data = w;
+    if (l->xnor) { /* the lowered conv (xnor.h): integer weights and bias; fold-bn's bn_mul, bn_add come after it */
+        float *mul = malloc(sizeof(float) * (size_t)l->filters), *add = malloc(sizeof(float) * (size_t)l->filters);
+        int ok = mul && add;
+        if (ok) drt_xnor_lower(st->m->bn, l, w, io->bias_data, mul, add);
+        free(mul);
+        free(add);
+        if (!ok) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    }
     if (prec != DRT_PREC_INT8) return DRT_OK;
     float s_in = io->in_dt == CPU_U8 && st->dt[ts] != CPU_U8 ? 1.f / 255 : st->step[ts];
     float s_out = io->out_dt == CPU_F32 ? 1.f : st->step[td];

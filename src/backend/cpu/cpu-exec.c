@@ -2,6 +2,7 @@
  * writing views of one run state's planned arena (the compiled state is only read). */
 #include "backend/cpu/cpu.h"
 #include "backend/ref/ref.h"
+#include "graph/xnor.h"
 #include "core/error.h"
 
 #include <stdio.h>
@@ -27,6 +28,10 @@ static drt_status run_conv(const cpu_state *st, const cpu_exec *x, int i)
         cpu_view src = VIEW(DRT_XT(l->inputs[0]));
         cpu_view tmp = {x->tmp_in, src.c, src.h, src.w, src.c, c->in_dt, src.step};
         drt_cpu_copy_channels(&src, 0, &tmp);
+        if (l->xnor) { /* xnor=1: the lowered conv reads the step of its input (an fp32 conv: in_dt f32) */
+            float *v = (float *)x->tmp_in;
+            for (size_t k = 0, n = drt_shape_size((drt_shape){src.c, src.h, src.w}); k < n; k++) v[k] = drt_xnor_step(v[k]);
+        }
     }
     if (c->wino) {
         cpu_view src = VIEW(DRT_XT(l->inputs[0])), dst = VIEW(drt_cpu_stored_tensor(st, i));

@@ -52,7 +52,8 @@ static size_t work_floats(const drt_model *m)
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
         if (l->type != DRT_LAYER_CONV) continue;
-        size_t n = drt_ref_conv_work_floats(l, drt_model_input_shape(m, i));
+        drt_shape in = drt_model_input_shape(m, i);
+        size_t n = l->xnor ? drt_ref_xnor_work_floats(l, in) : drt_ref_conv_work_floats(l, in);
         if (n > most) most = n;
     }
     return most;
@@ -74,7 +75,10 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
         shapes[k] = shape_of(m, l->inputs[k]);
     }
     switch (l->type) {
-    case DRT_LAYER_CONV: drt_ref_conv(l, m->bn, shapes[0], xs[0], y, work); break;
+    case DRT_LAYER_CONV:
+        if (l->xnor) drt_ref_xnor(l, m->bn, shapes[0], xs[0], y, work);
+        else drt_ref_conv(l, m->bn, shapes[0], xs[0], y, work);
+        break;
     case DRT_LAYER_MAXPOOL: drt_ref_maxpool(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_UPSAMPLE: drt_ref_upsample(l, shapes[0], xs[0], y); break;
     case DRT_LAYER_ROUTE: drt_ref_route(l, shapes, xs, y); break;

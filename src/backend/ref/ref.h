@@ -28,6 +28,9 @@ size_t drt_ref_conv_work_floats(const drt_layer *l, drt_shape in);
 /* Convolution (groups), then batchnorm per `bn` or the bias, then the activation. */
 void drt_ref_conv(const drt_layer *l, drt_bn_formula bn, drt_shape in, const float *x, float *y,
                   float *work);
+/* xnor=1 conv as AlexeyAB's detector runs it (src/graph/xnor.h), then the activation; its scratch floats. */
+size_t drt_ref_xnor_work_floats(const drt_layer *l, drt_shape in);
+void drt_ref_xnor(const drt_layer *l, drt_bn_formula bn, drt_shape in, const float *x, float *y, float *work);
 /* Darknet's maxpool: window offset -padding/2, positions outside the input count as -FLT_MAX. */
 void drt_ref_maxpool(const drt_layer *l, drt_shape in, const float *x, float *y);
 /* Nearest-neighbour upsample by l->stride. */

@@ -7,6 +7,7 @@
  * folded), its coefficients are composed into that layer's (mul = mul1 * mul2, add = add1 * mul2 + add2) and it
  * becomes an identity, an alias of that layer's output, as dropout is. */
 #include "graph/passes/passes.h"
+#include "graph/xnor.h"
 #include "core/error.h"
 
 #include <stdlib.h>
@@ -28,6 +29,25 @@ static drt_status bn_coeffs(const drt_xgraph *g, const drt_layer *l, float **mul
     return DRT_OK;
 }
 
+/* An xnor=1 conv's y = conv(step(x)) x mean|w'| + b' (xnor.h), its batchnorm inside, applied after the conv. */
+static drt_status xnor_coeffs(const drt_xgraph *g, const drt_layer *l, float **mul_out, float **add_out)
+{
+    size_t k = l->n_weights / (size_t)l->filters;
+    float *mul = malloc(sizeof(float) * (size_t)l->filters), *add = malloc(sizeof(float) * (size_t)l->filters);
+    float *sign = malloc(sizeof(float) * (k ? k : 1));
+    int ok = mul && add && sign;
+    for (int f = 0; ok && f < l->filters; f++) mul[f] = drt_xnor_filter(g->m->bn, l, f, sign, &add[f]);
+    free(sign);
+    if (!ok) {
+        free(mul);
+        free(add);
+        return drt_error(DRT_STATUS_OOM, "fold-bn: out of memory");
+    }
+    *mul_out = mul;
+    *add_out = add;
+    return DRT_OK;
+}
+
 /* The layer a standalone [batchnorm] b folds into: a linear conv or an unfolded [batchnorm] whose output only
  * b reads (through identities, each read only by the next), owning its buffer; -1: none. */
 static int fold_target(const drt_xgraph *g, int b)
@@ -36,7 +56,7 @@ static int fold_target(const drt_xgraph *g, int b)
     if (a < 0 || drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || readers[0] != next || g->root[DRT_XT(a)] != DRT_XT(a))
         return -1;
     const drt_layer *l = &g->m->layers[a];
-    return (l->type == DRT_LAYER_CONV && l->act == DRT_ACT_LINEAR) || l->type == DRT_LAYER_BATCHNORM ? a : -1;
+    return (l->type == DRT_LAYER_CONV && l->act == DRT_ACT_LINEAR && !l->xnor) || l->type == DRT_LAYER_BATCHNORM ? a : -1;
 }
 
 /* Composes [batchnorm] b's y = x * mul + add into layer a's coefficients and makes b an alias of a's output. */
@@ -87,6 +107,10 @@ drt_status drt_pass_fold_bn(drt_xgraph *g)
         }
         if (x->live && l->type == DRT_LAYER_BATCHNORM) { /* a standalone [batchnorm]: its own step, y = x * mul + add */
             DRT_TRY(bn_coeffs(g, l, &x->bn_mul, &x->bn_add));
+            continue;
+        }
+        if (x->live && l->type == DRT_LAYER_CONV && l->xnor) { /* never folded: its lowered conv's integer sums are exact */
+            DRT_TRY(xnor_coeffs(g, l, &x->bn_mul, &x->bn_add));
             continue;
         }
         if (!x->live || l->type != DRT_LAYER_CONV || !l->batch_normalize) continue;

@@ -15,7 +15,7 @@ drt_status drt_pass_fuse_act(drt_xgraph *g)
         drt_xnode *x = &g->node[i];
         if (!x->live || l->type != DRT_LAYER_CONV) continue;
         if (l->act == DRT_ACT_LINEAR) { linear++; continue; }
-        if ((l->batch_normalize && !x->bn_folded) || (g->caps.acts_separate & (1u << l->act))) { blocked++; continue; }
+        if ((x->bn_mul && !x->bn_folded) || (g->caps.acts_separate & (1u << l->act))) { blocked++; continue; }
         x->act_fused = 1;
         fused++;
     }

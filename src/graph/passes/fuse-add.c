@@ -39,7 +39,7 @@ static const char *why_not(const drt_xgraph *g, int s)
     const drt_xnode *x = &g->node[a];
     if (drt_xgraph_readers(g, DRT_XT(a), readers, 2) != 1 || (readers[0] != s && !g->node[readers[0]].identity))
         return "the conv's output has other readers";
-    if (g->m->layers[a].batch_normalize && !x->bn_folded) return "the conv's batchnorm is not folded";
+    if (x->bn_mul && !x->bn_folded) return "the conv's batchnorm (or xnor scale) is not folded";
     if (g->m->layers[a].act != DRT_ACT_LINEAR && !x->act_fused) return "the conv's activation is not fused";
     if (f == a) return "from is the conv itself (x + x)";
     if (x->sum_from >= 0) return "the conv already fuses an add";

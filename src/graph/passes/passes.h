@@ -36,6 +36,7 @@ typedef struct drt_xcaps {
     int epilogue_fixed;      /* the conv epilogue always applies batchnorm and activation (fold-bn, fuse-act always on) */
     unsigned acts_separate;  /* bits (1u << drt_act) the conv epilogue cannot apply: left as a separate step */
     int conv_dilation;       /* it runs dilated convs (AlexeyAB's dilation=) */
+    int conv_xnor;           /* it runs xnor=1 convs (src/graph/xnor.h: a step, then the lowered conv) */
 } drt_xcaps;
 
 #define DRT_XBIT(v) (1u << (unsigned)(v))

@@ -53,7 +53,7 @@ def params_at(data, h, stop_at_layer=None):
 LAYER_FIELDS = """type line inputs[] act filters size stride pad groups stride_y fixed fixed_scale dilation batch_normalize
     padding depth_channels route_groups route_group_id classes num mask[] anchors[] scale_x_y new_coords nms_kind
     beta_nms region gaussian share flipped training_only weights_type weights_norm connected detection det_sqrt
-    det_softmax""".split()
+    det_softmax xnor""".split()
 
 
 def set_layer_field(data, h, index, field, word):
@@ -182,12 +182,12 @@ def main():
     set_layer_field(d, h, last, "detection", 0x30000000)
     save("detection-side-overflow", d)
 
-    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 3 now, so that the version is still read):
+    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 4 now, so that the version is still read):
     # magic, format, a header size of 0xff000070, and version bytes holding a newline
     # (from byte 16: ff ff 04 0a ...): they went raw into "built by darkrt ...", a two-line error.
     # src/engine/plan.c check_header shows '?' for them now.
     save("newline-in-version-message", bytearray(
-        b"DRTPLAN1" + b"\x03\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
+        b"DRTPLAN1" + b"\x04\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
         + b"\xff" * 34 + b"\x00" * 6 + b"\xd8" + b"\x00" * 28 + b"\x80?\x00\x00" * 5))
 
 
