@@ -298,7 +298,10 @@ static drt_status pick(cpu_state *st, int i, const conv_io *io, const_dnnl_op_de
     const cpu_choice *want = st->choice[i].impl[0] ? &st->choice[i] : NULL;
     const drt_layer *l = &st->m->layers[i];
     double flops = 2.0 * l->out.c * l->out.h * l->out.w * (double)l->n_weights / l->filters;
-    int tune = st->tune && !want && flops > 2e7, tried = 0;
+    /* int8 convs are timed at any size: oneDNN's int8 implementations of one ISA tier accumulate in s32
+     * and share one epilogue, so the pick changes no bits (tests/unit/cpu-int8-tune.c), and on
+     * yolo-fastest-1.1's small layers its first choice (brgconv) was up to 15% slower than jit_int8 */
+    int tune = st->tune && !want && (flops > 2e7 || st->choice[i].prec == DRT_PREC_INT8), tried = 0;
     unsigned top_isa = 0;
     DNNL_TRY(dnnl_primitive_desc_iterator_create(&it, cd, attr, st->eng, NULL), "convolution (no implementation)");
     for (int idx = 0;; idx++) {
