@@ -52,7 +52,7 @@ static void input(const char *kn, const cpu_kernels *k, cpu_dtype dt, int c, int
     nchw[6] = 0.998039305f;
     memset(buf, 0x5a, hw * cs * es);
     cpu_view out = {buf, c, h, w, cs, dt, step};
-    k->input(nchw, &out);
+    k->input(nchw, hw, &out);
     int bad = 0;
     for (size_t px = 0; px < hw && bad < 3; px++) {
         if (!outside_untouched(&out, px)) { CHECK(0, "%s input c=%d cs=%d: pixel %zu: channels outside the view written", kn, c, cs, px); bad++; }
@@ -71,7 +71,7 @@ static void head(const char *kn, const cpu_kernels *k, int c, int cs, int h, int
     float *nhwc = malloc(sizeof(float) * hw * cs), *nchw = malloc(sizeof(float) * hw * c);
     for (size_t i = 0; i < hw * cs; i++) nhwc[i] = (float)rnd(100000) - 50000.f;
     cpu_view in = {(char *)nhwc, c, h, w, cs, CPU_F32, 1.f};
-    k->head(&in, nchw);
+    k->head(&in, nchw, hw);
     int bad = 0;
     for (int ch = 0; ch < c && bad < 3; ch++)
         for (size_t px = 0; px < hw && bad < 3; px++)

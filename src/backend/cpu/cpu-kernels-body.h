@@ -125,13 +125,14 @@ static void quantize_div(const float *restrict s, float step, cpu_dtype dt, uint
 
 #define INPUT_RUN 2048
 
-static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
+/* Planes `plane` values apart (a band of rows: nchw at its first pixel). */
+static void DRT_K(drt_cpu_input)(const float *nchw, size_t plane, const cpu_view *out)
 {
     size_t hw = (size_t)out->h * out->w;
     if (out->dt == CPU_F32) { /* the common case without st()'s switch per value (4% of a yolo-fastest run) */
         float *restrict o = (float *)out->p;
         if (out->c == 3 && out->cs == 3) { /* RGB: shuffles, not a loop of 3 per pixel */
-            const float *restrict r = nchw, *restrict g = nchw + hw, *restrict b = nchw + 2 * hw;
+            const float *restrict r = nchw, *restrict g = nchw + plane, *restrict b = nchw + 2 * plane;
             for (size_t px = 0; px < hw; px++) {
                 o[3 * px] = r[px];
                 o[3 * px + 1] = g[px];
@@ -139,7 +140,7 @@ static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
             }
         } else
             for (size_t px = 0; px < hw; px++)
-                for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * hw + px];
+                for (int c = 0; c < out->c; c++) o[px * out->cs + c] = nchw[(size_t)c * plane + px];
         return;
     }
     if (is_8bit(out->dt) && out->c <= INPUT_RUN) { /* int8 engines: planes quantized in runs, then interleaved */
@@ -148,7 +149,7 @@ static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
         const size_t cs = (size_t)out->cs, run = INPUT_RUN / (size_t)nc;
         for (size_t px0 = 0; px0 < hw; px0 += run) {
             size_t n = hw - px0 < run ? hw - px0 : run;
-            for (int c = 0; c < nc; c++) quantize_div(nchw + (size_t)c * hw + px0, out->step, out->dt, q + (size_t)c * n, n);
+            for (int c = 0; c < nc; c++) quantize_div(nchw + (size_t)c * plane + px0, out->step, out->dt, q + (size_t)c * n, n);
             uint8_t *restrict o = (uint8_t *)out->p + px0 * cs;
             if (nc == 3 && cs == 3) /* RGB: a loop the compiler turns into shuffles */
                 for (size_t k = 0; k < n; k++) {
@@ -163,12 +164,12 @@ static void DRT_K(drt_cpu_input)(const float *nchw, const cpu_view *out)
         return;
     }
     for (size_t px = 0; px < hw; px++)
-        for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, nchw[(size_t)c * hw + px]);
+        for (int c = 0; c < out->c; c++) st(out, px * out->cs + c, nchw[(size_t)c * plane + px]);
 }
 
 #define HEAD_TILE 16
 
-static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
+static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw, size_t plane)
 {
     size_t hw = (size_t)in->h * in->w;
     if (in->dt == CPU_F32) { /* a transpose in tiles: each tile's rows and columns stay in cache */
@@ -178,12 +179,12 @@ static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw)
                 size_t p1 = hw - p0 < HEAD_TILE ? hw : p0 + HEAD_TILE;
                 int c1 = in->c - c0 < HEAD_TILE ? in->c : c0 + HEAD_TILE;
                 for (int c = c0; c < c1; c++)
-                    for (size_t px = p0; px < p1; px++) nchw[(size_t)c * hw + px] = s[px * in->cs + c];
+                    for (size_t px = p0; px < p1; px++) nchw[(size_t)c * plane + px] = s[px * in->cs + c];
             }
         return;
     }
     for (size_t px = 0; px < hw; px++)
-        for (int c = 0; c < in->c; c++) nchw[(size_t)c * hw + px] = ld(in, px * in->cs + c);
+        for (int c = 0; c < in->c; c++) nchw[(size_t)c * plane + px] = ld(in, px * in->cs + c);
 }
 
 /* Same-code maxpool rows: the max over the window per channel, in the stored code. The views' fields

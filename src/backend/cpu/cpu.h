@@ -138,14 +138,14 @@ void drt_cpu_exec_release(cpu_exec *x);
 
 /* cpu-kernels.c: dispatched to the best variant (portable or AVX-512) for this CPU. */
 typedef struct cpu_kernels {
-    void (*input)(const float *nchw, const cpu_view *out);
+    void (*input)(const float *nchw, size_t plane, const cpu_view *out); /* planes `plane` values apart */
     void (*maxpool)(const drt_layer *l, const cpu_view *in, const cpu_view *out, int y0, int y1);
     void (*upsample)(int stride, const cpu_view *in, const cpu_view *out);
     void (*copy_channels)(const cpu_view *in, int c0, const cpu_view *out);
     void (*shortcut)(drt_act act, const cpu_view *a, const cpu_view *b, const cpu_view *out);
     void (*add_into)(const cpu_view *in, const cpu_view *old, const cpu_view *out, drt_act act);
     void (*bn_act)(const float *mul, const float *add, drt_act act, const cpu_view *v);
-    void (*head)(const cpu_view *in, float *nchw);
+    void (*head)(const cpu_view *in, float *nchw, size_t plane);
     void (*avgpool)(const cpu_view *in, const cpu_view *out);
     void (*product)(drt_act act, int per_channel, const cpu_view *a, const cpu_view *b, const cpu_view *out);
     void (*reorg3d)(int stride, const cpu_view *in, const cpu_view *out);
