@@ -128,6 +128,12 @@ DRT_API drt_status drt_engine_load_plan(const char *plan_path, const drt_engine_
  * input size (preprocessed already). */
 DRT_API drt_status drt_engine_run(drt_engine *engine, const float *input, int batch);
 
+/* A stateful model (drt_model_stateful: AlexeyAB's [crnn]) carries its hidden state from each image to the next:
+ * through the batch items of a run in order, and from one run to the next, per run state (the engine's own, each
+ * context's). Its state starts at zeros, as AlexeyAB's Darknet's; these set it back to zeros (a new video or
+ * sequence). No-ops for other models. The cuda engine refuses stateful models. */
+DRT_API drt_status drt_engine_reset_state(drt_engine *engine);
+
 /* The raw head tensors (what enters each [yolo] layer), float32 NCHW, of the last run.
  * data stays valid until the next run or free. data_out and desc_out are optional (NULL). */
 typedef struct drt_tensor_desc {
@@ -169,6 +175,7 @@ DRT_API drt_status drt_context_create(const drt_engine *engine, drt_context **ct
 DRT_API drt_status drt_context_run(drt_context *ctx, const float *input, int batch);
 DRT_API drt_status drt_context_head(const drt_context *ctx, int head, const float **data_out,
                                     drt_tensor_desc *desc_out);
+DRT_API drt_status drt_context_reset_state(drt_context *ctx);
 DRT_API void drt_context_free(drt_context *ctx);
 
 #ifdef __cplusplus

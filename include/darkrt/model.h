@@ -63,6 +63,11 @@ DRT_API int drt_model_height(const drt_model *model);
 DRT_API int drt_model_channels(const drt_model *model);
 DRT_API int drt_model_num_layers(const drt_model *model);
 DRT_API drt_bn_formula drt_model_bn_formula(const drt_model *model);
+/* 1 for a recurrent model (AlexeyAB's [crnn], as yolov3-tiny_occlusion_track): its hidden state carries from one
+ * image to the next, as AlexeyAB's Darknet carries it from frame to frame. Such a model's images are a sequence:
+ * run them in order, one run state (engine or context) per sequence (drt_engine_run's batch items count as
+ * consecutive images); drt_engine_reset_state / drt_context_reset_state start a new one (a new video). */
+DRT_API int drt_model_stateful(const drt_model *model);
 
 /* Class names: NULL where the model has none. Valid until the model is freed. */
 DRT_API const char *drt_model_class_name(const drt_model *model, int class_id);

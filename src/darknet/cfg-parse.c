@@ -582,6 +582,51 @@ static drt_status parse_local(ctx *c, drt_layer *l)
     return get_act(c, "logistic", &l->act);
 }
 
+/* [crnn] becomes CRNN_LAYERS darkrt layers: AlexeyAB's forward_crnn_layer at inference (batch 1, time_steps 1) is
+ *   in = input_layer(x); self = self_layer(state); state = [shortcut=1: state +] in + self; out = output_layer(state)
+ * three convs of the same size, pad, groups, batchnorm and activation; l.state is zeros at first and is reset only in
+ * training, so it carries from one image to the next. The parameters follow the convs' order, as load_weights reads
+ * them. A route naming the section gets the last layer, the output conv. */
+#define CRNN_LAYERS 5
+static drt_status parse_crnn(ctx *c, drt_layer *l)
+{
+    int size, stride, pad, padding, output, hidden, groups, bn, shortcut;
+    drt_act act;
+    DRT_TRY(get_int(c, "size", 3, 1, 64, &size));
+    DRT_TRY(get_int(c, "stride", 1, 1, INT_MAX, &stride));
+    DRT_TRY(get_int(c, "pad", 0, 0, INT_MAX, &pad));
+    DRT_TRY(get_int(c, "padding", 0, 0, INT_MAX, &padding));
+    if (pad) padding = size / 2;
+    DRT_TRY(get_int(c, "output", 1, 1, 65536, &output));
+    DRT_TRY(get_int(c, "hidden", 1, 1, 65536, &hidden));
+    DRT_TRY(get_int(c, "groups", 1, 1, 65536, &groups));
+    DRT_TRY(get_int(c, "batch_normalize", 0, 0, 1, &bn));
+    DRT_TRY(get_int(c, "shortcut", 0, 0, 1, &shortcut));
+    DRT_TRY(get_act(c, "logistic", &act));
+    DRT_TRY(require_default(c, "dilation", "1"));
+    DRT_TRY(refuse_nonzero(c, "xnor", "XNOR binary convs"));
+    if (stride != 1 || 2 * padding != size - 1) /* its state, the input conv's output, is the self conv's input */
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crnn] size=%d stride=%d padding=%d: not supported (AlexeyAB's "
+                         "make_crnn_layer asserts the three convs keep the input's size: stride=1, pad=1, odd size)",
+                         c->cfg->path, c->sec->line, size, stride, padding);
+    int i = c->index;
+    drt_layer conv = *l; /* parse_layer's defaults: line, input, groups */
+    conv.type = DRT_LAYER_CONV;
+    conv.size = size, conv.stride = conv.stride_y = 1, conv.pad = padding, conv.groups = groups;
+    conv.batch_normalize = bn, conv.act = act, conv.filters = hidden;
+    l[0] = conv; /* input_layer: x -> hidden */
+    l[1] = (drt_layer){.type = DRT_LAYER_STATE, .line = l->line, .n_inputs = 1, .inputs = {i}, .state_from = i + 3,
+                       .scale_x_y = 1.f, .beta_nms = .6f, .groups = 1, .route_groups = 1};
+    conv.inputs[0] = i + 1;
+    l[2] = conv; /* self_layer: state -> hidden */
+    l[3] = (drt_layer){.type = DRT_LAYER_SHORTCUT, .line = l->line, .n_inputs = 2 + shortcut, .inputs = {i + 2, i},
+                       .act = DRT_ACT_LINEAR, .scale_x_y = 1.f, .beta_nms = .6f, .groups = 1, .route_groups = 1};
+    if (shortcut) l[3].inputs[2] = i + 1; /* state + in + self */
+    conv.inputs[0] = i + 3, conv.filters = output;
+    l[4] = conv; /* output_layer: new state -> output */
+    return DRT_OK;
+}
+
 static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
 {
     const char *n = c->sec->name;
@@ -700,15 +745,12 @@ static drt_status parse_layer(ctx *c, drt_layer *l, const char *const **quiet)
     }
     if (!strcmp(n, "connected")) return parse_connected(c, l);
     if (!strcmp(n, "local")) return parse_local(c, l);
-    if (!strcmp(n, "crnn")) /* forward_crnn_layer: state = input conv + self conv of the last state, reset only in training */
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crnn]: not supported by darkrt (recurrent: AlexeyAB's Darknet "
-                         "carries its hidden state from one image or frame to the next; darkrt's runs keep no state)",
-                         c->cfg->path, c->sec->line);
+    if (!strcmp(n, "crnn")) return parse_crnn(c, l);
     if (!strcmp(n, "net") || !strcmp(n, "network"))
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: only the first section may be [net]", c->cfg->path, c->sec->line, n);
     return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: unknown section (darkrt reads net, convolutional, maxpool, route, "
                      "shortcut, upsample, dropout, yolo, Gaussian_yolo, region, reorg, reorg3d, avgpool, local_avgpool, scale_channels, sam, "
-                     "activation, batchnorm, implicit, contrastive, empty, silence, connected, local, crop, detection)",
+                     "activation, batchnorm, implicit, contrastive, empty, silence, connected, local, crop, detection, crnn)",
                      c->cfg->path, c->sec->line, n);
 }
 
@@ -767,7 +809,10 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
     if (cfg->n_sections < 2)
         return drt_error(DRT_STATUS_PARSE, "%s:%d [%s]: no layers follow", cfg->path, net->line, net->name);
     int n_layers = cfg->n_sections - 1, *first = calloc((size_t)cfg->n_sections, sizeof *first);
-    for (int i = 1; i < cfg->n_sections; i++) n_layers += antialiased(&cfg->sections[i]); /* each adds a blur layer */
+    for (int i = 1; i < cfg->n_sections; i++) { /* an antialiased layer adds a blur layer, a [crnn] 4 */
+        n_layers += antialiased(&cfg->sections[i]);
+        if (!strcmp(cfg->sections[i].name, "crnn")) n_layers += CRNN_LAYERS - 1;
+    }
     int *bin_output = calloc((size_t)n_layers, sizeof *bin_output);
     if (!first || !bin_output) {
         free(first);
@@ -812,6 +857,7 @@ drt_status drt_cfg_to_model(const drt_cfg *cfg, int warn, drt_model **model_out)
                                          .stride = c.blur_sx, .stride_y = c.blur_sy, .scale_x_y = 1.f, .beta_nms = .6f,
                                          .route_groups = 1};
         }
+        if (!strcmp(c.sec->name, "crnn")) i += CRNN_LAYERS - 1;
         i++;
     }
     first[cfg->n_sections - 1] = i;

@@ -113,6 +113,7 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         break;
     case DRT_LAYER_BATCHNORM: snprintf(buf, cap, "per-channel bn"); break;
     case DRT_LAYER_IMPLICIT: snprintf(buf, cap, "learned %dx1x1", l->filters); break;
+    case DRT_LAYER_STATE: snprintf(buf, cap, "crnn state <- layer %d", l->state_from); break;
     default: break;
     }
 }
@@ -149,6 +150,8 @@ drt_status drt_model_print(const drt_model *m, FILE *out)
     if (nms == DRT_NMS_DIOU) fprintf(out, " beta_nms %g", beta);
     fprintf(out, " (%s)\n", m->bn == DRT_BN_PJREDDIE ? "pjreddie's Darknet" : "as AlexeyAB's Darknet runs the cfg");
     fprintf(out, "weights: %s; class names: %d\n", m->has_weights ? "loaded" : "none (all zero)", m->n_names);
+    if (drt_model_stateful(m)) /* its images are a sequence */
+        fprintf(out, "stateful: yes, [crnn] hidden state carried from each image to the next (run in order; ref, cpu)\n");
     print_heads(m, out);
     fprintf(out, "\n%5s  %-13s %-26s %16s    %-16s %10s %10s\n", "layer", "type", "detail", "input", "output",
             "params", "BFLOPs");

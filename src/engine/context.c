@@ -59,6 +59,13 @@ drt_status drt_context_run(drt_context *c, const float *input, int batch)
     return e->backend->ctx_run(e, c->state, input, batch, c->heads);
 }
 
+drt_status drt_context_reset_state(drt_context *c)
+{
+    DRT_ARG(c, "ctx");
+    if (c->engine->backend->reset_state) c->engine->backend->reset_state(c->engine, c->state);
+    return DRT_OK;
+}
+
 drt_status drt_context_head(const drt_context *c, int head, const float **data_out, drt_tensor_desc *desc_out)
 {
     if (data_out) *data_out = NULL;

@@ -55,6 +55,13 @@ drt_engine_opts drt_engine_opts_default(void)
                              .precision = DRT_PREC_FP32, .max_batch = 1};
 }
 
+static int first_state_line(const drt_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_STATE) return m->layers[i].line;
+    return 0;
+}
+
 drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob,
                                    size_t blob_size, drt_engine **out)
 {
@@ -76,6 +83,13 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     s = (unsigned)o.precision < DRT_PREC_COUNT ? drt_backend_get(o.device, &b)
         : drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown precision %d", (int)o.precision);
     if (s != DRT_OK) {
+        drt_model_free(model);
+        return s;
+    }
+    if (drt_model_stateful(model) && !b->reset_state) {
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: [crnn] (line %d) is recurrent: its hidden state carries from one image "
+                      "to the next, and the %s engine keeps no state between runs (the ref and cpu engines do)",
+                      model->source ? model->source : "model", first_state_line(model), b->name);
         drt_model_free(model);
         return s;
     }
@@ -141,6 +155,13 @@ drt_status drt_engine_run(drt_engine *e, const float *input, int batch)
                          batch, e->opts.max_batch);
     for (int i = 0; i < e->n_heads; i++) e->head_desc[i].n = batch;
     return e->backend->run(e, input, batch);
+}
+
+drt_status drt_engine_reset_state(drt_engine *e)
+{
+    DRT_ARG(e, "engine");
+    if (e->backend->reset_state) e->backend->reset_state(e, NULL);
+    return DRT_OK;
 }
 
 int drt_engine_num_heads(const drt_engine *e)

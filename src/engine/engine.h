@@ -131,6 +131,10 @@ struct drt_backend {
      * runs one image through an fp32 engine, calling observe with each tensor it stores; the heads
      * are not filled (e->heads may be NULL). */
     drt_status (*run_observed)(drt_engine *e, const float *input, drt_tensor_observer observe, void *ctx);
+    /* Optional: a stateful model's (drt_model_stateful) recurrent states of a run state back to zeros: state NULL,
+     * the engine's own; else a context's. A backend keeps them per run state, carried from each image of a run to the
+     * next (batch items in order) and from run to run; without this slot it refuses stateful models. */
+    void (*reset_state)(const drt_engine *e, void *state);
     /* Optional: starts the device's slow one-time setup (driver, context) in the background, so that
      * it overlaps the host reading a plan (drt_engine_load_plan calls it once the header names the
      * device); create waits for it. Errors are create's to report. */

@@ -24,11 +24,12 @@ static int anchor_count(const drt_layer *l)
     I(dilation) I(batch_normalize) I(padding) I(depth_channels) I(route_groups) I(route_group_id)                 \
     I(classes) I(num) IA(mask, n_mask, DRT_MAX_ANCHORS) FA(anchors, anchor_count(l), 2 * DRT_MAX_ANCHORS)         \
     F(scale_x_y) I(new_coords) E(nms_kind, DRT_NMS_COUNT) F(beta_nms) I(region) I(gaussian) I(share) I(flipped) \
-    I(training_only) I(weights_type) I(weights_norm) I(connected) I(detection) I(det_sqrt) I(det_softmax) I(xnor)
+    I(training_only) I(weights_type) I(weights_norm) I(connected) I(detection) I(det_sqrt) I(det_softmax) I(xnor) \
+    I(state_from)
 
 #if UINTPTR_MAX == 0xffffffffffffffffu
 /* A reminder, not a format rule: a field added to drt_layer must be listed above (or said to be derived). */
-_Static_assert(sizeof(drt_layer) == 624, "drt_layer changed: add its new field to LAYER_FIELDS, then this size");
+_Static_assert(sizeof(drt_layer) == 632, "drt_layer changed: add its new field to LAYER_FIELDS, then this size");
 #endif
 
 static int count_of(int n, int max) { return n < 0 ? 0 : n > max ? max : n; }

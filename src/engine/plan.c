@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #define PLAN_MAGIC "DRTPLAN1"
-#define PLAN_FORMAT 4u /* 1: layers as raw drt_layer structs (refused: rebuild); 2: layer records field by field;
-                          3: + connected, detection, det_sqrt, det_softmax (YOLOv1); 4: + xnor */
+#define PLAN_FORMAT 5u /* 1: layers as raw drt_layer structs (refused: rebuild); 2: layer records field by field;
+                          3: + connected, detection, det_sqrt, det_softmax (YOLOv1); 4: + xnor; 5: + state_from ([crnn]) */
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "plans are little endian: the header, backend sections and parameters are copied as the host stores them"

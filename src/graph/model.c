@@ -13,7 +13,7 @@
 static const char *const layer_names[DRT_LAYER_COUNT] = {
     "convolutional", "maxpool", "route", "shortcut", "upsample", "yolo", "dropout", "reorg",
     "avgpool", "scale_channels", "sam", "reorg3d", "activation", "local_avgpool", "batchnorm", "implicit",
-    "local",
+    "local", "state",
 };
 static const char *const act_names[DRT_ACT_COUNT] = {
     "linear", "leaky", "relu", "logistic", "mish", "swish", "hard_mish", "relu6", "elu", "selu",
@@ -508,12 +508,24 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
         case DRT_LAYER_SCALE_CHANNELS:
         case DRT_LAYER_SAM: s = infer_product(m, l); break;
         case DRT_LAYER_LOCAL: s = infer_local(m, l, in); break;
+        case DRT_LAYER_STATE:
+            if (l->state_from <= i || l->state_from >= m->n_layers || m->layers[l->state_from].type == DRT_LAYER_YOLO)
+                return FAIL(m, l, "state_from=%d: must be a later layer (%d..%d), not a [yolo]", l->state_from, i + 1,
+                            m->n_layers - 1);
+            l->out = in;
+            break;
         default: return FAIL(m, l, "unknown layer type %d", (int)l->type);
         }
         if (s != DRT_OK) return s;
         if (l->out.c <= 0 || l->out.h <= 0 || l->out.w <= 0 || l->out.h > MAX_DIM || l->out.w > MAX_DIM ||
             (long long)l->out.c * l->out.h * l->out.w > MAX_ELEMS)
             return FAIL(m, l, "output %dx%dx%d: out of range", l->out.c, l->out.h, l->out.w);
+    }
+    for (int i = 0; i < m->n_layers; i++) { /* every layer inferred: a state's source stores what it holds */
+        const drt_layer *l = &m->layers[i], *src = &m->layers[l->state_from];
+        if (l->type == DRT_LAYER_STATE && memcmp(&src->out, &l->out, sizeof l->out))
+            return FAIL(m, l, "state %dx%dx%d: layer %d's output (%dx%dx%d) must have its shape", l->out.c, l->out.h,
+                        l->out.w, l->state_from, src->out.c, src->out.h, src->out.w);
     }
     return DRT_OK;
 }
@@ -690,6 +702,14 @@ int drt_model_width(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->w
 int drt_model_height(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->height; }
 int drt_model_channels(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->channels; }
 int drt_model_num_layers(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_layers; }
+
+int drt_model_stateful(const drt_model *m)
+{
+    DRT_ARG_OR(m, "model", 0);
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_STATE) return 1;
+    return 0;
+}
 drt_bn_formula drt_model_bn_formula(const drt_model *m) { DRT_ARG_OR(m, "model", (drt_bn_formula)-1); return m->bn; }
 size_t drt_model_num_params(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_params; }
 

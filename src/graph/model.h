@@ -39,6 +39,10 @@ typedef enum drt_layer_type {
                                forward_local_layer: filters, size, stride; pad pixels on each side as its im2col_cpu
                                reads pad=, not size/2); parameters biases[filters][oh][ow], then
                                weights[oh * ow][filters][c][size][size] */
+    DRT_LAYER_STATE = 17,   /* a [crnn]'s hidden state (AlexeyAB's forward_crnn_layer keeps it in l.state): its output is
+                               what layer state_from stored after the previous image of the run state's sequence (zeros
+                               at the start and after a reset); inputs[0] is the [crnn]'s input conv, whose output shape
+                               it has (it reads nothing) */
     DRT_LAYER_COUNT
 } drt_layer_type;
 
@@ -130,6 +134,8 @@ typedef struct drt_layer {
      * out = act((2 popcount(xnor(w' > 0, x > 0)) - K) x mean|w'_f| + b'_f), w', b' the batchnorm-fused weights and bias,
      * K = c x size x size, padding read as x <= 0. bin_output=1 is applied by the cfg parser (act linear) */
     int xnor;
+    /* state: the later layer whose output becomes this state after each image (a [crnn]'s sum) */
+    int state_from;
 
     /* conv weights: views into model->params, in Darknet's file order (biases, then scales,
      * rolling_mean, rolling_var when batch_normalize, then weights[filters][c/groups][size][size]).

@@ -3,7 +3,10 @@
  *     darkrt synthesises weights for CFG at SIZE x SIZE; AlexeyAB parses the same cfg and loads
  *     them: every parameter it holds must equal darkrt's, and their count the file's (it reads
  *     every byte, in darkrt's order). Then the same random input through both: every tensor that
- *     enters a [yolo] layer within TOL x max|value| (TOL: 1e-4, or the 6th argument).
+ *     enters a [yolo] layer within TOL x max|value| (TOL: 1e-4, or the 6th argument). With a 7th argument N > 1,
+ *     N different inputs one after another in the same AlexeyAB network (a [crnn] carries its state from each to
+ *     the next) and the same darkrt engine, heads compared after each; then darkrt again from a reset state, the N
+ *     as one batch (its items in order), against the same N.
  *   ab-compare detect CFG WEIGHTS IMAGE... DIR
  *     darkrt decodes each image and writes it as PNG; both sides read that PNG (same pixels) and
  *     detect with the cfg's own settings (AlexeyAB's test_detector: letter_box, nms_kind,
@@ -56,15 +59,32 @@ static int same(const char *what, int i, const float *ab, const float *rt, size_
 
 /* darkrt's layer of AlexeyAB's layer i: an antialiased layer's blur is a layer of its own in darkrt (the
  * fixed convs after one), inside the layer in AlexeyAB's ([upsample] downsampling and [crop] are fixed convs of
- * their own section). */
+ * their own section); a [crnn] is five (input conv, state, self conv, sum, output conv: its first). */
 static int darkrt_index(const drt_model *m, int i)
 {
     int j = 0;
-    for (int k = 0; k < i && j < m->n_layers; k++, j++)
+    for (int k = 0; k < i && j < m->n_layers; k++, j++) {
         if (j + 1 < m->n_layers && m->layers[j + 1].fixed && m->layers[j + 1].fixed != DRT_FIXED_SUM &&
             m->layers[j + 1].fixed != DRT_FIXED_CROP)
             j++;
+        if (j + 1 < m->n_layers && m->layers[j + 1].type == DRT_LAYER_STATE) j += 4;
+    }
     return j;
+}
+
+/* One conv's parameters (load_convolutional_weights: biases, scales, mean, variance, weights); the floats it read. */
+static size_t check_conv(int i, const layer *l, const drt_layer *d)
+{
+    size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
+    if (d->type != DRT_LAYER_CONV) {
+        printf("FAIL layout: layer %d is a conv in AlexeyAB's Darknet, not in darkrt\n", i);
+        failures++;
+    } else if (same("biases", i, l->biases, d->biases, n) && same("scales", i, l->scales, d->scales, bn) &&
+               same("rolling_mean", i, l->rolling_mean, d->rolling_mean, bn)) {
+        if (same("rolling_variance", i, l->rolling_variance, d->rolling_var, bn))
+            same("weights", i, l->weights, d->weights, (size_t)l->nweights);
+    }
+    return l->share_layer ? 0 : n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */
 }
 
 /* Every parameter AlexeyAB loaded equals darkrt's (a share_index conv: its source's); their count is the file's. */
@@ -120,18 +140,17 @@ static void check_layout(network *net, const drt_model *m)
             }
             continue;
         }
-        if (l->type != CONVOLUTIONAL) continue;
-        size_t n = (size_t)l->n, bn = l->batch_normalize ? n : 0;
-        if (!l->share_layer) ab_floats += n + 3 * bn + (size_t)l->nweights; /* share_index: none in the file */
-        if (d->type != DRT_LAYER_CONV) {
-            printf("FAIL layout: layer %d is a conv in AlexeyAB's Darknet, not in darkrt\n", i);
-            failures++;
+        if (l->type == CRNN) { /* load_weights: its input, self and output convs, darkrt's layers 0, 2 and 4 of five */
+            if (d[1].type != DRT_LAYER_STATE) {
+                printf("FAIL layout: layer %d is a [crnn] in AlexeyAB's Darknet, not in darkrt\n", i);
+                failures++;
+                continue;
+            }
+            ab_floats += check_conv(i, l->input_layer, d) + check_conv(i, l->self_layer, d + 2) +
+                         check_conv(i, l->output_layer, d + 4);
             continue;
         }
-        if (same("biases", i, l->biases, d->biases, n) && same("scales", i, l->scales, d->scales, bn) &&
-            same("rolling_mean", i, l->rolling_mean, d->rolling_mean, bn))
-            if (same("rolling_variance", i, l->rolling_variance, d->rolling_var, bn))
-                same("weights", i, l->weights, d->weights, (size_t)l->nweights);
+        if (l->type == CONVOLUTIONAL) ab_floats += check_conv(i, l, d);
     }
     int ok = darkrt_index(m, net->n) == m->n_layers && ab_floats == m->n_params;
     printf("%s layout: %d layers, AlexeyAB reads %zu floats, darkrt wrote %zu\n", ok ? "ok  " : "FAIL", net->n,
@@ -156,6 +175,7 @@ typedef struct heads {
 
 static int is_head(LAYER_TYPE t) { return t == YOLO || t == GAUSSIAN_YOLO || t == REGION || t == DETECTION; }
 
+/* AlexeyAB's heads for one input, copied (a sequence keeps each image's). */
 static void ab_heads(network *net, float *input, heads *hs)
 {
     AB_BEGIN();
@@ -165,11 +185,19 @@ static void ab_heads(network *net, float *input, heads *hs)
         if (!is_head(net->layers[i].type)) continue;
         const layer *p = &net->layers[i - 1];
         hs->size[hs->n] = (size_t)p->outputs;
-        hs->data[hs->n++] = p->output;
+        hs->data[hs->n] = malloc(hs->size[hs->n] * sizeof(float));
+        memcpy(hs->data[hs->n++], p->output, (size_t)p->outputs * sizeof(float));
     }
 }
 
-static void compare_heads(const char *name, const heads *ab, drt_engine *e, double tol)
+static void free_heads(heads *hs)
+{
+    for (int k = 0; k < hs->n; k++) free(hs->data[k]);
+    hs->n = 0;
+}
+
+/* Batch item b of darkrt's last run against AlexeyAB's heads of the same image. */
+static void compare_heads(const char *name, const heads *ab, drt_engine *e, int b, double tol)
 {
     int n = drt_engine_num_heads(e);
     if (n != ab->n || n == 0) {
@@ -182,6 +210,7 @@ static void compare_heads(const char *name, const heads *ab, drt_engine *e, doub
         drt_tensor_desc td;
         drt_engine_head(e, k, &d, &td);
         size_t size = (size_t)td.c * td.h * td.w;
+        d += size * (size_t)b;
         if (size != ab->size[k]) {
             printf("FAIL heads: head %d has %zu values in AlexeyAB's Darknet, %zu in darkrt\n", k, ab->size[k], size);
             failures++;
@@ -202,14 +231,17 @@ static void compare_heads(const char *name, const heads *ab, drt_engine *e, doub
 }
 
 /* The reference engine, or $DRT_AB_DEVICE's (cpu, cuda) to check an optimized engine the same way. */
-static drt_status ref_engine(const drt_model *m, drt_engine **e)
+static drt_status ref_engine_batch(const drt_model *m, int max_batch, drt_engine **e)
 {
     drt_engine_opts eo = drt_engine_opts_default();
+    eo.max_batch = max_batch;
     const char *dev = getenv("DRT_AB_DEVICE");
     int d = dev ? drt_device_parse(dev, &eo.device_index) : -1;
     eo.device = d >= 0 ? (drt_device)d : DRT_DEVICE_REF;
     return drt_engine_create(m, &eo, e);
 }
+
+static drt_status ref_engine(const drt_model *m, drt_engine **e) { return ref_engine_batch(m, 1, e); }
 
 static int refused(const char *what)
 {
@@ -217,7 +249,45 @@ static int refused(const char *what)
     return 77;
 }
 
-static int run_heads(const char *src, int size, int seed, const char *dir, double tol)
+/* n inputs one after another through AlexeyAB's network and darkrt's engine (e: max batch n), heads compared after
+ * each; then darkrt from a reset state with the n as one batch. */
+static void compare_sequence(const char *base, network *net, drt_engine *e, int n, int seed, double tol, double *t_ab)
+{
+    size_t per = (size_t)net->w * net->h * net->c;
+    float *x = malloc(per * (size_t)n * sizeof *x);
+    heads *ab = calloc((size_t)n, sizeof *ab);
+    for (int k = 0; k < n; k++) {
+        char name[300];
+        random_input(x + per * k, per, (uint64_t)seed + 1000u * (uint64_t)k); /* a different image each */
+        double t0 = now_s();
+        ab_heads(net, x + per * k, &ab[k]);
+        *t_ab += now_s() - t0;
+        snprintf(name, sizeof name, "%s image %d of %d", base, k + 1, n);
+        if (drt_engine_run(e, x + per * k, 1) != DRT_OK) {
+            printf("FAIL %s: darkrt run: %s\n", name, drt_last_error());
+            failures++;
+        } else {
+            compare_heads(name, &ab[k], e, 0, tol);
+        }
+    }
+    if (n > 1) {
+        int ran = drt_engine_reset_state(e) == DRT_OK && drt_engine_run(e, x, n) == DRT_OK;
+        if (!ran) {
+            printf("FAIL %s: darkrt batch of %d: %s\n", base, n, drt_last_error());
+            failures++;
+        }
+        for (int k = 0; k < n && ran; k++) {
+            char name[300];
+            snprintf(name, sizeof name, "%s batch item %d of %d (after a reset)", base, k + 1, n);
+            compare_heads(name, &ab[k], e, k, tol);
+        }
+    }
+    for (int k = 0; k < n; k++) free_heads(&ab[k]);
+    free(ab);
+    free(x);
+}
+
+static int run_heads(const char *src, int size, int seed, const char *dir, double tol, int n_images)
 {
     char cfg[4096], weights[4096];
     const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
@@ -237,7 +307,7 @@ static int run_heads(const char *src, int size, int seed, const char *dir, doubl
         return 1;
     }
     drt_model_free(m);
-    if (ref_engine(loaded, &e) != DRT_OK) {
+    if (ref_engine_batch(loaded, n_images, &e) != DRT_OK) {
         drt_model_free(loaded);
         return refused(base);
     }
@@ -252,20 +322,10 @@ static int run_heads(const char *src, int size, int seed, const char *dir, doubl
         calculate_binary_weights(net);
         AB_END();
     }
-    size_t n = (size_t)net.w * net.h * net.c;
-    float *x = malloc(n * sizeof *x);
-    random_input(x, n, (uint64_t)seed);
-    heads ab = {0};
-    ab_heads(&net, x, &ab);
-    double t1 = now_s();
-    if (drt_engine_run(e, x, 1) != DRT_OK) {
-        printf("FAIL %s: darkrt run: %s\n", base, drt_last_error());
-        failures++;
-    } else {
-        compare_heads(base, &ab, e, tol);
-    }
-    printf("time: %s %dx%d: AlexeyAB %.2f s, darkrt ref %.2f s\n", base, size, size, t1 - t0, now_s() - t1);
-    free(x);
+    double t_ab = now_s() - t0, t1 = now_s();
+    compare_sequence(base, &net, e, n_images, seed, tol, &t_ab);
+    printf("time: %s %dx%d: AlexeyAB %.2f s, darkrt %s %.2f s\n", base, size, size, t_ab,
+           drt_device_name(drt_engine_device(e)), now_s() - t1 - (t_ab - (t1 - t0)));
     drt_engine_free(e);
     drt_model_free(loaded);
     return failures ? 1 : 0;
@@ -403,8 +463,9 @@ int main(int argc, char **argv)
      * the bits of xnor weights for its GPU kernels (binary_align_weights: gpu_index >= 0) */
     gpu_index = -1;
     if (argc >= 6 && !strcmp(argv[1], "heads"))
-        return run_heads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], argc > 6 ? atof(argv[6]) : 1e-4);
+        return run_heads(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5], argc > 6 ? atof(argv[6]) : 1e-4,
+                         argc > 7 && atoi(argv[7]) > 1 ? atoi(argv[7]) : 1);
     if (argc >= 5 && !strcmp(argv[1], "detect")) return run_detect(argv[2], argv[3], argv + 4, argc - 5, argv[argc - 1]);
-    fprintf(stderr, "usage: ab-compare heads CFG SIZE SEED DIR [TOL] | detect CFG WEIGHTS IMAGE... DIR\n");
+    fprintf(stderr, "usage: ab-compare heads CFG SIZE SEED DIR [TOL [N]] | detect CFG WEIGHTS IMAGE... DIR\n");
     return 2;
 }

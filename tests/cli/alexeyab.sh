@@ -24,7 +24,7 @@ make -s -C "$DRT_ROOT" BUILD="$build" SAN=$san AB_DIR="$AB" "$build/tests/alexey
 CMP="$DRT_BUILD/tests/alexeyab/ab-compare"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" # AlexeyAB's Darknet frees little of what it allocates
 
-# cfg (in AlexeyAB's cfg/ unless a path), input size, head tolerance (x max|value|).
+# cfg (in AlexeyAB's cfg/ unless a path), input size, head tolerance (x max|value|)[, images in sequence].
 CASES=(
     "yolov3-tiny.cfg 128 1e-4"
     "yolov3-tiny-prn.cfg 128 1e-4"
@@ -50,6 +50,10 @@ CASES=(
     "yolov1/tiny-yolo.cfg 128 1e-4"
     "$DRT_ROOT/tests/alexeyab/xnor.cfg 64 1e-4"
     "yolov3-tiny_xnor.cfg 128 1e-4"
+    # [crnn] (recurrent): 4 different images one after another in one AlexeyAB process, its state carried; then
+    # darkrt again from a reset state with the 4 as one batch
+    "yolov3-tiny_occlusion_track.cfg 128 1e-4 4"
+    "$DRT_ROOT/tests/alexeyab/crnn.cfg 64 1e-4 4"
 )
 ALL_CASES=(
     # 305 layers of mish with new_coords: heads are logistic outputs near 1, and rounding that
@@ -77,7 +81,6 @@ ALL_CASES=(
 REFUSED=(
     "yolo9000.cfg|[region] tree=" "cspx-p7-mish.cfg|each mask entry must be 0..num-1"
     "cspx-p7-mish_hp.cfg|must be a list of numbers"
-    "yolov3-tiny_occlusion_track.cfg|[crnn]: not supported by darkrt (recurrent"
 )
 # Every cfg of AlexeyAB's cfg/ folder is a case, a refused detector, or no detector at all (no [yolo], [region],
 # [Gaussian_yolo] or [detection] section: classifiers and RNNs, outside darkrt's scope): a new cfg fails here.
@@ -111,12 +114,12 @@ sed 's/^crop_width=448/crop_width=128/; s/^crop_height=448/crop_height=128/' "$A
     >"$TMP/cfg/yolov1/yolo-small.cfg"
 
 for c in "${CASES[@]}"; do
-    read -r cfg size tol <<<"$c"
+    read -r cfg size tol images <<<"$c"
     name=$(case_name "$cfg")
     [[ "$cfg" == /* ]] || cfg="$AB/cfg/$cfg"
     dir=$TMP/case-${name//\//-}
     mkdir -p "$dir"
-    "$CMP" heads "$cfg" "$size" 1 "$dir" "$tol" >"$dir.log" 2>"$dir.err"; rc=$?
+    "$CMP" heads "$cfg" "$size" 1 "$dir" "$tol" "${images:-1}" >"$dir.log" 2>"$dir.err"; rc=$?
     grep -E '^(ok|FAIL|time|darkrt refuses)' "$dir.log"
     case $rc in
         0) ok "$name: layout and heads" ;;
@@ -167,4 +170,7 @@ synth_detect gauss "$DRT_ROOT/tests/alexeyab/gaussian.cfg" "[Gaussian_yolo]"
 synth_detect yolov1 "$DRT_ROOT/tests/alexeyab/yolov1.cfg" "YOLOv1 [detection]" 27
 # xnor=1 through AlexeyAB's detector load (load_network_custom, calculate_binary_weights): 320, 356, 320 boxes.
 synth_detect xnor "$DRT_ROOT/tests/alexeyab/xnor.cfg" "xnor=1"
+# [crnn]: the three photos are one sequence on each side (AlexeyAB's network and darkrt's engine keep their state from
+# one to the next): 159, 181 and 171 boxes.
+synth_detect crnn "$DRT_ROOT/tests/alexeyab/crnn.cfg" "[crnn] sequence"
 finish

@@ -5,7 +5,9 @@
  * batchnorm), options.cfg (stride_x != stride_y, antialiasing, maxpool_depth, downsampling upsample), shortcut-w.cfg (multi-input and weighted
  * shortcuts, implicit), route-add.cfg (a fused shortcut
  * from a one-layer route whose source is read again later), yolov1.cfg ([crop], [local], [connected]), xnor.cfg (xnor=1: the
- * step and the lowered conv against the counted signs), with every pass on and with each pass off in turn. */
+ * step and the lowered conv against the counted signs), with every pass on and with each pass off in turn; crnn.cfg and
+ * AlexeyAB's yolov3-tiny_occlusion_track ([crnn]: recurrent) on a sequence of 3 different images as one batch, every
+ * item's heads (the state carried from item to item). */
 #include "darkrt.h"
 
 #include <math.h>
@@ -27,9 +29,10 @@ static const char *const pass_names[] = {"all passes on", "fold-bn off", "fuse-a
                                          "concat-inplace off", "dce off", "memplan off", "winograd forced"};
 #define N_CONFIGS 8
 
-static float *make_input(const drt_model *m)
+/* n images, each different (the generator runs on). */
+static float *make_input(const drt_model *m, int n_images)
 {
-    size_t n = (size_t)drt_model_channels(m) * drt_model_width(m) * drt_model_height(m);
+    size_t n = (size_t)drt_model_channels(m) * drt_model_width(m) * drt_model_height(m) * (size_t)n_images;
     float *x = malloc(sizeof(float) * n);
     uint32_t r = 12345;
     for (size_t i = 0; i < n; i++) {
@@ -39,11 +42,12 @@ static float *make_input(const drt_model *m)
     return x;
 }
 
-/* Runs an engine; copies its heads into out[h] (malloc'd). */
-static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, int winograd, const float *in, float **out,
-                      size_t *sizes)
+/* Runs an engine on a batch of n images; copies its heads (every item) into out[h] (malloc'd). */
+static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, int winograd, const float *in, int n_images,
+                      float **out, size_t *sizes)
 {
     drt_engine_opts o = drt_engine_opts_default();
+    o.max_batch = n_images;
     o.winograd = winograd;
     o.no_tune = 1; /* timing choices are covered elsewhere; keep this test fast */
     o.device = dev;
@@ -51,7 +55,7 @@ static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, i
     o.threads = 2;
     drt_engine *e;
     drt_status s = drt_engine_create(m, &o, &e);
-    if (s == DRT_OK) s = drt_engine_run(e, in, 1);
+    if (s == DRT_OK) s = drt_engine_run(e, in, n_images);
     if (s != DRT_OK) {
         printf("FAIL: %s engine: %s\n", drt_device_name(dev), drt_last_error());
         drt_engine_free(e);
@@ -62,7 +66,7 @@ static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, i
         const float *d;
         drt_tensor_desc desc;
         drt_engine_head(e, h, &d, &desc);
-        sizes[h] = (size_t)desc.c * desc.h * desc.w;
+        sizes[h] = (size_t)desc.c * desc.h * desc.w * (size_t)n_images;
         out[h] = malloc(sizeof(float) * sizes[h]);
         memcpy(out[h], d, sizeof(float) * sizes[h]);
     }
@@ -71,7 +75,7 @@ static int run_engine(const drt_model *m, drt_device dev, unsigned passes_off, i
 }
 
 /* weights NULL: synthesised (seed 1). */
-static int check_model(const char *name, const char *cfg, const char *weights, int size, int all_configs)
+static int check_seq(const char *name, const char *cfg, const char *weights, int size, int all_configs, int n_images)
 {
     if (access(cfg, R_OK) || (weights && access(weights, R_OK))) {
         printf("skipped %s: %s or %s missing\n", name, cfg, weights);
@@ -85,16 +89,16 @@ static int check_model(const char *name, const char *cfg, const char *weights, i
         printf("FAIL: %s: %s\n", name, drt_last_error());
         return 1;
     }
-    float *in = make_input(m), *ref[16] = {0};
+    float *in = make_input(m, n_images), *ref[16] = {0};
     size_t sizes[16];
-    int fails = 0, nh = run_engine(m, DRT_DEVICE_REF, 0, 0, in, ref, sizes);
+    int fails = 0, nh = run_engine(m, DRT_DEVICE_REF, 0, 0, in, n_images, ref, sizes);
     if (nh <= 0) fails++;
     for (int c = 0; c < N_CONFIGS && nh > 0; c++) {
         if (!all_configs && c > 0 && c < N_CONFIGS - 1) continue;
         float *got[16] = {0};
         size_t gs[16];
         int wino = c == N_CONFIGS - 1 ? DRT_WINOGRAD_FORCE : DRT_WINOGRAD_AUTO;
-        int n = run_engine(m, DRT_DEVICE_CPU, pass_bits[c], wino, in, got, gs);
+        int n = run_engine(m, DRT_DEVICE_CPU, pass_bits[c], wino, in, n_images, got, gs);
         if (n != nh) { fails++; continue; }
         for (int h = 0; h < nh; h++) {
             double maxref = 0, maxdiff = 0;
@@ -114,6 +118,11 @@ static int check_model(const char *name, const char *cfg, const char *weights, i
     free(in);
     drt_model_free(m);
     return fails;
+}
+
+static int check_model(const char *name, const char *cfg, const char *weights, int size, int all_configs)
+{
+    return check_seq(name, cfg, weights, size, all_configs, 1);
 }
 
 int main(void)
@@ -143,6 +152,10 @@ int main(void)
     fails += check_model("yolov1", fcfg, NULL, 72, 1);
     snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/xnor.cfg", root ? root : ".");
     fails += check_model("xnor", fcfg, NULL, 64, 1);
+    snprintf(fcfg, sizeof fcfg, "%s/tests/alexeyab/crnn.cfg", root ? root : ".");
+    fails += check_seq("crnn (3 images)", fcfg, NULL, 64, 1, 3);
+    snprintf(fcfg, sizeof fcfg, "%s/reference/alexeyab-darknet/cfg/yolov3-tiny_occlusion_track.cfg", shared);
+    fails += check_seq("yolov3-tiny_occlusion_track (3 images)", fcfg, NULL, 128, 0, 3);
     if (data) {
         snprintf(w, sizeof w, "%s/yolov3-tiny.weights", data);
         fails += check_model("yolov3-tiny", "/usr/share/darknet/cfg/yolov3-tiny.cfg", w, 416, 1);

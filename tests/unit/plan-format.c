@@ -182,8 +182,9 @@ int main(void)
         if (model->layers[i].type == DRT_LAYER_YOLO) yolo = i;
     if (yolo < 1) return printf("FAIL: no [yolo] layer after layer 0\n"), 1;
     char want[128];
-    refused("format 1", 8, 1, "plan format 1: this darkrt reads format 4: rebuild the plan");
-    refused("format 3", 8, 3, "plan format 3: this darkrt reads format 4: rebuild the plan"); /* before xnor */
+    refused("format 1", 8, 1, "plan format 1: this darkrt reads format 5: rebuild the plan");
+    refused("format 3", 8, 3, "plan format 3: this darkrt reads format 5: rebuild the plan"); /* before xnor */
+    refused("format 4", 8, 4, "plan format 4: this darkrt reads format 5: rebuild the plan"); /* before [crnn] */
     refused("type 99", field(0, "type"), 99, "layer 0: type=99: must be 0..");
     refused("act -1", field(0, "act"), 0xffffffffu, "layer 0: act=-1: must be 0..");
     refused("fixed 9", field(0, "fixed"), 9, "layer 0: fixed=9: must be 0..");
@@ -197,7 +198,7 @@ int main(void)
     refused("record of 12 bytes", record_of(0), 12, "layer 0: record of 12 bytes ends in field inputs");
     refused("record of 2^30 bytes", record_of(0), 1u << 30, "layer 0: record length out of range");
     size_t n0 = drt_plan_layer_size(&model->layers[0]), n1 = drt_plan_layer_size(&model->layers[1]);
-    snprintf(want, sizeof want, "layer 1: record of %zu bytes ends in field xnor", n1 - 4);
+    snprintf(want, sizeof want, "layer 1: record of %zu bytes ends in field state_from", n1 - 4);
     refused("record 4 bytes short", record_of(1), (uint32_t)(n1 - 4), want);
     snprintf(want, sizeof want, "layer 0: record of %zu bytes, its fields take %zu", n0 + 4, n0);
     refused("record 4 bytes long", record_of(0), (uint32_t)(n0 + 4), want);

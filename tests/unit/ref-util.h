@@ -65,7 +65,7 @@ static inline void finish_model(drt_model *m)
 static inline float **run_all(const drt_model *m, const float *x)
 {
     float **outs = calloc((size_t)m->n_layers, sizeof *outs);
-    drt_status s = drt_ref_forward(m, x, outs, 1);
+    drt_status s = drt_ref_forward(m, x, outs, NULL, 1);
     if (s != DRT_OK) { printf("forward failed: %s\n", drt_last_error()); exit(1); }
     return outs;
 }

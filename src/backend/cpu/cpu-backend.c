@@ -130,6 +130,12 @@ static void ctx_free(const drt_engine *e, void *x)
     free(x);
 }
 
+static void reset_state(const drt_engine *e, void *x)
+{
+    cpu_state *st = e->impl;
+    drt_cpu_exec_reset_states(st, x ? x : &st->own);
+}
+
 static void destroy(drt_engine *e) { drt_cpu_state_free(e->impl); }
 
 static drt_status serialize(const drt_engine *e, void **blob_out, size_t *size_out)
@@ -159,4 +165,5 @@ const drt_backend drt_backend_cpu = {
     .ctx_run = ctx_run,
     .ctx_free = ctx_free,
     .run_observed = run_observed,
+    .reset_state = reset_state,
 };

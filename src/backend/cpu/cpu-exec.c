@@ -96,6 +96,23 @@ static void run_local(const cpu_exec *x, const drt_layer *l, const cpu_view *in,
     drt_cpu_input(nchw_out, out);
 }
 
+/* Layer i's recurrent state as stored between images (fp32, dense). */
+static cpu_view state_view(const cpu_state *st, const cpu_exec *x, int i)
+{
+    drt_shape s = st->m->layers[i].out;
+    return (cpu_view){.p = (char *)x->states[i], .c = s.c, .h = s.h, .w = s.w, .cs = s.c, .dt = CPU_F32, .step = 1.f};
+}
+
+/* Layer i's output, just computed, is the next image's value of the states it feeds. */
+static void store_states(const cpu_state *st, const cpu_exec *x, int i)
+{
+    for (int s = 0; x->states && s < i; s++)
+        if (x->states[s] && st->m->layers[s].state_from == i) {
+            cpu_view from = VIEW(DRT_XT(i)), to = state_view(st, x, s);
+            drt_cpu_copy_channels(&from, 0, &to);
+        }
+}
+
 static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, int i, int b)
 {
     const drt_layer *l = &st->m->layers[i];
@@ -132,6 +149,11 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     case DRT_LAYER_REORG3D: drt_cpu_reorg3d(l->stride, &in, &out); break;
     case DRT_LAYER_REORG: drt_cpu_reorg(l->stride, &in, &out); break;
     case DRT_LAYER_LOCAL: run_local(x, l, &in, &out); break;
+    case DRT_LAYER_STATE: { /* reads nothing: the state stored after the last image (zeros at first) */
+        cpu_view v = state_view(st, x, i);
+        drt_cpu_copy_channels(&v, 0, &out);
+        break;
+    }
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: {
         cpu_view from = VIEW(DRT_XT(l->inputs[1]));
@@ -163,6 +185,7 @@ drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, fl
     for (int i = 0; i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
+        store_states(st, x, i);
         if (st->prof_ms && own) {
             double t = now_ms(st->prof_cpu);
             st->prof_ms[i] += t - t0;

@@ -55,6 +55,8 @@ typedef struct cpu_exec {
     dnnl_stream_t stream;
     dnnl_memory_t *src, *dst; /* per layer: conv i's input and output in this run state */
     dnnl_memory_t *wv, *wm;   /* per layer: a Winograd conv's transformed input and GEMM output */
+    float **states;           /* per layer: a [crnn] state's values (fp32 NHWC, dense), carried from image to image;
+                               * NULL for other layers, and the array NULL for a model without state */
     int n, own_buffers;
 } cpu_exec;
 
@@ -135,6 +137,8 @@ drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, fl
 /* cpu-context.c: run states. own_buffers: use the state's arena and buffers (the engine's own). */
 drt_status drt_cpu_exec_init(const cpu_state *st, int own_buffers, cpu_exec *x);
 void drt_cpu_exec_release(cpu_exec *x);
+/* Its recurrent states back to zeros (the start of a sequence). */
+void drt_cpu_exec_reset_states(const cpu_state *st, cpu_exec *x);
 
 /* cpu-kernels.c: dispatched to the best variant (portable or AVX-512) for this CPU. */
 typedef struct cpu_kernels {

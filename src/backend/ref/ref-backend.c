@@ -1,6 +1,6 @@
 /* The reference engine (device "ref"): runs drt_ref_forward on each image of a batch in turn
  * and copies the tensors entering each [yolo] layer into the heads. A run state is the slots of
- * the layer outputs; the engine's and each context's are their own. */
+ * the layer outputs and a stateful model's recurrent states; the engine's and each context's are their own. */
 #include "backend/ref/ref.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -9,7 +9,8 @@
 #include <string.h>
 
 typedef struct ref_state {
-    float **outs; /* one slot per layer, reused across runs */
+    float **outs;   /* one slot per layer, reused across runs */
+    float **states; /* [crnn] states carried from image to image (drt_ref_states_alloc), NULL when none */
 } ref_state;
 
 static drt_status ctx_create(const drt_engine *e, float *const *heads, void **out)
@@ -21,6 +22,12 @@ static drt_status ctx_create(const drt_engine *e, float *const *heads, void **ou
     if (!st || !st->outs) {
         free(st);
         return drt_error(DRT_STATUS_OOM, "reference engine: out of memory");
+    }
+    drt_status s = drt_ref_states_alloc(m, &st->states);
+    if (s != DRT_OK) {
+        free(st->outs);
+        free(st);
+        return s;
     }
     *out = st;
     return DRT_OK;
@@ -47,7 +54,7 @@ static drt_status ctx_run(const drt_engine *e, void *state, const float *input, 
     const drt_model *m = e->model;
     size_t image = (size_t)m->channels * m->height * m->width;
     for (int b = 0; b < batch; b++) {
-        drt_status s = drt_ref_forward(m, input + image * b, st->outs, 0);
+        drt_status s = drt_ref_forward(m, input + image * b, st->outs, st->states, 0);
         for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
             int src = m->layers[e->head_layers[h]].inputs[0];
             const drt_tensor_desc *d = &e->head_desc[h];
@@ -67,8 +74,15 @@ static void ctx_free(const drt_engine *e, void *state)
     ref_state *st = state;
     if (!st) return;
     drt_ref_free_outputs(e->model, st->outs);
+    drt_ref_states_free(e->model, st->states);
     free(st->outs);
     free(st);
+}
+
+static void reset_state(const drt_engine *e, void *state)
+{
+    ref_state *st = state ? state : e->impl;
+    drt_ref_states_reset(e->model, st->states);
 }
 
 static void destroy(drt_engine *e)
@@ -93,4 +107,5 @@ const drt_backend drt_backend_ref = {
     .ctx_create = ctx_create,
     .ctx_run = ctx_run,
     .ctx_free = ctx_free,
+    .reset_state = reset_state,
 };

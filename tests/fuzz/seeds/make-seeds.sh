@@ -50,7 +50,7 @@ p=$c/plan/tiny-yolo
     > "$c/coco/set-and-dets.bin"
 # fuzz-plan-header: input bytes overwrite the base plan's header from byte 8; empty = the plan as built.
 : > "$c/plan-header/unchanged"
-printf '\4\0\0\0' > "$c/plan-header/format-only"   # this darkrt's PLAN_FORMAT (src/engine/plan.c)
+printf '\5\0\0\0' > "$c/plan-header/format-only"   # this darkrt's PLAN_FORMAT (src/engine/plan.c)
 printf '\1\0\0\0' > "$c/plan-header/format-1"      # layers as raw drt_layer structs: refused, rebuild
 
 rm -rf "$OUT"

@@ -182,12 +182,12 @@ def main():
     set_layer_field(d, h, last, "detection", 0x30000000)
     save("detection-side-overflow", d)
 
-    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 4 now, so that the version is still read):
+    # 131 bytes, bit-exact but the format (1 when found; this darkrt's 5 now, so that the version is still read):
     # magic, format, a header size of 0xff000070, and version bytes holding a newline
     # (from byte 16: ff ff 04 0a ...): they went raw into "built by darkrt ...", a two-line error.
     # src/engine/plan.c check_header shows '?' for them now.
     save("newline-in-version-message", bytearray(
-        b"DRTPLAN1" + b"\x04\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
+        b"DRTPLAN1" + b"\x05\x00\x00\x00" + b"p\x00\x00\xff" + b"\xff\xff\x04\n\x00\x00\x00\x80?" + b"\x00" * 17
         + b"\xff" * 34 + b"\x00" * 6 + b"\xd8" + b"\x00" * 28 + b"\x80?\x00\x00" * 5))
 
 
