@@ -543,6 +543,9 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine, pthread_t *pr
             po.image_decode == DRT_IMAGE_DECODE_GPU ? ", JPEG decode on the gpu"
             : po.image_decode == DRT_IMAGE_DECODE_MIXED ? ", JPEG decode on the gpu and the workers"
             : po.image_decode == DRT_IMAGE_DECODE_FAST ? ", fast JPEG decode (reduced scale)" : "");
+    if (drt_model_stateful(drt_engine_model(engine)))
+        fprintf(r->summary, "model: stateful ([crnn]): the images are one sequence, run in input order on one run state "
+                "(AlexeyAB's Darknet carries the state from image to image)\n");
     if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
     return DRT_OK;

@@ -262,6 +262,9 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
 {
     video_run r = {.o = o, .model = model, .summary = stdout};
     drt_atomic_file af = {0};
+    if (n > 1 && drt_model_stateful(model)) /* the sources' frames interleave in one pipeline */
+        return cli_usage_error("detect", "%d videos: the model is stateful ([crnn]: its state carries from frame to frame "
+                               "of one video): give one video a run", n);
     r.outs = calloc((size_t)n, sizeof *r.outs);
     if (!r.outs) return cli_usage_error("detect", "out of memory");
     int rc = outputs_plan(r.outs, urls, n, o->out, o->frames);

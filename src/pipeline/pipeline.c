@@ -165,10 +165,13 @@ static int contexts_within_budget(const drt_engine *e, int workers)
     return n < 0 ? 0 : n;
 }
 
-/* worker_engines where the engine runs on the host: contexts the workers share; elsewhere batches. */
+/* worker_engines where the engine runs on the host: contexts the workers share; elsewhere batches. A stateful model
+ * ([crnn]) always runs batches: the batch thread takes the items in submission order onto the engine's own run state,
+ * and the engine runs each batch's items in order, so the state carries from each image to the next. */
 static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeline_opts *o)
 {
-    if (o->worker_engines && (e->backend->stages || !e->backend->ctx_create || o->detect.pre != DRT_STAGE_HOST ||
+    if (o->worker_engines && (e->backend->stages || !e->backend->ctx_create || drt_model_stateful(e->model) ||
+                              o->detect.pre != DRT_STAGE_HOST ||
                               o->detect.decode != DRT_STAGE_HOST ||
                               (o->image_decode != DRT_IMAGE_DECODE_CPU && o->image_decode != DRT_IMAGE_DECODE_FAST)))
         o->worker_engines = 0;
