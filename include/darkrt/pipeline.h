@@ -97,7 +97,9 @@ typedef struct drt_pipeline_result {
 } drt_pipeline_result;
 
 /* Starts the worker threads. The engine is borrowed and must outlive the pipeline.
- * Refuses a batch above the engine's max batch and a model that does not take 3 channels. */
+ * Refuses a batch above the engine's max batch and a model that does not take 3 channels.
+ * A stateful model's (drt_model_stateful) items are one sequence from the pipeline's start: the engine's state is
+ * reset here and carried from item to item in submission order (one pipeline per video or sequence). */
 DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
 
 /* The same from a plan file, without waiting for its engine: the plan's header gives the input size

@@ -198,6 +198,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     if (s == DRT_OK) s = drt_detect_check(e, o.batch, &o.detect);
     if (s == DRT_OK) s = settle_decode(e, &o, p->jpeg_no_wait, &jpeg_ready);
     if (s == DRT_OK) s = make_contexts(p, e, &o);
+    if (s == DRT_OK) s = drt_engine_reset_state(e); /* a stateful model's sequence starts with the pipeline */
     /* the batch's host input once the engine has accepted the size (a plan's header is not checked yet) */
     if (s == DRT_OK && p->host_pre && !o.worker_engines && !(p->batch_input = malloc((size_t)o.batch * p->net_w * p->net_h * 3 * sizeof(float))))
         s = drt_error(DRT_STATUS_OOM, "pipeline: out of memory for a batch of %d inputs", o.batch);

@@ -2,7 +2,8 @@
  * engine's own, interleaved, each give the heads of its own sequence run alone (bit for bit, ref and cpu engines);
  * drt_context_reset_state / drt_engine_reset_state start a sequence again, and without a reset the same image gives
  * other heads (the state carried). A model without [crnn] is not stateful, its reset a no-op; the cuda engine
- * refuses a stateful model. Its heads against AlexeyAB's on a sequence: tests/cli/alexeyab.sh. */
+ * refuses a stateful model; a pipeline starts a sequence (two pipelines one after another on one engine give the same
+ * boxes). Its heads against AlexeyAB's on a sequence: tests/cli/alexeyab.sh. */
 #include "darkrt.h"
 #include "unit/check.h"
 
@@ -88,6 +89,55 @@ done:
     drt_engine_free(e);
 }
 
+/* The boxes of N random frames through a new pipeline on e (cpu), concatenated into out (at most max); their count. */
+static int pipeline_boxes(drt_engine *e, const unsigned char *rgb, int w, int h, drt_detection *out, int max)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.workers = 2;
+    drt_pipeline *p = NULL;
+    int n = 0;
+    if (drt_pipeline_create(e, &o, &p) != DRT_OK) {
+        CHECK(0, "pipeline: %s", drt_last_error());
+        return 0;
+    }
+    for (int k = 0; k < N; k++) {
+        drt_frame f = {.w = w, .h = h, .format = DRT_PIXEL_RGB8, .data = rgb + (size_t)k * w * h * 3};
+        CHECK(drt_pipeline_submit_frame(p, &f, NULL) == DRT_OK, "%s", drt_last_error());
+    }
+    drt_pipeline_close(p);
+    drt_pipeline_result *r;
+    while (drt_pipeline_next(p, &r) == DRT_OK && r) {
+        CHECK(r->status == DRT_OK, "%s", r->error);
+        for (int i = 0; r->dets && i < r->dets->count && n < max; i++) out[n++] = r->dets->items[i];
+        drt_pipeline_result_free(r);
+    }
+    drt_pipeline_free(p);
+    return n;
+}
+
+static void check_pipelines(const drt_model *m)
+{
+    int w = drt_model_width(m), h = drt_model_height(m);
+    unsigned char *rgb = malloc((size_t)N * w * h * 3);
+    uint32_t r = 7;
+    for (size_t i = 0; i < (size_t)N * w * h * 3; i++) rgb[i] = (unsigned char)((r = r * 1664525u + 1013904223u) >> 24);
+    drt_engine_opts o = drt_engine_opts_default();
+    drt_engine *e = NULL;
+    enum { MAX = 1 << 14 };
+    drt_detection *a = malloc(MAX * sizeof *a), *b = malloc(MAX * sizeof *b);
+    if (drt_engine_create(m, &o, &e) == DRT_OK) {
+        int na = pipeline_boxes(e, rgb, w, h, a, MAX), nb = pipeline_boxes(e, rgb, w, h, b, MAX);
+        CHECK(na > 0, "no boxes: the comparison proves nothing");
+        CHECK(na == nb && !memcmp(a, b, (size_t)na * sizeof *a), "a second pipeline on the engine: %d boxes, not the "
+              "first's %d (its sequence did not start from zeros)", nb, na);
+        printf("pipelines: two on one engine, %d frames each: %d and %d boxes\n", N, na, nb);
+    } else {
+        CHECK(0, "%s", drt_last_error());
+    }
+    drt_engine_free(e);
+    free(a), free(b), free(rgb);
+}
+
 int main(void)
 {
     const char *root = getenv("DRT_ROOT");
@@ -106,6 +156,7 @@ int main(void)
     CHECK(drt_model_stateful(plain) == 0, "route-add.cfg is stateful");
     check_device(m, DRT_DEVICE_REF);
     check_device(m, DRT_DEVICE_CPU);
+    check_pipelines(m);
     drt_engine_opts o = drt_engine_opts_default();
     drt_engine *e = NULL;
     CHECK(drt_engine_create(plain, &o, &e) == DRT_OK && drt_engine_reset_state(e) == DRT_OK, "%s", drt_last_error());
