@@ -522,8 +522,8 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
             return FAIL(m, l, "output %dx%dx%d: out of range", l->out.c, l->out.h, l->out.w);
     }
     for (int i = 0; i < m->n_layers; i++) { /* every layer inferred: a state's source stores what it holds */
-        const drt_layer *l = &m->layers[i], *src = &m->layers[l->state_from];
-        if (l->type == DRT_LAYER_STATE && memcmp(&src->out, &l->out, sizeof l->out))
+        const drt_layer *l = &m->layers[i], *src = l->type == DRT_LAYER_STATE ? &m->layers[l->state_from] : l;
+        if (memcmp(&src->out, &l->out, sizeof l->out))
             return FAIL(m, l, "state %dx%dx%d: layer %d's output (%dx%dx%d) must have its shape", l->out.c, l->out.h,
                         l->out.w, l->state_from, src->out.c, src->out.h, src->out.w);
     }
