@@ -111,7 +111,10 @@ static drt_status run_images(const cmp_opts *o, drt_engine *engine, char **paths
             drt_stage_times st;
             drt_detections_free(dets);
             dets = NULL;
-            s = drt_detect_image(engine, image, &dopts, &dets, &st);
+            /* a stateful model ([crnn]): every run from a zero state (each image the first of a sequence), so the
+             * repeated timing runs and every engine see the same thing */
+            if (drt_model_stateful(drt_engine_model(engine))) s = drt_engine_reset_state(engine);
+            if (s == DRT_OK) s = drt_detect_image(engine, image, &dopts, &dets, &st);
             if (s == DRT_OK && r >= o->warmup) {
                 t[0][k] = st.preprocess_ms;
                 t[1][k] = st.inference_ms;
