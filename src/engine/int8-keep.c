@@ -24,7 +24,7 @@ int drt_int8_keep_listed(const char *keep, int i)
 int drt_int8_cuda_rule(const drt_model *m, int all, const char *keep, int i, int out)
 {
     const drt_layer *l = &m->layers[i];
-    if (l->type != DRT_LAYER_CONV || l->inputs[0] < 0 || l->groups != 1 || drt_int8_keep_listed(keep, i)) return 0;
+    if (l->type != DRT_LAYER_CONV || l->inputs[0] < 0 || l->groups != 1 || l->xnor || drt_int8_keep_listed(keep, i)) return 0;
     if (!all && (l->size != 3 || drt_model_input_shape(m, i).c < 128)) return 0;
     if (out < 0) out = i;
     for (int j = out + 1; j < m->n_layers; j++)

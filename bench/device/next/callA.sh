@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Next device call A (written in session 11, when no device was lent): correctness on the GPU, at most 330 s.
-#   1. tests/golden/cuda-vs-ref's core, layers (now with YOLOv1's tiny-yolo and t1.test, and the CUDA refusals of
-#      [local], of xnor=1 convs (tests/alexeyab/xnor.cfg) and of [crnn] (crnn.cfg), session 12) and yolov3 parts side by side (bench/device/cuda-vs-ref.sh's way, 120 s each), then its alexeyab part
+#   1. tests/golden/cuda-vs-ref's core, layers (now with YOLOv1's tiny-yolo and t1.test, the CUDA refusals of [local]
+#      and [crnn] (crnn.cfg), and session 12's xnor=1 kernel: tests/alexeyab/xnor.cfg fp32 within 1e-3, its fp16 ratio
+#      printed) and yolov3 parts side by side (bench/device/cuda-vs-ref.sh's way, 120 s each), then its alexeyab part
 #      ALONE (cut at 120 s beside the others in session 10; the issue-18 check left);
 #   2. bench/device/wsum-cpu.sh (60 s, CPU only: the row-parallel weighted-shortcut kernel on 16 cores).
 # Run: `CALL_COMMIT=<the commit the bundle was built from> bash bench/device/next/callA.sh` with carry [".devcarry"].

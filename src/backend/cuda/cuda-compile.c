@@ -29,6 +29,7 @@ const drt_xcaps drt_cuda_caps = {
     .add_in_place = 0,
     .epilogue_fixed = 1,
     .conv_dilation = 1,
+    .conv_xnor = 1,
 };
 
 typedef struct compiler {
@@ -166,6 +167,14 @@ static drt_status emit_conv(compiler *k, int i)
     int s = k->absorbed[i];
     int owner = s >= 0 ? s : i;
     cu_view src = layer_view(k, l->inputs[0]);
+    if (l->xnor) { /* the step into a buffer of its own, which the lowered conv reads (pack_conv: its weights) */
+        cu_view step = own_view(k, (drt_shape){src.c, src.h, src.w});
+        cu_op *op = new_op(k, CU_OP_STEP, i);
+        op->in = src;
+        op->out = step;
+        snprintf(op->label, sizeof op->label, "xnor step for conv %d", i);
+        src = step;
+    }
     cu_view out = out_view(k, owner);
     int d = l->dilation > 1 ? l->dilation : 1; /* AlexeyAB: taps d apart, pad x d on each side */
     cu_conv cv = {.layer = i, .cin = src.cs, .k = l->filters, .r = l->size, .s = l->size, .stride = l->stride,

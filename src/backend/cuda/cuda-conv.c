@@ -4,6 +4,7 @@
  * their dequantization scales. */
 #include "backend/cuda/cuda-internal.h"
 #include "graph/quantize.h"
+#include "graph/xnor.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -53,8 +54,9 @@ static void quantize_conv(const cu_conv *c, const float *wf, int8_t *w_out, floa
 }
 
 /* Fills one conv's KRSC weights (host staging, plan precision) and its float biases, batchnorm
- * folded with the coefficients of the shared fold-bn pass. */
-static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_out, float *b_out) /* half: 1 fp16, 0 fp32 */
+ * folded with the coefficients of the shared fold-bn pass. An xnor=1 conv: the lowered conv of src/graph/xnor.h with its
+ * scale folded in (2 mean|w'| sign(w'), b' - mean|w'| sum sign(w')), its signs in scratch (one filter's floats). */
+static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_out, float *b_out, float *scratch) /* half: 1 fp16 */
 {
     const drt_model *m = x->m;
     const drt_layer *l = &m->layers[c->layer];
@@ -64,10 +66,18 @@ static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_o
     size_t rs = (size_t)c->r * c->s;
     for (int kk = 0; kk < c->k; kk++) {
         float mul = nd->bn_mul ? nd->bn_mul[kk] : 1.f, add = nd->bn_add ? nd->bn_add[kk] : l->biases[kk];
+        const float *w = l->weights + (size_t)kk * cpg_src * rs;
+        if (l->xnor) {
+            float mean = drt_xnor_filter(m->bn, l, kk, scratch, &add), sum = 0;
+            for (size_t t = 0; t < (size_t)cpg_src * rs; t++) sum += scratch[t];
+            add -= mean * sum;
+            mul = 2.f * mean;
+            w = scratch;
+        }
         b_out[kk] = add;
         for (size_t t = 0; t < rs; t++)
             for (int ci = 0; ci < cpg; ci++) {
-                float v = ci < cpg_src ? l->weights[((size_t)kk * cpg_src + ci) * rs + t] * mul : 0.f;
+                float v = ci < cpg_src ? w[(size_t)ci * rs + t] * mul : 0.f;
                 size_t at = ((size_t)kk * rs + t) * cpg + ci;
                 if (half) ((uint16_t *)w_out)[at] = to_half(v);
                 else ((float *)w_out)[at] = v;
@@ -112,7 +122,7 @@ typedef struct pack_job {
     cu_engine *g;
     unsigned char *host;
     const size_t *offs; /* each conv's place in host */
-    size_t most;        /* float staging of the largest int8 conv */
+    size_t most;        /* float staging of the largest int8 or xnor=1 conv */
     atomic_int next, failed;
 } pack_job;
 
@@ -124,10 +134,10 @@ static void pack_one(pack_job *j, int i, float *wf)
     size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
     float *bias = (float *)(at + wb);
     if (c->int8) {
-        pack_conv(g->xg, c, 0, wf, bias);
+        pack_conv(g->xg, c, 0, wf, bias, NULL);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
     } else {
-        pack_conv(g->xg, c, g->half, at, bias);
+        pack_conv(g->xg, c, g->half, at, bias, wf); /* wf: an xnor conv's signs */
     }
     for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
         if (g->half) ((uint16_t *)(at + wb + bb))[k] = to_half(bias[k]);
@@ -157,7 +167,7 @@ static drt_status pack_all(pack_job *j)
         if (pthread_create(&th[started], NULL, pack_worker, j) == 0) started++;
     pack_worker(j);
     for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
-    return atomic_load(&j->failed) ? drt_error(DRT_STATUS_OOM, "cuda: out of host memory packing int8 weights") : DRT_OK;
+    return atomic_load(&j->failed) ? drt_error(DRT_STATUS_OOM, "cuda: out of host memory packing int8 or xnor weights") : DRT_OK;
 }
 
 drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
@@ -171,7 +181,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         if (c->int8) s = int8_step(e, g, c);
         offs[i] = total;
         total += conv_weight_bytes(g, c) + (c->int8 ? 3 : 2) * align256((size_t)c->k * sizeof(float));
-        if (c->int8 && conv_weight_elems(c) > most) most = conv_weight_elems(c);
+        if ((c->int8 || e->model->layers[c->layer].xnor) && conv_weight_elems(c) > most) most = conv_weight_elems(c);
     }
     g->weight_bytes = total;
     unsigned char *host = s == DRT_OK ? calloc(total ? total : 1, 1) : NULL;

@@ -96,6 +96,10 @@ static drt_status enqueue_op(const drt_engine *e, const cu_engine *g, cu_run *r,
                                     NULL, 0, NULL, op->out.c, (long)n * op->out.h * op->out.w, op->act, DRT_ACT_LINEAR, g->half,
                                     r->stream));
         return DRT_OK;
+    case CU_OP_STEP:
+        DRT_CUDA_TRY(drt_k_step(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
+                                op->out.c, (long)n * op->out.h * op->out.w, g->half, r->stream));
+        return DRT_OK;
     case CU_OP_AFFINE:
         DRT_CUDA_TRY(drt_k_affine(drt_cuda_view_ptr(g, a, &op->in), op->in.cs, drt_cuda_view_ptr(g, a, &op->out), op->out.cs,
                                   op->mul, op->mul + op->out.c, op->out.c, (long)n * op->out.h * op->out.w, g->half, r->stream));

@@ -56,7 +56,8 @@ typedef enum cu_op_kind {
     CU_OP_ACTIVATION, /* [activation]: act(in) (the epilogue kernel without bias) */
     CU_OP_AFFINE,   /* [batchnorm]: in * mul + add per channel */
     CU_OP_WSUM,     /* one input (res, its wk-th) of a weighted or multi-input [shortcut]: act(in * wa + res * wb) */
-    CU_OP_CONST     /* [implicit]: its weights (mul) at every image */
+    CU_OP_CONST,    /* [implicit]: its weights (mul) at every image */
+    CU_OP_STEP      /* xnor=1 conv's input: in > 0 ? 1 : 0 (src/graph/xnor.h) */
 } cu_op_kind;
 
 typedef struct cu_conv {

@@ -36,6 +36,8 @@ cudaError_t drt_k_const(const float *w, void *out, int ocs, int c, long npix, in
 /* [batchnorm]: out = in * mul[ch] + add[ch] over npix pixels of c channels (mul, add: device floats). */
 cudaError_t drt_k_affine(const void *in, int ics, void *out, int ocs, const float *mul, const float *add, int c, long npix,
                          int half, cudaStream_t st);
+/* xnor=1 convs' input step: out = in > 0 ? 1 : 0 (step.cu). */
+cudaError_t drt_k_step(const void *in, int ics, void *out, int ocs, int c, long npix, int half, cudaStream_t st);
 /* Nearest-neighbour upsample by an integer stride. */
 cudaError_t drt_k_upsample(const void *in, int ics, void *out, int ocs, int n, int c, int ih, int iw,
                            int stride, int half, cudaStream_t st);
