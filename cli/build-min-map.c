@@ -80,6 +80,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
         a->engine.precision = be->int8_kept_in;
         a->engine.calib_dir = NULL; /* the calibration was the int8 candidates': the higher precision refuses it */
         a->engine.calib_method = DRT_CALIB_MAX;
+        a->explicit_bias_correct = 0;
         drt_int8_search_result_clear(&r);
     }
     *keep_out = r.keep; /* the caller frees it */

@@ -15,6 +15,8 @@ const char engine_args_help[] =
     "      --calib DIR         int8: calibration images (default: the photos in /usr/share/darknet/data\n"
     "                          when present, else 8 synthetic images; the build says which)\n"
     "      --calib-method M    int8: max (default), percentile (99.999%) or entropy (KL)\n"
+    "      --bias-correct on|off  CPU int8: correct each conv's bias by the mean error int8 adds at its\n"
+    "                          output on the calibration images (default on)\n"
     "      --batch N           largest batch (default 1)\n"
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"
@@ -80,6 +82,12 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
         else return cli_usage_error(a->cmd, "--calib-method %s: must be max, entropy or percentile", v);
         return 1;
     }
+    if (!strcmp(name, "bias-correct")) {
+        if (strcmp(v, "on") && strcmp(v, "off")) return cli_usage_error(a->cmd, "--bias-correct %s: must be on or off", v);
+        a->engine.no_bias_correct = !strcmp(v, "off");
+        a->explicit_bias_correct = 1;
+        return 1;
+    }
     if (!strcmp(name, "batch")) return cli_parse_int(a->cmd, "--batch", v, 1, 4096, &a->engine.max_batch) ? 2 : 1;
     if (!strcmp(name, "max-activations")) return cli_parse_max_activations(a->cmd, v, &a->engine) ? 2 : 1;
     if (!strcmp(name, "threads")) return cli_parse_int(a->cmd, "--threads", v, 1, 1024, &a->engine.threads) ? 2 : 1;
@@ -92,8 +100,8 @@ int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
 {
     *out = NULL;
     int int8 = a->engine.precision == DRT_PREC_INT8 && !cli_has_suffix(a->model, ".plan");
-    if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX))
-        return cli_usage_error(a->cmd, "--calib/--calib-method calibrate an int8 build: add --precision int8%s",
+    if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX || a->explicit_bias_correct))
+        return cli_usage_error(a->cmd, "--calib/--calib-method/--bias-correct calibrate an int8 build: add --precision int8%s",
                                cli_has_suffix(a->model, ".plan") ? " (a plan holds its calibration)" : "");
     double t0 = drt_now_ms();
     drt_status s;

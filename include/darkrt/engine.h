@@ -79,6 +79,10 @@ typedef struct drt_engine_opts {
     int no_tune;                 /* CPU: oneDNN's first implementation per layer instead of the fastest
                                   * measured (the same choices on every build) */
     int calib_max_images;        /* int8 calibration: at most this many images of calib_dir; 0: 16 */
+    int no_bias_correct;         /* CPU int8: 1: no bias correction. By default each conv's bias is corrected
+                                  * by the mean error int8 adds at its output on the calibration images
+                                  * (E[y_fp32 - y_int8] per channel: each conv's own, then what is left
+                                  * conv by conv on the corrected int8 engine; src/backend/cpu/cpu-bias.c) */
 } drt_engine_opts;
 
 /* CPU 3x3 convolutions by darkrt's Winograd F(2x2,3x3) (AVX-512 machines): where it measures

@@ -204,7 +204,7 @@ static const char *method_name(int method)
 
 /* The calibration images: --calib DIR; else the real images at hand; else the synthetic fallback.
  * Says which in the log (drt_log_file), with the count and the method. */
-static drt_status load_inputs(const drt_model *m, const char *dir, int method, int max_images, FILE *log, float **inputs_out, int *n_out)
+drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int max_images, FILE *log, float **inputs_out, int *n_out)
 {
     int max = max_images > 0 ? max_images : MAX_IMAGES_DEFAULT, n = 8;
     char **paths = NULL;
@@ -269,7 +269,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     int n = 0, nt = m->n_layers + 1;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-    if (s == DRT_OK) s = load_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n);
+    if (s == DRT_OK) s = drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n);
     if (s == DRT_OK) created = (s = b->create(&e, NULL, 0)) == DRT_OK;
     if (s == DRT_OK) {
         c.amax = calloc((size_t)nt, sizeof *c.amax);

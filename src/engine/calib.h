@@ -25,6 +25,12 @@ drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, 
  * is its length. */
 size_t drt_calib_channel_offset(const drt_model *m, int t);
 
+/* The calibration images, preprocessed for m (n_out x channels x height x width floats, malloc'd):
+ * up to max_images (0: 16) of calib_dir, else the real photos at hand, else 8 synthetic images;
+ * says which on the log once per count (and each path on log when not NULL). */
+drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int method, int max_images, FILE *log,
+                            float **inputs_out, int *n_out);
+
 /* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network
  * input), by opts->calib_method over the images in calib_dir (or the documented synthetic
  * fallback); layers the calibrating engine never stores get their inputs' (see calib.c).

@@ -1,8 +1,14 @@
 /* int8 accuracy of the CPU engine: yolo-fastest-1.1's int8 detections on the Debian darknet
  * images reach mAP@0.5 >= 0.95 against the fp32 reference engine's detections. Calibration is
  * two-fold so no image is scored by an engine calibrated on it: images 0-3 calibrate the
- * engine that scores images 4-6, and images 4-6 the one that scores 0-3. The default method
- * (max) must reach 0.95; entropy and percentile are reported with looser regression bounds. */
+ * engine that scores images 4-6, and images 4-6 the one that scores 0-3.
+ * - The calibration methods alone (no bias correction), both sides' detections at 0.25: max must
+ *   reach 0.95; entropy and percentile are reported with looser regression bounds.
+ * - The default build (max, bias-corrected: src/backend/cpu/cpu-bias.c), scored as issue 16 asks (its
+ *   detections ranked down to 0.005 against fp32's at 0.25) must reach 0.95. At 0.25 on both sides it
+ *   scores 0.87 here (boxes near 0.25 cross it on 7 images); on the 70 held-out views of
+ *   bench/int8-heldout.sh it scores higher than without the correction, ranked and at 0.25
+ *   (bench/results/int8-accuracy.md). */
 #include "test-models.h"
 #include "unit/int8-map.h"
 
@@ -14,6 +20,7 @@ int main(void)
         return 77;
     }
     int8_map_base.no_tune = 1;
+    int8_map_base.no_bias_correct = 1;
     drt_load_opts lo = drt_load_opts_default();
     lo.warn = 0;
     drt_model *m;
@@ -26,6 +33,10 @@ int main(void)
         double v = run_fold_map(m, ref, DRT_DEVICE_CPU, method);
         if (v < need[method]) { printf("FAIL: mAP %.4f < %.2f\n", v, need[method]); fails++; }
     }
+    int8_map_base.no_bias_correct = 0;
+    int8_map_base.ranked = 1;
+    double v = ref ? run_fold_map(m, ref, DRT_DEVICE_CPU, DRT_CALIB_MAX) : -1;
+    if (v < 0.95) { printf("FAIL: the default build, ranked: mAP %.4f < 0.95\n", v); fails++; }
     drt_engine_free(ref);
     drt_model_free(m);
     printf("%s\n", fails ? "FAILED" : "all checks passed");

@@ -43,16 +43,20 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     DRT_TRY(check_model(m));
     DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
-    float *steps = NULL, *channel_steps = NULL;
+    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL;
     drt_status s = DRT_OK;
-    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, NULL);
-    else if (e->opts.precision == DRT_PREC_INT8)
+    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &bias_corr, NULL);
+    else if (e->opts.precision == DRT_PREC_INT8) {
         s = drt_calibrate_steps(m, &e->opts, e->opts.calib_dir, log, &steps, &channel_steps);
+        if (s == DRT_OK && !e->opts.no_bias_correct)
+            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, log, &bias_corr);
+    }
     cpu_state *st = NULL;
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, log, &st);
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, bias_corr, log, &st);
     free(choices);
     free(steps);
     free(channel_steps);
+    free(bias_corr);
     if (s != DRT_OK) return s;
     if (log) log_summary(st);
     e->impl = st;

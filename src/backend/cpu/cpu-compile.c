@@ -166,6 +166,12 @@ static drt_status assign_channel_steps(cpu_state *st, const float *cstep)
     return DRT_OK;
 }
 
+void drt_cpu_bias_correct_add(const cpu_state *st, int i, float *b, int n)
+{
+    const float *c = st->bias_corr ? st->bias_corr + drt_calib_channel_offset(st->m, i + 1) : NULL;
+    for (int f = 0; c && f < n; f++) b[f] += c[f];
+}
+
 float drt_cpu_channel_step(const cpu_state *st, int t, int k)
 {
     return st->cstep && st->channel_steps[t] ? st->cstep[drt_calib_channel_offset(st->m, t) + (size_t)k] : st->step[t];
@@ -348,7 +354,8 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
 }
 
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, const float *channel_steps, FILE *log, cpu_state **st_out)
+                                const float *steps, const float *channel_steps, const float *bias_corr, FILE *log,
+                                cpu_state **st_out)
 {
     *st_out = NULL;
     cpu_state *st = NULL;
@@ -359,6 +366,11 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
         assign_precisions(st, choices != NULL);
         assign_steps(st, steps);
         s = assign_channel_steps(st, channel_steps);
+    }
+    if (s == DRT_OK && bias_corr && st->opts.precision == DRT_PREC_INT8) {
+        size_t n = drt_calib_channel_offset(m, m->n_layers + 1);
+        if (!(st->bias_corr = malloc(sizeof(float) * n))) s = drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+        else memcpy(st->bias_corr, bias_corr, sizeof(float) * n);
     }
     if (s == DRT_OK) s = drt_pass_memplan(st->g, root_bytes, st);
     if (s == DRT_OK) {
@@ -406,6 +418,7 @@ void drt_cpu_state_free(cpu_state *st)
     free(st->step);
     free(st->cstep);
     free(st->channel_steps);
+    free(st->bias_corr);
     free(st->arena);
     free(st->tmp_in);
     free(st->tmp_out);

@@ -101,6 +101,7 @@ typedef struct conv_io {
     dnnl_memory_desc_t src, wei_user, bias, dst;
     float *oscale; /* per output channel, int8 */
     float *bias_data;
+    float *bias_unit; /* per output channel: what one unit of bias_data is worth (int8: si * sw) */
     void *wei_data; /* f32 or s8 in (g)oihw */
     int n_oscale;
 } conv_io;
@@ -155,9 +156,12 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
         dnnl_memory_desc_init_by_tag(&io->wei_user, 5, wd, wdt, dnnl_goihw);
     }
     io->bias_data = calloc((size_t)l->filters, sizeof(float));
-    if (!io->bias_data) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    io->bias_unit = malloc(sizeof(float) * (size_t)l->filters);
+    if (!io->bias_data || !io->bias_unit) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    for (int f = 0; f < l->filters; f++) io->bias_unit[f] = 1.f;
     if (x->bn_folded) memcpy(io->bias_data, x->bn_add, sizeof(float) * (size_t)l->filters);
     else if (!x->bn_mul) memcpy(io->bias_data, l->biases, sizeof(float) * (size_t)l->filters);
+    drt_cpu_bias_correct_add(st, i, io->bias_data, l->filters);
     *sum_scale = 1.f;
     *dst_inv = 1.f;
     size_t nw = (size_t)l->filters * per_oc;
@@ -195,6 +199,7 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
         float sw = drt_quantize_row_s8(w + (size_t)f * per_oc, (size_t)per_oc, q + (size_t)f * per_oc);
         float si = in_channels ? drt_cpu_channel_step(st, ts, f) : s_in, so = out_channels ? drt_cpu_channel_step(st, td, f) : s_out;
         io->oscale[f] = split ? si * sw : si * sw / so;
+        io->bias_unit[f] = si * sw;
         io->bias_data[f] /= si * sw; /* oneDNN 2.x adds the bias to the s32 accumulator before scaling */
     }
     free(w);
@@ -239,10 +244,20 @@ done:
     return s;
 }
 
+void drt_cpu_conv_bias_add(cpu_state *st, int i, const float *delta)
+{
+    cpu_conv *c = st->conv[i];
+    DRT_ASSERT(c && !c->wino && c->bias_unit);
+    float *b = NULL;
+    dnnl_memory_get_data_handle(c->bias, (void **)&b);
+    for (int f = 0; f < st->m->layers[i].filters; f++) b[f] += delta[f] / c->bias_unit[f];
+}
+
 void drt_cpu_conv_free(cpu_conv *c)
 {
     if (!c) return;
     drt_cpu_wino_free(c->wino);
+    free(c->bias_unit);
     if (c->prim) dnnl_primitive_destroy(c->prim);
     if (c->src) dnnl_memory_destroy(c->src);
     if (c->wei) dnnl_memory_destroy(c->wei);
@@ -446,10 +461,13 @@ drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
         st->choice[i].impl_index = (*out)->impl_index;
         snprintf(st->choice[i].impl, sizeof st->choice[i].impl, "%s", (*out)->impl);
         st->features |= drt_cpu_features_of_impl((*out)->impl);
+        (*out)->bias_unit = io.bias_unit;
+        io.bias_unit = NULL;
     }
     if (attr) dnnl_primitive_attr_destroy(attr);
     free(io.oscale);
     free(io.bias_data);
+    free(io.bias_unit);
     free(io.wei_data);
     return s;
 }

@@ -177,12 +177,18 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
 
 drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input, int b)
 {
+    return drt_cpu_run_image_until(st, x, e, heads, input, b, st->g->n - 1);
+}
+
+drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input,
+                                   int b, int last)
+{
     int own = x == &st->own; /* calibration and profiling observe the engine's own runs only */
     cpu_view in = VIEW(0);
     drt_cpu_input(input, &in);
     if (st->observe && own) st->observe(st, 0, &in, st->observe_ctx);
     double t0 = st->prof_ms && own ? now_ms(st->prof_cpu) : 0;
-    for (int i = 0; i < st->g->n; i++) {
+    for (int i = 0; i <= last && i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
         store_states(st, x, i);

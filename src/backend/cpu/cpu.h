@@ -38,6 +38,7 @@ typedef struct cpu_conv {
     int in_temp;        /* the input is converted into st->tmp_in first (another dtype) */
     int out_temp;       /* the output goes through st->tmp_out, converted (and added) into place */
     cpu_dtype in_dt, out_dt;
+    float *bias_unit;   /* per output channel: the bias memory's unit (int8: input step x weight step) */
 } cpu_conv;
 
 /* Per-layer choices a plan caches. */
@@ -72,6 +73,8 @@ struct cpu_state {
     float *step;         /* per tensor: quantization step (s8/u8) */
     float *cstep;        /* per channel (engine/calib.h's layout), or NULL: used where channel_steps[t] */
     uint8_t *channel_steps; /* per tensor: s8 with a step per channel (only int8 depthwise convs read it) */
+    float *bias_corr;    /* int8 bias correction: added to conv i's bias, per output channel, from
+                          * drt_calib_channel_offset(m, i + 1) on (cpu-bias.c), or NULL */
     cpu_choice *choice;  /* per layer */
     cpu_conv **conv;     /* per layer, NULL for non-convs */
     char *arena;
@@ -98,7 +101,15 @@ struct cpu_state {
 
 /* cpu-compile.c: the whole build from model + choices (choices NULL: choose and tune). */
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, const float *channel_steps, FILE *log, cpu_state **st_out);
+                                const float *steps, const float *channel_steps, const float *bias_corr, FILE *log,
+                                cpu_state **st_out);
+/* Conv i's bias correction added to its n output channels' biases b (nothing without one). */
+void drt_cpu_bias_correct_add(const cpu_state *st, int i, float *b, int n);
+/* cpu-bias.c: int8 bias correction (unless opts.no_bias_correct): per channel of every conv's output
+ * (drt_calib_channel_offset's layout), what to add to its bias so that the int8 engine built with
+ * steps/channel_steps has the fp32 engine's mean output on the calibration images. malloc'd. */
+drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
+                                   const float *channel_steps, FILE *log, float **corr_out);
 /* The step of channel k of tensor t (its tensor's where the tensor has one step). */
 float drt_cpu_channel_step(const cpu_state *st, int t, int k);
 void drt_cpu_state_free(cpu_state *st);
@@ -115,6 +126,9 @@ void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *o
 /* The tensor conv i stores: its own, or the shortcut it absorbed. */
 int drt_cpu_stored_tensor(const cpu_state *st, int i);
 void drt_cpu_conv_free(cpu_conv *c);
+/* Adds delta (per output channel) to oneDNN conv i's bias in place (cpu-bias.c's measuring engines;
+ * not a Winograd conv). */
+void drt_cpu_conv_bias_add(cpu_state *st, int i, const float *delta);
 /* Activations (bits 1u << drt_act) that no oneDNN post-op computes: the graph passes leave them separate. */
 unsigned drt_cpu_acts_separate(void);
 
@@ -133,6 +147,9 @@ void drt_cpu_wino_free(cpu_wino *wg);
 
 /* cpu-exec.c: one image through run state x; heads[h] (NULL: not kept) written at batch item b. */
 drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input, int b);
+/* The same, layers 0..last only (bias correction measures one layer's output at a time). */
+drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input,
+                                   int b, int last);
 
 /* cpu-context.c: run states. own_buffers: use the state's arena and buffers (the engine's own). */
 drt_status drt_cpu_exec_init(const cpu_state *st, int own_buffers, cpu_exec *x);
@@ -184,7 +201,7 @@ extern const drt_xcaps drt_cpu_caps;
 /* cpu-plan-blob.c */
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out);
 drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
-                              float **steps_out, float **channel_steps_out, unsigned *features_out);
+                              float **steps_out, float **channel_steps_out, float **bias_corr_out, unsigned *features_out);
 drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path);
 
 #endif

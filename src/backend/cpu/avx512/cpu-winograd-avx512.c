@@ -224,6 +224,7 @@ drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out)
     if (s == DRT_OK) {
         if (x->bn_folded) memcpy(wg->bias, x->bn_add, sizeof(float) * (size_t)wg->K);
         else memcpy(wg->bias, l->biases, sizeof(float) * (size_t)wg->K);
+        drt_cpu_bias_correct_add(st, i, wg->bias, wg->K);
         transform_weights(l->weights, x->bn_folded ? x->bn_mul : NULL, wg->C, wg->K, u);
         s = matmul(st, wg, u);
     }
