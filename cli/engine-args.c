@@ -14,7 +14,8 @@ const char engine_args_help[] =
     "      --precision P       fp32 (default), fp16, bf16 or int8\n"
     "      --calib DIR         int8: calibration images (default: the photos in /usr/share/darknet/data\n"
     "                          when present, else 8 synthetic images; the build says which)\n"
-    "      --calib-method M    int8: max (default), percentile (99.999%) or entropy (KL)\n"
+    "      --calib-method M    int8: max (default), percentile (99.999%), entropy (KL) or mse (least\n"
+    "                          squared quantization error)\n"
     "      --bias-correct on|off  CPU int8: correct each conv's bias by the mean error int8 adds at its\n"
     "                          output on the calibration images (default on)\n"
     "      --batch N           largest batch (default 1)\n"
@@ -79,7 +80,8 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
         if (!strcmp(v, "entropy")) a->engine.calib_method = DRT_CALIB_ENTROPY;
         else if (!strcmp(v, "percentile")) a->engine.calib_method = DRT_CALIB_PERCENTILE;
         else if (!strcmp(v, "max")) a->engine.calib_method = DRT_CALIB_MAX;
-        else return cli_usage_error(a->cmd, "--calib-method %s: must be max, entropy or percentile", v);
+        else if (!strcmp(v, "mse")) a->engine.calib_method = DRT_CALIB_MSE;
+        else return cli_usage_error(a->cmd, "--calib-method %s: must be max, entropy, percentile or mse", v);
         return 1;
     }
     if (!strcmp(name, "bias-correct")) {

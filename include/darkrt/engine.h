@@ -105,9 +105,10 @@ enum drt_winograd { DRT_WINOGRAD_AUTO = 0, DRT_WINOGRAD_OFF = 1, DRT_WINOGRAD_FO
  * DRT_MODULE_DIR: where modules are looked for first. (The list: HACKING.md, "Environment variables".) */
 
 /* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration
- * images (default: measured best for YOLO heads), the 99.999th percentile of |x|, or the
- * KL-divergence search of TensorRT's entropy calibration. */
-enum drt_calib_method { DRT_CALIB_MAX = 0, DRT_CALIB_ENTROPY = 1, DRT_CALIB_PERCENTILE = 2 };
+ * images (default: measured best for YOLO heads), the 99.999th percentile of |x|, the
+ * KL-divergence search of TensorRT's entropy calibration, or the clip with the smallest mean
+ * squared quantization error (rounding below it, clipping above). */
+enum drt_calib_method { DRT_CALIB_MAX = 0, DRT_CALIB_ENTROPY = 1, DRT_CALIB_PERCENTILE = 2, DRT_CALIB_MSE = 3 };
 
 DRT_API drt_engine_opts drt_engine_opts_default(void);
 

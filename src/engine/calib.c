@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define BINS 2048
+#define BINS DRT_CALIB_BINS
 #define QBINS 128
 #define MAX_IMAGES_DEFAULT 16
 
@@ -90,6 +90,27 @@ static double kl_at(const uint32_t *h, int i, double *p, double *q)
     return kl;
 }
 
+/* The clip (a multiple of 8 bins from QBINS up) whose quantization of the histogram's bin centres
+ * has the least squared error: rounded to steps of clip / 127 below it, clipped to it above. */
+static float mse_threshold(const uint32_t *h, float amax)
+{
+    double width = amax / BINS, best_err = INFINITY;
+    int best = BINS;
+    for (int i = QBINS; i <= BINS; i += 8) {
+        double clip = i * width, step = clip / 127, err = 0;
+        for (int j = 0; j < BINS; j++) {
+            if (!h[j]) continue;
+            double c = (j + 0.5) * width, qc = c < clip ? nearbyint(c / step) * step : clip;
+            err += h[j] * (c - qc) * (c - qc);
+        }
+        if (err < best_err) {
+            best_err = err;
+            best = i;
+        }
+    }
+    return (float)(best * width);
+}
+
 static float threshold(const uint32_t *h, float amax, int method, double *p, double *q)
 {
     double total = 0;
@@ -105,6 +126,7 @@ static float threshold(const uint32_t *h, float amax, int method, double *p, dou
         }
         return amax;
     }
+    if (method == DRT_CALIB_MSE) return mse_threshold(h, amax);
     int best = BINS;
     double best_kl = INFINITY;
     for (int i = QBINS; i <= BINS; i += 8) {
@@ -112,6 +134,15 @@ static float threshold(const uint32_t *h, float amax, int method, double *p, dou
         if (kl < best_kl) { best_kl = kl; best = i; }
     }
     return (best + 0.5f) * width;
+}
+
+float drt_calib_threshold(const uint32_t *hist, float amax, int method)
+{
+    double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
+    float t = p && q ? threshold(hist, amax, method, p, q) : amax; /* out of memory: no clipping */
+    free(p);
+    free(q);
+    return t;
 }
 
 static int image_name(const char *n)
@@ -199,7 +230,8 @@ static const char *const IMAGES_AT_HAND = "/usr/share/darknet/data";
 
 static const char *method_name(int method)
 {
-    return method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : method == DRT_CALIB_ENTROPY ? "entropy" : "max";
+    return method == DRT_CALIB_PERCENTILE ? "percentile 99.999" : method == DRT_CALIB_ENTROPY ? "entropy"
+           : method == DRT_CALIB_MSE ? "mse" : "max";
 }
 
 /* The calibration images: --calib DIR; else the real images at hand; else the synthetic fallback.

@@ -4,8 +4,15 @@
 #ifndef DRT_ENGINE_CALIB_H
 #define DRT_ENGINE_CALIB_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "engine/engine.h"
+
+/* The |x| histograms thresholds are chosen from: DRT_CALIB_BINS bins of equal width over [0, amax]. */
+#define DRT_CALIB_BINS 2048
+
+/* The clipping threshold `method` (enum drt_calib_method) picks from one tensor's histogram (tests). */
+float drt_calib_threshold(const uint32_t *hist, float amax, int method);
 
 /* steps_out[tensor]: the int8 step (threshold / 127) of each tensor (tensor 0: the network input,
  * layer + 1: a layer's output; 1 where the calibrating engine never stores the tensor), by
