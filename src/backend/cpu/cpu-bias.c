@@ -223,7 +223,8 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     }
     for (int t = 0; s == DRT_OK && t < nt; t++) a.conv_of[t] = -1;
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
-        if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV) continue;
+        /* xnor=1 convs run lowered, in fp32 from fp32 (their own bias units): left as they are */
+        if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV || m->layers[i].xnor) continue;
         size_t taps = (size_t)drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0])).c * m->layers[i].size * m->layers[i].size;
         a.conv_of[drt_cpu_stored_tensor(f, i)] = i;
         if (!(a.sx[i] = calloc(taps, sizeof(double))) || !(a.sq[i] = calloc(taps, sizeof(double))))
