@@ -113,7 +113,7 @@ static void detail(const drt_layer *l, char *buf, size_t cap)
         break;
     case DRT_LAYER_BATCHNORM: snprintf(buf, cap, "per-channel bn"); break;
     case DRT_LAYER_IMPLICIT: snprintf(buf, cap, "learned %dx1x1", l->filters); break;
-    case DRT_LAYER_STATE: snprintf(buf, cap, "crnn state <- layer %d", l->state_from); break;
+    case DRT_LAYER_STATE: snprintf(buf, cap, "last image's layer %d", l->state_from); break;
     default: break;
     }
 }
@@ -165,8 +165,10 @@ drt_status drt_model_print(const drt_model *m, FILE *out)
         snprintf(o, sizeof o, "%dx%dx%d", l->out.w, l->out.h, l->out.c);
         size_t p = drt_layer_param_count(m, l);
         params += p;
-        fprintf(out, "%5d  %-13s %-26s %16s -> %-16s %10zu %10.3f\n", i, drt_layer_type_name(l->type), det, in, o, p,
-                drt_layer_flops(m, i) / 1e9);
+        const char *type = drt_layer_type_name(l->type);
+        if (drt_layer_in_crnn(m, i)) /* one [crnn] section: its input, self and output convs, state and sum */
+            type = l->type == DRT_LAYER_STATE ? "crnn state" : l->type == DRT_LAYER_SHORTCUT ? "crnn sum" : "crnn conv";
+        fprintf(out, "%5d  %-13s %-26s %16s -> %-16s %10zu %10.3f\n", i, type, det, in, o, p, drt_layer_flops(m, i) / 1e9);
     }
     double flops = drt_model_flops(m);
     fprintf(out, "\ntotal: %d layers, %zu parameters (%.2f MB), %.0f FLOPs = %.3f BFLOPs\n", m->n_layers, params,

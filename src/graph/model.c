@@ -161,8 +161,7 @@ size_t drt_layer_param_count(const drt_model *m, const drt_layer *l)
 
 static drt_status layer_error(const drt_model *m, const drt_layer *l, const char *fmt, ...)
     DRT_PRINTF(3, 4);
-/* Layer i is one of a cfg [crnn]'s five (a state layer from the same section line within 4 of it). */
-static int in_crnn(const drt_model *m, int i)
+int drt_layer_in_crnn(const drt_model *m, int i)
 {
     for (int k = i - 4; k <= i + 4 && m->layers[i].line > 0; k++)
         if (k >= 0 && k < m->n_layers && m->layers[k].type == DRT_LAYER_STATE && m->layers[k].line == m->layers[i].line)
@@ -179,7 +178,7 @@ static drt_status layer_error(const drt_model *m, const drt_layer *l, const char
     va_end(ap);
     int idx = (int)(l - m->layers);
     const char *src = m->source ? m->source : "model";
-    const char *type = l->connected ? "connected" : in_crnn(m, idx) ? "crnn" : drt_layer_type_name(l->type);
+    const char *type = l->connected ? "connected" : drt_layer_in_crnn(m, idx) ? "crnn" : drt_layer_type_name(l->type);
     if (l->line > 0) return drt_error(DRT_STATUS_PARSE, "%s:%d [%s] (layer %d) %s", src, l->line, type, idx, msg);
     return drt_error(DRT_STATUS_PARSE, "%s: layer %d (%s) %s", src, idx, type, msg);
 }

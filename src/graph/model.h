@@ -212,6 +212,10 @@ float drt_act_apply(drt_act a, float x);
  * / (1e-4 + the sum); none: w); 1 for an unweighted one. */
 float drt_shortcut_weight(const drt_layer *l, int k, int c);
 
+/* Layer i is one of a cfg [crnn]'s five (a state layer from the same section line within 4 of it): messages and inspect
+ * name the section. */
+int drt_layer_in_crnn(const drt_model *model, int i);
+
 /* Deep copy (plans keep their own model). */
 drt_status drt_model_clone(const drt_model *src, drt_model **model_out);
 

@@ -9,6 +9,9 @@ D=/usr/share/darknet/data
 CFG="$DRT_ROOT/tests/alexeyab/crnn.cfg"
 "$DARKRT" synth "$CFG" -o "$TMP/w.weights" --seed 3 >/dev/null || fail "synth"
 "$DARKRT" inspect "$CFG" 2>/dev/null | grep -q '^stateful: yes' && ok "inspect: stateful" || fail "inspect does not say stateful"
+"$DARKRT" inspect "$CFG" >"$TMP/inspect.txt" 2>&1
+n=$(grep -cE '^ +[0-9]+  crnn (conv|state|sum) ' "$TMP/inspect.txt")
+[ "$n" = 10 ] && ok "inspect: the two [crnn] sections' 10 layers" || fail "inspect: $n crnn rows, not 10"
 "$DARKRT" inspect "$FASTEST_CFG" 2>/dev/null | grep -q '^stateful' && fail "inspect: yolo-fastest called stateful" || ok "inspect: yolo-fastest is not stateful"
 imgs=("$D/dog.jpg" "$D/person.jpg" "$D/horses.jpg")
 run() { # NAME ARGS...: detect's JSON into $TMP/NAME.json, its summary into $TMP/NAME.out
