@@ -2,6 +2,7 @@
 #ifndef TESTS_TEST_MODELS_H
 #define TESTS_TEST_MODELS_H
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -16,6 +17,35 @@ static inline const char *env_or(const char *name, const char *def)
 
 /* Darknet's sample images: DRT_DN_DATA, else Debian's /usr/share/darknet/data. */
 static inline const char *sample_dir(void) { return env_or("DRT_DN_DATA", "/usr/share/darknet/data"); }
+
+/* The int8 tests' calibration photos: four of Darknet's sample images. */
+static const char *const calib_photos[] = {"dog", "eagle", "giraffe", "scream"};
+enum { N_CALIB_PHOTOS = sizeof calib_photos / sizeof calib_photos[0] };
+
+/* Links calib_photos from sample_dir() into a new folder made from the mkdtemp template dir; 0 on success. */
+static inline int calib_photos_link(char *dir)
+{
+    char abs_data[PATH_MAX];
+    if (!mkdtemp(dir) || !realpath(sample_dir(), abs_data)) return -1;
+    for (int i = 0; i < N_CALIB_PHOTOS; i++) {
+        char src[PATH_MAX + 64], dst[PATH_MAX + 64];
+        snprintf(src, sizeof src, "%s/%s.jpg", abs_data, calib_photos[i]);
+        snprintf(dst, sizeof dst, "%s/%s.jpg", dir, calib_photos[i]);
+        if (symlink(src, dst) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Removes calib_photos_link's folder and its links. */
+static inline void calib_photos_remove(const char *dir)
+{
+    for (int i = 0; i < N_CALIB_PHOTOS; i++) {
+        char p[PATH_MAX + 64];
+        snprintf(p, sizeof p, "%s/%s.jpg", dir, calib_photos[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
 
 /* yolo-fastest-1.1's cfg and weights under DRT_SHARED (else DRT_ROOT/../shared) /models, written into cfg
  * and w (size bytes each); 0 when either is unreadable (tests skip then). */

@@ -19,7 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const calib_photos[] = {"dog", "eagle", "giraffe", "scream"};
 static const char *const scored[] = {"horses", "kite", "person"};
 
 typedef struct score { double err, map; } score;
@@ -95,14 +94,8 @@ int main(void)
     }
     drt_model *m = load_yolo_fastest();
     if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
-    char dir[] = "/tmp/drt-int8-channels-XXXXXX", abs_data[PATH_MAX];
-    int fails = !mkdtemp(dir) || !realpath(data, abs_data);
-    for (int i = 0; !fails && i < 4; i++) {
-        char src[PATH_MAX + 64], dst[128];
-        snprintf(src, sizeof src, "%s/%s.jpg", abs_data, calib_photos[i]);
-        snprintf(dst, sizeof dst, "%s/%s.jpg", dir, calib_photos[i]);
-        fails += symlink(src, dst) != 0;
-    }
+    char dir[] = "/tmp/drt-int8-channels-XXXXXX";
+    int fails = calib_photos_link(dir) != 0;
     drt_engine_opts o = drt_engine_opts_default();
     o.no_tune = 1;
     drt_engine *ref = NULL, *q = NULL, *loaded = NULL;
@@ -171,12 +164,7 @@ int main(void)
     free(steps);
     drt_engine_free(q);
     drt_engine_free(ref);
-    for (int i = 0; i < 4; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/%s.jpg", dir, calib_photos[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    calib_photos_remove(dir);
     drt_model_free(m);
     printf("%s\n", fails ? "FAILED" : "all checks passed");
     return fails ? 1 : 0;

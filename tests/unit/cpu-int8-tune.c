@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const calib_photos[] = {"dog", "eagle", "giraffe", "scream"};
 
 /* Heads of e with state st for an input of seed s, into a fresh buffer (NULL on failure). */
 static float *heads_of(drt_engine *e, cpu_state *st, const float *in, size_t *n_out)
@@ -51,14 +50,8 @@ int main(void)
     }
     drt_model *m = load_yolo_fastest();
     if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
-    char dir[] = "/tmp/drt-int8-tune-XXXXXX", abs_data[PATH_MAX];
-    int fails = !mkdtemp(dir) || !realpath(data, abs_data);
-    for (int i = 0; !fails && i < 4; i++) {
-        char src[PATH_MAX + 64], dst[128];
-        snprintf(src, sizeof src, "%s/%s.jpg", abs_data, calib_photos[i]);
-        snprintf(dst, sizeof dst, "%s/%s.jpg", dir, calib_photos[i]);
-        fails += symlink(src, dst) != 0;
-    }
+    char dir[] = "/tmp/drt-int8-tune-XXXXXX";
+    int fails = calib_photos_link(dir) != 0;
     drt_engine_opts o = drt_engine_opts_default();
     o.no_tune = 1;
     o.precision = DRT_PREC_INT8;
@@ -111,12 +104,7 @@ int main(void)
     drt_cpu_state_free(untuned);
     drt_cpu_state_free(tuned);
     drt_engine_free(e);
-    for (int i = 0; i < 4; i++) {
-        char p[128];
-        snprintf(p, sizeof p, "%s/%s.jpg", dir, calib_photos[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    calib_photos_remove(dir);
     drt_model_free(m);
     printf("%s\n", fails ? "FAILED" : "all checks passed");
     return fails ? 1 : 0;
