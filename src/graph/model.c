@@ -530,7 +530,10 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
             (long long)l->out.c * l->out.h * l->out.w > MAX_ELEMS)
             return FAIL(m, l, "output %dx%dx%d: out of range", l->out.c, l->out.h, l->out.w);
     }
-    for (int i = 0; i < m->n_layers; i++) { /* every layer inferred: a state's source stores what it holds */
+    /* every layer inferred: a state's source stores what it holds. From first, not 0: the one caller with
+     * first > 0, the ONNX importer, appends a layer at a time and makes no state layers, and a loop from 0
+     * made importing quadratic again (20,000 nodes: 0.5 s instead of 0.04; unit/build-time) */
+    for (int i = first > 0 ? first : 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i], *src = l->type == DRT_LAYER_STATE ? &m->layers[l->state_from] : l;
         if (memcmp(&src->out, &l->out, sizeof l->out))
             return FAIL(m, l, "state %dx%dx%d: layer %d's output (%dx%dx%d) must have its shape", l->out.c, l->out.h,
