@@ -70,6 +70,20 @@ static inline drt_model *load_yolo_fastest(void)
     return drt_model_load_darknet(cfg, w, &lo, &m) == DRT_OK ? m : NULL;
 }
 
+/* yolo-fastest-1.1 into *m when it and Darknet's sample images are at hand: 0; 77 when either is missing and 1
+ * when it does not load (each said). */
+static inline int load_yolo_fastest_with_samples(drt_model **m)
+{
+    char cfg[1200], w[1200], dog[1200];
+    snprintf(dog, sizeof dog, "%s/dog.jpg", sample_dir());
+    if (!yolo_fastest_paths(cfg, w, sizeof cfg) || access(dog, R_OK)) {
+        printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
+        return 77;
+    }
+    if (!(*m = load_yolo_fastest())) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    return 0;
+}
+
 /* A CUDA engine of m at precision p for batches up to max_batch: 0 with *out set, 77 when this machine
  * has no CUDA device, 1 on any other failure (said). */
 static inline int cuda_engine(const drt_model *m, drt_precision p, int max_batch, drt_engine **out)

@@ -41,15 +41,9 @@ static float *heads_of(drt_engine *e, cpu_state *st, const float *in, size_t *n_
 
 int main(void)
 {
-    const char *data = sample_dir();
-    char cfg[1200], w[1200], dog[1200];
-    snprintf(dog, sizeof dog, "%s/dog.jpg", data);
-    if (!yolo_fastest_paths(cfg, w, sizeof cfg) || access(dog, R_OK)) {
-        printf("skipped: yolo-fastest-1.1 or the darknet images are missing\n");
-        return 77;
-    }
-    drt_model *m = load_yolo_fastest();
-    if (!m) { printf("FAIL: %s\n", drt_last_error()); return 1; }
+    drt_model *m = NULL;
+    int rc = load_yolo_fastest_with_samples(&m);
+    if (rc) return rc;
     char dir[] = "/tmp/drt-int8-tune-XXXXXX";
     int fails = calib_photos_link(dir) != 0;
     drt_engine_opts o = drt_engine_opts_default();
