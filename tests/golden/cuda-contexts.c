@@ -61,21 +61,6 @@ typedef struct suite {
 
 static int batch_of(int k) { return 1 + k % MAX_BATCH; }
 
-/* The heads of a run (the engine's when c is NULL), item-major into out. */
-static void take_heads(const drt_engine *e, const drt_context *c, int n, float *out)
-{
-    for (int i = 0; i < n; i++)
-        for (int h = 0; h < drt_engine_num_heads(e); h++) {
-            const float *p;
-            drt_tensor_desc d;
-            if (c) drt_context_head(c, h, &p, &d);
-            else drt_engine_head(e, h, &p, &d);
-            size_t k = (size_t)d.c * d.h * d.w;
-            memcpy(out, p + (size_t)i * k, k * sizeof(float));
-            out += k;
-        }
-}
-
 /* Runs input k through c (the engine's own context when NULL); 1 when its heads differ from want. */
 static int run_and_compare(suite *s, drt_context *c, int k, float *scratch, int *errors)
 {

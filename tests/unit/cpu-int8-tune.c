@@ -6,6 +6,7 @@
 #include "backend/cpu/cpu.h"
 #include "engine/calib.h"
 #include "graph/model.h"
+#include "engine-heads.h"
 #include "test-models.h"
 
 #include <limits.h>
@@ -14,27 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
-
 /* Heads of e with state st for an input of seed s, into a fresh buffer (NULL on failure). */
 static float *heads_of(drt_engine *e, cpu_state *st, const float *in, size_t *n_out)
 {
     e->impl = st;
     if (drt_engine_run(e, in, 1) != DRT_OK) return NULL;
-    size_t n = 0;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        const float *x;
-        drt_engine_head(e, h, &x, &d);
-        n += (size_t)d.c * d.h * d.w;
-    }
-    float *out = malloc(n * sizeof *out), *p = out;
-    for (int h = 0; out && h < drt_engine_num_heads(e); h++) {
-        drt_tensor_desc d;
-        const float *x;
-        drt_engine_head(e, h, &x, &d);
-        memcpy(p, x, sizeof(float) * (size_t)d.c * d.h * d.w);
-        p += (size_t)d.c * d.h * d.w;
-    }
+    size_t n = heads_floats(e);
+    float *out = malloc(n * sizeof *out);
+    if (out) take_heads(e, NULL, 1, out);
     *n_out = n;
     return out;
 }

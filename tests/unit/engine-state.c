@@ -5,6 +5,7 @@
  * refuses a stateful model; a pipeline starts a sequence (two pipelines one after another on one engine give the same
  * boxes). Its heads against AlexeyAB's on a sequence: tests/cli/alexeyab.sh. */
 #include "darkrt.h"
+#include "engine-heads.h"
 #include "unit/check.h"
 
 #include <stdint.h>
@@ -27,18 +28,9 @@ static float *heads_of(drt_engine *e, drt_context *ctx, const float *x, size_t *
 {
     drt_status s = ctx ? drt_context_run(ctx, x, 1) : drt_engine_run(e, x, 1);
     CHECK(s == DRT_OK, "%s", drt_last_error());
-    size_t n = 0;
-    float *out = NULL;
-    for (int h = 0; h < drt_engine_num_heads(e); h++) {
-        const float *d;
-        drt_tensor_desc td;
-        if (ctx) drt_context_head(ctx, h, &d, &td);
-        else drt_engine_head(e, h, &d, &td);
-        size_t k = (size_t)td.c * td.h * td.w;
-        out = realloc(out, (n + k) * sizeof *out);
-        memcpy(out + n, d, k * sizeof *out);
-        n += k;
-    }
+    size_t n = heads_floats(e);
+    float *out = malloc(n * sizeof *out);
+    if (out) take_heads(e, ctx, 1, out);
     *n_out = n;
     return out;
 }
