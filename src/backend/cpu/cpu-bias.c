@@ -143,7 +143,14 @@ static drt_status measure(cpu_state *st, const float *inputs, int n, int last, s
     st->observe = observe;
     st->observe_ctx = a;
     drt_status s = DRT_OK;
-    for (int k = 0; s == DRT_OK && k < n; k++) s = drt_cpu_run_image_until(st, &st->own, NULL, NULL, inputs + per * k, 0, last);
+    /* each image from a zero recurrent state ([crnn]), the first of a sequence: a run that stops at last
+     * leaves later layers' states as they were, so carried states would differ between the fp32 pass and
+     * the per-conv int8 passes */
+    for (int k = 0; s == DRT_OK && k < n; k++) {
+        drt_cpu_exec_reset_states(st, &st->own);
+        s = drt_cpu_run_image_until(st, &st->own, NULL, NULL, inputs + per * k, 0, last);
+    }
+    drt_cpu_exec_reset_states(st, &st->own);
     st->observe = NULL;
     st->observe_ctx = NULL;
     if (s == DRT_OK && a->failed) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
