@@ -398,9 +398,11 @@ static void add_f32_s8(const cpu_view *in, const cpu_view *old, const cpu_view *
     for (size_t px = 0; px < (size_t)out->h * out->w; px++)
         for (int c0 = 0; c0 < out->c; c0 += ADD_CHUNK) {
             int n = out->c - c0 < ADD_CHUNK ? out->c - c0 : ADD_CHUNK;
-            const float *restrict s = (const float *)in->p + px * in->cs + c0;
-            const int8_t *restrict a = (const int8_t *)old->p + px * old->cs + c0;
-            for (int k = 0; k < n; k++) t[k] = s[k] + a[k] * step;
+            { /* restrict ends before quantize_div writes the bytes a read (out is old's buffer) */
+                const float *restrict s = (const float *)in->p + px * in->cs + c0;
+                const int8_t *restrict a = (const int8_t *)old->p + px * old->cs + c0;
+                for (int k = 0; k < n; k++) t[k] = s[k] + a[k] * step;
+            }
             quantize_div(t, out->step, CPU_S8, (uint8_t *)out->p + px * out->cs + c0, (size_t)n);
         }
 }
