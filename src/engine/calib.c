@@ -31,18 +31,16 @@ typedef struct calib {
 size_t drt_calib_channel_offset(const drt_model *m, int t)
 {
     size_t at = 0;
-    for (int i = 0; i < t; i++) at += (size_t)(i == 0 ? m->channels : m->layers[i - 1].out.c);
+    for (int i = 0; i < t; i++) at += (size_t)drt_calib_tensor_channels(m, i);
     return at;
 }
-
-static int tensor_channels(const drt_model *m, int t) { return t == 0 ? m->channels : m->layers[t - 1].out.c; }
 
 static void observe(void *ctx, int t, const drt_tensor_view *v)
 {
     calib *c = ctx;
     const float *p = v->p;
     size_t hw = (size_t)v->h * v->w;
-    if (c->pass == 0 && c->cmax && v->c == tensor_channels(c->m, t)) {
+    if (c->pass == 0 && c->cmax && v->c == drt_calib_tensor_channels(c->m, t)) {
         float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
         for (size_t px = 0; px < hw; px++)
             for (int k = 0; k < v->c; k++) cm[k] = fmaxf(cm[k], fabsf(p[px * v->cs + k]));
@@ -322,7 +320,7 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     }
     for (int t = 0; s == DRT_OK && c.cmax && t < nt; t++) {
         float *cm = c.cmax + drt_calib_channel_offset(m, t);
-        for (int k = 0; k < tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
+        for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
     }
     if (created) b->destroy(&e);
     free(inputs);
@@ -353,7 +351,7 @@ drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, 
     DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, &thr, channel_steps_out ? &cthr : NULL, &nt));
     for (int t = 0; cthr && t < nt; t++) { /* in place: thresholds -> steps; a channel never seen: its tensor's */
         float *c = cthr + drt_calib_channel_offset(m, t);
-        for (int k = 0; k < tensor_channels(m, t); k++) c[k] = c[k] > 0 ? c[k] / 127.f : thr[t] > 0 ? thr[t] / 127.f : 1.f;
+        for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) c[k] = c[k] > 0 ? c[k] / 127.f : thr[t] > 0 ? thr[t] / 127.f : 1.f;
     }
     for (int t = 0; t < nt; t++) thr[t] = thr[t] > 0 ? thr[t] / 127.f : 1.f;
     *steps_out = thr;

@@ -31,6 +31,11 @@ drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, 
 /* Where tensor t's channels start in a channel-step array; drt_calib_channel_offset(m, n_layers + 1)
  * is its length. */
 size_t drt_calib_channel_offset(const drt_model *m, int t);
+/* Tensor t's channels: the input's for 0, layer t - 1's output's after. */
+static inline int drt_calib_tensor_channels(const drt_model *m, int t)
+{
+    return t == 0 ? m->channels : m->layers[t - 1].out.c;
+}
 
 /* The calibration images, preprocessed for m (n_out x channels x height x width floats, malloc'd):
  * up to max_images (0: 16) of calib_dir, else the real photos at hand, else 8 synthetic images;

@@ -36,12 +36,10 @@ typedef struct stats {
     int failed;          /* out of memory in the observer */
 } stats;
 
-static int tensor_channels(const drt_model *m, int t) { return t == 0 ? m->channels : m->layers[t - 1].out.c; }
-
 /* Tensor t's per-channel sums, its values as the engine holds them (s8/u8 times their steps). */
 static void sum_channels(const cpu_state *st, int t, const cpu_view *v, stats *a)
 {
-    if (v->c != tensor_channels(a->m, t) || (v->dt != CPU_F32 && v->dt != CPU_S8 && v->dt != CPU_U8)) return;
+    if (v->c != drt_calib_tensor_channels(a->m, t) || (v->dt != CPU_F32 && v->dt != CPU_S8 && v->dt != CPU_U8)) return;
     double *sum = a->mean + drt_calib_channel_offset(a->m, t);
     size_t hw = (size_t)v->h * v->w;
     for (int k = 0; k < v->c; k++) {
@@ -156,7 +154,7 @@ static drt_status measure(cpu_state *st, const float *inputs, int n, int last, s
     if (s == DRT_OK && a->failed) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     for (int t = 0; t <= m->n_layers; t++) {
         double *mean = a->mean + drt_calib_channel_offset(m, t);
-        for (int c = 0; c < tensor_channels(m, t); c++) mean[c] = a->count[t] > 0 ? mean[c] / a->count[t] : NAN;
+        for (int c = 0; c < drt_calib_tensor_channels(m, t); c++) mean[c] = a->count[t] > 0 ? mean[c] / a->count[t] : NAN;
     }
     return s;
 }
@@ -257,7 +255,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
         if (!a.sx[i] || a.positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
-        if (tensor_channels(m, td) != nf) continue;
+        if (drt_calib_tensor_channels(m, td) != nf) continue;
         a.only = td;
         if ((s = measure(q, inputs, n, i, &a)) != DRT_OK) break;
         const double *want = ref + drt_calib_channel_offset(m, td), *got = a.mean + drt_calib_channel_offset(m, td);
