@@ -5,6 +5,7 @@
 # calibrated on half A (views of dog, eagle) and half B (giraffe, scream) with --calib-method max and mse, ranked mAP@0.5
 # on the 70 scoring views against the CUDA fp32 engine (bench/int8-heldout.sh's protocol). At most 585 s; timeout_s 600.
 set -u
+# METHODS: the --calib-method values to hold out (default all four; each ~40 s).
 source bench/device/call-lib.sh
 call_start callE
 el "int8.sh (budget 240 s)"
@@ -23,7 +24,7 @@ map() { timeout 20 "$D" eval "$T/fp32.json" "$1" 2>/dev/null | sed -n 's/^mAP@0.
 { echo "# CUDA int8 (every conv, DRT_CUDA_INT8=all) by calibration method, held out ($(date -u '+%Y-%m-%d %H:%M UTC'))"; echo
   echo "$(ls "$T/score" | wc -l) scoring views; ranked mAP@0.5 against CUDA fp32 at 0.25"; echo
   echo "| --calib-method | half A | half B |"; echo "|---|---:|---:|"; } >"$R"
-for method in max mse percentile entropy; do
+for method in ${METHODS:-max mse percentile entropy}; do
     line="| $method |"
     for h in A B; do
         if DRT_CUDA_INT8=all DRT_CALIB_MAX=14 timeout 60 "$D" build "$M/yolo-fastest-1.1.cfg" -w "$M/yolo-fastest-1.1.weights" \
