@@ -8,7 +8,14 @@
  * - with it the mean difference is 0 (within 1e-6), each image's the offset at its x1 less the mean's;
  * - a second conv after it (3x3 of weights 1, zero padding: its s8 input's rounding too), the head: the mean
  *   difference with correction is smaller than without, and at most a tenth of it;
- * - the plan keeps the corrections: loaded with no calibration images, the same heads bit for bit. */
+ * - the plan keeps the corrections: loaded with no calibration images, the same heads bit for bit;
+ * - with batchnorm (scale 4: y = conv(x) x ~4) and the fold-bn pass off (--passes-off fold-bn): the int8
+ *   engine folds batchnorm anyway (int8 quantizes the conv's whole epilogue), so both steps' corrections are
+ *   in output units, never divided by the multiplier. The fp32 engine, with fold-bn off, applies batchnorm
+ *   after the conv. The first conv alone: without correction the mean offset is the multiplier times the
+ *   first case's, with it 0 within 1e-6 per unit of multiplier. A chain (1x1 leaky, then the 3x3 head, both
+ *   with batchnorm), where step 2 takes up the s8 rounding left at the head: with correction 0 within the
+ *   same bound (1.5e-7 measured); step 2's delta divided by the multiplier leaves 1.3e-5. */
 #include "darkrt.h"
 #include "graph/model.h"
 #include "unit/check.h"
@@ -32,6 +39,16 @@ static const char two_convs[] =
     "[convolutional]\nsize=3\nstride=1\npad=1\nfilters=18\nactivation=linear\n"
     "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
 
+static const char bn_conv[] =
+    "[net]\nwidth=16\nheight=16\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n"
+    "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
+static const char bn_convs[] =
+    "[net]\nwidth=16\nheight=16\nchannels=3\n"
+    "[convolutional]\nbatch_normalize=1\nsize=1\nstride=1\npad=0\nfilters=3\nactivation=leaky\n"
+    "[convolutional]\nbatch_normalize=1\nsize=3\nstride=1\npad=1\nfilters=18\nactivation=linear\n"
+    "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
+
 static const int greys[2] = {128, 64};
 
 static drt_model *load(const char *dir, const char *text)
@@ -51,6 +68,11 @@ static drt_model *load(const char *dir, const char *text)
         int per = (int)(l->n_weights / l->filters);
         for (int f = 0; f < l->filters; f++) {
             l->biases[f] = 0;
+            if (l->batch_normalize) { /* mul = 4 / sqrt(1 + 1e-5), add = 0 */
+                l->scales[f] = 4;
+                l->rolling_mean[f] = 0;
+                l->rolling_var[f] = 1;
+            }
             for (int j = 0; j < per; j++) l->weights[f * per + j] = i ? 1.f : j == 0 ? 0.5f : j == 1 ? 0.0059f : 0.f;
         }
     }
@@ -74,9 +96,10 @@ static double head_diff(drt_engine *fp, drt_engine *q, int g)
     return d / (double)n;
 }
 
-static drt_engine *engine(const drt_model *m, const char *calib, int precision, int correct)
+static drt_engine *engine_passes(const drt_model *m, const char *calib, int precision, int correct, unsigned passes_off)
 {
     drt_engine_opts o = drt_engine_opts_default();
+    o.passes_off = passes_off;
     o.precision = precision;
     o.calib_dir = calib;
     o.int8_keep = "none";
@@ -86,6 +109,32 @@ static drt_engine *engine(const drt_model *m, const char *calib, int precision, 
     CHECK(drt_engine_create(m, &o, &e) == DRT_OK, "engine (%s, correction %d): %s", drt_precision_name(precision), correct,
           drt_last_error());
     return e;
+}
+
+static drt_engine *engine(const drt_model *m, const char *calib, int precision, int correct)
+{
+    return engine_passes(m, calib, precision, correct, 0);
+}
+
+/* The cfg's mean head offset fp32 - int8 over the two greys, without (*raw) and with (*cor) correction,
+ * every engine with passes_off; 0: the model or an engine failed (checked). */
+static int mean_offsets(const char *dir, const char *cfg, const char *calib, unsigned passes_off, double *raw, double *cor)
+{
+    drt_model *m = load(dir, cfg);
+    CHECK(m, "%s", drt_last_error());
+    drt_engine *fp = m ? engine_passes(m, NULL, DRT_PREC_FP32, 0, passes_off) : NULL;
+    drt_engine *r = m ? engine_passes(m, calib, DRT_PREC_INT8, 0, passes_off) : NULL;
+    drt_engine *c = m ? engine_passes(m, calib, DRT_PREC_INT8, 1, passes_off) : NULL;
+    int ok = fp && r && c;
+    if (ok) {
+        *raw = (head_diff(fp, r, greys[0]) + head_diff(fp, r, greys[1])) / 2;
+        *cor = (head_diff(fp, c, greys[0]) + head_diff(fp, c, greys[1])) / 2;
+    }
+    drt_engine_free(fp);
+    drt_engine_free(r);
+    drt_engine_free(c);
+    drt_model_free(m);
+    return ok;
 }
 
 int main(void)
@@ -133,19 +182,17 @@ int main(void)
     drt_engine_free(cor);
     drt_model_free(m);
 
-    m = load(dir, two_convs);
-    CHECK(m, "two convs: %s", drt_last_error());
-    fp = m ? engine(m, NULL, DRT_PREC_FP32, 0) : NULL, raw = m ? engine(m, calib, DRT_PREC_INT8, 0) : NULL;
-    cor = m ? engine(m, calib, DRT_PREC_INT8, 1) : NULL;
-    if (fp && raw && cor) {
-        double r = (head_diff(fp, raw, greys[0]) + head_diff(fp, raw, greys[1])) / 2;
-        double c = (head_diff(fp, cor, greys[0]) + head_diff(fp, cor, greys[1])) / 2;
+    double r, c, mul = 4 / sqrt(1 + 1e-5);
+    if (mean_offsets(dir, two_convs, calib, 0, &r, &c))
         CHECK(fabs(r) > 1e-4 && fabs(c) <= 0.1 * fabs(r), "two convs: mean offset %.7f without correction, %.7f with", r, c);
+    if (mean_offsets(dir, bn_conv, calib, DRT_PASS_FOLD_BN, &r, &c)) {
+        CHECK(fabs(r - want * mul) < 1e-6 * mul, "batchnorm, fold-bn off, without correction: mean offset %.7f, want %.7f", r,
+              want * mul);
+        CHECK(fabs(c) < 1e-6 * mul, "batchnorm, fold-bn off, with correction: mean offset %.7f, want 0 (without: %.7f)", c, r);
     }
-    drt_engine_free(fp);
-    drt_engine_free(raw);
-    drt_engine_free(cor);
-    drt_model_free(m);
+    if (mean_offsets(dir, bn_convs, calib, DRT_PASS_FOLD_BN, &r, &c))
+        CHECK(fabs(r) > 1e-3 && fabs(c) < 1e-6 * mul, "batchnorm chain, fold-bn off: mean offset %.9f without correction, "
+              "%.9f with (want 0 within %.1e)", r, c, 1e-6 * mul);
     char p[400];
     for (int i = 0; i < 2; i++) {
         snprintf(p, sizeof p, "%s/grey%d.ppm", calib, i);

@@ -260,6 +260,8 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         if ((s = measure(q, inputs, n, i, &a)) != DRT_OK) break;
         const double *want = ref + drt_calib_channel_offset(m, td), *got = a.mean + drt_calib_channel_offset(m, td);
         for (int k = 0; k < nf; k++) delta[k] = isfinite(want[k] - got[k]) ? (float)(want[k] - got[k]) : 0.f;
+        /* in output units: an int8 engine folds batchnorm whatever passes_off says (cpu-compile.c's
+         * effective_passes_off), so the bias is added after its multiplier (unit/cpu-int8-bias, fold-bn off) */
         drt_cpu_conv_bias_add(q, i, delta);
         float *c = corr + drt_calib_channel_offset(m, i + 1);
         for (int k = 0; k < nf; k++) c[k] += delta[k];
