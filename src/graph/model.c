@@ -521,6 +521,9 @@ drt_status drt_model_infer_shapes_from(drt_model *m, int first)
             if (l->state_from <= i || l->state_from >= m->n_layers || m->layers[l->state_from].type == DRT_LAYER_YOLO)
                 return FAIL(m, l, "state_from=%d: must be a later layer (%d..%d), not a [yolo]", l->state_from, i + 1,
                             m->n_layers - 1);
+            for (int k = 0; k < i; k++) /* one state per source: the engines map each layer to the state it feeds */
+                if (m->layers[k].type == DRT_LAYER_STATE && m->layers[k].state_from == l->state_from)
+                    return FAIL(m, l, "state_from=%d: layer %d's state already (one state per layer)", l->state_from, k);
             l->out = in;
             break;
         default: return FAIL(m, l, "unknown layer type %d", (int)l->type);

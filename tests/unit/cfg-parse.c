@@ -8,6 +8,7 @@
 
 #include "darkrt.h"
 #include "graph/model.h"
+#include "graph/states.h"
 
 static int failures;
 static char dir[] = "/tmp/darkrt-cfgparse-XXXXXX";
@@ -299,6 +300,30 @@ static void alexeyab_options(void)
                  "aa6.cfg:5 [maxpool] (layer 0) out_channels=4: must be 1..3");
 }
 
+/* [crnn]: five layers, the state layer fed by the section's sum; drt_states maps each source to its state, and a state
+ * layer whose source already feeds another is refused (the map has one state per layer). */
+static void crnn_states(void)
+{
+    const char *crnn = "[crnn]\nsize=3\npad=1\noutput=4\nhidden=4\n";
+    char text[600];
+    snprintf(text, sizeof text, "[net]\nwidth=16\nheight=16\nchannels=3\n%s%s[convolutional]\nsize=1\nfilters=18\n"
+             "activation=linear\n[yolo]\nmask=0,1,2\nanchors=1,1, 2,2, 3,3\nclasses=1\nnum=3\n", crnn, crnn);
+    drt_model *m = load("crnn2.cfg", text, 0);
+    if (!m) return;
+    drt_layer *L = m->layers;
+    CHECK(m->n_layers == 12 && L[1].type == DRT_LAYER_STATE && L[1].state_from == 3 && L[6].type == DRT_LAYER_STATE &&
+          L[6].state_from == 8);
+    drt_states st;
+    CHECK(drt_states_alloc(m, &st) == DRT_OK);
+    for (int i = 0; st.into && i < m->n_layers; i++)
+        CHECK(st.into[i] == (i == 3 ? 1 : i == 8 ? 6 : -1));
+    CHECK(st.val && st.val[1] && st.val[6] && !st.val[3] && st.val[6][4 * 16 * 16 - 1] == 0);
+    drt_states_free(&st);
+    L[1].state_from = 8; /* as a hostile plan could: two states of one layer */
+    CHECK(drt_model_infer_shapes(m) != DRT_OK && strstr(drt_last_error(), "state_from=8: layer 1's state already"));
+    drt_model_free(m);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
@@ -310,6 +335,7 @@ int main(void)
     overrides();
     errors();
     alexeyab_options();
+    crnn_states();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) printf("note: could not remove %s\n", dir);

@@ -71,12 +71,7 @@ drt_status drt_cpu_exec_init(const cpu_state *st, int use_state_buffers, cpu_exe
     x->wv = calloc(n, sizeof *x->wv);
     x->wm = calloc(n, sizeof *x->wm);
     if (!x->src || !x->dst || !x->wv || !x->wm) return drt_error(DRT_STATUS_OOM, "cpu context: out of memory");
-    if (drt_model_stateful(st->m) && !(x->states = calloc(n, sizeof *x->states)))
-        return drt_error(DRT_STATUS_OOM, "cpu context: out of memory");
-    for (int i = 0; x->states && i < x->n; i++)
-        if (st->m->layers[i].type == DRT_LAYER_STATE &&
-            !(x->states[i] = calloc(drt_shape_size(st->m->layers[i].out), sizeof(float))))
-            return drt_error(DRT_STATUS_OOM, "cpu context: out of memory for the recurrent state of layer %d", i);
+    DRT_TRY(drt_states_alloc(st->m, &x->states));
     for (int i = 0; i < x->n; i++) {
         const cpu_conv *c = st->conv[i];
         if (!c) continue;
@@ -97,8 +92,7 @@ void drt_cpu_exec_release(cpu_exec *x)
             if (lists[k][i]) dnnl_memory_destroy(lists[k][i]);
         free(lists[k]);
     }
-    for (int i = 0; x->states && i < x->n; i++) free(x->states[i]);
-    free(x->states);
+    drt_states_free(&x->states);
     if (x->own_buffers) {
         if (x->scratch) dnnl_memory_destroy(x->scratch);
         if (x->stream) dnnl_stream_destroy(x->stream);
@@ -113,6 +107,5 @@ void drt_cpu_exec_release(cpu_exec *x)
 
 void drt_cpu_exec_reset_states(const cpu_state *st, cpu_exec *x)
 {
-    for (int i = 0; x->states && i < x->n; i++)
-        if (x->states[i]) memset(x->states[i], 0, drt_shape_size(st->m->layers[i].out) * sizeof(float));
+    drt_states_reset(st->m, &x->states);
 }

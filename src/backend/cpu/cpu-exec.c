@@ -100,17 +100,16 @@ static void run_local(const cpu_exec *x, const drt_layer *l, const cpu_view *in,
 static cpu_view state_view(const cpu_state *st, const cpu_exec *x, int i)
 {
     drt_shape s = st->m->layers[i].out;
-    return (cpu_view){.p = (char *)x->states[i], .c = s.c, .h = s.h, .w = s.w, .cs = s.c, .dt = CPU_F32, .step = 1.f};
+    return (cpu_view){.p = (char *)x->states.val[i], .c = s.c, .h = s.h, .w = s.w, .cs = s.c, .dt = CPU_F32, .step = 1.f};
 }
 
-/* Layer i's output, just computed, is the next image's value of the states it feeds. */
-static void store_states(const cpu_state *st, const cpu_exec *x, int i)
+/* Layer i's output, just computed, is the next image's value of the state it feeds (if any). */
+static void store_state(const cpu_state *st, const cpu_exec *x, int i)
 {
-    for (int s = 0; x->states && s < i; s++)
-        if (x->states[s] && st->m->layers[s].state_from == i) {
-            cpu_view from = VIEW(DRT_XT(i)), to = state_view(st, x, s);
-            drt_cpu_copy_channels(&from, 0, &to);
-        }
+    int s = drt_states_into(&x->states, i);
+    if (s < 0) return;
+    cpu_view from = VIEW(DRT_XT(i)), to = state_view(st, x, s);
+    drt_cpu_copy_channels(&from, 0, &to);
 }
 
 static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, int i, int b)
@@ -191,7 +190,7 @@ drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine 
     for (int i = 0; i <= last && i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
-        store_states(st, x, i);
+        store_state(st, x, i);
         if (st->prof_ms && own) {
             double t = now_ms(st->prof_cpu);
             st->prof_ms[i] += t - t0;

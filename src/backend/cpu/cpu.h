@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "engine/engine.h"
 #include "graph/passes/passes.h"
+#include "graph/states.h"
 
 typedef enum cpu_dtype { CPU_F32 = 0, CPU_BF16 = 1, CPU_S8 = 2, CPU_U8 = 3 } cpu_dtype;
 
@@ -56,8 +57,7 @@ typedef struct cpu_exec {
     dnnl_stream_t stream;
     dnnl_memory_t *src, *dst; /* per layer: conv i's input and output in this run state */
     dnnl_memory_t *wv, *wm;   /* per layer: a Winograd conv's transformed input and GEMM output */
-    float **states;           /* per layer: a [crnn] state's values (fp32 NHWC, dense), carried from image to image;
-                               * NULL for other layers, and the array NULL for a model without state */
+    drt_states states;        /* [crnn] states (fp32 NHWC, dense), carried from image to image */
     int n, own_buffers;
 } cpu_exec;
 

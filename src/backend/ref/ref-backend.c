@@ -10,7 +10,7 @@
 
 typedef struct ref_state {
     float **outs;   /* one slot per layer, reused across runs */
-    float **states; /* [crnn] states carried from image to image (drt_ref_states_alloc), NULL when none */
+    drt_states states; /* [crnn] states carried from image to image */
 } ref_state;
 
 static drt_status ctx_create(const drt_engine *e, float *const *heads, void **out)
@@ -23,7 +23,7 @@ static drt_status ctx_create(const drt_engine *e, float *const *heads, void **ou
         free(st);
         return drt_error(DRT_STATUS_OOM, "reference engine: out of memory");
     }
-    drt_status s = drt_ref_states_alloc(m, &st->states);
+    drt_status s = drt_states_alloc(m, &st->states);
     if (s != DRT_OK) {
         free(st->outs);
         free(st);
@@ -54,7 +54,7 @@ static drt_status ctx_run(const drt_engine *e, void *state, const float *input, 
     const drt_model *m = e->model;
     size_t image = (size_t)m->channels * m->height * m->width;
     for (int b = 0; b < batch; b++) {
-        drt_status s = drt_ref_forward(m, input + image * b, st->outs, st->states, 0);
+        drt_status s = drt_ref_forward(m, input + image * b, st->outs, &st->states, 0);
         for (int h = 0; s == DRT_OK && h < e->n_heads; h++) {
             int src = m->layers[e->head_layers[h]].inputs[0];
             const drt_tensor_desc *d = &e->head_desc[h];
@@ -74,7 +74,7 @@ static void ctx_free(const drt_engine *e, void *state)
     ref_state *st = state;
     if (!st) return;
     drt_ref_free_outputs(e->model, st->outs);
-    drt_ref_states_free(e->model, st->states);
+    drt_states_free(&st->states);
     free(st->outs);
     free(st);
 }
@@ -82,7 +82,7 @@ static void ctx_free(const drt_engine *e, void *state)
 static void reset_state(const drt_engine *e, void *state)
 {
     ref_state *st = state ? state : e->impl;
-    drt_ref_states_reset(e->model, st->states);
+    drt_states_reset(e->model, &st->states);
 }
 
 static void destroy(drt_engine *e)

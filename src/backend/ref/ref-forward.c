@@ -65,7 +65,7 @@ static drt_shape shape_of(const drt_model *m, int src)
 }
 
 /* Computes layer i into y. */
-static void run_layer(const drt_model *m, int i, const float *input, float *const *outs, float *const *states, float *y,
+static void run_layer(const drt_model *m, int i, const float *input, float *const *outs, const drt_states *states, float *y,
                       float *work)
 {
     const drt_layer *l = &m->layers[i];
@@ -101,49 +101,14 @@ static void run_layer(const drt_model *m, int i, const float *input, float *cons
     case DRT_LAYER_SCALE_CHANNELS:
     case DRT_LAYER_SAM: drt_ref_product(l, xs[0], xs[1], y); break;
     case DRT_LAYER_STATE: /* reads nothing: the state stored after the last image, or zeros */
-        if (states) memcpy(y, states[i], drt_shape_size(l->out) * sizeof(float));
+        if (states && states->val) memcpy(y, states->val[i], drt_shape_size(l->out) * sizeof(float));
         else memset(y, 0, drt_shape_size(l->out) * sizeof(float));
         break;
     default: break;
     }
 }
 
-/* Layer i's output is the next image's value of the states it feeds. */
-static void store_states(const drt_model *m, int i, const float *y, float *const *states)
-{
-    for (int s = 0; states && s < i; s++)
-        if (m->layers[s].type == DRT_LAYER_STATE && m->layers[s].state_from == i)
-            memcpy(states[s], y, drt_shape_size(m->layers[s].out) * sizeof(float));
-}
-
-drt_status drt_ref_states_alloc(const drt_model *m, float ***states_out)
-{
-    *states_out = NULL;
-    if (!drt_model_stateful(m)) return DRT_OK;
-    float **st = calloc((size_t)m->n_layers, sizeof *st);
-    for (int i = 0; st && i < m->n_layers; i++)
-        if (m->layers[i].type == DRT_LAYER_STATE && !(st[i] = calloc(drt_shape_size(m->layers[i].out), sizeof(float)))) {
-            drt_ref_states_free(m, st);
-            st = NULL;
-        }
-    if (!st) return drt_error(DRT_STATUS_OOM, "%s: out of memory for the recurrent states", src_name(m));
-    *states_out = st;
-    return DRT_OK;
-}
-
-void drt_ref_states_reset(const drt_model *m, float *const *states)
-{
-    for (int i = 0; states && i < m->n_layers; i++)
-        if (states[i]) memset(states[i], 0, drt_shape_size(m->layers[i].out) * sizeof(float));
-}
-
-void drt_ref_states_free(const drt_model *m, float **states)
-{
-    for (int i = 0; states && i < m->n_layers; i++) free(states[i]);
-    free(states);
-}
-
-drt_status drt_ref_forward(const drt_model *m, const float *input, float **outs, float *const *states, int keep_all)
+drt_status drt_ref_forward(const drt_model *m, const float *input, float **outs, const drt_states *states, int keep_all)
 {
     DRT_TRY(drt_ref_check_model(m));
     drt_status s = DRT_OK;
@@ -164,7 +129,8 @@ drt_status drt_ref_forward(const drt_model *m, const float *input, float **outs,
             goto done;
         }
         run_layer(m, i, input, outs, states, y, work);
-        store_states(m, i, y, states);
+        int into = drt_states_into(states, i); /* the next image's value of the state it feeds */
+        if (into >= 0) memcpy(states->val[into], y, drt_shape_size(l->out) * sizeof(float));
         outs[i] = y;
         if (keep_all) continue;
         for (int k = 0; k < l->n_inputs; k++) {

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include "graph/model.h"
+#include "graph/states.h"
 
 /* Runs the model on ONE image (input: channels x height x width floats, NCHW).
  * outs: an array of model->n_layers pointers, all NULL on entry. On return outs[i] is layer
@@ -12,14 +13,10 @@
  * only the outputs that feed a [yolo] layer (the heads) are kept. A [yolo] layer itself
  * computes nothing (its outs[] stays NULL): its input is the head tensor.
  * Free with drt_ref_free_outputs, also after a failure.
- * states: per layer, a [crnn] state's values (drt_shape_size(out) floats; NULL for other layers): a state layer
- * outputs states[i], and its source's output is copied into it once computed (the next image's state). states
- * NULL: every state reads zeros and nothing is kept (one image from the start of a sequence). */
-drt_status drt_ref_forward(const drt_model *model, const float *input, float **outs, float *const *states, int keep_all);
-/* A run state's hidden states (states[i] zeros for each state layer i); free with drt_ref_states_free. */
-drt_status drt_ref_states_alloc(const drt_model *model, float ***states_out);
-void drt_ref_states_reset(const drt_model *model, float *const *states);
-void drt_ref_states_free(const drt_model *model, float **states);
+ * states: the run state's [crnn] states (graph/states.h, NCHW): a state layer outputs its value, and its source's
+ * output is copied into it once computed (the next image's state). states NULL: every state reads zeros and
+ * nothing is kept (one image from the start of a sequence). */
+drt_status drt_ref_forward(const drt_model *model, const float *input, float **outs, const drt_states *states, int keep_all);
 void drt_ref_free_outputs(const drt_model *model, float **outs);
 
 /* Bytes of layer outputs alive at once in drt_ref_forward (peak), and with every layer kept. */
