@@ -55,13 +55,6 @@ drt_engine_opts drt_engine_opts_default(void)
                              .precision = DRT_PREC_FP32, .max_batch = 1};
 }
 
-static int first_state_line(const drt_model *m)
-{
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].type == DRT_LAYER_STATE) return m->layers[i].line;
-    return 0;
-}
-
 drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob,
                                    size_t blob_size, drt_engine **out)
 {
@@ -86,10 +79,11 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
         drt_model_free(model);
         return s;
     }
-    if (drt_model_stateful(model) && !b->reset_state) {
+    int state = drt_model_first_state(model);
+    if (state >= 0 && !b->reset_state) {
         s = drt_error(DRT_STATUS_UNSUPPORTED, "%s: [crnn] (line %d) is recurrent: its hidden state carries from one image "
                       "to the next, and the %s engine keeps no state between runs (the ref and cpu engines do)",
-                      model->source ? model->source : "model", first_state_line(model), b->name);
+                      model->source ? model->source : "model", model->layers[state].line, b->name);
         drt_model_free(model);
         return s;
     }

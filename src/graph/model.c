@@ -718,12 +718,17 @@ int drt_model_height(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->
 int drt_model_channels(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->channels; }
 int drt_model_num_layers(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_layers; }
 
+int drt_model_first_state(const drt_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].type == DRT_LAYER_STATE) return i;
+    return -1;
+}
+
 int drt_model_stateful(const drt_model *m)
 {
     DRT_ARG_OR(m, "model", 0);
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].type == DRT_LAYER_STATE) return 1;
-    return 0;
+    return drt_model_first_state(m) >= 0;
 }
 drt_bn_formula drt_model_bn_formula(const drt_model *m) { DRT_ARG_OR(m, "model", (drt_bn_formula)-1); return m->bn; }
 size_t drt_model_num_params(const drt_model *m) { DRT_ARG_OR(m, "model", 0); return m->n_params; }

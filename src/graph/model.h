@@ -216,6 +216,9 @@ float drt_shortcut_weight(const drt_layer *l, int k, int c);
  * name the section. */
 int drt_layer_in_crnn(const drt_model *model, int i);
 
+/* The first [crnn] state layer's index, or -1: messages name its section (layers[k].line); drt_model_stateful is k >= 0. */
+int drt_model_first_state(const drt_model *model);
+
 /* Deep copy (plans keep their own model). */
 drt_status drt_model_clone(const drt_model *src, drt_model **model_out);
 

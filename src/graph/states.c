@@ -8,7 +8,7 @@
 drt_status drt_states_alloc(const drt_model *m, drt_states *out)
 {
     memset(out, 0, sizeof *out);
-    if (!drt_model_stateful(m)) return DRT_OK;
+    if (drt_model_first_state(m) < 0) return DRT_OK;
     size_t n = (size_t)(out->n = m->n_layers);
     int ok = (out->val = calloc(n, sizeof *out->val)) && (out->into = malloc(n * sizeof *out->into));
     for (int i = 0; ok && i < m->n_layers; i++) out->into[i] = -1;

@@ -606,11 +606,11 @@ static drt_status check_export(const drt_model *m, const drt_onnx_opts *o, int n
                              "has no ONNX BatchNormalization form (and no conv to fold it into)", src, i);
     }
     if (n_heads < 1) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: no [yolo] layer: nothing to output", src);
-    for (int i = 0; i < m->n_layers; i++) /* a graph maps one input to its outputs: a state would be an input and output */
-        if (m->layers[i].type == DRT_LAYER_STATE)
-            return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crnn]: not exported to ONNX (recurrent: its hidden state "
-                             "carries from one image to the next; an ONNX graph keeps nothing between runs)", src,
-                             m->layers[i].line);
+    int state = drt_model_first_state(m); /* a graph maps one input to its outputs: a state would be an input and output */
+    if (state >= 0)
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s:%d [crnn]: not exported to ONNX (recurrent: its hidden state "
+                         "carries from one image to the next; an ONNX graph keeps nothing between runs)", src,
+                         m->layers[state].line);
     return DRT_OK;
 }
 

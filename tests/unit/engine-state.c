@@ -1,10 +1,12 @@
 /* A stateful model (tests/alexeyab/crnn.cfg: [crnn]) keeps its hidden state per run state: two contexts and the
  * engine's own, interleaved, each give the heads of its own sequence run alone (bit for bit, ref and cpu engines);
  * drt_context_reset_state / drt_engine_reset_state start a sequence again, and without a reset the same image gives
- * other heads (the state carried). A model without [crnn] is not stateful, its reset a no-op; the cuda engine
- * refuses a stateful model; a pipeline starts a sequence (two pipelines one after another on one engine give the same
- * boxes). Its heads against AlexeyAB's on a sequence: tests/cli/alexeyab.sh. */
+ * other heads (the state carried). A model without [crnn] is not stateful, its reset a no-op; the cuda engine, and any
+ * backend without reset_state, refuses a stateful model (naming the [crnn]'s line); a pipeline starts a sequence (two
+ * pipelines one after another on one engine give the same boxes). Its heads against AlexeyAB's on a sequence:
+ * tests/cli/alexeyab.sh. */
 #include "darkrt.h"
+#include "backend/registry.h"
 #include "engine-heads.h"
 #include "unit/check.h"
 
@@ -157,6 +159,19 @@ int main(void)
     o.device = DRT_DEVICE_CUDA; /* refused by name where the module loads, else the module's own error */
     CHECK(drt_engine_create(m, &o, &e) != DRT_OK, "the cuda engine took a stateful model");
     printf("cuda: %s\n", drt_last_error());
+    drt_engine_free(e);
+    static drt_backend nostate; /* the ref backend without reset_state, as cuda's: refused naming the first [crnn] */
+    static const drt_backend_entry entry = {.name = "nostate", .builtin = &nostate, .precisions = 1u << DRT_PREC_FP32,
+                                            .flags = DRT_BACKEND_ONE_THREAD};
+    nostate = drt_backend_ref;
+    nostate.name = "nostate";
+    nostate.reset_state = NULL;
+    drt_device dev;
+    CHECK(drt_backend_register(&entry, &dev) == DRT_OK, "register: %s", drt_last_error());
+    o.device = dev;
+    e = NULL;
+    CHECK(drt_engine_create(m, &o, &e) != DRT_OK && strstr(drt_last_error(), "crnn.cfg: [crnn] (line 17) is recurrent") &&
+          strstr(drt_last_error(), "the nostate engine keeps no state"), "a backend without reset_state: %s", drt_last_error());
     drt_engine_free(e);
     drt_model_free(m);
     drt_model_free(plain);
