@@ -236,6 +236,7 @@ static const char *method_name(int method)
  * Says which in the log (drt_log_file), with the count and the method. */
 drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int max_images, FILE *log, float **inputs_out, int *n_out)
 {
+    if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
     int max = max_images > 0 ? max_images : MAX_IMAGES_DEFAULT, n = 8;
     char **paths = NULL;
     if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
@@ -273,12 +274,11 @@ drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int
 
 /* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and, with
  * cthr_out, each channel's: its max |x|, at most its tensor's threshold (0: never stored). */
-static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
                                     float **thr_out, float **cthr_out, int *nt_out)
 {
     *thr_out = NULL;
     if (cthr_out) *cthr_out = NULL;
-    if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
     drt_device dev;
     const drt_backend *b;
     DRT_TRY(drt_backend_calibrator(&dev, &b));
@@ -294,12 +294,11 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     e.opts.int8_keep = NULL;
     e.opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
     int created = 0;
-    float *inputs = NULL, *thr = NULL;
+    float *thr = NULL;
     calib c = {.m = m};
-    int n = 0, nt = m->n_layers + 1;
+    int nt = m->n_layers + 1;
     double *p = malloc(sizeof(double) * BINS), *q = malloc(sizeof(double) * BINS);
     drt_status s = p && q ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-    if (s == DRT_OK) s = drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n);
     if (s == DRT_OK) created = (s = b->create(&e, NULL, 0)) == DRT_OK;
     if (s == DRT_OK) {
         c.amax = calloc((size_t)nt, sizeof *c.amax);
@@ -323,7 +322,6 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
     }
     if (created) b->destroy(&e);
-    free(inputs);
     if (s != DRT_OK || !cthr_out) free(c.cmax);
     else *cthr_out = c.cmax;
     free(c.amax);
@@ -339,16 +337,22 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
                                       float **steps_out)
 {
-    return drt_calibrate_steps(m, opts, calib_dir, log, steps_out, NULL);
+    float *inputs;
+    int n;
+    *steps_out = NULL;
+    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n));
+    drt_status s = drt_calibrate_steps(m, opts, inputs, n, log, steps_out, NULL);
+    free(inputs);
+    return s;
 }
 
-drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
                                float **steps_out, float **channel_steps_out)
 {
     float *thr, *cthr = NULL;
     int nt;
     *steps_out = NULL;
-    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, &thr, channel_steps_out ? &cthr : NULL, &nt));
+    DRT_TRY(tensor_thresholds(m, opts, inputs, n, log, &thr, channel_steps_out ? &cthr : NULL, &nt));
     for (int t = 0; cthr && t < nt; t++) { /* in place: thresholds -> steps; a channel never seen: its tensor's */
         float *c = cthr + drt_calib_channel_offset(m, t);
         for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) c[k] = c[k] > 0 ? c[k] / 127.f : thr[t] > 0 ? thr[t] / 127.f : 1.f;
@@ -362,8 +366,13 @@ drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, 
 drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                           FILE *log, float **thr_out)
 {
-    int nt;
-    DRT_TRY(tensor_thresholds(m, opts, calib_dir, log, thr_out, NULL, &nt));
+    float *inputs;
+    int n, nt;
+    *thr_out = NULL;
+    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n));
+    drt_status s = tensor_thresholds(m, opts, inputs, n, log, thr_out, NULL, &nt);
+    free(inputs);
+    DRT_TRY(s);
     float *thr = *thr_out;
     /* What the CPU engine never stored: a conv's output written by the shortcut that absorbed it
      * shows up as the shortcut's; in-place concats and identities are their inputs' largest. */

@@ -21,12 +21,13 @@ float drt_calib_threshold(const uint32_t *hist, float amax, int method);
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                       FILE *log, float **steps_out);
 
-/* drt_calibrate_tensor_steps's steps, and each channel's (its max |x|, capped at its tensor's
- * threshold, / 127; a channel never observed: its tensor's step) in channel_steps_out: one array,
+/* drt_calibrate_tensor_steps's steps over the n preprocessed images at inputs (drt_calib_inputs: loaded
+ * once for the calibration and the CPU's bias correction), and each channel's (its max |x|, capped at its
+ * tensor's threshold, / 127; a channel never observed: its tensor's step) in channel_steps_out: one array,
  * tensor t's channels from drt_calib_channel_offset(m, t) on (the model's channel counts: the
  * input's, then each layer's output). Engines use them where a tensor is read channel by channel
  * (depthwise convs: src/backend/cpu/cpu-conv.c). malloc'd. */
-drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
                                float **steps_out, float **channel_steps_out);
 /* Where tensor t's channels start in a channel-step array; drt_calib_channel_offset(m, n_layers + 1)
  * is its length. */
@@ -39,7 +40,7 @@ static inline int drt_calib_tensor_channels(const drt_model *m, int t)
 
 /* The calibration images, preprocessed for m (n_out x channels x height x width floats, malloc'd):
  * up to max_images (0: 16) of calib_dir, else the real photos at hand, else 8 synthetic images;
- * says which on the log once per count (and each path on log when not NULL). */
+ * says which on the log once per count (and each path on log when not NULL). m must take 3 channels. */
 drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int method, int max_images, FILE *log,
                             float **inputs_out, int *n_out);
 

@@ -43,13 +43,16 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     DRT_TRY(check_model(m));
     DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
-    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL;
+    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL, *inputs = NULL;
+    int n = 0;
     drt_status s = DRT_OK;
     if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &bias_corr, NULL);
-    else if (e->opts.precision == DRT_PREC_INT8) {
-        s = drt_calibrate_steps(m, &e->opts, e->opts.calib_dir, log, &steps, &channel_steps);
+    else if (e->opts.precision == DRT_PREC_INT8) { /* the images loaded once, for both */
+        s = drt_calib_inputs(m, e->opts.calib_dir, e->opts.calib_method, e->opts.calib_max_images, log, &inputs, &n);
+        if (s == DRT_OK) s = drt_calibrate_steps(m, &e->opts, inputs, n, log, &steps, &channel_steps);
         if (s == DRT_OK && !e->opts.no_bias_correct)
-            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, log, &bias_corr);
+            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, inputs, n, log, &bias_corr);
+        free(inputs);
     }
     cpu_state *st = NULL;
     if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, bias_corr, log, &st);

@@ -191,12 +191,12 @@ static double mean_abs(const float *v, int n)
 }
 
 drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
-                                   const float *channel_steps, FILE *log, float **corr_out)
+                                   const float *channel_steps, const float *inputs, int n, FILE *log, float **corr_out)
 {
     *corr_out = NULL;
-    int n = 0, nt = m->n_layers + 1;
+    int nt = m->n_layers + 1;
     size_t nc = drt_calib_channel_offset(m, nt);
-    float *inputs = NULL, *corr = NULL;
+    float *corr = NULL;
     double *ref = NULL;
     /* the engines measured: quiet, oneDNN's first implementation each (the same arithmetic), no
      * Winograd (biases are moved in place in oneDNN's memory) */
@@ -212,7 +212,6 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     stats a = {.m = m, .only = -1};
     drt_status s = drt_cpu_state_create(m, &o, NULL, steps, channel_steps, NULL, NULL, &q);
     if (s == DRT_OK) s = drt_cpu_state_create(m, &fo, NULL, NULL, NULL, NULL, NULL, &f);
-    if (s == DRT_OK) s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, NULL, &inputs, &n);
     if (s == DRT_OK) {
         a.q = q;
         a.conv_of = malloc(sizeof(int) * (size_t)nt);
@@ -285,7 +284,6 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     free(a.count);
     free(a.conv_of);
     free(ref);
-    free(inputs);
     drt_cpu_state_free(q);
     drt_cpu_state_free(f);
     if (s != DRT_OK) {
