@@ -33,7 +33,10 @@ typedef struct stats {
     double *mean;        /* per channel of every tensor (drt_calib_channel_offset's layout): sums, then means */
     double *count;       /* per tensor: pixels summed */
     int only;            /* sum the tensor `only` alone (-1: every tensor) */
-    int failed;          /* out of memory in the observer */
+    int failed;          /* a conv's input not in fp32 in the observer */
+    float *step, *xq;    /* sum_taps' buffers, for the largest conv input: per channel, per value */
+    double *tx;          /* per channel, twice */
+    size_t most_c, most_values;
 } stats;
 
 /* Tensor t's per-channel sums, its values as the engine holds them (s8/u8 times their steps). */
@@ -82,13 +85,11 @@ static void sum_taps(const cpu_state *f, int i, stats *a)
     int ts = DRT_XT(l->inputs[0]), k = l->size, d = l->dilation > 1 ? l->dilation : 1;
     cpu_view in = drt_cpu_view(f, ts);
     size_t hw = (size_t)in.h * in.w;
-    float *step = malloc(sizeof(float) * (size_t)in.c), *xq = malloc(sizeof(float) * hw * (size_t)in.c), lo, hi;
-    double *tx = malloc(sizeof(double) * 2 * (size_t)in.c), *tq = tx + in.c; /* one tap's sums */
-    if (!step || !xq || !tx || in.dt != CPU_F32) {
+    DRT_ASSERT((size_t)in.c <= a->most_c && hw * (size_t)in.c <= a->most_values);
+    float *step = a->step, *xq = a->xq, lo, hi;
+    double *tx = a->tx, *tq = tx + in.c; /* one tap's sums */
+    if (in.dt != CPU_F32) {
         a->failed = 1;
-        free(step);
-        free(xq);
-        free(tx);
         return;
     }
     input_quantization(a->q, i, ts, in.c, step, &lo, &hi);
@@ -116,9 +117,6 @@ static void sum_taps(const cpu_state *f, int i, stats *a)
                 a->sq[i][((size_t)c * k + ky) * k + kx] += tq[c];
             }
         }
-    free(step);
-    free(xq);
-    free(tx);
     a->positions[i] += (double)l->out.h * l->out.w;
 }
 
@@ -151,7 +149,7 @@ static drt_status measure(cpu_state *st, const float *inputs, int n, int last, s
     drt_cpu_exec_reset_states(st, &st->own);
     st->observe = NULL;
     st->observe_ctx = NULL;
-    if (s == DRT_OK && a->failed) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    if (s == DRT_OK && a->failed) s = drt_error(DRT_STATUS_INTERNAL, "bias correction: a conv's input is not fp32 in the fp32 engine");
     for (int t = 0; t <= m->n_layers; t++) {
         double *mean = a->mean + drt_calib_channel_offset(m, t);
         for (int c = 0; c < drt_calib_tensor_channels(m, t); c++) mean[c] = a->count[t] > 0 ? mean[c] / a->count[t] : NAN;
@@ -226,14 +224,21 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
             s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     }
     for (int t = 0; s == DRT_OK && t < nt; t++) a.conv_of[t] = -1;
+    a.most_c = a.most_values = 1; /* sum_taps' buffers, allocated once: the largest input's channels and values */
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
         /* xnor=1 convs run lowered, in fp32 from fp32 (their own bias units): left as they are */
         if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV || m->layers[i].xnor) continue;
+        drt_shape in = drt_xgraph_shape(f->g, DRT_XT(m->layers[i].inputs[0]));
         size_t taps = (size_t)drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0])).c * m->layers[i].size * m->layers[i].size;
+        if ((size_t)in.c > a.most_c) a.most_c = (size_t)in.c;
+        if (drt_shape_size(in) > a.most_values) a.most_values = drt_shape_size(in);
         a.conv_of[drt_cpu_stored_tensor(f, i)] = i;
         if (!(a.sx[i] = calloc(taps, sizeof(double))) || !(a.sq[i] = calloc(taps, sizeof(double))))
             s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     }
+    if (s == DRT_OK && (!(a.step = malloc(sizeof(float) * a.most_c)) || !(a.xq = malloc(sizeof(float) * a.most_values)) ||
+                        !(a.tx = malloc(sizeof(double) * 2 * a.most_c))))
+        s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     /* the fp32 engine: each tensor's mean (the target) and each conv's tap means (step 1) */
     if (s == DRT_OK) s = measure(f, inputs, n, m->n_layers - 1, &a);
     if (s == DRT_OK) memcpy(ref, a.mean, sizeof(double) * nc);
@@ -277,6 +282,9 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         free(a.sq[i]);
     }
     free(delta);
+    free(a.step);
+    free(a.xq);
+    free(a.tx);
     free(a.sx);
     free(a.sq);
     free(a.positions);
