@@ -181,6 +181,17 @@ static drt_status own_shift(const cpu_state *q, const stats *a, int i, float *sh
     return s;
 }
 
+/* The first layer whose output the int8 engine q can compute differently from the fp32 engine: the first
+ * conv not in fp32 or tensor not held in fp32 (the input: 0). Before it both run the same fp32 steps, so
+ * step 1's shifts and step 2's deltas are exactly 0 there, and step 2's runs up to those convs are skipped. */
+static int first_quantized(const cpu_state *q)
+{
+    if (q->dt[0] != CPU_F32) return 0;
+    for (int i = 0; i < q->m->n_layers; i++)
+        if ((q->conv[i] && q->conv[i]->prec != DRT_PREC_FP32) || q->dt[DRT_XT(i)] != CPU_F32) return i;
+    return q->m->n_layers;
+}
+
 static double mean_abs(const float *v, int n)
 {
     double s = 0;
@@ -256,7 +267,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     a.conv_of = (free(a.conv_of), NULL);
     float *delta = malloc(sizeof(float) * (size_t)(nc ? nc : 1));
     if (s == DRT_OK && !delta) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
-    for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
+    for (int i = first_quantized(q); s == DRT_OK && i < m->n_layers; i++) {
         if (!a.sx[i] || a.positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
         if (drt_calib_tensor_channels(m, td) != nf) continue;
