@@ -35,20 +35,25 @@ size_t drt_calib_channel_offset(const drt_model *m, int t)
     return at;
 }
 
+/* Maxima by comparison, not fmaxf (a libm call a value: half of a calibration pass's time): the same
+ * maxima, a NaN compares false and is skipped as fmaxf skips it. */
+static inline float max_of(float a, float b) { return a > b ? a : b; }
+
 static void observe(void *ctx, int t, const drt_tensor_view *v)
 {
     calib *c = ctx;
     const float *p = v->p;
     size_t hw = (size_t)v->h * v->w;
-    if (c->pass == 0 && c->cmax && v->c == drt_calib_tensor_channels(c->m, t)) {
-        float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
-        for (size_t px = 0; px < hw; px++)
-            for (int k = 0; k < v->c; k++) cm[k] = fmaxf(cm[k], fabsf(p[px * v->cs + k]));
-    }
     if (c->pass == 0) {
         float m = c->amax[t];
-        for (size_t px = 0; px < hw; px++)
-            for (int k = 0; k < v->c; k++) m = fmaxf(m, fabsf(p[px * v->cs + k]));
+        if (c->cmax && v->c == drt_calib_tensor_channels(c->m, t)) { /* each channel's, then the tensor's from them */
+            float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
+            for (size_t px = 0; px < hw; px++)
+                for (int k = 0; k < v->c; k++) cm[k] = max_of(fabsf(p[px * v->cs + k]), cm[k]);
+            for (int k = 0; k < v->c; k++) m = max_of(cm[k], m);
+        } else
+            for (size_t px = 0; px < hw; px++)
+                for (int k = 0; k < v->c; k++) m = max_of(fabsf(p[px * v->cs + k]), m);
         c->amax[t] = m;
         return;
     }
