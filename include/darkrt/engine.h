@@ -92,7 +92,8 @@ enum drt_winograd { DRT_WINOGRAD_AUTO = 0, DRT_WINOGRAD_OFF = 1, DRT_WINOGRAD_FO
 /* Debug switches: environment variables the library still reads, for comparisons and profiling,
  * never needed for correct results: DRT_CPU_ISA=sse41|avx2|avx512|avx512_vnni|avx512_bf16 (caps
  * oneDNN's and darkrt's instruction sets, process-wide, before the first engine); DRT_CPU_PROFILE=1
- * (time per layer, logged when the engine is freed; =cpu: the thread's CPU time); DRT_CUDA_GRAPH=0 (no CUDA graphs);
+ * (time per layer, logged when the engine is freed; =cpu: the thread's CPU time); DRT_CPU_DW_INT8=0 (int8 depthwise
+ * convs by oneDNN, not darkrt's AVX-512 VNNI kernel: the same bytes); DRT_CUDA_GRAPH=0 (no CUDA graphs);
  * DRT_CUDA_ASYNC=0 (every run waits for the device); DRT_CUDA_LEGACY=1 (cuDNN's legacy API only);
  * DRT_CUDA_PLAN_THREADS=N (a plan's stored cuDNN execution plans rebuilt on N threads at load; default 8;
  * 1: one after another);

@@ -333,6 +333,8 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     st->tune = !opts->no_tune;
     const char *prof = getenv("DRT_CPU_PROFILE");
     st->prof_cpu = prof && !strcmp(prof, "cpu");
+    const char *dw8 = getenv("DRT_CPU_DW_INT8");
+    st->dw8 = !dw8 || strcmp(dw8, "0") != 0;
     if (prof && (!strcmp(prof, "1") || st->prof_cpu) && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     drt_cpu_apply_isa_cap();

@@ -76,7 +76,7 @@ drt_status drt_cpu_exec_init(const cpu_state *st, int use_state_buffers, cpu_exe
         const cpu_conv *c = st->conv[i];
         if (!c) continue;
         if (c->wino) DRT_TRY(drt_cpu_wino_memories(st, c->wino, x->wino_v, x->wino_m, &x->wv[i], &x->wm[i]));
-        else {
+        else if (!c->dw8) {
             DRT_TRY(memory_like(st, x, c->src, &x->src[i]));
             DRT_TRY(memory_like(st, x, c->dst, &x->dst[i]));
         }

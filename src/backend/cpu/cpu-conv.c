@@ -248,6 +248,10 @@ void drt_cpu_conv_bias_add(cpu_state *st, int i, const float *delta)
 {
     cpu_conv *c = st->conv[i];
     DRT_ASSERT(c && !c->wino && c->bias_unit);
+    if (c->dw8) {
+        drt_cpu_dw8_bias_add(c->dw8, delta, c->bias_unit);
+        return;
+    }
     float *b = NULL;
     dnnl_memory_get_data_handle(c->bias, (void **)&b);
     for (int f = 0; f < st->m->layers[i].filters; f++) b[f] += delta[f] / c->bias_unit[f];
@@ -257,6 +261,7 @@ void drt_cpu_conv_free(cpu_conv *c)
 {
     if (!c) return;
     drt_cpu_wino_free(c->wino);
+    drt_cpu_dw8_free(c->dw8);
     free(c->bias_unit);
     if (c->prim) dnnl_primitive_destroy(c->prim);
     if (c->src) dnnl_memory_destroy(c->src);
@@ -421,6 +426,81 @@ static drt_status maybe_winograd(cpu_state *st, int i, cpu_conv *c)
     return DRT_OK;
 }
 
+#define DW8_NAME "darkrt:dw_int8:avx512_core_vnni"
+
+/* Its vpdpbusd needs AVX-512 VNNI; byte equality is shown against oneDNN's VNNI tier (tests/unit/cpu-dw-int8.c). */
+int drt_cpu_dw8_allowed(void) { return (drt_cpu_apply_isa_cap() & DRT_CPU_AVX512_VNNI) != 0; }
+
+/* An int8 depthwise conv darkrt's kernel computes as oneDNN would (cpu-dw-int8-avx512.c): one input
+ * channel per output channel, dense s8/u8 in, s8 or f32 out, no residual add, and a fused activation
+ * oneDNN applies after the output scale (leaky, relu) or none. */
+static int dw8_eligible(const cpu_state *st, int i, const conv_io *io, float dst_inv, cpu_dw8_desc *d)
+{
+    const drt_layer *l = &st->m->layers[i];
+    const drt_xnode *x = &st->g->node[i];
+    drt_shape in = drt_xgraph_shape(st->g, DRT_XT(l->inputs[0]));
+    drt_act act = x->act_fused ? l->act : DRT_ACT_LINEAR;
+    if (!st->dw8 || !drt_cpu_dw8_allowed() || st->choice[i].prec != DRT_PREC_INT8 || l->groups != l->filters ||
+        l->groups != in.c || l->xnor || l->dilation > 1 || l->stride != l->stride_y || x->sum_from >= 0 || dst_inv != 1.f ||
+        (act != DRT_ACT_LINEAR && act != DRT_ACT_LEAKY && act != DRT_ACT_RELU))
+        return 0;
+    *d = (cpu_dw8_desc){.c = in.c, .h = in.h, .w = in.w, .oh = l->out.h, .ow = l->out.w, .k = l->size, .stride = l->stride,
+                        .pad = l->pad, .in_dt = io->in_dt, .out_dt = io->out_dt, .act = act != DRT_ACT_LINEAR,
+                        .alpha = act == DRT_ACT_LEAKY ? 0.1f : 0.f};
+    return drt_cpu_dw8_fits(d);
+}
+
+static double time_dw8(cpu_state *st, int i, const cpu_conv *c)
+{
+    const drt_layer *l = &st->m->layers[i];
+    void *src = c->in_temp ? st->tmp_in : drt_cpu_view(st, DRT_XT(l->inputs[0])).p;
+    void *dst = c->out_temp ? st->tmp_out : drt_cpu_view(st, drt_cpu_stored_tensor(st, i)).p;
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) { /* as time_conv */
+        double t0 = now_ms();
+        drt_cpu_dw8_run(c->dw8, src, dst);
+        double t = now_ms() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    return best;
+}
+
+/* darkrt's int8 depthwise conv; when tuning, oneDNN's implementations are timed too and the fastest is kept
+ * (they compute the same bytes). */
+static drt_status dw8_conv(cpu_state *st, int i, const conv_io *io, const cpu_dw8_desc *d, const_dnnl_op_desc_t cd,
+                           dnnl_primitive_attr_t attr, cpu_conv **out)
+{
+    cpu_conv *c = calloc(1, sizeof *c), *other = NULL;
+    if (!c) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    drt_status s = drt_cpu_dw8_create(d, io->wei_data, io->bias_data, io->oscale, &c->dw8);
+    if (s != DRT_OK) {
+        free(c);
+        return s;
+    }
+    c->impl_index = -1;
+    snprintf(c->impl, sizeof c->impl, "%s", DW8_NAME);
+    c->weight_bytes = drt_cpu_dw8_weight_bytes(c->dw8);
+    c->in_temp = io->in_temp;
+    c->out_temp = io->out_temp;
+    c->in_dt = io->in_dt;
+    c->out_dt = io->out_dt;
+    if (!st->tune || st->choice[i].impl[0]) {
+        *out = c;
+        return DRT_OK;
+    }
+    c->ms = time_dw8(st, i, c);
+    if ((s = pick(st, i, io, cd, attr, &other)) != DRT_OK) {
+        drt_cpu_conv_free(c);
+        return s;
+    }
+    if (other->ms > 0 && other->ms < c->ms) {
+        drt_cpu_conv_free(c);
+        c = other;
+    } else drt_cpu_conv_free(other);
+    *out = c;
+    return DRT_OK;
+}
+
 drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
 {
     *out = NULL;
@@ -453,9 +533,14 @@ drt_status drt_cpu_conv_create(cpu_state *st, int i, cpu_conv **out)
         st->choice[i].impl[0] = '\0';
         cached_wino = 0;
     }
+    if (!st->dw8 && !strcmp(st->choice[i].impl, DW8_NAME)) st->choice[i].impl[0] = '\0'; /* switched off: no warning */
+    cpu_dw8_desc dw8;
+    int use_dw8 = s == DRT_OK && !cached_wino && (!st->choice[i].impl[0] || !strcmp(st->choice[i].impl, DW8_NAME)) &&
+                  dw8_eligible(st, i, &io, dst_inv, &dw8);
     if (s == DRT_OK && cached_wino) s = wino_only(st, i, out);
+    else if (use_dw8) s = dw8_conv(st, i, &io, &dw8, &cd, attr, out);
     else if (s == DRT_OK) s = pick(st, i, &io, &cd, attr, out);
-    if (s == DRT_OK && !(*out)->wino) s = maybe_winograd(st, i, *out);
+    if (s == DRT_OK && !(*out)->wino && !(*out)->dw8) s = maybe_winograd(st, i, *out);
     if (s == DRT_OK) {
         (*out)->prec = st->choice[i].prec;
         st->choice[i].impl_index = (*out)->impl_index;

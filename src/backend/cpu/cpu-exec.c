@@ -38,11 +38,16 @@ static drt_status run_conv(const cpu_state *st, const cpu_exec *x, int i)
         DRT_TRY(drt_cpu_wino_run_in(c->wino, x, i, (const float *)src.p, (float *)dst.p, l->out.h, l->out.w));
         return DRT_OK;
     }
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, x->src[i]}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias},
-                              {DNNL_ARG_DST, x->dst[i]}, {DNNL_ARG_SCRATCHPAD, x->scratch}};
-    dnnl_status_t ds = dnnl_primitive_execute(c->prim, x->stream, 5, args);
-    if (ds != dnnl_success) return drt_error(DRT_STATUS_INTERNAL, "cpu engine: layer %d: convolution failed (oneDNN status %d)", i, (int)ds);
-    dnnl_stream_wait(x->stream);
+    if (c->dw8) {
+        void *src = c->in_temp ? x->tmp_in : VIEW(DRT_XT(l->inputs[0])).p;
+        drt_cpu_dw8_run(c->dw8, src, c->out_temp ? x->tmp_out : VIEW(drt_cpu_stored_tensor(st, i)).p);
+    } else {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, x->src[i]}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias},
+                                  {DNNL_ARG_DST, x->dst[i]}, {DNNL_ARG_SCRATCHPAD, x->scratch}};
+        dnnl_status_t ds = dnnl_primitive_execute(c->prim, x->stream, 5, args);
+        if (ds != dnnl_success) return drt_error(DRT_STATUS_INTERNAL, "cpu engine: layer %d: convolution failed (oneDNN status %d)", i, (int)ds);
+        dnnl_stream_wait(x->stream);
+    }
     if (c->out_temp) {
         cpu_view dst = VIEW(drt_cpu_stored_tensor(st, i));
         cpu_view tmp = {x->tmp_out, dst.c, dst.h, dst.w, dst.c, c->out_dt, 1.f};

@@ -26,9 +26,11 @@ typedef struct cpu_view {
 } cpu_view;
 
 typedef struct cpu_wino cpu_wino;
+typedef struct cpu_dw8 cpu_dw8;
 
 typedef struct cpu_conv {
     cpu_wino *wino;     /* darkrt's Winograd F(2x2,3x3) instead of the oneDNN primitive, or NULL */
+    cpu_dw8 *dw8;       /* darkrt's int8 depthwise conv instead of the oneDNN primitive, or NULL */
     dnnl_primitive_t prim;
     dnnl_memory_t src, wei, bias, dst;
     size_t weight_bytes;
@@ -89,6 +91,7 @@ struct cpu_state {
     size_t scratch_bytes;
     unsigned features;   /* features the chosen implementations need */
     int tune;            /* time implementations per layer */
+    int dw8;             /* darkrt's int8 depthwise kernel where it applies (DRT_CPU_DW_INT8=0: oneDNN's) */
     cpu_observer observe;
     void *observe_ctx;
     FILE *log;
@@ -145,6 +148,27 @@ drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *
 drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int oh, int ow);
 size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg);
 void drt_cpu_wino_free(cpu_wino *wg);
+
+/* avx512/cpu-dw-int8-avx512.c: an int8 depthwise conv (groups = channels = filters) on dense NHWC tensors,
+ * the same bytes as oneDNN's from the same s8 weights [c][k][k], biases (accumulator units) and output
+ * scales per channel; call only when drt_cpu_dw8_allowed() (cpu-conv.c) says so. */
+#define DRT_CPU_DW8_MAXK 7
+#define DRT_CPU_DW8_STACK (96 * 1024) /* a thread's row buffers, on its stack (larger layers: oneDNN) */
+typedef struct cpu_dw8_desc {
+    int c, h, w, oh, ow, k, stride, pad;
+    cpu_dtype in_dt, out_dt; /* s8 or u8 in; s8 or f32 out */
+    int act;                 /* a fused leaky (x > 0 ? x : x alpha) or relu (alpha 0: max(x, +0), as oneDNN) */
+    float alpha;
+} cpu_dw8_desc;
+int drt_cpu_dw8_allowed(void);
+int drt_cpu_dw8_fits(const cpu_dw8_desc *d);
+drt_status drt_cpu_dw8_create(const cpu_dw8_desc *d, const int8_t *w, const float *bias, const float *scale, cpu_dw8 **out);
+/* Runs on oneDNN's OpenMP team, a band of output rows each. */
+void drt_cpu_dw8_run(const cpu_dw8 *p, const void *src, void *dst);
+/* Adds delta / unit to each channel's bias (cpu-bias.c's measuring engines, as drt_cpu_conv_bias_add). */
+void drt_cpu_dw8_bias_add(cpu_dw8 *p, const float *delta, const float *unit);
+size_t drt_cpu_dw8_weight_bytes(const cpu_dw8 *p);
+void drt_cpu_dw8_free(cpu_dw8 *p);
 
 /* cpu-exec.c: one image through run state x; heads[h] (NULL: not kept) written at batch item b. */
 drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input, int b);
