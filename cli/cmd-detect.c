@@ -35,7 +35,9 @@ typedef struct detect_args {
     drt_load_opts lopts;
     drt_std_outputs_opts std; /* --save-txt, --save-conf, --coco-json, --coco, --category-ids */
     char **inputs; /* images after expanding directories (malloc'd strings) */
-    int n_inputs;
+    unsigned char *starts; /* per input: it starts a sequence of a stateful model (a folder's first, or the first
+                            * image named after a folder) */
+    int n_inputs, start_next;
     float video_timeout;
     int n_videos;  /* inputs that are videos, cameras, streams or image sequences */
     video_opts video;
@@ -214,13 +216,17 @@ static int is_image_name(const char *name)
 static int add_input(detect_args *a, const char *path)
 {
     char **grown = realloc(a->inputs, (size_t)(a->n_inputs + 1) * sizeof *grown);
+    unsigned char *starts = realloc(a->starts, (size_t)(a->n_inputs + 1));
     char *copy = strdup(path);
     if (grown) a->inputs = grown;
-    if (!grown || !copy) {
+    if (starts) a->starts = starts;
+    if (!grown || !starts || !copy) {
         free(copy);
         fprintf(stderr, "darkrt detect: out of memory\n");
         return 1;
     }
+    a->starts[a->n_inputs] = (unsigned char)a->start_next;
+    a->start_next = 0;
     a->inputs[a->n_inputs++] = copy;
     return 0;
 }
@@ -249,14 +255,17 @@ static int add_directory(detect_args *a, const char *dir)
     return rc;
 }
 
+/* The inputs in order, folders expanded. A stateful model's sequences (README): each folder, and each run of image
+ * files named one after another, is one; the state restarts at the start of each (a->starts). */
 static int expand_inputs(detect_args *a, char **paths, int n)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0, after_dir = 0; i < n; i++) {
         struct stat st;
-        int video = drt_video_is_source(paths[i]);
+        int video = drt_video_is_source(paths[i]), dir = !video && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode);
         a->n_videos += video;
-        int rc = (!video && stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) ? add_directory(a, paths[i])
-                                                                              : add_input(a, paths[i]);
+        a->start_next |= dir || after_dir;
+        after_dir = dir;
+        int rc = dir ? add_directory(a, paths[i]) : add_input(a, paths[i]);
         if (rc) return rc;
     }
     if (a->n_inputs == 0) return cli_usage_error("detect", "no images to read");
@@ -460,8 +469,10 @@ static void finish_result(run_state *r, drt_pipeline_result *res)
 static void *submit_all(void *arg)
 {
     run_state *r = arg;
-    for (int i = 0; i < r->a->n_inputs && !interrupted && !r->stop && r->submit_status == DRT_OK; i++)
-        r->submit_status = drt_pipeline_submit_file(r->pipe, r->a->inputs[i], NULL);
+    for (int i = 0; i < r->a->n_inputs && !interrupted && !r->stop && r->submit_status == DRT_OK; i++) {
+        if (i && r->a->starts[i]) r->submit_status = drt_pipeline_start_sequence(r->pipe);
+        if (r->submit_status == DRT_OK) r->submit_status = drt_pipeline_submit_file(r->pipe, r->a->inputs[i], NULL);
+    }
     drt_pipeline_close(r->pipe);
     return NULL;
 }
@@ -544,8 +555,9 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine, pthread_t *pr
             : po.image_decode == DRT_IMAGE_DECODE_MIXED ? ", JPEG decode on the gpu and the workers"
             : po.image_decode == DRT_IMAGE_DECODE_FAST ? ", fast JPEG decode (reduced scale)" : "");
     if (drt_model_stateful(drt_engine_model(engine)))
-        fprintf(r->summary, "model: stateful ([crnn]): the images are one sequence, run in input order on one run state "
-                "(AlexeyAB's Darknet carries the state from image to image)\n");
+        fprintf(r->summary, "model: stateful ([crnn]): each folder, and each run of images named one after another, is "
+                "a sequence, run in input order on one run state from a zero state (AlexeyAB's Darknet carries the state "
+                "from image to image)\n");
     if (r->draw != DRAW_NONE && detect_writer_start(r->model, r->draw == DRAW_DIR ? r->a->out : NULL, &r->writer) != 0)
         return drt_error(DRT_STATUS_OOM, "detect: cannot start the writer thread");
     return DRT_OK;
@@ -675,5 +687,6 @@ int drt_cmd_detect(int argc, char **argv)
     drt_model_free(model);
     for (int i = 0; i < a.n_inputs; i++) free(a.inputs[i]);
     free(a.inputs);
+    free(a.starts);
     return rc < 0 ? 0 : rc;
 }

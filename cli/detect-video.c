@@ -45,9 +45,14 @@ static void *produce(void *arg)
 {
     video_run *r = arg;
     feed_frame frames[256];
-    int src[256], k;
+    int src[256], k, last = 0;
     while ((k = feed_take(&r->feed, frames, src, r->o->batch)) > 0) {
         for (int i = 0; i < k; i++) {
+            if (r->feed.in_order && src[i] != last && r->submit_status == DRT_OK) { /* a stateful model's next video */
+                last = src[i];
+                if ((r->submit_status = drt_pipeline_start_sequence(r->pipe)) != DRT_OK)
+                    snprintf(r->submit_error, sizeof r->submit_error, "%s", drt_last_error());
+            }
             frame_tag *tag = malloc(sizeof *tag);
             drt_frame f = {.w = frames[i].w, .h = frames[i].h, .format = DRT_PIXEL_RGB8, .data = frames[i].rgb};
             if (frames[i].gpu) f.format = DRT_PIXEL_NV12_GPU, f.data = (const unsigned char *)frames[i].gpu;
@@ -262,9 +267,6 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
 {
     video_run r = {.o = o, .model = model, .summary = stdout};
     drt_atomic_file af = {0};
-    if (n > 1 && drt_model_stateful(model)) /* the sources' frames interleave in one pipeline */
-        return cli_usage_error("detect", "%d videos: the model is stateful ([crnn]: its state carries from frame to frame "
-                               "of one video): give one video a run", n);
     r.outs = calloc((size_t)n, sizeof *r.outs);
     if (!r.outs) return cli_usage_error("detect", "out of memory");
     int rc = outputs_plan(r.outs, urls, n, o->out, o->frames);
@@ -284,6 +286,12 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     feed_scale scale = {drt_model_width(model), drt_model_height(model), dopts->resize};
     if (rc == 0 && s == DRT_OK)
         s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL, gpu_frames(o, engine, dopts));
+    /* a stateful model ([crnn]): one video after another, each a sequence from a zero state, not round robin */
+    r.feed.in_order = n > 1 && drt_model_stateful(model);
+    for (int i = 0; rc == 0 && s == DRT_OK && r.feed.in_order && i < n; i++)
+        if (r.feed.sources[i].info.live)
+            rc = cli_usage_error("detect", "%s: a live source never ends, and the model is stateful ([crnn]: one "
+                                 "video after another): give it alone", urls[i]);
     if (rc == 0 && s == DRT_OK) s = start_pipeline(&r, engine, dopts);
     if (rc == 0 && s == DRT_OK && o->show) s = show_open(&r.show, n);
     for (int i = 0; rc == 0 && s == DRT_OK && i < n; i++) r.outs[i].fps = r.feed.sources[i].info.fps;

@@ -166,13 +166,17 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
     return status;
 }
 
-/* Under the lock: takes frames round robin from `start`; returns how many. */
+/* Under the lock: takes frames round robin from `start` (in_order: from the first source not ended and drained
+ * alone); returns how many. */
 static int take_queued(feed *f, feed_frame *frames, int *source_of, int max, int start)
 {
-    int k = 0, progress = 1;
+    int k = 0, progress = 1, first = 0;
+    while (f->in_order && first < f->n - 1 && f->sources[first].ended && !f->sources[first].count) first++;
+    int n = f->in_order ? 1 : f->n;
+    if (f->in_order) start = first;
     while (k < max && progress) {
         progress = 0;
-        for (int j = 0; j < f->n && k < max; j++) {
+        for (int j = 0; j < n && k < max; j++) {
             int i = (start + j) % f->n;
             feed_source *s = &f->sources[i];
             if (!s->count) continue;

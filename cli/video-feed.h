@@ -53,6 +53,8 @@ typedef struct feed {
     int scaled;           /* frames scaled to `scale` (else full size) */
     int gpu_frames;       /* NVDEC frames may stay on the GPU (feed_frame.gpu) */
     int on_gpu, on_host;  /* frames handed out each way (under the lock) */
+    int in_order;         /* feed_take hands out one source's frames until it has ended, then the next's (a stateful
+                           * model's sequences); else round robin. Set before the first feed_take */
 } feed;
 
 /* Opens every url at once, each on its reader thread (the first failure in order is returned, with
@@ -62,8 +64,8 @@ typedef struct feed {
 drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
                      int gpu_frames);
 
-/* Takes up to max frames, round robin over the sources, waiting while none is queued and some
- * source is still reading. Writes frames[i] and which source each came from. Returns how many
+/* Takes up to max frames, round robin over the sources (in_order: from the first source not ended and drained),
+ * waiting while none is queued and some source is still reading. Writes frames[i] and which source each came from. Returns how many
  * (0: every source has ended and is drained, or feed_stop). The caller frees each with feed_frame_free. */
 int feed_take(feed *f, feed_frame *frames, int *source_of, int max);
 

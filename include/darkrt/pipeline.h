@@ -99,7 +99,7 @@ typedef struct drt_pipeline_result {
 /* Starts the worker threads. The engine is borrowed and must outlive the pipeline.
  * Refuses a batch above the engine's max batch and a model that does not take 3 channels.
  * A stateful model's (drt_model_stateful) items are one sequence from the pipeline's start: the engine's state is
- * reset here and carried from item to item in submission order (one pipeline per video or sequence). */
+ * reset here and carried from item to item in submission order, until drt_pipeline_start_sequence starts another. */
 DRT_API drt_status drt_pipeline_create(drt_engine *engine, const drt_pipeline_opts *opts, drt_pipeline **out);
 
 /* The same from a plan file, without waiting for its engine: the plan's header gives the input size
@@ -132,6 +132,12 @@ DRT_API drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, v
  * reuse its buffer at once. Blocks like submit_file; refuses a malformed frame (sizes, stride,
  * format) with DRT_STATUS_INVALID_ARG and no result. */
 DRT_API drt_status drt_pipeline_submit_frame(drt_pipeline *p, const drt_frame *frame, void *tag);
+
+/* The items submitted from now on are a new sequence of a stateful model (drt_model_stateful): the engine's state
+ * is reset before the first of them runs, as at the pipeline's start (a new video, stream, camera or folder of
+ * stills), and no batch holds items of two sequences. Nothing changes for another model. Fails only for bad
+ * arguments or after close. */
+DRT_API drt_status drt_pipeline_start_sequence(drt_pipeline *p);
 
 /* No more input; next() returns the rest, then NULL. */
 DRT_API void drt_pipeline_close(drt_pipeline *p);

@@ -32,6 +32,7 @@ typedef struct pipeline_item {
     char *error;           /* owned; NULL when status is DRT_OK */
     drt_pipeline_times times;
     double submitted_ms;
+    int seq_start;         /* drt_pipeline_start_sequence came before it: a stateful model's state is reset before it runs */
     drt_pipeline_result *result; /* DONE: what next() hands out */
 } pipeline_item;
 
@@ -91,6 +92,8 @@ struct drt_pipeline {
     long long gathered;    /* items before it are in a batch of the batch thread's (staged or about to be) */
     long long next_pin;    /* the workers' pin cursor: items before it need no move to page-locked memory */
     int closed, stopping;
+    int seq_pending;       /* drt_pipeline_start_sequence: the next item submitted starts a sequence */
+    int stateful;          /* the engine's model is stateful (set with the engine): sequences cut batches */
     pthread_t *workers, batcher;
     int n_workers, batcher_started;
     int joined;            /* drt_pipeline_stop: the threads are gone */

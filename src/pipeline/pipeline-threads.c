@@ -304,6 +304,13 @@ static void collect(drt_pipeline *p, batch *b)
     }
 }
 
+/* A batch whose first item starts a sequence (drt_pipeline_start_sequence; gather puts such an item first): the
+ * engine's state reset before the batch runs. */
+static drt_status start_sequence(drt_pipeline *p, const batch *b)
+{
+    return p->stateful && b->n && b->items[0]->seq_start ? drt_engine_reset_state(p->engine) : DRT_OK;
+}
+
 /* Stages a batch: its device input filled (enqueued), or with host preprocessing the whole run. */
 static void begin(drt_pipeline *p, batch *b)
 {
@@ -314,7 +321,7 @@ static void begin(drt_pipeline *p, batch *b)
     b->done = p->host_pre;
     b->s = DRT_OK;
     if (!b->k) return;
-    if (p->host_pre)
+    if (p->host_pre && (b->s = start_sequence(p, b)) == DRT_OK)
         b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets, b->times);
     else b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
 }
@@ -351,7 +358,8 @@ static void join_prefetch(batch *b)
 /* Launches the engine on a staged batch (it may still run when this returns). */
 static void launch(drt_pipeline *p, batch *b)
 {
-    if (!b->done && b->k && b->s == DRT_OK) b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
+    if (!b->done && b->k && b->s == DRT_OK && (b->s = start_sequence(p, b)) == DRT_OK)
+        b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
 }
 
 /* The result an item hands out; takes its detections and (keep_image) its pixels. */
@@ -403,16 +411,26 @@ static void finish(drt_pipeline *p, batch *b)
     }
 }
 
-/* The next batch: consecutive READY items from `from`, as many as the batch size, without waiting
- * for items not yet submitted; wait 0: only what is there now. Returns the count (0: none, or stop). */
+/* Whether item `index` (submitted) starts a stateful model's sequence: it must begin a batch (under the lock). */
+static int sequence_starts(drt_pipeline *p, long long index)
+{
+    return p->stateful && drt_pipeline_slot(p, index)->seq_start;
+}
+
+/* The next batch: consecutive READY items from `from`, as many as the batch size and none starting a sequence but
+ * the first, without waiting for items not yet submitted; wait 0: only what is there now. Returns the count (0:
+ * none, or stop). */
 static int gather(drt_pipeline *p, long long from, pipeline_item **items, int wait)
 {
     for (;;) {
         int n = 0;
-        while (n < p->opts.batch && from + n < p->submitted && drt_pipeline_slot(p, from + n)->state == ITEM_READY) n++;
+        while (n < p->opts.batch && from + n < p->submitted && drt_pipeline_slot(p, from + n)->state == ITEM_READY &&
+               !(n && sequence_starts(p, from + n)))
+            n++;
         int more_coming = from + n < p->submitted; /* submitted, still decoding */
+        int cut = n && more_coming && sequence_starts(p, from + n); /* the next sequence waits for the next batch */
         if (p->stopping) return 0;
-        if (n == p->opts.batch || (n > 0 && !more_coming)) {
+        if (n == p->opts.batch || (n > 0 && (!more_coming || cut))) {
             for (int i = 0; i < n; i++) items[i] = drt_pipeline_slot(p, from + i);
             p->gathered = from + n; /* the workers' pin cursor leaves them alone */
             return n;

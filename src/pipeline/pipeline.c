@@ -206,6 +206,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     const drt_device_stages *st = e->backend->stages;
     pthread_mutex_lock(&p->lock);
     p->engine = e;
+    p->stateful = drt_model_stateful(m);
     if (o.image_decode != p->opts.image_decode) p->opts.image_decode = o.image_decode; /* AUTO resolved */
     p->opts.worker_engines = o.worker_engines;
     p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
@@ -428,11 +429,22 @@ static drt_status enqueue(drt_pipeline *p, char *path, drt_frame frame, void *ta
     }
     pipeline_item *it = drt_pipeline_slot(p, p->submitted);
     *it = (pipeline_item){.state = ITEM_QUEUED, .index = p->submitted, .tag = tag, .path = path, .frame = frame,
-                          .submitted_ms = t0, .times = {.decode_ms = path ? 0 : drt_now_ms() - t0}};
+                          .submitted_ms = t0, .times = {.decode_ms = path ? 0 : drt_now_ms() - t0}, .seq_start = p->seq_pending};
+    p->seq_pending = 0;
     p->submitted++;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->lock);
     return DRT_OK;
+}
+
+drt_status drt_pipeline_start_sequence(drt_pipeline *p)
+{
+    DRT_ARG(p, "p");
+    pthread_mutex_lock(&p->lock);
+    int closed = p->closed || p->stopping;
+    if (!closed) p->seq_pending = 1;
+    pthread_mutex_unlock(&p->lock);
+    return closed ? drt_error(DRT_STATUS_INVALID_ARG, "pipeline: start_sequence after close") : DRT_OK;
 }
 
 drt_status drt_pipeline_submit_file(drt_pipeline *p, const char *path, void *tag)

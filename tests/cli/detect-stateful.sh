@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A stateful model (tests/alexeyab/crnn.cfg: [crnn], recurrent) through darkrt's CLI: inspect says it is stateful,
 # detect runs the images as one sequence in input order on one run state whatever the workers, threads and batch
-# (the last image's boxes differ from the same image alone: the state carried), compare's engines agree (each run
+# (the last image's boxes differ from the same image alone: the state carried), a folder, the images named after a
+# folder and each video start a sequence of their own (two videos run one after another), compare's engines agree (each run
 # from a zero state), and ONNX export refuses it by name. Its boxes against AlexeyAB's on the same sequence: tests/cli/alexeyab.sh.
 source "$(dirname "$0")/../lib.sh"
 D=/usr/share/darknet/data
@@ -35,6 +36,39 @@ seq, alone = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 sys.exit(0 if seq[2]["detections"] != alone[0]["detections"] and seq[2]["image"] == alone[0]["image"] else 1)
 PY
 [ "$n_seq" -gt 0 ] && ok "$n_seq boxes in the sequence" || fail "no boxes: the comparison proves nothing"
+# a new source starts a sequence from zeros: a folder, the images named after a folder, and each video
+mkdir -p "$TMP/d1" "$TMP/d2"
+ln -s "${imgs[0]}" "$TMP/d1/a.jpg" && ln -s "${imgs[1]}" "$TMP/d1/b.jpg" && ln -s "${imgs[2]}" "$TMP/d2/c.jpg" || fail "links"
+run dirs "$TMP/d1" "$TMP/d2"
+run dir_file "$TMP/d1" "${imgs[2]}"
+python3 - "$TMP/dirs.json" "$TMP/dir_file.json" "$TMP/one.json" "$TMP/alone.json" <<'PY' && ok "a folder and the images named after a folder start from zeros; a folder's images carry the state" || fail "folders: not sequences of their own"
+import json, sys
+dirs, dir_file, seq, alone = (json.load(open(p)) for p in sys.argv[1:])
+assert dirs[2]["detections"] == alone[0]["detections"] == dir_file[2]["detections"], "the second source's boxes"
+assert dirs[1]["detections"] == seq[1]["detections"] == dir_file[1]["detections"], "the first folder's second image"
+PY
+grep -q 'each folder, and each run of images named one after another, is a sequence' "$TMP/dirs.out" &&
+    ok "detect says what a sequence is" || fail "detect: $(grep stateful "$TMP/dirs.out")"
+if command -v ffmpeg >/dev/null; then
+    FF=(ffmpeg -nostdin -v error -y)
+    for k in 0 1 2; do "${FF[@]}" -i "${imgs[$k]}" -vf scale=320:240 "$TMP/f$k.png" || fail "ffmpeg png"; done
+    "${FF[@]}" -framerate 5 -i "$TMP/f%d.png" -c:v mjpeg -q:v 4 -pix_fmt yuvj420p "$TMP/a.avi" || fail "a.avi"
+    "${FF[@]}" -framerate 5 -start_number 1 -i "$TMP/f%d.png" -c:v mjpeg -q:v 4 -pix_fmt yuvj420p "$TMP/b.avi" || fail "b.avi"
+    for v in ab b; do
+        files=("$TMP/b.avi"); [ $v = ab ] && files=("$TMP/a.avi" "$TMP/b.avi")
+        "$DARKRT" detect "$CFG" --weights "$TMP/w.weights" --json "$TMP/$v.jsonl" "${files[@]}" >"$TMP/$v.out" 2>&1 ||
+            fail "detect on video $v: $(tail -n 1 "$TMP/$v.out")"
+    done
+    python3 - "$TMP/ab.jsonl" "$TMP/b.jsonl" "$TMP/b.avi" <<'PY' && ok "two videos: one after another, the second from zeros (its boxes those of it alone)" || fail "two videos: $(cat "$TMP/ab.out")"
+import json, sys
+ab, b = ([json.loads(l) for l in open(p)] for p in sys.argv[1:3])
+src = [l["source"] for l in ab]
+assert len(ab) == 5 and src == sorted(src, key=lambda s: s == sys.argv[3]), src  # a's 3 frames, then b's 2
+second = [l["detections"] for l in ab if l["source"] == sys.argv[3]]
+assert len(b) == 2 and second == [l["detections"] for l in b]
+assert ab[1]["detections"] != b[0]["detections"], "person after dog in a.avi is person alone: the state proves nothing"
+PY
+fi
 # compare runs each image warm-up + runs times (2 + 10): each run from a zero state, so the engines see the same
 # (without the reset the repeated runs grew shortcut=1's state and the cpu engine matched 550 of ref's 1958 boxes)
 "$DARKRT" compare "$CFG" --weights "$TMP/w.weights" "${imgs[@]:0:2}" --engines ref,cpu-fp32 \

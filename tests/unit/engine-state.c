@@ -2,8 +2,8 @@
  * engine's own, interleaved, each give the heads of its own sequence run alone (bit for bit, ref and cpu engines);
  * drt_context_reset_state / drt_engine_reset_state start a sequence again, and without a reset the same image gives
  * other heads (the state carried). A model without [crnn] is not stateful, its reset a no-op; the cuda engine, and any
- * backend without reset_state, refuses a stateful model (naming the [crnn]'s line); a pipeline starts a sequence (two
- * pipelines one after another on one engine give the same boxes). Its heads against AlexeyAB's on a sequence:
+ * backend without reset_state, refuses a stateful model (naming the [crnn]'s line); a pipeline starts a sequence, and
+ * drt_pipeline_start_sequence another (check_pipelines). Its heads against AlexeyAB's on a sequence:
  * tests/cli/alexeyab.sh. */
 #include "darkrt.h"
 #include "backend/registry.h"
@@ -83,53 +83,74 @@ done:
     drt_engine_free(e);
 }
 
-/* The boxes of N random frames through a new pipeline on e (cpu), concatenated into out (at most max); their count. */
-static int pipeline_boxes(drt_engine *e, const unsigned char *rgb, int w, int h, drt_detection *out, int max)
+/* The boxes of frames [from, n) of n random frames through a new pipeline on e (cpu, batches of `batch`), concatenated
+ * into out (at most max); a new sequence starts at frame `restart` (drt_pipeline_start_sequence; -1: none). Their count. */
+static int pipeline_boxes(drt_engine *e, int batch, const unsigned char *rgb, int w, int h, int n, int restart, int from,
+                          drt_detection *out, int max)
 {
     drt_pipeline_opts o = drt_pipeline_opts_default();
     o.workers = 2;
+    o.batch = batch;
     drt_pipeline *p = NULL;
-    int n = 0;
+    int got = 0;
     if (drt_pipeline_create(e, &o, &p) != DRT_OK) {
         CHECK(0, "pipeline: %s", drt_last_error());
         return 0;
     }
-    for (int k = 0; k < N; k++) {
+    for (int k = 0; k < n; k++) {
         drt_frame f = {.w = w, .h = h, .format = DRT_PIXEL_RGB8, .data = rgb + (size_t)k * w * h * 3};
+        if (k == restart) CHECK(drt_pipeline_start_sequence(p) == DRT_OK, "%s", drt_last_error());
         CHECK(drt_pipeline_submit_frame(p, &f, NULL) == DRT_OK, "%s", drt_last_error());
     }
     drt_pipeline_close(p);
+    CHECK(drt_pipeline_start_sequence(p) != DRT_OK, "start_sequence after close accepted");
     drt_pipeline_result *r;
     while (drt_pipeline_next(p, &r) == DRT_OK && r) {
         CHECK(r->status == DRT_OK, "%s", r->error);
-        for (int i = 0; r->dets && i < r->dets->count && n < max; i++) out[n++] = r->dets->items[i];
+        for (int i = 0; r->index >= from && r->dets && i < r->dets->count && got < max; i++) out[got++] = r->dets->items[i];
         drt_pipeline_result_free(r);
     }
     drt_pipeline_free(p);
-    return n;
+    return got;
 }
 
+/* A pipeline is a sequence from a zero state: two pipelines one after another on one engine give the same boxes.
+ * drt_pipeline_start_sequence starts another within one: frames b after frames a and a restart give b's boxes of a
+ * pipeline on b alone (in batches of 4: the restart also cuts the batch a2 b0 would share), and without the restart
+ * other boxes (the state carried). */
 static void check_pipelines(const drt_model *m)
 {
     int w = drt_model_width(m), h = drt_model_height(m);
-    unsigned char *rgb = malloc((size_t)N * w * h * 3);
+    size_t frame = (size_t)w * h * 3;
+    unsigned char *rgb = malloc(2 * N * frame);
     uint32_t r = 7;
-    for (size_t i = 0; i < (size_t)N * w * h * 3; i++) rgb[i] = (unsigned char)((r = r * 1664525u + 1013904223u) >> 24);
+    for (size_t i = 0; i < 2 * N * frame; i++) rgb[i] = (unsigned char)((r = r * 1664525u + 1013904223u) >> 24);
     drt_engine_opts o = drt_engine_opts_default();
+    o.max_batch = 4;
     drt_engine *e = NULL;
     enum { MAX = 1 << 14 };
-    drt_detection *a = malloc(MAX * sizeof *a), *b = malloc(MAX * sizeof *b);
+    drt_detection *a = malloc(MAX * sizeof *a), *b = malloc(MAX * sizeof *b), *c = malloc(MAX * sizeof *c);
     if (drt_engine_create(m, &o, &e) == DRT_OK) {
-        int na = pipeline_boxes(e, rgb, w, h, a, MAX), nb = pipeline_boxes(e, rgb, w, h, b, MAX);
+        int na = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, a, MAX), nb = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, b, MAX);
         CHECK(na > 0, "no boxes: the comparison proves nothing");
         CHECK(na == nb && !memcmp(a, b, (size_t)na * sizeof *a), "a second pipeline on the engine: %d boxes, not the "
               "first's %d (its sequence did not start from zeros)", nb, na);
         printf("pipelines: two on one engine, %d frames each: %d and %d boxes\n", N, na, nb);
+        int alone = pipeline_boxes(e, 4, rgb + N * frame, w, h, N, -1, 0, a, MAX);
+        int restarted = pipeline_boxes(e, 4, rgb, w, h, 2 * N, N, N, b, MAX);
+        int carried = pipeline_boxes(e, 4, rgb, w, h, 2 * N, -1, N, c, MAX);
+        CHECK(alone > 0, "no boxes: the comparison proves nothing");
+        CHECK(restarted == alone && !memcmp(a, b, (size_t)alone * sizeof *a), "frames b after a and start_sequence: %d "
+              "boxes, not those of b alone (%d)", restarted, alone);
+        CHECK(carried != alone || memcmp(a, c, (size_t)alone * sizeof *a), "frames b after a without start_sequence: the "
+              "boxes of b alone (no state carried: the restart proves nothing)");
+        printf("start_sequence: %d frames b alone %d boxes, after %d frames a and a restart %d, without it %d\n", N, alone,
+               N, restarted, carried);
     } else {
         CHECK(0, "%s", drt_last_error());
     }
     drt_engine_free(e);
-    free(a), free(b), free(rgb);
+    free(a), free(b), free(c), free(rgb);
 }
 
 int main(void)
