@@ -545,8 +545,11 @@ static drt_status start_pipeline(run_state *r, drt_engine *engine, pthread_t *pr
     DRT_TRY(drt_pipeline_engine(r->pipe, &engine)); /* a plan's: loaded while the workers decode */
     r->fast_exit = fast_exit_wanted(engine);
     DRT_TRY(drt_pipeline_get_opts(r->pipe, &po));
-    char runs[64];
-    if (po.worker_engines) snprintf(runs, sizeof runs, "one image a run on each of %d worker%s", po.workers, po.workers == 1 ? "" : "s");
+    char runs[96];
+    if (po.worker_engines == po.workers)
+        snprintf(runs, sizeof runs, "one image a run on each of %d worker%s", po.workers, po.workers == 1 ? "" : "s");
+    else if (po.worker_engines) /* fewer contexts fit the activation budget (--max-activations) */
+        snprintf(runs, sizeof runs, "one image a run on %d of %d workers at a time", po.worker_engines, po.workers);
     else snprintf(runs, sizeof runs, "batch %d, %d worker%s", po.batch, po.workers, po.workers == 1 ? "" : "s");
     fprintf(r->summary, "engine: %s %s%s, %s%s\n", drt_device_name(drt_engine_device(engine)),
             drt_precision_name(drt_engine_precision(engine)), cli_has_suffix(r->a->model, ".plan") ? " (from the plan)" : "",

@@ -180,6 +180,7 @@ static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeli
     if (!o->worker_engines) return DRT_OK;
     if (!(p->contexts = calloc((size_t)n, sizeof *p->contexts))) return drt_error(DRT_STATUS_OOM, "pipeline: out of memory");
     p->n_contexts = p->n_idle = n;
+    o->worker_engines = n; /* what get_opts reports: the workers running the engine at a time */
     drt_status s = DRT_OK;
     for (int i = 0; s == DRT_OK && i < n; i++) s = drt_context_create(e, &p->contexts[i]);
     if (s != DRT_OK) free_contexts(p);

@@ -2,7 +2,8 @@
 # darkrt detect on the pipeline, yolo-fastest-1.1 CPU engine: the same boxes with 1 worker and
 # batch 1 as with 3 workers (each running the engine: the default for several images; by default one a core
 # and one more) and as
-# batches of 4 on one thread with 2 engine threads (every box), an empty folder, a batch larger than the
+# batches of 4 on one thread with 2 engine threads (every box), fewer of them running the engine within
+# --max-activations (the engine line's count), an empty folder, a batch larger than the
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
 # -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said), --decode,
 # OpenMP's passive waiting, and SIGINT mid-folder leaving complete outputs only.
@@ -49,6 +50,15 @@ want=$(( $(nproc) + 1 ))
 out=$("$DARKRT" detect "$TMP/f.plan" "$TMP/in/a" --no-draw 2>&1)
 grep -q "^engine: cpu fp32 (from the plan), one image a run on each of $want workers" <<<"$out" &&
     ok "default workers on a CPU engine: $want ($(nproc) cores and one)" || fail "default workers: $(head -1 <<<"$out")"
+
+# Fewer contexts than workers fit --max-activations (2.9 MiB each here, the engine's own included): the engine
+# line gives the count that runs the engine, as the pipeline's warning does, not the workers'.
+out=$("$DARKRT" detect "$TMP/f.plan" "$TMP/in/a" --workers 4 --max-activations 10 --no-draw 2>&1)
+k=$(sed -n 's/.*the engine runs on \([0-9]*\) of 4 workers at a time.*/\1/p' <<<"$out")
+[ -n "$k" ] && [ "$k" -ge 1 ] && [ "$k" -lt 4 ] &&
+    grep -q "^engine: cpu fp32 (from the plan), one image a run on $k of 4 workers at a time" <<<"$out" &&
+    ok "--max-activations 10: the engine line says $k of 4 workers run the engine" ||
+    fail "--max-activations 10: $(grep -E '^engine|workers at a time' <<<"$out")"
 
 # --decode: the GPU's JPEG decoder needs a CUDA engine with --pre gpu; auto takes the CPU's here.
 expect_error "--decode gpu, CPU engine" "GPU image decode needs pre on a device" \
