@@ -3,7 +3,8 @@
  * happens inside its buffer's lifetime, no conv reads a channel slice when the backend cannot, and
  * the passes do what yolov3's structure implies (23 residual adds fused, 2 single-input routes
  * aliased, planned memory well under the naive sum); dropout becomes an identity in yolo-fastest;
- * an activation budget below what the plan needs is refused before allocating. */
+ * an activation budget below what the plan needs is refused before allocating; a backend without dilated or xnor=1 convs
+ * refuses them naming the engines that run them. */
 #include "darkrt.h"
 #include "graph/passes/passes.h"
 #include "backend/cpu/cpu.h"
@@ -223,6 +224,32 @@ static int budget(const char *cfg)
     return fails + bad;
 }
 
+/* A backend without dilated or xnor=1 convs refuses them naming the engines that run them (ref, cpu and cuda all do). */
+static int refusals(const char *root)
+{
+    static const struct { const char *cfg, *want; } cases[] = {
+        {"layers.cfg", "[convolutional] dilation=2 is not supported by the toy engine (the ref, cpu and cuda engines run it)"},
+        {"xnor.cfg", "[convolutional] xnor=1 is not supported by the toy engine (the ref, cpu and cuda engines run it)"},
+    };
+    drt_xcaps caps = drt_cpu_caps;
+    caps.name = "toy";
+    caps.conv_dilation = caps.conv_xnor = 0;
+    int fails = 0;
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char cfg[1100];
+        snprintf(cfg, sizeof cfg, "%s/tests/alexeyab/%s", root, cases[k].cfg);
+        drt_load_opts lo = drt_load_opts_default();
+        lo.warn = 0;
+        drt_model *m = NULL;
+        int bad = drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK || drt_xcaps_check(&caps, m, DRT_PREC_FP32) == DRT_OK ||
+                  !strstr(drt_last_error(), cases[k].want);
+        if (bad) printf("FAIL %s: %s (want ...%s)\n", cases[k].cfg, drt_last_error(), cases[k].want);
+        fails += bad;
+        drt_model_free(m);
+    }
+    return fails;
+}
+
 int main(void)
 {
     const char *root = getenv("DRT_ROOT"), *shared = getenv("DRT_SHARED");
@@ -255,6 +282,7 @@ int main(void)
         fails += bn_fold(caps, bcfg, 0);
         fails += bn_fold(caps, bcfg, DRT_PASS_FOLD_BN);
     }
+    fails += refusals(root ? root : ".");
     fails += budget("/usr/share/darknet/cfg/yolov3-tiny.cfg");
     fails += budget_int8(fcfg);
     printf("%s\n", fails ? "FAILED" : "all checks passed");

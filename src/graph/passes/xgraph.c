@@ -162,10 +162,10 @@ drt_status drt_xcaps_check(const drt_xcaps *caps, const drt_model *m, drt_precis
                              src, i, drt_layer_type_name(t), caps->name);
         if (t == DRT_LAYER_CONV && m->layers[i].dilation > 1 && !caps->conv_dilation)
             return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [convolutional] dilation=%d is not supported by the %s engine "
-                             "(ref and cpu run it)", src, i, m->layers[i].dilation, caps->name);
+                             "(the ref, cpu and cuda engines run it)", src, i, m->layers[i].dilation, caps->name);
         if (t == DRT_LAYER_CONV && m->layers[i].xnor && !caps->conv_xnor)
             return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: [convolutional] xnor=1 is not supported by the %s engine "
-                             "(ref and cpu run it)", src, i, caps->name);
+                             "(the ref, cpu and cuda engines run it)", src, i, caps->name);
     }
     return DRT_OK;
 }
