@@ -15,6 +15,8 @@ enum drt_backend_flags {
     DRT_BACKEND_INT8_KEEP = 1u << 5,  /* int8 honours drt_engine_opts.int8_keep (build --min-map searches it) */
     DRT_BACKEND_INT8_CHAINS = 1u << 6, /* int8 convs pass int8 activations on: each run of kept convs converts
                                         * at its ends (build --min-map tries contiguous keep sets) */
+    DRT_BACKEND_HOST_TIMED = 1u << 7,  /* runs compute on host threads, and return when done: build --min-map times
+                                        * them at one thread by that thread's CPU time (src/eval/int8-search.c) */
 };
 
 typedef struct drt_backend_entry {

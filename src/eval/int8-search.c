@@ -40,6 +40,9 @@
  * put the fp32 plan at 0.61x fp32's latency. */
 #define TIME_ROUNDS 5
 #define TIME_RUNS 5
+/* On the CPU (DRT_BACKEND_HOST_TIMED) the candidates run at one thread and are timed by the calling thread's
+ * CPU time: other processes' work then adds only what they cost it in caches and frequency, not their time
+ * slices (the wall-time ratios above, on the busy 2-core machine, moved by 0.05-0.1 between runs of one plan). */
 /* Screening is too short to decide on: on the busy 2-core machine it timed session 9's pick at
  * 0.946x fp32's time and darkrt bench then measured it at 1.01x (bench/results/int8-accuracy.md).
  * The CONFIRM_MAX screened fastest (within CONFIRM_WINDOW of the fastest) are built again and
@@ -83,6 +86,7 @@ typedef struct search {
     size_t head_floats;
     int builds;
     /* by_speed: */
+    int cpu_time;        /* timed by thread CPU time, the engines at one thread (DRT_BACKEND_HOST_TIMED) */
     int batch;           /* the plan's (the finalists are confirmed at it) */
     drt_engine *higher;  /* the higher precision's engine, timed beside each candidate */
     float *input;        /* the timing runs' input */
@@ -203,15 +207,23 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     return st;
 }
 
+static double now_ms(const search *s)
+{
+    struct timespec ts;
+    if (!s->cpu_time) return drt_now_ms();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* Milliseconds of `runs` runs of e on `batch` images (reading a head waits for an asynchronous device). */
-static drt_status block_ms(drt_engine *e, const float *in, int batch, int runs, double *ms)
+static drt_status block_ms(const search *s, drt_engine *e, const float *in, int batch, int runs, double *ms)
 {
     const float *h;
     drt_tensor_desc d;
-    double t0 = drt_now_ms();
+    double t0 = now_ms(s);
     for (int i = 0; i < runs; i++) DRT_TRY(drt_engine_run(e, in, batch));
     DRT_TRY(drt_engine_head(e, 0, &h, &d));
-    *ms = drt_now_ms() - t0;
+    *ms = now_ms(s) - t0;
     return DRT_OK;
 }
 
@@ -219,11 +231,11 @@ static drt_status block_ms(drt_engine *e, const float *in, int batch, int runs, 
 static drt_status time_ratio(search *s, drt_engine *e, double *ratio)
 {
     double a, b, amin = 1e30, bmin = 1e30;
-    DRT_TRY(block_ms(s->higher, s->input, 1, 2, &a)); /* warm-up (first runs allocate, CUDA graphs) */
-    DRT_TRY(block_ms(e, s->input, 1, 2, &b));
+    DRT_TRY(block_ms(s, s->higher, s->input, 1, 2, &a)); /* warm-up (first runs allocate, CUDA graphs) */
+    DRT_TRY(block_ms(s, e, s->input, 1, 2, &b));
     for (int k = 0; k < TIME_ROUNDS; k++) {
-        DRT_TRY(block_ms(s->higher, s->input, 1, TIME_RUNS, &a));
-        DRT_TRY(block_ms(e, s->input, 1, TIME_RUNS, &b));
+        DRT_TRY(block_ms(s, s->higher, s->input, 1, TIME_RUNS, &a));
+        DRT_TRY(block_ms(s, e, s->input, 1, TIME_RUNS, &b));
         amin = fmin(amin, a), bmin = fmin(bmin, b);
     }
     *ratio = amin > 0 ? bmin / amin : 1;
@@ -318,15 +330,15 @@ static drt_status time_finalists(search *s, const int *fin, int n)
     for (int i = 0; st == DRT_OK && i < n; i++) {
         st = plan_engine(s, s->timed_keep[fin[i]], &e[i]);
         s->builds += st == DRT_OK;
-        if (st == DRT_OK) st = block_ms(e[i], s->input, b, 2, &ms); /* warm-up */
+        if (st == DRT_OK) st = block_ms(s, e[i], s->input, b, 2, &ms); /* warm-up */
     }
-    if (st == DRT_OK) st = block_ms(h, s->input, b, 2, &ms);
-    if (st == DRT_OK) st = block_ms(h, s->input, b, CONFIRM_RUNS, &lo);
+    if (st == DRT_OK) st = block_ms(s, h, s->input, b, 2, &ms);
+    if (st == DRT_OK) st = block_ms(s, h, s->input, b, CONFIRM_RUNS, &lo);
     double hmin = lo, emin[CONFIRM_MAX];
     for (int i = 0; i < n; i++) emin[i] = 1e30;
     for (int r = 0; st == DRT_OK && r < CONFIRM_ROUNDS; r++) {
-        for (int i = 0; st == DRT_OK && i < n; i++) st = block_ms(e[i], s->input, b, CONFIRM_RUNS, &t[i][r]);
-        if (st == DRT_OK) st = block_ms(h, s->input, b, CONFIRM_RUNS, &hi);
+        for (int i = 0; st == DRT_OK && i < n; i++) st = block_ms(s, e[i], s->input, b, CONFIRM_RUNS, &t[i][r]);
+        if (st == DRT_OK) st = block_ms(s, h, s->input, b, CONFIRM_RUNS, &hi);
         hmin = fmin(hmin, hi);
         for (int i = 0; st == DRT_OK && i < n; i++) {
             emin[i] = fmin(emin[i], t[i][r]);
@@ -660,6 +672,7 @@ static drt_status timing_setup(search *s)
     size_t n = (size_t)s->batch * (size_t)drt_model_channels(s->m) * (size_t)drt_model_width(s->m) * (size_t)drt_model_height(s->m);
     if (!(s->input = malloc(n * sizeof *s->input))) return drt_error(DRT_STATUS_OOM, "min-map: out of memory");
     for (size_t i = 0; i < n; i++) s->input[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
+    if (s->cpu_time && s->so->log) fprintf(s->so->log, "min-map: candidates run at 1 thread, timed by that thread's CPU time\n");
     return drt_engine_create(s->m, &o, &s->higher);
 }
 
@@ -754,6 +767,8 @@ drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, cons
         return drt_error(DRT_STATUS_UNSUPPORTED, "--min-map searches int8 engines (--precision int8 on a device that keeps convs "
                                                  "out of int8: %s is not one)", be ? be->name : "?");
     search s = {.m = m, .opts = *opts, .so = so, .be = be, .rank_device = opts->device};
+    s.cpu_time = out->cpu_time = so->by_speed && (be->flags & DRT_BACKEND_HOST_TIMED);
+    if (s.cpu_time) s.opts.threads = 1; /* every candidate's work on the thread that times it */
     out->calib_images = split_point(opts, so->val_dir);
     if (out->calib_images) s.opts.calib_max_images = out->calib_images;
     out->val_from = out->calib_images;

@@ -10,7 +10,8 @@
 # the candidate that keeps the fewest convs (--min-map-pick fewest: no timing, the same plan on any
 # load); the default (fastest) must time only candidates past the target's margin, confirm the
 # screened fastest, and build the int8 plan it picks only when confirmed at most 0.90x fp32's time
-# (of those, within 5% of the fastest, the least heads' error), fp32 otherwise.
+# (of those, within 5% of the fastest, the least heads' error), fp32 otherwise; on the CPU, timed at 1 thread by
+# that thread's CPU time.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -68,6 +69,9 @@ pick = re.search(r"^darkrt build: int8 speed: keep (\S+): ([0-9.]+)x fp32's time
                  r"most 0.90x\) at bound [0-9.]+ \(required for speed picks: ([0-9.]+)\); (\d+) candidates screened, (\d+) confirmed", log, re.M)
 fallback = re.search(r"^darkrt build: int8 speed: no int8 (plan|candidate) .*margin \(bound ([0-9.]+)\)", log, re.M)
 assert bool(pick) != bool(fallback), "exactly one decision line"
+# on the CPU the candidates are timed at 1 thread by its CPU time (other processes' time slices not counted)
+assert re.search(r"^min-map: candidates run at 1 thread, timed by that thread's CPU time$", log, re.M), "the timing line"
+assert not pick or "the fastest rounds' ratio, the thread's CPU time at 1 thread)" in log, "the decision's timing"
 margin = float(pick[3] if pick else fallback[2])
 assert abs(margin - 0.7) < 1e-4, margin  # 0.4 + half of what is left to 1
 assert screened, "no candidate screened (all int8 passes the margin here)"

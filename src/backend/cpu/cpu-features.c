@@ -104,12 +104,25 @@ unsigned drt_cpu_apply_isa_cap(void)
     return isa_cap & drt_cpu_features();
 }
 
+static void (*omp_set)(int);
+static int default_threads; /* OpenMP's count before darkrt first set one: what threads 0 asks for */
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+
+static void threads_init(void)
+{
+    /* libdnnl is built with OpenMP (libgomp); it is loaded with it, so look the functions up. */
+    omp_set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    int (*max)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+    default_threads = max ? max() : 0;
+}
+
 void drt_cpu_set_threads(int threads)
 {
-    if (threads <= 0) return;
-    /* libdnnl is built with OpenMP (libgomp); it is loaded with it, so look the setter up. */
-    void (*set)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (set) set(threads);
+    pthread_once(&threads_once, threads_init);
+    /* 0: the default again, also where an engine of another count (build --min-map's timing engines: 1) ran on
+     * this thread before */
+    if (threads <= 0) threads = default_threads;
+    if (threads > 0 && omp_set) omp_set(threads);
 }
 
 /* Runs fn on the OpenMP team oneDNN already uses (libgomp's GOMP_parallel, looked up at run

@@ -24,7 +24,7 @@ unsigned drt_cpu_apply_isa_cap(void);
 /* Calls fn(ctx, tid, nt) on each thread of oneDNN's OpenMP team (serially as (0, 1) without it). */
 void drt_cpu_parallel(void (*fn)(void *ctx, int tid, int nt), void *ctx);
 
-/* Sets the OpenMP thread count oneDNN uses on this thread (0: leave the default). */
+/* Sets the OpenMP thread count oneDNN uses on this thread (0: OpenMP's default, as it was before darkrt first set one). */
 void drt_cpu_set_threads(int threads);
 
 #endif
