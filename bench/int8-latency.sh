@@ -7,7 +7,7 @@
 #   bash bench/int8-latency.sh DARKRT...        (ROUNDS=5 RUNS=40 by default; DRT_SHARED as the tests)
 # Plans: fp32; int8 default keep (heads,dw); depthwise int8 (heads); every conv int8 (none); the keep lists
 # --min-map 0.95 picked in bench/results/int8-accuracy.md (session 11, fastest: 49 kept; fewest: 28 kept;
-# session 12 with bias correction, fastest: 32 kept). Each plan's heads (darkrt run --random 1) are compared
+# session 12 with bias correction, fastest: 32 kept; session 13, timed by thread CPU time: 38 kept). Each plan's heads (darkrt run --random 1) are compared
 # with the first binary's: "heads: same bytes" or "heads: DIFFER" per plan and binary.
 # A binary may be a wrapper script (e.g. one that sets DRT_CPU_DW_INT8=0 and runs darkrt).
 set -euo pipefail
@@ -22,8 +22,9 @@ python3 "$ROOT/bench/int8-images.py" "$T/calib" /usr/share/darknet/data/{dog,eag
 PICK49=heads,0,1,2,3,4,5,6,9,10,11,12,13,14,17,18,19,22,23,24,25,26,27,30,31,32,35,36,37,38,39,40,43,44,45,48,49,50,53,54,55,58,59,60,61,62,63,66
 PICK28=none,25,22,30,81,35,89,94,99,60,104,84,3,128,23,68,126,24,106,37,13,125,1,5,11,36,18,10,2
 PICK32=heads,0,1,2,3,4,5,6,9,10,11,12,13,14,17,18,19,22,23,24,25,26,27,30,31,32,35,36,37,38,39
+PICK38=none,24,38,58,17,60,12,76,9,66,4,71,68,81,61,22,126,25,30,84,37,94,89,35,99,104,128,23,3,106,13,36,125,11,5,1,18,10,2
 PLANS=("fp32:fp32:" "default:int8:heads,dw" "depthwise:int8:heads" "all:int8:none" "min-map-49:int8:$PICK49" "min-map-28:int8:$PICK28"
-       "min-map-32:int8:$PICK32")
+       "min-map-32:int8:$PICK32" "min-map-38:int8:$PICK38")
 b=0
 for bin in "$@"; do
     for v in "${PLANS[@]}"; do
