@@ -15,7 +15,10 @@
  *   after the conv. The first conv alone: without correction the mean offset is the multiplier times the
  *   first case's, with it 0 within 1e-6 per unit of multiplier. A chain (1x1 leaky, then the 3x3 head, both
  *   with batchnorm), where step 2 takes up the s8 rounding left at the head: with correction 0 within the
- *   same bound (1.5e-7 measured); step 2's delta divided by the multiplier leaves 1.3e-5. */
+ *   same bound (1.5e-7 measured); step 2's delta divided by the multiplier leaves 1.3e-5;
+ * - step 2 keeps each image's run state between convs where they fit max_activation_bytes, else runs the image
+ *   from its input for each conv: the two convs with no budget (both kept), with room for one and for none, give
+ *   the same heads bit for bit. */
 #include "darkrt.h"
 #include "graph/model.h"
 #include "unit/check.h"
@@ -39,6 +42,14 @@ static const char two_convs[] =
     "[convolutional]\nsize=3\nstride=1\npad=1\nfilters=18\nactivation=linear\n"
     "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
 
+static const char residual[] = /* conv 2 adds layer 0's output in place, in its epilogue */
+    "[net]\nwidth=16\nheight=16\nchannels=3\n"
+    "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=3\nactivation=linear\n"
+    "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=3\nactivation=leaky\n"
+    "[convolutional]\nsize=3\nstride=1\npad=1\nfilters=3\nactivation=linear\n"
+    "[shortcut]\nfrom=-3\nactivation=linear\n"
+    "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n"
+    "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
 static const char bn_conv[] =
     "[net]\nwidth=16\nheight=16\nchannels=3\n"
     "[convolutional]\nbatch_normalize=1\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n"
@@ -137,6 +148,23 @@ static int mean_offsets(const char *dir, const char *cfg, const char *calib, uns
     return ok;
 }
 
+/* Both engines' heads for the grey g, bit for bit. */
+static int same_heads(drt_engine *a, drt_engine *b, int g)
+{
+    float *in = malloc(sizeof(float) * 3 * S * S);
+    for (int k = 0; k < 3 * S * S; k++) in[k] = (float)g / 255.f;
+    const float *ha, *hb;
+    drt_tensor_desc da, db;
+    int same = drt_engine_run(a, in, 1) == DRT_OK && drt_engine_head(a, 0, &ha, &da) == DRT_OK;
+    float *copy = same ? malloc(sizeof(float) * (size_t)da.c * da.h * da.w) : NULL; /* before b runs */
+    if (copy) memcpy(copy, ha, sizeof(float) * (size_t)da.c * da.h * da.w);
+    same = copy && drt_engine_run(b, in, 1) == DRT_OK && drt_engine_head(b, 0, &hb, &db) == DRT_OK &&
+           !memcmp(copy, hb, sizeof(float) * (size_t)da.c * da.h * da.w);
+    free(copy);
+    free(in);
+    return same;
+}
+
 int main(void)
 {
     char dir[] = "/tmp/cpu-int8-bias-XXXXXX", calib[300], plan[300];
@@ -190,6 +218,26 @@ int main(void)
               want * mul);
         CHECK(fabs(c) < 1e-6 * mul, "batchnorm, fold-bn off, with correction: mean offset %.7f, want 0 (without: %.7f)", c, r);
     }
+    m = load(dir, residual);
+    CHECK(m, "residual: %s", drt_last_error());
+    drt_engine *kept = m ? engine(m, calib, DRT_PREC_INT8, 1) : NULL;
+    drt_engine_memory mem = {0};
+    if (kept) drt_engine_memory_usage(kept, &mem);
+    for (int room = 1; kept && room >= 0; room--) { /* the engines' own two, and room more run states */
+        drt_engine_opts o = drt_engine_opts_default();
+        o.precision = DRT_PREC_INT8;
+        o.calib_dir = calib;
+        o.int8_keep = "none";
+        o.threads = 1;
+        o.max_activation_bytes = mem.host_activations * (size_t)(2 + room) + mem.host_activations / 2;
+        drt_engine *e = NULL;
+        CHECK(drt_engine_create(m, &o, &e) == DRT_OK, "residual within %zu bytes: %s", o.max_activation_bytes, drt_last_error());
+        CHECK(e && same_heads(kept, e, greys[0]) && same_heads(kept, e, greys[1]),
+              "residual: step 2 with room for %d image run state(s): heads differ from keeping both", room);
+        drt_engine_free(e);
+    }
+    drt_engine_free(kept);
+    drt_model_free(m);
     if (mean_offsets(dir, bn_convs, calib, DRT_PASS_FOLD_BN, &r, &c))
         CHECK(fabs(r) > 1e-3 && fabs(c) < 1e-6 * mul, "batchnorm chain, fold-bn off: mean offset %.9f without correction, "
               "%.9f with (want 0 within %.1e)", r, c, 1e-6 * mul);

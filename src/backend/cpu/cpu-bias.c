@@ -129,8 +129,34 @@ static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
     if (i >= 0 && a->sx[i]) sum_taps(st, i, a);
 }
 
-/* Runs the n inputs through st (layers 0..last) and turns the sums into means. */
-static drt_status measure(cpu_state *st, const float *inputs, int n, int last, stats *a)
+/* Step 2's image run states: the first `resident` images each keep their tensors in x[k] as layers 0..at-1 left
+ * them, so that each layer runs once an image and each measured conv twice (measured, then again corrected),
+ * not layers 0..i again for each conv i (quadratic in the layers: two thirds of yolo-fastest-1.1's int8 build).
+ * As many as fit max_activation_bytes; the other images run from the input for each conv. */
+typedef struct images {
+    cpu_exec *x;
+    int resident, at;
+    char *snap; /* the bytes of the tensor a measured conv writes, as they were before it ran */
+} images;
+
+/* Image k's resident run state through conv i: layers at..i-1 (the input first when at is 0), then i measured
+ * (observed) and undone: the buffer it wrote put back, for i to run again with its correction. */
+static drt_status run_resident(cpu_state *q, images *im, int k, const float *input, int i)
+{
+    cpu_exec *x = &im->x[k];
+    int r = q->g->root[drt_cpu_stored_tensor(q, i)];
+    size_t off = q->g->offset[r], bytes = drt_shape_size(drt_xgraph_shape(q->g, r)) * cpu_dtype_size(q->dt[r]);
+    if (im->at == 0) drt_cpu_exec_reset_states(q, x); /* from a zero recurrent state, as measure's other runs */
+    DRT_TRY(drt_cpu_run_layers(q, x, im->at == 0 ? input : NULL, im->at, i - 1));
+    memcpy(im->snap, x->arena + off, bytes);
+    drt_status s = drt_cpu_run_layers(q, x, NULL, i, i);
+    memcpy(x->arena + off, im->snap, bytes);
+    return s;
+}
+
+/* Runs the n inputs through st (layers 0..last; the resident images of im, when not NULL, on from where they
+ * were) and turns the sums into means. */
+static drt_status measure(cpu_state *st, images *im, const float *inputs, int n, int last, stats *a)
 {
     const drt_model *m = a->m;
     size_t per = (size_t)m->channels * m->width * m->height;
@@ -143,9 +169,14 @@ static drt_status measure(cpu_state *st, const float *inputs, int n, int last, s
      * leaves later layers' states as they were, so carried states would differ between the fp32 pass and
      * the per-conv int8 passes */
     for (int k = 0; s == DRT_OK && k < n; k++) {
+        if (im && k < im->resident) {
+            s = run_resident(st, im, k, inputs + per * k, last);
+            continue;
+        }
         drt_cpu_exec_reset_states(st, &st->own);
         s = drt_cpu_run_image_until(st, &st->own, NULL, NULL, inputs + per * k, 0, last);
     }
+    if (im) im->at = last;
     drt_cpu_exec_reset_states(st, &st->own);
     st->observe = NULL;
     st->observe_ctx = NULL;
@@ -190,6 +221,35 @@ static int first_quantized(const cpu_state *q)
     for (int i = 0; i < q->m->n_layers; i++)
         if ((q->conv[i] && q->conv[i]->prec != DRT_PREC_FP32) || q->dt[DRT_XT(i)] != CPU_F32) return i;
     return q->m->n_layers;
+}
+
+/* im's run states: as many of the n images as fit q's max_activation_bytes beside q's and the fp32 engine's own
+ * (0: all). */
+static drt_status images_create(cpu_state *q, int n, images *im)
+{
+    size_t each = drt_cpu_activation_bytes(q), budget = q->opts.max_activation_bytes;
+    size_t fit = !budget ? (size_t)n : budget / (each ? each : 1) > 2 ? budget / (each ? each : 1) - 2 : 0;
+    int want = fit < (size_t)n ? (int)fit : n;
+    if (!want) return DRT_OK;
+    if (!(im->x = calloc((size_t)want, sizeof *im->x)) || !(im->snap = malloc(q->arena_bytes ? q->arena_bytes : 1)))
+        return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    for (; im->resident < want; im->resident++) {
+        cpu_exec *x = &im->x[im->resident];
+        drt_status s = drt_cpu_exec_init(q, 0, x);
+        if (s != DRT_OK) {
+            drt_cpu_exec_release(x); /* what it made */
+            return s;
+        }
+        x->observed = 1; /* run from this thread only */
+    }
+    return DRT_OK;
+}
+
+static void images_free(images *im)
+{
+    for (int k = 0; im->x && k < im->resident; k++) drt_cpu_exec_release(&im->x[k]);
+    free(im->x);
+    free(im->snap);
 }
 
 static double mean_abs(const float *v, int n)
@@ -251,7 +311,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
                         !(a.tx = malloc(sizeof(double) * 2 * a.most_c))))
         s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     /* the fp32 engine: each tensor's mean (the target) and each conv's tap means (step 1) */
-    if (s == DRT_OK) s = measure(f, inputs, n, m->n_layers - 1, &a);
+    if (s == DRT_OK) s = measure(f, NULL, inputs, n, m->n_layers - 1, &a);
     if (s == DRT_OK) memcpy(ref, a.mean, sizeof(double) * nc);
     int convs = 0;
     double own = 0, left = 0;
@@ -267,12 +327,14 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     a.conv_of = (free(a.conv_of), NULL);
     float *delta = malloc(sizeof(float) * (size_t)(nc ? nc : 1));
     if (s == DRT_OK && !delta) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    images im = {0};
+    if (s == DRT_OK) s = images_create(q, n, &im);
     for (int i = first_quantized(q); s == DRT_OK && i < m->n_layers; i++) {
         if (!a.sx[i] || a.positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
         if (drt_calib_tensor_channels(m, td) != nf) continue;
         a.only = td;
-        if ((s = measure(q, inputs, n, i, &a)) != DRT_OK) break;
+        if ((s = measure(q, &im, inputs, n, i, &a)) != DRT_OK) break;
         const double *want = ref + drt_calib_channel_offset(m, td), *got = a.mean + drt_calib_channel_offset(m, td);
         for (int k = 0; k < nf; k++) delta[k] = isfinite(want[k] - got[k]) ? (float)(want[k] - got[k]) : 0.f;
         /* in output units: an int8 engine folds batchnorm whatever passes_off says (cpu-compile.c's
@@ -282,6 +344,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         for (int k = 0; k < nf; k++) c[k] += delta[k];
         left += mean_abs(delta, nf);
     }
+    images_free(&im);
     static _Atomic int said; /* once: a --min-map search builds many engines */
     if (s == DRT_OK && (log || !said))
         fprintf(log ? log : drt_log_file(), "darkrt: int8 bias correction: the biases of %d conv%s corrected on the calibration images "

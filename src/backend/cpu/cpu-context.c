@@ -58,6 +58,7 @@ drt_status drt_cpu_exec_init(const cpu_state *st, int use_state_buffers, cpu_exe
     memset(x, 0, sizeof *x);
     x->n = st->g->n;
     x->own_buffers = !use_state_buffers;
+    x->observed = use_state_buffers; /* the engine's own */
     if (use_state_buffers) {
         x->arena = st->arena, x->tmp_in = st->tmp_in, x->tmp_out = st->tmp_out;
         x->wino_v = st->wino_v, x->wino_m = st->wino_m;

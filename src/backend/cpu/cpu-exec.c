@@ -171,7 +171,7 @@ static drt_status run_layer(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
     }
     default: return drt_error(DRT_STATUS_UNSUPPORTED, "cpu engine: layer %d: unsupported type", i);
     }
-    if (st->observe && x == &st->own && !nd->identity && !(l->type == DRT_LAYER_SHORTCUT && nd->absorbed_by >= 0)) {
+    if (st->observe && x->observed && !nd->identity && !(l->type == DRT_LAYER_SHORTCUT && nd->absorbed_by >= 0)) {
         int ts = l->type == DRT_LAYER_CONV ? drt_cpu_stored_tensor(st, i) : t;
         cpu_view v = VIEW(ts);
         st->observe(st, ts, &v, st->observe_ctx);
@@ -184,15 +184,18 @@ drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, fl
     return drt_cpu_run_image_until(st, x, e, heads, input, b, st->g->n - 1);
 }
 
-drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input,
-                                   int b, int last)
+/* input (NULL: none) into tensor 0, then layers first..last */
+static drt_status run_range(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input, int b,
+                            int first, int last)
 {
-    int own = x == &st->own; /* calibration and profiling observe the engine's own runs only */
-    cpu_view in = VIEW(0);
-    drt_cpu_input(input, &in);
-    if (st->observe && own) st->observe(st, 0, &in, st->observe_ctx);
+    int own = x == &st->own; /* profiling times the engine's own runs only */
+    if (input) {
+        cpu_view in = VIEW(0);
+        drt_cpu_input(input, &in);
+        if (st->observe && x->observed) st->observe(st, 0, &in, st->observe_ctx);
+    }
     double t0 = st->prof_ms && own ? now_ms(st->prof_cpu) : 0;
-    for (int i = 0; i <= last && i < st->g->n; i++) {
+    for (int i = first; i <= last && i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
         store_state(st, x, i);
@@ -202,6 +205,18 @@ drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine 
             t0 = t;
         }
     }
-    if (own) st->prof_runs++;
     return DRT_OK;
+}
+
+drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input,
+                                   int b, int last)
+{
+    DRT_TRY(run_range(st, x, e, heads, input, b, 0, last));
+    if (x == &st->own) st->prof_runs++;
+    return DRT_OK;
+}
+
+drt_status drt_cpu_run_layers(cpu_state *st, cpu_exec *x, const float *input, int first, int last)
+{
+    return run_range(st, x, NULL, NULL, input, 0, first, last);
 }

@@ -61,6 +61,8 @@ typedef struct cpu_exec {
     dnnl_memory_t *wv, *wm;   /* per layer: a Winograd conv's transformed input and GEMM output */
     drt_states states;        /* [crnn] states (fp32 NHWC, dense), carried from image to image */
     int n, own_buffers;
+    int observed;             /* st->observe sees its steps: the engine's own, and bias correction's image run
+                               * states (cpu-bias.c); never a context's (another thread's) */
 } cpu_exec;
 
 typedef struct cpu_state cpu_state;
@@ -175,6 +177,9 @@ drt_status drt_cpu_run_image(cpu_state *st, cpu_exec *x, const drt_engine *e, fl
 /* The same, layers 0..last only (bias correction measures one layer's output at a time). */
 drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine *e, float *const *heads, const float *input,
                                    int b, int last);
+/* Layers first..last of one image on x, no heads: from input (converted into tensor 0 first), or (input NULL)
+ * from x's tensors as its last run left them (bias correction's step 2 goes on conv by conv). */
+drt_status drt_cpu_run_layers(cpu_state *st, cpu_exec *x, const float *input, int first, int last);
 
 /* cpu-context.c: run states. own_buffers: use the state's arena and buffers (the engine's own). */
 drt_status drt_cpu_exec_init(const cpu_state *st, int own_buffers, cpu_exec *x);
