@@ -45,12 +45,15 @@ static size_t qpixels(const cpu_dw8_desc *d) { return (size_t)(d->w + 2 * d->pad
  * the even and odd pixels' rows (stride 2), with the slack make_quads reads past them. */
 static size_t lanes_of(const cpu_dw8_desc *d) { return (qpixels(d) * d->c + 63) / 64 * 64; }
 static size_t srow_of(const cpu_dw8_desc *d) { return (lanes_of(d) + (size_t)3 * d->c + 64 + 63) / 64 * 64; }
+/* A row's last blocks read up to 15 lanes, and a second quad group (k > 4) 4c more, past the quad row: into
+ * the next buffer in band's stack array, lanes that are masked out; this much is kept free after the last. */
+static size_t over_of(const cpu_dw8_desc *d) { return 4 * (16 + (size_t)4 * d->c); }
 
 int drt_cpu_dw8_fits(const cpu_dw8_desc *d)
 {
     return d->k >= 1 && d->k <= DRT_CPU_DW8_MAXK && (d->stride == 1 || d->stride == 2) && d->pad >= 0 && d->pad < d->k &&
            d->c >= 1 && (d->oh - 1) * d->stride + d->k <= d->h + 2 * d->pad && (d->ow - 1) * d->stride + d->k <= d->w + 2 * d->pad &&
-           (size_t)(d->k + 1) * lanes_of(d) * 4 + (size_t)d->stride * srow_of(d) <= DRT_CPU_DW8_STACK &&
+           (size_t)(d->k + 1) * lanes_of(d) * 4 + (size_t)d->stride * srow_of(d) + over_of(d) <= DRT_CPU_DW8_STACK &&
            (d->in_dt == CPU_S8 || d->in_dt == CPU_U8) && (d->out_dt == CPU_S8 || d->out_dt == CPU_F32);
 }
 
@@ -274,7 +277,7 @@ static void band(void *ctx, int tid, int nt)
     int y0 = d->oh * tid / nt, y1 = d->oh * (tid + 1) / nt;
     if (y0 >= y1) return;
     size_t qbytes = p->lanes * 4;
-    _Alignas(64) char mem[DRT_CPU_DW8_STACK]; /* drt_cpu_dw8_fits: (k + 1) quad rows and the s8 rows */
+    _Alignas(64) char mem[DRT_CPU_DW8_STACK]; /* drt_cpu_dw8_fits: (k + 1) quad rows, the s8 rows, over_of */
     int8_t *rb = (int8_t *)(mem + (size_t)(d->k + 1) * qbytes);
     int32_t *zero = (int32_t *)(mem + (size_t)d->k * qbytes);
     const int32_t *rows[DRT_CPU_DW8_MAXK];
