@@ -329,7 +329,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     if (s == DRT_OK && !delta) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     images im = {0};
     if (s == DRT_OK) s = images_create(q, n, &im);
-    for (int i = first_quantized(q); s == DRT_OK && i < m->n_layers; i++) {
+    for (int i = s == DRT_OK ? first_quantized(q) : m->n_layers; s == DRT_OK && i < m->n_layers; i++) {
         if (!a.sx[i] || a.positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
         if (drt_calib_tensor_channels(m, td) != nf) continue;
