@@ -33,7 +33,7 @@ static void pipeline_dealloc(drtpy_pipeline *self)
 static int pipeline_start(drtpy_pipeline *self, const drt_pipeline_opts *o)
 {
     drt_status s;
-    drt_pipeline_opts got;
+    drt_pipeline_opts got = drt_pipeline_opts_default(); /* get_opts copies out as far as got.size says */
     Py_BEGIN_ALLOW_THREADS
     PyThread_acquire_lock(self->engine->lock, WAIT_LOCK);
     s = drt_pipeline_create(self->engine->engine, o, &self->p);
