@@ -9,7 +9,8 @@ Everything runs in libdarkrt (the same code as the darkrt CLI); failures raise d
 darkrt's one-line message. See Engine for what threads may share.
 """
 from ._darkrt import Error
-from ._api import Detections, Engine, Model, StreamItem, imread
+from ._api import NEW_SEQUENCE, Detections, Engine, Model, StreamItem, imread
 from ._tools import compare, convert, version
 
-__all__ = ["Error", "Model", "Engine", "Detections", "StreamItem", "imread", "convert", "compare", "version"]
+__all__ = ["Error", "Model", "Engine", "Detections", "StreamItem", "NEW_SEQUENCE", "imread", "convert", "compare",
+           "version"]

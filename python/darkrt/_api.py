@@ -65,6 +65,19 @@ class StreamItem:
         return f"<StreamItem {self.index} {self.source or 'frame'}{at}: {what}>"
 
 
+class _NewSequence:
+    """darkrt.NEW_SEQUENCE: an item of Engine.stream's sources that yields nothing; for a stateful model
+    (Model.stateful), the items after it are a new sequence (the state restarts from zeros before them)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "darkrt.NEW_SEQUENCE"
+
+
+NEW_SEQUENCE = _NewSequence()
+
+
 def _is_single(frames):
     return getattr(frames, "ndim", 0) in (2, 3) or isinstance(frames, (str, bytes, os.PathLike))
 
@@ -95,6 +108,14 @@ class Engine:
     max_batch = property(lambda self: self._info["max_batch"], doc="images per engine run")
     input_shape = property(lambda self: (self._info["channels"], self._info["height"], self._info["width"]),
                            doc="(C, H, W) of the network input")
+    stateful = property(lambda self: self._info["stateful"], doc="the model's Model.stateful")
+
+    def reset_state(self):
+        """Sets a stateful model's (Model.stateful) hidden state back to zeros: the next detect or run
+        starts a new sequence (a new video). detect and run carry the state from each image to the next,
+        through a call's images in order and from one call to the next; a stream starts from zeros and
+        leaves the state where its last item did. A no-op for other models."""
+        self._h.reset_state()
 
     def detect(self, frames, rgb=False, thresh=0.25, nms=0.45):
         """Detects objects, as `darkrt detect` does (letterbox, engine, YOLO decode, per-class NMS).
@@ -105,6 +126,7 @@ class Engine:
         not copied. A path is any image darkrt decodes (JPEG, PNG, BMP, PPM).
         Returns a Detections for one input, else a list of them, in order. Up to max_batch inputs
         share one engine run. Raises darkrt.Error (the frame or file named) for a bad input.
+        A stateful model's inputs are the next images of its sequence (see reset_state).
         """
         single = _is_single(frames) or not hasattr(frames, "__iter__")
         items = [frames] if single else list(frames)
@@ -137,15 +159,25 @@ class Engine:
         after the items of every frame decoded before it.
         At most `max_in_flight` items are pending (0: sized by darkrt), so any iterable (a camera,
         a generator) streams in bounded memory. While the stream is open it owns the engine: other
-        threads' calls wait for it, and this thread's own detect/run raise darkrt.Error."""
+        threads' calls wait for it, and this thread's own detect/run raise darkrt.Error.
+
+        A stateful model (Model.stateful) runs the stream as sequences, its state carried from item to
+        item in order: the stream starts one from zeros, each video source is a sequence of its own,
+        the items between videos are one, and darkrt.NEW_SEQUENCE among the sources starts another
+        (batches never mix sequences). For other models these change nothing."""
         pipe = _darkrt.Pipeline(self._h, rgb=rgb, workers=workers, batch=batch, max_in_flight=max_in_flight,
                                 thresh=thresh, nms=nms, frames=frames)
         queue = _StreamQueue(pipe, self.names)
         try:
             for index, item in enumerate(sources):
+                if item is NEW_SEQUENCE:
+                    pipe.start_sequence()
+                    continue
                 name = _source_name(item)
                 if name is not None and _darkrt.is_video_source(name):
+                    pipe.start_sequence()
                     yield from queue.video(index, name, timeout)
+                    pipe.start_sequence()
                     continue
                 yield from queue.room()
                 try:
@@ -192,6 +224,9 @@ class Model:
     width = property(lambda self: self._h.width, doc="network input width")
     height = property(lambda self: self._h.height, doc="network input height")
     names = property(lambda self: self._h.class_names(), doc="class names ([] if none)")
+    stateful = property(lambda self: self._h.stateful,
+                        doc="True for a recurrent model (AlexeyAB's [crnn]): its hidden state carries from "
+                            "each image to the next (Engine.reset_state, darkrt.NEW_SEQUENCE)")
 
     def build(self, device="cpu", precision="fp32", batch=1, calib=None, threads=0):
         """Compiles an engine. device: 'cpu', 'cuda[:N]' or 'ref'; precision: 'fp32', 'bf16',

@@ -228,6 +228,21 @@ static PyObject *engine_save(drtpy_engine *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* reset_state(): a stateful model's state back to zeros (drt_engine_reset_state; a no-op for other models). */
+static PyObject *engine_reset_state(drtpy_engine *self, PyObject *unused)
+{
+    (void)unused;
+    if (drtpy_engine_busy(self)) return NULL;
+    drt_status s;
+    Py_BEGIN_ALLOW_THREADS
+    PyThread_acquire_lock(self->lock, WAIT_LOCK);
+    s = drt_engine_reset_state(self->engine);
+    PyThread_release_lock(self->lock);
+    Py_END_ALLOW_THREADS
+    if (s != DRT_OK) return drtpy_raise(s);
+    Py_RETURN_NONE;
+}
+
 static PyObject *engine_class_names(drtpy_engine *self, PyObject *unused)
 {
     (void)unused;
@@ -247,9 +262,10 @@ static PyObject *engine_info(drtpy_engine *self, void *c)
 {
     (void)c;
     const drt_model *m = drt_engine_model(self->engine);
-    return Py_BuildValue("{sssssisisisi}", "device", drt_device_name(drt_engine_device(self->engine)), "precision",
+    return Py_BuildValue("{sssssisisisisN}", "device", drt_device_name(drt_engine_device(self->engine)), "precision",
                          drt_precision_name(drt_engine_precision(self->engine)), "max_batch", self->max_batch,
-                         "width", drt_model_width(m), "height", drt_model_height(m), "channels", drt_model_channels(m));
+                         "width", drt_model_width(m), "height", drt_model_height(m), "channels", drt_model_channels(m),
+                         "stateful", PyBool_FromLong(drt_model_stateful(m)));
 }
 
 static PyMethodDef engine_methods[] = {
@@ -257,6 +273,8 @@ static PyMethodDef engine_methods[] = {
      "detect(items, rgb=False, thresh=0.25, nms=0.45) -> [(w, h, boxes, scores, class_ids)]"},
     {"run", (PyCFunction)engine_run, METH_O, "run(float32 NCHW buffer) -> [(bytearray, (n, c, h, w))] per head"},
     {"save", (PyCFunction)engine_save, METH_VARARGS, "save(path): writes the engine's plan"},
+    {"reset_state", (PyCFunction)engine_reset_state, METH_NOARGS,
+     "reset_state(): a stateful model's hidden state back to zeros (a new sequence); no-op for other models"},
     {"class_names", (PyCFunction)engine_class_names, METH_NOARGS, "the class names the model carries"},
     {NULL, NULL, 0, NULL}};
 
@@ -267,7 +285,7 @@ static PyObject *engine_detect_c_seconds(drtpy_engine *self, void *c)
 }
 
 static PyGetSetDef engine_getset[] = {
-    {"info", (getter)engine_info, NULL, "device, precision, max_batch and input size", NULL},
+    {"info", (getter)engine_info, NULL, "device, precision, max_batch, input size and stateful", NULL},
     {"detect_c_seconds", (getter)engine_detect_c_seconds, NULL,
      "seconds of the last detect's C work on this engine (images, engine run, decode, NMS); its other time is Python's", NULL},
     {NULL, NULL, NULL, NULL, NULL}};

@@ -94,6 +94,12 @@ static PyObject *model_width(drtpy_model *self, void *c) { (void)c; return PyLon
 static PyObject *model_height(drtpy_model *self, void *c) { (void)c; return PyLong_FromLong(drt_model_height(self->model)); }
 static PyObject *model_channels(drtpy_model *self, void *c) { (void)c; return PyLong_FromLong(drt_model_channels(self->model)); }
 
+static PyObject *model_stateful(drtpy_model *self, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(drt_model_stateful(self->model));
+}
+
 static PyMethodDef model_methods[] = {
     {"build", (PyCFunction)(void (*)(void))model_build, METH_VARARGS | METH_KEYWORDS,
      "build(device='cpu', precision='fp32', batch=1, calib=None, threads=0) -> Engine"},
@@ -108,6 +114,8 @@ static PyGetSetDef model_getset[] = {
     {"width", (getter)model_width, NULL, "network input width", NULL},
     {"height", (getter)model_height, NULL, "network input height", NULL},
     {"channels", (getter)model_channels, NULL, "network input channels", NULL},
+    {"stateful", (getter)model_stateful, NULL, "True for a recurrent model ([crnn]): its state carries from image to image",
+     NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyTypeObject drtpy_model_type = {

@@ -135,6 +135,16 @@ static PyObject *pipeline_submit_video(drtpy_pipeline *self, PyObject *arg)
     return Py_BuildValue("(LdL)", (long long)vf.index, vf.pts, dropped);
 }
 
+/* start_sequence(): the items submitted from now on are a new sequence of a stateful model (no-op for others). */
+static PyObject *pipeline_start_sequence(drtpy_pipeline *self, PyObject *unused)
+{
+    (void)unused;
+    if (ready(self)) return NULL;
+    drt_status s = drt_pipeline_start_sequence(self->p);
+    if (s != DRT_OK) return drtpy_raise(s);
+    Py_RETURN_NONE;
+}
+
 static PyObject *pipeline_close(drtpy_pipeline *self, PyObject *unused)
 {
     (void)unused;
@@ -204,6 +214,8 @@ static PyMethodDef pipeline_methods[] = {
      "submit(path or frame, index=0): queues one item (blocks at max_in_flight)"},
     {"submit_video", (PyCFunction)pipeline_submit_video, METH_O,
      "submit_video(video) -> (frame index, pts, dropped) of the next frame, queued; None at the end (blocks like submit)"},
+    {"start_sequence", (PyCFunction)pipeline_start_sequence, METH_NOARGS,
+     "start_sequence(): the items submitted next are a new sequence (a stateful model's state restarts before them)"},
     {"close", (PyCFunction)pipeline_close, METH_NOARGS, "close(): no more input"},
     {"next", (PyCFunction)pipeline_next, METH_NOARGS, "next() -> the next result in order, None when done"},
     {"free", (PyCFunction)pipeline_free_method, METH_NOARGS, "free(): stops the workers, gives the engine back"},
