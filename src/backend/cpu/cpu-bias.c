@@ -37,24 +37,26 @@ typedef struct stats {
     float *step, *xq;    /* sum_taps' buffers, for the largest conv input: per channel, per value */
     double *tx;          /* per channel, twice */
     size_t most_c, most_values;
+    double *acc;         /* sum_channels' sums, per channel of the widest tensor */
 } stats;
 
 /* Tensor t's per-channel sums, its values as the engine holds them (s8/u8 times their steps). */
 static void sum_channels(const cpu_state *st, int t, const cpu_view *v, stats *a)
 {
     if (v->c != drt_calib_tensor_channels(a->m, t) || (v->dt != CPU_F32 && v->dt != CPU_S8 && v->dt != CPU_U8)) return;
-    double *sum = a->mean + drt_calib_channel_offset(a->m, t);
+    double *sum = a->mean + drt_calib_channel_offset(a->m, t), *acc = a->acc;
     size_t hw = (size_t)v->h * v->w;
-    for (int k = 0; k < v->c; k++) {
-        double acc = 0;
+    memset(acc, 0, sizeof(double) * (size_t)v->c);
+    /* pixel by pixel, all channels at once (each channel's sum in pixel order as before: the same doubles) */
+    for (size_t px = 0; px < hw; px++) {
         if (v->dt == CPU_F32)
-            for (size_t px = 0; px < hw; px++) acc += ((const float *)v->p)[px * v->cs + k];
+            for (int k = 0; k < v->c; k++) acc[k] += ((const float *)v->p)[px * v->cs + k];
         else if (v->dt == CPU_S8)
-            for (size_t px = 0; px < hw; px++) acc += ((const int8_t *)v->p)[px * v->cs + k];
+            for (int k = 0; k < v->c; k++) acc[k] += ((const int8_t *)v->p)[px * v->cs + k];
         else
-            for (size_t px = 0; px < hw; px++) acc += ((const uint8_t *)v->p)[px * v->cs + k];
-        sum[k] += v->dt == CPU_F32 ? acc : acc * drt_cpu_channel_step(st, t, k);
+            for (int k = 0; k < v->c; k++) acc[k] += ((const uint8_t *)v->p)[px * v->cs + k];
     }
+    for (int k = 0; k < v->c; k++) sum[k] += v->dt == CPU_F32 ? acc[k] : acc[k] * drt_cpu_channel_step(st, t, k);
     a->count[t] += (double)hw;
 }
 
@@ -294,7 +296,12 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         if (!a.conv_of || !a.sx || !a.sq || !a.positions || !a.mean || !a.count || !ref || !corr)
             s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     }
-    for (int t = 0; s == DRT_OK && t < nt; t++) a.conv_of[t] = -1;
+    size_t most_ch = 1;
+    for (int t = 0; s == DRT_OK && t < nt; t++) {
+        a.conv_of[t] = -1;
+        if ((size_t)drt_calib_tensor_channels(m, t) > most_ch) most_ch = (size_t)drt_calib_tensor_channels(m, t);
+    }
+    if (s == DRT_OK && !(a.acc = malloc(sizeof(double) * most_ch))) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     a.most_c = a.most_values = 1; /* sum_taps' buffers, allocated once: the largest input's channels and values */
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
         /* xnor=1 convs run lowered, in fp32 from fp32 (their own bias units): left as they are */
@@ -359,6 +366,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     free(a.step);
     free(a.xq);
     free(a.tx);
+    free(a.acc);
     free(a.sx);
     free(a.sq);
     free(a.positions);
