@@ -305,7 +305,8 @@ static void collect(drt_pipeline *p, batch *b)
 }
 
 /* A batch whose first item starts a sequence (drt_pipeline_start_sequence; gather puts such an item first): the
- * engine's state reset before the batch runs. */
+ * engine's state reset before the batch runs, even when none of its items decoded (the next batch goes on with the
+ * sequence, it does not start one). */
 static drt_status start_sequence(drt_pipeline *p, const batch *b)
 {
     return p->stateful && b->n && b->items[0]->seq_start ? drt_engine_reset_state(p->engine) : DRT_OK;
@@ -320,10 +321,14 @@ static void begin(drt_pipeline *p, batch *b)
     b->begun = 1;
     b->done = p->host_pre;
     b->s = DRT_OK;
-    if (!b->k) return;
-    if (p->host_pre && (b->s = start_sequence(p, b)) == DRT_OK)
-        b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets, b->times);
-    else b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+    if (p->host_pre) { /* the whole run here, after the last batch's: the reset too */
+        b->s = start_sequence(p, b);
+        if (b->s == DRT_OK && b->k)
+            b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets,
+                                          b->times);
+    } else if (b->k) {
+        b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+    }
 }
 
 static void *prefetch_main(void *arg)
@@ -358,8 +363,9 @@ static void join_prefetch(batch *b)
 /* Launches the engine on a staged batch (it may still run when this returns). */
 static void launch(drt_pipeline *p, batch *b)
 {
-    if (!b->done && b->k && b->s == DRT_OK && (b->s = start_sequence(p, b)) == DRT_OK)
-        b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
+    if (b->done) return;
+    if (b->s == DRT_OK) b->s = start_sequence(p, b); /* the last batch has finished: no run is in flight */
+    if (b->s == DRT_OK && b->k) b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
 }
 
 /* The result an item hands out; takes its detections and (keep_image) its pixels. */

@@ -84,13 +84,15 @@ done:
 }
 
 /* The boxes of frames [from, n) of n random frames through a new pipeline on e (cpu, batches of `batch`), concatenated
- * into out (at most max); a new sequence starts at frame `restart` (drt_pipeline_start_sequence; -1: none). Their count. */
-static int pipeline_boxes(drt_engine *e, int batch, const unsigned char *rgb, int w, int h, int n, int restart, int from,
-                          drt_detection *out, int max)
+ * into out (at most max); a new sequence starts at frame `restart` (drt_pipeline_start_sequence; -1: none), and with
+ * `bad` its first item is a file that does not decode (the frames' indices then run one higher). Their count. */
+static int pipeline_boxes(drt_engine *e, int batch, const unsigned char *rgb, int w, int h, int n, int restart, int bad,
+                          int from, drt_detection *out, int max)
 {
     drt_pipeline_opts o = drt_pipeline_opts_default();
     o.workers = 2;
     o.batch = batch;
+    o.max_in_flight = n + 1; /* all submitted before any result is taken */
     drt_pipeline *p = NULL;
     int got = 0;
     if (drt_pipeline_create(e, &o, &p) != DRT_OK) {
@@ -100,13 +102,15 @@ static int pipeline_boxes(drt_engine *e, int batch, const unsigned char *rgb, in
     for (int k = 0; k < n; k++) {
         drt_frame f = {.w = w, .h = h, .format = DRT_PIXEL_RGB8, .data = rgb + (size_t)k * w * h * 3};
         if (k == restart) CHECK(drt_pipeline_start_sequence(p) == DRT_OK, "%s", drt_last_error());
+        if (k == restart && bad) CHECK(drt_pipeline_submit_file(p, "no-such-dir/bad.jpg", NULL) == DRT_OK, "%s",
+                                       drt_last_error());
         CHECK(drt_pipeline_submit_frame(p, &f, NULL) == DRT_OK, "%s", drt_last_error());
     }
     drt_pipeline_close(p);
     CHECK(drt_pipeline_start_sequence(p) != DRT_OK, "start_sequence after close accepted");
     drt_pipeline_result *r;
     while (drt_pipeline_next(p, &r) == DRT_OK && r) {
-        CHECK(r->status == DRT_OK, "%s", r->error);
+        CHECK((r->status == DRT_OK) == !(bad && r->index == restart), "item %lld: %s", r->index, r->error);
         for (int i = 0; r->index >= from && r->dets && i < r->dets->count && got < max; i++) out[got++] = r->dets->items[i];
         drt_pipeline_result_free(r);
     }
@@ -117,7 +121,8 @@ static int pipeline_boxes(drt_engine *e, int batch, const unsigned char *rgb, in
 /* A pipeline is a sequence from a zero state: two pipelines one after another on one engine give the same boxes.
  * drt_pipeline_start_sequence starts another within one: frames b after frames a and a restart give b's boxes of a
  * pipeline on b alone (in batches of 4: the restart also cuts the batch a2 b0 would share), and without the restart
- * other boxes (the state carried). */
+ * other boxes (the state carried); so do they in batches of 1 with a bad item first after the restart (its batch
+ * runs nothing, and still resets). */
 static void check_pipelines(const drt_model *m)
 {
     int w = drt_model_width(m), h = drt_model_height(m);
@@ -131,21 +136,25 @@ static void check_pipelines(const drt_model *m)
     enum { MAX = 1 << 14 };
     drt_detection *a = malloc(MAX * sizeof *a), *b = malloc(MAX * sizeof *b), *c = malloc(MAX * sizeof *c);
     if (drt_engine_create(m, &o, &e) == DRT_OK) {
-        int na = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, a, MAX), nb = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, b, MAX);
+        int na = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, 0, a, MAX), nb = pipeline_boxes(e, 1, rgb, w, h, N, -1, 0, 0, b, MAX);
         CHECK(na > 0, "no boxes: the comparison proves nothing");
         CHECK(na == nb && !memcmp(a, b, (size_t)na * sizeof *a), "a second pipeline on the engine: %d boxes, not the "
               "first's %d (its sequence did not start from zeros)", nb, na);
         printf("pipelines: two on one engine, %d frames each: %d and %d boxes\n", N, na, nb);
-        int alone = pipeline_boxes(e, 4, rgb + N * frame, w, h, N, -1, 0, a, MAX);
-        int restarted = pipeline_boxes(e, 4, rgb, w, h, 2 * N, N, N, b, MAX);
-        int carried = pipeline_boxes(e, 4, rgb, w, h, 2 * N, -1, N, c, MAX);
+        int alone = pipeline_boxes(e, 4, rgb + N * frame, w, h, N, -1, 0, 0, a, MAX);
+        int restarted = pipeline_boxes(e, 4, rgb, w, h, 2 * N, N, 0, N, b, MAX);
+        int carried = pipeline_boxes(e, 4, rgb, w, h, 2 * N, -1, 0, N, c, MAX);
         CHECK(alone > 0, "no boxes: the comparison proves nothing");
         CHECK(restarted == alone && !memcmp(a, b, (size_t)alone * sizeof *a), "frames b after a and start_sequence: %d "
               "boxes, not those of b alone (%d)", restarted, alone);
         CHECK(carried != alone || memcmp(a, c, (size_t)alone * sizeof *a), "frames b after a without start_sequence: the "
               "boxes of b alone (no state carried: the restart proves nothing)");
-        printf("start_sequence: %d frames b alone %d boxes, after %d frames a and a restart %d, without it %d\n", N, alone,
-               N, restarted, carried);
+        /* batches of 1: the restart's batch holds the bad item alone, nothing to run, and must still reset */
+        int after_bad = pipeline_boxes(e, 1, rgb, w, h, 2 * N, N, 1, N + 1, c, MAX);
+        CHECK(after_bad == alone && !memcmp(a, c, (size_t)alone * sizeof *a), "frames b after a, start_sequence and a bad "
+              "first item, batches of 1: %d boxes, not those of b alone (%d)", after_bad, alone);
+        printf("start_sequence: %d frames b alone %d boxes, after %d frames a and a restart %d, without it %d, after a "
+               "restart with a bad first item (batches of 1) %d\n", N, alone, N, restarted, carried, after_bad);
     } else {
         CHECK(0, "%s", drt_last_error());
     }
