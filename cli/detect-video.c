@@ -300,10 +300,16 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     drt_pipeline_free(r.pipe);
     free(r.scratch);
     show_close(r.show);
+    long long handled = 0;
+    for (int i = 0; i < n; i++) handled += r.outs[i].done;
     for (int i = 0; i < n; i++) outputs_close(&r.outs[i]); /* after a failed open: frees the names */
-    if (r.json == af.fp && af.fp) { /* JSON Lines hold every frame detected, even after a failure */
+    /* JSON Lines hold every frame detected, even after a failure; a run that failed before any frame (a refused or
+     * failed open) leaves an existing file as it was, as detect on images does */
+    if (r.json == af.fp && af.fp && (rc == 0 || handled > 0)) {
         s = drt_atomic_commit(&af);
         if (s != DRT_OK) rc = cli_fail(s);
+    } else if (r.json == af.fp && af.fp) {
+        drt_atomic_abort(&af);
     }
     free(r.outs);
     return rc;

@@ -4,7 +4,8 @@
 # Lines carry source, frame index and pts; the annotated mp4 decodes without errors with the input's
 # frame count; --fast-resize equals detect on ffmpeg's PNGs scaled the same way; two sources at
 # once keep their own outputs; corrupt input, a missing camera and an
-# unreachable URL give one-line errors, and the outputs hold every frame decoded before the failure.
+# unreachable URL give one-line errors, and the outputs hold every frame decoded before the failure (a failed open,
+# none: an existing --json file is left as it was).
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
@@ -140,6 +141,13 @@ expect_error "missing camera" '/dev/video97: cannot open the camera' "$DARKRT" d
 expect_error "unreachable url" 'rtsp://127.0.0.1:1/x: cannot open the stream: Connection refused' \
     "$DARKRT" detect "${M[@]}" rtsp://127.0.0.1:1/x
 expect_error "missing file" 'nothere.mp4: cannot open: No such file' "$DARKRT" detect "${M[@]}" "$TMP/nothere.mp4"
+# A failed open handles no frame: an existing --json file stays byte for byte, no temporary left.
+printf '{"old": "complete line"}\n' >"$TMP/kept.jsonl"
+cp "$TMP/kept.jsonl" "$TMP/kept.orig"
+"$DARKRT" detect "${M[@]}" "$TMP/nothere.mp4" --json "$TMP/kept.jsonl" >/dev/null 2>&1 && fail "missing file: exit 0"
+cmp -s "$TMP/kept.jsonl" "$TMP/kept.orig" && [ -z "$(find "$TMP" -maxdepth 1 -name 'kept.jsonl.*')" ] \
+    && ok "missing file: the existing --json file kept as it was" \
+    || fail "missing file: --json file now $(wc -c <"$TMP/kept.jsonl") bytes; $(find "$TMP" -maxdepth 1 -name 'kept.jsonl.*')"
 expect_error "images with videos" 'images and videos in one run' "$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" "$DN_DATA/dog.jpg"
 expect_error "-o not mp4" 'out.png: darkrt writes video as mp4' "$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" -o "$TMP/out.png"
 
