@@ -60,7 +60,8 @@ static int check_result(const char *what, drt_pipeline_result *r, int got, char 
 }
 
 /* Runs paths (NULL: a frame from frames[i]) through a pipeline; checks each result against ref[i]
- * (NULL: the item must fail). */
+ * (NULL: the item must fail). Under an activation budget, with->worker_engines (non-zero asks for them) is the
+ * number of workers expected to run the engine. */
 static void check_pipeline(const char *what, drt_engine *e, int workers, int batch, char **paths,
                            const drt_frame *frames, int n, drt_detections **ref, const drt_pipeline_opts *with)
 {
@@ -77,7 +78,7 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
     drt_pipeline_get_opts(p, &o);
     int workers_run = with && with->worker_engines && !e->backend->stages; /* device stages keep batches */
     /* get_opts: how many workers run the engine: each, without an activation budget (check_budget: fewer) */
-    int running = !workers_run ? 0 : e->opts.max_activation_bytes ? o.worker_engines : o.workers;
+    int running = !workers_run ? 0 : e->opts.max_activation_bytes ? with->worker_engines : o.workers;
     CHECK(o.worker_engines == running && (!workers_run || o.worker_engines >= 1),
           "%s: worker_engines %d of %d workers, expected %d", what, o.worker_engines, o.workers, running);
     for (int i = 0; i < n || (!i && !n); i++) {
@@ -335,7 +336,9 @@ static void check_budget(const char *shared, const drt_engine *e1, char **paths,
         CHECK(n_logged == 1 && strstr(logged, want), "%s: the log should say '%s' once: %d times, '%s'", what, want,
               n_logged, logged);
         /* the same boxes (no worker_engines asked where the pipeline turns it off: check_pipeline's expectation) */
-        check_pipeline(what, e, 4, 0, paths, NULL, n, ref, contexts ? wo : NULL);
+        drt_pipeline_opts expect = *wo;
+        expect.worker_engines = contexts;
+        check_pipeline(what, e, 4, 0, paths, NULL, n, ref, contexts ? &expect : NULL);
         drt_set_log_callback(NULL, NULL);
         drt_engine_free(e);
     }
