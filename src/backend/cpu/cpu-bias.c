@@ -351,6 +351,8 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         for (int k = 0; k < nf; k++) c[k] += delta[k];
         left += mean_abs(delta, nf);
     }
+    if (s == DRT_OK && log) /* with verbose: what the activation budget allowed (unit/cpu-int8-bias reads it) */
+        fprintf(log, "darkrt: int8 bias correction: step 2 kept the run states of %d of %d images\n", im.resident, n);
     images_free(&im);
     static _Atomic int said; /* once: a --min-map search builds many engines */
     if (s == DRT_OK && (log || !said))
