@@ -207,23 +207,15 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     return st;
 }
 
-static double now_ms(const search *s)
-{
-    struct timespec ts;
-    if (!s->cpu_time) return drt_now_ms();
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* Milliseconds of `runs` runs of e on `batch` images (reading a head waits for an asynchronous device). */
 static drt_status block_ms(const search *s, drt_engine *e, const float *in, int batch, int runs, double *ms)
 {
     const float *h;
     drt_tensor_desc d;
-    double t0 = now_ms(s);
+    double t0 = drt_clock_ms(s->cpu_time);
     for (int i = 0; i < runs; i++) DRT_TRY(drt_engine_run(e, in, batch));
     DRT_TRY(drt_engine_head(e, 0, &h, &d));
-    *ms = now_ms(s) - t0;
+    *ms = drt_clock_ms(s->cpu_time) - t0;
     return DRT_OK;
 }
 

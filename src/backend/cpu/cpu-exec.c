@@ -3,17 +3,10 @@
 #include "backend/cpu/cpu.h"
 #include "backend/ref/ref.h"
 #include "graph/xnor.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <stdio.h>
-#include <time.h>
-
-static double now_ms(int cpu_time)
-{
-    struct timespec ts;
-    clock_gettime(cpu_time ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 int drt_cpu_stored_tensor(const cpu_state *st, int i);
 
@@ -194,13 +187,13 @@ static drt_status run_range(cpu_state *st, cpu_exec *x, const drt_engine *e, flo
         drt_cpu_input(input, &in);
         if (st->observe && x->observed) st->observe(st, 0, &in, st->observe_ctx);
     }
-    double t0 = st->prof_ms && own ? now_ms(st->prof_cpu) : 0;
+    double t0 = st->prof_ms && own ? drt_clock_ms(st->prof_cpu) : 0;
     for (int i = first; i <= last && i < st->g->n; i++) {
         if (!st->g->node[i].live) continue;
         DRT_TRY(run_layer(st, x, e, heads, i, b));
         store_state(st, x, i);
         if (st->prof_ms && own) {
-            double t = now_ms(st->prof_cpu);
+            double t = drt_clock_ms(st->prof_cpu);
             st->prof_ms[i] += t - t0;
             t0 = t;
         }
