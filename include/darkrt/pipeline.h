@@ -68,8 +68,9 @@ typedef struct drt_pipeline_opts {
                            * another (batch is then unused). A context per worker, or fewer shared (logged) where
                            * they and the engine's own activations would pass its max_activation_bytes; none fit,
                            * a stateful model (drt_model_stateful), or elsewhere: as 0. get_opts, once the engine is
-                           * there, gives how many workers run it at a time (its contexts), or 0. 0 (default): batches of `batch` images on one batch thread, taken in
-                           * submission order (a stateful model's state carries from each image to the next) */
+                           * there, gives how many workers run it at a time (its contexts), or 0. 0 (default):
+                           * batches of `batch` images on one batch thread, taken in submission order (a stateful
+                           * model's state carries from each image to the next) */
     /* Last, so that drt_detect_opts can grow: an older caller's struct ends with its older, shorter
      * drt_detect_opts (detect.size says how long). New fields go before it. */
     drt_detect_opts detect; /* threshold, NMS, resize, stage places (as drt_detect_batch) */

@@ -181,8 +181,9 @@ drt_status drt_cpu_run_image_until(cpu_state *st, cpu_exec *x, const drt_engine 
  * from x's tensors as its last run left them (bias correction's step 2 goes on conv by conv). */
 drt_status drt_cpu_run_layers(cpu_state *st, cpu_exec *x, const float *input, int first, int last);
 
-/* cpu-context.c: run states. own_buffers: use the state's arena and buffers (the engine's own). */
-drt_status drt_cpu_exec_init(const cpu_state *st, int own_buffers, cpu_exec *x);
+/* cpu-context.c: run states. use_state_buffers: use the state's arena and buffers (the engine's own; x then does not
+ * own them), else x allocates its own. */
+drt_status drt_cpu_exec_init(const cpu_state *st, int use_state_buffers, cpu_exec *x);
 void drt_cpu_exec_release(cpu_exec *x);
 /* Its recurrent states back to zeros (the start of a sequence). */
 void drt_cpu_exec_reset_states(const cpu_state *st, cpu_exec *x);
