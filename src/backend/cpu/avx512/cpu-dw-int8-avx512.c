@@ -45,8 +45,9 @@ static size_t qpixels(const cpu_dw8_desc *d) { return (size_t)(d->w + 2 * d->pad
  * the even and odd pixels' rows (stride 2), with the slack make_quads reads past them. */
 static size_t lanes_of(const cpu_dw8_desc *d) { return (qpixels(d) * d->c + 63) / 64 * 64; }
 static size_t srow_of(const cpu_dw8_desc *d) { return (lanes_of(d) + (size_t)3 * d->c + 64 + 63) / 64 * 64; }
-/* A row's last blocks read up to 15 lanes, and a second quad group (k > 4) 4c more, past the quad row: into
- * the next buffer in band's stack array, lanes that are masked out; this much is kept free after the last. */
+/* A row's last blocks read up to 15 lanes, and a second quad group (k > 4) 4c more, past the quad row: into the
+ * next quad slot, or after the last (the zero row) into the s8 row buffer, lanes that are masked out. Nothing
+ * reads past the buffers: this reservation is slack, not needed (kept: it leaves which convs fit unchanged). */
 static size_t over_of(const cpu_dw8_desc *d) { return 4 * (16 + (size_t)4 * d->c); }
 
 int drt_cpu_dw8_fits(const cpu_dw8_desc *d)
@@ -64,8 +65,8 @@ static void expand(cpu_dw8 *p)
 {
     for (int j = 0; j < p->period; j++) {
         int ch = lane_channel(p, j);
-        p->bias[j] = ch < p->d.c ? p->cbias[ch] : 0.f;
-        p->scale[j] = ch < p->d.c ? p->cscale[ch] : 0.f;
+        p->bias[j] = p->cbias[ch];
+        p->scale[j] = p->cscale[ch];
     }
 }
 
@@ -79,7 +80,7 @@ static void pack_weights(cpu_dw8 *p, const int8_t *w)
                 uint32_t v = 0;
                 for (int t = 0; t < 4; t++) {
                     int kx = 4 * q + t;
-                    int8_t x = ch < p->d.c && kx < k ? w[((size_t)ch * k + ky) * k + kx] : 0;
+                    int8_t x = kx < k ? w[((size_t)ch * k + ky) * k + kx] : 0;
                     v |= (uint32_t)(uint8_t)x << (8 * t);
                     sum += x;
                 }
