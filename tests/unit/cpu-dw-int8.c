@@ -3,8 +3,8 @@
  * per channel, or the u8 network input; after it a 1x1 int8 conv reading s8, or a [yolo] head reading f32) with
  * synthesised weights and random bias corrections, steps from an fp32 run (0.7 x max |x| / 127: some values
  * saturate), built twice with every conv int8: darkrt's kernel, and oneDNN's (DRT_CPU_DW_INT8=0). For every
- * shape yolo-fastest uses (3x3 and 5x5, stride 1 and 2) and others (1x1, 7x7, odd sizes, 1 to 136 channels,
- * leaky, relu, linear), the depthwise output is the same bytes: at 1 and 3 threads, and after
+ * shape yolo-fastest uses (3x3 and 5x5, stride 1 and 2) and others (1x1, 7x7, even k, padding 0, odd sizes, 1 to
+ * 224 channels, rows near the kernel's 96 KiB fit limit, leaky, relu, linear), the depthwise output is the same bytes: at 1 and 3 threads, and after
  * drt_cpu_conv_bias_add (bias correction's measuring engines). Skips (77) without AVX-512 VNNI. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
@@ -22,16 +22,23 @@ typedef struct dw_case {
     int c, h, w, k, s;
     const char *act;
     int u8_in, f32_out; /* the dw conv reads the network input (u8) / feeds the [yolo] head (f32) */
+    int pad0;           /* padding 0 (else darknet's pad=1: k/2) */
 } dw_case;
 
 static const dw_case cases[] = {
-    {8, 17, 13, 3, 1, "leaky", 0, 0},   {8, 16, 16, 3, 2, "leaky", 0, 0},   {24, 9, 11, 3, 2, "leaky", 0, 0},
-    {24, 7, 21, 3, 1, "relu", 0, 0},    {32, 10, 9, 3, 2, "leaky", 0, 0},   {48, 6, 7, 3, 1, "leaky", 0, 0},
-    {1, 5, 7, 3, 1, "leaky", 1, 0},     {3, 9, 9, 3, 2, "leaky", 1, 0},     {17, 6, 5, 5, 1, "linear", 0, 0},
-    {33, 11, 13, 5, 2, "leaky", 0, 0},  {96, 10, 10, 5, 1, "leaky", 0, 0},  {136, 9, 21, 3, 1, "leaky", 0, 0},
-    {136, 10, 10, 3, 2, "leaky", 0, 0}, {120, 8, 8, 5, 1, "leaky", 0, 0},   {224, 5, 6, 3, 1, "leaky", 0, 0},
-    {64, 12, 12, 3, 1, "leaky", 0, 0},  {16, 5, 5, 1, 1, "leaky", 0, 0},    {8, 9, 9, 7, 1, "leaky", 0, 0},
-    {18, 9, 7, 3, 1, "leaky", 0, 1},    {18, 8, 8, 3, 2, "linear", 0, 1},   {18, 8, 8, 3, 1, "relu", 0, 1},   {21, 7, 9, 5, 1, "relu", 1, 1},
+    {8, 17, 13, 3, 1, "leaky", 0, 0, 0},   {8, 16, 16, 3, 2, "leaky", 0, 0, 0},   {24, 9, 11, 3, 2, "leaky", 0, 0, 0},
+    {24, 7, 21, 3, 1, "relu", 0, 0, 0},    {32, 10, 9, 3, 2, "leaky", 0, 0, 0},   {48, 6, 7, 3, 1, "leaky", 0, 0, 0},
+    {1, 5, 7, 3, 1, "leaky", 1, 0, 0},     {3, 9, 9, 3, 2, "leaky", 1, 0, 0},     {17, 6, 5, 5, 1, "linear", 0, 0, 0},
+    {33, 11, 13, 5, 2, "leaky", 0, 0, 0},  {96, 10, 10, 5, 1, "leaky", 0, 0, 0},  {136, 9, 21, 3, 1, "leaky", 0, 0, 0},
+    {136, 10, 10, 3, 2, "leaky", 0, 0, 0}, {120, 8, 8, 5, 1, "leaky", 0, 0, 0},   {224, 5, 6, 3, 1, "leaky", 0, 0, 0},
+    {64, 12, 12, 3, 1, "leaky", 0, 0, 0},  {16, 5, 5, 1, 1, "leaky", 0, 0, 0},    {8, 9, 9, 7, 1, "leaky", 0, 0, 0},
+    {18, 9, 7, 3, 1, "leaky", 0, 1, 0},    {18, 8, 8, 3, 2, "linear", 0, 1, 0},   {18, 8, 8, 3, 1, "relu", 0, 1, 0},   {21, 7, 9, 5, 1, "relu", 1, 1, 0},
+    /* even k (padding k/2: one more output than input), padding 0 */
+    {8, 9, 11, 2, 1, "leaky", 0, 0, 0},    {16, 10, 9, 4, 2, "leaky", 0, 0, 0},   {12, 11, 10, 6, 1, "leaky", 0, 0, 0},
+    {24, 11, 9, 3, 2, "leaky", 0, 0, 1}, {16, 9, 12, 5, 1, "leaky", 0, 0, 1},
+    /* near the fit limit (DRT_CPU_DW8_STACK, 96 KiB): rows as wide as fit, where over-reads would leave the buffers */
+    {96, 4, 56, 3, 1, "leaky", 0, 0, 0},   {96, 4, 56, 3, 1, "leaky", 0, 1, 0},   {8, 9, 362, 7, 1, "leaky", 0, 0, 0},
+    {24, 7, 304, 5, 2, "leaky", 0, 0, 0},  {7, 9, 401, 7, 2, "leaky", 0, 0, 0},
 };
 
 static unsigned seed = 7;
@@ -48,8 +55,8 @@ static drt_model *load(const char *dir, const dw_case *t)
     if (!t->u8_in)
         n += snprintf(text + n, sizeof text - n, "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=%d\nbatch_normalize=1\nactivation=leaky\n", t->c);
     n += snprintf(text + n, sizeof text - n,
-                  "[convolutional]\ngroups=%d\nfilters=%d\nsize=%d\nstride=%d\npad=1\nbatch_normalize=1\nactivation=%s\n", t->c, t->c,
-                  t->k, t->s, t->act);
+                  "[convolutional]\ngroups=%d\nfilters=%d\nsize=%d\nstride=%d\npad=%d\nbatch_normalize=1\nactivation=%s\n", t->c,
+                  t->c, t->k, t->s, !t->pad0, t->act);
     if (!t->f32_out) n += snprintf(text + n, sizeof text - n, "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n");
     snprintf(text + n, sizeof text - n, "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=%d\nnum=3\n", t->f32_out ? t->c / 3 - 5 : 1);
     snprintf(cfg, sizeof cfg, "%s/dw.cfg", dir);
@@ -161,7 +168,8 @@ static void one_case(const char *dir, const dw_case *t)
             CHECK(d >= (na > 2000 ? 50 : 10), "c=%d k=%d s=%d: only %d distinct output bytes", t->c, t->k, t->s, d);
         }
         free(delta);
-        printf("ok   c=%3d %2dx%-2d k=%d s=%d %-6s %s->%s: %s = %s\n", t->c, t->w, t->h, t->k, t->s, t->act, cpu_dtype_name(want_in),
+        printf("ok   c=%3d %2dx%-2d k=%d s=%d pad %d %-6s %s->%s: %s = %s\n", t->c, t->w, t->h, t->k, t->s, t->pad0 ? 0 : t->k / 2,
+               t->act, cpu_dtype_name(want_in),
                cpu_dtype_name(want_out), a->impl, b->impl);
     }
     drt_cpu_state_free(ours);
