@@ -230,17 +230,22 @@ int main(void)
     m = load(dir, residual);
     CHECK(m, "residual: %s", drt_last_error());
     drt_engine *kept = m ? engine(m, calib, DRT_PREC_INT8, 1) : NULL;
-    drt_engine_memory mem = {0};
+    drt_engine *fp32 = m ? engine(m, NULL, DRT_PREC_FP32, 0) : NULL;
+    drt_engine_memory mem = {0}, fmem = {0};
     if (kept) drt_engine_memory_usage(kept, &mem);
+    if (fp32) drt_engine_memory_usage(fp32, &fmem);
+    drt_engine_free(fp32);
     drt_set_log_callback(keep_resident, NULL);
-    for (int room = 2; kept && room >= 0; room--) { /* the engines' own two, and room more run states */
+    /* the build holds the fp32 engine's activations, the int8 engine's and a snapshot of its arena (here all of
+     * them), and room run states more */
+    for (int room = 2; kept && room >= 0; room--) {
         drt_engine_opts o = drt_engine_opts_default();
         o.verbose = 1; /* its log says how many images' run states were kept */
         o.precision = DRT_PREC_INT8;
         o.calib_dir = calib;
         o.int8_keep = "none";
         o.threads = 1;
-        o.max_activation_bytes = mem.host_activations * (size_t)(2 + room) + mem.host_activations / 2;
+        o.max_activation_bytes = fmem.host_activations + mem.host_activations * (size_t)(2 + room) + mem.host_activations / 2;
         drt_engine *e = NULL;
         resident = -1;
         CHECK(drt_engine_create(m, &o, &e) == DRT_OK, "residual within %zu bytes: %s", o.max_activation_bytes, drt_last_error());

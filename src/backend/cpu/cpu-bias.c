@@ -225,12 +225,13 @@ static int first_quantized(const cpu_state *q)
     return q->m->n_layers;
 }
 
-/* im's run states: as many of the n images as fit q's max_activation_bytes beside q's and the fp32 engine's own
- * (0: all). */
-static drt_status images_create(cpu_state *q, int n, images *im)
+/* im's run states: as many of the n images as fit q's max_activation_bytes (0: all) beside what the build holds
+ * meanwhile: q's and the fp32 engine f's own activations, and the snapshot of q's arena. */
+static drt_status images_create(cpu_state *q, const cpu_state *f, int n, images *im)
 {
     size_t each = drt_cpu_activation_bytes(q), budget = q->opts.max_activation_bytes;
-    size_t fit = !budget ? (size_t)n : budget / (each ? each : 1) > 2 ? budget / (each ? each : 1) - 2 : 0;
+    size_t held = drt_cpu_activation_bytes(f) + each + q->arena_bytes;
+    size_t fit = !budget ? (size_t)n : budget > held ? (budget - held) / (each ? each : 1) : 0;
     int want = fit < (size_t)n ? (int)fit : n;
     if (!want) return DRT_OK;
     if (!(im->x = calloc((size_t)want, sizeof *im->x)) || !(im->snap = malloc(q->arena_bytes ? q->arena_bytes : 1)))
@@ -335,7 +336,7 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     float *delta = malloc(sizeof(float) * (size_t)(nc ? nc : 1));
     if (s == DRT_OK && !delta) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     images im = {0};
-    if (s == DRT_OK) s = images_create(q, n, &im);
+    if (s == DRT_OK) s = images_create(q, f, n, &im);
     for (int i = s == DRT_OK ? first_quantized(q) : m->n_layers; s == DRT_OK && i < m->n_layers; i++) {
         if (!a.sx[i] || a.positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
