@@ -62,9 +62,10 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
     if (so.by_speed && !r.higher)
         fprintf(stderr, "darkrt build: int8 speed: keep %.60s%s: %.3fx %s's time confirmed (screened %.3fx; required: at most "
                         "%.2fx) at bound %.4f (required for speed picks: %.4f); %d candidates screened, %d confirmed (batch 1, "
-                        "interleaved rounds, the fastest rounds' ratio, %s); of those fast enough, the nearest to fp32 within 5%% of the fastest\n",
+                        "interleaved rounds, the fastest rounds' ratio, %s); of those fast enough, the nearest to fp32 within %.0f%% of the fastest (the tie for %s)\n",
                 r.keep, strlen(r.keep) > 60 ? "..." : "", r.time_ratio, higher, r.screened_ratio, r.max_ratio, r.bound,
-                r.timed_bound, r.timed, r.confirmed, r.cpu_time ? "the thread's CPU time at 1 thread" : "wall time");
+                r.timed_bound, r.timed, r.confirmed, r.cpu_time ? "the thread's CPU time at 1 thread" : "wall time",
+                100 * r.time_tie, r.cpu_time ? "CPU time" : "wall time");
     if (r.higher) {
         /* An int8 plan no faster than the higher precision serves no one: that precision reaches
          * any accuracy target. */

@@ -39,6 +39,8 @@ typedef struct drt_int8_search_result {
     double max_ratio;    /* the most time_ratio an int8 plan may take (1 - the required speed-up) */
     int cpu_time;        /* timed at one thread by the calling thread's CPU time (a DRT_BACKEND_HOST_TIMED backend: the
                           * CPU), not by wall time */
+    double time_tie;     /* finalists within this fraction of the fastest's time count as equally fast
+                          * (by_speed: 0.02 timed by CPU time, 0.05 by wall time) */
     int higher;          /* no int8 candidate reached timed_bound and was confirmed at most max_ratio
                           * of the higher precision's (CPU fp32, CUDA fp16) time: build that instead */
 } drt_int8_search_result;

@@ -10,8 +10,8 @@
 # the candidate that keeps the fewest convs (--min-map-pick fewest: no timing, the same plan on any
 # load); the default (fastest) must time only candidates past the target's margin, confirm the
 # screened fastest, and build the int8 plan it picks only when confirmed at most 0.90x fp32's time
-# (of those, within 5% of the fastest, the least heads' error), fp32 otherwise; on the CPU, timed at 1 thread by
-# that thread's CPU time.
+# (of those, within the tie of the fastest, the least heads' error), fp32 otherwise; on the CPU, timed at 1 thread by
+# that thread's CPU time, the tie 2% (wall time's 5% let every finalist tie on yolo-fastest-1.1).
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "darkrt is not built"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
@@ -53,7 +53,7 @@ grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "
 
 # The default pick: the candidates whose bound reaches the target plus its margin are screened
 # against fp32, the screened fastest (within 15%, at most 4) timed again together (confirmed); of
-# those confirmed at most 0.90x fp32's time and within 5% of the fastest confirmed, the one with the
+# those confirmed at most 0.90x fp32's time and within 2% (CPU time's tie) of the fastest confirmed, the one with the
 # least heads' error is built; none: fp32 is built. At 0.4 (margin: 0.7) the all-int8 and heads sets
 # of this model pass the margin (bounds about 0.72-0.73), so the timing is exercised
 "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.4 \
@@ -72,6 +72,8 @@ assert bool(pick) != bool(fallback), "exactly one decision line"
 # on the CPU the candidates are timed at 1 thread by its CPU time (other processes' time slices not counted)
 assert re.search(r"^min-map: candidates run at 1 thread, timed by that thread's CPU time$", log, re.M), "the timing line"
 assert not pick or "the fastest rounds' ratio, the thread's CPU time at 1 thread)" in log, "the decision's timing"
+tie = 0.02  # CPU time's tie: the decision line must say it used that one
+assert not pick or "the nearest to fp32 within 2% of the fastest (the tie for CPU time)" in log, "the decision's tie"
 margin = float(pick[3] if pick else fallback[2])
 assert abs(margin - 0.7) < 1e-4, margin  # 0.4 + half of what is left to 1
 assert screened, "no candidate screened (all int8 passes the margin here)"
@@ -86,8 +88,8 @@ if pick:
     keep, ratio = pick[1], float(pick[2])
     assert int(pick[4]) == len(screened) and int(pick[5]) == len(confirmed), (pick.groups(), screened, confirmed)
     assert keep in confirmed and abs(confirmed[keep][1] - ratio) < 1e-9 and ratio <= 0.9005, (keep, ratio, confirmed)
-    assert ratio <= min(fast) * 1.05 + 0.002, (ratio, fast)
-    rivals = [k for k, (sr, c) in confirmed.items() if c <= 0.8995 and c <= min(fast) * 1.05 - 0.002 and screened[k][1] < screened[keep][1] - 1e-5]
+    assert ratio <= min(fast) * (1 + tie) + 0.002, (ratio, fast)
+    rivals = [k for k, (sr, c) in confirmed.items() if c <= 0.8995 and c <= min(fast) * (1 + tie) - 0.002 and screened[k][1] < screened[keep][1] - 1e-5]
     assert not rivals, ("a nearer candidate fast enough", rivals)
     assert "cpu int8 engine" in out, out
     print("int8 built: keep %s, confirmed %.3fx fp32 (%d screened, %d confirmed)" % (keep, ratio, len(screened), len(confirmed)))
