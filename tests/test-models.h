@@ -3,6 +3,7 @@
 #define TESTS_TEST_MODELS_H
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -57,6 +58,27 @@ static inline int yolo_fastest_paths(char *cfg, char *w, size_t size)
     snprintf(cfg, size, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg", shared);
     snprintf(w, size, "%s/models/yolo-fastest-1.1/yolo-fastest-1.1.weights", shared);
     return access(cfg, R_OK) == 0 && access(w, R_OK) == 0;
+}
+
+/* The Darknet cfg text written to dir/name and loaded with synthesised weights (darkrt synth's, seed); NULL when
+ * it cannot be written or loaded. */
+static inline drt_model *load_cfg_text(const char *dir, const char *name, const char *text, uint64_t seed)
+{
+    char cfg[PATH_MAX];
+    snprintf(cfg, sizeof cfg, "%s/%s", dir, name);
+    FILE *f = fopen(cfg, "w");
+    if (!f) return NULL;
+    int bad = fputs(text, f) < 0;
+    if (fclose(f) != 0 || bad) return NULL;
+    drt_load_opts lo = drt_load_opts_default();
+    lo.warn = 0;
+    drt_model *m = NULL;
+    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK) return NULL;
+    if (drt_model_synth_weights(m, seed) != DRT_OK) {
+        drt_model_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 /* yolo-fastest-1.1 (yolo_fastest_paths); NULL (with drt_last_error) when missing or unloadable. */

@@ -10,6 +10,7 @@
 #include "backend/cpu/cpu-features.h"
 #include "engine/calib.h"
 #include "graph/model.h"
+#include "test-models.h"
 #include "unit/check.h"
 
 #include <math.h>
@@ -50,7 +51,7 @@ static float frand(void) /* [0, 1) */
 
 static drt_model *load(const char *dir, const dw_case *t)
 {
-    char cfg[300], text[1200];
+    char text[1200];
     int n = snprintf(text, sizeof text, "[net]\nwidth=%d\nheight=%d\nchannels=%d\n", t->w, t->h, t->u8_in ? t->c : 3);
     if (!t->u8_in)
         n += snprintf(text + n, sizeof text - n, "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=%d\nbatch_normalize=1\nactivation=leaky\n", t->c);
@@ -59,14 +60,7 @@ static drt_model *load(const char *dir, const dw_case *t)
                   t->c, t->k, t->s, !t->pad0, t->act);
     if (!t->f32_out) n += snprintf(text + n, sizeof text - n, "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n");
     snprintf(text + n, sizeof text - n, "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=%d\nnum=3\n", t->f32_out ? t->c / 3 - 5 : 1);
-    snprintf(cfg, sizeof cfg, "%s/dw.cfg", dir);
-    FILE *f = fopen(cfg, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) return NULL;
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m = NULL;
-    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK || drt_model_synth_weights(m, seed) != DRT_OK) return NULL;
-    return m;
+    return load_cfg_text(dir, "dw.cfg", text, seed);
 }
 
 static void observe_max(cpu_state *st, int t, const cpu_view *v, void *ctx)

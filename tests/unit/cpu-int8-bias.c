@@ -21,6 +21,7 @@
  *   as its verbose log says), give the same heads bit for bit. */
 #include "darkrt.h"
 #include "graph/model.h"
+#include "test-models.h"
 #include "unit/check.h"
 
 #include <math.h>
@@ -64,14 +65,8 @@ static const int greys[2] = {128, 64};
 
 static drt_model *load(const char *dir, const char *text)
 {
-    char cfg[300];
-    snprintf(cfg, sizeof cfg, "%s/m.cfg", dir);
-    FILE *f = fopen(cfg, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) return NULL;
-    drt_load_opts lo = drt_load_opts_default();
-    lo.warn = 0;
-    drt_model *m = NULL;
-    if (drt_model_load_darknet(cfg, NULL, &lo, &m) != DRT_OK || drt_model_synth_weights(m, 1) != DRT_OK) return NULL;
+    drt_model *m = load_cfg_text(dir, "m.cfg", text, 1);
+    if (!m) return NULL;
     /* first conv: 0.5, 0.0059, 0 per filter (per input channel for 1x1); later convs: all 1; biases 0 */
     for (int i = 0; i < m->n_layers; i++) {
         drt_layer *l = &m->layers[i];
