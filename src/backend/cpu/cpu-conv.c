@@ -6,13 +6,13 @@
 #include "backend/cpu/cpu-features.h"
 #include "graph/quantize.h"
 #include "graph/xnor.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DNNL_TRY(call, what)                                                                         \
     do {                                                                                             \
@@ -58,11 +58,18 @@ unsigned drt_cpu_acts_separate(void)
 }
 
 
-static double now_ms(void)
+/* The fastest of runs 2 to 5 of run(arg) (the first warms caches and JIT; the minimum is robust to a busy
+ * machine); 1e30 when a run fails (nonzero). Every implementation a build times is timed this way. */
+static double fastest_ms(int (*run)(void *arg), void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    double best = 1e30;
+    for (int r = 0; r < 5; r++) {
+        double t0 = drt_now_ms();
+        if (run(arg) != 0) return 1e30;
+        double t = drt_now_ms() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    return best;
 }
 
 /* What the primitive reads and writes for layer i's precision, and whether it needs a
@@ -271,22 +278,30 @@ void drt_cpu_conv_free(cpu_conv *c)
     free(c);
 }
 
+typedef struct {
+    cpu_state *st;
+    const cpu_conv *c;
+    dnnl_exec_arg_t args[5];
+} prim_run;
+
+static int run_prim(void *arg)
+{
+    prim_run *r = arg;
+    if (dnnl_primitive_execute(r->c->prim, r->st->stream, 5, r->args) != dnnl_success) return 1;
+    dnnl_stream_wait(r->st->stream);
+    return 0;
+}
+
 static double time_conv(cpu_state *st, cpu_conv *c, const_dnnl_primitive_desc_t pd)
 {
     dnnl_memory_t scratch = NULL;
     if (dnnl_memory_create(&scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
                            DNNL_MEMORY_ALLOCATE) != dnnl_success)
         return 1e30;
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias},
-                              {DNNL_ARG_DST, c->dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
-    double best = 1e30;
-    for (int r = 0; r < 5; r++) { /* the minimum of 4 timed runs: robust to a busy machine */
-        double t0 = now_ms();
-        if (dnnl_primitive_execute(c->prim, st->stream, 5, args) != dnnl_success) break;
-        dnnl_stream_wait(st->stream);
-        double t = now_ms() - t0;
-        if (r > 0 && t < best) best = t; /* the first run warms caches and JIT */
-    }
+    prim_run r = {st, c,
+                  {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->dst},
+                   {DNNL_ARG_SCRATCHPAD, scratch}}};
+    double best = fastest_ms(run_prim, &r);
     dnnl_memory_destroy(scratch);
     return best;
 }
@@ -373,18 +388,25 @@ done:
 /* The Winograd code is built for AVX-512 only; elsewhere oneDNN's direct convolution runs. */
 int drt_cpu_wino_allowed(void) { return (drt_cpu_apply_isa_cap() & DRT_CPU_AVX512) != 0; }
 
+typedef struct {
+    cpu_state *st;
+    const cpu_wino *wg;
+    float *src, *dst;
+    int oh, ow;
+} wino_run;
+
+static int run_wino(void *arg)
+{
+    wino_run *r = arg;
+    return drt_cpu_wino_run(r->st, r->wg, r->src, r->dst, r->oh, r->ow) != DRT_OK;
+}
+
 static double time_wino(cpu_state *st, int i, const cpu_wino *wg)
 {
     const drt_layer *l = &st->m->layers[i];
-    float *src = (float *)drt_cpu_view(st, DRT_XT(l->inputs[0])).p, *dst = (float *)drt_cpu_view(st, drt_cpu_stored_tensor(st, i)).p;
-    double best = 1e30;
-    for (int r = 0; r < 5; r++) {
-        double t0 = now_ms();
-        if (drt_cpu_wino_run(st, wg, src, dst, l->out.h, l->out.w) != DRT_OK) return 1e30;
-        double t = now_ms() - t0;
-        if (r > 0 && t < best) best = t;
-    }
-    return best;
+    wino_run r = {st, wg, (float *)drt_cpu_view(st, DRT_XT(l->inputs[0])).p,
+                  (float *)drt_cpu_view(st, drt_cpu_stored_tensor(st, i)).p, l->out.h, l->out.w};
+    return fastest_ms(run_wino, &r);
 }
 
 /* A conv computed by Winograd alone (a plan that chose it). */
@@ -450,19 +472,26 @@ static int dw8_eligible(const cpu_state *st, int i, const conv_io *io, float dst
     return drt_cpu_dw8_fits(d);
 }
 
+typedef struct {
+    const cpu_dw8 *k;
+    const void *src;
+    void *dst;
+} dw8_run;
+
+static int run_dw8(void *arg)
+{
+    dw8_run *r = arg;
+    drt_cpu_dw8_run(r->k, r->src, r->dst);
+    return 0;
+}
+
 static double time_dw8(cpu_state *st, int i, const cpu_conv *c)
 {
     const drt_layer *l = &st->m->layers[i];
     void *src = c->in_temp ? st->tmp_in : drt_cpu_view(st, DRT_XT(l->inputs[0])).p;
     void *dst = c->out_temp ? st->tmp_out : drt_cpu_view(st, drt_cpu_stored_tensor(st, i)).p;
-    double best = 1e30;
-    for (int r = 0; r < 5; r++) { /* as time_conv */
-        double t0 = now_ms();
-        drt_cpu_dw8_run(c->dw8, src, dst);
-        double t = now_ms() - t0;
-        if (r > 0 && t < best) best = t;
-    }
-    return best;
+    dw8_run r = {c->dw8, src, dst};
+    return fastest_ms(run_dw8, &r);
 }
 
 /* darkrt's int8 depthwise conv; when tuning, oneDNN's implementations are timed too and the fastest is kept
