@@ -2,7 +2,9 @@
  * Darknet's sample images decode to exactly the RGB bytes `ffmpeg -pix_fmt rgb24` writes (H.264
  * with B-frames in mp4, H.265 in mkv, MJPEG in avi, VP9 in webm, a PNG sequence); frame indices
  * are in display order; timestamps are the known answers of a variable-frame-rate file and a
- * B-frame file; bad sources fail with one line naming them. Skips without the ffmpeg CLI. */
+ * B-frame file; bad sources fail with one line naming them. Skips without the ffmpeg CLI; fails when
+ * that CLI lacks an encoder the clips need or cannot make a clip (scripts/deps.sh installs Debian's
+ * ffmpeg, which has them all: a clip not made would be a codec or case passed unchecked). */
 #include "darkrt.h"
 #include "unit/check.h"
 
@@ -32,6 +34,33 @@ static int sh(const char *fmt, const char *a, const char *b)
     int rc = system(cmd);
     if (rc != 0) printf("command failed (%d): %s\n", rc, cmd);
     return rc;
+}
+
+/* Makes a clip with the ffmpeg CLI (sh's command); a failure is a failed check. Returns whether it was made. */
+static int make(const char *what, const char *fmt, const char *a, const char *b)
+{
+    int rc = sh(fmt, a, b);
+    CHECK(rc == 0, "%s: the ffmpeg CLI could not make it", what);
+    return rc == 0;
+}
+
+/* The encoders the clips need, each in `ffmpeg -encoders` (Debian's ffmpeg has them all). Returns
+ * how many are missing, each a failed check naming it. */
+static int missing_encoders(void)
+{
+    static const char *const need[] = {"libx264", "libx265", "mjpeg", "libvpx-vp9", "png"};
+    int have[sizeof need / sizeof need[0]] = {0}, missing = 0;
+    FILE *p = popen("ffmpeg -hide_banner -encoders 2>/dev/null", "r");
+    char line[512], flags[32], name[64];
+    while (p && fgets(line, sizeof line, p))
+        if (sscanf(line, " %31s %63s", flags, name) == 2)
+            for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) have[i] |= !strcmp(name, need[i]);
+    if (p) pclose(p);
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        CHECK(have[i], "the ffmpeg CLI has no %s encoder (Debian's ffmpeg has it: scripts/deps.sh installs it)", need[i]);
+        missing += !have[i];
+    }
+    return missing;
 }
 
 static unsigned char *read_all(const char *path, size_t *n)
@@ -89,7 +118,8 @@ static void test_codecs(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[512];
         snprintf(args, sizeof args, "-vf scale=160:120 %s", cases[i].args);
-        if (sh("ffmpeg -v error -y -framerate 5 -pattern_type glob -i '" IMAGES "' %s '%s'", args, tmp(cases[i].name)))
+        if (!make(cases[i].name, "ffmpeg -v error -y -framerate 5 -pattern_type glob -i '" IMAGES "' %s '%s'", args,
+                  tmp(cases[i].name)))
             continue;
         CHECK(expect_ffmpeg_pixels(cases[i].name, tmp(cases[i].name)) == N_IMAGES, "%s: not %d frames", cases[i].name,
               N_IMAGES);
@@ -100,7 +130,8 @@ static void test_codecs(void)
     CHECK(expect_ffmpeg_pixels_opts("h264.mp4 hwaccel=cuda", tmp("h264.mp4"), &o) == N_IMAGES, "hwaccel: not %d frames",
           N_IMAGES);
     /* An image sequence: a printf pattern. */
-    if (sh("ffmpeg -v error -y -pattern_type glob -i '" IMAGES "' -vf scale=96:64 '%s'%s", tmp("seq-%03d.png"), ""))
+    if (!make("seq-%03d.png", "ffmpeg -v error -y -pattern_type glob -i '" IMAGES "' -vf scale=96:64 '%s'%s",
+              tmp("seq-%03d.png"), ""))
         return;
     CHECK(expect_ffmpeg_pixels("seq-%03d.png", tmp("seq-%03d.png")) == N_IMAGES, "sequence: not %d frames", N_IMAGES);
 }
@@ -126,15 +157,15 @@ static void test_timestamps(void)
     double pts[64];
     /* From the sequence of test_codecs (one size: scale's frame count N restarts at a size change).
      * Variable frame rate: frame i shown at 0.04 * i * i seconds (mkv keeps milliseconds). */
-    if (sh("ffmpeg -v error -y -i '%s' -vf 'settb=1/1000,setpts=N*N*40' -fps_mode passthrough -c:v libx264 -bf 0 '%s'",
-           tmp("seq-%03d.png"), tmp("vfr.mkv")) == 0) {
+    if (make("vfr.mkv", "ffmpeg -v error -y -i '%s' -vf 'settb=1/1000,setpts=N*N*40' -fps_mode passthrough -c:v libx264 -bf 0 '%s'",
+             tmp("seq-%03d.png"), tmp("vfr.mkv"))) {
         int n = read_pts("vfr.mkv", tmp("vfr.mkv"), pts, 64);
         CHECK(n == N_IMAGES, "vfr.mkv: %d frames", n);
         for (int i = 0; i < n; i++) CHECK(fabs(pts[i] - 0.04 * i * i) < 1e-6, "vfr.mkv: frame %d at %.6f, not %.6f", i, pts[i], 0.04 * i * i);
     }
     /* B-frames (decode order differs from display order) at 25 fps: frame i at i / 25 s. */
-    if (sh("ffmpeg -v error -y -stream_loop 2 -framerate 25 -i '%s' -c:v libx264 -bf 3 -b_strategy 0 -g 12 "
-           "-frames:v 20 '%s'", tmp("seq-%03d.png"), tmp("bframes.mp4")) == 0) {
+    if (make("bframes.mp4", "ffmpeg -v error -y -stream_loop 2 -framerate 25 -i '%s' -c:v libx264 -bf 3 -b_strategy 0 -g 12 "
+             "-frames:v 20 '%s'", tmp("seq-%03d.png"), tmp("bframes.mp4"))) {
         int n = read_pts("bframes.mp4", tmp("bframes.mp4"), pts, 64);
         CHECK(n == 20, "bframes.mp4: %d frames", n);
         for (int i = 0; i < n; i++) CHECK(fabs(pts[i] - i / 25.0) < 1e-6, "bframes.mp4: frame %d at %.6f", i, pts[i]);
@@ -178,8 +209,8 @@ static void test_errors(void)
     expect_open_error("unreachable url", "rtsp://127.0.0.1:1/live", "cannot open the stream");
     expect_open_error("not a video", "/usr/share/darknet/cfg/yolov3.cfg", "");
     /* Truncated: the mp4's index up front (faststart), its data cut at 60%. */
-    if (sh("ffmpeg -v error -y -stream_loop 2 -framerate 10 -i '%s' -c:v libx264 -g 5 -movflags +faststart "
-           "-frames:v 20 '%s'", tmp("seq-%03d.png"), tmp("full.mp4")) == 0) {
+    if (make("full.mp4", "ffmpeg -v error -y -stream_loop 2 -framerate 10 -i '%s' -c:v libx264 -g 5 -movflags +faststart "
+             "-frames:v 20 '%s'", tmp("seq-%03d.png"), tmp("full.mp4"))) {
         char cmd[1200];
         snprintf(cmd, sizeof cmd, "head -c $(( $(stat -c %%s '%s') * 6 / 10 )) '%s' > '%s'", tmp("full.mp4"),
                  tmp("full.mp4"), tmp("cut.mp4"));
@@ -205,6 +236,7 @@ int main(void)
         printf("skipped: no ffmpeg CLI to make test videos\n");
         return 77;
     }
+    if (missing_encoders()) return DONE(); /* a clip it cannot make: fail, not skip (see the top) */
     if (!mkdtemp(dir)) return 1;
     test_codecs();
     test_timestamps();
