@@ -3,7 +3,8 @@
 # every frame's detections equal `darkrt detect` on the same frame exported by ffmpeg as PNG; JSON
 # Lines carry source, frame index and pts; the annotated mp4 decodes without errors with the input's
 # frame count; --fast-resize equals detect on ffmpeg's PNGs scaled the same way; two sources at
-# once keep their own outputs; corrupt input, a missing camera and an
+# once keep their own outputs; with stderr a terminal, a progress line has each source's frames done and
+# dropped, fps and latency (none otherwise); corrupt input, a missing camera and an
 # unreachable URL give one-line errors, and the outputs hold every frame decoded before the failure (a failed open,
 # none: an existing --json file is left as it was).
 source "$(dirname "$0")/../lib.sh"
@@ -135,6 +136,38 @@ for f in clip other; do
     n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/two/$f.mp4" 2>&1)
     [ "$n" = 7 ] || fail "two sources: $f.mp4 has '$n' frames"
 done
+
+# Progress on a terminal: with stderr a pseudo-terminal (util-linux's script; stdout, the summary, to a
+# file) the last progress line has each source, in order: its 7 frames done and 0 dropped (as the
+# summary says), an fps of at least its frames after the first over the process's wall time, and its
+# mean latency (the summary's, rounded). With stderr not a terminal: no progress line.
+two=("$DARKRT" detect "${M[@]}" "$TMP/clip.mp4" "$TMP/other.avi" --json "$TMP/progress.jsonl")
+command -v script >/dev/null || fail "no script command (util-linux's bsdutils) for the progress line"
+start=$(date +%s.%N)
+script -qec "$(printf '%q ' "${two[@]}") >$(printf '%q' "$TMP/tty.out")" /dev/null </dev/null >"$TMP/tty.err" 2>&1 ||
+    fail "under a terminal: exit $?: $(cat "$TMP/tty.err")"
+wall=$(echo "$(date +%s.%N) - $start" | bc)
+$PY - "$TMP/tty.err" "$TMP/tty.out" "$wall" <<'PY' && ok "terminal: $(tr '\r' '\n' <"$TMP/tty.err" | grep ' done, ' | tail -1 | sed 's/\x1b\[K//')" || fail "terminal progress: $(cat -v "$TMP/tty.err")"
+import re, sys
+shown = open(sys.argv[1], errors="replace").read().replace("\x1b[K", "")
+lines = [l for l in re.split(r"[\r\n]", shown) if " done, " in l]
+assert lines, "no progress line"
+summary = {m[0]: (int(m[1]), int(m[2]), float(m[3])) for m in re.findall(
+    r"^\S*/(\w+)\.\w+: (\d+) frames, (\d+) dropped, [0-9.]+ fps, latency ([0-9.]+) ms mean", open(sys.argv[2]).read(), re.M)}
+wall = float(sys.argv[3])
+parts = lines[-1].split(" | ")
+assert [p.split(":")[0] for p in parts] == ["clip", "other"], parts
+for p in parts:
+    m = re.fullmatch(r"(\w+): (\d+) done, (\d+) dropped, ([0-9.]+) fps, (\d+) ms", p)
+    assert m, p
+    name, done, dropped, fps, ms = m[1], int(m[2]), int(m[3]), float(m[4]), int(m[5])
+    assert (done, dropped) == summary[name][:2] == (7, 0), (p, summary)
+    assert fps >= (done - 1) / wall - 0.05, (p, wall)
+    assert summary[name][2] > 0 and abs(ms - summary[name][2]) <= 0.51 and ms <= wall * 1000, (p, summary)
+PY
+"${two[@]}" >/dev/null 2>"$TMP/notty.err" || fail "stderr to a file: exit $?"
+! grep -q ' done, ' "$TMP/notty.err" && ! grep -q $'\r' "$TMP/notty.err" && ok "stderr not a terminal: no progress line" ||
+    fail "progress with stderr not a terminal: $(cat -v "$TMP/notty.err")"
 
 # Bad sources: one line, non-zero.
 expect_error "missing camera" '/dev/video97: cannot open the camera' "$DARKRT" detect "${M[@]}" /dev/video97
