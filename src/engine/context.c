@@ -76,3 +76,10 @@ drt_status drt_context_head(const drt_context *c, int head, const float **data_o
     if (desc_out) *desc_out = c->head_desc[head];
     return DRT_OK;
 }
+
+void *drt_context_state(const drt_context *c) { return c->state; }
+
+void drt_context_set_batch(drt_context *c, int n)
+{
+    for (int i = 0; i < c->engine->n_heads; i++) c->head_desc[i].n = n;
+}

@@ -34,24 +34,28 @@ typedef struct drt_tensor_view {
  * (a conv's output written by the shortcut that absorbed it is the shortcut's). */
 typedef void (*drt_tensor_observer)(void *ctx, int tensor, const drt_tensor_view *v);
 
-/* Pre- and postprocessing on a backend's device (drt_detect_batch with DRT_STAGE_DEVICE). */
+/* Pre- and postprocessing on a backend's device (drt_detect_batch with DRT_STAGE_DEVICE). The stages
+ * that stage, run and decode a batch take the run state they work on: ctx NULL, the engine's own
+ * (e->heads); else a context of e (drt_context_state: its stream, buffers and heads), so that batches on
+ * different contexts are staged and run independently. One batch's stages go to one run state. */
 typedef struct drt_device_stages {
     /* Letterboxes (or stretches) `image` into batch item `item` of the device's input; returns
      * when it is done (stage times are honest). */
-    drt_status (*preprocess)(drt_engine *e, const drt_image *image, int item, drt_resize mode);
+    drt_status (*preprocess)(drt_engine *e, drt_context *ctx, const drt_image *image, int item, drt_resize mode);
     /* Optional: the same from an 8-bit frame (RGB8/BGR8/NV12): upload the bytes, letterbox on
      * the device. NULL: drt_detect_frames converts the frame to a float image for preprocess. */
-    drt_status (*preprocess_frame)(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
+    drt_status (*preprocess_frame)(drt_engine *e, drt_context *ctx, const drt_frame *frame, int item, drt_resize mode);
     /* Runs `batch` items: from the host's `input`, or from the device's input when input is NULL;
-     * heads_to_host 1: e->heads filled; 0: the heads stay on the device for decode;
+     * heads_to_host 1: the run state's heads filled (e->heads, or the context's); 0: the heads stay on the
+     * device for decode;
      * DRT_HEADS_DEVICE_ASYNC: the same, and from the device's input the call may return before the
      * device is done (decode waits for it), so the host can stage the next batch meanwhile. */
-    drt_status (*run)(drt_engine *e, const float *input, int batch, int heads_to_host);
+    drt_status (*run)(drt_engine *e, drt_context *ctx, const float *input, int batch, int heads_to_host);
     /* Decodes items 0..n-1 of the last run on the device (img_wh: width, height of each image)
      * into cands[i], and with `nms` runs per-class NMS too (survivors by falling score). host[i]
      * says what is left to the host: 0 nothing but NMS when nms is 0, 1 decode and NMS from
-     * e->heads (filled for those items), 2 NMS of cands[i]. */
-    drt_status (*decode)(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o, int nms,
+     * the run state's heads (filled for those items), 2 NMS of cands[i]. */
+    drt_status (*decode)(drt_engine *e, drt_context *ctx, int n, const int *img_wh, const drt_detect_opts *o, int nms,
                          struct drt_candidates *cands, int *host);
     /* Optional: page-locked host memory for frames (the pipeline's workers decode into it, so
      * preprocess_frame copies from it directly); thread-safe; NULL when none is left (the caller
@@ -62,7 +66,8 @@ typedef struct drt_device_stages {
      * item as preprocess_frame would (the decoder's pixels differ slightly from libjpeg's);
      * refused[i] = 1: the decoder does not take file i (left to the host). n = 0 only asks
      * whether the device can decode JPEGs (DRT_STATUS_UNSUPPORTED and why when not). */
-    drt_status (*preprocess_jpegs)(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
+    drt_status (*preprocess_jpegs)(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+                                   int *refused);
     /* Optional: the same decoder's pixels to the host: out[i] (jpegs[i].w * h * 3 bytes, tight RGB8;
      * host_alloc's blocks are copied to fastest) gets file i unless refused[i] (left to the host).
      * A decoder and stream of its own: called from one thread at a time, while the engine runs and
@@ -144,6 +149,11 @@ struct drt_backend {
 /* The backends are listed in src/backend/registry.c (drt_backend_get). */
 extern const drt_backend drt_backend_ref;
 extern const drt_backend drt_backend_cpu;
+
+/* context.c, for the device stages: a context's backend run state, and its heads' batch (n) set by a
+ * run through the stages (drt_context_run sets it itself). */
+void *drt_context_state(const drt_context *c);
+void drt_context_set_batch(drt_context *c, int n);
 
 /* Creates an engine around an owned model copy (used by drt_engine_create and plan loading). */
 drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts *opts,

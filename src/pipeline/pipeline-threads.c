@@ -327,7 +327,7 @@ static void begin(drt_pipeline *p, batch *b)
             b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets,
                                           b->times);
     } else if (b->k) {
-        b->s = drt_detect_frames_begin(p->engine, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+        b->s = drt_detect_frames_begin(p->engine, NULL, b->frames, jpegs, b->k, &p->opts.detect, b->times);
     }
 }
 
@@ -365,7 +365,7 @@ static void launch(drt_pipeline *p, batch *b)
 {
     if (b->done) return;
     if (b->s == DRT_OK) b->s = start_sequence(p, b); /* the last batch has finished: no run is in flight */
-    if (b->s == DRT_OK && b->k) b->s = drt_detect_run(p->engine, NULL, b->k, &p->opts.detect, 1, b->times);
+    if (b->s == DRT_OK && b->k) b->s = drt_detect_run(p->engine, NULL, NULL, b->k, &p->opts.detect, 1, b->times);
 }
 
 /* The result an item hands out; takes its detections and (keep_image) its pixels. */
@@ -401,7 +401,7 @@ static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_
 static void finish(drt_pipeline *p, batch *b)
 {
     if (!b->done && b->k && b->s == DRT_OK)
-        b->s = drt_detect_postprocess(p->engine, b->k, b->wh, &p->opts.detect, b->dets, b->times);
+        b->s = drt_detect_postprocess(p->engine, NULL, b->k, b->wh, &p->opts.detect, b->dets, b->times);
     int k = b->k;
     drt_status s = b->s;
     for (int i = 0; i < k; i++) {

@@ -107,7 +107,7 @@ static drt_status settle_decode(drt_engine *e, drt_pipeline_opts *o, int no_wait
         s = drt_error(DRT_STATUS_UNSUPPORTED, "pipeline: GPU image decode keeps no host pixels: not with keep_image "
                       "(drawing)");
     else if (!mixed && no_wait && st->jpeg_decoder_ready) s = st->jpeg_decoder_ready(e, ready);
-    else if (!mixed && (s = st->preprocess_jpegs(e, NULL, 0, o->detect.resize, NULL)) == DRT_OK) *ready = 1;
+    else if (!mixed && (s = st->preprocess_jpegs(e, NULL, NULL, 0, o->detect.resize, NULL)) == DRT_OK) *ready = 1;
     if (s != DRT_OK && o->image_decode == DRT_IMAGE_DECODE_AUTO) {
         drt_error_clear();
         s = DRT_OK;

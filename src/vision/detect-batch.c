@@ -60,7 +60,7 @@ static drt_status preprocess(drt_engine *e, const drt_image *const *images, int 
     for (int i = 0; i < n; i++) {
         double t0 = drt_now_ms();
         drt_status s = input ? drt_image_preprocess(images[i], o->resize, m->width, m->height, input + (size_t)i * item)
-                             : e->backend->stages->preprocess(e, images[i], i, o->resize);
+                             : e->backend->stages->preprocess(e, NULL, images[i], i, o->resize);
         if (s != DRT_OK) {
             free(input);
             return s;
@@ -77,11 +77,18 @@ static int nms_on_device(const drt_detect_opts *o)
     return o->nms_place == DRT_STAGE_DEVICE && o->nms_kind == DRT_NMS_IOU;
 }
 
-/* What the device left to the host for item i (see drt_device_stages.decode), then detections. */
-static drt_status finish_item(const drt_engine *e, int i, int w, int h, const drt_detect_opts *o, int host,
-                              drt_candidates *c, drt_detections **out)
+/* Item i decoded on the host from the heads of the run state (ctx NULL: the engine's own). */
+static drt_status host_decode(const drt_engine *e, const drt_context *ctx, int i, int w, int h, const drt_detect_opts *o,
+                              drt_detections **out)
 {
-    if (host == 1) return drt_detect_decode(e, i, w, h, o, out);
+    return ctx ? drt_detect_decode_context(e, ctx, i, w, h, o, out) : drt_detect_decode(e, i, w, h, o, out);
+}
+
+/* What the device left to the host for item i (see drt_device_stages.decode), then detections. */
+static drt_status finish_item(const drt_engine *e, const drt_context *ctx, int i, int w, int h, const drt_detect_opts *o,
+                              int host, drt_candidates *c, drt_detections **out)
+{
+    if (host == 1) return host_decode(e, ctx, i, w, h, o, out);
     if (host == 2 || !nms_on_device(o)) {
         drt_nms_rule rule = drt_nms_rule_of(o, w, h);
         drt_nms_per_class(c, &rule);
@@ -89,7 +96,7 @@ static drt_status finish_item(const drt_engine *e, int i, int w, int h, const dr
     return drt_detections_from_candidates(c, w, h, out);
 }
 
-static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt_detect_opts *o,
+static drt_status postprocess(drt_engine *e, drt_context *ctx, const int *img_wh, int n, const drt_detect_opts *o,
                               drt_detections **dets, drt_stage_times *times)
 {
     int region = 0; /* YOLOv1, YOLOv2 and Gaussian heads decode on the host */
@@ -100,7 +107,7 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     if (o->decode == DRT_STAGE_HOST || region) {
         for (int i = 0; i < n; i++) {
             double t0 = drt_now_ms();
-            DRT_TRY(drt_detect_decode(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, &dets[i]));
+            DRT_TRY(host_decode(e, ctx, i, img_wh[2 * i], img_wh[2 * i + 1], o, &dets[i]));
             times[i].postprocess_ms = drt_now_ms() - t0;
         }
         return DRT_OK;
@@ -110,11 +117,11 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     drt_status s = host && cands ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory");
     double t0 = drt_now_ms();
     if (s == DRT_OK)
-        s = e->backend->stages->decode(e, n, img_wh, o, nms_on_device(o), cands, host);
+        s = e->backend->stages->decode(e, ctx, n, img_wh, o, nms_on_device(o), cands, host);
     double shared = (drt_now_ms() - t0) / n; /* the device decodes the batch at once */
     for (int i = 0; s == DRT_OK && i < n; i++) {
         double t1 = drt_now_ms();
-        s = finish_item(e, i, img_wh[2 * i], img_wh[2 * i + 1], o, host[i], &cands[i], &dets[i]);
+        s = finish_item(e, ctx, i, img_wh[2 * i], img_wh[2 * i + 1], o, host[i], &cands[i], &dets[i]);
         times[i].postprocess_ms = shared + drt_now_ms() - t1;
     }
     for (int i = 0; cands && i < n; i++) free(cands[i].items);
@@ -123,27 +130,29 @@ static drt_status postprocess(drt_engine *e, const int *img_wh, int n, const drt
     return s;
 }
 
-drt_status drt_detect_run(drt_engine *e, const float *input, int n, const drt_detect_opts *o, int async,
+drt_status drt_detect_run(drt_engine *e, drt_context *ctx, const float *input, int n, const drt_detect_opts *o, int async,
                           drt_stage_times *times)
 {
     double t0 = drt_now_ms();
     drt_status s;
     if (o->pre == DRT_STAGE_HOST && o->decode == DRT_STAGE_HOST) {
-        s = drt_engine_run(e, input, n);
+        s = ctx ? drt_context_run(ctx, input, n) : drt_engine_run(e, input, n);
     } else {
-        for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
+        if (ctx) drt_context_set_batch(ctx, n);
+        else
+            for (int h = 0; h < e->n_heads; h++) e->head_desc[h].n = n;
         int heads = o->decode == DRT_STAGE_HOST ? 1 : async ? DRT_HEADS_DEVICE_ASYNC : 0;
-        s = e->backend->stages->run(e, input, n, heads);
+        s = e->backend->stages->run(e, ctx, input, n, heads);
     }
     double per_image = (drt_now_ms() - t0) / n;
     for (int i = 0; i < n; i++) times[i].inference_ms = per_image;
     return s;
 }
 
-drt_status drt_detect_postprocess(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o,
+drt_status drt_detect_postprocess(drt_engine *e, drt_context *ctx, int n, const int *img_wh, const drt_detect_opts *o,
                                   drt_detections **dets_out, drt_stage_times *times)
 {
-    drt_status s = postprocess(e, img_wh, n, o, dets_out, times);
+    drt_status s = postprocess(e, ctx, img_wh, n, o, dets_out, times);
     if (s != DRT_OK)
         for (int i = 0; i < n; i++) {
             drt_detections_free(dets_out[i]);
@@ -155,8 +164,8 @@ drt_status drt_detect_postprocess(drt_engine *e, int n, const int *img_wh, const
 drt_status drt_detect_run_decode(drt_engine *e, const float *input, int n, const int *img_wh,
                                  const drt_detect_opts *o, drt_detections **dets_out, drt_stage_times *times)
 {
-    drt_status s = drt_detect_run(e, input, n, o, 0, times);
-    if (s == DRT_OK) s = drt_detect_postprocess(e, n, img_wh, o, dets_out, times);
+    drt_status s = drt_detect_run(e, NULL, input, n, o, 0, times);
+    if (s == DRT_OK) s = drt_detect_postprocess(e, NULL, n, img_wh, o, dets_out, times);
     return s;
 }
 

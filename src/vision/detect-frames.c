@@ -8,36 +8,36 @@
 #include <stdlib.h>
 
 /* Without an 8-bit device path: the float image drt_image_load would have made of these bytes. */
-static drt_status device_preprocess_via_float(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+static drt_status device_preprocess_via_float(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
 {
     drt_frame rgb;
     DRT_TRY(drt_frame_to_rgb8(f, &rgb));
     drt_image *im;
     drt_status s = drt_image_from_u8("frame", rgb.data, rgb.w, rgb.h, 3, 1, &im);
     drt_frame_release(&rgb);
-    if (s == DRT_OK) s = e->backend->stages->preprocess(e, im, item, mode);
+    if (s == DRT_OK) s = e->backend->stages->preprocess(e, ctx, im, item, mode);
     drt_image_free(im);
     return s;
 }
 
 /* Item i of the device input from its frame: the backend's 8-bit upload, else through a float image. */
-static drt_status device_preprocess_frame(drt_engine *e, const drt_frame *f, int i, drt_resize mode)
+static drt_status device_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int i, drt_resize mode)
 {
-    if (e->backend->stages->preprocess_frame) return e->backend->stages->preprocess_frame(e, f, i, mode);
+    if (e->backend->stages->preprocess_frame) return e->backend->stages->preprocess_frame(e, ctx, f, i, mode);
     if (f->format == DRT_PIXEL_NV12_GPU)
         return drt_error(DRT_STATUS_UNSUPPORTED, "detect: frames on the GPU need a device with 8-bit preprocessing");
-    return device_preprocess_via_float(e, f, i, mode);
+    return device_preprocess_via_float(e, ctx, f, i, mode);
 }
 
 /* A JPEG the device decoder refused, decoded on the host from its bytes into item i. */
-static drt_status host_decode_jpeg(drt_engine *e, const drt_jpeg_src *j, drt_resize mode)
+static drt_status host_decode_jpeg(drt_engine *e, drt_context *ctx, const drt_jpeg_src *j, drt_resize mode)
 {
     drt_u8_pixels px;
     drt_frame f;
     DRT_TRY(drt_image_decode_u8(j->name, j->data, j->size, &px));
     drt_status s = drt_frame_from_u8(j->name, &px, &f);
     free(px.data);
-    if (s == DRT_OK) s = device_preprocess_frame(e, &f, j->item, mode);
+    if (s == DRT_OK) s = device_preprocess_frame(e, ctx, &f, j->item, mode);
     drt_frame_release(&f);
     return s;
 }
@@ -53,32 +53,32 @@ static int jpegs_given(const drt_jpeg_src *jpegs, int n, drt_jpeg_src *todo)
 
 /* The items whose JPEG bytes are given decoded on the device in one batch; each one's preprocess
  * time is its share of the batch. */
-static drt_status preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+static drt_status preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
                                    drt_stage_times *times)
 {
     drt_jpeg_src todo[n];
     int refused[n], k = jpegs_given(jpegs, n, todo);
     if (!k) return DRT_OK;
     double t0 = drt_now_ms();
-    DRT_TRY(e->backend->stages->preprocess_jpegs(e, todo, k, mode, refused));
+    DRT_TRY(e->backend->stages->preprocess_jpegs(e, ctx, todo, k, mode, refused));
     for (int i = 0; i < k; i++)
-        if (refused[i]) DRT_TRY(host_decode_jpeg(e, &todo[i], mode));
+        if (refused[i]) DRT_TRY(host_decode_jpeg(e, ctx, &todo[i], mode));
     for (int i = 0; i < k; i++) times[todo[i].item].preprocess_ms = (drt_now_ms() - t0) / k;
     return DRT_OK;
 }
 
-static drt_status preprocess_frames(drt_engine *e, const drt_frame *const *frames, const drt_jpeg_src *jpegs, int n,
-                                    const drt_detect_opts *o, float *input, drt_stage_times *times)
+static drt_status preprocess_frames(drt_engine *e, drt_context *ctx, const drt_frame *const *frames, const drt_jpeg_src *jpegs,
+                                    int n, const drt_detect_opts *o, float *input, drt_stage_times *times)
 {
     const drt_model *m = e->model;
     size_t item = (size_t)m->width * m->height * m->channels;
-    if (jpegs) DRT_TRY(preprocess_jpegs(e, jpegs, n, o->resize, times));
+    if (jpegs) DRT_TRY(preprocess_jpegs(e, ctx, jpegs, n, o->resize, times));
     for (int i = 0; i < n; i++) {
         if (jpegs && jpegs[i].data) continue;
         double t0 = drt_now_ms();
         drt_status s;
         if (input) s = drt_frame_preprocess(frames[i], o->resize, m->width, m->height, input + (size_t)i * item);
-        else s = device_preprocess_frame(e, frames[i], i, o->resize);
+        else s = device_preprocess_frame(e, ctx, frames[i], i, o->resize);
         if (s != DRT_OK) return s;
         times[i].preprocess_ms = drt_now_ms() - t0;
     }
@@ -127,7 +127,7 @@ drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames,
     drt_status s = times && wh && (host_input || o.pre != DRT_STAGE_HOST || own)
                        ? DRT_OK : drt_error(DRT_STATUS_OOM, "detect: out of memory for %d frames", n);
     for (int i = 0; s == DRT_OK && i < n; i++) wh[2 * i] = frames[i]->w, wh[2 * i + 1] = frames[i]->h;
-    if (s == DRT_OK && !host_input) s = preprocess_frames(e, frames, jpegs, n, &o, own, times);
+    if (s == DRT_OK && !host_input) s = preprocess_frames(e, NULL, frames, jpegs, n, &o, own, times);
     if (s == DRT_OK) s = drt_detect_run_decode(e, host_input ? host_input : own, n, wh, &o, dets_out, times);
     if (s == DRT_OK && times_out)
         for (int i = 0; i < n; i++) times_out[i] = times[i];
@@ -137,13 +137,13 @@ drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames,
     return s;
 }
 
-drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames, const drt_jpeg_src *jpegs, int n,
-                                   const drt_detect_opts *o, drt_stage_times *times)
+drt_status drt_detect_frames_begin(drt_engine *e, drt_context *ctx, const drt_frame *const *frames, const drt_jpeg_src *jpegs,
+                                   int n, const drt_detect_opts *o, drt_stage_times *times)
 {
     DRT_TRY(drt_detect_check(e, n, o));
     if (o->pre != DRT_STAGE_DEVICE) return drt_error(DRT_STATUS_INVALID_ARG, "detect: frames begun need pre on the device");
     DRT_TRY(check_frames(e, frames, jpegs, n, o, NULL, 1));
-    return preprocess_frames(e, frames, jpegs, n, o, NULL, times);
+    return preprocess_frames(e, ctx, frames, jpegs, n, o, NULL, times);
 }
 
 drt_status drt_detect_frames_prefetch(drt_engine *e, const drt_jpeg_src *jpegs, int n)

@@ -175,10 +175,11 @@ drt_status drt_detect_check(const drt_engine *e, int n, const drt_detect_opts *o
 /* The two halves of drt_detect_run_decode. run: the engine on n preprocessed items (async: on a
  * device, with the heads left there for a device decode, it may return before the device is done,
  * so times[i].inference_ms is the launch; the decode waits); postprocess: YOLO decode + NMS of
- * that run (times[i].postprocess_ms). */
-drt_status drt_detect_run(drt_engine *e, const float *input, int n, const drt_detect_opts *o, int async,
+ * that run (times[i].postprocess_ms). ctx: the run state they work on, that of the batch's begin
+ * (NULL: the engine's own; else a context of e, whose heads the host decode reads). */
+drt_status drt_detect_run(drt_engine *e, drt_context *ctx, const float *input, int n, const drt_detect_opts *o, int async,
                           drt_stage_times *times);
-drt_status drt_detect_postprocess(drt_engine *e, int n, const int *img_wh, const drt_detect_opts *o,
+drt_status drt_detect_postprocess(drt_engine *e, drt_context *ctx, int n, const int *img_wh, const drt_detect_opts *o,
                                   drt_detections **dets_out, drt_stage_times *times);
 /* The engine run and the postprocessing of drt_detect_batch, after preprocessing: input is the
  * host's float batch (NULL when the device's input was filled); img_wh: width, height of each
@@ -200,11 +201,12 @@ struct drt_jpeg_src;
 drt_status drt_detect_frames_jpeg(drt_engine *e, const drt_frame *const *frames, const struct drt_jpeg_src *jpegs,
                                   int n, const drt_detect_opts *o, const float *host_input, drt_detections **dets_out,
                                   drt_stage_times *times);
-/* Its first part with pre on the device: checks, then the device input filled (enqueued: the
- * device may still be working on it). drt_detect_run and drt_detect_postprocess finish it;
- * meanwhile the frames' and JPEGs' bytes must stay as they are. */
-drt_status drt_detect_frames_begin(drt_engine *e, const drt_frame *const *frames, const struct drt_jpeg_src *jpegs,
-                                   int n, const drt_detect_opts *o, drt_stage_times *times);
+/* Its first part with pre on the device: checks, then the device input of run state ctx (NULL: the
+ * engine's own; else a context of e) filled (enqueued: the device may still be working on it).
+ * drt_detect_run and drt_detect_postprocess with the same ctx finish it; meanwhile the frames' and
+ * JPEGs' bytes must stay as they are. */
+drt_status drt_detect_frames_begin(drt_engine *e, drt_context *ctx, const drt_frame *const *frames,
+                                   const struct drt_jpeg_src *jpegs, int n, const drt_detect_opts *o, drt_stage_times *times);
 /* Starts the device's decode of the JPEGs (jpegs[i].data) of the next drt_detect_frames_begin with
  * the same jpegs and n, from another thread while the engine runs the batch before and its results
  * are taken (drt_device_stages.prefetch_jpegs; nothing where the device has none): begin then only

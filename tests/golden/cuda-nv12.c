@@ -187,10 +187,10 @@ static void compare(const char *what, drt_engine *e, picture *pics, int n, float
     size_t n_hw = 0, n_hg = 0;
     int ok = drt_detect_frames(e, fr, n, &host, NULL, want, NULL) == DRT_OK;
     if (ok) hw = copy_heads(e, n, &n_hw);
-    ok = ok && drt_detect_frames_begin(e, fg, NULL, n, &dev, times) == DRT_OK &&
-         drt_detect_run(e, NULL, n, &dev, 0, times) == DRT_OK;
+    ok = ok && drt_detect_frames_begin(e, NULL, fg, NULL, n, &dev, times) == DRT_OK &&
+         drt_detect_run(e, NULL, NULL, n, &dev, 0, times) == DRT_OK;
     if (ok) hg = copy_heads(e, n, &n_hg);
-    ok = ok && drt_detect_postprocess(e, n, wh, &dev, got, times) == DRT_OK;
+    ok = ok && drt_detect_postprocess(e, NULL, n, wh, &dev, got, times) == DRT_OK;
     int same = ok, count = 0;
     for (int i = 0; ok && i < n; i++) same &= same_dets(want[i], got[i]), count += want[i]->count;
     int heads_same = hw && hg && n_hw == n_hg && !memcmp(hw, hg, n_hw * sizeof(float));
@@ -216,7 +216,7 @@ static void check_other_gpu(drt_engine *e, picture *pic)
     drt_detect_opts dev = drt_detect_opts_default();
     dev.pre = DRT_STAGE_DEVICE;
     drt_stage_times t;
-    drt_status s = drt_detect_frames_begin(e, &fp, NULL, 1, &dev, &t);
+    drt_status s = drt_detect_frames_begin(e, NULL, &fp, NULL, 1, &dev, &t);
     int ok = s == DRT_STATUS_INVALID_ARG && strstr(drt_last_error(), "GPU 1");
     failures += !ok;
     printf("%s a frame on GPU 1 for an engine on GPU 0: %s\n", ok ? "ok  " : "FAIL", s ? drt_last_error() : "accepted");

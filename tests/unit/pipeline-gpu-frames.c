@@ -79,8 +79,9 @@ static drt_frame gpu_frame(int i)
 static const drt_backend *cpu_backend;
 static float *dev_in;
 
-static drt_status dev_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+static drt_status dev_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
 {
+    (void)ctx; /* the pipeline's default: the engine's own run state */
     const drt_model *m = e->model;
     float *out = dev_in + (size_t)item * m->width * m->height * 3;
     if (f->format != DRT_PIXEL_NV12_GPU) return drt_frame_preprocess(f, mode, m->width, m->height, out);
@@ -96,16 +97,16 @@ static drt_status dev_preprocess_frame(drt_engine *e, const drt_frame *f, int it
     return s;
 }
 
-static drt_status dev_run(drt_engine *e, const float *input, int batch, int heads)
+static drt_status dev_run(drt_engine *e, drt_context *ctx, const float *input, int batch, int heads)
 {
-    (void)heads;
+    (void)ctx, (void)heads;
     return cpu_backend->run(e, input ? input : dev_in, batch);
 }
 
-static drt_status dev_decode(drt_engine *e, int n, const int *wh, const drt_detect_opts *o, int nms,
+static drt_status dev_decode(drt_engine *e, drt_context *ctx, int n, const int *wh, const drt_detect_opts *o, int nms,
                              struct drt_candidates *cands, int *host)
 {
-    (void)e, (void)wh, (void)o, (void)nms, (void)cands;
+    (void)ctx, (void)e, (void)wh, (void)o, (void)nms, (void)cands;
     for (int i = 0; i < n; i++) host[i] = 1;
     return DRT_OK;
 }

@@ -105,22 +105,24 @@ static float *dev_in;
 static int async_runs, jpegs_decoded, jpegs_refused, host_jpegs, host_jpegs_refused;
 static _Atomic int host_asks, host_allocs, host_frees; /* host_alloc is called from every worker */
 
-static drt_status dev_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+static drt_status dev_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
 {
+    (void)ctx;
     const drt_model *m = e->model;
     return drt_frame_preprocess(f, mode, m->width, m->height, dev_in + (size_t)item * m->width * m->height * 3);
 }
 
-static drt_status dev_run(drt_engine *e, const float *input, int batch, int heads)
+static drt_status dev_run(drt_engine *e, drt_context *ctx, const float *input, int batch, int heads)
 {
+    (void)ctx;
     async_runs += heads == DRT_HEADS_DEVICE_ASYNC;
     return cpu_backend->run(e, input ? input : dev_in, batch);
 }
 
-static drt_status dev_decode(drt_engine *e, int n, const int *wh, const drt_detect_opts *o, int nms,
+static drt_status dev_decode(drt_engine *e, drt_context *ctx, int n, const int *wh, const drt_detect_opts *o, int nms,
                              struct drt_candidates *cands, int *host)
 {
-    (void)e, (void)wh, (void)o, (void)nms, (void)cands;
+    (void)ctx, (void)e, (void)wh, (void)o, (void)nms, (void)cands;
     for (int i = 0; i < n; i++) host[i] = 1; /* the host decodes from e->heads */
     return DRT_OK;
 }
@@ -149,7 +151,8 @@ static drt_status dev_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, i
     return DRT_OK;
 }
 
-static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+static drt_status dev_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+                                       int *refused)
 {
     int hit = n > 0 && n == ahead_n;
     for (int i = 0; hit && i < n; i++) hit = ahead[i] == jpegs[i].data;
@@ -163,7 +166,7 @@ static drt_status dev_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs,
         DRT_TRY(drt_image_decode_u8(jpegs[i].name, jpegs[i].data, jpegs[i].size, &px));
         drt_status s = drt_frame_from_u8(jpegs[i].name, &px, &f);
         free(px.data);
-        if (s == DRT_OK) s = dev_preprocess_frame(e, &f, jpegs[i].item, mode);
+        if (s == DRT_OK) s = dev_preprocess_frame(e, ctx, &f, jpegs[i].item, mode);
         drt_frame_release(&f);
         DRT_TRY(s);
         jpegs_decoded++;

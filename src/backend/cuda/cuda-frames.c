@@ -66,6 +66,11 @@ drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned cha
 
 /* Whether the bytes at p are page-locked (drt_cuda_host_alloc's, or any the caller pinned): the
  * copy engine reads them directly, with no pass through the staging. */
+drt_status drt_cuda_own_only(const drt_context *ctx)
+{
+    return ctx ? drt_error(DRT_STATUS_UNSUPPORTED, "cuda: the device stages run on the engine's own run state only") : DRT_OK;
+}
+
 static int is_pinned(const void *p)
 {
     struct cudaPointerAttributes a;
@@ -121,9 +126,10 @@ static drt_status letterbox_nv12(drt_engine *e, cu_engine *g, const drt_nv12_gpu
     return DRT_OK;
 }
 
-drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *f, int item, drt_resize mode)
+drt_status drt_cuda_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
 {
     cu_engine *g = e->impl;
+    DRT_TRY(drt_cuda_own_only(ctx));
     const drt_model *m = e->model;
     if (m->channels != 3 || item < 0 || item >= g->max_batch || (unsigned)mode >= DRT_RESIZE_COUNT)
         return drt_error(DRT_STATUS_INVALID_ARG, "cuda preprocess: %d model channels (8-bit frames need 3), item %d "

@@ -220,7 +220,9 @@ void drt_cuda_run_free(const drt_engine *e, const cu_engine *g, cu_run *r);
 drt_status drt_cuda_bind(const drt_engine *e, const cu_engine *g, cu_run *r, int k, cu_bind **out);
 void drt_cuda_bind_free(const cu_engine *g, cu_bind *b);
 /* cuda-frames.c: 8-bit frames uploaded and letterboxed on the device (drt_device_stages.preprocess_frame). */
-drt_status drt_cuda_preprocess_frame(drt_engine *e, const drt_frame *frame, int item, drt_resize mode);
+drt_status drt_cuda_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *frame, int item, drt_resize mode);
+/* DRT_OK for ctx NULL (the engine's own run state: the device stages' buffers are the engine's). */
+drt_status drt_cuda_own_only(const drt_context *ctx);
 void drt_cuda_frames_free(cu_engine *g);
 /* The device letterbox of 8-bit pixels already on the device (tight rows) into batch item `item`. */
 drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned char *d, int w, int h, int bgr, int item,
@@ -230,7 +232,8 @@ void *drt_cuda_host_alloc(drt_engine *e, size_t bytes);
 void drt_cuda_host_free(drt_engine *e, void *ptr);
 void drt_cuda_pinned_free(cu_engine *g);
 /* cuda-nvjpeg.c: drt_device_stages.preprocess_jpegs (nvJPEG, loaded with dlopen). */
-drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused);
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+                                     int *refused);
 /* drt_device_stages.decode_jpegs: the same decode on a decoder and stream of its own, to host pixels. */
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused);
 /* drt_device_stages.open_jpeg_decoder: decode_jpegs' decoder opened by a thread before its engine exists. */

@@ -258,7 +258,7 @@ drt_status drt_cuda_jpeg_decoder_ready(drt_engine *e, int *ready)
         if (opening) return DRT_OK;
     }
     *ready = 1;
-    return drt_cuda_preprocess_jpegs(e, NULL, 0, DRT_RESIZE_LETTERBOX, NULL); /* takes it (no wait), or opens one */
+    return drt_cuda_preprocess_jpegs(e, NULL, NULL, 0, DRT_RESIZE_LETTERBOX, NULL); /* takes it (no wait), or opens one */
 }
 
 /* Whether the decoder takes this file (the hardware engines: baseline, no 4:1:0 or 4:1:1). */
@@ -394,10 +394,12 @@ drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int
     return DRT_OK;
 }
 
-drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+                                     int *refused)
 {
     cu_engine *g = e->impl;
     cu_nvjpeg *j = NULL;
+    DRT_TRY(drt_cuda_own_only(ctx));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     DRT_TRY(nvjpeg_for(g, &g->nvjpeg, 0, &j));
     if (n <= 0) return DRT_OK; /* the probe: nvJPEG is there */
@@ -447,9 +449,10 @@ drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n
 #else
 void drt_cuda_nvjpeg_free(cu_engine *g) { (void)g; }
 
-drt_status drt_cuda_preprocess_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, drt_resize mode, int *refused)
+drt_status drt_cuda_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_jpeg_src *jpegs, int n, drt_resize mode,
+                                     int *refused)
 {
-    (void)e, (void)jpegs, (void)n, (void)mode, (void)refused;
+    (void)e, (void)ctx, (void)jpegs, (void)n, (void)mode, (void)refused;
     return drt_error(DRT_STATUS_UNSUPPORTED, "nvJPEG not available: darkrt was built without nvjpeg.h "
                      "(scripts/deps.sh installs it)");
 }
@@ -467,7 +470,7 @@ drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int
 drt_status drt_cuda_jpeg_decoder_ready(drt_engine *e, int *ready)
 {
     *ready = 1;
-    return drt_cuda_preprocess_jpegs(e, NULL, 0, DRT_RESIZE_LETTERBOX, NULL);
+    return drt_cuda_preprocess_jpegs(e, NULL, NULL, 0, DRT_RESIZE_LETTERBOX, NULL);
 }
 
 drt_status drt_cuda_decode_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int n, unsigned char *const *out, int *refused)

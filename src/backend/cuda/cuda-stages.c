@@ -57,9 +57,10 @@ void drt_cuda_stages_free(cu_engine *g)
     g->d_image_bytes = 0;
 }
 
-static drt_status stage_preprocess(drt_engine *e, const drt_image *im, int item, drt_resize mode)
+static drt_status stage_preprocess(drt_engine *e, drt_context *ctx, const drt_image *im, int item, drt_resize mode)
 {
     cu_engine *g = e->impl;
+    DRT_TRY(drt_cuda_own_only(ctx));
     const drt_model *m = e->model;
     if (!im || !im->data || im->w < 1 || im->h < 1 || im->c != m->channels || item < 0 || item >= g->max_batch ||
         (unsigned)mode >= DRT_RESIZE_COUNT)
@@ -86,9 +87,10 @@ static drt_status stage_preprocess(drt_engine *e, const drt_image *im, int item,
     return DRT_OK;
 }
 
-static drt_status stage_run(drt_engine *e, const float *input, int batch, int heads_to_host)
+static drt_status stage_run(drt_engine *e, drt_context *ctx, const float *input, int batch, int heads_to_host)
 {
     cu_engine *g = e->impl;
+    DRT_TRY(drt_cuda_own_only(ctx));
     const drt_model *m = e->model;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     int k = drt_cuda_ctx_for(g, batch);
@@ -146,10 +148,11 @@ static drt_status take_candidates(cu_engine *g, const drt_k_cands *src, int i, i
     return DRT_OK;
 }
 
-static drt_status stage_decode(drt_engine *e, int n, const int *wh, const drt_detect_opts *o, int nms,
+static drt_status stage_decode(drt_engine *e, drt_context *ctx, int n, const int *wh, const drt_detect_opts *o, int nms,
                                drt_candidates *cands, int *host)
 {
     cu_engine *g = e->impl;
+    DRT_TRY(drt_cuda_own_only(ctx));
     if (n < 1 || n > g->max_batch) return drt_error(DRT_STATUS_INVALID_ARG, "cuda decode: %d images", n);
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     DRT_TRY(ensure_post_buffers(g));
