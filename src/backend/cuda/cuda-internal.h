@@ -130,6 +130,23 @@ typedef struct cu_bind {
     cudaGraphExec_t exec_part[3]; /* made on demand, by copies (CU_COPY_IN/OUT bits): none, in, out */
 } cu_bind;
 
+/* A run state's buffers for the device stages (cuda-stages.c, cuda-frames.c), made on first use: a
+ * batch is staged, run and decoded on one run state, its stream and these, so batches on two run
+ * states do not wait for each other. */
+typedef struct cu_stage {
+    float *d_image;         /* one decoded image, float32 CHW */
+    size_t d_image_bytes;
+    drt_k_cands *d_cands;   /* max_batch: decoded candidates */
+    drt_k_cands *d_kept;    /* max_batch: after NMS */
+    drt_k_box_map *d_maps, *h_maps; /* max_batch each (h_maps pinned) */
+    unsigned char *h_post;  /* pinned: the first candidates of each image, copied in one go */
+    /* 8-bit frames (cuda-frames.c): pinned staging and its device copy */
+    unsigned char *h_frames, *d_frames;
+    size_t frame_cap, frame_used;
+    int frame_wait;         /* a new batch: the last one's copies may still read the host staging */
+    cudaEvent_t frame_ev;   /* after the last frame's copy */
+} cu_stage;
+
 /* A run state: what one run at a time mutates. The engine has one (g->own); each drt_context of a
  * CUDA engine has one (drt_backend.ctx_create). Sized for max_batch. */
 typedef struct cu_run {
@@ -143,6 +160,7 @@ typedef struct cu_run {
     float *heads[DRT_MAX_HEADS]; /* host heads the run fills (e->heads or a context's), room for max_batch */
     int heads_registered;   /* heads[] are page-locked (cudaHostRegister): the graph copies into them */
     cu_bind bind[CU_MAX_CTX]; /* bind[i] for g->ctx[i]; contexts use only bind[0] (max_batch) */
+    cu_stage st;            /* the device stages' buffers (on `stream`) */
 } cu_run;
 
 /* What a forward copies besides computing: the host input in, the heads out. */
@@ -186,18 +204,7 @@ typedef struct cu_engine {
     pthread_mutex_t *runs_lock; /* serializes contexts' create and free and any graph capture after the
                                  * build (device allocations beside a capture: kept apart) */
     int verbose;
-    /* pre- and postprocessing on the device (cuda-stages.c), allocated on first use */
-    float *d_image;         /* one decoded image, float32 CHW */
-    size_t d_image_bytes;
-    drt_k_cands *d_cands;   /* max_batch: decoded candidates */
-    drt_k_cands *d_kept;    /* max_batch: after NMS */
-    drt_k_box_map *d_maps, *h_maps; /* max_batch each (h_maps pinned) */
-    unsigned char *h_post;  /* pinned: the first candidates of each image, copied in one go */
-    /* 8-bit frames (cuda-frames.c): pinned staging and its device copy, allocated on first use */
-    unsigned char *h_frames, *d_frames;
-    size_t frame_cap, frame_used;
-    int frame_wait;         /* a new batch: the last one's copies may still read the host staging */
-    cudaEvent_t frame_ev;   /* after the last frame's copy */
+    /* pre- and postprocessing on the device: each run state's buffers are its own (cu_run.st); these are shared */
     _Atomic(struct cu_pinned *) pinned; /* cuda-pinned.c: page-locked blocks for frames, made on first use */
     struct cu_nvjpeg *nvjpeg;           /* cuda-nvjpeg.c: JPEG decode on the GPU, made on first use */
     struct cu_nvjpeg *nvjpeg_host;      /* the same to host memory on a stream of its own (decode_jpegs) */
@@ -221,11 +228,12 @@ drt_status drt_cuda_bind(const drt_engine *e, const cu_engine *g, cu_run *r, int
 void drt_cuda_bind_free(const cu_engine *g, cu_bind *b);
 /* cuda-frames.c: 8-bit frames uploaded and letterboxed on the device (drt_device_stages.preprocess_frame). */
 drt_status drt_cuda_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *frame, int item, drt_resize mode);
-/* DRT_OK for ctx NULL (the engine's own run state: the device stages' buffers are the engine's). */
-drt_status drt_cuda_own_only(const drt_context *ctx);
-void drt_cuda_frames_free(cu_engine *g);
-/* The device letterbox of 8-bit pixels already on the device (tight rows) into batch item `item`. */
-drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_engine *g, const unsigned char *d, int w, int h, int bgr, int item,
+void drt_cuda_frames_free(cu_run *r);
+/* The run state the device stages work on: ctx NULL, the engine's own (g->own); else the context's. */
+cu_run *drt_cuda_run_of(cu_engine *g, drt_context *ctx);
+/* The device letterbox of 8-bit pixels already on the device (tight rows) into batch item `item` of r's
+ * input, on r's stream. */
+drt_status drt_cuda_letterbox_u8(drt_engine *e, cu_run *r, const unsigned char *d, int w, int h, int bgr, int item,
                                  drt_resize mode);
 /* cuda-pinned.c: drt_device_stages.host_alloc/host_free (a pool of page-locked blocks). */
 void *drt_cuda_host_alloc(drt_engine *e, size_t bytes);
@@ -246,10 +254,12 @@ drt_status drt_cuda_prefetch_jpegs(drt_engine *e, const drt_jpeg_src *jpegs, int
 void drt_cuda_nvjpeg_free(cu_engine *g);
 /* cuda-backend.c: the backend (the module's table, cuda-module.c). */
 extern const drt_backend drt_backend_cuda;
-/* cuda-stages.c: the backend's drt_device_stages and the memory they hold. */
+/* cuda-stages.c: the backend's drt_device_stages and the memory they hold: the engine's (its own run state's
+ * buffers, the pinned pool, the JPEG decoders), and a run state's buffers (freed with it, its stream idle). */
 extern const drt_device_stages drt_cuda_stages;
 size_t drt_cuda_stages_bytes(const cu_engine *g);
 void drt_cuda_stages_free(cu_engine *g);
+void drt_cuda_stage_buffers_free(cu_run *r);
 
 /* cuda-compile.c: what the kernels can do, and the shared passes' graph -> ops, views and buffers
  * (placed in the arena). */

@@ -2,7 +2,10 @@
  * decoded by nvJPEG's batched decoder (the GPU's hardware JPEG engines where present, else its
  * GPU hybrid backend) into RGB8 on the device, then letterboxed there like any 8-bit frame;
  * prefetch_jpegs starts the decode of the next batch from another thread, on the decoder's own
- * stream, so that preprocess_jpegs only letterboxes it. drt_device_stages.decode_jpegs: the same decode on a second decoder of the engine's, with a
+ * stream, so that preprocess_jpegs only letterboxes it. One decoder serves every run state of the
+ * engine (the GPU has one set of JPEG engines): preprocess_jpegs decodes on the stream of the run
+ * state it stages (the engine's own or a context's), and a decode on another stream than the last
+ * one waits for that one first (its state's buffers). drt_device_stages.decode_jpegs: the same decode on a second decoder of the engine's, with a
  * stream of its own, to RGB8 pixels in host memory (the pipeline's JPEG thread, MIXED decode:
  * beside the CPU workers and the running engine, not on the batch thread).
  * libnvjpeg is loaded with dlopen on first use, so darkrt neither links nor needs it elsewhere.
@@ -56,6 +59,10 @@ struct cu_nvjpeg {
     int *ahead_refused;
     size_t *ahead_offsets;
     cudaEvent_t ahead_done;
+    /* the last decode: its stream, and an event after it; a decode on another stream waits for it on the
+     * host before it uses the state again (nvJPEG orders a state's reuse on one stream only) */
+    cudaStream_t last_st;
+    cudaEvent_t last_ev;
     char why[512];            /* why nvJPEG is not available ("" when it is) */
 };
 
@@ -222,6 +229,7 @@ static void free_decoder(cu_nvjpeg *j, int verbose)
     for (int x = 0; x < 2; x++)
         if (j->out_ev[x]) cudaEventDestroy(j->out_ev[x]);
     if (j->ahead_done) cudaEventDestroy(j->ahead_done);
+    if (j->last_ev) cudaEventDestroy(j->last_ev);
     free(j->ahead_data);
     free(j->ahead_refused);
     free(j->ahead_offsets);
@@ -303,6 +311,7 @@ static drt_status decode_batch(cudaStream_t st, cu_nvjpeg *j, const drt_jpeg_src
         dst[i].channel[0] = j->d_out[x] + offsets[i];
         dst[i].pitch[0] = (size_t)jpegs[idx[i]].w * 3;
     }
+    if (st != j->last_st && j->last_ev) DRT_CUDA_TRY(cudaEventSynchronize(j->last_ev)); /* the state, used on another stream */
     nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
     if (j->batch != k) {
         s = j->nvjpegDecodeBatchedInitialize(j->handle, j->state, k, 1, NVJPEG_OUTPUT_RGBI);
@@ -312,6 +321,9 @@ static drt_status decode_batch(cudaStream_t st, cu_nvjpeg *j, const drt_jpeg_src
         s = j->nvjpegDecodeBatched(j->handle, j->state, data, sizes, dst, st);
     if (s != NVJPEG_STATUS_SUCCESS) j->batch = 0; /* initialize again: a failed batch leaves the state unusable */
     *failed = s;
+    if (!j->last_ev) DRT_CUDA_TRY(cudaEventCreateWithFlags(&j->last_ev, cudaEventDisableTiming));
+    DRT_CUDA_TRY(cudaEventRecord(j->last_ev, st));
+    j->last_st = st;
     return DRT_OK;
 }
 
@@ -398,8 +410,8 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_
                                      int *refused)
 {
     cu_engine *g = e->impl;
+    cu_run *r = drt_cuda_run_of(g, ctx);
     cu_nvjpeg *j = NULL;
-    DRT_TRY(drt_cuda_own_only(ctx));
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
     DRT_TRY(nvjpeg_for(g, &g->nvjpeg, 0, &j));
     if (n <= 0) return DRT_OK; /* the probe: nvJPEG is there */
@@ -410,20 +422,20 @@ drt_status drt_cuda_preprocess_jpegs(drt_engine *e, drt_context *ctx, const drt_
     if (ahead_is(j, jpegs, n)) { /* decoded by prefetch_jpegs: letterboxed once that decode is done */
         memcpy(refused, j->ahead_refused, (size_t)n * sizeof *refused);
         memcpy(offsets, j->ahead_offsets, (size_t)n * sizeof *offsets);
-        DRT_CUDA_TRY(cudaStreamWaitEvent(g->own.stream, j->ahead_done, 0));
+        DRT_CUDA_TRY(cudaStreamWaitEvent(r->stream, j->ahead_done, 0));
         j->ahead_n = 0;
     } else {
         DRT_TRY(drop_ahead(j));
-        DRT_TRY(decode_files(g, j, g->own.stream, jpegs, n, refused, offsets));
+        DRT_TRY(decode_files(g, j, r->stream, jpegs, n, refused, offsets));
     }
     int any = 0;
     for (int i = 0; i < n; i++) {
         if (refused[i]) continue;
         const drt_jpeg_src *src = &jpegs[i];
-        DRT_TRY(drt_cuda_letterbox_u8(e, g, j->d_out[j->out_cur] + offsets[i], src->w, src->h, 0, src->item, mode));
+        DRT_TRY(drt_cuda_letterbox_u8(e, r, j->d_out[j->out_cur] + offsets[i], src->w, src->h, 0, src->item, mode));
         any = 1;
     }
-    if (any) DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], g->own.stream));
+    if (any) DRT_CUDA_TRY(cudaEventRecord(j->out_ev[j->out_cur], r->stream)); /* the letterboxes that read it, on r's stream */
     return DRT_OK;
 }
 

@@ -101,6 +101,7 @@ drt_status drt_cuda_bind(const drt_engine *e, const cu_engine *g, cu_run *r, int
 void drt_cuda_run_free(const drt_engine *e, const cu_engine *g, cu_run *r)
 {
     if (r->stream) cudaStreamSynchronize(r->stream);
+    drt_cuda_stage_buffers_free(r);
     for (int k = 0; k < CU_MAX_CTX; k++) drt_cuda_bind_free(g, &r->bind[k]);
     if (r->heads_registered)
         for (int h = 0; h < e->n_heads; h++) cudaHostUnregister(r->heads[h]);
