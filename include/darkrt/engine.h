@@ -102,7 +102,8 @@ enum drt_winograd { DRT_WINOGRAD_AUTO = 0, DRT_WINOGRAD_OFF = 1, DRT_WINOGRAD_FO
  * where cuDNN's graph refuses the whole epilogue, not conv + bias in the graph); DRT_NVJPEG_BACKEND=hybrid (nvJPEG's
  * hybrid backend); DRT_CUDA_PINNED_SLABS=1 (page-locked frame blocks from 32 MiB slabs); DRT_NVJPEG_NO_WAIT=1 (GPU
  * decode from a plan: the workers decode until nvJPEG is open); DRT_NVJPEG_PREFETCH=1 (each batch's JPEGs decoded
- * by nvJPEG on a thread of their own); DRT_TIMELINE=1 (load and first-batch steps timed since the process started).
+ * by nvJPEG on a thread of their own); DRT_PIPELINE_CONTEXTS=1 (the pipeline's second batch in flight on a context
+ * of its own: its own stream and buffers); DRT_TIMELINE=1 (load and first-batch steps timed since the process started).
  * DRT_MODULE_DIR: where modules are looked for first. (The list: HACKING.md, "Environment variables".) */
 
 /* int8 calibration: each tensor's clipping threshold is its largest |x| over the calibration

@@ -75,6 +75,11 @@ struct drt_pipeline {
                             * nor holds the workers back meanwhile */
     int jpeg_prefetch;     /* DRT_NVJPEG_PREFETCH=1 (likewise): each batch's JPEGs decoded by the device from a
                             * thread of their own while the last batch's results are taken */
+    int batch_contexts;    /* DRT_PIPELINE_CONTEXTS=1 (likewise; resolved when the engine is adopted): with pre or decode on
+                            * a device, the second batch in flight runs on a context of its own (batch_ctx: stream,
+                            * input, heads and stage buffers), so that its staging does not queue behind the first's run */
+    drt_context *batch_ctx; /* the batch thread's, made once the first batch's results are out (NULL until then, or
+                             * when it could not be made: every batch on the engine's own run state) */
     int jpeg_ready;        /* GPU decode: the device's JPEG decoder is open, workers leave JPEGs to it; until
                             * then (jpeg_no_wait: nvJPEG's hardware backend opens in the background, ~0.6 s)
                             * they decode them as for CPU decode (under the lock) */

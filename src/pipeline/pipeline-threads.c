@@ -237,9 +237,12 @@ void *drt_pipeline_worker_main(void *arg)
 }
 
 /* A batch between its staging and its results: consecutive items of the ring and, of them, those
- * that decoded (good), with what the engine run needs. */
+ * that decoded (good), with what the engine run needs. The batch thread's two take turns (slot 0 and
+ * 1: batch k in slot k % 2). */
 typedef struct batch {
     int n, k, begun, done; /* done: run and postprocessed already (host preprocessing: one call) */
+    int slot;
+    drt_context *ctx;      /* the run state it is staged, run and decoded on (set by begin; NULL: the engine's own) */
     int collected;         /* k, good, frames, jpegs made for its prefetch (begin need not again) */
     int prefetching;       /* GPU decode: its JPEGs being decoded by the device from the thread `prefetch` */
     pthread_t prefetch;
@@ -266,10 +269,11 @@ static void batch_free(batch *b)
     free(b);
 }
 
-static batch *batch_new(int cap)
+static batch *batch_new(int cap, int slot)
 {
     batch *b = calloc(1, sizeof *b);
     if (!b) return NULL;
+    b->slot = slot;
     b->items = calloc((size_t)cap, sizeof *b->items);
     b->good = calloc((size_t)cap, sizeof *b->good);
     b->frames = calloc((size_t)cap, sizeof *b->frames);
@@ -321,13 +325,16 @@ static void begin(drt_pipeline *p, batch *b)
     b->begun = 1;
     b->done = p->host_pre;
     b->s = DRT_OK;
+    /* DRT_PIPELINE_CONTEXTS: slot 1's batches on the context (once made), slot 0's on the engine's own run state, so
+     * that the batch in flight and the one staged behind it never share a stream or a buffer */
+    b->ctx = b->slot ? p->batch_ctx : NULL;
     if (p->host_pre) { /* the whole run here, after the last batch's: the reset too */
         b->s = start_sequence(p, b);
         if (b->s == DRT_OK && b->k)
             b->s = drt_detect_frames_jpeg(p->engine, b->frames, NULL, b->k, &p->opts.detect, p->batch_input, b->dets,
                                           b->times);
     } else if (b->k) {
-        b->s = drt_detect_frames_begin(p->engine, NULL, b->frames, jpegs, b->k, &p->opts.detect, b->times);
+        b->s = drt_detect_frames_begin(p->engine, b->ctx, b->frames, jpegs, b->k, &p->opts.detect, b->times);
     }
 }
 
@@ -365,7 +372,7 @@ static void launch(drt_pipeline *p, batch *b)
 {
     if (b->done) return;
     if (b->s == DRT_OK) b->s = start_sequence(p, b); /* the last batch has finished: no run is in flight */
-    if (b->s == DRT_OK && b->k) b->s = drt_detect_run(p->engine, NULL, NULL, b->k, &p->opts.detect, 1, b->times);
+    if (b->s == DRT_OK && b->k) b->s = drt_detect_run(p->engine, b->ctx, NULL, b->k, &p->opts.detect, 1, b->times);
 }
 
 /* The result an item hands out; takes its detections and (keep_image) its pixels. */
@@ -401,7 +408,7 @@ static drt_pipeline_result *make_result(drt_pipeline *p, pipeline_item *it, drt_
 static void finish(drt_pipeline *p, batch *b)
 {
     if (!b->done && b->k && b->s == DRT_OK)
-        b->s = drt_detect_postprocess(p->engine, NULL, b->k, b->wh, &p->opts.detect, b->dets, b->times);
+        b->s = drt_detect_postprocess(p->engine, b->ctx, b->k, b->wh, &p->opts.detect, b->dets, b->times);
     int k = b->k;
     drt_status s = b->s;
     for (int i = 0; i < k; i++) {
@@ -480,6 +487,22 @@ static void poll_jpeg_decoder(drt_pipeline *p)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* DRT_PIPELINE_CONTEXTS: the context for slot 1's batches, made once the first batch's results are out (its making,
+ * tens of ms on a GPU, does not delay the first detection). Without it (out of memory), every batch on the engine's
+ * own run state, as by default. */
+static void make_batch_context(drt_pipeline *p)
+{
+    if (!p->batch_contexts || p->batch_ctx) return;
+    if (drt_context_create(p->engine, &p->batch_ctx) == DRT_OK) {
+        drt_timeline("pipeline: a context for every other batch made");
+        return;
+    }
+    drt_warn("pipeline: DRT_PIPELINE_CONTEXTS: no context for the second batch in flight (%s): every batch on the "
+             "engine's own run state", drt_last_error());
+    drt_error_clear();
+    p->batch_contexts = 0;
+}
+
 /* Two batches in flight when the device preprocesses: while the engine runs one, the next is
  * staged (its JPEGs decoded or its frames uploaded, and letterboxed, behind it on the device);
  * then the first one's detections are taken. */
@@ -492,7 +515,7 @@ void *drt_pipeline_batcher_main(void *arg)
     pthread_mutex_unlock(&p->lock);
     if (!loaded || !batches) return NULL; /* worker_engines: the workers run the engine */
     pipeline_prof *pf = &p->prof;
-    batch *cur = batch_new(p->opts.batch), *next = batch_new(p->opts.batch), *t;
+    batch *cur = batch_new(p->opts.batch, 0), *next = batch_new(p->opts.batch, 1), *t;
     pthread_mutex_lock(&p->lock);
     double t0 = drt_now_ms(), t1;
     int n = cur && next ? gather(p, p->next_batch, cur->items, 1) : 0;
@@ -500,6 +523,7 @@ void *drt_pipeline_batcher_main(void *arg)
     while (n > 0) {
         cur->n = n;
         pthread_mutex_unlock(&p->lock);
+        if (pf->batches == 1) make_batch_context(p); /* the first batch's results are out */
         join_prefetch(cur);
         if (!cur->begun) begin(p, cur);
         pf->batch_begin += (t0 = drt_now_ms()) - t1;
@@ -533,6 +557,8 @@ void *drt_pipeline_batcher_main(void *arg)
     join_prefetch(next);
     batch_free(cur);
     batch_free(next);
+    drt_context_free(p->batch_ctx); /* every batch on it finished */
+    p->batch_ctx = NULL;
     return NULL;
 }
 

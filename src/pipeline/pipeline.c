@@ -187,6 +187,24 @@ static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeli
     return s;
 }
 
+/* DRT_PIPELINE_CONTEXTS: whether the two batches in flight may run on two run states (the engine's own and a
+ * context): batches on a device's stages, a model without state (its state carries from batch to batch on one run
+ * state), and room for both within max_activation_bytes (each as much as the engine's activations, as
+ * worker_engines counts them). */
+static int batch_contexts_fit(const drt_pipeline *p, const drt_engine *e, const drt_pipeline_opts *o)
+{
+    if (!p->batch_contexts || p->host_pre || o->worker_engines || !e->backend->stages || !e->backend->ctx_create ||
+        drt_model_stateful(e->model))
+        return 0;
+    drt_engine_memory mem;
+    drt_engine_memory_usage(e, &mem);
+    size_t budget = e->opts.max_activation_bytes, each = mem.device_activations ? mem.device_activations : mem.host_activations;
+    if (!budget || !each || budget / each >= 2) return 1;
+    drt_warn("pipeline: DRT_PIPELINE_CONTEXTS: no room for a context beside the engine's own run state (%.1f MiB each) "
+             "within the limit of %.1f MiB: every batch on the engine's own", each / 1048576.0, budget / 1048576.0);
+    return 0;
+}
+
 drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
 {
     const drt_model *m = e->model;
@@ -210,6 +228,7 @@ drt_status drt_pipeline_adopt_engine(drt_pipeline *p, drt_engine *e)
     p->stateful = drt_model_stateful(m);
     if (o.image_decode != p->opts.image_decode) p->opts.image_decode = o.image_decode; /* AUTO resolved */
     p->opts.worker_engines = o.worker_engines;
+    p->batch_contexts = batch_contexts_fit(p, e, &o);
     p->pinned_frames = !p->host_pre && !o.keep_image && st && st->host_alloc;
     p->engine_state = ENGINE_READY;
     p->jpeg_ready = jpeg_ready && o.image_decode == DRT_IMAGE_DECODE_GPU;
@@ -238,6 +257,8 @@ static drt_status make_pipeline(int max_batch, int host_engine, int net_w, int n
     const char *no_wait = getenv("DRT_NVJPEG_NO_WAIT"), *prefetch = getenv("DRT_NVJPEG_PREFETCH");
     p->jpeg_no_wait = no_wait && !strcmp(no_wait, "1");
     p->jpeg_prefetch = prefetch && !strcmp(prefetch, "1");
+    const char *contexts = getenv("DRT_PIPELINE_CONTEXTS"); /* session 14's, off until measured on the device too */
+    p->batch_contexts = contexts && !strcmp(contexts, "1");
     *out = p;
     DRT_TRY(settle_opts(max_batch, host_engine, opts, &p->opts));
     p->net_w = net_w, p->net_h = net_h;

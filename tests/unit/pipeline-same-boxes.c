@@ -7,7 +7,10 @@
  * flight, frames in the device's host memory, and JPEGs left to the device's decoder, some of them
  * refused back to the host (decoded ahead of their batch's staging by a thread of their own, or
  * left to the workers while the device's decoder opens), or shared between its decoder to host pixels
- * (the JPEG thread) and the workers (MIXED): the same boxes again.
+ * (the JPEG thread) and the workers (MIXED): the same boxes again; with DRT_PIPELINE_CONTEXTS=1 the
+ * batches in flight take turns on the engine's own run state and a context (the stand-in keeps an
+ * input per run state and runs each batch only when its run state is next used, as a device stream
+ * would): the same boxes, and with the stand-in's input shared by the run states, boxes that differ.
  * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
  * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
@@ -97,34 +100,97 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
     drt_pipeline_free(p);
 }
 
-/* The stand-in device: its input is host memory; run is the CPU engine's (in order, as a device
- * stream would be); decode leaves everything to the host; its JPEG decoder is libjpeg and refuses
- * every third file. Counts what the pipeline asked of it. */
+/* The stand-in device: its input is host memory, one per run state (the engine's own, ctx NULL, and each
+ * context the pipeline runs batches on); run is the CPU engine's on that run state (drt_context_run for a
+ * context: its heads), and one that leaves the heads on the device (DRT_HEADS_DEVICE_ASYNC) happens only
+ * when its run state is next used (the next batch's staging there, or the decode), as on a device stream:
+ * a batch staged on another run state meanwhile does not wait for it. decode leaves everything to the host;
+ * its JPEG decoder is libjpeg and refuses every third file. Counts what the pipeline asked of it.
+ * dev_shared_input: every run state stages into the engine's own input (the fault of a context's stage
+ * buffers left in the engine), for the check that the test sees it. */
 static const drt_backend *cpu_backend;
-static float *dev_in;
+typedef struct dev_state {
+    drt_context *ctx;
+    float *in;
+    int pending, runs; /* a run not done yet (its batch), runs done */
+} dev_state;
+#define DEV_STATES 4
+static dev_state dev_states[DEV_STATES];
+static size_t dev_in_floats;
+static int dev_shared_input;
+
+/* ctx's run state, made on first use (NULL when too many: the call fails). */
+static dev_state *dev_state_of(drt_context *ctx)
+{
+    for (int i = 0; i < DEV_STATES; i++)
+        if (dev_states[i].in && dev_states[i].ctx == ctx) return &dev_states[i];
+    for (int i = 0; i < DEV_STATES; i++)
+        if (!dev_states[i].in) {
+            dev_states[i] = (dev_state){.ctx = ctx, .in = calloc(dev_in_floats, sizeof(float))};
+            return dev_states[i].in ? &dev_states[i] : NULL;
+        }
+    return NULL;
+}
+
+/* Forgets every run state (their runs counted in *own and *other when given). */
+static void dev_reset(int *own, int *other, int *contexts)
+{
+    for (int i = 0; i < DEV_STATES; i++) {
+        dev_state *s = &dev_states[i];
+        if (s->in && own) *(s->ctx ? other : own) += s->runs, *contexts += s->ctx != NULL;
+        free(s->in);
+        *s = (dev_state){0};
+    }
+}
+
+static float *dev_input(const dev_state *s)
+{
+    return dev_shared_input ? dev_state_of(NULL)->in : s->in;
+}
+
+/* The run left pending on s, done now (in the order a stream would). */
+static drt_status dev_flush(drt_engine *e, dev_state *s)
+{
+    int n = s->pending;
+    if (!n) return DRT_OK;
+    s->pending = 0;
+    s->runs++;
+    return s->ctx ? drt_context_run(s->ctx, dev_input(s), n) : cpu_backend->run(e, dev_input(s), n);
+}
+
 static int async_runs, jpegs_decoded, jpegs_refused, host_jpegs, host_jpegs_refused;
 static _Atomic int host_asks, host_allocs, host_frees; /* host_alloc is called from every worker */
 
 static drt_status dev_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
 {
-    (void)ctx;
     const drt_model *m = e->model;
-    return drt_frame_preprocess(f, mode, m->width, m->height, dev_in + (size_t)item * m->width * m->height * 3);
+    dev_state *s = dev_state_of(ctx);
+    if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
+    DRT_TRY(dev_flush(e, s)); /* staged behind the last run on this run state */
+    return drt_frame_preprocess(f, mode, m->width, m->height, dev_input(s) + (size_t)item * m->width * m->height * 3);
 }
 
 static drt_status dev_run(drt_engine *e, drt_context *ctx, const float *input, int batch, int heads)
 {
-    (void)ctx;
+    dev_state *s = dev_state_of(ctx);
+    if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
     async_runs += heads == DRT_HEADS_DEVICE_ASYNC;
-    return cpu_backend->run(e, input ? input : dev_in, batch);
+    if (input) {
+        s->runs++;
+        return ctx ? drt_context_run(ctx, input, batch) : cpu_backend->run(e, input, batch);
+    }
+    s->pending = batch;
+    return heads == DRT_HEADS_DEVICE_ASYNC ? DRT_OK : dev_flush(e, s);
 }
 
 static drt_status dev_decode(drt_engine *e, drt_context *ctx, int n, const int *wh, const drt_detect_opts *o, int nms,
                              struct drt_candidates *cands, int *host)
 {
-    (void)ctx, (void)e, (void)wh, (void)o, (void)nms, (void)cands;
-    for (int i = 0; i < n; i++) host[i] = 1; /* the host decodes from e->heads */
-    return DRT_OK;
+    (void)wh, (void)o, (void)nms, (void)cands;
+    dev_state *s = dev_state_of(ctx);
+    if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
+    for (int i = 0; i < n; i++) host[i] = 1; /* the host decodes from the run state's heads (e->heads or the context's) */
+    return dev_flush(e, s);
 }
 
 /* Its page-locked memory: malloc's, but every third ask is refused, as by a full pool (the pipeline
@@ -240,6 +306,54 @@ static int device_jpegs_one_by_one(const char *what, drt_engine *e, char **paths
     return jpegs_decoded + jpegs_refused - before;
 }
 
+/* DRT_PIPELINE_CONTEXTS=1 (the debug switch, off by default until measured on the device): with device stages the
+ * batch thread makes a context once the first batch's results are out, and every other batch runs on it. The same
+ * boxes as the engine alone; both run states ran batches; and the check can fail: with the stand-in's input shared
+ * by the run states, a batch staged on the context overwrites the input of the one still pending on the engine's
+ * own, and boxes differ. */
+static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths, const drt_frame *frames, int n,
+                                 drt_detections **ref)
+{
+    drt_pipeline_opts o = drt_pipeline_opts_default();
+    o.detect.pre = o.detect.decode = DRT_STAGE_DEVICE;
+    int own = 0, other = 0, contexts = 0;
+    dev_reset(NULL, NULL, NULL);
+    check_pipeline("device stages, files, one run state (default)", e, 2, 1, paths, NULL, n, ref, &o);
+    dev_reset(&own, &other, &contexts);
+    CHECK(own > 0 && other == 0 && contexts == 0, "without DRT_PIPELINE_CONTEXTS: %d runs on the engine's own run state "
+          "(want some), %d on %d contexts (want none)", own, other, contexts);
+    setenv("DRT_PIPELINE_CONTEXTS", "1", 1);
+    const char *what[] = {"files", "frames", "device JPEG decode", "device JPEG decode, decoded ahead"};
+    for (int c = 0; c < 4; c++) {
+        char label[128];
+        snprintf(label, sizeof label, "device stages, DRT_PIPELINE_CONTEXTS=1, %s, batch 1", what[c]);
+        o.image_decode = c >= 2 ? DRT_IMAGE_DECODE_GPU : DRT_IMAGE_DECODE_CPU;
+        if (c == 3) setenv("DRT_NVJPEG_PREFETCH", "1", 1);
+        own = other = contexts = 0;
+        check_pipeline(label, e, 2, 1, c == 1 ? frame_paths : paths, c == 1 ? frames : NULL, n, ref, &o);
+        dev_reset(&own, &other, &contexts);
+        CHECK(own > 0 && other > 0 && contexts == 1, "%s: %d runs on the engine's own run state, %d on %d contexts "
+              "(want some on each, one context)", label, own, other, contexts);
+        unsetenv("DRT_NVJPEG_PREFETCH");
+    }
+    o.image_decode = DRT_IMAGE_DECODE_CPU;
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, files, batch 3", e, 2, 3, paths, NULL, n, ref, &o);
+    dev_reset(NULL, NULL, NULL);
+    printf("the shared-input stand-in (the fault the next check must see): its FAIL lines are expected\n");
+    int before = failures;
+    dev_shared_input = 1;
+    /* frames: ready as soon as submitted, so the next batch is staged while the last one is pending, however busy the machine */
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, the run states sharing one input", e, 2, 1, frame_paths, frames, n,
+                   ref, &o);
+    dev_shared_input = 0;
+    dev_reset(NULL, NULL, NULL);
+    int seen = failures - before;
+    failures = before;
+    CHECK(seen > 0, "DRT_PIPELINE_CONTEXTS=1 with the stand-in's input shared by its run states: every box the same "
+          "(the check cannot see batches that share a run state's buffers)");
+    unsetenv("DRT_PIPELINE_CONTEXTS");
+}
+
 /* e's CPU engine behind the stand-in device stages: files and frames with pre and post on the
  * "device", JPEG decode on the CPU and on the "device". */
 static void check_device_stages(drt_engine *e, char **paths, char **frame_paths, const drt_frame *frames, int n,
@@ -249,7 +363,7 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     dev.stages = &dev_stages;
     cpu_backend = e->backend;
     e->backend = &dev;
-    dev_in = malloc((size_t)e->opts.max_batch * e->model->width * e->model->height * 3 * sizeof(float));
+    dev_in_floats = (size_t)e->opts.max_batch * e->model->width * e->model->height * 3;
     drt_pipeline_opts o = drt_pipeline_opts_default();
     o.detect.pre = o.detect.decode = DRT_STAGE_DEVICE;
     o.worker_engines = 1; /* asked for, but a device's engine keeps its batches */
@@ -297,8 +411,9 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     CHECK(drt_pipeline_create(e, &o, &p) == DRT_OK && drt_pipeline_get_opts(p, &o) == DRT_OK &&
           o.image_decode == DRT_IMAGE_DECODE_CPU, "AUTO decode with keep_image: CPU");
     drt_pipeline_free(p);
+    check_batch_contexts(e, paths, frame_paths, frames, n, ref);
     e->backend = cpu_backend;
-    free(dev_in);
+    dev_reset(NULL, NULL, NULL);
 }
 
 static char logged[1024];
