@@ -8,7 +8,10 @@
 # and gpu; round 2 yolo-fastest gpu, yolov3-416 cpu; the PyTorch peer (bench/peers/torch_e2e.py, ~20 s) once for
 # yolo-fastest-1.1; last tests/golden/cuda-pipeline (its checks of the switches too) in what is left (60 s at most).
 #   source .devcarry/env.sh && bash bench/device/e2e-fast.sh      (DRT_BIN, DRT_DATA, OUT; python3 with torch)
-# Writes $OUT/results.txt line by line (what it prints): RESULT lines as bench/e2e-gpu.sh's, with decode=D/old or D/new;
+# VARIANTS may also name ctx: today's defaults with DRT_PIPELINE_CONTEXTS=1 (session 14: every other batch on a
+# context of its own, HACKING.md).
+# Writes $OUT/results.txt line by line (what it prints): RESULT lines as bench/e2e-gpu.sh's, with decode=D/old, D/new
+# or D/ctx;
 # PROFILE lines (the pipeline's threads, DRT_TIMELINE=1) and, for round 1, TIMELINE lines: every step from the
 # process's start to its exit (the plan's load, nvJPEG opening, first batch, the device's decoder taking over from
 # the workers, the engine's teardown, "main: detect done, exiting"; the process's end is wall_s). SUMMARY lines at
@@ -20,7 +23,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${OUT:-/tmp/e2e-fast}; COUNT=${COUNT:-8000}; BIG_COUNT=${BIG_COUNT:-0}; REPS=${REPS:-2}; PEERS=${PEERS:-1}
 BUDGET_S=${BUDGET_S:-195}; VARIANTS=${VARIANTS:-"old new"}; PY=${PYTHON:-python3}
-NEW_ENV="DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1 DRT_CLI_FAST_EXIT=1"
+NEW_ENV="DRT_NVJPEG_NO_WAIT=1 DRT_NVJPEG_PREFETCH=1 DRT_CUDA_PINNED_SLABS=1 DRT_CLI_FAST_EXIT=1" CTX_ENV="DRT_PIPELINE_CONTEXTS=1"
 if ! nvidia-smi -L >/dev/null 2>&1; then echo "e2e-fast: skipped: no GPU here"; exit 0; fi
 B=$DRT_BIN; DATA=$DRT_DATA; W=$OUT/w; IMG=$OUT/images; ALL=$OUT/all-images; RES=$OUT/results.txt
 mkdir -p "$W"; : >"$RES"
@@ -34,7 +37,8 @@ T() { # SECONDS CMD...: at most that long, and never past the budget (skipped wh
 }
 log "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader), $(nproc) CPUs, commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), budget ${BUDGET_S} s"
 log "# RESULT engine=darkrt-detect: the CLI, whole process (img_per_s; first_line_s: its first output line, the engine's;"
-log "#   after_first_line_img_per_s); decode=D/old: today's defaults, D/new: with $NEW_ENV; engine=torch: the PyTorch peer."
+log "#   after_first_line_img_per_s); decode=D/old: today's defaults, D/new: with $NEW_ENV, D/ctx: with $CTX_ENV;"
+log "#   engine=torch: the PyTorch peer."
 
 [ "$BIG_COUNT" -gt "$COUNT" ] || BIG_COUNT=0
 T 60 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$ALL" --count "$((BIG_COUNT > 0 ? BIG_COUNT : COUNT))" >"$W/images.txt" 2>&1 &
@@ -60,6 +64,7 @@ cli_row() { # name decode round variant [dir]
     local name=$1 dec=$2 r=$3 v=$4 dir=${5:-$IMG} t end N cfg w size thresh vars=""
     read -r cfg w size thresh <<<"$(model_args "$name")"
     [ "$v" = new ] && vars=$NEW_ENV
+    [ "$v" = ctx ] && vars=$CTX_ENV
     N=$(ls "$dir" | wc -l)
     local label=$name; [ "$dir" = "$IMG" ] || label=$name-$N # its own SUMMARY line
     [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt-detect decode=$dec/$v model=$label round=$r: $(left) s left"; return; }

@@ -8,11 +8,14 @@
  *   each side's boxes matched, mean IoU >= 0.95; and the three copies of each photo, decoded in
  *   different batches, get every box the same (a decode that races the last batch's letterbox, or
  *   varies, does not); again with DRT_NVJPEG_PREFETCH=1 (each batch decoded ahead on a thread of its own);
+ * - both again with DRT_PIPELINE_CONTEXTS=1 (every other batch staged, run and decoded on a context of
+ *   its own: its stream, input, heads and stage buffers; nvJPEG's one decoder shared by the two streams),
+ *   CPU decode every box equal, GPU decode (and with DRT_NVJPEG_PREFETCH=1) matched, copies the same;
  * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
  *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
  *   decode MIXED (nvJPEG and the workers at once), and GPU (and with DRT_NVJPEG_NO_WAIT=1,
  *   DRT_NVJPEG_PREFETCH=1, DRT_CUDA_PINNED_SLABS=1: the workers decode until nvJPEG, opened during the load, is
- *   open): matched as nvJPEG's are; CPU decode with DRT_CUDA_PINNED_SLABS=1: exact;
+ *   open): matched as nvJPEG's are; CPU decode with DRT_CUDA_PINNED_SLABS=1, and with DRT_PIPELINE_CONTEXTS=1: exact;
  * - MIXED on the engine with one worker and the photos 40 times over (280 files), so that the JPEG
  *   thread (nvJPEG on a stream of its own, to host memory) takes part of them once its decoder is
  *   open: matched as nvJPEG's are, and some boxes differ from the CPU decode's (it decoded some;
@@ -93,15 +96,18 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
     int ok = 1;
     for (int i = 0; ok && i < N; i++)
         ok = drt_detect_batch(plan_e, (const drt_image *const *)&ims[i % N_NAMES], 1, &host, &want[i], NULL) == DRT_OK;
-    for (int slabs = 0; slabs < 2; slabs++) { /* DRT_CUDA_PINNED_SLABS=1: the debug switch, read by each new engine */
-        if (slabs) setenv("DRT_CUDA_PINNED_SLABS", "1", 1);
+    /* DRT_CUDA_PINNED_SLABS=1 (read by each new engine), DRT_PIPELINE_CONTEXTS=1 (by each pipeline): debug switches */
+    const char *const switches[] = {NULL, "DRT_CUDA_PINNED_SLABS", "DRT_PIPELINE_CONTEXTS"};
+    for (int v = 0; v < 3; v++) {
+        if (switches[v]) setenv(switches[v], "1", 1);
         int ran = ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
         for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
         failures += !same;
-        printf("%s from the plan, cpu decode%s: thresh %.2f%s\n", same ? "ok  " : "FAIL", slabs ? ", DRT_CUDA_PINNED_SLABS=1" : "",
-               thresh, !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
+        printf("%s from the plan, cpu decode%s%s%s: thresh %.2f%s\n", same ? "ok  " : "FAIL", switches[v] ? ", " : "",
+               switches[v] ? switches[v] : "", switches[v] ? "=1" : "", thresh,
+               !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
         for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
-        unsetenv("DRT_CUDA_PINNED_SLABS");
+        if (switches[v]) unsetenv(switches[v]);
     }
     if (ok && run_pipeline(NULL, paths, thresh, DRT_IMAGE_DECODE_MIXED, got)) check_matched("from the plan, mixed decode", thresh, want, got);
     else printf("skip mixed decode: thresh %.2f: %s\n", thresh, drt_last_error());
@@ -193,16 +199,24 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
         ok = drt_detect_batch(e, (const drt_image *const *)&ims[i % N_NAMES], 1, &host, &want[i], NULL) == DRT_OK;
         boxes += ok ? want[i]->count : 0;
     }
-    int ran = ok && run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
-    for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
-    failures += !same;
-    printf("%s cpu decode, pinned, 2 in flight: thresh %.2f, %d images, %d boxes%s\n", same ? "ok  " : "FAIL", thresh, N,
-           boxes, !ran ? drt_last_error() : same ? ", every box equal to the host path" : ", boxes differ");
-    for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
-    check_gpu_decode(e, paths, thresh, "gpu decode (nvJPEG)", want);
-    setenv("DRT_NVJPEG_PREFETCH", "1", 1); /* the debug switch: each batch decoded ahead on a thread of its own */
-    check_gpu_decode(e, paths, thresh, "gpu decode (nvJPEG), DRT_NVJPEG_PREFETCH=1", want);
-    unsetenv("DRT_NVJPEG_PREFETCH");
+    for (int ctx = 0; ctx < 2; ctx++) { /* DRT_PIPELINE_CONTEXTS=1: the debug switch, every other batch on a context */
+        const char *sw = ctx ? ", DRT_PIPELINE_CONTEXTS=1" : "";
+        char what[160];
+        if (ctx) setenv("DRT_PIPELINE_CONTEXTS", "1", 1);
+        int ran = ok && run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_CPU, got), same = ran;
+        for (int i = 0; ran && i < N; i++) same &= same_dets(want[i], got[i]);
+        failures += !same;
+        printf("%s cpu decode, pinned, 2 in flight%s: thresh %.2f, %d images, %d boxes%s\n", same ? "ok  " : "FAIL", sw, thresh,
+               N, boxes, !ran ? drt_last_error() : same ? ", every box equal to the host path" : ", boxes differ");
+        for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
+        snprintf(what, sizeof what, "gpu decode (nvJPEG)%s", sw);
+        check_gpu_decode(e, paths, thresh, what, want);
+        setenv("DRT_NVJPEG_PREFETCH", "1", 1); /* the debug switch: each batch decoded ahead on a thread of its own */
+        snprintf(what, sizeof what, "gpu decode (nvJPEG), DRT_NVJPEG_PREFETCH=1%s", sw);
+        check_gpu_decode(e, paths, thresh, what, want);
+        unsetenv("DRT_NVJPEG_PREFETCH");
+        unsetenv("DRT_PIPELINE_CONTEXTS");
+    }
     for (int i = 0; i < N; i++) drt_detections_free(want[i]);
 }
 
