@@ -231,7 +231,7 @@ class Model:
     def build(self, device="cpu", precision="fp32", batch=1, calib=None, threads=0):
         """Compiles an engine. device: 'cpu', 'cuda[:N]' or 'ref'; precision: 'fp32', 'bf16',
         'fp16' or 'int8' (int8 needs calib, a directory of images); batch: largest batch per run;
-        threads: CPU threads (0: all cores)."""
+        threads: CPU threads (0: OpenMP's count, OMP_NUM_THREADS, else all cores)."""
         extra = {} if calib is None else {"calib": os.fspath(calib)}
         return Engine(self._h.build(device=device, precision=precision, batch=batch, threads=threads, **extra))
 

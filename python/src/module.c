@@ -46,7 +46,7 @@ int drtpy_engine_opts(const char *device, const char *precision, int batch, int 
     if (d < 0) return drtpy_fail(DRT_STATUS_INVALID_ARG, "device '%s': must be cpu, cuda[:N] or ref", device);
     if (p < 0) return drtpy_fail(DRT_STATUS_INVALID_ARG, "precision '%s': must be fp32, fp16, bf16 or int8", precision);
     if (batch < 1 || batch > 4096) return drtpy_fail(DRT_STATUS_INVALID_ARG, "batch %d: must be 1..4096", batch);
-    if (threads < 0) return drtpy_fail(DRT_STATUS_INVALID_ARG, "threads %d: must be >= 0 (0: all cores)", threads);
+    if (threads < 0) return drtpy_fail(DRT_STATUS_INVALID_ARG, "threads %d: must be >= 0 (0: OpenMP's count, all cores by default)", threads);
     o->device = (drt_device)d;
     o->precision = (drt_precision)p;
     o->max_batch = batch;

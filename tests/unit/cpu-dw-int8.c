@@ -100,11 +100,23 @@ static int steps_of(const drt_model *m, const float *in, float **steps, float **
     return s == DRT_OK ? 0 : -1;
 }
 
+typedef struct until_call {
+    cpu_state *st;
+    int dw;
+    const float *in;
+} until_call;
+
+static drt_status run_until(void *p)
+{
+    const until_call *c = p;
+    return drt_cpu_run_image_until(c->st, &c->st->own, NULL, NULL, c->in, 0, c->dw);
+}
+
 /* Runs st to layer dw on in with `threads` threads; its output bytes. */
 static const char *dw_out(cpu_state *st, int dw, const float *in, int threads, size_t *bytes)
 {
-    drt_cpu_set_threads(threads);
-    if (drt_cpu_run_image_until(st, &st->own, NULL, NULL, in, 0, dw) != DRT_OK) return NULL;
+    until_call c = {st, dw, in};
+    if (drt_cpu_with_threads(threads, run_until, &c) != DRT_OK) return NULL;
     cpu_view v = drt_cpu_view(st, drt_cpu_stored_tensor(st, dw));
     *bytes = (size_t)v.c * v.h * v.w * cpu_dtype_size(v.dt);
     return v.p;

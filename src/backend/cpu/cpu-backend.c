@@ -36,7 +36,7 @@ static void log_summary(const cpu_state *st)
             st->arena_bytes / 1048576.0, st->g->naive_bytes / 1048576.0, st->scratch_bytes / 1048576.0);
 }
 
-static drt_status create(drt_engine *e, const void *blob, size_t size)
+static drt_status build(drt_engine *e, const void *blob, size_t size)
 {
     const drt_model *m = e->model;
     FILE *log = e->opts.verbose ? drt_log_file() : NULL;
@@ -66,13 +66,45 @@ static drt_status create(drt_engine *e, const void *blob, size_t size)
     return DRT_OK;
 }
 
+/* Every build and run below is on drt_cpu_with_threads: the engine's thread count, the caller's after. */
+typedef struct build_call {
+    drt_engine *e;
+    const void *blob;
+    size_t size;
+} build_call;
+
+static drt_status build_with(void *p)
+{
+    build_call *c = p;
+    return build(c->e, c->blob, c->size);
+}
+
+static drt_status create(drt_engine *e, const void *blob, size_t size)
+{
+    build_call c = {e, blob, size};
+    return drt_cpu_with_threads(e->opts.threads, build_with, &c);
+}
+
+typedef struct run_call {
+    const drt_engine *e;
+    cpu_exec *x;
+    const float *input;
+    int batch;
+    float *const *heads;
+} run_call;
+
+static drt_status run_with(void *p)
+{
+    const run_call *c = p;
+    size_t per = (size_t)c->e->model->channels * c->e->model->width * c->e->model->height;
+    for (int b = 0; b < c->batch; b++) DRT_TRY(drt_cpu_run_image(c->e->impl, c->x, c->e, c->heads, c->input + per * b, b));
+    return DRT_OK;
+}
+
 static drt_status run_in(const drt_engine *e, cpu_exec *x, const float *input, int batch, float *const *heads)
 {
-    cpu_state *st = e->impl;
-    drt_cpu_set_threads(e->opts.threads);
-    size_t per = (size_t)e->model->channels * e->model->width * e->model->height;
-    for (int b = 0; b < batch; b++) DRT_TRY(drt_cpu_run_image(st, x, e, heads, input + per * b, b));
-    return DRT_OK;
+    run_call c = {e, x, input, batch, heads};
+    return drt_cpu_with_threads(e->opts.threads, run_with, &c);
 }
 
 static drt_status run(drt_engine *e, const float *input, int batch)
@@ -103,7 +135,7 @@ static drt_status run_observed(drt_engine *e, const float *input, drt_tensor_obs
     observer o = {fn, ctx};
     st->observe = observe_view;
     st->observe_ctx = &o;
-    drt_status s = drt_cpu_run_image(st, &st->own, NULL, NULL, input, 0);
+    drt_status s = run_in(e, &st->own, input, 1, NULL);
     st->observe = NULL;
     st->observe_ctx = NULL;
     return s;

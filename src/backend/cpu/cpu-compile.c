@@ -338,7 +338,6 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     if (prof && (!strcmp(prof, "1") || st->prof_cpu) && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     drt_cpu_apply_isa_cap();
-    drt_cpu_set_threads(opts->threads);
     if (dnnl_engine_create(&st->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&st->stream, st->eng, dnnl_stream_default_flags) != dnnl_success)
         return drt_error(DRT_STATUS_INTERNAL, "cpu engine: oneDNN engine creation failed");

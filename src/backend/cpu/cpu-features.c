@@ -1,5 +1,5 @@
 /* CPU feature detection with cpuid and XCR0 (the OS must save the wider registers), the
- * DRT_CPU_ISA cap and the OpenMP thread count of oneDNN (libdnnl uses libgomp). */
+ * DRT_CPU_ISA cap and the OpenMP thread count of a build or run (libdnnl uses libgomp). */
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 
@@ -104,25 +104,28 @@ unsigned drt_cpu_apply_isa_cap(void)
     return isa_cap & drt_cpu_features();
 }
 
+/* libdnnl is built with OpenMP (libgomp) and loaded with it, so its functions are looked up at run time. */
 static void (*omp_set)(int);
-static int default_threads; /* OpenMP's count before darkrt first set one: what threads 0 asks for */
+static int (*omp_max)(void);
 static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
 
 static void threads_init(void)
 {
-    /* libdnnl is built with OpenMP (libgomp); it is loaded with it, so look the functions up. */
     omp_set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    int (*max)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    default_threads = max ? max() : 0;
+    omp_max = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
+    if (!omp_max) omp_set = NULL;
 }
 
-void drt_cpu_set_threads(int threads)
+drt_status drt_cpu_with_threads(int threads, drt_status (*fn)(void *ctx), void *ctx)
 {
     pthread_once(&threads_once, threads_init);
-    /* 0: the default again, also where an engine of another count (build --min-map's timing engines: 1) ran on
-     * this thread before */
-    if (threads <= 0) threads = default_threads;
-    if (threads > 0 && omp_set) omp_set(threads);
+    /* OpenMP's count is this thread's (its ICV): what oneDNN's primitives are created and run with, and
+     * drt_cpu_parallel's team size. The caller's value goes back after, so a host's setting stays its own. */
+    int saved = threads > 0 && omp_set ? omp_max() : threads;
+    if (saved != threads) omp_set(threads);
+    drt_status s = fn(ctx);
+    if (saved != threads) omp_set(saved);
+    return s;
 }
 
 /* Runs fn on the OpenMP team oneDNN already uses (libgomp's GOMP_parallel, looked up at run

@@ -2,6 +2,8 @@
 #ifndef DRT_BACKEND_CPU_FEATURES_H
 #define DRT_BACKEND_CPU_FEATURES_H
 
+#include "darkrt/status.h"
+
 enum drt_cpu_feature {
     DRT_CPU_AVX2 = 1u << 0,       /* AVX2 + FMA, OS saves YMM */
     DRT_CPU_AVX512 = 1u << 1,     /* AVX-512 F/BW/VL/DQ, OS saves ZMM */
@@ -24,7 +26,9 @@ unsigned drt_cpu_apply_isa_cap(void);
 /* Calls fn(ctx, tid, nt) on each thread of oneDNN's OpenMP team (serially as (0, 1) without it). */
 void drt_cpu_parallel(void (*fn)(void *ctx, int tid, int nt), void *ctx);
 
-/* Sets the OpenMP thread count oneDNN uses on this thread (0: OpenMP's default, as it was before darkrt first set one). */
-void drt_cpu_set_threads(int threads);
+/* Returns fn(ctx), run with this thread's OpenMP thread count set to `threads` (0: left as it is: OMP_NUM_THREADS,
+ * else every core, or what the application set) and set back to the caller's after: every CPU build and run
+ * goes through it, so oneDNN and darkrt's kernels use the engine's count and the host's OpenMP settings stay. */
+drt_status drt_cpu_with_threads(int threads, drt_status (*fn)(void *ctx), void *ctx);
 
 #endif
