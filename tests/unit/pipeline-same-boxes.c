@@ -306,11 +306,22 @@ static int device_jpegs_one_by_one(const char *what, drt_engine *e, char **paths
     return jpegs_decoded + jpegs_refused - before;
 }
 
+static char ctx_logged[1024];
+static int n_ctx_logged;
+static void keep_ctx_log(drt_log_level level, const char *message, void *user)
+{
+    (void)level, (void)user;
+    if (!strstr(message, "DRT_PIPELINE_CONTEXTS")) return;
+    snprintf(ctx_logged, sizeof ctx_logged, "%s", message);
+    n_ctx_logged++;
+}
+
 /* DRT_PIPELINE_CONTEXTS=1 (the debug switch, off by default until measured on the device): with device stages the
  * batch thread makes a context once the first batch's results are out, and every other batch runs on it. The same
  * boxes as the engine alone; both run states ran batches; and the check can fail: with the stand-in's input shared
  * by the run states, a batch staged on the context overwrites the input of the one still pending on the engine's
- * own, and boxes differ. */
+ * own, and boxes differ. Under a max_activation_bytes with room for the engine's own activations only: no context,
+ * said once in the log. */
 static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths, const drt_frame *frames, int n,
                                  drt_detections **ref)
 {
@@ -338,6 +349,21 @@ static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths
     }
     o.image_decode = DRT_IMAGE_DECODE_CPU;
     check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, files, batch 3", e, 2, 3, paths, NULL, n, ref, &o);
+    drt_engine_memory mem;
+    drt_engine_memory_usage(e, &mem);
+    size_t budget = e->opts.max_activation_bytes;
+    e->opts.max_activation_bytes = mem.host_activations * 2 - 1; /* the engine's own and not quite a context */
+    n_ctx_logged = 0;
+    drt_set_log_callback(keep_ctx_log, NULL);
+    own = other = contexts = 0;
+    dev_reset(NULL, NULL, NULL);
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, no room for a context", e, 2, 1, paths, NULL, n, ref, &o);
+    dev_reset(&own, &other, &contexts);
+    drt_set_log_callback(NULL, NULL);
+    e->opts.max_activation_bytes = budget;
+    CHECK(own > 0 && contexts == 0 && n_ctx_logged == 1 && strstr(ctx_logged, "no room for a context"),
+          "DRT_PIPELINE_CONTEXTS=1 within room for one run state: %d runs on the engine's own, %d contexts (want none), "
+          "logged %d times (want once: 'no room for a context'): '%s'", own, contexts, n_ctx_logged, ctx_logged);
     dev_reset(NULL, NULL, NULL);
     printf("the shared-input stand-in (the fault the next check must see): its FAIL lines are expected\n");
     int before = failures;
