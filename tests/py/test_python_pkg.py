@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The darkrt Python package (python/) against the darkrt CLI: detect on numpy frames and files equals
 `darkrt detect`, BGR = RGB, bad frames get clear errors, engines are freed, no leak over 10,000 calls,
-threads share an engine, raw runs equal `darkrt run`, plans and convert equal the CLI's."""
+threads share an engine, raw runs equal `darkrt run`, plans and convert equal the CLI's, engines leave the
+caller's OpenMP thread count alone."""
+import ctypes
 import gc
 import json
 import os
@@ -220,6 +222,28 @@ def test_threads_share_one_engine(engine):
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_openmp_count_of_the_caller_kept(tmp_path):
+    """Engines of 1 and 3 threads, built and run from Python, leave the calling thread's OpenMP count as the
+    application set it (issue 17; the old package left it at the engine's)."""
+    gomp = [l.split()[-1] for l in open("/proc/self/maps") if "/libgomp" in l]
+    if not gomp:
+        pytest.skip("no libgomp in this process")
+    omp = ctypes.CDLL(gomp[0])  # the copy oneDNN uses: already loaded, the same handle
+    path = tmp_path / "tiny.cfg"
+    path.write_text(TINY_CFG)
+    model, frame = darkrt.Model(str(path)), np.zeros((48, 64, 3), dtype=np.uint8)
+    host = omp.omp_get_max_threads() + 3
+    omp.omp_set_num_threads(host)
+    for threads in (1, 3, 0):
+        e = model.build(device="cpu", threads=threads)
+        assert omp.omp_get_max_threads() == host, f"after building an engine of {threads} threads"
+        e.detect(frame)
+        assert omp.omp_get_max_threads() == host, f"after a detect on an engine of {threads} threads"
+        del e
+        gc.collect()
+        assert omp.omp_get_max_threads() == host, f"after freeing an engine of {threads} threads"
 
 
 def test_gil_released_during_detect(engine):
