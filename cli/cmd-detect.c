@@ -117,6 +117,8 @@ static void usage(FILE *out)
             "                        of the full frame: less CPU; boxes near, not equal, to Darknet's;\n"
             "                        with --json only (nothing drawn)\n"
             "      --test-delay-ms N testing: sleep N ms per engine run (a slow engine)\n"
+            "      --test-read-delay-ms N  testing: each source's reader waits N ms after opening\n"
+            "                        (a late start: a live stream's backlog comes as a burst)\n"
             "  -h, --help            this text\n");
     fputs(cli_model_options_help, out);
 }
@@ -191,6 +193,7 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'W': a->video.show = 1; return 0;
     case 'T': return cli_parse_float("detect", "--timeout", arg, 0.1, 3600, &a->video_timeout);
     case 'D': return cli_parse_int("detect", "--test-delay-ms", arg, 0, 60000, &a->video.delay_ms);
+    case 'L': return cli_parse_int("detect", "--test-read-delay-ms", arg, 0, 60000, &a->video.read_delay_ms);
     case 'H':
         if (strcmp(arg, "cuda") && strcmp(arg, "none")) return cli_usage_error("detect", "--hwaccel %s: must be cuda or none", arg);
         a->video.hwaccel = strcmp(arg, "none") ? arg : NULL;
@@ -295,6 +298,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"category-ids", required_argument, 0, 'I'}, {"max-activations", required_argument, 0, 'A'},
         {"frames", required_argument, 0, 'F'},  {"show", no_argument, 0, 'W'},
         {"timeout", required_argument, 0, 'T'}, {"test-delay-ms", required_argument, 0, 'D'},
+        {"test-read-delay-ms", required_argument, 0, 'L'},
         {"nms-kind", required_argument, 0, 'M'}, {"beta-nms", required_argument, 0, 'E'},
         {"hwaccel", required_argument, 0, 'H'}, {"decode", required_argument, 0, 'g'},
         {"fast-resize", no_argument, 0, 'R'},   {"threads", required_argument, 0, 'U'},
@@ -654,7 +658,10 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
     a->video.workers = a->workers;
     a->video.max_det = a->max_det;
     /* Each source's share of two batches (and a few frames of jitter): 128 streams of 1080p with
-     * batches of 32 hold 8 frames each (6 GiB), not 66 (52 GiB). */
+     * batches of 32 hold 8 frames each (6 GiB), not 66 (52 GiB). A live source holds more only in a
+     * burst (video/live-drop.h): frames decoded within its depth's time (267 ms at 30 fps), 30 more at
+     * most (one second); all sources together, what the decoders give in 267 ms beyond their 8 (NVDEC's
+     * frames past the 12 a source keeps on the GPU come to the host as RGB, 6.2 MB each at 1080p). */
     int share = (a->eopts.max_batch + a->n_inputs - 1) / a->n_inputs;
     a->video.queue = 2 * share + 2 < 8 ? 8 : 2 * share + 2;
     return detect_videos(&a->video, a->inputs, a->n_inputs, model, engine, &a->dopts);

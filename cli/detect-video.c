@@ -285,7 +285,8 @@ int detect_videos(const video_opts *o, char **urls, int n, const drt_model *mode
     vopts.threads = cores > n ? (int)(cores / n) : 1; /* the machine's cores shared by the sources */
     feed_scale scale = {drt_model_width(model), drt_model_height(model), dopts->resize};
     if (rc == 0 && s == DRT_OK)
-        s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL, gpu_frames(o, engine, dopts));
+        s = feed_open(&r.feed, urls, n, o->queue, &vopts, o->fast_resize ? &scale : NULL, gpu_frames(o, engine, dopts),
+                      o->read_delay_ms);
     /* a stateful model ([crnn]): one video after another, each a sequence from a zero state, not round robin */
     r.feed.in_order = n > 1 && drt_model_stateful(model);
     for (int i = 0; rc == 0 && s == DRT_OK && r.feed.in_order && i < n; i++)

@@ -15,6 +15,7 @@ typedef struct video_opts {
     int workers;        /* the pipeline's letterbox threads (0: one per core) */
     int max_det;        /* detections kept per frame (0: all) */
     int delay_ms;       /* --test-delay-ms: a slower engine, for tests of live pacing */
+    int read_delay_ms;  /* --test-read-delay-ms: readers start late, for tests of a live burst */
     const char *hwaccel; /* --hwaccel cuda: NVDEC decoding where present */
     int fast_resize;     /* --fast-resize: frames scaled to the letterbox size by the decoder's swscale */
 } video_opts;

@@ -2,11 +2,13 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
+#include "video/live-drop.h"
 #include "video/video-calls.h"
 #include "vision/vision.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void feed_frame_free(feed_frame *fr)
 {
@@ -28,7 +30,8 @@ static drt_status copy_frame(const feed_source *s, const drt_video_frame *in, fe
     return DRT_OK;
 }
 
-/* Queues a frame: a file waits for room, a live source drops its oldest queued frame. */
+/* Queues a frame: a file waits for room, a live source drops its oldest queued frames as
+ * src/video/live-drop.h says (detection behind, or its slots full). */
 static void push(feed_source *s, feed_frame *fr)
 {
     feed *f = s->feed;
@@ -37,13 +40,15 @@ static void push(feed_source *s, feed_frame *fr)
     if (f->stop) {
         feed_frame_free(fr);
     } else {
-        if (s->count == s->capacity) { /* live and full: the oldest goes */
+        double now = drt_now_ms();
+        while (s->info.live && s->count &&
+               drt_live_drop(s->count, s->capacity, s->info.fps, now - s->queue[s->head].decoded_ms)) {
             feed_frame_free(&s->queue[s->head]);
-            s->head = (s->head + 1) % s->capacity;
+            s->head = (s->head + 1) % s->slots;
             s->count--;
             s->dropped++;
         }
-        s->queue[(s->head + s->count) % s->capacity] = *fr;
+        s->queue[(s->head + s->count) % s->slots] = *fr;
         s->count++;
         s->decoded++;
         if (fr->gpu) f->on_gpu++;
@@ -93,7 +98,13 @@ static drt_status open_source(feed_source *s)
         s->info = drt_video_get_info(s->video);
         status = set_size(s, f->scaled ? &f->scale : NULL);
     }
+    feed_frame *queue = NULL;
+    int slots = s->info.live ? drt_live_slots(s->capacity, s->info.fps) : s->capacity;
+    if (status == DRT_OK && !(queue = calloc((size_t)slots, sizeof *queue)))
+        status = drt_error(DRT_STATUS_OOM, "%s: out of memory", s->url);
     pthread_mutex_lock(&f->lock);
+    s->queue = queue;
+    s->slots = slots;
     s->opened = status == DRT_OK ? 1 : -1;
     s->status = status;
     if (status != DRT_OK) snprintf(s->error, sizeof s->error, "%s", drt_last_error());
@@ -108,6 +119,7 @@ static void *reader(void *arg)
 {
     feed_source *s = arg;
     drt_status status = open_source(s);
+    if (status == DRT_OK && s->feed->read_delay_ms) usleep((useconds_t)s->feed->read_delay_ms * 1000); /* tests */
     while (status == DRT_OK && !stopping(s->feed)) {
         drt_video_frame vf;
         feed_frame fr;
@@ -130,7 +142,7 @@ static void *reader(void *arg)
 }
 
 drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
-                     int gpu_frames)
+                     int gpu_frames, int read_delay_ms)
 {
     memset(f, 0, sizeof *f);
     pthread_mutex_init(&f->lock, NULL);
@@ -138,6 +150,7 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
     f->vopts = *vopts;
     f->scaled = scale != NULL;
     f->gpu_frames = gpu_frames;
+    f->read_delay_ms = read_delay_ms;
     if (scale) f->scale = *scale;
     f->sources = calloc((size_t)n, sizeof *f->sources);
     if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");
@@ -147,8 +160,6 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
         s->url = urls[i];
         s->feed = f;
         s->capacity = queue;
-        s->queue = calloc((size_t)queue, sizeof *s->queue);
-        if (!s->queue) return drt_error(DRT_STATUS_OOM, "%s: out of memory", urls[i]);
     }
     for (int i = 0; i < n; i++) {
         if (pthread_create(&f->sources[i].thread, NULL, reader, &f->sources[i]) != 0)
@@ -182,7 +193,7 @@ static int take_queued(feed *f, feed_frame *frames, int *source_of, int max, int
             if (!s->count) continue;
             frames[k] = s->queue[s->head];
             source_of[k++] = i;
-            s->head = (s->head + 1) % s->capacity;
+            s->head = (s->head + 1) % s->slots;
             s->count--;
             progress = 1;
         }
@@ -222,7 +233,7 @@ void feed_close(feed *f)
     for (int i = 0; i < f->n; i++) {
         feed_source *s = &f->sources[i];
         if (s->started) pthread_join(s->thread, NULL);
-        for (int k = 0; k < s->count; k++) feed_frame_free(&s->queue[(s->head + k) % s->capacity]);
+        for (int k = 0; k < s->count; k++) feed_frame_free(&s->queue[(s->head + k) % s->slots]);
         free(s->queue);
         drt_video_free(s->video);
     }

@@ -1,6 +1,6 @@
 /* Video sources read on their own threads into bounded queues: a file waits for room (read as
- * fast as detection takes frames); a live source drops its oldest queued frame instead (it keeps
- * its own pace; drops are counted). */
+ * fast as detection takes frames); a live source drops its oldest queued frames instead when
+ * detection is behind (it keeps its own pace; drops are counted), and holds a burst (src/video/live-drop.h). */
 #ifndef DRT_CLI_VIDEO_FEED_H
 #define DRT_CLI_VIDEO_FEED_H
 
@@ -34,8 +34,9 @@ typedef struct feed_source {
     pthread_t thread;
     int started;
     int opened;          /* 1: open, -1: failed to open (status, error), 0: opening */
-    feed_frame *queue; /* ring of `capacity` */
-    int capacity, head, count;
+    feed_frame *queue;   /* ring of `slots` (allocated once open) */
+    int capacity;        /* the queue's depth: a file's reader waits there; a live source's rule (live-drop.h) */
+    int slots, head, count; /* slots: capacity, or a live source's drt_live_slots */
     int64_t decoded, dropped;
     int ended;           /* the reader is done: end of stream or an error */
     drt_status status;   /* of the reader; its error text in error[] */
@@ -53,16 +54,17 @@ typedef struct feed {
     int scaled;           /* frames scaled to `scale` (else full size) */
     int gpu_frames;       /* NVDEC frames may stay on the GPU (feed_frame.gpu) */
     int on_gpu, on_host;  /* frames handed out each way (under the lock) */
+    int read_delay_ms;    /* --test-read-delay-ms: each reader waits this long after opening (tests: a late start) */
     int in_order;         /* feed_take hands out one source's frames until it has ended, then the next's (a stateful
                            * model's sequences); else round robin. Set before the first feed_take */
 } feed;
 
 /* Opens every url at once, each on its reader thread (the first failure in order is returned, with
  * its one-line error; feed_close then stops the others), and the readers go on reading.
- * queue: frames buffered per source; scale: NULL for full-size frames; gpu_frames: NVDEC frames
- * that can stay on the GPU do (drt_video_read_gpu). */
+ * queue: frames buffered per source (a live one's depth); scale: NULL for full-size frames; gpu_frames: NVDEC frames
+ * that can stay on the GPU do (drt_video_read_gpu); read_delay_ms: for tests, 0 else. */
 drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
-                     int gpu_frames);
+                     int gpu_frames, int read_delay_ms);
 
 /* Takes up to max frames, round robin over the sources (in_order: from the first source not ended and drained),
  * waiting while none is queued and some source is still reading. Writes frames[i] and which source each came from. Returns how many

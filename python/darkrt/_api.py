@@ -148,8 +148,9 @@ class Engine:
         go from the decoder to the pipeline without passing through Python, each a StreamItem with
         frame_index and pts. Every frame of a file or an image sequence is detected (reading waits
         for the loop over the stream). A live source (camera, network stream) keeps its own pace:
-        a thread reads it into a queue of its 4 newest frames, and when the loop falls behind the
-        oldest are dropped, counted in the next item's .dropped (frame_index then skips them).
+        a thread reads it into a queue of depth 4, and when the loop falls behind the oldest are
+        dropped (a burst of frames decoded at once stays: darkrt detect's rule), counted in the
+        next item's .dropped (frame_index then skips them).
         A live stream that stops sending ends with darkrt.Error ("no data for N s") after `timeout`.
         frames=True: each StreamItem carries its pixels as numpy (.frame).
 

@@ -47,8 +47,9 @@ static inline double drtpy_now_s(void)
 /* A live source's reader thread and its queue (video-live.c). */
 typedef struct drtpy_live drtpy_live;
 
-/* Starts a thread reading `video` ahead into a queue of `capacity` frames; when the queue is full
- * the oldest frame is dropped (a live source keeps its pace). NULL when out of memory. */
+/* Starts a thread reading `video` ahead into a queue of depth `capacity`; when the consumer falls
+ * behind the oldest frames are dropped (a live source keeps its pace), a burst stays (src/video/live-drop.h).
+ * NULL when out of memory. */
 drtpy_live *drtpy_live_start(drt_video *video, int capacity);
 /* The oldest queued frame (waits for one), valid until the next call; frame->data NULL at the end.
  * A failure's message goes to err. *dropped: frames dropped since the previous call. Needs no GIL. */

@@ -1,15 +1,17 @@
 /* A live video source's reader thread: it reads at the source's own pace into a short queue and,
- * when the stream's consumer falls behind, drops the oldest queued frame (counted) rather than
- * letting the camera's or the socket's buffer overflow. */
+ * when the stream's consumer falls behind, drops the oldest queued frames (counted) rather than
+ * letting the camera's or the socket's buffer overflow; a burst stays (the CLI's rule: live-drop.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pydarkrt.h"
+#include "video/live-drop.h"
 
 typedef struct live_frame {
     unsigned char *rgb; /* tight RGB8 rows, malloc'd */
     drt_video_frame info;
+    double decoded_s;   /* drtpy_now_s() when it was read */
 } live_frame;
 
 struct drtpy_live {
@@ -17,8 +19,9 @@ struct drtpy_live {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    live_frame *queue;      /* ring of `capacity` */
-    int head, count, capacity;
+    live_frame *queue;      /* ring of `slots` */
+    int head, count, capacity, slots; /* capacity: the queue's depth (live-drop.h) */
+    double fps;             /* the stream's rate (0: unknown) */
     int ended, stop;
     drt_status status;      /* the reader's last status (DRT_OK at the end of the stream) */
     char error[1024];       /* its message (the reader thread's drt_last_error) */
@@ -41,19 +44,21 @@ static int copy_frame(const drt_video_frame *in, live_frame *out)
     out->info = *in;
     out->info.data = out->rgb;
     out->info.stride = row;
+    out->decoded_s = drtpy_now_s();
     return 0;
 }
 
-/* Queues a frame, dropping the oldest when the queue is full. Under the lock. */
+/* Queues a frame, dropping the oldest ones as live-drop.h says (the consumer behind, or the slots full).
+ * Under the lock. */
 static void push(drtpy_live *l, live_frame *f)
 {
-    if (l->count == l->capacity) {
+    while (l->count && drt_live_drop(l->count, l->capacity, l->fps, (f->decoded_s - l->queue[l->head].decoded_s) * 1e3)) {
         frame_free(&l->queue[l->head]);
-        l->head = (l->head + 1) % l->capacity;
+        l->head = (l->head + 1) % l->slots;
         l->count--;
         l->dropped++;
     }
-    l->queue[(l->head + l->count) % l->capacity] = *f;
+    l->queue[(l->head + l->count) % l->slots] = *f;
     l->count++;
 }
 
@@ -93,12 +98,16 @@ static void *reader(void *arg)
 drtpy_live *drtpy_live_start(drt_video *video, int capacity)
 {
     drtpy_live *l = calloc(1, sizeof *l);
-    if (!l || !(l->queue = calloc((size_t)capacity, sizeof *l->queue))) {
+    double fps = drt_video_get_info(video).fps;
+    int slots = drt_live_slots(capacity, fps);
+    if (!l || !(l->queue = calloc((size_t)slots, sizeof *l->queue))) {
         free(l);
         return NULL;
     }
     l->video = video;
     l->capacity = capacity;
+    l->slots = slots;
+    l->fps = fps;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->changed, NULL);
     if (pthread_create(&l->thread, NULL, reader, l) != 0) {
@@ -121,7 +130,7 @@ drt_status drtpy_live_next(drtpy_live *l, drt_video_frame *frame, long long *dro
     if (l->count) {
         l->current = l->queue[l->head];
         memset(&l->queue[l->head], 0, sizeof l->queue[l->head]);
-        l->head = (l->head + 1) % l->capacity;
+        l->head = (l->head + 1) % l->slots;
         l->count--;
         *frame = l->current.info;
     } else {
@@ -141,7 +150,7 @@ void drtpy_live_stop(drtpy_live *l)
     l->stop = 1;
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL); /* after its current read: at most the source's timeout */
-    for (int k = 0; k < l->count; k++) frame_free(&l->queue[(l->head + k) % l->capacity]);
+    for (int k = 0; k < l->count; k++) frame_free(&l->queue[(l->head + k) % l->slots]);
     frame_free(&l->current);
     pthread_cond_destroy(&l->changed);
     pthread_mutex_destroy(&l->lock);

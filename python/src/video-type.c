@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include "pydarkrt.h"
 
-/* Frames a live source may have decoded ahead of the stream (its newest; older ones drop). */
+/* A live source's queue depth: frames it may have decoded ahead of the stream (its newest; older ones
+ * drop once they wait longer than this many frames last, or beyond one second more: live-drop.h). */
 #define LIVE_QUEUE 4
 
 static void video_release(drtpy_video *self)
