@@ -24,8 +24,10 @@
 #     but 31; the peer's "fps"; a backlog worked off after the stream ended stretches that span), and
 #     its mean latency < 1 s (darkrt's summary; the peer's latency_ms: frame read off ffmpeg's pipe to
 #     its batch's result).
-# Else SHORT. Both queue max(8, 2 * ceil(BATCH / N) + 2) frames a stream before dropping (darkrt's
-# rule, cli/cmd-detect.c; the peer's default --depth), and each batch takes every queued frame.
+# Else SHORT. Both queue max(8, 2 * ceil(BATCH / N) + 2) frames a stream (cli/cmd-detect.c; the peer's
+# default --depth) and drop by darkrt's rule (src/video/live-drop.h; the peer's drop_oldest, --fps): the
+# oldest once it waited longer than that many frames last, or past one second more (a burst stays); each
+# batch takes every queued frame.
 # Steps per pipeline (STEPS_<mode>): up while FULL, stopping at the first count that is not; when the
 # first step is SHORT or FAILED, its half once. Each pipeline gets its share of the time left (nvdec 2,
 # the others 1 each). The defaults fit one call: set-up 7-38 s (the plan build), a darkrt trial 13-20 s,
@@ -102,7 +104,7 @@ fi
     echo "- GPU: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1); CPU: $(nproc) cores"
     echo "- command: \`source .devcarry/env.sh && bash bench/device/video.sh\` (BATCH=$BATCH, $SECS s streams, TIME_BUDGET=$TIME_BUDGET)"
     echo "- streams: the clip cut once to $SECS s of MPEG-TS ($FRAMES frames), each sent by \`ffmpeg -re -i clip.ts -c copy -f mpegts udp://127.0.0.1:PORT\` (no re-encoding)"
-    echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH -t $THRESH --timeout 3 --pre gpu --post gpu --hwaccel cuda|none\`; PyTorch: bench/peers/torch_video.py --thresh $THRESH (queues as darkrt's: max(8, 2 * ceil($BATCH / N) + 2) frames a stream)"
+    echo "- darkrt: \`darkrt detect yolov3.plan URL... --batch $BATCH -t $THRESH --timeout 3 --pre gpu --post gpu --hwaccel cuda|none\`; PyTorch: bench/peers/torch_video.py --thresh $THRESH --fps $FPS (queues as darkrt's: max(8, 2 * ceil($BATCH / N) + 2) frames a stream, dropped by darkrt's rule)"
     echo "- score threshold $THRESH on both sides: the synthesised weights saturate the heads (~300k candidates a frame below it), so no box reaches NMS"
     echo "- FULL: every sender kept real time (frames / its sending time >= 98% of $FPS fps) and every stream detected >= 99% of its $FRAMES frames with results at >= 97% of $FPS fps from its first to its last (mean latency < 1 s too: darkrt's, and the peer's from its pipe to its result); SENDERS-SLOW: some sender fell behind, so the count says nothing of the receiver; else SHORT"
     echo "- steps per pipeline: up while FULL, stopping at the first count that is not (runs.txt: every trial)"
@@ -149,7 +151,7 @@ trial() {
     local d=(timeout -k 5 "$lim" darkrt detect "$W/yolov3.plan" "${urls[@]}" --batch "$BATCH" --timeout 3 -t "$THRESH"
              "${stages[@]}")
     local peer=(timeout -k 5 "$lim" $PY "$ROOT/bench/peers/torch_video.py" --cfg "$CFG" --weights "$W/yolov3.weights"
-                --size "$SIZE" --batch "$BATCH" --read-timeout 3 --frame-size "$FRAME_SIZE" --thresh "$THRESH"
+                --size "$SIZE" --batch "$BATCH" --fps "$FPS" --read-timeout 3 --frame-size "$FRAME_SIZE" --thresh "$THRESH"
                 "${peer_dev[@]}")
     local rc
     case $mode in

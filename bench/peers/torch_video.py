@@ -4,7 +4,7 @@
 bytes and adds swscale's conversion on the CPU), through the host either way, read into page-locked memory), the same yolov3 cfg/weights as darkrt (bench/peers/torch_gpu.py's
 Fast model: BN folded, fp16, channels_last) on the GPU, the batch letterboxed there at once (bilinear
 resize, 0.5 padding, NV12 to RGB after the resize), YOLO decode and torchvision's batched_nms. Each stream keeps its pace: a bounded queue per stream drops its oldest
-frame when inference falls behind (as darkrt).
+frame when inference falls behind, and keeps a burst of frames that arrive at once (darkrt's rule, drop_oldest; --fps).
 
 Each batch takes every queued frame, round robin over the streams, up to --batch (as darkrt's producer
 hands every queued frame to its pipeline). H200 call C (session 10) took one frame a stream a batch:
@@ -27,10 +27,10 @@ Prints one JSON line: per stream, frames detected ("frames"), received ("receive
 rate of its results ("fps", "span_s") from the first to the last but RATE_TAIL - 1, as darkrt's summary
 ("stream F fps over S s"; cli/video-outputs.h): the decoder holds its last frames until the stream's end
 is known, --read-timeout later. A stream kept its pace when it dropped none and its fps is the sender's.
-usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth D] [--read-timeout S]
+usage: torch_video.py --cfg C --weights W --size 416 --batch 32 [--depth D] [--fps F] [--read-timeout S]
        [--thresh T] [--frame-size 1920x1080] [--hwaccel none|cuda] [--device cuda|cpu] URL...
 --device cpu (float32) tries the mechanics where there is no GPU."""
-import argparse, collections, fcntl, json, os, subprocess, sys, threading, time
+import argparse, collections, fcntl, json, math, os, subprocess, sys, threading, time
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +40,17 @@ from torch_darknet import build_model  # noqa: E402
 from torch_gpu import Fast  # noqa: E402
 
 RATE_TAIL = 32  # as darkrt's VIDEO_RATE_TAIL
+FPS_MAX = 240  # as darkrt's DRT_LIVE_FPS_MAX
+
+
+def drop_oldest(q, depth, fps, now):
+    """darkrt's live-queue rule (src/video/live-drop.h): q (oldest first, (frame, arrival time) each) drops
+    its oldest before queueing another when it holds depth + one second of the stream, or holds depth and
+    the oldest arrived longer ago than depth frames last at fps; an unknown rate (0) keeps depth alone."""
+    known = 0 < fps <= FPS_MAX
+    if len(q) >= depth + (math.ceil(fps) if known else 0):
+        return True
+    return known and len(q) >= depth and now - q[0][1] > depth / fps
 
 
 class Stream:
@@ -89,7 +100,7 @@ class Stream:
             with self.lock:
                 if self.first_at is None:
                     self.first_at = now
-                if len(self.q) == self.depth:
+                while self.q and drop_oldest(self.q, self.depth, self.a.fps, now):
                     self.q.popleft()
                     self.dropped += 1
                     self.drop_at.append(now - self.first_at)
@@ -192,6 +203,8 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--depth", type=int, default=0,
                     help="frames queued per stream before the oldest is dropped (0: darkrt's rule, max(8, 2 * ceil(batch / streams) + 2))")
+    ap.add_argument("--fps", type=float, default=0,
+                    help="the streams' rate, for darkrt's drop rule (0: unknown, drop at --depth)")
     ap.add_argument("--read-timeout", type=float, default=5, help="seconds of silence that end a UDP stream")
     ap.add_argument("--thresh", type=float, default=0.25, help="score threshold (1.0 for synthesised weights: no box)")
     ap.add_argument("--frame-size", default="1920x1080", help="the streams' frame size")

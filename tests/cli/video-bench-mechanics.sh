@@ -7,8 +7,9 @@
 #    bench/device/video.sh serves them: every stream's socket listens before any sender starts
 #    (H200 call C: OpenCV's readers opened 1 of 64), every frame sent is received, and each stream's
 #    frames are either detected or counted as dropped, every drop timed (first second or later), its
-#    latency and batches reported, its queues sized as darkrt's; a batch takes every queued frame,
-#    round robin (take(), on known queues).
+#    latency and batches reported, its queues sized as darkrt's and dropped by darkrt's rule
+#    (drop_oldest against src/video/live-drop.h); a batch takes every queued frame, round robin
+#    (take(), on known queues).
 source "$(dirname "$0")/../lib.sh"
 command -v ffmpeg >/dev/null || skip "no ffmpeg CLI (scripts/deps.sh installs it)"
 PACE=(python3 "$DRT_ROOT/bench/device/video-pace.py")
@@ -73,6 +74,33 @@ batch, owners, arrived, k = take([a, b, c], k, 4)
 assert batch == ["a3", "a4"] and owners == [a, a] and arrived == [3, 4], batch  # all that was left
 assert take([a, b, c], k, 4)[0] == []
 PY
+# The peer drops as darkrt does: drop_oldest against src/video/live-drop.h compiled here, on a grid of
+# queue lengths, depths, rates (unknown and implausible ones too) and waits around each depth's time.
+cat >"$TMP/rule.c" <<'C'
+#include <stdio.h>
+#include "video/live-drop.h"
+int main(void)
+{
+    int count, depth;
+    double fps, wait_ms;
+    while (scanf("%d %d %lf %lf", &count, &depth, &fps, &wait_ms) == 4) printf("%d\n", drt_live_drop(count, depth, fps, wait_ms));
+    return 0;
+}
+C
+cc -I"$DRT_ROOT/src" -o "$TMP/rule" "$TMP/rule.c" || fail "live-drop.h: does not compile alone"
+/usr/bin/python3 - "$DRT_ROOT/bench/peers" "$TMP/rule" <<'PY' && ok "peer: drop_oldest is darkrt's rule (live-drop.h) on 3060 cases" || fail "peer: drop_oldest"
+import collections, subprocess, sys
+sys.path.insert(0, sys.argv[1])
+from torch_video import drop_oldest
+cases = [(n, d, fps, w) for d in (4, 8, 18) for fps in (0, 10, 29.97, 30, 1000) for n in range(1, 52)
+         for w in ((0, 1, 250, 1e4) if not 0 < fps <= 240 else (0, 1000 * d / fps - 1, 1000 * d / fps + 1, 1e4))]
+out = subprocess.run([sys.argv[2]], input="".join(f"{n} {d} {fps!r} {w!r}\n" for n, d, fps, w in cases),
+                     capture_output=True, text=True, check=True).stdout.split()
+now = 100.0
+got = [int(drop_oldest(collections.deque([(None, now - w / 1000)] + [(None, now)] * (n - 1)), d, fps, now)) for n, d, fps, w in cases]
+bad = [(c, o, g) for c, o, g in zip(cases, out, got) if int(o) != g]
+assert len(out) == len(cases) and not bad and 0 < sum(got) < len(got), (len(out), bad[:5])
+PY
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 FF=(ffmpeg -nostdin -v error -y)
 # NV12 on the pipe (the peer's default): its letterbox, RGB made after the resize, against swscale's
@@ -101,7 +129,7 @@ PY
 ports=(); for i in 0 1 2; do ports+=($((20000 + RANDOM % 20000))); done
 urls=(); for p in "${ports[@]}"; do urls+=("udp://127.0.0.1:$p"); done
 timeout -k 5 120 /usr/bin/python3 "$DRT_ROOT/bench/peers/torch_video.py" --cfg "$DN_CFG/yolov3-tiny.cfg" --weights "$TMP/t.weights" \
-    --device cpu --size 64 --batch 4 --read-timeout 2 --frame-size 160x120 --thresh 1.0 "${urls[@]}" \
+    --device cpu --size 64 --batch 4 --fps 30 --read-timeout 2 --frame-size 160x120 --thresh 1.0 "${urls[@]}" \
     >"$TMP/peer.out" 2>"$TMP/peer.err" &
 peer=$!
 # every socket before any sender (the model loads first: up to 60 s here)
