@@ -9,7 +9,9 @@
 # yolo-fastest-1.1; last tests/golden/cuda-pipeline (its checks of the switches too) in what is left (60 s at most).
 #   source .devcarry/env.sh && bash bench/device/e2e-fast.sh      (DRT_BIN, DRT_DATA, OUT; python3 with torch)
 # VARIANTS may also name ctx: today's defaults with DRT_PIPELINE_CONTEXTS=1 (session 14: every other batch on a
-# context of its own, HACKING.md).
+# context of its own, HACKING.md), or any NAME given its switches as VARIANT_ENV_NAME="VAR=1 ..." (one switch alone).
+# FULL_TIMELINE=1 keeps every TIMELINE line (the CUDA build's steps too); IMAGES_S (60) bounds making the images;
+# GOLDEN=0 skips tests/golden/cuda-pipeline.
 # Writes $OUT/results.txt line by line (what it prints): RESULT lines as bench/e2e-gpu.sh's, with decode=D/old, D/new
 # or D/ctx;
 # PROFILE lines (the pipeline's threads, DRT_TIMELINE=1) and, for round 1, TIMELINE lines: every step from the
@@ -41,7 +43,7 @@ log "#   after_first_line_img_per_s); decode=D/old: today's defaults, D/new: wit
 log "#   engine=torch: the PyTorch peer."
 
 [ "$BIG_COUNT" -gt "$COUNT" ] || BIG_COUNT=0
-T 60 $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$ALL" --count "$((BIG_COUNT > 0 ? BIG_COUNT : COUNT))" >"$W/images.txt" 2>&1 &
+T "${IMAGES_S:-60}" $PY "$ROOT/bench/e2e-gpu-images.py" "$DATA/data" "$ALL" --count "$((BIG_COUNT > 0 ? BIG_COUNT : COUNT))" >"$W/images.txt" 2>&1 &
 imgs=$!
 T 10 "$B/darkrt" synth "$DATA/cfg/yolov3.cfg" -o "$W/yolov3.weights" --seed 1 >/dev/null
 source "$ROOT/bench/e2e-models.sh" # model_args
@@ -65,6 +67,9 @@ cli_row() { # name decode round variant [dir]
     read -r cfg w size thresh <<<"$(model_args "$name")"
     [ "$v" = new ] && vars=$NEW_ENV
     [ "$v" = ctx ] && vars=$CTX_ENV
+    local own="VARIANT_ENV_$v" drop='cuda: batch 32: \|stored plans\|cuda: build: '
+    [ -n "${!own:-}" ] && vars=${!own}
+    [ "${FULL_TIMELINE:-0}" = 1 ] && drop='^$' # no timeline line is empty
     N=$(ls "$dir" | wc -l)
     local label=$name; [ "$dir" = "$IMG" ] || label=$name-$N # its own SUMMARY line
     [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt-detect decode=$dec/$v model=$label round=$r: $(left) s left"; return; }
@@ -78,7 +83,7 @@ img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print
 after_first_line_img_per_s=$(awk "BEGIN{print $N / ($end - $(cat "$W/first"))}") round=$r \
 json_images=$(grep -o '"image"' "$W/cli.json" 2>/dev/null | wc -l) $(grep -v '^timeline:\|^pipeline: profile' "$W/cli-err.txt" | tail -1)"
     grep -ho 'pipeline: profile.*' "$W/cli-err.txt" | sed "s|^pipeline: profile|PROFILE model=$label decode=$dec/$v round=$r|" | tee -a "$RES"
-    [ "$r" = 1 ] && grep -h '^timeline:' "$W/cli-err.txt" | grep -v 'cuda: batch 32: \|stored plans\|cuda: build: ' |
+    [ "$r" = 1 ] && grep -h '^timeline:' "$W/cli-err.txt" | grep -v "$drop" |
         sed "s|^timeline: *|TIMELINE model=$label decode=$dec/$v |" | tee -a "$RES"
     rm -f "$W/cli.json"
 }
@@ -93,10 +98,12 @@ if [ "$PEERS" = 1 ]; then
         --thresh "$thresh" --label yolo-fastest-1.1 >"$W/torch.txt" 2>&1
     log "$(grep RESULT "$W/torch.txt" || tail -3 "$W/torch.txt") model=yolo-fastest-1.1"
 fi
-T 60 "$B/cuda-pipeline" >"$OUT/cuda-pipeline.txt" 2>&1 # the GPU pipeline's boxes, the switches' too (tests/golden)
-log "CUDA_PIPELINE exit=$? ok=$(grep -c '^ok' "$OUT/cuda-pipeline.txt") FAIL=$(grep -c '^FAIL' "$OUT/cuda-pipeline.txt") \
+if [ "${GOLDEN:-1}" = 1 ]; then
+    T 60 "$B/cuda-pipeline" >"$OUT/cuda-pipeline.txt" 2>&1 # the GPU pipeline's boxes, the switches' too (tests/golden)
+    log "CUDA_PIPELINE exit=$? ok=$(grep -c '^ok' "$OUT/cuda-pipeline.txt") FAIL=$(grep -c '^FAIL' "$OUT/cuda-pipeline.txt") \
 skip=$(grep -c '^skip' "$OUT/cuda-pipeline.txt") (lines in $OUT/cuda-pipeline.txt)"
-grep '^FAIL\|^skip' "$OUT/cuda-pipeline.txt" | head -8 | tee -a "$RES"
+    grep '^FAIL\|^skip' "$OUT/cuda-pipeline.txt" | head -8 | tee -a "$RES"
+fi
 bash "$ROOT/bench/e2e-summary.sh" "$RES"
 log "e2e-fast: done after $SECONDS s"
 rm -rf "$W" "$IMG" "$ALL"
