@@ -203,17 +203,18 @@ static int take_queued(feed *f, feed_frame *frames, int *source_of, int max, int
 
 int feed_take(feed *f, feed_frame *frames, int *source_of, int max)
 {
-    static int start; /* rotates so no source always goes first */
     pthread_mutex_lock(&f->lock);
     int k = 0;
     for (;;) {
-        k = f->stop ? 0 : take_queued(f, frames, source_of, max, start);
+        k = f->stop ? 0 : take_queued(f, frames, source_of, max, f->next);
         int reading = 0;
         for (int i = 0; i < f->n; i++) reading |= !f->sources[i].ended;
         if (k > 0 || !reading || f->stop) break;
         pthread_cond_wait(&f->changed, &f->lock);
     }
-    start = f->n ? (start + 1) % f->n : 0;
+    /* the next take goes on after the last source served: with more sources queued than a take holds, each
+     * waits at most n / max takes (starting one source later each time, as before, let one wait n - max) */
+    if (k > 0) f->next = (source_of[k - 1] + 1) % f->n;
     if (k > 0) pthread_cond_broadcast(&f->changed); /* room for the waiting file readers */
     pthread_mutex_unlock(&f->lock);
     return k;

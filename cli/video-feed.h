@@ -57,6 +57,7 @@ typedef struct feed {
     int read_delay_ms;    /* --test-read-delay-ms: each reader waits this long after opening (tests: a late start) */
     int in_order;         /* feed_take hands out one source's frames until it has ended, then the next's (a stateful
                            * model's sequences); else round robin. Set before the first feed_take */
+    int next;             /* round robin: the source the next feed_take starts at (after the last one served) */
 } feed;
 
 /* Opens every url at once, each on its reader thread (the first failure in order is returned, with
@@ -66,7 +67,8 @@ typedef struct feed {
 drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opts *vopts, const feed_scale *scale,
                      int gpu_frames, int read_delay_ms);
 
-/* Takes up to max frames, round robin over the sources (in_order: from the first source not ended and drained),
+/* Takes up to max frames, round robin over the sources, going on after the last source the previous take
+ * served (in_order: from the first source not ended and drained),
  * waiting while none is queued and some source is still reading. Writes frames[i] and which source each came from. Returns how many
  * (0: every source has ended and is drained, or feed_stop). The caller frees each with feed_frame_free. */
 int feed_take(feed *f, feed_frame *frames, int *source_of, int max);
