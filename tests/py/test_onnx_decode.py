@@ -23,8 +23,9 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 darkrt = import_darkrt()
 
-MODELS = os.path.join(os.environ.get("DRT_ROOT", os.path.join(HERE, "..", "..")), "..", "shared", "models",
-                      "yolo-fastest-1.1")
+SHARED = os.environ.get("DRT_SHARED") or os.path.join(
+    os.environ.get("DRT_ROOT", os.path.join(HERE, "..", "..")), "..", "shared")
+MODELS = os.path.join(SHARED, "models", "yolo-fastest-1.1")
 CFG = os.path.join(MODELS, "yolo-fastest-1.1.cfg")
 WEIGHTS = os.path.join(MODELS, "yolo-fastest-1.1.weights")
 DATA = "/usr/share/darknet/data"

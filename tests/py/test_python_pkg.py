@@ -22,8 +22,9 @@ from darkrt_pkg import BUILD, import_darkrt  # noqa: E402
 
 darkrt = import_darkrt()
 
-MODELS = os.path.join(os.environ.get("DRT_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")),
-                      "..", "shared", "models", "yolo-fastest-1.1")
+SHARED = os.environ.get("DRT_SHARED") or os.path.join(
+    os.environ.get("DRT_ROOT", os.path.join(os.path.dirname(__file__), "..", "..")), "..", "shared")
+MODELS = os.path.join(SHARED, "models", "yolo-fastest-1.1")
 CFG = os.path.join(MODELS, "yolo-fastest-1.1.cfg")
 WEIGHTS = os.path.join(MODELS, "yolo-fastest-1.1.weights")
 DATA = "/usr/share/darknet/data"

@@ -30,8 +30,9 @@ except ImportError as e:
 from triton_server import TritonServer, Unavailable  # noqa: E402
 
 darkrt = import_darkrt()
-MODELS = os.path.join(os.environ.get("DRT_ROOT", os.path.join(HERE, "..", "..")), "..", "shared", "models",
-                      "yolo-fastest-1.1")
+SHARED = os.environ.get("DRT_SHARED") or os.path.join(
+    os.environ.get("DRT_ROOT", os.path.join(HERE, "..", "..")), "..", "shared")
+MODELS = os.path.join(SHARED, "models", "yolo-fastest-1.1")
 CFG = os.path.join(MODELS, "yolo-fastest-1.1.cfg")
 WEIGHTS = os.path.join(MODELS, "yolo-fastest-1.1.weights")
 IMAGES = [f"/usr/share/darknet/data/{n}.jpg" for n in ("dog", "eagle", "giraffe", "horses", "kite", "person", "scream")]
