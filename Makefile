@@ -114,7 +114,7 @@ $(BUILD)/darkrt: $(CLI_OBJS) $(BUILD)/libdarkrt.a
 # Test programs: one per file; tests/golden/darknet-* also link Debian's libdarknet.
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(if $(findstring darknet-,$*),-I$(DARKNET_DIR)/include,) -o $@ $< \
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(if $(findstring darknet-,$*),-I$(DARKNET_DIR)/include,) -MMD -MP -o $@ $< \
 	  $(BUILD)/libdarkrt.a $(LDFLAGS) $(if $(findstring darknet-,$*),$(DARKNET_LINK),) $(LDLIBS)
 
 tests: $(TEST_BINS)
@@ -184,7 +184,7 @@ OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=
   '-Wl,--export-dynamic-symbol=jpeg_*'
 $(BUILD)/tests/unit/oom-%: tests/unit/oom-%.c $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libdarkrt.a $(LDFLAGS) $(OOM_WRAP) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/libdarkrt.a $(LDFLAGS) $(OOM_WRAP) $(LDLIBS)
 # tests/unit/null-args.c calls every public function: the calls are generated from the headers.
 $(BUILD)/gen/public-api-calls.h: tests/tools/public-api-calls.py $(wildcard include/darkrt/*.h)
 	@mkdir -p $(dir $@)
@@ -194,7 +194,7 @@ $(BUILD)/tests/unit/null-args: $(BUILD)/gen/public-api-calls.h
 # tests/golden/cuda-nv12.c uses them for the host path that NVDEC frames on the GPU replace.
 $(BUILD)/tests/unit/video-nv12 $(BUILD)/tests/golden/cuda-nv12: $(BUILD)/tests/%: tests/%.c $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a $(LDFLAGS) $(LDLIBS) $(FFMPEG_LIBS)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP -o $@ $< $(BUILD)/obj/src/video/video-nv12.o $(BUILD)/libdarkrt.a $(LDFLAGS) $(LDLIBS) $(FFMPEG_LIBS)
 # The corpus replay (tests/unit/fuzz-replay.c) compiles the fuzz targets in.
 $(BUILD)/tests/unit/fuzz-replay: $(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
@@ -211,4 +211,6 @@ $(FUZZ_BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-common.h $(FUZZ_BUILD)
 	$(CC) $(CPPFLAGS) -Itests -std=c11 -O1 -g -Wall -Wextra -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
 	  $(FUZZ_BUILD)/libdarkrt.a -pthread -Wl,--as-needed $(LDLIBS)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# Dependencies from -MMD: the objects' and the test programs' (a test that includes a source or header of the tree,
+# such as unit/feed-take's cli/video-feed.c, is rebuilt when it changes).
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
