@@ -7,7 +7,9 @@
  * the engine's count is what runs: each line the verbose build logs (calibration, the summary at its end) sees
  * it as OpenMP's count, and at every layer of a run (the engine's layer observer) so do OpenMP's count, which
  * oneDNN's primitives read, and the team darkrt's own kernels get (drt_cpu_parallel). The same again on a thread
- * of its own, whose count is OpenMP's default (the pipeline's workers, a Python thread). */
+ * of its own, whose count is OpenMP's default (the pipeline's workers, a Python thread). And an engine of 0 threads
+ * built here runs on another thread with the count it was built with (oneDNN's primitives are created for it), not
+ * that thread's (session 14's review: built with one count, run with another). */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
 #include "darkrt.h"
@@ -157,6 +159,37 @@ static void *on_own_thread(void *p)
     return NULL;
 }
 
+typedef struct elsewhere {
+    drt_engine *e;
+    int built_with, count_before, count_after;
+} elsewhere;
+
+static void *run_elsewhere(void *p)
+{
+    elsewhere *x = p;
+    x->count_before = omp_max();
+    watched_run(x->e, "an engine of 0 threads built on another thread", "its run on this one", x->built_with);
+    x->count_after = omp_max();
+    return NULL;
+}
+
+/* An engine of 0 threads built on this thread (count `host`), run on a new thread (OpenMP's default). */
+static void built_here_run_elsewhere(const drt_model *m, int host)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    o.threads = 0;
+    drt_engine *e = NULL;
+    CHECK(drt_engine_create(m, &o, &e) == DRT_OK, "0 threads: build: %s", drt_last_error());
+    if (!e) return;
+    elsewhere x = {e, host, -1, -1};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, run_elsewhere, &x) == 0, "thread");
+    pthread_join(t, NULL);
+    CHECK(x.count_before != host, "the new thread's count %d is the host's: the case is not tested", x.count_before);
+    CHECK(x.count_after == x.count_before, "the run left the new thread's count %d, was %d", x.count_after, x.count_before);
+    drt_engine_free(e);
+}
+
 int main(void)
 {
     omp_max = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
@@ -186,6 +219,7 @@ int main(void)
         job j = {m, dir};
         omp_set(host);
         all_engines(&j, host);
+        built_here_run_elsewhere(m, host);
         pthread_t t;
         CHECK(pthread_create(&t, NULL, on_own_thread, &j) == 0, "thread");
         pthread_join(t, NULL);

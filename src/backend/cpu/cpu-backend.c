@@ -36,7 +36,7 @@ static void log_summary(const cpu_state *st)
             st->arena_bytes / 1048576.0, st->g->naive_bytes / 1048576.0, st->scratch_bytes / 1048576.0);
 }
 
-static drt_status build(drt_engine *e, const void *blob, size_t size)
+static drt_status build(drt_engine *e, const void *blob, size_t size, int threads)
 {
     const drt_model *m = e->model;
     FILE *log = e->opts.verbose ? drt_log_file() : NULL;
@@ -56,6 +56,7 @@ static drt_status build(drt_engine *e, const void *blob, size_t size)
     }
     cpu_state *st = NULL;
     if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, bias_corr, log, &st);
+    if (s == DRT_OK) st->opts.threads = threads; /* fixed here, 0 resolved: what run_in uses */
     free(choices);
     free(steps);
     free(channel_steps);
@@ -66,23 +67,26 @@ static drt_status build(drt_engine *e, const void *blob, size_t size)
     return DRT_OK;
 }
 
-/* Every build and run below is on drt_cpu_with_threads: the engine's thread count, the caller's after. */
+/* Every build and run below is on drt_cpu_with_threads: the engine's thread count, the caller's after. The count
+ * is fixed at the build (threads 0: the building thread's OpenMP count), so its runs, on whatever thread, use the
+ * count oneDNN's primitives were created with (oneDNN does not promise correct work when the two differ). */
 typedef struct build_call {
     drt_engine *e;
     const void *blob;
     size_t size;
+    int threads;
 } build_call;
 
 static drt_status build_with(void *p)
 {
     build_call *c = p;
-    return build(c->e, c->blob, c->size);
+    return build(c->e, c->blob, c->size, c->threads);
 }
 
 static drt_status create(drt_engine *e, const void *blob, size_t size)
 {
-    build_call c = {e, blob, size};
-    return drt_cpu_with_threads(e->opts.threads, build_with, &c);
+    build_call c = {e, blob, size, e->opts.threads > 0 ? e->opts.threads : drt_cpu_thread_count()};
+    return drt_cpu_with_threads(c.threads, build_with, &c);
 }
 
 typedef struct run_call {
@@ -104,7 +108,7 @@ static drt_status run_with(void *p)
 static drt_status run_in(const drt_engine *e, cpu_exec *x, const float *input, int batch, float *const *heads)
 {
     run_call c = {e, x, input, batch, heads};
-    return drt_cpu_with_threads(e->opts.threads, run_with, &c);
+    return drt_cpu_with_threads(((const cpu_state *)e->impl)->opts.threads, run_with, &c);
 }
 
 static drt_status run(drt_engine *e, const float *input, int batch)

@@ -128,6 +128,12 @@ drt_status drt_cpu_with_threads(int threads, drt_status (*fn)(void *ctx), void *
     return s;
 }
 
+int drt_cpu_thread_count(void)
+{
+    pthread_once(&threads_once, threads_init);
+    return omp_max ? omp_max() : 1;
+}
+
 /* Runs fn on the OpenMP team oneDNN already uses (libgomp's GOMP_parallel, looked up at run
  * time: libdnnl brings libgomp), so darkrt's own kernels share its threads instead of adding
  * more; serially when libgomp is not there. */

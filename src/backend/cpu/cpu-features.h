@@ -31,4 +31,7 @@ void drt_cpu_parallel(void (*fn)(void *ctx, int tid, int nt), void *ctx);
  * goes through it, so oneDNN and darkrt's kernels use the engine's count and the host's OpenMP settings stay. */
 drt_status drt_cpu_with_threads(int threads, drt_status (*fn)(void *ctx), void *ctx);
 
+/* This thread's OpenMP count (what threads 0 runs with here); 1 without OpenMP. */
+int drt_cpu_thread_count(void);
+
 #endif
