@@ -60,8 +60,9 @@ typedef struct drt_engine_opts {
     int device_index;        /* cuda:N */
     drt_precision precision; /* DRT_PREC_FP32 by default */
     int max_batch;           /* largest batch run() accepts (default 1) */
-    int threads;             /* CPU threads; 0: the calling thread's OpenMP count (OMP_NUM_THREADS, else all
-                              * cores). A build or run sets it for its own work and puts the caller's back */
+    int threads;             /* CPU threads; 0: the building thread's OpenMP count (OMP_NUM_THREADS, else all
+                              * cores), fixed for the engine's runs on any thread. A build or run sets it for its
+                              * own work and puts the caller's back */
     unsigned passes_off;     /* drt_pass bits to switch off (tests) */
     const char *calib_dir;   /* int8: directory of calibration images */
     int verbose;             /* print what each pass and layer choice did */
