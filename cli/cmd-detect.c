@@ -661,7 +661,9 @@ static int detect_video_args(detect_args *a, drt_model *model, drt_engine *engin
      * batches of 32 hold 8 frames each (6 GiB), not 66 (52 GiB). A live source holds more only in a
      * burst (video/live-drop.h): frames decoded within its depth's time (267 ms at 30 fps), 30 more at
      * most (one second); all sources together, what the decoders give in 267 ms beyond their 8 (NVDEC's
-     * frames past the 12 a source keeps on the GPU come to the host as RGB, 6.2 MB each at 1080p). */
+     * frames past the 12 a source keeps on the GPU come to the host as RGB, 6.2 MB each at 1080p). The plain
+     * worst case, every source bursting at once: 30 frames more each, 64 x 30 x 6.2 MB = 12 GB at 64 streams of
+     * 1080p30 on the host, if the decoders could give that much within 267 ms. */
     int share = (a->eopts.max_batch + a->n_inputs - 1) / a->n_inputs;
     a->video.queue = 2 * share + 2 < 8 ? 8 : 2 * share + 2;
     return detect_videos(&a->video, a->inputs, a->n_inputs, model, engine, &a->dopts);
