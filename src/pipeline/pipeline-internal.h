@@ -51,6 +51,8 @@ typedef struct pipeline_prof {
     double jpeg_busy, jpeg_idle;          /* the JPEG thread: decoding runs; waiting for submitted items */
     long long prefetched;                 /* GPU decode: batches whose JPEGs the device decoded while the last
                                            * batch's results were taken (batch thread) */
+    long long context_batches;            /* DRT_PIPELINE_CONTEXTS: batches run on the batch thread's context (tests
+                                           * read it: golden/cuda-pipeline) */
 } pipeline_prof;
 
 /* A pipeline from a plan (drt_pipeline_create_plan): the batch thread loads the engine (owned)
@@ -78,8 +80,8 @@ struct drt_pipeline {
     int batch_contexts;    /* DRT_PIPELINE_CONTEXTS=1 (likewise; resolved when the engine is adopted): with pre or decode on
                             * a device, the second batch in flight runs on a context of its own (batch_ctx: stream,
                             * input, heads and stage buffers), so that its staging does not queue behind the first's run */
-    drt_context *batch_ctx; /* the batch thread's, made once the first batch's results are out (NULL until then, or
-                             * when it could not be made: every batch on the engine's own run state) */
+    drt_context *batch_ctx; /* the batch thread's, made as the fourth batch is staged (make_batch_context; NULL until
+                             * then, or when it could not be made: every batch on the engine's own run state) */
     int jpeg_ready;        /* GPU decode: the device's JPEG decoder is open, workers leave JPEGs to it; until
                             * then (jpeg_no_wait: nvJPEG's hardware backend opens in the background, ~0.6 s)
                             * they decode them as for CPU decode (under the lock) */

@@ -242,6 +242,7 @@ void *drt_pipeline_worker_main(void *arg)
 typedef struct batch {
     int n, k, begun, done; /* done: run and postprocessed already (host preprocessing: one call) */
     int slot;
+    long long nth;         /* its place among the pipeline's batches (0: the first; slot is nth % 2) */
     drt_context *ctx;      /* the run state it is staged, run and decoded on (set by begin; NULL: the engine's own) */
     int collected;         /* k, good, frames, jpegs made for its prefetch (begin need not again) */
     int prefetching;       /* GPU decode: its JPEGs being decoded by the device from the thread `prefetch` */
@@ -487,14 +488,17 @@ static void poll_jpeg_decoder(drt_pipeline *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-/* DRT_PIPELINE_CONTEXTS: the context for slot 1's batches, made once the first batch's results are out (its making,
- * tens of ms on a GPU, does not delay the first detection). Without it (out of memory), every batch on the engine's
+/* DRT_PIPELINE_CONTEXTS: the context for slot 1's batches, made when the first batch to run on it (the fourth, nth 3)
+ * is about to be staged: after the third was launched, so that the making (allocations, plans, a graph capture: tens
+ * of ms on a GPU) overlaps that batch's run; after the first results (batch 1, slot 1 too, runs on the engine's own);
+ * never for three batches or fewer. One try: without it (out of memory), a warning and every batch on the engine's
  * own run state, as by default. */
-static void make_batch_context(drt_pipeline *p)
+static void make_batch_context(drt_pipeline *p, const batch *b)
 {
-    if (!p->batch_contexts || p->batch_ctx) return;
+    if (!p->batch_contexts || p->batch_ctx || b->nth < 3 || !b->slot) return;
+    double t0 = drt_now_ms();
     if (drt_context_create(p->engine, &p->batch_ctx) == DRT_OK) {
-        drt_timeline("pipeline: a context for every other batch made");
+        drt_timeline("pipeline: a context for every other batch made (%.1f ms, for batch %lld)", drt_now_ms() - t0, b->nth);
         return;
     }
     drt_warn("pipeline: DRT_PIPELINE_CONTEXTS: no context for the second batch in flight (%s): every batch on the "
@@ -520,10 +524,10 @@ void *drt_pipeline_batcher_main(void *arg)
     double t0 = drt_now_ms(), t1;
     int n = cur && next ? gather(p, p->next_batch, cur->items, 1) : 0;
     pf->batch_wait += (t1 = drt_now_ms()) - t0;
+    long long gathered = n > 0; /* batches gathered: the next one's nth */
     while (n > 0) {
         cur->n = n;
         pthread_mutex_unlock(&p->lock);
-        if (pf->batches == 1) make_batch_context(p); /* the first batch's results are out */
         join_prefetch(cur);
         if (!cur->begun) begin(p, cur);
         pf->batch_begin += (t0 = drt_now_ms()) - t1;
@@ -533,6 +537,7 @@ void *drt_pipeline_batcher_main(void *arg)
         pthread_mutex_lock(&p->lock);
         int m = p->host_pre ? 0 : gather(p, p->next_batch + n, next->items, 0);
         pthread_mutex_unlock(&p->lock);
+        if (m) next->nth = gathered++, make_batch_context(p, next); /* while cur runs */
         if (m && (next->n = m, start_prefetch(p, next))) next->begun = 0, pf->prefetched++; /* begun once decoded */
         else if (m) begin(p, next);
         pf->batch_begin += (t0 = drt_now_ms()) - t1;
@@ -540,6 +545,7 @@ void *drt_pipeline_batcher_main(void *arg)
         pf->batch_finish += (t1 = drt_now_ms()) - t0;
         if (!pf->batches) drt_timeline("pipeline: first batch done");
         pf->batches++, pf->batch_items += n;
+        pf->context_batches += cur->ctx && cur->k && cur->s == DRT_OK;
         poll_jpeg_decoder(p); /* beside a prefetch only once the decoder is open: then it asks nothing */
         pthread_mutex_lock(&p->lock);
         retire(p, cur);
@@ -548,6 +554,11 @@ void *drt_pipeline_batcher_main(void *arg)
             m = gather(p, p->next_batch, next->items, 1);
             pf->batch_wait += (t1 = drt_now_ms()) - t0;
             next->begun = 0;
+            if (m) { /* nothing in flight: its context made now if it is the first on it */
+                pthread_mutex_unlock(&p->lock);
+                next->nth = gathered++, make_batch_context(p, next);
+                pthread_mutex_lock(&p->lock);
+            }
         }
         t = cur, cur = next, next = t;
         n = m;
@@ -570,8 +581,8 @@ void drt_pipeline_prof_log(const drt_pipeline *p)
     fprintf(drt_log_file(), "pipeline: profile wall_ms=%.0f workers=%d worker_busy=%.3f worker_idle=%.3f producer_blocked_ms=%.0f "
             "batches=%lld mean_batch=%.1f batch_wait_ms=%.0f batch_stage_ms=%.0f batch_launch_ms=%.0f batch_results_ms=%.0f "
             "consumer_wait_ms=%.0f late_pinned=%lld pageable_staged=%lld jpeg_thread_items=%lld jpeg_thread_busy_ms=%.0f "
-            "jpeg_thread_idle_ms=%.0f prefetched_batches=%lld\n", wall, p->n_workers, f->worker_busy / (w * wall),
+            "jpeg_thread_idle_ms=%.0f prefetched_batches=%lld context_batches=%lld\n", wall, p->n_workers, f->worker_busy / (w * wall),
             f->worker_idle / (w * wall), f->producer_blocked, f->batches, f->batches ? (double)f->batch_items / f->batches : 0.0,
             f->batch_wait, f->batch_begin, f->batch_launch, f->batch_finish, f->consumer_wait, f->late_pinned,
-            f->pageable_staged, f->jpeg_items, f->jpeg_busy, f->jpeg_idle, f->prefetched);
+            f->pageable_staged, f->jpeg_items, f->jpeg_busy, f->jpeg_idle, f->prefetched, f->context_batches);
 }

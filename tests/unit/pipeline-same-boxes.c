@@ -10,12 +10,14 @@
  * (the JPEG thread) and the workers (MIXED): the same boxes again; with DRT_PIPELINE_CONTEXTS=1 the
  * batches in flight take turns on the engine's own run state and a context (the stand-in keeps an
  * input per run state and runs each batch only when its run state is next used, as a device stream
- * would): the same boxes, and with the stand-in's input shared by the run states, boxes that differ.
+ * would): the same boxes, and with the stand-in's input shared by the run states, boxes that differ; the context made
+ * once, after the third batch's launch, never for three batches.
  * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
  * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
 #include "core/error.h"
 #include "engine/engine.h"
+#include "pipeline/pipeline-internal.h"
 #include "same-results.h"
 #include "unit/check.h"
 #include "vision/vision.h"
@@ -64,7 +66,9 @@ static int check_result(const char *what, drt_pipeline_result *r, int got, char 
 
 /* Runs paths (NULL: a frame from frames[i]) through a pipeline; checks each result against ref[i]
  * (NULL: the item must fail). Under an activation budget, with->worker_engines (non-zero asks for them) is the
- * number of workers expected to run the engine. */
+ * number of workers expected to run the engine. Its profile's count of batches run on its context is kept in
+ * last_context_batches. */
+static long long last_context_batches;
 static void check_pipeline(const char *what, drt_engine *e, int workers, int batch, char **paths,
                            const drt_frame *frames, int n, drt_detections **ref, const drt_pipeline_opts *with)
 {
@@ -97,6 +101,7 @@ static void check_pipeline(const char *what, drt_engine *e, int workers, int bat
             got += check_result(what, r, got, paths, ref);
     }
     CHECK(got == n, "%s: %d results for %d items", what, got, n);
+    last_context_batches = p->prof.context_batches; /* written before the last result was handed out */
     drt_pipeline_free(p);
 }
 
@@ -158,7 +163,7 @@ static drt_status dev_flush(drt_engine *e, dev_state *s)
     return s->ctx ? drt_context_run(s->ctx, dev_input(s), n) : cpu_backend->run(e, dev_input(s), n);
 }
 
-static int async_runs, jpegs_decoded, jpegs_refused, host_jpegs, host_jpegs_refused;
+static int async_runs, dev_runs, jpegs_decoded, jpegs_refused, host_jpegs, host_jpegs_refused;
 static _Atomic int host_asks, host_allocs, host_frees; /* host_alloc is called from every worker */
 
 static drt_status dev_preprocess_frame(drt_engine *e, drt_context *ctx, const drt_frame *f, int item, drt_resize mode)
@@ -174,6 +179,7 @@ static drt_status dev_run(drt_engine *e, drt_context *ctx, const float *input, i
 {
     dev_state *s = dev_state_of(ctx);
     if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
+    dev_runs++;
     async_runs += heads == DRT_HEADS_DEVICE_ASYNC;
     if (input) {
         s->runs++;
@@ -272,6 +278,15 @@ static drt_status dev_jpeg_ready(drt_engine *e, int *ready)
     return *ready && decoder_broken ? drt_error(DRT_STATUS_UNSUPPORTED, "stand-in decoder: broken") : DRT_OK;
 }
 
+/* Its contexts: the CPU engine's, counted, with the runs launched before each was made. */
+static int ctx_creates, runs_at_create;
+static drt_status dev_ctx_create(const drt_engine *e, float *const *heads, void **state_out)
+{
+    ctx_creates++;
+    runs_at_create = dev_runs;
+    return cpu_backend->ctx_create(e, heads, state_out);
+}
+
 static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_frame, .run = dev_run,
                                              .decode = dev_decode, .host_alloc = dev_host_alloc,
                                              .host_free = dev_host_free, .preprocess_jpegs = dev_preprocess_jpegs,
@@ -316,8 +331,30 @@ static void keep_ctx_log(drt_log_level level, const char *message, void *user)
     n_ctx_logged++;
 }
 
+/* DRT_PIPELINE_CONTEXTS=1: the context made as the fourth batch is staged, after the third was launched (so its making
+ * overlaps that run), and not at all for three batches (none would run on it). */
+static void check_context_made(drt_engine *e, char **paths, drt_detections **ref, const drt_pipeline_opts *o)
+{
+    int own = 0, other = 0, contexts = 0;
+    dev_reset(NULL, NULL, NULL);
+    ctx_creates = 0;
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, three batches", e, 2, 1, paths, NULL, 3, ref, o);
+    dev_reset(&own, &other, &contexts);
+    CHECK(ctx_creates == 0 && other == 0, "DRT_PIPELINE_CONTEXTS=1, three batches: %d contexts made (want none: no batch "
+          "would run on one), %d runs on them", ctx_creates, other);
+    char *four[4] = {paths[0], paths[1], paths[2], paths[5]}; /* 3 and 4 are the unreadable ones */
+    drt_detections *four_ref[4] = {ref[0], ref[1], ref[2], ref[5]};
+    ctx_creates = dev_runs = 0;
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, four batches", e, 2, 1, four, NULL, 4, four_ref, o);
+    dev_reset(&own, &other, &contexts);
+    CHECK(ctx_creates == 1 && runs_at_create == 3 && other == 1 && last_context_batches == 1, "DRT_PIPELINE_CONTEXTS=1, "
+          "four batches: %d contexts made (want 1) after %d launches (want 3: the third batch's run overlaps the making), "
+          "%d runs on it, %lld batches in the profile (want 1, the fourth)", ctx_creates, runs_at_create, other,
+          last_context_batches);
+}
+
 /* DRT_PIPELINE_CONTEXTS=1 (the debug switch, off by default until measured on the device): with device stages the
- * batch thread makes a context once the first batch's results are out, and every other batch runs on it. The same
+ * batch thread makes a context (check_context_made: when), and every other batch runs on it. The same
  * boxes as the engine alone; both run states ran batches; and the check can fail: with the stand-in's input shared
  * by the run states, a batch staged on the context overwrites the input of the one still pending on the engine's
  * own, and boxes differ. Under a max_activation_bytes with room for the engine's own activations only: no context,
@@ -340,14 +377,16 @@ static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths
         snprintf(label, sizeof label, "device stages, DRT_PIPELINE_CONTEXTS=1, %s, batch 1", what[c]);
         o.image_decode = c >= 2 ? DRT_IMAGE_DECODE_GPU : DRT_IMAGE_DECODE_CPU;
         if (c == 3) setenv("DRT_NVJPEG_PREFETCH", "1", 1);
-        own = other = contexts = 0;
+        own = other = contexts = ctx_creates = 0;
         check_pipeline(label, e, 2, 1, c == 1 ? frame_paths : paths, c == 1 ? frames : NULL, n, ref, &o);
         dev_reset(&own, &other, &contexts);
-        CHECK(own > 0 && other > 0 && contexts == 1, "%s: %d runs on the engine's own run state, %d on %d contexts "
-              "(want some on each, one context)", label, own, other, contexts);
+        CHECK(own > 0 && other > 0 && contexts == 1 && ctx_creates == 1 && last_context_batches == other, "%s: %d runs "
+              "on the engine's own run state, %d on %d contexts (want some on each, one context, made once: %d), %lld in "
+              "the profile (want the same)", label, own, other, contexts, ctx_creates, last_context_batches);
         unsetenv("DRT_NVJPEG_PREFETCH");
     }
     o.image_decode = DRT_IMAGE_DECODE_CPU;
+    check_context_made(e, paths, ref, &o);
     check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, files, batch 3", e, 2, 3, paths, NULL, n, ref, &o);
     drt_engine_memory mem;
     drt_engine_memory_usage(e, &mem);
@@ -387,6 +426,7 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
 {
     drt_backend dev = *e->backend;
     dev.stages = &dev_stages;
+    dev.ctx_create = dev_ctx_create;
     cpu_backend = e->backend;
     e->backend = &dev;
     dev_in_floats = (size_t)e->opts.max_batch * e->model->width * e->model->height * 3;

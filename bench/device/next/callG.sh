@@ -8,7 +8,8 @@
 # nvJPEG decode matched, copies equal, with and without DRT_NVJPEG_PREFETCH=1).
 # What to read: PROFILE's batch_stage_ms (session 13: ~1000 of ~2300 ms wall for yolo-fastest --decode gpu) and
 # after_first_line_img_per_s (3940-4249), ctx against old; a ctx row's TIMELINE has "pipeline: a context for every
-# other batch made" (else its stderr says why not); CUDA_PIPELINE ok=N FAIL=0.
+# other batch made (N ms, for batch 3)" (else its stderr says why not) and its PROFILE context_batches=124 of
+# batches=250 (every other batch from the fourth); CUDA_PIPELINE ok=N FAIL=0.
 # Run: `CALL_COMMIT=<main's commit the bundle was built from> bash bench/device/next/callG.sh` with carry
 # [".devcarry"] and timeout_s 240 (~170 s of device time; e2e-fast budgets itself to 195 s).
 set -u
