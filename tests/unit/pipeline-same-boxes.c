@@ -11,7 +11,8 @@
  * batches in flight take turns on the engine's own run state and a context (the stand-in keeps an
  * input per run state and runs each batch only when its run state is next used, as a device stream
  * would): the same boxes, and with the stand-in's input shared by the run states, boxes that differ; the context made
- * once, after the third batch's launch, never for three batches.
+ * once, after the third batch's launch, never for three batches; a context that fails to be made: the same boxes,
+ * one warning, and with the failure left as the device's error for the next launch, boxes that differ.
  * Workers that run a one-thread engine's contexts themselves (worker_engines) give the two-thread
  * engine's boxes; with device stages the pipeline keeps its batches. */
 #include "darkrt.h"
@@ -154,6 +155,16 @@ static float *dev_input(const dev_state *s)
 }
 
 /* The run left pending on s, done now (in the order a stream would). */
+/* dev_error: a failure left as the device's error (a CUDA thread's last error), which the next launch reports
+ * (and clears, as cudaGetLastError does). */
+static int dev_error;
+static drt_status dev_launch(void)
+{
+    if (!dev_error) return DRT_OK;
+    dev_error = 0;
+    return drt_error(DRT_STATUS_CUDA, "stand-in: a launch reports the device's last error (out of memory)");
+}
+
 static drt_status dev_flush(drt_engine *e, dev_state *s)
 {
     int n = s->pending;
@@ -171,6 +182,7 @@ static drt_status dev_preprocess_frame(drt_engine *e, drt_context *ctx, const dr
     const drt_model *m = e->model;
     dev_state *s = dev_state_of(ctx);
     if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
+    DRT_TRY(dev_launch());
     DRT_TRY(dev_flush(e, s)); /* staged behind the last run on this run state */
     return drt_frame_preprocess(f, mode, m->width, m->height, dev_input(s) + (size_t)item * m->width * m->height * 3);
 }
@@ -179,6 +191,7 @@ static drt_status dev_run(drt_engine *e, drt_context *ctx, const float *input, i
 {
     dev_state *s = dev_state_of(ctx);
     if (!s) return drt_error(DRT_STATUS_INTERNAL, "stand-in: too many run states");
+    DRT_TRY(dev_launch());
     dev_runs++;
     async_runs += heads == DRT_HEADS_DEVICE_ASYNC;
     if (input) {
@@ -278,13 +291,20 @@ static drt_status dev_jpeg_ready(drt_engine *e, int *ready)
     return *ready && decoder_broken ? drt_error(DRT_STATUS_UNSUPPORTED, "stand-in decoder: broken") : DRT_OK;
 }
 
-/* Its contexts: the CPU engine's, counted, with the runs launched before each was made. */
-static int ctx_creates, runs_at_create;
+/* Its contexts: the CPU engine's, counted, with the runs launched before each was made. dev_ctx_fail 1: each fails
+ * after part of it was made (and freed), as a CUDA context whose cudaMalloc runs out of device memory; 2: the failure
+ * also left as the device's error (a backend that does not clear it: the fault the check must see). */
+static int ctx_creates, runs_at_create, dev_ctx_fail;
 static drt_status dev_ctx_create(const drt_engine *e, float *const *heads, void **state_out)
 {
     ctx_creates++;
     runs_at_create = dev_runs;
-    return cpu_backend->ctx_create(e, heads, state_out);
+    DRT_TRY(cpu_backend->ctx_create(e, heads, state_out));
+    if (!dev_ctx_fail) return DRT_OK;
+    cpu_backend->ctx_free(e, *state_out);
+    *state_out = NULL;
+    dev_error = dev_ctx_fail == 2;
+    return drt_error(DRT_STATUS_OOM, "stand-in: out of device memory for a context");
 }
 
 static const drt_device_stages dev_stages = {.preprocess_frame = dev_preprocess_frame, .run = dev_run,
@@ -332,8 +352,10 @@ static void keep_ctx_log(drt_log_level level, const char *message, void *user)
 }
 
 /* DRT_PIPELINE_CONTEXTS=1: the context made as the fourth batch is staged, after the third was launched (so its making
- * overlaps that run), and not at all for three batches (none would run on it). */
-static void check_context_made(drt_engine *e, char **paths, drt_detections **ref, const drt_pipeline_opts *o)
+ * overlaps that run), and not at all for three batches (none would run on it); a context that fails to be made leaves
+ * every batch on the engine's own run state: the same boxes, one try, one warning. And the check sees a failed making
+ * that breaks the next batch: with the failure left as the device's error for the next launch, items fail. */
+static void check_context_made(drt_engine *e, char **paths, int n, drt_detections **ref, const drt_pipeline_opts *o)
 {
     int own = 0, other = 0, contexts = 0;
     dev_reset(NULL, NULL, NULL);
@@ -351,6 +373,30 @@ static void check_context_made(drt_engine *e, char **paths, drt_detections **ref
           "four batches: %d contexts made (want 1) after %d launches (want 3: the third batch's run overlaps the making), "
           "%d runs on it, %lld batches in the profile (want 1, the fourth)", ctx_creates, runs_at_create, other,
           last_context_batches);
+    dev_ctx_fail = 1;
+    n_ctx_logged = 0;
+    ctx_creates = own = other = contexts = 0;
+    drt_set_log_callback(keep_ctx_log, NULL);
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, the context failing", e, 2, 1, paths, NULL, n, ref, o);
+    drt_set_log_callback(NULL, NULL);
+    dev_reset(&own, &other, &contexts);
+    CHECK(ctx_creates == 1 && own > 0 && other == 0 && contexts == 0 && last_context_batches == 0 && n_ctx_logged == 1 &&
+          strstr(ctx_logged, "out of device memory for a context"), "DRT_PIPELINE_CONTEXTS=1, the context failing: %d "
+          "tries (want 1), %d runs on the engine's own (want all), %d on %d contexts and %lld batches in the profile (want "
+          "none), logged %d times (want once, with the failure): '%s'", ctx_creates, own, other, contexts,
+          last_context_batches, n_ctx_logged, ctx_logged);
+    printf("the context's failure left as the device's error (the fault the next check must see): its FAIL lines are "
+           "expected\n");
+    int before = failures;
+    dev_ctx_fail = 2;
+    check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, the context failing, its error left", e, 2, 1, paths, NULL, n,
+                   ref, o);
+    int seen = failures - before;
+    failures = before;
+    dev_ctx_fail = dev_error = 0;
+    dev_reset(NULL, NULL, NULL);
+    CHECK(seen > 0, "DRT_PIPELINE_CONTEXTS=1 with the context's failure left for the next launch: every item fine "
+          "(the check cannot see a failed making that breaks the next batch)");
 }
 
 /* DRT_PIPELINE_CONTEXTS=1 (the debug switch, off by default until measured on the device): with device stages the
@@ -386,7 +432,7 @@ static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths
         unsetenv("DRT_NVJPEG_PREFETCH");
     }
     o.image_decode = DRT_IMAGE_DECODE_CPU;
-    check_context_made(e, paths, ref, &o);
+    check_context_made(e, paths, n, ref, &o);
     check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, files, batch 3", e, 2, 3, paths, NULL, n, ref, &o);
     drt_engine_memory mem;
     drt_engine_memory_usage(e, &mem);

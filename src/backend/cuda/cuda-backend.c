@@ -243,6 +243,10 @@ static drt_status ctx_create(const drt_engine *e, float *const *heads, void **st
     drt_status s = drt_cuda_run_create(e, g, heads, &r);
     pthread_mutex_unlock(g->runs_lock);
     if (s == DRT_OK) *state_out = r;
+    /* a failed allocation (cudaMalloc's out of memory) is also the thread's last CUDA error, which the next
+     * kernel launch on this thread would report as its own (every wrapper returns cudaGetLastError): the caller
+     * goes on without a context (the pipeline on the engine's own run state), so it is cleared; sticky errors stay */
+    else cudaGetLastError();
     return s;
 }
 
