@@ -10,12 +10,15 @@
  *   varies, does not); again with DRT_NVJPEG_PREFETCH=1 (each batch decoded ahead on a thread of its own);
  * - both again with DRT_PIPELINE_CONTEXTS=1 (every other batch staged, run and decoded on a context of
  *   its own: its stream, input, heads and stage buffers; nvJPEG's one decoder shared by the two streams),
- *   CPU decode every box equal, GPU decode (and with DRT_NVJPEG_PREFETCH=1) matched, copies the same;
+ *   CPU decode every box equal, GPU decode (and with DRT_NVJPEG_PREFETCH=1) matched, copies the same; and each
+ *   of those pipelines ran every other batch from the fourth on its context (its profile's count; without the
+ *   switch none), so a context that was not made (no room, or its making failed) fails them;
  * - from the engine's plan (drt_pipeline_create_plan: the workers decode while the batch thread loads
  *   it), JPEG decode on the CPU: every box equal to drt_detect_batch on the plan loaded alone; JPEG
  *   decode MIXED (nvJPEG and the workers at once), and GPU (and with DRT_NVJPEG_NO_WAIT=1,
  *   DRT_NVJPEG_PREFETCH=1, DRT_CUDA_PINNED_SLABS=1: the workers decode until nvJPEG, opened during the load, is
- *   open): matched as nvJPEG's are; CPU decode with DRT_CUDA_PINNED_SLABS=1, and with DRT_PIPELINE_CONTEXTS=1: exact;
+ *   open): matched as nvJPEG's are; CPU decode with DRT_CUDA_PINNED_SLABS=1, and with DRT_PIPELINE_CONTEXTS=1: exact
+ *   (and the batches on the context counted as above);
  * - MIXED on the engine with one worker and the photos 40 times over (280 files), so that the JPEG
  *   thread (nvJPEG on a stream of its own, to host memory) takes part of them once its decoder is
  *   open: matched as nvJPEG's are, and some boxes differ from the CPU decode's (it decoded some;
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "darkrt.h"
+#include "pipeline/pipeline-internal.h"
 #include "same-results.h"
 #include "test-models.h"
 
@@ -36,7 +40,10 @@ static const char *const names[N_NAMES] = {"dog", "person", "horses", "eagle", "
 static int failures;
 
 /* Closes p, takes its results in order (up to cap detections kept in got; a failed item counts as a
- * failure), frees it. Returns how many results came. */
+ * failure), frees it. Returns how many results came; its batches and those run on its context (its profile's
+ * counts, written before the last result was handed out) are kept for on_context. */
+static long long last_batches, last_context_batches;
+
 static int drain(drt_pipeline *p, drt_detections **got, int cap)
 {
     drt_pipeline_close(p);
@@ -48,8 +55,20 @@ static int drain(drt_pipeline *p, drt_detections **got, int cap)
         r->dets = NULL;
         drt_pipeline_result_free(r);
     }
+    last_batches = p->prof.batches, last_context_batches = p->prof.context_batches;
     drt_pipeline_free(p);
     return n;
+}
+
+/* The last pipeline's batches on its context: with DRT_PIPELINE_CONTEXTS=1 every other one from the fourth (batches
+ * 3, 5, ...: the first slot-1 batch runs on the engine's own), else none. Fails where the context was not made. */
+static void on_context(const char *what, float thresh, int ctx)
+{
+    long long want = ctx ? last_batches / 2 - 1 : 0;
+    int good = (!ctx || last_batches >= 4) && last_context_batches == want;
+    failures += !good;
+    printf("%s %s: thresh %.2f: %lld of %lld batches on the pipeline's context (want %lld)\n", good ? "ok  " : "FAIL", what,
+           thresh, last_context_batches, last_batches, want);
 }
 
 /* The pipeline's detections of paths[0..N) in order (got[i]), on e or (e NULL) from the plan; 0 when
@@ -106,6 +125,7 @@ static void check_from_plan(drt_engine *plan_e, char **paths, drt_image **ims, f
         printf("%s from the plan, cpu decode%s%s%s: thresh %.2f%s\n", same ? "ok  " : "FAIL", switches[v] ? ", " : "",
                switches[v] ? switches[v] : "", switches[v] ? "=1" : "", thresh,
                !ran ? drt_last_error() : same ? ": every box equal to the plan's engine alone" : ": boxes differ");
+        if (ran && v == 2) on_context("from the plan, cpu decode, DRT_PIPELINE_CONTEXTS=1", thresh, 1);
         for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
         if (switches[v]) unsetenv(switches[v]);
     }
@@ -170,7 +190,7 @@ static void check_mixed_thread(drt_engine *e, char **paths, drt_image **ims, flo
 
 /* GPU decode on e: the three copies of each photo (decoded in different batches) get every box the
  * same, and the boxes match the cpu's (want). */
-static void check_gpu_decode(drt_engine *e, char **paths, float thresh, const char *what, drt_detections **want)
+static void check_gpu_decode(drt_engine *e, char **paths, float thresh, const char *what, drt_detections **want, int ctx)
 {
     drt_detections *got[N] = {0};
     if (!run_pipeline(e, paths, thresh, DRT_IMAGE_DECODE_GPU, got)) {
@@ -186,6 +206,7 @@ static void check_gpu_decode(drt_engine *e, char **paths, float thresh, const ch
         }
     failures += !copies_same;
     check_matched(what, thresh, want, got);
+    on_context(what, thresh, ctx);
     for (int i = 0; i < N; i++) drt_detections_free(got[i]);
 }
 
@@ -208,12 +229,14 @@ static void check_threshold(drt_engine *e, char **paths, drt_image **ims, float 
         failures += !same;
         printf("%s cpu decode, pinned, 2 in flight%s: thresh %.2f, %d images, %d boxes%s\n", same ? "ok  " : "FAIL", sw, thresh,
                N, boxes, !ran ? drt_last_error() : same ? ", every box equal to the host path" : ", boxes differ");
+        snprintf(what, sizeof what, "cpu decode%s", sw);
+        if (ran) on_context(what, thresh, ctx);
         for (int i = 0; i < N; i++) drt_detections_free(got[i]), got[i] = NULL;
         snprintf(what, sizeof what, "gpu decode (nvJPEG)%s", sw);
-        check_gpu_decode(e, paths, thresh, what, want);
+        check_gpu_decode(e, paths, thresh, what, want, ctx);
         setenv("DRT_NVJPEG_PREFETCH", "1", 1); /* the debug switch: each batch decoded ahead on a thread of its own */
         snprintf(what, sizeof what, "gpu decode (nvJPEG), DRT_NVJPEG_PREFETCH=1%s", sw);
-        check_gpu_decode(e, paths, thresh, what, want);
+        check_gpu_decode(e, paths, thresh, what, want, ctx);
         unsetenv("DRT_NVJPEG_PREFETCH");
         unsetenv("DRT_PIPELINE_CONTEXTS");
     }
