@@ -20,6 +20,8 @@
 # Every row goes to $OUT/int8-cuda.md the moment it exists; build logs to $OUT/int8-logs.txt;
 # the test's output to $OUT/cuda-int8-map.log. Every step has its own timeout.
 #   source .devcarry/env.sh && bash bench/device/int8.sh      (DRT_BIN, DRT_DATA, OUT; python3 + Pillow)
+# YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
+# launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
 echo "bench/device/int8.sh: total time budget ${BUDGET_S} s (steps past it are skipped, each step has a timeout)"
@@ -27,6 +29,7 @@ DARKRT="${DRT_BIN:?DRT_BIN: the folder of the CUDA-built binaries}/darkrt"
 DATA="${DRT_DATA:?DRT_DATA: the data folder}"
 OUT="${OUT:?OUT: where to write the results}"
 M="$DATA/models/yolo-fastest-1.1"
+YF=(); [ -n "${YF_SIZE:-}" ] && YF=(--size "${YF_SIZE}x${YF_SIZE}")
 CFG="$M/yolo-fastest-1.1.cfg"
 W="$M/yolo-fastest-1.1.weights"
 T=$(mktemp -d)
@@ -57,14 +60,17 @@ say "$(ls "$T/score" | wc -l) views of horses, kite, person and ${#photos[@]} sc
 say "engine's detections at 0.25 (darkrt eval), int8's at 0.25 / ranked down to 0.005."
 say ""
 
-to 60 "$DARKRT" detect "$CFG" -w "$W" --device cuda "$T/score" --json "$T/fp32.json" --no-draw >/dev/null 2>"$T/err" ||
+fp32_model=("$CFG" -w "$W") # detect takes no --size: at YF_SIZE, a fp32 plan of that size
+if [ ${#YF[@]} -gt 0 ] && to 60 "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision fp32 --batch 32 \
+    -o "$T/yf-fp32.plan" >/dev/null 2>"$T/err"; then fp32_model=("$T/yf-fp32.plan"); fi
+to 60 "$DARKRT" detect "${fp32_model[@]}" --device cuda "$T/score" --json "$T/fp32.json" --no-draw >/dev/null 2>"$T/err" ||
     say "fp32 detect failed: $(tail -1 "$T/err")"
 map() { to 20 "$DARKRT" eval "$T/fp32.json" "$1" 2>/dev/null | sed -n 's/^mAP@0.5 \([0-9.]*\) over.*/\1/p'; }
 # variant NAME PLAN BUILD-OPTIONS...: an int8 plan for batch 32 (-v: the op list says which convs run
 # int8), scored at 0.25 and ranked.
 variant() {
     local name=$1 plan=$2 limit=$3 t0=$SECONDS; shift 3
-    if ! to "$limit" "$DARKRT" build "$CFG" -w "$W" --device cuda --precision int8 --batch 32 -v "$@" -o "$plan" \
+    if ! to "$limit" "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision int8 --batch 32 -v "$@" -o "$plan" \
         >"$T/build.out" 2>"$T/build.log"; then
         keep_log "$name (failed)" "$T/build.log"
         say "| $name | build failed or over ${limit} s: $(tail -1 "$T/build.log") |"
@@ -80,11 +86,11 @@ variant() {
     say "| $name | $int8 | ${kept:--} | $(map "$T/at25.json") | $(map "$T/ranked.json") | ${calib:--} | $((SECONDS - t0)) s |"
     grep -E '^(darkrt build: (--min-map|int8 speed)|min-map: confirm)' "$T/build.log" | sed 's/^/    /' | tee -a "$R"
 }
-say "## yolo-fastest-1.1 (real weights), plans for batch 32"
+say "## yolo-fastest-1.1 (real weights), ${YF_SIZE:-320}x${YF_SIZE:-320}, plans for batch 32"
 say ""
 say "| int8 build | convs in int8 | --min-map: kept in fp16 | mAP@0.5 at 0.25 | mAP@0.5 ranked | calibration | build + score |"
 say "|---|---:|---:|---:|---:|---|---:|"
-to 60 "$DARKRT" build "$CFG" -w "$W" --device cuda --precision fp16 --batch 32 -o "$T/yf-fp16.plan" >/dev/null 2>"$T/err" ||
+to 60 "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision fp16 --batch 32 -o "$T/yf-fp16.plan" >/dev/null 2>"$T/err" ||
     say "| fp16 | build failed: $(tail -1 "$T/err") |"
 variant "default CLI (no --calib, no --min-map; the int8 rule: 3x3 convs of >= 128 channels)" "$T/yf-default.plan" 45
 
