@@ -26,7 +26,13 @@ CFLAGS += -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread $
 # sanitizer hooks and replaced allocators they define (__lsan_default_suppressions, jpeg_get_small) bind.
 LIB_CFLAGS := -fvisibility=hidden
 LDFLAGS += $(SAN_FLAGS) -pthread
-LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lm
+# libgomp: the OpenMP runtime libdnnl is built with, named for src/backend/cpu/cpu-parallel.c (the one file
+# compiled with -fopenmp), so darkrt's kernels and oneDNN share one runtime and team.
+LDLIBS := -lpng -ljpeg -lprotobuf-c -ldnnl -lgomp -lm
+# clang's -fopenmp means its own libomp, a second runtime beside libdnnl's libgomp, and clang generates no code
+# for libgomp: under clang (make fuzz) cpu-parallel.c is compiled without it and darkrt's kernels run serially.
+OMP_CFLAGS := $(if $(findstring clang,$(CC)),,-fopenmp)
+$(BUILD)/obj/src/backend/cpu/cpu-parallel.o: CFLAGS += $(OMP_CFLAGS)
 # Only libdarkrt-video.so links FFmpeg.
 FFMPEG_LIBS := -lavformat -lavcodec -lavdevice -lswscale -lavutil
 # Only libdarkrt-cuda.so (and programs linking libdarkrt-cuda.a) link CUDA.

@@ -13,7 +13,7 @@ LIB="$ROOT/$BUILD/libdarkrt.a"
 BIN="$ROOT/$BUILD/bench/decode-nms"
 mkdir -p "$(dirname "$BIN")"
 # The libraries the Makefile links darkrt with (the CUDA ones when the archive holds CUDA code).
-LIBS="-lpng -ljpeg -lprotobuf-c -ldnnl -lm"
+LIBS=$(make -s -C "$ROOT" BUILD="$BUILD" print-libs)
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 ar t "$LIB" | grep -q '\.cu\.o$' && LIBS="$LIBS -L$CUDA_HOME/lib64 -Wl,-rpath,$CUDA_HOME/lib64 -lcudnn -lcublasLt -lcublas -lcudart -lstdc++"
 cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/src" -o "$BIN" "$ROOT/bench/decode-nms.c" "$LIB" $LIBS -pthread

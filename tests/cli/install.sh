@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make install PREFIX=tmp: headers, libdarkrt.{a,so} (+ SONAME link), the CLI, darkrt.pc and the
-# CMake package; a program built against it with `pkg-config --cflags --libs darkrt` and one with
-# find_package(darkrt) (shared and static) find the dog in dog.jpg through the installed library.
+# CMake package; a program built against it with `pkg-config --cflags --libs darkrt` (and --static, on
+# libdarkrt.a) and one with find_package(darkrt) (shared and static) find the dog in dog.jpg through the
+# installed library.
 source "$(dirname "$0")/../lib.sh"
 command -v pkg-config >/dev/null || skip "no pkg-config (make deps installs it)"
 [ -f "$DRT_BUILD/libdarkrt.so" ] || skip "no libdarkrt.so in $DRT_BUILD"
@@ -31,6 +32,17 @@ if cc -std=c11 -Wall -Werror -o "$TMP/pc-consumer" "$src" $(pkg-config --cflags 
         || fail "not linked to the installed SONAME: $(ldd "$TMP/pc-consumer" | grep darkrt)"
 else
     fail "cc with pkg-config: $(head -n 5 "$TMP/cc.log")"
+fi
+# Static: libdarkrt.a with the libraries `pkg-config --static` adds (Libs.private: libdnnl, the libgomp
+# darkrt's kernels call, ...); ld takes no symbol from a library that is only a dependency of another.
+# shellcheck disable=SC2046
+if cc -std=c11 -Wall -Werror -o "$TMP/pc-static" "$src" $(pkg-config --cflags darkrt) \
+      $(pkg-config --static --libs darkrt | sed 's/-ldarkrt\b/-l:libdarkrt.a/') 2>"$TMP/cc-static.log"; then
+    out=$("$TMP/pc-static" "$FASTEST_CFG" "$FASTEST_WEIGHTS" "$DN_DATA/dog.jpg" 2>&1)
+    grep -q "objects, best 16" <<<"$out" && ! ldd "$TMP/pc-static" | grep -q libdarkrt \
+        && ok "pkg-config --static build (libdarkrt.a): $(tr '\n' ' ' <<<"$out")" || fail "pkg-config --static build: $out"
+else
+    fail "cc with pkg-config --static: $(grep -m 3 -E 'error|undefined' "$TMP/cc-static.log")"
 fi
 if ! command -v cmake >/dev/null; then
     echo "no cmake: find_package not checked"

@@ -231,6 +231,8 @@ def test_openmp_count_of_the_caller_kept(tmp_path):
     gomp = [l.split()[-1] for l in open("/proc/self/maps") if "/libgomp" in l]
     if not gomp:
         pytest.skip("no libgomp in this process")
+    # darkrt's kernels and oneDNN share one OpenMP runtime: the extension links the libgomp libdnnl links
+    assert len(set(gomp)) == 1, f"more than one libgomp loaded: {sorted(set(gomp))}"
     omp = ctypes.CDLL(gomp[0])  # the copy oneDNN uses: already loaded, the same handle
     path = tmp_path / "tiny.cfg"
     path.write_text(TINY_CFG)

@@ -7,7 +7,7 @@
  * 224 channels, rows near the kernel's 96 KiB fit limit, leaky, relu, linear), the depthwise output is the same bytes: at 1 and 3 threads, and after
  * drt_cpu_conv_bias_add (bias correction's measuring engines). Skips (77) without AVX-512 VNNI. */
 #include "backend/cpu/cpu.h"
-#include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 #include "engine/calib.h"
 #include "graph/model.h"
 #include "test-models.h"

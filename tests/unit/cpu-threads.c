@@ -1,6 +1,6 @@
 /* CPU engines compute with the thread count the caller gives (drt_engine_opts.threads; 0: the calling thread's
  * OpenMP count) and leave the calling thread's OpenMP count as they found it (issue 17: a host application's
- * OpenMP settings are its own; src/backend/cpu/cpu-features.c, drt_cpu_with_threads). The host thread's count is
+ * OpenMP settings are its own; src/backend/cpu/cpu-parallel.c, drt_cpu_with_threads). The host thread's count is
  * set to H = OpenMP's default + 2 (neither the default nor an engine's count); engines of 1, H + 1 and 0 threads,
  * fp32 and int8 (calibration and bias correction on two images): build, run, a context's run, the plan saved,
  * loaded and run, free. After each step the thread's count is still H (on 78a806e it was the engine's). Inside,
@@ -11,12 +11,12 @@
  * built here runs on another thread with the count it was built with (oneDNN's primitives are created for it), not
  * that thread's (session 14's review: built with one count, run with another). */
 #include "backend/cpu/cpu.h"
-#include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 #include "darkrt.h"
 #include "test-models.h"
 #include "unit/check.h"
 
-#include <dlfcn.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +29,6 @@ static const char cfg_text[] = "[net]\nwidth=16\nheight=16\nchannels=3\n"
                                "[convolutional]\nsize=3\nstride=1\npad=1\nfilters=8\nactivation=leaky\n"
                                "[convolutional]\nsize=1\nstride=1\npad=0\nfilters=18\nactivation=linear\n"
                                "[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=1\nnum=3\n";
-
-static int (*omp_max)(void);
-static void (*omp_set)(int);
 
 /* What a build's log lines or a run's layers saw: OpenMP's counts and darkrt's team sizes, each kept as the
  * first value and whether any other one came (-1 where none was seen). */
@@ -59,7 +56,7 @@ static void log_seen(drt_log_level level, const char *message, void *user)
 {
     (void)level, (void)message, (void)user;
     if (!logged) return;
-    see(&logged->count, &logged->other_count, omp_max());
+    see(&logged->count, &logged->other_count, omp_get_max_threads());
     drt_cpu_parallel(team, logged);
 }
 
@@ -67,7 +64,7 @@ static void layer_seen(cpu_state *st, int t, const cpu_view *v, void *ctx)
 {
     (void)st, (void)t, (void)v;
     seen *s = ctx;
-    see(&s->count, &s->other_count, omp_max());
+    see(&s->count, &s->other_count, omp_get_max_threads());
     drt_cpu_parallel(team, s);
 }
 
@@ -82,7 +79,7 @@ static void check_seen(const seen *s, const char *what, const char *place, int w
 /* The thread's count after a step is still `host`. */
 static void check_kept(const char *place, const char *step, int host)
 {
-    int now = omp_max();
+    int now = omp_get_max_threads();
     CHECK(now == host, "%s: after %s this thread's OpenMP count is %d, was %d", place, step, now, host);
 }
 
@@ -155,7 +152,7 @@ static void all_engines(const job *j, int host)
 
 static void *on_own_thread(void *p)
 {
-    all_engines(p, omp_max());
+    all_engines(p, omp_get_max_threads());
     return NULL;
 }
 
@@ -167,9 +164,9 @@ typedef struct elsewhere {
 static void *run_elsewhere(void *p)
 {
     elsewhere *x = p;
-    x->count_before = omp_max();
+    x->count_before = omp_get_max_threads();
     watched_run(x->e, "an engine of 0 threads built on another thread", "its run on this one", x->built_with);
-    x->count_after = omp_max();
+    x->count_after = omp_get_max_threads();
     return NULL;
 }
 
@@ -192,12 +189,6 @@ static void built_here_run_elsewhere(const drt_model *m, int host)
 
 int main(void)
 {
-    omp_max = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    omp_set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    if (!omp_max || !omp_set) {
-        printf("skip: no OpenMP in this process\n");
-        return 77;
-    }
     char dir[] = "/tmp/drt-threads-XXXXXX", calib[300];
     if (!mkdtemp(dir)) return 1;
     snprintf(calib, sizeof calib, "%s/calib", dir);
@@ -214,10 +205,10 @@ int main(void)
     drt_model *m = load_cfg_text(dir, "t.cfg", cfg_text, 1);
     CHECK(m != NULL, "model: %s", drt_last_error());
     drt_set_log_callback(log_seen, NULL);
-    int def = omp_max(), host = def + 2;
+    int def = omp_get_max_threads(), host = def + 2;
     if (m) {
         job j = {m, dir};
-        omp_set(host);
+        omp_set_num_threads(host);
         all_engines(&j, host);
         built_here_run_elsewhere(m, host);
         pthread_t t;

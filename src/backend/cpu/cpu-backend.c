@@ -1,6 +1,7 @@
 /* The optimized CPU engine ("cpu"): the backend interface over the compiled state. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 #include "engine/calib.h"
 #include "core/error.h"
 #include "core/log.h"

@@ -1,10 +1,9 @@
-/* CPU feature detection with cpuid and XCR0 (the OS must save the wider registers), the
- * DRT_CPU_ISA cap and the OpenMP thread count of a build or run (libdnnl uses libgomp). */
+/* CPU feature detection with cpuid and XCR0 (the OS must save the wider registers) and
+ * the DRT_CPU_ISA cap. */
 #include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 
 #include <cpuid.h>
-#include <dlfcn.h>
 #include <dnnl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -102,68 +101,4 @@ unsigned drt_cpu_apply_isa_cap(void)
 {
     pthread_once(&isa_once, apply_cap);
     return isa_cap & drt_cpu_features();
-}
-
-/* libdnnl is built with OpenMP (libgomp) and loaded with it, so its functions are looked up at run time. */
-static void (*omp_set)(int);
-static int (*omp_max)(void);
-static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
-
-static void threads_init(void)
-{
-    omp_set = (void (*)(int))dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    omp_max = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_max_threads");
-    if (!omp_max) omp_set = NULL;
-}
-
-drt_status drt_cpu_with_threads(int threads, drt_status (*fn)(void *ctx), void *ctx)
-{
-    pthread_once(&threads_once, threads_init);
-    /* OpenMP's count is this thread's (its ICV): what oneDNN's primitives are created and run with, and
-     * drt_cpu_parallel's team size. The caller's value goes back after, so a host's setting stays its own. */
-    int saved = threads > 0 && omp_set ? omp_max() : threads;
-    if (saved != threads) omp_set(threads);
-    drt_status s = fn(ctx);
-    if (saved != threads) omp_set(saved);
-    return s;
-}
-
-int drt_cpu_thread_count(void)
-{
-    pthread_once(&threads_once, threads_init);
-    return omp_max ? omp_max() : 1;
-}
-
-/* Runs fn on the OpenMP team oneDNN already uses (libgomp's GOMP_parallel, looked up at run
- * time: libdnnl brings libgomp), so darkrt's own kernels share its threads instead of adding
- * more; serially when libgomp is not there. */
-typedef struct par_job {
-    void (*fn)(void *ctx, int tid, int nt);
-    void *ctx;
-} par_job;
-
-static void (*gomp_parallel)(void (*)(void *), void *, unsigned, unsigned);
-static int (*omp_thread_num)(void), (*omp_num_threads)(void);
-static pthread_once_t par_once = PTHREAD_ONCE_INIT;
-
-static void par_init(void)
-{
-    gomp_parallel = (void (*)(void (*)(void *), void *, unsigned, unsigned))dlsym(RTLD_DEFAULT, "GOMP_parallel");
-    omp_thread_num = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_thread_num");
-    omp_num_threads = (int (*)(void))dlsym(RTLD_DEFAULT, "omp_get_num_threads");
-    if (!omp_thread_num || !omp_num_threads) gomp_parallel = NULL;
-}
-
-static void trampoline(void *p)
-{
-    par_job *j = p;
-    j->fn(j->ctx, omp_thread_num(), omp_num_threads());
-}
-
-void drt_cpu_parallel(void (*fn)(void *ctx, int tid, int nt), void *ctx)
-{
-    pthread_once(&par_once, par_init);
-    par_job j = {fn, ctx};
-    if (gomp_parallel) gomp_parallel(trampoline, &j, 0, 0);
-    else fn(ctx, 0, 1);
 }

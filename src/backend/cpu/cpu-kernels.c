@@ -3,6 +3,7 @@
 #define DRT_K(name) name##_generic
 #include "backend/cpu/cpu-kernels-body.h"
 #include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 
 #include <pthread.h>
 

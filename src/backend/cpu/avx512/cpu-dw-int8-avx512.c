@@ -16,7 +16,7 @@
  * fill whole vectors; weights, biases and scales repeat every lcm(c, 16) lanes, and the lanes of one phase
  * are done together with their weights in registers. */
 #include "backend/cpu/cpu.h"
-#include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 #include "core/error.h"
 
 #include <immintrin.h>

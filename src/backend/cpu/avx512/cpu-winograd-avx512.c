@@ -6,7 +6,7 @@
  * and the in-place residual add done in the output transform. Chosen per layer only when it
  * measures faster than oneDNN's direct convolution. */
 #include "backend/cpu/cpu.h"
-#include "backend/cpu/cpu-features.h"
+#include "backend/cpu/cpu-parallel.h"
 #include "core/error.h"
 
 #include <stdlib.h>
