@@ -34,3 +34,16 @@ expect_error() {
     ok "$name: $err"
 }
 finish() { [ $failures -eq 0 ] && echo "all checks passed" || echo "$failures check(s) failed"; [ $failures -eq 0 ]; }
+
+# tiny_model DIR: a 6-conv 96x96 cfg of two classes (batchnorm, strides 2) and its weights (darkrt synth, seed 3) as
+# DIR/tiny.cfg and DIR/tiny.weights: fast int8 builds for the calibration tests.
+tiny_model() {
+    local conv='[convolutional]\nbatch_normalize=1\nfilters=%s\nsize=%s\nstride=%s\npad=1\nactivation=leaky\n\n'
+    {
+        printf '[net]\nwidth=96\nheight=96\nchannels=3\n\n'
+        printf "$conv" 8 3 2 16 3 2 16 1 1 32 3 2 16 3 1
+        printf '[convolutional]\nsize=1\nstride=1\npad=1\nfilters=21\nactivation=linear\n\n'
+        printf '[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n'
+    } >"$1/tiny.cfg"
+    "$DARKRT" synth "$1/tiny.cfg" -o "$1/tiny.weights" --seed 3 >/dev/null
+}

@@ -19,14 +19,7 @@ export DRT_CPU_TUNE=0
 mkdir -p "$TMP/calib" "$TMP/val"
 for f in dog eagle giraffe scream; do ln -s "$DN_DATA/$f.jpg" "$TMP/calib/"; done
 for f in horses kite person; do ln -s "$DN_DATA/$f.jpg" "$TMP/val/"; done
-conv() { printf '[convolutional]\nbatch_normalize=1\nfilters=%s\nsize=%s\nstride=%s\npad=1\nactivation=leaky\n\n' "$@"; }
-{
-    printf '[net]\nwidth=96\nheight=96\nchannels=3\n\n'
-    conv 8 3 2; conv 16 3 2; conv 16 1 1; conv 32 3 2; conv 16 3 1
-    printf '[convolutional]\nsize=1\nstride=1\npad=1\nfilters=21\nactivation=linear\n\n'
-    printf '[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n'
-} >"$TMP/tiny.cfg"
-"$DARKRT" synth "$TMP/tiny.cfg" -o "$TMP/tiny.weights" --seed 3 >/dev/null || fail "synth"
+tiny_model "$TMP" || fail "synth"
 model=("$TMP/tiny.cfg" --weights "$TMP/tiny.weights")
 
 "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.75 --min-map-pick fewest \

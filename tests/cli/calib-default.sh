@@ -11,14 +11,7 @@ source "$(dirname "$0")/../lib.sh"
 [ -f "$DN_DATA/dog.jpg" ] || skip "Darknet's sample images are not in $DN_DATA"
 export DRT_CPU_TUNE=0
 unset DRT_CALIB_MAX # the default count (at most 16 images)
-conv() { printf '[convolutional]\nbatch_normalize=1\nfilters=%s\nsize=%s\nstride=%s\npad=1\nactivation=leaky\n\n' "$@"; }
-{
-    printf '[net]\nwidth=96\nheight=96\nchannels=3\n\n'
-    conv 8 3 2; conv 16 3 2; conv 16 1 1; conv 32 3 2; conv 16 3 1
-    printf '[convolutional]\nsize=1\nstride=1\npad=1\nfilters=21\nactivation=linear\n\n'
-    printf '[yolo]\nmask=0,1,2\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n'
-} >"$TMP/tiny.cfg"
-"$DARKRT" synth "$TMP/tiny.cfg" -o "$TMP/tiny.weights" --seed 3 >/dev/null || fail "synth"
+tiny_model "$TMP" || fail "synth"
 build=("$DARKRT" build "$TMP/tiny.cfg" --weights "$TMP/tiny.weights" --precision int8)
 
 # The folder's images by name (the extensions calibration reads), sorted as it sorts them; at most 16.
