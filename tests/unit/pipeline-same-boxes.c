@@ -341,14 +341,25 @@ static int device_jpegs_one_by_one(const char *what, drt_engine *e, char **paths
     return jpegs_decoded + jpegs_refused - before;
 }
 
-static char ctx_logged[1024];
-static int n_ctx_logged;
-static void keep_ctx_log(drt_log_level level, const char *message, void *user)
+/* The log lines that name `log_needle`: how many, and the last. */
+static char logged[1024];
+static int n_logged;
+static const char *log_needle;
+static void keep_log(drt_log_level level, const char *message, void *user)
 {
     (void)level, (void)user;
-    if (!strstr(message, "DRT_PIPELINE_CONTEXTS")) return;
-    snprintf(ctx_logged, sizeof ctx_logged, "%s", message);
-    n_ctx_logged++;
+    if (!strstr(message, log_needle)) return;
+    snprintf(logged, sizeof logged, "%s", message);
+    n_logged++;
+}
+
+/* From now on the log goes to keep_log, counting the lines that name `needle` (drt_set_log_callback(NULL, NULL) ends it). */
+static void watch_log(const char *needle)
+{
+    log_needle = needle;
+    logged[0] = '\0';
+    n_logged = 0;
+    drt_set_log_callback(keep_log, NULL);
 }
 
 /* DRT_PIPELINE_CONTEXTS=1: the context made as the fourth batch is staged, after the third was launched (so its making
@@ -374,17 +385,16 @@ static void check_context_made(drt_engine *e, char **paths, int n, drt_detection
           "%d runs on it, %lld batches in the profile (want 1, the fourth)", ctx_creates, runs_at_create, other,
           last_context_batches);
     dev_ctx_fail = 1;
-    n_ctx_logged = 0;
     ctx_creates = own = other = contexts = 0;
-    drt_set_log_callback(keep_ctx_log, NULL);
+    watch_log("DRT_PIPELINE_CONTEXTS");
     check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, the context failing", e, 2, 1, paths, NULL, n, ref, o);
     drt_set_log_callback(NULL, NULL);
     dev_reset(&own, &other, &contexts);
-    CHECK(ctx_creates == 1 && own > 0 && other == 0 && contexts == 0 && last_context_batches == 0 && n_ctx_logged == 1 &&
-          strstr(ctx_logged, "out of device memory for a context"), "DRT_PIPELINE_CONTEXTS=1, the context failing: %d "
+    CHECK(ctx_creates == 1 && own > 0 && other == 0 && contexts == 0 && last_context_batches == 0 && n_logged == 1 &&
+          strstr(logged, "out of device memory for a context"), "DRT_PIPELINE_CONTEXTS=1, the context failing: %d "
           "tries (want 1), %d runs on the engine's own (want all), %d on %d contexts and %lld batches in the profile (want "
           "none), logged %d times (want once, with the failure): '%s'", ctx_creates, own, other, contexts,
-          last_context_batches, n_ctx_logged, ctx_logged);
+          last_context_batches, n_logged, logged);
     printf("the context's failure left as the device's error (the fault the next check must see): its FAIL lines are "
            "expected\n");
     int before = failures;
@@ -438,17 +448,16 @@ static void check_batch_contexts(drt_engine *e, char **paths, char **frame_paths
     drt_engine_memory_usage(e, &mem);
     size_t budget = e->opts.max_activation_bytes;
     e->opts.max_activation_bytes = mem.host_activations * 2 - 1; /* the engine's own and not quite a context */
-    n_ctx_logged = 0;
-    drt_set_log_callback(keep_ctx_log, NULL);
+    watch_log("DRT_PIPELINE_CONTEXTS");
     own = other = contexts = 0;
     dev_reset(NULL, NULL, NULL);
     check_pipeline("device stages, DRT_PIPELINE_CONTEXTS=1, no room for a context", e, 2, 1, paths, NULL, n, ref, &o);
     dev_reset(&own, &other, &contexts);
     drt_set_log_callback(NULL, NULL);
     e->opts.max_activation_bytes = budget;
-    CHECK(own > 0 && contexts == 0 && n_ctx_logged == 1 && strstr(ctx_logged, "no room for a context"),
+    CHECK(own > 0 && contexts == 0 && n_logged == 1 && strstr(logged, "no room for a context"),
           "DRT_PIPELINE_CONTEXTS=1 within room for one run state: %d runs on the engine's own, %d contexts (want none), "
-          "logged %d times (want once: 'no room for a context'): '%s'", own, contexts, n_ctx_logged, ctx_logged);
+          "logged %d times (want once: 'no room for a context'): '%s'", own, contexts, n_logged, logged);
     dev_reset(NULL, NULL, NULL);
     printf("the shared-input stand-in (the fault the next check must see): its FAIL lines are expected\n");
     int before = failures;
@@ -528,15 +537,6 @@ static void check_device_stages(drt_engine *e, char **paths, char **frame_paths,
     dev_reset(NULL, NULL, NULL);
 }
 
-static char logged[1024];
-static int n_logged;
-static void keep_log(drt_log_level level, const char *message, void *user)
-{
-    (void)level, (void)user;
-    if (!strstr(message, "workers at a time")) return;
-    snprintf(logged, sizeof logged, "%s", message);
-    n_logged++;
-}
 
 /* worker_engines under max_activation_bytes: room for the engine's own activations and two contexts'
  * lets two of four workers run the engine at a time (the same boxes, said once in the log); room for
@@ -551,9 +551,7 @@ static void check_budget(const char *shared, const drt_engine *e1, char **paths,
         drt_engine *e = make_engine(shared, 8, 1, (contexts + 1) * each);
         CHECK(e != NULL, "engine within %zu bytes: %s", (contexts + 1) * each, drt_last_error());
         if (!e) return;
-        logged[0] = '\0';
-        n_logged = 0;
-        drt_set_log_callback(keep_log, NULL);
+        watch_log("workers at a time");
         char what[64], want[64];
         snprintf(what, sizeof what, "worker engines, 4 workers, room for %d contexts", contexts);
         drt_pipeline_opts o = *wo;
