@@ -253,7 +253,8 @@ static drt_status ctx_create(const drt_engine *e, float *const *heads, void **st
 static drt_status ctx_run(const drt_engine *e, void *state, const float *input, int batch, float *const *heads)
 {
     (void)heads; /* the same as at ctx_create: the run state registered and captured them */
-    return run_on(e, e->impl, state, batch >= 1 && batch <= e->opts.max_batch ? 0 : -1, input, batch);
+    const cu_engine *g = e->impl;
+    return run_on(e, g, state, drt_cuda_ctx_for_run(g, state, batch), input, batch);
 }
 
 static void ctx_free(const drt_engine *e, void *state)

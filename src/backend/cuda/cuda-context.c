@@ -272,6 +272,12 @@ int drt_cuda_ctx_for(const cu_engine *g, int batch)
     return batch >= 1 ? best : -1;
 }
 
+int drt_cuda_ctx_for_run(const cu_engine *g, const cu_run *r, int batch)
+{
+    if (r == &g->own) return drt_cuda_ctx_for(g, batch);
+    return batch >= 1 && batch <= g->max_batch ? 0 : -1;
+}
+
 drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, int *out)
 {
     *out = -1;

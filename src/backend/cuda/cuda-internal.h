@@ -279,6 +279,8 @@ drt_status drt_cuda_ctx_get(drt_engine *e, cu_engine *g, int batch, int *k_out);
  * smallest larger one (the max_batch context always exists; spare items compute garbage); -1 for
  * a batch out of range. */
 int drt_cuda_ctx_for(const cu_engine *g, int batch);
+/* The same for run state r: a drt_context's run state has the max_batch context's bindings only (bind[0]). */
+int drt_cuda_ctx_for_run(const cu_engine *g, const cu_run *r, int batch);
 void drt_cuda_ctx_free(cu_ctx *c, int n_convs);
 /* The forward of context k on r as a CUDA graph; *exec_out NULL (with DRT_OK) when other threads kept
  * invalidating the capture: run the ops without a graph then. */

@@ -100,8 +100,7 @@ static drt_status stage_run(drt_engine *e, drt_context *ctx, const float *input,
     cu_run *r = drt_cuda_run_of(g, ctx);
     const drt_model *m = e->model;
     DRT_CUDA_TRY(cudaSetDevice(g->dev));
-    /* a context runs the max_batch choices (as drt_context_run): the engine's others are bound to its own run state */
-    int k = !ctx ? drt_cuda_ctx_for(g, batch) : batch >= 1 && batch <= g->max_batch ? 0 : -1;
+    int k = drt_cuda_ctx_for_run(g, r, batch);
     if (k < 0) return drt_error(DRT_STATUS_INVALID_ARG, "cuda: batch %d: must be 1..%d", batch, g->max_batch);
     if (input) memcpy(r->h_in, input, (size_t)batch * m->channels * m->height * m->width * sizeof(float));
     DRT_TRY(drt_cuda_forward(e, g, r, k, batch, (input ? CU_COPY_IN : 0) | (heads_to_host == 1 ? CU_COPY_OUT : 0)));
