@@ -189,8 +189,7 @@ static drt_status make_contexts(drt_pipeline *p, const drt_engine *e, drt_pipeli
 
 /* DRT_PIPELINE_CONTEXTS: whether the two batches in flight may run on two run states (the engine's own and a
  * context): batches on a device's stages, a model without state (its state carries from batch to batch on one run
- * state), and room for both within max_activation_bytes (each as much as the engine's activations, as
- * worker_engines counts them). */
+ * state), and room for both within max_activation_bytes (each as much as the engine's activations and workspace). */
 static int batch_contexts_fit(const drt_pipeline *p, const drt_engine *e, const drt_pipeline_opts *o)
 {
     if (!p->batch_contexts || p->host_pre || o->worker_engines || !e->backend->stages || !e->backend->ctx_create ||
@@ -198,7 +197,9 @@ static int batch_contexts_fit(const drt_pipeline *p, const drt_engine *e, const 
         return 0;
     drt_engine_memory mem;
     drt_engine_memory_usage(e, &mem);
-    size_t budget = e->opts.max_activation_bytes, each = mem.device_activations ? mem.device_activations : mem.host_activations;
+    /* a context allocates its own workspace beside the activations, input, heads and stage buffers */
+    size_t budget = e->opts.max_activation_bytes,
+           each = mem.device_activations ? mem.device_activations + mem.device_workspace : mem.host_activations;
     if (!budget || !each || budget / each >= 2) return 1;
     drt_warn("pipeline: DRT_PIPELINE_CONTEXTS: no room for a context beside the engine's own run state (%.1f MiB each) "
              "within the limit of %.1f MiB: every batch on the engine's own", each / 1048576.0, budget / 1048576.0);
