@@ -7,9 +7,9 @@
  * waited longer, which bounds latency as the depth alone did (one frame more at most). A burst (a
  * backlog the decoder gives at once: a stream opened late, frames buffered while it was probed)
  * fills the queue with frames that have waited less: they stay, up to one second of the stream beyond
- * the depth. Memory: beyond its depth a queue holds only frames decoded in the last capacity / fps
- * (older ones drop), so all queues together hold at most what the decoders produce in that time
- * beyond their depths, and no queue more than its depth plus one second. A rate outside
+ * the depth. Memory: no queue holds more than its depth plus one second of frames, and a queue keeps
+ * that many (however old, once its source stalls) when every source bursts at once: the worst case,
+ * n x (depth + ceil(fps)) frames, about 15 GB of host RGB for 64 1080p30 streams. A rate outside
  * (0, DRT_LIVE_FPS_MAX] (unknown, or a container's guess such as 1000 or 90000) keeps the depth alone. */
 #ifndef DRT_VIDEO_LIVE_DROP_H
 #define DRT_VIDEO_LIVE_DROP_H
