@@ -148,7 +148,7 @@ static void progress(video_run *r, int last)
         const source_out *o = &r->outs[i];
         double secs = (now - o->first_ms) / 1000;
         n += (size_t)snprintf(line + n, sizeof line - n, "%s%s: %lld done, %lld dropped, %.1f fps, %.0f ms", i ? " | " : "",
-                              o->name, (long long)o->done, (long long)r->feed.sources[i].dropped,
+                              o->name, (long long)o->done, (long long)r->feed.sources[i].queue.dropped,
                               o->done > 1 && secs > 0 ? (double)(o->done - 1) / secs : 0,
                               o->done ? o->latency_sum_ms / (double)o->done : 0);
     }
@@ -173,7 +173,7 @@ static int finish_sources(video_run *r)
         int64_t head = last > VIDEO_RATE_HEAD ? VIDEO_RATE_HEAD : 0;
         double span = o->done > 1 ? (last_ms - (head ? o->head_ms : o->first_ms)) / 1000 : 0;
         fprintf(r->summary, "%s: %lld frames, %lld dropped, %.1f fps, latency %.1f ms mean, %.1f ms max, stream %.1f fps over %.2f s\n",
-                o->url, (long long)o->done, (long long)fs->dropped, secs > 0 ? (double)o->done / secs : 0,
+                o->url, (long long)o->done, fs->queue.dropped, secs > 0 ? (double)o->done / secs : 0,
                 o->done ? o->latency_sum_ms / (double)o->done : 0, o->latency_max_ms,
                 last > head && span > 0 ? (double)(last - head) / span : 0, span);
         drt_status s = outputs_close(o);

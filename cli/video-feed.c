@@ -2,7 +2,6 @@
 #include "video-feed.h"
 #include "cli-util.h"
 #include "core/error.h"
-#include "video/live-drop.h"
 #include "video/video-calls.h"
 #include "vision/vision.h"
 
@@ -30,26 +29,22 @@ static drt_status copy_frame(const feed_source *s, const drt_video_frame *in, fe
     return DRT_OK;
 }
 
+static void free_queued(void *fr)
+{
+    feed_frame_free(fr);
+}
+
 /* Queues a frame: a file waits for room, a live source drops its oldest queued frames as
  * src/video/live-drop.h says (detection behind, or its slots full). */
 static void push(feed_source *s, feed_frame *fr)
 {
     feed *f = s->feed;
     pthread_mutex_lock(&f->lock);
-    while (s->count == s->capacity && !s->info.live && !f->stop) pthread_cond_wait(&f->changed, &f->lock);
+    while (s->queue.count == s->queue.capacity && !s->info.live && !f->stop) pthread_cond_wait(&f->changed, &f->lock);
     if (f->stop) {
         feed_frame_free(fr);
     } else {
-        double now = drt_now_ms();
-        while (s->info.live && s->count &&
-               drt_live_drop(s->count, s->capacity, s->info.fps, now - s->queue[s->head].decoded_ms)) {
-            feed_frame_free(&s->queue[s->head]);
-            s->head = (s->head + 1) % s->slots;
-            s->count--;
-            s->dropped++;
-        }
-        s->queue[(s->head + s->count) % s->slots] = *fr;
-        s->count++;
+        drt_live_ring_push(&s->queue, fr, fr->decoded_ms);
         s->decoded++;
         if (fr->gpu) f->on_gpu++;
         else f->on_host++;
@@ -98,13 +93,12 @@ static drt_status open_source(feed_source *s)
         s->info = drt_video_get_info(s->video);
         status = set_size(s, f->scaled ? &f->scale : NULL);
     }
-    feed_frame *queue = NULL;
-    int slots = s->info.live ? drt_live_slots(s->capacity, s->info.fps) : s->capacity;
-    if (status == DRT_OK && !(queue = calloc((size_t)slots, sizeof *queue)))
+    drt_live_ring queue = {0};
+    double fps = s->info.live ? s->info.fps : 0; /* a file's: the depth alone (its reader waits for room: no drops) */
+    if (status == DRT_OK && drt_live_ring_init(&queue, sizeof(feed_frame), f->depth, fps, free_queued))
         status = drt_error(DRT_STATUS_OOM, "%s: out of memory", s->url);
     pthread_mutex_lock(&f->lock);
     s->queue = queue;
-    s->slots = slots;
     s->opened = status == DRT_OK ? 1 : -1;
     s->status = status;
     if (status != DRT_OK) snprintf(s->error, sizeof s->error, "%s", drt_last_error());
@@ -155,11 +149,11 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
     f->sources = calloc((size_t)n, sizeof *f->sources);
     if (!f->sources) return drt_error(DRT_STATUS_OOM, "video sources: out of memory");
     f->n = n;
+    f->depth = queue;
     for (int i = 0; i < n; i++) {
         feed_source *s = &f->sources[i];
         s->url = urls[i];
         s->feed = f;
-        s->capacity = queue;
     }
     for (int i = 0; i < n; i++) {
         if (pthread_create(&f->sources[i].thread, NULL, reader, &f->sources[i]) != 0)
@@ -182,19 +176,15 @@ drt_status feed_open(feed *f, char **urls, int n, int queue, const drt_video_opt
 static int take_queued(feed *f, feed_frame *frames, int *source_of, int max, int start)
 {
     int k = 0, progress = 1, first = 0;
-    while (f->in_order && first < f->n - 1 && f->sources[first].ended && !f->sources[first].count) first++;
+    while (f->in_order && first < f->n - 1 && f->sources[first].ended && !f->sources[first].queue.count) first++;
     int n = f->in_order ? 1 : f->n;
     if (f->in_order) start = first;
     while (k < max && progress) {
         progress = 0;
         for (int j = 0; j < n && k < max; j++) {
             int i = (start + j) % f->n;
-            feed_source *s = &f->sources[i];
-            if (!s->count) continue;
-            frames[k] = s->queue[s->head];
+            if (!drt_live_ring_take(&f->sources[i].queue, &frames[k])) continue;
             source_of[k++] = i;
-            s->head = (s->head + 1) % s->slots;
-            s->count--;
             progress = 1;
         }
     }
@@ -234,8 +224,7 @@ void feed_close(feed *f)
     for (int i = 0; i < f->n; i++) {
         feed_source *s = &f->sources[i];
         if (s->started) pthread_join(s->thread, NULL);
-        for (int k = 0; k < s->count; k++) feed_frame_free(&s->queue[(s->head + k) % s->slots]);
-        free(s->queue);
+        drt_live_ring_free(&s->queue);
         drt_video_free(s->video);
     }
     free(f->sources);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include "darkrt.h"
+#include "video/live-ring.h"
 #include "vision/nv12-sws.h"
 
 /* Frames scaled by the decoder to the network input's inner size (the letterbox's, or all of it
@@ -34,10 +35,8 @@ typedef struct feed_source {
     pthread_t thread;
     int started;
     int opened;          /* 1: open, -1: failed to open (status, error), 0: opening */
-    feed_frame *queue;   /* ring of `slots` (allocated once open) */
-    int capacity;        /* the queue's depth: a file's reader waits there; a live source's rule (live-drop.h) */
-    int slots, head, count; /* slots: capacity, or a live source's drt_live_slots */
-    int64_t decoded, dropped;
+    drt_live_ring queue; /* of feed_frame, made once open: a file's reader waits at its depth; a live one drops */
+    int64_t decoded;
     int ended;           /* the reader is done: end of stream or an error */
     drt_status status;   /* of the reader; its error text in error[] */
     char error[512];
@@ -49,6 +48,7 @@ typedef struct feed {
     pthread_cond_t changed; /* a source opened or ended, or a frame was queued or taken */
     feed_source *sources;
     int n, stop;
+    int depth;            /* each source's queue depth (feed_open's queue) */
     drt_video_opts vopts;
     feed_scale scale;
     int scaled;           /* frames scaled to `scale` (else full size) */

@@ -1,17 +1,16 @@
 /* A live video source's reader thread: it reads at the source's own pace into a short queue and,
  * when the stream's consumer falls behind, drops the oldest queued frames (counted) rather than
- * letting the camera's or the socket's buffer overflow; a burst stays (the CLI's rule: live-drop.h). */
+ * letting the camera's or the socket's buffer overflow; a burst stays (the CLI's queue and rule: live-ring.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pydarkrt.h"
-#include "video/live-drop.h"
+#include "video/live-ring.h"
 
 typedef struct live_frame {
     unsigned char *rgb; /* tight RGB8 rows, malloc'd */
     drt_video_frame info;
-    double decoded_s;   /* drtpy_now_s() when it was read */
 } live_frame;
 
 struct drtpy_live {
@@ -19,18 +18,17 @@ struct drtpy_live {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    live_frame *queue;      /* ring of `slots` */
-    int head, count, capacity, slots; /* capacity: the queue's depth (live-drop.h) */
-    double fps;             /* the stream's rate (0: unknown) */
+    drt_live_ring queue;    /* of live_frame, at the stream's rate */
     int ended, stop;
     drt_status status;      /* the reader's last status (DRT_OK at the end of the stream) */
     char error[1024];       /* its message (the reader thread's drt_last_error) */
-    long long dropped, reported;
+    long long reported;     /* of queue.dropped */
     live_frame current;     /* the frame handed out last: valid until the next call */
 };
 
-static void frame_free(live_frame *f)
+static void frame_free(void *p)
 {
+    live_frame *f = p;
     free(f->rgb);
     memset(f, 0, sizeof *f);
 }
@@ -44,22 +42,7 @@ static int copy_frame(const drt_video_frame *in, live_frame *out)
     out->info = *in;
     out->info.data = out->rgb;
     out->info.stride = row;
-    out->decoded_s = drtpy_now_s();
     return 0;
-}
-
-/* Queues a frame, dropping the oldest ones as live-drop.h says (the consumer behind, or the slots full).
- * Under the lock. */
-static void push(drtpy_live *l, live_frame *f)
-{
-    while (l->count && drt_live_drop(l->count, l->capacity, l->fps, (f->decoded_s - l->queue[l->head].decoded_s) * 1e3)) {
-        frame_free(&l->queue[l->head]);
-        l->head = (l->head + 1) % l->slots;
-        l->count--;
-        l->dropped++;
-    }
-    l->queue[(l->head + l->count) % l->slots] = *f;
-    l->count++;
 }
 
 static void *reader(void *arg)
@@ -76,9 +59,10 @@ static void *reader(void *arg)
             snprintf(l->error, sizeof l->error, "video frame %lld: out of memory", (long long)vf.index);
             break;
         }
+        double decoded_ms = drtpy_now_s() * 1e3;
         pthread_mutex_lock(&l->lock);
         int stop = l->stop;
-        if (!stop) push(l, &f);
+        if (!stop) drt_live_ring_push(&l->queue, &f, decoded_ms); /* drops the oldest as live-drop.h says */
         pthread_cond_broadcast(&l->changed);
         pthread_mutex_unlock(&l->lock);
         if (stop) {
@@ -98,22 +82,17 @@ static void *reader(void *arg)
 drtpy_live *drtpy_live_start(drt_video *video, int capacity)
 {
     drtpy_live *l = calloc(1, sizeof *l);
-    double fps = drt_video_get_info(video).fps;
-    int slots = drt_live_slots(capacity, fps);
-    if (!l || !(l->queue = calloc((size_t)slots, sizeof *l->queue))) {
+    if (!l || drt_live_ring_init(&l->queue, sizeof(live_frame), capacity, drt_video_get_info(video).fps, frame_free)) {
         free(l);
         return NULL;
     }
     l->video = video;
-    l->capacity = capacity;
-    l->slots = slots;
-    l->fps = fps;
     pthread_mutex_init(&l->lock, NULL);
     pthread_cond_init(&l->changed, NULL);
     if (pthread_create(&l->thread, NULL, reader, l) != 0) {
         pthread_cond_destroy(&l->changed);
         pthread_mutex_destroy(&l->lock);
-        free(l->queue);
+        drt_live_ring_free(&l->queue);
         free(l);
         return NULL;
     }
@@ -124,21 +103,17 @@ drt_status drtpy_live_next(drtpy_live *l, drt_video_frame *frame, long long *dro
 {
     frame_free(&l->current);
     pthread_mutex_lock(&l->lock);
-    while (!l->count && !l->ended) pthread_cond_wait(&l->changed, &l->lock);
+    while (!l->queue.count && !l->ended) pthread_cond_wait(&l->changed, &l->lock);
     drt_status s = DRT_OK;
     memset(frame, 0, sizeof *frame);
-    if (l->count) {
-        l->current = l->queue[l->head];
-        memset(&l->queue[l->head], 0, sizeof l->queue[l->head]);
-        l->head = (l->head + 1) % l->slots;
-        l->count--;
+    if (drt_live_ring_take(&l->queue, &l->current)) {
         *frame = l->current.info;
     } else {
         s = l->status;
         snprintf(err, err_size, "%s", l->error);
     }
-    *dropped = l->dropped - l->reported;
-    l->reported = l->dropped;
+    *dropped = l->queue.dropped - l->reported;
+    l->reported = l->queue.dropped;
     pthread_mutex_unlock(&l->lock);
     return s;
 }
@@ -150,10 +125,9 @@ void drtpy_live_stop(drtpy_live *l)
     l->stop = 1;
     pthread_mutex_unlock(&l->lock);
     pthread_join(l->thread, NULL); /* after its current read: at most the source's timeout */
-    for (int k = 0; k < l->count; k++) frame_free(&l->queue[(l->head + k) % l->slots]);
+    drt_live_ring_free(&l->queue);
     frame_free(&l->current);
     pthread_cond_destroy(&l->changed);
     pthread_mutex_destroy(&l->lock);
-    free(l->queue);
     free(l);
 }

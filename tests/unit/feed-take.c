@@ -17,15 +17,15 @@ static void open_feed(feed *f, int n, const int *counts)
     f->n = n;
     for (int i = 0; i < n; i++) {
         feed_source *s = &f->sources[i];
-        *s = (feed_source){.capacity = SLOTS, .slots = SLOTS, .count = counts[i], .ended = 1, .feed = f};
-        s->queue = calloc(SLOTS, sizeof *s->queue);
-        for (int k = 0; k < counts[i]; k++) s->queue[k].index = k;
+        *s = (feed_source){.ended = 1, .feed = f};
+        drt_live_ring_init(&s->queue, sizeof(feed_frame), SLOTS, 0, free_queued);
+        for (int k = 0; k < counts[i]; k++) drt_live_ring_push(&s->queue, &(feed_frame){.index = k}, 0);
     }
 }
 
 static void close_feed(feed *f)
 {
-    for (int i = 0; i < f->n; i++) free(f->sources[i].queue);
+    for (int i = 0; i < f->n; i++) drt_live_ring_free(&f->sources[i].queue);
     free(f->sources);
     pthread_cond_destroy(&f->changed);
     pthread_mutex_destroy(&f->lock);
