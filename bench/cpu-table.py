@@ -76,14 +76,14 @@ def goals(rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    for k in ("work", "out", "command", "notes", "root", "models"):
+    for k in ("work", "out", "command", "notes", "root", "models", "load"):
         ap.add_argument("--" + k, required=True)
     ap.add_argument("--threads", type=int, required=True)
     ap.add_argument("--elapsed", type=int, required=True)
     a = ap.parse_args()
     md = ["# CPU benchmark: darkrt vs ONNX Runtime, PyTorch and Darknet", "",
           f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; run time {a.elapsed} s",
-          f"- CPU: {cpu_name()}", f"- threads: {a.threads} for every engine (OMP_NUM_THREADS, intra-op threads, --threads)",
+          f"- CPU: {cpu_name()}; load average (/proc/loadavg) {a.load}", f"- threads: {a.threads} for every engine (OMP_NUM_THREADS, intra-op threads, --threads)",
           f"- commit: {commit(a.root)}", f"- command: `{a.command}`",
           "- each engine in its own process; warm-up runs first; batch-1 latency over the runs, batch-8 throughput;"
           " peak RSS = getrusage ru_maxrss of that process (model load + engine build + runs)",

@@ -23,6 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 [ -x "$DARKRT" ] || { echo "bench/cpu.sh: $DARKRT missing (make BUILD=... first)"; exit 1; }
 START=$(date -u +%s)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # name cfg weights size runs(darkrt/ort/torch) darknet-runs darknet-batch-runs
 FASTEST="$SHARED/models/yolo-fastest-1.1"
@@ -110,6 +111,7 @@ done
 ELAPSED=$(( $(date -u +%s) - START ))
 printf '%s\n' "${NOTES[@]+"${NOTES[@]}"}" >"$WORK/notes.txt"
 python3 "$ROOT/bench/cpu-table.py" --work "$WORK" --out "$OUT" --threads $THREADS --elapsed $ELAPSED \
+  --load "before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
   --command "$([ "$DARKNET_NEW" = 1 ] && echo 'DARKNET_NEW=1 ')bash bench/cpu.sh ${1:-build}" --notes "$WORK/notes.txt" --root "$ROOT" \
   --models "$(IFS=,; for s in "${MODELS[@]}"; do printf '%s,' "${s%%|*}"; done)"
 echo "wrote $OUT (${ELAPSED}s)" >&2

@@ -18,7 +18,8 @@ mkdir -p "$ROOT/bench/results"
     echo "# End-to-end CPU: darkrt detect vs OpenCV DNN and ONNX Runtime"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; other engineers' builds may share it"
+    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; other engineers' builds may share it;"
+    echo "  load average (/proc/loadavg) at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src cli include bench || echo ' (+ uncommitted changes)')"
     echo "- command: bench/e2e-cpu.sh $RUNS"
     echo "- model: yolo-fastest-1.1 (real COCO weights), 320x320, fp32; darkrt: a CPU plan, batch 8, --no-draw, JSON written"
@@ -27,4 +28,6 @@ mkdir -p "$ROOT/bench/results"
     echo
     python3 "$ROOT/bench/e2e_cpu.py" --darkrt "$DARKRT" --plan "$W/fastest.plan" --onnx "$W/fastest.onnx" --cfg "$CFG" \
         --weights "$WEIGHTS" --images "$W/images" --one /usr/share/darknet/data/dog.jpg --runs "$RUNS" --json-out "$W/d.json"
+    echo
+    echo "- load average (/proc/loadavg) at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$ROOT/bench/results/e2e-cpu.md"
