@@ -31,7 +31,7 @@ rc3=$?
 [ $rc1 -eq 1 ] && [ $rc2 -eq 1 ] && [ $rc3 -eq 1 ] || fail "a folder with 2 bad files: exits $rc1, $rc2 and $rc3, expected 1"
 grep -q '^engine: cpu fp32 (from the plan), one image a run on each of 3 workers' "$TMP/out2" || fail "no engine line: $(head -1 "$TMP/out2")"
 grep -q '^engine: cpu fp32 (from the plan), batch 4, 2 workers' "$TMP/out3" || fail "no engine line: $(head -1 "$TMP/out3")"
-$PY - "$TMP/serial.json" "$TMP/piped.json" "$TMP/batched.json" <<'PY' && ok "pipeline on/off, workers running the engine or batches: every box the same, failures in place" || fail "serial, pipelined and batched runs differ"
+$PY - "$TMP/serial.json" "$TMP/piped.json" "$TMP/batched.json" <<'PY' && ok "pipeline with 1 worker at batch 1, 3 workers running the engine, 2 workers at batch 4: every box the same, failures in place (pipeline against no pipeline: unit/pipeline-same-boxes)" || fail "the 1-worker, 3-worker and batch-4 pipeline runs differ"
 import json, sys
 a, b, c = (json.load(open(p)) for p in sys.argv[1:4])
 names = [x["image"].rsplit("/", 1)[1] for x in b]
