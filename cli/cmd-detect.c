@@ -1,5 +1,6 @@
 /* darkrt detect: images -> boxes, drawn PNGs, JSON and a short summary, in batches. */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -512,7 +513,8 @@ static int make_output_dir(const detect_args *a, draw_mode draw)
     if (draw != DRAW_DIR || is_directory(a->out)) return 0;
     struct stat st;
     if (stat(a->out, &st) == 0) return cli_usage_error("detect", "-o %s: several images need an output directory", a->out);
-    if (mkdir(a->out, 0777) != 0) return cli_usage_error("detect", "-o %s: cannot create the directory", a->out);
+    if (mkdir(a->out, 0777) != 0)
+        return cli_usage_error("detect", "-o %s: cannot create the directory: %s", a->out, strerror(errno));
     return 0;
 }
 

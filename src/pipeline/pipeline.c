@@ -63,11 +63,15 @@ static drt_status settle_opts(int max_batch, int host_engine, const drt_pipeline
 {
     *o = drt_pipeline_opts_default();
     DRT_TRY(drt_opts_copy(o, sizeof *o, in, "pipeline: drt_pipeline_opts"));
-    if (o->workers < 0 || o->workers > MAX_WORKERS || o->batch < 0 || o->batch > max_batch || o->max_in_flight < 0 ||
-        o->max_det < 0)
-        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: workers %d (0..%d), batch %d (0..%d, the engine's max "
-                         "batch), max_in_flight %d, max_det %d (>= 0)", o->workers, MAX_WORKERS, o->batch, max_batch,
-                         o->max_in_flight, o->max_det);
+    if (o->workers < 0 || o->workers > MAX_WORKERS)
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: workers %d: must be 0..%d (0: sized to the machine)",
+                         o->workers, MAX_WORKERS);
+    if (o->batch < 0 || o->batch > max_batch)
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: batch %d: must be 0..%d (0: the engine's max batch)",
+                         o->batch, max_batch);
+    if (o->max_in_flight < 0)
+        return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: max_in_flight %d: must be >= 0", o->max_in_flight);
+    if (o->max_det < 0) return drt_error(DRT_STATUS_INVALID_ARG, "pipeline: max_det %d: must be >= 0", o->max_det);
     if (!o->workers) o->workers = machine_workers(host_engine && o->worker_engines);
     if (!o->batch) o->batch = max_batch;
     int floor = 2 * o->batch + o->workers; /* a full batch running, the next one filling */

@@ -5,6 +5,7 @@
 #include "core/fileio.h"
 #include "eval/coco.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -73,9 +74,15 @@ drt_status drt_std_outputs_open(const drt_std_outputs_opts *opts, const drt_mode
         return DRT_OK;
     }
     if (opts->txt_dir && mkdir(opts->txt_dir, 0777) != 0) {
+        int err = errno; /* mkdir's reason (stat may set errno) */
         struct stat st;
-        if (stat(opts->txt_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            return drt_error(DRT_STATUS_IO, "detect: --save-txt %s: cannot create the directory", opts->txt_dir);
+        int there = stat(opts->txt_dir, &st) == 0;
+        if (there && !S_ISDIR(st.st_mode))
+            return drt_error(DRT_STATUS_IO, "detect: --save-txt %s: not a directory", opts->txt_dir);
+        if (!there) {
+            errno = err;
+            return drt_error_errno(DRT_STATUS_IO, "detect: --save-txt %s: cannot create the directory", opts->txt_dir);
+        }
     }
     drt_std_outputs *o = calloc(1, sizeof *o);
     if (!o) return drt_error(DRT_STATUS_OOM, "detect: out of memory");

@@ -98,6 +98,13 @@ expect_error "missing model" 'missing.cfg' "$DARKRT" detect "$TMP/missing.cfg" "
 expect_error "unwritable output" 'no/such/dir/out.png' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" -o "$TMP/no/such/dir/out.png"
 expect_error "-o not a PNG" 'give a .png name' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" -o "$TMP/out.jpg"
 expect_error "-o file for many images" 'output directory' "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" "$DN_DATA/eagle.jpg" -o "$TMP/bboxes.png"
+: >"$TMP/afile"
+expect_error "-o a directory that cannot be made" 'nodir/sub: cannot create the directory: No such file or directory' \
+    "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" "$DN_DATA/eagle.jpg" -o "$TMP/nodir/sub"
+expect_error "--save-txt under a file" 'save-txt .*afile/sub: cannot create the directory: Not a directory' \
+    "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" -o "$TMP/y.png" --save-txt "$TMP/afile/sub"
+expect_error "--save-txt a file" 'save-txt .*afile: not a directory' \
+    "$DARKRT" detect "${M[@]}" "$DN_DATA/dog.jpg" -o "$TMP/y.png" --save-txt "$TMP/afile"
 [ -e "$TMP/x.png" ] && fail "an output was written for a missing image"
 ls "$TMP"/*.tmp-* >/dev/null 2>&1 && fail "temporary files left behind"
 finish

@@ -176,8 +176,24 @@ int main(void)
           "truncated plan: %s", drt_last_error());
     CHECK(drt_pipeline_create_plan(cfg, NULL, &o, &p) != DRT_OK && !p && strstr(drt_last_error(), "not a darkrt plan"),
           "a cfg as a plan: %s", drt_last_error());
-    o.batch = 5000;
-    CHECK(drt_pipeline_create_plan(plan, NULL, &o, &p) != DRT_OK && !p, "batch 5000 accepted");
+    /* an option out of range: one error naming it alone, its value and its range */
+    static const struct { int field, value; const char *want; } bad_opts[] = {
+        {0, 5000, "pipeline: batch 5000: must be 0..1 (0: the engine's max batch)"},
+        {1, 999, "pipeline: workers 999: must be 0..64"},
+        {2, -1, "pipeline: max_in_flight -1: must be >= 0"},
+        {3, -2, "pipeline: max_det -2: must be >= 0"},
+    };
+    static const char *const fields[] = {"batch", "workers", "max_in_flight", "max_det"};
+    for (int i = 0; i < 4; i++) {
+        o = drt_pipeline_opts_default();
+        int *field[] = {&o.batch, &o.workers, &o.max_in_flight, &o.max_det};
+        *field[bad_opts[i].field] = bad_opts[i].value;
+        int named = 0; /* how many of the four options the error names */
+        drt_status s = drt_pipeline_create_plan(plan, NULL, &o, &p);
+        for (int k = 0; k < 4; k++) named += strstr(drt_last_error(), fields[k]) != NULL;
+        CHECK(s == DRT_STATUS_INVALID_ARG && !p && strstr(drt_last_error(), bad_opts[i].want) && named == 1,
+              "%s %d: %s", fields[bad_opts[i].field], bad_opts[i].value, drt_last_error());
+    }
 
     for (int i = 0; i < N_IN; i++) {
         drt_detections_free(ref[i]);
