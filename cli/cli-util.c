@@ -1,6 +1,7 @@
 /* Shared helpers of the CLI commands. */
 #include "cli-util.h"
 #include "engine/plan.h"
+#include "core/env-switch.h"
 #include "core/error.h"
 #include "darknet/data-file.h"
 #include "graph/model.h"
@@ -189,7 +190,7 @@ drt_engine_opts cli_engine_opts_default(void)
     o.cuda_int8_all = (v = getenv("DRT_CUDA_INT8")) && !strcmp(v, "all");
     if ((v = getenv("DRT_CPU_WINOGRAD")))
         o.winograd = !strcmp(v, "off") ? DRT_WINOGRAD_OFF : !strcmp(v, "force") ? DRT_WINOGRAD_FORCE : DRT_WINOGRAD_AUTO;
-    o.no_tune = (v = getenv("DRT_CPU_TUNE")) && !strcmp(v, "0");
+    o.no_tune = drt_env_switch("DRT_CPU_TUNE", NULL) == 0;
     if ((v = getenv("DRT_CALIB_MAX")) && atoi(v) > 0) o.calib_max_images = atoi(v);
     o.max_activation_bytes = (size_t)CLI_MAX_ACTIVATION_MIB << 20; /* see CLI_MAX_ACTIVATION_MIB */
     return o;

@@ -19,6 +19,7 @@
 #include "pipeline/pipeline-stop.h"
 #include "detect-output.h"
 #include "vision/detect-outputs.h"
+#include "core/env-switch.h"
 #include "core/error.h"
 #include "core/fileio.h"
 #include "core/timeline.h"
@@ -525,9 +526,8 @@ static int make_output_dir(const detect_args *a, draw_mode draw)
  * leak checks); =all: any engine (the CLI test runs it on the CPU). */
 static int fast_exit_wanted(const drt_engine *e)
 {
-    const char *v = getenv("DRT_CLI_FAST_EXIT");
-    if (!v) return 0;
-    return !strcmp(v, "all") || (!strcmp(v, "1") && e->backend->stages);
+    int v = drt_env_switch("DRT_CLI_FAST_EXIT", "all");
+    return v == 2 || (v == 1 && e->backend->stages);
 }
 
 /* The pipeline, on the engine or (engine NULL) from the plan; the producer started. */

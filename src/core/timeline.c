@@ -2,6 +2,7 @@
  * (/proc/self/stat, clock ticks since boot), so what ran before main (loading the program and its
  * libraries) counts too. */
 #include "core/timeline.h"
+#include "core/env-switch.h"
 #include "core/log.h"
 
 #include <pthread.h>
@@ -40,8 +41,7 @@ static double process_start_ms(void)
 
 static void init(void)
 {
-    const char *v = getenv("DRT_TIMELINE");
-    on = v && !strcmp(v, "1");
+    on = drt_env_switch("DRT_TIMELINE", NULL) == 1;
     if (on) start_ms = process_start_ms();
 }
 

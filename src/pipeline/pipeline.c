@@ -4,6 +4,7 @@
 #include "pipeline/pipeline-stop.h"
 #include "pipeline/pipeline-internal.h"
 #include "backend/registry.h"
+#include "core/env-switch.h"
 #include "core/error.h"
 #include "core/opts.h"
 #include "engine/engine.h"
@@ -259,11 +260,10 @@ static drt_status make_pipeline(int max_batch, int host_engine, int net_w, int n
     pthread_cond_init(&p->loaded, NULL);
     p->prof.created_ms = drt_now_ms();
     /* debug switches (HACKING.md): session 11's GPU decode changes, off until measured on the device */
-    const char *no_wait = getenv("DRT_NVJPEG_NO_WAIT"), *prefetch = getenv("DRT_NVJPEG_PREFETCH");
-    p->jpeg_no_wait = no_wait && !strcmp(no_wait, "1");
-    p->jpeg_prefetch = prefetch && !strcmp(prefetch, "1");
-    const char *contexts = getenv("DRT_PIPELINE_CONTEXTS"); /* session 14's, off until measured on the device too */
-    p->batch_contexts = contexts && !strcmp(contexts, "1");
+    p->jpeg_no_wait = drt_env_switch("DRT_NVJPEG_NO_WAIT", NULL) == 1;
+    p->jpeg_prefetch = drt_env_switch("DRT_NVJPEG_PREFETCH", NULL) == 1;
+    /* session 14's, off until measured on the device too */
+    p->batch_contexts = drt_env_switch("DRT_PIPELINE_CONTEXTS", NULL) == 1;
     *out = p;
     DRT_TRY(settle_opts(max_batch, host_engine, opts, &p->opts));
     p->net_w = net_w, p->net_h = net_h;

@@ -2,6 +2,7 @@
  * one arena, oneDNN convolutions. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
+#include "core/env-switch.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "engine/calib.h"
@@ -331,11 +332,10 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     st->opts = *opts;
     st->log = log;
     st->tune = !opts->no_tune;
-    const char *prof = getenv("DRT_CPU_PROFILE");
-    st->prof_cpu = prof && !strcmp(prof, "cpu");
-    const char *dw8 = getenv("DRT_CPU_DW_INT8");
-    st->dw8 = !dw8 || strcmp(dw8, "0") != 0;
-    if (prof && (!strcmp(prof, "1") || st->prof_cpu) && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
+    int prof = drt_env_switch("DRT_CPU_PROFILE", "cpu"); /* 1: wall time per layer, cpu: the thread's CPU time */
+    st->prof_cpu = prof == 2;
+    st->dw8 = drt_env_switch("DRT_CPU_DW_INT8", NULL) != 0; /* on unless 0 */
+    if (prof > 0 && !(st->prof_ms = calloc((size_t)m->n_layers + 1, sizeof(double))))
         return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     drt_cpu_apply_isa_cap();
     if (dnnl_engine_create(&st->eng, dnnl_cpu, 0) != dnnl_success ||
