@@ -434,6 +434,9 @@ static drt_status maybe_winograd(cpu_state *st, int i, cpu_conv *c)
     cpu_wino *wg;
     if (drt_cpu_wino_create(st, i, &wg) != DRT_OK) return DRT_OK; /* keep the direct conv */
     double tw = force ? 0 : time_wino(st, i, wg);
+    if (st->log && !force) /* what the choice weighs (bench/cpu-winograd.sh reads it) */
+        fprintf(st->log, "layer %3d winograd %.3f ms, direct %.3f ms; weights %.2f MiB, direct %.2f MiB\n", i, tw, c->ms,
+                drt_cpu_wino_weight_bytes(wg) / 1048576.0, c->weight_bytes / 1048576.0);
     /* its weights take 4x the memory: worth it only when clearly faster */
     if (!force && tw >= 0.9 * c->ms) { drt_cpu_wino_free(wg); return DRT_OK; }
     if (c->prim) dnnl_primitive_destroy(c->prim);

@@ -29,7 +29,7 @@ typedef struct cpu_wino cpu_wino;
 typedef struct cpu_dw8 cpu_dw8;
 
 typedef struct cpu_conv {
-    cpu_wino *wino;     /* darkrt's Winograd F(2x2,3x3) instead of the oneDNN primitive, or NULL */
+    cpu_wino *wino;     /* darkrt's Winograd F(4x4,3x3) instead of the oneDNN primitive, or NULL */
     cpu_dw8 *dw8;       /* darkrt's int8 depthwise conv instead of the oneDNN primitive, or NULL */
     dnnl_primitive_t prim;
     dnnl_memory_t src, wei, bias, dst;
