@@ -3,7 +3,7 @@
 and the goals of issue 5 checked on yolov3-416 (by how much each is met or missed)."""
 import argparse, datetime, json, os, platform, subprocess
 
-ENGINES = [("darkrt-fp32", "darkrt fp32"), ("darkrt-bf16", "darkrt bf16"), ("darkrt-int8", "darkrt int8"),
+ENGINES = [("darkrt-fp32", "darkrt fp32"), ("darkrt-fp32-wino-off", "darkrt fp32, DRT_CPU_WINOGRAD=off"), ("darkrt-bf16", "darkrt bf16"), ("darkrt-int8", "darkrt int8"),
            ("ort", "ONNX Runtime fp32"), ("torch", "PyTorch fp32"), ("darknet", "Darknet fp32")]
 
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The CPU benchmark: darkrt (fp32, bf16, int8 plans) against ONNX Runtime (on darkrt's exported
-# ONNX), PyTorch (bench/peers/torch_darknet.py) and Darknet (Debian's libdarknet), in one run on
-# this machine with the same thread count. Models: yolov3-416 (synthesised weights),
-# yolov3-tiny-416 (synthesised), yolo-fastest-1.1-320 (real weights). Each engine runs in its
-# own process (warm-up first); batch-1 latency (median, p90), batch-8 throughput, peak RSS.
+# The CPU benchmark: darkrt (fp32, fp32 with DRT_CPU_WINOGRAD=off, bf16, int8 plans) against ONNX
+# Runtime (on darkrt's exported ONNX), PyTorch (bench/peers/torch_darknet.py) and Darknet (Debian's
+# libdarknet), in one run on this machine with the same thread count. Models: yolov3-416 (synthesised
+# weights), yolov3-tiny-416 (synthesised), yolo-fastest-1.1-320 (real weights). Each engine runs in
+# its own process (warm-up first); batch-1 latency (median, p90), batch-8 throughput, peak RSS.
 # Writes bench/results/cpu.md (BENCH_OUT=file to write elsewhere; QUICK=1 for a short smoke run).
 # DARKNET_NEW=1: AlexeyAB's newer families instead, yolov4-416 and yolov7-tiny-416 (its cfgs from
 # ../shared/reference, synthesised weights; Debian's 2018 Darknet cannot run them), into
@@ -72,13 +72,15 @@ for spec in "${MODELS[@]}"; do
   [ -r "$cfg" ] || { NOTES+=("$name: $cfg missing, skipped"); continue; }
   w=$(weights_of "$wspec" "$cfg") || { NOTES+=("$name: no weights, skipped"); continue; }
   d="$WORK/$name"; mkdir -p "$d"
-  for prec in fp32 bf16 int8; do
+  # fp32-wino-off: fp32 with DRT_CPU_WINOGRAD=off (the default, auto, trades memory for speed: cpu-winograd.md)
+  for prec in fp32 fp32-wino-off bf16 int8; do
     calib=(); [ $prec = int8 ] && calib=(--calib /usr/share/darknet/data)
-    if "$DARKRT" build "$cfg" --weights "$w" --size ${size}x$size --threads $THREADS --batch 8 --precision $prec \
-        "${calib[@]}" -o "$d/$prec.plan" >"$d/build-$prec.log" 2>&1; then
+    wino=auto; [ $prec = fp32-wino-off ] && wino=off
+    if DRT_CPU_WINOGRAD=$wino "$DARKRT" build "$cfg" --weights "$w" --size ${size}x$size --threads $THREADS --batch 8 \
+        --precision ${prec%%-*} "${calib[@]}" -o "$d/$prec.plan" >"$d/build-$prec.log" 2>&1; then
       echo "  darkrt $prec: darkrt bench $prec.plan --threads $THREADS --runs $runs --warmup 3 --batch 8" >&2
-      "$DARKRT" bench "$d/$prec.plan" --threads $THREADS --runs $runs --warmup 3 --batch 8 --json "$d/darkrt-$prec.json" \
-        >"$d/bench-$prec.log" 2>&1 || NOTES+=("$name darkrt $prec: bench failed: $(tail -1 "$d/bench-$prec.log")")
+      DRT_CPU_WINOGRAD=$wino "$DARKRT" bench "$d/$prec.plan" --threads $THREADS --runs $runs --warmup 3 --batch 8 \
+        --json "$d/darkrt-$prec.json" >"$d/bench-$prec.log" 2>&1 || NOTES+=("$name darkrt $prec: bench failed: $(tail -1 "$d/bench-$prec.log")")
     else
       NOTES+=("$name darkrt $prec: build failed: $(tail -1 "$d/build-$prec.log")")
     fi
