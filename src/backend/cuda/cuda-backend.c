@@ -1,5 +1,6 @@
 /* The CUDA backend: builds the engine (compile, weights, memory, algorithms, graph) and runs it. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/log.h"
 #include "core/timeline.h"
 #include "engine/calib.h"
@@ -146,8 +147,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     drt_precision p = e->opts.precision;
     DRT_TRY(drt_xcaps_check(&drt_cuda_caps, e->model, p));
     if (blob) DRT_TRY(drt_cuda_check_plan(blob, blob_size, "plan"));
-    const char *venv = getenv("DRT_CUDA_VERBOSE");
-    g->verbose = e->opts.verbose || (venv && *venv == '1');
+    g->verbose = e->opts.verbose || drt_env_switch("DRT_CUDA_VERBOSE", NULL) == 1;
     warm_wait();
     mark(g, "", &t);
     DRT_TRY(drt_cuda_identify(g, e->opts.device_index));
@@ -158,10 +158,8 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     g->int8 = p == DRT_PREC_INT8;
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
-    const char *env = getenv("DRT_CUDA_GRAPH");
-    g->use_graph = !(env && strcmp(env, "0") == 0);
-    const char *aenv = getenv("DRT_CUDA_ASYNC"); /* 0: every run waits for the device (comparisons) */
-    g->async_runs = !(aenv && strcmp(aenv, "0") == 0);
+    g->use_graph = drt_env_switch("DRT_CUDA_GRAPH", NULL) != 0;
+    g->async_runs = drt_env_switch("DRT_CUDA_ASYNC", NULL) != 0; /* 0: every run waits for the device (comparisons) */
     mark(g, "CUDA context", &t);
     DRT_TRY(drt_cuda_run_open(g, &g->own));
     mark(g, "cuDNN handle", &t);

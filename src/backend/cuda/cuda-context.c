@@ -4,6 +4,7 @@
  * state. An engine builds the max_batch one; smaller batches run in it (drt_cuda_ctx_for), never
  * re-planning. Read-only once built: every run state (cuda-run.c) shares it. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/log.h"
 #include "core/timeline.h"
 
@@ -138,8 +139,7 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
         DRT_CUDA_TRY(cudaMalloc(&ws, ws_bytes));
     }
     drt_status s = DRT_OK;
-    const char *legacy = getenv("DRT_CUDA_LEGACY"); /* 1: cuDNN's legacy API only (comparisons) */
-    int fused = g->half && !(legacy && *legacy == '1');
+    int fused = g->half && drt_env_switch("DRT_CUDA_LEGACY", NULL) != 1; /* 1: cuDNN's legacy API only (comparisons) */
     cudnnBackendDescriptor_t *made = NULL; /* a load's stored plans, rebuilt on several threads */
     int64_t *need = NULL;
     if (fused && c->batch == g->max_batch) {

@@ -8,6 +8,7 @@
  * the 0.17-0.3 s between the end of a run and its engine freed on the H200). Thread-safe; freed with
  * the engine. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/timeline.h"
 
 #include <pthread.h>
@@ -53,8 +54,7 @@ static cu_pinned *pool_of(cu_engine *g)
     if (!fresh) return NULL;
     pthread_mutex_init(&fresh->lock, NULL);
     pthread_cond_init(&fresh->made, NULL);
-    const char *slabs = getenv("DRT_CUDA_PINNED_SLABS");
-    fresh->slab = slabs && !strcmp(slabs, "1") ? SLAB : 0;
+    fresh->slab = drt_env_switch("DRT_CUDA_PINNED_SLABS", NULL) == 1 ? SLAB : 0;
     cu_pinned *none = NULL;
     if (atomic_compare_exchange_strong(&g->pinned, &none, fresh)) return fresh;
     pthread_mutex_destroy(&fresh->lock); /* another thread made it first */

@@ -9,6 +9,7 @@
  * buffers and weights it cut yolov3-416's first detection from 1.01 s to 0.84 s (medians of 5).
  * DRT_CUDA_PLAN_THREADS=N (a debug switch) sets how many; 1: none of this, the sequential path in choose_algos. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/timeline.h"
 
 #include <pthread.h>
@@ -57,10 +58,10 @@ static void *worker(void *arg)
 
 static int plan_threads(const cu_engine *g)
 {
-    const char *env = getenv("DRT_CUDA_PLAN_THREADS"), *legacy = getenv("DRT_CUDA_LEGACY");
+    const char *env = getenv("DRT_CUDA_PLAN_THREADS");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int n = env && *env ? atoi(env) : cpus < DEFAULT_THREADS ? (int)cpus : DEFAULT_THREADS;
-    if (!g->half || (legacy && *legacy == '1')) return 1; /* no fused plans are taken */
+    if (!g->half || drt_env_switch("DRT_CUDA_LEGACY", NULL) == 1) return 1; /* no fused plans are taken */
     return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : n;
 }
 

@@ -4,6 +4,7 @@
  * configurations come from cuDNN's heuristics (mode A); the first few are timed and the fastest kept
  * (its rank is what a plan stores). Layers no fused engine supports fall back to the legacy path. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/log.h"
 
 #include <stdbool.h>
@@ -94,8 +95,7 @@ typedef struct pw_step {
  * issue 18; those convs run as the legacy conv + epilogue kernel, for comparisons). */
 static int fuse_mish_swish(void)
 {
-    const char *v = getenv("DRT_CUDA_FUSE_MISH");
-    return !(v && *v == '0');
+    return drt_env_switch("DRT_CUDA_FUSE_MISH", NULL) != 0;
 }
 
 /* Activation a as pointwise steps; form 0: cuDNN's own modes, form 1: swish as x * sigmoid(x)
@@ -132,8 +132,7 @@ static int act_steps(drt_act a, int form, pw_step *s)
 
 static int split_on(void)
 {
-    const char *v = getenv("DRT_CUDA_SPLIT");
-    return !(v && *v == '0');
+    return drt_env_switch("DRT_CUDA_SPLIT", NULL) != 0;
 }
 
 /* The forms worth trying for an op, in order: cuDNN's modes, the composed swish, the split. */
@@ -356,9 +355,9 @@ static void choose_form(const cu_engine *g, cudnnHandle_t dnn, const cu_ctx *c, 
     const cu_op *op = drt_cuda_conv_op(g, i);
     builder b = {.err = CUDNN_STATUS_SUCCESS};
     bd graph = op_graph(g, dnn, &g->convs[i], op, c->batch, form, &b);
-    const char *henv = getenv("DRT_CUDA_HEUR"); /* B: cuDNN's slower, more thorough heuristics (comparisons) */
+    int heur_b = drt_env_switch("DRT_CUDA_HEUR", "B") == 2; /* B: cuDNN's slower, more thorough heuristics (comparisons) */
     bd cfgs[MAX_TRIED];
-    r->n_cfg = heur_configs(&b, graph, henv && *henv == 'B' ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
+    r->n_cfg = heur_configs(&b, graph, heur_b ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
     r->plan = NULL, r->ms = 1e30f, r->rank = -1, r->ws = 0;
     int finalized = 0, fit = 0;
     for (int k = 0; k < r->n_cfg; k++) {
