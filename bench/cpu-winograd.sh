@@ -8,12 +8,8 @@
 #   usage: bash bench/cpu-winograd.sh [BUILD_DIR]   (ROUNDS=3, MODELS="yolov3-416 yolo-fastest-1.1-320")
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-DARKRT="$BUILD/darkrt"
-THREADS=${THREADS:-2}
+source "$ROOT/bench/cpu-args.sh" "${1:-}"
 ROUNDS=${ROUNDS:-3}
-SHARED=${DRT_SHARED:-$ROOT/../shared}
 FASTEST="$SHARED/models/yolo-fastest-1.1"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -11,13 +11,9 @@
 #   usage: bash bench/cpu.sh [BUILD_DIR]
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-DARKRT="$BUILD/darkrt"
-THREADS=${THREADS:-2}
+source "$ROOT/bench/cpu-args.sh" "${1:-}"
 DARKNET_NEW=${DARKNET_NEW:-0}
 OUT=${BENCH_OUT:-$ROOT/bench/results/$([ "$DARKNET_NEW" = 1 ] && echo cpu-darknet || echo cpu).md}
-SHARED=${DRT_SHARED:-$ROOT/../shared}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS

@@ -10,14 +10,10 @@
 #   usage: bash bench/video-cpu.sh [BUILD_DIR]
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-DARKRT="$BUILD/darkrt"
-THREADS=${THREADS:-2}
+source "$ROOT/bench/cpu-args.sh" "${1:-}"
 RUNS=${RUNS:-3}
 FRAMES=${FRAMES:-300}
 OUT=${BENCH_OUT:-$ROOT/bench/results/video-cpu.md}
-SHARED=${DRT_SHARED:-$ROOT/../shared}
 CFG="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg"
 WEIGHTS="$SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.weights"
 WORK=$(mktemp -d)
