@@ -152,8 +152,12 @@ static double class_ap(size_t n, const double *prec, const double *rec, int poin
         }
         return ap + last_recall * last_precision;
     }
+    /* Darknet's recall points as its Makefile and CMake build it (-Ofast): the loop-invariant division
+     * becomes a multiplication by 1/(points-1), so point 6 of 11 is 0.6000000000000001 and a recall of
+     * exactly 3/5 does not reach it (tests/cli/darknet-map-alexeyab.sh, -points 11 -iou_thresh 0.75). */
+    const double step = 1.0 / (points - 1);
     for (int p = 0; p < points; p++) {
-        double cur_recall = p * 1.0 / (points - 1), cur_precision = 0;
+        double cur_recall = p * step, cur_precision = 0;
         for (size_t r = 0; r < n; r++)
             if (rec[r] >= cur_recall && prec[r] > cur_precision) cur_precision = prec[r];
         ap += cur_precision;

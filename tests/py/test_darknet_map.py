@@ -103,7 +103,7 @@ def darknet_map(images, iou_thresh, points, conf=f32(0.25)):
             ap += last_r * last_p
         else:
             for p in range(points):
-                cur = p * 1.0 / (points - 1)
+                cur = p * (1.0 / (points - 1))  # -Ofast: Darknet as built multiplies by the reciprocal
                 ap += max([pr for pr, rc in zip(prec, rec) if rc >= cur] + [0.0])
             ap /= points
         aps.append(ap)
