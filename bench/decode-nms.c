@@ -114,7 +114,7 @@ static int decode_once(float *heads[HEADS], float thresh, drt_candidates *c, int
     size_t before = c->count;
     drt_nms_per_class(c, &(drt_nms_rule){DRT_NMS_IOU, .45f, .6f, 640, 480});
     drt_detections *d;
-    if (drt_detections_from_candidates(c, 768, 576, &d) != DRT_OK) return 1;
+    if (drt_detections_from_candidates(c, 768, 576, 0, &d) != DRT_OK) return 1;
     *kept = d->count;
     drt_detections_free(d);
     return (int)before < 0;

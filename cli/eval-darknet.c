@@ -76,6 +76,7 @@ static drt_status from_engine(const dn_args *a, const drt_model *model, drt_engi
     drt_detect_opts dopts = drt_detect_opts_for_model(model); /* its nms_kind, as validate_detector_map */
     dopts.thresh = 0.005f; /* validate_detector_map's */
     dopts.nms = 0.45f;
+    dopts.unclipped = 1; /* Darknet matches boxes past the image's edges as they are */
     dopts.resize = !strcmp(a->resize, "letterbox") ? DRT_RESIZE_LETTERBOX : !strcmp(a->resize, "stretch")
                        ? DRT_RESIZE_STRETCH : drt_detect_model_resize(model);
     drt_status s = DRT_OK;

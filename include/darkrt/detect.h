@@ -55,6 +55,8 @@ typedef struct drt_detect_opts {
                                    the DIoU kinds run on the host) */
     drt_nms_kind nms_kind;      /* DRT_NMS_IOU by default */
     float beta_nms;             /* DRT_NMS_DIOU's exponent, 0.6 by default */
+    int unclipped;              /* 1: boxes as decoded, past the image's edges where they reach there (as
+                                   AlexeyAB's validate_detector_map scores them); 0 (default): clipped */
 } drt_detect_opts;
 
 /* Darknet's defaults with pjreddie's semantics: letterbox, IoU NMS. */

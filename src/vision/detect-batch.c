@@ -93,7 +93,7 @@ static drt_status finish_item(const drt_engine *e, const drt_context *ctx, int i
         drt_nms_rule rule = drt_nms_rule_of(o, w, h);
         drt_nms_per_class(c, &rule);
     }
-    return drt_detections_from_candidates(c, w, h, out);
+    return drt_detections_from_candidates(c, w, h, o->unclipped, out);
 }
 
 static drt_status postprocess(drt_engine *e, drt_context *ctx, const int *img_wh, int n, const drt_detect_opts *o,

@@ -69,7 +69,8 @@ void drt_detections_free(drt_detections *dets)
 
 static float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h, drt_detections **out)
+drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h, int unclipped,
+                                          drt_detections **out)
 {
     *out = NULL;
     drt_detections *d = calloc(1, sizeof *d);
@@ -80,8 +81,9 @@ drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, in
     }
     for (size_t i = 0; i < c->count; i++) {
         const drt_candidate *k = &c->items[i];
-        d->items[i] = (drt_detection){k->class_id, k->score, clampf(k->x1, 0, img_w), clampf(k->y1, 0, img_h),
-                                      clampf(k->x2, 0, img_w), clampf(k->y2, 0, img_h)};
+        d->items[i] = unclipped ? (drt_detection){k->class_id, k->score, k->x1, k->y1, k->x2, k->y2}
+                                : (drt_detection){k->class_id, k->score, clampf(k->x1, 0, img_w), clampf(k->y1, 0, img_h),
+                                                  clampf(k->x2, 0, img_w), clampf(k->y2, 0, img_h)};
     }
     d->count = (int)c->count;
     *out = d;
@@ -137,7 +139,7 @@ static drt_status decode_heads(const drt_engine *e, const drt_context *ctx, int 
     if (s == DRT_OK) {
         drt_nms_rule rule = drt_nms_rule_of(o, img_w, img_h);
         drt_nms_per_class(&c, &rule);
-        s = drt_detections_from_candidates(&c, img_w, img_h, dets_out);
+        s = drt_detections_from_candidates(&c, img_w, img_h, o->unclipped, dets_out);
     }
     free(c.items);
     return s;

@@ -165,8 +165,9 @@ void drt_nms_per_class(drt_candidates *c, const drt_nms_rule *rule);
 float drt_box_iou(float ax1, float ay1, float ax2, float ay2, float bx1, float by1, float bx2,
                   float by2);
 
-/* Turns candidates into detections clamped to the image (caller frees with drt_detections_free). */
-drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h,
+/* Turns candidates into detections, clamped to the image unless `unclipped` (caller frees with
+ * drt_detections_free). */
+drt_status drt_detections_from_candidates(const drt_candidates *c, int img_w, int img_h, int unclipped,
                                           drt_detections **dets_out);
 
 /* Refuses a batch size outside 1..max batch and stage places the engine cannot run. */

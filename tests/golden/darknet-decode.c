@@ -26,7 +26,7 @@ static drt_detections *decode_darknet_heads(network *net, int img_w, int img_h, 
     }
     drt_nms_per_class(&c, &(drt_nms_rule){DRT_NMS_IOU, nms, .6f, (float)img_w, (float)img_h});
     drt_detections *d = NULL;
-    drt_detections_from_candidates(&c, img_w, img_h, &d);
+    drt_detections_from_candidates(&c, img_w, img_h, 0, &d);
     free(c.items);
     return d;
 }

@@ -84,7 +84,7 @@ static drt_detections *detect(const drt_candidate *c, int n, float thresh)
     nr.thresh = rule.nms;
     drt_nms_per_class(&keep, &nr);
     drt_detections *d = NULL;
-    CHECK(drt_detections_from_candidates(&keep, 640, 480, &d) == DRT_OK);
+    CHECK(drt_detections_from_candidates(&keep, 640, 480, 0, &d) == DRT_OK);
     free(keep.items);
     return d;
 }
