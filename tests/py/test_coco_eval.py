@@ -4,13 +4,15 @@ many images and categories (ids not contiguous), crowd regions, small/medium/lar
 areas on the range boundaries and "area" fields unlike w*h, duplicate and missing detections,
 more than 100 detections in an image, tied scores, "ignore" flags (which COCOeval overwrites),
 a ground truth with id 0, images without annotations, detections of unknown categories.
-All 12 stats and every per-category AP (all, .50, .75) must agree to 1e-6. Also: the JSON and
-HTML outputs, and one-line errors for bad files."""
+All 12 stats and every per-category AP (all, .50, .75) must agree to 1e-6. Also: the HTML's
+precision-recall curves (every category's and the mean, IoU .50 and .75) equal COCOeval's precision
+array to the 0.05 pixel they are printed to, and one-line errors for bad files."""
 import contextlib
 import io
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -85,7 +87,7 @@ def make_results(rng, gt):
     return res
 
 
-def pycoco(ann_path, res_path):
+def pycoco_eval(ann_path, res_path):
     with contextlib.redirect_stdout(io.StringIO()):
         gt = COCO(ann_path)
         dt = gt.loadRes(res_path)
@@ -93,6 +95,11 @@ def pycoco(ann_path, res_path):
         e.evaluate()
         e.accumulate()
         e.summarize()
+    return e
+
+
+def pycoco(ann_path, res_path):
+    e = pycoco_eval(ann_path, res_path)
     prec = e.eval["precision"][:, :, :, 0, 2]  # T, R, K at area all, 100 detections
     per_class = {}
     for k, cat in enumerate(e.params.catIds):
@@ -147,6 +154,45 @@ def test_equal_to_pycocotools():
             check_seed(seed, tmp)
 
 
+def html_curves(page):
+    """{(card title, IoU): [(recall, precision)]} from the HTML's polylines, mapped back from pixels
+    (coco-html.c: x = 28 + recall * plot, y = 4 + (1 - precision) * plot, plot = size - 36)."""
+    curves = {}
+    for title, size, body in re.findall(r"<div class=card><h3>(.*?)</h3><svg width=(\d+) (.*?)</svg>", page):
+        plot = int(size) - 36
+        for pts, iou in re.findall(r'<polyline [^>]*points="([^"]*)"><title>IoU ([0-9.]+)</title>', body):
+            xy = [tuple(map(float, p.split(","))) for p in pts.split()]
+            curves[(title, iou)] = [((x - 28) / plot, 1 - (y - 4) / plot) for x, y in xy], plot
+    return curves
+
+
+def check_html_curves(page, e, gt):
+    """Every curve's points (the mean over categories and each category's, IoU 0.50 and 0.75) are
+    COCOeval's precision at its 101 recall thresholds (area all, 100 detections), to the 0.05 pixel
+    the HTML rounds to."""
+    prec = e.eval["precision"][:, :, :, 0, 2]  # T, R, K
+    names = {c["id"]: c["name"] for c in gt["categories"]}
+    curves = html_curves(page)
+    want = {}
+    for t, iou in ((0, "0.50"), (5, "0.75")):
+        p = prec[t]
+        has = p > -1
+        means = [float(np.mean(p[r][has[r]])) for r in range(p.shape[0]) if has[r].any()]
+        want[("mean over categories", iou)] = means
+        for k, cat in enumerate(e.params.catIds):
+            if has[:, k].all():
+                want[(names[cat], iou)] = [float(v) for v in p[:, k]]
+    assert sorted(curves) == sorted(want), (sorted(curves), sorted(want))
+    for key, ps in want.items():
+        got, plot = curves[key]
+        assert len(got) == len(ps) == 101, (key, len(got), len(ps))
+        for r, ((rec, pr), w) in enumerate(zip(got, ps)):
+            assert abs(rec - e.params.recThrs[r]) * plot <= 0.051 and abs(pr - w) * plot <= 0.051, \
+                "%s IoU %s point %d: HTML (%.4f, %.4f), COCOeval (%.4f, %.4f)" % (key + (r, rec, pr, e.params.recThrs[r], w))
+    print("HTML: %d curves (%d categories and the mean, IoU 0.50 and 0.75) equal COCOeval's precision to 0.05 px"
+          % (len(want), len(want) // 2 - 1))
+
+
 def test_html_and_errors():
     with tempfile.TemporaryDirectory() as tmp:
         rng = random.Random(7)
@@ -162,6 +208,7 @@ def test_html_and_errors():
         with open(html) as f:
             page = f.read()
         assert page.count("<svg") >= 2 and "polyline" in page and "class-1<" in page
+        check_html_curves(page, pycoco_eval(ann, good), gt)
         cases = [([{"image_id": 5, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}], "image_id 5 is not in"),
                  ([{"image_id": 1000, "category_id": 1, "bbox": [0, 0, 1], "score": 1}], "\"bbox\" must be"),
                  ([{"image_id": 1000, "category_id": 1, "bbox": [0, 0, 1, 1]}], "\"score\" must be a number"),
