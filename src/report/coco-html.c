@@ -1,5 +1,6 @@
 /* eval --coco --html: the 12 COCO stats, per-category APs and precision-recall curves (SVG). */
 #include "report/coco-html.h"
+#include "report/pr-svg.h"
 #include "report/report.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -25,25 +26,20 @@ static double curve_point(const drt_coco_result *r, int t, int rc, int k)
 /* One card: precision against recall at IoU 0.50 and 0.75. */
 static void svg_pr(FILE *out, const drt_coco_result *r, int k, const char *title, int size)
 {
-    const int pad = 28;
-    int plot = size - pad - 8;
-    fputs("<div class=card><h3>", out);
-    drt_report_html_escape(out, title);
-    fprintf(out, "</h3><svg width=%d height=%d xmlns=\"http://www.w3.org/2000/svg\" font-size=10 "
-                 "font-family=\"system-ui,sans-serif\"><rect x=%d y=4 width=%d height=%d fill=none stroke=\"#c8ced6\"/>"
-                 "<text x=%d y=%d text-anchor=middle>recall</text><text x=4 y=12>1</text><text x=%d y=%d>0</text>",
-            size, size, pad, plot, plot, pad + plot / 2, size - 2, pad - 10, plot + 4);
+    drt_report_pr_card_open(out, title, size);
     static const int ts[2] = {0, 5}; /* IoU 0.50 and 0.75 */
     for (int c = 0; c < 2; c++) {
-        fprintf(out, "<polyline fill=none stroke=\"%s\" stroke-width=1.5 points=\"", CURVE_COLORS[c]);
+        drt_report_pr_line_open(out, CURVE_COLORS[c]);
         for (int rc = 0; rc < DRT_COCO_R; rc++) {
             double p = curve_point(r, ts[c], rc, k);
             if (p < 0) break;
-            fprintf(out, "%.1f,%.1f ", pad + drt_coco_rec_thr(rc) * plot, 4 + (1 - p) * plot);
+            drt_report_pr_point(out, size, drt_coco_rec_thr(rc), p);
         }
-        fprintf(out, "\"><title>IoU %.2f</title></polyline>", drt_coco_iou_thr(ts[c]));
+        char label[32];
+        snprintf(label, sizeof label, "IoU %.2f", drt_coco_iou_thr(ts[c]));
+        drt_report_pr_line_close(out, label);
     }
-    fputs("</svg></div>", out);
+    drt_report_pr_card_close(out);
 }
 
 static void write_tables(FILE *out, const drt_coco_set *set, const drt_coco_result *r)
