@@ -18,7 +18,9 @@ static const char *const USAGE =
     "       darkrt eval MODEL --coco ANNOTATIONS.json --images DIR [--engine cpu-fp32] [--weights W]\n"
     "                   [--thresh 0.001] [--nms T] [--json FILE] [--html FILE]\n"
     "       darkrt eval --data FILE.data --results DETECT.json [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
+    "                  [--html FILE]\n"
     "       darkrt eval MODEL --data FILE.data [--engine cpu-fp32] [--points 0|11|101] [--iou-thresh T] [--json FILE]\n"
+    "                  [--html FILE]\n"
     "       darkrt eval MODEL IMAGE|DIR... [-w|--weights W] [--random-weights] [--bn alexeyab|pjreddie] [--engine cpu-int8]\n"
     "                   [--reference ref] [--calib DIR] [--threads N] [--thresh T] [--nms T] [--iou T]\n"
     "                   [--min-map M] [--json FILE]\n"
@@ -30,7 +32,7 @@ static const char *const USAGE =
     "With --data: AlexeyAB Darknet's `detector map` on the valid= images and their YOLO labels\n"
     "(labels/ or beside the images, as Darknet finds them): AP per class and mAP, by area under the\n"
     "curve (--points 0, Darknet's default), VOC 2007's 11 points or 101 points; detections at\n"
-    "score 0.005 and NMS 0.45 as Darknet's.\n";
+    "score 0.005 and NMS 0.45 as Darknet's; --html adds each class's precision-recall curve.\n";
 
 typedef struct eval_args {
     cmp_opts c;               /* model, weights, images, thresholds (the compare parser's fields) */

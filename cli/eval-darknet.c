@@ -7,6 +7,7 @@
 #include "core/fileio.h"
 #include "darknet/data-file.h"
 #include "eval/darknet-map.h"
+#include "report/darknet-map-html.h"
 #include "vision/detect-coco.h"
 
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 
 typedef struct dn_args {
-    const char *data, *results, *engine, *json, *resize;
+    const char *data, *results, *engine, *json, *resize, *html;
     int points;
     float iou_thresh;
     cmp_opts c;
@@ -107,6 +108,8 @@ static drt_status report(const dn_args *a, const drt_dn_map *map, int n_images, 
             s = drt_atomic_commit(&af);
         }
     }
+    if (s == DRT_OK && a->html)
+        s = drt_report_write_dn_map_html(a->html, a->data, &r, a->iou_thresh, a->n_names >= r.classes ? a->names : NULL);
     drt_dn_map_result_clear(&r);
     return s;
 }
@@ -142,12 +145,14 @@ static drt_status run(dn_args *a)
 
 static int take_options(int argc, char **argv, dn_args *a, char **rest, int *n_rest)
 {
-    static const char *const own[] = {"--data", "--results", "--engine", "--json", "--points", "--iou-thresh", "--resize"};
-    const char *vals[7] = {0};
+    static const char *const own[] = {"--data", "--results", "--engine", "--json", "--points", "--iou-thresh", "--resize",
+                                      "--html"};
+    enum { N_OWN = sizeof own / sizeof *own };
+    const char *vals[N_OWN] = {0};
     rest[(*n_rest)++] = argv[0];
     for (int i = 1; i < argc; i++) {
         int which = -1;
-        for (int k = 0; k < 7; k++)
+        for (int k = 0; k < N_OWN; k++)
             if (!strcmp(argv[i], own[k])) which = k;
         if (which < 0) {
             rest[(*n_rest)++] = argv[i];
@@ -160,6 +165,7 @@ static int take_options(int argc, char **argv, dn_args *a, char **rest, int *n_r
     a->results = vals[1];
     a->engine = vals[2] ? vals[2] : "cpu-fp32";
     a->json = vals[3];
+    a->html = vals[7];
     a->resize = vals[6] ? vals[6] : "stretch";
     if (vals[4] && cli_parse_int("eval", "--points", vals[4], 0, 101, &a->points)) return 2;
     if (a->points != 0 && a->points != 11 && a->points != 101)

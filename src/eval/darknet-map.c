@@ -194,8 +194,12 @@ drt_status drt_dn_map_compute(const drt_dn_map *m, int points, drt_dn_map_result
     out->tp = calloc((size_t)m->classes, sizeof *out->tp);
     out->fp = calloc((size_t)m->classes, sizeof *out->fp);
     out->truths = calloc((size_t)m->classes, sizeof *out->truths);
+    out->curve_start = calloc((size_t)m->classes + 1, sizeof *out->curve_start);
+    out->curve_recall = malloc((n + 1) * sizeof *out->curve_recall);
+    out->curve_precision = malloc((n + 1) * sizeof *out->curve_precision);
     drt_status s = DRT_OK;
-    if (!ranked || !prec || !rec || !flags || !out->ap || !out->tp || !out->fp || !out->truths) {
+    if (!ranked || !prec || !rec || !flags || !out->ap || !out->tp || !out->fp || !out->truths || !out->curve_start ||
+        !out->curve_recall || !out->curve_precision) {
         s = drt_error(DRT_STATUS_OOM, "map: out of memory for %zu detections", n);
         goto done;
     }
@@ -208,6 +212,13 @@ drt_status drt_dn_map_compute(const drt_dn_map *m, int points, drt_dn_map_result
         class_curve(m, ranked, c, flags, prec, rec);
         out->ap[c] = class_ap(n, prec, rec, points);
         out->map += out->ap[c];
+        size_t k = out->curve_start[c];
+        for (size_t r = 0; r < n; r++)
+            if (ranked[r].class_id == c) {
+                out->curve_recall[k] = rec[r];
+                out->curve_precision[k++] = prec[r];
+            }
+        out->curve_start[c + 1] = k;
     }
     out->map /= m->classes;
     thresh_summary(m, out);
@@ -226,6 +237,9 @@ void drt_dn_map_result_clear(drt_dn_map_result *r)
     free(r->tp);
     free(r->fp);
     free(r->truths);
+    free(r->curve_start);
+    free(r->curve_recall);
+    free(r->curve_precision);
     memset(r, 0, sizeof *r);
 }
 

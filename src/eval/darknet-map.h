@@ -31,6 +31,10 @@ typedef struct drt_dn_map_result {
     int *truths;           /* [classes] */
     int tp_all, fp_all, fn_all;
     float precision, recall, f1, avg_iou; /* at conf_thresh */
+    /* Each class's precision-recall points at its own detections, by rank (Darknet's pr[c][rank]):
+     * class c's are [curve_start[c], curve_start[c + 1]) of curve_recall and curve_precision. */
+    size_t *curve_start;                    /* [classes + 1] */
+    double *curve_recall, *curve_precision; /* [detections] */
 } drt_dn_map_result;
 
 /* points: 0 (area under the curve at every recall), 11 (VOC 2007) or 101 (COCO-style). */

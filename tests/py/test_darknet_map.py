@@ -11,6 +11,7 @@ detections, and its own forward pass decodes JPEGs with stb_image, so it is not 
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -79,7 +80,7 @@ def darknet_map(images, iou_thresh, points, conf=f32(0.25)):
         unique_truth_count += len(truth)
     order = sorted(range(len(dets)), key=lambda i: -dets[i][0])  # probabilities are distinct here
     ranked = [dets[i] for i in order]
-    aps = []
+    aps, curves = [], []
     for c in range(CLASSES):
         flags, tp, fp, prec, rec = set(), 0, 0, [], []
         for prob, cls, ti in ranked:
@@ -92,6 +93,7 @@ def darknet_map(images, iou_thresh, points, conf=f32(0.25)):
             fn = truth_count[c] - tp
             prec.append(tp / (tp + fp) if tp + fp > 0 else 0.0)
             rec.append(tp / (tp + fn) if tp + fn > 0 else 0.0)
+        curves.append([(rec[i], prec[i]) for i, d in enumerate(ranked) if d[1] == c])  # at c's own detections
         ap = 0.0
         if points == 0:
             last_r, last_p = rec[-1], prec[-1]
@@ -108,7 +110,7 @@ def darknet_map(images, iou_thresh, points, conf=f32(0.25)):
             ap /= points
         aps.append(ap)
     tp_all, fp_all = sum(tp_c), sum(fp_c)
-    return {"map": sum(aps) / CLASSES, "ap": aps, "tp": tp_all, "fp": fp_all, "fn": unique_truth_count - tp_all,
+    return {"map": sum(aps) / CLASSES, "ap": aps, "curves": curves, "labels": truth_count, "tp": tp_all, "fp": fp_all, "fn": unique_truth_count - tp_all,
             "tp_c": tp_c, "fp_c": fp_c, "avg_iou": float(avg_iou / f32(tp_all + fp_all)) if tp_all + fp_all else 0.0}
 
 
@@ -169,15 +171,32 @@ def make_data(rng, tmp, n_images):
     return scored
 
 
-def run_darkrt(tmp, points, iou):
+def run_darkrt(tmp, points, iou, extra=()):
     out = os.path.join(tmp, "map.json")
     cmd = [DARKRT, "eval", "--data", os.path.join(tmp, "obj.data"), "--results", os.path.join(tmp, "dets.json"),
-           "--points", str(points), "--iou-thresh", str(iou), "--json", out]
+           "--points", str(points), "--iou-thresh", str(iou), "--json", out] + list(extra)
     p = subprocess.run(cmd, capture_output=True, text=True, cwd="/")
     assert p.returncode == 0, "%s: %s" % (" ".join(cmd), p.stderr)
     assert "1 of" in p.stderr and "no label file" in p.stderr, p.stderr
     with open(out) as f:
         return json.load(f), p.stdout
+
+
+def check_html(path, want):
+    """--html: a card for each class with labels whose curve is the transcription's (recall, precision)
+    at each of the class's detections by rank, mapped back from pixels (report/pr-svg.h: x = 28 +
+    recall * plot, y = 4 + (1 - precision) * plot, plot = size - 36), to the 0.05 px printed."""
+    with open(path) as f:
+        page = f.read()
+    cards = re.findall(r'<div class=card><h3>(\d+) [^<]*</h3><svg width=(\d+) .*?points="([^"]*)"', page)
+    assert [int(c) for c, _, _ in cards] == [c for c in range(CLASSES) if want["labels"][c]], cards
+    for c, size, pts in cards:
+        plot, c = int(size) - 36, int(c)
+        got = [((x - 28) / plot, 1 - (y - 4) / plot) for x, y in (map(float, p.split(",")) for p in pts.split())]
+        assert len(got) == len(want["curves"][c]), (c, len(got), len(want["curves"][c]))
+        for (gr, gp), (wr, wp) in zip(got, want["curves"][c]):
+            assert abs(gr - wr) * plot <= 0.051 and abs(gp - wp) * plot <= 0.051, (c, gr, gp, wr, wp)
+    return len(cards)
 
 
 def test_equal_to_transcription():
@@ -188,7 +207,10 @@ def test_equal_to_transcription():
             for points in (0, 11, 101):
                 for iou in (0.5, 0.75):
                     want = darknet_map(scored, iou, points)
-                    got, text = run_darkrt(tmp, points, iou)
+                    html = os.path.join(tmp, "map.html")
+                    got, text = run_darkrt(tmp, points, iou, ["--html", html] if points == 0 else [])
+                    if points == 0:
+                        n_cards = check_html(html, want)
                     assert abs(got["map"] - want["map"]) <= 1e-6, (seed, points, iou, got["map"], want["map"])
                     for c in range(CLASSES):
                         g = got["classes"][c]
@@ -198,8 +220,8 @@ def test_equal_to_transcription():
                     assert abs(got["average_iou"] - want["avg_iou"]) <= 1e-6, (got["average_iou"], want["avg_iou"])
                     assert "mean average precision (mAP@%0.2f) = %f" % (iou, want["map"]) in text, text
                     assert got["classes"][6]["ap"] == 0 and got["classes"][6]["labels"] == 0
-            print("seed %d: %d images, mAP@0.50 (AUC) %.4f, all points and thresholds agree"
-                  % (seed, len(scored), darknet_map(scored, 0.5, 0)["map"]))
+            print("seed %d: %d images, mAP@0.50 (AUC) %.4f, all points and thresholds agree; %d HTML curves too"
+                  % (seed, len(scored), darknet_map(scored, 0.5, 0)["map"], n_cards))
 
 
 def test_bad_input():
