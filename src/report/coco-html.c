@@ -67,11 +67,7 @@ drt_status drt_report_write_coco_html(const char *path, const char *source, cons
     drt_atomic_file af;
     DRT_TRY(drt_atomic_open(&af, path));
     FILE *out = af.fp;
-    fprintf(out, "<!doctype html><html lang=en><head><meta charset=utf-8><title>darkrt eval</title>"
-                 "<meta name=viewport content=\"width=device-width,initial-scale=1\"><style>%s</style></head><body>"
-                 "<h1>darkrt eval: COCO mAP</h1><div class=meta>",
-            drt_report_html_css());
-    drt_report_html_escape(out, source);
+    drt_report_html_start(out, "darkrt eval", "darkrt eval: COCO mAP", source);
     fprintf(out, " · %d images · %d categories · pycocotools' COCOeval semantics · darkrt %s</div>", set->n_images,
             set->n_cats, drt_version());
     write_tables(out, set, r);

@@ -28,11 +28,7 @@ drt_status drt_report_write_dn_map_html(const char *path, const char *source, co
     drt_atomic_file af;
     DRT_TRY(drt_atomic_open(&af, path));
     FILE *out = af.fp;
-    fprintf(out, "<!doctype html><html lang=en><head><meta charset=utf-8><title>darkrt eval</title>"
-                 "<meta name=viewport content=\"width=device-width,initial-scale=1\"><style>%s</style></head><body>"
-                 "<h1>darkrt eval: Darknet's detector map</h1><div class=meta>",
-            drt_report_html_css());
-    drt_report_html_escape(out, source);
+    drt_report_html_start(out, "darkrt eval", "darkrt eval: Darknet's detector map", source);
     fprintf(out, " · %d classes · AlexeyAB Darknet's validate_detector_map semantics · darkrt %s</div>", r->classes,
             drt_version());
     fprintf(out, "<h2>mAP@%.2f = %.6f (%s)</h2>", (double)iou_thresh, r->map,

@@ -35,14 +35,20 @@ static const char *const CSS =
     "figcaption{font-size:13px;color:#3b4450;margin-top:6px}"
     ".notes{color:#5b6470;font-size:13px;margin-top:8px}";
 
-const char *drt_report_html_css(void)
-{
-    return CSS;
-}
-
 static void esc(FILE *out, const char *s)
 {
     drt_report_html_escape(out, s);
+}
+
+void drt_report_html_start(FILE *out, const char *title, const char *heading, const char *source)
+{
+    fputs("<!doctype html><html lang=en><head><meta charset=utf-8><title>", out);
+    esc(out, title);
+    fprintf(out, "</title><meta name=viewport content=\"width=device-width,initial-scale=1\"><style>%s</style></head><body><h1>",
+            CSS);
+    esc(out, heading);
+    fputs("</h1><div class=meta>", out);
+    esc(out, source);
 }
 
 static const char *const STAGE_COLORS[3] = {"#4e79a7", "#f28e2b", "#59a14f"};
@@ -163,10 +169,7 @@ static void write_images(const drt_report *r, FILE *out)
 
 void drt_report_write_html(const drt_report *r, FILE *out)
 {
-    fprintf(out, "<!doctype html><html lang=en><head><meta charset=utf-8><title>darkrt compare</title>"
-                 "<meta name=viewport content=\"width=device-width,initial-scale=1\"><style>%s</style></head><body>", CSS);
-    fputs("<h1>darkrt compare</h1><div class=meta>", out);
-    esc(out, r->model);
+    drt_report_html_start(out, "darkrt compare", "darkrt compare", r->model);
     fprintf(out, " · input %dx%d · thresh %.2f · nms %.2f · %d run%s after %d warm-up · ", r->net_w, r->net_h,
             r->thresh, r->nms, r->runs, r->runs == 1 ? "" : "s", r->warmup);
     esc(out, r->machine);

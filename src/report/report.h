@@ -96,9 +96,12 @@ drt_status drt_report_draw_figures(drt_report *r, int max_images, int max_width)
 /* Encodes an 8-bit PNG of the image into memory, base64 (malloc'd, NUL-terminated). */
 drt_status drt_report_png_base64(const drt_image *image, char **b64_out);
 
-/* The reports' shared style sheet, and text escaped for HTML. */
-const char *drt_report_html_css(void);
+/* Text escaped for HTML. */
 void drt_report_html_escape(FILE *out, const char *s);
+
+/* A report page's start, the same for every report: the document's head (title, the shared style sheet), the <h1>
+ * heading, and the meta line opened with `source` escaped (the caller adds to it and closes the </div>). */
+void drt_report_html_start(FILE *out, const char *title, const char *heading, const char *source);
 
 /* Human-readable bytes ("45.2 MiB"). */
 void drt_report_format_bytes(double bytes, char *buf, size_t size);
