@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP with
-# `ffmpeg -re` (its own pace). An engine that keeps up loses no frame, also when a late reader's
+# darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP (and once over
+# HTTP, darkrt the client) with `ffmpeg -re` (its own pace). An engine that keeps up loses no frame, also when a late reader's
 # backlog comes as a burst larger than the queue; an engine slowed on purpose
 # (--test-delay-ms) keeps the stream's pace by dropping old frames (counted in the summary, gaps in
 # the frame indices) instead of queueing them; a stream that stops gives a one-line error after
@@ -53,6 +53,23 @@ else
 fi
 n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$TMP/keep.mp4" 2>&1)
 [ "$n" = 12 ] && ok "the mp4 holds the 12 frames received before the stop" || fail "keep.mp4: '$n' frames"
+
+# HTTP: ffmpeg serves the stream once (-listen 1) and darkrt is the client; every frame in order, and the
+# server's end of the stream is the input's end (exit 0, no error).
+p=$(port)
+ffmpeg -nostdin -v error -re -i "$TMP/slow.mp4" -c copy -f mpegts -listen 1 "http://127.0.0.1:$p" &
+hex=$(printf ':%04X 00000000:0000 0A' "$p") # the server's socket listening (state 0A) in /proc/net/tcp
+for i in $(seq 100); do grep -q "$hex" /proc/net/tcp && break; sleep 0.1; done
+"$DARKRT" detect "${M[@]}" "http://127.0.0.1:$p" --hwaccel none --timeout 2 --json "$TMP/http.jsonl" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+wait
+$PY - "$TMP/http.jsonl" <<'PY' && [ $rc -eq 0 ] && ok "http: 12 of 12 frames, indices 0..11, exit 0 at the stream's end" ||
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["frame"] for l in lines] == list(range(12)), [l["frame"] for l in lines]
+assert all(abs(l["pts"] - i * 0.25) < 0.01 for i, l in enumerate(lines)), [l["pts"] for l in lines]
+PY
+    fail "http: rc=$rc: $(cat "$TMP/out" "$TMP/err")"
 
 # A late start (session 13's 64 streams on the H200: a decoder that opened late gave its backlog as a burst
 # into its 8-frame queue, and 9 frames were lost while detection kept up): the reader waits 1.2 s after
