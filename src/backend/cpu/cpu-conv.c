@@ -419,6 +419,7 @@ static drt_status wino_only(cpu_state *st, int i, cpu_conv **out)
     c->impl_index = -1;
     snprintf(c->impl, sizeof c->impl, "%s", WINO_NAME);
     c->weight_bytes = drt_cpu_wino_weight_bytes(c->wino);
+    if (drt_cpu_wino_scratch_bytes(c->wino) > st->scratch_bytes) st->scratch_bytes = drt_cpu_wino_scratch_bytes(c->wino);
     c->in_dt = c->out_dt = CPU_F32;
     *out = c;
     return DRT_OK;
@@ -448,6 +449,7 @@ static drt_status maybe_winograd(cpu_state *st, int i, cpu_conv *c)
     c->impl_index = -1;
     snprintf(c->impl, sizeof c->impl, "%s", WINO_NAME);
     c->weight_bytes = drt_cpu_wino_weight_bytes(wg);
+    if (drt_cpu_wino_scratch_bytes(wg) > st->scratch_bytes) st->scratch_bytes = drt_cpu_wino_scratch_bytes(wg);
     return DRT_OK;
 }
 

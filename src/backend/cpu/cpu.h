@@ -149,6 +149,7 @@ drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *
                                  dnnl_memory_t *mm);
 drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int oh, int ow);
 size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg);
+size_t drt_cpu_wino_scratch_bytes(const cpu_wino *wg); /* its matmul's; st->scratch_bytes covers it */
 void drt_cpu_wino_free(cpu_wino *wg);
 
 /* avx512/cpu-dw-int8-avx512.c: an int8 depthwise conv (groups = channels = filters) on dense NHWC tensors,

@@ -18,6 +18,7 @@ struct cpu_wino {
     int C, K, H, W, TH, TW, T;
     dnnl_primitive_t mm;
     dnnl_memory_t mv, mu, mm_out;
+    size_t scratch_bytes; /* the matmul's user scratchpad (run states' own: executed from several at once) */
     float *bias;
     drt_act act, sum_act;
     int sum;
@@ -175,15 +176,21 @@ static drt_status matmul(cpu_state *st, cpu_wino *wg, const float *u_plain)
     dnnl_memory_desc_init_by_tag(&c, 3, dc, dnnl_f32, dnnl_abc);
     dnnl_matmul_desc_t md;
     dnnl_primitive_desc_t pd = NULL, rpd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_t reorder = NULL;
     dnnl_memory_t user_u = NULL;
     drt_status s = DRT_OK;
-    if (dnnl_matmul_desc_init(&md, &a, &bany, NULL, &c) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &md, NULL, st->eng, NULL) != dnnl_success ||
+    /* A user scratchpad, as the convs have: with the library's own, contexts running this matmul at
+     * once shared it, and all but one got garbage heads (detect --workers 3 on yolov3-tiny). */
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success ||
+        dnnl_matmul_desc_init(&md, &a, &bany, NULL, &c) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &md, attr, st->eng, NULL) != dnnl_success ||
         dnnl_primitive_create(&wg->mm, pd) != dnnl_success) {
         s = drt_error(DRT_STATUS_UNSUPPORTED, "winograd: no matmul");
         goto done;
     }
+    wg->scratch_bytes = dnnl_memory_desc_get_size(dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0));
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     if (dnnl_memory_create(&wg->mu, wmd, st->eng, DNNL_MEMORY_ALLOCATE) != dnnl_success ||
         dnnl_memory_create(&user_u, &b, st->eng, (void *)u_plain) != dnnl_success ||
@@ -201,6 +208,7 @@ done:
     if (reorder) dnnl_primitive_destroy(reorder);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
     if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
     if (user_u) dnnl_memory_destroy(user_u);
     return s;
 }
@@ -236,6 +244,8 @@ drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out)
 
 size_t drt_cpu_wino_weight_bytes(const cpu_wino *wg) { return NJ * (size_t)wg->C * wg->K * sizeof(float); }
 
+size_t drt_cpu_wino_scratch_bytes(const cpu_wino *wg) { return wg->scratch_bytes; }
+
 typedef struct wino_job {
     const cpu_wino *wg;
     const float *src, *mo;
@@ -253,13 +263,13 @@ static void wino_part(void *ctx, int tid, int nt)
 }
 
 /* Input transform into v, the batched GEMM (mv over v, mm over m), output transform from m. */
-static drt_status run_with(const cpu_wino *wg, char *v, char *m, dnnl_memory_t mv, dnnl_memory_t mm, dnnl_stream_t stream,
-                           const float *src, float *dst, int OH, int OW)
+static drt_status run_with(const cpu_wino *wg, char *v, char *m, dnnl_memory_t mv, dnnl_memory_t mm, dnnl_memory_t scratch,
+                           dnnl_stream_t stream, const float *src, float *dst, int OH, int OW)
 {
     wino_job in = {wg, src, NULL, (float *)v, NULL, OH, OW, 0};
     drt_cpu_parallel(wino_part, &in);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mv}, {DNNL_ARG_WEIGHTS, wg->mu}, {DNNL_ARG_DST, mm}};
-    if (dnnl_primitive_execute(wg->mm, stream, 3, args) != dnnl_success)
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, mv}, {DNNL_ARG_WEIGHTS, wg->mu}, {DNNL_ARG_DST, mm}, {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (dnnl_primitive_execute(wg->mm, stream, 4, args) != dnnl_success)
         return drt_error(DRT_STATUS_INTERNAL, "winograd: matmul failed");
     dnnl_stream_wait(stream);
     wino_job out = {wg, NULL, (const float *)m, NULL, dst, OH, OW, 1};
@@ -267,17 +277,26 @@ static drt_status run_with(const cpu_wino *wg, char *v, char *m, dnnl_memory_t m
     return DRT_OK;
 }
 
-/* While the engine is built (timing): the state's own buffers. */
+/* While the engine is built (timing): the state's own buffers, a scratchpad of its own (the state's
+ * is made after every conv is chosen). */
 drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int OH, int OW)
 {
+    const_dnnl_primitive_desc_t pd;
+    dnnl_memory_t scratch = NULL;
+    if (dnnl_primitive_get_primitive_desc(wg->mm, &pd) != dnnl_success ||
+        dnnl_memory_create(&scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
+                           DNNL_MEMORY_ALLOCATE) != dnnl_success)
+        return drt_error(DRT_STATUS_OOM, "winograd: scratchpad");
     dnnl_memory_set_data_handle(wg->mv, st->wino_v);
     dnnl_memory_set_data_handle(wg->mm_out, st->wino_m);
-    return run_with(wg, st->wino_v, st->wino_m, wg->mv, wg->mm_out, st->stream, src, dst, OH, OW);
+    drt_status s = run_with(wg, st->wino_v, st->wino_m, wg->mv, wg->mm_out, scratch, st->stream, src, dst, OH, OW);
+    dnnl_memory_destroy(scratch);
+    return s;
 }
 
 drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int OH, int OW)
 {
-    return run_with(wg, x->wino_v, x->wino_m, x->wv[i], x->wm[i], x->stream, src, dst, OH, OW);
+    return run_with(wg, x->wino_v, x->wino_m, x->wv[i], x->wm[i], x->scratch, x->stream, src, dst, OH, OW);
 }
 
 drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *v, char *m, dnnl_memory_t *mv,
