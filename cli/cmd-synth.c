@@ -7,15 +7,33 @@
 
 #include "cli-util.h"
 #include "commands.h"
+#include "darknet/darknet.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: darkrt synth CFG -o FILE.weights [--seed N]\n"
+    fprintf(out, "usage: darkrt synth CFG -o FILE.weights [--seed N] [--head-scale S] [--head-shift B]\n"
                  "  CFG                a Darknet .cfg\n"
                  "  -o, --output FILE  the .weights to write (Darknet format, header 0.2.0)\n"
                  "  -s, --seed N       PRNG seed, 0..2^64-1 (default 1): the same seed gives the same bytes\n"
+                 "      --head-scale S multiply the detection heads' conv weights and biases by S (default 1)\n"
+                 "      --head-shift B then add B to their objectness and class biases (default 0): with S\n"
+                 "                     bringing the logits near std 1 and B < 0, a few boxes an image with\n"
+                 "                     spread scores, as trained weights give, instead of a box at nearly\n"
+                 "                     every cell (int8 against fp32 on synthesised weights)\n"
                  "  -q, --quiet        no warnings (unknown cfg keys)\n"
                  "  -h, --help         this text\n");
+}
+
+/* A number in [lo, 100]: a logit's useful range. */
+static int parse_number(const char *opt, const char *text, double lo, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || *end || errno || !(v >= lo && v <= 100))
+        return cli_usage_error("synth", "%s %s: must be a number in [%g, 100]", opt, text, lo);
+    *out = (float)v;
+    return 0;
 }
 
 static int parse_seed(const char *text, unsigned long long *out)
@@ -34,10 +52,12 @@ int drt_cmd_synth(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"head-scale", required_argument, 0, 'c'}, {"head-shift", required_argument, 0, 'b'},
         {0, 0, 0, 0}};
     drt_load_opts lo = drt_load_opts_default();
     const char *output = NULL;
     unsigned long long seed = 1;
+    float scale = 1, shift = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -46,6 +66,12 @@ int drt_cmd_synth(int argc, char **argv)
         case 'o': output = optarg; break;
         case 's':
             if (parse_seed(optarg, &seed)) return 2;
+            break;
+        case 'b':
+            if (parse_number("--head-shift", optarg, -100, &shift)) return 2;
+            break;
+        case 'c':
+            if (parse_number("--head-scale", optarg, 0, &scale)) return 2;
             break;
         case 'q': lo.warn = 0; break;
         case 'h': usage(stdout); return 0;
@@ -60,9 +86,14 @@ int drt_cmd_synth(int argc, char **argv)
     drt_model *m;
     drt_status s = drt_model_load_darknet(argv[optind], NULL, &lo, &m);
     if (s == DRT_OK) s = drt_model_synth_weights(m, seed);
+    if (s == DRT_OK && (scale != 1 || shift != 0)) s = drt_model_synth_head(m, scale, shift);
     if (s == DRT_OK) s = drt_model_save_weights(m, output);
-    if (s == DRT_OK)
-        fprintf(cli_summary_stream(output), "%s: %zu parameters, seed %llu\n", output, drt_model_num_params(m), seed);
+    if (s == DRT_OK) {
+        FILE *o = cli_summary_stream(output);
+        fprintf(o, "%s: %zu parameters, seed %llu", output, drt_model_num_params(m), seed);
+        if (scale != 1 || shift != 0) fprintf(o, ", heads x %g %+g", scale, shift);
+        fputc('\n', o);
+    }
     drt_model_free(m);
     return s == DRT_OK ? 0 : cli_fail(s);
 }

@@ -84,3 +84,30 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
     m->has_weights = 1;
     return DRT_OK;
 }
+
+/* Scales every detection head conv's weights and biases by scale, then adds shift to the objectness and
+ * class biases of every anchor. Synthesised weights score nearly every cell: on the tiny models objectness
+ * and class logits of std 0.5-2 give 300 boxes an image at 0.25 in a band of scores 0.1 wide, on yolov3
+ * logits of std 10-25 give 300 at exactly 1.0 (ties), so which boxes are kept is decided deep in a dense
+ * distribution and any rounding (int8's) swaps them. Scale brings the logits to std ~1 (no ties), a
+ * negative shift leaves only the upper tail at 0.25: a few boxes an image, as trained weights give
+ * (bench/int8-models.sh). A [region]'s softmax ignores the class shift. */
+drt_status drt_model_synth_head(drt_model *m, float scale, float shift)
+{
+    DRT_ARG(m, "model");
+    for (int i = 0; i < m->n_layers; i++) {
+        const drt_layer *y = &m->layers[i];
+        if (y->type != DRT_LAYER_YOLO || y->detection) continue; /* YOLOv1's [detection]: no anchors */
+        int k = y->inputs[0], per = y->classes + (y->gaussian ? 9 : 5), at = y->gaussian ? 8 : 4;
+        drt_layer *c = k >= 0 ? &m->layers[k] : NULL;
+        if (!c || c->type != DRT_LAYER_CONV || c->share || c->batch_normalize || c->filters != y->n_mask * per)
+            return drt_error(DRT_STATUS_UNSUPPORTED, "%s: [yolo] line %d: its input is not a conv of %d filters without "
+                             "batchnorm: no head logits to scale and shift", m->source ? m->source : "model", y->line,
+                             y->n_mask * per);
+        for (size_t w = 0; w < c->n_weights; w++) c->weights[w] *= scale;
+        for (int f = 0; f < c->filters; f++) c->biases[f] *= scale;
+        for (int a = 0; a < y->n_mask; a++)
+            for (int j = 0; j <= y->classes; j++) c->biases[a * per + at + j] += shift;
+    }
+    return DRT_OK;
+}
