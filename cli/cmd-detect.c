@@ -53,7 +53,7 @@ static void usage(FILE *out)
             "  MODEL                 a Darknet .cfg (with its .weights next, or -w), an .onnx or a plan\n"
             "  IMAGE|DIR             JPEG, PNG, BMP or PPM files, or directories of them\n"
             "  VIDEO                 video files (.mp4 .mkv .avi ...), cameras (/dev/videoN), streams\n"
-            "                        (rtsp:// http:// udp:// srt://) or image sequences (dir/%%04d.png)\n"
+            "                        (rtsp:// http(s):// udp:// srt://) or image sequences (dir/%%04d.png)\n"
             "  -w, --weights W       Darknet .weights for a .cfg\n"
             "  -n, --names FILE      class names, one a line (default: the model's, else coco.names\n"
             "                        next to the cfg, else class ids)\n"

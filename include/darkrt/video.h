@@ -45,11 +45,13 @@ typedef struct drt_video_frame {
     size_t stride;
     int64_t index;    /* 0, 1, 2... in display order (B-frames reordered) */
     double pts;       /* seconds since the stream's start (its time base); the frame's best-effort
-                         timestamp, so variable frame rates keep their real times */
+                         timestamp, so variable frame rates keep their real times; a frame FFmpeg gives
+                         none (an rtsp:// stream's first) one frame at the nominal rate after the one
+                         before it, or before the first timed one; -1 if the rate is unknown too */
 } drt_video_frame;
 
 /* Decodes the next frame into *frame. At the end of the stream returns DRT_OK with frame->data
- * NULL. A corrupt or truncated stream, or one that stops sending, fails with one line naming the
+ * NULL. A corrupt or truncated stream, or one that stops sending or breaks off, fails with one line naming the
  * url, the frame reached and the rule broken; the frames returned before stay valid results. */
 DRT_API drt_status drt_video_read(drt_video *video, drt_video_frame *frame);
 

@@ -26,8 +26,11 @@ struct drt_video {
     AVBufferRef *hw;       /* the CUDA device of hwaccel decoding, or NULL */
     struct SwsContext *sws;
     int stream, live, draining, started, stopped;
+    int broken;                  /* the FFmpeg code of the read that broke a live stream off, or 0 */
     double timeout_s, deadline, time_base;
     int64_t start, next_index;
+    int64_t last_t, frame_ticks; /* the last frame's timestamp; one frame at the nominal rate (0: unknown) */
+    int untimed_start;           /* the first frames had no timestamp: the first timed frame fixes the start */
     unsigned char *rgb;
     size_t stride;
     int rgb_w, rgb_h;
@@ -94,6 +97,9 @@ static drt_status open_error(drt_video *v, int ret)
                          v->timeout_s);
     drt_video_av_error(ret, why, sizeof why);
     if (is_camera(v->url)) return drt_error(DRT_STATUS_IO, "%s: cannot open the camera: %s", v->url, why);
+    /* libsrt's caller says only EIO when no listener answered within its connect timeout (3 s) or one refused */
+    if (!strncmp(v->url, "srt://", 6) && !strstr(v->url, "mode=listener") && ret == AVERROR(EIO))
+        return drt_error(DRT_STATUS_IO, "%s: cannot open the stream: no SRT listener accepted the call", v->url);
     if (is_network(v->url)) return drt_error(DRT_STATUS_IO, "%s: cannot open the stream: %s", v->url, why);
     return drt_error(ret == AVERROR(ENOENT) ? DRT_STATUS_IO : DRT_STATUS_FORMAT, "%s: cannot open: %s", v->url, why);
 }
@@ -194,6 +200,9 @@ static drt_status open_decoder(drt_video *v, const char *hwaccel, int threads, i
     if (ret < 0) return open_error(v, ret);
     v->time_base = av_q2d(st->time_base);
     v->start = st->start_time;
+    v->last_t = AV_NOPTS_VALUE;
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    v->frame_ticks = rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), st->time_base) : 0;
     v->pkt = av_packet_alloc();
     v->frame = av_frame_alloc();
     v->host = av_frame_alloc();
@@ -257,7 +266,22 @@ static drt_status size_rgb(drt_video *v, int w, int h)
 static void stamp(drt_video *v, const AVFrame *f, int w, int h, drt_video_frame *out)
 {
     int64_t t = f->best_effort_timestamp;
+    /* A frame FFmpeg gives no timestamp comes one frame (at the nominal rate) after the one before; the
+     * first at 0, until the first timed frame, one frame after the untimed ones, fixes the stream's start
+     * (FFmpeg 5.1's RTP demuxer does not time an rtsp:// stream's first frame: tests/cli/video-live.sh). */
+    if (t == AV_NOPTS_VALUE && v->frame_ticks > 0) {
+        if (v->last_t == AV_NOPTS_VALUE) {
+            v->start = 0;
+            v->last_t = -v->frame_ticks;
+            v->untimed_start = 1;
+        }
+        t = v->last_t + v->frame_ticks;
+    } else if (t != AV_NOPTS_VALUE && v->untimed_start) {
+        v->start += t - (v->last_t + v->frame_ticks);
+        v->untimed_start = 0;
+    }
     if (v->start == AV_NOPTS_VALUE) v->start = t;
+    if (t != AV_NOPTS_VALUE) v->last_t = t;
     *out = (drt_video_frame){.w = w, .h = h, .index = v->next_index++,
                              .pts = t == AV_NOPTS_VALUE ? -1 : (double)(t - v->start) * v->time_base};
 }
@@ -383,11 +407,15 @@ drt_status drt_video_set_output_size(drt_video *v, int w, int h)
     return DRT_OK;
 }
 
-/* At the end: a live stream that went silent failed; a file with fewer frames than its container
+/* At the end: a live stream that went silent or broke off failed; a file with fewer frames than its container
  * lists was cut short. */
 static drt_status check_complete(drt_video *v)
 {
     if (v->stopped) return read_error(v, AVERROR_EXIT, "");
+    char why[320];
+    if (v->broken)
+        return drt_error(DRT_STATUS_IO, "%s: after frame %lld: the stream broke off: %s", v->url,
+                         (long long)v->next_index - 1, drt_video_av_error(v->broken, why, sizeof why));
     int64_t listed = v->fmt->streams[v->stream]->nb_frames;
     if (v->live || listed <= 0 || v->next_index >= listed) return DRT_OK;
     return drt_error(DRT_STATUS_FORMAT, "%s: frame %lld: truncated: the container lists %lld frames", v->url,
@@ -406,6 +434,13 @@ static int feed_decoder(drt_video *v)
         }
         if (ret == AVERROR_EXIT && v->live) { /* silent too long: the frames still in the decoder first */
             v->stopped = v->draining = 1;
+            return avcodec_send_packet(v->dec, NULL);
+        }
+        /* A live stream's connection lost (an SRT listener's close too: libsrt tells it as EIO, like a
+         * broken link): the frames still in the decoder first, then the error. */
+        if (ret < 0 && ret != AVERROR(EAGAIN) && v->live) {
+            v->broken = ret;
+            v->draining = 1;
             return avcodec_send_packet(v->dec, NULL);
         }
         if (ret < 0) return ret;

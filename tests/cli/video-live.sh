@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP (and once over
-# HTTP, darkrt the client) with `ffmpeg -re` (its own pace). An engine that keeps up loses no frame, also when a late reader's
-# backlog comes as a burst larger than the queue; an engine slowed on purpose
-# (--test-delay-ms) keeps the stream's pace by dropping old frames (counted in the summary, gaps in
-# the frame indices) instead of queueing them; a stream that stops gives a one-line error after
-# --timeout and the outputs hold every frame received before.
+# darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP (and once each over
+# HTTP, HTTPS with a self-signed certificate, and SRT, darkrt the client) with `ffmpeg -re` (its own pace), and
+# H.264 over RTSP (RTP over UDP, then interleaved in TCP) with tests/tools/rtsp-serve.py. An engine that keeps up
+# loses no frame, also when a late reader's backlog comes as a burst larger than the queue; an engine slowed on
+# purpose (--test-delay-ms) keeps the stream's pace by dropping old frames (counted in the summary, gaps in the
+# frame indices) instead of queueing them; a stream that stops gives a one-line error after --timeout and the
+# outputs hold every frame received before.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
@@ -20,7 +21,28 @@ FF=(ffmpeg -nostdin -v error -y)
 # 60 frames at 10 fps (6 s), B-frames (x264's default): the decoder holds its last frames until the end
 "${FF[@]}" -stream_loop -1 -framerate 10 -i "$TMP/seq-%02d.png" -frames:v 60 -c:v libx264 -g 10 "$TMP/steady.mp4"
 
-port() { echo $((20000 + RANDOM % 20000)); }
+# port: a port no TCP or UDP socket holds; tcp_listening PORT: wait (10 s at most) for a server's listening socket.
+port() {
+    local p
+    while p=$((20000 + RANDOM % 20000)); grep -qi "$(printf ':%04X ' "$p")" /proc/net/tcp /proc/net/udp; do :; done
+    echo "$p"
+}
+tcp_listening() {
+    local hex i
+    hex=$(printf ':%04X 00000000:0000 0A' "$1") # state 0A: listening
+    for i in $(seq 100); do grep -q "$hex" /proc/net/tcp && return; sleep 0.1; done
+}
+# all12 JSONL: slow.mp4's 12 frames in order, pts 0.25 s apart from 0 (fails on a missing file: nothing received).
+all12() {
+    $PY - "$1" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["frame"] for l in lines] == list(range(12)), [l["frame"] for l in lines]
+assert all(abs(l["pts"] - i * 0.25) < 0.01 for i, l in enumerate(lines)), [l["pts"] for l in lines]
+PY
+}
+# Every server is bounded by timeout and killed when the test exits.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$TMP"' EXIT
 
 # serve FILE PORT: the file at its own rate to udp://127.0.0.1:PORT, once darkrt listens (its socket
 # is in /proc/net/udp: the engine is built and the stream opened).
@@ -29,7 +51,8 @@ serve() {
     hex=$(printf ':%04X ' "$2")
     for i in $(seq 300); do grep -q "$hex" /proc/net/udp && break; sleep 0.1; done
     date +%s.%N >"$TMP/serve-start"
-    ffmpeg -nostdin -v error -re -i "$1" -c copy -f mpegts "udp://127.0.0.1:$2?pkt_size=1316" || echo "serve failed" >&2
+    timeout 60 ffmpeg -nostdin -v error -re -i "$1" -c copy -f mpegts "udp://127.0.0.1:$2?pkt_size=1316" ||
+        echo "serve failed" >&2
 }
 
 # Keeps up: every frame, in order, none dropped; the end of the stream is reported as a stop.
@@ -57,19 +80,63 @@ n=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p
 # HTTP: ffmpeg serves the stream once (-listen 1) and darkrt is the client; every frame in order, and the
 # server's end of the stream is the input's end (exit 0, no error).
 p=$(port)
-ffmpeg -nostdin -v error -re -i "$TMP/slow.mp4" -c copy -f mpegts -listen 1 "http://127.0.0.1:$p" &
-hex=$(printf ':%04X 00000000:0000 0A' "$p") # the server's socket listening (state 0A) in /proc/net/tcp
-for i in $(seq 100); do grep -q "$hex" /proc/net/tcp && break; sleep 0.1; done
+timeout 30 ffmpeg -nostdin -v error -re -i "$TMP/slow.mp4" -c copy -f mpegts -listen 1 "http://127.0.0.1:$p" &
+tcp_listening "$p"
 "$DARKRT" detect "${M[@]}" "http://127.0.0.1:$p" --hwaccel none --timeout 2 --json "$TMP/http.jsonl" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 wait
-$PY - "$TMP/http.jsonl" <<'PY' && [ $rc -eq 0 ] && ok "http: 12 of 12 frames, indices 0..11, exit 0 at the stream's end" ||
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
-assert [l["frame"] for l in lines] == list(range(12)), [l["frame"] for l in lines]
-assert all(abs(l["pts"] - i * 0.25) < 0.01 for i, l in enumerate(lines)), [l["pts"] for l in lines]
-PY
+all12 "$TMP/http.jsonl" && [ $rc -eq 0 ] && ok "http: 12 of 12 frames, indices 0..11, exit 0 at the stream's end" ||
     fail "http: rc=$rc: $(cat "$TMP/out" "$TMP/err")"
+
+# HTTPS: the same with a self-signed certificate made here; darkrt reads it unverified (FFmpeg's tls_verify is 0
+# by default; `ffprobe -tls_verify 1` refuses this certificate: "Peer certificate failed verification").
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 1 -subj /CN=127.0.0.1 \
+    2>/dev/null || fail "openssl: no self-signed certificate"
+p=$(port)
+timeout 30 ffmpeg -nostdin -v error -re -i "$TMP/slow.mp4" -c copy -f mpegts -listen 1 \
+    -cert_file "$TMP/cert.pem" -key_file "$TMP/key.pem" "https://127.0.0.1:$p" &
+tcp_listening "$p"
+"$DARKRT" detect "${M[@]}" "https://127.0.0.1:$p" --timeout 2 --json "$TMP/https.jsonl" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+wait
+all12 "$TMP/https.jsonl" && [ $rc -eq 0 ] && ok "https (self-signed): 12 of 12 frames, exit 0 at the stream's end" ||
+    fail "https: rc=$rc: $(cat "$TMP/out" "$TMP/err")"
+
+# SRT: ffmpeg the listener (it waits for the call before sending), darkrt the caller. libsrt tells the listener's
+# close as EIO, like a broken link, so the end is an error (exit 1, one line) after every frame, the decoder's last
+# ones too (frame 11 was lost when a live stream's read error ended it at once).
+p=$(port)
+timeout 30 ffmpeg -nostdin -v error -re -i "$TMP/slow.mp4" -c copy -f mpegts "srt://127.0.0.1:$p?mode=listener" &
+hex=$(printf ':%04X ' "$p")
+for i in $(seq 100); do grep -q "$hex" /proc/net/udp && break; sleep 0.1; done
+"$DARKRT" detect "${M[@]}" "srt://127.0.0.1:$p" --timeout 2 --json "$TMP/srt.jsonl" >"$TMP/out" 2>"$TMP/err"
+rc=$?
+wait
+all12 "$TMP/srt.jsonl" && [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
+    grep -qx "darkrt: I/O error: srt://127.0.0.1:$p: after frame 11: the stream broke off: Input/output error" \
+        "$TMP/err" &&
+    ok "srt: 12 of 12 frames, then $(cat "$TMP/err")" || fail "srt: rc=$rc: $(cat "$TMP/out" "$TMP/err")"
+
+# RTSP: the ffmpeg CLI has no RTSP server for a reader (its -rtsp_flags listen waits for a publisher), nor do
+# Debian's FFmpeg packages, so tests/tools/rtsp-serve.py speaks RTSP and ffmpeg makes the SDP and the RTP (-re,
+# RTCP BYE at the end: the input's end). FFmpeg's client asks for RTP over UDP first; a server that refuses it
+# gets the interleaved transport (TCP). Both: every frame, pts from 0 (FFmpeg gives the first frame none).
+for transport in udp tcp; do
+    only=()
+    [ $transport = tcp ] && only=(--tcp-only)
+    rm -f "$TMP/rtsp-port"
+    timeout 30 $PY "$DRT_ROOT/tests/tools/rtsp-serve.py" "${only[@]}" "$TMP/slow.mp4" "$TMP/rtsp-port" \
+        >"$TMP/rtsp-log" &
+    for i in $(seq 100); do [ -f "$TMP/rtsp-port" ] && break; sleep 0.1; done
+    "$DARKRT" detect "${M[@]}" "rtsp://127.0.0.1:$(cat "$TMP/rtsp-port")/live" --timeout 2 --json "$TMP/rtsp.jsonl" \
+        >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    wait
+    all12 "$TMP/rtsp.jsonl" && [ $rc -eq 0 ] && grep -qx "PLAY over $transport" "$TMP/rtsp-log" &&
+        ok "rtsp over $transport: 12 of 12 frames, pts from 0, exit 0 at the stream's end" ||
+        fail "rtsp over $transport: rc=$rc: $(cat "$TMP/rtsp-log" "$TMP/out" "$TMP/err")"
+    rm -f "$TMP/rtsp.jsonl"
+done
 
 # A late start (session 13's 64 streams on the H200: a decoder that opened late gave its backlog as a burst
 # into its 8-frame queue, and 9 frames were lost while detection kept up): the reader waits 1.2 s after
@@ -126,5 +193,12 @@ assert frames == sorted(set(frames)) and frames[-1] == 39 and len(frames) < 40, 
 assert float(sys.argv[3]) < 15, sys.argv[3]
 print(done, "detected,", dropped, "dropped; done", sys.argv[3], "s after the stream began")
 PY
+# Unreachable: nothing listens there (libsrt's caller gives up after its 3 s connect timeout).
+expect_error "srt unreachable" \
+    '^darkrt: I/O error: srt://127.0.0.1:1: cannot open the stream: no SRT listener accepted the call$' \
+    "$DARKRT" detect "${M[@]}" srt://127.0.0.1:1
+expect_error "https unreachable" \
+    '^darkrt: I/O error: https://127.0.0.1:1/x: cannot open the stream: Connection refused$' \
+    "$DARKRT" detect "${M[@]}" https://127.0.0.1:1/x
 expect_error "hwaccel unknown" 'hwaccel vaapi: must be cuda or none' "$DARKRT" detect "${M[@]}" "$TMP/slow.mp4" --hwaccel vaapi
 finish
