@@ -79,6 +79,9 @@ static const AVInputFormat *pick_format(const drt_video *v, const drt_video_opts
         av_dict_set(dict, "overrun_nonfatal", "1", 0);
         av_dict_set(dict, "fifo_size", "278876", 0); /* ~50 MiB of 188-byte packets */
     }
+    /* RTP interleaved in the RTSP connection first (no packet loss, through NAT), RTP/UDP where a server refuses
+     * it: OpenCV's default, so what Darknet's and ultralytics' users get. */
+    if (!strncmp(url, "rtsp://", 7)) av_dict_set(dict, "rtsp_flags", "prefer_tcp", 0);
     if (o->format) return av_find_input_format(o->format);
     if (is_camera(url)) return av_find_input_format("v4l2");
     if (!is_network(url) && strchr(url, '*')) {

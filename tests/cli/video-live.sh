@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # darkrt detect on a live stream, on loopback only: the test serves an MPEG-TS stream over UDP (and once each over
 # HTTP, HTTPS with a self-signed certificate, and SRT, darkrt the client) with `ffmpeg -re` (its own pace), and
-# H.264 over RTSP (RTP over UDP, then interleaved in TCP) with tests/tools/rtsp-serve.py. An engine that keeps up
+# H.264 over RTSP (RTP interleaved in TCP, then over UDP) with tests/tools/rtsp-serve.py. An engine that keeps up
 # loses no frame, also when a late reader's backlog comes as a burst larger than the queue; an engine slowed on
 # purpose (--test-delay-ms) keeps the stream's pace by dropping old frames (counted in the summary, gaps in the
 # frame indices) instead of queueing them; a stream that stops gives a one-line error after --timeout and the
@@ -119,11 +119,12 @@ all12 "$TMP/srt.jsonl" && [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
 
 # RTSP: the ffmpeg CLI has no RTSP server for a reader (its -rtsp_flags listen waits for a publisher), nor do
 # Debian's FFmpeg packages, so tests/tools/rtsp-serve.py speaks RTSP and ffmpeg makes the SDP and the RTP (-re,
-# RTCP BYE at the end: the input's end). FFmpeg's client asks for RTP over UDP first; a server that refuses it
-# gets the interleaved transport (TCP). Both: every frame, pts from 0 (FFmpeg gives the first frame none).
-for transport in udp tcp; do
+# RTCP BYE at the end: the input's end). darkrt asks for RTP interleaved in TCP first (rtsp_flags prefer_tcp, as
+# OpenCV does; FFmpeg alone asks for UDP first); a server that refuses it gets RTP/UDP. Both: every frame, pts
+# from 0 (FFmpeg gives the first frame none).
+for transport in tcp udp; do
     only=()
-    [ $transport = tcp ] && only=(--tcp-only)
+    [ $transport = udp ] && only=(--udp-only)
     rm -f "$TMP/rtsp-port"
     timeout 30 $PY "$DRT_ROOT/tests/tools/rtsp-serve.py" "${only[@]}" "$TMP/slow.mp4" "$TMP/rtsp-port" \
         >"$TMP/rtsp-log" &

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """A one-client RTSP server for tests on loopback: serves FILE's video (H.264) to the first client that
-connects, over RTP/UDP or, when the client asks (FFmpeg's `rtsp://...?tcp`), interleaved in the RTSP
-connection. FFmpeg's ffmpeg CLI cannot be such a server: its `-rtsp_flags listen` waits for a client that
+connects, interleaved in the RTSP connection (TCP) or over RTP/UDP, as the client asks. FFmpeg's ffmpeg CLI cannot be such a server: its `-rtsp_flags listen` waits for a client that
 PUBLISHES (ANNOUNCE/RECORD), not one that PLAYs. Here the ffmpeg CLI still makes the SDP and the RTP
 packets (`-f rtp`, paced by -re from PLAY on, RTCP BYE at the end); this script only speaks RTSP
 (OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER, TEARDOWN) and, for TCP, relays the packets.
 
-Usage: rtsp-serve.py [--tcp-only] FILE PORT_FILE. Binds a free port on 127.0.0.1 and writes it to
+Usage: rtsp-serve.py [--udp-only] FILE PORT_FILE. Binds a free port on 127.0.0.1 and writes it to
 PORT_FILE once listening; says "PLAY over udp|tcp" on stdout; exits after the client's stream ends (TCP:
-the connection closed after the BYE) or on TEARDOWN. --tcp-only refuses RTP/UDP (461 Unsupported
-Transport), as servers behind NAT do: FFmpeg then asks for the interleaved transport.
+the connection closed after the BYE) or on TEARDOWN. --udp-only refuses the interleaved transport (461
+Unsupported Transport), as some cameras do: FFmpeg then asks for RTP/UDP.
 """
 import os
 import re
@@ -49,8 +48,8 @@ def udp_pair():
 
 
 class Session:
-    def __init__(self, conn, path, sdp, tcp_only):
-        self.conn, self.path, self.sdp, self.tcp_only = conn, path, sdp, tcp_only
+    def __init__(self, conn, path, sdp, udp_only):
+        self.conn, self.path, self.sdp, self.udp_only = conn, path, sdp, udp_only
         self.send_lock = threading.Lock()
         self.tcp = False
         self.client_ports = None
@@ -117,10 +116,10 @@ class Session:
         elif method == "SETUP":
             transport = headers.get("transport", "")
             m = re.search(r"client_port=(\d+)-(\d+)", transport)
-            if "RTP/AVP/TCP" in transport:
+            if "RTP/AVP/TCP" in transport and not self.udp_only:
                 self.tcp = True
                 reply = "RTP/AVP/TCP;unicast;interleaved=0-1"
-            elif m and not self.tcp_only:
+            elif m:
                 self.client_ports = int(m.group(1)), int(m.group(2))
                 reply = f"RTP/AVP/UDP;unicast;client_port={m.group(1)}-{m.group(2)}"
             else:
@@ -175,8 +174,8 @@ class Session:
 
 
 def main():
-    tcp_only = sys.argv[1] == "--tcp-only"
-    path, port_file = sys.argv[1 + tcp_only:3 + tcp_only]
+    udp_only = sys.argv[1] == "--udp-only"
+    path, port_file = sys.argv[1 + udp_only:3 + udp_only]
     sdp = make_sdp(path)
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -187,7 +186,7 @@ def main():
     os.rename(port_file + ".tmp", port_file)
     conn, _ = server.accept()
     server.close()
-    Session(conn, path, sdp, tcp_only).serve()
+    Session(conn, path, sdp, udp_only).serve()
     conn.close()
 
 
