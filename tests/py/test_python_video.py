@@ -4,7 +4,8 @@ ffmpeg CLI from Darknet's sample images (as tests/cli/video-detect.sh makes them
 detections, index and pts equal `darkrt detect`'s JSON Lines; frames come back as numpy and detect
 to the same boxes; image sequences equal detect on their files; a missing and a corrupt video raise
 darkrt.Error with darkrt's one-line message after the frames decoded before; a live UDP source
-with a slow consumer drops old frames and reports them."""
+with a slow consumer drops old frames and reports them; an RTSP source on loopback gives every frame
+with its pts and the file's detections."""
 import glob
 import json
 import os
@@ -185,6 +186,37 @@ def test_live_udp_slow_consumer_drops_old_frames(engine, clips, tmp_path):
     # Every gap is reported by the item after it.
     assert all(g.dropped == g.frame_index - (p.frame_index + 1) for p, g in zip(got, got[1:])), [g.dropped for g in got]
     assert seconds < 14, seconds  # 40 frames at 0.5 s would take 20 s
+
+
+def test_live_rtsp_every_frame_as_the_file(engine, clips, tmp_path):
+    """12 frames at 4 fps over RTSP on loopback (tests/tools/rtsp-serve.py, RTP interleaved in TCP): every
+    frame in order, pts 0.25 s apart from 0, none dropped, the stream's end no error; the frames are the
+    file's (the same H.264 sent as is), so their detections equal `darkrt detect` on the file's."""
+    video = tmp_path / "slow.mp4"
+    subprocess.run(FF + ["-stream_loop", "1", "-framerate", "4", "-i", str(clips / "seq-%02d.png"), "-frames:v", "12",
+                         "-c:v", "libx264", "-g", "4", "-bf", "0", str(video)], check=True)
+    ref = cli_lines(video, tmp_path)
+    port_file = tmp_path / "port"
+    root = os.environ.get("DRT_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+    server = subprocess.Popen([sys.executable, os.path.join(root, "tests", "tools", "rtsp-serve.py"), str(video),
+                               str(port_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            if port_file.exists():
+                break
+            time.sleep(0.1)
+        url = f"rtsp://127.0.0.1:{port_file.read_text()}/live"
+        got = list(engine.stream([url], timeout=5))
+        assert server.wait(timeout=20) == 0 and server.stdout.read() == "PLAY over tcp\n"
+    finally:
+        server.kill()
+        server.wait()
+    assert [g.frame_index for g in got] == list(range(12)) and len(ref) == 12
+    for i, (g, r) in enumerate(zip(got, ref)):
+        assert g.error is None and g.source == url and g.dropped == 0
+        assert abs(g.pts - i * 0.25) < 0.01, [g.pts for g in got]
+        assert_same_detections(g.detections, r["detections"])
+    assert sum(len(g.detections) for g in got) >= 12
 
 
 if __name__ == "__main__":
