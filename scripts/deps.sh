@@ -6,9 +6,10 @@ set -euo pipefail
 APT_PKGS=(gcc make cmake pkgconf clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev libdnnl-dev libstb-dev
           libpng-dev libjpeg62-turbo-dev darknet python3-torch python3-numpy chromium
           libavformat-dev libavcodec-dev libavdevice-dev libswscale-dev libavutil-dev ffmpeg libsdl2-dev xvfb x11-apps
-          libffmpeg-nvenc-dev nasm)
+          libffmpeg-nvenc-dev nasm openssl)
 # libffmpeg-nvenc-dev (nv-codec-headers): the video module's NVDEC device (src/video/video-cuda.c) and
-# scripts/ffmpeg-device.sh's FFmpeg; nasm: that FFmpeg's assembly.
+# scripts/ffmpeg-device.sh's FFmpeg; nasm: that FFmpeg's assembly; openssl: tests/cli/video-live.sh's
+# self-signed certificate for its https:// server.
 # PyPI packages go to the python3 on PATH (pyenv's here), not Debian's /usr/bin/python3.
 PY=${PYTHON:-python3}
 # Each entry is a pip name, or pip-name=module where the import name differs. pytest and
