@@ -12,6 +12,7 @@ Unsupported Transport), as some cameras do: FFmpeg then asks for RTP/UDP.
 """
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -168,6 +169,8 @@ class Session:
                 method, url, _ = lines[0].split(" ", 2)
                 self.handle(method, url, headers)
         self.done.set()
+
+    def stop(self):
         if self.ffmpeg and self.ffmpeg.poll() is None:
             self.ffmpeg.terminate()
             self.ffmpeg.wait()
@@ -186,8 +189,13 @@ def main():
     os.rename(port_file + ".tmp", port_file)
     conn, _ = server.accept()
     server.close()
-    Session(conn, path, sdp, udp_only).serve()
-    conn.close()
+    session = Session(conn, path, sdp, udp_only)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the test's timeout or trap: ffmpeg goes too
+    try:
+        session.serve()
+    finally:
+        session.stop()
+        conn.close()
 
 
 if __name__ == "__main__":
