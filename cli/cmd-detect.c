@@ -64,6 +64,8 @@ static void usage(FILE *out)
             "  -j, --json FILE|-     detections as a JSON array, one element per image (failed\n"
             "                        images: {\"image\", \"error\"})\n"
             "      --max-det N       keep the N highest-scoring boxes per image (default 300; 0: all)\n"
+            "      --no-clip         boxes as decoded, past the image's edges where they reach there\n"
+            "                        (as Darknet's detector map scores them; default: clipped)\n"
             "  -t, --thresh X        score threshold (default 0.25)\n"
             "      --nms X           threshold of per-class NMS (default 0.45)\n"
             "      --nms-kind K      default (IoU), greedynms or diounms (DIoU, AlexeyAB's); default:\n"
@@ -151,6 +153,7 @@ static int parse_option(detect_args *a, int c, const char *arg)
     case 'k': return cli_parse_int("detect", "--workers", arg, 1, 64, &a->workers);
     case 'U': a->threads_set = 1; return cli_parse_int("detect", "--threads", arg, 1, 1024, &a->eopts.threads);
     case 'x': a->no_draw = 1; return 0;
+    case 'u': a->dopts.unclipped = 1; return 0;
     case 'm': return cli_parse_int("detect", "--max-det", arg, 0, 1000000, &a->max_det);
     case 'M':
         a->overrides |= CLI_SET_NMS_KIND;
@@ -294,7 +297,7 @@ static int parse_args(detect_args *a, int argc, char **argv)
         {"bn", required_argument, 0, 'B'},      {"pre", required_argument, 0, 'P'},
         {"post", required_argument, 0, 'Q'},    {"help", no_argument, 0, 'h'},
         {"workers", required_argument, 0, 'k'}, {"no-draw", no_argument, 0, 'x'},
-        {"max-det", required_argument, 0, 'm'},
+        {"max-det", required_argument, 0, 'm'}, {"no-clip", no_argument, 0, 'u'},
         {"save-txt", required_argument, 0, 'S'}, {"save-conf", no_argument, 0, 'C'},
         {"coco-json", required_argument, 0, 'J'}, {"coco", required_argument, 0, 'K'},
         {"category-ids", required_argument, 0, 'I'}, {"max-activations", required_argument, 0, 'A'},

@@ -72,6 +72,15 @@ typedef struct tag_rect {
     int x, y, w, h;
 } tag_rect;
 
+/* A box's pixel edges, [x1, x2) x [y1, y2), within the image: boxes from `unclipped` detection (--no-clip)
+ * reach past its edges, as far as a float goes, and are drawn as their clipped twins. */
+static void box_pixels(const drt_image *im, const drt_detection *d, int *x1, int *y1, int *x2, int *y2)
+{
+    float w = (float)im->w, h = (float)im->h;
+    *x1 = (int)fminf(fmaxf(d->x1, 0), w), *y1 = (int)fminf(fmaxf(d->y1, 0), h);
+    *x2 = (int)ceilf(fminf(fmaxf(d->x2, 0), w)), *y2 = (int)ceilf(fminf(fmaxf(d->y2, 0), h));
+}
+
 static int rects_overlap(const tag_rect *a, const tag_rect *b)
 {
     return a->x < b->x + b->w && b->x < a->x + a->w && a->y < b->y + b->h && b->y < a->y + a->h;
@@ -82,7 +91,8 @@ static int rects_overlap(const tag_rect *a, const tag_rect *b)
 static tag_rect place_tag(const drt_image *im, const drt_detection *d, int tw, int th, const tag_rect *placed,
                           int n_placed)
 {
-    int x1 = (int)d->x1, y1 = (int)d->y1, x2 = (int)ceilf(d->x2), y2 = (int)ceilf(d->y2);
+    int x1, y1, x2, y2;
+    box_pixels(im, d, &x1, &y1, &x2, &y2);
     const int spots[5][2] = {{x1, y1 - th}, {x2 - tw, y1 - th}, {x1, y1}, {x2 - tw, y1}, {x1, y2}};
     tag_rect first = {x1 < 0 ? 0 : x1, y1 < 0 ? 0 : y1, tw, th}; /* when nothing fits: inside, top */
     int have_first = 0;
@@ -144,8 +154,9 @@ void drt_detections_draw(drt_image *image, const drt_detections *dets, const drt
     /* Lowest score first so the best boxes and tags end up on top; all boxes before tags. */
     for (int i = dets->count - 1; i >= 0; i--) {
         const drt_detection *d = &dets->items[i];
-        draw_frame(image, (int)d->x1, (int)d->y1, (int)ceilf(d->x2), (int)ceilf(d->y2), lw,
-                   class_color(d->class_id));
+        int x1, y1, x2, y2;
+        box_pixels(image, d, &x1, &y1, &x2, &y2);
+        draw_frame(image, x1, y1, x2, y2, lw, class_color(d->class_id));
     }
     draw_tags(image, dets, model, lw, s);
 }
