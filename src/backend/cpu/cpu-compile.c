@@ -78,9 +78,9 @@ static int feeds_int8_through(const cpu_state *st, int r)
         if (n > MAXR) return 1;
         for (int k = 0; k < n; k++) {
             int i = readers[k];
-            if (st->m->layers[i].type == DRT_LAYER_CONV || is_yolo(st, i)) continue;
-            cpu_dtype d = st->dt[st->g->root[DRT_XT(i)]];
-            if (d == CPU_S8 || d == CPU_U8) return 1;
+            int out = st->g->root[DRT_XT(i)];
+            if (st->m->layers[i].type == DRT_LAYER_CONV || is_yolo(st, i) || out == r) continue; /* r into itself */
+            if (st->dt[out] == CPU_S8 || st->dt[out] == CPU_U8) return 1;
         }
     }
     return 0;
@@ -102,7 +102,8 @@ static void assign_dtypes(cpu_state *st)
      * stays fp32: before, one whose readers were only such layers was stored in int8 whatever came after, so
      * keeping convs in fp32 still quantized their outputs on the way to a maxpool (yolov3-tiny with all 13
      * convs kept: heads off by 1.5 of 12.6, mAP 0.975 against fp32). From the int8 assignment down to where
-     * nothing changes (a buffer a layer reads and writes into, as SPP's maxpools into their concat, stays). */
+     * nothing changes; a layer writing back into the buffer it reads (SPP's maxpools into their concat) does
+     * not make it int8. */
     for (int changed = p == DRT_PREC_INT8; changed;) {
         changed = 0;
         for (int r = st->g->nt; r-- > 0;) {
