@@ -8,9 +8,8 @@
 # protocol of mAP against labels, and --min-map's); then darkrt bench, interleaved with the fp32 plan.
 #   bash bench/int8-accuracy.sh [BUILD]      (BUILD: the build dir, default build)
 # Python: python3 on PATH (pyenv) with Pillow and scikit-image (scripts/deps.sh).
-# Model: yolo-fastest-1.1 with its real COCO weights; then yolov3-tiny (AlexeyAB's cfg, 416x416) with
-# darkrt synth weights, scored the same way: its 300 boxes per image are meaningless as detections,
-# so its mAP measures only how closely int8 follows fp32 (issue 16: "every model you can build").
+# Model: yolo-fastest-1.1 with its real COCO weights. Other models (synthesised weights, the same
+# split): bench/int8-models.sh.
 # DRT_SHARED: the shared folder (default ../shared beside the checkout, as the tests).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,18 +104,7 @@ print("%.2f | %.2f | %.2f" % (statistics.median(mine), statistics.median(ratio),
 EOF
 }
 
-# The second model: yolov3-tiny, synthesised weights (seed 1), the same images, truth and protocol.
 rows1=("${rows[@]}")
-rows=() plans=() PFX=v TRUTH="$T/v3t-fp32.json"
-CFG="$SHARED/reference/alexeyab-darknet/cfg/yolov3-tiny.cfg" W="$T/v3t.weights"
-"$DARKRT" synth "$CFG" -o "$W" >/dev/null
-"$DARKRT" detect "$CFG" --weights "$W" "$T/score" --json "$TRUTH" --no-draw >/dev/null 2>&1
-"$DARKRT" build "$CFG" --weights "$W" -o "$T/v3t-fp32.plan" >/dev/null 2>&1
-DRT_CALIB_MAX=28 variant "yolov3-tiny --calib 28 views (max)" int8 --calib "$T/calib"
-# No --min-map row: on random weights even fp32 scores below 0.95 against its own boxes under this
-# metric (0.50 for the 70 images: darkrt eval of its JSON against itself), so the search can only build
-# fp32 (session 11, by hand: 13 of 13 convs kept, 0.75 on the validation half).
-rounds "$T/lat2.txt" "$T/v3t-fp32.plan" "${plans[@]}"
 {
     echo "# int8 against fp32 on held-out images (yolo-fastest-1.1, CPU)"
     echo
@@ -146,17 +134,5 @@ rounds "$T/lat2.txt" "$T/v3t-fp32.plan" "${plans[@]}"
     echo "finalists it confirmed (15 rounds of each finalist and fp32, 5 runs each: the fastest rounds' ratio):"
     echo
     cat "$T/timed.txt"
-    echo
-    echo "## yolov3-tiny (synthesised weights)"
-    echo
-    echo "AlexeyAB's yolov3-tiny.cfg (416x416) with \`darkrt synth\` weights (seed 1), the same calibration and"
-    echo "scoring images, truth and protocol: $(python3 -c "import json; print(sum(len(i['detections']) for i in json.load(open('$TRUTH'))))") fp32 boxes (the 300 an"
-    echo "image \`detect\` keeps: random weights score everything), so mAP here says how closely int8 follows fp32,"
-    echo "not how well it detects. Latency: as above, against this model's fp32 plan."
-    echo
-    echo "| build | convs kept in fp32 | mAP@0.5 at 0.25 | mAP@0.5 ranked | calibration used | latency ms | vs fp32 (medians) | vs fp32 (fastest runs) |"
-    echo "|---|---:|---:|---:|---|---:|---:|---:|"
-    for i in "${!rows[@]}"; do echo "${rows[$i]} $(latency "v$i" "$T/lat2.txt" v3t-fp32) |"; done
-    echo "| fp32 | all | 1 | 1 | - | $(latency v3t-fp32 "$T/lat2.txt" v3t-fp32) |"
 } >"$OUT"
 cat "$OUT"
