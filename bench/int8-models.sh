@@ -23,7 +23,8 @@
 #   bash bench/int8-models.sh [BUILD]       (MODELS="yolov3-tiny ..." to run some; results appended per model)
 # Budget (2 shared cores): a tiny model's --min-map search builds 30-45 engines (5-15 min); yolov3-416's would
 # take hours on the 28 views, and on 8 (MINMAP_BIG=1: 4 calibrate, 4 validate) only 2 validation views hold boxes
-# and every candidate's bootstrap bound was 0 (session 16): by default it is not searched, and it runs 3 latency
+# and every candidate's bootstrap bound was 0 (session 16; such resamples are drawn again since 91cd8b0, not re-run):
+# by default it is not searched, and it runs 3 latency
 # rounds of 10. OUT: the results file (default bench/results/int8-models.md, written anew).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
