@@ -143,7 +143,9 @@ int drt_cpu_wino_allowed(void);
 int drt_cpu_wino_eligible(const cpu_state *st, int i);
 void drt_cpu_wino_sizes(const cpu_state *st, int i, size_t *v_bytes, size_t *m_bytes);
 drt_status drt_cpu_wino_create(cpu_state *st, int i, cpu_wino **out);
-drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int oh, int ow);
+drt_status drt_cpu_wino_scratch(const cpu_state *st, const cpu_wino *wg, dnnl_memory_t *out);
+drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, dnnl_memory_t scratch, const float *src, float *dst,
+                            int oh, int ow);
 /* A run state's memories over its buffers v and m, and a run through them. */
 drt_status drt_cpu_wino_memories(const cpu_state *st, const cpu_wino *wg, char *v, char *m, dnnl_memory_t *mv,
                                  dnnl_memory_t *mm);

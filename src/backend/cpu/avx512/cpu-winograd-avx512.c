@@ -277,21 +277,25 @@ static drt_status run_with(const cpu_wino *wg, char *v, char *m, dnnl_memory_t m
     return DRT_OK;
 }
 
-/* While the engine is built (timing): the state's own buffers, a scratchpad of its own (the state's
- * is made after every conv is chosen). */
-drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, const float *src, float *dst, int OH, int OW)
+/* While the engine is built (timing): a scratchpad of the matmul's size, made once for all the timed runs
+ * (the state's is made after every conv is chosen). */
+drt_status drt_cpu_wino_scratch(const cpu_state *st, const cpu_wino *wg, dnnl_memory_t *out)
 {
     const_dnnl_primitive_desc_t pd;
-    dnnl_memory_t scratch = NULL;
     if (dnnl_primitive_get_primitive_desc(wg->mm, &pd) != dnnl_success ||
-        dnnl_memory_create(&scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
+        dnnl_memory_create(out, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
                            DNNL_MEMORY_ALLOCATE) != dnnl_success)
         return drt_error(DRT_STATUS_OOM, "winograd: scratchpad");
+    return DRT_OK;
+}
+
+/* While the engine is built (timing): the state's own buffers, scratch from drt_cpu_wino_scratch. */
+drt_status drt_cpu_wino_run(cpu_state *st, const cpu_wino *wg, dnnl_memory_t scratch, const float *src, float *dst,
+                            int OH, int OW)
+{
     dnnl_memory_set_data_handle(wg->mv, st->wino_v);
     dnnl_memory_set_data_handle(wg->mm_out, st->wino_m);
-    drt_status s = run_with(wg, st->wino_v, st->wino_m, wg->mv, wg->mm_out, scratch, st->stream, src, dst, OH, OW);
-    dnnl_memory_destroy(scratch);
-    return s;
+    return run_with(wg, st->wino_v, st->wino_m, wg->mv, wg->mm_out, scratch, st->stream, src, dst, OH, OW);
 }
 
 drt_status drt_cpu_wino_run_in(const cpu_wino *wg, const cpu_exec *x, int i, const float *src, float *dst, int OH, int OW)
