@@ -179,7 +179,8 @@ const char cli_environment_help[] =
     "  Debug switches read by the library: DRT_CPU_ISA, DRT_CPU_PROFILE, DRT_CUDA_GRAPH, DRT_CUDA_ASYNC,\n"
     "  DRT_CUDA_LEGACY, DRT_CUDA_HEUR, DRT_CUDA_VERBOSE, DRT_CUDA_FUSE_MISH, DRT_CUDA_SPLIT,\n"
     "  DRT_NVJPEG_BACKEND, DRT_CUDA_PINNED_SLABS, DRT_NVJPEG_NO_WAIT, DRT_NVJPEG_PREFETCH, DRT_TIMELINE;\n"
-    "  detect's: DRT_CLI_FAST_EXIT=1 (device engines: exit without freeing once the outputs are written);\n"
+    "  detect's: DRT_CLI_FAST_EXIT=0 (device engines free everything before exiting; default: they exit once\n"
+    "  the outputs are written);\n"
     "  DRT_MODULE_DIR: where modules are looked for first (include/darkrt/engine.h, HACKING.md)\n";
 
 drt_engine_opts cli_engine_opts_default(void)

@@ -522,15 +522,16 @@ static int make_output_dir(const detect_args *a, draw_mode draw)
     return 0;
 }
 
-/* DRT_CLI_FAST_EXIT=1 (a debug switch, HACKING.md; off until measured on the device): a run on a device
- * engine ends the process once every output is committed, leaving the pipeline, its engine (page-locked
- * pool, nvJPEG) and the CUDA context to the driver: freeing them took some 0.3 s, and the context's
- * teardown ~0.2 s more, of a 2.8 s whole-process run on the H200. CPU engines keep freeing (ASan's
- * leak checks); =all: any engine (the CLI test runs it on the CPU). */
+/* A run on a device engine ends the process once every output is committed, leaving the pipeline, its engine
+ * (page-locked pool, nvJPEG) and the CUDA context to the driver: freeing them took 0.3-0.5 s of a 2.4-2.9 s
+ * whole-process run (session 16 on an H100: yolo-fastest-1.1 with nvJPEG, 8000 JPEGs, 2781 img/s freeing,
+ * 3321 without; bench/results/e2e-gpu.md). CPU engines keep freeing (ASan's leak checks). DRT_CLI_FAST_EXIT
+ * (a debug switch, HACKING.md): 0 frees on every engine, =all exits early on any engine (the CLI test runs it
+ * on the CPU). */
 static int fast_exit_wanted(const drt_engine *e)
 {
     int v = drt_env_switch("DRT_CLI_FAST_EXIT", "all");
-    return v == 2 || (v == 1 && e->backend->stages);
+    return v == 2 || (v != 0 && e->backend->stages);
 }
 
 /* The pipeline, on the engine or (engine NULL) from the plan; the producer started. */

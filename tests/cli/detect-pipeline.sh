@@ -129,7 +129,8 @@ for f in os.listdir(sys.argv[1]):
 PY
 
 # DRT_CLI_FAST_EXIT (a debug switch): =all ends the process once every output is committed, without freeing
-# (=1 does so for device engines only: this CPU run frees as usual); the outputs and exit code are the same.
+# (the default, and =1, do so for device engines only: this CPU run frees as usual); the outputs and exit
+# code are the same.
 args=("$TMP/f.plan" "$TMP/in/a" --workers 3 --batch 4 -o "$TMP/png-base" --json "$TMP/base.json" --save-txt "$TMP/txt-base")
 "$DARKRT" detect "${args[@]}" >"$TMP/base.out" 2>/dev/null
 rcb=$?
