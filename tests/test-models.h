@@ -81,6 +81,15 @@ static inline drt_model *load_cfg_text(const char *dir, const char *name, const 
     return m;
 }
 
+/* Removes load_cfg_text's file `name` and the folder dir it was written in. */
+static inline void remove_cfg_dir(const char *dir, const char *name)
+{
+    char cfg[PATH_MAX];
+    snprintf(cfg, sizeof cfg, "%s/%s", dir, name);
+    remove(cfg);
+    rmdir(dir);
+}
+
 /* yolo-fastest-1.1 (yolo_fastest_paths); NULL (with drt_last_error) when missing or unloadable. */
 static inline drt_model *load_yolo_fastest(void)
 {

@@ -106,9 +106,6 @@ int main(void)
     drt_engine_free(one);
     drt_model_free(m);
     free(in);
-    char p[300];
-    snprintf(p, sizeof p, "%s/k.cfg", dir);
-    remove(p);
-    rmdir(dir);
+    remove_cfg_dir(dir, "k.cfg");
     return DONE();
 }

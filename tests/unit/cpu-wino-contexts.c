@@ -106,9 +106,6 @@ int main(void)
     free(want);
     drt_engine_free(e);
     drt_model_free(m);
-    char p[300];
-    snprintf(p, sizeof p, "%s/w.cfg", dir);
-    remove(p);
-    rmdir(dir);
+    remove_cfg_dir(dir, "w.cfg");
     return DONE();
 }
