@@ -24,18 +24,6 @@ static void usage(FILE *out)
                  "  -h, --help         this text\n");
 }
 
-/* A number in [lo, 100]: a logit's useful range. */
-static int parse_number(const char *opt, const char *text, double lo, float *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (!*text || *end || errno || !(v >= lo && v <= 100))
-        return cli_usage_error("synth", "%s %s: must be a number in [%g, 100]", opt, text, lo);
-    *out = (float)v;
-    return 0;
-}
-
 static int parse_seed(const char *text, unsigned long long *out)
 {
     char *end;
@@ -68,10 +56,10 @@ int drt_cmd_synth(int argc, char **argv)
             if (parse_seed(optarg, &seed)) return 2;
             break;
         case 'b':
-            if (parse_number("--head-shift", optarg, -100, &shift)) return 2;
+            if (cli_parse_float("synth", "--head-shift", optarg, -100, 100, &shift)) return 2; /* a logit's useful range */
             break;
         case 'c':
-            if (parse_number("--head-scale", optarg, 0, &scale)) return 2;
+            if (cli_parse_float("synth", "--head-scale", optarg, 0, 100, &scale)) return 2;
             break;
         case 'q': lo.warn = 0; break;
         case 'h': usage(stdout); return 0;
