@@ -12,16 +12,17 @@
 #      fp16 and the search's lines;
 #   3. speed: darkrt bench (plans for batch 32) of fp16, the --min-map and the default plans, 2
 #      interleaved rounds: batch-1 latency, batch-32 img/s, batch-32 time against fp16 per round;
-#   4. yolov3-416 (weights from darkrt synth), when 90 s are left: fp16 and int8 (default rule,
-#      calibrated on 4 of Darknet's photos) plans for batch 32, convs in int8, speed as in 3. No mAP:
-#      synthesised weights give ~300k zero-width boxes at score 1.0 per image (measured on the CPU),
-#      so mAP against fp32 would measure tie-breaking (tests/golden/cuda-int8-map checks its heads);
+#   4. yolov3-416 (darkrt synth weights with bench/int8-models.sh's head scale and shift: a few boxes an
+#      image), when 90 s are left: the fp32 plan's detections as truth, fp16 as the control (under 0.95 the
+#      synthesised boxes would be too fragile to judge int8), int8 default CLI, --calib views and --min-map
+#      0.95 (at most V3_SEARCH_S, default 240 s), scored as in 1, speed as in 3;
 #   5. tests/golden/cuda-int8-map with what is left of the budget (at least 60 s), and its run time.
 # Every row goes to $OUT/int8-cuda.md the moment it exists; build logs to $OUT/int8-logs.txt;
 # the test's output to $OUT/cuda-int8-map.log. Every step has its own timeout.
 #   source .devcarry/env.sh && bash bench/device/int8.sh      (DRT_BIN, DRT_DATA, OUT; python3 + Pillow)
 # YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
 # launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
+# SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): yolov3-416 and the golden test only.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
 echo "bench/device/int8.sh: total time budget ${BUDGET_S} s (steps past it are skipped, each step has a timeout)"
