@@ -12,17 +12,16 @@
 #      fp16 and the search's lines;
 #   3. speed: darkrt bench (plans for batch 32) of fp16, the --min-map and the default plans, 2
 #      interleaved rounds: batch-1 latency, batch-32 img/s, batch-32 time against fp16 per round;
-#   4. yolov3-416 (darkrt synth weights with bench/int8-models.sh's head scale and shift: a few boxes an
-#      image), when 90 s are left: the fp32 plan's detections as truth, fp16 as the control (under 0.95 the
-#      synthesised boxes would be too fragile to judge int8), int8 default CLI, --calib views and --min-map
-#      0.95 (at most V3_SEARCH_S, default 240 s), scored as in 1, speed as in 3;
+#   4. SYNTH_MODELS (default yolov3-416; also yolov3-tiny, yolov4-tiny) with darkrt synth weights and
+#      bench/int8-models.sh's head scale and shift (a few boxes an image), each when 90 s are left
+#      (synth_rows below says what is scored);
 #   5. tests/golden/cuda-int8-map with what is left of the budget (at least 60 s), and its run time.
 # Every row goes to $OUT/int8-cuda.md the moment it exists; build logs to $OUT/int8-logs.txt;
 # the test's output to $OUT/cuda-int8-map.log. Every step has its own timeout.
 #   source .devcarry/env.sh && bash bench/device/int8.sh      (DRT_BIN, DRT_DATA, OUT; python3 + Pillow)
 # YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
 # launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
-# SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): yolov3-416 and the golden test only.
+# SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): SYNTH_MODELS and the golden test only.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
 echo "bench/device/int8.sh: total time budget ${BUDGET_S} s (steps past it are skipped, each step has a timeout)"
@@ -143,33 +142,48 @@ score() {
     to 30 "$DARKRT" detect "$2" "$T/score" -t 0.005 --json "$T/ranked.json" --no-draw >/dev/null 2>&1
     say "| $1 | 0 | - | $(map "$T/at25.json") | $(map "$T/ranked.json") | - | - |"
 }
-say "## yolov3-416 (darkrt synth --head-scale 0.1 --head-shift -5.5, seed 1), plans for batch 32"
-say ""
-if [ "$(left)" -gt 90 ]; then
-    # bench/int8-models.sh's weights: the heads scaled and shifted so that fp32 gives a few boxes an image
-    # (plain synthesised weights: ~300k zero-width boxes at score 1.0). fp16 is the control: where it is
-    # under 0.95 against fp32, the synthesised boxes are too fragile for the protocol to judge int8.
-    CFG="$DATA/cfg/yolov3.cfg" W="$T/v3.weights" YF=(--size 416x416)
-    to 30 "$DARKRT" synth "$CFG" -o "$W" --seed 1 --head-scale 0.1 --head-shift -5.5 >/dev/null 2>&1 || say "synth failed"
+# synth_rows NAME CFG SCALE SHIFT: a model with bench/int8-models.sh's weights (darkrt synth, the heads scaled and
+# shifted so that fp32 gives a few boxes an image; plain synthesised weights: ~300k zero-width boxes at score 1.0
+# on yolov3) at 416x416, plans for batch 32: fp32's detections as truth, fp16 as the control (where it is under
+# 0.95 against fp32 the synthesised boxes are too fragile to judge int8), int8 default CLI, --calib views and
+# --min-map 0.95 (at most V3_SEARCH_S), then speed.
+synth_rows() {
+    local name=$1 scale=$3 shift=$4
+    say "## $name (darkrt synth --head-scale $scale --head-shift $shift, seed 1), plans for batch 32"
+    say ""
+    if [ "$(left)" -le 90 ]; then
+        say "skipped: $(left) s left of the budget"
+        return
+    fi
+    CFG=$2 W="$T/$name.weights" YF=(--size 416x416)
+    to 30 "$DARKRT" synth "$CFG" -o "$W" --seed 1 --head-scale "$scale" --head-shift "$shift" >/dev/null 2>&1 || say "synth failed"
     to "$(lim 60)" "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision fp32 --batch 32 \
-        -o "$T/v3-fp32.plan" >/dev/null 2>"$T/err" || say "fp32 build failed: $(tail -1 "$T/err")"
-    to 60 "$DARKRT" detect "$T/v3-fp32.plan" "$T/score" --json "$T/fp32.json" --no-draw >/dev/null 2>"$T/err" ||
+        -o "$T/$name-fp32.plan" >/dev/null 2>"$T/err" || say "fp32 build failed: $(tail -1 "$T/err")"
+    to 60 "$DARKRT" detect "$T/$name-fp32.plan" "$T/score" --json "$T/fp32.json" --no-draw >/dev/null 2>"$T/err" ||
         say "fp32 detect failed: $(tail -1 "$T/err")"
     say "fp32's truth: $(python3 -c "import json; print(sum(len(i.get('detections', [])) for i in json.load(open('$T/fp32.json'))))" 2>/dev/null) boxes on the scoring views"
     say ""
     say "| plan | convs in int8 | --min-map: kept in fp16 | mAP@0.5 at 0.25 | mAP@0.5 ranked | calibration | build + score |"
     say "|---|---:|---:|---:|---:|---|---:|"
     to "$(lim 60)" "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision fp16 --batch 32 \
-        -o "$T/v3-fp16.plan" >/dev/null 2>"$T/err" || say "| fp16 | build failed: $(tail -1 "$T/err") |"
-    score "fp16 (the control)" "$T/v3-fp16.plan"
-    variant "int8, default CLI (no --calib, no --min-map)" "$T/v3-default.plan" "$(lim 60)"
-    variant "int8, --calib views (default rule)" "$T/v3-calib.plan" "$(lim 60)" --calib "$T/calib"
+        -o "$T/$name-fp16.plan" >/dev/null 2>"$T/err" || say "| fp16 | build failed: $(tail -1 "$T/err") |"
+    score "fp16 (the control)" "$T/$name-fp16.plan"
+    variant "int8, default CLI (no --calib, no --min-map)" "$T/$name-default.plan" "$(lim 60)"
+    variant "int8, --calib views (default rule)" "$T/$name-calib.plan" "$(lim 60)" --calib "$T/calib"
     DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 (no --val: the search splits the views)" \
-        "$T/v3-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95
-    speed "yolov3-416" "$T/v3-fp16.plan" "$T/v3-default.plan" "$T/v3-calib.plan" "$T/v3-minmap.plan"
-else
-    say "skipped: $(left) s left of the budget"
-fi
+        "$T/$name-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95
+    speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-minmap.plan"
+    say ""
+}
+# SYNTH_MODELS: which of these run, in order (default yolov3-416)
+for m in ${SYNTH_MODELS:-yolov3-416}; do
+    case $m in
+    yolov3-416) synth_rows yolov3-416 "$DATA/cfg/yolov3.cfg" 0.1 -5.5 ;;
+    yolov3-tiny) synth_rows yolov3-tiny "$DATA/cfg/yolov3-tiny.cfg" 1 -2.75 ;;
+    yolov4-tiny) synth_rows yolov4-tiny "$DATA/alexeyab-cfg/yolov4-tiny.cfg" 1 -4 ;;
+    *) say "SYNTH_MODELS: unknown model $m" ;;
+    esac
+done
 
 say ""
 say "## tests/golden/cuda-int8-map"
