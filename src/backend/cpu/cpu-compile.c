@@ -144,7 +144,10 @@ static void assign_precisions(cpu_state *st, int have_choices)
     assign_dtypes(st);
 }
 
-/* Quantization steps: identities and concat pieces share their source's or route's step. */
+/* Quantization steps: identities and concat pieces share their source's or route's step; maxpools, upsamples,
+ * reorgs and one-input routes their source's. A one-input route that is not an identity is a group slice
+ * (yolov4-tiny's groups=2 group_id=1): at its source's step it is a copy of the source's bytes; at its own
+ * calibrated step it rounded the source's int8 values a second time (tests/unit/cpu-int8-route-slice.c). */
 static void assign_steps(cpu_state *st, const float *steps)
 {
     for (int t = 0; t < st->g->nt; t++) st->step[t] = steps && steps[t] > 0 ? steps[t] : 1.f;
@@ -157,7 +160,7 @@ static void assign_steps(cpu_state *st, const float *steps)
         if (st->g->node[t - 1].identity) st->step[t] = st->step[src];
         else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) st->step[t] = st->step[r];
         else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || l->type == DRT_LAYER_REORG3D ||
-                 l->type == DRT_LAYER_REORG)
+                 l->type == DRT_LAYER_REORG || (l->type == DRT_LAYER_ROUTE && l->n_inputs == 1))
             st->step[t] = st->step[src]; /* max and copies keep the range */
     }
 }
