@@ -16,7 +16,7 @@
 # boxes are too fragile for this protocol to judge int8), int8 plans (DRT_CPU_TUNE=0: the default kernels, as
 # int8-accuracy.sh) with no --calib (the CLI's default:
 # Darknet's 7 sample photos, 3 of the scored ones among them), --calib the 28 views, and --calib the 28 views
-# --min-map 0.95 (no --val: its candidates calibrated on 14 views and validated on the other 14, int8 built only
+# --min-map 0.95 (no --val: its candidates calibrated on 14 views and validated on the other 14, interleaved by name, int8 built only
 # when confirmed >= 10% faster, else fp32). Each is scored with darkrt eval against the truth, its detections at
 # 0.25 and ranked down to 0.005 (the protocol of mAP against labels and of --min-map); then darkrt bench, batch 1,
 # ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs.

@@ -85,6 +85,10 @@ typedef struct drt_engine_opts {
                                   * by the mean error int8 adds at its output on the calibration images
                                   * (E[y_fp32 - y_int8] per channel: each conv's own, then what is left
                                   * conv by conv on the corrected int8 engine; src/backend/cpu/cpu-bias.c) */
+    int calib_half;              /* int8 calibration: 0: every image it takes of calib_dir (by name, at most
+                                  * calib_max_images); 1 or 2: of those, the 1st, 3rd, 5th... (1) or the 2nd, 4th...
+                                  * (2) only: build --min-map calibrates its candidates on one half and validates
+                                  * them on the other */
 } drt_engine_opts;
 
 /* CPU 3x3 convolutions by darkrt's Winograd F(4x4,3x3) (AVX-512 machines): where it measures at

@@ -161,8 +161,8 @@ static int image_name(const char *n)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Up to max image paths from dir, sorted. */
-static drt_status list_images(const char *dir, int max, char ***paths_out, int *n_out)
+/* Up to max image paths from dir, sorted; half 1 or 2: of those, the 1st, 3rd... or the 2nd, 4th... only. */
+static drt_status list_images(const char *dir, int max, int half, char ***paths_out, int *n_out)
 {
     *paths_out = NULL;
     *n_out = 0;
@@ -191,9 +191,17 @@ static drt_status list_images(const char *dir, int max, char ***paths_out, int *
         return s;
     }
     qsort(paths, (size_t)n, sizeof *paths, cmp_str);
-    for (int i = max; i < n; i++) free(paths[i]);
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (i < max && (half == 0 || i % 2 == half - 1)) paths[kept++] = paths[i];
+        else free(paths[i]);
+    }
+    if (kept == 0) { /* one image and the second half of it */
+        free(paths);
+        return drt_error(DRT_STATUS_INVALID_ARG, "%s: no calibration images in half %d of %d", dir, half, n < max ? n : max);
+    }
     *paths_out = paths;
-    *n_out = n < max ? n : max;
+    *n_out = kept;
     return DRT_OK;
 }
 
@@ -239,20 +247,23 @@ static const char *method_name(int method)
 
 /* The calibration images: --calib DIR; else the real images at hand; else the synthetic fallback.
  * Says which in the log (drt_log_file), with the count and the method. */
-drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int max_images, FILE *log, float **inputs_out, int *n_out)
+drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int max_images, int half, FILE *log, float **inputs_out,
+                            int *n_out)
 {
     if (m->channels != 3) return drt_error(DRT_STATUS_UNSUPPORTED, "%s: int8 calibration needs 3-channel input", m->source ? m->source : "model");
     int max = max_images > 0 ? max_images : MAX_IMAGES_DEFAULT, n = 8;
     char **paths = NULL;
-    if (dir) DRT_TRY(list_images(dir, max, &paths, &n));
-    else if (list_images(IMAGES_AT_HAND, max, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
+    if (half < 0 || half > 2) return drt_error(DRT_STATUS_INVALID_ARG, "calib_half %d: must be 0, 1 or 2", half);
+    if (dir) DRT_TRY(list_images(dir, max, half, &paths, &n));
+    else if (list_images(IMAGES_AT_HAND, max, half, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
     static _Atomic int said = -1; /* once per count: a --min-map search builds many engines, its
                                    * candidates calibrated on part of the images the plan is */
     int key = paths ? n : -2 - n, say = said != key;
     said = key;
     if (paths && say)
-        fprintf(drt_log_file(), "darkrt: int8 calibration: %d real image%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
-                dir ? dir : IMAGES_AT_HAND, dir ? "" : ", found on this machine (no --calib given)", method_name(method));
+        fprintf(drt_log_file(), "darkrt: int8 calibration: %d real image%s%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",
+                half == 1 ? " (the 1st, 3rd... by name)" : half == 2 ? " (the 2nd, 4th... by name)" : "", dir ? dir : IMAGES_AT_HAND,
+                dir ? "" : ", found on this machine (no --calib given)", method_name(method));
     else if (!paths && say)
         drt_warn("int8 calibration: no --calib and no real images at hand (%s): 8 synthetic letterboxed images "
                  "(method %s); give --calib DIR of real images for accuracy", IMAGES_AT_HAND, method_name(method));
@@ -345,7 +356,7 @@ drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts 
     float *inputs;
     int n;
     *steps_out = NULL;
-    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n));
+    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log, &inputs, &n));
     drt_status s = drt_calibrate_steps(m, opts, inputs, n, log, steps_out, NULL);
     free(inputs);
     return s;
@@ -374,7 +385,7 @@ drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_o
     float *inputs;
     int n, nt;
     *thr_out = NULL;
-    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, log, &inputs, &n));
+    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log, &inputs, &n));
     drt_status s = tensor_thresholds(m, opts, inputs, n, log, thr_out, NULL, &nt);
     free(inputs);
     DRT_TRY(s);

@@ -40,8 +40,9 @@ static inline int drt_calib_tensor_channels(const drt_model *m, int t)
 
 /* The calibration images, preprocessed for m (n_out x channels x height x width floats, malloc'd):
  * up to max_images (0: 16) of calib_dir, else the real photos at hand, else 8 synthetic images;
+ * half (drt_engine_opts.calib_half) 1 or 2: of those real images, the 1st, 3rd... or the 2nd, 4th... only;
  * says which on the log once per count (and each path on log when not NULL). m must take 3 channels. */
-drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int method, int max_images, FILE *log,
+drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int method, int max_images, int half, FILE *log,
                             float **inputs_out, int *n_out);
 
 /* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network

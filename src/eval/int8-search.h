@@ -25,10 +25,10 @@ typedef struct drt_int8_search_result {
     double map_default;  /* the default keep set ("heads,dw") */
     int default_kept;
     int builds, images;
-    int calib_images;    /* the candidates were calibrated on the first calib_images of the
-                          * validation folder and validated from its val_from-th image on (the
+    int split;           /* the candidates were calibrated on calib_images of the first split images of the
+                          * validation folder by name (the 1st, 3rd...) and validated on the others (the
                           * folder calibrates too; 0: not split, validated where --val says) */
-    int val_from;
+    int calib_images;
     /* by_speed: */
     int timed;           /* candidates whose bound reached timed_bound and were screened (timed) */
     double timed_bound;  /* what a timed candidate's bound must reach: min_map plus a margin */
@@ -58,8 +58,8 @@ typedef struct drt_int8_search_result {
  * within 5% of the fastest, the one whose heads are nearest fp32's taken; none: higher is set. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
- * validation images are the calibration images, the candidates are calibrated on the first half
- * and validated on the second (see split_point). */
+ * validation images are the calibration images, the candidates are calibrated on the 1st, 3rd...
+ * by name and validated on the 2nd, 4th... (interleaved halves: see split_point). */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
                            drt_int8_search_result *out);
 void drt_int8_search_result_clear(drt_int8_search_result *r);

@@ -116,13 +116,15 @@ python3 -c "import sys; sys.exit(not float('$bound') >= 0.9)" && [ -n "$kept" ] 
     fail "sparse truth: '$line'"
 
 # Without --val the validation images are the calibration images: the search calibrates its
-# candidates on the first half by name (dog, eagle) and validates on the rest (giraffe, scream).
+# candidates on the 1st and 3rd by name (dog, giraffe: calibration's "2 real images (the 1st, 3rd...") and
+# validates on the 2nd and 4th (eagle, scream).
 "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --min-map 0.5 -o "$TMP/split.plan" \
     2>"$TMP/split.log" >/dev/null || fail "build --min-map without --val exited $?"
-grep -q "candidates calibrated on the first 2 images of $TMP/calib and validated on the 2 after them" "$TMP/split.log" &&
+grep -q "candidates calibrated on 2 of the first 4 images of $TMP/calib (the 1st, 3rd... by name) and validated on the 2 others" "$TMP/split.log" &&
     grep -q "against fp32 on 2 validation images of $TMP/calib" "$TMP/split.log" &&
-    ok "no --val: candidates calibrated on 2 of the 4 calibration images, validated on the other 2" ||
-    fail "no --val: $(grep 'min-map' "$TMP/split.log")"
+    grep -q "int8 calibration: 2 real images (the 1st, 3rd... by name) from $TMP/calib (method max)" "$TMP/split.log" &&
+    ok "no --val: candidates calibrated on the 1st and 3rd of the 4 calibration images, validated on the other 2" ||
+    fail "no --val: $(grep 'min-map\|int8 calibration' "$TMP/split.log")"
 
 # Without --min-map the build takes DRT_INT8_KEEP's list (it used to drop it)
 DRT_INT8_KEEP=none "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" -v -o "$TMP/env.plan" \

@@ -49,7 +49,8 @@ static drt_status build(drt_engine *e, const void *blob, size_t size, int thread
     drt_status s = DRT_OK;
     if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &bias_corr, NULL);
     else if (e->opts.precision == DRT_PREC_INT8) { /* the images loaded once, for both */
-        s = drt_calib_inputs(m, e->opts.calib_dir, e->opts.calib_method, e->opts.calib_max_images, log, &inputs, &n);
+        s = drt_calib_inputs(m, e->opts.calib_dir, e->opts.calib_method, e->opts.calib_max_images, e->opts.calib_half, log,
+                             &inputs, &n);
         if (s == DRT_OK) s = drt_calibrate_steps(m, &e->opts, inputs, n, log, &steps, &channel_steps);
         if (s == DRT_OK && !e->opts.no_bias_correct)
             s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, inputs, n, log, &bias_corr);
