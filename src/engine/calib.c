@@ -25,7 +25,7 @@ typedef struct calib {
     float *amax;
     uint32_t *hist; /* nt x BINS */
     const drt_model *m;
-    float *cmax;    /* each channel's max |x| (drt_calib_channel_offset), or NULL */
+    float *cmax;    /* each channel's max |x| (drt_calib_channel_offset) */
 } calib;
 
 size_t drt_calib_channel_offset(const drt_model *m, int t)
@@ -46,7 +46,7 @@ static void observe(void *ctx, int t, const drt_tensor_view *v)
     size_t hw = (size_t)v->h * v->w;
     if (c->pass == 0) {
         float m = c->amax[t];
-        if (c->cmax && v->c == drt_calib_tensor_channels(c->m, t)) { /* each channel's, then the tensor's from them */
+        if (v->c == drt_calib_tensor_channels(c->m, t)) { /* each channel's, then the tensor's from them */
             float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
             for (size_t px = 0; px < hw; px++)
                 for (int k = 0; k < v->c; k++) cm[k] = max_of(fabsf(p[px * v->cs + k]), cm[k]);
@@ -288,13 +288,13 @@ drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int
     return DRT_OK;
 }
 
-/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and, with
- * cthr_out, each channel's: its max |x|, at most its tensor's threshold (0: never stored). */
+/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and each
+ * channel's: its max |x|, at most its tensor's threshold (0: never stored). */
 static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
                                     float **thr_out, float **cthr_out, int *nt_out)
 {
     *thr_out = NULL;
-    if (cthr_out) *cthr_out = NULL;
+    *cthr_out = NULL;
     drt_device dev;
     const drt_backend *b;
     DRT_TRY(drt_backend_calibrator(&dev, &b));
@@ -320,8 +320,8 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         c.amax = calloc((size_t)nt, sizeof *c.amax);
         c.hist = calloc((size_t)nt * BINS, sizeof *c.hist);
         thr = calloc((size_t)nt, sizeof *thr);
-        if (cthr_out) c.cmax = calloc(drt_calib_channel_offset(m, nt) + 1, sizeof *c.cmax);
-        if (!c.amax || !c.hist || !thr || (cthr_out && !c.cmax)) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        c.cmax = calloc(drt_calib_channel_offset(m, nt) + 1, sizeof *c.cmax);
+        if (!c.amax || !c.hist || !thr || !c.cmax) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     }
     size_t per = (size_t)m->channels * m->width * m->height;
     int passes = opts->calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
@@ -333,12 +333,12 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
             fprintf(log, "calibration: tensor %3d (layer %3d) max|x| %9.4f -> threshold %9.4f (%s)\n", t, t - 1, c.amax[t], thr[t],
                     method_name(opts->calib_method));
     }
-    for (int t = 0; s == DRT_OK && c.cmax && t < nt; t++) {
+    for (int t = 0; s == DRT_OK && t < nt; t++) {
         float *cm = c.cmax + drt_calib_channel_offset(m, t);
         for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
     }
     if (created) b->destroy(&e);
-    if (s != DRT_OK || !cthr_out) free(c.cmax);
+    if (s != DRT_OK) free(c.cmax);
     else *cthr_out = c.cmax;
     free(c.amax);
     free(c.hist);
@@ -350,46 +350,75 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     return DRT_OK;
 }
 
-drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
-                                      float **steps_out)
+drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FILE *log, drt_calib **out)
 {
-    float *inputs;
-    int n;
-    *steps_out = NULL;
-    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log, &inputs, &n));
-    drt_status s = drt_calibrate_steps(m, opts, inputs, n, log, steps_out, NULL);
-    free(inputs);
-    return s;
-}
-
-drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
-                               float **steps_out, float **channel_steps_out)
-{
-    float *thr, *cthr = NULL;
+    *out = NULL;
+    drt_calib *c = calloc(1, sizeof *c);
+    if (!c) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     int nt;
-    *steps_out = NULL;
-    DRT_TRY(tensor_thresholds(m, opts, inputs, n, log, &thr, channel_steps_out ? &cthr : NULL, &nt));
-    for (int t = 0; cthr && t < nt; t++) { /* in place: thresholds -> steps; a channel never seen: its tensor's */
-        float *c = cthr + drt_calib_channel_offset(m, t);
-        for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) c[k] = c[k] > 0 ? c[k] / 127.f : thr[t] > 0 ? thr[t] / 127.f : 1.f;
+    drt_status s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log,
+                                    &c->inputs, &c->n);
+    if (s == DRT_OK) s = tensor_thresholds(m, opts, c->inputs, c->n, log, &c->thr, &c->cthr, &nt);
+    if (s != DRT_OK) {
+        drt_calib_free(c);
+        return s;
     }
-    for (int t = 0; t < nt; t++) thr[t] = thr[t] > 0 ? thr[t] / 127.f : 1.f;
-    *steps_out = thr;
-    if (channel_steps_out) *channel_steps_out = cthr;
+    *out = c;
     return DRT_OK;
 }
 
-drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
-                                          FILE *log, float **thr_out)
+void drt_calib_free(drt_calib *c)
 {
-    float *inputs;
-    int n, nt;
+    if (!c) return;
+    free(c->inputs);
+    free(c->thr);
+    free(c->cthr);
+    free(c);
+}
+
+drt_status drt_calib_steps(const drt_model *m, const drt_calib *c, float **steps_out, float **channel_steps_out)
+{
+    int nt = m->n_layers + 1;
+    size_t nc = drt_calib_channel_offset(m, nt);
+    *steps_out = NULL;
+    if (channel_steps_out) *channel_steps_out = NULL;
+    float *steps = malloc(sizeof(float) * (size_t)nt), *cs = channel_steps_out ? malloc(sizeof(float) * (nc + 1)) : NULL;
+    if (!steps || (channel_steps_out && !cs)) {
+        free(steps);
+        free(cs);
+        return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    }
+    for (int t = 0; cs && t < nt; t++) { /* a channel never seen: its tensor's */
+        const float *ct = c->cthr + drt_calib_channel_offset(m, t);
+        float *st = cs + drt_calib_channel_offset(m, t);
+        for (int k = 0; k < drt_calib_tensor_channels(m, t); k++)
+            st[k] = ct[k] > 0 ? ct[k] / 127.f : c->thr[t] > 0 ? c->thr[t] / 127.f : 1.f;
+    }
+    for (int t = 0; t < nt; t++) steps[t] = c->thr[t] > 0 ? c->thr[t] / 127.f : 1.f;
+    *steps_out = steps;
+    if (channel_steps_out) *channel_steps_out = cs;
+    return DRT_OK;
+}
+
+drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir, FILE *log,
+                                      float **steps_out)
+{
+    drt_engine_opts o = *opts;
+    drt_calib *c;
+    *steps_out = NULL;
+    o.calib_dir = calib_dir;
+    DRT_TRY(drt_calib_measure(m, &o, log, &c));
+    drt_status s = drt_calib_steps(m, c, steps_out, NULL);
+    drt_calib_free(c);
+    return s;
+}
+
+drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out)
+{
     *thr_out = NULL;
-    DRT_TRY(drt_calib_inputs(m, calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log, &inputs, &n));
-    drt_status s = tensor_thresholds(m, opts, inputs, n, log, thr_out, NULL, &nt);
-    free(inputs);
-    DRT_TRY(s);
-    float *thr = *thr_out;
+    float *thr = malloc(sizeof(float) * (size_t)(m->n_layers + 1));
+    if (!thr) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    memcpy(thr, c->thr, sizeof(float) * (size_t)(m->n_layers + 1));
     /* What the CPU engine never stored: a conv's output written by the shortcut that absorbed it
      * shows up as the shortcut's; in-place concats and identities are their inputs' largest. */
     for (int i = 0; i < m->n_layers; i++)
@@ -403,5 +432,6 @@ drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_o
         for (int j = 0; j < l->n_inputs; j++)
             if (l->inputs[j] < i && thr[l->inputs[j] + 1] > thr[i + 1]) thr[i + 1] = thr[l->inputs[j] + 1];
     }
+    *thr_out = thr;
     return DRT_OK;
 }

@@ -14,21 +14,34 @@
 /* The clipping threshold `method` (enum drt_calib_method) picks from one tensor's histogram (tests). */
 float drt_calib_threshold(const uint32_t *hist, float amax, int method);
 
-/* steps_out[tensor]: the int8 step (threshold / 127) of each tensor (tensor 0: the network input,
- * layer + 1: a layer's output; 1 where the calibrating engine never stores the tensor), by
- * opts->calib_method over the images in calib_dir (or the documented fallback). malloc'd,
- * n_layers + 1 floats. */
+/* One calibration: the images and the thresholds the calibrating backend's fp32 engine measured on them
+ * (drt_calib_measure). An int8 build measures its own; a --min-map search measures one and builds every
+ * candidate from it (drt_engine_create_calibrated): the same numbers, measured once. */
+typedef struct drt_calib {
+    float *inputs; /* n preprocessed images (drt_calib_inputs), for the CPU's bias correction */
+    int n;
+    float *thr;    /* each tensor's clipping threshold (tensor 0: the network input, layer + 1: a layer's
+                    * output; 0: the calibrating engine never stores it), n_layers + 1 floats */
+    float *cthr;   /* each channel's: its max |x|, at most its tensor's threshold (0: never stored);
+                    * tensor t's from drt_calib_channel_offset(m, t) on */
+} drt_calib;
+
+/* Measures a calibration of m by opts (calib_dir or the documented fallback, calib_method, calib_half,
+ * calib_max_images; the calibrating fp32 engine takes the rest of opts: calib.c's tensor_thresholds). The
+ * caller frees it with drt_calib_free. */
+drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FILE *log, drt_calib **out);
+void drt_calib_free(drt_calib *c);
+
+/* The int8 steps (threshold / 127) of each tensor (1 where never stored) and, with channel_steps_out,
+ * of each channel (a channel never observed: its tensor's step) of a calibration. Engines use the
+ * channels' where a tensor is read channel by channel (depthwise convs: src/backend/cpu/cpu-conv.c).
+ * malloc'd. */
+drt_status drt_calib_steps(const drt_model *m, const drt_calib *c, float **steps_out, float **channel_steps_out);
+
+/* drt_calib_steps's tensor steps, measured afresh by opts over the images in calib_dir (tests). */
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                       FILE *log, float **steps_out);
 
-/* drt_calibrate_tensor_steps's steps over the n preprocessed images at inputs (drt_calib_inputs: loaded
- * once for the calibration and the CPU's bias correction), and each channel's (its max |x|, capped at its
- * tensor's threshold, / 127; a channel never observed: its tensor's step) in channel_steps_out: one array,
- * tensor t's channels from drt_calib_channel_offset(m, t) on (the model's channel counts: the
- * input's, then each layer's output). Engines use them where a tensor is read channel by channel
- * (depthwise convs: src/backend/cpu/cpu-conv.c). malloc'd. */
-drt_status drt_calibrate_steps(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
-                               float **steps_out, float **channel_steps_out);
 /* Where tensor t's channels start in a channel-step array; drt_calib_channel_offset(m, n_layers + 1)
  * is its length. */
 size_t drt_calib_channel_offset(const drt_model *m, int t);
@@ -45,11 +58,9 @@ static inline int drt_calib_tensor_channels(const drt_model *m, int t)
 drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int method, int max_images, int half, FILE *log,
                             float **inputs_out, int *n_out);
 
-/* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network
- * input), by opts->calib_method over the images in calib_dir (or the documented synthetic
- * fallback); layers the calibrating engine never stores get their inputs' (see calib.c).
- * malloc'd, n_layers + 1 floats. */
-drt_status drt_calibrate_layer_thresholds(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
-                                          FILE *log, float **thr_out);
+/* thr_out[layer + 1]: the clipping threshold of each layer's output (thr_out[0]: the network input) of a
+ * calibration; layers the calibrating engine never stores get their inputs' (see calib.c). malloc'd,
+ * n_layers + 1 floats. */
+drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out);
 
 #endif

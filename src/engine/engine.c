@@ -1,5 +1,6 @@
 /* Engine objects: pick the backend for a device, own a model copy and the head buffers. */
 #include "engine/engine.h"
+#include "engine/calib.h"
 #include "backend/registry.h"
 #include "core/error.h"
 #include "core/opts.h"
@@ -55,8 +56,8 @@ drt_engine_opts drt_engine_opts_default(void)
                              .precision = DRT_PREC_FP32, .max_batch = 1};
 }
 
-drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob,
-                                   size_t blob_size, drt_engine **out)
+static drt_status create_owned(drt_model *model, const drt_engine_opts *opts, const drt_calib *calib, const void *blob,
+                               size_t blob_size, drt_engine **out)
 {
     *out = NULL;
     drt_engine_opts o = drt_engine_opts_default();
@@ -117,9 +118,11 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     if (s == DRT_OK) {
         e->opts.calib_dir = calib_dir; /* visible to create() only */
         e->opts.int8_keep = int8_keep;
+        e->calib = calib;
         s = b->create(e, blob, blob_size);
         e->opts.calib_dir = NULL;
         e->opts.int8_keep = NULL;
+        e->calib = NULL;
     }
     if (s != DRT_OK) {
         e->impl = NULL;
@@ -130,14 +133,26 @@ drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts
     return DRT_OK;
 }
 
-drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts, drt_engine **out)
+drt_status drt_engine_create_owned(drt_model *model, const drt_engine_opts *opts, const void *blob, size_t blob_size,
+                                   drt_engine **out)
+{
+    return create_owned(model, opts, NULL, blob, blob_size, out);
+}
+
+drt_status drt_engine_create_calibrated(const drt_model *model, const drt_engine_opts *opts, const drt_calib *calib,
+                                        drt_engine **out)
 {
     DRT_ARG(out, "engine_out");
     *out = NULL;
     DRT_ARG(model, "model");
     drt_model *copy;
     DRT_TRY(drt_model_clone(model, &copy));
-    return drt_engine_create_owned(copy, opts, NULL, 0, out);
+    return create_owned(copy, opts, calib, NULL, 0, out);
+}
+
+drt_status drt_engine_create(const drt_model *model, const drt_engine_opts *opts, drt_engine **out)
+{
+    return drt_engine_create_calibrated(model, opts, NULL, out);
 }
 
 drt_status drt_engine_run(drt_engine *e, const float *input, int batch)

@@ -11,6 +11,7 @@
 
 typedef struct drt_backend drt_backend;
 struct drt_candidates;
+struct drt_calib;
 
 /* A JPEG file's bytes for decoding on the device, into batch item `item`; w, h from its header;
  * name: the file (for errors). */
@@ -101,6 +102,8 @@ struct drt_engine {
     void *impl;           /* the backend's state */
     drt_model *model;     /* the engine's own copy (graph, weights, metadata) */
     drt_engine_opts opts; /* as built (calib_dir is not kept) */
+    const struct drt_calib *calib; /* create() only, int8: the calibration to build from (engine/calib.h),
+                                    * measured by the caller on opts; NULL: create() measures its own */
     int n_heads;
     int head_layers[DRT_MAX_HEADS]; /* the [yolo] layer of each head */
     drt_tensor_desc head_desc[DRT_MAX_HEADS]; /* n = batch of the last run */
@@ -158,5 +161,10 @@ void drt_context_set_batch(drt_context *c, int n);
 /* Creates an engine around an owned model copy (used by drt_engine_create and plan loading). */
 drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts *opts,
                                    const void *plan_blob, size_t plan_size, drt_engine **engine_out);
+/* drt_engine_create from a calibration the caller measured with drt_calib_measure(model, opts) and keeps
+ * (a --min-map search's candidates: one calibration for all): the engine the same bytes as
+ * drt_engine_create's, without measuring it again. calib NULL: drt_engine_create. */
+drt_status drt_engine_create_calibrated(const drt_model *model, const drt_engine_opts *opts, const struct drt_calib *calib,
+                                        drt_engine **engine_out);
 
 #endif

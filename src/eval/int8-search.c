@@ -5,6 +5,8 @@
 #include "backend/registry.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "engine/calib.h"
+#include "engine/engine.h"
 #include "engine/int8-keep.h"
 #include "graph/model.h"
 
@@ -83,6 +85,7 @@ typedef struct measure { double map, bound, err; } measure;
 typedef struct search {
     const drt_model *m;
     drt_engine_opts opts; /* the candidates' (calibrated on half of the images when split) */
+    drt_calib *calib;     /* their calibration, measured once on opts: every candidate is built from it */
     const drt_backend_entry *be; /* the searched device's registry entry (its int8 capabilities) */
     drt_device rank_device;      /* where convs are ranked (rank_convs) */
     const drt_int8_search_opts *so;
@@ -206,7 +209,7 @@ static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride,
     drt_detect_opts d = drt_detect_opts_default();
     d.resize = drt_detect_model_resize(s->m);
     if (!record) d.thresh = RANKED_THRESH;
-    DRT_TRY(drt_engine_create(s->m, opts, &e));
+    DRT_TRY(drt_engine_create_calibrated(s->m, opts, s->calib, &e));
     s->builds++;
     drt_status st = DRT_OK;
     double diff = 0, ref = 0;
@@ -324,7 +327,7 @@ static drt_status plan_engine(const search *s, const char *keep, drt_engine **e_
     o.verbose = 0;
     o.max_batch = s->batch;
     if (!keep) o.precision = s->be->int8_kept_in;
-    return drt_engine_create(s->m, &o, e_out);
+    return drt_engine_create_calibrated(s->m, &o, s->calib, e_out);
 }
 
 static double median(double *v, int n)
@@ -799,7 +802,9 @@ drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, cons
     if (st == DRT_OK && (!(s.truth = calloc((size_t)s.n_images, sizeof *s.truth)) ||
                          !(s.heads = calloc((size_t)s.n_images, sizeof *s.heads))))
         st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    if (st == DRT_OK) st = drt_calib_measure(m, &s.opts, NULL, &s.calib);
     if (st == DRT_OK) st = run(&s, out);
+    drt_calib_free(s.calib);
     out->builds = s.builds;
     out->images = s.n_images;
     free_dets(s.truth, s.n_images);

@@ -44,17 +44,17 @@ static drt_status build(drt_engine *e, const void *blob, size_t size, int thread
     DRT_TRY(check_model(m));
     DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
-    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL, *inputs = NULL;
-    int n = 0;
+    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL;
     drt_status s = DRT_OK;
     if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &bias_corr, NULL);
-    else if (e->opts.precision == DRT_PREC_INT8) { /* the images loaded once, for both */
-        s = drt_calib_inputs(m, e->opts.calib_dir, e->opts.calib_method, e->opts.calib_max_images, e->opts.calib_half, log,
-                             &inputs, &n);
-        if (s == DRT_OK) s = drt_calibrate_steps(m, &e->opts, inputs, n, log, &steps, &channel_steps);
+    else if (e->opts.precision == DRT_PREC_INT8) { /* the caller's calibration, else one of its own; its images for both */
+        drt_calib *own = NULL;
+        const drt_calib *c = e->calib;
+        if (!c) s = drt_calib_measure(m, &e->opts, log, &own), c = own;
+        if (s == DRT_OK) s = drt_calib_steps(m, c, &steps, &channel_steps);
         if (s == DRT_OK && !e->opts.no_bias_correct)
-            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, inputs, n, log, &bias_corr);
-        free(inputs);
+            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, c->inputs, c->n, log, &bias_corr);
+        drt_calib_free(own);
     }
     cpu_state *st = NULL;
     if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, bias_corr, log, &st);

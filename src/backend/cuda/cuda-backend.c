@@ -172,8 +172,16 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     DRT_TRY(alloc_io(e, g));
     int need_calib = 0;
     for (int i = 0; i < g->n_convs; i++) need_calib |= g->convs[i].int8 && !(g->convs[i].step > 0);
-    if (need_calib) /* int8 ranges measured by the calibrating backend's fp32 engine (engine/calib.h) on the calibration images */
-        DRT_TRY(drt_calibrate_layer_thresholds(e->model, &e->opts, e->opts.calib_dir, g->verbose ? drt_log_file() : NULL, &g->in_thr));
+    if (need_calib) { /* int8 ranges measured by the calibrating backend's fp32 engine (engine/calib.h) on the calibration
+                       * images: the caller's calibration (a --min-map search's), else one of its own */
+        drt_calib *own = NULL;
+        const drt_calib *c = e->calib;
+        drt_status s = DRT_OK;
+        if (!c) s = drt_calib_measure(e->model, &e->opts, g->verbose ? drt_log_file() : NULL, &own), c = own;
+        if (s == DRT_OK) s = drt_calib_layer_thresholds(e->model, c, &g->in_thr);
+        drt_calib_free(own);
+        DRT_TRY(s);
+    }
     mark(g, "buffers", &t);
     DRT_TRY(drt_cuda_conv_setup(e, g));
     DRT_TRY(drt_cuda_bn_setup(e->model, g));
