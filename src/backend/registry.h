@@ -17,6 +17,8 @@ enum drt_backend_flags {
                                         * at its ends (build --min-map tries contiguous keep sets) */
     DRT_BACKEND_HOST_TIMED = 1u << 7,  /* runs compute on host threads, and return when done: build --min-map times
                                         * them at one thread by that thread's CPU time (src/eval/int8-search.c) */
+    DRT_BACKEND_BIAS_CORRECTS = 1u << 8, /* int8 corrects conv biases (drt_engine_opts.no_bias_correct): build
+                                          * --min-map ranks another device's convs without it (rank_convs) */
 };
 
 typedef struct drt_backend_entry {
