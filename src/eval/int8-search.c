@@ -433,12 +433,13 @@ static int some_int8(const search *s, const char *keep)
 /* The measure of the int8 engine on device that keeps `keep` in higher precision, over every
  * stride-th validation image (the bound only over all of them, stride 1); with time_it and a
  * timing engine (by_speed), timed when it reaches min_map. Bias correction only where the searched
- * device does it (rank_convs ranks a CUDA search's convs on the CPU engine: without it, as CUDA's int8). */
+ * device does it; another device's ranking engines untuned (rank_convs). */
 static drt_status score_on(search *s, drt_device device, int stride, const char *keep, int time_it, measure *out)
 {
     drt_engine_opts o = s->opts;
     o.device = device;
     o.no_bias_correct |= !(s->be->flags & DRT_BACKEND_BIAS_CORRECTS);
+    if (device != s->opts.device) o.no_tune = 1;
     o.int8_keep = keep;
     o.verbose = 0; /* the final build's log, not every candidate's */
     o.max_batch = 1; /* the search runs one image at a time: cheaper builds (CUDA plans per batch) */
@@ -533,7 +534,11 @@ static char *keep_all_but(const drt_model *m, int j)
  * engines rank without it, as that device's int8 runs (score_on); it was most of a ranking
  * candidate's cost (yolo-fastest-1.1, 14 images: 3.8 s of 4.1 s, yolov3-416: 83 s of 93 s, one thread
  * on the busy 2-core machine). A CPU search keeps it: its candidates are corrected, and ranked
- * without it the search kept 3 convs of yolo-fastest-1.1 instead of 32, 0.956 held out against 0.987. */
+ * without it the search kept 3 convs of yolo-fastest-1.1 instead of 32, 0.956 held out against 0.987.
+ * Another device's ranking engines are also untuned (oneDNN's first implementations): they stand in
+ * for its engine (CUDA: fp16 where the CPU's is fp32, ~1e-3 apart), and tuning moved their heads by
+ * at most 1.7e-5 of their L1 (yolov3-tiny; 0 and 5e-8 on yolo-fastest-1.1), the int8 conv's own error
+ * 1.7e-3 to 2.2e-2, while it took 28 s of a yolov3-416 ranking build (one thread, busy machine). */
 static drt_status rank_convs(search *s, int *order, int *n_out)
 {
     int stride = s->n_images > RANK_IMAGES ? s->n_images / RANK_IMAGES : 1;
