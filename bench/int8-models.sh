@@ -19,7 +19,8 @@
 # --min-map 0.95 (no --val: its candidates calibrated on 14 views and validated on the other 14, interleaved by name, int8 built only
 # when confirmed >= 10% faster, else fp32). Each is scored with darkrt eval against the truth, its detections at
 # 0.25 and ranked down to 0.005 (the protocol of mAP against labels and of --min-map); then darkrt bench, batch 1,
-# ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs.
+# ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs. ASYM=1 adds the three int8
+# builds again with --int8-activations asym (u8 with a zero point).
 #   bash bench/int8-models.sh [BUILD]       (MODELS="yolov3-tiny ..." to run some; results appended per model)
 # Budget (2 shared cores): a tiny model's --min-map search builds 30-45 engines (5-15 min); yolov3-416's would
 # take hours on the 28 views, and on 8 (MINMAP_BIG=1: 4 calibrate, 4 validate) only 2 validation views hold boxes
@@ -43,6 +44,7 @@ MODEL_LIST=(
 )
 MODELS=${MODELS:-yolov3-tiny yolov4-tiny yolov7-tiny yolov3-416}
 MINMAP_BIG=${MINMAP_BIG:-0}
+ASYM=${ASYM:-0}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 python3 "$ROOT/bench/int8-images.py" "$T/calib" "$DN"/{dog,eagle,giraffe,scream}.jpg
@@ -103,6 +105,12 @@ for entry in "${MODEL_LIST[@]}"; do
         DRT_CALIB_MAX=28 variant "--calib 28 views --min-map 0.95" int8 --calib "$T/calib" --min-map 0.95
     elif [ "$MINMAP_BIG" = 1 ]; then
         DRT_CALIB_MAX=8 variant "--calib 8 of the views --min-map 0.95 (budget)" int8 --calib "$T/calib" --min-map 0.95
+    fi
+    if [ "$ASYM" = 1 ]; then
+        variant "asym: default CLI (no --calib)" int8 --int8-activations asym
+        DRT_CALIB_MAX=28 variant "asym: --calib 28 views (max)" int8 --calib "$T/calib" --int8-activations asym
+        [ $big = 1 ] || DRT_CALIB_MAX=28 variant "asym: --calib 28 views --min-map 0.95" int8 --calib "$T/calib" --min-map 0.95 \
+            --int8-activations asym
     fi
     # Latency rounds: fp32 and each plan, interleaved.
     for r in $(seq "$rounds"); do

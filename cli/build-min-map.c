@@ -83,6 +83,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
         a->engine.calib_dir = NULL; /* the calibration was the int8 candidates': the higher precision refuses it */
         a->engine.calib_method = DRT_CALIB_MAX;
         a->explicit_bias_correct = 0;
+        a->engine.int8_activations = DRT_INT8_ACT_SYM;
         drt_int8_search_result_clear(&r);
     }
     *keep_out = r.keep; /* the caller frees it */

@@ -18,6 +18,9 @@ const char engine_args_help[] =
     "                          squared quantization error)\n"
     "      --bias-correct on|off  CPU int8: correct each conv's bias by the mean error int8 adds at its\n"
     "                          output on the calibration images (default on)\n"
+    "      --int8-activations sym|asym  CPU int8: s8 with step max|x|/127 (default), or u8 with a zero\n"
+    "                          point over the calibrated [min, max] where oneDNN convs, maxpools, routes and\n"
+    "                          upsamples alone write and read a tensor\n"
     "      --batch N           largest batch (default 1)\n"
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"
@@ -90,6 +93,11 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
         a->explicit_bias_correct = 1;
         return 1;
     }
+    if (!strcmp(name, "int8-activations")) {
+        if (strcmp(v, "sym") && strcmp(v, "asym")) return cli_usage_error(a->cmd, "--int8-activations %s: must be sym or asym", v);
+        a->engine.int8_activations = !strcmp(v, "asym") ? DRT_INT8_ACT_ASYM : DRT_INT8_ACT_SYM;
+        return 1;
+    }
     if (!strcmp(name, "batch")) return cli_parse_int(a->cmd, "--batch", v, 1, 4096, &a->engine.max_batch) ? 2 : 1;
     if (!strcmp(name, "max-activations")) return cli_parse_max_activations(a->cmd, v, &a->engine) ? 2 : 1;
     if (!strcmp(name, "threads")) return cli_parse_int(a->cmd, "--threads", v, 1, 1024, &a->engine.threads) ? 2 : 1;
@@ -102,8 +110,9 @@ int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
 {
     *out = NULL;
     int int8 = a->engine.precision == DRT_PREC_INT8 && !cli_has_suffix(a->model, ".plan");
-    if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX || a->explicit_bias_correct))
-        return cli_usage_error(a->cmd, "--calib/--calib-method/--bias-correct calibrate an int8 build: add --precision int8%s",
+    if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX || a->explicit_bias_correct ||
+                  a->engine.int8_activations != DRT_INT8_ACT_SYM))
+        return cli_usage_error(a->cmd, "--calib/--calib-method/--bias-correct/--int8-activations calibrate an int8 build: add --precision int8%s",
                                cli_has_suffix(a->model, ".plan") ? " (a plan holds its calibration)" : "");
     double t0 = drt_now_ms();
     drt_status s;

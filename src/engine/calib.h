@@ -38,6 +38,12 @@ void drt_calib_free(drt_calib *c);
  * malloc'd. */
 drt_status drt_calib_steps(const drt_model *m, const drt_calib *c, float **steps_out, float **channel_steps_out);
 
+/* ranges_out[2 t], [2 t + 1]: tensor t's smallest and largest value over the n images at inputs, widened to hold 0
+ * and clipped to its threshold (steps[t] x 127, drt_calib_steps'); [0, 0] where never stored. For u8
+ * activations with a zero point (drt_engine_opts.int8_activations asym; src/engine/calib-range.c). malloc'd. */
+drt_status drt_calibrate_ranges(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n,
+                                const float *steps, float **ranges_out);
+
 /* drt_calib_steps's tensor steps, measured afresh by opts over the images in calib_dir (tests). */
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
                                       FILE *log, float **steps_out);

@@ -74,8 +74,13 @@ static drt_status create_owned(drt_model *model, const drt_engine_opts *opts, co
                          o.threads, DRT_MAX_THREADS);
     }
     const drt_backend *b = NULL;
-    s = (unsigned)o.precision < DRT_PREC_COUNT ? drt_backend_get(o.device, &b)
-        : drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown precision %d", (int)o.precision);
+    if (o.int8_activations < 0 || o.int8_activations > DRT_INT8_ACT_ASYM)
+        s = drt_error(DRT_STATUS_INVALID_ARG, "engine: int8_activations %d: must be 0 (sym) or 1 (asym)", o.int8_activations);
+    else if (o.int8_activations == DRT_INT8_ACT_ASYM && o.device != DRT_DEVICE_CPU)
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "engine: int8 activations asym (u8 with a zero point): the cpu engine only, not %s",
+                      drt_device_name(o.device));
+    else if ((unsigned)o.precision < DRT_PREC_COUNT) s = drt_backend_get(o.device, &b);
+    else s = drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown precision %d", (int)o.precision);
     if (s != DRT_OK) {
         drt_model_free(model);
         return s;

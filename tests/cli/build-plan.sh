@@ -43,6 +43,25 @@ print(f"relative max diff {r:.3g}")
 sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
 PY
 done
+# --int8-activations asym (u8 with zero points): the plan runs near the reference; refused without int8 and on CUDA
+"$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/asym.plan" --precision int8 --int8-activations asym \
+    --calib "$DN_DATA" --verbose >/dev/null 2>"$TMP/e7" && "$DARKRT" run "$TMP/asym.plan" --random 7 -o "$TMP/asym.f32" >/dev/null 2>>"$TMP/e7" \
+    && python3 - "$TMP/asym.f32" "$TMP/ref.f32" <<'PY' && ok "asym int8 plan runs; heads near the reference" || fail "asym int8 plan: $(tail -3 "$TMP/e7")"
+import sys, numpy as np
+a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
+r = np.abs(a - b).max() / np.abs(b).max()
+print(f"relative max diff {r:.3g}")
+sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
+PY
+grep -q "zero points" "$TMP/e7" && ok "--verbose names the convs with zero points" || fail "asym: no conv with zero points in --verbose"
+for args in "--int8-activations asym" "--precision int8 --int8-activations u8" "--device cuda --precision int8 --int8-activations asym"; do
+    # shellcheck disable=SC2086
+    if "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/no.plan" $args >/dev/null 2>"$TMP/e8"; then
+        fail "build $args: accepted"
+    else
+        [ "$(grep -c . "$TMP/e8")" = 1 ] && ok "build $args: refused, one line: $(cat "$TMP/e8")" || fail "build $args: $(cat "$TMP/e8")"
+    fi
+done
 # a plan that chose darkrt's Winograd (forced) loads it back and still matches the reference
 TW="$DRT_DATA/yolov3-tiny.weights"
 if [ -s "$TW" ]; then

@@ -53,8 +53,8 @@ static void one(const char *kname, const cpu_kernels *k, int copy, cpu_dtype din
     size_t nin = (size_t)H * W * in_cs, nout = (size_t)H * W * out_cs;
     float *bin = calloc(nin, 4), *bout = calloc(nout, 4);
     unsigned seed = (unsigned)(c * 131 + in_cs * 7 + out_cs + din * 3 + dout);
-    cpu_view in = {(char *)bin, c, H, W, in_cs, din, din == CPU_F32 ? 1.f : 0.25f};
-    cpu_view out = {(char *)bout, c, H, W, out_cs, dout, dout == CPU_F32 ? 1.f : dout == CPU_U8 ? 0.5f : 2.f};
+    cpu_view in = {(char *)bin, c, H, W, in_cs, din, din == CPU_F32 ? 1.f : 0.25f, 0};
+    cpu_view out = {(char *)bout, c, H, W, out_cs, dout, dout == CPU_F32 ? 1.f : dout == CPU_U8 ? 0.5f : 2.f, 0};
     fill(&in, &seed);
     memset(bout, 0x5a, nout * 4); /* channels outside the view must keep this */
     if (copy) k->copy_channels(&in, 0, &out);

@@ -84,7 +84,7 @@ static int steps_of(const drt_model *m, const float *in, float **steps, float **
     *steps = calloc(nt, sizeof **steps);
     *csteps = malloc(nc * sizeof **csteps);
     *corr = malloc(nc * sizeof **corr);
-    if (!*steps || !*csteps || !*corr || drt_cpu_state_create(m, &o, NULL, NULL, NULL, NULL, NULL, &st) != DRT_OK) return -1;
+    if (!*steps || !*csteps || !*corr || drt_cpu_state_create(m, &o, NULL, NULL, NULL, NULL, NULL, NULL, &st) != DRT_OK) return -1;
     st->observe = observe_max;
     st->observe_ctx = *steps;
     drt_status s = drt_cpu_run_image(st, &st->own, NULL, NULL, in, 0);
@@ -144,9 +144,9 @@ static void one_case(const char *dir, const dw_case *t)
     o.precision = DRT_PREC_INT8;
     o.int8_keep = "none";
     int ok = steps_of(m, in, &steps, &csteps, &corr) == 0 &&
-             drt_cpu_state_create(m, &o, NULL, steps, csteps, corr, NULL, &ours) == DRT_OK;
+             drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, corr, NULL, &ours) == DRT_OK;
     setenv("DRT_CPU_DW_INT8", "0", 1);
-    ok = ok && drt_cpu_state_create(m, &o, NULL, steps, csteps, corr, NULL, &onednn) == DRT_OK;
+    ok = ok && drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, corr, NULL, &onednn) == DRT_OK;
     unsetenv("DRT_CPU_DW_INT8");
     CHECK(ok, "c=%d k=%d s=%d: engines: %s", t->c, t->k, t->s, drt_last_error());
     if (ok) {

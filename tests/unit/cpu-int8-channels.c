@@ -143,7 +143,7 @@ int main(void)
     float *steps = NULL;
     cpu_state *without = NULL;
     if (drt_calibrate_tensor_steps(m, &o, dir, NULL, &steps) != DRT_OK ||
-        drt_cpu_state_create(m, &o, NULL, steps, NULL, NULL, NULL, &without) != DRT_OK) {
+        drt_cpu_state_create(m, &o, NULL, steps, NULL, NULL, NULL, NULL, &without) != DRT_OK) {
         printf("FAIL: the per-tensor engine: %s\n", drt_last_error());
         fails++;
     } else {

@@ -42,7 +42,7 @@ static cpu_state *fp32_state(const drt_model *m, const float *in, float *steps)
     drt_engine_opts o = drt_engine_opts_default();
     o.no_tune = 1;
     cpu_state *st = NULL;
-    if (drt_cpu_state_create(m, &o, NULL, NULL, NULL, NULL, NULL, &st) != DRT_OK) return NULL;
+    if (drt_cpu_state_create(m, &o, NULL, NULL, NULL, NULL, NULL, NULL, &st) != DRT_OK) return NULL;
     st->observe = observe_max;
     st->observe_ctx = steps;
     drt_status s = drt_cpu_run_image(st, &st->own, NULL, NULL, in, 0);
@@ -80,7 +80,7 @@ int main(void)
         o.no_tune = 1;
         o.precision = DRT_PREC_INT8;
         o.int8_keep = "none";
-        CHECK(drt_cpu_state_create(m, &o, NULL, steps, NULL, NULL, NULL, &q) == DRT_OK, "int8 engine: %s", drt_last_error());
+        CHECK(drt_cpu_state_create(m, &o, NULL, steps, NULL, NULL, NULL, NULL, &q) == DRT_OK, "int8 engine: %s", drt_last_error());
     }
     if (q && drt_cpu_run_image(q, &q->own, NULL, NULL, in, 0) == DRT_OK) {
         double d = head_diff(f, q);

@@ -49,9 +49,9 @@ int main(void)
         size_t n = drt_calib_channel_offset(m, m->n_layers + 1);
         if ((csteps = malloc(n * sizeof *csteps))) memcpy(csteps, own->cstep, n * sizeof *csteps);
     }
-    fails += fails || drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, NULL, &untuned) != DRT_OK;
+    fails += fails || drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, NULL, NULL, &untuned) != DRT_OK;
     o.no_tune = 0;
-    fails += fails || drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, NULL, &tuned) != DRT_OK;
+    fails += fails || drt_cpu_state_create(m, &o, NULL, steps, csteps, NULL, NULL, NULL, &tuned) != DRT_OK;
     if (fails) {
         printf("FAIL: engines: %s\n", drt_last_error());
         return 1;

@@ -4,7 +4,8 @@
  * views of different steps (a concat's step: the float value max(q) x step_in, requantized to step_out),
  * maxpool of f32 into 8 bits and an f32 conv result added into an s8 tensor in place (mixed precision),
  * over sizes that are not multiples of the kernels' runs and tiles, channel-strided outputs untouched
- * outside the view. */
+ * outside the view; u8 views also with zero points (asym activations: value (q - zp) x step; the input's and
+ * output's of maxpool and upsample differ, the same-code path has one). */
 #include "backend/cpu/cpu.h"
 #include "check.h"
 
@@ -15,10 +16,12 @@
 #include <string.h>
 
 static float sat(float q, float lo, float hi) { return q < hi ? (q > lo ? q : lo) : hi; }
+/* u8 views' zero points (s8: 0), the input's and the output's: set per pass in main */
+static int zi, zo;
 static float quant(float x, float step, cpu_dtype dt)
 {
     if (dt == CPU_F32) return x;
-    return dt == CPU_S8 ? sat(nearbyintf(x / step), -128.f, 127.f) : sat(nearbyintf(x / step), 0.f, 255.f);
+    return dt == CPU_S8 ? sat(nearbyintf(x / step), -128.f, 127.f) : sat(nearbyintf(x / step) + (float)zo, 0.f, 255.f);
 }
 static float code(const cpu_view *v, size_t i) { return v->dt == CPU_F32 ? ((const float *)v->p)[i] : v->dt == CPU_S8 ? ((const int8_t *)v->p)[i] : ((const uint8_t *)v->p)[i]; }
 
@@ -51,7 +54,7 @@ static void input(const char *kn, const cpu_kernels *k, cpu_dtype dt, int c, int
     nchw[5] = 0.00588235306f; /* x / (1/255) rounds to 2 and 255, x * 255 to 1 and 254: a division, as st() */
     nchw[6] = 0.998039305f;
     memset(buf, 0x5a, hw * cs * es);
-    cpu_view out = {buf, c, h, w, cs, dt, step};
+    cpu_view out = {buf, c, h, w, cs, dt, step, zo};
     k->input(nchw, hw, &out);
     int bad = 0;
     for (size_t px = 0; px < hw && bad < 3; px++) {
@@ -70,7 +73,7 @@ static void head(const char *kn, const cpu_kernels *k, int c, int cs, int h, int
     size_t hw = (size_t)h * w;
     float *nhwc = malloc(sizeof(float) * hw * cs), *nchw = malloc(sizeof(float) * hw * c);
     for (size_t i = 0; i < hw * cs; i++) nhwc[i] = (float)rnd(100000) - 50000.f;
-    cpu_view in = {(char *)nhwc, c, h, w, cs, CPU_F32, 1.f};
+    cpu_view in = {(char *)nhwc, c, h, w, cs, CPU_F32, 1.f, 0};
     k->head(&in, nchw, hw);
     int bad = 0;
     for (int ch = 0; ch < c && bad < 3; ch++)
@@ -97,7 +100,7 @@ static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size
     l.padding = size - 1;
     int oh = (h + l.padding - size) / s + 1, ow = (w + l.padding - size) / s + 1, off = -l.padding / 2;
     char *ib = malloc((size_t)h * w * c), *ob = malloc((size_t)oh * ow * out_cs);
-    cpu_view in = {ib, c, h, w, c, dt, a}, out = {ob, c, oh, ow, out_cs, dt, b};
+    cpu_view in = {ib, c, h, w, c, dt, a, zi}, out = {ob, c, oh, ow, out_cs, dt, b, zo};
     fill8(&in);
     memset(ob, 0x5a, (size_t)oh * ow * out_cs);
     k->maxpool(&l, &in, &out, 0, oh);
@@ -111,7 +114,7 @@ static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size
                 for (int ky = 0; ky < size; ky++)
                     for (int kx = 0; kx < size; kx++) {
                         int y = oy * s + off + ky, x = ox * s + off + kx;
-                        if (y >= 0 && y < h && x >= 0 && x < w) m = fmaxf(m, code(&in, ((size_t)y * w + x) * c + ch) * a);
+                        if (y >= 0 && y < h && x >= 0 && x < w) m = fmaxf(m, (code(&in, ((size_t)y * w + x) * c + ch) - zi) * a);
                     }
                 float e = quant(m, b, dt), g = code(&out, px * out_cs + ch);
                 if (e != g) { CHECK(0, "%s maxpool %s %dx%d/%d steps %g->%g: pixel %d,%d channel %d: %g, want %g", kn, cpu_dtype_name(dt),
@@ -135,7 +138,7 @@ static void maxpool_f32(const char *kn, const cpu_kernels *k, cpu_dtype dt, int 
     char *ob = malloc((size_t)h * w * out_cs);
     for (int i = 0; i < h * w * c; i++) ib[i] = i % 13 == 3 ? NAN : i % 17 == 5 ? -INFINITY : (rnd(2001) - 1000) / 100.f;
     for (int i = 0; i < 4; i++) ib[(size_t)i * c] = -INFINITY; /* channel 0's first pixels: windows that see only -inf */
-    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f}, out = {ob, c, h, w, out_cs, dt, b};
+    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f, 0}, out = {ob, c, h, w, out_cs, dt, b, zo};
     memset(ob, 0x5a, (size_t)h * w * out_cs);
     k->maxpool(&l, &in, &out, 0, h);
     int bad = 0;
@@ -166,7 +169,7 @@ static void add_into(const char *kn, const cpu_kernels *k, float a, float b, int
     float *ib = malloc(sizeof(float) * h * w * c);
     char *ob = malloc((size_t)h * w * cs), *keep = malloc((size_t)h * w * cs);
     for (int i = 0; i < h * w * c; i++) ib[i] = i % 19 == 4 ? NAN : (rnd(4001) - 2000) / 200.f;
-    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f}, old = {ob, c, h, w, cs, CPU_S8, a}, out = old;
+    cpu_view in = {(char *)ib, c, h, w, c, CPU_F32, 1.f, 0}, old = {ob, c, h, w, cs, CPU_S8, a, 0}, out = old;
     out.step = b;
     fill8(&old);
     memcpy(keep, ob, (size_t)h * w * cs);
@@ -187,7 +190,7 @@ static void upsample(const char *kn, const cpu_kernels *k, cpu_dtype dt, float a
 {
     int h = 5, w = 7, s = 2;
     char *ib = malloc((size_t)h * w * c), *ob = malloc((size_t)h * s * w * s * out_cs);
-    cpu_view in = {ib, c, h, w, c, dt, a}, out = {ob, c, h * s, w * s, out_cs, dt, b};
+    cpu_view in = {ib, c, h, w, c, dt, a, zi}, out = {ob, c, h * s, w * s, out_cs, dt, b, zo};
     fill8(&in);
     memset(ob, 0x5a, (size_t)h * s * w * s * out_cs);
     k->upsample(s, &in, &out);
@@ -197,7 +200,7 @@ static void upsample(const char *kn, const cpu_kernels *k, cpu_dtype dt, float a
             size_t px = (size_t)y * w * s + x;
             if (!outside_untouched(&out, px)) { CHECK(0, "%s upsample: pixel %zu: channels outside the view written", kn, px); bad++; }
             for (int ch = 0; ch < c && bad < 3; ch++) {
-                float e = quant(code(&in, ((size_t)(y / s) * w + x / s) * c + ch) * a, b, dt), g = code(&out, px * out_cs + ch);
+                float e = quant((code(&in, ((size_t)(y / s) * w + x / s) * c + ch) - zi) * a, b, dt), g = code(&out, px * out_cs + ch);
                 if (e != g) { CHECK(0, "%s upsample %s steps %g->%g: pixel %d,%d channel %d: %g, want %g", kn, cpu_dtype_name(dt), a, b, y, x, ch, g, e); bad++; }
             }
         }
@@ -211,8 +214,10 @@ int main(void)
     const char *names[2] = {"portable", "avx512"};
     for (int v = 0; v < 2; v++) {
         if (!ks[v]) continue;
-        for (int d = 0; d < 3; d++) {
-            cpu_dtype dt = d == 2 ? CPU_F32 : d ? CPU_S8 : CPU_U8;
+        for (int d = 0; d < 5; d++) {
+            cpu_dtype dt = d == 2 ? CPU_F32 : d == 1 ? CPU_S8 : CPU_U8;
+            zi = d == 3 ? 37 : d == 4 ? 90 : 0; /* u8 with zero points: different ones, then the same (the same-code path) */
+            zo = d == 3 ? 101 : d == 4 ? 90 : 0;
             input(names[v], ks[v], dt, 3, 3, 23, 29); /* 667 pixels: a run and a part */
             input(names[v], ks[v], dt, 1, 1, 1, 7);
             input(names[v], ks[v], dt, 5, 8, 17, 41);
@@ -228,6 +233,7 @@ int main(void)
                 upsample(names[v], ks[v], dt, steps[st][0], steps[st][1], 5, 13);
                 maxpool_f32(names[v], ks[v], dt, 3, steps[st][1], 5, 9);
                 maxpool_f32(names[v], ks[v], dt, 5, steps[st][1], 300, 300); /* more channels than a chunk */
+                if (dt != CPU_S8) continue; /* add_into's fast path: s8 */
                 add_into(names[v], ks[v], steps[st][0], steps[st][1], 24, 24);
                 add_into(names[v], ks[v], steps[st][0], steps[st][1], 270, 300);
             }

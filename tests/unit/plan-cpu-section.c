@@ -7,7 +7,7 @@
  *   again it is the same file, byte for byte;
  * - a format-1 section, and fields out of range (checksum rewritten, so the section's reader is what
  *   refuses), give one error naming the field: precision, impl_index, a name's length, channel_steps (and the
- *   bias corrections it announces), the layer count, a tensor step. */
+ *   bias corrections or ranges it announces), the layer count, a tensor step. */
 #include "darkrt.h"
 #include "engine/plan.h"
 #include "graph/model.h"
@@ -137,8 +137,10 @@ int main(void)
     refused("name of 48 bytes", name_at, &v, 4, "implementation name of 48 bytes: at most 47");
     v = 0xfffffff0u;
     refused("name of 4 GB", name_at, &v, 4, "implementation name of 4294967280 bytes");
-    v = 4;
-    refused("channel_steps 4", off + 36, &v, 4, "channel_steps 4: must be 0..3");
+    v = 8;
+    refused("channel_steps 8", off + 36, &v, 4, "channel_steps 8: must be 0..7");
+    v = 4; /* asym ranges announced, none stored */
+    refused("channel_steps 4", off + 36, &v, 4, "ends in its ranges");
     v = 2; /* bias corrections announced, none stored */
     refused("channel_steps 2", off + 36, &v, 4, "ends in its bias corrections");
     v = (uint32_t)nl + 1;

@@ -44,24 +44,27 @@ static drt_status build(drt_engine *e, const void *blob, size_t size, int thread
     DRT_TRY(check_model(m));
     DRT_TRY(drt_xcaps_check(&drt_cpu_caps, m, e->opts.precision));
     cpu_choice *choices = NULL;
-    float *steps = NULL, *channel_steps = NULL, *bias_corr = NULL;
+    float *steps = NULL, *channel_steps = NULL, *ranges = NULL, *bias_corr = NULL;
     drt_status s = DRT_OK;
-    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &bias_corr, NULL);
+    if (blob) s = drt_cpu_parse_blob(blob, size, m, &choices, &steps, &channel_steps, &ranges, &bias_corr, NULL);
     else if (e->opts.precision == DRT_PREC_INT8) { /* the caller's calibration, else one of its own; its images for both */
         drt_calib *own = NULL;
         const drt_calib *c = e->calib;
         if (!c) s = drt_calib_measure(m, &e->opts, log, &own), c = own;
         if (s == DRT_OK) s = drt_calib_steps(m, c, &steps, &channel_steps);
+        if (s == DRT_OK && e->opts.int8_activations == DRT_INT8_ACT_ASYM)
+            s = drt_calibrate_ranges(m, &e->opts, c->inputs, c->n, steps, &ranges);
         if (s == DRT_OK && !e->opts.no_bias_correct)
-            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, c->inputs, c->n, log, &bias_corr);
+            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, ranges, c->inputs, c->n, log, &bias_corr);
         drt_calib_free(own);
     }
     cpu_state *st = NULL;
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, bias_corr, log, &st);
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &e->opts, choices, steps, channel_steps, ranges, bias_corr, log, &st);
     if (s == DRT_OK) st->opts.threads = threads; /* fixed here, 0 resolved: what run_in uses */
     free(choices);
     free(steps);
     free(channel_steps);
+    free(ranges);
     free(bias_corr);
     if (s != DRT_OK) return s;
     if (log) log_summary(st);

@@ -56,7 +56,8 @@ static void sum_channels(const cpu_state *st, int t, const cpu_view *v, stats *a
         else
             for (int k = 0; k < v->c; k++) acc[k] += ((const uint8_t *)v->p)[px * v->cs + k];
     }
-    for (int k = 0; k < v->c; k++) sum[k] += v->dt == CPU_F32 ? acc[k] : acc[k] * drt_cpu_channel_step(st, t, k);
+    for (int k = 0; k < v->c; k++) /* u8: less its zero point per value */
+        sum[k] += v->dt == CPU_F32 ? acc[k] : (acc[k] - (double)v->zp * (double)hw) * drt_cpu_channel_step(st, t, k);
     a->count[t] += (double)hw;
 }
 
@@ -66,8 +67,9 @@ static void input_quantization(const cpu_state *q, int i, int t, int channels, f
 {
     const cpu_conv *cv = q->conv[i];
     cpu_dtype dt = cv->prec == DRT_PREC_INT8 ? cv->in_dt : q->dt[t];
-    *lo = dt == CPU_U8 ? 0.f : -128.f;
-    *hi = dt == CPU_U8 ? 255.f : 127.f;
+    int zp = dt == CPU_U8 && q->dt[t] == CPU_U8 ? q->zp[t] : 0; /* the codes of [lo, hi] less the zero point */
+    *lo = dt == CPU_U8 ? (float)-zp : -128.f;
+    *hi = dt == CPU_U8 ? 255.f - (float)zp : 127.f;
     for (int c = 0; c < channels; c++)
         step[c] = dt == CPU_F32 || dt == CPU_BF16 ? 0.f : dt == CPU_U8 && q->dt[t] != CPU_U8 ? 1.f / 255 : drt_cpu_channel_step(q, t, c);
 }
@@ -263,7 +265,8 @@ static double mean_abs(const float *v, int n)
 }
 
 drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
-                                   const float *channel_steps, const float *inputs, int n, FILE *log, float **corr_out)
+                                   const float *channel_steps, const float *ranges, const float *inputs, int n, FILE *log,
+                                   float **corr_out)
 {
     *corr_out = NULL;
     int nt = m->n_layers + 1;
@@ -282,8 +285,8 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     fo.int8_keep = NULL;
     cpu_state *q = NULL, *f = NULL;
     stats a = {.m = m, .only = -1};
-    drt_status s = drt_cpu_state_create(m, &o, NULL, steps, channel_steps, NULL, NULL, &q);
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &fo, NULL, NULL, NULL, NULL, NULL, &f);
+    drt_status s = drt_cpu_state_create(m, &o, NULL, steps, channel_steps, ranges, NULL, NULL, &q);
+    if (s == DRT_OK) s = drt_cpu_state_create(m, &fo, NULL, NULL, NULL, NULL, NULL, NULL, &f);
     if (s == DRT_OK) {
         a.q = q;
         a.conv_of = malloc(sizeof(int) * (size_t)nt);

@@ -20,7 +20,7 @@ cpu_view drt_cpu_view_at(const cpu_state *st, char *arena, int t)
     int r = st->g->root[t];
     drt_shape s = drt_xgraph_shape(st->g, t), rs = drt_xgraph_shape(st->g, r);
     cpu_view v = {arena + st->g->offset[r] + (size_t)st->g->coff[t] * cpu_dtype_size(st->dt[t]),
-                  s.c, s.h, s.w, rs.c, st->dt[t], st->step[t]};
+                  s.c, s.h, s.w, rs.c, st->dt[t], st->step[t], st->zp[t]};
     return v;
 }
 
@@ -144,6 +144,55 @@ static void assign_precisions(cpu_state *st, int have_choices)
     assign_dtypes(st);
 }
 
+/* Layer i is one asym tensors may touch: a conv without a residual add (oneDNN's zero points; darkrt's int8
+ * depthwise kernel is left to oneDNN where one is set: cpu-conv.c), maxpool, upsample, route or head. Shortcut adds,
+ * [batchnorm], activations and the other kernels keep s8: they would work through ld/st, but are not measured. */
+static int asym_layer(const cpu_state *st, int i)
+{
+    drt_layer_type k = st->m->layers[i].type;
+    if (k == DRT_LAYER_CONV) return st->g->node[i].sum_from < 0 && !st->m->layers[i].xnor;
+    return k == DRT_LAYER_MAXPOOL || k == DRT_LAYER_UPSAMPLE || k == DRT_LAYER_ROUTE || k == DRT_LAYER_YOLO;
+}
+
+/* Root r (an s8 buffer, not the input) holds u8 with a zero point: asym ranges were calibrated, r's range holds
+ * more than 0, and only asym_layer layers write or read its tensors. */
+static int asym_fits(const cpu_state *st, int r)
+{
+    if (!st->range || r == 0 || st->dt[r] != CPU_S8 || !(st->range[2 * r] < st->range[2 * r + 1])) return 0;
+    for (int t = 1; t < st->g->nt; t++)
+        if (st->g->root[t] == r && !st->g->node[t - 1].identity && !asym_layer(st, t - 1)) return 0;
+    for (int s = 0; s < st->g->n; s++) { /* a residual add in a conv's epilogue (oneDNN's sum): s8 on both sides */
+        if (st->g->node[s].absorbed_by >= 0 && st->g->root[DRT_XT(s)] == r) return 0;
+        if (st->g->node[s].sum_from >= 0 && st->g->root[st->g->node[s].sum_from] == r) return 0;
+    }
+    return root_readers_all(st, r, asym_layer);
+}
+
+static void assign_asym(cpu_state *st)
+{
+    for (int r = 0; r < st->g->nt; r++)
+        if (st->g->root[r] == r && asym_fits(st, r)) st->dt[r] = CPU_U8;
+    for (int t = 0; t < st->g->nt; t++) st->dt[t] = st->dt[st->g->root[t]];
+}
+
+/* A u8 tensor's step and zero point over its calibrated [lo, hi] (lo <= 0 <= hi): 0 is a code. */
+static void asym_step(cpu_state *st, int t)
+{
+    float lo = st->range[2 * t], hi = st->range[2 * t + 1];
+    st->step[t] = (hi - lo) / 255.f;
+    float z = nearbyintf(-lo / st->step[t]);
+    st->zp[t] = z < 0 ? 0 : z > 255 ? 255 : (int32_t)z;
+}
+
+/* Asym int8 activations: the state keeps the calibrated ranges (plans store them). */
+static drt_status copy_ranges(cpu_state *st, const float *ranges)
+{
+    size_t n = 2 * (size_t)st->g->nt;
+    if (!(st->range = malloc(sizeof(float) * n))) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    memcpy(st->range, ranges, sizeof(float) * n);
+    return DRT_OK;
+}
+
 /* Quantization steps: identities and concat pieces share their source's or route's step; maxpools, upsamples,
  * reorgs and one-input routes their source's. A one-input route that is not an identity is a group slice
  * (yolov4-tiny's groups=2 group_id=1): at its source's step it is a copy of the source's bytes; at its own
@@ -153,15 +202,19 @@ static void assign_steps(cpu_state *st, const float *steps)
     for (int t = 0; t < st->g->nt; t++) st->step[t] = steps && steps[t] > 0 ? steps[t] : 1.f;
     if (st->opts.precision != DRT_PREC_INT8) return;
     if (st->dt[0] == CPU_U8) st->step[0] = 1.f / 255.f;
+    for (int t = 1; t < st->g->nt; t++)
+        if (st->dt[t] == CPU_U8) asym_step(st, t); /* its own range, unless it takes another's code below */
     for (int t = 1; t < st->g->nt; t++) {
         const drt_layer *l = &st->m->layers[t - 1];
-        int r = st->g->root[t];
+        int r = st->g->root[t], from = -1;
         int src = DRT_XT(l->n_inputs > 0 ? l->inputs[0] : t - 2);
-        if (st->g->node[t - 1].identity) st->step[t] = st->step[src];
-        else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) st->step[t] = st->step[r];
+        if (st->g->node[t - 1].identity) from = src;
+        else if (r != t && r > 0 && st->m->layers[r - 1].type == DRT_LAYER_ROUTE) from = r;
         else if (l->type == DRT_LAYER_MAXPOOL || l->type == DRT_LAYER_UPSAMPLE || l->type == DRT_LAYER_REORG3D ||
                  l->type == DRT_LAYER_REORG || (l->type == DRT_LAYER_ROUTE && l->n_inputs == 1))
-            st->step[t] = st->step[src]; /* max and copies keep the range */
+            from = src; /* max and copies keep the range */
+        /* a code is a step and a zero point (0 for s8): taken from a tensor of the same dtype only */
+        if (from >= 0 && st->dt[from] == st->dt[t]) st->step[t] = st->step[from], st->zp[t] = st->zp[from];
     }
 }
 
@@ -240,6 +293,9 @@ static void log_conv(const cpu_state *st, int i)
                  : st->g->node[i].sum_from >= 0 ? "residual add" : "first");
     if (c->prec == DRT_PREC_INT8 && (st->channel_steps[ts] || st->channel_steps[td]))
         snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [steps per channel: %s]", st->channel_steps[ts] ? "in" : "out");
+    if (c->zp_src || c->zp_dst) /* asym: u8 with zero points (0: none) */
+        snprintf(tm + strlen(tm), sizeof tm - strlen(tm), " [zero points %d, %d]", c->zp_src ? (int)st->zp[ts] : 0,
+                 c->zp_dst ? (int)st->zp[td] : 0);
     fprintf(st->log, "layer %3d conv %dx%d/%d %4d->%-4d %3dx%-3d %-4s %s%s->%s%s %-28s%s%s%s%s\n", i, l->size, l->size, l->stride,
             drt_xgraph_shape(st->g, ts).c, l->filters, l->out.w, l->out.h, drt_precision_name(c->prec),
             cpu_dtype_name(st->dt[ts]), c->in_temp ? "(converted)" : "", cpu_dtype_name(st->dt[td]),
@@ -382,16 +438,17 @@ static drt_status alloc_state(const drt_model *m, const drt_engine_opts *opts, F
     size_t nt = (size_t)st->g->nt, n = (size_t)st->g->n + 1;
     st->dt = calloc(nt, sizeof *st->dt);
     st->step = calloc(nt, sizeof *st->step);
+    st->zp = calloc(nt, sizeof *st->zp);
     st->channel_steps = calloc(nt, 1);
     st->choice = calloc(n, sizeof *st->choice);
     st->conv = calloc(n, sizeof *st->conv);
-    if (!st->dt || !st->step || !st->channel_steps || !st->choice || !st->conv) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
+    if (!st->dt || !st->step || !st->zp || !st->channel_steps || !st->choice || !st->conv) return drt_error(DRT_STATUS_OOM, "cpu engine: out of memory");
     return DRT_OK;
 }
 
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, const float *channel_steps, const float *bias_corr, FILE *log,
-                                cpu_state **st_out)
+                                const float *steps, const float *channel_steps, const float *ranges, const float *bias_corr,
+                                FILE *log, cpu_state **st_out)
 {
     *st_out = NULL;
     cpu_state *st = NULL;
@@ -399,7 +456,11 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
     if (s == DRT_OK) s = drt_xgraph_run_passes(st->g);
     if (s == DRT_OK) {
         if (choices) memcpy(st->choice, choices, sizeof *choices * (size_t)m->n_layers);
+        if (ranges && st->opts.precision == DRT_PREC_INT8) s = copy_ranges(st, ranges);
+    }
+    if (s == DRT_OK) {
         assign_precisions(st, choices != NULL);
+        assign_asym(st);
         assign_steps(st, steps);
         s = assign_channel_steps(st, channel_steps);
     }
@@ -452,6 +513,8 @@ void drt_cpu_state_free(cpu_state *st)
     free(st->choice);
     free(st->dt);
     free(st->step);
+    free(st->zp);
+    free(st->range);
     free(st->cstep);
     free(st->channel_steps);
     free(st->bias_corr);

@@ -107,6 +107,7 @@ typedef struct conv_io {
     int in_temp, out_temp;
     dnnl_memory_desc_t src, wei_user, bias, dst;
     float *oscale; /* per output channel, int8 */
+    int32_t zp_src, zp_dst; /* u8 zero points (asym tensors), else 0 */
     float *bias_data;
     float *bias_unit; /* per output channel: what one unit of bias_data is worth (int8: si * sw) */
     void *wei_data; /* f32 or s8 in (g)oihw */
@@ -134,6 +135,11 @@ static drt_status make_attr(cpu_state *st, int i, const conv_io *io, float sum_s
     }
     DNNL_TRY(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
     if (io->oscale) DNNL_TRY(dnnl_primitive_attr_set_output_scales(attr, io->n_oscale, 1 << 1, io->oscale), "output scales");
+    /* one per tensor, given at run time (oneDNN's int8 JIT convs take zero points that way); the padding
+     * is a real 0 (oneDNN compensates it), the bias goes in before the output's zero point */
+    const int32_t rt = DNNL_RUNTIME_S32_VAL;
+    if (io->zp_src) DNNL_TRY(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rt), "src zero point");
+    if (io->zp_dst) DNNL_TRY(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_DST, 1, 0, &rt), "dst zero point");
 done:
     if (po) dnnl_post_ops_destroy(po);
     if (s != DRT_OK && attr) dnnl_primitive_attr_destroy(attr), attr = NULL;
@@ -190,6 +196,8 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     if (prec != DRT_PREC_INT8) return DRT_OK;
     float s_in = io->in_dt == CPU_U8 && st->dt[ts] != CPU_U8 ? 1.f / 255 : st->step[ts];
     float s_out = io->out_dt == CPU_F32 ? 1.f : st->step[td];
+    io->zp_src = io->in_temp ? 0 : st->zp[ts]; /* a conversion buffer is s8 */
+    io->zp_dst = io->out_temp ? 0 : st->zp[td];
     int8_t *q = malloc(nw ? nw : 1);
     io->oscale = malloc(sizeof(float) * (size_t)l->filters);
     if (!q || !io->oscale) {
@@ -275,19 +283,36 @@ void drt_cpu_conv_free(cpu_conv *c)
     if (c->wei) dnnl_memory_destroy(c->wei);
     if (c->bias) dnnl_memory_destroy(c->bias);
     if (c->dst) dnnl_memory_destroy(c->dst);
+    if (c->zp_src) dnnl_memory_destroy(c->zp_src);
+    if (c->zp_dst) dnnl_memory_destroy(c->zp_dst);
     free(c);
+}
+
+int drt_cpu_conv_args(const cpu_conv *c, dnnl_memory_t src, dnnl_memory_t dst, dnnl_memory_t scratch,
+                      dnnl_exec_arg_t args[DRT_CPU_CONV_ARGS])
+{
+    int n = 0;
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, src};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, c->wei};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, c->bias};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_DST, dst};
+    args[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
+    if (c->zp_src) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, c->zp_src};
+    if (c->zp_dst) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_DST, c->zp_dst};
+    return n;
 }
 
 typedef struct {
     cpu_state *st;
     const cpu_conv *c;
-    dnnl_exec_arg_t args[5];
+    dnnl_exec_arg_t args[DRT_CPU_CONV_ARGS];
+    int n_args;
 } prim_run;
 
 static int run_prim(void *arg)
 {
     prim_run *r = arg;
-    if (dnnl_primitive_execute(r->c->prim, r->st->stream, 5, r->args) != dnnl_success) return 1;
+    if (dnnl_primitive_execute(r->c->prim, r->st->stream, r->n_args, r->args) != dnnl_success) return 1;
     dnnl_stream_wait(r->st->stream);
     return 0;
 }
@@ -298,12 +323,27 @@ static double time_conv(cpu_state *st, cpu_conv *c, const_dnnl_primitive_desc_t 
     if (dnnl_memory_create(&scratch, dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0), st->eng,
                            DNNL_MEMORY_ALLOCATE) != dnnl_success)
         return 1e30;
-    prim_run r = {st, c,
-                  {{DNNL_ARG_SRC, c->src}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias}, {DNNL_ARG_DST, c->dst},
-                   {DNNL_ARG_SCRATCHPAD, scratch}}};
+    prim_run r = {.st = st, .c = c};
+    r.n_args = drt_cpu_conv_args(c, c->src, c->dst, scratch, r.args);
     double best = fastest_ms(run_prim, &r);
     dnnl_memory_destroy(scratch);
     return best;
+}
+
+/* An s32 scalar holding zp (a runtime zero point; none for 0). Read-only: every run state shares it. */
+static drt_status zero_point_memory(cpu_state *st, int i, int32_t zp, dnnl_memory_t *out)
+{
+    drt_status s = DRT_OK;
+    dnnl_memory_desc_t md;
+    dnnl_dims_t one = {1};
+    void *p;
+    if (!zp) return DRT_OK;
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&md, 1, one, dnnl_s32, dnnl_x), "zero point");
+    DNNL_TRY(dnnl_memory_create(out, &md, st->eng, DNNL_MEMORY_ALLOCATE), "zero point memory");
+    dnnl_memory_get_data_handle(*out, &p);
+    *(int32_t *)p = zp;
+done:
+    return s;
 }
 
 static drt_status io_memories(cpu_state *st, int i, const conv_io *io, cpu_conv *c)
@@ -318,6 +358,8 @@ static drt_status io_memories(cpu_state *st, int i, const conv_io *io, cpu_conv 
     c->out_temp = io->out_temp;
     c->in_dt = io->in_dt;
     c->out_dt = io->out_dt;
+    s = zero_point_memory(st, i, io->zp_src, &c->zp_src);
+    if (s == DRT_OK) s = zero_point_memory(st, i, io->zp_dst, &c->zp_dst);
 done:
     return s;
 }
@@ -475,6 +517,7 @@ static int dw8_eligible(const cpu_state *st, int i, const conv_io *io, float dst
     drt_act act = x->act_fused ? l->act : DRT_ACT_LINEAR;
     if (!st->dw8 || !drt_cpu_dw8_allowed() || st->choice[i].prec != DRT_PREC_INT8 || l->groups != l->filters ||
         l->groups != in.c || l->xnor || l->dilation > 1 || l->stride != l->stride_y || x->sum_from >= 0 || dst_inv != 1.f ||
+        io->zp_src || io->zp_dst || /* its codes are s8, or u8 from 0 */
         (act != DRT_ACT_LINEAR && act != DRT_ACT_LEAKY && act != DRT_ACT_RELU))
         return 0;
     *d = (cpu_dw8_desc){.c = in.c, .h = in.h, .w = in.w, .oh = l->out.h, .ow = l->out.w, .k = l->size, .stride = l->stride,

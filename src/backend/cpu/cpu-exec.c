@@ -19,7 +19,7 @@ static drt_status run_conv(const cpu_state *st, const cpu_exec *x, int i)
     const drt_xnode *nd = &st->g->node[i];
     if (c->in_temp) {
         cpu_view src = VIEW(DRT_XT(l->inputs[0]));
-        cpu_view tmp = {x->tmp_in, src.c, src.h, src.w, src.c, c->in_dt, src.step};
+        cpu_view tmp = {x->tmp_in, src.c, src.h, src.w, src.c, c->in_dt, src.step, 0}; /* s8: no zero point */
         drt_cpu_copy_channels(&src, 0, &tmp);
         if (l->xnor) { /* xnor=1: the lowered conv reads the step of its input (an fp32 conv: in_dt f32) */
             float *v = (float *)x->tmp_in;
@@ -35,15 +35,15 @@ static drt_status run_conv(const cpu_state *st, const cpu_exec *x, int i)
         void *src = c->in_temp ? x->tmp_in : VIEW(DRT_XT(l->inputs[0])).p;
         drt_cpu_dw8_run(c->dw8, src, c->out_temp ? x->tmp_out : VIEW(drt_cpu_stored_tensor(st, i)).p);
     } else {
-        dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, x->src[i]}, {DNNL_ARG_WEIGHTS, c->wei}, {DNNL_ARG_BIAS, c->bias},
-                                  {DNNL_ARG_DST, x->dst[i]}, {DNNL_ARG_SCRATCHPAD, x->scratch}};
-        dnnl_status_t ds = dnnl_primitive_execute(c->prim, x->stream, 5, args);
+        dnnl_exec_arg_t args[DRT_CPU_CONV_ARGS];
+        int n = drt_cpu_conv_args(c, x->src[i], x->dst[i], x->scratch, args);
+        dnnl_status_t ds = dnnl_primitive_execute(c->prim, x->stream, n, args);
         if (ds != dnnl_success) return drt_error(DRT_STATUS_INTERNAL, "cpu engine: layer %d: convolution failed (oneDNN status %d)", i, (int)ds);
         dnnl_stream_wait(x->stream);
     }
     if (c->out_temp) {
         cpu_view dst = VIEW(drt_cpu_stored_tensor(st, i));
-        cpu_view tmp = {x->tmp_out, dst.c, dst.h, dst.w, dst.c, c->out_dt, 1.f};
+        cpu_view tmp = {x->tmp_out, dst.c, dst.h, dst.w, dst.c, c->out_dt, 1.f, 0};
         cpu_view old = nd->sum_from >= 0 ? VIEW(nd->sum_from) : dst; /* the addend, as it was quantized */
         drt_cpu_add_into(&tmp, nd->sum_from >= 0 ? &old : NULL, &dst, nd->sum_from >= 0 ? nd->sum_act : DRT_ACT_LINEAR);
     }

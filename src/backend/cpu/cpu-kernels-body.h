@@ -33,7 +33,7 @@ static inline float ld(const cpu_view *v, size_t i)
     case CPU_F32: return ((const float *)v->p)[i];
     case CPU_BF16: return bf16_to_f(((const uint16_t *)v->p)[i]);
     case CPU_S8: return ((const int8_t *)v->p)[i] * v->step;
-    default: return ((const uint8_t *)v->p)[i] * v->step;
+    default: return (((const uint8_t *)v->p)[i] - v->zp) * v->step;
     }
 }
 
@@ -48,7 +48,7 @@ static inline void st(const cpu_view *v, size_t i, float x)
         break;
     }
     default: {
-        float q = nearbyintf(x / v->step);
+        float q = nearbyintf(x / v->step) + (float)v->zp;
         ((uint8_t *)v->p)[i] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
         break;
     }
@@ -91,7 +91,7 @@ static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size
 
 static int same_code(const cpu_view *a, const cpu_view *b)
 {
-    return a->dt == b->dt && (a->dt == CPU_F32 || a->dt == CPU_BF16 || a->step == b->step);
+    return a->dt == b->dt && (a->dt == CPU_F32 || a->dt == CPU_BF16 || (a->step == b->step && a->zp == b->zp));
 }
 
 static int is_8bit(cpu_dtype d) { return d == CPU_S8 || d == CPU_U8; }
@@ -111,9 +111,9 @@ static void requant_table(const cpu_view *in, const cpu_view *out, uint8_t t[256
     }
 }
 
-/* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, saturated, NaN -> the top code),
+/* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, u8: + zp, saturated, NaN -> the top code),
  * without st()'s switch per value: a loop the compiler vectorizes. */
-static void quantize_div(const float *restrict s, float step, cpu_dtype dt, uint8_t *restrict d, size_t n)
+static void quantize_div(const float *restrict s, float step, int zp, cpu_dtype dt, uint8_t *restrict d, size_t n)
 {
     if (dt == CPU_S8)
         for (size_t k = 0; k < n; k++) {
@@ -122,7 +122,7 @@ static void quantize_div(const float *restrict s, float step, cpu_dtype dt, uint
         }
     else
         for (size_t k = 0; k < n; k++) {
-            float q = nearbyintf(s[k] / step);
+            float q = nearbyintf(s[k] / step) + (float)zp;
             d[k] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
         }
 }
@@ -153,7 +153,7 @@ static void DRT_K(drt_cpu_input)(const float *nchw, size_t plane, const cpu_view
         const size_t cs = (size_t)out->cs, run = INPUT_RUN / (size_t)nc;
         for (size_t px0 = 0; px0 < hw; px0 += run) {
             size_t n = hw - px0 < run ? hw - px0 : run;
-            for (int c = 0; c < nc; c++) quantize_div(nchw + (size_t)c * plane + px0, out->step, out->dt, q + (size_t)c * n, n);
+            for (int c = 0; c < nc; c++) quantize_div(nchw + (size_t)c * plane + px0, out->step, out->zp, out->dt, q + (size_t)c * n, n);
             uint8_t *restrict o = (uint8_t *)out->p + px0 * cs;
             if (nc == 3 && cs == 3) /* RGB: a loop the compiler turns into shuffles */
                 for (size_t k = 0; k < n; k++) {
@@ -273,7 +273,7 @@ static void maxpool_f32_to8(const drt_layer *l, const cpu_view *in, const cpu_vi
                     }
                 }
                 for (int c = 0; c < n; c++) m[c] = m[c] == -FLT_MAX ? 0 : m[c];
-                quantize_div(m, out->step, out->dt, (uint8_t *)out->p + ((size_t)oy * out->w + ox) * out->cs + c0, (size_t)n);
+                quantize_div(m, out->step, out->zp, out->dt, (uint8_t *)out->p + ((size_t)oy * out->w + ox) * out->cs + c0, (size_t)n);
             }
 }
 
@@ -407,7 +407,7 @@ static void add_f32_s8(const cpu_view *in, const cpu_view *old, const cpu_view *
                 const int8_t *restrict a = (const int8_t *)old->p + px * old->cs + c0;
                 for (int k = 0; k < n; k++) t[k] = s[k] + a[k] * step;
             }
-            quantize_div(t, out->step, CPU_S8, (uint8_t *)out->p + px * out->cs + c0, (size_t)n);
+            quantize_div(t, out->step, 0, CPU_S8, (uint8_t *)out->p + px * out->cs + c0, (size_t)n);
         }
 }
 

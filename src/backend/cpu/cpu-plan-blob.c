@@ -1,7 +1,8 @@
 /* The CPU engine's section of a plan: the oneDNN version, the CPU features the chosen
  * implementations need, each conv's implementation and precision, each tensor's int8 step and,
  * when the header's channel_steps has bit 0, each channel's, and with bit 1 each conv output
- * channel's bias correction (engine/calib.h's layout; cpu-bias.c).
+ * channel's bias correction (engine/calib.h's layout; cpu-bias.c), and with bit 2 each tensor's calibrated
+ * [lo, hi] (u8 activations with a zero point: drt_engine_opts.int8_activations asym; a plan loads as built).
  * Weights are not stored twice: they are re-laid out from the plan's model at load. */
 #include "backend/cpu/cpu.h"
 #include "backend/cpu/cpu-features.h"
@@ -19,15 +20,15 @@
 /* The section, field by field (little endian, fixed width; no struct is copied, so nothing depends on a
  * layout, padding or the host):
  *   magic (8 bytes); uint32: oneDNN major, minor, patch, CPU features, precision, n_layers, n_tensors,
- *   channel_steps (bits: 1 channel steps, 2 bias corrections; plans before bias correction: 0 or 1); per
+ *   channel_steps (bits: 1 channel steps, 2 bias corrections, 4 ranges; plans before bias correction: 0 or 1); per
  *   layer: int32 impl_index (-1: none), int32 precision, the implementation's name (uint32 length, at most
  *   47, then its bytes); float32: n_tensors tensor steps, then the channel steps when bit 1 is set, then the
- *   bias corrections when bit 2 is (each engine/calib.h's layout). */
+ *   bias corrections when bit 2 is (each engine/calib.h's layout), then n_tensors pairs lo, hi when bit 4 is. */
 typedef struct blob_header {
     uint32_t dnnl_major, dnnl_minor, dnnl_patch, features, precision, n_layers, n_tensors, channel_steps;
 } blob_header;
 
-static void write_section(drt_wcur *w, const cpu_state *st, const blob_header *h, size_t nc, size_t nb)
+static void write_section(drt_wcur *w, const cpu_state *st, const blob_header *h, size_t nc, size_t nb, size_t nr)
 {
     drt_put_bytes(w, BLOB_MAGIC, 8);
     uint32_t hf[] = {h->dnnl_major, h->dnnl_minor, h->dnnl_patch, h->features, h->precision, h->n_layers, h->n_tensors, h->channel_steps};
@@ -43,23 +44,24 @@ static void write_section(drt_wcur *w, const cpu_state *st, const blob_header *h
     for (uint32_t i = 0; i < h->n_tensors; i++) drt_putf(w, st->step[i]);
     for (size_t i = 0; i < nc; i++) drt_putf(w, st->cstep[i]);
     for (size_t i = 0; i < nb; i++) drt_putf(w, st->bias_corr[i]);
+    for (size_t i = 0; i < nr; i++) drt_putf(w, st->range[i]);
 }
 
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out)
 {
     size_t nl = (size_t)st->g->n, nt = (size_t)st->g->nt, nc = st->cstep ? drt_calib_channel_offset(st->m, (int)nt) : 0;
-    size_t nb = st->bias_corr ? drt_calib_channel_offset(st->m, (int)nt) : 0;
+    size_t nb = st->bias_corr ? drt_calib_channel_offset(st->m, (int)nt) : 0, nr = st->range ? 2 * nt : 0;
     const dnnl_version_t *v = dnnl_version();
     blob_header h = {.dnnl_major = (uint32_t)v->major, .dnnl_minor = (uint32_t)v->minor, .dnnl_patch = (uint32_t)v->patch,
                      .features = st->features, .precision = (uint32_t)st->opts.precision, .n_layers = (uint32_t)nl,
-                     .n_tensors = (uint32_t)nt, .channel_steps = (st->cstep != NULL) | (st->bias_corr != NULL) << 1};
+                     .n_tensors = (uint32_t)nt, .channel_steps = (st->cstep != NULL) | (st->bias_corr != NULL) << 1 | (st->range != NULL) << 2};
     drt_wcur w = {NULL, 0};
-    write_section(&w, st, &h, nc, nb);
+    write_section(&w, st, &h, nc, nb, nr);
     unsigned char *b = malloc(w.off);
     if (!b) return drt_error(DRT_STATUS_OOM, "cpu plan: out of memory");
     size_t size = w.off;
     w = (drt_wcur){b, 0};
-    write_section(&w, st, &h, nc, nb);
+    write_section(&w, st, &h, nc, nb, nr);
     DRT_ASSERT(w.off == size);
     *blob_out = b;
     *size_out = size;
@@ -100,25 +102,29 @@ drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_pa
 }
 
 drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
-                              float **steps_out, float **channel_steps_out, float **bias_corr_out, unsigned *features_out)
+                              float **steps_out, float **channel_steps_out, float **ranges_out, float **bias_corr_out,
+                              unsigned *features_out)
 {
     *choices_out = NULL;
     *steps_out = NULL;
     *channel_steps_out = NULL;
     *bias_corr_out = NULL;
+    *ranges_out = NULL;
     blob_header h;
     drt_rcur r;
     DRT_TRY(header_of(blob, size, "plan", &h, &r));
     size_t nl = h.n_layers, nt = h.n_tensors;
-    if (h.channel_steps > 3) return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel_steps %u: must be 0..3", h.channel_steps);
+    if (h.channel_steps > 7) return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: channel_steps %u: must be 0..7", h.channel_steps);
     if (nl != (size_t)m->n_layers || nt != nl + 1)
         return drt_error(DRT_STATUS_FORMAT, "plan: cpu section: %zu layers and %zu tensors do not match the model's %d layers",
                          nl, nt, m->n_layers);
     size_t nch = drt_calib_channel_offset(m, (int)nl + 1), nc = h.channel_steps & 1 ? nch : 0, nb = h.channel_steps & 2 ? nch : 0;
+    size_t nr = h.channel_steps & 4 ? 2 * nt : 0;
     cpu_choice *c = calloc(nl ? nl : 1, sizeof *c);
-    float *s = malloc(sizeof *s * (nt + nc + nb));
+    float *s = malloc(sizeof *s * (nt + nc + nb + nr));
     float *cs = nc ? malloc(sizeof(float) * nc) : NULL, *bc = nb ? malloc(sizeof(float) * nb) : NULL;
-    drt_status st = c && s && (!nc || cs) && (!nb || bc) ? DRT_OK : drt_error(DRT_STATUS_OOM, "plan: out of memory");
+    float *rg = nr ? malloc(sizeof(float) * nr) : NULL;
+    drt_status st = c && s && (!nc || cs) && (!nb || bc) && (!nr || rg) ? DRT_OK : drt_error(DRT_STATUS_OOM, "plan: out of memory");
     uint32_t v;
     for (size_t i = 0; st == DRT_OK && i < nl; i++) {
         if ((st = drt_get32(&r, &v, "impl_index", (long)i)) != DRT_OK) break;
@@ -139,10 +145,17 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
         if ((st = drt_get_bytes(&r, v, MAX_IMPL, &name, "implementation name", (long)i)) != DRT_OK) break;
         memcpy(c[i].impl, name, v); /* calloc'd: terminated */
     }
-    for (size_t i = 0; st == DRT_OK && i < nt + nc + nb; i++) {
-        if ((st = drt_get32(&r, &v, i < nt ? "tensor steps" : i < nt + nc ? "channel steps" : "bias corrections", -1)) != DRT_OK) break;
+    for (size_t i = 0; st == DRT_OK && i < nt + nc + nb + nr; i++) {
+        if ((st = drt_get32(&r, &v, i < nt ? "tensor steps" : i < nt + nc ? "channel steps" : i < nt + nc + nb ? "bias corrections" : "ranges",
+                            -1)) != DRT_OK)
+            break;
         memcpy(&s[i], &v, 4);
-        if (i >= nt + nc) {
+        if (i >= nt + nc + nb) { /* lo <= 0 <= hi */
+            size_t k = i - nt - nc - nb;
+            if (!isfinite(s[i]) || fabsf(s[i]) > 1e30f || (k % 2 ? s[i] < 0 : s[i] > 0))
+                st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: tensor %zu's range %s is %g: must be finite and %s 0", k / 2,
+                               k % 2 ? "hi" : "lo", s[i], k % 2 ? ">=" : "<=");
+        } else if (i >= nt + nc) {
             if (!isfinite(s[i]) || fabsf(s[i]) > 1e30f)
                 st = drt_error(DRT_STATUS_FORMAT, "plan: cpu section: bias correction %zu is %g: must be finite", i - nt - nc, s[i]);
         } else if (!isfinite(s[i]) || s[i] <= 0 || s[i] > 1e30f)
@@ -156,14 +169,17 @@ drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m,
         free(s);
         free(cs);
         free(bc);
+        free(rg);
         return st;
     }
     if (nc) memcpy(cs, s + nt, sizeof(float) * nc); /* the channel steps apart from the tensors' */
     if (nb) memcpy(bc, s + nt + nc, sizeof(float) * nb);
+    if (nr) memcpy(rg, s + nt + nc + nb, sizeof(float) * nr);
     *choices_out = c;
     *steps_out = s;
     *channel_steps_out = cs;
     *bias_corr_out = bc;
+    *ranges_out = rg;
     if (features_out) *features_out = h.features;
     return DRT_OK;
 }

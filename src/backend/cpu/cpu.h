@@ -22,7 +22,8 @@ typedef struct cpu_view {
     char *p;
     int c, h, w, cs;
     cpu_dtype dt;
-    float step; /* s8/u8: value = q * step */
+    float step; /* s8/u8: value = (q - zp) * step */
+    int zp;     /* u8 with a zero point (opts.int8_activations asym); 0 otherwise */
 } cpu_view;
 
 typedef struct cpu_wino cpu_wino;
@@ -33,6 +34,7 @@ typedef struct cpu_conv {
     cpu_dw8 *dw8;       /* darkrt's int8 depthwise conv instead of the oneDNN primitive, or NULL */
     dnnl_primitive_t prim;
     dnnl_memory_t src, wei, bias, dst;
+    dnnl_memory_t zp_src, zp_dst; /* s32 zero points (runtime arguments), or NULL */
     size_t weight_bytes;
     int impl_index;     /* which oneDNN implementation (the iterator's position), chosen by timing */
     char impl[64];
@@ -75,6 +77,8 @@ struct cpu_state {
     drt_xgraph *g;
     cpu_dtype *dt;       /* per tensor (its root's dtype) */
     float *step;         /* per tensor: quantization step (s8/u8) */
+    int32_t *zp;         /* per tensor: the u8 zero point (asym tensors, cpu-compile.c's asym_fits), else 0 */
+    float *range;        /* per tensor: calibrated [lo, hi] (opts.int8_activations asym), or NULL */
     float *cstep;        /* per channel (engine/calib.h's layout), or NULL: used where channel_steps[t] */
     uint8_t *channel_steps; /* per tensor: s8 with a step per channel (only int8 depthwise convs read it) */
     float *bias_corr;    /* int8 bias correction: added to conv i's bias, per output channel, from
@@ -105,9 +109,10 @@ struct cpu_state {
 };
 
 /* cpu-compile.c: the whole build from model + choices (choices NULL: choose and tune). */
+/* ranges (asym int8 activations: each tensor's calibrated lo, hi; NULL: symmetric) */
 drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts, const cpu_choice *choices,
-                                const float *steps, const float *channel_steps, const float *bias_corr, FILE *log,
-                                cpu_state **st_out);
+                                const float *steps, const float *channel_steps, const float *ranges, const float *bias_corr,
+                                FILE *log, cpu_state **st_out);
 /* Conv i's bias correction added to its n output channels' biases b (nothing without one). */
 void drt_cpu_bias_correct_add(const cpu_state *st, int i, float *b, int n);
 /* cpu-bias.c: int8 bias correction (unless opts.no_bias_correct): per channel of every conv's output
@@ -115,7 +120,8 @@ void drt_cpu_bias_correct_add(const cpu_state *st, int i, float *b, int n);
  * steps/channel_steps has the fp32 engine's mean output on the n calibration images at inputs
  * (drt_calib_inputs, the ones the steps were measured on). malloc'd. */
 drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
-                                   const float *channel_steps, const float *inputs, int n, FILE *log, float **corr_out);
+                                   const float *channel_steps, const float *ranges, const float *inputs, int n, FILE *log,
+                                   float **corr_out);
 /* The step of channel k of tensor t (its tensor's where the tensor has one step). */
 float drt_cpu_channel_step(const cpu_state *st, int t, int k);
 void drt_cpu_state_free(cpu_state *st);
@@ -132,6 +138,10 @@ void drt_cpu_conv_dtypes(const cpu_state *st, int i, cpu_dtype *in, cpu_dtype *o
 /* The tensor conv i stores: its own, or the shortcut it absorbed. */
 int drt_cpu_stored_tensor(const cpu_state *st, int i);
 void drt_cpu_conv_free(cpu_conv *c);
+/* oneDNN conv c's execution arguments on src, dst and scratch (and its zero points); returns their count. */
+#define DRT_CPU_CONV_ARGS 7
+int drt_cpu_conv_args(const cpu_conv *c, dnnl_memory_t src, dnnl_memory_t dst, dnnl_memory_t scratch,
+                      dnnl_exec_arg_t args[DRT_CPU_CONV_ARGS]);
 /* Adds delta (per output channel) to oneDNN conv i's bias in place (cpu-bias.c's measuring engines;
  * not a Winograd conv). */
 void drt_cpu_conv_bias_add(cpu_state *st, int i, const float *delta);
@@ -235,7 +245,8 @@ extern const drt_xcaps drt_cpu_caps;
 /* cpu-plan-blob.c */
 drt_status drt_cpu_serialize(const cpu_state *st, void **blob_out, size_t *size_out);
 drt_status drt_cpu_parse_blob(const void *blob, size_t size, const drt_model *m, cpu_choice **choices_out,
-                              float **steps_out, float **channel_steps_out, float **bias_corr_out, unsigned *features_out);
+                              float **steps_out, float **channel_steps_out, float **ranges_out, float **bias_corr_out,
+                              unsigned *features_out);
 drt_status drt_cpu_check_plan(const void *blob, size_t size, const char *plan_path);
 
 #endif
