@@ -90,8 +90,8 @@ static void fill8(cpu_view *v)
     for (size_t i = 0; i < (size_t)v->h * v->w * v->cs; i++) v->p[i] = (char)(v->dt == CPU_S8 ? rnd(256) - 128 : rnd(256));
 }
 
-/* maxpool size x size, stride s, Darknet's padding size - 1, from step a to step b */
-static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size, int s, float a, float b, int c, int out_cs)
+/* maxpool size x size, stride s, Darknet's padding size - 1, from step a to step b, dtype dt to odt */
+static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, cpu_dtype odt, int size, int s, float a, float b, int c, int out_cs)
 {
     int h = 9, w = 11;
     drt_layer l = {0};
@@ -100,7 +100,7 @@ static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size
     l.padding = size - 1;
     int oh = (h + l.padding - size) / s + 1, ow = (w + l.padding - size) / s + 1, off = -l.padding / 2;
     char *ib = malloc((size_t)h * w * c), *ob = malloc((size_t)oh * ow * out_cs);
-    cpu_view in = {ib, c, h, w, c, dt, a, zi}, out = {ob, c, oh, ow, out_cs, dt, b, zo};
+    cpu_view in = {ib, c, h, w, c, dt, a, dt == CPU_U8 ? zi : 0}, out = {ob, c, oh, ow, out_cs, odt, b, odt == CPU_U8 ? zo : 0};
     fill8(&in);
     memset(ob, 0x5a, (size_t)oh * ow * out_cs);
     k->maxpool(&l, &in, &out, 0, oh);
@@ -114,9 +114,9 @@ static void maxpool(const char *kn, const cpu_kernels *k, cpu_dtype dt, int size
                 for (int ky = 0; ky < size; ky++)
                     for (int kx = 0; kx < size; kx++) {
                         int y = oy * s + off + ky, x = ox * s + off + kx;
-                        if (y >= 0 && y < h && x >= 0 && x < w) m = fmaxf(m, (code(&in, ((size_t)y * w + x) * c + ch) - zi) * a);
+                        if (y >= 0 && y < h && x >= 0 && x < w) m = fmaxf(m, (code(&in, ((size_t)y * w + x) * c + ch) - in.zp) * a);
                     }
-                float e = quant(m, b, dt), g = code(&out, px * out_cs + ch);
+                float e = quant(m, b, odt), g = code(&out, px * out_cs + ch);
                 if (e != g) { CHECK(0, "%s maxpool %s %dx%d/%d steps %g->%g: pixel %d,%d channel %d: %g, want %g", kn, cpu_dtype_name(dt),
                                   size, size, s, a, b, oy, ox, ch, g, e); bad++; }
             }
@@ -226,9 +226,13 @@ int main(void)
             /* steps: a concat's larger and smaller, equal (the same-code path), and a ratio that lands on .5 */
             const float steps[][2] = {{0.05f, 0.08f}, {0.08f, 0.05f}, {0.04f, 0.04f}, {0.03f, 0.02f}};
             for (int st = 0; st < 4; st++) {
-                maxpool(names[v], ks[v], dt, 3, 1, steps[st][0], steps[st][1], 7, 7);
-                maxpool(names[v], ks[v], dt, 5, 1, steps[st][0], steps[st][1], 6, 20);
-                maxpool(names[v], ks[v], dt, 2, 2, steps[st][0], steps[st][1], 9, 12);
+                maxpool(names[v], ks[v], dt, dt, 3, 1, steps[st][0], steps[st][1], 7, 7);
+                maxpool(names[v], ks[v], dt, dt, 5, 1, steps[st][0], steps[st][1], 6, 20);
+                maxpool(names[v], ks[v], dt, dt, 2, 2, steps[st][0], steps[st][1], 9, 12);
+                if (zo) { /* s8 into u8 and back (an s8 tensor pooled into an asym concat) */
+                    maxpool(names[v], ks[v], CPU_S8, CPU_U8, 5, 1, steps[st][0], steps[st][1], 6, 20);
+                    maxpool(names[v], ks[v], CPU_U8, CPU_S8, 3, 1, steps[st][0], steps[st][1], 7, 7);
+                }
                 upsample(names[v], ks[v], dt, steps[st][0], steps[st][1], 6, 6);
                 upsample(names[v], ks[v], dt, steps[st][0], steps[st][1], 5, 13);
                 maxpool_f32(names[v], ks[v], dt, 3, steps[st][1], 5, 9);

@@ -56,8 +56,24 @@ static inline void st(const cpu_view *v, size_t i, float x)
 }
 
 
+/* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, u8: + zp, saturated, NaN -> the top code),
+ * without st()'s switch per value: a loop the compiler vectorizes. */
+static void quantize_div(const float *restrict s, float step, int zp, cpu_dtype dt, uint8_t *restrict d, size_t n)
+{
+    if (dt == CPU_S8)
+        for (size_t k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] / step);
+            d[k] = (uint8_t)(int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
+        }
+    else
+        for (size_t k = 0; k < n; k++) {
+            float q = nearbyintf(s[k] / step) + (float)zp;
+            d[k] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
+        }
+}
+
 /* One run of n values from in (index ii) to out (index oi), converting; the common pairs get
- * loops the compiler vectorizes. f32 -> s8 multiplies by 1 / step and s8 -> s8 by in / out step where st(),
+ * loops the compiler vectorizes. f32 -> s8 multiplies by 1 / step and s8 -> s8 (u8 -> u8) by in / out step where st(),
  * quantize_div and the requant tables divide: a value next to a rounding boundary can get the neighbouring
  * code. Kept on measurement (session 13): dividing here too moved 14% of the default int8 plan's head values
  * on 7 photos, held-out mAP@0.5 unchanged within its noise (bench/int8-heldout.sh, 6 pairings: mean 0.9588 ->
@@ -84,6 +100,22 @@ static void convert_run(const cpu_view *in, size_t ii, const cpu_view *out, size
             float q = nearbyintf(s[k] * r);
             d[k] = (int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
         }
+    } else if (in->dt == CPU_U8 && out->dt == CPU_U8) { /* as s8 -> s8, less and plus the zero points (asym) */
+        const uint8_t *s = (const uint8_t *)in->p + ii;
+        uint8_t *d = (uint8_t *)out->p + oi;
+        const float r = in->step / out->step, zo = (float)out->zp;
+        const int zi = in->zp;
+        for (size_t k = 0; k < n; k++) {
+            float q = nearbyintf((s[k] - zi) * r) + zo;
+            d[k] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
+        }
+    } else if (in->dt == CPU_U8 && out->dt == CPU_F32) { /* ld's arithmetic, less the zero point */
+        const uint8_t *s = (const uint8_t *)in->p + ii;
+        float *d = (float *)out->p + oi, step = in->step;
+        const int zp = in->zp;
+        for (size_t k = 0; k < n; k++) d[k] = (s[k] - zp) * step;
+    } else if (in->dt == CPU_F32 && out->dt == CPU_U8) {
+        quantize_div((const float *)in->p + ii, out->step, out->zp, CPU_U8, (uint8_t *)out->p + oi, n);
     } else {
         for (size_t k = 0; k < n; k++) st(out, oi + k, ld(in, ii + k));
     }
@@ -111,21 +143,6 @@ static void requant_table(const cpu_view *in, const cpu_view *out, uint8_t t[256
     }
 }
 
-/* f32 -> s8/u8 of n values as st() stores them (x / step, nearest even, u8: + zp, saturated, NaN -> the top code),
- * without st()'s switch per value: a loop the compiler vectorizes. */
-static void quantize_div(const float *restrict s, float step, int zp, cpu_dtype dt, uint8_t *restrict d, size_t n)
-{
-    if (dt == CPU_S8)
-        for (size_t k = 0; k < n; k++) {
-            float q = nearbyintf(s[k] / step);
-            d[k] = (uint8_t)(int8_t)(q < 127.f ? (q > -128.f ? q : -128.f) : 127.f);
-        }
-    else
-        for (size_t k = 0; k < n; k++) {
-            float q = nearbyintf(s[k] / step) + (float)zp;
-            d[k] = (uint8_t)(q < 255.f ? (q > 0.f ? q : 0.f) : 255.f);
-        }
-}
 
 #define INPUT_RUN 2048
 
@@ -222,7 +239,7 @@ static void DRT_K(drt_cpu_head)(const cpu_view *in, float *nchw, size_t plane)
                         first = 0;                                                                 \
                     }                                                                              \
                 }                                                                                  \
-                if (first) memset(o, 0, sizeof(cmp_t) * (size_t)nc);                               \
+                if (first) memset(o, in->zp, sizeof(cmp_t) * (size_t)nc); /* the value 0 */           \
             }                                                                                      \
     }
 MAXPOOL_SAME(f32, float)
@@ -299,7 +316,7 @@ static void DRT_K(drt_cpu_maxpool)(const drt_layer *l, const cpu_view *in, const
     else if (same_code(in, out) && in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
     else if (same_code(in, out) && in->dt == CPU_U8) maxpool_u8(l, in, out, y0, y1);
     else if (in->dt == CPU_F32 && is_8bit(out->dt)) maxpool_f32_to8(l, in, out, y0, y1);
-    else if (is_8bit(in->dt) && in->dt == out->dt) { /* another step (a concat's): max in the input's code, then requantize */
+    else if (is_8bit(in->dt) && is_8bit(out->dt)) { /* another code (a concat's): max in the input's code, then requantize */
         uint8_t t[256];
         requant_table(in, out, t);
         if (in->dt == CPU_S8) maxpool_s8(l, in, out, y0, y1);
@@ -348,6 +365,19 @@ static void DRT_K(drt_cpu_copy_channels)(const cpu_view *in, int c0, const cpu_v
 {
     size_t hw = (size_t)out->h * out->w, es = cpu_dtype_size(out->dt);
     int same = same_code(in, out);
+    /* s8 <-> u8 (asym activations: an s8 tensor copied into a u8 concat): one lookup a value, the bytes of
+     * st(ld()); s8 -> s8 and u8 -> u8 by convert_run's arithmetic (it vectorizes) */
+    int table = !same && is_8bit(in->dt) && is_8bit(out->dt) && in->dt != out->dt;
+    uint8_t t[256];
+    if (table) {
+        requant_table(in, out, t);
+        for (size_t px = 0; px < hw; px++) {
+            const uint8_t *restrict i = (const uint8_t *)in->p + px * in->cs + c0;
+            uint8_t *restrict o = (uint8_t *)out->p + px * out->cs;
+            for (int c = 0; c < out->c; c++) o[c] = t[i[c]];
+        }
+        return;
+    }
     if (!same && c0 == 0 && in->cs == in->c && out->cs == out->c && in->c == out->c) { /* dense: one run */
         convert_run(in, 0, out, 0, hw * (size_t)out->c);
         return;
