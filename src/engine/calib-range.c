@@ -25,19 +25,9 @@ drt_status drt_calibrate_ranges(const drt_model *m, const drt_engine_opts *opts,
                                 const float *steps, float **ranges_out)
 {
     *ranges_out = NULL;
-    drt_device dev;
-    const drt_backend *b;
-    DRT_TRY(drt_backend_calibrator(&dev, &b));
-    /* the engine calib.c's thresholds are measured on: fp32, batchnorm folded, activations fused */
-    drt_engine e = {.backend = b, .model = (drt_model *)m, .opts = *opts};
-    e.opts.precision = DRT_PREC_FP32;
-    e.opts.device = dev;
-    e.opts.device_index = 0;
-    e.opts.max_batch = 1;
-    e.opts.verbose = 0;
-    e.opts.calib_dir = NULL;
-    e.opts.int8_keep = NULL;
-    e.opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    drt_engine e;
+    DRT_TRY(drt_calib_engine_init(m, opts, &e));
+    const drt_backend *b = e.backend;
     int nt = m->n_layers + 1;
     float *r = malloc(sizeof(float) * 2 * (size_t)nt);
     if (!r) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");

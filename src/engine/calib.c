@@ -290,25 +290,33 @@ drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int
 
 /* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and each
  * channel's: its max |x|, at most its tensor's threshold (0: never stored). */
+drt_status drt_calib_engine_init(const drt_model *m, const drt_engine_opts *opts, drt_engine *e)
+{
+    drt_device dev;
+    const drt_backend *b;
+    DRT_TRY(drt_backend_calibrator(&dev, &b));
+    /* fp32, batchnorm folded and activations fused (as the int8 engines store tensors), quiet, on the
+     * caller's model (no copy: it lives only as long as the caller's measurement) */
+    *e = (drt_engine){.backend = b, .model = (drt_model *)m, .opts = *opts};
+    e->opts.precision = DRT_PREC_FP32;
+    e->opts.device = dev;
+    e->opts.device_index = 0;
+    e->opts.max_batch = 1;
+    e->opts.verbose = 0;
+    e->opts.calib_dir = NULL;
+    e->opts.int8_keep = NULL;
+    e->opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    return DRT_OK;
+}
+
 static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
                                     float **thr_out, float **cthr_out, int *nt_out)
 {
     *thr_out = NULL;
     *cthr_out = NULL;
-    drt_device dev;
-    const drt_backend *b;
-    DRT_TRY(drt_backend_calibrator(&dev, &b));
-    /* The calibrating engine: fp32, batchnorm folded and activations fused (as the int8 engines
-     * store tensors), quiet, on the caller's model (no copy: it lives only here). */
-    drt_engine e = {.backend = b, .model = (drt_model *)m, .opts = *opts};
-    e.opts.precision = DRT_PREC_FP32;
-    e.opts.device = dev;
-    e.opts.device_index = 0;
-    e.opts.max_batch = 1;
-    e.opts.verbose = 0;
-    e.opts.calib_dir = NULL;
-    e.opts.int8_keep = NULL;
-    e.opts.passes_off &= ~(unsigned)(DRT_PASS_FOLD_BN | DRT_PASS_FUSE_ACT);
+    drt_engine e;
+    DRT_TRY(drt_calib_engine_init(m, opts, &e));
+    const drt_backend *b = e.backend;
     int created = 0;
     float *thr = NULL;
     calib c = {.m = m};

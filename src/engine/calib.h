@@ -38,6 +38,10 @@ void drt_calib_free(drt_calib *c);
  * malloc'd. */
 drt_status drt_calib_steps(const drt_model *m, const drt_calib *c, float **steps_out, float **channel_steps_out);
 
+/* The calibrating engine, not created yet (e->backend->create, run_observed, destroy): the registry's calibrating
+ * backend's, fp32, batchnorm folded and activations fused as int8 engines store tensors, opts' other fields. */
+drt_status drt_calib_engine_init(const drt_model *m, const drt_engine_opts *opts, drt_engine *e);
+
 /* ranges_out[2 t], [2 t + 1]: tensor t's smallest and largest value over the n images at inputs, widened to hold 0
  * and clipped to its threshold (steps[t] x 127, drt_calib_steps'); [0, 0] where never stored. For u8
  * activations with a zero point (drt_engine_opts.int8_activations asym; src/engine/calib-range.c). malloc'd. */
