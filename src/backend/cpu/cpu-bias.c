@@ -15,6 +15,7 @@
  *    residual sums). Measured all at once instead, the shifts each conv passes on are corrected
  *    twice, and in rounds that diverged on yolo-fastest-1.1. */
 #include "backend/cpu/cpu.h"
+#include "backend/cpu/cpu-features.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "engine/calib.h"
@@ -205,7 +206,7 @@ static drt_status own_shift(const cpu_state *q, const stats *a, int i, float *sh
     for (int f = 0; s == DRT_OK && f < l->filters; f++) {
         float mul = x->bn_folded ? x->bn_mul[f] : 1.f, step = 1.f;
         for (int j = 0; j < per; j++) w[j] = l->weights[(size_t)f * per + j] * mul;
-        if (int8) step = drt_quantize_row_s8(w, (size_t)per, qw);
+        if (int8) step = drt_quantize_row(w, (size_t)per, drt_cpu_int8_weight_max(), qw); /* as cpu-conv.c's */
         const double *sx = a->sx[i] + (size_t)(f / fg) * per, *sq = a->sq[i] + (size_t)(f / fg) * per;
         double d = 0;
         for (int j = 0; j < per; j++) d += w[j] * sx[j] - (int8 ? qw[j] * step : w[j]) * sq[j];

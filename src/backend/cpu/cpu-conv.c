@@ -210,8 +210,9 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     /* a step per channel (cpu-compile.c's channel_steps_fit): the input's of a depthwise conv
      * (output channel f reads input channel f), the output's of the conv that stores one */
     int in_channels = st->channel_steps[ts], out_channels = st->channel_steps[td] && td == DRT_XT(i);
+    int qmax = drt_cpu_int8_weight_max();
     for (int f = 0; f < l->filters; f++) {
-        float sw = drt_quantize_row_s8(w + (size_t)f * per_oc, (size_t)per_oc, q + (size_t)f * per_oc);
+        float sw = drt_quantize_row(w + (size_t)f * per_oc, (size_t)per_oc, qmax, q + (size_t)f * per_oc);
         float si = in_channels ? drt_cpu_channel_step(st, ts, f) : s_in, so = out_channels ? drt_cpu_channel_step(st, td, f) : s_out;
         io->oscale[f] = split ? si * sw : si * sw / so;
         io->bias_unit[f] = si * sw;

@@ -102,3 +102,8 @@ unsigned drt_cpu_apply_isa_cap(void)
     pthread_once(&isa_once, apply_cap);
     return isa_cap & drt_cpu_features();
 }
+
+int drt_cpu_int8_weight_max(void)
+{
+    return drt_cpu_apply_isa_cap() & (DRT_CPU_AVX512_VNNI | DRT_CPU_AVX_VNNI) ? 127 : 63;
+}

@@ -21,4 +21,9 @@ unsigned drt_cpu_features_of_impl(const char *impl);
  * dnnl_set_max_cpu_isa, before any primitive exists. Returns the cap's features mask. */
 unsigned drt_cpu_apply_isa_cap(void);
 
+/* The largest |code| of int8 conv weights on this CPU (after the cap): 127 with VNNI; 63 without, where oneDNN's
+ * int8 convs multiply u8 x s8 pairs with vpmaddubsw, whose 16-bit sums saturate at 2 x 255 x 127 (7-bit weights
+ * cannot: heads' relative RMS error on tests/unit/cpu-int8-asym's model 0.119 -> 0.038 under DRT_CPU_ISA=avx2). */
+int drt_cpu_int8_weight_max(void);
+
 #endif
