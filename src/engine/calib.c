@@ -26,6 +26,7 @@ typedef struct calib {
     uint32_t *hist; /* nt x BINS */
     const drt_model *m;
     float *cmax;    /* each channel's max |x| (drt_calib_channel_offset) */
+    float *range;   /* each tensor's smallest and largest value (drt_calib.range) */
 } calib;
 
 size_t drt_calib_channel_offset(const drt_model *m, int t)
@@ -45,7 +46,15 @@ static void observe(void *ctx, int t, const drt_tensor_view *v)
     const float *p = v->p;
     size_t hw = (size_t)v->h * v->w;
     if (c->pass == 0) {
-        float m = c->amax[t];
+        float m = c->amax[t], lo = c->range[2 * t], hi = c->range[2 * t + 1];
+        for (size_t px = 0; px < hw; px++) /* signed ranges (asym activations); comparisons skip a NaN */
+            for (int k = 0; k < v->c; k++) {
+                float x = p[px * v->cs + k];
+                lo = x < lo ? x : lo;
+                hi = x > hi ? x : hi;
+            }
+        c->range[2 * t] = lo;
+        c->range[2 * t + 1] = hi;
         if (v->c == drt_calib_tensor_channels(c->m, t)) { /* each channel's, then the tensor's from them */
             float *cm = c->cmax + drt_calib_channel_offset(c->m, t);
             for (size_t px = 0; px < hw; px++)
@@ -288,9 +297,9 @@ drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int
     return DRT_OK;
 }
 
-/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats) and each
- * channel's: its max |x|, at most its tensor's threshold (0: never stored). */
-drt_status drt_calib_engine_init(const drt_model *m, const drt_engine_opts *opts, drt_engine *e)
+/* The calibrating engine, not created yet (e->backend->create, run_observed, destroy): the registry's calibrating
+ * backend's, with opts' other fields. */
+static drt_status calib_engine_init(const drt_model *m, const drt_engine_opts *opts, drt_engine *e)
 {
     drt_device dev;
     const drt_backend *b;
@@ -309,13 +318,16 @@ drt_status drt_calib_engine_init(const drt_model *m, const drt_engine_opts *opts
     return DRT_OK;
 }
 
+/* Each tensor's clipping threshold (0: never stored, as identities and in-place concats), each channel's (its
+ * max |x|, at most its tensor's threshold; 0: never stored) and each tensor's smallest and largest value. */
 static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n, FILE *log,
-                                    float **thr_out, float **cthr_out, int *nt_out)
+                                    float **thr_out, float **cthr_out, float **range_out, int *nt_out)
 {
     *thr_out = NULL;
     *cthr_out = NULL;
+    *range_out = NULL;
     drt_engine e;
-    DRT_TRY(drt_calib_engine_init(m, opts, &e));
+    DRT_TRY(calib_engine_init(m, opts, &e));
     const drt_backend *b = e.backend;
     int created = 0;
     float *thr = NULL;
@@ -329,7 +341,9 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         c.hist = calloc((size_t)nt * BINS, sizeof *c.hist);
         thr = calloc((size_t)nt, sizeof *thr);
         c.cmax = calloc(drt_calib_channel_offset(m, nt) + 1, sizeof *c.cmax);
-        if (!c.amax || !c.hist || !thr || !c.cmax) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        c.range = malloc(sizeof(float) * 2 * (size_t)nt);
+        if (!c.amax || !c.hist || !thr || !c.cmax || !c.range) s = drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+        for (int t = 0; s == DRT_OK && t < nt; t++) c.range[2 * t] = INFINITY, c.range[2 * t + 1] = -INFINITY;
     }
     size_t per = (size_t)m->channels * m->width * m->height;
     int passes = opts->calib_method == DRT_CALIB_MAX ? 1 : 2; /* the maximum needs no histograms */
@@ -346,8 +360,8 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
         for (int k = 0; k < drt_calib_tensor_channels(m, t); k++) cm[k] = fminf(cm[k], thr[t]);
     }
     if (created) b->destroy(&e);
-    if (s != DRT_OK) free(c.cmax);
-    else *cthr_out = c.cmax;
+    if (s != DRT_OK) free(c.cmax), free(c.range);
+    else *cthr_out = c.cmax, *range_out = c.range;
     free(c.amax);
     free(c.hist);
     free(p);
@@ -366,7 +380,7 @@ drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FI
     int nt;
     drt_status s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log,
                                     &c->inputs, &c->n);
-    if (s == DRT_OK) s = tensor_thresholds(m, opts, c->inputs, c->n, log, &c->thr, &c->cthr, &nt);
+    if (s == DRT_OK) s = tensor_thresholds(m, opts, c->inputs, c->n, log, &c->thr, &c->cthr, &c->range, &nt);
     if (s != DRT_OK) {
         drt_calib_free(c);
         return s;
@@ -381,6 +395,7 @@ void drt_calib_free(drt_calib *c)
     free(c->inputs);
     free(c->thr);
     free(c->cthr);
+    free(c->range);
     free(c);
 }
 

@@ -24,6 +24,8 @@ typedef struct drt_calib {
                     * output; 0: the calibrating engine never stores it), n_layers + 1 floats */
     float *cthr;   /* each channel's: its max |x|, at most its tensor's threshold (0: never stored);
                     * tensor t's from drt_calib_channel_offset(m, t) on */
+    float *range;  /* range[2 t], [2 t + 1]: tensor t's smallest and largest value (+-inf: never stored), measured
+                    * in the thresholds' pass (drt_calibrate_ranges) */
 } drt_calib;
 
 /* Measures a calibration of m by opts (calib_dir or the documented fallback, calib_method, calib_half,
@@ -38,15 +40,10 @@ void drt_calib_free(drt_calib *c);
  * malloc'd. */
 drt_status drt_calib_steps(const drt_model *m, const drt_calib *c, float **steps_out, float **channel_steps_out);
 
-/* The calibrating engine, not created yet (e->backend->create, run_observed, destroy): the registry's calibrating
- * backend's, fp32, batchnorm folded and activations fused as int8 engines store tensors, opts' other fields. */
-drt_status drt_calib_engine_init(const drt_model *m, const drt_engine_opts *opts, drt_engine *e);
-
-/* ranges_out[2 t], [2 t + 1]: tensor t's smallest and largest value over the n images at inputs, widened to hold 0
- * and clipped to its threshold (steps[t] x 127, drt_calib_steps'); [0, 0] where never stored. For u8
- * activations with a zero point (drt_engine_opts.int8_activations asym; src/engine/calib-range.c). malloc'd. */
-drt_status drt_calibrate_ranges(const drt_model *m, const drt_engine_opts *opts, const float *inputs, int n,
-                                const float *steps, float **ranges_out);
+/* ranges_out[2 t], [2 t + 1]: c's range of tensor t widened to hold 0 and clipped to its threshold (steps[t] x 127,
+ * drt_calib_steps'); [0, 0] where never stored. For u8 activations with a zero point
+ * (drt_engine_opts.int8_activations asym; src/engine/calib-range.c). malloc'd. */
+drt_status drt_calibrate_ranges(const drt_model *m, const drt_calib *c, const float *steps, float **ranges_out);
 
 /* drt_calib_steps's tensor steps, measured afresh by opts over the images in calib_dir (tests). */
 drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts *opts, const char *calib_dir,
