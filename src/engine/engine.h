@@ -108,6 +108,7 @@ struct drt_engine {
     int head_layers[DRT_MAX_HEADS]; /* the [yolo] layer of each head */
     drt_tensor_desc head_desc[DRT_MAX_HEADS]; /* n = batch of the last run */
     float *heads[DRT_MAX_HEADS]; /* host float32 NCHW, room for opts.max_batch; backends fill them */
+    const float *staged;  /* drt_engine_stage's input, for a backend without device stages */
 };
 
 /* A device's engine. Optional slots may be NULL. */
@@ -166,5 +167,14 @@ drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts
  * drt_engine_create's, without measuring it again. calib NULL: drt_engine_create. */
 drt_status drt_engine_create_calibrated(const drt_model *model, const drt_engine_opts *opts, const struct drt_calib *calib,
                                         drt_engine **engine_out);
+
+/* engine-staged.c: timing runs as a detection pipeline pays for them (the --min-map search, darkrt bench's
+ * "staged" rows). drt_engine_stage puts `input` (batch images) where drt_engine_run_staged reads it: on a backend
+ * with device stages, on the device (uploaded and run once: not the caller's to time), and each run_staged then runs
+ * from there and leaves the heads there, as a device pipeline does (it uploads 8-bit pixels, not floats, and
+ * decodes on the device: the float upload and the heads' download are not its time); elsewhere each run_staged is a
+ * drt_engine_run of the host input (kept, not copied). */
+drt_status drt_engine_stage(drt_engine *e, const float *input, int batch);
+drt_status drt_engine_run_staged(drt_engine *e, int batch);
 
 #endif
