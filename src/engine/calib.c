@@ -378,7 +378,8 @@ drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FI
     drt_calib *c = calloc(1, sizeof *c);
     if (!c) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     int nt;
-    drt_status s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log,
+    drt_status s = (c->bias = calloc(1, sizeof *c->bias)) ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    if (s == DRT_OK) s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log,
                                     &c->inputs, &c->n);
     if (s == DRT_OK) s = tensor_thresholds(m, opts, c->inputs, c->n, log, &c->thr, &c->cthr, &c->range, &nt);
     if (s != DRT_OK) {
@@ -392,6 +393,8 @@ drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FI
 void drt_calib_free(drt_calib *c)
 {
     if (!c) return;
+    if (c->bias && c->bias->p) c->bias->drop(c->bias->p);
+    free(c->bias);
     free(c->inputs);
     free(c->thr);
     free(c->cthr);

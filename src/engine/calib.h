@@ -14,6 +14,14 @@
 /* The clipping threshold `method` (enum drt_calib_method) picks from one tensor's histogram (tests). */
 float drt_calib_threshold(const uint32_t *hist, float amax, int method);
 
+/* What a backend measured from a calibration while building one engine and can reuse for the next built from it
+ * (the CPU's bias correction: its fp32 pass, src/backend/cpu/cpu-bias.c): p, the backend's, NULL until then; freed
+ * by drop(p) with the calibration. Engines built from one calibration are built one at a time. */
+typedef struct drt_calib_cache {
+    void *p;
+    void (*drop)(void *p);
+} drt_calib_cache;
+
 /* One calibration: the images and the thresholds the calibrating backend's fp32 engine measured on them
  * (drt_calib_measure). An int8 build measures its own; a --min-map search measures one and builds every
  * candidate from it (drt_engine_create_calibrated): the same numbers, measured once. */
@@ -26,6 +34,7 @@ typedef struct drt_calib {
                     * tensor t's from drt_calib_channel_offset(m, t) on */
     float *range;  /* range[2 t], [2 t + 1]: tensor t's smallest and largest value (+-inf: never stored), measured
                     * in the thresholds' pass (drt_calibrate_ranges) */
+    drt_calib_cache *bias; /* the CPU's bias correction's (allocated with the calibration) */
 } drt_calib;
 
 /* Measures a calibration of m by opts (calib_dir or the documented fallback, calib_method, calib_half,

@@ -55,7 +55,7 @@ static drt_status build(drt_engine *e, const void *blob, size_t size, int thread
         if (s == DRT_OK && e->opts.int8_activations == DRT_INT8_ACT_ASYM)
             s = drt_calibrate_ranges(m, c, steps, &ranges);
         if (s == DRT_OK && !e->opts.no_bias_correct)
-            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, ranges, c->inputs, c->n, log, &bias_corr);
+            s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, ranges, c, log, &bias_corr);
         drt_calib_free(own);
     }
     cpu_state *st = NULL;

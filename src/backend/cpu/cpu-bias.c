@@ -25,18 +25,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One quantization of a conv's input (input_quantization's: a step per input channel, 0 where none, and the range
+ * of the integers) and its sums of Q(x) per (input channel, ky, kx) over the calibration images. */
+typedef struct qsums {
+    float lo, hi, *step;
+    double *sq;
+    int filling; /* summed by the fp32 pass under way */
+    struct qsums *next;
+} qsums;
+
+/* Step 1's measurements on the fp32 engine: the same for every int8 engine built from one calibration but for the
+ * quantizations of the convs' inputs, which are kept per quantization as engines need them. A --min-map search
+ * builds ~100 engines from one calibration: on yolov3-416 (synth, 14 images, one thread) the fp32 pass was 10 s
+ * of a ranking candidate's 27 s build. Kept in the calibration (drt_calib.bias) by the first build from it. */
+typedef struct bias_ref {
+    int threads;          /* the fp32 engine's options that move its numbers: what it was measured with */
+    unsigned passes_off;
+    size_t f_bytes;       /* the fp32 engine's activations (images_create's budget) */
+    int n_layers;
+    int *conv_of;         /* per tensor: the conv whose input is summed when the fp32 engine stores it, or -1 */
+    double *mean;         /* per channel of every tensor (drt_calib_channel_offset's layout): the fp32 engine's means */
+    double **sx;          /* per conv: sums of x per (input channel, ky, kx); NULL: a conv left as it is */
+    double *positions;    /* per conv: output positions summed */
+    qsums **q;            /* per conv: the quantizations of its input summed so far */
+    int passes;           /* fp32 passes made: the first, then one per build that needed a new quantization */
+} bias_ref;
+
 typedef struct stats {
     const drt_model *m;
-    const cpu_state *q;  /* the int8 engine (its dtypes, steps, precisions) */
-    int *conv_of;        /* per tensor: the conv that stores it, or -1 */
-    double **sx, **sq;   /* per conv: sums of x and Q(x) per (input channel, ky, kx), or NULL */
-    double *positions;   /* per conv: output positions summed */
+    bias_ref *ref;       /* the fp32 engine's passes: what they sum into */
+    int taps;            /* a pass of the fp32 engine: sum its convs' inputs (sum_taps) */
+    int sum_x;           /* its first pass: sx and positions too */
     double *mean;        /* per channel of every tensor (drt_calib_channel_offset's layout): sums, then means */
     double *count;       /* per tensor: pixels summed */
-    int only;            /* sum the tensor `only` alone (-1: every tensor) */
+    int only;            /* sum the tensor `only` alone (-1: every tensor, -2: none) */
     int failed;          /* a conv's input not in fp32 in the observer */
-    float *step, *xq;    /* sum_taps' buffers, for the largest conv input: per channel, per value */
-    double *tx;          /* per channel, twice */
+    float *xq;           /* sum_taps' buffer, for the largest conv input: per value */
+    double *tx;          /* per channel */
     size_t most_c, most_values;
     double *acc;         /* sum_channels' sums, per channel of the widest tensor */
 } stats;
@@ -82,56 +107,59 @@ static float quantized(float x, float step, float lo, float hi)
     return (v < hi ? (v > lo ? v : lo) : hi) * step;
 }
 
-/* After conv i ran in the fp32 engine its input is still in the arena (read while it wrote):
- * summed per channel and tap over the output positions each tap reads (Q(x) computed once). */
+/* Conv l's input values v (vs floats a pixel) summed per channel and tap over the output positions each tap reads,
+ * added to out[(c k + ky) k + kx]; t: a channel's sums. */
+static void add_taps(const drt_layer *l, const cpu_view *in, const float *v, size_t vs, double *t, double *out)
+{
+    int k = l->size, d = l->dilation > 1 ? l->dilation : 1;
+    for (int ky = 0; ky < k; ky++)
+        for (int kx = 0; kx < k; kx++) {
+            memset(t, 0, sizeof(double) * (size_t)in->c);
+            for (int oy = 0; oy < l->out.h; oy++) {
+                int iy = oy * l->stride_y - l->pad * d + ky * d;
+                if (iy < 0 || iy >= in->h) continue;
+                for (int ox = 0; ox < l->out.w; ox++) {
+                    int ix = ox * l->stride - l->pad * d + kx * d;
+                    if (ix < 0 || ix >= in->w) continue;
+                    const float *p = v + ((size_t)iy * in->w + ix) * vs;
+                    for (int c = 0; c < in->c; c++) t[c] += p[c];
+                }
+            }
+            for (int c = 0; c < in->c; c++) out[((size_t)c * k + ky) * k + kx] += t[c];
+        }
+}
+
+/* After conv i ran in the fp32 engine its input is still in the arena (read while it wrote): summed per channel
+ * and tap (the first pass), and so is each quantization of it this pass fills (Q(x) computed once each). */
 static void sum_taps(const cpu_state *f, int i, stats *a)
 {
     const drt_layer *l = &f->m->layers[i];
-    int ts = DRT_XT(l->inputs[0]), k = l->size, d = l->dilation > 1 ? l->dilation : 1;
-    cpu_view in = drt_cpu_view(f, ts);
+    cpu_view in = drt_cpu_view(f, DRT_XT(l->inputs[0]));
     size_t hw = (size_t)in.h * in.w;
     DRT_ASSERT((size_t)in.c <= a->most_c && hw * (size_t)in.c <= a->most_values);
-    float *step = a->step, *xq = a->xq, lo, hi;
-    double *tx = a->tx, *tq = tx + in.c; /* one tap's sums */
     if (in.dt != CPU_F32) {
         a->failed = 1;
         return;
     }
-    input_quantization(a->q, i, ts, in.c, step, &lo, &hi);
     const float *x = (const float *)in.p;
-    for (size_t px = 0; px < hw; px++)
-        for (int c = 0; c < in.c; c++) xq[px * in.c + c] = quantized(x[px * in.cs + c], step[c], lo, hi);
-    for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++) {
-            memset(tx, 0, sizeof(double) * 2 * (size_t)in.c);
-            for (int oy = 0; oy < l->out.h; oy++) {
-                int iy = oy * l->stride_y - l->pad * d + ky * d;
-                if (iy < 0 || iy >= in.h) continue;
-                for (int ox = 0; ox < l->out.w; ox++) {
-                    int ix = ox * l->stride - l->pad * d + kx * d;
-                    if (ix < 0 || ix >= in.w) continue;
-                    const float *px = x + ((size_t)iy * in.w + ix) * in.cs, *pq = xq + ((size_t)iy * in.w + ix) * in.c;
-                    for (int c = 0; c < in.c; c++) {
-                        tx[c] += px[c];
-                        tq[c] += pq[c];
-                    }
-                }
-            }
-            for (int c = 0; c < in.c; c++) {
-                a->sx[i][((size_t)c * k + ky) * k + kx] += tx[c];
-                a->sq[i][((size_t)c * k + ky) * k + kx] += tq[c];
-            }
-        }
-    a->positions[i] += (double)l->out.h * l->out.w;
+    if (a->sum_x) {
+        add_taps(l, &in, x, (size_t)in.cs, a->tx, a->ref->sx[i]);
+        a->ref->positions[i] += (double)l->out.h * l->out.w;
+    }
+    for (qsums *e = a->ref->q[i]; e; e = e->next) {
+        if (!e->filling) continue;
+        for (size_t px = 0; px < hw; px++)
+            for (int c = 0; c < in.c; c++) a->xq[px * in.c + c] = quantized(x[px * in.cs + c], e->step[c], e->lo, e->hi);
+        add_taps(l, &in, a->xq, (size_t)in.c, a->tx, e->sq);
+    }
 }
 
 static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
 {
     stats *a = ctx;
-    if (a->only >= 0 && t != a->only) return;
-    sum_channels(st, t, v, a);
-    int i = a->conv_of ? a->conv_of[t] : -1;
-    if (i >= 0 && a->sx[i]) sum_taps(st, i, a);
+    if (a->only == -1 || a->only == t) sum_channels(st, t, v, a);
+    int i = a->taps ? a->ref->conv_of[t] : -1;
+    if (i >= 0 && a->ref->sx[i]) sum_taps(st, i, a);
 }
 
 /* Step 2's image run states: the first `resident` images each keep their tensors in x[k] as layers 0..at-1 left
@@ -193,8 +221,8 @@ static drt_status measure(cpu_state *st, images *im, const float *inputs, int n,
     return s;
 }
 
-/* Step 1: conv i's own shift per output channel, from the fp32 engine's tap means. */
-static drt_status own_shift(const cpu_state *q, const stats *a, int i, float *shift)
+/* Step 1: conv i's own shift per output channel, from the fp32 engine's tap sums of x and of Q(x). */
+static drt_status own_shift(const cpu_state *q, const bias_ref *ref, const double *sums_q, int i, float *shift)
 {
     const drt_layer *l = &q->m->layers[i];
     const drt_xnode *x = &q->g->node[i];
@@ -207,10 +235,10 @@ static drt_status own_shift(const cpu_state *q, const stats *a, int i, float *sh
         float mul = x->bn_folded ? x->bn_mul[f] : 1.f, step = 1.f;
         for (int j = 0; j < per; j++) w[j] = l->weights[(size_t)f * per + j] * mul;
         if (int8) step = drt_quantize_row(w, (size_t)per, drt_cpu_int8_weight_max(), qw); /* as cpu-conv.c's */
-        const double *sx = a->sx[i] + (size_t)(f / fg) * per, *sq = a->sq[i] + (size_t)(f / fg) * per;
+        const double *sx = ref->sx[i] + (size_t)(f / fg) * per, *sq = sums_q + (size_t)(f / fg) * per;
         double d = 0;
         for (int j = 0; j < per; j++) d += w[j] * sx[j] - (int8 ? qw[j] * step : w[j]) * sq[j];
-        shift[f] = (float)(d / a->positions[i]);
+        shift[f] = (float)(d / ref->positions[i]);
     }
     free(w);
     free(qw);
@@ -229,11 +257,11 @@ static int first_quantized(const cpu_state *q)
 }
 
 /* im's run states: as many of the n images as fit q's max_activation_bytes (0: all) beside what the build holds
- * meanwhile: q's and the fp32 engine f's own activations, and the snapshot of q's arena. */
-static drt_status images_create(cpu_state *q, const cpu_state *f, int n, images *im)
+ * meanwhile: q's and the fp32 engine's own activations (f_bytes), and the snapshot of q's arena. */
+static drt_status images_create(cpu_state *q, size_t f_bytes, int n, images *im)
 {
     size_t each = drt_cpu_activation_bytes(q), budget = q->opts.max_activation_bytes;
-    size_t held = drt_cpu_activation_bytes(f) + each + q->arena_bytes;
+    size_t held = f_bytes + each + q->arena_bytes;
     size_t fit = !budget ? (size_t)n : budget > held ? (budget - held) / (each ? each : 1) : 0;
     int want = fit < (size_t)n ? (int)fit : n;
     if (!want) return DRT_OK;
@@ -265,15 +293,167 @@ static double mean_abs(const float *v, int n)
     return n ? s / n : 0;
 }
 
+
+static void ref_free(void *p)
+{
+    bias_ref *r = p;
+    if (!r) return;
+    for (int i = 0; i < r->n_layers; i++) {
+        if (r->sx) free(r->sx[i]);
+        for (qsums *e = r->q ? r->q[i] : NULL, *next; e; e = next) {
+            next = e->next;
+            free(e->step);
+            free(e->sq);
+            free(e);
+        }
+    }
+    free(r->sx);
+    free(r->q);
+    free(r->positions);
+    free(r->mean);
+    free(r->conv_of);
+    free(r);
+}
+
+/* A new reference for the convs of m that q and the fp32 engine f both have (xnor=1 convs run lowered, in fp32
+ * from fp32, with their own bias units: left as they are); its sums still to be made. */
+static drt_status ref_create(const drt_model *m, const drt_engine_opts *fo, const cpu_state *q, const cpu_state *f, bias_ref **out)
+{
+    int nt = m->n_layers + 1;
+    bias_ref *r = calloc(1, sizeof *r);
+    if (!r) return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    *out = r;
+    r->threads = fo->threads;
+    r->passes_off = fo->passes_off;
+    r->n_layers = m->n_layers;
+    r->f_bytes = drt_cpu_activation_bytes(f);
+    r->conv_of = malloc(sizeof(int) * (size_t)nt);
+    r->mean = malloc(sizeof(double) * (drt_calib_channel_offset(m, nt) + 1));
+    r->sx = calloc((size_t)m->n_layers, sizeof(double *));
+    r->positions = calloc((size_t)m->n_layers, sizeof(double));
+    r->q = calloc((size_t)m->n_layers, sizeof(qsums *));
+    if (!r->conv_of || !r->mean || !r->sx || !r->positions || !r->q) return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    for (int t = 0; t < nt; t++) r->conv_of[t] = -1;
+    for (int i = 0; i < m->n_layers; i++) {
+        if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV || m->layers[i].xnor) continue;
+        size_t taps = (size_t)drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0])).c * m->layers[i].size * m->layers[i].size;
+        r->conv_of[drt_cpu_stored_tensor(f, i)] = i;
+        if (!(r->sx[i] = calloc(taps, sizeof(double)))) return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    }
+    return DRT_OK;
+}
+
+/* r's sums of conv i's input as q quantizes it (lo, hi, step: input_quantization's; c channels, taps values), added
+ * empty (to be filled by the next pass) where r has none yet. */
+static drt_status ref_sums(bias_ref *r, int i, float lo, float hi, const float *step, int c, size_t taps, qsums **out)
+{
+    for (qsums *e = r->q[i]; e; e = e->next)
+        if (e->lo == lo && e->hi == hi && !memcmp(e->step, step, sizeof(float) * (size_t)c)) {
+            *out = e;
+            return DRT_OK;
+        }
+    qsums *e = calloc(1, sizeof *e);
+    if (!e || !(e->step = malloc(sizeof(float) * (size_t)c)) || !(e->sq = calloc(taps, sizeof(double)))) {
+        if (e) free(e->step);
+        free(e);
+        return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    }
+    memcpy(e->step, step, sizeof(float) * (size_t)c);
+    e->lo = lo;
+    e->hi = hi;
+    e->filling = 1;
+    e->next = r->q[i];
+    r->q[i] = e;
+    *out = e;
+    return DRT_OK;
+}
+
+/* Per conv of q, the sums of Q(x) its step 1 takes (use[i]; NULL: it reads its input as is, whose sums are those of
+ * x), added to r where new. A new quantization by per-channel steps (a tensor int8 depthwise convs read) adds the
+ * one by its tensor's step too, as engines that read it otherwise quantize it: filled in the same pass. *last: the
+ * last layer the fp32 engine must run to fill them (-1: none new). */
+static drt_status ref_uses(bias_ref *r, const cpu_state *q, float *step, qsums **use, int *last)
+{
+    const drt_model *m = q->m;
+    *last = -1;
+    for (int i = 0; i < m->n_layers; i++) {
+        use[i] = NULL;
+        if (!r->sx[i] || !q->conv[i]) continue;
+        const drt_layer *l = &m->layers[i];
+        int ts = DRT_XT(l->inputs[0]), c = drt_xgraph_shape(q->g, ts).c, quantizes = 0;
+        size_t taps = (size_t)c * l->size * l->size;
+        float lo, hi;
+        input_quantization(q, i, ts, c, step, &lo, &hi);
+        for (int k = 0; k < c; k++) quantizes |= step[k] != 0.f;
+        if (!quantizes) continue;
+        DRT_TRY(ref_sums(r, i, lo, hi, step, c, taps, &use[i]));
+        if (!use[i]->filling) continue;
+        if (q->cstep && q->channel_steps[ts]) {
+            qsums *by_tensor;
+            for (int k = 0; k < c; k++) step[k] = q->step[ts];
+            DRT_TRY(ref_sums(r, i, -128.f, 127.f, step, c, taps, &by_tensor));
+        }
+        for (int t = 0; t <= m->n_layers; t++) /* summed when the fp32 engine stores the conv's output */
+            if (r->conv_of[t] == i && t - 1 > *last) *last = t - 1;
+    }
+    return DRT_OK;
+}
+
+/* The fp32 engine's measurements for q, from calibration c: its shared reference (made by c's first build with
+ * these fp32 options; else one of q's own, *own set), any quantization q needs that it lacks summed by another
+ * pass of the fp32 engine (use: ref_uses'). */
+static drt_status reference(const drt_model *m, const drt_engine_opts *fo, const cpu_state *q, const drt_calib *c, stats *a,
+                            qsums **use, bias_ref **out, int *own)
+{
+    drt_calib_cache *cache = c->bias;
+    bias_ref *r = cache && cache->p ? cache->p : NULL;
+    if (r && (r->threads != fo->threads || r->passes_off != fo->passes_off)) r = NULL;
+    *own = !r && cache && cache->p; /* another's is kept */
+    cpu_state *f = NULL;
+    int first = !r, last = -1;
+    drt_status s = DRT_OK;
+    if (first) {
+        s = drt_cpu_state_create(m, fo, NULL, NULL, NULL, NULL, NULL, NULL, &f);
+        if (s == DRT_OK) s = ref_create(m, fo, q, f, &r);
+        if (s == DRT_OK && cache && !*own) cache->p = r, cache->drop = ref_free;
+        else *own = 1;
+    }
+    if (s == DRT_OK) s = ref_uses(r, q, a->xq /* a step per channel: free until the pass */, use, &last);
+    if (first) last = m->n_layers - 1;
+    if (s == DRT_OK && last >= 0 && !f) s = drt_cpu_state_create(m, fo, NULL, NULL, NULL, NULL, NULL, NULL, &f);
+    if (s == DRT_OK && last >= 0) { /* the first also each tensor's mean (step 2's target) and the sums of x */
+        a->ref = r;
+        a->taps = 1;
+        a->sum_x = first;
+        a->only = first ? -1 : -2;
+        s = measure(f, NULL, c->inputs, c->n, last, a);
+        a->taps = a->sum_x = 0;
+        a->only = -1;
+        r->passes++;
+        for (int i = 0; i < m->n_layers; i++)
+            for (qsums *e = r->q[i]; e; e = e->next) e->filling = 0;
+        if (s == DRT_OK && first) memcpy(r->mean, a->mean, sizeof(double) * drt_calib_channel_offset(m, m->n_layers + 1));
+    }
+    drt_cpu_state_free(f);
+    if (s != DRT_OK && r && !*own) { /* sums half made: none kept */
+        cache->p = NULL;
+        *own = 1;
+    }
+    *out = r;
+    return s;
+}
+
 drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
-                                   const float *channel_steps, const float *ranges, const float *inputs, int n, FILE *log,
+                                   const float *channel_steps, const float *ranges, const drt_calib *calib, FILE *log,
                                    float **corr_out)
 {
     *corr_out = NULL;
     int nt = m->n_layers + 1;
     size_t nc = drt_calib_channel_offset(m, nt);
-    float *corr = NULL;
-    double *ref = NULL;
+    float *corr = NULL, *delta = NULL;
+    qsums **use = NULL;
+    bias_ref *ref = NULL;
+    int own = 0;
     /* the engines measured: quiet, oneDNN's first implementation each (the same arithmetic), no
      * Winograd (biases are moved in place in oneDNN's memory) */
     drt_engine_opts o = *opts;
@@ -284,70 +464,53 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     drt_engine_opts fo = o;
     fo.precision = DRT_PREC_FP32;
     fo.int8_keep = NULL;
-    cpu_state *q = NULL, *f = NULL;
+    cpu_state *q = NULL;
     stats a = {.m = m, .only = -1};
     drt_status s = drt_cpu_state_create(m, &o, NULL, steps, channel_steps, ranges, NULL, NULL, &q);
-    if (s == DRT_OK) s = drt_cpu_state_create(m, &fo, NULL, NULL, NULL, NULL, NULL, NULL, &f);
-    if (s == DRT_OK) {
-        a.q = q;
-        a.conv_of = malloc(sizeof(int) * (size_t)nt);
-        a.sx = calloc((size_t)m->n_layers, sizeof(double *));
-        a.sq = calloc((size_t)m->n_layers, sizeof(double *));
-        a.positions = calloc((size_t)m->n_layers, sizeof(double));
-        a.mean = calloc(nc, sizeof(double));
-        a.count = calloc((size_t)nt, sizeof(double));
-        ref = calloc(nc, sizeof(double));
-        corr = calloc(nc, sizeof(float));
-        if (!a.conv_of || !a.sx || !a.sq || !a.positions || !a.mean || !a.count || !ref || !corr)
-            s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
-    }
     size_t most_ch = 1;
-    for (int t = 0; s == DRT_OK && t < nt; t++) {
-        a.conv_of[t] = -1;
-        if ((size_t)drt_calib_tensor_channels(m, t) > most_ch) most_ch = (size_t)drt_calib_tensor_channels(m, t);
-    }
-    if (s == DRT_OK && !(a.acc = malloc(sizeof(double) * most_ch))) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     a.most_c = a.most_values = 1; /* sum_taps' buffers, allocated once: the largest input's channels and values */
+    for (int t = 0; t < nt; t++)
+        if ((size_t)drt_calib_tensor_channels(m, t) > most_ch) most_ch = (size_t)drt_calib_tensor_channels(m, t);
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
-        /* xnor=1 convs run lowered, in fp32 from fp32 (their own bias units): left as they are */
-        if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV || m->layers[i].xnor) continue;
-        drt_shape in = drt_xgraph_shape(f->g, DRT_XT(m->layers[i].inputs[0]));
-        size_t taps = (size_t)drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0])).c * m->layers[i].size * m->layers[i].size;
+        if (!q->conv[i] || m->layers[i].type != DRT_LAYER_CONV) continue;
+        drt_shape in = drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0]));
         if ((size_t)in.c > a.most_c) a.most_c = (size_t)in.c;
         if (drt_shape_size(in) > a.most_values) a.most_values = drt_shape_size(in);
-        a.conv_of[drt_cpu_stored_tensor(f, i)] = i;
-        if (!(a.sx[i] = calloc(taps, sizeof(double))) || !(a.sq[i] = calloc(taps, sizeof(double))))
+    }
+    if (s == DRT_OK) {
+        a.mean = calloc(nc + 1, sizeof(double));
+        a.count = calloc((size_t)nt, sizeof(double));
+        a.acc = malloc(sizeof(double) * most_ch);
+        a.xq = malloc(sizeof(float) * a.most_values);
+        a.tx = malloc(sizeof(double) * a.most_c);
+        corr = calloc(nc + 1, sizeof(float));
+        delta = malloc(sizeof(float) * (nc + 1));
+        use = calloc((size_t)m->n_layers + 1, sizeof *use);
+        if (!a.mean || !a.count || !a.acc || !a.xq || !a.tx || !corr || !delta || !use)
             s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     }
-    if (s == DRT_OK && (!(a.step = malloc(sizeof(float) * a.most_c)) || !(a.xq = malloc(sizeof(float) * a.most_values)) ||
-                        !(a.tx = malloc(sizeof(double) * 2 * a.most_c))))
-        s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
-    /* the fp32 engine: each tensor's mean (the target) and each conv's tap means (step 1) */
-    if (s == DRT_OK) s = measure(f, NULL, inputs, n, m->n_layers - 1, &a);
-    if (s == DRT_OK) memcpy(ref, a.mean, sizeof(double) * nc);
+    /* the fp32 engine: each tensor's mean (the target) and each conv's tap sums (step 1) */
+    if (s == DRT_OK) s = reference(m, &fo, q, calib, &a, use, &ref, &own);
     int convs = 0;
-    double own = 0, left = 0;
+    double own_shift_sum = 0, left = 0;
     for (int i = 0; s == DRT_OK && i < m->n_layers; i++) {
-        if (!a.sx[i] || a.positions[i] <= 0) continue;
+        if (!ref->sx[i] || !q->conv[i] || ref->positions[i] <= 0) continue;
         float *c = corr + drt_calib_channel_offset(m, i + 1);
-        if ((s = own_shift(q, &a, i, c)) != DRT_OK) break;
+        if ((s = own_shift(q, ref, use[i] ? use[i]->sq : ref->sx[i], i, c)) != DRT_OK) break;
         drt_cpu_conv_bias_add(q, i, c);
-        own += mean_abs(c, m->layers[i].filters);
+        own_shift_sum += mean_abs(c, m->layers[i].filters);
         convs++;
     }
     /* step 2: conv by conv, what is left at the tensor it stores */
-    a.conv_of = (free(a.conv_of), NULL);
-    float *delta = malloc(sizeof(float) * (size_t)(nc ? nc : 1));
-    if (s == DRT_OK && !delta) s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     images im = {0};
-    if (s == DRT_OK) s = images_create(q, f, n, &im);
+    if (s == DRT_OK) s = images_create(q, ref->f_bytes, calib->n, &im);
     for (int i = s == DRT_OK ? first_quantized(q) : m->n_layers; s == DRT_OK && i < m->n_layers; i++) {
-        if (!a.sx[i] || a.positions[i] <= 0) continue;
+        if (!ref->sx[i] || !q->conv[i] || ref->positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
         if (drt_calib_tensor_channels(m, td) != nf) continue;
         a.only = td;
-        if ((s = measure(q, &im, inputs, n, i, &a)) != DRT_OK) break;
-        const double *want = ref + drt_calib_channel_offset(m, td), *got = a.mean + drt_calib_channel_offset(m, td);
+        if ((s = measure(q, &im, calib->inputs, calib->n, i, &a)) != DRT_OK) break;
+        const double *want = ref->mean + drt_calib_channel_offset(m, td), *got = a.mean + drt_calib_channel_offset(m, td);
         for (int k = 0; k < nf; k++) delta[k] = isfinite(want[k] - got[k]) ? (float)(want[k] - got[k]) : 0.f;
         /* in output units: an int8 engine folds batchnorm whatever passes_off says (cpu-compile.c's
          * effective_passes_off), so the bias is added after its multiplier (unit/cpu-int8-bias, fold-bn off) */
@@ -357,32 +520,25 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         left += mean_abs(delta, nf);
     }
     if (s == DRT_OK && log) /* with verbose: what the activation budget allowed (unit/cpu-int8-bias reads it) */
-        fprintf(log, "darkrt: int8 bias correction: step 2 kept the run states of %d of %d images\n", im.resident, n);
+        fprintf(log, "darkrt: int8 bias correction: step 2 kept the run states of %d of %d images; the fp32 engine's sums %s "
+                "(%d pass%s of it)\n", im.resident, calib->n, own ? "this build's own" : "shared by the builds from this calibration",
+                ref->passes, ref->passes == 1 ? "" : "es");
     images_free(&im);
     static _Atomic int said; /* once: a --min-map search builds many engines */
     if (s == DRT_OK && (log || !said))
         fprintf(log ? log : drt_log_file(), "darkrt: int8 bias correction: the biases of %d conv%s corrected on the calibration images "
                 "(mean |shift| per channel %.5f from each conv's own quantization, %.5f more at its output in sequence; "
-                "--bias-correct off: none)\n", convs, convs == 1 ? "" : "s", convs ? own / convs : 0.0, convs ? left / convs : 0.0);
+                "--bias-correct off: none)\n", convs, convs == 1 ? "" : "s", convs ? own_shift_sum / convs : 0.0, convs ? left / convs : 0.0);
     said = 1;
-    for (int i = 0; a.sx && i < m->n_layers; i++) {
-        free(a.sx[i]);
-        free(a.sq[i]);
-    }
+    if (own) ref_free(ref);
+    free(use);
     free(delta);
-    free(a.step);
     free(a.xq);
     free(a.tx);
     free(a.acc);
-    free(a.sx);
-    free(a.sq);
-    free(a.positions);
     free(a.mean);
     free(a.count);
-    free(a.conv_of);
-    free(ref);
     drt_cpu_state_free(q);
-    drt_cpu_state_free(f);
     if (s != DRT_OK) {
         free(corr);
         return s;

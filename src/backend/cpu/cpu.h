@@ -117,10 +117,11 @@ drt_status drt_cpu_state_create(const drt_model *m, const drt_engine_opts *opts,
 void drt_cpu_bias_correct_add(const cpu_state *st, int i, float *b, int n);
 /* cpu-bias.c: int8 bias correction (unless opts.no_bias_correct): per channel of every conv's output
  * (drt_calib_channel_offset's layout), what to add to its bias so that the int8 engine built with
- * steps/channel_steps has the fp32 engine's mean output on the n calibration images at inputs
- * (drt_calib_inputs, the ones the steps were measured on). malloc'd. */
+ * steps/channel_steps has the fp32 engine's mean output on calibration calib's images (the ones the steps were
+ * measured on). The fp32 engine's sums are kept in calib (calib->bias) for the next build from it. malloc'd. */
+struct drt_calib;
 drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *opts, const float *steps,
-                                   const float *channel_steps, const float *ranges, const float *inputs, int n, FILE *log,
+                                   const float *channel_steps, const float *ranges, const struct drt_calib *calib, FILE *log,
                                    float **corr_out);
 /* The step of channel k of tensor t (its tensor's where the tensor has one step). */
 float drt_cpu_channel_step(const cpu_state *st, int t, int k);
