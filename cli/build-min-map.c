@@ -43,8 +43,10 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
     drt_model *m = NULL;
     drt_int8_search_result r;
     drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr, .by_speed = !fewest};
+    drt_engine_opts searched = a->engine; /* the searched device's code: a CUDA search's CPU ranking engines use sym too */
+    searched.int8_activations = drt_int8_activations_of(&a->engine);
     drt_status s = cli_load_model(a->model, a->weights, &a->load, a->names, &m);
-    if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
+    if (s == DRT_OK) s = drt_int8_search(m, &searched, &so, &r);
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
     const char *higher = drt_precision_name(be->int8_kept_in);
@@ -83,7 +85,8 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
         a->engine.calib_dir = NULL; /* the calibration was the int8 candidates': the higher precision refuses it */
         a->engine.calib_method = DRT_CALIB_MAX;
         a->explicit_bias_correct = 0;
-        a->engine.int8_activations = DRT_INT8_ACT_SYM;
+        a->engine.int8_activations = DRT_INT8_ACT_AUTO;
+        a->explicit_int8_activations = 0;
         drt_int8_search_result_clear(&r);
     }
     *keep_out = r.keep; /* the caller frees it */

@@ -18,9 +18,10 @@ const char engine_args_help[] =
     "                          squared quantization error)\n"
     "      --bias-correct on|off  CPU int8: correct each conv's bias by the mean error int8 adds at its\n"
     "                          output on the calibration images (default on)\n"
-    "      --int8-activations sym|asym  CPU int8: s8 with step max|x|/127 (default), or u8 with a zero\n"
-    "                          point over the calibrated [min, max] where oneDNN convs, maxpools, routes and\n"
-    "                          upsamples alone write and read a tensor\n"
+    "      --int8-activations auto|asym|sym  int8: u8 with a zero point over the calibrated [min, max] where\n"
+    "                          oneDNN convs, maxpools, routes and upsamples alone write and read a tensor (asym),\n"
+    "                          or s8 with step max|x|/127 throughout (sym); auto (default): asym on the cpu\n"
+    "                          engine, sym on cuda (it takes no zero points)\n"
     "      --batch N           largest batch (default 1)\n"
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"
@@ -94,8 +95,11 @@ int engine_args_option(engine_args *a, const char *name, const char *v)
         return 1;
     }
     if (!strcmp(name, "int8-activations")) {
-        if (strcmp(v, "sym") && strcmp(v, "asym")) return cli_usage_error(a->cmd, "--int8-activations %s: must be sym or asym", v);
-        a->engine.int8_activations = !strcmp(v, "asym") ? DRT_INT8_ACT_ASYM : DRT_INT8_ACT_SYM;
+        if (!strcmp(v, "auto")) a->engine.int8_activations = DRT_INT8_ACT_AUTO;
+        else if (!strcmp(v, "asym")) a->engine.int8_activations = DRT_INT8_ACT_ASYM;
+        else if (!strcmp(v, "sym")) a->engine.int8_activations = DRT_INT8_ACT_SYM;
+        else return cli_usage_error(a->cmd, "--int8-activations %s: must be auto, asym or sym", v);
+        a->explicit_int8_activations = 1;
         return 1;
     }
     if (!strcmp(name, "batch")) return cli_parse_int(a->cmd, "--batch", v, 1, 4096, &a->engine.max_batch) ? 2 : 1;
@@ -111,7 +115,7 @@ int engine_args_build(engine_args *a, drt_engine **out, double *build_ms)
     *out = NULL;
     int int8 = a->engine.precision == DRT_PREC_INT8 && !cli_has_suffix(a->model, ".plan");
     if (!int8 && (a->engine.calib_dir || a->engine.calib_method != DRT_CALIB_MAX || a->explicit_bias_correct ||
-                  a->engine.int8_activations != DRT_INT8_ACT_SYM))
+                  a->explicit_int8_activations))
         return cli_usage_error(a->cmd, "--calib/--calib-method/--bias-correct/--int8-activations calibrate an int8 build: add --precision int8%s",
                                cli_has_suffix(a->model, ".plan") ? " (a plan holds its calibration)" : "");
     double t0 = drt_now_ms();

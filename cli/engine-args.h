@@ -9,7 +9,7 @@ typedef struct engine_args {
     const char *model, *weights, *names;
     drt_load_opts load;
     drt_engine_opts engine;
-    int explicit_precision, explicit_device, explicit_bias_correct;
+    int explicit_precision, explicit_device, explicit_bias_correct, explicit_int8_activations;
 } engine_args;
 
 void engine_args_init(engine_args *a, const char *cmd);

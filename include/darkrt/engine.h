@@ -89,14 +89,16 @@ typedef struct drt_engine_opts {
                                   * calib_max_images); 1 or 2: of those, the 1st, 3rd, 5th... (1) or the 2nd, 4th...
                                   * (2) only: build --min-map calibrates its candidates on one half and validates
                                   * them on the other */
-    int int8_activations;        /* CPU int8: enum drt_int8_activations. asym: a tensor only oneDNN convs, maxpools,
-                                  * routes and upsamples write and read is stored u8 with a zero point over its
-                                  * calibrated [min, max] (a leaky output's [-0.1 M, M] wastes half the s8 levels);
-                                  * plans keep it. CUDA refuses asym */
+    int int8_activations;        /* int8: enum drt_int8_activations (auto by default: asym on the CPU engine, sym on
+                                  * CUDA). asym: a tensor only oneDNN convs, maxpools, routes and upsamples write and
+                                  * read is stored u8 with a zero point over its calibrated [min, max] (a leaky
+                                  * output's [-0.1 M, M] wastes half the s8 levels); plans keep it. CUDA refuses asym */
 } drt_engine_opts;
 
-/* int8 activation code: symmetric s8 (step max|x| / 127; the default) or u8 with a zero point. */
-enum drt_int8_activations { DRT_INT8_ACT_SYM = 0, DRT_INT8_ACT_ASYM = 1 };
+/* int8 activation code: auto (the backend's best measured: asym where it takes zero points, the CPU engine's,
+ * else sym; bench/results/int8-asym-folds.md), u8 with a zero point, or symmetric s8 (step max|x| / 127). sym was
+ * 0 and the default until session 18 (0.1.0, unreleased): 0 is the default, as for the other options. */
+enum drt_int8_activations { DRT_INT8_ACT_AUTO = 0, DRT_INT8_ACT_ASYM = 1, DRT_INT8_ACT_SYM = 2 };
 
 /* CPU 3x3 convolutions by darkrt's Winograd F(4x4,3x3) (AVX-512 machines): where it measures at
  * least 10% faster than the direct convolution (auto), never, or wherever eligible (force). Its

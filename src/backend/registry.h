@@ -19,6 +19,8 @@ enum drt_backend_flags {
                                         * them at one thread by that thread's CPU time (src/eval/int8-search.c) */
     DRT_BACKEND_BIAS_CORRECTS = 1u << 8, /* int8 corrects conv biases (drt_engine_opts.no_bias_correct): build
                                           * --min-map ranks another device's convs without it (rank_convs) */
+    DRT_BACKEND_ZERO_POINTS = 1u << 9,   /* int8 activations may be u8 with a zero point (drt_engine_opts.int8_activations
+                                          * asym); auto picks asym where this is set, sym elsewhere */
 };
 
 typedef struct drt_backend_entry {

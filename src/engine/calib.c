@@ -372,6 +372,22 @@ static drt_status tensor_thresholds(const drt_model *m, const drt_engine_opts *o
     return DRT_OK;
 }
 
+/* An int8 build says which activation code it uses, beside its calibration images (once per code: a --min-map search
+ * builds many engines). */
+static void say_int8_activations(const drt_engine_opts *o)
+{
+    static _Atomic int said = -1;
+    int code = drt_int8_activations_of(o), asym = code == DRT_INT8_ACT_ASYM;
+    if (said == code) return;
+    said = code;
+    char why[160] = "";
+    if (o->int8_activations == DRT_INT8_ACT_AUTO)
+        snprintf(why, sizeof why, asym ? "; the %s engine's default, --int8-activations sym: s8 throughout"
+                                       : "; the %s engine's default: it takes no zero points", drt_device_name(o->device));
+    fprintf(drt_log_file(), "darkrt: int8 activations: %s%s)\n", asym ? "asym (u8 with a zero point where only convs, "
+            "maxpools, routes and upsamples touch a tensor, s8 elsewhere" : "sym (s8, step max|x|/127", why);
+}
+
 drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FILE *log, drt_calib **out)
 {
     *out = NULL;
@@ -381,6 +397,7 @@ drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FI
     drt_status s = (c->bias = calloc(1, sizeof *c->bias)) ? DRT_OK : drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     if (s == DRT_OK) s = drt_calib_inputs(m, opts->calib_dir, opts->calib_method, opts->calib_max_images, opts->calib_half, log,
                                     &c->inputs, &c->n);
+    if (s == DRT_OK) say_int8_activations(opts);
     if (s == DRT_OK) s = tensor_thresholds(m, opts, c->inputs, c->n, log, &c->thr, &c->cthr, &c->range, &nt);
     if (s != DRT_OK) {
         drt_calib_free(c);

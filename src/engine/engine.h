@@ -159,6 +159,10 @@ extern const drt_backend drt_backend_cpu;
 void *drt_context_state(const drt_context *c);
 void drt_context_set_batch(drt_context *c, int n);
 
+/* The int8 activation code an engine with these options uses: DRT_INT8_ACT_ASYM or _SYM (auto resolved for o->device:
+ * asym where the backend takes zero points, DRT_BACKEND_ZERO_POINTS). */
+int drt_int8_activations_of(const drt_engine_opts *o);
+
 /* Creates an engine around an owned model copy (used by drt_engine_create and plan loading). */
 drt_status drt_engine_create_owned(drt_model *model_owned, const drt_engine_opts *opts,
                                    const void *plan_blob, size_t plan_size, drt_engine **engine_out);

@@ -32,10 +32,11 @@ a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
 sys.exit(0 if a.shape == b.shape and np.abs(a - b).max() <= 1e-4 * np.abs(b).max() else 1)
 PY
 done
-for prec in int8 bf16; do
-    "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/$prec.plan" --precision $prec $([ $prec = int8 ] && echo --calib "$DN_DATA") >/dev/null 2>"$TMP/e4" \
-        && "$DARKRT" run "$TMP/$prec.plan" --random 7 -o "$TMP/$prec.f32" >/dev/null 2>>"$TMP/e4" \
-        && python3 - "$TMP/$prec.f32" "$TMP/ref.f32" <<'PY' && ok "$prec plan runs; heads near the reference" || fail "$prec plan: $(cat "$TMP/e4")"
+for prec in int8 bf16; do # int8 with s8 activations (sym; the default is below)
+    "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/$prec.plan" --precision $prec \
+        $([ $prec = int8 ] && echo --calib "$DN_DATA" --int8-activations sym) >/dev/null 2>"$TMP/e4-$prec" \
+        && "$DARKRT" run "$TMP/$prec.plan" --random 7 -o "$TMP/$prec.f32" >/dev/null 2>>"$TMP/e4-$prec" \
+        && python3 - "$TMP/$prec.f32" "$TMP/ref.f32" <<'PY' && ok "$prec plan runs; heads near the reference" || fail "$prec plan: $(cat "$TMP/e4-$prec")"
 import sys, numpy as np
 a, b = (np.fromfile(p, dtype=np.float32) for p in sys.argv[1:3])
 r = np.abs(a - b).max() / np.abs(b).max()
@@ -43,8 +44,11 @@ print(f"relative max diff {r:.3g}")
 sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
 PY
 done
-# --int8-activations asym (u8 with zero points): the plan runs near the reference; refused without int8 and on CUDA
-"$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/asym.plan" --precision int8 --int8-activations asym \
+grep -q "^darkrt: int8 activations: sym (s8, step max|x|/127)$" "$TMP/e4-int8" && ok "--int8-activations sym: the build says sym" ||
+    fail "--int8-activations sym: the build does not say sym: $(head -3 "$TMP/e4-int8")"
+# the default int8 activations on the CPU, asym (u8 with zero points): the plan runs near the reference, the build says
+# which code it used; --int8-activations asym refused without int8 and on CUDA
+"$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/asym.plan" --precision int8 \
     --calib "$DN_DATA" --verbose >/dev/null 2>"$TMP/e7" && "$DARKRT" run "$TMP/asym.plan" --random 7 -o "$TMP/asym.f32" >/dev/null 2>>"$TMP/e7" \
     && python3 - "$TMP/asym.f32" "$TMP/ref.f32" <<'PY' && ok "asym int8 plan runs; heads near the reference" || fail "asym int8 plan: $(tail -3 "$TMP/e7")"
 import sys, numpy as np
@@ -54,6 +58,8 @@ print(f"relative max diff {r:.3g}")
 sys.exit(0 if a.shape == b.shape and r < 0.2 else 1)
 PY
 grep -q "zero points" "$TMP/e7" && ok "--verbose names the convs with zero points" || fail "asym: no conv with zero points in --verbose"
+grep -q "^darkrt: int8 activations: asym (.*the cpu engine's default" "$TMP/e7" && ok "the default int8 build says it used asym" ||
+    fail "the default int8 build does not say asym: $(head -3 "$TMP/e7")"
 for args in "--int8-activations asym" "--precision int8 --int8-activations u8" "--device cuda --precision int8 --int8-activations asym"; do
     # shellcheck disable=SC2086
     if "$DARKRT" build "$FASTEST_CFG" --weights "$FASTEST_WEIGHTS" -o "$TMP/no.plan" $args >/dev/null 2>"$TMP/e8"; then

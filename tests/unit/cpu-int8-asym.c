@@ -4,7 +4,9 @@
  * calibration photos, run on three others: the asym engine's heads are closer to fp32's than the sym engine's (relative
  * RMS 0.025 against 0.031); the
  * tensors only convs, maxpools, routes and upsamples touch are u8 with a zero point, those of the residual add
- * stay s8; a saved plan loads as built (the same heads, bit for bit); CUDA refuses asym with one line. On a CPU with
+ * stay s8; the default (auto) is asym on the CPU engine; a saved plan loads as built whatever the loader's options say
+ * (the same heads, bit for bit: an asym plan under sym, a sym plan under the default); CUDA refuses asym with one line and
+ * takes the default (sym there) without a word about it. On a CPU with
  * VNNI the checks run again in a process capped to AVX2, where the engine's int8 weights have 7 bits (oneDNN's
  * 16-bit u8 x s8 sums saturate with 8): the heads' errors must hold there too. */
 #include "backend/cpu/cpu.h"
@@ -101,6 +103,30 @@ static int load_inputs(float *in)
     return 0;
 }
 
+/* x and y: the same dtypes, zero points and steps per tensor, and the same heads bit for bit on the first image. */
+static int same_engine(drt_engine *x, drt_engine *y, const float *in, float *a, float *b)
+{
+    const cpu_state *qx = x->impl, *qy = y->impl;
+    int same = qx->g->nt == qy->g->nt;
+    for (int t = 0; same && t < qx->g->nt; t++) same &= qx->dt[t] == qy->dt[t] && qx->zp[t] == qy->zp[t] && qx->step[t] == qy->step[t];
+    size_t n = 0;
+    return same && drt_engine_run(x, in, 1) == DRT_OK && (n = heads_of(x, a)) > 0 && drt_engine_run(y, in, 1) == DRT_OK &&
+           heads_of(y, b) == n && !memcmp(a, b, sizeof(float) * n);
+}
+
+/* plan saved from e, loaded with the activations option act; NULL on failure */
+static drt_engine *round_trip(drt_engine *e, const char *plan, int act)
+{
+    drt_engine *loaded = NULL;
+    CHECK(drt_engine_save_plan(e, plan) == DRT_OK, "save: %s", drt_last_error());
+    drt_engine_opts o = drt_engine_opts_default();
+    o.threads = 1;
+    o.int8_activations = act;
+    CHECK(drt_engine_load_plan(plan, &o, &loaded) == DRT_OK, "load: %s", drt_last_error());
+    unlink(plan);
+    return loaded;
+}
+
 /* This test again in a process capped to AVX2 (no VNNI: 7-bit int8 weights); its exit status. */
 static int run_capped(void)
 {
@@ -160,26 +186,20 @@ int main(void)
         CHECK(ea < 0.05 && es < 0.06, "heads' errors sym %.4f, asym %.4f: want < 0.06, < 0.05", es, ea);
         if (drt_cpu_apply_isa_cap() & DRT_CPU_AVX512_VNNI) CHECK(ea < 0.9 * es, "asym's heads error %.4f: want < 0.9 x sym's %.4f", ea, es);
 
-        /* a plan keeps the ranges: the loaded engine is the built one, head for head */
+        /* the default: asym on the CPU engine, the same engine as asym's */
+        drt_engine *dflt = build(m, DRT_PREC_INT8, DRT_INT8_ACT_AUTO, calib);
+        CHECK(dflt && same_engine(dflt, asym, in, a, b), "the default (auto) engine is not the asym engine");
+        drt_engine_free(dflt);
+
+        /* a plan keeps what it was built with: the ranges or none, whatever the loader's options say */
         char plan[PATH_MAX];
-        snprintf(plan, sizeof plan, "%s/asym.plan", dir);
-        drt_engine *loaded = NULL;
-        CHECK(drt_engine_save_plan(asym, plan) == DRT_OK, "save: %s", drt_last_error());
-        drt_engine_opts o = drt_engine_opts_default(); /* the loader's options say sym: the plan decides */
-        o.threads = 1;
-        CHECK(drt_engine_load_plan(plan, &o, &loaded) == DRT_OK, "load: %s", drt_last_error());
-        if (loaded) {
-            const cpu_state *ql = loaded->impl;
-            int same = 1;
-            for (int t = 0; t < qa->g->nt; t++) same &= ql->dt[t] == qa->dt[t] && ql->zp[t] == qa->zp[t] && ql->step[t] == qa->step[t];
-            CHECK(same, "the loaded plan's dtypes, zero points or steps differ from the built engine's");
-            size_t n = 0;
-            int equal = drt_engine_run(asym, in, 1) == DRT_OK && (n = heads_of(asym, a)) > 0 &&
-                        drt_engine_run(loaded, in, 1) == DRT_OK && heads_of(loaded, b) == n && !memcmp(a, b, sizeof(float) * n);
-            CHECK(equal, "the loaded plan's heads differ from the built engine's");
-        }
+        snprintf(plan, sizeof plan, "%s/int8.plan", dir);
+        drt_engine *loaded = round_trip(asym, plan, DRT_INT8_ACT_SYM);
+        CHECK(loaded && same_engine(loaded, asym, in, a, b), "an asym plan loaded with sym options is not the built engine");
         drt_engine_free(loaded);
-        unlink(plan);
+        loaded = round_trip(sym, plan, DRT_INT8_ACT_AUTO); /* a plan built before asym was the default */
+        CHECK(loaded && same_engine(loaded, sym, in, a, b), "a sym plan loaded with the default options is not the built engine");
+        drt_engine_free(loaded);
 
         /* CUDA: refused, one line naming the option */
         drt_engine_opts c = drt_engine_opts_default();
@@ -191,9 +211,17 @@ int main(void)
         const char *msg = drt_last_error();
         CHECK(s == DRT_STATUS_UNSUPPORTED && ce == NULL && strstr(msg, "asym") && !strchr(msg, '\n'),
               "cuda with asym: status %d, '%s': want UNSUPPORTED, one line naming asym", (int)s, msg);
-        c.int8_activations = 2;
+        /* the default there is sym: no refusal for asym (here without a device: the device's own error) */
+        c.int8_activations = DRT_INT8_ACT_AUTO;
+        c.calib_dir = calib;
+        s = drt_engine_create(m, &c, &ce);
+        msg = drt_last_error();
+        CHECK(s == DRT_OK || !strstr(msg, "asym"), "cuda with the default activations: '%s': want no word of asym", msg);
+        drt_engine_free(ce);
+        ce = NULL;
+        c.int8_activations = 3;
         c.device = DRT_DEVICE_CPU;
-        CHECK(drt_engine_create(m, &c, &ce) == DRT_STATUS_INVALID_ARG, "int8_activations 2: want INVALID_ARG");
+        CHECK(drt_engine_create(m, &c, &ce) == DRT_STATUS_INVALID_ARG, "int8_activations 3: want INVALID_ARG");
     }
     drt_engine_free(f);
     drt_engine_free(sym);

@@ -99,6 +99,7 @@ int main(void)
     o.calib_dir = dir;
     o.int8_keep = "heads";
     o.no_bias_correct = 1; /* the per-tensor engine below is built from the steps alone: compare like with like */
+    o.int8_activations = DRT_INT8_ACT_SYM; /* steps per channel are s8's: asym's u8 tensors have one step and zero point */
     fails += fails || drt_engine_create(m, &o, &q) != DRT_OK;
     if (fails) {
         printf("FAIL: engines: %s\n", drt_last_error());

@@ -48,9 +48,9 @@ static void remove_calib_dir(const char *dir, int lo, int hi)
     rmdir(dir);
 }
 
-/* Options for every engine a test builds: no_tune, cuda_int8_all, no_bias_correct (the tests set them);
- * ranked: the int8 engine's detections down to 0.005 (scored as a detector against labels), not 0.25. */
-static struct { int no_tune, cuda_int8_all, no_bias_correct, ranked; } int8_map_base;
+/* Options for every engine a test builds: no_tune, cuda_int8_all, no_bias_correct, int8_activations (the tests set
+ * them); ranked: the int8 engine's detections down to 0.005 (scored as a detector against labels), not 0.25. */
+static struct { int no_tune, cuda_int8_all, no_bias_correct, int8_activations, ranked; } int8_map_base;
 
 static drt_engine_opts int8_map_opts(void)
 {
@@ -58,6 +58,7 @@ static drt_engine_opts int8_map_opts(void)
     o.no_tune = int8_map_base.no_tune;
     o.cuda_int8_all = int8_map_base.cuda_int8_all;
     o.no_bias_correct = int8_map_base.no_bias_correct;
+    o.int8_activations = int8_map_base.int8_activations;
     return o;
 }
 
@@ -110,10 +111,11 @@ static double run_fold_map(const drt_model *m, drt_engine *ref, drt_device dev, 
     int nc = 0;
     drt_eval_map_compute(map, &v, &nc);
     drt_eval_map_free(map);
-    printf("%s int8 (%s calibration%s) mAP@0.5 vs fp32 reference%s: %.4f over %d classes\n", drt_device_name(dev),
+    printf("%s int8 (%s calibration%s, activations %s) mAP@0.5 vs fp32 reference%s: %.4f over %d classes\n", drt_device_name(dev),
            method == DRT_CALIB_PERCENTILE ? "percentile" : method == DRT_CALIB_ENTROPY ? "entropy" : "max",
-           int8_map_base.no_bias_correct ? "" : ", bias-corrected", int8_map_base.ranked ? " (int8 ranked down to 0.005)" : "",
-           v, nc);
+           int8_map_base.no_bias_correct ? "" : ", bias-corrected",
+           int8_map_base.int8_activations == DRT_INT8_ACT_SYM ? "sym" : int8_map_base.int8_activations == DRT_INT8_ACT_ASYM ? "asym" : "default",
+           int8_map_base.ranked ? " (int8 ranked down to 0.005)" : "", v, nc);
     return v;
 }
 

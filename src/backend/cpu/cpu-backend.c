@@ -52,7 +52,7 @@ static drt_status build(drt_engine *e, const void *blob, size_t size, int thread
         const drt_calib *c = e->calib;
         if (!c) s = drt_calib_measure(m, &e->opts, log, &own), c = own;
         if (s == DRT_OK) s = drt_calib_steps(m, c, &steps, &channel_steps);
-        if (s == DRT_OK && e->opts.int8_activations == DRT_INT8_ACT_ASYM)
+        if (s == DRT_OK && drt_int8_activations_of(&e->opts) == DRT_INT8_ACT_ASYM)
             s = drt_calibrate_ranges(m, c, steps, &ranges);
         if (s == DRT_OK && !e->opts.no_bias_correct)
             s = drt_cpu_bias_correction(m, &e->opts, steps, channel_steps, ranges, c, log, &bias_corr);
