@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# int8 against fp32 on more models than yolo-fastest-1.1 (issue 16: "score every YOLO model you can build"),
+# int8 against fp32 on more models than bench/int8-accuracy.sh's (issue 16: "score every YOLO model you can build"),
 # with the CLI alone, on bench/int8-accuracy.sh's fixed held-out split: calibration and --min-map validation =
 # the 28 views of Darknet's dog, eagle, giraffe, scream; scoring = the 70 views of horses, kite, person and
-# scikit-image's 7 photos (bench/int8-images.py). Only yolo-fastest-1.1 has real weights here: the others get
+# scikit-image's 7 photos (bench/int8-images.py). Only yolo-fastest-1.1 has real weights here (MODELS=yolo-fastest-1.1
+# runs it with them: int8-accuracy.sh's model, this script's rows): the others get
 # `darkrt synth` weights (seed 1) with their detection heads scaled and shifted (synth --head-scale S
 # --head-shift B). Plain synthesised weights score nearly every cell: 300 boxes an image at 0.25 in a band of
 # scores 0.1 wide on the tiny models, 300 at exactly 1.0 on yolov3 (head logits of std 10-25), so the truth
@@ -19,8 +20,9 @@
 # --min-map 0.95 (no --val: its candidates calibrated on 14 views and validated on the other 14, interleaved by name, int8 built only
 # when confirmed >= 10% faster, else fp32). Each is scored with darkrt eval against the truth, its detections at
 # 0.25 and ranked down to 0.005 (the protocol of mAP against labels and of --min-map); then darkrt bench, batch 1,
-# ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs. ASYM=1 adds the three int8
-# builds again with --int8-activations asym (u8 with a zero point).
+# ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs. The int8 builds use the default
+# activations (auto: asym on the CPU since session 18); SYM=1 adds the three int8 builds again with --int8-activations
+# sym (s8 throughout: the default until session 18).
 #   bash bench/int8-models.sh [BUILD]       (MODELS="yolov3-tiny ..." to run some; results appended per model)
 # Budget (2 shared cores): a tiny model's --min-map search builds 30-45 engines (5-15 min); yolov3-416's ~100, each
 # bias-corrected on the 14 calibrating views (about 45 min since the fp32 engine's sums are shared by a search's
@@ -40,10 +42,11 @@ MODEL_LIST=(
     "yolov4-tiny $AB/yolov4-tiny.cfg 1 -4"      # 3, 0, 58, 0
     "yolov7-tiny $AB/yolov7-tiny.cfg 1 -8.5"    # 31, 2, 32, 0
     "yolov3-416 $AB/yolov3.cfg 0.1 -5.5"        # 53 on 3 views of dog, 0 on the other 25
+    "yolo-fastest-1.1 $SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg real" # its COCO weights
 )
 MODELS=${MODELS:-yolov3-tiny yolov4-tiny yolov7-tiny yolov3-416}
 MINMAP_BIG=${MINMAP_BIG:-0}
-ASYM=${ASYM:-0}
+SYM=${SYM:-0}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 python3 "$ROOT/bench/int8-images.py" "$T/calib" "$DN"/{dog,eagle,giraffe,scream}.jpg
@@ -56,7 +59,7 @@ print('%d images with none, median %d, most %d' % (sum(x == 0 for x in n), n[len
 map() { "$DARKRT" eval "$T/truth.json" "$1" | sed -n 's/^mAP@0.5 \([0-9.]*\) over.*/\1/p'; }
 
 {
-    echo "# int8 against fp32 on more models (CPU, synthesised weights)"
+    echo "# int8 against fp32 on more models (CPU, synthesised weights; yolo-fastest-1.1 with its real ones)"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores (shared),"
     echo "commit $(git -C "$ROOT" rev-parse --short HEAD), \`bash bench/int8-models.sh\` (MODELS=\"$MODELS\"), load at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
@@ -70,7 +73,8 @@ for entry in "${MODEL_LIST[@]}"; do
     read -r name cfg scale shift <<<"$entry"
     [[ " $MODELS " == *" $name "* ]] || continue
     w="$T/$name.weights"
-    "$DARKRT" synth "$cfg" -o "$w" --head-scale "$scale" --head-shift "$shift" >/dev/null
+    if [ "$scale" = real ]; then w="${cfg%.cfg}.weights"
+    else "$DARKRT" synth "$cfg" -o "$w" --head-scale "$scale" --head-shift "$shift" >/dev/null; fi
     big=0 rounds=5 runs=30
     [ "$name" = yolov3-416 ] && big=1 rounds=3 runs=10
     start=$(date -u +%H:%M)
@@ -103,11 +107,11 @@ for entry in "${MODEL_LIST[@]}"; do
     if [ $big = 0 ] || [ "$MINMAP_BIG" = 1 ]; then
         DRT_CALIB_MAX=28 variant "--calib 28 views --min-map 0.95" int8 --calib "$T/calib" --min-map 0.95
     fi
-    if [ "$ASYM" = 1 ]; then
-        variant "asym: default CLI (no --calib)" int8 --int8-activations asym
-        DRT_CALIB_MAX=28 variant "asym: --calib 28 views (max)" int8 --calib "$T/calib" --int8-activations asym
-        [ $big = 1 ] || DRT_CALIB_MAX=28 variant "asym: --calib 28 views --min-map 0.95" int8 --calib "$T/calib" --min-map 0.95 \
-            --int8-activations asym
+    if [ "$SYM" = 1 ]; then
+        variant "sym: default CLI (no --calib)" int8 --int8-activations sym
+        DRT_CALIB_MAX=28 variant "sym: --calib 28 views (max)" int8 --calib "$T/calib" --int8-activations sym
+        [ $big = 1 ] || DRT_CALIB_MAX=28 variant "sym: --calib 28 views --min-map 0.95" int8 --calib "$T/calib" --min-map 0.95 \
+            --int8-activations sym
     fi
     # Latency rounds: fp32 and each plan, interleaved.
     for r in $(seq "$rounds"); do
@@ -132,7 +136,8 @@ EOF
         echo
         echo "## $name"
         echo
-        echo "$(basename "$cfg"), \`darkrt synth --head-scale $scale --head-shift $shift\` (seed 1); $start-$(date -u +%H:%M) UTC."
+        echo "$(basename "$cfg"), $([ "$scale" = real ] && echo "its real weights" ||
+            echo "\`darkrt synth --head-scale $scale --head-shift $shift\` (seed 1)"); $start-$(date -u +%H:%M) UTC."
         echo "Truth: $(boxes "$T/truth.json") fp32 boxes on the 70 scoring views ($(per_image "$T/truth.json"))."
         echo
         echo "| build | convs kept in fp32 | mAP@0.5 at 0.25 | mAP@0.5 ranked | calibration used | build time | latency ms | vs fp32 (medians) | vs fp32 (fastest runs) |"
