@@ -6,8 +6,8 @@
  * - the searched engine's weights take less device memory than fp16's (int8 really ran);
  * - its plan saved and loaded with neither cuda_int8_all nor the keep list gives the same heads,
  *   bit for bit, without recalibrating (the plan says which convs run int8);
- * - unless DRT_CUDA_TEST_QUICK: yolov3-416 (synthesised weights) builds as int8 and its heads stay
- *   within 10% of max|value| of CUDA fp32 (a gross check: int8 through 32 convs on random weights).
+ * - unless DRT_CUDA_TEST_QUICK: yolov3-416 (synthesised weights) builds as int8 and its heads' error against CUDA
+ *   fp32 stays near the CPU int8 stand-in's against CPU fp32 (yolov3_case: a gross check on random weights).
  * The fp32 truth is the CUDA fp32 engine (cuda-vs-ref checks it against the reference), not the
  * scalar reference engine: that one took most of the 50 s this test used to need. */
 #include "unit/int8-heldout.h"
@@ -107,6 +107,31 @@ static void memory_case(const drt_model *m, drt_engine *q, int int8_convs)
     drt_engine_free(h);
 }
 
+/* The CPU engine standing in for CUDA's int8 on m (as the --min-map search ranks CUDA's candidates): the same convs in
+ * int8 (all but the first, depthwise ones and heads: cuda_int8_all's rule), the same calibration and symmetric code, no
+ * bias correction. */
+static double cpu_standin_diff(const drt_model *m, const float *in)
+{
+    drt_engine_opts o = drt_engine_opts_default();
+    drt_engine *f = NULL, *q = NULL;
+    double d = 1e30;
+    if (drt_engine_create(m, &o, &f) == DRT_OK) {
+        o.precision = DRT_PREC_INT8;
+        o.no_bias_correct = 1;
+        o.int8_activations = DRT_INT8_ACT_SYM; /* CUDA's code (the CPU's default is asym) */
+        o.int8_keep = "heads,dw,0";
+        if (drt_engine_create(m, &o, &q) == DRT_OK) d = heads_rel_diff(f, q, in);
+    }
+    if (d > 1e29) printf("FAIL cpu stand-in: %s\n", drt_last_error());
+    drt_engine_free(f);
+    drt_engine_free(q);
+    return d;
+}
+
+/* A gross check of int8 through yolov3's 72 eligible convs on synthesised weights: CUDA int8's heads against CUDA fp32
+ * within 25% (and 0.02) of the CPU stand-in's against CPU fp32 (the same quantization, another implementation: a
+ * broken CUDA int8 path is off by O(1)), and under 0.25 of max|value|. An absolute 0.1 alone failed on calibration
+ * noise (session 18: CUDA 0.1127, the CPU stand-in 0.1105 on the same 8 synthetic images; 0.0943 on Darknet's photos). */
 static void yolov3_case(drt_load_opts lo)
 {
     char cfg[1100];
@@ -124,10 +149,10 @@ static void yolov3_case(drt_load_opts lo)
     size_t n = (size_t)3 * drt_model_width(v3) * drt_model_height(v3);
     float *in = malloc(n * sizeof *in);
     for (size_t i = 0; i < n; i++) in[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
-    double d = q && r ? heads_rel_diff(r, q, in) : 1e30;
-    int bad = !(d < 0.1);
-    printf("%s yolov3-416 int8 heads vs CUDA fp32: relative diff %.4f (limit 0.1)%s%s\n", bad ? "FAIL" : "ok  ", d,
-           q ? "" : ": ", q ? "" : drt_last_error());
+    double d = q && r ? heads_rel_diff(r, q, in) : 1e30, c = cpu_standin_diff(v3, in);
+    int bad = !(d < 0.25 && d <= 1.25 * c + 0.02);
+    printf("%s yolov3-416 int8 heads vs CUDA fp32: relative diff %.4f (the CPU stand-in's %.4f; limit min(0.25, 1.25x + 0.02))%s%s\n",
+           bad ? "FAIL" : "ok  ", d, c, q ? "" : ": ", q ? "" : drt_last_error());
     failures += bad;
     free(in);
     drt_engine_free(q);
