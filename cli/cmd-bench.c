@@ -26,7 +26,8 @@ static void usage(FILE *out)
                  "      --runs N            timed batch-1 runs (default 20)\n"
                  "      --warmup N          untimed runs first (default 3)\n"
                  "      --json FILE         also write the results as JSON\n"
-                 "  (--batch N: also time batch-N throughput)\n%s",
+                 "  (--batch N: also time batch-N throughput; a GPU engine is also timed staged: its input left on the\n"
+                 "   device and its heads left there, as detect's pipeline runs it)\n%s",
             engine_args_help);
     fputs(cli_model_options_help, out);
 }
