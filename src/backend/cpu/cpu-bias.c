@@ -34,6 +34,19 @@ typedef struct qsums {
     struct qsums *next;
 } qsums;
 
+/* Step 2 runs each image's int8 engine from its first layer that differs from the fp32 engine (first_quantized):
+ * the layers before it compute the fp32 engine's bytes again, most of the pass where that layer is late (a --min-map
+ * search's ranking: one conv alone in int8, every conv in turn). A checkpoint: the fp32 engine's buffers that layers
+ * from `at` on read, as they were before layer `at` ran, for each image (n x bytes: each root's in turn); step 2
+ * starts from the last one at or before its first layer, where the int8 engine's graph is the fp32 engine's. */
+#define MAX_CKPT 8
+typedef struct ckpt {
+    int at;
+    int *roots, n_roots;
+    size_t bytes; /* per image */
+    char *data;
+} ckpt;
+
 /* Step 1's measurements on the fp32 engine: the same for every int8 engine built from one calibration but for the
  * quantizations of the convs' inputs, which are kept per quantization as engines need them. A --min-map search
  * builds ~100 engines from one calibration: on yolov3-416 (synth, 14 images, one thread) the fp32 pass was 10 s
@@ -49,6 +62,9 @@ typedef struct bias_ref {
     double *positions;    /* per conv: output positions summed */
     qsums **q;            /* per conv: the quantizations of its input summed so far */
     int passes;           /* fp32 passes made: the first, then one per build that needed a new quantization */
+    int *root, *absorbed_by; /* the fp32 engine's graph (its buffers, fused adds): checkpoints fit engines alike */
+    int n_ckpt;
+    ckpt ckpt[MAX_CKPT];  /* in layer order */
 } bias_ref;
 
 typedef struct stats {
@@ -59,6 +75,7 @@ typedef struct stats {
     double *mean;        /* per channel of every tensor (drt_calib_channel_offset's layout): sums, then means */
     double *count;       /* per tensor: pixels summed */
     int only;            /* sum the tensor `only` alone (-1: every tensor, -2: none) */
+    int image;           /* the image under way */
     int failed;          /* a conv's input not in fp32 in the observer */
     float *xq;           /* sum_taps' buffer, for the largest conv input: per value */
     double *tx;          /* per channel */
@@ -154,12 +171,28 @@ static void sum_taps(const cpu_state *f, int i, stats *a)
     }
 }
 
+/* The bytes of root buffer r (one image). */
+static size_t root_bytes(const cpu_state *st, int r)
+{
+    return drt_shape_size(drt_xgraph_shape(st->g, r)) * cpu_dtype_size(st->dt[r]);
+}
+
 static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
 {
     stats *a = ctx;
     if (a->only == -1 || a->only == t) sum_channels(st, t, v, a);
     int i = a->taps ? a->ref->conv_of[t] : -1;
     if (i >= 0 && a->ref->sx[i]) sum_taps(st, i, a);
+    for (int k = 0; a->sum_x && k < a->ref->n_ckpt; k++) /* the first pass: layer t - 1 done, `at` next */
+        if (a->ref->ckpt[k].at == t) {
+            const ckpt *c = &a->ref->ckpt[k];
+            char *to = c->data + c->bytes * (size_t)a->image;
+            for (int j = 0; j < c->n_roots; j++) { /* from the run state measure runs the fp32 engine in */
+                size_t n = root_bytes(st, c->roots[j]);
+                memcpy(to, st->own.arena + st->g->offset[c->roots[j]], n);
+                to += n;
+            }
+        }
 }
 
 /* Step 2's image run states: the first `resident` images each keep their tensors in x[k] as layers 0..at-1 left
@@ -178,7 +211,7 @@ static drt_status run_resident(cpu_state *q, images *im, int k, const float *inp
 {
     cpu_exec *x = &im->x[k];
     int r = q->g->root[drt_cpu_stored_tensor(q, i)];
-    size_t off = q->g->offset[r], bytes = drt_shape_size(drt_xgraph_shape(q->g, r)) * cpu_dtype_size(q->dt[r]);
+    size_t off = q->g->offset[r], bytes = root_bytes(q, r);
     if (im->at == 0) drt_cpu_exec_reset_states(q, x); /* from a zero recurrent state, as measure's other runs */
     DRT_TRY(drt_cpu_run_layers(q, x, im->at == 0 ? input : NULL, im->at, i - 1));
     memcpy(im->snap, x->arena + off, bytes);
@@ -202,6 +235,7 @@ static drt_status measure(cpu_state *st, images *im, const float *inputs, int n,
      * leaves later layers' states as they were, so carried states would differ between the fp32 pass and
      * the per-conv int8 passes */
     for (int k = 0; s == DRT_OK && k < n; k++) {
+        a->image = k;
         if (im && k < im->resident) {
             s = run_resident(st, im, k, inputs + per * k, last);
             continue;
@@ -307,6 +341,12 @@ static void ref_free(void *p)
             free(e);
         }
     }
+    for (int k = 0; k < r->n_ckpt; k++) {
+        free(r->ckpt[k].roots);
+        free(r->ckpt[k].data);
+    }
+    free(r->root);
+    free(r->absorbed_by);
     free(r->sx);
     free(r->q);
     free(r->positions);
@@ -315,9 +355,93 @@ static void ref_free(void *p)
     free(r);
 }
 
+/* The checkpoints of f for n images (ckpt's comment): in each of MAX_CKPT spans of the layers, the boundary whose
+ * buffers take the least bytes, the later spans first while they fit budget bytes. A boundary `at` follows a conv
+ * that stores its own output (the first pass observes it there) and splits no conv from the shortcut its epilogue
+ * adds; its buffers: each root buffer some tensor up to `at` is in that a layer from `at` on reads. */
+static drt_status ckpts_choose(bias_ref *r, const cpu_state *f, int n, size_t budget)
+{
+    const drt_xgraph *g = f->g;
+    int nl = f->m->n_layers, *first = malloc(sizeof(int) * (size_t)g->nt), *last = malloc(sizeof(int) * (size_t)g->nt);
+    if (!first || !last) {
+        free(first);
+        free(last);
+        return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    }
+    for (int t = 0; t < g->nt; t++) first[t] = g->nt, last[t] = -1;
+    for (int t = 0; t < g->nt; t++) { /* per root: its first tensor and its last live reader (readers in layer order) */
+        int rd[64], k = drt_xgraph_readers(g, t, rd, 64), at = k > 64 ? nl : k > 0 ? rd[k - 1] : -1;
+        if (t < first[g->root[t]]) first[g->root[t]] = t;
+        if (at > last[g->root[t]]) last[g->root[t]] = at;
+    }
+    size_t used = 0;
+    drt_status s = DRT_OK;
+    for (int w = MAX_CKPT; s == DRT_OK && w >= 1; w--) {
+        int best = -1;
+        size_t best_bytes = 0;
+        for (int at = 1 + (nl - 1) * (w - 1) / MAX_CKPT; at < 1 + (nl - 1) * w / MAX_CKPT; at++) {
+            int i = at - 1, splits = 0;
+            if (f->m->layers[i].type != DRT_LAYER_CONV || !f->conv[i] || drt_cpu_stored_tensor(f, i) != DRT_XT(i)) continue;
+            for (int x = at; x < g->n; x++) splits |= g->node[x].absorbed_by >= 0 && g->node[x].absorbed_by < at;
+            size_t bytes = 0;
+            for (int t = 0; t < g->nt; t++)
+                if (g->root[t] == t && first[t] <= at && last[t] >= at) bytes += root_bytes(f, t);
+            if (!splits && (best < 0 || bytes <= best_bytes)) best = at, best_bytes = bytes;
+        }
+        if (best < 0 || used + best_bytes * (size_t)n > budget) continue;
+        ckpt *c = &r->ckpt[r->n_ckpt];
+        c->at = best;
+        c->bytes = best_bytes;
+        if (!(c->roots = malloc(sizeof(int) * (size_t)g->nt)) || !(c->data = malloc(best_bytes * (size_t)n + 1))) {
+            free(c->roots);
+            s = drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+            break;
+        }
+        for (int t = 0; t < g->nt; t++)
+            if (g->root[t] == t && first[t] <= best && last[t] >= best) c->roots[c->n_roots++] = t;
+        used += best_bytes * (size_t)n;
+        r->n_ckpt++;
+    }
+    for (int k = 0; k < r->n_ckpt / 2; k++) { /* in layer order */
+        ckpt c = r->ckpt[k];
+        r->ckpt[k] = r->ckpt[r->n_ckpt - 1 - k];
+        r->ckpt[r->n_ckpt - 1 - k] = c;
+    }
+    free(first);
+    free(last);
+    return s;
+}
+
+/* Starts step 2's resident images from the last checkpoint of r at or before layer `from` (first_quantized) where q
+ * runs f's graph and holds its buffers in fp32; returns the layer they start at (0: from the input). */
+static int ckpt_start(const bias_ref *r, cpu_state *q, images *im, int from)
+{
+    const ckpt *c = NULL;
+    for (int k = 0; k < r->n_ckpt; k++)
+        if (r->ckpt[k].at <= from) c = &r->ckpt[k];
+    if (!c || !im->resident || q->g->nt != r->n_layers + 1) return 0;
+    for (int t = 0; t < q->g->nt; t++)
+        if (q->g->root[t] != r->root[t] || (t < q->g->n && q->g->node[t].absorbed_by != r->absorbed_by[t])) return 0;
+    for (int j = 0; j < c->n_roots; j++)
+        if (q->dt[c->roots[j]] != CPU_F32) return 0;
+    for (int k = 0; k < im->resident; k++) {
+        cpu_exec *x = &im->x[k];
+        const char *from_data = c->data + c->bytes * (size_t)k;
+        drt_cpu_exec_reset_states(q, x); /* as run_resident from the input */
+        for (int j = 0; j < c->n_roots; j++) {
+            size_t n = root_bytes(q, c->roots[j]);
+            memcpy(x->arena + q->g->offset[c->roots[j]], from_data, n);
+            from_data += n;
+        }
+    }
+    im->at = c->at;
+    return c->at;
+}
+
 /* A new reference for the convs of m that q and the fp32 engine f both have (xnor=1 convs run lowered, in fp32
  * from fp32, with their own bias units: left as they are); its sums still to be made. */
-static drt_status ref_create(const drt_model *m, const drt_engine_opts *fo, const cpu_state *q, const cpu_state *f, bias_ref **out)
+static drt_status ref_create(const drt_model *m, const drt_engine_opts *fo, const cpu_state *q, const cpu_state *f, int n,
+                             bias_ref **out)
 {
     int nt = m->n_layers + 1;
     bias_ref *r = calloc(1, sizeof *r);
@@ -332,15 +456,24 @@ static drt_status ref_create(const drt_model *m, const drt_engine_opts *fo, cons
     r->sx = calloc((size_t)m->n_layers, sizeof(double *));
     r->positions = calloc((size_t)m->n_layers, sizeof(double));
     r->q = calloc((size_t)m->n_layers, sizeof(qsums *));
-    if (!r->conv_of || !r->mean || !r->sx || !r->positions || !r->q) return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
-    for (int t = 0; t < nt; t++) r->conv_of[t] = -1;
+    r->root = malloc(sizeof(int) * (size_t)nt);
+    r->absorbed_by = malloc(sizeof(int) * (size_t)nt);
+    if (!r->conv_of || !r->mean || !r->sx || !r->positions || !r->q || !r->root || !r->absorbed_by)
+        return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
+    for (int t = 0; t < nt; t++) {
+        r->conv_of[t] = -1;
+        r->root[t] = f->g->root[t];
+        r->absorbed_by[t] = t < f->g->n ? f->g->node[t].absorbed_by : -1;
+    }
     for (int i = 0; i < m->n_layers; i++) {
         if (!q->conv[i] || !f->conv[i] || m->layers[i].type != DRT_LAYER_CONV || m->layers[i].xnor) continue;
         size_t taps = (size_t)drt_xgraph_shape(q->g, DRT_XT(m->layers[i].inputs[0])).c * m->layers[i].size * m->layers[i].size;
         r->conv_of[drt_cpu_stored_tensor(f, i)] = i;
         if (!(r->sx[i] = calloc(taps, sizeof(double)))) return drt_error(DRT_STATUS_OOM, "bias correction: out of memory");
     }
-    return DRT_OK;
+    /* checkpoints where activations are not bounded: up to what the images' fp32 arenas would take (step 2's resident
+     * images take about as much; on yolov3-416 8 checkpoints, 29 MiB an image) */
+    return fo->max_activation_bytes ? DRT_OK : ckpts_choose(r, f, n, f->arena_bytes * (size_t)n);
 }
 
 /* r's sums of conv i's input as q quantizes it (lo, hi, step: input_quantization's; c channels, taps values), added
@@ -414,7 +547,7 @@ static drt_status reference(const drt_model *m, const drt_engine_opts *fo, const
     drt_status s = DRT_OK;
     if (first) {
         s = drt_cpu_state_create(m, fo, NULL, NULL, NULL, NULL, NULL, NULL, &f);
-        if (s == DRT_OK) s = ref_create(m, fo, q, f, &r);
+        if (s == DRT_OK) s = ref_create(m, fo, q, f, c->n, &r);
         if (s == DRT_OK && cache && !*own) cache->p = r, cache->drop = ref_free;
         else *own = 1;
     }
@@ -503,8 +636,10 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     }
     /* step 2: conv by conv, what is left at the tensor it stores */
     images im = {0};
+    int from = s == DRT_OK ? first_quantized(q) : m->n_layers, start = 0;
     if (s == DRT_OK) s = images_create(q, ref->f_bytes, calib->n, &im);
-    for (int i = s == DRT_OK ? first_quantized(q) : m->n_layers; s == DRT_OK && i < m->n_layers; i++) {
+    if (s == DRT_OK) start = ckpt_start(ref, q, &im, from);
+    for (int i = from; s == DRT_OK && i < m->n_layers; i++) {
         if (!ref->sx[i] || !q->conv[i] || ref->positions[i] <= 0) continue;
         int td = drt_cpu_stored_tensor(q, i), nf = m->layers[i].filters;
         if (drt_calib_tensor_channels(m, td) != nf) continue;
@@ -520,9 +655,9 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
         left += mean_abs(delta, nf);
     }
     if (s == DRT_OK && log) /* with verbose: what the activation budget allowed (unit/cpu-int8-bias reads it) */
-        fprintf(log, "darkrt: int8 bias correction: step 2 kept the run states of %d of %d images; the fp32 engine's sums %s "
-                "(%d pass%s of it)\n", im.resident, calib->n, own ? "this build's own" : "shared by the builds from this calibration",
-                ref->passes, ref->passes == 1 ? "" : "es");
+        fprintf(log, "darkrt: int8 bias correction: step 2 kept the run states of %d of %d images (from layer %d, the int8 engine's "
+                "first %d); the fp32 engine's sums %s (%d pass%s of it)\n", im.resident, calib->n, start, from,
+                own ? "this build's own" : "shared by the builds from this calibration", ref->passes, ref->passes == 1 ? "" : "es");
     images_free(&im);
     static _Atomic int said; /* once: a --min-map search builds many engines */
     if (s == DRT_OK && (log || !said))
@@ -546,3 +681,4 @@ drt_status drt_cpu_bias_correction(const drt_model *m, const drt_engine_opts *op
     *corr_out = corr;
     return DRT_OK;
 }
+
