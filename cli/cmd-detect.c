@@ -14,6 +14,7 @@
 #include "cli-util.h"
 #include "detect-video.h"
 #include "commands.h"
+#include "detect-ticker.h"
 #include "engine/engine.h"
 #include "engine/plan.h"
 #include "pipeline/pipeline-stop.h"
@@ -405,6 +406,7 @@ typedef struct run_state {
     FILE *json, *summary;
     drt_std_outputs *std;
     int json_items, failures, done, producer_started;
+    _Atomic int results; /* done, for the timeline's ticker thread */
     int fast_exit; /* DRT_CLI_FAST_EXIT: the process ends once every output is committed (fast_exit_wanted) */
     _Atomic int stop; /* the producer stops submitting (a start that failed after it began) */
     drt_status submit_status;
@@ -594,10 +596,13 @@ static int run_pipeline(run_state *r, drt_engine *engine)
         return cli_fail(s);
     }
     drt_pipeline_result *res;
+    detect_ticker *ticker = detect_ticker_start(&r->results, r->a->n_inputs);
     while ((s = drt_pipeline_next(r->pipe, &res)) == DRT_OK && res) {
         if (interrupted) drt_pipeline_result_free(res); /* drained, not written */
         else finish_result(r, res);
+        r->results++;
     }
+    detect_ticker_stop(ticker);
     pthread_join(producer, NULL);
     r->failures += detect_writer_finish(r->writer);
     if (r->fast_exit) drt_pipeline_stop(r->pipe); /* its threads (and profile); the rest is left to the process's end */

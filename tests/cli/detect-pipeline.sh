@@ -7,6 +7,7 @@
 # folder, unreadable files in the middle, --no-draw, JSON only for one image draws nothing,
 # -o DIR keeps same-named images apart, --max-det, a CPU plan without --device (device said), --decode,
 # OpenMP's passive waiting, and SIGINT mid-folder leaving complete outputs only.
+# With DRT_TIMELINE, a progress line each second.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$DARKRT" ] || skip "no darkrt in $DRT_BUILD"
 [ -f "$FASTEST_CFG" ] && [ -f "$FASTEST_WEIGHTS" ] || skip "yolo-fastest-1.1 not found (DRT_SHARED)"
@@ -151,5 +152,23 @@ import json, sys
 strip = lambda r: [{k: v for k, v in x.items() if k != "timing_ms"} for x in r]
 a, b, c = (strip(json.load(open(p))) for p in sys.argv[1:4])
 assert len(a) == 8 and a == b == c
+PY
+
+# DRT_TIMELINE's ticker: while detect runs, a line each second with the results so far (a run that stalls shows when
+# and at which image; session 18's device runs killed at their limit said nothing past their first result). 300
+# links to one photo at one worker and one thread: seconds of work anywhere.
+mkdir -p "$TMP/ticks"
+for i in $(seq -w 1 300); do ln -s "$(readlink -f "$DN_DATA/dog.jpg")" "$TMP/ticks/$i.jpg"; done
+t0=$(date +%s.%N)
+DRT_TIMELINE=1 "$DARKRT" detect "$TMP/f.plan" "$TMP/ticks" --workers 1 --threads 1 --no-draw >/dev/null 2>"$TMP/tick.err"
+rct=$?
+wall=$(awk "BEGIN{print $(date +%s.%N) - $t0}")
+$PY - "$TMP/tick.err" "$wall" "$rct" <<'PY' && ok "DRT_TIMELINE ticker: a line a second (run of $wall s), counts rising to at most 300" || fail "the ticker: $(grep -c 'results$' "$TMP/tick.err") lines in $wall s (exit $rct)"
+import re, sys
+counts = [int(m.group(1)) for m in re.finditer(r'detect: (\d+) of 300 results', open(sys.argv[1]).read())]
+wall, rc = float(sys.argv[2]), int(sys.argv[3])
+assert rc == 0 and wall >= 1.5, (rc, wall)  # the run itself must be long enough to tick
+assert len(counts) >= max(1, int(wall) - 2) and len(counts) <= int(wall) + 1, (len(counts), wall)
+assert counts == sorted(counts) and all(0 <= c <= 300 for c in counts), counts
 PY
 finish
