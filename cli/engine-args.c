@@ -21,7 +21,7 @@ const char engine_args_help[] =
     "      --int8-activations auto|asym|sym  int8: u8 with a zero point over the calibrated [min, max] where\n"
     "                          oneDNN convs, maxpools, routes and upsamples alone write and read a tensor (asym),\n"
     "                          or s8 with step max|x|/127 throughout (sym); auto (default): asym on the cpu\n"
-    "                          engine, sym on cuda (it takes no zero points)\n"
+    "                          engine (with --min-map: both searched, the faster int8 plan built), sym on cuda\n"
     "      --batch N           largest batch (default 1)\n"
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"

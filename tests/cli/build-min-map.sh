@@ -37,6 +37,15 @@ measured=$("$DARKRT" eval "$TMP/fp32.json" "$TMP/int8.json" | sed -n 's/^mAP@0.5
 python3 -c "import sys; r, m = float('$reached'), float('$measured'); sys.exit(not (abs(r - m) < 1e-4 and m >= 0.75))" &&
     ok "plan keeps $kept of 6 convs in fp32; eval measures mAP@0.5 $measured (search said $reached)" ||
     fail "eval measures '$measured', the search said '$reached' (target 0.75)"
+# auto (the default) on the CPU searches both activation codes and builds one: the plan above is the one it chose
+# (eval measured what that search said); by fewest, the code whose search kept fewer convs, asym on a tie
+auto=$(grep '^darkrt build: --min-map: int8 activations auto: asym: [0-9]* convs kept; sym: [0-9]* convs kept: \(asym\|sym\)'"'"'s fewer convs kept$' "$TMP/build.log")
+python3 - "$auto" "$kept" <<'EOF2' && ok "auto: both codes searched: $auto" || fail "auto: '$auto' (kept $kept)"
+import re, sys
+m = re.search(r"asym: (\d+) convs kept; sym: (\d+) convs kept: (\w+)'s", sys.argv[1])
+a, s, pick = int(m[1]), int(m[2]), m[3]
+sys.exit(not (pick == ("sym" if s < a else "asym") and int(sys.argv[2]) == min(a, s)))
+EOF2
 
 "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.5 --min-map-pick fewest \
     -o "$TMP/none.plan" 2>"$TMP/none.log" >/dev/null || fail "build --min-map 0.5 exited $?"
@@ -49,7 +58,7 @@ grep -c 'int8 calibration: 4 real images' "$TMP/none.log" | grep -qx 1 || fail "
 # those confirmed at most 0.90x fp32's time and within 2% (CPU time's tie) of the fastest confirmed, the one with the
 # least heads' error is built; none: fp32 is built. At 0.4 (margin: 0.7) the all-int8 and heads sets
 # of this model pass the margin (bounds about 0.72-0.73), so the timing is exercised
-"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.4 \
+"$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --val "$TMP/val" --min-map 0.4 --int8-activations asym \
     -o "$TMP/fast.plan" 2>"$TMP/fast.log" >"$TMP/fast.out" || fail "build --min-map 0.4 (fastest) exited $?: $(tail -3 "$TMP/fast.log")"
 python3 - "$TMP/fast.log" "$TMP/fast.out" <<'EOF2' || fail "the fastest pick: $(grep -E 'int8 speed|confirm' "$TMP/fast.log")"
 import re, sys
