@@ -33,25 +33,6 @@ static const char *searchable_devices(char *buf, size_t size)
     return buf;
 }
 
-/* Auto's two searches (asym, then sym): 1 when sym's result is the one to build. By speed, the int8 plan of the two (fp32
- * when neither), sym's only when confirmed faster than asym's beyond the tie; by fewest, the fewer convs kept. The asym
- * search's 14 validation views rated its candidates near 1 and kept 6 of yolo-fastest-1.1's 84 convs, 0.931 held out,
- * where sym's kept 27, 0.983, and was faster (bench/results/int8-asym.md, session 18). */
-static int pick_sym(const drt_int8_search_result *asym, const drt_int8_search_result *sym, int by_speed)
-{
-    if (!by_speed) return sym->kept < asym->kept;
-    if (asym->higher || sym->higher) return asym->higher && !sym->higher;
-    return sym->time_ratio < asym->time_ratio * (1 - asym->time_tie);
-}
-
-static void say_result(const char *code, const drt_int8_search_result *r, int by_speed, const char *higher)
-{
-    if (r->higher) fprintf(stderr, "%s: %s built (no int8 plan fast enough)", code, higher);
-    else if (by_speed) fprintf(stderr, "%s: keep %.40s%s, %.3fx %s's time", code, r->keep, strlen(r->keep) > 40 ? "..." : "",
-                               r->time_ratio, higher);
-    else fprintf(stderr, "%s: %d convs kept", code, r->kept);
-}
-
 int build_min_map_search(engine_args *a, double min_map, const char *val, int fewest, char **keep_out)
 {
     *keep_out = NULL;
@@ -62,36 +43,9 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
     drt_model *m = NULL;
     drt_int8_search_result r;
     drt_int8_search_opts so = {.min_map = min_map, .val_dir = validation_dir(a, val), .log = stderr, .by_speed = !fewest};
-    drt_engine_opts searched = a->engine; /* the searched device's code: a CUDA search's CPU ranking engines use sym too */
-    searched.int8_activations = drt_int8_activations_of(&a->engine);
     drt_status s = cli_load_model(a->model, a->weights, &a->load, a->names, &m);
-    if (s == DRT_OK) s = drt_int8_search(m, &searched, &so, &r);
+    if (s == DRT_OK) s = drt_int8_search(m, &a->engine, &so, &r);
     const char *higher = drt_precision_name(be->int8_kept_in);
-    /* auto where the device takes zero points: both codes searched, one built (pick_sym) */
-    if (s == DRT_OK && a->engine.int8_activations == DRT_INT8_ACT_AUTO && searched.int8_activations == DRT_INT8_ACT_ASYM) {
-        fprintf(stderr, "darkrt build: --min-map: int8 activations auto: the search again with sym\n");
-        drt_engine_opts sym = searched;
-        sym.int8_activations = DRT_INT8_ACT_SYM;
-        drt_int8_search_result rs;
-        s = drt_int8_search(m, &sym, &so, &rs);
-        if (s == DRT_OK) {
-            int take = pick_sym(&r, &rs, so.by_speed);
-            fprintf(stderr, "darkrt build: --min-map: int8 activations auto: ");
-            say_result("asym", &r, so.by_speed, higher);
-            fprintf(stderr, "; ");
-            say_result("sym", &rs, so.by_speed, higher);
-            fprintf(stderr, ": %s's %s\n", take ? "sym" : "asym", so.by_speed ? "the faster int8 plan" : "fewer convs kept");
-            if (take) {
-                drt_int8_search_result_clear(&r);
-                r = rs;
-                searched = sym;
-            } else {
-                drt_int8_search_result_clear(&rs);
-            }
-        } else {
-            drt_int8_search_result_clear(&r);
-        }
-    }
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
     if (r.split)
@@ -133,7 +87,7 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
         a->explicit_int8_activations = 0;
         drt_int8_search_result_clear(&r);
     } else {
-        a->engine.int8_activations = searched.int8_activations; /* the plan is built with the searched code */
+        a->engine.int8_activations = r.int8_activations; /* the plan is built with the searched code */
     }
     *keep_out = r.keep; /* the caller frees it */
     return 0;

@@ -787,10 +787,12 @@ static drt_status run(search *s, drt_int8_search_result *out)
     return st;
 }
 
-drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
-                           drt_int8_search_result *out)
+/* One search with one activation code (opts->int8_activations resolved). */
+static drt_status search_code(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
+                              drt_int8_search_result *out)
 {
     memset(out, 0, sizeof *out);
+    out->int8_activations = opts->int8_activations;
     if (!(so->min_map > 0 && so->min_map <= 1))
         return drt_error(DRT_STATUS_INVALID_ARG, "--min-map %g: must be in (0, 1]", so->min_map);
     const drt_backend_entry *be = drt_backend_entry_of(opts->device);
@@ -836,6 +838,55 @@ drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, cons
     free(s.seen_m);
     if (st != DRT_OK) drt_int8_search_result_clear(out);
     return st;
+}
+
+/* Auto's two searches (asym, then sym): 1 when sym's result is the one to build. By speed, the int8 plan of the two
+ * (the higher precision when neither), sym's only when confirmed faster than asym's beyond the tie; by fewest, the
+ * fewer convs kept. The asym search's 14 validation views rated its candidates near 1 and kept 6 of yolo-fastest-1.1's
+ * 84 convs, 0.931 held out, where sym's kept 27, 0.983, and was faster (bench/results/int8-asym.md, session 18). */
+static int pick_sym(const drt_int8_search_result *asym, const drt_int8_search_result *sym, int by_speed)
+{
+    if (!by_speed) return sym->kept < asym->kept;
+    if (asym->higher || sym->higher) return asym->higher && !sym->higher;
+    return sym->time_ratio < asym->time_ratio * (1 - asym->time_tie);
+}
+
+static void say_result(FILE *log, const char *code, const drt_int8_search_result *r, int by_speed, const char *higher)
+{
+    if (r->higher) fprintf(log, "%s: %s built (no int8 plan fast enough)", code, higher);
+    else if (by_speed) fprintf(log, "%s: keep %.40s%s, %.3fx %s's time", code, r->keep, strlen(r->keep) > 40 ? "..." : "",
+                               r->time_ratio, higher);
+    else fprintf(log, "%s: %d convs kept", code, r->kept);
+}
+
+drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
+                           drt_int8_search_result *out)
+{
+    /* the searched device's code, resolved here: a CUDA search's CPU ranking engines run sym too */
+    drt_engine_opts o = *opts;
+    o.int8_activations = drt_int8_activations_of(opts);
+    drt_status st = search_code(m, &o, so, out);
+    if (st != DRT_OK || opts->int8_activations != DRT_INT8_ACT_AUTO || o.int8_activations != DRT_INT8_ACT_ASYM) return st;
+    /* auto where the device takes zero points: both codes searched, one kept (pick_sym) */
+    if (so->log) fprintf(so->log, "darkrt build: --min-map: int8 activations auto: the search again with sym\n");
+    o.int8_activations = DRT_INT8_ACT_SYM;
+    drt_int8_search_result rs;
+    if ((st = search_code(m, &o, so, &rs)) != DRT_OK) {
+        drt_int8_search_result_clear(out);
+        return st;
+    }
+    int take = pick_sym(out, &rs, so->by_speed);
+    if (so->log) {
+        const char *higher = drt_precision_name(drt_backend_entry_of(opts->device)->int8_kept_in);
+        fprintf(so->log, "darkrt build: --min-map: int8 activations auto: ");
+        say_result(so->log, "asym", out, so->by_speed, higher);
+        fprintf(so->log, "; ");
+        say_result(so->log, "sym", &rs, so->by_speed, higher);
+        fprintf(so->log, ": %s's %s\n", take ? "sym" : "asym", so->by_speed ? "the faster int8 plan" : "fewer convs kept");
+    }
+    drt_int8_search_result_clear(take ? out : &rs);
+    if (take) *out = rs;
+    return DRT_OK;
 }
 
 void drt_int8_search_result_clear(drt_int8_search_result *r)

@@ -43,6 +43,8 @@ typedef struct drt_int8_search_result {
                           * (by_speed: 0.02 timed by CPU time, 0.05 by wall time) */
     int higher;          /* no int8 candidate reached timed_bound and was confirmed at most max_ratio
                           * of the higher precision's (CPU fp32, CUDA fp16) time: build that instead */
+    int int8_activations; /* the code searched (and to build the plan with): opts' resolved for the device; auto
+                           * where the device takes zero points searches asym and sym and keeps the one picked */
 } drt_int8_search_result;
 
 /* Every conv in int8 first, then (a backend with a default keep list: the CPU) all but the heads;
@@ -59,7 +61,9 @@ typedef struct drt_int8_search_result {
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, the candidates are calibrated on the 1st, 3rd...
- * by name and validated on the 2nd, 4th... (interleaved halves: see split_point). */
+ * by name and validated on the 2nd, 4th... (interleaved halves: see split_point). int8_activations auto, on a device
+ * with zero points (the CPU): the search runs for asym and again for sym, and out is the faster int8 plan's (by
+ * fewest: the one keeping fewer convs), logged. */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,
                            drt_int8_search_result *out);
 void drt_int8_search_result_clear(drt_int8_search_result *r);
