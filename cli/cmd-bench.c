@@ -173,7 +173,7 @@ int drt_cmd_bench(int argc, char **argv)
         return cli_fail(DRT_STATUS_OOM);
     }
     for (size_t i = 0; i < per * (size_t)b.batch; i++) in[i] = (float)((i * 2654435761u) % 1000) / 1000.f;
-    int device = e->backend->stages && e->backend->stages->run; /* as drt_engine_stage decides */
+    int device = drt_engine_stages_on_device(e);
     timing h, staged;
     rc = time_engine(e, in, 0, &b, t, &h);
     if (!rc && device) rc = time_engine(e, in, 1, &b, t, &staged);

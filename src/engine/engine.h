@@ -178,6 +178,8 @@ drt_status drt_engine_create_calibrated(const drt_model *model, const drt_engine
  * from there and leaves the heads there, as a device pipeline does (it uploads 8-bit pixels, not floats, and
  * decodes on the device: the float upload and the heads' download are not its time); elsewhere each run_staged is a
  * drt_engine_run of the host input (kept, not copied). */
+/* 1 when e's staged runs run on its device (its backend has device stages). */
+int drt_engine_stages_on_device(const drt_engine *e);
 drt_status drt_engine_stage(drt_engine *e, const float *input, int batch);
 drt_status drt_engine_run_staged(drt_engine *e, int batch);
 
