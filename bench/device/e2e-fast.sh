@@ -62,6 +62,17 @@ cat "$ALL"/* >/dev/null 2>&1
 N=$(ls "$IMG" | wc -l)
 log "[$SECONDS s] $N images"
 
+stall_watch() { # LABEL: a detect still running after STALL_S (12) s: its threads' states, kernel waits and (with gdb)
+    # backtraces, and its ticker lines so far, into $OUT/stall-LABEL.txt (the 24000-image rows' overruns, sessions 16, 18)
+    sleep "${STALL_S:-12}"
+    local pid; pid=$(pgrep -n -f "darkrt detect $W/") || return 0
+    { echo "# $1: still running after ${STALL_S:-12} s (pid $pid)"; grep -h 'detect: .* results' "$W/cli-err.txt" | tail -20
+      for t in /proc/"$pid"/task/*; do
+          echo "$(basename "$t") $(cat "$t/comm") $(awk '{print $3}' "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null) $(tr '\0' ' ' <"$t/syscall" 2>/dev/null | cut -c1-40)"
+      done
+      command -v gdb >/dev/null && timeout 15 gdb -p "$pid" -batch -ex "thread apply all bt 12" 2>&1
+      nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv; free -m; } >"$OUT/stall-$1.txt" 2>&1
+}
 cli_row() { # name decode round variant [dir]
     local name=$1 dec=$2 r=$3 v=$4 dir=${5:-$IMG} t end N cfg w size thresh vars=""
     read -r cfg w size thresh <<<"$(model_args "$name")"
@@ -74,10 +85,13 @@ cli_row() { # name decode round variant [dir]
     local label=$name; [ "$dir" = "$IMG" ] || label=$name-$N # its own SUMMARY line
     [ "$(left)" -ge 8 ] || { log "SKIPPED engine=darkrt-detect decode=$dec/$v model=$label round=$r: $(left) s left"; return; }
     t=$(now)
+    stall_watch "$label-$dec-$v" &
+    local watch=$!
     # shellcheck disable=SC2086
     DRT_TIMELINE=1 T 20 env $vars stdbuf -oL "$B/darkrt" detect "$W/$name.plan" "$dir" --pre gpu --post gpu --decode "$dec" \
         --batch 32 -t "$thresh" --no-draw --json "$W/cli.json" 2>"$W/cli-err.txt" | { read -r _; now >"$W/first"; cat >/dev/null; }
     end=$(now)
+    kill "$watch" 2>/dev/null; wait "$watch" 2>/dev/null
     log "RESULT engine=darkrt-detect decode=$dec/$v model=$label images=$N wall_s=$(awk "BEGIN{print $end - $t}") \
 img_per_s=$(awk "BEGIN{print $N / ($end - $t)}") first_line_s=$(awk "BEGIN{print $(cat "$W/first") - $t}") \
 after_first_line_img_per_s=$(awk "BEGIN{print $N / ($end - $(cat "$W/first"))}") round=$r \

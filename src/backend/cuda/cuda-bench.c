@@ -68,7 +68,24 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
         if (s == DRT_OK && cudaEventSynchronize(ev[n]) != cudaSuccess) s = drt_error(DRT_STATUS_CUDA, "cuda profile: sync");
         for (int i = 0; s == DRT_OK && i < n; i++) cudaEventElapsedTime(&t[(size_t)i * iters + it], ev[i], ev[i + 1]);
     }
-    double total = 0;
+    float *qmed = calloc((size_t)n, sizeof(float)), *qt = calloc((size_t)iters, sizeof(float)); /* int8 convs' quantize */
+    if (s == DRT_OK && (!qmed || !qt)) s = drt_error(DRT_STATUS_OOM, "cuda profile: out of memory");
+    for (int i = 0; s == DRT_OK && i < n; i++) {
+        const cu_op *o = &g->ops[i];
+        if (o->kind != CU_OP_CONV || !g->convs[o->conv].int8) continue;
+        for (int it = 0; s == DRT_OK && it < iters; it++) {
+            cudaEventRecord(ev[0], r->stream);
+            s = drt_cuda_enqueue_quantize(g, r, o, c->batch);
+            cudaEventRecord(ev[1], r->stream);
+            if (s == DRT_OK && cudaEventSynchronize(ev[1]) != cudaSuccess) s = drt_error(DRT_STATUS_CUDA, "cuda profile: sync");
+            if (s == DRT_OK) cudaEventElapsedTime(&qt[it], ev[0], ev[1]);
+        }
+        if (s != DRT_OK) break;
+        qsort(qt, (size_t)iters, sizeof(float), cmp_float);
+        qmed[i] = qt[iters / 2];
+    }
+    double total = 0, qtotal = 0;
+    for (int i = 0; s == DRT_OK && i < n; i++) qtotal += qmed[i];
     for (int i = 0; s == DRT_OK && i < n; i++) {
         qsort(t + (size_t)i * iters, (size_t)iters, sizeof(float), cmp_float);
         med[i] = t[(size_t)i * iters + iters / 2];
@@ -79,7 +96,8 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
         for (int j = i + 1; j < n; j++)
             if (med[order[j]] > med[order[i]]) { int x = order[i]; order[i] = order[j]; order[j] = x; }
     if (s == DRT_OK) {
-        fprintf(out, "per-op profile (eager, batch %d, median of %d): sum %.3f ms\n", batch, iters, total);
+        fprintf(out, "per-op profile (eager, batch %d, median of %d): sum %.3f ms, of which int8 convs' quantize steps %.3f ms\n",
+                batch, iters, total, qtotal);
         for (int i = 0; i < n; i++) {
             const cu_op *o = &g->ops[order[i]];
             fprintf(out, "  %8.4f ms %5.1f%%  %-28s %dx%dx%d", med[order[i]], 100.0 * med[order[i]] / (total > 0 ? total : 1),
@@ -88,6 +106,7 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
                 const cu_conv *cv = &g->convs[o->conv];
                 fprintf(out, "  k%d s%d g%d cin%d algo %d%s", cv->r, cv->stride, cv->groups, cv->cin, c->algo[o->conv],
                         c->plan[o->conv] && c->math[o->conv] == CU_FUSED_SPLIT ? " split" : "");
+                if (cv->int8) fprintf(out, "  quantize %.4f ms", qmed[order[i]]);
             }
             fputc('\n', out);
         }
@@ -97,5 +116,7 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
     free(t);
     free(order);
     free(med);
+    free(qmed);
+    free(qt);
     return s;
 }

@@ -11,13 +11,19 @@ void *drt_cuda_view_ptr(const cu_engine *g, const void *arena, const cu_view *v)
 
 static void *buf_ptr(const cu_engine *g, const cu_run *r, int b) { return (unsigned char *)r->arena + g->bufs[b].offset; }
 
+drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op *op, int batch)
+{
+    const cu_conv *cv = &g->convs[op->conv];
+    DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
+                                op->in.c, (long)batch * op->in.h * op->in.w, cv->step, r->stream));
+    return DRT_OK;
+}
+
 static drt_status enqueue_conv(const cu_engine *g, cu_run *r, const cu_ctx *c, const cu_bind *b, const cu_op *op, int batch)
 {
     const cu_conv *cv = &g->convs[op->conv];
     const float one = 1.f, zero = 0.f;
-    if (cv->int8) /* the int8 copy of the input the fused int8 graph reads */
-        DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
-                                    op->in.c, (long)batch * op->in.h * op->in.w, cv->step, r->stream));
+    if (cv->int8) DRT_TRY(drt_cuda_enqueue_quantize(g, r, op, batch)); /* the int8 copy the fused int8 graph reads */
     long npix = (long)batch * op->out.h * op->out.w;
     const void *res = op->res.buf >= 0 ? drt_cuda_view_ptr(g, r->arena, &op->res) : NULL;
     if (b->plan[op->conv]) { /* conv, bias, activation and residual in one fused kernel */

@@ -322,6 +322,8 @@ const cu_op *drt_cuda_conv_op(const cu_engine *g, int conv);
 /* cuda-exec.c: enqueues ops [from, to) of g->ctx[k] (its batch) on r's stream, with the input upload
  * and the head downloads that `copies` asks for (CU_COPY_* bits). */
 drt_status drt_cuda_enqueue_ops(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int from, int to, int copies);
+/* An int8 conv op's first step alone: its input quantized into its int8 buffer (the per-op profile times it apart). */
+drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op *op, int batch);
 /* Device address of a view's first element in an arena (NULL arena: for alignments; arenas are
  * cudaMalloc'd, 256-byte aligned, so every run state's views align alike). */
 void *drt_cuda_view_ptr(const cu_engine *g, const void *arena, const cu_view *v);
