@@ -44,6 +44,10 @@ DRT_ACT_FN float drt_act_stair(float x)
     return fmodf(n, 2.f) == 0.f ? floorf(x / 2.f) : (x - n) + floorf(x / 2.f);
 }
 
+/* f(a x) = a f(x) for a > 0: an int8 output scale can be applied before the activation (both engines' int8
+ * convs that write int8 for the next one). */
+DRT_ACT_FN int drt_act_homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
+
 DRT_ACT_FN float drt_act_eval(drt_act a, float x)
 {
     switch (a) {

@@ -234,7 +234,7 @@ static int channel_steps_fit(const cpu_state *st, int t)
 {
     if (t == 0 || st->dt[t] != CPU_S8 || !is_int8_conv(st, t - 1) || st->g->node[t - 1].sum_from >= 0) return 0;
     const drt_layer *l = &st->m->layers[t - 1];
-    if (st->g->node[t - 1].act_fused && !cpu_act_homogeneous(l->act)) return 0;
+    if (st->g->node[t - 1].act_fused && !drt_act_homogeneous(l->act)) return 0;
     for (int u = 0; u < st->g->nt; u++)
         if (st->g->root[u] == t && u != t) return 0; /* aliases (concat pieces, identities): one step */
     return st->g->root[t] == t && root_readers_all(st, t, is_int8_dw);

@@ -206,7 +206,7 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     }
     io->wei_data = q;
     io->n_oscale = l->filters;
-    int split = x->act_fused && !cpu_act_homogeneous(l->act) && io->out_dt != CPU_F32;
+    int split = x->act_fused && !drt_act_homogeneous(l->act) && io->out_dt != CPU_F32;
     /* a step per channel (cpu-compile.c's channel_steps_fit): the input's of a depthwise conv
      * (output channel f reads input channel f), the output's of the conv that stores one */
     int in_channels = st->channel_steps[ts], out_channels = st->channel_steps[td] && td == DRT_XT(i);
@@ -221,7 +221,7 @@ static drt_status prepare_io(cpu_state *st, int i, conv_io *io, float *sum_scale
     free(w);
     if (split) *dst_inv = 1.f / s_out;
     if (x->sum_from >= 0) *sum_scale = io->out_dt == CPU_F32 ? 1.f : st->step[x->sum_from] / s_out;
-    if (x->sum_from >= 0 && !cpu_act_homogeneous(x->sum_act) && io->out_dt != CPU_F32)
+    if (x->sum_from >= 0 && !drt_act_homogeneous(x->sum_act) && io->out_dt != CPU_F32)
         return drt_error(DRT_STATUS_UNSUPPORTED, "%s: layer %d: int8 with a %s shortcut activation fused: build with fp32",
                          st->m->source ? st->m->source : "model", i, drt_act_name(x->sum_act));
     return DRT_OK;

@@ -11,9 +11,6 @@
 
 typedef enum cpu_dtype { CPU_F32 = 0, CPU_BF16 = 1, CPU_S8 = 2, CPU_U8 = 3 } cpu_dtype;
 
-/* f(a x) = a f(x) for a > 0: an int8 output scale can be applied before the activation. */
-static inline int cpu_act_homogeneous(drt_act a) { return a == DRT_ACT_LINEAR || a == DRT_ACT_LEAKY || a == DRT_ACT_RELU; }
-
 static inline size_t cpu_dtype_size(cpu_dtype d) { return d == CPU_F32 ? 4 : d == CPU_BF16 ? 2 : 1; }
 const char *cpu_dtype_name(cpu_dtype d);
 

@@ -3,6 +3,7 @@
  * list: views into NHWC buffers, the copies the kernels need, and buffers placed in one arena by
  * the shared planner (drt_memplan_place) from their op lifetimes. */
 #include "backend/cuda/cuda-internal.h"
+#include "core/env-switch.h"
 #include "core/log.h"
 #include "engine/int8-keep.h"
 
@@ -88,7 +89,7 @@ static cu_op *new_op(compiler *k, cu_op_kind kind, int layer)
     memset(op, 0, sizeof *op);
     op->kind = kind;
     op->layer = layer;
-    op->in.buf = op->out.buf = op->res.buf = op->scratch = op->qbuf = -1;
+    op->in.buf = op->out.buf = op->res.buf = op->scratch = op->qbuf = op->qout = -1;
     op->conv = -1;
     op->head = -1;
     return op;
@@ -181,7 +182,7 @@ static drt_status emit_conv(compiler *k, int i)
                   .stride_y = l->stride_y,
                   .pad = l->pad * d, .groups = l->groups, .dil = d, .algo_max = -1, .math_max = -1};
     cu_op probe = {.kind = CU_OP_CONV, .layer = i, .in = src, .out = out, .act = l->act, .act2 = DRT_ACT_LINEAR,
-                   .res = {.buf = -1}, .scratch = -1, .qbuf = -1, .conv = -1, .head = -1};
+                   .res = {.buf = -1}, .scratch = -1, .qbuf = -1, .qout = -1, .conv = -1, .head = -1};
     if (s >= 0) {
         probe.res = layer_view(k, k->m->layers[s].inputs[1]);
         probe.act2 = k->m->layers[s].act;
@@ -377,12 +378,66 @@ static int input_channels(const compiler *k)
     return (m->channels + 7) / 8 * 8;
 }
 
+/* The one op that reads buffer b, other than by writing into it (-1: none or several). */
+static int only_reader(const cu_engine *g, int b, int writer)
+{
+    int reader = -1, n = 0;
+    for (int o = 0; o < g->n_ops; o++) {
+        const cu_op *op = &g->ops[o];
+        if (op->in.buf == b) n++, reader = o;
+        if (op->res.buf == b) n++;
+        if (o != writer && op->out.buf == b) n++; /* another writer: a concat, an accumulating shortcut */
+    }
+    return n == 1 ? reader : -1;
+}
+
+/* An int8 conv whose output one int8 conv alone reads hands it over quantized: its fused graph scales by that conv's
+ * input step too (leaky, relu and linear commute with a positive scale) and writes int8 straight into that conv's
+ * input buffer, so neither the fp16 tensor nor the next conv's quantize step exists, as on the CPU engine.
+ * Only where cuDNN has a fused engine for the int8 output. DRT_CUDA_INT8_CHAIN=0: none (comparisons). */
+static void hand_off_int8(compiler *k)
+{
+    cu_engine *g = k->g;
+    if (!g->int8 || drt_env_switch("DRT_CUDA_INT8_CHAIN", NULL) == 0) return;
+    int n = 0;
+    for (int p = 0; p < g->n_ops; p++) {
+        cu_op *op = &g->ops[p];
+        if (op->kind != CU_OP_CONV) continue;
+        cu_conv *cv = &g->convs[op->conv];
+        if (!cv->int8 || op->res.buf >= 0 || op->scratch >= 0 || !drt_act_homogeneous(op->act) || op->out.coff != 0 ||
+            op->out.c != op->out.cs)
+            continue;
+        int r = only_reader(g, op->out.buf, p);
+        cu_op *next = r >= 0 ? &g->ops[r] : NULL;
+        if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || next->in.coff != 0 ||
+            next->in.c != op->out.c || g->convs[next->conv].cq != next->in.c)
+            continue;
+        cu_conv probe = *cv;
+        cu_op handed = *op;
+        probe.out_q = 1;
+        handed.qout = next->qbuf;
+        if (!drt_cuda_fused_probe(g, &probe, &handed, k->e->opts.max_batch)) {
+            if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused engine writes int8 for conv %d: fp16 between them\n",
+                                    cv->layer, g->convs[next->conv].layer);
+            continue;
+        }
+        cv->out_q = 1;
+        cv->q_next = next->conv;
+        op->qout = next->qbuf;
+        next->q_given = 1;
+        size_t len = strlen(op->label);
+        snprintf(op->label + len, sizeof op->label - len, ", int8 out");
+        n++;
+    }
+    if (g->verbose && n) fprintf(drt_log_file(), "cuda: %d int8 convs hand their output to the next in int8\n", n);
+}
+
 static void set_lifetimes(cu_engine *g)
 {
     for (int o = 0; o < g->n_ops; o++) {
         cu_op *op = &g->ops[o];
-        touch(g, op->in.buf, o);
-        touch(g, op->out.buf, o);
+        if (!op->q_given) touch(g, op->in.buf, o); /* handed over: the int8 copy is what it reads */
+        touch(g, op->qout >= 0 ? op->qout : op->out.buf, o);
         touch(g, op->res.buf, o);
         touch(g, op->scratch, o);
         touch(g, op->qbuf, o);
@@ -425,6 +480,7 @@ static drt_status run_compiler(compiler *k)
         DRT_TRY(emit_layer(k, i));
         if (g->n_bufs >= k->max_bufs - 4) return drt_error(DRT_STATUS_INTERNAL, "cuda: buffer table full");
     }
+    hand_off_int8(k);
     set_lifetimes(g);
     return plan_arena(g, !(k->e->opts.passes_off & DRT_PASS_MEMPLAN));
 }

@@ -134,8 +134,13 @@ static void pack_one(pack_job *j, int i, float *wf)
     size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
     float *bias = (float *)(at + wb);
     if (c->int8) {
+        float *dq = (float *)(at + wb + 2 * bb);
         pack_conv(g->xg, c, 0, wf, bias, NULL);
-        quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
+        quantize_conv(c, wf, (int8_t *)at, dq);
+        if (c->out_q) { /* its int8 output is in the next conv's steps: scale before the activation (homogeneous) */
+            float inv = 1.f / g->convs[c->q_next].step;
+            for (int k = 0; k < c->k; k++) bias[k] *= inv, dq[k] *= inv;
+        }
     } else {
         pack_conv(g->xg, c, g->half, at, bias, wf); /* wf: an xnor conv's signs */
     }

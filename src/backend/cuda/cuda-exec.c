@@ -23,7 +23,7 @@ static drt_status enqueue_conv(const cu_engine *g, cu_run *r, const cu_ctx *c, c
 {
     const cu_conv *cv = &g->convs[op->conv];
     const float one = 1.f, zero = 0.f;
-    if (cv->int8) DRT_TRY(drt_cuda_enqueue_quantize(g, r, op, batch)); /* the int8 copy the fused int8 graph reads */
+    if (cv->int8 && !op->q_given) DRT_TRY(drt_cuda_enqueue_quantize(g, r, op, batch)); /* the int8 copy it reads */
     long npix = (long)batch * op->out.h * op->out.w;
     const void *res = op->res.buf >= 0 ? drt_cuda_view_ptr(g, r->arena, &op->res) : NULL;
     if (b->plan[op->conv]) { /* conv, bias, activation and residual in one fused kernel */

@@ -71,7 +71,9 @@ typedef struct cu_conv {
     int int8;       /* int8 plan: this conv reads a quantized copy of its input (else fp16) */
     int cq;         /* int8: stored input channels (the view's, padded to a multiple of 16) */
     float step;     /* int8: the input's quantization step (calibrated threshold / 127) */
-    float *dq;      /* int8: device, k floats: step * weight step of each output channel */
+    float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
+    int out_q;      /* int8: writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
+    int q_next;     /* out_q: the conv reading it (its step scales this conv's dq and bias) */
     int algo_max;   /* algorithm for max_batch (-1: find it) */
     int math_max;
     const char *json;  /* while a plan loads: its stored execution plan for max_batch (cuDNN JSON) */
@@ -85,6 +87,8 @@ typedef struct cu_op {
     cu_view in, out, res; /* res.buf < 0: no residual */
     int scratch;          /* conv: buffer cuDNN writes before the epilogue (-1: into out directly) */
     int qbuf;             /* int8 conv: the int8 copy of its input (-1: none) */
+    int qout;             /* out_q conv: the next conv's qbuf, written instead of out (-1: none) */
+    int q_given;          /* int8 conv: the conv before writes qbuf (no quantize step) */
     int conv;             /* index into conv list */
     drt_act act, act2;
     int size, stride, padding; /* maxpool; upsample stride */
@@ -100,7 +104,7 @@ typedef struct cu_op {
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 22
+#define CU_SIG_LEN 23
 
 /* Per batch size, the compiled choices (the engine's, read-only once built; every run state
  * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on

@@ -3,7 +3,7 @@
  * (with the compiled kernel of a runtime-fused engine: loading compiles and times nothing). A plan
  * for another GPU, cuDNN or CUDA runtime is refused: algorithm choices and timings do not carry over.
  * Written and read field by field (little endian, fixed width; no struct is copied):
- *   magic DRTCUDA4 (8 bytes); int32 precision, max_batch; the GPU's name (uint32 length, at most 255, then
+ *   magic DRTCUDA5 (8 bytes); int32 precision, max_batch; the GPU's name (uint32 length, at most 255, then
  *   its bytes); int32 cc_major, cc_minor; uint64 cuDNN version; int32 CUDA runtime version; uint32 n_convs;
  *   per conv: int32 layer, algo, math; float32 step; the execution plan's JSON (uint32 length, 0: none,
  *   then its bytes). */
@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOB_MAGIC "DRTCUDA4" /* 3: fixed-width structs and JSON offsets (refused: rebuild) */
+#define BLOB_MAGIC "DRTCUDA5" /* 3: fixed-width structs and JSON offsets; 4: int8 convs' graphs wrote fp16 for int8 \
+                                 convs after them (hand_off_int8), their stored JSON differs (refused: rebuild) */
 #define BLOB_GPU_NAME 256
 #define CONV_MIN_BYTES 20 /* a conv's record without JSON */
 
@@ -97,10 +98,11 @@ static drt_status read_header(const void *blob, size_t size, const char *path, b
     *r = (drt_rcur){blob, blob ? size : 0, 8, path, "CUDA", "conv"};
     if (!blob || size < 8)
         return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: %zu bytes, shorter than its magic", path, size);
-    if (!memcmp(blob, "DRTCUDA3", 8))
-        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: CUDA section of format 3 (records as structs): this darkrt reads format 4: rebuild the plan", path);
+    if (!memcmp(blob, "DRTCUDA3", 8) || !memcmp(blob, "DRTCUDA4", 8))
+        return drt_error(DRT_STATUS_UNSUPPORTED, "%s: CUDA section of format %c: this darkrt reads format 5: rebuild the plan", path,
+                         ((const char *)blob)[7]);
     if (memcmp(blob, BLOB_MAGIC, 8) != 0)
-        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section of format 4: rebuild the plan)", path);
+        return drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: bad magic (not a darkrt CUDA plan section of format 5: rebuild the plan)", path);
     uint32_t v, lo, hi;
     const char *name = NULL;
     DRT_TRY(drt_get32(r, &v, "precision", -1));

@@ -141,7 +141,7 @@ static int forms(const cu_op *op, int out[3])
     int n = 0;
     out[n++] = 0;
     if (op->act == DRT_ACT_SWISH || (op->res.buf >= 0 && op->act2 == DRT_ACT_SWISH)) out[n++] = 1;
-    if (split_on()) out[n++] = FORM_SPLIT;
+    if (split_on() && op->qout < 0) out[n++] = FORM_SPLIT; /* the epilogue kernel writes fp16 */
     return n;
 }
 
@@ -182,7 +182,8 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
     if (op->res.buf >= 0 && form != FORM_SPLIT)
         ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs));
-    bd y = tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
+    bd y = cv->out_q ? tensor(b, UID_Y, i8, n, k, oh, ow, k, 0, 16) /* the next int8 conv's input (hand_off_int8) */
+                     : tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
     int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad, cv->pad};
@@ -226,7 +227,8 @@ static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, v
     const cu_conv *cv = &g->convs[op->conv];
     int64_t uids[6] = {UID_X, UID_W, UID_B, UID_Y, UID_R, UID_S};
     void *ptrs[6] = {cv->int8 ? (unsigned char *)arena + g->bufs[op->qbuf].offset : drt_cuda_view_ptr(g, arena, &op->in),
-                     cv->w, cv->int8 ? (void *)cv->bias : cv->bias_io, drt_cuda_view_ptr(g, arena, &op->out),
+                     cv->w, cv->int8 ? (void *)cv->bias : cv->bias_io,
+                     op->qout >= 0 ? (unsigned char *)arena + g->bufs[op->qout].offset : drt_cuda_view_ptr(g, arena, &op->out),
                      op->res.buf >= 0 ? drt_cuda_view_ptr(g, arena, &op->res) : NULL, cv->dq};
     int64_t n = 4;
     if (op->res.buf >= 0 && !split) n++; /* a split graph leaves the residual to the epilogue kernel */
@@ -278,7 +280,7 @@ static void signature(const cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs),
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs),
                          op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs) : 0, cv->int8,
-                         cv->dil, cv->stride_y};
+                         cv->dil, cv->stride_y, cv->out_q};
     memcpy(sig, v, sizeof v);
 }
 
