@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Device call P (session 19, issue 16): where CUDA int8 time goes on yolov3-416 (synthesised as int8.sh's: head-scale
 # 0.1, shift -5.5, seed 1) at batch 32: gpu-bench's per-op profile (each op between events; int8 convs' quantize step
-# timed apart) for fp16, int8 under the default rule, int8 on every eligible conv (DRT_CUDA_INT8=all) with int8 handed
-# from conv to conv (cuda-compile.c, hand_off_int8) and without (DRT_CUDA_INT8_CHAIN=0), calibrated on the bundle's
+# timed apart) for fp16, int8 under the default rule, int8 on every eligible conv (DRT_CUDA_INT8=all) without and with
+# int8 handed from conv to conv (DRT_CUDA_INT8_CHAIN=1: cuda-compile.c, hand_off_int8), calibrated on the bundle's
 # photos. Then golden/cuda-stages (quick: the CUDA path whole) and golden/cuda-int8-map alone (its yolov3 check
 # re-referenced to the CPU stand-in, f7623db; the hand-off's check).
 # What to read: profile-*.txt's throughput, sums and quantize share; the tests' ok/FAIL lines.
@@ -23,7 +23,7 @@ prof() { # NAME PRECISION [ENV...]
 prof fp16 fp16 X=1
 prof int8-rule int8 X=1
 prof int8-all int8 DRT_CUDA_INT8=all
-prof int8-all-nohandoff int8 DRT_CUDA_INT8=all DRT_CUDA_INT8_CHAIN=0
+prof int8-all-handoff int8 DRT_CUDA_INT8=all DRT_CUDA_INT8_CHAIN=1
 DRT_CUDA_TEST_QUICK=1 timeout -k 5 90 "$DRT_BIN/cuda-stages" >"$OUT/cuda-stages.txt" 2>&1
 el "GOLDEN cuda-stages (quick) rc=$? $(grep -c '^ok' "$OUT/cuda-stages.txt") ok, $(grep -c '^FAIL' "$OUT/cuda-stages.txt") FAIL"
 grep -E '^FAIL' "$OUT/cuda-stages.txt" | cut -c1-200 | tee -a "$LOG"

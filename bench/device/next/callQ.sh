@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Device call Q (session 19): issue 16: bench/device/int8.sh's yolov3-416 rows (fp16, int8 default rule, --calib,
-# --min-map 0.95 searched and confirmed, all staged at batch 32) now that int8 convs hand int8 to the next int8 conv;
+# --min-map 0.95 searched and confirmed, all staged at batch 32) with int8 convs handing int8 to the next int8 conv
+# (DRT_CUDA_INT8_CHAIN=1; CHAIN=0: without; run it after call P has checked the hand-off);
 # issue 13: e2e-fast's exact sequence (8 rows, the 24000-image rows, the PyTorch peer) with a stall watch (threads,
 # kernel waits and ticker lines of any detect still running after 12 s: the overruns of sessions 16 and 18).
 # What to read: int8-cuda.md's yolov3-416 rows; e2e SUMMARY lines and any stall-*.txt.
@@ -10,7 +11,7 @@ source bench/device/call-lib.sh
 call_start callQ
 mkdir -p /tmp/i8
 ( while sleep 15; do cp /tmp/i8/int8-cuda.md "$OUT/" 2>/dev/null; done ) & CP=$!
-OUT=/tmp/i8 SKIP_YF=1 SYNTH_MODELS="yolov3-416" BUDGET_S=310 V3_SEARCH_S=190 \
+DRT_CUDA_INT8_CHAIN=${CHAIN:-1} OUT=/tmp/i8 SKIP_YF=1 SYNTH_MODELS="yolov3-416" BUDGET_S=310 V3_SEARCH_S=190 \
     timeout -k 5 320 bash bench/device/int8.sh >/tmp/i8/int8.log 2>&1
 el "int8.sh rc=$?"
 kill $CP 2>/dev/null

@@ -157,7 +157,7 @@ static cu_view conv_input(compiler *k, cu_view v, int groups, int layer)
 static int int8_candidate(const compiler *k, int i)
 {
     if (!k->g->int8) return 0;
-    if (k->g->plan_int8) return k->g->plan_int8[i];
+    if (k->g->plan_int8) return k->g->plan_int8[i] & CU_PLAN_INT8;
     return drt_int8_cuda_rule(k->m, k->e->opts.cuda_int8_all, k->e->opts.int8_keep, i, k->absorbed[i]);
 }
 
@@ -391,21 +391,25 @@ static int only_reader(const cu_engine *g, int b, int writer)
     return n == 1 ? reader : -1;
 }
 
-/* An int8 conv whose output one int8 conv alone reads hands it over quantized: its fused graph scales by that conv's
- * input step too (leaky, relu and linear commute with a positive scale) and writes int8 straight into that conv's
- * input buffer, so neither the fp16 tensor nor the next conv's quantize step exists, as on the CPU engine.
- * Only where cuDNN has a fused engine for the int8 output. DRT_CUDA_INT8_CHAIN=0: none (comparisons). */
-static void hand_off_int8(compiler *k)
+/* A conv (int8 or fp16) whose output one int8 conv alone reads hands it over quantized: its weights and bias are
+ * scaled by 1 / that conv's input step (leaky, relu and linear commute with a positive scale) and its fused graph writes
+ * int8 straight into that conv's input buffer, so neither the fp16 tensor nor the next conv's quantize step exists, as
+ * on the CPU engine. Only where cuDNN has a fused engine for the int8 output. A loaded plan hands over where it was
+ * built to (CU_PLAN_HANDS_INT8 in plan_int8); a build only with DRT_CUDA_INT8_CHAIN=1, until a GPU has measured it (session 19
+ * wrote it without one). */
+static drt_status hand_off_int8(compiler *k)
 {
     cu_engine *g = k->g;
-    if (!g->int8 || drt_env_switch("DRT_CUDA_INT8_CHAIN", NULL) == 0) return;
-    int n = 0;
+    const unsigned char *plan = g->plan_int8;
+    if (!g->int8 || (!plan && drt_env_switch("DRT_CUDA_INT8_CHAIN", NULL) != 1)) return DRT_OK;
+    int n = 0, want = 0;
+    for (int i = 0; plan && i < k->m->n_layers; i++) want += (plan[i] & CU_PLAN_HANDS_INT8) != 0;
     for (int p = 0; p < g->n_ops; p++) {
         cu_op *op = &g->ops[p];
         if (op->kind != CU_OP_CONV) continue;
         cu_conv *cv = &g->convs[op->conv];
-        if (!cv->int8 || op->res.buf >= 0 || op->scratch >= 0 || !drt_act_homogeneous(op->act) || op->out.coff != 0 ||
-            op->out.c != op->out.cs)
+        if ((plan && !(plan[cv->layer] & CU_PLAN_HANDS_INT8)) || k->m->layers[cv->layer].xnor || op->res.buf >= 0 ||
+            op->scratch >= 0 || !drt_act_homogeneous(op->act) || op->out.coff != 0 || op->out.c != op->out.cs)
             continue;
         int r = only_reader(g, op->out.buf, p);
         cu_op *next = r >= 0 ? &g->ops[r] : NULL;
@@ -416,7 +420,7 @@ static void hand_off_int8(compiler *k)
         cu_op handed = *op;
         probe.out_q = 1;
         handed.qout = next->qbuf;
-        if (!drt_cuda_fused_probe(g, &probe, &handed, k->e->opts.max_batch)) {
+        if (!plan && !drt_cuda_fused_probe(g, &probe, &handed, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused engine writes int8 for conv %d: fp16 between them\n",
                                     cv->layer, g->convs[next->conv].layer);
             continue;
@@ -429,7 +433,11 @@ static void hand_off_int8(compiler *k)
         snprintf(op->label + len, sizeof op->label - len, ", int8 out");
         n++;
     }
-    if (g->verbose && n) fprintf(drt_log_file(), "cuda: %d int8 convs hand their output to the next in int8\n", n);
+    if (plan && n != want)
+        return drt_error(DRT_STATUS_FORMAT, "plan: %d convs hand their output on in int8, this model's graph allows %d: "
+                                            "rebuild the plan", want, n);
+    if (g->verbose && n) fprintf(drt_log_file(), "cuda: %d convs hand their output to the next, an int8 conv, in int8\n", n);
+    return DRT_OK;
 }
 
 static void set_lifetimes(cu_engine *g)
@@ -480,7 +488,7 @@ static drt_status run_compiler(compiler *k)
         DRT_TRY(emit_layer(k, i));
         if (g->n_bufs >= k->max_bufs - 4) return drt_error(DRT_STATUS_INTERNAL, "cuda: buffer table full");
     }
-    hand_off_int8(k);
+    DRT_TRY(hand_off_int8(k));
     set_lifetimes(g);
     return plan_arena(g, !(k->e->opts.passes_off & DRT_PASS_MEMPLAN));
 }

@@ -162,7 +162,7 @@ static drt_status choose_algos(cu_engine *g, cu_ctx *c, int primary)
                 continue;
             if (drt_cuda_fused_choose(g, c, i, ws, ws_bytes, -1) == DRT_OK) continue;
         }
-        if (g->convs[i].int8) { /* int8 runs only as a fused graph (the compiler checked there is one) */
+        if (g->convs[i].int8 || g->convs[i].out_q) { /* int8 in or out runs only as a fused graph (the compiler checked) */
             s = drt_error(DRT_STATUS_CUDA, "cuda: conv %d batch %d: cuDNN found no fused int8 engine that runs", g->convs[i].layer,
                           c->batch);
             break;

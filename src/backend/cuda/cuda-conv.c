@@ -54,9 +54,11 @@ static void quantize_conv(const cu_conv *c, const float *wf, int8_t *w_out, floa
 }
 
 /* Fills one conv's KRSC weights (host staging, plan precision) and its float biases, batchnorm
- * folded with the coefficients of the shared fold-bn pass. An xnor=1 conv: the lowered conv of src/graph/xnor.h with its
- * scale folded in (2 mean|w'| sign(w'), b' - mean|w'| sum sign(w')), its signs in scratch (one filter's floats). */
-static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_out, float *b_out, float *scratch) /* half: 1 fp16 */
+ * folded with the coefficients of the shared fold-bn pass, both times `scale` (a conv handing int8 on: 1 / the next
+ * conv's input step). An xnor=1 conv: the lowered conv of src/graph/xnor.h with its scale folded in
+ * (2 mean|w'| sign(w'), b' - mean|w'| sum sign(w')), its signs in scratch (one filter's floats). */
+static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, float scale, void *w_out, float *b_out,
+                      float *scratch) /* half: 1 fp16 */
 {
     const drt_model *m = x->m;
     const drt_layer *l = &m->layers[c->layer];
@@ -74,7 +76,8 @@ static void pack_conv(const drt_xgraph *x, const cu_conv *c, int half, void *w_o
             mul = 2.f * mean;
             w = scratch;
         }
-        b_out[kk] = add;
+        b_out[kk] = add * scale;
+        mul *= scale;
         for (size_t t = 0; t < rs; t++)
             for (int ci = 0; ci < cpg; ci++) {
                 float v = ci < cpg_src ? w[(size_t)ci * rs + t] * mul : 0.f;
@@ -133,16 +136,12 @@ static void pack_one(pack_job *j, int i, float *wf)
     unsigned char *at = j->host + j->offs[i];
     size_t wb = conv_weight_bytes(g, c), bb = align256((size_t)c->k * sizeof(float));
     float *bias = (float *)(at + wb);
+    float scale = c->out_q ? 1.f / g->convs[c->q_next].step : 1.f; /* its output in the next conv's steps */
     if (c->int8) {
-        float *dq = (float *)(at + wb + 2 * bb);
-        pack_conv(g->xg, c, 0, wf, bias, NULL);
-        quantize_conv(c, wf, (int8_t *)at, dq);
-        if (c->out_q) { /* its int8 output is in the next conv's steps: scale before the activation (homogeneous) */
-            float inv = 1.f / g->convs[c->q_next].step;
-            for (int k = 0; k < c->k; k++) bias[k] *= inv, dq[k] *= inv;
-        }
+        pack_conv(g->xg, c, 0, scale, wf, bias, NULL);
+        quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
     } else {
-        pack_conv(g->xg, c, g->half, at, bias, wf); /* wf: an xnor conv's signs */
+        pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
     }
     for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
         if (g->half) ((uint16_t *)(at + wb + bb))[k] = to_half(bias[k]);

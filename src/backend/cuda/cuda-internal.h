@@ -72,8 +72,8 @@ typedef struct cu_conv {
     int cq;         /* int8: stored input channels (the view's, padded to a multiple of 16) */
     float step;     /* int8: the input's quantization step (calibrated threshold / 127) */
     float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
-    int out_q;      /* int8: writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
-    int q_next;     /* out_q: the conv reading it (its step scales this conv's dq and bias) */
+    int out_q;      /* writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
+    int q_next;     /* out_q: the int8 conv reading it (1 / its step scales this conv's weights and bias) */
     int algo_max;   /* algorithm for max_batch (-1: find it) */
     int math_max;
     const char *json;  /* while a plan loads: its stored execution plan for max_batch (cuDNN JSON) */
@@ -101,6 +101,8 @@ typedef struct cu_op {
     char label[48];
 } cu_op;
 
+#define CU_PLAN_INT8 1       /* plan_int8: the conv runs in int8 */
+#define CU_PLAN_HANDS_INT8 2 /* plan_int8: the conv writes int8 for the next (hand_off_int8) */
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
@@ -182,7 +184,7 @@ typedef struct cu_engine {
     int half;               /* fp16 storage (else fp32) */
     int int8;               /* int8 plan: fp16 storage, int8 convs where cuDNN fuses them */
     float *in_thr;          /* int8: calibrated threshold of each layer's output (n_layers + 1) */
-    unsigned char *plan_int8; /* loading an int8 plan: its int8 convs, by layer (else NULL) */
+    unsigned char *plan_int8; /* loading an int8 plan: by layer, CU_PLAN_INT8 | CU_PLAN_HANDS_INT8 bits (else NULL) */
     int max_batch;
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
     int async_runs;         /* DRT_HEADS_DEVICE_ASYNC runs return before the device is done (DRT_CUDA_ASYNC=0: never) */
