@@ -11,7 +11,7 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: darkrt synth CFG -o FILE.weights [--seed N] [--head-scale S] [--head-shift B]\n"
+    fprintf(out, "usage: darkrt synth CFG -o FILE.weights [--seed N] [--head-scale S] [--head-shift B] [--box-scale X]\n"
                  "  CFG                a Darknet .cfg\n"
                  "  -o, --output FILE  the .weights to write (Darknet format, header 0.2.0)\n"
                  "  -s, --seed N       PRNG seed, 0..2^64-1 (default 1): the same seed gives the same bytes\n"
@@ -20,6 +20,9 @@ static void usage(FILE *out)
                  "                     bringing the logits near std 1 and B < 0, a few boxes an image with\n"
                  "                     spread scores, as trained weights give, instead of a box at nearly\n"
                  "                     every cell (int8 against fp32 on synthesised weights)\n"
+                 "      --box-scale X  multiply the heads' box coordinates by X more (default 1): X < 1 keeps\n"
+                 "                     the boxes near their anchors' shapes, not slivers whose overlap any\n"
+                 "                     rounding halves\n"
                  "  -q, --quiet        no warnings (unknown cfg keys)\n"
                  "  -h, --help         this text\n");
 }
@@ -41,11 +44,12 @@ int drt_cmd_synth(int argc, char **argv)
         {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
         {"head-scale", required_argument, 0, 'c'}, {"head-shift", required_argument, 0, 'b'},
+        {"box-scale", required_argument, 0, 'x'},
         {0, 0, 0, 0}};
     drt_load_opts lo = drt_load_opts_default();
     const char *output = NULL;
     unsigned long long seed = 1;
-    float scale = 1, shift = 0;
+    float scale = 1, shift = 0, box_scale = 1;
     int c;
     optind = 1;
     opterr = 0;
@@ -61,6 +65,9 @@ int drt_cmd_synth(int argc, char **argv)
         case 'c':
             if (cli_parse_float("synth", "--head-scale", optarg, 0, 100, &scale)) return 2;
             break;
+        case 'x':
+            if (cli_parse_float("synth", "--box-scale", optarg, 0, 100, &box_scale)) return 2;
+            break;
         case 'q': lo.warn = 0; break;
         case 'h': usage(stdout); return 0;
         case ':': return cli_usage_error("synth", "%s: needs a value", argv[optind - 1]);
@@ -74,12 +81,13 @@ int drt_cmd_synth(int argc, char **argv)
     drt_model *m;
     drt_status s = drt_model_load_darknet(argv[optind], NULL, &lo, &m);
     if (s == DRT_OK) s = drt_model_synth_weights(m, seed);
-    if (s == DRT_OK && (scale != 1 || shift != 0)) s = drt_model_synth_head(m, scale, shift);
+    int head = scale != 1 || shift != 0 || box_scale != 1;
+    if (s == DRT_OK && head) s = drt_model_synth_head(m, scale, shift, box_scale);
     if (s == DRT_OK) s = drt_model_save_weights(m, output);
     if (s == DRT_OK) {
         FILE *o = cli_summary_stream(output);
         fprintf(o, "%s: %zu parameters, seed %llu", output, drt_model_num_params(m), seed);
-        if (scale != 1 || shift != 0) fprintf(o, ", heads x %g %+g", scale, shift);
+        if (head) fprintf(o, ", heads x %g %+g, boxes x %g", scale, shift, box_scale);
         fputc('\n', o);
     }
     drt_model_free(m);

@@ -85,14 +85,16 @@ drt_status drt_model_synth_weights(drt_model *m, uint64_t seed)
     return DRT_OK;
 }
 
-/* Scales every detection head conv's weights and biases by scale, then adds shift to the objectness and
- * class biases of every anchor. Synthesised weights score nearly every cell: on the tiny models objectness
+/* Scales every detection head conv's weights and biases by scale (its box coordinates' by scale x box_scale), then
+ * adds shift to the objectness and class biases of every anchor. Synthesised weights score nearly every cell: on the tiny models objectness
  * and class logits of std 0.5-2 give 300 boxes an image at 0.25 in a band of scores 0.1 wide, on yolov3
  * logits of std 10-25 give 300 at exactly 1.0 (ties), so which boxes are kept is decided deep in a dense
  * distribution and any rounding (int8's) swaps them. Scale brings the logits to std ~1 (no ties), a
  * negative shift leaves only the upper tail at 0.25: a few boxes an image, as trained weights give
- * (bench/int8-models.sh). A [region]'s softmax ignores the class shift. */
-drt_status drt_model_synth_head(drt_model *m, float scale, float shift)
+ * (bench/int8-models.sh). Box logits of that std still give boxes 384 x 4.6 px (exp(tw), exp(th) far from 1),
+ * whose IoU any rounding of y halves: box_scale < 1 keeps them near their anchors' shapes (session 19: the bf16
+ * control on yolov7-tiny 0.79 -> 0.99 at 0.1). A [region]'s softmax ignores the class shift. */
+drt_status drt_model_synth_head(drt_model *m, float scale, float shift, float box_scale)
 {
     DRT_ARG(m, "model");
     for (int i = 0; i < m->n_layers; i++) {
@@ -104,8 +106,12 @@ drt_status drt_model_synth_head(drt_model *m, float scale, float shift)
             return drt_error(DRT_STATUS_UNSUPPORTED, "%s: [yolo] line %d: its input is not a conv of %d filters without "
                              "batchnorm: no head logits to scale and shift", m->source ? m->source : "model", y->line,
                              y->n_mask * per);
-        for (size_t w = 0; w < c->n_weights; w++) c->weights[w] *= scale;
-        for (int f = 0; f < c->filters; f++) c->biases[f] *= scale;
+        size_t per_filter = c->n_weights / (size_t)c->filters;
+        for (int f = 0; f < c->filters; f++) {
+            float s = f % per < at ? scale * box_scale : scale; /* the first `at` of each anchor: its box */
+            for (size_t w = 0; w < per_filter; w++) c->weights[(size_t)f * per_filter + w] *= s;
+            c->biases[f] *= s;
+        }
         for (int a = 0; a < y->n_mask; a++)
             for (int j = 0; j <= y->classes; j++) c->biases[a * per + at + j] += shift;
     }

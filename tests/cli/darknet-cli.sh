@@ -28,15 +28,15 @@ size=$(stat -c %s "$TMP/a.weights")
   || fail "synth size $size vs $params parameters"
 "$DARKRT" inspect "$t" -w "$TMP/a.weights" | grep -q '^weights: loaded' && ok "synthesised weights load" || fail "synthesised weights do not load"
 
-# --head-scale S --head-shift B: every weight outside the two head convs keeps its bytes; the heads' raw
-# outputs (the reference pass, one random input) are S x the plain weights' on x, y, w, h and S x them + B
-# on objectness and the 80 classes of each of the 3 anchors; S 1, B 0 is the plain file.
-"$DARKRT" synth "$t" -o "$TMP/h.weights" --seed 5 --head-scale 0.5 --head-shift -1.5 >/dev/null \
+# --head-scale S --head-shift B --box-scale X: every weight outside the two head convs keeps its bytes; the heads'
+# raw outputs (the reference pass, one random input) are S X x the plain weights' on x, y, w, h and S x them + B
+# on objectness and the 80 classes of each of the 3 anchors; S 1, B 0 (X 1) is the plain file.
+"$DARKRT" synth "$t" -o "$TMP/h.weights" --seed 5 --head-scale 0.5 --head-shift -1.5 --box-scale 0.2 >/dev/null \
   && "$DARKRT" synth "$t" -o "$TMP/h1.weights" --seed 5 --head-scale 1 --head-shift 0 >/dev/null || fail "synth --head-scale"
 cmp -s "$TMP/a.weights" "$TMP/h1.weights" && ok "--head-scale 1 --head-shift 0: the plain bytes" || fail "scale 1, shift 0 changed bytes"
 "$DARKRT" run "$t" -w "$TMP/a.weights" --random 3 -o "$TMP/a.f32" >/dev/null && "$DARKRT" run "$t" -w "$TMP/h.weights" --random 3 \
   -o "$TMP/h.f32" >/dev/null || fail "run on synthesised heads"
-python3 - "$TMP/a.weights" "$TMP/h.weights" "$TMP/a.f32" "$TMP/h.f32" <<'PY' && ok "heads scaled by 0.5, objectness and classes shifted by -1.5; nothing else moved" || fail "--head-scale/--head-shift"
+python3 - "$TMP/a.weights" "$TMP/h.weights" "$TMP/a.f32" "$TMP/h.f32" <<'PY' && ok "heads scaled by 0.5 (boxes by 0.1), objectness and classes shifted by -1.5; nothing else moved" || fail "--head-scale/--head-shift/--box-scale"
 import sys
 import numpy as np
 wa, wh = (np.fromfile(p, dtype=np.float32, offset=20) for p in sys.argv[1:3])
@@ -49,6 +49,7 @@ for s in (13, 26):
     h = hh[off:off + 255 * s * s].reshape(3, 85, s * s).astype(np.float64)
     off += 255 * s * s
     want = 0.5 * a
+    want[:, :4] *= 0.2
     want[:, 4:] -= 1.5
     err = np.abs(h - want).max() / max(1.0, np.abs(want).max())
     ok &= err < 1e-5
@@ -60,6 +61,7 @@ sys.exit(0 if ok else 1)
 PY
 expect_error "synth --head-scale 0" "darkrt synth: --head-scale 0x: must be a number in \\[0, 100\\]" "$DARKRT" synth "$t" -o "$TMP/x.weights" --head-scale 0x
 expect_error "synth --head-shift -200" "darkrt synth: --head-shift -200: must be a number in \\[-100, 100\\]" "$DARKRT" synth "$t" -o "$TMP/x.weights" --head-shift -200
+expect_error "synth --box-scale -1" "darkrt synth: --box-scale -1: must be a number in \\[0, 100\\]" "$DARKRT" synth "$t" -o "$TMP/x.weights" --box-scale -1
 
 # A failing synth leaves an existing output untouched and no temporary behind.
 cp "$TMP/a.weights" "$TMP/keep.weights"
