@@ -159,7 +159,7 @@ EOF
         echo "$(basename "$cfg"), $([ "$scale" = real ] && echo "its real weights" ||
             echo "\`darkrt synth --head-scale $scale --head-shift $shift --box-scale $box\` (seed 1)"); $start-$(date -u +%H:%M) UTC."
         echo "Truth: $(boxes "$T/truth.json") fp32 boxes on $(python3 -c "import json, sys; print(len(json.load(open(sys.argv[1]))))" \
-            "$T/truth.json") of the 70 scoring views ($(per_image "$T/truth.json")); $(wc -l <"$T/dense.txt") views left out (>= $DENSE boxes)."
+            "$T/truth.json") of the 70 scoring views ($(per_image "$T/truth.json")); $(grep -c . "$T/dense.txt") views left out (>= $DENSE boxes)."
         echo
         echo "| build | convs kept in fp32 | mAP@0.5 at 0.25 | mAP@0.5 ranked | calibration used | build time | latency ms | vs fp32 (medians) | vs fp32 (fastest runs) |"
         echo "|---|---|---:|---:|---|---:|---:|---:|---:|"
