@@ -62,14 +62,17 @@ cat "$ALL"/* >/dev/null 2>&1
 N=$(ls "$IMG" | wc -l)
 log "[$SECONDS s] $N images"
 
-stall_watch() { # LABEL: a detect still running after STALL_S (12) s: its threads' states, kernel waits and (with gdb)
-    # backtraces, and its ticker lines so far, into $OUT/stall-LABEL.txt (the 24000-image rows' overruns, sessions 16, 18)
+stall_watch() { # LABEL: a detect still running after STALL_S (12) s: its threads' states, CPU ticks (a thread at R with
+    # rising utime spins in a CUDA wait; S with a futex wchan waits on a lock), kernel waits and (with gdb) backtraces,
+    # its ticker lines so far (flat: stuck; rising slowly: nvJPEG refused, files decoded one by one on the batch
+    # thread) and dmesg's last lines, into $OUT/stall-LABEL.txt (the 24000-image rows' overruns, sessions 16, 18)
     sleep "${STALL_S:-12}"
     local pid; pid=$(pgrep -n -f "darkrt detect $W/") || return 0
     { echo "# $1: still running after ${STALL_S:-12} s (pid $pid)"; grep -h 'detect: .* results' "$W/cli-err.txt" | tail -20
       for t in /proc/"$pid"/task/*; do
-          echo "$(basename "$t") $(cat "$t/comm") $(awk '{print $3}' "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null) $(tr '\0' ' ' <"$t/syscall" 2>/dev/null | cut -c1-40)"
+          echo "$(basename "$t") $(cat "$t/comm") $(awk '{print $3, "utime=" $14, "stime=" $15}' "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null) $(tr '\0' ' ' <"$t/syscall" 2>/dev/null | cut -c1-40)"
       done
+      dmesg 2>/dev/null | tail -20 # Xid errors of the GPU
       command -v gdb >/dev/null && timeout 15 gdb -p "$pid" -batch -ex "thread apply all bt 12" 2>&1
       nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv; free -m; } >"$OUT/stall-$1.txt" 2>&1
 }
