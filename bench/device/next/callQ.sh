@@ -9,23 +9,8 @@
 set -u
 source bench/device/call-lib.sh
 call_start callQ
-mkdir -p /tmp/i8
-( while sleep 15; do cp /tmp/i8/int8-cuda.md "$OUT/" 2>/dev/null; done ) & CP=$!
-DRT_CUDA_INT8_CHAIN=${CHAIN:-1} OUT=/tmp/i8 SKIP_YF=1 SYNTH_MODELS="yolov3-416" BUDGET_S=310 V3_SEARCH_S=190 \
-    timeout -k 5 320 bash bench/device/int8.sh >/tmp/i8/int8.log 2>&1
-el "int8.sh rc=$?"
-kill $CP 2>/dev/null
-cp /tmp/i8/int8-cuda.md /tmp/i8/int8-logs.txt "$OUT/" 2>/dev/null
-gzip -f "$OUT/int8-logs.txt" 2>/dev/null
-tail -c 20000 /tmp/i8/int8.log >"$OUT/int8.log"
-grep '^|' /tmp/i8/int8-cuda.md | tee -a "$LOG"
-mkdir -p /tmp/e2e
+int8_rows 320 DRT_CUDA_INT8_CHAIN="${CHAIN:-1}" SKIP_YF=1 SYNTH_MODELS="yolov3-416" BUDGET_S=310 V3_SEARCH_S=190
 left=$(( 570 - ($(date +%s) - T0) ))
-( while sleep 10; do cp /tmp/e2e/results.txt "$OUT/e2e-results.txt" 2>/dev/null; cp /tmp/e2e/stall-* "$OUT/" 2>/dev/null; done ) & CP=$!
-OUT=/tmp/e2e COUNT=8000 BIG_COUNT=24000 IMAGES_S=120 REPS=1 PEERS=1 GOLDEN=0 BUDGET_S=$(( left - 10 )) \
-    VARIANTS="old nowait" VARIANT_ENV_nowait="DRT_NVJPEG_NO_WAIT=1" timeout -k 5 "$left" bash bench/device/e2e-fast.sh >/tmp/e2e/e2e.log 2>&1
-el "e2e-fast.sh rc=$? (budget $(( left - 10 )) s)"
-kill $CP 2>/dev/null; cp /tmp/e2e/results.txt "$OUT/e2e-results.txt"; cp /tmp/e2e/stall-* "$OUT/" 2>/dev/null
-grep '^SUMMARY\|^RESULT.*24000' /tmp/e2e/results.txt | cut -c1-300 | tee -a "$LOG"
-ls /tmp/e2e/stall-* 2>/dev/null | tee -a "$LOG"
+e2e_fast_rows "$left" COUNT=8000 BIG_COUNT=24000 IMAGES_S=120 REPS=1 PEERS=1 GOLDEN=0 BUDGET_S=$(( left - 10 )) \
+    VARIANTS="old nowait" VARIANT_ENV_nowait="DRT_NVJPEG_NO_WAIT=1"
 el done
