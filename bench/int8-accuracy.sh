@@ -65,9 +65,10 @@ DRT_INT8_KEEP=heads DRT_CALIB_MAX=28 variant "--calib 28 views, DRT_INT8_KEEP=he
 # Depthwise int8 but the first block (layers 0-6, 160x160) in fp32: calibrated on either half of the
 # views it scored 0.986 and 0.926 held out (dog and eagle's / giraffe and scream's), against 0.942 and 0.881.
 DRT_INT8_KEEP=heads,0,1,2,3,4,5,6 DRT_CALIB_MAX=28 variant "--calib 28 views, DRT_INT8_KEEP=heads,0,1,2,3,4,5,6" int8 --calib "$T/calib"
-# No --val: the search calibrates its candidates on half of the calibration images and validates on the
-# other half, interleaved by name since session 17 (the 1st, 3rd... / the 2nd, 4th...: views of all four photos on
-# both sides; before, the first 14 / the last 14: views of dog and eagle / giraffe and scream).
+# No --val: the search calibrates each candidate on either half of the calibration images, interleaved by name (the
+# 1st, 3rd... / the 2nd, 4th...: views of all four photos on both sides; before session 17, the first 14 / the last 14:
+# views of dog and eagle / giraffe and scream), and validates each image on the half it is not in (two folds since
+# session 20; before, the 2nd, 4th... only).
 # Default pick: the fastest candidate that reaches 0.95 (timed against fp32); fewest: the one that
 # keeps the fewest convs in fp32 (what --min-map did before).
 search_lines() { echo "$1:"; echo; sed -n 's/^darkrt build: \(--min-map\|int8 speed\)/\1/p' "$T/build.log" | sed 's/^/    /'; echo; }

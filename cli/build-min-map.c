@@ -49,10 +49,10 @@ int build_min_map_search(engine_args *a, double min_map, const char *val, int fe
     drt_model_free(m);
     if (s != DRT_OK) return cli_fail(s);
     if (r.split)
-        fprintf(stderr, "darkrt build: --min-map: candidates calibrated on %d of the first %d images of %s (the 1st, 3rd... "
-                        "by name) and validated on the %d others (held out from their calibration); the plan is calibrated on "
-                        "all %d\n",
-                r.calib_images, r.split, so.val_dir, r.images, r.split);
+        fprintf(stderr, "darkrt build: --min-map: candidates calibrated on either half of the first %d images of %s (the "
+                        "1st, 3rd... by name; the 2nd, 4th...), each image validated by the half it is not in (two folds, "
+                        "%d validation images); the plan is calibrated on all %d\n",
+                r.split, so.val_dir, r.images, r.split);
     fprintf(stderr, "darkrt build: --min-map %.3f: %d of %d convs kept in %s (%s): mAP@0.5 %.4f against fp32 on %d "
                     "validation images of %s, bootstrap 10%% bound %.4f (all int8: %.4f; default %s: %d convs, %.4f); %d engines built\n",
             min_map, r.kept, r.convs, higher, r.keep, r.map, r.images, so.val_dir, r.bound, r.map_int8,

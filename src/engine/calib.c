@@ -267,7 +267,7 @@ drt_status drt_calib_inputs(const drt_model *m, const char *dir, int method, int
     else if (list_images(IMAGES_AT_HAND, max, half, &paths, &n) != DRT_OK) n = 8; /* paths stays NULL */
     static _Atomic int said = -1; /* once per count: a --min-map search builds many engines, its
                                    * candidates calibrated on part of the images the plan is */
-    int key = paths ? n : -2 - n, say = said != key;
+    int key = paths ? 4 * n + half : -2 - n, say = said != key; /* --min-map's two halves: each said */
     said = key;
     if (paths && say)
         fprintf(drt_log_file(), "darkrt: int8 calibration: %d real image%s%s from %s%s (method %s)\n", n, n == 1 ? "" : "s",

@@ -85,11 +85,13 @@ typedef struct measure { double map, bound, err; } measure;
 typedef struct search {
     const drt_model *m;
     drt_engine_opts opts; /* the candidates' (calibrated on half of the images when split) */
-    drt_calib *calib;     /* their calibration, measured once on opts: every candidate is built from it */
+    drt_calib *calib[2];  /* their calibrations, measured once: every candidate is built from them. Split: the 1st,
+                           * 3rd... of the split images by name, and the 2nd, 4th...; else only calib[0] */
     const drt_backend_entry *be; /* the searched device's registry entry (its int8 capabilities) */
     drt_device rank_device;      /* where convs are ranked (rank_convs) */
     const drt_int8_search_opts *so;
     drt_image **images;
+    unsigned char *fold;    /* per image, the calibration its candidates' engine was measured on (the half it is not in) */
     int n_images;
     drt_detections **truth; /* the fp32 engine's, per image */
     float **heads;          /* the fp32 engine's heads, per image (all heads back to back) */
@@ -124,20 +126,24 @@ static int is_image(const char *n)
 static int by_name(const struct dirent **a, const struct dirent **b) { return strcmp((*a)->d_name, (*b)->d_name); }
 static int image_entry(const struct dirent *d) { return d->d_name[0] != '.' && is_image(d->d_name); }
 
-/* The validation images of dir by name, at most max of them in all: every one, or (split: the first split images
- * calibrate the candidates, the 1st, 3rd... of them) the 2nd, 4th... of the first split and all after them. */
+/* The validation images of dir by name, at most max of them in all, each with its fold: split, the first split
+ * images by name calibrate the candidates in two halves (the 1st, 3rd...: calib[0]; the 2nd, 4th...: calib[1]) and
+ * each of them is scored by candidates calibrated on the half it is not in (fold 1 and 0); images after them, and
+ * every image when not split, are scored by calib[0]'s. */
 static drt_status load_images(search *s, const char *dir, int split, int max)
 {
     struct dirent **list;
     int n = scandir(dir, &list, image_entry, by_name);
     if (n < 0) return drt_error_errno(DRT_STATUS_IO, "%s: cannot read the validation directory", dir);
     s->images = calloc((size_t)n + 1, sizeof *s->images);
-    drt_status st = s->images ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
+    s->fold = calloc((size_t)n + 1, 1);
+    drt_status st = s->images && s->fold ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
     for (int i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
-        if (st == DRT_OK && (i >= split || i % 2 == 1) && s->n_images < max) {
+        if (st == DRT_OK && s->n_images < max) {
             st = drt_image_load(path, &s->images[s->n_images]);
+            s->fold[s->n_images] = i < split && i % 2 == 0;
             if (st == DRT_OK) s->n_images++;
         }
         free(list[i]);
@@ -157,8 +163,10 @@ static int count_images(const char *dir)
 }
 
 /* Where the validation images are the calibration images (--val not given, or the same folder),
- * the candidates are calibrated on half of them and validated on the other half: a candidate is then
- * scored on images its calibration never saw, as the plan will be. Validated on its own calibration
+ * each candidate is built twice, calibrated on either half, and each image is scored by the build calibrated on the
+ * other half (two folds): a candidate is then scored on images its calibration never saw, as the plan will be, and
+ * on all of them. One fold (session 19: validated on half, 14 of bench/int8-models.sh's 28 views) picked a
+ * yolov7-tiny plan that validated at a bound of 0.985 and held out 0.947. Validated on its own calibration
  * images, max calibration never clips and the search overrates int8 (0.976 there, 0.930 on held-out
  * photos: bench/results/int8-accuracy.md). The halves interleave by name (the 1st, 3rd... calibrate,
  * the 2nd, 4th... validate): views of one photo sort together, and the first half against the second
@@ -200,27 +208,40 @@ static drt_status heads(search *s, const drt_engine *e, int i, int record, doubl
     return DRT_OK;
 }
 
-/* Detections of an engine built with opts over every stride-th validation image (dets_out[i]) and
- * its heads' relative L1 distance to the fp32 ones (record: these are the fp32 ones). */
-static drt_status detect_all(search *s, const drt_engine_opts *opts, int stride, drt_detections **dets_out, int record,
-                             double *err, drt_engine **e_out)
+/* Detections of an engine built with opts over the validation images (dets_out[i]; their indices in picks[0..*n_picks))
+ * and its heads' relative L1 distance to the fp32 ones (record: these are the fp32 ones). rank_stride 0: every image,
+ * each run on the engine calibrated without it (its fold's); rank_stride > 0 (ranking): every rank_stride-th image of
+ * fold 0, on calib[0]'s engine alone. *e_out (may be NULL): an engine of the candidate, the caller's to time and free. */
+static drt_status detect_all(search *s, const drt_engine_opts *opts, int rank_stride, drt_detections **dets_out, int record,
+                             double *err, int *picks, int *n_picks, drt_engine **e_out)
 {
-    drt_engine *e = NULL;
+    drt_engine *e[2] = {0};
+    int folds = opts->precision == DRT_PREC_INT8 && s->calib[1] && !rank_stride; /* else every image on calib[0]'s */
     drt_detect_opts d = drt_detect_opts_default();
     d.resize = drt_detect_model_resize(s->m);
     if (!record) d.thresh = RANKED_THRESH;
-    DRT_TRY(drt_engine_create_calibrated(s->m, opts, s->calib, &e));
-    s->builds++;
     drt_status st = DRT_OK;
     double diff = 0, ref = 0;
-    for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) {
-        st = drt_detect_image(e, s->images[i], &d, &dets_out[i], NULL);
+    int n = 0;
+    for (int i = 0, seen = 0; st == DRT_OK && i < s->n_images; i++) {
+        int f = folds ? s->fold[i] : 0;
+        if (rank_stride && (s->fold[i] || seen++ % rank_stride)) continue;
+        if (!e[f]) {
+            st = drt_engine_create_calibrated(s->m, opts, s->calib[f], &e[f]);
+            s->builds += st == DRT_OK;
+        }
+        if (st == DRT_OK) st = drt_detect_image(e[f], s->images[i], &d, &dets_out[i], NULL);
         if (st == DRT_OK && dets_out[i]->count > DRT_MAX_DET_DEFAULT) dets_out[i]->count = DRT_MAX_DET_DEFAULT; /* highest first */
-        if (st == DRT_OK) st = heads(s, e, i, record, &diff, &ref);
+        if (st == DRT_OK) st = heads(s, e[f], i, record, &diff, &ref);
+        if (picks) picks[n] = i;
+        n++;
     }
     if (err) *err = ref > 0 ? diff / ref : 0;
-    if (e_out && st == DRT_OK) *e_out = e; /* the caller's to time and free */
-    else drt_engine_free(e);
+    if (n_picks) *n_picks = n;
+    int keep = e[0] ? 0 : 1;
+    if (e_out && st == DRT_OK) *e_out = e[keep], e[keep] = NULL;
+    drt_engine_free(e[0]);
+    drt_engine_free(e[1]);
     return st;
 }
 
@@ -327,7 +348,7 @@ static drt_status plan_engine(const search *s, const char *keep, drt_engine **e_
     o.verbose = 0;
     o.max_batch = s->batch;
     if (!keep) o.precision = s->be->int8_kept_in;
-    return drt_engine_create_calibrated(s->m, &o, s->calib, e_out);
+    return drt_engine_create_calibrated(s->m, &o, s->calib[0], e_out);
 }
 
 static double median(double *v, int n)
@@ -430,11 +451,11 @@ static int some_int8(const search *s, const char *keep)
     return count_keep(s, keep) < n;
 }
 
-/* The measure of the int8 engine on device that keeps `keep` in higher precision, over every
- * stride-th validation image (the bound only over all of them, stride 1); with time_it and a
- * timing engine (by_speed), timed when it reaches min_map. Bias correction only where the searched
+/* The measure of the int8 engine on device that keeps `keep` in higher precision: over every validation image, with
+ * the bootstrap bound (rank_stride 0), or over every rank_stride-th image of fold 0 (ranking: detect_all); with
+ * time_it and a timing engine (by_speed), timed when it reaches min_map. Bias correction only where the searched
  * device does it; another device's ranking engines untuned (rank_convs). */
-static drt_status score_on(search *s, drt_device device, int stride, const char *keep, int time_it, measure *out)
+static drt_status score_on(search *s, drt_device device, int rank_stride, const char *keep, int time_it, measure *out)
 {
     drt_engine_opts o = s->opts;
     o.device = device;
@@ -449,10 +470,9 @@ static drt_status score_on(search *s, drt_device device, int stride, const char 
     drt_engine *e = NULL;
     double ratio = 0;
     *out = (measure){0};
-    if (st == DRT_OK) st = detect_all(s, &o, stride, dets, 0, &out->err, &e);
-    for (int i = 0; st == DRT_OK && i < s->n_images; i += stride) picks[n++] = i;
+    if (st == DRT_OK) st = detect_all(s, &o, rank_stride, dets, 0, &out->err, picks, &n, &e);
     if (st == DRT_OK) st = map_of(s, dets, picks, n, &out->map);
-    if (st == DRT_OK && stride == 1) st = lower_bound(s, dets, picks, &out->bound);
+    if (st == DRT_OK && !rank_stride) st = lower_bound(s, dets, picks, &out->bound);
     if (st == DRT_OK && s->higher && time_it && out->bound >= s->so->min_map + VAL_MARGIN * (1 - s->so->min_map) &&
         some_int8(s, keep)) {
         st = time_ratio(s, e, &ratio);
@@ -478,7 +498,7 @@ static drt_status score(search *s, const char *keep, measure *out)
             *out = s->seen_m[i];
             return DRT_OK;
         }
-    DRT_TRY(score_on(s, s->opts.device, 1, keep, 1, out));
+    DRT_TRY(score_on(s, s->opts.device, 0, keep, 1, out));
     char **seen = realloc(s->seen, (size_t)(s->n_seen + 1) * sizeof *seen);
     if (seen) s->seen = seen;
     measure *m = seen ? realloc(s->seen_m, (size_t)(s->n_seen + 1) * sizeof *m) : NULL;
@@ -526,7 +546,7 @@ static char *keep_all_but(const drt_model *m, int j)
 }
 
 /* Sensitivity: each candidate alone in int8 (the rest fp32), ranked by its heads' error, least
- * first, over RANK_IMAGES of the validation images spread across them (the error is an average
+ * first, over RANK_IMAGES of fold 0's validation images spread across them (the error is an average
  * over many values: a few images rank as all do, at a fraction of the cost). Measured on the
  * calibrating backend's engine (the CPU's: the same calibration) for other devices' searches too: a
  * build costs a fraction of a second there, seconds on the GPU (cuDNN plans); the cut is then
@@ -541,8 +561,9 @@ static char *keep_all_but(const drt_model *m, int j)
  * 1.7e-3 to 2.2e-2, while it took 28 s of a yolov3-416 ranking build (one thread, busy machine). */
 static drt_status rank_convs(search *s, int *order, int *n_out)
 {
-    int stride = s->n_images > RANK_IMAGES ? s->n_images / RANK_IMAGES : 1;
-    int n = 0;
+    int n = 0, ranked_images = 0;
+    for (int i = 0; i < s->n_images; i++) ranked_images += !s->fold[i];
+    int stride = ranked_images > RANK_IMAGES ? ranked_images / RANK_IMAGES : 1;
     for (int i = 0; i < s->m->n_layers; i++)
         if (candidate(s, i)) order[n++] = i;
     ranked *r = calloc((size_t)n + 1, sizeof *r);
@@ -717,7 +738,7 @@ static drt_status run(search *s, drt_int8_search_result *out)
     unsigned char *mark = calloc((size_t)s->m->n_layers + 1, 1);
     int *conv = calloc((size_t)s->m->n_layers + 1, sizeof *conv);
     drt_status st = order && mark && conv ? DRT_OK : drt_error(DRT_STATUS_OOM, "min-map: out of memory");
-    if (st == DRT_OK) st = detect_all(s, &ref, 1, s->truth, 1, NULL, NULL);
+    if (st == DRT_OK) st = detect_all(s, &ref, 0, s->truth, 1, NULL, NULL, NULL, NULL);
     if (st == DRT_OK && s->so->by_speed) st = timing_setup(s);
     const char *def_keep = s->be->int8_default_keep; /* NULL (CUDA): the default is its rule, "none" */
     out->default_kept = def_keep ? count_keep(s, def_keep) : 0;
@@ -804,7 +825,6 @@ static drt_status search_code(const drt_model *m, const drt_engine_opts *opts, c
     if (s.cpu_time) s.opts.threads = 1; /* every candidate's work on the thread that times it */
     s.time_tie = out->time_tie = s.cpu_time ? TIME_TIE_CPU : TIME_TIE_WALL;
     out->split = split_point(opts, so->val_dir);
-    out->calib_images = (out->split + 1) / 2;
     if (out->split) s.opts.calib_max_images = out->split, s.opts.calib_half = 1;
     drt_device cal;
     const drt_backend *cb;
@@ -815,9 +835,13 @@ static drt_status search_code(const drt_model *m, const drt_engine_opts *opts, c
     if (st == DRT_OK && (!(s.truth = calloc((size_t)s.n_images, sizeof *s.truth)) ||
                          !(s.heads = calloc((size_t)s.n_images, sizeof *s.heads))))
         st = drt_error(DRT_STATUS_OOM, "min-map: out of memory");
-    if (st == DRT_OK) st = drt_calib_measure(m, &s.opts, NULL, &s.calib);
+    if (st == DRT_OK) st = drt_calib_measure(m, &s.opts, NULL, &s.calib[0]);
+    drt_engine_opts other = s.opts;
+    other.calib_half = 2;
+    if (st == DRT_OK && out->split) st = drt_calib_measure(m, &other, NULL, &s.calib[1]);
     if (st == DRT_OK) st = run(&s, out);
-    drt_calib_free(s.calib);
+    drt_calib_free(s.calib[0]);
+    drt_calib_free(s.calib[1]);
     out->builds = s.builds;
     out->images = s.n_images;
     free_dets(s.truth, s.n_images);
@@ -826,6 +850,7 @@ static drt_status search_code(const drt_model *m, const drt_engine_opts *opts, c
     free(s.heads);
     for (int i = 0; i < s.n_images; i++) drt_image_free(s.images[i]);
     free(s.images);
+    free(s.fold);
     drt_engine_free(s.higher);
     free(s.input);
     for (int i = 0; i < s.timed; i++) free(s.timed_keep[i]);

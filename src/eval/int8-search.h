@@ -25,10 +25,9 @@ typedef struct drt_int8_search_result {
     double map_default;  /* the default keep set ("heads,dw") */
     int default_kept;
     int builds, images;
-    int split;           /* the candidates were calibrated on calib_images of the first split images of the
-                          * validation folder by name (the 1st, 3rd...) and validated on the others (the
-                          * folder calibrates too; 0: not split, validated where --val says) */
-    int calib_images;
+    int split;           /* the first split images of the validation folder by name calibrated the candidates in two
+                          * halves (the 1st, 3rd...; the 2nd, 4th...), each image validated by the
+                          * half it is not in (the folder calibrates too; 0: not split, validated where --val says) */
     /* by_speed: */
     int timed;           /* candidates whose bound reached timed_bound and were screened (timed) */
     double timed_bound;  /* what a timed candidate's bound must reach: min_map plus a margin */
@@ -60,8 +59,8 @@ typedef struct drt_int8_search_result {
  * within 5% of the fastest, the one whose heads are nearest fp32's taken; none: higher is set. "Reach":
  * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
- * validation images are the calibration images, the candidates are calibrated on the 1st, 3rd...
- * by name and validated on the 2nd, 4th... (interleaved halves: see split_point). int8_activations auto, on a device
+ * validation images are the calibration images, each candidate is calibrated on the 1st, 3rd... by
+ * name and on the 2nd, 4th..., each image validated by the calibration without it (see split_point). int8_activations auto, on a device
  * with zero points (the CPU): the search runs for asym and again for sym, and out is the faster int8 plan's (by
  * fewest: the one keeping fewer convs), logged. */
 drt_status drt_int8_search(const drt_model *m, const drt_engine_opts *opts, const drt_int8_search_opts *so,

@@ -124,15 +124,16 @@ python3 -c "import sys; sys.exit(not float('$bound') >= 0.9)" && [ -n "$kept" ] 
     ok "sparse truth (boxes on 1 of 4 validation images): $kept of 6 kept, bound $bound" ||
     fail "sparse truth: '$line'"
 
-# Without --val the validation images are the calibration images: the search calibrates its
-# candidates on the 1st and 3rd by name (dog, giraffe: calibration's "2 real images (the 1st, 3rd...") and
-# validates on the 2nd and 4th (eagle, scream).
+# Without --val the validation images are the calibration images: the search calibrates each candidate on the 1st
+# and 3rd by name (dog, giraffe: calibration's "2 real images (the 1st, 3rd...") and on the 2nd and 4th (eagle,
+# scream), and validates each image on the calibration without it: all 4 images validate.
 "$DARKRT" build "${model[@]}" --precision int8 --calib "$TMP/calib" --min-map 0.5 -o "$TMP/split.plan" \
     2>"$TMP/split.log" >/dev/null || fail "build --min-map without --val exited $?"
-grep -q "candidates calibrated on 2 of the first 4 images of $TMP/calib (the 1st, 3rd... by name) and validated on the 2 others" "$TMP/split.log" &&
-    grep -q "against fp32 on 2 validation images of $TMP/calib" "$TMP/split.log" &&
+grep -q "candidates calibrated on either half of the first 4 images of $TMP/calib (the 1st, 3rd... by name; the 2nd, 4th...), each image validated by the half it is not in (two folds, 4 validation images)" "$TMP/split.log" &&
+    grep -q "against fp32 on 4 validation images of $TMP/calib" "$TMP/split.log" &&
     grep -q "int8 calibration: 2 real images (the 1st, 3rd... by name) from $TMP/calib (method max)" "$TMP/split.log" &&
-    ok "no --val: candidates calibrated on the 1st and 3rd of the 4 calibration images, validated on the other 2" ||
+    grep -q "int8 calibration: 2 real images (the 2nd, 4th... by name) from $TMP/calib (method max)" "$TMP/split.log" &&
+    ok "no --val: candidates calibrated on either half of the 4 calibration images, each image validated on the other" ||
     fail "no --val: $(grep 'min-map\|int8 calibration' "$TMP/split.log")"
 
 # Without --min-map the build takes DRT_INT8_KEEP's list (it used to drop it)
