@@ -46,18 +46,19 @@ typedef struct drt_int8_search_result {
                            * where the device takes zero points searches asym and sym and keeps the one picked */
 } drt_int8_search_result;
 
-/* Every conv in int8 first, then (a backend with a default keep list: the CPU) all but the heads;
- * when those miss min_map, each conv alone in int8 (the rest fp32),
- * ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
- * least sensitive convs in int8 reach min_map, by bisection (mAP taken as falling with k). The
- * default keep set is taken instead when it reaches min_map with fewer convs in fp32. by_speed:
+/* The target: min_map (by_speed: plus a margin, half the distance to 1). Every conv in int8 first, then (a backend
+ * with a default keep list: the CPU) all but the heads; when those miss the target, each conv alone in int8 (the rest
+ * fp32), ranked by how far its heads move from fp32 (relative L1); then the largest k such that the k
+ * least sensitive convs in int8 reach the target, by bisection (mAP taken as falling with k). The
+ * default keep set is taken instead when it reaches the target with fewer convs in fp32. by_speed:
  * also, where int8 convs chain (the CPU), the bisection's set with the gaps between its kept convs
  * filled (fewer conversions between int8 and the higher precision) and the heads with the fewest
  * last or first convs kept; on CUDA with every conv a candidate, its rule's set; every candidate
- * whose bound reaches min_map plus a margin is timed (screened), the fastest are timed again
+ * whose bound reaches the target is timed (screened), the fastest are timed again
  * together (confirmed) and, of those confirmed at least 10% faster than the higher precision and
  * within 5% of the fastest, the one whose heads are nearest fp32's taken; none: higher is set. "Reach":
- * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP.
+ * the 10% quantile of the mAP over bootstrap resamples of the validation images, not the mAP (split:
+ * the least of the two folds').
  * On CUDA the default is its rule (keep "none"). opts: the int8 engine's (CPU or CUDA). When the
  * validation images are the calibration images, each candidate is calibrated on the 1st, 3rd... by
  * name and on the 2nd, 4th..., each image validated by the calibration without it (see split_point). int8_activations auto, on a device
