@@ -171,8 +171,8 @@ static int count_images(const char *dir)
  * on all of them. One fold (session 19: validated on half, 14 of bench/int8-models.sh's 28 views) picked a
  * yolov7-tiny plan that validated at a bound of 0.985 and held out 0.947. Validated on its own calibration
  * images, max calibration never clips and the search overrates int8 (0.976 there, 0.930 on held-out
- * photos: bench/results/int8-accuracy.md). The halves interleave by name (the 1st, 3rd... calibrate,
- * the 2nd, 4th... validate): views of one photo sort together, and the first half against the second
+ * photos: bench/results/int8-accuracy.md). The halves interleave by name (the 1st, 3rd... and the
+ * 2nd, 4th...): views of one photo sort together, and the first half against the second
  * (session 16) put whole photos on one side. On bench/int8-models.sh's 28 views, 4 photos of 7 views
  * each, yolov4-tiny's fp32 boxes were 21 on dog and eagle (calibrating) against 214 on giraffe and scream
  * (validating): the candidates were calibrated without the photo the validation's boxes were on, and the
@@ -329,9 +329,9 @@ static drt_status fold_bound(const search *s, drt_detections **dets, int *picks,
 
 /* The bound a candidate must reach: the least of its folds' (split: each fold on its own calibration). Pooled over
  * both folds (session 20) it kept 6 of yolo-fastest-1.1's 84 convs at a bound of 0.993, 0.939 held out, where the
- * first fold alone had kept 27 (0.983); alone that fold had rated a yolov7-tiny plan 0.985, 0.947 held out, which
- * the other fold rejects. Views of four photos rate a candidate differently with the half that calibrates it: it
- * must hold with either. */
+ * first fold alone had kept 27 (0.983); alone that fold had rated a yolov7-tiny plan 0.985, 0.947 held out. Views of
+ * four photos rate a candidate differently with the half that calibrates it: it must hold with either (then 0.981
+ * and 0.983 held out: bench/results/int8-models.md, session 20). */
 static drt_status lower_bound(const search *s, drt_detections **dets, int *picks, double *bound)
 {
     double b0 = 1, b1 = 1;
