@@ -17,16 +17,17 @@
 # boxes are too fragile for this protocol to judge int8), int8 plans (DRT_CPU_TUNE=0: the default kernels, as
 # int8-accuracy.sh) with no --calib (the CLI's default:
 # Darknet's 7 sample photos, 3 of the scored ones among them), --calib the 28 views, and --calib the 28 views
-# --min-map 0.95 (no --val: its candidates calibrated on 14 views and validated on the other 14, interleaved by name, int8 built only
+# --min-map 0.95 (no --val: each candidate calibrated on either interleaved half of the 28 views, each view validated
+# by the half it is not in, held to the worse fold's bound since session 20; int8 built only
 # when confirmed >= 10% faster, else fp32). Each is scored with darkrt eval against the truth, its detections at
 # 0.25 and ranked down to 0.005 (the protocol of mAP against labels and of --min-map); then darkrt bench, batch 1,
 # ROUNDS interleaved rounds of RUNS runs with the fp32 plan: medians and fastest runs. The int8 builds use the default
 # activations (auto: asym on the CPU since session 18); SYM=1 adds the three int8 builds again with --int8-activations
 # sym (s8 throughout: the default until session 18).
 #   bash bench/int8-models.sh [BUILD]       (MODELS="yolov3-tiny ..." to run some; results appended per model)
-# Budget (2 shared cores): a tiny model's --min-map search builds 30-45 engines (5-15 min); yolov3-416's ~100, each
-# bias-corrected on the 14 calibrating views (about 45 min since the fp32 engine's sums are shared by a search's
-# builds; bench/results/int8-search-time.md): searched only with MINMAP_BIG=1 (on the 28 views, as the others), and it
+# Budget (2 shared cores): a tiny model's --min-map search builds 45-135 engines (1-9 min, two folds); yolov3-416's
+# ~100 with one fold (35-45 min; with session 20's two folds, twice the builds: still running after 80 min), each
+# bias-corrected on its calibrating views (bench/results/int8-search-time.md): searched only with MINMAP_BIG=1, and it
 # runs 3 latency rounds of 10. OUT: the results file (default bench/results/int8-models.md, written anew).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
