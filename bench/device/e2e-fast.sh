@@ -18,7 +18,8 @@
 # process's start to its exit (the plan's load, nvJPEG opening, first batch, the device's decoder taking over from
 # the workers, the engine's teardown, "main: detect done, exiting"; the process's end is wall_s). SUMMARY lines at
 # the end (bench/e2e-summary.sh). Rows are skipped, not faked, when the budget runs out. Env: COUNT (8000), REPS
-# (2: round 2 as above; 1: none), VARIANTS ("old new"), PEERS (1), BUDGET_S (195); BIG_COUNT=N (> COUNT; 0: none):
+# (2: round 2 as above; 1: none), VARIANTS ("old new"), PEERS (1), PEER_MODELS (yolo-fastest-1.1: the models the
+# PyTorch peer runs, on the COUNT images), BUDGET_S (195); BIG_COUNT=N (> COUNT; 0: none):
 # N images made (the rows above take the first COUNT), and yolo-fastest --decode gpu once more on all N
 # (model=yolo-fastest-1.1-N; the issue asks for at least 2000 images: start-up and teardown spread over more).
 set -u
@@ -110,10 +111,12 @@ log "[$SECONDS s] round 1 done"
 if [ "$REPS" -ge 2 ]; then both yolo-fastest-1.1 gpu 2; both yolov3-416 cpu 2; log "[$SECONDS s] round 2 done"; fi
 [ "$BIG_COUNT" -gt 0 ] && for v in $VARIANTS; do cli_row yolo-fastest-1.1 gpu 1 "$v" "$ALL"; done
 if [ "$PEERS" = 1 ]; then
-    read -r cfg w size thresh <<<"$(model_args yolo-fastest-1.1)"
-    DRT_T0=$(now) T 40 $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
-        --thresh "$thresh" --label yolo-fastest-1.1 >"$W/torch.txt" 2>&1
-    log "$(grep RESULT "$W/torch.txt" || tail -3 "$W/torch.txt") model=yolo-fastest-1.1"
+    for name in ${PEER_MODELS:-yolo-fastest-1.1}; do
+        read -r cfg w size thresh <<<"$(model_args "$name")"
+        DRT_T0=$(now) T 40 $PY "$ROOT/bench/peers/torch_e2e.py" --cfg "$cfg" --weights "$w" --size "$size" --images "$IMG" \
+            --thresh "$thresh" --label "$name" >"$W/torch.txt" 2>&1
+        log "$(grep RESULT "$W/torch.txt" || tail -3 "$W/torch.txt") model=$name"
+    done
 fi
 if [ "${GOLDEN:-1}" = 1 ]; then
     T 60 "$B/cuda-pipeline" >"$OUT/cuda-pipeline.txt" 2>&1 # the GPU pipeline's boxes, the switches' too (tests/golden)
