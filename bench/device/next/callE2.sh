@@ -8,5 +8,5 @@ source bench/device/call-lib.sh
 call_start callE2
 e2e_fast_rows "${LIMIT_E:-300}" COUNT=8000 BIG_COUNT=24000 IMAGES_S=120 REPS=1 PEERS=1 GOLDEN=0 \
     PEER_MODELS="yolo-fastest-1.1 yolov3-416" BUDGET_S=$(( ${LIMIT_E:-300} - 10 )) \
-    VARIANTS="old again" VARIANT_ENV_again="DRT_REPEAT_LABEL=1"
+    VARIANTS="${E2_VARIANTS:-old again}" VARIANT_ENV_again="DRT_REPEAT_LABEL=1"
 el done
