@@ -21,7 +21,8 @@
 #   source .devcarry/env.sh && bash bench/device/int8.sh      (DRT_BIN, DRT_DATA, OUT; python3 + Pillow)
 # YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
 # launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
-# SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): SYNTH_MODELS and the golden test only.
+# SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): SYNTH_MODELS and the golden test only. In SYNTH_MODELS' rows: DEFAULT_ROW=0
+# skips the default CLI's plan, SEARCH=0 the --min-map search, ASYM_ROW=1 adds --int8-activations asym; GOLDEN=0 skips 5.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
 echo "bench/device/int8.sh: total time budget ${BUDGET_S} s (steps past it are skipped, each step has a timeout)"
@@ -175,11 +176,14 @@ synth_rows() {
     to "$(lim 60)" "$DARKRT" build "$CFG" -w "$W" "${YF[@]}" --device cuda --precision fp16 --batch 32 \
         -o "$T/$name-fp16.plan" >/dev/null 2>"$T/err" || say "| fp16 | build failed: $(tail -1 "$T/err") |"
     score "fp16 (the control)" "$T/$name-fp16.plan"
-    variant "int8, default CLI (no --calib, no --min-map)" "$T/$name-default.plan" "$(lim 60)"
+    [ "${DEFAULT_ROW:-1}" = 1 ] && variant "int8, default CLI (no --calib, no --min-map)" "$T/$name-default.plan" "$(lim 60)"
     variant "int8, --calib views (default rule)" "$T/$name-calib.plan" "$(lim 60)" --calib "$T/calib"
-    DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 (no --val: the search splits the views)" \
+    # ASYM_ROW=1: the same with a zero point on every int8 conv's input (session 21, written without a GPU)
+    [ "${ASYM_ROW:-0}" = 1 ] && variant "int8, --calib views, --int8-activations asym" "$T/$name-asym.plan" "$(lim 60)" \
+        --calib "$T/calib" --int8-activations asym
+    [ "${SEARCH:-1}" = 1 ] && DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 (no --val: the search splits the views)" \
         "$T/$name-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95
-    speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-minmap.plan"
+    speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-asym.plan" "$T/$name-minmap.plan"
     say ""
 }
 # SYNTH_MODELS: which of these run, in order (default yolov3-416)
@@ -195,7 +199,7 @@ done
 say ""
 say "## tests/golden/cuda-int8-map"
 n=$(left)
-if [ "$n" -ge 60 ]; then
+if [ "$n" -ge 60 ] && [ "${GOLDEN:-1}" = 1 ]; then
     t0=$SECONDS
     DRT_SHARED=${DRT_SHARED:-$DATA} to "$n" "$DRT_BIN/cuda-int8-map" >"$OUT/cuda-int8-map.log" 2>&1
     rc=$?

@@ -22,7 +22,8 @@ static const drt_backend_entry builtin[DRT_DEVICE_COUNT] = {
               DRT_BACKEND_HOST_TIMED | DRT_BACKEND_BIAS_CORRECTS | DRT_BACKEND_ZERO_POINTS,
      .int8_kept_in = DRT_PREC_FP32, .int8_default_keep = DRT_INT8_CPU_DEFAULT_KEEP},
     {.name = "cuda", .builtin = &drt_backend_cuda, .module = "cuda", .what = "CUDA backend", .precisions = ALL_PRECISIONS,
-     .flags = DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH | DRT_BACKEND_INT8_KEEP, .int8_kept_in = DRT_PREC_FP16,
+     .flags = DRT_BACKEND_INDEXED | DRT_BACKEND_PLAN_BATCH | DRT_BACKEND_INT8_KEEP | DRT_BACKEND_ZERO_POINTS_ASKED,
+     .int8_kept_in = DRT_PREC_FP16,
      .int8_rule = drt_int8_cuda_rule},
 };
 

@@ -21,6 +21,8 @@ enum drt_backend_flags {
                                           * --min-map ranks another device's convs without it (rank_convs) */
     DRT_BACKEND_ZERO_POINTS = 1u << 9,   /* int8 activations may be u8 with a zero point (drt_engine_opts.int8_activations
                                           * asym); auto picks asym where this is set, sym elsewhere */
+    DRT_BACKEND_ZERO_POINTS_ASKED = 1u << 10, /* int8 activations take a zero point when asked (asym), auto stays sym:
+                                               * CUDA's, written without a GPU run (session 21), until one measures it */
 };
 
 typedef struct drt_backend_entry {

@@ -384,8 +384,10 @@ static void say_int8_activations(const drt_engine_opts *o)
     if (o->int8_activations == DRT_INT8_ACT_AUTO)
         snprintf(why, sizeof why, asym ? "; the %s engine's default, --int8-activations sym: s8 throughout"
                                        : "; the %s engine's default: it takes no zero points", drt_device_name(o->device));
-    fprintf(drt_log_file(), "darkrt: int8 activations: %s%s)\n", asym ? "asym (u8 with a zero point where only convs, "
-            "maxpools, routes and upsamples touch a tensor, s8 elsewhere" : "sym (s8, step max|x|/127", why);
+    const char *what = o->device == DRT_DEVICE_CUDA ? "asym (s8 with a zero point on every int8 conv's input"
+                                                    : "asym (u8 with a zero point where only convs, maxpools, routes and "
+                                                      "upsamples touch a tensor, s8 elsewhere";
+    fprintf(drt_log_file(), "darkrt: int8 activations: %s%s)\n", asym ? what : "sym (s8, step max|x|/127", why);
 }
 
 drt_status drt_calib_measure(const drt_model *m, const drt_engine_opts *opts, FILE *log, drt_calib **out)

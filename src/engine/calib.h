@@ -78,5 +78,8 @@ drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int metho
  * calibration; layers the calibrating engine never stores get their inputs' (see calib.c). malloc'd,
  * n_layers + 1 floats. */
 drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out);
+/* Each layer output's [lo, hi] (ranges_out[2 t], [2 t + 1], t = layer + 1; 0: the input), for zero points on an
+ * engine that reads thr from drt_calib_layer_thresholds: held 0, clipped to thr[t], gaps filled as thr's. malloc'd. */
+drt_status drt_calib_layer_ranges(const drt_model *m, const drt_calib *c, const float *thr, float **ranges_out);
 
 #endif

@@ -56,16 +56,17 @@ drt_engine_opts drt_engine_opts_default(void)
                              .precision = DRT_PREC_FP32, .max_batch = 1};
 }
 
-static int takes_zero_points(drt_device d)
+/* DRT_BACKEND_ZERO_POINTS: asym by default; with _ASKED: when asked. */
+static int takes_zero_points(drt_device d, unsigned which)
 {
     const drt_backend_entry *be = drt_backend_entry_of(d);
-    return be && (be->flags & DRT_BACKEND_ZERO_POINTS);
+    return be && (be->flags & which);
 }
 
 int drt_int8_activations_of(const drt_engine_opts *o)
 {
     if (o->int8_activations != DRT_INT8_ACT_AUTO) return o->int8_activations;
-    return takes_zero_points(o->device) ? DRT_INT8_ACT_ASYM : DRT_INT8_ACT_SYM;
+    return takes_zero_points(o->device, DRT_BACKEND_ZERO_POINTS) ? DRT_INT8_ACT_ASYM : DRT_INT8_ACT_SYM;
 }
 
 static drt_status create_owned(drt_model *model, const drt_engine_opts *opts, const drt_calib *calib, const void *blob,
@@ -89,8 +90,9 @@ static drt_status create_owned(drt_model *model, const drt_engine_opts *opts, co
     if (o.int8_activations < DRT_INT8_ACT_AUTO || o.int8_activations > DRT_INT8_ACT_SYM)
         s = drt_error(DRT_STATUS_INVALID_ARG, "engine: int8_activations %d: must be 0 (auto), 1 (asym) or 2 (sym)",
                       o.int8_activations);
-    else if (o.int8_activations == DRT_INT8_ACT_ASYM && !takes_zero_points(o.device))
-        s = drt_error(DRT_STATUS_UNSUPPORTED, "engine: int8 activations asym (u8 with a zero point): the cpu engine only, not %s",
+    else if (o.int8_activations == DRT_INT8_ACT_ASYM &&
+             !takes_zero_points(o.device, DRT_BACKEND_ZERO_POINTS | DRT_BACKEND_ZERO_POINTS_ASKED))
+        s = drt_error(DRT_STATUS_UNSUPPORTED, "engine: int8 activations asym (a zero point): the %s engine takes none",
                       drt_device_name(o.device));
     else if ((unsigned)o.precision < DRT_PREC_COUNT) s = drt_backend_get(o.device, &b);
     else s = drt_error(DRT_STATUS_INVALID_ARG, "engine: unknown precision %d", (int)o.precision);

@@ -5,8 +5,8 @@
  * RMS 0.025 against 0.031); the
  * tensors only convs, maxpools, routes and upsamples touch are u8 with a zero point, those of the residual add
  * stay s8; the default (auto) is asym on the CPU engine; a saved plan loads as built whatever the loader's options say
- * (the same heads, bit for bit: an asym plan under sym, a sym plan under the default); CUDA refuses asym with one line and
- * takes the default (sym there) without a word about it. On a CPU with
+ * (the same heads, bit for bit: an asym plan under sym, a sym plan under the default); the reference engine refuses
+ * asym with one line; CUDA takes it when asked and its default (sym there) without a word about it. On a CPU with
  * VNNI the checks run again in a process capped to AVX2, where the engine's int8 weights have 7 bits (oneDNN's
  * 16-bit u8 x s8 sums saturate with 8): the heads' errors must hold there too. */
 #include "backend/cpu/cpu.h"
@@ -201,24 +201,30 @@ int main(void)
         CHECK(loaded && same_engine(loaded, sym, in, a, b), "a sym plan loaded with the default options is not the built engine");
         drt_engine_free(loaded);
 
-        /* CUDA: refused, one line naming the option */
+        /* the reference engine takes no zero points: refused, one line naming the option */
         drt_engine_opts c = drt_engine_opts_default();
-        c.device = DRT_DEVICE_CUDA;
+        c.device = DRT_DEVICE_REF;
         c.precision = DRT_PREC_INT8;
         c.int8_activations = DRT_INT8_ACT_ASYM;
         drt_engine *ce = NULL;
         drt_status s = drt_engine_create(m, &c, &ce);
         const char *msg = drt_last_error();
         CHECK(s == DRT_STATUS_UNSUPPORTED && ce == NULL && strstr(msg, "asym") && !strchr(msg, '\n'),
-              "cuda with asym: status %d, '%s': want UNSUPPORTED, one line naming asym", (int)s, msg);
-        /* the default there is sym: no refusal for asym (here without a device: the device's own error) */
-        c.int8_activations = DRT_INT8_ACT_AUTO;
+              "ref with asym: status %d, '%s': want UNSUPPORTED, one line naming asym", (int)s, msg);
+        /* CUDA takes asym when asked, and defaults to sym: neither is refused for its code (here without a device:
+         * the device's own error) */
+        c.device = DRT_DEVICE_CUDA;
         c.calib_dir = calib;
-        s = drt_engine_create(m, &c, &ce);
-        msg = drt_last_error();
-        CHECK(s == DRT_OK || !strstr(msg, "asym"), "cuda with the default activations: '%s': want no word of asym", msg);
-        drt_engine_free(ce);
-        ce = NULL;
+        for (int code = DRT_INT8_ACT_AUTO; code <= DRT_INT8_ACT_ASYM; code++) {
+            c.int8_activations = code;
+            s = drt_engine_create(m, &c, &ce);
+            msg = drt_last_error();
+            CHECK(s == DRT_OK || !strstr(msg, "asym"), "cuda with int8 activations %d: '%s': want no word of asym", code, msg);
+            drt_engine_free(ce);
+            ce = NULL;
+        }
+        c.int8_activations = DRT_INT8_ACT_AUTO;
+        CHECK(drt_int8_activations_of(&c) == DRT_INT8_ACT_SYM, "cuda's default int8 activations: want sym");
         c.int8_activations = 3;
         c.device = DRT_DEVICE_CPU;
         CHECK(drt_engine_create(m, &c, &ce) == DRT_STATUS_INVALID_ARG, "int8_activations 3: want INVALID_ARG");

@@ -61,6 +61,7 @@ static void destroy_impl(drt_engine *e, cu_engine *g)
     free(g->bufs);
     free(g->convs);
     free(g->in_thr);
+    free(g->in_range);
     free(g->plan_int8);
     drt_xgraph_free(g->xg);
     if (g->runs_lock) pthread_mutex_destroy(g->runs_lock);
@@ -156,6 +157,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     DRT_CUDA_TRY(cudaFree(NULL)); /* the context, timed on its own */
     g->half = p == DRT_PREC_FP16 || p == DRT_PREC_INT8;
     g->int8 = p == DRT_PREC_INT8;
+    g->asym = g->int8 && drt_int8_activations_of(&e->opts) == DRT_INT8_ACT_ASYM;
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
     g->use_graph = drt_env_switch("DRT_CUDA_GRAPH", NULL) != 0;
@@ -179,6 +181,7 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
         drt_status s = DRT_OK;
         if (!c) s = drt_calib_measure(e->model, &e->opts, g->verbose ? drt_log_file() : NULL, &own), c = own;
         if (s == DRT_OK) s = drt_calib_layer_thresholds(e->model, c, &g->in_thr);
+        if (s == DRT_OK && g->asym) s = drt_calib_layer_ranges(e->model, c, g->in_thr, &g->in_range);
         drt_calib_free(own);
         DRT_TRY(s);
     }

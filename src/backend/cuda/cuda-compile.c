@@ -190,9 +190,11 @@ static drt_status emit_conv(compiler *k, int i)
     if (int8_candidate(k, i)) { /* int8 only where cuDNN has a fused engine for it */
         cv.int8 = 1;
         cv.cin = cv.cq = (src.c + 15) / 16 * 16;
+        cv.asym = g->plan_int8 ? (g->plan_int8[i] & CU_PLAN_ZERO_POINT) != 0 : g->asym;
+        cv.qpad = cv.asym ? cv.pad : 0; /* cuDNN pads with the code 0: the quantize step pads with the zero point */
         if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
-            cv.int8 = cv.cq = 0;
+            cv.int8 = cv.cq = cv.asym = cv.qpad = 0;
             cv.cin = src.cs;
         }
     }
@@ -203,12 +205,12 @@ static drt_status emit_conv(compiler *k, int i)
     *op = probe;
     op->in = in;
     if (out.coff != 0 || out.cs != out.c) op->scratch = new_buf(k, out.c, out.h, out.w);
-    if (cv.int8) op->qbuf = new_buf_int8(k, cv.cq, in.h, in.w);
+    if (cv.int8) op->qbuf = new_buf_int8(k, cv.cq, in.h + 2 * cv.qpad, in.w + 2 * cv.qpad);
     if (s >= 0) {
         k->view[s] = out;
-        snprintf(op->label, sizeof op->label, "conv %d + shortcut %d%s", i, s, cv.int8 ? " int8" : "");
+        snprintf(op->label, sizeof op->label, "conv %d + shortcut %d%s", i, s, !cv.int8 ? "" : cv.asym ? " int8 zp" : " int8");
     } else {
-        snprintf(op->label, sizeof op->label, "conv %d%s", i, cv.int8 ? " int8" : "");
+        snprintf(op->label, sizeof op->label, "conv %d%s", i, !cv.int8 ? "" : cv.asym ? " int8 zp" : " int8");
     }
     k->view[i] = out;
     op->conv = g->n_convs;
@@ -414,7 +416,8 @@ static drt_status hand_off_int8(compiler *k)
             continue;
         int r = only_reader(g, op->out.buf, p);
         cu_op *next = r >= 0 ? &g->ops[r] : NULL;
-        if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || next->in.coff != 0 ||
+        /* not to a conv with a zero point: its buffer is padded, and the code would need the zero point added */
+        if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || g->convs[next->conv].asym || next->in.coff != 0 ||
             next->in.c != op->out.c || g->convs[next->conv].cq != next->in.c)
             continue;
         cu_conv probe = *cv;

@@ -106,7 +106,8 @@ drt_status drt_cuda_conv_desc(const cu_engine *g, const cu_conv *c, cudnnConvolu
     return DRT_OK;
 }
 
-/* The input step of an int8 conv: a plan's, or the calibrated threshold of its input / 127. */
+/* The input step of an int8 conv: a plan's, or the calibrated threshold of its input / 127; with a zero point, its
+ * calibrated [lo, hi] over the 256 codes, lo at -128 (0 held exactly: the code zp). */
 static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
 {
     if (c->step > 0) return DRT_OK;
@@ -115,7 +116,26 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
     if (!(thr > 0) || !isfinite(thr))
         return drt_error(DRT_STATUS_INTERNAL, "cuda: conv %d: no calibrated range for its input (layer %d)", c->layer, src);
     c->step = thr / 127.f;
+    if (c->asym && g->in_range) {
+        float lo = g->in_range[2 * (src + 1)], hi = g->in_range[2 * (src + 1) + 1];
+        if (hi > lo) {
+            c->step = (hi - lo) / 255.f;
+            c->zp = (int)fminf(127.f, fmaxf(-128.f, -128.f - rintf(lo / c->step)));
+        }
+    }
     return DRT_OK;
+}
+
+/* With a zero point the int32 sums read sum(w_q (x_q - zp)) + zp sum(w_q): the second term, the same at every pixel
+ * (the border holds zp too), leaves the bias. */
+static void zero_point_bias(const cu_conv *c, const int8_t *w, const float *dq, float *bias)
+{
+    size_t per = (size_t)c->r * c->s * (c->cin / c->groups);
+    for (int kk = 0; kk < c->k; kk++) {
+        long sum = 0;
+        for (size_t t = 0; t < per; t++) sum += w[kk * per + t];
+        bias[kk] -= dq[kk] * (float)c->zp * (float)sum;
+    }
 }
 
 /* Packing is the largest part of loading a plan (yolov3: 62 M weights): the convs are shared out
@@ -140,6 +160,7 @@ static void pack_one(pack_job *j, int i, float *wf)
     if (c->int8) {
         pack_conv(g->xg, c, 0, scale, wf, bias, NULL);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
+        if (c->zp) zero_point_bias(c, (const int8_t *)at, (const float *)(at + wb + 2 * bb), bias);
     } else {
         pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
     }

@@ -14,8 +14,12 @@ static void *buf_ptr(const cu_engine *g, const cu_run *r, int b) { return (unsig
 drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op *op, int batch)
 {
     const cu_conv *cv = &g->convs[op->conv];
-    DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
-                                op->in.c, (long)batch * op->in.h * op->in.w, cv->step, r->stream));
+    if (cv->asym)
+        DRT_CUDA_TRY(drt_k_quantize_zp(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
+                                       op->in.c, batch, op->in.h, op->in.w, cv->qpad, cv->step, cv->zp, r->stream));
+    else
+        DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
+                                    op->in.c, (long)batch * op->in.h * op->in.w, cv->step, r->stream));
     return DRT_OK;
 }
 

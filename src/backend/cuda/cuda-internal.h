@@ -70,7 +70,10 @@ typedef struct cu_conv {
     void *bias_io;  /* the same in the plan precision (fused fp16 graphs) */
     int int8;       /* int8 plan: this conv reads a quantized copy of its input (else fp16) */
     int cq;         /* int8: stored input channels (the view's, padded to a multiple of 16) */
-    float step;     /* int8: the input's quantization step (calibrated threshold / 127) */
+    float step;     /* int8: the input's quantization step (calibrated threshold / 127; asym: (hi - lo) / 255) */
+    int asym;       /* int8: its input has a zero point (--int8-activations asym) */
+    int zp;         /* asym: the input's zero point (the code of 0, -128..127) */
+    int qpad;       /* asym: qbuf holds the input padded by pad pixels (border = zp); the conv runs with pad 0 */
     float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
     int out_q;      /* writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
     int q_next;     /* out_q: the int8 conv reading it (1 / its step scales this conv's weights and bias) */
@@ -103,10 +106,11 @@ typedef struct cu_op {
 
 #define CU_PLAN_INT8 1       /* plan_int8: the conv runs in int8 */
 #define CU_PLAN_HANDS_INT8 2 /* plan_int8: the conv writes int8 for the next (hand_off_int8) */
+#define CU_PLAN_ZERO_POINT 4 /* plan_int8: the conv's int8 input has a zero point (asym) */
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 23
+#define CU_SIG_LEN 24
 
 /* Per batch size, the compiled choices (the engine's, read-only once built; every run state
  * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on
@@ -184,7 +188,9 @@ typedef struct cu_engine {
     int half;               /* fp16 storage (else fp32) */
     int int8;               /* int8 plan: fp16 storage, int8 convs where cuDNN fuses them */
     float *in_thr;          /* int8: calibrated threshold of each layer's output (n_layers + 1) */
-    unsigned char *plan_int8; /* loading an int8 plan: by layer, CU_PLAN_INT8 | CU_PLAN_HANDS_INT8 bits (else NULL) */
+    float *in_range;        /* int8 asym: [lo, hi] of each layer's output (2 (n_layers + 1)), for zero points */
+    int asym;               /* int8 build: inputs of int8 convs get zero points (--int8-activations asym) */
+    unsigned char *plan_int8; /* loading an int8 plan: by layer, CU_PLAN_INT8 | _HANDS_INT8 | _ZERO_POINT bits (else NULL) */
     int max_batch;
     int use_graph;          /* capture the forward as a CUDA graph (DRT_CUDA_GRAPH=0: eager) */
     int async_runs;         /* DRT_HEADS_DEVICE_ASYNC runs return before the device is done (DRT_CUDA_ASYNC=0: never) */

@@ -67,6 +67,10 @@ cudaError_t drt_k_reorg(const void *in, int ics, void *out, int ocs, int n, int 
  * q = clamp(rint(x / step), -127, 127). */
 cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step,
                            cudaStream_t st);
+/* The same with a zero point zp (-128..127), into (n, h + 2 pad, w + 2 pad, cq) whose border holds zp:
+ * q = clamp(rint(x / step) + zp, -128, 127); channels c..cq-1 hold zp too (their weights are zero). */
+cudaError_t drt_k_quantize_zp(const void *in, int ics, void *out, int cq, int c, int n, int h, int w, int pad,
+                              float step, int zp, cudaStream_t st);
 /* NHWC view -> float32 NCHW. */
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,
                        cudaStream_t st);

@@ -5,8 +5,9 @@
  * Written and read field by field (little endian, fixed width; no struct is copied):
  *   magic DRTCUDA5 (8 bytes); int32 precision, max_batch; the GPU's name (uint32 length, at most 255, then
  *   its bytes); int32 cc_major, cc_minor; uint64 cuDNN version; int32 CUDA runtime version; uint32 n_convs;
- *   per conv: int32 layer, algo, math; float32 step; int32 int8 out (1: it writes int8 for the next conv, an int8 one:
- *   cuda-compile.c's hand_off_int8); the execution plan's JSON (uint32 length, 0: none, then its bytes). */
+ *   per conv: int32 layer, algo, math; float32 step; int32 int8 flags (bit 0: it writes int8 for the next conv, an
+ *   int8 one: cuda-compile.c's hand_off_int8; bit 1: its int8 input has a zero point, bits 8-15 hold it as a byte);
+ *   the execution plan's JSON (uint32 length, 0: none, then its bytes). */
 #include "backend/cuda/cuda-internal.h"
 #include "engine/plan-io.h"
 
@@ -31,6 +32,7 @@ typedef struct blob_conv {
     int32_t layer, algo, math;
     float step; /* int8 convs: the input's quantization step; 0 otherwise */
     int32_t int8_out; /* 1: it hands its output to the next conv, an int8 one, in int8 */
+    int32_t asym, zp; /* its int8 input has a zero point, zp */
     const char *json; /* the execution plan's JSON, in the section (NULL: none) */
     uint32_t json_len;
 } blob_conv;
@@ -63,7 +65,7 @@ static void write_section(drt_wcur *w, const drt_engine *e, const cu_engine *g, 
         drt_put32(w, (uint32_t)cv->algo_max);
         drt_put32(w, (uint32_t)cv->math_max);
         drt_putf(w, cv->int8 ? cv->step : 0.f);
-        drt_put32(w, (uint32_t)cv->out_q);
+        drt_put32(w, (uint32_t)cv->out_q | (cv->int8 && cv->asym ? 2u | (uint32_t)(uint8_t)(int8_t)cv->zp << 8 : 0u));
         drt_put32(w, (uint32_t)len);
         drt_put_bytes(w, len ? c->json[i] : NULL, len);
     }
@@ -148,10 +150,13 @@ static drt_status read_section(const void *blob, size_t size, const char *path, 
         b->math = (int32_t)v;
         if ((s = drt_get32(&r, &v, "step", (long)i)) != DRT_OK) break;
         memcpy(&b->step, &v, 4);
-        if ((s = drt_get32(&r, &v, "int8 out", (long)i)) != DRT_OK) break;
-        b->int8_out = (int32_t)v;
-        if (v > 1) {
-            s = drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: conv %u: int8 out is %u, not 0 or 1", path, i, v);
+        if ((s = drt_get32(&r, &v, "int8 flags", (long)i)) != DRT_OK) break;
+        b->int8_out = (int32_t)(v & 1);
+        b->asym = (int32_t)(v >> 1 & 1);
+        b->zp = (int8_t)(uint8_t)(v >> 8);
+        if ((v & ~0xff03u) || (!b->asym && v > 1)) {
+            s = drt_error(DRT_STATUS_FORMAT, "%s: CUDA section: conv %u: int8 flags 0x%x: only bits 0, 1 and a zero point "
+                                             "(bits 8-15, with bit 1) may be set", path, i, v);
             break;
         }
         if ((s = drt_get32(&r, &b->json_len, "JSON length", (long)i)) != DRT_OK) break;
@@ -192,8 +197,8 @@ drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
     return DRT_OK;
 }
 
-/* The convs a plan runs in int8 (those stored with a step: CU_PLAN_INT8) and those that write int8 for the next
- * (CU_PLAN_HANDS_INT8): the compiler takes these, not its rule, so a plan loads with the int8 set it was built with
+/* The convs a plan runs in int8 (those stored with a step: CU_PLAN_INT8), those that write int8 for the next
+ * (CU_PLAN_HANDS_INT8) and those whose input has a zero point (CU_PLAN_ZERO_POINT): the compiler takes these, not its rule, so a plan loads with the int8 set it was built with
  * (build --min-map's, DRT_CUDA_INT8=all). */
 drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers, unsigned char **out)
 {
@@ -208,7 +213,8 @@ drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers
     }
     for (uint32_t i = 0; i < h.n_convs; i++)
         if (c[i].layer >= 0 && c[i].layer < n_layers)
-            set[c[i].layer] = (c[i].step > 0 ? CU_PLAN_INT8 : 0) | (c[i].int8_out ? CU_PLAN_HANDS_INT8 : 0);
+            set[c[i].layer] = (c[i].step > 0 ? CU_PLAN_INT8 : 0) | (c[i].int8_out ? CU_PLAN_HANDS_INT8 : 0) |
+                              (c[i].step > 0 && c[i].asym ? CU_PLAN_ZERO_POINT : 0);
     free(c);
     *out = set;
     return DRT_OK;
@@ -240,7 +246,7 @@ drt_status drt_cuda_plan_apply(cu_engine *g, const void *blob, size_t size)
                     if (!(b->step > 0) || !isfinite(b->step) || b->step > 1e30f)
                         s = drt_error(DRT_STATUS_FORMAT, "plan: CUDA section: conv %d: int8 step %g must be a positive number",
                                       b->layer, b->step);
-                    else g->convs[j].step = b->step;
+                    else g->convs[j].step = b->step, g->convs[j].zp = b->zp;
                 }
             }
     }

@@ -173,8 +173,8 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
     int n_steps = epilogue_steps(cv, op, form, steps);
     if (n_steps < 0) return NULL;
     int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
-    int q8 = cv->int8;
-    bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h, op->in.w, cv->cq, 0, 16)
+    int q8 = cv->int8, qp = cv->qpad; /* asym: the int8 input padded in its buffer, the conv unpadded */
+    bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h + 2 * qp, op->in.w + 2 * qp, cv->cq, 0, 16)
               : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs));
     bd w = tensor(b, UID_W, q8 ? i8 : io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
     bd ext[IN_ACT_X + 1] = {NULL};
@@ -186,7 +186,7 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
                      : tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
-    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad, cv->pad};
+    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad - qp, cv->pad - qp};
     set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, q8 ? &i32 : &f32);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
@@ -280,7 +280,7 @@ static void signature(const cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs),
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs),
                          op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs) : 0, cv->int8,
-                         cv->dil, cv->stride_y, cv->out_q};
+                         cv->dil, cv->stride_y, cv->out_q, cv->qpad};
     memcpy(sig, v, sizeof v);
 }
 
