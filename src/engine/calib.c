@@ -383,7 +383,9 @@ static void say_int8_activations(const drt_engine_opts *o)
     char why[160] = "";
     if (o->int8_activations == DRT_INT8_ACT_AUTO)
         snprintf(why, sizeof why, asym ? "; the %s engine's default, --int8-activations sym: s8 throughout"
-                                       : "; the %s engine's default: it takes no zero points", drt_device_name(o->device));
+                                       : o->device == DRT_DEVICE_CUDA ? "; the %s engine's default, --int8-activations asym: zero points"
+                                                                      : "; the %s engine's default: it takes no zero points",
+                 drt_device_name(o->device));
     const char *what = o->device == DRT_DEVICE_CUDA ? "asym (s8 with a zero point on every int8 conv's input"
                                                     : "asym (u8 with a zero point where only convs, maxpools, routes and "
                                                       "upsamples touch a tensor, s8 elsewhere";

@@ -198,8 +198,8 @@ drt_status drt_cuda_check_plan(const void *blob, size_t size, const char *path)
 }
 
 /* The convs a plan runs in int8 (those stored with a step: CU_PLAN_INT8), those that write int8 for the next
- * (CU_PLAN_HANDS_INT8) and those whose input has a zero point (CU_PLAN_ZERO_POINT): the compiler takes these, not its rule, so a plan loads with the int8 set it was built with
- * (build --min-map's, DRT_CUDA_INT8=all). */
+ * (CU_PLAN_HANDS_INT8) and those whose input has a zero point (CU_PLAN_ZERO_POINT): the compiler takes these, not its
+ * rule, so a plan loads with the int8 set it was built with (build --min-map's, DRT_CUDA_INT8=all). */
 drt_status drt_cuda_plan_int8_layers(const void *blob, size_t size, int n_layers, unsigned char **out)
 {
     *out = NULL;
