@@ -161,8 +161,9 @@ static void hand_off_case(const drt_model *v3, drt_engine *r, drt_engine *q, dou
 
 /* Zero points (--int8-activations asym, session 21): every int8 conv's input quantized as rint(x / step) + zp into a
  * buffer padded with zp, the conv unpadded, zp folded into its bias. qa's heads differ from the sym engine q's (it
- * ran), sit closer to CUDA fp32 r than q's do (error d: the point of the 256 codes over [lo, hi]; the CPU's asym took
- * this model from 0.50 to 0.92 mAP ranked) and under 0.25; its plan loads bit for bit (zp from the plan). */
+ * ran), sit closer to CUDA fp32 r than q's do (error d: the point of the 256 codes over [lo, hi]; on the CPU u8 with
+ * a zero point took yolov4-tiny from 0.75 to 0.93, bench/results/int8-fakequant.md) and under 0.25; its plan loads
+ * bit for bit (zp from the plan). */
 static void asym_case(const drt_model *v3, drt_engine *r, drt_engine *q, double d, const float *in)
 {
     drt_status s;

@@ -3,8 +3,10 @@
 # written without a GPU: every int8 conv's input quantized with a zero point into a buffer padded by the conv's own
 # padding, the zero point folded into the bias; plans store it). bench/device/int8.sh's yolov3-416 rows with fp16,
 # int8 sym --calib and int8 asym --calib (each plan built, saved, loaded by detect and scored on the held-out
-# views against fp32), then their staged speed. What to read: the asym row's mAP beside sym's (the CPU's asym took
-# this model from 0.50 to 0.92 ranked), its build log (int8-logs.txt.gz), its speed against fp16.
+# views against fp32), then their staged speed, on bench/int8-models.sh's yolov3-416 weights and dense-view rule (int8.sh
+# since session 21: the rows before ran on weights whose slivers any rounding halves). What to read: sym's row (the
+# CPU's int8 validates at 0.92 on these weights), the asym row's mAP beside it, its build log (int8-logs.txt.gz), the
+# speed against fp16.
 # Run: `CALL_COMMIT=<commit> LIMIT=250 NEED_A=200 bash bench/device/chain.sh A` with carry [".devcarry"].
 set -u
 source bench/device/call-lib.sh
