@@ -27,9 +27,8 @@ drt_status drt_calibrate_ranges(const drt_model *m, const drt_calib *c, const fl
     return DRT_OK;
 }
 
-/* drt_calib_layer_thresholds's gaps filled the same way for ranges: a conv's output that the shortcut absorbing it
- * writes takes the shortcut's range, a route's (dropout's, batchnorm's) never stored is its inputs' union; each
- * then holds 0 and is clipped to its threshold thr[t]; where nothing was measured, [-thr, thr]. */
+/* Ranges with drt_calib_layer_thresholds's gaps filled (drt_calib_fill_gaps), each then holding 0 and clipped to its
+ * threshold thr[t]; where nothing was measured, [-thr, thr]. */
 drt_status drt_calib_layer_ranges(const drt_model *m, const drt_calib *c, const float *thr, float **ranges_out)
 {
     int nt = m->n_layers + 1;
@@ -37,23 +36,7 @@ drt_status drt_calib_layer_ranges(const drt_model *m, const drt_calib *c, const 
     *ranges_out = NULL;
     if (!r) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
     memcpy(r, c->range, sizeof(float) * 2 * (size_t)nt);
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].type == DRT_LAYER_SHORTCUT) {
-            int j = m->layers[i].inputs[0];
-            if (j >= 0 && !(r[2 * (j + 1)] <= r[2 * (j + 1) + 1])) memcpy(r + 2 * (j + 1), r + 2 * (i + 1), 2 * sizeof(float));
-        }
-    for (int i = 0; i < m->n_layers; i++) {
-        const drt_layer *l = &m->layers[i];
-        float *o = r + 2 * (i + 1);
-        if (o[0] <= o[1] || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT && l->type != DRT_LAYER_BATCHNORM))
-            continue;
-        for (int j = 0; j < l->n_inputs; j++) {
-            const float *in = r + 2 * (l->inputs[j] + 1);
-            if (l->inputs[j] >= i || !(in[0] <= in[1])) continue;
-            if (in[0] < o[0]) o[0] = in[0];
-            if (in[1] > o[1]) o[1] = in[1];
-        }
-    }
+    drt_calib_fill_gaps(m, r);
     for (int t = 0; t < nt; t++) {
         float *o = r + 2 * t, lo = o[0] <= o[1] ? fminf(o[0], 0.f) : -thr[t], hi = o[0] <= o[1] ? fmaxf(o[1], 0.f) : thr[t];
         o[0] = fmaxf(lo, -thr[t]);

@@ -460,25 +460,50 @@ drt_status drt_calibrate_tensor_steps(const drt_model *m, const drt_engine_opts 
     return s;
 }
 
-drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out)
+void drt_calib_fill_gaps(const drt_model *m, float *iv)
 {
-    *thr_out = NULL;
-    float *thr = malloc(sizeof(float) * (size_t)(m->n_layers + 1));
-    if (!thr) return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
-    memcpy(thr, c->thr, sizeof(float) * (size_t)(m->n_layers + 1));
     /* What the CPU engine never stored: a conv's output written by the shortcut that absorbed it
-     * shows up as the shortcut's; in-place concats and identities are their inputs' largest. */
+     * shows up as the shortcut's; in-place concats and identities are their inputs' union. */
+#define DRT_STORED(t) (iv[2 * (t)] <= iv[2 * (t) + 1])
     for (int i = 0; i < m->n_layers; i++)
         if (m->layers[i].type == DRT_LAYER_SHORTCUT) {
             int j = m->layers[i].inputs[0];
-            if (j >= 0 && thr[j + 1] <= 0) thr[j + 1] = thr[i + 1];
+            if (j >= 0 && !DRT_STORED(j + 1)) memcpy(iv + 2 * (j + 1), iv + 2 * (i + 1), 2 * sizeof(float));
         }
     for (int i = 0; i < m->n_layers; i++) {
         const drt_layer *l = &m->layers[i];
-        if (thr[i + 1] > 0 || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT && l->type != DRT_LAYER_BATCHNORM)) continue;
-        for (int j = 0; j < l->n_inputs; j++)
-            if (l->inputs[j] < i && thr[l->inputs[j] + 1] > thr[i + 1]) thr[i + 1] = thr[l->inputs[j] + 1];
+        float *o = iv + 2 * (i + 1);
+        if (DRT_STORED(i + 1) || (l->type != DRT_LAYER_ROUTE && l->type != DRT_LAYER_DROPOUT && l->type != DRT_LAYER_BATCHNORM))
+            continue;
+        for (int j = 0; j < l->n_inputs; j++) {
+            int t = l->inputs[j] + 1;
+            if (l->inputs[j] >= i || !DRT_STORED(t)) continue;
+            if (iv[2 * t] < o[0]) o[0] = iv[2 * t];
+            if (iv[2 * t + 1] > o[1]) o[1] = iv[2 * t + 1];
+        }
     }
+#undef DRT_STORED
+}
+
+drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out)
+{
+    *thr_out = NULL;
+    int nt = m->n_layers + 1;
+    float *thr = malloc(sizeof(float) * (size_t)nt), *iv = malloc(sizeof(float) * 2 * (size_t)nt);
+    if (!thr || !iv) {
+        free(thr);
+        free(iv);
+        return drt_error(DRT_STATUS_OOM, "calibration: out of memory");
+    }
+    memcpy(thr, c->thr, sizeof(float) * (size_t)nt);
+    for (int t = 0; t < nt; t++) { /* a threshold is the interval [-thr, thr]; 0: never stored */
+        iv[2 * t] = thr[t] > 0 ? -thr[t] : INFINITY;
+        iv[2 * t + 1] = thr[t] > 0 ? thr[t] : -INFINITY;
+    }
+    drt_calib_fill_gaps(m, iv);
+    for (int t = 0; t < nt; t++)
+        if (iv[2 * t] <= iv[2 * t + 1]) thr[t] = iv[2 * t + 1];
+    free(iv);
     *thr_out = thr;
     return DRT_OK;
 }

@@ -78,6 +78,9 @@ drt_status drt_calib_inputs(const drt_model *m, const char *calib_dir, int metho
  * calibration; layers the calibrating engine never stores get their inputs' (see calib.c). malloc'd,
  * n_layers + 1 floats. */
 drt_status drt_calib_layer_thresholds(const drt_model *m, const drt_calib *c, float **thr_out);
+/* The gaps of both: iv[2 t], [2 t + 1] each tensor's interval ([+inf, -inf]: never stored); an absorbed conv's output
+ * takes its shortcut's, a never-stored route's (dropout's, batchnorm's) its earlier inputs' union. */
+void drt_calib_fill_gaps(const drt_model *m, float *iv);
 /* Each layer output's [lo, hi] (ranges_out[2 t], [2 t + 1], t = layer + 1; 0: the input), for zero points on an
  * engine that reads thr from drt_calib_layer_thresholds: held 0, clipped to thr[t], gaps filled as thr's. malloc'd. */
 drt_status drt_calib_layer_ranges(const drt_model *m, const drt_calib *c, const float *thr, float **ranges_out);
