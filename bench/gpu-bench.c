@@ -105,7 +105,7 @@ static int end_to_end(drt_engine *e, const drt_image *im, int batch, drt_resize 
 int main(int argc, char **argv)
 {
     const char *cfg = NULL, *weights = NULL, *image = NULL, *label = "model", *calib = NULL;
-    int size = 0, batch = 1, iters = 200, profile = 0;
+    int size = 0, batch = 1, iters = 200, profile = 0, acts = DRT_INT8_ACT_AUTO;
     drt_precision prec = DRT_PREC_FP16;
     float thresh = .25f;
     for (int i = 1; i < argc; i++) {
@@ -123,11 +123,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--iters")) iters = atoi(v);
         else if (!strcmp(a, "--thresh")) thresh = (float)atof(v);
         else if (!strcmp(a, "--precision")) prec = (drt_precision)drt_precision_parse(v);
+        else if (!strcmp(a, "--int8-activations") && (!strcmp(v, "sym") || !strcmp(v, "asym")))
+            acts = !strcmp(v, "sym") ? DRT_INT8_ACT_SYM : DRT_INT8_ACT_ASYM;
         else { fprintf(stderr, "gpu-bench: unknown option %s\n", a); return 2; }
     }
     if (!cfg || !weights || batch < 1 || iters < 1 || (int)prec < 0) {
         fprintf(stderr, "usage: gpu-bench --cfg CFG --weights W [--size N] [--precision fp16] [--batch B] "
-                        "[--iters N] [--image JPG] [--thresh T] [--label NAME] [--calib DIR] [--profile]\n");
+                        "[--iters N] [--image JPG] [--thresh T] [--label NAME] [--calib DIR] [--int8-activations sym|asym] "
+                        "[--profile]\n");
         return 2;
     }
     drt_load_opts lo = drt_load_opts_default();
@@ -143,6 +146,7 @@ int main(int argc, char **argv)
     o.device = DRT_DEVICE_CUDA;
     o.precision = prec;
     o.calib_dir = calib;
+    o.int8_activations = acts;
     o.max_batch = batch;
     drt_engine *e;
     if (drt_engine_create(m, &o, &e) != DRT_OK) return die("engine");

@@ -22,7 +22,8 @@
 # YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
 # launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
 # SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): SYNTH_MODELS and the golden test only. In SYNTH_MODELS' rows: DEFAULT_ROW=0
-# skips the default CLI's plan, SEARCH=0 the --min-map search, ASYM_ROW=1 adds --int8-activations asym; GOLDEN=0 skips 5.
+# skips the default CLI's plan, SEARCH=0 the --min-map search, ASYM_ROW=1 adds --int8-activations asym, ASYM_SEARCH=1
+# the --min-map search with it; GOLDEN=0 skips 5.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
 echo "bench/device/int8.sh: total time budget ${BUDGET_S} s (steps past it are skipped, each step has a timeout)"
@@ -200,7 +201,11 @@ synth_rows() {
         --calib "$T/calib" --int8-activations asym
     [ "${SEARCH:-1}" = 1 ] && DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 (no --val: the search splits the views)" \
         "$T/$name-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95
-    speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-asym.plan" "$T/$name-minmap.plan"
+    # ASYM_SEARCH=1: the search with zero points (session 22: with the hand-off into such convs)
+    [ "${ASYM_SEARCH:-0}" = 1 ] && DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 --int8-activations asym" \
+        "$T/$name-asym-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95 --int8-activations asym
+    speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-asym.plan" "$T/$name-minmap.plan" \
+        "$T/$name-asym-minmap.plan"
     say ""
 }
 # SYNTH_MODELS: which of these run, in order (default yolov3-416)

@@ -396,7 +396,9 @@ static int only_reader(const cu_engine *g, int b, int writer)
 /* A conv (int8 or fp16) whose output one int8 conv alone reads hands it over quantized: its weights and bias are
  * scaled by 1 / that conv's input step (leaky, relu and linear commute with a positive scale) and its fused graph writes
  * int8 straight into that conv's input buffer, so neither the fp16 tensor nor the next conv's quantize step exists, as
- * on the CPU engine. Only where cuDNN has a fused engine for the int8 output. A loaded plan hands over where it was
+ * on the CPU engine. Into a conv with a zero point (asym) the graph adds that zp before the cast and writes the interior
+ * of its padded buffer; a kernel writes the border (drt_k_zp_border). Only where cuDNN has a fused engine for the int8
+ * output. A loaded plan hands over where it was
  * built to (CU_PLAN_HANDS_INT8 in plan_int8); a build unless DRT_CUDA_INT8_CHAIN=0. On an H100 (session 20,
  * bench/results/device-2026-12-06-s20/) it took yolov3-416's int8 convs' quantize steps from 0.479 to 0.130 ms a batch of
  * 32 and int8 (every conv) from 0.84x to 0.79x fp16's time, 0.78x at 608; heads within golden/cuda-int8-map's limit. */
@@ -416,13 +418,14 @@ static drt_status hand_off_int8(compiler *k)
             continue;
         int r = only_reader(g, op->out.buf, p);
         cu_op *next = r >= 0 ? &g->ops[r] : NULL;
-        /* not to a conv with a zero point: its buffer is padded, and the code would need the zero point added */
-        if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || g->convs[next->conv].asym || next->in.coff != 0 ||
+        /* to a conv with a zero point too: the graph adds it and writes the interior of its padded buffer */
+        if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || next->in.coff != 0 ||
             next->in.c != op->out.c || g->convs[next->conv].cq != next->in.c)
             continue;
         cu_conv probe = *cv;
         cu_op handed = *op;
         probe.out_q = 1;
+        probe.q_next = next->conv;
         handed.qout = next->qbuf;
         if (!plan && !drt_cuda_fused_probe(g, &probe, &handed, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused engine writes int8 for conv %d: fp16 between them\n",

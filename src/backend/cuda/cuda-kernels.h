@@ -71,6 +71,8 @@ cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, lo
  * q = clamp(rint(x / step) + zp, -128, 127); channels c..cq-1 hold zp too (their weights are zero). */
 cudaError_t drt_k_quantize_zp(const void *in, int ics, void *out, int cq, int c, int n, int h, int w, int pad,
                               float step, int zp, cudaStream_t st);
+/* zp into the border of that padded buffer alone (the conv before wrote its interior). */
+cudaError_t drt_k_zp_border(void *out, int cq, int n, int h, int w, int pad, int zp, cudaStream_t st);
 /* NHWC view -> float32 NCHW. */
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,
                        cudaStream_t st);
