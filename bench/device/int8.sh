@@ -22,7 +22,8 @@
 # YF_SIZE=N builds yolo-fastest-1.1 for an NxN input (its cfg's 320 otherwise): at 320 and batch 32 the H200 runs it
 # launch-bound (int8 no faster than fp16, session 13's call E), a larger input gives the convs more work.
 # SKIP_YF=1 skips 1-3 (yolo-fastest-1.1): SYNTH_MODELS and the golden test only. In SYNTH_MODELS' rows: DEFAULT_ROW=0
-# skips the default CLI's plan, SEARCH=0 the --min-map search, ASYM_ROW=1 adds --int8-activations asym, ASYM_SEARCH=1
+# skips the default CLI's plan, CALIB_ROW=0 the --calib one, SEARCH=0 the --min-map search, ASYM_ROW=1 adds
+# --int8-activations asym, ASYM_SEARCH=1
 # the --min-map search with it; GOLDEN=0 skips 5.
 set -uo pipefail
 BUDGET_S=${BUDGET_S:-240}
@@ -195,7 +196,7 @@ synth_rows() {
         -o "$T/$name-fp16.plan" >/dev/null 2>"$T/err" || say "| fp16 | build failed: $(tail -1 "$T/err") |"
     score "fp16 (the control)" "$T/$name-fp16.plan"
     [ "${DEFAULT_ROW:-1}" = 1 ] && variant "int8, default CLI (no --calib, no --min-map)" "$T/$name-default.plan" "$(lim 60)"
-    variant "int8, --calib views (default rule)" "$T/$name-calib.plan" "$(lim 60)" --calib "$T/calib"
+    [ "${CALIB_ROW:-1}" = 1 ] && variant "int8, --calib views (default rule)" "$T/$name-calib.plan" "$(lim 60)" --calib "$T/calib"
     # ASYM_ROW=1: the same with a zero point on every int8 conv's input (session 21, written without a GPU)
     [ "${ASYM_ROW:-0}" = 1 ] && variant "int8, --calib views, --int8-activations asym" "$T/$name-asym.plan" "$(lim 60)" \
         --calib "$T/calib" --int8-activations asym

@@ -163,8 +163,9 @@ static void hand_off_case(const drt_model *v3, drt_engine *r, drt_engine *q, dou
     drt_engine_free(w);
 }
 
-/* Zero points (--int8-activations asym, session 21): every int8 conv's input quantized as rint(x / step) + zp into a
- * buffer padded with zp (or written so by the conv before: the hand-off), the conv unpadded, zp folded into its bias.
+/* Zero points (--int8-activations asym, sessions 21-22): every int8 conv's input quantized as rint(x / step) + zp (or
+ * so written by the conv before: the hand-off), zp folded into the conv's bias, and where cuDNN's padding reads the
+ * code 0 a border fix added after it (cuda-conv.c).
  * qa's heads differ from the sym engine q's (it ran), sit closer to CUDA fp32 r than q's do (error d: the point of the
  * 256 codes over [lo, hi]; on the CPU u8 with a zero point took yolov4-tiny from 0.75 to 0.93,
  * bench/results/int8-fakequant.md) and under 0.25; the hand-off case with it, its plan included. */

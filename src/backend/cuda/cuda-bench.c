@@ -72,7 +72,7 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
     if (s == DRT_OK && (!qmed || !qt)) s = drt_error(DRT_STATUS_OOM, "cuda profile: out of memory");
     for (int i = 0; s == DRT_OK && i < n; i++) {
         const cu_op *o = &g->ops[i];
-        if (o->kind != CU_OP_CONV || !g->convs[o->conv].int8 || (o->q_given && !g->convs[o->conv].qpad)) continue;
+        if (o->kind != CU_OP_CONV || !g->convs[o->conv].int8 || o->q_given) continue;
         for (int it = 0; s == DRT_OK && it < iters; it++) {
             cudaEventRecord(ev[0], r->stream);
             s = drt_cuda_enqueue_quantize(g, r, o, c->batch);
@@ -107,7 +107,6 @@ drt_status drt_cuda_profile(drt_engine *e, int batch, int iters, FILE *out)
                 fprintf(out, "  k%d s%d g%d cin%d algo %d%s", cv->r, cv->stride, cv->groups, cv->cin, c->algo[o->conv],
                         c->plan[o->conv] && c->math[o->conv] == CU_FUSED_SPLIT ? " split" : "");
                 if (cv->int8 && !o->q_given) fprintf(out, "  quantize %.4f ms", qmed[order[i]]);
-                else if (cv->int8 && cv->qpad) fprintf(out, "  zp border %.4f ms", qmed[order[i]]);
             }
             fputc('\n', out);
         }

@@ -191,10 +191,9 @@ static drt_status emit_conv(compiler *k, int i)
         cv.int8 = 1;
         cv.cin = cv.cq = (src.c + 15) / 16 * 16;
         cv.asym = g->plan_int8 ? (g->plan_int8[i] & CU_PLAN_ZERO_POINT) != 0 : g->asym;
-        cv.qpad = cv.asym ? cv.pad : 0; /* cuDNN pads with the code 0: the quantize step pads with the zero point */
         if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
-            cv.int8 = cv.cq = cv.asym = cv.qpad = 0;
+            cv.int8 = cv.cq = cv.asym = 0;
             cv.cin = src.cs;
         }
     }
@@ -205,7 +204,7 @@ static drt_status emit_conv(compiler *k, int i)
     *op = probe;
     op->in = in;
     if (out.coff != 0 || out.cs != out.c) op->scratch = new_buf(k, out.c, out.h, out.w);
-    if (cv.int8) op->qbuf = new_buf_int8(k, cv.cq, in.h + 2 * cv.qpad, in.w + 2 * cv.qpad);
+    if (cv.int8) op->qbuf = new_buf_int8(k, cv.cq, in.h, in.w);
     if (s >= 0) {
         k->view[s] = out;
         snprintf(op->label, sizeof op->label, "conv %d + shortcut %d%s", i, s, !cv.int8 ? "" : cv.asym ? " int8 zp" : " int8");
@@ -396,9 +395,8 @@ static int only_reader(const cu_engine *g, int b, int writer)
 /* A conv (int8 or fp16) whose output one int8 conv alone reads hands it over quantized: its weights and bias are
  * scaled by 1 / that conv's input step (leaky, relu and linear commute with a positive scale) and its fused graph writes
  * int8 straight into that conv's input buffer, so neither the fp16 tensor nor the next conv's quantize step exists, as
- * on the CPU engine. Into a conv with a zero point (asym) the graph adds that zp before the cast and writes the interior
- * of its padded buffer; a kernel writes the border (drt_k_zp_border). Only where cuDNN has a fused engine for the int8
- * output. A loaded plan hands over where it was
+ * on the CPU engine. Into a conv with a zero point (asym) the graph adds that zp before the cast. Only where cuDNN has
+ * a fused engine for the int8 output. A loaded plan hands over where it was
  * built to (CU_PLAN_HANDS_INT8 in plan_int8); a build unless DRT_CUDA_INT8_CHAIN=0. On an H100 (session 20,
  * bench/results/device-2026-12-06-s20/) it took yolov3-416's int8 convs' quantize steps from 0.479 to 0.130 ms a batch of
  * 32 and int8 (every conv) from 0.84x to 0.79x fp16's time, 0.78x at 608; heads within golden/cuda-int8-map's limit. */

@@ -126,8 +126,8 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
     return DRT_OK;
 }
 
-/* With a zero point the int32 sums read sum(w_q (x_q - zp)) + zp sum(w_q): the second term, the same at every pixel
- * (the border holds zp too), leaves the bias. */
+/* With a zero point the int32 sums read sum(w_q (x_q - zp)) + zp sum(w_q): the second term leaves the bias, as if
+ * every tap read an input pixel (border_fix makes up for those that read cuDNN's padding). */
 static void zero_point_bias(const cu_conv *c, const int8_t *w, const float *dq, float *bias)
 {
     size_t per = (size_t)c->r * c->s * (c->cin / c->groups);
@@ -138,8 +138,41 @@ static void zero_point_bias(const cu_conv *c, const int8_t *w, const float *dq, 
     }
 }
 
+/* cuDNN pads with the code 0, which reads -zp steps where the zero point is the code of 0: at an output pixel whose
+ * taps reach into the padding the sums lack zp w_q over those taps. fix (oh, ow, k) gets dq zp sum(w_q) over them (0
+ * inside), added after the bias in the conv's graph; the padding then reads 0, as in fp32 and Darknet. */
+static int border_fix(const cu_engine *g, const cu_conv *c, const int8_t *w, const float *dq, float *fix)
+{
+    const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
+    int cpg = c->cin / c->groups, taps = c->r * c->s;
+    long *tap_sum = calloc((size_t)c->k * taps, sizeof *tap_sum); /* per output channel and tap: sum over channels */
+    if (!tap_sum) return -1;
+    for (int kk = 0; kk < c->k; kk++)
+        for (int t = 0; t < taps; t++)
+            for (int ch = 0; ch < cpg; ch++) tap_sum[(size_t)kk * taps + t] += w[((size_t)kk * taps + t) * cpg + ch];
+    for (int oy = 0; oy < op->out.h; oy++)
+        for (int ox = 0; ox < op->out.w; ox++) {
+            float *at = fix + ((size_t)oy * op->out.w + ox) * c->k;
+            for (int ry = 0; ry < c->r; ry++)
+                for (int sx = 0; sx < c->s; sx++) {
+                    int y = oy * c->stride_y - c->pad + ry * c->dil, x = ox * c->stride - c->pad + sx * c->dil;
+                    if (y >= 0 && y < op->in.h && x >= 0 && x < op->in.w) continue;
+                    for (int kk = 0; kk < c->k; kk++)
+                        at[kk] += dq[kk] * (float)c->zp * (float)tap_sum[(size_t)kk * taps + ry * c->s + sx];
+                }
+        }
+    free(tap_sum);
+    return 0;
+}
+
+static size_t border_fix_bytes(const cu_engine *g, const cu_conv *c)
+{
+    const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
+    return drt_cuda_pad_fix(c) ? align256((size_t)op->out.h * op->out.w * c->k * sizeof(float)) : 0;
+}
+
 /* The k-float arrays after a conv's weights: bias, bias in the plan precision, (int8) dequantization scales, (a
- * hand-off into a conv with a zero point) that zero point. */
+ * hand-off into a conv with a zero point) that zero point; then its border fix (border_fix_bytes). */
 static int conv_arrays(const cu_engine *g, const cu_conv *c) { return 2 + (c->int8 != 0) + drt_cuda_out_zp(g, c); }
 
 /* Packing is the largest part of loading a plan (yolov3: 62 M weights): the convs are shared out
@@ -165,6 +198,9 @@ static void pack_one(pack_job *j, int i, float *wf)
         pack_conv(g->xg, c, 0, scale, wf, bias, NULL);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
         if (c->zp) zero_point_bias(c, (const int8_t *)at, (const float *)(at + wb + 2 * bb), bias);
+        if (drt_cuda_pad_fix(c) &&
+            border_fix(g, c, (const int8_t *)at, (const float *)(at + wb + 2 * bb), (float *)(at + wb + conv_arrays(g, c) * bb)))
+            atomic_store(&j->failed, 1);
     } else {
         pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
     }
@@ -211,7 +247,8 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         cu_conv *c = &g->convs[i];
         if (c->int8) s = int8_step(e, g, c);
         offs[i] = total;
-        total += conv_weight_bytes(g, c) + (size_t)conv_arrays(g, c) * align256((size_t)c->k * sizeof(float));
+        total += conv_weight_bytes(g, c) + (size_t)conv_arrays(g, c) * align256((size_t)c->k * sizeof(float)) +
+                 border_fix_bytes(g, c);
         if ((c->int8 || e->model->layers[c->layer].xnor) && conv_weight_elems(c) > most) most = conv_weight_elems(c);
     }
     g->weight_bytes = total;
@@ -233,6 +270,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         c->bias_io = at + wb + bb;
         c->dq = c->int8 ? (float *)(at + wb + 2 * bb) : NULL;
         c->zq = drt_cuda_out_zp(g, c) ? (float *)(at + wb + (c->int8 ? 3 : 2) * bb) : NULL;
+        c->pad_fix = drt_cuda_pad_fix(c) ? (float *)(at + wb + conv_arrays(g, c) * bb) : NULL;
         s = make_descriptors(g, c);
     }
     free(offs);

@@ -14,14 +14,8 @@ static void *buf_ptr(const cu_engine *g, const cu_run *r, int b) { return (unsig
 drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op *op, int batch)
 {
     const cu_conv *cv = &g->convs[op->conv];
-    if (op->q_given) { /* the conv before wrote the interior; a padded buffer's border still needs zp */
-        if (cv->qpad) DRT_CUDA_TRY(drt_k_zp_border(buf_ptr(g, r, op->qbuf), cv->cq, batch, op->in.h, op->in.w, cv->qpad, cv->zp, r->stream));
-    } else if (cv->asym)
-        DRT_CUDA_TRY(drt_k_quantize_zp(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
-                                       op->in.c, batch, op->in.h, op->in.w, cv->qpad, cv->step, cv->zp, r->stream));
-    else
-        DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq,
-                                    op->in.c, (long)batch * op->in.h * op->in.w, cv->step, r->stream));
+    DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq, op->in.c,
+                                (long)batch * op->in.h * op->in.w, cv->step, cv->zp, r->stream));
     return DRT_OK;
 }
 
@@ -29,7 +23,7 @@ static drt_status enqueue_conv(const cu_engine *g, cu_run *r, const cu_ctx *c, c
 {
     const cu_conv *cv = &g->convs[op->conv];
     const float one = 1.f, zero = 0.f;
-    if (cv->int8) DRT_TRY(drt_cuda_enqueue_quantize(g, r, op, batch)); /* the int8 copy it reads (or its border) */
+    if (cv->int8 && !op->q_given) DRT_TRY(drt_cuda_enqueue_quantize(g, r, op, batch)); /* the int8 copy it reads */
     long npix = (long)batch * op->out.h * op->out.w;
     const void *res = op->res.buf >= 0 ? drt_cuda_view_ptr(g, r->arena, &op->res) : NULL;
     if (b->plan[op->conv]) { /* conv, bias, activation and residual in one fused kernel */

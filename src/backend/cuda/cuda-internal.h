@@ -73,8 +73,8 @@ typedef struct cu_conv {
     float step;     /* int8: the input's quantization step (calibrated threshold / 127; asym: (hi - lo) / 255) */
     int asym;       /* int8: its input has a zero point (--int8-activations asym) */
     int zp;         /* asym: the input's zero point (the code of 0, -128..127) */
-    int qpad;       /* asym: qbuf holds the input padded by pad pixels (border = zp); the conv runs with pad 0 */
     float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
+    float *pad_fix; /* asym with padding: device (oh, ow, k) floats added after the bias (cuda-conv.c, border_fix) */
     int out_q;      /* writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
     int q_next;     /* out_q: the int8 conv reading it (1 / its step scales this conv's weights and bias) */
     float *zq;      /* out_q into a conv with a zero point: device, k floats of that zp, added before the int8 cast */
@@ -111,7 +111,7 @@ typedef struct cu_op {
 #define CU_MAX_CTX 8
 #define CU_ALGO_FUSED 1000
 #define CU_FUSED_SPLIT 1 /* math of a fused conv: the graph is conv + bias, the epilogue kernel does the rest */
-#define CU_SIG_LEN 26
+#define CU_SIG_LEN 25
 
 /* Per batch size, the compiled choices (the engine's, read-only once built; every run state
  * shares them): descriptors, chosen algorithms, and the fused convs' execution plans as chosen on
@@ -331,15 +331,16 @@ cudnnBackendDescriptor_t drt_cuda_plan_from_json(cudnnHandle_t dnn, const char *
  * asks for every int8 candidate before committing to int8 (views need no arena yet). */
 int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int batch);
 /* Whether conv c hands its output to an int8 conv with a zero point: its graph adds that zp (cv->zq) before the
- * int8 cast and writes the interior of the padded buffer. */
+ * int8 cast. */
 static inline int drt_cuda_out_zp(const cu_engine *g, const cu_conv *c) { return c->out_q && g->convs[c->q_next].asym; }
+/* Whether int8 conv c needs a border fix: its input has a zero point and cuDNN pads with the code 0, not with it. */
+static inline int drt_cuda_pad_fix(const cu_conv *c) { return c->int8 && c->asym && c->pad > 0; }
 /* The op that runs conv `conv`. */
 const cu_op *drt_cuda_conv_op(const cu_engine *g, int conv);
 /* cuda-exec.c: enqueues ops [from, to) of g->ctx[k] (its batch) on r's stream, with the input upload
  * and the head downloads that `copies` asks for (CU_COPY_* bits). */
 drt_status drt_cuda_enqueue_ops(const drt_engine *e, const cu_engine *g, cu_run *r, int k, int from, int to, int copies);
-/* An int8 conv op's first step alone: its input quantized into its int8 buffer, or where the conv before wrote it
- * (hand-off) the zero point into a padded buffer's border (the per-op profile times it apart). */
+/* An int8 conv op's first step alone: its input quantized into its int8 buffer (the per-op profile times it apart). */
 drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op *op, int batch);
 /* Device address of a view's first element in an arena (NULL arena: for alignments; arenas are
  * cudaMalloc'd, 256-byte aligned, so every run state's views align alike). */

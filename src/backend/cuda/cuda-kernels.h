@@ -63,16 +63,10 @@ cudaError_t drt_k_reorg3d(const void *in, int ics, void *out, int ocs, int n, in
 /* YOLOv2's [reorg]: c x h x w -> c*stride*stride x oh x ow (h/stride, w/stride) in Darknet's own index order. */
 cudaError_t drt_k_reorg(const void *in, int ics, void *out, int ocs, int n, int c, int h, int w, int oh, int ow, int stride,
                         int half, cudaStream_t st);
-/* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zero):
- * q = clamp(rint(x / step), -127, 127). */
-cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step,
+/* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zp):
+ * q = clamp(rint(x / step) + zp, zp ? -128 : -127, 127) (zp 0: symmetric). */
+cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step, int zp,
                            cudaStream_t st);
-/* The same with a zero point zp (-128..127), into (n, h + 2 pad, w + 2 pad, cq) whose border holds zp:
- * q = clamp(rint(x / step) + zp, -128, 127); channels c..cq-1 hold zp too (their weights are zero). */
-cudaError_t drt_k_quantize_zp(const void *in, int ics, void *out, int cq, int c, int n, int h, int w, int pad,
-                              float step, int zp, cudaStream_t st);
-/* zp into the border of that padded buffer alone (the conv before wrote its interior). */
-cudaError_t drt_k_zp_border(void *out, int cq, int n, int h, int w, int pad, int zp, cudaStream_t st);
 /* NHWC view -> float32 NCHW. */
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,
                        cudaStream_t st);

@@ -15,7 +15,7 @@
 
 typedef cudnnBackendDescriptor_t bd;
 
-enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_Z, UID_VIRT = 100 };
+enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_Z, UID_F, UID_VIRT = 100 };
 
 typedef struct builder {
     bd made[96]; /* every descriptor created, destroyed at the end */
@@ -42,13 +42,12 @@ static void fin(builder *b, bd d)
     if (b->err == CUDNN_STATUS_SUCCESS) b->err = cudnnBackendFinalize(d);
 }
 
-/* NHWC tensor: dims in NCHW order, the rows of an image wp pixels apart and the images hp rows apart (wp >= w,
- * hp >= h: the interior of a padded buffer), each pixel cs channels. */
-static bd tensor_in(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
-                    int64_t hp, int64_t wp, int virt, int64_t align)
+/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
+static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
+                 int virt, int64_t align)
 {
     bd t = make(b, CUDNN_BACKEND_TENSOR_DESCRIPTOR);
-    int64_t dims[4] = {n, c, h, w}, strides[4] = {hp * wp * cs, 1, wp * cs, cs};
+    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
     bool v = virt != 0;
     set(b, t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
     set(b, t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
@@ -58,13 +57,6 @@ static bd tensor_in(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int6
     set(b, t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
     fin(b, t);
     return t;
-}
-
-/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
-static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
-                 int virt, int64_t align)
-{
-    return tensor_in(b, uid, dt, n, c, h, w, cs, h, w, virt, align);
 }
 
 /* A pointwise op y = f(x[, b]); param: leaky's slope, swish's and softplus's beta. */
@@ -89,7 +81,7 @@ static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double param, bd x, b
 
 /* One pointwise step after the conv; b: its second input (the activation's own input for the
  * products of swish and mish). */
-enum { IN_NONE, IN_BIAS, IN_SCALE, IN_RES, IN_ZP, IN_ACT_X };
+enum { IN_NONE, IN_BIAS, IN_SCALE, IN_RES, IN_ZP, IN_FIX, IN_ACT_X };
 typedef struct pw_step {
     cudnnPointwiseMode_t mode;
     double param;
@@ -153,13 +145,14 @@ static int forms(const cu_op *op, int out[3])
     return n;
 }
 
-/* The steps after the conv: (int8: x dequantization scale,) + bias, act (, + residual, act2) (, + the next conv's
- * zero point: out_zp, a hand-off into a conv with one). */
+/* The steps after the conv: (int8: x dequantization scale,) + bias (, + the border fix: a zero point and padding),
+ * act (, + residual, act2) (, + the next conv's zero point: out_zp, a hand-off into a conv with one). */
 static int epilogue_steps(const cu_conv *cv, const cu_op *op, int form, int out_zp, pw_step s[MAX_STEPS])
 {
     int n = 0, k;
     if (cv->int8) s[n++] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_SCALE, 0};
     s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_BIAS, 0};
+    if (drt_cuda_pad_fix(cv)) s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_FIX, 0};
     if (form == FORM_SPLIT) return n;
     if ((k = act_steps(op->act, form, s + n)) < 0) return -1;
     n += k;
@@ -182,26 +175,26 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
 {
     cudnnDataType_t io = CUDNN_DATA_HALF, f32 = CUDNN_DATA_FLOAT, i32 = CUDNN_DATA_INT32, i8 = CUDNN_DATA_INT8;
     pw_step steps[MAX_STEPS];
-    int out_zp = drt_cuda_out_zp(g, cv), out_pad = cv->out_q ? g->convs[cv->q_next].qpad : 0;
+    int out_zp = drt_cuda_out_zp(g, cv);
     int n_steps = epilogue_steps(cv, op, form, out_zp, steps);
     if (n_steps < 0) return NULL;
     int64_t n = batch, oh = op->out.h, ow = op->out.w, k = cv->k;
-    int q8 = cv->int8, qp = cv->qpad; /* asym: the int8 input padded in its buffer, the conv unpadded */
-    bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h + 2 * qp, op->in.w + 2 * qp, cv->cq, 0, 16)
+    int q8 = cv->int8;
+    bd x = q8 ? tensor(b, UID_X, i8, n, cv->cq, op->in.h, op->in.w, cv->cq, 0, 16)
               : tensor(b, UID_X, io, n, cv->cin, op->in.h, op->in.w, op->in.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs));
     bd w = tensor(b, UID_W, q8 ? i8 : io, k, cv->cin / cv->groups, cv->r, cv->s, cv->cin / cv->groups, 0, 16);
     bd ext[IN_ACT_X + 1] = {NULL};
     ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
     if (out_zp) ext[IN_ZP] = tensor(b, UID_Z, f32, 1, k, 1, 1, k, 0, 16);
+    if (drt_cuda_pad_fix(cv)) ext[IN_FIX] = tensor(b, UID_F, f32, 1, k, oh, ow, k, 0, 16); /* the same for every image */
     if (op->res.buf >= 0 && form != FORM_SPLIT)
         ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs));
-    bd y = cv->out_q ? tensor_in(b, UID_Y, i8, n, k, oh, ow, k, oh + 2 * out_pad, ow + 2 * out_pad, 0, 16) /* the next int8
-                                                                                       conv's input (hand_off_int8) */
+    bd y = cv->out_q ? tensor(b, UID_Y, i8, n, k, oh, ow, k, 0, 16) /* the next int8 conv's input (hand_off_int8) */
                      : tensor(b, UID_Y, io, n, k, oh, ow, op->out.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs));
     bd conv = make(b, CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
     cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
-    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad - qp, cv->pad - qp};
+    int64_t dims = 2, dil[2] = {cv->dil, cv->dil}, str[2] = {cv->stride_y, cv->stride}, pad[2] = {cv->pad, cv->pad};
     set(b, conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, q8 ? &i32 : &f32);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
     set(b, conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &dims);
@@ -240,15 +233,11 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
 static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, void *ws, int split)
 {
     const cu_conv *cv = &g->convs[op->conv];
-    int64_t uids[7] = {UID_X, UID_W, UID_B, UID_Y, UID_R};
-    void *ptrs[7] = {cv->int8 ? (unsigned char *)arena + g->bufs[op->qbuf].offset : drt_cuda_view_ptr(g, arena, &op->in),
+    int64_t uids[8] = {UID_X, UID_W, UID_B, UID_Y, UID_R};
+    void *ptrs[8] = {cv->int8 ? (unsigned char *)arena + g->bufs[op->qbuf].offset : drt_cuda_view_ptr(g, arena, &op->in),
                      cv->w, cv->int8 ? (void *)cv->bias : cv->bias_io,
                      op->qout >= 0 ? (unsigned char *)arena + g->bufs[op->qout].offset : drt_cuda_view_ptr(g, arena, &op->out),
                      op->res.buf >= 0 ? drt_cuda_view_ptr(g, arena, &op->res) : NULL};
-    if (op->qout >= 0) { /* the interior of the next conv's buffer, padded by its qpad (0 without a zero point) */
-        int pad = g->convs[cv->q_next].qpad;
-        ptrs[3] = (unsigned char *)ptrs[3] + ((size_t)pad * (op->out.w + 2 * pad) + pad) * (size_t)cv->k;
-    }
     int64_t n = 4;
     if (op->res.buf >= 0 && !split) n++; /* a split graph leaves the residual to the epilogue kernel */
     if (cv->int8) { /* the scale goes where the residual would be when there is none */
@@ -259,6 +248,11 @@ static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, v
     if (drt_cuda_out_zp(g, cv)) {
         uids[n] = UID_Z;
         ptrs[n] = cv->zq;
+        n++;
+    }
+    if (drt_cuda_pad_fix(cv)) {
+        uids[n] = UID_F;
+        ptrs[n] = cv->pad_fix;
         n++;
     }
     bd vp = NULL;
@@ -304,8 +298,7 @@ static void signature(const cu_engine *g, const cu_op *op, int sig[CU_SIG_LEN])
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->in), op->in.cs),
                          (int)align_of(drt_cuda_view_ptr(g, NULL, &op->out), op->out.cs),
                          op->res.buf >= 0 ? (int)align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs) : 0, cv->int8,
-                         cv->dil, cv->stride_y, cv->out_q, cv->qpad, drt_cuda_out_zp(g, cv),
-                         cv->out_q ? g->convs[cv->q_next].qpad : 0};
+                         cv->dil, cv->stride_y, cv->out_q, cv->asym, drt_cuda_out_zp(g, cv)};
     memcpy(sig, v, sizeof v);
 }
 
