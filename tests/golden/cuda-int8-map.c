@@ -172,6 +172,7 @@ static void hand_off_case(const drt_model *v3, drt_engine *r, drt_engine *q, dou
 static void asym_case(const drt_model *v3, drt_engine *r, drt_engine *q, double d, const float *in)
 {
     drt_status s;
+    setenv("DRT_CUDA_ASYM", "1", 1); /* the builds' own gate until this case passed on a GPU (cuda-backend.c) */
     drt_engine *qa = r ? cuda_engine_acts(v3, DRT_PREC_INT8, NULL, NULL, DRT_INT8_ACT_ASYM, &s) : NULL;
     double e = qa && q ? heads_rel_diff(q, qa, in) : 1e30, da = qa ? heads_rel_diff(r, qa, in) : 1e30;
     int bad = !(e > 0 && e < 1e29 && da < d && da < 0.25);
@@ -180,6 +181,7 @@ static void asym_case(const drt_model *v3, drt_engine *r, drt_engine *q, double 
            qa ? "" : drt_last_error());
     failures += bad;
     if (qa) hand_off_case(v3, r, qa, da, in, DRT_INT8_ACT_ASYM, "zero points");
+    unsetenv("DRT_CUDA_ASYM");
     drt_engine_free(qa);
 }
 
@@ -219,6 +221,7 @@ static void yolov3_case(drt_load_opts lo)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* a device call cut at its limit still has every line printed */
     char sh[1024], cfg[1100], w[1100], dog[1100];
     snprintf(sh, sizeof sh, "%s/../shared", env_or("DRT_ROOT", "."));
     const char *shared = env_or("DRT_SHARED", sh), *data = env_or("DRT_DN_DATA", "/usr/share/darknet/data");

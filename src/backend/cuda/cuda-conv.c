@@ -3,6 +3,7 @@
  * (packed by one thread per core); int8 convs: the shared per-output-channel int8 weights and
  * their dequantization scales. */
 #include "backend/cuda/cuda-internal.h"
+#include "engine/int8-zero-point.h"
 #include "graph/quantize.h"
 #include "graph/xnor.h"
 
@@ -126,45 +127,15 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
     return DRT_OK;
 }
 
-/* With a zero point the int32 sums read sum(w_q (x_q - zp)) + zp sum(w_q): the second term leaves the bias, as if
- * every tap read an input pixel (border_fix makes up for those that read cuDNN's padding). */
-static void zero_point_bias(const cu_conv *c, const int8_t *w, const float *dq, float *bias)
-{
-    size_t per = (size_t)c->r * c->s * (c->cin / c->groups);
-    for (int kk = 0; kk < c->k; kk++) {
-        long sum = 0;
-        for (size_t t = 0; t < per; t++) sum += w[kk * per + t];
-        bias[kk] -= dq[kk] * (float)c->zp * (float)sum;
-    }
-}
-
-/* cuDNN pads with the code 0, which reads -zp steps where the zero point is the code of 0: at an output pixel whose
- * taps reach into the padding the sums lack zp w_q over those taps. fix (oh, ow, k) gets dq zp sum(w_q) over them (0
- * inside), added after the bias in the conv's graph; the padding then reads 0, as in fp32 and Darknet. */
-static int border_fix(const cu_engine *g, const cu_conv *c, const int8_t *w, const float *dq, float *fix)
+/* The geometry src/engine/int8-zero-point.c needs for conv c. */
+static drt_zp_conv zp_geometry(const cu_engine *g, const cu_conv *c)
 {
     const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
-    int cpg = c->cin / c->groups, taps = c->r * c->s;
-    long *tap_sum = calloc((size_t)c->k * taps, sizeof *tap_sum); /* per output channel and tap: sum over channels */
-    if (!tap_sum) return -1;
-    for (int kk = 0; kk < c->k; kk++)
-        for (int t = 0; t < taps; t++)
-            for (int ch = 0; ch < cpg; ch++) tap_sum[(size_t)kk * taps + t] += w[((size_t)kk * taps + t) * cpg + ch];
-    for (int oy = 0; oy < op->out.h; oy++)
-        for (int ox = 0; ox < op->out.w; ox++) {
-            float *at = fix + ((size_t)oy * op->out.w + ox) * c->k;
-            for (int ry = 0; ry < c->r; ry++)
-                for (int sx = 0; sx < c->s; sx++) {
-                    int y = oy * c->stride_y - c->pad + ry * c->dil, x = ox * c->stride - c->pad + sx * c->dil;
-                    if (y >= 0 && y < op->in.h && x >= 0 && x < op->in.w) continue;
-                    for (int kk = 0; kk < c->k; kk++)
-                        at[kk] += dq[kk] * (float)c->zp * (float)tap_sum[(size_t)kk * taps + ry * c->s + sx];
-                }
-        }
-    free(tap_sum);
-    return 0;
+    return (drt_zp_conv){c->k, c->cin / c->groups, c->r, c->s, c->stride, c->stride_y, c->pad, c->dil,
+                         op->in.h, op->in.w, op->out.h, op->out.w};
 }
 
+/* The device bytes of conv c's border fix, (oh, ow, k) floats (drt_zp_border_fix), 0 without one. */
 static size_t border_fix_bytes(const cu_engine *g, const cu_conv *c)
 {
     const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
@@ -197,9 +168,11 @@ static void pack_one(pack_job *j, int i, float *wf)
     if (c->int8) {
         pack_conv(g->xg, c, 0, scale, wf, bias, NULL);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
-        if (c->zp) zero_point_bias(c, (const int8_t *)at, (const float *)(at + wb + 2 * bb), bias);
-        if (drt_cuda_pad_fix(c) &&
-            border_fix(g, c, (const int8_t *)at, (const float *)(at + wb + 2 * bb), (float *)(at + wb + conv_arrays(g, c) * bb)))
+        /* a zero point: out of the bias, and a border fix where cuDNN pads with the code 0 (drt_cuda_pad_fix) */
+        drt_zp_conv zc = zp_geometry(g, c);
+        const float *dq = (const float *)(at + wb + 2 * bb);
+        if (c->zp) drt_zp_bias(&zc, (const int8_t *)at, dq, c->zp, bias);
+        if (drt_cuda_pad_fix(c) && drt_zp_border_fix(&zc, (const int8_t *)at, dq, c->zp, (float *)(at + wb + conv_arrays(g, c) * bb)))
             atomic_store(&j->failed, 1);
     } else {
         pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
