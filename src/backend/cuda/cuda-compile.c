@@ -416,7 +416,7 @@ static drt_status hand_off_int8(compiler *k)
             continue;
         int r = only_reader(g, op->out.buf, p);
         cu_op *next = r >= 0 ? &g->ops[r] : NULL;
-        /* to a conv with a zero point too: the graph adds it and writes the interior of its padded buffer */
+        /* to a conv with a zero point too: the graph adds it before the cast (cv->zq) */
         if (!next || next->kind != CU_OP_CONV || !g->convs[next->conv].int8 || next->in.coff != 0 ||
             next->in.c != op->out.c || g->convs[next->conv].cq != next->in.c)
             continue;
