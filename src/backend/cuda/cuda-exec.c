@@ -15,7 +15,7 @@ drt_status drt_cuda_enqueue_quantize(const cu_engine *g, cu_run *r, const cu_op 
 {
     const cu_conv *cv = &g->convs[op->conv];
     DRT_CUDA_TRY(drt_k_quantize(drt_cuda_view_ptr(g, r->arena, &op->in), op->in.cs, buf_ptr(g, r, op->qbuf), cv->cq, op->in.c,
-                                (long)batch * op->in.h * op->in.w, cv->step, cv->zp, r->stream));
+                                (long)batch * op->in.h * op->in.w, cv->step, cv->zp, cv->asym ? -128 : -127, r->stream));
     return DRT_OK;
 }
 

@@ -74,7 +74,7 @@ typedef struct cu_conv {
     int asym;       /* int8: its input has a zero point (--int8-activations asym) */
     int zp;         /* asym: the input's zero point (the code of 0, -128..127) */
     float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
-    float *pad_fix; /* asym with padding: device (oh, ow, k) floats added after the bias (cuda-conv.c, border_fix) */
+    float *pad_fix; /* asym with padding: device (oh, ow, k) floats added after the bias (drt_zp_border_fix) */
     int out_q;      /* writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
     int q_next;     /* out_q: the int8 conv reading it (1 / its step scales this conv's weights and bias) */
     float *zq;      /* out_q into a conv with a zero point: device, k floats of that zp, added before the int8 cast */

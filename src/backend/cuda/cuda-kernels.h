@@ -64,8 +64,8 @@ cudaError_t drt_k_reorg3d(const void *in, int ics, void *out, int ocs, int n, in
 cudaError_t drt_k_reorg(const void *in, int ics, void *out, int ocs, int n, int c, int h, int w, int oh, int ow, int stride,
                         int half, cudaStream_t st);
 /* fp16 view (c channels, stride ics) -> int8 with cq channels (a multiple of 4; the rest zp):
- * q = clamp(rint(x / step) + zp, zp ? -128 : -127, 127) (zp 0: symmetric). */
-cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step, int zp,
+ * q = clamp(rint(x / step) + zp, qmin, 127); symmetric: zp 0, qmin -127; with a zero point qmin -128. */
+cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step, int zp, int qmin,
                            cudaStream_t st);
 /* NHWC view -> float32 NCHW. */
 cudaError_t drt_k_head(const void *in, int ics, float *out, int n, int c, int h, int w, int half,

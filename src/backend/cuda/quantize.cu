@@ -1,7 +1,7 @@
 /* fp16 NHWC view -> int8 NHWC for the int8 convolutions: q = clamp(rint(x / step) + zp, lo, 127), channels c..cq-1
  * holding zp (cq: the conv's padded input channels, a multiple of 16; their weights are zero). Symmetric (zp 0): lo
- * -127; with a zero point (--int8-activations asym): lo -128, and the conv's border fix (cuda-conv.c) makes up for
- * cuDNN padding with the code 0 where the zero point is the code of 0. */
+ * -127; with a zero point (--int8-activations asym): lo -128, and the conv's border fix (drt_zp_border_fix) makes up
+ * for cuDNN padding with the code 0 where the zero point is the code of 0. */
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
@@ -32,11 +32,11 @@ __global__ void quantize_kernel(const __half *__restrict__ in, int ics, int8_t *
 }
 
 extern "C" cudaError_t drt_k_quantize(const void *in, int ics, void *out, int cq, int c, long npix, float step, int zp,
-                                      cudaStream_t st)
+                                      int qmin, cudaStream_t st)
 {
     const int threads = 256;
     long n = npix * (cq / 4);
     quantize_kernel<<<k_blocks(n, threads), threads, 0, st>>>((const __half *)in, ics, (int8_t *)out, cq, c, npix,
-                                                              1.f / step, zp, zp ? -128.f : -127.f);
+                                                              1.f / step, zp, (float)qmin);
     return cudaGetLastError();
 }
