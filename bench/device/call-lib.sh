@@ -2,6 +2,8 @@
 #   call_start NAME   the call's log $OUT/NAME.log opened with the date, the GPU and the commit the binaries
 #                     were built from (CALL_COMMIT: the device's own .git is stale);
 #   el TEXT           a line with the seconds since call_start, to the terminal and the log;
+#   golden_run T S    golden test program T alone in at most S s, every line into $OUT/T.txt, one GOLDEN line
+#                     (rc, seconds, ok and FAIL counts, the last line) and its FAIL lines into the log;
 #   int8_rows S [VAR=VALUE...]      bench/device/int8.sh in at most S s with those settings, its table and logs into
 #                                   $OUT (int8-cuda.md copied every 15 s: a cut run still brings its rows back);
 #   e2e_fast_rows S [VAR=VALUE...]  bench/device/e2e-fast.sh likewise (results.txt every 10 s, the stall watch's
@@ -13,6 +15,14 @@ call_start() {
     { date -u; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; echo "binaries from main at ${CALL_COMMIT:-?}"; } >>"$LOG"
 }
 el() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$LOG"; }
+golden_run() {
+    local t=$1 limit=$2 s rc
+    s=$(date +%s)
+    timeout -k 5 "$limit" "$DRT_BIN/$t" >"$OUT/$t.txt" 2>&1
+    rc=$?
+    el "GOLDEN $t rc=$rc ($(( $(date +%s) - s )) s, limit $limit s) ok=$(grep -c '^ok' "$OUT/$t.txt") FAIL=$(grep -c '^FAIL' "$OUT/$t.txt") last: $(tail -n 1 "$OUT/$t.txt" | cut -c1-120)"
+    grep -E '^FAIL' "$OUT/$t.txt" | cut -c1-260 | tee -a "$LOG"
+}
 int8_rows() {
     local limit=$1 copier; shift
     mkdir -p /tmp/i8

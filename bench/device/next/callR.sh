@@ -12,10 +12,5 @@
 set -u
 source bench/device/call-lib.sh
 call_start callR
-for t in cuda-stages cuda-frames cuda-contexts cuda-nv12 cuda-plan-load cuda-pipeline; do
-    s=$(date +%s)
-    timeout -k 5 90 "$DRT_BIN/$t" >"$OUT/$t.txt" 2>&1
-    rc=$?
-    el "GOLDEN $t rc=$rc ($(( $(date +%s) - s )) s) ok=$(grep -c '^ok' "$OUT/$t.txt") FAIL=$(grep -c '^FAIL' "$OUT/$t.txt") last: $(tail -n 1 "$OUT/$t.txt" | cut -c1-120)"
-done
+for t in cuda-stages cuda-frames cuda-contexts cuda-nv12 cuda-plan-load cuda-pipeline; do golden_run "$t" 90; done
 el done
