@@ -42,12 +42,11 @@ static void fin(builder *b, bd d)
     if (b->err == CUDNN_STATUS_SUCCESS) b->err = cudnnBackendFinalize(d);
 }
 
-/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
-static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
-                 int virt, int64_t align)
+/* A tensor: dims in NCHW order, strides as given. */
+static bd tensor_strided(builder *b, int64_t uid, cudnnDataType_t dt, const int64_t dims[4], const int64_t strides[4], int virt,
+                          int64_t align)
 {
     bd t = make(b, CUDNN_BACKEND_TENSOR_DESCRIPTOR);
-    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
     bool v = virt != 0;
     set(b, t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
     set(b, t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
@@ -57,6 +56,14 @@ static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t
     set(b, t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
     fin(b, t);
     return t;
+}
+
+/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
+static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
+                 int virt, int64_t align)
+{
+    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
+    return tensor_strided(b, uid, dt, dims, strides, virt, align);
 }
 
 /* A pointwise op y = f(x[, b]); param: leaky's slope, swish's and softplus's beta. */
@@ -187,7 +194,10 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
     ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
     if (out_zp) ext[IN_ZP] = tensor(b, UID_Z, f32, 1, k, 1, 1, k, 0, 16);
-    if (drt_cuda_pad_fix(cv)) ext[IN_FIX] = tensor(b, UID_F, f32, 1, k, oh, ow, k, 0, 16); /* the same for every image */
+    if (drt_cuda_pad_fix(cv)) { /* the same for every image: batch stride 0 (as 1 x k x oh x ow, no plan ran at batch 32) */
+        int64_t dims[4] = {n, k, oh, ow}, strides[4] = {0, 1, ow * k, k};
+        ext[IN_FIX] = tensor_strided(b, UID_F, f32, dims, strides, 0, 16);
+    }
     if (op->res.buf >= 0 && form != FORM_SPLIT)
         ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs));
     bd y = cv->out_q ? tensor(b, UID_Y, i8, n, k, oh, ow, k, 0, 16) /* the next int8 conv's input (hand_off_int8) */
@@ -268,7 +278,7 @@ static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, v
 }
 
 /* Median-free quick timing: the best of 3 runs after one warm-up (module loading stays out). */
-static float time_plan(const cu_engine *g, bd plan, bd vp)
+static float time_plan(const cu_engine *g, bd plan, bd vp, cudnnStatus_t *st)
 {
     cudaEvent_t a, e;
     float best = 1e30f;
@@ -276,10 +286,14 @@ static float time_plan(const cu_engine *g, bd plan, bd vp)
     if (cudaEventCreate(&e) != cudaSuccess) { cudaEventDestroy(a); return best; }
     for (int i = 0; i < 4; i++) {
         cudaEventRecord(a, g->own.stream);
-        if (cudnnBackendExecute(g->own.dnn, plan, vp) != CUDNN_STATUS_SUCCESS) { best = 1e30f; break; }
+        if ((*st = cudnnBackendExecute(g->own.dnn, plan, vp)) != CUDNN_STATUS_SUCCESS) { best = 1e30f; break; }
         cudaEventRecord(e, g->own.stream);
         float ms = 0;
-        if (cudaEventSynchronize(e) != cudaSuccess || cudaEventElapsedTime(&ms, a, e) != cudaSuccess) { best = 1e30f; break; }
+        if (cudaEventSynchronize(e) != cudaSuccess || cudaEventElapsedTime(&ms, a, e) != cudaSuccess) {
+            *st = CUDNN_STATUS_EXECUTION_FAILED;
+            best = 1e30f;
+            break;
+        }
         if (i > 0 && ms < best) best = ms;
     }
     cudaEventDestroy(a);
@@ -379,7 +393,8 @@ static void choose_form(const cu_engine *g, cudnnHandle_t dnn, const cu_ctx *c, 
     bd cfgs[MAX_TRIED];
     r->n_cfg = heur_configs(&b, graph, heur_b ? CUDNN_HEUR_MODE_B : CUDNN_HEUR_MODE_A, cfgs);
     r->plan = NULL, r->ms = 1e30f, r->rank = -1, r->ws = 0;
-    int finalized = 0, fit = 0;
+    int finalized = 0, fit = 0, vp_ok = 1;
+    cudnnStatus_t ran = CUDNN_STATUS_SUCCESS; /* the last failed execution's */
     for (int k = 0; k < r->n_cfg; k++) {
         if (want >= 0 && k != want) continue;
         int64_t need = 0;
@@ -394,7 +409,8 @@ static void choose_form(const cu_engine *g, cudnnHandle_t dnn, const cu_ctx *c, 
         float ms = 0;
         if (want < 0) {
             bd vp = variant_pack(g, g->own.arena, op, ws, form == FORM_SPLIT);
-            ms = vp ? time_plan(g, plan, vp) : 1e30f;
+            ms = vp ? time_plan(g, plan, vp, &ran) : 1e30f;
+            vp_ok &= vp != NULL;
             if (vp) cudnnBackendDestroyDescriptor(vp);
         }
         if (ms < r->ms) {
@@ -416,7 +432,7 @@ static void choose_form(const cu_engine *g, cudnnHandle_t dnn, const cu_ctx *c, 
     else if (!fit)
         snprintf(r->why, sizeof r->why, "every plan needs more than %zu bytes of workspace", ws_bytes);
     else if (!r->plan)
-        snprintf(r->why, sizeof r->why, "no plan ran");
+        snprintf(r->why, sizeof r->why, "no plan ran: %s", vp_ok ? cudnnGetErrorString(ran) : "variant pack refused");
     free_configs(cfgs);
     for (int k = b.n_made - 1; k >= 0; k--) cudnnBackendDestroyDescriptor(b.made[k]);
 }
