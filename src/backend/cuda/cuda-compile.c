@@ -190,7 +190,10 @@ static drt_status emit_conv(compiler *k, int i)
     if (int8_candidate(k, i)) { /* int8 only where cuDNN has a fused engine for it */
         cv.int8 = 1;
         cv.cin = cv.cq = (src.c + 15) / 16 * 16;
-        cv.asym = g->plan_int8 ? (g->plan_int8[i] & CU_PLAN_ZERO_POINT) != 0 : g->asym;
+        /* zero points only where cuDNN pads nothing: a padded conv's border fix is a per-pixel operand, and cuDNN's
+         * fused int8 kernels read it for the first image only (session 23's call A: no plan ran at batch 32, as
+         * 1 x k x oh x ow or with batch stride 0) */
+        cv.asym = g->plan_int8 ? (g->plan_int8[i] & CU_PLAN_ZERO_POINT) != 0 : g->asym && cv.pad == 0;
         if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
             cv.int8 = cv.cq = cv.asym = 0;
