@@ -22,7 +22,7 @@ const char engine_args_help[] =
     "                          oneDNN convs, maxpools, routes and upsamples alone write and read a tensor (asym),\n"
     "                          or s8 with step max|x|/127 throughout (sym); auto (default): asym on the cpu\n"
     "                          engine (with --min-map: both searched, the faster int8 plan built), sym on cuda\n"
-    "                          (asym there: s8 with a zero point on every int8 conv's input)\n"
+    "                          (asym there: s8 with a zero point into int8 convs that pad nothing)\n"
     "      --batch N           largest batch (default 1)\n"
     "      --size WxH          override the network input size\n"
     "      --threads N         CPU threads (default: all cores)\n"

@@ -197,14 +197,13 @@ synth_rows() {
     score "fp16 (the control)" "$T/$name-fp16.plan"
     [ "${DEFAULT_ROW:-1}" = 1 ] && variant "int8, default CLI (no --calib, no --min-map)" "$T/$name-default.plan" "$(lim 60)"
     [ "${CALIB_ROW:-1}" = 1 ] && variant "int8, --calib views (default rule)" "$T/$name-calib.plan" "$(lim 60)" --calib "$T/calib"
-    # ASYM_ROW=1: the same with a zero point on every int8 conv's input (session 21, written without a GPU)
-    # DRT_CUDA_ASYM=1: CUDA builds refuse asym without it until golden/cuda-int8-map has passed with it on a GPU
-    [ "${ASYM_ROW:-0}" = 1 ] && DRT_CUDA_ASYM=1 variant "int8, --calib views, --int8-activations asym" "$T/$name-asym.plan" "$(lim 60)" \
+    # ASYM_ROW=1: the same with a zero point into every int8 conv that pads nothing (session 23)
+    [ "${ASYM_ROW:-0}" = 1 ] && variant "int8, --calib views, --int8-activations asym" "$T/$name-asym.plan" "$(lim 60)" \
         --calib "$T/calib" --int8-activations asym
     [ "${SEARCH:-1}" = 1 ] && DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 (no --val: the search splits the views)" \
         "$T/$name-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95
     # ASYM_SEARCH=1: the search with zero points (session 22: with the hand-off into such convs)
-    [ "${ASYM_SEARCH:-0}" = 1 ] && DRT_CUDA_ASYM=1 DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 --int8-activations asym" \
+    [ "${ASYM_SEARCH:-0}" = 1 ] && DRT_CALIB_MAX=28 variant "int8, --calib views --min-map 0.95 --int8-activations asym" \
         "$T/$name-asym-minmap.plan" "$(lim "${V3_SEARCH_S:-240}")" --calib "$T/calib" --min-map 0.95 --int8-activations asym
     speed "$name" "$T/$name-fp16.plan" "$T/$name-default.plan" "$T/$name-calib.plan" "$T/$name-asym.plan" "$T/$name-minmap.plan" \
         "$T/$name-asym-minmap.plan"

@@ -386,7 +386,7 @@ static void say_int8_activations(const drt_engine_opts *o)
                                        : o->device == DRT_DEVICE_CUDA ? "; the %s engine's default, --int8-activations asym: zero points"
                                                                       : "; the %s engine's default: it takes no zero points",
                  drt_device_name(o->device));
-    const char *what = o->device == DRT_DEVICE_CUDA ? "asym (s8 with a zero point on every int8 conv's input"
+    const char *what = o->device == DRT_DEVICE_CUDA ? "asym (s8 with a zero point on the inputs of int8 convs that pad nothing"
                                                     : "asym (u8 with a zero point where only convs, maxpools, routes and "
                                                       "upsamples touch a tensor, s8 elsewhere";
     fprintf(drt_log_file(), "darkrt: int8 activations: %s%s)\n", asym ? what : "sym (s8, step max|x|/127", why);

@@ -158,11 +158,6 @@ static drt_status build(drt_engine *e, cu_engine *g, const void *blob, size_t bl
     g->half = p == DRT_PREC_FP16 || p == DRT_PREC_INT8;
     g->int8 = p == DRT_PREC_INT8;
     g->asym = g->int8 && drt_int8_activations_of(&e->opts) == DRT_INT8_ACT_ASYM;
-    /* Zero points on CUDA (a border fix where cuDNN pads with the code 0, session 22) have not yet run on a GPU: a build
-     * asks for them by name until golden/cuda-int8-map passed with them there (HACKING.md, Environment variables). */
-    if (g->asym && !blob && drt_env_switch("DRT_CUDA_ASYM", NULL) != 1)
-        return drt_error(DRT_STATUS_UNSUPPORTED, "cuda: int8 activations asym (zero points): not yet verified on a GPU in "
-                                                 "this version; DRT_CUDA_ASYM=1 builds it anyway");
     g->esize = g->half ? 2 : 4;
     g->max_batch = e->opts.max_batch;
     g->use_graph = drt_env_switch("DRT_CUDA_GRAPH", NULL) != 0;

@@ -190,10 +190,13 @@ static drt_status emit_conv(compiler *k, int i)
     if (int8_candidate(k, i)) { /* int8 only where cuDNN has a fused engine for it */
         cv.int8 = 1;
         cv.cin = cv.cq = (src.c + 15) / 16 * 16;
-        /* zero points only where cuDNN pads nothing: a padded conv's border fix is a per-pixel operand, and cuDNN's
-         * fused int8 kernels read it for the first image only (session 23's call A: no plan ran at batch 32, as
-         * 1 x k x oh x ow or with batch stride 0) */
+        /* zero points only where cuDNN pads nothing: a padded conv needs a per-pixel border fix, an operand cuDNN's
+         * fused int8 kernels read as if it held every image (session 23's call A: illegal addresses at batch 3 and
+         * 32, whether it was 1 x k x oh x ow or had batch stride 0; bench/results/device-2026-12-06-s23/) */
         cv.asym = g->plan_int8 ? (g->plan_int8[i] & CU_PLAN_ZERO_POINT) != 0 : g->asym && cv.pad == 0;
+        if (cv.asym && cv.pad > 0) /* written by session 22's builds, which asked for it by DRT_CUDA_ASYM=1 */
+            return drt_error(DRT_STATUS_UNSUPPORTED, "plan: conv %d: a zero point on a conv that pads (no engine reads it since "
+                                                  "session 23): build the plan again", i);
         if (!drt_cuda_fused_probe(g, &cv, &probe, k->e->opts.max_batch)) {
             if (g->verbose) fprintf(drt_log_file(), "cuda: conv %d: no fused int8 engine in cuDNN for this shape: fp16\n", i);
             cv.int8 = cv.cq = cv.asym = 0;

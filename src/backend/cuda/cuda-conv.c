@@ -127,23 +127,8 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
     return DRT_OK;
 }
 
-/* The geometry src/engine/int8-zero-point.c needs for conv c. */
-static drt_zp_conv zp_geometry(const cu_engine *g, const cu_conv *c)
-{
-    const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
-    return (drt_zp_conv){c->k, c->cin / c->groups, c->r, c->s, c->stride, c->stride_y, c->pad, c->dil,
-                         op->in.h, op->in.w, op->out.h, op->out.w};
-}
-
-/* The device bytes of conv c's border fix, (oh, ow, k) floats (drt_zp_border_fix), 0 without one. */
-static size_t border_fix_bytes(const cu_engine *g, const cu_conv *c)
-{
-    const cu_op *op = drt_cuda_conv_op(g, (int)(c - g->convs));
-    return drt_cuda_pad_fix(c) ? align256((size_t)op->out.h * op->out.w * c->k * sizeof(float)) : 0;
-}
-
 /* The k-float arrays after a conv's weights: bias, bias in the plan precision, (int8) dequantization scales, (a
- * hand-off into a conv with a zero point) that zero point; then its border fix (border_fix_bytes). */
+ * hand-off into a conv with a zero point) that zero point. */
 static int conv_arrays(const cu_engine *g, const cu_conv *c) { return 2 + (c->int8 != 0) + drt_cuda_out_zp(g, c); }
 
 /* Packing is the largest part of loading a plan (yolov3: 62 M weights): the convs are shared out
@@ -168,12 +153,9 @@ static void pack_one(pack_job *j, int i, float *wf)
     if (c->int8) {
         pack_conv(g->xg, c, 0, scale, wf, bias, NULL);
         quantize_conv(c, wf, (int8_t *)at, (float *)(at + wb + 2 * bb));
-        /* a zero point: out of the bias, and a border fix where cuDNN pads with the code 0 (drt_cuda_pad_fix) */
-        drt_zp_conv zc = zp_geometry(g, c);
-        const float *dq = (const float *)(at + wb + 2 * bb);
-        if (c->zp) drt_zp_bias(&zc, (const int8_t *)at, dq, c->zp, bias);
-        if (drt_cuda_pad_fix(c) && drt_zp_border_fix(&zc, (const int8_t *)at, dq, c->zp, (float *)(at + wb + conv_arrays(g, c) * bb)))
-            atomic_store(&j->failed, 1);
+        /* a zero point (convs that pad nothing: cuda-compile.c): out of the bias */
+        drt_zp_conv zc = {c->k, c->cin / c->groups, c->r, c->s};
+        if (c->zp) drt_zp_bias(&zc, (const int8_t *)at, (const float *)(at + wb + 2 * bb), c->zp, bias);
     } else {
         pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
     }
@@ -220,8 +202,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         cu_conv *c = &g->convs[i];
         if (c->int8) s = int8_step(e, g, c);
         offs[i] = total;
-        total += conv_weight_bytes(g, c) + (size_t)conv_arrays(g, c) * align256((size_t)c->k * sizeof(float)) +
-                 border_fix_bytes(g, c);
+        total += conv_weight_bytes(g, c) + (size_t)conv_arrays(g, c) * align256((size_t)c->k * sizeof(float));
         if ((c->int8 || e->model->layers[c->layer].xnor) && conv_weight_elems(c) > most) most = conv_weight_elems(c);
     }
     g->weight_bytes = total;
@@ -243,7 +224,6 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         c->bias_io = at + wb + bb;
         c->dq = c->int8 ? (float *)(at + wb + 2 * bb) : NULL;
         c->zq = drt_cuda_out_zp(g, c) ? (float *)(at + wb + (c->int8 ? 3 : 2) * bb) : NULL;
-        c->pad_fix = drt_cuda_pad_fix(c) ? (float *)(at + wb + conv_arrays(g, c) * bb) : NULL;
         s = make_descriptors(g, c);
     }
     free(offs);

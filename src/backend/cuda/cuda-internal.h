@@ -74,7 +74,6 @@ typedef struct cu_conv {
     int asym;       /* int8: its input has a zero point (--int8-activations asym) */
     int zp;         /* asym: the input's zero point (the code of 0, -128..127) */
     float *dq;      /* int8: device, k floats: step * weight step of each output channel (/ the next step: out_q) */
-    float *pad_fix; /* asym with padding: device (oh, ow, k) floats added after the bias (drt_zp_border_fix) */
     int out_q;      /* writes its output quantized, for conv q_next alone (cuda-compile.c, hand_off_int8) */
     int q_next;     /* out_q: the int8 conv reading it (1 / its step scales this conv's weights and bias) */
     float *zq;      /* out_q into a conv with a zero point: device, k floats of that zp, added before the int8 cast */
@@ -333,8 +332,6 @@ int drt_cuda_fused_probe(cu_engine *g, const cu_conv *cv, const cu_op *op, int b
 /* Whether conv c hands its output to an int8 conv with a zero point: its graph adds that zp (cv->zq) before the
  * int8 cast. */
 static inline int drt_cuda_out_zp(const cu_engine *g, const cu_conv *c) { return c->out_q && g->convs[c->q_next].asym; }
-/* Whether int8 conv c needs a border fix: its input has a zero point and cuDNN pads with the code 0, not with it. */
-static inline int drt_cuda_pad_fix(const cu_conv *c) { return c->int8 && c->asym && c->pad > 0; }
 /* The op that runs conv `conv`. */
 const cu_op *drt_cuda_conv_op(const cu_engine *g, int conv);
 /* cuda-exec.c: enqueues ops [from, to) of g->ctx[k] (its batch) on r's stream, with the input upload

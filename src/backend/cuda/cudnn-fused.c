@@ -15,7 +15,7 @@
 
 typedef cudnnBackendDescriptor_t bd;
 
-enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_Z, UID_F, UID_VIRT = 100 };
+enum { UID_X = 1, UID_W, UID_B, UID_R, UID_Y, UID_S, UID_Z, UID_VIRT = 100 };
 
 typedef struct builder {
     bd made[96]; /* every descriptor created, destroyed at the end */
@@ -42,11 +42,12 @@ static void fin(builder *b, bd d)
     if (b->err == CUDNN_STATUS_SUCCESS) b->err = cudnnBackendFinalize(d);
 }
 
-/* A tensor: dims in NCHW order, strides as given. */
-static bd tensor_strided(builder *b, int64_t uid, cudnnDataType_t dt, const int64_t dims[4], const int64_t strides[4], int virt,
-                          int64_t align)
+/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
+static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
+                 int virt, int64_t align)
 {
     bd t = make(b, CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
     bool v = virt != 0;
     set(b, t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
     set(b, t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims);
@@ -56,14 +57,6 @@ static bd tensor_strided(builder *b, int64_t uid, cudnnDataType_t dt, const int6
     set(b, t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
     fin(b, t);
     return t;
-}
-
-/* NHWC tensor: dims in NCHW order, strides for a channel stride cs. */
-static bd tensor(builder *b, int64_t uid, cudnnDataType_t dt, int64_t n, int64_t c, int64_t h, int64_t w, int64_t cs,
-                 int virt, int64_t align)
-{
-    int64_t dims[4] = {n, c, h, w}, strides[4] = {h * w * cs, 1, w * cs, cs};
-    return tensor_strided(b, uid, dt, dims, strides, virt, align);
 }
 
 /* A pointwise op y = f(x[, b]); param: leaky's slope, swish's and softplus's beta. */
@@ -88,7 +81,7 @@ static bd pointwise(builder *b, cudnnPointwiseMode_t mode, double param, bd x, b
 
 /* One pointwise step after the conv; b: its second input (the activation's own input for the
  * products of swish and mish). */
-enum { IN_NONE, IN_BIAS, IN_SCALE, IN_RES, IN_ZP, IN_FIX, IN_ACT_X };
+enum { IN_NONE, IN_BIAS, IN_SCALE, IN_RES, IN_ZP, IN_ACT_X };
 typedef struct pw_step {
     cudnnPointwiseMode_t mode;
     double param;
@@ -152,14 +145,13 @@ static int forms(const cu_op *op, int out[3])
     return n;
 }
 
-/* The steps after the conv: (int8: x dequantization scale,) + bias (, + the border fix: a zero point and padding),
+/* The steps after the conv: (int8: x dequantization scale,) + bias,
  * act (, + residual, act2) (, + the next conv's zero point: out_zp, a hand-off into a conv with one). */
 static int epilogue_steps(const cu_conv *cv, const cu_op *op, int form, int out_zp, pw_step s[MAX_STEPS])
 {
     int n = 0, k;
     if (cv->int8) s[n++] = (pw_step){CUDNN_POINTWISE_MUL, 0, IN_SCALE, 0};
     s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_BIAS, 0};
-    if (drt_cuda_pad_fix(cv)) s[n++] = (pw_step){CUDNN_POINTWISE_ADD, 0, IN_FIX, 0};
     if (form == FORM_SPLIT) return n;
     if ((k = act_steps(op->act, form, s + n)) < 0) return -1;
     n += k;
@@ -194,10 +186,6 @@ static bd op_graph(const cu_engine *g, cudnnHandle_t dnn, const cu_conv *cv, con
     ext[IN_BIAS] = tensor(b, UID_B, q8 ? f32 : io, 1, k, 1, 1, k, 0, 16);
     if (q8) ext[IN_SCALE] = tensor(b, UID_S, f32, 1, k, 1, 1, k, 0, 16);
     if (out_zp) ext[IN_ZP] = tensor(b, UID_Z, f32, 1, k, 1, 1, k, 0, 16);
-    if (drt_cuda_pad_fix(cv)) { /* the same for every image: batch stride 0 (as 1 x k x oh x ow, no plan ran at batch 32) */
-        int64_t dims[4] = {n, k, oh, ow}, strides[4] = {0, 1, ow * k, k};
-        ext[IN_FIX] = tensor_strided(b, UID_F, f32, dims, strides, 0, 16);
-    }
     if (op->res.buf >= 0 && form != FORM_SPLIT)
         ext[IN_RES] = tensor(b, UID_R, io, n, k, oh, ow, op->res.cs, 0, align_of(drt_cuda_view_ptr(g, NULL, &op->res), op->res.cs));
     bd y = cv->out_q ? tensor(b, UID_Y, i8, n, k, oh, ow, k, 0, 16) /* the next int8 conv's input (hand_off_int8) */
@@ -258,11 +246,6 @@ static bd variant_pack(const cu_engine *g, const void *arena, const cu_op *op, v
     if (drt_cuda_out_zp(g, cv)) {
         uids[n] = UID_Z;
         ptrs[n] = cv->zq;
-        n++;
-    }
-    if (drt_cuda_pad_fix(cv)) {
-        uids[n] = UID_F;
-        ptrs[n] = cv->pad_fix;
         n++;
     }
     bd vp = NULL;
