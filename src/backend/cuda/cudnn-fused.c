@@ -265,6 +265,7 @@ static float time_plan(const cu_engine *g, bd plan, bd vp, cudnnStatus_t *st)
 {
     cudaEvent_t a, e;
     float best = 1e30f;
+    *st = CUDNN_STATUS_EXECUTION_FAILED; /* what a failure before cuDNN's own status says (a sticky CUDA error) */
     if (cudaEventCreate(&a) != cudaSuccess) return best;
     if (cudaEventCreate(&e) != cudaSuccess) { cudaEventDestroy(a); return best; }
     for (int i = 0; i < 4; i++) {
