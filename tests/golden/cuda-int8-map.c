@@ -53,6 +53,17 @@ static drt_engine *cuda_engine(const drt_model *m, drt_precision prec, const cha
     return cuda_engine_acts(m, prec, calib, keep, DRT_INT8_ACT_AUTO, s);
 }
 
+/* max|x - y| over max|x| of n values (the difference alone where x is all 0) */
+static double rel_diff(const float *x, const float *y, size_t n)
+{
+    double mx = 0, md = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fmax(mx, fabs(x[i]));
+        md = fmax(md, fabs((double)x[i] - y[i]));
+    }
+    return mx > 0 ? md / mx : md;
+}
+
 static double heads_rel_diff(drt_engine *a, drt_engine *b, const float *in)
 {
     double worst = 0;
@@ -62,13 +73,7 @@ static double heads_rel_diff(drt_engine *a, drt_engine *b, const float *in)
         drt_tensor_desc d;
         drt_engine_head(a, h, &x, &d);
         drt_engine_head(b, h, &y, &d);
-        size_t n = (size_t)d.c * d.h * d.w;
-        double mx = 0, md = 0;
-        for (size_t i = 0; i < n; i++) {
-            mx = fmax(mx, fabs(x[i]));
-            md = fmax(md, fabs((double)x[i] - y[i]));
-        }
-        worst = fmax(worst, mx > 0 ? md / mx : md);
+        worst = fmax(worst, rel_diff(x, y, (size_t)d.c * d.h * d.w));
     }
     return worst;
 }
@@ -200,14 +205,7 @@ static void batch_case(const drt_model *v3, const float *in)
         drt_tensor_desc d;
         drt_engine_head(qb, h, &y, &d);
         size_t n = (size_t)d.c * d.h * d.w;
-        for (int b = 0; b < N; b++) {
-            double mx = 0, md = 0;
-            for (size_t i = 0; i < n; i++) {
-                mx = fmax(mx, fabs(alone[h][b * n + i]));
-                md = fmax(md, fabs((double)alone[h][b * n + i] - y[b * n + i]));
-            }
-            worst = fmax(worst, mx > 0 ? md / mx : md);
-        }
+        for (int b = 0; b < N; b++) worst = fmax(worst, rel_diff(alone[h] + b * n, y + b * n, n));
     }
     int bad = !(worst < 0.01);
     printf("%s yolov3-416 int8 with zero points at batch %d: each item's heads vs the image run alone: relative diff %.2g "

@@ -128,8 +128,9 @@ static drt_status int8_step(const drt_engine *e, const cu_engine *g, cu_conv *c)
 }
 
 /* The k-float arrays after a conv's weights: bias, bias in the plan precision, (int8) dequantization scales, (a
- * hand-off into a conv with a zero point) that zero point. */
-static int conv_arrays(const cu_engine *g, const cu_conv *c) { return 2 + (c->int8 != 0) + drt_cuda_out_zp(g, c); }
+ * hand-off into a conv with a zero point) that zero point, the array at zp_array. */
+static int zp_array(const cu_conv *c) { return 2 + (c->int8 != 0); }
+static int conv_arrays(const cu_engine *g, const cu_conv *c) { return zp_array(c) + drt_cuda_out_zp(g, c); }
 
 /* Packing is the largest part of loading a plan (yolov3: 62 M weights): the convs are shared out
  * to one thread per core, each writing its own part of the staging. */
@@ -160,7 +161,7 @@ static void pack_one(pack_job *j, int i, float *wf)
         pack_conv(g->xg, c, g->half, scale, at, bias, wf); /* wf: an xnor conv's signs */
     }
     if (drt_cuda_out_zp(g, c)) /* the next conv's zero point, after its arrays (conv_arrays) */
-        for (int k = 0; k < c->k; k++) ((float *)(at + wb + (c->int8 ? 3 : 2) * bb))[k] = (float)g->convs[c->q_next].zp;
+        for (int k = 0; k < c->k; k++) ((float *)(at + wb + zp_array(c) * bb))[k] = (float)g->convs[c->q_next].zp;
     for (int k = 0; k < c->k; k++) { /* the bias again in the storage precision */
         if (g->half) ((uint16_t *)(at + wb + bb))[k] = to_half(bias[k]);
         else ((float *)(at + wb + bb))[k] = bias[k];
@@ -223,7 +224,7 @@ drt_status drt_cuda_conv_setup(const drt_engine *e, cu_engine *g)
         c->bias = (float *)(at + wb);
         c->bias_io = at + wb + bb;
         c->dq = c->int8 ? (float *)(at + wb + 2 * bb) : NULL;
-        c->zq = drt_cuda_out_zp(g, c) ? (float *)(at + wb + (c->int8 ? 3 : 2) * bb) : NULL;
+        c->zq = drt_cuda_out_zp(g, c) ? (float *)(at + wb + zp_array(c) * bb) : NULL;
         s = make_descriptors(g, c);
     }
     free(offs);

@@ -1,7 +1,7 @@
 /* fp16 NHWC view -> int8 NHWC for the int8 convolutions: q = clamp(rint(x / step) + zp, lo, 127), channels c..cq-1
  * holding zp (cq: the conv's padded input channels, a multiple of 16; their weights are zero). Symmetric (zp 0): lo
- * -127; with a zero point (--int8-activations asym): lo -128, and the conv's border fix (drt_zp_border_fix) makes up
- * for cuDNN padding with the code 0 where the zero point is the code of 0. */
+ * -127; with a zero point (--int8-activations asym): lo -128, only for convs that pad nothing (cuDNN pads with the
+ * code 0, which is not the code of 0 there: cuda-compile.c). */
 #include "backend/cuda/cuda-kernels.h"
 #include "backend/cuda/cuda-common.cuh"
 
