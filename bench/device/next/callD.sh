@@ -1,20 +1,18 @@
 #!/usr/bin/env bash
-# Next device call D: issue 17's measurements left: bench/gpu.sh's yolo-fastest-1.1 rows (cut by the limit in session
-# 9) and bench/device/contexts.sh (per-context memory, fixed in 4103075, not re-run). At most 585 s; timeout_s 600.
+# Device call D (session 24, issue 16): does handing int8 from conv to conv (the CUDA default since session 20) cost
+# held-out mAP on judgeable weights? golden/cuda-int8-map's sym hand-off line failed once in session 23's call B
+# (heads 0.110 from fp32 with it, 0.088 without). int8.sh's yolov3-416 `--calib` row (sym, the default rule) with the
+# hand-off, then with DRT_CUDA_INT8_CHAIN=0, each with its speed rows.
+# Run: `CALL_COMMIT=<commit> LIMIT=400 bash bench/device/next/callD.sh` with carry [".devcarry"], timeout_s 420.
 set -u
 source bench/device/call-lib.sh
 call_start callD
-el "gpu.sh yolo-fastest-1.1 (timeout 270 s)"
-mkdir -p /tmp/gpu
-( while sleep 10; do cp /tmp/gpu/results.txt "$OUT/gpu-results.txt" 2>/dev/null; done ) & CP=$!
-MODELS=yolo-fastest-1.1 COMPILE=0 timeout -k 5 270 bash bench/gpu.sh "$DRT_BIN" "$DRT_DATA" /tmp/gpu >/tmp/gpu/gpu.log 2>&1
-el "gpu.sh rc=$?"
-kill $CP 2>/dev/null; cp /tmp/gpu/results.txt "$OUT/gpu-results.txt"; cp /tmp/gpu/gpu.md "$OUT/gpu.md" 2>/dev/null
-B=$(( ${LIMIT:-585} - ($(date +%s) - T0) - 5 ))
-el "contexts.sh (timeout $B s)"
-mkdir -p /tmp/ctx
-( while sleep 10; do cp /tmp/ctx/contexts.txt "$OUT/contexts.txt" 2>/dev/null; done ) & CP=$!
-OUT=/tmp/ctx timeout -k 3 $B bash bench/device/contexts.sh >/tmp/ctx/contexts.log 2>&1
-el "contexts.sh rc=$?"
-kill $CP 2>/dev/null; cp /tmp/ctx/contexts.txt "$OUT/contexts.txt"; tail -c 6000 /tmp/ctx/contexts.log >"$OUT/contexts.log"
+half=$(( (${LIMIT:-400} - 10) / 2 ))
+for chain in 1 0; do
+    el "DRT_CUDA_INT8_CHAIN=$chain"
+    int8_rows "$half" DRT_CUDA_INT8_CHAIN=$chain SKIP_YF=1 SYNTH_MODELS="yolov3-416" BUDGET_S=$(( half - 5 )) \
+        DEFAULT_ROW=0 CALIB_ROW=1 ASYM_ROW=0 SEARCH=0 ASYM_SEARCH=0 GOLDEN=0
+    mv "$OUT/int8-cuda.md" "$OUT/int8-cuda-chain$chain.md"; mv "$OUT/int8-logs.txt.gz" "$OUT/int8-logs-chain$chain.txt.gz"
+    mv "$OUT/int8.log" "$OUT/int8-chain$chain.log"
+done
 el done
