@@ -217,6 +217,7 @@ for m in ${SYNTH_MODELS:-yolov3-416}; do
     yolov3-416) synth_rows yolov3-416 "$DATA/cfg/yolov3.cfg" 0.1 -5 0.1 ;;
     yolov3-tiny) synth_rows yolov3-tiny "$DATA/cfg/yolov3-tiny.cfg" 1 -2.75 ;;
     yolov4-tiny) synth_rows yolov4-tiny "$DATA/alexeyab-cfg/yolov4-tiny.cfg" 1 -4 ;;
+    yolov7-tiny) synth_rows yolov7-tiny "$DATA/alexeyab-cfg/yolov7-tiny.cfg" 1 -8.5 0.1 ;;
     *) say "SYNTH_MODELS: unknown model $m" ;;
     esac
 done
