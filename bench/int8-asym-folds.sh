@@ -18,10 +18,11 @@ AB="$SHARED/reference/alexeyab-darknet/cfg"
 YF="$SHARED/models/yolo-fastest-1.1"
 OUT=${OUT:-$ROOT/bench/results/int8-asym-folds.md}
 FOLDS=${FOLDS:-1 2}
-MODEL_LIST=( # name cfg weights|"synth scale shift" (bench/int8-models.sh's)
+source "$ROOT/bench/int8-synth-models.sh"
+MODEL_LIST=( # name cfg weights, or name synth: bench/int8-synth-models.sh's weights and cfg
     "yolo-fastest-1.1 $YF/yolo-fastest-1.1.cfg $YF/yolo-fastest-1.1.weights"
-    "yolov4-tiny $AB/yolov4-tiny.cfg synth 1 -4"
-    "yolov3-tiny $AB/yolov3-tiny.cfg synth 1 -2.75"
+    "yolov4-tiny synth"
+    "yolov3-tiny synth"
 )
 MODELS=${MODELS:-yolo-fastest-1.1 yolov4-tiny yolov3-tiny}
 T=$(mktemp -d)
@@ -50,11 +51,12 @@ heads() {
 } >"$OUT"
 HEADROWS=()
 for entry in "${MODEL_LIST[@]}"; do
-    read -r name cfg w scale shift <<<"$entry"
+    read -r name cfg w <<<"$entry"
     [[ " $MODELS " == *" $name "* ]] || continue
-    if [ "$w" = synth ]; then
+    if [ "$cfg" = synth ]; then
         w="$T/$name.weights"
-        "$DARKRT" synth "$cfg" -o "$w" --head-scale "$scale" --head-shift "$shift" >/dev/null
+        int8_synth "$name" "$AB" "$w"
+        cfg=$SYNTH_CFG
     fi
     do_heads=${HEADS:-$([ "$name" = yolo-fastest-1.1 ] && echo 1 || echo 0)}
     "$DARKRT" build "$cfg" -w "$w" -o "$T/fp32.plan" --threads "$THREADS" >/dev/null 2>&1

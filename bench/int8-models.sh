@@ -8,7 +8,7 @@
 # --head-shift B). Plain synthesised weights score nearly every cell: 300 boxes an image at 0.25 in a band of
 # scores 0.1 wide on the tiny models, 300 at exactly 1.0 on yolov3 (head logits of std 10-25), so the truth
 # (fp32 at 0.25) was the top 300 of a dense distribution, cut by the max-det cap, and any rounding swapped
-# its members. Scaled to logits of std ~1 (no ties at 1.0) and shifted down, only the upper tail passes 0.25: a few boxes an image (S, B below: chosen on the 4
+# its members. Scaled to logits of std ~1 (no ties at 1.0) and shifted down, only the upper tail passes 0.25: a few boxes an image (S, B in bench/int8-synth-models.sh: chosen on the 4
 # calibration photos, never the scored views). That is the regime of trained weights' detections (the protocol
 # needs no change), not their accuracy: random features put most boxes on a few images, and what mAP says here
 # is how closely int8 follows fp32's ranking of its most confident boxes.
@@ -35,19 +35,14 @@ source "$ROOT/bench/cpu-args.sh" "${1:-}"
 DN=/usr/share/darknet/data
 AB="$SHARED/reference/alexeyab-darknet/cfg"
 OUT=${OUT:-$ROOT/bench/results/int8-models.md}
-# name cfg head-scale head-shift [box-scale]: fp32's boxes at 0.25 on dog, eagle, giraffe, scream in the comment, 10-20
-# a photo (yolov3: head logits of std 10-25, scaled by 0.1; shifted until the 28 views held 53, as at -4.5 they held 784
-# and the scored views 9885, 134 a view: the dense regime again). box-scale (synth --box-scale, session 19): box logits
-# of std ~1 made 384 x 4.6 px slivers whose IoU any rounding halves; at 0.1 the bf16 control went 0.79 -> 0.99 on
-# yolov7-tiny and 0.86 -> 0.94 on yolov3-416 (bench/results/int8-models.md, session 19); the models whose control
-# already scored 1.00 keep their boxes.
-MODEL_LIST=(
-    "yolov3-tiny $AB/yolov3-tiny.cfg 1 -2.75"   # 3, 0, 52, 0
-    "yolov4-tiny $AB/yolov4-tiny.cfg 1 -4"      # 3, 0, 58, 0
-    "yolov7-tiny $AB/yolov7-tiny.cfg 1 -8.5 0.1" # on 21 of the 28 views, 3-44 each
-    "yolov3-416 $AB/yolov3.cfg 0.1 -5 0.1"      # on 7 of the 28 views: 1, 2, 5, 6, 19, 21, 103
-    "yolo-fastest-1.1 $SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg real" # its COCO weights
-)
+source "$ROOT/bench/int8-synth-models.sh"
+# name cfg head-scale head-shift box-scale (bench/int8-synth-models.sh's), or name cfg real: its own weights beside it
+MODEL_LIST=()
+for e in "${INT8_SYNTH_MODELS[@]}"; do
+    read -r name cfg rest <<<"$e"
+    MODEL_LIST+=("$name $AB/$cfg $rest")
+done
+MODEL_LIST+=("yolo-fastest-1.1 $SHARED/models/yolo-fastest-1.1/yolo-fastest-1.1.cfg real") # its COCO weights
 # A scoring view where fp32 puts DENSE (100) boxes or more at 0.25 is left out of the truth and of every build's
 # detections: there the truth is the top of a dense run of scores 0.002-0.008 apart (capped at 300 a view), which bf16
 # reorders as much as int8 (yolov3-416: 13 such views of 70; without them its bf16 control 0.94 -> 0.99). Trained
@@ -86,11 +81,10 @@ map() { without_dense "$1" "$T/scored.json" && "$DARKRT" eval "$T/truth.json" "$
 
 for entry in "${MODEL_LIST[@]}"; do
     read -r name cfg scale shift box <<<"$entry"
-    box=${box:-1}
     [[ " $MODELS " == *" $name "* ]] || continue
     w="$T/$name.weights"
     if [ "$scale" = real ]; then w="${cfg%.cfg}.weights"
-    else "$DARKRT" synth "$cfg" -o "$w" --head-scale "$scale" --head-shift "$shift" --box-scale "$box" >/dev/null; fi
+    else int8_synth "$name" "$AB" "$w"; fi
     big=0 rounds=5 runs=30
     [ "$name" = yolov3-416 ] && big=1 rounds=3 runs=10
     start=$(date -u +%H:%M)

@@ -113,8 +113,8 @@ mkdir -p "$DC/data/cfg" "$DC/data/data" "$DC/data/models"
 cp /usr/share/darknet/cfg/*.cfg "$DC/data/cfg/"
 cp /usr/share/darknet/data/*.jpg /usr/share/darknet/data/*.names "$DC/data/data/"
 cp -r ../shared/models/yolo-fastest-1.1 "$DC/data/models/"
-mkdir -p "$DC/data/alexeyab-cfg" # AlexeyAB's cfgs that bench/device/darknet*.sh run
-for c in yolov4 yolov7-tiny yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm \
+mkdir -p "$DC/data/alexeyab-cfg" # AlexeyAB's cfgs that bench/device/darknet*.sh and int8.sh run
+for c in yolov3 yolov3-tiny yolov4 yolov7-tiny yolov4-tiny yolov4-csp-s-mish yolov4-csp-swish enet-coco yolov4-sam-mish-csp-reorg-bfm \
     yolov4-tiny_contrastive t1.test yolov1/tiny-yolo; do
     mkdir -p "$DC/data/alexeyab-cfg/$(dirname "$c")"
     cp "../shared/reference/alexeyab-darknet/cfg/$c.cfg" "$DC/data/alexeyab-cfg/$c.cfg"

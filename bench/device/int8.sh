@@ -13,7 +13,7 @@
 #   3. speed: darkrt bench (plans for batch 32) of fp16, the --min-map and the default plans, 2
 #      interleaved rounds: batch-1 latency, batch-32 img/s, batch-32 time against fp16 per round;
 #   4. SYNTH_MODELS (default yolov3-416; also yolov3-tiny, yolov4-tiny) with darkrt synth weights and
-#      bench/int8-models.sh's head scale and shift (a few boxes an image), each when 90 s are left
+#      bench/int8-synth-models.sh's head scale and shift (a few boxes an image), each when 90 s are left
 #      (synth_rows below says what is scored);
 #   5. tests/golden/cuda-int8-map with what is left of the budget (at least 60 s), and its run time.
 # Every row goes to $OUT/int8-cuda.md the moment it exists; build logs to $OUT/int8-logs.txt;
@@ -167,7 +167,7 @@ score() {
     to 30 "$DARKRT" detect "$2" "$T/score" -t 0.005 --json "$T/ranked.json" --no-draw >/dev/null 2>&1
     say "| $1 | 0 | - | $(map "$T/at25.json") | $(map "$T/ranked.json") | - | - |"
 }
-# synth_rows NAME CFG SCALE SHIFT [BOX]: a model with bench/int8-models.sh's weights (darkrt synth, the heads scaled and
+# synth_rows NAME CFG SCALE SHIFT [BOX]: a model with bench/int8-synth-models.sh's weights (darkrt synth, the heads scaled and
 # shifted so that fp32 gives a few boxes an image, box logits scaled by BOX (1); plain synthesised weights: ~300k
 # zero-width boxes at score 1.0 on yolov3) and its dense-view rule (truth_from) at 416x416, plans for batch 32: fp32's
 # detections as truth, fp16 as the control (where it is under 0.95 against fp32 the synthesised boxes are too fragile
@@ -209,17 +209,15 @@ synth_rows() {
         "$T/$name-asym-minmap.plan"
     say ""
 }
-# SYNTH_MODELS: which of these run, in order (default yolov3-416)
+# SYNTH_MODELS: which of bench/int8-synth-models.sh's models run, in order (default yolov3-416)
+source "$(dirname "$0")/../int8-synth-models.sh"
 for m in ${SYNTH_MODELS:-yolov3-416}; do
-    case $m in
-    # bench/int8-models.sh's since session 19 (session 21 found these rows still on -5.5 without --box-scale, whose
-    # slivers any rounding halves: CUDA int8 0.46-0.48 there)
-    yolov3-416) synth_rows yolov3-416 "$DATA/cfg/yolov3.cfg" 0.1 -5 0.1 ;;
-    yolov3-tiny) synth_rows yolov3-tiny "$DATA/cfg/yolov3-tiny.cfg" 1 -2.75 ;;
-    yolov4-tiny) synth_rows yolov4-tiny "$DATA/alexeyab-cfg/yolov4-tiny.cfg" 1 -4 ;;
-    yolov7-tiny) synth_rows yolov7-tiny "$DATA/alexeyab-cfg/yolov7-tiny.cfg" 1 -8.5 0.1 ;;
-    *) say "SYNTH_MODELS: unknown model $m" ;;
-    esac
+    if row=$(int8_synth_row "$m"); then
+        read -r cfg scale shift box <<<"$row"
+        synth_rows "$m" "$DATA/alexeyab-cfg/$cfg" "$scale" "$shift" "$box"
+    else
+        say "SYNTH_MODELS: $m: not a model of bench/int8-synth-models.sh"
+    fi
 done
 
 say ""
