@@ -2,11 +2,13 @@
  * every tensor the int8 engine stores in int8 rounded in place as it runs (fake quantization; weights and the
  * rest stay fp32), against the fp32 engine's own detections:
  *   fp32          nothing rounded (the truth: detections at 0.25);
- *   s8 sym        the int8 engine's code: step max|x| / 127 over the calibration images, +-127;
+ *   s8 sym        --int8-activations sym (the int8 engine's default until session 18): step max|x| / 127 over
+ *                 the calibration images, +-127;
  *   s8 channels   symmetric, a step per channel (max|x| of the channel / 127): per-channel activation ranges;
  *   u8 asym       step (max - min) / 255 and a zero point: a leaky conv's output spans [-0.1 M, M], where the
  *                 symmetric code leaves half its levels unused;
- *   int8 engine   the real int8 build (default keep list, bias correction) for comparison.
+ *   int8 engine   the real int8 build (default keep list, bias correction; u8 with a zero point where it can,
+ *                 the default since session 18) for comparison.
  * Per mode: mAP@0.5 of the detections ranked down to 0.005 (the protocol of bench/int8-models.sh and of
  * --min-map) and the heads' mean relative RMS error, over the images given; min and max from the calibration
  * folder's images.
@@ -47,7 +49,8 @@ static void observe(cpu_state *st, int t, const cpu_view *v, void *ctx)
         return;
     }
     int r = f->q->g->root[t];
-    if (f->mode == FP32 || f->q->dt[r] != CPU_S8 || f->hi[t] <= f->lo[t]) return;
+    /* stored in int8 by the int8 engine: s8, or u8 with a zero point (the CPU default since session 18) */
+    if (f->mode == FP32 || (f->q->dt[r] != CPU_S8 && f->q->dt[r] != CPU_U8) || f->hi[t] <= f->lo[t]) return;
     int asym = f->mode == ASYM;
     float a = fmaxf(-f->lo[t], f->hi[t]), s = asym ? (f->hi[t] - f->lo[t]) / 255 : a / 127;
     float z = asym ? nearbyintf(-f->lo[t] / s) : 0, qmin = asym ? 0 : -127, qmax = asym ? 255 : 127;
@@ -120,7 +123,7 @@ int main(int argc, char **argv)
     }
     if (d) closedir(d);
     c.measuring = 0;
-    static const char *const names[] = {"fp32", "s8 sym (the int8 engine's code)", "s8 sym, a step per channel", "u8 asym (zero point)",
+    static const char *const names[] = {"fp32", "s8 sym (--int8-activations sym)", "s8 sym, a step per channel", "u8 asym (zero point)",
                                         "int8 engine (default build)"};
     for (int mode = FP32; mode <= ASYM + 1; mode++) {
         drt_eval_map *em = NULL;

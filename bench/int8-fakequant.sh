@@ -28,15 +28,15 @@ for f in $(ls "$T/calib"); do
     [ $((i % 2)) = 0 ] && ln -s "$T/calib/$f" "$T/a/" || ln -s "$T/calib/$f" "$T/b/"
     i=$((i + 1))
 done
-# name cfg weights (synth: head-scale head-shift, as bench/int8-models.sh)
-MODEL_LIST=(
-    "yolov4-tiny $AB/yolov4-tiny.cfg 1 -4"
-    "yolov3-tiny $AB/yolov3-tiny.cfg 1 -2.75"
-    "yolo-fastest-1.1 $YF/yolo-fastest-1.1.cfg real"
+source "$ROOT/bench/int8-synth-models.sh"
+MODEL_LIST=( # name cfg weights, or name synth: bench/int8-synth-models.sh's weights and cfg
+    "yolov4-tiny synth"
+    "yolov3-tiny synth"
+    "yolo-fastest-1.1 $YF/yolo-fastest-1.1.cfg $YF/yolo-fastest-1.1.weights"
 )
 MODELS=${MODELS:-yolov4-tiny yolov3-tiny yolo-fastest-1.1}
 {
-    echo "# int8 activations: the int8 engine's symmetric code against an asymmetric one (fake quantization, CPU)"
+    echo "# int8 activations: s8 symmetric, a step per channel, u8 with a zero point (fake quantization, CPU)"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), commit $(git -C "$ROOT" rev-parse --short HEAD),"
     echo "\`bash bench/int8-fakequant.sh\` (bench/int8-fakequant.c says what each row is). Calibration side of the held-out split"
@@ -44,16 +44,19 @@ MODELS=${MODELS:-yolov4-tiny yolov3-tiny yolo-fastest-1.1}
     echo "engine's detections at 0.25; ranked mAP@0.5 of each row's detections down to 0.005; heads' mean relative RMS error."
 } >"$OUT"
 for entry in "${MODEL_LIST[@]}"; do
-    read -r name cfg scale shift <<<"$entry"
+    read -r name cfg w <<<"$entry"
     [[ " $MODELS " == *" $name "* ]] || continue
-    w="$YF/yolo-fastest-1.1.weights"
-    if [ "$scale" != real ]; then
+    what="real weights"
+    if [ "$cfg" = synth ]; then
         w="$T/$name.weights"
-        "$DARKRT" synth "$cfg" -o "$w" --head-scale "$scale" --head-shift "$shift" >/dev/null
+        int8_synth "$name" "$AB" "$w"
+        cfg=$SYNTH_CFG
+        read -r _ scale shift box <<<"$(int8_synth_row "$name")"
+        what="darkrt synth --head-scale $scale --head-shift $shift --box-scale $box"
     fi
     {
         echo
-        echo "## $name ($([ "$scale" = real ] && echo "real weights" || echo "darkrt synth --head-scale $scale --head-shift $shift"))"
+        echo "## $name ($what)"
         for side in "a b" "b a"; do
             read -r c s <<<"$side"
             echo
