@@ -1,8 +1,11 @@
 /* Building is linear in the layer count (issue 19 item 5). Chains of 5,000, 10,000 and 20,000 layers (darkrt's
  * limit, DRT_MAX_LAYERS) are loaded from a cfg, built into a reference and a CPU engine, exported to ONNX and read
- * back; for each step, each doubling of the layers may cost at most 2.5 times the time (best of 5 runs; times
- * under 0.1 s count as 0.1 s). Times are the process's CPU time, not wall time: at load 11 on 2 cores, the time
- * slices that other processes took made one doubling cost more than 2.5x its wall time. The layers stay live (a
+ * back; for each step, 4 times the layers may cost at most 8 times the time: linear is 4x, quadratic 16x, and 8x
+ * is their geometric middle, so a busy machine may slow either end by 2x without a false alarm (best of 5 runs;
+ * times under 0.05 s count as 0.05 s). Times are the process's CPU time, not wall time: at load 11 on 2 cores, the
+ * time slices that other processes took made one doubling cost more than 2.5x its wall time. CPU time still
+ * varies with the neighbours' cache and memory traffic: a check on each doubling at 2.5x failed in CI once
+ * (onnx 10k -> 20k: 0.092 -> 0.265 s, 0.19 s alone), hence the wider span and margin. The layers stay live (a
  * [yolo] head at the end) and every third is a shortcut, so that every pass and the memory plan see them.
  * Before: the graph passes asked every layer for each tensor's readers, and memplan compared each buffer with
  * every other one (5k/10k/20k layers: 0.97/2.56/13.2 s for `darkrt build`, release build), and the ONNX
@@ -99,12 +102,11 @@ int main(void)
         printf("\n");
     }
     rmdir(dir);
-    for (int i = 1; ok && i < N_SIZES; i++)
-        for (int k = 0; k < N_STEPS; k++) {
-            /* under 0.1 s a busy machine's noise decides: compared with 0.1 s (quadratic steps took seconds) */
-            double ratio = secs[i][k] / (secs[i - 1][k] > .1 ? secs[i - 1][k] : .1);
-            CHECK(ratio <= 2.5, "%s: %d -> %d layers took %.2fx the time (%.3f -> %.3f s): not linear", step_names[k],
-                  sizes[i - 1], sizes[i], ratio, secs[i - 1][k], secs[i][k]);
-        }
+    for (int k = 0; ok && k < N_STEPS; k++) {
+        /* under 0.05 s a busy machine's noise decides (the quadratic steps took seconds) */
+        double first = secs[0][k] > .05 ? secs[0][k] : .05, last = secs[N_SIZES - 1][k];
+        CHECK(last / first <= 8, "%s: %d -> %d layers took %.2fx the time (%.3f -> %.3f s): not linear", step_names[k],
+              sizes[0], sizes[N_SIZES - 1], last / first, secs[0][k], last);
+    }
     return DONE();
 }
