@@ -56,8 +56,8 @@ for name in $MODELS; do
         t0=$(date +%s)
         DRT_CALIB_MAX=28 "$DARKRT" build "$cfg" -w "$w" --batch 8 "$@" -o "$p" >/dev/null 2>"$T/build.log"
         local calib kept
-        calib=$(grep -o 'int8 calibration: [^(]*' "$T/build.log" | tail -1 | sed 's|int8 calibration: ||; s|/tmp/[^ ]*/||; s/ *$//')
-        kept=$(grep -o '[0-9]* of [0-9]* convs kept in fp32' "$T/build.log" | head -1)
+        calib=$(grep -o 'int8 calibration: [^(]*' "$T/build.log" | tail -1 | sed 's|int8 calibration: ||; s|/tmp/[^ ]*/||; s/ *$//' || true)
+        kept=$(grep -o '[0-9]* of [0-9]* convs kept in fp32' "$T/build.log" | head -1 || true)
         grep -q 'building fp32 instead' "$T/build.log" && kept="$kept; not fast enough: fp32 built"
         labels+=("$label")
         builds+=("${calib:+calibrated on $calib; }${kept:+$kept; }built in $(($(date +%s) - t0)) s")
