@@ -61,7 +61,8 @@ for name in ${PLANS:-yolo-fastest-1.1 yolov3-416}; do # the plans, while the ima
     T "$limit" "$B/darkrt" build "$cfg" -w "$w" --device cuda $(precision_args "$name") --size "${size}x$size" \
         --batch 32 -o "$W/$name.plan" >"$W/build-$name.txt" 2>&1
     rc=$?
-    grep -h 'int8\|error' "$W/build-$name.txt" | sed "s|^|BUILD model=$name |" | tee -a "$RES"
+    { grep -h 'int8' "$W/build-$name.txt"; [ "$rc" = 0 ] || tail -n 3 "$W/build-$name.txt"; } | sed "s|^|BUILD model=$name |" |
+        tee -a "$RES"
     log "TIME model=$name build_exit=$rc build_s=$(awk "BEGIN{print $(now) - $t}")"
     cat "$W/$name.plan" >/dev/null 2>&1
 done
