@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cv2  # noqa: E402
+import onnx  # noqa: E402
 from onnxruntime.quantization import CalibrationDataReader, quantize_static  # noqa: E402
 
 import e2e_common as ec  # noqa: E402
@@ -29,7 +30,6 @@ def main():
     for a in ("onnx", "cfg", "calib", "out"):
         ap.add_argument(a)
     args = ap.parse_args()
-    import onnx
     name = onnx.load(args.onnx).graph.input[0].name
     net_w, net_h, _ = yolo_heads(parse_cfg(args.cfg))
     quantize_static(args.onnx, args.out, Folder(args.calib, name, net_w, net_h))
